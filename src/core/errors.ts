@@ -1,0 +1,70 @@
+// Typed errors with stable codes. Every error that reaches a client carries a `code` that
+// callers can switch on and a message that says how to fix the problem.
+
+export type ErrorCode =
+  | 'BAD_REQUEST'
+  | 'VALIDATION_FAILED'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'FUNCTION_NOT_FOUND'
+  | 'VERSION_NOT_FOUND'
+  | 'EXECUTION_NOT_FOUND'
+  | 'SOURCE_TOO_LARGE'
+  | 'INPUT_TOO_LARGE'
+  | 'INPUT_TOO_DEEP'
+  | 'SYNTAX_ERROR'
+  | 'UNSUPPORTED_SYNTAX'
+  | 'LIMIT_ABOVE_MAXIMUM'
+  | 'TOO_MANY_REQUESTS'
+  | 'SHUTTING_DOWN'
+  | 'ISOLATION_UNAVAILABLE'
+  | 'CONFIG_INVALID'
+  | 'SANDBOX_FAILED'
+  | 'INTERNAL';
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  VALIDATION_FAILED: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  FUNCTION_NOT_FOUND: 404,
+  VERSION_NOT_FOUND: 404,
+  EXECUTION_NOT_FOUND: 404,
+  SOURCE_TOO_LARGE: 413,
+  INPUT_TOO_LARGE: 413,
+  INPUT_TOO_DEEP: 400,
+  SYNTAX_ERROR: 400,
+  UNSUPPORTED_SYNTAX: 400,
+  LIMIT_ABOVE_MAXIMUM: 400,
+  TOO_MANY_REQUESTS: 429,
+  SHUTTING_DOWN: 503,
+  ISOLATION_UNAVAILABLE: 500,
+  CONFIG_INVALID: 500,
+  SANDBOX_FAILED: 500,
+  INTERNAL: 500,
+};
+
+export class AirlockError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Extra machine-readable fields returned to the client next to code and message. */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'AirlockError';
+    this.code = code;
+    this.status = HTTP_STATUS[code];
+    this.details = details;
+  }
+
+  toJSON(): { error: { code: ErrorCode; message: string } & Record<string, unknown> } {
+    return { error: { code: this.code, message: this.message, ...(this.details ?? {}) } };
+  }
+}
+
+export function isAirlockError(err: unknown): err is AirlockError {
+  return err instanceof AirlockError;
+}

@@ -1,0 +1,66 @@
+// Default limits and operator maxima. A function may override any default at deploy time, but
+// never above the operator's maximum; one place resolves the two.
+import { AirlockError } from './errors.js';
+import type { FunctionLimits } from './types.js';
+
+export const KiB = 1024;
+export const MiB = 1024 * 1024;
+
+export const DEFAULT_LIMITS: FunctionLimits = {
+  timeoutMs: 2_000,
+  memoryMiB: 128,
+  inputBytes: 5.5 * MiB,
+  resultBytes: 256 * KiB,
+  logBytes: 64 * KiB,
+};
+
+export const DEFAULT_MAX_LIMITS: FunctionLimits = {
+  timeoutMs: 60_000,
+  memoryMiB: 1024,
+  inputBytes: 5.5 * MiB,
+  resultBytes: 5 * MiB,
+  logBytes: 1 * MiB,
+};
+
+/** Lowest accepted value of each limit (below these a function cannot do anything useful). */
+export const MIN_LIMITS: FunctionLimits = {
+  timeoutMs: 10,
+  memoryMiB: 16,
+  inputBytes: 2,
+  resultBytes: 16,
+  logBytes: 0,
+};
+
+/** Merge requested overrides with defaults, rejecting anything above the operator maxima. */
+export function resolveLimits(
+  requested: Partial<FunctionLimits> | undefined,
+  defaults: FunctionLimits,
+  maxima: FunctionLimits,
+): FunctionLimits {
+  const out: FunctionLimits = { ...defaults };
+  for (const key of Object.keys(defaults) as (keyof FunctionLimits)[]) {
+    const value = requested?.[key];
+    if (value === undefined) continue;
+    if (value > maxima[key]) {
+      throw new AirlockError(
+        'LIMIT_ABOVE_MAXIMUM',
+        `limits.${key} = ${value} is above the operator maximum of ${maxima[key]}; ` +
+          `ask the operator to raise it (env AIRLOCK_MAX_${envSuffix(key)}) or request less`,
+        { limit: key, requested: value, maximum: maxima[key] },
+      );
+    }
+    if (value < MIN_LIMITS[key]) {
+      throw new AirlockError(
+        'VALIDATION_FAILED',
+        `limits.${key} = ${value} is below the minimum of ${MIN_LIMITS[key]}`,
+        { limit: key, requested: value, minimum: MIN_LIMITS[key] },
+      );
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+function envSuffix(key: keyof FunctionLimits): string {
+  return key.replace(/([A-Z])/g, '_$1').toUpperCase();
+}

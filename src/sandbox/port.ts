@@ -1,0 +1,65 @@
+// The isolator port: how the host starts a sandbox process and runs one execution in it.
+// Implementations: `bwrap/` (kernel namespaces, the default) and `process/` (no isolation,
+// development only). Both pass the same conformance suite in test/sandbox/.
+import type { IsolatorName } from '../core/config.js';
+import type { ExecutionError, ExecutionStatus, LogLine } from '../core/types.js';
+
+export interface SandboxRunRequest {
+  executionId: string;
+  tenant: string;
+  functionName: string;
+  /** Content hash of the function version; a sandbox loads each version's code once. */
+  version: string;
+  /** JavaScript ESM source of the function (already type-stripped). */
+  code: string;
+  /** The input, already serialized to JSON and size-checked by the caller. */
+  inputJson: string;
+  timeoutMs: number;
+  resultBytes: number;
+  logBytes: number;
+}
+
+export interface SandboxRunOutcome {
+  /** Never 'rejected': rejection happens before a sandbox is involved. */
+  status: Exclude<ExecutionStatus, 'rejected'>;
+  result?: unknown;
+  error?: ExecutionError;
+  /** Captured, capped and escaped by the host. */
+  logs: LogLine[];
+  /** Measured by the host, from sending the run frame to receiving the answer (or the kill). */
+  durationMs: number;
+  /** False when the sandbox must be destroyed (timeout, crash, malformed frame, broken limit). */
+  reusable: boolean;
+}
+
+export interface Sandbox {
+  readonly id: string;
+  /** Host pid of the outermost sandbox process (bwrap, or node for the process isolator). */
+  readonly pid: number | undefined;
+  /** V8 heap ceiling the sandbox was started with, MiB. */
+  readonly memoryMiB: number;
+  readonly alive: boolean;
+  /** Runs one execution. Never rejects: every failure is an outcome. One at a time. */
+  run(req: SandboxRunRequest): Promise<SandboxRunOutcome>;
+  /** Kills the sandbox (whole process group) and resolves once it has exited. Idempotent. */
+  destroy(): Promise<void>;
+  /** Called once when the sandbox process exits for any reason. */
+  onExit(listener: () => void): void;
+}
+
+export interface SpawnOptions {
+  memoryMiB: number;
+}
+
+export interface Isolator {
+  readonly name: IsolatorName;
+  /** Recorded on every execution: 'bwrap' or 'none'. */
+  readonly isolation: string;
+  /**
+   * Verifies the isolator can run on this machine (binary present, namespaces allowed, a
+   * sandbox boots). Throws AirlockError('ISOLATION_UNAVAILABLE') saying how to fix it.
+   */
+  check(): Promise<void>;
+  /** Starts a blank sandbox and resolves when its harness reports ready. */
+  spawn(opts: SpawnOptions): Promise<Sandbox>;
+}

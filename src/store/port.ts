@@ -1,0 +1,55 @@
+// The store port: everything Airlock persists. The SQLite implementation lives in sqlite/;
+// a Postgres one will follow. Both pass the conformance suite in test/store/.
+import type { ExecutionRecord, ExecutionStatus, FunctionVersion } from '../core/types.js';
+
+export interface FunctionSummary {
+  tenant: string;
+  name: string;
+  latestVersion: string;
+  runtime: FunctionVersion['runtime'];
+  versions: number;
+  updatedAt: number;
+}
+
+export interface ExecutionFilter {
+  function?: string;
+  status?: ExecutionStatus;
+  /** Only executions with an id lower than this (ids sort by time): for paging. */
+  before?: string;
+  limit: number;
+}
+
+export interface ApiKeyRecord {
+  /** Public id of the key (shown in listings, used to revoke). */
+  id: string;
+  /** null for admin keys. */
+  tenant: string | null;
+  /** sha256 hex of the secret key; the key itself is never stored. */
+  hash: string;
+  createdAt: number;
+}
+
+export interface Store {
+  /** Applies forward-only migrations. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Stores a version (idempotent on tenant+name+version) and makes it the latest. */
+  putFunctionVersion(v: FunctionVersion): Promise<{ created: boolean }>;
+  /** The named version, or the latest when `version` is undefined; undefined if deleted/absent. */
+  getFunction(tenant: string, name: string, version?: string): Promise<FunctionVersion | undefined>;
+  listFunctions(tenant: string): Promise<FunctionSummary[]>;
+  /** Removes the function and all its versions; true if it existed. Executions stay. */
+  deleteFunction(tenant: string, name: string): Promise<boolean>;
+
+  /** Inserts many records in one transaction. */
+  insertExecutions(records: ExecutionRecord[]): Promise<void>;
+  getExecution(tenant: string, id: string): Promise<ExecutionRecord | undefined>;
+  /** Newest first. */
+  listExecutions(tenant: string, filter: ExecutionFilter): Promise<ExecutionRecord[]>;
+
+  putApiKey(key: ApiKeyRecord): Promise<void>;
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  listApiKeys(tenant: string): Promise<ApiKeyRecord[]>;
+  deleteApiKey(tenant: string, id: string): Promise<boolean>;
+}
