@@ -1,0 +1,39 @@
+// Maps every error to the API's error body {"error":{"code","message"}} and a 4xx/5xx status.
+// Fastify's own errors (validation, body too large, bad JSON) get stable codes too.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isAirlockError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+
+export function errorHandler(logger: Logger) {
+  return function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+    if (isAirlockError(err)) {
+      const retry = err.details?.retryAfterSeconds;
+      if (typeof retry === 'number') void reply.header('retry-after', String(retry));
+      void reply.status(err.status).send(err.toJSON());
+      return;
+    }
+    if (err.validation) {
+      void reply.status(400).send({
+        error: { code: 'VALIDATION_FAILED', message: `invalid request: ${err.message}` },
+      });
+      return;
+    }
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const deploying = request.method === 'PUT' && request.url.includes('/functions/');
+      void reply.status(413).send({
+        error: {
+          code: deploying ? 'SOURCE_TOO_LARGE' : 'INPUT_TOO_LARGE',
+          message: `request body is larger than the server accepts (${request.routeOptions.bodyLimit ?? 'limit'} bytes); send less or ask the operator to raise AIRLOCK_MAX_INPUT_BYTES / AIRLOCK_MAX_SOURCE_BYTES`,
+        },
+      });
+      return;
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      void reply.status(status).send({ error: { code: 'BAD_REQUEST', message: err.message } });
+      return;
+    }
+    logger.error({ err, url: request.url }, 'unhandled error');
+    void reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error; see the server log' } });
+  };
+}

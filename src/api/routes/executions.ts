@@ -1,0 +1,59 @@
+// Execution records: one by id, or a filtered, paged list (newest first). Tenant-scoped.
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { AirlockError } from '../../core/errors.js';
+import { requireTenant } from '../auth.js';
+import { ErrorBody, ExecutionParams, ExecutionQuery, ExecutionView, TenantParams } from '../schemas.js';
+import { executionView } from '../views.js';
+import type { ApiDeps } from '../server.js';
+
+export function registerExecutionRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  app.get<{ Params: { tenant: string; id: string } }>(
+    '/v1/tenants/:tenant/executions/:id',
+    {
+      schema: {
+        summary: 'Read one execution',
+        params: ExecutionParams,
+        response: { 200: ExecutionView, '4xx': ErrorBody },
+      },
+    },
+    async (request) => {
+      const { tenant, id } = request.params;
+      requireTenant(request, tenant);
+      const rec = await deps.recorder.get(tenant, id);
+      if (!rec) {
+        throw new AirlockError('EXECUTION_NOT_FOUND', `no execution ${id} for tenant ${tenant}`);
+      }
+      return executionView(rec);
+    },
+  );
+
+  app.get<{ Params: { tenant: string }; Querystring: ExecutionQuery }>(
+    '/v1/tenants/:tenant/executions',
+    {
+      schema: {
+        summary: 'List executions, newest first (?function=&status=&before=&limit=)',
+        params: TenantParams,
+        querystring: ExecutionQuery,
+        response: {
+          200: Type.Object({ executions: Type.Array(ExecutionView), next: Type.Union([Type.String(), Type.Null()]) }),
+          '4xx': ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const { tenant } = request.params;
+      requireTenant(request, tenant);
+      const q = request.query;
+      const limit = q.limit ?? 50;
+      const list = await deps.recorder.list(tenant, {
+        limit,
+        ...(q.function === undefined ? {} : { function: q.function }),
+        ...(q.status === undefined ? {} : { status: q.status }),
+        ...(q.before === undefined ? {} : { before: q.before }),
+      });
+      const next = list.length === limit ? list[list.length - 1]!.id : null;
+      return { executions: list.map(executionView), next };
+    },
+  );
+}

@@ -1,0 +1,85 @@
+// Function routes: deploy (PUT), read, list, delete. Deploys create immutable versions.
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { requireTenant } from '../auth.js';
+import { DeployBody, ErrorBody, FunctionParams, FunctionSummaryView, FunctionView, TenantParams, VersionQuery } from '../schemas.js';
+import { functionSummaryView, functionView } from '../views.js';
+import type { ApiDeps } from '../server.js';
+
+type Params = { tenant: string; name: string };
+
+export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  const { functions, functionCache } = deps;
+
+  app.put<{ Params: Params; Body: DeployBody }>(
+    '/v1/tenants/:tenant/functions/:name',
+    {
+      bodyLimit: deps.config.maxSourceBytes * 2 + 64 * 1024,
+      schema: {
+        summary: 'Deploy a new immutable version of a function',
+        params: FunctionParams,
+        body: DeployBody,
+        response: { 200: FunctionView, 201: FunctionView, '4xx': ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { tenant, name } = request.params;
+      requireTenant(request, tenant);
+      const { version, created } = await functions.deploy(tenant, name, request.body);
+      functionCache.invalidate(tenant, name);
+      return reply.status(created ? 201 : 200).send(functionView(version, created));
+    },
+  );
+
+  app.get<{ Params: Params; Querystring: { version?: string } }>(
+    '/v1/tenants/:tenant/functions/:name',
+    {
+      schema: {
+        summary: 'Read a function (latest version, or ?version=)',
+        params: FunctionParams,
+        querystring: VersionQuery,
+        response: { 200: FunctionView, '4xx': ErrorBody },
+      },
+    },
+    async (request) => {
+      const { tenant, name } = request.params;
+      requireTenant(request, tenant);
+      return functionView(await functions.get(tenant, name, request.query.version));
+    },
+  );
+
+  app.get<{ Params: { tenant: string } }>(
+    '/v1/tenants/:tenant/functions',
+    {
+      schema: {
+        summary: "List a tenant's functions",
+        params: TenantParams,
+        response: { 200: Type.Object({ functions: Type.Array(FunctionSummaryView) }), '4xx': ErrorBody },
+      },
+    },
+    async (request) => {
+      const { tenant } = request.params;
+      requireTenant(request, tenant);
+      const list = await functions.list(tenant);
+      return { functions: list.map(functionSummaryView) };
+    },
+  );
+
+  app.delete<{ Params: Params }>(
+    '/v1/tenants/:tenant/functions/:name',
+    {
+      schema: {
+        summary: 'Delete a function and all its versions (executions are kept)',
+        params: FunctionParams,
+        response: { 204: Type.Null(), '4xx': ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { tenant, name } = request.params;
+      requireTenant(request, tenant);
+      await functions.delete(tenant, name);
+      functionCache.invalidate(tenant, name);
+      return reply.status(204).send();
+    },
+  );
+}

@@ -1,0 +1,59 @@
+// Tenant API keys: created and revoked by the admin; a created key is shown exactly once.
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { requireAdmin, requireTenant } from '../auth.js';
+import { ErrorBody, KeyParams, KeyView, TenantParams } from '../schemas.js';
+import type { ApiDeps } from '../server.js';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export function registerKeyRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  app.post<{ Params: { tenant: string } }>(
+    '/v1/tenants/:tenant/keys',
+    {
+      schema: {
+        summary: 'Create a tenant API key (admin only); the key is returned once',
+        params: TenantParams,
+        response: { 201: KeyView, '4xx': ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      requireAdmin(request);
+      const created = await deps.keys.create(request.params.tenant);
+      return reply.status(201).send({ id: created.id, tenant: created.tenant, key: created.key, createdAt: iso(created.createdAt) });
+    },
+  );
+
+  app.get<{ Params: { tenant: string } }>(
+    '/v1/tenants/:tenant/keys',
+    {
+      schema: {
+        summary: "List a tenant's keys (ids only)",
+        params: TenantParams,
+        response: { 200: Type.Object({ keys: Type.Array(KeyView) }), '4xx': ErrorBody },
+      },
+    },
+    async (request) => {
+      const { tenant } = request.params;
+      requireTenant(request, tenant);
+      const keys = await deps.keys.list(tenant);
+      return { keys: keys.map((k) => ({ id: k.id, tenant, createdAt: iso(k.createdAt) })) };
+    },
+  );
+
+  app.delete<{ Params: { tenant: string; id: string } }>(
+    '/v1/tenants/:tenant/keys/:id',
+    {
+      schema: {
+        summary: 'Revoke a tenant key (admin only)',
+        params: KeyParams,
+        response: { 204: Type.Null(), '4xx': ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      requireAdmin(request);
+      await deps.keys.revoke(request.params.tenant, request.params.id);
+      return reply.status(204).send();
+    },
+  );
+}

@@ -1,0 +1,31 @@
+// Operational routes, no key needed: health, OpenAPI document, Prometheus metrics.
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { ApiDeps } from '../server.js';
+
+export function registerOpsRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        summary: 'Liveness and basic facts',
+        response: {
+          200: Type.Object({ status: Type.Literal('ok'), isolation: Type.String(), version: Type.String() }),
+          503: Type.Object({ status: Type.Literal('shutting-down'), isolation: Type.String(), version: Type.String() }),
+        },
+      },
+    },
+    async (_request, reply) => {
+      const body = { isolation: deps.isolation, version: deps.version };
+      if (deps.isShuttingDown()) return reply.status(503).send({ status: 'shutting-down', ...body });
+      return { status: 'ok', ...body };
+    },
+  );
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    const { contentType, body } = await deps.metrics.render();
+    return reply.header('content-type', contentType).send(body);
+  });
+}

@@ -1,0 +1,75 @@
+// Builds the HTTP server (Fastify): JSON schemas for validation and OpenAPI, bearer auth on
+// /v1, one error format. Services are passed in; nothing here owns sandboxes or storage.
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { Config } from '../core/config.js';
+import { AirlockError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { FunctionCache } from '../services/function-cache.js';
+import type { FunctionService } from '../services/functions.js';
+import type { InvokeService } from '../services/invoke.js';
+import type { KeyService } from '../services/keys.js';
+import type { ExecutionRecorder } from '../services/recorder.js';
+import { authenticate } from './auth.js';
+import { errorHandler } from './errors.js';
+import type { Metrics } from './metrics.js';
+import { registerExecutionRoutes } from './routes/executions.js';
+import { registerFunctionRoutes } from './routes/functions.js';
+import { registerInvokeRoutes } from './routes/invoke.js';
+import { registerKeyRoutes } from './routes/keys.js';
+import { registerOpsRoutes } from './routes/ops.js';
+import { ErrorBody } from './schemas.js';
+
+export interface ApiDeps {
+  config: Config;
+  logger: Logger;
+  functions: FunctionService;
+  functionCache: FunctionCache;
+  invoke: InvokeService;
+  recorder: ExecutionRecorder;
+  keys: KeyService;
+  metrics: Metrics;
+  isolation: string;
+  version: string;
+  isShuttingDown(): boolean;
+}
+
+export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: deps.config.maxBodyBytes,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Airlock',
+        version: deps.version,
+        description: 'Runs untrusted tenant functions in kernel-isolated sandboxes.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  app.addSchema(ErrorBody);
+  app.setErrorHandler(errorHandler(deps.logger));
+  app.setNotFoundHandler((request, reply) => {
+    const err = new AirlockError('NOT_FOUND', `no route ${request.method} ${request.url}; see GET /openapi.json`);
+    void reply.status(404).send(err.toJSON());
+  });
+
+  registerOpsRoutes(app, deps);
+  await app.register(async (v1) => {
+    v1.addHook('onRequest', authenticate(deps.keys));
+    registerFunctionRoutes(v1, deps);
+    registerInvokeRoutes(v1, deps);
+    registerExecutionRoutes(v1, deps);
+    registerKeyRoutes(v1, deps);
+  });
+  return app;
+}

@@ -1,0 +1,91 @@
+// Composition root: builds every component from the config, starts the HTTP server, and stops
+// everything in order (stop admitting, drain or kill in-flight executions, flush records).
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './core/config.js';
+import type { Logger } from './core/logger.js';
+import { Metrics } from './api/metrics.js';
+import { buildServer } from './api/server.js';
+import { Admission } from './scheduler/admission.js';
+import { createIsolator } from './sandbox/index.js';
+import { SandboxPool } from './sandbox/pool.js';
+import { FunctionCache } from './services/function-cache.js';
+import { FunctionService } from './services/functions.js';
+import { InvokeService } from './services/invoke.js';
+import { ensureAdminKey, KeyService } from './services/keys.js';
+import type { AdminKey } from './services/keys.js';
+import { ExecutionRecorder } from './services/recorder.js';
+import { openStore } from './store/index.js';
+
+export interface Airlock {
+  server: FastifyInstance;
+  /** Base URL the server listens on, e.g. http://127.0.0.1:8080 */
+  url: string;
+  adminKey: AdminKey;
+  isolation: string;
+  pool: SandboxPool;
+  /** Graceful stop; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export async function startAirlock(config: Config, logger: Logger): Promise<Airlock> {
+  const isolator = createIsolator(config.sandbox);
+  if (isolator.name === 'process') {
+    logger.warn(
+      'AIRLOCK_ISOLATION=process: tenant code runs WITHOUT any isolation, as the server user. ' +
+        'Development only; never run untrusted code like this. Install bubblewrap and unset AIRLOCK_ISOLATION.',
+    );
+  }
+  await isolator.check();
+
+  const store = await openStore(config);
+  await store.migrate();
+  const adminKey = ensureAdminKey(config.dataDir, config.adminKey);
+  const keys = new KeyService(store, adminKey.key);
+  const functions = new FunctionService(store, config);
+  const functionCache = new FunctionCache(functions);
+  const recorder = new ExecutionRecorder(store, config, logger);
+  const admission = new Admission(config.admission);
+  const pool = new SandboxPool(isolator, config.pool, config.defaultLimits.memoryMiB, logger);
+  const metrics = new Metrics();
+  metrics.observePool(() => pool.stats());
+  metrics.observeAdmission(() => admission.stats());
+  const invoke = new InvokeService({
+    config, functions: functionCache, admission, pool, recorder, metrics, isolation: isolator.isolation,
+  });
+
+  let shuttingDown = false;
+  const server = await buildServer({
+    config, logger, functions, functionCache, invoke, recorder, keys, metrics,
+    isolation: isolator.isolation, version: VERSION, isShuttingDown: () => shuttingDown,
+  });
+  pool.start();
+  await server.listen({ host: config.host, port: config.port });
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      shuttingDown = true;
+      logger.info({ inFlight: invoke.running }, 'shutting down');
+      admission.close();
+      const closed = server.close();
+      const drained = await invoke.drain(config.shutdownGraceMs);
+      if (!drained) logger.warn({ inFlight: invoke.running }, 'grace period over: killing in-flight executions');
+      await pool.close();
+      await closed;
+      await recorder.close();
+      await store.close();
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+
+  return { server, url, adminKey, isolation: isolator.isolation, pool, stop };
+}

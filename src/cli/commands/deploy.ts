@@ -1,0 +1,37 @@
+// `airlock deploy <file> --tenant T [--name N]`: uploads a function module as a new version.
+import { readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { parse, UsageError } from '../args.js';
+import type { Client } from '../client.js';
+
+/** Function name from a file name: hello-world.ts -> hello-world. */
+export function nameFromFile(file: string): string {
+  return basename(file, extname(file)).toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[-_]+/, '').slice(0, 63);
+}
+
+export async function deployCommand(argv: string[], client: Client): Promise<void> {
+  const { values, positionals } = parse(argv, {
+    tenant: { type: 'string', short: 't' },
+    name: { type: 'string', short: 'n' },
+    'timeout-ms': { type: 'string' },
+    'memory-mib': { type: 'string' },
+    isolation: { type: 'string' },
+  });
+  const file = positionals[0];
+  if (!file || !values.tenant) throw new UsageError('usage: airlock deploy <file> --tenant T [--name N] [--timeout-ms MS] [--memory-mib MIB] [--isolation tenant|function|execution]');
+  const code = readFileSync(file, 'utf8');
+  const name = values.name ?? nameFromFile(file);
+  const ext = extname(file);
+  const body: Record<string, unknown> = { code, runtime: ext === '.ts' || ext === '.mts' ? 'typescript' : 'javascript' };
+  const limits: Record<string, number> = {};
+  if (values['timeout-ms'] !== undefined) limits.timeoutMs = Number(values['timeout-ms']);
+  if (values['memory-mib'] !== undefined) limits.memoryMiB = Number(values['memory-mib']);
+  if (Object.keys(limits).length > 0) body.limits = limits;
+  if (values.isolation !== undefined) body.isolation = values.isolation;
+  const fn = await client.request<{ version: string; created: boolean }>(
+    'PUT',
+    `/v1/tenants/${encodeURIComponent(values.tenant)}/functions/${encodeURIComponent(name)}`,
+    body,
+  );
+  process.stdout.write(`${fn.created ? 'deployed' : 'unchanged'} ${values.tenant}/${name} version ${fn.version}\n`);
+}

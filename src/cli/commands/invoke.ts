@@ -1,0 +1,38 @@
+// `airlock invoke <tenant>/<name> [--input JSON|@file]`: runs a function, prints the execution
+// as JSON; exits 1 when the status is not "succeeded".
+import { readFileSync } from 'node:fs';
+import { parse, UsageError } from '../args.js';
+import type { Client } from '../client.js';
+
+function readInput(raw: string | undefined): unknown {
+  if (raw === undefined) return null;
+  const text = raw.startsWith('@') ? readFileSync(raw.slice(1), 'utf8') : raw;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new UsageError(`--input is not valid JSON (${(err as Error).message}); quote it: --input '{"a":1}' or use --input @file.json`);
+  }
+}
+
+export function splitTarget(target: string | undefined): { tenant: string; name: string } {
+  const match = target ? /^([^/]+)\/([^/]+)$/.exec(target) : null;
+  if (!match) throw new UsageError('expected <tenant>/<function>, e.g. acme/hello');
+  return { tenant: match[1]!, name: match[2]! };
+}
+
+export async function invokeCommand(argv: string[], client: Client): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    input: { type: 'string', short: 'i' },
+    version: { type: 'string' },
+  });
+  const { tenant, name } = splitTarget(positionals[0]);
+  const body: Record<string, unknown> = { input: readInput(values.input) };
+  if (values.version !== undefined) body.version = values.version;
+  const res = await client.request<{ status: string }>(
+    'POST',
+    `/v1/tenants/${encodeURIComponent(tenant)}/functions/${encodeURIComponent(name)}/invoke`,
+    body,
+  );
+  process.stdout.write(JSON.stringify(res, null, 2) + '\n');
+  return res.status === 'succeeded' ? 0 : 1;
+}

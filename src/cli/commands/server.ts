@@ -1,0 +1,60 @@
+// `airlock server`: starts the server from env (flags mirror the env vars), prints the URL, the
+// admin key and a copy-paste example, and stops gracefully on SIGINT/SIGTERM.
+import { loadConfig } from '../../core/config.js';
+import { createLogger } from '../../core/logger.js';
+import { startAirlock } from '../../app.js';
+import { parse } from '../args.js';
+
+export async function serverCommand(argv: string[]): Promise<void> {
+  const { values } = parse(argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'data-dir': { type: 'string' },
+    isolation: { type: 'string' },
+  });
+  const env = { ...process.env };
+  if (values.port !== undefined) env.AIRLOCK_PORT = values.port;
+  if (values.host !== undefined) env.AIRLOCK_HOST = values.host;
+  if (values['data-dir'] !== undefined) env.AIRLOCK_DATA_DIR = values['data-dir'];
+  if (values.isolation !== undefined) env.AIRLOCK_ISOLATION = values.isolation;
+  const config = loadConfig(env);
+  const logger = createLogger(config.logLevel);
+  const airlock = await startAirlock(config, logger);
+
+  const keyLine = config.adminKey
+    ? 'admin key: (from AIRLOCK_ADMIN_KEY)'
+    : `admin key: ${airlock.adminKey.key}${airlock.adminKey.generated ? '   (new; saved to ' + airlock.adminKey.path + ')' : '   (from ' + airlock.adminKey.path + ')'}`;
+  process.stdout.write(
+    [
+      '',
+      `Airlock is listening on ${airlock.url}  (isolation: ${airlock.isolation}, data: ${config.dataDir})`,
+      keyLine,
+      '',
+      'Try it (in another shell, from this directory):',
+      `  export AIRLOCK_URL=${airlock.url}`,
+      `  echo 'export default async (input: { name: string }) => ({ hello: input.name })' > hello.ts`,
+      '  npx airlock deploy hello.ts --tenant acme',
+      `  npx airlock invoke acme/hello --input '{"name":"world"}'`,
+      '',
+    ].join('\n') + '\n',
+  );
+
+  let signals = 0;
+  const onSignal = (signal: string): void => {
+    signals++;
+    if (signals > 1) {
+      logger.warn('second signal: exiting now');
+      process.exit(130);
+    }
+    logger.info({ signal }, 'stopping (send again to force)');
+    airlock.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}

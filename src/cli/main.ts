@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// The `airlock` command: `server` runs the platform; the other commands talk to a running server
+// over HTTP (AIRLOCK_URL, AIRLOCK_KEY).
+import { isAirlockError } from '../core/errors.js';
+import { UsageError } from './args.js';
+import { ApiError, createClient } from './client.js';
+import { deployCommand } from './commands/deploy.js';
+import { executionsCommand } from './commands/executions.js';
+import { invokeCommand } from './commands/invoke.js';
+import { keysCommand } from './commands/keys.js';
+import { serverCommand } from './commands/server.js';
+
+const HELP = `airlock: run untrusted tenant functions in sandboxes
+
+usage:
+  airlock server [--port N] [--host H] [--data-dir DIR] [--isolation bwrap|process]
+  airlock deploy <file> --tenant T [--name N] [--timeout-ms MS] [--memory-mib MIB] [--isolation tenant|function|execution]
+  airlock invoke <tenant>/<name> [--input JSON|@file] [--version V]
+  airlock executions <tenant> [id] [--function F] [--status S] [--limit N] [--json]
+  airlock keys create|list|revoke <tenant> [id]
+
+environment: AIRLOCK_URL (default http://127.0.0.1:8080), AIRLOCK_KEY (default: ./.airlock/admin.key);
+server settings: see docs/configuration.md
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'server':
+      await serverCommand(rest);
+      return -1; // keeps running until a signal
+    case 'deploy':
+      await deployCommand(rest, createClient());
+      return 0;
+    case 'invoke':
+      return invokeCommand(rest, createClient());
+    case 'executions':
+      await executionsCommand(rest, createClient());
+      return 0;
+    case 'keys':
+      await keysCommand(rest, createClient());
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP);
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${HELP}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof ApiError) {
+      process.stderr.write(`error ${err.code}: ${err.message}\n`);
+      process.exitCode = 1;
+    } else if (isAirlockError(err)) {
+      process.stderr.write(`error ${err.code}: ${err.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,43 @@
+// Guards for untrusted JSON values: nesting depth (checked without recursion, so a deeply
+// nested bomb cannot overflow the stack) and serialized size.
+import { AirlockError } from './errors.js';
+
+/** True when `value` nests arrays/objects deeper than `maxDepth`. Iterative. */
+export function exceedsDepth(value: unknown, maxDepth: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  const stack: { node: object; depth: number }[] = [{ node: value, depth: 1 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    if (depth > maxDepth) return true;
+    const children = Array.isArray(node) ? node : Object.values(node);
+    for (const child of children) {
+      if (child !== null && typeof child === 'object') stack.push({ node: child, depth: depth + 1 });
+    }
+  }
+  return false;
+}
+
+/**
+ * Serializes a function input, enforcing the depth and byte limits. Throws INPUT_TOO_DEEP or
+ * INPUT_TOO_LARGE with the limit in the message.
+ */
+export function serializeInput(input: unknown, maxDepth: number, maxBytes: number): string {
+  if (exceedsDepth(input, maxDepth)) {
+    throw new AirlockError(
+      'INPUT_TOO_DEEP',
+      `input nests deeper than ${maxDepth} levels; flatten it (operators: AIRLOCK_MAX_JSON_DEPTH)`,
+      { maxDepth },
+    );
+  }
+  const json = JSON.stringify(input === undefined ? null : input);
+  const bytes = Buffer.byteLength(json);
+  if (bytes > maxBytes) {
+    throw new AirlockError(
+      'INPUT_TOO_LARGE',
+      `input is ${bytes} bytes, above this function's limit of ${maxBytes}; ` +
+        'send less, or redeploy with a higher limits.inputBytes (within the operator maximum)',
+      { bytes, limit: maxBytes },
+    );
+  }
+  return json;
+}

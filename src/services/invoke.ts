@@ -1,0 +1,135 @@
+// The invoke pipeline: resolve the function, check the input, wait for an admission slot, get a
+// sandbox from the pool, run, record, answer. Every failure ends as an execution status or a
+// typed error; nothing here trusts what the sandbox said beyond what the sandbox layer checked.
+import type { Config } from '../core/config.js';
+import { AirlockError, isAirlockError } from '../core/errors.js';
+import { executionId } from '../core/ids.js';
+import { serializeInput } from '../core/json.js';
+import type { ExecutionError, ExecutionRecord, ExecutionStatus, LogLine, StartKind } from '../core/types.js';
+import type { Metrics } from '../api/metrics.js';
+import type { Admission } from '../scheduler/admission.js';
+import type { SandboxPool } from '../sandbox/pool.js';
+import type { FunctionCache } from './function-cache.js';
+import type { ExecutionRecorder } from './recorder.js';
+
+export interface InvokeRequest {
+  input: unknown;
+  version?: string;
+}
+
+export interface InvokeResult {
+  executionId: string;
+  status: ExecutionStatus;
+  result?: unknown;
+  error?: ExecutionError;
+  logs: LogLine[];
+  durationMs: number;
+  start: StartKind | null;
+}
+
+export interface InvokeDeps {
+  config: Config;
+  functions: FunctionCache;
+  admission: Admission;
+  pool: SandboxPool;
+  recorder: ExecutionRecorder;
+  metrics: Metrics;
+  /** Recorded on every execution: 'bwrap' or 'none'. */
+  isolation: string;
+}
+
+export class InvokeService {
+  private readonly deps: InvokeDeps;
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(deps: InvokeDeps) {
+    this.deps = deps;
+  }
+
+  get running(): number {
+    return this.inFlight;
+  }
+
+  async invoke(tenant: string, name: string, req: InvokeRequest, signal?: AbortSignal): Promise<InvokeResult> {
+    const { config, functions, admission, pool, recorder, metrics, isolation } = this.deps;
+    const fn = await functions.get(tenant, name, req.version);
+    const inputJson = serializeInput(req.input, config.maxJsonDepth, fn.limits.inputBytes);
+    const id = executionId();
+    const queuedAt = Date.now();
+
+    let permit;
+    try {
+      permit = await admission.acquire(tenant, signal);
+    } catch (err) {
+      if (isAirlockError(err) && err.code === 'TOO_MANY_REQUESTS') {
+        metrics.recordRejection('admission');
+        recorder.record({
+          id, tenant, function: name, version: fn.version, status: 'rejected', start: null, isolation,
+          queuedAt, startedAt: null, finishedAt: Date.now(), durationMs: 0, logs: [],
+          error: { type: 'TooManyRequests', message: err.message },
+        });
+        throw new AirlockError(err.code, err.message, { ...err.details, executionId: id });
+      }
+      throw err;
+    }
+    metrics.recordQueueWait(permit.waitedMs);
+    this.inFlight++;
+    try {
+      const lease = await pool.acquire({
+        tenant,
+        functionName: name,
+        scope: fn.isolation,
+        memoryMiB: fn.limits.memoryMiB,
+      });
+      const startedAt = Date.now();
+      const outcome = await lease.sandbox.run({
+        executionId: id,
+        tenant,
+        functionName: name,
+        version: fn.version,
+        code: fn.code,
+        inputJson,
+        timeoutMs: fn.limits.timeoutMs,
+        resultBytes: fn.limits.resultBytes,
+        logBytes: fn.limits.logBytes,
+      });
+      lease.release(outcome.reusable);
+      const record: ExecutionRecord = {
+        id, tenant, function: name, version: fn.version, status: outcome.status, start: lease.start,
+        isolation, queuedAt, startedAt, finishedAt: Date.now(), durationMs: outcome.durationMs,
+        logs: outcome.logs,
+      };
+      if (outcome.result !== undefined) record.result = outcome.result;
+      if (outcome.error !== undefined) record.error = outcome.error;
+      recorder.record(record);
+      metrics.recordInvocation(outcome.status, lease.start, outcome.durationMs);
+      const answer: InvokeResult = {
+        executionId: id, status: outcome.status, logs: outcome.logs, durationMs: outcome.durationMs, start: lease.start,
+      };
+      if (outcome.result !== undefined) answer.result = outcome.result;
+      if (outcome.error !== undefined) answer.error = outcome.error;
+      return answer;
+    } finally {
+      permit.release();
+      this.inFlight--;
+      if (this.inFlight === 0 && this.idleWaiters.length > 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const wake of waiters) wake();
+      }
+    }
+  }
+
+  /** Resolves when no execution is in flight, or after `timeoutMs` (returns false then). */
+  drain(timeoutMs: number): Promise<boolean> {
+    if (this.inFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+}

@@ -1,0 +1,101 @@
+// API keys: one admin key (from AIRLOCK_ADMIN_KEY, else generated once into the data dir) and
+// tenant keys that reach only their tenant. Only sha256 hashes of keys are stored.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AirlockError } from '../core/errors.js';
+import { secretToken, sortableId } from '../core/ids.js';
+import type { ApiKeyRecord, Store } from '../store/port.js';
+
+export type Principal = { kind: 'admin' } | { kind: 'tenant'; tenant: string; keyId: string };
+
+export interface AdminKey {
+  key: string;
+  /** True when this start generated the key (the server prints it once). */
+  generated: boolean;
+  /** File holding a generated key, if any. */
+  path: string | undefined;
+}
+
+export interface CreatedKey {
+  id: string;
+  tenant: string;
+  key: string;
+  createdAt: number;
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** Returns the admin key: the configured one, or the one stored in (or generated into) the data dir. */
+export function ensureAdminKey(dataDir: string, configured: string | undefined): AdminKey {
+  if (configured) return { key: configured, generated: false, path: undefined };
+  const path = join(dataDir, 'admin.key');
+  try {
+    const key = readFileSync(path, 'utf8').trim();
+    if (key) return { key, generated: false, path };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const key = secretToken('ak_admin');
+  writeFileSync(path, key + '\n', { mode: 0o600, flag: 'wx' });
+  return { key, generated: true, path };
+}
+
+const CACHE_LIMIT = 10_000;
+
+export class KeyService {
+  private readonly adminHash: Buffer;
+  /** Resolved tenant keys by hash hex: keeps sha256+lookup off the store on the hot path. */
+  private readonly cache = new Map<string, Principal>();
+
+  private readonly store: Store;
+
+  constructor(store: Store, adminKey: string) {
+    this.store = store;
+    this.adminHash = sha256(adminKey);
+  }
+
+  /** The principal for a bearer token, or undefined when the token is unknown. */
+  async resolve(token: string): Promise<Principal | undefined> {
+    const digest = sha256(token);
+    if (timingSafeEqual(digest, this.adminHash)) return { kind: 'admin' };
+    const hex = digest.toString('hex');
+    const cached = this.cache.get(hex);
+    if (cached) return cached;
+    const record = await this.store.findApiKeyByHash(hex);
+    if (!record || record.tenant === null) return undefined;
+    const principal: Principal = { kind: 'tenant', tenant: record.tenant, keyId: record.id };
+    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    this.cache.set(hex, principal);
+    return principal;
+  }
+
+  async create(tenant: string): Promise<CreatedKey> {
+    const key = secretToken('ak');
+    const record: ApiKeyRecord = {
+      id: sortableId('key'),
+      tenant,
+      hash: sha256(key).toString('hex'),
+      createdAt: Date.now(),
+    };
+    await this.store.putApiKey(record);
+    return { id: record.id, tenant, key, createdAt: record.createdAt };
+  }
+
+  list(tenant: string): Promise<ApiKeyRecord[]> {
+    return this.store.listApiKeys(tenant);
+  }
+
+  async revoke(tenant: string, id: string): Promise<void> {
+    const removed = await this.store.deleteApiKey(tenant, id);
+    if (!removed) {
+      throw new AirlockError('NOT_FOUND', `no key ${id} for tenant ${tenant}; list keys with GET /v1/tenants/${tenant}/keys`);
+    }
+    for (const [hash, principal] of this.cache) {
+      if (principal.kind === 'tenant' && principal.keyId === id) this.cache.delete(hash);
+    }
+  }
+}
