@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './core/config.js';
+import { AirlockError, isAirlockError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { Metrics } from './api/metrics.js';
 import { buildServer } from './api/server.js';
@@ -40,7 +41,19 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
         'Development only; never run untrusted code like this. Install bubblewrap and unset AIRLOCK_ISOLATION.',
     );
   }
-  await isolator.check();
+  try {
+    await isolator.check();
+  } catch (err) {
+    if (isAirlockError(err) && err.code === 'ISOLATION_UNAVAILABLE') {
+      throw new AirlockError(
+        err.code,
+        `${err.message}\nAirlock refuses to run tenant code without isolation. On a development machine only, ` +
+          'AIRLOCK_ISOLATION=process runs functions as plain processes (no isolation at all).',
+        err.details,
+      );
+    }
+    throw err;
+  }
 
   const store = await openStore(config);
   await store.migrate();

@@ -1,0 +1,80 @@
+// Auth: admin key reaches everything; a tenant key reaches only its own tenant, for every route.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { deploy, invoke, startTestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
+
+describe('auth and tenant scoping', () => {
+  let server: TestServer;
+  let keyA: string;
+  let keyB: string;
+  let execB: string;
+
+  before(async () => {
+    server = await startTestServer();
+    await deploy(server, 'tenant-a', 'fa', 'export default () => "a"');
+    await deploy(server, 'tenant-b', 'fb', 'export default () => "secret-of-b"');
+    keyA = (await server.request('POST', '/v1/tenants/tenant-a/keys')).body.key;
+    const created = await server.request('POST', '/v1/tenants/tenant-b/keys');
+    assert.equal(created.status, 201);
+    keyB = created.body.key;
+    execB = (await invoke(server, 'tenant-b', 'fb', null)).body.executionId;
+  });
+  after(async () => server.close());
+
+  it('refuses requests without a key or with an unknown key', async () => {
+    const none = await server.request('GET', '/v1/tenants/tenant-a/functions', undefined, null);
+    assert.equal(none.status, 401);
+    assert.equal(none.body.error.code, 'UNAUTHORIZED');
+    const wrong = await server.request('GET', '/v1/tenants/tenant-a/functions', undefined, 'ak_nope');
+    assert.equal(wrong.status, 401);
+  });
+
+  it('lets a tenant key use its own tenant', async () => {
+    const res = await invoke(server, 'tenant-a', 'fa', null, keyA);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.result, 'a');
+    const list = await server.request('GET', '/v1/tenants/tenant-a/functions', undefined, keyA);
+    assert.equal(list.status, 200);
+  });
+
+  it("never lets tenant A's key reach tenant B", async () => {
+    const attempts: [string, string, unknown?][] = [
+      ['GET', '/v1/tenants/tenant-b/functions'],
+      ['GET', '/v1/tenants/tenant-b/functions/fb'],
+      ['PUT', '/v1/tenants/tenant-b/functions/fb', { code: 'export default () => "pwned"' }],
+      ['DELETE', '/v1/tenants/tenant-b/functions/fb'],
+      ['POST', '/v1/tenants/tenant-b/functions/fb/invoke', { input: null }],
+      ['GET', `/v1/tenants/tenant-b/executions/${execB}`],
+      ['GET', '/v1/tenants/tenant-b/executions'],
+      ['GET', '/v1/tenants/tenant-b/keys'],
+    ];
+    for (const [method, path, body] of attempts) {
+      const res = await server.request(method, path, body, keyA);
+      assert.equal(res.status, 403, `${method} ${path} gave ${res.status}`);
+      assert.equal(res.body.error.code, 'FORBIDDEN');
+      assert.doesNotMatch(JSON.stringify(res.body), /secret-of-b/);
+    }
+    // The function of B is untouched.
+    assert.equal((await invoke(server, 'tenant-b', 'fb', null, keyB)).body.result, 'secret-of-b');
+  });
+
+  it("does not find tenant B's execution through tenant A's path", async () => {
+    const res = await server.request('GET', `/v1/tenants/tenant-a/executions/${execB}`, undefined, keyA);
+    assert.equal(res.status, 404);
+    assert.equal(res.body.error.code, 'EXECUTION_NOT_FOUND');
+  });
+
+  it('reserves key management to the admin and honours revocation', async () => {
+    const byTenant = await server.request('POST', '/v1/tenants/tenant-a/keys', undefined, keyA);
+    assert.equal(byTenant.status, 403);
+    const extra = await server.request('POST', '/v1/tenants/tenant-a/keys');
+    const listed = await server.request('GET', '/v1/tenants/tenant-a/keys', undefined, keyA);
+    assert.ok(listed.body.keys.some((k: { id: string }) => k.id === extra.body.id));
+    assert.ok(listed.body.keys.every((k: { key?: string }) => k.key === undefined), 'keys are never listed');
+    assert.equal((await invoke(server, 'tenant-a', 'fa', null, extra.body.key)).status, 200);
+    const revoked = await server.request('DELETE', `/v1/tenants/tenant-a/keys/${extra.body.id}`);
+    assert.equal(revoked.status, 204);
+    assert.equal((await invoke(server, 'tenant-a', 'fa', null, extra.body.key)).status, 401);
+  });
+});

@@ -1,0 +1,101 @@
+// Function deploy/read/list/delete over HTTP: immutable versions, TypeScript stripping and its
+// errors with line and column, source size limit, name validation.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { deploy, invoke, startTestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
+
+describe('functions API', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ AIRLOCK_MAX_SOURCE_BYTES: String(4096) });
+  });
+  after(async () => server.close());
+
+  it('deploys TypeScript, strips types and runs it', async () => {
+    const code = 'interface In { a: number; b: number }\nexport default async function (input: In): Promise<number> { return (input.a as number) + input.b; }\n';
+    const put = await server.request('PUT', '/v1/tenants/acme/functions/add', { code, runtime: 'typescript' });
+    assert.equal(put.status, 201);
+    assert.match(put.body.version, /^[0-9a-f]{64}$/);
+    assert.equal(put.body.created, true);
+    const res = await invoke(server, 'acme', 'add', { a: 2, b: 3 });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.status, 'succeeded', JSON.stringify(res.body));
+    assert.equal(res.body.result, 5);
+  });
+
+  it('addresses versions by content hash; same source gives the same version', async () => {
+    const v1 = await deploy(server, 'acme', 'ver', 'export default () => 1');
+    const again = await server.request('PUT', '/v1/tenants/acme/functions/ver', { code: 'export default () => 1' });
+    assert.equal(again.status, 200);
+    assert.equal(again.body.version, v1);
+    assert.equal(again.body.created, false);
+    const v2 = await deploy(server, 'acme', 'ver', 'export default () => 2');
+    assert.notEqual(v2, v1);
+    assert.equal((await invoke(server, 'acme', 'ver', null)).body.result, 2);
+    const pinned = await server.request('POST', '/v1/tenants/acme/functions/ver/invoke', { input: null, version: v1 });
+    assert.equal(pinned.body.result, 1);
+    const read = await server.request('GET', `/v1/tenants/acme/functions/ver?version=${v1}`);
+    assert.equal(read.status, 200);
+    assert.equal(read.body.version, v1);
+    const missing = await server.request('POST', '/v1/tenants/acme/functions/ver/invoke', { input: null, version: 'f'.repeat(64) });
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.error.code, 'VERSION_NOT_FOUND');
+  });
+
+  it('rejects a syntax error with line and column', async () => {
+    const res = await server.request('PUT', '/v1/tenants/acme/functions/bad', {
+      code: 'export default function (x: number {\n  return x;\n}\n',
+    });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.code, 'SYNTAX_ERROR');
+    assert.equal(res.body.error.line, 1);
+    assert.equal(typeof res.body.error.column, 'number');
+    assert.match(res.body.error.message, /1:\d+/);
+  });
+
+  it('rejects non-erasable TypeScript (enum) with line and column', async () => {
+    const res = await server.request('PUT', '/v1/tenants/acme/functions/enumy', {
+      code: 'const x = 1;\nenum Color { Red }\nexport default () => Color.Red;\n',
+      runtime: 'typescript',
+    });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.code, 'UNSUPPORTED_SYNTAX');
+    assert.equal(res.body.error.line, 2);
+  });
+
+  it('rejects source above the limit with 413', async () => {
+    const code = `export default () => ${JSON.stringify('x'.repeat(5000))};`;
+    const res = await server.request('PUT', '/v1/tenants/acme/functions/big', { code });
+    assert.equal(res.status, 413);
+    assert.equal(res.body.error.code, 'SOURCE_TOO_LARGE');
+  });
+
+  it('validates names and bodies', async () => {
+    const badName = await server.request('PUT', '/v1/tenants/Acme!/functions/x', { code: 'export default () => 1' });
+    assert.equal(badName.status, 400);
+    assert.equal(badName.body.error.code, 'VALIDATION_FAILED');
+    const noCode = await server.request('PUT', '/v1/tenants/acme/functions/x', { nope: 1 });
+    assert.equal(noCode.status, 400);
+    const badLimit = await server.request('PUT', '/v1/tenants/acme/functions/x', { code: 'export default () => 1', limits: { timeoutMs: 10_000_000 } });
+    assert.equal(badLimit.status, 400);
+    assert.equal(badLimit.body.error.code, 'LIMIT_ABOVE_MAXIMUM');
+    const badJson = await server.request('PUT', '/v1/tenants/acme/functions/x', '{"code": ');
+    assert.equal(badJson.status, 400);
+  });
+
+  it('lists, reads and deletes functions', async () => {
+    await deploy(server, 'listy', 'one', 'export default () => 1');
+    await deploy(server, 'listy', 'two', 'export async function handler() { return 2 }');
+    const list = await server.request('GET', '/v1/tenants/listy/functions');
+    assert.deepEqual(list.body.functions.map((f: { name: string }) => f.name).sort(), ['one', 'two']);
+    assert.equal((await invoke(server, 'listy', 'two', null)).body.result, 2);
+    const del = await server.request('DELETE', '/v1/tenants/listy/functions/one');
+    assert.equal(del.status, 204);
+    const gone = await server.request('GET', '/v1/tenants/listy/functions/one');
+    assert.equal(gone.status, 404);
+    assert.equal(gone.body.error.code, 'FUNCTION_NOT_FOUND');
+    const invokeGone = await invoke(server, 'listy', 'one', null);
+    assert.equal(invokeGone.status, 404);
+  });
+});

@@ -1,0 +1,62 @@
+// Operations routes: health, OpenAPI generated from the validating schemas, Prometheus metrics,
+// and admission answering 429 with Retry-After when a tenant is over its limit.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { deploy, invoke, startTestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
+
+describe('operations', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ AIRLOCK_TENANT_CONCURRENCY: '1', AIRLOCK_QUEUE_WAIT_MS: '50' });
+  });
+  after(async () => server.close());
+
+  it('reports health without a key', async () => {
+    const res = await server.request('GET', '/healthz', undefined, null);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.status, 'ok');
+    assert.equal(res.body.isolation, 'bwrap');
+  });
+
+  it('serves an OpenAPI document that matches the validating schemas', async () => {
+    const res = await server.request('GET', '/openapi.json', undefined, null);
+    assert.equal(res.status, 200);
+    assert.match(res.body.openapi, /^3\./);
+    const invokePath = res.body.paths['/v1/tenants/{tenant}/functions/{name}/invoke'];
+    assert.ok(invokePath?.post, 'invoke route documented');
+    const deployPath = res.body.paths['/v1/tenants/{tenant}/functions/{name}'];
+    const schema = deployPath.put.requestBody.content['application/json'].schema;
+    assert.deepEqual(schema.required, ['code']);
+  });
+
+  it('answers 429 with Retry-After when the tenant is over its concurrency', async () => {
+    await deploy(server, 'busy', 'slow', 'export default async () => { await new Promise(r => setTimeout(r, 1500)); return 1 }');
+    await deploy(server, 'busy', 'fast', 'export default () => 2');
+    const slow = invoke(server, 'busy', 'slow', null);
+    // Poll until the slow call holds the tenant's only slot, then a second call must be refused.
+    let refused;
+    for (let i = 0; i < 100 && !refused; i++) {
+      const res = await invoke(server, 'busy', 'fast', null);
+      if (res.status === 429) refused = res;
+    }
+    assert.ok(refused, 'a second concurrent call of the same tenant was refused');
+    assert.equal(refused.body.error.code, 'TOO_MANY_REQUESTS');
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+    assert.equal((await slow).body.result, 1);
+    const rejected = await server.request('GET', '/v1/tenants/busy/executions?status=rejected');
+    assert.ok(rejected.body.executions.length >= 1, 'the rejection is recorded');
+  });
+
+  it('exposes Prometheus metrics', async () => {
+    await deploy(server, 'metrics', 'm', 'export default () => 1');
+    await invoke(server, 'metrics', 'm', null);
+    const res = await fetch(server.url + '/metrics');
+    const text = await res.text();
+    assert.equal(res.status, 200);
+    assert.match(text, /airlock_invocations_total\{[^}]*status="succeeded"[^}]*\} [1-9]/);
+    assert.match(text, /airlock_invocation_duration_seconds_bucket/);
+    assert.match(text, /airlock_sandboxes\{state="idle"\}/);
+    assert.match(text, /airlock_queue_wait_seconds/);
+  });
+});

@@ -1,0 +1,94 @@
+// The real server process: CLI round trip, restart on the same data dir, graceful shutdown that
+// leaves no sandbox process behind, refusal to start without bubblewrap, and the process
+// isolator's loud opt-in.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { alive, descendants, runCli, startServerProcess } from '../support/process.js';
+
+describe('server process', () => {
+  let dataDir: string;
+  let work: string;
+  before(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'airlock-srv-'));
+    work = mkdtempSync(join(tmpdir(), 'airlock-cli-'));
+  });
+  after(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('deploys and invokes through the CLI, survives a restart, and leaves no sandbox behind', async () => {
+    const env = { AIRLOCK_DATA_DIR: dataDir, AIRLOCK_POOL_SIZE: '2' };
+    const first = await startServerProcess(env);
+    assert.match(first.output(), /admin key: ak_admin_/);
+    const cliEnv = { AIRLOCK_URL: first.url, AIRLOCK_DATA_DIR: dataDir };
+    const file = join(work, 'greet.ts');
+    writeFileSync(file, 'export default async (input: { name: string }) => ({ hello: input.name });\n');
+
+    const dep = await runCli(['deploy', file, '--tenant', 'acme'], cliEnv);
+    assert.equal(dep.code, 0, dep.stderr);
+    assert.match(dep.stdout, /deployed acme\/greet version [0-9a-f]{64}/);
+    const inv = await runCli(['invoke', 'acme/greet', '--input', '{"name":"world"}'], cliEnv);
+    assert.equal(inv.code, 0, inv.stderr);
+    const execution = JSON.parse(inv.stdout);
+    assert.deepEqual(execution.result, { hello: 'world' });
+    const badInput = await runCli(['invoke', 'acme/greet', '--input', '{nope'], cliEnv);
+    assert.equal(badInput.code, 2);
+    assert.match(badInput.stderr, /not valid JSON/);
+
+    const sandboxes = descendants(first.child.pid!);
+    assert.ok(sandboxes.length >= 2, `expected pool sandboxes under the server, saw ${sandboxes.length}`);
+    assert.equal(await first.stop(), 0);
+    const survivors = sandboxes.filter(alive);
+    assert.deepEqual(survivors, [], 'no sandbox process survives shutdown');
+
+    const second = await startServerProcess(env);
+    try {
+      assert.doesNotMatch(second.output(), /\(new; saved/);
+      const cliEnv2 = { AIRLOCK_URL: second.url, AIRLOCK_DATA_DIR: dataDir };
+      const list = await runCli(['executions', 'acme'], cliEnv2);
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout, new RegExp(execution.executionId));
+      const one = await runCli(['executions', 'acme', execution.executionId], cliEnv2);
+      assert.deepEqual(JSON.parse(one.stdout).result, { hello: 'world' });
+      const again = await runCli(['invoke', 'acme/greet', '--input', '{"name":"again"}'], cliEnv2);
+      assert.deepEqual(JSON.parse(again.stdout).result, { hello: 'again' });
+    } finally {
+      assert.equal(await second.stop(), 0);
+    }
+  });
+
+  it('refuses to start without bubblewrap and says how to install it', async () => {
+    await assert.rejects(
+      startServerProcess({ AIRLOCK_DATA_DIR: dataDir, AIRLOCK_BWRAP: '/nonexistent/bwrap' }),
+      (err: Error) => {
+        assert.match(err.message, /exited with [1-9]/);
+        assert.match(err.message, /apt-get install -y bubblewrap/);
+        assert.match(err.message, /AIRLOCK_ISOLATION=process/);
+        return true;
+      },
+    );
+  });
+
+  it('runs without isolation only when asked, warning loudly and recording isolation none', async () => {
+    const dev = mkdtempSync(join(tmpdir(), 'airlock-dev-'));
+    const server = await startServerProcess({ AIRLOCK_DATA_DIR: dev, AIRLOCK_ISOLATION: 'process', AIRLOCK_BWRAP: '/nonexistent/bwrap' });
+    try {
+      assert.match(server.output(), /WITHOUT any isolation/);
+      const key = (await import('node:fs')).readFileSync(join(dev, 'admin.key'), 'utf8').trim();
+      const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+      await fetch(`${server.url}/v1/tenants/dev/functions/f`, { method: 'PUT', headers, body: JSON.stringify({ code: 'export default () => 1' }) });
+      const res = await fetch(`${server.url}/v1/tenants/dev/functions/f/invoke`, { method: 'POST', headers, body: '{}' });
+      const body = (await res.json()) as { executionId: string; result: number };
+      assert.equal(body.result, 1);
+      const rec = await fetch(`${server.url}/v1/tenants/dev/executions/${body.executionId}`, { headers });
+      assert.equal(((await rec.json()) as { isolation: string }).isolation, 'none');
+    } finally {
+      await server.stop();
+      rmSync(dev, { recursive: true, force: true });
+    }
+  });
+});
