@@ -1,0 +1,196 @@
+// `npm run bench`: measures Airlock's invoke path over real HTTP with real bwrap sandboxes and,
+// in the same run, two baselines (a plain Node http server; a fresh bwrap+node per call).
+// Prints a table; `--json FILE` also writes the figures as JSON. Not part of `npm test`.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServerProcess } from '../test/support/process.js';
+import type { ServerProcess } from '../test/support/process.js';
+import { naiveCall } from './baselines/naive-spawn.js';
+import { load, post, sequential } from './lib/http.js';
+import type { LoadResult, Target } from './lib/http.js';
+import { ms, num, summarize, table } from './lib/stats.js';
+import type { LatencySummary } from './lib/stats.js';
+
+const args = process.argv.slice(2);
+const jsonAt = args.indexOf('--json');
+const jsonNext = args[jsonAt + 1];
+const jsonOut = jsonAt < 0 ? undefined : jsonNext && !jsonNext.startsWith('--') ? jsonNext : 'bench-results.json';
+const quick = args.includes('--quick');
+const SECONDS = quick ? 2 : 5;
+const SEQ = quick ? 300 : 2000;
+const FIRST_CALLS = quick ? 15 : 40;
+const FUNCTION = 'export default async (input) => ({ echo: input })';
+const INPUT = JSON.stringify({ input: { hello: 'world' } });
+
+function log(msg: string): void {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+async function startPlainBaseline(): Promise<{ url: string; stop(): void }> {
+  const script = fileURLToPath(new URL('./baselines/plain-http-server.js', import.meta.url));
+  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+}
+
+interface Airlock {
+  server: ServerProcess;
+  key: string;
+  dataDir: string;
+  request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  close(): Promise<void>;
+}
+
+async function startAirlock(env: Record<string, string>): Promise<Airlock> {
+  const dataDir = mkdtempSync(join(os.tmpdir(), 'airlock-bench-'));
+  const server = await startServerProcess({ AIRLOCK_DATA_DIR: dataDir, AIRLOCK_LOG_LEVEL: 'warn', ...env });
+  const key = readFileSync(join(dataDir, 'admin.key'), 'utf8').trim();
+  return {
+    server, key, dataDir,
+    async request(method, path, body) {
+      const res = await fetch(server.url + path, {
+        method,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: body === undefined ? null : JSON.stringify(body),
+      });
+      return { status: res.status, body: await res.json() };
+    },
+    async close() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function blankSandboxes(airlock: Airlock): Promise<number> {
+  const text = await (await fetch(airlock.server.url + '/metrics')).text();
+  const m = /airlock_sandboxes\{state="blank"\} (\d+)/.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+async function waitForBlank(airlock: Airlock, want: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await blankSandboxes(airlock)) < want) {
+    if (Date.now() > deadline) throw new Error('the blank pool did not refill within 10 s');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** First call for each of `count` new tenants; asserts the start kind the scenario expects. */
+async function firstCalls(airlock: Airlock, count: number, expect: 'pool' | 'spawn', poolSize: number): Promise<LatencySummary> {
+  const tenants = Array.from({ length: count }, (_, i) => `${expect}-tenant-${i}`);
+  for (const t of tenants) await airlock.request('PUT', `/v1/tenants/${t}/functions/echo`, { code: FUNCTION });
+  const samples: number[] = [];
+  for (const t of tenants) {
+    if (expect === 'pool') await waitForBlank(airlock, poolSize);
+    const r = await post({ url: airlock.server.url, path: `/v1/tenants/${t}/functions/echo/invoke`, headers: { authorization: `Bearer ${airlock.key}` }, body: INPUT });
+    const start = (JSON.parse(r.body) as { start: string }).start;
+    if (start !== expect) throw new Error(`expected start ${expect}, got ${start}: ${r.body}`);
+    samples.push(r.ms);
+  }
+  return summarize(samples);
+}
+
+interface Figures {
+  machine: { cpus: number; model: string; memGiB: number; node: string; kernel: string };
+  plain: { latency: LatencySummary; c1: LoadResult; c16: LoadResult };
+  warm: { latency: LatencySummary; c1: LoadResult; c16: LoadResult };
+  poolStart: LatencySummary;
+  spawnStart: LatencySummary;
+  naiveSpawn: LatencySummary;
+  ratios: { warmVsPlainThroughput16: number };
+  targets: Record<string, { target: string; value: number; met: boolean }>;
+}
+
+async function main(): Promise<void> {
+  const cpus = os.cpus();
+  const machine = { cpus: cpus.length, model: cpus[0]?.model ?? '?', memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, kernel: os.release() };
+  log(`machine: ${machine.cpus} x ${machine.model}, ${machine.memGiB} GiB, node ${machine.node}`);
+
+  log('baseline: plain Node http server');
+  const plainServer = await startPlainBaseline();
+  const plainTarget: Target = { url: plainServer.url, path: '/', headers: {}, body: INPUT };
+  await sequential(plainTarget, 200);
+  const plain = {
+    latency: summarize(await sequential(plainTarget, SEQ)),
+    c1: await load(plainTarget, 1, SECONDS),
+    c16: await load(plainTarget, 16, SECONDS),
+  };
+  plainServer.stop();
+
+  log('airlock: warm invocations');
+  const poolSize = 2;
+  const airlock = await startAirlock({ AIRLOCK_POOL_SIZE: String(poolSize) });
+  let warm;
+  let poolStart;
+  try {
+    await airlock.request('PUT', '/v1/tenants/bench/functions/echo', { code: FUNCTION });
+    const warmTarget: Target = { url: airlock.server.url, path: '/v1/tenants/bench/functions/echo/invoke', headers: { authorization: `Bearer ${airlock.key}` }, body: INPUT };
+    await sequential(warmTarget, 200);
+    const c16warmup = await load(warmTarget, 16, 1);
+    if (c16warmup.non2xx > 0) log(`warm-up saw ${c16warmup.non2xx} non-2xx answers`);
+    warm = {
+      latency: summarize(await sequential(warmTarget, SEQ)),
+      c1: await load(warmTarget, 1, SECONDS),
+      c16: await load(warmTarget, 16, SECONDS),
+    };
+    log('airlock: first call of new tenants, served from the blank pool');
+    poolStart = await firstCalls(airlock, FIRST_CALLS, 'pool', poolSize);
+  } finally {
+    await airlock.close();
+  }
+
+  log('airlock: first call of new tenants with the pool disabled (spawn)');
+  const cold = await startAirlock({ AIRLOCK_POOL_SIZE: '0' });
+  let spawnStart;
+  try {
+    spawnStart = await firstCalls(cold, FIRST_CALLS, 'spawn', 0);
+  } finally {
+    await cold.close();
+  }
+
+  log('baseline: naive fresh bwrap + node per call');
+  const naive: number[] = [];
+  for (let i = 0; i < FIRST_CALLS; i++) naive.push(await naiveCall(process.env.AIRLOCK_BWRAP || 'bwrap', process.execPath, { i }));
+  const naiveSpawn = summarize(naive);
+
+  const ratio = warm.c16.rps / plain.c16.rps;
+  const figures: Figures = {
+    machine, plain, warm, poolStart, spawnStart, naiveSpawn,
+    ratios: { warmVsPlainThroughput16: ratio },
+    targets: {
+      warmThroughput16: { target: '>= 0.4x plain', value: ratio, met: ratio >= 0.4 },
+      poolP50: { target: '<= 3 ms', value: poolStart.p50, met: poolStart.p50 <= 3 },
+      poolP99: { target: '<= 10 ms', value: poolStart.p99, met: poolStart.p99 <= 10 },
+      spawnP50: { target: '<= 50 ms', value: spawnStart.p50, met: spawnStart.p50 <= 50 },
+    },
+  };
+
+  const rows = [
+    ['scenario', 'p50 ms', 'p99 ms', 'req/s @1', 'req/s @16', 'p99 ms @16'],
+    ['plain node http (baseline)', ms(plain.latency.p50), ms(plain.latency.p99), num(plain.c1.rps), num(plain.c16.rps), ms(plain.c16.p99)],
+    ['airlock warm invoke', ms(warm.latency.p50), ms(warm.latency.p99), num(warm.c1.rps), num(warm.c16.rps), ms(warm.c16.p99)],
+    ['airlock first call, pool', ms(poolStart.p50), ms(poolStart.p99), '-', '-', '-'],
+    ['airlock first call, spawn', ms(spawnStart.p50), ms(spawnStart.p99), '-', '-', '-'],
+    ['naive bwrap+node per call (baseline)', ms(naiveSpawn.p50), ms(naiveSpawn.p99), '-', '-', '-'],
+  ];
+  process.stdout.write(`\nAirlock benchmark — ${machine.cpus} x ${machine.model}, ${machine.memGiB} GiB, Node ${machine.node}, kernel ${machine.kernel}\n\n`);
+  process.stdout.write(table(rows) + '\n\n');
+  process.stdout.write(`warm throughput @16 / plain node @16 = ${ratio.toFixed(2)}x\n`);
+  for (const [name, t] of Object.entries(figures.targets)) {
+    process.stdout.write(`target ${name.padEnd(18)} ${t.target.padEnd(14)} measured ${t.value.toFixed(2).padStart(8)}  ${t.met ? 'met' : 'MISSED'}\n`);
+  }
+  if (warm.c16.non2xx > 0 || warm.c16.errors > 0) process.stdout.write(`note: warm @16 saw ${warm.c16.non2xx} non-2xx and ${warm.c16.errors} errors\n`);
+  if (jsonOut) {
+    writeFileSync(jsonOut, JSON.stringify(figures, null, 2) + '\n');
+    log(`wrote ${jsonOut}`);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
