@@ -42,7 +42,12 @@ export interface Store {
   /** Removes the function and all its versions; true if it existed. Executions stay. */
   deleteFunction(tenant: string, name: string): Promise<boolean>;
 
-  /** Inserts many records in one transaction. */
+  /**
+   * Inserts many records in one transaction: all or nothing. Idempotent on id (a record whose id
+   * is already stored is skipped), so a retried batch is safe. A record that can never be stored
+   * (e.g. a result that is not JSON-serializable) rejects the whole call with an AirlockError
+   * VALIDATION_FAILED whose details.executionId names it; nothing is written then.
+   */
   insertExecutions(records: ExecutionRecord[]): Promise<void>;
   getExecution(tenant: string, id: string): Promise<ExecutionRecord | undefined>;
   /** Newest first. */
@@ -52,4 +57,8 @@ export interface Store {
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
   listApiKeys(tenant: string): Promise<ApiKeyRecord[]>;
   deleteApiKey(tenant: string, id: string): Promise<boolean>;
+
+  /** Server-owned settings (small strings), e.g. an instance id. */
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
 }

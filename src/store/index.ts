@@ -1,0 +1,42 @@
+// Opens the configured store: SQLite in the data dir today; Postgres arrives in a later release.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../core/config.js';
+import { AirlockError } from '../core/errors.js';
+import type { Store } from './port.js';
+import { SqliteStore } from './sqlite/store.js';
+
+export type { Store } from './port.js';
+
+/** File name of the SQLite database inside the data dir. */
+export const SQLITE_FILE = 'airlock.db';
+
+/** Opens and migrates the store described by `config`. */
+export async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Store> {
+  if (config.databaseUrl !== undefined && config.databaseUrl !== '') {
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      'AIRLOCK_DATABASE_URL is set, but Postgres support arrives in a later release; ' +
+        `unset AIRLOCK_DATABASE_URL to use SQLite in the data dir (${config.dataDir})`,
+    );
+  }
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const file = join(config.dataDir, SQLITE_FILE);
+  let store: SqliteStore;
+  try {
+    store = new SqliteStore(file);
+  } catch (err) {
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      `cannot open the SQLite database ${file}: ${(err as Error).message}; ` +
+        'check that the file is an Airlock database and that AIRLOCK_DATA_DIR is writable',
+    );
+  }
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}

@@ -1,0 +1,7 @@
+// The ordered list of all migrations. Append new ones; never edit or reorder released ones.
+import { migration001 } from './001_init.js';
+import type { Migration } from './types.js';
+
+export type { Migration };
+
+export const MIGRATIONS: readonly Migration[] = [migration001];

@@ -1,0 +1,164 @@
+// Converts between domain objects and SQLite rows. JSON columns are written with JSON.stringify
+// and read back with secure-json-parse (prototype-poisoning keys are dropped, never applied).
+import sjson from 'secure-json-parse';
+import { AirlockError } from '../../core/errors.js';
+import type {
+  ExecutionError,
+  ExecutionRecord,
+  ExecutionStatus,
+  FunctionLimits,
+  FunctionVersion,
+  IsolationScope,
+  LogLine,
+  Runtime,
+  StartKind,
+} from '../../core/types.js';
+import type { ApiKeyRecord, FunctionSummary } from '../port.js';
+
+export interface FunctionVersionRow {
+  tenant: string;
+  name: string;
+  version: string;
+  runtime: string;
+  source: string;
+  code: string;
+  limits: string;
+  isolation: string;
+  created_at: number;
+}
+
+export interface FunctionSummaryRow {
+  tenant: string;
+  name: string;
+  latest_version: string;
+  runtime: string;
+  updated_at: number;
+  versions: number;
+}
+
+export interface ExecutionRow {
+  id: string;
+  tenant: string;
+  function: string;
+  version: string;
+  status: string;
+  start: string | null;
+  isolation: string;
+  queued_at: number;
+  started_at: number | null;
+  finished_at: number;
+  duration_ms: number;
+  result: string | null;
+  error: string | null;
+  logs: string;
+}
+
+export interface ApiKeyRow {
+  id: string;
+  tenant: string | null;
+  hash: string;
+  created_at: number;
+}
+
+const PARSE_OPTIONS = { protoAction: 'remove', constructorAction: 'remove' } as const;
+
+function parseJson(text: string): unknown {
+  return sjson.parse(text, null, PARSE_OPTIONS) as unknown;
+}
+
+export function versionToRow(v: FunctionVersion): FunctionVersionRow {
+  return {
+    tenant: v.tenant,
+    name: v.name,
+    version: v.version,
+    runtime: v.runtime,
+    source: v.source,
+    code: v.code,
+    limits: JSON.stringify(v.limits),
+    isolation: v.isolation,
+    created_at: v.createdAt,
+  };
+}
+
+export function rowToVersion(row: FunctionVersionRow): FunctionVersion {
+  return {
+    tenant: row.tenant,
+    name: row.name,
+    version: row.version,
+    runtime: row.runtime as Runtime,
+    source: row.source,
+    code: row.code,
+    limits: parseJson(row.limits) as FunctionLimits,
+    isolation: row.isolation as IsolationScope,
+    createdAt: row.created_at,
+  };
+}
+
+export function rowToSummary(row: FunctionSummaryRow): FunctionSummary {
+  return {
+    tenant: row.tenant,
+    name: row.name,
+    latestVersion: row.latest_version,
+    runtime: row.runtime as Runtime,
+    versions: row.versions,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** JSON text of a value, or null when there is nothing to store (undefined, functions). */
+function jsonOrNull(rec: ExecutionRecord, field: 'result' | 'error' | 'logs', value: unknown): string | null {
+  if (value === undefined) return null;
+  try {
+    return JSON.stringify(value) ?? null;
+  } catch (err) {
+    throw new AirlockError(
+      'VALIDATION_FAILED',
+      `execution ${rec.id} cannot be stored: its ${field} is not JSON-serializable (${(err as Error).message})`,
+      { executionId: rec.id, field },
+    );
+  }
+}
+
+/** Named parameters of INSERT_EXECUTION. Throws VALIDATION_FAILED (with details.executionId). */
+export function executionToParams(rec: ExecutionRecord): ExecutionRow {
+  return {
+    id: rec.id,
+    tenant: rec.tenant,
+    function: rec.function,
+    version: rec.version,
+    status: rec.status,
+    start: rec.start,
+    isolation: rec.isolation,
+    queued_at: rec.queuedAt,
+    started_at: rec.startedAt,
+    finished_at: rec.finishedAt,
+    duration_ms: rec.durationMs,
+    result: jsonOrNull(rec, 'result', rec.result),
+    error: jsonOrNull(rec, 'error', rec.error),
+    logs: jsonOrNull(rec, 'logs', rec.logs) ?? '[]',
+  };
+}
+
+export function rowToExecution(row: ExecutionRow): ExecutionRecord {
+  const rec: ExecutionRecord = {
+    id: row.id,
+    tenant: row.tenant,
+    function: row.function,
+    version: row.version,
+    status: row.status as ExecutionStatus,
+    start: row.start as StartKind | null,
+    isolation: row.isolation,
+    queuedAt: row.queued_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    durationMs: row.duration_ms,
+    logs: parseJson(row.logs) as LogLine[],
+  };
+  if (row.result !== null) rec.result = parseJson(row.result);
+  if (row.error !== null) rec.error = parseJson(row.error) as ExecutionError;
+  return rec;
+}
+
+export function rowToApiKey(row: ApiKeyRow): ApiKeyRecord {
+  return { id: row.id, tenant: row.tenant, hash: row.hash, createdAt: row.created_at };
+}

@@ -1,0 +1,229 @@
+// SqliteStore: the Store port on better-sqlite3. One file in the data dir, WAL journal,
+// synchronous=NORMAL, a busy timeout, forward-only migrations, hot statements prepared once.
+// better-sqlite3 is synchronous: each method does its work before its promise settles.
+import { chmodSync, closeSync, openSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { AirlockError } from '../../core/errors.js';
+import type { ExecutionRecord, FunctionVersion } from '../../core/types.js';
+import type { ApiKeyRecord, ExecutionFilter, FunctionSummary, Store } from '../port.js';
+import { applyMigrations } from './migrate.js';
+import { MIGRATIONS } from './migrations/index.js';
+import {
+  executionToParams,
+  rowToApiKey,
+  rowToExecution,
+  rowToSummary,
+  rowToVersion,
+  versionToRow,
+} from './rows.js';
+import type { ApiKeyRow, ExecutionRow, FunctionSummaryRow, FunctionVersionRow } from './rows.js';
+import { DELETE_API_KEY, FIND_API_KEY_BY_HASH, INSERT_API_KEY, LIST_API_KEYS } from './statements/api-keys.js';
+import {
+  GET_FUNCTION_VERSION,
+  GET_LATEST_FUNCTION,
+  INSERT_FUNCTION_VERSION,
+  UPSERT_FUNCTION,
+} from './statements/function-versions.js';
+import { DELETE_FUNCTION, DELETE_FUNCTION_VERSIONS, LIST_FUNCTIONS } from './statements/functions-admin.js';
+import { GET_EXECUTION } from './statements/get-execution.js';
+import { INSERT_EXECUTION } from './statements/insert-execution.js';
+import { listExecutionsSql, listShapeKey } from './statements/list-executions.js';
+import type { ListShape } from './statements/list-executions.js';
+import { GET_META, SET_META } from './statements/meta.js';
+
+export interface SqliteStoreOptions {
+  /** How long a write waits for another connection's lock before SQLITE_BUSY, ms. Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+interface ListParams {
+  tenant: string;
+  function?: string;
+  status?: string;
+  before?: string;
+  limit: number;
+}
+
+function prepareAll(db: Db) {
+  return {
+    insertVersion: db.prepare<FunctionVersionRow>(INSERT_FUNCTION_VERSION),
+    upsertFunction: db.prepare<{ tenant: string; name: string; version: string; updated_at: number }>(
+      UPSERT_FUNCTION,
+    ),
+    getLatest: db.prepare<[string, string], FunctionVersionRow>(GET_LATEST_FUNCTION),
+    getVersion: db.prepare<[string, string, string], FunctionVersionRow>(GET_FUNCTION_VERSION),
+    listFunctions: db.prepare<[string], FunctionSummaryRow>(LIST_FUNCTIONS),
+    deleteFunction: db.prepare<[string, string]>(DELETE_FUNCTION),
+    deleteVersions: db.prepare<[string, string]>(DELETE_FUNCTION_VERSIONS),
+    insertExecution: db.prepare<ExecutionRow>(INSERT_EXECUTION),
+    getExecution: db.prepare<[string, string], ExecutionRow>(GET_EXECUTION),
+    insertKey: db.prepare<[string, string | null, string, number]>(INSERT_API_KEY),
+    findKey: db.prepare<[string], ApiKeyRow>(FIND_API_KEY_BY_HASH),
+    listKeys: db.prepare<[string], ApiKeyRow>(LIST_API_KEYS),
+    deleteKey: db.prepare<[string, string]>(DELETE_API_KEY),
+    getMeta: db.prepare<[string], { value: string }>(GET_META),
+    setMeta: db.prepare<[string, string]>(SET_META),
+  };
+}
+
+type Prepared = ReturnType<typeof prepareAll>;
+
+/** Creates the database file readable by its owner only (it holds sources and key hashes). */
+function createPrivate(file: string): void {
+  if (file === ':memory:') return;
+  closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
+}
+
+export class SqliteStore implements Store {
+  readonly file: string;
+  private readonly db: Db;
+  private prepared: Prepared | undefined;
+  private readonly listStatements = new Map<string, Statement<ListParams, ExecutionRow>>();
+  private readonly putVersionTx: (v: FunctionVersion) => boolean;
+  private readonly deleteFunctionTx: (tenant: string, name: string) => boolean;
+  private readonly insertExecutionsTx: (rows: ExecutionRow[]) => void;
+
+  /** Opens (creating if needed) the database file. Call migrate() before anything else. */
+  constructor(file: string, options: SqliteStoreOptions = {}) {
+    this.file = file;
+    createPrivate(file);
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    // Bound the WAL file left behind after a burst of writes (bytes).
+    this.db.pragma('journal_size_limit = 67108864');
+
+    this.putVersionTx = this.db.transaction((v: FunctionVersion): boolean => {
+      const s = this.stmts();
+      const created = s.insertVersion.run(versionToRow(v)).changes > 0;
+      s.upsertFunction.run({ tenant: v.tenant, name: v.name, version: v.version, updated_at: v.createdAt });
+      return created;
+    });
+    this.deleteFunctionTx = this.db.transaction((tenant: string, name: string): boolean => {
+      const s = this.stmts();
+      s.deleteVersions.run(tenant, name);
+      return s.deleteFunction.run(tenant, name).changes > 0;
+    });
+    this.insertExecutionsTx = this.db.transaction((rows: ExecutionRow[]): void => {
+      const insert = this.stmts().insertExecution;
+      for (const row of rows) insert.run(row);
+    });
+  }
+
+  private stmts(): Prepared {
+    if (this.prepared === undefined) {
+      throw new AirlockError('INTERNAL', 'SqliteStore used before migrate(); call await store.migrate() first');
+    }
+    return this.prepared;
+  }
+
+  async migrate(): Promise<void> {
+    applyMigrations(this.db, MIGRATIONS);
+    this.prepared ??= prepareAll(this.db);
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.open) return;
+    this.listStatements.clear();
+    this.prepared = undefined;
+    this.db.close();
+  }
+
+  async putFunctionVersion(v: FunctionVersion): Promise<{ created: boolean }> {
+    return { created: this.putVersionTx(v) };
+  }
+
+  async getFunction(tenant: string, name: string, version?: string): Promise<FunctionVersion | undefined> {
+    const s = this.stmts();
+    const row = version === undefined ? s.getLatest.get(tenant, name) : s.getVersion.get(tenant, name, version);
+    return row === undefined ? undefined : rowToVersion(row);
+  }
+
+  async listFunctions(tenant: string): Promise<FunctionSummary[]> {
+    return this.stmts().listFunctions.all(tenant).map(rowToSummary);
+  }
+
+  async deleteFunction(tenant: string, name: string): Promise<boolean> {
+    return this.deleteFunctionTx(tenant, name);
+  }
+
+  async insertExecutions(records: ExecutionRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    // Serialize everything first: a record that cannot be stored fails the call before any write.
+    const rows = records.map(executionToParams);
+    this.insertExecutionsTx(rows);
+  }
+
+  async getExecution(tenant: string, id: string): Promise<ExecutionRecord | undefined> {
+    const row = this.stmts().getExecution.get(id, tenant);
+    return row === undefined ? undefined : rowToExecution(row);
+  }
+
+  async listExecutions(tenant: string, filter: ExecutionFilter): Promise<ExecutionRecord[]> {
+    const shape: ListShape = {
+      function: filter.function !== undefined,
+      status: filter.status !== undefined,
+      before: filter.before !== undefined,
+    };
+    const params: ListParams = { tenant, limit: Math.max(0, Math.floor(filter.limit)) };
+    if (filter.function !== undefined) params.function = filter.function;
+    if (filter.status !== undefined) params.status = filter.status;
+    if (filter.before !== undefined) params.before = filter.before;
+    return this.listStatement(shape).all(params).map(rowToExecution);
+  }
+
+  private listStatement(shape: ListShape): Statement<ListParams, ExecutionRow> {
+    this.stmts();
+    const key = listShapeKey(shape);
+    let stmt = this.listStatements.get(key);
+    if (stmt === undefined) {
+      stmt = this.db.prepare<ListParams, ExecutionRow>(listExecutionsSql(shape));
+      this.listStatements.set(key, stmt);
+    }
+    return stmt;
+  }
+
+  async putApiKey(key: ApiKeyRecord): Promise<void> {
+    try {
+      this.stmts().insertKey.run(key.id, key.tenant, key.hash, key.createdAt);
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+          (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new AirlockError('INTERNAL', `an API key with id ${key.id} or the same hash already exists; generate a new key`);
+      }
+      throw err;
+    }
+  }
+
+  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    const row = this.stmts().findKey.get(hash);
+    return row === undefined ? undefined : rowToApiKey(row);
+  }
+
+  async listApiKeys(tenant: string): Promise<ApiKeyRecord[]> {
+    return this.stmts().listKeys.all(tenant).map(rowToApiKey);
+  }
+
+  async deleteApiKey(tenant: string, id: string): Promise<boolean> {
+    return this.stmts().deleteKey.run(tenant, id).changes > 0;
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    return this.stmts().getMeta.get(key)?.value;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    this.stmts().setMeta.run(key, value);
+  }
+
+  /** The query plan SQLite picks for a listing shape (tests check it uses an index). */
+  explainList(shape: ListShape): string[] {
+    const rows = this.db
+      .prepare<ListParams, { detail: string }>(`EXPLAIN QUERY PLAN ${listExecutionsSql(shape)}`)
+      .all({ tenant: 't', function: 'f', status: 's', before: 'b', limit: 1 });
+    return rows.map((r) => r.detail);
+  }
+}

@@ -1,0 +1,315 @@
+// The Store conformance suite: every Store implementation (SQLite now, Postgres later) runs it.
+// Each test gets a fresh, isolated store from `makeStore` and cleans it up afterwards.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { isAirlockError } from '../../src/core/errors.js';
+import type { ExecutionRecord } from '../../src/core/types.js';
+import type { Store } from '../../src/store/port.js';
+import { makeRecord, makeVersion, nextExecutionId } from './fixtures.js';
+
+export interface StoreUnderTest {
+  store: Store;
+  /** Removes everything the store created (files, schema). */
+  cleanup: () => Promise<void>;
+  /** Closes nothing; opens a second store on the same data (for restart tests), if supported. */
+  reopen?: () => Promise<Store>;
+}
+
+export function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  async function withStore(fn: (s: StoreUnderTest) => Promise<void>): Promise<void> {
+    const s = await makeStore();
+    try {
+      await fn(s);
+    } finally {
+      await s.store.close();
+      await s.cleanup();
+    }
+  }
+
+  describe(`${name}: store conformance`, () => {
+    describe('functions', () => {
+      test('migrate is idempotent', () =>
+        withStore(async ({ store }) => {
+          await store.migrate();
+          await store.migrate();
+          assert.deepEqual(await store.listFunctions('acme'), []);
+        }));
+
+      test('put then get the latest and a named version', () =>
+        withStore(async ({ store }) => {
+          const v1 = makeVersion({ version: '1'.repeat(64), createdAt: 10 });
+          assert.deepEqual(await store.putFunctionVersion(v1), { created: true });
+          assert.deepEqual(await store.getFunction('acme', 'hello'), v1);
+          assert.deepEqual(await store.getFunction('acme', 'hello', v1.version), v1);
+          assert.equal(await store.getFunction('acme', 'hello', 'f'.repeat(64)), undefined);
+          assert.equal(await store.getFunction('acme', 'nope'), undefined);
+        }));
+
+      test('the same version twice is not created again and keeps its first createdAt', () =>
+        withStore(async ({ store }) => {
+          const v1 = makeVersion({ createdAt: 10 });
+          await store.putFunctionVersion(v1);
+          assert.deepEqual(await store.putFunctionVersion({ ...v1, createdAt: 20 }), { created: false });
+          assert.equal((await store.getFunction('acme', 'hello'))?.createdAt, 10);
+        }));
+
+      test('a new version becomes the latest; re-putting an old one makes it latest again', () =>
+        withStore(async ({ store }) => {
+          const v1 = makeVersion({ version: '1'.repeat(64), createdAt: 10 });
+          const v2 = makeVersion({ version: '2'.repeat(64), createdAt: 20, runtime: 'javascript' });
+          await store.putFunctionVersion(v1);
+          await store.putFunctionVersion(v2);
+          assert.equal((await store.getFunction('acme', 'hello'))?.version, v2.version);
+          assert.deepEqual(await store.getFunction('acme', 'hello', v1.version), v1);
+          assert.deepEqual(await store.putFunctionVersion({ ...v1, createdAt: 30 }), { created: false });
+          assert.equal((await store.getFunction('acme', 'hello'))?.version, v1.version);
+        }));
+
+      test('listFunctions: sorted by name, latest runtime, version count, tenant-scoped', () =>
+        withStore(async ({ store }) => {
+          await store.putFunctionVersion(makeVersion({ name: 'zeta', version: '1'.repeat(64), createdAt: 1 }));
+          await store.putFunctionVersion(
+            makeVersion({ name: 'zeta', version: '2'.repeat(64), createdAt: 2, runtime: 'javascript' }),
+          );
+          await store.putFunctionVersion(makeVersion({ name: 'alpha', createdAt: 3 }));
+          await store.putFunctionVersion(makeVersion({ tenant: 'other', name: 'secret' }));
+          assert.deepEqual(await store.listFunctions('acme'), [
+            { tenant: 'acme', name: 'alpha', latestVersion: 'a'.repeat(64), runtime: 'typescript', versions: 1, updatedAt: 3 },
+            { tenant: 'acme', name: 'zeta', latestVersion: '2'.repeat(64), runtime: 'javascript', versions: 2, updatedAt: 2 },
+          ]);
+          assert.deepEqual(await store.listFunctions('nobody'), []);
+        }));
+
+      test('functions are tenant-scoped', () =>
+        withStore(async ({ store }) => {
+          const v = makeVersion({ tenant: 'a' });
+          await store.putFunctionVersion(v);
+          assert.equal(await store.getFunction('b', 'hello'), undefined);
+          assert.equal(await store.getFunction('b', 'hello', v.version), undefined);
+          assert.equal(await store.deleteFunction('b', 'hello'), false);
+          assert.deepEqual(await store.getFunction('a', 'hello'), v);
+        }));
+
+      test('delete removes every version; redeploy after delete works; executions stay', () =>
+        withStore(async ({ store }) => {
+          const v1 = makeVersion({ version: '1'.repeat(64) });
+          const v2 = makeVersion({ version: '2'.repeat(64) });
+          await store.putFunctionVersion(v1);
+          await store.putFunctionVersion(v2);
+          const rec = makeRecord({ version: v2.version });
+          await store.insertExecutions([rec]);
+
+          assert.equal(await store.deleteFunction('acme', 'hello'), true);
+          assert.equal(await store.getFunction('acme', 'hello'), undefined);
+          assert.equal(await store.getFunction('acme', 'hello', v1.version), undefined);
+          assert.deepEqual(await store.listFunctions('acme'), []);
+          assert.equal(await store.deleteFunction('acme', 'hello'), false);
+          assert.deepEqual(await store.getExecution('acme', rec.id), rec);
+
+          assert.deepEqual(await store.putFunctionVersion(v1), { created: true });
+          assert.deepEqual(await store.getFunction('acme', 'hello'), v1);
+          assert.equal(await store.getFunction('acme', 'hello', v2.version), undefined);
+          assert.equal((await store.listFunctions('acme'))[0]?.versions, 1);
+        }));
+
+      test('concurrent puts of many versions leave one consistent latest', () =>
+        withStore(async ({ store }) => {
+          const versions = Array.from({ length: 20 }, (_, i) =>
+            makeVersion({ version: i.toString(16).padStart(64, '0'), createdAt: i }),
+          );
+          await Promise.all(versions.map((v) => store.putFunctionVersion(v)));
+          const latest = await store.getFunction('acme', 'hello');
+          assert.ok(latest && versions.some((v) => v.version === latest.version));
+          assert.equal((await store.listFunctions('acme'))[0]?.versions, 20);
+        }));
+    });
+
+    describe('executions', () => {
+      test('round-trips every field, with and without result, error, start, startedAt', () =>
+        withStore(async ({ store }) => {
+          const full = makeRecord({
+            result: { nested: [1, 'two', { three: null }], unicode: 'héllo 😀', n: 1.5 },
+            error: { type: 'TypeError', message: 'boom', stack: 'at x' },
+            logs: [
+              { ts: 1, level: 'stdout', msg: 'line\nwith newline' },
+              { ts: 2, level: 'error', msg: '' },
+            ],
+          });
+          const rejected = makeRecord({ status: 'rejected', start: null, startedAt: null, durationMs: 0, logs: [] });
+          delete rejected.result;
+          const nullResult = makeRecord({ result: null });
+          const falsy = makeRecord({ result: 0 });
+          const stringy = makeRecord({ result: 'text' });
+          const all = [full, rejected, nullResult, falsy, stringy];
+          await store.insertExecutions(all);
+          for (const rec of all) assert.deepEqual(await store.getExecution('acme', rec.id), rec);
+          const back = await store.getExecution('acme', rejected.id);
+          assert.equal(back !== undefined && 'result' in back, false, 'an absent result stays absent');
+          assert.equal((await store.getExecution('acme', nullResult.id))?.result, null);
+        }));
+
+      test('an empty batch is a no-op', () =>
+        withStore(async ({ store }) => {
+          await store.insertExecutions([]);
+          assert.deepEqual(await store.listExecutions('acme', { limit: 10 }), []);
+        }));
+
+      test('insert is idempotent on id', () =>
+        withStore(async ({ store }) => {
+          const rec = makeRecord();
+          await store.insertExecutions([rec]);
+          await store.insertExecutions([rec, makeRecord({ id: rec.id, status: 'failed' })]);
+          assert.equal((await store.listExecutions('acme', { limit: 10 })).length, 1);
+          assert.equal((await store.getExecution('acme', rec.id))?.status, 'succeeded');
+        }));
+
+      test('a batch with an unstorable record writes nothing and names the record', () =>
+        withStore(async ({ store }) => {
+          const good = makeRecord();
+          const bad = makeRecord({ result: { big: 10n } });
+          await assert.rejects(store.insertExecutions([good, bad]), (err: unknown) => {
+            assert.ok(isAirlockError(err));
+            assert.equal(err.code, 'VALIDATION_FAILED');
+            assert.equal(err.details?.executionId, bad.id);
+            return true;
+          });
+          assert.equal(await store.getExecution('acme', good.id), undefined);
+        }));
+
+      test("a tenant cannot read another tenant's execution", () =>
+        withStore(async ({ store }) => {
+          const rec = makeRecord({ tenant: 'b' });
+          await store.insertExecutions([rec]);
+          assert.equal(await store.getExecution('a', rec.id), undefined);
+          assert.deepEqual(await store.getExecution('b', rec.id), rec);
+          assert.deepEqual(await store.listExecutions('a', { limit: 10 }), []);
+        }));
+
+      test('prototype-poisoning keys in results are dropped on read, never applied', () =>
+        withStore(async ({ store }) => {
+          const result: unknown = JSON.parse('{"__proto__":{"polluted":true},"a":1}');
+          const rec = makeRecord({ result });
+          await store.insertExecutions([rec]);
+          const back = await store.getExecution('acme', rec.id);
+          assert.deepEqual(back?.result, { a: 1 });
+          assert.equal(({} as Record<string, unknown>).polluted, undefined);
+        }));
+
+      test('list: newest first, filters, paging with before, limit', () =>
+        withStore(async ({ store }) => {
+          const recs: ExecutionRecord[] = [];
+          for (let i = 0; i < 12; i++) {
+            recs.push(
+              makeRecord({
+                function: i % 2 === 0 ? 'even' : 'odd',
+                status: i % 3 === 0 ? 'failed' : 'succeeded',
+              }),
+            );
+          }
+          recs.push(makeRecord({ tenant: 'other', function: 'even' }));
+          // Insert out of order: listing must sort by id, not insertion.
+          await store.insertExecutions([...recs].reverse().slice(0, 5));
+          await store.insertExecutions([...recs].reverse().slice(5));
+          const mine = recs.filter((r) => r.tenant === 'acme').reverse();
+          const ids = (list: ExecutionRecord[]) => list.map((r) => r.id);
+
+          assert.deepEqual(ids(await store.listExecutions('acme', { limit: 100 })), ids(mine));
+          assert.deepEqual(ids(await store.listExecutions('acme', { limit: 3 })), ids(mine.slice(0, 3)));
+          assert.deepEqual(
+            ids(await store.listExecutions('acme', { limit: 100, function: 'odd' })),
+            ids(mine.filter((r) => r.function === 'odd')),
+          );
+          assert.deepEqual(
+            ids(await store.listExecutions('acme', { limit: 100, status: 'failed' })),
+            ids(mine.filter((r) => r.status === 'failed')),
+          );
+          assert.deepEqual(
+            ids(await store.listExecutions('acme', { limit: 100, status: 'failed', function: 'even' })),
+            ids(mine.filter((r) => r.status === 'failed' && r.function === 'even')),
+          );
+          // Page through with before.
+          const paged: ExecutionRecord[] = [];
+          let before: string | undefined;
+          for (;;) {
+            const page = await store.listExecutions('acme', { limit: 5, ...(before ? { before } : {}) });
+            paged.push(...page);
+            if (page.length < 5) break;
+            before = page[page.length - 1]!.id;
+          }
+          assert.deepEqual(ids(paged), ids(mine));
+          const cut = mine[4]!.id;
+          assert.deepEqual(
+            ids(await store.listExecutions('acme', { limit: 100, function: 'even', status: 'failed', before: cut })),
+            ids(mine.slice(5).filter((r) => r.function === 'even' && r.status === 'failed')),
+          );
+        }));
+
+      test('a large batch lands whole', () =>
+        withStore(async ({ store }) => {
+          const batch = Array.from({ length: 1_000 }, () => makeRecord({ tenant: 'bulk' }));
+          await store.insertExecutions(batch);
+          assert.equal((await store.listExecutions('bulk', { limit: 5_000 })).length, 1_000);
+          assert.equal((await store.listExecutions('bulk', { limit: 1 }))[0]?.id, batch[999]!.id);
+        }));
+    });
+
+    describe('api keys and meta', () => {
+      test('put, find by hash, list per tenant, delete scoped to tenant', () =>
+        withStore(async ({ store }) => {
+          const admin = { id: 'key_admin', tenant: null, hash: 'h0', createdAt: 1 };
+          const k1 = { id: 'key_1', tenant: 'acme', hash: 'h1', createdAt: 2 };
+          const k2 = { id: 'key_2', tenant: 'acme', hash: 'h2', createdAt: 3 };
+          const other = { id: 'key_3', tenant: 'other', hash: 'h3', createdAt: 4 };
+          for (const k of [admin, k1, k2, other]) await store.putApiKey(k);
+          assert.deepEqual(await store.findApiKeyByHash('h0'), admin);
+          assert.deepEqual(await store.findApiKeyByHash('h2'), k2);
+          assert.equal(await store.findApiKeyByHash('nope'), undefined);
+          assert.deepEqual(await store.listApiKeys('acme'), [k1, k2]);
+          assert.equal(await store.deleteApiKey('other', 'key_1'), false);
+          assert.equal(await store.deleteApiKey('acme', 'key_1'), true);
+          assert.equal(await store.deleteApiKey('acme', 'key_1'), false);
+          assert.equal(await store.findApiKeyByHash('h1'), undefined);
+          assert.deepEqual(await store.listApiKeys('acme'), [k2]);
+        }));
+
+      test('a duplicate key hash is refused', () =>
+        withStore(async ({ store }) => {
+          await store.putApiKey({ id: 'key_1', tenant: 'acme', hash: 'same', createdAt: 1 });
+          await assert.rejects(store.putApiKey({ id: 'key_2', tenant: 'acme', hash: 'same', createdAt: 2 }));
+          assert.equal((await store.findApiKeyByHash('same'))?.id, 'key_1');
+        }));
+
+      test('meta get and overwrite', () =>
+        withStore(async ({ store }) => {
+          assert.equal(await store.getMeta('instance'), undefined);
+          await store.setMeta('instance', 'one');
+          await store.setMeta('instance', 'two');
+          assert.equal(await store.getMeta('instance'), 'two');
+        }));
+    });
+
+    describe('restart', () => {
+      test('a reopened store sees everything that was written', () =>
+        withStore(async (s) => {
+          if (!s.reopen) return;
+          const v = makeVersion();
+          const rec = makeRecord({ id: nextExecutionId() });
+          await s.store.putFunctionVersion(v);
+          await s.store.insertExecutions([rec]);
+          await s.store.putApiKey({ id: 'key_1', tenant: 'acme', hash: 'h1', createdAt: 1 });
+          await s.store.setMeta('k', 'v');
+          await s.store.close();
+          const again = await s.reopen();
+          try {
+            await again.migrate();
+            assert.deepEqual(await again.getFunction('acme', 'hello'), v);
+            assert.deepEqual(await again.getExecution('acme', rec.id), rec);
+            assert.equal((await again.findApiKeyByHash('h1'))?.id, 'key_1');
+            assert.equal(await again.getMeta('k'), 'v');
+          } finally {
+            await again.close();
+          }
+        }));
+    });
+  });
+}

@@ -1,0 +1,146 @@
+// SqliteStore: the shared conformance suite, plus what only SQLite has (file, pragmas, plans,
+// migrations bookkeeping) and openStore().
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { isAirlockError } from '../../src/core/errors.js';
+import { openStore, SQLITE_FILE } from '../../src/store/index.js';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations/index.js';
+import { SqliteStore } from '../../src/store/sqlite/store.js';
+import { storeConformance } from './conformance.js';
+import { makeVersion } from './fixtures.js';
+
+async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'airlock-store-'));
+}
+
+storeConformance('sqlite', async () => {
+  const dir = await tempDir();
+  const file = join(dir, SQLITE_FILE);
+  const store = new SqliteStore(file);
+  await store.migrate();
+  return {
+    store,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+    reopen: async () => new SqliteStore(file),
+  };
+});
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await tempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+describe('sqlite specifics', () => {
+  test('openStore creates a private data dir and a private WAL database file', () =>
+    withDir(async (parent) => {
+      const dataDir = join(parent, 'nested', 'data');
+      const store = await openStore({ dataDir, databaseUrl: undefined });
+      try {
+        await store.putFunctionVersion(makeVersion());
+        assert.equal((await stat(dataDir)).mode & 0o777, 0o700);
+        assert.equal((await stat(join(dataDir, SQLITE_FILE))).mode & 0o777, 0o600);
+        const db = new Database(join(dataDir, SQLITE_FILE), { readonly: true });
+        try {
+          assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+          const applied = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
+          assert.deepEqual(applied, MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
+        } finally {
+          db.close();
+        }
+      } finally {
+        await store.close();
+      }
+    }));
+
+  test('openStore refuses a database URL and says how to fix it', async () => {
+    await assert.rejects(openStore({ dataDir: '/nonexistent', databaseUrl: 'postgres://x/y' }), (err: unknown) => {
+      assert.ok(isAirlockError(err));
+      assert.equal(err.code, 'CONFIG_INVALID');
+      assert.match(err.message, /Postgres/);
+      assert.match(err.message, /unset AIRLOCK_DATABASE_URL/);
+      return true;
+    });
+  });
+
+  test('openStore refuses a file that is not a database', () =>
+    withDir(async (dataDir) => {
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(join(dataDir, SQLITE_FILE), 'this is not sqlite, just text '.repeat(100));
+      await assert.rejects(openStore({ dataDir, databaseUrl: undefined }), (err: unknown) => {
+        assert.ok(isAirlockError(err));
+        assert.equal(err.code, 'CONFIG_INVALID');
+        return true;
+      });
+    }));
+
+  test('a database from a newer Airlock (unknown migration) is refused', () =>
+    withDir(async (dataDir) => {
+      const first = await openStore({ dataDir, databaseUrl: undefined });
+      await first.close();
+      const db = new Database(join(dataDir, SQLITE_FILE));
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        MIGRATIONS.length + 1,
+        'future',
+        0,
+      );
+      db.close();
+      await assert.rejects(openStore({ dataDir, databaseUrl: undefined }), (err: unknown) => {
+        assert.ok(isAirlockError(err));
+        assert.equal(err.code, 'CONFIG_INVALID');
+        assert.match(err.message, /newer Airlock/);
+        return true;
+      });
+    }));
+
+  test('two stores on the same file: migrations apply once, both see each other', () =>
+    withDir(async (dir) => {
+      const file = join(dir, SQLITE_FILE);
+      const a = new SqliteStore(file);
+      const b = new SqliteStore(file);
+      try {
+        await Promise.all([a.migrate(), b.migrate()]);
+        await a.putFunctionVersion(makeVersion());
+        assert.equal((await b.getFunction('acme', 'hello'))?.name, 'hello');
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    }));
+
+  test('using the store before migrate() is a clear error', () =>
+    withDir(async (dir) => {
+      const store = new SqliteStore(join(dir, SQLITE_FILE));
+      try {
+        await assert.rejects(store.getFunction('a', 'b'), /migrate\(\)/);
+      } finally {
+        await store.close();
+      }
+    }));
+
+  test('every listing shape is served by an index, never a sort', () =>
+    withDir(async (dir) => {
+      const store = new SqliteStore(join(dir, SQLITE_FILE));
+      try {
+        await store.migrate();
+        for (const fn of [false, true]) {
+          for (const status of [false, true]) {
+            for (const before of [false, true]) {
+              const plan = store.explainList({ function: fn, status, before }).join(' | ');
+              assert.match(plan, /USING INDEX executions_tenant_/, plan);
+              assert.doesNotMatch(plan, /TEMP B-TREE/, plan);
+            }
+          }
+        }
+      } finally {
+        await store.close();
+      }
+    }));
+});
