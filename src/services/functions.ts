@@ -1,0 +1,127 @@
+// FunctionService: deploy, read, list and delete functions. A deploy validates names, size and
+// limits, turns the source into loadable JavaScript (type stripping, which also checks syntax)
+// and stores an immutable version whose id is the content hash: deploying the same thing twice
+// yields the same version with created=false. Missing exports are reported by the sandbox at run time.
+import type { Config } from '../core/config.js';
+import { AirlockError } from '../core/errors.js';
+import { resolveLimits } from '../core/limits.js';
+import type { FunctionVersion } from '../core/types.js';
+import type { FunctionSummary, Store } from '../store/port.js';
+import { checkDeployBody } from './deploy-body.js';
+import type { DeployBody } from './deploy-body.js';
+import { validateName } from './names.js';
+import { toJavaScript } from './typescript.js';
+import { versionHash } from './version-hash.js';
+
+export type { DeployBody };
+
+export type FunctionServiceConfig = Pick<Config, 'maxSourceBytes' | 'defaultLimits' | 'maxLimits'>;
+
+export interface DeployResult {
+  version: FunctionVersion;
+  /** False when an identical version already existed (it is made the latest again). */
+  created: boolean;
+}
+
+const UNPAIRED_SURROGATE = /\p{Surrogate}/u;
+
+export class FunctionService {
+  private readonly store: Store;
+  private readonly config: FunctionServiceConfig;
+  private readonly now: () => number;
+
+  constructor(store: Store, config: FunctionServiceConfig, now: () => number = Date.now) {
+    this.store = store;
+    this.config = config;
+    this.now = now;
+  }
+
+  async deploy(tenant: string, name: string, body: DeployBody): Promise<DeployResult> {
+    validateName('tenant', tenant);
+    validateName('function', name);
+    const checked = checkDeployBody(body);
+    const source = checked.code;
+    this.checkSize(source);
+    const surrogate = UNPAIRED_SURROGATE.exec(source);
+    if (surrogate) {
+      throw new AirlockError(
+        'VALIDATION_FAILED',
+        `code contains an unpaired UTF-16 surrogate at offset ${surrogate.index}; send the source as valid UTF-8`,
+        { field: 'code' },
+      );
+    }
+    const limits = resolveLimits(checked.limits, this.config.defaultLimits, this.config.maxLimits);
+    const runtime = checked.runtime ?? 'typescript';
+    const isolation = checked.isolation ?? 'tenant';
+    const code = toJavaScript(source, runtime);
+    const version: FunctionVersion = {
+      tenant,
+      name,
+      version: versionHash({ runtime, source, limits, isolation }),
+      runtime,
+      source,
+      code,
+      limits,
+      isolation,
+      createdAt: this.now(),
+    };
+    const { created } = await this.store.putFunctionVersion(version);
+    if (created) return { version, created };
+    // Identical content deployed before: answer with the stored version (its first createdAt).
+    const stored = await this.store.getFunction(tenant, name, version.version);
+    return { version: stored ?? version, created };
+  }
+
+  /** The latest version, or the named one. Throws FUNCTION_NOT_FOUND or VERSION_NOT_FOUND. */
+  async get(tenant: string, name: string, version?: string): Promise<FunctionVersion> {
+    validateName('tenant', tenant);
+    validateName('function', name);
+    if (version !== undefined) {
+      const found = await this.store.getFunction(tenant, name, version);
+      if (found) return found;
+    }
+    const latest = await this.store.getFunction(tenant, name);
+    if (!latest) throw notFound(tenant, name);
+    if (version === undefined) return latest;
+    throw new AirlockError(
+      'VERSION_NOT_FOUND',
+      `function ${tenant}/${name} has no version ${JSON.stringify(String(version).slice(0, 80))}; ` +
+        `the latest is ${latest.version}. Versions are the content hashes returned by deploy; ` +
+        'omit the version to use the latest',
+      { tenant, function: name, latestVersion: latest.version },
+    );
+  }
+
+  async list(tenant: string): Promise<FunctionSummary[]> {
+    validateName('tenant', tenant);
+    return this.store.listFunctions(tenant);
+  }
+
+  /** Deletes the function and all its versions (executions are kept). Throws FUNCTION_NOT_FOUND. */
+  async delete(tenant: string, name: string): Promise<void> {
+    validateName('tenant', tenant);
+    validateName('function', name);
+    if (!(await this.store.deleteFunction(tenant, name))) throw notFound(tenant, name);
+  }
+
+  private checkSize(source: string): void {
+    const limit = this.config.maxSourceBytes;
+    const size = Buffer.byteLength(source, 'utf8');
+    if (size <= limit) return;
+    throw new AirlockError(
+      'SOURCE_TOO_LARGE',
+      `the source is ${size} bytes (UTF-8), above the limit of ${limit} bytes; make it smaller, ` +
+        'or ask the operator to raise AIRLOCK_MAX_SOURCE_BYTES',
+      { limit, size },
+    );
+  }
+}
+
+function notFound(tenant: string, name: string): AirlockError {
+  return new AirlockError(
+    'FUNCTION_NOT_FOUND',
+    `function ${name} not found for tenant ${tenant}; deploy it with PUT /v1/tenants/${tenant}/functions/${name} ` +
+      `or list functions with GET /v1/tenants/${tenant}/functions`,
+    { tenant, function: name },
+  );
+}

@@ -1,0 +1,19 @@
+// Tenant and function names: lowercase letters, digits, '-' and '_', starting with a letter or
+// digit, at most 63 characters. Safe in URLs, file names, cgroup names and log lines.
+import { AirlockError } from '../core/errors.js';
+
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export const NAME_RULE =
+  "lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters";
+
+/** Returns `value` if it is a valid name, else throws VALIDATION_FAILED stating the rule. */
+export function validateName(kind: 'tenant' | 'function', value: unknown): string {
+  if (typeof value === 'string' && NAME_PATTERN.test(value)) return value;
+  const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : typeof value;
+  throw new AirlockError(
+    'VALIDATION_FAILED',
+    `${kind} name ${shown} is invalid: use ${NAME_RULE} (pattern ${NAME_PATTERN.source})`,
+    { field: kind, pattern: NAME_PATTERN.source },
+  );
+}

@@ -1,0 +1,223 @@
+// ExecutionRecorder: batches execution records so the invoke hot path pays only an array push.
+// Records are written in one transaction per batch, every `flushMs` or as soon as `batchSize`
+// wait. A failed write keeps its records and retries with backoff (logged); a record the store
+// says it can never hold (VALIDATION_FAILED naming it) is dropped alone, with a log line.
+// Reads see records that are not written yet.
+import { isAirlockError } from '../core/errors.js';
+import type { ExecutionRecord } from '../core/types.js';
+import type { ExecutionFilter, Store } from '../store/port.js';
+
+/** The part of a pino logger the recorder uses. */
+export interface RecorderLogger {
+  error(obj: object, msg: string): void;
+}
+
+export interface RecorderOptions {
+  /** Records are written at least this often, ms (config.recordFlushMs). */
+  flushMs: number;
+  logger: RecorderLogger;
+  /** A write starts as soon as this many records wait; also the most per transaction. Default 500. */
+  batchSize?: number;
+  /**
+   * Records kept in memory while the store keeps failing. Beyond this the oldest are dropped, with
+   * an error logged, so a long outage cannot exhaust memory. Default 100 000.
+   */
+  maxPending?: number;
+}
+
+/** Longest wait between retries while the store keeps failing, ms. */
+const MAX_RETRY_MS = 5_000;
+
+function noop(): void {}
+
+function matches(rec: ExecutionRecord, tenant: string, filter: ExecutionFilter): boolean {
+  return (
+    rec.tenant === tenant &&
+    (filter.function === undefined || rec.function === filter.function) &&
+    (filter.status === undefined || rec.status === filter.status) &&
+    (filter.before === undefined || rec.id < filter.before)
+  );
+}
+
+export class ExecutionRecorder {
+  private readonly store: Store;
+  private readonly flushMs: number;
+  private readonly logger: RecorderLogger;
+  private readonly batchSize: number;
+  private readonly maxPending: number;
+
+  private pending: ExecutionRecord[] = [];
+  /** The batch being written: not in `pending`, maybe not in the store yet. */
+  private inflight: ExecutionRecord[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private current: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private failures = 0;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(store: Store, options: RecorderOptions) {
+    this.store = store;
+    this.flushMs = Math.max(1, options.flushMs);
+    this.logger = options.logger;
+    this.batchSize = Math.max(1, options.batchSize ?? 500);
+    this.maxPending = Math.max(this.batchSize, options.maxPending ?? 100_000);
+  }
+
+  /** Records waiting to be written (including the batch being written). */
+  get backlog(): number {
+    return this.pending.length + this.inflight.length;
+  }
+
+  /** Queues a record. Never throws, never waits. */
+  record(rec: ExecutionRecord): void {
+    if (this.closed) {
+      this.logger.error(
+        { executionId: rec.id, tenant: rec.tenant },
+        'execution record arrived after the recorder was closed and was dropped; drain executions before closing it',
+      );
+      return;
+    }
+    this.pending.push(rec);
+    if (this.failures > 0) return; // the failed write armed its retry
+    if (this.pending.length >= this.batchSize) this.soon();
+    else if (this.timer === undefined) this.later(this.flushMs);
+  }
+
+  /** The record, written or not; undefined if absent or owned by another tenant. */
+  async get(tenant: string, id: string): Promise<ExecutionRecord | undefined> {
+    const local = this.findLocal(id);
+    if (local) return local.tenant === tenant ? local : undefined;
+    return this.store.getExecution(tenant, id);
+  }
+
+  /** Newest first. Writes what is waiting first; if that fails, merges the waiting records in. */
+  async list(tenant: string, filter: ExecutionFilter): Promise<ExecutionRecord[]> {
+    let flushed = true;
+    try {
+      await this.flush();
+    } catch {
+      flushed = false; // logged by the failed pass
+    }
+    const stored = await this.store.listExecutions(tenant, filter);
+    if (flushed) return stored;
+    const byId = new Map(stored.map((r) => [r.id, r]));
+    for (const rec of [...this.inflight, ...this.pending]) {
+      if (matches(rec, tenant, filter)) byId.set(rec.id, rec);
+    }
+    return [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, filter.limit);
+  }
+
+  /** Resolves once every record queued before the call is written; rejects if a write failed. */
+  flush(): Promise<void> {
+    if (this.current === undefined) return this.startPass();
+    this.queued ??= this.current.then(noop, noop).then(() => {
+      this.queued = undefined;
+      return this.startPass();
+    });
+    return this.queued;
+  }
+
+  /** Stops the timers and writes everything left. Later records are dropped (and logged). */
+  close(): Promise<void> {
+    if (this.closing === undefined) {
+      this.closed = true;
+      this.closing = this.flush().finally(() => this.clearTimers());
+    }
+    return this.closing;
+  }
+
+  private findLocal(id: string): ExecutionRecord | undefined {
+    for (let i = this.pending.length - 1; i >= 0; i--) if (this.pending[i]!.id === id) return this.pending[i];
+    for (const rec of this.inflight) if (rec.id === id) return rec;
+    return undefined;
+  }
+
+  private soon(): void {
+    if (this.immediate !== undefined) return;
+    this.immediate = setImmediate(() => {
+      this.immediate = undefined;
+      this.flush().catch(noop); // failures are logged and retried by the pass itself
+    });
+    this.immediate.unref();
+  }
+
+  private later(delayMs: number): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush().catch(noop);
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private clearTimers(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+  }
+
+  private startPass(): Promise<void> {
+    const pass: Promise<void> = this.pass().finally(() => {
+      if (this.current === pass) this.current = undefined;
+    });
+    this.current = pass;
+    return pass;
+  }
+
+  /** Writes the records pending when it starts (not ones arriving meanwhile: those get a timer). */
+  private async pass(): Promise<void> {
+    let owed = this.pending.length;
+    while (owed > 0 && this.pending.length > 0) {
+      const batch = this.pending.splice(0, Math.min(this.batchSize, owed));
+      this.inflight = batch;
+      try {
+        await this.store.insertExecutions(batch);
+        owed -= batch.length;
+        this.failures = 0;
+      } catch (err) {
+        const bad = this.unstorable(err, batch);
+        if (bad !== undefined) {
+          this.logger.error({ err, executionId: bad.id, tenant: bad.tenant }, 'execution record cannot be stored; dropped');
+          this.pending = batch.filter((r) => r !== bad).concat(this.pending);
+          owed -= 1;
+          continue;
+        }
+        this.pending = batch.concat(this.pending);
+        this.failures++;
+        this.dropOverflow();
+        const retryMs = Math.min(this.flushMs * 2 ** (this.failures - 1), MAX_RETRY_MS);
+        this.logger.error(
+          { err, backlog: this.pending.length, failures: this.failures, retryMs },
+          'writing execution records failed; they are kept and retried',
+        );
+        if (!this.closed) this.later(retryMs);
+        throw err;
+      } finally {
+        this.inflight = [];
+      }
+      // Let I/O run between batches: a synchronous store blocks the event loop while it writes.
+      if (owed > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    if (this.pending.length > 0 && !this.closed) this.later(this.flushMs);
+  }
+
+  /** The record a VALIDATION_FAILED error names, if it is in `batch`. */
+  private unstorable(err: unknown, batch: ExecutionRecord[]): ExecutionRecord | undefined {
+    if (!isAirlockError(err) || err.code !== 'VALIDATION_FAILED') return undefined;
+    const id = err.details?.executionId;
+    return typeof id === 'string' ? batch.find((r) => r.id === id) : undefined;
+  }
+
+  private dropOverflow(): void {
+    const excess = this.pending.length - this.maxPending;
+    if (excess <= 0) return;
+    const dropped = this.pending.splice(0, excess);
+    this.logger.error(
+      { dropped: excess, firstId: dropped[0]!.id, lastId: dropped[excess - 1]!.id, maxPending: this.maxPending },
+      'execution record backlog is full while the store keeps failing; the oldest records were dropped',
+    );
+  }
+}

@@ -1,0 +1,97 @@
+// Turns deployed source into the JavaScript the sandbox loads, with amaro (Node's own type
+// stripper, strip-only: types become whitespace, so lines and columns stay where they were).
+// TypeScript: stripped. JavaScript: must come out of stripping unchanged, which checks its
+// syntax and catches TypeScript syntax deployed as JavaScript. Errors carry {line, column}.
+import { createRequire } from 'node:module';
+import { AirlockError } from '../core/errors.js';
+import type { Runtime } from '../core/types.js';
+import { parseStripError } from './strip-diagnostic.js';
+
+interface Amaro {
+  transformSync(source: string, options: { mode: 'strip-only' }): { code: string };
+}
+
+let amaro: Amaro | undefined;
+
+/** amaro loads a WebAssembly build of swc (~70 ms), so it is loaded on first use. */
+function loadAmaro(): Amaro {
+  amaro ??= createRequire(import.meta.url)('amaro') as Amaro;
+  return amaro;
+}
+
+/** How to rewrite each construct that strip-only mode cannot erase. */
+const REWRITES: [RegExp, string][] = [
+  [
+    /\benum\b/i,
+    "replace the enum with a const object and a union type, e.g. `const Color = { Red: 'red' } as const; " +
+      'type Color = (typeof Color)[keyof typeof Color];`',
+  ],
+  [/namespace/i, 'replace the namespace with top-level declarations or a plain object'],
+  [
+    /parameter propert/i,
+    'declare the field in the class body and assign it in the constructor, e.g. ' +
+      '`class A { x: number; constructor(x: number) { this.x = x; } }`',
+  ],
+  [/import equals/i, "use an ES import, e.g. `import fs from 'node:fs'` or `import * as fs from 'node:fs'`"],
+  [/export assignment/i, 'use `export default …` instead of `export = …`'],
+  [/angle-bracket/i, 'use `expr as T` instead of `<T>expr`'],
+];
+
+const GENERAL_REWRITE =
+  'only TypeScript that can be erased to JavaScript is supported (annotations, interfaces, type aliases, ' +
+  '`as`, generics); rewrite this construct in plain JavaScript';
+
+function rewriteHint(message: string): string {
+  return REWRITES.find(([re]) => re.test(message))?.[1] ?? GENERAL_REWRITE;
+}
+
+function stripOrThrow(source: string): string {
+  try {
+    return loadAmaro().transformSync(source, { mode: 'strip-only' }).code;
+  } catch (thrown) {
+    const d = parseStripError(thrown, source);
+    const at = `${d.line}:${d.column}`;
+    if (d.unsupported) {
+      throw new AirlockError(
+        'UNSUPPORTED_SYNTAX',
+        `unsupported TypeScript at ${at}: ${d.message.replace(/\.+$/, '')}. Airlock runs TypeScript by erasing types only; ` +
+          rewriteHint(d.message),
+        { line: d.line, column: d.column },
+      );
+    }
+    throw new AirlockError('SYNTAX_ERROR', `syntax error at ${at}: ${d.message}`, {
+      line: d.line,
+      column: d.column,
+    });
+  }
+}
+
+/** 1-based line and UTF-16 column of `index` in `text`. */
+function positionOf(text: string, index: number): { line: number; column: number } {
+  const before = text.slice(0, index);
+  const lastBreak = before.lastIndexOf('\n');
+  return { line: before.split('\n').length, column: index - lastBreak };
+}
+
+/** JavaScript must be a fixed point of type stripping; report where it is not. */
+function checkPlainJavaScript(source: string, code: string): void {
+  const body = source.startsWith('\uFEFF') ? source.slice(1) : source;
+  if (code === body) return;
+  let i = 0;
+  while (i < body.length && body[i] === code[i]) i++;
+  const { line, column } = positionOf(body, i);
+  throw new AirlockError(
+    'SYNTAX_ERROR',
+    `TypeScript syntax at ${line}:${column} in a function deployed with runtime "javascript": ` +
+      'deploy it with runtime "typescript" (the default), or remove the type syntax; ' +
+      'if it is a comparison such as `a < b > (c)`, add parentheses: `(a < b) > (c)`',
+    { line, column },
+  );
+}
+
+/** The JavaScript to load for `source`. Throws SYNTAX_ERROR or UNSUPPORTED_SYNTAX. */
+export function toJavaScript(source: string, runtime: Runtime): string {
+  const code = stripOrThrow(source);
+  if (runtime === 'javascript') checkPlainJavaScript(source, code);
+  return code;
+}
