@@ -1,8 +1,12 @@
-// Prometheus metrics for the server, on a registry of its own (never prom-client's global one):
-// invocation counts and durations, admission wait and rejections, pool and admission gauges read
-// from callbacks at scrape time, and Node process metrics, all prefixed `airlock_`.
-// Recording is on the invoke hot path: labelled children are created once and reused.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// Prometheus metrics for the server: invocation counts and durations, admission wait and
+// rejections, pool and admission gauges read from callbacks at scrape time, and Node process
+// metrics, all prefixed `airlock_`, on a prom-client Registry of our own (never the global one).
+//
+// Recording is on the invoke hot path, so it only bumps numbers in preallocated series (no
+// allocation, no label hashing). Counters are copied into prom-client counters at scrape time;
+// histograms are rendered here in the Prometheus text format (prom-client's own histogram
+// costs ~0.5 µs and an allocation per observation, and has no public way to load totals).
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ExecutionStatus, StartKind } from '../core/types.js';
 
 /** What the sandbox pool reports at scrape time. `total` is accepted but not exported (it is the sum). */
@@ -25,9 +29,6 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
 }
 
-type Inc = { inc(value?: number): void };
-type Observe = { observe(value: number): void };
-
 const STATUSES: readonly ExecutionStatus[] = ['succeeded', 'failed', 'timeout', 'oom', 'killed', 'rejected'];
 /** `start` label values; `none` when no sandbox was obtained (e.g. rejected). */
 const STARTS: readonly (StartKind | 'none')[] = ['warm', 'pool', 'spawn', 'none'];
@@ -35,65 +36,125 @@ const POOL_STATES = ['blank', 'idle', 'busy', 'spawning'] as const;
 
 /** Seconds, from 0.5 ms to 60 s (the longest invoke timeout). */
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Admission wait, seconds; 0 separates callers admitted at once. */
+const WAIT_BUCKETS = [0, ...DURATION_BUCKETS];
+
+type Labels = Readonly<Record<string, string>>;
+
+/** One counter series: a plain number, copied into prom-client at scrape time. */
+class CountSeries {
+  readonly labels: Labels;
+  value = 0;
+  constructor(labels: Labels) {
+    this.labels = labels;
+  }
+}
+
+/** One histogram series: per-bucket counts (last slot: above the top bound), sum and count. */
+class HistogramSeries {
+  readonly labels: Labels;
+  readonly bounds: readonly number[];
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+  constructor(labels: Labels, bounds: readonly number[]) {
+    this.labels = labels;
+    this.bounds = bounds;
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+
+  observe(value: number): void {
+    const v = value > 0 ? value : 0; // negative or NaN: a clock glitch, count it as 0
+    const bounds = this.bounds;
+    let i = 0;
+    while (i < bounds.length && v > bounds[i]!) i++;
+    this.counts[i]!++;
+    this.sum += v;
+    this.count++;
+  }
+}
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+function labelText(labels: Labels, le?: string): string {
+  const parts: string[] = le === undefined ? [] : [`le="${le}"`];
+  for (const [k, v] of Object.entries(labels)) parts.push(`${k}="${escapeLabel(v)}"`);
+  return parts.length === 0 ? '' : `{${parts.join(',')}}`;
+}
+
+/** A histogram made of HistogramSeries, rendered in the Prometheus text format. */
+class LeanHistogram {
+  readonly #name: string;
+  readonly #help: string;
+  readonly #bounds: readonly number[];
+  readonly #series: HistogramSeries[] = [];
+
+  constructor(name: string, help: string, bounds: readonly number[]) {
+    this.#name = name;
+    this.#help = help;
+    this.#bounds = bounds;
+  }
+
+  series(labels: Labels): HistogramSeries {
+    const s = new HistogramSeries(labels, this.#bounds);
+    this.#series.push(s);
+    return s;
+  }
+
+  render(): string {
+    const name = this.#name;
+    const lines = [`# HELP ${name} ${this.#help}`, `# TYPE ${name} histogram`];
+    for (const s of this.#series) {
+      let cumulative = 0;
+      this.#bounds.forEach((bound, i) => {
+        cumulative += s.counts[i]!;
+        lines.push(`${name}_bucket${labelText(s.labels, String(bound))} ${cumulative}`);
+      });
+      lines.push(`${name}_bucket${labelText(s.labels, '+Inf')} ${s.count}`);
+      lines.push(`${name}_sum${labelText(s.labels)} ${s.sum}`);
+      lines.push(`${name}_count${labelText(s.labels)} ${s.count}`);
+    }
+    return lines.join('\n');
+  }
+}
 
 export class Metrics {
-  readonly registry = new Registry();
-  readonly #invocations = new Map<string, Inc>();
-  readonly #durations = new Map<string, Observe>();
-  readonly #rejections = new Map<string, Inc>();
-  readonly #invocationCounter: Counter<'status' | 'start'>;
-  readonly #durationHistogram: Histogram<'status'>;
-  readonly #rejectionCounter: Counter<'reason'>;
-  readonly #queueWait: Histogram;
-  readonly #collectErrors: Counter<'source'>;
+  readonly #registry = new Registry();
+  /** status → start → series. */
+  readonly #invocations = new Map<string, Map<string, CountSeries>>();
+  readonly #rejections = new Map<string, CountSeries>();
+  readonly #durations = new Map<string, HistogramSeries>();
+  readonly #durationHistogram = new LeanHistogram(
+    'airlock_invocation_duration_seconds',
+    'Invocation duration measured by the host, seconds',
+    DURATION_BUCKETS,
+  );
+  readonly #queueWaitHistogram = new LeanHistogram(
+    'airlock_queue_wait_seconds',
+    'Time spent waiting for an admission slot, seconds',
+    WAIT_BUCKETS,
+  );
+  readonly #queueWait = this.#queueWaitHistogram.series({});
+  readonly #collectErrors = new Map<string, CountSeries>();
   #pool: (() => PoolSnapshot) | undefined;
   #admission: (() => AdmissionSnapshot) | undefined;
 
   constructor(options: MetricsOptions = {}) {
-    const registers = [this.registry];
-    this.#invocationCounter = new Counter({
-      name: 'airlock_invocations_total',
-      help: 'Finished invocations by status and how the sandbox was obtained (start=none: no sandbox)',
-      labelNames: ['status', 'start'] as const,
-      registers,
-    });
-    this.#durationHistogram = new Histogram({
-      name: 'airlock_invocation_duration_seconds',
-      help: 'Invocation duration measured by the host, seconds',
-      labelNames: ['status'] as const,
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    this.#queueWait = new Histogram({
-      name: 'airlock_queue_wait_seconds',
-      help: 'Time spent waiting for an admission slot, seconds',
-      buckets: [0, ...DURATION_BUCKETS],
-      registers,
-    });
-    this.#rejectionCounter = new Counter({
-      name: 'airlock_rejections_total',
-      help: 'Calls refused before running, by reason',
-      labelNames: ['reason'] as const,
-      registers,
-    });
-    this.#collectErrors = new Counter({
-      name: 'airlock_metrics_collect_errors_total',
-      help: 'Scrape-time callbacks that threw (their gauges are left empty for that scrape)',
-      labelNames: ['source'] as const,
-      registers,
-    });
-    // Pre-create every (status, start) child: cheap lookups, and series exist at 0 from the start.
+    // Every (status, start) series exists from the start, at 0.
     for (const status of STATUSES) {
-      for (const start of STARTS) {
-        const child = this.#invocationCounter.labels(status, start);
-        child.inc(0);
-        this.#invocations.set(`${status}|${start}`, child);
-      }
-      this.#durationHistogram.zero({ status });
-      this.#durations.set(status, this.#durationHistogram.labels(status));
+      for (const start of STARTS) this.#invocationSeries(status, start);
+      this.#durationSeries(status);
     }
-
+    const registers = [this.#registry];
     const self = this;
+    countersFrom('airlock_invocations_total', 'Finished invocations by status and how the sandbox was obtained (start=none: no sandbox)', ['status', 'start'], registers, () =>
+      [...this.#invocations.values()].flatMap((byStart) => [...byStart.values()]),
+    );
+    countersFrom('airlock_rejections_total', 'Calls refused before running, by reason', ['reason'], registers, () => [
+      ...this.#rejections.values(),
+    ]);
     new Gauge({
       name: 'airlock_sandboxes',
       help: 'Sandbox processes by state (blank: pre-spawned, no tenant yet)',
@@ -119,8 +180,12 @@ export class Metrics {
         this.set({ state: 'waiting' }, snapshot.waiting);
       },
     });
+    // Registered after the gauges so a scrape shows the failures of its own callbacks.
+    countersFrom('airlock_metrics_collect_errors_total', 'Scrape-time callbacks that threw (their gauge is empty in that scrape)', ['source'], registers, () => [
+      ...this.#collectErrors.values(),
+    ]);
     if (options.defaultMetrics !== false) {
-      collectDefaultMetrics({ register: this.registry, prefix: 'airlock_' });
+      collectDefaultMetrics({ register: this.#registry, prefix: 'airlock_' });
     }
   }
 
@@ -135,20 +200,10 @@ export class Metrics {
   }
 
   recordInvocation(status: ExecutionStatus, start: StartKind | null, durationMs: number): void {
-    const key = `${status}|${start ?? 'none'}`;
-    let counter = this.#invocations.get(key);
-    if (counter === undefined) {
-      // Only reachable with values outside the declared types; keep them rather than throw.
-      counter = this.#invocationCounter.labels(status, start ?? 'none');
-      this.#invocations.set(key, counter);
-    }
-    counter.inc();
-    let histogram = this.#durations.get(status);
-    if (histogram === undefined) {
-      histogram = this.#durationHistogram.labels(status);
-      this.#durations.set(status, histogram);
-    }
-    histogram.observe(durationMs / 1000);
+    const startLabel = start ?? 'none';
+    const series = this.#invocations.get(status)?.get(startLabel) ?? this.#invocationSeries(status, startLabel);
+    series.value++;
+    (this.#durations.get(status) ?? this.#durationSeries(status)).observe(durationMs / 1000);
   }
 
   recordQueueWait(ms: number): void {
@@ -157,17 +212,37 @@ export class Metrics {
 
   /** `reason` becomes a label value: use a small fixed set (e.g. 'admission', 'shutting_down'). */
   recordRejection(reason: string): void {
-    let counter = this.#rejections.get(reason);
-    if (counter === undefined) {
-      counter = this.#rejectionCounter.labels(reason);
-      this.#rejections.set(reason, counter);
-    }
-    counter.inc();
+    bump(this.#rejections, 'reason', reason);
   }
 
   /** The Prometheus text exposition, for GET /metrics. */
   async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const fromRegistry = await this.#registry.metrics();
+    const lean = [this.#durationHistogram.render(), this.#queueWaitHistogram.render()].join('\n\n');
+    return { contentType: this.#registry.contentType, body: `${fromRegistry}\n${lean}\n` };
+  }
+
+  #invocationSeries(status: string, start: string): CountSeries {
+    let byStart = this.#invocations.get(status);
+    if (byStart === undefined) {
+      byStart = new Map();
+      this.#invocations.set(status, byStart);
+    }
+    let series = byStart.get(start);
+    if (series === undefined) {
+      series = new CountSeries({ status, start });
+      byStart.set(start, series);
+    }
+    return series;
+  }
+
+  #durationSeries(status: string): HistogramSeries {
+    let series = this.#durations.get(status);
+    if (series === undefined) {
+      series = this.#durationHistogram.series({ status });
+      this.#durations.set(status, series);
+    }
+    return series;
   }
 
   #read<T>(source: string, read: (() => T) | undefined): T | undefined {
@@ -175,8 +250,37 @@ export class Metrics {
     try {
       return read();
     } catch {
-      this.#collectErrors.labels(source).inc();
+      bump(this.#collectErrors, 'source', source);
       return undefined;
     }
   }
+}
+
+function bump(map: Map<string, CountSeries>, label: string, value: string): void {
+  let series = map.get(value);
+  if (series === undefined) {
+    series = new CountSeries({ [label]: value });
+    map.set(value, series);
+  }
+  series.value++;
+}
+
+/** A prom-client counter whose values are copied from `read()` series at every scrape. */
+function countersFrom(
+  name: string,
+  help: string,
+  labelNames: string[],
+  registers: Registry[],
+  read: () => CountSeries[],
+): void {
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers,
+    collect() {
+      this.reset();
+      for (const s of read()) this.inc(s.labels, s.value);
+    },
+  });
 }
