@@ -3,6 +3,7 @@
 // wait. A failed write keeps its records and retries with backoff (logged); a record the store
 // says it can never hold (VALIDATION_FAILED naming it) is dropped alone, with a log line.
 // Reads see records that are not written yet.
+import type { Config } from '../core/config.js';
 import { isAirlockError } from '../core/errors.js';
 import type { ExecutionRecord } from '../core/types.js';
 import type { ExecutionFilter, Store } from '../store/port.js';
@@ -12,10 +13,9 @@ export interface RecorderLogger {
   error(obj: object, msg: string): void;
 }
 
+export type RecorderConfig = Pick<Config, 'recordFlushMs'>;
+
 export interface RecorderOptions {
-  /** Records are written at least this often, ms (config.recordFlushMs). */
-  flushMs: number;
-  logger: RecorderLogger;
   /** A write starts as soon as this many records wait; also the most per transaction. Default 500. */
   batchSize?: number;
   /**
@@ -57,10 +57,11 @@ export class ExecutionRecorder {
   private closed = false;
   private closing: Promise<void> | undefined;
 
-  constructor(store: Store, options: RecorderOptions) {
+  /** Writes at least every `config.recordFlushMs` ms; failures go to `logger.error`. */
+  constructor(store: Store, config: RecorderConfig, logger: RecorderLogger, options: RecorderOptions = {}) {
     this.store = store;
-    this.flushMs = Math.max(1, options.flushMs);
-    this.logger = options.logger;
+    this.flushMs = Math.max(1, config.recordFlushMs);
+    this.logger = logger;
     this.batchSize = Math.max(1, options.batchSize ?? 500);
     this.maxPending = Math.max(this.batchSize, options.maxPending ?? 100_000);
   }

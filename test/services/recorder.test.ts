@@ -48,18 +48,20 @@ function instrument(real: Store, batches: number[], failures: { remaining: numbe
 }
 
 async function withRecorder(
-  options: Partial<RecorderOptions>,
+  options: RecorderOptions & { flushMs?: number },
   fn: (h: Harness) => Promise<void>,
 ): Promise<void> {
   const t = await tempSqlite();
   const batches: number[] = [];
   const failures = { remaining: 0 };
   const logged: { obj: object; msg: string }[] = [];
-  const recorder = new ExecutionRecorder(instrument(t.store, batches, failures), {
-    flushMs: 60_000,
-    logger: { error: (obj, msg) => logged.push({ obj, msg }) },
-    ...options,
-  });
+  const { flushMs = 60_000, ...tuning } = options;
+  const recorder = new ExecutionRecorder(
+    instrument(t.store, batches, failures),
+    { recordFlushMs: flushMs },
+    { error: (obj, msg) => logged.push({ obj, msg }) },
+    tuning,
+  );
   try {
     await fn({ recorder, store: t.store, batches, failures, logged });
   } finally {
@@ -238,7 +240,7 @@ describe('ExecutionRecorder', () => {
           return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
         },
       });
-      const r = new ExecutionRecorder(odd, { flushMs: 60_000, logger: { error: () => undefined } });
+      const r = new ExecutionRecorder(odd, { recordFlushMs: 60_000 }, { error: () => undefined });
       const rec = makeRecord();
       r.record(rec);
       await assert.rejects(r.flush(), /no id here/);
