@@ -17,6 +17,8 @@ export interface SandboxRunRequest {
   timeoutMs: number;
   resultBytes: number;
   logBytes: number;
+  /** Deepest accepted nesting of the result (default 256, like inputs). */
+  maxResultDepth?: number;
 }
 
 export interface SandboxRunOutcome {

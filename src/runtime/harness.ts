@@ -1,0 +1,360 @@
+// The runtime harness: the program that runs INSIDE the sandbox. It is copied alone into the
+// sandbox (so it only `import type`s from siblings), reads run frames from the host on fd 3,
+// loads each function version's code once (written into a sandbox-private directory and
+// imported, so stack frames name the function), calls it with (input, ctx), captures console
+// and stdout/stderr writes into a capped log buffer, and answers with one done frame.
+// Nothing here is trusted by the host: the host re-checks every frame and enforces every limit.
+//
+// Usage: node --max-old-space-size=<MiB> harness.mjs <code-dir>
+import { writeFileSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { format, inspect } from 'node:util';
+import type {
+  HarnessError,
+  HarnessLogEntry,
+  HarnessLogLevel,
+  RunFrame,
+  SandboxToHostFrame,
+} from './protocol.js';
+
+// Captured before any tenant code runs, so tenant monkey-patching cannot reach the harness.
+const jsonParse = JSON.parse;
+const jsonStringify = JSON.stringify;
+const byteLength = Buffer.byteLength;
+const bufferFrom = Buffer.from;
+const bufferAlloc = Buffer.allocUnsafe;
+const bufferConcat = Buffer.concat;
+const now = Date.now;
+const setTimer = setTimeout;
+const clearTimer = clearTimeout;
+const exit = process.exit.bind(process);
+const stringOf = String;
+
+const CODE_DIR = process.argv[2] ?? '/fn';
+const CODE_URL_PREFIX = pathToFileURL(CODE_DIR).href + '/';
+/** Caps on error fields so an error frame stays small whatever the tenant throws. */
+const MAX_ERROR_TYPE = 200;
+const MAX_ERROR_MESSAGE = 8 * 1024;
+const MAX_ERROR_STACK = 16 * 1024;
+/** Per-entry framing overhead counted against the log budget (["level",...],). */
+const LOG_ENTRY_OVERHEAD = 12;
+
+type TenantModule = Record<string, unknown>;
+type Handler = (input: unknown, ctx: unknown) => unknown;
+
+class HarnessFailure extends Error {
+  readonly type: string;
+  constructor(type: string, message: string) {
+    super(message);
+    this.type = type;
+  }
+}
+
+// ---------------------------------------------------------------- frame channel (fd 3)
+
+const channel = new Socket({ fd: 3, readable: true, writable: true });
+let pending: Buffer[] = [];
+let pendingBytes = 0;
+
+function send(json: string): void {
+  const body = bufferFrom(json, 'utf8');
+  const head = bufferAlloc(4);
+  head.writeUInt32BE(body.length, 0);
+  channel.write(bufferConcat([head, body]));
+}
+
+function sendFrame(frame: SandboxToHostFrame): void {
+  send(jsonStringify(frame));
+}
+
+channel.on('data', (chunk: Buffer) => {
+  pending.push(chunk);
+  pendingBytes += chunk.length;
+  while (pendingBytes >= 4) {
+    const all = pending.length === 1 ? pending[0]! : bufferConcat(pending);
+    const length = all.readUInt32BE(0);
+    if (all.length < 4 + length) {
+      pending = [all];
+      return;
+    }
+    const body = all.subarray(4, 4 + length);
+    const rest = all.subarray(4 + length);
+    pending = rest.length > 0 ? [rest] : [];
+    pendingBytes = rest.length;
+    onFrame(body);
+  }
+});
+// The host went away: nothing left to do.
+channel.on('end', () => exit(0));
+channel.on('error', () => exit(0));
+
+function onFrame(body: Buffer): void {
+  let frame: RunFrame;
+  try {
+    frame = jsonParse(body.toString('utf8')) as RunFrame;
+  } catch {
+    exit(70);
+    return;
+  }
+  if (frame === null || typeof frame !== 'object' || frame.t !== 'run') exit(70);
+  void handleRun(frame);
+}
+
+// ---------------------------------------------------------------- log capture
+
+interface Capture {
+  id: string;
+  entries: HarnessLogEntry[];
+  bytes: number;
+  cap: number;
+  truncated: boolean;
+}
+
+let current: Capture | null = null;
+
+function record(level: HarnessLogLevel, msg: string): void {
+  const cap = current;
+  if (cap === null || cap.truncated) return; // outside a run, or already full: dropped
+  let text = msg;
+  let cost = byteLength(jsonStringify(text), 'utf8') + LOG_ENTRY_OVERHEAD;
+  if (cap.bytes + cost > cap.cap) {
+    // Keep the prefix that still fits, then stop capturing for this run.
+    cap.truncated = true;
+    const room = cap.cap - cap.bytes - LOG_ENTRY_OVERHEAD;
+    if (room <= 2) return;
+    text = text.slice(0, room);
+    cost = byteLength(jsonStringify(text), 'utf8') + LOG_ENTRY_OVERHEAD;
+    while (cap.bytes + cost > cap.cap && text.length > 0) {
+      text = text.slice(0, Math.floor(text.length / 2));
+      cost = byteLength(jsonStringify(text), 'utf8') + LOG_ENTRY_OVERHEAD;
+    }
+    if (text.length === 0) return;
+  }
+  cap.entries[cap.entries.length] = [level, text];
+  cap.bytes += cost;
+}
+
+function formatArgs(args: unknown[]): string {
+  try {
+    return format(...args);
+  } catch (err) {
+    return `[unformattable log arguments: ${safeMessage(err)}]`;
+  }
+}
+
+function installConsole(): void {
+  const levels: Record<string, HarnessLogLevel> = {
+    log: 'info',
+    info: 'info',
+    debug: 'debug',
+    trace: 'debug',
+    warn: 'warn',
+    error: 'error',
+  };
+  const target = console as unknown as Record<string, unknown>;
+  for (const [method, level] of Object.entries(levels)) {
+    target[method] = (...args: unknown[]) => record(level, formatArgs(args));
+  }
+  target.dir = (obj: unknown) => record('info', inspect(obj));
+  const writer = (level: HarnessLogLevel) =>
+    function write(chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+      const text =
+        typeof chunk === 'string'
+          ? chunk
+          : chunk instanceof Uint8Array
+            ? bufferFrom(chunk).toString('utf8')
+            : stringOf(chunk);
+      record(level, text.endsWith('\n') ? text.slice(0, -1) : text);
+      const done = typeof encoding === 'function' ? encoding : cb;
+      if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
+      return true;
+    };
+  (process.stdout as unknown as { write: unknown }).write = writer('stdout');
+  (process.stderr as unknown as { write: unknown }).write = writer('stderr');
+}
+
+// ---------------------------------------------------------------- errors
+
+function clip(text: string, max: number): string {
+  return text.length > max ? text.slice(0, max) + '…' : text;
+}
+
+function safeMessage(err: unknown): string {
+  try {
+    if (err instanceof Error) return stringOf(err.message);
+    return stringOf(err);
+  } catch {
+    return '[unprintable]';
+  }
+}
+
+/** Keeps the message lines and the frames that point into tenant modules. */
+function trimStack(stack: string): string {
+  const kept: string[] = [];
+  for (const line of stack.split('\n')) {
+    const isFrame = /^\s+at /.test(line);
+    if (!isFrame || line.includes(CODE_URL_PREFIX) || line.includes(CODE_DIR + '/')) {
+      kept.push(line);
+    }
+  }
+  return kept.join('\n');
+}
+
+function toHarnessError(err: unknown): HarnessError {
+  if (err instanceof HarnessFailure) return { type: err.type, message: err.message };
+  try {
+    if (err !== null && typeof err === 'object' && 'message' in err) {
+      const obj = err as { name?: unknown; message?: unknown; stack?: unknown };
+      const ctorName = (err as { constructor?: { name?: unknown } }).constructor?.name;
+      // `class QuotaError extends Error {}` keeps name 'Error': prefer the class name then.
+      const ownName = typeof obj.name === 'string' && obj.name !== '' ? obj.name : undefined;
+      const name =
+        (ownName === undefined || ownName === 'Error') && typeof ctorName === 'string' && ctorName !== ''
+          ? ctorName
+          : ownName;
+      const out: HarnessError = {
+        type: clip(typeof name === 'string' && name !== '' ? name : 'Error', MAX_ERROR_TYPE),
+        message: clip(stringOf(obj.message), MAX_ERROR_MESSAGE),
+      };
+      if (typeof obj.stack === 'string') out.stack = clip(trimStack(obj.stack), MAX_ERROR_STACK);
+      return out;
+    }
+    return {
+      type: 'NonErrorThrown',
+      message: clip(`the function threw a non-Error value: ${inspect(err, { depth: 2 })}`, MAX_ERROR_MESSAGE),
+    };
+  } catch {
+    return { type: 'NonErrorThrown', message: 'the function threw a value that cannot be described' };
+  }
+}
+
+// ---------------------------------------------------------------- module loading
+
+const modules = new Map<string, Promise<TenantModule>>();
+
+function safeName(text: string, max: number): string {
+  const cleaned = text.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, max);
+  return cleaned === '' ? 'fn' : cleaned;
+}
+
+function loadModule(fn: RunFrame['fn']): Promise<TenantModule> {
+  const cached = modules.get(fn.version);
+  if (cached !== undefined && fn.code === undefined) return cached;
+  if (fn.code === undefined) {
+    return Promise.reject(
+      new HarnessFailure('CodeNotLoaded', `version ${fn.version} was never sent to this sandbox`),
+    );
+  }
+  const file = join(CODE_DIR, `${safeName(fn.name, 64)}.${safeName(fn.version, 12)}.mjs`);
+  const loading = (async () => {
+    writeFileSync(file, fn.code as string);
+    return (await import(pathToFileURL(file).href)) as TenantModule;
+  })();
+  modules.set(fn.version, loading);
+  return loading;
+}
+
+function pickHandler(mod: TenantModule): Handler {
+  const candidate = typeof mod.default === 'function' ? mod.default : mod.handler;
+  if (typeof candidate === 'function') return candidate as Handler;
+  const names = Object.keys(mod);
+  throw new HarnessFailure(
+    'MissingHandler',
+    'the function module must `export default async function (input, ctx)` or ' +
+      '`export async function handler(input, ctx)`; it exports ' +
+      (names.length > 0 ? names.join(', ') : 'nothing'),
+  );
+}
+
+// ---------------------------------------------------------------- results
+
+function serializeResult(result: unknown, limit: number): string | undefined {
+  if (result === undefined) return undefined;
+  let json: string | undefined;
+  try {
+    json = jsonStringify(result, (_key, value: unknown) => {
+      const kind = typeof value;
+      if (kind === 'function' || kind === 'symbol' || kind === 'bigint') {
+        throw new TypeError(`a ${kind} cannot be represented in JSON`);
+      }
+      return value;
+    });
+  } catch (err) {
+    throw new HarnessFailure(
+      'ResultNotSerializable',
+      `the function's result is not JSON-serializable (${safeMessage(err)}); ` +
+        'return plain objects, arrays, strings, numbers, booleans or null',
+    );
+  }
+  if (json === undefined) return undefined;
+  const size = byteLength(json, 'utf8');
+  if (size > limit) {
+    throw new HarnessFailure(
+      'ResultTooLarge',
+      `the result is ${size} bytes of JSON, above the limit of ${limit} bytes; return less data ` +
+        'or raise limits.resultBytes when deploying the function (up to the operator maximum)',
+    );
+  }
+  return json;
+}
+
+// ---------------------------------------------------------------- runs
+
+let finishCurrent: ((err: unknown) => void) | null = null;
+
+function finish(capture: Capture, outcome: { ok: true; json: string | undefined } | { ok: false; error: HarnessError }): void {
+  if (current !== capture) return; // already answered
+  current = null;
+  finishCurrent = null;
+  const head = `{"t":"done","id":${jsonStringify(capture.id)},`;
+  const tail = `"logs":${jsonStringify(capture.entries)},"logsTruncated":${capture.truncated}}`;
+  if (outcome.ok) {
+    send(head + '"ok":true,' + (outcome.json === undefined ? '' : `"result":${outcome.json},`) + tail);
+  } else {
+    send(head + `"ok":false,"error":${jsonStringify(outcome.error)},` + tail);
+  }
+}
+
+async function handleRun(frame: RunFrame): Promise<void> {
+  const capture: Capture = {
+    id: stringOf(frame.id),
+    entries: [],
+    bytes: 0,
+    cap: Number(frame.logBytes) || 0,
+    truncated: false,
+  };
+  current = capture;
+  finishCurrent = (err) => finish(capture, { ok: false, error: toHarnessError(err) });
+  const controller = new AbortController();
+  const signalTimer = setTimer(() => {
+    controller.abort(new DOMException('the execution deadline is near', 'TimeoutError'));
+  }, Math.max(0, frame.signalAt - now()));
+  const log = (level: HarnessLogLevel) => (...args: unknown[]) => record(level, formatArgs(args));
+  const ctx = Object.freeze({
+    executionId: frame.id,
+    tenant: frame.tenant,
+    function: frame.fn.name,
+    deadline: frame.deadline,
+    signal: controller.signal,
+    log: Object.freeze({ debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }),
+  });
+  try {
+    const handler = pickHandler(await loadModule(frame.fn));
+    const result = await handler(frame.input, ctx);
+    finish(capture, { ok: true, json: serializeResult(result, frame.resultBytes) });
+  } catch (err) {
+    finish(capture, { ok: false, error: toHarnessError(err) });
+  } finally {
+    clearTimer(signalTimer);
+  }
+}
+
+// An exception escaping tenant code fails the current run instead of crashing the sandbox;
+// outside a run it is dropped (the host never sees it as anything but silence).
+process.on('uncaughtException', (err) => finishCurrent?.(err));
+process.on('unhandledRejection', (reason) => finishCurrent?.(reason));
+
+installConsole();
+sendFrame({ t: 'ready' });

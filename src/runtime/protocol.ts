@@ -1,0 +1,75 @@
+// Frame types exchanged between the host and the runtime harness over fd 3. Each frame on the
+// wire is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON. Types only: the
+// harness is copied alone into the sandbox, so it may `import type` from here and nothing else.
+
+/** Log levels the harness reports. Raw fd 1/2 output is added by the host as stdout/stderr. */
+export type HarnessLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'stdout' | 'stderr';
+
+/** One captured log line: [level, message]. The host stamps the time when it receives it. */
+export type HarnessLogEntry = [HarnessLogLevel, string];
+
+/** Error as reported by the harness: the stack keeps only frames of the tenant module. */
+export interface HarnessError {
+  type: string;
+  message: string;
+  stack?: string;
+}
+
+// ---- sandbox → host ----
+
+/** Sent once when the harness has booted and listens for run frames. */
+export interface ReadyFrame {
+  t: 'ready';
+}
+
+interface DoneBase {
+  t: 'done';
+  /** The execution id of the run frame this answers. */
+  id: string;
+  logs: HarnessLogEntry[];
+  /** True when the harness dropped log output above the run's logBytes. */
+  logsTruncated: boolean;
+}
+
+export interface DoneOkFrame extends DoneBase {
+  ok: true;
+  /** Absent when the function returned undefined. */
+  result?: unknown;
+}
+
+export interface DoneErrorFrame extends DoneBase {
+  ok: false;
+  error: HarnessError;
+}
+
+export type DoneFrame = DoneOkFrame | DoneErrorFrame;
+
+export type SandboxToHostFrame = ReadyFrame | DoneFrame;
+
+// ---- host → sandbox ----
+
+export interface RunFrame {
+  t: 'run';
+  /** Execution id. */
+  id: string;
+  tenant: string;
+  fn: {
+    name: string;
+    /** Content hash of the version. */
+    version: string;
+    /** ESM source; present only the first time this sandbox sees the version. */
+    code?: string;
+  };
+  /** The input value (the caller's serialized JSON, embedded verbatim). */
+  input: unknown;
+  /** Epoch ms at which the host kills the sandbox. */
+  deadline: number;
+  /** Epoch ms at which ctx.signal aborts, shortly before the deadline. */
+  signalAt: number;
+  /** Largest accepted JSON result, bytes. */
+  resultBytes: number;
+  /** Largest captured log output, bytes. */
+  logBytes: number;
+}
+
+export type HostToSandboxFrame = RunFrame;

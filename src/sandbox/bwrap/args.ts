@@ -1,0 +1,85 @@
+// Pure builder of the bubblewrap argument list for one sandbox. Every line answers a finding of
+// THREAT-MODEL.md: all namespaces (user namespace required, never "try"), no further user
+// namespaces inside, read-only /usr only, fresh /proc with /proc/sys read-only, size-limited
+// tmpfs for /tmp, /dev/shm and the code dir, a read-only root and /dev, the harness copied in
+// from a pipe (never a bind of a host path, which /proc/self/mountinfo would reveal). The list
+// is passed to bwrap through `--args FD`, so /proc/1/cmdline shows none of it.
+// Seccomp comes later: pass `seccompFds` and each becomes `--add-seccomp-fd FD`.
+import { dirname } from 'node:path';
+
+/** Where things live inside the sandbox. */
+export const SANDBOX_HARNESS_PATH = '/airlock/harness.mjs';
+export const SANDBOX_CODE_DIR = '/fn';
+/** Mount point of the node install when the host's node lives outside /usr. */
+export const SANDBOX_NODE_DIR = '/airlock/node';
+
+export interface BwrapArgsOptions {
+  /** Absolute, symlink-resolved path of the node executable on the host. */
+  nodePath: string;
+  memoryMiB: number;
+  /** Size of /tmp and of /dev/shm, bytes each. */
+  tmpBytes: number;
+  /** Size of the code dir tmpfs, bytes. */
+  codeBytes: number;
+  /** Child fd from which bwrap copies the harness source. */
+  harnessFd: number;
+  /** Child fd on which bwrap reports the sandbox's pid-1 host pid (JSON). */
+  infoFd?: number;
+  /** Child fds carrying compiled seccomp filters (later issue). */
+  seccompFds?: readonly number[];
+}
+
+export interface BwrapInvocation {
+  /** NUL-joined and written to the --args fd. */
+  args: string[];
+  /** bwrap insists on the command being on its real argv: only sandbox-side paths here. */
+  command: string[];
+}
+
+export function buildBwrapArgs(opts: BwrapArgsOptions): BwrapInvocation {
+  const args: string[] = [
+    '--unshare-all',
+    '--unshare-user', // fail closed: --unshare-all alone only *tries* the user namespace
+    '--disable-userns',
+    '--die-with-parent',
+    '--new-session',
+    '--cap-drop', 'ALL',
+    '--hostname', 'sandbox',
+    '--ro-bind', '/usr', '/usr',
+    '--symlink', 'usr/lib', '/lib',
+    '--symlink', 'usr/lib64', '/lib64',
+    '--symlink', 'usr/bin', '/bin',
+  ];
+  let nodeInSandbox = opts.nodePath;
+  if (!opts.nodePath.startsWith('/usr/')) {
+    // e.g. /opt/node-v20/bin/node: bind its install dir read-only at a neutral path.
+    const installDir = dirname(dirname(opts.nodePath));
+    args.push('--ro-bind', installDir, SANDBOX_NODE_DIR);
+    nodeInSandbox = SANDBOX_NODE_DIR + opts.nodePath.slice(installDir.length);
+  }
+  args.push(
+    '--proc', '/proc',
+    '--ro-bind', '/proc/sys', '/proc/sys',
+    '--dev', '/dev',
+    '--size', String(opts.tmpBytes), '--tmpfs', '/dev/shm',
+    '--size', String(opts.tmpBytes), '--tmpfs', '/tmp',
+    '--size', String(opts.codeBytes), '--tmpfs', SANDBOX_CODE_DIR,
+    '--dir', dirname(SANDBOX_HARNESS_PATH),
+    '--perms', '0444', '--ro-bind-data', String(opts.harnessFd), SANDBOX_HARNESS_PATH,
+  );
+  if (opts.infoFd !== undefined) args.push('--info-fd', String(opts.infoFd));
+  for (const fd of opts.seccompFds ?? []) args.push('--add-seccomp-fd', String(fd));
+  args.push('--remount-ro', '/dev', '--remount-ro', '/', '--chdir', '/tmp');
+  const command = [
+    nodeInSandbox,
+    `--max-old-space-size=${Math.max(1, Math.floor(opts.memoryMiB))}`,
+    SANDBOX_HARNESS_PATH,
+    SANDBOX_CODE_DIR,
+  ];
+  return { args, command };
+}
+
+/** The --args payload: each argument NUL-terminated. */
+export function encodeArgs(args: readonly string[]): Buffer {
+  return Buffer.from(args.map((a) => `${a}\0`).join(''), 'utf8');
+}

@@ -1,0 +1,384 @@
+// A Sandbox over a spawned harness process, shared by both isolators. It speaks the frame
+// protocol on fd 3, drains fd 1/2 continuously into the running execution's logs, and enforces
+// every limit from outside: the deadline (kill of the whole process group), frame size caps,
+// frame validation, result size and depth. Any violation destroys the sandbox.
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Socket } from 'node:net';
+import { AirlockError } from '../core/errors.js';
+import type { ExecutionError } from '../core/types.js';
+import type { DoneFrame } from '../runtime/protocol.js';
+import { FrameDecoder, FrameError, encodeFrame } from './frames.js';
+import { boundedError, jsonDepthExceeds, parseFrame } from './inbound.js';
+import { LogCollector, escapeLogText } from './logs.js';
+import type { Sandbox, SandboxRunOutcome, SandboxRunRequest } from './port.js';
+
+const KiB = 1024;
+/** Incoming frame slack beyond resultBytes + 2 * logBytes (envelope, error, escapes). */
+const FRAME_SLACK = 64 * KiB;
+const DEFAULT_MAX_RESULT_DEPTH = 256;
+/** After an unexpected exit, how long to wait for the rest of stderr (OOM message), ms. */
+const STDERR_DRAIN_MS = 250;
+const BOOT_STDERR_CAP = 8 * KiB;
+// V8's fatal message, e.g. "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap
+// out of memory". Interim OOM signal: a later issue classifies OOM from the memory cgroup's own
+// events instead, since a tenant can print this text itself (it can only make its own crash
+// read as "oom", never turn a success into a failure or escape a limit). Never the exit code.
+const V8_OOM = /JavaScript heap out of memory|Reached heap limit/;
+
+export interface ChannelOptions {
+  child: ChildProcess;
+  memoryMiB: number;
+  /** Longest wait for the harness's ready frame, ms. */
+  bootTimeoutMs?: number;
+  /** Runs once after the process exited, before destroy() resolves and onExit fires. */
+  afterExit?: () => Promise<void>;
+}
+
+interface Execution {
+  req: SandboxRunRequest;
+  collector: LogCollector;
+  startedAt: number;
+  timer: NodeJS.Timeout;
+  oomSeen: boolean;
+  stderrTail: string;
+  /** An answer was decided (done frame, deadline, crash, protocol error). */
+  settled: boolean;
+  /** Raw fd 1/2 output still belongs to this execution. */
+  collecting: boolean;
+  resolve: (outcome: SandboxRunOutcome) => void;
+}
+
+type State = 'booting' | 'idle' | 'busy' | 'dead';
+
+export class ChannelSandbox implements Sandbox {
+  readonly id = `sb_${randomUUID()}`;
+  readonly memoryMiB: number;
+  private readonly child: ChildProcess;
+  private readonly frames: Socket;
+  private readonly decoder = new FrameDecoder(FRAME_SLACK);
+  private readonly loaded = new Set<string>();
+  private readonly exitListeners: (() => void)[] = [];
+  private readonly exited: Promise<void>;
+  private state: State = 'booting';
+  private killed = false;
+  private exec: Execution | null = null;
+  private bootStderr = '';
+  private bootSettle: ((err?: Error) => void) | null = null;
+  private exitFired = false;
+
+  /** Spawns nothing itself: wraps a started child and resolves once the harness is ready. */
+  static start(opts: ChannelOptions): Promise<ChannelSandbox> {
+    const sandbox = new ChannelSandbox(opts);
+    return sandbox.booted(opts.bootTimeoutMs ?? 10_000).then(() => sandbox);
+  }
+
+  private constructor(opts: ChannelOptions) {
+    this.child = opts.child;
+    this.memoryMiB = opts.memoryMiB;
+    const { stdout, stderr } = opts.child;
+    this.frames = opts.child.stdio[3] as Socket;
+    if (stdout === null || stderr === null || this.frames === null || this.frames === undefined) {
+      throw new Error('sandbox child needs stdio [ignore, pipe, pipe, pipe]');
+    }
+    stdout.on('data', (chunk: Buffer) => this.onOutput('stdout', chunk));
+    stderr.on('data', (chunk: Buffer) => this.onOutput('stderr', chunk));
+    this.frames.on('data', (chunk: Buffer) => this.onFrameData(chunk));
+    for (const stream of [stdout, stderr, this.frames]) stream.on('error', () => {});
+    this.exited = new Promise<void>((resolve) => {
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        void this.onProcessGone(opts.afterExit).then(resolve);
+      };
+      this.child.once('exit', finish);
+      // A spawn failure (e.g. missing binary) emits 'error' and possibly never 'exit'.
+      this.child.once('error', (err) => {
+        this.bootStderr += `\n${err.message}`;
+        if (this.child.pid === undefined || this.child.exitCode !== null) finish();
+        else this.kill();
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get alive(): boolean {
+    return !this.killed && this.state !== 'dead' && this.state !== 'booting';
+  }
+
+  onExit(listener: () => void): void {
+    if (this.exitFired) queueMicrotask(listener);
+    else this.exitListeners.push(listener);
+  }
+
+  destroy(): Promise<void> {
+    this.kill();
+    return this.exited;
+  }
+
+  run(req: SandboxRunRequest): Promise<SandboxRunOutcome> {
+    if (!this.alive) {
+      return Promise.resolve(this.outcomeNow('killed', { type: 'SandboxUnavailable', message: 'the sandbox is no longer running' }));
+    }
+    if (this.exec !== null) {
+      const error = { type: 'SandboxBusy', message: 'the sandbox is already running an execution' };
+      return Promise.resolve({ ...this.outcomeNow('failed', error), reusable: true });
+    }
+    const sendCode = !this.loaded.has(req.version);
+    const deadline = Date.now() + req.timeoutMs;
+    const signalLead = Math.min(250, Math.max(1, Math.floor(req.timeoutMs / 10)));
+    const body =
+      `{"t":"run","id":${JSON.stringify(req.executionId)},"tenant":${JSON.stringify(req.tenant)},` +
+      `"fn":{"name":${JSON.stringify(req.functionName)},"version":${JSON.stringify(req.version)}` +
+      (sendCode ? `,"code":${JSON.stringify(req.code)}` : '') +
+      `},"input":${req.inputJson === '' ? 'null' : req.inputJson},"deadline":${deadline},` +
+      `"signalAt":${deadline - signalLead},"resultBytes":${req.resultBytes},"logBytes":${req.logBytes}}`;
+    if (sendCode) this.loaded.add(req.version);
+    this.decoder.maxBytes = req.resultBytes + 2 * req.logBytes + FRAME_SLACK;
+    this.state = 'busy';
+    return new Promise<SandboxRunOutcome>((resolve) => {
+      this.exec = {
+        req,
+        collector: new LogCollector(req.logBytes),
+        startedAt: performance.now(),
+        timer: setTimeout(() => this.onDeadline(), req.timeoutMs),
+        oomSeen: false,
+        stderrTail: '',
+        settled: false,
+        collecting: true,
+        resolve,
+      };
+      this.frames.write(encodeFrame(body));
+    });
+  }
+
+  // ------------------------------------------------------------------ boot
+
+  private booted(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => this.bootSettle?.(new Error(`no ready frame within ${timeoutMs} ms`)), timeoutMs);
+      this.bootSettle = (err) => {
+        this.bootSettle = null;
+        clearTimeout(timer);
+        if (err === undefined) {
+          this.state = 'idle';
+          this.bootStderr = '';
+          resolve();
+          return;
+        }
+        this.kill();
+        void this.exited.then(() => {
+          const stderr = this.bootStderr.trim();
+          reject(
+            new AirlockError('SANDBOX_FAILED', `sandbox failed to boot: ${err.message}${stderr ? `; stderr: ${stderr}` : ''}`, {
+              stderr,
+            }),
+          );
+        });
+      };
+    });
+  }
+
+  // ------------------------------------------------------------------ inbound data
+
+  private onOutput(stream: 'stdout' | 'stderr', chunk: Buffer): void {
+    if (this.state === 'booting') {
+      if (this.bootStderr.length < BOOT_STDERR_CAP) this.bootStderr += chunk.toString('utf8').slice(0, BOOT_STDERR_CAP);
+      return;
+    }
+    const exec = this.exec;
+    if (exec === null || !exec.collecting) return; // between executions: drained and dropped
+    exec.collector.addRaw(stream, chunk);
+    if (stream === 'stderr' && !exec.oomSeen) {
+      const text = exec.stderrTail + chunk.toString('latin1');
+      exec.oomSeen = V8_OOM.test(text);
+      exec.stderrTail = text.slice(-128);
+    }
+  }
+
+  private onFrameData(chunk: Buffer): void {
+    if (this.killed) return;
+    let bodies: Buffer[];
+    try {
+      bodies = this.decoder.push(chunk);
+    } catch (err) {
+      this.protocolError(err instanceof FrameError ? err.message : 'undecodable frame');
+      return;
+    }
+    for (const body of bodies) {
+      if (this.killed) return;
+      this.onFrame(body);
+    }
+  }
+
+  private onFrame(body: Buffer): void {
+    const parsed = parseFrame(body);
+    if (!parsed.ok) return this.protocolError(parsed.reason);
+    const frame = parsed.value;
+    if (this.state === 'booting') {
+      if (frame.t === 'ready') this.bootSettle?.();
+      else this.protocolError('expected a ready frame');
+      return;
+    }
+    const exec = this.exec;
+    if (exec === null || exec.settled || frame.t !== 'done') return this.protocolError(`unsolicited ${frame.t} frame`);
+    if (frame.id !== exec.req.executionId) return this.protocolError('done frame for another execution');
+    exec.settled = true;
+    clearTimeout(exec.timer);
+    const receivedAt = Date.now();
+    const durationMs = performance.now() - exec.startedAt;
+    // Output the sandbox wrote before answering may still sit in the fd 1/2 buffers: let this
+    // poll round read it, then complete.
+    setImmediate(() => this.complete(exec, frame, receivedAt, durationMs));
+  }
+
+  private complete(exec: Execution, frame: DoneFrame, receivedAt: number, durationMs: number): void {
+    exec.collecting = false;
+    for (const [level, msg] of frame.logs) exec.collector.add(level, msg, receivedAt);
+    if (frame.logsTruncated) exec.collector.markTruncated();
+    let outcome: SandboxRunOutcome;
+    if (!frame.ok) {
+      outcome = { status: 'failed', error: boundedError(frame.error, escapeLogText), logs: [], durationMs, reusable: true };
+    } else if (frame.result === undefined) {
+      outcome = { status: 'succeeded', logs: [], durationMs, reusable: true };
+    } else {
+      outcome = this.checkResult(exec.req, frame.result, durationMs);
+    }
+    outcome.logs = exec.collector.finish();
+    if (this.killed) outcome.reusable = false; // e.g. a bad frame arrived meanwhile
+    this.endExecution(exec, outcome);
+  }
+
+  private checkResult(req: SandboxRunRequest, result: unknown, durationMs: number): SandboxRunOutcome {
+    const maxDepth = req.maxResultDepth ?? DEFAULT_MAX_RESULT_DEPTH;
+    if (jsonDepthExceeds(result, maxDepth)) {
+      const error = { type: 'ResultTooDeep', message: `the result nests deeper than ${maxDepth} levels; return a flatter structure` };
+      return { status: 'failed', error, logs: [], durationMs, reusable: true };
+    }
+    const size = Buffer.byteLength(JSON.stringify(result), 'utf8');
+    if (size > req.resultBytes) {
+      // An honest harness never sends this: the sandbox is not trusted any more.
+      const error = {
+        type: 'ResultTooLarge',
+        message:
+          `the result is ${size} bytes of JSON, above the limit of ${req.resultBytes} bytes; return less data ` +
+          'or raise limits.resultBytes when deploying the function (up to the operator maximum)',
+      };
+      return { status: 'failed', error, logs: [], durationMs, reusable: false };
+    }
+    return { status: 'succeeded', result, logs: [], durationMs, reusable: true };
+  }
+
+  // ------------------------------------------------------------------ failures
+
+  private onDeadline(): void {
+    const exec = this.exec;
+    if (exec === null || exec.settled) return;
+    const ms = exec.req.timeoutMs;
+    this.failExecution(exec, 'timeout', {
+      type: 'Timeout',
+      message: `the function did not finish within ${ms} ms (limits.timeoutMs); make it faster, watch ctx.signal, or raise limits.timeoutMs`,
+    });
+  }
+
+  private protocolError(reason: string): void {
+    if (this.state === 'booting') {
+      this.bootSettle?.(new Error(`protocol error: ${reason}`));
+      return;
+    }
+    const exec = this.exec;
+    const error = { type: 'SandboxProtocolError', message: `the sandbox sent an invalid frame (${reason}) and was destroyed` };
+    if (exec !== null && !exec.settled) this.failExecution(exec, 'killed', error);
+    else this.kill();
+  }
+
+  /** Ends the execution with a non-reusable outcome and kills the sandbox. */
+  private failExecution(exec: Execution, status: SandboxRunOutcome['status'], error: ExecutionError): void {
+    exec.settled = true;
+    exec.collecting = false;
+    clearTimeout(exec.timer);
+    this.kill();
+    const durationMs = performance.now() - exec.startedAt;
+    this.endExecution(exec, { status, error, logs: exec.collector.finish(), durationMs, reusable: false });
+  }
+
+  private endExecution(exec: Execution, outcome: SandboxRunOutcome): void {
+    if (this.exec === exec) this.exec = null;
+    if (this.state === 'busy') this.state = 'idle';
+    if (!outcome.reusable) this.kill();
+    exec.resolve(outcome);
+  }
+
+  private outcomeNow(status: SandboxRunOutcome['status'], error: ExecutionError): SandboxRunOutcome {
+    return { status, error, logs: [], durationMs: 0, reusable: false };
+  }
+
+  /** SIGKILL to the whole process group (the child was spawned detached: pgid = pid). */
+  private kill(): void {
+    if (this.killed) return;
+    this.killed = true;
+    this.killGroup();
+  }
+
+  private killGroup(): void {
+    const pid = this.child.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // ESRCH: the group is already gone
+    }
+  }
+
+  private async onProcessGone(afterExit: (() => Promise<void>) | undefined): Promise<void> {
+    // The leader is gone, but other members of its group may not be (bwrap's pid-1 init): the
+    // group id stays reserved while any member lives, so this cannot hit an unrelated process.
+    this.killed = true;
+    this.killGroup();
+    const exec = this.exec;
+    if (exec !== null && !exec.settled) {
+      // Crashed mid-execution: read what is left of stderr (V8's OOM message) before deciding.
+      const stderr = this.child.stderr as Readable;
+      if (!stderr.readableEnded && !stderr.destroyed) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, STDERR_DRAIN_MS);
+          stderr.once('close', () => (clearTimeout(t), resolve()));
+        });
+      }
+      if (!exec.settled) {
+        const { exitCode, signalCode } = this.child;
+        this.failExecution(
+          exec,
+          exec.oomSeen ? 'oom' : 'killed',
+          exec.oomSeen
+            ? {
+                type: 'OutOfMemory',
+                message: `the function ran out of memory (limit ${this.memoryMiB} MiB, limits.memoryMiB); use less memory or raise limits.memoryMiB`,
+              }
+            : {
+                type: 'SandboxExited',
+                message: `the sandbox process exited during the execution (${signalCode ? `signal ${signalCode}` : `exit code ${exitCode}`})`,
+              },
+        );
+      }
+    }
+    if (this.state === 'booting') this.bootSettle?.(new Error('the sandbox process exited during boot'));
+    this.state = 'dead';
+    for (const stream of [this.child.stdout, this.child.stderr, this.frames]) stream?.destroy();
+    if (afterExit !== undefined) await afterExit().catch(() => {});
+    this.exitFired = true;
+    const listeners = this.exitListeners.splice(0);
+    for (const listener of listeners) {
+      try {
+        listener();
+      } catch {
+        // a listener's failure is not the sandbox's concern
+      }
+    }
+  }
+}

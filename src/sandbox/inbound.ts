@@ -1,0 +1,104 @@
+// Validation of frames received from a sandbox. Everything the sandbox sends is hostile: bodies
+// are parsed with secure-json-parse (prototype keys dropped), every field is type-checked by
+// hand, and anything unexpected becomes a reason string that the channel turns into a
+// SandboxProtocolError. Also the host's own measurement of results (size, nesting depth).
+import secureJsonParse from 'secure-json-parse';
+import type { ExecutionError } from '../core/types.js';
+import type { DoneFrame, HarnessLogEntry, HarnessLogLevel, SandboxToHostFrame } from '../runtime/protocol.js';
+
+const LEVELS: ReadonlySet<string> = new Set<HarnessLogLevel>(['debug', 'info', 'warn', 'error', 'stdout', 'stderr']);
+const MAX_ERROR_TYPE = 200;
+const MAX_ERROR_MESSAGE = 8 * 1024;
+const MAX_ERROR_STACK = 16 * 1024;
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+function fail<T>(reason: string): Parsed<T> {
+  return { ok: false, reason };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function hasOnly(obj: Record<string, unknown>, keys: readonly string[]): boolean {
+  return Object.keys(obj).every((k) => keys.includes(k));
+}
+
+/** Parses one frame body and checks its shape; `id` is the execution in flight, if any. */
+export function parseFrame(body: Buffer): Parsed<SandboxToHostFrame> {
+  let value: unknown;
+  try {
+    value = secureJsonParse(body.toString('utf8'), null, {
+      protoAction: 'remove',
+      constructorAction: 'remove',
+    });
+  } catch (err) {
+    return fail(`malformed JSON (${err instanceof Error ? err.message : 'parse error'})`);
+  }
+  if (!isRecord(value)) return fail('frame is not a JSON object');
+  if (value.t === 'ready') {
+    return hasOnly(value, ['t']) ? { ok: true, value: { t: 'ready' } } : fail('ready frame has extra fields');
+  }
+  if (value.t === 'done') return parseDone(value);
+  return fail(`unknown frame type ${JSON.stringify(String(value.t)).slice(0, 40)}`);
+}
+
+function parseDone(v: Record<string, unknown>): Parsed<DoneFrame> {
+  if (typeof v.id !== 'string') return fail('done frame without a string id');
+  if (typeof v.logsTruncated !== 'boolean') return fail('done frame without boolean logsTruncated');
+  if (!Array.isArray(v.logs)) return fail('done frame without a logs array');
+  const logs: HarnessLogEntry[] = [];
+  for (const entry of v.logs as unknown[]) {
+    if (
+      !Array.isArray(entry) ||
+      entry.length !== 2 ||
+      typeof entry[0] !== 'string' ||
+      !LEVELS.has(entry[0]) ||
+      typeof entry[1] !== 'string'
+    ) {
+      return fail('done frame has a malformed log entry');
+    }
+    logs.push([entry[0] as HarnessLogLevel, entry[1]]);
+  }
+  if (v.ok === true) {
+    if (!hasOnly(v, ['t', 'id', 'ok', 'result', 'logs', 'logsTruncated'])) return fail('done frame has extra fields');
+    const frame: DoneFrame = { t: 'done', id: v.id, ok: true, logs, logsTruncated: v.logsTruncated };
+    if (Object.hasOwn(v, 'result')) frame.result = v.result;
+    return { ok: true, value: frame };
+  }
+  if (v.ok === false) {
+    if (!hasOnly(v, ['t', 'id', 'ok', 'error', 'logs', 'logsTruncated'])) return fail('done frame has extra fields');
+    const e = v.error;
+    if (!isRecord(e) || typeof e.type !== 'string' || typeof e.message !== 'string') {
+      return fail('done frame has a malformed error');
+    }
+    if (e.stack !== undefined && typeof e.stack !== 'string') return fail('done frame has a malformed error stack');
+    const error = { type: e.type, message: e.message, ...(typeof e.stack === 'string' ? { stack: e.stack } : {}) };
+    return { ok: true, value: { t: 'done', id: v.id, ok: false, error, logs, logsTruncated: v.logsTruncated } };
+  }
+  return fail('done frame without boolean ok');
+}
+
+/** Clips a tenant-reported error to bounded sizes; `escape` neutralizes control characters. */
+export function boundedError(error: ExecutionError, escape: (s: string) => string): ExecutionError {
+  const clip = (s: string, max: number) => escape(s.length > max ? s.slice(0, max) + '…' : s);
+  const out: ExecutionError = { type: clip(error.type, MAX_ERROR_TYPE), message: clip(error.message, MAX_ERROR_MESSAGE) };
+  if (error.stack !== undefined) out.stack = clip(error.stack, MAX_ERROR_STACK);
+  return out;
+}
+
+/** Nesting depth of a parsed JSON value, computed iteratively (hostile input cannot blow the stack). */
+export function jsonDepthExceeds(value: unknown, maxDepth: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > maxDepth) return true;
+    const children = Array.isArray(node) ? node : Object.values(node);
+    for (const child of children) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}

@@ -1,0 +1,53 @@
+// The process isolator: DEVELOPMENT ONLY, no isolation at all. It runs the harness as a plain
+// child process of the server (same uid, same filesystem, same network), with an empty
+// environment, the fd 3 frame channel and a per-sandbox temp dir for code, removed on destroy.
+// It exists so Airlock can run where bubblewrap cannot; executions record isolation 'none'.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SandboxConfig } from '../../core/config.js';
+import { ChannelSandbox } from '../channel.js';
+import { coverInheritedFds } from '../fds.js';
+import type { Isolator, Sandbox, SpawnOptions } from '../port.js';
+
+const harnessPath = fileURLToPath(new URL('../../runtime/harness.js', import.meta.url));
+
+export interface ProcessIsolatorOptions {
+  /** Longest wait for a sandbox to report ready, ms (default 10 s). */
+  bootTimeoutMs?: number;
+}
+
+export class ProcessIsolator implements Isolator {
+  readonly name = 'process' as const;
+  readonly isolation = 'none';
+  private readonly config: SandboxConfig;
+  private readonly options: ProcessIsolatorOptions;
+
+  constructor(config: SandboxConfig, options: ProcessIsolatorOptions = {}) {
+    this.config = config;
+    this.options = options;
+  }
+
+  async check(): Promise<void> {
+    // Nothing to check: this isolator isolates nothing (the server warns loudly about it).
+  }
+
+  async spawn(opts: SpawnOptions): Promise<Sandbox> {
+    const codeDir = await mkdtemp(join(tmpdir(), 'airlock-sandbox-'));
+    const memory = `--max-old-space-size=${Math.max(1, Math.floor(opts.memoryMiB))}`;
+    const child = spawn(this.config.nodePath, [memory, harnessPath, codeDir], {
+      env: {},
+      cwd: codeDir,
+      detached: true,
+      stdio: coverInheritedFds(['ignore', 'pipe', 'pipe', 'pipe']),
+    });
+    return ChannelSandbox.start({
+      child,
+      memoryMiB: opts.memoryMiB,
+      bootTimeoutMs: this.options.bootTimeoutMs,
+      afterExit: () => rm(codeDir, { recursive: true, force: true }),
+    });
+  }
+}

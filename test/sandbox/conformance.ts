@@ -1,0 +1,375 @@
+// The isolator conformance suite: every isolator (bwrap, process) must pass it. Each test runs
+// real tenant code in a real sandbox and asserts the safe outcome (status, error type, sandbox
+// state, no process left), never merely that "something failed".
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import type { IsolatorName } from '../../src/core/config.js';
+import type { Sandbox, SandboxRunOutcome } from '../../src/sandbox/port.js';
+import { FRAME_WRITER, Tracker, assertNoChildren, leftovers, request, waitFor } from './support.js';
+import type { RequestOptions } from './support.js';
+
+const CONTROL_CHARS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+
+/** Spawns a sandbox, hands it to fn, and always destroys it and checks for leftovers. */
+async function withSandbox(kind: IsolatorName, fn: (sb: Sandbox, tracker: Tracker) => Promise<void>, memoryMiB = 64): Promise<void> {
+  const tracker = new Tracker(kind);
+  try {
+    await fn(await tracker.spawn(memoryMiB), tracker);
+  } finally {
+    await tracker.cleanup();
+  }
+}
+
+async function runOnce(kind: IsolatorName, code: string, opts: RequestOptions = {}, memoryMiB = 64): Promise<{ outcome: SandboxRunOutcome; alive: boolean }> {
+  let result: { outcome: SandboxRunOutcome; alive: boolean } | undefined;
+  await withSandbox(
+    kind,
+    async (sb) => {
+      const outcome = await sb.run(request(code, opts));
+      result = { outcome, alive: sb.alive };
+    },
+    memoryMiB,
+  );
+  assert.ok(result);
+  return result;
+}
+
+function assertKilledSandbox(outcome: SandboxRunOutcome, alive: boolean, status: SandboxRunOutcome['status'], type: string): void {
+  assert.equal(outcome.status, status, JSON.stringify(outcome));
+  assert.equal(outcome.error?.type, type);
+  assert.equal(outcome.reusable, false);
+  assert.equal(alive, false, 'the sandbox was destroyed');
+}
+
+export function conformance(kind: IsolatorName): void {
+  describe(`isolator conformance: ${kind}`, () => {
+    after(() => assertNoChildren());
+
+    it('runs a function and returns its result', async () => {
+      const { outcome, alive } = await runOnce(kind, 'export default async function (input) { return { doubled: input.n * 2, s: "ok" }; }', { input: { n: 21 } });
+      assert.equal(outcome.status, 'succeeded');
+      assert.deepEqual(outcome.result, { doubled: 42, s: 'ok' });
+      assert.equal(outcome.reusable, true);
+      assert.equal(alive, true);
+      assert.ok(outcome.durationMs >= 0);
+    });
+
+    it('accepts `export async function handler` and returns undefined as no result', async () => {
+      const { outcome } = await runOnce(kind, 'export async function handler() { return undefined; }');
+      assert.equal(outcome.status, 'succeeded');
+      assert.equal(Object.hasOwn(outcome, 'result'), false);
+    });
+
+    it('reuses a sandbox and loads each version once', async () => {
+      await withSandbox(kind, async (sb) => {
+        const code = 'globalThis.loads = (globalThis.loads ?? 0) + 1; export default async (input) => ({ loads: globalThis.loads, n: input });';
+        const first = await sb.run(request(code, { input: 1 }));
+        const second = await sb.run(request(code, { input: 2 }));
+        assert.deepEqual(first.result, { loads: 1, n: 1 });
+        assert.deepEqual(second.result, { loads: 1, n: 2 });
+        const other = await sb.run(request(code + '\n// another version', { input: 3 }));
+        assert.deepEqual(other.result, { loads: 2, n: 3 }, 'a new version is its own module');
+        assert.equal(sb.alive, true);
+      });
+    });
+
+    it('reports a thrown error with a stack trimmed to the tenant module', async () => {
+      const code = ['function inner() {', '  throw new TypeError("bad thing happened");', '}', 'export default async function () { inner(); }'].join('\n');
+      const { outcome, alive } = await runOnce(kind, code, { functionName: 'my-fn' });
+      assert.equal(outcome.status, 'failed');
+      assert.equal(outcome.error?.type, 'TypeError');
+      assert.equal(outcome.error?.message, 'bad thing happened');
+      const stack = outcome.error?.stack ?? '';
+      assert.match(stack, /TypeError: bad thing happened/);
+      assert.match(stack, /at inner \(file:\/\/\/.*my-fn\.[0-9a-f]{12}\.mjs:2:9\)/);
+      assert.doesNotMatch(stack, /harness|node:internal/);
+      assert.equal(outcome.reusable, true);
+      assert.equal(alive, true);
+    });
+
+    it('names errors of custom classes by their constructor', async () => {
+      const code = 'class QuotaError extends Error {}\nexport default async () => { throw new QuotaError("over"); }';
+      const { outcome } = await runOnce(kind, code);
+      assert.equal(outcome.error?.type, 'QuotaError');
+      assert.equal(outcome.error?.message, 'over');
+    });
+
+    it('handles thrown non-Error values', async () => {
+      for (const thrown of ['"boom"', 'null', '{ code: 7 }', '42']) {
+        const { outcome } = await runOnce(kind, `export default async () => { throw ${thrown}; }`);
+        assert.equal(outcome.status, 'failed');
+        assert.equal(outcome.error?.type, 'NonErrorThrown', thrown);
+        assert.match(outcome.error?.message ?? '', /non-Error value/);
+      }
+    });
+
+    it('fails clearly when the module has no handler export', async () => {
+      const { outcome, alive } = await runOnce(kind, 'export const helper = 1;');
+      assert.equal(outcome.status, 'failed');
+      assert.equal(outcome.error?.type, 'MissingHandler');
+      assert.match(outcome.error?.message ?? '', /export default async function/);
+      assert.match(outcome.error?.message ?? '', /helper/);
+      assert.equal(alive, true);
+    });
+
+    it('reports a syntax error in the module', async () => {
+      const { outcome } = await runOnce(kind, 'export default async () => { return ; ; }}}');
+      assert.equal(outcome.status, 'failed');
+      assert.equal(outcome.error?.type, 'SyntaxError');
+    });
+
+    it('passes ctx with execution id, tenant, function, deadline, signal and log', async () => {
+      const code = `export default async (input, ctx) => ({
+        executionId: ctx.executionId, tenant: ctx.tenant, fn: ctx.function, deadline: ctx.deadline,
+        signal: ctx.signal instanceof AbortSignal && !ctx.signal.aborted,
+        log: ['debug', 'info', 'warn', 'error'].every((l) => typeof ctx.log[l] === 'function'),
+      });`;
+      const before = Date.now();
+      const req = request(code, { tenant: 'acme', functionName: 'sync-users', timeoutMs: 5_000 });
+      await withSandbox(kind, async (sb) => {
+        const outcome = await sb.run(req);
+        const after = Date.now();
+        const r = outcome.result as Record<string, unknown>;
+        assert.equal(r.executionId, req.executionId);
+        assert.equal(r.tenant, 'acme');
+        assert.equal(r.fn, 'sync-users');
+        assert.ok(typeof r.deadline === 'number' && r.deadline >= before + 5_000 && r.deadline <= after + 5_000);
+        assert.equal(r.signal, true);
+        assert.equal(r.log, true);
+      });
+    });
+
+    it('aborts ctx.signal before the deadline', async () => {
+      const code = `export default async (input, ctx) => {
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+        return { abortedAt: Date.now(), deadline: ctx.deadline, reason: ctx.signal.reason?.name };
+      };`;
+      const { outcome, alive } = await runOnce(kind, code, { timeoutMs: 1_000 });
+      assert.equal(outcome.status, 'succeeded');
+      const r = outcome.result as { abortedAt: number; deadline: number; reason: string };
+      assert.ok(r.abortedAt < r.deadline, 'signal fired before the deadline');
+      assert.equal(r.reason, 'TimeoutError');
+      assert.equal(alive, true);
+    });
+
+    it('captures console, ctx.log, process.stdout/stderr and raw fd 1/2 output', async () => {
+      const code = `import { writeSync } from 'node:fs';
+        export default async (input, ctx) => {
+          console.log('console log %d', 1); console.info('console info'); console.debug('console debug');
+          console.warn('console warn'); console.error('console error');
+          ctx.log.info('ctx info', { a: 1 }); ctx.log.error('ctx error');
+          process.stdout.write('stdout write\\n'); process.stderr.write('stderr write\\n');
+          writeSync(1, 'raw fd1\\n'); writeSync(2, 'raw fd2 no newline');
+          return 'ok';
+        };`;
+      const { outcome } = await runOnce(kind, code);
+      assert.equal(outcome.status, 'succeeded');
+      const lines = outcome.logs.map((l) => `${l.level}:${l.msg}`);
+      for (const expected of [
+        'info:console log 1', 'info:console info', 'debug:console debug', 'warn:console warn', 'error:console error',
+        'info:ctx info { a: 1 }', 'error:ctx error', 'stdout:stdout write', 'stderr:stderr write',
+        'stdout:raw fd1', 'stderr:raw fd2 no newline',
+      ]) {
+        assert.ok(lines.includes(expected), `${expected} in ${JSON.stringify(lines)}`);
+      }
+      assert.ok(outcome.logs.every((l) => typeof l.ts === 'number'));
+    });
+
+    it('caps logs at logBytes and ends with a truncation marker', async () => {
+      const code = `import { writeSync } from 'node:fs';
+        export default async () => {
+          for (let i = 0; i < 200; i++) console.log('line ' + i + ' ' + 'x'.repeat(20));
+          writeSync(1, 'y'.repeat(100000));
+          return 'done';
+        };`;
+      const { outcome, alive } = await runOnce(kind, code, { logBytes: 300 });
+      assert.equal(outcome.status, 'succeeded');
+      const last = outcome.logs.at(-1);
+      assert.equal(last?.msg, '[logs truncated]');
+      const body = outcome.logs.slice(0, -1);
+      const bytes = body.reduce((n, l) => n + Buffer.byteLength(l.msg), 0);
+      assert.ok(bytes <= 300, `captured ${bytes} bytes`);
+      assert.ok(body.length > 0);
+      assert.equal(alive, true, 'too much output is not a reason to destroy the sandbox');
+    });
+
+    it('escapes ANSI sequences and control characters in logs', async () => {
+      const code = `import { writeSync } from 'node:fs';
+        export default async () => {
+          console.log('\\x1b[31mred\\x1b[0m bell\\x07 cr\\r nul\\x00 tab\\tend');
+          writeSync(2, '\\x1b]0;evil title\\x07after \\x1b[2J\\x9b31m c1\\n');
+          return 1;
+        };`;
+      const { outcome } = await runOnce(kind, code);
+      assert.ok(outcome.logs.length >= 2);
+      for (const line of outcome.logs) assert.doesNotMatch(line.msg, CONTROL_CHARS, JSON.stringify(line.msg));
+      const all = outcome.logs.map((l) => l.msg).join('\n');
+      assert.match(all, /red bell\\x07 cr\\x0d nul\\x00 tab\tend/);
+      assert.match(all, /after \\x9b31m c1/);
+    });
+
+    it('fails a result above resultBytes with ResultTooLarge', async () => {
+      const { outcome, alive } = await runOnce(kind, 'export default async () => "x".repeat(5000);', { resultBytes: 1000 });
+      assert.equal(outcome.status, 'failed');
+      assert.equal(outcome.error?.type, 'ResultTooLarge');
+      assert.match(outcome.error?.message ?? '', /1000 bytes/);
+      assert.match(outcome.error?.message ?? '', /limits\.resultBytes/);
+      assert.equal(outcome.result, undefined);
+      assert.equal(alive, true);
+    });
+
+    it('re-measures results itself: a forged oversized result destroys the sandbox', async () => {
+      const code = `${FRAME_WRITER}
+        export default async (input, ctx) => {
+          writeFrame(JSON.stringify({ t: 'done', id: ctx.executionId, ok: true, result: 'x'.repeat(5000), logs: [], logsTruncated: false }));
+          await new Promise(() => {});
+        };`;
+      const { outcome, alive } = await runOnce(kind, code, { resultBytes: 1000 });
+      assert.equal(outcome.status, 'failed');
+      assert.equal(outcome.error?.type, 'ResultTooLarge');
+      assert.equal(outcome.result, undefined);
+      assert.equal(outcome.reusable, false);
+      assert.equal(alive, false);
+    });
+
+    it('fails non-serializable results cleanly and keeps the sandbox', async () => {
+      await withSandbox(kind, async (sb) => {
+        for (const expr of ['10n', '{ big: 1n }', '(() => { const a = {}; a.self = a; return a; })()', '() => 1', '{ f() {} }', 'Symbol("s")']) {
+          const outcome = await sb.run(request(`export default async () => (${expr});`));
+          assert.equal(outcome.status, 'failed', expr);
+          assert.equal(outcome.error?.type, 'ResultNotSerializable', expr);
+          assert.equal(outcome.reusable, true);
+        }
+        assert.equal(sb.alive, true);
+      });
+    });
+
+    it('fails results nested deeper than the limit', async () => {
+      const code = 'export default async () => { let v = 1; for (let i = 0; i < 40; i++) v = [v]; return v; };';
+      const { outcome } = await runOnce(kind, code, { maxResultDepth: 32 });
+      assert.equal(outcome.status, 'failed');
+      assert.equal(outcome.error?.type, 'ResultTooDeep');
+    });
+
+    it('does not let a __proto__ key in a result pollute host objects', async () => {
+      const code = `export default async () => JSON.parse('{"a":1,"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted2":"yes"}},"nested":{"__proto__":{"polluted3":"yes"}}}');`;
+      const { outcome } = await runOnce(kind, code);
+      assert.equal(outcome.status, 'succeeded');
+      const result = outcome.result as Record<string, unknown>;
+      assert.equal(result.a, 1);
+      assert.equal(Object.hasOwn(result, '__proto__'), false);
+      // A naive deep merge of the result into a host object must not reach Object.prototype.
+      const merge = (target: Record<string, unknown>, source: Record<string, unknown>): void => {
+        for (const key of Object.keys(source)) {
+          const value = source[key];
+          if (value !== null && typeof value === 'object') {
+            if (typeof target[key] !== 'object' || target[key] === null) target[key] = {};
+            merge(target[key] as Record<string, unknown>, value as Record<string, unknown>);
+          } else target[key] = value;
+        }
+      };
+      merge({}, result);
+      const probe: Record<string, unknown> = {};
+      assert.equal(probe.polluted, undefined);
+      assert.equal(probe.polluted2, undefined);
+      assert.equal(probe.polluted3, undefined);
+    });
+
+    it('kills a busy loop at the deadline: status timeout, sandbox dead, nothing left', async () => {
+      const tracker = new Tracker(kind);
+      try {
+        const sb = await tracker.spawn();
+        const outcome = await sb.run(request('export default async () => { while (true) {} };', { timeoutMs: 300 }));
+        assert.equal(outcome.status, 'timeout');
+        assert.equal(outcome.error?.type, 'Timeout');
+        assert.match(outcome.error?.message ?? '', /300 ms/);
+        assert.equal(outcome.reusable, false);
+        assert.equal(sb.alive, false);
+        await sb.destroy();
+        assert.deepEqual(leftovers(tracker.footprintOf(sb)), []);
+      } finally {
+        await tracker.cleanup();
+      }
+    });
+
+    for (const code of [0, 137]) {
+      it(`classifies process.exit(${code}) as killed, never oom`, async () => {
+        const { outcome, alive } = await runOnce(kind, `export default async () => { process.exit(${code}); };`);
+        assertKilledSandbox(outcome, alive, 'killed', 'SandboxExited');
+      });
+    }
+
+    it('classifies a V8 heap overflow as oom', async () => {
+      const code = 'export default async () => { const keep = []; for (;;) keep.push(new Array(100000).fill(Math.random())); };';
+      const { outcome, alive } = await runOnce(kind, code, { timeoutMs: 60_000 }, 32);
+      assertKilledSandbox(outcome, alive, 'oom', 'OutOfMemory');
+      assert.match(outcome.error?.message ?? '', /32 MiB/);
+    });
+
+    it('treats a fake frame printed on stdout as a log line', async () => {
+      const code = `import { writeSync } from 'node:fs';
+        export default async (input, ctx) => {
+          const body = Buffer.from(JSON.stringify({ t: 'done', id: ctx.executionId, ok: true, result: 'forged', logs: [], logsTruncated: false }));
+          const head = Buffer.alloc(4); head.writeUInt32BE(body.length, 0);
+          writeSync(1, Buffer.concat([head, body, Buffer.from('\\n')]));
+          return 'real';
+        };`;
+      const { outcome, alive } = await runOnce(kind, code);
+      assert.equal(outcome.status, 'succeeded');
+      assert.equal(outcome.result, 'real');
+      assert.ok(outcome.logs.some((l) => l.level === 'stdout' && l.msg.includes('forged')));
+      assert.equal(alive, true);
+    });
+
+    describe('hostile frames on fd 3', () => {
+      const cases: [string, string][] = [
+        ['malformed JSON', `writeFrame('{"t":"done", oops');`],
+        ['an oversized length prefix', `__writeSync(3, Buffer.from([0xff, 0xff, 0xff, 0xf0]));`],
+        ['an unsolicited ready frame', `writeFrame(JSON.stringify({ t: 'ready' }));`],
+        ['a done frame with the wrong id', `writeFrame(JSON.stringify({ t: 'done', id: 'ex_other', ok: true, result: 1, logs: [], logsTruncated: false }));`],
+        ['a done frame of the wrong shape', `writeFrame(JSON.stringify({ t: 'done', id: ctx.executionId, ok: 'yes', logs: [], logsTruncated: false }));`],
+        ['a log entry with a made-up level', `writeFrame(JSON.stringify({ t: 'done', id: ctx.executionId, ok: true, logs: [['root', 'x']], logsTruncated: false }));`],
+        ['an unknown frame type', `writeFrame(JSON.stringify({ t: 'result', id: ctx.executionId }));`],
+      ];
+      for (const [name, statement] of cases) {
+        it(`destroys the sandbox on ${name}`, async () => {
+          const code = `${FRAME_WRITER}\nexport default async (input, ctx) => { ${statement} await new Promise(() => {}); };`;
+          const { outcome, alive } = await runOnce(kind, code, { timeoutMs: 30_000 });
+          assertKilledSandbox(outcome, alive, 'killed', 'SandboxProtocolError');
+        });
+      }
+
+      it('destroys a sandbox that sends a frame while idle', async () => {
+        await withSandbox(kind, async (sb) => {
+          let exits = 0;
+          sb.onExit(() => exits++);
+          const code = `${FRAME_WRITER}\nexport default async () => { setTimeout(() => writeFrame(JSON.stringify({ t: 'ready' })), 20); return 'fine'; };`;
+          const outcome = await sb.run(request(code));
+          assert.equal(outcome.status, 'succeeded');
+          await waitFor('the sandbox to be destroyed', () => exits === 1);
+          assert.equal(sb.alive, false);
+          const next = await sb.run(request('export default async () => 1;'));
+          assert.equal(next.status, 'killed');
+          assert.equal(next.error?.type, 'SandboxUnavailable');
+        });
+      });
+    });
+
+    it('destroy() is idempotent, resolves after exit, and onExit fires once', async () => {
+      const tracker = new Tracker(kind);
+      const sb = await tracker.spawn();
+      let exits = 0;
+      sb.onExit(() => exits++);
+      await Promise.all([sb.destroy(), sb.destroy()]);
+      assert.equal(sb.alive, false);
+      assert.equal(exits, 1);
+      assert.deepEqual(leftovers(tracker.footprintOf(sb)), []);
+      await sb.destroy();
+      let late = 0;
+      sb.onExit(() => late++);
+      await waitFor('late onExit listener', () => late === 1);
+      assert.equal(exits, 1);
+      await tracker.cleanup();
+    });
+  });
+}
