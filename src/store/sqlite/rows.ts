@@ -119,24 +119,42 @@ function jsonOrNull(rec: ExecutionRecord, field: 'result' | 'error' | 'logs', va
   }
 }
 
-/** Named parameters of INSERT_EXECUTION. Throws VALIDATION_FAILED (with details.executionId). */
-export function executionToParams(rec: ExecutionRecord): ExecutionRow {
-  return {
-    id: rec.id,
-    tenant: rec.tenant,
-    function: rec.function,
-    version: rec.version,
-    status: rec.status,
-    start: rec.start,
-    isolation: rec.isolation,
-    queued_at: rec.queuedAt,
-    started_at: rec.startedAt,
-    finished_at: rec.finishedAt,
-    duration_ms: rec.durationMs,
-    result: jsonOrNull(rec, 'result', rec.result),
-    error: jsonOrNull(rec, 'error', rec.error),
-    logs: jsonOrNull(rec, 'logs', rec.logs) ?? '[]',
-  };
+/** INSERT_EXECUTION's parameters, in EXECUTION_COLUMNS order. */
+export type ExecutionValues = [
+  id: string,
+  tenant: string,
+  fn: string,
+  version: string,
+  status: string,
+  start: string | null,
+  isolation: string,
+  queuedAt: number,
+  startedAt: number | null,
+  finishedAt: number,
+  durationMs: number,
+  result: string | null,
+  error: string | null,
+  logs: string,
+];
+
+/** Values for INSERT_EXECUTION. Throws VALIDATION_FAILED (with details.executionId). */
+export function executionToValues(rec: ExecutionRecord): ExecutionValues {
+  return [
+    rec.id,
+    rec.tenant,
+    rec.function,
+    rec.version,
+    rec.status,
+    rec.start,
+    rec.isolation,
+    rec.queuedAt,
+    rec.startedAt,
+    rec.finishedAt,
+    rec.durationMs,
+    jsonOrNull(rec, 'result', rec.result),
+    jsonOrNull(rec, 'error', rec.error),
+    jsonOrNull(rec, 'logs', rec.logs) ?? '[]',
+  ];
 }
 
 export function rowToExecution(row: ExecutionRow): ExecutionRecord {

@@ -10,14 +10,14 @@ import type { ApiKeyRecord, ExecutionFilter, FunctionSummary, Store } from '../p
 import { applyMigrations } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import {
-  executionToParams,
+  executionToValues,
   rowToApiKey,
   rowToExecution,
   rowToSummary,
   rowToVersion,
   versionToRow,
 } from './rows.js';
-import type { ApiKeyRow, ExecutionRow, FunctionSummaryRow, FunctionVersionRow } from './rows.js';
+import type { ApiKeyRow, ExecutionRow, ExecutionValues, FunctionSummaryRow, FunctionVersionRow } from './rows.js';
 import { DELETE_API_KEY, FIND_API_KEY_BY_HASH, INSERT_API_KEY, LIST_API_KEYS } from './statements/api-keys.js';
 import {
   GET_FUNCTION_VERSION,
@@ -56,7 +56,7 @@ function prepareAll(db: Db) {
     listFunctions: db.prepare<[string], FunctionSummaryRow>(LIST_FUNCTIONS),
     deleteFunction: db.prepare<[string, string]>(DELETE_FUNCTION),
     deleteVersions: db.prepare<[string, string]>(DELETE_FUNCTION_VERSIONS),
-    insertExecution: db.prepare<ExecutionRow>(INSERT_EXECUTION),
+    insertExecution: db.prepare<ExecutionValues>(INSERT_EXECUTION),
     getExecution: db.prepare<[string, string], ExecutionRow>(GET_EXECUTION),
     insertKey: db.prepare<[string, string | null, string, number]>(INSERT_API_KEY),
     findKey: db.prepare<[string], ApiKeyRow>(FIND_API_KEY_BY_HASH),
@@ -83,7 +83,7 @@ export class SqliteStore implements Store {
   private readonly listStatements = new Map<string, Statement<ListParams, ExecutionRow>>();
   private readonly putVersionTx: (v: FunctionVersion) => boolean;
   private readonly deleteFunctionTx: (tenant: string, name: string) => boolean;
-  private readonly insertExecutionsTx: (rows: ExecutionRow[]) => void;
+  private readonly insertExecutionsTx: (rows: ExecutionValues[]) => void;
 
   /** Opens (creating if needed) the database file. Call migrate() before anything else. */
   constructor(file: string, options: SqliteStoreOptions = {}) {
@@ -107,9 +107,9 @@ export class SqliteStore implements Store {
       s.deleteVersions.run(tenant, name);
       return s.deleteFunction.run(tenant, name).changes > 0;
     });
-    this.insertExecutionsTx = this.db.transaction((rows: ExecutionRow[]): void => {
+    this.insertExecutionsTx = this.db.transaction((rows: ExecutionValues[]): void => {
       const insert = this.stmts().insertExecution;
-      for (const row of rows) insert.run(row);
+      for (const row of rows) insert.run(...row);
     });
   }
 
@@ -153,7 +153,7 @@ export class SqliteStore implements Store {
   async insertExecutions(records: ExecutionRecord[]): Promise<void> {
     if (records.length === 0) return;
     // Serialize everything first: a record that cannot be stored fails the call before any write.
-    const rows = records.map(executionToParams);
+    const rows = records.map(executionToValues);
     this.insertExecutionsTx(rows);
   }
 
