@@ -1,0 +1,60 @@
+// Unit tests of the bubblewrap argument builder (pure, no sandbox involved).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildBwrapArgs, encodeArgs } from '../../src/sandbox/bwrap/args.js';
+
+const base = { nodePath: '/usr/bin/node', memoryMiB: 128, tmpBytes: 1024, codeBytes: 2048, harnessFd: 5, infoFd: 6 };
+
+function pairs(args: string[], flag: string): string[][] {
+  const out: string[][] = [];
+  args.forEach((a, i) => {
+    if (a === flag) out.push(args.slice(i + 1, i + 3));
+  });
+  return out;
+}
+
+describe('bwrap args', () => {
+  it('unshares everything, fails closed on user namespaces and drops capabilities', () => {
+    const { args } = buildBwrapArgs(base);
+    for (const flag of ['--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent', '--new-session']) {
+      assert.ok(args.includes(flag), flag);
+    }
+    assert.deepEqual(args.slice(args.indexOf('--cap-drop'), args.indexOf('--cap-drop') + 2), ['--cap-drop', 'ALL']);
+    assert.ok(!args.includes('--share-net'));
+  });
+
+  it('binds only /usr from the host and /proc/sys read-only', () => {
+    const { args } = buildBwrapArgs(base);
+    assert.deepEqual(pairs(args, '--ro-bind'), [['/usr', '/usr'], ['/proc/sys', '/proc/sys']]);
+    assert.deepEqual(pairs(args, '--bind'), []);
+    assert.ok(args.indexOf('--proc') < args.indexOf('/proc/sys'), '/proc/sys is covered after /proc is mounted');
+  });
+
+  it('size-limits every writable tmpfs and ends read-only', () => {
+    const { args } = buildBwrapArgs(base);
+    const tmpfs = args.flatMap((a, i) => (a === '--tmpfs' ? [[args[i - 2], args[i - 1], args[i + 1]]] : []));
+    assert.deepEqual(tmpfs, [['--size', '1024', '/dev/shm'], ['--size', '1024', '/tmp'], ['--size', '2048', '/fn']]);
+    assert.deepEqual(args.slice(-6), ['--remount-ro', '/dev', '--remount-ro', '/', '--chdir', '/tmp']);
+  });
+
+  it('copies the harness in from a pipe and runs node with the heap ceiling', () => {
+    const { args, command } = buildBwrapArgs(base);
+    assert.deepEqual(pairs(args, '--ro-bind-data'), [['5', '/airlock/harness.mjs']]);
+    assert.deepEqual(command, ['/usr/bin/node', '--max-old-space-size=128', '/airlock/harness.mjs', '/fn']);
+  });
+
+  it('binds a node installed outside /usr at a neutral path', () => {
+    const { args, command } = buildBwrapArgs({ ...base, nodePath: '/opt/node-v20/bin/node' });
+    assert.deepEqual(pairs(args, '--ro-bind')[1], ['/opt/node-v20', '/airlock/node']);
+    assert.equal(command[0], '/airlock/node/bin/node');
+  });
+
+  it('adds seccomp fds when given', () => {
+    const { args } = buildBwrapArgs({ ...base, seccompFds: [7, 8] });
+    assert.deepEqual(pairs(args, '--add-seccomp-fd').map((p) => p[0]), ['7', '8']);
+  });
+
+  it('encodes arguments NUL-terminated', () => {
+    assert.deepEqual(encodeArgs(['--a', 'b c']), Buffer.from('--a\0b c\0'));
+  });
+});

@@ -1,0 +1,75 @@
+// Unit tests of the host-side frame codec and frame validation (no sandbox involved).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FrameDecoder, FrameError, encodeFrame } from '../../src/sandbox/frames.js';
+import { jsonDepthExceeds, parseFrame } from '../../src/sandbox/inbound.js';
+
+describe('frame codec', () => {
+  it('round-trips frames split at every byte boundary', () => {
+    const frames = [encodeFrame('{"t":"ready"}'), encodeFrame(JSON.stringify({ t: 'done', s: 'é€😀' }))];
+    const wire = Buffer.concat(frames);
+    for (let cut = 0; cut <= wire.length; cut++) {
+      const decoder = new FrameDecoder(1024);
+      const out = [...decoder.push(wire.subarray(0, cut)), ...decoder.push(wire.subarray(cut))];
+      assert.deepEqual(out.map((b) => JSON.parse(b.toString('utf8'))), [{ t: 'ready' }, { t: 'done', s: 'é€😀' }]);
+      assert.equal(decoder.pendingBytes, 0);
+    }
+  });
+
+  it('rejects an oversized length prefix before any body arrives', () => {
+    const decoder = new FrameDecoder(100);
+    assert.throws(() => decoder.push(Buffer.from([0, 0, 0, 101])), FrameError);
+    const huge = new FrameDecoder(100);
+    assert.throws(() => huge.push(Buffer.from([0xff, 0xff, 0xff, 0xff])), /exceeds the cap of 100 bytes/);
+  });
+
+  it('accepts a frame of exactly the cap and an empty frame', () => {
+    const decoder = new FrameDecoder(3);
+    const out = decoder.push(Buffer.concat([encodeFrame('123'), encodeFrame('')]));
+    assert.deepEqual(out.map(String), ['123', '']);
+  });
+});
+
+describe('frame validation', () => {
+  const body = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
+
+  it('accepts ready and well-formed done frames', () => {
+    assert.deepEqual(parseFrame(body({ t: 'ready' })), { ok: true, value: { t: 'ready' } });
+    const ok = parseFrame(body({ t: 'done', id: 'ex_1', ok: true, result: { a: [1] }, logs: [['info', 'x']], logsTruncated: false }));
+    assert.ok(ok.ok && ok.value.t === 'done' && ok.value.ok && Object.hasOwn(ok.value, 'result'));
+    const err = parseFrame(body({ t: 'done', id: 'ex_1', ok: false, error: { type: 'E', message: 'm', stack: 's' }, logs: [], logsTruncated: true }));
+    assert.ok(err.ok);
+  });
+
+  for (const [name, value] of [
+    ['malformed JSON', '{"t":'],
+    ['a non-object', '[1,2]'],
+    ['an unknown type', { t: 'hello' }],
+    ['a ready frame with extra fields', { t: 'ready', x: 1 }],
+    ['a done frame without id', { t: 'done', ok: true, logs: [], logsTruncated: false }],
+    ['a done frame with a non-boolean ok', { t: 'done', id: 'a', ok: 1, logs: [], logsTruncated: false }],
+    ['a done frame with bad logs', { t: 'done', id: 'a', ok: true, logs: [['info', 1]], logsTruncated: false }],
+    ['a done frame with an unknown level', { t: 'done', id: 'a', ok: true, logs: [['fatal', 'x']], logsTruncated: false }],
+    ['a done frame with extra fields', { t: 'done', id: 'a', ok: true, logs: [], logsTruncated: false, status: 'succeeded' }],
+    ['an error without message', { t: 'done', id: 'a', ok: false, error: { type: 'E' }, logs: [], logsTruncated: false }],
+  ] as [string, unknown][]) {
+    it(`rejects ${name}`, () => {
+      assert.equal(parseFrame(body(value)).ok, false);
+    });
+  }
+
+  it('drops __proto__ and constructor.prototype keys', () => {
+    const parsed = parseFrame(body('{"t":"done","id":"a","ok":true,"logs":[],"logsTruncated":false,"result":{"__proto__":{"x":1},"constructor":{"prototype":{"y":1}},"k":1}}'));
+    assert.ok(parsed.ok && parsed.value.t === 'done' && parsed.value.ok);
+    assert.deepEqual(Object.keys(parsed.value.result as object), ['k']);
+    assert.equal(({} as Record<string, unknown>).x, undefined);
+  });
+
+  it('measures nesting depth without recursion', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    assert.equal(jsonDepthExceeds(deep, 256), true);
+    assert.equal(jsonDepthExceeds({ a: [{ b: 1 }] }, 3), false);
+    assert.equal(jsonDepthExceeds({ a: [{ b: {} }] }, 3), true);
+  });
+});
