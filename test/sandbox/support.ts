@@ -172,6 +172,14 @@ export class Tracker {
   }
 }
 
+/** Footprints of every sandbox that is currently a child of the test process (bwrap only). */
+export function childSandboxFootprints(): Footprint[] {
+  return childrenOf(process.pid).map((pid) => {
+    const inner = childrenOf(pid)[0];
+    return { pgid: pid, pidns: inner === undefined ? undefined : pidNamespace(inner), innerPid: inner };
+  });
+}
+
 /** The test process must have no live children left (every sandbox was reaped). */
 export function assertNoChildren(): void {
   assert.deepEqual(childrenOf(process.pid), [], 'no child process of the test is left');

@@ -1,0 +1,346 @@
+// The sandbox pool: hands out one sandbox per execution. Order of preference: an idle warm
+// sandbox already bound to the caller's key ('warm'), a pre-spawned blank one that gets bound to
+// the key for life ('pool'), a fresh spawn ('spawn'). A sandbox that ran tenant A never runs
+// tenant B: keys are the tenant (scope 'tenant'), tenant+function ('function'), or nothing
+// (scope 'execution': never reused), plus the heap size. One global budget counts every process
+// (blank, idle, busy, spawning, exiting); when full, the least recently used idle sandbox (else a
+// blank one) is evicted, and when everything is busy callers wait in FIFO order.
+import type { PoolConfig } from '../core/config.js';
+import { AirlockError } from '../core/errors.js';
+import type { IsolationScope, StartKind } from '../core/types.js';
+import type { Isolator, Sandbox } from './port.js';
+
+export interface AcquireRequest {
+  tenant: string;
+  functionName: string;
+  scope: IsolationScope;
+  memoryMiB: number;
+}
+
+export interface Lease {
+  sandbox: Sandbox;
+  start: StartKind;
+  /** Hands the sandbox back; `reusable: false` (or a dead sandbox) destroys it. Idempotent. */
+  release(reusable: boolean): void;
+}
+
+export interface PoolStats {
+  blank: number;
+  idle: number;
+  busy: number;
+  spawning: number;
+  /** Callers queued for a slot. */
+  waiting: number;
+  /** Every process counted against maxSandboxes (includes ones still exiting). */
+  total: number;
+}
+
+/** The part of a pino logger the pool uses. */
+export interface PoolLogger {
+  warn(obj: object, msg: string): void;
+}
+
+type EntryState = 'blank' | 'idle' | 'busy' | 'closing';
+
+interface Entry {
+  sandbox: Sandbox;
+  state: EntryState;
+  /** Binding for life; null while blank or for scope 'execution' (never reused). */
+  key: string | null;
+  executions: number;
+  lastUsed: number;
+  ttl: NodeJS.Timeout | undefined;
+}
+
+interface Waiter {
+  req: AcquireRequest;
+  key: string | null;
+  resolve: (lease: Lease) => void;
+  reject: (err: Error) => void;
+}
+
+const REFILL_BACKOFF_MS = [100, 1_000, 5_000, 30_000];
+
+export class SandboxPool {
+  private readonly isolator: Isolator;
+  private readonly config: PoolConfig;
+  private readonly blankMemoryMiB: number;
+  private readonly logger: PoolLogger | undefined;
+  private readonly entries = new Set<Entry>();
+  private readonly waiters: Waiter[] = [];
+  private spawning = 0;
+  private refilling = false;
+  private refillFailures = 0;
+  private refillTimer: NodeJS.Timeout | undefined;
+  private started = false;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private readonly inflightSpawns = new Set<Promise<unknown>>();
+  private warmWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  private warmedUp = false;
+
+  constructor(isolator: Isolator, config: PoolConfig, defaultMemoryMiB: number, logger?: PoolLogger) {
+    this.isolator = isolator;
+    this.config = config;
+    this.blankMemoryMiB = defaultMemoryMiB;
+    this.logger = logger;
+  }
+
+  /** Starts keeping `blankSize` blank sandboxes ready in the background. */
+  start(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    this.refill();
+  }
+
+  /** Starts the pool and resolves once the blank pool has first reached its size. */
+  warmUp(): Promise<void> {
+    this.start();
+    if (this.warmedUp || this.config.blankSize === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.warmWaiters.push({ resolve, reject });
+      this.checkWarm();
+    });
+  }
+
+  stats(): PoolStats {
+    const counts = { blank: 0, idle: 0, busy: 0 };
+    for (const entry of this.entries) if (entry.state !== 'closing') counts[entry.state]++;
+    return { ...counts, spawning: this.spawning, waiting: this.waiters.length, total: this.entries.size + this.spawning };
+  }
+
+  acquire(req: AcquireRequest): Promise<Lease> {
+    if (this.closed) return Promise.reject(shuttingDown());
+    const key = keyOf(req);
+    return new Promise<Lease>((resolve, reject) => {
+      const waiter: Waiter = { req, key, resolve, reject };
+      // Warm and blank sandboxes need no budget: serve them at once, ahead of waiters for slots.
+      if (this.serveExisting(waiter)) return;
+      this.waiters.push(waiter);
+      this.pump();
+    });
+  }
+
+  /** Destroys every sandbox, stops refilling, fails waiters; resolves when all have exited. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.closed = true;
+      clearTimeout(this.refillTimer);
+      for (const waiter of this.waiters.splice(0)) waiter.reject(shuttingDown());
+      for (const w of this.warmWaiters.splice(0)) w.reject(shuttingDown());
+      while (this.inflightSpawns.size > 0) await Promise.allSettled([...this.inflightSpawns]);
+      await Promise.all([...this.entries].map((entry) => this.retire(entry)));
+    })();
+    return this.closing;
+  }
+
+  // ------------------------------------------------------------------ serving
+
+  private serveExisting(waiter: Waiter): boolean {
+    const { key, req } = waiter;
+    if (key !== null) {
+      let best: Entry | undefined;
+      for (const entry of this.entries) {
+        if (entry.state === 'idle' && entry.key === key && entry.sandbox.alive && (!best || entry.lastUsed > best.lastUsed)) best = entry;
+      }
+      if (best) {
+        waiter.resolve(this.lease(best, key, 'warm'));
+        return true;
+      }
+    }
+    for (const entry of this.entries) {
+      if (entry.state === 'blank' && entry.sandbox.alive && entry.sandbox.memoryMiB === req.memoryMiB) {
+        waiter.resolve(this.lease(entry, key, 'pool'));
+        this.refill();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Serves queued callers in FIFO order while the budget allows. */
+  private pump(): void {
+    while (!this.closed && this.waiters.length > 0) {
+      const head = this.waiters[0]!;
+      if (this.serveExisting(head)) {
+        this.waiters.shift();
+        continue;
+      }
+      if (this.budgetLeft() > 0) {
+        this.waiters.shift();
+        this.spawnFor(head);
+        continue;
+      }
+      // Full: make room by evicting, unless a sandbox is already on its way out.
+      if (!this.anyClosing()) this.evictOne();
+      return;
+    }
+    this.refill();
+  }
+
+  private lease(entry: Entry, key: string | null, start: StartKind): Lease {
+    clearTimeout(entry.ttl);
+    entry.ttl = undefined;
+    entry.state = 'busy';
+    entry.key = key;
+    entry.executions++;
+    entry.lastUsed = Date.now();
+    let released = false;
+    return {
+      sandbox: entry.sandbox,
+      start,
+      release: (reusable: boolean) => {
+        if (released) return;
+        released = true;
+        this.release(entry, reusable);
+      },
+    };
+  }
+
+  private release(entry: Entry, reusable: boolean): void {
+    if (!this.entries.has(entry) || entry.state !== 'busy') return;
+    entry.lastUsed = Date.now();
+    const keep =
+      reusable &&
+      !this.closed &&
+      entry.key !== null &&
+      entry.sandbox.alive &&
+      entry.executions < this.config.maxExecutionsPerSandbox;
+    if (!keep) {
+      void this.retire(entry);
+      return;
+    }
+    entry.state = 'idle';
+    entry.ttl = setTimeout(() => {
+      if (entry.state === 'idle') void this.retire(entry);
+    }, this.config.idleTtlMs);
+    entry.ttl.unref();
+    this.pump();
+  }
+
+  // ------------------------------------------------------------------ spawning
+
+  private spawnFor(waiter: Waiter): void {
+    void this.spawnEntry(waiter.req.memoryMiB).then(
+      (entry) => {
+        if (entry === undefined) return waiter.reject(shuttingDown());
+        waiter.resolve(this.lease(entry, waiter.key, 'spawn'));
+      },
+      (err: unknown) => {
+        waiter.reject(err instanceof Error ? err : new Error(String(err)));
+        this.pump();
+      },
+    );
+  }
+
+  /** Spawns a sandbox counted against the budget; undefined if the pool closed meanwhile. */
+  private spawnEntry(memoryMiB: number): Promise<Entry | undefined> {
+    this.spawning++;
+    const task = (async () => {
+      let sandbox: Sandbox;
+      try {
+        sandbox = await this.isolator.spawn({ memoryMiB });
+      } finally {
+        this.spawning--;
+      }
+      const entry: Entry = { sandbox, state: 'blank', key: null, executions: 0, lastUsed: Date.now(), ttl: undefined };
+      this.entries.add(entry);
+      sandbox.onExit(() => this.onExit(entry));
+      if (this.closed) {
+        await this.retire(entry);
+        return undefined;
+      }
+      return entry;
+    })();
+    this.inflightSpawns.add(task);
+    void task.finally(() => this.inflightSpawns.delete(task)).catch(() => {});
+    return task;
+  }
+
+  /** Keeps blankSize blank sandboxes, one spawn at a time, never ahead of waiting callers. */
+  private refill(): void {
+    if (!this.started || this.closed || this.refilling || this.refillTimer !== undefined) return;
+    const { blank } = this.stats();
+    if (blank >= this.config.blankSize || this.waiters.length > 0 || this.budgetLeft() <= 0) return;
+    this.refilling = true;
+    this.spawnEntry(this.blankMemoryMiB).then(
+      (entry) => {
+        this.refilling = false;
+        this.refillFailures = 0;
+        if (entry !== undefined) this.checkWarm();
+        this.pump();
+      },
+      (err: unknown) => {
+        this.refilling = false;
+        const delay = REFILL_BACKOFF_MS[Math.min(this.refillFailures++, REFILL_BACKOFF_MS.length - 1)]!;
+        this.logger?.warn({ err, retryInMs: delay }, 'could not spawn a blank sandbox');
+        for (const w of this.warmWaiters.splice(0)) w.reject(err instanceof Error ? err : new Error(String(err)));
+        this.refillTimer = setTimeout(() => {
+          this.refillTimer = undefined;
+          this.refill();
+        }, delay);
+        this.refillTimer.unref();
+        this.pump();
+      },
+    );
+  }
+
+  private checkWarm(): void {
+    if (this.stats().blank < this.config.blankSize) return;
+    this.warmedUp = true;
+    for (const w of this.warmWaiters.splice(0)) w.resolve();
+  }
+
+  // ------------------------------------------------------------------ retiring
+
+  private budgetLeft(): number {
+    return this.config.maxSandboxes - (this.entries.size + this.spawning);
+  }
+
+  private anyClosing(): boolean {
+    for (const entry of this.entries) if (entry.state === 'closing') return true;
+    return false;
+  }
+
+  /** Evicts the least recently used idle sandbox, else a blank one. */
+  private evictOne(): boolean {
+    let victim: Entry | undefined;
+    for (const entry of this.entries) {
+      if (entry.state === 'idle' && (!victim || entry.lastUsed < victim.lastUsed)) victim = entry;
+    }
+    if (!victim) for (const entry of this.entries) if (entry.state === 'blank') victim = entry;
+    if (!victim) return false;
+    void this.retire(victim);
+    return true;
+  }
+
+  /** Destroys a sandbox; it keeps counting against the budget until its process has exited. */
+  private retire(entry: Entry): Promise<void> {
+    clearTimeout(entry.ttl);
+    entry.ttl = undefined;
+    entry.state = 'closing';
+    return entry.sandbox.destroy();
+  }
+
+  private onExit(entry: Entry): void {
+    clearTimeout(entry.ttl);
+    this.entries.delete(entry);
+    this.pump();
+  }
+}
+
+function keyOf(req: AcquireRequest): string | null {
+  const memory = `|${req.memoryMiB}`;
+  switch (req.scope) {
+    case 'tenant':
+      return `t:${req.tenant}${memory}`;
+    case 'function':
+      return `f:${req.tenant}\0${req.functionName}${memory}`;
+    case 'execution':
+      return null;
+  }
+}
+
+function shuttingDown(): AirlockError {
+  return new AirlockError('SHUTTING_DOWN', 'the sandbox pool is shutting down; retry against another instance');
+}

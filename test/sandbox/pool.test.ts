@@ -1,0 +1,230 @@
+// SandboxPool against real bwrap sandboxes: tenant separation (globals, /tmp, module state) also
+// across reuse and eviction, start kinds, isolation scopes, TTL, max executions, LRU eviction
+// under the budget, FIFO waiting when everything is busy, and a close() that leaves nothing.
+import assert from 'node:assert/strict';
+import { after, afterEach, describe, it } from 'node:test';
+import type { PoolConfig } from '../../src/core/config.js';
+import type { IsolationScope } from '../../src/core/types.js';
+import { SandboxPool } from '../../src/sandbox/pool.js';
+import type { Lease } from '../../src/sandbox/pool.js';
+import { assertNoChildren, childSandboxFootprints, leftovers, makeIsolator, request, waitFor } from './support.js';
+
+const isolator = makeIsolator('bwrap');
+const MEMORY = 64;
+const pools: SandboxPool[] = [];
+
+function makePool(overrides: Partial<PoolConfig> = {}): SandboxPool {
+  const config: PoolConfig = { blankSize: 0, maxSandboxes: 8, idleTtlMs: 60_000, maxExecutionsPerSandbox: 1_000, ...overrides };
+  const pool = new SandboxPool(isolator, config, MEMORY);
+  pools.push(pool);
+  return pool;
+}
+
+function acquire(pool: SandboxPool, tenant: string, opts: { fn?: string; scope?: IsolationScope; memoryMiB?: number } = {}): Promise<Lease> {
+  return pool.acquire({ tenant, functionName: opts.fn ?? 'probe', scope: opts.scope ?? 'tenant', memoryMiB: opts.memoryMiB ?? MEMORY });
+}
+
+// Identical code for every tenant (so identical version hashes): module state, globals and
+// /tmp must still never cross tenants.
+const PROBE = `import { readdirSync, writeFileSync } from 'node:fs';
+let calls = 0;
+export default async (input, ctx) => {
+  calls++;
+  const seen = { calls, owner: globalThis.owner ?? null, tmp: readdirSync('/tmp').sort() };
+  globalThis.owner ??= ctx.tenant;
+  writeFileSync('/tmp/' + ctx.tenant, 'secret of ' + ctx.tenant);
+  return seen;
+};`;
+
+interface Seen {
+  calls: number;
+  owner: string | null;
+  tmp: string[];
+}
+
+async function probe(lease: Lease, tenant: string): Promise<Seen> {
+  const outcome = await lease.sandbox.run(request(PROBE, { tenant }));
+  assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+  return outcome.result as Seen;
+}
+
+async function use(pool: SandboxPool, tenant: string, opts: Parameters<typeof acquire>[2] = {}): Promise<{ lease: Lease; seen: Seen }> {
+  const lease = await acquire(pool, tenant, opts);
+  const seen = await probe(lease, tenant);
+  lease.release(true);
+  return { lease, seen };
+}
+
+describe('sandbox pool (bwrap)', () => {
+  afterEach(async () => {
+    const footprints = childSandboxFootprints();
+    await Promise.all(pools.splice(0).map((p) => p.close()));
+    for (const fp of footprints) assert.deepEqual(leftovers(fp), [], 'close() left no sandbox process');
+  });
+  after(() => assertNoChildren());
+
+  it('starts from the blank pool, then warm, and spawns when nothing fits', async () => {
+    const pool = makePool({ blankSize: 1 });
+    await pool.warmUp();
+    assert.equal(pool.stats().blank, 1);
+    const first = await use(pool, 'acme');
+    assert.equal(first.lease.start, 'pool');
+    const second = await use(pool, 'acme');
+    assert.equal(second.lease.start, 'warm');
+    assert.equal(second.lease.sandbox, first.lease.sandbox);
+    assert.deepEqual(second.seen, { calls: 2, owner: 'acme', tmp: ['acme'] });
+    const bigger = await acquire(pool, 'acme', { memoryMiB: 96 });
+    assert.equal(bigger.start, 'spawn', 'no blank or warm sandbox has that heap size');
+    assert.equal(bigger.sandbox.memoryMiB, 96);
+    bigger.release(true);
+    await waitFor('the blank pool to refill', () => pool.stats().blank === 1);
+  });
+
+  it('never lets tenant B see tenant A: globals, /tmp, module state', async () => {
+    const pool = makePool({ blankSize: 2 });
+    await pool.warmUp();
+    const a1 = await use(pool, 'tenant-a');
+    const a2 = await use(pool, 'tenant-a');
+    assert.deepEqual(a2.seen, { calls: 2, owner: 'tenant-a', tmp: ['tenant-a'] });
+    const b1 = await use(pool, 'tenant-b');
+    assert.notEqual(b1.lease.sandbox, a1.lease.sandbox);
+    assert.equal(b1.lease.start, 'pool');
+    assert.deepEqual(b1.seen, { calls: 1, owner: null, tmp: [] });
+    const b2 = await use(pool, 'tenant-b');
+    assert.equal(b2.lease.sandbox, b1.lease.sandbox);
+    assert.deepEqual(b2.seen, { calls: 2, owner: 'tenant-b', tmp: ['tenant-b'] });
+  });
+
+  it('keeps tenants apart across eviction under a budget of one sandbox', async () => {
+    const pool = makePool({ maxSandboxes: 1 });
+    const a1 = await use(pool, 'tenant-a');
+    assert.equal(a1.lease.start, 'spawn');
+    const b1 = await use(pool, 'tenant-b');
+    assert.equal(b1.lease.start, 'spawn');
+    assert.equal(a1.lease.sandbox.alive, false, "A's idle sandbox was evicted for B");
+    assert.deepEqual(b1.seen, { calls: 1, owner: null, tmp: [] });
+    const a2 = await use(pool, 'tenant-a');
+    assert.equal(a2.lease.start, 'spawn');
+    assert.deepEqual(a2.seen, { calls: 1, owner: null, tmp: [] }, 'a fresh sandbox after eviction');
+    assert.equal(b1.lease.sandbox.alive, false);
+    assert.ok(pool.stats().total <= 1);
+  });
+
+  it('binds by function under scope function, shares under scope tenant', async () => {
+    const pool = makePool();
+    const f1 = await use(pool, 'acme', { fn: 'f1', scope: 'function' });
+    const f2 = await use(pool, 'acme', { fn: 'f2', scope: 'function' });
+    assert.notEqual(f2.lease.sandbox, f1.lease.sandbox);
+    assert.equal(f2.lease.start, 'spawn');
+    const f1again = await use(pool, 'acme', { fn: 'f1', scope: 'function' });
+    assert.equal(f1again.lease.sandbox, f1.lease.sandbox);
+    assert.equal(f1again.lease.start, 'warm');
+    const t1 = await use(pool, 'acme', { fn: 'f1', scope: 'tenant' });
+    const t2 = await use(pool, 'acme', { fn: 'f2', scope: 'tenant' });
+    assert.notEqual(t1.lease.sandbox, f1.lease.sandbox, 'function-scoped sandboxes are not shared with tenant scope');
+    assert.equal(t2.lease.sandbox, t1.lease.sandbox);
+    assert.equal(t2.lease.start, 'warm');
+  });
+
+  it('never reuses a sandbox under scope execution', async () => {
+    const pool = makePool({ blankSize: 1 });
+    await pool.warmUp();
+    const first = await use(pool, 'acme', { scope: 'execution' });
+    assert.equal(first.lease.start, 'pool');
+    await waitFor('the execution-scoped sandbox to be destroyed', () => !first.lease.sandbox.alive);
+    await waitFor('the blank pool to refill', () => pool.stats().blank === 1);
+    const second = await use(pool, 'acme', { scope: 'execution' });
+    assert.notEqual(second.lease.sandbox, first.lease.sandbox);
+    assert.deepEqual(second.seen, { calls: 1, owner: null, tmp: [] });
+  });
+
+  it('retires idle sandboxes after idleTtlMs', async () => {
+    const pool = makePool({ idleTtlMs: 100 });
+    const first = await use(pool, 'acme');
+    await waitFor('the idle sandbox to expire', () => pool.stats().total === 0);
+    assert.equal(first.lease.sandbox.alive, false);
+    const second = await use(pool, 'acme');
+    assert.equal(second.lease.start, 'spawn');
+  });
+
+  it('retires a sandbox after maxExecutionsPerSandbox', async () => {
+    const pool = makePool({ maxExecutionsPerSandbox: 2 });
+    const first = await use(pool, 'acme');
+    const second = await use(pool, 'acme');
+    assert.equal(second.lease.sandbox, first.lease.sandbox);
+    await waitFor('the used-up sandbox to be destroyed', () => !first.lease.sandbox.alive);
+    const third = await use(pool, 'acme');
+    assert.equal(third.lease.start, 'spawn');
+    assert.deepEqual(third.seen, { calls: 1, owner: null, tmp: [] });
+  });
+
+  it('evicts the least recently used idle sandbox when the budget is full', async () => {
+    const pool = makePool({ maxSandboxes: 2 });
+    const a = await use(pool, 'tenant-a');
+    const b = await use(pool, 'tenant-b');
+    await use(pool, 'tenant-a'); // A is now the most recently used
+    const c = await use(pool, 'tenant-c');
+    assert.equal(c.lease.start, 'spawn');
+    assert.equal(b.lease.sandbox.alive, false, 'B (least recently used) was evicted');
+    assert.equal(a.lease.sandbox.alive, true);
+    assert.equal((await use(pool, 'tenant-a')).lease.start, 'warm');
+  });
+
+  it('makes callers wait in FIFO order while every sandbox is busy', async () => {
+    const pool = makePool({ maxSandboxes: 1 });
+    const held = await acquire(pool, 'tenant-a');
+    const order: string[] = [];
+    const b = acquire(pool, 'tenant-b').then((lease) => (order.push('b'), lease));
+    const c = acquire(pool, 'tenant-c').then((lease) => (order.push('c'), lease));
+    assert.equal(pool.stats().waiting, 2);
+    assert.deepEqual(order, []);
+    held.release(true);
+    const bLease = await b;
+    assert.equal(bLease.start, 'spawn');
+    assert.equal(held.sandbox.alive, false);
+    assert.deepEqual(order, ['b']);
+    assert.equal(pool.stats().waiting, 1);
+    bLease.release(false);
+    const cLease = await c;
+    assert.deepEqual(order, ['b', 'c']);
+    assert.equal(bLease.sandbox.alive, false, 'release(false) destroys');
+    cLease.release(true);
+  });
+
+  it('runs one execution at a time per sandbox', async () => {
+    const pool = makePool();
+    const [x, y] = await Promise.all([acquire(pool, 'acme'), acquire(pool, 'acme')]);
+    assert.notEqual(x!.sandbox, y!.sandbox);
+    x!.release(true);
+    y!.release(true);
+    assert.equal(pool.stats().idle, 2);
+  });
+
+  it('does not hand out a sandbox that died while idle', async () => {
+    const pool = makePool();
+    const first = await use(pool, 'acme');
+    await first.lease.sandbox.destroy();
+    const second = await use(pool, 'acme');
+    assert.equal(second.lease.start, 'spawn');
+    assert.notEqual(second.lease.sandbox, first.lease.sandbox);
+  });
+
+  it('close() destroys blank, idle and busy sandboxes and refuses new callers', async () => {
+    const pool = makePool({ blankSize: 2 });
+    await pool.warmUp();
+    await use(pool, 'tenant-a');
+    const busy = await acquire(pool, 'tenant-b');
+    const waiting = makePool({ maxSandboxes: 1 });
+    const holder = await acquire(waiting, 'x');
+    const queued = assert.rejects(acquire(waiting, 'y'), { code: 'SHUTTING_DOWN' });
+    const footprints = childSandboxFootprints();
+    assert.ok(footprints.length >= 4);
+    await Promise.all([pool.close(), waiting.close()]);
+    await queued;
+    assert.equal(busy.sandbox.alive, false);
+    assert.equal(holder.sandbox.alive, false);
+    for (const fp of footprints) assert.deepEqual(leftovers(fp), []);
+    assert.deepEqual(pool.stats(), { blank: 0, idle: 0, busy: 0, spawning: 0, waiting: 0, total: 0 });
+    await assert.rejects(acquire(pool, 'tenant-a'), { code: 'SHUTTING_DOWN' });
+  });
+});
