@@ -34,7 +34,15 @@ export interface ChannelOptions {
   bootTimeoutMs?: number;
   /** Runs once after the process exited, before destroy() resolves and onExit fires. */
   afterExit?: () => Promise<void>;
+  /**
+   * The isolator's preferred kill; returns false when it could not act. The process group is
+   * SIGKILLed anyway if the process has not exited shortly after.
+   */
+  terminate?: () => boolean;
 }
+
+/** After `terminate`, how long before the whole process group is SIGKILLed as well, ms. */
+const GROUP_KILL_FALLBACK_MS = 1_000;
 
 interface Execution {
   req: SandboxRunRequest;
@@ -67,6 +75,8 @@ export class ChannelSandbox implements Sandbox {
   private bootStderr = '';
   private bootSettle: ((err?: Error) => void) | null = null;
   private exitFired = false;
+  private readonly terminate: (() => boolean) | undefined;
+  private groupKillTimer: NodeJS.Timeout | undefined;
 
   /** Spawns nothing itself: wraps a started child and resolves once the harness is ready. */
   static start(opts: ChannelOptions): Promise<ChannelSandbox> {
@@ -77,6 +87,7 @@ export class ChannelSandbox implements Sandbox {
   private constructor(opts: ChannelOptions) {
     this.child = opts.child;
     this.memoryMiB = opts.memoryMiB;
+    this.terminate = opts.terminate;
     const { stdout, stderr } = opts.child;
     this.frames = opts.child.stdio[3] as Socket;
     if (stdout === null || stderr === null || this.frames === null || this.frames === undefined) {
@@ -318,11 +329,20 @@ export class ChannelSandbox implements Sandbox {
     return { status, error, logs: [], durationMs: 0, reusable: false };
   }
 
-  /** SIGKILL to the whole process group (the child was spawned detached: pgid = pid). */
+  /** Kills the sandbox: the isolator's way if it has one, else (or as well, if that does not
+   * end it promptly) SIGKILL to the whole process group (spawned detached: pgid = pid). */
   private kill(): void {
     if (this.killed) return;
     this.killed = true;
-    this.killGroup();
+    let terminated = false;
+    try {
+      terminated = this.terminate?.() ?? false;
+    } catch {
+      terminated = false;
+    }
+    if (!terminated) return this.killGroup();
+    this.groupKillTimer = setTimeout(() => this.killGroup(), GROUP_KILL_FALLBACK_MS);
+    this.groupKillTimer.unref();
   }
 
   private killGroup(): void {
@@ -339,6 +359,7 @@ export class ChannelSandbox implements Sandbox {
     // The leader is gone, but other members of its group may not be (bwrap's pid-1 init): the
     // group id stays reserved while any member lives, so this cannot hit an unrelated process.
     this.killed = true;
+    clearTimeout(this.groupKillTimer);
     this.killGroup();
     const exec = this.exec;
     if (exec !== null && !exec.settled) {

@@ -48,6 +48,7 @@ interface Entry {
   /** Binding for life; null while blank or for scope 'execution' (never reused). */
   key: string | null;
   executions: number;
+  /** Pool-wide use counter at the last acquire/release: orders LRU without clock ties. */
   lastUsed: number;
   ttl: NodeJS.Timeout | undefined;
 }
@@ -69,6 +70,7 @@ export class SandboxPool {
   private readonly entries = new Set<Entry>();
   private readonly waiters: Waiter[] = [];
   private spawning = 0;
+  private useClock = 0;
   private refilling = false;
   private refillFailures = 0;
   private refillTimer: NodeJS.Timeout | undefined;
@@ -184,7 +186,7 @@ export class SandboxPool {
     entry.state = 'busy';
     entry.key = key;
     entry.executions++;
-    entry.lastUsed = Date.now();
+    entry.lastUsed = ++this.useClock;
     let released = false;
     return {
       sandbox: entry.sandbox,
@@ -199,7 +201,7 @@ export class SandboxPool {
 
   private release(entry: Entry, reusable: boolean): void {
     if (!this.entries.has(entry) || entry.state !== 'busy') return;
-    entry.lastUsed = Date.now();
+    entry.lastUsed = ++this.useClock;
     const keep =
       reusable &&
       !this.closed &&
@@ -243,7 +245,7 @@ export class SandboxPool {
       } finally {
         this.spawning--;
       }
-      const entry: Entry = { sandbox, state: 'blank', key: null, executions: 0, lastUsed: Date.now(), ttl: undefined };
+      const entry: Entry = { sandbox, state: 'blank', key: null, executions: 0, lastUsed: ++this.useClock, ttl: undefined };
       this.entries.add(entry);
       sandbox.onExit(() => this.onExit(entry));
       if (this.closed) {

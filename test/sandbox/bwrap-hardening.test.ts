@@ -60,7 +60,9 @@ describe('bwrap hardening', () => {
         assert.ok(!text.includes(canary), 'canary not visible');
         for (const name of ['NODE_EXTRA_CA_CERTS', 'HOME', 'PATH', 'SSL_CERT_FILE']) assert.ok(!text.includes(name), name);
         assert.deepEqual(Object.keys(report.env as object).filter((k) => k !== 'PWD'), []);
-        assert.equal((report.environs as Record<string, string>)['1'], '', 'bwrap pid 1 has an empty environment');
+        for (const environ of Object.values(report.environs as Record<string, string>)) {
+          assert.ok(['', 'PWD=/tmp\0'].includes(environ), `environment ${JSON.stringify(environ)}`);
+        }
       });
     } finally {
       delete process.env.AIRLOCK_TEST_CANARY;
@@ -75,11 +77,13 @@ describe('bwrap hardening', () => {
           self: readFileSync('/proc/self/cmdline', 'utf8').split('\\0').filter(Boolean),
           mountinfo: readFileSync('/proc/self/mountinfo', 'utf8'),
         });`);
-      const init = report.init as string[];
-      assert.deepEqual(init.slice(1, 4), ['--args', '4', '--'], 'bwrap got its options through --args');
-      for (const arg of [...init, ...(report.self as string[])]) {
-        assert.match(arg, /^(\/usr\/bin\/[\w.-]+|--[\w-]*(=\d+)?|\d+|\/airlock\/harness\.mjs|\/fn)$/, arg);
-      }
+      // The harness is pid 1 (--as-pid-1): its argv holds only sandbox paths.
+      const harnessArgv = ['/usr/bin/node', '--max-old-space-size=64', '/airlock/harness.mjs', '/fn'];
+      assert.deepEqual(report.init, harnessArgv);
+      assert.deepEqual(report.self, harnessArgv);
+      // bwrap itself (visible only from the host) got its options through --args.
+      const bwrapArgv = readFileSync(`/proc/${sb!.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      assert.deepEqual(bwrapArgv.slice(1), ['--args', '4', '--', ...harnessArgv]);
       const mountinfo = report.mountinfo as string;
       const repo = fileURLToPath(new URL('../../..', import.meta.url));
       for (const secret of [repo, process.cwd(), '/work', '/root', '/home', '/etc', '/var', 'dist/']) {
@@ -103,7 +107,7 @@ describe('bwrap hardening', () => {
       for (const line of report.caps as string[]) assert.match(line, /:\s+0+$/, line);
       const fp = tracker.footprintOf(sb!);
       const inner = [fp.innerPid!, ...childrenOf(fp.innerPid!)];
-      assert.ok(inner.length >= 2, 'init and harness found on the host');
+      assert.ok(inner.length >= 1, 'the harness is found on the host');
       for (const pid of [fp.pgid, ...inner]) {
         const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
         assert.notEqual(uid, 0, `host uid of sandbox process ${pid}`);
@@ -220,7 +224,8 @@ describe('bwrap hardening', () => {
         };`, { input: { hostPidOfA: a!.pid } });
       assert.deepEqual(seen.tmp, []);
       assert.deepEqual(seen.shm, []);
-      for (const pid of seen.pids as number[]) assert.ok(pid === 1 || pid === seen.self, `B sees only itself and its init, saw ${pid}`);
+      assert.deepEqual(seen.pids, [1], 'B sees only itself');
+      assert.equal(seen.self, 1);
       assert.equal(seen.signalA, 'ESRCH');
     });
   });
@@ -247,7 +252,7 @@ describe('bwrap hardening', () => {
         };`);
       assert.ok(typeof report.pid === 'number');
       const fp = tracker.footprintOf(sb);
-      await waitFor('the daemon to show up on the host', () => leftovers(fp).length >= 4);
+      await waitFor('the daemon to show up on the host', () => leftovers(fp).length >= 3);
       await sb.destroy();
       assert.deepEqual(leftovers(fp), [], 'nothing of the sandbox survives destroy()');
     } finally {

@@ -95,6 +95,10 @@ function pidNamespace(pid: number): string | undefined {
   }
 }
 
+export function isZombie(pid: number): boolean {
+  return listProcesses().some((p) => p.pid === pid && p.state === 'Z');
+}
+
 /** Direct children of a pid (non-zombie). */
 export function childrenOf(pid: number): number[] {
   return listProcesses()
@@ -106,7 +110,7 @@ export function childrenOf(pid: number): number[] {
 export interface Footprint {
   pgid: number;
   pidns: string | undefined;
-  /** bwrap's pid-1 init, when there is one. */
+  /** The pid namespace's pid 1 (bwrap's child), when there is one. */
   innerPid: number | undefined;
 }
 
@@ -115,7 +119,7 @@ export function footprint(sandbox: Sandbox, isolator: IsolatorName): Footprint {
   assert.ok(pgid !== undefined, 'sandbox has a pid');
   if (isolator !== 'bwrap') return { pgid, pidns: undefined, innerPid: undefined };
   const inner = childrenOf(pgid)[0];
-  assert.ok(inner !== undefined, 'bwrap has a child (the namespace init)');
+  assert.ok(inner !== undefined, "bwrap has a child (the namespace's pid 1)");
   return { pgid, pidns: pidNamespace(inner), innerPid: inner };
 }
 
@@ -168,6 +172,7 @@ export class Tracker {
     for (const { sandbox, fp } of entries) {
       assert.equal(sandbox.alive, false);
       assert.deepEqual(leftovers(fp), [], `no process of sandbox ${sandbox.id} is left`);
+      if (fp.innerPid !== undefined) assert.equal(isZombie(fp.innerPid), false, 'bwrap reaped its child (no orphaned zombie)');
     }
   }
 }

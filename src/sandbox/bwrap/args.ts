@@ -42,6 +42,9 @@ export function buildBwrapArgs(opts: BwrapArgsOptions): BwrapInvocation {
     '--unshare-user', // fail closed: --unshare-all alone only *tries* the user namespace
     '--disable-userns',
     '--die-with-parent',
+    // The harness is pid 1 of the namespace: no bwrap init inside (nothing to ptrace there),
+    // and the outer bwrap reaps it directly, so no orphan is left to the host's pid 1.
+    '--as-pid-1',
     '--new-session',
     '--cap-drop', 'ALL',
     '--hostname', 'sandbox',

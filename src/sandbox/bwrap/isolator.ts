@@ -1,8 +1,8 @@
 // The bubblewrap isolator: each sandbox is a bwrap process with every namespace unshared, an
 // empty environment, arguments passed on a pipe (`--args`), the harness copied in from a pipe,
 // and, when the server runs as root, an unprivileged host uid. The process is spawned detached
-// (its own process group) so the whole group can be SIGKILLed; the pid namespace takes every
-// process inside with it, which destroy() waits for before resolving.
+// (its own process group) so the whole group can be SIGKILLed; killing the namespace's pid 1
+// takes every process inside with it, which destroy() waits for before resolving.
 import { spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync, realpathSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
@@ -13,7 +13,7 @@ import { ChannelSandbox } from '../channel.js';
 import { coverInheritedFds } from '../fds.js';
 import type { Isolator, Sandbox, SpawnOptions } from '../port.js';
 import { buildBwrapArgs, encodeArgs } from './args.js';
-import { waitForProcessGone, processStartTime } from './procfs.js';
+import { processRunning, processStartTime, waitForProcessGone } from './procfs.js';
 
 const ARGS_FD = 4;
 const HARNESS_FD = 5;
@@ -122,17 +122,28 @@ export class BwrapIsolator implements Isolator {
     for (const pipe of [argsPipe, harnessPipe]) pipe.on('error', () => {});
     argsPipe.end(encodeArgs(args));
     harnessPipe.end(this.harnessSource());
-    const info = readInfo(pipes[INFO_FD] as Readable).then((pid) =>
-      pid === undefined ? undefined : { pid, start: processStartTime(pid) },
-    );
+    // The namespace's pid 1 (the harness itself, --as-pid-1), as (host pid, start time).
+    let init: { pid: number; start: number } | undefined;
+    const info = readInfo(pipes[INFO_FD] as Readable).then((pid) => {
+      const start = pid === undefined ? undefined : processStartTime(pid);
+      if (pid !== undefined && start !== undefined) init = { pid, start };
+    });
     return ChannelSandbox.start({
       child,
       memoryMiB: opts.memoryMiB,
       bootTimeoutMs: this.options.bootTimeoutMs,
-      // bwrap's pid 1 takes the whole pid namespace down with it: wait until it is gone.
+      // SIGKILL the namespace's pid 1: the kernel kills everything in the pid namespace, and the
+      // outer bwrap reaps it and exits. Killing the outer bwrap first would orphan pid 1 to the
+      // host's pid 1, which may never reap it (a zombie per sandbox, e.g. node as pid 1 in Docker).
+      terminate: () => {
+        if (init === undefined || !processRunning(init.pid, init.start)) return false;
+        process.kill(init.pid, 'SIGKILL');
+        return true;
+      },
+      // Resolve destroy() only once pid 1 (hence the whole namespace) is gone.
       afterExit: async () => {
-        const init = await info;
-        if (init?.start !== undefined) await waitForProcessGone(init.pid, init.start, 5_000);
+        await info;
+        if (init !== undefined) await waitForProcessGone(init.pid, init.start, 5_000);
       },
     });
   }
