@@ -106,7 +106,7 @@ export class ChannelSandbox implements Sandbox {
       };
       this.child.once('exit', finish);
       // A spawn failure (e.g. missing binary) emits 'error' and possibly never 'exit'.
-      this.child.once('error', (err) => {
+      this.child.on('error', (err) => {
         this.bootStderr += `\n${err.message}`;
         if (this.child.pid === undefined || this.child.exitCode !== null) finish();
         else this.kill();
