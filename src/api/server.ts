@@ -42,7 +42,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: deps.config.maxBodyBytes,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   await app.register(swagger, {
     openapi: {
