@@ -6,7 +6,7 @@
 // Nothing here is trusted by the host: the host re-checks every frame and enforces every limit.
 //
 // Usage: node --max-old-space-size=<MiB> harness.mjs <code-dir>
-import { writeFileSync } from 'node:fs';
+import { unlinkSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -356,5 +356,28 @@ async function handleRun(frame: RunFrame): Promise<void> {
 process.on('uncaughtException', (err) => finishCurrent?.(err));
 process.on('unhandledRejection', (reason) => finishCurrent?.(reason));
 
+/**
+ * Loads one empty module through the same path tenant code takes (file in the code dir, dynamic
+ * import), so the ESM loader is initialized before ready: a blank sandbox's first call then
+ * pays only for the tenant module itself. Best effort: a failure here is the first run's to see.
+ */
+async function warmLoader(): Promise<void> {
+  const file = join(CODE_DIR, '.warmup.mjs');
+  try {
+    writeFileSync(file, 'export default async (input) => input;\n');
+    const mod = (await import(pathToFileURL(file).href)) as TenantModule;
+    unlinkSync(file);
+    // Node loads AbortController, DOMException, util.format... lazily: touch them now.
+    const controller = new AbortController();
+    controller.abort(new DOMException('warm-up', 'TimeoutError'));
+    clearTimer(setTimer(() => {}, 1));
+    formatArgs(['%s %o', 'warm', { up: true }]);
+    serializeResult(await pickHandler(mod)({ warm: [1, 'up'] }, Object.freeze({})), 1024);
+    toHarnessError(new Error('warm-up'));
+  } catch {
+    // ignored
+  }
+}
+
 installConsole();
-sendFrame({ t: 'ready' });
+void warmLoader().then(() => sendFrame({ t: 'ready' }));
