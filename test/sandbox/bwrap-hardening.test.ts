@@ -100,11 +100,13 @@ describe('bwrap hardening', () => {
     await withSandboxes(1, async ([sb], tracker) => {
       const report = await probe(sb!, `import { readFileSync } from 'node:fs'; import { hostname } from 'node:os';
         export default async () => ({ uid: process.getuid(), gid: process.getgid(), hostname: hostname(),
-          caps: readFileSync('/proc/self/status', 'utf8').split('\\n').filter((l) => /^Cap(Eff|Prm|Bnd)/.test(l)) });`);
+          caps: readFileSync('/proc/self/status', 'utf8').split('\\n').filter((l) => /^Cap(Eff|Prm|Bnd|Amb)/.test(l)),
+          noNewPrivs: /^NoNewPrivs:\\s+1$/m.test(readFileSync('/proc/self/status', 'utf8')) });`);
       assert.notEqual(report.uid, 0);
       if (isRoot) assert.equal(report.uid, 65534);
       assert.equal(report.hostname, 'sandbox');
       for (const line of report.caps as string[]) assert.match(line, /:\s+0+$/, line);
+      assert.equal(report.noNewPrivs, true, 'setuid binaries cannot raise privileges');
       const fp = tracker.footprintOf(sb!);
       const inner = [fp.innerPid!, ...childrenOf(fp.innerPid!)];
       assert.ok(inner.length >= 1, 'the harness is found on the host');

@@ -103,6 +103,21 @@ export function conformance(kind: IsolatorName): void {
       }
     });
 
+    it('fails the run on an exception or rejection escaping the handler, and stays usable', async () => {
+      await withSandbox(kind, async (sb) => {
+        const thrown = await sb.run(request('export default async () => new Promise(() => { setTimeout(() => { throw new RangeError("async boom"); }, 0); });'));
+        assert.equal(thrown.status, 'failed');
+        assert.equal(thrown.error?.type, 'RangeError');
+        assert.equal(thrown.error?.message, 'async boom');
+        const rejected = await sb.run(request('export default async () => { Promise.reject(new TypeError("forgotten")); return new Promise(() => {}); };'));
+        assert.equal(rejected.status, 'failed');
+        assert.equal(rejected.error?.type, 'TypeError');
+        assert.equal(sb.alive, true);
+        const next = await sb.run(request('export default async () => "still fine";'));
+        assert.equal(next.result, 'still fine');
+      });
+    });
+
     it('fails clearly when the module has no handler export', async () => {
       const { outcome, alive } = await runOnce(kind, 'export const helper = 1;');
       assert.equal(outcome.status, 'failed');
@@ -300,7 +315,8 @@ export function conformance(kind: IsolatorName): void {
     }
 
     it('classifies a V8 heap overflow as oom', async () => {
-      const code = 'export default async () => { const keep = []; for (;;) keep.push(new Array(100000).fill(Math.random())); };';
+      // Bounded loop: 1e5 iterations would need ~80 GB, far past the 32 MiB heap.
+      const code = 'export default async () => { const keep = []; for (let i = 0; i < 1e5; i++) keep.push(new Array(100000).fill(Math.random())); return keep.length; };';
       const { outcome, alive } = await runOnce(kind, code, { timeoutMs: 60_000 }, 32);
       assertKilledSandbox(outcome, alive, 'oom', 'OutOfMemory');
       assert.match(outcome.error?.message ?? '', /32 MiB/);
