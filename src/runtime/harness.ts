@@ -57,6 +57,7 @@ class HarnessFailure extends Error {
 const channel = new Socket({ fd: 3, readable: true, writable: true });
 let pending: Buffer[] = [];
 let pendingBytes = 0;
+// Frames from the host are trusted (the host is the boundary); a malformed one ends the sandbox.
 
 function send(json: string): void {
   const body = bufferFrom(json, 'utf8');
@@ -73,12 +74,11 @@ channel.on('data', (chunk: Buffer) => {
   pending.push(chunk);
   pendingBytes += chunk.length;
   while (pendingBytes >= 4) {
+    // Concatenate only once a whole frame is there (inputs can be megabytes in many chunks).
+    const head = pending[0]!.length >= 4 ? pending[0]! : bufferConcat(pending);
+    const length = head.readUInt32BE(0);
+    if (pendingBytes < 4 + length) return;
     const all = pending.length === 1 ? pending[0]! : bufferConcat(pending);
-    const length = all.readUInt32BE(0);
-    if (all.length < 4 + length) {
-      pending = [all];
-      return;
-    }
     const body = all.subarray(4, 4 + length);
     const rest = all.subarray(4 + length);
     pending = rest.length > 0 ? [rest] : [];
@@ -98,7 +98,10 @@ function onFrame(body: Buffer): void {
     exit(70);
     return;
   }
-  if (frame === null || typeof frame !== 'object' || frame.t !== 'run') exit(70);
+  if (frame === null || typeof frame !== 'object' || frame.t !== 'run') {
+    exit(70);
+    return;
+  }
   void handleRun(frame);
 }
 

@@ -223,6 +223,18 @@ export function conformance(kind: IsolatorName): void {
       assert.match(all, /after \\x9b31m c1/);
     });
 
+    it('carries a 5.5 MiB input and a result of exactly resultBytes', async () => {
+      await withSandbox(kind, async (sb) => {
+        const blob = 'x'.repeat(5.5 * 1024 * 1024 - 16);
+        const big = await sb.run(request('export default async (input) => input.blob.length;', { input: { blob } }));
+        assert.equal(big.result, blob.length);
+        const limit = 256 * 1024;
+        const exact = await sb.run(request(`export default async () => 'y'.repeat(${limit - 2});`, { resultBytes: limit, logBytes: 0 }));
+        assert.equal(exact.status, 'succeeded');
+        assert.equal((exact.result as string).length, limit - 2);
+      });
+    });
+
     it('fails a result above resultBytes with ResultTooLarge', async () => {
       const { outcome, alive } = await runOnce(kind, 'export default async () => "x".repeat(5000);', { resultBytes: 1000 });
       assert.equal(outcome.status, 'failed');
