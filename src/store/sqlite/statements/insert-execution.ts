@@ -21,4 +21,4 @@ export const EXECUTION_COLUMNS = [
 export const INSERT_EXECUTION = `
 INSERT INTO executions (${EXECUTION_COLUMNS.join(', ')})
 VALUES (${EXECUTION_COLUMNS.map(() => '?').join(', ')})
-ON CONFLICT (id) DO NOTHING`;
+ON CONFLICT (tenant, id) DO NOTHING`;
