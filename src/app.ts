@@ -8,7 +8,7 @@ import type { Logger } from './core/logger.js';
 import { Metrics } from './api/metrics.js';
 import { buildServer } from './api/server.js';
 import { Admission } from './scheduler/admission.js';
-import { createIsolator } from './sandbox/index.js';
+import { createIsolator, SpawnerLauncher } from './sandbox/index.js';
 import { SandboxPool } from './sandbox/pool.js';
 import { FunctionCache } from './services/function-cache.js';
 import { FunctionService } from './services/functions.js';
@@ -34,7 +34,8 @@ export const VERSION: string = (
 ).version;
 
 export async function startAirlock(config: Config, logger: Logger): Promise<Airlock> {
-  const isolator = createIsolator(config.sandbox);
+  // Sandboxes are forked by a helper process so fork() never stalls this event loop.
+  const isolator = createIsolator(config.sandbox, { launcher: new SpawnerLauncher() });
   if (isolator.name === 'process') {
     logger.warn(
       'AIRLOCK_ISOLATION=process: tenant code runs WITHOUT any isolation, as the server user. ' +
@@ -77,7 +78,15 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
     isolation: isolator.isolation, version: VERSION, isShuttingDown: () => shuttingDown,
   });
   pool.start();
-  await server.listen({ host: config.host, port: config.port });
+  try {
+    await server.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await pool.close();
+    await isolator.close();
+    await recorder.close();
+    await store.close();
+    throw err;
+  }
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -92,6 +101,7 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
       const drained = await invoke.drain(config.shutdownGraceMs);
       if (!drained) logger.warn({ inFlight: invoke.running }, 'grace period over: killing in-flight executions');
       await pool.close();
+      await isolator.close();
       await closed;
       await recorder.close();
       await store.close();

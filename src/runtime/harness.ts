@@ -15,6 +15,7 @@ import type {
   HarnessError,
   HarnessLogEntry,
   HarnessLogLevel,
+  HostToSandboxFrame,
   RunFrame,
   SandboxToHostFrame,
 } from './protocol.js';
@@ -90,15 +91,26 @@ channel.on('data', (chunk: Buffer) => {
 channel.on('end', () => exit(0));
 channel.on('error', () => exit(0));
 
+let greeted = false;
+
 function onFrame(body: Buffer): void {
-  let frame: RunFrame;
+  let frame: HostToSandboxFrame;
   try {
-    frame = jsonParse(body.toString('utf8')) as RunFrame;
+    frame = jsonParse(body.toString('utf8')) as HostToSandboxFrame;
   } catch {
     exit(70);
     return;
   }
-  if (frame === null || typeof frame !== 'object' || frame.t !== 'run') {
+  if (frame === null || typeof frame !== 'object') {
+    exit(70);
+    return;
+  }
+  if (frame.t === 'hello' && !greeted) {
+    greeted = true;
+    void booted.then(() => sendFrame({ t: 'ready' }));
+    return;
+  }
+  if (frame.t !== 'run' || !greeted) {
     exit(70);
     return;
   }
@@ -320,6 +332,54 @@ function finish(capture: Capture, outcome: { ok: true; json: string | undefined 
   }
 }
 
+/** ctx.log: one shared object; like console, it records into the run in progress. */
+const ctxLog = Object.freeze({
+  debug: (...args: unknown[]) => record('debug', formatArgs(args)),
+  info: (...args: unknown[]) => record('info', formatArgs(args)),
+  warn: (...args: unknown[]) => record('warn', formatArgs(args)),
+  error: (...args: unknown[]) => record('error', formatArgs(args)),
+});
+
+/**
+ * The ctx handed to the function. `signal` is created on first use: most functions never read
+ * it, and an AbortController plus a timer per run is a measurable share of a warm round trip.
+ */
+class RunContext {
+  readonly executionId: string;
+  readonly tenant: string;
+  readonly function: string;
+  readonly deadline: number;
+  readonly log = ctxLog;
+  #signalAt: number;
+  #controller: AbortController | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(frame: RunFrame) {
+    this.executionId = frame.id;
+    this.tenant = frame.tenant;
+    this.function = frame.fn.name;
+    this.deadline = frame.deadline;
+    this.#signalAt = frame.signalAt;
+    Object.freeze(this);
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      const controller = new AbortController();
+      this.#controller = controller;
+      this.#timer = setTimer(() => {
+        controller.abort(new DOMException('the execution deadline is near', 'TimeoutError'));
+      }, Math.max(0, this.#signalAt - now()));
+    }
+    return this.#controller.signal;
+  }
+
+  /** Stops the signal timer once the run has answered. */
+  end(): void {
+    if (this.#timer !== undefined) clearTimer(this.#timer);
+  }
+}
+
 async function handleRun(frame: RunFrame): Promise<void> {
   const capture: Capture = {
     id: stringOf(frame.id),
@@ -330,19 +390,7 @@ async function handleRun(frame: RunFrame): Promise<void> {
   };
   current = capture;
   finishCurrent = (err) => finish(capture, { ok: false, error: toHarnessError(err) });
-  const controller = new AbortController();
-  const signalTimer = setTimer(() => {
-    controller.abort(new DOMException('the execution deadline is near', 'TimeoutError'));
-  }, Math.max(0, frame.signalAt - now()));
-  const log = (level: HarnessLogLevel) => (...args: unknown[]) => record(level, formatArgs(args));
-  const ctx = Object.freeze({
-    executionId: frame.id,
-    tenant: frame.tenant,
-    function: frame.fn.name,
-    deadline: frame.deadline,
-    signal: controller.signal,
-    log: Object.freeze({ debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }),
-  });
+  const ctx = new RunContext(frame);
   try {
     const handler = pickHandler(await loadModule(frame.fn));
     const result = await handler(frame.input, ctx);
@@ -350,7 +398,7 @@ async function handleRun(frame: RunFrame): Promise<void> {
   } catch (err) {
     finish(capture, { ok: false, error: toHarnessError(err) });
   } finally {
-    clearTimer(signalTimer);
+    ctx.end();
   }
 }
 
@@ -383,4 +431,4 @@ async function warmLoader(): Promise<void> {
 }
 
 installConsole();
-void warmLoader().then(() => sendFrame({ t: 'ready' }));
+const booted = warmLoader();

@@ -48,6 +48,15 @@ export type SandboxToHostFrame = ReadyFrame | DoneFrame;
 
 // ---- host → sandbox ----
 
+/**
+ * The host's first frame, sent once it holds the channel. The harness says ready only after it,
+ * so nothing the sandbox sends can be lost while the channel changes hands (the spawner process
+ * hands the sandbox's sockets to the server after starting it).
+ */
+export interface HelloFrame {
+  t: 'hello';
+}
+
 export interface RunFrame {
   t: 'run';
   /** Execution id. */
@@ -72,4 +81,4 @@ export interface RunFrame {
   logBytes: number;
 }
 
-export type HostToSandboxFrame = RunFrame;
+export type HostToSandboxFrame = HelloFrame | RunFrame;

@@ -2,16 +2,15 @@
 // protocol on fd 3, drains fd 1/2 continuously into the running execution's logs, and enforces
 // every limit from outside: the deadline (kill of the whole process group), frame size caps,
 // frame validation, result size and depth. Any violation destroys the sandbox.
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { AirlockError } from '../core/errors.js';
 import type { ExecutionError } from '../core/types.js';
 import type { DoneFrame } from '../runtime/protocol.js';
 import { FrameDecoder, FrameError, encodeFrame } from './frames.js';
 import { boundedError, jsonDepthExceeds, parseFrame } from './inbound.js';
 import { LogCollector, escapeLogText } from './logs.js';
+import type { LaunchedProcess } from './launch/types.js';
 import type { Sandbox, SandboxRunOutcome, SandboxRunRequest } from './port.js';
 
 const KiB = 1024;
@@ -28,7 +27,7 @@ const BOOT_STDERR_CAP = 8 * KiB;
 const V8_OOM = /JavaScript heap out of memory|Reached heap limit/;
 
 export interface ChannelOptions {
-  child: ChildProcess;
+  child: LaunchedProcess;
   memoryMiB: number;
   /** Longest wait for the harness's ready frame, ms. */
   bootTimeoutMs?: number;
@@ -63,8 +62,8 @@ type State = 'booting' | 'idle' | 'busy' | 'dead';
 export class ChannelSandbox implements Sandbox {
   readonly id = `sb_${randomUUID()}`;
   readonly memoryMiB: number;
-  private readonly child: ChildProcess;
-  private readonly frames: Socket;
+  private readonly child: LaunchedProcess;
+  private readonly frames: Duplex;
   private readonly decoder = new FrameDecoder(FRAME_SLACK);
   private readonly loaded = new Set<string>();
   private readonly exitListeners: (() => void)[] = [];
@@ -89,14 +88,13 @@ export class ChannelSandbox implements Sandbox {
     this.memoryMiB = opts.memoryMiB;
     this.terminate = opts.terminate;
     const { stdout, stderr } = opts.child;
-    this.frames = opts.child.stdio[3] as Socket;
-    if (stdout === null || stderr === null || this.frames === null || this.frames === undefined) {
-      throw new Error('sandbox child needs stdio [ignore, pipe, pipe, pipe]');
-    }
+    this.frames = opts.child.frames;
     stdout.on('data', (chunk: Buffer) => this.onOutput('stdout', chunk));
     stderr.on('data', (chunk: Buffer) => this.onOutput('stderr', chunk));
     this.frames.on('data', (chunk: Buffer) => this.onFrameData(chunk));
     for (const stream of [stdout, stderr, this.frames]) stream.on('error', () => {});
+    // The harness answers ready only after this: see HelloFrame in runtime/protocol.ts.
+    this.frames.write(encodeFrame('{"t":"hello"}'));
     this.exited = new Promise<void>((resolve) => {
       let done = false;
       const finish = (): void => {
@@ -364,7 +362,7 @@ export class ChannelSandbox implements Sandbox {
     const exec = this.exec;
     if (exec !== null && !exec.settled) {
       // Crashed mid-execution: read what is left of stderr (V8's OOM message) before deciding.
-      const stderr = this.child.stderr as Readable;
+      const stderr = this.child.stderr;
       if (!stderr.readableEnded && !stderr.destroyed) {
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, STDERR_DRAIN_MS);
@@ -390,7 +388,7 @@ export class ChannelSandbox implements Sandbox {
     }
     if (this.state === 'booting') this.bootSettle?.(new Error('the sandbox process exited during boot'));
     this.state = 'dead';
-    for (const stream of [this.child.stdout, this.child.stderr, this.frames]) stream?.destroy();
+    for (const stream of [this.child.stdout, this.child.stderr, this.frames]) stream.destroy();
     if (afterExit !== undefined) await afterExit().catch(() => {});
     this.exitFired = true;
     const listeners = this.exitListeners.splice(0);

@@ -1,13 +1,20 @@
 // Entry point of the sandbox layer: picks the isolator named in the configuration.
 import type { SandboxConfig } from '../core/config.js';
 import { BwrapIsolator } from './bwrap/isolator.js';
+import type { Launcher } from './launch/types.js';
 import type { Isolator } from './port.js';
 import { ProcessIsolator } from './process/isolator.js';
 
 export type { Isolator, Sandbox, SandboxRunOutcome, SandboxRunRequest, SpawnOptions } from './port.js';
 export { BwrapIsolator } from './bwrap/isolator.js';
 export { ProcessIsolator } from './process/isolator.js';
+export { DirectLauncher } from './launch/direct.js';
+export { SpawnerLauncher } from './launch/spawner.js';
 
-export function createIsolator(config: SandboxConfig): Isolator {
-  return config.isolator === 'bwrap' ? new BwrapIsolator(config) : new ProcessIsolator(config);
+/**
+ * The isolator for `config`. Pass a launcher to choose how sandbox processes are forked: the
+ * server uses a SpawnerLauncher; the default forks from the calling process.
+ */
+export function createIsolator(config: SandboxConfig, options: { launcher?: Launcher } = {}): Isolator {
+  return config.isolator === 'bwrap' ? new BwrapIsolator(config, options) : new ProcessIsolator(config, options);
 }

@@ -64,4 +64,6 @@ export interface Isolator {
   check(): Promise<void>;
   /** Starts a blank sandbox and resolves when its harness reports ready. */
   spawn(opts: SpawnOptions): Promise<Sandbox>;
+  /** Releases what the isolator holds (e.g. its spawner process). Sandboxes are destroyed first. */
+  close(): Promise<void>;
 }

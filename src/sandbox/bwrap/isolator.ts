@@ -3,14 +3,13 @@
 // and, when the server runs as root, an unprivileged host uid. The process is spawned detached
 // (its own process group) so the whole group can be SIGKILLed; killing the namespace's pid 1
 // takes every process inside with it, which destroy() waits for before resolving.
-import { spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync, realpathSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
 import type { SandboxConfig } from '../../core/config.js';
 import { AirlockError } from '../../core/errors.js';
 import { ChannelSandbox } from '../channel.js';
-import { coverInheritedFds } from '../fds.js';
+import { DirectLauncher } from '../launch/direct.js';
+import type { Launcher } from '../launch/types.js';
 import type { Isolator, Sandbox, SpawnOptions } from '../port.js';
 import { buildBwrapArgs, encodeArgs } from './args.js';
 import { processRunning, processStartTime, waitForProcessGone } from './procfs.js';
@@ -18,7 +17,6 @@ import { processRunning, processStartTime, waitForProcessGone } from './procfs.j
 const ARGS_FD = 4;
 const HARNESS_FD = 5;
 const INFO_FD = 6;
-const INFO_CAP = 4096;
 const INSTALL_HINT =
   'install bubblewrap: apt-get install -y bubblewrap (Debian/Ubuntu) or dnf install bubblewrap (Fedora/RHEL), ' +
   'or set AIRLOCK_BWRAP to its path';
@@ -33,6 +31,8 @@ export interface BwrapIsolatorOptions {
   bootTimeoutMs?: number;
   /** Size of the code dir tmpfs, bytes (default: config.tmpBytes). */
   codeBytes?: number;
+  /** Starts sandbox processes (default: forks from this process). check() always forks here. */
+  launcher?: Launcher;
 }
 
 const harnessUrl = new URL('../../runtime/harness.js', import.meta.url);
@@ -52,22 +52,14 @@ function resolveExecutable(name: string): string | undefined {
   return undefined;
 }
 
-function readInfo(stream: Readable): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    let text = '';
-    stream.on('data', (chunk: Buffer) => {
-      if (text.length < INFO_CAP) text += chunk.toString('utf8');
-    });
-    stream.on('error', () => resolve(undefined));
-    stream.on('close', () => {
-      try {
-        const pid = (JSON.parse(text) as { 'child-pid'?: unknown })['child-pid'];
-        resolve(typeof pid === 'number' && Number.isInteger(pid) && pid > 0 ? pid : undefined);
-      } catch {
-        resolve(undefined);
-      }
-    });
-  });
+/** The namespace pid 1's host pid, from bwrap's --info-fd JSON. */
+function parseChildPid(text: string): number | undefined {
+  try {
+    const pid = (JSON.parse(text) as { 'child-pid'?: unknown })['child-pid'];
+    return typeof pid === 'number' && Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export class BwrapIsolator implements Isolator {
@@ -76,17 +68,24 @@ export class BwrapIsolator implements Isolator {
   private readonly config: SandboxConfig;
   private readonly options: BwrapIsolatorOptions;
   private harness: Buffer | undefined;
+  private readonly launcher: Launcher;
 
   constructor(config: SandboxConfig, options: BwrapIsolatorOptions = {}) {
     this.config = config;
     this.options = options;
+    this.launcher = options.launcher ?? new DirectLauncher();
+  }
+
+  close(): Promise<void> {
+    return this.launcher.close();
   }
 
   async check(): Promise<void> {
     this.bwrapBinary();
     let sandbox: Sandbox | undefined;
     try {
-      sandbox = await this.spawn({ memoryMiB: 64 });
+      // Forked here, not through the spawner, so bwrap's own error output is never lost.
+      sandbox = await this.start({ memoryMiB: 64 }, new DirectLauncher());
     } catch (err) {
       const detail = err instanceof Error ? err.message : String(err);
       throw new AirlockError(
@@ -98,7 +97,11 @@ export class BwrapIsolator implements Isolator {
     }
   }
 
-  async spawn(opts: SpawnOptions): Promise<Sandbox> {
+  spawn(opts: SpawnOptions): Promise<Sandbox> {
+    return this.start(opts, this.launcher);
+  }
+
+  private async start(opts: SpawnOptions, launcher: Launcher): Promise<Sandbox> {
     const bwrap = this.bwrapBinary();
     const ids = this.hostIds();
     const { args, command } = buildBwrapArgs({
@@ -109,22 +112,22 @@ export class BwrapIsolator implements Isolator {
       harnessFd: HARNESS_FD,
       infoFd: INFO_FD,
     });
-    const child = spawn(bwrap, ['--args', String(ARGS_FD), '--', ...command], {
-      env: {}, // bwrap's own pid 1 keeps its environment, readable at /proc/1/environ
+    const child = await launcher.launch({
+      file: bwrap,
+      args: ['--args', String(ARGS_FD), '--', ...command],
       cwd: '/',
-      detached: true,
-      stdio: coverInheritedFds(['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe']),
       ...ids,
+      pipes: INFO_FD + 1,
+      inputs: [
+        { fd: ARGS_FD, data: encodeArgs(args) },
+        { fd: HARNESS_FD, data: this.harnessSource() },
+      ],
+      collect: [INFO_FD],
     });
-    const pipes = child.stdio as unknown as (Readable | Writable)[];
-    const argsPipe = pipes[ARGS_FD] as Writable;
-    const harnessPipe = pipes[HARNESS_FD] as Writable;
-    for (const pipe of [argsPipe, harnessPipe]) pipe.on('error', () => {});
-    argsPipe.end(encodeArgs(args));
-    harnessPipe.end(this.harnessSource());
     // The namespace's pid 1 (the harness itself, --as-pid-1), as (host pid, start time).
     let init: { pid: number; start: number } | undefined;
-    const info = readInfo(pipes[INFO_FD] as Readable).then((pid) => {
+    const info = child.collected(INFO_FD).then((text) => {
+      const pid = parseChildPid(text);
       const start = pid === undefined ? undefined : processStartTime(pid);
       if (pid !== undefined && start !== undefined) init = { pid, start };
     });

@@ -2,14 +2,14 @@
 // child process of the server (same uid, same filesystem, same network), with an empty
 // environment, the fd 3 frame channel and a per-sandbox temp dir for code, removed on destroy.
 // It exists so Airlock can run where bubblewrap cannot; executions record isolation 'none'.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SandboxConfig } from '../../core/config.js';
 import { ChannelSandbox } from '../channel.js';
-import { coverInheritedFds } from '../fds.js';
+import { DirectLauncher } from '../launch/direct.js';
+import type { Launcher } from '../launch/types.js';
 import type { Isolator, Sandbox, SpawnOptions } from '../port.js';
 
 const harnessPath = fileURLToPath(new URL('../../runtime/harness.js', import.meta.url));
@@ -17,6 +17,8 @@ const harnessPath = fileURLToPath(new URL('../../runtime/harness.js', import.met
 export interface ProcessIsolatorOptions {
   /** Longest wait for a sandbox to report ready, ms (default 10 s). */
   bootTimeoutMs?: number;
+  /** Starts sandbox processes (default: forks from this process). */
+  launcher?: Launcher;
 }
 
 export class ProcessIsolator implements Isolator {
@@ -24,10 +26,16 @@ export class ProcessIsolator implements Isolator {
   readonly isolation = 'none';
   private readonly config: SandboxConfig;
   private readonly options: ProcessIsolatorOptions;
+  private readonly launcher: Launcher;
 
   constructor(config: SandboxConfig, options: ProcessIsolatorOptions = {}) {
     this.config = config;
     this.options = options;
+    this.launcher = options.launcher ?? new DirectLauncher();
+  }
+
+  close(): Promise<void> {
+    return this.launcher.close();
   }
 
   async check(): Promise<void> {
@@ -37,11 +45,13 @@ export class ProcessIsolator implements Isolator {
   async spawn(opts: SpawnOptions): Promise<Sandbox> {
     const codeDir = await mkdtemp(join(tmpdir(), 'airlock-sandbox-'));
     const memory = `--max-old-space-size=${Math.max(1, Math.floor(opts.memoryMiB))}`;
-    const child = spawn(this.config.nodePath, [memory, harnessPath, codeDir], {
-      env: {},
+    const child = await this.launcher.launch({
+      file: this.config.nodePath,
+      args: [memory, harnessPath, codeDir],
       cwd: codeDir,
-      detached: true,
-      stdio: coverInheritedFds(['ignore', 'pipe', 'pipe', 'pipe']),
+      pipes: 4,
+      inputs: [],
+      collect: [],
     });
     return ChannelSandbox.start({
       child,

@@ -1,0 +1,16 @@
+// IPC messages between the server and its spawner process (Node's 'advanced' serialization, so
+// Buffers travel as bytes). Socket handles for fds 1, 2 and 3 ride on `stdio` messages.
+import type { LaunchRequest } from './types.js';
+
+export type ToSpawner = { op: 'launch'; id: number; req: LaunchRequest };
+
+export type FromSpawner =
+  | { op: 'launched'; id: number; pid: number }
+  | { op: 'failed'; id: number; message: string }
+  | { op: 'stdio'; id: number; fd: 1 | 2 | 3 }
+  | { op: 'collected'; id: number; fd: number; text: string }
+  | { op: 'error'; id: number; message: string }
+  | { op: 'exit'; id: number; code: number | null; signal: string | null };
+
+/** The fds whose sockets the spawner hands to the server, in this order. */
+export const HANDED_FDS = [1, 2, 3] as const;

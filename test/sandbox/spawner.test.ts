@@ -1,0 +1,99 @@
+// The spawner launcher: sandboxes forked by a helper process (so the server's event loop never
+// pays for fork) behave exactly like directly forked ones, leave nothing behind, and die with
+// the server even when it is SIGKILLed.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createIsolator, SpawnerLauncher } from '../../src/sandbox/index.js';
+import { Tracker, childrenOf, leftovers, request, sandboxConfig, waitFor } from './support.js';
+
+const INDEX = fileURLToPath(new URL('../../src/sandbox/index.js', import.meta.url));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('spawner launcher', () => {
+  after(() => assert.deepEqual(childrenOf(process.pid), [], 'no spawner or sandbox left'));
+
+  it('runs bwrap sandboxes forked by the spawner, and closing it leaves no process', async () => {
+    const launcher = new SpawnerLauncher();
+    const isolator = createIsolator(sandboxConfig('bwrap'), { launcher });
+    const tracker = new Tracker('bwrap', isolator);
+    try {
+      const sb = await tracker.spawn();
+      assert.equal(childrenOf(process.pid).includes(sb.pid!), false, 'the sandbox is not our own child');
+      const ok = await sb.run(request('export default async (i) => ({ twice: i * 2, pid1: process.pid })', { input: 21 }));
+      assert.equal(ok.status, 'succeeded', JSON.stringify(ok));
+      assert.deepEqual(ok.result, { twice: 42, pid1: 1 });
+      const spin = await sb.run(request('export default () => { for (;;) {} }', { timeoutMs: 200 }));
+      assert.equal(spin.status, 'timeout');
+      assert.equal(sb.alive, false);
+      const fresh = await tracker.spawn();
+      const leak = await fresh.run(request('export default () => globalThis.leak ?? "clean"'));
+      assert.equal(leak.result, 'clean');
+    } finally {
+      await tracker.cleanup();
+      await isolator.close();
+    }
+  });
+
+  it('reports a binary that cannot be started as SANDBOX_FAILED', async () => {
+    const launcher = new SpawnerLauncher();
+    try {
+      await assert.rejects(
+        launcher.launch({ file: '/nonexistent/airlock-binary', args: [], cwd: '/', pipes: 4, inputs: [], collect: [] }),
+        (err: Error & { code?: string }) => err.code === 'SANDBOX_FAILED' && /could not be started/.test(err.message),
+      );
+    } finally {
+      await launcher.close();
+    }
+  });
+
+  it('kills every sandbox when the server process is SIGKILLed', async () => {
+    // A stand-in server: starts a spawner and one sandbox, prints the pids, then waits.
+    const script = `
+      import { createIsolator, SpawnerLauncher } from ${JSON.stringify(INDEX)};
+      const iso = createIsolator(${JSON.stringify(sandboxConfig('bwrap'))}, { launcher: new SpawnerLauncher() });
+      const sb = await iso.spawn({ memoryMiB: 64 });
+      process.stdout.write(JSON.stringify({ sandbox: sb.pid }) + '\\n');
+      setInterval(() => {}, 1000);
+    `;
+    const server = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      server.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      server.once('exit', (code) => reject(new Error(`stand-in server exited early (${code})`)));
+    });
+    const sandboxPid = (JSON.parse(line) as { sandbox: number }).sandbox;
+    const spawnerPid = childrenOf(server.pid!)[0];
+    assert.ok(spawnerPid !== undefined, 'the spawner runs as a child of the server');
+    const inner = childrenOf(sandboxPid)[0];
+    const fp = { pgid: sandboxPid, pidns: undefined, innerPid: inner };
+    assert.ok(alive(sandboxPid));
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGKILL');
+    await exited;
+    await waitFor('the spawner to exit', () => !alive(spawnerPid) || isZombieOrGone(spawnerPid));
+    await waitFor('the sandbox to die', () => leftovers(fp).length === 0 && (inner === undefined || !alive(inner) || isZombieOrGone(inner)));
+  });
+});
+
+function isZombieOrGone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return true;
+  }
+}
