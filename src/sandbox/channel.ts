@@ -17,6 +17,8 @@ const KiB = 1024;
 /** Incoming frame slack beyond resultBytes + 2 * logBytes (envelope, error, escapes). */
 const FRAME_SLACK = 64 * KiB;
 const DEFAULT_MAX_RESULT_DEPTH = 256;
+/** Upper bound of (canonical JSON length / received JSON length) for any JSON value. */
+const MAX_JSON_EXPANSION = 6;
 /** After an unexpected exit, how long to wait for the rest of stderr (OOM message), ms. */
 const STDERR_DRAIN_MS = 250;
 const BOOT_STDERR_CAP = 8 * KiB;
@@ -241,12 +243,13 @@ export class ChannelSandbox implements Sandbox {
     clearTimeout(exec.timer);
     const receivedAt = Date.now();
     const durationMs = performance.now() - exec.startedAt;
+    const frameBytes = body.length;
     // Output the sandbox wrote before answering may still sit in the fd 1/2 buffers: let this
     // poll round read it, then complete.
-    setImmediate(() => this.complete(exec, frame, receivedAt, durationMs));
+    setImmediate(() => this.complete(exec, frame, receivedAt, durationMs, frameBytes));
   }
 
-  private complete(exec: Execution, frame: DoneFrame, receivedAt: number, durationMs: number): void {
+  private complete(exec: Execution, frame: DoneFrame, receivedAt: number, durationMs: number, frameBytes: number): void {
     exec.collecting = false;
     for (const [level, msg] of frame.logs) exec.collector.add(level, msg, receivedAt);
     if (frame.logsTruncated) exec.collector.markTruncated();
@@ -256,20 +259,23 @@ export class ChannelSandbox implements Sandbox {
     } else if (frame.result === undefined) {
       outcome = { status: 'succeeded', logs: [], durationMs, reusable: true };
     } else {
-      outcome = this.checkResult(exec.req, frame.result, durationMs);
+      outcome = this.checkResult(exec.req, frame.result, durationMs, frameBytes);
     }
     outcome.logs = exec.collector.finish();
     if (this.killed) outcome.reusable = false; // e.g. a bad frame arrived meanwhile
     this.endExecution(exec, outcome);
   }
 
-  private checkResult(req: SandboxRunRequest, result: unknown, durationMs: number): SandboxRunOutcome {
+  private checkResult(req: SandboxRunRequest, result: unknown, durationMs: number, frameBytes: number): SandboxRunOutcome {
     const maxDepth = req.maxResultDepth ?? DEFAULT_MAX_RESULT_DEPTH;
     if (jsonDepthExceeds(result, maxDepth)) {
       const error = { type: 'ResultTooDeep', message: `the result nests deeper than ${maxDepth} levels; return a flatter structure` };
       return { status: 'failed', error, logs: [], durationMs, reusable: true };
     }
-    const size = Buffer.byteLength(JSON.stringify(result), 'utf8');
+    // Re-serializing can lengthen JSON only through number tokens ("9e20" is 21 digits: x5.25),
+    // so a frame under a sixth of the limit cannot carry an oversized result; measure the rest.
+    const size =
+      frameBytes * MAX_JSON_EXPANSION <= req.resultBytes ? frameBytes : Buffer.byteLength(JSON.stringify(result), 'utf8');
     if (size > req.resultBytes) {
       // An honest harness never sends this: the sandbox is not trusted any more.
       const error = {

@@ -25,14 +25,23 @@ function hasOnly(obj: Record<string, unknown>, keys: readonly string[]): boolean
   return Object.keys(obj).every((k) => keys.includes(k));
 }
 
+/**
+ * JSON.parse that drops `__proto__` and `constructor.prototype` keys. Text that cannot spell
+ * either key (no such substring, no \u escape) takes plain JSON.parse: secure-json-parse's two
+ * regex scans were ~9% of the host's time per warm call.
+ */
+export function parseUntrustedJson(text: string): unknown {
+  if (!text.includes('__proto__') && !text.includes('constructor') && !text.includes('\\u')) {
+    return JSON.parse(text) as unknown;
+  }
+  return secureJsonParse(text, null, { protoAction: 'remove', constructorAction: 'remove' });
+}
+
 /** Parses one frame body and checks its shape; `id` is the execution in flight, if any. */
 export function parseFrame(body: Buffer): Parsed<SandboxToHostFrame> {
   let value: unknown;
   try {
-    value = secureJsonParse(body.toString('utf8'), null, {
-      protoAction: 'remove',
-      constructorAction: 'remove',
-    });
+    value = parseUntrustedJson(body.toString('utf8'));
   } catch (err) {
     return fail(`malformed JSON (${err instanceof Error ? err.message : 'parse error'})`);
   }

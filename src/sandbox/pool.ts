@@ -50,7 +50,8 @@ interface Entry {
   executions: number;
   /** Pool-wide use counter at the last acquire/release: orders LRU without clock ties. */
   lastUsed: number;
-  ttl: NodeJS.Timeout | undefined;
+  /** Epoch ms when the sandbox last went idle (for the idle TTL sweep). */
+  idleSince: number;
 }
 
 interface Waiter {
@@ -80,6 +81,10 @@ export class SandboxPool {
   private readonly inflightSpawns = new Set<Promise<unknown>>();
   private warmWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   private warmedUp = false;
+  /** Entries per state, kept in step by setState(): stats() and refill() are O(1). */
+  private readonly counts: Record<EntryState, number> = { blank: 0, idle: 0, busy: 0, closing: 0 };
+  /** Retires idle sandboxes past their TTL; one timer for the pool instead of one per call. */
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(isolator: Isolator, config: PoolConfig, defaultMemoryMiB: number, logger?: PoolLogger) {
     this.isolator = isolator;
@@ -106,9 +111,8 @@ export class SandboxPool {
   }
 
   stats(): PoolStats {
-    const counts = { blank: 0, idle: 0, busy: 0 };
-    for (const entry of this.entries) if (entry.state !== 'closing') counts[entry.state]++;
-    return { ...counts, spawning: this.spawning, waiting: this.waiters.length, total: this.entries.size + this.spawning };
+    const { blank, idle, busy } = this.counts;
+    return { blank, idle, busy, spawning: this.spawning, waiting: this.waiters.length, total: this.entries.size + this.spawning };
   }
 
   acquire(req: AcquireRequest): Promise<Lease> {
@@ -128,6 +132,7 @@ export class SandboxPool {
     this.closing ??= (async () => {
       this.closed = true;
       clearTimeout(this.refillTimer);
+      clearInterval(this.sweeper);
       for (const waiter of this.waiters.splice(0)) waiter.reject(shuttingDown());
       for (const w of this.warmWaiters.splice(0)) w.reject(shuttingDown());
       while (this.inflightSpawns.size > 0) await Promise.allSettled([...this.inflightSpawns]);
@@ -181,9 +186,7 @@ export class SandboxPool {
   }
 
   private lease(entry: Entry, key: string | null, start: StartKind): Lease {
-    clearTimeout(entry.ttl);
-    entry.ttl = undefined;
-    entry.state = 'busy';
+    this.setState(entry, 'busy');
     entry.key = key;
     entry.executions++;
     entry.lastUsed = ++this.useClock;
@@ -212,11 +215,14 @@ export class SandboxPool {
       void this.retire(entry);
       return;
     }
-    entry.state = 'idle';
-    entry.ttl = setTimeout(() => {
-      if (entry.state === 'idle') void this.retire(entry);
-    }, this.config.idleTtlMs);
-    entry.ttl.unref();
+    this.setState(entry, 'idle');
+    entry.idleSince = Date.now();
+    if (this.sweeper === undefined) {
+      // Idle sandboxes are retired within idleTtlMs plus a quarter of it (at most 1 s later).
+      const every = Math.max(10, Math.min(1_000, Math.floor(this.config.idleTtlMs / 4)));
+      this.sweeper = setInterval(() => this.sweepIdle(), every);
+      this.sweeper.unref();
+    }
     this.pump();
   }
 
@@ -245,8 +251,9 @@ export class SandboxPool {
       } finally {
         this.spawning--;
       }
-      const entry: Entry = { sandbox, state: 'blank', key: null, executions: 0, lastUsed: ++this.useClock, ttl: undefined };
+      const entry: Entry = { sandbox, state: 'blank', key: null, executions: 0, lastUsed: ++this.useClock, idleSince: 0 };
       this.entries.add(entry);
+      this.counts.blank++;
       sandbox.onExit(() => this.onExit(entry));
       if (this.closed) {
         await this.retire(entry);
@@ -262,8 +269,7 @@ export class SandboxPool {
   /** Keeps blankSize blank sandboxes, one spawn at a time, never ahead of waiting callers. */
   private refill(): void {
     if (!this.started || this.closed || this.refilling || this.refillTimer !== undefined) return;
-    const { blank } = this.stats();
-    if (blank >= this.config.blankSize || this.waiters.length > 0 || this.budgetLeft() <= 0) return;
+    if (this.counts.blank >= this.config.blankSize || this.waiters.length > 0 || this.budgetLeft() <= 0) return;
     this.refilling = true;
     this.spawnEntry(this.blankMemoryMiB).then(
       (entry) => {
@@ -288,7 +294,7 @@ export class SandboxPool {
   }
 
   private checkWarm(): void {
-    if (this.stats().blank < this.config.blankSize) return;
+    if (this.counts.blank < this.config.blankSize) return;
     this.warmedUp = true;
     for (const w of this.warmWaiters.splice(0)) w.resolve();
   }
@@ -300,8 +306,20 @@ export class SandboxPool {
   }
 
   private anyClosing(): boolean {
-    for (const entry of this.entries) if (entry.state === 'closing') return true;
-    return false;
+    return this.counts.closing > 0;
+  }
+
+  private setState(entry: Entry, state: EntryState): void {
+    this.counts[entry.state]--;
+    this.counts[state]++;
+    entry.state = state;
+  }
+
+  private sweepIdle(): void {
+    const cutoff = Date.now() - this.config.idleTtlMs;
+    for (const entry of this.entries) {
+      if (entry.state === 'idle' && entry.idleSince <= cutoff) void this.retire(entry);
+    }
   }
 
   /** Evicts the least recently used idle sandbox, else a blank one. */
@@ -318,15 +336,13 @@ export class SandboxPool {
 
   /** Destroys a sandbox; it keeps counting against the budget until its process has exited. */
   private retire(entry: Entry): Promise<void> {
-    clearTimeout(entry.ttl);
-    entry.ttl = undefined;
-    entry.state = 'closing';
+    if (entry.state !== 'closing') this.setState(entry, 'closing');
     return entry.sandbox.destroy();
   }
 
   private onExit(entry: Entry): void {
-    clearTimeout(entry.ttl);
-    this.entries.delete(entry);
+    if (!this.entries.delete(entry)) return;
+    this.counts[entry.state]--;
     this.pump();
   }
 }

@@ -48,7 +48,7 @@ const CACHE_LIMIT = 10_000;
 
 export class KeyService {
   private readonly adminHash: Buffer;
-  /** Resolved tenant keys by hash hex: keeps sha256+lookup off the store on the hot path. */
+  /** Resolved keys by token: keeps sha256 and the store lookup off the hot path. */
   private readonly cache = new Map<string, Principal>();
 
   private readonly store: Store;
@@ -60,16 +60,19 @@ export class KeyService {
 
   /** The principal for a bearer token, or undefined when the token is unknown. */
   async resolve(token: string): Promise<Principal | undefined> {
-    const digest = sha256(token);
-    if (timingSafeEqual(digest, this.adminHash)) return { kind: 'admin' };
-    const hex = digest.toString('hex');
-    const cached = this.cache.get(hex);
+    const cached = this.cache.get(token);
     if (cached) return cached;
-    const record = await this.store.findApiKeyByHash(hex);
-    if (!record || record.tenant === null) return undefined;
-    const principal: Principal = { kind: 'tenant', tenant: record.tenant, keyId: record.id };
+    const digest = sha256(token);
+    let principal: Principal | undefined;
+    if (timingSafeEqual(digest, this.adminHash)) {
+      principal = { kind: 'admin' };
+    } else {
+      const record = await this.store.findApiKeyByHash(digest.toString('hex'));
+      if (!record || record.tenant === null) return undefined; // unknown keys are never cached
+      principal = { kind: 'tenant', tenant: record.tenant, keyId: record.id };
+    }
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(hex, principal);
+    this.cache.set(token, principal);
     return principal;
   }
 
@@ -94,8 +97,8 @@ export class KeyService {
     if (!removed) {
       throw new AirlockError('NOT_FOUND', `no key ${id} for tenant ${tenant}; list keys with GET /v1/tenants/${tenant}/keys`);
     }
-    for (const [hash, principal] of this.cache) {
-      if (principal.kind === 'tenant' && principal.keyId === id) this.cache.delete(hash);
+    for (const [token, principal] of this.cache) {
+      if (principal.kind === 'tenant' && principal.keyId === id) this.cache.delete(token);
     }
   }
 }

@@ -259,6 +259,22 @@ export function conformance(kind: IsolatorName): void {
       assert.equal(alive, false);
     });
 
+    it('measures the result as it will be served: short number tokens that expand still count', async () => {
+      // "9e20" is 4 bytes in the frame but 21 digits once re-serialized: the frame is under the
+      // limit, the result the host would serve is far above it.
+      const code = `${FRAME_WRITER}
+        export default async (input, ctx) => {
+          writeFrame('{"t":"done","id":' + JSON.stringify(ctx.executionId) + ',"ok":true,"result":[' + Array(150).fill('9e20').join(',') + '],"logs":[],"logsTruncated":false}');
+          await new Promise(() => {});
+        };`;
+      const { outcome, alive } = await runOnce(kind, code, { resultBytes: 1000 });
+      assert.equal(outcome.status, 'failed', JSON.stringify(outcome).slice(0, 300));
+      assert.equal(outcome.error?.type, 'ResultTooLarge');
+      assert.equal(outcome.result, undefined);
+      assert.equal(outcome.reusable, false);
+      assert.equal(alive, false);
+    });
+
     it('fails non-serializable results cleanly and keeps the sandbox', async () => {
       await withSandbox(kind, async (sb) => {
         for (const expr of ['10n', '{ big: 1n }', '(() => { const a = {}; a.self = a; return a; })()', '() => 1', '{ f() {} }', 'Symbol("s")']) {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FrameDecoder, FrameError, encodeFrame } from '../../src/sandbox/frames.js';
-import { jsonDepthExceeds, parseFrame } from '../../src/sandbox/inbound.js';
+import { jsonDepthExceeds, parseFrame, parseUntrustedJson } from '../../src/sandbox/inbound.js';
 
 describe('frame codec', () => {
   it('round-trips frames split at every byte boundary', () => {
@@ -71,5 +71,23 @@ describe('frame validation', () => {
     assert.equal(jsonDepthExceeds(deep, 256), true);
     assert.equal(jsonDepthExceeds({ a: [{ b: 1 }] }, 3), false);
     assert.equal(jsonDepthExceeds({ a: [{ b: {} }] }, 3), true);
+  });
+});
+
+describe('parseUntrustedJson', () => {
+  it('drops __proto__ keys, also when spelled with escapes, and parses the rest', () => {
+    for (const text of ['{"a":1,"__proto__":{"polluted":true}}', '{"a":1,"\\u005f_proto__":{"polluted":true}}', '{"a":1,"constructor":{"prototype":{"polluted":true}}}']) {
+      const value = parseUntrustedJson(text) as Record<string, unknown>;
+      assert.equal(value.a, 1);
+      assert.equal(Object.hasOwn(value, '__proto__'), false, text);
+      assert.equal(({} as Record<string, unknown>).polluted, undefined);
+      assert.equal(Object.getPrototypeOf(value), Object.prototype);
+    }
+  });
+
+  it('parses ordinary text on the fast path with the same result as JSON.parse', () => {
+    const text = '{"t":"done","id":"ex_1","ok":true,"result":{"n":[1,2.5,"é"]},"logs":[],"logsTruncated":false}';
+    assert.deepEqual(parseUntrustedJson(text), JSON.parse(text));
+    assert.throws(() => parseUntrustedJson('{"a":'), SyntaxError);
   });
 });
