@@ -1,14 +1,13 @@
 // The runtime harness: the program that runs INSIDE the sandbox. It is copied alone into the
 // sandbox (so it only `import type`s from siblings), reads run frames from the host on fd 3,
-// loads each function version's code once (written into a sandbox-private directory and
-// imported, so stack frames name the function), calls it with (input, ctx), captures console
+// loads each function version's code once (imported from a data: URL whose sourceURL names the
+// function, so stack frames read file:///fn/<name>), calls it with (input, ctx), captures console
 // and stdout/stderr writes into a capped log buffer, and answers with one done frame.
 // Nothing here is trusted by the host: the host re-checks every frame and enforces every limit.
 //
 // Usage: node --max-old-space-size=<MiB> harness.mjs <code-dir>
-import { unlinkSync, writeFileSync } from 'node:fs';
+// (<code-dir> is a sandbox-private writable directory; module names in stacks are under it)
 import { Socket } from 'node:net';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format, inspect } from 'node:util';
 import type {
@@ -107,7 +106,8 @@ function onFrame(body: Buffer): void {
   }
   if (frame.t === 'hello' && !greeted) {
     greeted = true;
-    void booted.then(() => sendFrame({ t: 'ready' }));
+    if (frame.prewarm === true) void warmLoader().then(() => sendFrame({ t: 'ready' }));
+    else sendFrame({ t: 'ready' });
     return;
   }
   if (frame.t !== 'run' || !greeted) {
@@ -254,6 +254,16 @@ function safeName(text: string, max: number): string {
   return cleaned === '' ? 'fn' : cleaned;
 }
 
+/**
+ * Imports module source from a data: URL (a third of the cost of writing a file and importing
+ * it). The appended sourceURL names it in stack traces as file:///fn/<name> and, since the name
+ * carries the version, makes every version its own module even when two share their code.
+ */
+function importSource(code: string, name: string): Promise<TenantModule> {
+  const source = `${code}\n//# sourceURL=${CODE_URL_PREFIX}${name}\n`;
+  return import(`data:text/javascript;base64,${bufferFrom(source, 'utf8').toString('base64')}`) as Promise<TenantModule>;
+}
+
 function loadModule(fn: RunFrame['fn']): Promise<TenantModule> {
   const cached = modules.get(fn.version);
   if (cached !== undefined && fn.code === undefined) return cached;
@@ -262,11 +272,7 @@ function loadModule(fn: RunFrame['fn']): Promise<TenantModule> {
       new HarnessFailure('CodeNotLoaded', `version ${fn.version} was never sent to this sandbox`),
     );
   }
-  const file = join(CODE_DIR, `${safeName(fn.name, 64)}.${safeName(fn.version, 12)}.mjs`);
-  const loading = (async () => {
-    writeFileSync(file, fn.code as string);
-    return (await import(pathToFileURL(file).href)) as TenantModule;
-  })();
+  const loading = importSource(fn.code, `${safeName(fn.name, 64)}.${safeName(fn.version, 12)}.mjs`);
   modules.set(fn.version, loading);
   return loading;
 }
@@ -413,11 +419,8 @@ process.on('unhandledRejection', (reason) => finishCurrent?.(reason));
  * pays only for the tenant module itself. Best effort: a failure here is the first run's to see.
  */
 async function warmLoader(): Promise<void> {
-  const file = join(CODE_DIR, '.warmup.mjs');
   try {
-    writeFileSync(file, 'export default async (input) => input;\n');
-    const mod = (await import(pathToFileURL(file).href)) as TenantModule;
-    unlinkSync(file);
+    const mod = await importSource('export default async (input) => input;', '.warmup.mjs');
     // Node loads AbortController, DOMException, util.format... lazily: touch them now.
     const controller = new AbortController();
     controller.abort(new DOMException('warm-up', 'TimeoutError'));
@@ -431,4 +434,3 @@ async function warmLoader(): Promise<void> {
 }
 
 installConsole();
-const booted = warmLoader();

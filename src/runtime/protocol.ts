@@ -55,6 +55,8 @@ export type SandboxToHostFrame = ReadyFrame | DoneFrame;
  */
 export interface HelloFrame {
   t: 'hello';
+  /** Warm the module loader before ready (see SpawnOptions.prewarm on the host). */
+  prewarm: boolean;
 }
 
 export interface RunFrame {

@@ -33,6 +33,8 @@ export interface ChannelOptions {
   memoryMiB: number;
   /** Longest wait for the harness's ready frame, ms. */
   bootTimeoutMs?: number;
+  /** Ask the harness to warm its module loader before ready (default true). */
+  prewarm?: boolean;
   /** Runs once after the process exited, before destroy() resolves and onExit fires. */
   afterExit?: () => Promise<void>;
   /**
@@ -96,7 +98,7 @@ export class ChannelSandbox implements Sandbox {
     this.frames.on('data', (chunk: Buffer) => this.onFrameData(chunk));
     for (const stream of [stdout, stderr, this.frames]) stream.on('error', () => {});
     // The harness answers ready only after this: see HelloFrame in runtime/protocol.ts.
-    this.frames.write(encodeFrame('{"t":"hello"}'));
+    this.frames.write(encodeFrame(`{"t":"hello","prewarm":${opts.prewarm !== false}}`));
     this.exited = new Promise<void>((resolve) => {
       let done = false;
       const finish = (): void => {

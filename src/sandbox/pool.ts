@@ -62,6 +62,8 @@ interface Waiter {
 }
 
 const REFILL_BACKOFF_MS = [100, 1_000, 5_000, 30_000];
+/** Longest delay of a refill after a blank sandbox was taken, ms (see deferRefill). */
+const REFILL_DEFER_MS = 50;
 
 export class SandboxPool {
   private readonly isolator: Isolator;
@@ -85,6 +87,7 @@ export class SandboxPool {
   private readonly counts: Record<EntryState, number> = { blank: 0, idle: 0, busy: 0, closing: 0 };
   /** Retires idle sandboxes past their TTL; one timer for the pool instead of one per call. */
   private sweeper: NodeJS.Timeout | undefined;
+  private deferredRefill: NodeJS.Timeout | undefined;
 
   constructor(isolator: Isolator, config: PoolConfig, defaultMemoryMiB: number, logger?: PoolLogger) {
     this.isolator = isolator;
@@ -133,6 +136,7 @@ export class SandboxPool {
       this.closed = true;
       clearTimeout(this.refillTimer);
       clearInterval(this.sweeper);
+      clearTimeout(this.deferredRefill);
       for (const waiter of this.waiters.splice(0)) waiter.reject(shuttingDown());
       for (const w of this.warmWaiters.splice(0)) w.reject(shuttingDown());
       while (this.inflightSpawns.size > 0) await Promise.allSettled([...this.inflightSpawns]);
@@ -158,7 +162,7 @@ export class SandboxPool {
     for (const entry of this.entries) {
       if (entry.state === 'blank' && entry.sandbox.alive && entry.sandbox.memoryMiB === req.memoryMiB) {
         waiter.resolve(this.lease(entry, key, 'pool'));
-        this.refill();
+        this.deferRefill();
         return true;
       }
     }
@@ -182,7 +186,7 @@ export class SandboxPool {
       if (!this.anyClosing()) this.evictOne();
       return;
     }
-    this.refill();
+    this.deferRefill();
   }
 
   private lease(entry: Entry, key: string | null, start: StartKind): Lease {
@@ -229,7 +233,7 @@ export class SandboxPool {
   // ------------------------------------------------------------------ spawning
 
   private spawnFor(waiter: Waiter): void {
-    void this.spawnEntry(waiter.req.memoryMiB).then(
+    void this.spawnEntry(waiter.req.memoryMiB, false).then(
       (entry) => {
         if (entry === undefined) return waiter.reject(shuttingDown());
         waiter.resolve(this.lease(entry, waiter.key, 'spawn'));
@@ -242,12 +246,12 @@ export class SandboxPool {
   }
 
   /** Spawns a sandbox counted against the budget; undefined if the pool closed meanwhile. */
-  private spawnEntry(memoryMiB: number): Promise<Entry | undefined> {
+  private spawnEntry(memoryMiB: number, prewarm = true): Promise<Entry | undefined> {
     this.spawning++;
     const task = (async () => {
       let sandbox: Sandbox;
       try {
-        sandbox = await this.isolator.spawn({ memoryMiB });
+        sandbox = await this.isolator.spawn({ memoryMiB, prewarm });
       } finally {
         this.spawning--;
       }
@@ -291,6 +295,20 @@ export class SandboxPool {
         this.pump();
       },
     );
+  }
+
+  /**
+   * Refills after a blank sandbox was taken, but not at once: a spawn (fork, bwrap, Node boot)
+   * takes a core for tens of ms and would slow the very call that took the sandbox. The
+   * release of that call refills sooner (pump), this timer covers calls that run long.
+   */
+  private deferRefill(): void {
+    if (this.deferredRefill !== undefined || this.closed) return;
+    this.deferredRefill = setTimeout(() => {
+      this.deferredRefill = undefined;
+      this.refill();
+    }, REFILL_DEFER_MS);
+    this.deferredRefill.unref();
   }
 
   private checkWarm(): void {

@@ -51,6 +51,12 @@ export interface Sandbox {
 
 export interface SpawnOptions {
   memoryMiB: number;
+  /**
+   * Warm the harness's module loader before reporting ready (default true, for blank pool
+   * sandboxes). A sandbox spawned for a call that is already waiting skips it: its first run
+   * pays the same one-time cost anyway, so warming first would only delay that call.
+   */
+  prewarm?: boolean;
 }
 
 export interface Isolator {

@@ -135,6 +135,7 @@ export class BwrapIsolator implements Isolator {
       child,
       memoryMiB: opts.memoryMiB,
       bootTimeoutMs: this.options.bootTimeoutMs,
+      prewarm: opts.prewarm !== false,
       // SIGKILL the namespace's pid 1: the kernel kills everything in the pid namespace, and the
       // outer bwrap reaps it and exits. Killing the outer bwrap first would orphan pid 1 to the
       // host's pid 1, which may never reap it (a zombie per sandbox, e.g. node as pid 1 in Docker).

@@ -57,6 +57,7 @@ export class ProcessIsolator implements Isolator {
       child,
       memoryMiB: opts.memoryMiB,
       bootTimeoutMs: this.options.bootTimeoutMs,
+      prewarm: opts.prewarm !== false,
       afterExit: () => rm(codeDir, { recursive: true, force: true }),
     });
   }
