@@ -21,6 +21,7 @@ const jsonOut = jsonAt < 0 ? undefined : jsonNext && !jsonNext.startsWith('--') 
 const quick = args.includes('--quick');
 const SECONDS = quick ? 2 : 5;
 const SEQ = quick ? 300 : 2000;
+const ROUNDS = quick ? 1 : 3;
 const FIRST_CALLS = quick ? 15 : 40;
 const FUNCTION = 'export default async (input) => ({ echo: input })';
 const INPUT = JSON.stringify({ input: { hello: 'world' } });
@@ -101,45 +102,61 @@ interface Figures {
   poolStart: LatencySummary;
   spawnStart: LatencySummary;
   naiveSpawn: LatencySummary;
-  ratios: { warmVsPlainThroughput16: number };
+  ratios: { warmVsPlainThroughput16: number; perRound: number[] };
   targets: Record<string, { target: string; value: number; met: boolean }>;
 }
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+}
+
+/** The element whose key is the median (keeps its other fields consistent with it). */
+function medianBy<T>(xs: T[], key: (x: T) => number): T {
+  const sorted = [...xs].sort((a, b) => key(a) - key(b));
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+let ratios16: number[] = [];
 
 async function main(): Promise<void> {
   const cpus = os.cpus();
   const machine = { cpus: cpus.length, model: cpus[0]?.model ?? '?', memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, kernel: os.release() };
   log(`machine: ${machine.cpus} x ${machine.model}, ${machine.memGiB} GiB, node ${machine.node}`);
 
-  log('baseline: plain Node http server');
+  log('starting the plain Node http baseline and an Airlock server side by side');
   const plainServer = await startPlainBaseline();
   const plainTarget: Target = { url: plainServer.url, path: '/', headers: {}, body: INPUT };
-  await sequential(plainTarget, 200);
-  const plain = {
-    latency: summarize(await sequential(plainTarget, SEQ)),
-    c1: await load(plainTarget, 1, SECONDS),
-    c16: await load(plainTarget, 16, SECONDS),
-  };
-  plainServer.stop();
-
-  log('airlock: warm invocations');
   const poolSize = 2;
   const airlock = await startAirlock({ AIRLOCK_POOL_SIZE: String(poolSize) });
+  let plain;
   let warm;
   let poolStart;
   try {
     await airlock.request('PUT', '/v1/tenants/bench/functions/echo', { code: FUNCTION });
     const warmTarget: Target = { url: airlock.server.url, path: '/v1/tenants/bench/functions/echo/invoke', headers: { authorization: `Bearer ${airlock.key}` }, body: INPUT };
+    await sequential(plainTarget, 200);
     await sequential(warmTarget, 200);
-    const c16warmup = await load(warmTarget, 16, 1);
-    if (c16warmup.non2xx > 0) log(`warm-up saw ${c16warmup.non2xx} non-2xx answers`);
-    warm = {
-      latency: summarize(await sequential(warmTarget, SEQ)),
-      c1: await load(warmTarget, 1, SECONDS),
-      c16: await load(warmTarget, 16, SECONDS),
-    };
+    await load(warmTarget, 16, 1); // bring up the tenant's warm sandboxes
+    // Rounds alternate between the two servers so that drift on a shared machine hits both alike;
+    // each figure is the median of its rounds.
+    const rounds = { plainSeq: [] as LatencySummary[], warmSeq: [] as LatencySummary[], plain1: [] as LoadResult[], warm1: [] as LoadResult[], plain16: [] as LoadResult[], warm16: [] as LoadResult[] };
+    for (let round = 0; round < ROUNDS; round++) {
+      log(`round ${round + 1}/${ROUNDS}: latency and throughput, plain then airlock`);
+      rounds.plainSeq.push(summarize(await sequential(plainTarget, SEQ)));
+      rounds.warmSeq.push(summarize(await sequential(warmTarget, SEQ)));
+      rounds.plain1.push(await load(plainTarget, 1, SECONDS));
+      rounds.warm1.push(await load(warmTarget, 1, SECONDS));
+      rounds.plain16.push(await load(plainTarget, 16, SECONDS));
+      rounds.warm16.push(await load(warmTarget, 16, SECONDS));
+    }
+    plain = { latency: medianBy(rounds.plainSeq, (r) => r.p50), c1: medianBy(rounds.plain1, (r) => r.rps), c16: medianBy(rounds.plain16, (r) => r.rps) };
+    warm = { latency: medianBy(rounds.warmSeq, (r) => r.p50), c1: medianBy(rounds.warm1, (r) => r.rps), c16: medianBy(rounds.warm16, (r) => r.rps) };
+    ratios16 = rounds.warm16.map((w, i) => w.rps / rounds.plain16[i]!.rps);
     log('airlock: first call of new tenants, served from the blank pool');
     poolStart = await firstCalls(airlock, FIRST_CALLS, 'pool', poolSize);
   } finally {
+    plainServer.stop();
     await airlock.close();
   }
 
@@ -157,10 +174,10 @@ async function main(): Promise<void> {
   for (let i = 0; i < FIRST_CALLS; i++) naive.push(await naiveCall(process.env.AIRLOCK_BWRAP || 'bwrap', process.execPath, { i }));
   const naiveSpawn = summarize(naive);
 
-  const ratio = warm.c16.rps / plain.c16.rps;
+  const ratio = median(ratios16);
   const figures: Figures = {
     machine, plain, warm, poolStart, spawnStart, naiveSpawn,
-    ratios: { warmVsPlainThroughput16: ratio },
+    ratios: { warmVsPlainThroughput16: ratio, perRound: ratios16 },
     targets: {
       warmThroughput16: { target: '>= 0.4x plain', value: ratio, met: ratio >= 0.4 },
       poolP50: { target: '<= 3 ms', value: poolStart.p50, met: poolStart.p50 <= 3 },
@@ -179,7 +196,7 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(`\nAirlock benchmark — ${machine.cpus} x ${machine.model}, ${machine.memGiB} GiB, Node ${machine.node}, kernel ${machine.kernel}\n\n`);
   process.stdout.write(table(rows) + '\n\n');
-  process.stdout.write(`warm throughput @16 / plain node @16 = ${ratio.toFixed(2)}x\n`);
+  process.stdout.write(`warm throughput @16 / plain node @16 = ${ratio.toFixed(2)}x (median of rounds: ${ratios16.map((r) => r.toFixed(2)).join(', ')})\n`);
   for (const [name, t] of Object.entries(figures.targets)) {
     process.stdout.write(`target ${name.padEnd(18)} ${t.target.padEnd(14)} measured ${t.value.toFixed(2).padStart(8)}  ${t.met ? 'met' : 'MISSED'}\n`);
   }
