@@ -9,6 +9,8 @@ import type { SandboxConfig } from '../../core/config.js';
 import { AirlockError } from '../../core/errors.js';
 import { ChannelSandbox } from '../channel.js';
 import { DirectLauncher } from '../launch/direct.js';
+import { LaunchingIsolator } from '../launch/launching-isolator.js';
+import type { LaunchingIsolatorOptions } from '../launch/launching-isolator.js';
 import type { Launcher } from '../launch/types.js';
 import type { Isolator, Sandbox, SpawnOptions } from '../port.js';
 import { buildBwrapArgs, encodeArgs } from './args.js';
@@ -26,13 +28,9 @@ const USERNS_HINT =
   'sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 (or an AppArmor profile for bwrap); in a ' +
   'container, allow unshare/clone of user namespaces (e.g. docker --security-opt seccomp=unconfined)';
 
-export interface BwrapIsolatorOptions {
-  /** Longest wait for a sandbox to report ready, ms (default 10 s). */
-  bootTimeoutMs?: number;
+export interface BwrapIsolatorOptions extends LaunchingIsolatorOptions {
   /** Size of the code dir tmpfs, bytes (default: config.tmpBytes). */
   codeBytes?: number;
-  /** Starts sandbox processes (default: forks from this process). check() always forks here. */
-  launcher?: Launcher;
 }
 
 const harnessUrl = new URL('../../runtime/harness.js', import.meta.url);
@@ -62,22 +60,13 @@ function parseChildPid(text: string): number | undefined {
   }
 }
 
-export class BwrapIsolator implements Isolator {
+export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> implements Isolator {
   readonly name = 'bwrap' as const;
   readonly isolation = 'bwrap';
-  private readonly config: SandboxConfig;
-  private readonly options: BwrapIsolatorOptions;
   private harness: Buffer | undefined;
-  private readonly launcher: Launcher;
 
   constructor(config: SandboxConfig, options: BwrapIsolatorOptions = {}) {
-    this.config = config;
-    this.options = options;
-    this.launcher = options.launcher ?? new DirectLauncher();
-  }
-
-  close(): Promise<void> {
-    return this.launcher.close();
+    super(config, options);
   }
 
   async check(): Promise<void> {

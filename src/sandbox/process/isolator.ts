@@ -8,34 +8,20 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SandboxConfig } from '../../core/config.js';
 import { ChannelSandbox } from '../channel.js';
-import { DirectLauncher } from '../launch/direct.js';
-import type { Launcher } from '../launch/types.js';
+import { LaunchingIsolator } from '../launch/launching-isolator.js';
+import type { LaunchingIsolatorOptions } from '../launch/launching-isolator.js';
 import type { Isolator, Sandbox, SpawnOptions } from '../port.js';
 
 const harnessPath = fileURLToPath(new URL('../../runtime/harness.js', import.meta.url));
 
-export interface ProcessIsolatorOptions {
-  /** Longest wait for a sandbox to report ready, ms (default 10 s). */
-  bootTimeoutMs?: number;
-  /** Starts sandbox processes (default: forks from this process). */
-  launcher?: Launcher;
-}
+export type ProcessIsolatorOptions = LaunchingIsolatorOptions;
 
-export class ProcessIsolator implements Isolator {
+export class ProcessIsolator extends LaunchingIsolator<ProcessIsolatorOptions> implements Isolator {
   readonly name = 'process' as const;
   readonly isolation = 'none';
-  private readonly config: SandboxConfig;
-  private readonly options: ProcessIsolatorOptions;
-  private readonly launcher: Launcher;
 
   constructor(config: SandboxConfig, options: ProcessIsolatorOptions = {}) {
-    this.config = config;
-    this.options = options;
-    this.launcher = options.launcher ?? new DirectLauncher();
-  }
-
-  close(): Promise<void> {
-    return this.launcher.close();
+    super(config, options);
   }
 
   async check(): Promise<void> {
