@@ -35,6 +35,8 @@ export interface ChannelOptions {
   bootTimeoutMs?: number;
   /** Ask the harness to warm its module loader before ready (default true). */
   prewarm?: boolean;
+  /** Raises the sandbox's processes to normal CPU priority (see Sandbox.promote). */
+  promote?: () => void;
   /** Runs once after the process exited, before destroy() resolves and onExit fires. */
   afterExit?: () => Promise<void>;
   /**
@@ -79,6 +81,7 @@ export class ChannelSandbox implements Sandbox {
   private bootSettle: ((err?: Error) => void) | null = null;
   private exitFired = false;
   private readonly terminate: (() => boolean) | undefined;
+  private promoteFn: (() => void) | undefined;
   private groupKillTimer: NodeJS.Timeout | undefined;
 
   /** Spawns nothing itself: wraps a started child and resolves once the harness is ready. */
@@ -91,6 +94,7 @@ export class ChannelSandbox implements Sandbox {
     this.child = opts.child;
     this.memoryMiB = opts.memoryMiB;
     this.terminate = opts.terminate;
+    this.promoteFn = opts.promote;
     const { stdout, stderr } = opts.child;
     this.frames = opts.child.frames;
     stdout.on('data', (chunk: Buffer) => this.onOutput('stdout', chunk));
@@ -132,6 +136,12 @@ export class ChannelSandbox implements Sandbox {
   destroy(): Promise<void> {
     this.kill();
     return this.exited;
+  }
+
+  promote(): void {
+    const promote = this.promoteFn;
+    this.promoteFn = undefined;
+    promote?.();
   }
 
   run(req: SandboxRunRequest): Promise<SandboxRunOutcome> {

@@ -161,6 +161,7 @@ export class SandboxPool {
     }
     for (const entry of this.entries) {
       if (entry.state === 'blank' && entry.sandbox.alive && entry.sandbox.memoryMiB === req.memoryMiB) {
+        entry.sandbox.promote(); // booted at low priority: it serves a caller now
         waiter.resolve(this.lease(entry, key, 'pool'));
         this.deferRefill();
         return true;
@@ -246,12 +247,12 @@ export class SandboxPool {
   }
 
   /** Spawns a sandbox counted against the budget; undefined if the pool closed meanwhile. */
-  private spawnEntry(memoryMiB: number, prewarm = true): Promise<Entry | undefined> {
+  private spawnEntry(memoryMiB: number, prewarm = true, background = false): Promise<Entry | undefined> {
     this.spawning++;
     const task = (async () => {
       let sandbox: Sandbox;
       try {
-        sandbox = await this.isolator.spawn({ memoryMiB, prewarm });
+        sandbox = await this.isolator.spawn({ memoryMiB, prewarm, background });
       } finally {
         this.spawning--;
       }
@@ -275,7 +276,7 @@ export class SandboxPool {
     if (!this.started || this.closed || this.refilling || this.refillTimer !== undefined) return;
     if (this.counts.blank >= this.config.blankSize || this.waiters.length > 0 || this.budgetLeft() <= 0) return;
     this.refilling = true;
-    this.spawnEntry(this.blankMemoryMiB).then(
+    this.spawnEntry(this.blankMemoryMiB, true, true).then(
       (entry) => {
         this.refilling = false;
         this.refillFailures = 0;

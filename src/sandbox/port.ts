@@ -47,6 +47,8 @@ export interface Sandbox {
   destroy(): Promise<void>;
   /** Called once when the sandbox process exits for any reason. */
   onExit(listener: () => void): void;
+  /** Raises a sandbox booted in the background to normal CPU priority; no-op otherwise. */
+  promote(): void;
 }
 
 export interface SpawnOptions {
@@ -57,6 +59,11 @@ export interface SpawnOptions {
    * pays the same one-time cost anyway, so warming first would only delay that call.
    */
   prewarm?: boolean;
+  /**
+   * Boot at low CPU priority (blank pool refills), so the boot yields to calls in flight;
+   * promote() raises the sandbox before it serves a call. Ignored when not running as root.
+   */
+  background?: boolean;
 }
 
 export interface Isolator {

@@ -30,6 +30,20 @@ describe('operations', () => {
     assert.deepEqual(schema.required, ['code']);
   });
 
+  it('keeps anyOf out of response schemas (Fastify would validate it on every response)', async () => {
+    const res = await server.request('GET', '/openapi.json', undefined, null);
+    const offenders: string[] = [];
+    const walk = (node: unknown, where: string): void => {
+      if (node === null || typeof node !== 'object') return;
+      if (Object.hasOwn(node, 'anyOf') || Object.hasOwn(node, 'oneOf')) offenders.push(where);
+      for (const [key, child] of Object.entries(node)) walk(child, `${where}.${key}`);
+    };
+    for (const [path, methods] of Object.entries(res.body.paths as Record<string, Record<string, { responses?: unknown }>>)) {
+      for (const [method, op] of Object.entries(methods)) walk(op.responses, `${method.toUpperCase()} ${path}`);
+    }
+    assert.deepEqual(offenders, []);
+  });
+
   it('answers 429 with Retry-After when the tenant is over its concurrency', async () => {
     await deploy(server, 'busy', 'slow', 'export default async () => { await new Promise(r => setTimeout(r, 1500)); return 1 }');
     await deploy(server, 'busy', 'fast', 'export default () => 2');

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import type { IsolatorName, SandboxConfig } from '../../src/core/config.js';
 import { createIsolator } from '../../src/sandbox/index.js';
-import type { Isolator, Sandbox, SandboxRunRequest } from '../../src/sandbox/port.js';
+import type { Isolator, Sandbox, SandboxRunRequest, SpawnOptions } from '../../src/sandbox/port.js';
 
 export const MiB = 1024 * 1024;
 
@@ -154,8 +154,8 @@ export class Tracker {
     this.isolator = isolator ?? makeIsolator(isolatorName);
   }
 
-  async spawn(memoryMiB = 64): Promise<Sandbox> {
-    const sandbox = await this.isolator.spawn({ memoryMiB });
+  async spawn(memoryMiB = 64, extra: Omit<SpawnOptions, 'memoryMiB'> = {}): Promise<Sandbox> {
+    const sandbox = await this.isolator.spawn({ memoryMiB, ...extra });
     this.entries.push({ sandbox, fp: footprint(sandbox, this.isolatorName) });
     return sandbox;
   }

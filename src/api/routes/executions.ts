@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AirlockError } from '../../core/errors.js';
 import { requireTenant } from '../auth.js';
-import { ErrorBody, ExecutionParams, ExecutionQuery, ExecutionView, TenantParams } from '../schemas.js';
+import { ErrorBody, ExecutionParams, ExecutionQuery, ExecutionView, NullableString, TenantParams } from '../schemas.js';
 import { executionView } from '../views.js';
 import type { ApiDeps } from '../server.js';
 
@@ -36,7 +36,7 @@ export function registerExecutionRoutes(app: FastifyInstance, deps: ApiDeps): vo
         params: TenantParams,
         querystring: ExecutionQuery,
         response: {
-          200: Type.Object({ executions: Type.Array(ExecutionView), next: Type.Union([Type.String(), Type.Null()]) }),
+          200: Type.Object({ executions: Type.Array(ExecutionView), next: NullableString() }),
           '4xx': ErrorBody,
         },
       },

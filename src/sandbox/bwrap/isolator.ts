@@ -3,11 +3,12 @@
 // and, when the server runs as root, an unprivileged host uid. The process is spawned detached
 // (its own process group) so the whole group can be SIGKILLed; killing the namespace's pid 1
 // takes every process inside with it, which destroy() waits for before resolving.
-import { accessSync, constants, readFileSync, realpathSync } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { readFileSync, realpathSync } from 'node:fs';
 import type { SandboxConfig } from '../../core/config.js';
 import { AirlockError } from '../../core/errors.js';
 import { ChannelSandbox } from '../channel.js';
+import { resolveExecutable } from '../executables.js';
+import { BACKGROUND_NICE, canPromote, promoteProcess } from '../priority.js';
 import { DirectLauncher } from '../launch/direct.js';
 import { LaunchingIsolator } from '../launch/launching-isolator.js';
 import type { LaunchingIsolatorOptions } from '../launch/launching-isolator.js';
@@ -34,21 +35,6 @@ export interface BwrapIsolatorOptions extends LaunchingIsolatorOptions {
 }
 
 const harnessUrl = new URL('../../runtime/harness.js', import.meta.url);
-
-/** Finds an executable on PATH (the sandbox is spawned with an empty env, so not by spawn). */
-function resolveExecutable(name: string): string | undefined {
-  const candidates = name.includes('/') ? [name] : (process.env.PATH ?? '').split(delimiter).map((d) => join(d, name));
-  for (const candidate of candidates) {
-    if (!isAbsolute(candidate)) continue;
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // next
-    }
-  }
-  return undefined;
-}
 
 /** The namespace pid 1's host pid, from bwrap's --info-fd JSON. */
 function parseChildPid(text: string): number | undefined {
@@ -101,7 +87,9 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       harnessFd: HARNESS_FD,
       infoFd: INFO_FD,
     });
+    const nicePath = opts.background === true && canPromote() ? resolveExecutable('nice') : undefined;
     const child = await launcher.launch({
+      ...(nicePath === undefined ? {} : { nice: { value: BACKGROUND_NICE, nicePath } }),
       file: bwrap,
       args: ['--args', String(ARGS_FD), '--', ...command],
       cwd: '/',
@@ -125,6 +113,14 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       memoryMiB: opts.memoryMiB,
       bootTimeoutMs: this.options.bootTimeoutMs,
       prewarm: opts.prewarm !== false,
+      ...(nicePath === undefined
+        ? {}
+        : {
+            promote: () => {
+              if (child.pid !== undefined) promoteProcess(child.pid);
+              if (init !== undefined) promoteProcess(init.pid);
+            },
+          }),
       // SIGKILL the namespace's pid 1: the kernel kills everything in the pid namespace, and the
       // outer bwrap reaps it and exits. Killing the outer bwrap first would orphan pid 1 to the
       // host's pid 1, which may never reap it (a zombie per sandbox, e.g. node as pid 1 in Docker).

@@ -23,7 +23,9 @@ function collect(stream: Readable): Promise<string> {
 /** Starts the process; the caller gets the ChildProcess and its pipes. */
 export function spawnForLaunch(req: LaunchRequest): { child: ChildProcess; collected: Map<number, Promise<string>> } {
   const stdio: ('ignore' | 'pipe')[] = ['ignore', ...Array.from({ length: req.pipes - 1 }, () => 'pipe' as const)];
-  const child = spawn(req.file, req.args, {
+  // `nice -n N file args…` execs into `file`: same pid, and every process it starts inherits N.
+  const [file, args] = req.nice ? [req.nice.nicePath, ['-n', String(req.nice.value), req.file, ...req.args]] : [req.file, req.args];
+  const child = spawn(file, args, {
     env: {}, // a sandbox's pid 1 keeps the environment it was started with
     cwd: req.cwd,
     detached: true, // own process group: the whole group can be killed

@@ -17,6 +17,8 @@ export interface LaunchRequest {
   inputs: { fd: number; data: Buffer }[];
   /** Fds whose output (first 4 KiB) is collected as text until they close (e.g. --info-fd). */
   collect: number[];
+  /** Start with this niceness (via `nice`, which must be at `nicePath`); unset: inherit. */
+  nice?: { value: number; nicePath: string };
 }
 
 export interface LaunchedProcess {

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SandboxConfig } from '../../core/config.js';
 import { ChannelSandbox } from '../channel.js';
+import { resolveExecutable } from '../executables.js';
+import { BACKGROUND_NICE, canPromote, promoteProcess } from '../priority.js';
 import { LaunchingIsolator } from '../launch/launching-isolator.js';
 import type { LaunchingIsolatorOptions } from '../launch/launching-isolator.js';
 import type { Isolator, Sandbox, SpawnOptions } from '../port.js';
@@ -31,7 +33,9 @@ export class ProcessIsolator extends LaunchingIsolator<ProcessIsolatorOptions> i
   async spawn(opts: SpawnOptions): Promise<Sandbox> {
     const codeDir = await mkdtemp(join(tmpdir(), 'airlock-sandbox-'));
     const memory = `--max-old-space-size=${Math.max(1, Math.floor(opts.memoryMiB))}`;
+    const nicePath = opts.background === true && canPromote() ? resolveExecutable('nice') : undefined;
     const child = await this.launcher.launch({
+      ...(nicePath === undefined ? {} : { nice: { value: BACKGROUND_NICE, nicePath } }),
       file: this.config.nodePath,
       args: [memory, harnessPath, codeDir],
       cwd: codeDir,
@@ -44,6 +48,7 @@ export class ProcessIsolator extends LaunchingIsolator<ProcessIsolatorOptions> i
       memoryMiB: opts.memoryMiB,
       bootTimeoutMs: this.options.bootTimeoutMs,
       prewarm: opts.prewarm !== false,
+      ...(nicePath === undefined ? {} : { promote: () => child.pid !== undefined && promoteProcess(child.pid) }),
       afterExit: () => rm(codeDir, { recursive: true, force: true }),
     });
   }
