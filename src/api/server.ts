@@ -1,6 +1,6 @@
 // Builds the HTTP server (Fastify): JSON schemas for validation and OpenAPI, bearer auth on
 // /v1, one error format. Services are passed in; nothing here owns sandboxes or storage.
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Config } from '../core/config.js';
@@ -38,7 +38,8 @@ export interface ApiDeps {
 export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // No per-request log lines: at thousands of calls a second they would dominate the log.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.maxBodyBytes,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
