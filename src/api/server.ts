@@ -3,37 +3,18 @@
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import type { Config } from '../core/config.js';
 import { AirlockError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
-import type { FunctionCache } from '../services/function-cache.js';
-import type { FunctionService } from '../services/functions.js';
-import type { InvokeService } from '../services/invoke.js';
-import type { KeyService } from '../services/keys.js';
-import type { ExecutionRecorder } from '../services/recorder.js';
 import { authenticate } from './auth.js';
 import { errorHandler } from './errors.js';
-import type { Metrics } from './metrics.js';
 import { registerExecutionRoutes } from './routes/executions.js';
 import { registerFunctionRoutes } from './routes/functions.js';
 import { registerInvokeRoutes } from './routes/invoke.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerOpsRoutes } from './routes/ops.js';
+import type { ApiDeps } from './deps.js';
 import { ErrorBody } from './schemas.js';
 
-export interface ApiDeps {
-  config: Config;
-  logger: Logger;
-  functions: FunctionService;
-  functionCache: FunctionCache;
-  invoke: InvokeService;
-  recorder: ExecutionRecorder;
-  keys: KeyService;
-  metrics: Metrics;
-  isolation: string;
-  version: string;
-  isShuttingDown(): boolean;
-}
+export type { ApiDeps } from './deps.js';
 
 export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({

@@ -5,7 +5,7 @@ import { AirlockError } from '../../core/errors.js';
 import { requireTenant } from '../auth.js';
 import { ErrorBody, ExecutionParams, ExecutionQuery, ExecutionView, NullableString, TenantParams } from '../schemas.js';
 import { executionView } from '../views.js';
-import type { ApiDeps } from '../server.js';
+import type { ApiDeps } from '../deps.js';
 
 export function registerExecutionRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get<{ Params: { tenant: string; id: string } }>(

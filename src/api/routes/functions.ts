@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { requireTenant } from '../auth.js';
 import { DeployBody, ErrorBody, FunctionParams, FunctionSummaryView, FunctionView, TenantParams, VersionQuery } from '../schemas.js';
 import { functionSummaryView, functionView } from '../views.js';
-import type { ApiDeps } from '../server.js';
+import type { ApiDeps } from '../deps.js';
 
 type Params = { tenant: string; name: string };
 

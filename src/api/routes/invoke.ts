@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { requireTenant } from '../auth.js';
 import { ErrorBody, FunctionParams, InvokeBody, InvokeResult } from '../schemas.js';
-import type { ApiDeps } from '../server.js';
+import type { ApiDeps } from '../deps.js';
 
 export function registerInvokeRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post<{ Params: { tenant: string; name: string }; Body: InvokeBody | undefined }>(

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { requireAdmin, requireTenant } from '../auth.js';
 import { ErrorBody, KeyParams, KeyView, TenantParams } from '../schemas.js';
-import type { ApiDeps } from '../server.js';
+import type { ApiDeps } from '../deps.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 

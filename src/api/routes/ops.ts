@@ -1,7 +1,7 @@
 // Operational routes, no key needed: health, OpenAPI document, Prometheus metrics.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { ApiDeps } from '../server.js';
+import type { ApiDeps } from '../deps.js';
 
 export function registerOpsRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get(

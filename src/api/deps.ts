@@ -1,0 +1,23 @@
+// What the HTTP layer needs from the rest of the server, passed in by the composition root.
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { FunctionCache } from '../services/function-cache.js';
+import type { FunctionService } from '../services/functions.js';
+import type { InvokeService } from '../services/invoke.js';
+import type { KeyService } from '../services/keys.js';
+import type { ExecutionRecorder } from '../services/recorder.js';
+import type { Metrics } from './metrics.js';
+
+export interface ApiDeps {
+  config: Config;
+  logger: Logger;
+  functions: FunctionService;
+  functionCache: FunctionCache;
+  invoke: InvokeService;
+  recorder: ExecutionRecorder;
+  keys: KeyService;
+  metrics: Metrics;
+  isolation: string;
+  version: string;
+  isShuttingDown(): boolean;
+}
