@@ -24,7 +24,7 @@ export async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>)
   const file = join(config.dataDir, SQLITE_FILE);
   let store: SqliteStore;
   try {
-    store = new SqliteStore(file, { writerThread: true });
+    store = new SqliteStore(file);
   } catch (err) {
     throw new AirlockError(
       'CONFIG_INVALID',

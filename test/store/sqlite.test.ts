@@ -29,19 +29,6 @@ storeConformance('sqlite', async () => {
   };
 });
 
-// The server's configuration: execution records written by a worker thread on its own connection.
-storeConformance('sqlite with writer thread', async () => {
-  const dir = await tempDir();
-  const file = join(dir, SQLITE_FILE);
-  const store = new SqliteStore(file, { writerThread: true });
-  await store.migrate();
-  return {
-    store,
-    cleanup: () => rm(dir, { recursive: true, force: true }),
-    reopen: async () => new SqliteStore(file, { writerThread: true }),
-  };
-});
-
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await tempDir();
   try {

@@ -7,7 +7,6 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { AirlockError } from '../../core/errors.js';
 import type { ExecutionRecord, FunctionVersion } from '../../core/types.js';
 import type { ApiKeyRecord, ExecutionFilter, FunctionSummary, Store } from '../port.js';
-import { ExecutionWriterThread } from './execution-writer.js';
 import { applyMigrations } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import {
@@ -36,11 +35,6 @@ import { GET_META, SET_META } from './statements/meta.js';
 export interface SqliteStoreOptions {
   /** How long a write waits for another connection's lock before SQLITE_BUSY, ms. Default 5000. */
   busyTimeoutMs?: number;
-  /**
-   * Write execution records on a worker thread with its own connection (the server does), so
-   * inserts never block the event loop. Default false: inline, on this connection.
-   */
-  writerThread?: boolean;
 }
 
 interface ListParams {
@@ -90,9 +84,6 @@ export class SqliteStore implements Store {
   private readonly putVersionTx: (v: FunctionVersion) => boolean;
   private readonly deleteFunctionTx: (tenant: string, name: string) => boolean;
   private readonly insertExecutionsTx: (rows: ExecutionValues[]) => void;
-  private readonly busyTimeoutMs: number;
-  private readonly useWriterThread: boolean;
-  private writer: ExecutionWriterThread | undefined;
 
   /** Opens (creating if needed) the database file. Call migrate() before anything else. */
   constructor(file: string, options: SqliteStoreOptions = {}) {
@@ -101,9 +92,7 @@ export class SqliteStore implements Store {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
-    this.useWriterThread = options.writerThread === true;
-    this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+    this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
     // Bound the WAL file left behind after a burst of writes (bytes).
     this.db.pragma('journal_size_limit = 67108864');
 
@@ -134,15 +123,10 @@ export class SqliteStore implements Store {
   async migrate(): Promise<void> {
     applyMigrations(this.db, MIGRATIONS);
     this.prepared ??= prepareAll(this.db);
-    // Started after the migrations, so the thread's connection sees the final schema.
-    if (this.useWriterThread) this.writer ??= new ExecutionWriterThread(this.file, this.busyTimeoutMs);
   }
 
   async close(): Promise<void> {
     if (!this.db.open) return;
-    const writer = this.writer;
-    this.writer = undefined;
-    await writer?.close();
     this.listStatements.clear();
     this.prepared = undefined;
     this.db.close();
@@ -170,8 +154,7 @@ export class SqliteStore implements Store {
     if (records.length === 0) return;
     // Serialize everything first: a record that cannot be stored fails the call before any write.
     const rows = records.map(executionToValues);
-    if (this.writer) await this.writer.insert(rows);
-    else this.insertExecutionsTx(rows);
+    this.insertExecutionsTx(rows);
   }
 
   async getExecution(tenant: string, id: string): Promise<ExecutionRecord | undefined> {
