@@ -3,10 +3,22 @@
 // isolator's loud opt-in.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alive, descendants, runCli, startServerProcess } from '../support/process.js';
+import type { ServerProcess } from '../support/process.js';
+
+/** Waits until the server has a busy sandbox (the call is in flight); returns its processes. */
+async function waitForSandboxes(server: ServerProcess): Promise<number[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    if (/airlock_sandboxes\{state="busy"\} [1-9]/.test(text)) return descendants(server.child.pid!);
+    if (Date.now() > deadline) throw new Error('no call became busy in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 describe('server process', () => {
   let dataDir: string;
@@ -58,6 +70,34 @@ describe('server process', () => {
       assert.deepEqual(JSON.parse(again.stdout).result, { hello: 'again' });
     } finally {
       assert.equal(await second.stop(), 0);
+    }
+  });
+
+  it('on SIGTERM finishes calls in flight within the grace period, and fails the rest cleanly', async () => {
+    for (const { grace, sleepMs, expect } of [
+      { grace: '10000', sleepMs: 700, expect: 'succeeded' },
+      { grace: '300', sleepMs: 8000, expect: 'killed' },
+    ]) {
+      const dir = mkdtempSync(join(tmpdir(), 'airlock-stop-'));
+      const server = await startServerProcess({ AIRLOCK_DATA_DIR: dir, AIRLOCK_SHUTDOWN_GRACE_MS: grace });
+      try {
+        const key = readFileSync(join(dir, 'admin.key'), 'utf8').trim();
+        const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+        const code = `export default async () => { await new Promise((r) => setTimeout(r, ${sleepMs})); return "done"; }`;
+        await fetch(`${server.url}/v1/tenants/acme/functions/slow`, { method: 'PUT', headers, body: JSON.stringify({ code, limits: { timeoutMs: 10_000 } }) });
+        const call = fetch(`${server.url}/v1/tenants/acme/functions/slow/invoke`, { method: 'POST', headers, body: '{}' });
+        const sandboxes = await waitForSandboxes(server);
+        const stopped = server.stop();
+        const res = await call;
+        assert.equal(res.status, 200);
+        const body = (await res.json()) as { status: string; result?: string };
+        assert.equal(body.status, expect, JSON.stringify(body));
+        if (expect === 'succeeded') assert.equal(body.result, 'done');
+        assert.equal(await stopped, 0);
+        assert.deepEqual(sandboxes.filter(alive), [], 'no sandbox process survives shutdown');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }
   });
 
