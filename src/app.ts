@@ -29,6 +29,9 @@ export interface Airlock {
   stop(): Promise<void>;
 }
 
+/** After the last call is answered, how long open connections get before they are cut, ms. */
+const CONNECTION_GRACE_MS = 1_000;
+
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
@@ -102,7 +105,13 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
       if (!drained) logger.warn({ inFlight: invoke.running }, 'grace period over: killing in-flight executions');
       await pool.close();
       await isolator.close();
+      // Calls that were in flight have been answered; their clients' keep-alive connections are
+      // idle now and would hold close() open forever. Anything still open a moment later (a slow
+      // reader) is cut.
+      server.server.closeIdleConnections();
+      const cut = setTimeout(() => server.server.closeAllConnections(), CONNECTION_GRACE_MS);
       await closed;
+      clearTimeout(cut);
       await recorder.close();
       await store.close();
       logger.info('stopped');

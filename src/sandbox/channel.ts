@@ -82,6 +82,8 @@ export class ChannelSandbox implements Sandbox {
   private exitFired = false;
   private readonly terminate: (() => boolean) | undefined;
   private promoteFn: (() => void) | undefined;
+  /** destroy() was called: an execution cut short by it is reported as such, not as a crash. */
+  private destroyRequested = false;
   private groupKillTimer: NodeJS.Timeout | undefined;
 
   /** Spawns nothing itself: wraps a started child and resolves once the harness is ready. */
@@ -134,6 +136,7 @@ export class ChannelSandbox implements Sandbox {
   }
 
   destroy(): Promise<void> {
+    this.destroyRequested = true;
     this.kill();
     return this.exited;
   }
@@ -397,10 +400,15 @@ export class ChannelSandbox implements Sandbox {
                 type: 'OutOfMemory',
                 message: `the function ran out of memory (limit ${this.memoryMiB} MiB, limits.memoryMiB); use less memory or raise limits.memoryMiB`,
               }
-            : {
-                type: 'SandboxExited',
-                message: `the sandbox process exited during the execution (${signalCode ? `signal ${signalCode}` : `exit code ${exitCode}`})`,
-              },
+            : this.destroyRequested
+              ? {
+                  type: 'SandboxDestroyed',
+                  message: 'the host stopped the sandbox during the execution (the server is shutting down); retry the call',
+                }
+              : {
+                  type: 'SandboxExited',
+                  message: `the sandbox process exited during the execution (${signalCode ? `signal ${signalCode}` : `exit code ${exitCode}`})`,
+                },
         );
       }
     }

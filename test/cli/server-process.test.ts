@@ -90,9 +90,10 @@ describe('server process', () => {
         const stopped = server.stop();
         const res = await call;
         assert.equal(res.status, 200);
-        const body = (await res.json()) as { status: string; result?: string };
+        const body = (await res.json()) as { status: string; result?: string; error?: { type: string } };
         assert.equal(body.status, expect, JSON.stringify(body));
         if (expect === 'succeeded') assert.equal(body.result, 'done');
+        else assert.equal(body.error?.type, 'SandboxDestroyed');
         assert.equal(await stopped, 0);
         assert.deepEqual(sandboxes.filter(alive), [], 'no sandbox process survives shutdown');
       } finally {
