@@ -11,11 +11,6 @@ interface ExecutionRow {
   finishedAt: string;
 }
 
-/** Escapes control characters so tenant-controlled text cannot forge terminal output. */
-export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
-}
-
 export async function executionsCommand(argv: string[], client: Client): Promise<void> {
   const { values, positionals } = parse(argv, {
     function: { type: 'string', short: 'f' },
@@ -43,7 +38,7 @@ export async function executionsCommand(argv: string[], client: Client): Promise
   }
   const rows = [['ID', 'FUNCTION', 'STATUS', 'START', 'MS', 'FINISHED']];
   for (const e of executions) {
-    rows.push([e.id, printable(e.function), e.status, e.start ?? '-', e.durationMs.toFixed(1), e.finishedAt]);
+    rows.push([e.id, e.function, e.status, e.start ?? '-', e.durationMs.toFixed(1), e.finishedAt]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
