@@ -8,7 +8,8 @@ import { AirlockError } from '../core/errors.js';
 import type { ExecutionError } from '../core/types.js';
 import type { DoneFrame } from '../runtime/protocol.js';
 import { FrameDecoder, FrameError, encodeFrame } from './frames.js';
-import { boundedError, jsonDepthExceeds, parseFrame } from './inbound.js';
+import { exceedsDepth } from '../core/json.js';
+import { boundedError, parseFrame } from './inbound.js';
 import { LogCollector, escapeLogText } from './logs.js';
 import type { LaunchedProcess } from './launch/types.js';
 import type { Sandbox, SandboxRunOutcome, SandboxRunRequest } from './port.js';
@@ -283,7 +284,7 @@ export class ChannelSandbox implements Sandbox {
 
   private checkResult(req: SandboxRunRequest, result: unknown, durationMs: number, frameBytes: number): SandboxRunOutcome {
     const maxDepth = req.maxResultDepth ?? DEFAULT_MAX_RESULT_DEPTH;
-    if (jsonDepthExceeds(result, maxDepth)) {
+    if (exceedsDepth(result, maxDepth)) {
       const error = { type: 'ResultTooDeep', message: `the result nests deeper than ${maxDepth} levels; return a flatter structure` };
       return { status: 'failed', error, logs: [], durationMs, reusable: true };
     }

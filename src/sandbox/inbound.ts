@@ -1,7 +1,7 @@
 // Validation of frames received from a sandbox. Everything the sandbox sends is hostile: bodies
 // are parsed with secure-json-parse (prototype keys dropped), every field is type-checked by
 // hand, and anything unexpected becomes a reason string that the channel turns into a
-// SandboxProtocolError. Also the host's own measurement of results (size, nesting depth).
+// SandboxProtocolError. (Result depth is measured with core/json.ts exceedsDepth.)
 import secureJsonParse from 'secure-json-parse';
 import type { ExecutionError } from '../core/types.js';
 import type { DoneFrame, HarnessLogEntry, HarnessLogLevel, SandboxToHostFrame } from '../runtime/protocol.js';
@@ -97,17 +97,3 @@ export function boundedError(error: ExecutionError, escape: (s: string) => strin
   return out;
 }
 
-/** Nesting depth of a parsed JSON value, computed iteratively (hostile input cannot blow the stack). */
-export function jsonDepthExceeds(value: unknown, maxDepth: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth > maxDepth) return true;
-    const children = Array.isArray(node) ? node : Object.values(node);
-    for (const child of children) {
-      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
-    }
-  }
-  return false;
-}

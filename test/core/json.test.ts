@@ -1,0 +1,24 @@
+// Guards for untrusted JSON: nesting depth without recursion, and input serialization limits.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isAirlockError } from '../../src/core/errors.js';
+import { exceedsDepth, serializeInput } from '../../src/core/json.js';
+
+describe('exceedsDepth', () => {
+  it('measures nesting depth without recursion', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    assert.equal(exceedsDepth(deep, 256), true);
+    assert.equal(exceedsDepth({ a: [{ b: 1 }] }, 3), false);
+    assert.equal(exceedsDepth({ a: [{ b: {} }] }, 3), true);
+    assert.equal(exceedsDepth('scalar', 0), false);
+  });
+});
+
+describe('serializeInput', () => {
+  it('serializes undefined as null and refuses inputs over the byte or depth limit', () => {
+    assert.equal(serializeInput(undefined, 8, 100), 'null');
+    assert.throws(() => serializeInput({ s: 'x'.repeat(200) }, 8, 100), (e: unknown) => isAirlockError(e) && e.code === 'INPUT_TOO_LARGE');
+    assert.throws(() => serializeInput([[[[1]]]], 3, 100), (e: unknown) => isAirlockError(e) && e.code === 'INPUT_TOO_DEEP');
+  });
+});
