@@ -2,8 +2,7 @@
 // generate /openapi.json, so the documentation cannot drift from what the server accepts.
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-
-const NAME_PATTERN = '^[a-z0-9][a-z0-9_-]{0,62}$';
+import { NAME_PATTERN, NAME_RULE } from '../services/names.js';
 
 /**
  * A string enum as `{type, enum}` rather than TypeBox's union of literals (`anyOf`): Fastify's
@@ -24,7 +23,7 @@ export function NullableString(options: { format?: string } = {}) {
   return Type.Unsafe<string | null>({ type: ['string', 'null'], ...options });
 }
 
-export const Name = Type.String({ pattern: NAME_PATTERN, description: 'lowercase letters, digits, - and _; at most 63' });
+export const Name = Type.String({ pattern: NAME_PATTERN.source, description: NAME_RULE });
 
 export const ErrorBody = Type.Object(
   {
