@@ -4,21 +4,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { processRunning } from '../../src/sandbox/bwrap/procfs.js';
 import { createIsolator, SpawnerLauncher } from '../../src/sandbox/index.js';
 import { Tracker, childrenOf, leftovers, request, sandboxConfig, waitFor } from './support.js';
 
 const INDEX = fileURLToPath(new URL('../../src/sandbox/index.js', import.meta.url));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('spawner launcher', () => {
   after(() => assert.deepEqual(childrenOf(process.pid), [], 'no spawner or sandbox left'));
@@ -80,20 +71,12 @@ describe('spawner launcher', () => {
     assert.ok(spawnerPid !== undefined, 'the spawner runs as a child of the server');
     const inner = childrenOf(sandboxPid)[0];
     const fp = { pgid: sandboxPid, pidns: undefined, innerPid: inner };
-    assert.ok(alive(sandboxPid));
+    assert.ok(processRunning(sandboxPid, undefined));
     const exited = new Promise((resolve) => server.once('exit', resolve));
     server.kill('SIGKILL');
     await exited;
-    await waitFor('the spawner to exit', () => !alive(spawnerPid) || isZombieOrGone(spawnerPid));
-    await waitFor('the sandbox to die', () => leftovers(fp).length === 0 && (inner === undefined || !alive(inner) || isZombieOrGone(inner)));
+    await waitFor('the spawner to exit', () => !processRunning(spawnerPid, undefined));
+    await waitFor('the sandbox to die', () => leftovers(fp).length === 0 && (inner === undefined || !processRunning(inner, undefined)));
   });
 });
 
-function isZombieOrGone(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return true;
-  }
-}

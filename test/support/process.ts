@@ -2,8 +2,9 @@
 // and client commands. Also lists a process tree, to prove no sandbox outlives the server.
 import { spawn, execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { readProcStat } from '../../src/sandbox/bwrap/procfs.js';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -64,13 +65,8 @@ export function descendants(root: number): number[] {
   const parent = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parent.set(Number(entry), ppid);
-    } catch {
-      // process exited while scanning
-    }
+    const stat = readProcStat(Number(entry)); // undefined: exited while scanning
+    if (stat !== undefined) parent.set(Number(entry), stat.ppid);
   }
   const out: number[] = [];
   for (const pid of parent.keys()) {
