@@ -99,6 +99,16 @@ async function firstCalls(airlock: Airlock, count: number, expect: 'pool' | 'spa
   return summarize(samples);
 }
 
+/** A fresh server whose blank pool holds one sandbox per new tenant ('pool') or none ('spawn'). */
+async function firstCallsOnFreshServer(expect: 'pool' | 'spawn'): Promise<LatencySummary> {
+  const airlock = await startAirlock({ AIRLOCK_POOL_SIZE: expect === 'pool' ? String(FIRST_CALLS) : '0' });
+  try {
+    return await firstCalls(airlock, FIRST_CALLS, expect);
+  } finally {
+    await airlock.close();
+  }
+}
+
 interface Figures {
   machine: { cpus: number; model: string; memGiB: number; node: string; kernel: string };
   plain: { latency: LatencySummary; c1: LoadResult; c16: LoadResult };
@@ -162,22 +172,9 @@ async function main(): Promise<void> {
   }
 
   log(`airlock: first call of ${FIRST_CALLS} new tenants, each served from the blank pool`);
-  const pooled = await startAirlock({ AIRLOCK_POOL_SIZE: String(FIRST_CALLS) });
-  let poolStart;
-  try {
-    poolStart = await firstCalls(pooled, FIRST_CALLS, 'pool');
-  } finally {
-    await pooled.close();
-  }
-
+  const poolStart = await firstCallsOnFreshServer('pool');
   log('airlock: first call of new tenants with the pool disabled (spawn)');
-  const cold = await startAirlock({ AIRLOCK_POOL_SIZE: '0' });
-  let spawnStart;
-  try {
-    spawnStart = await firstCalls(cold, FIRST_CALLS, 'spawn');
-  } finally {
-    await cold.close();
-  }
+  const spawnStart = await firstCallsOnFreshServer('spawn');
 
   log('baseline: naive fresh bwrap + node per call');
   const naive: number[] = [];
