@@ -119,6 +119,20 @@ export const InvokeResult = Type.Object({
   start: NullableStringEnum(['warm', 'pool', 'spawn'] as const),
 });
 
+const LayerView = StringEnum(['namespaces', 'seccomp', 'cgroups', 'unprivileged-uid'] as const);
+
+const EgressRecordView = Type.Object({
+  method: Type.String(),
+  host: Type.String(),
+  port: Type.Integer(),
+  path: Type.String(),
+  status: Type.Unsafe<number | null>({ type: ['integer', 'null'] }),
+  bytesOut: Type.Integer(),
+  bytesIn: Type.Integer(),
+  durationMs: Type.Number(),
+  error: Type.Optional(Type.String()),
+});
+
 export const ExecutionView = Type.Object({
   id: Type.String(),
   tenant: Type.String(),
@@ -127,6 +141,7 @@ export const ExecutionView = Type.Object({
   status: ExecutionStatus,
   start: NullableStringEnum(['warm', 'pool', 'spawn'] as const),
   isolation: Type.String(),
+  layers: Type.Array(LayerView, { description: 'isolation layers in force for the sandbox that ran it' }),
   queuedAt: Type.String({ format: 'date-time' }),
   startedAt: NullableString({ format: 'date-time' }),
   finishedAt: Type.String({ format: 'date-time' }),
@@ -134,6 +149,7 @@ export const ExecutionView = Type.Object({
   result: Type.Optional(Type.Unknown()),
   error: Type.Optional(ErrorView),
   logs: Type.Array(LogLineView),
+  egress: Type.Optional(Type.Array(EgressRecordView, { description: 'requests made through ctx.fetch' })),
 });
 
 export const ExecutionQuery = Type.Object(

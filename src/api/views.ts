@@ -36,6 +36,7 @@ export function executionView(rec: ExecutionRecord) {
     status: rec.status,
     start: rec.start,
     isolation: rec.isolation,
+    layers: rec.layers,
     queuedAt: iso(rec.queuedAt),
     startedAt: rec.startedAt === null ? null : iso(rec.startedAt),
     finishedAt: iso(rec.finishedAt),
@@ -43,5 +44,6 @@ export function executionView(rec: ExecutionRecord) {
     ...(rec.result === undefined ? {} : { result: rec.result }),
     ...(rec.error === undefined ? {} : { error: rec.error }),
     logs: rec.logs,
+    ...(rec.egress === undefined ? {} : { egress: rec.egress }),
   };
 }

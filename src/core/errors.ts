@@ -21,6 +21,10 @@ export type ErrorCode =
   | 'ISOLATION_UNAVAILABLE'
   | 'CONFIG_INVALID'
   | 'SANDBOX_FAILED'
+  | 'EGRESS_DENIED'
+  | 'EGRESS_LIMIT'
+  | 'EGRESS_FAILED'
+  | 'SECRET_NOT_FOUND'
   | 'INTERNAL';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -43,6 +47,12 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   ISOLATION_UNAVAILABLE: 500,
   CONFIG_INVALID: 500,
   SANDBOX_FAILED: 500,
+  // Egress errors reach the function as fetch rejections; the statuses apply if one ever
+  // surfaces through the API.
+  EGRESS_DENIED: 403,
+  EGRESS_LIMIT: 429,
+  EGRESS_FAILED: 502,
+  SECRET_NOT_FOUND: 404,
   INTERNAL: 500,
 };
 

@@ -24,6 +24,60 @@ export interface FunctionLimits {
   logBytes: number;
 }
 
+/**
+ * Isolation layers a sandbox can have in force (attestation, see docs/security.md):
+ * namespaces (bwrap), a seccomp allowlist, cgroup limits, and an unprivileged host uid.
+ */
+export type SecurityLayer = 'namespaces' | 'seccomp' | 'cgroups' | 'unprivileged-uid';
+
+/** One host a function may call through the egress broker. */
+export interface EgressRule {
+  /** Exact host name (`api.example.com`) or one-label wildcard (`*.example.com`). */
+  host: string;
+  /** Allowed ports; default [443] for https and [80] for http URLs. */
+  ports?: number[];
+  /** Allowed methods (upper case); default: all. */
+  methods?: string[];
+  /** Allowed path prefixes (each starts with `/`); default: all paths. */
+  pathPrefixes?: string[];
+}
+
+/** Per-execution caps on brokered requests (resolved against operator maxima). */
+export interface EgressLimits {
+  /** Requests per execution. */
+  requests: number;
+  /** Largest request body, bytes. */
+  requestBytes: number;
+  /** Largest response body, bytes (streamed and cut off above this). */
+  responseBytes: number;
+  /** Wall-clock time of one request including redirects, ms. */
+  timeoutMs: number;
+}
+
+/** What a function may reach through `ctx.fetch`. Absent: no egress at all. */
+export interface EgressPolicy {
+  allow: EgressRule[];
+  limits?: Partial<EgressLimits>;
+}
+
+/** One brokered request, recorded on the execution. Never holds secret values or bodies. */
+export interface EgressRequestRecord {
+  method: string;
+  host: string;
+  port: number;
+  /** Path without the query string. */
+  path: string;
+  /** HTTP status of the final response; null when no response (refused, failed). */
+  status: number | null;
+  /** Request body bytes sent. */
+  bytesOut: number;
+  /** Response body bytes received. */
+  bytesIn: number;
+  durationMs: number;
+  /** Error code when the request was refused or failed (e.g. EGRESS_DENIED). */
+  error?: string;
+}
+
 export interface FunctionVersion {
   tenant: string;
   name: string;
@@ -36,6 +90,8 @@ export interface FunctionVersion {
   code: string;
   limits: FunctionLimits;
   isolation: IsolationScope;
+  /** Egress grant; absent means the function has no network at all. */
+  egress?: EgressPolicy;
   createdAt: number;
 }
 
@@ -61,6 +117,8 @@ export interface ExecutionRecord {
   start: StartKind | null;
   /** Isolation in force: 'bwrap' (namespaces) or 'none' for the development process isolator. */
   isolation: string;
+  /** Isolation layers in force for the sandbox that ran it; [] when it never ran. */
+  layers: SecurityLayer[];
   queuedAt: number;
   startedAt: number | null;
   finishedAt: number;
@@ -68,4 +126,6 @@ export interface ExecutionRecord {
   result?: unknown;
   error?: ExecutionError;
   logs: LogLine[];
+  /** Requests made through the egress broker, in order; absent when none. */
+  egress?: EgressRequestRecord[];
 }

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { AirlockError } from '../core/errors.js';
-import type { ExecutionError } from '../core/types.js';
+import type { ExecutionError, SecurityLayer } from '../core/types.js';
 import type { DoneFrame } from '../runtime/protocol.js';
 import { FrameDecoder, FrameError, encodeFrame } from './frames.js';
 import { exceedsDepth } from '../core/json.js';
@@ -32,6 +32,8 @@ const V8_OOM = /JavaScript heap out of memory|Reached heap limit/;
 export interface ChannelOptions {
   child: LaunchedProcess;
   memoryMiB: number;
+  /** Isolation layers the isolator put in force for this process. */
+  layers: readonly SecurityLayer[];
   /** Longest wait for the harness's ready frame, ms. */
   bootTimeoutMs?: number;
   /** Ask the harness to warm its module loader before ready (default true). */
@@ -69,6 +71,7 @@ type State = 'booting' | 'idle' | 'busy' | 'dead';
 export class ChannelSandbox implements Sandbox {
   readonly id = `sb_${randomUUID()}`;
   readonly memoryMiB: number;
+  readonly layers: readonly SecurityLayer[];
   private readonly child: LaunchedProcess;
   private readonly frames: Duplex;
   private readonly decoder = new FrameDecoder(FRAME_SLACK);
@@ -96,6 +99,7 @@ export class ChannelSandbox implements Sandbox {
   private constructor(opts: ChannelOptions) {
     this.child = opts.child;
     this.memoryMiB = opts.memoryMiB;
+    this.layers = opts.layers;
     this.terminate = opts.terminate;
     this.promoteFn = opts.promote;
     const { stdout, stderr } = opts.child;

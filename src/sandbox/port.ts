@@ -2,7 +2,7 @@
 // Implementations: `bwrap/` (kernel namespaces, the default) and `process/` (no isolation,
 // development only). Both pass the same conformance suite in test/sandbox/.
 import type { IsolatorName } from '../core/config.js';
-import type { ExecutionError, ExecutionStatus, LogLine } from '../core/types.js';
+import type { ExecutionError, ExecutionStatus, LogLine, SecurityLayer } from '../core/types.js';
 
 export interface SandboxRunRequest {
   executionId: string;
@@ -40,6 +40,8 @@ export interface Sandbox {
   readonly pid: number | undefined;
   /** V8 heap ceiling the sandbox was started with, MiB. */
   readonly memoryMiB: number;
+  /** Isolation layers in force for this sandbox, recorded on every execution it runs. */
+  readonly layers: readonly SecurityLayer[];
   readonly alive: boolean;
   /** Runs one execution. Never rejects: every failure is an outcome. One at a time. */
   run(req: SandboxRunRequest): Promise<SandboxRunOutcome>;

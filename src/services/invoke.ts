@@ -65,7 +65,7 @@ export class InvokeService {
       if (isAirlockError(err) && err.code === 'TOO_MANY_REQUESTS') {
         metrics.recordRejection('admission');
         recorder.record({
-          id, tenant, function: name, version: fn.version, status: 'rejected', start: null, isolation,
+          id, tenant, function: name, version: fn.version, status: 'rejected', start: null, isolation, layers: [],
           queuedAt, startedAt: null, finishedAt: Date.now(), durationMs: 0, logs: [],
           error: { type: 'TooManyRequests', message: err.message },
         });
@@ -97,8 +97,8 @@ export class InvokeService {
       lease.release(outcome.reusable);
       const record: ExecutionRecord = {
         id, tenant, function: name, version: fn.version, status: outcome.status, start: lease.start,
-        isolation, queuedAt, startedAt, finishedAt: Date.now(), durationMs: outcome.durationMs,
-        logs: outcome.logs,
+        isolation, layers: [...lease.sandbox.layers], queuedAt, startedAt, finishedAt: Date.now(),
+        durationMs: outcome.durationMs, logs: outcome.logs,
       };
       if (outcome.result !== undefined) record.result = outcome.result;
       if (outcome.error !== undefined) record.error = outcome.error;

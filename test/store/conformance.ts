@@ -35,6 +35,21 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreUnd
           assert.deepEqual(await store.listFunctions('acme'), []);
         }));
 
+      test('an egress policy round-trips with its version; none stays absent', () =>
+        withStore(async ({ store }) => {
+          const egress = {
+            allow: [{ host: '*.example.com', ports: [443], methods: ['GET'], pathPrefixes: ['/v1/'] }],
+            limits: { requests: 5 },
+          };
+          const granted = makeVersion({ name: 'granted', egress });
+          const plain = makeVersion({ name: 'plain' });
+          await store.putFunctionVersion(granted);
+          await store.putFunctionVersion(plain);
+          assert.deepEqual((await store.getFunction('acme', 'granted'))?.egress, egress);
+          const back = await store.getFunction('acme', 'plain');
+          assert.equal(back !== undefined && 'egress' in back, false);
+        }));
+
       test('put then get the latest and a named version', () =>
         withStore(async ({ store }) => {
           const v1 = makeVersion({ version: '1'.repeat(64), createdAt: 10 });
@@ -134,8 +149,13 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreUnd
               { ts: 1, level: 'stdout', msg: 'line\nwith newline' },
               { ts: 2, level: 'error', msg: '' },
             ],
+            layers: ['namespaces', 'seccomp', 'cgroups', 'unprivileged-uid'],
+            egress: [
+              { method: 'GET', host: 'api.example.com', port: 443, path: '/v1', status: 200, bytesOut: 0, bytesIn: 12, durationMs: 3.5 },
+              { method: 'POST', host: '10.0.0.1', port: 80, path: '/', status: null, bytesOut: 0, bytesIn: 0, durationMs: 0, error: 'EGRESS_DENIED' },
+            ],
           });
-          const rejected = makeRecord({ status: 'rejected', start: null, startedAt: null, durationMs: 0, logs: [] });
+          const rejected = makeRecord({ status: 'rejected', start: null, startedAt: null, durationMs: 0, logs: [], layers: [] });
           delete rejected.result;
           const nullResult = makeRecord({ result: null });
           const falsy = makeRecord({ result: 0 });
@@ -146,6 +166,7 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreUnd
           const back = await store.getExecution('acme', rejected.id);
           assert.equal(back !== undefined && 'result' in back, false, 'an absent result stays absent');
           assert.equal((await store.getExecution('acme', nullResult.id))?.result, null);
+          assert.equal(back !== undefined && 'egress' in back, false, 'no egress stays absent');
         }));
 
       test('an empty batch is a no-op', () =>

@@ -21,6 +21,7 @@ export function makeRecord(overrides: Partial<ExecutionRecord> = {}): ExecutionR
     status: 'succeeded',
     start: 'warm',
     isolation: 'bwrap',
+    layers: ['namespaces', 'unprivileged-uid'],
     queuedAt: 1_000,
     startedAt: 1_001,
     finishedAt: 1_003,

@@ -110,6 +110,9 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
     });
     return ChannelSandbox.start({
       child,
+      // bwrap always unshares every namespace; the host uid is unprivileged either because the
+      // server is not root or because hostIds() mapped it to AIRLOCK_SANDBOX_UID.
+      layers: ['namespaces', 'unprivileged-uid'],
       memoryMiB: opts.memoryMiB,
       bootTimeoutMs: this.options.bootTimeoutMs,
       prewarm: opts.prewarm !== false,

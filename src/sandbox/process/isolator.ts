@@ -44,6 +44,7 @@ export class ProcessIsolator extends LaunchingIsolator<ProcessIsolatorOptions> i
       collect: [],
     });
     return ChannelSandbox.start({
+      layers: [],
       child,
       memoryMiB: opts.memoryMiB,
       bootTimeoutMs: this.options.bootTimeoutMs,

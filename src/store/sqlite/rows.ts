@@ -8,9 +8,12 @@ import type {
   ExecutionStatus,
   FunctionLimits,
   FunctionVersion,
+  EgressPolicy,
+  EgressRequestRecord,
   IsolationScope,
   LogLine,
   Runtime,
+  SecurityLayer,
   StartKind,
 } from '../../core/types.js';
 import type { ApiKeyRecord, FunctionSummary } from '../port.js';
@@ -24,6 +27,7 @@ export interface FunctionVersionRow {
   code: string;
   limits: string;
   isolation: string;
+  egress: string | null;
   created_at: number;
 }
 
@@ -51,6 +55,8 @@ export interface ExecutionRow {
   result: string | null;
   error: string | null;
   logs: string;
+  layers: string;
+  egress: string | null;
 }
 
 export interface ApiKeyRow {
@@ -76,12 +82,13 @@ export function versionToRow(v: FunctionVersion): FunctionVersionRow {
     code: v.code,
     limits: JSON.stringify(v.limits),
     isolation: v.isolation,
+    egress: v.egress === undefined ? null : JSON.stringify(v.egress),
     created_at: v.createdAt,
   };
 }
 
 export function rowToVersion(row: FunctionVersionRow): FunctionVersion {
-  return {
+  const v: FunctionVersion = {
     tenant: row.tenant,
     name: row.name,
     version: row.version,
@@ -92,6 +99,8 @@ export function rowToVersion(row: FunctionVersionRow): FunctionVersion {
     isolation: row.isolation as IsolationScope,
     createdAt: row.created_at,
   };
+  if (row.egress !== null) v.egress = parseJson(row.egress) as EgressPolicy;
+  return v;
 }
 
 export function rowToSummary(row: FunctionSummaryRow): FunctionSummary {
@@ -106,7 +115,7 @@ export function rowToSummary(row: FunctionSummaryRow): FunctionSummary {
 }
 
 /** JSON text of a value, or null when there is nothing to store (undefined, functions). */
-function jsonOrNull(rec: ExecutionRecord, field: 'result' | 'error' | 'logs', value: unknown): string | null {
+function jsonOrNull(rec: ExecutionRecord, field: 'result' | 'error' | 'logs' | 'egress', value: unknown): string | null {
   if (value === undefined) return null;
   try {
     return JSON.stringify(value) ?? null;
@@ -135,6 +144,8 @@ export type ExecutionValues = [
   result: string | null,
   error: string | null,
   logs: string,
+  layers: string,
+  egress: string | null,
 ];
 
 /** Values for INSERT_EXECUTION. Throws VALIDATION_FAILED (with details.executionId). */
@@ -154,6 +165,8 @@ export function executionToValues(rec: ExecutionRecord): ExecutionValues {
     jsonOrNull(rec, 'result', rec.result),
     jsonOrNull(rec, 'error', rec.error),
     jsonOrNull(rec, 'logs', rec.logs) ?? '[]',
+    JSON.stringify(rec.layers),
+    jsonOrNull(rec, 'egress', rec.egress),
   ];
 }
 
@@ -171,9 +184,11 @@ export function rowToExecution(row: ExecutionRow): ExecutionRecord {
     finishedAt: row.finished_at,
     durationMs: row.duration_ms,
     logs: parseJson(row.logs) as LogLine[],
+    layers: parseJson(row.layers) as SecurityLayer[],
   };
   if (row.result !== null) rec.result = parseJson(row.result);
   if (row.error !== null) rec.error = parseJson(row.error) as ExecutionError;
+  if (row.egress !== null) rec.egress = parseJson(row.egress) as EgressRequestRecord[];
   return rec;
 }
 

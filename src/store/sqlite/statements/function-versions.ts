@@ -1,7 +1,7 @@
 // Hot statements on function versions: deploy (insert + move the latest pointer) and reads.
 export const INSERT_FUNCTION_VERSION = `
-INSERT INTO function_versions (tenant, name, version, runtime, source, code, limits, isolation, created_at)
-VALUES (@tenant, @name, @version, @runtime, @source, @code, @limits, @isolation, @created_at)
+INSERT INTO function_versions (tenant, name, version, runtime, source, code, limits, isolation, egress, created_at)
+VALUES (@tenant, @name, @version, @runtime, @source, @code, @limits, @isolation, @egress, @created_at)
 ON CONFLICT (tenant, name, version) DO NOTHING`;
 
 export const UPSERT_FUNCTION = `

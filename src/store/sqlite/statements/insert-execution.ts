@@ -16,6 +16,8 @@ export const EXECUTION_COLUMNS = [
   'result',
   'error',
   'logs',
+  'layers',
+  'egress',
 ] as const;
 
 export const INSERT_EXECUTION = `

@@ -1,0 +1,68 @@
+// The egress broker's contract with the rest of Airlock. A function granted egress calls
+// `ctx.fetch` in the sandbox; the harness sends the request as a frame; the host's broker checks
+// it against the function's policy and the operator's address rules, substitutes secret
+// placeholders for the hosts each secret is bound to, performs it, and answers with a frame.
+// One EgressSession per execution counts requests and bytes against the limits and keeps the
+// records stored on the execution.
+import type { EgressPolicy, EgressRequestRecord } from '../core/types.js';
+
+/** A request as the sandbox asked for it (placeholders like `{{secrets.NAME}}` still in place). */
+export interface EgressFetchRequest {
+  method: string;
+  url: string;
+  headers: [string, string][];
+  /** Absent for requests without a body. */
+  body?: Uint8Array;
+}
+
+/** The final response (after redirects the broker followed and re-checked). */
+export interface EgressFetchResponse {
+  status: number;
+  statusText: string;
+  /** Final URL after redirects. */
+  url: string;
+  headers: [string, string][];
+  body: Buffer;
+}
+
+/** A decrypted secret, held by the host only for the time of one request. */
+export interface SecretValue {
+  name: string;
+  /** Hosts the value may be sent to (same syntax as EgressRule.host). */
+  hosts: string[];
+  value: string;
+}
+
+/** Where the broker gets secret values from (the secrets service; a map in tests). */
+export interface SecretSource {
+  /** undefined when the tenant has no secret of that name. */
+  get(tenant: string, name: string): Promise<SecretValue | undefined>;
+}
+
+export interface EgressSessionOptions {
+  tenant: string;
+  functionName: string;
+  executionId: string;
+  policy: EgressPolicy;
+  /** Epoch ms after which no request may start or continue (the execution's deadline). */
+  deadline: number;
+}
+
+export interface EgressSession {
+  /**
+   * Performs one request. Rejects with an AirlockError whose code says why: EGRESS_DENIED (the
+   * policy, an address rule or a secret binding refused it; no connection was attempted),
+   * EGRESS_LIMIT (a per-execution cap), EGRESS_FAILED (DNS, connection, TLS, timeout).
+   */
+  fetch(req: EgressFetchRequest): Promise<EgressFetchResponse>;
+  /** One record per request, refused ones included, in order. */
+  readonly records: readonly EgressRequestRecord[];
+  /** Replaces every secret value this session substituted with `[secret:NAME]`. */
+  mask(text: string): string;
+  /** True when at least one secret value was substituted (so results and logs need masking). */
+  readonly usedSecrets: boolean;
+}
+
+export interface EgressBroker {
+  open(opts: EgressSessionOptions): EgressSession;
+}
