@@ -29,6 +29,19 @@ export interface AdmissionConfig {
   maxQueuePerTenant: number;
 }
 
+// ---- seccomp (src/sandbox/seccomp) ----
+export type SeccompMode = 'on' | 'off';
+
+export interface SeccompConfig {
+  /** `on` (default): every bwrap sandbox gets the syscall allowlist; `off`: diagnosis only. */
+  mode: SeccompMode;
+}
+
+function seccompFrom(env: Env): SeccompConfig {
+  return { mode: oneOf(env, 'AIRLOCK_SECCOMP', ['on', 'off'] as const, 'on') };
+}
+// ---- end seccomp ----
+
 export interface SandboxConfig {
   isolator: IsolatorName;
   /** bubblewrap executable. */
@@ -40,6 +53,8 @@ export interface SandboxConfig {
   gid: number;
   /** Size of the sandbox's writable /tmp and /dev/shm, bytes each. */
   tmpBytes: number;
+  /** Syscall allowlist applied to bwrap sandboxes. */
+  seccomp: SeccompConfig;
 }
 
 export interface Config {
@@ -153,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
       uid: int(env, 'AIRLOCK_SANDBOX_UID', isRoot ? 65534 : (process.getuid?.() ?? 65534), 0),
       gid: int(env, 'AIRLOCK_SANDBOX_GID', isRoot ? 65534 : (process.getgid?.() ?? 65534), 0),
       tmpBytes: int(env, 'AIRLOCK_SANDBOX_TMP_BYTES', 16 * MiB, 1),
+      seccomp: seccompFrom(env),
     },
     shutdownGraceMs: int(env, 'AIRLOCK_SHUTDOWN_GRACE_MS', 10_000, 0),
     recordFlushMs: int(env, 'AIRLOCK_RECORD_FLUSH_MS', 20, 1),

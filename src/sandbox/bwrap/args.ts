@@ -4,7 +4,7 @@
 // tmpfs for /tmp, /dev/shm and the code dir, a read-only root and /dev, the harness copied in
 // from a pipe (never a bind of a host path, which /proc/self/mountinfo would reveal). The list
 // is passed to bwrap through `--args FD`, so /proc/1/cmdline shows none of it.
-// Seccomp comes later: pass `seccompFds` and each becomes `--add-seccomp-fd FD`.
+// Each of `seccompFds` becomes `--add-seccomp-fd FD` (the filter of src/sandbox/seccomp).
 import { dirname } from 'node:path';
 
 /** Where things live inside the sandbox. */
@@ -25,7 +25,7 @@ export interface BwrapArgsOptions {
   harnessFd: number;
   /** Child fd on which bwrap reports the sandbox's pid-1 host pid (JSON). */
   infoFd?: number;
-  /** Child fds carrying compiled seccomp filters (later issue). */
+  /** Child fds carrying compiled seccomp filters (struct sock_filter[] bytes). */
   seccompFds?: readonly number[];
 }
 

@@ -2,7 +2,8 @@
 // empty environment, arguments passed on a pipe (`--args`), the harness copied in from a pipe,
 // and, when the server runs as root, an unprivileged host uid. The process is spawned detached
 // (its own process group) so the whole group can be SIGKILLed; killing the namespace's pid 1
-// takes every process inside with it, which destroy() waits for before resolving.
+// takes every process inside with it, which destroy() waits for before resolving. The seccomp
+// allowlist (src/sandbox/seccomp) goes in on one more pipe unless AIRLOCK_SECCOMP=off.
 import { readFileSync, realpathSync } from 'node:fs';
 import type { SandboxConfig } from '../../core/config.js';
 import { AirlockError } from '../../core/errors.js';
@@ -16,10 +17,12 @@ import type { Launcher } from '../launch/types.js';
 import type { Isolator, Sandbox, SpawnOptions } from '../port.js';
 import { buildBwrapArgs, encodeArgs } from './args.js';
 import { processRunning, processStartTime, waitForProcessGone } from './procfs.js';
+import { hostFilter } from '../seccomp/index.js';
 
 const ARGS_FD = 4;
 const HARNESS_FD = 5;
 const INFO_FD = 6;
+const SECCOMP_FD = 7;
 const INSTALL_HINT =
   'install bubblewrap: apt-get install -y bubblewrap (Debian/Ubuntu) or dnf install bubblewrap (Fedora/RHEL), ' +
   'or set AIRLOCK_BWRAP to its path';
@@ -32,6 +35,8 @@ const USERNS_HINT =
 export interface BwrapIsolatorOptions extends LaunchingIsolatorOptions {
   /** Size of the code dir tmpfs, bytes (default: config.tmpBytes). */
   codeBytes?: number;
+  /** Node architecture name the seccomp filter is compiled for (default: process.arch). */
+  arch?: string;
 }
 
 const harnessUrl = new URL('../../runtime/harness.js', import.meta.url);
@@ -50,6 +55,8 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
   readonly name = 'bwrap' as const;
   readonly isolation = 'bwrap';
   private harness: Buffer | undefined;
+  /** The compiled seccomp filter (host arch), or null when AIRLOCK_SECCOMP=off. */
+  private seccomp: Buffer | null | undefined;
 
   constructor(config: SandboxConfig, options: BwrapIsolatorOptions = {}) {
     super(config, options);
@@ -57,6 +64,7 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
 
   async check(): Promise<void> {
     this.bwrapBinary();
+    this.seccompFilter();
     let sandbox: Sandbox | undefined;
     try {
       // Forked here, not through the spawner, so bwrap's own error output is never lost.
@@ -79,6 +87,7 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
   private async start(opts: SpawnOptions, launcher: Launcher): Promise<Sandbox> {
     const bwrap = this.bwrapBinary();
     const ids = this.hostIds();
+    const seccomp = this.seccompFilter();
     const { args, command } = buildBwrapArgs({
       nodePath: realpathSync(this.config.nodePath),
       memoryMiB: opts.memoryMiB,
@@ -86,6 +95,7 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       codeBytes: this.options.codeBytes ?? this.config.tmpBytes,
       harnessFd: HARNESS_FD,
       infoFd: INFO_FD,
+      ...(seccomp === null ? {} : { seccompFds: [SECCOMP_FD] }),
     });
     const nicePath = opts.background === true && canPromote() ? resolveExecutable('nice') : undefined;
     const child = await launcher.launch({
@@ -94,10 +104,11 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       args: ['--args', String(ARGS_FD), '--', ...command],
       cwd: '/',
       ...ids,
-      pipes: INFO_FD + 1,
+      pipes: SECCOMP_FD + 1,
       inputs: [
         { fd: ARGS_FD, data: encodeArgs(args) },
         { fd: HARNESS_FD, data: this.harnessSource() },
+        ...(seccomp === null ? [] : [{ fd: SECCOMP_FD, data: seccomp }]),
       ],
       collect: [INFO_FD],
     });
@@ -111,8 +122,9 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
     return ChannelSandbox.start({
       child,
       // bwrap always unshares every namespace; the host uid is unprivileged either because the
-      // server is not root or because hostIds() mapped it to AIRLOCK_SANDBOX_UID.
-      layers: ['namespaces', 'unprivileged-uid'],
+      // server is not root or because hostIds() mapped it to AIRLOCK_SANDBOX_UID. bwrap loads the
+      // seccomp filter before it execs the harness, or fails to start the sandbox at all.
+      layers: seccomp === null ? ['namespaces', 'unprivileged-uid'] : ['namespaces', 'unprivileged-uid', 'seccomp'],
       memoryMiB: opts.memoryMiB,
       bootTimeoutMs: this.options.bootTimeoutMs,
       prewarm: opts.prewarm !== false,
@@ -158,6 +170,14 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       );
     }
     return { uid: this.config.uid, gid: this.config.gid };
+  }
+
+  /** Compiled once per isolator; throws ISOLATION_UNAVAILABLE on an architecture without a filter. */
+  private seccompFilter(): Buffer | null {
+    if (this.seccomp === undefined) {
+      this.seccomp = this.config.seccomp.mode === 'off' ? null : hostFilter(this.options.arch).bytes;
+    }
+    return this.seccomp;
   }
 
   private harnessSource(): Buffer {
