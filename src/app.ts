@@ -3,12 +3,14 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './core/config.js';
-import { AirlockError, isAirlockError } from './core/errors.js';
+import { AirlockError } from './core/errors.js';
+import type { SecurityLayer } from './core/types.js';
 import type { Logger } from './core/logger.js';
 import { Metrics } from './api/metrics.js';
 import { buildServer } from './api/server.js';
 import { Admission } from './scheduler/admission.js';
 import { createIsolator, SpawnerLauncher } from './sandbox/index.js';
+import { assertRequiredLayers, attestIsolation, layerProbes, requireLayers } from './sandbox/attestation/index.js';
 import { SandboxPool } from './sandbox/pool.js';
 import { FunctionCache } from './services/function-cache.js';
 import { FunctionService } from './services/functions.js';
@@ -24,6 +26,8 @@ export interface Airlock {
   url: string;
   adminKey: AdminKey;
   isolation: string;
+  /** Isolation layers attested in a test sandbox at startup. */
+  layers: SecurityLayer[];
   pool: SandboxPool;
   /** Graceful stop; safe to call more than once. */
   stop(): Promise<void>;
@@ -45,19 +49,22 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
         'Development only; never run untrusted code like this. Install bubblewrap and unset AIRLOCK_ISOLATION.',
     );
   }
-  try {
-    await isolator.check();
-  } catch (err) {
-    if (isAirlockError(err) && err.code === 'ISOLATION_UNAVAILABLE') {
-      throw new AirlockError(
-        err.code,
-        `${err.message}\nAirlock refuses to run tenant code without isolation. On a development machine only, ` +
-          'AIRLOCK_ISOLATION=process runs functions as plain processes (no isolation at all).',
-        err.details,
-      );
-    }
-    throw err;
+  const attestation = await attestIsolation(config.sandbox, isolator, layerProbes(config.sandbox));
+  if (attestation.checkError !== undefined) {
+    throw new AirlockError(
+      'ISOLATION_UNAVAILABLE',
+      `${attestation.checkError}\nAirlock refuses to run tenant code without isolation. On a development machine only, ` +
+        'AIRLOCK_ISOLATION=process runs functions as plain processes (no isolation at all).',
+    );
   }
+  assertRequiredLayers(attestation);
+  const layers = attestation.layers.filter((l) => l.inForce).map((l) => l.layer);
+  logger.info(
+    { layers, required: config.sandbox.requiredLayers, missing: attestation.layers.filter((l) => !l.inForce).map((l) => l.layer) },
+    'isolation layers attested',
+  );
+  // Every sandbox is checked against the required layers before it can run anything.
+  const sandboxes = requireLayers(isolator, config.sandbox.requiredLayers);
 
   const store = await openStore(config);
   await store.migrate();
@@ -67,7 +74,7 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
   const functionCache = new FunctionCache(functions);
   const recorder = new ExecutionRecorder(store, config, logger);
   const admission = new Admission(config.admission);
-  const pool = new SandboxPool(isolator, config.pool, config.defaultLimits.memoryMiB, logger);
+  const pool = new SandboxPool(sandboxes, config.pool, config.defaultLimits.memoryMiB, logger);
   const metrics = new Metrics();
   metrics.observePool(() => pool.stats());
   metrics.observeAdmission(() => admission.stats());
@@ -78,7 +85,7 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
   let shuttingDown = false;
   const server = await buildServer({
     config, logger, functions, functionCache, invoke, recorder, keys, metrics,
-    isolation: isolator.isolation, version: VERSION, isShuttingDown: () => shuttingDown,
+    isolation: isolator.isolation, layers, version: VERSION, isShuttingDown: () => shuttingDown,
   });
   pool.start();
   try {
@@ -119,5 +126,5 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
     return stopping;
   };
 
-  return { server, url, adminKey, isolation: isolator.isolation, pool, stop };
+  return { server, url, adminKey, isolation: isolator.isolation, layers, pool, stop };
 }

@@ -1,6 +1,7 @@
 // What the HTTP layer needs from the rest of the server, passed in by the composition root.
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
+import type { SecurityLayer } from '../core/types.js';
 import type { FunctionCache } from '../services/function-cache.js';
 import type { FunctionService } from '../services/functions.js';
 import type { InvokeService } from '../services/invoke.js';
@@ -18,6 +19,8 @@ export interface ApiDeps {
   keys: KeyService;
   metrics: Metrics;
   isolation: string;
+  /** Isolation layers attested at startup (shown by /healthz). */
+  layers: readonly SecurityLayer[];
   version: string;
   isShuttingDown(): boolean;
 }

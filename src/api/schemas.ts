@@ -119,7 +119,7 @@ export const InvokeResult = Type.Object({
   start: NullableStringEnum(['warm', 'pool', 'spawn'] as const),
 });
 
-const LayerView = StringEnum(['namespaces', 'seccomp', 'cgroups', 'unprivileged-uid'] as const);
+export const LayerView = StringEnum(['namespaces', 'seccomp', 'cgroups', 'unprivileged-uid'] as const);
 
 const EgressRecordView = Type.Object({
   method: Type.String(),

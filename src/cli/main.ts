@@ -5,6 +5,7 @@ import { isAirlockError } from '../core/errors.js';
 import { UsageError } from './args.js';
 import { ApiError, createClient } from './client.js';
 import { deployCommand } from './commands/deploy.js';
+import { doctorCommand } from './commands/doctor.js';
 import { executionsCommand } from './commands/executions.js';
 import { invokeCommand } from './commands/invoke.js';
 import { keysCommand } from './commands/keys.js';
@@ -14,6 +15,7 @@ const HELP = `airlock: run untrusted tenant functions in sandboxes
 
 usage:
   airlock server [--port N] [--host H] [--data-dir DIR] [--isolation bwrap|process]
+  airlock doctor [--json]           check each isolation layer on this machine (no server needed)
   airlock deploy <file> --tenant T [--name N] [--timeout-ms MS] [--memory-mib MIB] [--isolation tenant|function|execution]
   airlock invoke <tenant>/<name> [--input JSON|@file] [--version V]
   airlock executions <tenant> [id] [--function F] [--status S] [--limit N] [--json]
@@ -29,6 +31,8 @@ async function main(argv: string[]): Promise<number> {
     case 'server':
       await serverCommand(rest);
       return -1; // keeps running until a signal
+    case 'doctor':
+      return doctorCommand(rest);
     case 'deploy':
       await deployCommand(rest, createClient());
       return 0;

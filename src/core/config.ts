@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { AirlockError } from './errors.js';
 import { DEFAULT_LIMITS, DEFAULT_MAX_LIMITS, KiB, MiB } from './limits.js';
-import type { FunctionLimits } from './types.js';
+import type { FunctionLimits, SecurityLayer } from './types.js';
 
 export type IsolatorName = 'bwrap' | 'process';
 
@@ -55,6 +55,32 @@ export interface SandboxConfig {
   tmpBytes: number;
   /** Syscall allowlist applied to bwrap sandboxes. */
   seccomp: SeccompConfig;
+  /**
+   * Isolation layers every sandbox must have in force (fail closed): the server refuses to start
+   * without them, and a sandbox that comes up without one is destroyed before it runs anything.
+   */
+  requiredLayers: SecurityLayer[];
+}
+
+/** Every isolation layer, in the order reports list them. */
+export const SECURITY_LAYERS: readonly SecurityLayer[] = ['namespaces', 'unprivileged-uid', 'seccomp', 'cgroups'];
+
+/** AIRLOCK_REQUIRED_LAYERS: a comma list of layers, `none`, or unset for the isolator's default. */
+function requiredLayersFrom(env: Env, isolator: IsolatorName): SecurityLayer[] {
+  const raw = env.AIRLOCK_REQUIRED_LAYERS?.trim();
+  // bwrap's default is every layer; the development process isolator has none to require.
+  if (raw === undefined || raw === '') return isolator === 'bwrap' ? [...SECURITY_LAYERS] : [];
+  if (raw === 'none') return [];
+  const named = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const unknown = named.filter((s) => !(SECURITY_LAYERS as readonly string[]).includes(s));
+  if (unknown.length > 0) {
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      `AIRLOCK_REQUIRED_LAYERS names unknown layer(s) ${unknown.join(', ')}; ` +
+        `use a comma list of ${SECURITY_LAYERS.join(', ')}, or "none"`,
+    );
+  }
+  return SECURITY_LAYERS.filter((l) => named.includes(l));
 }
 
 export interface Config {
@@ -132,6 +158,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const maxSourceBytes = int(env, 'AIRLOCK_MAX_SOURCE_BYTES', 256 * KiB, 1);
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const isolator = oneOf(env, 'AIRLOCK_ISOLATION', ['bwrap', 'process'] as const, 'bwrap');
   const config: Config = {
     host: env.AIRLOCK_HOST || '127.0.0.1',
     port: int(env, 'AIRLOCK_PORT', 8080, 0),
@@ -162,13 +189,14 @@ export function loadConfig(env: Env = process.env): Config {
       maxQueuePerTenant: int(env, 'AIRLOCK_TENANT_QUEUE', 1_000, 0),
     },
     sandbox: {
-      isolator: oneOf(env, 'AIRLOCK_ISOLATION', ['bwrap', 'process'] as const, 'bwrap'),
+      isolator,
       bwrapPath: env.AIRLOCK_BWRAP || 'bwrap',
       nodePath: env.AIRLOCK_SANDBOX_NODE || process.execPath,
       uid: int(env, 'AIRLOCK_SANDBOX_UID', isRoot ? 65534 : (process.getuid?.() ?? 65534), 0),
       gid: int(env, 'AIRLOCK_SANDBOX_GID', isRoot ? 65534 : (process.getgid?.() ?? 65534), 0),
       tmpBytes: int(env, 'AIRLOCK_SANDBOX_TMP_BYTES', 16 * MiB, 1),
       seccomp: seccompFrom(env),
+      requiredLayers: requiredLayersFrom(env, isolator),
     },
     shutdownGraceMs: int(env, 'AIRLOCK_SHUTDOWN_GRACE_MS', 10_000, 0),
     recordFlushMs: int(env, 'AIRLOCK_RECORD_FLUSH_MS', 20, 1),

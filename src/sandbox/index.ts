@@ -5,7 +5,7 @@ import type { Launcher } from './launch/types.js';
 import type { Isolator } from './port.js';
 import { ProcessIsolator } from './process/isolator.js';
 
-export type { Isolator, Sandbox, SandboxRunOutcome, SandboxRunRequest, SpawnOptions } from './port.js';
+export type { Isolator, IsolatorCheck, Sandbox, SandboxRunOutcome, SandboxRunRequest, SpawnOptions } from './port.js';
 export { BwrapIsolator } from './bwrap/isolator.js';
 export { ProcessIsolator } from './process/isolator.js';
 export { DirectLauncher } from './launch/direct.js';

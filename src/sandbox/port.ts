@@ -68,15 +68,21 @@ export interface SpawnOptions {
   background?: boolean;
 }
 
+export interface IsolatorCheck {
+  /** Layers in force in the test sandbox check() started (attestation reads these). */
+  layers: readonly SecurityLayer[];
+}
+
 export interface Isolator {
   readonly name: IsolatorName;
   /** Recorded on every execution: 'bwrap' or 'none'. */
   readonly isolation: string;
   /**
    * Verifies the isolator can run on this machine (binary present, namespaces allowed, a
-   * sandbox boots). Throws AirlockError('ISOLATION_UNAVAILABLE') saying how to fix it.
+   * sandbox boots) and returns the layers that test sandbox really had in force.
+   * Throws AirlockError('ISOLATION_UNAVAILABLE') saying how to fix it.
    */
-  check(): Promise<void>;
+  check(): Promise<IsolatorCheck>;
   /** Starts a blank sandbox and resolves when its harness reports ready. */
   spawn(opts: SpawnOptions): Promise<Sandbox>;
   /** Releases what the isolator holds (e.g. its spawner process). Sandboxes are destroyed first. */

@@ -35,6 +35,8 @@ describe('invoke API', () => {
     assert.equal(rec.body.status, 'succeeded');
     assert.equal(rec.body.function, 'echo');
     assert.equal(rec.body.isolation, 'bwrap');
+    assert.ok(rec.body.layers.includes('namespaces'), 'the record lists the layers in force');
+    assert.deepEqual(rec.body.layers, server.airlock.layers);
     assert.deepEqual(rec.body.result, body.result);
     assert.ok(rec.body.queuedAt <= rec.body.finishedAt);
   });

@@ -17,6 +17,7 @@ describe('operations', () => {
     assert.equal(res.status, 200);
     assert.equal(res.body.status, 'ok');
     assert.equal(res.body.isolation, 'bwrap');
+    assert.ok(res.body.layers.includes('namespaces') && res.body.layers.includes('unprivileged-uid'), String(res.body.layers));
   });
 
   it('serves an OpenAPI document that matches the validating schemas', async () => {

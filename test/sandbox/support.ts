@@ -19,6 +19,7 @@ export function sandboxConfig(isolator: IsolatorName, overrides: Partial<Sandbox
     gid: 65534,
     tmpBytes: 2 * MiB,
     seccomp: { mode: 'on' },
+    requiredLayers: [],
     ...overrides,
   };
 }

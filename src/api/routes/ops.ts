@@ -2,6 +2,13 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../deps.js';
+import { LayerView } from '../schemas.js';
+
+const Health = {
+  isolation: Type.String(),
+  layers: Type.Array(LayerView, { description: 'isolation layers attested at startup' }),
+  version: Type.String(),
+};
 
 export function registerOpsRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get(
@@ -10,13 +17,13 @@ export function registerOpsRoutes(app: FastifyInstance, deps: ApiDeps): void {
       schema: {
         summary: 'Liveness and basic facts',
         response: {
-          200: Type.Object({ status: Type.Literal('ok'), isolation: Type.String(), version: Type.String() }),
-          503: Type.Object({ status: Type.Literal('shutting-down'), isolation: Type.String(), version: Type.String() }),
+          200: Type.Object({ status: Type.Literal('ok'), ...Health }),
+          503: Type.Object({ status: Type.Literal('shutting-down'), ...Health }),
         },
       },
     },
     async (_request, reply) => {
-      const body = { isolation: deps.isolation, version: deps.version };
+      const body = { isolation: deps.isolation, layers: deps.layers, version: deps.version };
       if (deps.isShuttingDown()) return reply.status(503).send({ status: 'shutting-down', ...body });
       return { status: 'ok', ...body };
     },

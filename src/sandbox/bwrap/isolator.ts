@@ -14,7 +14,7 @@ import { DirectLauncher } from '../launch/direct.js';
 import { LaunchingIsolator } from '../launch/launching-isolator.js';
 import type { LaunchingIsolatorOptions } from '../launch/launching-isolator.js';
 import type { Launcher } from '../launch/types.js';
-import type { Isolator, Sandbox, SpawnOptions } from '../port.js';
+import type { Isolator, IsolatorCheck, Sandbox, SpawnOptions } from '../port.js';
 import { buildBwrapArgs, encodeArgs } from './args.js';
 import { processRunning, processStartTime, waitForProcessGone } from './procfs.js';
 import { hostFilter } from '../seccomp/index.js';
@@ -62,13 +62,14 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
     super(config, options);
   }
 
-  async check(): Promise<void> {
+  async check(): Promise<IsolatorCheck> {
     this.bwrapBinary();
     this.seccompFilter();
     let sandbox: Sandbox | undefined;
     try {
       // Forked here, not through the spawner, so bwrap's own error output is never lost.
       sandbox = await this.start({ memoryMiB: 64 }, new DirectLauncher());
+      return { layers: [...sandbox.layers] };
     } catch (err) {
       const detail = err instanceof Error ? err.message : String(err);
       throw new AirlockError(

@@ -12,7 +12,7 @@ import { resolveExecutable } from '../executables.js';
 import { BACKGROUND_NICE, canPromote, promoteProcess } from '../priority.js';
 import { LaunchingIsolator } from '../launch/launching-isolator.js';
 import type { LaunchingIsolatorOptions } from '../launch/launching-isolator.js';
-import type { Isolator, Sandbox, SpawnOptions } from '../port.js';
+import type { Isolator, IsolatorCheck, Sandbox, SpawnOptions } from '../port.js';
 
 const harnessPath = fileURLToPath(new URL('../../runtime/harness.js', import.meta.url));
 
@@ -26,8 +26,9 @@ export class ProcessIsolator extends LaunchingIsolator<ProcessIsolatorOptions> i
     super(config, options);
   }
 
-  async check(): Promise<void> {
+  async check(): Promise<IsolatorCheck> {
     // Nothing to check: this isolator isolates nothing (the server warns loudly about it).
+    return { layers: [] };
   }
 
   async spawn(opts: SpawnOptions): Promise<Sandbox> {

@@ -1,0 +1,37 @@
+// `airlock doctor`: checks this machine against the server's configuration (same environment
+// variables as `airlock server`) and prints each isolation layer as ok or missing, whether it is
+// required, and why. Exit status 0 when every required layer is in force, 1 otherwise. It boots one
+// real test sandbox, exactly as the server does at startup; it needs no running server.
+import { loadConfig } from '../../core/config.js';
+import { createIsolator } from '../../sandbox/index.js';
+import { attestIsolation, layerProbes } from '../../sandbox/attestation/index.js';
+import type { AttestationReport } from '../../sandbox/attestation/index.js';
+import { parse } from '../args.js';
+
+export function formatReport(report: AttestationReport): string {
+  const rows = report.layers.map((l) => [l.layer, l.required ? 'yes' : 'no', l.inForce ? 'ok' : 'missing', l.detail]);
+  const header = ['layer', 'required', 'status', 'detail'];
+  const widths = [0, 1, 2].map((i) => Math.max(header[i]!.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd();
+  const verdict =
+    report.missing.length === 0
+      ? 'every required layer is in force: the server will start'
+      : `missing required layer(s): ${report.missing.map((l) => l.layer).join(', ')}: the server will refuse to start`;
+  return [`isolator: ${report.isolator}`, '', line(header), ...rows.map(line), '', verdict, ''].join('\n');
+}
+
+export async function doctorCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { json: { type: 'boolean' }, isolation: { type: 'string' } });
+  const env = { ...process.env };
+  if (values.isolation !== undefined) env.AIRLOCK_ISOLATION = values.isolation;
+  const config = loadConfig(env);
+  const isolator = createIsolator(config.sandbox);
+  try {
+    const report = await attestIsolation(config.sandbox, isolator, layerProbes(config.sandbox));
+    process.stdout.write(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    return report.missing.length === 0 && report.checkError === undefined ? 0 : 1;
+  } finally {
+    await isolator.close();
+  }
+}
