@@ -16,6 +16,8 @@ import { InvokeService } from './services/invoke.js';
 import { ensureAdminKey, KeyService } from './services/keys.js';
 import type { AdminKey } from './services/keys.js';
 import { ExecutionRecorder } from './services/recorder.js';
+import { ensureSecretKey } from './services/secrets/key-file.js';
+import { SecretService } from './services/secrets/service.js';
 import { openStore } from './store/index.js';
 
 export interface Airlock {
@@ -25,6 +27,8 @@ export interface Airlock {
   adminKey: AdminKey;
   isolation: string;
   pool: SandboxPool;
+  /** Tenant secrets; also the SecretSource for the egress broker. */
+  secrets: SecretService;
   /** Graceful stop; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -37,6 +41,11 @@ export const VERSION: string = (
 ).version;
 
 export async function startAirlock(config: Config, logger: Logger): Promise<Airlock> {
+  // First, before anything is spawned or opened: a key file others can read stops the start.
+  const secretKey = ensureSecretKey(config.dataDir, config.secrets.key);
+  if (secretKey.generated) {
+    logger.warn({ path: secretKey.path }, 'generated the secrets master key; back it up: without it stored secrets cannot be decrypted');
+  }
   // Sandboxes are forked by a helper process so fork() never stalls this event loop.
   const isolator = createIsolator(config.sandbox, { launcher: new SpawnerLauncher() });
   if (isolator.name === 'process') {
@@ -63,6 +72,7 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
   await store.migrate();
   const adminKey = ensureAdminKey(config.dataDir, config.adminKey);
   const keys = new KeyService(store, adminKey.key);
+  const secrets = new SecretService(store, secretKey.key, config.secrets);
   const functions = new FunctionService(store, config);
   const functionCache = new FunctionCache(functions);
   const recorder = new ExecutionRecorder(store, config, logger);
@@ -77,7 +87,7 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
 
   let shuttingDown = false;
   const server = await buildServer({
-    config, logger, functions, functionCache, invoke, recorder, keys, metrics,
+    config, logger, functions, functionCache, invoke, recorder, keys, secrets, metrics,
     isolation: isolator.isolation, version: VERSION, isShuttingDown: () => shuttingDown,
   });
   pool.start();
@@ -119,5 +129,5 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
     return stopping;
   };
 
-  return { server, url, adminKey, isolation: isolator.isolation, pool, stop };
+  return { server, url, adminKey, isolation: isolator.isolation, pool, secrets, stop };
 }

@@ -1,0 +1,117 @@
+// Tenant secrets: validates and seals values on write, returns metadata only to the API, and
+// opens values on demand for the egress broker (the SecretSource port). Values are never
+// logged, cached or returned by any listing.
+import { AirlockError } from '../../core/errors.js';
+import type { SecretsConfig } from '../../core/config.js';
+import type { SecretSource, SecretValue } from '../../egress/types.js';
+import type { SecretMeta, Store } from '../../store/port.js';
+import { NAME_PATTERN, NAME_RULE, validateName } from '../names.js';
+import { open, OpenError, seal, sealingKey } from './crypto.js';
+import type { SealingKey } from './crypto.js';
+import { validateHosts } from './hosts.js';
+
+export type SecretLimits = Pick<SecretsConfig, 'maxValueBytes' | 'maxHosts' | 'maxPerTenant'>;
+
+export interface PutSecretResult {
+  created: boolean;
+  meta: SecretMeta;
+}
+
+export class SecretService implements SecretSource {
+  private readonly store: Store;
+  private readonly key: SealingKey;
+  private readonly limits: SecretLimits;
+  private readonly now: () => number;
+
+  constructor(store: Store, masterKey: Buffer, limits: SecretLimits, now: () => number = Date.now) {
+    this.store = store;
+    this.key = sealingKey(masterKey);
+    this.limits = limits;
+    this.now = now;
+  }
+
+  /** Creates or replaces a secret; the answer never contains the value. */
+  async put(tenant: string, name: string, value: string, hosts: readonly unknown[]): Promise<PutSecretResult> {
+    validateName('tenant', tenant);
+    this.checkName(name);
+    const bytes = Buffer.byteLength(value, 'utf8');
+    if (bytes === 0) {
+      throw new AirlockError('VALIDATION_FAILED', 'value is empty: send the secret as a non-empty string', { field: 'value' });
+    }
+    if (bytes > this.limits.maxValueBytes) {
+      throw new AirlockError(
+        'VALIDATION_FAILED',
+        `value is ${bytes} bytes, more than the ${this.limits.maxValueBytes} allowed; ask the operator to raise AIRLOCK_SECRET_MAX_BYTES`,
+        { field: 'value' },
+      );
+    }
+    const bound = validateHosts(hosts, this.limits.maxHosts);
+    if ((await this.store.getSecret(tenant, name)) === undefined) {
+      const count = await this.store.countSecrets(tenant);
+      if (count >= this.limits.maxPerTenant) {
+        throw new AirlockError(
+          'VALIDATION_FAILED',
+          `tenant ${tenant} already has ${count} secrets, the most allowed; delete unused ones or ask the operator to raise AIRLOCK_SECRETS_PER_TENANT`,
+          { field: 'name' },
+        );
+      }
+    }
+    const at = this.now();
+    return this.store.putSecret({
+      tenant, name, hosts: bound, sealed: seal(this.key, tenant, name, value), createdAt: at, updatedAt: at,
+    });
+  }
+
+  async list(tenant: string): Promise<SecretMeta[]> {
+    return this.store.listSecrets(tenant);
+  }
+
+  /** Metadata of one secret; SECRET_NOT_FOUND when absent. */
+  async describe(tenant: string, name: string): Promise<SecretMeta> {
+    const found = await this.store.getSecret(tenant, name);
+    if (!found) throw this.notFound(tenant, name);
+    const { sealed: _sealed, ...meta } = found;
+    return meta;
+  }
+
+  async delete(tenant: string, name: string): Promise<void> {
+    if (!(await this.store.deleteSecret(tenant, name))) throw this.notFound(tenant, name);
+  }
+
+  /**
+   * SecretSource: the decrypted value, for the broker only. Rejects with SECRET_UNREADABLE
+   * (naming the secret, never its value) when the value cannot be opened with the current key.
+   */
+  async get(tenant: string, name: string): Promise<SecretValue | undefined> {
+    const found = await this.store.getSecret(tenant, name);
+    if (!found) return undefined;
+    try {
+      return { name, hosts: found.hosts, value: open(this.key, tenant, name, found.sealed) };
+    } catch (err) {
+      if (!(err instanceof OpenError)) throw err;
+      const cause =
+        err.reason === 'other-key'
+          ? `it was sealed with another master key (${err.message}): start the server with the key it was written with, or set the secret again`
+          : `${err.message}: check AIRLOCK_SECRET_KEY / secret.key, or set the secret again`;
+      throw new AirlockError('SECRET_UNREADABLE', `secret ${name} of tenant ${tenant} cannot be decrypted: ${cause}`, {
+        tenant, secret: name,
+      });
+    }
+  }
+
+  private checkName(name: string): void {
+    if (NAME_PATTERN.test(name)) return;
+    throw new AirlockError(
+      'VALIDATION_FAILED',
+      `secret name ${JSON.stringify(name.slice(0, 80))} is invalid: use ${NAME_RULE} (pattern ${NAME_PATTERN.source})`,
+      { field: 'name', pattern: NAME_PATTERN.source },
+    );
+  }
+
+  private notFound(tenant: string, name: string): AirlockError {
+    return new AirlockError(
+      'SECRET_NOT_FOUND',
+      `tenant ${tenant} has no secret ${name}; list them with GET /v1/tenants/${tenant}/secrets`,
+    );
+  }
+}
