@@ -72,7 +72,12 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
   await store.migrate();
   const adminKey = ensureAdminKey(config.dataDir, config.adminKey);
   const keys = new KeyService(store, adminKey.key);
-  const secrets = new SecretService(store, secretKey.key, config.secrets);
+  const secrets = new SecretService(store, { current: secretKey.key, previous: config.secrets.previousKeys }, config.secrets);
+  if (config.secrets.previousKeys.length > 0) {
+    const rotated = await secrets.rotate();
+    logger.info({ resealed: rotated.resealed }, 'secrets re-sealed with the current key; AIRLOCK_SECRET_KEY_PREVIOUS can be removed');
+    if (rotated.unreadable.length > 0) logger.warn({ secrets: rotated.unreadable }, 'no configured key opens these secrets; set them again');
+  }
   const functions = new FunctionService(store, config);
   const functionCache = new FunctionCache(functions);
   const recorder = new ExecutionRecorder(store, config, logger);

@@ -47,6 +47,8 @@ export interface SandboxConfig {
 export interface SecretsConfig {
   /** Master key from AIRLOCK_SECRET_KEY; undefined: use (or generate) <dataDir>/secret.key. */
   key: Buffer | undefined;
+  /** Former master keys (AIRLOCK_SECRET_KEY_PREVIOUS, comma-separated): values sealed with them are re-sealed at start. */
+  previousKeys: Buffer[];
   /** Largest secret value, bytes of UTF-8. */
   maxValueBytes: number;
   /** Most hosts one secret may be bound to. */
@@ -121,6 +123,10 @@ function secretsFrom(env: Env): SecretsConfig {
   const rawKey = env.AIRLOCK_SECRET_KEY;
   return {
     key: rawKey ? parseSecretKey(rawKey, 'AIRLOCK_SECRET_KEY') : undefined,
+    previousKeys: (env.AIRLOCK_SECRET_KEY_PREVIOUS ?? '')
+      .split(',')
+      .filter((k) => k.trim() !== '')
+      .map((k, i) => parseSecretKey(k, `AIRLOCK_SECRET_KEY_PREVIOUS (entry ${i + 1})`)),
     maxValueBytes: int(env, 'AIRLOCK_SECRET_MAX_BYTES', 8 * KiB, 1),
     maxHosts: int(env, 'AIRLOCK_SECRET_MAX_HOSTS', 16, 1),
     maxPerTenant: int(env, 'AIRLOCK_SECRETS_PER_TENANT', 100, 1),

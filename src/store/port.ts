@@ -82,6 +82,8 @@ export interface Store {
   /** Metadata only, ordered by name. */
   listSecrets(tenant: string): Promise<SecretMeta[]>;
   countSecrets(tenant: string): Promise<number>;
+  /** Every tenant's secrets, sealed values included (key rotation at start), by tenant and name. */
+  allSecrets(): Promise<SecretRecord[]>;
   /** True if it existed. */
   deleteSecret(tenant: string, name: string): Promise<boolean>;
 

@@ -1,7 +1,7 @@
 // The secrets key across server starts, on a real server: the generated key file is reused
 // after a restart, a key file others can read stops the start, a different key leaves the server
-// serving (metadata works, SecretSource.get says SECRET_UNREADABLE), and at trace level the
-// server log never contains a value.
+// serving (metadata works, SecretSource.get says SECRET_UNREADABLE), rotation through
+// AIRLOCK_SECRET_KEY_PREVIOUS re-seals at start, and at trace level the log never holds a value.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -100,5 +100,20 @@ describe('secrets key across server starts', () => {
     } finally {
       chmodSync(path, 0o600);
     }
+  });
+
+  it('rotates: with the old key in AIRLOCK_SECRET_KEY_PREVIOUS the start re-seals, then the new key alone opens it', async () => {
+    const oldKey = readFileSync(join(dataDir, 'secret.key'), 'utf8').trim();
+    const newKey = randomBytes(32).toString('base64');
+    const rotating = await start({ AIRLOCK_SECRET_KEY: newKey, AIRLOCK_SECRET_KEY_PREVIOUS: oldKey });
+    await rotating.stop();
+    assert.match(logText, /"resealed":1,"msg":"secrets re-sealed with the current key/);
+    const rotated = await start({ AIRLOCK_SECRET_KEY: newKey });
+    try {
+      assert.equal((await rotated.secrets.get('acme', 'slack'))?.value, VALUE);
+    } finally {
+      await rotated.stop();
+    }
+    assert.equal(logText.includes(VALUE), false);
   });
 });

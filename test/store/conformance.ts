@@ -356,6 +356,16 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreUnd
           assert.equal(await store.countSecrets('nobody'), 0);
         }));
 
+      test('allSecrets returns every tenant\'s secrets with their sealed bytes, by tenant and name', () =>
+        withStore(async ({ store }) => {
+          assert.deepEqual(await store.allSecrets(), []);
+          const b = secret({ tenant: 'globex', name: 'a', sealed: sealed(3) });
+          const a2 = secret({ name: 'zz', sealed: sealed(2) });
+          const a1 = secret({ name: 'aa' });
+          for (const s of [b, a2, a1]) await store.putSecret(s);
+          assert.deepEqual(await store.allSecrets(), [a1, a2, b]);
+        }));
+
       test('delete removes one secret of one tenant only', () =>
         withStore(async ({ store }) => {
           await store.putSecret(secret());

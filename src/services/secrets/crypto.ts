@@ -53,11 +53,28 @@ export function seal(key: SealingKey, tenant: string, name: string, value: strin
 
 /** Opens a sealed value; throws OpenError when it is malformed, from another key, or tampered with. */
 export function open(key: SealingKey, tenant: string, name: string, sealed: Uint8Array): string {
+  return openWith([key], tenant, name, sealed).value;
+}
+
+/**
+ * Opens a sealed value with whichever of `keys` sealed it (chosen by the id byte; keys whose
+ * ids collide are each tried). Answers the value and the key that opened it.
+ */
+export function openWith(keys: readonly SealingKey[], tenant: string, name: string, sealed: Uint8Array): { value: string; key: SealingKey } {
   const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
   if (buf.length < HEADER_BYTES) throw new OpenError('malformed', `sealed value is ${buf.length} bytes, shorter than its header`);
-  if (buf[0] !== key.id) {
-    throw new OpenError('other-key', `sealed with key id ${buf[0]}, but the current key has id ${key.id}`);
+  const candidates = keys.filter((k) => k.id === buf[0]);
+  if (candidates.length === 0) {
+    throw new OpenError('other-key', `sealed with key id ${buf[0]}, but the configured keys have id ${keys.map((k) => k.id).join(', ')}`);
   }
+  for (const key of candidates) {
+    const value = tryOpen(key, tenant, name, buf);
+    if (value !== undefined) return { value, key };
+  }
+  throw new OpenError('authentication', 'authentication failed (wrong key, or the row was altered or moved)');
+}
+
+function tryOpen(key: SealingKey, tenant: string, name: string, buf: Buffer): string | undefined {
   const iv = buf.subarray(1, 1 + IV_BYTES);
   const tag = buf.subarray(1 + IV_BYTES, HEADER_BYTES);
   const decipher = createDecipheriv('aes-256-gcm', key.bytes, iv, { authTagLength: TAG_BYTES });
@@ -66,6 +83,6 @@ export function open(key: SealingKey, tenant: string, name: string, sealed: Uint
   try {
     return Buffer.concat([decipher.update(buf.subarray(HEADER_BYTES)), decipher.final()]).toString('utf8');
   } catch {
-    throw new OpenError('authentication', 'authentication failed (wrong key, or the row was altered or moved)');
+    return undefined;
   }
 }

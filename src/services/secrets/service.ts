@@ -6,11 +6,25 @@ import type { SecretsConfig } from '../../core/config.js';
 import type { SecretSource, SecretValue } from '../../egress/types.js';
 import type { SecretMeta, Store } from '../../store/port.js';
 import { NAME_PATTERN, NAME_RULE, validateName } from '../names.js';
-import { open, OpenError, seal, sealingKey } from './crypto.js';
+import { OpenError, openWith, seal, sealingKey } from './crypto.js';
 import type { SealingKey } from './crypto.js';
 import { validateHosts } from './hosts.js';
 
 export type SecretLimits = Pick<SecretsConfig, 'maxValueBytes' | 'maxHosts' | 'maxPerTenant'>;
+
+export interface SecretKeys {
+  /** Seals every write; opens values it sealed. */
+  current: Buffer;
+  /** Former keys: values sealed with them still open, and rotate() re-seals them. */
+  previous?: Buffer[];
+}
+
+export interface RotationResult {
+  /** Secrets re-sealed with the current key. */
+  resealed: number;
+  /** "tenant/name" of secrets no configured key opens (left as they are). */
+  unreadable: string[];
+}
 
 export interface PutSecretResult {
   created: boolean;
@@ -20,12 +34,15 @@ export interface PutSecretResult {
 export class SecretService implements SecretSource {
   private readonly store: Store;
   private readonly key: SealingKey;
+  /** The current key first, then the previous ones. */
+  private readonly keys: SealingKey[];
   private readonly limits: SecretLimits;
   private readonly now: () => number;
 
-  constructor(store: Store, masterKey: Buffer, limits: SecretLimits, now: () => number = Date.now) {
+  constructor(store: Store, keys: SecretKeys, limits: SecretLimits, now: () => number = Date.now) {
     this.store = store;
-    this.key = sealingKey(masterKey);
+    this.key = sealingKey(keys.current);
+    this.keys = [this.key, ...(keys.previous ?? []).map(sealingKey)];
     this.limits = limits;
     this.now = now;
   }
@@ -86,17 +103,40 @@ export class SecretService implements SecretSource {
     const found = await this.store.getSecret(tenant, name);
     if (!found) return undefined;
     try {
-      return { name, hosts: found.hosts, value: open(this.key, tenant, name, found.sealed) };
+      return { name, hosts: found.hosts, value: openWith(this.keys, tenant, name, found.sealed).value };
     } catch (err) {
       if (!(err instanceof OpenError)) throw err;
       const cause =
         err.reason === 'other-key'
-          ? `it was sealed with another master key (${err.message}): start the server with the key it was written with, or set the secret again`
+          ? `it was sealed with another master key (${err.message}): add the key it was written with to AIRLOCK_SECRET_KEY_PREVIOUS, or set the secret again`
           : `${err.message}: check AIRLOCK_SECRET_KEY / secret.key, or set the secret again`;
       throw new AirlockError('SECRET_UNREADABLE', `secret ${name} of tenant ${tenant} cannot be decrypted: ${cause}`, {
         tenant, secret: name,
       });
     }
+  }
+
+  /**
+   * Re-seals with the current key every secret that a previous key sealed (timestamps kept).
+   * Run at start, before the server listens. Secrets no configured key opens are reported.
+   */
+  async rotate(): Promise<RotationResult> {
+    const result: RotationResult = { resealed: 0, unreadable: [] };
+    if (this.keys.length === 1) return result;
+    for (const rec of await this.store.allSecrets()) {
+      let opened: { value: string; key: SealingKey };
+      try {
+        opened = openWith(this.keys, rec.tenant, rec.name, rec.sealed);
+      } catch (err) {
+        if (!(err instanceof OpenError)) throw err;
+        result.unreadable.push(`${rec.tenant}/${rec.name}`);
+        continue;
+      }
+      if (opened.key === this.key) continue;
+      await this.store.putSecret({ ...rec, sealed: seal(this.key, rec.tenant, rec.name, opened.value) });
+      result.resealed++;
+    }
+    return result;
   }
 
   private checkName(name: string): void {

@@ -5,6 +5,7 @@ import sjson from 'secure-json-parse';
 import { AirlockError } from '../../core/errors.js';
 import type { SecretMeta, SecretRecord } from '../port.js';
 import {
+  ALL_SECRETS,
   COUNT_SECRETS,
   DELETE_SECRET,
   GET_SECRET,
@@ -40,6 +41,7 @@ export class SqliteSecrets {
   private readonly list;
   private readonly count;
   private readonly remove;
+  private readonly all;
   private readonly putTx: (s: SecretRecord) => { created: boolean; meta: SecretMeta };
 
   constructor(db: Db) {
@@ -51,6 +53,7 @@ export class SqliteSecrets {
     this.list = db.prepare<[string], SecretMetaRow>(LIST_SECRETS);
     this.count = db.prepare<[string], { n: number }>(COUNT_SECRETS);
     this.remove = db.prepare<[string, string]>(DELETE_SECRET);
+    this.all = db.prepare<[], SecretRow>(ALL_SECRETS);
     this.putTx = db.transaction((s: SecretRecord) => {
       const existing = this.createdAt.get(s.tenant, s.name);
       this.upsert.run({
@@ -84,6 +87,10 @@ export class SqliteSecrets {
 
   countFor(tenant: string): number {
     return this.count.get(tenant)?.n ?? 0;
+  }
+
+  everything(): SecretRecord[] {
+    return this.all.all().map((row) => ({ ...rowToMeta(row), sealed: row.sealed }));
   }
 
   delete(tenant: string, name: string): boolean {

@@ -228,6 +228,10 @@ export class SqliteStore implements Store {
     return this.stmts().secrets.countFor(tenant);
   }
 
+  async allSecrets(): Promise<SecretRecord[]> {
+    return this.stmts().secrets.everything();
+  }
+
   async deleteSecret(tenant: string, name: string): Promise<boolean> {
     return this.stmts().secrets.delete(tenant, name);
   }

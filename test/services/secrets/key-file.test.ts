@@ -97,6 +97,15 @@ describe('secrets master key', () => {
     }
   });
 
+  it('reads AIRLOCK_SECRET_KEY_PREVIOUS as a comma-separated list and names a bad entry', () => {
+    const a = randomBytes(32);
+    const b = randomBytes(32);
+    const config = loadConfig({ AIRLOCK_SECRET_KEY_PREVIOUS: `${a.toString('base64')}, ${b.toString('hex')}` });
+    assert.deepEqual(config.secrets.previousKeys.map((k) => k.toString('hex')), [a.toString('hex'), b.toString('hex')]);
+    assert.deepEqual(loadConfig({}).secrets.previousKeys, []);
+    assert.throws(() => loadConfig({ AIRLOCK_SECRET_KEY_PREVIOUS: `${a.toString('base64')},nope` }), /AIRLOCK_SECRET_KEY_PREVIOUS \(entry 2\)/);
+  });
+
   it('reads the secrets limits', () => {
     const c = loadConfig({ AIRLOCK_SECRET_MAX_BYTES: '100', AIRLOCK_SECRET_MAX_HOSTS: '3', AIRLOCK_SECRETS_PER_TENANT: '7' });
     assert.deepEqual([c.secrets.maxValueBytes, c.secrets.maxHosts, c.secrets.maxPerTenant], [100, 3, 7]);

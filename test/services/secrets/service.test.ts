@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { isAirlockError } from '../../../src/core/errors.js';
 import type { ErrorCode } from '../../../src/core/errors.js';
+import { sealingKey } from '../../../src/services/secrets/crypto.js';
 import { SecretService } from '../../../src/services/secrets/service.js';
 import { tempSqlite } from '../../store/temp-sqlite.js';
 import type { TempSqlite } from '../../store/temp-sqlite.js';
@@ -33,7 +34,7 @@ describe('SecretService', () => {
     db = await tempSqlite();
     clock = 1_000;
     key = randomBytes(32);
-    service = new SecretService(db.store, key, LIMITS, () => clock);
+    service = new SecretService(db.store, { current: key }, LIMITS, () => clock);
   });
   afterEach(() => db.cleanup());
 
@@ -90,7 +91,7 @@ describe('SecretService', () => {
 
   it('a different master key gives SECRET_UNREADABLE naming the secret, and nothing else breaks', async () => {
     await service.put('acme', 'gh-token', VALUE, ['api.github.com']);
-    const other = new SecretService(db.store, randomBytes(32), LIMITS);
+    const other = new SecretService(db.store, { current: randomBytes(32) }, LIMITS);
     await rejectsWith(other.get('acme', 'gh-token'), 'SECRET_UNREADABLE', /secret gh-token of tenant acme cannot be decrypted/);
     // Metadata stays readable, and the right key still opens it.
     assert.equal((await other.describe('acme', 'gh-token')).name, 'gh-token');
@@ -112,5 +113,41 @@ describe('SecretService', () => {
     await rejectsWith(service.get('globex', 'gh-token'), 'SECRET_UNREADABLE', /secret gh-token of tenant globex/);
     await rejectsWith(service.get('acme', 'other'), 'SECRET_UNREADABLE', /secret other of tenant acme/);
     assert.equal((await service.get('acme', 'gh-token'))?.value, VALUE);
+  });
+
+  it('rotation: previous keys still open values, rotate() re-seals them with the current key', async () => {
+    await service.put('acme', 'gh-token', VALUE, ['api.github.com']);
+    clock = 2_000;
+    await service.put('globex', 'slack', 'globex-value', ['slack.com']);
+    const stranger = new SecretService(db.store, { current: randomBytes(32) }, LIMITS, () => 3_000);
+    await stranger.put('acme', 'lost', 'lost-value', ['a.com']);
+    const before = await db.store.allSecrets();
+
+    const next = randomBytes(32);
+    const rotating = new SecretService(db.store, { current: next, previous: [key] }, LIMITS);
+    assert.equal((await rotating.get('acme', 'gh-token'))?.value, VALUE, 'a previous key opens values before rotation');
+    assert.deepEqual(await rotating.rotate(), { resealed: 2, unreadable: ['acme/lost'] });
+    assert.deepEqual(await rotating.rotate(), { resealed: 0, unreadable: ['acme/lost'] });
+
+    const after = new SecretService(db.store, { current: next }, LIMITS);
+    assert.equal((await after.get('acme', 'gh-token'))?.value, VALUE);
+    assert.equal((await after.get('globex', 'slack'))?.value, 'globex-value');
+    await rejectsWith(new SecretService(db.store, { current: key }, LIMITS).get('acme', 'gh-token'), 'SECRET_UNREADABLE', /AIRLOCK_SECRET_KEY_PREVIOUS/);
+    const rotated = await db.store.allSecrets();
+    for (const [i, rec] of rotated.entries()) {
+      const old = before[i]!;
+      assert.deepEqual([rec.tenant, rec.name, rec.createdAt, rec.updatedAt, rec.hosts], [old.tenant, old.name, old.createdAt, old.updatedAt, old.hosts]);
+      if (rec.name !== 'lost') assert.equal(rec.sealed[0], sealingKey(next).id);
+    }
+  });
+
+  it('rotation works when the old and new keys share an id byte', async () => {
+    let next = randomBytes(32);
+    for (let i = 0; i < 100_000 && sealingKey(next).id !== sealingKey(key).id; i++) next = randomBytes(32);
+    assert.equal(sealingKey(next).id, sealingKey(key).id);
+    await service.put('acme', 'gh-token', VALUE, ['api.github.com']);
+    const rotating = new SecretService(db.store, { current: next, previous: [key] }, LIMITS);
+    assert.deepEqual(await rotating.rotate(), { resealed: 1, unreadable: [] });
+    assert.equal((await new SecretService(db.store, { current: next }, LIMITS).get('acme', 'gh-token'))?.value, VALUE);
   });
 });

@@ -15,3 +15,5 @@ SELECT tenant, name, hosts, created_at, updated_at FROM secrets WHERE tenant = ?
 export const COUNT_SECRETS = `SELECT count(*) AS n FROM secrets WHERE tenant = ?`;
 
 export const DELETE_SECRET = `DELETE FROM secrets WHERE tenant = ? AND name = ?`;
+
+export const ALL_SECRETS = `SELECT * FROM secrets ORDER BY tenant, name`;
