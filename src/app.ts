@@ -43,9 +43,6 @@ export const VERSION: string = (
 export async function startAirlock(config: Config, logger: Logger): Promise<Airlock> {
   // First, before anything is spawned or opened: a key file others can read stops the start.
   const secretKey = ensureSecretKey(config.dataDir, config.secrets.key);
-  if (secretKey.generated) {
-    logger.warn({ path: secretKey.path }, 'generated the secrets master key; back it up: without it stored secrets cannot be decrypted');
-  }
   // Sandboxes are forked by a helper process so fork() never stalls this event loop.
   const isolator = createIsolator(config.sandbox, { launcher: new SpawnerLauncher() });
   if (isolator.name === 'process') {
@@ -72,6 +69,9 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
   await store.migrate();
   const adminKey = ensureAdminKey(config.dataDir, config.adminKey);
   const keys = new KeyService(store, adminKey.key);
+  if (secretKey.generated) {
+    logger.warn({ path: secretKey.path }, 'generated the secrets master key; back it up: without it stored secrets cannot be decrypted');
+  }
   const secrets = new SecretService(store, { current: secretKey.key, previous: config.secrets.previousKeys }, config.secrets);
   if (config.secrets.previousKeys.length > 0) {
     const rotated = await secrets.rotate();
