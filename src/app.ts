@@ -18,6 +18,8 @@ import { InvokeService } from './services/invoke.js';
 import { ensureAdminKey, KeyService } from './services/keys.js';
 import type { AdminKey } from './services/keys.js';
 import { ExecutionRecorder } from './services/recorder.js';
+import { ensureSecretKey } from './services/secrets/key-file.js';
+import { SecretService } from './services/secrets/service.js';
 import { openStore } from './store/index.js';
 
 export interface Airlock {
@@ -29,6 +31,8 @@ export interface Airlock {
   /** Isolation layers attested in a test sandbox at startup. */
   layers: SecurityLayer[];
   pool: SandboxPool;
+  /** Tenant secrets; also the SecretSource for the egress broker. */
+  secrets: SecretService;
   /** Graceful stop; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -41,6 +45,8 @@ export const VERSION: string = (
 ).version;
 
 export async function startAirlock(config: Config, logger: Logger): Promise<Airlock> {
+  // First, before anything is spawned or opened: a key file others can read stops the start.
+  const secretKey = ensureSecretKey(config.dataDir, config.secrets.key);
   // Sandboxes are forked by a helper process so fork() never stalls this event loop.
   const isolator = createIsolator(config.sandbox, { launcher: new SpawnerLauncher() });
   if (isolator.name === 'process') {
@@ -50,14 +56,19 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
     );
   }
   const attestation = await attestIsolation(config.sandbox, isolator, layerProbes(config.sandbox));
-  if (attestation.checkError !== undefined) {
-    throw new AirlockError(
-      'ISOLATION_UNAVAILABLE',
-      `${attestation.checkError}\nAirlock refuses to run tenant code without isolation. On a development machine only, ` +
-        'AIRLOCK_ISOLATION=process runs functions as plain processes (no isolation at all).',
-    );
+  try {
+    if (attestation.checkError !== undefined) {
+      throw new AirlockError(
+        'ISOLATION_UNAVAILABLE',
+        `${attestation.checkError}\nAirlock refuses to run tenant code without isolation. On a development machine only, ` +
+          'AIRLOCK_ISOLATION=process runs functions as plain processes (no isolation at all).',
+      );
+    }
+    assertRequiredLayers(attestation);
+  } catch (err) {
+    await isolator.close();
+    throw err;
   }
-  assertRequiredLayers(attestation);
   const layers = attestation.layers.filter((l) => l.inForce).map((l) => l.layer);
   logger.info(
     { layers, required: config.sandbox.requiredLayers, missing: attestation.layers.filter((l) => !l.inForce).map((l) => l.layer) },
@@ -70,6 +81,15 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
   await store.migrate();
   const adminKey = ensureAdminKey(config.dataDir, config.adminKey);
   const keys = new KeyService(store, adminKey.key);
+  if (secretKey.generated) {
+    logger.warn({ path: secretKey.path }, 'generated the secrets master key; back it up: without it stored secrets cannot be decrypted');
+  }
+  const secrets = new SecretService(store, { current: secretKey.key, previous: config.secrets.previousKeys }, config.secrets);
+  if (config.secrets.previousKeys.length > 0) {
+    const rotated = await secrets.rotate();
+    logger.info({ resealed: rotated.resealed }, 'secrets re-sealed with the current key; AIRLOCK_SECRET_KEY_PREVIOUS can be removed');
+    if (rotated.unreadable.length > 0) logger.warn({ secrets: rotated.unreadable }, 'no configured key opens these secrets; set them again');
+  }
   const functions = new FunctionService(store, config);
   const functionCache = new FunctionCache(functions);
   const recorder = new ExecutionRecorder(store, config, logger);
@@ -84,7 +104,7 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
 
   let shuttingDown = false;
   const server = await buildServer({
-    config, logger, functions, functionCache, invoke, recorder, keys, metrics,
+    config, logger, functions, functionCache, invoke, recorder, keys, secrets, metrics,
     isolation: isolator.isolation, layers, version: VERSION, isShuttingDown: () => shuttingDown,
   });
   pool.start();
@@ -126,5 +146,5 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
     return stopping;
   };
 
-  return { server, url, adminKey, isolation: isolator.isolation, layers, pool, stop };
+  return { server, url, adminKey, isolation: isolator.isolation, layers, pool, secrets, stop };
 }

@@ -7,6 +7,7 @@ import type { FunctionService } from '../services/functions.js';
 import type { InvokeService } from '../services/invoke.js';
 import type { KeyService } from '../services/keys.js';
 import type { ExecutionRecorder } from '../services/recorder.js';
+import type { SecretService } from '../services/secrets/service.js';
 import type { Metrics } from './metrics.js';
 
 export interface ApiDeps {
@@ -17,6 +18,7 @@ export interface ApiDeps {
   invoke: InvokeService;
   recorder: ExecutionRecorder;
   keys: KeyService;
+  secrets: SecretService;
   metrics: Metrics;
   isolation: string;
   /** Isolation layers attested at startup (shown by /healthz). */

@@ -175,3 +175,31 @@ export const FunctionParams = Type.Object({ tenant: Name, name: Name });
 export const ExecutionParams = Type.Object({ tenant: Name, id: Type.String({ maxLength: 64 }) });
 export const KeyParams = Type.Object({ tenant: Name, id: Type.String({ maxLength: 64 }) });
 export const VersionQuery = Type.Object({ version: Type.Optional(Type.String({ maxLength: 64 })) });
+
+export const SecretParams = Type.Object({ tenant: Name, name: Name });
+
+/** Body of PUT .../secrets/{name}; sizes come from the operator's secrets configuration. */
+export function SecretPutBody(limits: { maxValueBytes: number; maxHosts: number }) {
+  return Type.Object(
+    {
+      value: Type.String({
+        minLength: 1,
+        maxLength: limits.maxValueBytes,
+        description: `the secret (UTF-8, at most ${limits.maxValueBytes} bytes); stored encrypted, never returned`,
+      }),
+      hosts: Type.Array(Type.String({ maxLength: 253 }), {
+        minItems: 1,
+        maxItems: limits.maxHosts,
+        description: 'hosts the value may be sent to: "api.example.com" or "*.example.com"',
+      }),
+    },
+    { additionalProperties: false },
+  );
+}
+
+export const SecretView = Type.Object({
+  name: Type.String(),
+  hosts: Type.Array(Type.String()),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});

@@ -11,6 +11,7 @@ import { registerFunctionRoutes } from './routes/functions.js';
 import { registerInvokeRoutes } from './routes/invoke.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerOpsRoutes } from './routes/ops.js';
+import { registerSecretRoutes } from './routes/secrets.js';
 import type { ApiDeps } from './deps.js';
 import { ErrorBody } from './schemas.js';
 
@@ -52,6 +53,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     registerInvokeRoutes(v1, deps);
     registerExecutionRoutes(v1, deps);
     registerKeyRoutes(v1, deps);
+    registerSecretRoutes(v1, deps);
   });
   return app;
 }

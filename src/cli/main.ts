@@ -9,6 +9,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { executionsCommand } from './commands/executions.js';
 import { invokeCommand } from './commands/invoke.js';
 import { keysCommand } from './commands/keys.js';
+import { secretsCommand } from './commands/secrets.js';
 import { serverCommand } from './commands/server.js';
 
 const HELP = `airlock: run untrusted tenant functions in sandboxes
@@ -20,6 +21,8 @@ usage:
   airlock invoke <tenant>/<name> [--input JSON|@file] [--version V]
   airlock executions <tenant> [id] [--function F] [--status S] [--limit N] [--json]
   airlock keys create|list|revoke <tenant> [id]
+  airlock secrets set <tenant> <name> --hosts H[,H...] [--value-file F]   (value on stdin otherwise)
+  airlock secrets list <tenant> | secrets delete <tenant> <name>
 
 environment: AIRLOCK_URL (default http://127.0.0.1:8080), AIRLOCK_KEY (default: ./.airlock/admin.key);
 server settings: see docs/configuration.md
@@ -43,6 +46,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'keys':
       await keysCommand(rest, createClient());
+      return 0;
+    case 'secrets':
+      await secretsCommand(rest, createClient());
       return 0;
     case undefined:
     case 'help':

@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { AirlockError } from './errors.js';
 import { DEFAULT_LIMITS, DEFAULT_MAX_LIMITS, KiB, MiB } from './limits.js';
+import { parseSecretKey } from './secret-key.js';
 import type { FunctionLimits, SecurityLayer } from './types.js';
 
 export type IsolatorName = 'bwrap' | 'process';
@@ -83,6 +84,20 @@ function requiredLayersFrom(env: Env, isolator: IsolatorName): SecurityLayer[] {
   return SECURITY_LAYERS.filter((l) => named.includes(l));
 }
 
+/** Per-tenant secrets (values encrypted at rest with one master key). */
+export interface SecretsConfig {
+  /** Master key from AIRLOCK_SECRET_KEY; undefined: use (or generate) <dataDir>/secret.key. */
+  key: Buffer | undefined;
+  /** Former master keys (AIRLOCK_SECRET_KEY_PREVIOUS, comma-separated): values sealed with them are re-sealed at start. */
+  previousKeys: Buffer[];
+  /** Largest secret value, bytes of UTF-8. */
+  maxValueBytes: number;
+  /** Most hosts one secret may be bound to. */
+  maxHosts: number;
+  /** Most secrets one tenant may hold. */
+  maxPerTenant: number;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -105,6 +120,7 @@ export interface Config {
   shutdownGraceMs: number;
   /** Execution records are flushed to the store at least this often, ms. */
   recordFlushMs: number;
+  secrets: SecretsConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -141,6 +157,20 @@ function limitsFrom(env: Env, prefix: string, base: FunctionLimits): FunctionLim
     inputBytes: int(env, `${prefix}INPUT_BYTES`, base.inputBytes, 1),
     resultBytes: int(env, `${prefix}RESULT_BYTES`, base.resultBytes, 1),
     logBytes: int(env, `${prefix}LOG_BYTES`, base.logBytes, 0),
+  };
+}
+
+function secretsFrom(env: Env): SecretsConfig {
+  const rawKey = env.AIRLOCK_SECRET_KEY;
+  return {
+    key: rawKey ? parseSecretKey(rawKey, 'AIRLOCK_SECRET_KEY') : undefined,
+    previousKeys: (env.AIRLOCK_SECRET_KEY_PREVIOUS ?? '')
+      .split(',')
+      .filter((k) => k.trim() !== '')
+      .map((k, i) => parseSecretKey(k, `AIRLOCK_SECRET_KEY_PREVIOUS (entry ${i + 1})`)),
+    maxValueBytes: int(env, 'AIRLOCK_SECRET_MAX_BYTES', 8 * KiB, 1),
+    maxHosts: int(env, 'AIRLOCK_SECRET_MAX_HOSTS', 16, 1),
+    maxPerTenant: int(env, 'AIRLOCK_SECRETS_PER_TENANT', 100, 1),
   };
 }
 
@@ -200,6 +230,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     shutdownGraceMs: int(env, 'AIRLOCK_SHUTDOWN_GRACE_MS', 10_000, 0),
     recordFlushMs: int(env, 'AIRLOCK_RECORD_FLUSH_MS', 20, 1),
+    secrets: secretsFrom(env),
   };
   if (config.admission.tenantConcurrency > config.admission.globalConcurrency) {
     config.admission.tenantConcurrency = config.admission.globalConcurrency;

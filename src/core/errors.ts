@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'EGRESS_LIMIT'
   | 'EGRESS_FAILED'
   | 'SECRET_NOT_FOUND'
+  | 'SECRET_UNREADABLE'
   | 'INTERNAL';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -53,6 +54,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   EGRESS_LIMIT: 429,
   EGRESS_FAILED: 502,
   SECRET_NOT_FOUND: 404,
+  SECRET_UNREADABLE: 500,
   INTERNAL: 500,
 };
 

@@ -29,6 +29,21 @@ export interface ApiKeyRecord {
   createdAt: number;
 }
 
+/** A tenant's secret as stored: the value only in sealed (encrypted) form. */
+export interface SecretRecord {
+  tenant: string;
+  name: string;
+  /** Hosts the value may be sent to. */
+  hosts: string[];
+  /** key id byte + 12-byte IV + 16-byte GCM tag + ciphertext (see services/secrets/crypto.ts). */
+  sealed: Buffer;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A secret without its sealed value (listings). */
+export type SecretMeta = Omit<SecretRecord, 'sealed'>;
+
 export interface Store {
   /** Applies forward-only migrations. */
   migrate(): Promise<void>;
@@ -57,6 +72,20 @@ export interface Store {
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
   listApiKeys(tenant: string): Promise<ApiKeyRecord[]>;
   deleteApiKey(tenant: string, id: string): Promise<boolean>;
+
+  /**
+   * Creates or replaces a secret. A replaced secret keeps its stored createdAt; the answer
+   * carries the metadata as stored and whether the row is new.
+   */
+  putSecret(secret: SecretRecord): Promise<{ created: boolean; meta: SecretMeta }>;
+  getSecret(tenant: string, name: string): Promise<SecretRecord | undefined>;
+  /** Metadata only, ordered by name. */
+  listSecrets(tenant: string): Promise<SecretMeta[]>;
+  countSecrets(tenant: string): Promise<number>;
+  /** Every tenant's secrets, sealed values included (key rotation at start), by tenant and name. */
+  allSecrets(): Promise<SecretRecord[]>;
+  /** True if it existed. */
+  deleteSecret(tenant: string, name: string): Promise<boolean>;
 
   /** Server-owned settings (small strings), e.g. an instance id. */
   getMeta(key: string): Promise<string | undefined>;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isAirlockError } from '../../src/core/errors.js';
 import type { ExecutionRecord } from '../../src/core/types.js';
-import type { Store } from '../../src/store/port.js';
+import type { SecretRecord, Store } from '../../src/store/port.js';
 import { makeRecord, makeVersion, nextExecutionId } from './fixtures.js';
 
 export interface StoreUnderTest {
@@ -306,6 +306,89 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreUnd
           await store.setMeta('instance', 'one');
           await store.setMeta('instance', 'two');
           assert.equal(await store.getMeta('instance'), 'two');
+        }));
+    });
+
+    describe('secrets', () => {
+      const sealed = (fill: number): Buffer => Buffer.alloc(40, fill);
+      const secret = (over: Partial<SecretRecord> = {}): SecretRecord => ({
+        tenant: 'acme', name: 'api-token', hosts: ['api.example.com', '*.example.org'],
+        sealed: sealed(1), createdAt: 10, updatedAt: 10, ...over,
+      });
+
+      test('put creates, get returns the sealed bytes and hosts as stored', () =>
+        withStore(async ({ store }) => {
+          const s = secret();
+          const put = await store.putSecret(s);
+          assert.equal(put.created, true);
+          assert.deepEqual(put.meta, { tenant: 'acme', name: 'api-token', hosts: s.hosts, createdAt: 10, updatedAt: 10 });
+          const back = await store.getSecret('acme', 'api-token');
+          assert.ok(back);
+          assert.ok(Buffer.isBuffer(back.sealed));
+          assert.deepEqual(back, s);
+          assert.equal(await store.getSecret('acme', 'other'), undefined);
+          assert.equal(await store.getSecret('globex', 'api-token'), undefined);
+        }));
+
+      test('put over an existing secret replaces value and hosts, keeps createdAt', () =>
+        withStore(async ({ store }) => {
+          await store.putSecret(secret());
+          const put = await store.putSecret(secret({ hosts: ['b.example.com'], sealed: sealed(2), createdAt: 50, updatedAt: 50 }));
+          assert.equal(put.created, false);
+          assert.equal(put.meta.createdAt, 10);
+          assert.equal(put.meta.updatedAt, 50);
+          const back = await store.getSecret('acme', 'api-token');
+          assert.deepEqual(back, secret({ hosts: ['b.example.com'], sealed: sealed(2), createdAt: 10, updatedAt: 50 }));
+        }));
+
+      test('list gives metadata only, by name, for one tenant; count agrees', () =>
+        withStore(async ({ store }) => {
+          await store.putSecret(secret({ name: 'zeta' }));
+          await store.putSecret(secret({ name: 'alpha', updatedAt: 11 }));
+          await store.putSecret(secret({ tenant: 'globex', name: 'mid' }));
+          const list = await store.listSecrets('acme');
+          assert.deepEqual(list.map((m) => m.name), ['alpha', 'zeta']);
+          for (const m of list) assert.equal('sealed' in m, false);
+          assert.equal(list[0]?.updatedAt, 11);
+          assert.equal(await store.countSecrets('acme'), 2);
+          assert.equal(await store.countSecrets('globex'), 1);
+          assert.deepEqual(await store.listSecrets('nobody'), []);
+          assert.equal(await store.countSecrets('nobody'), 0);
+        }));
+
+      test('allSecrets returns every tenant\'s secrets with their sealed bytes, by tenant and name', () =>
+        withStore(async ({ store }) => {
+          assert.deepEqual(await store.allSecrets(), []);
+          const b = secret({ tenant: 'globex', name: 'a', sealed: sealed(3) });
+          const a2 = secret({ name: 'zz', sealed: sealed(2) });
+          const a1 = secret({ name: 'aa' });
+          for (const s of [b, a2, a1]) await store.putSecret(s);
+          assert.deepEqual(await store.allSecrets(), [a1, a2, b]);
+        }));
+
+      test('delete removes one secret of one tenant only', () =>
+        withStore(async ({ store }) => {
+          await store.putSecret(secret());
+          await store.putSecret(secret({ tenant: 'globex' }));
+          assert.equal(await store.deleteSecret('acme', 'api-token'), true);
+          assert.equal(await store.deleteSecret('acme', 'api-token'), false);
+          assert.equal(await store.getSecret('acme', 'api-token'), undefined);
+          assert.ok(await store.getSecret('globex', 'api-token'));
+        }));
+
+      test('a reopened store still has the secret', () =>
+        withStore(async (s) => {
+          if (!s.reopen) return;
+          const rec = secret();
+          await s.store.putSecret(rec);
+          await s.store.close();
+          const again = await s.reopen();
+          try {
+            await again.migrate();
+            assert.deepEqual(await again.getSecret('acme', 'api-token'), rec);
+          } finally {
+            await again.close();
+          }
         }));
     });
 

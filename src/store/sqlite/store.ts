@@ -6,8 +6,9 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { AirlockError } from '../../core/errors.js';
 import type { ExecutionRecord, FunctionVersion } from '../../core/types.js';
-import type { ApiKeyRecord, ExecutionFilter, FunctionSummary, Store } from '../port.js';
+import type { ApiKeyRecord, ExecutionFilter, FunctionSummary, SecretMeta, SecretRecord, Store } from '../port.js';
 import { applyMigrations } from './migrate.js';
+import { SqliteSecrets } from './secrets.js';
 import { MIGRATIONS } from './migrations/index.js';
 import {
   executionToValues,
@@ -67,7 +68,7 @@ function prepareAll(db: Db) {
   };
 }
 
-type Prepared = ReturnType<typeof prepareAll>;
+type Prepared = ReturnType<typeof prepareAll> & { secrets: SqliteSecrets };
 
 /** Creates the database file readable by its owner only (it holds sources and key hashes). */
 function createPrivate(file: string): void {
@@ -122,7 +123,7 @@ export class SqliteStore implements Store {
 
   async migrate(): Promise<void> {
     applyMigrations(this.db, MIGRATIONS);
-    this.prepared ??= prepareAll(this.db);
+    this.prepared ??= { ...prepareAll(this.db), secrets: new SqliteSecrets(this.db) };
   }
 
   async close(): Promise<void> {
@@ -209,6 +210,30 @@ export class SqliteStore implements Store {
 
   async deleteApiKey(tenant: string, id: string): Promise<boolean> {
     return this.stmts().deleteKey.run(tenant, id).changes > 0;
+  }
+
+  async putSecret(secret: SecretRecord): Promise<{ created: boolean; meta: SecretMeta }> {
+    return this.stmts().secrets.put(secret);
+  }
+
+  async getSecret(tenant: string, name: string): Promise<SecretRecord | undefined> {
+    return this.stmts().secrets.get(tenant, name);
+  }
+
+  async listSecrets(tenant: string): Promise<SecretMeta[]> {
+    return this.stmts().secrets.listFor(tenant);
+  }
+
+  async countSecrets(tenant: string): Promise<number> {
+    return this.stmts().secrets.countFor(tenant);
+  }
+
+  async allSecrets(): Promise<SecretRecord[]> {
+    return this.stmts().secrets.everything();
+  }
+
+  async deleteSecret(tenant: string, name: string): Promise<boolean> {
+    return this.stmts().secrets.delete(tenant, name);
   }
 
   async getMeta(key: string): Promise<string | undefined> {

@@ -1,0 +1,72 @@
+// `airlock secrets set|list|delete`: manage a tenant's secrets. The value is read from stdin or
+// --value-file, never from argv (other users can read a process's argv in /proc).
+import { readFileSync } from 'node:fs';
+import { parse, UsageError } from '../args.js';
+import type { Client } from '../client.js';
+
+const USAGE = [
+  'usage: printf %s "$VALUE" | airlock secrets set <tenant> <name> --hosts api.example.com,*.example.org',
+  '       airlock secrets set <tenant> <name> --hosts H[,H...] --value-file FILE',
+  '       airlock secrets list <tenant>',
+  '       airlock secrets delete <tenant> <name>',
+].join('\n');
+
+/** Generous bound on what is read from stdin; the server enforces the real limit. */
+const MAX_INPUT_BYTES = 1024 * 1024;
+
+interface SecretMetaView {
+  name: string;
+  hosts: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+async function readStdin(stdin: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<string> {
+  if (stdin.isTTY) {
+    throw new UsageError(`refusing to read a secret typed on the terminal (it would be echoed); pipe it in or use --value-file\n${USAGE}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stdin) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    size += buf.length;
+    if (size > MAX_INPUT_BYTES) throw new UsageError(`the value on stdin is larger than ${MAX_INPUT_BYTES} bytes`);
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** One trailing newline (as `echo` or an editor adds) is not part of the value. */
+function stripFinalNewline(text: string): string {
+  return text.replace(/\r?\n$/, '');
+}
+
+export async function secretsCommand(argv: string[], client: Client, stdin: NodeJS.ReadableStream = process.stdin): Promise<void> {
+  const { values, positionals } = parse(argv, {
+    hosts: { type: 'string' },
+    'value-file': { type: 'string' },
+  });
+  const [action, tenant, name] = positionals;
+  if (!tenant || !['set', 'list', 'delete'].includes(action ?? '')) throw new UsageError(USAGE);
+  const base = `/v1/tenants/${encodeURIComponent(tenant)}/secrets`;
+
+  if (action === 'list') {
+    const { secrets } = await client.request<{ secrets: SecretMetaView[] }>('GET', base);
+    for (const s of secrets) process.stdout.write(`${s.name}  ${s.hosts.join(',')}  updated ${s.updatedAt}\n`);
+    return;
+  }
+  if (!name) throw new UsageError(USAGE);
+  const path = `${base}/${encodeURIComponent(name)}`;
+  if (action === 'delete') {
+    await client.request('DELETE', path);
+    process.stdout.write(`deleted secret ${tenant}/${name}\n`);
+    return;
+  }
+  if (!values.hosts) throw new UsageError(`--hosts is required: the hosts the value may be sent to\n${USAGE}`);
+  const hosts = values.hosts.split(',').map((h) => h.trim()).filter((h) => h !== '');
+  const raw = values['value-file'] !== undefined ? readFileSync(values['value-file'], 'utf8') : await readStdin(stdin);
+  const value = stripFinalNewline(raw);
+  if (value === '') throw new UsageError(`the value is empty\n${USAGE}`);
+  const meta = await client.request<SecretMetaView>('PUT', path, { value, hosts });
+  process.stdout.write(`saved secret ${tenant}/${meta.name} for ${meta.hosts.join(',')}\n`);
+}

@@ -1,0 +1,157 @@
+// Tenant secrets: validates and seals values on write, returns metadata only to the API, and
+// opens values on demand for the egress broker (the SecretSource port). Values are never
+// logged, cached or returned by any listing.
+import { AirlockError } from '../../core/errors.js';
+import type { SecretsConfig } from '../../core/config.js';
+import type { SecretSource, SecretValue } from '../../egress/types.js';
+import type { SecretMeta, Store } from '../../store/port.js';
+import { NAME_PATTERN, NAME_RULE, validateName } from '../names.js';
+import { OpenError, openWith, seal, sealingKey } from './crypto.js';
+import type { SealingKey } from './crypto.js';
+import { validateHosts } from './hosts.js';
+
+export type SecretLimits = Pick<SecretsConfig, 'maxValueBytes' | 'maxHosts' | 'maxPerTenant'>;
+
+export interface SecretKeys {
+  /** Seals every write; opens values it sealed. */
+  current: Buffer;
+  /** Former keys: values sealed with them still open, and rotate() re-seals them. */
+  previous?: Buffer[];
+}
+
+export interface RotationResult {
+  /** Secrets re-sealed with the current key. */
+  resealed: number;
+  /** "tenant/name" of secrets no configured key opens (left as they are). */
+  unreadable: string[];
+}
+
+export interface PutSecretResult {
+  created: boolean;
+  meta: SecretMeta;
+}
+
+export class SecretService implements SecretSource {
+  private readonly store: Store;
+  private readonly key: SealingKey;
+  /** The current key first, then the previous ones. */
+  private readonly keys: SealingKey[];
+  private readonly limits: SecretLimits;
+  private readonly now: () => number;
+
+  constructor(store: Store, keys: SecretKeys, limits: SecretLimits, now: () => number = Date.now) {
+    this.store = store;
+    this.key = sealingKey(keys.current);
+    this.keys = [this.key, ...(keys.previous ?? []).map(sealingKey)];
+    this.limits = limits;
+    this.now = now;
+  }
+
+  /** Creates or replaces a secret; the answer never contains the value. */
+  async put(tenant: string, name: string, value: string, hosts: readonly unknown[]): Promise<PutSecretResult> {
+    validateName('tenant', tenant);
+    this.checkName(name);
+    const bytes = Buffer.byteLength(value, 'utf8');
+    if (bytes === 0) {
+      throw new AirlockError('VALIDATION_FAILED', 'value is empty: send the secret as a non-empty string', { field: 'value' });
+    }
+    if (bytes > this.limits.maxValueBytes) {
+      throw new AirlockError(
+        'VALIDATION_FAILED',
+        `value is ${bytes} bytes, more than the ${this.limits.maxValueBytes} allowed; ask the operator to raise AIRLOCK_SECRET_MAX_BYTES`,
+        { field: 'value' },
+      );
+    }
+    const bound = validateHosts(hosts, this.limits.maxHosts);
+    if ((await this.store.getSecret(tenant, name)) === undefined) {
+      const count = await this.store.countSecrets(tenant);
+      if (count >= this.limits.maxPerTenant) {
+        throw new AirlockError(
+          'VALIDATION_FAILED',
+          `tenant ${tenant} already has ${count} secrets, the most allowed; delete unused ones or ask the operator to raise AIRLOCK_SECRETS_PER_TENANT`,
+          { field: 'name' },
+        );
+      }
+    }
+    const at = this.now();
+    return this.store.putSecret({
+      tenant, name, hosts: bound, sealed: seal(this.key, tenant, name, value), createdAt: at, updatedAt: at,
+    });
+  }
+
+  async list(tenant: string): Promise<SecretMeta[]> {
+    return this.store.listSecrets(tenant);
+  }
+
+  /** Metadata of one secret; SECRET_NOT_FOUND when absent. */
+  async describe(tenant: string, name: string): Promise<SecretMeta> {
+    const found = await this.store.getSecret(tenant, name);
+    if (!found) throw this.notFound(tenant, name);
+    const { sealed: _sealed, ...meta } = found;
+    return meta;
+  }
+
+  async delete(tenant: string, name: string): Promise<void> {
+    if (!(await this.store.deleteSecret(tenant, name))) throw this.notFound(tenant, name);
+  }
+
+  /**
+   * SecretSource: the decrypted value, for the broker only. Rejects with SECRET_UNREADABLE
+   * (naming the secret, never its value) when the value cannot be opened with the current key.
+   */
+  async get(tenant: string, name: string): Promise<SecretValue | undefined> {
+    const found = await this.store.getSecret(tenant, name);
+    if (!found) return undefined;
+    try {
+      return { name, hosts: found.hosts, value: openWith(this.keys, tenant, name, found.sealed).value };
+    } catch (err) {
+      if (!(err instanceof OpenError)) throw err;
+      const cause =
+        err.reason === 'other-key'
+          ? `it was sealed with another master key (${err.message}): add the key it was written with to AIRLOCK_SECRET_KEY_PREVIOUS, or set the secret again`
+          : `${err.message}: check AIRLOCK_SECRET_KEY / secret.key, or set the secret again`;
+      throw new AirlockError('SECRET_UNREADABLE', `secret ${name} of tenant ${tenant} cannot be decrypted: ${cause}`, {
+        tenant, secret: name,
+      });
+    }
+  }
+
+  /**
+   * Re-seals with the current key every secret that a previous key sealed (timestamps kept).
+   * Run at start, before the server listens. Secrets no configured key opens are reported.
+   */
+  async rotate(): Promise<RotationResult> {
+    const result: RotationResult = { resealed: 0, unreadable: [] };
+    if (this.keys.length === 1) return result;
+    for (const rec of await this.store.allSecrets()) {
+      let opened: { value: string; key: SealingKey };
+      try {
+        opened = openWith(this.keys, rec.tenant, rec.name, rec.sealed);
+      } catch (err) {
+        if (!(err instanceof OpenError)) throw err;
+        result.unreadable.push(`${rec.tenant}/${rec.name}`);
+        continue;
+      }
+      if (opened.key === this.key) continue;
+      await this.store.putSecret({ ...rec, sealed: seal(this.key, rec.tenant, rec.name, opened.value) });
+      result.resealed++;
+    }
+    return result;
+  }
+
+  private checkName(name: string): void {
+    if (NAME_PATTERN.test(name)) return;
+    throw new AirlockError(
+      'VALIDATION_FAILED',
+      `secret name ${JSON.stringify(name.slice(0, 80))} is invalid: use ${NAME_RULE} (pattern ${NAME_PATTERN.source})`,
+      { field: 'name', pattern: NAME_PATTERN.source },
+    );
+  }
+
+  private notFound(tenant: string, name: string): AirlockError {
+    return new AirlockError(
+      'SECRET_NOT_FOUND',
+      `tenant ${tenant} has no secret ${name}; list them with GET /v1/tenants/${tenant}/secrets`,
+    );
+  }
+}
