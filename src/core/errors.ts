@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'EGRESS_LIMIT'
   | 'EGRESS_FAILED'
   | 'SECRET_NOT_FOUND'
+  | 'LEASE_LOST'
+  | 'CHECKPOINT_TOO_LARGE'
   | 'INTERNAL';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -53,6 +55,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   EGRESS_LIMIT: 429,
   EGRESS_FAILED: 502,
   SECRET_NOT_FOUND: 404,
+  // Queue: a run whose lease expired or was superseded (fencing token) may not act on its item.
+  LEASE_LOST: 409,
+  CHECKPOINT_TOO_LARGE: 413,
   INTERNAL: 500,
 };
 
