@@ -1,6 +1,6 @@
 // SqliteQueue: the queue conformance suite on a real SQLite file in a temp dir, plus what only
 // SQLite shows: two handles in two threads claiming from one file at once never share an item,
-// and the claim path reads the ready index instead of scanning the table.
+// and the claim path reads indexes (cost follows tenants and claim size, not the backlog).
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,9 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { SqliteQueue } from '../../src/store/sqlite/queue/store.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
+import { EXPIRED_LEASES } from '../../src/store/sqlite/statements/queue/attempt.js';
 import { PICK_READY } from '../../src/store/sqlite/statements/queue/claim.js';
+import { QUEUED_TENANTS, READY_COUNT } from '../../src/store/sqlite/statements/queue/demand.js';
 import { queueConformance } from '../queue/conformance.js';
 import { testPolicy } from '../queue/support.js';
 import type { ClaimWorkerResult } from './queue-claim-worker.js';
@@ -67,20 +69,29 @@ test('two handles in two threads claiming from one file never get the same item'
     assert.deepEqual(results.flatMap((r) => r.errors), []);
   }));
 
-test('claiming picks from the ready index, never a table scan or a sort', () =>
+test('the claim path reads indexes, never a table scan, and never counts the whole backlog', () =>
   withFile(async (file) => {
     const store = new SqliteStore(file);
     await store.migrate();
     await store.close();
     const db = new Database(file, { readonly: true });
-    try {
-      const plan = db
-        .prepare<[string, string, number, number], { detail: string }>(`EXPLAIN QUERY PLAN ${PICK_READY}`)
-        .all('t', 'background', 0, 1)
-        .map((r) => r.detail)
+    const plan = (sql: string, ...args: unknown[]): string =>
+      db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...args)
+        .map((r) => (r as { detail: string }).detail)
         .join(' | ');
-      assert.match(plan, /USING (COVERING )?INDEX queue_items_ready/, plan);
-      assert.doesNotMatch(plan, /TEMP B-TREE/, plan);
+    try {
+      const cases: [string, string, RegExp][] = [
+        ['pick', plan(PICK_READY, 't', 'background', 0, 1), /SEARCH queue_items USING (COVERING )?INDEX queue_items_ready \(tenant=\? AND lane=\? AND run_after<\?\)/],
+        ['ready count', plan(READY_COUNT, 't', 'background', 0, 5), /SEARCH queue_items USING COVERING INDEX queue_items_ready \(tenant=\? AND lane=\? AND run_after<\?\)/],
+        ['queued tenants', plan(QUEUED_TENANTS), /SEARCH queue_items USING COVERING INDEX queue_items_ready \(tenant>\?\)/],
+        ['expired leases', plan(EXPIRED_LEASES, 0), /SEARCH queue_items USING INDEX queue_items_leases \(lease_expires_at<\?\)/],
+      ];
+      for (const [name, detail, expected] of cases) {
+        assert.match(detail, expected, `${name}: ${detail}`);
+        assert.doesNotMatch(detail, /SCAN queue_items(?! USING)|TEMP B-TREE/, `${name}: ${detail}`);
+      }
     } finally {
       db.close();
     }

@@ -5,10 +5,19 @@ import type { Database, Statement } from 'better-sqlite3';
 import { afterFailure } from '../../../queue/backoff.js';
 import type { Claimed, Lane, QueuePolicy } from '../../../queue/port.js';
 import { planClaims } from '../../../scheduler/stride.js';
+import { LANES } from '../../../scheduler/stride.js';
 import type { TenantDemand } from '../../../scheduler/stride.js';
 import { MARK_RUNNING, PICK_READY } from '../statements/queue/claim.js';
 import { EXPIRED_LEASES, FINISH_ATTEMPT } from '../statements/queue/attempt.js';
-import { GET_PASS, GET_VTIME, READY_COUNTS, RUNNING_COUNTS, SET_PASS, SET_VTIME } from '../statements/queue/demand.js';
+import {
+  GET_PASS,
+  GET_VTIME,
+  QUEUED_TENANTS,
+  READY_COUNT,
+  RUNNING_COUNTS,
+  SET_PASS,
+  SET_VTIME,
+} from '../statements/queue/demand.js';
 import { rowToItem } from './rows.js';
 import type { QueueItemRow } from './rows.js';
 
@@ -26,7 +35,8 @@ export function prepareClaim(db: Database) {
     finishAttempt: db.prepare<[string, number, number, string | null, number | null, number, number, number], QueueItemRow>(
       FINISH_ATTEMPT,
     ),
-    ready: db.prepare<[number], Count>(READY_COUNTS),
+    queuedTenants: db.prepare<[], { tenant: string }>(QUEUED_TENANTS),
+    readyCount: db.prepare<[string, string, number, number], { n: number }>(READY_COUNT),
     running: db.prepare<[], Count>(RUNNING_COUNTS),
     getPass: db.prepare<[string], { pass: number }>(GET_PASS),
     setPass: db.prepare<[string, number]>(SET_PASS),
@@ -92,20 +102,18 @@ export function claimInTransaction(
     runningByTenant.set(c.tenant, (runningByTenant.get(c.tenant) ?? 0) + c.n);
   }
   const demand = new Map<string, TenantDemand>();
-  for (const c of s.ready.all(now)) {
-    let d = demand.get(c.tenant);
-    if (d === undefined) {
-      d = {
-        tenant: c.tenant,
-        weight: weightOf(ctx.policy, c.tenant),
-        pass: s.getPass.get(c.tenant)?.pass,
-        ready: { interactive: 0, background: 0 },
-        running: runningByTenant.get(c.tenant) ?? 0,
-        cap: ctx.policy.tenantConcurrency,
-      };
-      demand.set(c.tenant, d);
-    }
-    d.ready[c.lane as Lane] = c.n;
+  for (const { tenant } of s.queuedTenants.all()) {
+    const ready: Record<Lane, number> = { interactive: 0, background: 0 };
+    for (const lane of LANES) ready[lane] = s.readyCount.get(tenant, lane, now, limit)?.n ?? 0;
+    if (ready.interactive + ready.background === 0) continue;
+    demand.set(tenant, {
+      tenant,
+      weight: weightOf(ctx.policy, tenant),
+      pass: s.getPass.get(tenant)?.pass,
+      ready,
+      running: runningByTenant.get(tenant) ?? 0,
+      cap: ctx.policy.tenantConcurrency,
+    });
   }
   if (demand.size === 0) return [];
   const vtime = s.getVtime.get()?.vtime ?? 0;

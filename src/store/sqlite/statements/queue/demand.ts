@@ -1,9 +1,25 @@
-// What claim() plans with: ready items per tenant and lane, running items per tenant and lane,
+// What claim() plans with: ready items per tenant and lane (capped), running items per tenant and lane,
 // and each tenant's stride pass plus the queue's virtual time.
-export const READY_COUNTS = `
-SELECT tenant, lane, COUNT(*) AS n FROM queue_items
-WHERE status = 'queued' AND run_after <= ?
-GROUP BY tenant, lane`;
+/**
+ * Tenants with queued items, found by hopping through the ready index one tenant at a time (a
+ * loose index scan: cost grows with the number of tenants, not with the backlog).
+ */
+export const QUEUED_TENANTS = `
+WITH RECURSIVE t(tenant) AS (
+  SELECT (SELECT MIN(tenant) FROM queue_items WHERE status = 'queued')
+  UNION ALL
+  SELECT (SELECT MIN(tenant) FROM queue_items WHERE status = 'queued' AND tenant > t.tenant)
+  FROM t WHERE t.tenant IS NOT NULL
+)
+SELECT tenant FROM t WHERE tenant IS NOT NULL`;
+
+/** Ready items of one tenant and lane, counted up to a cap (the claim size). */
+export const READY_COUNT = `
+SELECT COUNT(*) AS n FROM (
+  SELECT 1 FROM queue_items
+  WHERE status = 'queued' AND tenant = ? AND lane = ? AND run_after <= ?
+  LIMIT ?
+)`;
 
 export const RUNNING_COUNTS = `
 SELECT tenant, lane, COUNT(*) AS n FROM queue_items
