@@ -62,11 +62,13 @@ export function queueConformance(name: string, make: MakeQueue): void {
         assert.deepEqual(claimed.map((c) => c.item.id).sort(), [a.item.id, other.item.id].sort());
       }));
 
-    test('oversized and non-JSON payloads are refused and store nothing', () =>
+    test('oversized or non-JSON payloads and invalid fields are refused and store nothing', () =>
       withQueue({ payloadBytes: 64 }, async ({ q }) => {
         await rejectsWith(q.enqueue({ ...job, payload: 'x'.repeat(100) }), 'INPUT_TOO_LARGE');
         await rejectsWith(q.enqueue({ ...job, payload: { n: 1n } }), 'VALIDATION_FAILED');
         await rejectsWith(q.enqueue({ ...job, maxAttempts: 0 }), 'VALIDATION_FAILED');
+        await rejectsWith(q.enqueue({ ...job, lane: 'urgent' as 'interactive' }), 'VALIDATION_FAILED');
+        await rejectsWith(q.enqueue({ ...job, runAfter: 1.5 }), 'VALIDATION_FAILED');
         assert.deepEqual(await q.claim({ owner: 'w', max: 10 }), []);
       }));
 

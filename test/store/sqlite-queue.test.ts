@@ -37,9 +37,11 @@ async function withFile(fn: (file: string) => Promise<void>): Promise<void> {
   }
 }
 
-function runWorker(file: string, owner: string): Promise<ClaimWorkerResult> {
+function runWorker(file: string, owner: string, barrier: SharedArrayBuffer): Promise<ClaimWorkerResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./queue-claim-worker.js', import.meta.url), { workerData: { file, owner } });
+    const worker = new Worker(new URL('./queue-claim-worker.js', import.meta.url), {
+      workerData: { file, owner, barrier, parties: 2 },
+    });
     worker.once('message', (m: ClaimWorkerResult) => resolve(m));
     worker.once('error', reject);
     worker.once('exit', (code) => {
@@ -61,7 +63,8 @@ test('two handles in two threads claiming from one file never get the same item'
     } finally {
       await q.close();
     }
-    const results = await Promise.all([runWorker(file, 'w1'), runWorker(file, 'w2')]);
+    const barrier = new SharedArrayBuffer(4);
+    const results = await Promise.all([runWorker(file, 'w1', barrier), runWorker(file, 'w2', barrier)]);
     const all = results.flatMap((r) => r.claimed);
     assert.equal(new Set(all).size, all.length, 'an item was claimed twice');
     assert.deepEqual(new Set(all), ids, 'every item was claimed');

@@ -18,6 +18,7 @@ import type {
   QueuePolicy,
   QueueStore,
 } from '../../../queue/port.js';
+import { LANES } from '../../../scheduler/stride.js';
 import { applyMigrations } from '../migrate.js';
 import { MIGRATIONS } from '../migrations/index.js';
 import { createPrivate } from '../store.js';
@@ -112,6 +113,12 @@ export class SqliteQueue implements QueueStore {
     const maxAttempts = req.maxAttempts ?? policy.maxAttempts;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
       throw new AirlockError('VALIDATION_FAILED', `maxAttempts must be an integer >= 1, got ${maxAttempts}`);
+    }
+    if (!LANES.includes(req.lane)) {
+      throw new AirlockError('VALIDATION_FAILED', `lane must be one of ${LANES.join(', ')}, got ${JSON.stringify(req.lane)}`);
+    }
+    if (req.runAfter !== undefined && !Number.isSafeInteger(req.runAfter)) {
+      throw new AirlockError('VALIDATION_FAILED', `runAfter must be epoch milliseconds (an integer), got ${req.runAfter}`);
     }
     const now = this.ctx.now();
     const id = sortableId('qi', now);
