@@ -2,19 +2,20 @@
 // SQLite shows: two handles in two threads claiming from one file at once never share an item,
 // and the claim path reads indexes (cost follows tenants and claim size, not the backlog).
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { openQueue, openStore, SQLITE_FILE } from '../../src/store/index.js';
 import { SqliteQueue } from '../../src/store/sqlite/queue/store.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import { EXPIRED_LEASES } from '../../src/store/sqlite/statements/queue/attempt.js';
 import { PICK_READY } from '../../src/store/sqlite/statements/queue/claim.js';
 import { QUEUED_TENANTS, READY_COUNT } from '../../src/store/sqlite/statements/queue/demand.js';
 import { queueConformance } from '../queue/conformance.js';
-import { testPolicy } from '../queue/support.js';
+import { rejectsWith, testPolicy } from '../queue/support.js';
 import type { ClaimWorkerResult } from './queue-claim-worker.js';
 
 queueConformance('sqlite', async (setup) => {
@@ -99,3 +100,24 @@ test('the claim path reads indexes, never a table scan, and never counts the who
       db.close();
     }
   }));
+
+test('openQueue shares the data dir database with openStore; a database URL is refused', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'airlock-queue-'));
+  try {
+    const config = { dataDir, databaseUrl: undefined, queue: testPolicy() };
+    const queue = await openQueue(config);
+    const store = await openStore(config);
+    try {
+      assert.equal((await stat(join(dataDir, SQLITE_FILE))).mode & 0o777, 0o600);
+      const { item } = await queue.enqueue({ tenant: 'acme', function: 'f', lane: 'interactive', payload: null });
+      await store.setMeta('probe', 'x');
+      assert.equal((await queue.get('acme', item.id))?.status, 'queued');
+    } finally {
+      await queue.close();
+      await store.close();
+    }
+    await rejectsWith(openQueue({ ...config, databaseUrl: 'postgres://db/airlock' }), 'CONFIG_INVALID');
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
