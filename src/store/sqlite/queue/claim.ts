@@ -1,7 +1,7 @@
 // claim() for SQLite, run inside one IMMEDIATE transaction (the write lock is taken first, so two
 // connections on the same file never plan from the same state): expired leases become failed
 // attempts, demand is read, the pure stride planner decides, and exactly its picks are claimed.
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
 import { afterFailure } from '../../../queue/backoff.js';
 import type { Claimed, Lane, QueuePolicy } from '../../../queue/port.js';
 import { planClaims } from '../../../scheduler/stride.js';
@@ -48,7 +48,7 @@ export function prepareClaim(db: Database) {
 }
 
 export type ClaimStatements = ReturnType<typeof prepareClaim>;
-export type FinishAttempt = Statement<[string, number, number, string | null, number | null, number, number, number], QueueItemRow>;
+export type FinishAttempt = ClaimStatements['finishAttempt'];
 
 /** Records a failed attempt of a running row (its own failure or a crash); returns the new row. */
 export function failAttempt(
@@ -60,10 +60,8 @@ export function failAttempt(
 ): QueueItemRow | undefined {
   const now = ctx.now();
   const attempts = row.attempts + 1;
-  const fate = afterFailure(attempts, row.max_attempts, retryable, now, {
-    baseMs: ctx.policy.backoffBaseMs,
-    maxMs: ctx.policy.backoffMaxMs,
-  }, ctx.random);
+  const backoff = { baseMs: ctx.policy.backoffBaseMs, maxMs: ctx.policy.backoffMaxMs };
+  const fate = afterFailure(attempts, row.max_attempts, retryable, now, backoff, ctx.random);
   const runAfter = fate.status === 'queued' ? fate.runAfter : row.run_after;
   const finishedAt = fate.status === 'queued' ? null : now;
   return finish.get(fate.status, attempts, runAfter, error, finishedAt, now, row.seq, row.fence);
