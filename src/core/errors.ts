@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'EGRESS_FAILED'
   | 'SECRET_NOT_FOUND'
   | 'SECRET_UNREADABLE'
+  | 'LEASE_LOST'
+  | 'CHECKPOINT_TOO_LARGE'
   | 'INTERNAL';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -55,6 +57,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   EGRESS_FAILED: 502,
   SECRET_NOT_FOUND: 404,
   SECRET_UNREADABLE: 500,
+  // Queue: a run whose lease expired or was superseded (fencing token) may not act on its item.
+  LEASE_LOST: 409,
+  CHECKPOINT_TOO_LARGE: 413,
   INTERNAL: 500,
 };
 

@@ -1,18 +1,21 @@
-// Opens the configured store: SQLite in the data dir today; Postgres arrives in a later release.
+// Opens the configured store and durable queue: SQLite in the data dir today; Postgres arrives in
+// a later release.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../core/config.js';
 import { AirlockError } from '../core/errors.js';
+import type { QueueStore } from '../queue/port.js';
 import type { Store } from './port.js';
+import { SqliteQueue } from './sqlite/queue/store.js';
 import { SqliteStore } from './sqlite/store.js';
 
 export type { Store } from './port.js';
+export type { QueueStore } from '../queue/port.js';
 
 /** File name of the SQLite database inside the data dir. */
 export const SQLITE_FILE = 'airlock.db';
 
-/** Opens and migrates the store described by `config`. */
-export async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Store> {
+function refuseDatabaseUrl(config: Pick<Config, 'dataDir' | 'databaseUrl'>): void {
   if (config.databaseUrl !== undefined && config.databaseUrl !== '') {
     throw new AirlockError(
       'CONFIG_INVALID',
@@ -20,6 +23,11 @@ export async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>)
         `unset AIRLOCK_DATABASE_URL to use SQLite in the data dir (${config.dataDir})`,
     );
   }
+}
+
+/** Opens and migrates the store described by `config`. */
+export async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Store> {
+  refuseDatabaseUrl(config);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const file = join(config.dataDir, SQLITE_FILE);
   let store: SqliteStore;
@@ -39,4 +47,18 @@ export async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>)
     throw err;
   }
   return store;
+}
+
+/** Opens and migrates the durable queue described by `config` (same database as the store). */
+export async function openQueue(config: Pick<Config, 'dataDir' | 'databaseUrl' | 'queue'>): Promise<QueueStore> {
+  refuseDatabaseUrl(config);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const queue = new SqliteQueue(join(config.dataDir, SQLITE_FILE), { policy: config.queue });
+  try {
+    await queue.migrate();
+  } catch (err) {
+    await queue.close();
+    throw err;
+  }
+  return queue;
 }

@@ -71,7 +71,7 @@ function prepareAll(db: Db) {
 type Prepared = ReturnType<typeof prepareAll> & { secrets: SqliteSecrets };
 
 /** Creates the database file readable by its owner only (it holds sources and key hashes). */
-function createPrivate(file: string): void {
+export function createPrivate(file: string): void {
   if (file === ':memory:') return;
   closeSync(openSync(file, 'a', 0o600));
   chmodSync(file, 0o600);

@@ -1,8 +1,9 @@
 // The ordered list of all migrations. Append new ones; never edit or reorder released ones.
 import { migration001 } from './001_init.js';
 import { migration002 } from './002_security.js';
+import { migration003 } from './003_queue.js';
 import type { Migration } from './types.js';
 
 export type { Migration };
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];

@@ -1,0 +1,149 @@
+// The queue port: durable, fair work queue that jobs, webhook deliveries and schedules run on.
+// SQLite implements it in src/store/sqlite/queue/; a Postgres implementation must pass the same
+// conformance suite (test/queue/conformance.ts) without any caller changing.
+//
+// Postgres shape: claim() is one transaction that locks the single queue_clock row (FOR UPDATE;
+// the fair choice is global, so claims serialize on it), reads demand, calls planClaims(), then
+// takes each pick with `SELECT … FOR UPDATE SKIP LOCKED LIMIT k`. Lease operations are single
+// guarded UPDATEs (`WHERE id = $1 AND status = 'running' AND fence = $2 AND lease_expires_at > now`).
+import type { QueueConfig } from '../core/config.js';
+import type { Lane } from '../scheduler/stride.js';
+
+export type { Lane } from '../scheduler/stride.js';
+
+export type QueueStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'dead';
+export const QUEUE_STATUSES: readonly QueueStatus[] = [
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'dead',
+];
+/** Statuses an item never leaves. */
+export const TERMINAL_STATUSES: readonly QueueStatus[] = ['succeeded', 'failed', 'cancelled', 'dead'];
+
+/** Scheduling, lease, retry and size policy of a queue (the server takes it from config). */
+export type QueuePolicy = QueueConfig;
+
+export interface QueueError {
+  code: string;
+  message: string;
+}
+
+export interface QueueItem {
+  id: string;
+  tenant: string;
+  function: string;
+  lane: Lane;
+  payload: unknown;
+  idempotencyKey?: string;
+  status: QueueStatus;
+  /** Failed attempts so far: failures and expired leases (crashes); continuations do not count. */
+  attempts: number;
+  maxAttempts: number;
+  /** Times the item was claimed (every slice, continuation or retry). */
+  runs: number;
+  /** Fencing token: incremented on every claim; the holder of an older one may not act. */
+  fence: number;
+  /** Not claimable before this time, epoch ms. */
+  runAfter: number;
+  createdAt: number;
+  updatedAt: number;
+  /** First claim, epoch ms. */
+  startedAt?: number;
+  /** Reaching a terminal status, epoch ms. */
+  finishedAt?: number;
+  lastError?: QueueError;
+  result?: unknown;
+  checkpoint?: unknown;
+  checkpointAt?: number;
+  leaseOwner?: string;
+  leaseExpiresAt?: number;
+}
+
+export interface EnqueueRequest {
+  tenant: string;
+  function: string;
+  lane: Lane;
+  /** JSON-serializable; capped at policy.payloadBytes. */
+  payload: unknown;
+  /** Enqueueing again with the same key (per tenant) returns the first item; nothing is added. */
+  idempotencyKey?: string;
+  /** Default policy.maxAttempts. */
+  maxAttempts?: number;
+  /** Not claimable before this time, epoch ms. Default now. */
+  runAfter?: number;
+}
+
+/** Proof of a claim: the item and the fencing token it was claimed with. */
+export interface Lease {
+  tenant: string;
+  id: string;
+  fence: number;
+}
+
+export interface ClaimRequest {
+  /** Who claims (a worker id); stored as the lease owner, for operators. */
+  owner: string;
+  /** Most items to claim in this call. */
+  max: number;
+  /** Lease length, ms. Default policy.leaseMs. */
+  leaseMs?: number;
+}
+
+export interface Claimed {
+  item: QueueItem;
+  lease: Lease;
+}
+
+export interface FailOptions {
+  /** false: the failure is permanent; the item ends `failed` without retries. Default true. */
+  retryable?: boolean;
+}
+
+export interface ContinueOptions {
+  /** Saved with the continuation, atomically (same cap as saveCheckpoint). */
+  checkpoint?: unknown;
+  /** Not claimable again before now + delayMs. Default 0. */
+  delayMs?: number;
+}
+
+export interface QueueStore {
+  /** Applies forward-only migrations (shared with the rest of the store). */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  /**
+   * Adds an item, or returns the existing one when (tenant, idempotencyKey) is already known
+   * (created: false; the stored item wins even if the request differs). INPUT_TOO_LARGE above
+   * policy.payloadBytes, VALIDATION_FAILED when the payload is not JSON.
+   */
+  enqueue(req: EnqueueRequest): Promise<{ item: QueueItem; created: boolean }>;
+  get(tenant: string, id: string): Promise<QueueItem | undefined>;
+
+  /**
+   * Atomically claims up to `max` ready items, chosen fairly across tenants (planClaims), within
+   * the global slots, lane reservation and per-tenant caps. First turns every expired lease into a
+   * failed attempt (a crash). Each claimed item is `running` with a fresh lease and fence + 1.
+   * Two claimers never get the same item.
+   */
+  claim(req: ClaimRequest): Promise<Claimed[]>;
+
+  /** Extends a live lease to now + leaseMs; returns the new expiry. LEASE_LOST if stale. */
+  heartbeat(lease: Lease, leaseMs?: number): Promise<number>;
+  /** Durably saves a checkpoint; returns its time. LEASE_LOST if stale, CHECKPOINT_TOO_LARGE. */
+  saveCheckpoint(lease: Lease, state: unknown): Promise<number>;
+  /** Ends the item `succeeded` with its result. LEASE_LOST if stale. */
+  complete(lease: Lease, result: unknown): Promise<QueueItem>;
+  /** Counts a failed attempt: queued again after backoff, dead after the last, failed if permanent. */
+  fail(lease: Lease, error: QueueError, options?: FailOptions): Promise<QueueItem>;
+  /** The run hit its slice cap: queued again at once, attempts unchanged. LEASE_LOST if stale. */
+  continueLater(lease: Lease, options?: ContinueOptions): Promise<QueueItem>;
+
+  /**
+   * Cancels a queued or running item (a running holder's lease operations then fail with
+   * LEASE_LOST). An item already terminal is returned unchanged; undefined when unknown.
+   */
+  cancel(tenant: string, id: string): Promise<QueueItem | undefined>;
+}

@@ -1,0 +1,220 @@
+// SqliteQueue: the QueueStore port on better-sqlite3. It opens its own connection to the same
+// database file as SqliteStore (WAL lets them share it; busy_timeout waits out the other's write
+// lock), so queue traffic and execution records do not share one statement cache or transaction.
+// The clock and the random source are injectable for tests.
+import Database from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
+import { AirlockError } from '../../../core/errors.js';
+import { sortableId } from '../../../core/ids.js';
+import type {
+  ClaimRequest,
+  Claimed,
+  ContinueOptions,
+  EnqueueRequest,
+  FailOptions,
+  Lease,
+  QueueError,
+  QueueItem,
+  QueuePolicy,
+  QueueStore,
+} from '../../../queue/port.js';
+import { LANES } from '../../../scheduler/stride.js';
+import { applyMigrations } from '../migrate.js';
+import { MIGRATIONS } from '../migrations/index.js';
+import { createPrivate } from '../store.js';
+import { CANCEL_QUEUE_ITEM } from '../statements/queue/cancel.js';
+import { FIND_QUEUE_ITEM_BY_KEY, INSERT_QUEUE_ITEM } from '../statements/queue/enqueue.js';
+import { GET_QUEUE_ITEM } from '../statements/queue/get-item.js';
+import {
+  COMPLETE,
+  CONTINUE,
+  CONTINUE_WITH_CHECKPOINT,
+  GET_LEASED,
+  HEARTBEAT,
+  SAVE_CHECKPOINT,
+} from '../statements/queue/lease.js';
+import { claimInTransaction, failAttempt, prepareClaim } from './claim.js';
+import type { ClaimContext } from './claim.js';
+import { encodeJson, rowToItem } from './rows.js';
+import type { QueueItemRow } from './rows.js';
+
+export interface SqliteQueueOptions {
+  policy: QueuePolicy;
+  /** Epoch ms. Default Date.now. */
+  now?: () => number;
+  /** In [0, 1), for backoff jitter. Default Math.random. */
+  random?: () => number;
+  /** How long a write waits for another connection's lock, ms. Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+type Guard = [string, string, number, number];
+const MAX_ERROR_MESSAGE = 4096;
+
+function prepareAll(db: Db) {
+  return {
+    insert: db.prepare<[string, string, string, string, string, string | null, number, number, number, number]>(
+      INSERT_QUEUE_ITEM,
+    ),
+    byKey: db.prepare<[string, string], QueueItemRow>(FIND_QUEUE_ITEM_BY_KEY),
+    get: db.prepare<[string, string], QueueItemRow>(GET_QUEUE_ITEM),
+    leased: db.prepare<Guard, QueueItemRow>(GET_LEASED),
+    heartbeat: db.prepare<[number, number, ...Guard], { lease_expires_at: number }>(HEARTBEAT),
+    checkpoint: db.prepare<[string, number, number, ...Guard], { checkpoint_at: number }>(SAVE_CHECKPOINT),
+    complete: db.prepare<[string, number, number, ...Guard], QueueItemRow>(COMPLETE),
+    continue: db.prepare<[number, number, ...Guard], QueueItemRow>(CONTINUE),
+    continueWith: db.prepare<[number, number, string, number, ...Guard], QueueItemRow>(CONTINUE_WITH_CHECKPOINT),
+    cancel: db.prepare<[number, number, string, string], QueueItemRow>(CANCEL_QUEUE_ITEM),
+    claim: prepareClaim(db),
+  };
+}
+
+type Prepared = ReturnType<typeof prepareAll>;
+
+export class SqliteQueue implements QueueStore {
+  readonly file: string;
+  private readonly db: Db;
+  private readonly ctx: ClaimContext;
+  private prepared: Prepared | undefined;
+
+  /** Opens (creating if needed, owner-only) the database file. Call migrate() before anything else. */
+  constructor(file: string, options: SqliteQueueOptions) {
+    this.file = file;
+    createPrivate(file);
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    this.ctx = { policy: options.policy, now: options.now ?? Date.now, random: options.random ?? Math.random };
+  }
+
+  private stmts(): Prepared {
+    if (this.prepared === undefined) {
+      throw new AirlockError('INTERNAL', 'SqliteQueue used before migrate() or after close(); call await queue.migrate() first');
+    }
+    return this.prepared;
+  }
+
+  async migrate(): Promise<void> {
+    applyMigrations(this.db, MIGRATIONS);
+    this.prepared ??= prepareAll(this.db);
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.open) return;
+    this.prepared = undefined;
+    this.db.close();
+  }
+
+  async enqueue(req: EnqueueRequest): Promise<{ item: QueueItem; created: boolean }> {
+    const s = this.stmts();
+    const policy = this.ctx.policy;
+    const payload = encodeJson(req.payload, 'the queue payload', policy.payloadBytes, 'INPUT_TOO_LARGE');
+    const maxAttempts = req.maxAttempts ?? policy.maxAttempts;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+      throw new AirlockError('VALIDATION_FAILED', `maxAttempts must be an integer >= 1, got ${maxAttempts}`);
+    }
+    if (!LANES.includes(req.lane)) {
+      throw new AirlockError('VALIDATION_FAILED', `lane must be one of ${LANES.join(', ')}, got ${JSON.stringify(req.lane)}`);
+    }
+    if (req.runAfter !== undefined && !Number.isSafeInteger(req.runAfter)) {
+      throw new AirlockError('VALIDATION_FAILED', `runAfter must be epoch milliseconds (an integer), got ${req.runAfter}`);
+    }
+    const now = this.ctx.now();
+    const id = sortableId('qi', now);
+    const key = req.idempotencyKey ?? null;
+    const created =
+      s.insert.run(id, req.tenant, req.function, req.lane, payload, key, maxAttempts, req.runAfter ?? now, now, now)
+        .changes > 0;
+    const row = created ? s.get.get(req.tenant, id) : key === null ? undefined : s.byKey.get(req.tenant, key);
+    if (row === undefined) throw new AirlockError('INTERNAL', `queue item ${id} vanished right after enqueue`);
+    return { item: rowToItem(row), created };
+  }
+
+  async get(tenant: string, id: string): Promise<QueueItem | undefined> {
+    const row = this.stmts().get.get(tenant, id);
+    return row === undefined ? undefined : rowToItem(row);
+  }
+
+  async claim(req: ClaimRequest): Promise<Claimed[]> {
+    const s = this.stmts();
+    const leaseMs = req.leaseMs ?? this.ctx.policy.leaseMs;
+    const tx = this.db.transaction(() => claimInTransaction(s.claim, this.ctx, req.owner, req.max, leaseMs));
+    return tx.immediate();
+  }
+
+  private guard(lease: Lease): Guard {
+    return [lease.tenant, lease.id, lease.fence, this.ctx.now()];
+  }
+
+  /** The LEASE_LOST error for `lease`, saying what became of the item. */
+  private leaseLost(lease: Lease): AirlockError {
+    const row = this.stmts().get.get(lease.tenant, lease.id);
+    const now = row === undefined ? 'no longer exists' : `is ${row.status} with fence ${row.fence}`;
+    return new AirlockError(
+      'LEASE_LOST',
+      `the lease on queue item ${lease.id} (fence ${lease.fence}) is no longer held: the item ${now}. ` +
+        'Its lease expired or it was cancelled or claimed again; stop this run, another one owns the item',
+      { id: lease.id, fence: lease.fence, status: row?.status, currentFence: row?.fence },
+    );
+  }
+
+  async heartbeat(lease: Lease, leaseMs?: number): Promise<number> {
+    const now = this.ctx.now();
+    const row = this.stmts().heartbeat.get(now + (leaseMs ?? this.ctx.policy.leaseMs), now, ...this.guard(lease));
+    if (row === undefined) throw this.leaseLost(lease);
+    return row.lease_expires_at;
+  }
+
+  private encodeCheckpoint(state: unknown): string {
+    return encodeJson(state, 'the checkpoint', this.ctx.policy.checkpointBytes, 'CHECKPOINT_TOO_LARGE');
+  }
+
+  async saveCheckpoint(lease: Lease, state: unknown): Promise<number> {
+    const json = this.encodeCheckpoint(state);
+    const now = this.ctx.now();
+    const row = this.stmts().checkpoint.get(json, now, now, ...this.guard(lease));
+    if (row === undefined) throw this.leaseLost(lease);
+    return row.checkpoint_at;
+  }
+
+  async complete(lease: Lease, result: unknown): Promise<QueueItem> {
+    const json = encodeJson(result, 'the result', Number.MAX_SAFE_INTEGER, 'VALIDATION_FAILED');
+    const now = this.ctx.now();
+    const row = this.stmts().complete.get(json, now, now, ...this.guard(lease));
+    if (row === undefined) throw this.leaseLost(lease);
+    return rowToItem(row);
+  }
+
+  async fail(lease: Lease, error: QueueError, options: FailOptions = {}): Promise<QueueItem> {
+    const s = this.stmts();
+    const stored = JSON.stringify({ code: String(error.code), message: String(error.message).slice(0, MAX_ERROR_MESSAGE) });
+    const tx = this.db.transaction((): QueueItemRow | undefined => {
+      const row = s.leased.get(...this.guard(lease));
+      if (row === undefined) return undefined;
+      return failAttempt(s.claim.finishAttempt, row, stored, options.retryable ?? true, this.ctx);
+    });
+    const row = tx.immediate();
+    if (row === undefined) throw this.leaseLost(lease);
+    return rowToItem(row);
+  }
+
+  async continueLater(lease: Lease, options: ContinueOptions = {}): Promise<QueueItem> {
+    const s = this.stmts();
+    const now = this.ctx.now();
+    const runAfter = now + Math.max(0, Math.floor(options.delayMs ?? 0));
+    const row =
+      options.checkpoint === undefined
+        ? s.continue.get(runAfter, now, ...this.guard(lease))
+        : s.continueWith.get(runAfter, now, this.encodeCheckpoint(options.checkpoint), now, ...this.guard(lease));
+    if (row === undefined) throw this.leaseLost(lease);
+    return rowToItem(row);
+  }
+
+  async cancel(tenant: string, id: string): Promise<QueueItem | undefined> {
+    const s = this.stmts();
+    const now = this.ctx.now();
+    const row = s.cancel.get(now, now, tenant, id) ?? s.get.get(tenant, id);
+    return row === undefined ? undefined : rowToItem(row);
+  }
+}

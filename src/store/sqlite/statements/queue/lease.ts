@@ -1,0 +1,36 @@
+// Operations of a lease holder. Each is guarded by the fencing token and a live lease, so a run
+// whose lease expired or was superseded changes nothing (zero rows; the caller reports LEASE_LOST).
+const GUARD = `tenant = ? AND id = ? AND status = 'running' AND fence = ? AND lease_expires_at > ?`;
+
+export const GET_LEASED = `SELECT * FROM queue_items WHERE ${GUARD}`;
+
+export const HEARTBEAT = `
+UPDATE queue_items SET lease_expires_at = ?, updated_at = ?
+WHERE ${GUARD}
+RETURNING lease_expires_at`;
+
+export const SAVE_CHECKPOINT = `
+UPDATE queue_items SET checkpoint = ?, checkpoint_at = ?, updated_at = ?
+WHERE ${GUARD}
+RETURNING checkpoint_at`;
+
+export const COMPLETE = `
+UPDATE queue_items
+SET status = 'succeeded', result = ?, finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL
+WHERE ${GUARD}
+RETURNING *`;
+
+/** Continuation: queued again without counting an attempt; the checkpoint is kept. */
+export const CONTINUE = `
+UPDATE queue_items
+SET status = 'queued', run_after = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL
+WHERE ${GUARD}
+RETURNING *`;
+
+/** Continuation that saves a new checkpoint in the same statement. */
+export const CONTINUE_WITH_CHECKPOINT = `
+UPDATE queue_items
+SET status = 'queued', run_after = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL,
+    checkpoint = ?, checkpoint_at = ?
+WHERE ${GUARD}
+RETURNING *`;

@@ -1,0 +1,271 @@
+// The QueueStore conformance suite, part 1: items, idempotency, leases and fencing, retries,
+// dead-letter, continuations, checkpoints, cancel. Every implementation (SQLite now, Postgres
+// later) runs it; each test gets a fresh queue with an injected clock and random source.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { QueuePolicy, QueueStore } from '../../src/queue/port.js';
+import { queueFairnessConformance } from './conformance-fairness.js';
+import { rejectsWith, TestClock, testPolicy } from './support.js';
+import type { MakeQueue, QueueUnderTest } from './support.js';
+
+export interface Env {
+  q: QueueStore;
+  clock: TestClock;
+  /** Values the random source returns next (then 0.5). */
+  randoms: number[];
+  sut: QueueUnderTest;
+}
+
+export function harness(make: MakeQueue) {
+  return async function withQueue(policy: Partial<QueuePolicy>, fn: (env: Env) => Promise<void>): Promise<void> {
+    const clock = new TestClock();
+    const randoms: number[] = [];
+    const sut = await make({ policy: testPolicy(policy), now: clock.now, random: () => randoms.shift() ?? 0.5 });
+    try {
+      await fn({ q: sut.queue, clock, randoms, sut });
+    } finally {
+      await sut.queue.close();
+      await sut.cleanup();
+    }
+  };
+}
+
+const job = { tenant: 'acme', function: 'sync', lane: 'background' as const, payload: { page: 1 } };
+
+export function queueConformance(name: string, make: MakeQueue): void {
+  const withQueue = harness(make);
+
+  describe(`${name}: queue conformance`, () => {
+    test('enqueue stores a queued item that reads back whole', () =>
+      withQueue({}, async ({ q, clock }) => {
+        const { item, created } = await q.enqueue({ ...job, idempotencyKey: 'k1' });
+        assert.equal(created, true);
+        assert.match(item.id, /^qi_/);
+        assert.deepEqual(await q.get('acme', item.id), item);
+        assert.deepEqual(
+          [item.status, item.attempts, item.runs, item.fence, item.maxAttempts, item.runAfter, item.lane],
+          ['queued', 0, 0, 0, 3, clock.t, 'background'],
+        );
+        assert.deepEqual(item.payload, { page: 1 });
+        assert.equal(await q.get('other', item.id), undefined, 'items are scoped to their tenant');
+      }));
+
+    test('same idempotency key → the same item, never a duplicate; keys are per tenant', () =>
+      withQueue({}, async ({ q }) => {
+        const a = await q.enqueue({ ...job, idempotencyKey: 'delivery-7' });
+        const b = await q.enqueue({ ...job, payload: { page: 2 }, idempotencyKey: 'delivery-7' });
+        assert.equal(b.created, false);
+        assert.deepEqual(b.item, a.item);
+        const other = await q.enqueue({ ...job, tenant: 'globex', idempotencyKey: 'delivery-7' });
+        assert.equal(other.created, true);
+        const claimed = await q.claim({ owner: 'w', max: 10 });
+        assert.deepEqual(claimed.map((c) => c.item.id).sort(), [a.item.id, other.item.id].sort());
+      }));
+
+    test('oversized or non-JSON payloads and invalid fields are refused and store nothing', () =>
+      withQueue({ payloadBytes: 64 }, async ({ q }) => {
+        await rejectsWith(q.enqueue({ ...job, payload: 'x'.repeat(100) }), 'INPUT_TOO_LARGE');
+        await rejectsWith(q.enqueue({ ...job, payload: { n: 1n } }), 'VALIDATION_FAILED');
+        await rejectsWith(q.enqueue({ ...job, maxAttempts: 0 }), 'VALIDATION_FAILED');
+        await rejectsWith(q.enqueue({ ...job, lane: 'urgent' as 'interactive' }), 'VALIDATION_FAILED');
+        await rejectsWith(q.enqueue({ ...job, runAfter: 1.5 }), 'VALIDATION_FAILED');
+        assert.deepEqual(await q.claim({ owner: 'w', max: 10 }), []);
+      }));
+
+    test('claim leases an item once; complete stores the result and ends the lease', () =>
+      withQueue({}, async ({ q, clock }) => {
+        const { item } = await q.enqueue(job);
+        const [c, ...rest] = await q.claim({ owner: 'worker-1', max: 5 });
+        assert.equal(rest.length, 0);
+        assert.ok(c);
+        assert.deepEqual(c.lease, { tenant: 'acme', id: item.id, fence: 1 });
+        assert.deepEqual(
+          [c.item.status, c.item.runs, c.item.leaseOwner, c.item.leaseExpiresAt, c.item.startedAt],
+          ['running', 1, 'worker-1', clock.t + 1_000, clock.t],
+        );
+        assert.deepEqual(await q.claim({ owner: 'worker-2', max: 5 }), []);
+        const done = await q.complete(c.lease, { rows: 42 });
+        assert.deepEqual([done.status, done.result, done.finishedAt, done.leaseOwner], ['succeeded', { rows: 42 }, clock.t, undefined]);
+        await rejectsWith(q.complete(c.lease, 'again'), 'LEASE_LOST');
+        assert.deepEqual(await q.get('acme', item.id), done);
+      }));
+
+    test('an item is not claimable before its runAfter', () =>
+      withQueue({}, async ({ q, clock }) => {
+        await q.enqueue({ ...job, runAfter: clock.t + 500 });
+        assert.deepEqual(await q.claim({ owner: 'w', max: 1 }), []);
+        clock.advance(500);
+        assert.equal((await q.claim({ owner: 'w', max: 1 })).length, 1);
+      }));
+
+    test('heartbeat extends a live lease; an expired lease cannot heartbeat, checkpoint or complete', () =>
+      withQueue({}, async ({ q, clock }) => {
+        await q.enqueue(job);
+        const [c] = await q.claim({ owner: 'w', max: 1 });
+        assert.ok(c);
+        clock.advance(800);
+        assert.equal(await q.heartbeat(c.lease), clock.t + 1_000);
+        clock.advance(800);
+        assert.equal(await q.saveCheckpoint(c.lease, { cursor: 'a' }), clock.t, 'lease still live after heartbeat');
+        clock.advance(1_000);
+        const before = await q.get('acme', c.lease.id);
+        await rejectsWith(q.heartbeat(c.lease), 'LEASE_LOST');
+        await rejectsWith(q.saveCheckpoint(c.lease, { cursor: 'b' }), 'LEASE_LOST');
+        await rejectsWith(q.complete(c.lease, 1), 'LEASE_LOST');
+        await rejectsWith(q.continueLater(c.lease), 'LEASE_LOST');
+        await rejectsWith(q.fail(c.lease, { code: 'X', message: 'x' }), 'LEASE_LOST');
+        assert.deepEqual(await q.get('acme', c.lease.id), before, 'refused operations change nothing');
+      }));
+
+    test('an expired lease is a crashed attempt: queued again after backoff, error kept', () =>
+      withQueue({}, async ({ q, clock, randoms }) => {
+        await q.enqueue(job);
+        const [c] = await q.claim({ owner: 'w', max: 1 });
+        assert.ok(c);
+        clock.advance(1_000);
+        randoms.push(0);
+        assert.deepEqual(await q.claim({ owner: 'w', max: 1 }), [], 'the crashed item waits out its backoff');
+        const item = await q.get('acme', c.lease.id);
+        assert.deepEqual(
+          [item?.status, item?.attempts, item?.lastError?.code, item?.runAfter, item?.leaseOwner],
+          ['queued', 1, 'LEASE_EXPIRED', clock.t + 50, undefined],
+        );
+      }));
+
+    test('fencing: after expiry and re-claim, the old token is refused and changes nothing', () =>
+      withQueue({}, async ({ q, clock }) => {
+        await q.enqueue(job);
+        const [first] = await q.claim({ owner: 'slow', max: 1 });
+        assert.ok(first);
+        clock.advance(1_000);
+        await q.claim({ owner: 'fast', max: 1 }); // reaps the expired lease
+        clock.advance(100);
+        const [second] = await q.claim({ owner: 'fast', max: 1 });
+        assert.ok(second);
+        assert.equal(second.lease.fence, first.lease.fence + 1);
+        await q.saveCheckpoint(second.lease, { cursor: 'new' });
+        const before = await q.get('acme', first.lease.id);
+        await rejectsWith(q.complete(first.lease, 'stale'), 'LEASE_LOST');
+        await rejectsWith(q.fail(first.lease, { code: 'E', message: 'stale' }), 'LEASE_LOST');
+        await rejectsWith(q.saveCheckpoint(first.lease, { cursor: 'stale' }), 'LEASE_LOST');
+        await rejectsWith(q.heartbeat(first.lease), 'LEASE_LOST');
+        await rejectsWith(q.continueLater(first.lease, { checkpoint: { cursor: 'stale' } }), 'LEASE_LOST');
+        assert.deepEqual(await q.get('acme', first.lease.id), before);
+        const done = await q.complete(second.lease, 'fresh');
+        assert.deepEqual([done.status, done.result, done.checkpoint, done.attempts], ['succeeded', 'fresh', { cursor: 'new' }, 1]);
+      }));
+
+    test('failures back off exponentially with jitter, within [d/2, d], capped', () =>
+      withQueue({ maxAttempts: 6, backoffBaseMs: 100, backoffMaxMs: 500 }, async ({ q, clock, randoms }) => {
+        await q.enqueue(job);
+        for (let attempt = 1; attempt <= 5; attempt++) {
+          const [c] = await q.claim({ owner: 'w', max: 1 });
+          assert.ok(c, `attempt ${attempt} is claimable`);
+          const r = attempt % 2 === 0 ? 0 : 0.999999;
+          randoms.push(r);
+          const item = await q.fail(c.lease, { code: 'UPSTREAM', message: `boom ${attempt}` });
+          const d = Math.min(500, 100 * 2 ** (attempt - 1));
+          const delay = item.runAfter - clock.t;
+          assert.ok(delay >= d / 2 && delay <= d, `attempt ${attempt}: delay ${delay} outside [${d / 2}, ${d}]`);
+          assert.deepEqual([item.status, item.attempts], ['queued', attempt]);
+          assert.deepEqual(await q.claim({ owner: 'w', max: 1 }), [], 'not before the backoff ends');
+          clock.advance(delay);
+        }
+      }));
+
+    test('after the last attempt the item is dead, with its last error, and never claimed again', () =>
+      withQueue({ maxAttempts: 2 }, async ({ q, clock }) => {
+        const { item } = await q.enqueue(job);
+        for (let i = 0; i < 2; i++) {
+          const [c] = await q.claim({ owner: 'w', max: 1 });
+          assert.ok(c);
+          await q.fail(c.lease, { code: 'UPSTREAM', message: `failure ${i}` });
+          clock.advance(10_000);
+        }
+        const dead = await q.get('acme', item.id);
+        assert.deepEqual(
+          [dead?.status, dead?.attempts, dead?.lastError, dead?.finishedAt !== undefined],
+          ['dead', 2, { code: 'UPSTREAM', message: 'failure 1' }, true],
+        );
+        assert.deepEqual(await q.claim({ owner: 'w', max: 1 }), []);
+      }));
+
+    test('a crash on the last attempt is dead too; a permanent failure ends failed at once', () =>
+      withQueue({ maxAttempts: 1 }, async ({ q, clock }) => {
+        const crash = await q.enqueue({ ...job, idempotencyKey: 'crash' });
+        const perm = await q.enqueue({ ...job, idempotencyKey: 'perm', maxAttempts: 5 });
+        const claimed = await q.claim({ owner: 'w', max: 2 });
+        const permLease = claimed.find((c) => c.item.id === perm.item.id)?.lease;
+        assert.ok(permLease);
+        const failed = await q.fail(permLease, { code: 'BAD_INPUT', message: 'no' }, { retryable: false });
+        assert.deepEqual([failed.status, failed.attempts], ['failed', 1]);
+        clock.advance(1_000);
+        assert.deepEqual(await q.claim({ owner: 'w', max: 2 }), []);
+        const dead = await q.get('acme', crash.item.id);
+        assert.deepEqual([dead?.status, dead?.lastError?.code], ['dead', 'LEASE_EXPIRED']);
+      }));
+
+    test('a continuation is re-queued at once, keeps its checkpoint, and never counts an attempt', () =>
+      withQueue({ maxAttempts: 2 }, async ({ q }) => {
+        await q.enqueue(job);
+        for (let slice = 1; slice <= 5; slice++) {
+          const [c] = await q.claim({ owner: 'w', max: 1 });
+          assert.ok(c, `slice ${slice} claimable at once`);
+          assert.deepEqual([c.item.runs, c.item.fence, c.item.attempts], [slice, slice, 0]);
+          assert.deepEqual(c.item.checkpoint, slice === 1 ? undefined : { page: slice - 1 });
+          const item = await q.continueLater(c.lease, { checkpoint: { page: slice } });
+          assert.deepEqual([item.status, item.attempts, item.leaseOwner], ['queued', 0, undefined]);
+        }
+        const [last] = await q.claim({ owner: 'w', max: 1 });
+        assert.ok(last);
+        const kept = await q.continueLater(last.lease);
+        assert.deepEqual(kept.checkpoint, { page: 5 }, 'a continuation without a checkpoint keeps the last one');
+      }));
+
+    test('checkpoints are capped; an oversized one is refused and the last one kept', () =>
+      withQueue({ checkpointBytes: 32 }, async ({ q }) => {
+        await q.enqueue(job);
+        const [c] = await q.claim({ owner: 'w', max: 1 });
+        assert.ok(c);
+        const at = await q.saveCheckpoint(c.lease, { cursor: 'abc' });
+        await rejectsWith(q.saveCheckpoint(c.lease, { cursor: 'x'.repeat(64) }), 'CHECKPOINT_TOO_LARGE');
+        await rejectsWith(q.continueLater(c.lease, { checkpoint: 'y'.repeat(64) }), 'CHECKPOINT_TOO_LARGE');
+        const item = await q.get('acme', c.lease.id);
+        assert.deepEqual([item?.checkpoint, item?.checkpointAt, item?.status], [{ cursor: 'abc' }, at, 'running']);
+      }));
+
+    test('cancel: queued and running items end cancelled; the running holder loses its lease', () =>
+      withQueue({}, async ({ q }) => {
+        const queued = await q.enqueue({ ...job, idempotencyKey: 'a', lane: 'interactive' });
+        const [c] = await q.claim({ owner: 'w', max: 1 });
+        assert.ok(c);
+        const waiting = await q.enqueue({ ...job, idempotencyKey: 'b' });
+        assert.equal((await q.cancel('acme', waiting.item.id))?.status, 'cancelled');
+        assert.equal((await q.cancel('acme', c.lease.id))?.status, 'cancelled');
+        await rejectsWith(q.complete(c.lease, 'late'), 'LEASE_LOST');
+        assert.deepEqual(await q.claim({ owner: 'w', max: 5 }), []);
+        assert.equal(c.lease.id, queued.item.id);
+        const again = await q.cancel('acme', c.lease.id);
+        assert.equal(again?.status, 'cancelled', 'cancelling a terminal item returns it unchanged');
+        assert.equal(await q.cancel('globex', waiting.item.id), undefined, 'another tenant cannot cancel it');
+        assert.equal(await q.cancel('acme', 'qi_missing'), undefined);
+      }));
+
+    test('a second handle on the same data sees items, leases and fencing', () =>
+      withQueue({}, async ({ q, sut }) => {
+        const { item } = await q.enqueue(job);
+        const other = await sut.openAnother();
+        try {
+          const [c] = await other.claim({ owner: 'w2', max: 1 });
+          assert.equal(c?.item.id, item.id);
+          assert.deepEqual(await q.claim({ owner: 'w1', max: 1 }), []);
+          assert.ok(c);
+          assert.equal((await q.complete(c.lease, 'via first handle')).status, 'succeeded');
+        } finally {
+          await other.close();
+        }
+      }));
+  });
+
+  queueFairnessConformance(name, make);
+}

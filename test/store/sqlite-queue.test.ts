@@ -1,0 +1,123 @@
+// SqliteQueue: the queue conformance suite on a real SQLite file in a temp dir, plus what only
+// SQLite shows: two handles in two threads claiming from one file at once never share an item,
+// and the claim path reads indexes (cost follows tenants and claim size, not the backlog).
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { openQueue, openStore, SQLITE_FILE } from '../../src/store/index.js';
+import { SqliteQueue } from '../../src/store/sqlite/queue/store.js';
+import { SqliteStore } from '../../src/store/sqlite/store.js';
+import { EXPIRED_LEASES } from '../../src/store/sqlite/statements/queue/attempt.js';
+import { PICK_READY } from '../../src/store/sqlite/statements/queue/claim.js';
+import { QUEUED_TENANTS, READY_COUNT } from '../../src/store/sqlite/statements/queue/demand.js';
+import { queueConformance } from '../queue/conformance.js';
+import { rejectsWith, testPolicy } from '../queue/support.js';
+import type { ClaimWorkerResult } from './queue-claim-worker.js';
+
+queueConformance('sqlite', async (setup) => {
+  const dir = await mkdtemp(join(tmpdir(), 'airlock-queue-'));
+  const file = join(dir, 'airlock.db');
+  const open = async (): Promise<SqliteQueue> => {
+    const q = new SqliteQueue(file, setup);
+    await q.migrate();
+    return q;
+  };
+  return { queue: await open(), openAnother: open, cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+async function withFile(fn: (file: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'airlock-queue-'));
+  try {
+    await fn(join(dir, 'airlock.db'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function runWorker(file: string, owner: string, barrier: SharedArrayBuffer): Promise<ClaimWorkerResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./queue-claim-worker.js', import.meta.url), {
+      workerData: { file, owner, barrier, parties: 2 },
+    });
+    worker.once('message', (m: ClaimWorkerResult) => resolve(m));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`claim worker ${owner} exited with ${code}`));
+    });
+  });
+}
+
+test('two handles in two threads claiming from one file never get the same item', () =>
+  withFile(async (file) => {
+    const q = new SqliteQueue(file, { policy: testPolicy({ slots: 64, tenantConcurrency: 64 }) });
+    await q.migrate();
+    const ids = new Set<string>();
+    try {
+      for (let i = 0; i < 600; i++) {
+        const { item } = await q.enqueue({ tenant: `t${i % 6}`, function: 'f', lane: 'background', payload: i });
+        ids.add(item.id);
+      }
+    } finally {
+      await q.close();
+    }
+    const barrier = new SharedArrayBuffer(4);
+    const results = await Promise.all([runWorker(file, 'w1', barrier), runWorker(file, 'w2', barrier)]);
+    const all = results.flatMap((r) => r.claimed);
+    assert.equal(new Set(all).size, all.length, 'an item was claimed twice');
+    assert.deepEqual(new Set(all), ids, 'every item was claimed');
+    assert.ok(results.every((r) => r.claimed.length > 0), `both threads claimed: ${results.map((r) => r.claimed.length)}`);
+    assert.deepEqual(results.flatMap((r) => r.errors), []);
+  }));
+
+test('the claim path reads indexes, never a table scan, and never counts the whole backlog', () =>
+  withFile(async (file) => {
+    const store = new SqliteStore(file);
+    await store.migrate();
+    await store.close();
+    const db = new Database(file, { readonly: true });
+    const plan = (sql: string, ...args: unknown[]): string =>
+      db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...args)
+        .map((r) => (r as { detail: string }).detail)
+        .join(' | ');
+    try {
+      const cases: [string, string, RegExp][] = [
+        ['pick', plan(PICK_READY, 't', 'background', 0, 1), /SEARCH queue_items USING (COVERING )?INDEX queue_items_ready \(tenant=\? AND lane=\? AND run_after<\?\)/],
+        ['ready count', plan(READY_COUNT, 't', 'background', 0, 5), /SEARCH queue_items USING COVERING INDEX queue_items_ready \(tenant=\? AND lane=\? AND run_after<\?\)/],
+        ['queued tenants', plan(QUEUED_TENANTS), /SEARCH queue_items USING COVERING INDEX queue_items_ready \(tenant>\?\)/],
+        ['expired leases', plan(EXPIRED_LEASES, 0), /SEARCH queue_items USING INDEX queue_items_leases \(lease_expires_at<\?\)/],
+      ];
+      for (const [name, detail, expected] of cases) {
+        assert.match(detail, expected, `${name}: ${detail}`);
+        assert.doesNotMatch(detail, /SCAN queue_items(?! USING)|TEMP B-TREE/, `${name}: ${detail}`);
+      }
+    } finally {
+      db.close();
+    }
+  }));
+
+test('openQueue shares the data dir database with openStore; a database URL is refused', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'airlock-queue-'));
+  try {
+    const config = { dataDir, databaseUrl: undefined, queue: testPolicy() };
+    const queue = await openQueue(config);
+    const store = await openStore(config);
+    try {
+      assert.equal((await stat(join(dataDir, SQLITE_FILE))).mode & 0o777, 0o600);
+      const { item } = await queue.enqueue({ tenant: 'acme', function: 'f', lane: 'interactive', payload: null });
+      await store.setMeta('probe', 'x');
+      assert.equal((await queue.get('acme', item.id))?.status, 'queued');
+    } finally {
+      await queue.close();
+      await store.close();
+    }
+    await rejectsWith(openQueue({ ...config, databaseUrl: 'postgres://db/airlock' }), 'CONFIG_INVALID');
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
