@@ -8,6 +8,7 @@ import type { Logger } from './core/logger.js';
 import { Metrics } from './api/metrics.js';
 import { buildServer } from './api/server.js';
 import { Admission } from './scheduler/admission.js';
+import { createCgroupManager, createPolicy } from './sandbox/cgroup/index.js';
 import { createIsolator, SpawnerLauncher } from './sandbox/index.js';
 import { SandboxPool } from './sandbox/pool.js';
 import { FunctionCache } from './services/function-cache.js';
@@ -37,8 +38,14 @@ export const VERSION: string = (
 ).version;
 
 export async function startAirlock(config: Config, logger: Logger): Promise<Airlock> {
+  // cgroups: created (and leftovers of a crashed server removed) before any sandbox exists.
+  const cgroups = config.sandbox.isolator === 'bwrap' ? createCgroupManager(config.cgroups) : undefined;
+  if (config.sandbox.isolator === 'bwrap') {
+    if (cgroups === undefined) logger.warn(`sandboxes run WITHOUT cgroup limits (AIRLOCK_CGROUPS=${config.cgroups.mode}); see docs/cgroups.md`);
+    else logger.info({ cgroups: cgroups.describe(), version: cgroups.version }, 'sandboxes get cgroup limits');
+  }
   // Sandboxes are forked by a helper process so fork() never stalls this event loop.
-  const isolator = createIsolator(config.sandbox, { launcher: new SpawnerLauncher() });
+  const isolator = createIsolator(config.sandbox, { launcher: new SpawnerLauncher(), cgroups: createPolicy(config.cgroups, cgroups) });
   if (isolator.name === 'process') {
     logger.warn(
       'AIRLOCK_ISOLATION=process: tenant code runs WITHOUT any isolation, as the server user. ' +

@@ -6,6 +6,8 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import type { SandboxConfig } from '../../core/config.js';
 import { AirlockError } from '../../core/errors.js';
+import { memoryCeilingMiB } from '../cgroup/index.js';
+import type { SandboxCgroup, SandboxCgroupPolicy } from '../cgroup/index.js';
 import { ChannelSandbox } from '../channel.js';
 import { resolveExecutable } from '../executables.js';
 import { BACKGROUND_NICE, canPromote, promoteProcess } from '../priority.js';
@@ -32,6 +34,8 @@ const USERNS_HINT =
 export interface BwrapIsolatorOptions extends LaunchingIsolatorOptions {
   /** Size of the code dir tmpfs, bytes (default: config.tmpBytes). */
   codeBytes?: number;
+  /** When set, every sandbox is placed in its own cgroup before `hello` (fail closed). */
+  cgroups?: SandboxCgroupPolicy;
 }
 
 const harnessUrl = new URL('../../runtime/harness.js', import.meta.url);
@@ -79,9 +83,12 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
   private async start(opts: SpawnOptions, launcher: Launcher): Promise<Sandbox> {
     const bwrap = this.bwrapBinary();
     const ids = this.hostIds();
+    const cgroups = this.options.cgroups;
+    const ceilingMiB = cgroups === undefined ? undefined : memoryCeilingMiB(opts.memoryMiB);
     const { args, command } = buildBwrapArgs({
       nodePath: realpathSync(this.config.nodePath),
-      memoryMiB: opts.memoryMiB,
+      // With a cgroup, the heap flag is the ceiling itself so the kernel's OOM kill comes first.
+      memoryMiB: ceilingMiB ?? opts.memoryMiB,
       tmpBytes: this.config.tmpBytes,
       codeBytes: this.options.codeBytes ?? this.config.tmpBytes,
       harnessFd: HARNESS_FD,
@@ -108,11 +115,28 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       const start = pid === undefined ? undefined : processStartTime(pid);
       if (pid !== undefined && start !== undefined) init = { pid, start };
     });
+    let group: SandboxCgroup | undefined;
+    const place = async (): Promise<void> => {
+      await info;
+      if (cgroups === undefined || ceilingMiB === undefined) return;
+      if (child.pid === undefined || init === undefined) throw new Error('bwrap reported no sandbox pid to place in a cgroup');
+      const limits = { memoryBytes: ceilingMiB * 1024 * 1024, pids: cgroups.pids, cpus: cgroups.cpus };
+      // Both the outer bwrap and the namespace's pid 1; everything they fork inherits the group.
+      group = cgroups.manager.place([child.pid, init.pid], limits);
+    };
     return ChannelSandbox.start({
       child,
       // bwrap always unshares every namespace; the host uid is unprivileged either because the
-      // server is not root or because hostIds() mapped it to AIRLOCK_SANDBOX_UID.
-      layers: ['namespaces', 'unprivileged-uid'],
+      // server is not root or because hostIds() mapped it to AIRLOCK_SANDBOX_UID. 'cgroups' only
+      // when placed: a failed placement fails the boot (beforeHello) and the sandbox dies.
+      layers: cgroups === undefined ? ['namespaces', 'unprivileged-uid'] : ['namespaces', 'unprivileged-uid', 'cgroups'],
+      ...(cgroups === undefined
+        ? {}
+        : {
+            beforeHello: place,
+            bindTenant: (tenant: string) => group?.bindTenant(tenant),
+            oomKilled: () => group?.oomKilled() ?? false,
+          }),
       memoryMiB: opts.memoryMiB,
       bootTimeoutMs: this.options.bootTimeoutMs,
       prewarm: opts.prewarm !== false,
@@ -136,6 +160,7 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       afterExit: async () => {
         await info;
         if (init !== undefined) await waitForProcessGone(init.pid, init.start, 5_000);
+        await group?.remove();
       },
     });
   }
