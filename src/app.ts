@@ -112,6 +112,7 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
       if (!drained) logger.warn({ inFlight: invoke.running }, 'grace period over: killing in-flight executions');
       await pool.close();
       await isolator.close();
+      await cgroups?.close();
       // Calls that were in flight have been answered; their clients' keep-alive connections are
       // idle now and would hold close() open forever. Anything still open a moment later (a slow
       // reader) is cut.

@@ -89,7 +89,12 @@ export abstract class GroupManager implements CgroupManager {
   }
 
   tenantCpuUsageNs(tenant: string): number | undefined {
-    return this.readCpuUsageNs(tenant);
+    return this.cpuUsageNs(tenant);
+  }
+
+  async close(): Promise<void> {
+    for (const dir of this.dirs(POOL_GROUP).reverse()) this.tryRmdir(dir);
+    for (const dir of this.dirs('').reverse()) this.tryRmdir(dir);
   }
 
   // ------------------------------------------------------------------ used by PlacedGroup

@@ -38,6 +38,8 @@ export interface CgroupManager {
   place(pids: readonly number[], limits: SandboxLimits): SandboxCgroup;
   /** CPU time used by a tenant's parent group, nanoseconds; undefined when not accounted. */
   tenantCpuUsageNs(tenant: string): number | undefined;
+  /** Removes the pool group and Airlock's parent group when they hold nothing (server stop). */
+  close(): Promise<void>;
   /** Filesystem paths of the parent group (one per hierarchy for v1), for diagnostics. */
   describe(): string;
 }
