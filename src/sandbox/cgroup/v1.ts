@@ -1,7 +1,9 @@
 // cgroup v1: one group per hierarchy (memory, pids, cpu, and cpuacct when mounted apart from
 // cpu), all below the server's own group. Memory: memory.limit_in_bytes (and memsw when swap
-// accounting exists), charges follow moved tasks (memory.move_charge_at_immigrate), OOM kills
-// counted in memory.oom_control. CPU: cfs quota per sandbox, cpu.shares per tenant.
+// accounting exists), charges follow moved tasks where the kernel still supports it
+// (memory.move_charge_at_immigrate; recent kernels refuse it with EINVAL, then only pages
+// allocated after the move count, as on v2), OOM kills counted in memory.oom_control.
+// CPU: cfs quota per sandbox, cpu.shares per tenant.
 import { join } from 'node:path';
 import type { V1Controller } from './detect.js';
 import { GroupManager } from './manager.js';

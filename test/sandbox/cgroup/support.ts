@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { CgroupConfig, SandboxConfig } from '../../../src/core/config.js';
 import { BwrapIsolator } from '../../../src/sandbox/bwrap/isolator.js';
 import { createCgroupManager, createPolicy } from '../../../src/sandbox/cgroup/index.js';
+import { parseMountinfo } from '../../../src/sandbox/cgroup/detect.js';
 import type { CgroupManager } from '../../../src/sandbox/cgroup/index.js';
 import { Tracker, sandboxConfig } from '../support.js';
 
@@ -62,4 +63,24 @@ export function groupOf(pid: number, controller: string): string | undefined {
     if (names !== undefined && path !== undefined && (names === '' || names.split(',').includes(controller))) return path;
   }
   return undefined;
+}
+
+/** Absolute v1 directory of `pid`'s group in the hierarchy holding `controller`. */
+export function v1GroupDir(pid: number, controller: string): string {
+  const mounts = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
+  const mount = mounts.find((m) => m.fstype === 'cgroup' && m.superOptions.includes(controller));
+  const path = groupOf(pid, controller);
+  assert.ok(mount !== undefined && path !== undefined, `pid ${pid} has a ${controller} group`);
+  return mount.root === '/' ? `${mount.point}${path}` : `${mount.point}${path.slice(mount.root.length)}`;
+}
+
+/** Polls `read` until `done` holds, at most timeoutMs; returns the last value. */
+export async function pollUntil<T>(what: string, read: () => T, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(value)})`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
