@@ -68,8 +68,9 @@ export function parseProcCgroup(text: string): Map<string, string> {
 
 /** Absolute path of this process's group in `mount`, or undefined when it lies outside the mount. */
 function groupPath(mount: Mount, path: string): string | undefined {
-  if (mount.root === '/') return join(mount.point, path);
-  if (path === mount.root || path.startsWith(`${mount.root}/`)) return join(mount.point, path.slice(mount.root.length));
+  const strip = (p: string): string => (p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p);
+  if (mount.root === '/') return strip(join(mount.point, path));
+  if (path === mount.root || path.startsWith(`${mount.root}/`)) return strip(join(mount.point, path.slice(mount.root.length)));
   return undefined;
 }
 

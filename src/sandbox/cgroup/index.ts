@@ -16,6 +16,8 @@ export interface CgroupStatus {
   ok: boolean;
   version?: CgroupVersion;
   detail: string;
+  /** Directories of Airlock's parent group (one per hierarchy on v1), when usable. */
+  groups?: string[];
 }
 
 /** Where the managers look: the kernel by default; tests pass a directory laid out like cgroupfs. */
@@ -72,7 +74,8 @@ export function cgroupStatus(config: CgroupConfig, host: CgroupHost = {}): Cgrou
     return { ok: false, detail: `${found.reason}; see docs/cgroups.md to delegate a cgroup2 subtree to Airlock` };
   }
   const manager = managerFor(found, config, host.fs ?? kernelFs)!;
-  return { ok: true, version: found.version, detail: `Airlock's groups live in ${manager.describe()}` };
+  const groups = manager.describe().split(', ');
+  return { ok: true, version: found.version, detail: `Airlock's groups live in ${groups.join(', ')}`, groups };
 }
 
 /** What the bwrap isolator needs to put each sandbox in a cgroup. */
