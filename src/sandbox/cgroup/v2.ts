@@ -18,9 +18,12 @@ export class V2Manager extends GroupManager {
   private readonly base: string;
   private readonly root: string;
 
-  constructor(fs: CgroupFs, base: string, settings: ManagerSettings) {
+  private readonly selfPid: number;
+
+  constructor(fs: CgroupFs, base: string, settings: ManagerSettings, selfPid = process.pid) {
     super(fs, settings);
     this.base = base;
+    this.selfPid = selfPid;
     this.root = join(base, settings.rootName);
   }
 
@@ -35,14 +38,24 @@ export class V2Manager extends GroupManager {
   protected prepareBase(): void {
     try {
       this.enableControllers(this.base);
+      return;
     } catch (err) {
       if (errnoOf(err) !== 'EBUSY') throw err;
-      // "No internal processes": a group that holds processes cannot hand controllers down.
+    }
+    // "No internal processes": a group holding processes cannot hand controllers down. When the
+    // server is alone in its (delegated) group, it moves itself to a leaf beside Airlock's root,
+    // as systemd asks of delegated units; anything else there is not ours to move.
+    const procs = this.fs.read(join(this.base, 'cgroup.procs')).split('\n').filter((p) => p !== '');
+    if (procs.length !== 1 || procs[0] !== String(this.selfPid)) {
       throw new Error(
-        `${this.base} holds processes, so its controllers cannot be enabled for child groups; start the server ` +
-          'in a delegated group of its own whose processes live in a leaf (docs/cgroups.md shows a systemd unit)',
+        `${this.base} holds other processes than the server (${procs.join(' ')}), so its controllers cannot be enabled ` +
+          'for child groups; run the server as the only process of a delegated unit (docs/cgroups.md shows one)',
       );
     }
+    const leaf = join(this.base, `${this.settings.rootName}-server`);
+    if (!this.fs.exists(leaf)) this.fs.mkdir(leaf);
+    this.fs.write(join(leaf, 'cgroup.procs'), String(this.selfPid));
+    this.enableControllers(this.base);
   }
 
   protected setupParent(rel: string, tenant: boolean): void {

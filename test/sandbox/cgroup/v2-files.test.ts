@@ -103,13 +103,25 @@ describe('cgroup v2 manager (file level)', () => {
     ]);
   });
 
-  it('explains delegation when the server group holds processes (no internal processes rule)', () => {
+  it('moves the server to a leaf when it is alone in its delegated group (no internal processes rule)', async () => {
+    fake.write(join(base, 'cgroup.procs'), String(process.pid));
+    const manager = createCgroupManager(CONFIG, host())!;
+    assert.deepEqual(fake.procs(join(base, 'airlock-server')), [String(process.pid)]);
+    assert.deepEqual(fake.procs(base), []);
+    assert.equal(read('cgroup.subtree_control'), 'memory pids cpu');
+    await manager.close();
+    assert.deepEqual(fake.tree(), ['/', '/airlock.service', '/airlock.service/airlock-server']);
+  });
+
+  it('explains delegation when the server group holds other processes (never moves them)', () => {
+    fake.write(join(base, 'cgroup.procs'), String(process.pid));
     fake.write(join(base, 'cgroup.procs'), '99');
     assert.throws(
       () => createCgroupManager(CONFIG, host()),
-      (err: unknown) => err instanceof AirlockError && err.code === 'ISOLATION_UNAVAILABLE' && /holds processes.*docs\/cgroups.md/s.test(err.message),
+      (err: unknown) => err instanceof AirlockError && err.code === 'ISOLATION_UNAVAILABLE' && /other processes.*docs\/cgroups.md/s.test(err.message),
     );
     assert.equal(createCgroupManager({ ...CONFIG, mode: 'auto' }, host()), undefined, 'auto runs without');
+    assert.deepEqual(fake.procs(base).sort(), [String(process.pid), '99'].sort(), 'nothing was moved');
   });
 
   it('refuses to start with AIRLOCK_CGROUPS=on when the controllers are not offered', () => {
