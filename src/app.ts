@@ -8,7 +8,7 @@ import type { Logger } from './core/logger.js';
 import { Metrics } from './api/metrics.js';
 import { buildServer } from './api/server.js';
 import { Admission } from './scheduler/admission.js';
-import { createCgroupManager, createPolicy } from './sandbox/cgroup/index.js';
+import { createPolicy, openCgroups } from './sandbox/cgroup/index.js';
 import { createIsolator, SpawnerLauncher } from './sandbox/index.js';
 import { SandboxPool } from './sandbox/pool.js';
 import { FunctionCache } from './services/function-cache.js';
@@ -39,9 +39,10 @@ export const VERSION: string = (
 
 export async function startAirlock(config: Config, logger: Logger): Promise<Airlock> {
   // cgroups: created (and leftovers of a crashed server removed) before any sandbox exists.
-  const cgroups = config.sandbox.isolator === 'bwrap' ? createCgroupManager(config.cgroups) : undefined;
-  if (config.sandbox.isolator === 'bwrap') {
-    if (cgroups === undefined) logger.warn(`sandboxes run WITHOUT cgroup limits (AIRLOCK_CGROUPS=${config.cgroups.mode}); see docs/cgroups.md`);
+  const opened = config.sandbox.isolator === 'bwrap' ? openCgroups(config.cgroups) : undefined;
+  const cgroups = opened?.manager;
+  if (opened !== undefined) {
+    if (cgroups === undefined) logger.warn({ reason: opened.reason }, 'sandboxes run WITHOUT cgroup limits; see docs/cgroups.md');
     else logger.info({ cgroups: cgroups.describe(), version: cgroups.version }, 'sandboxes get cgroup limits');
   }
   // Sandboxes are forked by a helper process so fork() never stalls this event loop.
@@ -55,6 +56,7 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
   try {
     await isolator.check();
   } catch (err) {
+    await cgroups?.close();
     if (isAirlockError(err) && err.code === 'ISOLATION_UNAVAILABLE') {
       throw new AirlockError(
         err.code,
@@ -93,6 +95,7 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
   } catch (err) {
     await pool.close();
     await isolator.close();
+    await cgroups?.close();
     await recorder.close();
     await store.close();
     throw err;

@@ -172,10 +172,7 @@ export class SandboxPool {
     return false;
   }
 
-  /**
-   * Binds a blank sandbox to its tenant for life (moves it under the tenant's cgroup). On failure
-   * the sandbox is destroyed (fail closed) and the error is returned for the caller.
-   */
+  /** Binds a blank sandbox to its tenant (its cgroup); on failure destroys it (fail closed). */
   private bind(entry: Entry, tenant: string): Error | undefined {
     try {
       entry.sandbox.bindTenant(tenant);

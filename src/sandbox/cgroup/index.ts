@@ -33,19 +33,26 @@ function managerFor(found: Detected, config: CgroupConfig, fs: CgroupFs): Cgroup
   return undefined;
 }
 
+/** The manager for this machine, or why there is none (cgroups off, or `auto` found none usable). */
+export interface OpenedCgroups {
+  manager: CgroupManager | undefined;
+  /** Why sandboxes get no cgroup limits; undefined when they do. */
+  reason: string | undefined;
+}
+
 /**
- * The manager for this machine, initialised (root group created, leftovers removed), or
- * undefined when cgroups are off, or `auto` found none. Throws ISOLATION_UNAVAILABLE when
- * AIRLOCK_CGROUPS=on and they cannot be used.
+ * Detects the cgroup version and initialises its manager (root group created, leftovers of a
+ * crashed server removed). Throws ISOLATION_UNAVAILABLE when AIRLOCK_CGROUPS=on and they
+ * cannot be used; with `auto` it answers the reason instead.
  */
-export function createCgroupManager(config: CgroupConfig, host: CgroupHost = {}): CgroupManager | undefined {
-  if (config.mode === 'off') return undefined;
+export function openCgroups(config: CgroupConfig, host: CgroupHost = {}): OpenedCgroups {
+  if (config.mode === 'off') return { manager: undefined, reason: 'AIRLOCK_CGROUPS=off' };
   const fs = host.fs ?? kernelFs;
   const found = detectCgroups(host.texts ?? readProcTexts(), fs);
   const manager = managerFor(found, config, fs);
   if (manager === undefined) {
-    if (config.mode === 'auto') return undefined;
     const reason = found.version === undefined ? found.reason : 'unknown';
+    if (config.mode === 'auto') return { manager: undefined, reason };
     throw new AirlockError(
       'ISOLATION_UNAVAILABLE',
       `AIRLOCK_CGROUPS=on but no usable cgroup hierarchy was found (${reason}). Mount cgroup2 with the memory, ` +
@@ -55,10 +62,15 @@ export function createCgroupManager(config: CgroupConfig, host: CgroupHost = {})
   try {
     manager.init();
   } catch (err) {
-    if (config.mode === 'auto' && err instanceof AirlockError) return undefined;
+    if (config.mode === 'auto' && err instanceof AirlockError) return { manager: undefined, reason: err.message };
     throw err;
   }
-  return manager;
+  return { manager, reason: undefined };
+}
+
+/** openCgroups without the reason: the manager, or undefined. */
+export function createCgroupManager(config: CgroupConfig, host: CgroupHost = {}): CgroupManager | undefined {
+  return openCgroups(config, host).manager;
 }
 
 /** What a doctor command prints: whether sandboxes would get cgroup limits, and why not. */

@@ -59,6 +59,10 @@ export abstract class GroupManager implements CgroupManager {
       this.prepareBase();
       this.ensureGroup('');
       this.setupParent('', false);
+      const report = this.removeLeftovers();
+      this.ensureGroup(POOL_GROUP);
+      this.setupParent(POOL_GROUP, false);
+      return report;
     } catch (err) {
       if (err instanceof AirlockError) throw err;
       throw new AirlockError(
@@ -67,10 +71,6 @@ export abstract class GroupManager implements CgroupManager {
           'Run the server as root or in a delegated cgroup subtree (docs/cgroups.md), or set AIRLOCK_CGROUPS=off',
       );
     }
-    const report = this.removeLeftovers();
-    this.ensureGroup(POOL_GROUP);
-    this.setupParent(POOL_GROUP, false);
-    return report;
   }
 
   place(pids: readonly number[], limits: SandboxLimits): SandboxCgroup {
