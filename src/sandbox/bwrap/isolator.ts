@@ -130,13 +130,12 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       // server is not root or because hostIds() mapped it to AIRLOCK_SANDBOX_UID. 'cgroups' only
       // when placed: a failed placement fails the boot (beforeHello) and the sandbox dies.
       layers: cgroups === undefined ? ['namespaces', 'unprivileged-uid'] : ['namespaces', 'unprivileged-uid', 'cgroups'],
+      // OOM is whatever the cgroup's own counter says. Without a cgroup there is no signal the
+      // sandbox cannot forge (V8's message is plain stderr), so a crash is never called oom.
+      oomKilled: () => group?.oomKilled() ?? false,
       ...(cgroups === undefined
         ? {}
-        : {
-            beforeHello: place,
-            bindTenant: (tenant: string) => group?.bindTenant(tenant),
-            oomKilled: () => group?.oomKilled() ?? false,
-          }),
+        : { beforeHello: place, bindTenant: (tenant: string) => group?.bindTenant(tenant) }),
       memoryMiB: opts.memoryMiB,
       bootTimeoutMs: this.options.bootTimeoutMs,
       prewarm: opts.prewarm !== false,

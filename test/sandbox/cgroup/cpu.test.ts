@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { request } from '../support.js';
 import { pollUntil, skipReason, v1GroupDir, withCgroups } from './support.js';
 
-const skip = skipReason();
+const skip = skipReason(true);
 
 function busy(ms: number, threads: number): string {
   return `import { Worker } from 'node:worker_threads';

@@ -13,7 +13,7 @@ import { SandboxPool } from '../../../src/sandbox/pool.js';
 import { childrenOf, request, sandboxConfig } from '../support.js';
 import { cgroupConfig, groupOf, skipReason, v1GroupDir, withCgroups } from './support.js';
 
-const skip = skipReason();
+const skip = skipReason(true);
 const CONTROLLERS = ['memory', 'pids', 'cpu', 'cpuacct'];
 const POOL = { blankSize: 1, maxSandboxes: 4, idleTtlMs: 60_000, maxExecutionsPerSandbox: 100 };
 

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { request } from '../support.js';
 import { skipReason, v1GroupDir, withCgroups } from './support.js';
 
-const skip = skipReason();
+const skip = skipReason(true);
 const PIDS = 32;
 
 describe('cgroup pids ceiling (real kernel)', { skip }, () => {
