@@ -68,7 +68,11 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
     throw err;
   }
 
-  const store = await openStore(config);
+  const store = await openStore(config).catch(async (err: unknown) => {
+    await isolator.close();
+    await cgroups?.close(); // no group of this server is left behind
+    throw err;
+  });
   await store.migrate();
   const adminKey = ensureAdminKey(config.dataDir, config.adminKey);
   const keys = new KeyService(store, adminKey.key);

@@ -1,7 +1,12 @@
 // End to end over HTTP on the real kernel: a server started with AIRLOCK_CGROUPS=on records the
 // cgroups layer on executions, reports a Buffer bomb as `oom`, and removes its groups on stop.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAirlock } from '../../../src/app.js';
+import { loadConfig } from '../../../src/core/config.js';
+import { createLogger } from '../../../src/core/logger.js';
 import { describe, it } from 'node:test';
 import { cgroupStatus } from '../../../src/sandbox/cgroup/index.js';
 import { startTestServer } from '../../support/server.js';
@@ -33,5 +38,23 @@ describe('cgroups through the server (real kernel)', { skip }, () => {
       await server.close();
     }
     for (const dir of groups) assert.equal(existsSync(dir), false, `${dir} removed on stop`);
+  });
+
+  it('a server that fails to start leaves no cgroup behind', async () => {
+    const root = `airlock-test-${process.pid}-failed`;
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-cg-'));
+    const dataDir = join(dir, 'not-a-directory');
+    writeFileSync(dataDir, ''); // the store cannot open its database here: startup fails after the cgroups exist
+    const config = loadConfig({
+      AIRLOCK_DATA_DIR: dataDir, AIRLOCK_PORT: '0', AIRLOCK_LOG_LEVEL: 'silent', AIRLOCK_CGROUPS: 'on', AIRLOCK_CGROUP_ROOT: root,
+    });
+    const groups = cgroupStatus(config.cgroups).groups ?? [];
+    assert.ok(groups.length > 0);
+    try {
+      await assert.rejects(startAirlock(config, createLogger('silent')), /EEXIST|SQLite/);
+      for (const dir of groups) assert.equal(existsSync(dir), false, `${dir} removed after the failed start`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
