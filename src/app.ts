@@ -9,6 +9,7 @@ import type { Logger } from './core/logger.js';
 import { Metrics } from './api/metrics.js';
 import { buildServer } from './api/server.js';
 import { Admission } from './scheduler/admission.js';
+import { createPolicy, openCgroups } from './sandbox/cgroup/index.js';
 import { createIsolator, SpawnerLauncher } from './sandbox/index.js';
 import { assertRequiredLayers, attestIsolation, layerProbes, requireLayers } from './sandbox/attestation/index.js';
 import { SandboxPool } from './sandbox/pool.js';
@@ -47,15 +48,22 @@ export const VERSION: string = (
 export async function startAirlock(config: Config, logger: Logger): Promise<Airlock> {
   // First, before anything is spawned or opened: a key file others can read stops the start.
   const secretKey = ensureSecretKey(config.dataDir, config.secrets.key);
+  // cgroups: created (and leftovers of a crashed server removed) before any sandbox exists.
+  const opened = config.sandbox.isolator === 'bwrap' ? openCgroups(config.cgroups) : undefined;
+  const cgroups = opened?.manager;
+  if (opened !== undefined) {
+    if (cgroups === undefined) logger.warn({ reason: opened.reason }, 'sandboxes run WITHOUT cgroup limits; see docs/cgroups.md');
+    else logger.info({ cgroups: cgroups.describe(), version: cgroups.version }, 'sandboxes get cgroup limits');
+  }
   // Sandboxes are forked by a helper process so fork() never stalls this event loop.
-  const isolator = createIsolator(config.sandbox, { launcher: new SpawnerLauncher() });
+  const isolator = createIsolator(config.sandbox, { launcher: new SpawnerLauncher(), cgroups: createPolicy(config.cgroups, cgroups) });
   if (isolator.name === 'process') {
     logger.warn(
       'AIRLOCK_ISOLATION=process: tenant code runs WITHOUT any isolation, as the server user. ' +
         'Development only; never run untrusted code like this. Install bubblewrap and unset AIRLOCK_ISOLATION.',
     );
   }
-  const attestation = await attestIsolation(config.sandbox, isolator, layerProbes(config.sandbox));
+  const attestation = await attestIsolation(config.sandbox, isolator, layerProbes(config.sandbox, config.cgroups));
   try {
     if (attestation.checkError !== undefined) {
       throw new AirlockError(
@@ -67,6 +75,7 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
     assertRequiredLayers(attestation);
   } catch (err) {
     await isolator.close();
+    await cgroups?.close();
     throw err;
   }
   const layers = attestation.layers.filter((l) => l.inForce).map((l) => l.layer);
@@ -77,7 +86,11 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
   // Every sandbox is checked against the required layers before it can run anything.
   const sandboxes = requireLayers(isolator, config.sandbox.requiredLayers);
 
-  const store = await openStore(config);
+  const store = await openStore(config).catch(async (err: unknown) => {
+    await isolator.close();
+    await cgroups?.close(); // no group of this server is left behind
+    throw err;
+  });
   await store.migrate();
   const adminKey = ensureAdminKey(config.dataDir, config.adminKey);
   const keys = new KeyService(store, adminKey.key);
@@ -113,6 +126,7 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
   } catch (err) {
     await pool.close();
     await isolator.close();
+    await cgroups?.close();
     await recorder.close();
     await store.close();
     throw err;
@@ -132,6 +146,7 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
       if (!drained) logger.warn({ inFlight: invoke.running }, 'grace period over: killing in-flight executions');
       await pool.close();
       await isolator.close();
+      await cgroups?.close();
       // Calls that were in flight have been answered; their clients' keep-alive connections are
       // idle now and would hold close() open forever. Anything still open a moment later (a slow
       // reader) is cut.

@@ -24,9 +24,9 @@ const MAX_JSON_EXPANSION = 6;
 const STDERR_DRAIN_MS = 250;
 const BOOT_STDERR_CAP = 8 * KiB;
 // V8's fatal message, e.g. "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap
-// out of memory". Interim OOM signal: a later issue classifies OOM from the memory cgroup's own
-// events instead, since a tenant can print this text itself (it can only make its own crash
-// read as "oom", never turn a success into a failure or escape a limit). Never the exit code.
+// out of memory". Used ONLY when the isolator gives no `oomKilled` probe (the process isolator,
+// which has no cgroup): a tenant can print this text itself, so with cgroups the kernel's own OOM
+// event counter is the sole source of truth. Never the exit code.
 const V8_OOM = /JavaScript heap out of memory|Reached heap limit/;
 
 export interface ChannelOptions {
@@ -40,6 +40,18 @@ export interface ChannelOptions {
   prewarm?: boolean;
   /** Raises the sandbox's processes to normal CPU priority (see Sandbox.promote). */
   promote?: () => void;
+  /**
+   * Runs before the host sends `hello` (the harness runs no tenant code before it), e.g. to put
+   * the processes in their cgroup. A rejection fails the boot and kills the sandbox.
+   */
+  beforeHello?: () => Promise<void>;
+  /** See Sandbox.bindTenant. */
+  bindTenant?: (tenant: string) => void;
+  /**
+   * The kernel's verdict on whether the sandbox was OOM-killed (its cgroup's event counter). When
+   * given, it alone decides the `oom` status; without it, V8's fatal message on stderr does.
+   */
+  oomKilled?: () => boolean;
   /** Runs once after the process exited, before destroy() resolves and onExit fires. */
   afterExit?: () => Promise<void>;
   /**
@@ -86,6 +98,8 @@ export class ChannelSandbox implements Sandbox {
   private exitFired = false;
   private readonly terminate: (() => boolean) | undefined;
   private promoteFn: (() => void) | undefined;
+  private readonly bindFn: ((tenant: string) => void) | undefined;
+  private readonly oomKilled: (() => boolean) | undefined;
   /** destroy() was called: an execution cut short by it is reported as such, not as a crash. */
   private destroyRequested = false;
   private groupKillTimer: NodeJS.Timeout | undefined;
@@ -102,6 +116,8 @@ export class ChannelSandbox implements Sandbox {
     this.layers = opts.layers;
     this.terminate = opts.terminate;
     this.promoteFn = opts.promote;
+    this.bindFn = opts.bindTenant;
+    this.oomKilled = opts.oomKilled;
     const { stdout, stderr } = opts.child;
     this.frames = opts.child.frames;
     stdout.on('data', (chunk: Buffer) => this.onOutput('stdout', chunk));
@@ -109,7 +125,19 @@ export class ChannelSandbox implements Sandbox {
     this.frames.on('data', (chunk: Buffer) => this.onFrameData(chunk));
     for (const stream of [stdout, stderr, this.frames]) stream.on('error', () => {});
     // The harness answers ready only after this: see HelloFrame in runtime/protocol.ts.
-    this.frames.write(encodeFrame(`{"t":"hello","prewarm":${opts.prewarm !== false}}`));
+    const hello = encodeFrame(`{"t":"hello","prewarm":${opts.prewarm !== false}}`);
+    if (opts.beforeHello === undefined) this.frames.write(hello);
+    else {
+      opts.beforeHello().then(
+        () => {
+          if (!this.killed) this.frames.write(hello);
+        },
+        (err: unknown) => {
+          this.bootStderr += `\n${err instanceof Error ? err.message : String(err)}`;
+          this.kill();
+        },
+      );
+    }
     this.exited = new Promise<void>((resolve) => {
       let done = false;
       const finish = (): void => {
@@ -150,6 +178,10 @@ export class ChannelSandbox implements Sandbox {
     const promote = this.promoteFn;
     this.promoteFn = undefined;
     promote?.();
+  }
+
+  bindTenant(tenant: string): void {
+    this.bindFn?.(tenant);
   }
 
   run(req: SandboxRunRequest): Promise<SandboxRunOutcome> {
@@ -225,7 +257,7 @@ export class ChannelSandbox implements Sandbox {
     const exec = this.exec;
     if (exec === null || !exec.collecting) return; // between executions: drained and dropped
     exec.collector.addRaw(stream, chunk);
-    if (stream === 'stderr' && !exec.oomSeen) {
+    if (stream === 'stderr' && !exec.oomSeen && this.oomKilled === undefined) {
       const text = exec.stderrTail + chunk.toString('latin1');
       exec.oomSeen = V8_OOM.test(text);
       exec.stderrTail = text.slice(-128);
@@ -395,6 +427,8 @@ export class ChannelSandbox implements Sandbox {
           stderr.once('close', () => (clearTimeout(t), resolve()));
         });
       }
+      // With a cgroup, only the kernel's OOM event counts (stderr text is the tenant's to forge).
+      if (this.oomKilled !== undefined) exec.oomSeen = this.oomKilled();
       if (!exec.settled) {
         const { exitCode, signalCode } = this.child;
         this.failExecution(

@@ -162,12 +162,26 @@ export class SandboxPool {
     for (const entry of this.entries) {
       if (entry.state === 'blank' && entry.sandbox.alive && entry.sandbox.memoryMiB === req.memoryMiB) {
         entry.sandbox.promote(); // booted at low priority: it serves a caller now
-        waiter.resolve(this.lease(entry, key, 'pool'));
+        const failed = this.bind(entry, req.tenant);
+        if (failed === undefined) waiter.resolve(this.lease(entry, key, 'pool'));
+        else waiter.reject(failed);
         this.deferRefill();
         return true;
       }
     }
     return false;
+  }
+
+  /** Binds a blank sandbox to its tenant (its cgroup); on failure destroys it (fail closed). */
+  private bind(entry: Entry, tenant: string): Error | undefined {
+    try {
+      entry.sandbox.bindTenant(tenant);
+      return undefined;
+    } catch (err) {
+      void this.retire(entry);
+      this.logger?.warn({ err }, 'could not bind a sandbox to its tenant; it was destroyed');
+      return err instanceof Error ? err : new Error(String(err));
+    }
   }
 
   /** Serves queued callers in FIFO order while the budget allows. */
@@ -237,6 +251,8 @@ export class SandboxPool {
     void this.spawnEntry(waiter.req.memoryMiB, false).then(
       (entry) => {
         if (entry === undefined) return waiter.reject(shuttingDown());
+        const failed = this.bind(entry, waiter.req.tenant);
+        if (failed !== undefined) return waiter.reject(failed);
         waiter.resolve(this.lease(entry, waiter.key, 'spawn'));
       },
       (err: unknown) => {

@@ -51,6 +51,11 @@ export interface Sandbox {
   onExit(listener: () => void): void;
   /** Raises a sandbox booted in the background to normal CPU priority; no-op otherwise. */
   promote(): void;
+  /**
+   * Called once, when the pool binds a blank sandbox to a tenant: moves it under the tenant's
+   * cgroup (no-op without cgroups). Throws AirlockError; the caller must then destroy it.
+   */
+  bindTenant(tenant: string): void;
 }
 
 export interface SpawnOptions {

@@ -19,6 +19,8 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+let servers = 0;
+
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'airlock-test-'));
   const config = loadConfig({
@@ -27,6 +29,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     AIRLOCK_LOG_LEVEL: 'silent',
     AIRLOCK_POOL_SIZE: '1',
     AIRLOCK_SHUTDOWN_GRACE_MS: '2000',
+    // A cgroup root per test server: concurrent test servers never sweep each other's groups.
+    AIRLOCK_CGROUP_ROOT: `airlock-test-${process.pid}-s${++servers}`,
     ...env,
   });
   const airlock = await startAirlock(config, createLogger(config.logLevel));

@@ -4,6 +4,7 @@
 // real test sandbox, exactly as the server does at startup; it needs no running server.
 import { loadConfig } from '../../core/config.js';
 import { createIsolator } from '../../sandbox/index.js';
+import { createPolicy, openCgroups } from '../../sandbox/cgroup/index.js';
 import { attestIsolation, layerProbes } from '../../sandbox/attestation/index.js';
 import type { AttestationReport } from '../../sandbox/attestation/index.js';
 import { parse } from '../args.js';
@@ -26,12 +27,17 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   const env = { ...process.env };
   if (values.isolation !== undefined) env.AIRLOCK_ISOLATION = values.isolation;
   const config = loadConfig(env);
-  const isolator = createIsolator(config.sandbox);
+  // The test sandbox gets cgroups exactly as the server's would, under a root of its own so a
+  // running server's groups are never touched.
+  const cgroupConfig = { ...config.cgroups, root: `${config.cgroups.root}-doctor-${process.pid}` };
+  const cgroups = config.sandbox.isolator === 'bwrap' ? openCgroups(cgroupConfig).manager : undefined;
+  const isolator = createIsolator(config.sandbox, { cgroups: createPolicy(cgroupConfig, cgroups) });
   try {
-    const report = await attestIsolation(config.sandbox, isolator, layerProbes(config.sandbox));
+    const report = await attestIsolation(config.sandbox, isolator, layerProbes(config.sandbox, config.cgroups));
     process.stdout.write(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     return report.missing.length === 0 && report.checkError === undefined ? 0 : 1;
   } finally {
     await isolator.close();
+    await cgroups?.close();
   }
 }

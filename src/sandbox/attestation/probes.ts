@@ -1,8 +1,9 @@
 // Per-layer probes: what this machine offers for each isolation layer, and how to fix what is
 // missing. They explain the attestation report; the verdict itself comes from a real sandbox.
 import { execFileSync } from 'node:child_process';
-import type { SandboxConfig } from '../../core/config.js';
+import type { CgroupConfig, SandboxConfig } from '../../core/config.js';
 import { resolveExecutable } from '../executables.js';
+import { cgroupStatus } from '../cgroup/index.js';
 import { seccompStatus } from '../seccomp/index.js';
 import type { LayerDiagnosis, LayerProbes } from './report.js';
 
@@ -32,10 +33,11 @@ function uidProbe(config: SandboxConfig): LayerDiagnosis {
     : { ok: true, detail: `the server is root: sandboxes run as host uid ${config.uid}, gid ${config.gid}` };
 }
 
-export function layerProbes(config: SandboxConfig): LayerProbes {
+export function layerProbes(config: SandboxConfig, cgroups: CgroupConfig): LayerProbes {
   return {
     namespaces: () => namespacesProbe(config),
     'unprivileged-uid': () => uidProbe(config),
     seccomp: () => seccompStatus(config.seccomp),
+    cgroups: () => cgroupStatus(cgroups),
   };
 }

@@ -7,6 +7,8 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import type { SandboxConfig } from '../../core/config.js';
 import { AirlockError } from '../../core/errors.js';
+import { memoryCeilingMiB } from '../cgroup/index.js';
+import type { SandboxCgroup, SandboxCgroupPolicy } from '../cgroup/index.js';
 import { ChannelSandbox } from '../channel.js';
 import { resolveExecutable } from '../executables.js';
 import { BACKGROUND_NICE, canPromote, promoteProcess } from '../priority.js';
@@ -37,6 +39,8 @@ export interface BwrapIsolatorOptions extends LaunchingIsolatorOptions {
   codeBytes?: number;
   /** Node architecture name the seccomp filter is compiled for (default: process.arch). */
   arch?: string;
+  /** When set, every sandbox is placed in its own cgroup before `hello` (fail closed). */
+  cgroups?: SandboxCgroupPolicy;
 }
 
 const harnessUrl = new URL('../../runtime/harness.js', import.meta.url);
@@ -89,9 +93,12 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
     const bwrap = this.bwrapBinary();
     const ids = this.hostIds();
     const seccomp = this.seccompFilter();
+    const cgroups = this.options.cgroups;
+    const ceilingMiB = cgroups === undefined ? undefined : memoryCeilingMiB(opts.memoryMiB);
     const { args, command } = buildBwrapArgs({
       nodePath: realpathSync(this.config.nodePath),
-      memoryMiB: opts.memoryMiB,
+      // With a cgroup, the heap flag is the ceiling itself so the kernel's OOM kill comes first.
+      memoryMiB: ceilingMiB ?? opts.memoryMiB,
       tmpBytes: this.config.tmpBytes,
       codeBytes: this.options.codeBytes ?? this.config.tmpBytes,
       harnessFd: HARNESS_FD,
@@ -120,12 +127,33 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       const start = pid === undefined ? undefined : processStartTime(pid);
       if (pid !== undefined && start !== undefined) init = { pid, start };
     });
+    let group: SandboxCgroup | undefined;
+    const place = async (): Promise<void> => {
+      await info;
+      if (cgroups === undefined || ceilingMiB === undefined) return;
+      if (child.pid === undefined || init === undefined) throw new Error('bwrap reported no sandbox pid to place in a cgroup');
+      const limits = { memoryBytes: ceilingMiB * 1024 * 1024, pids: cgroups.pids, cpus: cgroups.cpus };
+      // Both the outer bwrap and the namespace's pid 1; everything they fork inherits the group.
+      group = cgroups.manager.place([child.pid, init.pid], limits);
+    };
     return ChannelSandbox.start({
       child,
       // bwrap always unshares every namespace; the host uid is unprivileged either because the
       // server is not root or because hostIds() mapped it to AIRLOCK_SANDBOX_UID. bwrap loads the
       // seccomp filter before it execs the harness, or fails to start the sandbox at all.
-      layers: seccomp === null ? ['namespaces', 'unprivileged-uid'] : ['namespaces', 'unprivileged-uid', 'seccomp'],
+      // 'cgroups' only when placed: a failed placement fails the boot (beforeHello) and the sandbox dies.
+      layers: [
+        'namespaces',
+        'unprivileged-uid',
+        ...(seccomp === null ? [] : (['seccomp'] as const)),
+        ...(cgroups === undefined ? [] : (['cgroups'] as const)),
+      ],
+      // OOM is whatever the cgroup's own counter says. Without a cgroup there is no signal the
+      // sandbox cannot forge (V8's message is plain stderr), so a crash is never called oom.
+      oomKilled: () => group?.oomKilled() ?? false,
+      ...(cgroups === undefined
+        ? {}
+        : { beforeHello: place, bindTenant: (tenant: string) => group?.bindTenant(tenant) }),
       memoryMiB: opts.memoryMiB,
       bootTimeoutMs: this.options.bootTimeoutMs,
       prewarm: opts.prewarm !== false,
@@ -149,6 +177,7 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       afterExit: async () => {
         await info;
         if (init !== undefined) await waitForProcessGone(init.pid, init.start, 5_000);
+        await group?.remove();
       },
     });
   }

@@ -15,7 +15,7 @@ describe('attestation report', () => {
 
   it('reports the layers a real bwrap test sandbox had in force, with probe details', async () => {
     const config = sandboxConfig('bwrap', { requiredLayers: ['namespaces', 'unprivileged-uid'] });
-    const report = await attestIsolation(config, bwrap, layerProbes(config));
+    const report = await attestIsolation(config, bwrap, layerProbes(config, loadConfig({}).cgroups));
     assert.equal(report.isolator, 'bwrap');
     assert.equal(report.checkError, undefined);
     const byLayer = new Map(report.layers.map((l) => [l.layer, l]));
@@ -30,7 +30,7 @@ describe('attestation report', () => {
   it('names a missing required layer with the probe’s reason and refuses', async () => {
     const plain = makeIsolator('process');
     const config = sandboxConfig('process', { requiredLayers: ['namespaces', 'unprivileged-uid'] });
-    const report = await attestIsolation(config, plain, layerProbes(config));
+    const report = await attestIsolation(config, plain, layerProbes(config, loadConfig({}).cgroups));
     assert.deepEqual(report.missing.map((l) => l.layer), ['namespaces', 'unprivileged-uid']);
     assert.match(report.missing[0]!.detail, /AIRLOCK_ISOLATION=process/);
     assert.throws(
@@ -58,7 +58,7 @@ describe('attestation report', () => {
   it('a test sandbox that cannot start makes every layer missing, with bwrap’s reason', async () => {
     const config = sandboxConfig('bwrap', { bwrapPath: '/nonexistent/bwrap', requiredLayers: ['namespaces'] });
     const broken = makeIsolator('bwrap', { bwrapPath: '/nonexistent/bwrap' });
-    const report = await attestIsolation(config, broken, layerProbes(config));
+    const report = await attestIsolation(config, broken, layerProbes(config, loadConfig({}).cgroups));
     assert.match(report.checkError ?? '', /apt-get install -y bubblewrap/);
     assert.ok(report.layers.every((l) => !l.inForce));
     assert.match(report.missing[0]!.detail, /not found/);

@@ -1,0 +1,94 @@
+// cgroup v1: one group per hierarchy (memory, pids, cpu, and cpuacct when mounted apart from
+// cpu), all below the server's own group. Memory: memory.limit_in_bytes (and memsw when swap
+// accounting exists), charges follow moved tasks where the kernel still supports it
+// (memory.move_charge_at_immigrate; recent kernels refuse it with EINVAL, then only pages
+// allocated after the move count, as on v2), OOM kills counted in memory.oom_control.
+// CPU: cfs quota per sandbox, cpu.shares per tenant.
+import { join } from 'node:path';
+import type { V1Controller } from './detect.js';
+import { GroupManager } from './manager.js';
+import type { ManagerSettings } from './manager.js';
+import type { CgroupFs, SandboxLimits } from './types.js';
+
+export const CFS_PERIOD_US = 100_000;
+
+/** v2 cpu.weight (1..10000, default 100) → v1 cpu.shares (2..262144, default 1024). */
+export function weightToShares(weight: number): number {
+  return Math.min(262_144, Math.max(2, Math.round((weight * 1024) / 100)));
+}
+
+export class V1Manager extends GroupManager {
+  readonly version = 'v1' as const;
+  private readonly roots: { controller: V1Controller; root: string }[];
+
+  constructor(fs: CgroupFs, bases: Partial<Record<V1Controller, string>>, settings: ManagerSettings) {
+    super(fs, settings);
+    const seen = new Set<string>();
+    this.roots = [];
+    // memory first: it is the primary hierarchy (listing, leftovers, error messages).
+    for (const controller of ['memory', 'pids', 'cpu', 'cpuacct'] as const) {
+      const base = bases[controller];
+      if (base === undefined || seen.has(base)) continue; // comounted (e.g. cpu,cpuacct)
+      seen.add(base);
+      this.roots.push({ controller, root: join(base, settings.rootName) });
+    }
+  }
+
+  describe(): string {
+    return this.roots.map((r) => r.root).join(', ');
+  }
+
+  protected dirs(rel: string): string[] {
+    return this.roots.map((r) => (rel === '' ? r.root : join(r.root, rel)));
+  }
+
+  protected prepareBase(): void {
+    // v1 has no subtree_control: a child group may be created anywhere the server may write.
+  }
+
+  protected setupParent(rel: string, tenant: boolean): void {
+    if (tenant) this.fs.write(join(this.dir('cpu', rel), 'cpu.shares'), String(weightToShares(this.settings.tenantWeight)));
+  }
+
+  protected applyLimits(rel: string, limits: SandboxLimits): void {
+    const memory = this.dir('memory', rel);
+    // Charges made before the move (the runtime's boot) follow the processes into this group.
+    this.bestEffort(() => this.fs.write(join(memory, 'memory.move_charge_at_immigrate'), '3'));
+    this.fs.write(join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
+    const memsw = join(memory, 'memory.memsw.limit_in_bytes');
+    if (this.fs.exists(memsw)) this.fs.write(memsw, String(limits.memoryBytes)); // no way around it through swap
+    this.fs.write(join(this.dir('pids', rel), 'pids.max'), String(limits.pids));
+    const cpu = this.dir('cpu', rel);
+    this.fs.write(join(cpu, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
+    this.fs.write(join(cpu, 'cpu.cfs_quota_us'), String(Math.max(1_000, Math.round(limits.cpus * CFS_PERIOD_US))));
+  }
+
+  protected procsFile(dir: string): string {
+    return join(dir, 'cgroup.procs');
+  }
+
+  protected readOomKills(rel: string): number {
+    const text = this.fs.read(join(this.dir('memory', rel), 'memory.oom_control'));
+    return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0);
+  }
+
+  protected readCpuUsageNs(rel: string): number | undefined {
+    // cpuacct.usage lives in the cpu hierarchy when the two are comounted (dir() falls back).
+    const file = join(this.dir('cpuacct', rel), 'cpuacct.usage');
+    return this.fs.exists(file) ? Number(this.fs.read(file).trim()) : undefined;
+  }
+
+  /** The group's directory in the hierarchy that holds `controller`. */
+  private dir(controller: V1Controller, rel: string): string {
+    const entry = this.roots.find((r) => r.controller === controller) ?? this.roots.find((r) => r.controller === 'cpu')!;
+    return rel === '' ? entry.root : join(entry.root, rel);
+  }
+
+  private bestEffort(fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      // e.g. memory.move_charge_at_immigrate on kernels that dropped charge moving
+    }
+  }
+}

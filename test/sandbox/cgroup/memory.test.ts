@@ -1,0 +1,115 @@
+// Memory ceiling per sandbox on the real kernel: a Buffer bomb (off-heap) and a heap bomb both
+// end in a cgroup OOM kill reported as `oom`; tmpfs writes count against the ceiling; a tenant
+// printing V8's OOM message is not reported as oom; and the layer proof: the same Buffer bomb
+// succeeds with AIRLOCK_CGROUPS=off and is stopped with cgroups on.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createCgroupManager, createPolicy } from '../../../src/sandbox/cgroup/index.js';
+import { BwrapIsolator } from '../../../src/sandbox/bwrap/isolator.js';
+import type { SandboxRunOutcome } from '../../../src/sandbox/port.js';
+import { MiB, Tracker, request, sandboxConfig } from '../support.js';
+import { cgroupConfig, skipReason, withCgroups } from './support.js';
+
+const skip = skipReason();
+const HEAP_MIB = 64; // ceiling: 64 + 64 MiB of runtime overhead = 128 MiB
+// 40 x 10 MiB = 400 MiB, touched (Buffer.alloc fills): far above the ceiling, harmless on the host.
+const BUFFER_BOMB =
+  'export default async () => { const keep = []; for (let i = 0; i < 40; i++) keep.push(Buffer.alloc(10 * 1024 * 1024, 1)); return keep.length; };';
+// Bounded: 1e7 small objects (~1 GB) if nothing stopped it.
+const HEAP_BOMB =
+  'export default async () => { const keep = []; for (let i = 0; i < 1e7; i++) keep.push({ i, s: "x".repeat(16) + i }); return keep.length; };';
+
+function assertOom(outcome: SandboxRunOutcome): void {
+  assert.equal(outcome.status, 'oom', JSON.stringify(outcome.error));
+  assert.equal(outcome.error?.type, 'OutOfMemory');
+  assert.equal(outcome.reusable, false);
+}
+
+describe('cgroup memory ceiling (real kernel)', { skip }, () => {
+  it('stops an off-heap Buffer bomb with a cgroup OOM kill: status oom', async () => {
+    await withCgroups(async ({ tracker }) => {
+      const sb = await tracker.spawn(HEAP_MIB);
+      assert.ok(sb.layers.includes('cgroups'));
+      assertOom(await sb.run(request(BUFFER_BOMB, { timeoutMs: 30_000 })));
+    });
+  });
+
+  it('ends a heap bomb in a cgroup OOM kill too (the V8 flag sits above the ceiling): status oom', async () => {
+    await withCgroups(async ({ tracker }) => {
+      const sb = await tracker.spawn(HEAP_MIB);
+      const outcome = await sb.run(request(HEAP_BOMB, { timeoutMs: 60_000 }));
+      assertOom(outcome);
+      // V8 never reached its own limit: its fatal message is not what decided this.
+      assert.ok(!outcome.logs.some((l) => /JavaScript heap out of memory/.test(l.msg)), 'V8 did not die first');
+    });
+  });
+
+  it('does not report a crash as oom because the tenant printed V8 OOM text', async () => {
+    await withCgroups(async ({ tracker }) => {
+      const sb = await tracker.spawn(HEAP_MIB);
+      // Written to the raw fd 2, exactly where V8 writes its fatal message, then a crash.
+      const forged =
+        'import { writeSync } from "node:fs"; export default async () => { ' +
+        'writeSync(2, "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\\n"); process.exit(134); };';
+      const outcome = await sb.run(request(forged));
+      assert.equal(outcome.status, 'killed');
+      assert.equal(outcome.error?.type, 'SandboxExited');
+      assert.ok(outcome.logs.some((l) => /JavaScript heap out of memory/.test(l.msg)), 'the forged text did arrive');
+    });
+  });
+
+  it('tmpfs within its size: writing past /tmp or /dev/shm size is ENOSPC, the sandbox lives on', async () => {
+    await withCgroups(async ({ tracker }) => {
+      const sb = await tracker.spawn(HEAP_MIB);
+      const code = `import { writeFileSync } from 'node:fs';
+        export default async () => {
+          const out = {};
+          for (const dir of ['/tmp', '/dev/shm']) {
+            try { writeFileSync(dir + '/big', Buffer.alloc(8 * 1024 * 1024, 1)); out[dir] = 'written'; } catch (e) { out[dir] = e.code; }
+          }
+          return out;
+        };`;
+      const outcome = await sb.run(request(code));
+      assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+      assert.deepEqual(outcome.result, { '/tmp': 'ENOSPC', '/dev/shm': 'ENOSPC' });
+    }, { sandbox: { tmpBytes: 2 * MiB } });
+  });
+
+  for (const dir of ['/tmp', '/dev/shm']) {
+    it(`tmpfs larger than the ceiling: filling ${dir} is charged to the sandbox and ends in oom`, async () => {
+      await withCgroups(async ({ tracker }) => {
+        const sb = await tracker.spawn(HEAP_MIB);
+        // 1 MiB writes up to 400 MiB: tmpfs pages are memory; the cgroup ceiling (128 MiB) is hit first.
+        const code = `import { openSync, writeSync, closeSync } from 'node:fs';
+          export default async () => {
+            const fd = openSync('${dir}/fill', 'w'); const chunk = Buffer.alloc(1024 * 1024, 1);
+            let written = 0; try { for (let i = 0; i < 400; i++) { writeSync(fd, chunk); written++; } } catch (e) { return { code: e.code, written }; }
+            closeSync(fd); return { written };
+          };`;
+        assertOom(await sb.run(request(code, { timeoutMs: 30_000 })));
+      }, { sandbox: { tmpBytes: 1024 * MiB } });
+    });
+  }
+
+  it('layer proof: the Buffer bomb succeeds with AIRLOCK_CGROUPS=off and is stopped with cgroups on', async () => {
+    const off = createCgroupManager(cgroupConfig({ mode: 'off' }));
+    assert.equal(off, undefined);
+    const plain = new BwrapIsolator(sandboxConfig('bwrap'), { cgroups: createPolicy(cgroupConfig({ mode: 'off' }), off) });
+    const tracker = new Tracker('bwrap', plain);
+    try {
+      const sb = await tracker.spawn(HEAP_MIB);
+      assert.ok(!sb.layers.includes('cgroups'));
+      const outcome = await sb.run(request(BUFFER_BOMB, { timeoutMs: 30_000 }));
+      assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+      assert.equal(outcome.result, 40, 'the attack allocated 400 MiB past a 64 MiB heap limit');
+    } finally {
+      await tracker.cleanup();
+      await plain.close();
+    }
+    await withCgroups(async ({ tracker: guarded }) => {
+      const sb = await guarded.spawn(HEAP_MIB);
+      assert.ok(sb.layers.includes('cgroups'));
+      assertOom(await sb.run(request(BUFFER_BOMB, { timeoutMs: 30_000 })));
+    });
+  });
+});

@@ -1,0 +1,60 @@
+// End to end over HTTP on the real kernel: a server started with AIRLOCK_CGROUPS=on records the
+// cgroups layer on executions, reports a Buffer bomb as `oom`, and removes its groups on stop.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAirlock } from '../../../src/app.js';
+import { loadConfig } from '../../../src/core/config.js';
+import { createLogger } from '../../../src/core/logger.js';
+import { describe, it } from 'node:test';
+import { cgroupStatus } from '../../../src/sandbox/cgroup/index.js';
+import { startTestServer } from '../../support/server.js';
+import { skipReason } from './support.js';
+
+const skip = skipReason();
+
+describe('cgroups through the server (real kernel)', { skip }, () => {
+  it('invoking a Buffer bomb answers status oom with the cgroups layer recorded', async () => {
+    const root = `airlock-test-${process.pid}-http`;
+    const server = await startTestServer({ AIRLOCK_CGROUPS: 'on', AIRLOCK_CGROUP_ROOT: root });
+    const groups = cgroupStatus({ mode: 'on', root, pids: 128, cpus: 1, tenantWeight: 100 }).groups ?? [];
+    assert.ok(groups.length > 0 && groups.every((dir) => existsSync(dir)), 'the server created its groups');
+    try {
+      const code =
+        'export default async () => { const keep = []; for (let i = 0; i < 40; i++) keep.push(Buffer.alloc(10 * 1024 * 1024, 1)); return keep.length; };';
+      const put = await server.request('PUT', '/v1/tenants/acme/functions/bomb', { code, limits: { memoryMiB: 64, timeoutMs: 30_000 } });
+      assert.equal(put.status, 201, JSON.stringify(put.body));
+      const ok = await server.request('PUT', '/v1/tenants/acme/functions/ok', { code: 'export default () => "fine"' });
+      assert.equal(ok.status, 201);
+      const fine = await server.request('POST', '/v1/tenants/acme/functions/ok/invoke', { input: null });
+      assert.equal(fine.body.status, 'succeeded');
+      const res = await server.request('POST', '/v1/tenants/acme/functions/bomb/invoke', { input: null });
+      assert.equal(res.status, 200);
+      assert.equal(res.body.status, 'oom', JSON.stringify(res.body));
+      const record = await server.request('GET', `/v1/tenants/acme/executions/${res.body.executionId}`);
+      assert.ok((record.body.layers as string[]).includes('cgroups'), JSON.stringify(record.body.layers));
+    } finally {
+      await server.close();
+    }
+    for (const dir of groups) assert.equal(existsSync(dir), false, `${dir} removed on stop`);
+  });
+
+  it('a server that fails to start leaves no cgroup behind', async () => {
+    const root = `airlock-test-${process.pid}-failed`;
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-cg-'));
+    const dataDir = join(dir, 'not-a-directory');
+    writeFileSync(dataDir, ''); // the store cannot open its database here: startup fails after the cgroups exist
+    const config = loadConfig({
+      AIRLOCK_DATA_DIR: dataDir, AIRLOCK_PORT: '0', AIRLOCK_LOG_LEVEL: 'silent', AIRLOCK_CGROUPS: 'on', AIRLOCK_CGROUP_ROOT: root,
+    });
+    const groups = cgroupStatus(config.cgroups).groups ?? [];
+    assert.ok(groups.length > 0);
+    try {
+      await assert.rejects(startAirlock(config, createLogger('silent')), /EEXIST|SQLite/);
+      for (const dir of groups) assert.equal(existsSync(dir), false, `${dir} removed after the failed start`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
