@@ -116,8 +116,8 @@ export function httpConnector(options: HttpConnectorOptions = {}): Connector {
       const outgoing = (secure ? https : http).request(requestOptions, (res) => {
         const declared = Number(res.headers['content-length']);
         if (Number.isFinite(declared) && declared > req.maxResponseBytes) {
-          res.destroy();
           settle(tooLarge(req.maxResponseBytes, 0));
+          res.destroy();
           return;
         }
         const chunks: Buffer[] = [];
@@ -125,8 +125,8 @@ export function httpConnector(options: HttpConnectorOptions = {}): Connector {
         res.on('data', (chunk: Buffer) => {
           bytes += chunk.length;
           if (bytes > req.maxResponseBytes) {
-            res.destroy();
             settle(tooLarge(req.maxResponseBytes, bytes));
+            res.destroy();
             return;
           }
           chunks.push(chunk);
