@@ -17,6 +17,9 @@ import { ensureAdminKey, KeyService } from './services/keys.js';
 import type { AdminKey } from './services/keys.js';
 import { ExecutionRecorder } from './services/recorder.js';
 import { openStore } from './store/index.js';
+import { HttpEgressBroker, NO_SECRETS } from './egress/broker.js';
+import type { Connector, Resolver } from './egress/transport.js';
+import type { SecretSource } from './egress/types.js';
 
 export interface Airlock {
   server: FastifyInstance;
@@ -29,6 +32,15 @@ export interface Airlock {
   stop(): Promise<void>;
 }
 
+/** Components a caller may supply instead of the defaults (tests; the secrets service at merge). */
+export interface AirlockOverrides {
+  /** Where egress gets secret values; until the secrets service is wired in, none are known. */
+  secrets?: SecretSource;
+  /** DNS and connections of the egress broker (tests inject their own). */
+  egressResolver?: Resolver;
+  egressConnector?: Connector;
+}
+
 /** After the last call is answered, how long open connections get before they are cut, ms. */
 const CONNECTION_GRACE_MS = 1_000;
 
@@ -36,7 +48,7 @@ export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-export async function startAirlock(config: Config, logger: Logger): Promise<Airlock> {
+export async function startAirlock(config: Config, logger: Logger, overrides: AirlockOverrides = {}): Promise<Airlock> {
   // Sandboxes are forked by a helper process so fork() never stalls this event loop.
   const isolator = createIsolator(config.sandbox, { launcher: new SpawnerLauncher() });
   if (isolator.name === 'process') {
@@ -71,8 +83,16 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
   const metrics = new Metrics();
   metrics.observePool(() => pool.stats());
   metrics.observeAdmission(() => admission.stats());
+  // NO_SECRETS: an empty source that knows no secrets, until the secrets service is wired in here.
+  const egress = new HttpEgressBroker({
+    secrets: overrides.secrets ?? NO_SECRETS,
+    allowCidrs: config.egress.allowCidrs,
+    defaultLimits: config.egress.defaultLimits,
+    ...(overrides.egressResolver === undefined ? {} : { resolver: overrides.egressResolver }),
+    ...(overrides.egressConnector === undefined ? {} : { connector: overrides.egressConnector }),
+  });
   const invoke = new InvokeService({
-    config, functions: functionCache, admission, pool, recorder, metrics, isolation: isolator.isolation,
+    config, functions: functionCache, admission, pool, recorder, metrics, isolation: isolator.isolation, egress,
   });
 
   let shuttingDown = false;
