@@ -10,8 +10,8 @@
 import { Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { format, inspect } from 'node:util';
+import type { FetchClient } from './fetch-client.js';
 import type {
-  FetchedFrame,
   HarnessError,
   HarnessLogEntry,
   HarnessLogLevel,
@@ -35,7 +35,6 @@ const stringOf = String;
 const nativeFetch = globalThis.fetch;
 const RequestClass = Request;
 const ResponseClass = Response;
-const defineProperty = Object.defineProperty;
 
 const CODE_DIR = process.argv[2] ?? '/fn';
 const CODE_URL_PREFIX = pathToFileURL(CODE_DIR).href + '/';
@@ -110,7 +109,7 @@ function onFrame(body: Buffer): void {
     return;
   }
   if (frame.t === 'fetched') {
-    onFetched(frame);
+    fetchClient?.onFetched(frame);
     return;
   }
   if (frame.t === 'hello' && !greeted) {
@@ -136,6 +135,8 @@ interface Capture {
   bytes: number;
   cap: number;
   truncated: boolean;
+  /** The run was granted egress (fetch is withdrawn when it answers). */
+  egress: boolean;
 }
 
 let current: Capture | null = null;
@@ -333,71 +334,18 @@ function serializeResult(result: unknown, limit: number): string | undefined {
 }
 
 // ---------------------------------------------------------------- egress (ctx.fetch)
-// Requests go to the host as fetch frames; the host's broker checks, performs and answers them.
 
-interface PendingFetch {
-  resolve: (res: Response) => void;
-  reject: (err: unknown) => void;
-}
+let fetchClient: FetchClient | undefined;
 
-const fetches = new Map<number, PendingFetch>();
-let fetchSeq = 0;
-/** The run in flight when it is granted egress. */
-let egressRun: { id: string; requestBytes: number } | null = null;
-
-function egressError(code: string, message: string): TypeError {
-  return defineProperty(new TypeError(message), 'code', { value: code, enumerable: true });
-}
-
-async function brokeredFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-  const run = egressRun;
-  if (run === null) throw egressError('EGRESS_DENIED', 'fetch is only available during an execution of a function granted egress');
-  const request = new RequestClass(input, init);
-  const signal = request.signal;
-  signal.throwIfAborted();
-  const body = request.body === null ? undefined : bufferFrom(await request.arrayBuffer());
-  if (body !== undefined && body.length > run.requestBytes) {
-    throw egressError('EGRESS_LIMIT', `the request body is ${body.length} bytes, above egress.limits.requestBytes (${run.requestBytes})`);
-  }
-  if (egressRun !== run) throw egressError('EGRESS_FAILED', 'the execution ended');
-  const headers: [string, string][] = [];
-  request.headers.forEach((value, name) => headers.push([name, value]));
-  const rid = ++fetchSeq;
-  return new Promise<Response>((resolve, reject) => {
-    fetches.set(rid, { resolve, reject });
-    signal.addEventListener('abort', () => fetches.delete(rid) && reject(signal.reason), { once: true });
-    send(
-      jsonStringify({ t: 'fetch', id: run.id, rid, method: request.method, url: request.url, headers, ...(body === undefined ? {} : { body: body.toString('base64') }) }),
-    );
+/** Loads the fetch client (a sibling module copied in with the harness) on first use. */
+async function loadFetchClient(): Promise<FetchClient> {
+  if (fetchClient !== undefined) return fetchClient;
+  const ext = import.meta.url.endsWith('.mjs') ? '.mjs' : '.js';
+  const mod = (await import(new URL(`./fetch-client${ext}`, import.meta.url).href)) as typeof import('./fetch-client.js');
+  fetchClient ??= mod.createFetchClient({
+    send, stringify: jsonStringify, bufferFrom, RequestClass, ResponseClass, nativeFetch, describe: safeMessage,
   });
-}
-
-function onFetched(frame: FetchedFrame): void {
-  const pending = fetches.get(frame.rid);
-  if (pending === undefined) return; // aborted, or answered after its run ended
-  fetches.delete(frame.rid);
-  if (!frame.ok) return pending.reject(egressError(stringOf(frame.code), stringOf(frame.message)));
-  try {
-    const empty = frame.status === 204 || frame.status === 205 || frame.status === 304;
-    const res = new ResponseClass(empty ? null : bufferFrom(frame.body, 'base64'), {
-      status: frame.status,
-      statusText: frame.statusText,
-      headers: frame.headers,
-    });
-    defineProperty(res, 'url', { value: frame.url });
-    pending.resolve(res);
-  } catch (err) {
-    pending.reject(egressError('EGRESS_FAILED', `the response cannot be represented: ${safeMessage(err)}`));
-  }
-}
-
-/** Grants or withdraws fetch (ctx.fetch and globalThis.fetch) for the run starting or ending. */
-function setEgress(run: { id: string; requestBytes: number } | null): void {
-  egressRun = run;
-  globalThis.fetch = run === null ? nativeFetch : brokeredFetch;
-  if (run !== null) return;
-  for (const pending of fetches.values()) pending.reject(egressError('EGRESS_FAILED', 'the execution ended'));
-  fetches.clear();
+  return fetchClient;
 }
 
 // ---------------------------------------------------------------- runs
@@ -408,7 +356,7 @@ function finish(capture: Capture, outcome: { ok: true; json: string | undefined 
   if (current !== capture) return; // already answered
   current = null;
   finishCurrent = null;
-  if (egressRun !== null) setEgress(null);
+  if (capture.egress) fetchClient?.end();
   const head = `{"t":"done","id":${jsonStringify(capture.id)},`;
   const tail = `"logs":${jsonStringify(capture.entries)},"logsTruncated":${capture.truncated}}`;
   const frame = outcome.ok
@@ -436,18 +384,18 @@ class RunContext {
   readonly deadline: number;
   readonly log = ctxLog;
   /** Only on runs granted egress. */
-  declare readonly fetch?: typeof brokeredFetch;
+  declare readonly fetch?: FetchClient['fetch'];
   #signalAt: number;
   #controller: AbortController | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(frame: RunFrame) {
+  constructor(frame: RunFrame, fetcher: FetchClient['fetch'] | undefined) {
     this.executionId = frame.id;
     this.tenant = frame.tenant;
     this.function = frame.fn.name;
     this.deadline = frame.deadline;
     this.#signalAt = frame.signalAt;
-    if (frame.egress !== undefined) defineProperty(this, 'fetch', { value: brokeredFetch, enumerable: true });
+    if (fetcher !== undefined) Object.defineProperty(this, 'fetch', { value: fetcher, enumerable: true });
     Object.freeze(this);
   }
 
@@ -476,19 +424,27 @@ async function handleRun(frame: RunFrame, discard = false): Promise<void> {
     bytes: 0,
     cap: Number(frame.logBytes) || 0,
     truncated: false,
+    egress: false,
   };
   current = capture;
   finishCurrent = (err) => finish(capture, { ok: false, error: toHarnessError(err) });
-  if (frame.egress !== undefined) setEgress({ id: capture.id, requestBytes: Number(frame.egress.requestBytes) || 0 });
-  const ctx = new RunContext(frame);
+  let ctx: RunContext | undefined;
   try {
+    let fetcher: FetchClient['fetch'] | undefined;
+    if (frame.egress !== undefined) {
+      const client = await loadFetchClient();
+      capture.egress = true;
+      client.begin({ id: capture.id, requestBytes: Number(frame.egress.requestBytes) || 0 });
+      fetcher = client.fetch;
+    }
+    ctx = new RunContext(frame, fetcher);
     const handler = pickHandler(await loadModule(frame.fn));
     const result = await handler(frame.input, ctx);
     finish(capture, { ok: true, json: serializeResult(result, frame.resultBytes) });
   } catch (err) {
     finish(capture, { ok: false, error: toHarnessError(err) });
   } finally {
-    ctx.end();
+    ctx?.end();
   }
 }
 

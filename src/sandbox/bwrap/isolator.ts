@@ -20,6 +20,7 @@ import { processRunning, processStartTime, waitForProcessGone } from './procfs.j
 const ARGS_FD = 4;
 const HARNESS_FD = 5;
 const INFO_FD = 6;
+const FETCH_CLIENT_FD = 7;
 const INSTALL_HINT =
   'install bubblewrap: apt-get install -y bubblewrap (Debian/Ubuntu) or dnf install bubblewrap (Fedora/RHEL), ' +
   'or set AIRLOCK_BWRAP to its path';
@@ -35,6 +36,7 @@ export interface BwrapIsolatorOptions extends LaunchingIsolatorOptions {
 }
 
 const harnessUrl = new URL('../../runtime/harness.js', import.meta.url);
+const fetchClientUrl = new URL('../../runtime/fetch-client.js', import.meta.url);
 
 /** The namespace pid 1's host pid, from bwrap's --info-fd JSON. */
 function parseChildPid(text: string): number | undefined {
@@ -50,6 +52,7 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
   readonly name = 'bwrap' as const;
   readonly isolation = 'bwrap';
   private harness: Buffer | undefined;
+  private fetchClient: Buffer | undefined;
 
   constructor(config: SandboxConfig, options: BwrapIsolatorOptions = {}) {
     super(config, options);
@@ -85,6 +88,7 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       tmpBytes: this.config.tmpBytes,
       codeBytes: this.options.codeBytes ?? this.config.tmpBytes,
       harnessFd: HARNESS_FD,
+      fetchClientFd: FETCH_CLIENT_FD,
       infoFd: INFO_FD,
     });
     const nicePath = opts.background === true && canPromote() ? resolveExecutable('nice') : undefined;
@@ -94,10 +98,11 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       args: ['--args', String(ARGS_FD), '--', ...command],
       cwd: '/',
       ...ids,
-      pipes: INFO_FD + 1,
+      pipes: FETCH_CLIENT_FD + 1,
       inputs: [
         { fd: ARGS_FD, data: encodeArgs(args) },
         { fd: HARNESS_FD, data: this.harnessSource() },
+        { fd: FETCH_CLIENT_FD, data: (this.fetchClient ??= readFileSync(fetchClientUrl)) },
       ],
       collect: [INFO_FD],
     });
