@@ -5,12 +5,10 @@ import { AirlockError } from '../core/errors.js';
 import type { EgressLimits, EgressPolicy, EgressRule } from '../core/types.js';
 import { parseIp } from './ip.js';
 import { EGRESS_LIMIT_KEYS, resolveEgressLimits } from './limits.js';
-import { normalizeHostPattern } from './policy.js';
+import { METHOD_PATTERN, normalizeHostPattern, REFUSED_METHODS } from './policy.js';
 
 export const MAX_RULES = 100;
 const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
-const METHOD = /^[A-Z]{1,16}$/;
-const REFUSED_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
 
 function invalid(message: string, field: string): AirlockError {
   return new AirlockError('VALIDATION_FAILED', message, { field });
@@ -56,7 +54,7 @@ function checkRule(raw: unknown, field: string): EgressRule {
   if (raw.methods !== undefined) {
     rule.methods = checkList(raw.methods, `${field}.methods`, (v, f) => {
       const m = typeof v === 'string' ? v.toUpperCase() : '';
-      if (!METHOD.test(m) || REFUSED_METHODS.has(m)) throw invalid(`${f} must be an HTTP method (CONNECT and TRACE are refused)`, f);
+      if (!METHOD_PATTERN.test(m) || REFUSED_METHODS.has(m)) throw invalid(`${f} must be an HTTP method (CONNECT and TRACE are refused)`, f);
       return m;
     });
   }

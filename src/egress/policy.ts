@@ -7,6 +7,11 @@ import { AirlockError } from '../core/errors.js';
 import type { EgressPolicy, EgressRule } from '../core/types.js';
 import { parseIp } from './ip.js';
 
+/** Methods never brokered (tunnels and request reflection). */
+export const REFUSED_METHODS: ReadonlySet<string> = new Set(['CONNECT', 'TRACE', 'TRACK']);
+/** An HTTP method as the broker accepts it (upper case). */
+export const METHOD_PATTERN = /^[A-Z]{1,16}$/;
+
 export interface Target {
   url: URL;
   protocol: 'http:' | 'https:';

@@ -5,15 +5,13 @@
 import { AirlockError, isAirlockError } from '../core/errors.js';
 import type { EgressLimits, EgressPolicy, EgressRequestRecord } from '../core/types.js';
 import type { AddressRules } from './addresses.js';
-import { checkPolicy, denied, hostMatches, parseTarget } from './policy.js';
+import { checkPolicy, denied, hostMatches, METHOD_PATTERN, parseTarget, REFUSED_METHODS } from './policy.js';
 import type { Target } from './policy.js';
 import { placeholderNames, SecretMask, secretsFor, substitute } from './secrets.js';
 import type { Connector, ConnectResponse, ResolvedAddress, Resolver } from './transport.js';
 import type { EgressFetchRequest, EgressFetchResponse, EgressSession, EgressSessionOptions, SecretSource, SecretValue } from './types.js';
 
 export const MAX_REDIRECTS = 5;
-const METHOD = /^[A-Z]{1,16}$/;
-const REFUSED_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
 /** Request headers the broker owns (framing, routing) and never takes from the sandbox. */
 const DROPPED_HEADERS = new Set([
   'host', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect',
@@ -60,7 +58,7 @@ export class BrokerSession implements EgressSession {
     let target: Target | undefined;
     const body = req.body === undefined ? undefined : Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength);
     try {
-      if (!METHOD.test(method) || REFUSED_METHODS.has(method)) throw denied(`method ${JSON.stringify(req.method.slice(0, 20))} is not allowed`);
+      if (!METHOD_PATTERN.test(method) || REFUSED_METHODS.has(method)) throw denied(`method ${JSON.stringify(req.method.slice(0, 20))} is not allowed`);
       target = parseTarget(req.url);
       if (placeholderNames(target.url.host + target.url.username).length > 0 || target.host.includes('{')) {
         throw denied('secret placeholders may appear only in the URL path and query and in header values, never in the host');
@@ -149,11 +147,11 @@ export class BrokerSession implements EgressSession {
         }
         // A redirect: the next hop is checked exactly like a new request.
         let next: Target;
+        let href = location;
         try {
           if (redirects >= MAX_REDIRECTS) {
             throw new AirlockError('EGRESS_FAILED', `more than ${MAX_REDIRECTS} redirects; call the final URL directly`);
           }
-          let href: string;
           try {
             href = new URL(location, target.url).href;
           } catch {
@@ -172,7 +170,7 @@ export class BrokerSession implements EgressSession {
             }
           }
         } catch (err) {
-          this.recordFailure(location, method, undefined, performance.now(), err, 0);
+          this.recordFailure(href, method, undefined, performance.now(), err, 0);
           throw err;
         }
         const crossOrigin = next.url.origin !== target.url.origin;

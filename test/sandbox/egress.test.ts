@@ -8,6 +8,7 @@ import { parseCidr } from '../../src/egress/ip.js';
 import { HttpEgressBroker, NO_SECRETS } from '../../src/egress/broker.js';
 import type { EgressSession } from '../../src/egress/types.js';
 import type { EgressLimits } from '../../src/core/types.js';
+import { DEFAULT_MAX_EGRESS_LIMITS } from '../../src/egress/limits.js';
 import { countingConnector, startHttpServer, tableResolver, until } from '../egress/support.js';
 import type { TestHttpServer } from '../egress/support.js';
 import { FRAME_WRITER, Tracker, request } from './support.js';
@@ -20,6 +21,8 @@ describe('ctx.fetch in a bwrap sandbox', () => {
     tracker = new Tracker('bwrap');
     server = await startHttpServer((req, res, body) => {
       if (req.url === '/never') return;
+      if (req.url === '/up') return void res.end(`${body.length} ${body.every((b) => b === 98)}`);
+      if (req.url?.startsWith('/big/')) return void res.end(Buffer.alloc(Number(req.url.slice(5)), 97));
       res.setHeader('x-path', req.url ?? '');
       res.end(`${req.method} ${req.url} ${req.headers['x-a'] ?? ''}${body.toString()}`);
     });
@@ -86,6 +89,23 @@ describe('ctx.fetch in a bwrap sandbox', () => {
       ['TypeError', 'EGRESS_DENIED', true], ['TypeError', 'EGRESS_DENIED', true], ['TypeError', 'EGRESS_DENIED', true], ['TypeError', 'EGRESS_LIMIT'],
     ]);
     assert.equal(connector.calls.length, calls, 'no connection was attempted');
+  });
+
+  it('carries the largest permitted bodies both ways (frame caps fit the operator maxima)', async () => {
+    const sb = await tracker.spawn(256);
+    const max = DEFAULT_MAX_EGRESS_LIMITS;
+    const code = `export default async (input, ctx) => {
+      const up = await ctx.fetch(input.base + '/up', { method: 'POST', body: new Uint8Array(input.requestBytes).fill(98) });
+      const down = await ctx.fetch(input.base + '/big/' + input.responseBytes);
+      return { up: await up.text(), down: (await down.arrayBuffer()).byteLength };
+    };`;
+    const { req } = granted(code, { base: `http://127.0.0.1:${server.port}`, requestBytes: max.requestBytes, responseBytes: max.responseBytes }, max, 30_000);
+    const outcome = await sb.run(req);
+    assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+    const result = outcome.result as { up: string; down: number };
+    assert.equal(result.up, `${max.requestBytes} true`);
+    assert.equal(result.down, max.responseBytes);
+    assert.equal(sb.alive, true);
   });
 
   it('never lets a request outlive the run: the deadline kills the sandbox and the connection closes', async () => {
