@@ -108,6 +108,22 @@ describe('ctx.fetch in a bwrap sandbox', () => {
     assert.equal(sb.alive, true);
   });
 
+  it('bounds the requests in flight and aborts the rest when the run answers', async () => {
+    const sb = await tracker.spawn();
+    const code = `export default async (input, ctx) => {
+      const all = Array.from({ length: 17 }, () => ctx.fetch(input.url).then(() => 'answered', (e) => [e.code, e.message]));
+      return await Promise.race(all);
+    };`;
+    const { req } = granted(code, { url: `http://127.0.0.1:${server.port}/never` }, { requests: 100 });
+    const outcome = await sb.run(req);
+    assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+    const [errCode, message] = outcome.result as [string, string];
+    assert.equal(errCode, 'EGRESS_LIMIT');
+    assert.match(message, /at most 16 requests may be in flight/);
+    await until(() => server.openSockets() === 0, 'the 16 requests still in flight to be aborted');
+    assert.equal(sb.alive, true);
+  });
+
   it('never lets a request outlive the run: the deadline kills the sandbox and the connection closes', async () => {
     const sb = await tracker.spawn();
     const code = `export default async (input, ctx) => { await ctx.fetch(input.url); return 'answered'; };`;
