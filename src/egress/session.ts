@@ -12,6 +12,10 @@ import type { Connector, ConnectResponse, ResolvedAddress, Resolver } from './tr
 import type { EgressFetchRequest, EgressFetchResponse, EgressSession, EgressSessionOptions, SecretSource, SecretValue } from './types.js';
 
 export const MAX_REDIRECTS = 5;
+/** Records kept beyond the request cap (refusals after it), so a flood cannot grow them unbounded. */
+const EXTRA_RECORDS = 50;
+/** Longest path kept in a record. */
+const MAX_RECORD_PATH = 1024;
 /** Request headers the broker owns (framing, routing) and never takes from the sandbox. */
 const DROPPED_HEADERS = new Set([
   'host', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect',
@@ -89,6 +93,8 @@ export class BrokerSession implements EgressSession {
           throw denied('substituting secrets changed the request target; secrets may only fill in the path, query and headers');
         }
         target = substituted;
+        // A value must not change what the policy allowed (e.g. a `..` segment).
+        checkPolicy(this.opts.policy, target, method);
       }
       headers = buildHeaders(req.headers, secrets, target.host, false);
     } catch (err) {
@@ -236,11 +242,11 @@ export class BrokerSession implements EgressSession {
 
   private push(method: string, target: { host: string; port: number; path: string }, status: number | null, bytesOut: number, bytesIn: number, since: number, error?: string): void {
     const rec: EgressRequestRecord = {
-      method, host: target.host, port: target.port, path: this.mask_.mask(target.path), status, bytesOut, bytesIn,
+      method, host: target.host, port: target.port, path: this.mask_.mask(target.path).slice(0, MAX_RECORD_PATH), status, bytesOut, bytesIn,
       durationMs: Math.round((performance.now() - since) * 1000) / 1000,
     };
     if (error !== undefined) rec.error = error;
-    this.records.push(rec);
+    if (this.records.length < this.limits.requests + EXTRA_RECORDS) this.records.push(rec);
   }
 
   private recordFailure(raw: string, method: string, target: Target | undefined, since: number, err: unknown, bytesIn: number, bytesOut = 0): void {

@@ -78,6 +78,25 @@ describe('refused before any connection', () => {
   });
 });
 
+describe('refusals that depend on what was substituted or counted', () => {
+  it('re-checks the policy after substitution: a secret cannot climb out of a path prefix', async () => {
+    const secrets = secretSource([{ name: 'DOTS', hosts: ['api.test'], value: '..' }]);
+    const resolver = tableResolver({ 'api.test': ['8.8.8.8'] });
+    const session = openSession({ policy: { allow: [{ host: 'api.test', pathPrefixes: ['/v1/'] }] }, resolver, connector: forbiddenConnector, secrets });
+    await assert.rejects(session.fetch({ method: 'GET', url: 'https://api.test/v1/{{secrets.DOTS}}/admin', headers: [] }), deniedWith(/outside the function's egress rules/));
+    assert.deepEqual(resolver.calls, []);
+    assert.equal(session.records[0]?.path, '/admin', 'the record shows where it would have gone');
+  });
+
+  it('keeps a bounded number of records however many refused requests a function makes', async () => {
+    const session = openSession({ policy: { allow: [{ host: 'api.test' }], limits: { requests: 2, requestBytes: 0, responseBytes: 0, timeoutMs: 1000 } } });
+    for (let i = 0; i < 200; i++) {
+      await assert.rejects(session.fetch({ method: 'GET', url: 'https://elsewhere.test/', headers: [] }), deniedWith(/allowlist/));
+    }
+    assert.equal(session.records.length, 52);
+  });
+});
+
 describe('redirects to refused targets', () => {
   let server: TestHttpServer;
   before(async () => {
