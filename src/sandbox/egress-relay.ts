@@ -10,8 +10,8 @@ import { MAX_FETCH_HEADER_BYTES, MAX_FETCH_URL } from './inbound-fetch.js';
 
 /** Requests one execution may have in flight at once; more are answered with EGRESS_LIMIT. */
 export const MAX_FETCH_IN_FLIGHT = 16;
-/** Frame bytes beyond the base64 body: envelope, URL and headers (JSON-escaped). */
-const FETCH_FRAME_OVERHEAD = 2 * (MAX_FETCH_URL + MAX_FETCH_HEADER_BYTES) + 16 * 1024;
+/** Frame bytes beyond the base64 body: envelope, URL and headers (JSON escapes: up to 6 bytes each). */
+const FETCH_FRAME_OVERHEAD = 6 * (MAX_FETCH_URL + MAX_FETCH_HEADER_BYTES) + 16 * 1024;
 
 /** Largest `fetch` frame an honest harness sends under these limits (its body is base64). */
 export function fetchFrameCap(limits: EgressLimits): number {

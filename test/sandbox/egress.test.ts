@@ -157,3 +157,24 @@ describe('ctx.fetch in a bwrap sandbox', () => {
     }
   });
 });
+
+describe('ctx.fetch with the process isolator (development)', () => {
+  it('loads the fetch client beside the harness and relays requests', async () => {
+    const server = await startHttpServer((req, res) => res.end(`dev ${req.url}`));
+    const tracker = new Tracker('process');
+    try {
+      const sb = await tracker.spawn();
+      const req = request(`export default async (input, ctx) => (await ctx.fetch(input.url)).text();`, { input: { url: `http://127.0.0.1:${server.port}/x` } });
+      const egress = new HttpEgressBroker({ secrets: NO_SECRETS, allowCidrs: [parseCidr('127.0.0.1/32')], resolver: tableResolver({}), connector: countingConnector() }).open({
+        tenant: 'tenant-a', functionName: 'probe', executionId: req.executionId, deadline: Date.now() + 10_000,
+        policy: { allow: [{ host: '127.0.0.1', ports: [server.port] }] },
+      });
+      const outcome = await sb.run({ ...req, egress });
+      assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+      assert.equal(outcome.result, 'dev /x');
+    } finally {
+      await tracker.cleanup();
+      await server.close();
+    }
+  });
+});
