@@ -22,6 +22,9 @@ import { ExecutionRecorder } from './services/recorder.js';
 import { ensureSecretKey } from './services/secrets/key-file.js';
 import { SecretService } from './services/secrets/service.js';
 import { openStore } from './store/index.js';
+import { HttpEgressBroker, NO_SECRETS } from './egress/broker.js';
+import type { Connector, Resolver } from './egress/transport.js';
+import type { SecretSource } from './egress/types.js';
 
 export interface Airlock {
   server: FastifyInstance;
@@ -38,6 +41,15 @@ export interface Airlock {
   stop(): Promise<void>;
 }
 
+/** Components a caller may supply instead of the defaults (tests; the secrets service at merge). */
+export interface AirlockOverrides {
+  /** Where egress gets secret values; until the secrets service is wired in, none are known. */
+  secrets?: SecretSource;
+  /** DNS and connections of the egress broker (tests inject their own). */
+  egressResolver?: Resolver;
+  egressConnector?: Connector;
+}
+
 /** After the last call is answered, how long open connections get before they are cut, ms. */
 const CONNECTION_GRACE_MS = 1_000;
 
@@ -45,7 +57,7 @@ export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-export async function startAirlock(config: Config, logger: Logger): Promise<Airlock> {
+export async function startAirlock(config: Config, logger: Logger, overrides: AirlockOverrides = {}): Promise<Airlock> {
   // First, before anything is spawned or opened: a key file others can read stops the start.
   const secretKey = ensureSecretKey(config.dataDir, config.secrets.key);
   // cgroups: created (and leftovers of a crashed server removed) before any sandbox exists.
@@ -111,8 +123,16 @@ export async function startAirlock(config: Config, logger: Logger): Promise<Airl
   const metrics = new Metrics();
   metrics.observePool(() => pool.stats());
   metrics.observeAdmission(() => admission.stats());
+  // NO_SECRETS: an empty source that knows no secrets, until the secrets service is wired in here.
+  const egress = new HttpEgressBroker({
+    secrets: overrides.secrets ?? NO_SECRETS,
+    allowCidrs: config.egress.allowCidrs,
+    defaultLimits: config.egress.defaultLimits,
+    ...(overrides.egressResolver === undefined ? {} : { resolver: overrides.egressResolver }),
+    ...(overrides.egressConnector === undefined ? {} : { connector: overrides.egressConnector }),
+  });
   const invoke = new InvokeService({
-    config, functions: functionCache, admission, pool, recorder, metrics, isolation: isolator.isolation,
+    config, functions: functionCache, admission, pool, recorder, metrics, isolation: isolator.isolation, egress,
   });
 
   let shuttingDown = false;

@@ -50,12 +50,41 @@ export const Isolation = StringEnum(['tenant', 'function', 'execution'] as const
   description: 'who may share a warm sandbox: the tenant (default), this function only, or nobody',
 });
 
+const EgressRuleSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, maxLength: 253, description: 'exact host (api.example.com), IP literal, or one-label wildcard (*.example.com)' }),
+    ports: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }), { minItems: 1, maxItems: 64, description: 'default: 443 for https, 80 for http' })),
+    methods: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z]{1,16}$' }), { minItems: 1, maxItems: 64, description: 'default: all except CONNECT and TRACE' })),
+    pathPrefixes: Type.Optional(Type.Array(Type.String({ pattern: '^/', maxLength: 1024 }), { minItems: 1, maxItems: 64, description: 'whole path segments; default: all paths' })),
+  },
+  { additionalProperties: false },
+);
+
+export const EgressLimitsSchema = Type.Object(
+  {
+    requests: Type.Optional(Type.Integer({ minimum: 1, description: 'requests per execution (default 50)' })),
+    requestBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'largest request body, bytes (default 1 MiB)' })),
+    responseBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'largest response body, bytes (default 1 MiB)' })),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 10, description: 'time per request including redirects, ms (default 10000)' })),
+  },
+  { additionalProperties: false },
+);
+
+export const EgressPolicySchema = Type.Object(
+  {
+    allow: Type.Array(EgressRuleSchema, { maxItems: 100, description: 'hosts the function may call with ctx.fetch' }),
+    limits: Type.Optional(EgressLimitsSchema),
+  },
+  { additionalProperties: false, description: 'grants ctx.fetch (see docs/egress.md); absent: no network at all' },
+);
+
 export const DeployBody = Type.Object(
   {
     code: Type.String({ description: 'ES module source (JavaScript, or TypeScript with erasable syntax only)' }),
     runtime: Type.Optional(StringEnum(['javascript', 'typescript'] as const)),
     limits: Type.Optional(Limits),
     isolation: Type.Optional(Isolation),
+    egress: Type.Optional(EgressPolicySchema),
   },
   { additionalProperties: false },
 );
@@ -74,6 +103,12 @@ export const FunctionView = Type.Object({
     logBytes: Type.Integer(),
   }),
   isolation: Type.String(),
+  egress: Type.Optional(
+    Type.Object({
+      allow: Type.Array(EgressRuleSchema),
+      limits: Type.Optional(Type.Object({ requests: Type.Integer(), requestBytes: Type.Integer(), responseBytes: Type.Integer(), timeoutMs: Type.Integer() })),
+    }),
+  ),
   createdAt: Type.String({ format: 'date-time' }),
   created: Type.Optional(Type.Boolean({ description: 'false when an identical version already existed' })),
 });

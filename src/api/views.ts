@@ -12,6 +12,7 @@ export function functionView(fn: FunctionVersion, created?: boolean) {
     runtime: fn.runtime,
     limits: fn.limits,
     isolation: fn.isolation,
+    ...(fn.egress === undefined ? {} : { egress: fn.egress }),
     createdAt: iso(fn.createdAt),
     ...(created === undefined ? {} : { created }),
   };

@@ -17,7 +17,7 @@ const HELP = `airlock: run untrusted tenant functions in sandboxes
 usage:
   airlock server [--port N] [--host H] [--data-dir DIR] [--isolation bwrap|process]
   airlock doctor [--json]           check each isolation layer on this machine (no server needed)
-  airlock deploy <file> --tenant T [--name N] [--timeout-ms MS] [--memory-mib MIB] [--isolation tenant|function|execution]
+  airlock deploy <file> --tenant T [--name N] [--timeout-ms MS] [--memory-mib MIB] [--isolation tenant|function|execution] [--egress @policy.json]
   airlock invoke <tenant>/<name> [--input JSON|@file] [--version V]
   airlock executions <tenant> [id] [--function F] [--status S] [--limit N] [--json]
   airlock keys create|list|revoke <tenant> [id]

@@ -4,7 +4,10 @@ import { resolve } from 'node:path';
 import { AirlockError } from './errors.js';
 import { DEFAULT_LIMITS, DEFAULT_MAX_LIMITS, KiB, MiB } from './limits.js';
 import { parseSecretKey } from './secret-key.js';
-import type { FunctionLimits, SecurityLayer } from './types.js';
+import type { EgressLimits, FunctionLimits, SecurityLayer } from './types.js';
+import { parseCidr } from '../egress/ip.js';
+import type { Cidr } from '../egress/ip.js';
+import { DEFAULT_EGRESS_LIMITS, DEFAULT_MAX_EGRESS_LIMITS, EGRESS_LIMIT_KEYS, egressEnvSuffix } from '../egress/limits.js';
 
 export type IsolatorName = 'bwrap' | 'process';
 
@@ -217,6 +220,16 @@ function cgroupsFrom(env: Env): CgroupConfig {
 
 // ------------------------------------------------------------------ everything
 
+// ---- egress broker (AIRLOCK_EGRESS_*) ----
+export interface EgressConfig {
+  /** Caps a function gets when its policy sets none. */
+  defaultLimits: EgressLimits;
+  /** Highest caps a function may ask for (LIMIT_ABOVE_MAXIMUM above). */
+  maxLimits: EgressLimits;
+  /** Ranges allowed despite the address rules; metadata needs its exact range listed. */
+  allowCidrs: Cidr[];
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -242,6 +255,7 @@ export interface Config {
   recordFlushMs: number;
   secrets: SecretsConfig;
   queue: QueueConfig;
+  egress: EgressConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -293,6 +307,41 @@ function secretsFrom(env: Env): SecretsConfig {
     maxHosts: int(env, 'AIRLOCK_SECRET_MAX_HOSTS', 16, 1),
     maxPerTenant: int(env, 'AIRLOCK_SECRETS_PER_TENANT', 100, 1),
   };
+}
+
+function egressLimitsFrom(env: Env, prefix: string, base: EgressLimits): EgressLimits {
+  const out = { ...base };
+  for (const key of EGRESS_LIMIT_KEYS) {
+    out[key] = int(env, `${prefix}${egressEnvSuffix(key)}`, base[key], key === 'requests' || key === 'timeoutMs' ? 1 : 0);
+  }
+  return out;
+}
+
+function loadEgressConfig(env: Env): EgressConfig {
+  const maxLimits = egressLimitsFrom(env, 'AIRLOCK_EGRESS_MAX_', DEFAULT_MAX_EGRESS_LIMITS);
+  const defaultLimits = egressLimitsFrom(env, 'AIRLOCK_EGRESS_DEFAULT_', DEFAULT_EGRESS_LIMITS);
+  for (const key of EGRESS_LIMIT_KEYS) {
+    if (defaultLimits[key] > maxLimits[key]) {
+      throw new AirlockError(
+        'CONFIG_INVALID',
+        `AIRLOCK_EGRESS_DEFAULT_${egressEnvSuffix(key)} (${defaultLimits[key]}) is above AIRLOCK_EGRESS_MAX_${egressEnvSuffix(key)} ` +
+          `(${maxLimits[key]}); raise the maximum or lower the default`,
+      );
+    }
+  }
+  const allowCidrs: Cidr[] = [];
+  for (const item of (env.AIRLOCK_EGRESS_ALLOW_CIDRS ?? '').split(',')) {
+    if (item.trim() === '') continue;
+    try {
+      allowCidrs.push(parseCidr(item));
+    } catch (err) {
+      throw new AirlockError(
+        'CONFIG_INVALID',
+        `AIRLOCK_EGRESS_ALLOW_CIDRS: ${err instanceof Error ? err.message : String(err)}; use a comma list like 10.1.0.0/16,fd12::/64`,
+      );
+    }
+  }
+  return { defaultLimits, maxLimits, allowCidrs };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -354,6 +403,7 @@ export function loadConfig(env: Env = process.env): Config {
     recordFlushMs: int(env, 'AIRLOCK_RECORD_FLUSH_MS', 20, 1),
     secrets: secretsFrom(env),
     queue: queueFrom(env),
+    egress: loadEgressConfig(env),
   };
   if (config.admission.tenantConcurrency > config.admission.globalConcurrency) {
     config.admission.tenantConcurrency = config.admission.globalConcurrency;

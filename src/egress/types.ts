@@ -4,7 +4,7 @@
 // placeholders for the hosts each secret is bound to, performs it, and answers with a frame.
 // One EgressSession per execution counts requests and bytes against the limits and keeps the
 // records stored on the execution.
-import type { EgressPolicy, EgressRequestRecord } from '../core/types.js';
+import type { EgressLimits, EgressPolicy, EgressRequestRecord } from '../core/types.js';
 
 /** A request as the sandbox asked for it (placeholders like `{{secrets.NAME}}` still in place). */
 export interface EgressFetchRequest {
@@ -53,8 +53,11 @@ export interface EgressSession {
    * Performs one request. Rejects with an AirlockError whose code says why: EGRESS_DENIED (the
    * policy, an address rule or a secret binding refused it; no connection was attempted),
    * EGRESS_LIMIT (a per-execution cap), EGRESS_FAILED (DNS, connection, TLS, timeout).
+   * `signal` stops the request early (the sandbox layer aborts what is in flight when the run ends).
    */
-  fetch(req: EgressFetchRequest): Promise<EgressFetchResponse>;
+  fetch(req: EgressFetchRequest, signal?: AbortSignal): Promise<EgressFetchResponse>;
+  /** The caps in force for this execution (the sandbox layer sizes its frame caps from them). */
+  readonly limits: EgressLimits;
   /** One record per request, refused ones included, in order. */
   readonly records: readonly EgressRequestRecord[];
   /** Replaces every secret value this session substituted with `[secret:NAME]`. */

@@ -10,6 +10,7 @@
 import { Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { format, inspect } from 'node:util';
+import type { FetchClient } from './fetch-client.js';
 import type {
   HarnessError,
   HarnessLogEntry,
@@ -31,6 +32,9 @@ const setTimer = setTimeout;
 const clearTimer = clearTimeout;
 const exit = process.exit.bind(process);
 const stringOf = String;
+const nativeFetch = globalThis.fetch;
+const RequestClass = Request;
+const ResponseClass = Response;
 
 const CODE_DIR = process.argv[2] ?? '/fn';
 const CODE_URL_PREFIX = pathToFileURL(CODE_DIR).href + '/';
@@ -104,6 +108,10 @@ function onFrame(body: Buffer): void {
     exit(70);
     return;
   }
+  if (frame.t === 'fetched') {
+    fetchClient?.onFetched(frame);
+    return;
+  }
   if (frame.t === 'hello' && !greeted) {
     greeted = true;
     if (frame.prewarm === true) void warmLoader().then(() => sendFrame({ t: 'ready' }));
@@ -127,6 +135,8 @@ interface Capture {
   bytes: number;
   cap: number;
   truncated: boolean;
+  /** The run was granted egress (fetch is withdrawn when it answers). */
+  egress: boolean;
 }
 
 let current: Capture | null = null;
@@ -323,6 +333,21 @@ function serializeResult(result: unknown, limit: number): string | undefined {
   return json;
 }
 
+// ---------------------------------------------------------------- egress (ctx.fetch)
+
+let fetchClient: FetchClient | undefined;
+
+/** Loads the fetch client (a sibling module copied in with the harness) on first use. */
+async function loadFetchClient(): Promise<FetchClient> {
+  if (fetchClient !== undefined) return fetchClient;
+  const ext = import.meta.url.endsWith('.mjs') ? '.mjs' : '.js';
+  const mod = (await import(new URL(`./fetch-client${ext}`, import.meta.url).href)) as typeof import('./fetch-client.js');
+  fetchClient ??= mod.createFetchClient({
+    send, stringify: jsonStringify, bufferFrom, RequestClass, ResponseClass, nativeFetch, describe: safeMessage,
+  });
+  return fetchClient;
+}
+
 // ---------------------------------------------------------------- runs
 
 let finishCurrent: ((err: unknown) => void) | null = null;
@@ -331,6 +356,7 @@ function finish(capture: Capture, outcome: { ok: true; json: string | undefined 
   if (current !== capture) return; // already answered
   current = null;
   finishCurrent = null;
+  if (capture.egress) fetchClient?.end();
   const head = `{"t":"done","id":${jsonStringify(capture.id)},`;
   const tail = `"logs":${jsonStringify(capture.entries)},"logsTruncated":${capture.truncated}}`;
   const frame = outcome.ok
@@ -357,16 +383,19 @@ class RunContext {
   readonly function: string;
   readonly deadline: number;
   readonly log = ctxLog;
+  /** Only on runs granted egress. */
+  declare readonly fetch?: FetchClient['fetch'];
   #signalAt: number;
   #controller: AbortController | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(frame: RunFrame) {
+  constructor(frame: RunFrame, fetcher: FetchClient['fetch'] | undefined) {
     this.executionId = frame.id;
     this.tenant = frame.tenant;
     this.function = frame.fn.name;
     this.deadline = frame.deadline;
     this.#signalAt = frame.signalAt;
+    if (fetcher !== undefined) Object.defineProperty(this, 'fetch', { value: fetcher, enumerable: true });
     Object.freeze(this);
   }
 
@@ -395,18 +424,27 @@ async function handleRun(frame: RunFrame, discard = false): Promise<void> {
     bytes: 0,
     cap: Number(frame.logBytes) || 0,
     truncated: false,
+    egress: false,
   };
   current = capture;
   finishCurrent = (err) => finish(capture, { ok: false, error: toHarnessError(err) });
-  const ctx = new RunContext(frame);
+  let ctx: RunContext | undefined;
   try {
+    let fetcher: FetchClient['fetch'] | undefined;
+    if (frame.egress !== undefined) {
+      const client = await loadFetchClient();
+      capture.egress = true;
+      client.begin({ id: capture.id, requestBytes: Number(frame.egress.requestBytes) || 0 });
+      fetcher = client.fetch;
+    }
+    ctx = new RunContext(frame, fetcher);
     const handler = pickHandler(await loadModule(frame.fn));
     const result = await handler(frame.input, ctx);
     finish(capture, { ok: true, json: serializeResult(result, frame.resultBytes) });
   } catch (err) {
     finish(capture, { ok: false, error: toHarnessError(err) });
   } finally {
-    ctx.end();
+    ctx?.end();
   }
 }
 

@@ -44,7 +44,24 @@ export interface DoneErrorFrame extends DoneBase {
 
 export type DoneFrame = DoneOkFrame | DoneErrorFrame;
 
-export type SandboxToHostFrame = ReadyFrame | DoneFrame;
+/**
+ * ctx.fetch: one request for the host's egress broker (only while a run granted egress is in
+ * flight). Answered by exactly one `fetched` frame with the same `rid`.
+ */
+export interface FetchFrame {
+  t: 'fetch';
+  /** The execution id of the run in flight. */
+  id: string;
+  /** Request id, unique among this sandbox's requests in flight. */
+  rid: number;
+  method: string;
+  url: string;
+  headers: [string, string][];
+  /** Request body, base64; absent for requests without one. */
+  body?: string;
+}
+
+export type SandboxToHostFrame = ReadyFrame | DoneFrame | FetchFrame;
 
 // ---- host → sandbox ----
 
@@ -81,6 +98,32 @@ export interface RunFrame {
   resultBytes: number;
   /** Largest captured log output, bytes. */
   logBytes: number;
+  /** Present when the function is granted egress: ctx.fetch exists for this run. */
+  egress?: { requestBytes: number };
 }
 
-export type HostToSandboxFrame = HelloFrame | RunFrame;
+export interface FetchedOkFrame {
+  t: 'fetched';
+  rid: number;
+  ok: true;
+  status: number;
+  statusText: string;
+  /** Final URL after redirects. */
+  url: string;
+  headers: [string, string][];
+  /** Response body, base64. */
+  body: string;
+}
+
+export interface FetchedErrorFrame {
+  t: 'fetched';
+  rid: number;
+  ok: false;
+  /** EGRESS_DENIED, EGRESS_LIMIT or EGRESS_FAILED. */
+  code: string;
+  message: string;
+}
+
+export type FetchedFrame = FetchedOkFrame | FetchedErrorFrame;
+
+export type HostToSandboxFrame = HelloFrame | RunFrame | FetchedFrame;

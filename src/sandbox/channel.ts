@@ -10,6 +10,7 @@ import type { DoneFrame } from '../runtime/protocol.js';
 import { FrameDecoder, FrameError, encodeFrame } from './frames.js';
 import { exceedsDepth } from '../core/json.js';
 import { boundedError, parseFrame } from './inbound.js';
+import { EgressRelay, fetchFrameCap } from './egress-relay.js';
 import { LogCollector, escapeLogText } from './logs.js';
 import type { LaunchedProcess } from './launch/types.js';
 import type { Sandbox, SandboxRunOutcome, SandboxRunRequest } from './port.js';
@@ -75,6 +76,8 @@ interface Execution {
   settled: boolean;
   /** Raw fd 1/2 output still belongs to this execution. */
   collecting: boolean;
+  /** ctx.fetch relay, when the run is granted egress. */
+  relay: EgressRelay | undefined;
   resolve: (outcome: SandboxRunOutcome) => void;
 }
 
@@ -200,9 +203,14 @@ export class ChannelSandbox implements Sandbox {
       `"fn":{"name":${JSON.stringify(req.functionName)},"version":${JSON.stringify(req.version)}` +
       (sendCode ? `,"code":${JSON.stringify(req.code)}` : '') +
       `},"input":${req.inputJson === '' ? 'null' : req.inputJson},"deadline":${deadline},` +
-      `"signalAt":${deadline - signalLead},"resultBytes":${req.resultBytes},"logBytes":${req.logBytes}}`;
+      `"signalAt":${deadline - signalLead},"resultBytes":${req.resultBytes},"logBytes":${req.logBytes}` +
+      (req.egress === undefined ? '' : `,"egress":{"requestBytes":${req.egress.limits.requestBytes}}`) +
+      '}';
     if (sendCode) this.loaded.add(req.version);
-    this.decoder.maxBytes = req.resultBytes + 2 * req.logBytes + FRAME_SLACK;
+    this.decoder.maxBytes = Math.max(
+      req.resultBytes + 2 * req.logBytes + FRAME_SLACK,
+      req.egress === undefined ? 0 : fetchFrameCap(req.egress.limits),
+    );
     this.state = 'busy';
     return new Promise<SandboxRunOutcome>((resolve) => {
       this.exec = {
@@ -214,10 +222,15 @@ export class ChannelSandbox implements Sandbox {
         stderrTail: '',
         settled: false,
         collecting: true,
+        relay: req.egress === undefined ? undefined : new EgressRelay(req.egress, (json) => this.sendFrame(json)),
         resolve,
       };
       this.frames.write(encodeFrame(body));
     });
+  }
+
+  private sendFrame(json: string): void {
+    if (!this.killed) this.frames.write(encodeFrame(json));
   }
 
   // ------------------------------------------------------------------ boot
@@ -289,9 +302,16 @@ export class ChannelSandbox implements Sandbox {
       return;
     }
     const exec = this.exec;
+    if (frame.t === 'fetch') {
+      if (exec === null || exec.settled || exec.relay === undefined) return this.protocolError('fetch frame outside a run granted egress');
+      if (frame.id !== exec.req.executionId) return this.protocolError('fetch frame for another execution');
+      const violation = exec.relay.handle(frame);
+      return violation === undefined ? undefined : this.protocolError(violation);
+    }
     if (exec === null || exec.settled || frame.t !== 'done') return this.protocolError(`unsolicited ${frame.t} frame`);
     if (frame.id !== exec.req.executionId) return this.protocolError('done frame for another execution');
     exec.settled = true;
+    exec.relay?.close();
     clearTimeout(exec.timer);
     const receivedAt = Date.now();
     const durationMs = performance.now() - exec.startedAt;
@@ -375,6 +395,7 @@ export class ChannelSandbox implements Sandbox {
   }
 
   private endExecution(exec: Execution, outcome: SandboxRunOutcome): void {
+    exec.relay?.close();
     if (this.exec === exec) this.exec = null;
     if (this.state === 'busy') this.state = 'idle';
     if (!outcome.reusable) this.kill();

@@ -5,6 +5,7 @@
 import secureJsonParse from 'secure-json-parse';
 import type { ExecutionError } from '../core/types.js';
 import type { DoneFrame, HarnessLogEntry, HarnessLogLevel, SandboxToHostFrame } from '../runtime/protocol.js';
+import { parseFetch } from './inbound-fetch.js';
 
 const LEVELS: ReadonlySet<string> = new Set<HarnessLogLevel>(['debug', 'info', 'warn', 'error', 'stdout', 'stderr']);
 const MAX_ERROR_TYPE = 200;
@@ -50,6 +51,7 @@ export function parseFrame(body: Buffer): Parsed<SandboxToHostFrame> {
     return hasOnly(value, ['t']) ? { ok: true, value: { t: 'ready' } } : fail('ready frame has extra fields');
   }
   if (value.t === 'done') return parseDone(value);
+  if (value.t === 'fetch') return parseFetch(value);
   return fail(`unknown frame type ${JSON.stringify(String(value.t)).slice(0, 40)}`);
 }
 

@@ -3,6 +3,7 @@
 // development only). Both pass the same conformance suite in test/sandbox/.
 import type { IsolatorName } from '../core/config.js';
 import type { ExecutionError, ExecutionStatus, LogLine, SecurityLayer } from '../core/types.js';
+import type { EgressSession } from '../egress/types.js';
 
 export interface SandboxRunRequest {
   executionId: string;
@@ -19,6 +20,8 @@ export interface SandboxRunRequest {
   logBytes: number;
   /** Deepest accepted nesting of the result (default 256, like inputs). */
   maxResultDepth?: number;
+  /** The execution's egress session when the function is granted egress (ctx.fetch). */
+  egress?: EgressSession;
 }
 
 export interface SandboxRunOutcome {

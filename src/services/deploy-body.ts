@@ -10,6 +10,8 @@ export interface DeployBody {
   limits?: Partial<FunctionLimits>;
   /** Default 'tenant'. */
   isolation?: IsolationScope;
+  /** Egress grant, checked by egress/policy-check.ts when the version is built. */
+  egress?: unknown;
 }
 
 const RUNTIMES: readonly Runtime[] = ['javascript', 'typescript'];
@@ -43,7 +45,7 @@ function checkLimits(value: unknown): Partial<FunctionLimits> {
 /** Returns a checked copy of `body`, or throws VALIDATION_FAILED naming the field. */
 export function checkDeployBody(body: unknown): DeployBody {
   if (!isRecord(body)) throw invalid('the deploy body must be an object with a "code" string', 'body');
-  const { code, runtime, limits, isolation } = body;
+  const { code, runtime, limits, isolation, egress } = body;
   if (typeof code !== 'string') throw invalid('code must be a string holding the module source', 'code');
   const out: DeployBody = { code };
   if (runtime !== undefined) {
@@ -59,5 +61,6 @@ export function checkDeployBody(body: unknown): DeployBody {
     out.isolation = isolation as IsolationScope;
   }
   if (limits !== undefined) out.limits = checkLimits(limits);
+  if (egress !== undefined) out.egress = egress;
   return out;
 }

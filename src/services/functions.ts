@@ -6,6 +6,9 @@ import type { Config } from '../core/config.js';
 import { AirlockError } from '../core/errors.js';
 import { resolveLimits } from '../core/limits.js';
 import type { FunctionVersion } from '../core/types.js';
+import type { EgressConfig } from '../core/config.js';
+import { DEFAULT_EGRESS_LIMITS, DEFAULT_MAX_EGRESS_LIMITS } from '../egress/limits.js';
+import { checkEgressPolicy } from '../egress/policy-check.js';
 import type { FunctionSummary, Store } from '../store/port.js';
 import { checkDeployBody } from './deploy-body.js';
 import type { DeployBody } from './deploy-body.js';
@@ -15,7 +18,10 @@ import { versionHash } from './version-hash.js';
 
 export type { DeployBody };
 
-export type FunctionServiceConfig = Pick<Config, 'maxSourceBytes' | 'defaultLimits' | 'maxLimits'>;
+export type FunctionServiceConfig = Pick<Config, 'maxSourceBytes' | 'defaultLimits' | 'maxLimits'> & {
+  /** Egress limit defaults and maxima (built-in ones when absent). */
+  egress?: Pick<EgressConfig, 'defaultLimits' | 'maxLimits'>;
+};
 
 export interface DeployResult {
   version: FunctionVersion;
@@ -53,16 +59,20 @@ export class FunctionService {
     const limits = resolveLimits(checked.limits, this.config.defaultLimits, this.config.maxLimits);
     const runtime = checked.runtime ?? 'typescript';
     const isolation = checked.isolation ?? 'tenant';
+    const egressLimits = this.config.egress ?? { defaultLimits: DEFAULT_EGRESS_LIMITS, maxLimits: DEFAULT_MAX_EGRESS_LIMITS };
+    const egress =
+      checked.egress === undefined ? undefined : checkEgressPolicy(checked.egress, egressLimits.defaultLimits, egressLimits.maxLimits);
     const code = toJavaScript(source, runtime);
     const version: FunctionVersion = {
       tenant,
       name,
-      version: versionHash({ runtime, source, limits, isolation }),
+      version: versionHash({ runtime, source, limits, isolation, ...(egress === undefined ? {} : { egress }) }),
       runtime,
       source,
       code,
       limits,
       isolation,
+      ...(egress === undefined ? {} : { egress }),
       createdAt: this.now(),
     };
     const { created } = await this.store.putFunctionVersion(version);

@@ -5,8 +5,10 @@ import type { Config } from '../core/config.js';
 import { AirlockError, isAirlockError } from '../core/errors.js';
 import { executionId } from '../core/ids.js';
 import { serializeInput } from '../core/json.js';
-import type { ExecutionError, ExecutionRecord, ExecutionStatus, LogLine, StartKind } from '../core/types.js';
+import type { ExecutionError, ExecutionRecord, ExecutionStatus, FunctionVersion, LogLine, StartKind } from '../core/types.js';
 import type { Metrics } from '../api/metrics.js';
+import { maskError, maskJson, maskLogs } from '../egress/mask.js';
+import type { EgressBroker, EgressSession } from '../egress/types.js';
 import type { Admission } from '../scheduler/admission.js';
 import type { SandboxPool } from '../sandbox/pool.js';
 import type { FunctionCache } from './function-cache.js';
@@ -36,6 +38,8 @@ export interface InvokeDeps {
   metrics: Metrics;
   /** Recorded on every execution: 'bwrap' or 'none'. */
   isolation: string;
+  /** Opens a session per execution of a function granted egress; without it, such calls fail. */
+  egress?: EgressBroker;
 }
 
 export class InvokeService {
@@ -55,6 +59,9 @@ export class InvokeService {
     const { config, functions, admission, pool, recorder, metrics, isolation } = this.deps;
     const fn = await functions.get(tenant, name, req.version);
     const inputJson = serializeInput(req.input, config.maxJsonDepth, fn.limits.inputBytes);
+    if (fn.egress !== undefined && this.deps.egress === undefined) {
+      throw new AirlockError('INTERNAL', 'this function is granted egress but the server has no egress broker configured');
+    }
     const id = executionId();
     const queuedAt = Date.now();
 
@@ -83,6 +90,7 @@ export class InvokeService {
         memoryMiB: fn.limits.memoryMiB,
       });
       const startedAt = Date.now();
+      const egress = this.openEgress(fn, id, startedAt);
       const outcome = await lease.sandbox.run({
         executionId: id,
         tenant,
@@ -93,8 +101,15 @@ export class InvokeService {
         timeoutMs: fn.limits.timeoutMs,
         resultBytes: fn.limits.resultBytes,
         logBytes: fn.limits.logBytes,
+        ...(egress === undefined ? {} : { egress }),
       });
       lease.release(outcome.reusable);
+      if (egress?.usedSecrets === true) {
+        const mask = (text: string) => egress.mask(text);
+        if (outcome.result !== undefined) outcome.result = maskJson(outcome.result, mask);
+        if (outcome.error !== undefined) outcome.error = maskError(outcome.error, mask);
+        outcome.logs = maskLogs(outcome.logs, mask);
+      }
       const record: ExecutionRecord = {
         id, tenant, function: name, version: fn.version, status: outcome.status, start: lease.start,
         isolation, layers: [...lease.sandbox.layers], queuedAt, startedAt, finishedAt: Date.now(),
@@ -102,6 +117,7 @@ export class InvokeService {
       };
       if (outcome.result !== undefined) record.result = outcome.result;
       if (outcome.error !== undefined) record.error = outcome.error;
+      if (egress !== undefined && egress.records.length > 0) record.egress = [...egress.records];
       recorder.record(record);
       metrics.recordInvocation(outcome.status, lease.start, outcome.durationMs);
       const answer: InvokeResult = {
@@ -119,6 +135,14 @@ export class InvokeService {
         for (const wake of waiters) wake();
       }
     }
+  }
+
+  private openEgress(fn: FunctionVersion, executionId: string, startedAt: number): EgressSession | undefined {
+    const broker = this.deps.egress;
+    if (fn.egress === undefined || broker === undefined) return undefined; // checked before admission
+    return broker.open({
+      tenant: fn.tenant, functionName: fn.name, executionId, policy: fn.egress, deadline: startedAt + fn.limits.timeoutMs,
+    });
   }
 
   /** Resolves when no execution is in flight, or after `timeoutMs` (returns false then). */

@@ -1,13 +1,15 @@
 // A function version id: sha256 hex of a canonical JSON serialization (object keys sorted at
-// every level) of what determines behaviour: runtime, source, resolved limits, isolation.
+// every level) of what determines behaviour: runtime, source, resolved limits, isolation, and the
+// egress policy when there is one (absent keeps the hashes of functions without egress unchanged).
 import { createHash } from 'node:crypto';
-import type { FunctionLimits, IsolationScope, Runtime } from '../core/types.js';
+import type { EgressPolicy, FunctionLimits, IsolationScope, Runtime } from '../core/types.js';
 
 export interface VersionContent {
   runtime: Runtime;
   source: string;
   limits: FunctionLimits;
   isolation: IsolationScope;
+  egress?: EgressPolicy;
 }
 
 /** JSON with object keys sorted, so equal values always serialize to equal text. */
@@ -24,6 +26,6 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function versionHash(content: VersionContent): string {
-  const { runtime, source, limits, isolation } = content;
-  return createHash('sha256').update(canonicalJson({ runtime, source, limits, isolation }), 'utf8').digest('hex');
+  const { runtime, source, limits, isolation, egress } = content;
+  return createHash('sha256').update(canonicalJson({ runtime, source, limits, isolation, egress }), 'utf8').digest('hex');
 }

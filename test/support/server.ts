@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAirlock } from '../../src/app.js';
-import type { Airlock } from '../../src/app.js';
+import type { Airlock, AirlockOverrides } from '../../src/app.js';
 import { loadConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 
@@ -21,7 +21,7 @@ export interface TestServer {
 
 let servers = 0;
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, overrides: AirlockOverrides = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'airlock-test-'));
   const config = loadConfig({
     AIRLOCK_DATA_DIR: dataDir,
@@ -33,7 +33,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     AIRLOCK_CGROUP_ROOT: `airlock-test-${process.pid}-s${++servers}`,
     ...env,
   });
-  const airlock = await startAirlock(config, createLogger(config.logLevel));
+  const airlock = await startAirlock(config, createLogger(config.logLevel), overrides);
   const adminKey = airlock.adminKey.key;
   return {
     airlock,

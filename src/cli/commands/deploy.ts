@@ -1,4 +1,5 @@
-// `airlock deploy <file> --tenant T [--name N]`: uploads a function module as a new version.
+// `airlock deploy <file> --tenant T [--name N] [--egress @policy.json]`: uploads a function module
+// as a new version.
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parse, UsageError } from '../args.js';
@@ -9,6 +10,16 @@ export function nameFromFile(file: string): string {
   return basename(file, extname(file)).toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[-_]+/, '').slice(0, 63);
 }
 
+/** `--egress @file.json` reads the policy from a file; anything else is inline JSON. */
+export function parseEgress(arg: string): unknown {
+  const text = arg.startsWith('@') ? readFileSync(arg.slice(1), 'utf8') : arg;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new UsageError(`--egress: ${arg.startsWith('@') ? arg.slice(1) : 'the value'} is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
 export async function deployCommand(argv: string[], client: Client): Promise<void> {
   const { values, positionals } = parse(argv, {
     tenant: { type: 'string', short: 't' },
@@ -16,9 +27,10 @@ export async function deployCommand(argv: string[], client: Client): Promise<voi
     'timeout-ms': { type: 'string' },
     'memory-mib': { type: 'string' },
     isolation: { type: 'string' },
+    egress: { type: 'string' },
   });
   const file = positionals[0];
-  if (!file || !values.tenant) throw new UsageError('usage: airlock deploy <file> --tenant T [--name N] [--timeout-ms MS] [--memory-mib MIB] [--isolation tenant|function|execution]');
+  if (!file || !values.tenant) throw new UsageError('usage: airlock deploy <file> --tenant T [--name N] [--timeout-ms MS] [--memory-mib MIB] [--isolation tenant|function|execution] [--egress @policy.json | --egress JSON]');
   const code = readFileSync(file, 'utf8');
   const name = values.name ?? nameFromFile(file);
   const ext = extname(file);
@@ -28,6 +40,7 @@ export async function deployCommand(argv: string[], client: Client): Promise<voi
   if (values['memory-mib'] !== undefined) limits.memoryMiB = Number(values['memory-mib']);
   if (Object.keys(limits).length > 0) body.limits = limits;
   if (values.isolation !== undefined) body.isolation = values.isolation;
+  if (values.egress !== undefined) body.egress = parseEgress(values.egress);
   const fn = await client.request<{ version: string; created: boolean }>(
     'PUT',
     `/v1/tenants/${encodeURIComponent(values.tenant)}/functions/${encodeURIComponent(name)}`,

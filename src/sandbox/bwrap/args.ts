@@ -9,6 +9,8 @@ import { dirname } from 'node:path';
 
 /** Where things live inside the sandbox. */
 export const SANDBOX_HARNESS_PATH = '/airlock/harness.mjs';
+/** The ctx.fetch client, imported by the harness from beside itself (runtime/fetch-client.ts). */
+export const SANDBOX_FETCH_CLIENT_PATH = '/airlock/fetch-client.mjs';
 export const SANDBOX_CODE_DIR = '/fn';
 /** Mount point of the node install when the host's node lives outside /usr. */
 export const SANDBOX_NODE_DIR = '/airlock/node';
@@ -23,6 +25,8 @@ export interface BwrapArgsOptions {
   codeBytes: number;
   /** Child fd from which bwrap copies the harness source. */
   harnessFd: number;
+  /** Child fd from which bwrap copies the ctx.fetch client module. */
+  fetchClientFd?: number;
   /** Child fd on which bwrap reports the sandbox's pid-1 host pid (JSON). */
   infoFd?: number;
   /** Child fds carrying compiled seccomp filters (struct sock_filter[] bytes). */
@@ -70,6 +74,9 @@ export function buildBwrapArgs(opts: BwrapArgsOptions): BwrapInvocation {
     '--dir', dirname(SANDBOX_HARNESS_PATH),
     '--perms', '0444', '--ro-bind-data', String(opts.harnessFd), SANDBOX_HARNESS_PATH,
   );
+  if (opts.fetchClientFd !== undefined) {
+    args.push('--perms', '0444', '--ro-bind-data', String(opts.fetchClientFd), SANDBOX_FETCH_CLIENT_PATH);
+  }
   if (opts.infoFd !== undefined) args.push('--info-fd', String(opts.infoFd));
   for (const fd of opts.seccompFds ?? []) args.push('--add-seccomp-fd', String(fd));
   args.push('--remount-ro', '/dev', '--remount-ro', '/', '--chdir', '/tmp');

@@ -1,0 +1,306 @@
+// One execution's egress: checks each request against the function's policy, the secret
+// bindings and the address rules (all before any connection), substitutes secrets, performs it
+// through the injected resolver and connector with the per-execution caps, follows redirects
+// itself (each hop re-checked and counted), and keeps one record per hop, refused ones too.
+import { AirlockError, isAirlockError } from '../core/errors.js';
+import type { EgressLimits, EgressPolicy, EgressRequestRecord } from '../core/types.js';
+import type { AddressRules } from './addresses.js';
+import { checkPolicy, denied, hostMatches, METHOD_PATTERN, parseTarget, REFUSED_METHODS } from './policy.js';
+import type { Target } from './policy.js';
+import { placeholderNames, SecretMask, secretsFor, substitute } from './secrets.js';
+import type { Connector, ConnectResponse, ResolvedAddress, Resolver } from './transport.js';
+import type { EgressFetchRequest, EgressFetchResponse, EgressSession, EgressSessionOptions, SecretSource, SecretValue } from './types.js';
+
+export const MAX_REDIRECTS = 5;
+/** Records kept beyond the request cap (refusals after it), so a flood cannot grow them unbounded. */
+const EXTRA_RECORDS = 50;
+/** Longest path kept in a record. */
+const MAX_RECORD_PATH = 1024;
+/** Request headers the broker owns (framing, routing) and never takes from the sandbox. */
+const DROPPED_HEADERS = new Set([
+  'host', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect',
+  'proxy-authorization', 'proxy-connection', 'accept-encoding',
+]);
+/** Dropped when a redirect leaves the original origin (as browsers do). */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie']);
+
+export interface SessionDeps {
+  rules: AddressRules;
+  resolver: Resolver;
+  connector: Connector;
+  secrets: SecretSource;
+  limits: EgressLimits;
+}
+
+type Stop = 'timeout' | 'deadline' | 'aborted';
+
+export class BrokerSession implements EgressSession {
+  readonly records: EgressRequestRecord[] = [];
+  readonly limits: EgressLimits;
+  private readonly opts: EgressSessionOptions;
+  private readonly deps: SessionDeps;
+  private readonly mask_ = new SecretMask();
+  private count = 0;
+
+  constructor(opts: EgressSessionOptions, deps: SessionDeps) {
+    this.opts = opts;
+    this.deps = deps;
+    this.limits = deps.limits;
+  }
+
+  get usedSecrets(): boolean {
+    return this.mask_.used;
+  }
+
+  mask(text: string): string {
+    return this.mask_.mask(text);
+  }
+
+  async fetch(req: EgressFetchRequest, signal?: AbortSignal): Promise<EgressFetchResponse> {
+    const started = performance.now();
+    const method = req.method.toUpperCase();
+    let target: Target | undefined;
+    const body = req.body === undefined ? undefined : Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength);
+    try {
+      if (!METHOD_PATTERN.test(method) || REFUSED_METHODS.has(method)) throw denied(`method ${JSON.stringify(req.method.slice(0, 20))} is not allowed`);
+      target = parseTarget(req.url);
+      if (placeholderNames(target.url.host + target.url.username).length > 0 || target.host.includes('{')) {
+        throw denied('secret placeholders may appear only in the URL path and query and in header values, never in the host');
+      }
+      if (this.count >= this.limits.requests) throw this.requestCap();
+      if (body !== undefined && body.length > this.limits.requestBytes) {
+        throw new AirlockError(
+          'EGRESS_LIMIT',
+          `the request body is ${body.length} bytes, above egress.limits.requestBytes (${this.limits.requestBytes}); send less or raise the limit`,
+        );
+      }
+      checkPolicy(this.opts.policy, target, method);
+    } catch (err) {
+      this.recordFailure(req.url, method, target, started, err, 0);
+      throw err;
+    }
+    // Secrets: fetched and checked against the host before anything is sent.
+    let secrets: Map<string, SecretValue>;
+    let headers: [string, string][];
+    try {
+      const names = new Set([...placeholderNames(target.url.pathname + target.url.search), ...req.headers.flatMap(([, v]) => placeholderNames(v))]);
+      secrets = await secretsFor(this.deps.secrets, this.opts.tenant, [...names], target.host);
+      const values = new Map([...secrets].map(([n, s]) => [n, s.value]));
+      for (const [n, s] of secrets) this.mask_.add(n, s.value);
+      if (secrets.size > 0) {
+        const substituted = parseTarget(substitute(target.url.href, values, true));
+        if (substituted.host !== target.host || substituted.port !== target.port || substituted.protocol !== target.protocol) {
+          throw denied('substituting secrets changed the request target; secrets may only fill in the path, query and headers');
+        }
+        target = substituted;
+        // A value must not change what the policy allowed (e.g. a `..` segment).
+        checkPolicy(this.opts.policy, target, method);
+      }
+      headers = buildHeaders(req.headers, secrets, target.host, false);
+    } catch (err) {
+      this.recordFailure(req.url, method, target, started, err, 0);
+      throw err;
+    }
+    return this.perform(target, method, body, headers, req.headers, secrets, signal);
+  }
+
+  private async perform(
+    first: Target,
+    firstMethod: string,
+    firstBody: Buffer | undefined,
+    firstHeaders: [string, string][],
+    templates: readonly [string, string][],
+    secrets: Map<string, SecretValue>,
+    signal: AbortSignal | undefined,
+  ): Promise<EgressFetchResponse> {
+    const stop = new AbortController();
+    let reason: Stop = 'aborted';
+    const end = (why: Stop) => () => {
+      reason = why;
+      stop.abort();
+    };
+    const untilDeadline = this.opts.deadline - Date.now();
+    const timer = setTimeout(end(untilDeadline < this.limits.timeoutMs ? 'deadline' : 'timeout'), Math.max(0, Math.min(untilDeadline, this.limits.timeoutMs)));
+    const onOuterAbort = end('aborted');
+    signal?.addEventListener('abort', onOuterAbort, { once: true });
+    if (signal?.aborted) onOuterAbort();
+    let target = first;
+    let method = firstMethod;
+    let body = firstBody;
+    let headers = firstHeaders;
+    try {
+      for (let redirects = 0; ; redirects++) {
+        const hopStarted = performance.now();
+        let res: ConnectResponse;
+        try {
+          if (this.count >= this.limits.requests) throw this.requestCap();
+          if (stop.signal.aborted) throw this.stopped(reason);
+          this.count++;
+          const address = await this.vet(target, stop.signal, () => reason);
+          res = await this.deps.connector({
+            target, address, method, headers, body, signal: stop.signal, maxResponseBytes: this.limits.responseBytes,
+          });
+        } catch (err) {
+          const mapped = stop.signal.aborted && !(isAirlockError(err) && err.code === 'EGRESS_DENIED') ? this.stopped(reason) : err;
+          const bytesIn = isAirlockError(err) && typeof err.details?.bytesIn === 'number' ? err.details.bytesIn : 0;
+          this.recordFailure(target.url.href, method, target, hopStarted, mapped, bytesIn, body?.length ?? 0);
+          throw mapped;
+        }
+        this.push(method, target, res.status, body?.length ?? 0, res.body.length, hopStarted);
+        const location = res.headers.find(([k]) => k === 'location')?.[1];
+        if (![301, 302, 303, 307, 308].includes(res.status) || location === undefined) {
+          return this.answer(target, res, secrets.size > 0);
+        }
+        // A redirect: the next hop is checked exactly like a new request.
+        let next: Target;
+        let href = location;
+        try {
+          if (redirects >= MAX_REDIRECTS) {
+            throw new AirlockError('EGRESS_FAILED', `more than ${MAX_REDIRECTS} redirects; call the final URL directly`);
+          }
+          try {
+            href = new URL(location, target.url).href;
+          } catch {
+            throw new AirlockError('EGRESS_FAILED', `the redirect location ${JSON.stringify(location.slice(0, 200))} is not a URL`);
+          }
+          if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+            method = method === 'HEAD' ? 'HEAD' : 'GET';
+            body = undefined;
+          }
+          next = parseTarget(href);
+          checkPolicy(this.opts.policy, next, method);
+          for (const name of this.mask_.occurrences(href)) {
+            const secret = secrets.get(name);
+            if (secret === undefined || !secret.hosts.some((h) => hostMatches(h, next.host))) {
+              throw denied(`a redirect to ${next.host} would carry secret ${name}, which is not bound to that host`);
+            }
+          }
+        } catch (err) {
+          this.recordFailure(href, method, undefined, performance.now(), err, 0);
+          throw err;
+        }
+        const crossOrigin = next.url.origin !== target.url.origin;
+        headers = buildHeaders(templates, secrets, next.host, crossOrigin);
+        target = next;
+      }
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onOuterAbort);
+    }
+  }
+
+  /** Resolves the host (unless it is an IP literal) and applies the address rules to every address. */
+  private async vet(target: Target, signal: AbortSignal, why: () => Stop): Promise<ResolvedAddress> {
+    if (target.literal) {
+      const verdict = this.deps.rules.check(target.host);
+      if (!verdict.allowed) throw denied(`refused: ${verdict.reason}`);
+      return { address: target.host, family: target.host.includes(':') ? 6 : 4 };
+    }
+    let found: ResolvedAddress[];
+    try {
+      found = await abortable(this.deps.resolver(target.host), signal);
+    } catch (err) {
+      if (signal.aborted) throw this.stopped(why());
+      throw new AirlockError('EGRESS_FAILED', `could not resolve ${target.host}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (found.length === 0) throw new AirlockError('EGRESS_FAILED', `${target.host} resolves to no address`);
+    // Any refused address refuses the request: a name that mixes public and internal addresses
+    // is treated as hostile rather than filtered.
+    for (const a of found) {
+      const verdict = this.deps.rules.check(a.address);
+      if (!verdict.allowed) throw denied(`refused: ${target.host} resolves to a refused address: ${verdict.reason}`);
+    }
+    return found[0]!;
+  }
+
+  private answer(target: Target, res: ConnectResponse, usedSecrets: boolean): EgressFetchResponse {
+    // A server that echoes what it was sent would hand a secret to the sandbox: mask it.
+    const mask = (s: string) => (usedSecrets ? this.mask_.mask(s) : s);
+    return {
+      status: res.status,
+      statusText: mask(res.statusText),
+      url: mask(target.url.href),
+      headers: res.headers.map(([k, v]) => [k, mask(v)]),
+      body: usedSecrets ? this.mask_.maskBytes(res.body) : res.body,
+    };
+  }
+
+  private requestCap(): AirlockError {
+    return new AirlockError(
+      'EGRESS_LIMIT',
+      `this execution already made ${this.count} requests, the limit (egress.limits.requests); make fewer calls or raise the limit`,
+    );
+  }
+
+  private stopped(reason: Stop): AirlockError {
+    if (reason === 'timeout') {
+      return new AirlockError('EGRESS_FAILED', `the request took longer than ${this.limits.timeoutMs} ms (egress.limits.timeoutMs) and was cut off`);
+    }
+    if (reason === 'deadline') return new AirlockError('EGRESS_FAILED', 'the execution deadline was reached during the request');
+    return new AirlockError('EGRESS_FAILED', 'the request was aborted');
+  }
+
+  private push(method: string, target: { host: string; port: number; path: string }, status: number | null, bytesOut: number, bytesIn: number, since: number, error?: string): void {
+    const rec: EgressRequestRecord = {
+      method, host: target.host, port: target.port, path: this.mask_.mask(target.path).slice(0, MAX_RECORD_PATH), status, bytesOut, bytesIn,
+      durationMs: Math.round((performance.now() - since) * 1000) / 1000,
+    };
+    if (error !== undefined) rec.error = error;
+    if (this.records.length < this.limits.requests + EXTRA_RECORDS) this.records.push(rec);
+  }
+
+  private recordFailure(raw: string, method: string, target: Target | undefined, since: number, err: unknown, bytesIn: number, bytesOut = 0): void {
+    const code = isAirlockError(err) ? err.code : 'EGRESS_FAILED';
+    if (target !== undefined) return this.push(method, target, null, bytesOut, bytesIn, since, code);
+    let host = '';
+    let port = 0;
+    let path = '';
+    try {
+      const u = new URL(raw);
+      host = u.hostname;
+      port = Number(u.port) || (u.protocol === 'https:' ? 443 : u.protocol === 'http:' ? 80 : 0);
+      path = u.pathname;
+    } catch {
+      path = '';
+    }
+    this.push(method.slice(0, 16), { host: host.slice(0, 253), port, path: path.slice(0, 2048) }, null, bytesOut, bytesIn, since, code);
+  }
+}
+
+/** Headers to send: the broker's own removed, placeholders filled in where bound, else dropped. */
+function buildHeaders(
+  templates: readonly [string, string][],
+  secrets: ReadonlyMap<string, SecretValue>,
+  host: string,
+  crossOrigin: boolean,
+): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [rawName, value] of templates) {
+    const name = rawName.toLowerCase();
+    if (DROPPED_HEADERS.has(name) || (crossOrigin && CREDENTIAL_HEADERS.has(name))) continue;
+    const names = placeholderNames(value);
+    if (names.length === 0) {
+      out.push([name, value]);
+      continue;
+    }
+    const bound = names.every((n) => secrets.get(n)?.hosts.some((h) => hostMatches(h, host)) === true);
+    if (!bound) continue; // a redirect to a host the secret is not bound to: the header is dropped
+    const filled = substitute(value, new Map(names.map((n) => [n, secrets.get(n)!.value])), false);
+    if (/[\r\n\0]/.test(filled)) throw denied('a secret value contains a line break and cannot be sent in a header');
+    out.push([name, filled]);
+  }
+  out.push(['accept-encoding', 'identity']);
+  return out;
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error('aborted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e)),
+    );
+  });
+}

@@ -1,0 +1,94 @@
+// The sandbox end of ctx.fetch: runs INSIDE the sandbox, next to the harness, which imports it
+// the first time a run is granted egress (so sandboxes that never use egress never load it).
+// A request becomes a `fetch` frame to the host; the host's broker decides and performs it and
+// answers with a `fetched` frame, which becomes a standard Response (or a TypeError carrying an
+// EGRESS_* code). Nothing here is trusted by the host. Types only from siblings: it is copied
+// into the sandbox alone, like the harness.
+import type { FetchedFrame } from './protocol.js';
+
+/** What the harness captured before any tenant code ran. */
+export interface FetchClientDeps {
+  send(json: string): void;
+  stringify: typeof JSON.stringify;
+  bufferFrom: typeof Buffer.from;
+  RequestClass: typeof Request;
+  ResponseClass: typeof Response;
+  /** The runtime's own fetch, restored when a granted run ends. */
+  nativeFetch: typeof fetch;
+  describe(err: unknown): string;
+}
+
+export interface FetchClient {
+  /** The function handed out as ctx.fetch and globalThis.fetch. */
+  readonly fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+  /** A run granted egress starts: fetch works and is installed as globalThis.fetch. */
+  begin(run: { id: string; requestBytes: number }): void;
+  /** The run ended: fetch is withdrawn and requests still waiting are rejected. */
+  end(): void;
+  onFetched(frame: FetchedFrame): void;
+}
+
+function egressError(code: string, message: string): TypeError {
+  return Object.defineProperty(new TypeError(message), 'code', { value: code, enumerable: true });
+}
+
+export function createFetchClient(deps: FetchClientDeps): FetchClient {
+  const { send, stringify, bufferFrom, RequestClass, ResponseClass } = deps;
+  const pending = new Map<number, { resolve: (res: Response) => void; reject: (err: unknown) => void }>();
+  let seq = 0;
+  let run: { id: string; requestBytes: number } | null = null;
+
+  async function brokeredFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    const current = run;
+    if (current === null) throw egressError('EGRESS_DENIED', 'fetch is only available during an execution of a function granted egress');
+    const request = new RequestClass(input, init);
+    const signal = request.signal;
+    signal.throwIfAborted();
+    const body = request.body === null ? undefined : bufferFrom(await request.arrayBuffer());
+    if (body !== undefined && body.length > current.requestBytes) {
+      throw egressError('EGRESS_LIMIT', `the request body is ${body.length} bytes, above egress.limits.requestBytes (${current.requestBytes})`);
+    }
+    if (run !== current) throw egressError('EGRESS_FAILED', 'the execution ended');
+    const headers: [string, string][] = [];
+    request.headers.forEach((value, name) => headers.push([name, value]));
+    const rid = ++seq;
+    return new Promise<Response>((resolve, reject) => {
+      pending.set(rid, { resolve, reject });
+      signal.addEventListener('abort', () => pending.delete(rid) && reject(signal.reason), { once: true });
+      const frame = { t: 'fetch', id: current.id, rid, method: request.method, url: request.url, headers };
+      send(stringify(body === undefined ? frame : { ...frame, body: body.toString('base64') }));
+    });
+  }
+
+  return {
+    fetch: brokeredFetch,
+    begin(next) {
+      run = next;
+      globalThis.fetch = brokeredFetch;
+    },
+    end() {
+      run = null;
+      globalThis.fetch = deps.nativeFetch;
+      for (const waiting of pending.values()) waiting.reject(egressError('EGRESS_FAILED', 'the execution ended'));
+      pending.clear();
+    },
+    onFetched(frame) {
+      const waiting = pending.get(frame.rid);
+      if (waiting === undefined) return; // aborted, or answered after its run ended
+      pending.delete(frame.rid);
+      if (!frame.ok) return waiting.reject(egressError(String(frame.code), String(frame.message)));
+      try {
+        const empty = frame.status === 204 || frame.status === 205 || frame.status === 304;
+        const res = new ResponseClass(empty ? null : bufferFrom(frame.body, 'base64'), {
+          status: frame.status,
+          statusText: frame.statusText,
+          headers: frame.headers,
+        });
+        Object.defineProperty(res, 'url', { value: frame.url });
+        waiting.resolve(res);
+      } catch (err) {
+        waiting.reject(egressError('EGRESS_FAILED', `the response cannot be represented: ${deps.describe(err)}`));
+      }
+    },
+  };
+}

@@ -1,0 +1,50 @@
+// `airlock deploy --egress`: the policy comes from a file (@path) or inline JSON, reaches the
+// server's deploy body, and is returned with the function; invalid JSON is a usage error.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { UsageError } from '../../src/cli/args.js';
+import { createClient } from '../../src/cli/client.js';
+import { deployCommand, parseEgress } from '../../src/cli/commands/deploy.js';
+import { startTestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
+
+describe('airlock deploy --egress', () => {
+  let server: TestServer;
+  let dir: string;
+  before(async () => {
+    server = await startTestServer();
+    dir = mkdtempSync(join(tmpdir(), 'airlock-cli-egress-'));
+  });
+  after(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads a policy file and deploys it with the function', async () => {
+    const policy = { allow: [{ host: 'api.example.com', methods: ['GET'], pathPrefixes: ['/v1/'] }], limits: { requests: 5 } };
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify(policy));
+    writeFileSync(join(dir, 'caller.js'), 'export default async (input, ctx) => (await ctx.fetch("https://api.example.com/v1/x")).status;');
+    const client = createClient({ AIRLOCK_URL: server.url, AIRLOCK_KEY: server.adminKey });
+    const write = process.stdout.write;
+    let printed = '';
+    process.stdout.write = ((chunk: string) => ((printed += chunk), true)) as typeof process.stdout.write;
+    try {
+      await deployCommand([join(dir, 'caller.js'), '--tenant', 'acme', '--egress', `@${join(dir, 'policy.json')}`], client);
+    } finally {
+      process.stdout.write = write;
+    }
+    assert.match(printed, /deployed acme\/caller version [0-9a-f]{64}/);
+    const got = await server.request('GET', '/v1/tenants/acme/functions/caller');
+    assert.deepEqual(got.body.egress.allow, policy.allow);
+    assert.equal(got.body.egress.limits.requests, 5);
+  });
+
+  it('accepts inline JSON and refuses invalid JSON as a usage error', () => {
+    assert.deepEqual(parseEgress('{"allow":[]}'), { allow: [] });
+    assert.throws(() => parseEgress('{allow'), (e: unknown) => e instanceof UsageError && /--egress/.test(e.message));
+    assert.throws(() => parseEgress(`@${join(dir, 'missing.json')}`), /ENOENT/);
+  });
+});
