@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -215,4 +216,65 @@ export function resultOf<T = Record<string, unknown>>(answer: AttackAnswer): T {
   assert.equal(answer.http, 200, JSON.stringify(answer.body));
   assert.equal(answer.body.status, 'succeeded', JSON.stringify(answer.body));
   return answer.body.result as T;
+}
+
+/**
+ * Sends an oversized body the way an attacker would and returns the server's answer, which may
+ * come (and the connection close) before the body is all sent. `declared`: announce the size in
+ * Content-Length and send nothing until the server answers; otherwise stream it chunked, in
+ * 64 KiB pieces, until the server answers or `bytes` are sent. A streamed upload can also end
+ * with the server closing the connection mid-body: its 413 may then be lost to the reset
+ * (status 0, text 'RESET'); callers check that nothing was accepted.
+ */
+export function sendOversized(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  bytes: number,
+  declared: boolean,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const head: Record<string, string | number> = { ...headers };
+    if (declared) head['content-length'] = bytes;
+    else head['transfer-encoding'] = 'chunked';
+    const req = request(url, { method, headers: head });
+    let answered = false;
+    const timer = setTimeout(() => (req.destroy(), reject(new Error('the server never answered the oversized request'))), 30_000);
+    req.on('response', (res) => {
+      answered = true;
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      const done = (): void => {
+        clearTimeout(timer);
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, text });
+      };
+      res.on('end', done);
+      res.on('error', done);
+    });
+    // The server cutting the upload short is expected: the answer, if it arrived, decides.
+    req.on('error', () => {});
+    req.on('close', () => {
+      if (answered) return;
+      clearTimeout(timer);
+      resolve({ status: 0, text: 'RESET' });
+    });
+    if (declared) {
+      req.flushHeaders();
+      return;
+    }
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    const pump = (sent: number): void => {
+      if (answered || req.destroyed) return;
+      if (sent === 0) req.write('{"input":"');
+      if (sent >= bytes) {
+        req.end('"}');
+        return;
+      }
+      if (req.write(chunk)) setImmediate(() => pump(sent + chunk.length));
+      else req.once('drain', () => pump(sent + chunk.length));
+    };
+    pump(0);
+  });
 }
