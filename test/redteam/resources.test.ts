@@ -170,4 +170,22 @@ describe('red team: resources', () => {
       }
     });
   }
+
+  // Known gap: bytes written straight to fd 1/2 (fs.writeSync, a child process with inherited
+  // stdio) carry no run context, so a late writer's raw output lands in the next execution of
+  // the same warm sandbox (same tenant only). Kept visible until the host can tell them apart.
+  it("late timers' raw fd 1 writes never reach the next execution", { todo: 'raw fd 1/2 output cannot be attributed to a run' }, async () => {
+    const code = `import { writeSync } from 'node:fs';
+      export default async (input) => {
+        if (input.arm) { const t = setInterval(() => writeSync(1, 'LEAK raw\\n'), 20); setTimeout(() => clearInterval(t), 1000); return 'armed'; }
+        await new Promise((r) => setTimeout(r, 300));
+        return 'done';
+      };`;
+    const first = await srv.attack('late-raw', code, { input: { arm: true } });
+    assert.equal(resultOf(first), 'armed');
+    const second = await srv.invoke('mallory', 'late-raw', { arm: false });
+    assert.equal(resultOf(second), 'done');
+    assert.equal(second.body.start, 'warm');
+    assert.doesNotMatch(JSON.stringify(second.body.logs), /LEAK/);
+  });
 });

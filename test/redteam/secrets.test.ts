@@ -19,6 +19,14 @@ describe('red team: host secrets', () => {
     await srv.stop();
   });
 
+  it('the canary check itself catches a leak (control)', async () => {
+    // The only way a canary can come back here is the caller sending it: it must be caught.
+    await assert.rejects(
+      srv.attack('echo', `export default async (input) => ({ echoed: input });`, { input: srv.secrets[0] }),
+      /a planted secret leaked/,
+    );
+  });
+
   it('process.env of the sandbox holds nothing of the host', async () => {
     const answer = await srv.attack('env-dump', `export default async () => ({ env: { ...process.env }, argv: process.argv, execArgv: process.execArgv });`);
     const r = resultOf<{ env: Record<string, string>; argv: string[] }>(answer);
