@@ -50,6 +50,7 @@ describe('red team: processes', () => {
       `import { spawnSync } from 'node:child_process';
       export default async () => {
         const out = { self: process.pid };
+        if (process.pid !== 1) return out; // not in its own pid namespace: never signal a real pid 1
         for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGKILL', 'SIGSTOP']) {
           try { process.kill(1, sig); out[sig] = 'SENT'; } catch (e) { out[sig] = e.code; }
         }
@@ -117,12 +118,13 @@ describe('red team: processes', () => {
   it('a detached daemon does not survive the sandbox being destroyed', async () => {
     const marker = `airlock-rt-daemon-${randomBytes(6).toString('hex')}`;
     // The function starts a daemon that names itself with the marker, then hangs until its
-    // deadline: the timeout destroys the sandbox while the test watches the host's /proc.
+    // deadline: the timeout destroys the sandbox while the test watches the host's /proc. (The
+    // daemon ends itself after a minute whatever happens, so a failure leaves nothing behind.)
     const call = srv.attack(
       'daemon',
       `import { spawn } from 'node:child_process';
       export default async (input) => {
-        const child = spawn(process.execPath, ['-e', 'process.on("SIGTERM", () => {}); process.on("SIGHUP", () => {}); setInterval(() => {}, 1000)', input.marker],
+        const child = spawn(process.execPath, ['-e', 'process.on("SIGTERM", () => {}); process.on("SIGHUP", () => {}); setInterval(() => {}, 1000); setTimeout(() => process.exit(0), 60000)', input.marker],
           { detached: true, stdio: 'ignore' });
         child.unref();
         await new Promise(() => {});
