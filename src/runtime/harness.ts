@@ -7,6 +7,7 @@
 //
 // Usage: node --max-old-space-size=<MiB> harness.mjs <code-dir>
 // (<code-dir> is a sandbox-private writable directory; module names in stacks are under it)
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { format, inspect } from 'node:util';
@@ -141,9 +142,19 @@ interface Capture {
 
 let current: Capture | null = null;
 
+// The run whose code is executing. Work a finished run left behind (timers, intervals, pending
+// promises) still carries that run's capture: its output and errors are dropped, never charged
+// to the run in progress. Code with no run context (none should exist) counts as current.
+const runContext = new AsyncLocalStorage<Capture>();
+
+function ownedBy(cap: Capture): boolean {
+  const owner = runContext.getStore();
+  return owner === undefined || owner === cap;
+}
+
 function record(level: HarnessLogLevel, msg: string): void {
   const cap = current;
-  if (cap === null || cap.truncated) return; // outside a run, or already full: dropped
+  if (cap === null || cap.truncated || !ownedBy(cap)) return; // outside a run, full, or stale: dropped
   let text = msg;
   let cost = byteLength(jsonStringify(text), 'utf8') + LOG_ENTRY_OVERHEAD;
   if (cap.bytes + cost > cap.cap) {
@@ -416,7 +427,7 @@ class RunContext {
   }
 }
 
-async function handleRun(frame: RunFrame, discard = false): Promise<void> {
+function handleRun(frame: RunFrame, discard = false): Promise<void> {
   const capture: Capture = {
     id: stringOf(frame.id),
     discard,
@@ -428,30 +439,37 @@ async function handleRun(frame: RunFrame, discard = false): Promise<void> {
   };
   current = capture;
   finishCurrent = (err) => finish(capture, { ok: false, error: toHarnessError(err) });
-  let ctx: RunContext | undefined;
-  try {
-    let fetcher: FetchClient['fetch'] | undefined;
-    if (frame.egress !== undefined) {
-      const client = await loadFetchClient();
-      capture.egress = true;
-      client.begin({ id: capture.id, requestBytes: Number(frame.egress.requestBytes) || 0 });
-      fetcher = client.fetch;
+  return runContext.run(capture, async () => {
+    let ctx: RunContext | undefined;
+    try {
+      let fetcher: FetchClient['fetch'] | undefined;
+      if (frame.egress !== undefined) {
+        const client = await loadFetchClient();
+        capture.egress = true;
+        client.begin({ id: capture.id, requestBytes: Number(frame.egress.requestBytes) || 0 });
+        fetcher = client.fetch;
+      }
+      ctx = new RunContext(frame, fetcher);
+      const handler = pickHandler(await loadModule(frame.fn));
+      const result = await handler(frame.input, ctx);
+      finish(capture, { ok: true, json: serializeResult(result, frame.resultBytes) });
+    } catch (err) {
+      finish(capture, { ok: false, error: toHarnessError(err) });
+    } finally {
+      ctx?.end();
     }
-    ctx = new RunContext(frame, fetcher);
-    const handler = pickHandler(await loadModule(frame.fn));
-    const result = await handler(frame.input, ctx);
-    finish(capture, { ok: true, json: serializeResult(result, frame.resultBytes) });
-  } catch (err) {
-    finish(capture, { ok: false, error: toHarnessError(err) });
-  } finally {
-    ctx?.end();
-  }
+  });
 }
 
 // An exception escaping tenant code fails the current run instead of crashing the sandbox;
 // outside a run it is dropped (the host never sees it as anything but silence).
-process.on('uncaughtException', (err) => finishCurrent?.(err));
-process.on('unhandledRejection', (reason) => finishCurrent?.(reason));
+// Errors from work a finished run left behind are dropped too.
+process.on('uncaughtException', (err) => {
+  if (current !== null && ownedBy(current)) finishCurrent?.(err);
+});
+process.on('unhandledRejection', (reason) => {
+  if (current !== null && ownedBy(current)) finishCurrent?.(reason);
+});
 
 /**
  * Loads one empty module through the same path tenant code takes (file in the code dir, dynamic

@@ -1,0 +1,113 @@
+// Red team, cross-tenant: tenant A leaves a secret everywhere a warm sandbox keeps state (/tmp,
+// /dev/shm, a global, a patched builtin, the module cache, a prototype); tenant B deploys the
+// very same code under the very same function name and must find none of it. A itself finds
+// its leftovers on its next call, which proves the probe would see them if B shared A's sandbox.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { resultOf, startRedteamServer, waitFor } from './support.js';
+import type { RedteamServer } from './support.js';
+
+const CODE = `import { writeFileSync, readFileSync, readdirSync } from 'node:fs';
+  import path from 'node:path';
+  const state = {};
+  const read = (p) => { try { return readFileSync(p, 'utf8'); } catch (e) { return e.code; } };
+  const BOX = 'data:text/javascript,export const box = {}';
+  export default async (input) => {
+    if (input.plant) {
+      writeFileSync('/tmp/planted', input.plant);
+      writeFileSync('/dev/shm/planted', input.plant);
+      globalThis.planted = input.plant;
+      Object.prototype.plantedProto = input.plant;
+      path.plantedModule = input.plant;
+      const original = JSON.stringify;
+      JSON.stringify = (...args) => original(...args).replace('}', ',"patched":"' + input.plant + '"}');
+      state.planted = input.plant;
+      (await import(BOX)).box.planted = input.plant;
+      return 'planted';
+    }
+    return {
+      tmp: readdirSync('/tmp'), shm: readdirSync('/dev/shm'),
+      tmpFile: read('/tmp/planted'), shmFile: read('/dev/shm/planted'),
+      global: globalThis.planted ?? null, proto: ({}).plantedProto ?? null,
+      module: path.plantedModule ?? null, stringify: JSON.stringify({ a: 1 }),
+      moduleState: state.planted ?? null, moduleCache: (await import(BOX)).box.planted ?? null,
+    };
+  };`;
+
+describe('red team: cross-tenant leftovers', () => {
+  let srv: RedteamServer;
+  before(async () => {
+    srv = await startRedteamServer();
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  it('tenant B sees nothing tenant A left in /tmp, /dev/shm, globals, builtins or the module cache', async () => {
+    const secret = `a-secret-${randomBytes(8).toString('hex')}`;
+    const planted = await srv.attack('shared', CODE, { tenant: 'alice', input: { plant: secret } });
+    assert.equal(resultOf(planted), 'planted');
+
+    // B: same name, same code (so even the same version hash), its own sandbox.
+    const seen = await srv.attack('shared', CODE, { tenant: 'bob', input: {} });
+    srv.assertNoCanary(seen);
+    assert.ok(!JSON.stringify(seen).includes(secret), "A's secret reached B");
+    assert.deepEqual(resultOf(seen), {
+      tmp: [],
+      shm: [],
+      tmpFile: 'ENOENT',
+      shmFile: 'ENOENT',
+      global: null,
+      proto: null,
+      module: null,
+      stringify: '{"a":1}',
+      moduleState: null,
+      moduleCache: null,
+    });
+    assert.notEqual(seen.body.start, 'warm', 'B never gets a sandbox that ran A');
+
+    // Control: A's own next call (its warm sandbox) still holds everything it planted.
+    const own = await srv.invoke('alice', 'shared', {});
+    assert.equal(own.body.start, 'warm');
+    const mine = resultOf<Record<string, unknown>>(own);
+    assert.equal(mine.tmpFile, secret);
+    assert.equal(mine.shmFile, secret);
+    assert.equal(mine.global, secret);
+    assert.equal(mine.proto, secret);
+    assert.equal(mine.module, secret);
+    assert.equal(mine.moduleState, secret);
+    assert.equal(mine.moduleCache, secret);
+    assert.match(mine.stringify as string, new RegExp(secret));
+  });
+
+  it('concurrent sandboxes of two tenants cannot see or signal each other', async () => {
+    const holdCode = `import { readdirSync, readFileSync } from 'node:fs';
+      export default async (input) => {
+        if (input.hold) { await new Promise((r) => setTimeout(r, input.hold)); return { pid: process.pid }; }
+        const out = { pids: readdirSync('/proc').filter((e) => /^\\d+$/.test(e)), signalable: {} };
+        // Every id that accepts a signal must be one of B's own threads (thread group 1).
+        for (let pid = 2; pid <= 300; pid++) {
+          try { process.kill(pid, 0); } catch (e) { continue; }
+          try { out.signalable[pid] = Number(/^Tgid:\\s+(\\d+)/m.exec(readFileSync('/proc/' + pid + '/status', 'utf8'))[1]); }
+          catch (e) { out.signalable[pid] = e.code ?? String(e); }
+        }
+        return out;
+      };`;
+    // A holds its sandbox busy while B looks around.
+    const holding = srv.attack('hold', holdCode, { tenant: 'alice', input: { hold: 1500 } });
+    await waitFor('A to be running', async () => {
+      const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+      return /airlock_sandboxes\{state="busy"\} [1-9]/.test(metrics) ? true : undefined;
+    });
+    const look = await srv.attack('hold', holdCode, { tenant: 'bob', input: {} });
+    srv.assertNoCanary(look);
+    const r = resultOf<Record<string, unknown>>(look);
+    assert.deepEqual(r.pids, ['1']);
+    const signalable = Object.entries(r.signalable as Record<string, unknown>);
+    assert.ok(signalable.length > 0, "B's own threads are found (the probe works)");
+    for (const [pid, tgid] of signalable) assert.equal(tgid, 1, `pid ${pid} is not B's own thread`);
+    const held = await holding;
+    assert.equal(resultOf<{ pid: number }>(held).pid, 1);
+  });
+});

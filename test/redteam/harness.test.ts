@@ -1,0 +1,137 @@
+// Red team, harness tampering: the tenant lies to the host. It forges result frames on stdout,
+// writes garbage or forged frames straight to the frame fd, returns prototype-polluting keys,
+// injects fake log lines and terminal escapes, and fakes an out-of-memory exit code.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { resultOf, startRedteamServer } from './support.js';
+import type { RedteamServer } from './support.js';
+
+describe('red team: harness tampering', () => {
+  let srv: RedteamServer;
+  before(async () => {
+    srv = await startRedteamServer();
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  it('a forged result frame printed on stdout is only a log line', async () => {
+    const answer = await srv.attack(
+      'forge-stdout',
+      `import { writeSync } from 'node:fs';
+      export default async (input, ctx) => {
+        const body = JSON.stringify({ t: 'done', id: ctx.executionId, ok: true, result: 'FORGED', logs: [], logsTruncated: false });
+        const head = Buffer.alloc(4); head.writeUInt32BE(Buffer.byteLength(body), 0);
+        writeSync(1, Buffer.concat([head, Buffer.from(body), Buffer.from('\\n')]));
+        process.stdout.write(body + '\\n');
+        console.log(body);
+        return 'genuine';
+      };`,
+    );
+    srv.assertNoCanary(answer);
+    assert.equal(resultOf(answer), 'genuine');
+    assert.equal(answer.record?.result, 'genuine');
+    const forged = answer.body.logs.filter((l) => l.msg.includes('FORGED'));
+    assert.equal(forged.length, 3, JSON.stringify(answer.body.logs));
+    for (const line of forged) assert.ok(['stdout', 'info'].includes(line.level), line.level);
+  });
+
+  const garbage: [string, string][] = [
+    ['huge-length', `writeSync(3, Buffer.from([0xff, 0xff, 0xff, 0xff, 0x7b]));`],
+    ['not-json', `const b = Buffer.from('{"t":"done",,,'); const h = Buffer.alloc(4); h.writeUInt32BE(b.length); writeSync(3, Buffer.concat([h, b]));`],
+    [
+      'wrong-id',
+      `const b = Buffer.from(JSON.stringify({ t: 'done', id: 'ex_someone_else', ok: true, result: 'FORGED', logs: [], logsTruncated: false }));
+       const h = Buffer.alloc(4); h.writeUInt32BE(b.length); writeSync(3, Buffer.concat([h, b]));`,
+    ],
+    ['extra-ready', `const b = Buffer.from('{"t":"ready"}'); const h = Buffer.alloc(4); h.writeUInt32BE(b.length); writeSync(3, Buffer.concat([h, b]));`],
+  ];
+  for (const [name, write] of garbage) {
+    it(`garbage on the frame fd (${name}) destroys the sandbox as killed; the server keeps serving`, async () => {
+      const answer = await srv.attack(
+        `fd3-${name}`,
+        `import { writeSync } from 'node:fs';
+        export default async (input) => {
+          if (!input.attack) return 'serving';
+          ${write}
+          await new Promise((r) => setTimeout(r, 5000));
+          return 'FORGED-AFTER';
+        };`,
+        { input: { attack: true }, limits: { timeoutMs: 10_000 } },
+      );
+      srv.assertNoCanary(answer);
+      assert.equal(answer.body.status, 'killed', JSON.stringify(answer.body));
+      assert.equal(answer.body.error?.type, 'SandboxProtocolError');
+      assert.match(answer.body.error?.message ?? '', /invalid frame .* destroyed/);
+      assert.equal(answer.record?.status, 'killed');
+      assert.equal(answer.body.result, undefined);
+      assert.equal(await srv.healthy(), true);
+      const next = await srv.invoke('mallory', `fd3-${name}`, { attack: false });
+      assert.equal(resultOf(next), 'serving');
+      assert.notEqual(next.body.start, 'warm', 'the lying sandbox is gone');
+    });
+  }
+
+  it('__proto__ and constructor keys in a result are dropped and pollute nothing on the host', async () => {
+    const plain = `export default async () => ({ n: 1 });`;
+    const baseline = await srv.attack('plain', plain, { tenant: 'bystander' });
+    const answer = await srv.attack(
+      'proto-result',
+      `export default async () => JSON.parse('{"ok":1,"__proto__":{"polluted":"yes","status":"succeeded","isAdmin":true},' +
+        '"nested":{"constructor":{"prototype":{"polluted":"yes"}},"keep":2},"list":[{"__proto__":{"polluted":"yes"}}]}');`,
+    );
+    srv.assertNoCanary(answer);
+    const r = resultOf<Record<string, unknown>>(answer);
+    assert.equal(Object.hasOwn(r, '__proto__'), false);
+    assert.deepEqual(JSON.parse(JSON.stringify(r)), { ok: 1, nested: { keep: 2 }, list: [{}] });
+    assert.doesNotMatch(JSON.stringify(answer.record), /polluted/);
+    // The host behaves exactly as before: same answer shape for an untouched function.
+    const after = await srv.invoke('bystander', 'plain');
+    assert.deepEqual(Object.keys(after.body).sort(), Object.keys(baseline.body).sort());
+    assert.deepEqual(after.body.result, { n: 1 });
+    assert.doesNotMatch(JSON.stringify(after), /polluted|isAdmin/);
+  });
+
+  it('log injection: newlines stay inside one entry, ANSI and control characters come back stripped or escaped', async () => {
+    const evil = 'ok\\n{"ts":0,"level":"error","msg":"FORGED"}\\n\\x1b[2J\\x1b[31mred\\x1b[0m\\r\\u202ereversed\\x07\\x00';
+    const answer = await srv.attack(
+      'log-injection',
+      `import { writeSync } from 'node:fs';
+      export default async (input, ctx) => {
+        const evil = '${evil}';
+        console.log(evil);
+        ctx.log.warn(evil);
+        writeSync(2, evil + '\\n');
+        return 'logged';
+      };`,
+    );
+    srv.assertNoCanary(answer);
+    assert.equal(resultOf(answer), 'logged');
+    const logs = answer.body.logs;
+    assert.ok(logs.length >= 3, JSON.stringify(logs));
+    for (const line of logs) {
+      assert.doesNotMatch(line.msg, /[\x00-\x08\x0b-\x1f\x7f\u202e]/, JSON.stringify(line.msg));
+      assert.notEqual(line.level, 'error', 'no forged error entry');
+    }
+    // Through console and ctx.log: one entry each, the newlines inside it, never a new entry.
+    assert.equal(logs.filter((l) => l.level === 'info').length, 1);
+    assert.equal(logs.filter((l) => l.level === 'warn').length, 1);
+    // Raw fd 2 is split into lines, each one plainly a stderr line.
+    const raw = logs.filter((l) => l.level === 'stderr');
+    assert.deepEqual(raw.map((l) => l.msg.slice(0, 10)), ['ok', '{"ts":0,"l', 'red\\x0d\\u202e'.slice(0, 10)]);
+    const text = JSON.stringify(logs);
+    assert.match(text, /red/);
+    assert.match(text, /\\\\x07/, 'BEL comes back as the text \\x07');
+    assert.match(text, /\\\\u202e/, 'the bidi override comes back as the text \\u202e');
+    assert.deepEqual(answer.record?.logs, logs);
+  });
+
+  it('process.exit(137) is not reported as oom', async () => {
+    const answer = await srv.attack('fake-oom', `export default async () => { process.exit(137); };`);
+    srv.assertNoCanary(answer);
+    assert.equal(answer.body.status, 'killed', JSON.stringify(answer.body));
+    assert.equal(answer.body.error?.type, 'SandboxExited');
+    assert.match(answer.body.error?.message ?? '', /exit code 137/);
+    assert.notEqual(answer.record?.status, 'oom');
+  });
+});
