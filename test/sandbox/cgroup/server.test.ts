@@ -1,7 +1,7 @@
 // End to end over HTTP on the real kernel: a server started with AIRLOCK_CGROUPS=on records the
 // cgroups layer on executions, reports a Buffer bomb as `oom`, and removes its groups on stop.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAirlock } from '../../../src/app.js';
@@ -43,15 +43,15 @@ describe('cgroups through the server (real kernel)', { skip }, () => {
   it('a server that fails to start leaves no cgroup behind', async () => {
     const root = `airlock-test-${process.pid}-failed`;
     const dir = mkdtempSync(join(tmpdir(), 'airlock-cg-'));
-    const dataDir = join(dir, 'not-a-directory');
-    writeFileSync(dataDir, ''); // the store cannot open its database here: startup fails after the cgroups exist
+    // The store refuses a database URL (Postgres is not there yet): startup fails after the cgroups exist.
     const config = loadConfig({
-      AIRLOCK_DATA_DIR: dataDir, AIRLOCK_PORT: '0', AIRLOCK_LOG_LEVEL: 'silent', AIRLOCK_CGROUPS: 'on', AIRLOCK_CGROUP_ROOT: root,
+      AIRLOCK_DATA_DIR: dir, AIRLOCK_DATABASE_URL: 'postgres://127.0.0.1:1/none', AIRLOCK_PORT: '0', AIRLOCK_LOG_LEVEL: 'silent',
+      AIRLOCK_CGROUPS: 'on', AIRLOCK_CGROUP_ROOT: root,
     });
     const groups = cgroupStatus(config.cgroups).groups ?? [];
     assert.ok(groups.length > 0);
     try {
-      await assert.rejects(startAirlock(config, createLogger('silent')), /EEXIST|SQLite/);
+      await assert.rejects(startAirlock(config, createLogger('silent')), /AIRLOCK_DATABASE_URL is set/);
       for (const dir of groups) assert.equal(existsSync(dir), false, `${dir} removed after the failed start`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
