@@ -22,7 +22,7 @@ import { ExecutionRecorder } from './services/recorder.js';
 import { ensureSecretKey } from './services/secrets/key-file.js';
 import { SecretService } from './services/secrets/service.js';
 import { openStore } from './store/index.js';
-import { HttpEgressBroker, NO_SECRETS } from './egress/broker.js';
+import { HttpEgressBroker } from './egress/broker.js';
 import type { Connector, Resolver } from './egress/transport.js';
 import type { SecretSource } from './egress/types.js';
 
@@ -41,9 +41,9 @@ export interface Airlock {
   stop(): Promise<void>;
 }
 
-/** Components a caller may supply instead of the defaults (tests; the secrets service at merge). */
+/** Components a caller may supply instead of the defaults (tests). */
 export interface AirlockOverrides {
-  /** Where egress gets secret values; until the secrets service is wired in, none are known. */
+  /** Where egress gets secret values (default: the tenant secrets service). */
   secrets?: SecretSource;
   /** DNS and connections of the egress broker (tests inject their own). */
   egressResolver?: Resolver;
@@ -123,9 +123,9 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   const metrics = new Metrics();
   metrics.observePool(() => pool.stats());
   metrics.observeAdmission(() => admission.stats());
-  // NO_SECRETS: an empty source that knows no secrets, until the secrets service is wired in here.
+  // The broker reads tenant secrets from the secrets service (tests may supply their own source).
   const egress = new HttpEgressBroker({
-    secrets: overrides.secrets ?? NO_SECRETS,
+    secrets: overrides.secrets ?? secrets,
     allowCidrs: config.egress.allowCidrs,
     defaultLimits: config.egress.defaultLimits,
     ...(overrides.egressResolver === undefined ? {} : { resolver: overrides.egressResolver }),

@@ -47,7 +47,7 @@ export interface ChannelOptions {
    */
   beforeHello?: () => Promise<void>;
   /** See Sandbox.bindTenant. */
-  bindTenant?: (tenant: string) => void;
+  bindTenant?: (tenant: string) => Promise<void> | undefined;
   /**
    * The kernel's verdict on whether the sandbox was OOM-killed (its cgroup's event counter). When
    * given, it alone decides the `oom` status; without it, V8's fatal message on stderr does.
@@ -101,7 +101,7 @@ export class ChannelSandbox implements Sandbox {
   private exitFired = false;
   private readonly terminate: (() => boolean) | undefined;
   private promoteFn: (() => void) | undefined;
-  private readonly bindFn: ((tenant: string) => void) | undefined;
+  private readonly bindFn: ((tenant: string) => Promise<void> | undefined) | undefined;
   private readonly oomKilled: (() => boolean) | undefined;
   /** destroy() was called: an execution cut short by it is reported as such, not as a crash. */
   private destroyRequested = false;
@@ -183,8 +183,13 @@ export class ChannelSandbox implements Sandbox {
     promote?.();
   }
 
-  bindTenant(tenant: string): void {
-    this.bindFn?.(tenant);
+  bindTenant(tenant: string): Promise<void> {
+    const moving = this.bindFn?.(tenant) ?? Promise.resolve();
+    // Fail closed: a sandbox that cannot join its tenant's group does not live on.
+    return moving.catch(async (err: unknown) => {
+      await this.destroy();
+      throw err;
+    });
   }
 
   run(req: SandboxRunRequest): Promise<SandboxRunOutcome> {

@@ -162,9 +162,8 @@ export class SandboxPool {
     for (const entry of this.entries) {
       if (entry.state === 'blank' && entry.sandbox.alive && entry.sandbox.memoryMiB === req.memoryMiB) {
         entry.sandbox.promote(); // booted at low priority: it serves a caller now
-        const failed = this.bind(entry, req.tenant);
-        if (failed === undefined) waiter.resolve(this.lease(entry, key, 'pool'));
-        else waiter.reject(failed);
+        this.bind(entry, req.tenant);
+        waiter.resolve(this.lease(entry, key, 'pool'));
         this.deferRefill();
         return true;
       }
@@ -172,16 +171,15 @@ export class SandboxPool {
     return false;
   }
 
-  /** Binds a blank sandbox to its tenant (its cgroup); on failure destroys it (fail closed). */
-  private bind(entry: Entry, tenant: string): Error | undefined {
-    try {
-      entry.sandbox.bindTenant(tenant);
-      return undefined;
-    } catch (err) {
-      void this.retire(entry);
+  /**
+   * Binds a blank sandbox to its tenant (its cgroup) without waiting: the sandbox's own limits
+   * hold from its start, and one that cannot be moved destroys itself (fail closed), which ends
+   * the call it serves as `killed` and retires it from the pool through its exit listener.
+   */
+  private bind(entry: Entry, tenant: string): void {
+    entry.sandbox.bindTenant(tenant).catch((err: unknown) => {
       this.logger?.warn({ err }, 'could not bind a sandbox to its tenant; it was destroyed');
-      return err instanceof Error ? err : new Error(String(err));
-    }
+    });
   }
 
   /** Serves queued callers in FIFO order while the budget allows. */
@@ -251,8 +249,7 @@ export class SandboxPool {
     void this.spawnEntry(waiter.req.memoryMiB, false).then(
       (entry) => {
         if (entry === undefined) return waiter.reject(shuttingDown());
-        const failed = this.bind(entry, waiter.req.tenant);
-        if (failed !== undefined) return waiter.reject(failed);
+        this.bind(entry, waiter.req.tenant);
         waiter.resolve(this.lease(entry, waiter.key, 'spawn'));
       },
       (err: unknown) => {

@@ -56,9 +56,12 @@ export interface Sandbox {
   promote(): void;
   /**
    * Called once, when the pool binds a blank sandbox to a tenant: moves it under the tenant's
-   * cgroup (no-op without cgroups). Throws AirlockError; the caller must then destroy it.
+   * cgroup (no-op without cgroups). The sandbox's own limits are in force from its start, so the
+   * pool does not wait: the move (which may wait on the kernel for milliseconds) completes off
+   * the event loop while the first call runs. If it fails, the sandbox destroys itself (fail
+   * closed) and the promise rejects with the AirlockError.
    */
-  bindTenant(tenant: string): void;
+  bindTenant(tenant: string): Promise<void>;
 }
 
 export interface SpawnOptions {

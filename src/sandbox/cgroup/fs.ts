@@ -1,6 +1,8 @@
-// The kernel's cgroupfs through node:fs. Calls are synchronous: each is a few microseconds on a
-// pseudo-filesystem, and binding a sandbox to its tenant must happen before its first run.
+// The kernel's cgroupfs through node:fs. Most calls are synchronous (microseconds on a
+// pseudo-filesystem); process moves use writeAsync, because the kernel may make a write to
+// cgroup.procs wait for an RCU grace period (about 6 ms here after an idle moment).
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import type { CgroupFs } from './types.js';
 
 export const kernelFs: CgroupFs = {
@@ -13,6 +15,9 @@ export const kernelFs: CgroupFs = {
   write(path, value) {
     // The kernel reads one value per write(2); flag 'r+' never creates a missing file.
     writeFileSync(path, value, { flag: 'r+' });
+  },
+  writeAsync(path, value) {
+    return writeFile(path, value, { flag: 'r+' });
   },
   read(path) {
     return readFileSync(path, 'utf8');

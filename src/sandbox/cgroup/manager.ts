@@ -73,14 +73,14 @@ export abstract class GroupManager implements CgroupManager {
     }
   }
 
-  place(pids: readonly number[], limits: SandboxLimits): SandboxCgroup {
+  async place(pids: readonly number[], limits: SandboxLimits): Promise<SandboxCgroup> {
     const name = `sb-${randomBytes(8).toString('hex')}`;
     const rel = `${POOL_GROUP}/${name}`;
     try {
       this.ensureGroup(POOL_GROUP);
       this.createGroup(rel);
       this.applyLimits(rel, limits);
-      for (const pid of pids) this.movePid(rel, pid);
+      await Promise.all(pids.map((pid) => this.movePid(rel, pid)));
     } catch (err) {
       void this.removeGroup(rel);
       throw placementFailed(`place the sandbox in cgroup ${this.dirs(rel)[0]}`, err);
@@ -100,13 +100,13 @@ export abstract class GroupManager implements CgroupManager {
   // ------------------------------------------------------------------ used by PlacedGroup
 
   /** Creates the group under the tenant's parent and moves every process of `from` into it. */
-  moveToTenant(from: string, tenant: string, name: string, limits: SandboxLimits): string {
+  async moveToTenant(from: string, tenant: string, name: string, limits: SandboxLimits): Promise<string> {
     this.acquireTenant(tenant);
     const rel = `${tenant}/${name}`;
     try {
       this.createGroup(rel);
       this.applyLimits(rel, limits);
-      this.moveAll(from, rel);
+      await this.moveAll(from, rel);
     } catch (err) {
       this.releaseTenant(tenant, rel);
       throw placementFailed(`move the sandbox to its tenant's cgroup ${this.dirs(rel)[0]}`, err);
@@ -190,27 +190,28 @@ export abstract class GroupManager implements CgroupManager {
     for (const dir of this.dirs(rel)) this.fs.mkdir(dir);
   }
 
-  private movePid(rel: string, pid: number): void {
-    for (const dir of this.dirs(rel)) this.fs.write(this.procsFile(dir), String(pid));
+  /** Moves one process in every hierarchy (concurrently: each move may wait on the kernel). */
+  private async movePid(rel: string, pid: number): Promise<void> {
+    await Promise.all(this.dirs(rel).map((dir) => this.fs.writeAsync(this.procsFile(dir), String(pid))));
   }
 
-  private moveAll(from: string, to: string): void {
+  private async moveAll(from: string, to: string): Promise<void> {
     const sources = this.dirs(from);
     const targets = this.dirs(to);
-    sources.forEach((source, i) => {
+    await Promise.all(sources.map(async (source, i) => {
       for (let round = 0; round < MOVE_ROUNDS; round++) {
         const pids = this.fs.read(this.procsFile(source)).split('\n').filter((p) => p !== '');
         if (pids.length === 0) return;
         for (const pid of pids) {
           try {
-            this.fs.write(this.procsFile(targets[i]!), pid);
+            await this.fs.writeAsync(this.procsFile(targets[i]!), pid);
           } catch (err) {
             if (errnoOf(err) !== 'ESRCH') throw err; // exited meanwhile
           }
         }
       }
       throw new Error(`processes kept appearing in ${source}`);
-    });
+    }));
   }
 
   private tryRmdir(dir: string): boolean {
@@ -248,6 +249,10 @@ class PlacedGroup implements SandboxCgroup {
   private readonly manager: GroupManager;
   private readonly limits: SandboxLimits;
   private removed: Promise<void> | undefined;
+  /** The move under the tenant's group, once started. */
+  private binding: Promise<void> | undefined;
+  /** The group the processes are leaving while they move. */
+  private moving: string | undefined;
 
   constructor(manager: GroupManager, name: string, rel: string, limits: SandboxLimits) {
     this.manager = manager;
@@ -256,19 +261,29 @@ class PlacedGroup implements SandboxCgroup {
     this.limits = limits;
   }
 
-  bindTenant(tenant: string): void {
-    if (this.tenant === tenant) return;
+  async bindTenant(tenant: string): Promise<void> {
+    if (this.tenant === tenant) return this.binding;
     if (this.tenant !== undefined || this.removed !== undefined) {
       throw new AirlockError('SANDBOX_FAILED', 'a sandbox is bound to one tenant for life; this is a bug in the pool');
     }
-    const from = this.rel;
-    this.rel = this.manager.moveToTenant(from, tenant, this.name, this.limits);
     this.tenant = tenant;
-    void this.manager.removeGroup(from);
+    const from = this.rel;
+    this.moving = from;
+    this.binding = (async () => {
+      try {
+        this.rel = await this.manager.moveToTenant(from, tenant, this.name, this.limits);
+      } finally {
+        this.moving = undefined;
+      }
+      void this.manager.removeGroup(from);
+    })();
+    return this.binding;
   }
 
   oomKilled(): boolean {
-    return this.manager.oomKills(this.rel) > 0;
+    // While the processes move, an OOM kill may be counted in either group.
+    const moving = this.moving === undefined ? 0 : this.manager.oomKills(this.moving);
+    return this.manager.oomKills(this.rel) + moving > 0;
   }
 
   cpuUsageNs(): number | undefined {
@@ -276,8 +291,13 @@ class PlacedGroup implements SandboxCgroup {
   }
 
   remove(): Promise<void> {
-    this.removed ??=
-      this.tenant === undefined ? this.manager.removeGroup(this.rel) : this.manager.releaseTenant(this.tenant, this.rel);
+    this.removed ??= (async () => {
+      if (this.tenant === undefined) return this.manager.removeGroup(this.rel);
+      // A move still under way finishes (or fails) first, so no group is left behind.
+      await this.binding?.catch(() => undefined);
+      if (this.moving !== undefined) await this.manager.removeGroup(this.moving);
+      return this.manager.releaseTenant(this.tenant, this.rel);
+    })();
     return this.removed;
   }
 }

@@ -20,8 +20,11 @@ export interface SandboxCgroup {
   readonly name: string;
   /** Tenant whose parent group holds this sandbox; undefined while blank. */
   readonly tenant: string | undefined;
-  /** Moves the sandbox's processes under the tenant's parent group. Throws AirlockError. */
-  bindTenant(tenant: string): void;
+  /**
+   * Moves the sandbox's processes under the tenant's parent group; `tenant` is set at once, the
+   * move completes off the event loop. Rejects with an AirlockError.
+   */
+  bindTenant(tenant: string): Promise<void>;
   /** True when the kernel recorded an OOM kill in this group (its own event counter). */
   oomKilled(): boolean;
   /** CPU time used by the group, nanoseconds; undefined when not accounted. */
@@ -34,8 +37,8 @@ export interface CgroupManager {
   readonly version: CgroupVersion;
   /** Creates Airlock's parent group and removes leftovers of a previous server. Throws AirlockError. */
   init(): LeftoverReport;
-  /** Creates a sandbox group with `limits` and moves `pids` into it. Throws AirlockError. */
-  place(pids: readonly number[], limits: SandboxLimits): SandboxCgroup;
+  /** Creates a sandbox group with `limits` and moves `pids` into it. Rejects with an AirlockError. */
+  place(pids: readonly number[], limits: SandboxLimits): Promise<SandboxCgroup>;
   /** CPU time used by a tenant's parent group, nanoseconds; undefined when not accounted. */
   tenantCpuUsageNs(tenant: string): number | undefined;
   /** Removes the pool group and Airlock's parent group when they hold nothing (server stop). */
@@ -56,6 +59,11 @@ export interface CgroupFs {
   mkdir(path: string): void;
   rmdir(path: string): void;
   write(path: string, value: string): void;
+  /**
+   * write() off the event loop. Moving a process (a write to cgroup.procs) can wait for an RCU
+   * grace period (milliseconds), which must not stall every call the server is serving.
+   */
+  writeAsync(path: string, value: string): Promise<void>;
   read(path: string): string;
   exists(path: string): boolean;
   /** Names of the child groups of a group. */

@@ -28,7 +28,7 @@ describe('cgroup CPU quota and tenant fairness (real kernel)', { skip }, () => {
   it('throttles a sandbox to its quota (0.5 core) even with 2 busy threads', async (t) => {
     await withCgroups(async ({ tracker }) => {
       const sb = await tracker.spawn();
-      sb.bindTenant('acme');
+      await sb.bindTenant('acme');
       const acct = v1GroupDir(sb.pid!, 'cpuacct');
       const cpu = v1GroupDir(sb.pid!, 'cpu');
       assert.equal(readFileSync(`${cpu}/cpu.cfs_quota_us`, 'utf8').trim(), '50000');
@@ -50,8 +50,8 @@ describe('cgroup CPU quota and tenant fairness (real kernel)', { skip }, () => {
     await withCgroups(async ({ tracker, manager }) => {
       const a = await Promise.all([tracker.spawn(), tracker.spawn(), tracker.spawn()]);
       const b = await tracker.spawn();
-      for (const sb of a) sb.bindTenant('tenant-a');
-      b.bindTenant('tenant-b');
+      await Promise.all(a.map((sb) => sb.bindTenant('tenant-a')));
+      await b.bindTenant('tenant-b');
       const runs = [...a, b].map((sb) => sb.run(request(busy(8_000, 1), { timeoutMs: 30_000 })));
       const read = (): { a: number; b: number } => ({ a: manager.tenantCpuUsageNs('tenant-a') ?? 0, b: manager.tenantCpuUsageNs('tenant-b') ?? 0 });
       const start = read();

@@ -10,7 +10,7 @@ import { AirlockError } from '../../../src/core/errors.js';
 import { BwrapIsolator } from '../../../src/sandbox/bwrap/isolator.js';
 import { createCgroupManager, createPolicy } from '../../../src/sandbox/cgroup/index.js';
 import { SandboxPool } from '../../../src/sandbox/pool.js';
-import { childrenOf, request, sandboxConfig } from '../support.js';
+import { childrenOf, request, sandboxConfig, waitFor } from '../support.js';
 import { cgroupConfig, groupOf, skipReason, v1GroupDir, withCgroups } from './support.js';
 
 const skip = skipReason(true);
@@ -31,7 +31,7 @@ describe('cgroup lifecycle (real kernel)', { skip }, () => {
       for (const pid of pids) {
         for (const c of CONTROLLERS) assert.match(groupOf(pid, c) ?? '', new RegExp(`/${config.root}/_pool/sb-[0-9a-f]+$`), `${pid} ${c}`);
       }
-      sb.bindTenant('acme');
+      await sb.bindTenant('acme');
       const dirs = CONTROLLERS.map((c) => v1GroupDir(sb.pid!, c));
       for (const pid of pids) {
         for (const c of CONTROLLERS) assert.match(groupOf(pid, c) ?? '', new RegExp(`/${config.root}/acme/sb-[0-9a-f]+$`), `${pid} ${c}`);
@@ -63,7 +63,10 @@ describe('cgroup lifecycle (real kernel)', { skip }, () => {
         assert.deepEqual([first.start, second.start], ['pool', 'spawn']);
         for (const [lease, tenant] of [[first, 'acme'], [second, 'beta']] as const) {
           assert.ok(lease.sandbox.layers.includes('cgroups'));
-          for (const pid of pidsOf(lease.sandbox.pid!)) assert.match(groupOf(pid, 'memory') ?? '', new RegExp(`/${config.root}/${tenant}/sb-`));
+          // The pool does not wait for the move (the sandbox's own limits hold meanwhile).
+          const inTenantGroup = new RegExp(`/${config.root}/${tenant}/sb-`);
+          await waitFor(`${tenant}'s sandbox to reach its tenant group`, () =>
+            pidsOf(lease.sandbox.pid!).every((pid) => inTenantGroup.test(groupOf(pid, 'memory') ?? '')));
           lease.release(false);
         }
       } finally {

@@ -47,7 +47,7 @@ describe('cgroup v2 manager (file level)', () => {
 
   it('places a sandbox with its limits, binds it to its tenant, reads OOM and removes everything', async () => {
     const manager = createCgroupManager(CONFIG, host())!;
-    const group = manager.place([4242, 4243], LIMITS);
+    const group = await manager.place([4242, 4243], LIMITS);
     const blank = `airlock/_pool/${group.name}`;
     assert.equal(read(`${blank}/memory.max`), String(LIMITS.memoryBytes));
     assert.equal(read(`${blank}/memory.swap.max`), '0');
@@ -56,7 +56,7 @@ describe('cgroup v2 manager (file level)', () => {
     assert.equal(read(`${blank}/cpu.max`), '50000 100000');
     assert.deepEqual(fake.procs(join(base, blank)), ['4242', '4243']);
 
-    group.bindTenant('acme');
+    await group.bindTenant('acme');
     const bound = `airlock/acme/${group.name}`;
     assert.equal(read('airlock/acme/cpu.weight'), '250');
     assert.equal(read('airlock/acme/cgroup.subtree_control'), 'memory pids cpu');
@@ -78,10 +78,10 @@ describe('cgroup v2 manager (file level)', () => {
 
   it('keeps a tenant group while another of its sandboxes lives', async () => {
     const manager = createCgroupManager(CONFIG, host())!;
-    const a = manager.place([], LIMITS);
-    const b = manager.place([], LIMITS);
-    a.bindTenant('acme');
-    b.bindTenant('acme');
+    const a = await manager.place([], LIMITS);
+    const b = await manager.place([], LIMITS);
+    await a.bindTenant('acme');
+    await b.bindTenant('acme');
     await a.remove();
     assert.ok(fake.tree().includes(`/airlock.service/airlock/acme/${b.name}`));
     await b.remove();

