@@ -107,6 +107,8 @@ export async function startRedteamServer(extraEnv: Record<string, string> = {}):
     AIRLOCK_DATA_DIR: dataDir,
     AIRLOCK_POOL_SIZE: '2',
     AIRLOCK_SANDBOX_TMP_BYTES: String(RT_TMP_BYTES),
+    // A cgroup root of its own: red-team servers of other test files never sweep its groups.
+    AIRLOCK_CGROUP_ROOT: `airlock-rt-${random()}`,
     AIRLOCK_CANARY: envCanary,
     BUILD_FLAVOR: quietCanary,
     ...extraEnv,
@@ -133,7 +135,8 @@ export async function startRedteamServer(extraEnv: Record<string, string> = {}):
   }
   const pid = child.pid!;
   const adminKey = readFileSync(join(dataDir, 'admin.key'), 'utf8').trim();
-  const secrets = [envCanary, quietCanary, fileCanary, adminKey];
+  const secretsKey = readFileSync(join(dataDir, 'secret.key'), 'utf8').trim();
+  const secrets = [envCanary, quietCanary, fileCanary, adminKey, secretsKey];
   // The canaries really are where an attacker would look for them.
   const environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
   assert.ok(environ.includes(envCanary) && environ.includes(quietCanary), 'canaries planted in the server environment');

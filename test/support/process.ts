@@ -16,9 +16,18 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
+let servers = 0;
+
 export function startServerProcess(env: Record<string, string>, timeoutMs = 20_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, [CLI, 'server'], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', AIRLOCK_PORT: '0', AIRLOCK_LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      AIRLOCK_PORT: '0',
+      AIRLOCK_LOG_LEVEL: 'warn',
+      // A cgroup root per server: servers of concurrent test files never sweep each other's groups.
+      AIRLOCK_CGROUP_ROOT: `airlock-proc-${process.pid}-${++servers}`,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
