@@ -45,9 +45,16 @@ interface Airlock {
   close(): Promise<void>;
 }
 
+/** AIRLOCK_* settings of the bench's own environment apply to the servers it starts (e.g. AIRLOCK_CGROUPS=off). */
+function operatorSettings(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('AIRLOCK_') && e[1] !== undefined),
+  );
+}
+
 async function startAirlock(env: Record<string, string>): Promise<Airlock> {
   const dataDir = mkdtempSync(join(os.tmpdir(), 'airlock-bench-'));
-  const server = await startServerProcess({ AIRLOCK_DATA_DIR: dataDir, AIRLOCK_LOG_LEVEL: 'warn', ...env });
+  const server = await startServerProcess({ ...operatorSettings(), AIRLOCK_DATA_DIR: dataDir, AIRLOCK_LOG_LEVEL: 'warn', ...env });
   const key = readFileSync(join(dataDir, 'admin.key'), 'utf8').trim();
   return {
     server, key, dataDir,
