@@ -185,6 +185,7 @@ export const ExecutionView = Type.Object({
   error: Type.Optional(ErrorView),
   logs: Type.Array(LogLineView),
   egress: Type.Optional(Type.Array(EgressRecordView, { description: 'requests made through ctx.fetch' })),
+  jobId: Type.Optional(Type.String({ description: 'the job this execution ran a slice of' })),
 });
 
 export const ExecutionQuery = Type.Object(

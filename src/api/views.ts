@@ -46,5 +46,6 @@ export function executionView(rec: ExecutionRecord) {
     ...(rec.error === undefined ? {} : { error: rec.error }),
     logs: rec.logs,
     ...(rec.egress === undefined ? {} : { egress: rec.egress }),
+    ...(rec.jobId === undefined ? {} : { jobId: rec.jobId }),
   };
 }
