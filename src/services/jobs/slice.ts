@@ -36,6 +36,19 @@ export interface SliceDeps {
   now?: () => number;
 }
 
+/** What an execution record says when the host stopped a job's slice. */
+const STOPPED: Record<StopReason, { type: string; message: string }> = {
+  cancelled: { type: 'JobCancelled', message: 'the job was cancelled during this run; its sandbox was stopped' },
+  'lease-lost': {
+    type: 'LeaseLost',
+    message: 'this run lost its lease on the job (it expired, or another run took over); its sandbox was stopped',
+  },
+  shutdown: {
+    type: 'ServerShutdown',
+    message: 'the server shut down during this run; the job continues from its last checkpoint in a new slice',
+  },
+};
+
 /** A job's run ended in a way that counts as a failed attempt, or ends the job for good. */
 function failure(code: string, message: string): QueueError {
   return { code, message };
@@ -205,6 +218,8 @@ export class JobSlice {
         message: `the run reached its slice cap (${timeoutMs} ms, maxRunMs); the job continues from its last checkpoint in a new slice`,
       };
     }
+    const stopped = this.stopReason();
+    if (stopped !== undefined && outcome.status === 'killed') record.error = STOPPED[stopped];
     if (egress !== undefined && egress.records.length > 0) record.egress = [...egress.records];
     recorder.record(record);
     await this.settleOutcome(outcome, payload);
