@@ -142,6 +142,25 @@ describe('jobs API', () => {
     assert.equal((await waitJob(server, 'globex', globexJob, finished)).status, 'succeeded');
   });
 
+  it('every slice runs the version that was latest at submission, even after a redeploy', async () => {
+    const v1 = `export default async (input, ctx) => {
+      if (ctx.checkpoint.get() === undefined) { await ctx.checkpoint.save({ first: true }); await new Promise(() => {}); }
+      return 'v1';
+    };`;
+    await deploy(server, 'acme', 'pinned', v1);
+    const id = await submit(server, 'acme', 'pinned', { maxRunMs: 1500 });
+    await waitJob(server, 'acme', id, (j) => j.checkpointAt !== undefined);
+    const redeploy = await server.request('PUT', '/v1/tenants/acme/functions/pinned', { code: `export default async () => 'v2';` });
+    assert.equal(redeploy.status, 201, JSON.stringify(redeploy.body));
+    const job = await waitJob(server, 'acme', id, finished);
+    assert.deepEqual([job.status, job.result], ['succeeded', 'v1']);
+    const list = await server.request('GET', '/v1/tenants/acme/executions?function=pinned');
+    const last = (list.body.executions as { jobId?: string; status: string; startedAt: string }[]).find(
+      (e) => e.jobId === id && e.status === 'succeeded',
+    );
+    assert.ok(last !== undefined && last.startedAt > redeploy.body.createdAt, 'the last slice started after the redeploy');
+  });
+
   it('refuses slice caps above the operator maximum', async () => {
     const res = await server.request('POST', '/v1/tenants/acme/functions/double/jobs', { maxRunMs: 10 * 3_600_000 });
     assert.equal(res.status, 400);

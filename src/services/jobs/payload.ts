@@ -7,6 +7,8 @@ import { AirlockError } from '../../core/errors.js';
 export interface JobPayload {
   /** The function's input (a JSON value). */
   input: unknown;
+  /** The function version every slice runs (the latest at submission); absent: the latest at each run. */
+  version?: string;
   /** Slice cap of every run of this job, ms. */
   maxRunMs: number;
   /** Epoch ms after which the job fails with JOB_DEADLINE instead of running again. */
@@ -25,9 +27,12 @@ export function readJobPayload(payload: unknown, id: string): JobPayload {
     !Number.isSafeInteger(payload.maxRunMs) ||
     payload.maxRunMs < 1 ||
     typeof payload.deadlineAt !== 'number' ||
-    !Number.isSafeInteger(payload.deadlineAt)
+    !Number.isSafeInteger(payload.deadlineAt) ||
+    (payload.version !== undefined && typeof payload.version !== 'string')
   ) {
     throw new AirlockError('INTERNAL', `queue item ${id} does not hold a job payload ({input, maxRunMs, deadlineAt})`);
   }
-  return { input: payload.input ?? null, maxRunMs: payload.maxRunMs, deadlineAt: payload.deadlineAt };
+  const job: JobPayload = { input: payload.input ?? null, maxRunMs: payload.maxRunMs, deadlineAt: payload.deadlineAt };
+  if (typeof payload.version === 'string') job.version = payload.version;
+  return job;
 }

@@ -70,7 +70,8 @@ export class JobService {
         `deadlineMs ${deadlineMs} is above the operator maximum ${config.jobs.deadlineMs} (AIRLOCK_JOB_DEADLINE_MS); ask for less`,
       );
     }
-    const payload: JobPayload = { input: req.input ?? null, maxRunMs, deadlineAt: this.now() + deadlineMs };
+    // Every slice runs the version that was latest at submission, even if the function is redeployed meanwhile.
+    const payload: JobPayload = { input: req.input ?? null, version: fn.version, maxRunMs, deadlineAt: this.now() + deadlineMs };
     const { item, created } = await queue.enqueue({
       tenant,
       function: name,

@@ -122,10 +122,10 @@ export class JobSlice {
     }
     let fn: FunctionVersion;
     try {
-      fn = await this.deps.functions.get(item.tenant, item.function);
+      fn = await this.deps.functions.get(item.tenant, item.function, payload.version);
     } catch (err) {
       const code = isAirlockError(err) ? err.code : 'INTERNAL';
-      const permanent = code === 'FUNCTION_NOT_FOUND';
+      const permanent = code === 'FUNCTION_NOT_FOUND' || code === 'VERSION_NOT_FOUND';
       return settle(() => queue.fail(this.lease, failure(code, (err as Error).message), { retryable: !permanent }));
     }
     let permit: Permit;
