@@ -89,6 +89,8 @@ export class JobSlice {
   private readonly claimed: Claimed;
   private readonly stop: AbortSignal;
   private readonly now: () => number;
+  /** When the slice began (its claim): the execution's queuedAt, so admission waits show. */
+  private readonly claimedAt: number;
   /** Saves in flight: the slice waits for them before it acts on the outcome. */
   private readonly saving = new Set<Promise<unknown>>();
 
@@ -97,6 +99,7 @@ export class JobSlice {
     this.claimed = claimed;
     this.stop = stop;
     this.now = deps.now ?? Date.now;
+    this.claimedAt = this.now();
   }
 
   private get lease(): Lease {
@@ -156,7 +159,7 @@ export class JobSlice {
     const { queue, pool, recorder, isolation } = this.deps;
     const { item } = this.claimed;
     const id = executionId();
-    const queuedAt = this.now();
+    const queuedAt = this.claimedAt;
     let poolLease;
     try {
       poolLease = await pool.acquire({ tenant: item.tenant, functionName: item.function, scope: fn.isolation, memoryMiB: fn.limits.memoryMiB });
