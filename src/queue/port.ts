@@ -131,7 +131,10 @@ export interface QueueStore {
    */
   enqueue(req: EnqueueRequest): Promise<{ item: QueueItem; created: boolean }>;
   get(tenant: string, id: string): Promise<QueueItem | undefined>;
-  /** A tenant's items, newest first (enqueue order), optionally of one function and/or status. */
+  /**
+   * A tenant's items, newest first (enqueue order), optionally of one function and/or status.
+   * Listed items carry `payload: null` (payloads can be megabytes each); get() reads one whole.
+   */
   list(req: ListRequest): Promise<QueueItem[]>;
 
   /**

@@ -260,7 +260,10 @@ export function queueConformance(name: string, make: MakeQueue): void {
           ids.push((await q.enqueue({ ...job, function: fn, payload: { i } })).item.id);
         }
         await q.enqueue({ ...job, tenant: 'globex' });
-        assert.deepEqual((await q.list({ tenant: 'acme', limit: 10 })).map((i) => i.id), [...ids].reverse());
+        const all = await q.list({ tenant: 'acme', limit: 10 });
+        assert.deepEqual(all.map((i) => i.id), [...ids].reverse());
+        assert.equal(all[0]!.payload, null, 'listed items leave their payload out');
+        assert.deepEqual({ ...all[0]!, payload: { i: 4 } }, await q.get('acme', ids[4]!), 'and carry every other field');
         assert.deepEqual((await q.list({ tenant: 'acme', function: 'sync', limit: 10 })).map((i) => i.id), [ids[4], ids[2], ids[0]]);
         const page1 = await q.list({ tenant: 'acme', limit: 2 });
         const page2 = await q.list({ tenant: 'acme', limit: 2, before: page1[1]!.id });
