@@ -1,12 +1,15 @@
 // Jobs across server lifecycles and under load: a server stopped while a job runs queues the
 // job again as a continuation and a new server on the same data dir resumes it from its last
-// checkpoint; jobs filling the worker never starve invocations; a job past its total deadline
+// checkpoint; a slice that ends within the grace period completes its job; jobs filling the worker never starve invocations; a job past its total deadline
 // fails with JOB_DEADLINE.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/core/config.js';
+import { SQLITE_FILE } from '../../src/store/index.js';
+import { SqliteQueue } from '../../src/store/sqlite/queue/store.js';
 import { deploy, invoke, startTestServer } from '../support/server.js';
 import { COUNTER, FAST_JOBS, finished, submit, waitJob } from './jobs-support.js';
 
@@ -40,6 +43,35 @@ describe('jobs across restarts and under load', () => {
       }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a slice that finishes within the shutdown grace period completes its job before the server stops', async () => {
+    const server = await startTestServer({ ...FAST_JOBS, AIRLOCK_SHUTDOWN_GRACE_MS: '20000' });
+    const file = join(server.dataDir, SQLITE_FILE);
+    let stopped = false;
+    try {
+      await deploy(server, 'acme', 'brief', `export default async (input, ctx) => {
+        await ctx.checkpoint.save({ started: true });
+        await new Promise((r) => setTimeout(r, 500));
+        return 'finished in the grace period';
+      };`);
+      const id = await submit(server, 'acme', 'brief');
+      await waitJob(server, 'acme', id, (j) => j.checkpointAt !== undefined);
+      await server.airlock.stop();
+      stopped = true;
+      const config = loadConfig({ AIRLOCK_DATA_DIR: server.dataDir });
+      const queue = new SqliteQueue(file, { policy: config.queue });
+      try {
+        await queue.migrate();
+        const item = await queue.get('acme', id);
+        assert.deepEqual([item?.status, item?.result, item?.runs, item?.attempts], ['succeeded', 'finished in the grace period', 1, 0]);
+      } finally {
+        await queue.close();
+      }
+    } finally {
+      if (!stopped) await server.airlock.stop();
+      rmSync(server.dataDir, { recursive: true, force: true });
     }
   });
 
