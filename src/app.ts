@@ -16,12 +16,14 @@ import { SandboxPool } from './sandbox/pool.js';
 import { FunctionCache } from './services/function-cache.js';
 import { FunctionService } from './services/functions.js';
 import { InvokeService } from './services/invoke.js';
+import { JobService } from './services/jobs/service.js';
+import { JobWorker } from './services/jobs/worker.js';
 import { ensureAdminKey, KeyService } from './services/keys.js';
 import type { AdminKey } from './services/keys.js';
 import { ExecutionRecorder } from './services/recorder.js';
 import { ensureSecretKey } from './services/secrets/key-file.js';
 import { SecretService } from './services/secrets/service.js';
-import { openStore } from './store/index.js';
+import { openQueue, openStore } from './store/index.js';
 import { HttpEgressBroker } from './egress/broker.js';
 import type { Connector, Resolver } from './egress/transport.js';
 import type { SecretSource } from './egress/types.js';
@@ -104,6 +106,12 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
     throw err;
   });
   await store.migrate();
+  const queue = await openQueue(config).catch(async (err: unknown) => {
+    await store.close();
+    await isolator.close();
+    await cgroups?.close();
+    throw err;
+  });
   const adminKey = ensureAdminKey(config.dataDir, config.adminKey);
   const keys = new KeyService(store, adminKey.key);
   if (secretKey.generated) {
@@ -135,9 +143,15 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
     config, functions: functionCache, admission, pool, recorder, metrics, isolation: isolator.isolation, egress,
   });
 
+  // Jobs run on the same admission, pool and isolation as invocations (docs/jobs.md).
+  const worker = new JobWorker({
+    config, queue, functions: functionCache, admission, pool, recorder, isolation: isolator.isolation, egress, logger,
+  });
+  const jobs = new JobService({ config, queue, functions: functionCache, runner: worker });
+
   let shuttingDown = false;
   const server = await buildServer({
-    config, logger, functions, functionCache, invoke, recorder, keys, secrets, metrics,
+    config, logger, functions, functionCache, invoke, jobs, recorder, keys, secrets, metrics,
     isolation: isolator.isolation, layers, version: VERSION, isShuttingDown: () => shuttingDown,
   });
   pool.start();
@@ -148,9 +162,11 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
     await isolator.close();
     await cgroups?.close();
     await recorder.close();
+    await queue.close();
     await store.close();
     throw err;
   }
+  worker.start();
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -162,7 +178,8 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
       logger.info({ inFlight: invoke.running }, 'shutting down');
       admission.close();
       const closed = server.close();
-      const drained = await invoke.drain(config.shutdownGraceMs);
+      // Job slices get the same grace; those still running after it resume later (continuations).
+      const [drained] = await Promise.all([invoke.drain(config.shutdownGraceMs), worker.stop(config.shutdownGraceMs)]);
       if (!drained) logger.warn({ inFlight: invoke.running }, 'grace period over: killing in-flight executions');
       await pool.close();
       await isolator.close();
@@ -175,6 +192,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
       await closed;
       clearTimeout(cut);
       await recorder.close();
+      await queue.close();
       await store.close();
       logger.info('stopped');
     })();

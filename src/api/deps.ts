@@ -5,6 +5,7 @@ import type { SecurityLayer } from '../core/types.js';
 import type { FunctionCache } from '../services/function-cache.js';
 import type { FunctionService } from '../services/functions.js';
 import type { InvokeService } from '../services/invoke.js';
+import type { JobService } from '../services/jobs/service.js';
 import type { KeyService } from '../services/keys.js';
 import type { ExecutionRecorder } from '../services/recorder.js';
 import type { SecretService } from '../services/secrets/service.js';
@@ -16,6 +17,7 @@ export interface ApiDeps {
   functions: FunctionService;
   functionCache: FunctionCache;
   invoke: InvokeService;
+  jobs: JobService;
   recorder: ExecutionRecorder;
   keys: KeyService;
   secrets: SecretService;

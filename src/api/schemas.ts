@@ -185,6 +185,7 @@ export const ExecutionView = Type.Object({
   error: Type.Optional(ErrorView),
   logs: Type.Array(LogLineView),
   egress: Type.Optional(Type.Array(EgressRecordView, { description: 'requests made through ctx.fetch' })),
+  jobId: Type.Optional(Type.String({ description: 'the job this execution ran a slice of' })),
 });
 
 export const ExecutionQuery = Type.Object(
@@ -238,3 +239,49 @@ export const SecretView = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
 });
+
+// ---- jobs (docs/jobs.md) ----
+export const JobStatus = StringEnum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'dead'] as const);
+
+export const JobBody = Type.Object(
+  {
+    input: Type.Optional(Type.Unknown({ description: 'any JSON value, passed to the function' })),
+    idempotencyKey: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 256, description: 'submitting again with the same key returns the same job' }),
+    ),
+    maxRunMs: Type.Optional(Type.Integer({ minimum: 1, description: 'slice cap, ms (default 10 minutes, AIRLOCK_JOB_RUN_MS)' })),
+    maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'failed attempts before the job is dead' })),
+    deadlineMs: Type.Optional(Type.Integer({ minimum: 1, description: 'total time from submission, ms (AIRLOCK_JOB_DEADLINE_MS)' })),
+  },
+  { additionalProperties: false },
+);
+export type JobBody = Static<typeof JobBody>;
+
+export const JobView = Type.Object({
+  id: Type.String(),
+  tenant: Type.String(),
+  function: Type.String(),
+  status: JobStatus,
+  result: Type.Optional(Type.Unknown()),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+  attempts: Type.Integer({ description: 'failed attempts so far (throws and crashes; slice caps do not count)' }),
+  maxAttempts: Type.Integer(),
+  runs: Type.Integer({ description: 'slices started (every retry and continuation)' }),
+  checkpointAt: Type.Optional(Type.String({ format: 'date-time' })),
+  idempotencyKey: Type.Optional(Type.String()),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+
+export const JobParams = Type.Object({ tenant: Name, id: Type.String({ maxLength: 64 }) });
+
+export const JobQuery = Type.Object(
+  {
+    function: Type.Optional(Name),
+    status: Type.Optional(JobStatus),
+    before: Type.Optional(Type.String({ maxLength: 64, description: 'page: only jobs submitted before this id' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  },
+  { additionalProperties: false },
+);
+export type JobQuery = Static<typeof JobQuery>;

@@ -9,6 +9,7 @@ import { errorHandler } from './errors.js';
 import { registerExecutionRoutes } from './routes/executions.js';
 import { registerFunctionRoutes } from './routes/functions.js';
 import { registerInvokeRoutes } from './routes/invoke.js';
+import { registerJobRoutes } from './routes/jobs.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerSecretRoutes } from './routes/secrets.js';
@@ -54,6 +55,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     registerExecutionRoutes(v1, deps);
     registerKeyRoutes(v1, deps);
     registerSecretRoutes(v1, deps);
+    registerJobRoutes(v1, deps);
   });
   return app;
 }

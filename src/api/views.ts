@@ -1,5 +1,6 @@
 // Converts stored records to the API's JSON shapes (ISO dates, no internal fields such as code).
 import type { ExecutionRecord, FunctionVersion } from '../core/types.js';
+import type { QueueItem } from '../queue/port.js';
 import type { FunctionSummary } from '../store/port.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -46,5 +47,25 @@ export function executionView(rec: ExecutionRecord) {
     ...(rec.error === undefined ? {} : { error: rec.error }),
     logs: rec.logs,
     ...(rec.egress === undefined ? {} : { egress: rec.egress }),
+    ...(rec.jobId === undefined ? {} : { jobId: rec.jobId }),
+  };
+}
+
+/** A job as the API shows it: the queue item without its payload, lease or fencing token. */
+export function jobView(item: QueueItem) {
+  return {
+    id: item.id,
+    tenant: item.tenant,
+    function: item.function,
+    status: item.status,
+    ...(item.status === 'succeeded' ? { result: item.result ?? null } : {}),
+    ...(item.lastError === undefined ? {} : { error: item.lastError }),
+    attempts: item.attempts,
+    maxAttempts: item.maxAttempts,
+    runs: item.runs,
+    ...(item.checkpointAt === undefined ? {} : { checkpointAt: iso(item.checkpointAt) }),
+    ...(item.idempotencyKey === undefined ? {} : { idempotencyKey: item.idempotencyKey }),
+    createdAt: iso(item.createdAt),
+    updatedAt: iso(item.updatedAt),
   };
 }

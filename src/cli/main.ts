@@ -8,6 +8,7 @@ import { deployCommand } from './commands/deploy.js';
 import { doctorCommand } from './commands/doctor.js';
 import { executionsCommand } from './commands/executions.js';
 import { invokeCommand } from './commands/invoke.js';
+import { jobsCommand } from './commands/jobs.js';
 import { keysCommand } from './commands/keys.js';
 import { secretsCommand } from './commands/secrets.js';
 import { serverCommand } from './commands/server.js';
@@ -19,6 +20,8 @@ usage:
   airlock doctor [--json]           check each isolation layer on this machine (no server needed)
   airlock deploy <file> --tenant T [--name N] [--timeout-ms MS] [--memory-mib MIB] [--isolation tenant|function|execution] [--egress @policy.json]
   airlock invoke <tenant>/<name> [--input JSON|@file] [--version V]
+  airlock jobs submit <tenant>/<name> [--input JSON|@file] [--idempotency-key K] [--max-run-ms MS] [--max-attempts N]
+  airlock jobs get|cancel <tenant> <id> | jobs list <tenant> [--function F] [--status S] [--json]
   airlock executions <tenant> [id] [--function F] [--status S] [--limit N] [--json]
   airlock keys create|list|revoke <tenant> [id]
   airlock secrets set <tenant> <name> --hosts H[,H...] [--value-file F]   (value on stdin otherwise)
@@ -43,6 +46,9 @@ async function main(argv: string[]): Promise<number> {
       return invokeCommand(rest, createClient());
     case 'executions':
       await executionsCommand(rest, createClient());
+      return 0;
+    case 'jobs':
+      await jobsCommand(rest, createClient());
       return 0;
     case 'keys':
       await keysCommand(rest, createClient());

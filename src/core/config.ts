@@ -175,6 +175,49 @@ function queueFrom(env: Env): QueueConfig {
   };
 }
 // ---- end of durable queue --------------------------------------------------------------------
+
+// ---- Jobs (docs/jobs.md) ---------------------------------------------------------------------
+export interface JobsConfig {
+  /** Slice length of a job run when the job does not ask for one, ms. */
+  defaultRunMs: number;
+  /** Longest slice a job may ask for (maxRunMs), ms. */
+  maxRunMs: number;
+  /** Total time a job may take from submission, over all its slices and retries, ms. */
+  deadlineMs: number;
+  /** Job slices this server runs at once (each also holds an admission slot). */
+  concurrency: number;
+  /** How often an idle worker looks for ready jobs, ms (a submission wakes it at once). */
+  pollMs: number;
+}
+
+function jobsFrom(env: Env, queue: QueueConfig, admission: AdmissionConfig): JobsConfig {
+  const maxRunMs = int(env, 'AIRLOCK_JOB_MAX_RUN_MS', 3_600_000, 1);
+  const defaultRunMs = int(env, 'AIRLOCK_JOB_RUN_MS', Math.min(600_000, maxRunMs), 1);
+  if (defaultRunMs > maxRunMs) {
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      `AIRLOCK_JOB_RUN_MS (${defaultRunMs}) is above AIRLOCK_JOB_MAX_RUN_MS (${maxRunMs}); lower it or raise the maximum`,
+    );
+  }
+  // Job slices hold admission slots; at least one global slot always stays for invocations.
+  const room = Math.max(1, admission.globalConcurrency - 1);
+  const concurrency = int(env, 'AIRLOCK_JOB_CONCURRENCY', Math.min(queue.slots - queue.interactiveReserved, room), 1);
+  if (concurrency > room) {
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      `AIRLOCK_JOB_CONCURRENCY (${concurrency}) must be below AIRLOCK_CONCURRENCY (${admission.globalConcurrency}) ` +
+        'so job slices never take every slot invocations need; lower it or raise AIRLOCK_CONCURRENCY',
+    );
+  }
+  return {
+    defaultRunMs,
+    maxRunMs,
+    deadlineMs: int(env, 'AIRLOCK_JOB_DEADLINE_MS', 86_400_000, 1),
+    concurrency,
+    pollMs: int(env, 'AIRLOCK_JOB_POLL_MS', 500, 1),
+  };
+}
+// ---- end of jobs -----------------------------------------------------------------------------
 // ------------------------------------------------------------------ cgroups (docs/cgroups.md)
 
 export type CgroupMode = 'auto' | 'on' | 'off';
@@ -255,6 +298,7 @@ export interface Config {
   recordFlushMs: number;
   secrets: SecretsConfig;
   queue: QueueConfig;
+  jobs: JobsConfig;
   egress: EgressConfig;
 }
 
@@ -359,6 +403,13 @@ export function loadConfig(env: Env = process.env): Config {
   const maxSourceBytes = int(env, 'AIRLOCK_MAX_SOURCE_BYTES', 256 * KiB, 1);
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const isolator = oneOf(env, 'AIRLOCK_ISOLATION', ['bwrap', 'process'] as const, 'bwrap');
+  const admission: AdmissionConfig = {
+    globalConcurrency: int(env, 'AIRLOCK_CONCURRENCY', 32, 1),
+    tenantConcurrency: int(env, 'AIRLOCK_TENANT_CONCURRENCY', 8, 1),
+    maxWaitMs: int(env, 'AIRLOCK_QUEUE_WAIT_MS', 5_000, 0),
+    maxQueuePerTenant: int(env, 'AIRLOCK_TENANT_QUEUE', 1_000, 0),
+  };
+  const queue = queueFrom(env);
   const config: Config = {
     host: env.AIRLOCK_HOST || '127.0.0.1',
     port: int(env, 'AIRLOCK_PORT', 8080, 0),
@@ -382,12 +433,7 @@ export function loadConfig(env: Env = process.env): Config {
       idleTtlMs: int(env, 'AIRLOCK_SANDBOX_IDLE_MS', 60_000, 1),
       maxExecutionsPerSandbox: int(env, 'AIRLOCK_SANDBOX_MAX_EXECUTIONS', 10_000, 1),
     },
-    admission: {
-      globalConcurrency: int(env, 'AIRLOCK_CONCURRENCY', 32, 1),
-      tenantConcurrency: int(env, 'AIRLOCK_TENANT_CONCURRENCY', 8, 1),
-      maxWaitMs: int(env, 'AIRLOCK_QUEUE_WAIT_MS', 5_000, 0),
-      maxQueuePerTenant: int(env, 'AIRLOCK_TENANT_QUEUE', 1_000, 0),
-    },
+    admission,
     sandbox: {
       isolator,
       bwrapPath: env.AIRLOCK_BWRAP || 'bwrap',
@@ -402,7 +448,8 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: int(env, 'AIRLOCK_SHUTDOWN_GRACE_MS', 10_000, 0),
     recordFlushMs: int(env, 'AIRLOCK_RECORD_FLUSH_MS', 20, 1),
     secrets: secretsFrom(env),
-    queue: queueFrom(env),
+    queue,
+    jobs: jobsFrom(env, queue, admission),
     egress: loadEgressConfig(env),
   };
   if (config.admission.tenantConcurrency > config.admission.globalConcurrency) {

@@ -128,4 +128,6 @@ export interface ExecutionRecord {
   logs: LogLine[];
   /** Requests made through the egress broker, in order; absent when none. */
   egress?: EgressRequestRecord[];
+  /** The job (queue item id) this execution ran a slice of; absent for invocations. */
+  jobId?: string;
 }

@@ -109,6 +109,16 @@ export interface ContinueOptions {
   delayMs?: number;
 }
 
+export interface ListRequest {
+  tenant: string;
+  function?: string;
+  status?: QueueStatus;
+  /** Most items returned. */
+  limit: number;
+  /** Page: only items enqueued before this one (an id from the previous page). */
+  before?: string;
+}
+
 export interface QueueStore {
   /** Applies forward-only migrations (shared with the rest of the store). */
   migrate(): Promise<void>;
@@ -121,6 +131,11 @@ export interface QueueStore {
    */
   enqueue(req: EnqueueRequest): Promise<{ item: QueueItem; created: boolean }>;
   get(tenant: string, id: string): Promise<QueueItem | undefined>;
+  /**
+   * A tenant's items, newest first (enqueue order), optionally of one function and/or status.
+   * Listed items carry `payload: null` (payloads can be megabytes each); get() reads one whole.
+   */
+  list(req: ListRequest): Promise<QueueItem[]>;
 
   /**
    * Atomically claims up to `max` ready items, chosen fairly across tenants (planClaims), within

@@ -11,6 +11,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { format, inspect } from 'node:util';
+import type { CheckpointApi, CheckpointClient } from './checkpoint-client.js';
 import type { FetchClient } from './fetch-client.js';
 import type {
   HarnessError,
@@ -113,6 +114,10 @@ function onFrame(body: Buffer): void {
     fetchClient?.onFetched(frame);
     return;
   }
+  if (frame.t === 'checkpointed') {
+    checkpointClient?.onCheckpointed(frame);
+    return;
+  }
   if (frame.t === 'hello' && !greeted) {
     greeted = true;
     if (frame.prewarm === true) void warmLoader().then(() => sendFrame({ t: 'ready' }));
@@ -138,6 +143,8 @@ interface Capture {
   truncated: boolean;
   /** The run was granted egress (fetch is withdrawn when it answers). */
   egress: boolean;
+  /** A job run (ctx.checkpoint is withdrawn when it answers). */
+  job: boolean;
 }
 
 let current: Capture | null = null;
@@ -359,6 +366,18 @@ async function loadFetchClient(): Promise<FetchClient> {
   return fetchClient;
 }
 
+let checkpointClient: CheckpointClient | undefined;
+
+/** Loads the ctx.checkpoint client (a sibling module, like the fetch client) on the first job run. */
+async function loadCheckpointClient(): Promise<CheckpointClient> {
+  if (checkpointClient !== undefined) return checkpointClient;
+  const ext = import.meta.url.endsWith('.mjs') ? '.mjs' : '.js';
+  const url = new URL(`./checkpoint-client${ext}`, import.meta.url).href;
+  const mod = (await import(url)) as typeof import('./checkpoint-client.js');
+  checkpointClient ??= mod.createCheckpointClient({ send, stringify: jsonStringify, parse: jsonParse, byteLength });
+  return checkpointClient;
+}
+
 // ---------------------------------------------------------------- runs
 
 let finishCurrent: ((err: unknown) => void) | null = null;
@@ -368,6 +387,7 @@ function finish(capture: Capture, outcome: { ok: true; json: string | undefined 
   current = null;
   finishCurrent = null;
   if (capture.egress) fetchClient?.end();
+  if (capture.job) checkpointClient?.end();
   const head = `{"t":"done","id":${jsonStringify(capture.id)},`;
   const tail = `"logs":${jsonStringify(capture.entries)},"logsTruncated":${capture.truncated}}`;
   const frame = outcome.ok
@@ -396,17 +416,20 @@ class RunContext {
   readonly log = ctxLog;
   /** Only on runs granted egress. */
   declare readonly fetch?: FetchClient['fetch'];
+  /** Only on job runs. */
+  declare readonly checkpoint?: CheckpointApi;
   #signalAt: number;
   #controller: AbortController | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(frame: RunFrame, fetcher: FetchClient['fetch'] | undefined) {
+  constructor(frame: RunFrame, fetcher: FetchClient['fetch'] | undefined, checkpoint: CheckpointApi | undefined) {
     this.executionId = frame.id;
     this.tenant = frame.tenant;
     this.function = frame.fn.name;
     this.deadline = frame.deadline;
     this.#signalAt = frame.signalAt;
     if (fetcher !== undefined) Object.defineProperty(this, 'fetch', { value: fetcher, enumerable: true });
+    if (checkpoint !== undefined) Object.defineProperty(this, 'checkpoint', { value: checkpoint, enumerable: true });
     Object.freeze(this);
   }
 
@@ -436,6 +459,7 @@ function handleRun(frame: RunFrame, discard = false): Promise<void> {
     cap: Number(frame.logBytes) || 0,
     truncated: false,
     egress: false,
+    job: false,
   };
   current = capture;
   finishCurrent = (err) => finish(capture, { ok: false, error: toHarnessError(err) });
@@ -449,7 +473,13 @@ function handleRun(frame: RunFrame, discard = false): Promise<void> {
         client.begin({ id: capture.id, requestBytes: Number(frame.egress.requestBytes) || 0 });
         fetcher = client.fetch;
       }
-      ctx = new RunContext(frame, fetcher);
+      let checkpoint: CheckpointApi | undefined;
+      if (frame.job !== undefined) {
+        const client = await loadCheckpointClient();
+        capture.job = true;
+        checkpoint = client.begin({ id: capture.id, maxBytes: Number(frame.job.checkpointBytes) || 0, state: frame.job.checkpoint });
+      }
+      ctx = new RunContext(frame, fetcher, checkpoint);
       const handler = pickHandler(await loadModule(frame.fn));
       const result = await handler(frame.input, ctx);
       finish(capture, { ok: true, json: serializeResult(result, frame.resultBytes) });

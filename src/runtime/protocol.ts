@@ -61,7 +61,21 @@ export interface FetchFrame {
   body?: string;
 }
 
-export type SandboxToHostFrame = ReadyFrame | DoneFrame | FetchFrame;
+/**
+ * ctx.checkpoint.save: one state for the host to store durably (only during a job run, one at a
+ * time). Answered by exactly one `checkpointed` frame with the same `rid`.
+ */
+export interface CheckpointFrame {
+  t: 'checkpoint';
+  /** The execution id of the run in flight. */
+  id: string;
+  /** Request id, increasing within the sandbox. */
+  rid: number;
+  /** The state, any JSON value (at most the run's checkpointBytes). */
+  state: unknown;
+}
+
+export type SandboxToHostFrame = ReadyFrame | DoneFrame | FetchFrame | CheckpointFrame;
 
 // ---- host → sandbox ----
 
@@ -100,6 +114,13 @@ export interface RunFrame {
   logBytes: number;
   /** Present when the function is granted egress: ctx.fetch exists for this run. */
   egress?: { requestBytes: number };
+  /** Present only on job runs: ctx.checkpoint exists for this run. */
+  job?: {
+    /** Largest state ctx.checkpoint.save accepts, bytes of JSON. */
+    checkpointBytes: number;
+    /** The last saved state; absent when the job has none yet. */
+    checkpoint?: unknown;
+  };
 }
 
 export interface FetchedOkFrame {
@@ -126,4 +147,9 @@ export interface FetchedErrorFrame {
 
 export type FetchedFrame = FetchedOkFrame | FetchedErrorFrame;
 
-export type HostToSandboxFrame = HelloFrame | RunFrame | FetchedFrame;
+/** The answer to one `checkpoint` frame: stored durably (ok) or refused. */
+export type CheckpointedFrame =
+  | { t: 'checkpointed'; rid: number; ok: true; /** Epoch ms the host stored it. */ at: number }
+  | { t: 'checkpointed'; rid: number; ok: false; /** LEASE_LOST, CHECKPOINT_TOO_LARGE or CHECKPOINT_FAILED. */ code: string; message: string };
+
+export type HostToSandboxFrame = HelloFrame | RunFrame | FetchedFrame | CheckpointedFrame;

@@ -11,6 +11,7 @@ import { FrameDecoder, FrameError, encodeFrame } from './frames.js';
 import { exceedsDepth } from '../core/json.js';
 import { boundedError, parseFrame } from './inbound.js';
 import { EgressRelay, fetchFrameCap } from './egress-relay.js';
+import { CheckpointRelay, checkpointFrameCap } from './checkpoint-relay.js';
 import { LogCollector, escapeLogText } from './logs.js';
 import type { LaunchedProcess } from './launch/types.js';
 import type { Sandbox, SandboxRunOutcome, SandboxRunRequest } from './port.js';
@@ -78,6 +79,8 @@ interface Execution {
   collecting: boolean;
   /** ctx.fetch relay, when the run is granted egress. */
   relay: EgressRelay | undefined;
+  /** ctx.checkpoint relay, on job runs. */
+  checkpoints: CheckpointRelay | undefined;
   resolve: (outcome: SandboxRunOutcome) => void;
 }
 
@@ -210,11 +213,17 @@ export class ChannelSandbox implements Sandbox {
       `},"input":${req.inputJson === '' ? 'null' : req.inputJson},"deadline":${deadline},` +
       `"signalAt":${deadline - signalLead},"resultBytes":${req.resultBytes},"logBytes":${req.logBytes}` +
       (req.egress === undefined ? '' : `,"egress":{"requestBytes":${req.egress.limits.requestBytes}}`) +
+      (req.checkpoint === undefined
+        ? ''
+        : `,"job":{"checkpointBytes":${req.checkpoint.maxBytes}` +
+          (req.checkpoint.stateJson === undefined ? '' : `,"checkpoint":${req.checkpoint.stateJson}`) +
+          '}') +
       '}';
     if (sendCode) this.loaded.add(req.version);
     this.decoder.maxBytes = Math.max(
       req.resultBytes + 2 * req.logBytes + FRAME_SLACK,
       req.egress === undefined ? 0 : fetchFrameCap(req.egress.limits),
+      req.checkpoint === undefined ? 0 : checkpointFrameCap(req.checkpoint.maxBytes),
     );
     this.state = 'busy';
     return new Promise<SandboxRunOutcome>((resolve) => {
@@ -228,6 +237,8 @@ export class ChannelSandbox implements Sandbox {
         settled: false,
         collecting: true,
         relay: req.egress === undefined ? undefined : new EgressRelay(req.egress, (json) => this.sendFrame(json)),
+        checkpoints:
+          req.checkpoint === undefined ? undefined : new CheckpointRelay(req.checkpoint, (json) => this.sendFrame(json)),
         resolve,
       };
       this.frames.write(encodeFrame(body));
@@ -313,10 +324,17 @@ export class ChannelSandbox implements Sandbox {
       const violation = exec.relay.handle(frame);
       return violation === undefined ? undefined : this.protocolError(violation);
     }
+    if (frame.t === 'checkpoint') {
+      if (exec === null || exec.settled || exec.checkpoints === undefined) return this.protocolError('checkpoint frame outside a job run');
+      if (frame.id !== exec.req.executionId) return this.protocolError('checkpoint frame for another execution');
+      const violation = exec.checkpoints.handle(frame, body.length);
+      return violation === undefined ? undefined : this.protocolError(violation);
+    }
     if (exec === null || exec.settled || frame.t !== 'done') return this.protocolError(`unsolicited ${frame.t} frame`);
     if (frame.id !== exec.req.executionId) return this.protocolError('done frame for another execution');
     exec.settled = true;
     exec.relay?.close();
+    exec.checkpoints?.close();
     clearTimeout(exec.timer);
     const receivedAt = Date.now();
     const durationMs = performance.now() - exec.startedAt;
@@ -401,6 +419,7 @@ export class ChannelSandbox implements Sandbox {
 
   private endExecution(exec: Execution, outcome: SandboxRunOutcome): void {
     exec.relay?.close();
+    exec.checkpoints?.close();
     if (this.exec === exec) this.exec = null;
     if (this.state === 'busy') this.state = 'idle';
     if (!outcome.reusable) this.kill();

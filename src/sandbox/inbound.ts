@@ -6,6 +6,7 @@ import secureJsonParse from 'secure-json-parse';
 import type { ExecutionError } from '../core/types.js';
 import type { DoneFrame, HarnessLogEntry, HarnessLogLevel, SandboxToHostFrame } from '../runtime/protocol.js';
 import { parseFetch } from './inbound-fetch.js';
+import { parseCheckpoint } from './checkpoint-relay.js';
 
 const LEVELS: ReadonlySet<string> = new Set<HarnessLogLevel>(['debug', 'info', 'warn', 'error', 'stdout', 'stderr']);
 const MAX_ERROR_TYPE = 200;
@@ -52,6 +53,7 @@ export function parseFrame(body: Buffer): Parsed<SandboxToHostFrame> {
   }
   if (value.t === 'done') return parseDone(value);
   if (value.t === 'fetch') return parseFetch(value);
+  if (value.t === 'checkpoint') return parseCheckpoint(value);
   return fail(`unknown frame type ${JSON.stringify(String(value.t)).slice(0, 40)}`);
 }
 

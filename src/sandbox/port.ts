@@ -22,6 +22,21 @@ export interface SandboxRunRequest {
   maxResultDepth?: number;
   /** The execution's egress session when the function is granted egress (ctx.fetch). */
   egress?: EgressSession;
+  /** Only on job runs: where ctx.checkpoint.save stores state (see CheckpointSink). */
+  checkpoint?: CheckpointSink;
+}
+
+/** The host side of ctx.checkpoint for one job run. */
+export interface CheckpointSink {
+  /** The last saved state as JSON text (handed to the run as ctx.checkpoint.get()); absent when none. */
+  stateJson?: string;
+  /** Largest state accepted, bytes of JSON. */
+  maxBytes: number;
+  /**
+   * Stores `state` durably with the run's fencing token and resolves with the time it was stored.
+   * Rejects with an AirlockError (LEASE_LOST, CHECKPOINT_TOO_LARGE) and stores nothing otherwise.
+   */
+  save(state: unknown): Promise<number>;
 }
 
 export interface SandboxRunOutcome {

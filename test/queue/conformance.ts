@@ -251,6 +251,28 @@ export function queueConformance(name: string, make: MakeQueue): void {
         assert.equal(await q.cancel('acme', 'qi_missing'), undefined);
       }));
 
+    test('list: a tenant\'s items newest first, filtered by function and status, paged by id', () =>
+      withQueue({}, async ({ q, clock }) => {
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) {
+          clock.advance(1);
+          const fn = i % 2 === 0 ? 'sync' : 'other';
+          ids.push((await q.enqueue({ ...job, function: fn, payload: { i } })).item.id);
+        }
+        await q.enqueue({ ...job, tenant: 'globex' });
+        const all = await q.list({ tenant: 'acme', limit: 10 });
+        assert.deepEqual(all.map((i) => i.id), [...ids].reverse());
+        assert.equal(all[0]!.payload, null, 'listed items leave their payload out');
+        assert.deepEqual({ ...all[0]!, payload: { i: 4 } }, await q.get('acme', ids[4]!), 'and carry every other field');
+        assert.deepEqual((await q.list({ tenant: 'acme', function: 'sync', limit: 10 })).map((i) => i.id), [ids[4], ids[2], ids[0]]);
+        const page1 = await q.list({ tenant: 'acme', limit: 2 });
+        const page2 = await q.list({ tenant: 'acme', limit: 2, before: page1[1]!.id });
+        assert.deepEqual([...page1, ...page2].map((i) => i.id), [ids[4], ids[3], ids[2], ids[1]]);
+        await q.cancel('acme', ids[1]!);
+        assert.deepEqual((await q.list({ tenant: 'acme', status: 'cancelled', limit: 10 })).map((i) => i.id), [ids[1]]);
+        assert.equal((await q.list({ tenant: 'globex', limit: 10 })).length, 1, 'tenants see only their own items');
+      }));
+
     test('a second handle on the same data sees items, leases and fencing', () =>
       withQueue({}, async ({ q, sut }) => {
         const { item } = await q.enqueue(job);

@@ -91,7 +91,7 @@ describe('bwrap hardening', () => {
       }
       const mountPoints = mountinfo.trim().split('\n').map((line) => line.split(' ')[4]);
       for (const point of mountPoints) {
-        assert.match(point ?? '', /^(\/|\/usr|\/proc|\/proc\/sys|\/dev(\/[\w]+)?|\/tmp|\/fn|\/airlock\/(harness|fetch-client)\.mjs)$/, point);
+        assert.match(point ?? '', /^(\/|\/usr|\/proc|\/proc\/sys|\/dev(\/[\w]+)?|\/tmp|\/fn|\/airlock\/(harness|fetch-client|checkpoint-client)\.mjs)$/, point);
       }
     });
   });

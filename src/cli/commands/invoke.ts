@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parse, UsageError } from '../args.js';
 import type { Client } from '../client.js';
 
-function readInput(raw: string | undefined): unknown {
+export function readInput(raw: string | undefined): unknown {
   if (raw === undefined) return null;
   const text = raw.startsWith('@') ? readFileSync(raw.slice(1), 'utf8') : raw;
   try {

@@ -11,6 +11,8 @@ import { dirname } from 'node:path';
 export const SANDBOX_HARNESS_PATH = '/airlock/harness.mjs';
 /** The ctx.fetch client, imported by the harness from beside itself (runtime/fetch-client.ts). */
 export const SANDBOX_FETCH_CLIENT_PATH = '/airlock/fetch-client.mjs';
+/** The ctx.checkpoint client of job runs, beside the harness too (runtime/checkpoint-client.ts). */
+export const SANDBOX_CHECKPOINT_CLIENT_PATH = '/airlock/checkpoint-client.mjs';
 export const SANDBOX_CODE_DIR = '/fn';
 /** Mount point of the node install when the host's node lives outside /usr. */
 export const SANDBOX_NODE_DIR = '/airlock/node';
@@ -27,6 +29,8 @@ export interface BwrapArgsOptions {
   harnessFd: number;
   /** Child fd from which bwrap copies the ctx.fetch client module. */
   fetchClientFd?: number;
+  /** Child fd from which bwrap copies the ctx.checkpoint client module. */
+  checkpointClientFd?: number;
   /** Child fd on which bwrap reports the sandbox's pid-1 host pid (JSON). */
   infoFd?: number;
   /** Child fds carrying compiled seccomp filters (struct sock_filter[] bytes). */
@@ -76,6 +80,9 @@ export function buildBwrapArgs(opts: BwrapArgsOptions): BwrapInvocation {
   );
   if (opts.fetchClientFd !== undefined) {
     args.push('--perms', '0444', '--ro-bind-data', String(opts.fetchClientFd), SANDBOX_FETCH_CLIENT_PATH);
+  }
+  if (opts.checkpointClientFd !== undefined) {
+    args.push('--perms', '0444', '--ro-bind-data', String(opts.checkpointClientFd), SANDBOX_CHECKPOINT_CLIENT_PATH);
   }
   if (opts.infoFd !== undefined) args.push('--info-fd', String(opts.infoFd));
   for (const fd of opts.seccompFds ?? []) args.push('--add-seccomp-fd', String(fd));

@@ -26,6 +26,7 @@ const HARNESS_FD = 5;
 const INFO_FD = 6;
 const SECCOMP_FD = 7;
 const FETCH_CLIENT_FD = 8;
+const CHECKPOINT_CLIENT_FD = 9;
 const INSTALL_HINT =
   'install bubblewrap: apt-get install -y bubblewrap (Debian/Ubuntu) or dnf install bubblewrap (Fedora/RHEL), ' +
   'or set AIRLOCK_BWRAP to its path';
@@ -46,6 +47,7 @@ export interface BwrapIsolatorOptions extends LaunchingIsolatorOptions {
 
 const harnessUrl = new URL('../../runtime/harness.js', import.meta.url);
 const fetchClientUrl = new URL('../../runtime/fetch-client.js', import.meta.url);
+const checkpointClientUrl = new URL('../../runtime/checkpoint-client.js', import.meta.url);
 
 /** The namespace pid 1's host pid, from bwrap's --info-fd JSON. */
 function parseChildPid(text: string): number | undefined {
@@ -64,6 +66,7 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
   /** The compiled seccomp filter (host arch), or null when AIRLOCK_SECCOMP=off. */
   private seccomp: Buffer | null | undefined;
   private fetchClient: Buffer | undefined;
+  private checkpointClient: Buffer | undefined;
 
   constructor(config: SandboxConfig, options: BwrapIsolatorOptions = {}) {
     super(config, options);
@@ -106,6 +109,7 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       codeBytes: this.options.codeBytes ?? this.config.tmpBytes,
       harnessFd: HARNESS_FD,
       fetchClientFd: FETCH_CLIENT_FD,
+      checkpointClientFd: CHECKPOINT_CLIENT_FD,
       infoFd: INFO_FD,
       ...(seccomp === null ? {} : { seccompFds: [SECCOMP_FD] }),
     });
@@ -116,12 +120,13 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       args: ['--args', String(ARGS_FD), '--', ...command],
       cwd: '/',
       ...ids,
-      pipes: FETCH_CLIENT_FD + 1,
+      pipes: CHECKPOINT_CLIENT_FD + 1,
       inputs: [
         { fd: ARGS_FD, data: encodeArgs(args) },
         { fd: HARNESS_FD, data: this.harnessSource() },
         ...(seccomp === null ? [] : [{ fd: SECCOMP_FD, data: seccomp }]),
         { fd: FETCH_CLIENT_FD, data: (this.fetchClient ??= readFileSync(fetchClientUrl)) },
+        { fd: CHECKPOINT_CLIENT_FD, data: (this.checkpointClient ??= readFileSync(checkpointClientUrl)) },
       ],
       collect: [INFO_FD],
     });

@@ -57,6 +57,7 @@ export interface ExecutionRow {
   logs: string;
   layers: string;
   egress: string | null;
+  job_id?: string | null;
 }
 
 export interface ApiKeyRow {
@@ -146,6 +147,7 @@ export type ExecutionValues = [
   logs: string,
   layers: string,
   egress: string | null,
+  jobId: string | null,
 ];
 
 /** Values for INSERT_EXECUTION. Throws VALIDATION_FAILED (with details.executionId). */
@@ -167,6 +169,7 @@ export function executionToValues(rec: ExecutionRecord): ExecutionValues {
     jsonOrNull(rec, 'logs', rec.logs) ?? '[]',
     JSON.stringify(rec.layers),
     jsonOrNull(rec, 'egress', rec.egress),
+    rec.jobId ?? null,
   ];
 }
 
@@ -189,6 +192,7 @@ export function rowToExecution(row: ExecutionRow): ExecutionRecord {
   if (row.result !== null) rec.result = parseJson(row.result);
   if (row.error !== null) rec.error = parseJson(row.error) as ExecutionError;
   if (row.egress !== null) rec.egress = parseJson(row.egress) as EgressRequestRecord[];
+  if (row.job_id !== null && row.job_id !== undefined) rec.jobId = row.job_id;
   return rec;
 }
 

@@ -13,6 +13,7 @@ import type {
   EnqueueRequest,
   FailOptions,
   Lease,
+  ListRequest,
   QueueError,
   QueueItem,
   QueuePolicy,
@@ -25,6 +26,7 @@ import { createPrivate } from '../store.js';
 import { CANCEL_QUEUE_ITEM } from '../statements/queue/cancel.js';
 import { FIND_QUEUE_ITEM_BY_KEY, INSERT_QUEUE_ITEM } from '../statements/queue/enqueue.js';
 import { GET_QUEUE_ITEM } from '../statements/queue/get-item.js';
+import { LIST_QUEUE_ITEMS } from '../statements/queue/list.js';
 import {
   COMPLETE,
   CONTINUE,
@@ -49,6 +51,13 @@ export interface SqliteQueueOptions {
 }
 
 type Guard = [string, string, number, number];
+interface ListParams {
+  tenant: string;
+  function: string | null;
+  status: string | null;
+  before: string | null;
+  limit: number;
+}
 const MAX_ERROR_MESSAGE = 4096;
 
 function prepareAll(db: Db) {
@@ -58,6 +67,7 @@ function prepareAll(db: Db) {
     ),
     byKey: db.prepare<[string, string], QueueItemRow>(FIND_QUEUE_ITEM_BY_KEY),
     get: db.prepare<[string, string], QueueItemRow>(GET_QUEUE_ITEM),
+    list: db.prepare<[ListParams], QueueItemRow>(LIST_QUEUE_ITEMS),
     leased: db.prepare<Guard, QueueItemRow>(GET_LEASED),
     heartbeat: db.prepare<[number, number, ...Guard], { lease_expires_at: number }>(HEARTBEAT),
     checkpoint: db.prepare<[string, number, number, ...Guard], { checkpoint_at: number }>(SAVE_CHECKPOINT),
@@ -134,6 +144,18 @@ export class SqliteQueue implements QueueStore {
   async get(tenant: string, id: string): Promise<QueueItem | undefined> {
     const row = this.stmts().get.get(tenant, id);
     return row === undefined ? undefined : rowToItem(row);
+  }
+
+  async list(req: ListRequest): Promise<QueueItem[]> {
+    const limit = Math.max(0, Math.floor(req.limit));
+    const rows = this.stmts().list.all({
+      tenant: req.tenant,
+      function: req.function ?? null,
+      status: req.status ?? null,
+      before: req.before ?? null,
+      limit,
+    });
+    return rows.map(rowToItem);
   }
 
   async claim(req: ClaimRequest): Promise<Claimed[]> {

@@ -18,6 +18,7 @@ export const EXECUTION_COLUMNS = [
   'logs',
   'layers',
   'egress',
+  'job_id',
 ] as const;
 
 export const INSERT_EXECUTION = `

@@ -1,0 +1,76 @@
+// Jobs: submit (202 {jobId}), read one, list (newest first), cancel. Tenant-scoped like every
+// route: a tenant key reaches only its own tenant's jobs.
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { requireTenant } from '../auth.js';
+import { ErrorBody, FunctionParams, JobBody, JobParams, JobQuery, JobView, NullableString, TenantParams } from '../schemas.js';
+import { jobView } from '../views.js';
+import type { ApiDeps } from '../deps.js';
+
+export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  const jobs = deps.jobs;
+  app.post<{ Params: { tenant: string; name: string }; Body: JobBody | undefined }>(
+    '/v1/tenants/:tenant/functions/:name/jobs',
+    {
+      bodyLimit: deps.config.maxBodyBytes,
+      schema: {
+        summary: 'Submit a job: stored durably, run in the background in slices (202)',
+        params: FunctionParams,
+        body: JobBody,
+        response: { 202: Type.Object({ jobId: Type.String(), created: Type.Boolean() }), '4xx': ErrorBody, '5xx': ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { tenant, name } = request.params;
+      requireTenant(request, tenant);
+      const { job, created } = await jobs.submit(tenant, name, request.body ?? {});
+      return reply.status(202).send({ jobId: job.id, created });
+    },
+  );
+
+  app.get<{ Params: { tenant: string; id: string } }>(
+    '/v1/tenants/:tenant/jobs/:id',
+    { schema: { summary: 'Read one job', params: JobParams, response: { 200: JobView, '4xx': ErrorBody } } },
+    async (request) => {
+      const { tenant, id } = request.params;
+      requireTenant(request, tenant);
+      return jobView(await jobs.get(tenant, id));
+    },
+  );
+
+  app.get<{ Params: { tenant: string }; Querystring: JobQuery }>(
+    '/v1/tenants/:tenant/jobs',
+    {
+      schema: {
+        summary: 'List jobs, newest first (?function=&status=&before=&limit=)',
+        params: TenantParams,
+        querystring: JobQuery,
+        response: { 200: Type.Object({ jobs: Type.Array(JobView), next: NullableString() }), '4xx': ErrorBody },
+      },
+    },
+    async (request) => {
+      const { tenant } = request.params;
+      requireTenant(request, tenant);
+      const q = request.query;
+      const limit = q.limit ?? 50;
+      const list = await jobs.list(tenant, {
+        limit,
+        ...(q.function === undefined ? {} : { function: q.function }),
+        ...(q.status === undefined ? {} : { status: q.status }),
+        ...(q.before === undefined ? {} : { before: q.before }),
+      });
+      const next = list.length === limit ? list[list.length - 1]!.id : null;
+      return { jobs: list.map(jobView), next };
+    },
+  );
+
+  app.post<{ Params: { tenant: string; id: string } }>(
+    '/v1/tenants/:tenant/jobs/:id/cancel',
+    { schema: { summary: 'Cancel a queued or running job', params: JobParams, response: { 200: JobView, '4xx': ErrorBody } } },
+    async (request) => {
+      const { tenant, id } = request.params;
+      requireTenant(request, tenant);
+      return jobView(await jobs.cancel(tenant, id));
+    },
+  );
+}

@@ -1,0 +1,86 @@
+// `airlock jobs submit|get|list|cancel`: submit a job (prints {jobId}), read one as JSON, list a
+// tenant's jobs as a table (or JSON), cancel one.
+import { parse, UsageError } from '../args.js';
+import type { Client } from '../client.js';
+import { readInput, splitTarget } from './invoke.js';
+
+const USAGE = `usage:
+  airlock jobs submit <tenant>/<function> [--input JSON|@file] [--idempotency-key K] [--max-run-ms MS] [--max-attempts N]
+  airlock jobs get <tenant> <id>
+  airlock jobs list <tenant> [--function F] [--status S] [--limit N] [--json]
+  airlock jobs cancel <tenant> <id>`;
+
+interface JobRow {
+  id: string;
+  function: string;
+  status: string;
+  attempts: number;
+  runs: number;
+  updatedAt: string;
+}
+
+function int(raw: string | undefined, flag: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number >= 1, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function print(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+export async function jobsCommand(argv: string[], client: Client): Promise<void> {
+  const [sub, ...rest] = argv;
+  const { values, positionals } = parse(rest, {
+    input: { type: 'string', short: 'i' },
+    'idempotency-key': { type: 'string' },
+    'max-run-ms': { type: 'string' },
+    'max-attempts': { type: 'string' },
+    function: { type: 'string', short: 'f' },
+    status: { type: 'string', short: 's' },
+    limit: { type: 'string', short: 'n' },
+    json: { type: 'boolean' },
+  });
+  const tenantBase = (tenant: string) => `/v1/tenants/${encodeURIComponent(tenant)}`;
+  switch (sub) {
+    case 'submit': {
+      const { tenant, name } = splitTarget(positionals[0]);
+      const body: Record<string, unknown> = { input: readInput(values.input) };
+      if (values['idempotency-key'] !== undefined) body.idempotencyKey = values['idempotency-key'];
+      const maxRunMs = int(values['max-run-ms'], '--max-run-ms');
+      if (maxRunMs !== undefined) body.maxRunMs = maxRunMs;
+      const maxAttempts = int(values['max-attempts'], '--max-attempts');
+      if (maxAttempts !== undefined) body.maxAttempts = maxAttempts;
+      print(await client.request('POST', `${tenantBase(tenant)}/functions/${encodeURIComponent(name)}/jobs`, body));
+      return;
+    }
+    case 'get':
+    case 'cancel': {
+      const [tenant, id] = positionals;
+      if (!tenant || !id) throw new UsageError(USAGE);
+      const path = `${tenantBase(tenant)}/jobs/${encodeURIComponent(id)}`;
+      print(sub === 'get' ? await client.request('GET', path) : await client.request('POST', `${path}/cancel`));
+      return;
+    }
+    case 'list': {
+      const [tenant] = positionals;
+      if (!tenant) throw new UsageError(USAGE);
+      const query = new URLSearchParams();
+      if (values.function) query.set('function', values.function);
+      if (values.status) query.set('status', values.status);
+      if (values.limit) query.set('limit', values.limit);
+      const qs = query.toString();
+      const base = `${tenantBase(tenant)}/jobs`;
+      const { jobs } = await client.request<{ jobs: JobRow[] }>('GET', qs ? `${base}?${qs}` : base);
+      if (values.json) return print(jobs);
+      const rows = [['ID', 'FUNCTION', 'STATUS', 'ATTEMPTS', 'RUNS', 'UPDATED']];
+      for (const j of jobs) rows.push([j.id, j.function, j.status, String(j.attempts), String(j.runs), j.updatedAt]);
+      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+      for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+      return;
+    }
+    default:
+      throw new UsageError(USAGE);
+  }
+}

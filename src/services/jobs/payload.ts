@@ -1,0 +1,38 @@
+// What a job stores in its queue item's payload: the function's input and the job's own bounds
+// (slice length, total deadline). Written by JobService.submit, read back by every slice. Other
+// producers of background work (webhook deliveries, schedules) enqueue the same shape, so the
+// same worker runs them.
+import { AirlockError } from '../../core/errors.js';
+
+export interface JobPayload {
+  /** The function's input (a JSON value). */
+  input: unknown;
+  /** The function version every slice runs (the latest at submission); absent: the latest at each run. */
+  version?: string;
+  /** Slice cap of every run of this job, ms. */
+  maxRunMs: number;
+  /** Epoch ms after which the job fails with JOB_DEADLINE instead of running again. */
+  deadlineAt: number;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Reads a job payload back from a queue item; INTERNAL when it is not one (never written by us). */
+export function readJobPayload(payload: unknown, id: string): JobPayload {
+  if (
+    !isRecord(payload) ||
+    typeof payload.maxRunMs !== 'number' ||
+    !Number.isSafeInteger(payload.maxRunMs) ||
+    payload.maxRunMs < 1 ||
+    typeof payload.deadlineAt !== 'number' ||
+    !Number.isSafeInteger(payload.deadlineAt) ||
+    (payload.version !== undefined && typeof payload.version !== 'string')
+  ) {
+    throw new AirlockError('INTERNAL', `queue item ${id} does not hold a job payload ({input, maxRunMs, deadlineAt})`);
+  }
+  const job: JobPayload = { input: payload.input ?? null, maxRunMs: payload.maxRunMs, deadlineAt: payload.deadlineAt };
+  if (typeof payload.version === 'string') job.version = payload.version;
+  return job;
+}

@@ -1,0 +1,108 @@
+// Jobs: submit (durable, idempotent), read, list and cancel. A job is a background-lane queue
+// item whose payload is a JobPayload; the JobWorker runs it in slices. Everything here is
+// tenant-scoped: a job id of another tenant is simply not found.
+import type { Config } from '../../core/config.js';
+import { AirlockError } from '../../core/errors.js';
+import { serializeInput } from '../../core/json.js';
+import type { QueueItem, QueueStatus, QueueStore } from '../../queue/port.js';
+import type { FunctionCache } from '../function-cache.js';
+import type { JobPayload } from './payload.js';
+import type { StopReason } from './slice.js';
+
+export interface SubmitJobRequest {
+  input?: unknown;
+  idempotencyKey?: string;
+  /** Slice cap, ms (default AIRLOCK_JOB_RUN_MS, at most AIRLOCK_JOB_MAX_RUN_MS). */
+  maxRunMs?: number;
+  /** Failed attempts allowed before the job is dead (default AIRLOCK_QUEUE_MAX_ATTEMPTS). */
+  maxAttempts?: number;
+  /** Total time from submission, ms (default and maximum AIRLOCK_JOB_DEADLINE_MS). */
+  deadlineMs?: number;
+}
+
+export interface ListJobsRequest {
+  function?: string;
+  status?: QueueStatus;
+  limit: number;
+  before?: string;
+}
+
+/** What the service needs from the worker: a nudge after a submission, a stop on cancel. */
+export interface JobRunner {
+  wake(): void;
+  stopRun(id: string, reason: StopReason): boolean;
+}
+
+export interface JobServiceDeps {
+  config: Config;
+  queue: QueueStore;
+  functions: FunctionCache;
+  runner?: JobRunner;
+  /** Epoch ms. Default Date.now. */
+  now?: () => number;
+}
+
+export class JobService {
+  private readonly deps: JobServiceDeps;
+  private readonly now: () => number;
+
+  constructor(deps: JobServiceDeps) {
+    this.deps = deps;
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Stores the job durably; the same idempotency key returns the first job (created: false). */
+  async submit(tenant: string, name: string, req: SubmitJobRequest): Promise<{ job: QueueItem; created: boolean }> {
+    const { config, queue, functions } = this.deps;
+    const fn = await functions.get(tenant, name);
+    serializeInput(req.input ?? null, config.maxJsonDepth, fn.limits.inputBytes);
+    const maxRunMs = req.maxRunMs ?? config.jobs.defaultRunMs;
+    if (maxRunMs > config.jobs.maxRunMs) {
+      throw new AirlockError(
+        'LIMIT_ABOVE_MAXIMUM',
+        `maxRunMs ${maxRunMs} is above the operator maximum ${config.jobs.maxRunMs} (AIRLOCK_JOB_MAX_RUN_MS); ask for less`,
+      );
+    }
+    const deadlineMs = req.deadlineMs ?? config.jobs.deadlineMs;
+    if (deadlineMs > config.jobs.deadlineMs) {
+      throw new AirlockError(
+        'LIMIT_ABOVE_MAXIMUM',
+        `deadlineMs ${deadlineMs} is above the operator maximum ${config.jobs.deadlineMs} (AIRLOCK_JOB_DEADLINE_MS); ask for less`,
+      );
+    }
+    // Every slice runs the version that was latest at submission, even if the function is redeployed meanwhile.
+    const payload: JobPayload = { input: req.input ?? null, version: fn.version, maxRunMs, deadlineAt: this.now() + deadlineMs };
+    const { item, created } = await queue.enqueue({
+      tenant,
+      function: name,
+      lane: 'background',
+      payload,
+      ...(req.idempotencyKey === undefined ? {} : { idempotencyKey: req.idempotencyKey }),
+      ...(req.maxAttempts === undefined ? {} : { maxAttempts: req.maxAttempts }),
+    });
+    if (created) this.deps.runner?.wake();
+    return { job: item, created };
+  }
+
+  async get(tenant: string, id: string): Promise<QueueItem> {
+    const item = await this.deps.queue.get(tenant, id);
+    if (item === undefined) throw notFound(tenant, id);
+    return item;
+  }
+
+  list(tenant: string, req: ListJobsRequest): Promise<QueueItem[]> {
+    return this.deps.queue.list({ tenant, ...req });
+  }
+
+  /** Cancels a queued or running job (a running slice's sandbox is stopped); a finished job is returned unchanged. */
+  async cancel(tenant: string, id: string): Promise<QueueItem> {
+    const item = await this.deps.queue.cancel(tenant, id);
+    if (item === undefined) throw notFound(tenant, id);
+    if (item.status === 'cancelled') this.deps.runner?.stopRun(id, 'cancelled');
+    return item;
+  }
+}
+
+function notFound(tenant: string, id: string): AirlockError {
+  return new AirlockError('JOB_NOT_FOUND', `no job ${id} for tenant ${tenant}; list jobs with GET /v1/tenants/${tenant}/jobs`);
+}

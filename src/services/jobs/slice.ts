@@ -1,0 +1,259 @@
+// One slice of a claimed job: wait for an admission slot (so job runs share AIRLOCK_CONCURRENCY
+// with invocations and never take all of it), lease a sandbox from the pool, run the function
+// with ctx.checkpoint for at most the slice cap, record the run as an execution linked to the
+// job, and settle the queue item: complete, continue later (the cap hit: no attempt counted),
+// or fail an attempt (a throw, a crash, an OOM; retried with backoff, then dead). The lease is
+// heartbeated all along; a lost lease, a cancel or a shutdown stops the slice (`stop`).
+import type { Config } from '../../core/config.js';
+import { isAirlockError } from '../../core/errors.js';
+import { executionId } from '../../core/ids.js';
+import type { ExecutionRecord, FunctionVersion } from '../../core/types.js';
+import { maskError, maskJson, maskLogs } from '../../egress/mask.js';
+import type { EgressBroker } from '../../egress/types.js';
+import type { Claimed, Lease, QueueError, QueueStore } from '../../queue/port.js';
+import type { Admission, Permit } from '../../scheduler/admission.js';
+import type { SandboxPool } from '../../sandbox/pool.js';
+import type { CheckpointSink, SandboxRunOutcome } from '../../sandbox/port.js';
+import type { FunctionCache } from '../function-cache.js';
+import type { ExecutionRecorder } from '../recorder.js';
+import { readJobPayload } from './payload.js';
+import type { JobPayload } from './payload.js';
+
+/** Why a slice was told to stop before it finished. */
+export type StopReason = 'cancelled' | 'lease-lost' | 'shutdown';
+
+export interface SliceDeps {
+  config: Config;
+  queue: QueueStore;
+  functions: FunctionCache;
+  admission: Admission;
+  pool: SandboxPool;
+  recorder: ExecutionRecorder;
+  /** Recorded on every execution: 'bwrap' or 'none'. */
+  isolation: string;
+  egress?: EgressBroker;
+  /** Epoch ms. Default Date.now. */
+  now?: () => number;
+}
+
+/** What an execution record says when the host stopped a job's slice. */
+const STOPPED: Record<StopReason, { type: string; message: string }> = {
+  cancelled: { type: 'JobCancelled', message: 'the job was cancelled during this run; its sandbox was stopped' },
+  'lease-lost': {
+    type: 'LeaseLost',
+    message: 'this run lost its lease on the job (it expired, or another run took over); its sandbox was stopped',
+  },
+  shutdown: {
+    type: 'ServerShutdown',
+    message: 'the server shut down during this run; the job continues from its last checkpoint in a new slice',
+  },
+};
+
+/** A job's run ended in a way that counts as a failed attempt, or ends the job for good. */
+function failure(code: string, message: string): QueueError {
+  return { code, message };
+}
+
+function deadlineError(deadlineAt: number): QueueError {
+  return failure(
+    'JOB_DEADLINE',
+    `the job did not finish by its deadline (${new Date(deadlineAt).toISOString()}); ` +
+      'save progress with ctx.checkpoint more often, or submit it with a longer deadlineMs (up to AIRLOCK_JOB_DEADLINE_MS)',
+  );
+}
+
+/** The queue error a failed run leaves on the item. */
+function attemptError(outcome: SandboxRunOutcome): QueueError {
+  const error = outcome.error ?? { type: 'Error', message: 'the run failed' };
+  switch (outcome.status) {
+    case 'oom':
+      return failure('OUT_OF_MEMORY', error.message);
+    case 'killed':
+      return failure('SANDBOX_CRASHED', `${error.type}: ${error.message}`);
+    default:
+      return failure('FUNCTION_FAILED', `${error.type}: ${error.message}`);
+  }
+}
+
+/** Settles the item; a lost lease means another run or a cancel owns it now: nothing to do. */
+async function settle(action: () => Promise<unknown>): Promise<void> {
+  try {
+    await action();
+  } catch (err) {
+    if (!(isAirlockError(err) && err.code === 'LEASE_LOST')) throw err;
+  }
+}
+
+export class JobSlice {
+  private readonly deps: SliceDeps;
+  private readonly claimed: Claimed;
+  private readonly stop: AbortSignal;
+  private readonly now: () => number;
+  /** When the slice began (its claim): the execution's queuedAt, so admission waits show. */
+  private readonly claimedAt: number;
+  /** Saves in flight: the slice waits for them before it acts on the outcome. */
+  private readonly saving = new Set<Promise<unknown>>();
+
+  constructor(deps: SliceDeps, claimed: Claimed, stop: AbortSignal) {
+    this.deps = deps;
+    this.claimed = claimed;
+    this.stop = stop;
+    this.now = deps.now ?? Date.now;
+    this.claimedAt = this.now();
+  }
+
+  private get lease(): Lease {
+    return this.claimed.lease;
+  }
+
+  private stopReason(): StopReason | undefined {
+    return this.stop.aborted ? (this.stop.reason as StopReason) : undefined;
+  }
+
+  /** Runs the slice to its end; never rejects for a tenant's reason. */
+  async run(): Promise<void> {
+    const { queue } = this.deps;
+    const { item } = this.claimed;
+    let payload: JobPayload;
+    try {
+      payload = readJobPayload(item.payload, item.id);
+    } catch (err) {
+      return settle(() => queue.fail(this.lease, failure('INTERNAL', (err as Error).message), { retryable: false }));
+    }
+    if (this.now() >= payload.deadlineAt) {
+      return settle(() => queue.fail(this.lease, deadlineError(payload.deadlineAt), { retryable: false }));
+    }
+    let fn: FunctionVersion;
+    try {
+      fn = await this.deps.functions.get(item.tenant, item.function, payload.version);
+    } catch (err) {
+      const code = isAirlockError(err) ? err.code : 'INTERNAL';
+      const permanent = code === 'FUNCTION_NOT_FOUND' || code === 'VERSION_NOT_FOUND';
+      return settle(() => queue.fail(this.lease, failure(code, (err as Error).message), { retryable: !permanent }));
+    }
+    let permit: Permit;
+    try {
+      permit = await this.deps.admission.acquire(item.tenant, this.stop);
+    } catch (err) {
+      if (this.stop.aborted) return this.afterStop();
+      if (isAirlockError(err) && err.code === 'TOO_MANY_REQUESTS') {
+        // The tenant's invocations hold its slots: try again shortly, without counting an attempt.
+        return settle(() => queue.continueLater(this.lease, { delayMs: this.deps.config.jobs.pollMs }));
+      }
+      if (isAirlockError(err) && err.code === 'SHUTTING_DOWN') return settle(() => queue.continueLater(this.lease));
+      throw err;
+    }
+    try {
+      await this.runInSandbox(fn, payload);
+    } finally {
+      permit.release();
+    }
+  }
+
+  private async afterStop(): Promise<void> {
+    // Cancelled or superseded: the item is not ours any more. Shutdown: resume in a later slice.
+    if (this.stopReason() === 'shutdown') await settle(() => this.deps.queue.continueLater(this.lease));
+  }
+
+  private async runInSandbox(fn: FunctionVersion, payload: JobPayload): Promise<void> {
+    const { queue, pool, recorder, isolation } = this.deps;
+    const { item } = this.claimed;
+    const id = executionId();
+    const queuedAt = this.claimedAt;
+    let poolLease;
+    try {
+      poolLease = await pool.acquire({ tenant: item.tenant, functionName: item.function, scope: fn.isolation, memoryMiB: fn.limits.memoryMiB });
+    } catch (err) {
+      if (this.stop.aborted) return this.afterStop();
+      if (isAirlockError(err) && err.code === 'SHUTTING_DOWN') return settle(() => queue.continueLater(this.lease));
+      return settle(() => queue.fail(this.lease, failure('SANDBOX_FAILED', (err as Error).message)));
+    }
+    const sandbox = poolLease.sandbox;
+    if (this.stop.aborted) {
+      poolLease.release(true);
+      return this.afterStop();
+    }
+    const onStop = (): void => void sandbox.destroy();
+    this.stop.addEventListener('abort', onStop, { once: true });
+    const startedAt = this.now();
+    const timeoutMs = Math.max(1, Math.min(payload.maxRunMs, payload.deadlineAt - startedAt));
+    const egress =
+      fn.egress === undefined || this.deps.egress === undefined
+        ? undefined
+        : this.deps.egress.open({ tenant: item.tenant, functionName: item.function, executionId: id, policy: fn.egress, deadline: startedAt + timeoutMs });
+    let outcome: SandboxRunOutcome;
+    try {
+      outcome = await sandbox.run({
+        executionId: id,
+        tenant: item.tenant,
+        functionName: item.function,
+        version: fn.version,
+        code: fn.code,
+        inputJson: JSON.stringify(payload.input ?? null),
+        timeoutMs,
+        resultBytes: fn.limits.resultBytes,
+        logBytes: fn.limits.logBytes,
+        checkpoint: this.sink(),
+        ...(egress === undefined ? {} : { egress }),
+      });
+    } finally {
+      this.stop.removeEventListener('abort', onStop);
+    }
+    poolLease.release(outcome.reusable);
+    await Promise.allSettled([...this.saving]);
+    if (egress?.usedSecrets === true) {
+      const mask = (text: string) => egress.mask(text);
+      if (outcome.result !== undefined) outcome.result = maskJson(outcome.result, mask);
+      if (outcome.error !== undefined) outcome.error = maskError(outcome.error, mask);
+      outcome.logs = maskLogs(outcome.logs, mask);
+    }
+    const sliceCapped = outcome.status === 'timeout';
+    const record: ExecutionRecord = {
+      id, tenant: item.tenant, function: item.function, version: fn.version, status: outcome.status, start: poolLease.start,
+      isolation, layers: [...sandbox.layers], queuedAt, startedAt, finishedAt: this.now(), durationMs: outcome.durationMs,
+      logs: outcome.logs, jobId: item.id,
+    };
+    if (outcome.result !== undefined) record.result = outcome.result;
+    if (outcome.error !== undefined) record.error = outcome.error;
+    if (sliceCapped) {
+      record.error = {
+        type: 'SliceCapReached',
+        message: `the run reached its slice cap (${timeoutMs} ms, maxRunMs); the job continues from its last checkpoint in a new slice`,
+      };
+    }
+    const stopped = this.stopReason();
+    if (stopped !== undefined && outcome.status === 'killed') record.error = STOPPED[stopped];
+    if (egress !== undefined && egress.records.length > 0) record.egress = [...egress.records];
+    recorder.record(record);
+    await this.settleOutcome(outcome, payload);
+  }
+
+  private async settleOutcome(outcome: SandboxRunOutcome, payload: JobPayload): Promise<void> {
+    const { queue } = this.deps;
+    if (this.stop.aborted) return this.afterStop();
+    if (outcome.status === 'succeeded') return settle(() => queue.complete(this.lease, outcome.result ?? null));
+    if (outcome.status === 'timeout') {
+      if (this.now() >= payload.deadlineAt) {
+        return settle(() => queue.fail(this.lease, deadlineError(payload.deadlineAt), { retryable: false }));
+      }
+      return settle(() => queue.continueLater(this.lease));
+    }
+    return settle(() => queue.fail(this.lease, attemptError(outcome)));
+  }
+
+  /** ctx.checkpoint for this run: saves go to the queue with this slice's fencing token. */
+  private sink(): CheckpointSink {
+    const { item } = this.claimed;
+    const sink: CheckpointSink = {
+      maxBytes: this.deps.config.queue.checkpointBytes,
+      save: (state) => {
+        const saving = this.deps.queue.saveCheckpoint(this.lease, state);
+        this.saving.add(saving);
+        void saving.finally(() => this.saving.delete(saving)).catch(() => {});
+        return saving;
+      },
+    };
+    if (item.checkpoint !== undefined) sink.stateJson = JSON.stringify(item.checkpoint);
+    return sink;
+  }
+}

@@ -1,0 +1,151 @@
+// The job worker: claims ready queue items with the fair planner (QueueStore.claim: stride
+// scheduling across tenants, per-tenant caps, the background lane's share) and runs each as a
+// JobSlice, at most `config.jobs.concurrency` at once, heartbeating each lease while it runs.
+// Idle, it polls every `config.jobs.pollMs`; a submission (wake) or a finished slice makes it
+// claim at once. stop(): no more claims; running slices get the grace period, then are ended
+// and queued again as continuations (no attempt lost, nothing lost but work after the last
+// checkpoint). Webhook deliveries and schedules enqueue the same payload and reuse this worker.
+import { randomUUID } from 'node:crypto';
+import { isAirlockError } from '../../core/errors.js';
+import type { Claimed } from '../../queue/port.js';
+import { JobSlice } from './slice.js';
+import type { SliceDeps, StopReason } from './slice.js';
+
+/** The part of a pino logger the worker uses. */
+export interface WorkerLogger {
+  warn(obj: object, msg: string): void;
+}
+
+export interface JobWorkerDeps extends SliceDeps {
+  logger?: WorkerLogger;
+  /** Lease owner name stored on claimed items. Default `worker-<uuid>`. */
+  owner?: string;
+}
+
+interface Running {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export class JobWorker {
+  private readonly deps: JobWorkerDeps;
+  readonly owner: string;
+  private readonly running = new Map<string, Running>();
+  private started = false;
+  private stopping = false;
+  private loopDone: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+
+  constructor(deps: JobWorkerDeps) {
+    this.deps = deps;
+    this.owner = deps.owner ?? `worker-${randomUUID()}`;
+  }
+
+  /** Slices running now. */
+  get active(): number {
+    return this.running.size;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.loopDone = this.loop();
+  }
+
+  /** Claim now instead of at the next poll (a job was just submitted). */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** Stops the slice of job `id` if this worker runs it (its sandbox is destroyed). */
+  stopRun(id: string, reason: StopReason): boolean {
+    const run = this.running.get(id);
+    if (run === undefined) return false;
+    run.controller.abort(reason);
+    return true;
+  }
+
+  /**
+   * Stops claiming, gives running slices up to `graceMs` to finish, then ends the rest; they are
+   * queued again as continuations. Resolves when every slice has settled its item.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await this.loopDone;
+    const all = Promise.allSettled([...this.running.values()].map((r) => r.done));
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'grace'>((resolve) => (timer = setTimeout(() => resolve('grace'), graceMs)));
+    const first = await Promise.race([all, graceOver]);
+    clearTimeout(timer);
+    if (first === 'grace') {
+      if (this.running.size > 0) this.deps.logger?.warn({ running: this.running.size }, 'grace period over: ending job slices; they resume later');
+      for (const run of this.running.values()) run.controller.abort('shutdown' satisfies StopReason);
+      await Promise.allSettled([...this.running.values()].map((r) => r.done));
+    }
+  }
+
+  private async loop(): Promise<void> {
+    const { queue, config } = this.deps;
+    while (!this.stopping) {
+      this.woken = false;
+      const free = config.jobs.concurrency - this.running.size;
+      let claimed: Claimed[] = [];
+      if (free > 0) {
+        try {
+          claimed = await queue.claim({ owner: this.owner, max: free });
+        } catch (err) {
+          this.deps.logger?.warn({ err }, 'could not claim jobs; retrying at the next poll');
+        }
+        for (const c of claimed) this.launch(c);
+      }
+      if (this.stopping) break;
+      if (claimed.length > 0 && claimed.length < free) continue; // there may be more ready
+      if (!this.woken) await this.sleep(config.jobs.pollMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = undefined;
+        done();
+      };
+    });
+  }
+
+  private launch(claimed: Claimed): void {
+    const { queue, config } = this.deps;
+    const controller = new AbortController();
+    const id = claimed.item.id;
+    // Heartbeat well inside the lease; a lost lease (expired, cancelled elsewhere) stops the slice.
+    const every = Math.max(50, Math.floor(config.queue.leaseMs / 3));
+    const heartbeat = setInterval(() => {
+      queue.heartbeat(claimed.lease).catch((err: unknown) => {
+        if (isAirlockError(err) && err.code === 'LEASE_LOST') {
+          if (!controller.signal.aborted) controller.abort('lease-lost' satisfies StopReason);
+        } else {
+          this.deps.logger?.warn({ err, job: id }, 'job heartbeat failed; retrying at the next beat');
+        }
+      });
+    }, every);
+    const done = new JobSlice(this.deps, claimed, controller.signal)
+      .run()
+      .catch((err: unknown) => {
+        this.deps.logger?.warn({ err, job: id }, 'a job slice failed inside the worker; its lease will expire and it will be retried');
+      })
+      .finally(() => {
+        clearInterval(heartbeat);
+        this.running.delete(id);
+        this.wake();
+      });
+    this.running.set(id, { controller, done });
+  }
+}

@@ -1,0 +1,169 @@
+// Jobs end to end over real HTTP, real bwrap sandboxes and real SQLite: submit → succeeded with
+// the result and an execution record linked to the job; idempotency; a counting job resumes from
+// its checkpoint across slice caps (runs > 1, no attempt counted); a crash is an attempt, retried,
+// then dead with the last error; cancel of queued and running jobs (the running sandbox is
+// stopped); tenant keys reach only their tenant; listing by function and status.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { deploy, startTestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
+import { COUNTER, FAST_JOBS, finished, getJob, submit, waitJob } from './jobs-support.js';
+
+// Saves a checkpoint first, so a test knows the function is running inside its sandbox.
+const SLEEPER = `export default async (input, ctx) => {
+  await ctx.checkpoint.save({ started: true });
+  await new Promise((r) => setTimeout(r, input.ms));
+  return 'slept';
+};`;
+
+describe('jobs API', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ ...FAST_JOBS, AIRLOCK_JOB_CONCURRENCY: '2', AIRLOCK_QUEUE_TENANT_CONCURRENCY: '2' });
+    await deploy(server, 'acme', 'double', `export default async (input) => ({ doubled: input.x * 2 });`);
+    await deploy(server, 'acme', 'count', COUNTER);
+    await deploy(server, 'acme', 'crash', `export default async () => { process.exit(3); };`);
+    await deploy(server, 'acme', 'sleep', SLEEPER);
+  });
+  after(() => server.close());
+
+  it('runs a submitted job to succeeded with its result, recorded as an execution of the job', async () => {
+    const id = await submit(server, 'acme', 'double', { input: { x: 21 } });
+    const job = await waitJob(server, 'acme', id, finished);
+    assert.equal(job.status, 'succeeded', JSON.stringify(job));
+    assert.deepEqual(job.result, { doubled: 42 });
+    assert.deepEqual([job.attempts, job.runs], [0, 1]);
+    const list = await server.request('GET', '/v1/tenants/acme/executions?function=double');
+    const runs = (list.body.executions as { jobId?: string; status: string; result: unknown }[]).filter((e) => e.jobId === id);
+    assert.equal(runs.length, 1, JSON.stringify(list.body));
+    assert.equal(runs[0]!.status, 'succeeded');
+    assert.deepEqual(runs[0]!.result, { doubled: 42 });
+  });
+
+  it('the same idempotency key returns the same job and runs it once', async () => {
+    const a = await submit(server, 'acme', 'double', { input: { x: 1 }, idempotencyKey: 'order-17' });
+    const b = await submit(server, 'acme', 'double', { input: { x: 2 }, idempotencyKey: 'order-17' });
+    assert.equal(b, a);
+    const job = await waitJob(server, 'acme', a, finished);
+    assert.deepEqual(job.result, { doubled: 2 });
+    const listed = await server.request('GET', '/v1/tenants/acme/jobs?function=double');
+    assert.equal((listed.body.jobs as { id: string }[]).filter((j) => j.id === a).length, 1);
+  });
+
+  it('a job longer than its slice cap continues from its checkpoint in new slices, without using attempts', async () => {
+    const n = 12;
+    const id = await submit(server, 'acme', 'count', { input: { n, stepMs: 60 }, maxRunMs: 300, maxAttempts: 1 });
+    const job = await waitJob(server, 'acme', id, finished, 60_000);
+    assert.equal(job.status, 'succeeded', JSON.stringify(job));
+    assert.equal((job.result as { sum: number }).sum, (n * (n + 1)) / 2, 'every step counted exactly once');
+    assert.ok(job.runs > 1, `the job needed several slices (runs ${job.runs})`);
+    assert.equal(job.attempts, 0, 'slice caps are continuations, not failed attempts');
+    assert.ok(job.checkpointAt !== undefined);
+    const list = await server.request('GET', '/v1/tenants/acme/executions?function=count&limit=100');
+    const statuses = (list.body.executions as { jobId?: string; status: string; error?: { type: string } }[])
+      .filter((e) => e.jobId === id)
+      .map((e) => `${e.status}${e.error === undefined ? '' : `:${e.error.type}`}`);
+    assert.ok(statuses.includes('timeout:SliceCapReached'), statuses.join());
+    assert.equal(statuses.filter((s) => s === 'succeeded').length, 1);
+  });
+
+  it('a crash is a failed attempt, retried with backoff, then dead with the last error', async () => {
+    const id = await submit(server, 'acme', 'crash', { maxAttempts: 2 });
+    const job = await waitJob(server, 'acme', id, finished);
+    assert.equal(job.status, 'dead', JSON.stringify(job));
+    assert.deepEqual([job.attempts, job.runs], [2, 2]);
+    assert.equal(job.error?.code, 'SANDBOX_CRASHED');
+    assert.match(job.error?.message ?? '', /exit code 3/);
+    assert.equal(job.result, undefined);
+  });
+
+  it('cancels a queued job (it never runs) and a running one (its sandbox is stopped)', async () => {
+    // Fill both worker slots with long sleepers, so a third job stays queued.
+    const running = [await submit(server, 'acme', 'sleep', { input: { ms: 120_000 } }), await submit(server, 'acme', 'sleep', { input: { ms: 120_000 } })];
+    for (const id of running) await waitJob(server, 'acme', id, (j) => j.status === 'running' && j.checkpointAt !== undefined);
+    const queued = await submit(server, 'acme', 'double', { input: { x: 5 } });
+    const cancelQueued = await server.request('POST', `/v1/tenants/acme/jobs/${queued}/cancel`);
+    assert.equal(cancelQueued.status, 200);
+    assert.equal(cancelQueued.body.status, 'cancelled');
+    assert.equal(cancelQueued.body.runs, 0, 'it never ran');
+
+    for (const id of running) {
+      const res = await server.request('POST', `/v1/tenants/acme/jobs/${id}/cancel`);
+      assert.equal(res.body.status, 'cancelled');
+    }
+    // The stopped slices are recorded (killed by the host) long before the functions would end.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const list = await server.request('GET', '/v1/tenants/acme/executions?function=sleep&limit=100');
+      const killed = (list.body.executions as { jobId?: string; status: string; error?: { type: string } }[]).filter(
+        (e) => e.jobId !== undefined && running.includes(e.jobId) && e.status === 'killed' && e.error?.type === 'JobCancelled',
+      );
+      if (killed.length === running.length) break;
+      if (Date.now() > deadline) assert.fail(`running jobs' sandboxes were not stopped: ${JSON.stringify(list.body.executions)}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    for (const id of [...running, queued]) assert.equal((await getJob(server, 'acme', id)).status, 'cancelled');
+    const again = await server.request('POST', `/v1/tenants/acme/jobs/${queued}/cancel`);
+    assert.equal(again.body.status, 'cancelled', 'cancelling a finished job returns it unchanged');
+  });
+
+  it('lists jobs newest first, by function and status, paged', async () => {
+    const ids = [];
+    for (let x = 0; x < 3; x++) ids.push(await submit(server, 'acme', 'double', { input: { x } }));
+    for (const id of ids) await waitJob(server, 'acme', id, finished);
+    const page1 = await server.request('GET', '/v1/tenants/acme/jobs?function=double&status=succeeded&limit=2');
+    assert.equal(page1.status, 200);
+    const page2 = await server.request('GET', `/v1/tenants/acme/jobs?function=double&status=succeeded&limit=2&before=${page1.body.next}`);
+    const seen = [...page1.body.jobs, ...page2.body.jobs].map((j: { id: string }) => j.id);
+    assert.deepEqual(seen.slice(0, 3), [...ids].reverse());
+    const bad = await server.request('GET', '/v1/tenants/acme/jobs?status=sleeping');
+    assert.equal(bad.status, 400);
+  });
+
+  it('tenant keys reach only their own tenant\'s jobs; unknown functions and jobs are 404', async () => {
+    await deploy(server, 'globex', 'double', `export default async (input) => input;`);
+    const globexJob = await submit(server, 'globex', 'double', { input: 1 });
+    const key = (await server.request('POST', '/v1/tenants/acme/keys')).body.key as string;
+    const tries: [string, string][] = [
+      ['POST', '/v1/tenants/globex/functions/double/jobs'],
+      ['GET', `/v1/tenants/globex/jobs/${globexJob}`],
+      ['GET', '/v1/tenants/globex/jobs'],
+      ['POST', `/v1/tenants/globex/jobs/${globexJob}/cancel`],
+    ];
+    for (const [method, path] of tries) {
+      const res = await server.request(method, path, method === 'POST' ? {} : undefined, key);
+      assert.equal(res.status, 403, `${method} ${path}: ${JSON.stringify(res.body)}`);
+    }
+    const viaOwnTenant = await server.request('GET', `/v1/tenants/acme/jobs/${globexJob}`, undefined, key);
+    assert.equal(viaOwnTenant.status, 404, 'another tenant\'s job id is not found under this tenant');
+    assert.equal(viaOwnTenant.body.error.code, 'JOB_NOT_FOUND');
+    const noFn = await server.request('POST', '/v1/tenants/acme/functions/missing/jobs', {}, key);
+    assert.equal(noFn.status, 404);
+    assert.equal((await waitJob(server, 'globex', globexJob, finished)).status, 'succeeded');
+  });
+
+  it('every slice runs the version that was latest at submission, even after a redeploy', async () => {
+    const v1 = `export default async (input, ctx) => {
+      if (ctx.checkpoint.get() === undefined) { await ctx.checkpoint.save({ first: true }); await new Promise(() => {}); }
+      return 'v1';
+    };`;
+    await deploy(server, 'acme', 'pinned', v1);
+    const id = await submit(server, 'acme', 'pinned', { maxRunMs: 1500 });
+    await waitJob(server, 'acme', id, (j) => j.checkpointAt !== undefined);
+    const redeploy = await server.request('PUT', '/v1/tenants/acme/functions/pinned', { code: `export default async () => 'v2';` });
+    assert.equal(redeploy.status, 201, JSON.stringify(redeploy.body));
+    const job = await waitJob(server, 'acme', id, finished);
+    assert.deepEqual([job.status, job.result], ['succeeded', 'v1']);
+    const list = await server.request('GET', '/v1/tenants/acme/executions?function=pinned');
+    const last = (list.body.executions as { jobId?: string; status: string; startedAt: string }[]).find(
+      (e) => e.jobId === id && e.status === 'succeeded',
+    );
+    assert.ok(last !== undefined && last.startedAt > redeploy.body.createdAt, 'the last slice started after the redeploy');
+  });
+
+  it('refuses slice caps above the operator maximum', async () => {
+    const res = await server.request('POST', '/v1/tenants/acme/functions/double/jobs', { maxRunMs: 10 * 3_600_000 });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.code, 'LIMIT_ABOVE_MAXIMUM');
+  });
+});

@@ -1,0 +1,72 @@
+// A real server process killed with SIGKILL in the middle of a checkpointed job: a new server on
+// the same data dir finds the job's lease expired, counts that one crashed attempt, and resumes
+// the job from its last checkpoint to the right result; no sandbox of the killed server survives.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { alive, descendants, startServerProcess } from '../support/process.js';
+import { COUNTER, FAST_JOBS } from '../api/jobs-support.js';
+import type { JobBody } from '../api/jobs-support.js';
+
+async function api<T>(url: string, key: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  const data = (await res.json()) as T;
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(data)}`);
+  return data;
+}
+
+async function waitFor(url: string, key: string, id: string, done: (job: JobBody) => boolean, timeoutMs: number): Promise<JobBody> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await api<JobBody>(url, key, 'GET', `/v1/tenants/acme/jobs/${id}`);
+    if (done(job)) return job;
+    if (Date.now() > deadline) assert.fail(`job did not reach the expected state; last: ${JSON.stringify(job)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('jobs survive a killed server', () => {
+  it('a job whose server was SIGKILLed resumes from its checkpoint on the next server, one attempt counted', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'airlock-jobs-kill-'));
+    const env = { ...FAST_JOBS, AIRLOCK_DATA_DIR: dataDir, AIRLOCK_QUEUE_LEASE_MS: '1000' };
+    try {
+      const first = await startServerProcess(env);
+      const key = readFileSync(join(dataDir, 'admin.key'), 'utf8').trim();
+      const n = 40;
+      let id: string;
+      let sandboxes: number[];
+      try {
+        await api(first.url, key, 'PUT', '/v1/tenants/acme/functions/count', { code: COUNTER });
+        ({ jobId: id } = await api<{ jobId: string }>(first.url, key, 'POST', '/v1/tenants/acme/functions/count/jobs', {
+          input: { n, stepMs: 50 }, maxAttempts: 3,
+        }));
+        await waitFor(first.url, key, id, (j) => j.checkpointAt !== undefined, 20_000);
+        sandboxes = descendants(first.child.pid!);
+      } finally {
+        const exited = new Promise((resolve) => first.child.once('exit', resolve));
+        first.child.kill('SIGKILL');
+        await exited;
+      }
+      const second = await startServerProcess(env);
+      try {
+        const job = await waitFor(second.url, key, id, (j) => ['succeeded', 'failed', 'dead', 'cancelled'].includes(j.status), 60_000);
+        assert.equal(job.status, 'succeeded', JSON.stringify(job));
+        const result = job.result as { sum: number; starts: number };
+        assert.equal(result.sum, (n * (n + 1)) / 2, 'no step lost or counted twice');
+        assert.ok(result.starts >= 2, 'the job restarted from its checkpoint');
+        assert.equal(job.attempts, 1, 'the killed server was one crashed attempt');
+        assert.deepEqual(sandboxes.filter(alive), [], 'no process of the killed server survives');
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

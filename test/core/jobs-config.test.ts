@@ -1,0 +1,34 @@
+// The jobs block of the configuration: defaults (10-minute slices, a day in total, the background
+// share of the queue slots), and refusals that name the variable.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig } from '../../src/core/config.js';
+import { isAirlockError } from '../../src/core/errors.js';
+
+test('jobs defaults', () => {
+  assert.deepEqual(loadConfig({}).jobs, {
+    defaultRunMs: 600_000,
+    maxRunMs: 3_600_000,
+    deadlineMs: 86_400_000,
+    concurrency: 6, // 8 queue slots − 2 reserved for interactive work
+    pollMs: 500,
+  });
+});
+
+test('job concurrency always leaves an admission slot for invocations', () => {
+  assert.equal(loadConfig({ AIRLOCK_CONCURRENCY: '3' }).jobs.concurrency, 2);
+  assert.equal(loadConfig({ AIRLOCK_CONCURRENCY: '1' }).jobs.concurrency, 1);
+  assert.throws(
+    () => loadConfig({ AIRLOCK_CONCURRENCY: '4', AIRLOCK_JOB_CONCURRENCY: '4' }),
+    (err) => isAirlockError(err) && err.code === 'CONFIG_INVALID' && /AIRLOCK_JOB_CONCURRENCY/.test(err.message),
+  );
+});
+
+test('the default slice may not exceed the maximum slice', () => {
+  assert.equal(loadConfig({ AIRLOCK_JOB_MAX_RUN_MS: '60000' }).jobs.defaultRunMs, 60_000);
+  assert.throws(
+    () => loadConfig({ AIRLOCK_JOB_RUN_MS: '120000', AIRLOCK_JOB_MAX_RUN_MS: '60000' }),
+    (err) => isAirlockError(err) && err.code === 'CONFIG_INVALID' && /AIRLOCK_JOB_RUN_MS/.test(err.message),
+  );
+  assert.throws(() => loadConfig({ AIRLOCK_JOB_POLL_MS: '0' }), /AIRLOCK_JOB_POLL_MS/);
+});
