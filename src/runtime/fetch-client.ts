@@ -21,8 +21,12 @@ export interface FetchClientDeps {
 export interface FetchClient {
   /** The function handed out as ctx.fetch and globalThis.fetch. */
   readonly fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
-  /** A run granted egress starts: fetch works and is installed as globalThis.fetch. */
-  begin(run: { id: string; requestBytes: number }): void;
+  /**
+   * A run granted egress starts: fetch works and is installed as globalThis.fetch. `owns` says
+   * whether the code calling fetch belongs to this run (work an earlier run of another function
+   * left behind must not use this run's grant).
+   */
+  begin(run: { id: string; requestBytes: number; owns: () => boolean }): void;
   /** The run ended: fetch is withdrawn and requests still waiting are rejected. */
   end(): void;
   onFetched(frame: FetchedFrame): void;
@@ -36,11 +40,12 @@ export function createFetchClient(deps: FetchClientDeps): FetchClient {
   const { send, stringify, bufferFrom, RequestClass, ResponseClass } = deps;
   const pending = new Map<number, { resolve: (res: Response) => void; reject: (err: unknown) => void }>();
   let seq = 0;
-  let run: { id: string; requestBytes: number } | null = null;
+  let run: { id: string; requestBytes: number; owns: () => boolean } | null = null;
 
   async function brokeredFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const current = run;
     if (current === null) throw egressError('EGRESS_DENIED', 'fetch is only available during an execution of a function granted egress');
+    if (!current.owns()) throw egressError('EGRESS_DENIED', 'fetch was called by work left over from an earlier execution; only the running execution may use its egress grant');
     const request = new RequestClass(input, init);
     const signal = request.signal;
     signal.throwIfAborted();

@@ -470,7 +470,7 @@ function handleRun(frame: RunFrame, discard = false): Promise<void> {
       if (frame.egress !== undefined) {
         const client = await loadFetchClient();
         capture.egress = true;
-        client.begin({ id: capture.id, requestBytes: Number(frame.egress.requestBytes) || 0 });
+        client.begin({ id: capture.id, requestBytes: Number(frame.egress.requestBytes) || 0, owns: () => ownedBy(capture) });
         fetcher = client.fetch;
       }
       let checkpoint: CheckpointApi | undefined;

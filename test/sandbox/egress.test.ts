@@ -72,6 +72,36 @@ describe('ctx.fetch in a bwrap sandbox', () => {
     assert.equal(sb.alive, true);
   });
 
+  it('work left over from an earlier run of another function cannot use the next run’s grant', async () => {
+    const sb = await tracker.spawn();
+    const base = `http://127.0.0.1:${server.port}`;
+    // An ungranted function leaves a timer behind that keeps trying globalThis.fetch.
+    const leftover = `export default async (input) => {
+      globalThis.leftoverErrors = [];
+      const timer = setInterval(() => {
+        fetch(input.base + '/stolen').then(() => globalThis.leftoverErrors.push('reached'), (e) => globalThis.leftoverErrors.push(e.code ?? e.message));
+      }, 20);
+      timer.unref?.();
+      return 'planted';
+    };`;
+    const first = await sb.run(request(leftover, { input: { base } }));
+    assert.equal(first.result, 'planted');
+    const seen = server.seen.length;
+    // A granted function of the same tenant then runs in the same warm sandbox for a while.
+    const { req } = granted(`export default async (input, ctx) => {
+      await new Promise((r) => setTimeout(r, 300));
+      const own = await (await ctx.fetch(input.base + '/own')).text();
+      return { own, leftover: [...new Set(globalThis.leftoverErrors)] };
+    };`, { base });
+    const second = await sb.run(req);
+    assert.equal(second.status, 'succeeded', JSON.stringify(second.error));
+    const out = second.result as { own: string; leftover: string[] };
+    assert.equal(out.own, 'GET /own ');
+    assert.ok(out.leftover.includes('EGRESS_DENIED'), `the leftover timer was refused: ${JSON.stringify(out.leftover)}`);
+    assert.ok(!out.leftover.includes('reached'));
+    assert.deepEqual(server.seen.slice(seen).filter((r) => r.url === '/stolen'), [], 'nothing stolen reached the server');
+  });
+
   it('rejects refused requests with a TypeError carrying the code, before any connection', async () => {
     const sb = await tracker.spawn();
     const code = `export default async (input, ctx) => {
