@@ -35,8 +35,16 @@ const clearTimer = clearTimeout;
 const exit = process.exit.bind(process);
 const stringOf = String;
 const nativeFetch = globalThis.fetch;
-const RequestClass = Request;
-const ResponseClass = Response;
+// Request and Response are lazy getters that load Node's whole fetch implementation (~50 ms):
+// keep the getters (tenant code cannot swap them) and call them only for a run granted egress.
+const lazyGlobal = <T>(name: 'Request' | 'Response'): (() => T) => {
+  const desc = Object.getOwnPropertyDescriptor(globalThis, name);
+  const getter = desc?.get;
+  const value = desc?.value as T;
+  return getter === undefined ? () => value : () => getter.call(globalThis) as T;
+};
+const requestClass = lazyGlobal<typeof Request>('Request');
+const responseClass = lazyGlobal<typeof Response>('Response');
 
 const CODE_DIR = process.argv[2] ?? '/fn';
 const CODE_URL_PREFIX = pathToFileURL(CODE_DIR).href + '/';
@@ -361,7 +369,8 @@ async function loadFetchClient(): Promise<FetchClient> {
   const ext = import.meta.url.endsWith('.mjs') ? '.mjs' : '.js';
   const mod = (await import(new URL(`./fetch-client${ext}`, import.meta.url).href)) as typeof import('./fetch-client.js');
   fetchClient ??= mod.createFetchClient({
-    send, stringify: jsonStringify, bufferFrom, RequestClass, ResponseClass, nativeFetch, describe: safeMessage,
+    send, stringify: jsonStringify, bufferFrom, RequestClass: requestClass(), ResponseClass: responseClass(), nativeFetch,
+    describe: safeMessage,
   });
   return fetchClient;
 }
