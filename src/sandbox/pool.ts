@@ -52,7 +52,17 @@ interface Entry {
   lastUsed: number;
   /** Epoch ms when the sandbox last went idle (for the idle TTL sweep). */
   idleSince: number;
+  /** Tenant whose cgroup the sandbox still has to join (see bindSoon); null once done. */
+  unboundTenant: string | null;
+  bindTimer: NodeJS.Timeout | undefined;
 }
+
+/**
+ * A sandbox bound to a tenant joins the tenant's cgroup when its first call ends or after this
+ * long, whichever comes first: moving a process between cgroups can stall for milliseconds in
+ * the kernel, which a short first call should not pay for.
+ */
+const BIND_DELAY_MS = 50;
 
 interface Waiter {
   req: AcquireRequest;
@@ -162,7 +172,7 @@ export class SandboxPool {
     for (const entry of this.entries) {
       if (entry.state === 'blank' && entry.sandbox.alive && entry.sandbox.memoryMiB === req.memoryMiB) {
         entry.sandbox.promote(); // booted at low priority: it serves a caller now
-        this.bind(entry, req.tenant);
+        this.bindSoon(entry, req.tenant);
         waiter.resolve(this.lease(entry, key, 'pool'));
         this.deferRefill();
         return true;
@@ -172,11 +182,23 @@ export class SandboxPool {
   }
 
   /**
-   * Binds a blank sandbox to its tenant (its cgroup) without waiting: the sandbox's own limits
-   * hold from its start, and one that cannot be moved destroys itself (fail closed), which ends
-   * the call it serves as `killed` and retires it from the pool through its exit listener.
+   * Binds a blank sandbox to its tenant (its cgroup) when its first call ends or BIND_DELAY_MS
+   * later, without waiting: the sandbox's own limits hold from its start, and one that cannot be
+   * moved destroys itself (fail closed), which ends the call it serves as `killed` and retires it
+   * from the pool through its exit listener.
    */
-  private bind(entry: Entry, tenant: string): void {
+  private bindSoon(entry: Entry, tenant: string): void {
+    entry.unboundTenant = tenant;
+    entry.bindTimer = setTimeout(() => this.bindNow(entry), BIND_DELAY_MS);
+    entry.bindTimer.unref();
+  }
+
+  private bindNow(entry: Entry): void {
+    clearTimeout(entry.bindTimer);
+    entry.bindTimer = undefined;
+    const tenant = entry.unboundTenant;
+    if (tenant === null || entry.state === 'closing') return;
+    entry.unboundTenant = null;
     entry.sandbox.bindTenant(tenant).catch((err: unknown) => {
       this.logger?.warn({ err }, 'could not bind a sandbox to its tenant; it was destroyed');
     });
@@ -221,6 +243,7 @@ export class SandboxPool {
 
   private release(entry: Entry, reusable: boolean): void {
     if (!this.entries.has(entry) || entry.state !== 'busy') return;
+    if (reusable) this.bindNow(entry);
     entry.lastUsed = ++this.useClock;
     const keep =
       reusable &&
@@ -249,7 +272,7 @@ export class SandboxPool {
     void this.spawnEntry(waiter.req.memoryMiB, false).then(
       (entry) => {
         if (entry === undefined) return waiter.reject(shuttingDown());
-        this.bind(entry, waiter.req.tenant);
+        this.bindSoon(entry, waiter.req.tenant);
         waiter.resolve(this.lease(entry, waiter.key, 'spawn'));
       },
       (err: unknown) => {
@@ -269,7 +292,9 @@ export class SandboxPool {
       } finally {
         this.spawning--;
       }
-      const entry: Entry = { sandbox, state: 'blank', key: null, executions: 0, lastUsed: ++this.useClock, idleSince: 0 };
+      const entry: Entry = {
+        sandbox, state: 'blank', key: null, executions: 0, lastUsed: ++this.useClock, idleSince: 0, unboundTenant: null, bindTimer: undefined,
+      };
       this.entries.add(entry);
       this.counts.blank++;
       sandbox.onExit(() => this.onExit(entry));
@@ -368,6 +393,7 @@ export class SandboxPool {
 
   /** Destroys a sandbox; it keeps counting against the budget until its process has exited. */
   private retire(entry: Entry): Promise<void> {
+    clearTimeout(entry.bindTimer);
     if (entry.state !== 'closing') this.setState(entry, 'closing');
     return entry.sandbox.destroy();
   }
