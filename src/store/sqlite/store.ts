@@ -1,8 +1,7 @@
 // SqliteStore: the Store port on better-sqlite3. One file in the data dir, WAL journal,
 // synchronous=NORMAL, a busy timeout, forward-only migrations, hot statements prepared once.
 // better-sqlite3 is synchronous: each method does its work before its promise settles.
-import { chmodSync, closeSync, openSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import { openConnection } from './connection.js';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { AirlockError } from '../../core/errors.js';
 import type { ExecutionRecord, FunctionVersion } from '../../core/types.js';
@@ -70,13 +69,6 @@ function prepareAll(db: Db) {
 
 type Prepared = ReturnType<typeof prepareAll> & { secrets: SqliteSecrets };
 
-/** Creates the database file readable by its owner only (it holds sources and key hashes). */
-export function createPrivate(file: string): void {
-  if (file === ':memory:') return;
-  closeSync(openSync(file, 'a', 0o600));
-  chmodSync(file, 0o600);
-}
-
 export class SqliteStore implements Store {
   readonly file: string;
   private readonly db: Db;
@@ -89,13 +81,7 @@ export class SqliteStore implements Store {
   /** Opens (creating if needed) the database file. Call migrate() before anything else. */
   constructor(file: string, options: SqliteStoreOptions = {}) {
     this.file = file;
-    createPrivate(file);
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
-    // Bound the WAL file left behind after a burst of writes (bytes).
-    this.db.pragma('journal_size_limit = 67108864');
+    this.db = openConnection(file, options.busyTimeoutMs);
 
     this.putVersionTx = this.db.transaction((v: FunctionVersion): boolean => {
       const s = this.stmts();

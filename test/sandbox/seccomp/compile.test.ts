@@ -10,6 +10,7 @@ import { SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS } from '
 import { DEFAULT_POLICY, compileFilter } from '../../../src/sandbox/seccomp/compile.js';
 import { ALLOWED, ARG_RULES, DENIED } from '../../../src/sandbox/seccomp/policy.js';
 import { runFilter } from './bpf-interpreter.js';
+import { CLONE_NS_FLAGS, HIGH, SIGCHLD } from './constants.js';
 
 const ALLOW = SECCOMP_RET_ALLOW;
 const KILL = SECCOMP_RET_KILL_PROCESS;
@@ -17,20 +18,9 @@ const EPERM = (SECCOMP_RET_ERRNO | 1) >>> 0;
 const ENOSYS = (SECCOMP_RET_ERRNO | 38) >>> 0;
 const AUDIT_ARCH_I386 = 0x40000003;
 const AUDIT_ARCH_ARM = 0x40000028;
-const HIGH = 1n << 32n;
 
-const CLONE_NS_FLAGS = {
-  CLONE_NEWNS: 0x00020000,
-  CLONE_NEWCGROUP: 0x02000000,
-  CLONE_NEWUTS: 0x04000000,
-  CLONE_NEWIPC: 0x08000000,
-  CLONE_NEWUSER: 0x10000000,
-  CLONE_NEWPID: 0x20000000,
-  CLONE_NEWNET: 0x40000000,
-};
 /** What glibc's pthread_create passes to clone (VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|PARENT_SETTID|CHILD_CLEARTID). */
 const THREAD_FLAGS = 0x3d0f00;
-const SIGCHLD = 17;
 
 /** The syscalls the threat model requires to be denied whatever their arguments. */
 const REQUIRED_DENIED = [

@@ -9,19 +9,9 @@ import type { Sandbox } from '../../../src/sandbox/port.js';
 import { Tracker, assertNoChildren } from '../support.js';
 import { hostArch, runProbes, syscallScript } from './perl-probes.js';
 import type { PerlArg } from './perl-probes.js';
+import { CLONE_NS_FLAGS, HIGH, SIGCHLD } from './constants.js';
 
 const arch = hostArch();
-const HIGH = 1n << 32n;
-const SIGCHLD = 17;
-const CLONE_NS_FLAGS: Record<string, number> = {
-  CLONE_NEWNS: 0x00020000,
-  CLONE_NEWCGROUP: 0x02000000,
-  CLONE_NEWUTS: 0x04000000,
-  CLONE_NEWIPC: 0x08000000,
-  CLONE_NEWUSER: 0x10000000,
-  CLONE_NEWPID: 0x20000000,
-  CLONE_NEWNET: 0x40000000,
-};
 const TIOCSTI = 0x5412;
 const TIOCLINUX = 0x541c;
 const FIONREAD = 0x541b;

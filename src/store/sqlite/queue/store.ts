@@ -2,7 +2,6 @@
 // database file as SqliteStore (WAL lets them share it; busy_timeout waits out the other's write
 // lock), so queue traffic and execution records do not share one statement cache or transaction.
 // The clock and the random source are injectable for tests.
-import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import { AirlockError } from '../../../core/errors.js';
 import { sortableId } from '../../../core/ids.js';
@@ -22,7 +21,7 @@ import type {
 import { LANES } from '../../../scheduler/stride.js';
 import { applyMigrations } from '../migrate.js';
 import { MIGRATIONS } from '../migrations/index.js';
-import { createPrivate } from '../store.js';
+import { openConnection } from '../connection.js';
 import { CANCEL_QUEUE_ITEM } from '../statements/queue/cancel.js';
 import { FIND_QUEUE_ITEM_BY_KEY, INSERT_QUEUE_ITEM } from '../statements/queue/enqueue.js';
 import { GET_QUEUE_ITEM } from '../statements/queue/get-item.js';
@@ -90,11 +89,7 @@ export class SqliteQueue implements QueueStore {
   /** Opens (creating if needed, owner-only) the database file. Call migrate() before anything else. */
   constructor(file: string, options: SqliteQueueOptions) {
     this.file = file;
-    createPrivate(file);
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    this.db = openConnection(file, options.busyTimeoutMs);
     this.ctx = { policy: options.policy, now: options.now ?? Date.now, random: options.random ?? Math.random };
   }
 
