@@ -98,7 +98,8 @@ describe('schedules across restarts and servers', () => {
     const a = await start();
     const b = await start();
     await deploy(asServer(a), 'acme', 'echo', ECHO);
-    await putSchedule(a, 'acme', 'shared', { function: 'echo', everySeconds: 60 });
+    // overlap "allow": every occurrence fires even while the previous job still runs, so a double fire would show.
+    await putSchedule(a, 'acme', 'shared', { function: 'echo', everySeconds: 60, overlap: 'allow' });
     const t0 = clock.ms;
     for (let i = 1; i <= 5; i++) {
       clock.ms = t0 + i * 60_000;

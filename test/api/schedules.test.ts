@@ -103,11 +103,15 @@ describe('schedules API', () => {
     assert.deepEqual(job.result, { got: { hello: 'world' } });
     const getJob = await server.request('GET', `/v1/tenants/acme/jobs/${runs[0]!.jobId}`);
     assert.equal(getJob.body.idempotencyKey, `schedule:minutely:${new Date(start + 60_000).toISOString()}`);
-    // Two more occurrences, several ticks each: one job per occurrence.
+    // Two more occurrences, several ticks each: one job per occurrence. (Each run is let finish
+    // first: an occurrence while the previous run is still going is skipped, tested below.)
     for (const at of [120_000, 180_000]) {
       clock.ms = start + at + 500;
       await tick();
       await tick();
+      const [latest] = await runsOf(server, 'acme', 'minutely');
+      assert.equal(latest?.outcome, 'fired', JSON.stringify(latest));
+      await waitJob(server, 'acme', latest!.jobId!, finished);
     }
     runs = await runsOf(server, 'acme', 'minutely');
     assert.deepEqual(runs.map((r) => [r.occurrenceAt, r.outcome]), [
