@@ -32,7 +32,9 @@ const api = http.createServer((req, res) => {
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such page"}');
     return;
   }
-  served.set(cursor, (served.get(cursor) ?? 0) + 1);
+  const times = (served.get(cursor) ?? 0) + 1;
+  served.set(cursor, times);
+  say(`api: page ${cursor + 1}/${PAGES} requested${times > 1 ? ' again (the slice before was cut before it saved this page)' : ''}`);
   const items = Array.from({ length: PAGE_SIZE }, (_, i) => {
     const id = cursor * PAGE_SIZE + i + 1;
     return { id, amount: id };
@@ -40,7 +42,6 @@ const api = http.createServer((req, res) => {
   const next = cursor + 1 < PAGES ? String(cursor + 1) : null;
   setTimeout(() => {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items, next }));
-    say(`api: served page ${cursor + 1}/${PAGES}${served.get(cursor) > 1 ? ' (again: fetched after the last checkpoint)' : ''}`);
   }, PAGE_MS);
 });
 await new Promise((resolve) => api.listen(0, '127.0.0.1', resolve));
@@ -81,10 +82,13 @@ try {
   const deadline = Date.now() + TIMEOUT_MS;
   let job;
   let shown = '';
+  let shownError = '';
   for (;;) {
     job = await airlock('GET', `/v1/tenants/${TENANT}/jobs/${jobId}`);
     const line = `job: ${job.status}, slice ${job.runs}, failed attempts ${job.attempts}${job.checkpointAt ? `, last checkpoint ${job.checkpointAt}` : ''}`;
     if (line !== shown) say((shown = line));
+    const error = job.error === undefined ? '' : `job: last failed attempt: ${job.error.code}: ${job.error.message}`;
+    if (error !== shownError) say((shownError = error));
     if (['succeeded', 'failed', 'dead', 'cancelled'].includes(job.status)) break;
     if (Date.now() > deadline) throw new Error(`the job did not finish within ${TIMEOUT_MS} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));

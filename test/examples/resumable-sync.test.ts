@@ -40,7 +40,11 @@ describe('examples/resumable-sync', () => {
     assert.match(stdout, /^ok: every page counted exactly once across all slices$/m);
     const slices = Number(/^slices: (\d+),/m.exec(stdout)?.[1]);
     assert.ok(slices >= 2, `the sync should need several slices of 500 ms, got ${slices}:\n${stdout}`);
-    for (let page = 1; page <= 12; page++) assert.match(stdout, new RegExp(`^api: served page ${page}/12`, 'm'));
+    for (let page = 1; page <= 12; page++) assert.match(stdout, new RegExp(`^api: page ${page}/12 requested$`, 'm'));
+    // Only a page in flight at a cut is asked for again: at most one per extra slice.
+    const again = stdout.match(/^api: page \d+\/12 requested again/gm)?.length ?? 0;
+    assert.ok(again <= slices - 1, `${again} pages fetched again over ${slices} slices:\n${stdout}`);
+    assert.match(stdout, new RegExp(`^slices: ${slices}, pages fetched again after a cut: ${again}$`, 'm'));
     assert.match(stdout, /^job: succeeded, slice \d+, failed attempts 0, last checkpoint /m);
   });
 });
