@@ -3,6 +3,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import type { Schedule, ScheduleRun } from '../schedules/port.js';
+import { MAX_EVERY_SECONDS } from '../schedules/timing.js';
 import { Name } from './schemas.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -15,7 +16,9 @@ export const ScheduleBody = Type.Object(
     cron: Type.Optional(
       Type.String({ minLength: 1, maxLength: 256, description: 'cron expression: 5 fields, or 6 with seconds first (e.g. "0 9 * * 1-5")' }),
     ),
-    everySeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'fixed interval, seconds (at least AIRLOCK_SCHEDULE_MIN_INTERVAL_SECONDS)' })),
+    everySeconds: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_EVERY_SECONDS, description: 'fixed interval, seconds (at least AIRLOCK_SCHEDULE_MIN_INTERVAL_SECONDS, at most 10 years)' }),
+    ),
     input: Type.Optional(Type.Unknown({ description: 'JSON value passed to every run' })),
     timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone the cron expression is read in (default UTC)' })),
     overlap: Type.Optional(

@@ -28,6 +28,8 @@ export interface DuePlan {
 
 /** Past this many missed cron occurrences the count stops (the plan jumps to the latest one). */
 const MAX_COUNTED_MISSES = 10_000;
+/** Longest interval: 10 years (occurrence times stay far inside the range of Date). */
+export const MAX_EVERY_SECONDS = 10 * 366 * 24 * 3600;
 /** How many upcoming occurrences are checked against the minimum interval. */
 const INTERVAL_CHECKS = 10;
 
@@ -75,9 +77,9 @@ export function validateTiming(timing: Timing, minIntervalSeconds: number, now: 
   checkTimezone(timing.timezone);
   if (hasEvery) {
     const every = timing.everySeconds!;
-    if (!Number.isSafeInteger(every) || every < minIntervalSeconds) {
+    if (!Number.isSafeInteger(every) || every < minIntervalSeconds || every > MAX_EVERY_SECONDS) {
       throw invalid(
-        `everySeconds must be a whole number >= ${minIntervalSeconds} (AIRLOCK_SCHEDULE_MIN_INTERVAL_SECONDS), got ${every}`,
+        `everySeconds must be a whole number >= ${minIntervalSeconds} (AIRLOCK_SCHEDULE_MIN_INTERVAL_SECONDS) and <= ${MAX_EVERY_SECONDS} (10 years), got ${every}`,
         'everySeconds',
       );
     }

@@ -77,6 +77,8 @@ describe('schedules API', () => {
     const fn = await put({ function: 'nope', everySeconds: 60 });
     assert.equal(fn.status, 404);
     assert.equal(fn.body.error.code, 'FUNCTION_NOT_FOUND');
+    const huge = await put({ function: 'echo', everySeconds: 400_000_000 });
+    assert.equal(huge.status, 400);
     const extra = await put({ function: 'echo', everySeconds: 60, when: 'later' });
     assert.equal(extra.status, 400);
     const overlap = await put({ function: 'echo', everySeconds: 60, overlap: 'queue' });
@@ -124,6 +126,10 @@ describe('schedules API', () => {
     assert.deepEqual(new Set(jobs.map((j) => j.id)), new Set(runs.map((r) => r.jobId)));
     const s = await getSchedule(server, 'acme', 'minutely');
     assert.deepEqual([s.fired, s.skipped, s.lastJobId, s.nextRunAt], [3, 0, runs[0]!.jobId, new Date(start + 240_000).toISOString()]);
+    const page = await server.request('GET', `/v1/tenants/acme/schedules/minutely/runs?limit=1&before=${runs[0]!.occurrenceAt}`);
+    assert.deepEqual((page.body.runs as { occurrenceAt: string }[]).map((r) => r.occurrenceAt), [runs[1]!.occurrenceAt]);
+    const badPage = await server.request('GET', '/v1/tenants/acme/schedules/minutely/runs?before=yesterday');
+    assert.equal(badPage.status, 400);
     await server.request('DELETE', '/v1/tenants/acme/schedules/minutely');
   });
 

@@ -2,6 +2,7 @@
 // Tenant-scoped like every route: a tenant key reaches only its own tenant's schedules.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { AirlockError } from '../../core/errors.js';
 import { requireTenant } from '../auth.js';
 import { ErrorBody, TenantParams } from '../schemas.js';
 import { RunsQuery, ScheduleBody, ScheduleParams, ScheduleRunView, ScheduleView, scheduleRunView, scheduleView } from '../schedule-schemas.js';
@@ -86,6 +87,9 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
       const { tenant, name } = request.params;
       requireTenant(request, tenant);
       const before = request.query.before === undefined ? undefined : Date.parse(request.query.before);
+      if (before !== undefined && Number.isNaN(before)) {
+        throw new AirlockError('VALIDATION_FAILED', `before must be an ISO time such as 2026-01-15T09:00:00Z, got ${JSON.stringify(request.query.before)}`);
+      }
       const runs = await schedules.runs(tenant, name, request.query.limit ?? 50, before);
       return { runs: runs.map(scheduleRunView) };
     },
