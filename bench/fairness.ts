@@ -86,11 +86,15 @@ async function collect(server: FairnessServer, submitted: Submitted[], timeoutMs
   for (;;) {
     const done: Done[] = [];
     for (const tenant of tenants) {
-      const res = await server.request('GET', `/v1/tenants/${tenant}/jobs?function=work&status=succeeded&limit=500`);
-      for (const job of res.body.jobs as { id: string; result: { started: number }; updatedAt: string }[]) {
-        const s = byId.get(job.id);
-        if (s !== undefined) done.push({ ...s, started: job.result.started, finished: Date.parse(job.updatedAt) });
-      }
+      let before = '';
+      do {
+        const res = await server.request('GET', `/v1/tenants/${tenant}/jobs?function=work&status=succeeded&limit=500${before}`);
+        for (const job of res.body.jobs as { id: string; result: { started: number }; updatedAt: string }[]) {
+          const s = byId.get(job.id);
+          if (s !== undefined) done.push({ ...s, started: job.result.started, finished: Date.parse(job.updatedAt) });
+        }
+        before = res.body.next === null ? '' : `&before=${res.body.next as string}`;
+      } while (before !== '');
     }
     if (done.length === submitted.length) return done;
     if (Date.now() > deadline) throw new Error(`only ${done.length} of ${submitted.length} jobs finished within ${timeoutMs} ms`);
