@@ -2,7 +2,8 @@
 // by the test: create/replace/read/list/delete; validation (a bad cron expression is a 400 that
 // gives the reason); each occurrence fires exactly one background job, readable with the jobs API
 // and linked to the schedule; an occurrence is skipped (and recorded) while the previous run is
-// still going, unless overlap is "allow"; cron expressions are read in their time zone; tenant
+// still going, unless overlap is "allow"; an occurrence that cannot fire is recorded as an error;
+// cron expressions are read in their time zone; tenant
 // keys reach only their tenant.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -172,6 +173,21 @@ describe('schedules API', () => {
     assert.deepEqual(runs.map((r) => r.outcome), ['fired', 'fired']);
     for (const r of runs) await server.request('POST', `/v1/tenants/acme/jobs/${r.jobId}/cancel`);
     await server.request('DELETE', '/v1/tenants/acme/schedules/piling');
+  });
+
+  it('records an occurrence it cannot fire (the function was deleted) as an error, and keeps going', async () => {
+    await deploy(server, 'acme', 'doomed', `export default async () => 1;`);
+    const start = clock.ms;
+    await putSchedule(server, 'acme', 'orphaned', { function: 'doomed', everySeconds: 60 });
+    assert.equal((await server.request('DELETE', '/v1/tenants/acme/functions/doomed')).status, 204);
+    clock.ms = start + 60_000;
+    await tick();
+    const [run] = await runsOf(server, 'acme', 'orphaned');
+    assert.deepEqual([run?.outcome, run?.jobId], ['error', undefined]);
+    assert.match(run!.reason!, /^FUNCTION_NOT_FOUND: /);
+    const s = await getSchedule(server, 'acme', 'orphaned');
+    assert.deepEqual([s.fired, s.nextRunAt], [0, new Date(start + 120_000).toISOString()]);
+    await server.request('DELETE', '/v1/tenants/acme/schedules/orphaned');
   });
 
   it('reads a cron expression in its time zone, across daylight saving time', async () => {
