@@ -3,8 +3,7 @@
 // gives the reason); each occurrence fires exactly one background job, readable with the jobs API
 // and linked to the schedule; an occurrence is skipped (and recorded) while the previous run is
 // still going, unless overlap is "allow"; an occurrence that cannot fire is recorded as an error;
-// cron expressions are read in their time zone; tenant
-// keys reach only their tenant.
+// cron expressions are read in their time zone; tenant keys reach only their tenant.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deploy, startTestServer } from '../support/server.js';
