@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { startServerProcess } from '../test/support/process.js';
 import type { ServerProcess } from '../test/support/process.js';
 import { naiveCall } from './baselines/naive-spawn.js';
+import { runFairness } from './fairness.js';
+import type { FairnessFigures } from './fairness.js';
 import { load, post, sequential } from './lib/http.js';
 import type { LoadResult, Target } from './lib/http.js';
 import { ms, num, summarize, table } from './lib/stats.js';
@@ -123,6 +125,7 @@ interface Figures {
   poolStart: LatencySummary;
   spawnStart: LatencySummary;
   naiveSpawn: LatencySummary;
+  fairness: FairnessFigures;
   ratios: { warmVsPlainThroughput16: number; perRound: number[] };
   targets: Record<string, { target: string; value: number; met: boolean }>;
 }
@@ -188,15 +191,19 @@ async function main(): Promise<void> {
   for (let i = 0; i < FIRST_CALLS; i++) naive.push(await naiveCall(process.env.AIRLOCK_BWRAP || 'bwrap', process.execPath, { i }));
   const naiveSpawn = summarize(naive);
 
+  const fairness = await runFairness({ start: startAirlock, quietJobs: quick ? 8 : 20, jobMs: 50, log });
+
   const ratio = median(ratios16);
   const figures: Figures = {
-    machine, plain, warm, poolStart, spawnStart, naiveSpawn,
+    machine, plain, warm, poolStart, spawnStart, naiveSpawn, fairness,
     ratios: { warmVsPlainThroughput16: ratio, perRound: ratios16 },
     targets: {
       warmThroughput16: { target: '>= 0.4x plain', value: ratio, met: ratio >= 0.4 },
       poolP50: { target: '<= 3 ms', value: poolStart.p50, met: poolStart.p50 <= 3 },
       poolP99: { target: '<= 10 ms', value: poolStart.p99, met: poolStart.p99 <= 10 },
       spawnP50: { target: '<= 50 ms', value: spawnStart.p50, met: spawnStart.p50 <= 50 },
+      fairnessJain: { target: '>= 0.95', value: fairness.jain, met: fairness.jain >= 0.95 },
+      quietP99Ratio: { target: '<= 1.5x', value: fairness.p99Ratio, met: fairness.p99Ratio <= 1.5 },
     },
   };
 
@@ -207,10 +214,16 @@ async function main(): Promise<void> {
     ['airlock first call, pool', ms(poolStart.p50), ms(poolStart.p99), '-', '-', '-'],
     ['airlock first call, spawn', ms(spawnStart.p50), ms(spawnStart.p99), '-', '-', '-'],
     ['naive bwrap+node per call (baseline)', ms(naiveSpawn.p50), ms(naiveSpawn.p99), '-', '-', '-'],
+    ['fairness: quiet job queue wait, heavy present', ms(fairness.quietWaitWithHeavy.p50), ms(fairness.quietWaitWithHeavy.p99), '-', '-', '-'],
+    ['fairness: quiet job queue wait, heavy absent', ms(fairness.quietWaitAlone.p50), ms(fairness.quietWaitAlone.p99), '-', '-', '-'],
   ];
   process.stdout.write(`\nAirlock benchmark — ${machine.cpus} x ${machine.model}, ${machine.memGiB} GiB, Node ${machine.node}, kernel ${machine.kernel}\n\n`);
   process.stdout.write(table(rows) + '\n\n');
   process.stdout.write(`warm throughput @16 / plain node @16 = ${ratio.toFixed(2)}x (median of rounds: ${ratios16.map((r) => r.toFixed(2)).join(', ')})\n`);
+  process.stdout.write(
+    `fairness: jobs started per tenant while all were backlogged (heavy first): ${fairness.backloggedServed.join(', ')}; ` +
+      `Jain ${fairness.jain.toFixed(3)}; quiet p99 wait heavy present / absent = ${fairness.p99Ratio.toFixed(2)}x\n`,
+  );
   for (const [name, t] of Object.entries(figures.targets)) {
     process.stdout.write(`target ${name.padEnd(18)} ${t.target.padEnd(14)} measured ${t.value.toFixed(2).padStart(8)}  ${t.met ? 'met' : 'MISSED'}\n`);
   }

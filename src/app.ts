@@ -18,6 +18,9 @@ import { FunctionService } from './services/functions.js';
 import { InvokeService } from './services/invoke.js';
 import { JobService } from './services/jobs/service.js';
 import { JobWorker } from './services/jobs/worker.js';
+import { ScheduleRunner } from './services/schedules/runner.js';
+import { ScheduleService } from './services/schedules/service.js';
+import { openScheduleStore } from './store/schedules.js';
 import { ensureAdminKey, KeyService } from './services/keys.js';
 import type { AdminKey } from './services/keys.js';
 import { ExecutionRecorder } from './services/recorder.js';
@@ -39,6 +42,8 @@ export interface Airlock {
   pool: SandboxPool;
   /** Tenant secrets; also the SecretSource for the egress broker. */
   secrets: SecretService;
+  /** Fires schedules (tick() acts on due occurrences now). */
+  scheduleRunner: ScheduleRunner;
   /** Graceful stop; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -50,6 +55,8 @@ export interface AirlockOverrides {
   /** DNS and connections of the egress broker (tests inject their own). */
   egressResolver?: Resolver;
   egressConnector?: Connector;
+  /** Clock of schedules, epoch ms (tests move it to reach occurrences). Default Date.now. */
+  scheduleClock?: () => number;
 }
 
 /** After the last call is answered, how long open connections get before they are cut, ms. */
@@ -112,6 +119,13 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
     await cgroups?.close();
     throw err;
   });
+  const scheduleStore = await openScheduleStore(config).catch(async (err: unknown) => {
+    await queue.close();
+    await store.close();
+    await isolator.close();
+    await cgroups?.close();
+    throw err;
+  });
   const adminKey = ensureAdminKey(config.dataDir, config.adminKey);
   const keys = new KeyService(store, adminKey.key);
   if (secretKey.generated) {
@@ -148,10 +162,14 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
     config, queue, functions: functionCache, admission, pool, recorder, isolation: isolator.isolation, egress, logger,
   });
   const jobs = new JobService({ config, queue, functions: functionCache, runner: worker });
+  // Schedules fire background jobs (docs/schedules.md).
+  const scheduleClock = overrides.scheduleClock === undefined ? {} : { now: overrides.scheduleClock };
+  const scheduleRunner = new ScheduleRunner({ config, store: scheduleStore, queue, jobs, logger, ...scheduleClock });
+  const schedules = new ScheduleService({ config, store: scheduleStore, functions: functionCache, runner: scheduleRunner, ...scheduleClock });
 
   let shuttingDown = false;
   const server = await buildServer({
-    config, logger, functions, functionCache, invoke, jobs, recorder, keys, secrets, metrics,
+    config, logger, functions, functionCache, invoke, jobs, schedules, recorder, keys, secrets, metrics,
     isolation: isolator.isolation, layers, version: VERSION, isShuttingDown: () => shuttingDown,
   });
   pool.start();
@@ -162,11 +180,13 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
     await isolator.close();
     await cgroups?.close();
     await recorder.close();
+    await scheduleStore.close();
     await queue.close();
     await store.close();
     throw err;
   }
   worker.start();
+  scheduleRunner.start();
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -178,6 +198,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
       logger.info({ inFlight: invoke.running }, 'shutting down');
       admission.close();
       const closed = server.close();
+      await scheduleRunner.stop();
       // Job slices get the same grace; those still running after it resume later (continuations).
       const [drained] = await Promise.all([invoke.drain(config.shutdownGraceMs), worker.stop(config.shutdownGraceMs)]);
       if (!drained) logger.warn({ inFlight: invoke.running }, 'grace period over: killing in-flight executions');
@@ -192,6 +213,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
       await closed;
       clearTimeout(cut);
       await recorder.close();
+      await scheduleStore.close();
       await queue.close();
       await store.close();
       logger.info('stopped');
@@ -199,5 +221,5 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
     return stopping;
   };
 
-  return { server, url, adminKey, isolation: isolator.isolation, layers, pool, secrets, stop };
+  return { server, url, adminKey, isolation: isolator.isolation, layers, pool, secrets, scheduleRunner, stop };
 }

@@ -9,6 +9,7 @@ import type { JobService } from '../services/jobs/service.js';
 import type { KeyService } from '../services/keys.js';
 import type { ExecutionRecorder } from '../services/recorder.js';
 import type { SecretService } from '../services/secrets/service.js';
+import type { ScheduleService } from '../services/schedules/service.js';
 import type { Metrics } from './metrics.js';
 
 export interface ApiDeps {
@@ -18,6 +19,7 @@ export interface ApiDeps {
   functionCache: FunctionCache;
   invoke: InvokeService;
   jobs: JobService;
+  schedules: ScheduleService;
   recorder: ExecutionRecorder;
   keys: KeyService;
   secrets: SecretService;

@@ -13,6 +13,7 @@ import { registerJobRoutes } from './routes/jobs.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerSecretRoutes } from './routes/secrets.js';
+import { registerScheduleRoutes } from './routes/schedules.js';
 import type { ApiDeps } from './deps.js';
 import { ErrorBody } from './schemas.js';
 
@@ -56,6 +57,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     registerKeyRoutes(v1, deps);
     registerSecretRoutes(v1, deps);
     registerJobRoutes(v1, deps);
+    registerScheduleRoutes(v1, deps);
   });
   return app;
 }

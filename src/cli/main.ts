@@ -10,6 +10,7 @@ import { executionsCommand } from './commands/executions.js';
 import { invokeCommand } from './commands/invoke.js';
 import { jobsCommand } from './commands/jobs.js';
 import { keysCommand } from './commands/keys.js';
+import { schedulesCommand } from './commands/schedules.js';
 import { secretsCommand } from './commands/secrets.js';
 import { serverCommand } from './commands/server.js';
 
@@ -22,6 +23,8 @@ usage:
   airlock invoke <tenant>/<name> [--input JSON|@file] [--version V]
   airlock jobs submit <tenant>/<name> [--input JSON|@file] [--idempotency-key K] [--max-run-ms MS] [--max-attempts N]
   airlock jobs get|cancel <tenant> <id> | jobs list <tenant> [--function F] [--status S] [--json]
+  airlock schedules set <tenant>/<schedule> --function F (--cron EXPR | --every SECONDS) [--input JSON|@file] [--timezone TZ] [--overlap skip|allow]
+  airlock schedules get|delete|runs <tenant> <schedule> | schedules list <tenant> [--json]
   airlock executions <tenant> [id] [--function F] [--status S] [--limit N] [--json]
   airlock keys create|list|revoke <tenant> [id]
   airlock secrets set <tenant> <name> --hosts H[,H...] [--value-file F]   (value on stdin otherwise)
@@ -49,6 +52,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'jobs':
       await jobsCommand(rest, createClient());
+      return 0;
+    case 'schedules':
+      await schedulesCommand(rest, createClient());
       return 0;
     case 'keys':
       await keysCommand(rest, createClient());

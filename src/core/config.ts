@@ -218,6 +218,27 @@ function jobsFrom(env: Env, queue: QueueConfig, admission: AdmissionConfig): Job
   };
 }
 // ---- end of jobs -----------------------------------------------------------------------------
+// ---- Schedules (docs/schedules.md) -----------------------------------------------------------
+export interface SchedulesConfig {
+  /** How often a server looks for due schedules at most, ms (it also wakes at the next due one). */
+  pollMs: number;
+  /** Shortest time between two occurrences of one schedule, seconds. */
+  minIntervalSeconds: number;
+  /** Most schedules one tenant may have. */
+  perTenant: number;
+  /** A claimed occurrence not settled within this long is taken over by another server, ms. */
+  claimLeaseMs: number;
+}
+
+function schedulesFrom(env: Env): SchedulesConfig {
+  return {
+    pollMs: int(env, 'AIRLOCK_SCHEDULE_POLL_MS', 1_000, 1),
+    minIntervalSeconds: int(env, 'AIRLOCK_SCHEDULE_MIN_INTERVAL_SECONDS', 10, 1),
+    perTenant: int(env, 'AIRLOCK_SCHEDULES_PER_TENANT', 100, 1),
+    claimLeaseMs: int(env, 'AIRLOCK_SCHEDULE_CLAIM_LEASE_MS', 30_000, 100),
+  };
+}
+// ---- end of schedules ------------------------------------------------------------------------
 // ------------------------------------------------------------------ cgroups (docs/cgroups.md)
 
 export type CgroupMode = 'auto' | 'on' | 'off';
@@ -300,6 +321,7 @@ export interface Config {
   queue: QueueConfig;
   jobs: JobsConfig;
   egress: EgressConfig;
+  schedules: SchedulesConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -451,6 +473,7 @@ export function loadConfig(env: Env = process.env): Config {
     queue,
     jobs: jobsFrom(env, queue, admission),
     egress: loadEgressConfig(env),
+    schedules: schedulesFrom(env),
   };
   if (config.admission.tenantConcurrency > config.admission.globalConcurrency) {
     config.admission.tenantConcurrency = config.admission.globalConcurrency;

@@ -200,6 +200,10 @@ export class JobSlice {
       this.stop.removeEventListener('abort', onStop);
     }
     poolLease.release(outcome.reusable);
+    // A run cut by its slice cap can end by itself a moment before the host stops it: the egress
+    // broker ends a ctx.fetch in flight at the same deadline, and the function throws. That is the
+    // cap (a continuation), not a failed attempt.
+    if (outcome.status === 'failed' && this.stopReason() === undefined && this.now() >= startedAt + timeoutMs) outcome.status = 'timeout';
     await Promise.allSettled([...this.saving]);
     if (egress?.usedSecrets === true) {
       const mask = (text: string) => egress.mask(text);

@@ -1,0 +1,173 @@
+// The schedule runner: on start and then whenever the next schedule is due (at most every
+// AIRLOCK_SCHEDULE_POLL_MS), claims due occurrences in the store (one row per schedule and
+// occurrence time: an occurrence is acted on once across restarts and servers), then settles
+// each: skipped while the schedule's previous job is still queued or running (overlap "skip"),
+// otherwise submitted as a background job whose idempotency key names the occurrence, so even a
+// claim retaken after a crash between claim and submission cannot start a second job.
+import type { Config } from '../../core/config.js';
+import { isAirlockError } from '../../core/errors.js';
+import type { QueueItem, QueueStore } from '../../queue/port.js';
+import { TERMINAL_STATUSES } from '../../queue/port.js';
+import type { ClaimedRun, RunOutcome, ScheduleStore } from '../../schedules/port.js';
+import { planDue } from '../../schedules/timing.js';
+import type { SubmitJobRequest } from '../jobs/service.js';
+import { timingOf } from './service.js';
+
+/** What the runner needs from the jobs service. */
+export interface ScheduleJobs {
+  submit(tenant: string, name: string, req: SubmitJobRequest): Promise<{ job: QueueItem; created: boolean }>;
+}
+
+export interface ScheduleRunnerLogger {
+  warn(obj: object, msg: string): void;
+}
+
+export interface ScheduleRunnerDeps {
+  config: Config;
+  store: ScheduleStore;
+  queue: Pick<QueueStore, 'get'>;
+  jobs: ScheduleJobs;
+  logger?: ScheduleRunnerLogger;
+  /** Epoch ms; the same clock as the ScheduleService's. Default Date.now. */
+  now?: () => number;
+}
+
+/** One occurrence this runner settled in a tick. */
+export interface Settled {
+  tenant: string;
+  schedule: string;
+  occurrenceAt: number;
+  outcome: Exclude<RunOutcome, 'pending'>;
+  jobId?: string;
+  missed: number;
+}
+
+/** Errors of a submission that will not go away by trying again: the occurrence is recorded as an error. */
+const PERMANENT = new Set(['FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'INPUT_TOO_LARGE', 'INPUT_TOO_DEEP', 'VALIDATION_FAILED', 'LIMIT_ABOVE_MAXIMUM']);
+
+/** The idempotency key of the job an occurrence fires (shown on the job). */
+export function occurrenceKey(schedule: string, occurrenceAt: number): string {
+  return `schedule:${schedule}:${new Date(occurrenceAt).toISOString()}`;
+}
+
+export class ScheduleRunner {
+  private readonly deps: ScheduleRunnerDeps;
+  private readonly now: () => number;
+  private chain: Promise<unknown> = Promise.resolve();
+  private started = false;
+  private stopping = false;
+  private loopDone: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+
+  constructor(deps: ScheduleRunnerDeps) {
+    this.deps = deps;
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Ticks at once (occurrences missed while no server ran fire now), then whenever one is due. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.loopDone = this.loop();
+  }
+
+  /** Look again now (a schedule was created or changed). */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** Stops looking; resolves once the tick in progress has settled what it claimed. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await this.loopDone;
+    await this.chain.catch(() => {});
+  }
+
+  /** Claims and settles every due occurrence now; ticks never overlap within one runner. */
+  tick(): Promise<Settled[]> {
+    const next = this.chain.then(() => this.tickOnce());
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  private async loop(): Promise<void> {
+    const { config, store } = this.deps;
+    while (!this.stopping) {
+      this.woken = false;
+      let waitMs = config.schedules.pollMs;
+      try {
+        await this.tick();
+        const due = await store.nextDueAt();
+        if (due !== undefined) waitMs = Math.max(1, Math.min(waitMs, due - this.now()));
+      } catch (err) {
+        this.deps.logger?.warn({ err }, 'could not check schedules; trying again at the next poll');
+      }
+      if (this.stopping) break;
+      if (!this.woken) await this.sleep(waitMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = undefined;
+        done();
+      };
+    });
+  }
+
+  private async tickOnce(): Promise<Settled[]> {
+    const { store, config } = this.deps;
+    const now = this.now();
+    const claimed = await store.claimDue(now, (s) => planDue(timingOf(s), s.nextAt ?? now, now), config.schedules.claimLeaseMs);
+    const out: Settled[] = [];
+    for (const c of claimed) {
+      try {
+        const settled = await this.settle(c);
+        if (settled !== undefined) out.push(settled);
+      } catch (err) {
+        // Left pending: its claim lease runs out and a later tick (here or on another server) retries it.
+        this.deps.logger?.warn({ err, tenant: c.run.tenant, schedule: c.run.schedule }, 'could not fire a schedule occurrence; it is retried later');
+      }
+    }
+    return out;
+  }
+
+  private async settle(c: ClaimedRun): Promise<Settled | undefined> {
+    const { store, queue, jobs } = this.deps;
+    const { tenant, schedule: name, occurrenceAt, missed } = c.run;
+    // Read again: an earlier occurrence of this tick may have fired a job since the claim.
+    const schedule = await store.get(tenant, name);
+    if (schedule === undefined) return undefined; // deleted since the claim (its occurrence rows went with it)
+    const base = { tenant, schedule: name, occurrenceAt, missed };
+    const record = async (outcome: Settled['outcome'], jobId?: string, reason?: string): Promise<Settled | undefined> => {
+      const ok = await store.settle(
+        { tenant, schedule: name, occurrenceAt, outcome, ...(jobId === undefined ? {} : { jobId }), ...(reason === undefined ? {} : { reason }) },
+        this.now(),
+      );
+      return ok ? { ...base, outcome, ...(jobId === undefined ? {} : { jobId }) } : undefined;
+    };
+    if (schedule.overlap === 'skip' && schedule.lastJobId !== undefined) {
+      const previous = await queue.get(tenant, schedule.lastJobId);
+      if (previous !== undefined && !TERMINAL_STATUSES.includes(previous.status)) {
+        return record('skipped', previous.id, `the previous run (job ${previous.id}) was still ${previous.status}; overlap is "skip"`);
+      }
+    }
+    let job: QueueItem;
+    try {
+      ({ job } = await jobs.submit(tenant, schedule.function, { input: schedule.input, idempotencyKey: occurrenceKey(name, occurrenceAt) }));
+    } catch (err) {
+      if (isAirlockError(err) && PERMANENT.has(err.code)) return record('error', undefined, `${err.code}: ${err.message}`);
+      throw err;
+    }
+    return record('fired', job.id);
+  }
+}
