@@ -2,13 +2,12 @@
 // database file (like the queue). claimDue runs in one IMMEDIATE transaction, so two servers on
 // one file never plan from the same state, and the occurrence row's primary key makes a second
 // claim of the same occurrence a no-op in any case.
-import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import { AirlockError } from '../../../core/errors.js';
 import type { ClaimedRun, DuePlanOrEnd, PutResult, Schedule, ScheduleRun, ScheduleStore, SettleRequest } from '../../../schedules/port.js';
 import { applyMigrations } from '../migrate.js';
 import { MIGRATIONS } from '../migrations/index.js';
-import { createPrivate } from '../store.js';
+import { openConnection } from '../connection.js';
 import {
   ADVANCE_SCHEDULE,
   COUNT_OUTCOME,
@@ -81,11 +80,7 @@ export class SqliteSchedules implements ScheduleStore {
 
   constructor(file: string, options: { busyTimeoutMs?: number } = {}) {
     this.file = file;
-    createPrivate(file);
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    this.db = openConnection(file, options.busyTimeoutMs);
   }
 
   private stmts(): Prepared {
