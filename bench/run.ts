@@ -1,5 +1,6 @@
 // `npm run bench`: measures Airlock's invoke path over real HTTP with real bwrap sandboxes and,
-// in the same run, two baselines (a plain Node http server; a fresh bwrap+node per call).
+// in the same run, two baselines (a plain Node http server; a fresh bwrap+node per call); then
+// durable webhook ingest (202s per second at 16 connections, bench/scenarios/webhook-ingest.ts).
 // Prints a table; `--json FILE` also writes the figures as JSON. Not part of `npm test`.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,8 @@ import { naiveCall } from './baselines/naive-spawn.js';
 import { load, post, sequential } from './lib/http.js';
 import type { LoadResult, Target } from './lib/http.js';
 import { ms, num, summarize, table } from './lib/stats.js';
+import { webhookIngest } from './scenarios/webhook-ingest.js';
+import type { IngestFigures } from './scenarios/webhook-ingest.js';
 import type { LatencySummary } from './lib/stats.js';
 
 const args = process.argv.slice(2);
@@ -123,6 +126,7 @@ interface Figures {
   poolStart: LatencySummary;
   spawnStart: LatencySummary;
   naiveSpawn: LatencySummary;
+  webhookIngest: IngestFigures;
   ratios: { warmVsPlainThroughput16: number; perRound: number[] };
   targets: Record<string, { target: string; value: number; met: boolean }>;
 }
@@ -188,15 +192,25 @@ async function main(): Promise<void> {
   for (let i = 0; i < FIRST_CALLS; i++) naive.push(await naiveCall(process.env.AIRLOCK_BWRAP || 'bwrap', process.execPath, { i }));
   const naiveSpawn = summarize(naive);
 
+  log('airlock: durable webhook ingest, 16 connections (fresh server)');
+  const hooks = await startAirlock({});
+  let ingest: IngestFigures;
+  try {
+    ingest = await webhookIngest({ url: hooks.server.url, request: hooks.request }, SECONDS, ROUNDS);
+  } finally {
+    await hooks.close();
+  }
+
   const ratio = median(ratios16);
   const figures: Figures = {
-    machine, plain, warm, poolStart, spawnStart, naiveSpawn,
+    machine, plain, warm, poolStart, spawnStart, naiveSpawn, webhookIngest: ingest,
     ratios: { warmVsPlainThroughput16: ratio, perRound: ratios16 },
     targets: {
       warmThroughput16: { target: '>= 0.4x plain', value: ratio, met: ratio >= 0.4 },
       poolP50: { target: '<= 3 ms', value: poolStart.p50, met: poolStart.p50 <= 3 },
       poolP99: { target: '<= 10 ms', value: poolStart.p99, met: poolStart.p99 <= 10 },
       spawnP50: { target: '<= 50 ms', value: spawnStart.p50, met: spawnStart.p50 <= 50 },
+      webhookIngest16: { target: '>= 3,000/s', value: ingest.acceptedPerSecond, met: ingest.acceptedPerSecond >= 3000 },
     },
   };
 
@@ -207,6 +221,7 @@ async function main(): Promise<void> {
     ['airlock first call, pool', ms(poolStart.p50), ms(poolStart.p99), '-', '-', '-'],
     ['airlock first call, spawn', ms(spawnStart.p50), ms(spawnStart.p99), '-', '-', '-'],
     ['naive bwrap+node per call (baseline)', ms(naiveSpawn.p50), ms(naiveSpawn.p99), '-', '-', '-'],
+    ['durable webhook ingest (202s)', '-', '-', '-', num(ingest.acceptedPerSecond), ms(ingest.p99)],
   ];
   process.stdout.write(`\nAirlock benchmark — ${machine.cpus} x ${machine.model}, ${machine.memGiB} GiB, Node ${machine.node}, kernel ${machine.kernel}\n\n`);
   process.stdout.write(table(rows) + '\n\n');
@@ -215,6 +230,12 @@ async function main(): Promise<void> {
     process.stdout.write(`target ${name.padEnd(18)} ${t.target.padEnd(14)} measured ${t.value.toFixed(2).padStart(8)}  ${t.met ? 'met' : 'MISSED'}\n`);
   }
   if (warm.c16.non2xx > 0 || warm.c16.errors > 0) process.stdout.write(`note: warm @16 saw ${warm.c16.non2xx} non-2xx and ${warm.c16.errors} errors\n`);
+  process.stdout.write(
+    `webhook ingest: ${ingest.accepted} deliveries answered 202 in the measured rounds (${ingest.perRound.map((r) => num(r)).join(', ')} /s per round); ` +
+      `${ingest.stored} jobs stored in all (warm-up included)` +
+      (ingest.non2xx > 0 || ingest.errors > 0 ? `; ${ingest.non2xx} non-2xx and ${ingest.errors} errors` : '') + '\n',
+  );
+  if (ingest.stored < ingest.accepted) process.stdout.write(`WARNING: fewer jobs stored (${ingest.stored}) than 202s counted (${ingest.accepted})\n`);
   if (jsonOut) {
     writeFileSync(jsonOut, JSON.stringify(figures, null, 2) + '\n');
     log(`wrote ${jsonOut}`);

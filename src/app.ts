@@ -18,6 +18,10 @@ import { FunctionService } from './services/functions.js';
 import { InvokeService } from './services/invoke.js';
 import { JobService } from './services/jobs/service.js';
 import { JobWorker } from './services/jobs/worker.js';
+import { GroupCommitter } from './services/hooks/group-commit.js';
+import { HookService } from './services/hooks/service.js';
+import { WebhookTokens } from './services/hooks/tokens.js';
+import { CompletionWaiters } from './services/hooks/waiters.js';
 import { ensureAdminKey, KeyService } from './services/keys.js';
 import type { AdminKey } from './services/keys.js';
 import { ExecutionRecorder } from './services/recorder.js';
@@ -144,14 +148,20 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   });
 
   // Jobs run on the same admission, pool and isolation as invocations (docs/jobs.md).
+  const waiters = new CompletionWaiters(queue);
   const worker = new JobWorker({
     config, queue, functions: functionCache, admission, pool, recorder, isolation: isolator.isolation, egress, logger,
+    onSettled: (id) => waiters.notify(id),
   });
   const jobs = new JobService({ config, queue, functions: functionCache, runner: worker });
+  // Webhook deliveries are jobs too, stored by group commit (docs/webhooks.md).
+  const webhookTokens = new WebhookTokens(store, { current: secretKey.key, previous: config.secrets.previousKeys });
+  const committer = new GroupCommitter(queue, { windowMs: config.webhooks.commitWindowMs, maxBatch: config.webhooks.commitMaxBatch });
+  const hooks = new HookService({ config, tokens: webhookTokens, functions: functionCache, committer, waiters, runner: worker });
 
   let shuttingDown = false;
   const server = await buildServer({
-    config, logger, functions, functionCache, invoke, jobs, recorder, keys, secrets, metrics,
+    config, logger, functions, functionCache, invoke, jobs, hooks, webhookTokens, recorder, keys, secrets, metrics,
     isolation: isolator.isolation, layers, version: VERSION, isShuttingDown: () => shuttingDown,
   });
   pool.start();
@@ -162,6 +172,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
     await isolator.close();
     await cgroups?.close();
     await recorder.close();
+    await committer.close();
     await queue.close();
     await store.close();
     throw err;
@@ -177,6 +188,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
       shuttingDown = true;
       logger.info({ inFlight: invoke.running }, 'shutting down');
       admission.close();
+      hooks.stopWaiting();
       const closed = server.close();
       // Job slices get the same grace; those still running after it resume later (continuations).
       const [drained] = await Promise.all([invoke.drain(config.shutdownGraceMs), worker.stop(config.shutdownGraceMs)]);
@@ -192,6 +204,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
       await closed;
       clearTimeout(cut);
       await recorder.close();
+      await committer.close();
       await queue.close();
       await store.close();
       logger.info('stopped');

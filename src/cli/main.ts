@@ -7,6 +7,7 @@ import { ApiError, createClient } from './client.js';
 import { deployCommand } from './commands/deploy.js';
 import { doctorCommand } from './commands/doctor.js';
 import { executionsCommand } from './commands/executions.js';
+import { hooksCommand } from './commands/hooks.js';
 import { invokeCommand } from './commands/invoke.js';
 import { jobsCommand } from './commands/jobs.js';
 import { keysCommand } from './commands/keys.js';
@@ -22,6 +23,7 @@ usage:
   airlock invoke <tenant>/<name> [--input JSON|@file] [--version V]
   airlock jobs submit <tenant>/<name> [--input JSON|@file] [--idempotency-key K] [--max-run-ms MS] [--max-attempts N]
   airlock jobs get|cancel <tenant> <id> | jobs list <tenant> [--function F] [--status S] [--json]
+  airlock hooks show|rotate <tenant>/<name> [--json]   webhook URL of a function (rotate: new token)
   airlock executions <tenant> [id] [--function F] [--status S] [--limit N] [--json]
   airlock keys create|list|revoke <tenant> [id]
   airlock secrets set <tenant> <name> --hosts H[,H...] [--value-file F]   (value on stdin otherwise)
@@ -49,6 +51,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'jobs':
       await jobsCommand(rest, createClient());
+      return 0;
+    case 'hooks':
+      await hooksCommand(rest, createClient());
       return 0;
     case 'keys':
       await keysCommand(rest, createClient());

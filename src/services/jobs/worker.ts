@@ -20,6 +20,8 @@ export interface JobWorkerDeps extends SliceDeps {
   logger?: WorkerLogger;
   /** Lease owner name stored on claimed items. Default `worker-<uuid>`. */
   owner?: string;
+  /** Told after each slice settled its item (done, queued again or failed): `?wait` deliveries listen. */
+  onSettled?: (id: string) => void;
 }
 
 interface Running {
@@ -144,6 +146,7 @@ export class JobWorker {
       .finally(() => {
         clearInterval(heartbeat);
         this.running.delete(id);
+        this.deps.onSettled?.(id);
         this.wake();
       });
     this.running.set(id, { controller, done });

@@ -3,8 +3,9 @@ import { migration001 } from './001_init.js';
 import { migration002 } from './002_security.js';
 import { migration003 } from './003_queue.js';
 import { migration004 } from './004_jobs.js';
+import { migration005 } from './005_webhooks.js';
 import type { Migration } from './types.js';
 
 export type { Migration };
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005];
