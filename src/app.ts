@@ -156,8 +156,11 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   const jobs = new JobService({ config, queue, functions: functionCache, runner: worker });
   // Webhook deliveries are jobs too, stored by group commit (docs/webhooks.md).
   const webhookTokens = new WebhookTokens(store, { current: secretKey.key, previous: config.secrets.previousKeys });
-  const committer = new GroupCommitter(queue, { windowMs: config.webhooks.commitWindowMs, maxBatch: config.webhooks.commitMaxBatch });
-  const hooks = new HookService({ config, tokens: webhookTokens, functions: functionCache, committer, waiters, runner: worker });
+  // The worker is woken once per committed batch, not per delivery (each wake may cost a claim).
+  const committer = new GroupCommitter(queue, {
+    windowMs: config.webhooks.commitWindowMs, maxBatch: config.webhooks.commitMaxBatch, onCommit: () => worker.wake(),
+  });
+  const hooks = new HookService({ config, tokens: webhookTokens, functions: functionCache, committer, waiters });
 
   let shuttingDown = false;
   const server = await buildServer({

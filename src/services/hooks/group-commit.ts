@@ -10,6 +10,8 @@ export interface GroupCommitOptions {
   windowMs: number;
   /** A batch this large is committed at once. */
   maxBatch: number;
+  /** Called after each successful commit (e.g. to wake the job worker once per batch, not per item). */
+  onCommit?: () => void;
 }
 
 interface Pending {
@@ -38,7 +40,7 @@ export class GroupCommitter {
 
   constructor(queue: QueueStore, options: GroupCommitOptions) {
     this.queue = queue;
-    this.options = { windowMs: Math.max(0, options.windowMs), maxBatch: Math.max(1, options.maxBatch) };
+    this.options = { ...options, windowMs: Math.max(0, options.windowMs), maxBatch: Math.max(1, options.maxBatch) };
   }
 
   /** Stores `req` durably; resolves with its item id once its batch committed. */
@@ -74,6 +76,7 @@ export class GroupCommitter {
       const ids = await this.queue.enqueueMany(batch.map((p) => p.req));
       this.stats.items += ids.length;
       batch.forEach((p, i) => p.resolve(ids[i]!));
+      this.options.onCommit?.();
     } catch (err) {
       // One bad request must not fail the others: a batch that fails is retried one by one.
       if (batch.length === 1) {

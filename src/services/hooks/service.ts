@@ -9,7 +9,6 @@ import { serializeInput } from '../../core/json.js';
 import type { FunctionVersion } from '../../core/types.js';
 import type { QueueItem } from '../../queue/port.js';
 import type { FunctionCache } from '../function-cache.js';
-import type { JobRunner } from '../jobs/service.js';
 import type { JobPayload } from '../jobs/payload.js';
 import { NAME_PATTERN } from '../names.js';
 import { deliveryInput } from './delivery.js';
@@ -24,7 +23,6 @@ export interface HookServiceDeps {
   functions: FunctionCache;
   committer: GroupCommitter;
   waiters: CompletionWaiters;
-  runner?: JobRunner;
   /** Epoch ms. Default Date.now. */
   now?: () => number;
 }
@@ -87,7 +85,6 @@ export class HookService {
       payload,
       idempotencyKey: deliveryId,
     });
-    this.deps.runner?.wake();
     return { deliveryId, jobId };
   }
 
