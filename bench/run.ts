@@ -230,6 +230,8 @@ async function main(): Promise<void> {
     process.stdout.write(`target ${name.padEnd(18)} ${t.target.padEnd(14)} measured ${t.value.toFixed(2).padStart(8)}  ${t.met ? 'met' : 'MISSED'}\n`);
   }
   if (warm.c16.non2xx > 0 || warm.c16.errors > 0) process.stdout.write(`note: warm @16 saw ${warm.c16.non2xx} non-2xx and ${warm.c16.errors} errors\n`);
+  // The machine's own speed moves both; the ratio says how far ingest is from a bare HTTP server.
+  process.stdout.write(`webhook ingest @16 / plain node @16 = ${(ingest.acceptedPerSecond / plain.c16.rps).toFixed(2)}x\n`);
   process.stdout.write(
     `webhook ingest: ${ingest.accepted} deliveries answered 202 in the measured rounds (${ingest.perRound.map((r) => num(r)).join(', ')} /s per round); ` +
       `${ingest.stored} jobs stored in all (warm-up included)` +

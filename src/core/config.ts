@@ -230,7 +230,7 @@ export interface WebhooksConfig {
   headerBytes: number;
   /** Cap on ?wait=<ms>: longest a delivery waits for its function's result, ms. */
   maxWaitMs: number;
-  /** Group commit: deliveries arriving within this window share one transaction, ms (0: those of one event-loop turn). */
+  /** Group commit: deliveries arriving within this window share one transaction, ms (0: those read in one event-loop turn). */
   commitWindowMs: number;
   /** Group commit: most deliveries in one transaction. */
   commitMaxBatch: number;
@@ -244,7 +244,7 @@ function webhooksFrom(env: Env): WebhooksConfig {
     maxHeaders: int(env, 'AIRLOCK_WEBHOOK_MAX_HEADERS', 100, 1),
     headerBytes: int(env, 'AIRLOCK_WEBHOOK_HEADER_BYTES', 16 * KiB, 1),
     maxWaitMs: int(env, 'AIRLOCK_WEBHOOK_MAX_WAIT_MS', 10_000, 0),
-    commitWindowMs: int(env, 'AIRLOCK_WEBHOOK_COMMIT_MS', 2, 0),
+    commitWindowMs: int(env, 'AIRLOCK_WEBHOOK_COMMIT_MS', 0, 0),
     commitMaxBatch: int(env, 'AIRLOCK_WEBHOOK_COMMIT_BATCH', 512, 1),
     sync: oneOf(env, 'AIRLOCK_WEBHOOK_SYNC', ['full', 'normal'] as const, 'full'),
   };

@@ -10,7 +10,7 @@ test('webhooks defaults', () => {
     maxHeaders: 100,
     headerBytes: 16_384,
     maxWaitMs: 10_000,
-    commitWindowMs: 2,
+    commitWindowMs: 0,
     commitMaxBatch: 512,
     sync: 'full',
   });
