@@ -68,13 +68,18 @@ export class WebhookTokens {
     return this.view(stored.record);
   }
 
-  /** The function's token and path; WEBHOOK_NOT_FOUND when it has none (not deployed). */
+  /** The function's token and path; FUNCTION_NOT_FOUND when there is no such function. */
   async show(tenant: string, fn: string): Promise<WebhookView> {
     validateName('tenant', tenant);
     validateName('function', fn);
     const record = await this.store.getWebhook(tenant, fn);
-    if (record === undefined) throw notFound(tenant, fn);
-    return this.view(record);
+    if (record !== undefined) return this.view(record);
+    if ((await this.store.getFunction(tenant, fn)) === undefined) throw notFound(tenant, fn);
+    throw new AirlockError(
+      'NOT_FOUND',
+      `function ${tenant}/${fn} was deployed before webhooks existed and has no token yet; ` +
+        `issue one with POST /v1/tenants/${tenant}/functions/${fn}/webhook/rotate (or deploy it again)`,
+    );
   }
 
   /** The function's webhook if it has one (for the function view). */
@@ -83,12 +88,17 @@ export class WebhookTokens {
     return record === undefined ? undefined : this.view(record);
   }
 
-  /** Issues a new token; the old one stops working at once. */
+  /** Issues a new token (the first, for a function deployed before webhooks); the old one stops working at once. */
   async rotate(tenant: string, fn: string): Promise<WebhookView> {
     validateName('tenant', tenant);
     validateName('function', fn);
     const { token, record } = this.issue(tenant, fn);
-    if (!(await this.store.replaceWebhook(record))) throw notFound(tenant, fn);
+    if (!(await this.store.replaceWebhook(record))) {
+      // A function deployed before webhooks existed has no token yet: rotating issues its first.
+      if ((await this.store.getFunction(tenant, fn)) === undefined) throw notFound(tenant, fn);
+      const created = await this.store.createWebhook(record);
+      if (!created.created && !(await this.store.replaceWebhook(record))) throw notFound(tenant, fn);
+    }
     return { token, path: hookPath(tenant, fn, token), createdAt: record.createdAt };
   }
 
