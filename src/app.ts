@@ -21,6 +21,10 @@ import { JobWorker } from './services/jobs/worker.js';
 import { ScheduleRunner } from './services/schedules/runner.js';
 import { ScheduleService } from './services/schedules/service.js';
 import { openScheduleStore } from './store/schedules.js';
+import { GroupCommitter } from './services/hooks/group-commit.js';
+import { HookService } from './services/hooks/service.js';
+import { WebhookTokens } from './services/hooks/tokens.js';
+import { CompletionWaiters } from './services/hooks/waiters.js';
 import { ensureAdminKey, KeyService } from './services/keys.js';
 import type { AdminKey } from './services/keys.js';
 import { ExecutionRecorder } from './services/recorder.js';
@@ -158,18 +162,27 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   });
 
   // Jobs run on the same admission, pool and isolation as invocations (docs/jobs.md).
+  const waiters = new CompletionWaiters(queue);
   const worker = new JobWorker({
     config, queue, functions: functionCache, admission, pool, recorder, isolation: isolator.isolation, egress, logger,
+    onSettled: (id) => waiters.notify(id),
   });
   const jobs = new JobService({ config, queue, functions: functionCache, runner: worker });
   // Schedules fire background jobs (docs/schedules.md).
   const scheduleClock = overrides.scheduleClock === undefined ? {} : { now: overrides.scheduleClock };
   const scheduleRunner = new ScheduleRunner({ config, store: scheduleStore, queue, jobs, logger, ...scheduleClock });
   const schedules = new ScheduleService({ config, store: scheduleStore, functions: functionCache, runner: scheduleRunner, ...scheduleClock });
+  // Webhook deliveries are jobs too, stored by group commit (docs/webhooks.md).
+  const webhookTokens = new WebhookTokens(store, { current: secretKey.key, previous: config.secrets.previousKeys });
+  // The worker is woken once per committed batch, not per delivery (each wake may cost a claim).
+  const committer = new GroupCommitter(queue, {
+    windowMs: config.webhooks.commitWindowMs, maxBatch: config.webhooks.commitMaxBatch, onCommit: () => worker.wake(),
+  });
+  const hooks = new HookService({ config, tokens: webhookTokens, functions: functionCache, committer, waiters });
 
   let shuttingDown = false;
   const server = await buildServer({
-    config, logger, functions, functionCache, invoke, jobs, schedules, recorder, keys, secrets, metrics,
+    config, logger, functions, functionCache, invoke, jobs, schedules, hooks, webhookTokens, recorder, keys, secrets, metrics,
     isolation: isolator.isolation, layers, version: VERSION, isShuttingDown: () => shuttingDown,
   });
   pool.start();
@@ -181,6 +194,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
     await cgroups?.close();
     await recorder.close();
     await scheduleStore.close();
+    await committer.close();
     await queue.close();
     await store.close();
     throw err;
@@ -197,6 +211,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
       shuttingDown = true;
       logger.info({ inFlight: invoke.running }, 'shutting down');
       admission.close();
+      hooks.stopWaiting();
       const closed = server.close();
       await scheduleRunner.stop();
       // Job slices get the same grace; those still running after it resume later (continuations).
@@ -214,6 +229,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
       clearTimeout(cut);
       await recorder.close();
       await scheduleStore.close();
+      await committer.close();
       await queue.close();
       await store.close();
       logger.info('stopped');

@@ -45,6 +45,9 @@ export async function sequential(target: Target, count: number): Promise<number[
 
 export interface LoadResult {
   rps: number;
+  /** 2xx answers, and 2xx answers per second over the whole run. */
+  ok: number;
+  okPerSecond: number;
   p50: number;
   p99: number;
   errors: number;
@@ -63,6 +66,8 @@ export async function load(target: Target, connections: number, seconds: number)
   });
   return {
     rps: result.requests.average,
+    ok: result['2xx'],
+    okPerSecond: result['2xx'] / (result.duration || seconds),
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors,

@@ -4,6 +4,8 @@ import type { Logger } from '../core/logger.js';
 import type { SecurityLayer } from '../core/types.js';
 import type { FunctionCache } from '../services/function-cache.js';
 import type { FunctionService } from '../services/functions.js';
+import type { HookService } from '../services/hooks/service.js';
+import type { WebhookTokens } from '../services/hooks/tokens.js';
 import type { InvokeService } from '../services/invoke.js';
 import type { JobService } from '../services/jobs/service.js';
 import type { KeyService } from '../services/keys.js';
@@ -20,6 +22,8 @@ export interface ApiDeps {
   invoke: InvokeService;
   jobs: JobService;
   schedules: ScheduleService;
+  hooks: HookService;
+  webhookTokens: WebhookTokens;
   recorder: ExecutionRecorder;
   keys: KeyService;
   secrets: SecretService;

@@ -20,6 +20,15 @@ export function errorHandler(logger: Logger) {
     }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       const deploying = request.method === 'PUT' && request.url.includes('/functions/');
+      if (request.url.startsWith('/hooks/')) {
+        void reply.status(413).send({
+          error: {
+            code: 'INPUT_TOO_LARGE',
+            message: `the delivery body is larger than ${request.routeOptions.bodyLimit ?? 'the limit'} bytes and was not stored; send less or ask the operator to raise AIRLOCK_WEBHOOK_BODY_BYTES`,
+          },
+        });
+        return;
+      }
       void reply.status(413).send({
         error: {
           code: deploying ? 'SOURCE_TOO_LARGE' : 'INPUT_TOO_LARGE',
@@ -33,7 +42,9 @@ export function errorHandler(logger: Logger) {
       void reply.status(status).send({ error: { code: 'BAD_REQUEST', message: err.message } });
       return;
     }
-    logger.error({ err, url: request.url }, 'unhandled error');
+    // Webhook URLs carry their token: never log it.
+    const url = request.url.startsWith('/hooks/') ? request.url.replace(/^(\/hooks\/[^/]*\/[^/?]*\/)[^?]*/, '$1<token>') : request.url;
+    logger.error({ err, url }, 'unhandled error');
     void reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error; see the server log' } });
   };
 }

@@ -90,6 +90,13 @@ export const DeployBody = Type.Object(
 );
 export type DeployBody = Static<typeof DeployBody>;
 
+// ---- webhooks (docs/webhooks.md) ----
+export const WebhookView = Type.Object({
+  token: NullableString(),
+  path: NullableString(),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
 export const FunctionView = Type.Object({
   tenant: Type.String(),
   name: Type.String(),
@@ -111,6 +118,7 @@ export const FunctionView = Type.Object({
   ),
   createdAt: Type.String({ format: 'date-time' }),
   created: Type.Optional(Type.Boolean({ description: 'false when an identical version already existed' })),
+  webhook: Type.Optional(WebhookView),
 });
 
 export const FunctionSummaryView = Type.Object({

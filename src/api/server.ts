@@ -8,6 +8,7 @@ import { authenticate } from './auth.js';
 import { errorHandler } from './errors.js';
 import { registerExecutionRoutes } from './routes/executions.js';
 import { registerFunctionRoutes } from './routes/functions.js';
+import { registerHookRoutes, registerWebhookRoutes } from './routes/hooks.js';
 import { registerInvokeRoutes } from './routes/invoke.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerKeyRoutes } from './routes/keys.js';
@@ -49,6 +50,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   registerOpsRoutes(app, deps);
+  await registerHookRoutes(app, deps);
   await app.register(async (v1) => {
     v1.addHook('onRequest', authenticate(deps.keys));
     registerFunctionRoutes(v1, deps);
@@ -58,6 +60,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     registerSecretRoutes(v1, deps);
     registerJobRoutes(v1, deps);
     registerScheduleRoutes(v1, deps);
+    registerWebhookRoutes(v1, deps);
   });
   return app;
 }

@@ -2,10 +2,15 @@
 import type { ExecutionRecord, FunctionVersion } from '../core/types.js';
 import type { QueueItem } from '../queue/port.js';
 import type { FunctionSummary } from '../store/port.js';
+import type { WebhookView } from '../services/hooks/tokens.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-export function functionView(fn: FunctionVersion, created?: boolean) {
+export function webhookView(hook: WebhookView) {
+  return { token: hook.token, path: hook.path, createdAt: iso(hook.createdAt) };
+}
+
+export function functionView(fn: FunctionVersion, created?: boolean, webhook?: WebhookView) {
   return {
     tenant: fn.tenant,
     name: fn.name,
@@ -16,6 +21,7 @@ export function functionView(fn: FunctionVersion, created?: boolean) {
     ...(fn.egress === undefined ? {} : { egress: fn.egress }),
     createdAt: iso(fn.createdAt),
     ...(created === undefined ? {} : { created }),
+    ...(webhook === undefined ? {} : { webhook: webhookView(webhook) }),
   };
 }
 

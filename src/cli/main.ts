@@ -7,6 +7,7 @@ import { ApiError, createClient } from './client.js';
 import { deployCommand } from './commands/deploy.js';
 import { doctorCommand } from './commands/doctor.js';
 import { executionsCommand } from './commands/executions.js';
+import { hooksCommand } from './commands/hooks.js';
 import { invokeCommand } from './commands/invoke.js';
 import { jobsCommand } from './commands/jobs.js';
 import { keysCommand } from './commands/keys.js';
@@ -25,6 +26,7 @@ usage:
   airlock jobs get|cancel <tenant> <id> | jobs list <tenant> [--function F] [--status S] [--json]
   airlock schedules set <tenant>/<schedule> --function F (--cron EXPR | --every SECONDS) [--input JSON|@file] [--timezone TZ] [--overlap skip|allow]
   airlock schedules get|delete|runs <tenant> <schedule> | schedules list <tenant> [--json]
+  airlock hooks show|rotate <tenant>/<name> [--json]   webhook URL of a function (rotate: new token)
   airlock executions <tenant> [id] [--function F] [--status S] [--limit N] [--json]
   airlock keys create|list|revoke <tenant> [id]
   airlock secrets set <tenant> <name> --hosts H[,H...] [--value-file F]   (value on stdin otherwise)
@@ -55,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'schedules':
       await schedulesCommand(rest, createClient());
+    case 'hooks':
+      await hooksCommand(rest, createClient());
       return 0;
     case 'keys':
       await keysCommand(rest, createClient());

@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'SECRET_UNREADABLE'
   | 'LEASE_LOST'
   | 'CHECKPOINT_TOO_LARGE'
+  | 'HEADERS_TOO_LARGE'
   | 'INTERNAL';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -64,6 +65,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   // Queue: a run whose lease expired or was superseded (fencing token) may not act on its item.
   LEASE_LOST: 409,
   CHECKPOINT_TOO_LARGE: 413,
+  // Webhook deliveries with too many or too large headers (nothing is stored).
+  HEADERS_TOO_LARGE: 431,
   INTERNAL: 500,
 };
 

@@ -130,6 +130,12 @@ export interface QueueStore {
    * policy.payloadBytes, VALIDATION_FAILED when the payload is not JSON.
    */
   enqueue(req: EnqueueRequest): Promise<{ item: QueueItem; created: boolean }>;
+  /**
+   * Adds many items in ONE transaction (group commit): all are stored, or none is and the call
+   * rejects. Answers each item's id in request order (an idempotency key already known answers
+   * the existing item's id). Payloads are checked like enqueue()'s before anything is written.
+   */
+  enqueueMany(reqs: readonly EnqueueRequest[]): Promise<string[]>;
   get(tenant: string, id: string): Promise<QueueItem | undefined>;
   /**
    * A tenant's items, newest first (enqueue order), optionally of one function and/or status.

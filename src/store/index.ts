@@ -50,10 +50,15 @@ export async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>)
 }
 
 /** Opens and migrates the durable queue described by `config` (same database as the store). */
-export async function openQueue(config: Pick<Config, 'dataDir' | 'databaseUrl' | 'queue'>): Promise<QueueStore> {
+export async function openQueue(
+  config: Pick<Config, 'dataDir' | 'databaseUrl' | 'queue'> & { webhooks?: Pick<Config['webhooks'], 'sync'> },
+): Promise<QueueStore> {
   refuseDatabaseUrl(config);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const queue = new SqliteQueue(join(config.dataDir, SQLITE_FILE), { policy: config.queue });
+  const queue = new SqliteQueue(join(config.dataDir, SQLITE_FILE), {
+    policy: config.queue,
+    batchSync: config.webhooks?.sync ?? 'full',
+  });
   try {
     await queue.migrate();
   } catch (err) {

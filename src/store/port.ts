@@ -44,6 +44,18 @@ export interface SecretRecord {
 /** A secret without its sealed value (listings). */
 export type SecretMeta = Omit<SecretRecord, 'sealed'>;
 
+/** A function's webhook token as stored: its sha256 (checked on delivery) and the token sealed. */
+export interface WebhookRecord {
+  tenant: string;
+  function: string;
+  /** sha256 of the token (32 bytes). */
+  tokenHash: Buffer;
+  /** The token sealed with the secrets master key (services/secrets/crypto.ts layout, AAD tenant + "webhook/<function>"). */
+  sealed: Buffer;
+  /** When this token was issued (deploy or rotation), epoch ms. */
+  createdAt: number;
+}
+
 export interface Store {
   /** Applies forward-only migrations. */
   migrate(): Promise<void>;
@@ -54,7 +66,7 @@ export interface Store {
   /** The named version, or the latest when `version` is undefined; undefined if deleted/absent. */
   getFunction(tenant: string, name: string, version?: string): Promise<FunctionVersion | undefined>;
   listFunctions(tenant: string): Promise<FunctionSummary[]>;
-  /** Removes the function and all its versions; true if it existed. Executions stay. */
+  /** Removes the function, all its versions and its webhook token; true if it existed. Executions stay. */
   deleteFunction(tenant: string, name: string): Promise<boolean>;
 
   /**
@@ -86,6 +98,13 @@ export interface Store {
   allSecrets(): Promise<SecretRecord[]>;
   /** True if it existed. */
   deleteSecret(tenant: string, name: string): Promise<boolean>;
+
+  /** The function's webhook token, if it has one. */
+  getWebhook(tenant: string, fn: string): Promise<WebhookRecord | undefined>;
+  /** Stores a token unless the function already has one; answers the stored record either way. */
+  createWebhook(record: WebhookRecord): Promise<{ created: boolean; record: WebhookRecord }>;
+  /** Replaces the function's token (rotation); false when it has none. */
+  replaceWebhook(record: WebhookRecord): Promise<boolean>;
 
   /** Server-owned settings (small strings), e.g. an instance id. */
   getMeta(key: string): Promise<string | undefined>;

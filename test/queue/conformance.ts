@@ -72,6 +72,30 @@ export function queueConformance(name: string, make: MakeQueue): void {
         assert.deepEqual(await q.claim({ owner: 'w', max: 10 }), []);
       }));
 
+    test('enqueueMany stores a batch in order; a known idempotency key answers the existing item', () =>
+      withQueue({}, async ({ q }) => {
+        const first = await q.enqueue({ ...job, idempotencyKey: 'd-1' });
+        const ids = await q.enqueueMany([
+          { ...job, payload: { page: 10 } },
+          { ...job, payload: { page: 11 }, idempotencyKey: 'd-1' },
+          { ...job, payload: { page: 12 }, idempotencyKey: 'd-2' },
+        ]);
+        assert.equal(ids.length, 3);
+        assert.equal(ids[1], first.item.id, 'the known key answers the first item');
+        assert.deepEqual((await q.get('acme', ids[0]!))?.payload, { page: 10 });
+        assert.deepEqual((await q.get('acme', ids[2]!))?.payload, { page: 12 });
+        assert.deepEqual((await q.get('acme', first.item.id))?.payload, { page: 1 }, 'the stored item wins');
+        const claimed = await q.claim({ owner: 'w', max: 10 });
+        assert.deepEqual(claimed.map((c) => c.item.id), [first.item.id, ids[0], ids[2]], 'enqueue order is kept');
+      }));
+
+    test('enqueueMany is all or nothing: one bad request stores none of the batch', () =>
+      withQueue({ payloadBytes: 64 }, async ({ q }) => {
+        await rejectsWith(q.enqueueMany([{ ...job }, { ...job, payload: 'x'.repeat(100) }]), 'INPUT_TOO_LARGE');
+        assert.deepEqual(await q.list({ tenant: 'acme', limit: 10 }), []);
+        assert.deepEqual(await q.enqueueMany([]), []);
+      }));
+
     test('claim leases an item once; complete stores the result and ends the lease', () =>
       withQueue({}, async ({ q, clock }) => {
         const { item } = await q.enqueue(job);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isAirlockError } from '../../src/core/errors.js';
 import type { ExecutionRecord } from '../../src/core/types.js';
-import type { SecretRecord, Store } from '../../src/store/port.js';
+import type { SecretRecord, Store, WebhookRecord } from '../../src/store/port.js';
 import { makeRecord, makeVersion, nextExecutionId } from './fixtures.js';
 
 export interface StoreUnderTest {
@@ -389,6 +389,47 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreUnd
           } finally {
             await again.close();
           }
+        }));
+    });
+
+    describe('webhooks', () => {
+      const hook = (over: Partial<WebhookRecord> = {}): WebhookRecord => ({
+        tenant: 'acme',
+        function: 'hello',
+        tokenHash: Buffer.alloc(32, 1),
+        sealed: Buffer.from('sealed-1'),
+        createdAt: 10,
+        ...over,
+      });
+
+      test('create stores once; a second create keeps the first token', () =>
+        withStore(async ({ store }) => {
+          assert.equal(await store.getWebhook('acme', 'hello'), undefined);
+          assert.deepEqual(await store.createWebhook(hook()), { created: true, record: hook() });
+          const again = await store.createWebhook(hook({ tokenHash: Buffer.alloc(32, 2), sealed: Buffer.from('other'), createdAt: 20 }));
+          assert.deepEqual(again, { created: false, record: hook() });
+          assert.deepEqual(await store.getWebhook('acme', 'hello'), hook());
+          assert.equal(await store.getWebhook('globex', 'hello'), undefined, 'scoped to the tenant');
+        }));
+
+      test('replace swaps the token of an existing webhook only', () =>
+        withStore(async ({ store }) => {
+          const next = hook({ tokenHash: Buffer.alloc(32, 3), sealed: Buffer.from('sealed-2'), createdAt: 30 });
+          assert.equal(await store.replaceWebhook(next), false, 'nothing to replace');
+          assert.equal(await store.getWebhook('acme', 'hello'), undefined);
+          await store.createWebhook(hook());
+          assert.equal(await store.replaceWebhook(next), true);
+          assert.deepEqual(await store.getWebhook('acme', 'hello'), next);
+        }));
+
+      test('deleting the function deletes its webhook', () =>
+        withStore(async ({ store }) => {
+          await store.putFunctionVersion(makeVersion());
+          await store.createWebhook(hook());
+          await store.createWebhook(hook({ function: 'other' }));
+          assert.equal(await store.deleteFunction('acme', 'hello'), true);
+          assert.equal(await store.getWebhook('acme', 'hello'), undefined);
+          assert.ok(await store.getWebhook('acme', 'other'), 'another function keeps its own');
         }));
     });
 

@@ -9,7 +9,7 @@ import type { ApiDeps } from '../deps.js';
 type Params = { tenant: string; name: string };
 
 export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const { functions, functionCache } = deps;
+  const { functions, functionCache, webhookTokens } = deps;
 
   app.put<{ Params: Params; Body: DeployBody }>(
     '/v1/tenants/:tenant/functions/:name',
@@ -27,7 +27,9 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
       requireTenant(request, tenant);
       const { version, created } = await functions.deploy(tenant, name, request.body);
       functionCache.invalidate(tenant, name);
-      return reply.status(created ? 201 : 200).send(functionView(version, created));
+      // The first deploy issues the function's webhook token; redeploys keep it.
+      const webhook = await webhookTokens.ensure(tenant, name);
+      return reply.status(created ? 201 : 200).send(functionView(version, created, webhook));
     },
   );
 
@@ -44,7 +46,8 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
     async (request) => {
       const { tenant, name } = request.params;
       requireTenant(request, tenant);
-      return functionView(await functions.get(tenant, name, request.query.version));
+      const fn = await functions.get(tenant, name, request.query.version);
+      return functionView(fn, undefined, await webhookTokens.find(tenant, name));
     },
   );
 

@@ -20,7 +20,17 @@ export interface JobWorkerDeps extends SliceDeps {
   logger?: WorkerLogger;
   /** Lease owner name stored on claimed items. Default `worker-<uuid>`. */
   owner?: string;
+  /** Told after each slice settled its item (done, queued again or failed): `?wait` deliveries listen. */
+  onSettled?: (id: string) => void;
 }
+
+/**
+ * After a claim that came back short (nothing more was claimable: no ready work, or its tenants at
+ * their caps), wakes from new work wait this long before the next claim, so a burst of
+ * submissions for a capped tenant does not cost one claim transaction each. A finished slice
+ * frees a slot and claims at once.
+ */
+const SHORT_CLAIM_GAP_MS = 10;
 
 interface Running {
   controller: AbortController;
@@ -36,6 +46,10 @@ export class JobWorker {
   private loopDone: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private woken = false;
+  /** A slice finished since the last claim. */
+  private freed = false;
+  /** When the last claim came back short (0: it did not). */
+  private shortClaimAt = 0;
 
   constructor(deps: JobWorkerDeps) {
     this.deps = deps;
@@ -91,6 +105,12 @@ export class JobWorker {
     const { queue, config } = this.deps;
     while (!this.stopping) {
       this.woken = false;
+      const gap = this.shortClaimAt + SHORT_CLAIM_GAP_MS - Date.now();
+      if (!this.freed && gap > 0) {
+        await this.sleep(gap);
+        continue;
+      }
+      this.freed = false;
       const free = config.jobs.concurrency - this.running.size;
       let claimed: Claimed[] = [];
       if (free > 0) {
@@ -100,9 +120,13 @@ export class JobWorker {
           this.deps.logger?.warn({ err }, 'could not claim jobs; retrying at the next poll');
         }
         for (const c of claimed) this.launch(c);
+        this.shortClaimAt = claimed.length < free ? Date.now() : 0;
       }
       if (this.stopping) break;
-      if (claimed.length > 0 && claimed.length < free) continue; // there may be more ready
+      if (claimed.length > 0 && claimed.length < free) {
+        this.shortClaimAt = 0; // there may be more ready: claim again at once
+        continue;
+      }
       if (!this.woken) await this.sleep(config.jobs.pollMs);
     }
   }
@@ -144,6 +168,8 @@ export class JobWorker {
       .finally(() => {
         clearInterval(heartbeat);
         this.running.delete(id);
+        this.deps.onSettled?.(id);
+        this.freed = true;
         this.wake();
       });
     this.running.set(id, { controller, done });

@@ -5,9 +5,10 @@ import { openConnection } from './connection.js';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { AirlockError } from '../../core/errors.js';
 import type { ExecutionRecord, FunctionVersion } from '../../core/types.js';
-import type { ApiKeyRecord, ExecutionFilter, FunctionSummary, SecretMeta, SecretRecord, Store } from '../port.js';
+import type { ApiKeyRecord, ExecutionFilter, FunctionSummary, SecretMeta, SecretRecord, Store, WebhookRecord } from '../port.js';
 import { applyMigrations } from './migrate.js';
 import { SqliteSecrets } from './secrets.js';
+import { SqliteWebhooks } from './webhooks.js';
 import { MIGRATIONS } from './migrations/index.js';
 import {
   executionToValues,
@@ -67,7 +68,7 @@ function prepareAll(db: Db) {
   };
 }
 
-type Prepared = ReturnType<typeof prepareAll> & { secrets: SqliteSecrets };
+type Prepared = ReturnType<typeof prepareAll> & { secrets: SqliteSecrets; webhooks: SqliteWebhooks };
 
 export class SqliteStore implements Store {
   readonly file: string;
@@ -92,6 +93,7 @@ export class SqliteStore implements Store {
     this.deleteFunctionTx = this.db.transaction((tenant: string, name: string): boolean => {
       const s = this.stmts();
       s.deleteVersions.run(tenant, name);
+      s.webhooks.remove.run(tenant, name);
       return s.deleteFunction.run(tenant, name).changes > 0;
     });
     this.insertExecutionsTx = this.db.transaction((rows: ExecutionValues[]): void => {
@@ -109,7 +111,7 @@ export class SqliteStore implements Store {
 
   async migrate(): Promise<void> {
     applyMigrations(this.db, MIGRATIONS);
-    this.prepared ??= { ...prepareAll(this.db), secrets: new SqliteSecrets(this.db) };
+    this.prepared ??= { ...prepareAll(this.db), secrets: new SqliteSecrets(this.db), webhooks: new SqliteWebhooks(this.db) };
   }
 
   async close(): Promise<void> {
@@ -220,6 +222,18 @@ export class SqliteStore implements Store {
 
   async deleteSecret(tenant: string, name: string): Promise<boolean> {
     return this.stmts().secrets.delete(tenant, name);
+  }
+
+  async getWebhook(tenant: string, fn: string): Promise<WebhookRecord | undefined> {
+    return this.stmts().webhooks.get(tenant, fn);
+  }
+
+  async createWebhook(record: WebhookRecord): Promise<{ created: boolean; record: WebhookRecord }> {
+    return this.stmts().webhooks.create(record);
+  }
+
+  async replaceWebhook(record: WebhookRecord): Promise<boolean> {
+    return this.stmts().webhooks.replaceToken(record);
   }
 
   async getMeta(key: string): Promise<string | undefined> {

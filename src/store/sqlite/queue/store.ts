@@ -47,9 +47,17 @@ export interface SqliteQueueOptions {
   random?: () => number;
   /** How long a write waits for another connection's lock, ms. Default 5000. */
   busyTimeoutMs?: number;
+  /**
+   * Durability of enqueueMany() (group commits): `full` fsyncs the write-ahead log before the
+   * call resolves (survives power loss); `normal` survives a crash of the process only, like the
+   * connection's other writes. Default `full`.
+   */
+  batchSync?: 'full' | 'normal';
 }
 
 type Guard = [string, string, number, number];
+/** id, tenant, function, lane, payload, idempotency key, max attempts, run after, created, updated. */
+type InsertParams = [string, string, string, string, string, string | null, number, number, number, number];
 interface ListParams {
   tenant: string;
   function: string | null;
@@ -61,9 +69,7 @@ const MAX_ERROR_MESSAGE = 4096;
 
 function prepareAll(db: Db) {
   return {
-    insert: db.prepare<[string, string, string, string, string, string | null, number, number, number, number]>(
-      INSERT_QUEUE_ITEM,
-    ),
+    insert: db.prepare<InsertParams>(INSERT_QUEUE_ITEM),
     byKey: db.prepare<[string, string], QueueItemRow>(FIND_QUEUE_ITEM_BY_KEY),
     get: db.prepare<[string, string], QueueItemRow>(GET_QUEUE_ITEM),
     list: db.prepare<[ListParams], QueueItemRow>(LIST_QUEUE_ITEMS),
@@ -84,6 +90,7 @@ export class SqliteQueue implements QueueStore {
   readonly file: string;
   private readonly db: Db;
   private readonly ctx: ClaimContext;
+  private readonly batchSync: 'full' | 'normal';
   private prepared: Prepared | undefined;
 
   /** Opens (creating if needed, owner-only) the database file. Call migrate() before anything else. */
@@ -91,6 +98,7 @@ export class SqliteQueue implements QueueStore {
     this.file = file;
     this.db = openConnection(file, options.busyTimeoutMs);
     this.ctx = { policy: options.policy, now: options.now ?? Date.now, random: options.random ?? Math.random };
+    this.batchSync = options.batchSync ?? 'full';
   }
 
   private stmts(): Prepared {
@@ -111,8 +119,8 @@ export class SqliteQueue implements QueueStore {
     this.db.close();
   }
 
-  async enqueue(req: EnqueueRequest): Promise<{ item: QueueItem; created: boolean }> {
-    const s = this.stmts();
+  /** Checks and encodes one request (nothing written): the insert's parameters. */
+  private insertParams(req: EnqueueRequest, now: number): InsertParams {
     const policy = this.ctx.policy;
     const payload = encodeJson(req.payload, 'the queue payload', policy.payloadBytes, 'INPUT_TOO_LARGE');
     const maxAttempts = req.maxAttempts ?? policy.maxAttempts;
@@ -125,15 +133,41 @@ export class SqliteQueue implements QueueStore {
     if (req.runAfter !== undefined && !Number.isSafeInteger(req.runAfter)) {
       throw new AirlockError('VALIDATION_FAILED', `runAfter must be epoch milliseconds (an integer), got ${req.runAfter}`);
     }
-    const now = this.ctx.now();
     const id = sortableId('qi', now);
-    const key = req.idempotencyKey ?? null;
-    const created =
-      s.insert.run(id, req.tenant, req.function, req.lane, payload, key, maxAttempts, req.runAfter ?? now, now, now)
-        .changes > 0;
+    return [id, req.tenant, req.function, req.lane, payload, req.idempotencyKey ?? null, maxAttempts, req.runAfter ?? now, now, now];
+  }
+
+  async enqueue(req: EnqueueRequest): Promise<{ item: QueueItem; created: boolean }> {
+    const s = this.stmts();
+    const params = this.insertParams(req, this.ctx.now());
+    const [id, , , , , key] = params;
+    const created = s.insert.run(...params).changes > 0;
     const row = created ? s.get.get(req.tenant, id) : key === null ? undefined : s.byKey.get(req.tenant, key);
     if (row === undefined) throw new AirlockError('INTERNAL', `queue item ${id} vanished right after enqueue`);
     return { item: rowToItem(row), created };
+  }
+
+  async enqueueMany(reqs: readonly EnqueueRequest[]): Promise<string[]> {
+    const s = this.stmts();
+    const now = this.ctx.now();
+    const all = reqs.map((req) => this.insertParams(req, now));
+    const tx = this.db.transaction((): string[] =>
+      all.map((params) => {
+        const [id, tenant, , , , key] = params;
+        if (s.insert.run(...params).changes > 0 || key === null) return id;
+        const existing = s.byKey.get(tenant, key);
+        if (existing === undefined) throw new AirlockError('INTERNAL', `queue item ${id} could not be stored nor found by its key`);
+        return existing.id;
+      }),
+    );
+    // synchronous is per connection and cannot change inside a transaction: FULL for this commit only.
+    if (this.batchSync === 'normal') return tx.immediate();
+    this.db.pragma('synchronous = FULL');
+    try {
+      return tx.immediate();
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
   }
 
   async get(tenant: string, id: string): Promise<QueueItem | undefined> {

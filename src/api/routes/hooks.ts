@@ -1,0 +1,109 @@
+// Webhook routes. `/hooks/{tenant}/{function}/{token}` takes deliveries from third parties: no
+// API key, the token in the path authenticates; every body type is accepted as bytes (up to
+// AIRLOCK_WEBHOOK_BODY_BYTES) and stored as a job before the 202. Under /v1 (API key): show the
+// function's webhook and rotate its token.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { requireTenant } from '../auth.js';
+import { ErrorBody, FunctionParams, WebhookView } from '../schemas.js';
+import { webhookView } from '../views.js';
+import type { ApiDeps } from '../deps.js';
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+const HookParams = Type.Object({
+  tenant: Type.String({ maxLength: 63 }),
+  function: Type.String({ maxLength: 63 }),
+  token: Type.String({ maxLength: 256 }),
+});
+const HookQuery = Type.Object(
+  { wait: Type.Optional(Type.Integer({ minimum: 0, description: 'wait up to this many ms for the result (capped by AIRLOCK_WEBHOOK_MAX_WAIT_MS)' })) },
+  { additionalProperties: true },
+);
+const Accepted = Type.Object({
+  deliveryId: Type.String(),
+  jobId: Type.String(),
+  status: Type.String({ description: 'the job status when answered: queued, running, or final' }),
+});
+
+type HookRequest = FastifyRequest<{ Params: { tenant: string; function: string; token: string }; Querystring: { wait?: number } }>;
+
+/** Aborts when the caller goes away before its answer. */
+function callerGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableEnded) controller.abort();
+  });
+  return controller.signal;
+}
+
+/** The delivery endpoint (no API key). */
+export async function registerHookRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const { hooks } = deps;
+  await app.register(async (scope) => {
+    // Deliveries are kept as bytes: the service decides how to read them (JSON, text, base64).
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.config.webhooks.bodyBytes }, (_req, body, done) => {
+      done(null, body);
+    });
+    scope.route({
+      method: [...METHODS],
+      url: '/hooks/:tenant/:function/:token',
+      exposeHeadRoute: false,
+      bodyLimit: deps.config.webhooks.bodyBytes,
+      schema: {
+        summary: 'Receive a webhook delivery (no API key: the token authenticates); stored as a job before the answer',
+        security: [],
+        params: HookParams,
+        querystring: HookQuery,
+        response: { 202: Accepted, '4xx': ErrorBody, '5xx': ErrorBody },
+      },
+      handler: async (request: HookRequest, reply) => {
+        const { tenant, function: fn, token } = request.params;
+        const q = request.url.indexOf('?');
+        const body = request.body;
+        const delivered = await hooks.receive(tenant, fn, token, {
+          method: request.method,
+          headers: request.headers,
+          rawQuery: q < 0 ? '' : request.url.slice(q + 1),
+          body: Buffer.isBuffer(body) ? body : Buffer.alloc(0),
+        });
+        const wait = request.query.wait;
+        if (wait === undefined || wait === 0) return reply.status(202).send({ ...delivered, status: 'queued' });
+        const job = await hooks.wait(tenant, delivered.jobId, wait, callerGone(reply));
+        void reply.header('x-airlock-delivery-id', delivered.deliveryId).header('x-airlock-job-id', delivered.jobId);
+        if (job?.status !== 'succeeded') return reply.status(202).send({ ...delivered, status: job?.status ?? 'queued' });
+        // Handshakes: a string result is the body as text (e.g. an echoed challenge), anything else JSON.
+        const result = job.result ?? null;
+        if (typeof result === 'string') return reply.status(200).type('text/plain; charset=utf-8').send(result);
+        return reply.status(200).type('application/json; charset=utf-8').send(JSON.stringify(result));
+      },
+    });
+  });
+}
+
+/** Under /v1 (registered inside the authenticated scope). */
+export function registerWebhookRoutes(v1: FastifyInstance, deps: ApiDeps): void {
+  v1.get<{ Params: { tenant: string; name: string } }>(
+    '/v1/tenants/:tenant/functions/:name/webhook',
+    {
+      schema: { summary: "Show the function's webhook token and path", params: FunctionParams, response: { 200: WebhookView, '4xx': ErrorBody } },
+    },
+    async (request) => {
+      const { tenant, name } = request.params;
+      requireTenant(request, tenant);
+      return webhookView(await deps.webhookTokens.show(tenant, name));
+    },
+  );
+  v1.post<{ Params: { tenant: string; name: string } }>(
+    '/v1/tenants/:tenant/functions/:name/webhook/rotate',
+    {
+      schema: { summary: 'Issue a new webhook token; the old one stops working at once', params: FunctionParams, response: { 200: WebhookView, '4xx': ErrorBody } },
+    },
+    async (request) => {
+      const { tenant, name } = request.params;
+      requireTenant(request, tenant);
+      return webhookView(await deps.webhookTokens.rotate(tenant, name));
+    },
+  );
+}

@@ -1,0 +1,35 @@
+// `airlock hooks show|rotate <tenant>/<function>`: prints the function's webhook URL (the one
+// to give the third party) and, with --json, the token and path; rotate issues a new token.
+import { parse, UsageError } from '../args.js';
+import type { Client } from '../client.js';
+import { splitTarget } from './invoke.js';
+
+const USAGE = `usage:
+  airlock hooks show <tenant>/<function> [--json]     print the webhook URL to give the third party
+  airlock hooks rotate <tenant>/<function> [--json]   issue a new token; the old URL stops working at once`;
+
+interface Webhook {
+  token: string | null;
+  path: string | null;
+  createdAt: string;
+}
+
+export async function hooksCommand(argv: string[], client: Client): Promise<void> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'show' && sub !== 'rotate') throw new UsageError(USAGE);
+  const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
+  const { tenant, name } = splitTarget(positionals[0]);
+  const base = `/v1/tenants/${encodeURIComponent(tenant)}/functions/${encodeURIComponent(name)}/webhook`;
+  const hook = sub === 'show' ? await client.request<Webhook>('GET', base) : await client.request<Webhook>('POST', `${base}/rotate`);
+  const url = hook.path === null ? null : client.url + hook.path;
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ ...hook, url }, null, 2) + '\n');
+    return;
+  }
+  if (url === null) {
+    throw new UsageError(
+      `the token of ${tenant}/${name} was sealed with a master key the server no longer has; run "airlock hooks rotate ${tenant}/${name}" for a new one`,
+    );
+  }
+  process.stdout.write(url + '\n');
+}

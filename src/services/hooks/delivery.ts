@@ -1,0 +1,132 @@
+// Turns one HTTP request to /hooks/... into the function's input {deliveryId, method, headers,
+// query, body, rawBody?, bodyEncoding?}, or refuses it with a 4xx before anything is stored.
+// Headers: names lowercased; hop-by-hop headers, credentials (authorization, cookie) and headers
+// the transport computes (content-length, host) are dropped. Body: JSON content types are parsed
+// (malformed: 400) and also kept as the exact text in rawBody, so signatures over the raw bytes
+// can be checked; other bodies are kept as text when they are valid UTF-8, else as base64.
+import sjson from 'secure-json-parse';
+import { AirlockError } from '../../core/errors.js';
+import { exceedsDepth } from '../../core/json.js';
+
+export interface DeliveryRequest {
+  method: string;
+  /** As Node gives them: lowercase names, arrays for repeated headers. */
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The raw query string (without '?'), or ''. */
+  rawQuery: string;
+  /** The body bytes (empty when there is none). */
+  body: Buffer;
+}
+
+export interface DeliveryLimits {
+  maxHeaders: number;
+  headerBytes: number;
+  maxJsonDepth: number;
+}
+
+export interface DeliveryInput {
+  deliveryId: string;
+  method: string;
+  headers: Record<string, string>;
+  query: Record<string, string | string[]>;
+  body: unknown;
+  /** The exact body text, when the body was parsed as JSON. */
+  rawBody?: string;
+  /** 'base64' when the body is not UTF-8 text and `body` holds its bytes in base64. */
+  bodyEncoding?: 'base64';
+}
+
+/** Never passed to the function. */
+const DROPPED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'authorization',
+  'cookie',
+  'host',
+  'content-length',
+]);
+
+/** Query parameters Airlock reads itself (not passed to the function). */
+export const RESERVED_QUERY = ['wait'] as const;
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json(?:\s*;|$)/i;
+
+function headersOf(raw: DeliveryRequest['headers'], limits: DeliveryLimits): Record<string, string> {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  let count = 0;
+  let bytes = 0;
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined || DROPPED.has(name) || name === '__proto__') continue;
+    const text = Array.isArray(value) ? value.join(', ') : value;
+    count++;
+    bytes += name.length + text.length;
+    if (count > limits.maxHeaders || bytes > limits.headerBytes) {
+      throw new AirlockError(
+        'HEADERS_TOO_LARGE',
+        `the delivery has more than ${limits.maxHeaders} headers or ${limits.headerBytes} bytes of them; ` +
+          'send fewer (operators: AIRLOCK_WEBHOOK_MAX_HEADERS, AIRLOCK_WEBHOOK_HEADER_BYTES)',
+      );
+    }
+    out[name] = text;
+  }
+  return { ...out };
+}
+
+function queryOf(rawQuery: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of new URLSearchParams(rawQuery)) {
+    if ((RESERVED_QUERY as readonly string[]).includes(name) || name === '__proto__') continue;
+    const seen = Object.hasOwn(out, name) ? out[name] : undefined;
+    if (seen === undefined) out[name] = value;
+    else out[name] = Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
+  return out;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function bodyOf(req: DeliveryRequest, limits: DeliveryLimits): Pick<DeliveryInput, 'body' | 'rawBody' | 'bodyEncoding'> {
+  if (req.body.length === 0) return { body: null };
+  const type = req.headers['content-type'];
+  const contentType = Array.isArray(type) ? (type[0] ?? '') : (type ?? '');
+  let text: string;
+  try {
+    text = utf8.decode(req.body);
+  } catch {
+    if (JSON_TYPE.test(contentType)) throw malformed('the body is declared JSON but is not valid UTF-8');
+    return { body: req.body.toString('base64'), bodyEncoding: 'base64' };
+  }
+  if (!JSON_TYPE.test(contentType)) return { body: text };
+  let parsed: unknown;
+  try {
+    parsed = sjson.parse(text, null, { protoAction: 'remove', constructorAction: 'remove' }) as unknown;
+  } catch (err) {
+    throw malformed(`the body is declared JSON but does not parse (${(err as Error).message})`);
+  }
+  if (exceedsDepth(parsed, limits.maxJsonDepth)) {
+    throw new AirlockError('INPUT_TOO_DEEP', `the JSON body nests deeper than ${limits.maxJsonDepth} levels; flatten it`);
+  }
+  return { body: parsed, rawBody: text };
+}
+
+function malformed(what: string): AirlockError {
+  return new AirlockError('VALIDATION_FAILED', `${what}; send valid JSON, or another content type to have the body passed as text`);
+}
+
+/** The function's input for one delivery; throws a 4xx AirlockError for a malformed one. */
+export function deliveryInput(deliveryId: string, req: DeliveryRequest, limits: DeliveryLimits): DeliveryInput {
+  return {
+    deliveryId,
+    method: req.method,
+    headers: headersOf(req.headers, limits),
+    query: queryOf(req.rawQuery),
+    ...bodyOf(req, limits),
+  };
+}

@@ -1,0 +1,96 @@
+// Group commit of webhook deliveries: requests that arrive within a short window (or within one
+// turn of the event loop) are stored in ONE queue transaction, and each caller is answered only
+// after that transaction committed. One commit per delivery, fsynced, would cap ingest at the
+// disk's sync rate; one per batch spreads it over every delivery in the batch. While a batch
+// commits, the next one collects; batches never overlap, so commits stay in arrival order.
+import type { EnqueueRequest, QueueStore } from '../../queue/port.js';
+
+export interface GroupCommitOptions {
+  /** Collect for this long after the first request of a batch, ms; 0: until the next event-loop turn. */
+  windowMs: number;
+  /** A batch this large is committed at once. */
+  maxBatch: number;
+  /** Called after each successful commit (e.g. to wake the job worker once per batch, not per item). */
+  onCommit?: () => void;
+}
+
+interface Pending {
+  req: EnqueueRequest;
+  resolve(id: string): void;
+  reject(err: unknown): void;
+}
+
+export interface GroupCommitStats {
+  /** Transactions committed (successful or not). */
+  commits: number;
+  /** Items stored through them. */
+  items: number;
+}
+
+export class GroupCommitter {
+  private readonly queue: QueueStore;
+  private readonly options: GroupCommitOptions;
+  private batch: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  /** The commit in progress: the next batch waits for it. */
+  private committing: Promise<void> = Promise.resolve();
+  private closed = false;
+  readonly stats: GroupCommitStats = { commits: 0, items: 0 };
+
+  constructor(queue: QueueStore, options: GroupCommitOptions) {
+    this.queue = queue;
+    this.options = { ...options, windowMs: Math.max(0, options.windowMs), maxBatch: Math.max(1, options.maxBatch) };
+  }
+
+  /** Stores `req` durably; resolves with its item id once its batch committed. */
+  enqueue(req: EnqueueRequest): Promise<string> {
+    if (this.closed) return Promise.reject(new Error('the group committer is closed'));
+    return new Promise<string>((resolve, reject) => {
+      this.batch.push({ req, resolve, reject });
+      if (this.batch.length >= this.options.maxBatch) this.flush();
+      else this.arm();
+    });
+  }
+
+  private arm(): void {
+    if (this.timer !== undefined || this.immediate !== undefined) return;
+    if (this.options.windowMs === 0) this.immediate = setImmediate(() => this.flush());
+    else this.timer = setTimeout(() => this.flush(), this.options.windowMs);
+  }
+
+  private flush(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+    if (this.batch.length === 0) return;
+    const batch = this.batch;
+    this.batch = [];
+    this.committing = this.committing.then(() => this.commit(batch));
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    this.stats.commits++;
+    try {
+      const ids = await this.queue.enqueueMany(batch.map((p) => p.req));
+      this.stats.items += ids.length;
+      batch.forEach((p, i) => p.resolve(ids[i]!));
+      this.options.onCommit?.();
+    } catch (err) {
+      // One bad request must not fail the others: a batch that fails is retried one by one.
+      if (batch.length === 1) {
+        batch[0]!.reject(err);
+        return;
+      }
+      for (const p of batch) await this.commit([p]);
+    }
+  }
+
+  /** Commits what is collected and waits for every commit; later enqueues are refused. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.flush();
+    await this.committing;
+  }
+}

@@ -1,0 +1,102 @@
+// Webhook deliveries: checks the token of /hooks/{tenant}/{function}/{token} (unknown tenant,
+// function or token: one and the same 404), turns the request into the function's input,
+// stores it as a background-lane job through the group committer (durable before the answer),
+// and, for ?wait=<ms>, waits for the job to finish within the (capped) time.
+import type { Config } from '../../core/config.js';
+import { AirlockError, isAirlockError } from '../../core/errors.js';
+import { sortableId } from '../../core/ids.js';
+import { serializeInput } from '../../core/json.js';
+import type { FunctionVersion } from '../../core/types.js';
+import type { QueueItem } from '../../queue/port.js';
+import type { FunctionCache } from '../function-cache.js';
+import type { JobPayload } from '../jobs/payload.js';
+import { NAME_PATTERN } from '../names.js';
+import { deliveryInput } from './delivery.js';
+import type { DeliveryRequest } from './delivery.js';
+import type { GroupCommitter } from './group-commit.js';
+import type { WebhookTokens } from './tokens.js';
+import type { CompletionWaiters } from './waiters.js';
+
+export interface HookServiceDeps {
+  config: Config;
+  tokens: WebhookTokens;
+  functions: FunctionCache;
+  committer: GroupCommitter;
+  waiters: CompletionWaiters;
+  /** Epoch ms. Default Date.now. */
+  now?: () => number;
+}
+
+export interface Delivered {
+  deliveryId: string;
+  jobId: string;
+}
+
+/** One answer for every unknown tenant, function or token, so a caller learns nothing from it. */
+function noSuchHook(): AirlockError {
+  return new AirlockError(
+    'NOT_FOUND',
+    'no webhook at this URL; the URL (with its token) is shown by GET /v1/tenants/{tenant}/functions/{function} ' +
+      'and changes when the token is rotated',
+  );
+}
+
+export class HookService {
+  private readonly deps: HookServiceDeps;
+  private readonly now: () => number;
+  /** Aborted on stop: every ?wait is answered at once (202) instead of holding the shutdown. */
+  private readonly stopping = new AbortController();
+
+  constructor(deps: HookServiceDeps) {
+    this.deps = deps;
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** The function a delivery goes to, after its token checked out; NOT_FOUND otherwise. */
+  private async resolve(tenant: string, fn: string, token: string): Promise<FunctionVersion> {
+    if (!NAME_PATTERN.test(tenant) || !NAME_PATTERN.test(fn) || token.length > 256) throw noSuchHook();
+    if (!(await this.deps.tokens.verify(tenant, fn, token))) throw noSuchHook();
+    try {
+      return await this.deps.functions.get(tenant, fn);
+    } catch (err) {
+      if (isAirlockError(err) && err.code === 'FUNCTION_NOT_FOUND') throw noSuchHook();
+      throw err;
+    }
+  }
+
+  /** Stores one delivery durably as a job; resolves once it is committed. */
+  async receive(tenant: string, fn: string, token: string, req: DeliveryRequest): Promise<Delivered> {
+    const { config } = this.deps;
+    const version = await this.resolve(tenant, fn, token);
+    const now = this.now();
+    const deliveryId = sortableId('dl', now);
+    const input = deliveryInput(deliveryId, req, { ...config.webhooks, maxJsonDepth: config.maxJsonDepth });
+    serializeInput(input, config.maxJsonDepth + 2, version.limits.inputBytes);
+    const payload: JobPayload = {
+      input,
+      version: version.version,
+      maxRunMs: config.jobs.defaultRunMs,
+      deadlineAt: now + config.jobs.deadlineMs,
+    };
+    const jobId = await this.deps.committer.enqueue({
+      tenant,
+      function: fn,
+      lane: 'background',
+      payload,
+      idempotencyKey: deliveryId,
+    });
+    return { deliveryId, jobId };
+  }
+
+  /** The delivery's job once final, or its state after min(ms, AIRLOCK_WEBHOOK_MAX_WAIT_MS). */
+  wait(tenant: string, jobId: string, ms: number, signal?: AbortSignal): Promise<QueueItem | undefined> {
+    const capped = Math.max(0, Math.min(ms, this.deps.config.webhooks.maxWaitMs));
+    const both = signal === undefined ? this.stopping.signal : AbortSignal.any([signal, this.stopping.signal]);
+    return this.deps.waiters.wait(tenant, jobId, capped, both);
+  }
+
+  /** The server stops: pending waits answer now. */
+  stopWaiting(): void {
+    this.stopping.abort();
+  }
+}

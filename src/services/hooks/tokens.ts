@@ -1,0 +1,136 @@
+// Webhook tokens: one bearer secret per function, issued at its first deploy, shown again on
+// request, rotatable. The store keeps the token's sha256 (what deliveries are checked against,
+// in constant time) and the token sealed with the secrets master key (so it can be shown; a
+// copy of the database alone reveals no token). Rotation replaces both: the old token stops
+// working at once.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { AirlockError } from '../../core/errors.js';
+import type { Store, WebhookRecord } from '../../store/port.js';
+import { validateName } from '../names.js';
+import { OpenError, openWith, seal, sealingKey } from '../secrets/crypto.js';
+import type { SealingKey } from '../secrets/crypto.js';
+import type { SecretKeys } from '../secrets/service.js';
+
+/** What the API shows for a function's webhook. */
+export interface WebhookView {
+  /** The bearer token; null when no configured master key opens it any more (rotate to get a new one). */
+  token: string | null;
+  /** Where deliveries go: POST this path on the server (null with the token). */
+  path: string | null;
+  createdAt: number;
+}
+
+/** Tokens are prefixed so they are recognisable in a leaked config or log. */
+const PREFIX = 'whk_';
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** The sealing context: a webhook token can never be opened as a secret, nor for another function. */
+function sealName(fn: string): string {
+  return `webhook/${fn}`;
+}
+
+export function hookPath(tenant: string, fn: string, token: string): string {
+  return `/hooks/${tenant}/${fn}/${token}`;
+}
+
+export class WebhookTokens {
+  private readonly store: Store;
+  private readonly key: SealingKey;
+  private readonly keys: SealingKey[];
+  private readonly now: () => number;
+
+  constructor(store: Store, keys: SecretKeys, now: () => number = Date.now) {
+    this.store = store;
+    this.key = sealingKey(keys.current);
+    this.keys = [this.key, ...(keys.previous ?? []).map(sealingKey)];
+    this.now = now;
+  }
+
+  private issue(tenant: string, fn: string): { token: string; record: WebhookRecord } {
+    const token = PREFIX + randomBytes(32).toString('base64url');
+    const record: WebhookRecord = {
+      tenant,
+      function: fn,
+      tokenHash: sha256(token),
+      sealed: seal(this.key, tenant, sealName(fn), token),
+      createdAt: this.now(),
+    };
+    return { token, record };
+  }
+
+  /** Gives the function a token unless it has one (every deploy calls this; redeploys keep the token). */
+  async ensure(tenant: string, fn: string): Promise<WebhookView> {
+    const { record } = this.issue(tenant, fn);
+    const stored = await this.store.createWebhook(record);
+    return this.view(stored.record);
+  }
+
+  /** The function's token and path; FUNCTION_NOT_FOUND when there is no such function. */
+  async show(tenant: string, fn: string): Promise<WebhookView> {
+    validateName('tenant', tenant);
+    validateName('function', fn);
+    const record = await this.store.getWebhook(tenant, fn);
+    if (record !== undefined) return this.view(record);
+    if ((await this.store.getFunction(tenant, fn)) === undefined) throw notFound(tenant, fn);
+    throw new AirlockError(
+      'NOT_FOUND',
+      `function ${tenant}/${fn} was deployed before webhooks existed and has no token yet; ` +
+        `issue one with POST /v1/tenants/${tenant}/functions/${fn}/webhook/rotate (or deploy it again)`,
+    );
+  }
+
+  /** The function's webhook if it has one (for the function view). */
+  async find(tenant: string, fn: string): Promise<WebhookView | undefined> {
+    const record = await this.store.getWebhook(tenant, fn);
+    return record === undefined ? undefined : this.view(record);
+  }
+
+  /** Issues a new token (the first, for a function deployed before webhooks); the old one stops working at once. */
+  async rotate(tenant: string, fn: string): Promise<WebhookView> {
+    validateName('tenant', tenant);
+    validateName('function', fn);
+    const { token, record } = this.issue(tenant, fn);
+    if (!(await this.store.replaceWebhook(record))) {
+      // A function deployed before webhooks existed has no token yet: rotating issues its first.
+      if ((await this.store.getFunction(tenant, fn)) === undefined) throw notFound(tenant, fn);
+      const created = await this.store.createWebhook(record);
+      if (!created.created && !(await this.store.replaceWebhook(record))) throw notFound(tenant, fn);
+    }
+    return { token, path: hookPath(tenant, fn, token), createdAt: record.createdAt };
+  }
+
+  /**
+   * True when `token` is the function's current token. The comparison is of sha256 digests in
+   * constant time; an unknown tenant or function hashes and compares too, against a dummy.
+   */
+  async verify(tenant: string, fn: string, token: string): Promise<boolean> {
+    const digest = sha256(token);
+    const record = await this.store.getWebhook(tenant, fn);
+    const expected = record?.tokenHash ?? DUMMY;
+    return timingSafeEqual(digest, expected) && record !== undefined;
+  }
+
+  private view(record: WebhookRecord): WebhookView {
+    try {
+      const { value } = openWith(this.keys, record.tenant, sealName(record.function), record.sealed);
+      return { token: value, path: hookPath(record.tenant, record.function, value), createdAt: record.createdAt };
+    } catch (err) {
+      if (!(err instanceof OpenError)) throw err;
+      // Deliveries are still checked (against the hash); only showing the token needs the key.
+      return { token: null, path: null, createdAt: record.createdAt };
+    }
+  }
+}
+
+const DUMMY = sha256('no such webhook');
+
+function notFound(tenant: string, fn: string): AirlockError {
+  return new AirlockError(
+    'FUNCTION_NOT_FOUND',
+    `function ${fn} not found for tenant ${tenant}, so it has no webhook; deploy it with PUT /v1/tenants/${tenant}/functions/${fn}`,
+    { tenant, function: fn },
+  );
+}

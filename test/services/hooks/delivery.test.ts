@@ -1,0 +1,70 @@
+// How a webhook request becomes the function's input: which headers are kept, how query strings
+// and bodies (JSON, text, binary) are passed, and which deliveries are refused before storage.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isAirlockError } from '../../../src/core/errors.js';
+import { deliveryInput } from '../../../src/services/hooks/delivery.js';
+import type { DeliveryRequest } from '../../../src/services/hooks/delivery.js';
+
+const limits = { maxHeaders: 20, headerBytes: 4096, maxJsonDepth: 8 };
+const req = (over: Partial<DeliveryRequest>): DeliveryRequest => ({ method: 'POST', headers: {}, rawQuery: '', body: Buffer.alloc(0), ...over });
+
+function refusedWith(code: string, fn: () => unknown): void {
+  assert.throws(fn, (err: unknown) => isAirlockError(err) && err.code === code);
+}
+
+test('credentials, hop-by-hop and transport headers are dropped; the rest is kept, lowercased names as given', () => {
+  const input = deliveryInput('dl_1', req({
+    headers: {
+      'content-type': 'text/plain',
+      'x-hub-signature-256': 'sha256=abc',
+      authorization: 'Bearer secret',
+      cookie: 'session=1',
+      'proxy-authorization': 'Basic x',
+      connection: 'keep-alive',
+      'transfer-encoding': 'chunked',
+      host: '127.0.0.1:8080',
+      'content-length': '3',
+      'x-multi': ['a', 'b'],
+    },
+  }), limits);
+  assert.deepEqual(input.headers, { 'content-type': 'text/plain', 'x-hub-signature-256': 'sha256=abc', 'x-multi': 'a, b' });
+});
+
+test('query parameters are passed (repeated ones as arrays) except the reserved wait', () => {
+  const input = deliveryInput('dl_1', req({ rawQuery: 'a=1&b=x&b=y&wait=500&__proto__=1' }), limits);
+  assert.deepEqual(input.query, { a: '1', b: ['x', 'y'] });
+  assert.equal(Object.getPrototypeOf(input.query), Object.prototype);
+});
+
+test('a JSON body is parsed and also kept as its exact text; prototype keys are removed', () => {
+  const text = '{ "event": "push",  "__proto__": {"admin": true}, "n": 1.50 }';
+  const input = deliveryInput('dl_1', req({ headers: { 'content-type': 'application/vnd.github+json; charset=utf-8' }, body: Buffer.from(text) }), limits);
+  assert.deepEqual(input.body, { event: 'push', n: 1.5 });
+  assert.equal(input.rawBody, text);
+  assert.equal(({} as Record<string, unknown>).admin, undefined);
+});
+
+test('text bodies are kept as text, binary ones as base64, an empty body is null', () => {
+  const form = deliveryInput('dl_1', req({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from('a=1&b=2') }), limits);
+  assert.deepEqual([form.body, form.rawBody, form.bodyEncoding], ['a=1&b=2', undefined, undefined]);
+  const bytes = Buffer.from([0xff, 0x00, 0xfe]);
+  const bin = deliveryInput('dl_1', req({ headers: { 'content-type': 'application/octet-stream' }, body: bytes }), limits);
+  assert.deepEqual([bin.body, bin.bodyEncoding], [bytes.toString('base64'), 'base64']);
+  assert.equal(deliveryInput('dl_1', req({ method: 'GET' }), limits).body, null);
+});
+
+test('malformed JSON, non-UTF-8 JSON, too deep JSON and too many headers are refused', () => {
+  const json = { 'content-type': 'application/json' };
+  refusedWith('VALIDATION_FAILED', () => deliveryInput('dl_1', req({ headers: json, body: Buffer.from('{"a":') }), limits));
+  refusedWith('VALIDATION_FAILED', () => deliveryInput('dl_1', req({ headers: json, body: Buffer.from([0x7b, 0xff, 0x7d]) }), limits));
+  refusedWith('INPUT_TOO_DEEP', () => deliveryInput('dl_1', req({ headers: json, body: Buffer.from('['.repeat(20) + ']'.repeat(20)) }), limits));
+  const many = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`x-h${i}`, 'v']));
+  refusedWith('HEADERS_TOO_LARGE', () => deliveryInput('dl_1', req({ headers: many }), limits));
+  refusedWith('HEADERS_TOO_LARGE', () => deliveryInput('dl_1', req({ headers: { 'x-big': 'v'.repeat(5000) } }), limits));
+});
+
+test('the delivery id and method are passed as given', () => {
+  const input = deliveryInput('dl_42', req({ method: 'PUT' }), limits);
+  assert.deepEqual([input.deliveryId, input.method], ['dl_42', 'PUT']);
+});
