@@ -57,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'schedules':
       await schedulesCommand(rest, createClient());
+      return 0;
     case 'hooks':
       await hooksCommand(rest, createClient());
       return 0;
