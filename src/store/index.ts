@@ -25,11 +25,27 @@ function refuseDatabaseUrl(config: Pick<Config, 'dataDir' | 'databaseUrl'>): voi
   }
 }
 
-/** Opens and migrates the store described by `config`. */
-export async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Store> {
+/** The SQLite file every connection of this server opens (data dir created owner-only). */
+export function sqliteFile(config: Pick<Config, 'dataDir' | 'databaseUrl'>): string {
   refuseDatabaseUrl(config);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const file = join(config.dataDir, SQLITE_FILE);
+  return join(config.dataDir, SQLITE_FILE);
+}
+
+/** Migrates a freshly opened handle; closes it if that fails. */
+export async function migrated<T extends { migrate(): Promise<void>; close(): Promise<void> }>(handle: T): Promise<T> {
+  try {
+    await handle.migrate();
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  return handle;
+}
+
+/** Opens and migrates the store described by `config`. */
+export async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Store> {
+  const file = sqliteFile(config);
   let store: SqliteStore;
   try {
     store = new SqliteStore(file);
@@ -40,30 +56,12 @@ export async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>)
         'check that the file is an Airlock database and that AIRLOCK_DATA_DIR is writable',
     );
   }
-  try {
-    await store.migrate();
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
-  return store;
+  return migrated(store);
 }
 
 /** Opens and migrates the durable queue described by `config` (same database as the store). */
 export async function openQueue(
   config: Pick<Config, 'dataDir' | 'databaseUrl' | 'queue'> & { webhooks?: Pick<Config['webhooks'], 'sync'> },
 ): Promise<QueueStore> {
-  refuseDatabaseUrl(config);
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const queue = new SqliteQueue(join(config.dataDir, SQLITE_FILE), {
-    policy: config.queue,
-    batchSync: config.webhooks?.sync ?? 'full',
-  });
-  try {
-    await queue.migrate();
-  } catch (err) {
-    await queue.close();
-    throw err;
-  }
-  return queue;
+  return migrated(new SqliteQueue(sqliteFile(config), { policy: config.queue, batchSync: config.webhooks?.sync ?? 'full' }));
 }

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServerProcess } from '../support/process.js';
+import { apiCall, startServerProcess } from '../support/process.js';
 import type { ServerProcess } from '../support/process.js';
 import { startHttpServer } from '../egress/support.js';
 import { FAST_JOBS } from '../api/jobs-support.js';
@@ -26,24 +26,13 @@ interface Job {
   idempotencyKey?: string;
 }
 
-async function api<T>(url: string, key: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(url + path, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  const data = (await res.json()) as T;
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(data)}`);
-  return data;
-}
-
 /** Every job of the function, paging through the list. */
 async function allJobs(url: string, key: string): Promise<Job[]> {
   const out: Job[] = [];
   let before: string | null = null;
   for (let page = 0; page < 100; page++) {
     const qs: string = `function=rec&limit=500${before === null ? '' : `&before=${before}`}`;
-    const { jobs, next } = await api<{ jobs: Job[]; next: string | null }>(url, key, 'GET', `/v1/tenants/acme/jobs?${qs}`);
+    const { jobs, next } = await apiCall<{ jobs: Job[]; next: string | null }>(url, key, 'GET', `/v1/tenants/acme/jobs?${qs}`);
     out.push(...jobs);
     if (next === null) return out;
     before = next;
@@ -73,11 +62,11 @@ describe('webhook deliveries survive a killed server', () => {
       const key = readFileSync(join(dataDir, 'admin.key'), 'utf8').trim();
       let killedAt = 0;
       try {
-        await api(first.url, key, 'PUT', '/v1/tenants/acme/functions/rec', {
+        await apiCall(first.url, key, 'PUT', '/v1/tenants/acme/functions/rec', {
           code,
           egress: { allow: [{ host: '127.0.0.1', ports: [sink.port] }] },
         });
-        const hook = await api<{ path: string }>(first.url, key, 'GET', '/v1/tenants/acme/functions/rec/webhook');
+        const hook = await apiCall<{ path: string }>(first.url, key, 'GET', '/v1/tenants/acme/functions/rec/webhook');
         // 16 senders in a closed loop; the server is killed once 300 deliveries were accepted,
         // with requests of every sender still in flight.
         let stop = false;

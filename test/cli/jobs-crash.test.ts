@@ -6,25 +6,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alive, descendants, startServerProcess } from '../support/process.js';
+import { alive, apiCall, descendants, startServerProcess } from '../support/process.js';
 import { COUNTER, FAST_JOBS } from '../api/jobs-support.js';
 import type { JobBody } from '../api/jobs-support.js';
-
-async function api<T>(url: string, key: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(url + path, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  const data = (await res.json()) as T;
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(data)}`);
-  return data;
-}
 
 async function waitFor(url: string, key: string, id: string, done: (job: JobBody) => boolean, timeoutMs: number): Promise<JobBody> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const job = await api<JobBody>(url, key, 'GET', `/v1/tenants/acme/jobs/${id}`);
+    const job = await apiCall<JobBody>(url, key, 'GET', `/v1/tenants/acme/jobs/${id}`);
     if (done(job)) return job;
     if (Date.now() > deadline) assert.fail(`job did not reach the expected state; last: ${JSON.stringify(job)}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
@@ -42,8 +31,8 @@ describe('jobs survive a killed server', () => {
       let id: string;
       let sandboxes: number[];
       try {
-        await api(first.url, key, 'PUT', '/v1/tenants/acme/functions/count', { code: COUNTER });
-        ({ jobId: id } = await api<{ jobId: string }>(first.url, key, 'POST', '/v1/tenants/acme/functions/count/jobs', {
+        await apiCall(first.url, key, 'PUT', '/v1/tenants/acme/functions/count', { code: COUNTER });
+        ({ jobId: id } = await apiCall<{ jobId: string }>(first.url, key, 'POST', '/v1/tenants/acme/functions/count/jobs', {
           input: { n, stepMs: 50 }, maxAttempts: 3,
         }));
         await waitFor(first.url, key, id, (j) => j.checkpointAt !== undefined, 20_000);

@@ -1,5 +1,6 @@
 // Runs the real `airlock` CLI as a child process: the server (parsing its banner for the URL)
 // and client commands. Also lists a process tree, to prove no sandbox outlives the server.
+import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -98,4 +99,16 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** One JSON call to a server process's API with `key`; fails the test on a non-2xx answer. */
+export async function apiCall<T>(url: string, key: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  const data = (await res.json()) as T;
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(data)}`);
+  return data;
 }
