@@ -1,6 +1,13 @@
 // Guards for untrusted JSON values: nesting depth (checked without recursion, so a deeply
-// nested bomb cannot overflow the stack) and serialized size.
+// nested bomb cannot overflow the stack), serialized size, and parsing that never lets a
+// `__proto__` or `constructor` key touch a prototype.
+import sjson from 'secure-json-parse';
 import { AirlockError } from './errors.js';
+
+/** JSON.parse that drops `__proto__` and `constructor.prototype` keys instead of applying them. */
+export function parseJsonSafely(text: string): unknown {
+  return sjson.parse(text, null, { protoAction: 'remove', constructorAction: 'remove' }) as unknown;
+}
 
 /** True when `value` nests arrays/objects deeper than `maxDepth`. Iterative. */
 export function exceedsDepth(value: unknown, maxDepth: number): boolean {

@@ -4,7 +4,7 @@
 // the transport computes (content-length, host) are dropped. Body: JSON content types are parsed
 // (malformed: 400) and also kept as the exact text in rawBody, so signatures over the raw bytes
 // can be checked; other bodies are kept as text when they are valid UTF-8, else as base64.
-import sjson from 'secure-json-parse';
+import { parseJsonSafely } from '../../core/json.js';
 import { AirlockError } from '../../core/errors.js';
 import { exceedsDepth } from '../../core/json.js';
 
@@ -106,7 +106,7 @@ function bodyOf(req: DeliveryRequest, limits: DeliveryLimits): Pick<DeliveryInpu
   if (!JSON_TYPE.test(contentType)) return { body: text };
   let parsed: unknown;
   try {
-    parsed = sjson.parse(text, null, { protoAction: 'remove', constructorAction: 'remove' }) as unknown;
+    parsed = parseJsonSafely(text);
   } catch (err) {
     throw malformed(`the body is declared JSON but does not parse (${(err as Error).message})`);
   }

@@ -1,6 +1,6 @@
 // Converts between domain objects and SQLite rows. JSON columns are written with JSON.stringify
 // and read back with secure-json-parse (prototype-poisoning keys are dropped, never applied).
-import sjson from 'secure-json-parse';
+import { parseJsonSafely } from '../../core/json.js';
 import { AirlockError } from '../../core/errors.js';
 import type {
   ExecutionError,
@@ -67,11 +67,7 @@ export interface ApiKeyRow {
   created_at: number;
 }
 
-const PARSE_OPTIONS = { protoAction: 'remove', constructorAction: 'remove' } as const;
-
-function parseJson(text: string): unknown {
-  return sjson.parse(text, null, PARSE_OPTIONS) as unknown;
-}
+const parseJson = parseJsonSafely;
 
 export function versionToRow(v: FunctionVersion): FunctionVersionRow {
   return {

@@ -1,7 +1,7 @@
 // The secrets part of SqliteStore: prepared statements and row conversion for the `secrets`
 // table (migration 2). Hosts are a JSON array column; the sealed value is a BLOB.
 import type { Database as Db } from 'better-sqlite3';
-import sjson from 'secure-json-parse';
+import { parseJsonSafely } from '../../core/json.js';
 import { AirlockError } from '../../core/errors.js';
 import type { SecretMeta, SecretRecord } from '../port.js';
 import {
@@ -27,7 +27,7 @@ interface SecretRow extends SecretMetaRow {
 }
 
 function rowToMeta(row: SecretMetaRow): SecretMeta {
-  const hosts = sjson.parse(row.hosts, null, { protoAction: 'remove', constructorAction: 'remove' }) as unknown;
+  const hosts = parseJsonSafely(row.hosts);
   if (!Array.isArray(hosts) || !hosts.every((h) => typeof h === 'string')) {
     throw new AirlockError('INTERNAL', `stored hosts of secret ${row.tenant}/${row.name} are not a list of strings; set the secret again`);
   }

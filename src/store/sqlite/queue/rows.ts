@@ -1,6 +1,6 @@
 // Queue item rows ↔ QueueItem, and the JSON encoding of payloads, results and checkpoints
 // (written with JSON.stringify and size checks, read with secure-json-parse).
-import sjson from 'secure-json-parse';
+import { parseJsonSafely } from '../../../core/json.js';
 import { AirlockError } from '../../../core/errors.js';
 import type { ErrorCode } from '../../../core/errors.js';
 import type { Lane, QueueError, QueueItem, QueueStatus } from '../../../queue/port.js';
@@ -31,9 +31,7 @@ export interface QueueItemRow {
   lease_expires_at: number | null;
 }
 
-function parse(text: string): unknown {
-  return sjson.parse(text, null, { protoAction: 'remove', constructorAction: 'remove' }) as unknown;
-}
+const parse = parseJsonSafely;
 
 /**
  * JSON text of `value` (undefined is stored as null), at most `maxBytes` bytes. `what` names the

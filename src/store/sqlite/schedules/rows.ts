@@ -1,6 +1,6 @@
 // Schedule and occurrence rows ↔ the port's Schedule and ScheduleRun (JSON input read with
 // prototype-poisoning protection).
-import sjson from 'secure-json-parse';
+import { parseJsonSafely } from '../../../core/json.js';
 import type { Overlap, RunOutcome, Schedule, ScheduleRun } from '../../../schedules/port.js';
 
 export interface ScheduleRow {
@@ -40,7 +40,7 @@ export function rowToSchedule(row: ScheduleRow): Schedule {
     name: row.name,
     function: row.function,
     timezone: row.timezone,
-    input: sjson.parse(row.input, null, { protoAction: 'remove', constructorAction: 'remove' }) as unknown,
+    input: parseJsonSafely(row.input),
     overlap: row.overlap as Overlap,
     anchorAt: row.anchor_at,
     fired: row.fired,
