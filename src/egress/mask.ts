@@ -2,6 +2,7 @@
 // when its egress session used secrets: every string, object keys included, is passed through
 // the session's mask, so a value the function got back (e.g. echoed) is never returned or stored.
 import type { ExecutionError, LogLine } from '../core/types.js';
+import type { EgressSession } from './types.js';
 
 type Mask = (text: string) => string;
 
@@ -38,4 +39,19 @@ export function maskError(error: ExecutionError, mask: Mask): ExecutionError {
 
 export function maskLogs(logs: LogLine[], mask: Mask): LogLine[] {
   return logs.map((line) => ({ ...line, msg: mask(line.msg) }));
+}
+
+/**
+ * Masks, in place, every secret value `session` substituted out of an outcome's result, error and
+ * logs (a no-op when the execution used no secret). Invocations and job slices both call it.
+ */
+export function maskOutcome(
+  outcome: { result?: unknown; error?: ExecutionError; logs: LogLine[] },
+  session: Pick<EgressSession, 'usedSecrets' | 'mask'> | undefined,
+): void {
+  if (session?.usedSecrets !== true) return;
+  const mask: Mask = (text) => session.mask(text);
+  if (outcome.result !== undefined) outcome.result = maskJson(outcome.result, mask);
+  if (outcome.error !== undefined) outcome.error = maskError(outcome.error, mask);
+  outcome.logs = maskLogs(outcome.logs, mask);
 }

@@ -7,7 +7,7 @@ import { executionId } from '../core/ids.js';
 import { serializeInput } from '../core/json.js';
 import type { ExecutionError, ExecutionRecord, ExecutionStatus, FunctionVersion, LogLine, StartKind } from '../core/types.js';
 import type { Metrics } from '../api/metrics.js';
-import { maskError, maskJson, maskLogs } from '../egress/mask.js';
+import { maskOutcome } from '../egress/mask.js';
 import type { EgressBroker, EgressSession } from '../egress/types.js';
 import type { Admission } from '../scheduler/admission.js';
 import type { SandboxPool } from '../sandbox/pool.js';
@@ -104,12 +104,7 @@ export class InvokeService {
         ...(egress === undefined ? {} : { egress }),
       });
       lease.release(outcome.reusable);
-      if (egress?.usedSecrets === true) {
-        const mask = (text: string) => egress.mask(text);
-        if (outcome.result !== undefined) outcome.result = maskJson(outcome.result, mask);
-        if (outcome.error !== undefined) outcome.error = maskError(outcome.error, mask);
-        outcome.logs = maskLogs(outcome.logs, mask);
-      }
+      maskOutcome(outcome, egress);
       const record: ExecutionRecord = {
         id, tenant, function: name, version: fn.version, status: outcome.status, start: lease.start,
         isolation, layers: [...lease.sandbox.layers], queuedAt, startedAt, finishedAt: Date.now(),

@@ -8,7 +8,7 @@ import type { Config } from '../../core/config.js';
 import { isAirlockError } from '../../core/errors.js';
 import { executionId } from '../../core/ids.js';
 import type { ExecutionRecord, FunctionVersion } from '../../core/types.js';
-import { maskError, maskJson, maskLogs } from '../../egress/mask.js';
+import { maskOutcome } from '../../egress/mask.js';
 import type { EgressBroker } from '../../egress/types.js';
 import type { Claimed, Lease, QueueError, QueueStore } from '../../queue/port.js';
 import type { Admission, Permit } from '../../scheduler/admission.js';
@@ -205,12 +205,7 @@ export class JobSlice {
     // cap (a continuation), not a failed attempt.
     if (outcome.status === 'failed' && this.stopReason() === undefined && this.now() >= startedAt + timeoutMs) outcome.status = 'timeout';
     await Promise.allSettled([...this.saving]);
-    if (egress?.usedSecrets === true) {
-      const mask = (text: string) => egress.mask(text);
-      if (outcome.result !== undefined) outcome.result = maskJson(outcome.result, mask);
-      if (outcome.error !== undefined) outcome.error = maskError(outcome.error, mask);
-      outcome.logs = maskLogs(outcome.logs, mask);
-    }
+    maskOutcome(outcome, egress);
     const sliceCapped = outcome.status === 'timeout';
     const record: ExecutionRecord = {
       id, tenant: item.tenant, function: item.function, version: fn.version, status: outcome.status, start: poolLease.start,
