@@ -33,8 +33,11 @@ export class GroupCommitter {
   private batch: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
-  /** The commit in progress: the next batch waits for it. */
-  private committing: Promise<void> = Promise.resolve();
+  /** A commit is in progress: arrivals collect meanwhile and commit together right after it. */
+  private busy = false;
+  /** Resolved whenever nothing is committing or collected (close() waits for it). */
+  private idle: Promise<void> = Promise.resolve();
+  private settleIdle: (() => void) | undefined;
   private closed = false;
   readonly stats: GroupCommitStats = { commits: 0, items: 0 };
 
@@ -47,7 +50,9 @@ export class GroupCommitter {
   enqueue(req: EnqueueRequest): Promise<string> {
     if (this.closed) return Promise.reject(new Error('the group committer is closed'));
     return new Promise<string>((resolve, reject) => {
+      if (this.settleIdle === undefined) this.idle = new Promise((done) => (this.settleIdle = done));
       this.batch.push({ req, resolve, reject });
+      if (this.busy) return; // the commit in progress flushes this batch when it ends
       if (this.batch.length >= this.options.maxBatch) this.flush();
       else this.arm();
     });
@@ -64,10 +69,19 @@ export class GroupCommitter {
     if (this.immediate !== undefined) clearImmediate(this.immediate);
     this.timer = undefined;
     this.immediate = undefined;
-    if (this.batch.length === 0) return;
-    const batch = this.batch;
-    this.batch = [];
-    this.committing = this.committing.then(() => this.commit(batch));
+    if (this.busy) return;
+    if (this.batch.length === 0) {
+      this.settleIdle?.();
+      this.settleIdle = undefined;
+      return;
+    }
+    const batch = this.batch.splice(0, this.options.maxBatch);
+    this.busy = true;
+    void this.commit(batch).finally(() => {
+      this.busy = false;
+      // Whatever arrived meanwhile has already waited one whole commit: no window for it.
+      this.flush();
+    });
   }
 
   private async commit(batch: Pending[]): Promise<void> {
@@ -91,6 +105,6 @@ export class GroupCommitter {
   async close(): Promise<void> {
     this.closed = true;
     this.flush();
-    await this.committing;
+    await this.idle;
   }
 }

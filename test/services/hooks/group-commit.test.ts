@@ -80,3 +80,35 @@ test('close commits what is collected, then refuses new deliveries', () =>
     assert.ok(await reader.get('acme', id));
     await assert.rejects(committer.enqueue(item(2)), /closed/);
   }));
+
+test('deliveries arriving while a commit waits for its sync all go into the next commit', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'airlock-group-commit-'));
+  const syncs: (() => void)[] = [];
+  const writer = new SqliteQueue(join(dir, 'airlock.db'), {
+    policy: testPolicy(),
+    logFile: { datasync: () => new Promise<void>((resolve) => syncs.push(resolve)), close: async () => undefined },
+  });
+  await writer.migrate();
+  try {
+    const committer = new GroupCommitter(writer, { windowMs: 0, maxBatch: 1000 });
+    const first = committer.enqueue(item(0));
+    while (syncs.length === 0) await new Promise((r) => setImmediate(r));
+    // Twenty arrivals over twenty turns of the event loop while the first commit is not durable yet.
+    const later: Promise<string>[] = [];
+    for (let n = 1; n <= 20; n++) {
+      later.push(committer.enqueue(item(n)));
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.deepEqual(committer.stats, { commits: 1, items: 0 }, 'nothing else commits before the first is durable');
+    syncs[0]!();
+    await first;
+    while (syncs.length < 2) await new Promise((r) => setImmediate(r));
+    syncs[1]!();
+    assert.equal((await Promise.all(later)).length, 20);
+    assert.deepEqual(committer.stats, { commits: 2, items: 21 }, 'the twenty shared one commit');
+    await committer.close();
+  } finally {
+    await writer.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

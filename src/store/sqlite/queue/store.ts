@@ -37,6 +37,8 @@ import {
 import { claimInTransaction, failAttempt, prepareClaim } from './claim.js';
 import type { ClaimContext } from './claim.js';
 import { encodeJson, rowToItem } from './rows.js';
+import { openLogFile, WalSyncer } from '../wal-sync.js';
+import type { LogFile } from '../wal-sync.js';
 import type { QueueItemRow } from './rows.js';
 
 export interface SqliteQueueOptions {
@@ -49,10 +51,12 @@ export interface SqliteQueueOptions {
   busyTimeoutMs?: number;
   /**
    * Durability of enqueueMany() (group commits): `full` fsyncs the write-ahead log before the
-   * call resolves (survives power loss); `normal` survives a crash of the process only, like the
-   * connection's other writes. Default `full`.
+   * call resolves (survives power loss), off the event loop (wal-sync.ts); `normal` survives a
+   * crash of the process only, like the connection's other writes. Default `full`.
    */
   batchSync?: 'full' | 'normal';
+  /** The log file `full` flushes. Default: the database's -wal file (fdatasync in libuv's thread pool). */
+  logFile?: LogFile;
 }
 
 type Guard = [string, string, number, number];
@@ -91,6 +95,7 @@ export class SqliteQueue implements QueueStore {
   private readonly db: Db;
   private readonly ctx: ClaimContext;
   private readonly batchSync: 'full' | 'normal';
+  private readonly wal: WalSyncer;
   private prepared: Prepared | undefined;
 
   /** Opens (creating if needed, owner-only) the database file. Call migrate() before anything else. */
@@ -99,6 +104,7 @@ export class SqliteQueue implements QueueStore {
     this.db = openConnection(file, options.busyTimeoutMs);
     this.ctx = { policy: options.policy, now: options.now ?? Date.now, random: options.random ?? Math.random };
     this.batchSync = options.batchSync ?? 'full';
+    this.wal = new WalSyncer(options.logFile ?? openLogFile(file));
   }
 
   private stmts(): Prepared {
@@ -116,6 +122,7 @@ export class SqliteQueue implements QueueStore {
   async close(): Promise<void> {
     if (!this.db.open) return;
     this.prepared = undefined;
+    await this.wal.close();
     this.db.close();
   }
 
@@ -160,13 +167,28 @@ export class SqliteQueue implements QueueStore {
         return existing.id;
       }),
     );
-    // synchronous is per connection and cannot change inside a transaction: FULL for this commit only.
-    if (this.batchSync === 'normal') return tx.immediate();
-    this.db.pragma('synchronous = FULL');
+    const ids = tx.immediate();
+    if (this.batchSync === 'full' && ids.length > 0 && this.file !== ':memory:') await this.makeDurable();
+    return ids;
+  }
+
+  /**
+   * Committed with synchronous=NORMAL (no fsync on the event loop): durable once the log is
+   * synced. Should that fail, a FULL checkpoint (log and database file synced, on the event loop)
+   * still makes the commit durable before anyone is told it is.
+   */
+  private async makeDurable(): Promise<void> {
     try {
-      return tx.immediate();
-    } finally {
-      this.db.pragma('synchronous = NORMAL');
+      await this.wal.sync();
+    } catch (err) {
+      const [result] = this.db.pragma('wal_checkpoint(FULL)') as { busy: number }[];
+      if (result === undefined || result.busy !== 0) {
+        throw new AirlockError(
+          'INTERNAL',
+          `could not make the commit durable (syncing ${this.file}-wal failed: ${err instanceof Error ? err.message : String(err)}, ` +
+            'and a full checkpoint was blocked); check the disk holding AIRLOCK_DATA_DIR',
+        );
+      }
     }
   }
 
