@@ -18,6 +18,7 @@ import { FunctionService } from './services/functions.js';
 import { InvokeService } from './services/invoke.js';
 import { JobService } from './services/jobs/service.js';
 import { JobWorker } from './services/jobs/worker.js';
+import { ForegroundPacer } from './services/jobs/pacer.js';
 import { ScheduleRunner } from './services/schedules/runner.js';
 import { ScheduleService } from './services/schedules/service.js';
 import { openScheduleStore } from './store/schedules.js';
@@ -30,7 +31,8 @@ import type { AdminKey } from './services/keys.js';
 import { ExecutionRecorder } from './services/recorder.js';
 import { ensureSecretKey } from './services/secrets/key-file.js';
 import { SecretService } from './services/secrets/service.js';
-import { openQueue, openStore } from './store/index.js';
+import { openQueue, openStore, sqliteFile } from './store/index.js';
+import { startCheckpointer } from './store/sqlite/checkpointer.js';
 import { HttpEgressBroker } from './egress/broker.js';
 import type { Connector, Resolver } from './egress/transport.js';
 import type { SecretSource } from './egress/types.js';
@@ -65,6 +67,11 @@ export interface AirlockOverrides {
 
 /** After the last call is answered, how long open connections get before they are cut, ms. */
 const CONNECTION_GRACE_MS = 1_000;
+/** Foreground pressure is judged over windows this long, ms, with at least this many requests in one. */
+const PACER_WINDOW_MS = 100;
+const PACER_MIN_FOREGROUND = 20;
+/** How often the background checkpointer moves the database log into the database file, ms. */
+const CHECKPOINT_INTERVAL_MS = 100;
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -130,6 +137,12 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
     await cgroups?.close();
     throw err;
   });
+  // Log checkpoints run in a worker thread, off the event loop; without it the connections' own
+  // autocheckpoint still bounds the log.
+  const checkpointer = await startCheckpointer(sqliteFile(config), CHECKPOINT_INTERVAL_MS).catch((err: unknown) => {
+    logger.warn({ err }, 'could not start the background checkpointer; connections checkpoint the database log themselves');
+    return undefined;
+  });
   const adminKey = ensureAdminKey(config.dataDir, config.adminKey);
   const keys = new KeyService(store, adminKey.key);
   if (secretKey.generated) {
@@ -163,9 +176,11 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
 
   // Jobs run on the same admission, pool and isolation as invocations (docs/jobs.md).
   const waiters = new CompletionWaiters(queue);
+  // Job slices yield the event loop to foreground requests while it is saturated (pacer.ts).
+  const pacer = new ForegroundPacer({ saturation: config.jobs.yieldPercent / 100, windowMs: PACER_WINDOW_MS, minForeground: PACER_MIN_FOREGROUND });
   const worker = new JobWorker({
     config, queue, functions: functionCache, admission, pool, recorder, isolation: isolator.isolation, egress, logger,
-    onSettled: (id) => waiters.notify(id),
+    onSettled: (id) => waiters.notify(id), pacer,
   });
   const jobs = new JobService({ config, queue, functions: functionCache, runner: worker });
   // Schedules fire background jobs (docs/schedules.md).
@@ -185,6 +200,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
     config, logger, functions, functionCache, invoke, jobs, schedules, hooks, webhookTokens, recorder, keys, secrets, metrics,
     isolation: isolator.isolation, layers, version: VERSION, isShuttingDown: () => shuttingDown,
   });
+  server.server.on('request', () => pacer.noteForeground());
   pool.start();
   try {
     await server.listen({ host: config.host, port: config.port });
@@ -197,6 +213,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
     await committer.close();
     await queue.close();
     await store.close();
+    await checkpointer?.stop();
     throw err;
   }
   worker.start();
@@ -232,6 +249,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
       await committer.close();
       await queue.close();
       await store.close();
+      await checkpointer?.stop();
       logger.info('stopped');
     })();
     return stopping;

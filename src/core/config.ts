@@ -188,6 +188,11 @@ export interface JobsConfig {
   concurrency: number;
   /** How often an idle worker looks for ready jobs, ms (a submission wakes it at once). */
   pollMs: number;
+  /**
+   * Event-loop utilization (percent) at which job slices yield to foreground requests: while the
+   * loop is this busy and requests keep arriving, one slice runs at a time. 100: never yield.
+   */
+  yieldPercent: number;
 }
 
 function jobsFrom(env: Env, queue: QueueConfig, admission: AdmissionConfig): JobsConfig {
@@ -215,6 +220,7 @@ function jobsFrom(env: Env, queue: QueueConfig, admission: AdmissionConfig): Job
     deadlineMs: int(env, 'AIRLOCK_JOB_DEADLINE_MS', 86_400_000, 1),
     concurrency,
     pollMs: int(env, 'AIRLOCK_JOB_POLL_MS', 500, 1),
+    yieldPercent: Math.min(100, int(env, 'AIRLOCK_JOB_YIELD_PERCENT', 90, 1)),
   };
 }
 // ---- end of jobs -----------------------------------------------------------------------------

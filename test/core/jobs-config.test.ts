@@ -12,7 +12,14 @@ test('jobs defaults', () => {
     deadlineMs: 86_400_000,
     concurrency: 6, // 8 queue slots − 2 reserved for interactive work
     pollMs: 500,
+    yieldPercent: 90,
   });
+});
+
+test('the yield threshold is a percentage of event-loop utilization, capped at 100 (never yield)', () => {
+  assert.equal(loadConfig({ AIRLOCK_JOB_YIELD_PERCENT: '75' }).jobs.yieldPercent, 75);
+  assert.equal(loadConfig({ AIRLOCK_JOB_YIELD_PERCENT: '250' }).jobs.yieldPercent, 100);
+  assert.throws(() => loadConfig({ AIRLOCK_JOB_YIELD_PERCENT: '0' }), /AIRLOCK_JOB_YIELD_PERCENT/);
 });
 
 test('job concurrency always leaves an admission slot for invocations', () => {

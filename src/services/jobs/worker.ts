@@ -2,7 +2,7 @@
 // scheduling across tenants, per-tenant caps, the background lane's share) and runs each as a
 // JobSlice, at most `config.jobs.concurrency` at once, heartbeating each lease while it runs.
 // Idle, it polls every `config.jobs.pollMs`; a submission (wake) or a finished slice makes it
-// claim at once. stop(): no more claims; running slices get the grace period, then are ended
+// claim at once. Under foreground pressure the pacer lets one slice run at a time. stop(): no more claims; running slices get the grace period, then are ended
 // and queued again as continuations (no attempt lost, nothing lost but work after the last
 // checkpoint). Webhook deliveries and schedules enqueue the same payload and reuse this worker.
 import { randomUUID } from 'node:crypto';
@@ -22,6 +22,8 @@ export interface JobWorkerDeps extends SliceDeps {
   owner?: string;
   /** Told after each slice settled its item (done, queued again or failed): `?wait` deliveries listen. */
   onSettled?: (id: string) => void;
+  /** How many slices may run now, out of the configured concurrency (pacer.ts). Default: all. */
+  pacer?: { limit(concurrency: number): number };
 }
 
 /**
@@ -111,7 +113,8 @@ export class JobWorker {
         continue;
       }
       this.freed = false;
-      const free = config.jobs.concurrency - this.running.size;
+      const allowed = this.deps.pacer?.limit(config.jobs.concurrency) ?? config.jobs.concurrency;
+      const free = allowed - this.running.size;
       let claimed: Claimed[] = [];
       if (free > 0) {
         try {

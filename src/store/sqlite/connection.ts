@@ -13,6 +13,13 @@ export function createPrivate(file: string): void {
   chmodSync(file, 0o600);
 }
 
+/**
+ * A connection checkpoints the log itself only once it holds this many pages (16 MiB at 4 KiB):
+ * the server's background checkpointer (checkpointer.ts) keeps it far below; without one (tests,
+ * tools) this still bounds the log.
+ */
+export const AUTOCHECKPOINT_PAGES = 4000;
+
 export function openConnection(file: string, busyTimeoutMs = 5000): Db {
   createPrivate(file);
   const db = new Database(file);
@@ -21,5 +28,6 @@ export function openConnection(file: string, busyTimeoutMs = 5000): Db {
   db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
   // Bound the WAL file left behind after a burst of writes (bytes).
   db.pragma('journal_size_limit = 67108864');
+  db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
   return db;
 }

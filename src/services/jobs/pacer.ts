@@ -1,0 +1,72 @@
+// Background work yields the event loop to foreground requests. Job slices, webhook deliveries
+// and schedules share one event loop with the HTTP API: each slice costs queue transactions and
+// frame handling on it. When the loop is saturated (utilization over the last window at or above
+// the threshold) while foreground requests keep arriving (invocations, webhook ingest, API
+// calls), the job worker runs a single slice at a time until the pressure is gone, so a webhook
+// burst is accepted at the rate the loop allows and its deliveries are processed right after.
+// Jobs always make progress: one slice keeps running whatever the load.
+import { performance } from 'node:perf_hooks';
+import type { EventLoopUtilization } from 'node:perf_hooks';
+
+export interface PacerOptions {
+  /** Utilization (0..1] at which background work yields; 1 or more: never yields. */
+  saturation: number;
+  /** Length of a measurement window, ms. */
+  windowMs: number;
+  /** Foreground requests per window below which the loop is left to background work. */
+  minForeground: number;
+}
+
+export interface PacerClock {
+  now(): number;
+  /** performance.eventLoopUtilization() or a stand-in. */
+  utilization(previous?: EventLoopUtilization): EventLoopUtilization;
+}
+
+const realClock: PacerClock = {
+  now: () => performance.now(),
+  utilization: (previous) => performance.eventLoopUtilization(previous),
+};
+
+export class ForegroundPacer {
+  private readonly options: PacerOptions;
+  private readonly clock: PacerClock;
+  private windowStart: number;
+  private mark: EventLoopUtilization;
+  private foreground = 0;
+  private yielding = false;
+
+  constructor(options: PacerOptions, clock: PacerClock = realClock) {
+    this.options = options;
+    this.clock = clock;
+    this.windowStart = clock.now();
+    this.mark = clock.utilization();
+  }
+
+  /** Called for every foreground request (e.g. from the HTTP server's `request` event). */
+  noteForeground(): void {
+    this.foreground++;
+  }
+
+  /** True while background work should yield (decided once per window). */
+  get isYielding(): boolean {
+    this.sample();
+    return this.yielding;
+  }
+
+  /** How many background slices may run now, out of `concurrency`. */
+  limit(concurrency: number): number {
+    return this.isYielding ? Math.min(1, concurrency) : concurrency;
+  }
+
+  private sample(): void {
+    if (this.options.saturation >= 1) return;
+    const now = this.clock.now();
+    if (now - this.windowStart < this.options.windowMs) return;
+    const used = this.clock.utilization(this.mark).utilization;
+    this.yielding = used >= this.options.saturation && this.foreground >= this.options.minForeground;
+    this.mark = this.clock.utilization();
+    this.windowStart = now;
+    this.foreground = 0;
+  }
+}

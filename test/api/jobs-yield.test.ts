@@ -1,0 +1,60 @@
+// Job slices yield the event loop to foreground requests: while requests keep the loop busy,
+// backlogged jobs of one tenant run one at a time (AIRLOCK_JOB_YIELD_PERCENT, src/services/jobs/
+// pacer.ts); with yielding off (100) the same jobs run side by side. The threshold is set to 1%
+// so that any steady request traffic counts as pressure, whatever the machine's speed.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { deploy, startTestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
+import { FAST_JOBS, submit, waitJob } from './jobs-support.js';
+
+const SLOW = `export default async () => {
+  const start = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return { start, end: Date.now() };
+};`;
+
+/** Runs three 300 ms jobs under steady foreground traffic; returns their [start, end] spans, by start. */
+async function spansUnderTraffic(server: TestServer): Promise<[number, number][]> {
+  await deploy(server, 'acme', 'slow', SLOW);
+  let traffic = true;
+  const loops = Array.from({ length: 4 }, async () => {
+    while (traffic) await server.request('GET', '/healthz');
+  });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 300)); // at least one window judged under traffic
+    const ids = await Promise.all([1, 2, 3].map(() => submit(server, 'acme', 'slow')));
+    const jobs = await Promise.all(ids.map((id) => waitJob(server, 'acme', id, (j) => j.status === 'succeeded')));
+    return jobs
+      .map((j) => j.result as { start: number; end: number })
+      .map((r): [number, number] => [r.start, r.end])
+      .sort((a, b) => a[0] - b[0]);
+  } finally {
+    traffic = false;
+    await Promise.all(loops);
+  }
+}
+
+const overlaps = (spans: [number, number][]): number => spans.filter((s, i) => i > 0 && s[0] < spans[i - 1]![1]).length;
+
+describe('job slices under foreground pressure', () => {
+  it('run one at a time while requests keep the event loop busy', async () => {
+    const server = await startTestServer({ ...FAST_JOBS, AIRLOCK_JOB_YIELD_PERCENT: '1' });
+    try {
+      const spans = await spansUnderTraffic(server);
+      assert.equal(overlaps(spans), 0, `jobs ran side by side: ${JSON.stringify(spans)}`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('run side by side when yielding is off', async () => {
+    const server = await startTestServer({ ...FAST_JOBS, AIRLOCK_JOB_YIELD_PERCENT: '100' });
+    try {
+      const spans = await spansUnderTraffic(server);
+      assert.ok(overlaps(spans) >= 1, `expected overlapping jobs: ${JSON.stringify(spans)}`);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,64 @@
+// The foreground pacer: background job slices drop to one at a time only while the event loop is
+// saturated AND foreground requests keep arriving; the decision is made once per window, and a
+// threshold of 100% turns yielding off. Utilization comes from an injected clock.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { EventLoopUtilization } from 'node:perf_hooks';
+import { ForegroundPacer } from '../../../src/services/jobs/pacer.js';
+
+/** A clock whose next window's utilization is set by the test. */
+function fakeClock() {
+  const state = { t: 0, busy: 0 };
+  return {
+    state,
+    clock: {
+      now: () => state.t,
+      utilization: (previous?: EventLoopUtilization): EventLoopUtilization =>
+        previous === undefined
+          ? { idle: 0, active: 0, utilization: 0 }
+          : { idle: 0, active: 0, utilization: state.busy },
+    },
+  };
+}
+
+const options = { saturation: 0.9, windowMs: 100, minForeground: 20 };
+
+function window(pacer: ForegroundPacer, state: { t: number; busy: number }, busy: number, requests: number): void {
+  state.busy = busy;
+  for (let i = 0; i < requests; i++) pacer.noteForeground();
+  state.t += 100;
+}
+
+test('a saturated loop with foreground traffic lets one slice run; otherwise all may run', () => {
+  const { state, clock } = fakeClock();
+  const pacer = new ForegroundPacer(options, clock);
+  assert.equal(pacer.limit(6), 6, 'nothing measured yet');
+  window(pacer, state, 0.97, 50);
+  assert.equal(pacer.limit(6), 1, 'busy loop, requests arriving');
+  window(pacer, state, 0.5, 50);
+  assert.equal(pacer.limit(6), 6, 'the loop has room again');
+  window(pacer, state, 0.99, 3);
+  assert.equal(pacer.limit(6), 6, 'busy with background work alone: no one to yield to');
+  window(pacer, state, 0.95, 20);
+  assert.equal(pacer.limit(6), 1);
+  assert.equal(pacer.limit(0), 0, 'never more than the configured concurrency');
+});
+
+test('the decision holds for a whole window', () => {
+  const { state, clock } = fakeClock();
+  const pacer = new ForegroundPacer(options, clock);
+  window(pacer, state, 0.97, 50);
+  assert.equal(pacer.isYielding, true);
+  state.busy = 0.1;
+  state.t += 50; // half a window later: not judged again yet
+  assert.equal(pacer.isYielding, true);
+  state.t += 50;
+  assert.equal(pacer.isYielding, false);
+});
+
+test('a threshold of 100% never yields', () => {
+  const { state, clock } = fakeClock();
+  const pacer = new ForegroundPacer({ ...options, saturation: 1 }, clock);
+  window(pacer, state, 1, 1000);
+  assert.equal(pacer.limit(6), 6);
+});
