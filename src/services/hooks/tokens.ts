@@ -36,11 +36,22 @@ export function hookPath(tenant: string, fn: string, token: string): string {
   return `/hooks/${tenant}/${fn}/${token}`;
 }
 
+/**
+ * How long a stored token hash is reused for deliveries without reading the store again, ms.
+ * Rotation and deploys on this server drop it at once; on another server sharing the database a
+ * rotated token could pass for at most this long.
+ */
+export const TOKEN_CACHE_MS = 1_000;
+/** Cached hashes at most (only of functions that have a webhook; misses are never cached). */
+const TOKEN_CACHE_ENTRIES = 10_000;
+
 export class WebhookTokens {
   private readonly store: Store;
   private readonly key: SealingKey;
   private readonly keys: SealingKey[];
   private readonly now: () => number;
+  /** tenant/function → stored token hash, read at `readAt` (deliveries skip a store read each). */
+  private readonly hashes = new Map<string, { hash: Buffer; readAt: number }>();
 
   constructor(store: Store, keys: SecretKeys, now: () => number = Date.now) {
     this.store = store;
@@ -63,6 +74,7 @@ export class WebhookTokens {
 
   /** Gives the function a token unless it has one (every deploy calls this; redeploys keep the token). */
   async ensure(tenant: string, fn: string): Promise<WebhookView> {
+    this.hashes.delete(`${tenant}/${fn}`); // a redeploy after a delete has a new token
     const { record } = this.issue(tenant, fn);
     const stored = await this.store.createWebhook(record);
     return this.view(stored.record);
@@ -93,6 +105,7 @@ export class WebhookTokens {
     validateName('tenant', tenant);
     validateName('function', fn);
     const { token, record } = this.issue(tenant, fn);
+    this.hashes.delete(`${tenant}/${fn}`);
     if (!(await this.store.replaceWebhook(record))) {
       // A function deployed before webhooks existed has no token yet: rotating issues its first.
       if ((await this.store.getFunction(tenant, fn)) === undefined) throw notFound(tenant, fn);
@@ -108,9 +121,23 @@ export class WebhookTokens {
    */
   async verify(tenant: string, fn: string, token: string): Promise<boolean> {
     const digest = sha256(token);
+    const stored = await this.storedHash(tenant, fn);
+    return timingSafeEqual(digest, stored ?? DUMMY) && stored !== undefined;
+  }
+
+  private async storedHash(tenant: string, fn: string): Promise<Buffer | undefined> {
+    const id = `${tenant}/${fn}`;
+    const now = this.now();
+    const cached = this.hashes.get(id);
+    if (cached !== undefined && now - cached.readAt < TOKEN_CACHE_MS) return cached.hash;
     const record = await this.store.getWebhook(tenant, fn);
-    const expected = record?.tokenHash ?? DUMMY;
-    return timingSafeEqual(digest, expected) && record !== undefined;
+    if (record === undefined) {
+      this.hashes.delete(id);
+      return undefined;
+    }
+    if (this.hashes.size >= TOKEN_CACHE_ENTRIES) this.hashes.clear();
+    this.hashes.set(id, { hash: record.tokenHash, readAt: now });
+    return record.tokenHash;
   }
 
   private view(record: WebhookRecord): WebhookView {

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isAirlockError } from '../../../src/core/errors.js';
-import { WebhookTokens } from '../../../src/services/hooks/tokens.js';
+import { TOKEN_CACHE_MS, WebhookTokens } from '../../../src/services/hooks/tokens.js';
+import type { Store } from '../../../src/store/port.js';
 import { makeVersion } from '../../store/fixtures.js';
 import { tempSqlite } from '../../store/temp-sqlite.js';
 
@@ -40,6 +41,7 @@ test('rotate replaces the token; the old one fails at once', async () => {
     await db.store.putFunctionVersion(makeVersion());
     const tokens = new WebhookTokens(db.store, { current: key });
     const old = await tokens.ensure('acme', 'hello');
+    assert.equal(await tokens.verify('acme', 'hello', old.token!), true, 'its hash is now cached');
     const fresh = await tokens.rotate('acme', 'hello');
     assert.notEqual(fresh.token, old.token);
     assert.equal(await tokens.verify('acme', 'hello', old.token!), false);
@@ -76,6 +78,34 @@ test('after a master key change the token is still checked, shown only while the
     const without = new WebhookTokens(db.store, { current: next });
     assert.deepEqual([(await without.show('acme', 'hello')).token, (await without.show('acme', 'hello')).path], [null, null]);
     assert.equal(await without.verify('acme', 'hello', issued.token!), true, 'deliveries keep working');
+  } finally {
+    await db.cleanup();
+  }
+});
+
+test('deliveries reuse the stored token hash for a moment instead of reading the store each time', async () => {
+  const db = await tempSqlite();
+  try {
+    await db.store.putFunctionVersion(makeVersion());
+    let reads = 0;
+    const counting = new Proxy(db.store, {
+      get(target, prop, receiver) {
+        if (prop === 'getWebhook') return (...args: Parameters<Store['getWebhook']>) => (reads++, target.getWebhook(...args));
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    let now = 1_000_000;
+    const tokens = new WebhookTokens(counting, { current: key }, () => now);
+    const { token } = await tokens.ensure('acme', 'hello');
+    for (let i = 0; i < 5; i++) assert.equal(await tokens.verify('acme', 'hello', token!), true);
+    assert.equal(await tokens.verify('acme', 'hello', 'whk_wrong'), false);
+    assert.equal(reads, 1, 'one store read for six deliveries');
+    now += TOKEN_CACHE_MS;
+    assert.equal(await tokens.verify('acme', 'hello', token!), true);
+    assert.equal(reads, 2, 'read again once the cached hash is old');
+    assert.equal(await tokens.verify('acme', 'nope', token!), false);
+    assert.equal(await tokens.verify('acme', 'nope', token!), false);
+    assert.equal(reads, 4, 'an unknown function is looked up every time (misses are not cached)');
   } finally {
     await db.cleanup();
   }
