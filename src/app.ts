@@ -202,18 +202,22 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   });
   server.server.on('request', () => pacer.noteForeground());
   pool.start();
-  try {
-    await server.listen({ host: config.host, port: config.port });
-  } catch (err) {
-    await pool.close();
-    await isolator.close();
-    await cgroups?.close();
+  /** Records, deliveries being committed, then the database handles, last the checkpointer. */
+  const closeStorage = async (): Promise<void> => {
     await recorder.close();
     await scheduleStore.close();
     await committer.close();
     await queue.close();
     await store.close();
     await checkpointer?.stop();
+  };
+  try {
+    await server.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await pool.close();
+    await isolator.close();
+    await cgroups?.close();
+    await closeStorage();
     throw err;
   }
   worker.start();
@@ -244,12 +248,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
       const cut = setTimeout(() => server.server.closeAllConnections(), CONNECTION_GRACE_MS);
       await closed;
       clearTimeout(cut);
-      await recorder.close();
-      await scheduleStore.close();
-      await committer.close();
-      await queue.close();
-      await store.close();
-      await checkpointer?.stop();
+      await closeStorage();
       logger.info('stopped');
     })();
     return stopping;
