@@ -2,9 +2,10 @@
 // scheduling across tenants, per-tenant caps, the background lane's share) and runs each as a
 // JobSlice, at most `config.jobs.concurrency` at once, heartbeating each lease while it runs.
 // Idle, it polls every `config.jobs.pollMs`; a submission (wake) or a finished slice makes it
-// claim at once. Under foreground pressure the pacer lets one slice run at a time. stop(): no more claims; running slices get the grace period, then are ended
-// and queued again as continuations (no attempt lost, nothing lost but work after the last
-// checkpoint). Webhook deliveries and schedules enqueue the same payload and reuse this worker.
+// claim at once. Under foreground pressure the pacer (pacer.ts) lets one slice run at a time.
+// stop(): no more claims; running slices get the grace period, then are ended and queued again
+// as continuations (no attempt lost, nothing lost but work after the last checkpoint). Webhook
+// deliveries and schedules enqueue the same payload and reuse this worker.
 import { randomUUID } from 'node:crypto';
 import { isAirlockError } from '../../core/errors.js';
 import type { Claimed } from '../../queue/port.js';
