@@ -1,15 +1,13 @@
 // SqliteStore: the Store port on better-sqlite3. One file in the data dir, WAL journal,
 // synchronous=NORMAL, a busy timeout, forward-only migrations, hot statements prepared once.
 // better-sqlite3 is synchronous: each method does its work before its promise settles.
-import { openConnection } from './connection.js';
+import { PreparedConnection } from './prepared-connection.js';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { AirlockError } from '../../core/errors.js';
 import type { ExecutionRecord, FunctionVersion } from '../../core/types.js';
 import type { ApiKeyRecord, ExecutionFilter, FunctionSummary, SecretMeta, SecretRecord, Store, WebhookRecord } from '../port.js';
-import { applyMigrations } from './migrate.js';
 import { SqliteSecrets } from './secrets.js';
 import { SqliteWebhooks } from './webhooks.js';
-import { MIGRATIONS } from './migrations/index.js';
 import {
   executionToValues,
   rowToApiKey,
@@ -72,8 +70,7 @@ type Prepared = ReturnType<typeof prepareAll> & { secrets: SqliteSecrets; webhoo
 
 export class SqliteStore implements Store {
   readonly file: string;
-  private readonly db: Db;
-  private prepared: Prepared | undefined;
+  private readonly conn: PreparedConnection<Prepared>;
   private readonly listStatements = new Map<string, Statement<ListParams, ExecutionRow>>();
   private readonly putVersionTx: (v: FunctionVersion) => boolean;
   private readonly deleteFunctionTx: (tenant: string, name: string) => boolean;
@@ -82,7 +79,12 @@ export class SqliteStore implements Store {
   /** Opens (creating if needed) the database file. Call migrate() before anything else. */
   constructor(file: string, options: SqliteStoreOptions = {}) {
     this.file = file;
-    this.db = openConnection(file, options.busyTimeoutMs);
+    this.conn = new PreparedConnection(
+      file,
+      options.busyTimeoutMs,
+      (db): Prepared => ({ ...prepareAll(db), secrets: new SqliteSecrets(db), webhooks: new SqliteWebhooks(db) }),
+      'SqliteStore used before migrate(); call await store.migrate() first',
+    );
 
     this.putVersionTx = this.db.transaction((v: FunctionVersion): boolean => {
       const s = this.stmts();
@@ -102,23 +104,20 @@ export class SqliteStore implements Store {
     });
   }
 
+  private get db(): Db {
+    return this.conn.db;
+  }
+
   private stmts(): Prepared {
-    if (this.prepared === undefined) {
-      throw new AirlockError('INTERNAL', 'SqliteStore used before migrate(); call await store.migrate() first');
-    }
-    return this.prepared;
+    return this.conn.stmts();
   }
 
   async migrate(): Promise<void> {
-    applyMigrations(this.db, MIGRATIONS);
-    this.prepared ??= { ...prepareAll(this.db), secrets: new SqliteSecrets(this.db), webhooks: new SqliteWebhooks(this.db) };
+    this.conn.migrate();
   }
 
   async close(): Promise<void> {
-    if (!this.db.open) return;
-    this.listStatements.clear();
-    this.prepared = undefined;
-    this.db.close();
+    await this.conn.close(() => this.listStatements.clear());
   }
 
   async putFunctionVersion(v: FunctionVersion): Promise<{ created: boolean }> {

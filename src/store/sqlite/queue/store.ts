@@ -19,9 +19,7 @@ import type {
   QueueStore,
 } from '../../../queue/port.js';
 import { LANES } from '../../../scheduler/stride.js';
-import { applyMigrations } from '../migrate.js';
-import { MIGRATIONS } from '../migrations/index.js';
-import { openConnection } from '../connection.js';
+import { PreparedConnection } from '../prepared-connection.js';
 import { CANCEL_QUEUE_ITEM } from '../statements/queue/cancel.js';
 import { FIND_QUEUE_ITEM_BY_KEY, INSERT_QUEUE_ITEM } from '../statements/queue/enqueue.js';
 import { GET_QUEUE_ITEM } from '../statements/queue/get-item.js';
@@ -92,38 +90,39 @@ type Prepared = ReturnType<typeof prepareAll>;
 
 export class SqliteQueue implements QueueStore {
   readonly file: string;
-  private readonly db: Db;
+  private readonly conn: PreparedConnection<Prepared>;
   private readonly ctx: ClaimContext;
   private readonly batchSync: 'full' | 'normal';
   private readonly wal: WalSyncer;
-  private prepared: Prepared | undefined;
 
   /** Opens (creating if needed, owner-only) the database file. Call migrate() before anything else. */
   constructor(file: string, options: SqliteQueueOptions) {
     this.file = file;
-    this.db = openConnection(file, options.busyTimeoutMs);
+    this.conn = new PreparedConnection(
+      file,
+      options.busyTimeoutMs,
+      prepareAll,
+      'SqliteQueue used before migrate() or after close(); call await queue.migrate() first',
+    );
     this.ctx = { policy: options.policy, now: options.now ?? Date.now, random: options.random ?? Math.random };
     this.batchSync = options.batchSync ?? 'full';
     this.wal = new WalSyncer(options.logFile ?? openLogFile(file));
   }
 
+  private get db(): Db {
+    return this.conn.db;
+  }
+
   private stmts(): Prepared {
-    if (this.prepared === undefined) {
-      throw new AirlockError('INTERNAL', 'SqliteQueue used before migrate() or after close(); call await queue.migrate() first');
-    }
-    return this.prepared;
+    return this.conn.stmts();
   }
 
   async migrate(): Promise<void> {
-    applyMigrations(this.db, MIGRATIONS);
-    this.prepared ??= prepareAll(this.db);
+    this.conn.migrate();
   }
 
   async close(): Promise<void> {
-    if (!this.db.open) return;
-    this.prepared = undefined;
-    await this.wal.close();
-    this.db.close();
+    await this.conn.close(() => this.wal.close());
   }
 
   /** Checks and encodes one request (nothing written): the insert's parameters. */

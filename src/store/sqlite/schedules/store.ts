@@ -5,9 +5,7 @@
 import type { Database as Db } from 'better-sqlite3';
 import { AirlockError } from '../../../core/errors.js';
 import type { ClaimedRun, DuePlanOrEnd, PutResult, Schedule, ScheduleRun, ScheduleStore, SettleRequest } from '../../../schedules/port.js';
-import { applyMigrations } from '../migrate.js';
-import { MIGRATIONS } from '../migrations/index.js';
-import { openConnection } from '../connection.js';
+import { PreparedConnection } from '../prepared-connection.js';
 import {
   ADVANCE_SCHEDULE,
   COUNT_OUTCOME,
@@ -75,30 +73,32 @@ type Prepared = ReturnType<typeof prepareAll>;
 
 export class SqliteSchedules implements ScheduleStore {
   readonly file: string;
-  private readonly db: Db;
-  private prepared: Prepared | undefined;
+  private readonly conn: PreparedConnection<Prepared>;
 
   constructor(file: string, options: { busyTimeoutMs?: number } = {}) {
     this.file = file;
-    this.db = openConnection(file, options.busyTimeoutMs);
+    this.conn = new PreparedConnection(
+      file,
+      options.busyTimeoutMs,
+      prepareAll,
+      'SqliteSchedules used before migrate() or after close(); call await schedules.migrate() first',
+    );
+  }
+
+  private get db(): Db {
+    return this.conn.db;
   }
 
   private stmts(): Prepared {
-    if (this.prepared === undefined) {
-      throw new AirlockError('INTERNAL', 'SqliteSchedules used before migrate() or after close(); call await schedules.migrate() first');
-    }
-    return this.prepared;
+    return this.conn.stmts();
   }
 
   async migrate(): Promise<void> {
-    applyMigrations(this.db, MIGRATIONS);
-    this.prepared ??= prepareAll(this.db);
+    this.conn.migrate();
   }
 
   async close(): Promise<void> {
-    if (!this.db.open) return;
-    this.prepared = undefined;
-    this.db.close();
+    await this.conn.close();
   }
 
   async put(s: Omit<Schedule, 'fired' | 'skipped' | 'createdAt' | 'lastJobId'>): Promise<PutResult> {
