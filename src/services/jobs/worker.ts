@@ -8,6 +8,7 @@
 // deliveries and schedules enqueue the same payload and reuse this worker.
 import { randomUUID } from 'node:crypto';
 import { isAirlockError } from '../../core/errors.js';
+import { WakeTimer } from '../../core/wake-timer.js';
 import type { Claimed } from '../../queue/port.js';
 import { JobSlice } from './slice.js';
 import type { SliceDeps, StopReason } from './slice.js';
@@ -47,8 +48,7 @@ export class JobWorker {
   private started = false;
   private stopping = false;
   private loopDone: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
-  private woken = false;
+  private readonly alarm = new WakeTimer();
   /** A slice finished since the last claim. */
   private freed = false;
   /** When the last claim came back short (0: it did not). */
@@ -72,8 +72,7 @@ export class JobWorker {
 
   /** Claim now instead of at the next poll (a job was just submitted). */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.alarm.wake();
   }
 
   /** Stops the slice of job `id` if this worker runs it (its sandbox is destroyed). */
@@ -107,10 +106,10 @@ export class JobWorker {
   private async loop(): Promise<void> {
     const { queue, config } = this.deps;
     while (!this.stopping) {
-      this.woken = false;
+      this.alarm.reset();
       const gap = this.shortClaimAt + SHORT_CLAIM_GAP_MS - Date.now();
       if (!this.freed && gap > 0) {
-        await this.sleep(gap);
+        await this.alarm.sleep(gap);
         continue;
       }
       this.freed = false;
@@ -131,22 +130,8 @@ export class JobWorker {
         this.shortClaimAt = 0; // there may be more ready: claim again at once
         continue;
       }
-      if (!this.woken) await this.sleep(config.jobs.pollMs);
+      if (!this.alarm.woken) await this.alarm.sleep(config.jobs.pollMs);
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = () => {
-        this.wakeUp = undefined;
-        done();
-      };
-    });
   }
 
   private launch(claimed: Claimed): void {

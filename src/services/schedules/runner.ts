@@ -6,6 +6,7 @@
 // claim retaken after a crash between claim and submission cannot start a second job.
 import type { Config } from '../../core/config.js';
 import { isAirlockError } from '../../core/errors.js';
+import { WakeTimer } from '../../core/wake-timer.js';
 import type { QueueItem, QueueStore } from '../../queue/port.js';
 import { TERMINAL_STATUSES } from '../../queue/port.js';
 import type { ClaimedRun, RunOutcome, ScheduleStore } from '../../schedules/port.js';
@@ -57,8 +58,7 @@ export class ScheduleRunner {
   private started = false;
   private stopping = false;
   private loopDone: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
-  private woken = false;
+  private readonly alarm = new WakeTimer();
 
   constructor(deps: ScheduleRunnerDeps) {
     this.deps = deps;
@@ -74,8 +74,7 @@ export class ScheduleRunner {
 
   /** Look again now (a schedule was created or changed). */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.alarm.wake();
   }
 
   /** Stops looking; resolves once the tick in progress has settled what it claimed. */
@@ -96,7 +95,7 @@ export class ScheduleRunner {
   private async loop(): Promise<void> {
     const { config, store } = this.deps;
     while (!this.stopping) {
-      this.woken = false;
+      this.alarm.reset();
       let waitMs = config.schedules.pollMs;
       try {
         await this.tick();
@@ -106,22 +105,8 @@ export class ScheduleRunner {
         this.deps.logger?.warn({ err }, 'could not check schedules; trying again at the next poll');
       }
       if (this.stopping) break;
-      if (!this.woken) await this.sleep(waitMs);
+      if (!this.alarm.woken) await this.alarm.sleep(waitMs);
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = () => {
-        this.wakeUp = undefined;
-        done();
-      };
-    });
   }
 
   private async tickOnce(): Promise<Settled[]> {

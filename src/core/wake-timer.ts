@@ -1,0 +1,36 @@
+// The sleep of a polling loop that another caller can cut short: wake() ends the sleep under way
+// at once, and `woken` tells the loop that a wake came since its last reset(), so it does not
+// go to sleep past one. (The job worker and the schedule runner loop this way.)
+export class WakeTimer {
+  private wakeUp: (() => void) | undefined;
+  private wokenSinceReset = false;
+
+  /** A wake came since the last reset(). */
+  get woken(): boolean {
+    return this.wokenSinceReset;
+  }
+
+  reset(): void {
+    this.wokenSinceReset = false;
+  }
+
+  wake(): void {
+    this.wokenSinceReset = true;
+    this.wakeUp?.();
+  }
+
+  /** Resolves after `ms`, or at the next wake(), whichever comes first. */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = undefined;
+        done();
+      };
+    });
+  }
+}
