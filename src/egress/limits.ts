@@ -1,6 +1,6 @@
 // Per-execution egress caps: built-in defaults and operator maxima (overridden by
-// AIRLOCK_EGRESS_* in core/config.ts), and their resolution against what a function asks for at
-// deploy time (above the maximum is LIMIT_ABOVE_MAXIMUM, like every other limit).
+// AIRLOCK_EGRESS_* in core/config/egress.ts), and their resolution against what a function asks
+// for at deploy time (above the maximum is LIMIT_ABOVE_MAXIMUM, like every other limit).
 import { AirlockError } from '../core/errors.js';
 import type { EgressLimits } from '../core/types.js';
 

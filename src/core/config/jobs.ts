@@ -1,0 +1,54 @@
+// Configuration of jobs (AIRLOCK_JOB_*; docs/jobs.md): slice lengths, the overall deadline, how
+// many slices run at once (bounded by the queue and admission sections), polling and yielding.
+import { AirlockError } from '../errors.js';
+import type { AdmissionConfig } from './admission.js';
+import { int } from './env.js';
+import type { Env } from './env.js';
+import type { QueueConfig } from './queue.js';
+
+export interface JobsConfig {
+  /** Slice length of a job run when the job does not ask for one, ms. */
+  defaultRunMs: number;
+  /** Longest slice a job may ask for (maxRunMs), ms. */
+  maxRunMs: number;
+  /** Total time a job may take from submission, over all its slices and retries, ms. */
+  deadlineMs: number;
+  /** Job slices this server runs at once (each also holds an admission slot). */
+  concurrency: number;
+  /** How often an idle worker looks for ready jobs, ms (a submission wakes it at once). */
+  pollMs: number;
+  /**
+   * Event-loop utilization (percent) at which job slices yield to foreground requests: while the
+   * loop is this busy and requests keep arriving, one slice runs at a time. 100: never yield.
+   */
+  yieldPercent: number;
+}
+
+export function jobsFrom(env: Env, queue: QueueConfig, admission: AdmissionConfig): JobsConfig {
+  const maxRunMs = int(env, 'AIRLOCK_JOB_MAX_RUN_MS', 3_600_000, 1);
+  const defaultRunMs = int(env, 'AIRLOCK_JOB_RUN_MS', Math.min(600_000, maxRunMs), 1);
+  if (defaultRunMs > maxRunMs) {
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      `AIRLOCK_JOB_RUN_MS (${defaultRunMs}) is above AIRLOCK_JOB_MAX_RUN_MS (${maxRunMs}); lower it or raise the maximum`,
+    );
+  }
+  // Job slices hold admission slots; at least one global slot always stays for invocations.
+  const room = Math.max(1, admission.globalConcurrency - 1);
+  const concurrency = int(env, 'AIRLOCK_JOB_CONCURRENCY', Math.min(queue.slots - queue.interactiveReserved, room), 1);
+  if (concurrency > room) {
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      `AIRLOCK_JOB_CONCURRENCY (${concurrency}) must be below AIRLOCK_CONCURRENCY (${admission.globalConcurrency}) ` +
+        'so job slices never take every slot invocations need; lower it or raise AIRLOCK_CONCURRENCY',
+    );
+  }
+  return {
+    defaultRunMs,
+    maxRunMs,
+    deadlineMs: int(env, 'AIRLOCK_JOB_DEADLINE_MS', 86_400_000, 1),
+    concurrency,
+    pollMs: int(env, 'AIRLOCK_JOB_POLL_MS', 500, 1),
+    yieldPercent: Math.min(100, int(env, 'AIRLOCK_JOB_YIELD_PERCENT', 90, 1)),
+  };
+}

@@ -1,0 +1,80 @@
+// Configuration of the durable queue that jobs, webhooks and schedules run on (AIRLOCK_QUEUE_*;
+// docs/queue.md): slots and the interactive reserve, per-tenant caps and weights, leases, retries
+// and payload sizes.
+import { AirlockError } from '../errors.js';
+import { KiB, MiB } from '../limits.js';
+import { int } from './env.js';
+import type { Env } from './env.js';
+
+export interface QueueConfig {
+  /** Queue items that may run at once across all tenants and lanes. */
+  slots: number;
+  /** Of those slots, how many only interactive-lane work may use. */
+  interactiveReserved: number;
+  /** Queue items one tenant may have running at once (both lanes). */
+  tenantConcurrency: number;
+  /** Fair-share weight per tenant; tenants not listed weigh 1. */
+  tenantWeights: Readonly<Record<string, number>>;
+  /** Lease given to a claimed item; it must heartbeat or finish before it ends, ms. */
+  leaseMs: number;
+  /** Attempts (failures and crashes, not continuations) before an item is dead. */
+  maxAttempts: number;
+  /** Retry backoff: first delay and cap, ms (jitter picks in [d/2, d]). */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Largest payload and checkpoint, bytes of JSON. */
+  payloadBytes: number;
+  checkpointBytes: number;
+}
+
+/** Parses AIRLOCK_QUEUE_TENANT_WEIGHTS: `tenant=weight` pairs separated by commas. */
+function tenantWeights(env: Env, name: string): Record<string, number> {
+  const raw = env[name];
+  const out: Record<string, number> = Object.create(null) as Record<string, number>;
+  if (raw === undefined || raw.trim() === '') return out;
+  for (const part of raw.split(',')) {
+    const [tenant, value, extra] = part.trim().split('=');
+    const weight = Number(value);
+    if (tenant === undefined || tenant === '' || extra !== undefined || !Number.isFinite(weight) || weight <= 0) {
+      throw new AirlockError(
+        'CONFIG_INVALID',
+        `${name} has an invalid entry ${JSON.stringify(part)}; write tenant=weight pairs with weights > 0, ` +
+          'separated by commas, e.g. acme=2,globex=0.5',
+      );
+    }
+    out[tenant] = weight;
+  }
+  return out;
+}
+
+export function queueFrom(env: Env): QueueConfig {
+  const slots = int(env, 'AIRLOCK_QUEUE_SLOTS', 8, 1);
+  const interactiveReserved = int(env, 'AIRLOCK_QUEUE_INTERACTIVE_RESERVED', Math.min(2, slots - 1), 0);
+  if (interactiveReserved >= slots) {
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      `AIRLOCK_QUEUE_INTERACTIVE_RESERVED (${interactiveReserved}) must be below AIRLOCK_QUEUE_SLOTS (${slots}), ` +
+        'or background work could never run; lower it or raise AIRLOCK_QUEUE_SLOTS',
+    );
+  }
+  const backoffBaseMs = int(env, 'AIRLOCK_QUEUE_BACKOFF_BASE_MS', 1_000, 1);
+  const backoffMaxMs = int(env, 'AIRLOCK_QUEUE_BACKOFF_MAX_MS', 300_000, 1);
+  if (backoffMaxMs < backoffBaseMs) {
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      `AIRLOCK_QUEUE_BACKOFF_MAX_MS (${backoffMaxMs}) is below AIRLOCK_QUEUE_BACKOFF_BASE_MS (${backoffBaseMs}); raise it`,
+    );
+  }
+  return {
+    slots,
+    interactiveReserved,
+    tenantConcurrency: Math.min(slots, int(env, 'AIRLOCK_QUEUE_TENANT_CONCURRENCY', 4, 1)),
+    tenantWeights: tenantWeights(env, 'AIRLOCK_QUEUE_TENANT_WEIGHTS'),
+    leaseMs: int(env, 'AIRLOCK_QUEUE_LEASE_MS', 30_000, 100),
+    maxAttempts: int(env, 'AIRLOCK_QUEUE_MAX_ATTEMPTS', 5, 1),
+    backoffBaseMs,
+    backoffMaxMs,
+    payloadBytes: int(env, 'AIRLOCK_QUEUE_PAYLOAD_BYTES', 5.5 * MiB, 1),
+    checkpointBytes: int(env, 'AIRLOCK_QUEUE_CHECKPOINT_BYTES', 256 * KiB, 1),
+  };
+}

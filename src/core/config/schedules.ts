@@ -1,0 +1,24 @@
+// Configuration of schedules (AIRLOCK_SCHEDULE_*; docs/schedules.md): polling, the shortest
+// interval, the per-tenant cap, and the lease on a claimed occurrence.
+import { int } from './env.js';
+import type { Env } from './env.js';
+
+export interface SchedulesConfig {
+  /** How often a server looks for due schedules at most, ms (it also wakes at the next due one). */
+  pollMs: number;
+  /** Shortest time between two occurrences of one schedule, seconds. */
+  minIntervalSeconds: number;
+  /** Most schedules one tenant may have. */
+  perTenant: number;
+  /** A claimed occurrence not settled within this long is taken over by another server, ms. */
+  claimLeaseMs: number;
+}
+
+export function schedulesFrom(env: Env): SchedulesConfig {
+  return {
+    pollMs: int(env, 'AIRLOCK_SCHEDULE_POLL_MS', 1_000, 1),
+    minIntervalSeconds: int(env, 'AIRLOCK_SCHEDULE_MIN_INTERVAL_SECONDS', 10, 1),
+    perTenant: int(env, 'AIRLOCK_SCHEDULES_PER_TENANT', 100, 1),
+    claimLeaseMs: int(env, 'AIRLOCK_SCHEDULE_CLAIM_LEASE_MS', 30_000, 100),
+  };
+}
