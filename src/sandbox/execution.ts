@@ -1,0 +1,80 @@
+// One execution in flight on a channel sandbox: its record (request, log collector, deadline
+// timer, relays, the caller's resolve), the `fetch` and `checkpoint` frames routed to its relays,
+// and the scan of its raw stderr for V8's out-of-memory message when no OOM probe exists.
+import type { CheckpointFrame, FetchFrame } from '../runtime/protocol.js';
+import { CheckpointRelay } from './checkpoint-relay.js';
+import { EgressRelay } from './egress-relay.js';
+import { LogCollector } from './logs.js';
+import type { SandboxRunOutcome, SandboxRunRequest } from './port.js';
+
+// V8's fatal message, e.g. "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap
+// out of memory". Used ONLY when the isolator gives no `oomKilled` probe (the process isolator,
+// which has no cgroup): a tenant can print this text itself, so with cgroups the kernel's own OOM
+// event counter is the sole source of truth. Never the exit code.
+const V8_OOM = /JavaScript heap out of memory|Reached heap limit/;
+
+export interface Execution {
+  req: SandboxRunRequest;
+  collector: LogCollector;
+  startedAt: number;
+  timer: NodeJS.Timeout;
+  oomSeen: boolean;
+  stderrTail: string;
+  /** An answer was decided (done frame, deadline, crash, protocol error). */
+  settled: boolean;
+  /** Raw fd 1/2 output still belongs to this execution. */
+  collecting: boolean;
+  /** ctx.fetch relay, when the run is granted egress. */
+  relay: EgressRelay | undefined;
+  /** ctx.checkpoint relay, on job runs. */
+  checkpoints: CheckpointRelay | undefined;
+  resolve: (outcome: SandboxRunOutcome) => void;
+}
+
+/**
+ * The record of a run starting now: its deadline timer calls `onDeadline` after req.timeoutMs,
+ * and its relays answer through `send` (one frame's JSON).
+ */
+export function startExecution(
+  req: SandboxRunRequest,
+  send: (json: string) => void,
+  onDeadline: () => void,
+  resolve: (outcome: SandboxRunOutcome) => void,
+): Execution {
+  return {
+    req,
+    collector: new LogCollector(req.logBytes),
+    startedAt: performance.now(),
+    timer: setTimeout(onDeadline, req.timeoutMs),
+    oomSeen: false,
+    stderrTail: '',
+    settled: false,
+    collecting: true,
+    relay: req.egress === undefined ? undefined : new EgressRelay(req.egress, send),
+    checkpoints: req.checkpoint === undefined ? undefined : new CheckpointRelay(req.checkpoint, send),
+    resolve,
+  };
+}
+
+/** Looks for V8's OOM message in stderr, across chunk boundaries (the last 128 chars are kept). */
+export function scanStderrForOom(exec: Execution, chunk: Buffer): void {
+  if (exec.oomSeen) return;
+  const text = exec.stderrTail + chunk.toString('latin1');
+  exec.oomSeen = V8_OOM.test(text);
+  exec.stderrTail = text.slice(-128);
+}
+
+/**
+ * Hands a `fetch` or `checkpoint` frame to the relay of the execution in flight (`exec`, if any);
+ * returns the protocol violation to report, or undefined.
+ */
+export function relayFrame(exec: Execution | null, frame: FetchFrame | CheckpointFrame, frameBytes: number): string | undefined {
+  if (frame.t === 'fetch') {
+    if (exec === null || exec.settled || exec.relay === undefined) return 'fetch frame outside a run granted egress';
+    if (frame.id !== exec.req.executionId) return 'fetch frame for another execution';
+    return exec.relay.handle(frame);
+  }
+  if (exec === null || exec.settled || exec.checkpoints === undefined) return 'checkpoint frame outside a job run';
+  if (frame.id !== exec.req.executionId) return 'checkpoint frame for another execution';
+  return exec.checkpoints.handle(frame, frameBytes);
+}

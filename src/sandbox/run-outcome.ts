@@ -1,0 +1,95 @@
+// How a channel sandbox reports the end of an execution as a SandboxRunOutcome: a done frame's
+// answer with its result checked (depth, then size: a harness that breaks the size limit is not
+// trusted any more), and the errors for a missed deadline, an invalid frame and an exit mid-run.
+import { exceedsDepth } from '../core/json.js';
+import type { ExecutionError } from '../core/types.js';
+import type { DoneFrame } from '../runtime/protocol.js';
+import { boundedError } from './inbound.js';
+import { escapeLogText } from './logs.js';
+import type { SandboxRunOutcome, SandboxRunRequest } from './port.js';
+
+const DEFAULT_MAX_RESULT_DEPTH = 256;
+/** Upper bound of (canonical JSON length / received JSON length) for any JSON value. */
+const MAX_JSON_EXPANSION = 6;
+
+/** The outcome of a run that never started (sandbox gone or busy): not reusable unless overridden. */
+export function outcomeNow(status: SandboxRunOutcome['status'], error: ExecutionError): SandboxRunOutcome {
+  return { status, error, logs: [], durationMs: 0, reusable: false };
+}
+
+/** The outcome a done frame reports; `logs` is left empty for the caller to fill. */
+export function doneOutcome(req: SandboxRunRequest, frame: DoneFrame, durationMs: number, frameBytes: number): SandboxRunOutcome {
+  if (!frame.ok) {
+    return { status: 'failed', error: boundedError(frame.error, escapeLogText), logs: [], durationMs, reusable: true };
+  }
+  if (frame.result === undefined) return { status: 'succeeded', logs: [], durationMs, reusable: true };
+  return checkResult(req, frame.result, durationMs, frameBytes);
+}
+
+function checkResult(req: SandboxRunRequest, result: unknown, durationMs: number, frameBytes: number): SandboxRunOutcome {
+  const maxDepth = req.maxResultDepth ?? DEFAULT_MAX_RESULT_DEPTH;
+  if (exceedsDepth(result, maxDepth)) {
+    const error = { type: 'ResultTooDeep', message: `the result nests deeper than ${maxDepth} levels; return a flatter structure` };
+    return { status: 'failed', error, logs: [], durationMs, reusable: true };
+  }
+  // Re-serializing can lengthen JSON only through number tokens ("9e20" is 21 digits: x5.25),
+  // so a frame under a sixth of the limit cannot carry an oversized result; measure the rest.
+  const size =
+    frameBytes * MAX_JSON_EXPANSION <= req.resultBytes ? frameBytes : Buffer.byteLength(JSON.stringify(result), 'utf8');
+  if (size > req.resultBytes) {
+    // An honest harness never sends this: the sandbox is not trusted any more.
+    const error = {
+      type: 'ResultTooLarge',
+      message:
+        `the result is ${size} bytes of JSON, above the limit of ${req.resultBytes} bytes; return less data ` +
+        'or raise limits.resultBytes when deploying the function (up to the operator maximum)',
+    };
+    return { status: 'failed', error, logs: [], durationMs, reusable: false };
+  }
+  return { status: 'succeeded', result, logs: [], durationMs, reusable: true };
+}
+
+export function timeoutError(timeoutMs: number): ExecutionError {
+  return {
+    type: 'Timeout',
+    message: `the function did not finish within ${timeoutMs} ms (limits.timeoutMs); make it faster, watch ctx.signal, or raise limits.timeoutMs`,
+  };
+}
+
+export function invalidFrameError(reason: string): ExecutionError {
+  return { type: 'SandboxProtocolError', message: `the sandbox sent an invalid frame (${reason}) and was destroyed` };
+}
+
+/** What is known once the sandbox process exited during an execution. */
+export interface ExitFacts {
+  /** Out of memory: the kernel's OOM counter when the isolator has one, else V8's message. */
+  oom: boolean;
+  /** The host asked for the sandbox to be destroyed (shutdown). */
+  destroyRequested: boolean;
+  memoryMiB: number;
+  exitCode: number | null;
+  signalCode: string | null;
+}
+
+/** How an execution ends when its sandbox process exited under it. */
+export function exitFailure(facts: ExitFacts): { status: 'oom' | 'killed'; error: ExecutionError } {
+  if (facts.oom) {
+    return {
+      status: 'oom',
+      error: {
+        type: 'OutOfMemory',
+        message: `the function ran out of memory (limit ${facts.memoryMiB} MiB, limits.memoryMiB); use less memory or raise limits.memoryMiB`,
+      },
+    };
+  }
+  const error = facts.destroyRequested
+    ? {
+        type: 'SandboxDestroyed',
+        message: 'the host stopped the sandbox during the execution (the server is shutting down); retry the call',
+      }
+    : {
+        type: 'SandboxExited',
+        message: `the sandbox process exited during the execution (${facts.signalCode ? `signal ${facts.signalCode}` : `exit code ${facts.exitCode}`})`,
+      };
+  return { status: 'killed', error };
+}
