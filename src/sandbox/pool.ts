@@ -4,10 +4,13 @@
 // tenant B: keys are the tenant (scope 'tenant'), tenant+function ('function'), or nothing
 // (scope 'execution': never reused), plus the heap size. One global budget counts every process
 // (blank, idle, busy, spawning, exiting); when full, the least recently used idle sandbox (else a
-// blank one) is evicted, and when everything is busy callers wait in FIFO order.
+// blank one) is evicted, and when everything is busy callers wait in FIFO order. Keeping the
+// blank sandboxes topped up is pool-refill.ts; binding a sandbox to its tenant, pool-binding.ts.
 import type { PoolConfig } from '../core/config.js';
 import { AirlockError } from '../core/errors.js';
 import type { IsolationScope, StartKind } from '../core/types.js';
+import { bindNow, bindSoon } from './pool-binding.js';
+import { BlankRefill } from './pool-refill.js';
 import type { Isolator, Sandbox } from './port.js';
 
 export interface AcquireRequest {
@@ -52,17 +55,10 @@ interface Entry {
   lastUsed: number;
   /** Epoch ms when the sandbox last went idle (for the idle TTL sweep). */
   idleSince: number;
-  /** Tenant whose cgroup the sandbox still has to join (see bindSoon); null once done. */
+  /** Tenant whose cgroup the sandbox still has to join (see pool-binding.ts); null once done. */
   unboundTenant: string | null;
   bindTimer: NodeJS.Timeout | undefined;
 }
-
-/**
- * A sandbox bound to a tenant joins the tenant's cgroup when its first call ends or after this
- * long, whichever comes first: moving a process between cgroups can stall for milliseconds in
- * the kernel, which a short first call should not pay for.
- */
-const BIND_DELAY_MS = 50;
 
 interface Waiter {
   req: AcquireRequest;
@@ -70,10 +66,6 @@ interface Waiter {
   resolve: (lease: Lease) => void;
   reject: (err: Error) => void;
 }
-
-const REFILL_BACKOFF_MS = [100, 1_000, 5_000, 30_000];
-/** Longest delay of a refill after a blank sandbox was taken, ms (see deferRefill). */
-const REFILL_DEFER_MS = 50;
 
 export class SandboxPool {
   private readonly isolator: Isolator;
@@ -84,43 +76,40 @@ export class SandboxPool {
   private readonly waiters: Waiter[] = [];
   private spawning = 0;
   private useClock = 0;
-  private refilling = false;
-  private refillFailures = 0;
-  private refillTimer: NodeJS.Timeout | undefined;
-  private started = false;
   private closed = false;
   private closing: Promise<void> | undefined;
   private readonly inflightSpawns = new Set<Promise<unknown>>();
-  private warmWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
-  private warmedUp = false;
-  /** Entries per state, kept in step by setState(): stats() and refill() are O(1). */
+  /** Keeps the blank sandboxes topped up (see pool-refill.ts). */
+  private readonly blank: BlankRefill;
+  /** Entries per state, kept in step by setState(): stats() and the refill's blankCount() are O(1). */
   private readonly counts: Record<EntryState, number> = { blank: 0, idle: 0, busy: 0, closing: 0 };
   /** Retires idle sandboxes past their TTL; one timer for the pool instead of one per call. */
   private sweeper: NodeJS.Timeout | undefined;
-  private deferredRefill: NodeJS.Timeout | undefined;
 
   constructor(isolator: Isolator, config: PoolConfig, defaultMemoryMiB: number, logger?: PoolLogger) {
     this.isolator = isolator;
     this.config = config;
     this.blankMemoryMiB = defaultMemoryMiB;
     this.logger = logger;
+    const host = {
+      closed: () => this.closed,
+      blankCount: () => this.counts.blank,
+      roomForBlank: () => this.waiters.length === 0 && this.budgetLeft() > 0,
+      spawnBlank: () => this.spawnEntry(this.blankMemoryMiB, true, true),
+      pump: () => this.pump(),
+    };
+    this.blank = new BlankRefill(host, config.blankSize, logger);
   }
 
   /** Starts keeping `blankSize` blank sandboxes ready in the background. */
   start(): void {
-    if (this.started || this.closed) return;
-    this.started = true;
-    this.refill();
+    if (!this.closed) this.blank.start();
   }
 
   /** Starts the pool and resolves once the blank pool has first reached its size. */
   warmUp(): Promise<void> {
     this.start();
-    if (this.warmedUp || this.config.blankSize === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.warmWaiters.push({ resolve, reject });
-      this.checkWarm();
-    });
+    return this.blank.warmUp();
   }
 
   stats(): PoolStats {
@@ -144,11 +133,9 @@ export class SandboxPool {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.closed = true;
-      clearTimeout(this.refillTimer);
       clearInterval(this.sweeper);
-      clearTimeout(this.deferredRefill);
       for (const waiter of this.waiters.splice(0)) waiter.reject(shuttingDown());
-      for (const w of this.warmWaiters.splice(0)) w.reject(shuttingDown());
+      this.blank.close(shuttingDown);
       while (this.inflightSpawns.size > 0) await Promise.allSettled([...this.inflightSpawns]);
       await Promise.all([...this.entries].map((entry) => this.retire(entry)));
     })();
@@ -172,36 +159,13 @@ export class SandboxPool {
     for (const entry of this.entries) {
       if (entry.state === 'blank' && entry.sandbox.alive && entry.sandbox.memoryMiB === req.memoryMiB) {
         entry.sandbox.promote(); // booted at low priority: it serves a caller now
-        this.bindSoon(entry, req.tenant);
+        bindSoon(entry, req.tenant, this.logger);
         waiter.resolve(this.lease(entry, key, 'pool'));
-        this.deferRefill();
+        this.blank.defer();
         return true;
       }
     }
     return false;
-  }
-
-  /**
-   * Binds a blank sandbox to its tenant (its cgroup) when its first call ends or BIND_DELAY_MS
-   * later, without waiting: the sandbox's own limits hold from its start, and one that cannot be
-   * moved destroys itself (fail closed), which ends the call it serves as `killed` and retires it
-   * from the pool through its exit listener.
-   */
-  private bindSoon(entry: Entry, tenant: string): void {
-    entry.unboundTenant = tenant;
-    entry.bindTimer = setTimeout(() => this.bindNow(entry), BIND_DELAY_MS);
-    entry.bindTimer.unref();
-  }
-
-  private bindNow(entry: Entry): void {
-    clearTimeout(entry.bindTimer);
-    entry.bindTimer = undefined;
-    const tenant = entry.unboundTenant;
-    if (tenant === null || entry.state === 'closing') return;
-    entry.unboundTenant = null;
-    entry.sandbox.bindTenant(tenant).catch((err: unknown) => {
-      this.logger?.warn({ err }, 'could not bind a sandbox to its tenant; it was destroyed');
-    });
   }
 
   /** Serves queued callers in FIFO order while the budget allows. */
@@ -221,7 +185,7 @@ export class SandboxPool {
       if (!this.anyClosing()) this.evictOne();
       return;
     }
-    this.deferRefill();
+    this.blank.defer();
   }
 
   private lease(entry: Entry, key: string | null, start: StartKind): Lease {
@@ -243,7 +207,7 @@ export class SandboxPool {
 
   private release(entry: Entry, reusable: boolean): void {
     if (!this.entries.has(entry) || entry.state !== 'busy') return;
-    if (reusable) this.bindNow(entry);
+    if (reusable) bindNow(entry, this.logger);
     entry.lastUsed = ++this.useClock;
     const keep =
       reusable &&
@@ -272,7 +236,7 @@ export class SandboxPool {
     void this.spawnEntry(waiter.req.memoryMiB, false).then(
       (entry) => {
         if (entry === undefined) return waiter.reject(shuttingDown());
-        this.bindSoon(entry, waiter.req.tenant);
+        bindSoon(entry, waiter.req.tenant, this.logger);
         waiter.resolve(this.lease(entry, waiter.key, 'spawn'));
       },
       (err: unknown) => {
@@ -307,53 +271,6 @@ export class SandboxPool {
     this.inflightSpawns.add(task);
     void task.finally(() => this.inflightSpawns.delete(task)).catch(() => {});
     return task;
-  }
-
-  /** Keeps blankSize blank sandboxes, one spawn at a time, never ahead of waiting callers. */
-  private refill(): void {
-    if (!this.started || this.closed || this.refilling || this.refillTimer !== undefined) return;
-    if (this.counts.blank >= this.config.blankSize || this.waiters.length > 0 || this.budgetLeft() <= 0) return;
-    this.refilling = true;
-    this.spawnEntry(this.blankMemoryMiB, true, true).then(
-      (entry) => {
-        this.refilling = false;
-        this.refillFailures = 0;
-        if (entry !== undefined) this.checkWarm();
-        this.pump();
-      },
-      (err: unknown) => {
-        this.refilling = false;
-        const delay = REFILL_BACKOFF_MS[Math.min(this.refillFailures++, REFILL_BACKOFF_MS.length - 1)]!;
-        this.logger?.warn({ err, retryInMs: delay }, 'could not spawn a blank sandbox');
-        for (const w of this.warmWaiters.splice(0)) w.reject(err instanceof Error ? err : new Error(String(err)));
-        this.refillTimer = setTimeout(() => {
-          this.refillTimer = undefined;
-          this.refill();
-        }, delay);
-        this.refillTimer.unref();
-        this.pump();
-      },
-    );
-  }
-
-  /**
-   * Refills after a blank sandbox was taken, but not at once: a spawn (fork, bwrap, Node boot)
-   * takes a core for tens of ms and would slow the very call that took the sandbox. The
-   * release of that call refills sooner (pump), this timer covers calls that run long.
-   */
-  private deferRefill(): void {
-    if (this.deferredRefill !== undefined || this.closed) return;
-    this.deferredRefill = setTimeout(() => {
-      this.deferredRefill = undefined;
-      this.refill();
-    }, REFILL_DEFER_MS);
-    this.deferredRefill.unref();
-  }
-
-  private checkWarm(): void {
-    if (this.counts.blank < this.config.blankSize) return;
-    this.warmedUp = true;
-    for (const w of this.warmWaiters.splice(0)) w.resolve();
   }
 
   // ------------------------------------------------------------------ retiring
