@@ -39,7 +39,11 @@ export function bindNow(entry: Bindable, logger: PoolLogger | undefined): void {
   const tenant = entry.unboundTenant;
   if (tenant === null || entry.state === 'closing') return;
   entry.unboundTenant = null;
-  entry.sandbox.bindTenant(tenant).catch((err: unknown) => {
-    logger?.warn({ err }, 'could not bind a sandbox to its tenant; it was destroyed');
+  // After the current turn of the event loop: the answer to the call that just ended goes out
+  // first, and a new tenant's first bind (creating its groups) never delays it.
+  setImmediate(() => {
+    entry.sandbox.bindTenant(tenant).catch((err: unknown) => {
+      logger?.warn({ err }, 'could not bind a sandbox to its tenant; it was destroyed');
+    });
   });
 }

@@ -67,6 +67,9 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
   private seccomp: Buffer | null | undefined;
   private fetchClient: Buffer | undefined;
   private checkpointClient: Buffer | undefined;
+  /** Resolved once found (see bwrapBinary, niceBinary); null: no `nice` on PATH. */
+  private bwrapPath: string | undefined;
+  private nicePath: string | null | undefined;
 
   constructor(config: SandboxConfig, options: BwrapIsolatorOptions = {}) {
     super(config, options);
@@ -113,7 +116,7 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       infoFd: INFO_FD,
       ...(seccomp === null ? {} : { seccompFds: [SECCOMP_FD] }),
     });
-    const nicePath = opts.background === true && canPromote() ? resolveExecutable('nice') : undefined;
+    const nicePath = opts.background === true && canPromote() ? this.niceBinary() : undefined;
     const child = await launcher.launch({
       ...(nicePath === undefined ? {} : { nice: { value: BACKGROUND_NICE, nicePath } }),
       file: bwrap,
@@ -192,11 +195,19 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
     });
   }
 
+  /** `nice`, looked up on PATH once (a lookup is a stat per PATH entry, on every refill otherwise). */
+  private niceBinary(): string | undefined {
+    if (this.nicePath === undefined) this.nicePath = resolveExecutable('nice') ?? null;
+    return this.nicePath ?? undefined;
+  }
+
   private bwrapBinary(): string {
+    if (this.bwrapPath !== undefined) return this.bwrapPath;
     const found = resolveExecutable(this.config.bwrapPath);
     if (found === undefined) {
       throw new AirlockError('ISOLATION_UNAVAILABLE', `bubblewrap (${this.config.bwrapPath}) was not found; ${INSTALL_HINT}`);
     }
+    this.bwrapPath = found;
     return found;
   }
 
