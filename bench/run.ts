@@ -1,6 +1,7 @@
 // `npm run bench`: measures Airlock's invoke path over real HTTP with real bwrap sandboxes and,
 // in the same run, two baselines (a plain Node http server; a fresh bwrap+node per call); then
-// durable webhook ingest (202s per second at 16 connections, bench/scenarios/webhook-ingest.ts).
+// durable webhook ingest (202s per second at 16 connections, bench/scenarios/webhook-ingest.ts),
+// and what seccomp and cgroups cost warm throughput (bench/scenarios/layer-cost.ts).
 // Prints a table; `--json FILE` also writes the figures as JSON. Not part of `npm test`.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,8 @@ import type { FairnessFigures } from './fairness.js';
 import { load, post, sequential } from './lib/http.js';
 import type { LoadResult, Target } from './lib/http.js';
 import { ms, num, summarize, table } from './lib/stats.js';
+import { layerCost } from './scenarios/layer-cost.js';
+import type { LayerCostFigures } from './scenarios/layer-cost.js';
 import { webhookIngest } from './scenarios/webhook-ingest.js';
 import type { IngestFigures } from './scenarios/webhook-ingest.js';
 import type { LatencySummary } from './lib/stats.js';
@@ -130,6 +133,7 @@ interface Figures {
   naiveSpawn: LatencySummary;
   fairness: FairnessFigures;
   webhookIngest: IngestFigures;
+  layerCost: LayerCostFigures;
   ratios: { warmVsPlainThroughput16: number; perRound: number[] };
   targets: Record<string, { target: string; value: number; met: boolean }>;
 }
@@ -206,9 +210,20 @@ async function main(): Promise<void> {
     await hooks.close();
   }
 
+  log('airlock: warm throughput with every isolation layer vs namespaces only (two fresh servers)');
+  const layers = await layerCost({
+    start: async (env) => {
+      const a = await startAirlock(env);
+      return { url: a.server.url, key: a.key, request: a.request, close: () => a.close() };
+    },
+    rounds: quick ? 2 : 6,
+    seconds: SECONDS,
+    log,
+  });
+
   const ratio = median(ratios16);
   const figures: Figures = {
-    machine, plain, warm, poolStart, spawnStart, naiveSpawn, fairness, webhookIngest: ingest,
+    machine, plain, warm, poolStart, spawnStart, naiveSpawn, fairness, webhookIngest: ingest, layerCost: layers,
     ratios: { warmVsPlainThroughput16: ratio, perRound: ratios16 },
     targets: {
       warmThroughput16: { target: '>= 0.4x plain', value: ratio, met: ratio >= 0.4 },
@@ -218,6 +233,7 @@ async function main(): Promise<void> {
       fairnessJain: { target: '>= 0.95', value: fairness.jain, met: fairness.jain >= 0.95 },
       quietP99Ratio: { target: '<= 1.5x', value: fairness.p99Ratio, met: fairness.p99Ratio <= 1.5 },
       webhookIngest16: { target: '>= 3,000/s', value: ingest.acceptedPerSecond, met: ingest.acceptedPerSecond >= 3000 },
+      layerCost16: { target: '>= 0.9x', value: layers.ratio, met: layers.ratio >= 0.9 },
     },
   };
 
@@ -231,6 +247,8 @@ async function main(): Promise<void> {
     ['fairness: quiet job queue wait, heavy present', ms(fairness.quietWaitWithHeavy.p50), ms(fairness.quietWaitWithHeavy.p99), '-', '-', '-'],
     ['fairness: quiet job queue wait, heavy absent', ms(fairness.quietWaitAlone.p50), ms(fairness.quietWaitAlone.p99), '-', '-', '-'],
     ['durable webhook ingest (202s)', '-', '-', '-', num(ingest.acceptedPerSecond), ms(ingest.p99)],
+    ['warm invoke, every isolation layer', '-', '-', '-', num(layers.allLayers), '-'],
+    ['warm invoke, namespaces only (baseline)', '-', '-', '-', num(layers.namespacesOnly), '-'],
   ];
   process.stdout.write(`\nAirlock benchmark — ${machine.cpus} x ${machine.model}, ${machine.memGiB} GiB, Node ${machine.node}, kernel ${machine.kernel}\n\n`);
   process.stdout.write(table(rows) + '\n\n');
@@ -249,6 +267,10 @@ async function main(): Promise<void> {
     `webhook ingest: ${ingest.accepted} deliveries answered 202 in the measured rounds (${ingest.perRound.map((r) => num(r)).join(', ')} /s per round); ` +
       `${ingest.stored} jobs stored in all (warm-up included)` +
       (ingest.non2xx > 0 || ingest.errors > 0 ? `; ${ingest.non2xx} non-2xx and ${ingest.errors} errors` : '') + '\n',
+  );
+  process.stdout.write(
+    `isolation layers: warm @16 with seccomp and cgroups / namespaces only = ${layers.ratio.toFixed(2)}x ` +
+      `(median of rounds: ${layers.perRound.map((r) => r.toFixed(2)).join(', ')})\n`,
   );
   if (ingest.stored < ingest.accepted) process.stdout.write(`WARNING: fewer jobs stored (${ingest.stored}) than 202s counted (${ingest.accepted})\n`);
   if (jsonOut) {
