@@ -7,15 +7,13 @@
 //   tenant present, against the same quiet load with the heavy tenant absent (target <= 1.5x).
 import { summarize } from './lib/stats.js';
 import type { LatencySummary } from './lib/stats.js';
+import type { BenchServer, StartServer } from './lib/server.js';
 
 /** What the scenario needs from a server the bench started. */
-export interface FairnessServer {
-  request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
-  close(): Promise<void>;
-}
+type FairnessServer = Pick<BenchServer, 'request' | 'close'>;
 
 export interface FairnessOptions {
-  start(env: Record<string, string>): Promise<FairnessServer>;
+  start: StartServer;
   /** Jobs each quiet tenant submits; the heavy tenant submits 20× as many. */
   quietJobs: number;
   /** How long each job's function runs, ms. */

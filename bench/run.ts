@@ -20,6 +20,7 @@ import { layerCost } from './scenarios/layer-cost.js';
 import type { LayerCostFigures } from './scenarios/layer-cost.js';
 import { webhookIngest } from './scenarios/webhook-ingest.js';
 import type { IngestFigures } from './scenarios/webhook-ingest.js';
+import type { BenchServer } from './lib/server.js';
 import type { LatencySummary } from './lib/stats.js';
 
 const args = process.argv.slice(2);
@@ -45,12 +46,9 @@ async function startPlainBaseline(): Promise<{ url: string; stop(): void }> {
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
-interface Airlock {
+interface Airlock extends BenchServer {
   server: ServerProcess;
-  key: string;
   dataDir: string;
-  request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
-  close(): Promise<void>;
 }
 
 /** AIRLOCK_* settings of the bench's own environment apply to the servers it starts (e.g. AIRLOCK_CGROUPS=off). */
@@ -65,7 +63,7 @@ async function startAirlock(env: Record<string, string>): Promise<Airlock> {
   const server = await startServerProcess({ ...operatorSettings(), AIRLOCK_DATA_DIR: dataDir, AIRLOCK_LOG_LEVEL: 'warn', ...env });
   const key = readFileSync(join(dataDir, 'admin.key'), 'utf8').trim();
   return {
-    server, key, dataDir,
+    server, url: server.url, key, dataDir,
     async request(method, path, body) {
       const res = await fetch(server.url + path, {
         method,
@@ -205,17 +203,14 @@ async function main(): Promise<void> {
   const hooks = await startAirlock({});
   let ingest: IngestFigures;
   try {
-    ingest = await webhookIngest({ url: hooks.server.url, request: hooks.request }, SECONDS, ROUNDS);
+    ingest = await webhookIngest(hooks, SECONDS, ROUNDS);
   } finally {
     await hooks.close();
   }
 
   log('airlock: warm throughput with every isolation layer vs namespaces only (two fresh servers)');
   const layers = await layerCost({
-    start: async (env) => {
-      const a = await startAirlock(env);
-      return { url: a.server.url, key: a.key, request: a.request, close: () => a.close() };
-    },
+    start: startAirlock,
     rounds: quick ? 2 : 6,
     seconds: SECONDS,
     log,

@@ -6,17 +6,10 @@
 // lands in the other's round; the figure is the median of the per-round ratios.
 import { load } from '../lib/http.js';
 import type { Target } from '../lib/http.js';
-
-/** What the scenario needs from a server the bench started. */
-export interface LayerServer {
-  url: string;
-  key: string;
-  request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
-  close(): Promise<void>;
-}
+import type { BenchServer, StartServer } from '../lib/server.js';
 
 export interface LayerCostOptions {
-  start(env: Record<string, string>): Promise<LayerServer>;
+  start: StartServer;
   rounds: number;
   seconds: number;
   log(msg: string): void;
@@ -51,7 +44,7 @@ function median(xs: number[]): number {
 
 const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
 
-async function prepare(server: LayerServer): Promise<Target> {
+async function prepare(server: BenchServer): Promise<Target> {
   const deployed = await server.request('PUT', '/v1/tenants/bench/functions/echo', { code: FUNCTION });
   if (deployed.status !== 201 && deployed.status !== 200) throw new Error(`deploy failed: ${JSON.stringify(deployed.body)}`);
   const target: Target = {
@@ -71,7 +64,7 @@ export async function layerCost(opts: LayerCostOptions): Promise<LayerCostFigure
   // Sandboxes live for the whole run (no recycling mid-round on either side).
   const common = { AIRLOCK_POOL_SIZE: '2', AIRLOCK_SANDBOX_MAX_EXECUTIONS: '1000000' };
   const full = await opts.start(common);
-  let bare: LayerServer | undefined;
+  let bare: BenchServer | undefined;
   try {
     bare = await opts.start({ ...common, ...NAMESPACES_ONLY });
     const fullTarget = await prepare(full);

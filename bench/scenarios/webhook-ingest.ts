@@ -3,12 +3,10 @@
 // meanwhile on the same machine), then a check that every 202 left a stored job.
 import { load } from '../lib/http.js';
 import type { LoadResult } from '../lib/http.js';
+import type { BenchServer } from '../lib/server.js';
 
 /** What the scenario needs from a started server. */
-export interface IngestServer {
-  url: string;
-  request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
-}
+type IngestServer = Pick<BenchServer, 'url' | 'request'>;
 
 export interface IngestFigures {
   connections: number;
