@@ -70,3 +70,6 @@ export class FrameDecoder {
     return head;
   }
 }
+
+/** What a validator of an inbound frame answers: the typed frame, or why it was refused. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };

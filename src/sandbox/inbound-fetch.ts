@@ -2,7 +2,7 @@
 // bounded (URL length, header count and size, header names and values, base64 body) before the
 // broker sees anything. The body's decoded size is the broker's to judge (EGRESS_LIMIT).
 import type { FetchFrame } from '../runtime/protocol.js';
-import type { Parsed } from './inbound.js';
+import type { Parsed } from './frames.js';
 
 export const MAX_FETCH_URL = 8 * 1024;
 export const MAX_FETCH_HEADERS = 100;

@@ -5,6 +5,7 @@
 import secureJsonParse from 'secure-json-parse';
 import type { ExecutionError } from '../core/types.js';
 import type { DoneFrame, HarnessLogEntry, HarnessLogLevel, SandboxToHostFrame } from '../runtime/protocol.js';
+import type { Parsed } from './frames.js';
 import { parseFetch } from './inbound-fetch.js';
 import { parseCheckpoint } from './checkpoint-relay.js';
 
@@ -13,7 +14,7 @@ const MAX_ERROR_TYPE = 200;
 const MAX_ERROR_MESSAGE = 8 * 1024;
 const MAX_ERROR_STACK = 16 * 1024;
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+export type { Parsed } from './frames.js';
 
 function fail<T>(reason: string): Parsed<T> {
   return { ok: false, reason };

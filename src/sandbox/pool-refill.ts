@@ -2,7 +2,7 @@
 // time and never ahead of waiting callers or over the budget, backs off after failed spawns,
 // waits a little before replacing one just taken, and resolves the pool's warm-up once the
 // blank pool first reaches its size. The sandboxes themselves stay in the pool's entries.
-import type { PoolLogger } from './pool.js';
+import type { PoolLogger } from './pool-logger.js';
 
 const REFILL_BACKOFF_MS = [100, 1_000, 5_000, 30_000];
 /** Longest delay of a refill after a blank sandbox was taken, ms (see defer). */

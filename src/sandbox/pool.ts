@@ -10,6 +10,7 @@ import type { PoolConfig } from '../core/config.js';
 import { AirlockError } from '../core/errors.js';
 import type { IsolationScope, StartKind } from '../core/types.js';
 import { bindNow, bindSoon } from './pool-binding.js';
+import type { PoolLogger } from './pool-logger.js';
 import { BlankRefill } from './pool-refill.js';
 import type { Isolator, Sandbox } from './port.js';
 
@@ -39,9 +40,7 @@ export interface PoolStats {
 }
 
 /** The part of a pino logger the pool uses. */
-export interface PoolLogger {
-  warn(obj: object, msg: string): void;
-}
+export type { PoolLogger } from './pool-logger.js';
 
 type EntryState = 'blank' | 'idle' | 'busy' | 'closing';
 
