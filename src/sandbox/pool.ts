@@ -232,7 +232,7 @@ export class SandboxPool {
   // ------------------------------------------------------------------ spawning
 
   private spawnFor(waiter: Waiter): void {
-    void this.spawnEntry(waiter.req.memoryMiB, false).then(
+    void this.spawnEntry(waiter.req.memoryMiB, false, false, waiter.req.tenant).then(
       (entry) => {
         if (entry === undefined) return waiter.reject(shuttingDown());
         bindSoon(entry, waiter.req.tenant, this.logger);
@@ -246,12 +246,12 @@ export class SandboxPool {
   }
 
   /** Spawns a sandbox counted against the budget; undefined if the pool closed meanwhile. */
-  private spawnEntry(memoryMiB: number, prewarm = true, background = false): Promise<Entry | undefined> {
+  private spawnEntry(memoryMiB: number, prewarm = true, background = false, tenant?: string): Promise<Entry | undefined> {
     this.spawning++;
     const task = (async () => {
       let sandbox: Sandbox;
       try {
-        sandbox = await this.isolator.spawn({ memoryMiB, prewarm, background });
+        sandbox = await this.isolator.spawn({ memoryMiB, prewarm, background, ...(tenant === undefined ? {} : { tenant }) });
       } finally {
         this.spawning--;
       }

@@ -92,6 +92,12 @@ export interface SpawnOptions {
    * promote() raises the sandbox before it serves a call. Ignored when not running as root.
    */
   background?: boolean;
+  /**
+   * The tenant the sandbox is spawned for, when a call of that tenant is already waiting for
+   * it: its cgroup is created under the tenant's group at once, so it never has to move there
+   * (a move can stall forks system-wide for an RCU grace period). Blank sandboxes have none.
+   */
+  tenant?: string;
 }
 
 export interface IsolatorCheck {

@@ -147,7 +147,7 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       if (child.pid === undefined || init === undefined) throw new Error('bwrap reported no sandbox pid to place in a cgroup');
       const limits = { memoryBytes: ceilingMiB * 1024 * 1024, pids: cgroups.pids, cpus: cgroups.cpus };
       // Both the outer bwrap and the namespace's pid 1; everything they fork inherits the group.
-      group = await cgroups.manager.place([child.pid, init.pid], limits);
+      group = await cgroups.manager.place([child.pid, init.pid], limits, opts.tenant);
     };
     return ChannelSandbox.start({
       child,

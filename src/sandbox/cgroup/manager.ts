@@ -1,5 +1,6 @@
 // What the v1 and v2 managers share: the layout `<root>/_pool/<sandbox>` for blank sandboxes and
-// `<root>/<tenant>/<sandbox>` once bound, tenant groups created on first use and removed when
+// `<root>/<tenant>/<sandbox>` once bound (from the start for a sandbox spawned for a waiting
+// call of that tenant), tenant groups created on first use and removed when
 // their last sandbox is gone, sandbox moves (create the new group, move every process, remove
 // the old one: cgroupfs cannot rename a group to another parent), and leftover removal at start.
 // The version-specific file names live in v1.ts and v2.ts.
@@ -73,19 +74,21 @@ export abstract class GroupManager implements CgroupManager {
     }
   }
 
-  async place(pids: readonly number[], limits: SandboxLimits): Promise<SandboxCgroup> {
+  async place(pids: readonly number[], limits: SandboxLimits, tenant?: string): Promise<SandboxCgroup> {
     const name = `sb-${randomBytes(8).toString('hex')}`;
-    const rel = `${POOL_GROUP}/${name}`;
+    const rel = `${tenant ?? POOL_GROUP}/${name}`;
+    if (tenant === undefined) this.ensureGroup(POOL_GROUP);
+    else this.acquireTenant(tenant);
     try {
-      this.ensureGroup(POOL_GROUP);
       this.createGroup(rel);
       this.applyLimits(rel, limits);
       await Promise.all(pids.map((pid) => this.movePid(rel, pid)));
     } catch (err) {
-      void this.removeGroup(rel);
+      if (tenant === undefined) void this.removeGroup(rel);
+      else void this.releaseTenant(tenant, rel);
       throw placementFailed(`place the sandbox in cgroup ${this.dirs(rel)[0]}`, err);
     }
-    return new PlacedGroup(this, name, rel, limits);
+    return new PlacedGroup(this, name, rel, limits, tenant);
   }
 
   tenantCpuUsageNs(tenant: string): number | undefined {
@@ -254,11 +257,12 @@ class PlacedGroup implements SandboxCgroup {
   /** The group the processes are leaving while they move. */
   private moving: string | undefined;
 
-  constructor(manager: GroupManager, name: string, rel: string, limits: SandboxLimits) {
+  constructor(manager: GroupManager, name: string, rel: string, limits: SandboxLimits, tenant?: string) {
     this.manager = manager;
     this.name = name;
     this.rel = rel;
     this.limits = limits;
+    this.tenant = tenant;
   }
 
   async bindTenant(tenant: string): Promise<void> {

@@ -37,8 +37,11 @@ export interface CgroupManager {
   readonly version: CgroupVersion;
   /** Creates Airlock's parent group and removes leftovers of a previous server. Throws AirlockError. */
   init(): LeftoverReport;
-  /** Creates a sandbox group with `limits` and moves `pids` into it. Rejects with an AirlockError. */
-  place(pids: readonly number[], limits: SandboxLimits): Promise<SandboxCgroup>;
+  /**
+   * Creates a sandbox group with `limits` and moves `pids` into it: under the pool group, or
+   * directly under `tenant`'s group (bound from the start). Rejects with an AirlockError.
+   */
+  place(pids: readonly number[], limits: SandboxLimits, tenant?: string): Promise<SandboxCgroup>;
   /** CPU time used by a tenant's parent group, nanoseconds; undefined when not accounted. */
   tenantCpuUsageNs(tenant: string): number | undefined;
   /** Removes the pool group and Airlock's parent group when they hold nothing (server stop). */

@@ -52,6 +52,25 @@ describe('cgroup lifecycle (real kernel)', { skip }, () => {
     }, { cgroups: { pids: 64 } });
   });
 
+  it('places a sandbox spawned for a tenant under that tenant at once (nothing to move later)', async () => {
+    await withCgroups(async ({ tracker, config }) => {
+      const sb = await tracker.spawn(64, { prewarm: false, tenant: 'acme' });
+      const inTenant = new RegExp(`/${config.root}/acme/sb-[0-9a-f]+$`);
+      for (const pid of pidsOf(sb.pid!)) {
+        for (const c of CONTROLLERS) assert.match(groupOf(pid, c) ?? '', inTenant, `${pid} ${c} before any call`);
+      }
+      await sb.bindTenant('acme'); // what the pool does after the first call: nothing left to do
+      const outcome = await sb.run(request('export default async () => 7;'));
+      assert.equal(outcome.result, 7);
+      const dirs = CONTROLLERS.map((c) => v1GroupDir(sb.pid!, c));
+      await sb.destroy();
+      for (const dir of dirs) {
+        assert.equal(existsSync(dir), false, `${dir} removed`);
+        assert.equal(existsSync(join(dir, '..')), false, 'empty tenant group removed');
+      }
+    });
+  });
+
   it('the pool binds sandboxes to their tenant (pool and spawn starts) and records the cgroups layer', async () => {
     await withCgroups(async ({ config, manager }) => {
       const isolator = new BwrapIsolator(sandboxConfig('bwrap'), { cgroups: createPolicy(config, manager) });
@@ -63,8 +82,12 @@ describe('cgroup lifecycle (real kernel)', { skip }, () => {
         assert.deepEqual([first.start, second.start], ['pool', 'spawn']);
         for (const [lease, tenant] of [[first, 'acme'], [second, 'beta']] as const) {
           assert.ok(lease.sandbox.layers.includes('cgroups'));
-          // The pool does not wait for the move (the sandbox's own limits hold meanwhile).
+          // The pool does not wait for the move (the sandbox's own limits hold meanwhile); a
+          // sandbox spawned for the caller starts in its tenant's group and never moves.
           const inTenantGroup = new RegExp(`/${config.root}/${tenant}/sb-`);
+          if (lease.start === 'spawn') {
+            assert.ok(pidsOf(lease.sandbox.pid!).every((pid) => inTenantGroup.test(groupOf(pid, 'memory') ?? '')), 'spawned in place');
+          }
           await waitFor(`${tenant}'s sandbox to reach its tenant group`, () =>
             pidsOf(lease.sandbox.pid!).every((pid) => inTenantGroup.test(groupOf(pid, 'memory') ?? '')));
           lease.release(false);
