@@ -14,8 +14,6 @@ const MAX_ERROR_TYPE = 200;
 const MAX_ERROR_MESSAGE = 8 * 1024;
 const MAX_ERROR_STACK = 16 * 1024;
 
-export type { Parsed } from './frames.js';
-
 function fail<T>(reason: string): Parsed<T> {
   return { ok: false, reason };
 }

@@ -1,4 +1,4 @@
-// Binding a sandbox the pool hands out to its tenant (Sandbox.bindTenant: its move under the
+// Binding a blank sandbox the pool hands out to its tenant (Sandbox.bindTenant: its move under the
 // tenant's cgroup), deferred until its first call ends or BIND_DELAY_MS into it, whichever comes
 // first, and never awaited by the pool.
 import type { PoolLogger } from './pool-logger.js';

@@ -12,7 +12,7 @@ import type { IsolationScope, StartKind } from '../core/types.js';
 import { bindNow, bindSoon } from './pool-binding.js';
 import type { PoolLogger } from './pool-logger.js';
 import { BlankRefill } from './pool-refill.js';
-import type { Isolator, Sandbox } from './port.js';
+import type { Isolator, Sandbox, SpawnOptions } from './port.js';
 
 export interface AcquireRequest {
   tenant: string;
@@ -38,9 +38,6 @@ export interface PoolStats {
   /** Every process counted against maxSandboxes (includes ones still exiting). */
   total: number;
 }
-
-/** The part of a pino logger the pool uses. */
-export type { PoolLogger } from './pool-logger.js';
 
 type EntryState = 'blank' | 'idle' | 'busy' | 'closing';
 
@@ -94,7 +91,7 @@ export class SandboxPool {
       closed: () => this.closed,
       blankCount: () => this.counts.blank,
       roomForBlank: () => this.waiters.length === 0 && this.budgetLeft() > 0,
-      spawnBlank: () => this.spawnEntry(this.blankMemoryMiB, true, true),
+      spawnBlank: () => this.spawnEntry({ memoryMiB: this.blankMemoryMiB, prewarm: true, background: true }),
       pump: () => this.pump(),
     };
     this.blank = new BlankRefill(host, config.blankSize, logger);
@@ -232,10 +229,10 @@ export class SandboxPool {
   // ------------------------------------------------------------------ spawning
 
   private spawnFor(waiter: Waiter): void {
-    void this.spawnEntry(waiter.req.memoryMiB, false, false, waiter.req.tenant).then(
+    // Spawned for the caller's tenant, the sandbox starts in that tenant's cgroup: nothing to bind later.
+    void this.spawnEntry({ memoryMiB: waiter.req.memoryMiB, prewarm: false, tenant: waiter.req.tenant }).then(
       (entry) => {
         if (entry === undefined) return waiter.reject(shuttingDown());
-        bindSoon(entry, waiter.req.tenant, this.logger);
         waiter.resolve(this.lease(entry, waiter.key, 'spawn'));
       },
       (err: unknown) => {
@@ -246,12 +243,12 @@ export class SandboxPool {
   }
 
   /** Spawns a sandbox counted against the budget; undefined if the pool closed meanwhile. */
-  private spawnEntry(memoryMiB: number, prewarm = true, background = false, tenant?: string): Promise<Entry | undefined> {
+  private spawnEntry(opts: SpawnOptions): Promise<Entry | undefined> {
     this.spawning++;
     const task = (async () => {
       let sandbox: Sandbox;
       try {
-        sandbox = await this.isolator.spawn({ memoryMiB, prewarm, background, ...(tenant === undefined ? {} : { tenant }) });
+        sandbox = await this.isolator.spawn(opts);
       } finally {
         this.spawning--;
       }
