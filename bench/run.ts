@@ -15,7 +15,7 @@ import { runFairness } from './fairness.js';
 import type { FairnessFigures } from './fairness.js';
 import { load, post, sequential } from './lib/http.js';
 import type { LoadResult, Target } from './lib/http.js';
-import { ms, num, summarize, table } from './lib/stats.js';
+import { median, ms, num, summarize, table } from './lib/stats.js';
 import { layerCost } from './scenarios/layer-cost.js';
 import type { LayerCostFigures } from './scenarios/layer-cost.js';
 import { webhookIngest } from './scenarios/webhook-ingest.js';
@@ -134,11 +134,6 @@ interface Figures {
   layerCost: LayerCostFigures;
   ratios: { warmVsPlainThroughput16: number; perRound: number[] };
   targets: Record<string, { target: string; value: number; met: boolean }>;
-}
-
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 }
 
 /** The element whose key is the median (keeps its other fields consistent with it). */

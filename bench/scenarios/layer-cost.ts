@@ -7,6 +7,7 @@
 import { load } from '../lib/http.js';
 import type { Target } from '../lib/http.js';
 import type { BenchServer, StartServer } from '../lib/server.js';
+import { median } from '../lib/stats.js';
 
 export interface LayerCostOptions {
   start: StartServer;
@@ -35,12 +36,6 @@ export const NAMESPACES_ONLY: Record<string, string> = {
   AIRLOCK_CGROUPS: 'off',
   AIRLOCK_REQUIRED_LAYERS: 'namespaces,unprivileged-uid',
 };
-
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
 
