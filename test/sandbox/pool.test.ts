@@ -214,6 +214,8 @@ describe('sandbox pool (bwrap)', () => {
     await pool.warmUp();
     await use(pool, 'tenant-a');
     const busy = await acquire(pool, 'tenant-b');
+    // Both blanks were taken: wait for the refill, so that a blank sandbox is there to destroy too.
+    await waitFor('a blank sandbox refilled', () => pool.stats().blank >= 1);
     const waiting = makePool({ maxSandboxes: 1 });
     const holder = await acquire(waiting, 'x');
     const queued = assert.rejects(acquire(waiting, 'y'), { code: 'SHUTTING_DOWN' });
