@@ -154,7 +154,6 @@ export class SandboxPool {
     }
     for (const entry of this.entries) {
       if (entry.state === 'blank' && entry.sandbox.alive && entry.sandbox.memoryMiB === req.memoryMiB) {
-        entry.sandbox.promote(); // booted at low priority: it serves a caller now
         bindSoon(entry, req.tenant, this.logger);
         waiter.resolve(this.lease(entry, key, 'pool'));
         this.blank.defer();
@@ -252,6 +251,9 @@ export class SandboxPool {
       } finally {
         this.spawning--;
       }
+      // A background boot is over: the sandbox sleeps until it serves a caller, at normal
+      // priority then, and raising it now keeps that work off the caller's path.
+      if (opts.background === true) sandbox.promote();
       const entry: Entry = {
         sandbox, state: 'blank', key: null, executions: 0, lastUsed: ++this.useClock, idleSince: 0, unboundTenant: null, bindTimer: undefined,
       };

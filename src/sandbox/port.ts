@@ -89,7 +89,7 @@ export interface SpawnOptions {
   prewarm?: boolean;
   /**
    * Boot at low CPU priority (blank pool refills), so the boot yields to calls in flight;
-   * promote() raises the sandbox before it serves a call. Ignored when not running as root.
+   * the pool calls promote() once the sandbox is ready. Ignored when not running as root.
    */
   background?: boolean;
   /**

@@ -1,6 +1,7 @@
 // CPU priority of sandbox processes. Blank pool sandboxes boot "in the background" at a low
-// priority (nice 10), so a refill (tens of ms of a full core) yields to calls in flight; a
-// sandbox is raised to normal priority when it is bound to a caller. Raising needs root
+// priority (nice 10), so a refill (tens of ms of a full core) yields to calls in flight; the
+// pool raises a sandbox to normal priority once it is ready (it sleeps until its first call
+// then, and the raise stays off that call's path). Raising needs root
 // (CAP_SYS_NICE), so background boots are used only when the server runs as root.
 import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';

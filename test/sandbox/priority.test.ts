@@ -1,5 +1,5 @@
 // Background boots: blank pool sandboxes start at low CPU priority so a refill yields to calls in
-// flight, and are raised to normal priority, every thread, before they serve a call.
+// flight, and are raised to normal priority, every thread, once ready (before any call).
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
@@ -13,6 +13,21 @@ function threadNiceness(pid: number): number[] {
     const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
   });
+}
+
+function commOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Every live descendant of `pid` (the sandboxes' harnesses are grandchildren of the spawner). */
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  for (const child of childrenOf(pid)) out.push(child, ...descendants(child));
+  return out;
 }
 
 const asRoot = process.getuid?.() === 0;
@@ -38,17 +53,21 @@ describe('sandbox CPU priority', { skip: asRoot ? false : 'raising priority back
     }
   });
 
-  it('the pool boots blank sandboxes in the background and promotes the one it hands out', async () => {
+  it('the pool boots blank sandboxes in the background and raises each once it is ready', async () => {
     const isolator = makeIsolator('bwrap');
-    const pool = new SandboxPool(isolator, { blankSize: 1, maxSandboxes: 4, idleTtlMs: 60_000, maxExecutionsPerSandbox: 100 }, 64);
+    const pool = new SandboxPool(isolator, { blankSize: 2, maxSandboxes: 4, idleTtlMs: 60_000, maxExecutionsPerSandbox: 100 }, 64);
     try {
       await pool.warmUp();
+      // Ready and not yet handed out: already at normal priority, so a first call pays nothing.
+      const harnesses = descendants(process.pid).filter((pid) => /^node/.test(commOf(pid)));
+      assert.ok(harnesses.length >= 2, `two blank harness processes, found ${harnesses.length}`);
+      for (const pid of harnesses) assert.deepEqual([...new Set(threadNiceness(pid))], [0], `harness ${pid} is at normal priority`);
       const lease = await pool.acquire({ tenant: 'acme', functionName: 'f', scope: 'tenant', memoryMiB: 64 });
       assert.equal(lease.start, 'pool');
       const harness = childrenOf(lease.sandbox.pid!)[0]!;
       assert.deepEqual([...new Set(threadNiceness(harness))], [0]);
       lease.release(true);
-      await waitFor('the pool to refill', () => pool.stats().blank === 1);
+      await waitFor('the pool to refill', () => pool.stats().blank === 2);
     } finally {
       await pool.close();
     }

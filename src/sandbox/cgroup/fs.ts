@@ -1,8 +1,8 @@
-// The kernel's cgroupfs through node:fs. Most calls are synchronous (microseconds on a
-// pseudo-filesystem); process moves use writeAsync, because the kernel may make a write to
-// cgroup.procs wait for an RCU grace period (about 6 ms here after an idle moment).
+// The kernel's cgroupfs through node:fs, synchronously. The server's own thread uses it only at
+// start and stop and for reads (microseconds on a pseudo-filesystem); placements and moves run in
+// the cgroup worker thread (ops.ts), because a mkdir there, or a write to cgroup.procs waiting
+// for an RCU grace period (about 6 ms here after an idle moment), can take milliseconds.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import type { CgroupFs } from './types.js';
 
 export const kernelFs: CgroupFs = {
@@ -15,9 +15,6 @@ export const kernelFs: CgroupFs = {
   write(path, value) {
     // The kernel reads one value per write(2); flag 'r+' never creates a missing file.
     writeFileSync(path, value, { flag: 'r+' });
-  },
-  writeAsync(path, value) {
-    return writeFile(path, value, { flag: 'r+' });
   },
   read(path) {
     return readFileSync(path, 'utf8');

@@ -6,6 +6,8 @@ import { AirlockError } from '../../core/errors.js';
 import { detectCgroups, readProcTexts } from './detect.js';
 import type { Detected, ProcTexts } from './detect.js';
 import { kernelFs } from './fs.js';
+import { WorkerOpRunner } from './op-runner.js';
+import type { GroupOpRunner } from './ops.js';
 import type { CgroupFs, CgroupManager, CgroupVersion } from './types.js';
 import { V1Manager } from './v1.js';
 import { V2Manager } from './v2.js';
@@ -26,10 +28,10 @@ export interface CgroupHost {
   texts?: ProcTexts;
 }
 
-function managerFor(found: Detected, config: CgroupConfig, fs: CgroupFs): CgroupManager | undefined {
+function managerFor(found: Detected, config: CgroupConfig, fs: CgroupFs, runner?: GroupOpRunner): CgroupManager | undefined {
   const settings = { rootName: config.root, tenantWeight: config.tenantWeight };
-  if (found.version === 'v2') return new V2Manager(fs, found.base, settings);
-  if (found.version === 'v1') return new V1Manager(fs, found.bases, settings);
+  if (found.version === 'v2') return new V2Manager(fs, found.base, settings, runner);
+  if (found.version === 'v1') return new V1Manager(fs, found.bases, settings, runner);
   return undefined;
 }
 
@@ -49,7 +51,8 @@ export function openCgroups(config: CgroupConfig, host: CgroupHost = {}): Opened
   if (config.mode === 'off') return { manager: undefined, reason: 'AIRLOCK_CGROUPS=off' };
   const fs = host.fs ?? kernelFs;
   const found = detectCgroups(host.texts ?? readProcTexts(), fs);
-  const manager = managerFor(found, config, fs);
+  // On the kernel's cgroupfs, placements and moves run in a worker thread (see ops.ts).
+  const manager = managerFor(found, config, fs, host.fs === undefined && found.version !== undefined ? new WorkerOpRunner() : undefined);
   if (manager === undefined) {
     const reason = found.version === undefined ? found.reason : 'unknown';
     if (config.mode === 'auto') return { manager: undefined, reason };

@@ -3,18 +3,18 @@
 // call of that tenant), tenant groups created on first use and removed when
 // their last sandbox is gone, sandbox moves (create the new group, move every process, remove
 // the old one: cgroupfs cannot rename a group to another parent), and leftover removal at start.
+// Placements, moves and removals are batches of GroupOps carried out by a GroupOpRunner (a worker
+// thread on the kernel's cgroupfs); start, stop and reads stay synchronous.
 // The version-specific file names live in v1.ts and v2.ts.
 import { randomBytes } from 'node:crypto';
 import { AirlockError } from '../../core/errors.js';
 import { errnoOf } from './fs.js';
+import { InlineOpRunner } from './ops.js';
+import type { GroupOp, GroupOpRunner } from './ops.js';
 import type { CgroupFs, CgroupManager, CgroupVersion, LeftoverReport, SandboxCgroup, SandboxLimits } from './types.js';
 
 /** Parent of blank sandboxes; tenant names start with [a-z0-9], so it never collides. */
 export const POOL_GROUP = '_pool';
-/** Bound on the rounds of moving processes (a process forking while it is moved needs another). */
-const MOVE_ROUNDS = 16;
-/** rmdir retries while the kernel finishes removing exited tasks from a group. */
-const RMDIR_TRIES = 50;
 
 export interface ManagerSettings {
   /** Name of Airlock's parent group, created below the server's own group. */
@@ -36,20 +36,26 @@ export abstract class GroupManager implements CgroupManager {
   abstract readonly version: CgroupVersion;
   protected readonly fs: CgroupFs;
   protected readonly settings: ManagerSettings;
+  private readonly runner: GroupOpRunner;
   private readonly tenantRefs = new Map<string, number>();
 
-  constructor(fs: CgroupFs, settings: ManagerSettings) {
+  /** `runner` carries out placements, moves and removals; by default on this thread, with `fs`. */
+  constructor(fs: CgroupFs, settings: ManagerSettings, runner: GroupOpRunner = new InlineOpRunner(fs)) {
     this.fs = fs;
     this.settings = settings;
+    this.runner = runner;
   }
 
   /** Absolute directories of a group (relative to the root group) in every hierarchy. */
   protected abstract dirs(rel: string): string[];
   /** Prepares the server's own group(s) so that Airlock's root can be created below. */
   protected abstract prepareBase(): void;
-  /** Called after a parent group (root, pool, tenant) was created. */
-  protected abstract setupParent(rel: string, tenant: boolean): void;
-  protected abstract applyLimits(rel: string, limits: SandboxLimits): void;
+  /** Called after Airlock's root group or the pool group was created (at start). */
+  protected abstract setupParent(rel: string): void;
+  /** What a new tenant group needs written once created (controllers, CPU weight). */
+  protected abstract tenantSetupOps(rel: string): GroupOp[];
+  /** Writes that give a new sandbox group its ceilings. */
+  protected abstract limitOps(rel: string, limits: SandboxLimits): GroupOp[];
   protected abstract procsFile(dir: string): string;
   protected abstract readOomKills(rel: string): number;
   protected abstract readCpuUsageNs(rel: string): number | undefined;
@@ -59,10 +65,10 @@ export abstract class GroupManager implements CgroupManager {
     try {
       this.prepareBase();
       this.ensureGroup('');
-      this.setupParent('', false);
+      this.setupParent('');
       const report = this.removeLeftovers();
       this.ensureGroup(POOL_GROUP);
-      this.setupParent(POOL_GROUP, false);
+      this.setupParent(POOL_GROUP);
       return report;
     } catch (err) {
       if (err instanceof AirlockError) throw err;
@@ -77,12 +83,11 @@ export abstract class GroupManager implements CgroupManager {
   async place(pids: readonly number[], limits: SandboxLimits, tenant?: string): Promise<SandboxCgroup> {
     const name = `sb-${randomBytes(8).toString('hex')}`;
     const rel = `${tenant ?? POOL_GROUP}/${name}`;
-    if (tenant === undefined) this.ensureGroup(POOL_GROUP);
-    else this.acquireTenant(tenant);
+    const ops = tenant === undefined ? this.parentOps(POOL_GROUP) : this.acquireTenant(tenant);
+    ops.push(...this.createOps(rel), ...this.limitOps(rel, limits));
+    for (const dir of this.dirs(rel)) for (const pid of pids) ops.push({ op: 'write', path: this.procsFile(dir), value: String(pid) });
     try {
-      this.createGroup(rel);
-      this.applyLimits(rel, limits);
-      await Promise.all(pids.map((pid) => this.movePid(rel, pid)));
+      await this.runner.run(ops);
     } catch (err) {
       if (tenant === undefined) void this.removeGroup(rel);
       else void this.releaseTenant(tenant, rel);
@@ -96,6 +101,7 @@ export abstract class GroupManager implements CgroupManager {
   }
 
   async close(): Promise<void> {
+    await this.runner.close();
     for (const dir of this.dirs(POOL_GROUP).reverse()) this.tryRmdir(dir);
     for (const dir of this.dirs('').reverse()) this.tryRmdir(dir);
   }
@@ -104,14 +110,15 @@ export abstract class GroupManager implements CgroupManager {
 
   /** Creates the group under the tenant's parent and moves every process of `from` into it. */
   async moveToTenant(from: string, tenant: string, name: string, limits: SandboxLimits): Promise<string> {
-    this.acquireTenant(tenant);
     const rel = `${tenant}/${name}`;
+    const ops = this.acquireTenant(tenant);
+    ops.push(...this.createOps(rel), ...this.limitOps(rel, limits));
+    const targets = this.dirs(rel);
+    this.dirs(from).forEach((source, i) => ops.push({ op: 'moveAll', from: this.procsFile(source), to: this.procsFile(targets[i]!) }));
     try {
-      this.createGroup(rel);
-      this.applyLimits(rel, limits);
-      await this.moveAll(from, rel);
+      await this.runner.run(ops);
     } catch (err) {
-      this.releaseTenant(tenant, rel);
+      void this.releaseTenant(tenant, rel);
       throw placementFailed(`move the sandbox to its tenant's cgroup ${this.dirs(rel)[0]}`, err);
     }
     return rel;
@@ -134,19 +141,8 @@ export abstract class GroupManager implements CgroupManager {
   }
 
   /** Removes a group in every hierarchy, retrying while exited tasks are still being dropped. */
-  async removeGroup(rel: string): Promise<void> {
-    for (const dir of this.dirs(rel).reverse()) {
-      for (let i = 0; i < RMDIR_TRIES; i++) {
-        try {
-          this.fs.rmdir(dir);
-          break;
-        } catch (err) {
-          if (errnoOf(err) === 'ENOENT') break;
-          if (i === RMDIR_TRIES - 1) break; // left for the next start's leftover sweep
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-      }
-    }
+  removeGroup(rel: string): Promise<void> {
+    return this.removeDirs(rel, true);
   }
 
   releaseTenant(tenant: string, rel: string | undefined): Promise<void> {
@@ -159,23 +155,36 @@ export abstract class GroupManager implements CgroupManager {
     this.tenantRefs.delete(tenant);
     return removed.then(() => {
       // A sandbox of the same tenant may have been bound meanwhile: then the group stays.
-      if (!this.tenantRefs.has(tenant)) for (const dir of this.dirs(tenant).reverse()) this.tryRmdir(dir);
+      if (!this.tenantRefs.has(tenant)) return this.removeDirs(tenant, false);
+      return undefined;
     });
   }
 
   // ------------------------------------------------------------------ helpers
 
-  private acquireTenant(tenant: string): void {
-    const refs = this.tenantRefs.get(tenant) ?? 0;
-    this.tenantRefs.set(tenant, refs + 1);
-    if (refs > 0 && this.fs.exists(this.dirs(tenant)[0]!)) return;
+  /** Counts one more sandbox of `tenant`; answers the ops that make sure its group exists. */
+  private acquireTenant(tenant: string): GroupOp[] {
+    this.tenantRefs.set(tenant, (this.tenantRefs.get(tenant) ?? 0) + 1);
+    // Always part of the batch (cheap, idempotent): the group may be going away under an
+    // earlier release, or its creation may have failed in a batch still settling.
+    return [...this.parentOps(tenant), ...this.tenantSetupOps(tenant)];
+  }
+
+  /** Creates a parent group (tenant or pool) in every hierarchy unless it exists. */
+  private parentOps(rel: string): GroupOp[] {
+    return this.dirs(rel).map((path) => ({ op: 'mkdir', path, existOk: true }));
+  }
+
+  private createOps(rel: string): GroupOp[] {
+    return this.dirs(rel).map((path) => ({ op: 'mkdir', path }));
+  }
+
+  /** Never fails: a group that cannot be removed now is swept at the next start. */
+  private async removeDirs(rel: string, retry: boolean): Promise<void> {
     try {
-      this.ensureGroup(tenant);
-      this.setupParent(tenant, true);
-    } catch (err) {
-      this.tenantRefs.set(tenant, refs);
-      if (refs === 0) this.tenantRefs.delete(tenant);
-      throw placementFailed(`create the tenant's cgroup ${this.dirs(tenant)[0]}`, err);
+      await this.runner.run(this.dirs(rel).reverse().map((path) => ({ op: 'rmdir', path, retry })));
+    } catch {
+      // the runner is gone (server stopping): left for the leftover sweep
     }
   }
 
@@ -187,34 +196,6 @@ export abstract class GroupManager implements CgroupManager {
         if (errnoOf(err) !== 'EEXIST') throw err;
       }
     }
-  }
-
-  private createGroup(rel: string): void {
-    for (const dir of this.dirs(rel)) this.fs.mkdir(dir);
-  }
-
-  /** Moves one process in every hierarchy (concurrently: each move may wait on the kernel). */
-  private async movePid(rel: string, pid: number): Promise<void> {
-    await Promise.all(this.dirs(rel).map((dir) => this.fs.writeAsync(this.procsFile(dir), String(pid))));
-  }
-
-  private async moveAll(from: string, to: string): Promise<void> {
-    const sources = this.dirs(from);
-    const targets = this.dirs(to);
-    await Promise.all(sources.map(async (source, i) => {
-      for (let round = 0; round < MOVE_ROUNDS; round++) {
-        const pids = this.fs.read(this.procsFile(source)).split('\n').filter((p) => p !== '');
-        if (pids.length === 0) return;
-        for (const pid of pids) {
-          try {
-            await this.fs.writeAsync(this.procsFile(targets[i]!), pid);
-          } catch (err) {
-            if (errnoOf(err) !== 'ESRCH') throw err; // exited meanwhile
-          }
-        }
-      }
-      throw new Error(`processes kept appearing in ${source}`);
-    }));
   }
 
   private tryRmdir(dir: string): boolean {

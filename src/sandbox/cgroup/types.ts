@@ -62,11 +62,6 @@ export interface CgroupFs {
   mkdir(path: string): void;
   rmdir(path: string): void;
   write(path: string, value: string): void;
-  /**
-   * write() off the event loop. Moving a process (a write to cgroup.procs) can wait for an RCU
-   * grace period (milliseconds), which must not stall every call the server is serving.
-   */
-  writeAsync(path: string, value: string): Promise<void>;
   read(path: string): string;
   exists(path: string): boolean;
   /** Names of the child groups of a group. */

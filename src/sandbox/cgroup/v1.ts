@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import type { V1Controller } from './detect.js';
 import { GroupManager } from './manager.js';
 import type { ManagerSettings } from './manager.js';
+import type { GroupOp } from './ops.js';
 import type { CgroupFs, SandboxLimits } from './types.js';
+import type { GroupOpRunner } from './ops.js';
 
 export const CFS_PERIOD_US = 100_000;
 
@@ -21,8 +23,8 @@ export class V1Manager extends GroupManager {
   readonly version = 'v1' as const;
   private readonly roots: { controller: V1Controller; root: string }[];
 
-  constructor(fs: CgroupFs, bases: Partial<Record<V1Controller, string>>, settings: ManagerSettings) {
-    super(fs, settings);
+  constructor(fs: CgroupFs, bases: Partial<Record<V1Controller, string>>, settings: ManagerSettings, runner?: GroupOpRunner) {
+    super(fs, settings, runner);
     const seen = new Set<string>();
     this.roots = [];
     // memory first: it is the primary hierarchy (listing, leftovers, error messages).
@@ -46,21 +48,28 @@ export class V1Manager extends GroupManager {
     // v1 has no subtree_control: a child group may be created anywhere the server may write.
   }
 
-  protected setupParent(rel: string, tenant: boolean): void {
-    if (tenant) this.fs.write(join(this.dir('cpu', rel), 'cpu.shares'), String(weightToShares(this.settings.tenantWeight)));
+  protected setupParent(): void {
+    // Airlock's root and the pool group keep the default shares.
   }
 
-  protected applyLimits(rel: string, limits: SandboxLimits): void {
+  protected tenantSetupOps(rel: string): GroupOp[] {
+    return [{ op: 'write', path: join(this.dir('cpu', rel), 'cpu.shares'), value: String(weightToShares(this.settings.tenantWeight)) }];
+  }
+
+  protected limitOps(rel: string, limits: SandboxLimits): GroupOp[] {
     const memory = this.dir('memory', rel);
-    // Charges made before the move (the runtime's boot) follow the processes into this group.
-    this.bestEffort(() => this.fs.write(join(memory, 'memory.move_charge_at_immigrate'), '3'));
-    this.fs.write(join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
-    const memsw = join(memory, 'memory.memsw.limit_in_bytes');
-    if (this.fs.exists(memsw)) this.fs.write(memsw, String(limits.memoryBytes)); // no way around it through swap
-    this.fs.write(join(this.dir('pids', rel), 'pids.max'), String(limits.pids));
     const cpu = this.dir('cpu', rel);
-    this.fs.write(join(cpu, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
-    this.fs.write(join(cpu, 'cpu.cfs_quota_us'), String(Math.max(1_000, Math.round(limits.cpus * CFS_PERIOD_US))));
+    return [
+      // Charges made before the move (the runtime's boot) follow the processes into this group,
+      // on kernels that still move charges (recent ones refuse the setting).
+      { op: 'write', path: join(memory, 'memory.move_charge_at_immigrate'), value: '3', optional: true },
+      { op: 'write', path: join(memory, 'memory.limit_in_bytes'), value: String(limits.memoryBytes) },
+      // No way around the ceiling through swap, where swap is accounted.
+      { op: 'write', path: join(memory, 'memory.memsw.limit_in_bytes'), value: String(limits.memoryBytes), ifExists: true },
+      { op: 'write', path: join(this.dir('pids', rel), 'pids.max'), value: String(limits.pids) },
+      { op: 'write', path: join(cpu, 'cpu.cfs_period_us'), value: String(CFS_PERIOD_US) },
+      { op: 'write', path: join(cpu, 'cpu.cfs_quota_us'), value: String(Math.max(1_000, Math.round(limits.cpus * CFS_PERIOD_US))) },
+    ];
   }
 
   protected procsFile(dir: string): string {
@@ -82,13 +91,5 @@ export class V1Manager extends GroupManager {
   private dir(controller: V1Controller, rel: string): string {
     const entry = this.roots.find((r) => r.controller === controller) ?? this.roots.find((r) => r.controller === 'cpu')!;
     return rel === '' ? entry.root : join(entry.root, rel);
-  }
-
-  private bestEffort(fn: () => void): void {
-    try {
-      fn();
-    } catch {
-      // e.g. memory.move_charge_at_immigrate on kernels that dropped charge moving
-    }
   }
 }

@@ -8,6 +8,7 @@ import { V2_REQUIRED } from './detect.js';
 import { errnoOf } from './fs.js';
 import { GroupManager } from './manager.js';
 import type { ManagerSettings } from './manager.js';
+import type { GroupOp, GroupOpRunner } from './ops.js';
 import { CFS_PERIOD_US } from './v1.js';
 import type { CgroupFs, SandboxLimits } from './types.js';
 
@@ -20,8 +21,8 @@ export class V2Manager extends GroupManager {
 
   private readonly selfPid: number;
 
-  constructor(fs: CgroupFs, base: string, settings: ManagerSettings, selfPid = process.pid) {
-    super(fs, settings);
+  constructor(fs: CgroupFs, base: string, settings: ManagerSettings, runner?: GroupOpRunner, selfPid = process.pid) {
+    super(fs, settings, runner);
     this.base = base;
     this.selfPid = selfPid;
     this.root = join(base, settings.rootName);
@@ -58,21 +59,28 @@ export class V2Manager extends GroupManager {
     this.enableControllers(this.base);
   }
 
-  protected setupParent(rel: string, tenant: boolean): void {
-    const dir = this.dirs(rel)[0]!;
-    this.enableControllers(dir);
-    if (tenant) this.fs.write(join(dir, 'cpu.weight'), String(this.settings.tenantWeight));
+  protected setupParent(rel: string): void {
+    this.enableControllers(this.dirs(rel)[0]!);
   }
 
-  protected applyLimits(rel: string, limits: SandboxLimits): void {
+  protected tenantSetupOps(rel: string): GroupOp[] {
     const dir = this.dirs(rel)[0]!;
-    this.fs.write(join(dir, 'memory.max'), String(limits.memoryBytes));
-    const swap = join(dir, 'memory.swap.max');
-    if (this.fs.exists(swap)) this.fs.write(swap, '0');
-    const group = join(dir, 'memory.oom.group');
-    if (this.fs.exists(group)) this.fs.write(group, '1');
-    this.fs.write(join(dir, 'pids.max'), String(limits.pids));
-    this.fs.write(join(dir, 'cpu.max'), `${Math.max(1_000, Math.round(limits.cpus * CFS_PERIOD_US))} ${CFS_PERIOD_US}`);
+    // Enabling controllers that are already enabled changes nothing.
+    return [
+      { op: 'write', path: join(dir, 'cgroup.subtree_control'), value: ENABLE },
+      { op: 'write', path: join(dir, 'cpu.weight'), value: String(this.settings.tenantWeight) },
+    ];
+  }
+
+  protected limitOps(rel: string, limits: SandboxLimits): GroupOp[] {
+    const dir = this.dirs(rel)[0]!;
+    return [
+      { op: 'write', path: join(dir, 'memory.max'), value: String(limits.memoryBytes) },
+      { op: 'write', path: join(dir, 'memory.swap.max'), value: '0', ifExists: true },
+      { op: 'write', path: join(dir, 'memory.oom.group'), value: '1', ifExists: true },
+      { op: 'write', path: join(dir, 'pids.max'), value: String(limits.pids) },
+      { op: 'write', path: join(dir, 'cpu.max'), value: `${Math.max(1_000, Math.round(limits.cpus * CFS_PERIOD_US))} ${CFS_PERIOD_US}` },
+    ];
   }
 
   protected procsFile(dir: string): string {

@@ -50,10 +50,6 @@ export class FakeCgroup2 implements CgroupFs {
     rmdirSync(path);
   }
 
-  async writeAsync(path: string, value: string): Promise<void> {
-    this.write(path, value);
-  }
-
   write(path: string, value: string): void {
     if (!existsSync(path)) throw errno('ENOENT', path); // the kernel never creates files
     const name = path.slice(path.lastIndexOf('/') + 1);

@@ -1,0 +1,115 @@
+// Batches of cgroupfs changes (group creation, limit writes, process moves, group removal) that
+// run as one unit. The managers describe what a placement, a bind or a removal changes as a
+// list of GroupOps; a GroupOpRunner carries it out: in a worker thread for the kernel's
+// cgroupfs (op-runner.ts), so the milliseconds a mkdir or a move can take in the kernel never
+// stall the server's event loop, or inline for tests and diagnostics.
+import { errnoOf } from './fs.js';
+import type { CgroupFs } from './types.js';
+
+export type GroupOp =
+  /** Creates a group; `existOk`: one that already exists is fine (parent groups). */
+  | { op: 'mkdir'; path: string; existOk?: boolean }
+  /**
+   * Writes one value. `ifExists`: skipped when the file is missing (optional kernel features);
+   * `optional`: a failure is ignored (best-effort settings).
+   */
+  | { op: 'write'; path: string; value: string; ifExists?: boolean; optional?: boolean }
+  /** Moves every process listed in the `from` procs file to the `to` procs file. */
+  | { op: 'moveAll'; from: string; to: string }
+  /**
+   * Removes a group, never failing (a group left behind is swept at the next start). `retry`:
+   * try again for a while when the kernel still holds exited tasks in it.
+   */
+  | { op: 'rmdir'; path: string; retry?: boolean };
+
+/** Bound on the rounds of moving processes (a process forking while it is moved needs another). */
+const MOVE_ROUNDS = 16;
+/** rmdir attempts, RMDIR_PAUSE_MS apart, while the kernel finishes removing exited tasks. */
+const RMDIR_TRIES = 50;
+const RMDIR_PAUSE_MS = 10;
+
+/** Runs `ops` in order against `fs`; rejects with the first failure (the path is in its message). */
+export async function runGroupOps(fs: CgroupFs, ops: readonly GroupOp[]): Promise<void> {
+  for (const op of ops) {
+    switch (op.op) {
+      case 'mkdir':
+        try {
+          fs.mkdir(op.path);
+        } catch (err) {
+          if (!(op.existOk === true && errnoOf(err) === 'EEXIST')) throw err;
+        }
+        break;
+      case 'write':
+        if (op.ifExists === true && !fs.exists(op.path)) break;
+        try {
+          fs.write(op.path, op.value);
+        } catch (err) {
+          if (op.optional !== true) throw err;
+        }
+        break;
+      case 'moveAll':
+        moveAll(fs, op.from, op.to);
+        break;
+      case 'rmdir':
+        await removeDir(fs, op.path, op.retry === true ? RMDIR_TRIES : 1);
+        break;
+    }
+  }
+}
+
+function moveAll(fs: CgroupFs, from: string, to: string): void {
+  for (let round = 0; round < MOVE_ROUNDS; round++) {
+    const pids = fs.read(from).split('\n').filter((p) => p !== '');
+    if (pids.length === 0) return;
+    for (const pid of pids) {
+      try {
+        fs.write(to, pid);
+      } catch (err) {
+        if (errnoOf(err) !== 'ESRCH') throw err; // exited meanwhile
+      }
+    }
+  }
+  throw new Error(`processes kept appearing in ${from}`);
+}
+
+async function removeDir(fs: CgroupFs, path: string, tries: number): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    try {
+      fs.rmdir(path);
+      return;
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return;
+      if (i < tries - 1) await new Promise((resolve) => setTimeout(resolve, RMDIR_PAUSE_MS));
+    }
+  }
+}
+
+/** Carries out batches of GroupOps. */
+export interface GroupOpRunner {
+  /** Runs one batch in order; batches may overlap while one waits between rmdir attempts. */
+  run(ops: readonly GroupOp[]): Promise<void>;
+  /** Waits for the batches under way, then releases what the runner holds (its thread). */
+  close(): Promise<void>;
+}
+
+/** Runs batches on the calling thread (tests, fake filesystems). */
+export class InlineOpRunner implements GroupOpRunner {
+  private readonly fs: CgroupFs;
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(fs: CgroupFs) {
+    this.fs = fs;
+  }
+
+  run(ops: readonly GroupOp[]): Promise<void> {
+    const done = runGroupOps(this.fs, ops);
+    const tracked = done.catch(() => undefined);
+    this.running.add(tracked);
+    void tracked.then(() => this.running.delete(tracked));
+    return done;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.running]);
+  }
+}
