@@ -1,12 +1,13 @@
 // The sandbox pool's blank sandboxes: keeps blankSize of them ready, one background spawn at a
 // time and never ahead of waiting callers or over the budget, backs off after failed spawns,
-// waits a little before replacing one just taken, and resolves the pool's warm-up once the
-// blank pool first reaches its size. The sandboxes themselves stay in the pool's entries.
+// waits for a quiet moment before replacing ones just taken (unless few are left), and resolves
+// the pool's warm-up once the blank pool first reaches its size. The sandboxes themselves stay
+// in the pool's entries.
 import type { PoolLogger } from './pool-logger.js';
 
 const REFILL_BACKOFF_MS = [100, 1_000, 5_000, 30_000];
-/** Longest delay of a refill after a blank sandbox was taken, ms (see defer). */
-const REFILL_DEFER_MS = 50;
+/** A refill waits until no blank sandbox has been taken for this long, ms (see soon()). */
+export const REFILL_QUIET_MS = 50;
 
 /** What the refill reads from and asks of the pool. */
 export interface RefillHost {
@@ -31,6 +32,8 @@ export class BlankRefill {
   private failures = 0;
   private backoffTimer: NodeJS.Timeout | undefined;
   private deferred: NodeJS.Timeout | undefined;
+  /** When a blank sandbox was last handed out (Date.now()); 0: never. */
+  private lastTaken = 0;
   private warmWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   private warmedUp = false;
 
@@ -56,17 +59,31 @@ export class BlankRefill {
     });
   }
 
+  /** A blank sandbox was handed out: refill once the pool is quiet (see soon()). */
+  taken(): void {
+    this.lastTaken = Date.now();
+    this.soon();
+  }
+
   /**
-   * Refills after a blank sandbox was taken, but not at once: a spawn (fork, bwrap, Node boot)
-   * takes a core for tens of ms and would slow the very call that took the sandbox. The
-   * release of that call refills sooner (pump), this timer covers calls that run long.
+   * Refills when it will not slow calls: a spawn (fork, bwrap, Node boot) takes a core for tens
+   * of ms, so while new tenants' first calls keep taking blank sandboxes, the refill waits until
+   * none was taken for REFILL_QUIET_MS, and the burst is served first. Once fewer than a quarter
+   * of blankSize are left (at least one), it refills at once, so a long burst does not run the
+   * pool dry.
    */
-  defer(): void {
-    if (this.deferred !== undefined || this.host.closed()) return;
+  soon(): void {
+    if (this.host.closed()) return;
+    const wait = this.lastTaken + REFILL_QUIET_MS - Date.now();
+    if (wait <= 0 || this.host.blankCount() < this.lowWater()) {
+      this.refill();
+      return;
+    }
+    if (this.deferred !== undefined) return; // its turn re-checks the quiet time
     this.deferred = setTimeout(() => {
       this.deferred = undefined;
-      this.refill();
-    }, REFILL_DEFER_MS);
+      this.soon();
+    }, wait);
     this.deferred.unref();
   }
 
@@ -102,6 +119,11 @@ export class BlankRefill {
         this.host.pump();
       },
     );
+  }
+
+  /** Fewer blank sandboxes than this: refill without waiting for a quiet moment. */
+  private lowWater(): number {
+    return Math.max(1, Math.floor(this.blankSize / 4));
   }
 
   private checkWarm(): void {

@@ -156,7 +156,7 @@ export class SandboxPool {
       if (entry.state === 'blank' && entry.sandbox.alive && entry.sandbox.memoryMiB === req.memoryMiB) {
         bindSoon(entry, req.tenant, this.logger);
         waiter.resolve(this.lease(entry, key, 'pool'));
-        this.blank.defer();
+        this.blank.taken();
         return true;
       }
     }
@@ -180,7 +180,7 @@ export class SandboxPool {
       if (!this.anyClosing()) this.evictOne();
       return;
     }
-    this.blank.defer();
+    this.blank.soon();
   }
 
   private lease(entry: Entry, key: string | null, start: StartKind): Lease {
