@@ -48,7 +48,8 @@ describe('webhook deliveries survive a killed server', () => {
       res.end('ok');
     });
     const dataDir = mkdtempSync(join(tmpdir(), 'airlock-hooks-kill-'));
-    const env = { ...FAST_JOBS, AIRLOCK_DATA_DIR: dataDir, AIRLOCK_QUEUE_LEASE_MS: '1000', AIRLOCK_EGRESS_ALLOW_CIDRS: '127.0.0.1/32' };
+    // One cgroup root for both servers: the second sweeps the groups the killed one left behind.
+    const env = { ...FAST_JOBS, AIRLOCK_DATA_DIR: dataDir, AIRLOCK_QUEUE_LEASE_MS: '1000', AIRLOCK_EGRESS_ALLOW_CIDRS: '127.0.0.1/32', AIRLOCK_CGROUP_ROOT: `airlock-crash-${process.pid}` };
     const code = `export default async (input, ctx) => {
       const run = { deliveryId: input.deliveryId, executionId: ctx.executionId };
       const res = await fetch('http://127.0.0.1:${sink.port}/ran', { method: 'POST', body: JSON.stringify(run) });

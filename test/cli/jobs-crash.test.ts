@@ -23,7 +23,8 @@ async function waitFor(url: string, key: string, id: string, done: (job: JobBody
 describe('jobs survive a killed server', () => {
   it('a job whose server was SIGKILLed resumes from its checkpoint on the next server, one attempt counted', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'airlock-jobs-kill-'));
-    const env = { ...FAST_JOBS, AIRLOCK_DATA_DIR: dataDir, AIRLOCK_QUEUE_LEASE_MS: '1000' };
+    // One cgroup root for both servers: the second sweeps the groups the killed one left behind.
+    const env = { ...FAST_JOBS, AIRLOCK_DATA_DIR: dataDir, AIRLOCK_QUEUE_LEASE_MS: '1000', AIRLOCK_CGROUP_ROOT: `airlock-crash-${process.pid}` };
     try {
       const first = await startServerProcess(env);
       const key = readFileSync(join(dataDir, 'admin.key'), 'utf8').trim();
