@@ -123,7 +123,7 @@ describe('red team: filesystem', () => {
       `import { linkSync, writeFileSync } from 'node:fs';
       export default async () => {
         const out = {};
-        for (const [name, src] of [['node', '/usr/bin/node'], ['su', '/usr/bin/su'], ['harness', '/airlock/harness.mjs'], ['environ', '/proc/1/environ']]) {
+        for (const [name, src] of [['node', '/usr/bin/node'], ['su', '/usr/bin/su'], ['harness', '/airlock/harness.cjs'], ['environ', '/proc/1/environ']]) {
           try { linkSync(src, '/tmp/' + name); out[name] = 'LINKED'; } catch (e) { out[name] = e.code; }
         }
         try { linkSync('/tmp/absent', '/usr/bin/x'); } catch (e) { out.intoUsr = e.code; }

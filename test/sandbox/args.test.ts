@@ -39,8 +39,8 @@ describe('bwrap args', () => {
 
   it('copies the harness in from a pipe and runs node with the heap ceiling', () => {
     const { args, command } = buildBwrapArgs(base);
-    assert.deepEqual(pairs(args, '--ro-bind-data'), [['5', '/airlock/harness.mjs']]);
-    assert.deepEqual(command, ['/usr/bin/node', '--max-old-space-size=128', '/airlock/harness.mjs', '/fn']);
+    assert.deepEqual(pairs(args, '--ro-bind-data'), [['5', '/airlock/harness.cjs']]);
+    assert.deepEqual(command, ['/usr/bin/node', '--max-old-space-size=128', '/airlock/harness.cjs', '/fn']);
   });
 
   it('binds a node installed outside /usr at a neutral path', () => {

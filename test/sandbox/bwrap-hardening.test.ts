@@ -78,7 +78,7 @@ describe('bwrap hardening', () => {
           mountinfo: readFileSync('/proc/self/mountinfo', 'utf8'),
         });`);
       // The harness is pid 1 (--as-pid-1): its argv holds only sandbox paths.
-      const harnessArgv = ['/usr/bin/node', '--max-old-space-size=64', '/airlock/harness.mjs', '/fn'];
+      const harnessArgv = ['/usr/bin/node', '--max-old-space-size=64', '/airlock/harness.cjs', '/fn'];
       assert.deepEqual(report.init, harnessArgv);
       assert.deepEqual(report.self, harnessArgv);
       // bwrap itself (visible only from the host) got its options through --args.
@@ -91,7 +91,7 @@ describe('bwrap hardening', () => {
       }
       const mountPoints = mountinfo.trim().split('\n').map((line) => line.split(' ')[4]);
       for (const point of mountPoints) {
-        assert.match(point ?? '', /^(\/|\/usr|\/proc|\/proc\/sys|\/dev(\/[\w]+)?|\/tmp|\/fn|\/airlock\/(harness|fetch-client|checkpoint-client)\.mjs)$/, point);
+        assert.match(point ?? '', /^(\/|\/usr|\/proc|\/proc\/sys|\/dev(\/[\w]+)?|\/tmp|\/fn|\/airlock\/(harness\.cjs|fetch-client\.mjs|checkpoint-client\.mjs))$/, point);
       }
     });
   });
@@ -128,7 +128,7 @@ describe('bwrap hardening', () => {
           const tryOpen = (path, flags) => { try { closeSync(openSync(path, flags)); return 'OPENED'; } catch (e) { return e.code; } };
           out.corePattern = tryOpen('/proc/sys/kernel/core_pattern', 'r+');
           out.sysrq = tryOpen('/proc/sysrq-trigger', 'w');
-          for (const p of ['/probe', input.hostProbe, '/etc/probe', '/dev/probe', '/airlock/probe', '/airlock/harness.mjs', '/fn/../probe']) out[p] = tryOpen(p, 'w');
+          for (const p of ['/probe', input.hostProbe, '/etc/probe', '/dev/probe', '/airlock/probe', '/airlock/harness.cjs', '/fn/../probe']) out[p] = tryOpen(p, 'w');
           try { mkdirSync('/newdir'); out.mkdir = 'MADE'; } catch (e) { out.mkdir = e.code; }
           try { symlinkSync('/tmp', '/usr/link'); out.symlink = 'MADE'; } catch (e) { out.symlink = e.code; }
           return out;

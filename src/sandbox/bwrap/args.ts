@@ -8,10 +8,10 @@
 import { dirname } from 'node:path';
 
 /** Where things live inside the sandbox. */
-export const SANDBOX_HARNESS_PATH = '/airlock/harness.mjs';
-/** The ctx.fetch client, imported by the harness from beside itself (runtime/fetch-client.ts). */
+export const SANDBOX_HARNESS_PATH = '/airlock/harness.cjs';
+/** The ctx.fetch client, imported by the harness from beside itself (runtime/fetch-client.mts). */
 export const SANDBOX_FETCH_CLIENT_PATH = '/airlock/fetch-client.mjs';
-/** The ctx.checkpoint client of job runs, beside the harness too (runtime/checkpoint-client.ts). */
+/** The ctx.checkpoint client of job runs, beside the harness too (runtime/checkpoint-client.mts). */
 export const SANDBOX_CHECKPOINT_CLIENT_PATH = '/airlock/checkpoint-client.mjs';
 export const SANDBOX_CODE_DIR = '/fn';
 /** Mount point of the node install when the host's node lives outside /usr. */

@@ -45,9 +45,9 @@ export interface BwrapIsolatorOptions extends LaunchingIsolatorOptions {
   cgroups?: SandboxCgroupPolicy;
 }
 
-const harnessUrl = new URL('../../runtime/harness.js', import.meta.url);
-const fetchClientUrl = new URL('../../runtime/fetch-client.js', import.meta.url);
-const checkpointClientUrl = new URL('../../runtime/checkpoint-client.js', import.meta.url);
+const harnessUrl = new URL('../../runtime/harness.cjs', import.meta.url);
+const fetchClientUrl = new URL('../../runtime/fetch-client.mjs', import.meta.url);
+const checkpointClientUrl = new URL('../../runtime/checkpoint-client.mjs', import.meta.url);
 
 /** The namespace pid 1's host pid, from bwrap's --info-fd JSON. */
 function parseChildPid(text: string): number | undefined {

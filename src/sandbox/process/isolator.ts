@@ -14,7 +14,7 @@ import { LaunchingIsolator } from '../launch/launching-isolator.js';
 import type { LaunchingIsolatorOptions } from '../launch/launching-isolator.js';
 import type { Isolator, IsolatorCheck, Sandbox, SpawnOptions } from '../port.js';
 
-const harnessPath = fileURLToPath(new URL('../../runtime/harness.js', import.meta.url));
+const harnessPath = fileURLToPath(new URL('../../runtime/harness.cjs', import.meta.url));
 
 export type ProcessIsolatorOptions = LaunchingIsolatorOptions;
 
