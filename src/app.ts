@@ -10,7 +10,7 @@ import { Metrics } from './api/metrics.js';
 import { buildServer } from './api/server.js';
 import { Admission } from './scheduler/admission.js';
 import { createPolicy, openCgroups } from './sandbox/cgroup/index.js';
-import { createIsolator, SpawnerLauncher } from './sandbox/index.js';
+import { createIsolator, sandboxLauncher, SpawnerLauncher } from './sandbox/index.js';
 import { assertRequiredLayers, attestIsolation, layerProbes, requireLayers } from './sandbox/attestation/index.js';
 import { SandboxPool } from './sandbox/pool.js';
 import { FunctionCache } from './services/function-cache.js';
@@ -88,7 +88,10 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
     else logger.info({ cgroups: cgroups.describe(), version: cgroups.version }, 'sandboxes get cgroup limits');
   }
   // Sandboxes are forked by a helper process so fork() never stalls this event loop.
-  const isolator = createIsolator(config.sandbox, { launcher: new SpawnerLauncher(), cgroups: createPolicy(config.cgroups, cgroups) });
+  const launcher = config.sandbox.isolator === 'bwrap'
+    ? sandboxLauncher(config.sandbox.openFiles, (msg) => logger.warn(msg))
+    : new SpawnerLauncher();
+  const isolator = createIsolator(config.sandbox, { launcher, cgroups: createPolicy(config.cgroups, cgroups) });
   if (isolator.name === 'process') {
     logger.warn(
       'AIRLOCK_ISOLATION=process: tenant code runs WITHOUT any isolation, as the server user. ' +

@@ -66,6 +66,8 @@ export interface RedteamServer {
 export const RT_TMP_BYTES = 4 * 1024 * 1024;
 /** Open-files limit the red-team server (and so every sandbox) runs under. */
 export const RT_NOFILE = 4096;
+/** AIRLOCK_SANDBOX_NOFILE of red-team servers: each sandbox's own open-files limit, below the server's. */
+export const RT_SANDBOX_NOFILE = 512;
 
 const random = (): string => randomBytes(12).toString('hex');
 
@@ -107,13 +109,14 @@ export async function startRedteamServer(extraEnv: Record<string, string> = {}):
     AIRLOCK_DATA_DIR: dataDir,
     AIRLOCK_POOL_SIZE: '2',
     AIRLOCK_SANDBOX_TMP_BYTES: String(RT_TMP_BYTES),
+    AIRLOCK_SANDBOX_NOFILE: String(RT_SANDBOX_NOFILE),
     // A cgroup root of its own: red-team servers of other test files never sweep its groups.
     AIRLOCK_CGROUP_ROOT: `airlock-rt-${random()}`,
     AIRLOCK_CANARY: envCanary,
     BUILD_FLAVOR: quietCanary,
     ...extraEnv,
   };
-  // The limit an operator would set (systemd LimitNOFILE=); sandboxes inherit it.
+  // The server's limit, as an operator would set it (systemd LimitNOFILE=); sandboxes get their own.
   const child = spawn('/bin/sh', ['-c', `ulimit -n ${RT_NOFILE} && exec "$0" "$@"`, process.execPath, CLI, 'server'], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,7 +6,10 @@ import { spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { processRunning } from '../../src/sandbox/bwrap/procfs.js';
-import { createIsolator, SpawnerLauncher } from '../../src/sandbox/index.js';
+import { resolveExecutable } from '../../src/sandbox/executables.js';
+import { createIsolator, sandboxLauncher, SpawnerLauncher } from '../../src/sandbox/index.js';
+import { openFilesLimit } from '../../src/sandbox/launch/spawner.js';
+import { inheritableFds } from '../../src/sandbox/fds.js';
 import { Tracker, childrenOf, leftovers, request, sandboxConfig, waitFor } from './support.js';
 
 const INDEX = fileURLToPath(new URL('../../src/sandbox/index.js', import.meta.url));
@@ -34,6 +37,49 @@ describe('spawner launcher', () => {
       await tracker.cleanup();
       await isolator.close();
     }
+  });
+
+  it('gives every sandbox the configured open-files limit, soft and hard', async () => {
+    assert.ok(resolveExecutable('prlimit'), 'prlimit (util-linux) is on PATH');
+    const warnings: string[] = [];
+    const launcher = sandboxLauncher(300, (m) => warnings.push(m));
+    // A descriptor this process inherited (some supervisors leak one, e.g. fd 251) raises it.
+    const highest = Math.max(2, ...inheritableFds());
+    const want = Math.max(300, highest + 1);
+    assert.equal(warnings.length, want > 300 ? 1 : 0, warnings.join('; '));
+    const isolator = createIsolator(sandboxConfig('bwrap'), { launcher });
+    const tracker = new Tracker('bwrap', isolator);
+    try {
+      const sb = await tracker.spawn();
+      const out = await sb.run(
+        request(
+          `import { readFileSync, openSync, closeSync } from 'node:fs';
+          export default async () => {
+            const line = readFileSync('/proc/self/limits', 'utf8').split('\\n').find((l) => l.startsWith('Max open files'));
+            const fds = [];
+            let error = null;
+            try { for (let i = 0; i < 10_000; i++) fds.push(openSync('/dev/null', 'r')); } catch (e) { error = e.code; }
+            for (const fd of fds) closeSync(fd);
+            return { limits: line.split(/\\s+/).slice(3, 5), opened: fds.length, error };
+          };`,
+        ),
+      );
+      assert.equal(out.status, 'succeeded', JSON.stringify(out));
+      const r = out.result as { limits: string[]; opened: number; error: string };
+      assert.deepEqual(r.limits, [String(want), String(want)], 'soft and hard limit');
+      assert.equal(r.error, 'EMFILE');
+      assert.ok(r.opened < want && r.opened > want - 100, `${r.opened} opened`);
+    } finally {
+      await tracker.cleanup();
+      await isolator.close();
+    }
+  });
+
+  it('raises the open-files limit just above a descriptor the server inherited, never lowers it', () => {
+    assert.deepEqual(openFilesLimit(1024, []), { limit: 1024 });
+    assert.deepEqual(openFilesLimit(1024, [5, 251]), { limit: 1024 });
+    assert.deepEqual(openFilesLimit(200, [5, 251]), { limit: 252, raisedFor: 251 });
+    assert.deepEqual(openFilesLimit(64, [64]), { limit: 65, raisedFor: 64 });
   });
 
   it('reports a binary that cannot be started as SANDBOX_FAILED', async () => {

@@ -18,6 +18,7 @@ export function sandboxConfig(isolator: IsolatorName, overrides: Partial<Sandbox
     uid: 65534,
     gid: 65534,
     tmpBytes: 2 * MiB,
+    openFiles: 1024,
     seccomp: { mode: 'on' },
     requiredLayers: [],
     ...overrides,

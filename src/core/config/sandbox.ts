@@ -22,6 +22,8 @@ export interface SandboxConfig {
   gid: number;
   /** Size of the sandbox's writable /tmp and /dev/shm, bytes each. */
   tmpBytes: number;
+  /** RLIMIT_NOFILE of every sandbox (soft and hard): most files and sockets open at once. */
+  openFiles: number;
   /** Syscall allowlist applied to bwrap sandboxes. */
   seccomp: SeccompConfig;
   /**
@@ -69,6 +71,8 @@ export function sandboxFrom(env: Env, isolator: IsolatorName, isRoot: boolean): 
     uid: int(env, 'AIRLOCK_SANDBOX_UID', isRoot ? 65534 : (process.getuid?.() ?? 65534), 0),
     gid: int(env, 'AIRLOCK_SANDBOX_GID', isRoot ? 65534 : (process.getgid?.() ?? 65534), 0),
     tmpBytes: int(env, 'AIRLOCK_SANDBOX_TMP_BYTES', 16 * MiB, 1),
+    // Node itself holds about 30 descriptors; below 64 the runtime may not start.
+    openFiles: int(env, 'AIRLOCK_SANDBOX_NOFILE', 1024, 64),
     seccomp: seccompFrom(env),
     requiredLayers: requiredLayersFrom(env, isolator),
   };

@@ -1,6 +1,7 @@
 // Server side of the spawner process (see spawner-main.ts): sends launch requests, receives the
 // sandbox's sockets and exit reports, and presents each sandbox as a LaunchedProcess. The
-// spawner is started on first use and again if it ever dies.
+// spawner is started on first use and again if it ever dies; with `openFiles` it starts under
+// util-linux `prlimit`, so it and every sandbox it forks have that RLIMIT_NOFILE.
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -8,6 +9,8 @@ import type { Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { AirlockError } from '../../core/errors.js';
+import { resolveExecutable } from '../executables.js';
+import { inheritableFds } from '../fds.js';
 import type { FromSpawner, ToSpawner } from './messages.js';
 import type { LaunchedProcess, LaunchRequest, Launcher } from './types.js';
 
@@ -69,12 +72,26 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
+export interface SpawnerOptions {
+  /**
+   * RLIMIT_NOFILE, soft and hard, of the spawner and so of every sandbox it forks (a limit is
+   * inherited through fork and exec, and a sandbox without CAP_SYS_RESOURCE cannot raise it).
+   * Set by starting the spawner under `prlimit` at `prlimitPath`; unset: the server's own limit.
+   */
+  openFiles?: { limit: number; prlimitPath: string };
+}
+
 export class SpawnerLauncher implements Launcher {
+  private readonly options: SpawnerOptions;
   private child: ChildProcess | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly live = new Map<number, RemoteProcess>();
   private closed = false;
+
+  constructor(options: SpawnerOptions = {}) {
+    this.options = options;
+  }
 
   launch(req: LaunchRequest): Promise<LaunchedProcess> {
     if (this.closed) return Promise.reject(new AirlockError('SHUTTING_DOWN', 'the sandbox launcher is closed'));
@@ -105,9 +122,14 @@ export class SpawnerLauncher implements Launcher {
 
   private ensureSpawner(): ChildProcess {
     if (this.child && this.child.connected) return this.child;
+    const nofile = this.options.openFiles;
+    // `prlimit --nofile=N:N node spawner-main.js`: prlimit sets the limit and execs Node, which
+    // keeps the IPC channel (its fd and NODE_CHANNEL_FD pass through the exec).
+    const start = nofile === undefined ? {} : { execPath: nofile.prlimitPath, execArgv: [`--nofile=${nofile.limit}:${nofile.limit}`, process.execPath] };
     const child = fork(SPAWNER_MAIN, [], {
       env: {},
       execArgv: [],
+      ...start,
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -194,4 +216,36 @@ export class SpawnerLauncher implements Launcher {
       channel?.unref();
     }
   }
+}
+
+/**
+ * The launcher for a server's sandboxes: every sandbox gets `openFiles` as its RLIMIT_NOFILE when
+ * util-linux `prlimit` is on PATH; without it, `warn` is told why they inherit the server's. A
+ * descriptor the server inherited from its parent is covered with /dev/null in each sandbox
+ * (fds.ts), which needs the limit above its number: the limit is raised to fit it, with a warning.
+ */
+export function sandboxLauncher(openFiles: number, warn: (message: string) => void): SpawnerLauncher {
+  const prlimitPath = resolveExecutable('prlimit');
+  if (prlimitPath === undefined) {
+    warn(
+      "prlimit (util-linux) was not found on PATH: sandboxes inherit the server's open-files limit " +
+        'instead of AIRLOCK_SANDBOX_NOFILE; install util-linux to apply it',
+    );
+    return new SpawnerLauncher();
+  }
+  const { limit, raisedFor } = openFilesLimit(openFiles, inheritableFds());
+  if (raisedFor !== undefined) {
+    warn(
+      `the server holds file descriptor ${raisedFor}, inherited from whatever started it, so sandboxes get an ` +
+        `open-files limit of ${limit} instead of AIRLOCK_SANDBOX_NOFILE=${openFiles}; start the server without ` +
+        'stray descriptors (a service manager does) or raise AIRLOCK_SANDBOX_NOFILE',
+    );
+  }
+  return new SpawnerLauncher({ openFiles: { limit, prlimitPath } });
+}
+
+/** The sandboxes' RLIMIT_NOFILE: `wanted`, or just above the highest `inherited` fd if that is higher. */
+export function openFilesLimit(wanted: number, inherited: readonly number[]): { limit: number; raisedFor?: number } {
+  const highest = Math.max(2, ...inherited);
+  return highest < wanted ? { limit: wanted } : { limit: highest + 1, raisedFor: highest };
 }
