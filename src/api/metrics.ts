@@ -8,6 +8,7 @@
 // costs ~0.5 µs and an allocation per observation, and has no public way to load totals).
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ExecutionStatus, StartKind } from '../core/types.js';
+import type { InvokeMetrics } from '../services/invoke.js';
 
 /** What the sandbox pool reports at scrape time. `total` is accepted but not exported (it is the sum). */
 export interface PoolSnapshot {
@@ -120,7 +121,7 @@ class LeanHistogram {
   }
 }
 
-export class Metrics {
+export class Metrics implements InvokeMetrics {
   readonly #registry = new Registry();
   /** status → start → series. */
   readonly #invocations = new Map<string, Map<string, CountSeries>>();

@@ -6,7 +6,6 @@ import { AirlockError, isAirlockError } from '../core/errors.js';
 import { executionId } from '../core/ids.js';
 import { serializeInput } from '../core/json.js';
 import type { ExecutionError, ExecutionRecord, ExecutionStatus, FunctionVersion, LogLine, StartKind } from '../core/types.js';
-import type { Metrics } from '../api/metrics.js';
 import { maskOutcome } from '../egress/mask.js';
 import type { EgressBroker, EgressSession } from '../egress/types.js';
 import type { Admission } from '../scheduler/admission.js';
@@ -29,13 +28,20 @@ export interface InvokeResult {
   start: StartKind | null;
 }
 
+/** What the invoke pipeline reports to the server's metrics (api/metrics.ts implements it). */
+export interface InvokeMetrics {
+  recordInvocation(status: ExecutionStatus, start: StartKind | null, durationMs: number): void;
+  recordQueueWait(ms: number): void;
+  recordRejection(reason: string): void;
+}
+
 export interface InvokeDeps {
   config: Config;
   functions: FunctionCache;
   admission: Admission;
   pool: SandboxPool;
   recorder: ExecutionRecorder;
-  metrics: Metrics;
+  metrics: InvokeMetrics;
   /** Recorded on every execution: 'bwrap' or 'none'. */
   isolation: string;
   /** Opens a session per execution of a function granted egress; without it, such calls fail. */
