@@ -89,7 +89,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   }
   // Sandboxes are forked by a helper process so fork() never stalls this event loop.
   const launcher = config.sandbox.isolator === 'bwrap'
-    ? sandboxLauncher(config.sandbox.openFiles, (msg) => logger.warn(msg))
+    ? sandboxLauncher(config.sandbox.openFiles, config.pool.maxSandboxes, (msg) => logger.warn(msg))
     : new SpawnerLauncher();
   const isolator = createIsolator(config.sandbox, { launcher, cgroups: createPolicy(config.cgroups, cgroups) });
   if (isolator.name === 'process') {

@@ -110,6 +110,8 @@ export async function startRedteamServer(extraEnv: Record<string, string> = {}):
     AIRLOCK_POOL_SIZE: '2',
     AIRLOCK_SANDBOX_TMP_BYTES: String(RT_TMP_BYTES),
     AIRLOCK_SANDBOX_NOFILE: String(RT_SANDBOX_NOFILE),
+    // Small enough that the spawner's share of the open-files limit fits under RT_SANDBOX_NOFILE.
+    AIRLOCK_MAX_SANDBOXES: '40',
     // A cgroup root of its own: red-team servers of other test files never sweep its groups.
     AIRLOCK_CGROUP_ROOT: `airlock-rt-${random()}`,
     AIRLOCK_CANARY: envCanary,

@@ -42,10 +42,9 @@ describe('spawner launcher', () => {
   it('gives every sandbox the configured open-files limit, soft and hard', async () => {
     assert.ok(resolveExecutable('prlimit'), 'prlimit (util-linux) is on PATH');
     const warnings: string[] = [];
-    const launcher = sandboxLauncher(300, (m) => warnings.push(m));
+    const launcher = sandboxLauncher(300, 4, (m) => warnings.push(m));
     // A descriptor this process inherited (some supervisors leak one, e.g. fd 251) raises it.
-    const highest = Math.max(2, ...inheritableFds());
-    const want = Math.max(300, highest + 1);
+    const want = openFilesLimit(300, inheritableFds(), 4).limit;
     assert.equal(warnings.length, want > 300 ? 1 : 0, warnings.join('; '));
     const isolator = createIsolator(sandboxConfig('bwrap'), { launcher });
     const tracker = new Tracker('bwrap', isolator);
@@ -75,11 +74,33 @@ describe('spawner launcher', () => {
     }
   });
 
-  it('raises the open-files limit just above a descriptor the server inherited, never lowers it', () => {
-    assert.deepEqual(openFilesLimit(1024, []), { limit: 1024 });
-    assert.deepEqual(openFilesLimit(1024, [5, 251]), { limit: 1024 });
-    assert.deepEqual(openFilesLimit(200, [5, 251]), { limit: 252, raisedFor: 251 });
-    assert.deepEqual(openFilesLimit(64, [64]), { limit: 65, raisedFor: 64 });
+  it('starts a whole budget of sandboxes at once under the smallest open-files setting', async () => {
+    // The spawner shares the sandboxes' limit; with too little room it failed (EMFILE) or crashed.
+    const launcher = sandboxLauncher(64, 16, () => {});
+    const isolator = createIsolator(sandboxConfig('bwrap'), { launcher });
+    const tracker = new Tracker('bwrap', isolator);
+    try {
+      const sandboxes = await Promise.all(Array.from({ length: 16 }, () => tracker.spawn()));
+      assert.equal(sandboxes.filter((sb) => sb.alive).length, 16);
+      const out = await sandboxes[15]!.run(request('export default async () => "ok"'));
+      assert.equal(out.result, 'ok');
+    } finally {
+      await tracker.cleanup();
+      await isolator.close();
+    }
+  });
+
+  it('raises the open-files limit for what the spawner needs, never lowers it', () => {
+    assert.deepEqual(openFilesLimit(1024, [], 64), { limit: 1024 });
+    assert.deepEqual(openFilesLimit(1024, [5, 251], 64), { limit: 1024 });
+    // The spawner shares the limit: ~10 descriptors per sandbox it may start at once, plus 64.
+    const budget = openFilesLimit(256, [], 64);
+    assert.equal(budget.limit, 704);
+    assert.match(budget.raisedBecause ?? '', /AIRLOCK_MAX_SANDBOXES=64/);
+    // A stray inherited descriptor must fit under the limit with room above it.
+    const stray = openFilesLimit(200, [5, 251], 4);
+    assert.equal(stray.limit, 316);
+    assert.match(stray.raisedBecause ?? '', /file descriptor 251/);
   });
 
   it('reports a binary that cannot be started as SANDBOX_FAILED', async () => {

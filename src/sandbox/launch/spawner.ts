@@ -220,11 +220,10 @@ export class SpawnerLauncher implements Launcher {
 
 /**
  * The launcher for a server's sandboxes: every sandbox gets `openFiles` as its RLIMIT_NOFILE when
- * util-linux `prlimit` is on PATH; without it, `warn` is told why they inherit the server's. A
- * descriptor the server inherited from its parent is covered with /dev/null in each sandbox
- * (fds.ts), which needs the limit above its number: the limit is raised to fit it, with a warning.
+ * util-linux `prlimit` is on PATH; without it, `warn` is told why they inherit the server's. The
+ * spawner that forks them has the same limit (see openFilesLimit for when it is raised).
  */
-export function sandboxLauncher(openFiles: number, warn: (message: string) => void): SpawnerLauncher {
+export function sandboxLauncher(openFiles: number, maxSandboxes: number, warn: (message: string) => void): SpawnerLauncher {
   const prlimitPath = resolveExecutable('prlimit');
   if (prlimitPath === undefined) {
     warn(
@@ -233,19 +232,45 @@ export function sandboxLauncher(openFiles: number, warn: (message: string) => vo
     );
     return new SpawnerLauncher();
   }
-  const { limit, raisedFor } = openFilesLimit(openFiles, inheritableFds());
-  if (raisedFor !== undefined) {
-    warn(
-      `the server holds file descriptor ${raisedFor}, inherited from whatever started it, so sandboxes get an ` +
-        `open-files limit of ${limit} instead of AIRLOCK_SANDBOX_NOFILE=${openFiles}; start the server without ` +
-        'stray descriptors (a service manager does) or raise AIRLOCK_SANDBOX_NOFILE',
-    );
+  const { limit, raisedBecause } = openFilesLimit(openFiles, inheritableFds(), maxSandboxes);
+  if (raisedBecause !== undefined) {
+    warn(`sandboxes get an open-files limit of ${limit} instead of AIRLOCK_SANDBOX_NOFILE=${openFiles}: ${raisedBecause}`);
   }
   return new SpawnerLauncher({ openFiles: { limit, prlimitPath } });
 }
 
-/** The sandboxes' RLIMIT_NOFILE: `wanted`, or just above the highest `inherited` fd if that is higher. */
-export function openFilesLimit(wanted: number, inherited: readonly number[]): { limit: number; raisedFor?: number } {
+/** Descriptors the spawner itself holds per sandbox it may be starting or keeping (measured: ≈ 8 + 1). */
+const SPAWNER_FDS_PER_SANDBOX = 10;
+/** The spawner's own baseline (Node, its IPC channel) and room for libuv to move fds at a spawn. */
+const SPAWNER_FDS_BASE = 64;
+
+/**
+ * The sandboxes' RLIMIT_NOFILE: `wanted`, raised when the spawner, which shares it, needs more:
+ * its descriptors while it starts up to `maxSandboxes` sandboxes at once, and room above any
+ * descriptor the server inherited from its parent (each sandbox covers those with /dev/null,
+ * which needs their numbers, and a few more, under the limit).
+ */
+export function openFilesLimit(
+  wanted: number,
+  inherited: readonly number[],
+  maxSandboxes: number,
+): { limit: number; raisedBecause?: string } {
+  const forSpawner = SPAWNER_FDS_PER_SANDBOX * maxSandboxes + SPAWNER_FDS_BASE;
   const highest = Math.max(2, ...inherited);
-  return highest < wanted ? { limit: wanted } : { limit: highest + 1, raisedFor: highest };
+  const forInherited = highest + 1 + SPAWNER_FDS_BASE;
+  if (wanted >= forSpawner && wanted >= forInherited) return { limit: wanted };
+  if (forSpawner >= forInherited) {
+    return {
+      limit: forSpawner,
+      raisedBecause:
+        `the process that forks sandboxes shares the limit and needs about ${SPAWNER_FDS_PER_SANDBOX} per sandbox ` +
+        `of AIRLOCK_MAX_SANDBOXES=${maxSandboxes}; raise AIRLOCK_SANDBOX_NOFILE or lower AIRLOCK_MAX_SANDBOXES`,
+    };
+  }
+  return {
+    limit: forInherited,
+    raisedBecause:
+      `the server holds file descriptor ${highest}, inherited from whatever started it; start the server ` +
+      'without stray descriptors (a service manager does) or raise AIRLOCK_SANDBOX_NOFILE',
+  };
 }
