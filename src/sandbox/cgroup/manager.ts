@@ -8,8 +8,7 @@
 // The version-specific file names live in v1.ts and v2.ts.
 import { randomBytes } from 'node:crypto';
 import { AirlockError } from '../../core/errors.js';
-import { errnoOf } from './fs.js';
-import { InlineOpRunner } from './ops.js';
+import { InlineOpRunner, makeGroup, removeGroupDir } from './ops.js';
 import type { GroupOp, GroupOpRunner } from './ops.js';
 import type { CgroupFs, CgroupManager, CgroupVersion, LeftoverReport, SandboxCgroup, SandboxLimits } from './types.js';
 
@@ -189,22 +188,11 @@ export abstract class GroupManager implements CgroupManager {
   }
 
   private ensureGroup(rel: string): void {
-    for (const dir of this.dirs(rel)) {
-      try {
-        this.fs.mkdir(dir);
-      } catch (err) {
-        if (errnoOf(err) !== 'EEXIST') throw err;
-      }
-    }
+    for (const dir of this.dirs(rel)) makeGroup(this.fs, dir, true);
   }
 
   private tryRmdir(dir: string): boolean {
-    try {
-      this.fs.rmdir(dir);
-      return true;
-    } catch (err) {
-      return errnoOf(err) === 'ENOENT';
-    }
+    return removeGroupDir(this.fs, dir);
   }
 
   /** Removes every sandbox and tenant group under the root; groups holding processes stay. */

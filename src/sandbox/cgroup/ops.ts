@@ -33,11 +33,7 @@ export async function runGroupOps(fs: CgroupFs, ops: readonly GroupOp[]): Promis
   for (const op of ops) {
     switch (op.op) {
       case 'mkdir':
-        try {
-          fs.mkdir(op.path);
-        } catch (err) {
-          if (!(op.existOk === true && errnoOf(err) === 'EEXIST')) throw err;
-        }
+        makeGroup(fs, op.path, op.existOk === true);
         break;
       case 'write':
         if (op.ifExists === true && !fs.exists(op.path)) break;
@@ -74,13 +70,27 @@ function moveAll(fs: CgroupFs, from: string, to: string): void {
 
 async function removeDir(fs: CgroupFs, path: string, tries: number): Promise<void> {
   for (let i = 0; i < tries; i++) {
-    try {
-      fs.rmdir(path);
-      return;
-    } catch (err) {
-      if (errnoOf(err) === 'ENOENT') return;
-      if (i < tries - 1) await new Promise((resolve) => setTimeout(resolve, RMDIR_PAUSE_MS));
-    }
+    if (removeGroupDir(fs, path)) return;
+    if (i < tries - 1) await new Promise((resolve) => setTimeout(resolve, RMDIR_PAUSE_MS));
+  }
+}
+
+/** Creates one group directory; with `existOk`, one that is already there is fine. Throws otherwise. */
+export function makeGroup(fs: CgroupFs, path: string, existOk: boolean): void {
+  try {
+    fs.mkdir(path);
+  } catch (err) {
+    if (!(existOk && errnoOf(err) === 'EEXIST')) throw err;
+  }
+}
+
+/** Removes one group directory; true when it is gone (removed now or already missing). */
+export function removeGroupDir(fs: CgroupFs, path: string): boolean {
+  try {
+    fs.rmdir(path);
+    return true;
+  } catch (err) {
+    return errnoOf(err) === 'ENOENT';
   }
 }
 
