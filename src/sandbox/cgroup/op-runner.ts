@@ -17,6 +17,8 @@ export class WorkerOpRunner implements GroupOpRunner {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  /** close() waiting for the batches under way. */
+  private readonly drainWaiters: (() => void)[] = [];
 
   run(ops: readonly GroupOp[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the cgroup worker was closed (the server is stopping)'));
@@ -25,7 +27,7 @@ export class WorkerOpRunner implements GroupOpRunner {
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       if (this.pending.size === 1) worker.ref();
-      worker.postMessage({ id, ops: [...ops] } satisfies OpRequest);
+      worker.postMessage({ id, ops } satisfies OpRequest);
     });
   }
 
@@ -33,15 +35,7 @@ export class WorkerOpRunner implements GroupOpRunner {
     this.closed = true;
     const worker = this.worker;
     if (worker === undefined) return;
-    if (this.pending.size > 0) {
-      await new Promise<void>((resolve) => {
-        const check = (): void => {
-          if (this.pending.size === 0 || this.worker !== worker) resolve();
-          else setTimeout(check, 5);
-        };
-        check();
-      });
-    }
+    if (this.pending.size > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
     this.worker = undefined;
     await worker.terminate();
   }
@@ -60,9 +54,12 @@ export class WorkerOpRunner implements GroupOpRunner {
     const entry = this.pending.get(answer.id);
     if (entry === undefined) return;
     this.pending.delete(answer.id);
-    if (this.pending.size === 0) this.worker?.unref();
     if (answer.ok) entry.resolve();
     else entry.reject(Object.assign(new Error(answer.message), { code: answer.code }));
+    if (this.pending.size === 0) {
+      this.worker?.unref();
+      this.drained();
+    }
   }
 
   /** The thread died: every batch it held fails, and the next batch starts a new thread. */
@@ -72,5 +69,10 @@ export class WorkerOpRunner implements GroupOpRunner {
     const entries = [...this.pending.values()];
     this.pending.clear();
     for (const entry of entries) entry.reject(err);
+    this.drained();
+  }
+
+  private drained(): void {
+    for (const wake of this.drainWaiters.splice(0)) wake();
   }
 }

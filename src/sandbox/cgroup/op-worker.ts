@@ -8,7 +8,7 @@ import type { GroupOp } from './ops.js';
 
 export interface OpRequest {
   id: number;
-  ops: GroupOp[];
+  ops: readonly GroupOp[];
 }
 
 export type OpAnswer = { id: number; ok: true } | { id: number; ok: false; message: string; code: string };
