@@ -10,7 +10,8 @@ export type { Isolator, IsolatorCheck, Sandbox, SandboxRunOutcome, SandboxRunReq
 export { BwrapIsolator } from './bwrap/isolator.js';
 export { ProcessIsolator } from './process/isolator.js';
 export { DirectLauncher } from './launch/direct.js';
-export { SpawnerLauncher, sandboxLauncher } from './launch/spawner.js';
+export { SpawnerLauncher } from './launch/spawner.js';
+export { sandboxLauncher } from './launch/open-files.js';
 
 /**
  * The isolator for `config`. Pass a launcher to choose how sandbox processes are forked: the

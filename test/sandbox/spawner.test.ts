@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { processRunning } from '../../src/sandbox/bwrap/procfs.js';
 import { resolveExecutable } from '../../src/sandbox/executables.js';
 import { createIsolator, sandboxLauncher, SpawnerLauncher } from '../../src/sandbox/index.js';
-import { openFilesLimit } from '../../src/sandbox/launch/spawner.js';
+import { openFilesLimit } from '../../src/sandbox/launch/open-files.js';
 import { inheritableFds } from '../../src/sandbox/fds.js';
 import { Tracker, childrenOf, leftovers, request, sandboxConfig, waitFor } from './support.js';
 
