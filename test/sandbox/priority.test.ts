@@ -5,6 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { SandboxPool } from '../../src/sandbox/pool.js';
 import { BACKGROUND_NICE } from '../../src/sandbox/priority.js';
+import { descendants } from '../support/process.js';
 import { Tracker, assertNoChildren, childrenOf, makeIsolator, request, waitFor } from './support.js';
 
 /** Niceness of every thread of `pid` (field 19 of /proc/<pid>/task/<tid>/stat). */
@@ -21,13 +22,6 @@ function commOf(pid: number): string {
   } catch {
     return '';
   }
-}
-
-/** Every live descendant of `pid` (the sandboxes' harnesses are grandchildren of the spawner). */
-function descendants(pid: number): number[] {
-  const out: number[] = [];
-  for (const child of childrenOf(pid)) out.push(child, ...descendants(child));
-  return out;
 }
 
 const asRoot = process.getuid?.() === 0;
