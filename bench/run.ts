@@ -3,6 +3,7 @@
 // durable webhook ingest (202s per second at 16 connections, bench/scenarios/webhook-ingest.ts),
 // and what seccomp and cgroups cost warm throughput (bench/scenarios/layer-cost.ts).
 // Prints a table; `--json FILE` also writes the figures as JSON. Not part of `npm test`.
+import { ECHO_FUNCTION, ECHO_INPUT } from './lib/echo.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -32,8 +33,6 @@ const SECONDS = quick ? 2 : 5;
 const SEQ = quick ? 300 : 2000;
 const ROUNDS = quick ? 1 : 3;
 const FIRST_CALLS = quick ? 15 : 40;
-const FUNCTION = 'export default async (input) => ({ echo: input })';
-const INPUT = JSON.stringify({ input: { hello: 'world' } });
 
 function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
@@ -102,11 +101,11 @@ async function waitForBlank(airlock: Airlock, want: number): Promise<void> {
  */
 async function firstCalls(airlock: Airlock, count: number, expect: 'pool' | 'spawn'): Promise<LatencySummary> {
   const tenants = Array.from({ length: count + 1 }, (_, i) => `${expect}-tenant-${i}`);
-  for (const t of tenants) await airlock.request('PUT', `/v1/tenants/${t}/functions/echo`, { code: FUNCTION });
+  for (const t of tenants) await airlock.request('PUT', `/v1/tenants/${t}/functions/echo`, { code: ECHO_FUNCTION });
   if (expect === 'pool') await waitForBlank(airlock, count + 1);
   const samples: number[] = [];
   for (const [i, t] of tenants.entries()) {
-    const r = await post({ url: airlock.server.url, path: `/v1/tenants/${t}/functions/echo/invoke`, headers: { authorization: `Bearer ${airlock.key}` }, body: INPUT });
+    const r = await post({ url: airlock.server.url, path: `/v1/tenants/${t}/functions/echo/invoke`, headers: { authorization: `Bearer ${airlock.key}` }, body: ECHO_INPUT });
     const start = (JSON.parse(r.body) as { start: string }).start;
     if (start !== expect) throw new Error(`expected start ${expect}, got ${start}: ${r.body}`);
     if (i > 0) samples.push(r.ms);
@@ -153,14 +152,14 @@ async function main(): Promise<void> {
 
   log('starting the plain Node http baseline and an Airlock server side by side');
   const plainServer = await startPlainBaseline();
-  const plainTarget: Target = { url: plainServer.url, path: '/', headers: {}, body: INPUT };
+  const plainTarget: Target = { url: plainServer.url, path: '/', headers: {}, body: ECHO_INPUT };
   const poolSize = 2;
   const airlock = await startAirlock({ AIRLOCK_POOL_SIZE: String(poolSize) });
   let plain;
   let warm;
   try {
-    await airlock.request('PUT', '/v1/tenants/bench/functions/echo', { code: FUNCTION });
-    const warmTarget: Target = { url: airlock.server.url, path: '/v1/tenants/bench/functions/echo/invoke', headers: { authorization: `Bearer ${airlock.key}` }, body: INPUT };
+    await airlock.request('PUT', '/v1/tenants/bench/functions/echo', { code: ECHO_FUNCTION });
+    const warmTarget: Target = { url: airlock.server.url, path: '/v1/tenants/bench/functions/echo/invoke', headers: { authorization: `Bearer ${airlock.key}` }, body: ECHO_INPUT };
     await sequential(plainTarget, 200);
     await sequential(warmTarget, 200);
     await load(warmTarget, 16, 1); // bring up the tenant's warm sandboxes

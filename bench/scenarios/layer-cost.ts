@@ -4,6 +4,7 @@
 // (AIRLOCK_SECCOMP=off, AIRLOCK_CGROUPS=off). Rounds alternate which server goes first, with a
 // pause between measurements so that one server's after-work (record flushes, checkpoints) never
 // lands in the other's round; the figure is the median of the per-round ratios.
+import { ECHO_FUNCTION, ECHO_INPUT } from '../lib/echo.js';
 import { load } from '../lib/http.js';
 import type { Target } from '../lib/http.js';
 import type { BenchServer, StartServer } from '../lib/server.js';
@@ -27,8 +28,6 @@ export interface LayerCostFigures {
   ratio: number;
 }
 
-const FUNCTION = 'export default async (input) => ({ echo: input })';
-const INPUT = JSON.stringify({ input: { hello: 'world' } });
 const PAUSE_MS = 2_000;
 /** The layers of the comparison server: what the sandbox had before seccomp and cgroups. */
 export const NAMESPACES_ONLY: Record<string, string> = {
@@ -40,10 +39,10 @@ export const NAMESPACES_ONLY: Record<string, string> = {
 const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
 
 async function prepare(server: BenchServer): Promise<Target> {
-  const deployed = await server.request('PUT', '/v1/tenants/bench/functions/echo', { code: FUNCTION });
+  const deployed = await server.request('PUT', '/v1/tenants/bench/functions/echo', { code: ECHO_FUNCTION });
   if (deployed.status !== 201 && deployed.status !== 200) throw new Error(`deploy failed: ${JSON.stringify(deployed.body)}`);
   const target: Target = {
-    url: server.url, path: '/v1/tenants/bench/functions/echo/invoke', headers: { authorization: `Bearer ${server.key}` }, body: INPUT,
+    url: server.url, path: '/v1/tenants/bench/functions/echo/invoke', headers: { authorization: `Bearer ${server.key}` }, body: ECHO_INPUT,
   };
   await load(target, 16, 2); // brings up the tenant's warm sandboxes
   return target;
