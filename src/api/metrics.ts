@@ -126,6 +126,7 @@ export class Metrics implements InvokeMetrics {
   /** status → start → series. */
   readonly #invocations = new Map<string, Map<string, CountSeries>>();
   readonly #rejections = new Map<string, CountSeries>();
+  readonly #reruns = new CountSeries({});
   readonly #durations = new Map<string, HistogramSeries>();
   readonly #durationHistogram = new LeanHistogram(
     'airlock_invocation_duration_seconds',
@@ -156,6 +157,13 @@ export class Metrics implements InvokeMetrics {
     countersFrom('airlock_rejections_total', 'Calls refused before running, by reason', ['reason'], registers, () => [
       ...this.#rejections.values(),
     ]);
+    countersFrom(
+      'airlock_invoke_reruns_total',
+      'Calls queued in a busy sandbox that ended before their turn, and run again in a sandbox of their own',
+      [],
+      registers,
+      () => [this.#reruns],
+    );
     new Gauge({
       name: 'airlock_sandboxes',
       help: 'Sandbox processes by state (blank: pre-spawned, no tenant yet)',
@@ -214,6 +222,10 @@ export class Metrics implements InvokeMetrics {
   /** `reason` becomes a label value: use a small fixed set (e.g. 'admission', 'shutting_down'). */
   recordRejection(reason: string): void {
     bump(this.#rejections, 'reason', reason);
+  }
+
+  recordRerun(): void {
+    this.#reruns.value++;
   }
 
   /** The Prometheus text exposition, for GET /metrics. */

@@ -2,7 +2,8 @@
 // sandbox (so it only `import type`s from siblings), reads run frames from the host on fd 3,
 // loads each function version's code once (imported from a data: URL whose sourceURL names the
 // function, so stack frames read file:///fn/<name>), calls it with (input, ctx), captures console
-// and stdout/stderr writes into a capped log buffer, and answers with one done frame.
+// and stdout/stderr writes into a capped log buffer, and answers with one done frame. Runs go
+// one at a time in arrival order: a run frame that arrives during a run waits for it.
 // Nothing here is trusted by the host: the host re-checks every frame and enforces every limit.
 //
 // CommonJS on purpose: Node starts a CommonJS entry a few ms faster than an ES module one (the
@@ -107,6 +108,17 @@ channel.on('data', (chunk: Buffer) => {
 channel.on('end', () => exit(0));
 channel.on('error', () => exit(0));
 
+// The host may send the next run while one is in progress (back to back, which saves the
+// sandbox a sleep and a wake-up per call); it starts once the one before has answered.
+const waitingRuns: RunFrame[] = [];
+let running = false;
+
+function startNextRun(): void {
+  const next = waitingRuns.shift();
+  running = next !== undefined;
+  if (next !== undefined) void handleRun(next);
+}
+
 let greeted = false;
 
 function onFrame(body: Buffer): void {
@@ -131,16 +143,23 @@ function onFrame(body: Buffer): void {
   }
   if (frame.t === 'hello' && !greeted) {
     greeted = true;
-    if (frame.prewarm === true) void warmLoader().then(() => sendFrame({ t: 'ready' }));
-    else sendFrame({ t: 'ready' });
+    if (frame.prewarm === true) {
+      running = true; // the warm-up runs go first
+      void warmLoader().then(() => {
+        sendFrame({ t: 'ready' });
+        startNextRun();
+      });
+    } else sendFrame({ t: 'ready' });
     return;
   }
   if (frame.t !== 'run' || !greeted) {
     exit(70);
     return;
   }
-  void handleRun(frame);
+  waitingRuns.push(frame);
+  if (!running) startNextRun();
 }
+
 
 // ---------------------------------------------------------------- log capture
 
@@ -407,7 +426,10 @@ function finish(capture: Capture, outcome: { ok: true; json: string | undefined 
   const frame = outcome.ok
     ? head + '"ok":true,' + (outcome.json === undefined ? '' : `"result":${outcome.json},`) + tail
     : head + `"ok":false,"error":${jsonStringify(outcome.error)},` + tail;
-  if (!capture.discard) send(frame);
+  if (capture.discard) return;
+  send(frame);
+  // Outside this run's call stack (and after its answer is on its way): the next queued run.
+  queueMicrotask(startNextRun);
 }
 
 /** ctx.log: one shared object; like console, it records into the run in progress. */
@@ -436,12 +458,17 @@ class RunContext {
   #controller: AbortController | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(frame: RunFrame, fetcher: FetchClient['fetch'] | undefined, checkpoint: CheckpointApi | undefined) {
+  constructor(
+    frame: RunFrame,
+    deadline: number,
+    fetcher: FetchClient['fetch'] | undefined,
+    checkpoint: CheckpointApi | undefined,
+  ) {
     this.executionId = frame.id;
     this.tenant = frame.tenant;
     this.function = frame.fn.name;
-    this.deadline = frame.deadline;
-    this.#signalAt = frame.signalAt;
+    this.deadline = deadline;
+    this.#signalAt = deadline - (Number(frame.signalLeadMs) || 0);
     if (fetcher !== undefined) Object.defineProperty(this, 'fetch', { value: fetcher, enumerable: true });
     if (checkpoint !== undefined) Object.defineProperty(this, 'checkpoint', { value: checkpoint, enumerable: true });
     Object.freeze(this);
@@ -465,6 +492,8 @@ class RunContext {
 }
 
 function handleRun(frame: RunFrame, discard = false): Promise<void> {
+  // The time limit counts from now: the frame may have waited behind the run before it.
+  const deadline = now() + (Number(frame.timeoutMs) || 0);
   const capture: Capture = {
     id: stringOf(frame.id),
     discard,
@@ -493,7 +522,7 @@ function handleRun(frame: RunFrame, discard = false): Promise<void> {
         capture.job = true;
         checkpoint = client.begin({ id: capture.id, maxBytes: Number(frame.job.checkpointBytes) || 0, state: frame.job.checkpoint });
       }
-      ctx = new RunContext(frame, fetcher, checkpoint);
+      ctx = new RunContext(frame, deadline, fetcher, checkpoint);
       const handler = pickHandler(await loadModule(frame.fn));
       const result = await handler(frame.input, ctx);
       finish(capture, { ok: true, json: serializeResult(result, frame.resultBytes) });
@@ -530,7 +559,7 @@ async function warmLoader(): Promise<void> {
       'if (input.fail) throw new Error("warm-up"); return { warm: input }; };';
     const frame: RunFrame = {
       t: 'run', id: 'warmup', tenant: 'warmup', fn: { name: 'warmup', version: 'warmup', code },
-      input: { warm: [1, 'up'] }, deadline: now() + 60_000, signalAt: now() + 59_000,
+      input: { warm: [1, 'up'] }, timeoutMs: 60_000, signalLeadMs: 1_000,
       resultBytes: 1024, logBytes: 1024,
     };
     await handleRun(frame, true);

@@ -104,10 +104,14 @@ export interface RunFrame {
   };
   /** The input value (the caller's serialized JSON, embedded verbatim). */
   input: unknown;
-  /** Epoch ms at which the host kills the sandbox. */
-  deadline: number;
-  /** Epoch ms at which ctx.signal aborts, shortly before the deadline. */
-  signalAt: number;
+  /**
+   * The run's time limit, ms, counted from when the harness starts it: a run frame may arrive
+   * while an earlier run is still in progress (runs queued back to back), and then waits for it.
+   * The host's own kill timer starts when it receives the earlier run's answer.
+   */
+  timeoutMs: number;
+  /** ctx.signal aborts this many ms before the deadline. */
+  signalLeadMs: number;
   /** Largest accepted JSON result, bytes. */
   resultBytes: number;
   /** Largest captured log output, bytes. */

@@ -1,7 +1,9 @@
 // A Sandbox over a spawned harness process, shared by both isolators. It speaks the frame
 // protocol on fd 3, drains fd 1/2 continuously into the running execution's logs, and enforces
 // every limit from outside: the deadline (kill of the whole process group), frame size caps,
-// frame validation, result size and depth. Any violation destroys the sandbox.
+// frame validation, result size and depth. Any violation destroys the sandbox. Runs go one at a
+// time; a run requested while another is in progress is sent at once and queued behind it (the
+// harness starts it when the one before has answered), and its own deadline starts then.
 // Its parts: boot.ts (the ready handshake), outbound.ts (hello and run frames, the inbound cap),
 // frames.ts / inbound.ts (decoding, validation), execution.ts (the run in flight), run-outcome.ts
 // (result checks, failure errors), logs.ts (captured output), group-kill.ts (ending the processes).
@@ -57,6 +59,15 @@ export interface ChannelOptions {
 
 type State = 'booting' | 'idle' | 'busy' | 'dead';
 
+/** A run sent to the sandbox while another was in progress. */
+interface WaitingRun {
+  req: SandboxRunRequest;
+  resolve: (outcome: SandboxRunOutcome) => void;
+}
+
+/** Weight of the newest run in averageRunMs. */
+const RUN_MS_WEIGHT = 0.25;
+
 export class ChannelSandbox implements Sandbox {
   readonly id = `sb_${randomUUID()}`;
   readonly memoryMiB: number;
@@ -68,7 +79,14 @@ export class ChannelSandbox implements Sandbox {
   private readonly exitListeners: (() => void)[] = [];
   private readonly exited: Promise<void>;
   private state: State = 'booting';
+  /** The run in progress: frames from the sandbox belong to it. */
   private exec: Execution | null = null;
+  /** Runs sent and queued behind `exec`, in order. */
+  private waiting: WaitingRun[] = [];
+  /** A run whose answer arrived and which still collects fd 1/2 output until this poll round ends. */
+  private finishing: Execution | null = null;
+  /** Moving average of answered runs' durations, ms. */
+  private runMsAverage: number | undefined;
   private readonly boot = new BootHandshake();
   private exitFired = false;
   private readonly killer: GroupKill;
@@ -144,6 +162,18 @@ export class ChannelSandbox implements Sandbox {
     return !this.killed && this.state !== 'dead' && this.state !== 'booting';
   }
 
+  get pending(): number {
+    return (this.exec === null ? 0 : 1) + this.waiting.length;
+  }
+
+  get currentRunMs(): number {
+    return this.exec === null ? 0 : performance.now() - this.exec.startedAt;
+  }
+
+  get averageRunMs(): number | undefined {
+    return this.runMsAverage;
+  }
+
   onExit(listener: () => void): void {
     if (this.exitFired) queueMicrotask(listener);
     else this.exitListeners.push(listener);
@@ -174,20 +204,38 @@ export class ChannelSandbox implements Sandbox {
     if (!this.alive) {
       return Promise.resolve(outcomeNow('killed', { type: 'SandboxUnavailable', message: 'the sandbox is no longer running' }));
     }
-    if (this.exec !== null) {
-      const error = { type: 'SandboxBusy', message: 'the sandbox is already running an execution' };
-      return Promise.resolve({ ...outcomeNow('failed', error), reusable: true });
-    }
     const sendCode = !this.loaded.has(req.version);
-    const deadline = Date.now() + req.timeoutMs;
-    const body = runFrameBody(req, sendCode, deadline);
+    const body = runFrameBody(req, sendCode);
     if (sendCode) this.loaded.add(req.version);
-    this.decoder.maxBytes = runFrameCap(req);
     this.state = 'busy';
     return new Promise<SandboxRunOutcome>((resolve) => {
-      this.exec = startExecution(req, (json) => this.sendFrame(json), () => this.onDeadline(), resolve);
+      if (this.exec === null && this.waiting.length === 0) this.begin({ req, resolve });
+      else this.waiting.push({ req, resolve });
+      this.updateFrameCap();
       this.frames.write(encodeFrame(body));
     });
+  }
+
+  /** Starts the host's side of a run (its deadline timer, its log collector) as the harness starts it. */
+  private begin(run: WaitingRun): void {
+    this.exec = startExecution(run.req, (json) => this.sendFrame(json), () => this.onDeadline(), run.resolve);
+  }
+
+  /** Frames in one chunk may belong to consecutive runs: accept the largest any of them may send. */
+  private updateFrameCap(): void {
+    let cap = this.exec === null ? 0 : runFrameCap(this.exec.req);
+    for (const run of this.waiting) cap = Math.max(cap, runFrameCap(run.req));
+    if (cap > 0) this.decoder.maxBytes = cap;
+  }
+
+  /** Answers every queued run as not started (the sandbox is ending); callers may run them elsewhere. */
+  private abandonWaiting(): void {
+    for (const run of this.waiting.splice(0)) {
+      run.resolve({
+        ...outcomeNow('killed', { type: 'SandboxUnavailable', message: 'the sandbox ended before this run started' }),
+        notStarted: true,
+      });
+    }
   }
 
   private sendFrame(json: string): void {
@@ -198,7 +246,7 @@ export class ChannelSandbox implements Sandbox {
 
   private onOutput(stream: 'stdout' | 'stderr', chunk: Buffer): void {
     if (this.state === 'booting') return this.boot.addOutput(chunk);
-    const exec = this.exec;
+    const exec = this.finishing ?? this.exec;
     if (exec === null || !exec.collecting) return; // between executions: drained and dropped
     exec.collector.addRaw(stream, chunk);
     if (stream === 'stderr' && this.oomKilled === undefined) scanStderrForOom(exec, chunk);
@@ -241,14 +289,24 @@ export class ChannelSandbox implements Sandbox {
     clearTimeout(exec.timer);
     const receivedAt = Date.now();
     const durationMs = performance.now() - exec.startedAt;
+    this.runMsAverage = this.runMsAverage === undefined ? durationMs : this.runMsAverage + RUN_MS_WEIGHT * (durationMs - this.runMsAverage);
     const frameBytes = body.length;
+    // The harness starts the next queued run as soon as it has answered: so does the host.
+    this.exec = null;
+    const next = this.waiting.shift();
+    if (next !== undefined) {
+      this.begin(next);
+      this.updateFrameCap();
+    }
     // Output the sandbox wrote before answering may still sit in the fd 1/2 buffers: let this
     // poll round read it, then complete.
+    this.finishing = exec;
     setImmediate(() => this.complete(exec, frame, receivedAt, durationMs, frameBytes));
   }
 
   private complete(exec: Execution, frame: DoneFrame, receivedAt: number, durationMs: number, frameBytes: number): void {
     exec.collecting = false;
+    if (this.finishing === exec) this.finishing = null;
     for (const [level, msg] of frame.logs) exec.collector.add(level, msg, receivedAt);
     if (frame.logsTruncated) exec.collector.markTruncated();
     const outcome = doneOutcome(exec.req, frame, durationMs, frameBytes);
@@ -289,14 +347,15 @@ export class ChannelSandbox implements Sandbox {
     exec.relay?.close();
     exec.checkpoints?.close();
     if (this.exec === exec) this.exec = null;
-    if (this.state === 'busy') this.state = 'idle';
+    if (this.state === 'busy' && this.exec === null && this.waiting.length === 0) this.state = 'idle';
     if (!outcome.reusable) this.kill();
     exec.resolve(outcome);
   }
 
-  /** Kills the sandbox (see GroupKill). */
+  /** Kills the sandbox (see GroupKill); runs queued behind the one in progress never start. */
   private kill(): void {
     this.killer.kill();
+    this.abandonWaiting();
   }
 
   private get killed(): boolean {
@@ -330,6 +389,7 @@ export class ChannelSandbox implements Sandbox {
       }
     }
     if (this.state === 'booting') this.boot.fail(new Error('the sandbox process exited during boot'));
+    this.abandonWaiting();
     this.state = 'dead';
     for (const stream of [this.child.stdout, this.child.stderr, this.frames]) stream.destroy();
     if (afterExit !== undefined) await afterExit().catch(() => {});

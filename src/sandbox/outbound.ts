@@ -1,6 +1,6 @@
 // Frames the host sends on the sandbox channel (fd 3), built directly as JSON text: `hello` at
 // boot, and `run` for one execution (the code only when the sandbox has not loaded that version,
-// the input, deadline and limits, egress and job grants). Also the largest frame the host accepts
+// the input, time limit and limits, egress and job grants). Also the largest frame the host accepts
 // back while that run is in flight. `fetched` and `checkpointed` answers are the relays' own
 // (egress-relay.ts, checkpoint-relay.ts).
 import { checkpointFrameCap } from './checkpoint-relay.js';
@@ -18,14 +18,14 @@ export function helloFrame(prewarm: boolean): Buffer {
 }
 
 /** Body of the `run` frame for `req`; `sendCode` when the sandbox has not loaded req.version. */
-export function runFrameBody(req: SandboxRunRequest, sendCode: boolean, deadline: number): string {
+export function runFrameBody(req: SandboxRunRequest, sendCode: boolean): string {
   const signalLead = Math.min(250, Math.max(1, Math.floor(req.timeoutMs / 10)));
   return (
     `{"t":"run","id":${JSON.stringify(req.executionId)},"tenant":${JSON.stringify(req.tenant)},` +
     `"fn":{"name":${JSON.stringify(req.functionName)},"version":${JSON.stringify(req.version)}` +
     (sendCode ? `,"code":${JSON.stringify(req.code)}` : '') +
-    `},"input":${req.inputJson === '' ? 'null' : req.inputJson},"deadline":${deadline},` +
-    `"signalAt":${deadline - signalLead},"resultBytes":${req.resultBytes},"logBytes":${req.logBytes}` +
+    `},"input":${req.inputJson === '' ? 'null' : req.inputJson},"timeoutMs":${req.timeoutMs},` +
+    `"signalLeadMs":${signalLead},"resultBytes":${req.resultBytes},"logBytes":${req.logBytes}` +
     (req.egress === undefined ? '' : `,"egress":{"requestBytes":${req.egress.limits.requestBytes}}`) +
     (req.checkpoint === undefined
       ? ''

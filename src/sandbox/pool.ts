@@ -1,6 +1,7 @@
 // The sandbox pool: hands out one sandbox per execution. Order of preference: an idle warm
-// sandbox already bound to the caller's key ('warm'), a pre-spawned blank one that gets bound to
-// the key for life ('pool'), a fresh spawn ('spawn'). A sandbox that ran tenant A never runs
+// sandbox already bound to the caller's key ('warm'), a place in the queue of a busy warm one
+// whose runs are short (also 'warm'; see PoolConfig.queueBehind), a pre-spawned blank one that
+// gets bound to the key for life ('pool'), a fresh spawn ('spawn'). A sandbox that ran tenant A never runs
 // tenant B: keys are the tenant (scope 'tenant'), tenant+function ('function'), or nothing
 // (scope 'execution': never reused), plus the heap size. One global budget counts every process
 // (blank, idle, busy, spawning, exiting); when full, the least recently used idle sandbox (else a
@@ -19,6 +20,12 @@ export interface AcquireRequest {
   functionName: string;
   scope: IsolationScope;
   memoryMiB: number;
+  /**
+   * The run may queue inside a busy warm sandbox behind the one in progress. Only for runs nobody
+   * could see happen twice (no egress, no checkpoints): if that sandbox ends before the run
+   * starts, the caller runs it again elsewhere (SandboxRunOutcome.notStarted).
+   */
+  queueable?: boolean;
 }
 
 export interface Lease {
@@ -47,6 +54,13 @@ interface Entry {
   /** Binding for life; null while blank or for scope 'execution' (never reused). */
   key: string | null;
   executions: number;
+  /** Leases out on this sandbox: the run in progress and any queued behind it. */
+  leases: number;
+  /**
+   * Calls may queue behind its current leases: they were all queueable. A job run or a call with
+   * egress (which may run long, e.g. waiting on the network) keeps its sandbox to itself.
+   */
+  shared: boolean;
   /** Pool-wide use counter at the last acquire/release: orders LRU without clock ties. */
   lastUsed: number;
   /** Epoch ms when the sandbox last went idle (for the idle TTL sweep). */
@@ -143,24 +157,41 @@ export class SandboxPool {
   private serveExisting(waiter: Waiter): boolean {
     const { key, req } = waiter;
     if (key !== null) {
-      let best: Entry | undefined;
-      for (const entry of this.entries) {
-        if (entry.state === 'idle' && entry.key === key && entry.sandbox.alive && (!best || entry.lastUsed > best.lastUsed)) best = entry;
+      let best = req.queueable === true ? this.busyToQueueBehind(key) : undefined;
+      if (!best) {
+        for (const entry of this.entries) {
+          if (entry.state === 'idle' && entry.key === key && entry.sandbox.alive && (!best || entry.lastUsed > best.lastUsed)) best = entry;
+        }
       }
       if (best) {
-        waiter.resolve(this.lease(best, key, 'warm'));
+        waiter.resolve(this.lease(best, key, 'warm', req));
         return true;
       }
     }
     for (const entry of this.entries) {
       if (entry.state === 'blank' && entry.sandbox.alive && entry.sandbox.memoryMiB === req.memoryMiB) {
         bindSoon(entry, req.tenant, this.logger);
-        waiter.resolve(this.lease(entry, key, 'pool'));
+        waiter.resolve(this.lease(entry, key, 'pool', req));
         this.blank.taken();
         return true;
       }
     }
     return false;
+  }
+
+  /** The busy sandbox of `key` with the shortest queue whose runs are short, if any has room. */
+  private busyToQueueBehind(key: string): Entry | undefined {
+    const { queueBehind, queueBehindMs, maxExecutionsPerSandbox } = this.config;
+    if (queueBehind === 0) return undefined;
+    let best: Entry | undefined;
+    for (const entry of this.entries) {
+      if (entry.state !== 'busy' || !entry.shared || entry.key !== key || !entry.sandbox.alive) continue;
+      const { pending, averageRunMs, currentRunMs } = entry.sandbox;
+      if (pending > queueBehind || entry.executions >= maxExecutionsPerSandbox) continue;
+      if (averageRunMs === undefined || pending * averageRunMs > queueBehindMs || currentRunMs > queueBehindMs) continue;
+      if (!best || pending < best.sandbox.pending) best = entry;
+    }
+    return best;
   }
 
   /** Serves queued callers in FIFO order while the budget allows. */
@@ -183,10 +214,12 @@ export class SandboxPool {
     this.blank.soon();
   }
 
-  private lease(entry: Entry, key: string | null, start: StartKind): Lease {
-    this.setState(entry, 'busy');
+  private lease(entry: Entry, key: string | null, start: StartKind, req: AcquireRequest): Lease {
+    entry.shared = (entry.state === 'busy' ? entry.shared : true) && req.queueable === true;
+    if (entry.state !== 'busy') this.setState(entry, 'busy');
     entry.key = key;
     entry.executions++;
+    entry.leases++;
     entry.lastUsed = ++this.useClock;
     let released = false;
     return {
@@ -202,14 +235,15 @@ export class SandboxPool {
 
   private release(entry: Entry, reusable: boolean): void {
     if (!this.entries.has(entry) || entry.state !== 'busy') return;
+    entry.leases--;
     if (reusable) bindNow(entry, this.logger);
     entry.lastUsed = ++this.useClock;
-    const keep =
-      reusable &&
-      !this.closed &&
-      entry.key !== null &&
-      entry.sandbox.alive &&
-      entry.executions < this.config.maxExecutionsPerSandbox;
+    if (!reusable || !entry.sandbox.alive) {
+      void this.retire(entry);
+      return;
+    }
+    if (entry.leases > 0) return; // runs queued on it are still to answer
+    const keep = !this.closed && entry.key !== null && entry.executions < this.config.maxExecutionsPerSandbox;
     if (!keep) {
       void this.retire(entry);
       return;
@@ -232,7 +266,7 @@ export class SandboxPool {
     void this.spawnEntry({ memoryMiB: waiter.req.memoryMiB, prewarm: false, tenant: waiter.req.tenant }).then(
       (entry) => {
         if (entry === undefined) return waiter.reject(shuttingDown());
-        waiter.resolve(this.lease(entry, waiter.key, 'spawn'));
+        waiter.resolve(this.lease(entry, waiter.key, 'spawn', waiter.req));
       },
       (err: unknown) => {
         waiter.reject(err instanceof Error ? err : new Error(String(err)));
@@ -255,7 +289,7 @@ export class SandboxPool {
       // priority then, and raising it now keeps that work off the caller's path.
       if (opts.background === true) sandbox.promote();
       const entry: Entry = {
-        sandbox, state: 'blank', key: null, executions: 0, lastUsed: ++this.useClock, idleSince: 0, unboundTenant: null, bindTimer: undefined,
+        sandbox, state: 'blank', key: null, executions: 0, leases: 0, shared: false, lastUsed: ++this.useClock, idleSince: 0, unboundTenant: null, bindTimer: undefined,
       };
       this.entries.add(entry);
       this.counts.blank++;

@@ -50,6 +50,11 @@ export interface SandboxRunOutcome {
   durationMs: number;
   /** False when the sandbox must be destroyed (timeout, crash, malformed frame, broken limit). */
   reusable: boolean;
+  /**
+   * The run never started: it was queued behind another run and the sandbox ended first. The
+   * caller may run it again in another sandbox.
+   */
+  notStarted?: boolean;
 }
 
 export interface Sandbox {
@@ -61,8 +66,18 @@ export interface Sandbox {
   /** Isolation layers in force for this sandbox, recorded on every execution it runs. */
   readonly layers: readonly SecurityLayer[];
   readonly alive: boolean;
-  /** Runs one execution. Never rejects: every failure is an outcome. One at a time. */
+  /**
+   * Runs one execution. Never rejects: every failure is an outcome. Runs go one at a time: a run
+   * requested while another is in progress is sent at once and starts (its deadline too) when
+   * the one before has answered. If the sandbox ends first, it answers `notStarted`.
+   */
   run(req: SandboxRunRequest): Promise<SandboxRunOutcome>;
+  /** Runs requested and not answered yet: the one in progress and those queued behind it. */
+  readonly pending: number;
+  /** How long the run in progress has been going, ms (0 when none). */
+  readonly currentRunMs: number;
+  /** Moving average of this sandbox's run durations, ms; undefined before its first answer. */
+  readonly averageRunMs: number | undefined;
   /** Kills the sandbox (whole process group) and resolves once it has exited. Idempotent. */
   destroy(): Promise<void>;
   /** Called once when the sandbox process exits for any reason. */

@@ -33,6 +33,8 @@ export interface InvokeMetrics {
   recordInvocation(status: ExecutionStatus, start: StartKind | null, durationMs: number): void;
   recordQueueWait(ms: number): void;
   recordRejection(reason: string): void;
+  /** A call queued in a busy sandbox that ended before its turn is run again (see invoke). */
+  recordRerun(): void;
 }
 
 export interface InvokeDeps {
@@ -89,27 +91,40 @@ export class InvokeService {
     metrics.recordQueueWait(permit.waitedMs);
     this.inFlight++;
     try {
-      const lease = await pool.acquire({
-        tenant,
-        functionName: name,
-        scope: fn.isolation,
-        memoryMiB: fn.limits.memoryMiB,
-      });
-      const startedAt = Date.now();
-      const egress = this.openEgress(fn, id, startedAt);
-      const outcome = await lease.sandbox.run({
-        executionId: id,
-        tenant,
-        functionName: name,
-        version: fn.version,
-        code: fn.code,
-        inputJson,
-        timeoutMs: fn.limits.timeoutMs,
-        resultBytes: fn.limits.resultBytes,
-        logBytes: fn.limits.logBytes,
-        ...(egress === undefined ? {} : { egress }),
-      });
-      lease.release(outcome.reusable);
+      const run = async (queueable: boolean) => {
+        const lease = await pool.acquire({
+          tenant,
+          functionName: name,
+          scope: fn.isolation,
+          memoryMiB: fn.limits.memoryMiB,
+          queueable,
+        });
+        const startedAt = Date.now();
+        const egress = this.openEgress(fn, id, startedAt);
+        const outcome = await lease.sandbox.run({
+          executionId: id,
+          tenant,
+          functionName: name,
+          version: fn.version,
+          code: fn.code,
+          inputJson,
+          timeoutMs: fn.limits.timeoutMs,
+          resultBytes: fn.limits.resultBytes,
+          logBytes: fn.limits.logBytes,
+          ...(egress === undefined ? {} : { egress }),
+        });
+        lease.release(outcome.reusable);
+        return { lease, startedAt, egress, outcome };
+      };
+      // A call with no egress may queue behind a short run in a busy warm sandbox (nobody could
+      // tell if it ran twice). If that sandbox ends before the call's turn, it runs once more, in
+      // a sandbox of its own.
+      let attempt = await run(fn.egress === undefined);
+      if (attempt.outcome.notStarted === true) {
+        metrics.recordRerun();
+        attempt = await run(false);
+      }
+      const { lease, startedAt, egress, outcome } = attempt;
       maskOutcome(outcome, egress);
       const record: ExecutionRecord = {
         id, tenant, function: name, version: fn.version, status: outcome.status, start: lease.start,

@@ -14,14 +14,20 @@ const MEMORY = 64;
 const pools: SandboxPool[] = [];
 
 function makePool(overrides: Partial<PoolConfig> = {}): SandboxPool {
-  const config: PoolConfig = { blankSize: 0, maxSandboxes: 8, idleTtlMs: 60_000, maxExecutionsPerSandbox: 1_000, ...overrides };
+  const config: PoolConfig = { blankSize: 0, maxSandboxes: 8, idleTtlMs: 60_000, maxExecutionsPerSandbox: 1_000, queueBehind: 3, queueBehindMs: 5, ...overrides };
   const pool = new SandboxPool(isolator, config, MEMORY);
   pools.push(pool);
   return pool;
 }
 
-function acquire(pool: SandboxPool, tenant: string, opts: { fn?: string; scope?: IsolationScope; memoryMiB?: number } = {}): Promise<Lease> {
-  return pool.acquire({ tenant, functionName: opts.fn ?? 'probe', scope: opts.scope ?? 'tenant', memoryMiB: opts.memoryMiB ?? MEMORY });
+function acquire(
+  pool: SandboxPool,
+  tenant: string,
+  opts: { fn?: string; scope?: IsolationScope; memoryMiB?: number; queueable?: boolean } = {},
+): Promise<Lease> {
+  return pool.acquire({
+    tenant, functionName: opts.fn ?? 'probe', scope: opts.scope ?? 'tenant', memoryMiB: opts.memoryMiB ?? MEMORY, queueable: opts.queueable ?? false,
+  });
 }
 
 // Identical code for every tenant (so identical version hashes): module state, globals and
@@ -35,6 +41,8 @@ export default async (input, ctx) => {
   writeFileSync('/tmp/' + ctx.tenant, 'secret of ' + ctx.tenant);
   return seen;
 };`;
+
+const SLEEP = 'export default (ms) => new Promise((resolve) => setTimeout(() => resolve(ms), ms));';
 
 interface Seen {
   calls: number;
@@ -198,6 +206,48 @@ describe('sandbox pool (bwrap)', () => {
     x!.release(true);
     y!.release(true);
     assert.equal(pool.stats().idle, 2);
+  });
+
+  it('queues a queueable call in a busy warm sandbox whose runs are short, up to queueBehind', async () => {
+    const pool = makePool({ queueBehind: 1, queueBehindMs: 60_000 });
+    await use(pool, 'acme'); // gives the sandbox a run-time average
+    const first = await acquire(pool, 'acme', { queueable: true });
+    const running = first.sandbox.run(request(SLEEP, { tenant: 'acme', input: 200 }));
+    const behind = await acquire(pool, 'acme', { queueable: true });
+    assert.equal(behind.sandbox, first.sandbox, 'queued behind the run in progress');
+    assert.equal(behind.start, 'warm');
+    const queued = behind.sandbox.run(request(SLEEP, { tenant: 'acme', input: 1 }));
+    const full = await acquire(pool, 'acme', { queueable: true });
+    assert.notEqual(full.sandbox, first.sandbox, 'queueBehind 1: no second place in that queue');
+    const exclusive = await acquire(pool, 'acme', { queueable: false });
+    assert.notEqual(exclusive.sandbox, first.sandbox, 'a call that may not queue gets a sandbox of its own');
+    const exclusiveRun = exclusive.sandbox.run(request(SLEEP, { tenant: 'acme', input: 200 }));
+    const another = await acquire(pool, 'acme', { queueable: true });
+    assert.notEqual(another.sandbox, exclusive.sandbox, 'nothing queues behind a call that may not queue (e.g. a job run)');
+    another.release(true);
+    assert.equal((await exclusiveRun).status, 'succeeded');
+    assert.equal((await running).status, 'succeeded');
+    first.release(true);
+    assert.equal(pool.stats().busy, 3, 'the sandbox stays busy while a queued run is out');
+    assert.equal((await queued).status, 'succeeded');
+    behind.release(true);
+    full.release(true);
+    exclusive.release(true);
+    assert.deepEqual({ idle: pool.stats().idle, busy: pool.stats().busy }, { idle: 4, busy: 0 });
+  });
+
+  it('does not queue a call behind a run that has gone on longer than queueBehindMs', async () => {
+    const pool = makePool({ queueBehind: 3, queueBehindMs: 50 });
+    await use(pool, 'acme');
+    const first = await acquire(pool, 'acme', { queueable: true });
+    const running = first.sandbox.run(request(SLEEP, { tenant: 'acme', input: 300 }));
+    await waitFor('the run to pass queueBehindMs', () => first.sandbox.currentRunMs > 60);
+    const next = await acquire(pool, 'acme', { queueable: true });
+    assert.notEqual(next.sandbox, first.sandbox);
+    assert.equal(next.start, 'spawn');
+    next.release(true);
+    assert.equal((await running).status, 'succeeded');
+    first.release(true);
   });
 
   it('does not hand out a sandbox that died while idle', async () => {

@@ -1,5 +1,6 @@
 // Configuration of the sandbox pool (AIRLOCK_POOL_SIZE, AIRLOCK_MAX_SANDBOXES, AIRLOCK_SANDBOX_*):
-// blank sandboxes kept ready, the global process budget, and when warm sandboxes are retired.
+// blank sandboxes kept ready, the global process budget, when warm sandboxes are retired, and
+// when a call may queue inside a busy warm sandbox instead of taking another one.
 import { int } from './env.js';
 import type { Env } from './env.js';
 
@@ -12,6 +13,16 @@ export interface PoolConfig {
   idleTtlMs: number;
   /** A warm sandbox is retired after this many executions. */
   maxExecutionsPerSandbox: number;
+  /**
+   * Runs that may wait inside a busy warm sandbox behind the one in progress (0: never). A queued
+   * run costs the sandbox no sleep and wake-up, which on small machines is most of a short call.
+   */
+  queueBehind: number;
+  /**
+   * A call queues behind a busy sandbox only while its runs are this short on average and the one
+   * in progress has not run longer, ms: a slow run never holds up another call for long.
+   */
+  queueBehindMs: number;
 }
 
 export function poolFrom(env: Env): PoolConfig {
@@ -20,5 +31,7 @@ export function poolFrom(env: Env): PoolConfig {
     maxSandboxes: int(env, 'AIRLOCK_MAX_SANDBOXES', 64, 1),
     idleTtlMs: int(env, 'AIRLOCK_SANDBOX_IDLE_MS', 60_000, 1),
     maxExecutionsPerSandbox: int(env, 'AIRLOCK_SANDBOX_MAX_EXECUTIONS', 10_000, 1),
+    queueBehind: int(env, 'AIRLOCK_SANDBOX_QUEUE', 3, 0),
+    queueBehindMs: int(env, 'AIRLOCK_SANDBOX_QUEUE_MS', 5, 0),
   };
 }

@@ -1,0 +1,91 @@
+// Runs queued back to back in one real bwrap sandbox: a run requested while another is in
+// progress waits inside the sandbox, never overlaps it, gets its own full time limit from its
+// own start, and answers notStarted (without running) when the sandbox ends before its turn.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import type { Sandbox } from '../../src/sandbox/port.js';
+import { assertNoChildren, makeIsolator, request } from './support.js';
+
+const isolator = makeIsolator('bwrap');
+
+// Sleeps input.ms (or spins when input.spin), and reports when it ran and whether another run
+// of this module was in progress meanwhile.
+const TIMED = `let active = 0;
+export default async (input, ctx) => {
+  active++;
+  const overlapped = active > 1;
+  const startedAt = Date.now();
+  if (input.spin) for (;;) {}
+  await new Promise((r) => setTimeout(r, input.ms));
+  active--;
+  return { startedAt, endedAt: Date.now(), deadline: ctx.deadline, overlapped };
+};`;
+
+interface Timed {
+  startedAt: number;
+  endedAt: number;
+  deadline: number;
+  overlapped: boolean;
+}
+
+async function withSandbox(body: (sandbox: Sandbox) => Promise<void>): Promise<void> {
+  const sandbox = await isolator.spawn({ memoryMiB: 64 });
+  try {
+    await body(sandbox);
+  } finally {
+    await sandbox.destroy();
+  }
+}
+
+describe('runs queued in one sandbox (bwrap)', () => {
+  after(() => assertNoChildren());
+
+  it('runs them one after the other, each with its own time limit from its own start', async () => {
+    await withSandbox(async (sandbox) => {
+      const first = sandbox.run(request(TIMED, { input: { ms: 300 }, timeoutMs: 5_000 }));
+      // 300 ms behind the first, with a 250 ms limit of its own: it would time out if its
+      // deadline counted from when it was sent.
+      const second = sandbox.run(request(TIMED, { input: { ms: 100 }, timeoutMs: 250 }));
+      assert.equal(sandbox.pending, 2);
+      const [a, b] = await Promise.all([first, second]);
+      assert.equal(a.status, 'succeeded', JSON.stringify(a.error));
+      assert.equal(b.status, 'succeeded', JSON.stringify(b.error));
+      const ra = a.result as Timed;
+      const rb = b.result as Timed;
+      assert.equal(rb.overlapped, false, 'the queued run started only after the first answered');
+      assert.ok(rb.startedAt >= ra.endedAt, `second started ${rb.startedAt}, first ended ${ra.endedAt}`);
+      assert.ok(rb.deadline >= rb.startedAt + 200, `ctx.deadline counts from the run's own start (${rb.deadline - rb.startedAt} ms)`);
+      assert.ok(b.durationMs < 250, `the second run's duration is its own (${b.durationMs} ms)`);
+      assert.equal(sandbox.pending, 0);
+      assert.ok(sandbox.averageRunMs !== undefined && sandbox.averageRunMs > 0);
+      assert.equal(sandbox.alive, true);
+    });
+  });
+
+  it('answers a queued run notStarted, without running it, when the run ahead times out', async () => {
+    await withSandbox(async (sandbox) => {
+      const stuck = sandbox.run(request(TIMED, { input: { spin: true }, timeoutMs: 300 }));
+      const queued = sandbox.run(request(`export default async () => { throw new Error('must not run'); };`, { timeoutMs: 5_000 }));
+      const [a, b] = await Promise.all([stuck, queued]);
+      assert.equal(a.status, 'timeout');
+      assert.equal(b.notStarted, true);
+      assert.equal(b.status, 'killed');
+      assert.equal(b.error?.type, 'SandboxUnavailable');
+      assert.equal(b.reusable, false);
+      assert.equal(sandbox.alive, false);
+    });
+  });
+
+  it('reports how long the run in progress has been going', async () => {
+    await withSandbox(async (sandbox) => {
+      assert.equal(sandbox.currentRunMs, 0);
+      assert.equal(sandbox.averageRunMs, undefined);
+      const running = sandbox.run(request(TIMED, { input: { ms: 200 } }));
+      await new Promise((r) => setTimeout(r, 100));
+      assert.ok(sandbox.currentRunMs >= 50, `current run ${sandbox.currentRunMs} ms`);
+      assert.equal((await running).status, 'succeeded');
+      assert.equal(sandbox.currentRunMs, 0);
+      assert.ok(sandbox.averageRunMs !== undefined && sandbox.averageRunMs >= 150, `average ${sandbox.averageRunMs} ms`);
+    });
+  });
+});
