@@ -154,7 +154,10 @@ async function main(): Promise<void> {
   const plainServer = await startPlainBaseline();
   const plainTarget: Target = { url: plainServer.url, path: '/', headers: {}, body: ECHO_INPUT };
   const poolSize = 2;
-  const airlock = await startAirlock({ AIRLOCK_POOL_SIZE: String(poolSize) });
+  // One tenant drives all 16 connections: let all 16 of its calls be in flight, as the plain
+  // server does (the default AIRLOCK_TENANT_CONCURRENCY of 8 would keep half of them waiting
+  // in admission, a fairness policy between tenants rather than a cost of the call path).
+  const airlock = await startAirlock({ AIRLOCK_POOL_SIZE: String(poolSize), AIRLOCK_TENANT_CONCURRENCY: '16' });
   let plain;
   let warm;
   try {

@@ -1,0 +1,32 @@
+// The pool block of the configuration: defaults, overrides, and refusals that name the variable.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig } from '../../src/core/config.js';
+import { isAirlockError } from '../../src/core/errors.js';
+
+test('pool defaults', () => {
+  assert.deepEqual(loadConfig({}).pool, {
+    blankSize: 2,
+    maxSandboxes: 64,
+    idleTtlMs: 60_000,
+    maxExecutionsPerSandbox: 10_000,
+    queueBehind: 3,
+    queueBehindMs: 5,
+  });
+});
+
+test('queueing behind a busy sandbox can be tuned or turned off', () => {
+  const pool = loadConfig({ AIRLOCK_SANDBOX_QUEUE: '0', AIRLOCK_SANDBOX_QUEUE_MS: '20' }).pool;
+  assert.equal(pool.queueBehind, 0);
+  assert.equal(pool.queueBehindMs, 20);
+});
+
+test('a negative or non-numeric queue setting is refused, naming the variable', () => {
+  for (const [name, value] of [['AIRLOCK_SANDBOX_QUEUE', '-1'], ['AIRLOCK_SANDBOX_QUEUE_MS', 'fast']] as const) {
+    assert.throws(
+      () => loadConfig({ [name]: value }),
+      (err: unknown) => isAirlockError(err) && err.message.includes(name),
+      `${name}=${value}`,
+    );
+  }
+});
