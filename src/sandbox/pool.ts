@@ -1,9 +1,10 @@
-// The sandbox pool: hands out one sandbox per execution. Order of preference: an idle warm
-// sandbox already bound to the caller's key ('warm'), a place in the queue of a busy warm one
-// whose runs are short (also 'warm'; see PoolConfig.queueBehind), a pre-spawned blank one that
-// gets bound to the key for life ('pool'), a fresh spawn ('spawn'). A sandbox that ran tenant A never runs
-// tenant B: keys are the tenant (scope 'tenant'), tenant+function ('function'), or nothing
-// (scope 'execution': never reused), plus the heap size. One global budget counts every process
+// The sandbox pool: hands out one sandbox per execution. Order of preference: for a queueable
+// call, a place in the queue of a busy warm sandbox of the caller's key whose runs are short
+// ('warm'; see PoolConfig.queueBehind), then an idle warm sandbox already bound to the key
+// ('warm'), a pre-spawned blank one that gets bound to the key for life ('pool'), a fresh spawn
+// ('spawn'). A sandbox that ran tenant A never runs tenant B: keys are the tenant (scope
+// 'tenant'), tenant+function ('function'), or nothing (scope 'execution': never reused), plus
+// the heap size. One global budget counts every process
 // (blank, idle, busy, spawning, exiting); when full, the least recently used idle sandbox (else a
 // blank one) is evicted, and when everything is busy callers wait in FIFO order. Keeping the
 // blank sandboxes topped up is pool-refill.ts; binding a sandbox to its tenant, pool-binding.ts.
