@@ -141,6 +141,14 @@ function onFrame(body: Buffer): void {
     checkpointClient?.onCheckpointed(frame);
     return;
   }
+  if (frame.t === 'cancel') {
+    const at = waitingRuns.findIndex((run) => run.id === frame.id);
+    if (at >= 0) {
+      waitingRuns.splice(at, 1);
+      sendFrame({ t: 'cancelled', id: stringOf(frame.id) });
+    }
+    return;
+  }
   if (frame.t === 'hello' && !greeted) {
     greeted = true;
     if (frame.prewarm === true) {

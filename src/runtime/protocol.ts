@@ -75,7 +75,14 @@ export interface CheckpointFrame {
   state: unknown;
 }
 
-export type SandboxToHostFrame = ReadyFrame | DoneFrame | FetchFrame | CheckpointFrame;
+/** The answer to a `cancel` frame whose run had not started: it was dropped and never will. */
+export interface CancelledFrame {
+  t: 'cancelled';
+  /** The execution id of the dropped run. */
+  id: string;
+}
+
+export type SandboxToHostFrame = ReadyFrame | DoneFrame | FetchFrame | CheckpointFrame | CancelledFrame;
 
 // ---- host → sandbox ----
 
@@ -156,4 +163,14 @@ export type CheckpointedFrame =
   | { t: 'checkpointed'; rid: number; ok: true; /** Epoch ms the host stored it. */ at: number }
   | { t: 'checkpointed'; rid: number; ok: false; /** LEASE_LOST, CHECKPOINT_TOO_LARGE or CHECKPOINT_FAILED. */ code: string; message: string };
 
-export type HostToSandboxFrame = HelloFrame | RunFrame | FetchedFrame | CheckpointedFrame;
+/**
+ * The host takes back a run it queued: if it has not started, the harness drops it and answers
+ * `cancelled`; if it has, the frame is ignored and the run answers `done` as usual.
+ */
+export interface CancelFrame {
+  t: 'cancel';
+  /** The execution id of the queued run. */
+  id: string;
+}
+
+export type HostToSandboxFrame = HelloFrame | RunFrame | FetchedFrame | CheckpointedFrame | CancelFrame;

@@ -6,7 +6,8 @@
 // harness starts it when the one before has answered), and its own deadline starts then.
 // Its parts: boot.ts (the ready handshake), outbound.ts (hello and run frames, the inbound cap),
 // frames.ts / inbound.ts (decoding, validation), execution.ts (the run in flight), run-outcome.ts
-// (result checks, failure errors), logs.ts (captured output), group-kill.ts (ending the processes).
+// (result checks, failure errors), logs.ts (captured output), group-kill.ts (ending the processes),
+// waiting-runs.ts (runs queued behind the one in progress).
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { ExecutionError, SecurityLayer } from '../core/types.js';
@@ -21,6 +22,8 @@ import { FRAME_SLACK, helloFrame, runFrameBody, runFrameCap } from './outbound.j
 import type { LaunchedProcess } from './launch/types.js';
 import type { Sandbox, SandboxRunOutcome, SandboxRunRequest } from './port.js';
 import { doneOutcome, exitFailure, invalidFrameError, outcomeNow, timeoutError } from './run-outcome.js';
+import { WaitingRuns } from './waiting-runs.js';
+import type { QueuedRun } from './waiting-runs.js';
 
 /** After an unexpected exit, how long to wait for the rest of stderr (OOM message), ms. */
 const STDERR_DRAIN_MS = 250;
@@ -59,12 +62,6 @@ export interface ChannelOptions {
 
 type State = 'booting' | 'idle' | 'busy' | 'dead';
 
-/** A run sent to the sandbox while another was in progress. */
-interface WaitingRun {
-  req: SandboxRunRequest;
-  resolve: (outcome: SandboxRunOutcome) => void;
-}
-
 /** Weight of the newest run in averageRunMs. */
 const RUN_MS_WEIGHT = 0.25;
 
@@ -82,7 +79,7 @@ export class ChannelSandbox implements Sandbox {
   /** The run in progress: frames from the sandbox belong to it. */
   private exec: Execution | null = null;
   /** Runs sent and queued behind `exec`, in order. */
-  private waiting: WaitingRun[] = [];
+  private readonly waiting = new WaitingRuns((run) => this.withdraw(run));
   /** A run whose answer arrived and which still collects fd 1/2 output until this poll round ends. */
   private finishing: Execution | null = null;
   /** Moving average of answered runs' durations, ms. */
@@ -209,33 +206,40 @@ export class ChannelSandbox implements Sandbox {
     if (sendCode) this.loaded.add(req.version);
     this.state = 'busy';
     return new Promise<SandboxRunOutcome>((resolve) => {
-      if (this.exec === null && this.waiting.length === 0) this.begin({ req, resolve });
-      else this.waiting.push({ req, resolve });
+      const run: QueuedRun = { req, resolve };
+      if (this.exec === null && this.waiting.length === 0) this.begin(run);
+      else this.waiting.add(run);
       this.updateFrameCap();
       this.frames.write(encodeFrame(body));
     });
   }
 
   /** Starts the host's side of a run (its deadline timer, its log collector) as the harness starts it. */
-  private begin(run: WaitingRun): void {
+  private begin(run: QueuedRun): void {
     this.exec = startExecution(run.req, (json) => this.sendFrame(json), () => this.onDeadline(), run.resolve);
+  }
+
+  /**
+   * Takes back a run still waiting: its caller gets `notStarted` now, and the harness is told to
+   * drop it. If the harness started it already, it runs to its end (its own deadline applies)
+   * and its answer is dropped: only runs nobody could see happen twice are ever queued.
+   */
+  private withdraw(run: QueuedRun): void {
+    if (this.killed || !this.waiting.withdraw(run)) return;
+    this.sendFrame(JSON.stringify({ t: 'cancel', id: run.req.executionId }));
+  }
+
+  /** The harness dropped a run the host took back. */
+  private onCancelled(id: string): void {
+    if (!this.waiting.dropCancelled(id)) return this.protocolError('cancelled frame for a run that was not taken back');
+    this.updateFrameCap();
+    if (this.exec === null && this.waiting.length === 0 && this.state === 'busy') this.state = 'idle';
   }
 
   /** Frames in one chunk may belong to consecutive runs: accept the largest any of them may send. */
   private updateFrameCap(): void {
-    let cap = this.exec === null ? 0 : runFrameCap(this.exec.req);
-    for (const run of this.waiting) cap = Math.max(cap, runFrameCap(run.req));
+    const cap = Math.max(this.exec === null ? 0 : runFrameCap(this.exec.req), this.waiting.frameCap());
     if (cap > 0) this.decoder.maxBytes = cap;
-  }
-
-  /** Answers every queued run as not started (the sandbox is ending); callers may run them elsewhere. */
-  private abandonWaiting(): void {
-    for (const run of this.waiting.splice(0)) {
-      run.resolve({
-        ...outcomeNow('killed', { type: 'SandboxUnavailable', message: 'the sandbox ended before this run started' }),
-        notStarted: true,
-      });
-    }
   }
 
   private sendFrame(json: string): void {
@@ -276,6 +280,7 @@ export class ChannelSandbox implements Sandbox {
       else this.protocolError('expected a ready frame');
       return;
     }
+    if (frame.t === 'cancelled') return this.onCancelled(frame.id);
     const exec = this.exec;
     if (frame.t === 'fetch' || frame.t === 'checkpoint') {
       const violation = relayFrame(exec, frame, body.length);
@@ -293,7 +298,7 @@ export class ChannelSandbox implements Sandbox {
     const frameBytes = body.length;
     // The harness starts the next queued run as soon as it has answered: so does the host.
     this.exec = null;
-    const next = this.waiting.shift();
+    const next = this.waiting.next();
     if (next !== undefined) {
       this.begin(next);
       this.updateFrameCap();
@@ -355,7 +360,7 @@ export class ChannelSandbox implements Sandbox {
   /** Kills the sandbox (see GroupKill); runs queued behind the one in progress never start. */
   private kill(): void {
     this.killer.kill();
-    this.abandonWaiting();
+    this.waiting.abandon();
   }
 
   private get killed(): boolean {
@@ -389,7 +394,7 @@ export class ChannelSandbox implements Sandbox {
       }
     }
     if (this.state === 'booting') this.boot.fail(new Error('the sandbox process exited during boot'));
-    this.abandonWaiting();
+    this.waiting.abandon();
     this.state = 'dead';
     for (const stream of [this.child.stdout, this.child.stderr, this.frames]) stream.destroy();
     if (afterExit !== undefined) await afterExit().catch(() => {});

@@ -51,6 +51,11 @@ export function parseFrame(body: Buffer): Parsed<SandboxToHostFrame> {
     return hasOnly(value, ['t']) ? { ok: true, value: { t: 'ready' } } : fail('ready frame has extra fields');
   }
   if (value.t === 'done') return parseDone(value);
+  if (value.t === 'cancelled') {
+    return typeof value.id === 'string' && hasOnly(value, ['t', 'id'])
+      ? { ok: true, value: { t: 'cancelled', id: value.id } }
+      : fail('cancelled frame needs only a string id');
+  }
   if (value.t === 'fetch') return parseFetch(value);
   if (value.t === 'checkpoint') return parseCheckpoint(value);
   return fail(`unknown frame type ${JSON.stringify(String(value.t)).slice(0, 40)}`);

@@ -34,6 +34,11 @@ export interface Lease {
   start: StartKind;
   /** Hands the sandbox back; `reusable: false` (or a dead sandbox) destroys it. Idempotent. */
   release(reusable: boolean): void;
+  /**
+   * Set when the lease is a place in the queue of a busy sandbox: pass it as the run's
+   * maxQueueWaitMs, so that a run ahead which goes on too long does not hold this one up.
+   */
+  maxQueueWaitMs?: number;
 }
 
 export interface PoolStats {
@@ -158,11 +163,18 @@ export class SandboxPool {
   private serveExisting(waiter: Waiter): boolean {
     const { key, req } = waiter;
     if (key !== null) {
-      let best = req.queueable === true ? this.busyToQueueBehind(key) : undefined;
-      if (!best) {
-        for (const entry of this.entries) {
-          if (entry.state === 'idle' && entry.key === key && entry.sandbox.alive && (!best || entry.lastUsed > best.lastUsed)) best = entry;
-        }
+      const behind = req.queueable === true ? this.busyToQueueBehind(key) : undefined;
+      if (behind) {
+        const lease = this.lease(behind, key, 'warm', req);
+        lease.maxQueueWaitMs = QUEUE_WAIT_FACTOR * this.config.queueBehindMs;
+        waiter.resolve(lease);
+        return true;
+      }
+      let best: Entry | undefined;
+      for (const entry of this.entries) {
+        // An idle sandbox may still be running a run taken back from it (see Sandbox.run).
+        if (entry.state !== 'idle' || entry.key !== key || !entry.sandbox.alive || entry.sandbox.pending > 0) continue;
+        if (!best || entry.lastUsed > best.lastUsed) best = entry;
       }
       if (best) {
         waiter.resolve(this.lease(best, key, 'warm', req));
@@ -354,6 +366,12 @@ export class SandboxPool {
     this.pump();
   }
 }
+
+/**
+ * A queued call is taken back and run elsewhere once it has waited this many times
+ * queueBehindMs (the wait the pool expected when it queued it, at most).
+ */
+const QUEUE_WAIT_FACTOR = 4;
 
 function keyOf(req: AcquireRequest): string | null {
   const memory = `|${req.memoryMiB}`;

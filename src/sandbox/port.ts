@@ -24,6 +24,12 @@ export interface SandboxRunRequest {
   egress?: EgressSession;
   /** Only on job runs: where ctx.checkpoint.save stores state (see CheckpointSink). */
   checkpoint?: CheckpointSink;
+  /**
+   * When the run has to wait behind another run in the sandbox (see Sandbox.run), the host takes
+   * it back if it has not started after this long, ms: the run answers `notStarted` and the
+   * sandbox stays usable. (If the sandbox started it meanwhile, its answer is discarded.)
+   */
+  maxQueueWaitMs?: number;
 }
 
 /** The host side of ctx.checkpoint for one job run. */

@@ -112,13 +112,14 @@ export class InvokeService {
           resultBytes: fn.limits.resultBytes,
           logBytes: fn.limits.logBytes,
           ...(egress === undefined ? {} : { egress }),
+          ...(lease.maxQueueWaitMs === undefined ? {} : { maxQueueWaitMs: lease.maxQueueWaitMs }),
         });
         lease.release(outcome.reusable);
         return { lease, startedAt, egress, outcome };
       };
       // A call with no egress may queue behind a short run in a busy warm sandbox (nobody could
-      // tell if it ran twice). If that sandbox ends before the call's turn, it runs once more, in
-      // a sandbox of its own.
+      // tell if it ran twice). If that sandbox ends before the call's turn, or the run ahead goes
+      // on too long, it runs once more, in a sandbox of its own.
       let attempt = await run(fn.egress === undefined);
       if (attempt.outcome.notStarted === true) {
         metrics.recordRerun();

@@ -55,3 +55,30 @@ describe('invoke: calls queued behind a run in progress', () => {
     assert.equal(await reruns(server), before, 'it went to another sandbox at once, not behind the stuck run');
   });
 });
+
+describe('invoke: a call queued behind a run that goes on too long', () => {
+  let server: TestServer;
+  before(async () => {
+    // Queue behind runs averaging up to 100 ms; take a queued call back after 4 × 100 ms.
+    server = await startTestServer({ AIRLOCK_POOL_SIZE: '1', AIRLOCK_SANDBOX_QUEUE: '1', AIRLOCK_SANDBOX_QUEUE_MS: '100' });
+    await server.airlock.pool.warmUp();
+  });
+  after(async () => server.close());
+
+  it('is taken back and answered from another sandbox before the run ahead ends', async () => {
+    const code = 'export default async (input) => { if (input.ms) await new Promise((r) => setTimeout(r, input.ms)); return { ok: input.n }; };';
+    await deploy(server, 'acme', 'slow', code, { limits: { timeoutMs: 5_000 } });
+    assert.equal((await invoke(server, 'acme', 'slow', { n: 0 })).body.status, 'succeeded');
+    const before = await reruns(server);
+    const long = invoke(server, 'acme', 'slow', { n: 1, ms: 2_500 });
+    await waitFor('the long run to be in progress', () => server.airlock.pool.stats().busy === 1);
+    const started = Date.now();
+    const queued = await invoke(server, 'acme', 'slow', { n: 2 });
+    const waited = Date.now() - started;
+    assert.equal(queued.body.status, 'succeeded', JSON.stringify(queued.body.error));
+    assert.deepEqual(queued.body.result, { ok: 2 });
+    assert.ok(waited < 2_000, `answered after ${waited} ms, not after the 2.5 s run ahead`);
+    assert.equal(await reruns(server), before + 1, 'it was queued, taken back and run again');
+    assert.equal((await long).body.status, 'succeeded');
+  });
+});

@@ -381,6 +381,7 @@ export function conformance(kind: IsolatorName): void {
         ['a done frame of the wrong shape', `writeFrame(JSON.stringify({ t: 'done', id: ctx.executionId, ok: 'yes', logs: [], logsTruncated: false }));`],
         ['a log entry with a made-up level', `writeFrame(JSON.stringify({ t: 'done', id: ctx.executionId, ok: true, logs: [['root', 'x']], logsTruncated: false }));`],
         ['an unknown frame type', `writeFrame(JSON.stringify({ t: 'result', id: ctx.executionId }));`],
+        ['a cancelled frame for a run the host never took back', `writeFrame(JSON.stringify({ t: 'cancelled', id: ctx.executionId }));`],
       ];
       for (const [name, statement] of cases) {
         it(`destroys the sandbox on ${name}`, async () => {

@@ -35,6 +35,7 @@ describe('frame validation', () => {
 
   it('accepts ready and well-formed done frames', () => {
     assert.deepEqual(parseFrame(body({ t: 'ready' })), { ok: true, value: { t: 'ready' } });
+    assert.deepEqual(parseFrame(body({ t: 'cancelled', id: 'ex_1' })), { ok: true, value: { t: 'cancelled', id: 'ex_1' } });
     const ok = parseFrame(body({ t: 'done', id: 'ex_1', ok: true, result: { a: [1] }, logs: [['info', 'x']], logsTruncated: false }));
     assert.ok(ok.ok && ok.value.t === 'done' && ok.value.ok && Object.hasOwn(ok.value, 'result'));
     const err = parseFrame(body({ t: 'done', id: 'ex_1', ok: false, error: { type: 'E', message: 'm', stack: 's' }, logs: [], logsTruncated: true }));
@@ -52,6 +53,8 @@ describe('frame validation', () => {
     ['a done frame with an unknown level', { t: 'done', id: 'a', ok: true, logs: [['fatal', 'x']], logsTruncated: false }],
     ['a done frame with extra fields', { t: 'done', id: 'a', ok: true, logs: [], logsTruncated: false, status: 'succeeded' }],
     ['an error without message', { t: 'done', id: 'a', ok: false, error: { type: 'E' }, logs: [], logsTruncated: false }],
+    ['a cancelled frame without id', { t: 'cancelled' }],
+    ['a cancelled frame with extra fields', { t: 'cancelled', id: 'a', ok: true }],
   ] as [string, unknown][]) {
     it(`rejects ${name}`, () => {
       assert.equal(parseFrame(body(value)).ok, false);

@@ -43,6 +43,7 @@ export default async (input, ctx) => {
 };`;
 
 const SLEEP = 'export default (ms) => new Promise((resolve) => setTimeout(() => resolve(ms), ms));';
+const SPIN = 'export default (ms) => { const end = Date.now() + ms; while (Date.now() < end); return ms; };';
 
 interface Seen {
   calls: number;
@@ -234,6 +235,31 @@ describe('sandbox pool (bwrap)', () => {
     full.release(true);
     exclusive.release(true);
     assert.deepEqual({ idle: pool.stats().idle, busy: pool.stats().busy }, { idle: 4, busy: 0 });
+  });
+
+  it('hands out no idle sandbox that still runs a run taken back from its queue', async () => {
+    const pool = makePool({ queueBehind: 1, queueBehindMs: 60_000 });
+    await use(pool, 'acme');
+    const first = await acquire(pool, 'acme', { queueable: true });
+    const running = first.sandbox.run(request(SPIN, { tenant: 'acme', input: 400 }));
+    const behind = await acquire(pool, 'acme', { queueable: true });
+    assert.equal(behind.sandbox, first.sandbox);
+    assert.equal(behind.maxQueueWaitMs, 4 * 60_000, 'a queued lease says how long its run may wait');
+    const takenBack = await behind.sandbox.run(request(SPIN, { tenant: 'acme', input: 300, maxQueueWaitMs: 50 }));
+    assert.equal(takenBack.notStarted, true);
+    behind.release(takenBack.reusable);
+    assert.equal((await running).status, 'succeeded');
+    first.release(true);
+    // The harness was spinning when the run was taken back: it runs it now, unheard.
+    assert.equal(first.sandbox.pending, 1);
+    const other = await acquire(pool, 'acme');
+    assert.notEqual(other.sandbox, first.sandbox);
+    other.release(true);
+    await waitFor('the run taken back to end', () => first.sandbox.pending === 0);
+    const again = await acquire(pool, 'acme');
+    assert.ok(again.sandbox === first.sandbox || again.sandbox === other.sandbox);
+    assert.equal(again.start, 'warm');
+    again.release(true);
   });
 
   it('does not queue a call behind a run that has gone on longer than queueBehindMs', async () => {

@@ -1,10 +1,11 @@
 // Runs queued back to back in one real bwrap sandbox: a run requested while another is in
 // progress waits inside the sandbox, never overlaps it, gets its own full time limit from its
-// own start, and answers notStarted (without running) when the sandbox ends before its turn.
+// own start, answers notStarted (without running) when the sandbox ends before its turn, and is
+// taken back after maxQueueWaitMs (dropped by the harness, or run with its answer discarded).
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { Sandbox } from '../../src/sandbox/port.js';
-import { assertNoChildren, makeIsolator, request } from './support.js';
+import { assertNoChildren, makeIsolator, request, waitFor } from './support.js';
 
 const isolator = makeIsolator('bwrap');
 
@@ -19,6 +20,15 @@ export default async (input, ctx) => {
   await new Promise((r) => setTimeout(r, input.ms));
   active--;
   return { startedAt, endedAt: Date.now(), deadline: ctx.deadline, overlapped };
+};`;
+
+// Counts its runs; sleeps (awaiting) or spins (holding the CPU) first when asked.
+const COUNTED = `let calls = 0;
+export default async (input) => {
+  calls++;
+  if (input.sleepMs) await new Promise((r) => setTimeout(r, input.sleepMs));
+  if (input.spinMs) { const end = Date.now() + input.spinMs; while (Date.now() < end); }
+  return calls;
 };`;
 
 interface Timed {
@@ -73,6 +83,36 @@ describe('runs queued in one sandbox (bwrap)', () => {
       assert.equal(b.error?.type, 'SandboxUnavailable');
       assert.equal(b.reusable, false);
       assert.equal(sandbox.alive, false);
+    });
+  });
+
+  it('takes back a queued run after maxQueueWaitMs; a run ahead that awaits lets the sandbox drop it', async () => {
+    await withSandbox(async (sandbox) => {
+      const ahead = sandbox.run(request(COUNTED, { input: { sleepMs: 600 } }));
+      const startedAt = performance.now();
+      const queued = await sandbox.run(request(COUNTED, { input: {}, maxQueueWaitMs: 50 }));
+      assert.equal(queued.notStarted, true);
+      assert.equal(queued.reusable, true, 'taking a run back leaves the sandbox usable');
+      assert.ok(performance.now() - startedAt < 500, 'answered before the run ahead ended');
+      assert.equal((await ahead).result, 1);
+      await waitFor('the sandbox to hold no run', () => sandbox.pending === 0);
+      const next = await sandbox.run(request(COUNTED, { input: {} }));
+      assert.equal(next.result, 2, 'the run taken back never ran');
+      assert.equal(sandbox.alive, true);
+    });
+  });
+
+  it('runs a queued run it could not drop (the run ahead held the CPU) without answering it twice', async () => {
+    await withSandbox(async (sandbox) => {
+      const ahead = sandbox.run(request(COUNTED, { input: { spinMs: 400 } }));
+      const queued = await sandbox.run(request(COUNTED, { input: {}, maxQueueWaitMs: 50 }));
+      assert.equal(queued.notStarted, true);
+      assert.equal((await ahead).result, 1);
+      await waitFor('the sandbox to hold no run', () => sandbox.pending === 0);
+      const next = await sandbox.run(request(COUNTED, { input: {} }));
+      assert.equal(next.status, 'succeeded');
+      assert.equal(next.result, 3, 'the busy harness ran the run taken back, and its answer was dropped');
+      assert.equal(sandbox.alive, true);
     });
   });
 
