@@ -3,6 +3,7 @@
 // the server even when it is SIGKILLed.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { processRunning } from '../../src/sandbox/bwrap/procfs.js';
@@ -10,7 +11,7 @@ import { resolveExecutable } from '../../src/sandbox/executables.js';
 import { createIsolator, sandboxLauncher, SpawnerLauncher } from '../../src/sandbox/index.js';
 import { openFilesLimit } from '../../src/sandbox/launch/open-files.js';
 import { inheritableFds } from '../../src/sandbox/fds.js';
-import { Tracker, childrenOf, leftovers, request, sandboxConfig, waitFor } from './support.js';
+import { Tracker, childrenOf, footprint, leftovers, request, sandboxConfig, waitFor } from './support.js';
 
 const INDEX = fileURLToPath(new URL('../../src/sandbox/index.js', import.meta.url));
 
@@ -112,6 +113,34 @@ describe('spawner launcher', () => {
       );
     } finally {
       await launcher.close();
+    }
+  });
+
+  it('ends its sandboxes when the spawner itself is SIGKILLed, and starts a new spawner for the next', async () => {
+    const launcher = new SpawnerLauncher();
+    const isolator = createIsolator(sandboxConfig('bwrap'), { launcher });
+    const tracker = new Tracker('bwrap', isolator);
+    try {
+      // Not tracked: their processes die at once, but with their parent gone the host's pid 1
+      // reaps them, when it gets to it.
+      const busy = await isolator.spawn({ memoryMiB: 64 });
+      const idle = await isolator.spawn({ memoryMiB: 64 });
+      const footprints = [footprint(busy, 'bwrap'), footprint(idle, 'bwrap')];
+      const running = busy.run(request('export default () => new Promise(() => {})', { timeoutMs: 60_000 }));
+      const spawnerPid = childrenOf(process.pid).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('spawner-main'));
+      assert.ok(spawnerPid !== undefined, 'the spawner runs as a child of this process');
+      process.kill(spawnerPid, 'SIGKILL'); // our own child
+      const outcome = await running;
+      assert.equal(outcome.status, 'killed');
+      assert.equal(outcome.reusable, false);
+      await waitFor('every process of both sandboxes to be gone', () => footprints.every((fp) => leftovers(fp).length === 0 && (fp.innerPid === undefined || !processRunning(fp.innerPid, undefined))));
+      assert.equal(busy.alive, false);
+      assert.equal(idle.alive, false);
+      const fresh = await tracker.spawn();
+      assert.equal((await fresh.run(request('export default () => "again"'))).result, 'again');
+    } finally {
+      await tracker.cleanup();
+      await isolator.close();
     }
   });
 
