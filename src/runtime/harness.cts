@@ -168,7 +168,6 @@ function onFrame(body: Buffer): void {
   if (!running) startNextRun();
 }
 
-
 // ---------------------------------------------------------------- log capture
 
 interface Capture {
