@@ -16,6 +16,8 @@ export interface PoolSnapshot {
   idle: number;
   busy: number;
   spawning: number;
+  /** Calls waiting inside busy sandboxes behind the run in progress. */
+  queued?: number;
   total?: number;
 }
 
@@ -164,6 +166,12 @@ export class Metrics implements InvokeMetrics {
       registers,
       () => [this.#reruns],
     );
+    // Set by the pool gauge's collect, from the same snapshot (scraped right after it).
+    const queuedCalls = new Gauge({
+      name: 'airlock_sandbox_queued_calls',
+      help: 'Calls waiting inside busy warm sandboxes behind the run in progress (AIRLOCK_SANDBOX_QUEUE)',
+      registers: [],
+    });
     new Gauge({
       name: 'airlock_sandboxes',
       help: 'Sandbox processes by state (blank: pre-spawned, no tenant yet)',
@@ -171,11 +179,14 @@ export class Metrics implements InvokeMetrics {
       registers,
       collect() {
         this.reset();
+        queuedCalls.reset();
         const snapshot = self.#read('pool', self.#pool);
         if (snapshot === undefined) return;
         for (const state of POOL_STATES) this.set({ state }, snapshot[state]);
+        if (snapshot.queued !== undefined) queuedCalls.set(snapshot.queued);
       },
     });
+    this.#registry.registerMetric(queuedCalls);
     new Gauge({
       name: 'airlock_admission',
       help: 'Executions admitted and running, and callers waiting for a slot',

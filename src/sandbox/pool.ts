@@ -48,6 +48,8 @@ export interface PoolStats {
   spawning: number;
   /** Callers queued for a slot. */
   waiting: number;
+  /** Calls waiting inside busy sandboxes behind the run in progress (PoolConfig.queueBehind). */
+  queued: number;
   /** Every process counted against maxSandboxes (includes ones still exiting). */
   total: number;
 }
@@ -130,7 +132,9 @@ export class SandboxPool {
 
   stats(): PoolStats {
     const { blank, idle, busy } = this.counts;
-    return { blank, idle, busy, spawning: this.spawning, waiting: this.waiters.length, total: this.entries.size + this.spawning };
+    let queued = 0;
+    for (const entry of this.entries) if (entry.leases > 1) queued += entry.leases - 1;
+    return { blank, idle, busy, spawning: this.spawning, waiting: this.waiters.length, queued, total: this.entries.size + this.spawning };
   }
 
   acquire(req: AcquireRequest): Promise<Lease> {

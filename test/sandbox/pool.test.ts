@@ -218,6 +218,7 @@ describe('sandbox pool (bwrap)', () => {
     assert.equal(behind.sandbox, first.sandbox, 'queued behind the run in progress');
     assert.equal(behind.start, 'warm');
     const queued = behind.sandbox.run(request(SLEEP, { tenant: 'acme', input: 1 }));
+    assert.equal(pool.stats().queued, 1);
     const full = await acquire(pool, 'acme', { queueable: true });
     assert.notEqual(full.sandbox, first.sandbox, 'queueBehind 1: no second place in that queue');
     const exclusive = await acquire(pool, 'acme', { queueable: false });
@@ -302,7 +303,7 @@ describe('sandbox pool (bwrap)', () => {
     assert.equal(busy.sandbox.alive, false);
     assert.equal(holder.sandbox.alive, false);
     for (const fp of footprints) assert.deepEqual(leftovers(fp), []);
-    assert.deepEqual(pool.stats(), { blank: 0, idle: 0, busy: 0, spawning: 0, waiting: 0, total: 0 });
+    assert.deepEqual(pool.stats(), { blank: 0, idle: 0, busy: 0, spawning: 0, waiting: 0, queued: 0, total: 0 });
     await assert.rejects(acquire(pool, 'tenant-a'), { code: 'SHUTTING_DOWN' });
   });
 });
