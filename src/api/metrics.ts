@@ -161,7 +161,7 @@ export class Metrics implements InvokeMetrics {
     ]);
     countersFrom(
       'airlock_invoke_reruns_total',
-      'Calls queued in a busy sandbox that ended before their turn, and run again in a sandbox of their own',
+      'Calls queued in a busy sandbox and run again in a sandbox of their own (that sandbox ended, or the run ahead went on too long)',
       [],
       registers,
       () => [this.#reruns],

@@ -33,7 +33,7 @@ export interface InvokeMetrics {
   recordInvocation(status: ExecutionStatus, start: StartKind | null, durationMs: number): void;
   recordQueueWait(ms: number): void;
   recordRejection(reason: string): void;
-  /** A call queued in a busy sandbox that ended before its turn is run again (see invoke). */
+  /** A call queued in a busy sandbox is run again elsewhere (that sandbox ended, or took too long; see invoke). */
   recordRerun(): void;
 }
 
