@@ -144,7 +144,9 @@ function onFrame(body: Buffer): void {
   if (frame.t === 'cancel') {
     const at = waitingRuns.findIndex((run) => run.id === frame.id);
     if (at >= 0) {
-      waitingRuns.splice(at, 1);
+      const [dropped] = waitingRuns.splice(at, 1);
+      // The host counts its code as sent: a later run of that version comes without it.
+      if (dropped?.fn.code !== undefined && !modules.has(dropped.fn.version)) unloadedCode.set(dropped.fn.version, dropped.fn.code);
       sendFrame({ t: 'cancelled', id: stringOf(frame.id) });
     }
     return;
@@ -315,6 +317,8 @@ function toHarnessError(err: unknown): HarnessError {
 // ---------------------------------------------------------------- module loading
 
 const modules = new Map<string, Promise<TenantModule>>();
+/** Code that came with a run the host took back before it started, by version: not loaded yet. */
+const unloadedCode = new Map<string, string>();
 
 function safeName(text: string, max: number): string {
   const cleaned = text.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, max);
@@ -334,12 +338,14 @@ function importSource(code: string, name: string): Promise<TenantModule> {
 function loadModule(fn: RunFrame['fn']): Promise<TenantModule> {
   const cached = modules.get(fn.version);
   if (cached !== undefined && fn.code === undefined) return cached;
-  if (fn.code === undefined) {
+  const code = fn.code ?? unloadedCode.get(fn.version);
+  unloadedCode.delete(fn.version);
+  if (code === undefined) {
     return Promise.reject(
       new HarnessFailure('CodeNotLoaded', `version ${fn.version} was never sent to this sandbox`),
     );
   }
-  const loading = importSource(fn.code, `${safeName(fn.name, 64)}.${safeName(fn.version, 12)}.mjs`);
+  const loading = importSource(code, `${safeName(fn.name, 64)}.${safeName(fn.version, 12)}.mjs`);
   modules.set(fn.version, loading);
   return loading;
 }

@@ -102,6 +102,43 @@ describe('runs queued in one sandbox (bwrap)', () => {
     });
   });
 
+  it('keeps the code a dropped run brought: the next run of that version finds it', async () => {
+    await withSandbox(async (sandbox) => {
+      const ahead = sandbox.run(request(COUNTED, { input: { sleepMs: 400 } }));
+      const other = 'export default async (input) => ({ other: input });';
+      // The first run of this version carries its code, and is taken back and dropped.
+      const dropped = await sandbox.run(request(other, { input: 1, maxQueueWaitMs: 50 }));
+      assert.equal(dropped.notStarted, true);
+      assert.equal((await ahead).status, 'succeeded');
+      await waitFor('the sandbox to hold no run', () => sandbox.pending === 0);
+      const next = await sandbox.run(request(other, { input: 2 }));
+      assert.equal(next.status, 'succeeded', JSON.stringify(next.error));
+      assert.deepEqual(next.result, { other: 2 });
+    });
+  });
+
+  it('keeps the logs of each queued run with that run', async () => {
+    await withSandbox(async (sandbox) => {
+      // Each run logs, then leaves a timer that logs 30 ms later. Run 2 takes 100 ms: run 1's
+      // timer fires during it (and must not count as run 2's), its own timer too (and must).
+      const code = `export default async (input, ctx) => {
+        console.log('console of', input.n);
+        ctx.log.info('ctx.log of', input.n);
+        setTimeout(() => console.log('late output of', input.n), 30);
+        if (input.ms) await new Promise((r) => setTimeout(r, input.ms));
+        return input.n;
+      };`;
+      const outcomes = await Promise.all([1, 2, 3].map((n) => sandbox.run(request(code, { input: { n, ms: n === 2 ? 100 : 0 } }))));
+      const logs = outcomes.map((outcome) => outcome.logs.map((l) => l.msg));
+      assert.deepEqual(outcomes.map((o) => o.result), [1, 2, 3]);
+      assert.deepEqual(logs, [
+        ['console of 1', 'ctx.log of 1'],
+        ['console of 2', 'ctx.log of 2', 'late output of 2'],
+        ['console of 3', 'ctx.log of 3'],
+      ]);
+    });
+  });
+
   it('runs a queued run it could not drop (the run ahead held the CPU) without answering it twice', async () => {
     await withSandbox(async (sandbox) => {
       const ahead = sandbox.run(request(COUNTED, { input: { spinMs: 400 } }));
