@@ -13,6 +13,9 @@ import type { SandboxPool } from '../sandbox/pool.js';
 import type { FunctionCache } from './function-cache.js';
 import type { ExecutionRecorder } from './recorder.js';
 
+/** Largest input (JSON characters) of a call that may queue in a busy sandbox. */
+const QUEUEABLE_INPUT_CHARS = 64 * 1024;
+
 export interface InvokeRequest {
   input: unknown;
   version?: string;
@@ -118,9 +121,10 @@ export class InvokeService {
         return { lease, startedAt, egress, outcome };
       };
       // A call with no egress may queue behind a short run in a busy warm sandbox (nobody could
-      // tell if it ran twice). If that sandbox ends before the call's turn, or the run ahead goes
-      // on too long, it runs once more, in a sandbox of its own.
-      let attempt = await run(fn.egress === undefined);
+      // tell if it ran twice), if its input is small (a queued input sits in the sandbox's
+      // memory while it waits). If that sandbox ends before the call's turn, or the run ahead
+      // goes on too long, it runs once more, in a sandbox of its own.
+      let attempt = await run(fn.egress === undefined && inputJson.length <= QUEUEABLE_INPUT_CHARS);
       if (attempt.outcome.notStarted === true) {
         metrics.recordRerun();
         attempt = await run(false);

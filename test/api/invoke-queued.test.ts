@@ -43,6 +43,18 @@ describe('invoke: calls queued behind a run in progress', () => {
     assert.equal(rec.body.status, 'succeeded');
   });
 
+  it('never queues a call whose input is large', async () => {
+    await deploy(server, 'acme', 'big', CODE, { limits: { timeoutMs: 1_000 } });
+    assert.equal((await invoke(server, 'acme', 'big', { n: 0 })).body.status, 'succeeded');
+    const before = await reruns(server);
+    const stuck = invoke(server, 'acme', 'big', { spin: true });
+    await waitFor('the spinning run to be in progress', () => server.airlock.pool.stats().busy === 1);
+    const other = await invoke(server, 'acme', 'big', { n: 4, pad: 'x'.repeat(70 * 1024) });
+    assert.equal(other.body.status, 'succeeded');
+    assert.equal((await stuck).body.status, 'timeout');
+    assert.equal(await reruns(server), before, 'it went to another sandbox at once, not behind the stuck run');
+  });
+
   it('never queues a call of a function granted egress', async () => {
     await deploy(server, 'acme', 'net', CODE, { limits: { timeoutMs: 1_000 }, egress: { allow: [{ host: 'example.com' }] } });
     assert.equal((await invoke(server, 'acme', 'net', { n: 0 })).body.status, 'succeeded');
