@@ -57,8 +57,9 @@ export interface SandboxRunOutcome {
   /** False when the sandbox must be destroyed (timeout, crash, malformed frame, broken limit). */
   reusable: boolean;
   /**
-   * The run never started: it was queued behind another run and the sandbox ended first. The
-   * caller may run it again in another sandbox.
+   * The run never started (as far as anyone will hear): it was queued behind another run and the
+   * sandbox ended first, or the host took it back after maxQueueWaitMs (then `reusable` is true).
+   * The caller may run it again in another sandbox.
    */
   notStarted?: boolean;
 }

@@ -1,6 +1,7 @@
 // Calls queued in a busy warm sandbox (AIRLOCK_SANDBOX_QUEUE): a call that waited behind a run
-// which timed out is not failed with it but run again in a sandbox of its own, and counted; a
-// function granted egress never queues.
+// which timed out is not failed with it but run again in a sandbox of its own, and counted; so is
+// one taken back from behind a run that goes on too long; a function granted egress and a call
+// with a large input never queue.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deploy, invoke, startTestServer } from '../support/server.js';
@@ -17,6 +18,28 @@ async function reruns(server: TestServer): Promise<number> {
   return Number(m[1]);
 }
 
+type Answer = Awaited<ReturnType<typeof invoke>>;
+
+/**
+ * Deploys `name` (with `extra`), calls it once (the sandbox then has a run-time average), and
+ * starts a call with `busyInput` that keeps that sandbox busy. Resolves once that call is in
+ * progress, with the reruns counted so far and the busy call's answer to come.
+ */
+async function behindBusyRun(
+  server: TestServer,
+  name: string,
+  code: string,
+  extra: Record<string, unknown>,
+  busyInput: unknown,
+): Promise<{ before: number; busy: Promise<Answer> }> {
+  await deploy(server, 'acme', name, code, extra);
+  assert.equal((await invoke(server, 'acme', name, { n: 0 })).body.status, 'succeeded');
+  const before = await reruns(server);
+  const busy = invoke(server, 'acme', name, busyInput);
+  await waitFor('the busy run to be in progress', () => server.airlock.pool.stats().busy === 1);
+  return { before, busy };
+}
+
 describe('invoke: calls queued behind a run in progress', () => {
   let server: TestServer;
   before(async () => {
@@ -27,11 +50,7 @@ describe('invoke: calls queued behind a run in progress', () => {
   after(async () => server.close());
 
   it('runs a call again elsewhere when the run it waited behind times out', async () => {
-    await deploy(server, 'acme', 'fn', CODE, { limits: { timeoutMs: 1_000 } });
-    assert.equal((await invoke(server, 'acme', 'fn', { n: 0 })).body.status, 'succeeded'); // a warm sandbox with a run-time average
-    const before = await reruns(server);
-    const stuck = invoke(server, 'acme', 'fn', { spin: true });
-    await waitFor('the spinning run to be in progress', () => server.airlock.pool.stats().busy === 1);
+    const { before, busy: stuck } = await behindBusyRun(server, 'fn', CODE, { limits: { timeoutMs: 1_000 } }, { spin: true });
     const queued = await invoke(server, 'acme', 'fn', { n: 2 });
     const timedOut = await stuck;
     assert.equal(timedOut.body.status, 'timeout');
@@ -44,11 +63,7 @@ describe('invoke: calls queued behind a run in progress', () => {
   });
 
   it('never queues a call whose input is large', async () => {
-    await deploy(server, 'acme', 'big', CODE, { limits: { timeoutMs: 1_000 } });
-    assert.equal((await invoke(server, 'acme', 'big', { n: 0 })).body.status, 'succeeded');
-    const before = await reruns(server);
-    const stuck = invoke(server, 'acme', 'big', { spin: true });
-    await waitFor('the spinning run to be in progress', () => server.airlock.pool.stats().busy === 1);
+    const { before, busy: stuck } = await behindBusyRun(server, 'big', CODE, { limits: { timeoutMs: 1_000 } }, { spin: true });
     const other = await invoke(server, 'acme', 'big', { n: 4, pad: 'x'.repeat(70 * 1024) });
     assert.equal(other.body.status, 'succeeded');
     assert.equal((await stuck).body.status, 'timeout');
@@ -56,11 +71,8 @@ describe('invoke: calls queued behind a run in progress', () => {
   });
 
   it('never queues a call of a function granted egress', async () => {
-    await deploy(server, 'acme', 'net', CODE, { limits: { timeoutMs: 1_000 }, egress: { allow: [{ host: 'example.com' }] } });
-    assert.equal((await invoke(server, 'acme', 'net', { n: 0 })).body.status, 'succeeded');
-    const before = await reruns(server);
-    const stuck = invoke(server, 'acme', 'net', { spin: true });
-    await waitFor('the spinning run to be in progress', () => server.airlock.pool.stats().busy === 1);
+    const egress = { allow: [{ host: 'example.com' }] };
+    const { before, busy: stuck } = await behindBusyRun(server, 'net', CODE, { limits: { timeoutMs: 1_000 }, egress }, { spin: true });
     const other = await invoke(server, 'acme', 'net', { n: 3 });
     assert.equal(other.body.status, 'succeeded');
     assert.equal((await stuck).body.status, 'timeout');
@@ -79,11 +91,7 @@ describe('invoke: a call queued behind a run that goes on too long', () => {
 
   it('is taken back and answered from another sandbox before the run ahead ends', async () => {
     const code = 'export default async (input) => { if (input.ms) await new Promise((r) => setTimeout(r, input.ms)); return { ok: input.n }; };';
-    await deploy(server, 'acme', 'slow', code, { limits: { timeoutMs: 5_000 } });
-    assert.equal((await invoke(server, 'acme', 'slow', { n: 0 })).body.status, 'succeeded');
-    const before = await reruns(server);
-    const long = invoke(server, 'acme', 'slow', { n: 1, ms: 2_500 });
-    await waitFor('the long run to be in progress', () => server.airlock.pool.stats().busy === 1);
+    const { before, busy: long } = await behindBusyRun(server, 'slow', code, { limits: { timeoutMs: 5_000 } }, { n: 1, ms: 2_500 });
     const started = Date.now();
     const queued = await invoke(server, 'acme', 'slow', { n: 2 });
     const waited = Date.now() - started;
