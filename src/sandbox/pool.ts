@@ -38,7 +38,7 @@ export interface Lease {
    * Set when the lease is a place in the queue of a busy sandbox: pass it as the run's
    * maxQueueWaitMs, so that a run ahead which goes on too long does not hold this one up.
    */
-  maxQueueWaitMs?: number;
+  readonly maxQueueWaitMs?: number;
 }
 
 export interface PoolStats {
@@ -169,9 +169,7 @@ export class SandboxPool {
     if (key !== null) {
       const behind = req.queueable === true ? this.busyToQueueBehind(key) : undefined;
       if (behind) {
-        const lease = this.lease(behind, key, 'warm', req);
-        lease.maxQueueWaitMs = QUEUE_WAIT_FACTOR * this.config.queueBehindMs;
-        waiter.resolve(lease);
+        waiter.resolve(this.lease(behind, key, 'warm', req, QUEUE_WAIT_FACTOR * this.config.queueBehindMs));
         return true;
       }
       let best: Entry | undefined;
@@ -231,7 +229,8 @@ export class SandboxPool {
     this.blank.soon();
   }
 
-  private lease(entry: Entry, key: string | null, start: StartKind, req: AcquireRequest): Lease {
+  /** `maxQueueWaitMs`: set when the lease is a place in the queue behind the run in progress. */
+  private lease(entry: Entry, key: string | null, start: StartKind, req: AcquireRequest, maxQueueWaitMs?: number): Lease {
     entry.shared = (entry.state === 'busy' ? entry.shared : true) && req.queueable === true;
     if (entry.state !== 'busy') this.setState(entry, 'busy');
     entry.key = key;
@@ -242,6 +241,7 @@ export class SandboxPool {
     return {
       sandbox: entry.sandbox,
       start,
+      ...(maxQueueWaitMs === undefined ? {} : { maxQueueWaitMs }),
       release: (reusable: boolean) => {
         if (released) return;
         released = true;

@@ -101,8 +101,8 @@ export abstract class GroupManager implements CgroupManager {
 
   async close(): Promise<void> {
     await this.runner.close();
-    for (const dir of this.dirs(POOL_GROUP).reverse()) this.tryRmdir(dir);
-    for (const dir of this.dirs('').reverse()) this.tryRmdir(dir);
+    for (const dir of this.dirs(POOL_GROUP).reverse()) removeGroupDir(this.fs, dir);
+    for (const dir of this.dirs('').reverse()) removeGroupDir(this.fs, dir);
   }
 
   // ------------------------------------------------------------------ used by PlacedGroup
@@ -191,10 +191,6 @@ export abstract class GroupManager implements CgroupManager {
     for (const dir of this.dirs(rel)) makeGroup(this.fs, dir, true);
   }
 
-  private tryRmdir(dir: string): boolean {
-    return removeGroupDir(this.fs, dir);
-  }
-
   /** Removes every sandbox and tenant group under the root; groups holding processes stay. */
   private removeLeftovers(): LeftoverReport {
     const report: LeftoverReport = { removed: 0, busy: [] };
@@ -202,11 +198,11 @@ export abstract class GroupManager implements CgroupManager {
     for (const parent of this.fs.children(primary)) {
       for (const child of this.fs.children(`${primary}/${parent}`)) {
         const rel = `${parent}/${child}`;
-        const ok = this.dirs(rel).reverse().map((dir) => this.tryRmdir(dir));
+        const ok = this.dirs(rel).reverse().map((dir) => removeGroupDir(this.fs, dir));
         if (ok[ok.length - 1]) report.removed++;
         else report.busy.push(this.dirs(rel)[0]!);
       }
-      const ok = this.dirs(parent).reverse().map((dir) => this.tryRmdir(dir));
+      const ok = this.dirs(parent).reverse().map((dir) => removeGroupDir(this.fs, dir));
       if (ok[ok.length - 1] && parent !== POOL_GROUP) report.removed++;
     }
     return report;
