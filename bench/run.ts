@@ -1,5 +1,6 @@
 // `npm run bench`: measures Airlock's invoke path over real HTTP with real bwrap sandboxes and,
-// in the same run, two baselines (a plain Node http server; a fresh bwrap+node per call); then
+// in the same run, its baselines (a plain Node http server; a fresh bwrap+node per call; and, for
+// reference, plain http relaying each call to one child process: the cost of the hop alone); then
 // durable webhook ingest (202s per second at 16 connections, bench/scenarios/webhook-ingest.ts),
 // and what seccomp and cgroups cost warm throughput (bench/scenarios/layer-cost.ts).
 // Prints a table; `--json FILE` also writes the figures as JSON. Not part of `npm test`.
@@ -38,8 +39,9 @@ function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
 }
 
-async function startPlainBaseline(): Promise<{ url: string; stop(): void }> {
-  const script = fileURLToPath(new URL('./baselines/plain-http-server.js', import.meta.url));
+/** Starts one of the HTTP baselines in bench/baselines (a script that prints its port). */
+async function startBaseline(name: 'plain-http-server' | 'relay-server'): Promise<{ url: string; stop(): void }> {
+  const script = fileURLToPath(new URL(`./baselines/${name}.js`, import.meta.url));
   const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
@@ -126,6 +128,7 @@ async function firstCallsOnFreshServer(expect: 'pool' | 'spawn'): Promise<Latenc
 interface Figures {
   machine: { cpus: number; model: string; memGiB: number; node: string; kernel: string };
   plain: { latency: LatencySummary; c1: LoadResult; c16: LoadResult };
+  relay: { latency: LatencySummary; c16: LoadResult };
   warm: { latency: LatencySummary; c1: LoadResult; c16: LoadResult };
   poolStart: LatencySummary;
   spawnStart: LatencySummary;
@@ -133,7 +136,7 @@ interface Figures {
   fairness: FairnessFigures;
   webhookIngest: IngestFigures;
   layerCost: LayerCostFigures;
-  ratios: { warmVsPlainThroughput16: number; perRound: number[] };
+  ratios: { warmVsPlainThroughput16: number; perRound: number[]; relayVsPlainThroughput16: number };
   targets: Record<string, { target: string; value: number; met: boolean }>;
 }
 
@@ -144,45 +147,59 @@ function medianBy<T>(xs: T[], key: (x: T) => number): T {
 }
 
 let ratios16: number[] = [];
+let relayRatios16: number[] = [];
 
 async function main(): Promise<void> {
   const cpus = os.cpus();
   const machine = { cpus: cpus.length, model: cpus[0]?.model ?? '?', memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, kernel: os.release() };
   log(`machine: ${machine.cpus} x ${machine.model}, ${machine.memGiB} GiB, node ${machine.node}`);
 
-  log('starting the plain Node http baseline and an Airlock server side by side');
-  const plainServer = await startPlainBaseline();
+  log('starting the plain Node http baseline, the relay baseline and an Airlock server side by side');
+  const plainServer = await startBaseline('plain-http-server');
   const plainTarget: Target = { url: plainServer.url, path: '/', headers: {}, body: ECHO_INPUT };
+  const relayServer = await startBaseline('relay-server');
+  const relayTarget: Target = { url: relayServer.url, path: '/', headers: {}, body: ECHO_INPUT };
   const poolSize = 2;
   // One tenant drives all 16 connections: let all 16 of its calls be in flight, as the plain
   // server does (the default AIRLOCK_TENANT_CONCURRENCY of 8 would keep half of them waiting
   // in admission, a fairness policy between tenants rather than a cost of the call path).
   const airlock = await startAirlock({ AIRLOCK_POOL_SIZE: String(poolSize), AIRLOCK_TENANT_CONCURRENCY: '16' });
   let plain;
+  let relay;
   let warm;
   try {
     await airlock.request('PUT', '/v1/tenants/bench/functions/echo', { code: ECHO_FUNCTION });
     const warmTarget: Target = { url: airlock.server.url, path: '/v1/tenants/bench/functions/echo/invoke', headers: { authorization: `Bearer ${airlock.key}` }, body: ECHO_INPUT };
     await sequential(plainTarget, 200);
+    await sequential(relayTarget, 200);
     await sequential(warmTarget, 200);
     await load(warmTarget, 16, 1); // bring up the tenant's warm sandboxes
-    // Rounds alternate between the two servers so that drift on a shared machine hits both alike;
+    // Rounds alternate between the servers so that drift on a shared machine hits them alike;
     // each figure is the median of its rounds.
-    const rounds = { plainSeq: [] as LatencySummary[], warmSeq: [] as LatencySummary[], plain1: [] as LoadResult[], warm1: [] as LoadResult[], plain16: [] as LoadResult[], warm16: [] as LoadResult[] };
+    const rounds = {
+      plainSeq: [] as LatencySummary[], relaySeq: [] as LatencySummary[], warmSeq: [] as LatencySummary[],
+      plain1: [] as LoadResult[], warm1: [] as LoadResult[],
+      plain16: [] as LoadResult[], relay16: [] as LoadResult[], warm16: [] as LoadResult[],
+    };
     for (let round = 0; round < ROUNDS; round++) {
-      log(`round ${round + 1}/${ROUNDS}: latency and throughput, plain then airlock`);
+      log(`round ${round + 1}/${ROUNDS}: latency and throughput, plain, relay, then airlock`);
       rounds.plainSeq.push(summarize(await sequential(plainTarget, SEQ)));
+      rounds.relaySeq.push(summarize(await sequential(relayTarget, SEQ)));
       rounds.warmSeq.push(summarize(await sequential(warmTarget, SEQ)));
       rounds.plain1.push(await load(plainTarget, 1, SECONDS));
       rounds.warm1.push(await load(warmTarget, 1, SECONDS));
       rounds.plain16.push(await load(plainTarget, 16, SECONDS));
+      rounds.relay16.push(await load(relayTarget, 16, SECONDS));
       rounds.warm16.push(await load(warmTarget, 16, SECONDS));
     }
     plain = { latency: medianBy(rounds.plainSeq, (r) => r.p50), c1: medianBy(rounds.plain1, (r) => r.rps), c16: medianBy(rounds.plain16, (r) => r.rps) };
     warm = { latency: medianBy(rounds.warmSeq, (r) => r.p50), c1: medianBy(rounds.warm1, (r) => r.rps), c16: medianBy(rounds.warm16, (r) => r.rps) };
+    relay = { latency: medianBy(rounds.relaySeq, (r) => r.p50), c16: medianBy(rounds.relay16, (r) => r.rps) };
     ratios16 = rounds.warm16.map((w, i) => w.rps / rounds.plain16[i]!.rps);
+    relayRatios16 = rounds.relay16.map((r, i) => r.rps / rounds.plain16[i]!.rps);
   } finally {
     plainServer.stop();
+    relayServer.stop();
     await airlock.close();
   }
 
@@ -217,8 +234,8 @@ async function main(): Promise<void> {
 
   const ratio = median(ratios16);
   const figures: Figures = {
-    machine, plain, warm, poolStart, spawnStart, naiveSpawn, fairness, webhookIngest: ingest, layerCost: layers,
-    ratios: { warmVsPlainThroughput16: ratio, perRound: ratios16 },
+    machine, plain, relay, warm, poolStart, spawnStart, naiveSpawn, fairness, webhookIngest: ingest, layerCost: layers,
+    ratios: { warmVsPlainThroughput16: ratio, perRound: ratios16, relayVsPlainThroughput16: median(relayRatios16) },
     targets: {
       warmThroughput16: { target: '>= 0.4x plain', value: ratio, met: ratio >= 0.4 },
       poolP50: { target: '<= 3 ms', value: poolStart.p50, met: poolStart.p50 <= 3 },
@@ -234,6 +251,7 @@ async function main(): Promise<void> {
   const rows = [
     ['scenario', 'p50 ms', 'p99 ms', 'req/s @1', 'req/s @16', 'p99 ms @16'],
     ['plain node http (baseline)', ms(plain.latency.p50), ms(plain.latency.p99), num(plain.c1.rps), num(plain.c16.rps), ms(plain.c16.p99)],
+    ['relay: http + one child process (reference)', ms(relay.latency.p50), ms(relay.latency.p99), '-', num(relay.c16.rps), ms(relay.c16.p99)],
     ['airlock warm invoke', ms(warm.latency.p50), ms(warm.latency.p99), num(warm.c1.rps), num(warm.c16.rps), ms(warm.c16.p99)],
     ['airlock first call, pool', ms(poolStart.p50), ms(poolStart.p99), '-', '-', '-'],
     ['airlock first call, spawn', ms(spawnStart.p50), ms(spawnStart.p99), '-', '-', '-'],
@@ -247,6 +265,11 @@ async function main(): Promise<void> {
   process.stdout.write(`\nAirlock benchmark — ${machine.cpus} x ${machine.model}, ${machine.memGiB} GiB, Node ${machine.node}, kernel ${machine.kernel}\n\n`);
   process.stdout.write(table(rows) + '\n\n');
   process.stdout.write(`warm throughput @16 / plain node @16 = ${ratio.toFixed(2)}x (median of rounds: ${ratios16.map((r) => r.toFixed(2)).join(', ')})\n`);
+  // No target: what a bare process hop allows on this machine, to read the warm ratio against.
+  process.stdout.write(
+    `relay @16 / plain node @16 = ${median(relayRatios16).toFixed(2)}x (median of rounds: ${relayRatios16.map((r) => r.toFixed(2)).join(', ')}); ` +
+      `airlock warm @16 / relay @16 = ${(warm.c16.rps / relay.c16.rps).toFixed(2)}x\n`,
+  );
   process.stdout.write(
     `fairness: jobs started per tenant while all were backlogged (heavy first): ${fairness.backloggedServed.join(', ')}; ` +
       `Jain ${fairness.jain.toFixed(3)}; quiet p99 wait heavy present / absent = ${fairness.p99Ratio.toFixed(2)}x\n`,
