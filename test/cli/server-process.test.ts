@@ -1,12 +1,12 @@
-// The real server process: CLI round trip, restart on the same data dir, graceful shutdown that
-// leaves no sandbox process behind, refusal to start without bubblewrap, and the process
-// isolator's loud opt-in.
+// The real server process: CLI round trip and the printed example, restart on the same data
+// dir, graceful shutdown that leaves no sandbox process behind, refusal to start without
+// bubblewrap, and the process isolator's loud opt-in.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alive, descendants, runCli, startServerProcess } from '../support/process.js';
+import { alive, descendants, runCli, runPrintedExample, startServerProcess } from '../support/process.js';
 import type { ServerProcess } from '../support/process.js';
 
 /** Waits until the server has a busy sandbox (the call is in flight); returns its processes. */
@@ -35,24 +35,36 @@ describe('server process', () => {
   it('deploys and invokes through the CLI, survives a restart, and leaves no sandbox behind', async () => {
     const env = { AIRLOCK_DATA_DIR: dataDir, AIRLOCK_POOL_SIZE: '2' };
     const first = await startServerProcess(env);
-    assert.match(first.output(), /admin key: ak_admin_/);
-    const cliEnv = { AIRLOCK_URL: first.url, AIRLOCK_DATA_DIR: dataDir };
-    const file = join(work, 'greet.ts');
-    writeFileSync(file, 'export default async (input: { name: string }) => ({ hello: input.name });\n');
+    let execution: { executionId: string; result: unknown };
+    let sandboxes: number[];
+    try {
+      assert.match(first.output(), /admin key: ak_admin_/);
+      // The printed example works as printed from another directory (the data dir is not ./.airlock).
+      const example = await runPrintedExample(first.output(), mkdtempSync(join(work, 'shell-')), {});
+      assert.equal(example.code, 0, example.stderr);
+      assert.match(example.stdout, /deployed acme\/hello version/);
+      assert.match(example.stdout, /"hello":\s*"world"/);
+      const cliEnv = { AIRLOCK_URL: first.url, AIRLOCK_DATA_DIR: dataDir };
+      const file = join(work, 'greet.ts');
+      writeFileSync(file, 'export default async (input: { name: string }) => ({ hello: input.name });\n');
 
-    const dep = await runCli(['deploy', file, '--tenant', 'acme'], cliEnv);
-    assert.equal(dep.code, 0, dep.stderr);
-    assert.match(dep.stdout, /deployed acme\/greet version [0-9a-f]{64}/);
-    const inv = await runCli(['invoke', 'acme/greet', '--input', '{"name":"world"}'], cliEnv);
-    assert.equal(inv.code, 0, inv.stderr);
-    const execution = JSON.parse(inv.stdout);
-    assert.deepEqual(execution.result, { hello: 'world' });
-    const badInput = await runCli(['invoke', 'acme/greet', '--input', '{nope'], cliEnv);
-    assert.equal(badInput.code, 2);
-    assert.match(badInput.stderr, /not valid JSON/);
+      const dep = await runCli(['deploy', file, '--tenant', 'acme'], cliEnv);
+      assert.equal(dep.code, 0, dep.stderr);
+      assert.match(dep.stdout, /deployed acme\/greet version [0-9a-f]{64}/);
+      const inv = await runCli(['invoke', 'acme/greet', '--input', '{"name":"world"}'], cliEnv);
+      assert.equal(inv.code, 0, inv.stderr);
+      execution = JSON.parse(inv.stdout) as { executionId: string; result: unknown };
+      assert.deepEqual(execution.result, { hello: 'world' });
+      const badInput = await runCli(['invoke', 'acme/greet', '--input', '{nope'], cliEnv);
+      assert.equal(badInput.code, 2);
+      assert.match(badInput.stderr, /not valid JSON/);
 
-    const sandboxes = descendants(first.child.pid!);
-    assert.ok(sandboxes.length >= 2, `expected pool sandboxes under the server, saw ${sandboxes.length}`);
+      sandboxes = descendants(first.child.pid!);
+      assert.ok(sandboxes.length >= 2, `expected pool sandboxes under the server, saw ${sandboxes.length}`);
+    } catch (err) {
+      await first.stop(); // a failed check must not leave the server running
+      throw err;
+    }
     assert.equal(await first.stop(), 0);
     const survivors = sandboxes.filter(alive);
     assert.deepEqual(survivors, [], 'no sandbox process survives shutdown');
@@ -70,6 +82,19 @@ describe('server process', () => {
       assert.deepEqual(JSON.parse(again.stdout).result, { hello: 'again' });
     } finally {
       assert.equal(await second.stop(), 0);
+    }
+  });
+
+  it("prints an example that works with the admin key given in AIRLOCK_ADMIN_KEY, without printing the key", async () => {
+    const adminKey = 'ak_admin_given_by_the_operator_0123456789';
+    const server = await startServerProcess({ AIRLOCK_DATA_DIR: mkdtempSync(join(work, 'data-')), AIRLOCK_ADMIN_KEY: adminKey, AIRLOCK_POOL_SIZE: '1' });
+    try {
+      assert.doesNotMatch(server.output(), new RegExp(adminKey));
+      const example = await runPrintedExample(server.output(), mkdtempSync(join(work, 'shell-')), { AIRLOCK_ADMIN_KEY: adminKey });
+      assert.equal(example.code, 0, example.stderr);
+      assert.match(example.stdout, /"hello":\s*"world"/);
+    } finally {
+      assert.equal(await server.stop(), 0);
     }
   });
 

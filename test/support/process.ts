@@ -1,5 +1,5 @@
-// Runs the real `airlock` CLI as a child process: the server (parsing its banner for the URL)
-// and client commands. Also lists a process tree, to prove no sandbox outlives the server.
+// Runs the real `airlock` CLI as a child process: the server (parsing its banner for the URL),
+// client commands and the example the banner prints. Also lists a process tree, to prove no sandbox outlives the server.
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -64,6 +64,29 @@ export function startServerProcess(env: Record<string, string>, timeoutMs = 20_0
 export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Runs the copy-paste example a server printed under "Try it", line by line as printed, with
+ * bash in `cwd` and only PATH plus `env` set. `npx airlock` runs this checkout's CLI instead
+ * (npx would look the name up in the registry).
+ */
+export function runPrintedExample(output: string, cwd: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const lines = output.split('\n');
+  const start = lines.findIndex((line) => line.startsWith('Try it'));
+  assert.ok(start >= 0, `no example in the server's output:\n${output}`);
+  const example: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    if (!line.startsWith('  ')) break;
+    example.push(line.slice(2).replaceAll('npx airlock', `"${process.execPath}" "${CLI}"`));
+  }
+  const script = ['set -e', ...example].join('\n');
+  return new Promise((resolve) => {
+    execFile('bash', ['-c', script], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });

@@ -4,6 +4,7 @@ import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { startAirlock } from '../../app.js';
 import { parse } from '../args.js';
+import { startBanner } from '../banner.js';
 
 export async function serverCommand(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
@@ -21,22 +22,15 @@ export async function serverCommand(argv: string[]): Promise<void> {
   const logger = createLogger(config.logLevel);
   const airlock = await startAirlock(config, logger);
 
-  const keyLine = config.adminKey
-    ? 'admin key: (from AIRLOCK_ADMIN_KEY)'
-    : `admin key: ${airlock.adminKey.key}${airlock.adminKey.generated ? '   (new; saved to ' + airlock.adminKey.path + ')' : '   (from ' + airlock.adminKey.path + ')'}`;
   process.stdout.write(
-    [
-      '',
-      `Airlock is listening on ${airlock.url}  (isolation: ${airlock.isolation}, data: ${config.dataDir})`,
-      keyLine,
-      '',
-      'Try it (in another shell, from this directory):',
-      `  export AIRLOCK_URL=${airlock.url}`,
-      `  echo 'export default async (input: { name: string }) => ({ hello: input.name })' > hello.ts`,
-      '  npx airlock deploy hello.ts --tenant acme',
-      `  npx airlock invoke acme/hello --input '{"name":"world"}'`,
-      '',
-    ].join('\n') + '\n',
+    startBanner({
+      url: airlock.url,
+      isolation: airlock.isolation,
+      dataDir: config.dataDir,
+      adminKey: airlock.adminKey,
+      keyFromEnv: config.adminKey !== undefined,
+      cwd: process.cwd(),
+    }),
   );
 
   let signals = 0;

@@ -1,0 +1,49 @@
+// The server's start banner: its copy-paste example tells the CLI where the admin key is
+// whenever the CLI's default (./.airlock under the directory it runs in) would not find it.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { shellWord, startBanner } from '../../src/cli/banner.js';
+import type { BannerFacts } from '../../src/cli/banner.js';
+
+const base: BannerFacts = {
+  url: 'http://127.0.0.1:8080',
+  isolation: 'bwrap',
+  dataDir: '/srv/app/.airlock',
+  adminKey: { key: 'ak_admin_secret', generated: true, path: '/srv/app/.airlock/admin.key' },
+  keyFromEnv: false,
+  cwd: '/srv/app',
+};
+
+describe('start banner', () => {
+  it('with the default data dir, the example runs from the same directory and needs only the URL', () => {
+    const text = startBanner(base);
+    assert.match(text, /Airlock is listening on http:\/\/127\.0\.0\.1:8080 {2}\(isolation: bwrap, data: \/srv\/app\/\.airlock\)/);
+    assert.match(text, /admin key: ak_admin_secret {3}\(new; saved to \/srv\/app\/\.airlock\/admin\.key\)/);
+    assert.match(text, /Try it \(in another shell, from this directory\):/);
+    assert.match(text, /export AIRLOCK_URL=http:\/\/127\.0\.0\.1:8080/);
+    assert.doesNotMatch(text, /AIRLOCK_DATA_DIR|AIRLOCK_KEY/);
+  });
+
+  it('with a data dir elsewhere, the example exports it so the CLI finds the key from any directory', () => {
+    const text = startBanner({ ...base, dataDir: '/var/lib/airlock', adminKey: { key: 'ak_admin_x', generated: false, path: '/var/lib/airlock/admin.key' } });
+    assert.match(text, /admin key: ak_admin_x {3}\(from \/var\/lib\/airlock\/admin\.key\)/);
+    assert.match(text, /Try it \(in another shell\):/);
+    assert.match(text, /^ {2}export AIRLOCK_DATA_DIR=\/var\/lib\/airlock {3}#/m);
+  });
+
+  it('with the key from AIRLOCK_ADMIN_KEY, the key is not printed and the example passes it on', () => {
+    const text = startBanner({ ...base, keyFromEnv: true, adminKey: { key: 'ak_from_env', generated: false, path: undefined } });
+    assert.doesNotMatch(text, /ak_from_env/);
+    assert.match(text, /admin key: \(from AIRLOCK_ADMIN_KEY\)/);
+    assert.match(text, /^ {2}export AIRLOCK_KEY="\$AIRLOCK_ADMIN_KEY"/m);
+    assert.doesNotMatch(text, /from this directory|AIRLOCK_DATA_DIR/);
+  });
+
+  it('quotes a data dir the shell would split or expand', () => {
+    assert.equal(shellWord('/var/lib/airlock'), '/var/lib/airlock');
+    assert.equal(shellWord('/tmp/my data'), `'/tmp/my data'`);
+    assert.equal(shellWord(`/tmp/it's $HOME`), `'/tmp/it'\\''s $HOME'`);
+    const text = startBanner({ ...base, dataDir: '/tmp/my data' });
+    assert.match(text, /export AIRLOCK_DATA_DIR='\/tmp\/my data'/);
+  });
+});
