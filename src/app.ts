@@ -8,6 +8,7 @@ import type { SecurityLayer } from './core/types.js';
 import type { Logger } from './core/logger.js';
 import { Metrics } from './api/metrics.js';
 import { buildServer } from './api/server.js';
+import { listenError } from './api/listen-error.js';
 import { Admission } from './scheduler/admission.js';
 import { createPolicy, openCgroups } from './sandbox/cgroup/index.js';
 import { createIsolator, sandboxLauncher, SpawnerLauncher } from './sandbox/index.js';
@@ -221,7 +222,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
     await isolator.close();
     await cgroups?.close();
     await closeStorage();
-    throw err;
+    throw listenError(err, config.host, config.port);
   }
   worker.start();
   scheduleRunner.start();

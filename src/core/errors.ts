@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'SHUTTING_DOWN'
   | 'ISOLATION_UNAVAILABLE'
   | 'CONFIG_INVALID'
+  | 'LISTEN_FAILED'
   | 'SANDBOX_FAILED'
   | 'EGRESS_DENIED'
   | 'EGRESS_LIMIT'
@@ -54,6 +55,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   SHUTTING_DOWN: 503,
   ISOLATION_UNAVAILABLE: 500,
   CONFIG_INVALID: 500,
+  // The server could not open its port (startup only; never an HTTP answer).
+  LISTEN_FAILED: 500,
   SANDBOX_FAILED: 500,
   // Egress errors reach the function as fetch rejections; the statuses apply if one ever
   // surfaces through the API.

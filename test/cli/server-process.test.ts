@@ -5,6 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { alive, descendants, runCli, runPrintedExample, startServerProcess } from '../support/process.js';
 import type { ServerProcess } from '../support/process.js';
@@ -96,6 +98,29 @@ describe('server process', () => {
     } finally {
       assert.equal(await server.stop(), 0);
     }
+  });
+
+  it('refuses a port in use and a host that is not this machine, saying how to fix each', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const port = (squatter.address() as AddressInfo).port;
+    try {
+      const inUse = await startServerProcess({ AIRLOCK_DATA_DIR: mkdtempSync(join(work, 'data-')), AIRLOCK_PORT: String(port) }).then(
+        () => assert.fail('the server started on a port in use'),
+        (err: Error) => err.message,
+      );
+      assert.match(inUse, new RegExp(`exited with 1 before listening`));
+      assert.match(inUse, new RegExp(`error LISTEN_FAILED: port ${port} on 127\\.0\\.0\\.1 is already in use`));
+      assert.doesNotMatch(inUse, /setupListenHandle/, 'no raw stack trace');
+    } finally {
+      squatter.close();
+    }
+    // 192.0.2.1 (TEST-NET-1) is no address of this machine: binding fails before any traffic.
+    const notHere = await startServerProcess({ AIRLOCK_DATA_DIR: mkdtempSync(join(work, 'data-')), AIRLOCK_HOST: '192.0.2.1' }).then(
+      () => assert.fail('the server started on an address of another machine'),
+      (err: Error) => err.message,
+    );
+    assert.match(notHere, /error LISTEN_FAILED: cannot listen on 192\.0\.2\.1:0: 192\.0\.2\.1 is not an address of this machine/);
   });
 
   it('on SIGTERM finishes calls in flight within the grace period, and fails the rest cleanly', async () => {

@@ -1,0 +1,34 @@
+// Turns the operating system's refusal to open the server's port into an error that says what
+// happened and how to fix it (the raw Node error is a stack trace naming `setupListenHandle`).
+import { AirlockError } from '../core/errors.js';
+
+export function listenError(err: unknown, host: string, port: number): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const where = `${host}:${port}`;
+  const details = { host, port, errno: code };
+  switch (code) {
+    case 'EADDRINUSE':
+      return new AirlockError(
+        'LISTEN_FAILED',
+        `port ${port} on ${host} is already in use (another Airlock server or another program; ` +
+          `\`ss -ltnp 'sport = :${port}'\` shows which): stop it, or pick another port with AIRLOCK_PORT or --port`,
+        details,
+      );
+    case 'EACCES':
+      return new AirlockError(
+        'LISTEN_FAILED',
+        `not allowed to listen on ${where}: ports below 1024 need root or CAP_NET_BIND_SERVICE; ` +
+          'pick a port from 1024 up with AIRLOCK_PORT or --port',
+        details,
+      );
+    case 'EADDRNOTAVAIL':
+      return new AirlockError(
+        'LISTEN_FAILED',
+        `cannot listen on ${where}: ${host} is not an address of this machine; set AIRLOCK_HOST (or --host) ` +
+          'to one of its addresses, 127.0.0.1 for this machine only or 0.0.0.0 for every interface',
+        details,
+      );
+    default:
+      return err;
+  }
+}
