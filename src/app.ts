@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './core/config.js';
+import { prepareDataDir } from './core/data-dir.js';
 import { AirlockError } from './core/errors.js';
 import type { SecurityLayer } from './core/types.js';
 import type { Logger } from './core/logger.js';
@@ -79,7 +80,9 @@ export const VERSION: string = (
 ).version;
 
 export async function startAirlock(config: Config, logger: Logger, overrides: AirlockOverrides = {}): Promise<Airlock> {
-  // First, before anything is spawned or opened: a key file others can read stops the start.
+  // First, before anything is spawned or opened: a data dir that cannot hold our files, or a key
+  // file others can read, stops the start.
+  prepareDataDir(config.dataDir);
   const secretKey = ensureSecretKey(config.dataDir, config.secrets.key);
   // cgroups: created (and leftovers of a crashed server removed) before any sandbox exists.
   const opened = config.sandbox.isolator === 'bwrap' ? openCgroups(config.cgroups) : undefined;

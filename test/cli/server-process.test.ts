@@ -100,6 +100,18 @@ describe('server process', () => {
     }
   });
 
+  it('refuses a data dir that is a file, before starting anything', async () => {
+    const file = join(work, 'not-a-dir');
+    writeFileSync(file, 'x');
+    const refused = await startServerProcess({ AIRLOCK_DATA_DIR: file }).then(
+      () => assert.fail('the server started on a file as data dir'),
+      (err: Error) => err.message,
+    );
+    assert.match(refused, /exited with 1 before listening/);
+    assert.match(refused, new RegExp(`error CONFIG_INVALID: the data dir ${file} is not a directory`));
+    assert.doesNotMatch(refused, /ENOTDIR/, 'no raw errno message');
+  });
+
   it('refuses a port in use and a host that is not this machine, saying how to fix each', async () => {
     const squatter = createServer();
     await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
