@@ -1,8 +1,7 @@
 // `airlock deploy <file> --tenant T [--name N] [--egress @policy.json]`: uploads a function module
 // as a new version.
-import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { parse, UsageError } from '../args.js';
+import { parse, readArgFile, UsageError } from '../args.js';
 import type { Client } from '../client.js';
 
 /** Function name from a file name: hello-world.ts -> hello-world. */
@@ -12,7 +11,7 @@ export function nameFromFile(file: string): string {
 
 /** `--egress @file.json` reads the policy from a file; anything else is inline JSON. */
 export function parseEgress(arg: string): unknown {
-  const text = arg.startsWith('@') ? readFileSync(arg.slice(1), 'utf8') : arg;
+  const text = arg.startsWith('@') ? readArgFile(arg.slice(1), 'the --egress policy file') : arg;
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
@@ -31,7 +30,7 @@ export async function deployCommand(argv: string[], client: Client): Promise<voi
   });
   const file = positionals[0];
   if (!file || !values.tenant) throw new UsageError('usage: airlock deploy <file> --tenant T [--name N] [--timeout-ms MS] [--memory-mib MIB] [--isolation tenant|function|execution] [--egress @policy.json | --egress JSON]');
-  const code = readFileSync(file, 'utf8');
+  const code = readArgFile(file, 'the function source');
   const name = values.name ?? nameFromFile(file);
   const ext = extname(file);
   const body: Record<string, unknown> = { code, runtime: ext === '.ts' || ext === '.mts' ? 'typescript' : 'javascript' };

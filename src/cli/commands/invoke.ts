@@ -1,12 +1,11 @@
 // `airlock invoke <tenant>/<name> [--input JSON|@file]`: runs a function, prints the execution
 // as JSON; exits 1 when the status is not "succeeded".
-import { readFileSync } from 'node:fs';
-import { parse, UsageError } from '../args.js';
+import { parse, readArgFile, UsageError } from '../args.js';
 import type { Client } from '../client.js';
 
 export function readInput(raw: string | undefined): unknown {
   if (raw === undefined) return null;
-  const text = raw.startsWith('@') ? readFileSync(raw.slice(1), 'utf8') : raw;
+  const text = raw.startsWith('@') ? readArgFile(raw.slice(1), 'the --input file') : raw;
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {

@@ -1,7 +1,6 @@
 // `airlock secrets set|list|delete`: manage a tenant's secrets. The value is read from stdin or
 // --value-file, never from argv (other users can read a process's argv in /proc).
-import { readFileSync } from 'node:fs';
-import { parse, UsageError } from '../args.js';
+import { parse, readArgFile, UsageError } from '../args.js';
 import type { Client } from '../client.js';
 
 const USAGE = [
@@ -64,7 +63,7 @@ export async function secretsCommand(argv: string[], client: Client, stdin: Node
   }
   if (!values.hosts) throw new UsageError(`--hosts is required: the hosts the value may be sent to\n${USAGE}`);
   const hosts = values.hosts.split(',').map((h) => h.trim()).filter((h) => h !== '');
-  const raw = values['value-file'] !== undefined ? readFileSync(values['value-file'], 'utf8') : await readStdin(stdin);
+  const raw = values['value-file'] !== undefined ? readArgFile(values['value-file'], 'the --value-file') : await readStdin(stdin);
   const value = stripFinalNewline(raw);
   if (value === '') throw new UsageError(`the value is empty\n${USAGE}`);
   const meta = await client.request<SecretMetaView>('PUT', path, { value, hosts });
