@@ -44,7 +44,13 @@ export function createClient(env: NodeJS.ProcessEnv = process.env): Client {
         throw new ApiError(0, 'UNREACHABLE', `cannot reach ${url} (${(err as Error).message}); is the server running? set AIRLOCK_URL`);
       }
       const text = await res.text();
-      const data = text ? (JSON.parse(text) as unknown) : undefined;
+      let data: unknown;
+      try {
+        data = text ? (JSON.parse(text) as unknown) : undefined;
+      } catch {
+        const excerpt = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+        throw new ApiError(res.status, 'NOT_AIRLOCK', `${url} answered ${method} ${path} with ${res.status} and a body that is not JSON (is AIRLOCK_URL an Airlock server?): ${excerpt}`);
+      }
       if (!res.ok) {
         const e = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
         throw new ApiError(res.status, e?.code ?? 'HTTP_' + res.status, e?.message ?? text);

@@ -1,18 +1,31 @@
 // Files named on the command line (a function's source, --input @file, --egress @file,
 // --value-file) that cannot be read end the CLI with exit code 2 and a line naming the file and
 // why, before any request, instead of a stack trace.
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../support/process.js';
 
 const work = mkdtempSync(join(tmpdir(), 'airlock-cli-files-'));
-after(() => rmSync(work, { recursive: true, force: true }));
-// Nothing listens here: a request would fail with UNREACHABLE, so the checks below also prove
-// that the file was read before any request.
-const env = { AIRLOCK_URL: 'http://127.0.0.1:9', AIRLOCK_KEY: 'ak_unused' };
+// A server that counts requests: the refusals must come before any request.
+let requests = 0;
+const server = createServer((_req, res) => {
+  requests++;
+  res.writeHead(500).end();
+});
+const env = { AIRLOCK_URL: '', AIRLOCK_KEY: 'ak_unused' };
+before(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  env.AIRLOCK_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => {
+  server.close();
+  rmSync(work, { recursive: true, force: true });
+});
 
 describe('CLI file arguments', () => {
   const missing = join(work, 'missing.json');
@@ -32,6 +45,7 @@ describe('CLI file arguments', () => {
       assert.equal(r.stderr.trim(), message);
       assert.equal(r.code, 2);
       assert.equal(r.stdout, '');
+      assert.equal(requests, 0, 'no request was sent');
     });
   }
 });
