@@ -14,7 +14,7 @@ export function errorHandler(logger: Logger) {
     }
     if (err.validation) {
       void reply.status(400).send({
-        error: { code: 'VALIDATION_FAILED', message: `invalid request: ${err.message}` },
+        error: { code: 'VALIDATION_FAILED', message: `invalid request: ${err.message}${validationHint(err, request)}` },
       });
       return;
     }
@@ -47,4 +47,16 @@ export function errorHandler(logger: Logger) {
     logger.error({ err, url }, 'unhandled error');
     void reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error; see the server log' } });
   };
+}
+
+/**
+ * What to do about a failed validation: a body that is not a JSON object at all (none sent, or
+ * sent as text) gets the fix spelled out; every other failure points to the schemas.
+ */
+function validationHint(err: FastifyError, request: FastifyRequest): string {
+  const wholeBody = err.validationContext === 'body' && err.validation?.some((v) => v.instancePath === '' && v.keyword === 'type');
+  if (!wholeBody) return '; the request schemas are in GET /openapi.json';
+  const type = request.headers['content-type'];
+  const sent = type === undefined ? 'no content-type' : `content-type ${type.split(';')[0]}`;
+  return `; send a JSON object (e.g. {"input": ...} to invoke) with content-type: application/json (this request had ${sent})`;
 }

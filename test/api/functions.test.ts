@@ -1,5 +1,5 @@
 // Function deploy/read/list/delete over HTTP: immutable versions, TypeScript stripping and its
-// errors with line and column, source size limit, name validation.
+// errors with line and column, source size limit, name and body validation and its messages.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deploy, invoke, startTestServer } from '../support/server.js';
@@ -82,6 +82,28 @@ describe('functions API', () => {
     assert.equal(badLimit.body.error.code, 'LIMIT_ABOVE_MAXIMUM');
     const badJson = await server.request('PUT', '/v1/tenants/acme/functions/x', '{"code": ');
     assert.equal(badJson.status, 400);
+    // Field-level failures point to the schemas.
+    assert.match(noCode.body.error.message, /^invalid request: body must have required property 'code'; the request schemas are in GET \/openapi\.json$/);
+  });
+
+  it('says how to send a body that is not a JSON object at all', async () => {
+    await deploy(server, 'acme', 'bodies', 'export default (input) => input');
+    const url = `${server.url}/v1/tenants/acme/functions/bodies/invoke`;
+    const auth = { authorization: `Bearer ${server.adminKey}` };
+    for (const [init, sent] of [
+      [{ method: 'POST', headers: auth }, 'no content-type'],
+      [{ method: 'POST', headers: { ...auth, 'content-type': 'text/plain; charset=utf-8' }, body: 'hello' }, 'content-type text/plain'],
+      [{ method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '[1, 2]' }, 'content-type application/json'],
+    ] as const) {
+      const res = await fetch(url, init);
+      assert.equal(res.status, 400);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, 'VALIDATION_FAILED');
+      assert.equal(
+        body.error.message,
+        `invalid request: body must be object; send a JSON object (e.g. {"input": ...} to invoke) with content-type: application/json (this request had ${sent})`,
+      );
+    }
   });
 
   it('lists, reads and deletes functions', async () => {
