@@ -45,6 +45,9 @@ describe('airlock deploy --egress', () => {
   it('accepts inline JSON and refuses invalid JSON as a usage error', () => {
     assert.deepEqual(parseEgress('{"allow":[]}'), { allow: [] });
     assert.throws(() => parseEgress('{allow'), (e: unknown) => e instanceof UsageError && /--egress/.test(e.message));
-    assert.throws(() => parseEgress(`@${join(dir, 'missing.json')}`), /ENOENT/);
+    assert.throws(
+      () => parseEgress(`@${join(dir, 'missing.json')}`),
+      (e: unknown) => e instanceof UsageError && e.message === `cannot read the --egress policy file ${join(dir, 'missing.json')}: no such file`,
+    );
   });
 });
