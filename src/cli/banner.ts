@@ -16,9 +16,12 @@ export interface BannerFacts {
   cwd: string;
 }
 
+/** A single quote inside a single-quoted shell word: end the word, an escaped quote, reopen. */
+const QUOTE_IN_QUOTES = "'\\''";
+
 /** Quotes `text` for a POSIX shell when it holds anything beyond plain path characters. */
 export function shellWord(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : "'" + text.replaceAll("'", QUOTE_IN_QUOTES) + "'";
 }
 
 export function startBanner(facts: BannerFacts): string {
