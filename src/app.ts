@@ -4,8 +4,6 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './core/config.js';
 import { prepareDataDir } from './core/data-dir.js';
-import { lockDataDir } from './store/sqlite/data-dir-lock.js';
-import type { DataDirLock } from './store/sqlite/data-dir-lock.js';
 import { AirlockError } from './core/errors.js';
 import type { SecurityLayer } from './core/types.js';
 import type { Logger } from './core/logger.js';
@@ -82,20 +80,9 @@ export const VERSION: string = (
 ).version;
 
 export async function startAirlock(config: Config, logger: Logger, overrides: AirlockOverrides = {}): Promise<Airlock> {
-  // First, before anything is spawned, swept or opened: a data dir that cannot hold our files, or
-  // that another server is using, stops the start.
+  // First, before anything is spawned or opened: a data dir that cannot hold our files, or a key
+  // file others can read, stops the start.
   prepareDataDir(config.dataDir);
-  const dataDirLock = lockDataDir(config.dataDir);
-  try {
-    return await startWithDataDir(config, logger, overrides, dataDirLock);
-  } catch (err) {
-    dataDirLock.release();
-    throw err;
-  }
-}
-
-async function startWithDataDir(config: Config, logger: Logger, overrides: AirlockOverrides, dataDirLock: DataDirLock): Promise<Airlock> {
-  // A key file others can read stops the start.
   const secretKey = ensureSecretKey(config.dataDir, config.secrets.key);
   // cgroups: created (and leftovers of a crashed server removed) before any sandbox exists.
   const opened = config.sandbox.isolator === 'bwrap' ? openCgroups(config.cgroups) : undefined;
@@ -269,7 +256,6 @@ async function startWithDataDir(config: Config, logger: Logger, overrides: Airlo
       await closed;
       clearTimeout(cut);
       await closeStorage();
-      dataDirLock.release();
       logger.info('stopped');
     })();
     return stopping;

@@ -23,7 +23,6 @@ export type ErrorCode =
   | 'ISOLATION_UNAVAILABLE'
   | 'CONFIG_INVALID'
   | 'LISTEN_FAILED'
-  | 'DATA_DIR_IN_USE'
   | 'SANDBOX_FAILED'
   | 'EGRESS_DENIED'
   | 'EGRESS_LIMIT'
@@ -58,8 +57,6 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFIG_INVALID: 500,
   // The server could not open its port (startup only; never an HTTP answer).
   LISTEN_FAILED: 500,
-  // Another server holds the data dir (startup only).
-  DATA_DIR_IN_USE: 500,
   SANDBOX_FAILED: 500,
   // Egress errors reach the function as fetch rejections; the statuses apply if one ever
   // surfaces through the API.

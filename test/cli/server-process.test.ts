@@ -100,23 +100,6 @@ describe('server process', () => {
     }
   });
 
-  it('refuses a second server on the same data dir, naming the first one', async () => {
-    const shared = mkdtempSync(join(work, 'shared-'));
-    const first = await startServerProcess({ AIRLOCK_DATA_DIR: shared, AIRLOCK_POOL_SIZE: '1' });
-    try {
-      const refused = await startServerProcess({ AIRLOCK_DATA_DIR: shared }).then(
-        () => assert.fail('a second server started on the same data dir'),
-        (err: Error) => err.message,
-      );
-      assert.match(refused, /exited with 1 before listening/);
-      assert.match(refused, new RegExp(`error DATA_DIR_IN_USE: another Airlock server \\(pid ${first.child.pid}\\) is using the data dir ${shared}`));
-      // The first server is untouched.
-      assert.equal((await fetch(`${first.url}/healthz`)).status, 200);
-    } finally {
-      assert.equal(await first.stop(), 0);
-    }
-  });
-
   it('refuses a data dir that is a file, before starting anything', async () => {
     const file = join(work, 'not-a-dir');
     writeFileSync(file, 'x');
