@@ -45,11 +45,17 @@ export function ensureAdminKey(dataDir: string, configured: string | undefined):
 }
 
 const CACHE_LIMIT = 10_000;
+/**
+ * How long a resolved key is reused without reading the store again, ms. Revocation on this
+ * server drops it at once; on another server sharing the database a revoked key could pass for
+ * at most this long (as webhook tokens, hooks/tokens.ts).
+ */
+export const KEY_CACHE_MS = 1_000;
 
 export class KeyService {
   private readonly adminHash: Buffer;
-  /** Resolved keys by token: keeps sha256 and the store lookup off the hot path. */
-  private readonly cache = new Map<string, Principal>();
+  /** Resolved keys by token, read at `readAt` (performance.now()): keeps sha256 and the store lookup off the hot path. */
+  private readonly cache = new Map<string, { principal: Principal; readAt: number }>();
 
   private readonly store: Store;
 
@@ -60,8 +66,10 @@ export class KeyService {
 
   /** The principal for a bearer token, or undefined when the token is unknown. */
   async resolve(token: string): Promise<Principal | undefined> {
+    const now = performance.now();
     const cached = this.cache.get(token);
-    if (cached) return cached;
+    if (cached && now - cached.readAt < KEY_CACHE_MS) return cached.principal;
+    this.cache.delete(token); // a revoked key must not be served again if the lookup fails
     const digest = sha256(token);
     let principal: Principal | undefined;
     if (timingSafeEqual(digest, this.adminHash)) {
@@ -72,7 +80,7 @@ export class KeyService {
       principal = { kind: 'tenant', tenant: record.tenant, keyId: record.id };
     }
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(token, principal);
+    this.cache.set(token, { principal, readAt: now });
     return principal;
   }
 
@@ -97,7 +105,7 @@ export class KeyService {
     if (!removed) {
       throw new AirlockError('NOT_FOUND', `no key ${id} for tenant ${tenant}; list keys with GET /v1/tenants/${tenant}/keys`);
     }
-    for (const [token, principal] of this.cache) {
+    for (const [token, { principal }] of this.cache) {
       if (principal.kind === 'tenant' && principal.keyId === id) this.cache.delete(token);
     }
   }

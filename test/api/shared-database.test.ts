@@ -1,6 +1,6 @@
-// Several servers on one database (docs/queue.md): a deploy or a delete through one server
-// reaches the others once their cached entry is re-read (services/function-cache.ts), instead of
-// their serving the old version for as long as it stays cached.
+// Several servers on one database (docs/queue.md): a deploy, a delete or a key revocation through
+// one server reaches the others once their cached entry is re-read (services/function-cache.ts,
+// services/keys.ts), instead of their serving the old state for as long as it stays cached.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deploy, invoke, startTestServer } from '../support/server.js';
@@ -33,6 +33,33 @@ describe('several servers on one database', () => {
       assert.equal((await a.request('DELETE', '/v1/tenants/acme/functions/shared')).status, 204);
       const gone = await invokeUntil(b, 'shared', (res) => res.status === 404, 'the delete never reached b');
       assert.equal(gone.body.error.code, 'FUNCTION_NOT_FOUND');
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+
+  it('a tenant key revoked through one server stops working on the other', async () => {
+    const a = await startTestServer();
+    const b = await startTestServer({ AIRLOCK_DATA_DIR: a.dataDir });
+    try {
+      await deploy(a, 'acme', 'guarded', 'export default () => "in"');
+      const created = await a.request('POST', '/v1/tenants/acme/keys');
+      assert.equal(created.status, 201);
+      const key = created.body.key as string;
+      assert.equal((await invoke(b, 'acme', 'guarded', null, key)).body.result, 'in', 'the key works on b (and b caches it)');
+      assert.equal((await a.request('DELETE', `/v1/tenants/acme/keys/${created.body.id}`)).status, 204);
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const res = await invoke(b, 'acme', 'guarded', null, key);
+        if (res.status === 401) {
+          assert.equal(res.body.error.code, 'UNAUTHORIZED');
+          break;
+        }
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        if (Date.now() > deadline) assert.fail('the revoked key still works on b');
+        await new Promise((r) => setTimeout(r, 50));
+      }
     } finally {
       await b.close();
       await a.close();
