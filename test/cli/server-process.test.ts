@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { alive, descendants, runCli, runPrintedExample, startServerProcess } from '../support/process.js';
+import { alive, descendants, expectStartRefused, runCli, runPrintedExample, startServerProcess } from '../support/process.js';
 import type { ServerProcess } from '../support/process.js';
 
 /** Waits until the server has a busy sandbox (the call is in flight); returns its processes. */
@@ -103,10 +103,7 @@ describe('server process', () => {
   it('refuses a data dir that is a file, before starting anything', async () => {
     const file = join(work, 'not-a-dir');
     writeFileSync(file, 'x');
-    const refused = await startServerProcess({ AIRLOCK_DATA_DIR: file }).then(
-      () => assert.fail('the server started on a file as data dir'),
-      (err: Error) => err.message,
-    );
+    const refused = await expectStartRefused({ AIRLOCK_DATA_DIR: file });
     assert.match(refused, /exited with 1 before listening/);
     assert.match(refused, new RegExp(`error CONFIG_INVALID: the data dir ${file} is not a directory`));
     assert.doesNotMatch(refused, /ENOTDIR/, 'no raw errno message');
@@ -117,10 +114,7 @@ describe('server process', () => {
     await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
     const port = (squatter.address() as AddressInfo).port;
     try {
-      const inUse = await startServerProcess({ AIRLOCK_DATA_DIR: mkdtempSync(join(work, 'data-')), AIRLOCK_PORT: String(port) }).then(
-        () => assert.fail('the server started on a port in use'),
-        (err: Error) => err.message,
-      );
+      const inUse = await expectStartRefused({ AIRLOCK_DATA_DIR: mkdtempSync(join(work, 'data-')), AIRLOCK_PORT: String(port) });
       assert.match(inUse, new RegExp(`exited with 1 before listening`));
       assert.match(inUse, new RegExp(`error LISTEN_FAILED: port ${port} on 127\\.0\\.0\\.1 is already in use`));
       assert.doesNotMatch(inUse, /setupListenHandle/, 'no raw stack trace');
@@ -128,10 +122,7 @@ describe('server process', () => {
       squatter.close();
     }
     // 192.0.2.1 (TEST-NET-1) is no address of this machine: binding fails before any traffic.
-    const notHere = await startServerProcess({ AIRLOCK_DATA_DIR: mkdtempSync(join(work, 'data-')), AIRLOCK_HOST: '192.0.2.1' }).then(
-      () => assert.fail('the server started on an address of another machine'),
-      (err: Error) => err.message,
-    );
+    const notHere = await expectStartRefused({ AIRLOCK_DATA_DIR: mkdtempSync(join(work, 'data-')), AIRLOCK_HOST: '192.0.2.1' });
     assert.match(notHere, /error LISTEN_FAILED: cannot listen on 192\.0\.2\.1:0: 192\.0\.2\.1 is not an address of this machine/);
   });
 
@@ -159,6 +150,8 @@ describe('server process', () => {
         assert.equal(await stopped, 0);
         assert.deepEqual(sandboxes.filter(alive), [], 'no sandbox process survives shutdown');
       } finally {
+        // A failed check above must not leave the server running (a second SIGTERM ends it at once).
+        if (server.child.exitCode === null && server.child.signalCode === null) await server.stop();
         rmSync(dir, { recursive: true, force: true });
       }
     }

@@ -36,7 +36,10 @@ export function startServerProcess(env: Record<string, string>, timeoutMs = 20_0
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // a server that hangs at start must not outlive the test file
+      reject(new Error(`server did not start in time:\n${out}`));
+    }, timeoutMs);
     const onData = (): void => {
       const m = /listening on (http:\/\/\S+)/.exec(out);
       if (!m) return;
@@ -58,6 +61,21 @@ export function startServerProcess(env: Record<string, string>, timeoutMs = 20_0
       reject(new Error(`server exited with ${code} before listening:\n${out}`));
     });
   });
+}
+
+/**
+ * Starts a server that must refuse to start; resolves with what it printed (the rejection's
+ * message). One that starts after all is stopped, and the call fails.
+ */
+export async function expectStartRefused(env: Record<string, string>): Promise<string> {
+  let started: ServerProcess;
+  try {
+    started = await startServerProcess(env);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  await started.stop();
+  return assert.fail(`the server started (at ${started.url}) but should have refused:\n${started.output()}`);
 }
 
 /** Runs the CLI to completion. */
