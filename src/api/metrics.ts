@@ -144,6 +144,7 @@ export class Metrics implements InvokeMetrics {
   readonly #collectErrors = new Map<string, CountSeries>();
   #pool: (() => PoolSnapshot) | undefined;
   #admission: (() => AdmissionSnapshot) | undefined;
+  #records: (() => number) | undefined;
 
   constructor(options: MetricsOptions = {}) {
     // Every (status, start) series exists from the start, at 0.
@@ -200,6 +201,16 @@ export class Metrics implements InvokeMetrics {
         this.set({ state: 'waiting' }, snapshot.waiting);
       },
     });
+    new Gauge({
+      name: 'airlock_records_pending',
+      help: 'Execution records not yet written to the store; a value that keeps growing means the store is failing (see the server log)',
+      registers,
+      collect() {
+        this.reset();
+        const pending = self.#read('records', self.#records);
+        if (pending !== undefined) this.set(pending);
+      },
+    });
     // Registered after the gauges so a scrape shows the failures of its own callbacks.
     countersFrom('airlock_metrics_collect_errors_total', 'Scrape-time callbacks that threw (their gauge is empty in that scrape)', ['source'], registers, () => [
       ...this.#collectErrors.values(),
@@ -217,6 +228,11 @@ export class Metrics implements InvokeMetrics {
   /** Read admission gauges from `source` at every scrape, e.g. `() => admission.stats()`. */
   observeAdmission(source: () => AdmissionSnapshot): void {
     this.#admission = source;
+  }
+
+  /** Read the execution records waiting to be written from `source` at every scrape, e.g. `() => recorder.backlog`. */
+  observeRecords(source: () => number): void {
+    this.#records = source;
   }
 
   recordInvocation(status: ExecutionStatus, start: StartKind | null, durationMs: number): void {

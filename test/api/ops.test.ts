@@ -73,5 +73,6 @@ describe('operations', () => {
     assert.match(text, /airlock_invocation_duration_seconds_bucket/);
     assert.match(text, /airlock_sandboxes\{state="idle"\}/);
     assert.match(text, /airlock_queue_wait_seconds/);
+    assert.match(text, /^airlock_records_pending \d+$/m, 'the recorder backlog of this server');
   });
 });
