@@ -169,7 +169,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   const metrics = new Metrics();
   metrics.observePool(() => pool.stats());
   metrics.observeAdmission(() => admission.stats());
-  metrics.observeRecords(() => recorder.backlog);
+  metrics.observeRecords(() => ({ pending: recorder.backlog, dropped: recorder.dropped }));
   // The broker reads tenant secrets from the secrets service (tests may supply their own source).
   const egress = new HttpEgressBroker({
     secrets: overrides.secrets ?? secrets,

@@ -27,6 +27,13 @@ export interface AdmissionSnapshot {
   waiting: number;
 }
 
+export interface RecordsSnapshot {
+  /** Execution records not yet written to the store. */
+  pending: number;
+  /** Records dropped since the start (each logged). */
+  dropped: number;
+}
+
 export interface MetricsOptions {
   /** Collect Node process metrics (CPU, memory, event loop, GC); default true. */
   defaultMetrics?: boolean;
@@ -144,7 +151,7 @@ export class Metrics implements InvokeMetrics {
   readonly #collectErrors = new Map<string, CountSeries>();
   #pool: (() => PoolSnapshot) | undefined;
   #admission: (() => AdmissionSnapshot) | undefined;
-  #records: (() => number) | undefined;
+  #records: (() => RecordsSnapshot) | undefined;
 
   constructor(options: MetricsOptions = {}) {
     // Every (status, start) series exists from the start, at 0.
@@ -201,16 +208,26 @@ export class Metrics implements InvokeMetrics {
         this.set({ state: 'waiting' }, snapshot.waiting);
       },
     });
+    // Set by the pending gauge's collect, from the same snapshot (scraped right after it).
+    const droppedRecords = new Counter({
+      name: 'airlock_records_dropped_total',
+      help: 'Execution records dropped (the server log says which and why): unstorable, over the backlog while the store failed, or after shutdown',
+      registers: [],
+    });
     new Gauge({
       name: 'airlock_records_pending',
       help: 'Execution records not yet written to the store; a value that keeps growing means the store is failing (see the server log)',
       registers,
       collect() {
         this.reset();
-        const pending = self.#read('records', self.#records);
-        if (pending !== undefined) this.set(pending);
+        droppedRecords.reset();
+        const snapshot = self.#read('records', self.#records);
+        if (snapshot === undefined) return;
+        this.set(snapshot.pending);
+        droppedRecords.inc(snapshot.dropped);
       },
     });
+    this.#registry.registerMetric(droppedRecords);
     // Registered after the gauges so a scrape shows the failures of its own callbacks.
     countersFrom('airlock_metrics_collect_errors_total', 'Scrape-time callbacks that threw (their gauge is empty in that scrape)', ['source'], registers, () => [
       ...this.#collectErrors.values(),
@@ -230,8 +247,8 @@ export class Metrics implements InvokeMetrics {
     this.#admission = source;
   }
 
-  /** Read the execution records waiting to be written from `source` at every scrape, e.g. `() => recorder.backlog`. */
-  observeRecords(source: () => number): void {
+  /** Read the execution records' counts from `source` at every scrape (see ExecutionRecorder). */
+  observeRecords(source: () => RecordsSnapshot): void {
     this.#records = source;
   }
 

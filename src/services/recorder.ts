@@ -54,6 +54,7 @@ export class ExecutionRecorder {
   private current: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
   private failures = 0;
+  private droppedCount = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
 
@@ -71,9 +72,15 @@ export class ExecutionRecorder {
     return this.pending.length + this.inflight.length;
   }
 
+  /** Records dropped since the start (each also logged): unstorable, over the backlog, or after close. */
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
   /** Queues a record. Never throws, never waits. */
   record(rec: ExecutionRecord): void {
     if (this.closed) {
+      this.droppedCount++;
       this.logger.error(
         { executionId: rec.id, tenant: rec.tenant },
         'execution record arrived after the recorder was closed and was dropped; drain executions before closing it',
@@ -181,6 +188,7 @@ export class ExecutionRecorder {
       } catch (err) {
         const bad = this.unstorable(err, batch);
         if (bad !== undefined) {
+          this.droppedCount++;
           this.logger.error({ err, executionId: bad.id, tenant: bad.tenant }, 'execution record cannot be stored; dropped');
           this.pending = batch.filter((r) => r !== bad).concat(this.pending);
           owed -= 1;
@@ -216,6 +224,7 @@ export class ExecutionRecorder {
     const excess = this.pending.length - this.maxPending;
     if (excess <= 0) return;
     const dropped = this.pending.splice(0, excess);
+    this.droppedCount += excess;
     this.logger.error(
       { dropped: excess, firstId: dropped[0]!.id, lastId: dropped[excess - 1]!.id, maxPending: this.maxPending },
       'execution record backlog is full while the store keeps failing; the oldest records were dropped',

@@ -56,8 +56,8 @@ test('gauges reflect the callbacks at each scrape', async () => {
   m.observePool(() => pool);
   const admission = new Admission({ globalConcurrency: 2, tenantConcurrency: 1, maxWaitMs: 60_000, maxQueuePerTenant: 10 });
   m.observeAdmission(() => admission.stats());
-  let pendingRecords = 0;
-  m.observeRecords(() => pendingRecords);
+  const records = { pending: 0, dropped: 0 };
+  m.observeRecords(() => records);
   const held = await admission.acquire('a');
   const waiting = admission.acquire('a');
 
@@ -70,16 +70,19 @@ test('gauges reflect the callbacks at each scrape', async () => {
   assert.equal(value(body, 'airlock_admission{state="running"}'), 1);
   assert.equal(value(body, 'airlock_admission{state="waiting"}'), 1);
   assert.equal(value(body, 'airlock_records_pending'), 0);
+  assert.equal(value(body, 'airlock_records_dropped_total'), 0);
   assert.doesNotMatch(body, /airlock_process_cpu/);
 
   pool.busy = 4;
-  pendingRecords = 250;
+  records.pending = 250;
+  records.dropped = 7;
   held.release();
   ({ body } = await m.render());
   assert.equal(value(body, 'airlock_sandboxes{state="busy"}'), 4);
   assert.equal(value(body, 'airlock_admission{state="running"}'), 1);
   assert.equal(value(body, 'airlock_admission{state="waiting"}'), 0);
   assert.equal(value(body, 'airlock_records_pending'), 250);
+  assert.equal(value(body, 'airlock_records_dropped_total'), 7);
   (await waiting).release();
 });
 

@@ -74,5 +74,6 @@ describe('operations', () => {
     assert.match(text, /airlock_sandboxes\{state="idle"\}/);
     assert.match(text, /airlock_queue_wait_seconds/);
     assert.match(text, /^airlock_records_pending \d+$/m, 'the recorder backlog of this server');
+    assert.match(text, /^airlock_records_dropped_total 0$/m);
   });
 });

@@ -180,6 +180,7 @@ describe('ExecutionRecorder', () => {
       assert.equal(await store.getExecution('acme', bad.id), undefined);
       assert.equal(logged.length, 1);
       assert.equal((logged[0]!.obj as { executionId?: string }).executionId, bad.id);
+      assert.equal(recorder.dropped, 1);
     }));
 
   test('a long outage drops the oldest records beyond maxPending, and says so', () =>
@@ -189,6 +190,7 @@ describe('ExecutionRecorder', () => {
       for (const r of recs) recorder.record(r);
       await assert.rejects(recorder.flush());
       assert.equal(recorder.backlog, 5);
+      assert.equal(recorder.dropped, 3);
       assert.ok(logged.some((l) => /backlog is full/.test(l.msg)));
       failures.remaining = 0;
       await recorder.flush();
@@ -217,6 +219,7 @@ describe('ExecutionRecorder', () => {
       recorder.record(late);
       assert.equal(recorder.backlog, 0);
       assert.match(logged[0]!.msg, /after the recorder was closed/);
+      assert.equal(recorder.dropped, 1);
       await recorder.close();
       assert.equal(await store.getExecution('acme', late.id), undefined);
     }));
