@@ -1,6 +1,6 @@
-// Starts a real Airlock server in-process for tests: temp data dir, random port, real bwrap
-// sandboxes (unless the test asks for the process isolator), real SQLite. `close()` stops it
-// and removes the data dir.
+// Starts a real Airlock server in-process for tests: temp data dir (or the test's own
+// AIRLOCK_DATA_DIR), random port, real bwrap sandboxes (unless the test asks for the process
+// isolator), real SQLite. `close()` stops it and removes the data dir if it made it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,8 @@ export interface TestServer {
 let servers = 0;
 
 export async function startTestServer(env: Record<string, string> = {}, overrides: AirlockOverrides = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'airlock-test-'));
+  const given = env.AIRLOCK_DATA_DIR;
+  const dataDir = given ?? mkdtempSync(join(tmpdir(), 'airlock-test-'));
   const config = loadConfig({
     AIRLOCK_DATA_DIR: dataDir,
     AIRLOCK_PORT: '0',
@@ -33,7 +34,13 @@ export async function startTestServer(env: Record<string, string> = {}, override
     AIRLOCK_CGROUP_ROOT: `airlock-test-${process.pid}-s${++servers}`,
     ...env,
   });
-  const airlock = await startAirlock(config, createLogger(config.logLevel), overrides);
+  let airlock: Airlock;
+  try {
+    airlock = await startAirlock(config, createLogger(config.logLevel), overrides);
+  } catch (err) {
+    if (given === undefined) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const adminKey = airlock.adminKey.key;
   return {
     airlock,
@@ -55,7 +62,7 @@ export async function startTestServer(env: Record<string, string> = {}, override
     },
     async close() {
       await airlock.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (given === undefined) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
