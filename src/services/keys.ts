@@ -4,6 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AirlockError } from '../core/errors.js';
+import { ExpiringCache } from '../core/expiring-cache.js';
 import { secretToken, sortableId } from '../core/ids.js';
 import type { ApiKeyRecord, Store } from '../store/port.js';
 
@@ -54,8 +55,8 @@ export const KEY_CACHE_MS = 1_000;
 
 export class KeyService {
   private readonly adminHash: Buffer;
-  /** Resolved keys by token, read at `readAt` (performance.now()): keeps sha256 and the store lookup off the hot path. */
-  private readonly cache = new Map<string, { principal: Principal; readAt: number }>();
+  /** Resolved keys by token: keeps sha256 and the store lookup off the hot path. */
+  private readonly cache = new ExpiringCache<Principal>(KEY_CACHE_MS, CACHE_LIMIT);
 
   private readonly store: Store;
 
@@ -66,10 +67,8 @@ export class KeyService {
 
   /** The principal for a bearer token, or undefined when the token is unknown. */
   async resolve(token: string): Promise<Principal | undefined> {
-    const now = performance.now();
     const cached = this.cache.get(token);
-    if (cached && now - cached.readAt < KEY_CACHE_MS) return cached.principal;
-    this.cache.delete(token); // a revoked key must not be served again if the lookup fails
+    if (cached) return cached;
     const digest = sha256(token);
     let principal: Principal | undefined;
     if (timingSafeEqual(digest, this.adminHash)) {
@@ -79,8 +78,7 @@ export class KeyService {
       if (!record || record.tenant === null) return undefined; // unknown keys are never cached
       principal = { kind: 'tenant', tenant: record.tenant, keyId: record.id };
     }
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(token, { principal, readAt: now });
+    this.cache.set(token, principal);
     return principal;
   }
 
@@ -105,8 +103,6 @@ export class KeyService {
     if (!removed) {
       throw new AirlockError('NOT_FOUND', `no key ${id} for tenant ${tenant}; list keys with GET /v1/tenants/${tenant}/keys`);
     }
-    for (const [token, { principal }] of this.cache) {
-      if (principal.kind === 'tenant' && principal.keyId === id) this.cache.delete(token);
-    }
+    this.cache.deleteWhere((_token, principal) => principal.kind === 'tenant' && principal.keyId === id);
   }
 }

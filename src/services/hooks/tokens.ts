@@ -5,6 +5,7 @@
 // working at once.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AirlockError } from '../../core/errors.js';
+import { ExpiringCache } from '../../core/expiring-cache.js';
 import type { Store, WebhookRecord } from '../../store/port.js';
 import { validateName } from '../names.js';
 import { OpenError, openWith, seal, sealingKey } from '../secrets/crypto.js';
@@ -50,14 +51,15 @@ export class WebhookTokens {
   private readonly key: SealingKey;
   private readonly keys: SealingKey[];
   private readonly now: () => number;
-  /** tenant/function → stored token hash, read at `readAt` (deliveries skip a store read each). */
-  private readonly hashes = new Map<string, { hash: Buffer; readAt: number }>();
+  /** tenant/function → stored token hash (deliveries skip a store read each). */
+  private readonly hashes: ExpiringCache<Buffer>;
 
   constructor(store: Store, keys: SecretKeys, now: () => number = Date.now) {
     this.store = store;
     this.key = sealingKey(keys.current);
     this.keys = [this.key, ...(keys.previous ?? []).map(sealingKey)];
     this.now = now;
+    this.hashes = new ExpiringCache<Buffer>(TOKEN_CACHE_MS, TOKEN_CACHE_ENTRIES, now);
   }
 
   private issue(tenant: string, fn: string): { token: string; record: WebhookRecord } {
@@ -127,16 +129,14 @@ export class WebhookTokens {
 
   private async storedHash(tenant: string, fn: string): Promise<Buffer | undefined> {
     const id = `${tenant}/${fn}`;
-    const now = this.now();
     const cached = this.hashes.get(id);
-    if (cached !== undefined && now - cached.readAt < TOKEN_CACHE_MS) return cached.hash;
+    if (cached !== undefined) return cached;
     const record = await this.store.getWebhook(tenant, fn);
     if (record === undefined) {
       this.hashes.delete(id);
       return undefined;
     }
-    if (this.hashes.size >= TOKEN_CACHE_ENTRIES) this.hashes.clear();
-    this.hashes.set(id, { hash: record.tokenHash, readAt: now });
+    this.hashes.set(id, record.tokenHash);
     return record.tokenHash;
   }
 
