@@ -233,7 +233,12 @@ export class ChannelSandbox implements Sandbox {
   private onCancelled(id: string): void {
     if (!this.waiting.dropCancelled(id)) return this.protocolError('cancelled frame for a run that was not taken back');
     this.updateFrameCap();
-    if (this.exec === null && this.waiting.length === 0 && this.state === 'busy') this.state = 'idle';
+    this.idleIfDrained();
+  }
+
+  /** Back to idle once no run is in progress or queued. */
+  private idleIfDrained(): void {
+    if (this.state === 'busy' && this.pending === 0) this.state = 'idle';
   }
 
   /** Frames in one chunk may belong to consecutive runs: accept the largest any of them may send. */
@@ -352,7 +357,7 @@ export class ChannelSandbox implements Sandbox {
     exec.relay?.close();
     exec.checkpoints?.close();
     if (this.exec === exec) this.exec = null;
-    if (this.state === 'busy' && this.exec === null && this.waiting.length === 0) this.state = 'idle';
+    this.idleIfDrained();
     if (!outcome.reusable) this.kill();
     exec.resolve(outcome);
   }
