@@ -1,5 +1,6 @@
 // Runs the real `airlock` CLI as a child process: the server (parsing its banner for the URL),
-// client commands and the example the banner prints. Also lists a process tree, to prove no sandbox outlives the server.
+// client commands and the example the banner prints. Also lists a process tree, to prove no
+// sandbox outlives the server.
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -79,9 +80,20 @@ export async function expectStartRefused(env: Record<string, string>): Promise<s
 }
 
 /** Runs the CLI to completion. */
-export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runCli(args: string[], env: Record<string, string>): Promise<Finished> {
+  return runToEnd(process.execPath, [CLI, ...args], env);
+}
+
+interface Finished {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `file` with only PATH plus `env` set (in `cwd` if given), within 30 s; never rejects. */
+function runToEnd(file: string, args: string[], env: Record<string, string>, cwd?: string): Promise<Finished> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile(file, args, { cwd, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -93,7 +105,7 @@ export function runCli(args: string[], env: Record<string, string>): Promise<{ c
  * bash in `cwd` and only PATH plus `env` set. `npx airlock` runs this checkout's CLI instead
  * (npx would look the name up in the registry).
  */
-export function runPrintedExample(output: string, cwd: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runPrintedExample(output: string, cwd: string, env: Record<string, string>): Promise<Finished> {
   const lines = output.split('\n');
   const start = lines.findIndex((line) => line.startsWith('Try it'));
   assert.ok(start >= 0, `no example in the server's output:\n${output}`);
@@ -102,13 +114,7 @@ export function runPrintedExample(output: string, cwd: string, env: Record<strin
     if (!line.startsWith('  ')) break;
     example.push(line.slice(2).replaceAll('npx airlock', `"${process.execPath}" "${CLI}"`));
   }
-  const script = ['set -e', ...example].join('\n');
-  return new Promise((resolve) => {
-    execFile('bash', ['-c', script], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runToEnd('bash', ['-c', ['set -e', ...example].join('\n')], env, cwd);
 }
 
 /** Pids of every live descendant of `root` (from /proc). */
