@@ -1,4 +1,5 @@
-// Small helpers for the CLI's subcommands: node:util parseArgs, and reading files they name.
+// Small helpers for the CLI's subcommands: node:util parseArgs, reading files they name, and
+// options that take JSON inline or from a file (`@file.json`).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
@@ -29,5 +30,24 @@ export function readArgFile(path: string, what: string): string {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     throw new UsageError(`cannot read ${what} ${path}: ${READ_FAILURES[code] ?? (err as Error).message}`);
+  }
+}
+
+/**
+ * The value of an option that takes JSON inline or, as `@path`, from a file (`--input`,
+ * `--egress`). Bad JSON is a usage error naming the option and, for a file, the file.
+ */
+export function readJsonArg(option: string, raw: string, fileWhat: string): unknown {
+  const path = raw.startsWith('@') ? raw.slice(1) : undefined;
+  const text = path === undefined ? raw : readArgFile(path, fileWhat);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new UsageError(
+      path === undefined
+        ? `${option} is not valid JSON (${why}); quote it: ${option} '{"a":1}' or use ${option} @file.json`
+        : `${option}: ${path} is not valid JSON (${why})`,
+    );
   }
 }

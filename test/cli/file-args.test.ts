@@ -1,6 +1,7 @@
 // Files named on the command line (a function's source, --input @file, --egress @file,
-// --value-file) that cannot be read end the CLI with exit code 2 and a line naming the file and
-// why, before any request, instead of a stack trace.
+// --value-file) that cannot be read, or JSON options (--input, --egress) that do not parse, end
+// the CLI with exit code 2 and a line naming the option or file and why, before any request,
+// instead of a stack trace.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,10 +28,22 @@ after(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** What JSON.parse says of `text` (its wording is Node's). */
+function jsonError(text: string): string {
+  try {
+    JSON.parse(text);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error(`${text} parsed`);
+}
+
 describe('CLI file arguments', () => {
   const missing = join(work, 'missing.json');
   const source = join(work, 'fn.ts');
   writeFileSync(source, 'export default async () => 1;\n');
+  const badJson = join(work, 'bad.json');
+  writeFileSync(badJson, '{"a":\n');
   const cases: { args: string[]; message: string }[] = [
     { args: ['deploy', missing, '--tenant', 'acme'], message: `cannot read the function source ${missing}: no such file` },
     { args: ['deploy', work, '--tenant', 'acme'], message: `cannot read the function source ${work}: it is a directory` },
@@ -38,6 +51,10 @@ describe('CLI file arguments', () => {
     { args: ['invoke', 'acme/fn', '--input', `@${missing}`], message: `cannot read the --input file ${missing}: no such file` },
     { args: ['jobs', 'submit', 'acme/fn', '--input', `@${missing}`], message: `cannot read the --input file ${missing}: no such file` },
     { args: ['secrets', 'set', 'acme', 'token', '--hosts', 'api.example.com', '--value-file', missing], message: `cannot read the --value-file ${missing}: no such file` },
+    { args: ['invoke', 'acme/fn', '--input', '{a:1}'], message: `--input is not valid JSON (${jsonError('{a:1}')}); quote it: --input '{"a":1}' or use --input @file.json` },
+    { args: ['schedules', 'set', 'acme/nightly', '--cron', '0 3 * * *', '--function', 'fn', '--input', `@${badJson}`], message: `--input: ${badJson} is not valid JSON (${jsonError('{"a":\n')})` },
+    { args: ['deploy', source, '--tenant', 'acme', '--egress', 'allow'], message: `--egress is not valid JSON (${jsonError('allow')}); quote it: --egress '{"a":1}' or use --egress @file.json` },
+    { args: ['deploy', source, '--tenant', 'acme', '--egress', `@${badJson}`], message: `--egress: ${badJson} is not valid JSON (${jsonError('{"a":\n')})` },
   ];
   for (const { args, message } of cases) {
     it(`airlock ${args.slice(0, 2).join(' ')} … ${message.replace(work, '<dir>')}`, async () => {

@@ -1,7 +1,7 @@
 // `airlock deploy <file> --tenant T [--name N] [--egress @policy.json]`: uploads a function module
 // as a new version.
 import { basename, extname } from 'node:path';
-import { parse, readArgFile, UsageError } from '../args.js';
+import { parse, readArgFile, readJsonArg, UsageError } from '../args.js';
 import type { Client } from '../client.js';
 
 /** Function name from a file name: hello-world.ts -> hello-world. */
@@ -11,12 +11,7 @@ export function nameFromFile(file: string): string {
 
 /** `--egress @file.json` reads the policy from a file; anything else is inline JSON. */
 export function parseEgress(arg: string): unknown {
-  const text = arg.startsWith('@') ? readArgFile(arg.slice(1), 'the --egress policy file') : arg;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new UsageError(`--egress: ${arg.startsWith('@') ? arg.slice(1) : 'the value'} is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
-  }
+  return readJsonArg('--egress', arg, 'the --egress policy file');
 }
 
 export async function deployCommand(argv: string[], client: Client): Promise<void> {

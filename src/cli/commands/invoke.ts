@@ -1,16 +1,11 @@
 // `airlock invoke <tenant>/<name> [--input JSON|@file]`: runs a function, prints the execution
 // as JSON; exits 1 when the status is not "succeeded".
-import { parse, readArgFile, UsageError } from '../args.js';
+import { parse, readJsonArg, UsageError } from '../args.js';
 import type { Client } from '../client.js';
 
 export function readInput(raw: string | undefined): unknown {
   if (raw === undefined) return null;
-  const text = raw.startsWith('@') ? readArgFile(raw.slice(1), 'the --input file') : raw;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new UsageError(`--input is not valid JSON (${(err as Error).message}); quote it: --input '{"a":1}' or use --input @file.json`);
-  }
+  return readJsonArg('--input', raw, 'the --input file');
 }
 
 export function splitTarget(target: string | undefined): { tenant: string; name: string } {
