@@ -25,19 +25,8 @@ import type { ScheduleRow, ScheduleRunRow } from './rows.js';
 /** Most schedules (and most expired pending runs) one claimDue acts on; the rest wait for the next. */
 const CLAIM_BATCH = 100;
 
-interface UpsertParams {
-  tenant: string;
-  name: string;
-  function: string;
-  cron: string | null;
-  every_s: number | null;
-  timezone: string;
-  input: string;
-  overlap: string;
-  anchor_at: number;
-  next_at: number | null;
-  now: number;
-}
+/** A schedule's own columns; the counters, last job and timestamps are the store's to keep. */
+type UpsertParams = Omit<ScheduleRow, 'last_job_id' | 'fired' | 'skipped' | 'created_at' | 'updated_at'> & { now: number };
 
 interface CountParams {
   tenant: string;
