@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'INPUT_TOO_DEEP'
   | 'SYNTAX_ERROR'
   | 'UNSUPPORTED_SYNTAX'
+  | 'UNRESOLVABLE_IMPORT'
+  | 'MISSING_HANDLER'
   | 'LIMIT_ABOVE_MAXIMUM'
   | 'TOO_MANY_REQUESTS'
   | 'SHUTTING_DOWN'
@@ -50,6 +52,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   INPUT_TOO_DEEP: 400,
   SYNTAX_ERROR: 400,
   UNSUPPORTED_SYNTAX: 400,
+  // Deploy-time checks of a module's imports and exports (services/module-shape.ts).
+  UNRESOLVABLE_IMPORT: 400,
+  MISSING_HANDLER: 400,
   LIMIT_ABOVE_MAXIMUM: 400,
   TOO_MANY_REQUESTS: 429,
   SHUTTING_DOWN: 503,

@@ -1,7 +1,8 @@
 // FunctionService: deploy, read, list and delete functions. A deploy validates names, size and
 // limits, turns the source into loadable JavaScript (type stripping, which also checks syntax)
 // and stores an immutable version whose id is the content hash: deploying the same thing twice
-// yields the same version with created=false. Missing exports are reported by the sandbox at run time.
+// yields the same version with created=false. Imports that cannot resolve in the sandbox and a
+// missing handler export are refused here (module-shape.ts); the rest only shows at run time.
 import type { Config } from '../core/config.js';
 import { AirlockError } from '../core/errors.js';
 import { resolveLimits } from '../core/limits.js';
@@ -11,6 +12,7 @@ import { DEFAULT_EGRESS_LIMITS, DEFAULT_MAX_EGRESS_LIMITS } from '../egress/limi
 import { checkEgressPolicy } from '../egress/policy-check.js';
 import type { FunctionSummary, Store } from '../store/port.js';
 import { checkDeployBody } from './deploy-body.js';
+import { checkModuleShape } from './module-shape.js';
 import type { DeployBody } from './deploy-body.js';
 import { validateName } from './names.js';
 import { toJavaScript } from './typescript.js';
@@ -63,6 +65,7 @@ export class FunctionService {
     const egress =
       checked.egress === undefined ? undefined : checkEgressPolicy(checked.egress, egressLimits.defaultLimits, egressLimits.maxLimits);
     const code = toJavaScript(source, runtime);
+    await checkModuleShape(code);
     const version: FunctionVersion = {
       tenant,
       name,

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { AirlockError } from '../core/errors.js';
 import type { Runtime } from '../core/types.js';
+import { positionOf } from './source-position.js';
 import { parseStripError } from './strip-diagnostic.js';
 
 interface Amaro {
@@ -64,13 +65,6 @@ function stripOrThrow(source: string): string {
       column: d.column,
     });
   }
-}
-
-/** 1-based line and UTF-16 column of `index` in `text`. */
-function positionOf(text: string, index: number): { line: number; column: number } {
-  const before = text.slice(0, index);
-  const lastBreak = before.lastIndexOf('\n');
-  return { line: before.split('\n').length, column: index - lastBreak };
 }
 
 /** JavaScript must be a fixed point of type stripping; report where it is not. */

@@ -166,7 +166,7 @@ describe('FunctionService.deploy', () => {
   test('source size is measured in UTF-8 bytes against maxSourceBytes', () =>
     withService(
       async (svc) => {
-        const atLimit = `//${'x'.repeat(98)}`;
+        const atLimit = `export default 1;//${'x'.repeat(81)}`;
         assert.equal((await svc.deploy('acme', 'f', { code: atLimit })).created, true);
         const err = await rejectsWith(svc.deploy('acme', 'f', { code: `${atLimit}x` }), 'SOURCE_TOO_LARGE');
         assert.equal(err.status, 413);

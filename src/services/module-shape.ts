@@ -1,0 +1,65 @@
+// What can be known about a function module at deploy without running it, checked on the
+// JavaScript after type stripping (whose offsets are the source's): every static import resolves
+// inside the sandbox, which only Node's built-in modules do (a function is one module, its
+// dependencies bundled in), and the module exports a handler (`default` or `handler`). Anything
+// else would deploy fine and then fail every call. Whether the export is a function is only known
+// at run time; the sandbox reports that (MissingHandler).
+import { isBuiltin } from 'node:module';
+import { init, parse } from 'es-module-lexer';
+import type { Export, Import } from 'es-module-lexer';
+import { AirlockError } from '../core/errors.js';
+import { positionOf } from './source-position.js';
+
+const HANDLER_EXPORTS: ReadonlySet<string> = new Set(['default', 'handler']);
+
+const BUNDLE_HINT =
+  'bundle the function and its dependencies into one ES module and deploy that file, e.g. ' +
+  '`npx esbuild fn.ts --bundle --format=esm --platform=node --outfile=fn.js`';
+
+const HANDLER_EXAMPLE =
+  'write `export default async function (input, ctx) { … }` or `export async function handler(input, ctx) { … }`';
+
+/** Throws UNRESOLVABLE_IMPORT or MISSING_HANDLER, with the line and column where it can tell. */
+export async function checkModuleShape(code: string): Promise<void> {
+  await init();
+  let imports: readonly Import[];
+  let exports: readonly Export[];
+  let hasModuleSyntax: boolean;
+  try {
+    [imports, exports, , hasModuleSyntax] = parse(code);
+  } catch {
+    // The source already passed the real parser (type stripping); a lexer that cannot follow it
+    // must not refuse valid code. The sandbox reports a bad import or export at run time.
+    return;
+  }
+  for (const imp of imports) {
+    if (imp.type === 'static' || imp.type === 'reexport-star') checkImport(code, imp.specifier, imp.start);
+  }
+  const names = exports.flatMap((e) => (e.type === 'reexport-all' ? [] : [e.name]));
+  if (!names.some((name) => HANDLER_EXPORTS.has(name))) throw missingHandler(code, names, hasModuleSyntax);
+}
+
+function resolvesInSandbox(specifier: string): boolean {
+  return isBuiltin(specifier) || specifier.startsWith('data:');
+}
+
+function checkImport(code: string, specifier: string, at: number): void {
+  if (resolvesInSandbox(specifier)) return;
+  const { line, column } = positionOf(code, at);
+  const why = specifier.startsWith('node:')
+    ? `Node ${process.version} has no built-in module "${specifier}"`
+    : `a function is a single module and can import only Node's built-in modules (e.g. "node:crypto"); ${BUNDLE_HINT}`;
+  throw new AirlockError('UNRESOLVABLE_IMPORT', `import "${specifier}" at ${line}:${column} cannot be resolved in the sandbox: ${why}`, {
+    line,
+    column,
+    specifier,
+  });
+}
+
+function missingHandler(code: string, names: readonly string[], hasModuleSyntax: boolean): AirlockError {
+  let found = names.length > 0 ? `it exports ${names.join(', ')}` : 'it exports nothing';
+  if (!hasModuleSyntax && /\b(?:module\.exports|exports\.\w+)\s*=/.test(code)) {
+    found += ' (CommonJS `module.exports` is not supported: a function is an ES module)';
+  }
+  return new AirlockError('MISSING_HANDLER', `the module has no handler: ${found}; ${HANDLER_EXAMPLE}`);
+}

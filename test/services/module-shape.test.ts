@@ -1,0 +1,112 @@
+// Deploy-time checks of a module's imports and exports (services/module-shape.ts), through
+// FunctionService on a real SQLite store: what could never run is refused with its position and
+// nothing is stored; what can run (built-in imports, type-only imports, optional dynamic
+// imports, every form of a handler export) deploys.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { isAirlockError } from '../../src/core/errors.js';
+import type { ErrorCode } from '../../src/core/errors.js';
+import { DEFAULT_LIMITS, DEFAULT_MAX_LIMITS } from '../../src/core/limits.js';
+import { FunctionService } from '../../src/services/functions.js';
+import { tempSqlite } from '../store/temp-sqlite.js';
+
+async function withService(fn: (svc: FunctionService) => Promise<void>): Promise<void> {
+  const t = await tempSqlite();
+  try {
+    await fn(new FunctionService(t.store, { maxSourceBytes: 256 * 1024, defaultLimits: DEFAULT_LIMITS, maxLimits: DEFAULT_MAX_LIMITS }));
+  } finally {
+    await t.cleanup();
+  }
+}
+
+async function refused(svc: FunctionService, code: string, expected: ErrorCode) {
+  try {
+    await svc.deploy('acme', 'f', { code });
+  } catch (err) {
+    assert.ok(isAirlockError(err), `expected an AirlockError, got ${String(err)}`);
+    assert.equal(err.code, expected, err.message);
+    assert.equal(err.status, 400);
+    assert.deepEqual(await svc.list('acme'), [], 'nothing was stored');
+    return err;
+  }
+  assert.fail(`expected ${expected} for ${JSON.stringify(code)}, but it deployed`);
+}
+
+describe('deploy refuses imports that cannot resolve in the sandbox', () => {
+  test('a package import, at its line and column in the TypeScript source, with how to bundle', () =>
+    withService(async (svc) => {
+      const code = "type In = { n: number };\nimport { z } from 'zod';\nexport default (input: In) => z;\n";
+      const err = await refused(svc, code, 'UNRESOLVABLE_IMPORT');
+      assert.deepEqual(err.details, { line: 2, column: 20, specifier: 'zod' });
+      assert.match(err.message, /^import "zod" at 2:20 cannot be resolved in the sandbox/);
+      assert.match(err.message, /only Node's built-in modules/);
+      assert.match(err.message, /--bundle --format=esm --platform=node/);
+    }));
+
+  test('relative, absolute and URL imports, and re-exports from them', () =>
+    withService(async (svc) => {
+      for (const [code, specifier] of [
+        ["import helper from './helper.js';\nexport default helper;", './helper.js'],
+        ["import x from '/srv/lib.mjs';\nexport default x;", '/srv/lib.mjs'],
+        ["import x from 'https://example.com/lib.mjs';\nexport default x;", 'https://example.com/lib.mjs'],
+        ["export * from '../shared.js';\nexport default () => 1;", '../shared.js'],
+        ["export { parse } from 'yaml';\nexport default () => 1;", 'yaml'],
+      ] as const) {
+        const err = await refused(svc, code, 'UNRESOLVABLE_IMPORT');
+        assert.equal(err.details?.specifier, specifier);
+      }
+    }));
+
+  test('a node: module that does not exist names the Node version', () =>
+    withService(async (svc) => {
+      const err = await refused(svc, "import x from 'node:nope';\nexport default x;", 'UNRESOLVABLE_IMPORT');
+      assert.match(err.message, new RegExp(`Node ${process.version.replace(/\./g, '\\.')} has no built-in module "node:nope"`));
+    }));
+
+  test('built-in modules (with or without node:), type-only and dynamic imports deploy', () =>
+    withService(async (svc) => {
+      const code = [
+        "import { createHash } from 'node:crypto';",
+        "import { readFile } from 'fs/promises';",
+        "import type { Schema } from 'zod';",
+        "import { type Options } from 'node:util';",
+        'export default async (input: Schema) => {',
+        "  const optional = await import('some-optional-package').catch(() => null);",
+        "  return createHash('sha256').update(String(input)).digest('hex') + String(optional) + typeof readFile;",
+        '};',
+      ].join('\n');
+      const { version } = await svc.deploy('acme', 'ok', { code });
+      assert.equal(version.name, 'ok');
+    }));
+});
+
+describe('deploy refuses a module without a handler export', () => {
+  test('named exports only: says what it exports and how to write a handler', () =>
+    withService(async (svc) => {
+      const err = await refused(svc, 'export const foo = 1;\nexport function bar() {}\n', 'MISSING_HANDLER');
+      assert.match(err.message, /it exports foo, bar/);
+      assert.match(err.message, /export default async function \(input, ctx\)/);
+      assert.match(err.message, /export async function handler\(input, ctx\)/);
+    }));
+
+  test('CommonJS and empty modules', () =>
+    withService(async (svc) => {
+      const cjs = await refused(svc, 'module.exports = async (input) => input;\n', 'MISSING_HANDLER');
+      assert.match(cjs.message, /it exports nothing \(CommonJS `module\.exports` is not supported: a function is an ES module\)/);
+      const empty = await refused(svc, '', 'MISSING_HANDLER');
+      assert.match(empty.message, /it exports nothing;/);
+    }));
+
+  test('every form of handler export deploys', () =>
+    withService(async (svc) => {
+      const forms = [
+        'export default async function (input) { return input; }',
+        'export default (input) => input;',
+        'export async function handler(input) { return input; }',
+        'const run = (input) => input;\nexport { run as default };',
+        'const run = (input) => input;\nexport { run as handler };',
+      ];
+      for (const [i, code] of forms.entries()) await svc.deploy('acme', `f${i}`, { code });
+      assert.equal((await svc.list('acme')).length, forms.length);
+    }));
+});
