@@ -14,7 +14,7 @@ import type { FunctionSummary, Store } from '../store/port.js';
 import { checkDeployBody } from './deploy-body.js';
 import { checkModuleShape } from './module-shape.js';
 import type { DeployBody } from './deploy-body.js';
-import { validateName } from './names.js';
+import { deployHint, validateName } from './names.js';
 import { toJavaScript } from './typescript.js';
 import { versionHash } from './version-hash.js';
 
@@ -133,8 +133,8 @@ export class FunctionService {
 function notFound(tenant: string, name: string): AirlockError {
   return new AirlockError(
     'FUNCTION_NOT_FOUND',
-    `function ${name} not found for tenant ${tenant}; deploy it with PUT /v1/tenants/${tenant}/functions/${name} ` +
-      `or list functions with GET /v1/tenants/${tenant}/functions`,
+    `function ${name} not found for tenant ${tenant}; ${deployHint(tenant, name)}, ` +
+      `or list the tenant's functions (GET /v1/tenants/${tenant}/functions)`,
     { tenant, function: name },
   );
 }

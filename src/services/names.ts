@@ -1,5 +1,6 @@
 // Tenant and function names: lowercase letters, digits, '-' and '_', starting with a letter or
-// digit, at most 63 characters. Safe in URLs, file names, cgroup names and log lines.
+// digit, at most 63 characters. Safe in URLs, file names, cgroup names and log lines. Also how
+// to deploy a function by name, for messages about one that does not exist.
 import { AirlockError } from '../core/errors.js';
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -16,4 +17,9 @@ export function validateName(kind: 'tenant' | 'function', value: unknown): strin
     `${kind} name ${shown} is invalid: use ${NAME_RULE} (pattern ${NAME_PATTERN.source})`,
     { field: kind, pattern: NAME_PATTERN.source },
   );
+}
+
+/** How to deploy tenant/name, for the CLI user and the HTTP caller alike. */
+export function deployHint(tenant: string, name: string): string {
+  return `deploy it with \`airlock deploy <file> --tenant ${tenant} --name ${name}\` (PUT /v1/tenants/${tenant}/functions/${name})`;
 }

@@ -221,6 +221,7 @@ describe('FunctionService get, list, delete', () => {
       assert.equal((await svc.get('acme', 'f')).version, v2.version);
       assert.deepEqual(await svc.get('acme', 'f', v1.version), v1);
       const missing = await rejectsWith(svc.get('acme', 'nope'), 'FUNCTION_NOT_FOUND');
+      assert.match(missing.message, /`airlock deploy <file> --tenant acme --name nope` \(PUT \/v1\/tenants\/acme\/functions\/nope\)/);
       assert.equal(missing.status, 404);
       assert.match(missing.message, /PUT \/v1\/tenants\/acme\/functions\/nope/);
       const noVersion = await rejectsWith(svc.get('acme', 'f', 'abc'), 'VERSION_NOT_FOUND');

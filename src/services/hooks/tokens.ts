@@ -7,7 +7,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AirlockError } from '../../core/errors.js';
 import { ExpiringCache } from '../../core/expiring-cache.js';
 import type { Store, WebhookRecord } from '../../store/port.js';
-import { validateName } from '../names.js';
+import { deployHint, validateName } from '../names.js';
 import { OpenError, openWith, seal, sealingKey } from '../secrets/crypto.js';
 import type { SealingKey } from '../secrets/crypto.js';
 import type { SecretKeys } from '../secrets/service.js';
@@ -157,7 +157,7 @@ const DUMMY = sha256('no such webhook');
 function notFound(tenant: string, fn: string): AirlockError {
   return new AirlockError(
     'FUNCTION_NOT_FOUND',
-    `function ${fn} not found for tenant ${tenant}, so it has no webhook; deploy it with PUT /v1/tenants/${tenant}/functions/${fn}`,
+    `function ${fn} not found for tenant ${tenant}, so it has no webhook; ${deployHint(tenant, fn)}`,
     { tenant, function: fn },
   );
 }
