@@ -1,5 +1,6 @@
-// Small helpers for the CLI's subcommands: node:util parseArgs, reading files they name, and
-// options that take JSON inline or from a file (`@file.json`).
+// Small helpers for the CLI's subcommands: node:util parseArgs, `--help` anywhere in a command's
+// arguments, reading files they name, and options that take JSON inline or from a file
+// (`@file.json`).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
@@ -14,6 +15,16 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: s
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+}
+
+/**
+ * Whether a command's arguments ask for its usage: `--help` or `-h` before any `--`. Strict
+ * parsing never takes either as an option's value (it calls that ambiguous), so this needs no
+ * knowledge of the command's options.
+ */
+export function asksForHelp(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
 }
 
 const READ_FAILURES: Record<string, string> = {

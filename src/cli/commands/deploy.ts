@@ -1,8 +1,9 @@
 // `airlock deploy <file> --tenant T [--name N] [--egress @policy.json]`: uploads a function module
 // as a new version.
 import { basename, extname } from 'node:path';
-import { parse, readArgFile, readJsonArg, UsageError } from '../args.js';
+import { parse, readArgFile, readJsonArg } from '../args.js';
 import type { Client } from '../client.js';
+import { usageError } from '../usage.js';
 
 /** Function name from a file name: hello-world.ts -> hello-world. */
 export function nameFromFile(file: string): string {
@@ -24,7 +25,8 @@ export async function deployCommand(argv: string[], client: Client): Promise<voi
     egress: { type: 'string' },
   });
   const file = positionals[0];
-  if (!file || !values.tenant) throw new UsageError('usage: airlock deploy <file> --tenant T [--name N] [--timeout-ms MS] [--memory-mib MIB] [--isolation tenant|function|execution] [--egress @policy.json | --egress JSON]');
+  if (!file) throw usageError('deploy', 'missing <file>: the function module to deploy');
+  if (!values.tenant) throw usageError('deploy', '--tenant is required: the tenant to deploy to');
   const code = readArgFile(file, 'the function source');
   const name = values.name ?? nameFromFile(file);
   const ext = extname(file);

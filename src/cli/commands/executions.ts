@@ -1,6 +1,7 @@
 // `airlock executions <tenant> [id]`: lists recent executions as a table, or prints one as JSON.
-import { parse, UsageError } from '../args.js';
+import { parse } from '../args.js';
 import type { Client } from '../client.js';
+import { usageError } from '../usage.js';
 
 interface ExecutionRow {
   id: string;
@@ -19,7 +20,7 @@ export async function executionsCommand(argv: string[], client: Client): Promise
     json: { type: 'boolean' },
   });
   const [tenant, id] = positionals;
-  if (!tenant) throw new UsageError('usage: airlock executions <tenant> [id] [--function F] [--status S] [--limit N] [--json]');
+  if (!tenant) throw usageError('executions', 'missing <tenant>');
   const base = `/v1/tenants/${encodeURIComponent(tenant)}/executions`;
   if (id) {
     const one = await client.request<unknown>('GET', `${base}/${encodeURIComponent(id)}`);

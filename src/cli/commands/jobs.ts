@@ -2,13 +2,8 @@
 // tenant's jobs as a table (or JSON), cancel one.
 import { parse, UsageError } from '../args.js';
 import type { Client } from '../client.js';
+import { unknownSubcommand, usageError } from '../usage.js';
 import { readInput, splitTarget } from './invoke.js';
-
-const USAGE = `usage:
-  airlock jobs submit <tenant>/<function> [--input JSON|@file] [--idempotency-key K] [--max-run-ms MS] [--max-attempts N]
-  airlock jobs get <tenant> <id>
-  airlock jobs list <tenant> [--function F] [--status S] [--limit N] [--json]
-  airlock jobs cancel <tenant> <id>`;
 
 interface JobRow {
   id: string;
@@ -45,7 +40,7 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
   const tenantBase = (tenant: string) => `/v1/tenants/${encodeURIComponent(tenant)}`;
   switch (sub) {
     case 'submit': {
-      const { tenant, name } = splitTarget(positionals[0]);
+      const { tenant, name } = splitTarget(positionals[0], 'jobs');
       const body: Record<string, unknown> = { input: readInput(values.input) };
       if (values['idempotency-key'] !== undefined) body.idempotencyKey = values['idempotency-key'];
       const maxRunMs = int(values['max-run-ms'], '--max-run-ms');
@@ -58,14 +53,14 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
     case 'get':
     case 'cancel': {
       const [tenant, id] = positionals;
-      if (!tenant || !id) throw new UsageError(USAGE);
+      if (!tenant || !id) throw usageError('jobs', `missing ${tenant ? '<id>' : '<tenant>'}`);
       const path = `${tenantBase(tenant)}/jobs/${encodeURIComponent(id)}`;
       print(sub === 'get' ? await client.request('GET', path) : await client.request('POST', `${path}/cancel`));
       return;
     }
     case 'list': {
       const [tenant] = positionals;
-      if (!tenant) throw new UsageError(USAGE);
+      if (!tenant) throw usageError('jobs', 'missing <tenant>');
       const query = new URLSearchParams();
       if (values.function) query.set('function', values.function);
       if (values.status) query.set('status', values.status);
@@ -81,6 +76,6 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
       return;
     }
     default:
-      throw new UsageError(USAGE);
+      throw unknownSubcommand('jobs', sub);
   }
 }

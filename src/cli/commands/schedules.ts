@@ -3,14 +3,8 @@
 // schedules as a table (or JSON), delete one, list a schedule's occurrences.
 import { parse, UsageError } from '../args.js';
 import type { Client } from '../client.js';
+import { unknownSubcommand, usageError } from '../usage.js';
 import { readInput } from './invoke.js';
-
-const USAGE = `usage:
-  airlock schedules set <tenant>/<schedule> --function F (--cron EXPR | --every SECONDS) [--input JSON|@file] [--timezone TZ] [--overlap skip|allow]
-  airlock schedules get <tenant> <schedule>
-  airlock schedules list <tenant> [--json]
-  airlock schedules runs <tenant> <schedule> [--limit N] [--json]
-  airlock schedules delete <tenant> <schedule>`;
 
 interface ScheduleRow {
   name: string;
@@ -42,7 +36,7 @@ function printTable(rows: string[][]): void {
 
 function splitSchedule(target: string | undefined): { tenant: string; name: string } {
   const match = target ? /^([^/]+)\/([^/]+)$/.exec(target) : null;
-  if (!match) throw new UsageError(`expected <tenant>/<schedule>, e.g. acme/nightly-sync\n\n${USAGE}`);
+  if (!match) throw usageError('schedules', 'expected <tenant>/<schedule>, e.g. acme/nightly-sync');
   return { tenant: match[1]!, name: match[2]! };
 }
 
@@ -62,8 +56,8 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
   switch (sub) {
     case 'set': {
       const { tenant, name } = splitSchedule(positionals[0]);
-      if (!values.function) throw new UsageError(`--function is required\n\n${USAGE}`);
-      if ((values.cron === undefined) === (values.every === undefined)) throw new UsageError(`give exactly one of --cron and --every\n\n${USAGE}`);
+      if (!values.function) throw usageError('schedules', '--function is required');
+      if ((values.cron === undefined) === (values.every === undefined)) throw usageError('schedules', 'give exactly one of --cron and --every');
       const body: Record<string, unknown> = { function: values.function, input: readInput(values.input) };
       if (values.cron !== undefined) body.cron = values.cron;
       if (values.every !== undefined) {
@@ -79,7 +73,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
     case 'get':
     case 'delete': {
       const [tenant, name] = positionals;
-      if (!tenant || !name) throw new UsageError(USAGE);
+      if (!tenant || !name) throw usageError('schedules', `missing ${tenant ? '<schedule>' : '<tenant>'}`);
       const path = `${base(tenant)}/${encodeURIComponent(name)}`;
       if (sub === 'get') return print(await client.request('GET', path));
       await client.request('DELETE', path);
@@ -88,7 +82,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
     }
     case 'list': {
       const [tenant] = positionals;
-      if (!tenant) throw new UsageError(USAGE);
+      if (!tenant) throw usageError('schedules', 'missing <tenant>');
       const { schedules } = await client.request<{ schedules: ScheduleRow[] }>('GET', base(tenant));
       if (values.json) return print(schedules);
       const rows = [['NAME', 'FUNCTION', 'WHEN', 'TIMEZONE', 'NEXT RUN', 'FIRED', 'SKIPPED']];
@@ -101,7 +95,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
     }
     case 'runs': {
       const [tenant, name] = positionals;
-      if (!tenant || !name) throw new UsageError(USAGE);
+      if (!tenant || !name) throw usageError('schedules', `missing ${tenant ? '<schedule>' : '<tenant>'}`);
       const qs = values.limit ? `?limit=${encodeURIComponent(values.limit)}` : '';
       const { runs } = await client.request<{ runs: RunRow[] }>('GET', `${base(tenant)}/${encodeURIComponent(name)}/runs${qs}`);
       if (values.json) return print(runs);
@@ -111,6 +105,6 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
       return;
     }
     default:
-      throw new UsageError(USAGE);
+      throw unknownSubcommand('schedules', sub);
   }
 }

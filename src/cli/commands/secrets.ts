@@ -2,13 +2,7 @@
 // --value-file, never from argv (other users can read a process's argv in /proc).
 import { parse, readArgFile, UsageError } from '../args.js';
 import type { Client } from '../client.js';
-
-const USAGE = [
-  'usage: printf %s "$VALUE" | airlock secrets set <tenant> <name> --hosts api.example.com,*.example.org',
-  '       airlock secrets set <tenant> <name> --hosts H[,H...] --value-file FILE',
-  '       airlock secrets list <tenant>',
-  '       airlock secrets delete <tenant> <name>',
-].join('\n');
+import { unknownSubcommand, usageError } from '../usage.js';
 
 /** Generous bound on what is read from stdin; the server enforces the real limit. */
 const MAX_INPUT_BYTES = 1024 * 1024;
@@ -22,7 +16,7 @@ interface SecretMetaView {
 
 async function readStdin(stdin: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<string> {
   if (stdin.isTTY) {
-    throw new UsageError(`refusing to read a secret typed on the terminal (it would be echoed); pipe it in or use --value-file\n${USAGE}`);
+    throw usageError('secrets', 'refusing to read a secret typed on the terminal (it would be echoed); pipe it in or use --value-file');
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -46,7 +40,8 @@ export async function secretsCommand(argv: string[], client: Client, stdin: Node
     'value-file': { type: 'string' },
   });
   const [action, tenant, name] = positionals;
-  if (!tenant || !['set', 'list', 'delete'].includes(action ?? '')) throw new UsageError(USAGE);
+  if (!['set', 'list', 'delete'].includes(action ?? '')) throw unknownSubcommand('secrets', action);
+  if (!tenant) throw usageError('secrets', 'missing <tenant>');
   const base = `/v1/tenants/${encodeURIComponent(tenant)}/secrets`;
 
   if (action === 'list') {
@@ -54,18 +49,18 @@ export async function secretsCommand(argv: string[], client: Client, stdin: Node
     for (const s of secrets) process.stdout.write(`${s.name}  ${s.hosts.join(',')}  updated ${s.updatedAt}\n`);
     return;
   }
-  if (!name) throw new UsageError(USAGE);
+  if (!name) throw usageError('secrets', 'missing <name>: the secret\'s name');
   const path = `${base}/${encodeURIComponent(name)}`;
   if (action === 'delete') {
     await client.request('DELETE', path);
     process.stdout.write(`deleted secret ${tenant}/${name}\n`);
     return;
   }
-  if (!values.hosts) throw new UsageError(`--hosts is required: the hosts the value may be sent to\n${USAGE}`);
+  if (!values.hosts) throw usageError('secrets', '--hosts is required: the hosts the value may be sent to');
   const hosts = values.hosts.split(',').map((h) => h.trim()).filter((h) => h !== '');
   const raw = values['value-file'] !== undefined ? readArgFile(values['value-file'], 'the --value-file') : await readStdin(stdin);
   const value = stripFinalNewline(raw);
-  if (value === '') throw new UsageError(`the value is empty\n${USAGE}`);
+  if (value === '') throw usageError('secrets', 'the value is empty');
   const meta = await client.request<SecretMetaView>('PUT', path, { value, hosts });
   process.stdout.write(`saved secret ${tenant}/${meta.name} for ${meta.hosts.join(',')}\n`);
 }
