@@ -107,3 +107,23 @@ export function usageError(command: CommandName, problem: string): UsageError {
 export function unknownSubcommand(command: CommandName, word: string | undefined): UsageError {
   return usageError(command, word === undefined ? `airlock ${command} needs a sub-command` : `unknown sub-command "${command} ${word}"`);
 }
+
+/** The positional arguments once the required ones are known to be there. */
+type Positionals<Required extends readonly string[]> = [...{ -readonly [K in keyof Required]: string }, ...(string | undefined)[]];
+
+/**
+ * A command's positional arguments, refusing missing and extra ones: every one of `required`
+ * (named in the error, e.g. `<tenant>`) must be given, and at most `optional.length` more.
+ */
+export function takePositionals<const Required extends readonly string[]>(
+  command: CommandName,
+  positionals: string[],
+  required: Required,
+  optional: readonly string[] = [],
+): Positionals<Required> {
+  const missing = required[positionals.length];
+  if (missing !== undefined) throw usageError(command, `missing ${missing}`);
+  const extra = positionals[required.length + optional.length];
+  if (extra !== undefined) throw usageError(command, `unexpected argument "${extra}"`);
+  return positionals as Positionals<Required>;
+}

@@ -3,7 +3,7 @@
 import { basename, extname } from 'node:path';
 import { parse, readArgFile, readJsonArg } from '../args.js';
 import type { Client } from '../client.js';
-import { usageError } from '../usage.js';
+import { takePositionals, usageError } from '../usage.js';
 
 /** Function name from a file name: hello-world.ts -> hello-world. */
 export function nameFromFile(file: string): string {
@@ -24,8 +24,7 @@ export async function deployCommand(argv: string[], client: Client): Promise<voi
     isolation: { type: 'string' },
     egress: { type: 'string' },
   });
-  const file = positionals[0];
-  if (!file) throw usageError('deploy', 'missing <file>: the function module to deploy');
+  const [file] = takePositionals('deploy', positionals, ['<file>']);
   if (!values.tenant) throw usageError('deploy', '--tenant is required: the tenant to deploy to');
   const code = readArgFile(file, 'the function source');
   const name = values.name ?? nameFromFile(file);

@@ -1,7 +1,7 @@
 // `airlock executions <tenant> [id]`: lists recent executions as a table, or prints one as JSON.
 import { parse } from '../args.js';
 import type { Client } from '../client.js';
-import { usageError } from '../usage.js';
+import { takePositionals } from '../usage.js';
 
 interface ExecutionRow {
   id: string;
@@ -19,8 +19,7 @@ export async function executionsCommand(argv: string[], client: Client): Promise
     limit: { type: 'string', short: 'n' },
     json: { type: 'boolean' },
   });
-  const [tenant, id] = positionals;
-  if (!tenant) throw usageError('executions', 'missing <tenant>');
+  const [tenant, id] = takePositionals('executions', positionals, ['<tenant>'], ['<id>']);
   const base = `/v1/tenants/${encodeURIComponent(tenant)}/executions`;
   if (id) {
     const one = await client.request<unknown>('GET', `${base}/${encodeURIComponent(id)}`);

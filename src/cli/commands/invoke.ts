@@ -2,7 +2,7 @@
 // as JSON; exits 1 when the status is not "succeeded".
 import { parse, readJsonArg } from '../args.js';
 import type { Client } from '../client.js';
-import { usageError } from '../usage.js';
+import { takePositionals, usageError } from '../usage.js';
 import type { CommandName } from '../usage.js';
 
 export function readInput(raw: string | undefined): unknown {
@@ -11,8 +11,8 @@ export function readInput(raw: string | undefined): unknown {
 }
 
 /** `acme/hello` -> tenant and function name; anything else is a usage error of `command`. */
-export function splitTarget(target: string | undefined, command: CommandName): { tenant: string; name: string } {
-  const match = target ? /^([^/]+)\/([^/]+)$/.exec(target) : null;
+export function splitTarget(target: string, command: CommandName): { tenant: string; name: string } {
+  const match = /^([^/]+)\/([^/]+)$/.exec(target);
   if (!match) throw usageError(command, 'expected <tenant>/<function>, e.g. acme/hello');
   return { tenant: match[1]!, name: match[2]! };
 }
@@ -22,7 +22,8 @@ export async function invokeCommand(argv: string[], client: Client): Promise<num
     input: { type: 'string', short: 'i' },
     version: { type: 'string' },
   });
-  const { tenant, name } = splitTarget(positionals[0], 'invoke');
+  const [target] = takePositionals('invoke', positionals, ['<tenant>/<function>']);
+  const { tenant, name } = splitTarget(target, 'invoke');
   const body: Record<string, unknown> = { input: readInput(values.input) };
   if (values.version !== undefined) body.version = values.version;
   const res = await client.request<{ status: string }>(

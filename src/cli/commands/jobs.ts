@@ -2,7 +2,7 @@
 // tenant's jobs as a table (or JSON), cancel one.
 import { parse, UsageError } from '../args.js';
 import type { Client } from '../client.js';
-import { unknownSubcommand, usageError } from '../usage.js';
+import { takePositionals, unknownSubcommand } from '../usage.js';
 import { readInput, splitTarget } from './invoke.js';
 
 interface JobRow {
@@ -40,7 +40,8 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
   const tenantBase = (tenant: string) => `/v1/tenants/${encodeURIComponent(tenant)}`;
   switch (sub) {
     case 'submit': {
-      const { tenant, name } = splitTarget(positionals[0], 'jobs');
+      const [target] = takePositionals('jobs', positionals, ['<tenant>/<function>']);
+      const { tenant, name } = splitTarget(target, 'jobs');
       const body: Record<string, unknown> = { input: readInput(values.input) };
       if (values['idempotency-key'] !== undefined) body.idempotencyKey = values['idempotency-key'];
       const maxRunMs = int(values['max-run-ms'], '--max-run-ms');
@@ -52,15 +53,13 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
     }
     case 'get':
     case 'cancel': {
-      const [tenant, id] = positionals;
-      if (!tenant || !id) throw usageError('jobs', `missing ${tenant ? '<id>' : '<tenant>'}`);
+      const [tenant, id] = takePositionals('jobs', positionals, ['<tenant>', '<id>']);
       const path = `${tenantBase(tenant)}/jobs/${encodeURIComponent(id)}`;
       print(sub === 'get' ? await client.request('GET', path) : await client.request('POST', `${path}/cancel`));
       return;
     }
     case 'list': {
-      const [tenant] = positionals;
-      if (!tenant) throw usageError('jobs', 'missing <tenant>');
+      const [tenant] = takePositionals('jobs', positionals, ['<tenant>']);
       const query = new URLSearchParams();
       if (values.function) query.set('function', values.function);
       if (values.status) query.set('status', values.status);

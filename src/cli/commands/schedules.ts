@@ -3,7 +3,7 @@
 // schedules as a table (or JSON), delete one, list a schedule's occurrences.
 import { parse, UsageError } from '../args.js';
 import type { Client } from '../client.js';
-import { unknownSubcommand, usageError } from '../usage.js';
+import { takePositionals, unknownSubcommand, usageError } from '../usage.js';
 import { readInput } from './invoke.js';
 
 interface ScheduleRow {
@@ -34,8 +34,8 @@ function printTable(rows: string[][]): void {
   for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
 }
 
-function splitSchedule(target: string | undefined): { tenant: string; name: string } {
-  const match = target ? /^([^/]+)\/([^/]+)$/.exec(target) : null;
+function splitSchedule(target: string): { tenant: string; name: string } {
+  const match = /^([^/]+)\/([^/]+)$/.exec(target);
   if (!match) throw usageError('schedules', 'expected <tenant>/<schedule>, e.g. acme/nightly-sync');
   return { tenant: match[1]!, name: match[2]! };
 }
@@ -55,7 +55,8 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
   const base = (tenant: string) => `/v1/tenants/${encodeURIComponent(tenant)}/schedules`;
   switch (sub) {
     case 'set': {
-      const { tenant, name } = splitSchedule(positionals[0]);
+      const [target] = takePositionals('schedules', positionals, ['<tenant>/<schedule>']);
+      const { tenant, name } = splitSchedule(target);
       if (!values.function) throw usageError('schedules', '--function is required');
       if ((values.cron === undefined) === (values.every === undefined)) throw usageError('schedules', 'give exactly one of --cron and --every');
       const body: Record<string, unknown> = { function: values.function, input: readInput(values.input) };
@@ -72,8 +73,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
     }
     case 'get':
     case 'delete': {
-      const [tenant, name] = positionals;
-      if (!tenant || !name) throw usageError('schedules', `missing ${tenant ? '<schedule>' : '<tenant>'}`);
+      const [tenant, name] = takePositionals('schedules', positionals, ['<tenant>', '<schedule>']);
       const path = `${base(tenant)}/${encodeURIComponent(name)}`;
       if (sub === 'get') return print(await client.request('GET', path));
       await client.request('DELETE', path);
@@ -81,8 +81,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
       return;
     }
     case 'list': {
-      const [tenant] = positionals;
-      if (!tenant) throw usageError('schedules', 'missing <tenant>');
+      const [tenant] = takePositionals('schedules', positionals, ['<tenant>']);
       const { schedules } = await client.request<{ schedules: ScheduleRow[] }>('GET', base(tenant));
       if (values.json) return print(schedules);
       const rows = [['NAME', 'FUNCTION', 'WHEN', 'TIMEZONE', 'NEXT RUN', 'FIRED', 'SKIPPED']];
@@ -94,8 +93,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
       return;
     }
     case 'runs': {
-      const [tenant, name] = positionals;
-      if (!tenant || !name) throw usageError('schedules', `missing ${tenant ? '<schedule>' : '<tenant>'}`);
+      const [tenant, name] = takePositionals('schedules', positionals, ['<tenant>', '<schedule>']);
       const qs = values.limit ? `?limit=${encodeURIComponent(values.limit)}` : '';
       const { runs } = await client.request<{ runs: RunRow[] }>('GET', `${base(tenant)}/${encodeURIComponent(name)}/runs${qs}`);
       if (values.json) return print(runs);

@@ -5,14 +5,16 @@ import { createLogger } from '../../core/logger.js';
 import { startAirlock } from '../../app.js';
 import { parse } from '../args.js';
 import { startBanner } from '../banner.js';
+import { takePositionals } from '../usage.js';
 
 export async function serverCommand(argv: string[]): Promise<void> {
-  const { values } = parse(argv, {
+  const { values, positionals } = parse(argv, {
     port: { type: 'string' },
     host: { type: 'string' },
     'data-dir': { type: 'string' },
     isolation: { type: 'string' },
   });
+  takePositionals('server', positionals, []);
   const env = { ...process.env };
   if (values.port !== undefined) env.AIRLOCK_PORT = values.port;
   if (values.host !== undefined) env.AIRLOCK_HOST = values.host;
