@@ -70,6 +70,11 @@ describe('airlock <command> --help', () => {
     assert.equal(existsSync(dataDir), false);
   });
 
+  it('help needs no valid AIRLOCK_URL: it is read only to send a request', async () => {
+    const r = await runCli(['invoke', '--help'], { AIRLOCK_URL: '127.0.0.1:8080' });
+    assert.deepEqual(r, { code: 0, stdout: commandUsage('invoke'), stderr: '' });
+  });
+
   it('an unknown command is still a usage error', async () => {
     const r = await runCli(['deplyo', '--help'], env);
     assert.equal(r.code, 2);
