@@ -34,13 +34,17 @@ const READ_FAILURES: Record<string, string> = {
   ENOTDIR: 'a directory in its path is a file',
 };
 
+/** Why a file could not be read, in words: "no such file", "permission denied", … */
+export function readFailure(err: unknown): string {
+  return READ_FAILURES[(err as NodeJS.ErrnoException).code ?? ''] ?? (err as Error).message;
+}
+
 /** Reads a file named on the command line (UTF-8); a file that cannot be read is a usage error naming it. */
 export function readArgFile(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    throw new UsageError(`cannot read ${what} ${path}: ${READ_FAILURES[code] ?? (err as Error).message}`);
+    throw new UsageError(`cannot read ${what} ${path}: ${readFailure(err)}`);
   }
 }
 

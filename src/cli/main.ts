@@ -73,7 +73,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`${err.message}\n`);
       process.exitCode = 2;
     } else if (err instanceof ApiError) {
-      process.stderr.write(`error ${err.code}: ${err.message}\n`);
+      process.stderr.write(`error ${err.code}: ${err.message}\n${err.hint === undefined ? '' : `${err.hint}\n`}`);
       process.exitCode = 1;
     } else if (isAirlockError(err)) {
       process.stderr.write(`error ${err.code}: ${err.message}\n`);
