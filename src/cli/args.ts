@@ -1,6 +1,6 @@
 // Small helpers for the CLI's subcommands: node:util parseArgs, `--help` anywhere in a command's
-// arguments, reading files they name, and options that take JSON inline or from a file
-// (`@file.json`).
+// arguments, flags that take a whole number, reading files they name, and options that take JSON
+// inline or from a file (`@file.json`).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
@@ -25,6 +25,21 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: s
 export function asksForHelp(argv: string[]): boolean {
   const end = argv.indexOf('--');
   return (end === -1 ? argv : argv.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
+/**
+ * The value of a flag that takes a whole number (`--timeout-ms 500`), or undefined when it was
+ * not given. Anything but digits (`abc`, `1.5`, `-3`, `1e3`) or a number below `min` or above
+ * `max` is a usage error naming the flag, so nothing is sent with a value the CLI cannot read.
+ */
+export function integerFlag(flag: string, raw: string | undefined, min = 1, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= min && value <= max)) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new UsageError(`${flag} must be a whole number ${range}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
 }
 
 const READ_FAILURES: Record<string, string> = {

@@ -1,5 +1,5 @@
 // `airlock executions <tenant> [id]`: lists recent executions as a table, or prints one as JSON.
-import { parse } from '../args.js';
+import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
 import { takePositionals } from '../usage.js';
 
@@ -20,6 +20,7 @@ export async function executionsCommand(argv: string[], client: Client): Promise
     json: { type: 'boolean' },
   });
   const [tenant, id] = takePositionals('executions', positionals, ['<tenant>'], ['<id>']);
+  const limit = integerFlag('--limit', values.limit);
   const base = `/v1/tenants/${encodeURIComponent(tenant)}/executions`;
   if (id) {
     const one = await client.request<unknown>('GET', `${base}/${encodeURIComponent(id)}`);
@@ -29,7 +30,7 @@ export async function executionsCommand(argv: string[], client: Client): Promise
   const query = new URLSearchParams();
   if (values.function) query.set('function', values.function);
   if (values.status) query.set('status', values.status);
-  if (values.limit) query.set('limit', values.limit);
+  if (limit !== undefined) query.set('limit', String(limit));
   const qs = query.toString();
   const { executions } = await client.request<{ executions: ExecutionRow[] }>('GET', qs ? `${base}?${qs}` : base);
   if (values.json) {

@@ -1,6 +1,6 @@
 // `airlock jobs submit|get|list|cancel`: submit a job (prints {jobId}), read one as JSON, list a
 // tenant's jobs as a table (or JSON), cancel one.
-import { parse, UsageError } from '../args.js';
+import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
 import { takePositionals, unknownSubcommand } from '../usage.js';
 import { readInput, splitTarget } from './invoke.js';
@@ -12,13 +12,6 @@ interface JobRow {
   attempts: number;
   runs: number;
   updatedAt: string;
-}
-
-function int(raw: string | undefined, flag: string): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number >= 1, got ${JSON.stringify(raw)}`);
-  return n;
 }
 
 function print(value: unknown): void {
@@ -44,10 +37,8 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
       const { tenant, name } = splitTarget(target, 'jobs');
       const body: Record<string, unknown> = { input: readInput(values.input) };
       if (values['idempotency-key'] !== undefined) body.idempotencyKey = values['idempotency-key'];
-      const maxRunMs = int(values['max-run-ms'], '--max-run-ms');
-      if (maxRunMs !== undefined) body.maxRunMs = maxRunMs;
-      const maxAttempts = int(values['max-attempts'], '--max-attempts');
-      if (maxAttempts !== undefined) body.maxAttempts = maxAttempts;
+      body.maxRunMs = integerFlag('--max-run-ms', values['max-run-ms']); // JSON drops it when not given
+      body.maxAttempts = integerFlag('--max-attempts', values['max-attempts']);
       print(await client.request('POST', `${tenantBase(tenant)}/functions/${encodeURIComponent(name)}/jobs`, body));
       return;
     }
@@ -63,7 +54,8 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
       const query = new URLSearchParams();
       if (values.function) query.set('function', values.function);
       if (values.status) query.set('status', values.status);
-      if (values.limit) query.set('limit', values.limit);
+      const limit = integerFlag('--limit', values.limit);
+      if (limit !== undefined) query.set('limit', String(limit));
       const qs = query.toString();
       const base = `${tenantBase(tenant)}/jobs`;
       const { jobs } = await client.request<{ jobs: JobRow[] }>('GET', qs ? `${base}?${qs}` : base);

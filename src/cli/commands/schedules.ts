@@ -1,7 +1,7 @@
 // `airlock schedules set|get|list|delete|runs`: create or replace a schedule (a cron expression
 // or an interval that runs a function as a background job), read one as JSON, list a tenant's
 // schedules as a table (or JSON), delete one, list a schedule's occurrences.
-import { parse, UsageError } from '../args.js';
+import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
 import { takePositionals, unknownSubcommand, usageError } from '../usage.js';
 import { readInput } from './invoke.js';
@@ -61,11 +61,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
       if ((values.cron === undefined) === (values.every === undefined)) throw usageError('schedules', 'give exactly one of --cron and --every');
       const body: Record<string, unknown> = { function: values.function, input: readInput(values.input) };
       if (values.cron !== undefined) body.cron = values.cron;
-      if (values.every !== undefined) {
-        const every = Number(values.every);
-        if (!Number.isInteger(every) || every < 1) throw new UsageError(`--every must be a whole number of seconds, got ${JSON.stringify(values.every)}`);
-        body.everySeconds = every;
-      }
+      body.everySeconds = integerFlag('--every', values.every); // JSON drops it when not given
       if (values.timezone !== undefined) body.timezone = values.timezone;
       if (values.overlap !== undefined) body.overlap = values.overlap;
       print(await client.request('PUT', `${base(tenant)}/${encodeURIComponent(name)}`, body));
@@ -94,7 +90,8 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
     }
     case 'runs': {
       const [tenant, name] = takePositionals('schedules', positionals, ['<tenant>', '<schedule>']);
-      const qs = values.limit ? `?limit=${encodeURIComponent(values.limit)}` : '';
+      const limit = integerFlag('--limit', values.limit);
+      const qs = limit === undefined ? '' : `?limit=${limit}`;
       const { runs } = await client.request<{ runs: RunRow[] }>('GET', `${base(tenant)}/${encodeURIComponent(name)}/runs${qs}`);
       if (values.json) return print(runs);
       const rows = [['OCCURRENCE', 'OUTCOME', 'JOB', 'MISSED', 'REASON']];

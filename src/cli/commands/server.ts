@@ -3,7 +3,7 @@
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { startAirlock } from '../../app.js';
-import { parse } from '../args.js';
+import { integerFlag, parse } from '../args.js';
 import { startBanner } from '../banner.js';
 import { takePositionals } from '../usage.js';
 
@@ -16,7 +16,8 @@ export async function serverCommand(argv: string[]): Promise<void> {
   });
   takePositionals('server', positionals, []);
   const env = { ...process.env };
-  if (values.port !== undefined) env.AIRLOCK_PORT = values.port;
+  const port = integerFlag('--port', values.port, 0, 65535);
+  if (port !== undefined) env.AIRLOCK_PORT = String(port);
   if (values.host !== undefined) env.AIRLOCK_HOST = values.host;
   if (values['data-dir'] !== undefined) env.AIRLOCK_DATA_DIR = values['data-dir'];
   if (values.isolation !== undefined) env.AIRLOCK_ISOLATION = values.isolation;
