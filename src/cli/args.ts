@@ -54,10 +54,17 @@ export function readFailure(err: unknown): string {
   return READ_FAILURES[(err as NodeJS.ErrnoException).code ?? ''] ?? (err as Error).message;
 }
 
-/** Reads a file named on the command line (UTF-8); a file that cannot be read is a usage error naming it. */
+/** The byte order mark some editors (Notepad, Visual Studio) put at the start of UTF-8 files. */
+const BOM = '\uFEFF';
+
+/**
+ * Reads a file named on the command line (UTF-8, without a leading byte order mark); a file that
+ * cannot be read is a usage error naming it.
+ */
 export function readArgFile(path: string, what: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    const text = readFileSync(path, 'utf8');
+    return text.startsWith(BOM) ? text.slice(BOM.length) : text;
   } catch (err) {
     throw new UsageError(`cannot read ${what} ${path}: ${readFailure(err)}`);
   }
