@@ -2,6 +2,7 @@
 // tenant's jobs as a table (or JSON), cancel one.
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
+import { givenFilters, printJson, printTable } from '../output.js';
 import { takePositionals, unknownSubcommand } from '../usage.js';
 import { readInput, splitTarget } from './invoke.js';
 
@@ -12,10 +13,6 @@ interface JobRow {
   attempts: number;
   runs: number;
   updatedAt: string;
-}
-
-function print(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
 export async function jobsCommand(argv: string[], client: Client): Promise<void> {
@@ -39,14 +36,14 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
       if (values['idempotency-key'] !== undefined) body.idempotencyKey = values['idempotency-key'];
       body.maxRunMs = integerFlag('--max-run-ms', values['max-run-ms']); // JSON drops it when not given
       body.maxAttempts = integerFlag('--max-attempts', values['max-attempts']);
-      print(await client.request('POST', `${tenantBase(tenant)}/functions/${encodeURIComponent(name)}/jobs`, body));
+      printJson(await client.request('POST', `${tenantBase(tenant)}/functions/${encodeURIComponent(name)}/jobs`, body));
       return;
     }
     case 'get':
     case 'cancel': {
       const [tenant, id] = takePositionals('jobs', positionals, ['<tenant>', '<id>']);
       const path = `${tenantBase(tenant)}/jobs/${encodeURIComponent(id)}`;
-      print(sub === 'get' ? await client.request('GET', path) : await client.request('POST', `${path}/cancel`));
+      printJson(sub === 'get' ? await client.request('GET', path) : await client.request('POST', `${path}/cancel`));
       return;
     }
     case 'list': {
@@ -59,11 +56,13 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
       const qs = query.toString();
       const base = `${tenantBase(tenant)}/jobs`;
       const { jobs } = await client.request<{ jobs: JobRow[] }>('GET', qs ? `${base}?${qs}` : base);
-      if (values.json) return print(jobs);
-      const rows = [['ID', 'FUNCTION', 'STATUS', 'ATTEMPTS', 'RUNS', 'UPDATED']];
-      for (const j of jobs) rows.push([j.id, j.function, j.status, String(j.attempts), String(j.runs), j.updatedAt]);
-      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-      for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+      if (values.json) return printJson(jobs);
+      const filters = givenFilters({ function: values.function, status: values.status });
+      printTable(
+        ['ID', 'FUNCTION', 'STATUS', 'ATTEMPTS', 'RUNS', 'UPDATED'],
+        jobs.map((j) => [j.id, j.function, j.status, String(j.attempts), String(j.runs), j.updatedAt]),
+        filters ? `no jobs for tenant ${tenant} with ${filters}` : `no jobs for tenant ${tenant} yet; submit one with: airlock jobs submit ${tenant}/<function>`,
+      );
       return;
     }
     default:

@@ -1,6 +1,7 @@
 // `airlock keys create|list|revoke <tenant> [id]`: manage tenant API keys (admin key required).
 import { parse } from '../args.js';
 import type { Client } from '../client.js';
+import { printLines } from '../output.js';
 import { takePositionals, unknownSubcommand } from '../usage.js';
 
 const keysPath = (tenant: string): string => `/v1/tenants/${encodeURIComponent(tenant)}/keys`;
@@ -18,7 +19,10 @@ export async function keysCommand(argv: string[], client: Client): Promise<void>
     case 'list': {
       const [tenant] = takePositionals('keys', args, ['<tenant>']);
       const { keys } = await client.request<{ keys: { id: string; createdAt: string }[] }>('GET', keysPath(tenant));
-      for (const k of keys) process.stdout.write(`${k.id}  ${k.createdAt}\n`);
+      printLines(
+        keys.map((k) => `${k.id}  ${k.createdAt}`),
+        `no keys for tenant ${tenant}; create one with: airlock keys create ${tenant}`,
+      );
       return;
     }
     case 'revoke': {

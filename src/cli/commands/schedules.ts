@@ -3,6 +3,7 @@
 // schedules as a table (or JSON), delete one, list a schedule's occurrences.
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
+import { printJson, printTable } from '../output.js';
 import { takePositionals, unknownSubcommand, usageError } from '../usage.js';
 import { readInput } from './invoke.js';
 
@@ -23,15 +24,6 @@ interface RunRow {
   jobId?: string;
   missed: number;
   reason?: string;
-}
-
-function print(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
-}
-
-function printTable(rows: string[][]): void {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
 }
 
 function splitSchedule(target: string): { tenant: string; name: string } {
@@ -64,14 +56,14 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
       body.everySeconds = integerFlag('--every', values.every); // JSON drops it when not given
       if (values.timezone !== undefined) body.timezone = values.timezone;
       if (values.overlap !== undefined) body.overlap = values.overlap;
-      print(await client.request('PUT', `${base(tenant)}/${encodeURIComponent(name)}`, body));
+      printJson(await client.request('PUT', `${base(tenant)}/${encodeURIComponent(name)}`, body));
       return;
     }
     case 'get':
     case 'delete': {
       const [tenant, name] = takePositionals('schedules', positionals, ['<tenant>', '<schedule>']);
       const path = `${base(tenant)}/${encodeURIComponent(name)}`;
-      if (sub === 'get') return print(await client.request('GET', path));
+      if (sub === 'get') return printJson(await client.request('GET', path));
       await client.request('DELETE', path);
       process.stdout.write(`deleted schedule ${tenant}/${name}\n`);
       return;
@@ -79,13 +71,12 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
     case 'list': {
       const [tenant] = takePositionals('schedules', positionals, ['<tenant>']);
       const { schedules } = await client.request<{ schedules: ScheduleRow[] }>('GET', base(tenant));
-      if (values.json) return print(schedules);
-      const rows = [['NAME', 'FUNCTION', 'WHEN', 'TIMEZONE', 'NEXT RUN', 'FIRED', 'SKIPPED']];
-      for (const s of schedules) {
-        const when = s.cron ?? `every ${s.everySeconds}s`;
-        rows.push([s.name, s.function, when, s.timezone, s.nextRunAt ?? 'never', String(s.fired), String(s.skipped)]);
-      }
-      printTable(rows);
+      if (values.json) return printJson(schedules);
+      printTable(
+        ['NAME', 'FUNCTION', 'WHEN', 'TIMEZONE', 'NEXT RUN', 'FIRED', 'SKIPPED'],
+        schedules.map((s) => [s.name, s.function, s.cron ?? `every ${s.everySeconds}s`, s.timezone, s.nextRunAt ?? 'never', String(s.fired), String(s.skipped)]),
+        `no schedules for tenant ${tenant}; create one with: airlock schedules set ${tenant}/<schedule> --function F --every SECONDS`,
+      );
       return;
     }
     case 'runs': {
@@ -93,10 +84,12 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
       const limit = integerFlag('--limit', values.limit);
       const qs = limit === undefined ? '' : `?limit=${limit}`;
       const { runs } = await client.request<{ runs: RunRow[] }>('GET', `${base(tenant)}/${encodeURIComponent(name)}/runs${qs}`);
-      if (values.json) return print(runs);
-      const rows = [['OCCURRENCE', 'OUTCOME', 'JOB', 'MISSED', 'REASON']];
-      for (const r of runs) rows.push([r.occurrenceAt, r.outcome, r.jobId ?? '-', String(r.missed), r.reason ?? '']);
-      printTable(rows);
+      if (values.json) return printJson(runs);
+      printTable(
+        ['OCCURRENCE', 'OUTCOME', 'JOB', 'MISSED', 'REASON'],
+        runs.map((r) => [r.occurrenceAt, r.outcome, r.jobId ?? '-', String(r.missed), r.reason ?? '']),
+        `no runs of schedule ${tenant}/${name} yet; see when it runs next with: airlock schedules get ${tenant} ${name}`,
+      );
       return;
     }
     default:
