@@ -4,7 +4,7 @@ import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { startAirlock } from '../../app.js';
 import { integerFlag, parse } from '../args.js';
-import { startBanner } from '../banner.js';
+import { cliCommand, startBanner } from '../banner.js';
 import { takePositionals } from '../usage.js';
 
 export async function serverCommand(argv: string[]): Promise<void> {
@@ -33,6 +33,7 @@ export async function serverCommand(argv: string[]): Promise<void> {
       adminKey: airlock.adminKey,
       keyFromEnv: config.adminKey !== undefined,
       cwd: process.cwd(),
+      cli: cliCommand(process.cwd()),
     }),
   );
 
