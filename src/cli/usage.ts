@@ -94,7 +94,8 @@ environment:
   server settings: see docs/configuration.md; the CLI: docs/cli.md
 
 exit status: 0 done; 1 failed (an error from the server or none reachable, a run that did not
-             succeed, a required isolation layer missing); 2 usage error, nothing was sent
+             succeed, a required isolation layer missing); 2 usage error (fix the command line
+             or the environment)
 `;
 }
 
