@@ -1,5 +1,6 @@
-// Small helpers for the CLI's subcommands: node:util parseArgs, reading files they name, and
-// options that take JSON inline or from a file (`@file.json`).
+// Small helpers for the CLI's subcommands: node:util parseArgs, `--help` anywhere in a command's
+// arguments, flags that take a whole number, reading files they name, and options that take JSON
+// inline or from a file (`@file.json`).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
@@ -16,6 +17,31 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: s
   }
 }
 
+/**
+ * Whether a command's arguments ask for its usage: `--help` or `-h` before any `--`. Strict
+ * parsing never takes either as an option's value (it calls that ambiguous), so this needs no
+ * knowledge of the command's options.
+ */
+export function asksForHelp(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
+/**
+ * The value of a flag that takes a whole number (`--timeout-ms 500`), or undefined when it was
+ * not given. Anything but digits (`abc`, `1.5`, `-3`, `1e3`) or a number below `min` or above
+ * `max` is a usage error naming the flag, so nothing is sent with a value the CLI cannot read.
+ */
+export function integerFlag(flag: string, raw: string | undefined, min = 1, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= min && value <= max)) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new UsageError(`${flag} must be a whole number ${range}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
 const READ_FAILURES: Record<string, string> = {
   ENOENT: 'no such file',
   EACCES: 'permission denied',
@@ -23,13 +49,24 @@ const READ_FAILURES: Record<string, string> = {
   ENOTDIR: 'a directory in its path is a file',
 };
 
-/** Reads a file named on the command line (UTF-8); a file that cannot be read is a usage error naming it. */
+/** Why a file could not be read, in words: "no such file", "permission denied", … */
+export function readFailure(err: unknown): string {
+  return READ_FAILURES[(err as NodeJS.ErrnoException).code ?? ''] ?? (err as Error).message;
+}
+
+/** The byte order mark some editors (Notepad, Visual Studio) put at the start of UTF-8 files. */
+const BOM = '\uFEFF';
+
+/**
+ * Reads a file named on the command line (UTF-8, without a leading byte order mark); a file that
+ * cannot be read is a usage error naming it.
+ */
 export function readArgFile(path: string, what: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    const text = readFileSync(path, 'utf8');
+    return text.startsWith(BOM) ? text.slice(BOM.length) : text;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    throw new UsageError(`cannot read ${what} ${path}: ${READ_FAILURES[code] ?? (err as Error).message}`);
+    throw new UsageError(`cannot read ${what} ${path}: ${readFailure(err)}`);
   }
 }
 

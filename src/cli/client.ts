@@ -1,16 +1,21 @@
-// HTTP client used by the CLI: AIRLOCK_URL (default http://127.0.0.1:8080) and AIRLOCK_KEY
-// (default: the admin key file in AIRLOCK_DATA_DIR, for the single-machine case).
+// HTTP client used by the CLI: AIRLOCK_URL (default http://127.0.0.1:8080; an http(s) base URL,
+// checked before any request) and AIRLOCK_KEY (default: the admin key file in AIRLOCK_DATA_DIR,
+// for the single-machine case). When the server refuses the key, the error says where it came from.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { readFailure, UsageError } from './args.js';
 
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
-  constructor(status: number, code: string, message: string) {
+  /** What the CLI adds to the server's message: a likely cause and how to fix it. */
+  readonly hint: string | undefined;
+  constructor(status: number, code: string, message: string, hint?: string) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    this.hint = hint;
   }
 }
 
@@ -19,23 +24,80 @@ export interface Client {
   request<T>(method: string, path: string, body?: unknown): Promise<T>;
 }
 
-function defaultKey(env: NodeJS.ProcessEnv): string | undefined {
-  if (env.AIRLOCK_KEY) return env.AIRLOCK_KEY;
+/** The key the CLI sends and where it found it (never printed), or where it looked in vain. */
+type KeySource =
+  | { from: 'env'; key: string }
+  | { from: 'file'; key: string; path: string }
+  | { from: 'nowhere'; path: string; why: string };
+
+/** AIRLOCK_KEY, else the admin key in AIRLOCK_DATA_DIR (default ./.airlock) as an absolute path. */
+function findKey(env: NodeJS.ProcessEnv): KeySource {
+  if (env.AIRLOCK_KEY) return { from: 'env', key: env.AIRLOCK_KEY };
+  const path = join(resolve(env.AIRLOCK_DATA_DIR || './.airlock'), 'admin.key');
+  let key: string;
   try {
-    return readFileSync(join(resolve(env.AIRLOCK_DATA_DIR || './.airlock'), 'admin.key'), 'utf8').trim();
+    key = readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    return { from: 'nowhere', path, why: readFailure(err) };
+  }
+  return key === '' ? { from: 'nowhere', path, why: 'it is empty' } : { from: 'file', key, path };
+}
+
+/** Added to a 401: which key the CLI sent, or that it had none, and what to set. */
+function refusedKeyHint(source: KeySource, url: string): string {
+  switch (source.from) {
+    case 'env':
+      return `the CLI sent the key from AIRLOCK_KEY; set it to a key of the server at ${url} that was not revoked`;
+    case 'file':
+      return `the CLI sent the admin key read from ${source.path}; if the server at ${url} keeps its data elsewhere, set AIRLOCK_DATA_DIR to that directory (or AIRLOCK_KEY to a key)`;
+    case 'nowhere':
+      return `the CLI found no key: AIRLOCK_KEY is not set and ${source.path} cannot be read (${source.why}); set AIRLOCK_KEY to an API key, or AIRLOCK_DATA_DIR to the server's data dir (which holds admin.key)`;
+  }
+}
+
+const DEFAULT_URL = 'http://127.0.0.1:8080';
+
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
   } catch {
     return undefined;
   }
 }
 
+/** What AIRLOCK_URL probably meant: `127.0.0.1:8080` -> `http://127.0.0.1:8080`. */
+function suggestedUrl(text: string): string {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? undefined : parseUrl(`http://${text}`);
+  return withScheme?.origin ?? DEFAULT_URL;
+}
+
+/**
+ * The base URL API paths are appended to, from AIRLOCK_URL: an http(s) URL with nothing after
+ * the host and port (a trailing slash is fine). Anything else is a usage error saying what to set.
+ */
+export function serverBaseUrl(raw: string | undefined): string {
+  const text = raw || DEFAULT_URL;
+  const url = parseUrl(text);
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new UsageError(`AIRLOCK_URL must be an http(s) URL, e.g. AIRLOCK_URL=${suggestedUrl(text)} (got ${JSON.stringify(text)})`);
+  }
+  if (!/^\/*$/.test(url.pathname) || url.search !== '' || url.hash !== '') {
+    throw new UsageError(`AIRLOCK_URL is the server's base URL, without a path or query: set AIRLOCK_URL=${url.origin} (got ${JSON.stringify(text)})`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new UsageError(`AIRLOCK_URL must not hold a user name or password (the CLI sends AIRLOCK_KEY): set AIRLOCK_URL=${url.origin}`);
+  }
+  return url.origin;
+}
+
 export function createClient(env: NodeJS.ProcessEnv = process.env): Client {
-  const url = (env.AIRLOCK_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
-  const key = defaultKey(env);
+  const url = serverBaseUrl(env.AIRLOCK_URL);
+  const keySource = findKey(env);
   return {
     url,
     async request<T>(method: string, path: string, body?: unknown): Promise<T> {
       const headers: Record<string, string> = {};
-      if (key) headers.authorization = `Bearer ${key}`;
+      if (keySource.from !== 'nowhere') headers.authorization = `Bearer ${keySource.key}`;
       if (body !== undefined) headers['content-type'] = 'application/json';
       let res: Response;
       try {
@@ -53,7 +115,8 @@ export function createClient(env: NodeJS.ProcessEnv = process.env): Client {
       }
       if (!res.ok) {
         const e = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
-        throw new ApiError(res.status, e?.code ?? 'HTTP_' + res.status, e?.message ?? text);
+        const hint = res.status === 401 ? refusedKeyHint(keySource, url) : undefined;
+        throw new ApiError(res.status, e?.code ?? 'HTTP_' + res.status, e?.message ?? text, hint);
       }
       return data as T;
     },

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The `airlock` command: `server` runs the platform; the other commands talk to a running server
-// over HTTP (AIRLOCK_URL, AIRLOCK_KEY).
+// over HTTP (AIRLOCK_URL, AIRLOCK_KEY). `airlock <command> --help` prints that command's usage
+// without running it.
 import { isAirlockError } from '../core/errors.js';
-import { UsageError } from './args.js';
+import { asksForHelp, UsageError } from './args.js';
 import { ApiError, createClient } from './client.js';
 import { deployCommand } from './commands/deploy.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -14,80 +15,65 @@ import { keysCommand } from './commands/keys.js';
 import { schedulesCommand } from './commands/schedules.js';
 import { secretsCommand } from './commands/secrets.js';
 import { serverCommand } from './commands/server.js';
+import { commandUsage, fullHelp, isCommandName } from './usage.js';
+import type { CommandName } from './usage.js';
 
-const HELP = `airlock: run untrusted tenant functions in sandboxes
+/** Exit code of a command that keeps the process running (the server, until a signal). */
+const KEEP_RUNNING = -1;
 
-usage:
-  airlock server [--port N] [--host H] [--data-dir DIR] [--isolation bwrap|process]
-  airlock doctor [--json]           check each isolation layer on this machine (no server needed)
-  airlock deploy <file> --tenant T [--name N] [--timeout-ms MS] [--memory-mib MIB] [--isolation tenant|function|execution] [--egress @policy.json]
-  airlock invoke <tenant>/<name> [--input JSON|@file] [--version V]
-  airlock jobs submit <tenant>/<name> [--input JSON|@file] [--idempotency-key K] [--max-run-ms MS] [--max-attempts N]
-  airlock jobs get|cancel <tenant> <id> | jobs list <tenant> [--function F] [--status S] [--json]
-  airlock schedules set <tenant>/<schedule> --function F (--cron EXPR | --every SECONDS) [--input JSON|@file] [--timezone TZ] [--overlap skip|allow]
-  airlock schedules get|delete|runs <tenant> <schedule> | schedules list <tenant> [--json]
-  airlock hooks show|rotate <tenant>/<name> [--json]   webhook URL of a function (rotate: new token)
-  airlock executions <tenant> [id] [--function F] [--status S] [--limit N] [--json]
-  airlock keys create|list|revoke <tenant> [id]
-  airlock secrets set <tenant> <name> --hosts H[,H...] [--value-file F]   (value on stdin otherwise)
-  airlock secrets list <tenant> | secrets delete <tenant> <name>
+/** Exit code 0 once a command that reports failure by throwing has finished. */
+async function zeroWhenDone(run: Promise<void>): Promise<number> {
+  await run;
+  return 0;
+}
 
-environment: AIRLOCK_URL (default http://127.0.0.1:8080), AIRLOCK_KEY (default: ./.airlock/admin.key);
-server settings: see docs/configuration.md
-`;
+const COMMANDS: Record<CommandName, (args: string[]) => Promise<number>> = {
+  server: async (args) => {
+    await serverCommand(args);
+    return KEEP_RUNNING;
+  },
+  doctor: (args) => doctorCommand(args),
+  deploy: (args) => zeroWhenDone(deployCommand(args, createClient())),
+  invoke: (args) => invokeCommand(args, createClient()),
+  executions: (args) => zeroWhenDone(executionsCommand(args, createClient())),
+  jobs: (args) => zeroWhenDone(jobsCommand(args, createClient())),
+  schedules: (args) => zeroWhenDone(schedulesCommand(args, createClient())),
+  hooks: (args) => zeroWhenDone(hooksCommand(args, createClient())),
+  keys: (args) => zeroWhenDone(keysCommand(args, createClient())),
+  secrets: (args) => zeroWhenDone(secretsCommand(args, createClient())),
+};
+
+function unknownCommand(word: string): UsageError {
+  return new UsageError(`unknown command "${word}"\n\n${fullHelp().trimEnd()}`);
+}
+
+/** `airlock`, `airlock --help` and `airlock help [command]`. */
+function printHelp(topic: string | undefined): number {
+  if (topic === undefined) process.stdout.write(fullHelp());
+  else if (isCommandName(topic)) process.stdout.write(commandUsage(topic));
+  else throw unknownCommand(topic);
+  return 0;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  switch (command) {
-    case 'server':
-      await serverCommand(rest);
-      return -1; // keeps running until a signal
-    case 'doctor':
-      return doctorCommand(rest);
-    case 'deploy':
-      await deployCommand(rest, createClient());
-      return 0;
-    case 'invoke':
-      return invokeCommand(rest, createClient());
-    case 'executions':
-      await executionsCommand(rest, createClient());
-      return 0;
-    case 'jobs':
-      await jobsCommand(rest, createClient());
-      return 0;
-    case 'schedules':
-      await schedulesCommand(rest, createClient());
-      return 0;
-    case 'hooks':
-      await hooksCommand(rest, createClient());
-      return 0;
-    case 'keys':
-      await keysCommand(rest, createClient());
-      return 0;
-    case 'secrets':
-      await secretsCommand(rest, createClient());
-      return 0;
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(HELP);
-      return 0;
-    default:
-      throw new UsageError(`unknown command "${command}"\n\n${HELP}`);
-  }
+  if (command === undefined || command === '--help' || command === '-h') return printHelp(undefined);
+  if (command === 'help') return printHelp(rest[0]);
+  if (!isCommandName(command)) throw unknownCommand(command);
+  if (asksForHelp(rest)) return printHelp(command);
+  return COMMANDS[command](rest);
 }
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code >= 0) process.exitCode = code;
+    if (code !== KEEP_RUNNING) process.exitCode = code;
   },
   (err: unknown) => {
     if (err instanceof UsageError) {
       process.stderr.write(`${err.message}\n`);
       process.exitCode = 2;
     } else if (err instanceof ApiError) {
-      process.stderr.write(`error ${err.code}: ${err.message}\n`);
+      process.stderr.write(`error ${err.code}: ${err.message}\n${err.hint === undefined ? '' : `${err.hint}\n`}`);
       process.exitCode = 1;
     } else if (isAirlockError(err)) {
       process.stderr.write(`error ${err.code}: ${err.message}\n`);

@@ -1,9 +1,15 @@
 // The server's start banner: its copy-paste example tells the CLI where the admin key is
-// whenever the CLI's default (./.airlock under the directory it runs in) would not find it.
-import { describe, it } from 'node:test';
+// whenever the CLI's default (./.airlock under the directory it runs in) would not find it, and
+// runs the CLI with `npx airlock` only in this package's root (elsewhere by its absolute path).
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { shellWord, startBanner } from '../../src/cli/banner.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cliCommand, shellWord, startBanner } from '../../src/cli/banner.js';
 import type { BannerFacts } from '../../src/cli/banner.js';
+import { CLI } from '../support/process.js';
 
 const base: BannerFacts = {
   url: 'http://127.0.0.1:8080',
@@ -12,6 +18,7 @@ const base: BannerFacts = {
   adminKey: { key: 'ak_admin_secret', generated: true, path: '/srv/app/.airlock/admin.key' },
   keyFromEnv: false,
   cwd: '/srv/app',
+  cli: 'npx airlock',
 };
 
 describe('start banner', () => {
@@ -35,7 +42,7 @@ describe('start banner', () => {
     const text = startBanner({ ...base, keyFromEnv: true, adminKey: { key: 'ak_from_env', generated: false, path: undefined } });
     assert.doesNotMatch(text, /ak_from_env/);
     assert.match(text, /admin key: \(from AIRLOCK_ADMIN_KEY\)/);
-    assert.match(text, /^ {2}export AIRLOCK_KEY="\$AIRLOCK_ADMIN_KEY"/m);
+    assert.match(text, /^ {2}export AIRLOCK_KEY="\$AIRLOCK_ADMIN_KEY" {3}# AIRLOCK_ADMIN_KEY must be set in this shell too, to the server's admin key$/m);
     assert.doesNotMatch(text, /from this directory|AIRLOCK_DATA_DIR/);
   });
 
@@ -45,5 +52,34 @@ describe('start banner', () => {
     assert.equal(shellWord(`/tmp/it's $HOME`), `'/tmp/it'\\''s $HOME'`);
     const text = startBanner({ ...base, dataDir: '/tmp/my data' });
     assert.match(text, /export AIRLOCK_DATA_DIR='\/tmp\/my data'/);
+  });
+});
+
+describe('how the banner runs the CLI', () => {
+  const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
+  const work = mkdtempSync(join(tmpdir(), 'airlock-banner-'));
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it('in the package root, where package.json names this package, npx airlock', () => {
+    assert.equal(cliCommand(packageRoot), 'npx airlock');
+  });
+
+  it('anywhere else, node and the absolute path of this CLI (npx would fetch another package)', () => {
+    assert.equal(cliCommand(work), `node ${CLI}`);
+    const otherProject = join(work, 'other');
+    mkdirSync(otherProject);
+    writeFileSync(join(otherProject, 'package.json'), '{"name":"shop"}');
+    assert.equal(cliCommand(otherProject), `node ${CLI}`);
+  });
+
+  it('quotes a CLI path the shell would split', () => {
+    assert.equal(cliCommand(work, packageRoot, '/opt/my tools/airlock/main.js'), `node '/opt/my tools/airlock/main.js'`);
+  });
+
+  it('the example runs the CLI the way it was given', () => {
+    const text = startBanner({ ...base, cli: `node '/opt/my tools/airlock/main.js'` });
+    assert.match(text, /^ {2}node '\/opt\/my tools\/airlock\/main\.js' deploy hello\.ts --tenant acme$/m);
+    assert.match(text, /^ {2}node '\/opt\/my tools\/airlock\/main\.js' invoke acme\/hello --input '\{"name":"world"\}'$/m);
+    assert.doesNotMatch(text, /npx/);
   });
 });

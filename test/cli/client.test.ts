@@ -1,5 +1,6 @@
 // The CLI's HTTP client against servers that are not Airlock: nothing listening, and something
-// that answers with HTML. Each ends with one line naming the URL and the likely mistake.
+// that answers with HTML. Each ends with one line naming the URL and the likely mistake. An
+// AIRLOCK_URL that is not an http(s) base URL is a usage error before any request.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -10,8 +11,10 @@ import { runCli } from '../support/process.js';
 describe('CLI client', () => {
   let html: Server;
   let htmlUrl: string;
+  let requests = 0;
   before(async () => {
     html = createServer((_req, res) => {
+      requests++;
       res.writeHead(502, { 'content-type': 'text/html' });
       res.end('<html><body>Bad Gateway</body></html>');
     });
@@ -37,5 +40,36 @@ describe('CLI client', () => {
     const r = await runCli(['executions', 'acme'], { AIRLOCK_URL: url, AIRLOCK_KEY: 'ak_x' });
     assert.equal(r.code, 1);
     assert.match(r.stderr, new RegExp(`^error UNREACHABLE: cannot reach ${url} \\(fetch failed\\); is the server running\\? set AIRLOCK_URL`));
+  });
+
+  it('refuses an AIRLOCK_URL without http:// or https://, suggesting the URL it probably meant', async () => {
+    const port = new URL(htmlUrl).port;
+    const cases: { url: string; message: string }[] = [
+      { url: `127.0.0.1:${port}`, message: `AIRLOCK_URL must be an http(s) URL, e.g. AIRLOCK_URL=${htmlUrl} (got "127.0.0.1:${port}")` },
+      { url: `localhost:${port}`, message: `AIRLOCK_URL must be an http(s) URL, e.g. AIRLOCK_URL=http://localhost:${port} (got "localhost:${port}")` },
+      { url: `ftp://127.0.0.1:${port}`, message: `AIRLOCK_URL must be an http(s) URL, e.g. AIRLOCK_URL=http://127.0.0.1:8080 (got "ftp://127.0.0.1:${port}")` },
+    ];
+    for (const { url, message } of cases) {
+      const before = requests;
+      const r = await runCli(['executions', 'acme'], { AIRLOCK_URL: url, AIRLOCK_KEY: 'ak_x' });
+      assert.deepEqual(r, { code: 2, stdout: '', stderr: `${message}\n` }, url);
+      assert.equal(requests, before, 'no request was sent');
+    }
+  });
+
+  it('refuses an AIRLOCK_URL with a path or query: it is the base URL the CLI adds /v1/… to', async () => {
+    for (const suffix of ['/v1', '/v1/tenants/acme', '/?tenant=acme']) {
+      const before = requests;
+      const r = await runCli(['executions', 'acme'], { AIRLOCK_URL: htmlUrl + suffix, AIRLOCK_KEY: 'ak_x' });
+      const message = `AIRLOCK_URL is the server's base URL, without a path or query: set AIRLOCK_URL=${htmlUrl} (got "${htmlUrl}${suffix}")`;
+      assert.deepEqual(r, { code: 2, stdout: '', stderr: `${message}\n` }, suffix);
+      assert.equal(requests, before, 'no request was sent');
+    }
+  });
+
+  it('takes the base URL with a trailing slash, adding no second slash', async () => {
+    const r = await runCli(['executions', 'acme'], { AIRLOCK_URL: `${htmlUrl}/`, AIRLOCK_KEY: 'ak_x' });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`^error NOT_AIRLOCK: ${htmlUrl} answered GET /v1/tenants/acme/executions with 502`));
   });
 });

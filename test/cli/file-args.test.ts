@@ -1,7 +1,7 @@
 // Files named on the command line (a function's source, --input @file, --egress @file,
 // --value-file) that cannot be read, or JSON options (--input, --egress) that do not parse, end
 // the CLI with exit code 2 and a line naming the option or file and why, before any request,
-// instead of a stack trace.
+// instead of a stack trace. A UTF-8 byte order mark at the start of a file is not part of it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,11 +12,14 @@ import { join } from 'node:path';
 import { runCli } from '../support/process.js';
 
 const work = mkdtempSync(join(tmpdir(), 'airlock-cli-files-'));
-// A server that counts requests: the refusals must come before any request.
+// A server that counts requests (the refusals must come before any request) and keeps the last body.
 let requests = 0;
-const server = createServer((_req, res) => {
+let lastBody = '';
+const server = createServer((req, res) => {
   requests++;
-  res.writeHead(500).end();
+  lastBody = '';
+  req.on('data', (chunk: Buffer) => (lastBody += chunk.toString()));
+  req.on('end', () => res.writeHead(500).end());
 });
 const env = { AIRLOCK_URL: '', AIRLOCK_KEY: 'ak_unused' };
 before(async () => {
@@ -58,11 +61,44 @@ describe('CLI file arguments', () => {
   ];
   for (const { args, message } of cases) {
     it(`airlock ${args.slice(0, 2).join(' ')} … ${message.replace(work, '<dir>')}`, async () => {
+      const before = requests;
       const r = await runCli(args, env);
       assert.equal(r.stderr.trim(), message);
       assert.equal(r.code, 2);
       assert.equal(r.stdout, '');
-      assert.equal(requests, 0, 'no request was sent');
+      assert.equal(requests, before, 'no request was sent');
     });
   }
+});
+
+describe('CLI files saved with a UTF-8 byte order mark', () => {
+  const BOM = '\uFEFF';
+
+  /** The JSON body the CLI sent for `args` (the server answers 500; only the body matters). */
+  async function bodySentBy(args: string[]): Promise<Record<string, unknown>> {
+    const before = requests;
+    const r = await runCli(args, env);
+    assert.equal(requests, before + 1, `one request was sent; the CLI said: ${r.stderr}`);
+    return JSON.parse(lastBody) as Record<string, unknown>;
+  }
+
+  it('--input @file: the JSON is read without the mark', async () => {
+    const file = join(work, 'input-bom.json');
+    writeFileSync(file, `${BOM}{"name":"world"}\r\n`);
+    assert.deepEqual(await bodySentBy(['invoke', 'acme/fn', '--input', `@${file}`]), { input: { name: 'world' } });
+  });
+
+  it('--egress @file: the policy is read without the mark', async () => {
+    const source = join(work, 'caller.js');
+    writeFileSync(source, 'export default async () => 1;\n');
+    const policy = join(work, 'policy-bom.json');
+    writeFileSync(policy, `${BOM}{"allow":[]}`);
+    assert.deepEqual((await bodySentBy(['deploy', source, '--tenant', 'acme', '--egress', `@${policy}`])).egress, { allow: [] });
+  });
+
+  it('the function source is sent without the mark', async () => {
+    const source = join(work, 'bom.ts');
+    writeFileSync(source, `${BOM}export default async () => 1;\n`);
+    assert.equal((await bodySentBy(['deploy', source, '--tenant', 'acme'])).code, 'export default async () => 1;\n');
+  });
 });

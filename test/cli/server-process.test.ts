@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { alive, descendants, expectStartRefused, runCli, runPrintedExample, startServerProcess } from '../support/process.js';
+import { alive, CLI, descendants, expectStartRefused, runCli, runPrintedExample, startServerProcess } from '../support/process.js';
 import type { ServerProcess } from '../support/process.js';
 
 /** Waits until the server has a busy sandbox (the call is in flight); returns its processes. */
@@ -93,6 +93,28 @@ describe('server process', () => {
     try {
       assert.doesNotMatch(server.output(), new RegExp(adminKey));
       const example = await runPrintedExample(server.output(), mkdtempSync(join(work, 'shell-')), { AIRLOCK_ADMIN_KEY: adminKey });
+      assert.equal(example.code, 0, example.stderr);
+      assert.match(example.stdout, /"hello":\s*"world"/);
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+
+  it('started outside the package, prints an example that runs this CLI by its path (npx would fetch another package)', async () => {
+    const elsewhere = mkdtempSync(join(work, 'elsewhere-'));
+    const home = process.cwd();
+    process.chdir(elsewhere); // the server inherits this directory
+    let server: ServerProcess;
+    try {
+      server = await startServerProcess({ AIRLOCK_DATA_DIR: mkdtempSync(join(work, 'data-')), AIRLOCK_POOL_SIZE: '1' });
+    } finally {
+      process.chdir(home);
+    }
+    try {
+      const deployLine = `\n  node ${CLI} deploy hello.ts --tenant acme\n`;
+      assert.ok(server.output().includes(deployLine), `the example has ${JSON.stringify(deployLine)}:\n${server.output()}`);
+      assert.doesNotMatch(server.output(), /npx/);
+      const example = await runPrintedExample(server.output(), mkdtempSync(join(work, 'shell-')), {});
       assert.equal(example.code, 0, example.stderr);
       assert.match(example.stdout, /"hello":\s*"world"/);
     } finally {

@@ -1,12 +1,27 @@
-// `airlock deploy <file> --tenant T [--name N] [--egress @policy.json]`: uploads a function module
-// as a new version.
+// `airlock deploy <file> --tenant T [--name N] [--runtime R] [--egress @policy.json]`: uploads a
+// function module as a new version.
 import { basename, extname } from 'node:path';
-import { parse, readArgFile, readJsonArg, UsageError } from '../args.js';
+import { integerFlag, parse, readArgFile, readJsonArg } from '../args.js';
 import type { Client } from '../client.js';
+import { takePositionals, usageError } from '../usage.js';
+
+const RUNTIMES = ['javascript', 'typescript'] as const;
+type Runtime = (typeof RUNTIMES)[number];
+
+const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
 
 /** Function name from a file name: hello-world.ts -> hello-world. */
 export function nameFromFile(file: string): string {
   return basename(file, extname(file)).toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[-_]+/, '').slice(0, 63);
+}
+
+/** `--runtime` when given, else from the extension: .ts, .mts and .cts are TypeScript, anything else JavaScript. */
+export function runtimeOf(file: string, given: string | undefined): Runtime {
+  if (given === undefined) return TYPESCRIPT_EXTENSIONS.has(extname(file).toLowerCase()) ? 'typescript' : 'javascript';
+  if (!(RUNTIMES as readonly string[]).includes(given)) {
+    throw usageError('deploy', `--runtime must be ${RUNTIMES.join(' or ')}, got ${JSON.stringify(given)}`);
+  }
+  return given as Runtime;
 }
 
 /** `--egress @file.json` reads the policy from a file; anything else is inline JSON. */
@@ -18,23 +33,22 @@ export async function deployCommand(argv: string[], client: Client): Promise<voi
   const { values, positionals } = parse(argv, {
     tenant: { type: 'string', short: 't' },
     name: { type: 'string', short: 'n' },
+    runtime: { type: 'string' },
     'timeout-ms': { type: 'string' },
     'memory-mib': { type: 'string' },
     isolation: { type: 'string' },
     egress: { type: 'string' },
   });
-  const file = positionals[0];
-  if (!file || !values.tenant) throw new UsageError('usage: airlock deploy <file> --tenant T [--name N] [--timeout-ms MS] [--memory-mib MIB] [--isolation tenant|function|execution] [--egress @policy.json | --egress JSON]');
-  const code = readArgFile(file, 'the function source');
-  const name = values.name ?? nameFromFile(file);
-  const ext = extname(file);
-  const body: Record<string, unknown> = { code, runtime: ext === '.ts' || ext === '.mts' ? 'typescript' : 'javascript' };
-  const limits: Record<string, number> = {};
-  if (values['timeout-ms'] !== undefined) limits.timeoutMs = Number(values['timeout-ms']);
-  if (values['memory-mib'] !== undefined) limits.memoryMiB = Number(values['memory-mib']);
-  if (Object.keys(limits).length > 0) body.limits = limits;
+  const [file] = takePositionals('deploy', positionals, ['<file>']);
+  if (!values.tenant) throw usageError('deploy', '--tenant is required: the tenant to deploy to');
+  const body: Record<string, unknown> = { runtime: runtimeOf(file, values.runtime) };
+  const timeoutMs = integerFlag('--timeout-ms', values['timeout-ms']);
+  const memoryMiB = integerFlag('--memory-mib', values['memory-mib']);
+  if (timeoutMs !== undefined || memoryMiB !== undefined) body.limits = { timeoutMs, memoryMiB }; // JSON drops the one not given
   if (values.isolation !== undefined) body.isolation = values.isolation;
   if (values.egress !== undefined) body.egress = parseEgress(values.egress);
+  body.code = readArgFile(file, 'the function source');
+  const name = values.name ?? nameFromFile(file);
   const fn = await client.request<{ version: string; created: boolean }>(
     'PUT',
     `/v1/tenants/${encodeURIComponent(values.tenant)}/functions/${encodeURIComponent(name)}`,

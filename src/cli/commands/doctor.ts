@@ -8,6 +8,7 @@ import { createPolicy, openCgroups } from '../../sandbox/cgroup/index.js';
 import { attestIsolation, layerProbes } from '../../sandbox/attestation/index.js';
 import type { AttestationReport } from '../../sandbox/attestation/index.js';
 import { parse } from '../args.js';
+import { takePositionals } from '../usage.js';
 
 export function formatReport(report: AttestationReport): string {
   const rows = report.layers.map((l) => [l.layer, l.required ? 'yes' : 'no', l.inForce ? 'ok' : 'missing', l.detail]);
@@ -23,7 +24,8 @@ export function formatReport(report: AttestationReport): string {
 }
 
 export async function doctorCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { json: { type: 'boolean' }, isolation: { type: 'string' } });
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, isolation: { type: 'string' } });
+  takePositionals('doctor', positionals, []);
   const env = { ...process.env };
   if (values.isolation !== undefined) env.AIRLOCK_ISOLATION = values.isolation;
   const config = loadConfig(env);

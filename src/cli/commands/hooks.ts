@@ -2,11 +2,8 @@
 // to give the third party) and, with --json, the token and path; rotate issues a new token.
 import { parse, UsageError } from '../args.js';
 import type { Client } from '../client.js';
+import { takePositionals, unknownSubcommand } from '../usage.js';
 import { splitTarget } from './invoke.js';
-
-const USAGE = `usage:
-  airlock hooks show <tenant>/<function> [--json]     print the webhook URL to give the third party
-  airlock hooks rotate <tenant>/<function> [--json]   issue a new token; the old URL stops working at once`;
 
 interface Webhook {
   token: string | null;
@@ -16,9 +13,10 @@ interface Webhook {
 
 export async function hooksCommand(argv: string[], client: Client): Promise<void> {
   const [sub, ...rest] = argv;
-  if (sub !== 'show' && sub !== 'rotate') throw new UsageError(USAGE);
+  if (sub !== 'show' && sub !== 'rotate') throw unknownSubcommand('hooks', sub);
   const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
-  const { tenant, name } = splitTarget(positionals[0]);
+  const [target] = takePositionals('hooks', positionals, ['<tenant>/<function>']);
+  const { tenant, name } = splitTarget(target, 'hooks');
   const base = `/v1/tenants/${encodeURIComponent(tenant)}/functions/${encodeURIComponent(name)}/webhook`;
   const hook = sub === 'show' ? await client.request<Webhook>('GET', base) : await client.request<Webhook>('POST', `${base}/rotate`);
   const url = hook.path === null ? null : client.url + hook.path;

@@ -1,16 +1,19 @@
 // `airlock invoke <tenant>/<name> [--input JSON|@file]`: runs a function, prints the execution
 // as JSON; exits 1 when the status is not "succeeded".
-import { parse, readJsonArg, UsageError } from '../args.js';
+import { parse, readJsonArg } from '../args.js';
 import type { Client } from '../client.js';
+import { takePositionals, usageError } from '../usage.js';
+import type { CommandName } from '../usage.js';
 
 export function readInput(raw: string | undefined): unknown {
   if (raw === undefined) return null;
   return readJsonArg('--input', raw, 'the --input file');
 }
 
-export function splitTarget(target: string | undefined): { tenant: string; name: string } {
-  const match = target ? /^([^/]+)\/([^/]+)$/.exec(target) : null;
-  if (!match) throw new UsageError('expected <tenant>/<function>, e.g. acme/hello');
+/** `acme/hello` -> tenant and function name; anything else is a usage error of `command`. */
+export function splitTarget(target: string, command: CommandName): { tenant: string; name: string } {
+  const match = /^([^/]+)\/([^/]+)$/.exec(target);
+  if (!match) throw usageError(command, 'expected <tenant>/<function>, e.g. acme/hello');
   return { tenant: match[1]!, name: match[2]! };
 }
 
@@ -19,7 +22,8 @@ export async function invokeCommand(argv: string[], client: Client): Promise<num
     input: { type: 'string', short: 'i' },
     version: { type: 'string' },
   });
-  const { tenant, name } = splitTarget(positionals[0]);
+  const [target] = takePositionals('invoke', positionals, ['<tenant>/<function>']);
+  const { tenant, name } = splitTarget(target, 'invoke');
   const body: Record<string, unknown> = { input: readInput(values.input) };
   if (values.version !== undefined) body.version = values.version;
   const res = await client.request<{ status: string }>(

@@ -1,14 +1,10 @@
 // `airlock jobs submit|get|list|cancel`: submit a job (prints {jobId}), read one as JSON, list a
 // tenant's jobs as a table (or JSON), cancel one.
-import { parse, UsageError } from '../args.js';
+import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
+import { givenFilters, printJson, printTable } from '../output.js';
+import { takePositionals, unknownSubcommand } from '../usage.js';
 import { readInput, splitTarget } from './invoke.js';
-
-const USAGE = `usage:
-  airlock jobs submit <tenant>/<function> [--input JSON|@file] [--idempotency-key K] [--max-run-ms MS] [--max-attempts N]
-  airlock jobs get <tenant> <id>
-  airlock jobs list <tenant> [--function F] [--status S] [--limit N] [--json]
-  airlock jobs cancel <tenant> <id>`;
 
 interface JobRow {
   id: string;
@@ -17,17 +13,6 @@ interface JobRow {
   attempts: number;
   runs: number;
   updatedAt: string;
-}
-
-function int(raw: string | undefined, flag: string): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number >= 1, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-function print(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
 export async function jobsCommand(argv: string[], client: Client): Promise<void> {
@@ -45,42 +30,42 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
   const tenantBase = (tenant: string) => `/v1/tenants/${encodeURIComponent(tenant)}`;
   switch (sub) {
     case 'submit': {
-      const { tenant, name } = splitTarget(positionals[0]);
+      const [target] = takePositionals('jobs', positionals, ['<tenant>/<function>']);
+      const { tenant, name } = splitTarget(target, 'jobs');
       const body: Record<string, unknown> = { input: readInput(values.input) };
       if (values['idempotency-key'] !== undefined) body.idempotencyKey = values['idempotency-key'];
-      const maxRunMs = int(values['max-run-ms'], '--max-run-ms');
-      if (maxRunMs !== undefined) body.maxRunMs = maxRunMs;
-      const maxAttempts = int(values['max-attempts'], '--max-attempts');
-      if (maxAttempts !== undefined) body.maxAttempts = maxAttempts;
-      print(await client.request('POST', `${tenantBase(tenant)}/functions/${encodeURIComponent(name)}/jobs`, body));
+      body.maxRunMs = integerFlag('--max-run-ms', values['max-run-ms']); // JSON drops it when not given
+      body.maxAttempts = integerFlag('--max-attempts', values['max-attempts']);
+      printJson(await client.request('POST', `${tenantBase(tenant)}/functions/${encodeURIComponent(name)}/jobs`, body));
       return;
     }
     case 'get':
     case 'cancel': {
-      const [tenant, id] = positionals;
-      if (!tenant || !id) throw new UsageError(USAGE);
+      const [tenant, id] = takePositionals('jobs', positionals, ['<tenant>', '<id>']);
       const path = `${tenantBase(tenant)}/jobs/${encodeURIComponent(id)}`;
-      print(sub === 'get' ? await client.request('GET', path) : await client.request('POST', `${path}/cancel`));
+      printJson(sub === 'get' ? await client.request('GET', path) : await client.request('POST', `${path}/cancel`));
       return;
     }
     case 'list': {
-      const [tenant] = positionals;
-      if (!tenant) throw new UsageError(USAGE);
+      const [tenant] = takePositionals('jobs', positionals, ['<tenant>']);
       const query = new URLSearchParams();
       if (values.function) query.set('function', values.function);
       if (values.status) query.set('status', values.status);
-      if (values.limit) query.set('limit', values.limit);
+      const limit = integerFlag('--limit', values.limit);
+      if (limit !== undefined) query.set('limit', String(limit));
       const qs = query.toString();
       const base = `${tenantBase(tenant)}/jobs`;
       const { jobs } = await client.request<{ jobs: JobRow[] }>('GET', qs ? `${base}?${qs}` : base);
-      if (values.json) return print(jobs);
-      const rows = [['ID', 'FUNCTION', 'STATUS', 'ATTEMPTS', 'RUNS', 'UPDATED']];
-      for (const j of jobs) rows.push([j.id, j.function, j.status, String(j.attempts), String(j.runs), j.updatedAt]);
-      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-      for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+      if (values.json) return printJson(jobs);
+      const filters = givenFilters({ function: values.function, status: values.status });
+      printTable(
+        ['ID', 'FUNCTION', 'STATUS', 'ATTEMPTS', 'RUNS', 'UPDATED'],
+        jobs.map((j) => [j.id, j.function, j.status, String(j.attempts), String(j.runs), j.updatedAt]),
+        filters ? `no jobs for tenant ${tenant} with ${filters}` : `no jobs for tenant ${tenant} yet; submit one with: airlock jobs submit ${tenant}/<function>`,
+      );
       return;
     }
     default:
-      throw new UsageError(USAGE);
+      throw unknownSubcommand('jobs', sub);
   }
 }

@@ -1,23 +1,37 @@
 // `airlock keys create|list|revoke <tenant> [id]`: manage tenant API keys (admin key required).
-import { parse, UsageError } from '../args.js';
+import { parse } from '../args.js';
 import type { Client } from '../client.js';
+import { printLines } from '../output.js';
+import { takePositionals, unknownSubcommand } from '../usage.js';
+
+const keysPath = (tenant: string): string => `/v1/tenants/${encodeURIComponent(tenant)}/keys`;
 
 export async function keysCommand(argv: string[], client: Client): Promise<void> {
   const { positionals } = parse(argv, {});
-  const [action, tenant, id] = positionals;
-  if (!tenant || !['create', 'list', 'revoke'].includes(action ?? '')) {
-    throw new UsageError('usage: airlock keys create <tenant> | keys list <tenant> | keys revoke <tenant> <id>');
-  }
-  const base = `/v1/tenants/${encodeURIComponent(tenant)}/keys`;
-  if (action === 'create') {
-    const key = await client.request<{ id: string; key: string }>('POST', base);
-    process.stdout.write(`created key ${key.id} for tenant ${tenant} (shown once):\n${key.key}\n`);
-  } else if (action === 'list') {
-    const { keys } = await client.request<{ keys: { id: string; createdAt: string }[] }>('GET', base);
-    for (const k of keys) process.stdout.write(`${k.id}  ${k.createdAt}\n`);
-  } else {
-    if (!id) throw new UsageError('usage: airlock keys revoke <tenant> <id>');
-    await client.request('DELETE', `${base}/${encodeURIComponent(id)}`);
-    process.stdout.write(`revoked ${id}\n`);
+  const [action, ...args] = positionals;
+  switch (action) {
+    case 'create': {
+      const [tenant] = takePositionals('keys', args, ['<tenant>']);
+      const key = await client.request<{ id: string; key: string }>('POST', keysPath(tenant));
+      process.stdout.write(`created key ${key.id} for tenant ${tenant} (shown once):\n${key.key}\n`);
+      return;
+    }
+    case 'list': {
+      const [tenant] = takePositionals('keys', args, ['<tenant>']);
+      const { keys } = await client.request<{ keys: { id: string; createdAt: string }[] }>('GET', keysPath(tenant));
+      printLines(
+        keys.map((k) => `${k.id}  ${k.createdAt}`),
+        `no keys for tenant ${tenant}; create one with: airlock keys create ${tenant}`,
+      );
+      return;
+    }
+    case 'revoke': {
+      const [tenant, id] = takePositionals('keys', args, ['<tenant>', '<id>']);
+      await client.request('DELETE', `${keysPath(tenant)}/${encodeURIComponent(id)}`);
+      process.stdout.write(`revoked ${id}\n`);
+      return;
+    }
+    default:
+      throw unknownSubcommand('keys', action);
   }
 }

@@ -1,16 +1,11 @@
 // `airlock schedules set|get|list|delete|runs`: create or replace a schedule (a cron expression
 // or an interval that runs a function as a background job), read one as JSON, list a tenant's
 // schedules as a table (or JSON), delete one, list a schedule's occurrences.
-import { parse, UsageError } from '../args.js';
+import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
+import { printJson, printTable } from '../output.js';
+import { takePositionals, unknownSubcommand, usageError } from '../usage.js';
 import { readInput } from './invoke.js';
-
-const USAGE = `usage:
-  airlock schedules set <tenant>/<schedule> --function F (--cron EXPR | --every SECONDS) [--input JSON|@file] [--timezone TZ] [--overlap skip|allow]
-  airlock schedules get <tenant> <schedule>
-  airlock schedules list <tenant> [--json]
-  airlock schedules runs <tenant> <schedule> [--limit N] [--json]
-  airlock schedules delete <tenant> <schedule>`;
 
 interface ScheduleRow {
   name: string;
@@ -31,18 +26,9 @@ interface RunRow {
   reason?: string;
 }
 
-function print(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
-}
-
-function printTable(rows: string[][]): void {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
-}
-
-function splitSchedule(target: string | undefined): { tenant: string; name: string } {
-  const match = target ? /^([^/]+)\/([^/]+)$/.exec(target) : null;
-  if (!match) throw new UsageError(`expected <tenant>/<schedule>, e.g. acme/nightly-sync\n\n${USAGE}`);
+function splitSchedule(target: string): { tenant: string; name: string } {
+  const match = /^([^/]+)\/([^/]+)$/.exec(target);
+  if (!match) throw usageError('schedules', 'expected <tenant>/<schedule>, e.g. acme/nightly-sync');
   return { tenant: match[1]!, name: match[2]! };
 }
 
@@ -61,56 +47,52 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
   const base = (tenant: string) => `/v1/tenants/${encodeURIComponent(tenant)}/schedules`;
   switch (sub) {
     case 'set': {
-      const { tenant, name } = splitSchedule(positionals[0]);
-      if (!values.function) throw new UsageError(`--function is required\n\n${USAGE}`);
-      if ((values.cron === undefined) === (values.every === undefined)) throw new UsageError(`give exactly one of --cron and --every\n\n${USAGE}`);
+      const [target] = takePositionals('schedules', positionals, ['<tenant>/<schedule>']);
+      const { tenant, name } = splitSchedule(target);
+      if (!values.function) throw usageError('schedules', '--function is required');
+      if ((values.cron === undefined) === (values.every === undefined)) throw usageError('schedules', 'give exactly one of --cron and --every');
       const body: Record<string, unknown> = { function: values.function, input: readInput(values.input) };
       if (values.cron !== undefined) body.cron = values.cron;
-      if (values.every !== undefined) {
-        const every = Number(values.every);
-        if (!Number.isInteger(every) || every < 1) throw new UsageError(`--every must be a whole number of seconds, got ${JSON.stringify(values.every)}`);
-        body.everySeconds = every;
-      }
+      body.everySeconds = integerFlag('--every', values.every); // JSON drops it when not given
       if (values.timezone !== undefined) body.timezone = values.timezone;
       if (values.overlap !== undefined) body.overlap = values.overlap;
-      print(await client.request('PUT', `${base(tenant)}/${encodeURIComponent(name)}`, body));
+      printJson(await client.request('PUT', `${base(tenant)}/${encodeURIComponent(name)}`, body));
       return;
     }
     case 'get':
     case 'delete': {
-      const [tenant, name] = positionals;
-      if (!tenant || !name) throw new UsageError(USAGE);
+      const [tenant, name] = takePositionals('schedules', positionals, ['<tenant>', '<schedule>']);
       const path = `${base(tenant)}/${encodeURIComponent(name)}`;
-      if (sub === 'get') return print(await client.request('GET', path));
+      if (sub === 'get') return printJson(await client.request('GET', path));
       await client.request('DELETE', path);
       process.stdout.write(`deleted schedule ${tenant}/${name}\n`);
       return;
     }
     case 'list': {
-      const [tenant] = positionals;
-      if (!tenant) throw new UsageError(USAGE);
+      const [tenant] = takePositionals('schedules', positionals, ['<tenant>']);
       const { schedules } = await client.request<{ schedules: ScheduleRow[] }>('GET', base(tenant));
-      if (values.json) return print(schedules);
-      const rows = [['NAME', 'FUNCTION', 'WHEN', 'TIMEZONE', 'NEXT RUN', 'FIRED', 'SKIPPED']];
-      for (const s of schedules) {
-        const when = s.cron ?? `every ${s.everySeconds}s`;
-        rows.push([s.name, s.function, when, s.timezone, s.nextRunAt ?? 'never', String(s.fired), String(s.skipped)]);
-      }
-      printTable(rows);
+      if (values.json) return printJson(schedules);
+      printTable(
+        ['NAME', 'FUNCTION', 'WHEN', 'TIMEZONE', 'NEXT RUN', 'FIRED', 'SKIPPED'],
+        schedules.map((s) => [s.name, s.function, s.cron ?? `every ${s.everySeconds}s`, s.timezone, s.nextRunAt ?? 'never', String(s.fired), String(s.skipped)]),
+        `no schedules for tenant ${tenant}; create one with: airlock schedules set ${tenant}/<schedule> --function F --every SECONDS`,
+      );
       return;
     }
     case 'runs': {
-      const [tenant, name] = positionals;
-      if (!tenant || !name) throw new UsageError(USAGE);
-      const qs = values.limit ? `?limit=${encodeURIComponent(values.limit)}` : '';
+      const [tenant, name] = takePositionals('schedules', positionals, ['<tenant>', '<schedule>']);
+      const limit = integerFlag('--limit', values.limit);
+      const qs = limit === undefined ? '' : `?limit=${limit}`;
       const { runs } = await client.request<{ runs: RunRow[] }>('GET', `${base(tenant)}/${encodeURIComponent(name)}/runs${qs}`);
-      if (values.json) return print(runs);
-      const rows = [['OCCURRENCE', 'OUTCOME', 'JOB', 'MISSED', 'REASON']];
-      for (const r of runs) rows.push([r.occurrenceAt, r.outcome, r.jobId ?? '-', String(r.missed), r.reason ?? '']);
-      printTable(rows);
+      if (values.json) return printJson(runs);
+      printTable(
+        ['OCCURRENCE', 'OUTCOME', 'JOB', 'MISSED', 'REASON'],
+        runs.map((r) => [r.occurrenceAt, r.outcome, r.jobId ?? '-', String(r.missed), r.reason ?? '']),
+        `no runs of schedule ${tenant}/${name} yet; see when it runs next with: airlock schedules get ${tenant} ${name}`,
+      );
       return;
     }
     default:
-      throw new UsageError(USAGE);
+      throw unknownSubcommand('schedules', sub);
   }
 }

@@ -2,13 +2,8 @@
 // --value-file, never from argv (other users can read a process's argv in /proc).
 import { parse, readArgFile, UsageError } from '../args.js';
 import type { Client } from '../client.js';
-
-const USAGE = [
-  'usage: printf %s "$VALUE" | airlock secrets set <tenant> <name> --hosts api.example.com,*.example.org',
-  '       airlock secrets set <tenant> <name> --hosts H[,H...] --value-file FILE',
-  '       airlock secrets list <tenant>',
-  '       airlock secrets delete <tenant> <name>',
-].join('\n');
+import { printLines } from '../output.js';
+import { takePositionals, unknownSubcommand, usageError } from '../usage.js';
 
 /** Generous bound on what is read from stdin; the server enforces the real limit. */
 const MAX_INPUT_BYTES = 1024 * 1024;
@@ -22,7 +17,7 @@ interface SecretMetaView {
 
 async function readStdin(stdin: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<string> {
   if (stdin.isTTY) {
-    throw new UsageError(`refusing to read a secret typed on the terminal (it would be echoed); pipe it in or use --value-file\n${USAGE}`);
+    throw usageError('secrets', 'refusing to read a secret typed on the terminal (it would be echoed); pipe it in or use --value-file');
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -40,32 +35,43 @@ function stripFinalNewline(text: string): string {
   return text.replace(/\r?\n$/, '');
 }
 
+const secretsPath = (tenant: string): string => `/v1/tenants/${encodeURIComponent(tenant)}/secrets`;
+const secretPath = (tenant: string, name: string): string => `${secretsPath(tenant)}/${encodeURIComponent(name)}`;
+
 export async function secretsCommand(argv: string[], client: Client, stdin: NodeJS.ReadableStream = process.stdin): Promise<void> {
   const { values, positionals } = parse(argv, {
     hosts: { type: 'string' },
     'value-file': { type: 'string' },
   });
-  const [action, tenant, name] = positionals;
-  if (!tenant || !['set', 'list', 'delete'].includes(action ?? '')) throw new UsageError(USAGE);
-  const base = `/v1/tenants/${encodeURIComponent(tenant)}/secrets`;
-
-  if (action === 'list') {
-    const { secrets } = await client.request<{ secrets: SecretMetaView[] }>('GET', base);
-    for (const s of secrets) process.stdout.write(`${s.name}  ${s.hosts.join(',')}  updated ${s.updatedAt}\n`);
-    return;
+  const [action, ...args] = positionals;
+  switch (action) {
+    case 'list': {
+      const [tenant] = takePositionals('secrets', args, ['<tenant>']);
+      const { secrets } = await client.request<{ secrets: SecretMetaView[] }>('GET', secretsPath(tenant));
+      printLines(
+        secrets.map((s) => `${s.name}  ${s.hosts.join(',')}  updated ${s.updatedAt}`),
+        `no secrets for tenant ${tenant}; set one with: printf %s "$VALUE" | airlock secrets set ${tenant} <name> --hosts <host>`,
+      );
+      return;
+    }
+    case 'delete': {
+      const [tenant, name] = takePositionals('secrets', args, ['<tenant>', '<name>']);
+      await client.request('DELETE', secretPath(tenant, name));
+      process.stdout.write(`deleted secret ${tenant}/${name}\n`);
+      return;
+    }
+    case 'set': {
+      const [tenant, name] = takePositionals('secrets', args, ['<tenant>', '<name>']);
+      if (!values.hosts) throw usageError('secrets', '--hosts is required: the hosts the value may be sent to');
+      const hosts = values.hosts.split(',').map((h) => h.trim()).filter((h) => h !== '');
+      const raw = values['value-file'] !== undefined ? readArgFile(values['value-file'], 'the --value-file') : await readStdin(stdin);
+      const value = stripFinalNewline(raw);
+      if (value === '') throw usageError('secrets', 'the value is empty');
+      const meta = await client.request<SecretMetaView>('PUT', secretPath(tenant, name), { value, hosts });
+      process.stdout.write(`saved secret ${tenant}/${meta.name} for ${meta.hosts.join(',')}\n`);
+      return;
+    }
+    default:
+      throw unknownSubcommand('secrets', action);
   }
-  if (!name) throw new UsageError(USAGE);
-  const path = `${base}/${encodeURIComponent(name)}`;
-  if (action === 'delete') {
-    await client.request('DELETE', path);
-    process.stdout.write(`deleted secret ${tenant}/${name}\n`);
-    return;
-  }
-  if (!values.hosts) throw new UsageError(`--hosts is required: the hosts the value may be sent to\n${USAGE}`);
-  const hosts = values.hosts.split(',').map((h) => h.trim()).filter((h) => h !== '');
-  const raw = values['value-file'] !== undefined ? readArgFile(values['value-file'], 'the --value-file') : await readStdin(stdin);
-  const value = stripFinalNewline(raw);
-  if (value === '') throw new UsageError(`the value is empty\n${USAGE}`);
-  const meta = await client.request<SecretMetaView>('PUT', path, { value, hosts });
-  process.stdout.write(`saved secret ${tenant}/${meta.name} for ${meta.hosts.join(',')}\n`);
 }

@@ -3,18 +3,21 @@
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { startAirlock } from '../../app.js';
-import { parse } from '../args.js';
-import { startBanner } from '../banner.js';
+import { integerFlag, parse } from '../args.js';
+import { cliCommand, startBanner } from '../banner.js';
+import { takePositionals } from '../usage.js';
 
 export async function serverCommand(argv: string[]): Promise<void> {
-  const { values } = parse(argv, {
+  const { values, positionals } = parse(argv, {
     port: { type: 'string' },
     host: { type: 'string' },
     'data-dir': { type: 'string' },
     isolation: { type: 'string' },
   });
+  takePositionals('server', positionals, []);
   const env = { ...process.env };
-  if (values.port !== undefined) env.AIRLOCK_PORT = values.port;
+  const port = integerFlag('--port', values.port, 0, 65535);
+  if (port !== undefined) env.AIRLOCK_PORT = String(port);
   if (values.host !== undefined) env.AIRLOCK_HOST = values.host;
   if (values['data-dir'] !== undefined) env.AIRLOCK_DATA_DIR = values['data-dir'];
   if (values.isolation !== undefined) env.AIRLOCK_ISOLATION = values.isolation;
@@ -30,6 +33,7 @@ export async function serverCommand(argv: string[]): Promise<void> {
       adminKey: airlock.adminKey,
       keyFromEnv: config.adminKey !== undefined,
       cwd: process.cwd(),
+      cli: cliCommand(process.cwd()),
     }),
   );
 

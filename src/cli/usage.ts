@@ -1,0 +1,130 @@
+// Every command's usage, written once: `airlock --help` prints all of it, `airlock <command>
+// --help` and a command's usage errors print that command's part.
+import { UsageError } from './args.js';
+
+interface UsageLine {
+  /** How to call it, as typed in a shell. */
+  synopsis: string;
+  /** What it does, in a few words. */
+  does: string;
+}
+
+const line = (synopsis: string, does: string): UsageLine => ({ synopsis, does });
+
+const USAGE = {
+  server: [
+    line('airlock server [--port N] [--host H] [--data-dir DIR] [--isolation bwrap|process]', 'run the server (flags override AIRLOCK_PORT, AIRLOCK_HOST, AIRLOCK_DATA_DIR, AIRLOCK_ISOLATION)'),
+  ],
+  doctor: [
+    line('airlock doctor [--isolation bwrap|process] [--json]', 'check each isolation layer on this machine (no server needed)'),
+  ],
+  deploy: [
+    line(
+      'airlock deploy <file> --tenant T [--name N] [--runtime javascript|typescript] [--timeout-ms MS] [--memory-mib MIB] [--isolation tenant|function|execution] [--egress JSON|@policy.json]',
+      'upload a function module as a new version (name from the file name, runtime from its extension unless given)',
+    ),
+  ],
+  invoke: [
+    line('airlock invoke <tenant>/<function> [--input JSON|@file] [--version V]', 'run a function and print the execution as JSON'),
+  ],
+  executions: [
+    line('airlock executions <tenant> [--function F] [--status S] [--limit N] [--json]', "list a tenant's recent executions"),
+    line('airlock executions <tenant> <id>', 'print one execution as JSON'),
+  ],
+  jobs: [
+    line('airlock jobs submit <tenant>/<function> [--input JSON|@file] [--idempotency-key K] [--max-run-ms MS] [--max-attempts N]', 'queue a background job; prints its id'),
+    line('airlock jobs get <tenant> <id>', 'print one job as JSON'),
+    line('airlock jobs list <tenant> [--function F] [--status S] [--limit N] [--json]', "list a tenant's jobs"),
+    line('airlock jobs cancel <tenant> <id>', 'cancel a queued or running job'),
+  ],
+  schedules: [
+    line(
+      'airlock schedules set <tenant>/<schedule> --function F (--cron EXPR | --every SECONDS) [--input JSON|@file] [--timezone TZ] [--overlap skip|allow]',
+      'create or replace a schedule that runs a function as a job',
+    ),
+    line('airlock schedules get <tenant> <schedule>', 'print one schedule as JSON'),
+    line('airlock schedules list <tenant> [--json]', "list a tenant's schedules"),
+    line('airlock schedules runs <tenant> <schedule> [--limit N] [--json]', "list a schedule's occurrences"),
+    line('airlock schedules delete <tenant> <schedule>', 'delete a schedule'),
+  ],
+  hooks: [
+    line('airlock hooks show <tenant>/<function> [--json]', 'print the webhook URL to give the third party'),
+    line('airlock hooks rotate <tenant>/<function> [--json]', 'issue a new token; the old URL stops working at once'),
+  ],
+  keys: [
+    line('airlock keys create <tenant>', 'create an API key for the tenant (printed once)'),
+    line('airlock keys list <tenant>', "list a tenant's key ids"),
+    line('airlock keys revoke <tenant> <id>', 'revoke a key'),
+  ],
+  secrets: [
+    line('printf %s "$VALUE" | airlock secrets set <tenant> <name> --hosts H[,H...]', 'store a secret read from stdin, sendable only to those hosts'),
+    line('airlock secrets set <tenant> <name> --hosts H[,H...] --value-file FILE', 'the same, with the value read from a file'),
+    line('airlock secrets list <tenant>', "list a tenant's secret names and hosts (never values)"),
+    line('airlock secrets delete <tenant> <name>', 'delete a secret'),
+  ],
+} satisfies Record<string, UsageLine[]>;
+
+export type CommandName = keyof typeof USAGE;
+
+export function isCommandName(word: string): word is CommandName {
+  return Object.hasOwn(USAGE, word);
+}
+
+function render(lines: UsageLine[]): string {
+  return lines.map((l) => `  ${l.synopsis}\n      ${l.does}\n`).join('');
+}
+
+/** One command's usage, as printed by `airlock <command> --help` and after its usage errors. */
+export function commandUsage(command: CommandName): string {
+  return `usage:\n${render(USAGE[command])}`;
+}
+
+/** `airlock --help`: every command's usage, the environment and the exit codes. */
+export function fullHelp(): string {
+  return `airlock: run untrusted tenant functions in sandboxes
+
+usage:
+${Object.values(USAGE).map(render).join('')}
+  airlock <command> --help prints that command's usage.
+
+environment:
+  AIRLOCK_URL       the server's base URL (default http://127.0.0.1:8080)
+  AIRLOCK_KEY       API key to send (default: the admin key in $AIRLOCK_DATA_DIR/admin.key,
+                    or ./.airlock/admin.key when AIRLOCK_DATA_DIR is not set)
+  server settings: see docs/configuration.md; the CLI: docs/cli.md
+
+exit status: 0 done; 1 failed (an error from the server or none reachable, a run that did not
+             succeed, a required isolation layer missing); 2 usage error (fix the command line
+             or the environment)
+`;
+}
+
+/** A usage error: what is wrong, then the command's usage. */
+export function usageError(command: CommandName, problem: string): UsageError {
+  return new UsageError(`${problem}\n\n${commandUsage(command).trimEnd()}`);
+}
+
+/** A missing or unknown sub-command (`airlock jobs`, `airlock jobs frobnicate`). */
+export function unknownSubcommand(command: CommandName, word: string | undefined): UsageError {
+  return usageError(command, word === undefined ? `airlock ${command} needs a sub-command` : `unknown sub-command "${command} ${word}"`);
+}
+
+/** The positional arguments once the required ones are known to be there. */
+type Positionals<Required extends readonly string[]> = [...{ -readonly [K in keyof Required]: string }, ...(string | undefined)[]];
+
+/**
+ * A command's positional arguments, refusing missing and extra ones: every one of `required`
+ * (named in the error, e.g. `<tenant>`) must be given, and at most `optional.length` more.
+ */
+export function takePositionals<const Required extends readonly string[]>(
+  command: CommandName,
+  positionals: string[],
+  required: Required,
+  optional: readonly string[] = [],
+): Positionals<Required> {
+  const missing = required[positionals.length];
+  if (missing !== undefined) throw usageError(command, `missing ${missing}`);
+  const extra = positionals[required.length + optional.length];
+  if (extra !== undefined) throw usageError(command, `unexpected argument "${extra}"`);
+  return positionals as Positionals<Required>;
+}
