@@ -57,6 +57,33 @@ function refusedKeyHint(source: KeySource, url: string): string {
 
 const DEFAULT_URL = 'http://127.0.0.1:8080';
 
+/** Failures to connect at all: nothing was sent. */
+const NOT_CONNECTED: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** The code of what went wrong under fetch's "fetch failed" (undici puts it in `cause`). */
+function causeCode(err: unknown): string | undefined {
+  const cause = (err as { cause?: { code?: unknown } }).cause;
+  return typeof cause?.code === 'string' ? cause.code : undefined;
+}
+
+/**
+ * A request that got no answer: either nothing could connect (the server is not there), or the
+ * connection broke after the request went out, when the call may or may not have run.
+ */
+function transportError(err: unknown, url: string, method: string, path: string): ApiError {
+  const code = causeCode(err);
+  const why = code ?? (err as Error).message;
+  if (code === undefined || NOT_CONNECTED.has(code)) {
+    return new ApiError(0, 'UNREACHABLE', `cannot reach ${url} (${why}); is the server running? set AIRLOCK_URL`);
+  }
+  return new ApiError(
+    0,
+    'CONNECTION_LOST',
+    `the connection to ${url} broke before ${method} ${path} was answered (${why}): the server stopped or ` +
+      'crashed during the request, so it may or may not have taken effect; check before retrying (e.g. `airlock executions <tenant>`)',
+  );
+}
+
 function parseUrl(text: string): URL | undefined {
   try {
     return new URL(text);
@@ -100,12 +127,13 @@ export function createClient(env: NodeJS.ProcessEnv = process.env): Client {
       if (keySource.from !== 'nowhere') headers.authorization = `Bearer ${keySource.key}`;
       if (body !== undefined) headers['content-type'] = 'application/json';
       let res: Response;
+      let text: string;
       try {
         res = await fetch(url + path, { method, headers, body: body === undefined ? null : JSON.stringify(body) });
+        text = await res.text();
       } catch (err) {
-        throw new ApiError(0, 'UNREACHABLE', `cannot reach ${url} (${(err as Error).message}); is the server running? set AIRLOCK_URL`);
+        throw transportError(err, url, method, path);
       }
-      const text = await res.text();
       let data: unknown;
       try {
         data = text ? (JSON.parse(text) as unknown) : undefined;

@@ -39,7 +39,26 @@ describe('CLI client', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const r = await runCli(['executions', 'acme'], { AIRLOCK_URL: url, AIRLOCK_KEY: 'ak_x' });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`^error UNREACHABLE: cannot reach ${url} \\(fetch failed\\); is the server running\\? set AIRLOCK_URL`));
+    assert.match(r.stderr, new RegExp(`^error UNREACHABLE: cannot reach ${url} \\(ECONNREFUSED\\); is the server running\\? set AIRLOCK_URL`));
+  });
+
+  it('says when the connection breaks after the request went out: the call may have run', async () => {
+    let received = 0;
+    const dropping = createServer((req) => {
+      received++;
+      req.socket.destroy(); // as a server killed mid-call would
+    });
+    await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(dropping.address() as AddressInfo).port}`;
+    try {
+      const r = await runCli(['invoke', 'acme/hello', '--input', '{}'], { AIRLOCK_URL: url, AIRLOCK_KEY: 'ak_x' });
+      assert.equal(r.code, 1);
+      assert.equal(received, 1, 'the request reached the server');
+      assert.match(r.stderr, new RegExp(`^error CONNECTION_LOST: the connection to ${url} broke before POST /v1/tenants/acme/functions/hello/invoke was answered \\(\\w+\\)`));
+      assert.match(r.stderr, /may or may not have taken effect; check before retrying/);
+    } finally {
+      await new Promise<void>((resolve) => dropping.close(() => resolve()));
+    }
   });
 
   it('refuses an AIRLOCK_URL without http:// or https://, suggesting the URL it probably meant', async () => {
