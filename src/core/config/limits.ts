@@ -3,7 +3,7 @@
 import { AirlockError } from '../errors.js';
 import { DEFAULT_LIMITS, DEFAULT_MAX_LIMITS } from '../limits.js';
 import type { FunctionLimits } from '../types.js';
-import { int } from './env.js';
+import { int, TIMER_MAX_MS } from './env.js';
 import type { Env } from './env.js';
 
 export interface FunctionLimitsConfig {
@@ -13,7 +13,7 @@ export interface FunctionLimitsConfig {
 
 function limitsFrom(env: Env, prefix: string, base: FunctionLimits): FunctionLimits {
   return {
-    timeoutMs: int(env, `${prefix}TIMEOUT_MS`, base.timeoutMs, 1),
+    timeoutMs: int(env, `${prefix}TIMEOUT_MS`, base.timeoutMs, 1, TIMER_MAX_MS),
     memoryMiB: int(env, `${prefix}MEMORY_MIB`, base.memoryMiB, 1),
     inputBytes: int(env, `${prefix}INPUT_BYTES`, base.inputBytes, 1),
     resultBytes: int(env, `${prefix}RESULT_BYTES`, base.resultBytes, 1),
