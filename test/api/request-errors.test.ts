@@ -1,0 +1,52 @@
+// Refusals of malformed requests, over HTTP against a real server: each has a stable code and a
+// message that says what was wrong and how to send it instead.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { deploy, startTestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
+
+const INVOKE = '/v1/tenants/acme/functions/echo/invoke';
+
+describe('request refusals', () => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer();
+    await deploy(server, 'acme', 'echo', 'export default (input) => input');
+  });
+  after(async () => server.close());
+
+  /** POSTs `body` as is with `contentType` (none if undefined) and the admin key. */
+  async function send(path: string, body: string, contentType: string | undefined, method = 'POST') {
+    const headers: Record<string, string> = { authorization: `Bearer ${server.adminKey}` };
+    if (contentType !== undefined) headers['content-type'] = contentType;
+    const res = await fetch(server.url + path, { method, headers, body });
+    return { status: res.status, body: (await res.json()) as { error: { code: string; message: string } } & Record<string, unknown> };
+  }
+
+  describe('JSON bodies', () => {
+    for (const body of ['{"input":{"__proto__":{"x":1}}}', '{"input":{"constructor":{"prototype":{"x":1}}}}']) {
+      it(`refuses ${body} as a forbidden key, not as invalid JSON`, async () => {
+        const res = await send(INVOKE, body, 'application/json');
+        assert.equal(res.status, 400);
+        assert.equal(res.body.error.code, 'VALIDATION_FAILED');
+        assert.match(res.body.error.message, /may not contain a key named "__proto__", or a "constructor" key holding a "prototype" key/);
+        assert.match(res.body.error.message, /rename those keys/);
+        assert.doesNotMatch(res.body.error.message, /not valid JSON/);
+      });
+    }
+
+    it('says where invalid JSON is invalid', async () => {
+      const res = await send(INVOKE, '{"input": {"a": 1,}}', 'application/json');
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error.code, 'BAD_REQUEST');
+      assert.match(res.body.error.message, /^request body is not valid JSON \(.*position 18.*\); send a JSON object/);
+    });
+
+    it('still accepts ordinary keys, constructor included', async () => {
+      const res = await send(INVOKE, '{"input":{"constructor":"ok","proto":1}}', 'application/json');
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual(res.body.result, { constructor: 'ok', proto: 1 });
+    });
+  });
+});
