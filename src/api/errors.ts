@@ -1,7 +1,7 @@
 // Maps every error to the API's error body {"error":{"code","message"}} and a 4xx/5xx status.
 // Fastify's own errors (validation, body too large, bad JSON) get stable codes too.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isAirlockError } from '../core/errors.js';
+import { AirlockError, isAirlockError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 
 export function errorHandler(logger: Logger) {
@@ -37,6 +37,11 @@ export function errorHandler(logger: Logger) {
       });
       return;
     }
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      const refusal = unsupportedMediaType(request);
+      void reply.status(refusal.status).send(refusal.toJSON());
+      return;
+    }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       void reply.status(status).send({ error: { code: 'BAD_REQUEST', message: err.message } });
@@ -59,4 +64,16 @@ function validationHint(err: FastifyError, request: FastifyRequest): string {
   const type = request.headers['content-type'];
   const sent = type === undefined ? 'no content-type' : `content-type ${type.split(';')[0]}`;
   return `; send a JSON object (e.g. {"input": ...} to invoke) with content-type: application/json (this request had ${sent})`;
+}
+
+/** A body whose content-type no parser takes: name what was sent and how to send JSON. */
+function unsupportedMediaType(request: FastifyRequest): AirlockError {
+  const type = request.headers['content-type'];
+  const sent = type === undefined ? 'a body without a content-type' : `content-type ${JSON.stringify(type)}`;
+  return new AirlockError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `this request has ${sent}; the API takes JSON: send a JSON body with the header ` +
+      `content-type: application/json (with curl: -H 'content-type: application/json' -d '{"input": ...}'; ` +
+      'a plain -d sends form data)',
+  );
 }

@@ -20,7 +20,8 @@ describe('request refusals', () => {
   async function send(path: string, body: string, contentType: string | undefined, method = 'POST') {
     const headers: Record<string, string> = { authorization: `Bearer ${server.adminKey}` };
     if (contentType !== undefined) headers['content-type'] = contentType;
-    const res = await fetch(server.url + path, { method, headers, body });
+    // A Blob without a type: fetch sends no content-type of its own (a string would be text/plain).
+    const res = await fetch(server.url + path, { method, headers, body: new Blob([body]) });
     return { status: res.status, body: (await res.json()) as { error: { code: string; message: string } } & Record<string, unknown> };
   }
 
@@ -47,6 +48,25 @@ describe('request refusals', () => {
       const res = await send(INVOKE, '{"input":{"constructor":"ok","proto":1}}', 'application/json');
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.deepEqual(res.body.result, { constructor: 'ok', proto: 1 });
+    });
+  });
+
+  describe('content-types other than JSON', () => {
+    for (const type of ['application/x-www-form-urlencoded', 'application/javascript']) {
+      it(`refuses ${type} with 415 UNSUPPORTED_MEDIA_TYPE naming it and how to send JSON`, async () => {
+        const res = await send(INVOKE, 'input=1', type);
+        assert.equal(res.status, 415);
+        assert.equal(res.body.error.code, 'UNSUPPORTED_MEDIA_TYPE');
+        assert.match(res.body.error.message, new RegExp(`^this request has content-type "${type}"; the API takes JSON`));
+        assert.match(res.body.error.message, /-H 'content-type: application\/json'/);
+      });
+    }
+
+    it('says so when a body came without a content-type', async () => {
+      const res = await send(INVOKE, '{"input":1}', undefined);
+      assert.equal(res.status, 415);
+      assert.equal(res.body.error.code, 'UNSUPPORTED_MEDIA_TYPE');
+      assert.match(res.body.error.message, /^this request has a body without a content-type; the API takes JSON/);
     });
   });
 });
