@@ -3,6 +3,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AirlockError, isAirlockError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { validationMessage } from './validation-message.js';
 
 export function errorHandler(logger: Logger) {
   return function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
@@ -14,7 +15,7 @@ export function errorHandler(logger: Logger) {
     }
     if (err.validation) {
       void reply.status(400).send({
-        error: { code: 'VALIDATION_FAILED', message: `invalid request: ${err.message}${validationHint(err, request)}` },
+        error: { code: 'VALIDATION_FAILED', message: `invalid request: ${validationMessage(err, request)}${validationHint(err, request)}` },
       });
       return;
     }

@@ -69,4 +69,37 @@ describe('request refusals', () => {
       assert.match(res.body.error.message, /^this request has a body without a content-type; the API takes JSON/);
     });
   });
+
+  describe('validation failures', () => {
+    const SCHEMAS = '; the request schemas are in GET /openapi.json';
+
+    it('lists the allowed values of an enum', async () => {
+      const res = await server.request('GET', '/v1/tenants/acme/executions?status=bogus');
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error.code, 'VALIDATION_FAILED');
+      assert.equal(res.body.error.message, `invalid request: querystring/status must be one of succeeded, failed, timeout, oom, killed, rejected${SCHEMAS}`);
+    });
+
+    it('names an unexpected body property and the allowed ones', async () => {
+      const res = await server.request('POST', INVOKE, { inptu: 1 });
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error.code, 'VALIDATION_FAILED');
+      assert.equal(res.body.error.message, `invalid request: body has an unexpected property "inptu" (allowed: input, version)${SCHEMAS}`);
+    });
+
+    it('names an unexpected property of a nested object with its path', async () => {
+      const res = await server.request('PUT', '/v1/tenants/acme/functions/echo', { code: 'export default () => 1', limits: { memoryMb: 64 } });
+      assert.equal(res.status, 400);
+      assert.equal(
+        res.body.error.message,
+        `invalid request: body/limits has an unexpected property "memoryMb" (allowed: timeoutMs, memoryMiB, inputBytes, resultBytes, logBytes)${SCHEMAS}`,
+      );
+    });
+
+    it('names an unexpected query parameter', async () => {
+      const res = await server.request('GET', '/v1/tenants/acme/executions?state=failed');
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error.message, `invalid request: querystring has an unexpected property "state" (allowed: function, status, before, limit)${SCHEMAS}`);
+    });
+  });
 });
