@@ -27,9 +27,18 @@ function explain(err: Error, body: string): Error {
   } catch (syntax) {
     return new AirlockError(
       'BAD_REQUEST',
-      `request body is not valid JSON (${(syntax as Error).message}); send a JSON object, e.g. {"input": ...}`,
+      `request body is not valid JSON (${syntaxProblem(syntax as Error)}); send a JSON object, e.g. {"input": ...}`,
     );
   }
   // Valid JSON that the parser refused: only its prototype-poisoning guard does that.
   return new AirlockError('VALIDATION_FAILED', POISONING_REFUSAL);
+}
+
+/**
+ * What JSON.parse found wrong, with where when it says ("... in JSON at position 18"). Its
+ * messages that quote the body (`Unexpected token 'x', "..." is not valid JSON`) are not
+ * repeated: the body may be a secret's value.
+ */
+function syntaxProblem(err: Error): string {
+  return err.message.includes('"') ? 'an unexpected character' : err.message;
 }
