@@ -44,7 +44,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
   app.addSchema(ErrorBody);
-  app.setErrorHandler(errorHandler(deps.logger));
+  app.setErrorHandler(errorHandler(deps.logger, deps.config));
   registerJsonBodyParser(app);
   app.setNotFoundHandler((request, reply) => {
     const err = new AirlockError('NOT_FOUND', `no route ${request.method} ${request.url}; see GET /openapi.json`);

@@ -52,7 +52,10 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Largest accepted function source, bytes. */
   maxSourceBytes: number;
-  /** Largest accepted HTTP request body, bytes (input limit plus envelope). */
+  /**
+   * Largest accepted HTTP request body, bytes: the input maximum plus room for the rest of the
+   * request (a deploy has its own limit, from maxSourceBytes).
+   */
   maxBodyBytes: number;
   /** Deepest accepted JSON nesting in inputs. */
   maxJsonDepth: number;
@@ -98,7 +101,7 @@ export function loadConfig(env: Env = process.env): Config {
       'info',
     ),
     maxSourceBytes,
-    maxBodyBytes: Math.max(maxLimits.inputBytes, maxSourceBytes) + 64 * KiB,
+    maxBodyBytes: maxLimits.inputBytes + 64 * KiB,
     maxJsonDepth: int(env, 'AIRLOCK_MAX_JSON_DEPTH', 256, 1),
     defaultLimits,
     maxLimits,

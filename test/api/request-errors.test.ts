@@ -11,7 +11,8 @@ describe('request refusals', () => {
   let server: TestServer;
 
   before(async () => {
-    server = await startTestServer();
+    // A small input maximum, so an over-limit invoke body is small too.
+    server = await startTestServer({ AIRLOCK_MAX_INPUT_BYTES: '100000', AIRLOCK_DEFAULT_INPUT_BYTES: '100000' });
     await deploy(server, 'acme', 'echo', 'export default (input) => input');
   });
   after(async () => server.close());
@@ -100,6 +101,32 @@ describe('request refusals', () => {
       const res = await server.request('GET', '/v1/tenants/acme/executions?state=failed');
       assert.equal(res.status, 400);
       assert.equal(res.body.error.message, `invalid request: querystring has an unexpected property "state" (allowed: function, status, before, limit)${SCHEMAS}`);
+    });
+  });
+
+  describe('bodies over the limit', () => {
+    it('a deploy names only the source limit and why its body may be twice that', async () => {
+      const code = `export default () => ${JSON.stringify('x'.repeat(2 * 1024 * 1024))};`;
+      const res = await server.request('PUT', '/v1/tenants/acme/functions/big', { code });
+      assert.equal(res.status, 413);
+      assert.equal(res.body.error.code, 'SOURCE_TOO_LARGE');
+      const message: string = res.body.error.message;
+      assert.match(message, /^the deploy request is larger than the server accepts \(589824 bytes; this one has \d+\)/);
+      assert.match(message, /a function's source may be at most 262144 bytes \(AIRLOCK_MAX_SOURCE_BYTES\)/);
+      assert.match(message, /about twice that because JSON escaping can double the source/);
+      assert.match(message, /ask the operator to raise AIRLOCK_MAX_SOURCE_BYTES$/);
+      assert.doesNotMatch(message, /INPUT/);
+    });
+
+    it('an invoke names only the input limit', async () => {
+      const res = await server.request('POST', INVOKE, { input: 'x'.repeat(200_000) });
+      assert.equal(res.status, 413);
+      assert.equal(res.body.error.code, 'INPUT_TOO_LARGE');
+      const message: string = res.body.error.message;
+      assert.match(message, /^the request body is larger than the server accepts \(165536 bytes; this one has 200\d{3}\)/);
+      assert.match(message, /the largest input is 100000 bytes \(AIRLOCK_MAX_INPUT_BYTES\), plus 65536 bytes for the rest of the request/);
+      assert.match(message, /ask the operator to raise AIRLOCK_MAX_INPUT_BYTES$/);
+      assert.doesNotMatch(message, /SOURCE/);
     });
   });
 });

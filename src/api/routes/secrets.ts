@@ -20,7 +20,7 @@ function view(m: SecretMeta) {
  * the like) answer with a fixed message: a parser's message could quote the body, i.e. the value.
  */
 function redactingErrorHandler(deps: ApiDeps) {
-  const shared = errorHandler(deps.logger);
+  const shared = errorHandler(deps.logger, deps.config);
   return function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
     if (isAirlockError(err) || err.validation || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       shared(err, request, reply);
