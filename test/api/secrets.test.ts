@@ -105,6 +105,19 @@ describe('secrets API', () => {
     assert.equal(res.body.error.message.includes(VALUE.slice(0, 6)), false, res.body.error.message);
   });
 
+  it('a body that is not JSON is 415 UNSUPPORTED_MEDIA_TYPE here too', async () => {
+    const res = await fetch(`${server.url}${A}/bad`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${keyA}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `value=${VALUE}`,
+    });
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    answers.push(JSON.stringify(body));
+    assert.equal(res.status, 415);
+    assert.equal(body.error.code, 'UNSUPPORTED_MEDIA_TYPE');
+    assert.match(body.error.message, /content-type "application\/x-www-form-urlencoded"; the API takes JSON/);
+  });
+
   it("a tenant key never reaches another tenant's secrets", async () => {
     const attempts: [string, string, unknown?][] = [
       ['GET', A],
