@@ -109,3 +109,20 @@ describe('auth and tenant scoping', () => {
     assert.equal((await invoke(server, 'tenant-a', 'fa', null, extra.body.key)).status, 401);
   });
 });
+
+describe('an admin key given in AIRLOCK_ADMIN_KEY', () => {
+  const adminKey = 'correct horse battery staple';
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer({ AIRLOCK_ADMIN_KEY: adminKey });
+  });
+  after(async () => server.close());
+
+  it('passes whole, spaces inside it included, whatever the case of the scheme', async () => {
+    for (const header of [`Bearer ${adminKey}`, `bearer  ${adminKey} `]) {
+      const res = await fetch(`${server.url}/v1/tenants/acme/functions`, { headers: { authorization: header } });
+      assert.equal(res.status, 200, `${JSON.stringify(header)}: ${await res.text()}`);
+    }
+  });
+});
