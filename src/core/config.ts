@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { AirlockError } from './errors.js';
 import { KiB } from './limits.js';
+import { adminKeyFrom } from './config/admin-key.js';
 import { admissionFrom } from './config/admission.js';
 import type { AdmissionConfig } from './config/admission.js';
 import { cgroupsFrom } from './config/cgroups.js';
@@ -93,7 +94,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: int(env, 'AIRLOCK_PORT', 8080, 0, MAX_PORT),
     dataDir: resolve(env.AIRLOCK_DATA_DIR || './.airlock'),
     databaseUrl: env.AIRLOCK_DATABASE_URL || undefined,
-    adminKey: env.AIRLOCK_ADMIN_KEY || undefined,
+    adminKey: adminKeyFrom(env),
     logLevel: oneOf(
       env,
       'AIRLOCK_LOG_LEVEL',
