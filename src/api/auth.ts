@@ -10,19 +10,39 @@ declare module 'fastify' {
   }
 }
 
+/** What a scheme name looks like; anything else is not repeated back (it may be part of a key). */
+const SCHEME_NAME = /^[A-Za-z][A-Za-z0-9-]{0,19}$/;
+
+const WHERE_THE_KEY_IS = 'the admin key is printed on first start and stored in <data dir>/admin.key';
+
 export function authenticate(keys: KeyService) {
   return async function onRequest(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-    const header = request.headers.authorization;
-    if (!header || !header.startsWith('Bearer ')) {
-      throw new AirlockError(
-        'UNAUTHORIZED',
-        'missing API key: send "Authorization: Bearer <key>" (the admin key is printed on first start and stored in <data dir>/admin.key)',
-      );
-    }
-    const principal = await keys.resolve(header.slice(7).trim());
+    const principal = await keys.resolve(bearerToken(request.headers.authorization));
     if (!principal) throw new AirlockError('UNAUTHORIZED', 'unknown or revoked API key');
     request.principal = principal;
   };
+}
+
+/**
+ * The key of an `Authorization: Bearer <key>` header. The scheme is case-insensitive (RFC 7235)
+ * and spaces around the parts are tolerated; a missing header, another scheme or no key is
+ * UNAUTHORIZED saying which.
+ */
+export function bearerToken(header: string | undefined): string {
+  const value = header?.trim() ?? '';
+  if (value === '') {
+    throw new AirlockError('UNAUTHORIZED', `missing API key: send "Authorization: Bearer <key>" (${WHERE_THE_KEY_IS})`);
+  }
+  const scheme = /^\S+/.exec(value)![0];
+  const key = value.slice(scheme.length).trim();
+  if (scheme.toLowerCase() !== 'bearer') {
+    const what = key === '' ? 'has no scheme (a bare key?)' : SCHEME_NAME.test(scheme) ? `has the scheme "${scheme}"` : 'does not start with Bearer';
+    throw new AirlockError('UNAUTHORIZED', `the Authorization header ${what}; it must be "Bearer <key>"`);
+  }
+  if (key === '') {
+    throw new AirlockError('UNAUTHORIZED', `the Authorization header has no key; it must be "Bearer <key>" (${WHERE_THE_KEY_IS})`);
+  }
+  return key;
 }
 
 /** Throws FORBIDDEN unless the request's principal may act on `tenant`. */

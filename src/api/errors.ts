@@ -1,40 +1,18 @@
 // Maps every error to the API's error body {"error":{"code","message"}} and a 4xx/5xx status.
-// Fastify's own errors (validation, body too large, bad JSON) get stable codes too.
+// Fastify's own refusals (validation, body too large, content-type) get stable codes too; bad
+// JSON is refused by the body parser (json-body.ts).
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isAirlockError } from '../core/errors.js';
+import { AirlockError, isAirlockError } from '../core/errors.js';
+import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
+import { bodyTooLarge } from './body-limits.js';
+import { validationMessage } from './validation-message.js';
 
-export function errorHandler(logger: Logger) {
+export function errorHandler(logger: Logger, config: Config) {
   return function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-    if (isAirlockError(err)) {
-      const retry = err.details?.retryAfterSeconds;
-      if (typeof retry === 'number') void reply.header('retry-after', String(retry));
-      void reply.status(err.status).send(err.toJSON());
-      return;
-    }
-    if (err.validation) {
-      void reply.status(400).send({
-        error: { code: 'VALIDATION_FAILED', message: `invalid request: ${err.message}${validationHint(err, request)}` },
-      });
-      return;
-    }
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      const deploying = request.method === 'PUT' && request.url.includes('/functions/');
-      if (request.url.startsWith('/hooks/')) {
-        void reply.status(413).send({
-          error: {
-            code: 'INPUT_TOO_LARGE',
-            message: `the delivery body is larger than ${request.routeOptions.bodyLimit ?? 'the limit'} bytes and was not stored; send less or ask the operator to raise AIRLOCK_WEBHOOK_BODY_BYTES`,
-          },
-        });
-        return;
-      }
-      void reply.status(413).send({
-        error: {
-          code: deploying ? 'SOURCE_TOO_LARGE' : 'INPUT_TOO_LARGE',
-          message: `request body is larger than the server accepts (${request.routeOptions.bodyLimit ?? 'limit'} bytes); send less or ask the operator to raise AIRLOCK_MAX_INPUT_BYTES / AIRLOCK_MAX_SOURCE_BYTES`,
-        },
-      });
+    const refusal = isAirlockError(err) ? err : fastifyRefusal(err, request, config);
+    if (refusal !== undefined) {
+      send(reply, refusal);
       return;
     }
     const status = err.statusCode ?? 500;
@@ -49,6 +27,27 @@ export function errorHandler(logger: Logger) {
   };
 }
 
+function send(reply: FastifyReply, err: AirlockError): void {
+  const retry = err.details?.retryAfterSeconds;
+  if (typeof retry === 'number') void reply.header('retry-after', String(retry));
+  void reply.status(err.status).send(err.toJSON());
+}
+
+/** Fastify's own refusals of a request, with stable codes; undefined for any other error. */
+function fastifyRefusal(err: FastifyError, request: FastifyRequest, config: Config): AirlockError | undefined {
+  if (err.validation) {
+    return new AirlockError('VALIDATION_FAILED', `invalid request: ${validationMessage(err, request)}${validationHint(err, request)}`);
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return bodyTooLarge(request, config);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return unsupportedMediaType(request);
+    default:
+      return undefined;
+  }
+}
+
 /**
  * What to do about a failed validation: a body that is not a JSON object at all (none sent, or
  * sent as text) gets the fix spelled out; every other failure points to the schemas.
@@ -59,4 +58,16 @@ function validationHint(err: FastifyError, request: FastifyRequest): string {
   const type = request.headers['content-type'];
   const sent = type === undefined ? 'no content-type' : `content-type ${type.split(';')[0]}`;
   return `; send a JSON object (e.g. {"input": ...} to invoke) with content-type: application/json (this request had ${sent})`;
+}
+
+/** A body whose content-type no parser takes: name what was sent and how to send JSON. */
+function unsupportedMediaType(request: FastifyRequest): AirlockError {
+  const type = request.headers['content-type'];
+  const sent = type === undefined ? 'a body without a content-type' : `content-type ${JSON.stringify(type)}`;
+  return new AirlockError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `this request has ${sent}; the API takes JSON: send a JSON body with the header ` +
+      `content-type: application/json (with curl: -H 'content-type: application/json' -d '{"input": ...}'; ` +
+      'a plain -d sends form data)',
+  );
 }

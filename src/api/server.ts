@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger';
 import { AirlockError } from '../core/errors.js';
 import { authenticate } from './auth.js';
 import { errorHandler } from './errors.js';
+import { registerJsonBodyParser } from './json-body.js';
 import { registerExecutionRoutes } from './routes/executions.js';
 import { registerFunctionRoutes } from './routes/functions.js';
 import { registerHookRoutes, registerWebhookRoutes } from './routes/hooks.js';
@@ -43,7 +44,8 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
   app.addSchema(ErrorBody);
-  app.setErrorHandler(errorHandler(deps.logger));
+  app.setErrorHandler(errorHandler(deps.logger, deps.config));
+  registerJsonBodyParser(app);
   app.setNotFoundHandler((request, reply) => {
     const err = new AirlockError('NOT_FOUND', `no route ${request.method} ${request.url}; see GET /openapi.json`);
     void reply.status(404).send(err.toJSON());

@@ -5,13 +5,14 @@
 import { resolve } from 'node:path';
 import { AirlockError } from './errors.js';
 import { KiB } from './limits.js';
+import { adminKeyFrom } from './config/admin-key.js';
 import { admissionFrom } from './config/admission.js';
 import type { AdmissionConfig } from './config/admission.js';
 import { cgroupsFrom } from './config/cgroups.js';
 import type { CgroupConfig } from './config/cgroups.js';
 import { egressFrom } from './config/egress.js';
 import type { EgressConfig } from './config/egress.js';
-import { int, oneOf } from './config/env.js';
+import { int, oneOf, TIMER_MAX_MS } from './config/env.js';
 import type { Env } from './config/env.js';
 import { jobsFrom } from './config/jobs.js';
 import type { JobsConfig } from './config/jobs.js';
@@ -52,7 +53,10 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Largest accepted function source, bytes. */
   maxSourceBytes: number;
-  /** Largest accepted HTTP request body, bytes (input limit plus envelope). */
+  /**
+   * Largest accepted HTTP request body, bytes: the input maximum plus room for the rest of the
+   * request (a deploy has its own limit, from maxSourceBytes).
+   */
   maxBodyBytes: number;
   /** Deepest accepted JSON nesting in inputs. */
   maxJsonDepth: number;
@@ -74,6 +78,9 @@ export interface Config {
   schedules: SchedulesConfig;
 }
 
+/** Highest TCP port; Node refuses to listen on a higher one. */
+const MAX_PORT = 65_535;
+
 // Sections are read in a fixed order (so the first invalid variable reported stays the same).
 export function loadConfig(env: Env = process.env): Config {
   const { defaultLimits, maxLimits } = functionLimitsFrom(env);
@@ -84,10 +91,10 @@ export function loadConfig(env: Env = process.env): Config {
   const queue = queueFrom(env);
   const config: Config = {
     host: env.AIRLOCK_HOST || '127.0.0.1',
-    port: int(env, 'AIRLOCK_PORT', 8080, 0),
+    port: int(env, 'AIRLOCK_PORT', 8080, 0, MAX_PORT),
     dataDir: resolve(env.AIRLOCK_DATA_DIR || './.airlock'),
     databaseUrl: env.AIRLOCK_DATABASE_URL || undefined,
-    adminKey: env.AIRLOCK_ADMIN_KEY || undefined,
+    adminKey: adminKeyFrom(env),
     logLevel: oneOf(
       env,
       'AIRLOCK_LOG_LEVEL',
@@ -95,7 +102,7 @@ export function loadConfig(env: Env = process.env): Config {
       'info',
     ),
     maxSourceBytes,
-    maxBodyBytes: Math.max(maxLimits.inputBytes, maxSourceBytes) + 64 * KiB,
+    maxBodyBytes: maxLimits.inputBytes + 64 * KiB,
     maxJsonDepth: int(env, 'AIRLOCK_MAX_JSON_DEPTH', 256, 1),
     defaultLimits,
     maxLimits,
@@ -103,8 +110,8 @@ export function loadConfig(env: Env = process.env): Config {
     admission,
     sandbox: sandboxFrom(env, isolator, isRoot),
     cgroups: cgroupsFrom(env),
-    shutdownGraceMs: int(env, 'AIRLOCK_SHUTDOWN_GRACE_MS', 10_000, 0),
-    recordFlushMs: int(env, 'AIRLOCK_RECORD_FLUSH_MS', 20, 1),
+    shutdownGraceMs: int(env, 'AIRLOCK_SHUTDOWN_GRACE_MS', 10_000, 0, TIMER_MAX_MS),
+    recordFlushMs: int(env, 'AIRLOCK_RECORD_FLUSH_MS', 20, 1, TIMER_MAX_MS),
     secrets: secretsFrom(env),
     queue,
     jobs: jobsFrom(env, queue, admission),

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'SOURCE_TOO_LARGE'
   | 'INPUT_TOO_LARGE'
   | 'INPUT_TOO_DEEP'
+  | 'UNSUPPORTED_MEDIA_TYPE'
   | 'SYNTAX_ERROR'
   | 'UNSUPPORTED_SYNTAX'
   | 'UNRESOLVABLE_IMPORT'
@@ -50,6 +51,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   SOURCE_TOO_LARGE: 413,
   INPUT_TOO_LARGE: 413,
   INPUT_TOO_DEEP: 400,
+  // A request body of a content-type the route does not take (the API takes application/json).
+  UNSUPPORTED_MEDIA_TYPE: 415,
   SYNTAX_ERROR: 400,
   UNSUPPORTED_SYNTAX: 400,
   // Deploy-time checks of a module's imports and exports (services/module-shape.ts).

@@ -22,6 +22,28 @@ export const DEFAULT_MAX_LIMITS: FunctionLimits = {
   logBytes: 1 * MiB,
 };
 
+/**
+ * Environment variable suffix of each limit: the operator sets AIRLOCK_DEFAULT_<suffix> and
+ * AIRLOCK_MAX_<suffix> (read in config/limits.ts). The only place these names are spelled.
+ */
+export const LIMIT_ENV_SUFFIX: Readonly<Record<keyof FunctionLimits, string>> = {
+  timeoutMs: 'TIMEOUT_MS',
+  memoryMiB: 'MEMORY_MIB',
+  inputBytes: 'INPUT_BYTES',
+  resultBytes: 'RESULT_BYTES',
+  logBytes: 'LOG_BYTES',
+};
+
+/** The variable that sets the operator maximum of `key`, e.g. AIRLOCK_MAX_MEMORY_MIB. */
+export function maxLimitEnv(key: keyof FunctionLimits): string {
+  return `AIRLOCK_MAX_${LIMIT_ENV_SUFFIX[key]}`;
+}
+
+/** The variable that sets the default of `key`, e.g. AIRLOCK_DEFAULT_MEMORY_MIB. */
+export function defaultLimitEnv(key: keyof FunctionLimits): string {
+  return `AIRLOCK_DEFAULT_${LIMIT_ENV_SUFFIX[key]}`;
+}
+
 /** Lowest accepted value of each limit (below these a function cannot do anything useful). */
 export const MIN_LIMITS: FunctionLimits = {
   timeoutMs: 10,
@@ -45,7 +67,7 @@ export function resolveLimits(
       throw new AirlockError(
         'LIMIT_ABOVE_MAXIMUM',
         `limits.${key} = ${value} is above the operator maximum of ${maxima[key]}; ` +
-          `ask the operator to raise it (env AIRLOCK_MAX_${envSuffix(key)}) or request less`,
+          `ask the operator to raise it (env ${maxLimitEnv(key)}) or request less`,
         { limit: key, requested: value, maximum: maxima[key] },
       );
     }
@@ -59,8 +81,4 @@ export function resolveLimits(
     out[key] = value;
   }
   return out;
-}
-
-function envSuffix(key: keyof FunctionLimits): string {
-  return key.replace(/([A-Z])/g, '_$1').toUpperCase();
 }

@@ -26,8 +26,39 @@ describe('auth and tenant scoping', () => {
     const none = await server.request('GET', '/v1/tenants/tenant-a/functions', undefined, null);
     assert.equal(none.status, 401);
     assert.equal(none.body.error.code, 'UNAUTHORIZED');
+    assert.match(none.body.error.message, /^missing API key: send "Authorization: Bearer <key>"/);
     const wrong = await server.request('GET', '/v1/tenants/tenant-a/functions', undefined, 'ak_nope');
     assert.equal(wrong.status, 401);
+  });
+
+  /** GET of tenant-a's functions with `authorization` as the whole header value. */
+  async function withHeader(authorization: string) {
+    const res = await fetch(`${server.url}/v1/tenants/tenant-a/functions`, { headers: { authorization } });
+    return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } };
+  }
+
+  it('takes the Bearer scheme in any case, with extra spaces', async () => {
+    for (const header of [`bearer ${keyA}`, `BEARER ${keyA}`, `Bearer   ${keyA}  `, `  bEaReR\t${keyA}`]) {
+      const res = await withHeader(header);
+      assert.equal(res.status, 200, `${JSON.stringify(header.replace(keyA, '<key>'))}: ${JSON.stringify(res.body)}`);
+    }
+  });
+
+  it('says the header must be "Bearer <key>" when it has no Bearer scheme, instead of "missing"', async () => {
+    const cases: [string, RegExp][] = [
+      [keyA, /^the Authorization header has no scheme \(a bare key\?\); it must be "Bearer <key>"/],
+      ['Basic dXNlcjpwYXNz', /^the Authorization header has the scheme "Basic"; it must be "Bearer <key>"/],
+      [`${keyA} ${keyA}`, /^the Authorization header does not start with Bearer; it must be "Bearer <key>"/],
+      ['Bearer', /^the Authorization header has no key; it must be "Bearer <key>"/],
+    ];
+    for (const [header, message] of cases) {
+      const res = await withHeader(header);
+      assert.equal(res.status, 401);
+      assert.equal(res.body.error?.code, 'UNAUTHORIZED');
+      assert.match(res.body.error!.message, message);
+      assert.doesNotMatch(res.body.error!.message, /missing/);
+      assert.ok(!res.body.error!.message.includes(keyA), 'the key is not repeated back');
+    }
   });
 
   it('lets a tenant key use its own tenant', async () => {
@@ -76,5 +107,22 @@ describe('auth and tenant scoping', () => {
     const revoked = await server.request('DELETE', `/v1/tenants/tenant-a/keys/${extra.body.id}`);
     assert.equal(revoked.status, 204);
     assert.equal((await invoke(server, 'tenant-a', 'fa', null, extra.body.key)).status, 401);
+  });
+});
+
+describe('an admin key given in AIRLOCK_ADMIN_KEY', () => {
+  const adminKey = 'correct horse battery staple';
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer({ AIRLOCK_ADMIN_KEY: adminKey });
+  });
+  after(async () => server.close());
+
+  it('passes whole, spaces inside it included, whatever the case of the scheme', async () => {
+    for (const header of [`Bearer ${adminKey}`, `bearer  ${adminKey} `]) {
+      const res = await fetch(`${server.url}/v1/tenants/acme/functions`, { headers: { authorization: header } });
+      assert.equal(res.status, 200, `${JSON.stringify(header)}: ${await res.text()}`);
+    }
   });
 });

@@ -96,6 +96,28 @@ describe('secrets API', () => {
     assert.equal((await call('GET', `${A}/bad`, undefined, keyA)).status, 404, 'nothing was stored');
   });
 
+  it('invalid JSON is refused without quoting any of the body', async () => {
+    // JSON.parse's own message would quote the text around the error: `..."{"value": sk_live_at"...`.
+    const res = await call('PUT', `${A}/bad`, `{"value": ${VALUE}, "hosts": ["a.com"]}`, keyA);
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.code, 'BAD_REQUEST');
+    assert.match(res.body.error.message, /^request body is not valid JSON \(an unexpected character\)/);
+    assert.equal(res.body.error.message.includes(VALUE.slice(0, 6)), false, res.body.error.message);
+  });
+
+  it('a body that is not JSON is 415 UNSUPPORTED_MEDIA_TYPE here too', async () => {
+    const res = await fetch(`${server.url}${A}/bad`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${keyA}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `value=${VALUE}`,
+    });
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    answers.push(JSON.stringify(body));
+    assert.equal(res.status, 415);
+    assert.equal(body.error.code, 'UNSUPPORTED_MEDIA_TYPE');
+    assert.match(body.error.message, /content-type "application\/x-www-form-urlencoded"; the API takes JSON/);
+  });
+
   it("a tenant key never reaches another tenant's secrets", async () => {
     const attempts: [string, string, unknown?][] = [
       ['GET', A],

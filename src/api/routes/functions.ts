@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { requireTenant } from '../auth.js';
+import { deployBodyLimit } from '../body-limits.js';
 import { DeployBody, ErrorBody, FunctionParams, FunctionSummaryView, FunctionView, TenantParams, VersionQuery } from '../schemas.js';
 import { functionSummaryView, functionView } from '../views.js';
 import type { ApiDeps } from '../deps.js';
@@ -14,7 +15,8 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
   app.put<{ Params: Params; Body: DeployBody }>(
     '/v1/tenants/:tenant/functions/:name',
     {
-      bodyLimit: deps.config.maxSourceBytes * 2 + 64 * 1024,
+      bodyLimit: deployBodyLimit(deps.config.maxSourceBytes),
+      config: { bodyHolds: 'source' },
       schema: {
         summary: 'Deploy a new immutable version of a function',
         params: FunctionParams,

@@ -51,6 +51,7 @@ export async function registerHookRoutes(app: FastifyInstance, deps: ApiDeps): P
       url: '/hooks/:tenant/:function/:token',
       exposeHeadRoute: false,
       bodyLimit: deps.config.webhooks.bodyBytes,
+      config: { bodyHolds: 'delivery' },
       schema: {
         summary: 'Receive a webhook delivery (no API key: the token authenticates); stored as a job before the answer',
         security: [],

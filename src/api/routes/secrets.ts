@@ -15,14 +15,17 @@ function view(m: SecretMeta) {
   return { name: m.name, hosts: m.hosts, createdAt: iso(m.createdAt), updatedAt: iso(m.updatedAt) };
 }
 
+/** Fastify's refusals the shared handler words itself, without quoting the body. */
+const SHARED_REFUSALS = new Set(['FST_ERR_CTP_BODY_TOO_LARGE', 'FST_ERR_CTP_INVALID_MEDIA_TYPE']);
+
 /**
  * The shared error handler, except that errors not raised by Airlock itself (body parsing and
  * the like) answer with a fixed message: a parser's message could quote the body, i.e. the value.
  */
 function redactingErrorHandler(deps: ApiDeps) {
-  const shared = errorHandler(deps.logger);
+  const shared = errorHandler(deps.logger, deps.config);
   return function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-    if (isAirlockError(err) || err.validation || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    if (isAirlockError(err) || err.validation || SHARED_REFUSALS.has(err.code)) {
       shared(err, request, reply);
       return;
     }

@@ -19,6 +19,9 @@ export interface CgroupConfig {
   tenantWeight: number;
 }
 
+/** Highest pids.max the kernel accepts (PID_MAX_LIMIT on 64-bit); above it the write fails. */
+const PID_MAX_LIMIT = 4_194_304;
+
 export function cgroupsFrom(env: Env): CgroupConfig {
   const root = env.AIRLOCK_CGROUP_ROOT || 'airlock';
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(root)) {
@@ -39,7 +42,7 @@ export function cgroupsFrom(env: Env): CgroupConfig {
   return {
     mode: oneOf(env, 'AIRLOCK_CGROUPS', ['auto', 'on', 'off'] as const, 'auto'),
     root,
-    pids: int(env, 'AIRLOCK_SANDBOX_PIDS', 128, 16),
+    pids: int(env, 'AIRLOCK_SANDBOX_PIDS', 128, 16, PID_MAX_LIMIT),
     cpus,
     tenantWeight,
   };

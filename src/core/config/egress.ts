@@ -6,7 +6,7 @@ import type { EgressLimits } from '../types.js';
 import { parseCidr } from '../../egress/ip.js';
 import type { Cidr } from '../../egress/ip.js';
 import { DEFAULT_EGRESS_LIMITS, DEFAULT_MAX_EGRESS_LIMITS, EGRESS_LIMIT_KEYS, egressEnvSuffix } from '../../egress/limits.js';
-import { int } from './env.js';
+import { int, TIMER_MAX_MS } from './env.js';
 import type { Env } from './env.js';
 
 export interface EgressConfig {
@@ -21,7 +21,8 @@ export interface EgressConfig {
 function egressLimitsFrom(env: Env, prefix: string, base: EgressLimits): EgressLimits {
   const out = { ...base };
   for (const key of EGRESS_LIMIT_KEYS) {
-    out[key] = int(env, `${prefix}${egressEnvSuffix(key)}`, base[key], key === 'requests' || key === 'timeoutMs' ? 1 : 0);
+    const min = key === 'requests' || key === 'timeoutMs' ? 1 : 0;
+    out[key] = int(env, `${prefix}${egressEnvSuffix(key)}`, base[key], min, key === 'timeoutMs' ? TIMER_MAX_MS : undefined);
   }
   return out;
 }

@@ -2,7 +2,7 @@
 // many slices run at once (bounded by the queue and admission sections), polling and yielding.
 import { AirlockError } from '../errors.js';
 import type { AdmissionConfig } from './admission.js';
-import { int } from './env.js';
+import { int, TIMER_MAX_MS } from './env.js';
 import type { Env } from './env.js';
 import type { QueueConfig } from './queue.js';
 
@@ -25,8 +25,8 @@ export interface JobsConfig {
 }
 
 export function jobsFrom(env: Env, queue: QueueConfig, admission: AdmissionConfig): JobsConfig {
-  const maxRunMs = int(env, 'AIRLOCK_JOB_MAX_RUN_MS', 3_600_000, 1);
-  const defaultRunMs = int(env, 'AIRLOCK_JOB_RUN_MS', Math.min(600_000, maxRunMs), 1);
+  const maxRunMs = int(env, 'AIRLOCK_JOB_MAX_RUN_MS', 3_600_000, 1, TIMER_MAX_MS);
+  const defaultRunMs = int(env, 'AIRLOCK_JOB_RUN_MS', Math.min(600_000, maxRunMs), 1, TIMER_MAX_MS);
   if (defaultRunMs > maxRunMs) {
     throw new AirlockError(
       'CONFIG_INVALID',
@@ -48,7 +48,7 @@ export function jobsFrom(env: Env, queue: QueueConfig, admission: AdmissionConfi
     maxRunMs,
     deadlineMs: int(env, 'AIRLOCK_JOB_DEADLINE_MS', 86_400_000, 1),
     concurrency,
-    pollMs: int(env, 'AIRLOCK_JOB_POLL_MS', 500, 1),
+    pollMs: int(env, 'AIRLOCK_JOB_POLL_MS', 500, 1, TIMER_MAX_MS),
     yieldPercent: Math.min(100, int(env, 'AIRLOCK_JOB_YIELD_PERCENT', 90, 1)),
   };
 }

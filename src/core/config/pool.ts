@@ -1,7 +1,7 @@
 // Configuration of the sandbox pool (AIRLOCK_POOL_SIZE, AIRLOCK_MAX_SANDBOXES, AIRLOCK_SANDBOX_*):
 // blank sandboxes kept ready, the global process budget, when warm sandboxes are retired, and
 // when a call may queue inside a busy warm sandbox instead of taking another one.
-import { int } from './env.js';
+import { int, TIMER_MAX_MS } from './env.js';
 import type { Env } from './env.js';
 
 export interface PoolConfig {
@@ -32,6 +32,6 @@ export function poolFrom(env: Env): PoolConfig {
     idleTtlMs: int(env, 'AIRLOCK_SANDBOX_IDLE_MS', 60_000, 1),
     maxExecutionsPerSandbox: int(env, 'AIRLOCK_SANDBOX_MAX_EXECUTIONS', 10_000, 1),
     queueBehind: int(env, 'AIRLOCK_SANDBOX_QUEUE', 3, 0),
-    queueBehindMs: int(env, 'AIRLOCK_SANDBOX_QUEUE_MS', 5, 0),
+    queueBehindMs: int(env, 'AIRLOCK_SANDBOX_QUEUE_MS', 5, 0, TIMER_MAX_MS),
   };
 }

@@ -3,7 +3,7 @@
 // and payload sizes.
 import { AirlockError } from '../errors.js';
 import { KiB, MiB } from '../limits.js';
-import { int } from './env.js';
+import { int, TIMER_MAX_MS } from './env.js';
 import type { Env } from './env.js';
 
 export interface QueueConfig {
@@ -70,7 +70,7 @@ export function queueFrom(env: Env): QueueConfig {
     interactiveReserved,
     tenantConcurrency: Math.min(slots, int(env, 'AIRLOCK_QUEUE_TENANT_CONCURRENCY', 4, 1)),
     tenantWeights: tenantWeights(env, 'AIRLOCK_QUEUE_TENANT_WEIGHTS'),
-    leaseMs: int(env, 'AIRLOCK_QUEUE_LEASE_MS', 30_000, 100),
+    leaseMs: int(env, 'AIRLOCK_QUEUE_LEASE_MS', 30_000, 100, TIMER_MAX_MS),
     maxAttempts: int(env, 'AIRLOCK_QUEUE_MAX_ATTEMPTS', 5, 1),
     backoffBaseMs,
     backoffMaxMs,

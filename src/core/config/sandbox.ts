@@ -1,6 +1,7 @@
 // Configuration of the sandboxes themselves (AIRLOCK_ISOLATION, AIRLOCK_BWRAP, AIRLOCK_SANDBOX_*,
 // AIRLOCK_REQUIRED_LAYERS): the isolator, its executables, the uid/gid sandboxes run as, their
 // /tmp size, the seccomp section, and the isolation layers every sandbox must have in force.
+import { readFileSync } from 'node:fs';
 import { AirlockError } from '../errors.js';
 import { MiB } from '../limits.js';
 import type { SecurityLayer } from '../types.js';
@@ -31,6 +32,23 @@ export interface SandboxConfig {
    * without them, and a sandbox that comes up without one is destroyed before it runs anything.
    */
   requiredLayers: SecurityLayer[];
+}
+
+/** Highest uid/gid Node starts a process as (it takes them as 32-bit signed integers). */
+const MAX_ID = 2_147_483_647;
+
+/** The kernel's default ceiling on RLIMIT_NOFILE (fs.nr_open), when /proc does not say. */
+const DEFAULT_NR_OPEN = 1_048_576;
+
+/** The kernel's ceiling on RLIMIT_NOFILE (fs.nr_open): prlimit cannot give a sandbox more. */
+function openFilesCeiling(): number {
+  try {
+    const value = Number(readFileSync('/proc/sys/fs/nr_open', 'utf8').trim());
+    if (Number.isSafeInteger(value) && value > 0) return value;
+  } catch {
+    // not Linux, or /proc not mounted: assume the kernel's default
+  }
+  return DEFAULT_NR_OPEN;
 }
 
 /** Every isolation layer, in the order reports list them. */
@@ -68,11 +86,11 @@ export function sandboxFrom(env: Env, isolator: IsolatorName, isRoot: boolean): 
     isolator,
     bwrapPath: env.AIRLOCK_BWRAP || 'bwrap',
     nodePath: env.AIRLOCK_SANDBOX_NODE || process.execPath,
-    uid: int(env, 'AIRLOCK_SANDBOX_UID', isRoot ? 65534 : (process.getuid?.() ?? 65534), 0),
-    gid: int(env, 'AIRLOCK_SANDBOX_GID', isRoot ? 65534 : (process.getgid?.() ?? 65534), 0),
+    uid: int(env, 'AIRLOCK_SANDBOX_UID', isRoot ? 65534 : (process.getuid?.() ?? 65534), 0, MAX_ID),
+    gid: int(env, 'AIRLOCK_SANDBOX_GID', isRoot ? 65534 : (process.getgid?.() ?? 65534), 0, MAX_ID),
     tmpBytes: int(env, 'AIRLOCK_SANDBOX_TMP_BYTES', 16 * MiB, 1),
     // Node itself holds about 30 descriptors; below 64 the runtime may not start.
-    openFiles: int(env, 'AIRLOCK_SANDBOX_NOFILE', 1024, 64),
+    openFiles: int(env, 'AIRLOCK_SANDBOX_NOFILE', 1024, 64, openFilesCeiling()),
     seccomp: seccompFrom(env),
     requiredLayers: requiredLayersFrom(env, isolator),
   };

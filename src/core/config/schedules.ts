@@ -1,6 +1,6 @@
 // Configuration of schedules (AIRLOCK_SCHEDULE_*; docs/schedules.md): polling, the shortest
 // interval, the per-tenant cap, and the lease on a claimed occurrence.
-import { int } from './env.js';
+import { int, TIMER_MAX_MS } from './env.js';
 import type { Env } from './env.js';
 
 export interface SchedulesConfig {
@@ -16,7 +16,7 @@ export interface SchedulesConfig {
 
 export function schedulesFrom(env: Env): SchedulesConfig {
   return {
-    pollMs: int(env, 'AIRLOCK_SCHEDULE_POLL_MS', 1_000, 1),
+    pollMs: int(env, 'AIRLOCK_SCHEDULE_POLL_MS', 1_000, 1, TIMER_MAX_MS),
     minIntervalSeconds: int(env, 'AIRLOCK_SCHEDULE_MIN_INTERVAL_SECONDS', 10, 1),
     perTenant: int(env, 'AIRLOCK_SCHEDULES_PER_TENANT', 100, 1),
     claimLeaseMs: int(env, 'AIRLOCK_SCHEDULE_CLAIM_LEASE_MS', 30_000, 100),

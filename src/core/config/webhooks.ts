@@ -1,7 +1,7 @@
 // Configuration of webhook deliveries (AIRLOCK_WEBHOOK_*; docs/webhooks.md): body and header caps,
 // the ?wait cap, and the group commit (window, batch size, fsync or not).
 import { KiB, MiB } from '../limits.js';
-import { int, oneOf } from './env.js';
+import { int, oneOf, TIMER_MAX_MS } from './env.js';
 import type { Env } from './env.js';
 
 export type WebhookSync = 'full' | 'normal';
@@ -27,8 +27,8 @@ export function webhooksFrom(env: Env): WebhooksConfig {
     bodyBytes: int(env, 'AIRLOCK_WEBHOOK_BODY_BYTES', MiB, 1),
     maxHeaders: int(env, 'AIRLOCK_WEBHOOK_MAX_HEADERS', 100, 1),
     headerBytes: int(env, 'AIRLOCK_WEBHOOK_HEADER_BYTES', 16 * KiB, 1),
-    maxWaitMs: int(env, 'AIRLOCK_WEBHOOK_MAX_WAIT_MS', 10_000, 0),
-    commitWindowMs: int(env, 'AIRLOCK_WEBHOOK_COMMIT_MS', 0, 0),
+    maxWaitMs: int(env, 'AIRLOCK_WEBHOOK_MAX_WAIT_MS', 10_000, 0, TIMER_MAX_MS),
+    commitWindowMs: int(env, 'AIRLOCK_WEBHOOK_COMMIT_MS', 0, 0, TIMER_MAX_MS),
     commitMaxBatch: int(env, 'AIRLOCK_WEBHOOK_COMMIT_BATCH', 512, 1),
     sync: oneOf(env, 'AIRLOCK_WEBHOOK_SYNC', ['full', 'normal'] as const, 'full'),
   };

@@ -1,0 +1,44 @@
+// The JSON body parser: Fastify's own, prototype-poisoning guard included (a key named __proto__,
+// or a constructor key holding prototype, is refused), with refusals that say which problem the
+// body had. Fastify's parser answers both with the same "Body is not valid JSON".
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AirlockError } from '../core/errors.js';
+
+type Done = (err: Error | null, body?: unknown) => void;
+/** Fastify's default JSON parser is the callback form of FastifyBodyParser<string>. */
+type JsonParser = (request: FastifyRequest, body: string, done: Done) => void;
+
+const POISONING_REFUSAL =
+  'request bodies may not contain a key named "__proto__", or a "constructor" key holding a "prototype" key ' +
+  '(they could change objects on the server); rename those keys';
+
+export function registerJsonBodyParser(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error') as JsonParser;
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parse(request, body as string, (err, value) => done(err === null ? null : explain(err, body as string), value));
+  });
+}
+
+/** The refusal for a body Fastify's parser refused: invalid JSON (and where), or a poisoning key. */
+function explain(err: Error, body: string): Error {
+  if ((err as Error & { code?: string }).code !== 'FST_ERR_CTP_INVALID_JSON_BODY') return err;
+  try {
+    JSON.parse(body);
+  } catch (syntax) {
+    return new AirlockError(
+      'BAD_REQUEST',
+      `request body is not valid JSON (${syntaxProblem(syntax as Error)}); send a JSON object, e.g. {"input": ...}`,
+    );
+  }
+  // Valid JSON that the parser refused: only its prototype-poisoning guard does that.
+  return new AirlockError('VALIDATION_FAILED', POISONING_REFUSAL);
+}
+
+/**
+ * What JSON.parse found wrong, with where when it says ("... in JSON at position 18"). Its
+ * messages that quote the body (`Unexpected token 'x', "..." is not valid JSON`) are not
+ * repeated: the body may be a secret's value.
+ */
+function syntaxProblem(err: Error): string {
+  return err.message.includes('"') ? 'an unexpected character' : err.message;
+}

@@ -1,0 +1,53 @@
+// The message of a failed request validation: Ajv's, with what it leaves in each error's params
+// spelled out (the allowed values of an enum; the property that is not allowed, and the allowed
+// ones where the route's schema lists them).
+import type { FastifyError, FastifyRequest } from 'fastify';
+
+type Issue = NonNullable<FastifyError['validation']>[number];
+type Schema = Record<string, unknown>;
+
+export function validationMessage(err: FastifyError, request: FastifyRequest): string {
+  const issues = err.validation ?? [];
+  if (issues.length === 0) return err.message;
+  const context = err.validationContext ?? 'request';
+  return issues.map((issue) => describeIssue(issue, context, request)).join(', ');
+}
+
+function describeIssue(issue: Issue, context: string, request: FastifyRequest): string {
+  const where = `${context}${issue.instancePath}`;
+  const params = issue.params as Record<string, unknown>;
+  if (issue.keyword === 'enum' && Array.isArray(params.allowedValues)) {
+    return `${where} must be one of ${params.allowedValues.map(valueText).join(', ')}`;
+  }
+  if (issue.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
+    const allowed = allowedProperties(request, context, issue.instancePath);
+    const list = allowed === undefined ? '' : ` (allowed: ${allowed.length === 0 ? 'none' : allowed.join(', ')})`;
+    return `${where} has an unexpected property ${JSON.stringify(params.additionalProperty)}${list}`;
+  }
+  return `${where} ${issue.message ?? `fails ${issue.keyword}`}`;
+}
+
+function valueText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** The properties the route's schema lists for the object at `instancePath`, if it can tell. */
+function allowedProperties(request: FastifyRequest, context: string, instancePath: string): string[] | undefined {
+  let schema = (request.routeOptions.schema as Schema | undefined)?.[context];
+  for (const segment of instancePath.split('/').slice(1)) {
+    schema = childSchema(schema, segment.replaceAll('~1', '/').replaceAll('~0', '~'));
+  }
+  const properties = isSchema(schema) ? schema.properties : undefined;
+  return isSchema(properties) ? Object.keys(properties) : undefined;
+}
+
+function childSchema(schema: unknown, segment: string): unknown {
+  if (!isSchema(schema)) return undefined;
+  if (isSchema(schema.properties) && Object.hasOwn(schema.properties, segment)) return schema.properties[segment];
+  if (/^\d+$/.test(segment) && isSchema(schema.items)) return schema.items;
+  return undefined;
+}
+
+function isSchema(value: unknown): value is Schema {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

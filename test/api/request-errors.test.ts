@@ -1,0 +1,132 @@
+// Refusals of malformed requests, over HTTP against a real server: each has a stable code and a
+// message that says what was wrong and how to send it instead.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { deploy, startTestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
+
+const INVOKE = '/v1/tenants/acme/functions/echo/invoke';
+
+describe('request refusals', () => {
+  let server: TestServer;
+
+  before(async () => {
+    // A small input maximum, so an over-limit invoke body is small too.
+    server = await startTestServer({ AIRLOCK_MAX_INPUT_BYTES: '100000', AIRLOCK_DEFAULT_INPUT_BYTES: '100000' });
+    await deploy(server, 'acme', 'echo', 'export default (input) => input');
+  });
+  after(async () => server.close());
+
+  /** POSTs `body` as is with `contentType` (none if undefined) and the admin key. */
+  async function send(path: string, body: string, contentType: string | undefined, method = 'POST') {
+    const headers: Record<string, string> = { authorization: `Bearer ${server.adminKey}` };
+    if (contentType !== undefined) headers['content-type'] = contentType;
+    // A Blob without a type: fetch sends no content-type of its own (a string would be text/plain).
+    const res = await fetch(server.url + path, { method, headers, body: new Blob([body]) });
+    return { status: res.status, body: (await res.json()) as { error: { code: string; message: string } } & Record<string, unknown> };
+  }
+
+  describe('JSON bodies', () => {
+    for (const body of ['{"input":{"__proto__":{"x":1}}}', '{"input":{"constructor":{"prototype":{"x":1}}}}']) {
+      it(`refuses ${body} as a forbidden key, not as invalid JSON`, async () => {
+        const res = await send(INVOKE, body, 'application/json');
+        assert.equal(res.status, 400);
+        assert.equal(res.body.error.code, 'VALIDATION_FAILED');
+        assert.match(res.body.error.message, /may not contain a key named "__proto__", or a "constructor" key holding a "prototype" key/);
+        assert.match(res.body.error.message, /rename those keys/);
+        assert.doesNotMatch(res.body.error.message, /not valid JSON/);
+      });
+    }
+
+    it('says where invalid JSON is invalid', async () => {
+      const res = await send(INVOKE, '{"input": {"a": 1,}}', 'application/json');
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error.code, 'BAD_REQUEST');
+      assert.match(res.body.error.message, /^request body is not valid JSON \(.*position 18.*\); send a JSON object/);
+    });
+
+    it('still accepts ordinary keys, constructor included', async () => {
+      const res = await send(INVOKE, '{"input":{"constructor":"ok","proto":1}}', 'application/json');
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual(res.body.result, { constructor: 'ok', proto: 1 });
+    });
+  });
+
+  describe('content-types other than JSON', () => {
+    for (const type of ['application/x-www-form-urlencoded', 'application/javascript']) {
+      it(`refuses ${type} with 415 UNSUPPORTED_MEDIA_TYPE naming it and how to send JSON`, async () => {
+        const res = await send(INVOKE, 'input=1', type);
+        assert.equal(res.status, 415);
+        assert.equal(res.body.error.code, 'UNSUPPORTED_MEDIA_TYPE');
+        assert.match(res.body.error.message, new RegExp(`^this request has content-type "${type}"; the API takes JSON`));
+        assert.match(res.body.error.message, /-H 'content-type: application\/json'/);
+      });
+    }
+
+    it('says so when a body came without a content-type', async () => {
+      const res = await send(INVOKE, '{"input":1}', undefined);
+      assert.equal(res.status, 415);
+      assert.equal(res.body.error.code, 'UNSUPPORTED_MEDIA_TYPE');
+      assert.match(res.body.error.message, /^this request has a body without a content-type; the API takes JSON/);
+    });
+  });
+
+  describe('validation failures', () => {
+    const SCHEMAS = '; the request schemas are in GET /openapi.json';
+
+    it('lists the allowed values of an enum', async () => {
+      const res = await server.request('GET', '/v1/tenants/acme/executions?status=bogus');
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error.code, 'VALIDATION_FAILED');
+      assert.equal(res.body.error.message, `invalid request: querystring/status must be one of succeeded, failed, timeout, oom, killed, rejected${SCHEMAS}`);
+    });
+
+    it('names an unexpected body property and the allowed ones', async () => {
+      const res = await server.request('POST', INVOKE, { inptu: 1 });
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error.code, 'VALIDATION_FAILED');
+      assert.equal(res.body.error.message, `invalid request: body has an unexpected property "inptu" (allowed: input, version)${SCHEMAS}`);
+    });
+
+    it('names an unexpected property of a nested object with its path', async () => {
+      const res = await server.request('PUT', '/v1/tenants/acme/functions/echo', { code: 'export default () => 1', limits: { memoryMb: 64 } });
+      assert.equal(res.status, 400);
+      assert.equal(
+        res.body.error.message,
+        `invalid request: body/limits has an unexpected property "memoryMb" (allowed: timeoutMs, memoryMiB, inputBytes, resultBytes, logBytes)${SCHEMAS}`,
+      );
+    });
+
+    it('names an unexpected query parameter', async () => {
+      const res = await server.request('GET', '/v1/tenants/acme/executions?state=failed');
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error.message, `invalid request: querystring has an unexpected property "state" (allowed: function, status, before, limit)${SCHEMAS}`);
+    });
+  });
+
+  describe('bodies over the limit', () => {
+    it('a deploy names only the source limit and why its body may be twice that', async () => {
+      const code = `export default () => ${JSON.stringify('x'.repeat(2 * 1024 * 1024))};`;
+      const res = await server.request('PUT', '/v1/tenants/acme/functions/big', { code });
+      assert.equal(res.status, 413);
+      assert.equal(res.body.error.code, 'SOURCE_TOO_LARGE');
+      const message: string = res.body.error.message;
+      assert.match(message, /^the deploy request is larger than the server accepts \(589824 bytes; this one has \d+\)/);
+      assert.match(message, /a function's source may be at most 262144 bytes \(AIRLOCK_MAX_SOURCE_BYTES\)/);
+      assert.match(message, /about twice that because JSON escaping can double the source/);
+      assert.match(message, /ask the operator to raise AIRLOCK_MAX_SOURCE_BYTES$/);
+      assert.doesNotMatch(message, /INPUT/);
+    });
+
+    it('an invoke names only the input limit', async () => {
+      const res = await server.request('POST', INVOKE, { input: 'x'.repeat(200_000) });
+      assert.equal(res.status, 413);
+      assert.equal(res.body.error.code, 'INPUT_TOO_LARGE');
+      const message: string = res.body.error.message;
+      assert.match(message, /^the request body is larger than the server accepts \(165536 bytes; this one has 200\d{3}\)/);
+      assert.match(message, /the largest input is 100000 bytes \(AIRLOCK_MAX_INPUT_BYTES\), plus 65536 bytes for the rest of the request/);
+      assert.match(message, /ask the operator to raise AIRLOCK_MAX_INPUT_BYTES$/);
+      assert.doesNotMatch(message, /SOURCE/);
+    });
+  });
+});

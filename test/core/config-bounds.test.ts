@@ -1,0 +1,90 @@
+// Numeric settings have upper bounds where Node or the kernel would refuse the value later (a
+// port above 65535, a timer delay above 2^31-1 ms, a uid Node cannot pass, more tasks or open
+// files than the kernel allows): loadConfig refuses them with CONFIG_INVALID naming the variable,
+// and `airlock server --port 99999` stops with that error, not a stack trace.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { loadConfig } from '../../src/core/config.js';
+import { isAirlockError } from '../../src/core/errors.js';
+import { runCli } from '../support/process.js';
+
+function refusal(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    assert.ok(isAirlockError(err) && err.code === 'CONFIG_INVALID', `not CONFIG_INVALID: ${String(err)}`);
+    return err.message;
+  }
+  return assert.fail(`accepted ${JSON.stringify(env)}`);
+}
+
+describe('configuration bounds', () => {
+  it('accepts every port from 0 to 65535', () => {
+    assert.equal(loadConfig({ AIRLOCK_PORT: '0' }).port, 0);
+    assert.equal(loadConfig({ AIRLOCK_PORT: '65535' }).port, 65535);
+  });
+
+  for (const port of ['65536', '99999', '-1', '80.5', '1e300']) {
+    it(`refuses AIRLOCK_PORT=${port}, naming the variable, the --port flag and the range`, () => {
+      const message = refusal({ AIRLOCK_PORT: port });
+      assert.match(message, /^AIRLOCK_PORT \(--port\) must be an integer from 0 to 65535, not "/);
+      assert.match(message, /unset it to use the default \(8080\)/);
+    });
+  }
+
+  it('names the --isolation flag next to AIRLOCK_ISOLATION', () => {
+    assert.match(refusal({ AIRLOCK_ISOLATION: 'docker' }), /^AIRLOCK_ISOLATION \(--isolation\)="docker" is not one of bwrap, process/);
+  });
+
+  it('refuses integers JavaScript cannot hold exactly', () => {
+    assert.match(refusal({ AIRLOCK_MAX_SOURCE_BYTES: '1e20' }), /^AIRLOCK_MAX_SOURCE_BYTES must be an integer >= 1, not "1e20"/);
+  });
+
+  // Each becomes a timer's delay: Node fires a longer one after 1 ms instead.
+  const timers = [
+    'AIRLOCK_SHUTDOWN_GRACE_MS', 'AIRLOCK_RECORD_FLUSH_MS', 'AIRLOCK_QUEUE_WAIT_MS', 'AIRLOCK_JOB_RUN_MS',
+    'AIRLOCK_JOB_MAX_RUN_MS', 'AIRLOCK_JOB_POLL_MS', 'AIRLOCK_SANDBOX_QUEUE_MS', 'AIRLOCK_QUEUE_LEASE_MS',
+    'AIRLOCK_SCHEDULE_POLL_MS', 'AIRLOCK_WEBHOOK_MAX_WAIT_MS', 'AIRLOCK_WEBHOOK_COMMIT_MS', 'AIRLOCK_DEFAULT_TIMEOUT_MS',
+    'AIRLOCK_MAX_TIMEOUT_MS', 'AIRLOCK_EGRESS_DEFAULT_TIMEOUT_MS', 'AIRLOCK_EGRESS_MAX_TIMEOUT_MS',
+  ];
+  for (const name of timers) {
+    it(`caps ${name} at 2147483647 ms`, () => {
+      // AIRLOCK_MAX_* raised too, so a default at the cap is not refused for being above its maximum.
+      const env = { AIRLOCK_JOB_MAX_RUN_MS: '2147483647', AIRLOCK_MAX_TIMEOUT_MS: '2147483647', AIRLOCK_EGRESS_MAX_TIMEOUT_MS: '2147483647' };
+      loadConfig({ ...env, [name]: '2147483647' });
+      assert.match(refusal({ ...env, [name]: '2147483648' }), new RegExp(`^${name} must be an integer from \\d+ to 2147483647, not "2147483648"`));
+    });
+  }
+
+  it('refuses a sandbox uid or gid Node cannot start a process as', () => {
+    for (const name of ['AIRLOCK_SANDBOX_UID', 'AIRLOCK_SANDBOX_GID']) {
+      assert.match(refusal({ [name]: '5000000000' }), new RegExp(`^${name} must be an integer from 0 to 2147483647`));
+    }
+  });
+
+  it('refuses more tasks per sandbox than the kernel allows', () => {
+    assert.equal(loadConfig({ AIRLOCK_SANDBOX_PIDS: '4194304' }).cgroups.pids, 4_194_304);
+    assert.match(refusal({ AIRLOCK_SANDBOX_PIDS: '4194305' }), /^AIRLOCK_SANDBOX_PIDS must be an integer from 16 to 4194304/);
+  });
+
+  it("refuses an open-files limit above the kernel's fs.nr_open", () => {
+    assert.match(refusal({ AIRLOCK_SANDBOX_NOFILE: '99999999999' }), /^AIRLOCK_SANDBOX_NOFILE must be an integer from 64 to \d+/);
+  });
+});
+
+describe('airlock server --port 99999', () => {
+  const work = mkdtempSync(join(tmpdir(), 'airlock-port-'));
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it('stops with CONFIG_INVALID naming --port, before creating the data dir, without a stack trace', async () => {
+    const dataDir = join(work, 'data');
+    const run = await runCli(['server', '--port', '99999'], { AIRLOCK_DATA_DIR: dataDir, AIRLOCK_LOG_LEVEL: 'warn' });
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /^error CONFIG_INVALID: AIRLOCK_PORT \(--port\) must be an integer from 0 to 65535, not "99999"/);
+    assert.doesNotMatch(run.stderr, /RangeError|\n\s+at /);
+    assert.equal(existsSync(dataDir), false, 'the data dir was created before the port was checked');
+  });
+});
