@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './core/config.js';
+import { CleanupStack } from './core/cleanup-stack.js';
 import { prepareDataDir } from './core/data-dir.js';
 import { AirlockError } from './core/errors.js';
 import type { SecurityLayer } from './core/types.js';
@@ -84,9 +85,31 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   // file others can read, stops the start.
   prepareDataDir(config.dataDir);
   const secretKey = ensureSecretKey(config.dataDir, config.secrets.key);
+  const adminKey = ensureAdminKey(config.dataDir, config.adminKey);
+  // From here on, whatever is opened is closed again if the start fails (no process, thread or
+  // cgroup left behind, so the process can exit with the error).
+  const cleanup = new CleanupStack();
+  try {
+    return await openAndListen(config, logger, overrides, { secretKey, adminKey, cleanup });
+  } catch (err) {
+    await cleanup.closeAll((closeErr) => logger.warn({ err: closeErr }, 'could not close everything after a failed start'));
+    throw err;
+  }
+}
+
+/** What the start made before opening anything, and where what it opens registers its close. */
+interface StartContext {
+  secretKey: ReturnType<typeof ensureSecretKey>;
+  adminKey: AdminKey;
+  cleanup: CleanupStack;
+}
+
+async function openAndListen(config: Config, logger: Logger, overrides: AirlockOverrides, context: StartContext): Promise<Airlock> {
+  const { secretKey, adminKey, cleanup } = context;
   // cgroups: created (and leftovers of a crashed server removed) before any sandbox exists.
   const opened = config.sandbox.isolator === 'bwrap' ? openCgroups(config.cgroups) : undefined;
   const cgroups = opened?.manager;
+  cleanup.add(() => cgroups?.close()); // no group of this server is left behind
   if (opened !== undefined) {
     if (cgroups === undefined) logger.warn({ reason: opened.reason }, 'sandboxes run WITHOUT cgroup limits; see docs/cgroups.md');
     else logger.info({ cgroups: cgroups.describe(), version: cgroups.version }, 'sandboxes get cgroup limits');
@@ -96,6 +119,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
     ? sandboxLauncher(config.sandbox.openFiles, config.pool.maxSandboxes, (msg) => logger.warn(msg))
     : new SpawnerLauncher();
   const isolator = createIsolator(config.sandbox, { launcher, cgroups: createPolicy(config.cgroups, cgroups) });
+  cleanup.add(() => isolator.close());
   if (isolator.name === 'process') {
     logger.warn(
       'AIRLOCK_ISOLATION=process: tenant code runs WITHOUT any isolation, as the server user. ' +
@@ -103,20 +127,14 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
     );
   }
   const attestation = await attestIsolation(config.sandbox, isolator, layerProbes(config.sandbox, config.cgroups));
-  try {
-    if (attestation.checkError !== undefined) {
-      throw new AirlockError(
-        'ISOLATION_UNAVAILABLE',
-        `${attestation.checkError}\nAirlock refuses to run tenant code without isolation. On a development machine only, ` +
-          'AIRLOCK_ISOLATION=process runs functions as plain processes (no isolation at all).',
-      );
-    }
-    assertRequiredLayers(attestation);
-  } catch (err) {
-    await isolator.close();
-    await cgroups?.close();
-    throw err;
+  if (attestation.checkError !== undefined) {
+    throw new AirlockError(
+      'ISOLATION_UNAVAILABLE',
+      `${attestation.checkError}\nAirlock refuses to run tenant code without isolation. On a development machine only, ` +
+        'AIRLOCK_ISOLATION=process runs functions as plain processes (no isolation at all).',
+    );
   }
+  assertRequiredLayers(attestation);
   const layers = attestation.layers.filter((l) => l.inForce).map((l) => l.layer);
   logger.info(
     { layers, required: config.sandbox.requiredLayers, missing: attestation.layers.filter((l) => !l.inForce).map((l) => l.layer) },
@@ -125,32 +143,20 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   // Every sandbox is checked against the required layers before it can run anything.
   const sandboxes = requireLayers(isolator, config.sandbox.requiredLayers);
 
-  const store = await openStore(config).catch(async (err: unknown) => {
-    await isolator.close();
-    await cgroups?.close(); // no group of this server is left behind
-    throw err;
-  });
+  const store = await openStore(config);
+  cleanup.add(() => store.close());
   await store.migrate();
-  const queue = await openQueue(config).catch(async (err: unknown) => {
-    await store.close();
-    await isolator.close();
-    await cgroups?.close();
-    throw err;
-  });
-  const scheduleStore = await openScheduleStore(config).catch(async (err: unknown) => {
-    await queue.close();
-    await store.close();
-    await isolator.close();
-    await cgroups?.close();
-    throw err;
-  });
+  const queue = await openQueue(config);
+  cleanup.add(() => queue.close());
+  const scheduleStore = await openScheduleStore(config);
+  cleanup.add(() => scheduleStore.close());
   // Log checkpoints run in a worker thread, off the event loop; without it the connections' own
   // autocheckpoint still bounds the log.
   const checkpointer = await startCheckpointer(sqliteFile(config), CHECKPOINT_INTERVAL_MS).catch((err: unknown) => {
     logger.warn({ err }, 'could not start the background checkpointer; connections checkpoint the database log themselves');
     return undefined;
   });
-  const adminKey = ensureAdminKey(config.dataDir, config.adminKey);
+  cleanup.add(() => checkpointer?.stop());
   const keys = new KeyService(store, adminKey.key);
   if (secretKey.generated) {
     logger.warn({ path: secretKey.path }, 'generated the secrets master key; back it up: without it stored secrets cannot be decrypted');
@@ -164,6 +170,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   const functions = new FunctionService(store, config);
   const functionCache = new FunctionCache(functions);
   const recorder = new ExecutionRecorder(store, config, logger);
+  cleanup.add(() => recorder.close());
   const admission = new Admission(config.admission);
   const pool = new SandboxPool(sandboxes, config.pool, config.defaultLimits.memoryMiB, logger);
   const metrics = new Metrics();
@@ -201,6 +208,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   const committer = new GroupCommitter(queue, {
     windowMs: config.webhooks.commitWindowMs, maxBatch: config.webhooks.commitMaxBatch, onCommit: () => worker.wake(),
   });
+  cleanup.add(() => committer.close());
   const hooks = new HookService({ config, tokens: webhookTokens, functions: functionCache, committer, waiters });
 
   let shuttingDown = false;
@@ -210,6 +218,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   });
   server.server.on('request', () => pacer.noteForeground());
   pool.start();
+  cleanup.add(() => pool.close());
   /** Records, deliveries being committed, then the database handles, last the checkpointer. */
   const closeStorage = async (): Promise<void> => {
     await recorder.close();
@@ -222,10 +231,6 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   try {
     await server.listen({ host: config.host, port: config.port });
   } catch (err) {
-    await pool.close();
-    await isolator.close();
-    await cgroups?.close();
-    await closeStorage();
     throw listenError(err, config.host, config.port);
   }
   worker.start();

@@ -1,9 +1,11 @@
 // API keys: one admin key (from AIRLOCK_ADMIN_KEY, else generated once into the data dir) and
 // tenant keys that reach only their tenant. Only sha256 hashes of keys are stored.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MIN_ADMIN_KEY_LENGTH } from '../core/config/admin-key.js';
 import { AirlockError } from '../core/errors.js';
+import { readKeyFile } from '../core/key-file.js';
 import { ExpiringCache } from '../core/expiring-cache.js';
 import { secretToken, sortableId } from '../core/ids.js';
 import type { ApiKeyRecord, Store } from '../store/port.js';
@@ -33,13 +35,19 @@ function sha256(text: string): Buffer {
 export function ensureAdminKey(dataDir: string, configured: string | undefined): AdminKey {
   if (configured) return { key: configured, generated: false, path: undefined };
   const path = join(dataDir, 'admin.key');
-  try {
-    const key = readFileSync(path, 'utf8').trim();
-    if (key) return { key, generated: false, path };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  const stored = readKeyFile(path, 'the admin key file', 'AIRLOCK_ADMIN_KEY')?.trim();
+  if (stored !== undefined) {
+    if (stored.length < MIN_ADMIN_KEY_LENGTH) {
+      throw new AirlockError(
+        'CONFIG_INVALID',
+        `the admin key file ${path} holds ${stored === '' ? 'no key' : `a key of ${stored.length} characters`}; ` +
+          `the admin key needs at least ${MIN_ADMIN_KEY_LENGTH}: remove the file to have a new key generated, ` +
+          'write a random one into it (`openssl rand -hex 32`), or set AIRLOCK_ADMIN_KEY',
+      );
+    }
+    return { key: stored, generated: false, path };
   }
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // The data dir exists: the server prepared it first (core/data-dir.ts).
   const key = secretToken('ak_admin');
   writeFileSync(path, key + '\n', { mode: 0o600, flag: 'wx' });
   return { key, generated: true, path };

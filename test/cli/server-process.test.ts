@@ -3,7 +3,7 @@
 // bubblewrap, and the process isolator's loud opt-in.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -129,6 +129,15 @@ describe('server process', () => {
     assert.match(refused, /exited with 1 before listening/);
     assert.match(refused, new RegExp(`error CONFIG_INVALID: the data dir ${file} is not a directory`));
     assert.doesNotMatch(refused, /ENOTDIR/, 'no raw errno message');
+  });
+
+  it('refuses an admin key file it cannot use, and exits instead of hanging on what it had opened', async () => {
+    const dir = mkdtempSync(join(work, 'data-'));
+    mkdirSync(join(dir, 'admin.key'));
+    const refused = await expectStartRefused({ AIRLOCK_DATA_DIR: dir });
+    assert.match(refused, /exited with 1 before listening/);
+    assert.match(refused, new RegExp(`error CONFIG_INVALID: the admin key file ${join(dir, 'admin.key')} is not a regular file; remove it or set AIRLOCK_ADMIN_KEY`));
+    assert.doesNotMatch(refused, /EISDIR/, 'no raw errno message');
   });
 
   it('refuses a port in use and a host that is not this machine, saying how to fix each', async () => {

@@ -1,9 +1,9 @@
 // The secrets master key: AIRLOCK_SECRET_KEY when set, else `<dataDir>/secret.key`, generated
 // with mode 0600 on first start. An existing key file that group or others can read is refused.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AirlockError } from '../../core/errors.js';
+import { readKeyFile } from '../../core/key-file.js';
 import { parseSecretKey, SECRET_KEY_BYTES } from '../../core/secret-key.js';
 
 export const SECRET_KEY_FILE = 'secret.key';
@@ -18,25 +18,8 @@ export interface SecretKeySource {
 }
 
 function readExisting(path: string): Buffer | undefined {
-  let mode: number;
-  try {
-    const st = statSync(path);
-    if (!st.isFile()) {
-      throw new AirlockError('CONFIG_INVALID', `${path} is not a regular file; remove it or set AIRLOCK_SECRET_KEY`);
-    }
-    mode = st.mode & 0o777;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  if ((mode & 0o077) !== 0) {
-    throw new AirlockError(
-      'CONFIG_INVALID',
-      `the secrets key file ${path} has mode ${mode.toString(8).padStart(4, '0')}: group or others can read it. ` +
-        `Fix it with \`chmod 600 ${path}\` (and check who may have copied it) before starting Airlock`,
-    );
-  }
-  return parseSecretKey(readFileSync(path, 'utf8'), `the secrets key file ${path}`);
+  const text = readKeyFile(path, 'the secrets key file', 'AIRLOCK_SECRET_KEY');
+  return text === undefined ? undefined : parseSecretKey(text, `the secrets key file ${path}`);
 }
 
 /** Returns the master key: the configured one, or the one stored in (or generated into) the data dir. */

@@ -2,6 +2,7 @@
 // cgroups layer on executions, reports a Buffer bomb as `oom`, and removes its groups on stop.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAirlock } from '../../../src/app.js';
@@ -53,6 +54,26 @@ describe('cgroups through the server (real kernel)', { skip }, () => {
     try {
       await assert.rejects(startAirlock(config, createLogger('silent')), /AIRLOCK_DATABASE_URL is set/);
       for (const dir of groups) assert.equal(existsSync(dir), false, `${dir} removed after the failed start`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a start refused after the store opened (a database from a newer Airlock) leaves no cgroup behind', async () => {
+    const root = `airlock-test-${process.pid}-newer`;
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-cg-'));
+    const db = new Database(join(dir, 'airlock.db'));
+    db.exec('CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    db.prepare('INSERT INTO schema_migrations VALUES (999, ?, 0)').run('from-the-future');
+    db.close();
+    const config = loadConfig({
+      AIRLOCK_DATA_DIR: dir, AIRLOCK_PORT: '0', AIRLOCK_LOG_LEVEL: 'silent', AIRLOCK_CGROUPS: 'on', AIRLOCK_CGROUP_ROOT: root,
+    });
+    const groups = cgroupStatus(config.cgroups).groups ?? [];
+    assert.ok(groups.length > 0);
+    try {
+      await assert.rejects(startAirlock(config, createLogger('silent')), /written by a newer Airlock/);
+      for (const group of groups) assert.equal(existsSync(group), false, `${group} removed after the failed start`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
