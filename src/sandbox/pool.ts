@@ -9,6 +9,7 @@
 // blank one) is evicted, and when everything is busy callers wait in FIFO order. Keeping the
 // blank sandboxes topped up is pool-refill.ts; binding a sandbox to its tenant, pool-binding.ts.
 import type { PoolConfig } from '../core/config.js';
+import { QUEUE_WAIT_FACTOR } from '../core/config/pool.js';
 import { AirlockError } from '../core/errors.js';
 import type { IsolationScope, StartKind } from '../core/types.js';
 import { bindNow, bindSoon } from './pool-binding.js';
@@ -370,12 +371,6 @@ export class SandboxPool {
     this.pump();
   }
 }
-
-/**
- * A queued call is taken back and run elsewhere once it has waited this many times
- * queueBehindMs (the wait the pool expected when it queued it, at most).
- */
-const QUEUE_WAIT_FACTOR = 4;
 
 function keyOf(req: AcquireRequest): string | null {
   const memory = `|${req.memoryMiB}`;

@@ -46,7 +46,7 @@ describe('configuration bounds', () => {
   // Each becomes a timer's delay: Node fires a longer one after 1 ms instead.
   const timers = [
     'AIRLOCK_SHUTDOWN_GRACE_MS', 'AIRLOCK_RECORD_FLUSH_MS', 'AIRLOCK_QUEUE_WAIT_MS', 'AIRLOCK_JOB_RUN_MS',
-    'AIRLOCK_JOB_MAX_RUN_MS', 'AIRLOCK_JOB_POLL_MS', 'AIRLOCK_SANDBOX_QUEUE_MS', 'AIRLOCK_QUEUE_LEASE_MS',
+    'AIRLOCK_JOB_MAX_RUN_MS', 'AIRLOCK_JOB_POLL_MS', 'AIRLOCK_QUEUE_LEASE_MS',
     'AIRLOCK_SCHEDULE_POLL_MS', 'AIRLOCK_WEBHOOK_MAX_WAIT_MS', 'AIRLOCK_WEBHOOK_COMMIT_MS', 'AIRLOCK_DEFAULT_TIMEOUT_MS',
     'AIRLOCK_MAX_TIMEOUT_MS', 'AIRLOCK_EGRESS_DEFAULT_TIMEOUT_MS', 'AIRLOCK_EGRESS_MAX_TIMEOUT_MS',
   ];
@@ -59,6 +59,12 @@ describe('configuration bounds', () => {
     });
   }
 
+  it('caps AIRLOCK_SANDBOX_QUEUE_MS so that the give-up wait of a queued call (4 times it) is still a timer Node keeps', () => {
+    const cap = Math.floor(2147483647 / 4);
+    assert.equal(loadConfig({ AIRLOCK_SANDBOX_QUEUE_MS: String(cap) }).pool.queueBehindMs, cap);
+    assert.match(refusal({ AIRLOCK_SANDBOX_QUEUE_MS: String(cap + 1) }), new RegExp(`^AIRLOCK_SANDBOX_QUEUE_MS must be an integer from 0 to ${cap}, not "${cap + 1}"`));
+  });
+
   it('refuses a sandbox uid or gid Node cannot start a process as', () => {
     for (const name of ['AIRLOCK_SANDBOX_UID', 'AIRLOCK_SANDBOX_GID']) {
       assert.match(refusal({ [name]: '5000000000' }), new RegExp(`^${name} must be an integer from 0 to 2147483647`));
@@ -70,21 +76,33 @@ describe('configuration bounds', () => {
     assert.match(refusal({ AIRLOCK_SANDBOX_PIDS: '4194305' }), /^AIRLOCK_SANDBOX_PIDS must be an integer from 16 to 4194304/);
   });
 
+  it('refuses more sandboxes than the process forking them could hold descriptors for', () => {
+    assert.equal(loadConfig({ AIRLOCK_MAX_SANDBOXES: '65536' }).pool.maxSandboxes, 65_536);
+    assert.match(refusal({ AIRLOCK_MAX_SANDBOXES: '65537' }), /^AIRLOCK_MAX_SANDBOXES must be an integer from 1 to 65536/);
+  });
+
   it("refuses an open-files limit above the kernel's fs.nr_open", () => {
     assert.match(refusal({ AIRLOCK_SANDBOX_NOFILE: '99999999999' }), /^AIRLOCK_SANDBOX_NOFILE must be an integer from 64 to \d+/);
   });
 });
 
-describe('airlock server --port 99999', () => {
+describe('a port out of range, to airlock server', () => {
   const work = mkdtempSync(join(tmpdir(), 'airlock-port-'));
   after(() => rmSync(work, { recursive: true, force: true }));
 
-  it('stops with CONFIG_INVALID naming --port, before creating the data dir, without a stack trace', async () => {
+  it('in AIRLOCK_PORT: CONFIG_INVALID naming it (and --port), before creating the data dir, without a stack trace', async () => {
     const dataDir = join(work, 'data');
-    const run = await runCli(['server', '--port', '99999'], { AIRLOCK_DATA_DIR: dataDir, AIRLOCK_LOG_LEVEL: 'warn' });
+    const run = await runCli(['server'], { AIRLOCK_DATA_DIR: dataDir, AIRLOCK_LOG_LEVEL: 'warn', AIRLOCK_PORT: '99999' });
     assert.equal(run.code, 1, run.stderr);
     assert.match(run.stderr, /^error CONFIG_INVALID: AIRLOCK_PORT \(--port\) must be an integer from 0 to 65535, not "99999"/);
     assert.doesNotMatch(run.stderr, /RangeError|\n\s+at /);
     assert.equal(existsSync(dataDir), false, 'the data dir was created before the port was checked');
+  });
+
+  it('in --port: a usage error (exit 2) naming the flag, before anything starts', async () => {
+    const dataDir = join(work, 'data-flag');
+    const run = await runCli(['server', '--port', '99999'], { AIRLOCK_DATA_DIR: dataDir, AIRLOCK_LOG_LEVEL: 'warn' });
+    assert.deepEqual(run, { code: 2, stdout: '', stderr: '--port must be a whole number from 0 to 65535, got "99999"\n' });
+    assert.equal(existsSync(dataDir), false);
   });
 });

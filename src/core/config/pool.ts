@@ -25,13 +25,27 @@ export interface PoolConfig {
   queueBehindMs: number;
 }
 
+/**
+ * Most sandboxes a server may keep (each is a Node process of at least ≈ 7 MiB). The process that
+ * forks them needs ≈ 10 descriptors per sandbox under one open-files limit, which this keeps
+ * below the kernel's default ceiling (fs.nr_open, 1,048,576).
+ */
+export const MAX_SANDBOXES_CEILING = 65_536;
+
+/**
+ * A queued call is taken back and run elsewhere once it has waited this many times
+ * queueBehindMs (the wait the pool expected when it queued it, at most): that wait is a timer,
+ * so queueBehindMs is bounded by Node's largest timer delay divided by this.
+ */
+export const QUEUE_WAIT_FACTOR = 4;
+
 export function poolFrom(env: Env): PoolConfig {
   return {
     blankSize: int(env, 'AIRLOCK_POOL_SIZE', 2, 0),
-    maxSandboxes: int(env, 'AIRLOCK_MAX_SANDBOXES', 64, 1),
+    maxSandboxes: int(env, 'AIRLOCK_MAX_SANDBOXES', 64, 1, MAX_SANDBOXES_CEILING),
     idleTtlMs: int(env, 'AIRLOCK_SANDBOX_IDLE_MS', 60_000, 1),
     maxExecutionsPerSandbox: int(env, 'AIRLOCK_SANDBOX_MAX_EXECUTIONS', 10_000, 1),
     queueBehind: int(env, 'AIRLOCK_SANDBOX_QUEUE', 3, 0),
-    queueBehindMs: int(env, 'AIRLOCK_SANDBOX_QUEUE_MS', 5, 0, TIMER_MAX_MS),
+    queueBehindMs: int(env, 'AIRLOCK_SANDBOX_QUEUE_MS', 5, 0, Math.floor(TIMER_MAX_MS / QUEUE_WAIT_FACTOR)),
   };
 }
