@@ -9,7 +9,7 @@ test('pool defaults', () => {
     blankSize: 2,
     maxSandboxes: 64,
     idleTtlMs: 60_000,
-    maxExecutionsPerSandbox: 10_000,
+    maxExecutionsPerSandbox: 100_000,
     queueBehind: 3,
     queueBehindMs: 5,
   });

@@ -11,7 +11,11 @@ export interface PoolConfig {
   maxSandboxes: number;
   /** A warm sandbox unused this long is destroyed, ms. */
   idleTtlMs: number;
-  /** A warm sandbox is retired after this many executions. */
+  /**
+   * A warm sandbox is retired after this many executions. Each retirement costs a sandbox boot and
+   * a harness whose code the JIT has not optimized yet: at 10,000, busy tenants lost ≈ 20% of
+   * their warm throughput to it (docs/performance.md).
+   */
   maxExecutionsPerSandbox: number;
   /**
    * Runs that may wait inside a busy warm sandbox behind the one in progress (0: never). A queued
@@ -44,7 +48,7 @@ export function poolFrom(env: Env): PoolConfig {
     blankSize: int(env, 'AIRLOCK_POOL_SIZE', 2, 0),
     maxSandboxes: int(env, 'AIRLOCK_MAX_SANDBOXES', 64, 1, MAX_SANDBOXES_CEILING),
     idleTtlMs: int(env, 'AIRLOCK_SANDBOX_IDLE_MS', 60_000, 1),
-    maxExecutionsPerSandbox: int(env, 'AIRLOCK_SANDBOX_MAX_EXECUTIONS', 10_000, 1),
+    maxExecutionsPerSandbox: int(env, 'AIRLOCK_SANDBOX_MAX_EXECUTIONS', 100_000, 1),
     queueBehind: int(env, 'AIRLOCK_SANDBOX_QUEUE', 3, 0),
     queueBehindMs: int(env, 'AIRLOCK_SANDBOX_QUEUE_MS', 5, 0, Math.floor(TIMER_MAX_MS / QUEUE_WAIT_FACTOR)),
   };
