@@ -2,34 +2,15 @@
 // --value-file) that cannot be read, or JSON options (--input, --egress) that do not parse, end
 // the CLI with exit code 2 and a line naming the option or file and why, before any request,
 // instead of a stack trace. A UTF-8 byte order mark at the start of a file is not part of it.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cliRig } from '../support/cli-rig.js';
 import { runCli } from '../support/process.js';
 
-const work = mkdtempSync(join(tmpdir(), 'airlock-cli-files-'));
-// A server that counts requests (the refusals must come before any request) and keeps the last body.
-let requests = 0;
-let lastBody = '';
-const server = createServer((req, res) => {
-  requests++;
-  lastBody = '';
-  req.on('data', (chunk: Buffer) => (lastBody += chunk.toString()));
-  req.on('end', () => res.writeHead(500).end());
-});
-const env = { AIRLOCK_URL: '', AIRLOCK_KEY: 'ak_unused' };
-before(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  env.AIRLOCK_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-after(() => {
-  server.close();
-  rmSync(work, { recursive: true, force: true });
-});
+// A stand-in server that records requests: the refusals must come before any request.
+const { work, env, requests } = cliRig('files');
 
 /** What JSON.parse says of `text` (its wording is Node's). */
 function jsonError(text: string): string {
@@ -61,12 +42,12 @@ describe('CLI file arguments', () => {
   ];
   for (const { args, message } of cases) {
     it(`airlock ${args.slice(0, 2).join(' ')} … ${message.replace(work, '<dir>')}`, async () => {
-      const before = requests;
+      const before = requests.length;
       const r = await runCli(args, env);
       assert.equal(r.stderr.trim(), message);
       assert.equal(r.code, 2);
       assert.equal(r.stdout, '');
-      assert.equal(requests, before, 'no request was sent');
+      assert.equal(requests.length, before, 'no request was sent');
     });
   }
 });
@@ -76,10 +57,10 @@ describe('CLI files saved with a UTF-8 byte order mark', () => {
 
   /** The JSON body the CLI sent for `args` (the server answers 500; only the body matters). */
   async function bodySentBy(args: string[]): Promise<Record<string, unknown>> {
-    const before = requests;
+    const before = requests.length;
     const r = await runCli(args, env);
-    assert.equal(requests, before + 1, `one request was sent; the CLI said: ${r.stderr}`);
-    return JSON.parse(lastBody) as Record<string, unknown>;
+    assert.equal(requests.length, before + 1, `one request was sent; the CLI said: ${r.stderr}`);
+    return JSON.parse(requests.at(-1)!.body) as Record<string, unknown>;
   }
 
   it('--input @file: the JSON is read without the mark', async () => {

@@ -1,34 +1,18 @@
 // `airlock <command> --help` (or -h, anywhere before `--`) prints that command's usage, the same
 // lines `airlock --help` shows, and exits 0 without sending a request or starting a server.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandUsage } from '../../src/cli/usage.js';
 import type { CommandName } from '../../src/cli/usage.js';
+import { cliRig } from '../support/cli-rig.js';
 import { runCli } from '../support/process.js';
 
 const COMMANDS: CommandName[] = ['server', 'doctor', 'deploy', 'invoke', 'executions', 'jobs', 'schedules', 'hooks', 'keys', 'secrets'];
 
-const work = mkdtempSync(join(tmpdir(), 'airlock-cli-help-'));
-// A server that counts requests: asking for help must send none.
-let requests = 0;
-const server = createServer((_req, res) => {
-  requests++;
-  res.writeHead(500).end();
-});
-const env = { AIRLOCK_URL: '', AIRLOCK_KEY: 'ak_unused' };
-before(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  env.AIRLOCK_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-after(() => {
-  server.close();
-  rmSync(work, { recursive: true, force: true });
-});
+// A stand-in server that records requests: asking for help must send none.
+const { work, env, requests } = cliRig('help');
 
 describe('airlock <command> --help', () => {
   for (const command of COMMANDS) {
@@ -36,7 +20,7 @@ describe('airlock <command> --help', () => {
       it(`airlock ${command} ${flag} prints the ${command} usage and exits 0`, async () => {
         const r = await runCli([command, flag], env);
         assert.deepEqual(r, { code: 0, stdout: commandUsage(command), stderr: '' });
-        assert.equal(requests, 0, 'no request was sent');
+        assert.equal(requests.length, 0, 'no request was sent');
       });
     }
   }
@@ -60,7 +44,7 @@ describe('airlock <command> --help', () => {
       const r = await runCli(args, env);
       assert.deepEqual(r, { code: 0, stdout: commandUsage(usageOf), stderr: '' }, args.join(' '));
     }
-    assert.equal(requests, 0, 'no request was sent');
+    assert.equal(requests.length, 0, 'no request was sent');
   });
 
   it('server --help starts no server: the data dir it would create does not exist', async () => {
