@@ -1,6 +1,7 @@
 // The JSON body parser: Fastify's own, prototype-poisoning guard included (a key named __proto__,
 // or a constructor key holding prototype, is refused), with refusals that say which problem the
-// body had. Fastify's parser answers both with the same "Body is not valid JSON".
+// body had (Fastify's parser answers both with the same "Body is not valid JSON"). An empty body
+// is no body; text/plain is not taken at all.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AirlockError } from '../core/errors.js';
 
@@ -14,7 +15,11 @@ const POISONING_REFUSAL =
 
 export function registerJsonBodyParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error') as JsonParser;
+  // JSON is the only body the API takes: text/plain is refused like any other type (415).
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    // An empty body is no body, whatever its content-type says (curl -X DELETE -H 'content-type: …').
+    if (body === '') return done(null, undefined);
     parse(request, body as string, (err, value) => done(err === null ? null : explain(err, body as string), value));
   });
 }

@@ -53,7 +53,7 @@ describe('request refusals', () => {
   });
 
   describe('content-types other than JSON', () => {
-    for (const type of ['application/x-www-form-urlencoded', 'application/javascript']) {
+    for (const type of ['application/x-www-form-urlencoded', 'application/javascript', 'text/plain']) {
       it(`refuses ${type} with 415 UNSUPPORTED_MEDIA_TYPE naming it and how to send JSON`, async () => {
         const res = await send(INVOKE, 'input=1', type);
         assert.equal(res.status, 415);
@@ -62,6 +62,12 @@ describe('request refusals', () => {
         assert.match(res.body.error.message, /-H 'content-type: application\/json'/);
       });
     }
+
+    it('takes an empty body with a JSON content-type as no body', async () => {
+      const res = await send('/v1/tenants/acme/functions/gone', '', 'application/json', 'DELETE');
+      assert.equal(res.status, 404, 'the route ran: the function does not exist');
+      assert.equal(res.body.error.code, 'FUNCTION_NOT_FOUND');
+    });
 
     it('says so when a body came without a content-type', async () => {
       const res = await send(INVOKE, '{"input":1}', undefined);
