@@ -9,12 +9,30 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** A command line the argument parser refused; the CLI adds the command's usage to it. */
+export class ArgumentError extends UsageError {
+  override name = 'ArgumentError';
+}
+
 export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new ArgumentError(argumentProblem(err as Error & { code?: string }));
   }
+}
+
+/** node:util's refusal in the CLI's words: which option, and what to type instead. */
+function argumentProblem(err: Error & { code?: string }): string {
+  const option = /'(?:-\w, )?(--?[\w-]+)/.exec(err.message)?.[1];
+  if (option === undefined) return err.message;
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option}`;
+  if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (/ambiguous/.test(err.message)) return `${option} needs a value (one that starts with "-" is written ${option}=-…)`;
+    if (/argument missing/.test(err.message)) return `${option} needs a value`;
+    if (/does not take an argument/.test(err.message)) return `${option} takes no value`;
+  }
+  return err.message;
 }
 
 /**
@@ -37,7 +55,8 @@ export function integerFlag(flag: string, raw: string | undefined, min = 1, max 
   const value = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!(value >= min && value <= max)) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
-    throw new UsageError(`${flag} must be a whole number ${range}, got ${JSON.stringify(raw)}`);
+    const tooLarge = value > max ? ' (too large)' : '';
+    throw new UsageError(`${flag} must be a whole number ${range}, got ${JSON.stringify(raw)}${tooLarge}`);
   }
   return value;
 }

@@ -34,6 +34,9 @@ export function shellWord(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : "'" + text.replaceAll("'", QUOTE_IN_QUOTES) + "'";
 }
 
+/** How the example runs the CLI in this package's root. */
+const NPX = 'npx airlock';
+
 /** The `name` in `dir`/package.json, if there is one. */
 function packageName(dir: string): string | undefined {
   try {
@@ -50,7 +53,7 @@ function packageName(dir: string): string | undefined {
  */
 export function cliCommand(cwd: string, packageRoot = PACKAGE_ROOT, cliPath = CLI_PATH): string {
   const ours = packageName(packageRoot);
-  return ours !== undefined && packageName(cwd) === ours ? 'npx airlock' : `node ${shellWord(cliPath)}`;
+  return ours !== undefined && packageName(cwd) === ours ? NPX : `node ${shellWord(cliPath)}`;
 }
 
 export function startBanner(facts: BannerFacts): string {
@@ -68,7 +71,8 @@ export function startBanner(facts: BannerFacts): string {
       `Airlock is listening on ${url}  (isolation: ${isolation}, data: ${dataDir})`,
       keyLine,
       '',
-      `Try it (in another shell${defaultDirWorks ? ', from this directory' : ''}):`,
+      // npx runs this package's CLI only in its root; the default data dir is found only here too.
+      `Try it (in another shell${defaultDirWorks || cli === NPX ? ', from this directory' : ''}):`,
       `  export AIRLOCK_URL=${url}`,
       ...where,
       `  echo 'export default async (input: { name: string }) => ({ hello: input.name })' > hello.ts`,

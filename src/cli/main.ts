@@ -3,7 +3,7 @@
 // over HTTP (AIRLOCK_URL, AIRLOCK_KEY). `airlock <command> --help` prints that command's usage
 // without running it.
 import { isAirlockError } from '../core/errors.js';
-import { asksForHelp, UsageError } from './args.js';
+import { ArgumentError, asksForHelp, UsageError } from './args.js';
 import { ApiError, createClient } from './client.js';
 import { deployCommand } from './commands/deploy.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -15,7 +15,7 @@ import { keysCommand } from './commands/keys.js';
 import { schedulesCommand } from './commands/schedules.js';
 import { secretsCommand } from './commands/secrets.js';
 import { serverCommand } from './commands/server.js';
-import { commandUsage, fullHelp, isCommandName } from './usage.js';
+import { commandUsage, fullHelp, isCommandName, usageError } from './usage.js';
 import type { CommandName } from './usage.js';
 
 /** Exit code of a command that keeps the process running (the server, until a signal). */
@@ -49,7 +49,7 @@ function unknownCommand(word: string): UsageError {
 
 /** `airlock`, `airlock --help` and `airlock help [command]`. */
 function printHelp(topic: string | undefined): number {
-  if (topic === undefined) process.stdout.write(fullHelp());
+  if (topic === undefined || topic === 'help' || topic === '--help' || topic === '-h') process.stdout.write(fullHelp());
   else if (isCommandName(topic)) process.stdout.write(commandUsage(topic));
   else throw unknownCommand(topic);
   return 0;
@@ -61,7 +61,13 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'help') return printHelp(rest[0]);
   if (!isCommandName(command)) throw unknownCommand(command);
   if (asksForHelp(rest)) return printHelp(command);
-  return COMMANDS[command](rest);
+  try {
+    return await COMMANDS[command](rest);
+  } catch (err) {
+    // The argument parser does not know the command: its refusals get the command's usage here.
+    if (err instanceof ArgumentError) throw usageError(command, err.message);
+    throw err;
+  }
 }
 
 main(process.argv.slice(2)).then(

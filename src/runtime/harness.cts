@@ -354,11 +354,15 @@ function pickHandler(mod: TenantModule): Handler {
   const candidate = typeof mod.default === 'function' ? mod.default : mod.handler;
   if (typeof candidate === 'function') return candidate as Handler;
   const names = Object.keys(mod);
+  const present = (['default', 'handler'] as const).filter((n) => mod[n] !== undefined);
+  const exported =
+    present.length > 0
+      ? `${present.map((n) => `its ${n} export is a ${typeof mod[n]}`).join(' and ')}, not a function`
+      : `it exports ${names.length > 0 ? names.join(', ') : 'nothing'}`;
   throw new HarnessFailure(
     'MissingHandler',
     'the function module must `export default async function (input, ctx)` or ' +
-      '`export async function handler(input, ctx)`; it exports ' +
-      (names.length > 0 ? names.join(', ') : 'nothing'),
+      `\`export async function handler(input, ctx)\`; ${exported}`,
   );
 }
 

@@ -77,7 +77,8 @@ function checkPlainJavaScript(source: string, code: string): void {
   throw new AirlockError(
     'SYNTAX_ERROR',
     `TypeScript syntax at ${line}:${column} in a function deployed with runtime "javascript": ` +
-      'deploy it with runtime "typescript" (the default), or remove the type syntax; ' +
+      'deploy it with runtime "typescript" (the API\'s default; with the CLI, `--runtime typescript` or a .ts file), ' +
+      'or remove the type syntax; ' +
       'if it is a comparison such as `a < b > (c)`, add parentheses: `(a < b) > (c)`',
     { line, column },
   );

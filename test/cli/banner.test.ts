@@ -21,6 +21,9 @@ const base: BannerFacts = {
   cli: 'npx airlock',
 };
 
+/** How the example runs the CLI when the server started outside the package root. */
+const ELSEWHERE = 'node /opt/airlock/dist/src/cli/main.js';
+
 describe('start banner', () => {
   it('with the default data dir, the example runs from the same directory and needs only the URL', () => {
     const text = startBanner(base);
@@ -32,18 +35,24 @@ describe('start banner', () => {
   });
 
   it('with a data dir elsewhere, the example exports it so the CLI finds the key from any directory', () => {
-    const text = startBanner({ ...base, dataDir: '/var/lib/airlock', adminKey: { key: 'ak_admin_x', generated: false, path: '/var/lib/airlock/admin.key' } });
+    const text = startBanner({ ...base, cli: ELSEWHERE, dataDir: '/var/lib/airlock', adminKey: { key: 'ak_admin_x', generated: false, path: '/var/lib/airlock/admin.key' } });
     assert.match(text, /admin key: ak_admin_x {3}\(from \/var\/lib\/airlock\/admin\.key\)/);
     assert.match(text, /Try it \(in another shell\):/);
     assert.match(text, /^ {2}export AIRLOCK_DATA_DIR=\/var\/lib\/airlock {3}#/m);
   });
 
   it('with the key from AIRLOCK_ADMIN_KEY, the key is not printed and the example passes it on', () => {
-    const text = startBanner({ ...base, keyFromEnv: true, adminKey: { key: 'ak_from_env', generated: false, path: undefined } });
+    const text = startBanner({ ...base, cli: ELSEWHERE, keyFromEnv: true, adminKey: { key: 'ak_from_env', generated: false, path: undefined } });
     assert.doesNotMatch(text, /ak_from_env/);
     assert.match(text, /admin key: \(from AIRLOCK_ADMIN_KEY\)/);
     assert.match(text, /^ {2}export AIRLOCK_KEY="\$AIRLOCK_ADMIN_KEY" {3}# AIRLOCK_ADMIN_KEY must be set in this shell too, to the server's admin key$/m);
     assert.doesNotMatch(text, /from this directory|AIRLOCK_DATA_DIR/);
+  });
+
+  it('with npx airlock, the example says to run it from this directory whatever the data dir (npx elsewhere fetches another package)', () => {
+    const text = startBanner({ ...base, dataDir: '/var/lib/airlock', adminKey: { key: 'ak_admin_x', generated: false, path: '/var/lib/airlock/admin.key' } });
+    assert.match(text, /Try it \(in another shell, from this directory\):/);
+    assert.match(text, /^ {2}npx airlock deploy hello\.ts --tenant acme$/m);
   });
 
   it('quotes a data dir the shell would split or expand', () => {

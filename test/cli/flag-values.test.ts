@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandUsage } from '../../src/cli/usage.js';
+import type { CommandName } from '../../src/cli/usage.js';
 import { cliRig } from '../support/cli-rig.js';
 import type { RecordedRequest } from '../support/cli-rig.js';
 import { runCli } from '../support/process.js';
@@ -102,8 +103,47 @@ describe('whole-number flags', () => {
     for (const value of ['abc', '80.5', '65536']) {
       const dataDir = join(work, 'data');
       const r = await runCli(['server', '--port', value, '--data-dir', dataDir], {});
-      assert.deepEqual(r, { code: 2, stdout: '', stderr: `--port must be a whole number from 0 to 65535, got ${JSON.stringify(value)}\n` });
+      const tooLarge = value === '65536' ? ' (too large)' : '';
+      assert.deepEqual(r, { code: 2, stdout: '', stderr: `--port must be a whole number from 0 to 65535, got ${JSON.stringify(value)}${tooLarge}\n` });
       assert.equal(existsSync(dataDir), false);
     }
+  });
+
+  it('a whole number too large to hold says so', async () => {
+    requests.length = 0;
+    const r = await runCli(['executions', 'acme', '--limit', '99999999999999999999'], env);
+    assert.deepEqual(r, { code: 2, stdout: '', stderr: '--limit must be a whole number >= 1, got "99999999999999999999" (too large)\n' });
+    assert.equal(requests.length, 0);
+  });
+});
+
+describe('command lines the argument parser refuses', () => {
+  const source = join(work, 'fn.ts');
+  writeFileSync(source, 'export default async () => 1;\n');
+  const cases: { args: string[]; command: CommandName; problem: string }[] = [
+    { args: ['deploy', source, '--tenant', 'acme', '--bogus'], command: 'deploy', problem: 'unknown option --bogus' },
+    { args: ['invoke', 'acme/fn', '-x'], command: 'invoke', problem: 'unknown option -x' },
+    { args: ['deploy', source, '--tenant', 'acme', '--timeout-ms'], command: 'deploy', problem: '--timeout-ms needs a value' },
+    { args: ['invoke', 'acme/fn', '--input'], command: 'invoke', problem: '--input needs a value' },
+    { args: ['deploy', source, '--tenant', 'acme', '--timeout-ms', '-3'], command: 'deploy', problem: '--timeout-ms needs a value (one that starts with "-" is written --timeout-ms=-…)' },
+    { args: ['executions', 'acme', '--json=yes'], command: 'executions', problem: '--json takes no value' },
+  ];
+  for (const { args, command, problem } of cases) {
+    it(`airlock ${args.filter((a) => a !== source).join(' ')}: ${problem}, then the usage`, async () => {
+      requests.length = 0;
+      const r = await runCli(args, env);
+      assert.deepEqual(r, { code: 2, stdout: '', stderr: `${problem}\n\n${commandUsage(command)}` });
+      assert.equal(requests.length, 0, 'no request was sent');
+    });
+  }
+
+  it('a file name that makes no function name asks for --name', async () => {
+    const odd = join(work, '___.ts');
+    writeFileSync(odd, 'export default async () => 1;\n');
+    requests.length = 0;
+    const r = await runCli(['deploy', odd, '--tenant', 'acme'], env);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr.split('\n')[0], `no function name can be made from the file name ${JSON.stringify(odd)}: give one with --name`);
+    assert.equal(requests.length, 0);
   });
 });

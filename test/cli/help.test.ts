@@ -25,6 +25,14 @@ describe('airlock <command> --help', () => {
     }
   }
 
+  it('airlock help help (and help --help) print the full help, as airlock help does', async () => {
+    const full = await runCli(['help'], env);
+    assert.equal(full.code, 0);
+    for (const args of [['help', 'help'], ['help', '--help'], ['help', '-h']]) {
+      assert.deepEqual(await runCli(args, env), full, args.join(' '));
+    }
+  });
+
   it('each command usage is the part of airlock --help for that command', async () => {
     const r = await runCli(['--help'], env);
     assert.equal(r.code, 0);

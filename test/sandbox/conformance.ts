@@ -127,6 +127,12 @@ export function conformance(kind: IsolatorName): void {
       assert.equal(alive, true);
     });
 
+    it('says what the default export is when it is not a function', async () => {
+      const { outcome } = await runOnce(kind, 'export default 42;');
+      assert.equal(outcome.error?.type, 'MissingHandler');
+      assert.match(outcome.error?.message ?? '', /; its default export is a number, not a function$/);
+    });
+
     it('reports a syntax error in the module', async () => {
       const { outcome } = await runOnce(kind, 'export default async () => { return ; ; }}}');
       assert.equal(outcome.status, 'failed');

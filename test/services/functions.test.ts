@@ -115,7 +115,7 @@ describe('FunctionService.deploy', () => {
       );
       assert.deepEqual(err.details, { line: 2, column: 18 });
       assert.match(err.message, /2:18/);
-      assert.match(err.message, /runtime "typescript"/);
+      assert.match(err.message, /runtime "typescript" \(the API's default; with the CLI, `--runtime typescript` or a \.ts file\)/);
     }));
 
   test('a syntax error is SYNTAX_ERROR 400 with line and column', () =>

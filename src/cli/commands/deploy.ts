@@ -49,6 +49,7 @@ export async function deployCommand(argv: string[], client: Client): Promise<voi
   if (values.egress !== undefined) body.egress = parseEgress(values.egress);
   body.code = readArgFile(file, 'the function source');
   const name = values.name ?? nameFromFile(file);
+  if (name === '') throw usageError('deploy', `no function name can be made from the file name ${JSON.stringify(file)}: give one with --name`);
   const fn = await client.request<{ version: string; created: boolean }>(
     'PUT',
     `/v1/tenants/${encodeURIComponent(values.tenant)}/functions/${encodeURIComponent(name)}`,

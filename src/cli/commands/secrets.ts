@@ -2,7 +2,7 @@
 // --value-file, never from argv (other users can read a process's argv in /proc).
 import { parse, readArgFile, UsageError } from '../args.js';
 import type { Client } from '../client.js';
-import { printLines } from '../output.js';
+import { printTable } from '../output.js';
 import { takePositionals, unknownSubcommand, usageError } from '../usage.js';
 
 /** Generous bound on what is read from stdin; the server enforces the real limit. */
@@ -48,8 +48,9 @@ export async function secretsCommand(argv: string[], client: Client, stdin: Node
     case 'list': {
       const [tenant] = takePositionals('secrets', args, ['<tenant>']);
       const { secrets } = await client.request<{ secrets: SecretMetaView[] }>('GET', secretsPath(tenant));
-      printLines(
-        secrets.map((s) => `${s.name}  ${s.hosts.join(',')}  updated ${s.updatedAt}`),
+      printTable(
+        ['NAME', 'HOSTS', 'UPDATED'],
+        secrets.map((s) => [s.name, s.hosts.join(','), s.updatedAt]),
         `no secrets for tenant ${tenant}; set one with: printf %s "$VALUE" | airlock secrets set ${tenant} <name> --hosts <host>`,
       );
       return;
