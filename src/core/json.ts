@@ -26,9 +26,10 @@ export function exceedsDepth(value: unknown, maxDepth: number): boolean {
 
 /**
  * Serializes a function input, enforcing the depth and byte limits. Throws INPUT_TOO_DEEP or
- * INPUT_TOO_LARGE with the limit in the message.
+ * INPUT_TOO_LARGE with the limit in the message; `operatorMaxBytes` (AIRLOCK_MAX_INPUT_BYTES)
+ * says whether redeploying with a higher limit can help.
  */
-export function serializeInput(input: unknown, maxDepth: number, maxBytes: number): string {
+export function serializeInput(input: unknown, maxDepth: number, maxBytes: number, operatorMaxBytes: number): string {
   if (exceedsDepth(input, maxDepth)) {
     throw new AirlockError(
       'INPUT_TOO_DEEP',
@@ -41,8 +42,10 @@ export function serializeInput(input: unknown, maxDepth: number, maxBytes: numbe
   if (bytes > maxBytes) {
     throw new AirlockError(
       'INPUT_TOO_LARGE',
-      `input is ${bytes} bytes, above this function's limit of ${maxBytes}; ` +
-        'send less, or redeploy with a higher limits.inputBytes (within the operator maximum)',
+      `input is ${bytes} bytes, above this function's limit of ${maxBytes}; send less, or ` +
+        (maxBytes < operatorMaxBytes
+          ? `redeploy the function with a higher limits.inputBytes (at most ${operatorMaxBytes}, the operator maximum)`
+          : 'ask the operator to raise AIRLOCK_MAX_INPUT_BYTES (the function already has the maximum)'),
       { bytes, limit: maxBytes },
     );
   }

@@ -69,7 +69,7 @@ export class InvokeService {
   async invoke(tenant: string, name: string, req: InvokeRequest, signal?: AbortSignal): Promise<InvokeResult> {
     const { config, functions, admission, pool, recorder, metrics, isolation } = this.deps;
     const fn = await functions.get(tenant, name, req.version);
-    const inputJson = serializeInput(req.input, config.maxJsonDepth, fn.limits.inputBytes);
+    const inputJson = serializeInput(req.input, config.maxJsonDepth, fn.limits.inputBytes, config.maxLimits.inputBytes);
     if (fn.egress !== undefined && this.deps.egress === undefined) {
       throw new AirlockError('INTERNAL', 'this function is granted egress but the server has no egress broker configured');
     }

@@ -17,8 +17,14 @@ describe('exceedsDepth', () => {
 
 describe('serializeInput', () => {
   it('serializes undefined as null and refuses inputs over the byte or depth limit', () => {
-    assert.equal(serializeInput(undefined, 8, 100), 'null');
-    assert.throws(() => serializeInput({ s: 'x'.repeat(200) }, 8, 100), (e: unknown) => isAirlockError(e) && e.code === 'INPUT_TOO_LARGE');
-    assert.throws(() => serializeInput([[[[1]]]], 3, 100), (e: unknown) => isAirlockError(e) && e.code === 'INPUT_TOO_DEEP');
+    assert.equal(serializeInput(undefined, 8, 100, 100), 'null');
+    assert.throws(() => serializeInput({ s: 'x'.repeat(200) }, 8, 100, 100), (e: unknown) => isAirlockError(e) && e.code === 'INPUT_TOO_LARGE');
+    assert.throws(() => serializeInput([[[[1]]]], 3, 100, 100), (e: unknown) => isAirlockError(e) && e.code === 'INPUT_TOO_DEEP');
+  });
+
+  it('says whether redeploying with a higher limit can help or only the operator can', () => {
+    const big = { s: 'x'.repeat(200) };
+    assert.throws(() => serializeInput(big, 8, 100, 1_000), /send less, or redeploy the function with a higher limits\.inputBytes \(at most 1000, the operator maximum\)$/);
+    assert.throws(() => serializeInput(big, 8, 100, 100), /send less, or ask the operator to raise AIRLOCK_MAX_INPUT_BYTES \(the function already has the maximum\)$/);
   });
 });

@@ -71,7 +71,7 @@ export class HookService {
     const now = this.now();
     const deliveryId = sortableId('dl', now);
     const input = deliveryInput(deliveryId, req, { ...config.webhooks, maxJsonDepth: config.maxJsonDepth });
-    serializeInput(input, config.maxJsonDepth + 2, version.limits.inputBytes);
+    serializeInput(input, config.maxJsonDepth + 2, version.limits.inputBytes, config.maxLimits.inputBytes);
     const payload: JobPayload = {
       input,
       version: version.version,

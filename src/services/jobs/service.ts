@@ -55,7 +55,7 @@ export class JobService {
   async submit(tenant: string, name: string, req: SubmitJobRequest): Promise<{ job: QueueItem; created: boolean }> {
     const { config, queue, functions } = this.deps;
     const fn = await functions.get(tenant, name);
-    serializeInput(req.input ?? null, config.maxJsonDepth, fn.limits.inputBytes);
+    serializeInput(req.input ?? null, config.maxJsonDepth, fn.limits.inputBytes, config.maxLimits.inputBytes);
     const maxRunMs = req.maxRunMs ?? config.jobs.defaultRunMs;
     if (maxRunMs > config.jobs.maxRunMs) {
       throw new AirlockError(

@@ -59,7 +59,7 @@ export class ScheduleService {
     if (req.everySeconds !== undefined) timing.everySeconds = req.everySeconds;
     validateTiming(timing, config.schedules.minIntervalSeconds, now);
     const fn = await functions.get(tenant, req.function);
-    serializeInput(req.input ?? null, config.maxJsonDepth, fn.limits.inputBytes);
+    serializeInput(req.input ?? null, config.maxJsonDepth, fn.limits.inputBytes, config.maxLimits.inputBytes);
     const existing = await store.get(tenant, name);
     if (existing === undefined && (await store.count(tenant)) >= config.schedules.perTenant) {
       throw new AirlockError(
