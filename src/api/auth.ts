@@ -13,7 +13,7 @@ declare module 'fastify' {
 /** What a scheme name looks like; anything else is not repeated back (it may be part of a key). */
 const SCHEME_NAME = /^[A-Za-z][A-Za-z0-9-]{0,19}$/;
 
-const WHERE_THE_KEY_IS = 'the admin key is printed on first start and stored in <data dir>/admin.key';
+const WHERE_THE_KEY_IS = 'the admin key is the server\'s AIRLOCK_ADMIN_KEY, or else printed on its first start and stored in <data dir>/admin.key';
 
 export function authenticate(keys: KeyService) {
   return async function onRequest(request: FastifyRequest, _reply: FastifyReply): Promise<void> {

@@ -29,7 +29,7 @@ function cliIn(cwd: string, args: string[], env: Record<string, string>): Promis
 const WRONG_KEY = 'ak_admin_not_this_servers_key_5d1e';
 const UNKNOWN = 'error UNAUTHORIZED: unknown or revoked API key';
 const MISSING =
-  'error UNAUTHORIZED: missing API key: send "Authorization: Bearer <key>" (the admin key is printed on first start and stored in <data dir>/admin.key)';
+  'error UNAUTHORIZED: missing API key: send "Authorization: Bearer <key>" (the admin key is the server\'s AIRLOCK_ADMIN_KEY, or else printed on its first start and stored in <data dir>/admin.key)';
 
 describe('which key the CLI sent, when the server refuses it', () => {
   let server: TestServer;
