@@ -102,7 +102,7 @@ describe('a port out of range, to airlock server', () => {
   it('in --port: a usage error (exit 2) naming the flag, before anything starts', async () => {
     const dataDir = join(work, 'data-flag');
     const run = await runCli(['server', '--port', '99999'], { AIRLOCK_DATA_DIR: dataDir, AIRLOCK_LOG_LEVEL: 'warn' });
-    assert.deepEqual(run, { code: 2, stdout: '', stderr: '--port must be a whole number from 0 to 65535, got "99999"\n' });
+    assert.deepEqual(run, { code: 2, stdout: '', stderr: '--port must be a whole number from 0 to 65535, got "99999" (too large)\n' });
     assert.equal(existsSync(dataDir), false);
   });
 });
