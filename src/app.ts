@@ -10,7 +10,7 @@ import type { SecurityLayer } from './core/types.js';
 import type { Logger } from './core/logger.js';
 import { Metrics } from './api/metrics.js';
 import { buildServer } from './api/server.js';
-import { listenError } from './api/listen-error.js';
+import { listenError, probeListen } from './api/listen-error.js';
 import { Admission } from './scheduler/admission.js';
 import { createPolicy, openCgroups } from './sandbox/cgroup/index.js';
 import { createIsolator, sandboxLauncher, SpawnerLauncher } from './sandbox/index.js';
@@ -81,8 +81,9 @@ export const VERSION: string = (
 ).version;
 
 export async function startAirlock(config: Config, logger: Logger, overrides: AirlockOverrides = {}): Promise<Airlock> {
-  // First, before anything is spawned or opened: a data dir that cannot hold our files, or a key
-  // file others can read, stops the start.
+  // First, before anything is written, spawned or opened: a port the server cannot listen on, a
+  // data dir that cannot hold our files, or a key file others can read, stops the start.
+  await probeListen(config.host, config.port);
   prepareDataDir(config.dataDir);
   const secretKey = ensureSecretKey(config.dataDir, config.secrets.key);
   const adminKey = ensureAdminKey(config.dataDir, config.adminKey);

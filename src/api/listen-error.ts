@@ -1,6 +1,25 @@
 // Turns the operating system's refusal to open the server's port into an error that says what
-// happened and how to fix it (the raw Node error is a stack trace naming `setupListenHandle`).
+// happened and how to fix it (the raw Node error is a stack trace naming `setupListenHandle`),
+// and finds it out first, before the start writes anything.
+import { createServer } from 'node:net';
 import { AirlockError } from '../core/errors.js';
+
+/**
+ * Opens the server's port and closes it again, so that a port in use, a privileged port or a
+ * foreign address stops the start (LISTEN_FAILED) before the data dir, keys or database are
+ * written. The real listen comes last and can still fail (another program may take the port in
+ * between); it gets the same error.
+ */
+export async function probeListen(host: string, port: number): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen({ host, port, exclusive: true }, resolve);
+  }).catch((err: unknown) => {
+    throw listenError(err, host, port);
+  });
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+}
 
 export function listenError(err: unknown, host: string, port: number): unknown {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;

@@ -3,7 +3,7 @@
 // bubblewrap, and the process isolator's loud opt-in.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -145,16 +145,21 @@ describe('server process', () => {
     await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
     const port = (squatter.address() as AddressInfo).port;
     try {
-      const inUse = await expectStartRefused({ AIRLOCK_DATA_DIR: mkdtempSync(join(work, 'data-')), AIRLOCK_PORT: String(port) });
+      const dataDir = mkdtempSync(join(work, 'data-'));
+      const inUse = await expectStartRefused({ AIRLOCK_DATA_DIR: dataDir, AIRLOCK_PORT: String(port) });
       assert.match(inUse, new RegExp(`exited with 1 before listening`));
       assert.match(inUse, new RegExp(`error LISTEN_FAILED: port ${port} on 127\\.0\\.0\\.1 is already in use`));
       assert.doesNotMatch(inUse, /setupListenHandle/, 'no raw stack trace');
+      assert.deepEqual(readdirSync(dataDir), [], 'refused before writing keys or a database');
+      assert.doesNotMatch(inUse, /generated the secrets master key/);
     } finally {
       squatter.close();
     }
     // 192.0.2.1 (TEST-NET-1) is no address of this machine: binding fails before any traffic.
-    const notHere = await expectStartRefused({ AIRLOCK_DATA_DIR: mkdtempSync(join(work, 'data-')), AIRLOCK_HOST: '192.0.2.1' });
+    const elsewhere = mkdtempSync(join(work, 'data-'));
+    const notHere = await expectStartRefused({ AIRLOCK_DATA_DIR: elsewhere, AIRLOCK_HOST: '192.0.2.1' });
     assert.match(notHere, /error LISTEN_FAILED: cannot listen on 192\.0\.2\.1:0: 192\.0\.2\.1 is not an address of this machine/);
+    assert.deepEqual(readdirSync(elsewhere), []);
   });
 
   it('on SIGTERM finishes calls in flight within the grace period, and fails the rest cleanly', async () => {
