@@ -128,3 +128,14 @@ export function takePositionals<const Required extends readonly string[]>(
   if (extra !== undefined) throw usageError(command, `unexpected argument "${extra}"`);
   return positionals as Positionals<Required>;
 }
+
+/**
+ * Refuses options that `command sub` does not take. A command's sub-commands are parsed with all
+ * of its options, so without this `airlock jobs get acme j1 --input x` would drop `--input` unseen.
+ */
+export function onlyOptions(command: CommandName, sub: string, values: Record<string, unknown>, takes: readonly string[]): void {
+  const stray = Object.keys(values).find((option) => values[option] !== undefined && !takes.includes(option));
+  if (stray === undefined) return;
+  const what = takes.length === 0 ? 'takes no options' : `takes ${takes.map((o) => `--${o}`).join(', ')}`;
+  throw usageError(command, `--${stray} does not apply to ${command} ${sub}, which ${what}`);
+}

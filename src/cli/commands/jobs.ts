@@ -3,7 +3,7 @@
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
 import { givenFilters, printJson, printTable } from '../output.js';
-import { takePositionals, unknownSubcommand } from '../usage.js';
+import { onlyOptions, takePositionals, unknownSubcommand } from '../usage.js';
 import { readInput, splitTarget } from './invoke.js';
 
 interface JobRow {
@@ -30,6 +30,7 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
   const tenantBase = (tenant: string) => `/v1/tenants/${encodeURIComponent(tenant)}`;
   switch (sub) {
     case 'submit': {
+      onlyOptions('jobs', sub, values, ['input', 'idempotency-key', 'max-run-ms', 'max-attempts']);
       const [target] = takePositionals('jobs', positionals, ['<tenant>/<function>']);
       const { tenant, name } = splitTarget(target, 'jobs');
       const body: Record<string, unknown> = { input: readInput(values.input) };
@@ -41,12 +42,14 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
     }
     case 'get':
     case 'cancel': {
+      onlyOptions('jobs', sub, values, []);
       const [tenant, id] = takePositionals('jobs', positionals, ['<tenant>', '<id>']);
       const path = `${tenantBase(tenant)}/jobs/${encodeURIComponent(id)}`;
       printJson(sub === 'get' ? await client.request('GET', path) : await client.request('POST', `${path}/cancel`));
       return;
     }
     case 'list': {
+      onlyOptions('jobs', sub, values, ['function', 'status', 'limit', 'json']);
       const [tenant] = takePositionals('jobs', positionals, ['<tenant>']);
       const query = new URLSearchParams();
       if (values.function) query.set('function', values.function);

@@ -4,7 +4,7 @@
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
 import { printJson, printTable } from '../output.js';
-import { takePositionals, unknownSubcommand, usageError } from '../usage.js';
+import { onlyOptions, takePositionals, unknownSubcommand, usageError } from '../usage.js';
 import { readInput } from './invoke.js';
 
 interface ScheduleRow {
@@ -47,6 +47,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
   const base = (tenant: string) => `/v1/tenants/${encodeURIComponent(tenant)}/schedules`;
   switch (sub) {
     case 'set': {
+      onlyOptions('schedules', sub, values, ['function', 'cron', 'every', 'input', 'timezone', 'overlap']);
       const [target] = takePositionals('schedules', positionals, ['<tenant>/<schedule>']);
       const { tenant, name } = splitSchedule(target);
       if (!values.function) throw usageError('schedules', '--function is required');
@@ -61,6 +62,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
     }
     case 'get':
     case 'delete': {
+      onlyOptions('schedules', sub, values, []);
       const [tenant, name] = takePositionals('schedules', positionals, ['<tenant>', '<schedule>']);
       const path = `${base(tenant)}/${encodeURIComponent(name)}`;
       if (sub === 'get') return printJson(await client.request('GET', path));
@@ -69,6 +71,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
       return;
     }
     case 'list': {
+      onlyOptions('schedules', sub, values, ['json']);
       const [tenant] = takePositionals('schedules', positionals, ['<tenant>']);
       const { schedules } = await client.request<{ schedules: ScheduleRow[] }>('GET', base(tenant));
       if (values.json) return printJson(schedules);
@@ -80,6 +83,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
       return;
     }
     case 'runs': {
+      onlyOptions('schedules', sub, values, ['limit', 'json']);
       const [tenant, name] = takePositionals('schedules', positionals, ['<tenant>', '<schedule>']);
       const limit = integerFlag('--limit', values.limit);
       const qs = limit === undefined ? '' : `?limit=${limit}`;

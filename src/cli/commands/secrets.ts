@@ -3,7 +3,7 @@
 import { parse, readArgFile, UsageError } from '../args.js';
 import type { Client } from '../client.js';
 import { printTable } from '../output.js';
-import { takePositionals, unknownSubcommand, usageError } from '../usage.js';
+import { onlyOptions, takePositionals, unknownSubcommand, usageError } from '../usage.js';
 
 /** Generous bound on what is read from stdin; the server enforces the real limit. */
 const MAX_INPUT_BYTES = 1024 * 1024;
@@ -46,6 +46,7 @@ export async function secretsCommand(argv: string[], client: Client, stdin: Node
   const [action, ...args] = positionals;
   switch (action) {
     case 'list': {
+      onlyOptions('secrets', action, values, []);
       const [tenant] = takePositionals('secrets', args, ['<tenant>']);
       const { secrets } = await client.request<{ secrets: SecretMetaView[] }>('GET', secretsPath(tenant));
       printTable(
@@ -56,6 +57,7 @@ export async function secretsCommand(argv: string[], client: Client, stdin: Node
       return;
     }
     case 'delete': {
+      onlyOptions('secrets', action, values, []);
       const [tenant, name] = takePositionals('secrets', args, ['<tenant>', '<name>']);
       await client.request('DELETE', secretPath(tenant, name));
       process.stdout.write(`deleted secret ${tenant}/${name}\n`);
