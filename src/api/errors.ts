@@ -49,8 +49,9 @@ function fastifyRefusal(err: FastifyError, request: FastifyRequest, config: Conf
 }
 
 /**
- * What to do about a failed validation: a body that is not a JSON object at all (none sent, or
- * sent as text) gets the fix spelled out; every other failure points to the schemas.
+ * What to do about a failed validation: a body that is not a JSON object at all (none sent, an
+ * empty one, or JSON that is not an object) gets the fix spelled out; every other failure points
+ * to the schemas. (A body of another content-type never gets here: it is a 415.)
  */
 function validationHint(err: FastifyError, request: FastifyRequest): string {
   const wholeBody = err.validationContext === 'body' && err.validation?.some((v) => v.instancePath === '' && v.keyword === 'type');
