@@ -1,13 +1,14 @@
-// The sandbox pool: hands out one sandbox per execution. Order of preference: for a queueable
-// call, a place in the queue of a busy warm sandbox of the caller's key whose runs are short
-// ('warm'; see PoolConfig.queueBehind), then an idle warm sandbox already bound to the key
-// ('warm'), a pre-spawned blank one that gets bound to the key for life ('pool'), a fresh spawn
-// ('spawn'). A sandbox that ran tenant A never runs tenant B: keys are the tenant (scope
-// 'tenant'), tenant+function ('function'), or nothing (scope 'execution': never reused), plus
-// the heap size. One global budget counts every process
-// (blank, idle, busy, spawning, exiting); when full, the least recently used idle sandbox (else a
-// blank one) is evicted, and when everything is busy callers wait in FIFO order. Keeping the
-// blank sandboxes topped up is pool-refill.ts; binding a sandbox to its tenant, pool-binding.ts.
+// The sandbox pool: hands out one sandbox per execution. Order of preference: an idle warm
+// sandbox already bound to the caller's key ('warm'), a pre-spawned blank one that gets bound to
+// the key for life ('pool'), a fresh spawn ('spawn'). A queueable call takes a place in the queue
+// of a busy warm sandbox of its key whose runs are short ('warm'; PoolConfig.queueBehind) first
+// when every core already has a busy sandbox (PoolConfig.parallelism), and rather than a spawn.
+// A sandbox that ran tenant A never runs tenant B: keys are the tenant (scope 'tenant'),
+// tenant+function ('function'), or nothing (scope 'execution': never reused), plus the heap
+// size. One global budget counts every process (blank, idle, busy, spawning, exiting); when
+// full, the least recently used idle sandbox (else a blank one) is evicted, and when everything
+// is busy callers wait in FIFO order. Keeping the blank sandboxes topped up is pool-refill.ts;
+// binding a sandbox to its tenant, pool-binding.ts.
 import type { PoolConfig } from '../core/config.js';
 import { QUEUE_WAIT_FACTOR } from '../core/config/pool.js';
 import { AirlockError } from '../core/errors.js';
@@ -167,12 +168,11 @@ export class SandboxPool {
 
   private serveExisting(waiter: Waiter): boolean {
     const { key, req } = waiter;
+    const mayQueue = key !== null && req.queueable === true;
+    // Every core already has a busy sandbox: another one would only take turns with them, so a
+    // short call waits in a busy sandbox's queue instead (see PoolConfig.parallelism).
+    if (mayQueue && this.counts.busy >= this.config.parallelism && this.queueBehindBusy(waiter, key)) return true;
     if (key !== null) {
-      const behind = req.queueable === true ? this.busyToQueueBehind(key) : undefined;
-      if (behind) {
-        waiter.resolve(this.lease(behind, key, 'warm', req, QUEUE_WAIT_FACTOR * this.config.queueBehindMs));
-        return true;
-      }
       let best: Entry | undefined;
       for (const entry of this.entries) {
         // An idle sandbox may still be running a run taken back from it (see Sandbox.run).
@@ -192,7 +192,15 @@ export class SandboxPool {
         return true;
       }
     }
-    return false;
+    // A free core but no sandbox ready for it: a place in a queue beats waiting for a spawn.
+    return mayQueue && this.queueBehindBusy(waiter, key);
+  }
+
+  private queueBehindBusy(waiter: Waiter, key: string): boolean {
+    const behind = this.busyToQueueBehind(key);
+    if (!behind) return false;
+    waiter.resolve(this.lease(behind, key, 'warm', waiter.req, QUEUE_WAIT_FACTOR * this.config.queueBehindMs));
+    return true;
   }
 
   /** The busy sandbox of `key` with the shortest queue whose runs are short, if any has room. */

@@ -1,5 +1,6 @@
 // The pool block of the configuration: defaults, overrides, and refusals that name the variable.
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/core/config.js';
 import { isAirlockError } from '../../src/core/errors.js';
@@ -10,9 +11,21 @@ test('pool defaults', () => {
     maxSandboxes: 64,
     idleTtlMs: 60_000,
     maxExecutionsPerSandbox: 100_000,
-    queueBehind: 3,
+    queueBehind: 15,
     queueBehindMs: 5,
+    parallelism: Math.max(1, availableParallelism() - 1),
   });
+});
+
+test('the sandboxes run side by side default to the CPUs but one (at least one) and can be set', () => {
+  assert.equal(loadConfig({ AIRLOCK_SANDBOX_PARALLELISM: '6' }).pool.parallelism, 6);
+  for (const value of ['0', '-2', 'many']) {
+    assert.throws(
+      () => loadConfig({ AIRLOCK_SANDBOX_PARALLELISM: value }),
+      (err: unknown) => isAirlockError(err) && err.code === 'CONFIG_INVALID' && err.message.includes('AIRLOCK_SANDBOX_PARALLELISM'),
+      value,
+    );
+  }
 });
 
 test('queueing behind a busy sandbox can be tuned or turned off', () => {

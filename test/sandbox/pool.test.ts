@@ -14,7 +14,7 @@ const MEMORY = 64;
 const pools: SandboxPool[] = [];
 
 function makePool(overrides: Partial<PoolConfig> = {}): SandboxPool {
-  const config: PoolConfig = { blankSize: 0, maxSandboxes: 8, idleTtlMs: 60_000, maxExecutionsPerSandbox: 1_000, queueBehind: 3, queueBehindMs: 5, ...overrides };
+  const config: PoolConfig = { blankSize: 0, maxSandboxes: 8, idleTtlMs: 60_000, maxExecutionsPerSandbox: 1_000, queueBehind: 3, queueBehindMs: 5, parallelism: 1, ...overrides };
   const pool = new SandboxPool(isolator, config, MEMORY);
   pools.push(pool);
   return pool;
@@ -236,6 +236,53 @@ describe('sandbox pool (bwrap)', () => {
     full.release(true);
     exclusive.release(true);
     assert.deepEqual({ idle: pool.stats().idle, busy: pool.stats().busy }, { idle: 4, busy: 0 });
+  });
+
+  it('takes an idle sandbox while a core has no busy one, and queues once every core has one', async () => {
+    const pool = makePool({ queueBehind: 3, queueBehindMs: 60_000, parallelism: 2 });
+    // Two warm sandboxes of acme, each with a run-time average.
+    const [x, y] = await Promise.all([acquire(pool, 'acme'), acquire(pool, 'acme')]);
+    for (const lease of [x!, y!]) assert.equal((await lease.sandbox.run(request(SLEEP, { tenant: 'acme', input: 1 }))).status, 'succeeded');
+    x!.release(true);
+    y!.release(true);
+    const first = await acquire(pool, 'acme', { queueable: true });
+    const running = first.sandbox.run(request(SLEEP, { tenant: 'acme', input: 200 }));
+    const second = await acquire(pool, 'acme', { queueable: true });
+    assert.notEqual(second.sandbox, first.sandbox, 'one busy sandbox on two cores: the idle one runs the call side by side');
+    assert.equal(second.start, 'warm');
+    const secondRun = second.sandbox.run(request(SLEEP, { tenant: 'acme', input: 200 }));
+    const third = await acquire(pool, 'acme', { queueable: true });
+    assert.ok(third.sandbox === first.sandbox || third.sandbox === second.sandbox, 'both cores busy: the call queues');
+    assert.equal(pool.stats().queued, 1);
+    assert.equal(pool.stats().total, 2, 'no sandbox spawned for it');
+    const queuedRun = third.sandbox.run(request(SLEEP, { tenant: 'acme', input: 1 }));
+    const other = await acquire(pool, 'globex', { queueable: true });
+    assert.ok(other.sandbox !== first.sandbox && other.sandbox !== second.sandbox, "another tenant's call never queues in acme's sandboxes");
+    assert.equal(other.start, 'spawn');
+    other.release(true);
+    for (const [lease, run] of [[first, running], [second, secondRun], [third, queuedRun]] as const) {
+      assert.equal((await run).status, 'succeeded');
+      lease.release(true);
+    }
+    assert.deepEqual({ busy: pool.stats().busy, queued: pool.stats().queued }, { busy: 0, queued: 0 });
+  });
+
+  it('queues on a free core rather than wait for a spawn when no sandbox is ready', async () => {
+    const pool = makePool({ queueBehind: 3, queueBehindMs: 60_000, parallelism: 4 });
+    await use(pool, 'acme');
+    const first = await acquire(pool, 'acme', { queueable: true });
+    const running = first.sandbox.run(request(SLEEP, { tenant: 'acme', input: 200 }));
+    const next = await acquire(pool, 'acme', { queueable: true });
+    assert.equal(next.sandbox, first.sandbox, 'no idle or blank sandbox: a place in the queue, not a spawn');
+    assert.equal(pool.stats().total, 1);
+    const exclusive = await acquire(pool, 'acme', { queueable: false });
+    assert.equal(exclusive.start, 'spawn', 'a call that may not queue still gets a sandbox of its own');
+    exclusive.release(true);
+    const queued = next.sandbox.run(request(SLEEP, { tenant: 'acme', input: 1 }));
+    assert.equal((await running).status, 'succeeded');
+    first.release(true);
+    assert.equal((await queued).status, 'succeeded');
+    next.release(true);
   });
 
   it('hands out no idle sandbox that still runs a run taken back from its queue', async () => {

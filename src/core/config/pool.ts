@@ -1,6 +1,7 @@
 // Configuration of the sandbox pool (AIRLOCK_POOL_SIZE, AIRLOCK_MAX_SANDBOXES, AIRLOCK_SANDBOX_*):
 // blank sandboxes kept ready, the global process budget, when warm sandboxes are retired, and
 // when a call may queue inside a busy warm sandbox instead of taking another one.
+import { availableParallelism } from 'node:os';
 import { int, TIMER_MAX_MS } from './env.js';
 import type { Env } from './env.js';
 
@@ -27,6 +28,13 @@ export interface PoolConfig {
    * in progress has not run longer, ms: a slow run never holds up another call for long.
    */
   queueBehindMs: number;
+  /**
+   * Busy sandboxes the machine runs side by side: by default one per CPU but one, which the
+   * server's own thread takes under load. Once that many are busy, a short call queues inside a
+   * busy sandbox of its tenant rather than taking another: more running processes than free
+   * cores only take turns, and each turn is a sleep and a wake-up.
+   */
+  parallelism: number;
 }
 
 /**
@@ -49,7 +57,8 @@ export function poolFrom(env: Env): PoolConfig {
     maxSandboxes: int(env, 'AIRLOCK_MAX_SANDBOXES', 64, 1, MAX_SANDBOXES_CEILING),
     idleTtlMs: int(env, 'AIRLOCK_SANDBOX_IDLE_MS', 60_000, 1),
     maxExecutionsPerSandbox: int(env, 'AIRLOCK_SANDBOX_MAX_EXECUTIONS', 100_000, 1),
-    queueBehind: int(env, 'AIRLOCK_SANDBOX_QUEUE', 3, 0),
+    queueBehind: int(env, 'AIRLOCK_SANDBOX_QUEUE', 15, 0),
     queueBehindMs: int(env, 'AIRLOCK_SANDBOX_QUEUE_MS', 5, 0, Math.floor(TIMER_MAX_MS / QUEUE_WAIT_FACTOR)),
+    parallelism: int(env, 'AIRLOCK_SANDBOX_PARALLELISM', Math.max(1, availableParallelism() - 1), 1, MAX_SANDBOXES_CEILING),
   };
 }
