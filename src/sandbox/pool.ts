@@ -1,7 +1,7 @@
 // The sandbox pool: hands out one sandbox per execution. Order of preference: an idle warm
 // sandbox already bound to the caller's key ('warm'), a pre-spawned blank one that gets bound to
 // the key for life ('pool'), a fresh spawn ('spawn'). A queueable call takes a place in the queue
-// of a busy warm sandbox of its key whose runs are short ('warm'; PoolConfig.queueBehind) first
+// of a busy warm sandbox of its key whose runs are short ('warm'; pool-queue.ts) first
 // when every core already has a busy sandbox (PoolConfig.parallelism), and rather than a spawn.
 // A sandbox that ran tenant A never runs tenant B: keys are the tenant (scope 'tenant'),
 // tenant+function ('function'), or nothing (scope 'execution': never reused), plus the heap
@@ -15,6 +15,7 @@ import { AirlockError } from '../core/errors.js';
 import type { IsolationScope, StartKind } from '../core/types.js';
 import { bindNow, bindSoon } from './pool-binding.js';
 import type { PoolLogger } from './pool-logger.js';
+import { busyToQueueBehind } from './pool-queue.js';
 import { BlankRefill } from './pool-refill.js';
 import type { Isolator, Sandbox, SpawnOptions } from './port.js';
 
@@ -197,25 +198,10 @@ export class SandboxPool {
   }
 
   private queueBehindBusy(waiter: Waiter, key: string): boolean {
-    const behind = this.busyToQueueBehind(key);
+    const behind = busyToQueueBehind(this.entries, key, this.config);
     if (!behind) return false;
     waiter.resolve(this.lease(behind, key, 'warm', waiter.req, QUEUE_WAIT_FACTOR * this.config.queueBehindMs));
     return true;
-  }
-
-  /** The busy sandbox of `key` with the shortest queue whose runs are short, if any has room. */
-  private busyToQueueBehind(key: string): Entry | undefined {
-    const { queueBehind, queueBehindMs, maxExecutionsPerSandbox } = this.config;
-    if (queueBehind === 0) return undefined;
-    let best: Entry | undefined;
-    for (const entry of this.entries) {
-      if (entry.state !== 'busy' || !entry.shared || entry.key !== key || !entry.sandbox.alive) continue;
-      const { pending, averageRunMs, currentRunMs } = entry.sandbox;
-      if (pending > queueBehind || entry.executions >= maxExecutionsPerSandbox) continue;
-      if (averageRunMs === undefined || pending * averageRunMs > queueBehindMs || currentRunMs > queueBehindMs) continue;
-      if (!best || pending < best.sandbox.pending) best = entry;
-    }
-    return best;
   }
 
   /** Serves queued callers in FIFO order while the budget allows. */
