@@ -1,9 +1,10 @@
 // The pool block of the configuration: defaults, overrides, and refusals that name the variable.
 import assert from 'node:assert/strict';
-import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/core/config.js';
+import { poolFrom } from '../../src/core/config/pool.js';
 import { isAirlockError } from '../../src/core/errors.js';
+import { usableCpus } from '../../src/core/usable-cpus.js';
 
 test('pool defaults', () => {
   assert.deepEqual(loadConfig({}).pool, {
@@ -13,11 +14,14 @@ test('pool defaults', () => {
     maxExecutionsPerSandbox: 100_000,
     queueBehind: 15,
     queueBehindMs: 5,
-    parallelism: Math.max(1, availableParallelism() - 1),
+    parallelism: Math.max(1, usableCpus() - 1),
   });
 });
 
-test('the sandboxes run side by side default to the CPUs but one (at least one) and can be set', () => {
+test('the sandboxes run side by side default to the usable CPUs but one (at least one) and can be set', () => {
+  assert.equal(poolFrom({}, 8).parallelism, 7);
+  assert.equal(poolFrom({}, 2).parallelism, 1);
+  assert.equal(poolFrom({}, 1).parallelism, 1);
   assert.equal(loadConfig({ AIRLOCK_SANDBOX_PARALLELISM: '6' }).pool.parallelism, 6);
   for (const value of ['0', '-2', 'many']) {
     assert.throws(

@@ -1,7 +1,7 @@
 // Configuration of the sandbox pool (AIRLOCK_POOL_SIZE, AIRLOCK_MAX_SANDBOXES, AIRLOCK_SANDBOX_*):
 // blank sandboxes kept ready, the global process budget, when warm sandboxes are retired, and
 // when a call may queue inside a busy warm sandbox instead of taking another one.
-import { availableParallelism } from 'node:os';
+import { usableCpus } from '../usable-cpus.js';
 import { int, TIMER_MAX_MS } from './env.js';
 import type { Env } from './env.js';
 
@@ -29,8 +29,9 @@ export interface PoolConfig {
    */
   queueBehindMs: number;
   /**
-   * Busy sandboxes the machine runs side by side: by default one per CPU but one, which the
-   * server's own thread takes under load. Once that many are busy, a short call queues inside a
+   * Busy sandboxes the machine runs side by side: by default one per usable CPU (the CPU count
+   * capped by the server's cgroup CPU quota; core/usable-cpus.ts) but one, which the server's own
+   * thread takes under load. Once that many are busy, a short call queues inside a
    * busy sandbox of its tenant rather than taking another: more running processes than free
    * cores only take turns, and each turn is a sleep and a wake-up.
    */
@@ -51,7 +52,8 @@ export const MAX_SANDBOXES_CEILING = 65_536;
  */
 export const QUEUE_WAIT_FACTOR = 4;
 
-export function poolFrom(env: Env): PoolConfig {
+/** `cpus`: the CPUs the server may use (usable-cpus.ts), from which the parallelism default follows. */
+export function poolFrom(env: Env, cpus = usableCpus()): PoolConfig {
   return {
     blankSize: int(env, 'AIRLOCK_POOL_SIZE', 2, 0),
     maxSandboxes: int(env, 'AIRLOCK_MAX_SANDBOXES', 64, 1, MAX_SANDBOXES_CEILING),
@@ -59,6 +61,6 @@ export function poolFrom(env: Env): PoolConfig {
     maxExecutionsPerSandbox: int(env, 'AIRLOCK_SANDBOX_MAX_EXECUTIONS', 100_000, 1),
     queueBehind: int(env, 'AIRLOCK_SANDBOX_QUEUE', 15, 0),
     queueBehindMs: int(env, 'AIRLOCK_SANDBOX_QUEUE_MS', 5, 0, Math.floor(TIMER_MAX_MS / QUEUE_WAIT_FACTOR)),
-    parallelism: int(env, 'AIRLOCK_SANDBOX_PARALLELISM', Math.max(1, availableParallelism() - 1), 1, MAX_SANDBOXES_CEILING),
+    parallelism: int(env, 'AIRLOCK_SANDBOX_PARALLELISM', Math.max(1, cpus - 1), 1, MAX_SANDBOXES_CEILING),
   };
 }
