@@ -1,29 +1,36 @@
 // Maps every error to the API's error body {"error":{"code","message"}} and a 4xx/5xx status.
 // Fastify's own refusals (validation, body too large, content-type) get stable codes too; bad
-// JSON is refused by the body parser (json-body.ts).
+// JSON is refused by the body parser (json-body.ts). A body too large is read to its end first
+// (drain-body.ts), so that a client still sending it gets the refusal.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AirlockError, isAirlockError } from '../core/errors.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { bodyTooLarge } from './body-limits.js';
+import { drainBody } from './drain-body.js';
 import { validationMessage } from './validation-message.js';
 
 export function errorHandler(logger: Logger, config: Config) {
-  return function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  return function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
     const refusal = isAirlockError(err) ? err : fastifyRefusal(err, request, config);
+    if (refusal !== undefined && err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      // The client may still be sending the body: let it finish, or it never reads the answer.
+      return drainBody(request.raw).then(() => send(reply, refusal));
+    }
     if (refusal !== undefined) {
       send(reply, refusal);
-      return;
+      return undefined;
     }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       void reply.status(status).send({ error: { code: 'BAD_REQUEST', message: err.message } });
-      return;
+      return undefined;
     }
     // Webhook URLs carry their token: never log it.
     const url = request.url.startsWith('/hooks/') ? request.url.replace(/^(\/hooks\/[^/]*\/[^/?]*\/)[^?]*/, '$1<token>') : request.url;
     logger.error({ err, url }, 'unhandled error');
     void reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error; see the server log' } });
+    return undefined;
   };
 }
 

@@ -24,20 +24,20 @@ const SHARED_REFUSALS = new Set(['FST_ERR_CTP_BODY_TOO_LARGE', 'FST_ERR_CTP_INVA
  */
 function redactingErrorHandler(deps: ApiDeps) {
   const shared = errorHandler(deps.logger, deps.config);
-  return function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  return function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
     if (isAirlockError(err) || err.validation || SHARED_REFUSALS.has(err.code)) {
-      shared(err, request, reply);
-      return;
+      return shared(err, request, reply);
     }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       void reply.status(status).send({
         error: { code: 'BAD_REQUEST', message: 'invalid request: send JSON {"value": "...", "hosts": ["api.example.com"]}' },
       });
-      return;
+      return undefined;
     }
     deps.logger.error({ code: err.code, url: request.url }, 'unhandled error in a secrets route');
     void reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error; see the server log' } });
+    return undefined;
   };
 }
 
