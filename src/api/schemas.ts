@@ -2,6 +2,7 @@
 // generate /openapi.json, so the documentation cannot drift from what the server accepts.
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
+import { MIN_LIMITS } from '../core/limits.js';
 import { NAME_PATTERN, NAME_RULE } from '../services/names.js';
 
 /**
@@ -37,11 +38,11 @@ export const ErrorBody = Type.Object(
 
 export const Limits = Type.Object(
   {
-    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'wall-clock timeout, ms (default 2000)' })),
-    memoryMiB: Type.Optional(Type.Integer({ minimum: 1, description: 'V8 heap ceiling, MiB (default 128)' })),
-    inputBytes: Type.Optional(Type.Integer({ minimum: 1, description: 'max input JSON size, bytes' })),
-    resultBytes: Type.Optional(Type.Integer({ minimum: 1, description: 'max result JSON size, bytes' })),
-    logBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'max captured log bytes' })),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: MIN_LIMITS.timeoutMs, description: 'wall-clock timeout, ms (default 2000)' })),
+    memoryMiB: Type.Optional(Type.Integer({ minimum: MIN_LIMITS.memoryMiB, description: 'V8 heap ceiling, MiB (default 128)' })),
+    inputBytes: Type.Optional(Type.Integer({ minimum: MIN_LIMITS.inputBytes, description: 'max input JSON size, bytes' })),
+    resultBytes: Type.Optional(Type.Integer({ minimum: MIN_LIMITS.resultBytes, description: 'max result JSON size, bytes' })),
+    logBytes: Type.Optional(Type.Integer({ minimum: MIN_LIMITS.logBytes, description: 'max captured log bytes' })),
   },
   { additionalProperties: false },
 );

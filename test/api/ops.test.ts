@@ -29,6 +29,12 @@ describe('operations', () => {
     const deployPath = res.body.paths['/v1/tenants/{tenant}/functions/{name}'];
     const schema = deployPath.put.requestBody.content['application/json'].schema;
     assert.deepEqual(schema.required, ['code']);
+    // The limits' minimums are the ones the server enforces.
+    const limits = schema.properties.limits.properties;
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(limits as Record<string, { minimum: number }>).map(([k, v]) => [k, v.minimum])),
+      { timeoutMs: 10, memoryMiB: 16, inputBytes: 2, resultBytes: 16, logBytes: 0 },
+    );
   });
 
   it('keeps anyOf out of response schemas (Fastify would validate it on every response)', async () => {

@@ -35,6 +35,33 @@ describe('configuration bounds', () => {
     });
   }
 
+  for (const raw of ['1e2', '0x10', '+5', ' 5', '5.0']) {
+    it(`takes plain decimal integers only: refuses AIRLOCK_POOL_SIZE=${JSON.stringify(raw)}`, () => {
+      assert.match(refusal({ AIRLOCK_POOL_SIZE: raw }), /^AIRLOCK_POOL_SIZE must be an integer >= 0, not /);
+    });
+  }
+
+  it('refuses default or maximum function limits below what a function may ask for', () => {
+    for (const [name, value, min] of [
+      ['AIRLOCK_DEFAULT_MEMORY_MIB', '8', 16],
+      ['AIRLOCK_DEFAULT_INPUT_BYTES', '1', 2],
+      ['AIRLOCK_DEFAULT_RESULT_BYTES', '1', 16],
+      ['AIRLOCK_DEFAULT_TIMEOUT_MS', '5', 10],
+      ['AIRLOCK_MAX_MEMORY_MIB', '15', 16],
+    ] as const) {
+      assert.match(refusal({ [name]: value }), new RegExp(`^${name} must be an integer (>= ${min}|from ${min} to \\d+), not "${value}"`), name);
+    }
+    assert.equal(loadConfig({ AIRLOCK_DEFAULT_MEMORY_MIB: '16', AIRLOCK_DEFAULT_LOG_BYTES: '0' }).defaultLimits.memoryMiB, 16);
+  });
+
+  it('refuses a blank pool larger than the sandbox budget that holds it', () => {
+    assert.match(
+      refusal({ AIRLOCK_POOL_SIZE: '10', AIRLOCK_MAX_SANDBOXES: '3' }),
+      /^AIRLOCK_POOL_SIZE \(10\) is above AIRLOCK_MAX_SANDBOXES \(3\), which counts the blank sandboxes too/,
+    );
+    assert.equal(loadConfig({ AIRLOCK_POOL_SIZE: '3', AIRLOCK_MAX_SANDBOXES: '3' }).pool.blankSize, 3);
+  });
+
   it('names the --isolation flag next to AIRLOCK_ISOLATION', () => {
     assert.match(refusal({ AIRLOCK_ISOLATION: 'docker' }), /^AIRLOCK_ISOLATION \(--isolation\)="docker" is not one of bwrap, process/);
   });

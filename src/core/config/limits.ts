@@ -1,8 +1,9 @@
 // Configuration of function limits (AIRLOCK_DEFAULT_* and AIRLOCK_MAX_*): the limits a function
-// gets when it asks for none, and the highest it may ask for; a default above its maximum is refused.
+// gets when it asks for none, and the highest it may ask for; a default above its maximum, or
+// either below the smallest a function may ask for, is refused.
 // The variables' names come from core/limits.ts, which also names them in its refusals.
 import { AirlockError } from '../errors.js';
-import { DEFAULT_LIMITS, DEFAULT_MAX_LIMITS, defaultLimitEnv, maxLimitEnv } from '../limits.js';
+import { DEFAULT_LIMITS, DEFAULT_MAX_LIMITS, defaultLimitEnv, maxLimitEnv, MIN_LIMITS } from '../limits.js';
 import type { FunctionLimits } from '../types.js';
 import { int, TIMER_MAX_MS } from './env.js';
 import type { Env } from './env.js';
@@ -14,13 +15,14 @@ export interface FunctionLimitsConfig {
 
 type LimitKey = keyof FunctionLimits;
 
+/** Each limit from at least the smallest a function may ask for (MIN_LIMITS): a lower one could never run. */
 function limitsFrom(env: Env, name: (key: LimitKey) => string, base: FunctionLimits): FunctionLimits {
   return {
-    timeoutMs: int(env, name('timeoutMs'), base.timeoutMs, 1, TIMER_MAX_MS),
-    memoryMiB: int(env, name('memoryMiB'), base.memoryMiB, 1),
-    inputBytes: int(env, name('inputBytes'), base.inputBytes, 1),
-    resultBytes: int(env, name('resultBytes'), base.resultBytes, 1),
-    logBytes: int(env, name('logBytes'), base.logBytes, 0),
+    timeoutMs: int(env, name('timeoutMs'), base.timeoutMs, MIN_LIMITS.timeoutMs, TIMER_MAX_MS),
+    memoryMiB: int(env, name('memoryMiB'), base.memoryMiB, MIN_LIMITS.memoryMiB),
+    inputBytes: int(env, name('inputBytes'), base.inputBytes, MIN_LIMITS.inputBytes),
+    resultBytes: int(env, name('resultBytes'), base.resultBytes, MIN_LIMITS.resultBytes),
+    logBytes: int(env, name('logBytes'), base.logBytes, MIN_LIMITS.logBytes),
   };
 }
 

@@ -1,6 +1,7 @@
 // Configuration of the sandbox pool (AIRLOCK_POOL_SIZE, AIRLOCK_MAX_SANDBOXES, AIRLOCK_SANDBOX_*):
 // blank sandboxes kept ready, the global process budget, when warm sandboxes are retired, and
 // when a call may queue inside a busy warm sandbox instead of taking another one.
+import { AirlockError } from '../errors.js';
 import { usableCpus } from '../usable-cpus.js';
 import { int, TIMER_MAX_MS } from './env.js';
 import type { Env } from './env.js';
@@ -54,7 +55,7 @@ export const QUEUE_WAIT_FACTOR = 4;
 
 /** `cpus`: the CPUs the server may use (usable-cpus.ts), from which the parallelism default follows. */
 export function poolFrom(env: Env, cpus = usableCpus()): PoolConfig {
-  return {
+  const pool: PoolConfig = {
     blankSize: int(env, 'AIRLOCK_POOL_SIZE', 2, 0),
     maxSandboxes: int(env, 'AIRLOCK_MAX_SANDBOXES', 64, 1, MAX_SANDBOXES_CEILING),
     idleTtlMs: int(env, 'AIRLOCK_SANDBOX_IDLE_MS', 60_000, 1),
@@ -63,4 +64,12 @@ export function poolFrom(env: Env, cpus = usableCpus()): PoolConfig {
     queueBehindMs: int(env, 'AIRLOCK_SANDBOX_QUEUE_MS', 5, 0, Math.floor(TIMER_MAX_MS / QUEUE_WAIT_FACTOR)),
     parallelism: int(env, 'AIRLOCK_SANDBOX_PARALLELISM', Math.max(1, cpus - 1), 1, MAX_SANDBOXES_CEILING),
   };
+  if (pool.blankSize > pool.maxSandboxes) {
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      `AIRLOCK_POOL_SIZE (${pool.blankSize}) is above AIRLOCK_MAX_SANDBOXES (${pool.maxSandboxes}), which counts the ` +
+        'blank sandboxes too; lower the pool size or raise the budget',
+    );
+  }
+  return pool;
 }
