@@ -120,6 +120,29 @@ describe('jobs across restarts and under load', () => {
       assert.equal(job.error?.code, 'JOB_DEADLINE');
       assert.equal(job.attempts, 1, 'the deadline ends the job once, with no retry');
       assert.ok(job.checkpointAt !== undefined, 'its progress is kept for inspection');
+      // The last slice was cut by the deadline, not by maxRunMs, and its record says so.
+      const list = await server.request('GET', '/v1/tenants/acme/executions?function=count&limit=100');
+      const errors = (list.body.executions as { jobId?: string; error?: { type: string; message: string } }[])
+        .filter((e) => e.jobId === id)
+        .map((e) => e.error);
+      const last = errors.find((e) => e?.type === 'JobDeadlineReached');
+      assert.ok(last, JSON.stringify(errors));
+      assert.match(last.message, /^the run reached the job's deadline after \d+ ms; the job ends failed with JOB_DEADLINE$/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("JOB_DEADLINE names the error of the job's last failed attempt", async () => {
+    const server = await startTestServer(FAST_JOBS);
+    try {
+      await deploy(server, 'acme', 'boom', 'export default async () => { await new Promise((r) => setTimeout(r, 150)); throw new Error("boom"); };');
+      // Retries keep failing until the 600 ms deadline passes between two of them.
+      const id = await submit(server, 'acme', 'boom', { deadlineMs: 600, maxAttempts: 50 });
+      const job = await waitJob(server, 'acme', id, finished);
+      assert.equal(job.status, 'failed', JSON.stringify(job));
+      assert.equal(job.error?.code, 'JOB_DEADLINE');
+      assert.match(job.error?.message ?? '', /its last attempt failed with FUNCTION_FAILED: Error: boom$/);
     } finally {
       await server.close();
     }

@@ -24,6 +24,7 @@ describe('jobs API', () => {
     await deploy(server, 'acme', 'count', COUNTER);
     await deploy(server, 'acme', 'crash', `export default async () => { process.exit(3); };`);
     await deploy(server, 'acme', 'sleep', SLEEPER);
+    await deploy(server, 'acme', 'spin', 'export default async (input) => { await new Promise((r) => setTimeout(r, input.ms)); return 1; };');
   });
   after(() => server.close());
 
@@ -65,6 +66,21 @@ describe('jobs API', () => {
       .map((e) => `${e.status}${e.error === undefined ? '' : `:${e.error.type}`}`);
     assert.ok(statuses.includes('timeout:SliceCapReached'), statuses.join());
     assert.equal(statuses.filter((s) => s === 'succeeded').length, 1);
+  });
+
+  it('a job that never saves a checkpoint and never fits in a slice ends dead (NO_PROGRESS), not running until its deadline', async () => {
+    // Each slice of 100 ms starts over from nothing: it can never finish.
+    const id = await submit(server, 'acme', 'spin', { input: { ms: 5_000 }, maxRunMs: 100, maxAttempts: 2 });
+    const job = await waitJob(server, 'acme', id, finished, 30_000);
+    assert.equal(job.status, 'dead', JSON.stringify(job));
+    assert.equal(job.error?.code, 'NO_PROGRESS');
+    assert.match(job.error?.message ?? '', /no checkpoint was saved for \d+ ms \(3 slices of maxRunMs or more\).*ctx\.checkpoint\.save/);
+    assert.equal(job.attempts, 2);
+    // Forgiven at first (3 slices' time), then one attempt per slice: a handful of runs, not hundreds.
+    assert.ok(job.runs >= 3 && job.runs <= 10, `runs ${job.runs}`);
+    const list = await server.request('GET', `/v1/tenants/acme/executions?function=spin&limit=100`);
+    const cut = (list.body.executions as { jobId?: string; error?: { type: string; message: string } }[]).filter((e) => e.jobId === id);
+    assert.ok(cut.every((e) => e.error?.type === 'SliceCapReached' && /without saving a checkpoint/.test(e.error.message)), JSON.stringify(cut));
   });
 
   it('a crash is a failed attempt, retried with backoff, then dead with the last error', async () => {

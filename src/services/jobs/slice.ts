@@ -1,8 +1,10 @@
 // One slice of a claimed job: wait for an admission slot (so job runs share AIRLOCK_CONCURRENCY
 // with invocations and never take all of it), lease a sandbox from the pool, run the function
 // with ctx.checkpoint for at most the slice cap, record the run as an execution linked to the
-// job, and settle the queue item: complete, continue later (the cap hit: no attempt counted),
-// or fail an attempt (a throw, a crash, an OOM; retried with backoff, then dead). The lease is
+// job, and settle the queue item: complete, continue later (the cap hit after a checkpoint was
+// saved, or not long since the last one: no attempt counted), or fail an attempt (a throw, a
+// crash, an OOM, or the cap hit when no checkpoint was saved for STALL_SLICES slices' time,
+// NO_PROGRESS; retried with backoff, then dead). The lease is
 // heartbeated all along; a lost lease, a cancel or a shutdown stops the slice (`stop`).
 import type { Config } from '../../core/config.js';
 import { isAirlockError } from '../../core/errors.js';
@@ -54,12 +56,57 @@ function failure(code: string, message: string): QueueError {
   return { code, message };
 }
 
-function deadlineError(deadlineAt: number): QueueError {
+/** The job is past its deadline; a failed attempt before it is named, so its cause is not lost. */
+function deadlineError(deadlineAt: number, last: QueueError | undefined): QueueError {
+  const when = new Date(deadlineAt).toISOString();
+  if (last !== undefined && last.code !== 'JOB_DEADLINE') {
+    return failure(
+      'JOB_DEADLINE',
+      `the job did not finish by its deadline (${when}); its last attempt failed with ${last.code}: ${last.message}`,
+    );
+  }
   return failure(
     'JOB_DEADLINE',
-    `the job did not finish by its deadline (${new Date(deadlineAt).toISOString()}); ` +
+    `the job did not finish by its deadline (${when}); ` +
       'save progress with ctx.checkpoint more often, or submit it with a longer deadlineMs (up to AIRLOCK_JOB_DEADLINE_MS)',
   );
+}
+
+/**
+ * Slices of maxRunMs a job may go without saving a checkpoint before each further slice cut at
+ * its cap without one counts as a failed attempt: one slow slice is forgiven, a job that can
+ * never get anywhere (each slice starts over from the same state) ends dead instead of running
+ * until its deadline.
+ */
+const STALL_SLICES = 3;
+
+function noProgressError(stalledMs: number): QueueError {
+  return failure(
+    'NO_PROGRESS',
+    `no checkpoint was saved for ${stalledMs} ms (${STALL_SLICES} slices of maxRunMs or more), and this run ` +
+      'too reached its slice cap without one, so each new slice starts over from the same state; call ' +
+      'ctx.checkpoint.save(state) as the work advances (an unchanged state marks progress too), or submit ' +
+      'the job with a longer maxRunMs',
+  );
+}
+
+/** What the execution record of a slice cut at its cap says happens next. */
+function cappedError(capMs: number, cutByDeadline: boolean, saved: boolean): { type: string; message: string } {
+  if (cutByDeadline) {
+    return { type: 'JobDeadlineReached', message: `the run reached the job's deadline after ${capMs} ms; the job ends failed with JOB_DEADLINE` };
+  }
+  if (!saved) {
+    return {
+      type: 'SliceCapReached',
+      message:
+        `the run reached its slice cap (${capMs} ms, maxRunMs) without saving a checkpoint: the next slice starts over ` +
+        `from the last one; after ${STALL_SLICES} slices' time without one, each such run is a failed attempt (NO_PROGRESS)`,
+    };
+  }
+  return {
+    type: 'SliceCapReached',
+    message: `the run reached its slice cap (${capMs} ms, maxRunMs); the job continues from its last checkpoint in a new slice`,
+  };
 }
 
 /** The queue error a failed run leaves on the item. */
@@ -93,6 +140,8 @@ export class JobSlice {
   private readonly claimedAt: number;
   /** Saves in flight: the slice waits for them before it acts on the outcome. */
   private readonly saving = new Set<Promise<unknown>>();
+  /** A checkpoint was saved during this slice: a slice cut by its cap made progress. */
+  private saved = false;
 
   constructor(deps: SliceDeps, claimed: Claimed, stop: AbortSignal) {
     this.deps = deps;
@@ -121,7 +170,7 @@ export class JobSlice {
       return settle(() => queue.fail(this.lease, failure('INTERNAL', (err as Error).message), { retryable: false }));
     }
     if (this.now() >= payload.deadlineAt) {
-      return settle(() => queue.fail(this.lease, deadlineError(payload.deadlineAt), { retryable: false }));
+      return settle(() => queue.fail(this.lease, deadlineError(payload.deadlineAt, item.lastError), { retryable: false }));
     }
     let fn: FunctionVersion;
     try {
@@ -207,6 +256,8 @@ export class JobSlice {
     await Promise.allSettled([...this.saving]);
     maskOutcome(outcome, egress);
     const sliceCapped = outcome.status === 'timeout';
+    // The job's deadline, not maxRunMs, set this slice's cap.
+    const cutByDeadline = payload.deadlineAt - startedAt < payload.maxRunMs;
     const record: ExecutionRecord = {
       id, tenant: item.tenant, function: item.function, version: fn.version, status: outcome.status, start: poolLease.start,
       isolation, layers: [...sandbox.layers], queuedAt, startedAt, finishedAt: this.now(), durationMs: outcome.durationMs,
@@ -214,12 +265,7 @@ export class JobSlice {
     };
     if (outcome.result !== undefined) record.result = outcome.result;
     if (outcome.error !== undefined) record.error = outcome.error;
-    if (sliceCapped) {
-      record.error = {
-        type: 'SliceCapReached',
-        message: `the run reached its slice cap (${timeoutMs} ms, maxRunMs); the job continues from its last checkpoint in a new slice`,
-      };
-    }
+    if (sliceCapped) record.error = cappedError(timeoutMs, cutByDeadline, this.saved);
     const stopped = this.stopReason();
     if (stopped !== undefined && outcome.status === 'killed') record.error = STOPPED[stopped];
     if (egress !== undefined && egress.records.length > 0) record.egress = [...egress.records];
@@ -233,11 +279,19 @@ export class JobSlice {
     if (outcome.status === 'succeeded') return settle(() => queue.complete(this.lease, outcome.result ?? null));
     if (outcome.status === 'timeout') {
       if (this.now() >= payload.deadlineAt) {
-        return settle(() => queue.fail(this.lease, deadlineError(payload.deadlineAt), { retryable: false }));
+        return settle(() => queue.fail(this.lease, deadlineError(payload.deadlineAt, this.claimed.item.lastError), { retryable: false }));
       }
+      const stalledMs = this.saved ? 0 : this.msWithoutCheckpoint();
+      if (stalledMs >= STALL_SLICES * payload.maxRunMs) return settle(() => queue.fail(this.lease, noProgressError(stalledMs)));
       return settle(() => queue.continueLater(this.lease));
     }
     return settle(() => queue.fail(this.lease, attemptError(outcome)));
+  }
+
+  /** Since the job's last checkpoint, or its first slice if it never saved one. */
+  private msWithoutCheckpoint(): number {
+    const { item } = this.claimed;
+    return this.now() - (item.checkpointAt ?? item.startedAt ?? this.claimedAt);
   }
 
   /** ctx.checkpoint for this run: saves go to the queue with this slice's fencing token. */
@@ -247,6 +301,7 @@ export class JobSlice {
       maxBytes: this.deps.config.queue.checkpointBytes,
       save: (state) => {
         const saving = this.deps.queue.saveCheckpoint(this.lease, state);
+        void saving.then(() => (this.saved = true), () => {});
         this.saving.add(saving);
         void saving.finally(() => this.saving.delete(saving)).catch(() => {});
         return saving;
