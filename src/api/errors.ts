@@ -72,6 +72,14 @@ function validationHint(err: FastifyError, request: FastifyRequest): string {
 function unsupportedMediaType(request: FastifyRequest): AirlockError {
   const type = request.headers['content-type'];
   const sent = type === undefined ? 'a body without a content-type' : `content-type ${JSON.stringify(type)}`;
+  if (request.url.startsWith('/hooks/')) {
+    // Webhook deliveries take any media type; only one that cannot be parsed gets here.
+    return new AirlockError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `this delivery has ${sent}, which is not a media type; send a valid one (e.g. application/json or ` +
+        'text/plain), or none: deliveries take any body',
+    );
+  }
   return new AirlockError(
     'UNSUPPORTED_MEDIA_TYPE',
     `this request has ${sent}; the API takes JSON: send a JSON body with the header ` +

@@ -285,8 +285,15 @@ function buildHeaders(
     }
     const bound = names.every((n) => secrets.get(n)?.hosts.some((h) => hostMatches(h, host)) === true);
     if (!bound) continue; // a redirect to a host the secret is not bound to: the header is dropped
+    const broken = names.find((n) => /[\r\n\0]/.test(secrets.get(n)!.value));
+    if (broken !== undefined) {
+      throw denied(
+        `the secret ${broken} holds a line break (often a file's final newline) and cannot be sent in the ${name} header; ` +
+          `set it again without it (e.g. printf %s "$VALUE" | airlock secrets set <tenant> ${broken} --hosts …)`,
+      );
+    }
     const filled = substitute(value, new Map(names.map((n) => [n, secrets.get(n)!.value])), false);
-    if (/[\r\n\0]/.test(filled)) throw denied('a secret value contains a line break and cannot be sent in a header');
+    if (/[\r\n\0]/.test(filled)) throw denied('a header holds a line break and cannot be sent');
     out.push([name, filled]);
   }
   out.push(['accept-encoding', 'identity']);

@@ -155,6 +155,10 @@ describe('webhooks API', () => {
     for (let i = 0; i < 120; i++) manyHeaders[`x-h${i}`] = 'v';
     const headers = await deliver(echo.path, { headers: manyHeaders, body: 'x' });
     assert.equal(headers.status, 431, headers.text);
+    const notAType = await deliver(echo.path, { headers: { 'content-type': ';;;' }, body: 'x' });
+    assert.equal(notAType.status, 415, notAType.text);
+    assert.match(notAType.body.error.message, /^this delivery has content-type ";;;", which is not a media type; send a valid one/);
+    assert.doesNotMatch(notAType.body.error.message, /takes JSON/, 'deliveries take any body: no advice to send JSON');
     assert.equal(await jobCount('echo'), before);
   });
 

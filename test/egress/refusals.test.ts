@@ -88,6 +88,16 @@ describe('refusals that depend on what was substituted or counted', () => {
     assert.equal(session.records[0]?.path, '/admin', 'the record shows where it would have gone');
   });
 
+  it('refuses a secret holding a line break in a header, naming the secret, the header and the fix, without connecting', async () => {
+    const secrets = secretSource([{ name: 'TOKEN', hosts: ['api.test'], value: 'sk_file\n' }]);
+    const resolver = tableResolver({ 'api.test': ['8.8.8.8'] });
+    const session = openSession({ policy: anyHost, resolver, connector: forbiddenConnector, secrets });
+    await assert.rejects(
+      session.fetch({ method: 'GET', url: 'https://api.test/', headers: [['Authorization', 'Bearer {{secrets.TOKEN}}']] }),
+      deniedWith(/^the secret TOKEN holds a line break \(often a file's final newline\) and cannot be sent in the authorization header; set it again without it/),
+    );
+  });
+
   it('keeps a bounded number of records however many refused requests a function makes', async () => {
     const session = openSession({ policy: { allow: [{ host: 'api.test' }], limits: { requests: 2, requestBytes: 0, responseBytes: 0, timeoutMs: 1000 } } });
     for (let i = 0; i < 200; i++) {
