@@ -134,6 +134,13 @@ describe('jobs API', () => {
     assert.deepEqual(seen.slice(0, 3), [...ids].reverse());
     const bad = await server.request('GET', '/v1/tenants/acme/jobs?status=sleeping');
     assert.equal(bad.status, 400);
+    // A cursor that names no job of the tenant is refused, not read as "from the start".
+    for (const cursor of ['garbage', 'qi_0']) {
+      const unknown = await server.request('GET', `/v1/tenants/acme/jobs?limit=2&before=${cursor}`);
+      assert.equal(unknown.status, 400, JSON.stringify(unknown.body));
+      assert.equal(unknown.body.error.code, 'VALIDATION_FAILED');
+      assert.match(unknown.body.error.message, new RegExp(`^before=${cursor} names no job of tenant acme; pass the "next" value`));
+    }
   });
 
   it('tenant keys reach only their own tenant\'s jobs; unknown functions and jobs are 404', async () => {

@@ -90,7 +90,14 @@ export class JobService {
     return item;
   }
 
-  list(tenant: string, req: ListJobsRequest): Promise<QueueItem[]> {
+  /** A page of jobs; `before` must name one of the tenant's jobs (a page's `next`), else 400. */
+  async list(tenant: string, req: ListJobsRequest): Promise<QueueItem[]> {
+    if (req.before !== undefined && (await this.deps.queue.get(tenant, req.before)) === undefined) {
+      throw new AirlockError(
+        'VALIDATION_FAILED',
+        `before=${req.before} names no job of tenant ${tenant}; pass the "next" value of the previous page, or leave before out for the first page`,
+      );
+    }
     return this.deps.queue.list({ tenant, ...req });
   }
 
