@@ -20,7 +20,7 @@ const USAGE = {
   ],
   deploy: [
     line(
-      'airlock deploy <file> --tenant T [--name N] [--runtime javascript|typescript] [--timeout-ms MS] [--memory-mib MIB] [--isolation tenant|function|execution] [--egress JSON|@policy.json]',
+      'airlock deploy <file> --tenant T [--name N] [--runtime javascript|typescript] [--timeout-ms MS] [--memory-mib MIB] [--input-bytes B] [--result-bytes B] [--log-bytes B] [--isolation tenant|function|execution] [--egress JSON|@policy.json]',
       'upload a function module as a new version (name from the file name, runtime from its extension unless given)',
     ),
   ],
@@ -32,7 +32,7 @@ const USAGE = {
     line('airlock executions <tenant> <id>', 'print one execution as JSON'),
   ],
   jobs: [
-    line('airlock jobs submit <tenant>/<function> [--input JSON|@file] [--idempotency-key K] [--max-run-ms MS] [--max-attempts N]', 'queue a background job; prints its id'),
+    line('airlock jobs submit <tenant>/<function> [--input JSON|@file] [--idempotency-key K] [--max-run-ms MS] [--max-attempts N] [--deadline-ms MS]', 'queue a background job; prints its id'),
     line('airlock jobs get <tenant> <id>', 'print one job as JSON'),
     line('airlock jobs list <tenant> [--function F] [--status S] [--limit N] [--json]', "list a tenant's jobs"),
     line('airlock jobs cancel <tenant> <id>', 'cancel a queued or running job'),

@@ -69,6 +69,24 @@ describe('whole-number flags', () => {
     assert.deepEqual((await deployBody('timed.ts', ['--timeout-ms', '500'])).limits, { timeoutMs: 500 });
   });
 
+  it('deploy sends --input-bytes, --result-bytes and --log-bytes (0 included) in limits', async () => {
+    assert.deepEqual(
+      (await deployBody('sized.ts', ['--input-bytes', '1000', '--result-bytes', '2048', '--log-bytes', '0'])).limits,
+      { inputBytes: 1000, resultBytes: 2048, logBytes: 0 },
+    );
+    requests.length = 0;
+    const r = await runCli(['deploy', join(work, 'sized.ts'), '--tenant', 'acme', '--log-bytes=-3'], env);
+    assert.deepEqual(r, { code: 2, stdout: '', stderr: '--log-bytes must be a whole number >= 0, got "-3"\n' });
+    assert.equal(requests.length, 0);
+  });
+
+  it('jobs submit sends --deadline-ms as deadlineMs', async () => {
+    requests.length = 0;
+    const r = await runCli(['jobs', 'submit', 'acme/fn', '--deadline-ms', '60000'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(bodyOf(requests[0]!).deadlineMs, 60000);
+  });
+
   it('executions --limit reaches the query string', async () => {
     requests.length = 0;
     const r = await runCli(['executions', 'acme', '--limit', '7'], env);
@@ -83,6 +101,9 @@ describe('whole-number flags', () => {
     { command: ['deploy', source, '--tenant', 'acme'], flag: '--memory-mib' },
     { command: ['jobs', 'submit', 'acme/fn'], flag: '--max-run-ms' },
     { command: ['jobs', 'submit', 'acme/fn'], flag: '--max-attempts' },
+    { command: ['jobs', 'submit', 'acme/fn'], flag: '--deadline-ms' },
+    { command: ['deploy', source, '--tenant', 'acme'], flag: '--input-bytes' },
+    { command: ['deploy', source, '--tenant', 'acme'], flag: '--result-bytes' },
     { command: ['jobs', 'list', 'acme'], flag: '--limit' },
     { command: ['executions', 'acme'], flag: '--limit' },
     { command: ['schedules', 'set', 'acme/nightly', '--function', 'fn'], flag: '--every' },

@@ -1,5 +1,5 @@
-// `airlock deploy <file> --tenant T [--name N] [--runtime R] [--egress @policy.json]`: uploads a
-// function module as a new version.
+// `airlock deploy <file> --tenant T [--name N] [--runtime R] [limits] [--egress @policy.json]`:
+// uploads a function module as a new version. Every per-function limit has a flag.
 import { basename, extname } from 'node:path';
 import { integerFlag, parse, readArgFile, readJsonArg } from '../args.js';
 import type { Client } from '../client.js';
@@ -36,15 +36,23 @@ export async function deployCommand(argv: string[], client: Client): Promise<voi
     runtime: { type: 'string' },
     'timeout-ms': { type: 'string' },
     'memory-mib': { type: 'string' },
+    'input-bytes': { type: 'string' },
+    'result-bytes': { type: 'string' },
+    'log-bytes': { type: 'string' },
     isolation: { type: 'string' },
     egress: { type: 'string' },
   });
   const [file] = takePositionals('deploy', positionals, ['<file>']);
   if (!values.tenant) throw usageError('deploy', '--tenant is required: the tenant to deploy to');
   const body: Record<string, unknown> = { runtime: runtimeOf(file, values.runtime) };
-  const timeoutMs = integerFlag('--timeout-ms', values['timeout-ms']);
-  const memoryMiB = integerFlag('--memory-mib', values['memory-mib']);
-  if (timeoutMs !== undefined || memoryMiB !== undefined) body.limits = { timeoutMs, memoryMiB }; // JSON drops the one not given
+  const limits = {
+    timeoutMs: integerFlag('--timeout-ms', values['timeout-ms']),
+    memoryMiB: integerFlag('--memory-mib', values['memory-mib']),
+    inputBytes: integerFlag('--input-bytes', values['input-bytes']),
+    resultBytes: integerFlag('--result-bytes', values['result-bytes']),
+    logBytes: integerFlag('--log-bytes', values['log-bytes'], 0),
+  };
+  if (Object.values(limits).some((v) => v !== undefined)) body.limits = limits; // JSON drops the ones not given
   if (values.isolation !== undefined) body.isolation = values.isolation;
   if (values.egress !== undefined) body.egress = parseEgress(values.egress);
   body.code = readArgFile(file, 'the function source');

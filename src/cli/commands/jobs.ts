@@ -22,6 +22,7 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
     'idempotency-key': { type: 'string' },
     'max-run-ms': { type: 'string' },
     'max-attempts': { type: 'string' },
+    'deadline-ms': { type: 'string' },
     function: { type: 'string', short: 'f' },
     status: { type: 'string', short: 's' },
     limit: { type: 'string', short: 'n' },
@@ -30,13 +31,14 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
   const tenantBase = (tenant: string) => `/v1/tenants/${encodeURIComponent(tenant)}`;
   switch (sub) {
     case 'submit': {
-      onlyOptions('jobs', sub, values, ['input', 'idempotency-key', 'max-run-ms', 'max-attempts']);
+      onlyOptions('jobs', sub, values, ['input', 'idempotency-key', 'max-run-ms', 'max-attempts', 'deadline-ms']);
       const [target] = takePositionals('jobs', positionals, ['<tenant>/<function>']);
       const { tenant, name } = splitTarget(target, 'jobs');
       const body: Record<string, unknown> = { input: readInput(values.input) };
       if (values['idempotency-key'] !== undefined) body.idempotencyKey = values['idempotency-key'];
       body.maxRunMs = integerFlag('--max-run-ms', values['max-run-ms']); // JSON drops it when not given
       body.maxAttempts = integerFlag('--max-attempts', values['max-attempts']);
+      body.deadlineMs = integerFlag('--deadline-ms', values['deadline-ms']);
       printJson(await client.request('POST', `${tenantBase(tenant)}/functions/${encodeURIComponent(name)}/jobs`, body));
       return;
     }
