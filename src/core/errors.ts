@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'SECRET_NOT_FOUND'
   | 'SECRET_UNREADABLE'
   | 'LEASE_LOST'
+  | 'IDEMPOTENCY_CONFLICT'
   | 'CHECKPOINT_TOO_LARGE'
   | 'HEADERS_TOO_LARGE'
   | 'INTERNAL';
@@ -75,6 +76,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   SECRET_UNREADABLE: 500,
   // Queue: a run whose lease expired or was superseded (fencing token) may not act on its item.
   LEASE_LOST: 409,
+  // A job's idempotency key already names a job of another function of the tenant.
+  IDEMPOTENCY_CONFLICT: 409,
   CHECKPOINT_TOO_LARGE: 413,
   // Webhook deliveries with too many or too large headers (nothing is stored).
   HEADERS_TOO_LARGE: 431,

@@ -45,6 +45,12 @@ describe('jobs API', () => {
     const a = await submit(server, 'acme', 'double', { input: { x: 1 }, idempotencyKey: 'order-17' });
     const b = await submit(server, 'acme', 'double', { input: { x: 2 }, idempotencyKey: 'order-17' });
     assert.equal(b, a);
+    // The same key for another function is a mistake, not a retry: refused, naming the job it names.
+    const other = await server.request('POST', '/v1/tenants/acme/functions/count/jobs', { input: { n: 1, stepMs: 1 }, idempotencyKey: 'order-17' });
+    assert.equal(other.status, 409, JSON.stringify(other.body));
+    assert.equal(other.body.error.code, 'IDEMPOTENCY_CONFLICT');
+    assert.equal(other.body.error.message, `idempotency key "order-17" already names job ${a} of function double (keys are per tenant); use another key for count`);
+    assert.equal(other.body.error.jobId, a);
     const job = await waitJob(server, 'acme', a, finished);
     assert.deepEqual(job.result, { doubled: 2 });
     const listed = await server.request('GET', '/v1/tenants/acme/jobs?function=double');

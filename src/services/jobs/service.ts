@@ -81,6 +81,15 @@ export class JobService {
       ...(req.maxAttempts === undefined ? {} : { maxAttempts: req.maxAttempts }),
     });
     if (created) this.deps.runner?.wake();
+    if (!created && item.function !== name) {
+      // The key is per tenant: reused for another function, it is a client's mistake, not a retry.
+      throw new AirlockError(
+        'IDEMPOTENCY_CONFLICT',
+        `idempotency key ${JSON.stringify(req.idempotencyKey)} already names job ${item.id} of function ${item.function} ` +
+          `(keys are per tenant); use another key for ${name}`,
+        { jobId: item.id, function: item.function },
+      );
+    }
     return { job: item, created };
   }
 
