@@ -244,7 +244,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       shuttingDown = true;
-      logger.info({ inFlight: invoke.running }, 'shutting down');
+      logger.info({ inFlight: invoke.running, jobSlices: worker.active }, 'shutting down');
       admission.close();
       hooks.stopWaiting();
       const closed = server.close();
