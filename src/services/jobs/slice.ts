@@ -4,8 +4,8 @@
 // job, and settle the queue item: complete, continue later (the cap hit after a checkpoint was
 // saved, or not long since the last one: no attempt counted), or fail an attempt (a throw, a
 // crash, an OOM, or the cap hit when no checkpoint was saved for STALL_SLICES slices' time,
-// NO_PROGRESS; retried with backoff, then dead). The lease is
-// heartbeated all along; a lost lease, a cancel or a shutdown stops the slice (`stop`).
+// NO_PROGRESS; retried with backoff, then dead). The lease is heartbeated all along; a lost
+// lease, a cancel or a shutdown stops the slice (`stop`).
 import type { Config } from '../../core/config.js';
 import { isAirlockError } from '../../core/errors.js';
 import { executionId } from '../../core/ids.js';
@@ -99,8 +99,9 @@ function cappedError(capMs: number, cutByDeadline: boolean, saved: boolean): { t
     return {
       type: 'SliceCapReached',
       message:
-        `the run reached its slice cap (${capMs} ms, maxRunMs) without saving a checkpoint: the next slice starts over ` +
-        `from the last one; after ${STALL_SLICES} slices' time without one, each such run is a failed attempt (NO_PROGRESS)`,
+        `the run reached its slice cap (${capMs} ms, maxRunMs) without saving a checkpoint: the next slice starts again ` +
+        `from the last checkpoint (or the start); after ${STALL_SLICES} slices' time without one, each such run is a ` +
+        'failed attempt (NO_PROGRESS)',
     };
   }
   return {
