@@ -52,14 +52,17 @@ function cronOf(timing: Timing): Cron {
 
 /** Parses a cron expression in a time zone; VALIDATION_FAILED with croner's reason when it is not one. */
 function parseCron(expression: string, timezone: string): Cron {
+  const usage = 'use 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, e.g. "0 9 * * 1-5"';
+  // croner also takes a 7th field (the year); schedules keep to the 5 or 6 this documents.
+  const fields = expression.trim().split(/\s+/).length;
+  if (fields !== 5 && fields !== 6) {
+    throw invalid(`invalid cron expression ${JSON.stringify(expression)}: it has ${fields} field${fields === 1 ? '' : 's'}; ${usage}`, 'cron');
+  }
   try {
     return new Cron(expression, { timezone, paused: true });
   } catch (err) {
-    throw invalid(
-      `invalid cron expression ${JSON.stringify(expression)}: ${(err as Error).message}; ` +
-        'use 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, e.g. "0 9 * * 1-5"',
-      'cron',
-    );
+    const reason = (err as Error).message.replace(/[.\s]+$/, '');
+    throw invalid(`invalid cron expression ${JSON.stringify(expression)}: ${reason}; ${usage}`, 'cron');
   }
 }
 

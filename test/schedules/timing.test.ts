@@ -55,6 +55,10 @@ describe('schedule timing', () => {
     rejects({ timezone: 'UTC', anchorAt: 0 }, /exactly one of "cron"/);
     rejects({ cron: '* * * * *', everySeconds: 60, timezone: 'UTC', anchorAt: 0 }, /exactly one of/);
     rejects({ cron: '0 25 * * *', timezone: 'UTC', anchorAt: 0 }, /invalid cron expression "0 25 \* \* \*": .+use 5 fields/);
+    // Field counts other than 5 or 6 (croner would take a 7th, the year) say how many there were, once.
+    rejects({ cron: '0 0 * * * * *', timezone: 'UTC', anchorAt: 0 }, /^invalid cron expression "0 0 \* \* \* \* \*": it has 7 fields; use 5 fields/);
+    rejects({ cron: 'x', timezone: 'UTC', anchorAt: 0 }, /^invalid cron expression "x": it has 1 field; use 5 fields/);
+    rejects({ cron: '0 25 * * *', timezone: 'UTC', anchorAt: 0 }, /[^.]; use 5 fields/);
     rejects({ cron: '0 9 * * *', timezone: 'Nowhere/City', anchorAt: 0 }, /unknown time zone "Nowhere\/City"; use an IANA name/);
     rejects({ everySeconds: 9, timezone: 'UTC', anchorAt: 0 }, /everySeconds must be a whole number >= 10/);
     rejects({ cron: '*/5 * * * * *', timezone: 'UTC', anchorAt: 0 }, /fires 5 s apart/);
