@@ -63,6 +63,10 @@ function checkRule(raw: unknown, field: string): EgressRule {
       if (typeof v !== 'string' || !v.startsWith('/') || v.length > 1024 || /[?#\s]/.test(v)) {
         throw invalid(`${f} must be a path starting with "/" (no query, fragment or spaces)`, f);
       }
+      if (v.split('/').some((segment) => segment === '.' || segment === '..')) {
+        // Request paths are matched once normalized, so such a prefix could never match.
+        throw invalid(`${f} ${JSON.stringify(v)} has a "." or ".." segment; write the path it means, e.g. "/v1/"`, f);
+      }
       return v;
     });
   }
@@ -91,5 +95,9 @@ export function checkEgressPolicy(raw: unknown, defaults: EgressLimits, maxima: 
       requested[key as keyof EgressLimits] = v;
     }
   }
-  return { allow, limits: resolveEgressLimits(requested, defaults, maxima) };
+  const limits = resolveEgressLimits(requested, defaults, maxima);
+  if (allow.length === 0) {
+    throw invalid('egress.allow is empty, which grants no request; list the hosts the function may reach, or leave egress out', 'egress.allow');
+  }
+  return { allow, limits };
 }

@@ -104,6 +104,20 @@ describe('checkEgressPolicy (deploy)', () => {
     for (const raw of bad) assert.throws(() => check(raw), code('VALIDATION_FAILED'), JSON.stringify(raw));
   });
 
+  it('refuses policies that could never let a request through, saying what to write instead', () => {
+    assert.throws(() => check({ allow: [] }), (err: unknown) => isAirlockError(err) && err.code === 'VALIDATION_FAILED' &&
+      err.message === 'egress.allow is empty, which grants no request; list the hosts the function may reach, or leave egress out');
+    for (const prefix of ['/v1/../admin', '/./v1/', '/v1/..']) {
+      assert.throws(
+        () => check({ allow: [{ host: 'api.test', pathPrefixes: [prefix] }] }),
+        (err: unknown) => isAirlockError(err) && err.code === 'VALIDATION_FAILED' &&
+          err.message === `egress.allow[0].pathPrefixes[0] ${JSON.stringify(prefix)} has a "." or ".." segment; write the path it means, e.g. "/v1/"`,
+        prefix,
+      );
+    }
+    assert.deepEqual(check({ allow: [{ host: 'api.test', pathPrefixes: ['/v1.2/..x/'] }] }).allow[0]?.pathPrefixes, ['/v1.2/..x/'], 'dots inside a segment are fine');
+  });
+
   it('refuses limits above the operator maximum with LIMIT_ABOVE_MAXIMUM', () => {
     assert.throws(() => check({ allow: [], limits: { responseBytes: DEFAULT_MAX_EGRESS_LIMITS.responseBytes + 1 } }), code('LIMIT_ABOVE_MAXIMUM'));
   });
