@@ -282,6 +282,17 @@ export const JobView = Type.Object({
   updatedAt: Type.String({ format: 'date-time' }),
 });
 
+/** One job read on its own: also what it was submitted with. */
+export const JobDetailView = Type.Composite([
+  JobView,
+  Type.Object({
+    input: Type.Unknown({ description: 'the input the job was submitted with (a webhook delivery: the request)' }),
+    version: Type.Optional(Type.String({ description: 'the function version every slice runs' })),
+    maxRunMs: Type.Integer({ description: 'cap of one run slice, ms' }),
+    deadlineAt: Type.String({ format: 'date-time', description: 'after this the job fails with JOB_DEADLINE' }),
+  }),
+]);
+
 export const JobParams = Type.Object({ tenant: Name, id: Type.String({ maxLength: 64 }) });
 
 export const JobQuery = Type.Object(

@@ -3,6 +3,7 @@ import type { ExecutionRecord, FunctionVersion } from '../core/types.js';
 import type { QueueItem } from '../queue/port.js';
 import type { FunctionSummary } from '../store/port.js';
 import type { WebhookView } from '../services/hooks/tokens.js';
+import { readJobPayload } from '../services/jobs/payload.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -58,6 +59,18 @@ export function executionView(rec: ExecutionRecord) {
 }
 
 /** A job as the API shows it: the queue item without its payload, lease or fencing token. */
+/** One job read on its own: its view plus what it was submitted with (its payload). */
+export function jobDetailView(item: QueueItem) {
+  const payload = readJobPayload(item.payload, item.id);
+  return {
+    ...jobView(item),
+    input: payload.input,
+    ...(payload.version === undefined ? {} : { version: payload.version }),
+    maxRunMs: payload.maxRunMs,
+    deadlineAt: iso(payload.deadlineAt),
+  };
+}
+
 export function jobView(item: QueueItem) {
   return {
     id: item.id,

@@ -41,6 +41,21 @@ describe('jobs API', () => {
     assert.deepEqual(runs[0]!.result, { doubled: 42 });
   });
 
+  it('a job read on its own shows what it was submitted with; a listed one does not', async () => {
+    const before = Date.now();
+    const id = await submit(server, 'acme', 'double', { input: { x: 4 }, maxRunMs: 5000, deadlineMs: 60_000 });
+    const one = await server.request('GET', `/v1/tenants/acme/jobs/${id}`);
+    assert.equal(one.status, 200);
+    assert.deepEqual(one.body.input, { x: 4 });
+    assert.equal(one.body.maxRunMs, 5000);
+    assert.match(one.body.version, /^[0-9a-f]{64}$/);
+    const deadline = Date.parse(one.body.deadlineAt);
+    assert.ok(deadline >= before + 60_000 && deadline <= Date.now() + 60_000, one.body.deadlineAt);
+    const listed = await server.request('GET', '/v1/tenants/acme/jobs?function=double&limit=1');
+    assert.equal(listed.body.jobs[0].id, id);
+    assert.equal(listed.body.jobs[0].input, undefined, 'pages leave inputs out (each may be megabytes)');
+  });
+
   it('the same idempotency key returns the same job and runs it once', async () => {
     const a = await submit(server, 'acme', 'double', { input: { x: 1 }, idempotencyKey: 'order-17' });
     const b = await submit(server, 'acme', 'double', { input: { x: 2 }, idempotencyKey: 'order-17' });

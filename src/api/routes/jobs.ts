@@ -3,8 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { requireTenant } from '../auth.js';
-import { ErrorBody, FunctionParams, JobBody, JobParams, JobQuery, JobView, NullableString, TenantParams } from '../schemas.js';
-import { jobView } from '../views.js';
+import { ErrorBody, FunctionParams, JobBody, JobDetailView, JobParams, JobQuery, JobView, NullableString, TenantParams } from '../schemas.js';
+import { jobDetailView, jobView } from '../views.js';
 import type { ApiDeps } from '../deps.js';
 
 export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
@@ -30,11 +30,11 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get<{ Params: { tenant: string; id: string } }>(
     '/v1/tenants/:tenant/jobs/:id',
-    { schema: { summary: 'Read one job', params: JobParams, response: { 200: JobView, '4xx': ErrorBody } } },
+    { schema: { summary: 'Read one job, with what it was submitted with', params: JobParams, response: { 200: JobDetailView, '4xx': ErrorBody } } },
     async (request) => {
       const { tenant, id } = request.params;
       requireTenant(request, tenant);
-      return jobView(await jobs.get(tenant, id));
+      return jobDetailView(await jobs.get(tenant, id));
     },
   );
 
