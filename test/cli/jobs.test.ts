@@ -77,6 +77,17 @@ describe('airlock jobs', () => {
     const cancel = await cli(['jobs', 'cancel', 'acme', jobId], env);
     assert.equal(cancel.code, 0, cancel.stderr);
     assert.equal((JSON.parse(cancel.stdout) as { status: string }).status, 'cancelled');
+    assert.equal(cancel.stderr, '');
+  });
+
+  it('says when a job to cancel had already ended', async () => {
+    const res = await cli(['jobs', 'submit', 'acme/add', '--input', '{"a":1,"b":1}'], env);
+    const { jobId } = JSON.parse(res.stdout) as { jobId: string };
+    await waitJob(server, 'acme', jobId, finished);
+    const cancel = await cli(['jobs', 'cancel', 'acme', jobId], env);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    assert.equal((JSON.parse(cancel.stdout) as { status: string }).status, 'succeeded');
+    assert.equal(cancel.stderr, `job ${jobId} had already ended (succeeded): nothing was cancelled\n`);
   });
 
   it('reports usage and API errors', async () => {

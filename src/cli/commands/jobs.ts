@@ -47,7 +47,14 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
       onlyOptions('jobs', sub, values, []);
       const [tenant, id] = takePositionals('jobs', positionals, ['<tenant>', '<id>']);
       const path = `${tenantBase(tenant)}/jobs/${encodeURIComponent(id)}`;
-      printJson(sub === 'get' ? await client.request('GET', path) : await client.request('POST', `${path}/cancel`));
+      if (sub === 'get') {
+        printJson(await client.request('GET', path));
+        return;
+      }
+      const job = await client.request<{ status: string }>('POST', `${path}/cancel`);
+      printJson(job);
+      // A finished job stays as it was: say so, or the JSON alone reads like a cancel.
+      if (job.status !== 'cancelled') process.stderr.write(`job ${id} had already ended (${job.status}): nothing was cancelled\n`);
       return;
     }
     case 'list': {
