@@ -53,13 +53,13 @@ const USAGE = {
   ],
   keys: [
     line('airlock keys create <tenant>', 'create an API key for the tenant (printed once)'),
-    line('airlock keys list <tenant>', "list a tenant's key ids"),
+    line('airlock keys list <tenant> [--json]', "list a tenant's key ids"),
     line('airlock keys revoke <tenant> <id>', 'revoke a key'),
   ],
   secrets: [
     line('printf %s "$VALUE" | airlock secrets set <tenant> <name> --hosts H[,H...]', 'store a secret read from stdin, sendable only to those hosts'),
     line('airlock secrets set <tenant> <name> --hosts H[,H...] --value-file FILE', 'the same, with the value read from a file'),
-    line('airlock secrets list <tenant>', "list a tenant's secret names and hosts (never values)"),
+    line('airlock secrets list <tenant> [--json]', "list a tenant's secret names and hosts (never values)"),
     line('airlock secrets delete <tenant> <name>', 'delete a secret'),
   ],
 } satisfies Record<string, UsageLine[]>;

@@ -37,6 +37,8 @@ describe('empty lists', () => {
   }
 
   const json: string[][] = [
+    ['keys', 'list', 'acme', '--json'],
+    ['secrets', 'list', 'acme', '--json'],
     ['executions', 'acme', '--json'],
     ['jobs', 'list', 'acme', '--json'],
     ['schedules', 'list', 'globex', '--json'],

@@ -67,7 +67,7 @@ describe('CLI positional arguments', () => {
     { args: ['jobs', 'list', 'acme', '--max-attempts', '3'], problem: '--max-attempts does not apply to jobs list, which takes --function, --status, --limit, --json' },
     { args: ['schedules', 'list', 'acme', '--limit', '3'], problem: '--limit does not apply to schedules list, which takes --json' },
     { args: ['schedules', 'runs', 'acme', 'nightly', '--cron', '* * * * *'], problem: '--cron does not apply to schedules runs, which takes --limit, --json' },
-    { args: ['secrets', 'list', 'acme', '--hosts', 'api.example.com'], problem: '--hosts does not apply to secrets list, which takes no options' },
+    { args: ['secrets', 'list', 'acme', '--hosts', 'api.example.com'], problem: '--hosts does not apply to secrets list, which takes --json' },
   ];
   for (const { args, problem } of missing) {
     it(`airlock ${args.join(' ')}: ${problem}`, async () => {

@@ -65,6 +65,11 @@ describe('airlock secrets', () => {
     // A table: the columns line up whatever the lengths of names and host lists.
     assert.match(list.stdout, /^NAME {4}HOSTS {24}UPDATED\npem {5}vault\.example\.com {12}\S+\nstripe {2}api\.stripe\.com,\*\.stripe\.com {2}\S+\n$/);
     assert.equal(list.stdout.includes(VALUE), false);
+    const json = await cli(['secrets', 'list', 'acme', '--json'], env);
+    assert.equal(json.code, 0, json.stderr);
+    const listed = JSON.parse(json.stdout) as { name: string; hosts: string[] }[];
+    assert.deepEqual(listed.map((x) => [x.name, x.hosts]), [['pem', ['vault.example.com']], ['stripe', ['api.stripe.com', '*.stripe.com']]]);
+    assert.equal(json.stdout.includes(VALUE), false);
     const del = await cli(['secrets', 'delete', 'acme', 'pem'], env);
     assert.equal(del.code, 0, del.stderr);
     assert.match(del.stdout, /deleted secret acme\/pem/);
@@ -87,6 +92,11 @@ describe('airlock secrets', () => {
     assert.equal(badHost.stderr.includes(VALUE), false);
     const noValueFlag = await cli(['secrets', 'set', 'acme', 'x', '--hosts', 'a.com', '--value', VALUE], env);
     assert.equal(noValueFlag.code, 2, 'there is no --value flag: values never go in argv');
+    assert.match(noValueFlag.stderr, /^a secret's value is never a command-line argument .*: pipe it in, e\.g\. printf %s "\$VALUE" \| airlock secrets set/);
+    assert.equal(noValueFlag.stderr.includes(VALUE), false, 'the refusal does not echo the value');
+    const noHost = await cli(['secrets', 'set', 'acme', 'x', '--hosts', ','], env, VALUE);
+    assert.equal(noHost.code, 2);
+    assert.match(noHost.stderr, /^--hosts "," names no host: give them comma-separated/);
     assert.equal(await server.airlock.secrets.get('acme', 'x'), undefined);
   });
 });

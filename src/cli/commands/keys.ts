@@ -1,14 +1,15 @@
 // `airlock keys create|list|revoke <tenant> [id]`: manage tenant API keys (admin key required).
 import { parse } from '../args.js';
 import type { Client } from '../client.js';
-import { printLines } from '../output.js';
-import { takePositionals, unknownSubcommand } from '../usage.js';
+import { printJson, printLines } from '../output.js';
+import { onlyOptions, takePositionals, unknownSubcommand } from '../usage.js';
 
 const keysPath = (tenant: string): string => `/v1/tenants/${encodeURIComponent(tenant)}/keys`;
 
 export async function keysCommand(argv: string[], client: Client): Promise<void> {
-  const { positionals } = parse(argv, {});
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' } });
   const [action, ...args] = positionals;
+  if (action === 'create' || action === 'revoke') onlyOptions('keys', action, values, []);
   switch (action) {
     case 'create': {
       const [tenant] = takePositionals('keys', args, ['<tenant>']);
@@ -19,6 +20,10 @@ export async function keysCommand(argv: string[], client: Client): Promise<void>
     case 'list': {
       const [tenant] = takePositionals('keys', args, ['<tenant>']);
       const { keys } = await client.request<{ keys: { id: string; createdAt: string }[] }>('GET', keysPath(tenant));
+      if (values.json === true) {
+        printJson(keys);
+        return;
+      }
       printLines(
         keys.map((k) => `${k.id}  ${k.createdAt}`),
         `no keys for tenant ${tenant}; create one with: airlock keys create ${tenant}`,

@@ -2,7 +2,7 @@
 // --value-file, never from argv (other users can read a process's argv in /proc).
 import { parse, readArgFile, UsageError } from '../args.js';
 import type { Client } from '../client.js';
-import { printTable } from '../output.js';
+import { printJson, printTable } from '../output.js';
 import { onlyOptions, takePositionals, unknownSubcommand, usageError } from '../usage.js';
 
 /** Generous bound on what is read from stdin; the server enforces the real limit. */
@@ -42,13 +42,27 @@ export async function secretsCommand(argv: string[], client: Client, stdin: Node
   const { values, positionals } = parse(argv, {
     hosts: { type: 'string' },
     'value-file': { type: 'string' },
+    // Taken only to say why a value is never an argument.
+    value: { type: 'string' },
+    json: { type: 'boolean' },
   });
+  if (values.value !== undefined) {
+    throw usageError(
+      'secrets',
+      'a secret\'s value is never a command-line argument (other users of the machine can read those): pipe it in, ' +
+        'e.g. printf %s "$VALUE" | airlock secrets set <tenant> <name> --hosts <host>, or use --value-file FILE',
+    );
+  }
   const [action, ...args] = positionals;
   switch (action) {
     case 'list': {
-      onlyOptions('secrets', action, values, []);
+      onlyOptions('secrets', action, values, ['json']);
       const [tenant] = takePositionals('secrets', args, ['<tenant>']);
       const { secrets } = await client.request<{ secrets: SecretMetaView[] }>('GET', secretsPath(tenant));
+      if (values.json === true) {
+        printJson(secrets);
+        return;
+      }
       printTable(
         ['NAME', 'HOSTS', 'UPDATED'],
         secrets.map((s) => [s.name, s.hosts.join(','), s.updatedAt]),
@@ -64,9 +78,11 @@ export async function secretsCommand(argv: string[], client: Client, stdin: Node
       return;
     }
     case 'set': {
+      onlyOptions('secrets', action, values, ['hosts', 'value-file']);
       const [tenant, name] = takePositionals('secrets', args, ['<tenant>', '<name>']);
       if (!values.hosts) throw usageError('secrets', '--hosts is required: the hosts the value may be sent to');
       const hosts = values.hosts.split(',').map((h) => h.trim()).filter((h) => h !== '');
+      if (hosts.length === 0) throw usageError('secrets', `--hosts ${JSON.stringify(values.hosts)} names no host: give them comma-separated, e.g. --hosts api.stripe.com,*.stripe.com`);
       const raw = values['value-file'] !== undefined ? readArgFile(values['value-file'], 'the --value-file') : await readStdin(stdin);
       const value = stripFinalNewline(raw);
       if (value === '') throw usageError('secrets', 'the value is empty');
