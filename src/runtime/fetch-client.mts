@@ -13,7 +13,7 @@ export interface FetchClientDeps {
   bufferFrom: typeof Buffer.from;
   RequestClass: typeof Request;
   ResponseClass: typeof Response;
-  /** The runtime's own fetch, restored when a granted run ends. */
+  /** globalThis.fetch of runs without a grant (the harness's wrapper of Node's), restored when a granted run ends. */
   nativeFetch: typeof fetch;
   describe(err: unknown): string;
 }

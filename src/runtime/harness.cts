@@ -39,6 +39,26 @@ const clearTimer = clearTimeout;
 const exit = process.exit.bind(process);
 const stringOf = String;
 const nativeFetch = globalThis.fetch;
+const TypeErrorClass = TypeError;
+/**
+ * globalThis.fetch of a run without an egress grant: Node's own, which can only fail (the sandbox
+ * has no network), with a failure that says why and how to grant egress instead of a bare
+ * "fetch failed" or ECONNREFUSED. Runs granted egress get the brokered fetch (fetch-client.mts).
+ */
+const ungrantedFetch: typeof fetch = async (input, init) => {
+  try {
+    return await nativeFetch(input, init);
+  } catch (err) {
+    if (!(err instanceof TypeErrorClass)) throw err;
+    throw new TypeErrorClass(
+      `${err.message}: this function has no egress grant, so its sandbox has no network; deploy it with an ` +
+        'egress policy naming the hosts it may reach (airlock deploy … --egress @policy.json, see docs/egress.md) ' +
+        'and call ctx.fetch or fetch',
+      { cause: err },
+    );
+  }
+};
+globalThis.fetch = ungrantedFetch;
 // Request and Response are lazy getters that load Node's whole fetch implementation (~50 ms):
 // keep the getters (tenant code cannot swap them) and call them only for a run granted egress.
 const lazyGlobal = <T,>(name: 'Request' | 'Response'): (() => T) => {
@@ -412,7 +432,7 @@ async function loadFetchClient(): Promise<FetchClient> {
   if (fetchClient !== undefined) return fetchClient;
   const mod = (await import(siblingUrl('fetch-client.mjs'))) as typeof import('./fetch-client.mjs');
   fetchClient ??= mod.createFetchClient({
-    send, stringify: jsonStringify, bufferFrom, RequestClass: requestClass(), ResponseClass: responseClass(), nativeFetch,
+    send, stringify: jsonStringify, bufferFrom, RequestClass: requestClass(), ResponseClass: responseClass(), nativeFetch: ungrantedFetch,
     describe: safeMessage,
   });
   return fetchClient;

@@ -63,11 +63,17 @@ describe('ctx.fetch in a bwrap sandbox', () => {
     const seen = server.seen.length;
     const ungranted = `export default async (input, ctx) => ({
       has: 'fetch' in ctx,
-      reached: await fetch(input.base + '/c').then(() => true, () => false),
+      reached: await fetch(input.base + '/c').then(() => true, (e) => [e.name, e.message, e.cause?.message]),
     });`;
     const second = await sb.run(request(ungranted, { input: { base } }));
     assert.equal(second.status, 'succeeded', JSON.stringify(second.error));
-    assert.deepEqual(second.result, { has: false, reached: false });
+    const { has, reached } = second.result as { has: boolean; reached: [string, string, string] | true };
+    assert.equal(has, false);
+    assert.ok(reached !== true, 'the ungranted fetch failed');
+    // The failure says why (no grant, no network) and how to grant egress; Node's own error is its cause.
+    assert.equal(reached[0], 'TypeError');
+    assert.match(reached[1], /^fetch failed: this function has no egress grant, so its sandbox has no network; deploy it with an egress policy .*--egress/);
+    assert.equal(reached[2], 'fetch failed');
     assert.equal(server.seen.length, seen, 'nothing reached the server without a grant');
     assert.equal(sb.alive, true);
   });
