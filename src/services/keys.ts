@@ -9,6 +9,7 @@ import { readKeyFile } from '../core/key-file.js';
 import { ExpiringCache } from '../core/expiring-cache.js';
 import { secretToken, sortableId } from '../core/ids.js';
 import type { ApiKeyRecord, Store } from '../store/port.js';
+import { listHint } from './names.js';
 
 export type Principal = { kind: 'admin' } | { kind: 'tenant'; tenant: string; keyId: string };
 
@@ -109,7 +110,7 @@ export class KeyService {
   async revoke(tenant: string, id: string): Promise<void> {
     const removed = await this.store.deleteApiKey(tenant, id);
     if (!removed) {
-      throw new AirlockError('NOT_FOUND', `no key ${id} for tenant ${tenant}; list keys with GET /v1/tenants/${tenant}/keys`);
+      throw new AirlockError('NOT_FOUND', `no key ${id} for tenant ${tenant}; ${listHint(`airlock keys list ${tenant}`, `/v1/tenants/${tenant}/keys`)}`);
     }
     this.cache.deleteWhere((_token, principal) => principal.kind === 'tenant' && principal.keyId === id);
   }

@@ -19,6 +19,11 @@ export function validateName(kind: 'tenant' | 'function', value: unknown): strin
   );
 }
 
+/** How to list what was not found, for the CLI user and the HTTP caller alike. */
+export function listHint(command: string, route: string): string {
+  return `list them with \`${command}\` (GET ${route})`;
+}
+
 /** How to deploy tenant/name, for the CLI user and the HTTP caller alike. */
 export function deployHint(tenant: string, name: string): string {
   return `deploy it with \`airlock deploy <file> --tenant ${tenant} --name ${name}\` (PUT /v1/tenants/${tenant}/functions/${name})`;

@@ -107,6 +107,9 @@ describe('auth and tenant scoping', () => {
     const revoked = await server.request('DELETE', `/v1/tenants/tenant-a/keys/${extra.body.id}`);
     assert.equal(revoked.status, 204);
     assert.equal((await invoke(server, 'tenant-a', 'fa', null, extra.body.key)).status, 401);
+    const again = await server.request('DELETE', `/v1/tenants/tenant-a/keys/${extra.body.id}`);
+    assert.equal(again.status, 404);
+    assert.equal(again.body.error.message, `no key ${extra.body.id} for tenant tenant-a; list them with \`airlock keys list tenant-a\` (GET /v1/tenants/tenant-a/keys)`);
   });
 });
 

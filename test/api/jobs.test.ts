@@ -181,6 +181,7 @@ describe('jobs API', () => {
     const viaOwnTenant = await server.request('GET', `/v1/tenants/acme/jobs/${globexJob}`, undefined, key);
     assert.equal(viaOwnTenant.status, 404, 'another tenant\'s job id is not found under this tenant');
     assert.equal(viaOwnTenant.body.error.code, 'JOB_NOT_FOUND');
+    assert.equal(viaOwnTenant.body.error.message, `no job ${globexJob} for tenant acme; list them with \`airlock jobs list acme\` (GET /v1/tenants/acme/jobs)`);
     const noFn = await server.request('POST', '/v1/tenants/acme/functions/missing/jobs', {}, key);
     assert.equal(noFn.status, 404);
     assert.equal((await waitJob(server, 'globex', globexJob, finished)).status, 'succeeded');

@@ -47,6 +47,7 @@ describe('schedules API', () => {
     const gone = await server.request('GET', '/v1/tenants/acme/schedules/crud');
     assert.equal(gone.status, 404);
     assert.equal(gone.body.error.code, 'SCHEDULE_NOT_FOUND');
+    assert.equal(gone.body.error.message, 'no schedule crud for tenant acme; list them with `airlock schedules list acme` (GET /v1/tenants/acme/schedules)');
     assert.equal((await server.request('DELETE', '/v1/tenants/acme/schedules/crud')).status, 404);
   });
 

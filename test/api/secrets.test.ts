@@ -60,6 +60,7 @@ describe('secrets API', () => {
     const missing = await call('GET', `${A}/nope`, undefined, keyA);
     assert.equal(missing.status, 404);
     assert.equal(missing.body.error.code, 'SECRET_NOT_FOUND');
+    assert.match(missing.body.error.message, /has no secret nope; list them with `airlock secrets list \S+` \(GET \/v1\/tenants\/\S+\/secrets\)$/);
   });
 
   it('the value is not in the database file or its WAL, while the metadata is', async () => {

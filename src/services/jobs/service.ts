@@ -8,6 +8,7 @@ import type { QueueItem, QueueStatus, QueueStore } from '../../queue/port.js';
 import type { FunctionCache } from '../function-cache.js';
 import type { JobPayload } from './payload.js';
 import type { StopReason } from './slice.js';
+import { listHint } from '../names.js';
 
 export interface SubmitJobRequest {
   input?: unknown;
@@ -120,5 +121,5 @@ export class JobService {
 }
 
 function notFound(tenant: string, id: string): AirlockError {
-  return new AirlockError('JOB_NOT_FOUND', `no job ${id} for tenant ${tenant}; list jobs with GET /v1/tenants/${tenant}/jobs`);
+  return new AirlockError('JOB_NOT_FOUND', `no job ${id} for tenant ${tenant}; ${listHint(`airlock jobs list ${tenant}`, `/v1/tenants/${tenant}/jobs`)}`);
 }

@@ -9,6 +9,7 @@ import type { Overlap, PutResult, Schedule, ScheduleRun, ScheduleStore } from '.
 import { nextAfter, validateTiming } from '../../schedules/timing.js';
 import type { Timing } from '../../schedules/timing.js';
 import type { FunctionCache } from '../function-cache.js';
+import { listHint } from '../names.js';
 
 export interface PutScheduleRequest {
   function: string;
@@ -110,5 +111,5 @@ export class ScheduleService {
 }
 
 function notFound(tenant: string, name: string): AirlockError {
-  return new AirlockError('SCHEDULE_NOT_FOUND', `no schedule ${name} for tenant ${tenant}; list schedules with GET /v1/tenants/${tenant}/schedules`);
+  return new AirlockError('SCHEDULE_NOT_FOUND', `no schedule ${name} for tenant ${tenant}; ${listHint(`airlock schedules list ${tenant}`, `/v1/tenants/${tenant}/schedules`)}`);
 }

@@ -5,7 +5,7 @@ import { AirlockError } from '../../core/errors.js';
 import type { SecretsConfig } from '../../core/config.js';
 import type { SecretSource, SecretValue } from '../../egress/types.js';
 import type { SecretMeta, Store } from '../../store/port.js';
-import { NAME_PATTERN, NAME_RULE, validateName } from '../names.js';
+import { listHint, NAME_PATTERN, NAME_RULE, validateName } from '../names.js';
 import { OpenError, openWith, seal, sealingKey } from './crypto.js';
 import type { SealingKey } from './crypto.js';
 import { validateHosts } from './hosts.js';
@@ -151,7 +151,7 @@ export class SecretService implements SecretSource {
   private notFound(tenant: string, name: string): AirlockError {
     return new AirlockError(
       'SECRET_NOT_FOUND',
-      `tenant ${tenant} has no secret ${name}; list them with GET /v1/tenants/${tenant}/secrets`,
+      `tenant ${tenant} has no secret ${name}; ${listHint(`airlock secrets list ${tenant}`, `/v1/tenants/${tenant}/secrets`)}`,
     );
   }
 }
