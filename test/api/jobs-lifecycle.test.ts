@@ -113,8 +113,9 @@ describe('jobs across restarts and under load', () => {
     const server = await startTestServer(FAST_JOBS);
     try {
       await deploy(server, 'acme', 'count', COUNTER);
-      // Slices of 200 ms, but only 700 ms in total for 100 steps of 50 ms.
-      const id = await submit(server, 'acme', 'count', { input: { n: 100, stepMs: 50 }, maxRunMs: 200, deadlineMs: 700 });
+      // Slices of 1000 ms, but only 2000 ms in total for 100 steps of 50 ms: the second slice
+      // starts well before the deadline and is cut by it, not by its own cap.
+      const id = await submit(server, 'acme', 'count', { input: { n: 100, stepMs: 50 }, maxRunMs: 1000, deadlineMs: 2000 });
       const job = await waitJob(server, 'acme', id, finished);
       assert.equal(job.status, 'failed', JSON.stringify(job));
       assert.equal(job.error?.code, 'JOB_DEADLINE');

@@ -98,7 +98,7 @@ describe('jobs API', () => {
     assert.match(job.error?.message ?? '', /no checkpoint was saved for \d+ ms \(3 slices of maxRunMs or more\).*ctx\.checkpoint\.save/);
     assert.equal(job.attempts, 2);
     // Forgiven at first (3 slices' time), then one attempt per slice: a handful of runs, not hundreds.
-    assert.ok(job.runs >= 3 && job.runs <= 10, `runs ${job.runs}`);
+    assert.ok(job.runs >= 2 && job.runs <= 12, `runs ${job.runs}`);
     const list = await server.request('GET', `/v1/tenants/acme/executions?function=spin&limit=100`);
     const cut = (list.body.executions as { jobId?: string; error?: { type: string; message: string } }[]).filter((e) => e.jobId === id);
     assert.ok(cut.every((e) => e.error?.type === 'SliceCapReached' && /without saving a checkpoint/.test(e.error.message)), JSON.stringify(cut));
