@@ -115,7 +115,7 @@ export interface ListRequest {
   status?: QueueStatus;
   /** Most items returned. */
   limit: number;
-  /** Page: only items enqueued before this one (an id from the previous page). */
+  /** Page: only items enqueued before this one (an id from the previous page); an unknown id lists nothing. */
   before?: string;
 }
 

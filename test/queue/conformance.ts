@@ -292,6 +292,8 @@ export function queueConformance(name: string, make: MakeQueue): void {
         const page1 = await q.list({ tenant: 'acme', limit: 2 });
         const page2 = await q.list({ tenant: 'acme', limit: 2, before: page1[1]!.id });
         assert.deepEqual([...page1, ...page2].map((i) => i.id), [ids[4], ids[3], ids[2], ids[1]]);
+        assert.deepEqual(await q.list({ tenant: 'acme', limit: 2, before: 'qi_unknown' }), [], 'an unknown cursor lists nothing');
+        assert.deepEqual(await q.list({ tenant: 'globex', limit: 2, before: ids[4] }), [], "another tenant's id is unknown too");
         await q.cancel('acme', ids[1]!);
         assert.deepEqual((await q.list({ tenant: 'acme', status: 'cancelled', limit: 10 })).map((i) => i.id), [ids[1]]);
         assert.equal((await q.list({ tenant: 'globex', limit: 10 })).length, 1, 'tenants see only their own items');

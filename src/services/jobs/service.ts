@@ -102,13 +102,15 @@ export class JobService {
 
   /** A page of jobs; `before` must name one of the tenant's jobs (a page's `next`), else 400. */
   async list(tenant: string, req: ListJobsRequest): Promise<QueueItem[]> {
-    if (req.before !== undefined && (await this.deps.queue.get(tenant, req.before)) === undefined) {
+    const page = await this.deps.queue.list({ tenant, ...req });
+    // An unknown cursor lists nothing: only an empty page needs telling apart from the list's end.
+    if (page.length === 0 && req.before !== undefined && (await this.deps.queue.get(tenant, req.before)) === undefined) {
       throw new AirlockError(
         'VALIDATION_FAILED',
         `before=${req.before} names no job of tenant ${tenant}; pass the "next" value of the previous page, or leave before out for the first page`,
       );
     }
-    return this.deps.queue.list({ tenant, ...req });
+    return page;
   }
 
   /** Cancels a queued or running job (a running slice's sandbox is stopped); a finished job is returned unchanged. */

@@ -1,5 +1,6 @@
 // A tenant's queue items, newest first (enqueue order), filtered by function and status when
-// given, paged by the id of the last item of the previous page. Payloads (up to megabytes each)
+// given, paged by the id of the last item of the previous page (an id that names no item of the
+// tenant lists nothing, rather than starting over). Payloads (up to megabytes each)
 // are left out: a page of them could be gigabytes; get() reads one whole item.
 export const LIST_QUEUE_ITEMS = `
 SELECT seq, id, tenant, function, lane, 'null' AS payload, idempotency_key, status, attempts, max_attempts, runs, fence,
@@ -9,6 +10,6 @@ FROM queue_items
 WHERE tenant = @tenant
   AND (@function IS NULL OR function = @function)
   AND (@status IS NULL OR status = @status)
-  AND seq < COALESCE((SELECT seq FROM queue_items WHERE tenant = @tenant AND id = @before), 9223372036854775807)
+  AND (@before IS NULL OR seq < (SELECT seq FROM queue_items WHERE tenant = @tenant AND id = @before))
 ORDER BY seq DESC
 LIMIT @limit`;
