@@ -32,9 +32,9 @@ export interface PoolConfig {
   /**
    * Busy sandboxes the machine runs side by side: by default one per usable CPU (the CPU count
    * capped by the server's cgroup CPU quota; core/usable-cpus.ts) but one, which the server's own
-   * thread takes under load. Once that many are busy, a short call queues inside a
-   * busy sandbox of its tenant rather than taking another: more running processes than free
-   * cores only take turns, and each turn is a sleep and a wake-up.
+   * thread takes under load. Once that many are busy, a short call queues inside a busy sandbox
+   * of its tenant rather than taking another: more running processes than free cores only take
+   * turns, and each turn is a sleep and a wake-up.
    */
   parallelism: number;
 }
