@@ -1,20 +1,23 @@
-// Secret placeholders in egress requests. `{{secrets.NAME}}` in a URL (also in its
-// percent-encoded form, which URL parsing produces in paths) or in a header value is replaced
-// by the secret's value on the host, only for hosts the secret is bound to; the sandbox never
-// sees the value. SecretMask remembers what was substituted so results, logs, errors and
+// Secret placeholders in egress requests. `{{secrets.NAME}}` (spaces inside the braces allowed:
+// `{{ secrets.NAME }}`) in a URL or in a header value is replaced by the secret's value on the
+// host, only for hosts the secret is bound to; the sandbox never sees the value. In a URL each
+// brace and space may be percent-encoded, as URL parsing writes them in paths (and spaces in
+// queries). SecretMask remembers what was substituted so results, logs, errors and
 // echoed responses can be masked as `[secret:NAME]`.
 import type { SecretSource, SecretValue } from './types.js';
 import { denied, hostMatches } from './policy.js';
 
 const NAME = '[A-Za-z_][A-Za-z0-9_-]{0,127}';
-const PLAIN = new RegExp(`\\{\\{secrets\\.(${NAME})\\}\\}`, 'g');
-const ENCODED = new RegExp(`%7B%7Bsecrets\\.(${NAME})%7D%7D`, 'gi');
+const OPEN = '(?:\\{|%7[Bb])';
+const CLOSE = '(?:\\}|%7[Dd])';
+const SPACE = '(?:[ \\t]|%20)*';
+/** One placeholder, each brace and space plain or percent-encoded. */
+const PLACEHOLDER = new RegExp(`${OPEN}${OPEN}${SPACE}secrets\\.(${NAME})${SPACE}${CLOSE}${CLOSE}`, 'g');
 
 /** Names of the secrets a text refers to (plain or percent-encoded placeholders). */
 export function placeholderNames(text: string): string[] {
   const names = new Set<string>();
-  for (const m of text.matchAll(PLAIN)) names.add(m[1]!);
-  for (const m of text.matchAll(ENCODED)) names.add(m[1]!);
+  for (const m of text.matchAll(PLACEHOLDER)) names.add(m[1]!);
   return [...names];
 }
 
@@ -25,7 +28,7 @@ export function substitute(text: string, values: ReadonlyMap<string, string>, en
     if (v === undefined) return _m;
     return encode ? encodeURIComponent(v) : v;
   };
-  return text.replace(PLAIN, value).replace(ENCODED, value);
+  return text.replace(PLACEHOLDER, value);
 }
 
 /**

@@ -106,6 +106,16 @@ describe('egress broker over real HTTP', () => {
     assert.ok(!JSON.stringify(session.records).includes('tok-123'));
   });
 
+  it('fills in placeholders written with spaces inside the braces, in the path, the query and a header', async () => {
+    const secrets = secretSource([{ name: 'TOKEN', hosts: ['api.test'], value: 'tok-spaced' }]);
+    const session = openSession({ policy: policy(), resolver: tableResolver({ 'api.test': ['127.0.0.1'] }), connector: countingConnector(), secrets });
+    await session.fetch({
+      method: 'GET', url: `http://api.test:${server.port}/echo/{{ secrets.TOKEN }}?k={{ secrets.TOKEN }}`, headers: [['Authorization', 'Bearer {{ secrets.TOKEN }}']],
+    });
+    assert.equal(server.seen.at(-1)?.headers.authorization, 'Bearer tok-spaced');
+    assert.equal(server.seen.at(-1)?.url, '/echo/tok-spaced?k=tok-spaced');
+  });
+
   it('drops a secret-bearing header when a redirect leaves the secret\'s hosts', async () => {
     const secrets = secretSource([{ name: 'TOKEN', hosts: ['api.test'], value: 'tok-456' }]);
     const resolver = tableResolver({ 'api.test': ['127.0.0.1'], 'other.test': ['127.0.0.1'] });

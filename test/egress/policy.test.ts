@@ -126,11 +126,20 @@ describe('checkEgressPolicy (deploy)', () => {
 describe('secret placeholders', () => {
   it('finds plain and percent-encoded placeholders and substitutes them', () => {
     assert.deepEqual(placeholderNames('Bearer {{secrets.API_KEY}} and %7b%7Bsecrets.other-key%7D%7d'), ['API_KEY', 'other-key']);
-    assert.deepEqual(placeholderNames('{{secret.X}} {{secrets.}} {{ secrets.X }}'), []);
+    assert.deepEqual(placeholderNames('{{secret.X}} {{secrets.}} {{SECRETS.X}} {secrets.X} {{secrets.X'), []);
     const values = new Map([['K', 'a b/c']]);
     assert.equal(substitute('Bearer {{secrets.K}}', values, false), 'Bearer a b/c');
     assert.equal(substitute('/x/%7B%7Bsecrets.K%7D%7D?q={{secrets.K}}', values, true), '/x/a%20b%2Fc?q=a%20b%2Fc');
     assert.equal(substitute('{{secrets.UNKNOWN}}', values, false), '{{secrets.UNKNOWN}}');
+  });
+
+  it('takes spaces inside the braces, plain or percent-encoded, as URL parsing leaves them', () => {
+    assert.deepEqual(placeholderNames('Bearer {{ secrets.API_KEY }} {{\tsecrets.tabbed}}'), ['API_KEY', 'tabbed']);
+    const values = new Map([['K', 'v/1']]);
+    assert.equal(substitute('Bearer {{  secrets.K }}', values, false), 'Bearer v/1');
+    // new URL('https://h/x/{{ secrets.K }}?q={{ secrets.K }}'): braces and spaces encoded in the path, spaces in the query.
+    const url = new URL('https://h/x/{{ secrets.K }}?q={{ secrets.K }}');
+    assert.equal(substitute(url.pathname + url.search, values, true), '/x/v%2F1?q=v%2F1');
   });
 
   it('masks substituted values (raw and URL-encoded) in text and bytes', () => {
