@@ -17,6 +17,7 @@ import { registerOpsRoutes } from './routes/ops.js';
 import { registerSecretRoutes } from './routes/secrets.js';
 import { registerScheduleRoutes } from './routes/schedules.js';
 import type { ApiDeps } from './deps.js';
+import { buildValidator } from './validators.js';
 import { ErrorBody } from './schemas.js';
 
 export type { ApiDeps } from './deps.js';
@@ -29,7 +30,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: deps.config.maxBodyBytes,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    schemaController: { compilersFactory: { buildValidator } },
   });
   await app.register(swagger, {
     openapi: {

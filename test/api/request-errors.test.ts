@@ -103,6 +103,24 @@ describe('request refusals', () => {
       );
     });
 
+    it('does not coerce body fields: a number sent as a string is refused, naming the field', async () => {
+      const res = await server.request('PUT', '/v1/tenants/acme/functions/typed', { code: 'export default () => 1', limits: { timeoutMs: '100' } });
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error.code, 'VALIDATION_FAILED');
+      assert.equal(res.body.error.message, `invalid request: body/limits/timeoutMs must be integer${SCHEMAS}`);
+      const egress = await server.request('PUT', '/v1/tenants/acme/functions/typed', { code: 'export default () => 1', egress: { allow: 'api.example.com' } });
+      assert.equal(egress.status, 400, 'a string is not wrapped into the array the schema asks for');
+      assert.match(egress.body.error.message, /^invalid request: body\/egress\/allow must be array/);
+      const listed = await server.request('GET', '/v1/tenants/acme/functions/typed');
+      assert.equal(listed.status, 404, 'nothing was deployed');
+    });
+
+    it('still reads query parameters as numbers', async () => {
+      const res = await server.request('GET', '/v1/tenants/acme/executions?limit=1');
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.ok(Array.isArray(res.body.executions));
+    });
+
     it('names an unexpected query parameter', async () => {
       const res = await server.request('GET', '/v1/tenants/acme/executions?state=failed');
       assert.equal(res.status, 400);
