@@ -44,6 +44,11 @@ export interface QueueItem {
   maxAttempts: number;
   /** Times the item was claimed (every slice, continuation or retry). */
   runs: number;
+  /**
+   * Runs in a row that ended at their slice cap without saving a checkpoint (continueLater with
+   * `stalled`); 0 again once a checkpoint is saved.
+   */
+  stalledRuns: number;
   /** Fencing token: incremented on every claim; the holder of an older one may not act. */
   fence: number;
   /** Not claimable before this time, epoch ms. */
@@ -103,8 +108,10 @@ export interface FailOptions {
 }
 
 export interface ContinueOptions {
-  /** Saved with the continuation, atomically (same cap as saveCheckpoint). */
+  /** Saved with the continuation, atomically (same cap as saveCheckpoint); resets stalledRuns. */
   checkpoint?: unknown;
+  /** The run saved no checkpoint: stalledRuns goes up by one (ignored with `checkpoint`). */
+  stalled?: boolean;
   /** Not claimable again before now + delayMs. Default 0. */
   delayMs?: number;
 }

@@ -95,10 +95,10 @@ describe('jobs API', () => {
     const job = await waitJob(server, 'acme', id, finished, 30_000);
     assert.equal(job.status, 'dead', JSON.stringify(job));
     assert.equal(job.error?.code, 'NO_PROGRESS');
-    assert.match(job.error?.message ?? '', /no checkpoint was saved for \d+ ms \(3 slices of maxRunMs or more\).*ctx\.checkpoint\.save/);
+    assert.match(job.error?.message ?? '', /^the last 3 slices of this job \(maxRunMs 100 ms each\) reached their cap without saving a checkpoint.*ctx\.checkpoint\.save/);
     assert.equal(job.attempts, 2);
-    // Forgiven at first (3 slices' time), then one attempt per slice: a handful of runs, not hundreds.
-    assert.ok(job.runs >= 2 && job.runs <= 12, `runs ${job.runs}`);
+    // Three runs in a row forgiven, then one failed attempt per run: 3 + maxAttempts runs, whatever the machine's speed.
+    assert.equal(job.runs, 5);
     const list = await server.request('GET', `/v1/tenants/acme/executions?function=spin&limit=100`);
     const cut = (list.body.executions as { jobId?: string; error?: { type: string; message: string } }[]).filter((e) => e.jobId === id);
     assert.ok(cut.every((e) => e.error?.type === 'SliceCapReached' && /without saving a checkpoint/.test(e.error.message)), JSON.stringify(cut));

@@ -3,7 +3,7 @@
 // later) runs it; each test gets a fresh queue with an injected clock and random source.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { QueuePolicy, QueueStore } from '../../src/queue/port.js';
+import type { Lease, QueuePolicy, QueueStore } from '../../src/queue/port.js';
 import { queueFairnessConformance } from './conformance-fairness.js';
 import { rejectsWith, TestClock, testPolicy } from './support.js';
 import type { MakeQueue, QueueUnderTest } from './support.js';
@@ -244,6 +244,28 @@ export function queueConformance(name: string, make: MakeQueue): void {
         assert.ok(last);
         const kept = await q.continueLater(last.lease);
         assert.deepEqual(kept.checkpoint, { page: 5 }, 'a continuation without a checkpoint keeps the last one');
+      }));
+
+    test('stalled runs are counted in a row and start over at a checkpoint, saved alone or with a continuation', () =>
+      withQueue({}, async ({ q }) => {
+        const { item: queued } = await q.enqueue(job);
+        assert.equal(queued.stalledRuns, 0);
+        /** Claims the job, then ends the run with `end`; answers stalledRuns as claimed and after. */
+        const run = async (end: (lease: Lease) => Promise<unknown>): Promise<[number, number]> => {
+          const [c] = await q.claim({ owner: 'w', max: 1 });
+          assert.ok(c);
+          await end(c.lease);
+          return [c.item.stalledRuns, (await q.get('acme', queued.id))!.stalledRuns];
+        };
+        assert.deepEqual(await run((l) => q.continueLater(l, { stalled: true })), [0, 1]);
+        assert.deepEqual(await run((l) => q.continueLater(l, { stalled: true })), [1, 2]);
+        assert.deepEqual(await run((l) => q.continueLater(l)), [2, 2], 'a continuation not marked stalled leaves the count');
+        assert.deepEqual(await run(async (l) => (await q.saveCheckpoint(l, 1), q.continueLater(l))), [2, 0]);
+        assert.deepEqual(await run((l) => q.continueLater(l, { stalled: true })), [0, 1]);
+        assert.deepEqual(await run((l) => q.continueLater(l, { checkpoint: 2, stalled: true })), [1, 0], 'a checkpoint saved with the continuation');
+        assert.deepEqual(await run((l) => q.continueLater(l, { stalled: true })), [0, 1]);
+        const [listed] = await q.list({ tenant: 'acme', limit: 1 });
+        assert.equal(listed?.stalledRuns, 1, 'listed items carry the count too');
       }));
 
     test('checkpoints are capped; an oversized one is refused and the last one kept', () =>

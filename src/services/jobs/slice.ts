@@ -3,7 +3,7 @@
 // with ctx.checkpoint for at most the slice cap, record the run as an execution linked to the
 // job, and settle the queue item: complete, continue later (the cap hit after a checkpoint was
 // saved, or not long since the last one: no attempt counted), or fail an attempt (a throw, a
-// crash, an OOM, or the cap hit when no checkpoint was saved for STALL_SLICES slices' time,
+// crash, an OOM, or the cap hit without a checkpoint after STALL_SLICES such runs in a row,
 // NO_PROGRESS; retried with backoff, then dead). The lease is heartbeated all along; a lost
 // lease, a cancel or a shutdown stops the slice (`stop`).
 import type { Config } from '../../core/config.js';
@@ -73,18 +73,18 @@ function deadlineError(deadlineAt: number, last: QueueError | undefined): QueueE
 }
 
 /**
- * Slices of maxRunMs a job may go without saving a checkpoint before each further slice cut at
- * its cap without one counts as a failed attempt: one slow slice is forgiven, a job that can
- * never get anywhere (each slice starts over from the same state) ends dead instead of running
- * until its deadline.
+ * Runs in a row a job may end at its slice cap without saving a checkpoint before each further
+ * one counts as a failed attempt: slow slices are forgiven, a job that can never get anywhere
+ * (each slice starts over from the same state) ends dead instead of running until its deadline.
+ * Runs are counted, not time: waiting in the queue between slices is no fault of the job's.
  */
 const STALL_SLICES = 3;
 
-function noProgressError(stalledMs: number): QueueError {
+function noProgressError(maxRunMs: number): QueueError {
   return failure(
     'NO_PROGRESS',
-    `no checkpoint was saved for ${stalledMs} ms (${STALL_SLICES} slices of maxRunMs or more), and this run ` +
-      'too reached its slice cap without one, so each new slice starts over from the same state; call ' +
+    `the last ${STALL_SLICES} slices of this job (maxRunMs ${maxRunMs} ms each) reached their cap without saving a ` +
+      'checkpoint, and so did this one, so each new slice starts over from the same state; call ' +
       'ctx.checkpoint.save(state) as the work advances (an unchanged state marks progress too), or submit ' +
       'the job with a longer maxRunMs',
   );
@@ -100,7 +100,7 @@ function cappedError(capMs: number, cutByDeadline: boolean, saved: boolean): { t
       type: 'SliceCapReached',
       message:
         `the run reached its slice cap (${capMs} ms, maxRunMs) without saving a checkpoint: the next slice starts again ` +
-        `from the last checkpoint (or the start); after ${STALL_SLICES} slices' time without one, each such run is a ` +
+        `from the last checkpoint (or the start); after ${STALL_SLICES} such runs in a row, each further one is a ` +
         'failed attempt (NO_PROGRESS)',
     };
   }
@@ -282,17 +282,11 @@ export class JobSlice {
       if (this.now() >= payload.deadlineAt) {
         return settle(() => queue.fail(this.lease, deadlineError(payload.deadlineAt, this.claimed.item.lastError), { retryable: false }));
       }
-      const stalledMs = this.saved ? 0 : this.msWithoutCheckpoint();
-      if (stalledMs >= STALL_SLICES * payload.maxRunMs) return settle(() => queue.fail(this.lease, noProgressError(stalledMs)));
-      return settle(() => queue.continueLater(this.lease));
+      if (this.saved) return settle(() => queue.continueLater(this.lease));
+      if (this.claimed.item.stalledRuns >= STALL_SLICES) return settle(() => queue.fail(this.lease, noProgressError(payload.maxRunMs)));
+      return settle(() => queue.continueLater(this.lease, { stalled: true }));
     }
     return settle(() => queue.fail(this.lease, attemptError(outcome)));
-  }
-
-  /** Since the job's last checkpoint, or its first slice if it never saved one. */
-  private msWithoutCheckpoint(): number {
-    const { item } = this.claimed;
-    return this.now() - (item.checkpointAt ?? item.startedAt ?? this.claimedAt);
   }
 
   /** ctx.checkpoint for this run: saves go to the queue with this slice's fencing token. */

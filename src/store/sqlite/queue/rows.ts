@@ -27,6 +27,7 @@ export interface QueueItemRow {
   result: string | null;
   checkpoint: string | null;
   checkpoint_at: number | null;
+  stalled_runs: number;
   lease_owner: string | null;
   lease_expires_at: number | null;
 }
@@ -68,6 +69,7 @@ export function rowToItem(row: QueueItemRow): QueueItem {
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
     runs: row.runs,
+    stalledRuns: row.stalled_runs,
     fence: row.fence,
     runAfter: row.run_after,
     createdAt: row.created_at,

@@ -79,7 +79,7 @@ function prepareAll(db: Db) {
     heartbeat: db.prepare<[number, number, ...Guard], { lease_expires_at: number }>(HEARTBEAT),
     checkpoint: db.prepare<[string, number, number, ...Guard], { checkpoint_at: number }>(SAVE_CHECKPOINT),
     complete: db.prepare<[string, number, number, ...Guard], QueueItemRow>(COMPLETE),
-    continue: db.prepare<[number, number, ...Guard], QueueItemRow>(CONTINUE),
+    continue: db.prepare<[number, number, number, ...Guard], QueueItemRow>(CONTINUE),
     continueWith: db.prepare<[number, number, string, number, ...Guard], QueueItemRow>(CONTINUE_WITH_CHECKPOINT),
     cancel: db.prepare<[number, number, string, string], QueueItemRow>(CANCEL_QUEUE_ITEM),
     claim: prepareClaim(db),
@@ -277,7 +277,7 @@ export class SqliteQueue implements QueueStore {
     const runAfter = now + Math.max(0, Math.floor(options.delayMs ?? 0));
     const row =
       options.checkpoint === undefined
-        ? s.continue.get(runAfter, now, ...this.guard(lease))
+        ? s.continue.get(runAfter, now, options.stalled === true ? 1 : 0, ...this.guard(lease))
         : s.continueWith.get(runAfter, now, this.encodeCheckpoint(options.checkpoint), now, ...this.guard(lease));
     if (row === undefined) throw this.leaseLost(lease);
     return rowToItem(row);

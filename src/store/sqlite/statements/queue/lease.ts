@@ -10,7 +10,7 @@ WHERE ${GUARD}
 RETURNING lease_expires_at`;
 
 export const SAVE_CHECKPOINT = `
-UPDATE queue_items SET checkpoint = ?, checkpoint_at = ?, updated_at = ?
+UPDATE queue_items SET checkpoint = ?, checkpoint_at = ?, stalled_runs = 0, updated_at = ?
 WHERE ${GUARD}
 RETURNING checkpoint_at`;
 
@@ -20,10 +20,14 @@ SET status = 'succeeded', result = ?, finished_at = ?, updated_at = ?, lease_own
 WHERE ${GUARD}
 RETURNING *`;
 
-/** Continuation: queued again without counting an attempt; the checkpoint is kept. */
+/**
+ * Continuation: queued again without counting an attempt; the checkpoint is kept. Its last
+ * parameter adds 1 to stalled_runs for a run that saved no checkpoint, else 0.
+ */
 export const CONTINUE = `
 UPDATE queue_items
-SET status = 'queued', run_after = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL
+SET status = 'queued', run_after = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL,
+    stalled_runs = stalled_runs + ?
 WHERE ${GUARD}
 RETURNING *`;
 
@@ -31,6 +35,6 @@ RETURNING *`;
 export const CONTINUE_WITH_CHECKPOINT = `
 UPDATE queue_items
 SET status = 'queued', run_after = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL,
-    checkpoint = ?, checkpoint_at = ?
+    checkpoint = ?, checkpoint_at = ?, stalled_runs = 0
 WHERE ${GUARD}
 RETURNING *`;

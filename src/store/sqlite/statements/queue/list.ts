@@ -5,7 +5,7 @@
 export const LIST_QUEUE_ITEMS = `
 SELECT seq, id, tenant, function, lane, 'null' AS payload, idempotency_key, status, attempts, max_attempts, runs, fence,
        run_after, created_at, updated_at, started_at, finished_at, last_error, result, checkpoint, checkpoint_at,
-       lease_owner, lease_expires_at
+       stalled_runs, lease_owner, lease_expires_at
 FROM queue_items
 WHERE tenant = @tenant
   AND (@function IS NULL OR function = @function)
