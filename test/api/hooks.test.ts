@@ -5,6 +5,7 @@
 // malformed deliveries are refused and not stored; tenant keys reach only their own webhooks.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { deploy, startTestServer } from '../support/server.js';
 import type { TestServer } from '../support/server.js';
 import { FAST_JOBS, finished, getJob, waitJob } from './jobs-support.js';
@@ -159,6 +160,41 @@ describe('webhooks API', () => {
     assert.equal(notAType.status, 415, notAType.text);
     assert.match(notAType.body.error.message, /^this delivery has content-type ";;;", which is not a media type; send a valid one/);
     assert.doesNotMatch(notAType.body.error.message, /takes JSON/, 'deliveries take any body: no advice to send JSON');
+    assert.equal(await jobCount('echo'), before);
+  });
+
+  it('a compressed delivery reaches the function decompressed, without its content-encoding header', async () => {
+    const json = '{"event":"sync","ids":[1,2,3]}';
+    const gz = await deliver(echo.path, { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(json) });
+    assert.equal(gz.status, 202, gz.text);
+    const text = 'plain text, twice compressed';
+    const chained = await deliver(echo.path, { headers: { 'content-type': 'text/plain', 'content-encoding': 'deflate, br' }, body: brotliCompressSync(deflateSync(text)) });
+    assert.equal(chained.status, 202, chained.text);
+    const got = [];
+    for (const res of [gz, chained]) {
+      const job = await waitJob(server, 'acme', res.body.jobId, finished);
+      assert.equal(job.status, 'succeeded', JSON.stringify(job));
+      got.push(job.result as { headers: Record<string, string>; body: unknown; rawBody?: string });
+    }
+    assert.deepEqual([got[0]!.body, got[0]!.rawBody], [JSON.parse(json), json]);
+    assert.equal(got[1]!.body, text);
+    for (const input of got) assert.equal(input.headers['content-encoding'], undefined);
+  });
+
+  it('refuses a delivery whose encoding is unknown, corrupt, or inflates past the body limit, and stores nothing', async () => {
+    const before = await jobCount('echo');
+    const unknown = await deliver(echo.path, { headers: { 'content-encoding': 'gzip, compress' }, body: 'x' });
+    assert.equal(unknown.status, 415, unknown.text);
+    assert.match(unknown.body.error.message, /content-encoding "compress" is not supported; send the body uncompressed, or with gzip, deflate or br/);
+    const corrupt = await deliver(echo.path, { headers: { 'content-encoding': 'gzip' }, body: 'not gzip at all' });
+    assert.equal(corrupt.status, 400, corrupt.text);
+    assert.match(corrupt.body.error.message, /declared gzip-encoded \(content-encoding\) but does not decode/);
+    // 40 bytes on the wire, 100 000 once inflated: over the 2048-byte body limit.
+    const bomb = gzipSync('x'.repeat(100_000));
+    assert.ok(bomb.length < 2048);
+    const inflated = await deliver(echo.path, { headers: { 'content-encoding': 'gzip' }, body: bomb });
+    assert.equal(inflated.status, 413, inflated.text);
+    assert.match(inflated.body.error.message, /decompresses to more than 2048 bytes/);
     assert.equal(await jobCount('echo'), before);
   });
 
