@@ -186,6 +186,9 @@ describe('webhooks API', () => {
     const unknown = await deliver(echo.path, { headers: { 'content-encoding': 'gzip, compress' }, body: 'x' });
     assert.equal(unknown.status, 415, unknown.text);
     assert.match(unknown.body.error.message, /content-encoding "compress" is not supported; send the body uncompressed, or with gzip, deflate or br/);
+    const stacked = await deliver(echo.path, { headers: { 'content-encoding': 'gzip, gzip, gzip, gzip' }, body: 'x' });
+    assert.equal(stacked.status, 415, stacked.text);
+    assert.match(stacked.body.error.message, /lists 4 codings, more than the 3 taken; compress the body once/);
     const corrupt = await deliver(echo.path, { headers: { 'content-encoding': 'gzip' }, body: 'not gzip at all' });
     assert.equal(corrupt.status, 400, corrupt.text);
     assert.match(corrupt.body.error.message, /declared gzip-encoded \(content-encoding\) but does not decode/);

@@ -1,5 +1,5 @@
 // Compressed webhook deliveries. A sender may compress its body (`Content-Encoding: gzip`,
-// `deflate` or `br`, several listed in the order they were applied): the body is decompressed
+// `deflate` or `br`, up to MAX_CODINGS listed in the order they were applied): the body is decompressed
 // here, in libuv's thread pool and never past AIRLOCK_WEBHOOK_BODY_BYTES (a small body that
 // inflates to gigabytes is refused, not decoded), and the function receives the plain body
 // without the content-encoding header. Other codings are refused with 415.
@@ -10,6 +10,9 @@ import { AirlockError } from '../../core/errors.js';
 import type { DeliveryRequest } from './delivery.js';
 
 type Decoder = (body: Buffer, options: ZlibOptions) => Promise<Buffer>;
+
+/** Codings one delivery may stack; each decode may cost up to the body limit of output. */
+const MAX_CODINGS = 3;
 
 const DECODERS: Readonly<Record<string, Decoder>> = {
   gzip: promisify(gunzip),
@@ -32,6 +35,12 @@ function codingsOf(req: DeliveryRequest): string[] {
 export async function decodeContent(req: DeliveryRequest, bodyBytes: number): Promise<DeliveryRequest> {
   const codings = codingsOf(req);
   if (codings.length === 0 || req.body.length === 0) return req;
+  if (codings.length > MAX_CODINGS) {
+    throw new AirlockError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `the delivery's content-encoding lists ${codings.length} codings, more than the ${MAX_CODINGS} taken; compress the body once`,
+    );
+  }
   for (const coding of codings) {
     if (DECODERS[coding] === undefined) {
       throw new AirlockError(
