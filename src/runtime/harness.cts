@@ -15,6 +15,7 @@ const { AsyncLocalStorage } = require('node:async_hooks') as typeof import('node
 const { Socket } = require('node:net') as typeof import('node:net');
 const { pathToFileURL } = require('node:url') as typeof import('node:url');
 const { format, inspect } = require('node:util') as typeof import('node:util');
+const { writeSync } = require('node:fs') as typeof import('node:fs');
 import type { CheckpointApi, CheckpointClient } from './checkpoint-client.mjs';
 import type { FetchClient } from './fetch-client.mjs';
 import type {
@@ -78,6 +79,12 @@ const MAX_ERROR_MESSAGE = 8 * 1024;
 const MAX_ERROR_STACK = 16 * 1024;
 /** Per-entry framing overhead counted against the log budget (["level",...],). */
 const LOG_ENTRY_OVERHEAD = 12;
+/**
+ * Log lines of a run still in progress go to the host at most this long after they were written
+ * (a `logs` frame), so a run the host then stops (its deadline, a crash) keeps them, and their
+ * times are close to when they were written. Quick runs send theirs with the answer alone.
+ */
+const LOG_FLUSH_MS = 50;
 
 type TenantModule = Record<string, unknown>;
 type Handler = (input: unknown, ctx: unknown) => unknown;
@@ -204,6 +211,8 @@ interface Capture {
   egress: boolean;
   /** A job run (ctx.checkpoint is withdrawn when it answers). */
   job: boolean;
+  /** Armed by the first entry not yet sent (see LOG_FLUSH_MS). */
+  flushTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 let current: Capture | null = null;
@@ -238,7 +247,35 @@ function record(level: HarnessLogLevel, msg: string): void {
   }
   cap.entries[cap.entries.length] = [level, text];
   cap.bytes += cost;
+  if (cap.flushTimer === undefined && !cap.discard) cap.flushTimer = setTimer(flushLogs, LOG_FLUSH_MS, cap);
 }
+
+/** Sends the entries a run in progress has written so far (they leave its done frame). */
+function flushLogs(cap: Capture): void {
+  cap.flushTimer = undefined;
+  if (current !== cap || cap.entries.length === 0) return;
+  send(logsFrame(cap));
+  cap.entries = [];
+}
+
+function logsFrame(cap: Capture): string {
+  return `{"t":"logs","id":${jsonStringify(cap.id)},"logs":${jsonStringify(cap.entries)}}`;
+}
+
+// A run that ends the process (process.exit) still hands over what it logged: written at once,
+// unless earlier frames are still queued on the channel (they would be overtaken).
+process.on('exit', () => {
+  const cap = current;
+  if (cap === null || cap.discard || cap.entries.length === 0 || channel.writableLength > 0) return;
+  const body = bufferFrom(logsFrame(cap), 'utf8');
+  const head = bufferAlloc(4);
+  head.writeUInt32BE(body.length, 0);
+  try {
+    writeSync(3, bufferConcat([head, body]));
+  } catch {
+    // the host is gone, or the channel is full: the lines are lost with the sandbox
+  }
+});
 
 function formatArgs(args: unknown[]): string {
   try {
@@ -456,6 +493,7 @@ function finish(capture: Capture, outcome: { ok: true; json: string | undefined 
   if (current !== capture) return; // already answered
   current = null;
   finishCurrent = null;
+  if (capture.flushTimer !== undefined) clearTimer(capture.flushTimer);
   if (capture.egress) fetchClient?.end();
   if (capture.job) checkpointClient?.end();
   const head = `{"t":"done","id":${jsonStringify(capture.id)},`;
@@ -540,6 +578,7 @@ function handleRun(frame: RunFrame, discard = false): Promise<void> {
     truncated: false,
     egress: false,
     job: false,
+    flushTimer: undefined,
   };
   current = capture;
   finishCurrent = (err) => finish(capture, { ok: false, error: toHarnessError(err) });

@@ -45,6 +45,17 @@ export interface DoneErrorFrame extends DoneBase {
 export type DoneFrame = DoneOkFrame | DoneErrorFrame;
 
 /**
+ * Log lines of the run in flight, sent before its done frame: at most LOG_FLUSH_MS (harness)
+ * after they were written, and when the run ends the process. The done frame has the rest.
+ */
+export interface LogsFrame {
+  t: 'logs';
+  /** The execution id of the run in flight. */
+  id: string;
+  logs: HarnessLogEntry[];
+}
+
+/**
  * ctx.fetch: one request for the host's egress broker (only while a run granted egress is in
  * flight). Answered by exactly one `fetched` frame with the same `rid`.
  */
@@ -82,7 +93,7 @@ export interface CancelledFrame {
   id: string;
 }
 
-export type SandboxToHostFrame = ReadyFrame | DoneFrame | FetchFrame | CheckpointFrame | CancelledFrame;
+export type SandboxToHostFrame = ReadyFrame | DoneFrame | LogsFrame | FetchFrame | CheckpointFrame | CancelledFrame;
 
 // ---- host → sandbox ----
 

@@ -7,13 +7,15 @@
 // Its parts: boot.ts (the ready handshake), outbound.ts (hello and run frames, the inbound cap),
 // frames.ts / inbound.ts (decoding, validation), execution.ts (the run in flight), run-outcome.ts
 // (result checks, failure errors), logs.ts (captured output), group-kill.ts (ending the processes),
-// waiting-runs.ts (runs queued behind the one in progress).
+// waiting-runs.ts (runs queued behind the one in progress), exit-drain.ts (output read after an
+// exit mid-run). Log lines of a run in progress may arrive before its answer (`logs` frames).
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { ExecutionError, SecurityLayer } from '../core/types.js';
 import type { DoneFrame } from '../runtime/protocol.js';
 import { BootHandshake } from './boot.js';
 import { relayFrame, scanStderrForOom, startExecution } from './execution.js';
+import { drainStreams, takeLogsAfterExit } from './exit-drain.js';
 import type { Execution } from './execution.js';
 import { FrameDecoder, FrameError, encodeFrame } from './frames.js';
 import { parseFrame } from './inbound.js';
@@ -25,8 +27,6 @@ import { doneOutcome, exitFailure, invalidFrameError, outcomeNow, timeoutError }
 import { WaitingRuns } from './waiting-runs.js';
 import type { QueuedRun } from './waiting-runs.js';
 
-/** After an unexpected exit, how long to wait for the rest of stderr (OOM message), ms. */
-const STDERR_DRAIN_MS = 250;
 
 export interface ChannelOptions {
   child: LaunchedProcess;
@@ -92,6 +92,8 @@ export class ChannelSandbox implements Sandbox {
   private readonly oomKilled: (() => boolean) | undefined;
   /** destroy() was called: an execution cut short by it is reported as such, not as a crash. */
   private destroyRequested = false;
+  /** The process exited mid-run and the rest of its output is being read (see onProcessGone). */
+  private drainingAfterExit = false;
 
   /** Spawns nothing itself: wraps a started child and resolves once the harness is ready. */
   static start(opts: ChannelOptions): Promise<ChannelSandbox> {
@@ -262,7 +264,7 @@ export class ChannelSandbox implements Sandbox {
   }
 
   private onFrameData(chunk: Buffer): void {
-    if (this.killed) return;
+    if (this.killed && !this.drainingAfterExit) return;
     let bodies: Buffer[];
     try {
       bodies = this.decoder.push(chunk);
@@ -271,8 +273,9 @@ export class ChannelSandbox implements Sandbox {
       return;
     }
     for (const body of bodies) {
-      if (this.killed) return;
-      this.onFrame(body);
+      if (this.drainingAfterExit) takeLogsAfterExit(this.exec, body);
+      else if (this.killed) return;
+      else this.onFrame(body);
     }
   }
 
@@ -287,6 +290,11 @@ export class ChannelSandbox implements Sandbox {
     }
     if (frame.t === 'cancelled') return this.onCancelled(frame.id);
     const exec = this.exec;
+    if (frame.t === 'logs') {
+      if (exec === null || exec.settled || frame.id !== exec.req.executionId) return this.protocolError('logs frame outside its run');
+      for (const [level, msg] of frame.logs) exec.collector.add(level, msg);
+      return;
+    }
     if (frame.t === 'fetch' || frame.t === 'checkpoint') {
       const violation = relayFrame(exec, frame, body.length);
       return violation === undefined ? undefined : this.protocolError(violation);
@@ -376,14 +384,10 @@ export class ChannelSandbox implements Sandbox {
     this.killer.leaderExited();
     const exec = this.exec;
     if (exec !== null && !exec.settled) {
-      // Crashed mid-execution: read what is left of stderr (V8's OOM message) before deciding.
-      const stderr = this.child.stderr;
-      if (!stderr.readableEnded && !stderr.destroyed) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, STDERR_DRAIN_MS);
-          stderr.once('close', () => (clearTimeout(t), resolve()));
-        });
-      }
+      // Ended mid-execution: read the rest of its output before deciding (exit-drain.ts).
+      this.drainingAfterExit = true;
+      await drainStreams([this.child.stderr, this.frames]);
+      this.drainingAfterExit = false;
       // With a cgroup, only the kernel's OOM event counts (stderr text is the tenant's to forge).
       if (this.oomKilled !== undefined) exec.oomSeen = this.oomKilled();
       if (!exec.settled) {

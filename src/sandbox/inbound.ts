@@ -51,6 +51,11 @@ export function parseFrame(body: Buffer): Parsed<SandboxToHostFrame> {
     return hasOnly(value, ['t']) ? { ok: true, value: { t: 'ready' } } : fail('ready frame has extra fields');
   }
   if (value.t === 'done') return parseDone(value);
+  if (value.t === 'logs') {
+    if (typeof value.id !== 'string' || !hasOnly(value, ['t', 'id', 'logs'])) return fail('logs frame needs only a string id and logs');
+    const logs = parseLogEntries(value.logs);
+    return logs === undefined ? fail('logs frame has a malformed log entry') : { ok: true, value: { t: 'logs', id: value.id, logs } };
+  }
   if (value.t === 'cancelled') {
     return typeof value.id === 'string' && hasOnly(value, ['t', 'id'])
       ? { ok: true, value: { t: 'cancelled', id: value.id } }
@@ -61,23 +66,25 @@ export function parseFrame(body: Buffer): Parsed<SandboxToHostFrame> {
   return fail(`unknown frame type ${JSON.stringify(String(value.t)).slice(0, 40)}`);
 }
 
+/** The entries of a `logs` array, or undefined when it is not one or any entry is malformed. */
+function parseLogEntries(value: unknown): HarnessLogEntry[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const logs: HarnessLogEntry[] = [];
+  for (const entry of value as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || !LEVELS.has(entry[0]) || typeof entry[1] !== 'string') {
+      return undefined;
+    }
+    logs.push([entry[0] as HarnessLogLevel, entry[1]]);
+  }
+  return logs;
+}
+
 function parseDone(v: Record<string, unknown>): Parsed<DoneFrame> {
   if (typeof v.id !== 'string') return fail('done frame without a string id');
   if (typeof v.logsTruncated !== 'boolean') return fail('done frame without boolean logsTruncated');
   if (!Array.isArray(v.logs)) return fail('done frame without a logs array');
-  const logs: HarnessLogEntry[] = [];
-  for (const entry of v.logs as unknown[]) {
-    if (
-      !Array.isArray(entry) ||
-      entry.length !== 2 ||
-      typeof entry[0] !== 'string' ||
-      !LEVELS.has(entry[0]) ||
-      typeof entry[1] !== 'string'
-    ) {
-      return fail('done frame has a malformed log entry');
-    }
-    logs.push([entry[0] as HarnessLogLevel, entry[1]]);
-  }
+  const logs = parseLogEntries(v.logs);
+  if (logs === undefined) return fail('done frame has a malformed log entry');
   if (v.ok === true) {
     if (!hasOnly(v, ['t', 'id', 'ok', 'result', 'logs', 'logsTruncated'])) return fail('done frame has extra fields');
     const frame: DoneFrame = { t: 'done', id: v.id, ok: true, logs, logsTruncated: v.logsTruncated };

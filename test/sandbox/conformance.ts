@@ -341,6 +341,41 @@ export function conformance(kind: IsolatorName): void {
       }
     });
 
+    it('keeps the lines a run logged before its deadline, stamped near when they were written', async () => {
+      const code = `export default async (input, ctx) => {
+        console.log('started'); ctx.log.warn('waiting on something slow');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        ctx.log.info('still waiting');
+        await new Promise(() => {});
+      };`;
+      const startedAt = Date.now();
+      const { outcome, alive } = await runOnce(kind, code, { timeoutMs: 1_000 });
+      assertKilledSandbox(outcome, alive, 'timeout', 'Timeout');
+      assert.deepEqual(outcome.logs.map((l) => [l.level, l.msg]), [['info', 'started'], ['warn', 'waiting on something slow'], ['info', 'still waiting']]);
+      const [first, , last] = outcome.logs;
+      // Sent within LOG_FLUSH_MS of being written (not with the answer): well before the deadline.
+      assert.ok(first!.ts - startedAt < 800 && last!.ts - first!.ts >= 150, JSON.stringify(outcome.logs.map((l) => l.ts - startedAt)));
+    });
+
+    it('keeps the lines a run logged before it ended the process', async () => {
+      const code = "export default async (input, ctx) => { console.log('about to exit'); ctx.log.error('bye'); process.exit(3); };";
+      const { outcome, alive } = await runOnce(kind, code);
+      assertKilledSandbox(outcome, alive, 'killed', 'SandboxExited');
+      assert.deepEqual(outcome.logs.map((l) => [l.level, l.msg]), [['info', 'about to exit'], ['error', 'bye']]);
+    });
+
+    it('sends a quick run its lines with the answer, in order with the ones sent before', async () => {
+      const code = `export default async (input, ctx) => {
+        console.log('one');
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        console.log('two');
+        return 'ok';
+      };`;
+      const { outcome } = await runOnce(kind, code);
+      assert.equal(outcome.status, 'succeeded');
+      assert.deepEqual(outcome.logs.map((l) => l.msg), ['one', 'two']);
+    });
+
     for (const code of [0, 137]) {
       it(`classifies process.exit(${code}) as killed, never oom`, async () => {
         const { outcome, alive } = await runOnce(kind, `export default async () => { process.exit(${code}); };`);
@@ -388,6 +423,8 @@ export function conformance(kind: IsolatorName): void {
         ['a log entry with a made-up level', `writeFrame(JSON.stringify({ t: 'done', id: ctx.executionId, ok: true, logs: [['root', 'x']], logsTruncated: false }));`],
         ['an unknown frame type', `writeFrame(JSON.stringify({ t: 'result', id: ctx.executionId }));`],
         ['a cancelled frame for a run the host never took back', `writeFrame(JSON.stringify({ t: 'cancelled', id: ctx.executionId }));`],
+        ['a logs frame for another execution', `writeFrame(JSON.stringify({ t: 'logs', id: 'ex_other', logs: [['info', 'x']] }));`],
+        ['a logs frame with a made-up level', `writeFrame(JSON.stringify({ t: 'logs', id: ctx.executionId, logs: [['root', 'x']] }));`],
       ];
       for (const [name, statement] of cases) {
         it(`destroys the sandbox on ${name}`, async () => {

@@ -33,13 +33,17 @@ describe('frame codec', () => {
 describe('frame validation', () => {
   const body = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 
-  it('accepts ready and well-formed done frames', () => {
+  it('accepts ready, cancelled, logs and well-formed done frames', () => {
     assert.deepEqual(parseFrame(body({ t: 'ready' })), { ok: true, value: { t: 'ready' } });
     assert.deepEqual(parseFrame(body({ t: 'cancelled', id: 'ex_1' })), { ok: true, value: { t: 'cancelled', id: 'ex_1' } });
     const ok = parseFrame(body({ t: 'done', id: 'ex_1', ok: true, result: { a: [1] }, logs: [['info', 'x']], logsTruncated: false }));
     assert.ok(ok.ok && ok.value.t === 'done' && ok.value.ok && Object.hasOwn(ok.value, 'result'));
     const err = parseFrame(body({ t: 'done', id: 'ex_1', ok: false, error: { type: 'E', message: 'm', stack: 's' }, logs: [], logsTruncated: true }));
     assert.ok(err.ok);
+    assert.deepEqual(parseFrame(body({ t: 'logs', id: 'ex_1', logs: [['warn', 'w'], ['stdout', 'o']] })), {
+      ok: true,
+      value: { t: 'logs', id: 'ex_1', logs: [['warn', 'w'], ['stdout', 'o']] },
+    });
   });
 
   for (const [name, value] of [
@@ -52,6 +56,9 @@ describe('frame validation', () => {
     ['a done frame with bad logs', { t: 'done', id: 'a', ok: true, logs: [['info', 1]], logsTruncated: false }],
     ['a done frame with an unknown level', { t: 'done', id: 'a', ok: true, logs: [['fatal', 'x']], logsTruncated: false }],
     ['a done frame with extra fields', { t: 'done', id: 'a', ok: true, logs: [], logsTruncated: false, status: 'succeeded' }],
+    ['a logs frame without logs', { t: 'logs', id: 'a' }],
+    ['a logs frame with extra fields', { t: 'logs', id: 'a', logs: [], ts: 1 }],
+    ['a logs frame with a malformed entry', { t: 'logs', id: 'a', logs: [['info']] }],
     ['an error without message', { t: 'done', id: 'a', ok: false, error: { type: 'E' }, logs: [], logsTruncated: false }],
     ['a cancelled frame without id', { t: 'cancelled' }],
     ['a cancelled frame with extra fields', { t: 'cancelled', id: 'a', ok: true }],
