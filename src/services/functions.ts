@@ -29,6 +29,8 @@ export interface DeployResult {
   version: FunctionVersion;
   /** False when an identical version already existed (it is made the latest again). */
   created: boolean;
+  /** The version that was the latest before this deploy; undefined on a first deploy. */
+  previousLatest?: string;
 }
 
 const UNPAIRED_SURROGATE = /\p{Surrogate}/u;
@@ -78,11 +80,12 @@ export class FunctionService {
       ...(egress === undefined ? {} : { egress }),
       createdAt: this.now(),
     };
-    const { created } = await this.store.putFunctionVersion(version);
-    if (created) return { version, created };
+    const { created, previousLatest } = await this.store.putFunctionVersion(version);
+    const previous = previousLatest === undefined ? {} : { previousLatest };
+    if (created) return { version, created, ...previous };
     // Identical content deployed before: answer with the stored version (its first createdAt).
     const stored = await this.store.getFunction(tenant, name, version.version);
-    return { version: stored ?? version, created };
+    return { version: stored ?? version, created, ...previous };
   }
 
   /** The latest version, or the named one. Throws FUNCTION_NOT_FOUND or VERSION_NOT_FOUND. */

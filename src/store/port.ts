@@ -61,8 +61,11 @@ export interface Store {
   migrate(): Promise<void>;
   close(): Promise<void>;
 
-  /** Stores a version (idempotent on tenant+name+version) and makes it the latest. */
-  putFunctionVersion(v: FunctionVersion): Promise<{ created: boolean }>;
+  /**
+   * Stores a version (idempotent on tenant+name+version) and makes it the latest; also answers
+   * the version that was the latest before (undefined on a first deploy).
+   */
+  putFunctionVersion(v: FunctionVersion): Promise<{ created: boolean; previousLatest?: string }>;
   /** The named version, or the latest when `version` is undefined; undefined if deleted/absent. */
   getFunction(tenant: string, name: string, version?: string): Promise<FunctionVersion | undefined>;
   listFunctions(tenant: string): Promise<FunctionSummary[]>;

@@ -24,6 +24,20 @@ describe('functions API', () => {
     assert.equal(res.body.result, 5);
   });
 
+  it('says which version was the latest before a deploy, so a redeploy of earlier code shows as a rollback', async () => {
+    const first = await server.request('PUT', '/v1/tenants/acme/functions/roll', { code: 'export default () => 1' });
+    assert.deepEqual([first.status, first.body.created, first.body.previousVersion], [201, true, null]);
+    const v1 = first.body.version as string;
+    const second = await server.request('PUT', '/v1/tenants/acme/functions/roll', { code: 'export default () => 2' });
+    assert.deepEqual([second.body.created, second.body.previousVersion], [true, v1]);
+    const v2 = second.body.version as string;
+    const back = await server.request('PUT', '/v1/tenants/acme/functions/roll', { code: 'export default () => 1' });
+    assert.deepEqual([back.status, back.body.created, back.body.version, back.body.previousVersion], [200, false, v1, v2]);
+    assert.equal((await invoke(server, 'acme', 'roll', null)).body.result, 1, 'the earlier version is the latest again');
+    const same = await server.request('PUT', '/v1/tenants/acme/functions/roll', { code: 'export default () => 1' });
+    assert.deepEqual([same.body.created, same.body.previousVersion], [false, v1], 'unchanged: previousVersion is the version itself');
+  });
+
   it('addresses versions by content hash; same source gives the same version', async () => {
     const v1 = await deploy(server, 'acme', 'ver', 'export default () => 1');
     const again = await server.request('PUT', '/v1/tenants/acme/functions/ver', { code: 'export default () => 1' });

@@ -27,11 +27,11 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
     async (request, reply) => {
       const { tenant, name } = request.params;
       requireTenant(request, tenant);
-      const { version, created } = await functions.deploy(tenant, name, request.body);
+      const { version, created, previousLatest } = await functions.deploy(tenant, name, request.body);
       functionCache.invalidate(tenant, name);
       // The first deploy issues the function's webhook token; redeploys keep it.
       const webhook = await webhookTokens.ensure(tenant, name);
-      return reply.status(created ? 201 : 200).send(functionView(version, created, webhook));
+      return reply.status(created ? 201 : 200).send({ ...functionView(version, created, webhook), previousVersion: previousLatest ?? null });
     },
   );
 

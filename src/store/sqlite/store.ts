@@ -21,6 +21,7 @@ import { DELETE_API_KEY, FIND_API_KEY_BY_HASH, INSERT_API_KEY, LIST_API_KEYS } f
 import {
   GET_FUNCTION_VERSION,
   GET_LATEST_FUNCTION,
+  GET_LATEST_VERSION_ID,
   INSERT_FUNCTION_VERSION,
   UPSERT_FUNCTION,
 } from './statements/function-versions.js';
@@ -51,6 +52,7 @@ function prepareAll(db: Db) {
       UPSERT_FUNCTION,
     ),
     getLatest: db.prepare<[string, string], FunctionVersionRow>(GET_LATEST_FUNCTION),
+    getLatestId: db.prepare<[string, string], { latest_version: string }>(GET_LATEST_VERSION_ID),
     getVersion: db.prepare<[string, string, string], FunctionVersionRow>(GET_FUNCTION_VERSION),
     listFunctions: db.prepare<[string], FunctionSummaryRow>(LIST_FUNCTIONS),
     deleteFunction: db.prepare<[string, string]>(DELETE_FUNCTION),
@@ -72,7 +74,7 @@ export class SqliteStore implements Store {
   readonly file: string;
   private readonly conn: PreparedConnection<Prepared>;
   private readonly listStatements = new Map<string, Statement<ListParams, ExecutionRow>>();
-  private readonly putVersionTx: (v: FunctionVersion) => boolean;
+  private readonly putVersionTx: (v: FunctionVersion) => { created: boolean; previousLatest?: string };
   private readonly deleteFunctionTx: (tenant: string, name: string) => boolean;
   private readonly insertExecutionsTx: (rows: ExecutionValues[]) => void;
 
@@ -86,11 +88,12 @@ export class SqliteStore implements Store {
       'SqliteStore used before migrate(); call await store.migrate() first',
     );
 
-    this.putVersionTx = this.db.transaction((v: FunctionVersion): boolean => {
+    this.putVersionTx = this.db.transaction((v: FunctionVersion): { created: boolean; previousLatest?: string } => {
       const s = this.stmts();
+      const previous = s.getLatestId.get(v.tenant, v.name)?.latest_version;
       const created = s.insertVersion.run(versionToRow(v)).changes > 0;
       s.upsertFunction.run({ tenant: v.tenant, name: v.name, version: v.version, updated_at: v.createdAt });
-      return created;
+      return previous === undefined ? { created } : { created, previousLatest: previous };
     });
     this.deleteFunctionTx = this.db.transaction((tenant: string, name: string): boolean => {
       const s = this.stmts();
@@ -120,8 +123,8 @@ export class SqliteStore implements Store {
     await this.conn.close(() => this.listStatements.clear());
   }
 
-  async putFunctionVersion(v: FunctionVersion): Promise<{ created: boolean }> {
-    return { created: this.putVersionTx(v) };
+  async putFunctionVersion(v: FunctionVersion): Promise<{ created: boolean; previousLatest?: string }> {
+    return this.putVersionTx(v);
   }
 
   async getFunction(tenant: string, name: string, version?: string): Promise<FunctionVersion | undefined> {

@@ -11,6 +11,9 @@ ON CONFLICT (tenant, name) DO UPDATE SET
   latest_version = excluded.latest_version,
   updated_at = excluded.updated_at`;
 
+export const GET_LATEST_VERSION_ID = `
+SELECT latest_version FROM functions WHERE tenant = ? AND name = ?`;
+
 export const GET_LATEST_FUNCTION = `
 SELECT v.* FROM functions f
 JOIN function_versions v

@@ -1,5 +1,6 @@
-// `airlock deploy --egress`: the policy comes from a file (@path) or inline JSON, reaches the
-// server's deploy body, and is returned with the function; invalid JSON is a usage error.
+// `airlock deploy`: what it prints (deployed, unchanged, rolled back); --egress: the policy comes
+// from a file (@path) or inline JSON, reaches the server's deploy body, and is returned with the
+// function; invalid JSON is a usage error.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { deployCommand, parseEgress } from '../../src/cli/commands/deploy.js';
 import { startTestServer } from '../support/server.js';
 import type { TestServer } from '../support/server.js';
 
-describe('airlock deploy --egress', () => {
+describe('airlock deploy', () => {
   let server: TestServer;
   let dir: string;
   before(async () => {
@@ -40,6 +41,28 @@ describe('airlock deploy --egress', () => {
     const got = await server.request('GET', '/v1/tenants/acme/functions/caller');
     assert.deepEqual(got.body.egress.allow, policy.allow);
     assert.equal(got.body.egress.limits.requests, 5);
+  });
+
+  it('prints deployed, unchanged, or rolled back when earlier code is deployed again', async () => {
+    const client = createClient({ AIRLOCK_URL: server.url, AIRLOCK_KEY: server.adminKey });
+    const file = join(dir, 'roll.js');
+    const deployPrinting = async (code: string): Promise<string> => {
+      writeFileSync(file, code);
+      const write = process.stdout.write;
+      let printed = '';
+      process.stdout.write = ((chunk: string) => ((printed += chunk), true)) as typeof process.stdout.write;
+      try {
+        await deployCommand([file, '--tenant', 'acme'], client);
+      } finally {
+        process.stdout.write = write;
+      }
+      return printed;
+    };
+    const v1 = /version ([0-9a-f]{64})/.exec(await deployPrinting('export default () => 1'))?.[1];
+    const v2 = /version ([0-9a-f]{64})/.exec(await deployPrinting('export default () => 2'))?.[1];
+    assert.ok(v1 !== undefined && v2 !== undefined);
+    assert.equal(await deployPrinting('export default () => 1'), `rolled back acme/roll to version ${v1} (was ${v2})\n`);
+    assert.equal(await deployPrinting('export default () => 1'), `unchanged acme/roll version ${v1}\n`);
   });
 
   it('accepts inline JSON and refuses invalid JSON as a usage error', () => {
