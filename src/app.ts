@@ -28,6 +28,7 @@ import { openScheduleStore } from './store/schedules.js';
 import { GroupCommitter } from './services/hooks/group-commit.js';
 import { HookService } from './services/hooks/service.js';
 import { WebhookTokens } from './services/hooks/tokens.js';
+import { resealWithCurrentKey } from './services/key-rotation.js';
 import { CompletionWaiters } from './services/hooks/waiters.js';
 import { ensureAdminKey, KeyService } from './services/keys.js';
 import type { AdminKey } from './services/keys.js';
@@ -162,12 +163,10 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   if (secretKey.generated) {
     logger.warn({ path: secretKey.path }, 'generated the secrets master key; back it up: without it stored secrets cannot be decrypted');
   }
-  const secrets = new SecretService(store, { current: secretKey.key, previous: config.secrets.previousKeys }, config.secrets);
-  if (config.secrets.previousKeys.length > 0) {
-    const rotated = await secrets.rotate();
-    logger.info({ resealed: rotated.resealed }, 'secrets re-sealed with the current key; AIRLOCK_SECRET_KEY_PREVIOUS can be removed');
-    if (rotated.unreadable.length > 0) logger.warn({ secrets: rotated.unreadable }, 'no configured key opens these secrets; set them again');
-  }
+  const sealingKeys = { current: secretKey.key, previous: config.secrets.previousKeys };
+  const secrets = new SecretService(store, sealingKeys, config.secrets);
+  const webhookTokens = new WebhookTokens(store, sealingKeys);
+  if (config.secrets.previousKeys.length > 0) await resealWithCurrentKey(secrets, webhookTokens, logger);
   const functions = new FunctionService(store, config);
   const functionCache = new FunctionCache(functions);
   const recorder = new ExecutionRecorder(store, config, logger);
@@ -204,7 +203,6 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const scheduleRunner = new ScheduleRunner({ config, store: scheduleStore, queue, jobs, logger, ...scheduleClock });
   const schedules = new ScheduleService({ config, store: scheduleStore, functions: functionCache, runner: scheduleRunner, ...scheduleClock });
   // Webhook deliveries are jobs too, stored by group commit (docs/webhooks.md).
-  const webhookTokens = new WebhookTokens(store, { current: secretKey.key, previous: config.secrets.previousKeys });
   // The worker is woken once per committed batch, not per delivery (each wake may cost a claim).
   const committer = new GroupCommitter(queue, {
     windowMs: config.webhooks.commitWindowMs, maxBatch: config.webhooks.commitMaxBatch, onCommit: () => worker.wake(),

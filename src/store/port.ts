@@ -99,6 +99,8 @@ export interface Store {
   countSecrets(tenant: string): Promise<number>;
   /** Every tenant's secrets, sealed values included (key rotation at start), by tenant and name. */
   allSecrets(): Promise<SecretRecord[]>;
+  /** Seals a secret's value again (key rotation): only if its sealed value is still `from`. */
+  resealSecret(tenant: string, name: string, from: Buffer, to: Buffer): Promise<boolean>;
   /** True if it existed. */
   deleteSecret(tenant: string, name: string): Promise<boolean>;
 
@@ -108,6 +110,10 @@ export interface Store {
   createWebhook(record: WebhookRecord): Promise<{ created: boolean; record: WebhookRecord }>;
   /** Replaces the function's token (rotation); false when it has none. */
   replaceWebhook(record: WebhookRecord): Promise<boolean>;
+  /** Every function's webhook token record (master key rotation at start). */
+  allWebhooks(): Promise<WebhookRecord[]>;
+  /** Seals a token again (key rotation): only if its sealed value is still `from` (not rotated meanwhile). */
+  resealWebhook(tenant: string, fn: string, from: Buffer, to: Buffer): Promise<boolean>;
 
   /** Server-owned settings (small strings), e.g. an instance id. */
   getMeta(key: string): Promise<string | undefined>;

@@ -1,7 +1,8 @@
 // The secrets key across server starts, on a real server: the generated key file is reused
 // after a restart, a key file others can read stops the start, a different key leaves the server
 // serving (metadata works, SecretSource.get says SECRET_UNREADABLE), rotation through
-// AIRLOCK_SECRET_KEY_PREVIOUS re-seals at start, and at trace level the log never holds a value.
+// AIRLOCK_SECRET_KEY_PREVIOUS re-seals secrets and webhook tokens at start, and at trace level the
+// log never holds a value.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -106,12 +107,27 @@ describe('secrets key across server starts', () => {
   it('rotates: with the old key in AIRLOCK_SECRET_KEY_PREVIOUS the start re-seals, then the new key alone opens it', async () => {
     const oldKey = readFileSync(join(dataDir, 'secret.key'), 'utf8').trim();
     const newKey = randomBytes(32).toString('base64');
+    // A function's webhook token is sealed with the master key too.
+    const before = await start();
+    let token: string;
+    try {
+      const put = await request(before, 'PUT', '/v1/tenants/acme/functions/hook', { code: 'export default (input) => input' });
+      token = (JSON.parse(put.text) as { webhook: { token: string } }).webhook.token;
+      assert.match(token, /^whk_/);
+    } finally {
+      await before.stop();
+    }
     const rotating = await start({ AIRLOCK_SECRET_KEY: newKey, AIRLOCK_SECRET_KEY_PREVIOUS: oldKey });
     await rotating.stop();
-    assert.match(logText, /"resealed":1,"msg":"secrets re-sealed with the current key/);
+    assert.match(
+      logText,
+      /"resealed":\{"secrets":1,"webhookTokens":1\},"msg":"secrets and webhook tokens re-sealed with the current key; AIRLOCK_SECRET_KEY_PREVIOUS can be removed"/,
+    );
     const rotated = await start({ AIRLOCK_SECRET_KEY: newKey });
     try {
       assert.equal((await rotated.secrets.get('acme', 'slack'))?.value, VALUE);
+      const shown = JSON.parse((await request(rotated, 'GET', '/v1/tenants/acme/functions/hook/webhook')).text) as { token: string | null };
+      assert.equal(shown.token, token, 'the webhook URL can still be shown with the new key alone');
     } finally {
       await rotated.stop();
     }

@@ -140,6 +140,30 @@ export class WebhookTokens {
     return record.tokenHash;
   }
 
+  /**
+   * Seals again with the current key every token a previous key sealed (master key rotation, at
+   * start, like SecretService.rotate), so tokens stay showable once the previous key is removed.
+   * Tokens no configured key opens are reported as tenant/function.
+   */
+  async reseal(): Promise<{ resealed: number; unreadable: string[] }> {
+    const result = { resealed: 0, unreadable: [] as string[] };
+    if (this.keys.length === 1) return result;
+    for (const record of await this.store.allWebhooks()) {
+      let opened: { value: string; key: SealingKey };
+      try {
+        opened = openWith(this.keys, record.tenant, sealName(record.function), record.sealed);
+      } catch (err) {
+        if (!(err instanceof OpenError)) throw err;
+        result.unreadable.push(`${record.tenant}/${record.function}`);
+        continue;
+      }
+      if (opened.key === this.key) continue;
+      const sealed = seal(this.key, record.tenant, sealName(record.function), opened.value);
+      if (await this.store.resealWebhook(record.tenant, record.function, record.sealed, sealed)) result.resealed++;
+    }
+    return result;
+  }
+
   private view(record: WebhookRecord): WebhookView {
     try {
       const { value } = openWith(this.keys, record.tenant, sealName(record.function), record.sealed);

@@ -133,8 +133,8 @@ export class SecretService implements SecretSource {
         continue;
       }
       if (opened.key === this.key) continue;
-      await this.store.putSecret({ ...rec, sealed: seal(this.key, rec.tenant, rec.name, opened.value) });
-      result.resealed++;
+      // Only if unchanged since read: a value set meanwhile (another server) is already current.
+      if (await this.store.resealSecret(rec.tenant, rec.name, rec.sealed, seal(this.key, rec.tenant, rec.name, opened.value))) result.resealed++;
     }
     return result;
   }

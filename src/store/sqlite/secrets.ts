@@ -6,6 +6,7 @@ import { AirlockError } from '../../core/errors.js';
 import type { SecretMeta, SecretRecord } from '../port.js';
 import {
   ALL_SECRETS,
+  RESEAL_SECRET,
   COUNT_SECRETS,
   DELETE_SECRET,
   GET_SECRET,
@@ -42,6 +43,7 @@ export class SqliteSecrets {
   private readonly count;
   private readonly remove;
   private readonly all;
+  private readonly resealOne;
   private readonly putTx: (s: SecretRecord) => { created: boolean; meta: SecretMeta };
 
   constructor(db: Db) {
@@ -54,6 +56,7 @@ export class SqliteSecrets {
     this.count = db.prepare<[string], { n: number }>(COUNT_SECRETS);
     this.remove = db.prepare<[string, string]>(DELETE_SECRET);
     this.all = db.prepare<[], SecretRow>(ALL_SECRETS);
+    this.resealOne = db.prepare<[Buffer, string, string, Buffer]>(RESEAL_SECRET);
     this.putTx = db.transaction((s: SecretRecord) => {
       const existing = this.createdAt.get(s.tenant, s.name);
       this.upsert.run({
@@ -91,6 +94,11 @@ export class SqliteSecrets {
 
   everything(): SecretRecord[] {
     return this.all.all().map((row) => ({ ...rowToMeta(row), sealed: row.sealed }));
+  }
+
+  /** Replaces the sealed value if it is still `from`; false when it changed meanwhile or is gone. */
+  reseal(tenant: string, name: string, from: Buffer, to: Buffer): boolean {
+    return this.resealOne.run(to, tenant, name, from).changes > 0;
   }
 
   delete(tenant: string, name: string): boolean {

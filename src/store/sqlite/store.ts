@@ -222,6 +222,10 @@ export class SqliteStore implements Store {
     return this.stmts().secrets.everything();
   }
 
+  async resealSecret(tenant: string, name: string, from: Buffer, to: Buffer): Promise<boolean> {
+    return this.stmts().secrets.reseal(tenant, name, from, to);
+  }
+
   async deleteSecret(tenant: string, name: string): Promise<boolean> {
     return this.stmts().secrets.delete(tenant, name);
   }
@@ -236,6 +240,14 @@ export class SqliteStore implements Store {
 
   async replaceWebhook(record: WebhookRecord): Promise<boolean> {
     return this.stmts().webhooks.replaceToken(record);
+  }
+
+  async allWebhooks(): Promise<WebhookRecord[]> {
+    return this.stmts().webhooks.everything();
+  }
+
+  async resealWebhook(tenant: string, fn: string, from: Buffer, to: Buffer): Promise<boolean> {
+    return this.stmts().webhooks.reseal(tenant, fn, from, to);
   }
 
   async getMeta(key: string): Promise<string | undefined> {

@@ -2,7 +2,7 @@
 // (migration 6). Token hashes and sealed tokens are BLOBs.
 import type { Database as Db } from 'better-sqlite3';
 import type { WebhookRecord } from '../port.js';
-import { DELETE_WEBHOOK, GET_WEBHOOK, INSERT_WEBHOOK, REPLACE_WEBHOOK } from './statements/webhooks.js';
+import { ALL_WEBHOOKS, DELETE_WEBHOOK, GET_WEBHOOK, INSERT_WEBHOOK, REPLACE_WEBHOOK, RESEAL_WEBHOOK } from './statements/webhooks.js';
 
 interface WebhookRow {
   tenant: string;
@@ -20,6 +20,8 @@ export class SqliteWebhooks {
   private readonly getOne;
   private readonly insert;
   private readonly replace;
+  private readonly all;
+  private readonly resealOne;
   /** Used inside SqliteStore's delete-function transaction. */
   readonly remove;
 
@@ -28,6 +30,17 @@ export class SqliteWebhooks {
     this.insert = db.prepare<[string, string, Buffer, Buffer, number]>(INSERT_WEBHOOK);
     this.replace = db.prepare<[Buffer, Buffer, number, string, string]>(REPLACE_WEBHOOK);
     this.remove = db.prepare<[string, string]>(DELETE_WEBHOOK);
+    this.all = db.prepare<[], WebhookRow>(ALL_WEBHOOKS);
+    this.resealOne = db.prepare<[Buffer, string, string, Buffer]>(RESEAL_WEBHOOK);
+  }
+
+  everything(): WebhookRecord[] {
+    return this.all.all().map(rowToWebhook);
+  }
+
+  /** Replaces the sealed token if it is still `from`; false when it was rotated meanwhile or is gone. */
+  reseal(tenant: string, fn: string, from: Buffer, to: Buffer): boolean {
+    return this.resealOne.run(to, tenant, fn, from).changes > 0;
   }
 
   get(tenant: string, fn: string): WebhookRecord | undefined {

@@ -110,3 +110,43 @@ test('deliveries reuse the stored token hash for a moment instead of reading the
     await db.cleanup();
   }
 });
+
+test('master key rotation: reseal moves every token to the current key, so it stays showable without the previous one', async () => {
+  const db = await tempSqlite();
+  try {
+    await db.store.putFunctionVersion(makeVersion());
+    await db.store.putFunctionVersion(makeVersion({ name: 'other' }));
+    const old = new WebhookTokens(db.store, { current: key });
+    const hello = await old.ensure('acme', 'hello');
+    const other = await old.ensure('acme', 'other');
+    const next = randomBytes(32);
+    const rotating = new WebhookTokens(db.store, { current: next, previous: [key] });
+    assert.deepEqual(await rotating.reseal(), { resealed: 2, unreadable: [] });
+    assert.deepEqual(await rotating.reseal(), { resealed: 0, unreadable: [] }, 'nothing left under the previous key');
+    const after = new WebhookTokens(db.store, { current: next });
+    assert.deepEqual(await after.show('acme', 'hello'), hello, 'the same token, opened by the new key alone');
+    assert.deepEqual(await after.show('acme', 'other'), other);
+    assert.equal(await after.verify('acme', 'hello', hello.token!), true);
+    // A token no configured key opens is reported, and left as it is.
+    const stranger = new WebhookTokens(db.store, { current: randomBytes(32), previous: [randomBytes(32)] });
+    assert.deepEqual(await stranger.reseal(), { resealed: 0, unreadable: ['acme/hello', 'acme/other'] });
+    assert.deepEqual(await after.show('acme', 'hello'), hello);
+  } finally {
+    await db.cleanup();
+  }
+});
+
+test('a reseal never overwrites a token rotated after it was read (another server sharing the database)', async () => {
+  const db = await tempSqlite();
+  try {
+    await db.store.putFunctionVersion(makeVersion());
+    await new WebhookTokens(db.store, { current: key }).ensure('acme', 'hello');
+    const [read] = await db.store.allWebhooks();
+    assert.ok(read);
+    const rotated = await new WebhookTokens(db.store, { current: key }).rotate('acme', 'hello');
+    assert.equal(await db.store.resealWebhook('acme', 'hello', read.sealed, Buffer.from('stale')), false);
+    assert.deepEqual((await new WebhookTokens(db.store, { current: key }).show('acme', 'hello')).token, rotated.token);
+  } finally {
+    await db.cleanup();
+  }
+});

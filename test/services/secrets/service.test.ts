@@ -141,6 +141,15 @@ describe('SecretService', () => {
     }
   });
 
+  it('rotation never overwrites a value set after it was read (another server sharing the database)', async () => {
+    await service.put('acme', 'gh-token', VALUE, ['api.github.com']);
+    const [read] = await db.store.allSecrets();
+    assert.ok(read);
+    await service.put('acme', 'gh-token', 'newer-value', ['api.github.com']);
+    assert.equal(await db.store.resealSecret('acme', 'gh-token', read.sealed, Buffer.from('stale')), false);
+    assert.equal((await service.get('acme', 'gh-token'))?.value, 'newer-value');
+  });
+
   it('rotation works when the old and new keys share an id byte', async () => {
     let next = randomBytes(32);
     for (let i = 0; i < 100_000 && sealingKey(next).id !== sealingKey(key).id; i++) next = randomBytes(32);

@@ -17,3 +17,6 @@ export const COUNT_SECRETS = `SELECT count(*) AS n FROM secrets WHERE tenant = ?
 export const DELETE_SECRET = `DELETE FROM secrets WHERE tenant = ? AND name = ?`;
 
 export const ALL_SECRETS = `SELECT * FROM secrets ORDER BY tenant, name`;
+
+/** Key rotation: the same value sealed again, only if nobody changed it since it was read. */
+export const RESEAL_SECRET = `UPDATE secrets SET sealed = ? WHERE tenant = ? AND name = ? AND sealed = ?`;
