@@ -279,7 +279,13 @@ export const JobView = Type.Object({
   function: Type.String(),
   status: JobStatus,
   result: Type.Optional(Type.Unknown()),
-  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() }, { description: 'failed and dead jobs: why' })),
+  lastError: Type.Optional(
+    Type.Object(
+      { code: Type.String(), message: Type.String() },
+      { description: 'any other job: the last failed attempt, being retried (queued, running) or recovered from (succeeded, cancelled)' },
+    ),
+  ),
   attempts: Type.Integer({ description: 'failed attempts so far (throws and crashes; slice caps do not count)' }),
   maxAttempts: Type.Integer(),
   runs: Type.Integer({ description: 'slices started (every retry and continuation)' }),

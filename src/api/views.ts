@@ -71,6 +71,8 @@ export function jobDetailView(item: QueueItem) {
   };
 }
 
+const ENDED_IN_ERROR: ReadonlySet<string> = new Set(['failed', 'dead']);
+
 export function jobView(item: QueueItem) {
   return {
     id: item.id,
@@ -78,7 +80,9 @@ export function jobView(item: QueueItem) {
     function: item.function,
     status: item.status,
     ...(item.status === 'succeeded' ? { result: item.result ?? null } : {}),
-    ...(item.lastError === undefined ? {} : { error: item.lastError }),
+    // `error` is why a job ended failed or dead; on any other job it is `lastError` (an earlier
+    // attempt's failure, retried or recovered from), so `if (job.error)` means the job failed.
+    ...(item.lastError === undefined ? {} : ENDED_IN_ERROR.has(item.status) ? { error: item.lastError } : { lastError: item.lastError }),
     attempts: item.attempts,
     maxAttempts: item.maxAttempts,
     runs: item.runs,

@@ -104,6 +104,26 @@ describe('jobs API', () => {
     assert.ok(cut.every((e) => e.error?.type === 'SliceCapReached' && /without saving a checkpoint/.test(e.error.message)), JSON.stringify(cut));
   });
 
+  it('a job that recovers from a failed attempt shows it as lastError, never as error', async () => {
+    const code = `export default async (input, ctx) => {
+      if ((ctx.checkpoint.get() ?? 0) === 0) { await ctx.checkpoint.save(1); throw new Error('first try fails'); }
+      return 'second try';
+    };`;
+    await deploy(server, 'acme', 'flaky', code);
+    const id = await submit(server, 'acme', 'flaky', { maxAttempts: 3 });
+    const job = await waitJob(server, 'acme', id, finished);
+    assert.deepEqual([job.status, job.result, job.attempts], ['succeeded', 'second try', 1], JSON.stringify(job));
+    assert.equal(job.error, undefined, 'a succeeded job has no error');
+    const last = (job as unknown as { lastError?: { code: string; message: string } }).lastError;
+    assert.equal(last?.code, 'FUNCTION_FAILED');
+    assert.match(last?.message ?? '', /first try fails/);
+    const listed = await server.request('GET', '/v1/tenants/acme/jobs?function=flaky');
+    assert.deepEqual(
+      (listed.body.jobs as Record<string, unknown>[]).map((j) => [j.status, j.error, (j.lastError as { code: string } | undefined)?.code]),
+      [['succeeded', undefined, 'FUNCTION_FAILED']],
+    );
+  });
+
   it('a crash is a failed attempt, retried with backoff, then dead with the last error', async () => {
     const id = await submit(server, 'acme', 'crash', { maxAttempts: 2 });
     const job = await waitJob(server, 'acme', id, finished);
