@@ -88,7 +88,7 @@ export function loadConfig(env: Env = process.env): Config {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const isolator = isolatorFrom(env);
   const admission = admissionFrom(env);
-  const queue = queueFrom(env);
+  const queue = queueFrom(env, maxLimits.inputBytes);
   const config: Config = {
     host: env.AIRLOCK_HOST || '127.0.0.1',
     port: int(env, 'AIRLOCK_PORT', 8080, 0, MAX_PORT),

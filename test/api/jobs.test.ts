@@ -104,6 +104,18 @@ describe('jobs API', () => {
     assert.ok(cut.every((e) => e.error?.type === 'SliceCapReached' && /without saving a checkpoint/.test(e.error.message)), JSON.stringify(cut));
   });
 
+  it('takes an input as large as the function takes by invoke (the job fields come on top)', async () => {
+    // The default inputBytes is 5.5 MiB: an input of exactly that much JSON.
+    const input = 'x'.repeat(5 * 1024 * 1024 + 512 * 1024 - 2);
+    assert.equal(JSON.stringify(input).length, 5_767_168);
+    const over = await server.request('POST', '/v1/tenants/acme/functions/double/jobs', { input: input + 'x' });
+    assert.equal(over.status, 413, 'one byte more is refused');
+    assert.match(over.body.error.message, /input/);
+    const id = await submit(server, 'acme', 'double', { input });
+    assert.ok(id.startsWith('qi_'));
+    await server.request('POST', `/v1/tenants/acme/jobs/${id}/cancel`);
+  });
+
   it('a job that recovers from a failed attempt shows it as lastError, never as error', async () => {
     const code = `export default async (input, ctx) => {
       if ((ctx.checkpoint.get() ?? 0) === 0) { await ctx.checkpoint.save(1); throw new Error('first try fails'); }

@@ -17,10 +17,15 @@ test('queue defaults', () => {
       maxAttempts: 5,
       backoffBaseMs: 1_000,
       backoffMaxMs: 300_000,
-      payloadBytes: 5_767_168,
+      payloadBytes: 5_767_168 + 4_096, // the largest input and room for the job's own fields
       checkpointBytes: 262_144,
     },
   );
+});
+
+test('the queue payload cap follows the largest input', () => {
+  assert.equal(loadConfig({ AIRLOCK_MAX_INPUT_BYTES: '10000000' }).queue.payloadBytes, 10_000_000 + 4_096);
+  assert.equal(loadConfig({ AIRLOCK_QUEUE_PAYLOAD_BYTES: '9000000' }).queue.payloadBytes, 9_000_000);
 });
 
 test('tenant weights parse from tenant=weight pairs; others weigh 1 by omission', () => {
@@ -39,6 +44,7 @@ test('invalid queue settings are refused with the variable named', () => {
     [{ AIRLOCK_QUEUE_SLOTS: '4', AIRLOCK_QUEUE_INTERACTIVE_RESERVED: '4' }, /AIRLOCK_QUEUE_INTERACTIVE_RESERVED/],
     [{ AIRLOCK_QUEUE_BACKOFF_BASE_MS: '5000', AIRLOCK_QUEUE_BACKOFF_MAX_MS: '10' }, /AIRLOCK_QUEUE_BACKOFF_MAX_MS/],
     [{ AIRLOCK_QUEUE_SLOTS: '0' }, /AIRLOCK_QUEUE_SLOTS/],
+    [{ AIRLOCK_QUEUE_PAYLOAD_BYTES: '5767168' }, /AIRLOCK_QUEUE_PAYLOAD_BYTES \(5767168\) must hold the largest input .* at least 5771264, or unset it/],
   ];
   for (const [env, message] of cases) {
     assert.throws(() => loadConfig(env), (err: unknown) => {

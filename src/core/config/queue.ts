@@ -2,7 +2,7 @@
 // docs/queue.md): slots and the interactive reserve, per-tenant caps and weights, leases, retries
 // and payload sizes.
 import { AirlockError } from '../errors.js';
-import { KiB, MiB } from '../limits.js';
+import { KiB } from '../limits.js';
 import { int, TIMER_MAX_MS } from './env.js';
 import type { Env } from './env.js';
 
@@ -47,7 +47,14 @@ function tenantWeights(env: Env, name: string): Record<string, number> {
   return out;
 }
 
-export function queueFrom(env: Env): QueueConfig {
+/**
+ * Room in a queue payload for what a job adds around its input (version, slice cap, deadline):
+ * a job or webhook delivery whose input fits the function's inputBytes always fits the queue.
+ */
+export const JOB_ENVELOPE_BYTES = 4 * KiB;
+
+/** `maxInputBytes`: AIRLOCK_MAX_INPUT_BYTES; the payload cap must hold it and the job envelope. */
+export function queueFrom(env: Env, maxInputBytes: number): QueueConfig {
   const slots = int(env, 'AIRLOCK_QUEUE_SLOTS', 8, 1);
   const interactiveReserved = int(env, 'AIRLOCK_QUEUE_INTERACTIVE_RESERVED', Math.min(2, slots - 1), 0);
   if (interactiveReserved >= slots) {
@@ -65,6 +72,15 @@ export function queueFrom(env: Env): QueueConfig {
       `AIRLOCK_QUEUE_BACKOFF_MAX_MS (${backoffMaxMs}) is below AIRLOCK_QUEUE_BACKOFF_BASE_MS (${backoffBaseMs}); raise it`,
     );
   }
+  const payloadFloor = maxInputBytes + JOB_ENVELOPE_BYTES;
+  const payloadBytes = int(env, 'AIRLOCK_QUEUE_PAYLOAD_BYTES', payloadFloor, 1);
+  if (payloadBytes < payloadFloor) {
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      `AIRLOCK_QUEUE_PAYLOAD_BYTES (${payloadBytes}) must hold the largest input (AIRLOCK_MAX_INPUT_BYTES, ${maxInputBytes}) ` +
+        `and ${JOB_ENVELOPE_BYTES} bytes of job fields: raise it to at least ${payloadFloor}, or unset it`,
+    );
+  }
   return {
     slots,
     interactiveReserved,
@@ -74,7 +90,7 @@ export function queueFrom(env: Env): QueueConfig {
     maxAttempts: int(env, 'AIRLOCK_QUEUE_MAX_ATTEMPTS', 5, 1),
     backoffBaseMs,
     backoffMaxMs,
-    payloadBytes: int(env, 'AIRLOCK_QUEUE_PAYLOAD_BYTES', 5.5 * MiB, 1),
+    payloadBytes,
     checkpointBytes: int(env, 'AIRLOCK_QUEUE_CHECKPOINT_BYTES', 256 * KiB, 1),
   };
 }
