@@ -100,6 +100,13 @@ describe('invoke API', () => {
     assert.equal(page2.body.executions.length, 2);
     const all = [...page1.body.executions, ...page2.body.executions].map((e: { result: number }) => e.result);
     assert.deepEqual(all, [4, 3, undefined, 1, 0]);
+    const last = page2.body.executions.at(-1).id as string;
+    const end = await server.request('GET', `/v1/tenants/pager/executions?function=p&before=${last}`);
+    assert.deepEqual([end.status, end.body.executions, end.body.next], [200, [], null], 'past the last one: an empty page');
+    const unknown = await server.request('GET', '/v1/tenants/pager/executions?before=ex_nonexistent');
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.body.error.code, 'VALIDATION_FAILED');
+    assert.match(unknown.body.error.message, /^before=ex_nonexistent names no execution of tenant pager; pass the "next" value/);
   });
 
   it('returns 404 for an unknown function or route', async () => {

@@ -64,7 +64,7 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreUnd
         withStore(async ({ store }) => {
           const v1 = makeVersion({ createdAt: 10 });
           await store.putFunctionVersion(v1);
-          assert.deepEqual(await store.putFunctionVersion({ ...v1, createdAt: 20 }), { created: false });
+          assert.deepEqual(await store.putFunctionVersion({ ...v1, createdAt: 20 }), { created: false, previousLatest: v1.version });
           assert.equal((await store.getFunction('acme', 'hello'))?.createdAt, 10);
         }));
 
@@ -72,11 +72,11 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreUnd
         withStore(async ({ store }) => {
           const v1 = makeVersion({ version: '1'.repeat(64), createdAt: 10 });
           const v2 = makeVersion({ version: '2'.repeat(64), createdAt: 20, runtime: 'javascript' });
-          await store.putFunctionVersion(v1);
-          await store.putFunctionVersion(v2);
+          assert.deepEqual(await store.putFunctionVersion(v1), { created: true }, 'a first deploy has no previous latest');
+          assert.deepEqual(await store.putFunctionVersion(v2), { created: true, previousLatest: v1.version });
           assert.equal((await store.getFunction('acme', 'hello'))?.version, v2.version);
           assert.deepEqual(await store.getFunction('acme', 'hello', v1.version), v1);
-          assert.deepEqual(await store.putFunctionVersion({ ...v1, createdAt: 30 }), { created: false });
+          assert.deepEqual(await store.putFunctionVersion({ ...v1, createdAt: 30 }), { created: false, previousLatest: v2.version });
           assert.equal((await store.getFunction('acme', 'hello'))?.version, v1.version);
         }));
 
@@ -263,6 +263,11 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreUnd
             ids(await store.listExecutions('acme', { limit: 100, function: 'even', status: 'failed', before: cut })),
             ids(mine.slice(5).filter((r) => r.function === 'even' && r.status === 'failed')),
           );
+          // A cursor that names no execution of the tenant lists nothing, whatever it sorts like.
+          for (const unknown of ['ex_zzzz', 'ex_0000', mine[0]!.id + 'x']) {
+            assert.deepEqual(await store.listExecutions('acme', { limit: 5, before: unknown }), [], unknown);
+          }
+          assert.deepEqual(await store.listExecutions('globex', { limit: 5, before: cut }), [], "another tenant's id is unknown here");
         }));
 
       test('a large batch lands whole', () =>

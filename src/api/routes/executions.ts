@@ -52,6 +52,13 @@ export function registerExecutionRoutes(app: FastifyInstance, deps: ApiDeps): vo
         ...(q.status === undefined ? {} : { status: q.status }),
         ...(q.before === undefined ? {} : { before: q.before }),
       });
+      // An unknown cursor lists nothing: only an empty page needs telling apart from the list's end.
+      if (list.length === 0 && q.before !== undefined && (await deps.recorder.get(tenant, q.before)) === undefined) {
+        throw new AirlockError(
+          'VALIDATION_FAILED',
+          `before=${q.before} names no execution of tenant ${tenant}; pass the "next" value of the previous page, or leave before out for the first page`,
+        );
+      }
       const next = list.length === limit ? list[list.length - 1]!.id : null;
       return { executions: list.map(executionView), next };
     },
