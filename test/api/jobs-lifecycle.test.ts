@@ -119,6 +119,11 @@ describe('jobs across restarts and under load', () => {
       const job = await waitJob(server, 'acme', id, finished);
       assert.equal(job.status, 'failed', JSON.stringify(job));
       assert.equal(job.error?.code, 'JOB_DEADLINE');
+      assert.match(
+        job.error?.message ?? '',
+        /^the job did not finish by its deadline \(\S+, 2000 ms after it was submitted\): it needs more time than that; submit it with a longer deadlineMs/,
+      );
+      assert.doesNotMatch(job.error?.message ?? '', /checkpoint/, 'saving checkpoints more often would not have helped');
       assert.equal(job.attempts, 1, 'the deadline ends the job once, with no retry');
       assert.ok(job.checkpointAt !== undefined, 'its progress is kept for inspection');
       // The last slice was cut by the deadline, not by maxRunMs, and its record says so.

@@ -57,8 +57,8 @@ function failure(code: string, message: string): QueueError {
 }
 
 /** The job is past its deadline; a failed attempt before it is named, so its cause is not lost. */
-function deadlineError(deadlineAt: number, last: QueueError | undefined): QueueError {
-  const when = new Date(deadlineAt).toISOString();
+function deadlineError(deadlineAt: number, submittedAt: number, last: QueueError | undefined): QueueError {
+  const when = `${new Date(deadlineAt).toISOString()}, ${Math.max(0, deadlineAt - submittedAt)} ms after it was submitted`;
   if (last !== undefined && last.code !== 'JOB_DEADLINE') {
     return failure(
       'JOB_DEADLINE',
@@ -67,8 +67,8 @@ function deadlineError(deadlineAt: number, last: QueueError | undefined): QueueE
   }
   return failure(
     'JOB_DEADLINE',
-    `the job did not finish by its deadline (${when}); ` +
-      'save progress with ctx.checkpoint more often, or submit it with a longer deadlineMs (up to AIRLOCK_JOB_DEADLINE_MS)',
+    `the job did not finish by its deadline (${when}): it needs more time than that; submit it with a longer ` +
+      'deadlineMs (up to AIRLOCK_JOB_DEADLINE_MS), or split the work into smaller jobs',
   );
 }
 
@@ -171,7 +171,7 @@ export class JobSlice {
       return settle(() => queue.fail(this.lease, failure('INTERNAL', (err as Error).message), { retryable: false }));
     }
     if (this.now() >= payload.deadlineAt) {
-      return settle(() => queue.fail(this.lease, deadlineError(payload.deadlineAt, item.lastError), { retryable: false }));
+      return settle(() => queue.fail(this.lease, deadlineError(payload.deadlineAt, item.createdAt, item.lastError), { retryable: false }));
     }
     let fn: FunctionVersion;
     try {
@@ -280,7 +280,7 @@ export class JobSlice {
     if (outcome.status === 'succeeded') return settle(() => queue.complete(this.lease, outcome.result ?? null));
     if (outcome.status === 'timeout') {
       if (this.now() >= payload.deadlineAt) {
-        return settle(() => queue.fail(this.lease, deadlineError(payload.deadlineAt, this.claimed.item.lastError), { retryable: false }));
+        return settle(() => queue.fail(this.lease, deadlineError(payload.deadlineAt, this.claimed.item.createdAt, this.claimed.item.lastError), { retryable: false }));
       }
       if (this.saved) return settle(() => queue.continueLater(this.lease));
       if (this.claimed.item.stalledRuns >= STALL_SLICES) return settle(() => queue.fail(this.lease, noProgressError(payload.maxRunMs)));
