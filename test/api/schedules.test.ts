@@ -3,6 +3,7 @@
 // gives the reason); each occurrence fires exactly one background job, readable with the jobs API
 // and linked to the schedule; an occurrence is skipped (and recorded) while the previous run is
 // still going, unless overlap is "allow"; an occurrence that cannot fire is recorded as an error;
+// deleting a function deletes its schedules;
 // cron expressions are read in their time zone; tenant keys reach only their tenant.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -175,19 +176,34 @@ describe('schedules API', () => {
     await server.request('DELETE', '/v1/tenants/acme/schedules/piling');
   });
 
-  it('records an occurrence it cannot fire (the function was deleted) as an error, and keeps going', async () => {
-    await deploy(server, 'acme', 'doomed', `export default async () => 1;`);
+  it('records an occurrence it cannot fire (its input no longer fits the function) as an error, and keeps going', async () => {
+    await deploy(server, 'acme', 'shrinking', `export default async () => 1;`);
     const start = clock.ms;
-    await putSchedule(server, 'acme', 'orphaned', { function: 'doomed', everySeconds: 60 });
-    assert.equal((await server.request('DELETE', '/v1/tenants/acme/functions/doomed')).status, 204);
+    await putSchedule(server, 'acme', 'misfit', { function: 'shrinking', everySeconds: 60, input: { text: 'x'.repeat(200) } });
+    // Redeployed with a smaller input limit than the stored input needs.
+    const put = await server.request('PUT', '/v1/tenants/acme/functions/shrinking', { code: 'export default async () => 2;', limits: { inputBytes: 100 } });
+    assert.equal(put.status, 201, JSON.stringify(put.body));
     clock.ms = start + 60_000;
     await tick();
-    const [run] = await runsOf(server, 'acme', 'orphaned');
+    const [run] = await runsOf(server, 'acme', 'misfit');
     assert.deepEqual([run?.outcome, run?.jobId], ['error', undefined]);
-    assert.match(run!.reason!, /^FUNCTION_NOT_FOUND: /);
-    const s = await getSchedule(server, 'acme', 'orphaned');
+    assert.match(run!.reason!, /^INPUT_TOO_LARGE: /);
+    const s = await getSchedule(server, 'acme', 'misfit');
     assert.deepEqual([s.fired, s.nextRunAt], [0, new Date(start + 120_000).toISOString()]);
-    await server.request('DELETE', '/v1/tenants/acme/schedules/orphaned');
+    await server.request('DELETE', '/v1/tenants/acme/schedules/misfit');
+  });
+
+  it("deleting a function deletes its schedules, and only its own", async () => {
+    await deploy(server, 'acme', 'doomed', `export default async () => 1;`);
+    await putSchedule(server, 'acme', 'orphan-1', { function: 'doomed', everySeconds: 60 });
+    await putSchedule(server, 'acme', 'orphan-2', { function: 'doomed', cron: '0 * * * *' });
+    await putSchedule(server, 'acme', 'bystander', { function: 'echo', everySeconds: 60 });
+    assert.equal((await server.request('DELETE', '/v1/tenants/acme/functions/doomed')).status, 204);
+    for (const name of ['orphan-1', 'orphan-2']) {
+      assert.equal((await server.request('GET', `/v1/tenants/acme/schedules/${name}`)).status, 404, name);
+    }
+    assert.equal((await getSchedule(server, 'acme', 'bystander')).function, 'echo');
+    await server.request('DELETE', '/v1/tenants/acme/schedules/bystander');
   });
 
   it('reads a cron expression in its time zone, across daylight saving time', async () => {

@@ -10,7 +10,7 @@ import type { ApiDeps } from '../deps.js';
 type Params = { tenant: string; name: string };
 
 export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const { functions, functionCache, webhookTokens } = deps;
+  const { functions, functionCache, webhookTokens, schedules } = deps;
 
   app.put<{ Params: Params; Body: DeployBody }>(
     '/v1/tenants/:tenant/functions/:name',
@@ -74,7 +74,7 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
     '/v1/tenants/:tenant/functions/:name',
     {
       schema: {
-        summary: 'Delete a function and all its versions (executions are kept)',
+        summary: 'Delete a function, all its versions, its webhook token and its schedules (executions and jobs are kept)',
         params: FunctionParams,
         response: { 204: Type.Null(), '4xx': ErrorBody },
       },
@@ -84,6 +84,9 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
       requireTenant(request, tenant);
       await functions.delete(tenant, name);
       functionCache.invalidate(tenant, name);
+      // Its schedules would only record an error at every occurrence from now on.
+      const deleted = await schedules.deleteForFunction(tenant, name);
+      if (deleted.length > 0) request.log.info({ tenant, function: name, schedules: deleted }, 'deleted the schedules of a deleted function');
       return reply.status(204).send();
     },
   );

@@ -103,6 +103,15 @@ export class ScheduleService {
     if (!(await this.deps.store.delete(tenant, name))) throw notFound(tenant, name);
   }
 
+  /** Deletes every schedule of the tenant that fires `fn` (the function is being deleted); their names. */
+  async deleteForFunction(tenant: string, fn: string): Promise<string[]> {
+    const deleted: string[] = [];
+    for (const schedule of await this.deps.store.list(tenant)) {
+      if (schedule.function === fn && (await this.deps.store.delete(tenant, schedule.name))) deleted.push(schedule.name);
+    }
+    return deleted;
+  }
+
   /** The schedule's occurrences, newest first (fired, skipped, failed to fire, or being fired). */
   async runs(tenant: string, name: string, limit: number, before?: number): Promise<ScheduleRun[]> {
     await this.get(tenant, name);
