@@ -21,6 +21,19 @@ export function placeholderNames(text: string): string[] {
   return [...names];
 }
 
+/** What is left of a mistyped placeholder once the valid ones are taken out: `{{secret.x}}`, `{{ secrets.bad name }}`. */
+const MISTYPED = new RegExp(`${OPEN}${OPEN}${SPACE}secret`, 'i');
+
+/**
+ * A mistyped placeholder in `text` (which would go to the third party as written), or undefined:
+ * anything that opens like one (`{{`, spaces, `secret` in any case) but is not a valid one.
+ */
+export function mistypedPlaceholder(text: string): string | undefined {
+  const rest = text.replace(PLACEHOLDER, '');
+  const match = MISTYPED.exec(rest);
+  return match === null ? undefined : rest.slice(match.index, match.index + 60);
+}
+
 /** Replaces placeholders with values; `encode` percent-encodes values (for URLs). */
 export function substitute(text: string, values: ReadonlyMap<string, string>, encode: boolean): string {
   const value = (_m: string, name: string): string => {

@@ -7,7 +7,7 @@ import type { EgressLimits, EgressPolicy, EgressRequestRecord } from '../core/ty
 import type { AddressRules } from './addresses.js';
 import { checkPolicy, denied, hostMatches, METHOD_PATTERN, parseTarget, REFUSED_METHODS } from './policy.js';
 import type { Target } from './policy.js';
-import { placeholderNames, SecretMask, secretsFor, substitute } from './secrets.js';
+import { mistypedPlaceholder, placeholderNames, SecretMask, secretsFor, substitute } from './secrets.js';
 import type { Connector, ConnectResponse, ResolvedAddress, Resolver } from './transport.js';
 import type { EgressFetchRequest, EgressFetchResponse, EgressSession, EgressSessionOptions, SecretSource, SecretValue } from './types.js';
 
@@ -83,7 +83,17 @@ export class BrokerSession implements EgressSession {
     let secrets: Map<string, SecretValue>;
     let headers: [string, string][];
     try {
-      const names = new Set([...placeholderNames(target.url.pathname + target.url.search), ...req.headers.flatMap(([, v]) => placeholderNames(v))]);
+      const pathAndQuery = target.url.pathname + target.url.search;
+      for (const text of [pathAndQuery, ...req.headers.map(([, v]) => v)]) {
+        const mistyped = mistypedPlaceholder(text);
+        if (mistyped !== undefined) {
+          throw denied(
+            `the request has ${JSON.stringify(mistyped)}, which looks like a secret placeholder but is not one, so it would be sent as written; ` +
+              'write {{secrets.NAME}} (lowercase "secrets", a name of letters, digits, _ and -)',
+          );
+        }
+      }
+      const names = new Set([...placeholderNames(pathAndQuery), ...req.headers.flatMap(([, v]) => placeholderNames(v))]);
       secrets = await secretsFor(this.deps.secrets, this.opts.tenant, [...names], target.host);
       const values = new Map([...secrets].map(([n, s]) => [n, s.value]));
       for (const [n, s] of secrets) this.mask_.add(n, s.value);

@@ -7,7 +7,7 @@ import type { EgressPolicy } from '../../src/core/types.js';
 import { DEFAULT_EGRESS_LIMITS, DEFAULT_MAX_EGRESS_LIMITS } from '../../src/egress/limits.js';
 import { checkEgressPolicy } from '../../src/egress/policy-check.js';
 import { checkPolicy, hostMatches, parseTarget } from '../../src/egress/policy.js';
-import { placeholderNames, SecretMask, substitute } from '../../src/egress/secrets.js';
+import { mistypedPlaceholder, placeholderNames, SecretMask, substitute } from '../../src/egress/secrets.js';
 
 const code = (c: string) => (e: unknown) => isAirlockError(e) && e.code === c;
 
@@ -131,6 +131,13 @@ describe('secret placeholders', () => {
     assert.equal(substitute('Bearer {{secrets.K}}', values, false), 'Bearer a b/c');
     assert.equal(substitute('/x/%7B%7Bsecrets.K%7D%7D?q={{secrets.K}}', values, true), '/x/a%20b%2Fc?q=a%20b%2Fc');
     assert.equal(substitute('{{secrets.UNKNOWN}}', values, false), '{{secrets.UNKNOWN}}');
+  });
+
+  it('finds mistyped placeholders, and only those', () => {
+    assert.equal(mistypedPlaceholder('Bearer {{secret.K}}'), '{{secret.K}}');
+    assert.equal(mistypedPlaceholder('/x/%7B%7BSECRETS.K%7D%7D'), '%7B%7BSECRETS.K%7D%7D');
+    assert.equal(mistypedPlaceholder('{{ secrets.K }} and {{secrets.other}}'), undefined);
+    assert.equal(mistypedPlaceholder('a {{template}} or {{ value }} that is no secret'), undefined);
   });
 
   it('takes spaces inside the braces, plain or percent-encoded, as URL parsing leaves them', () => {

@@ -76,6 +76,26 @@ describe('refused before any connection', () => {
     assert.deepEqual(resolver.calls, []);
     assert.equal(session.usedSecrets, false);
   });
+
+  it('refuses a mistyped placeholder instead of sending it to the third party as written', async () => {
+    const secrets = secretSource([{ name: 'TOKEN', hosts: ['api.test'], value: 'v' }]);
+    const resolver = tableResolver({ 'api.test': ['8.8.8.8'] });
+    const session = openSession({ policy: anyHost, resolver, connector: forbiddenConnector, secrets });
+    const mistyped: [string, [string, string][]][] = [
+      ['https://api.test/', [['authorization', 'Bearer {{secret.TOKEN}}']]],
+      ['https://api.test/', [['x-key', '{{ Secrets.TOKEN }}']]],
+      ['https://api.test/v1/{{secrets.bad name}}', []],
+      ['https://api.test/v1?key={{secret.TOKEN}}', []],
+    ];
+    for (const [url, headers] of mistyped) {
+      await assert.rejects(
+        session.fetch({ method: 'GET', url, headers }),
+        deniedWith(/looks like a secret placeholder but is not one, so it would be sent as written; write \{\{secrets\.NAME\}\}/),
+        url + JSON.stringify(headers),
+      );
+    }
+    assert.deepEqual(resolver.calls, []);
+  });
 });
 
 describe('refusals that depend on what was substituted or counted', () => {
