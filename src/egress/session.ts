@@ -41,11 +41,16 @@ export class BrokerSession implements EgressSession {
   private readonly deps: SessionDeps;
   private readonly mask_ = new SecretMask();
   private count = 0;
+  private capReached = false;
 
   constructor(opts: EgressSessionOptions, deps: SessionDeps) {
     this.opts = opts;
     this.deps = deps;
     this.limits = deps.limits;
+  }
+
+  get requestCapReached(): boolean {
+    return this.capReached;
   }
 
   get usedSecrets(): boolean {
@@ -236,10 +241,12 @@ export class BrokerSession implements EgressSession {
   }
 
   private requestCap(): AirlockError {
-    return new AirlockError(
-      'EGRESS_LIMIT',
-      `this execution already made ${this.count} requests, the limit (egress.limits.requests); make fewer calls or raise the limit`,
-    );
+    this.capReached = true;
+    const next =
+      this.opts.jobSlice === true
+        ? 'this job slice can make no more: let the error end the run, and the job continues from its last checkpoint in a new slice with a new budget'
+        : 'make fewer calls or raise the limit';
+    return new AirlockError('EGRESS_LIMIT', `this execution already made ${this.count} requests, the limit (egress.limits.requests); ${next}`);
   }
 
   private stopped(reason: Stop): AirlockError {

@@ -46,6 +46,8 @@ export interface EgressSessionOptions {
   policy: EgressPolicy;
   /** Epoch ms after which no request may start or continue (the execution's deadline). */
   deadline: number;
+  /** A job slice: running out of requests ends the slice, and the job continues in a new one. */
+  jobSlice?: boolean;
 }
 
 export interface EgressSession {
@@ -64,6 +66,8 @@ export interface EgressSession {
   mask(text: string): string;
   /** True when at least one secret value was substituted (so results and logs need masking). */
   readonly usedSecrets: boolean;
+  /** True once a request was refused because the execution had made limits.requests already. */
+  readonly requestCapReached: boolean;
 }
 
 export interface EgressBroker {

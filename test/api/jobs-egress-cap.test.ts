@@ -59,4 +59,19 @@ describe('job slices capped during a ctx.fetch', () => {
     assert.ok(cut.length >= 3);
     for (const e of cut) assert.deepEqual([e.status, e.error?.type], ['timeout', 'SliceCapReached']);
   });
+
+  it('a slice that uses up its egress requests ends there and the job continues, without a failed attempt', async () => {
+    const port = (api.address() as AddressInfo).port;
+    await deploy(server, 'acme', 'budgeted', PAGER, { egress: { allow: [{ host: '127.0.0.1', ports: [port] }], limits: { requests: 3 } } });
+    const id = await submit(server, 'acme', 'budgeted', { input: { url: `http://127.0.0.1:${port}/`, pages: PAGES }, maxRunMs: 60_000 });
+    const job = await waitJob(server, 'acme', id, finished, 60_000);
+    assert.equal(job.status, 'succeeded', JSON.stringify(job));
+    assert.deepEqual(job.result, { page: PAGES, sum: (PAGES * (PAGES + 1)) / 2 });
+    // 3 pages a slice: 8 pages take 3 slices, and the third one returns.
+    assert.deepEqual([job.runs, job.attempts, job.error], [3, 0, undefined], JSON.stringify(job));
+    const list = await server.request('GET', '/v1/tenants/acme/executions?function=budgeted&limit=10');
+    const runs = (list.body.executions as { status: string; error?: { type: string; message: string } }[]).reverse();
+    assert.deepEqual(runs.map((e) => [e.status, e.error?.type]), [['timeout', 'SliceRequestCapReached'], ['timeout', 'SliceRequestCapReached'], ['succeeded', undefined]]);
+    assert.match(runs[0]!.error!.message, /^the run used up its egress requests \(3, egress.limits.requests\); the job continues from its last checkpoint/);
+  });
 });

@@ -11,7 +11,7 @@ import { isAirlockError } from '../../core/errors.js';
 import { executionId } from '../../core/ids.js';
 import type { ExecutionRecord, FunctionVersion } from '../../core/types.js';
 import { maskOutcome } from '../../egress/mask.js';
-import type { EgressBroker } from '../../egress/types.js';
+import type { EgressBroker, EgressSession } from '../../egress/types.js';
 import type { Claimed, Lease, QueueError, QueueStore } from '../../queue/port.js';
 import type { Admission, Permit } from '../../scheduler/admission.js';
 import type { SandboxPool } from '../../sandbox/pool.js';
@@ -20,9 +20,10 @@ import type { FunctionCache } from '../function-cache.js';
 import type { ExecutionRecorder } from '../recorder.js';
 import { readJobPayload } from './payload.js';
 import type { JobPayload } from './payload.js';
+import { attemptError, cappedError, deadlineError, failure, noProgressError, STALL_SLICES, STOPPED } from './slice-errors.js';
+import type { SliceCap, StopReason } from './slice-errors.js';
 
-/** Why a slice was told to stop before it finished. */
-export type StopReason = 'cancelled' | 'lease-lost' | 'shutdown';
+export type { StopReason } from './slice-errors.js';
 
 export interface SliceDeps {
   config: Config;
@@ -36,91 +37,6 @@ export interface SliceDeps {
   egress?: EgressBroker;
   /** Epoch ms. Default Date.now. */
   now?: () => number;
-}
-
-/** What an execution record says when the host stopped a job's slice. */
-const STOPPED: Record<StopReason, { type: string; message: string }> = {
-  cancelled: { type: 'JobCancelled', message: 'the job was cancelled during this run; its sandbox was stopped' },
-  'lease-lost': {
-    type: 'LeaseLost',
-    message: 'this run lost its lease on the job (it expired, or another run took over); its sandbox was stopped',
-  },
-  shutdown: {
-    type: 'ServerShutdown',
-    message: 'the server shut down during this run; the job continues from its last checkpoint in a new slice',
-  },
-};
-
-/** A job's run ended in a way that counts as a failed attempt, or ends the job for good. */
-function failure(code: string, message: string): QueueError {
-  return { code, message };
-}
-
-/** The job is past its deadline; a failed attempt before it is named, so its cause is not lost. */
-function deadlineError(deadlineAt: number, submittedAt: number, last: QueueError | undefined): QueueError {
-  const when = `${new Date(deadlineAt).toISOString()}, ${Math.max(0, deadlineAt - submittedAt)} ms after it was submitted`;
-  if (last !== undefined && last.code !== 'JOB_DEADLINE') {
-    return failure(
-      'JOB_DEADLINE',
-      `the job did not finish by its deadline (${when}); its last attempt failed with ${last.code}: ${last.message}`,
-    );
-  }
-  return failure(
-    'JOB_DEADLINE',
-    `the job did not finish by its deadline (${when}): it needs more time than that; submit it with a longer ` +
-      'deadlineMs (up to AIRLOCK_JOB_DEADLINE_MS), or split the work into smaller jobs',
-  );
-}
-
-/**
- * Runs in a row a job may end at its slice cap without saving a checkpoint before each further
- * one counts as a failed attempt: slow slices are forgiven, a job that can never get anywhere
- * (each slice starts over from the same state) ends dead instead of running until its deadline.
- * Runs are counted, not time: waiting in the queue between slices is no fault of the job's.
- */
-const STALL_SLICES = 3;
-
-function noProgressError(maxRunMs: number): QueueError {
-  return failure(
-    'NO_PROGRESS',
-    `the last ${STALL_SLICES} slices of this job (maxRunMs ${maxRunMs} ms each) reached their cap without saving a ` +
-      'checkpoint, and so did this one, so each new slice starts over from the same state; call ' +
-      'ctx.checkpoint.save(state) as the work advances (an unchanged state marks progress too), or submit ' +
-      'the job with a longer maxRunMs',
-  );
-}
-
-/** What the execution record of a slice cut at its cap says happens next. */
-function cappedError(capMs: number, cutByDeadline: boolean, saved: boolean): { type: string; message: string } {
-  if (cutByDeadline) {
-    return { type: 'JobDeadlineReached', message: `the run reached the job's deadline after ${capMs} ms; the job ends failed with JOB_DEADLINE` };
-  }
-  if (!saved) {
-    return {
-      type: 'SliceCapReached',
-      message:
-        `the run reached its slice cap (${capMs} ms, maxRunMs) without saving a checkpoint: the next slice starts again ` +
-        `from the last checkpoint (or the start); after ${STALL_SLICES} such runs in a row, each further one is a ` +
-        'failed attempt (NO_PROGRESS)',
-    };
-  }
-  return {
-    type: 'SliceCapReached',
-    message: `the run reached its slice cap (${capMs} ms, maxRunMs); the job continues from its last checkpoint in a new slice`,
-  };
-}
-
-/** The queue error a failed run leaves on the item. */
-function attemptError(outcome: SandboxRunOutcome): QueueError {
-  const error = outcome.error ?? { type: 'Error', message: 'the run failed' };
-  switch (outcome.status) {
-    case 'oom':
-      return failure('OUT_OF_MEMORY', error.message);
-    case 'killed':
-      return failure('SANDBOX_CRASHED', `${error.type}: ${error.message}`);
-    default:
-      return failure('FUNCTION_FAILED', `${error.type}: ${error.message}`);
-  }
 }
 
 /** Settles the item; a lost lease means another run or a cancel owns it now: nothing to do. */
@@ -230,7 +146,7 @@ export class JobSlice {
     const egress =
       fn.egress === undefined || this.deps.egress === undefined
         ? undefined
-        : this.deps.egress.open({ tenant: item.tenant, functionName: item.function, executionId: id, policy: fn.egress, deadline: startedAt + timeoutMs });
+        : this.deps.egress.open({ tenant: item.tenant, functionName: item.function, executionId: id, policy: fn.egress, deadline: startedAt + timeoutMs, jobSlice: true });
     let outcome: SandboxRunOutcome;
     try {
       outcome = await sandbox.run({
@@ -250,15 +166,9 @@ export class JobSlice {
       this.stop.removeEventListener('abort', onStop);
     }
     poolLease.release(outcome.reusable);
-    // A run cut by its slice cap can end by itself a moment before the host stops it: the egress
-    // broker ends a ctx.fetch in flight at the same deadline, and the function throws. That is the
-    // cap (a continuation), not a failed attempt.
-    if (outcome.status === 'failed' && this.stopReason() === undefined && this.now() >= startedAt + timeoutMs) outcome.status = 'timeout';
+    const cap = this.capOf(outcome, egress, startedAt, timeoutMs, payload);
     await Promise.allSettled([...this.saving]);
     maskOutcome(outcome, egress);
-    const sliceCapped = outcome.status === 'timeout';
-    // The job's deadline, not maxRunMs, set this slice's cap.
-    const cutByDeadline = payload.deadlineAt - startedAt < payload.maxRunMs;
     const record: ExecutionRecord = {
       id, tenant: item.tenant, function: item.function, version: fn.version, status: outcome.status, start: poolLease.start,
       isolation, layers: [...sandbox.layers], queuedAt, startedAt, finishedAt: this.now(), durationMs: outcome.durationMs,
@@ -266,15 +176,35 @@ export class JobSlice {
     };
     if (outcome.result !== undefined) record.result = outcome.result;
     if (outcome.error !== undefined) record.error = outcome.error;
-    if (sliceCapped) record.error = cappedError(timeoutMs, cutByDeadline, this.saved);
+    if (cap !== undefined) record.error = cappedError(cap, this.saved);
     const stopped = this.stopReason();
     if (stopped !== undefined && outcome.status === 'killed') record.error = STOPPED[stopped];
     if (egress !== undefined && egress.records.length > 0) record.egress = [...egress.records];
     recorder.record(record);
-    await this.settleOutcome(outcome, payload);
+    await this.settleOutcome(outcome, payload, cap);
   }
 
-  private async settleOutcome(outcome: SandboxRunOutcome, payload: JobPayload): Promise<void> {
+  /**
+   * What capped the run, if anything, with `outcome.status` set to `timeout` for every cap (the
+   * job continues): its slice time or the job's deadline; a run that failed at that moment (the
+   * egress broker ends a ctx.fetch in flight at the same deadline, and the function throws a
+   * moment before the host stops it); or a run that failed after it used up its egress requests
+   * (each slice has its own budget: a long sync continues from its checkpoint, it does not fail).
+   */
+  private capOf(outcome: SandboxRunOutcome, egress: EgressSession | undefined, startedAt: number, timeoutMs: number, payload: JobPayload): SliceCap | undefined {
+    if (outcome.status === 'failed' && this.stopReason() === undefined) {
+      if (this.now() >= startedAt + timeoutMs) outcome.status = 'timeout';
+      else if (egress?.requestCapReached === true) {
+        outcome.status = 'timeout';
+        return { kind: 'requests', requests: egress.limits.requests };
+      }
+    }
+    if (outcome.status !== 'timeout') return undefined;
+    // The job's deadline, not maxRunMs, set this slice's cap.
+    return payload.deadlineAt - startedAt < payload.maxRunMs ? { kind: 'deadline', capMs: timeoutMs } : { kind: 'time', capMs: timeoutMs };
+  }
+
+  private async settleOutcome(outcome: SandboxRunOutcome, payload: JobPayload, cap: SliceCap | undefined): Promise<void> {
     const { queue } = this.deps;
     if (this.stop.aborted) return this.afterStop();
     if (outcome.status === 'succeeded') return settle(() => queue.complete(this.lease, outcome.result ?? null));
@@ -283,7 +213,9 @@ export class JobSlice {
         return settle(() => queue.fail(this.lease, deadlineError(payload.deadlineAt, this.claimed.item.createdAt, this.claimed.item.lastError), { retryable: false }));
       }
       if (this.saved) return settle(() => queue.continueLater(this.lease));
-      if (this.claimed.item.stalledRuns >= STALL_SLICES) return settle(() => queue.fail(this.lease, noProgressError(payload.maxRunMs)));
+      if (this.claimed.item.stalledRuns >= STALL_SLICES) {
+        return settle(() => queue.fail(this.lease, noProgressError(cap ?? { kind: 'time', capMs: payload.maxRunMs })));
+      }
       return settle(() => queue.continueLater(this.lease, { stalled: true }));
     }
     return settle(() => queue.fail(this.lease, attemptError(outcome)));
