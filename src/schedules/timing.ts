@@ -50,12 +50,18 @@ function cronOf(timing: Timing): Cron {
   return new Cron(timing.cron ?? '', { timezone: timing.timezone, paused: true });
 }
 
+/** The shorthands taken for a whole expression (as in crontab), midnight and hour starts in the schedule's time zone. */
+const NICKNAMES = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
+
 /** Parses a cron expression in a time zone; VALIDATION_FAILED with croner's reason when it is not one. */
 function parseCron(expression: string, timezone: string): Cron {
-  const usage = 'use 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, e.g. "0 9 * * 1-5"';
+  const usage =
+    'use 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, e.g. "0 9 * * 1-5", ' +
+    `or one of ${NICKNAMES.join(', ')}`;
   // croner also takes a 7th field (the year); schedules keep to the 5 or 6 this documents.
   const fields = expression.trim().split(/\s+/).length;
-  if (fields !== 5 && fields !== 6) {
+  const nickname = NICKNAMES.includes(expression.trim().toLowerCase());
+  if (!nickname && fields !== 5 && fields !== 6) {
     throw invalid(`invalid cron expression ${JSON.stringify(expression)}: it has ${fields} field${fields === 1 ? '' : 's'}; ${usage}`, 'cron');
   }
   try {

@@ -51,6 +51,19 @@ describe('schedule timing', () => {
     assert.deepEqual([iso(plan.occurrenceAt), plan.missed, iso(plan.nextAt)], ['2026-01-03T01:00:00.000Z', 48, '2026-01-03T02:00:00.000Z']);
   });
 
+  it("takes the crontab shorthands, in the schedule's time zone, and no other", () => {
+    const at = (cron: string, tz = 'UTC') => iso(nextAfter({ cron, timezone: tz, anchorAt: 0 }, T('2026-01-15T10:20:00Z')));
+    for (const cron of ['@daily', '@DAILY', '@midnight', '@hourly', '@weekly', '@monthly', '@yearly', '@annually']) {
+      validateTiming({ cron, timezone: 'UTC', anchorAt: 0 }, 10, T('2026-01-01T00:00:00Z'));
+    }
+    assert.equal(at('@daily'), '2026-01-16T00:00:00.000Z');
+    assert.equal(at('@daily', 'Europe/Paris'), '2026-01-15T23:00:00.000Z');
+    assert.equal(at('@hourly'), '2026-01-15T11:00:00.000Z');
+    assert.equal(at('@weekly'), '2026-01-18T00:00:00.000Z');
+    rejects({ cron: '@reboot', timezone: 'UTC', anchorAt: 0 }, /or one of @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly/);
+    rejects({ cron: '@fortnightly', timezone: 'UTC', anchorAt: 0 }, /invalid cron expression "@fortnightly"/);
+  });
+
   it('validates timings with messages that say how to fix them', () => {
     rejects({ timezone: 'UTC', anchorAt: 0 }, /exactly one of "cron"/);
     rejects({ cron: '* * * * *', everySeconds: 60, timezone: 'UTC', anchorAt: 0 }, /exactly one of/);
