@@ -69,6 +69,18 @@ describe('request refusals', () => {
       assert.equal(res.body.error.code, 'FUNCTION_NOT_FOUND');
     });
 
+    it('takes an invoke or a job submission without a body as one with every field left out', async () => {
+      const headers = { authorization: `Bearer ${server.adminKey}` };
+      const invoked = await fetch(server.url + INVOKE, { method: 'POST', headers });
+      const body = (await invoked.json()) as { status: string; result?: unknown };
+      assert.equal(invoked.status, 200, JSON.stringify(body));
+      assert.deepEqual([body.status, body.result], ['succeeded', null], 'the input is null');
+      const empty = await send(INVOKE, '', 'application/json');
+      assert.equal(empty.status, 200, JSON.stringify(empty.body));
+      const submitted = await fetch(server.url + '/v1/tenants/acme/functions/echo/jobs', { method: 'POST', headers });
+      assert.equal(submitted.status, 202, await submitted.text());
+    });
+
     it('says so when a body came without a content-type', async () => {
       const res = await send(INVOKE, '{"input":1}', undefined);
       assert.equal(res.status, 415);
