@@ -36,11 +36,12 @@ describe('server process', () => {
 
   it('deploys and invokes through the CLI, survives a restart, and leaves no sandbox behind', async () => {
     const env = { AIRLOCK_DATA_DIR: dataDir, AIRLOCK_POOL_SIZE: '2' };
-    const first = await startServerProcess(env);
+    const first = await startServerProcess({ ...env, AIRLOCK_POOLSIZE: '3' });
     let execution: { executionId: string; result: unknown };
     let sandboxes: number[];
     try {
       assert.match(first.output(), /admin key: ak_admin_/);
+      assert.match(first.output(), /AIRLOCK_POOLSIZE is not an Airlock setting and is ignored; did you mean AIRLOCK_POOL_SIZE\?/);
       // The printed example works as printed from another directory (the data dir is not ./.airlock).
       const example = await runPrintedExample(first.output(), mkdtempSync(join(work, 'shell-')), {});
       assert.equal(example.code, 0, example.stderr);

@@ -1,6 +1,7 @@
 // `airlock server`: starts the server from env (flags mirror the env vars), prints the URL, the
 // admin key and a copy-paste example, and stops gracefully on SIGINT/SIGTERM.
 import { loadConfig } from '../../core/config.js';
+import { unknownSettings } from '../../core/config/unknown.js';
 import { createLogger } from '../../core/logger.js';
 import { startAirlock } from '../../app.js';
 import { integerFlag, parse } from '../args.js';
@@ -23,6 +24,9 @@ export async function serverCommand(argv: string[]): Promise<void> {
   if (values.isolation !== undefined) env.AIRLOCK_ISOLATION = values.isolation;
   const config = loadConfig(env);
   const logger = createLogger(config.logLevel);
+  for (const { name, suggestion } of unknownSettings(env, loadConfig)) {
+    logger.warn({ variable: name }, `${name} is not an Airlock setting and is ignored${suggestion === undefined ? '' : `; did you mean ${suggestion}?`} (settings: docs/configuration.md)`);
+  }
   const airlock = await startAirlock(config, logger);
 
   process.stdout.write(
