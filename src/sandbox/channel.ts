@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import type { ExecutionError, SecurityLayer } from '../core/types.js';
 import type { DoneFrame } from '../runtime/protocol.js';
 import { BootHandshake } from './boot.js';
-import { relayFrame, scanStderrForOom, startExecution } from './execution.js';
+import { elapsedMs, relayFrame, scanStderrForOom, startExecution } from './execution.js';
 import { drainStreams, takeLogsAfterExit } from './exit-drain.js';
 import type { Execution } from './execution.js';
 import { FrameDecoder, FrameError, encodeFrame } from './frames.js';
@@ -306,7 +306,7 @@ export class ChannelSandbox implements Sandbox {
     exec.checkpoints?.close();
     clearTimeout(exec.timer);
     const receivedAt = Date.now();
-    const durationMs = performance.now() - exec.startedAt;
+    const durationMs = elapsedMs(exec);
     this.runMsAverage = this.runMsAverage === undefined ? durationMs : this.runMsAverage + RUN_MS_WEIGHT * (durationMs - this.runMsAverage);
     const frameBytes = body.length;
     // The harness starts the next queued run as soon as it has answered: so does the host.
@@ -357,7 +357,7 @@ export class ChannelSandbox implements Sandbox {
     exec.collecting = false;
     clearTimeout(exec.timer);
     this.kill();
-    const durationMs = performance.now() - exec.startedAt;
+    const durationMs = elapsedMs(exec);
     this.endExecution(exec, { status, error, logs: exec.collector.finish(), durationMs, reusable: false });
   }
 

@@ -56,6 +56,11 @@ export function startExecution(
   };
 }
 
+/** How long the run has been going, ms, to the microsecond (no float noise such as 1.4314100000010512). */
+export function elapsedMs(exec: Execution): number {
+  return Math.round((performance.now() - exec.startedAt) * 1000) / 1000;
+}
+
 /** Looks for V8's OOM message in stderr, across chunk boundaries (the last 128 chars are kept). */
 export function scanStderrForOom(exec: Execution, chunk: Buffer): void {
   if (exec.oomSeen) return;

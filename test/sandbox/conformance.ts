@@ -52,6 +52,7 @@ export function conformance(kind: IsolatorName): void {
       assert.equal(outcome.reusable, true);
       assert.equal(alive, true);
       assert.ok(outcome.durationMs >= 0);
+      assert.equal(Math.round(outcome.durationMs * 1000) / 1000, outcome.durationMs, 'durations are whole microseconds, no float noise');
     });
 
     it('accepts `export async function handler` and returns undefined as no result', async () => {
