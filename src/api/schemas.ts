@@ -208,6 +208,7 @@ export const ExecutionQuery = Type.Object(
   {
     function: Type.Optional(Name),
     status: Type.Optional(ExecutionStatus),
+    job: Type.Optional(Type.String({ maxLength: 100, description: 'only the runs (slices) of this job' })),
     before: Type.Optional(Type.String({ description: 'page: only executions older than this id' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   },

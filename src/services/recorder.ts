@@ -35,6 +35,7 @@ function matches(rec: ExecutionRecord, tenant: string, filter: ExecutionFilter):
     rec.tenant === tenant &&
     (filter.function === undefined || rec.function === filter.function) &&
     (filter.status === undefined || rec.status === filter.status) &&
+    (filter.job === undefined || rec.jobId === filter.job) &&
     (filter.before === undefined || rec.id < filter.before)
   );
 }

@@ -14,6 +14,8 @@ export interface FunctionSummary {
 export interface ExecutionFilter {
   function?: string;
   status?: ExecutionStatus;
+  /** Only the runs of this job (a queue item id). */
+  job?: string;
   /** Only executions with an id lower than this (ids sort by time): for paging. */
   before?: string;
   limit: number;

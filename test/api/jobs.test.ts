@@ -87,6 +87,13 @@ describe('jobs API', () => {
       .map((e) => `${e.status}${e.error === undefined ? '' : `:${e.error.type}`}`);
     assert.ok(statuses.includes('timeout:SliceCapReached'), statuses.join());
     assert.equal(statuses.filter((s) => s === 'succeeded').length, 1);
+    // The job's runs on their own: exactly its slices, newest first.
+    const runs = await server.request('GET', `/v1/tenants/acme/executions?job=${id}`);
+    assert.equal(runs.status, 200);
+    const mine = runs.body.executions as { jobId?: string; status: string }[];
+    assert.equal(mine.length, job.runs);
+    assert.ok(mine.every((e) => e.jobId === id));
+    assert.equal(mine[0]?.status, 'succeeded', 'the last slice is listed first');
   });
 
   it('a job that never saves a checkpoint and never fits in a slice ends dead (NO_PROGRESS), not running until its deadline', async () => {

@@ -270,6 +270,17 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreUnd
           assert.deepEqual(await store.listExecutions('globex', { limit: 5, before: cut }), [], "another tenant's id is unknown here");
         }));
 
+      test("list by job: a job's runs only, newest first, paged", () =>
+        withStore(async ({ store }) => {
+          const runs = [1, 2, 3].map(() => makeRecord({ tenant: 'acme', jobId: 'qi_one' }));
+          const others = [makeRecord({ tenant: 'acme', jobId: 'qi_two' }), makeRecord({ tenant: 'acme' }), makeRecord({ tenant: 'globex', jobId: 'qi_one' })];
+          await store.insertExecutions([runs[0]!, others[0]!, runs[1]!, others[1]!, runs[2]!, others[2]!]);
+          const ids = (recs: { id: string }[]) => recs.map((r) => r.id);
+          assert.deepEqual(ids(await store.listExecutions('acme', { limit: 10, job: 'qi_one' })), ids([...runs].reverse()));
+          assert.deepEqual(ids(await store.listExecutions('acme', { limit: 10, job: 'qi_one', before: runs[2]!.id })), ids([runs[1]!, runs[0]!]));
+          assert.deepEqual(await store.listExecutions('acme', { limit: 10, job: 'qi_none' }), []);
+        }));
+
       test('a large batch lands whole', () =>
         withStore(async ({ store }) => {
           const batch = Array.from({ length: 1_000 }, () => makeRecord({ tenant: 'bulk' }));

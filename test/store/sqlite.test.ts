@@ -136,6 +136,10 @@ describe('sqlite specifics', () => {
               const plan = store.explainList({ function: fn, status, before }).join(' | ');
               assert.match(plan, /USING (INDEX executions_tenant_|PRIMARY KEY \(tenant=\?)/, plan);
               assert.doesNotMatch(plan, /TEMP B-TREE/, plan);
+              // A job's runs: by the partial job index, whatever else is filtered.
+              const byJob = store.explainList({ function: fn, status, job: true, before }).join(' | ');
+              assert.match(byJob, /USING INDEX executions_tenant_job_id \(tenant=\? AND job_id=\?/, byJob);
+              assert.doesNotMatch(byJob, /TEMP B-TREE/, byJob);
             }
           }
         }

@@ -32,7 +32,7 @@ export function registerExecutionRoutes(app: FastifyInstance, deps: ApiDeps): vo
     '/v1/tenants/:tenant/executions',
     {
       schema: {
-        summary: 'List executions, newest first (?function=&status=&before=&limit=)',
+        summary: 'List executions, newest first (?function=&status=&job=&before=&limit=)',
         params: TenantParams,
         querystring: ExecutionQuery,
         response: {
@@ -50,6 +50,7 @@ export function registerExecutionRoutes(app: FastifyInstance, deps: ApiDeps): vo
         limit,
         ...(q.function === undefined ? {} : { function: q.function }),
         ...(q.status === undefined ? {} : { status: q.status }),
+        ...(q.job === undefined ? {} : { job: q.job }),
         ...(q.before === undefined ? {} : { before: q.before }),
       });
       // An unknown cursor lists nothing: only an empty page needs telling apart from the list's end.

@@ -41,6 +41,7 @@ interface ListParams {
   tenant: string;
   function?: string;
   status?: string;
+  job?: string;
   before?: string;
   limit: number;
 }
@@ -157,11 +158,13 @@ export class SqliteStore implements Store {
     const shape: ListShape = {
       function: filter.function !== undefined,
       status: filter.status !== undefined,
+      job: filter.job !== undefined,
       before: filter.before !== undefined,
     };
     const params: ListParams = { tenant, limit: Math.max(0, Math.floor(filter.limit)) };
     if (filter.function !== undefined) params.function = filter.function;
     if (filter.status !== undefined) params.status = filter.status;
+    if (filter.job !== undefined) params.job = filter.job;
     if (filter.before !== undefined) params.before = filter.before;
     return this.listStatement(shape).all(params).map(rowToExecution);
   }
@@ -262,7 +265,7 @@ export class SqliteStore implements Store {
   explainList(shape: ListShape): string[] {
     const rows = this.db
       .prepare<ListParams, { detail: string }>(`EXPLAIN QUERY PLAN ${listExecutionsSql(shape)}`)
-      .all({ tenant: 't', function: 'f', status: 's', before: 'b', limit: 1 });
+      .all({ tenant: 't', function: 'f', status: 's', job: 'j', before: 'b', limit: 1 });
     return rows.map((r) => r.detail);
   }
 }

@@ -6,8 +6,9 @@ import { migration004 } from './004_jobs.js';
 import { migration005 } from './005_schedules.js';
 import { migration006 } from './006_webhooks.js';
 import { migration007 } from './007_stalled_runs.js';
+import { migration008 } from './008_executions_by_job.js';
 import type { Migration } from './types.js';
 
 export type { Migration };
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008];
