@@ -1,13 +1,17 @@
 // The JSON body parser: Fastify's own, prototype-poisoning guard included (a key named __proto__,
 // or a constructor key holding prototype, is refused), with refusals that say which problem the
 // body had (Fastify's parser answers both with the same "Body is not valid JSON"). An empty body
-// is no body; text/plain is not taken at all.
+// is no body; bytes that are not UTF-8 are refused (not read as U+FFFD); text/plain is not taken
+// at all.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AirlockError } from '../core/errors.js';
 
 type Done = (err: Error | null, body?: unknown) => void;
 /** Fastify's default JSON parser is the callback form of FastifyBodyParser<string>. */
 type JsonParser = (request: FastifyRequest, body: string, done: Done) => void;
+
+/** Refuses bytes that are not UTF-8, rather than reading them as U+FFFD. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 const POISONING_REFUSAL =
   'request bodies may not contain a key named "__proto__", or a "constructor" key holding a "prototype" key ' +
@@ -17,10 +21,16 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error') as JsonParser;
   // JSON is the only body the API takes: text/plain is refused like any other type (415).
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, raw, done) => {
     // An empty body is no body, whatever its content-type says (curl -X DELETE -H 'content-type: …').
-    if (body === '') return done(null, undefined);
-    parse(request, body as string, (err, value) => done(err === null ? null : explain(err, body as string), value));
+    if ((raw as Buffer).length === 0) return done(null, undefined);
+    let body: string;
+    try {
+      body = utf8.decode(raw as Buffer);
+    } catch {
+      return done(new AirlockError('BAD_REQUEST', 'request body is not valid UTF-8; JSON must be sent as UTF-8 (re-encode the text, or escape the characters as \\uXXXX)'));
+    }
+    parse(request, body, (err, value) => done(err === null ? null : explain(err, body), value));
   });
 }
 

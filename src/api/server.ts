@@ -3,6 +3,7 @@
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
+import { Type } from '@sinclair/typebox';
 import { AirlockError } from '../core/errors.js';
 import { authenticate } from './auth.js';
 import { errorHandler } from './errors.js';
@@ -19,6 +20,8 @@ import { registerScheduleRoutes } from './routes/schedules.js';
 import type { ApiDeps } from './deps.js';
 import { buildValidator } from './validators.js';
 import { ErrorBody } from './schemas.js';
+
+const NO_QUERY = Type.Object({}, { additionalProperties: false });
 
 export type { ApiDeps } from './deps.js';
 
@@ -56,6 +59,11 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   await registerHookRoutes(app, deps);
   await app.register(async (v1) => {
     v1.addHook('onRequest', authenticate(deps.keys));
+    // A /v1 route without query parameters refuses any (a typo like ?limit= on a list that does
+    // not page would otherwise be ignored without a word).
+    v1.addHook('onRoute', (route) => {
+      if (route.schema !== undefined && route.schema.querystring === undefined) route.schema.querystring = NO_QUERY;
+    });
     registerFunctionRoutes(v1, deps);
     registerInvokeRoutes(v1, deps);
     registerExecutionRoutes(v1, deps);

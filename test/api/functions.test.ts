@@ -102,12 +102,13 @@ describe('functions API', () => {
 
   it('says how to send a body that is not a JSON object at all', async () => {
     await deploy(server, 'acme', 'bodies', 'export default (input) => input');
-    const url = `${server.url}/v1/tenants/acme/functions/bodies/invoke`;
+    const invoke = `${server.url}/v1/tenants/acme/functions/bodies/invoke`;
+    const deployUrl = `${server.url}/v1/tenants/acme/functions/bodies`; // a deploy needs its code: no body is no deploy
     const auth = { authorization: `Bearer ${server.adminKey}` };
-    for (const [init, sent] of [
-      [{ method: 'POST', headers: auth }, 'no content-type'],
-      [{ method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '' }, 'content-type application/json'],
-      [{ method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '[1, 2]' }, 'content-type application/json'],
+    for (const [url, init, sent] of [
+      [deployUrl, { method: 'PUT', headers: auth }, 'no content-type'],
+      [deployUrl, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: '' }, 'content-type application/json'],
+      [invoke, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '[1, 2]' }, 'content-type application/json'],
     ] as const) {
       const res = await fetch(url, init);
       assert.equal(res.status, 400);

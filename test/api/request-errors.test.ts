@@ -38,6 +38,18 @@ describe('request refusals', () => {
       });
     }
 
+    it('refuses a body that is not UTF-8 instead of reading it as U+FFFD', async () => {
+      const headers = { authorization: `Bearer ${server.adminKey}`, 'content-type': 'application/json' };
+      const bytes = Buffer.concat([Buffer.from('{"input":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]); // latin-1 é
+      const res = await fetch(server.url + INVOKE, { method: 'POST', headers, body: bytes });
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      assert.equal(res.status, 400);
+      assert.equal(body.error.code, 'BAD_REQUEST');
+      assert.match(body.error.message, /^request body is not valid UTF-8; JSON must be sent as UTF-8/);
+      const fine = await send(INVOKE, '{"input":"café \ufffd"}', 'application/json');
+      assert.equal(fine.body.result, 'café \ufffd', 'UTF-8 text, a real U+FFFD included, is taken');
+    });
+
     it('says where invalid JSON is invalid', async () => {
       const res = await send(INVOKE, '{"input": {"a": 1,}}', 'application/json');
       assert.equal(res.status, 400);
@@ -133,10 +145,17 @@ describe('request refusals', () => {
       assert.ok(Array.isArray(res.body.executions));
     });
 
+    it('refuses query parameters on a route that takes none', async () => {
+      const res = await server.request('GET', '/v1/tenants/acme/functions?limit=2');
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error.message, `invalid request: querystring has an unexpected property "limit" (allowed: none)${SCHEMAS}`);
+      assert.equal((await server.request('GET', '/v1/tenants/acme/functions')).status, 200);
+    });
+
     it('names an unexpected query parameter', async () => {
       const res = await server.request('GET', '/v1/tenants/acme/executions?state=failed');
       assert.equal(res.status, 400);
-      assert.equal(res.body.error.message, `invalid request: querystring has an unexpected property "state" (allowed: function, status, before, limit)${SCHEMAS}`);
+      assert.equal(res.body.error.message, `invalid request: querystring has an unexpected property "state" (allowed: function, status, job, before, limit)${SCHEMAS}`);
     });
   });
 
