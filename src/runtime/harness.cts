@@ -343,6 +343,39 @@ function trimStack(stack: string): string {
   return kept.join('\n');
 }
 
+/** Causes and aggregated errors, written into the message they would otherwise be lost from. */
+const MAX_CAUSES = 3;
+const MAX_AGGREGATED = 5;
+
+function briefly(err: unknown): string {
+  if (err !== null && typeof err === 'object' && 'message' in err) {
+    const name = (err as { name?: unknown }).name;
+    return `${typeof name === 'string' && name !== '' ? name : 'Error'}: ${stringOf((err as { message: unknown }).message)}`;
+  }
+  return inspect(err, { depth: 1, breakLength: Infinity });
+}
+
+/**
+ * " (caused by TypeError: …, caused by …)" for an error with a `cause` (fetch failures keep the
+ * reason there), and "; errors: …" for an AggregateError; "" otherwise.
+ */
+function related(err: unknown): string {
+  let out = '';
+  const errors = (err as { errors?: unknown }).errors;
+  if (Array.isArray(errors) && errors.length > 0) {
+    const shown = errors.slice(0, MAX_AGGREGATED).map(briefly).join('; ');
+    out += `; errors: ${shown}${errors.length > MAX_AGGREGATED ? `; and ${errors.length - MAX_AGGREGATED} more` : ''}`;
+  }
+  const causes: string[] = [];
+  let cause = (err as { cause?: unknown }).cause;
+  for (let i = 0; i < MAX_CAUSES && cause !== undefined && cause !== null; i++) {
+    causes.push(briefly(cause));
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  if (causes.length > 0) out += ` (caused by ${causes.join(', caused by ')})`;
+  return out;
+}
+
 function toHarnessError(err: unknown): HarnessError {
   if (err instanceof HarnessFailure) return { type: err.type, message: err.message };
   try {
@@ -357,7 +390,7 @@ function toHarnessError(err: unknown): HarnessError {
           : ownName;
       const out: HarnessError = {
         type: clip(typeof name === 'string' && name !== '' ? name : 'Error', MAX_ERROR_TYPE),
-        message: clip(stringOf(obj.message), MAX_ERROR_MESSAGE),
+        message: clip(stringOf(obj.message) + related(err), MAX_ERROR_MESSAGE),
       };
       if (typeof obj.stack === 'string') out.stack = clip(trimStack(obj.stack), MAX_ERROR_STACK);
       return out;

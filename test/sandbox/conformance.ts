@@ -95,6 +95,20 @@ export function conformance(kind: IsolatorName): void {
       assert.equal(outcome.error?.message, 'over');
     });
 
+    it("keeps an error's causes and an AggregateError's errors in its message", async () => {
+      const code = `export default async (input) => {
+        if (input.aggregate) throw new AggregateError([new TypeError('one'), new RangeError('two'), 'three'], 'all failed');
+        const root = new Error('ECONNREFUSED 10.0.0.1:443');
+        throw new TypeError('fetch failed', { cause: new Error('connect failed', { cause: root }) });
+      };`;
+      const caused = await runOnce(kind, code, { input: {} });
+      assert.equal(caused.outcome.error?.type, 'TypeError');
+      assert.equal(caused.outcome.error?.message, 'fetch failed (caused by Error: connect failed, caused by Error: ECONNREFUSED 10.0.0.1:443)');
+      const aggregate = await runOnce(kind, code, { input: { aggregate: true } });
+      assert.equal(aggregate.outcome.error?.type, 'AggregateError');
+      assert.equal(aggregate.outcome.error?.message, "all failed; errors: TypeError: one; RangeError: two; 'three'");
+    });
+
     it('handles thrown non-Error values', async () => {
       for (const thrown of ['"boom"', 'null', '{ code: 7 }', '42']) {
         const { outcome } = await runOnce(kind, `export default async () => { throw ${thrown}; }`);
