@@ -239,7 +239,10 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   scheduleRunner.start();
   // Rows past AIRLOCK_RETENTION_HOURS are deleted in small batches, a round a minute (0: never).
   const retention = config.retentionHours > 0
-    ? new RetentionPurger({ hours: config.retentionHours, store, queue, schedules: scheduleStore, logger, metrics })
+    ? new RetentionPurger({
+      hours: config.retentionHours, store, queue, schedules: scheduleStore, logger, metrics,
+      ...(overrides.scheduleClock === undefined ? {} : { scheduleNow: overrides.scheduleClock }),
+    })
     : undefined;
   retention?.start();
   const address = server.server.address();

@@ -35,6 +35,8 @@ export interface RetentionDeps {
   metrics?: RetentionMetrics;
   /** Epoch ms. Default Date.now. */
   now?: () => number;
+  /** The schedules' clock, which occurrence times are in (tests move their own). Default `now`. */
+  scheduleNow?: () => number;
   /** Pause between rounds, ms. Default 60 s. */
   intervalMs?: number;
   /** Pause after a round that stopped at its budget with rows left, ms. Default 1 s. */
@@ -102,12 +104,13 @@ export class RetentionPurger {
   private async roundOnce(): Promise<RoundResult> {
     const { hours, store, queue, schedules } = this.deps;
     const cutoff = this.now() - hours * HOUR_MS;
+    const occurrenceCutoff = this.deps.scheduleNow === undefined ? cutoff : this.deps.scheduleNow() - hours * HOUR_MS;
     const purged: PurgeCounts = { executions: 0, jobs: 0, schedule_runs: 0 };
     let backlog = false;
     const kinds: [PurgeKind, (max: number) => Promise<PurgeBatch>][] = [
       ['executions', (max) => store.purgeExecutions(cutoff, max)],
       ['jobs', (max) => queue.purgeFinished(cutoff, max)],
-      ['schedule_runs', (max) => schedules.purgeRuns(cutoff, max)],
+      ['schedule_runs', (max) => schedules.purgeRuns(occurrenceCutoff, max)],
     ];
     for (const [kind, purge] of kinds) {
       try {

@@ -70,6 +70,14 @@ describe('RetentionPurger', () => {
     });
   });
 
+  it("judges schedule occurrences by the schedules' clock when it has its own", async () => {
+    const executions: [number, number][] = [];
+    const runs: [number, number][] = [];
+    const { p } = purger({ executions: rowsOf(1, executions), runs: rowsOf(1, runs) }, { scheduleNow: () => NOW - 100 * HOUR });
+    await p.round();
+    assert.deepEqual([executions[0]?.[0], runs[0]?.[0]], [NOW - 24 * HOUR, NOW - 124 * HOUR]);
+  });
+
   it('stops a kind at the round budget and says a backlog is left', async () => {
     const calls: [number, number][] = [];
     const { p } = purger({ jobs: rowsOf(100, calls) });
