@@ -33,6 +33,7 @@ import { CompletionWaiters } from './services/hooks/waiters.js';
 import { ensureAdminKey, KeyService } from './services/keys.js';
 import type { AdminKey } from './services/keys.js';
 import { ExecutionRecorder } from './services/recorder.js';
+import { RetentionPurger } from './services/retention.js';
 import { ensureSecretKey } from './services/secrets/key-file.js';
 import { SecretService } from './services/secrets/service.js';
 import { openQueue, openStore, sqliteFile } from './store/index.js';
@@ -234,6 +235,14 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   }
   worker.start();
   scheduleRunner.start();
+  // Rows past AIRLOCK_RETENTION_HOURS are deleted in small batches, a round a minute (0: never).
+  const retention = config.retentionHours > 0
+    ? new RetentionPurger({
+      hours: config.retentionHours, store, queue, schedules: scheduleStore, logger, metrics,
+      ...(overrides.scheduleClock === undefined ? {} : { scheduleNow: overrides.scheduleClock }),
+    })
+    : undefined;
+  retention?.start();
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -247,6 +256,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
       hooks.stopWaiting();
       const closed = server.close();
       await scheduleRunner.stop();
+      await retention?.stop();
       // Job slices get the same grace; those still running after it resume later (continuations).
       const [drained] = await Promise.all([invoke.drain(config.shutdownGraceMs), worker.stop(config.shutdownGraceMs)]);
       if (!drained) logger.warn({ inFlight: invoke.running }, 'grace period over: killing in-flight executions');

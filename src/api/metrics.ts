@@ -1,5 +1,5 @@
 // Prometheus metrics for the server: invocation counts and durations, admission wait and
-// rejections, pool and admission gauges read from callbacks at scrape time, and Node process
+// rejections, rows deleted by retention, pool and admission gauges read from callbacks at scrape time, and Node process
 // metrics, all prefixed `airlock_`, on a prom-client Registry of our own (never the global one).
 //
 // Recording is on the invoke hot path, so it only bumps numbers in preallocated series (no
@@ -9,6 +9,8 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ExecutionStatus, StartKind } from '../core/types.js';
 import type { InvokeMetrics } from '../services/invoke.js';
+import { PURGE_KINDS } from '../services/retention.js';
+import type { PurgeKind, RetentionMetrics } from '../services/retention.js';
 
 /** What the sandbox pool reports at scrape time. `total` is accepted but not exported (it is the sum). */
 export interface PoolSnapshot {
@@ -130,7 +132,7 @@ class LeanHistogram {
   }
 }
 
-export class Metrics implements InvokeMetrics {
+export class Metrics implements InvokeMetrics, RetentionMetrics {
   readonly #registry = new Registry();
   /** status → start → series. */
   readonly #invocations = new Map<string, Map<string, CountSeries>>();
@@ -149,6 +151,7 @@ export class Metrics implements InvokeMetrics {
   );
   readonly #queueWait = this.#queueWaitHistogram.series({});
   readonly #collectErrors = new Map<string, CountSeries>();
+  readonly #purged = new Map<PurgeKind, CountSeries>(PURGE_KINDS.map((kind) => [kind, new CountSeries({ kind })]));
   #pool: (() => PoolSnapshot) | undefined;
   #admission: (() => AdmissionSnapshot) | undefined;
   #records: (() => RecordsSnapshot) | undefined;
@@ -173,6 +176,13 @@ export class Metrics implements InvokeMetrics {
       [],
       registers,
       () => [this.#reruns],
+    );
+    countersFrom(
+      'airlock_purged_rows_total',
+      'Rows deleted past the retention period (AIRLOCK_RETENTION_HOURS), by kind: executions, jobs (webhook deliveries included), schedule_runs',
+      ['kind'],
+      registers,
+      () => [...this.#purged.values()],
     );
     // Set by the pool gauge's collect, from the same snapshot (scraped right after it).
     const queuedCalls = new Gauge({
@@ -270,6 +280,11 @@ export class Metrics implements InvokeMetrics {
 
   recordRerun(): void {
     this.#reruns.value++;
+  }
+
+  recordPurged(kind: PurgeKind, rows: number): void {
+    const series = this.#purged.get(kind);
+    if (series !== undefined) series.value += rows;
   }
 
   /** The Prometheus text exposition, for GET /metrics. */

@@ -70,6 +70,11 @@ export interface Config {
   shutdownGraceMs: number;
   /** Execution records are flushed to the store at least this often, ms. */
   recordFlushMs: number;
+  /**
+   * Execution records, queue items in a terminal status and settled schedule occurrences are
+   * deleted this long after they finished (occurred), hours; 0 keeps them forever.
+   */
+  retentionHours: number;
   secrets: SecretsConfig;
   queue: QueueConfig;
   jobs: JobsConfig;
@@ -112,6 +117,7 @@ export function loadConfig(env: Env = process.env): Config {
     cgroups: cgroupsFrom(env),
     shutdownGraceMs: int(env, 'AIRLOCK_SHUTDOWN_GRACE_MS', 10_000, 0, TIMER_MAX_MS),
     recordFlushMs: int(env, 'AIRLOCK_RECORD_FLUSH_MS', 20, 1, TIMER_MAX_MS),
+    retentionHours: int(env, 'AIRLOCK_RETENTION_HOURS', 720, 0),
     secrets: secretsFrom(env),
     queue,
     jobs: jobsFrom(env, queue, admission),

@@ -37,6 +37,14 @@ export function sortableId(prefix: string, now = Date.now()): string {
   return `${prefix}_${encodeTime(now)}${rand}`;
 }
 
+/**
+ * The lowest id sortableId(prefix, ms) can make: every id of `prefix` made before `ms` sorts
+ * below it, so "made before ms" is a key range (retention deletes by it without a time index).
+ */
+export function idTimeFloor(prefix: string, ms: number): string {
+  return `${prefix}_${encodeTime(Math.max(0, Math.floor(ms)))}`;
+}
+
 export function executionId(): string {
   return sortableId('ex');
 }

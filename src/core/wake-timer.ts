@@ -1,9 +1,19 @@
 // The sleep of a polling loop that another caller can cut short: wake() ends the sleep under way
 // at once, and `woken` tells the loop that a wake came since its last reset(), so it does not
-// go to sleep past one. (The job worker and the schedule runner loop this way.)
+// go to sleep past one. (The job worker, the schedule runner and retention loop this way.)
+export interface WakeTimerOptions {
+  /** Sleeps do not keep the process alive (a loop whose stop() also wakes it). Default false. */
+  unref?: boolean;
+}
+
 export class WakeTimer {
   private wakeUp: (() => void) | undefined;
   private wokenSinceReset = false;
+  private readonly unref: boolean;
+
+  constructor(options: WakeTimerOptions = {}) {
+    this.unref = options.unref ?? false;
+  }
 
   /** A wake came since the last reset(). */
   get woken(): boolean {
@@ -23,6 +33,7 @@ export class WakeTimer {
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
+      if (this.unref) timer.unref();
       function done(): void {
         clearTimeout(timer);
         resolve();

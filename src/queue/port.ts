@@ -8,6 +8,7 @@
 // guarded UPDATEs (`WHERE id = $1 AND status = 'running' AND fence = $2 AND lease_expires_at > now`).
 import type { QueueConfig } from '../core/config.js';
 import type { Lane } from '../scheduler/stride.js';
+import type { PurgeBatch } from '../store/port.js';
 
 export type { Lane } from '../scheduler/stride.js';
 
@@ -174,4 +175,12 @@ export interface QueueStore {
    * LEASE_LOST). An item already terminal is returned unchanged; undefined when unknown.
    */
   cancel(tenant: string, id: string): Promise<QueueItem | undefined>;
+
+  /**
+   * Deletes up to `max` items in a terminal status that finished before `finishedBefore` (epoch
+   * ms), in one transaction, looking at a bounded window of the oldest items per call (from where
+   * the previous call stopped); queued and running items are never touched. A deleted item's
+   * idempotency key is free again.
+   */
+  purgeFinished(finishedBefore: number, max: number): Promise<PurgeBatch>;
 }

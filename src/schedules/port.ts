@@ -4,6 +4,7 @@
 // src/store/sqlite/schedules/; a Postgres implementation keeps the same contract: claimDue is one
 // transaction (SELECT … FOR UPDATE SKIP LOCKED over due schedules, INSERT … ON CONFLICT DO NOTHING
 // of the occurrence).
+import type { PurgeBatch } from '../store/port.js';
 import type { DuePlan } from './timing.js';
 
 export type Overlap = 'skip' | 'allow';
@@ -104,6 +105,12 @@ export interface ScheduleStore {
   settle(req: SettleRequest, now: number): Promise<boolean>;
   /** A schedule's occurrences, newest first. */
   listRuns(tenant: string, schedule: string, limit: number, before?: number): Promise<ScheduleRun[]>;
+  /**
+   * Deletes up to `max` settled occurrence rows (any outcome but `pending`) whose occurrence time
+   * is before `occurredBefore` (epoch ms), in one transaction, walking schedules from where the
+   * previous call stopped.
+   */
+  purgeRuns(occurredBefore: number, max: number): Promise<PurgeBatch>;
 }
 
 /** planDue's answer: nextAt undefined when a cron expression never fires again. */

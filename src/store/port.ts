@@ -58,6 +58,16 @@ export interface WebhookRecord {
   createdAt: number;
 }
 
+/**
+ * What one purge call did (retention, src/services/retention.ts): it deleted at most the rows it
+ * was asked for, in one transaction. `more`: the pass over the table is not over (rows may be
+ * left), call again; false: it reached the end, and the next call starts a new pass.
+ */
+export interface PurgeBatch {
+  deleted: number;
+  more: boolean;
+}
+
 export interface Store {
   /** Applies forward-only migrations. */
   migrate(): Promise<void>;
@@ -84,6 +94,12 @@ export interface Store {
   getExecution(tenant: string, id: string): Promise<ExecutionRecord | undefined>;
   /** Newest first. */
   listExecutions(tenant: string, filter: ExecutionFilter): Promise<ExecutionRecord[]>;
+  /**
+   * Deletes up to `max` execution records that finished before `finishedBefore` (epoch ms), in
+   * one transaction, walking tenants from where the previous call stopped. Records already gone
+   * (deleted by another server) are simply not counted.
+   */
+  purgeExecutions(finishedBefore: number, max: number): Promise<PurgeBatch>;
 
   putApiKey(key: ApiKeyRecord): Promise<void>;
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;

@@ -121,3 +121,16 @@ test('histogram buckets are cumulative and end at +Inf = count', async () => {
   assert.equal(buckets[16], 9);
   assert.equal(value(body, 'airlock_invocation_duration_seconds_count{status="failed"}'), 9);
 });
+
+test('rows deleted by retention are counted per kind, every kind from 0', async () => {
+  const m = new Metrics({ defaultMetrics: false });
+  let { body } = await m.render();
+  for (const kind of ['executions', 'jobs', 'schedule_runs']) assert.equal(value(body, `airlock_purged_rows_total{kind="${kind}"}`), 0);
+  m.recordPurged('executions', 200);
+  m.recordPurged('executions', 13);
+  m.recordPurged('schedule_runs', 2);
+  ({ body } = await m.render());
+  assert.equal(value(body, 'airlock_purged_rows_total{kind="executions"}'), 213);
+  assert.equal(value(body, 'airlock_purged_rows_total{kind="jobs"}'), 0);
+  assert.equal(value(body, 'airlock_purged_rows_total{kind="schedule_runs"}'), 2);
+});

@@ -28,3 +28,25 @@ test('woken remembers a wake that came while nothing slept, until reset', () => 
   alarm.reset();
   assert.equal(alarm.woken, false);
 });
+
+test('an unref timer does not keep the process alive, and still wakes', async () => {
+  const alarm = new WakeTimer({ unref: true });
+  const refs: boolean[] = [];
+  const original = globalThis.setTimeout;
+  // Look at the timer the sleep makes.
+  globalThis.setTimeout = ((fn: () => void, ms: number) => {
+    const t = original(fn, ms);
+    queueMicrotask(() => refs.push(t.hasRef()));
+    return t;
+  }) as typeof setTimeout;
+  let sleeping: Promise<void>;
+  try {
+    sleeping = alarm.sleep(60_000);
+  } finally {
+    globalThis.setTimeout = original;
+  }
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(refs, [false]);
+  alarm.wake();
+  await sleeping;
+});

@@ -2,10 +2,12 @@
 // synchronous=NORMAL, a busy timeout, forward-only migrations, hot statements prepared once.
 // better-sqlite3 is synchronous: each method does its work before its promise settles.
 import { PreparedConnection } from './prepared-connection.js';
-import type { Database as Db, Statement } from 'better-sqlite3';
+import type { Database as Db, Statement, Transaction } from 'better-sqlite3';
 import { AirlockError } from '../../core/errors.js';
+import { idTimeFloor } from '../../core/ids.js';
 import type { ExecutionRecord, FunctionVersion } from '../../core/types.js';
-import type { ApiKeyRecord, ExecutionFilter, FunctionSummary, SecretMeta, SecretRecord, Store, WebhookRecord } from '../port.js';
+import type { ApiKeyRecord, ExecutionFilter, FunctionSummary, PurgeBatch, SecretMeta, SecretRecord, Store, WebhookRecord } from '../port.js';
+import { GroupWalk } from './purge-walk.js';
 import { SqliteSecrets } from './secrets.js';
 import { SqliteWebhooks } from './webhooks.js';
 import {
@@ -31,10 +33,18 @@ import { INSERT_EXECUTION } from './statements/insert-execution.js';
 import { listExecutionsSql, listShapeKey } from './statements/list-executions.js';
 import type { ListShape } from './statements/list-executions.js';
 import { GET_META, SET_META } from './statements/meta.js';
+import { NEXT_EXECUTION_TENANT, PURGE_TENANT_EXECUTIONS } from './statements/purge-executions.js';
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another connection's lock before SQLITE_BUSY, ms. Default 5000. */
   busyTimeoutMs?: number;
+}
+
+interface PurgeParams {
+  tenant: string;
+  idFloor: string;
+  cutoff: number;
+  max: number;
 }
 
 interface ListParams {
@@ -66,6 +76,8 @@ function prepareAll(db: Db) {
     deleteKey: db.prepare<[string, string]>(DELETE_API_KEY),
     getMeta: db.prepare<[string], { value: string }>(GET_META),
     setMeta: db.prepare<[string, string]>(SET_META),
+    nextTenant: db.prepare<[string], { tenant: string }>(NEXT_EXECUTION_TENANT),
+    purgeTenant: db.prepare<[PurgeParams]>(PURGE_TENANT_EXECUTIONS),
   };
 }
 
@@ -78,6 +90,9 @@ export class SqliteStore implements Store {
   private readonly putVersionTx: (v: FunctionVersion) => { created: boolean; previousLatest?: string };
   private readonly deleteFunctionTx: (tenant: string, name: string) => boolean;
   private readonly insertExecutionsTx: (rows: ExecutionValues[]) => void;
+  /** Tenants in key order; retention resumes where its previous batch stopped. */
+  private readonly purgeWalk = new GroupWalk<string>('', (after) => this.stmts().nextTenant.get(after)?.tenant);
+  private readonly purgeTx: Transaction<(finishedBefore: number, max: number) => PurgeBatch>;
 
   /** Opens (creating if needed) the database file. Call migrate() before anything else. */
   constructor(file: string, options: SqliteStoreOptions = {}) {
@@ -105,6 +120,12 @@ export class SqliteStore implements Store {
     this.insertExecutionsTx = this.db.transaction((rows: ExecutionValues[]): void => {
       const insert = this.stmts().insertExecution;
       for (const row of rows) insert.run(...row);
+    });
+    this.purgeTx = this.db.transaction((finishedBefore: number, max: number): PurgeBatch => {
+      const purge = this.stmts().purgeTenant;
+      // Records made before the cutoff are an id range; their finish time is checked too.
+      const idFloor = idTimeFloor('ex', finishedBefore);
+      return this.purgeWalk.step(max, (tenant, n) => purge.run({ tenant, idFloor, cutoff: finishedBefore, max: n }).changes);
     });
   }
 
@@ -167,6 +188,10 @@ export class SqliteStore implements Store {
     if (filter.job !== undefined) params.job = filter.job;
     if (filter.before !== undefined) params.before = filter.before;
     return this.listStatement(shape).all(params).map(rowToExecution);
+  }
+
+  async purgeExecutions(finishedBefore: number, max: number): Promise<PurgeBatch> {
+    return this.purgeTx.immediate(finishedBefore, max);
   }
 
   private listStatement(shape: ListShape): Statement<ListParams, ExecutionRow> {

@@ -4,7 +4,7 @@
 // The clock and the random source are injectable for tests.
 import type { Database as Db } from 'better-sqlite3';
 import { AirlockError } from '../../../core/errors.js';
-import { sortableId } from '../../../core/ids.js';
+import { idTimeFloor, sortableId } from '../../../core/ids.js';
 import type {
   ClaimRequest,
   Claimed,
@@ -18,12 +18,14 @@ import type {
   QueuePolicy,
   QueueStore,
 } from '../../../queue/port.js';
+import type { PurgeBatch } from '../../port.js';
 import { LANES } from '../../../scheduler/stride.js';
 import { PreparedConnection } from '../prepared-connection.js';
 import { CANCEL_QUEUE_ITEM } from '../statements/queue/cancel.js';
 import { FIND_QUEUE_ITEM_BY_KEY, INSERT_QUEUE_ITEM } from '../statements/queue/enqueue.js';
 import { GET_QUEUE_ITEM } from '../statements/queue/get-item.js';
 import { LIST_QUEUE_ITEMS } from '../statements/queue/list.js';
+import { PURGE_FINISHED_ITEMS, PURGE_WINDOW_END } from '../statements/queue/purge.js';
 import {
   COMPLETE,
   CONTINUE,
@@ -67,6 +69,12 @@ interface ListParams {
   before: string | null;
   limit: number;
 }
+interface PurgeParams {
+  after: string;
+  end: string;
+  idFloor: string;
+  cutoff: number;
+}
 const MAX_ERROR_MESSAGE = 4096;
 
 function prepareAll(db: Db) {
@@ -83,6 +91,8 @@ function prepareAll(db: Db) {
     continueWith: db.prepare<[number, number, string, number, ...Guard], QueueItemRow>(CONTINUE_WITH_CHECKPOINT),
     cancel: db.prepare<[number, number, string, string], QueueItemRow>(CANCEL_QUEUE_ITEM),
     claim: prepareClaim(db),
+    purgeWindowEnd: db.prepare<[{ after: string; idFloor: string; offset: number }], { id: string }>(PURGE_WINDOW_END),
+    purgeFinished: db.prepare<[PurgeParams]>(PURGE_FINISHED_ITEMS),
   };
 }
 
@@ -94,6 +104,8 @@ export class SqliteQueue implements QueueStore {
   private readonly ctx: ClaimContext;
   private readonly batchSync: 'full' | 'normal';
   private readonly wal: WalSyncer;
+  /** Retention goes on after this id (the end of its last window); '' begins a new pass. */
+  private purgeAfter = '';
 
   /** Opens (creating if needed, owner-only) the database file. Call migrate() before anything else. */
   constructor(file: string, options: SqliteQueueOptions) {
@@ -288,5 +300,19 @@ export class SqliteQueue implements QueueStore {
     const now = this.ctx.now();
     const row = s.cancel.get(now, now, tenant, id) ?? s.get.get(tenant, id);
     return row === undefined ? undefined : rowToItem(row);
+  }
+
+  async purgeFinished(finishedBefore: number, max: number): Promise<PurgeBatch> {
+    const s = this.stmts();
+    // Items enqueued before the cutoff are an id range; a window of `max` of them per call.
+    const idFloor = idTimeFloor('qi', finishedBefore);
+    const tx = this.db.transaction((): PurgeBatch => {
+      const after = this.purgeAfter;
+      const end = s.purgeWindowEnd.get({ after, idFloor, offset: Math.max(0, Math.floor(max) - 1) })?.id;
+      const deleted = s.purgeFinished.run({ after, end: end ?? idFloor, idFloor, cutoff: finishedBefore }).changes;
+      this.purgeAfter = end ?? '';
+      return { deleted, more: end !== undefined };
+    });
+    return tx.immediate();
   }
 }

@@ -5,7 +5,9 @@
 import type { Database as Db } from 'better-sqlite3';
 import { AirlockError } from '../../../core/errors.js';
 import type { ClaimedRun, DuePlanOrEnd, PutResult, Schedule, ScheduleRun, ScheduleStore, SettleRequest } from '../../../schedules/port.js';
+import type { PurgeBatch } from '../../port.js';
 import { PreparedConnection } from '../prepared-connection.js';
+import { GroupWalk } from '../purge-walk.js';
 import {
   ADVANCE_SCHEDULE,
   COUNT_OUTCOME,
@@ -18,6 +20,7 @@ import {
   LIST_SCHEDULES,
   UPSERT_SCHEDULE,
 } from '../statements/schedules/definitions.js';
+import { NEXT_RUNS_SCHEDULE, PURGE_SCHEDULE_RUNS } from '../statements/schedules/purge.js';
 import { CLAIM_OCCURRENCE, EXPIRED_PENDING, GET_RUN, LIST_RUNS, RELEASE_PENDING, SETTLE_RUN } from '../statements/schedules/runs.js';
 import { rowToRun, rowToSchedule } from './rows.js';
 import type { ScheduleRow, ScheduleRunRow } from './rows.js';
@@ -37,6 +40,16 @@ interface CountParams {
   now: number;
 }
 
+interface PurgeParams {
+  tenant: string;
+  schedule: string;
+  cutoff: number;
+  max: number;
+}
+
+/** A schedule's occurrence rows: [tenant, schedule]. */
+type RunsKey = readonly [string, string];
+
 function prepareAll(db: Db) {
   return {
     upsert: db.prepare<[UpsertParams], ScheduleRow>(UPSERT_SCHEDULE),
@@ -55,6 +68,8 @@ function prepareAll(db: Db) {
     getRun: db.prepare<[string, string, number], ScheduleRunRow>(GET_RUN),
     settle: db.prepare<[string, string | null, string | null, number, string, string, number]>(SETTLE_RUN),
     listRuns: db.prepare<[string, string, number, number], ScheduleRunRow>(LIST_RUNS),
+    nextRunsSchedule: db.prepare<[string, string], { tenant: string; schedule: string }>(NEXT_RUNS_SCHEDULE),
+    purgeRuns: db.prepare<[PurgeParams]>(PURGE_SCHEDULE_RUNS),
   };
 }
 
@@ -63,6 +78,11 @@ type Prepared = ReturnType<typeof prepareAll>;
 export class SqliteSchedules implements ScheduleStore {
   readonly file: string;
   private readonly conn: PreparedConnection<Prepared>;
+  /** Schedules with occurrence rows, in key order; retention resumes where its previous batch stopped. */
+  private readonly purgeWalk = new GroupWalk<RunsKey>(['', ''], ([tenant, schedule]) => {
+    const row = this.stmts().nextRunsSchedule.get(tenant, schedule);
+    return row === undefined ? undefined : [row.tenant, row.schedule];
+  });
 
   constructor(file: string, options: { busyTimeoutMs?: number } = {}) {
     this.file = file;
@@ -189,5 +209,13 @@ export class SqliteSchedules implements ScheduleStore {
   async listRuns(tenant: string, schedule: string, limit: number, before?: number): Promise<ScheduleRun[]> {
     const rows = this.stmts().listRuns.all(tenant, schedule, before ?? Number.MAX_SAFE_INTEGER, Math.max(0, Math.floor(limit)));
     return rows.map(rowToRun);
+  }
+
+  async purgeRuns(occurredBefore: number, max: number): Promise<PurgeBatch> {
+    const st = this.stmts();
+    const tx = this.db.transaction((): PurgeBatch =>
+      this.purgeWalk.step(max, ([tenant, schedule], n) => st.purgeRuns.run({ tenant, schedule, cutoff: occurredBefore, max: n }).changes),
+    );
+    return tx.immediate();
   }
 }
