@@ -14,6 +14,7 @@ import { inheritableFds } from '../../src/sandbox/fds.js';
 import { Tracker, childrenOf, footprint, leftovers, request, sandboxConfig, waitFor } from './support.js';
 
 const INDEX = fileURLToPath(new URL('../../src/sandbox/index.js', import.meta.url));
+const SPAWNER_MAIN = fileURLToPath(new URL('../../src/sandbox/launch/spawner-main.js', import.meta.url));
 
 describe('spawner launcher', () => {
   after(() => assert.deepEqual(childrenOf(process.pid), [], 'no spawner or sandbox left'));
@@ -173,6 +174,40 @@ describe('spawner launcher', () => {
     await exited;
     await waitFor('the spawner to exit', () => !processRunning(spawnerPid, undefined));
     await waitFor('the sandbox to die', () => leftovers(fp).length === 0 && (inner === undefined || !processRunning(inner, undefined)));
+  });
+
+  it('exits when the server dies without the IPC channel closing (a hand-over it never acknowledged)', async () => {
+    // Node holds back 'disconnect' while a handed-over socket awaits the server's acknowledgement.
+    // The same silence, made deterministic: a holder process keeps the server's end of the IPC
+    // channel open after the stand-in server is SIGKILLed, so only being re-parented tells the
+    // spawner (which then kills its sandboxes as on 'disconnect').
+    const script = `
+      import { fork, spawn } from 'node:child_process';
+      const spawner = fork(${JSON.stringify(SPAWNER_MAIN)}, [String(process.pid)], { env: {}, execArgv: [], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const holder = spawn('sleep', ['60'], { stdio: ['ignore', 'ignore', 'ignore', spawner.channel.fd], detached: true });
+      process.stdout.write(JSON.stringify({ spawner: spawner.pid, holder: holder.pid }) + '\\n');
+      setInterval(() => {}, 1000);
+    `;
+    const server = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      server.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      server.once('exit', (code) => reject(new Error(`stand-in server exited early (${code})`)));
+    });
+    const { spawner, holder } = JSON.parse(line) as { spawner: number; holder: number };
+    try {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGKILL');
+      await exited;
+      assert.ok(processRunning(holder, undefined), 'the channel is still held open');
+      assert.ok(processRunning(spawner, undefined), 'the spawner was running when the server died');
+      await waitFor('the orphaned spawner to exit', () => !processRunning(spawner, undefined));
+    } finally {
+      process.kill(holder, 'SIGKILL'); // started by the stand-in server for this test
+    }
   });
 });
 

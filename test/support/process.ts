@@ -117,35 +117,47 @@ export function runPrintedExample(output: string, cwd: string, env: Record<strin
   return runToEnd('bash', ['-c', ['set -e', ...example].join('\n')], env, cwd);
 }
 
+/**
+ * Start times (in clock ticks since boot) of the processes descendants() found: with pid_max at
+ * 32768 and a test suite spawning thousands of processes, a pid can belong to another process
+ * seconds later, so alive() compares them.
+ */
+const startTimes = new Map<number, number>();
+
 /** Pids of every live descendant of `root` (from /proc). */
 export function descendants(root: number): number[] {
-  const parent = new Map<number, number>();
+  const stats = new Map<number, { ppid: number; startTime: number }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = readProcStat(Number(entry)); // undefined: exited while scanning
-    if (stat !== undefined) parent.set(Number(entry), stat.ppid);
+    if (stat !== undefined) stats.set(Number(entry), stat);
   }
   const out: number[] = [];
-  for (const pid of parent.keys()) {
-    let p = parent.get(pid);
+  for (const [pid, stat] of stats) {
+    let p: number | undefined = stat.ppid;
     for (let hops = 0; p !== undefined && p > 1 && hops < 64; hops++) {
       if (p === root) {
         out.push(pid);
+        startTimes.set(pid, stat.startTime);
         break;
       }
-      p = parent.get(p);
+      p = stats.get(p)?.ppid;
     }
   }
   return out;
 }
 
+/** True while the process lives (a zombie does not count), and, for a pid descendants() found, while it is that same process. */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  const stat = readProcStat(pid);
+  if (stat === undefined || stat.state === 'Z') return false;
+  const started = startTimes.get(pid);
+  return started === undefined || started === stat.startTime;
 }
 
 /** One JSON call to a server process's API with `key`; fails the test on a non-2xx answer. */

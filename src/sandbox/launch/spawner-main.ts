@@ -1,8 +1,9 @@
 // The spawner process: a small Node process whose only job is to fork sandboxes for the server.
 // fork() costs time in proportion to the forking process's memory; done here, it never stalls
 // the server's event loop. It hands each sandbox's stdout, stderr and frame socket to the server
-// over IPC and reports exits. When the server goes away (even by SIGKILL) the IPC channel
-// closes and the spawner kills every sandbox it started, then exits.
+// over IPC and reports exits. When the server goes away (even by SIGKILL: the IPC channel
+// closes, or the spawner finds itself re-parented) the spawner kills every sandbox it started,
+// then exits.
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { spawnForLaunch } from './direct.js';
@@ -50,7 +51,8 @@ process.on('message', (msg: ToSpawner) => {
   if (msg && msg.op === 'launch') launch(msg);
 });
 
-process.on('disconnect', () => {
+/** Kills every sandbox this spawner started, then exits: the server is gone. */
+function endAll(): void {
   for (const child of children.values()) {
     try {
       if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
@@ -59,4 +61,18 @@ process.on('disconnect', () => {
     }
   }
   process.exit(0);
-});
+}
+
+process.on('disconnect', endAll);
+
+// 'disconnect' is not enough: Node postpones it until the server has acknowledged every socket
+// handed over, so a server killed (SIGKILL) between a hand-over and its acknowledgement leaves
+// it pending forever. Being re-parented is the other sign that the server is gone.
+// The server passes its pid: read here, process.ppid would already be 1 if the server died while
+// this process was still loading.
+const serverPid = Number(process.argv[2]) || process.ppid;
+if (process.ppid !== serverPid) endAll();
+const ORPHAN_CHECK_MS = 500;
+setInterval(() => {
+  if (process.ppid !== serverPid) endAll();
+}, ORPHAN_CHECK_MS).unref();

@@ -124,7 +124,7 @@ export class SpawnerLauncher implements Launcher {
     // `prlimit --nofile=N:N node spawner-main.js`: prlimit sets the limit and execs Node, which
     // keeps the IPC channel (its fd and NODE_CHANNEL_FD pass through the exec).
     const start = nofile === undefined ? {} : { execPath: nofile.prlimitPath, execArgv: [`--nofile=${nofile.limit}:${nofile.limit}`, process.execPath] };
-    const child = fork(SPAWNER_MAIN, [], {
+    const child = fork(SPAWNER_MAIN, [String(process.pid)], {
       env: {},
       execArgv: [],
       ...start,
