@@ -4,6 +4,7 @@
 // without running it.
 import { isAirlockError } from '../core/errors.js';
 import { ArgumentError, asksForHelp, UsageError } from './args.js';
+import { stopOnBrokenPipe } from './broken-pipe.js';
 import { ApiError, createClient } from './client.js';
 import { deployCommand } from './commands/deploy.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -69,6 +70,9 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
 }
+
+stopOnBrokenPipe(process.stdout);
+stopOnBrokenPipe(process.stderr);
 
 main(process.argv.slice(2)).then(
   (code) => {
