@@ -58,16 +58,17 @@ export async function deployCommand(argv: string[], client: Client): Promise<voi
   body.code = readArgFile(file, 'the function source');
   const name = values.name ?? nameFromFile(file);
   if (name === '') throw usageError('deploy', `no function name can be made from the file name ${JSON.stringify(file)}: give one with --name`);
-  const fn = await client.request<{ version: string; created: boolean; previousVersion?: string | null }>(
+  const fn = await client.read(
     'PUT',
     `/v1/tenants/${encodeURIComponent(values.tenant)}/functions/${encodeURIComponent(name)}`,
+    { version: 'string', created: 'boolean', previousVersion: 'string|null?' },
     body,
   );
   process.stdout.write(`${deployLine(fn, `${values.tenant}/${name}`)}\n`);
 }
 
 /** `deployed`, `unchanged`, or `rolled back` when the deploy made an earlier version the latest again. */
-function deployLine(fn: { version: string; created: boolean; previousVersion?: string | null }, target: string): string {
+function deployLine(fn: { version: string; created: boolean; previousVersion: string | null | undefined }, target: string): string {
   if (fn.created) return `deployed ${target} version ${fn.version}`;
   const previous = fn.previousVersion;
   if (typeof previous === 'string' && previous !== fn.version) return `rolled back ${target} to version ${fn.version} (was ${previous})`;

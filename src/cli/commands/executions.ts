@@ -2,17 +2,14 @@
 // as JSON.
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
+import type { Shape } from '../shape.js';
 import { givenFilters, printJson, printTable } from '../output.js';
 import { takePositionals } from '../usage.js';
 
-interface ExecutionRow {
-  id: string;
-  function: string;
-  status: string;
-  start: string | null;
-  durationMs: number;
-  finishedAt: string;
-}
+/** What the table reads of a page of executions. */
+const EXECUTIONS = {
+  executions: [{ id: 'string', function: 'string', status: 'string', start: 'string|null', durationMs: 'number', finishedAt: 'string' }],
+} as const satisfies Shape;
 
 export async function executionsCommand(argv: string[], client: Client): Promise<void> {
   const { values, positionals } = parse(argv, {
@@ -24,13 +21,13 @@ export async function executionsCommand(argv: string[], client: Client): Promise
   const [tenant, id] = takePositionals('executions', positionals, ['<tenant>'], ['<id>']);
   const limit = integerFlag('--limit', values.limit);
   const base = `/v1/tenants/${encodeURIComponent(tenant)}/executions`;
-  if (id) return printJson(await client.request<unknown>('GET', `${base}/${encodeURIComponent(id)}`));
+  if (id) return printJson(await client.read('GET', `${base}/${encodeURIComponent(id)}`, { id: 'string', status: 'string' }));
   const query = new URLSearchParams();
   if (values.function) query.set('function', values.function);
   if (values.status) query.set('status', values.status);
   if (limit !== undefined) query.set('limit', String(limit));
   const qs = query.toString();
-  const { executions } = await client.request<{ executions: ExecutionRow[] }>('GET', qs ? `${base}?${qs}` : base);
+  const { executions } = await client.read('GET', qs ? `${base}?${qs}` : base, EXECUTIONS);
   if (values.json) return printJson(executions);
   const filters = givenFilters({ function: values.function, status: values.status });
   printTable(

@@ -2,18 +2,15 @@
 // tenant's jobs as a table (or JSON), cancel one.
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
+import type { Shape } from '../shape.js';
 import { givenFilters, printJson, printTable } from '../output.js';
 import { onlyOptions, takePositionals, unknownSubcommand } from '../usage.js';
 import { readInput, splitTarget } from './invoke.js';
 
-interface JobRow {
-  id: string;
-  function: string;
-  status: string;
-  attempts: number;
-  runs: number;
-  updatedAt: string;
-}
+/** What the table reads of a page of jobs. */
+const JOBS = {
+  jobs: [{ id: 'string', function: 'string', status: 'string', attempts: 'number', runs: 'number', updatedAt: 'string' }],
+} as const satisfies Shape;
 
 export async function jobsCommand(argv: string[], client: Client): Promise<void> {
   const [sub, ...rest] = argv;
@@ -39,7 +36,7 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
       body.maxRunMs = integerFlag('--max-run-ms', values['max-run-ms']); // JSON drops it when not given
       body.maxAttempts = integerFlag('--max-attempts', values['max-attempts']);
       body.deadlineMs = integerFlag('--deadline-ms', values['deadline-ms']);
-      printJson(await client.request('POST', `${tenantBase(tenant)}/functions/${encodeURIComponent(name)}/jobs`, body));
+      printJson(await client.read('POST', `${tenantBase(tenant)}/functions/${encodeURIComponent(name)}/jobs`, { jobId: 'string' }, body));
       return;
     }
     case 'get':
@@ -48,10 +45,10 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
       const [tenant, id] = takePositionals('jobs', positionals, ['<tenant>', '<id>']);
       const path = `${tenantBase(tenant)}/jobs/${encodeURIComponent(id)}`;
       if (sub === 'get') {
-        printJson(await client.request('GET', path));
+        printJson(await client.read('GET', path, { id: 'string', status: 'string' }));
         return;
       }
-      const job = await client.request<{ status: string }>('POST', `${path}/cancel`);
+      const job = await client.read('POST', `${path}/cancel`, { status: 'string' });
       printJson(job);
       // A finished job stays as it was: say so, or the JSON alone reads like a cancel.
       if (job.status !== 'cancelled') process.stderr.write(`job ${id} had already ended (${job.status}): nothing was cancelled\n`);
@@ -67,7 +64,7 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
       if (limit !== undefined) query.set('limit', String(limit));
       const qs = query.toString();
       const base = `${tenantBase(tenant)}/jobs`;
-      const { jobs } = await client.request<{ jobs: JobRow[] }>('GET', qs ? `${base}?${qs}` : base);
+      const { jobs } = await client.read('GET', qs ? `${base}?${qs}` : base, JOBS);
       if (values.json) return printJson(jobs);
       const filters = givenFilters({ function: values.function, status: values.status });
       printTable(

@@ -3,28 +3,22 @@
 // schedules as a table (or JSON), delete one, list a schedule's occurrences.
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
+import type { Shape } from '../shape.js';
 import { printJson, printTable } from '../output.js';
 import { onlyOptions, takePositionals, unknownSubcommand, usageError } from '../usage.js';
 import { readInput } from './invoke.js';
 
-interface ScheduleRow {
-  name: string;
-  function: string;
-  cron?: string;
-  everySeconds?: number;
-  timezone: string;
-  nextRunAt: string | null;
-  fired: number;
-  skipped: number;
-}
+/** What the table reads of a tenant's schedules. */
+const SCHEDULES = {
+  schedules: [
+    { name: 'string', function: 'string', cron: 'string?', everySeconds: 'number?', timezone: 'string', nextRunAt: 'string|null', fired: 'number', skipped: 'number' },
+  ],
+} as const satisfies Shape;
 
-interface RunRow {
-  occurrenceAt: string;
-  outcome: string;
-  jobId?: string;
-  missed: number;
-  reason?: string;
-}
+/** What the table reads of a schedule's occurrences. */
+const RUNS = {
+  runs: [{ occurrenceAt: 'string', outcome: 'string', jobId: 'string?', missed: 'number', reason: 'string?' }],
+} as const satisfies Shape;
 
 function splitSchedule(target: string): { tenant: string; name: string } {
   const match = /^([^/]+)\/([^/]+)$/.exec(target);
@@ -57,7 +51,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
       body.everySeconds = integerFlag('--every', values.every); // JSON drops it when not given
       if (values.timezone !== undefined) body.timezone = values.timezone;
       if (values.overlap !== undefined) body.overlap = values.overlap;
-      printJson(await client.request('PUT', `${base(tenant)}/${encodeURIComponent(name)}`, body));
+      printJson(await client.read('PUT', `${base(tenant)}/${encodeURIComponent(name)}`, { name: 'string' }, body));
       return;
     }
     case 'get':
@@ -65,7 +59,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
       onlyOptions('schedules', sub, values, []);
       const [tenant, name] = takePositionals('schedules', positionals, ['<tenant>', '<schedule>']);
       const path = `${base(tenant)}/${encodeURIComponent(name)}`;
-      if (sub === 'get') return printJson(await client.request('GET', path));
+      if (sub === 'get') return printJson(await client.read('GET', path, { name: 'string' }));
       await client.request('DELETE', path);
       process.stdout.write(`deleted schedule ${tenant}/${name}\n`);
       return;
@@ -73,7 +67,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
     case 'list': {
       onlyOptions('schedules', sub, values, ['json']);
       const [tenant] = takePositionals('schedules', positionals, ['<tenant>']);
-      const { schedules } = await client.request<{ schedules: ScheduleRow[] }>('GET', base(tenant));
+      const { schedules } = await client.read('GET', base(tenant), SCHEDULES);
       if (values.json) return printJson(schedules);
       printTable(
         ['NAME', 'FUNCTION', 'WHEN', 'TIMEZONE', 'NEXT RUN', 'FIRED', 'SKIPPED'],
@@ -87,7 +81,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
       const [tenant, name] = takePositionals('schedules', positionals, ['<tenant>', '<schedule>']);
       const limit = integerFlag('--limit', values.limit);
       const qs = limit === undefined ? '' : `?limit=${limit}`;
-      const { runs } = await client.request<{ runs: RunRow[] }>('GET', `${base(tenant)}/${encodeURIComponent(name)}/runs${qs}`);
+      const { runs } = await client.read('GET', `${base(tenant)}/${encodeURIComponent(name)}/runs${qs}`, RUNS);
       if (values.json) return printJson(runs);
       printTable(
         ['OCCURRENCE', 'OUTCOME', 'JOB', 'MISSED', 'REASON'],
