@@ -16,6 +16,7 @@ import { keysCommand } from './commands/keys.js';
 import { schedulesCommand } from './commands/schedules.js';
 import { secretsCommand } from './commands/secrets.js';
 import { serverCommand } from './commands/server.js';
+import { closestName } from './suggest.js';
 import { commandUsage, fullHelp, isCommandName, usageError } from './usage.js';
 import type { CommandName } from './usage.js';
 
@@ -44,8 +45,11 @@ const COMMANDS: Record<CommandName, (args: string[]) => Promise<number>> = {
   secrets: (args) => zeroWhenDone(secretsCommand(args, createClient())),
 };
 
+/** `unknown command "job"; did you mean "jobs"?` (when one command is close), then the full help. */
 function unknownCommand(word: string): UsageError {
-  return new UsageError(`unknown command "${word}"\n\n${fullHelp().trimEnd()}`);
+  const close = closestName(word, Object.keys(COMMANDS));
+  const suggestion = close === undefined ? '' : `; did you mean "${close}"?`;
+  return new UsageError(`unknown command "${word}"${suggestion}\n\n${fullHelp().trimEnd()}`);
 }
 
 /** `airlock`, `airlock --help` and `airlock help [command]`. */

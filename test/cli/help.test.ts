@@ -70,6 +70,6 @@ describe('airlock <command> --help', () => {
   it('an unknown command is still a usage error', async () => {
     const r = await runCli(['deplyo', '--help'], env);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^unknown command "deplyo"\n/);
+    assert.match(r.stderr, /^unknown command "deplyo"; did you mean "deploy"\?\n/);
   });
 });
