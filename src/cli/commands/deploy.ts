@@ -10,9 +10,14 @@ type Runtime = (typeof RUNTIMES)[number];
 
 const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
 
-/** Function name from a file name: hello-world.ts -> hello-world. */
+/**
+ * Function name from a file name: `hello-world.ts` -> `hello-world`. Accents are folded first
+ * (Unicode NFKD, then the combining marks dropped), so `Héllo Wörld.ts` -> `hello-world`; any
+ * other character outside a-z 0-9 _ - becomes `-`.
+ */
 export function nameFromFile(file: string): string {
-  return basename(file, extname(file)).toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[-_]+/, '').slice(0, 63);
+  const folded = basename(file, extname(file)).normalize('NFKD').replace(/\p{M}/gu, '');
+  return folded.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[-_]+/, '').slice(0, 63);
 }
 
 /** `--runtime` when given, else from the extension: .ts, .mts and .cts are TypeScript, anything else JavaScript. */
