@@ -56,7 +56,7 @@ describe('output to a reader that goes away', () => {
 
   it('--json output cut short exits 0, quietly', async () => {
     const r = await pipedIntoHead(['executions', 'acme', '--json']);
-    assert.equal(r.stdout, '[\n');
+    assert.equal(r.stdout, '{\n');
     assert.equal(r.stderr, 'exit 0\n');
   });
 

@@ -1,7 +1,8 @@
 // `airlock jobs submit|get|list|cancel`: submit a job (prints {jobId}), read one as JSON, list a
-// tenant's jobs as a table (or JSON), cancel one.
+// tenant's jobs as a table (or JSON) a page at a time (--before), cancel one.
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
+import { pagePath, printMore } from '../paging.js';
 import type { Shape } from '../shape.js';
 import { givenFilters, printJson, printTable } from '../output.js';
 import { onlyOptions, takePositionals, unknownSubcommand } from '../usage.js';
@@ -10,6 +11,7 @@ import { readInput, splitTarget } from './invoke.js';
 /** What the table reads of a page of jobs. */
 const JOBS = {
   jobs: [{ id: 'string', function: 'string', status: 'string', attempts: 'number', runs: 'number', updatedAt: 'string' }],
+  next: 'string|null?',
 } as const satisfies Shape;
 
 export async function jobsCommand(argv: string[], client: Client): Promise<void> {
@@ -23,6 +25,7 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
     function: { type: 'string', short: 'f' },
     status: { type: 'string', short: 's' },
     limit: { type: 'string', short: 'n' },
+    before: { type: 'string' },
     json: { type: 'boolean' },
   });
   const tenantBase = (tenant: string) => `/v1/tenants/${encodeURIComponent(tenant)}`;
@@ -55,23 +58,19 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
       return;
     }
     case 'list': {
-      onlyOptions('jobs', sub, values, ['function', 'status', 'limit', 'json']);
+      onlyOptions('jobs', sub, values, ['function', 'status', 'limit', 'before', 'json']);
       const [tenant] = takePositionals('jobs', positionals, ['<tenant>']);
-      const query = new URLSearchParams();
-      if (values.function) query.set('function', values.function);
-      if (values.status) query.set('status', values.status);
       const limit = integerFlag('--limit', values.limit);
-      if (limit !== undefined) query.set('limit', String(limit));
-      const qs = query.toString();
-      const base = `${tenantBase(tenant)}/jobs`;
-      const { jobs } = await client.read('GET', qs ? `${base}?${qs}` : base, JOBS);
-      if (values.json) return printJson(jobs);
-      const filters = givenFilters({ function: values.function, status: values.status });
+      const flags = { function: values.function, status: values.status, limit: limit?.toString(), before: values.before };
+      const { jobs, next = null } = await client.read('GET', pagePath(`${tenantBase(tenant)}/jobs`, flags), JOBS);
+      if (values.json) return printJson({ jobs, next });
+      const filters = givenFilters({ function: values.function, status: values.status, before: values.before });
       printTable(
         ['ID', 'FUNCTION', 'STATUS', 'ATTEMPTS', 'RUNS', 'UPDATED'],
         jobs.map((j) => [j.id, j.function, j.status, String(j.attempts), String(j.runs), j.updatedAt]),
         filters ? `no jobs for tenant ${tenant} with ${filters}` : `no jobs for tenant ${tenant} yet; submit one with: airlock jobs submit ${tenant}/<function>`,
       );
+      if (jobs.length > 0) printMore(['jobs', 'list', tenant], flags, next);
       return;
     }
     default:

@@ -1,8 +1,9 @@
 // `airlock schedules set|get|list|delete|runs`: create or replace a schedule (a cron expression
 // or an interval that runs a function as a background job), read one as JSON, list a tenant's
-// schedules as a table (or JSON), delete one, list a schedule's occurrences.
+// schedules as a table (or JSON), delete one, list a schedule's occurrences a page at a time.
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
+import { pagePath, printMore } from '../paging.js';
 import type { Shape } from '../shape.js';
 import { printJson, printTable } from '../output.js';
 import { onlyOptions, takePositionals, unknownSubcommand, usageError } from '../usage.js';
@@ -18,6 +19,7 @@ const SCHEDULES = {
 /** What the table reads of a schedule's occurrences. */
 const RUNS = {
   runs: [{ occurrenceAt: 'string', outcome: 'string', jobId: 'string?', missed: 'number', reason: 'string?' }],
+  next: 'string|null?',
 } as const satisfies Shape;
 
 function splitSchedule(target: string): { tenant: string; name: string } {
@@ -36,6 +38,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
     timezone: { type: 'string', short: 'z' },
     overlap: { type: 'string' },
     limit: { type: 'string', short: 'n' },
+    before: { type: 'string' },
     json: { type: 'boolean' },
   });
   const base = (tenant: string) => `/v1/tenants/${encodeURIComponent(tenant)}/schedules`;
@@ -77,17 +80,19 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
       return;
     }
     case 'runs': {
-      onlyOptions('schedules', sub, values, ['limit', 'json']);
+      onlyOptions('schedules', sub, values, ['limit', 'before', 'json']);
       const [tenant, name] = takePositionals('schedules', positionals, ['<tenant>', '<schedule>']);
-      const limit = integerFlag('--limit', values.limit);
-      const qs = limit === undefined ? '' : `?limit=${limit}`;
-      const { runs } = await client.read('GET', `${base(tenant)}/${encodeURIComponent(name)}/runs${qs}`, RUNS);
-      if (values.json) return printJson(runs);
+      const flags = { limit: integerFlag('--limit', values.limit)?.toString(), before: values.before };
+      const { runs, next = null } = await client.read('GET', pagePath(`${base(tenant)}/${encodeURIComponent(name)}/runs`, flags), RUNS);
+      if (values.json) return printJson({ runs, next });
       printTable(
         ['OCCURRENCE', 'OUTCOME', 'JOB', 'MISSED', 'REASON'],
         runs.map((r) => [r.occurrenceAt, r.outcome, r.jobId ?? '-', String(r.missed), r.reason ?? '']),
-        `no runs of schedule ${tenant}/${name} yet; see when it runs next with: airlock schedules get ${tenant} ${name}`,
+        values.before
+          ? `no runs of schedule ${tenant}/${name} before ${values.before}`
+          : `no runs of schedule ${tenant}/${name} yet; see when it runs next with: airlock schedules get ${tenant} ${name}`,
       );
+      if (runs.length > 0) printMore(['schedules', 'runs', tenant, name], flags, next);
       return;
     }
     default:
