@@ -9,6 +9,7 @@ import { ApiError, createClient } from './client.js';
 import { deployCommand } from './commands/deploy.js';
 import { doctorCommand } from './commands/doctor.js';
 import { executionsCommand } from './commands/executions.js';
+import { functionsCommand } from './commands/functions.js';
 import { hooksCommand } from './commands/hooks.js';
 import { invokeCommand } from './commands/invoke.js';
 import { jobsCommand } from './commands/jobs.js';
@@ -36,6 +37,7 @@ const COMMANDS: Record<CommandName, (args: string[]) => Promise<number>> = {
   },
   doctor: (args) => doctorCommand(args),
   deploy: (args) => zeroWhenDone(deployCommand(args, createClient())),
+  functions: (args) => zeroWhenDone(functionsCommand(args, createClient())),
   invoke: (args) => invokeCommand(args, createClient()),
   executions: (args) => zeroWhenDone(executionsCommand(args, createClient())),
   jobs: (args) => zeroWhenDone(jobsCommand(args, createClient())),

@@ -6,17 +6,39 @@
 
 type Leaf = 'string' | 'number' | 'boolean' | 'unknown';
 
+/** Marks a list or object shape as optional (see `optional`). */
+const OPTIONAL: unique symbol = Symbol('optional');
+
+/** A list or object field that may be absent: `optional({ host: 'string' })`. */
+export interface Optional<S> {
+  readonly [OPTIONAL]: S;
+}
+
 /**
  * A JSON type (`'string'`), optional (`'string?'`: absent or a string), nullable
- * (`'string|null'`, `'string|null?'`), an array of one shape (`['string']`), or an object with
- * these fields (`{ id: 'string' }`).
+ * (`'string|null'`, `'string|null?'`), an array of one shape (`['string']`), an object with
+ * these fields (`{ id: 'string' }`), or an optional array or object (`optional(…)`).
  */
-export type Shape = Leaf | `${Leaf}?` | `${Leaf}|null` | `${Leaf}|null?` | readonly [Shape] | { readonly [field: string]: Shape };
+export type Shape =
+  | Leaf
+  | `${Leaf}?`
+  | `${Leaf}|null`
+  | `${Leaf}|null?`
+  | readonly [Shape]
+  | Optional<Shape>
+  | { readonly [field: string]: Shape };
+
+/** The list or object `shape`, or nothing at all. */
+export function optional<const S extends Shape>(shape: S): Optional<S> {
+  return { [OPTIONAL]: shape };
+}
 
 type LeafType<L> = L extends 'string' ? string : L extends 'number' ? number : L extends 'boolean' ? boolean : unknown;
 
 /** The TypeScript type of a value that has shape `S`. */
-export type ShapeOf<S> = S extends `${infer L}|null?`
+export type ShapeOf<S> = [S] extends [Optional<infer O>]
+  ? ShapeOf<O> | undefined
+  : S extends `${infer L}|null?`
   ? LeafType<L> | null | undefined
   : S extends `${infer L}|null`
     ? LeafType<L> | null
@@ -54,6 +76,7 @@ export function shapeProblem(value: unknown, shape: Shape, path = ''): string | 
     if (type === 'unknown' || typeof value === type) return undefined;
     return `${where(path)} is ${kind(value)}, not a ${type}`;
   }
+  if (OPTIONAL in shape) return value === undefined ? undefined : shapeProblem(value, (shape as Optional<Shape>)[OPTIONAL], path);
   if (Array.isArray(shape)) {
     if (value === undefined) return `${where(path)} is missing`;
     if (!Array.isArray(value)) return `${where(path)} is ${kind(value)}, not a list`;

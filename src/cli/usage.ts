@@ -24,6 +24,11 @@ const USAGE = {
       'upload a function module as a new version (name from the file name, runtime from its extension unless given)',
     ),
   ],
+  functions: [
+    line('airlock functions <tenant> [--json]', "list a tenant's functions"),
+    line('airlock functions <tenant>/<function> [--version V] [--json]', 'show a function: its version, limits, isolation, egress and webhook URL'),
+    line('airlock functions delete <tenant>/<function>', 'delete a function and all its versions'),
+  ],
   invoke: [
     line('airlock invoke <tenant>/<function> [--input JSON|@file] [--version V]', 'run a function and print the execution as JSON'),
   ],
