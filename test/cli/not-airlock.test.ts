@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { shapeProblem } from '../../src/cli/shape.js';
+import { optional, shapeProblem } from '../../src/cli/shape.js';
 import type { Shape } from '../../src/cli/shape.js';
 import { cliRig } from '../support/cli-rig.js';
 import { runCli } from '../support/process.js';
@@ -20,6 +20,8 @@ describe('a server that answers JSON of another shape', () => {
   writeFileSync(secret, 'value');
   const cases: { args: string[]; request: string; problem: string }[] = [
     { args: ['deploy', file, '--tenant', 'acme'], request: 'PUT /v1/tenants/acme/functions/hello', problem: '"version" is missing' },
+    { args: ['functions', 'acme'], request: 'GET /v1/tenants/acme/functions', problem: '"functions" is missing' },
+    { args: ['functions', 'acme/hello'], request: 'GET /v1/tenants/acme/functions/hello', problem: '"tenant" is missing' },
     { args: ['invoke', 'acme/hello'], request: 'POST /v1/tenants/acme/functions/hello/invoke', problem: '"status" is missing' },
     { args: ['executions', 'acme'], request: 'GET /v1/tenants/acme/executions', problem: '"executions" is missing' },
     { args: ['executions', 'acme', 'ex_1'], request: 'GET /v1/tenants/acme/executions/ex_1', problem: '"id" is missing' },
@@ -67,6 +69,14 @@ describe('shapeProblem', () => {
     assert.equal(shapeProblem({ jobs: [{ id: 'a', runs: 1 }] }, JOBS), '"jobs[0].start" is missing');
     assert.equal(shapeProblem({ jobs: [{ id: 'a', runs: 1, start: null, note: 3 }] }, JOBS), '"jobs[0].note" is a number, not a string');
     assert.equal(shapeProblem({ jobs: [], next: 5 }, JOBS), '"next" is a number, not a string');
+  });
+
+  it('takes an optional list or object as absent, else checks it', () => {
+    const FN = { egress: optional({ allow: [{ host: 'string', ports: optional(['number']) }] }) } as const;
+    assert.equal(shapeProblem({}, FN), undefined);
+    assert.equal(shapeProblem({ egress: { allow: [{ host: 'a' }, { host: 'b', ports: [443] }] } }, FN), undefined);
+    assert.equal(shapeProblem({ egress: null }, FN), '"egress" is null, not an object');
+    assert.equal(shapeProblem({ egress: { allow: [{ host: 'a', ports: ['443'] }] } }, FN), '"egress.allow[0].ports[0]" is a string, not a number');
   });
 
   it('does not take a field from the prototype chain', () => {

@@ -8,7 +8,7 @@ import { closestName, editDistance } from '../../src/cli/suggest.js';
 import { cliRig } from '../support/cli-rig.js';
 import { runCli } from '../support/process.js';
 
-const COMMANDS = ['server', 'doctor', 'deploy', 'invoke', 'executions', 'jobs', 'schedules', 'hooks', 'keys', 'secrets'];
+const COMMANDS = ['server', 'doctor', 'deploy', 'functions', 'invoke', 'executions', 'jobs', 'schedules', 'hooks', 'keys', 'secrets'];
 
 // A stand-in server that records requests: a mistyped command must send none.
 const { env, requests } = cliRig('suggest');
@@ -44,6 +44,8 @@ describe('unknown command suggestions', () => {
     ['doc', 'doctor'],
     ['deployment', 'deploy'],
     ['hook', 'hooks'],
+    ['function', 'functions'],
+    ['func', 'functions'],
     ['key', 'keys'],
   ];
   for (const [typed, meant] of close) {
