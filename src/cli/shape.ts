@@ -39,16 +39,16 @@ type LeafType<L> = L extends 'string' ? string : L extends 'number' ? number : L
 export type ShapeOf<S> = [S] extends [Optional<infer O>]
   ? ShapeOf<O> | undefined
   : S extends `${infer L}|null?`
-  ? LeafType<L> | null | undefined
-  : S extends `${infer L}|null`
-    ? LeafType<L> | null
-    : S extends `${infer L}?`
-      ? LeafType<L> | undefined
-      : S extends string
-        ? LeafType<S>
-        : S extends readonly [infer E]
-          ? ShapeOf<E>[]
-          : { -readonly [K in keyof S]: ShapeOf<S[K]> };
+    ? LeafType<L> | null | undefined
+    : S extends `${infer L}|null`
+      ? LeafType<L> | null
+      : S extends `${infer L}?`
+        ? LeafType<L> | undefined
+        : S extends string
+          ? LeafType<S>
+          : S extends readonly [infer E]
+            ? ShapeOf<E>[]
+            : { -readonly [K in keyof S]: ShapeOf<S[K]> };
 
 /** What a JSON value is, in words: "a string", "null", "an array", … */
 function kind(value: unknown): string {
@@ -90,7 +90,8 @@ export function shapeProblem(value: unknown, shape: Shape, path = ''): string | 
   if (value === undefined) return `${where(path)} is missing`;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${where(path)} is ${kind(value)}, not an object`;
   for (const [field, fieldShape] of Object.entries(shape)) {
-    const problem = shapeProblem(Object.hasOwn(value, field) ? (value as Record<string, unknown>)[field] : undefined, fieldShape, path === '' ? field : `${path}.${field}`);
+    const fieldValue = Object.hasOwn(value, field) ? (value as Record<string, unknown>)[field] : undefined;
+    const problem = shapeProblem(fieldValue, fieldShape, path === '' ? field : `${path}.${field}`);
     if (problem !== undefined) return problem;
   }
   return undefined;
