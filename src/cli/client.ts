@@ -1,9 +1,12 @@
 // HTTP client used by the CLI: AIRLOCK_URL (default http://127.0.0.1:8080; an http(s) base URL,
 // checked before any request) and AIRLOCK_KEY (default: the admin key file in AIRLOCK_DATA_DIR,
 // for the single-machine case). When the server refuses the key, the error says where it came from.
+// An answer that is not JSON, or (for `read`) not of the shape the command reads, is NOT_AIRLOCK.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readFailure, UsageError } from './args.js';
+import { shapeProblem } from './shape.js';
+import type { Shape, ShapeOf } from './shape.js';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -21,7 +24,13 @@ export class ApiError extends Error {
 
 export interface Client {
   url: string;
-  request<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** A request whose answer is printed as it is, or not read at all (a DELETE). */
+  request(method: string, path: string, body?: unknown): Promise<unknown>;
+  /**
+   * A request whose answer's fields the CLI reads: it must have `shape` (those fields, of those
+   * types), else the server is not Airlock and this fails with NOT_AIRLOCK naming the URL.
+   */
+  read<const S extends Shape>(method: string, path: string, shape: S, body?: unknown): Promise<ShapeOf<S>>;
 }
 
 /** The key the CLI sends and where it found it (never printed), or where it looked in vain. */
@@ -117,36 +126,56 @@ export function serverBaseUrl(raw: string | undefined): string {
   return url.origin;
 }
 
+/** The start of a body, for an error message. */
+function excerpt(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
 export function createClient(env: NodeJS.ProcessEnv = process.env): Client {
   const url = serverBaseUrl(env.AIRLOCK_URL);
   const keySource = findKey(env);
+  /** One request; a successful answer's status, JSON and text, or the error to throw. */
+  async function send(method: string, path: string, body: unknown): Promise<{ status: number; data: unknown; text: string }> {
+    const headers: Record<string, string> = {};
+    if (keySource.from !== 'nowhere') headers.authorization = `Bearer ${keySource.key}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(url + path, { method, headers, body: body === undefined ? null : JSON.stringify(body) });
+      text = await res.text();
+    } catch (err) {
+      throw transportError(err, url, method, path);
+    }
+    let data: unknown;
+    try {
+      data = text ? (JSON.parse(text) as unknown) : undefined;
+    } catch {
+      throw new ApiError(res.status, 'NOT_AIRLOCK', `${url} answered ${method} ${path} with ${res.status} and a body that is not JSON (is AIRLOCK_URL an Airlock server?): ${excerpt(text)}`);
+    }
+    if (!res.ok) {
+      const e = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
+      const hint = res.status === 401 ? refusedKeyHint(keySource, url) : undefined;
+      throw new ApiError(res.status, e?.code ?? 'HTTP_' + res.status, e?.message ?? text, hint);
+    }
+    return { status: res.status, data, text };
+  }
   return {
     url,
-    async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-      const headers: Record<string, string> = {};
-      if (keySource.from !== 'nowhere') headers.authorization = `Bearer ${keySource.key}`;
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      let res: Response;
-      let text: string;
-      try {
-        res = await fetch(url + path, { method, headers, body: body === undefined ? null : JSON.stringify(body) });
-        text = await res.text();
-      } catch (err) {
-        throw transportError(err, url, method, path);
+    async request(method: string, path: string, body?: unknown): Promise<unknown> {
+      return (await send(method, path, body)).data;
+    },
+    async read<const S extends Shape>(method: string, path: string, shape: S, body?: unknown): Promise<ShapeOf<S>> {
+      const { status, data, text } = await send(method, path, body);
+      const problem = shapeProblem(data, shape);
+      if (problem !== undefined) {
+        throw new ApiError(
+          status,
+          'NOT_AIRLOCK',
+          `${url} answered ${method} ${path} with ${status} and JSON that is not an Airlock answer (${problem}; is AIRLOCK_URL an Airlock server?): ${excerpt(text)}`,
+        );
       }
-      let data: unknown;
-      try {
-        data = text ? (JSON.parse(text) as unknown) : undefined;
-      } catch {
-        const excerpt = text.length > 200 ? `${text.slice(0, 200)}…` : text;
-        throw new ApiError(res.status, 'NOT_AIRLOCK', `${url} answered ${method} ${path} with ${res.status} and a body that is not JSON (is AIRLOCK_URL an Airlock server?): ${excerpt}`);
-      }
-      if (!res.ok) {
-        const e = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
-        const hint = res.status === 401 ? refusedKeyHint(keySource, url) : undefined;
-        throw new ApiError(res.status, e?.code ?? 'HTTP_' + res.status, e?.message ?? text, hint);
-      }
-      return data as T;
+      return data as ShapeOf<S>;
     },
   };
 }

@@ -4,10 +4,12 @@
 // without running it.
 import { isAirlockError } from '../core/errors.js';
 import { ArgumentError, asksForHelp, UsageError } from './args.js';
+import { stopOnBrokenPipe } from './broken-pipe.js';
 import { ApiError, createClient } from './client.js';
 import { deployCommand } from './commands/deploy.js';
 import { doctorCommand } from './commands/doctor.js';
 import { executionsCommand } from './commands/executions.js';
+import { functionsCommand } from './commands/functions.js';
 import { hooksCommand } from './commands/hooks.js';
 import { invokeCommand } from './commands/invoke.js';
 import { jobsCommand } from './commands/jobs.js';
@@ -15,6 +17,7 @@ import { keysCommand } from './commands/keys.js';
 import { schedulesCommand } from './commands/schedules.js';
 import { secretsCommand } from './commands/secrets.js';
 import { serverCommand } from './commands/server.js';
+import { closestName } from './suggest.js';
 import { commandUsage, fullHelp, isCommandName, usageError } from './usage.js';
 import type { CommandName } from './usage.js';
 
@@ -34,6 +37,7 @@ const COMMANDS: Record<CommandName, (args: string[]) => Promise<number>> = {
   },
   doctor: (args) => doctorCommand(args),
   deploy: (args) => zeroWhenDone(deployCommand(args, createClient())),
+  functions: (args) => zeroWhenDone(functionsCommand(args, createClient())),
   invoke: (args) => invokeCommand(args, createClient()),
   executions: (args) => zeroWhenDone(executionsCommand(args, createClient())),
   jobs: (args) => zeroWhenDone(jobsCommand(args, createClient())),
@@ -43,8 +47,11 @@ const COMMANDS: Record<CommandName, (args: string[]) => Promise<number>> = {
   secrets: (args) => zeroWhenDone(secretsCommand(args, createClient())),
 };
 
+/** `unknown command "job"; did you mean "jobs"?` (when one command is close), then the full help. */
 function unknownCommand(word: string): UsageError {
-  return new UsageError(`unknown command "${word}"\n\n${fullHelp().trimEnd()}`);
+  const close = closestName(word, Object.keys(COMMANDS));
+  const suggestion = close === undefined ? '' : `; did you mean "${close}"?`;
+  return new UsageError(`unknown command "${word}"${suggestion}\n\n${fullHelp().trimEnd()}`);
 }
 
 /** `airlock`, `airlock --help` and `airlock help [command]`. */
@@ -69,6 +76,9 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
 }
+
+stopOnBrokenPipe(process.stdout);
+stopOnBrokenPipe(process.stderr);
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -24,17 +24,22 @@ const USAGE = {
       'upload a function module as a new version (name from the file name, runtime from its extension unless given)',
     ),
   ],
+  functions: [
+    line('airlock functions <tenant> [--json]', "list a tenant's functions"),
+    line('airlock functions <tenant>/<function> [--version V] [--json]', 'show a function: its version, limits, isolation, egress and webhook URL'),
+    line('airlock functions delete <tenant>/<function>', 'delete a function and all its versions'),
+  ],
   invoke: [
     line('airlock invoke <tenant>/<function> [--input JSON|@file] [--version V]', 'run a function and print the execution as JSON'),
   ],
   executions: [
-    line('airlock executions <tenant> [--function F] [--status S] [--limit N] [--json]', "list a tenant's recent executions"),
+    line('airlock executions <tenant> [--function F] [--status S] [--limit N] [--before ID] [--json]', "list a tenant's recent executions, a page at a time"),
     line('airlock executions <tenant> <id>', 'print one execution as JSON'),
   ],
   jobs: [
     line('airlock jobs submit <tenant>/<function> [--input JSON|@file] [--idempotency-key K] [--max-run-ms MS] [--max-attempts N] [--deadline-ms MS]', 'queue a background job; prints its id'),
     line('airlock jobs get <tenant> <id>', 'print one job as JSON'),
-    line('airlock jobs list <tenant> [--function F] [--status S] [--limit N] [--json]', "list a tenant's jobs"),
+    line('airlock jobs list <tenant> [--function F] [--status S] [--limit N] [--before ID] [--json]', "list a tenant's jobs, a page at a time"),
     line('airlock jobs cancel <tenant> <id>', 'cancel a queued or running job'),
   ],
   schedules: [
@@ -44,7 +49,7 @@ const USAGE = {
     ),
     line('airlock schedules get <tenant> <schedule>', 'print one schedule as JSON'),
     line('airlock schedules list <tenant> [--json]', "list a tenant's schedules"),
-    line('airlock schedules runs <tenant> <schedule> [--limit N] [--json]', "list a schedule's occurrences"),
+    line('airlock schedules runs <tenant> <schedule> [--limit N] [--before TIME] [--json]', "list a schedule's occurrences, a page at a time"),
     line('airlock schedules delete <tenant> <schedule>', 'delete a schedule'),
   ],
   hooks: [

@@ -137,7 +137,7 @@ function notFound(tenant: string, name: string): AirlockError {
   return new AirlockError(
     'FUNCTION_NOT_FOUND',
     `function ${name} not found for tenant ${tenant}; ${deployHint(tenant, name)}, ` +
-      `or list the tenant's functions (GET /v1/tenants/${tenant}/functions)`,
+      `or list the tenant's functions with \`airlock functions ${tenant}\` (GET /v1/tenants/${tenant}/functions)`,
     { tenant, function: name },
   );
 }

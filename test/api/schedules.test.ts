@@ -130,6 +130,21 @@ describe('schedules API', () => {
     assert.deepEqual([s.fired, s.skipped, s.lastJobId, s.nextRunAt], [3, 0, runs[0]!.jobId, new Date(start + 240_000).toISOString()]);
     const page = await server.request('GET', `/v1/tenants/acme/schedules/minutely/runs?limit=1&before=${runs[0]!.occurrenceAt}`);
     assert.deepEqual((page.body.runs as { occurrenceAt: string }[]).map((r) => r.occurrenceAt), [runs[1]!.occurrenceAt]);
+    // Pages follow `next` (the last occurrence of a full page) to the oldest; a page that is not full has none.
+    const seen: string[] = [];
+    let next: string | null = null;
+    do {
+      const res: { status: number; body: { runs: { occurrenceAt: string }[]; next: string | null } } = await server.request(
+        'GET',
+        `/v1/tenants/acme/schedules/minutely/runs?limit=2${next === null ? '' : `&before=${next}`}`,
+      );
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.ok(Object.hasOwn(res.body, 'next'), JSON.stringify(res.body));
+      seen.push(...res.body.runs.map((r) => r.occurrenceAt));
+      next = res.body.next;
+    } while (next !== null);
+    assert.deepEqual(seen, runs.map((r) => r.occurrenceAt));
+    assert.equal((await server.request('GET', '/v1/tenants/acme/schedules/minutely/runs')).body.next, null);
     const badPage = await server.request('GET', '/v1/tenants/acme/schedules/minutely/runs?before=yesterday');
     assert.equal(badPage.status, 400);
     await server.request('DELETE', '/v1/tenants/acme/schedules/minutely');

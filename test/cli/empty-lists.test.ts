@@ -1,6 +1,6 @@
 // Against a real server, every list command of a tenant with nothing to list prints one line
 // saying so (and how to add the first entry, or which filters matched nothing) instead of
-// nothing or a lone header; with --json it prints [] as before.
+// nothing or a lone header; with --json it prints [] (a paged list: its page, with next null).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCli } from '../support/process.js';
@@ -36,18 +36,18 @@ describe('empty lists', () => {
     });
   }
 
-  const json: string[][] = [
-    ['keys', 'list', 'acme', '--json'],
-    ['secrets', 'list', 'acme', '--json'],
-    ['executions', 'acme', '--json'],
-    ['jobs', 'list', 'acme', '--json'],
-    ['schedules', 'list', 'globex', '--json'],
-    ['schedules', 'runs', 'acme', 'nightly', '--json'],
+  const json: { args: string[]; printed: unknown }[] = [
+    { args: ['keys', 'list', 'acme', '--json'], printed: [] },
+    { args: ['secrets', 'list', 'acme', '--json'], printed: [] },
+    { args: ['executions', 'acme', '--json'], printed: { executions: [], next: null } },
+    { args: ['jobs', 'list', 'acme', '--json'], printed: { jobs: [], next: null } },
+    { args: ['schedules', 'list', 'globex', '--json'], printed: [] },
+    { args: ['schedules', 'runs', 'acme', 'nightly', '--json'], printed: { runs: [], next: null } },
   ];
-  for (const args of json) {
-    it(`airlock ${args.join(' ')} prints [] as JSON`, async () => {
+  for (const { args, printed } of json) {
+    it(`airlock ${args.join(' ')} prints ${JSON.stringify(printed)} as JSON`, async () => {
       const r = await runCli(args, env);
-      assert.deepEqual(r, { code: 0, stdout: '[]\n', stderr: '' });
+      assert.deepEqual(r, { code: 0, stdout: `${JSON.stringify(printed, null, 2)}\n`, stderr: '' });
     });
   }
 });

@@ -11,10 +11,10 @@ import { cliRig } from '../support/cli-rig.js';
 import type { RecordedRequest } from '../support/cli-rig.js';
 import { runCli } from '../support/process.js';
 
-// Answers every deploy as a new version, and anything else with an empty list.
+// Answers every deploy as a new version, a job submission with its id, and anything else with an empty list.
 const { work, env, requests } = cliRig('flags', (req) => ({
   status: 200,
-  json: req.method === 'PUT' ? { version: 'v1', created: true } : { executions: [], jobs: [], runs: [] },
+  json: req.method === 'PUT' ? { version: 'v1', created: true } : req.method === 'POST' ? { jobId: 'qi_1', created: true } : { executions: [], jobs: [], runs: [] },
 }));
 
 /** The JSON body of a recorded request ({} when it had none). */

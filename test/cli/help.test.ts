@@ -9,7 +9,7 @@ import type { CommandName } from '../../src/cli/usage.js';
 import { cliRig } from '../support/cli-rig.js';
 import { runCli } from '../support/process.js';
 
-const COMMANDS: CommandName[] = ['server', 'doctor', 'deploy', 'invoke', 'executions', 'jobs', 'schedules', 'hooks', 'keys', 'secrets'];
+const COMMANDS: CommandName[] = ['server', 'doctor', 'deploy', 'functions', 'invoke', 'executions', 'jobs', 'schedules', 'hooks', 'keys', 'secrets'];
 
 // A stand-in server that records requests: asking for help must send none.
 const { work, env, requests } = cliRig('help');
@@ -70,6 +70,6 @@ describe('airlock <command> --help', () => {
   it('an unknown command is still a usage error', async () => {
     const r = await runCli(['deplyo', '--help'], env);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^unknown command "deplyo"\n/);
+    assert.match(r.stderr, /^unknown command "deplyo"; did you mean "deploy"\?\n/);
   });
 });

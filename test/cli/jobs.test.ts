@@ -67,7 +67,7 @@ describe('airlock jobs', () => {
     assert.match(lines[0]!, /^ID\s+FUNCTION\s+STATUS\s+ATTEMPTS\s+RUNS\s+UPDATED$/);
     assert.match(lines[1]!, new RegExp(`^${jobId}\\s+add\\s+succeeded\\s+0\\s+1\\s+\\S+$`));
     const json = await cli(['jobs', 'list', 'acme', '--json'], env);
-    const jobs = JSON.parse(json.stdout) as { id: string; result: unknown }[];
+    const { jobs } = JSON.parse(json.stdout) as { jobs: { id: string; result: unknown }[] };
     assert.equal(jobs.find((j) => j.id === jobId)?.result, 42);
   });
 

@@ -1,6 +1,6 @@
 // `airlock schedules` against a real server: set (interval and cron with a time zone, input from
-// a file), get, list as a table and as JSON, runs after an occurrence fired, delete, and usage and
-// API errors (a bad cron expression exits 1 with the server's reason).
+// a file), get, list as a table and as JSON, runs after occurrences fired (a page at a time),
+// delete, and usage and API errors (a bad cron expression exits 1 with the server's reason).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -62,6 +62,24 @@ describe('airlock schedules', () => {
     assert.match(runLines[0]!, /^OCCURRENCE\s+OUTCOME\s+JOB\s+MISSED\s+REASON$/);
     assert.match(runLines[1]!, /^2026-01-15T01:00:00.000Z\s+fired\s+qi_\S+\s+0$/);
     assert.equal(runLines.length, 2);
+    assert.equal(runs.stderr, '');
+
+    // A second occurrence, then its runs a page of one at a time: each full page ends with the
+    // command for the next (on stderr), down to a page that says nothing is before it.
+    clock.set('2026-01-15T02:00:00Z');
+    await server.airlock.scheduleRunner.tick();
+    const newest = await runCli(['schedules', 'runs', 'acme', 'sync', '--limit', '1'], env);
+    assert.equal(newest.code, 0, newest.stderr);
+    assert.match(newest.stdout.split('\n')[1]!, /^2026-01-15T02:00:00.000Z\s/);
+    assert.equal(newest.stderr, 'more: airlock schedules runs acme sync --limit 1 --before 2026-01-15T02:00:00.000Z\n');
+    const older = await runCli(['schedules', 'runs', 'acme', 'sync', '--limit', '1', '--before', '2026-01-15T02:00:00.000Z'], env);
+    assert.match(older.stdout.split('\n')[1]!, /^2026-01-15T01:00:00.000Z\s/);
+    assert.equal(older.stderr, 'more: airlock schedules runs acme sync --limit 1 --before 2026-01-15T01:00:00.000Z\n');
+    const none = await runCli(['schedules', 'runs', 'acme', 'sync', '--limit', '1', '--before', '2026-01-15T01:00:00.000Z'], env);
+    assert.deepEqual(none, { code: 0, stdout: 'no runs of schedule acme/sync before 2026-01-15T01:00:00.000Z\n', stderr: '' });
+    const page = await runCli(['schedules', 'runs', 'acme', 'sync', '--limit', '1', '--json'], env);
+    const { runs: pageRuns, next } = JSON.parse(page.stdout) as { runs: { occurrenceAt: string }[]; next: string | null };
+    assert.deepEqual([pageRuns.map((r) => r.occurrenceAt), next], [['2026-01-15T02:00:00.000Z'], '2026-01-15T02:00:00.000Z']);
 
     const del = await runCli(['schedules', 'delete', 'acme', 'sync'], env);
     assert.deepEqual([del.code, del.stdout], [0, 'deleted schedule acme/sync\n']);

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AirlockError } from '../../core/errors.js';
 import { requireTenant } from '../auth.js';
-import { ErrorBody, TenantParams } from '../schemas.js';
+import { ErrorBody, NullableString, TenantParams } from '../schemas.js';
 import { RunsQuery, ScheduleBody, ScheduleParams, ScheduleRunView, ScheduleView, scheduleRunView, scheduleView } from '../schedule-schemas.js';
 import type { ApiDeps } from '../deps.js';
 
@@ -80,7 +80,7 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
         summary: "A schedule's occurrences, newest first: fired (with the job), skipped (with the reason), or failed to fire",
         params: ScheduleParams,
         querystring: RunsQuery,
-        response: { 200: Type.Object({ runs: Type.Array(ScheduleRunView) }), '4xx': ErrorBody },
+        response: { 200: Type.Object({ runs: Type.Array(ScheduleRunView), next: NullableString() }), '4xx': ErrorBody },
       },
     },
     async (request) => {
@@ -90,8 +90,11 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
       if (before !== undefined && Number.isNaN(before)) {
         throw new AirlockError('VALIDATION_FAILED', `before must be an ISO time such as 2026-01-15T09:00:00Z, got ${JSON.stringify(request.query.before)}`);
       }
-      const runs = await schedules.runs(tenant, name, request.query.limit ?? 50, before);
-      return { runs: runs.map(scheduleRunView) };
+      const limit = request.query.limit ?? 50;
+      const runs = (await schedules.runs(tenant, name, limit, before)).map(scheduleRunView);
+      // A full page may have more after it: the next page is the runs before its last occurrence.
+      const next = runs.length === limit ? runs[runs.length - 1]!.occurrenceAt : null;
+      return { runs, next };
     },
   );
 }

@@ -10,9 +10,14 @@ type Runtime = (typeof RUNTIMES)[number];
 
 const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
 
-/** Function name from a file name: hello-world.ts -> hello-world. */
+/**
+ * Function name from a file name: `hello-world.ts` -> `hello-world`. Accents are folded first
+ * (Unicode NFKD, then the combining marks dropped), so `Héllo Wörld.ts` -> `hello-world`; any
+ * other character outside a-z 0-9 _ - becomes `-`.
+ */
 export function nameFromFile(file: string): string {
-  return basename(file, extname(file)).toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[-_]+/, '').slice(0, 63);
+  const folded = basename(file, extname(file)).normalize('NFKD').replace(/\p{M}/gu, '');
+  return folded.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[-_]+/, '').slice(0, 63);
 }
 
 /** `--runtime` when given, else from the extension: .ts, .mts and .cts are TypeScript, anything else JavaScript. */
@@ -58,16 +63,17 @@ export async function deployCommand(argv: string[], client: Client): Promise<voi
   body.code = readArgFile(file, 'the function source');
   const name = values.name ?? nameFromFile(file);
   if (name === '') throw usageError('deploy', `no function name can be made from the file name ${JSON.stringify(file)}: give one with --name`);
-  const fn = await client.request<{ version: string; created: boolean; previousVersion?: string | null }>(
+  const fn = await client.read(
     'PUT',
     `/v1/tenants/${encodeURIComponent(values.tenant)}/functions/${encodeURIComponent(name)}`,
+    { version: 'string', created: 'boolean', previousVersion: 'string|null?' },
     body,
   );
   process.stdout.write(`${deployLine(fn, `${values.tenant}/${name}`)}\n`);
 }
 
 /** `deployed`, `unchanged`, or `rolled back` when the deploy made an earlier version the latest again. */
-function deployLine(fn: { version: string; created: boolean; previousVersion?: string | null }, target: string): string {
+function deployLine(fn: { version: string; created: boolean; previousVersion: string | null | undefined }, target: string): string {
   if (fn.created) return `deployed ${target} version ${fn.version}`;
   const previous = fn.previousVersion;
   if (typeof previous === 'string' && previous !== fn.version) return `rolled back ${target} to version ${fn.version} (was ${previous})`;

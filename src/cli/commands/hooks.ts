@@ -2,14 +2,12 @@
 // to give the third party) and, with --json, the token and path; rotate issues a new token.
 import { parse, UsageError } from '../args.js';
 import type { Client } from '../client.js';
+import type { Shape } from '../shape.js';
 import { takePositionals, unknownSubcommand } from '../usage.js';
 import { splitTarget } from './invoke.js';
 
-interface Webhook {
-  token: string | null;
-  path: string | null;
-  createdAt: string;
-}
+/** What the CLI reads of a webhook. */
+const WEBHOOK = { token: 'string|null', path: 'string|null', createdAt: 'string' } as const satisfies Shape;
 
 export async function hooksCommand(argv: string[], client: Client): Promise<void> {
   const [sub, ...rest] = argv;
@@ -18,7 +16,7 @@ export async function hooksCommand(argv: string[], client: Client): Promise<void
   const [target] = takePositionals('hooks', positionals, ['<tenant>/<function>']);
   const { tenant, name } = splitTarget(target, 'hooks');
   const base = `/v1/tenants/${encodeURIComponent(tenant)}/functions/${encodeURIComponent(name)}/webhook`;
-  const hook = sub === 'show' ? await client.request<Webhook>('GET', base) : await client.request<Webhook>('POST', `${base}/rotate`);
+  const hook = sub === 'show' ? await client.read('GET', base, WEBHOOK) : await client.read('POST', `${base}/rotate`, WEBHOOK);
   const url = hook.path === null ? null : client.url + hook.path;
   if (values.json) {
     process.stdout.write(JSON.stringify({ ...hook, url }, null, 2) + '\n');

@@ -26,9 +26,10 @@ export async function invokeCommand(argv: string[], client: Client): Promise<num
   const { tenant, name } = splitTarget(target, 'invoke');
   const body: Record<string, unknown> = { input: readInput(values.input) };
   if (values.version !== undefined) body.version = values.version;
-  const res = await client.request<{ status: string }>(
+  const res = await client.read(
     'POST',
     `/v1/tenants/${encodeURIComponent(tenant)}/functions/${encodeURIComponent(name)}/invoke`,
+    { status: 'string' },
     body,
   );
   process.stdout.write(JSON.stringify(res, null, 2) + '\n');

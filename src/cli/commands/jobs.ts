@@ -1,19 +1,18 @@
 // `airlock jobs submit|get|list|cancel`: submit a job (prints {jobId}), read one as JSON, list a
-// tenant's jobs as a table (or JSON), cancel one.
+// tenant's jobs as a table (or JSON) a page at a time (--before), cancel one.
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
+import { pagePath, printMore } from '../paging.js';
+import type { Shape } from '../shape.js';
 import { givenFilters, printJson, printTable } from '../output.js';
 import { onlyOptions, takePositionals, unknownSubcommand } from '../usage.js';
 import { readInput, splitTarget } from './invoke.js';
 
-interface JobRow {
-  id: string;
-  function: string;
-  status: string;
-  attempts: number;
-  runs: number;
-  updatedAt: string;
-}
+/** What the table reads of a page of jobs. */
+const JOBS = {
+  jobs: [{ id: 'string', function: 'string', status: 'string', attempts: 'number', runs: 'number', updatedAt: 'string' }],
+  next: 'string|null?',
+} as const satisfies Shape;
 
 export async function jobsCommand(argv: string[], client: Client): Promise<void> {
   const [sub, ...rest] = argv;
@@ -26,6 +25,7 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
     function: { type: 'string', short: 'f' },
     status: { type: 'string', short: 's' },
     limit: { type: 'string', short: 'n' },
+    before: { type: 'string' },
     json: { type: 'boolean' },
   });
   const tenantBase = (tenant: string) => `/v1/tenants/${encodeURIComponent(tenant)}`;
@@ -39,7 +39,7 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
       body.maxRunMs = integerFlag('--max-run-ms', values['max-run-ms']); // JSON drops it when not given
       body.maxAttempts = integerFlag('--max-attempts', values['max-attempts']);
       body.deadlineMs = integerFlag('--deadline-ms', values['deadline-ms']);
-      printJson(await client.request('POST', `${tenantBase(tenant)}/functions/${encodeURIComponent(name)}/jobs`, body));
+      printJson(await client.read('POST', `${tenantBase(tenant)}/functions/${encodeURIComponent(name)}/jobs`, { jobId: 'string' }, body));
       return;
     }
     case 'get':
@@ -48,33 +48,29 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
       const [tenant, id] = takePositionals('jobs', positionals, ['<tenant>', '<id>']);
       const path = `${tenantBase(tenant)}/jobs/${encodeURIComponent(id)}`;
       if (sub === 'get') {
-        printJson(await client.request('GET', path));
+        printJson(await client.read('GET', path, { id: 'string', status: 'string' }));
         return;
       }
-      const job = await client.request<{ status: string }>('POST', `${path}/cancel`);
+      const job = await client.read('POST', `${path}/cancel`, { status: 'string' });
       printJson(job);
       // A finished job stays as it was: say so, or the JSON alone reads like a cancel.
       if (job.status !== 'cancelled') process.stderr.write(`job ${id} had already ended (${job.status}): nothing was cancelled\n`);
       return;
     }
     case 'list': {
-      onlyOptions('jobs', sub, values, ['function', 'status', 'limit', 'json']);
+      onlyOptions('jobs', sub, values, ['function', 'status', 'limit', 'before', 'json']);
       const [tenant] = takePositionals('jobs', positionals, ['<tenant>']);
-      const query = new URLSearchParams();
-      if (values.function) query.set('function', values.function);
-      if (values.status) query.set('status', values.status);
       const limit = integerFlag('--limit', values.limit);
-      if (limit !== undefined) query.set('limit', String(limit));
-      const qs = query.toString();
-      const base = `${tenantBase(tenant)}/jobs`;
-      const { jobs } = await client.request<{ jobs: JobRow[] }>('GET', qs ? `${base}?${qs}` : base);
-      if (values.json) return printJson(jobs);
-      const filters = givenFilters({ function: values.function, status: values.status });
+      const flags = { function: values.function, status: values.status, limit: limit?.toString(), before: values.before };
+      const { jobs, next = null } = await client.read('GET', pagePath(`${tenantBase(tenant)}/jobs`, flags), JOBS);
+      if (values.json) return printJson({ jobs, next });
+      const filters = givenFilters({ function: values.function, status: values.status, before: values.before });
       printTable(
         ['ID', 'FUNCTION', 'STATUS', 'ATTEMPTS', 'RUNS', 'UPDATED'],
         jobs.map((j) => [j.id, j.function, j.status, String(j.attempts), String(j.runs), j.updatedAt]),
         filters ? `no jobs for tenant ${tenant} with ${filters}` : `no jobs for tenant ${tenant} yet; submit one with: airlock jobs submit ${tenant}/<function>`,
       );
+      if (jobs.length > 0) printMore(['jobs', 'list', tenant], flags, next);
       return;
     }
     default:

@@ -13,13 +13,13 @@ export async function keysCommand(argv: string[], client: Client): Promise<void>
   switch (action) {
     case 'create': {
       const [tenant] = takePositionals('keys', args, ['<tenant>']);
-      const key = await client.request<{ id: string; key: string }>('POST', keysPath(tenant));
+      const key = await client.read('POST', keysPath(tenant), { id: 'string', key: 'string' });
       process.stdout.write(`created key ${key.id} for tenant ${tenant} (shown once):\n${key.key}\n`);
       return;
     }
     case 'list': {
       const [tenant] = takePositionals('keys', args, ['<tenant>']);
-      const { keys } = await client.request<{ keys: { id: string; createdAt: string }[] }>('GET', keysPath(tenant));
+      const { keys } = await client.read('GET', keysPath(tenant), { keys: [{ id: 'string', createdAt: 'string' }] });
       if (values.json === true) {
         printJson(keys);
         return;

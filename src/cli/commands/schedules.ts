@@ -1,30 +1,26 @@
 // `airlock schedules set|get|list|delete|runs`: create or replace a schedule (a cron expression
 // or an interval that runs a function as a background job), read one as JSON, list a tenant's
-// schedules as a table (or JSON), delete one, list a schedule's occurrences.
+// schedules as a table (or JSON), delete one, list a schedule's occurrences a page at a time.
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
+import { pagePath, printMore } from '../paging.js';
+import type { Shape } from '../shape.js';
 import { printJson, printTable } from '../output.js';
 import { onlyOptions, takePositionals, unknownSubcommand, usageError } from '../usage.js';
 import { readInput } from './invoke.js';
 
-interface ScheduleRow {
-  name: string;
-  function: string;
-  cron?: string;
-  everySeconds?: number;
-  timezone: string;
-  nextRunAt: string | null;
-  fired: number;
-  skipped: number;
-}
+/** What the table reads of a tenant's schedules. */
+const SCHEDULES = {
+  schedules: [
+    { name: 'string', function: 'string', cron: 'string?', everySeconds: 'number?', timezone: 'string', nextRunAt: 'string|null', fired: 'number', skipped: 'number' },
+  ],
+} as const satisfies Shape;
 
-interface RunRow {
-  occurrenceAt: string;
-  outcome: string;
-  jobId?: string;
-  missed: number;
-  reason?: string;
-}
+/** What the table reads of a schedule's occurrences. */
+const RUNS = {
+  runs: [{ occurrenceAt: 'string', outcome: 'string', jobId: 'string?', missed: 'number', reason: 'string?' }],
+  next: 'string|null?',
+} as const satisfies Shape;
 
 function splitSchedule(target: string): { tenant: string; name: string } {
   const match = /^([^/]+)\/([^/]+)$/.exec(target);
@@ -42,6 +38,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
     timezone: { type: 'string', short: 'z' },
     overlap: { type: 'string' },
     limit: { type: 'string', short: 'n' },
+    before: { type: 'string' },
     json: { type: 'boolean' },
   });
   const base = (tenant: string) => `/v1/tenants/${encodeURIComponent(tenant)}/schedules`;
@@ -57,7 +54,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
       body.everySeconds = integerFlag('--every', values.every); // JSON drops it when not given
       if (values.timezone !== undefined) body.timezone = values.timezone;
       if (values.overlap !== undefined) body.overlap = values.overlap;
-      printJson(await client.request('PUT', `${base(tenant)}/${encodeURIComponent(name)}`, body));
+      printJson(await client.read('PUT', `${base(tenant)}/${encodeURIComponent(name)}`, { name: 'string' }, body));
       return;
     }
     case 'get':
@@ -65,7 +62,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
       onlyOptions('schedules', sub, values, []);
       const [tenant, name] = takePositionals('schedules', positionals, ['<tenant>', '<schedule>']);
       const path = `${base(tenant)}/${encodeURIComponent(name)}`;
-      if (sub === 'get') return printJson(await client.request('GET', path));
+      if (sub === 'get') return printJson(await client.read('GET', path, { name: 'string' }));
       await client.request('DELETE', path);
       process.stdout.write(`deleted schedule ${tenant}/${name}\n`);
       return;
@@ -73,7 +70,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
     case 'list': {
       onlyOptions('schedules', sub, values, ['json']);
       const [tenant] = takePositionals('schedules', positionals, ['<tenant>']);
-      const { schedules } = await client.request<{ schedules: ScheduleRow[] }>('GET', base(tenant));
+      const { schedules } = await client.read('GET', base(tenant), SCHEDULES);
       if (values.json) return printJson(schedules);
       printTable(
         ['NAME', 'FUNCTION', 'WHEN', 'TIMEZONE', 'NEXT RUN', 'FIRED', 'SKIPPED'],
@@ -83,17 +80,19 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
       return;
     }
     case 'runs': {
-      onlyOptions('schedules', sub, values, ['limit', 'json']);
+      onlyOptions('schedules', sub, values, ['limit', 'before', 'json']);
       const [tenant, name] = takePositionals('schedules', positionals, ['<tenant>', '<schedule>']);
-      const limit = integerFlag('--limit', values.limit);
-      const qs = limit === undefined ? '' : `?limit=${limit}`;
-      const { runs } = await client.request<{ runs: RunRow[] }>('GET', `${base(tenant)}/${encodeURIComponent(name)}/runs${qs}`);
-      if (values.json) return printJson(runs);
+      const flags = { limit: integerFlag('--limit', values.limit)?.toString(), before: values.before };
+      const { runs, next = null } = await client.read('GET', pagePath(`${base(tenant)}/${encodeURIComponent(name)}/runs`, flags), RUNS);
+      if (values.json) return printJson({ runs, next });
       printTable(
         ['OCCURRENCE', 'OUTCOME', 'JOB', 'MISSED', 'REASON'],
         runs.map((r) => [r.occurrenceAt, r.outcome, r.jobId ?? '-', String(r.missed), r.reason ?? '']),
-        `no runs of schedule ${tenant}/${name} yet; see when it runs next with: airlock schedules get ${tenant} ${name}`,
+        values.before
+          ? `no runs of schedule ${tenant}/${name} before ${values.before}`
+          : `no runs of schedule ${tenant}/${name} yet; see when it runs next with: airlock schedules get ${tenant} ${name}`,
       );
+      if (runs.length > 0) printMore(['schedules', 'runs', tenant, name], flags, next);
       return;
     }
     default:

@@ -2,18 +2,15 @@
 // --value-file, never from argv (other users can read a process's argv in /proc).
 import { parse, readArgFile, UsageError } from '../args.js';
 import type { Client } from '../client.js';
+import type { Shape } from '../shape.js';
 import { printJson, printTable } from '../output.js';
 import { onlyOptions, takePositionals, unknownSubcommand, usageError } from '../usage.js';
 
 /** Generous bound on what is read from stdin; the server enforces the real limit. */
 const MAX_INPUT_BYTES = 1024 * 1024;
 
-interface SecretMetaView {
-  name: string;
-  hosts: string[];
-  createdAt: string;
-  updatedAt: string;
-}
+/** What the CLI reads of a secret (never a value: the server sends none). */
+const SECRET = { name: 'string', hosts: ['string'], updatedAt: 'string' } as const satisfies Shape;
 
 async function readStdin(stdin: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<string> {
   if (stdin.isTTY) {
@@ -58,7 +55,7 @@ export async function secretsCommand(argv: string[], client: Client, stdin: Node
     case 'list': {
       onlyOptions('secrets', action, values, ['json']);
       const [tenant] = takePositionals('secrets', args, ['<tenant>']);
-      const { secrets } = await client.request<{ secrets: SecretMetaView[] }>('GET', secretsPath(tenant));
+      const { secrets } = await client.read('GET', secretsPath(tenant), { secrets: [SECRET] });
       if (values.json === true) {
         printJson(secrets);
         return;
@@ -86,7 +83,7 @@ export async function secretsCommand(argv: string[], client: Client, stdin: Node
       const raw = values['value-file'] !== undefined ? readArgFile(values['value-file'], 'the --value-file') : await readStdin(stdin);
       const value = stripFinalNewline(raw);
       if (value === '') throw usageError('secrets', 'the value is empty');
-      const meta = await client.request<SecretMetaView>('PUT', secretPath(tenant, name), { value, hosts });
+      const meta = await client.read('PUT', secretPath(tenant, name), SECRET, { value, hosts });
       process.stdout.write(`saved secret ${tenant}/${meta.name} for ${meta.hosts.join(',')}\n`);
       return;
     }

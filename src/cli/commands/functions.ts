@@ -1,0 +1,107 @@
+// `airlock functions <tenant>` lists a tenant's functions; `airlock functions <tenant>/<function>`
+// shows one (its latest version, or --version V): limits, isolation, egress and webhook URL;
+// `airlock functions delete <tenant>/<function>` deletes it with all its versions. `delete` is
+// always the sub-command, never a tenant's name.
+import { parse } from '../args.js';
+import type { Client } from '../client.js';
+import { printJson, printTable } from '../output.js';
+import { optional } from '../shape.js';
+import type { Shape, ShapeOf } from '../shape.js';
+import { onlyOptions, takePositionals } from '../usage.js';
+import { splitTarget } from './invoke.js';
+
+/** What the table reads of a tenant's functions. */
+const FUNCTIONS = {
+  functions: [{ name: 'string', latestVersion: 'string', runtime: 'string', versions: 'number', updatedAt: 'string' }],
+} as const satisfies Shape;
+
+/** What `show` reads of a function. */
+const FUNCTION = {
+  tenant: 'string',
+  name: 'string',
+  version: 'string',
+  runtime: 'string',
+  limits: { timeoutMs: 'number', memoryMiB: 'number', inputBytes: 'number', resultBytes: 'number', logBytes: 'number' },
+  isolation: 'string',
+  egress: optional({
+    allow: [{ host: 'string', ports: optional(['number']), methods: optional(['string']), pathPrefixes: optional(['string']) }],
+    limits: optional({ requests: 'number', requestBytes: 'number', responseBytes: 'number', timeoutMs: 'number' }),
+  }),
+  createdAt: 'string',
+  webhook: optional({ path: 'string|null' }),
+} as const satisfies Shape;
+
+type FunctionView = ShapeOf<typeof FUNCTION>;
+
+/** One egress rule in a line: `api.example.com ports 443 methods GET paths /v1/`. */
+function ruleLine(rule: NonNullable<FunctionView['egress']>['allow'][number]): string {
+  const parts = [rule.host];
+  if (rule.ports !== undefined) parts.push(`ports ${rule.ports.join(',')}`);
+  if (rule.methods !== undefined) parts.push(`methods ${rule.methods.join(',')}`);
+  if (rule.pathPrefixes !== undefined) parts.push(`paths ${rule.pathPrefixes.join(',')}`);
+  return parts.join(' ');
+}
+
+/** `show`: one `field  value` line each, values aligned. */
+export function functionLines(fn: FunctionView, baseUrl: string): string[] {
+  const { limits, egress, webhook } = fn;
+  const rows: [string, string][] = [
+    ['function', `${fn.tenant}/${fn.name}`],
+    ['version', fn.version],
+    ['runtime', fn.runtime],
+    ['created', fn.createdAt],
+    ['isolation', fn.isolation],
+    [
+      'limits',
+      `timeout ${limits.timeoutMs} ms, memory ${limits.memoryMiB} MiB, input ${limits.inputBytes} bytes, ` +
+        `result ${limits.resultBytes} bytes, logs ${limits.logBytes} bytes`,
+    ],
+  ];
+  if (egress === undefined) rows.push(['egress', 'none (no network)']);
+  else {
+    for (const rule of egress.allow) rows.push(['egress', ruleLine(rule)]);
+    const l = egress.limits;
+    if (l !== undefined) {
+      rows.push(['egress limits', `${l.requests} requests, request ${l.requestBytes} bytes, response ${l.responseBytes} bytes, timeout ${l.timeoutMs} ms`]);
+    }
+  }
+  if (webhook !== undefined) {
+    const hook = `${fn.tenant}/${fn.name}`;
+    rows.push(['webhook', webhook.path === null ? `unreadable (sealed with a master key the server no longer has); run: airlock hooks rotate ${hook}` : baseUrl + webhook.path]);
+  }
+  const width = Math.max(...rows.map(([field]) => field.length));
+  return rows.map(([field, value]) => `${field.padEnd(width)}  ${value}`);
+}
+
+export async function functionsCommand(argv: string[], client: Client): Promise<void> {
+  const { values, positionals } = parse(argv, { version: { type: 'string' }, json: { type: 'boolean' } });
+  const tenantPath = (tenant: string): string => `/v1/tenants/${encodeURIComponent(tenant)}/functions`;
+  const functionPath = (tenant: string, name: string): string => `${tenantPath(tenant)}/${encodeURIComponent(name)}`;
+  if (positionals[0] === 'delete') {
+    onlyOptions('functions', 'delete', values, []);
+    const [target] = takePositionals('functions', positionals.slice(1), ['<tenant>/<function>']);
+    const { tenant, name } = splitTarget(target, 'functions');
+    await client.request('DELETE', functionPath(tenant, name));
+    process.stdout.write(`deleted function ${tenant}/${name} and all its versions\n`);
+    return;
+  }
+  const [target] = takePositionals('functions', positionals, ['<tenant> or <tenant>/<function>']);
+  if (target.includes('/')) {
+    onlyOptions('functions', '<tenant>/<function>', values, ['version', 'json']);
+    const { tenant, name } = splitTarget(target, 'functions');
+    const query = values.version === undefined ? '' : `?${new URLSearchParams({ version: values.version })}`;
+    const fn = await client.read('GET', functionPath(tenant, name) + query, FUNCTION);
+    // --json prints the whole answer (fields this command does not read included).
+    if (values.json) return printJson(fn);
+    process.stdout.write(functionLines(fn, client.url).join('\n') + '\n');
+    return;
+  }
+  onlyOptions('functions', '<tenant>', values, ['json']);
+  const { functions } = await client.read('GET', tenantPath(target), FUNCTIONS);
+  if (values.json) return printJson(functions);
+  printTable(
+    ['NAME', 'LATEST VERSION', 'RUNTIME', 'VERSIONS', 'UPDATED'],
+    functions.map((f) => [f.name, f.latestVersion, f.runtime, String(f.versions), f.updatedAt]),
+    `no functions for tenant ${target} yet; deploy one with: airlock deploy <file> --tenant ${target}`,
+  );
+}
