@@ -2,7 +2,7 @@
 // deletions, substitutions and swaps of neighbours), when one is close enough to be a typo.
 
 /** Edit distance between a and b, stopping early (returns max + 1) once it is above `max`. */
-function distance(a: string, b: string, max: number): number {
+export function editDistance(a: string, b: string, max = Number.MAX_SAFE_INTEGER - 1): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
   let prev2: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -34,7 +34,7 @@ export function closest(name: string, candidates: Iterable<string>, maxDistance?
   let bestDistance = max + 1;
   let tie = false;
   for (const candidate of candidates) {
-    const d = distance(wanted, candidate.toLowerCase(), max);
+    const d = editDistance(wanted, candidate.toLowerCase(), max);
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;

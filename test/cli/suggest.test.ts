@@ -4,7 +4,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fullHelp } from '../../src/cli/usage.js';
-import { closestName, editDistance } from '../../src/cli/suggest.js';
+import { closestName } from '../../src/cli/suggest.js';
+import { editDistance } from '../../src/core/suggest.js';
 import { cliRig } from '../support/cli-rig.js';
 import { runCli } from '../support/process.js';
 
@@ -56,11 +57,12 @@ describe('unknown command suggestions', () => {
     for (const typed of ['x', 'run', 'frobnicate', 'se', 's']) assert.equal(closestName(typed, COMMANDS), undefined, typed);
   });
 
-  it('counts edits', () => {
+  it('counts edits, a swap of neighbours as one', () => {
     assert.equal(editDistance('', ''), 0);
     assert.equal(editDistance('jobs', 'jobs'), 0);
     assert.equal(editDistance('job', 'jobs'), 1);
-    assert.equal(editDistance('deplyo', 'deploy'), 2);
+    assert.equal(editDistance('deplyo', 'deploy'), 1);
+    assert.equal(editDistance('kitten', 'sitting', 1), 2, 'past the bound it answers bound + 1');
     assert.equal(editDistance('kitten', 'sitting'), 3);
     assert.equal(editDistance('', 'keys'), 4);
   });
