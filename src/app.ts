@@ -9,6 +9,7 @@ import { AirlockError } from './core/errors.js';
 import type { SecurityLayer } from './core/types.js';
 import type { Logger } from './core/logger.js';
 import { Metrics } from './api/metrics.js';
+import { WorkMetrics } from './api/work-metrics.js';
 import { buildServer } from './api/server.js';
 import { listenError, probeListen } from './api/listen-error.js';
 import { Admission } from './scheduler/admission.js';
@@ -178,6 +179,9 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   metrics.observePool(() => pool.stats());
   metrics.observeAdmission(() => admission.stats());
   metrics.observeRecords(() => ({ pending: recorder.backlog, dropped: recorder.dropped }));
+  const workMetrics = new WorkMetrics();
+  workMetrics.observeQueue(() => queue.counts());
+  metrics.attach(workMetrics);
   // The broker reads tenant secrets from the secrets service (tests may supply their own source).
   const egress = new HttpEgressBroker({
     secrets: overrides.secrets ?? secrets,
@@ -185,6 +189,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
     defaultLimits: config.egress.defaultLimits,
     ...(overrides.egressResolver === undefined ? {} : { resolver: overrides.egressResolver }),
     ...(overrides.egressConnector === undefined ? {} : { connector: overrides.egressConnector }),
+    metrics: workMetrics,
   });
   const invoke = new InvokeService({
     config, functions: functionCache, admission, pool, recorder, metrics, isolation: isolator.isolation, egress,
@@ -196,7 +201,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const pacer = new ForegroundPacer({ saturation: config.jobs.yieldPercent / 100, windowMs: PACER_WINDOW_MS, minForeground: PACER_MIN_FOREGROUND });
   const worker = new JobWorker({
     config, queue, functions: functionCache, admission, pool, recorder, isolation: isolator.isolation, egress, logger,
-    onSettled: (id) => waiters.notify(id), pacer,
+    metrics: workMetrics, onSettled: (id) => waiters.notify(id), pacer,
   });
   const jobs = new JobService({ config, queue, functions: functionCache, runner: worker });
   // Schedules fire background jobs (docs/schedules.md).
@@ -213,7 +218,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
 
   let shuttingDown = false;
   const server = await buildServer({
-    config, logger, functions, functionCache, invoke, jobs, schedules, hooks, webhookTokens, recorder, keys, secrets, metrics,
+    config, logger, functions, functionCache, invoke, jobs, schedules, hooks, webhookTokens, recorder, keys, secrets, metrics, workMetrics,
     isolation: isolator.isolation, layers, version: VERSION, isShuttingDown: () => shuttingDown,
   });
   server.server.on('request', () => pacer.noteForeground());

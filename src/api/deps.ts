@@ -13,6 +13,7 @@ import type { ExecutionRecorder } from '../services/recorder.js';
 import type { SecretService } from '../services/secrets/service.js';
 import type { ScheduleService } from '../services/schedules/service.js';
 import type { Metrics } from './metrics.js';
+import type { WorkMetrics } from './work-metrics.js';
 
 export interface ApiDeps {
   config: Config;
@@ -28,6 +29,8 @@ export interface ApiDeps {
   keys: KeyService;
   secrets: SecretService;
   metrics: Metrics;
+  /** Background work's metrics (deliveries are counted by the hooks route); optional for tests. */
+  workMetrics?: Pick<WorkMetrics, 'recordDelivery'>;
   isolation: string;
   /** Isolation layers attested at startup (shown by /healthz). */
   layers: readonly SecurityLayer[];

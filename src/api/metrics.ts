@@ -54,7 +54,7 @@ const WAIT_BUCKETS = [0, ...DURATION_BUCKETS];
 type Labels = Readonly<Record<string, string>>;
 
 /** One counter series: a plain number, copied into prom-client at scrape time. */
-class CountSeries {
+export class CountSeries {
   readonly labels: Labels;
   value = 0;
   constructor(labels: Labels) {
@@ -287,6 +287,11 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
     if (series !== undefined) series.value += rows;
   }
 
+  /** Adds another module's metrics (e.g. work-metrics.ts) to this registry, so /metrics shows them. */
+  attach(part: { register(registry: Registry): void }): void {
+    part.register(this.#registry);
+  }
+
   /** The Prometheus text exposition, for GET /metrics. */
   async render(): Promise<{ contentType: string; body: string }> {
     const fromRegistry = await this.#registry.metrics();
@@ -338,7 +343,7 @@ function bump(map: Map<string, CountSeries>, label: string, value: string): void
 }
 
 /** A prom-client counter whose values are copied from `read()` series at every scrape. */
-function countersFrom(
+export function countersFrom(
   name: string,
   help: string,
   labelNames: string[],

@@ -33,7 +33,7 @@ const USAGE = {
     line('airlock invoke <tenant>/<function> [--input JSON|@file] [--version V]', 'run a function and print the execution as JSON'),
   ],
   executions: [
-    line('airlock executions <tenant> [--function F] [--status S] [--limit N] [--before ID] [--json]', "list a tenant's recent executions, a page at a time"),
+    line('airlock executions <tenant> [--function F] [--status S] [--job ID] [--limit N] [--before ID] [--json]', "list a tenant's recent executions, a page at a time"),
     line('airlock executions <tenant> <id>', 'print one execution as JSON'),
   ],
   jobs: [

@@ -8,7 +8,7 @@ import { DEFAULT_EGRESS_LIMITS } from './limits.js';
 import { BrokerSession } from './session.js';
 import { httpConnector, systemResolver } from './transport.js';
 import type { Connector, Resolver } from './transport.js';
-import type { EgressBroker, EgressSession, EgressSessionOptions, SecretSource } from './types.js';
+import type { EgressBroker, EgressMetrics, EgressSession, EgressSessionOptions, SecretSource } from './types.js';
 
 export interface BrokerOptions {
   secrets: SecretSource;
@@ -18,6 +18,8 @@ export interface BrokerOptions {
   defaultLimits?: EgressLimits;
   resolver?: Resolver;
   connector?: Connector;
+  /** Counts every request by outcome. */
+  metrics?: EgressMetrics;
 }
 
 export class HttpEgressBroker implements EgressBroker {
@@ -37,6 +39,7 @@ export class HttpEgressBroker implements EgressBroker {
     const limits = { ...(this.options.defaultLimits ?? DEFAULT_EGRESS_LIMITS), ...opts.policy.limits };
     return new BrokerSession(opts, {
       rules: this.rules, resolver: this.resolver, connector: this.connector, secrets: this.options.secrets, limits,
+      ...(this.options.metrics === undefined ? {} : { metrics: this.options.metrics }),
     });
   }
 }

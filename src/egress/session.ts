@@ -9,7 +9,9 @@ import { checkPolicy, denied, hostMatches, METHOD_PATTERN, parseTarget, REFUSED_
 import type { Target } from './policy.js';
 import { mistypedPlaceholder, placeholderNames, SecretMask, secretsFor, substitute } from './secrets.js';
 import type { Connector, ConnectResponse, ResolvedAddress, Resolver } from './transport.js';
-import type { EgressFetchRequest, EgressFetchResponse, EgressSession, EgressSessionOptions, SecretSource, SecretValue } from './types.js';
+import type {
+  EgressFetchRequest, EgressFetchResponse, EgressMetrics, EgressOutcome, EgressSession, EgressSessionOptions, SecretSource, SecretValue,
+} from './types.js';
 
 export const MAX_REDIRECTS = 5;
 /** Records kept beyond the request cap (refusals after it), so a flood cannot grow them unbounded. */
@@ -30,9 +32,18 @@ export interface SessionDeps {
   connector: Connector;
   secrets: SecretSource;
   limits: EgressLimits;
+  metrics?: EgressMetrics;
 }
 
 type Stop = 'timeout' | 'deadline' | 'aborted';
+
+/** A request record's error code as a metrics outcome (no error: a response came back). */
+function outcomeOf(error: string | undefined): EgressOutcome {
+  if (error === undefined) return 'sent';
+  if (error === 'EGRESS_DENIED') return 'denied';
+  if (error === 'EGRESS_LIMIT') return 'limit';
+  return 'failed';
+}
 
 export class BrokerSession implements EgressSession {
   readonly records: EgressRequestRecord[] = [];
@@ -263,6 +274,7 @@ export class BrokerSession implements EgressSession {
       durationMs: Math.round((performance.now() - since) * 1000) / 1000,
     };
     if (error !== undefined) rec.error = error;
+    this.deps.metrics?.recordEgress(outcomeOf(error));
     if (this.records.length < this.limits.requests + EXTRA_RECORDS) this.records.push(rec);
   }
 

@@ -70,6 +70,13 @@ export interface EgressSession {
   readonly requestCapReached: boolean;
 }
 
+/** How one request through the broker ended (for metrics). */
+export type EgressOutcome = 'sent' | 'denied' | 'limit' | 'failed';
+
+export interface EgressMetrics {
+  recordEgress(outcome: EgressOutcome): void;
+}
+
 export interface EgressBroker {
   open(opts: EgressSessionOptions): EgressSession;
 }

@@ -176,6 +176,9 @@ export interface QueueStore {
    */
   cancel(tenant: string, id: string): Promise<QueueItem | undefined>;
 
+  /** Items queued and running now, over every tenant (metrics). */
+  counts(): Promise<{ queued: number; running: number }>;
+
   /**
    * Deletes up to `max` items in a terminal status that finished before `finishedBefore` (epoch
    * ms), in one transaction, looking at a bounded window of the oldest items per call (from where

@@ -199,6 +199,11 @@ describe('webhooks API', () => {
     assert.equal(inflated.status, 413, inflated.text);
     assert.match(inflated.body.error.message, /decompresses to more than 2048 bytes/);
     assert.equal(await jobCount('echo'), before);
+    // Each refusal is counted, as are the stored deliveries of the tests before.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const count = (series: string) => Number(metrics.split('\n').find((l) => l.startsWith(series + ' '))?.split(' ')[1] ?? NaN);
+    assert.ok(count('airlock_webhook_deliveries_total{result="refused"}') >= 4, metrics);
+    assert.ok(count('airlock_webhook_deliveries_total{result="stored"}') >= 1, metrics);
   });
 
   it('tenant keys reach only their own webhooks; the delivery route needs no key', async () => {

@@ -73,5 +73,13 @@ describe('job slices capped during a ctx.fetch', () => {
     const runs = (list.body.executions as { status: string; error?: { type: string; message: string } }[]).reverse();
     assert.deepEqual(runs.map((e) => [e.status, e.error?.type]), [['timeout', 'SliceRequestCapReached'], ['timeout', 'SliceRequestCapReached'], ['succeeded', undefined]]);
     assert.match(runs[0]!.error!.message, /^the run used up its egress requests \(3, egress.limits.requests\); the job continues from its last checkpoint/);
+    // /metrics counts the requests and the runs: 8 pages sent, 2 refused at the cap, 2 runs continued.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const count = (series: string) => Number(/^(\S+) (\S+)$/m.exec(metrics.split('\n').find((l) => l.startsWith(series + ' ')) ?? '')?.[2] ?? NaN);
+    assert.ok(count('airlock_egress_requests_total{outcome="sent"}') >= PAGES, metrics);
+    assert.ok(count('airlock_egress_requests_total{outcome="limit"}') >= 2, metrics);
+    assert.ok(count('airlock_job_runs_total{outcome="continued"}') >= 2, metrics);
+    assert.ok(count('airlock_job_runs_total{outcome="succeeded"}') >= 1, metrics);
+    assert.equal(count('airlock_jobs{status="running"}'), 0);
   });
 });

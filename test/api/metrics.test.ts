@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Metrics } from '../../src/api/metrics.js';
+import { WorkMetrics } from '../../src/api/work-metrics.js';
 import { Admission } from '../../src/scheduler/admission.js';
 
 function line(body: string, prefix: string): string {
@@ -133,4 +134,34 @@ test('rows deleted by retention are counted per kind, every kind from 0', async 
   assert.equal(value(body, 'airlock_purged_rows_total{kind="executions"}'), 213);
   assert.equal(value(body, 'airlock_purged_rows_total{kind="jobs"}'), 0);
   assert.equal(value(body, 'airlock_purged_rows_total{kind="schedule_runs"}'), 2);
+});
+
+test('background work: job runs, deliveries and egress requests counted from 0, queue counts read at each scrape', async () => {
+  const m = new Metrics({ defaultMetrics: false });
+  const work = new WorkMetrics();
+  m.attach(work);
+  let counts: { queued: number; running: number } | Error = { queued: 7, running: 2 };
+  work.observeQueue(async () => {
+    if (counts instanceof Error) throw counts;
+    return counts;
+  });
+  let { body } = await m.render();
+  for (const outcome of ['succeeded', 'continued', 'failed', 'stopped']) assert.equal(value(body, `airlock_job_runs_total{outcome="${outcome}"}`), 0);
+  for (const outcome of ['sent', 'denied', 'limit', 'failed']) assert.equal(value(body, `airlock_egress_requests_total{outcome="${outcome}"}`), 0);
+  assert.equal(value(body, 'airlock_jobs{status="queued"}'), 7);
+  assert.equal(value(body, 'airlock_jobs{status="running"}'), 2);
+  work.recordJobRun('continued');
+  work.recordJobRun('continued');
+  work.recordJobRun('succeeded');
+  work.recordDelivery('stored');
+  work.recordDelivery('refused');
+  work.recordEgress('denied');
+  counts = new Error('the store is down');
+  ({ body } = await m.render());
+  assert.equal(value(body, 'airlock_job_runs_total{outcome="continued"}'), 2);
+  assert.equal(value(body, 'airlock_job_runs_total{outcome="succeeded"}'), 1);
+  assert.equal(value(body, 'airlock_webhook_deliveries_total{result="stored"}'), 1);
+  assert.equal(value(body, 'airlock_webhook_deliveries_total{result="refused"}'), 1);
+  assert.equal(value(body, 'airlock_egress_requests_total{outcome="denied"}'), 1);
+  assert.ok(!body.includes('airlock_jobs{'), 'a failing store leaves the gauge empty, and the scrape still works');
 });

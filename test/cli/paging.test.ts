@@ -72,6 +72,21 @@ describe('paging in the CLI', () => {
     assert.deepEqual([page.jobs.map((j) => j.id), page.next], [[jobs[1]], jobs[1]]);
   });
 
+  it("executions --job lists one job's runs, and the more: line keeps it", async () => {
+    const job = jobs[0]!;
+    const deadline = Date.now() + 30_000;
+    let listed: string[] = [];
+    while (listed.length === 0 && Date.now() < deadline) {
+      const r = await runCli(['executions', 'acme', '--job', job, '--json'], env);
+      assert.equal(r.code, 0, r.stderr);
+      listed = (JSON.parse(r.stdout) as { executions: { jobId?: string }[] }).executions.map((e) => e.jobId ?? 'none');
+      if (listed.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.deepEqual(listed, [job], 'its one run, and no other execution');
+    const table = await runCli(['executions', 'acme', '--job', job, '--limit', '1'], env);
+    assert.deepEqual(moreArgs(table.stderr).slice(0, 4), ['executions', 'acme', '--job', job]);
+  });
+
   it('a full last page points at a page that says nothing is before it', async () => {
     const full = await runCli(['jobs', 'list', 'acme', '--limit', '3'], env);
     const empty = await runCli(moreArgs(full.stderr), env);

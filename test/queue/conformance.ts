@@ -229,6 +229,19 @@ export function queueConformance(name: string, make: MakeQueue): void {
         assert.deepEqual([dead?.status, dead?.lastError?.code], ['dead', 'LEASE_EXPIRED']);
       }));
 
+    test('counts queued and running items over every tenant', () =>
+      withQueue({}, async ({ q }) => {
+        assert.deepEqual(await q.counts(), { queued: 0, running: 0 });
+        await q.enqueue(job);
+        await q.enqueue({ ...job, tenant: 'globex' });
+        await q.enqueue({ ...job, idempotencyKey: 'second' });
+        const [c] = await q.claim({ owner: 'w', max: 1 });
+        assert.ok(c);
+        assert.deepEqual(await q.counts(), { queued: 2, running: 1 });
+        await q.complete(c.lease, 'done');
+        assert.deepEqual(await q.counts(), { queued: 2, running: 0 }, 'finished items are not counted');
+      }));
+
     test('a continuation is re-queued at once, keeps its checkpoint, and never counts an attempt', () =>
       withQueue({ maxAttempts: 2 }, async ({ q }) => {
         await q.enqueue(job);

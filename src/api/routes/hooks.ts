@@ -46,6 +46,9 @@ export async function registerHookRoutes(app: FastifyInstance, deps: ApiDeps): P
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.config.webhooks.bodyBytes }, (_req, body, done) => {
       done(null, body);
     });
+    // Every answer counts, refusals made before the handler (a body over the limit) included.
+    const counter = deps.workMetrics;
+    if (counter !== undefined) scope.addHook('onResponse', async (_request, reply) => counter.recordDelivery(reply.statusCode < 300 ? 'stored' : 'refused'));
     scope.route({
       method: [...METHODS],
       url: '/hooks/:tenant/:function/:token',

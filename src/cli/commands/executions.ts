@@ -17,6 +17,7 @@ export async function executionsCommand(argv: string[], client: Client): Promise
   const { values, positionals } = parse(argv, {
     function: { type: 'string', short: 'f' },
     status: { type: 'string', short: 's' },
+    job: { type: 'string' },
     limit: { type: 'string', short: 'n' },
     before: { type: 'string' },
     json: { type: 'boolean' },
@@ -25,10 +26,10 @@ export async function executionsCommand(argv: string[], client: Client): Promise
   const limit = integerFlag('--limit', values.limit);
   const base = `/v1/tenants/${encodeURIComponent(tenant)}/executions`;
   if (id) return printJson(await client.read('GET', `${base}/${encodeURIComponent(id)}`, { id: 'string', status: 'string' }));
-  const flags = { function: values.function, status: values.status, limit: limit?.toString(), before: values.before };
+  const flags = { function: values.function, status: values.status, job: values.job, limit: limit?.toString(), before: values.before };
   const { executions, next = null } = await client.read('GET', pagePath(base, flags), EXECUTIONS);
   if (values.json) return printJson({ executions, next });
-  const filters = givenFilters({ function: values.function, status: values.status, before: values.before });
+  const filters = givenFilters({ function: values.function, status: values.status, job: values.job, before: values.before });
   printTable(
     ['ID', 'FUNCTION', 'STATUS', 'START', 'MS', 'FINISHED'],
     executions.map((e) => [e.id, e.function, e.status, e.start ?? '-', e.durationMs.toFixed(1), e.finishedAt]),

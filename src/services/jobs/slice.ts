@@ -35,12 +35,21 @@ export interface SliceDeps {
   /** Recorded on every execution: 'bwrap' or 'none'. */
   isolation: string;
   egress?: EgressBroker;
+  /** Counts every claim by how it was settled. */
+  metrics?: JobRunMetrics;
   /** Epoch ms. Default Date.now. */
   now?: () => number;
 }
 
+/** How a claimed job run was settled: done, to go on later, a failure, or taken away (cancelled, lease lost). */
+export type JobRunOutcome = 'succeeded' | 'continued' | 'failed' | 'stopped';
+
+export interface JobRunMetrics {
+  recordJobRun(outcome: JobRunOutcome): void;
+}
+
 /** Settles the item; a lost lease means another run or a cancel owns it now: nothing to do. */
-async function settle(action: () => Promise<unknown>): Promise<void> {
+async function settleQuietly(action: () => Promise<unknown>): Promise<void> {
   try {
     await action();
   } catch (err) {
@@ -84,10 +93,10 @@ export class JobSlice {
     try {
       payload = readJobPayload(item.payload, item.id);
     } catch (err) {
-      return settle(() => queue.fail(this.lease, failure('INTERNAL', (err as Error).message), { retryable: false }));
+      return this.settle('failed', () => queue.fail(this.lease, failure('INTERNAL', (err as Error).message), { retryable: false }));
     }
     if (this.now() >= payload.deadlineAt) {
-      return settle(() => queue.fail(this.lease, deadlineError(payload.deadlineAt, item.createdAt, item.lastError), { retryable: false }));
+      return this.settle('failed', () => queue.fail(this.lease, deadlineError(payload.deadlineAt, item.createdAt, item.lastError), { retryable: false }));
     }
     let fn: FunctionVersion;
     try {
@@ -95,7 +104,7 @@ export class JobSlice {
     } catch (err) {
       const code = isAirlockError(err) ? err.code : 'INTERNAL';
       const permanent = code === 'FUNCTION_NOT_FOUND' || code === 'VERSION_NOT_FOUND';
-      return settle(() => queue.fail(this.lease, failure(code, (err as Error).message), { retryable: !permanent }));
+      return this.settle('failed', () => queue.fail(this.lease, failure(code, (err as Error).message), { retryable: !permanent }));
     }
     let permit: Permit;
     try {
@@ -104,9 +113,9 @@ export class JobSlice {
       if (this.stop.aborted) return this.afterStop();
       if (isAirlockError(err) && err.code === 'TOO_MANY_REQUESTS') {
         // The tenant's invocations hold its slots: try again shortly, without counting an attempt.
-        return settle(() => queue.continueLater(this.lease, { delayMs: this.deps.config.jobs.pollMs }));
+        return this.settle('continued', () => queue.continueLater(this.lease, { delayMs: this.deps.config.jobs.pollMs }));
       }
-      if (isAirlockError(err) && err.code === 'SHUTTING_DOWN') return settle(() => queue.continueLater(this.lease));
+      if (isAirlockError(err) && err.code === 'SHUTTING_DOWN') return this.settle('continued', () => queue.continueLater(this.lease));
       throw err;
     }
     try {
@@ -118,7 +127,14 @@ export class JobSlice {
 
   private async afterStop(): Promise<void> {
     // Cancelled or superseded: the item is not ours any more. Shutdown: resume in a later slice.
-    if (this.stopReason() === 'shutdown') await settle(() => this.deps.queue.continueLater(this.lease));
+    if (this.stopReason() === 'shutdown') await this.settle('continued', () => this.deps.queue.continueLater(this.lease));
+    else this.deps.metrics?.recordJobRun('stopped');
+  }
+
+  /** Settles the claim with `action`, counted as `outcome` (see WorkMetrics). */
+  private settle(outcome: JobRunOutcome, action: () => Promise<unknown>): Promise<void> {
+    this.deps.metrics?.recordJobRun(outcome);
+    return settleQuietly(action);
   }
 
   private async runInSandbox(fn: FunctionVersion, payload: JobPayload): Promise<void> {
@@ -131,8 +147,8 @@ export class JobSlice {
       poolLease = await pool.acquire({ tenant: item.tenant, functionName: item.function, scope: fn.isolation, memoryMiB: fn.limits.memoryMiB });
     } catch (err) {
       if (this.stop.aborted) return this.afterStop();
-      if (isAirlockError(err) && err.code === 'SHUTTING_DOWN') return settle(() => queue.continueLater(this.lease));
-      return settle(() => queue.fail(this.lease, failure('SANDBOX_FAILED', (err as Error).message)));
+      if (isAirlockError(err) && err.code === 'SHUTTING_DOWN') return this.settle('continued', () => queue.continueLater(this.lease));
+      return this.settle('failed', () => queue.fail(this.lease, failure('SANDBOX_FAILED', (err as Error).message)));
     }
     const sandbox = poolLease.sandbox;
     if (this.stop.aborted) {
@@ -207,18 +223,18 @@ export class JobSlice {
   private async settleOutcome(outcome: SandboxRunOutcome, payload: JobPayload, cap: SliceCap | undefined): Promise<void> {
     const { queue } = this.deps;
     if (this.stop.aborted) return this.afterStop();
-    if (outcome.status === 'succeeded') return settle(() => queue.complete(this.lease, outcome.result ?? null));
+    if (outcome.status === 'succeeded') return this.settle('succeeded', () => queue.complete(this.lease, outcome.result ?? null));
     if (outcome.status === 'timeout') {
       if (this.now() >= payload.deadlineAt) {
-        return settle(() => queue.fail(this.lease, deadlineError(payload.deadlineAt, this.claimed.item.createdAt, this.claimed.item.lastError), { retryable: false }));
+        return this.settle('failed', () => queue.fail(this.lease, deadlineError(payload.deadlineAt, this.claimed.item.createdAt, this.claimed.item.lastError), { retryable: false }));
       }
-      if (this.saved) return settle(() => queue.continueLater(this.lease));
+      if (this.saved) return this.settle('continued', () => queue.continueLater(this.lease));
       if (this.claimed.item.stalledRuns >= STALL_SLICES) {
-        return settle(() => queue.fail(this.lease, noProgressError(cap ?? { kind: 'time', capMs: payload.maxRunMs })));
+        return this.settle('failed', () => queue.fail(this.lease, noProgressError(cap ?? { kind: 'time', capMs: payload.maxRunMs })));
       }
-      return settle(() => queue.continueLater(this.lease, { stalled: true }));
+      return this.settle('continued', () => queue.continueLater(this.lease, { stalled: true }));
     }
-    return settle(() => queue.fail(this.lease, attemptError(outcome)));
+    return this.settle('failed', () => queue.fail(this.lease, attemptError(outcome)));
   }
 
   /** ctx.checkpoint for this run: saves go to the queue with this slice's fencing token. */

@@ -22,6 +22,7 @@ import type { PurgeBatch } from '../../port.js';
 import { LANES } from '../../../scheduler/stride.js';
 import { PreparedConnection } from '../prepared-connection.js';
 import { CANCEL_QUEUE_ITEM } from '../statements/queue/cancel.js';
+import { QUEUE_COUNTS } from '../statements/queue/counts.js';
 import { FIND_QUEUE_ITEM_BY_KEY, INSERT_QUEUE_ITEM } from '../statements/queue/enqueue.js';
 import { GET_QUEUE_ITEM } from '../statements/queue/get-item.js';
 import { LIST_QUEUE_ITEMS } from '../statements/queue/list.js';
@@ -90,6 +91,7 @@ function prepareAll(db: Db) {
     continue: db.prepare<[number, number, number, ...Guard], QueueItemRow>(CONTINUE),
     continueWith: db.prepare<[number, number, string, number, ...Guard], QueueItemRow>(CONTINUE_WITH_CHECKPOINT),
     cancel: db.prepare<[number, number, string, string], QueueItemRow>(CANCEL_QUEUE_ITEM),
+    counts: db.prepare<[], { queued: number; running: number }>(QUEUE_COUNTS),
     claim: prepareClaim(db),
     purgeWindowEnd: db.prepare<[{ after: string; idFloor: string; offset: number }], { id: string }>(PURGE_WINDOW_END),
     purgeFinished: db.prepare<[PurgeParams]>(PURGE_FINISHED_ITEMS),
@@ -300,6 +302,10 @@ export class SqliteQueue implements QueueStore {
     const now = this.ctx.now();
     const row = s.cancel.get(now, now, tenant, id) ?? s.get.get(tenant, id);
     return row === undefined ? undefined : rowToItem(row);
+  }
+
+  async counts(): Promise<{ queued: number; running: number }> {
+    return this.stmts().counts.get() ?? { queued: 0, running: 0 };
   }
 
   async purgeFinished(finishedBefore: number, max: number): Promise<PurgeBatch> {
