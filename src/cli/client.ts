@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readFailure, UsageError } from './args.js';
-import { shapeProblem } from './shape.js';
-import type { Shape, ShapeOf } from './shape.js';
+import { answerProblem } from './answer.js';
+import type { Static, TSchema } from '@sinclair/typebox';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -30,7 +30,7 @@ export interface Client {
    * A request whose answer's fields the CLI reads: it must have `shape` (those fields, of those
    * types), else the server is not Airlock and this fails with NOT_AIRLOCK naming the URL.
    */
-  read<const S extends Shape>(method: string, path: string, shape: S, body?: unknown): Promise<ShapeOf<S>>;
+  read<S extends TSchema>(method: string, path: string, shape: S, body?: unknown): Promise<Static<S>>;
 }
 
 /** The key the CLI sends and where it found it (never printed), or where it looked in vain. */
@@ -165,9 +165,9 @@ export function createClient(env: NodeJS.ProcessEnv = process.env): Client {
     async request(method: string, path: string, body?: unknown): Promise<unknown> {
       return (await send(method, path, body)).data;
     },
-    async read<const S extends Shape>(method: string, path: string, shape: S, body?: unknown): Promise<ShapeOf<S>> {
+    async read<S extends TSchema>(method: string, path: string, shape: S, body?: unknown): Promise<Static<S>> {
       const { status, data, text } = await send(method, path, body);
-      const problem = shapeProblem(data, shape);
+      const problem = answerProblem(shape, data);
       if (problem !== undefined) {
         throw new ApiError(
           status,
@@ -175,7 +175,7 @@ export function createClient(env: NodeJS.ProcessEnv = process.env): Client {
           `${url} answered ${method} ${path} with ${status} and JSON that is not an Airlock answer (${problem}; is AIRLOCK_URL an Airlock server?): ${excerpt(text)}`,
         );
       }
-      return data as ShapeOf<S>;
+      return data as Static<S>;
     },
   };
 }

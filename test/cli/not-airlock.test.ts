@@ -1,12 +1,12 @@
 // A server that is not Airlock but answers 200 with JSON of another shape: every command that
 // reads fields of an answer fails with NOT_AIRLOCK naming the URL, the request and the first
-// field that differs, instead of crashing with a TypeError. Also the shape check on its own.
+// field that differs, instead of crashing with a TypeError. Also the answer check on its own.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { optional, shapeProblem } from '../../src/cli/shape.js';
-import type { Shape } from '../../src/cli/shape.js';
+import { Type } from '@sinclair/typebox';
+import { answerProblem, Nullable } from '../../src/cli/answer.js';
 import { cliRig } from '../support/cli-rig.js';
 import { runCli } from '../support/process.js';
 
@@ -51,36 +51,36 @@ describe('a server that answers JSON of another shape', () => {
   }
 });
 
-describe('shapeProblem', () => {
-  const JOBS = { jobs: [{ id: 'string', runs: 'number', note: 'string?', start: 'string|null' }], next: 'string|null?' } as const;
-
-  it('passes an answer with the shape, extra fields, optional fields left out and nulls where allowed', () => {
-    assert.equal(shapeProblem({ jobs: [{ id: 'a', runs: 1, start: null, extra: [1] }], more: 1 }, JOBS), undefined);
-    assert.equal(shapeProblem({ jobs: [], next: 'x' }, JOBS), undefined);
-    assert.equal(shapeProblem({ jobs: [{ id: 'a', runs: 1, start: 'warm', note: 'n' }], next: null }, JOBS), undefined);
+describe('answerProblem', () => {
+  const JOBS = Type.Object({
+    jobs: Type.Array(Type.Object({ id: Type.String(), runs: Type.Number(), note: Type.Optional(Type.String()), start: Nullable(Type.String()) })),
+    next: Type.Optional(Nullable(Type.String())),
   });
 
-  it('names the first field that differs and what it is', () => {
-    assert.equal(shapeProblem(undefined, JOBS), 'the answer is missing');
-    assert.equal(shapeProblem([1], JOBS), 'the answer is an array, not an object');
-    assert.equal(shapeProblem({ jobs: 'x' }, JOBS), '"jobs" is a string, not a list');
-    assert.equal(shapeProblem({ jobs: [{ id: 'a', runs: 1, start: null }, { id: 'b', runs: '2', start: null }] }, JOBS), '"jobs[1].runs" is a string, not a number');
-    assert.equal(shapeProblem({ jobs: [{ id: null, runs: 1, start: null }] }, JOBS), '"jobs[0].id" is null, not a string');
-    assert.equal(shapeProblem({ jobs: [{ id: 'a', runs: 1 }] }, JOBS), '"jobs[0].start" is missing');
-    assert.equal(shapeProblem({ jobs: [{ id: 'a', runs: 1, start: null, note: 3 }] }, JOBS), '"jobs[0].note" is a number, not a string');
-    assert.equal(shapeProblem({ jobs: [], next: 5 }, JOBS), '"next" is a number, not a string');
+  it('passes an answer with the fields read, extra fields, optional fields left out and nulls where allowed', () => {
+    assert.equal(answerProblem(JOBS, { jobs: [{ id: 'a', runs: 1, start: null, extra: [1] }], more: 1 }), undefined);
+    assert.equal(answerProblem(JOBS, { jobs: [], next: 'x' }), undefined);
+    assert.equal(answerProblem(JOBS, { jobs: [{ id: 'a', runs: 1, start: 'warm', note: 'n' }], next: null }), undefined);
+  });
+
+  it('names the first field that differs, as a reader writes it', () => {
+    assert.equal(answerProblem(JOBS, [1]), 'the answer: expected object');
+    assert.equal(answerProblem(JOBS, { jobs: 'x' }), '"jobs": expected array');
+    assert.equal(answerProblem(JOBS, { jobs: [{ id: 'a', runs: 1, start: null }, { id: 'b', runs: '2', start: null }] }), '"jobs[1].runs": expected number');
+    assert.equal(answerProblem(JOBS, { jobs: [{ id: 'a', runs: 1 }] }), '"jobs[0].start" is missing');
+    assert.equal(answerProblem(JOBS, { jobs: [{ id: 'a', runs: 1, start: null, note: 3 }] }), '"jobs[0].note": expected string');
+    assert.match(answerProblem(JOBS, { jobs: [], next: 5 }) ?? '', /^"next": expected /);
   });
 
   it('takes an optional list or object as absent, else checks it', () => {
-    const FN = { egress: optional({ allow: [{ host: 'string', ports: optional(['number']) }] }) } as const;
-    assert.equal(shapeProblem({}, FN), undefined);
-    assert.equal(shapeProblem({ egress: { allow: [{ host: 'a' }, { host: 'b', ports: [443] }] } }, FN), undefined);
-    assert.equal(shapeProblem({ egress: null }, FN), '"egress" is null, not an object');
-    assert.equal(shapeProblem({ egress: { allow: [{ host: 'a', ports: ['443'] }] } }, FN), '"egress.allow[0].ports[0]" is a string, not a number');
+    const FN = Type.Object({ egress: Type.Optional(Type.Object({ allow: Type.Array(Type.Object({ host: Type.String(), ports: Type.Optional(Type.Array(Type.Number())) })) })) });
+    assert.equal(answerProblem(FN, {}), undefined);
+    assert.equal(answerProblem(FN, { egress: { allow: [{ host: 'a' }, { host: 'b', ports: [443] }] } }), undefined);
+    assert.equal(answerProblem(FN, { egress: null }), '"egress": expected object');
+    assert.equal(answerProblem(FN, { egress: { allow: [{ host: 'a', ports: ['443'] }] } }), '"egress.allow[0].ports[0]": expected number');
   });
 
   it('does not take a field from the prototype chain', () => {
-    const shape: Shape = Object.fromEntries([['constructor', 'unknown']]);
-    assert.equal(shapeProblem({}, shape), '"constructor" is missing');
+    assert.equal(answerProblem(Type.Object({ constructor: Type.Unknown() }), {}), '"constructor" is missing');
   });
 });

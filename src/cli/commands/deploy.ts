@@ -2,6 +2,8 @@
 // uploads a function module as a new version. Every per-function limit has a flag.
 import { basename, extname } from 'node:path';
 import { integerFlag, parse, readArgFile, readJsonArg } from '../args.js';
+import { Type } from '@sinclair/typebox';
+import { Nullable } from '../answer.js';
 import type { Client } from '../client.js';
 import { takePositionals, usageError } from '../usage.js';
 
@@ -66,14 +68,14 @@ export async function deployCommand(argv: string[], client: Client): Promise<voi
   const fn = await client.read(
     'PUT',
     `/v1/tenants/${encodeURIComponent(values.tenant)}/functions/${encodeURIComponent(name)}`,
-    { version: 'string', created: 'boolean', previousVersion: 'string|null?' },
+    Type.Object({ version: Type.String(), created: Type.Boolean(), previousVersion: Type.Optional(Nullable(Type.String())) }),
     body,
   );
   process.stdout.write(`${deployLine(fn, `${values.tenant}/${name}`)}\n`);
 }
 
 /** `deployed`, `unchanged`, or `rolled back` when the deploy made an earlier version the latest again. */
-function deployLine(fn: { version: string; created: boolean; previousVersion: string | null | undefined }, target: string): string {
+function deployLine(fn: { version: string; created: boolean; previousVersion?: string | null | undefined }, target: string): string {
   if (fn.created) return `deployed ${target} version ${fn.version}`;
   const previous = fn.previousVersion;
   if (typeof previous === 'string' && previous !== fn.version) return `rolled back ${target} to version ${fn.version} (was ${previous})`;

@@ -3,15 +3,21 @@
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
 import { pagePath, printMore } from '../paging.js';
-import type { Shape } from '../shape.js';
+import { Type } from '@sinclair/typebox';
+import { Nullable } from '../answer.js';
 import { givenFilters, printJson, printTable } from '../output.js';
 import { takePositionals } from '../usage.js';
 
 /** What the table reads of a page of executions. */
-const EXECUTIONS = {
-  executions: [{ id: 'string', function: 'string', status: 'string', start: 'string|null', durationMs: 'number', finishedAt: 'string' }],
-  next: 'string|null?',
-} as const satisfies Shape;
+const EXECUTIONS = Type.Object({
+  executions: Type.Array(
+    Type.Object({ id: Type.String(), function: Type.String(), status: Type.String(), start: Nullable(Type.String()), durationMs: Type.Number(), finishedAt: Type.String() }),
+  ),
+  next: Type.Optional(Nullable(Type.String())),
+});
+
+/** What is read of one execution before it is printed whole. */
+const EXECUTION = Type.Object({ id: Type.String(), status: Type.String() });
 
 export async function executionsCommand(argv: string[], client: Client): Promise<void> {
   const { values, positionals } = parse(argv, {
@@ -25,7 +31,7 @@ export async function executionsCommand(argv: string[], client: Client): Promise
   const [tenant, id] = takePositionals('executions', positionals, ['<tenant>'], ['<id>']);
   const limit = integerFlag('--limit', values.limit);
   const base = `/v1/tenants/${encodeURIComponent(tenant)}/executions`;
-  if (id) return printJson(await client.read('GET', `${base}/${encodeURIComponent(id)}`, { id: 'string', status: 'string' }));
+  if (id) return printJson(await client.read('GET', `${base}/${encodeURIComponent(id)}`, EXECUTION));
   const flags = { function: values.function, status: values.status, job: values.job, limit: limit?.toString(), before: values.before };
   const { executions, next = null } = await client.read('GET', pagePath(base, flags), EXECUTIONS);
   if (values.json) return printJson({ executions, next });

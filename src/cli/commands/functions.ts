@@ -5,33 +5,45 @@
 import { parse } from '../args.js';
 import type { Client } from '../client.js';
 import { printJson, printTable } from '../output.js';
-import { optional } from '../shape.js';
-import type { Shape, ShapeOf } from '../shape.js';
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { Nullable } from '../answer.js';
 import { onlyOptions, takePositionals } from '../usage.js';
 import { splitTarget } from './invoke.js';
 
 /** What the table reads of a tenant's functions. */
-const FUNCTIONS = {
-  functions: [{ name: 'string', latestVersion: 'string', runtime: 'string', versions: 'number', updatedAt: 'string' }],
-} as const satisfies Shape;
+const FUNCTIONS = Type.Object({
+  functions: Type.Array(
+    Type.Object({ name: Type.String(), latestVersion: Type.String(), runtime: Type.String(), versions: Type.Number(), updatedAt: Type.String() }),
+  ),
+});
 
 /** What `show` reads of a function. */
-const FUNCTION = {
-  tenant: 'string',
-  name: 'string',
-  version: 'string',
-  runtime: 'string',
-  limits: { timeoutMs: 'number', memoryMiB: 'number', inputBytes: 'number', resultBytes: 'number', logBytes: 'number' },
-  isolation: 'string',
-  egress: optional({
-    allow: [{ host: 'string', ports: optional(['number']), methods: optional(['string']), pathPrefixes: optional(['string']) }],
-    limits: optional({ requests: 'number', requestBytes: 'number', responseBytes: 'number', timeoutMs: 'number' }),
-  }),
-  createdAt: 'string',
-  webhook: optional({ path: 'string|null' }),
-} as const satisfies Shape;
+const FUNCTION = Type.Object({
+  tenant: Type.String(),
+  name: Type.String(),
+  version: Type.String(),
+  runtime: Type.String(),
+  limits: Type.Object({ timeoutMs: Type.Number(), memoryMiB: Type.Number(), inputBytes: Type.Number(), resultBytes: Type.Number(), logBytes: Type.Number() }),
+  isolation: Type.String(),
+  egress: Type.Optional(
+    Type.Object({
+      allow: Type.Array(
+        Type.Object({
+          host: Type.String(),
+          ports: Type.Optional(Type.Array(Type.Number())),
+          methods: Type.Optional(Type.Array(Type.String())),
+          pathPrefixes: Type.Optional(Type.Array(Type.String())),
+        }),
+      ),
+      limits: Type.Optional(Type.Object({ requests: Type.Number(), requestBytes: Type.Number(), responseBytes: Type.Number(), timeoutMs: Type.Number() })),
+    }),
+  ),
+  createdAt: Type.String(),
+  webhook: Type.Optional(Type.Object({ path: Nullable(Type.String()) })),
+});
 
-type FunctionView = ShapeOf<typeof FUNCTION>;
+type FunctionView = Static<typeof FUNCTION>;
 
 /** One egress rule in a line: `api.example.com ports 443 methods GET paths /v1/`. */
 function ruleLine(rule: NonNullable<FunctionView['egress']>['allow'][number]): string {

@@ -2,12 +2,13 @@
 // to give the third party) and, with --json, the token and path; rotate issues a new token.
 import { parse, UsageError } from '../args.js';
 import type { Client } from '../client.js';
-import type { Shape } from '../shape.js';
+import { Type } from '@sinclair/typebox';
+import { Nullable } from '../answer.js';
 import { takePositionals, unknownSubcommand } from '../usage.js';
 import { splitTarget } from './invoke.js';
 
 /** What the CLI reads of a webhook. */
-const WEBHOOK = { token: 'string|null', path: 'string|null', createdAt: 'string' } as const satisfies Shape;
+const WEBHOOK = Type.Object({ token: Nullable(Type.String()), path: Nullable(Type.String()), createdAt: Type.String() });
 
 export async function hooksCommand(argv: string[], client: Client): Promise<void> {
   const [sub, ...rest] = argv;

@@ -1,6 +1,7 @@
 // `airlock invoke <tenant>/<name> [--input JSON|@file]`: runs a function, prints the execution
 // as JSON; exits 1 when the status is not "succeeded".
 import { parse, readJsonArg } from '../args.js';
+import { Type } from '@sinclair/typebox';
 import type { Client } from '../client.js';
 import { takePositionals, usageError } from '../usage.js';
 import type { CommandName } from '../usage.js';
@@ -29,7 +30,7 @@ export async function invokeCommand(argv: string[], client: Client): Promise<num
   const res = await client.read(
     'POST',
     `/v1/tenants/${encodeURIComponent(tenant)}/functions/${encodeURIComponent(name)}/invoke`,
-    { status: 'string' },
+    Type.Object({ status: Type.String() }),
     body,
   );
   process.stdout.write(JSON.stringify(res, null, 2) + '\n');

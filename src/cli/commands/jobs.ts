@@ -3,16 +3,19 @@
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
 import { pagePath, printMore } from '../paging.js';
-import type { Shape } from '../shape.js';
+import { Type } from '@sinclair/typebox';
+import { Nullable } from '../answer.js';
 import { givenFilters, printJson, printTable } from '../output.js';
 import { onlyOptions, takePositionals, unknownSubcommand } from '../usage.js';
 import { readInput, splitTarget } from './invoke.js';
 
 /** What the table reads of a page of jobs. */
-const JOBS = {
-  jobs: [{ id: 'string', function: 'string', status: 'string', attempts: 'number', runs: 'number', updatedAt: 'string' }],
-  next: 'string|null?',
-} as const satisfies Shape;
+const JOBS = Type.Object({
+  jobs: Type.Array(
+    Type.Object({ id: Type.String(), function: Type.String(), status: Type.String(), attempts: Type.Number(), runs: Type.Number(), updatedAt: Type.String() }),
+  ),
+  next: Type.Optional(Nullable(Type.String())),
+});
 
 export async function jobsCommand(argv: string[], client: Client): Promise<void> {
   const [sub, ...rest] = argv;
@@ -39,7 +42,7 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
       body.maxRunMs = integerFlag('--max-run-ms', values['max-run-ms']); // JSON drops it when not given
       body.maxAttempts = integerFlag('--max-attempts', values['max-attempts']);
       body.deadlineMs = integerFlag('--deadline-ms', values['deadline-ms']);
-      printJson(await client.read('POST', `${tenantBase(tenant)}/functions/${encodeURIComponent(name)}/jobs`, { jobId: 'string' }, body));
+      printJson(await client.read('POST', `${tenantBase(tenant)}/functions/${encodeURIComponent(name)}/jobs`, Type.Object({ jobId: Type.String() }), body));
       return;
     }
     case 'get':
@@ -48,10 +51,10 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
       const [tenant, id] = takePositionals('jobs', positionals, ['<tenant>', '<id>']);
       const path = `${tenantBase(tenant)}/jobs/${encodeURIComponent(id)}`;
       if (sub === 'get') {
-        printJson(await client.read('GET', path, { id: 'string', status: 'string' }));
+        printJson(await client.read('GET', path, Type.Object({ id: Type.String(), status: Type.String() })));
         return;
       }
-      const job = await client.read('POST', `${path}/cancel`, { status: 'string' });
+      const job = await client.read('POST', `${path}/cancel`, Type.Object({ status: Type.String() }));
       printJson(job);
       // A finished job stays as it was: say so, or the JSON alone reads like a cancel.
       if (job.status !== 'cancelled') process.stderr.write(`job ${id} had already ended (${job.status}): nothing was cancelled\n`);

@@ -1,4 +1,5 @@
 // `airlock keys create|list|revoke <tenant> [id]`: manage tenant API keys (admin key required).
+import { Type } from '@sinclair/typebox';
 import { parse } from '../args.js';
 import type { Client } from '../client.js';
 import { printJson, printLines } from '../output.js';
@@ -13,13 +14,13 @@ export async function keysCommand(argv: string[], client: Client): Promise<void>
   switch (action) {
     case 'create': {
       const [tenant] = takePositionals('keys', args, ['<tenant>']);
-      const key = await client.read('POST', keysPath(tenant), { id: 'string', key: 'string' });
+      const key = await client.read('POST', keysPath(tenant), Type.Object({ id: Type.String(), key: Type.String() }));
       process.stdout.write(`created key ${key.id} for tenant ${tenant} (shown once):\n${key.key}\n`);
       return;
     }
     case 'list': {
       const [tenant] = takePositionals('keys', args, ['<tenant>']);
-      const { keys } = await client.read('GET', keysPath(tenant), { keys: [{ id: 'string', createdAt: 'string' }] });
+      const { keys } = await client.read('GET', keysPath(tenant), Type.Object({ keys: Type.Array(Type.Object({ id: Type.String(), createdAt: Type.String() })) }));
       if (values.json === true) {
         printJson(keys);
         return;

@@ -4,23 +4,38 @@
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
 import { pagePath, printMore } from '../paging.js';
-import type { Shape } from '../shape.js';
+import { Type } from '@sinclair/typebox';
+import { Nullable } from '../answer.js';
 import { printJson, printTable } from '../output.js';
 import { onlyOptions, takePositionals, unknownSubcommand, usageError } from '../usage.js';
 import { readInput } from './invoke.js';
 
 /** What the table reads of a tenant's schedules. */
-const SCHEDULES = {
-  schedules: [
-    { name: 'string', function: 'string', cron: 'string?', everySeconds: 'number?', timezone: 'string', nextRunAt: 'string|null', fired: 'number', skipped: 'number' },
-  ],
-} as const satisfies Shape;
+const SCHEDULES = Type.Object({
+  schedules: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      function: Type.String(),
+      cron: Type.Optional(Type.String()),
+      everySeconds: Type.Optional(Type.Number()),
+      timezone: Type.String(),
+      nextRunAt: Nullable(Type.String()),
+      fired: Type.Number(),
+      skipped: Type.Number(),
+    }),
+  ),
+});
 
 /** What the table reads of a schedule's occurrences. */
-const RUNS = {
-  runs: [{ occurrenceAt: 'string', outcome: 'string', jobId: 'string?', missed: 'number', reason: 'string?' }],
-  next: 'string|null?',
-} as const satisfies Shape;
+const RUNS = Type.Object({
+  runs: Type.Array(
+    Type.Object({ occurrenceAt: Type.String(), outcome: Type.String(), jobId: Type.Optional(Type.String()), missed: Type.Number(), reason: Type.Optional(Type.String()) }),
+  ),
+  next: Type.Optional(Nullable(Type.String())),
+});
+
+/** What is read of one schedule before it is printed whole. */
+const SCHEDULE = Type.Object({ name: Type.String() });
 
 function splitSchedule(target: string): { tenant: string; name: string } {
   const match = /^([^/]+)\/([^/]+)$/.exec(target);
@@ -54,7 +69,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
       body.everySeconds = integerFlag('--every', values.every); // JSON drops it when not given
       if (values.timezone !== undefined) body.timezone = values.timezone;
       if (values.overlap !== undefined) body.overlap = values.overlap;
-      printJson(await client.read('PUT', `${base(tenant)}/${encodeURIComponent(name)}`, { name: 'string' }, body));
+      printJson(await client.read('PUT', `${base(tenant)}/${encodeURIComponent(name)}`, SCHEDULE, body));
       return;
     }
     case 'get':
@@ -62,7 +77,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
       onlyOptions('schedules', sub, values, []);
       const [tenant, name] = takePositionals('schedules', positionals, ['<tenant>', '<schedule>']);
       const path = `${base(tenant)}/${encodeURIComponent(name)}`;
-      if (sub === 'get') return printJson(await client.read('GET', path, { name: 'string' }));
+      if (sub === 'get') return printJson(await client.read('GET', path, SCHEDULE));
       await client.request('DELETE', path);
       process.stdout.write(`deleted schedule ${tenant}/${name}\n`);
       return;

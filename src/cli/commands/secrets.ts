@@ -2,7 +2,7 @@
 // --value-file, never from argv (other users can read a process's argv in /proc).
 import { parse, readArgFile, UsageError } from '../args.js';
 import type { Client } from '../client.js';
-import type { Shape } from '../shape.js';
+import { Type } from '@sinclair/typebox';
 import { printJson, printTable } from '../output.js';
 import { onlyOptions, takePositionals, unknownSubcommand, usageError } from '../usage.js';
 
@@ -10,7 +10,7 @@ import { onlyOptions, takePositionals, unknownSubcommand, usageError } from '../
 const MAX_INPUT_BYTES = 1024 * 1024;
 
 /** What the CLI reads of a secret (never a value: the server sends none). */
-const SECRET = { name: 'string', hosts: ['string'], updatedAt: 'string' } as const satisfies Shape;
+const SECRET = Type.Object({ name: Type.String(), hosts: Type.Array(Type.String()), updatedAt: Type.String() });
 
 async function readStdin(stdin: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<string> {
   if (stdin.isTTY) {
@@ -55,7 +55,7 @@ export async function secretsCommand(argv: string[], client: Client, stdin: Node
     case 'list': {
       onlyOptions('secrets', action, values, ['json']);
       const [tenant] = takePositionals('secrets', args, ['<tenant>']);
-      const { secrets } = await client.read('GET', secretsPath(tenant), { secrets: [SECRET] });
+      const { secrets } = await client.read('GET', secretsPath(tenant), Type.Object({ secrets: Type.Array(SECRET) }));
       if (values.json === true) {
         printJson(secrets);
         return;
