@@ -3,6 +3,8 @@
 // the server even when it is SIGKILLed.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +17,18 @@ import { Tracker, childrenOf, footprint, leftovers, request, sandboxConfig, wait
 
 const INDEX = fileURLToPath(new URL('../../src/sandbox/index.js', import.meta.url));
 const SPAWNER_MAIN = fileURLToPath(new URL('../../src/sandbox/launch/spawner-main.js', import.meta.url));
+
+/** The first line a stand-in server prints (the pids it started). */
+function firstLine(server: ChildProcessByStdio<null, Readable, null>): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let out = '';
+    server.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    server.once('exit', (code) => reject(new Error(`stand-in server exited early (${code})`)));
+  });
+}
 
 describe('spawner launcher', () => {
   after(() => assert.deepEqual(childrenOf(process.pid), [], 'no spawner or sandbox left'));
@@ -155,14 +169,7 @@ describe('spawner launcher', () => {
       setInterval(() => {}, 1000);
     `;
     const server = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      server.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('\n')) resolve(out.trim());
-      });
-      server.once('exit', (code) => reject(new Error(`stand-in server exited early (${code})`)));
-    });
+    const line = await firstLine(server);
     const sandboxPid = (JSON.parse(line) as { sandbox: number }).sandbox;
     const spawnerPid = childrenOf(server.pid!)[0];
     assert.ok(spawnerPid !== undefined, 'the spawner runs as a child of the server');
@@ -189,14 +196,7 @@ describe('spawner launcher', () => {
       setInterval(() => {}, 1000);
     `;
     const server = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      server.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('\n')) resolve(out.trim());
-      });
-      server.once('exit', (code) => reject(new Error(`stand-in server exited early (${code})`)));
-    });
+    const line = await firstLine(server);
     const { spawner, holder } = JSON.parse(line) as { spawner: number; holder: number };
     try {
       const exited = new Promise((resolve) => server.once('exit', resolve));
