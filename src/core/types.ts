@@ -131,3 +131,14 @@ export interface ExecutionRecord {
   /** The job (queue item id) this execution ran a slice of; absent for invocations. */
   jobId?: string;
 }
+
+/**
+ * What one purge call did (retention, src/services/retention.ts): it deleted at most the rows it
+ * was asked for, in one transaction. `more`: the pass over the table is not over (rows may be
+ * left), call again; false: it reached the end, and the next call starts a new pass. Shared by
+ * the store, queue and schedule ports.
+ */
+export interface PurgeBatch {
+  deleted: number;
+  more: boolean;
+}

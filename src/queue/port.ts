@@ -8,7 +8,7 @@
 // guarded UPDATEs (`WHERE id = $1 AND status = 'running' AND fence = $2 AND lease_expires_at > now`).
 import type { QueueConfig } from '../core/config.js';
 import type { Lane } from '../scheduler/stride.js';
-import type { PurgeBatch } from '../store/port.js';
+import type { PurgeBatch } from '../core/types.js';
 
 export type { Lane } from '../scheduler/stride.js';
 

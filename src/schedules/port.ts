@@ -4,7 +4,7 @@
 // src/store/sqlite/schedules/; a Postgres implementation keeps the same contract: claimDue is one
 // transaction (SELECT … FOR UPDATE SKIP LOCKED over due schedules, INSERT … ON CONFLICT DO NOTHING
 // of the occurrence).
-import type { PurgeBatch } from '../store/port.js';
+import type { PurgeBatch } from '../core/types.js';
 import type { DuePlan } from './timing.js';
 
 export type Overlap = 'skip' | 'allow';

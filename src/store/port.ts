@@ -1,6 +1,6 @@
 // The store port: everything Airlock persists. The SQLite implementation lives in sqlite/;
 // a Postgres one will follow. Both pass the conformance suite in test/store/.
-import type { ExecutionRecord, ExecutionStatus, FunctionVersion } from '../core/types.js';
+import type { ExecutionRecord, ExecutionStatus, FunctionVersion, PurgeBatch } from '../core/types.js';
 
 export interface FunctionSummary {
   tenant: string;
@@ -58,15 +58,7 @@ export interface WebhookRecord {
   createdAt: number;
 }
 
-/**
- * What one purge call did (retention, src/services/retention.ts): it deleted at most the rows it
- * was asked for, in one transaction. `more`: the pass over the table is not over (rows may be
- * left), call again; false: it reached the end, and the next call starts a new pass.
- */
-export interface PurgeBatch {
-  deleted: number;
-  more: boolean;
-}
+export type { PurgeBatch } from '../core/types.js';
 
 export interface Store {
   /** Applies forward-only migrations. */
