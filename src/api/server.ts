@@ -34,6 +34,8 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     schemaController: { compilersFactory: { buildValidator } },
+    // A URL pasted with a trailing slash (a webhook URL into a provider's form) is the same route.
+    routerOptions: { ignoreTrailingSlash: true },
   });
   await app.register(swagger, {
     openapi: {

@@ -89,6 +89,13 @@ describe('webhooks API', () => {
     assert.equal((listed as unknown as { idempotencyKey: string }).idempotencyKey, res.body.deliveryId, 'the job names its delivery');
   });
 
+  it('takes a delivery URL with a trailing slash as the same URL', async () => {
+    const res = await deliver(`${echo.path}/`, { headers: { 'content-type': 'application/json' }, body: '{"slash":true}' });
+    assert.equal(res.status, 202, res.text);
+    const job = await waitJob(server, 'acme', res.body.jobId, finished);
+    assert.deepEqual((job.result as { body: unknown }).body, { slash: true });
+  });
+
   it('unknown tenant, function or token: the same 404, and nothing is stored', async () => {
     const before = await jobCount('echo');
     const token = echo.token;
