@@ -27,6 +27,7 @@ const USAGE = {
   functions: [
     line('airlock functions <tenant> [--json]', "list a tenant's functions"),
     line('airlock functions <tenant>/<function> [--version V] [--json]', 'show a function: its version, limits, isolation, egress and webhook URL'),
+    line('airlock functions <tenant>/<function> --versions [--json]', "list a function's versions, newest first, and which is the latest"),
     line('airlock functions delete <tenant>/<function>', 'delete a function and all its versions'),
   ],
   invoke: [

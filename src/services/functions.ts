@@ -10,7 +10,7 @@ import type { FunctionVersion } from '../core/types.js';
 import type { EgressConfig } from '../core/config.js';
 import { DEFAULT_EGRESS_LIMITS, DEFAULT_MAX_EGRESS_LIMITS } from '../egress/limits.js';
 import { checkEgressPolicy } from '../egress/policy-check.js';
-import type { FunctionSummary, Store } from '../store/port.js';
+import type { FunctionSummary, Store, VersionSummary } from '../store/port.js';
 import { checkDeployBody } from './deploy-body.js';
 import { checkModuleShape } from './module-shape.js';
 import type { DeployBody } from './deploy-body.js';
@@ -111,6 +111,12 @@ export class FunctionService {
   async list(tenant: string): Promise<FunctionSummary[]> {
     validateName('tenant', tenant);
     return this.store.listFunctions(tenant);
+  }
+
+  /** The function's versions, newest first deployed first, and which is the latest. Throws FUNCTION_NOT_FOUND. */
+  async versions(tenant: string, name: string): Promise<{ latest: string; versions: VersionSummary[] }> {
+    const latest = await this.get(tenant, name);
+    return { latest: latest.version, versions: await this.store.listVersions(tenant, name) };
   }
 
   /** Deletes the function and all its versions (executions are kept). Throws FUNCTION_NOT_FOUND. */

@@ -11,6 +11,14 @@ export interface FunctionSummary {
   updatedAt: number;
 }
 
+/** One version of a function, without its source. */
+export interface VersionSummary {
+  version: string;
+  runtime: FunctionVersion['runtime'];
+  /** When this content was first deployed, epoch ms. */
+  createdAt: number;
+}
+
 export interface ExecutionFilter {
   function?: string;
   status?: ExecutionStatus;
@@ -73,6 +81,8 @@ export interface Store {
   /** The named version, or the latest when `version` is undefined; undefined if deleted/absent. */
   getFunction(tenant: string, name: string, version?: string): Promise<FunctionVersion | undefined>;
   listFunctions(tenant: string): Promise<FunctionSummary[]>;
+  /** The function's versions, newest first deployed first; empty when there is no such function. */
+  listVersions(tenant: string, name: string): Promise<VersionSummary[]>;
   /** Removes the function, all its versions and its webhook token; true if it existed. Executions stay. */
   deleteFunction(tenant: string, name: string): Promise<boolean>;
 

@@ -36,6 +36,12 @@ describe('functions API', () => {
     assert.equal((await invoke(server, 'acme', 'roll', null)).body.result, 1, 'the earlier version is the latest again');
     const same = await server.request('PUT', '/v1/tenants/acme/functions/roll', { code: 'export default () => 1' });
     assert.deepEqual([same.body.created, same.body.previousVersion], [false, v1], 'unchanged: previousVersion is the version itself');
+    // Every version, newest first deployed first, and which one is the latest.
+    const versions = await server.request('GET', '/v1/tenants/acme/functions/roll/versions');
+    assert.equal(versions.status, 200);
+    assert.equal(versions.body.latest, v1);
+    assert.deepEqual((versions.body.versions as { version: string }[]).map((v) => v.version), [v2, v1]);
+    assert.equal((await server.request('GET', '/v1/tenants/acme/functions/nope/versions')).body.error.code, 'FUNCTION_NOT_FOUND');
   });
 
   it('addresses versions by content hash; same source gives the same version', async () => {

@@ -1,5 +1,5 @@
 // `airlock functions` against a real server: list a tenant's functions as a table and as JSON,
-// show one (latest or --version) with its limits, isolation, egress and webhook URL, delete one,
+// show one (latest or --version) or its versions (--versions) with its limits, isolation, egress and webhook URL, delete one,
 // and its usage and API errors. The lines of a view with no egress, no webhook or a webhook
 // token the server cannot read, on their own.
 import { after, before, describe, it } from 'node:test';
@@ -71,6 +71,19 @@ describe('airlock functions', () => {
     assert.match(r.stdout, /^egress\s+none \(no network\)$/m);
     const json = await runCli(['functions', 'acme/hello', '--json'], env);
     assert.deepEqual(JSON.parse(json.stdout), (await server.request('GET', '/v1/tenants/acme/functions/hello')).body);
+  });
+
+  it('lists the versions with --versions, newest first, marking the latest', async () => {
+    const r = await runCli(['functions', 'acme/hello', '--versions'], env);
+    assert.equal(r.code, 0, r.stderr);
+    const [header, ...rows] = r.stdout.trimEnd().split('\n');
+    assert.match(header!, /^VERSION\s+RUNTIME\s+DEPLOYED\s+LATEST$/);
+    assert.deepEqual(rows.map((l) => l.split(/\s+/).filter((w) => w !== '')), [
+      [v2, 'typescript', rows[0]!.split(/\s+/)[2]!, 'yes'],
+      [v1, 'javascript', rows[1]!.split(/\s+/)[2]!],
+    ]);
+    const json = await runCli(['functions', 'acme/hello', '--versions', '--json'], env);
+    assert.equal((JSON.parse(json.stdout) as { latest: string }).latest, v2);
   });
 
   it('says when the function or the version does not exist (exit 1)', async () => {

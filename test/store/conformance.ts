@@ -78,6 +78,11 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreUnd
           assert.deepEqual(await store.getFunction('acme', 'hello', v1.version), v1);
           assert.deepEqual(await store.putFunctionVersion({ ...v1, createdAt: 30 }), { created: false, previousLatest: v2.version });
           assert.equal((await store.getFunction('acme', 'hello'))?.version, v1.version);
+          assert.deepEqual(await store.listVersions('acme', 'hello'), [
+            { version: v2.version, runtime: 'javascript', createdAt: 20 },
+            { version: v1.version, runtime: 'typescript', createdAt: 10 },
+          ], 'newest first deployed first; a re-put keeps its first time');
+          assert.deepEqual(await store.listVersions('acme', 'nope'), []);
         }));
 
       test('listFunctions: sorted by name, latest runtime, version count, tenant-scoped', () =>

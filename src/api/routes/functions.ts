@@ -53,6 +53,29 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
     },
   );
 
+  app.get<{ Params: Params }>(
+    '/v1/tenants/:tenant/functions/:name/versions',
+    {
+      schema: {
+        summary: "List a function's versions, newest deploy first (deploy one's code again to make it the latest)",
+        params: FunctionParams,
+        response: {
+          200: Type.Object({
+            latest: Type.String(),
+            versions: Type.Array(Type.Object({ version: Type.String(), runtime: Type.String(), createdAt: Type.String({ format: 'date-time' }) })),
+          }),
+          '4xx': ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const { tenant, name } = request.params;
+      requireTenant(request, tenant);
+      const { latest, versions } = await functions.versions(tenant, name);
+      return { latest, versions: versions.map((v) => ({ version: v.version, runtime: v.runtime, createdAt: new Date(v.createdAt).toISOString() })) };
+    },
+  );
+
   app.get<{ Params: { tenant: string } }>(
     '/v1/tenants/:tenant/functions',
     {

@@ -45,6 +45,12 @@ const FUNCTION = Type.Object({
 
 type FunctionView = Static<typeof FUNCTION>;
 
+/** What `--versions` reads of a function's versions. */
+const VERSIONS = Type.Object({
+  latest: Type.String(),
+  versions: Type.Array(Type.Object({ version: Type.String(), runtime: Type.String(), createdAt: Type.String() })),
+});
+
 /** One egress rule in a line: `api.example.com ports 443 methods GET paths /v1/`. */
 function ruleLine(rule: NonNullable<FunctionView['egress']>['allow'][number]): string {
   const parts = [rule.host];
@@ -86,7 +92,7 @@ export function functionLines(fn: FunctionView, baseUrl: string): string[] {
 }
 
 export async function functionsCommand(argv: string[], client: Client): Promise<void> {
-  const { values, positionals } = parse(argv, { version: { type: 'string' }, json: { type: 'boolean' } });
+  const { values, positionals } = parse(argv, { version: { type: 'string' }, versions: { type: 'boolean' }, json: { type: 'boolean' } });
   const tenantPath = (tenant: string): string => `/v1/tenants/${encodeURIComponent(tenant)}/functions`;
   const functionPath = (tenant: string, name: string): string => `${tenantPath(tenant)}/${encodeURIComponent(name)}`;
   if (positionals[0] === 'delete') {
@@ -98,6 +104,18 @@ export async function functionsCommand(argv: string[], client: Client): Promise<
     return;
   }
   const [target] = takePositionals('functions', positionals, ['<tenant> or <tenant>/<function>']);
+  if (target.includes('/') && values.versions === true) {
+    onlyOptions('functions', '<tenant>/<function> --versions', values, ['versions', 'json']);
+    const { tenant, name } = splitTarget(target, 'functions');
+    const listed = await client.read('GET', `${functionPath(tenant, name)}/versions`, VERSIONS);
+    if (values.json) return printJson(listed);
+    printTable(
+      ['VERSION', 'RUNTIME', 'DEPLOYED', 'LATEST'],
+      listed.versions.map((v) => [v.version, v.runtime, v.createdAt, v.version === listed.latest ? 'yes' : '']),
+      `function ${tenant}/${name} has no versions`,
+    );
+    return;
+  }
   if (target.includes('/')) {
     onlyOptions('functions', '<tenant>/<function>', values, ['version', 'json']);
     const { tenant, name } = splitTarget(target, 'functions');

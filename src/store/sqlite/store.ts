@@ -6,7 +6,7 @@ import type { Database as Db, Statement, Transaction } from 'better-sqlite3';
 import { AirlockError } from '../../core/errors.js';
 import { idTimeFloor } from '../../core/ids.js';
 import type { ExecutionRecord, FunctionVersion } from '../../core/types.js';
-import type { ApiKeyRecord, ExecutionFilter, FunctionSummary, PurgeBatch, SecretMeta, SecretRecord, Store, WebhookRecord } from '../port.js';
+import type { ApiKeyRecord, ExecutionFilter, FunctionSummary, PurgeBatch, SecretMeta, SecretRecord, Store, VersionSummary, WebhookRecord } from '../port.js';
 import { GroupWalk } from './purge-walk.js';
 import { SqliteSecrets } from './secrets.js';
 import { SqliteWebhooks } from './webhooks.js';
@@ -27,7 +27,7 @@ import {
   INSERT_FUNCTION_VERSION,
   UPSERT_FUNCTION,
 } from './statements/function-versions.js';
-import { DELETE_FUNCTION, DELETE_FUNCTION_VERSIONS, LIST_FUNCTIONS } from './statements/functions-admin.js';
+import { DELETE_FUNCTION, DELETE_FUNCTION_VERSIONS, LIST_FUNCTION_VERSIONS, LIST_FUNCTIONS } from './statements/functions-admin.js';
 import { GET_EXECUTION } from './statements/get-execution.js';
 import { INSERT_EXECUTION } from './statements/insert-execution.js';
 import { listExecutionsSql, listShapeKey } from './statements/list-executions.js';
@@ -66,6 +66,7 @@ function prepareAll(db: Db) {
     getLatestId: db.prepare<[string, string], { latest_version: string }>(GET_LATEST_VERSION_ID),
     getVersion: db.prepare<[string, string, string], FunctionVersionRow>(GET_FUNCTION_VERSION),
     listFunctions: db.prepare<[string], FunctionSummaryRow>(LIST_FUNCTIONS),
+    listVersions: db.prepare<[string, string], { version: string; runtime: FunctionVersion['runtime']; created_at: number }>(LIST_FUNCTION_VERSIONS),
     deleteFunction: db.prepare<[string, string]>(DELETE_FUNCTION),
     deleteVersions: db.prepare<[string, string]>(DELETE_FUNCTION_VERSIONS),
     insertExecution: db.prepare<ExecutionValues>(INSERT_EXECUTION),
@@ -157,6 +158,10 @@ export class SqliteStore implements Store {
 
   async listFunctions(tenant: string): Promise<FunctionSummary[]> {
     return this.stmts().listFunctions.all(tenant).map(rowToSummary);
+  }
+
+  async listVersions(tenant: string, name: string): Promise<VersionSummary[]> {
+    return this.stmts().listVersions.all(tenant, name).map((row) => ({ version: row.version, runtime: row.runtime, createdAt: row.created_at }));
   }
 
   async deleteFunction(tenant: string, name: string): Promise<boolean> {

@@ -8,6 +8,10 @@ JOIN function_versions v
 WHERE f.tenant = ?
 ORDER BY f.name`;
 
+/** A function's versions, newest deploy first (without their source). */
+export const LIST_FUNCTION_VERSIONS = `
+SELECT version, runtime, created_at FROM function_versions WHERE tenant = ? AND name = ? ORDER BY created_at DESC, version`;
+
 export const DELETE_FUNCTION = `DELETE FROM functions WHERE tenant = ? AND name = ?`;
 
 export const DELETE_FUNCTION_VERSIONS = `DELETE FROM function_versions WHERE tenant = ? AND name = ?`;
