@@ -1,6 +1,7 @@
-// What `airlock server` prints once it listens: the URL, the admin key and a copy-paste example
-// that works from another shell as printed. The CLI finds the admin key in ./.airlock (relative
-// to where it runs) unless told otherwise, so the example says where the key is whenever that
+// What `airlock server` prints once it listens: the URL, the admin key (the key itself only when
+// this start generated it, else the file it is in) and a copy-paste example that works from
+// another shell as printed. The CLI finds the admin key in ./.airlock (relative to where it
+// runs) unless told otherwise, so the example says where the key is whenever that
 // default would not find it: a data dir elsewhere, or a key given in AIRLOCK_ADMIN_KEY. It runs
 // the CLI as `npx airlock` only in this package's root: anywhere else npx would fetch an
 // unrelated `airlock` package from the registry, so it names this CLI's file instead.
@@ -58,9 +59,13 @@ export function cliCommand(cwd: string, packageRoot = PACKAGE_ROOT, cliPath = CL
 
 export function startBanner(facts: BannerFacts): string {
   const { url, isolation, dataDir, adminKey, keyFromEnv, cwd, cli } = facts;
-  const keyLine = keyFromEnv
+  // Shown once, when generated: after that it is in its file, and a banner in a service's log
+  // on every restart would copy the key there.
+  const keyLine = keyFromEnv || adminKey.path === undefined
     ? 'admin key: (from AIRLOCK_ADMIN_KEY)'
-    : `admin key: ${adminKey.key}   (${adminKey.generated ? 'new; saved to' : 'from'} ${adminKey.path})`;
+    : adminKey.generated
+      ? `admin key: ${adminKey.key}   (new; saved to ${adminKey.path})`
+      : `admin key: in ${adminKey.path}   (print it with: cat ${shellWord(adminKey.path)})`;
   const defaultDirWorks = !keyFromEnv && resolve(cwd, '.airlock') === resolve(dataDir);
   const where: string[] = [];
   if (keyFromEnv) where.push(`  export AIRLOCK_KEY="$AIRLOCK_ADMIN_KEY"   # AIRLOCK_ADMIN_KEY must be set in this shell too, to the server's admin key`);
