@@ -220,8 +220,19 @@ export const KeyView = Type.Object({
   id: Type.String(),
   tenant: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
+  name: Type.Union([Type.String(), Type.Null()], { description: 'what the key is for, as named at creation; null when unnamed' }),
   key: Type.Optional(Type.String({ description: 'the secret; shown only once, at creation' })),
 });
+
+/** POST /keys: everything optional (no body at all is fine). */
+export const KeyBody = Type.Object(
+  {
+    name: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: 'what the key is for, e.g. "ci" or "backend" (1-64 characters, no control characters)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 export const TenantParams = Type.Object({ tenant: Name });
 export const FunctionParams = Type.Object({ tenant: Name, name: Name });

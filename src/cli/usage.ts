@@ -58,8 +58,8 @@ const USAGE = {
     line('airlock hooks rotate <tenant>/<function> [--json]', 'issue a new token; the old URL stops working at once'),
   ],
   keys: [
-    line('airlock keys create <tenant>', 'create an API key for the tenant (printed once)'),
-    line('airlock keys list <tenant> [--json]', "list a tenant's key ids"),
+    line('airlock keys create <tenant> [--name N]', 'create an API key for the tenant, named for what it is for (printed once)'),
+    line('airlock keys list <tenant> [--json]', "list a tenant's key ids, creation times and names"),
     line('airlock keys revoke <tenant> <id>', 'revoke a key'),
   ],
   secrets: [

@@ -26,6 +26,7 @@ export interface CreatedKey {
   tenant: string;
   key: string;
   createdAt: number;
+  name?: string;
 }
 
 function sha256(text: string): Buffer {
@@ -91,16 +92,18 @@ export class KeyService {
     return principal;
   }
 
-  async create(tenant: string): Promise<CreatedKey> {
+  /** A new key for the tenant, optionally named (what it is for; shown in listings). */
+  async create(tenant: string, name?: string): Promise<CreatedKey> {
     const key = secretToken('ak');
     const record: ApiKeyRecord = {
       id: sortableId('key'),
       tenant,
       hash: sha256(key).toString('hex'),
       createdAt: Date.now(),
+      ...(name === undefined ? {} : { name }),
     };
     await this.store.putApiKey(record);
-    return { id: record.id, tenant, key, createdAt: record.createdAt };
+    return { id: record.id, tenant, key, createdAt: record.createdAt, ...(name === undefined ? {} : { name }) };
   }
 
   list(tenant: string): Promise<ApiKeyRecord[]> {

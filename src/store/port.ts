@@ -37,6 +37,8 @@ export interface ApiKeyRecord {
   /** sha256 hex of the secret key; the key itself is never stored. */
   hash: string;
   createdAt: number;
+  /** What the key is for, as its creator named it; absent when unnamed. */
+  name?: string;
 }
 
 /** A tenant's secret as stored: the value only in sealed (encrypted) form. */

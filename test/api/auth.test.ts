@@ -111,6 +111,24 @@ describe('auth and tenant scoping', () => {
     assert.equal(again.status, 404);
     assert.equal(again.body.error.message, `no key ${extra.body.id} for tenant tenant-a; list them with \`airlock keys list tenant-a\` (GET /v1/tenants/tenant-a/keys)`);
   });
+
+  it('names a key at creation and shows the name in listings; an unnamed key has name null', async () => {
+    const named = await server.request('POST', '/v1/tenants/tenant-c/keys', { name: 'ci pipeline' });
+    assert.equal(named.status, 201, JSON.stringify(named.body));
+    assert.equal(named.body.name, 'ci pipeline');
+    const unnamed = await server.request('POST', '/v1/tenants/tenant-c/keys');
+    assert.equal(unnamed.body.name, null);
+    const listed = await server.request('GET', '/v1/tenants/tenant-c/keys');
+    assert.deepEqual(
+      (listed.body.keys as { id: string; name: string | null }[]).map((k) => [k.id, k.name]),
+      [[named.body.id, 'ci pipeline'], [unnamed.body.id, null]],
+    );
+    for (const bad of [{ name: '' }, { name: 'x'.repeat(65) }, { name: 'line\nbreak' }, { label: 'ci' }]) {
+      const res = await server.request('POST', '/v1/tenants/tenant-c/keys', bad);
+      assert.equal(res.status, 400, JSON.stringify(bad));
+      assert.equal(res.body.error.code, 'VALIDATION_FAILED');
+    }
+  });
 });
 
 describe('an admin key given in AIRLOCK_ADMIN_KEY', () => {

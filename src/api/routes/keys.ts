@@ -2,25 +2,30 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { requireAdmin, requireTenant } from '../auth.js';
-import { ErrorBody, KeyParams, KeyView, TenantParams } from '../schemas.js';
+import { ErrorBody, KeyBody, KeyParams, KeyView, TenantParams } from '../schemas.js';
+import { noBodyAsEmptyObject } from '../json-body.js';
 import type { ApiDeps } from '../deps.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 export function registerKeyRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.post<{ Params: { tenant: string } }>(
+  app.post<{ Params: { tenant: string }; Body: { name?: string } }>(
     '/v1/tenants/:tenant/keys',
     {
+      preValidation: noBodyAsEmptyObject,
       schema: {
-        summary: 'Create a tenant API key (admin only); the key is returned once',
+        summary: 'Create a tenant API key (admin only), optionally named; the key is returned once',
         params: TenantParams,
+        body: KeyBody,
         response: { 201: KeyView, '4xx': ErrorBody },
       },
     },
     async (request, reply) => {
       requireAdmin(request);
-      const created = await deps.keys.create(request.params.tenant);
-      return reply.status(201).send({ id: created.id, tenant: created.tenant, key: created.key, createdAt: iso(created.createdAt) });
+      const created = await deps.keys.create(request.params.tenant, request.body.name);
+      return reply
+        .status(201)
+        .send({ id: created.id, tenant: created.tenant, key: created.key, createdAt: iso(created.createdAt), name: created.name ?? null });
     },
   );
 
@@ -37,7 +42,7 @@ export function registerKeyRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const { tenant } = request.params;
       requireTenant(request, tenant);
       const keys = await deps.keys.list(tenant);
-      return { keys: keys.map((k) => ({ id: k.id, tenant, createdAt: iso(k.createdAt) })) };
+      return { keys: keys.map((k) => ({ id: k.id, tenant, createdAt: iso(k.createdAt), name: k.name ?? null })) };
     },
   );
 

@@ -65,6 +65,7 @@ export interface ApiKeyRow {
   tenant: string | null;
   hash: string;
   created_at: number;
+  name: string | null;
 }
 
 const parseJson = parseJsonSafely;
@@ -193,5 +194,7 @@ export function rowToExecution(row: ExecutionRow): ExecutionRecord {
 }
 
 export function rowToApiKey(row: ApiKeyRow): ApiKeyRecord {
-  return { id: row.id, tenant: row.tenant, hash: row.hash, createdAt: row.created_at };
+  const key: ApiKeyRecord = { id: row.id, tenant: row.tenant, hash: row.hash, createdAt: row.created_at };
+  if (row.name !== null) key.name = row.name;
+  return key;
 }

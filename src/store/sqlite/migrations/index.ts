@@ -7,8 +7,9 @@ import { migration005 } from './005_schedules.js';
 import { migration006 } from './006_webhooks.js';
 import { migration007 } from './007_stalled_runs.js';
 import { migration008 } from './008_executions_by_job.js';
+import { migration009 } from './009_key_names.js';
 import type { Migration } from './types.js';
 
 export type { Migration };
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009];
