@@ -238,7 +238,7 @@ export const TenantParams = Type.Object({ tenant: Name });
 export const FunctionParams = Type.Object({ tenant: Name, name: Name });
 export const ExecutionParams = Type.Object({ tenant: Name, id: Type.String({ maxLength: 64 }) });
 export const KeyParams = Type.Object({ tenant: Name, id: Type.String({ maxLength: 64 }) });
-export const VersionQuery = Type.Object({ version: Type.Optional(Type.String({ maxLength: 64 })) });
+export const VersionQuery = Type.Object({ version: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
 
 export const SecretParams = Type.Object({ tenant: Name, name: Name });
 

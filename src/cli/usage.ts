@@ -27,8 +27,8 @@ const USAGE = {
   functions: [
     line('airlock functions <tenant> [--json]', "list a tenant's functions"),
     line('airlock functions <tenant>/<function> [--version V] [--json]', 'show a function: its version, limits, isolation, egress and webhook URL'),
-    line('airlock functions <tenant>/<function> --versions [--json]', "list a function's versions, newest first, and which is the latest"),
-    line('airlock functions delete <tenant>/<function>', 'delete a function and all its versions'),
+    line('airlock functions <tenant>/<function> --versions [--json]', "list a function's versions by first deploy, newest first, and which is the latest"),
+    line('airlock functions delete <tenant>/<function>', 'delete a function, all its versions, its webhook and its schedules'),
   ],
   invoke: [
     line('airlock invoke <tenant>/<function> [--input JSON|@file] [--version V]', 'run a function and print the execution as JSON'),

@@ -20,7 +20,8 @@ export async function resealWithCurrentKey(secrets: SecretService, tokens: Webho
   if (rotatedTokens.unreadable.length > 0) {
     logger.warn(
       { webhooks: rotatedTokens.unreadable },
-      'no configured key opens these webhook tokens: deliveries still work, but their URLs cannot be shown; rotate them to get new ones',
+      'no configured key opens these webhook tokens: deliveries still work, but their URLs cannot be shown; add the key they were ' +
+        'sealed with to AIRLOCK_SECRET_KEY_PREVIOUS and restart (the URLs stay the same), or rotate them to get new URLs',
     );
   }
 }

@@ -186,6 +186,14 @@ describe('webhooks API', () => {
     assert.deepEqual([got[0]!.body, got[0]!.rawBody], [JSON.parse(json), json]);
     assert.equal(got[1]!.body, text);
     for (const input of got) assert.equal(input.headers['content-encoding'], undefined);
+    // identity, or an empty body, is plain already: no header either.
+    const plain = await deliver(echo.path, { headers: { 'content-type': 'text/plain', 'content-encoding': 'identity' }, body: 'as is' });
+    const empty = await deliver(echo.path, { headers: { 'content-encoding': 'gzip' } });
+    for (const res of [plain, empty]) {
+      assert.equal(res.status, 202, res.text);
+      const job = await waitJob(server, 'acme', res.body.jobId, finished);
+      assert.equal((job.result as { headers: Record<string, string> }).headers['content-encoding'], undefined, res.text);
+    }
   });
 
   it('refuses a delivery whose encoding is unknown, corrupt, or inflates past the body limit, and stores nothing', async () => {

@@ -150,6 +150,9 @@ describe('request refusals', () => {
       assert.equal(res.status, 400);
       assert.equal(res.body.error.message, `invalid request: querystring has an unexpected property "limit" (allowed: none)${SCHEMAS}`);
       assert.equal((await server.request('GET', '/v1/tenants/acme/functions')).status, 200);
+      const typo = await server.request('GET', '/v1/tenants/acme/functions/echo?verson=abc');
+      assert.equal(typo.status, 400, 'a typo in ?version= is refused, not the latest shown');
+      assert.equal(typo.body.error.message, `invalid request: querystring has an unexpected property "verson" (allowed: version)${SCHEMAS}`);
     });
 
     it('names an unexpected query parameter', async () => {

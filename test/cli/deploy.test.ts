@@ -1,4 +1,4 @@
-// `airlock deploy`: what it prints (deployed, unchanged, rolled back); --egress: the policy comes
+// `airlock deploy`: what it prints (deployed, unchanged, an existing version made the latest again); --egress: the policy comes
 // from a file (@path) or inline JSON, reaches the server's deploy body, and is returned with the
 // function; invalid JSON is a usage error.
 import assert from 'node:assert/strict';
@@ -43,7 +43,7 @@ describe('airlock deploy', () => {
     assert.equal(got.body.egress.limits.requests, 5);
   });
 
-  it('prints deployed, unchanged, or rolled back when earlier code is deployed again', async () => {
+  it('prints deployed, unchanged, or made the latest again when another version\'s code is deployed again', async () => {
     const client = createClient({ AIRLOCK_URL: server.url, AIRLOCK_KEY: server.adminKey });
     const file = join(dir, 'roll.js');
     const deployPrinting = async (code: string): Promise<string> => {
@@ -61,8 +61,9 @@ describe('airlock deploy', () => {
     const v1 = /version ([0-9a-f]{64})/.exec(await deployPrinting('export default () => 1'))?.[1];
     const v2 = /version ([0-9a-f]{64})/.exec(await deployPrinting('export default () => 2'))?.[1];
     assert.ok(v1 !== undefined && v2 !== undefined);
-    assert.equal(await deployPrinting('export default () => 1'), `rolled back acme/roll to version ${v1} (was ${v2})\n`);
+    assert.equal(await deployPrinting('export default () => 1'), `made acme/roll version ${v1} the latest again (was ${v2})\n`);
     assert.equal(await deployPrinting('export default () => 1'), `unchanged acme/roll version ${v1}\n`);
+    assert.equal(await deployPrinting('export default () => 2'), `made acme/roll version ${v2} the latest again (was ${v1})\n`, 'forward as well as back');
   });
 
   it('accepts inline JSON and refuses invalid JSON as a usage error', () => {

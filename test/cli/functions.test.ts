@@ -98,7 +98,7 @@ describe('airlock functions', () => {
   it('deletes a function with all its versions', async () => {
     await deploy(server, 'acme', 'gone', 'export default () => 0;');
     const r = await runCli(['functions', 'delete', 'acme/gone'], env);
-    assert.deepEqual(r, { code: 0, stdout: 'deleted function acme/gone and all its versions\n', stderr: '' });
+    assert.deepEqual(r, { code: 0, stdout: 'deleted function acme/gone, all its versions, its webhook and its schedules\n', stderr: '' });
     assert.equal((await server.request('GET', '/v1/tenants/acme/functions/gone')).status, 404);
     const again = await runCli(['functions', 'delete', 'acme/gone'], env);
     assert.equal(again.code, 1);
@@ -160,6 +160,6 @@ describe('functionLines', () => {
 
   it('says how to get a new webhook URL when the server cannot read the token', () => {
     const lines = functionLines({ ...view, webhook: { path: null } }, 'http://127.0.0.1:1');
-    assert.equal(lines.at(-1), 'webhook    unreadable (sealed with a master key the server no longer has); run: airlock hooks rotate acme/hello');
+    assert.equal(lines.at(-1), "webhook    unreadable (sealed with a master key the server no longer has): give the server that key in AIRLOCK_SECRET_KEY_PREVIOUS to keep the URL, or run: airlock hooks rotate acme/hello");
   });
 });

@@ -57,7 +57,7 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
     '/v1/tenants/:tenant/functions/:name/versions',
     {
       schema: {
-        summary: "List a function's versions, newest deploy first (deploy one's code again to make it the latest)",
+        summary: "List a function's versions by first deploy, newest first, and the latest (deploy one's code again to make it the latest)",
         params: FunctionParams,
         response: {
           200: Type.Object({

@@ -74,10 +74,10 @@ export async function deployCommand(argv: string[], client: Client): Promise<voi
   process.stdout.write(`${deployLine(fn, `${values.tenant}/${name}`)}\n`);
 }
 
-/** `deployed`, `unchanged`, or `rolled back` when the deploy made an earlier version the latest again. */
+/** `deployed`, `unchanged`, or `made … the latest again` when the code is that of another existing version. */
 function deployLine(fn: { version: string; created: boolean; previousVersion?: string | null | undefined }, target: string): string {
   if (fn.created) return `deployed ${target} version ${fn.version}`;
   const previous = fn.previousVersion;
-  if (typeof previous === 'string' && previous !== fn.version) return `rolled back ${target} to version ${fn.version} (was ${previous})`;
+  if (typeof previous === 'string' && previous !== fn.version) return `made ${target} version ${fn.version} the latest again (was ${previous})`;
   return `unchanged ${target} version ${fn.version}`;
 }

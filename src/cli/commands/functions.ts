@@ -85,7 +85,7 @@ export function functionLines(fn: FunctionView, baseUrl: string): string[] {
   }
   if (webhook !== undefined) {
     const hook = `${fn.tenant}/${fn.name}`;
-    rows.push(['webhook', webhook.path === null ? `unreadable (sealed with a master key the server no longer has); run: airlock hooks rotate ${hook}` : baseUrl + webhook.path]);
+    rows.push(['webhook', webhook.path === null ? `unreadable (sealed with a master key the server no longer has): give the server that key in AIRLOCK_SECRET_KEY_PREVIOUS to keep the URL, or run: airlock hooks rotate ${hook}` : baseUrl + webhook.path]);
   }
   const width = Math.max(...rows.map(([field]) => field.length));
   return rows.map(([field, value]) => `${field.padEnd(width)}  ${value}`);
@@ -100,7 +100,7 @@ export async function functionsCommand(argv: string[], client: Client): Promise<
     const [target] = takePositionals('functions', positionals.slice(1), ['<tenant>/<function>']);
     const { tenant, name } = splitTarget(target, 'functions');
     await client.request('DELETE', functionPath(tenant, name));
-    process.stdout.write(`deleted function ${tenant}/${name} and all its versions\n`);
+    process.stdout.write(`deleted function ${tenant}/${name}, all its versions, its webhook and its schedules\n`);
     return;
   }
   const [target] = takePositionals('functions', positionals, ['<tenant> or <tenant>/<function>']);

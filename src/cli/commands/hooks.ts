@@ -25,7 +25,7 @@ export async function hooksCommand(argv: string[], client: Client): Promise<void
   }
   if (url === null) {
     throw new UsageError(
-      `the token of ${tenant}/${name} was sealed with a master key the server no longer has; run "airlock hooks rotate ${tenant}/${name}" for a new one`,
+      `the token of ${tenant}/${name} was sealed with a master key the server no longer has; give the server that key in AIRLOCK_SECRET_KEY_PREVIOUS (docs/secrets.md) to keep the URL, or run "airlock hooks rotate ${tenant}/${name}" for a new one`,
     );
   }
   process.stdout.write(url + '\n');

@@ -33,8 +33,9 @@ function codingsOf(req: DeliveryRequest): string[] {
 
 /** The delivery with its body decompressed (and no content-encoding header); as is when plain. */
 export async function decodeContent(req: DeliveryRequest, bodyBytes: number): Promise<DeliveryRequest> {
+  if (req.headers['content-encoding'] === undefined) return req;
   const codings = codingsOf(req);
-  if (codings.length === 0 || req.body.length === 0) return req;
+  if (codings.length === 0 || req.body.length === 0) return withoutEncoding(req, req.body); // identity, or nothing to decode
   if (codings.length > MAX_CODINGS) {
     throw new AirlockError(
       'UNSUPPORTED_MEDIA_TYPE',
@@ -66,6 +67,11 @@ export async function decodeContent(req: DeliveryRequest, bodyBytes: number): Pr
       );
     }
   }
+  return withoutEncoding(req, body);
+}
+
+/** The delivery with `body` and no content-encoding header (what the function gets is plain). */
+function withoutEncoding(req: DeliveryRequest, body: Buffer): DeliveryRequest {
   const headers = { ...req.headers };
   delete headers['content-encoding'];
   return { ...req, headers, body };

@@ -58,11 +58,12 @@ export function deadlineError(deadlineAt: number, submittedAt: number, last: Que
 /** The stalled slice limit was passed (see STALL_SLICES); `cap` is what ended this slice. */
 export function noProgressError(cap: SliceCap): QueueError {
   const each = cap.kind === 'requests' ? `egress.limits.requests ${cap.requests} each` : `maxRunMs ${cap.capMs} ms each`;
+  const larger = cap.kind === 'requests' ? 'deploy the function with a larger egress.limits.requests' : 'submit the job with a longer maxRunMs';
   return failure(
     'NO_PROGRESS',
     `the last ${STALL_SLICES} slices of this job (${each}) reached their cap without saving a checkpoint, and so did ` +
       'this one, so each new slice starts over from the same state; call ctx.checkpoint.save(state) as the work ' +
-      'advances (an unchanged state marks progress too), or submit the job with a longer maxRunMs',
+      `advances (an unchanged state marks progress too), or ${larger}`,
   );
 }
 
