@@ -106,6 +106,11 @@ export interface Claimed {
 export interface FailOptions {
   /** false: the failure is permanent; the item ends `failed` without retries. Default true. */
   retryable?: boolean;
+  /**
+   * false: this ending is not a failed attempt of the work (its deadline passed, its function was
+   * deleted), so `attempts` stays as it is. Default true.
+   */
+  attempt?: boolean;
 }
 
 export interface ContinueOptions {

@@ -229,6 +229,15 @@ export function queueConformance(name: string, make: MakeQueue): void {
         assert.deepEqual([dead?.status, dead?.lastError?.code], ['dead', 'LEASE_EXPIRED']);
       }));
 
+    test('a permanent ending that is not a failed attempt leaves attempts as they were', () =>
+      withQueue({}, async ({ q }) => {
+        await q.enqueue(job);
+        const [c] = await q.claim({ owner: 'w', max: 1 });
+        assert.ok(c);
+        const ended = await q.fail(c.lease, { code: 'JOB_DEADLINE', message: 'too late' }, { retryable: false, attempt: false });
+        assert.deepEqual([ended.status, ended.attempts, ended.lastError?.code], ['failed', 0, 'JOB_DEADLINE']);
+      }));
+
     test('counts queued and running items over every tenant', () =>
       withQueue({}, async ({ q }) => {
         assert.deepEqual(await q.counts(), { queued: 0, running: 0 });

@@ -93,10 +93,10 @@ export class JobSlice {
     try {
       payload = readJobPayload(item.payload, item.id);
     } catch (err) {
-      return this.settle('failed', () => queue.fail(this.lease, failure('INTERNAL', (err as Error).message), { retryable: false }));
+      return this.settle('failed', () => queue.fail(this.lease, failure('INTERNAL', (err as Error).message), { retryable: false, attempt: false }));
     }
     if (this.now() >= payload.deadlineAt) {
-      return this.settle('failed', () => queue.fail(this.lease, deadlineError(payload.deadlineAt, item.createdAt, item.lastError), { retryable: false }));
+      return this.settle('failed', () => queue.fail(this.lease, deadlineError(payload.deadlineAt, item.createdAt, item.lastError), { retryable: false, attempt: false }));
     }
     let fn: FunctionVersion;
     try {
@@ -104,7 +104,7 @@ export class JobSlice {
     } catch (err) {
       const code = isAirlockError(err) ? err.code : 'INTERNAL';
       const permanent = code === 'FUNCTION_NOT_FOUND' || code === 'VERSION_NOT_FOUND';
-      return this.settle('failed', () => queue.fail(this.lease, failure(code, (err as Error).message), { retryable: !permanent }));
+      return this.settle('failed', () => queue.fail(this.lease, failure(code, (err as Error).message), { retryable: !permanent, attempt: !permanent }));
     }
     let permit: Permit;
     try {
@@ -226,7 +226,7 @@ export class JobSlice {
     if (outcome.status === 'succeeded') return this.settle('succeeded', () => queue.complete(this.lease, outcome.result ?? null));
     if (outcome.status === 'timeout') {
       if (this.now() >= payload.deadlineAt) {
-        return this.settle('failed', () => queue.fail(this.lease, deadlineError(payload.deadlineAt, this.claimed.item.createdAt, this.claimed.item.lastError), { retryable: false }));
+        return this.settle('failed', () => queue.fail(this.lease, deadlineError(payload.deadlineAt, this.claimed.item.createdAt, this.claimed.item.lastError), { retryable: false, attempt: false }));
       }
       if (this.saved) return this.settle('continued', () => queue.continueLater(this.lease));
       if (this.claimed.item.stalledRuns >= STALL_SLICES) {

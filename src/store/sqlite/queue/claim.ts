@@ -57,9 +57,10 @@ export function failAttempt(
   error: string,
   retryable: boolean,
   ctx: ClaimContext,
+  countsAttempt = true,
 ): QueueItemRow | undefined {
   const now = ctx.now();
-  const attempts = row.attempts + 1;
+  const attempts = row.attempts + (countsAttempt ? 1 : 0);
   const backoff = { baseMs: ctx.policy.backoffBaseMs, maxMs: ctx.policy.backoffMaxMs };
   const fate = afterFailure(attempts, row.max_attempts, retryable, now, backoff, ctx.random);
   const runAfter = fate.status === 'queued' ? fate.runAfter : row.run_after;

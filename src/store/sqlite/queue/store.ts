@@ -278,7 +278,7 @@ export class SqliteQueue implements QueueStore {
     const tx = this.db.transaction((): QueueItemRow | undefined => {
       const row = s.leased.get(...this.guard(lease));
       if (row === undefined) return undefined;
-      return failAttempt(s.claim.finishAttempt, row, stored, options.retryable ?? true, this.ctx);
+      return failAttempt(s.claim.finishAttempt, row, stored, options.retryable ?? true, this.ctx, options.attempt ?? true);
     });
     const row = tx.immediate();
     if (row === undefined) throw this.leaseLost(lease);
