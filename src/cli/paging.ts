@@ -7,6 +7,9 @@ import { shellWord } from './banner.js';
 /** The flags of a paged list as typed (`--limit` already checked); undefined or '' when not given. */
 export type PageFlags = Record<string, string | undefined>;
 
+/** The most items one page of a list may ask for (the API's maximum `limit`). */
+export const MAX_PAGE = 500;
+
 function given(flags: PageFlags): [string, string][] {
   return Object.entries(flags).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '');
 }

@@ -87,6 +87,16 @@ describe('whole-number flags', () => {
     assert.equal(bodyOf(requests[0]!).deadlineMs, 60000);
   });
 
+  it('a --limit above the API\'s page size (500) is a usage error, before any request', async () => {
+    for (const command of [['executions', 'acme'], ['jobs', 'list', 'acme'], ['schedules', 'runs', 'acme', 'nightly']]) {
+      requests.length = 0;
+      const r = await runCli([...command, '--limit', '600'], env);
+      assert.equal(r.code, 2, command.join(' '));
+      assert.match(r.stderr, /^--limit must be a whole number from 1 to 500, got "600" \(too large\)\n/);
+      assert.equal(requests.length, 0);
+    }
+  });
+
   it('executions --limit reaches the query string', async () => {
     requests.length = 0;
     const r = await runCli(['executions', 'acme', '--limit', '7'], env);
@@ -114,7 +124,8 @@ describe('whole-number flags', () => {
       it(`airlock ${command[0]} ${command[1]?.startsWith(work) ? '<file>' : command[1]} ${flag}=${value}: usage error`, async () => {
         requests.length = 0;
         const r = await runCli([...command, `${flag}=${value}`], env);
-        assert.deepEqual(r, { code: 2, stdout: '', stderr: `${flag} must be a whole number >= 1, got ${JSON.stringify(value)}\n` });
+        const range = flag === '--limit' ? 'from 1 to 500' : '>= 1';
+        assert.deepEqual(r, { code: 2, stdout: '', stderr: `${flag} must be a whole number ${range}, got ${JSON.stringify(value)}\n` });
         assert.equal(requests.length, 0, 'no request was sent');
       });
     }
@@ -132,8 +143,8 @@ describe('whole-number flags', () => {
 
   it('a whole number too large to hold says so', async () => {
     requests.length = 0;
-    const r = await runCli(['executions', 'acme', '--limit', '99999999999999999999'], env);
-    assert.deepEqual(r, { code: 2, stdout: '', stderr: '--limit must be a whole number >= 1, got "99999999999999999999" (too large)\n' });
+    const r = await runCli(['jobs', 'submit', 'acme/fn', '--max-attempts', '99999999999999999999'], env);
+    assert.deepEqual(r, { code: 2, stdout: '', stderr: '--max-attempts must be a whole number >= 1, got "99999999999999999999" (too large)\n' });
     assert.equal(requests.length, 0);
   });
 });

@@ -2,7 +2,7 @@
 // time (--before), or prints one as JSON.
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
-import { pagePath, printMore } from '../paging.js';
+import { MAX_PAGE, pagePath, printMore } from '../paging.js';
 import { Type } from '@sinclair/typebox';
 import { Nullable } from '../answer.js';
 import { givenFilters, printJson, printTable } from '../output.js';
@@ -29,7 +29,7 @@ export async function executionsCommand(argv: string[], client: Client): Promise
     json: { type: 'boolean' },
   });
   const [tenant, id] = takePositionals('executions', positionals, ['<tenant>'], ['<id>']);
-  const limit = integerFlag('--limit', values.limit);
+  const limit = integerFlag('--limit', values.limit, 1, MAX_PAGE);
   const base = `/v1/tenants/${encodeURIComponent(tenant)}/executions`;
   if (id) return printJson(await client.read('GET', `${base}/${encodeURIComponent(id)}`, EXECUTION));
   const flags = { function: values.function, status: values.status, job: values.job, limit: limit?.toString(), before: values.before };

@@ -2,7 +2,7 @@
 // tenant's jobs as a table (or JSON) a page at a time (--before), cancel one.
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
-import { pagePath, printMore } from '../paging.js';
+import { MAX_PAGE, pagePath, printMore } from '../paging.js';
 import { Type } from '@sinclair/typebox';
 import { Nullable } from '../answer.js';
 import { givenFilters, printJson, printTable } from '../output.js';
@@ -63,7 +63,7 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
     case 'list': {
       onlyOptions('jobs', sub, values, ['function', 'status', 'limit', 'before', 'json']);
       const [tenant] = takePositionals('jobs', positionals, ['<tenant>']);
-      const limit = integerFlag('--limit', values.limit);
+      const limit = integerFlag('--limit', values.limit, 1, MAX_PAGE);
       const flags = { function: values.function, status: values.status, limit: limit?.toString(), before: values.before };
       const { jobs, next = null } = await client.read('GET', pagePath(`${tenantBase(tenant)}/jobs`, flags), JOBS);
       if (values.json) return printJson({ jobs, next });

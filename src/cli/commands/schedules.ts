@@ -3,7 +3,7 @@
 // schedules as a table (or JSON), delete one, list a schedule's occurrences a page at a time.
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
-import { pagePath, printMore } from '../paging.js';
+import { MAX_PAGE, pagePath, printMore } from '../paging.js';
 import { Type } from '@sinclair/typebox';
 import { Nullable } from '../answer.js';
 import { printJson, printTable } from '../output.js';
@@ -97,7 +97,7 @@ export async function schedulesCommand(argv: string[], client: Client): Promise<
     case 'runs': {
       onlyOptions('schedules', sub, values, ['limit', 'before', 'json']);
       const [tenant, name] = takePositionals('schedules', positionals, ['<tenant>', '<schedule>']);
-      const flags = { limit: integerFlag('--limit', values.limit)?.toString(), before: values.before };
+      const flags = { limit: integerFlag('--limit', values.limit, 1, MAX_PAGE)?.toString(), before: values.before };
       const { runs, next = null } = await client.read('GET', pagePath(`${base(tenant)}/${encodeURIComponent(name)}/runs`, flags), RUNS);
       if (values.json) return printJson({ runs, next });
       printTable(
