@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
+import { closest } from '../core/suggest.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -18,15 +19,18 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: s
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new ArgumentError(argumentProblem(err as Error & { code?: string }));
+    throw new ArgumentError(argumentProblem(err as Error & { code?: string }, Object.keys(options)));
   }
 }
 
-/** node:util's refusal in the CLI's words: which option, and what to type instead. */
-function argumentProblem(err: Error & { code?: string }): string {
+/** node:util's refusal in the CLI's words: which option, and what to type instead (`known`: the command's options). */
+function argumentProblem(err: Error & { code?: string }, known: readonly string[]): string {
   const option = /'(?:-\w, )?(--?[\w-]+)/.exec(err.message)?.[1];
   if (option === undefined) return err.message;
-  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option}`;
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const meant = option.startsWith('--') ? closest(option.slice(2), known) : undefined;
+    return `unknown option ${option}${meant === undefined ? '' : `; did you mean --${meant}?`}`;
+  }
   if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     if (/ambiguous/.test(err.message)) return `${option} needs a value (one that starts with "-" is written ${option}=-…)`;
     if (/argument missing/.test(err.message)) return `${option} needs a value`;

@@ -103,7 +103,8 @@ export class FunctionService {
       'VERSION_NOT_FOUND',
       `function ${tenant}/${name} has no version ${JSON.stringify(String(version).slice(0, 80))}; ` +
         `the latest is ${latest.version}. Versions are the content hashes returned by deploy; ` +
-        'omit the version to use the latest',
+        `omit the version to use the latest, or list them with \`airlock functions ${tenant}/${name} --versions\` ` +
+        `(GET /v1/tenants/${tenant}/functions/${name}/versions)`,
       { tenant, function: name, latestVersion: latest.version },
     );
   }

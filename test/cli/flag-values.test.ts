@@ -155,6 +155,8 @@ describe('command lines the argument parser refuses', () => {
   const cases: { args: string[]; command: CommandName; problem: string }[] = [
     { args: ['deploy', source, '--tenant', 'acme', '--bogus'], command: 'deploy', problem: 'unknown option --bogus' },
     { args: ['invoke', 'acme/fn', '-x'], command: 'invoke', problem: 'unknown option -x' },
+    { args: ['executions', 'acme', '--jsn'], command: 'executions', problem: 'unknown option --jsn; did you mean --json?' },
+    { args: ['deploy', source, '--tennant', 'acme'], command: 'deploy', problem: 'unknown option --tennant; did you mean --tenant?' },
     { args: ['deploy', source, '--tenant', 'acme', '--timeout-ms'], command: 'deploy', problem: '--timeout-ms needs a value' },
     { args: ['invoke', 'acme/fn', '--input'], command: 'invoke', problem: '--input needs a value' },
     { args: ['deploy', source, '--tenant', 'acme', '--timeout-ms', '-3'], command: 'deploy', problem: '--timeout-ms needs a value (one that starts with "-" is written --timeout-ms=-…)' },

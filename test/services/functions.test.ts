@@ -226,6 +226,7 @@ describe('FunctionService get, list, delete', () => {
       assert.match(missing.message, /PUT \/v1\/tenants\/acme\/functions\/nope/);
       const noVersion = await rejectsWith(svc.get('acme', 'f', 'abc'), 'VERSION_NOT_FOUND');
       assert.match(noVersion.message, new RegExp(v2.version));
+      assert.match(noVersion.message, /list them with `airlock functions acme\/f --versions` \(GET \/v1\/tenants\/acme\/functions\/f\/versions\)$/);
       assert.equal(noVersion.details?.latestVersion, v2.version);
       await rejectsWith(svc.get('acme', 'nope', 'abc'), 'FUNCTION_NOT_FOUND');
       await rejectsWith(svc.get('other', 'f'), 'FUNCTION_NOT_FOUND');
