@@ -34,15 +34,6 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
   });
 }
 
-/**
- * preValidation hook for routes whose body fields are all optional (invoke, job submission): a
- * request without a body is taken as `{}` instead of failing "body must be object".
- */
-export function noBodyAsEmptyObject(request: FastifyRequest, _reply: unknown, done: (err?: Error) => void): void {
-  if (request.body === undefined || request.body === null) request.body = {};
-  done();
-}
-
 /** The refusal for a body Fastify's parser refused: invalid JSON (and where), or a poisoning key. */
 function explain(err: Error, body: string): Error {
   if ((err as Error & { code?: string }).code !== 'FST_ERR_CTP_INVALID_JSON_BODY') return err;

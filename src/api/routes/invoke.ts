@@ -3,14 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { requireTenant } from '../auth.js';
 import { ErrorBody, FunctionParams, InvokeBody, InvokeResult } from '../schemas.js';
 import type { ApiDeps } from '../deps.js';
-import { noBodyAsEmptyObject } from '../json-body.js';
 
 export function registerInvokeRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post<{ Params: { tenant: string; name: string }; Body: InvokeBody | undefined }>(
     '/v1/tenants/:tenant/functions/:name/invoke',
     {
       bodyLimit: deps.config.maxBodyBytes,
-      preValidation: noBodyAsEmptyObject,
       schema: {
         summary: 'Invoke a function and wait for its result',
         params: FunctionParams,

@@ -5,7 +5,6 @@ import { Type } from '@sinclair/typebox';
 import { requireTenant } from '../auth.js';
 import { ErrorBody, FunctionParams, JobBody, JobDetailView, JobParams, JobQuery, JobView, NullableString, TenantParams } from '../schemas.js';
 import { jobDetailView, jobView } from '../views.js';
-import { noBodyAsEmptyObject } from '../json-body.js';
 import type { ApiDeps } from '../deps.js';
 
 export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
@@ -14,7 +13,6 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
     '/v1/tenants/:tenant/functions/:name/jobs',
     {
       bodyLimit: deps.config.maxBodyBytes,
-      preValidation: noBodyAsEmptyObject,
       schema: {
         summary: 'Submit a job: stored durably, run in the background in slices (202)',
         params: FunctionParams,

@@ -3,16 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { requireAdmin, requireTenant } from '../auth.js';
 import { ErrorBody, KeyBody, KeyParams, KeyView, TenantParams } from '../schemas.js';
-import { noBodyAsEmptyObject } from '../json-body.js';
 import type { ApiDeps } from '../deps.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 export function registerKeyRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.post<{ Params: { tenant: string }; Body: { name?: string } }>(
+  app.post<{ Params: { tenant: string }; Body: { name?: string } | undefined }>(
     '/v1/tenants/:tenant/keys',
     {
-      preValidation: noBodyAsEmptyObject,
       schema: {
         summary: 'Create a tenant API key (admin only), optionally named; the key is returned once',
         params: TenantParams,
@@ -22,7 +20,7 @@ export function registerKeyRoutes(app: FastifyInstance, deps: ApiDeps): void {
     },
     async (request, reply) => {
       requireAdmin(request);
-      const created = await deps.keys.create(request.params.tenant, request.body.name);
+      const created = await deps.keys.create(request.params.tenant, request.body?.name);
       return reply
         .status(201)
         .send({ id: created.id, tenant: created.tenant, key: created.key, createdAt: iso(created.createdAt), name: created.name ?? null });
