@@ -285,6 +285,20 @@ export const JobBody = Type.Object(
 );
 export type JobBody = Static<typeof JobBody>;
 
+export const JobRetryBody = Type.Object(
+  {
+    version: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: "the function version to run (default: the function's latest version now)" }),
+    ),
+    maxAttempts: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 100, description: 'failed attempts allowed from the retry on (default: the job\'s own)' }),
+    ),
+    deadlineMs: Type.Optional(Type.Integer({ minimum: 1, description: 'total time from the retry, ms (AIRLOCK_JOB_DEADLINE_MS)' })),
+  },
+  { additionalProperties: false },
+);
+export type JobRetryBody = Static<typeof JobRetryBody>;
+
 export const JobView = Type.Object({
   id: Type.String(),
   tenant: Type.String(),
@@ -315,6 +329,7 @@ export const JobDetailView = Type.Composite([
     version: Type.Optional(Type.String({ description: 'the function version every slice runs' })),
     maxRunMs: Type.Integer({ description: 'cap of one run slice, ms' }),
     deadlineAt: Type.String({ format: 'date-time', description: 'after this the job fails with JOB_DEADLINE' }),
+    retriedAt: Type.Optional(Type.String({ format: 'date-time', description: 'when the job was last retried (its deadline counts from then)' })),
   }),
 ]);
 

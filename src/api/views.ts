@@ -58,7 +58,6 @@ export function executionView(rec: ExecutionRecord) {
   };
 }
 
-/** A job as the API shows it: the queue item without its payload, lease or fencing token. */
 /** One job read on its own: its view plus what it was submitted with (its payload). */
 export function jobDetailView(item: QueueItem) {
   const payload = readJobPayload(item.payload, item.id);
@@ -68,11 +67,13 @@ export function jobDetailView(item: QueueItem) {
     ...(payload.version === undefined ? {} : { version: payload.version }),
     maxRunMs: payload.maxRunMs,
     deadlineAt: iso(payload.deadlineAt),
+    ...(payload.retriedAt === undefined ? {} : { retriedAt: iso(payload.retriedAt) }),
   };
 }
 
 const ENDED_IN_ERROR: ReadonlySet<string> = new Set(['failed', 'dead']);
 
+/** A job as the API shows it: the queue item without its payload, lease or fencing token. */
 export function jobView(item: QueueItem) {
   return {
     id: item.id,

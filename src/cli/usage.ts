@@ -42,6 +42,7 @@ const USAGE = {
     line('airlock jobs get <tenant> <id>', 'print one job as JSON'),
     line('airlock jobs list <tenant> [--function F] [--status S] [--limit N] [--before ID] [--json]', "list a tenant's jobs, a page at a time"),
     line('airlock jobs cancel <tenant> <id>', 'cancel a queued or running job'),
+    line('airlock jobs retry <tenant> <id> [--version H] [--max-attempts N] [--deadline-ms MS]', 'run a failed, dead or cancelled job again, from its last checkpoint'),
   ],
   schedules: [
     line(

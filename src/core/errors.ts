@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'SECRET_UNREADABLE'
   | 'LEASE_LOST'
   | 'IDEMPOTENCY_CONFLICT'
+  | 'JOB_NOT_RETRYABLE'
   | 'CHECKPOINT_TOO_LARGE'
   | 'HEADERS_TOO_LARGE'
   | 'INTERNAL';
@@ -78,6 +79,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   LEASE_LOST: 409,
   // A job's idempotency key already names a job of another function of the tenant.
   IDEMPOTENCY_CONFLICT: 409,
+  // A retry of a job that is queued, running or succeeded (only failed, dead and cancelled jobs run again).
+  JOB_NOT_RETRYABLE: 409,
   CHECKPOINT_TOO_LARGE: 413,
   // Webhook deliveries with too many or too large headers (nothing is stored).
   HEADERS_TOO_LARGE: 431,

@@ -122,6 +122,17 @@ export interface ContinueOptions {
   delayMs?: number;
 }
 
+/** What changes when a finished item is queued again (requeue); everything else is kept. */
+export interface RequeueRequest {
+  /** Replaces the stored payload (same cap as enqueue). Default: kept. */
+  payload?: unknown;
+  /** Failed attempts allowed from now on (attempts start over at 0). Default: kept. */
+  maxAttempts?: number;
+}
+
+/** Statuses requeue() takes an item out of: endings that a new attempt may change. */
+export const REQUEUEABLE_STATUSES: readonly QueueStatus[] = ['failed', 'dead', 'cancelled'];
+
 export interface ListRequest {
   tenant: string;
   function?: string;
@@ -180,6 +191,14 @@ export interface QueueStore {
    * LEASE_LOST). An item already terminal is returned unchanged; undefined when unknown.
    */
   cancel(tenant: string, id: string): Promise<QueueItem | undefined>;
+
+  /**
+   * Queues a `failed`, `dead` or `cancelled` item again in place: claimable at once, attempts and
+   * stalled runs back to 0, result and finish time cleared; its id, idempotency key, checkpoint,
+   * runs and last error are kept (so its next run resumes from the checkpoint). An item in any
+   * other status is returned unchanged with `requeued: false`; undefined when unknown.
+   */
+  requeue(tenant: string, id: string, req?: RequeueRequest): Promise<{ item: QueueItem; requeued: boolean } | undefined>;
 
   /** Items queued and running now, over every tenant (metrics). */
   counts(): Promise<{ queued: number; running: number }>;

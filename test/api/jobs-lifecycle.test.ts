@@ -121,7 +121,7 @@ describe('jobs across restarts and under load', () => {
       assert.equal(job.error?.code, 'JOB_DEADLINE');
       assert.match(
         job.error?.message ?? '',
-        /^the job did not finish by its deadline \(\S+, 2000 ms after it was submitted\): it needs more time than that; submit it with a longer deadlineMs/,
+        /^the job did not finish by its deadline \(\S+, 2000 ms after it was submitted\): it needs more time than that; retry it with a longer deadlineMs/,
       );
       assert.doesNotMatch(job.error?.message ?? '', /checkpoint/, 'saving checkpoints more often would not have helped');
       assert.equal(job.attempts, 0, 'the deadline ends the job without counting a failed attempt (none failed)');

@@ -1,5 +1,5 @@
 // `airlock jobs` against a real server: submit (inline and @file input, idempotency key), get,
-// list as a table and as JSON, cancel, and usage errors.
+// list as a table and as JSON, cancel, retry, and usage errors.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -88,6 +88,26 @@ describe('airlock jobs', () => {
     assert.equal(cancel.code, 0, cancel.stderr);
     assert.equal((JSON.parse(cancel.stdout) as { status: string }).status, 'succeeded');
     assert.equal(cancel.stderr, `job ${jobId} had already ended (succeeded): nothing was cancelled\n`);
+  });
+
+  it('retries a cancelled job with a new deadline and says how to follow it; a job that cannot be retried is an error', async () => {
+    const res = await cli(['jobs', 'submit', 'acme/hold', '--max-attempts', '2'], env);
+    const { jobId } = JSON.parse(res.stdout) as { jobId: string };
+    await cli(['jobs', 'cancel', 'acme', jobId], env);
+    const retried = await cli(['jobs', 'retry', 'acme', jobId, '--deadline-ms', '60000', '--max-attempts', '3'], env);
+    assert.equal(retried.code, 0, retried.stderr);
+    const job = JSON.parse(retried.stdout) as { id: string; status: string; maxAttempts: number };
+    assert.deepEqual([job.id, job.status, job.maxAttempts], [jobId, 'queued', 3]);
+    assert.equal(retried.stderr, `job ${jobId} is queued again; follow it with: airlock jobs get acme ${jobId}\n`);
+    const detail = await server.request('GET', `/v1/tenants/acme/jobs/${jobId}`);
+    assert.ok(Date.parse(detail.body.deadlineAt) - Date.parse(detail.body.retriedAt) === 60_000, JSON.stringify(detail.body));
+
+    const busy = await cli(['jobs', 'retry', 'acme', jobId], env);
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, /JOB_NOT_RETRYABLE/);
+    await cli(['jobs', 'cancel', 'acme', jobId], env);
+    const wrongOption = await cli(['jobs', 'retry', 'acme', jobId, '--input', '1'], env);
+    assert.equal(wrongOption.code, 2, wrongOption.stderr);
   });
 
   it('reports usage and API errors', async () => {

@@ -319,6 +319,63 @@ export function queueConformance(name: string, make: MakeQueue): void {
         assert.equal(await q.cancel('acme', 'qi_missing'), undefined);
       }));
 
+    test('requeue: a dead item is queued again in place, keeping its checkpoint, key and last error', () =>
+      withQueue({ maxAttempts: 1 }, async ({ q, clock }) => {
+        const { item } = await q.enqueue({ ...job, idempotencyKey: 'sync-1' });
+        const [c] = await q.claim({ owner: 'w', max: 1 });
+        assert.ok(c);
+        await q.saveCheckpoint(c.lease, { page: 7 });
+        const dead = await q.fail(c.lease, { code: 'UPSTREAM', message: 'bug' });
+        assert.equal(dead.status, 'dead');
+        clock.advance(5_000);
+        const again = await q.requeue('acme', item.id, { payload: { page: 1, v: 2 }, maxAttempts: 4 });
+        assert.ok(again);
+        assert.equal(again.requeued, true);
+        const r = again.item;
+        assert.deepEqual(
+          [r.id, r.status, r.attempts, r.maxAttempts, r.runs, r.idempotencyKey, r.runAfter, r.finishedAt, r.result, r.lastError?.code],
+          [item.id, 'queued', 0, 4, 1, 'sync-1', clock.t, undefined, undefined, 'UPSTREAM'],
+        );
+        assert.deepEqual([r.payload, r.checkpoint], [{ page: 1, v: 2 }, { page: 7 }]);
+        assert.deepEqual(await q.get('acme', item.id), r, 'stored as answered');
+        const [next] = await q.claim({ owner: 'w', max: 1 });
+        assert.deepEqual([next?.item.id, next?.item.checkpoint, next?.item.fence], [item.id, { page: 7 }, 2], 'claimable at once, from its checkpoint');
+        assert.ok(next);
+        await q.complete(next.lease, 'fixed');
+        assert.equal((await q.get('acme', item.id))?.status, 'succeeded');
+      }));
+
+    test('requeue takes failed and cancelled items too, keeps what it is not given, and leaves every other status', () =>
+      withQueue({}, async ({ q }) => {
+        const { item } = await q.enqueue({ ...job, maxAttempts: 2 });
+        const [c] = await q.claim({ owner: 'w', max: 1 });
+        assert.ok(c);
+        await q.fail(c.lease, { code: 'JOB_DEADLINE', message: 'late' }, { retryable: false });
+        const failed = await q.requeue('acme', item.id);
+        assert.deepEqual([failed?.requeued, failed?.item.status, failed?.item.maxAttempts, failed?.item.payload], [true, 'queued', 2, { page: 1 }]);
+
+        const queued = await q.requeue('acme', item.id);
+        assert.deepEqual([queued?.requeued, queued?.item.status], [false, 'queued'], 'a queued item is left as it is');
+        const [running] = await q.claim({ owner: 'w', max: 1 });
+        assert.ok(running);
+        const busy = await q.requeue('acme', item.id);
+        assert.deepEqual([busy?.requeued, busy?.item.status, busy?.item.fence], [false, 'running', running.lease.fence], 'a running item is left');
+        await q.complete(running.lease, 'ok');
+        const succeeded = await q.requeue('acme', item.id);
+        assert.deepEqual([succeeded?.requeued, succeeded?.item.status, succeeded?.item.result], [false, 'succeeded', 'ok']);
+
+        const cancelled = await q.enqueue({ ...job, idempotencyKey: 'c' });
+        await q.cancel('acme', cancelled.item.id);
+        assert.deepEqual((await q.requeue('acme', cancelled.item.id))?.item.status, 'queued');
+        await q.cancel('acme', cancelled.item.id);
+
+        assert.equal(await q.requeue('globex', cancelled.item.id), undefined, 'another tenant cannot requeue it');
+        assert.equal(await q.requeue('acme', 'qi_missing'), undefined);
+        await rejectsWith(q.requeue('acme', cancelled.item.id, { maxAttempts: 0 }), 'VALIDATION_FAILED');
+        await rejectsWith(q.requeue('acme', cancelled.item.id, { payload: 'x'.repeat(1 << 20) }), 'INPUT_TOO_LARGE');
+        assert.equal((await q.get('acme', cancelled.item.id))?.status, 'cancelled', 'a refused requeue changes nothing');
+      }));
+
     test('list: a tenant\'s items newest first, filtered by function and status, paged by id', () =>
       withQueue({}, async ({ q, clock }) => {
         const ids: string[] = [];

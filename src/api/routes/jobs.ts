@@ -1,9 +1,9 @@
-// Jobs: submit (202 {jobId}), read one, list (newest first), cancel. Tenant-scoped like every
+// Jobs: submit (202 {jobId}), read one, list (newest first), cancel, retry in place. Tenant-scoped like every
 // route: a tenant key reaches only its own tenant's jobs.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { requireTenant } from '../auth.js';
-import { ErrorBody, FunctionParams, JobBody, JobDetailView, JobParams, JobQuery, JobView, NullableString, TenantParams } from '../schemas.js';
+import { ErrorBody, FunctionParams, JobBody, JobDetailView, JobParams, JobQuery, JobRetryBody, JobView, NullableString, TenantParams } from '../schemas.js';
 import { jobDetailView, jobView } from '../views.js';
 import type { ApiDeps } from '../deps.js';
 
@@ -71,6 +71,23 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const { tenant, id } = request.params;
       requireTenant(request, tenant);
       return jobView(await jobs.cancel(tenant, id));
+    },
+  );
+
+  app.post<{ Params: { tenant: string; id: string }; Body: JobRetryBody | undefined }>(
+    '/v1/tenants/:tenant/jobs/:id/retry',
+    {
+      schema: {
+        summary: 'Run a failed, dead or cancelled job again in place, from its last checkpoint',
+        params: JobParams,
+        body: JobRetryBody,
+        response: { 200: JobView, '4xx': ErrorBody },
+      },
+    },
+    async (request) => {
+      const { tenant, id } = request.params;
+      requireTenant(request, tenant);
+      return jobView(await jobs.retry(tenant, id, request.body ?? {}));
     },
   );
 }

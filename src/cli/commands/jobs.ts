@@ -1,5 +1,6 @@
-// `airlock jobs submit|get|list|cancel`: submit a job (prints {jobId}), read one as JSON, list a
-// tenant's jobs as a table (or JSON) a page at a time (--before), cancel one.
+// `airlock jobs submit|get|list|cancel|retry`: submit a job (prints {jobId}), read one as JSON,
+// list a tenant's jobs as a table (or JSON) a page at a time (--before), cancel one, run a failed,
+// dead or cancelled one again in place.
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
 import { MAX_PAGE, pagePath, printMore } from '../paging.js';
@@ -25,6 +26,7 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
     'max-run-ms': { type: 'string' },
     'max-attempts': { type: 'string' },
     'deadline-ms': { type: 'string' },
+    version: { type: 'string' },
     function: { type: 'string', short: 'f' },
     status: { type: 'string', short: 's' },
     limit: { type: 'string', short: 'n' },
@@ -58,6 +60,24 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
       printJson(job);
       // A finished job stays as it was: say so, or the JSON alone reads like a cancel.
       if (job.status !== 'cancelled') process.stderr.write(`job ${id} had already ended (${job.status}): nothing was cancelled\n`);
+      return;
+    }
+    case 'retry': {
+      onlyOptions('jobs', sub, values, ['version', 'max-attempts', 'deadline-ms']);
+      const [tenant, id] = takePositionals('jobs', positionals, ['<tenant>', '<id>']);
+      const body: Record<string, unknown> = {
+        version: values.version,
+        maxAttempts: integerFlag('--max-attempts', values['max-attempts']),
+        deadlineMs: integerFlag('--deadline-ms', values['deadline-ms']),
+      }; // JSON drops the ones not given
+      const job = await client.read(
+        'POST',
+        `${tenantBase(tenant)}/jobs/${encodeURIComponent(id)}/retry`,
+        Type.Object({ id: Type.String(), status: Type.String() }),
+        body,
+      );
+      printJson(job);
+      process.stderr.write(`job ${id} is queued again; follow it with: airlock jobs get ${tenant} ${id}\n`);
       return;
     }
     case 'list': {

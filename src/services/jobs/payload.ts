@@ -13,6 +13,8 @@ export interface JobPayload {
   maxRunMs: number;
   /** Epoch ms after which the job fails with JOB_DEADLINE instead of running again. */
   deadlineAt: number;
+  /** Epoch ms of the job's last retry (its deadline counts from then); absent: never retried. */
+  retriedAt?: number;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -28,11 +30,18 @@ export function readJobPayload(payload: unknown, id: string): JobPayload {
     payload.maxRunMs < 1 ||
     typeof payload.deadlineAt !== 'number' ||
     !Number.isSafeInteger(payload.deadlineAt) ||
-    (payload.version !== undefined && typeof payload.version !== 'string')
+    (payload.version !== undefined && typeof payload.version !== 'string') ||
+    (payload.retriedAt !== undefined && !Number.isSafeInteger(payload.retriedAt))
   ) {
     throw new AirlockError('INTERNAL', `queue item ${id} does not hold a job payload ({input, maxRunMs, deadlineAt})`);
   }
   const job: JobPayload = { input: payload.input ?? null, maxRunMs: payload.maxRunMs, deadlineAt: payload.deadlineAt };
   if (typeof payload.version === 'string') job.version = payload.version;
+  if (typeof payload.retriedAt === 'number') job.retriedAt = payload.retriedAt;
   return job;
+}
+
+/** Where a job's total deadline counts from: its last retry, else its submission. */
+export function deadlineStart(payload: JobPayload, item: { createdAt: number }): { at: number; event: 'submitted' | 'retried' } {
+  return payload.retriedAt === undefined ? { at: item.createdAt, event: 'submitted' } : { at: payload.retriedAt, event: 'retried' };
 }

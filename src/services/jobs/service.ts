@@ -4,8 +4,10 @@
 import type { Config } from '../../core/config.js';
 import { AirlockError } from '../../core/errors.js';
 import { serializeInput } from '../../core/json.js';
+import { REQUEUEABLE_STATUSES } from '../../queue/port.js';
 import type { QueueItem, QueueStatus, QueueStore } from '../../queue/port.js';
 import type { FunctionCache } from '../function-cache.js';
+import { readJobPayload } from './payload.js';
 import type { JobPayload } from './payload.js';
 import type { StopReason } from './slice.js';
 import { listHint } from '../names.js';
@@ -19,6 +21,15 @@ export interface SubmitJobRequest {
   maxAttempts?: number;
   /** Total time from submission, ms (default and maximum AIRLOCK_JOB_DEADLINE_MS). */
   deadlineMs?: number;
+}
+
+export interface RetryJobRequest {
+  /** The function version to run; default the latest now (e.g. a fix deployed since). */
+  version?: string;
+  /** Total time from the retry, ms (default and maximum AIRLOCK_JOB_DEADLINE_MS). */
+  deadlineMs?: number;
+  /** Failed attempts allowed from the retry on (default: the job's own). */
+  maxAttempts?: number;
 }
 
 export interface ListJobsRequest {
@@ -64,13 +75,7 @@ export class JobService {
         `maxRunMs ${maxRunMs} is above the operator maximum ${config.jobs.maxRunMs} (AIRLOCK_JOB_MAX_RUN_MS); ask for less`,
       );
     }
-    const deadlineMs = req.deadlineMs ?? config.jobs.deadlineMs;
-    if (deadlineMs > config.jobs.deadlineMs) {
-      throw new AirlockError(
-        'LIMIT_ABOVE_MAXIMUM',
-        `deadlineMs ${deadlineMs} is above the operator maximum ${config.jobs.deadlineMs} (AIRLOCK_JOB_DEADLINE_MS); ask for less`,
-      );
-    }
+    const deadlineMs = this.deadlineMs(req.deadlineMs);
     // Every slice runs the version that was latest at submission, even if the function is redeployed meanwhile.
     const payload: JobPayload = { input: req.input ?? null, version: fn.version, maxRunMs, deadlineAt: this.now() + deadlineMs };
     const { item, created } = await queue.enqueue({
@@ -92,6 +97,47 @@ export class JobService {
       );
     }
     return { job: item, created };
+  }
+
+  /**
+   * Runs a failed, dead or cancelled job again in place: same id, input and idempotency key, from
+   * its last checkpoint, on the function's latest version (or `req.version`), with its attempts
+   * counted from 0 and a new total deadline. JOB_NOT_RETRYABLE for a job in any other status.
+   */
+  async retry(tenant: string, id: string, req: RetryJobRequest): Promise<QueueItem> {
+    const { config, queue, functions } = this.deps;
+    const job = await this.get(tenant, id);
+    if (!REQUEUEABLE_STATUSES.includes(job.status)) throw notRetryable(tenant, job);
+    const payload = readJobPayload(job.payload, id);
+    const deadlineMs = this.deadlineMs(req.deadlineMs);
+    const fn = await functions.get(tenant, job.function, req.version);
+    serializeInput(payload.input, config.maxJsonDepth, fn.limits.inputBytes, config.maxLimits.inputBytes);
+    // A job that ran "the latest at each run" (a webhook delivery) keeps doing so unless a version is named.
+    const version = payload.version === undefined && req.version === undefined ? undefined : fn.version;
+    const now = this.now();
+    const next: JobPayload = { input: payload.input, maxRunMs: payload.maxRunMs, deadlineAt: now + deadlineMs, retriedAt: now };
+    if (version !== undefined) next.version = version;
+    const answer = await queue.requeue(tenant, id, {
+      payload: next,
+      ...(req.maxAttempts === undefined ? {} : { maxAttempts: req.maxAttempts }),
+    });
+    if (answer === undefined) throw notFound(tenant, id);
+    // Another caller retried it (or its retention ended it) meanwhile.
+    if (!answer.requeued) throw notRetryable(tenant, answer.item);
+    this.deps.runner?.wake();
+    return answer.item;
+  }
+
+  private deadlineMs(asked: number | undefined): number {
+    const max = this.deps.config.jobs.deadlineMs;
+    const deadlineMs = asked ?? max;
+    if (deadlineMs > max) {
+      throw new AirlockError(
+        'LIMIT_ABOVE_MAXIMUM',
+        `deadlineMs ${deadlineMs} is above the operator maximum ${max} (AIRLOCK_JOB_DEADLINE_MS); ask for less`,
+      );
+    }
+    return deadlineMs;
   }
 
   async get(tenant: string, id: string): Promise<QueueItem> {
@@ -120,6 +166,16 @@ export class JobService {
     if (item.status === 'cancelled') this.deps.runner?.stopRun(id, 'cancelled');
     return item;
   }
+}
+
+function notRetryable(tenant: string, job: QueueItem): AirlockError {
+  const why =
+    job.status === 'succeeded'
+      ? 'it succeeded; submit a new job to run its work again'
+      : job.status === 'queued'
+        ? 'it is queued and will run (only failed, dead and cancelled jobs are retried)'
+        : 'it is running (only failed, dead and cancelled jobs are retried); cancel it first to run it again from its last checkpoint';
+  return new AirlockError('JOB_NOT_RETRYABLE', `job ${job.id} of tenant ${tenant} cannot be retried: ${why}`, { status: job.status });
 }
 
 function notFound(tenant: string, id: string): AirlockError {

@@ -40,8 +40,8 @@ export function failure(code: string, message: string): QueueError {
 }
 
 /** The job is past its deadline; a failed attempt before it is named, so its cause is not lost. */
-export function deadlineError(deadlineAt: number, submittedAt: number, last: QueueError | undefined): QueueError {
-  const when = `${new Date(deadlineAt).toISOString()}, ${Math.max(0, deadlineAt - submittedAt)} ms after it was submitted`;
+export function deadlineError(deadlineAt: number, since: { at: number; event: 'submitted' | 'retried' }, last: QueueError | undefined): QueueError {
+  const when = `${new Date(deadlineAt).toISOString()}, ${Math.max(0, deadlineAt - since.at)} ms after it was ${since.event}`;
   if (last !== undefined && last.code !== 'JOB_DEADLINE') {
     return failure(
       'JOB_DEADLINE',
@@ -50,7 +50,7 @@ export function deadlineError(deadlineAt: number, submittedAt: number, last: Que
   }
   return failure(
     'JOB_DEADLINE',
-    `the job did not finish by its deadline (${when}): it needs more time than that; submit it with a longer ` +
+    `the job did not finish by its deadline (${when}): it needs more time than that; retry it with a longer ` +
       'deadlineMs (up to AIRLOCK_JOB_DEADLINE_MS), or split the work into smaller jobs',
   );
 }

@@ -18,7 +18,7 @@ import type { SandboxPool } from '../../sandbox/pool.js';
 import type { CheckpointSink, SandboxRunOutcome } from '../../sandbox/port.js';
 import type { FunctionCache } from '../function-cache.js';
 import type { ExecutionRecorder } from '../recorder.js';
-import { readJobPayload } from './payload.js';
+import { deadlineStart, readJobPayload } from './payload.js';
 import type { JobPayload } from './payload.js';
 import { attemptError, cappedError, deadlineError, failure, noProgressError, STALL_SLICES, STOPPED } from './slice-errors.js';
 import type { SliceCap, StopReason } from './slice-errors.js';
@@ -96,7 +96,7 @@ export class JobSlice {
       return this.settle('failed', () => queue.fail(this.lease, failure('INTERNAL', (err as Error).message), { retryable: false, attempt: false }));
     }
     if (this.now() >= payload.deadlineAt) {
-      return this.settle('failed', () => queue.fail(this.lease, deadlineError(payload.deadlineAt, item.createdAt, item.lastError), { retryable: false, attempt: false }));
+      return this.settle('failed', () => queue.fail(this.lease, deadlineError(payload.deadlineAt, deadlineStart(payload, item), item.lastError), { retryable: false, attempt: false }));
     }
     let fn: FunctionVersion;
     try {
@@ -226,7 +226,7 @@ export class JobSlice {
     if (outcome.status === 'succeeded') return this.settle('succeeded', () => queue.complete(this.lease, outcome.result ?? null));
     if (outcome.status === 'timeout') {
       if (this.now() >= payload.deadlineAt) {
-        return this.settle('failed', () => queue.fail(this.lease, deadlineError(payload.deadlineAt, this.claimed.item.createdAt, this.claimed.item.lastError), { retryable: false, attempt: false }));
+        return this.settle('failed', () => queue.fail(this.lease, deadlineError(payload.deadlineAt, deadlineStart(payload, this.claimed.item), this.claimed.item.lastError), { retryable: false, attempt: false }));
       }
       if (this.saved) return this.settle('continued', () => queue.continueLater(this.lease));
       if (this.claimed.item.stalledRuns >= STALL_SLICES) {

@@ -17,6 +17,7 @@ import type {
   QueueItem,
   QueuePolicy,
   QueueStore,
+  RequeueRequest,
 } from '../../../queue/port.js';
 import type { PurgeBatch } from '../../port.js';
 import { LANES } from '../../../scheduler/stride.js';
@@ -27,6 +28,7 @@ import { FIND_QUEUE_ITEM_BY_KEY, INSERT_QUEUE_ITEM } from '../statements/queue/e
 import { GET_QUEUE_ITEM } from '../statements/queue/get-item.js';
 import { LIST_QUEUE_ITEMS } from '../statements/queue/list.js';
 import { PURGE_FINISHED_ITEMS, PURGE_WINDOW_END } from '../statements/queue/purge.js';
+import { REQUEUE_QUEUE_ITEM } from '../statements/queue/requeue.js';
 import {
   COMPLETE,
   CONTINUE,
@@ -70,6 +72,13 @@ interface ListParams {
   before: string | null;
   limit: number;
 }
+interface RequeueParams {
+  tenant: string;
+  id: string;
+  now: number;
+  payload: string | null;
+  maxAttempts: number | null;
+}
 interface PurgeParams {
   after: string;
   end: string;
@@ -91,6 +100,7 @@ function prepareAll(db: Db) {
     continue: db.prepare<[number, number, number, ...Guard], QueueItemRow>(CONTINUE),
     continueWith: db.prepare<[number, number, string, number, ...Guard], QueueItemRow>(CONTINUE_WITH_CHECKPOINT),
     cancel: db.prepare<[number, number, string, string], QueueItemRow>(CANCEL_QUEUE_ITEM),
+    requeue: db.prepare<[RequeueParams], QueueItemRow>(REQUEUE_QUEUE_ITEM),
     counts: db.prepare<[], { queued: number; running: number }>(QUEUE_COUNTS),
     claim: prepareClaim(db),
     purgeWindowEnd: db.prepare<[{ after: string; idFloor: string; offset: number }], { id: string }>(PURGE_WINDOW_END),
@@ -143,10 +153,7 @@ export class SqliteQueue implements QueueStore {
   private insertParams(req: EnqueueRequest, now: number): InsertParams {
     const policy = this.ctx.policy;
     const payload = encodeJson(req.payload, 'the queue payload', policy.payloadBytes, 'INPUT_TOO_LARGE');
-    const maxAttempts = req.maxAttempts ?? policy.maxAttempts;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-      throw new AirlockError('VALIDATION_FAILED', `maxAttempts must be an integer >= 1, got ${maxAttempts}`);
-    }
+    const maxAttempts = checkMaxAttempts(req.maxAttempts ?? policy.maxAttempts);
     if (!LANES.includes(req.lane)) {
       throw new AirlockError('VALIDATION_FAILED', `lane must be one of ${LANES.join(', ')}, got ${JSON.stringify(req.lane)}`);
     }
@@ -304,6 +311,16 @@ export class SqliteQueue implements QueueStore {
     return row === undefined ? undefined : rowToItem(row);
   }
 
+  async requeue(tenant: string, id: string, req: RequeueRequest = {}): Promise<{ item: QueueItem; requeued: boolean } | undefined> {
+    const s = this.stmts();
+    const payload = req.payload === undefined ? null : encodeJson(req.payload, 'the queue payload', this.ctx.policy.payloadBytes, 'INPUT_TOO_LARGE');
+    const maxAttempts = req.maxAttempts === undefined ? null : checkMaxAttempts(req.maxAttempts);
+    const row = s.requeue.get({ tenant, id, now: this.ctx.now(), payload, maxAttempts });
+    if (row !== undefined) return { item: rowToItem(row), requeued: true };
+    const unchanged = s.get.get(tenant, id);
+    return unchanged === undefined ? undefined : { item: rowToItem(unchanged), requeued: false };
+  }
+
   async counts(): Promise<{ queued: number; running: number }> {
     return this.stmts().counts.get() ?? { queued: 0, running: 0 };
   }
@@ -321,4 +338,11 @@ export class SqliteQueue implements QueueStore {
     });
     return tx.immediate();
   }
+}
+
+function checkMaxAttempts(maxAttempts: number): number {
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+    throw new AirlockError('VALIDATION_FAILED', `maxAttempts must be an integer >= 1, got ${maxAttempts}`);
+  }
+  return maxAttempts;
 }
