@@ -1,6 +1,7 @@
 // Every command's usage, written once: `airlock --help` prints all of it, `airlock <command>
 // --help` and a command's usage errors print that command's part.
 import { UsageError } from './args.js';
+import { closestName } from './suggest.js';
 
 interface UsageLine {
   /** How to call it, as typed in a shell. */
@@ -111,9 +112,20 @@ export function usageError(command: CommandName, problem: string): UsageError {
   return new UsageError(`${problem}\n\n${commandUsage(command).trimEnd()}`);
 }
 
-/** A missing or unknown sub-command (`airlock jobs`, `airlock jobs frobnicate`). */
+/** The sub-commands a command's usage lines name (`jobs` → submit, get, list, cancel, retry). */
+function subcommandsOf(command: CommandName): string[] {
+  const words = USAGE[command].map((l) => l.synopsis.split(' ')[2] ?? '');
+  return [...new Set(words.filter((w) => /^[a-z]+$/.test(w)))];
+}
+
+/**
+ * A missing or unknown sub-command (`airlock jobs`, `airlock jobs frobnicate`), with the one
+ * sub-command close to a mistyped one (`jobs retyr`: did you mean "jobs retry"?).
+ */
 export function unknownSubcommand(command: CommandName, word: string | undefined): UsageError {
-  return usageError(command, word === undefined ? `airlock ${command} needs a sub-command` : `unknown sub-command "${command} ${word}"`);
+  if (word === undefined) return usageError(command, `airlock ${command} needs a sub-command`);
+  const close = closestName(word, subcommandsOf(command));
+  return usageError(command, `unknown sub-command "${command} ${word}"${close === undefined ? '' : `; did you mean "${command} ${close}"?`}`);
 }
 
 /** The positional arguments once the required ones are known to be there. */

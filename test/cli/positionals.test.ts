@@ -61,6 +61,9 @@ describe('CLI positional arguments', () => {
     { args: ['executions'], problem: 'missing <tenant>' },
     { args: ['deploy', '--tenant', 'acme'], problem: 'missing <file>' },
     { args: ['keys', 'rename', 'acme'], problem: 'unknown sub-command "keys rename"' },
+    { args: ['jobs', 'retyr', 'acme', 'j1'], problem: 'unknown sub-command "jobs retyr"; did you mean "jobs retry"?' },
+    { args: ['schedules', 'lisst', 'acme'], problem: 'unknown sub-command "schedules lisst"; did you mean "schedules list"?' },
+    { args: ['secrets', 'Delete', 'acme', 'TOKEN'], problem: 'unknown sub-command "secrets Delete"; did you mean "secrets delete"?' },
     { args: ['jobs'], problem: 'airlock jobs needs a sub-command' },
     // Options of another sub-command of the same command are refused, not dropped.
     { args: ['jobs', 'get', 'acme', 'j1', '--input', '{}'], problem: '--input does not apply to jobs get, which takes no options' },
