@@ -7,6 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { AirlockError } from '../core/errors.js';
 import { authenticate } from './auth.js';
 import { errorHandler } from './errors.js';
+import { clientErrorHandler, frameworkErrorHandler, refuseWhileClosing } from './protocol-errors.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { registerExecutionRoutes } from './routes/executions.js';
 import { registerFunctionRoutes } from './routes/functions.js';
@@ -31,8 +32,12 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     // No per-request log lines: at thousands of calls a second they would dominate the log.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.maxBodyBytes,
-    return503OnClosing: true,
+    // Requests on connections still open while the server closes get 503 SHUTTING_DOWN from
+    // refuseWhileClosing, in the API's error format.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
+    clientErrorHandler: clientErrorHandler(deps.logger),
+    frameworkErrors: frameworkErrorHandler,
     schemaController: { compilersFactory: { buildValidator } },
     // A URL pasted with a trailing slash (a webhook URL into a provider's form) is the same route.
     routerOptions: { ignoreTrailingSlash: true },
@@ -50,6 +55,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
   app.addSchema(ErrorBody);
+  refuseWhileClosing(app);
   app.setErrorHandler(errorHandler(deps.logger, deps.config));
   registerJsonBodyParser(app);
   app.setNotFoundHandler((request, reply) => {

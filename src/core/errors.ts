@@ -37,6 +37,8 @@ export type ErrorCode =
   | 'JOB_NOT_RETRYABLE'
   | 'CHECKPOINT_TOO_LARGE'
   | 'HEADERS_TOO_LARGE'
+  | 'URI_TOO_LONG'
+  | 'REQUEST_TIMEOUT'
   | 'INTERNAL';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -82,8 +84,13 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   // A retry of a job that is queued, running or succeeded (only failed, dead and cancelled jobs run again).
   JOB_NOT_RETRYABLE: 409,
   CHECKPOINT_TOO_LARGE: 413,
-  // Webhook deliveries with too many or too large headers (nothing is stored).
+  // Webhook deliveries with too many or too large headers (nothing is stored), and any request
+  // whose header section is over Node's parser limit.
   HEADERS_TOO_LARGE: 431,
+  // A path segment over the router's length limit (protocol-errors.ts).
+  URI_TOO_LONG: 414,
+  // A request not received within Node's request timeout.
+  REQUEST_TIMEOUT: 408,
   INTERNAL: 500,
 };
 

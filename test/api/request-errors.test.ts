@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deploy, startTestServer } from '../support/server.js';
 import type { TestServer } from '../support/server.js';
+import { rawRequest } from '../support/raw-http.js';
 
 const INVOKE = '/v1/tenants/acme/functions/echo/invoke';
 
@@ -186,5 +187,49 @@ describe('request refusals', () => {
       assert.match(message, /ask the operator to raise AIRLOCK_MAX_INPUT_BYTES$/);
       assert.doesNotMatch(message, /SOURCE/);
     });
+  });
+
+  describe('refused before any route runs, in the same error format', () => {
+    const errorOf = (body: string) => (JSON.parse(body) as { error: { code: string; message: string } }).error;
+
+    it('a path segment over the router limit is 414 URI_TOO_LONG, repeating only the start of the URL', async () => {
+      const long = 'a'.repeat(150);
+      const res = await server.request('GET', `/v1/tenants/acme/functions/${long}`);
+      assert.equal(res.status, 414, JSON.stringify(res.body));
+      assert.equal(res.body.error.code, 'URI_TOO_LONG');
+      assert.match(res.body.error.message, /^a part of the path is too long: \/v1\/tenants\/acme\/functions\/a+… \(177 characters\); names and ids are at most 64 characters$/);
+    });
+
+    it('a broken percent-encoding is 400 BAD_REQUEST', async () => {
+      const res = await server.request('GET', '/v1/tenants/acme/functions/ec%zzho');
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.deepEqual(res.body.error, {
+        code: 'BAD_REQUEST',
+        message: 'the path is not a valid URL: /v1/tenants/acme/functions/ec%zzho; percent-encode "%" as %25',
+      });
+    });
+
+    it('headers over the parser limit are 431 HEADERS_TOO_LARGE, and the connection is closed', async () => {
+      const answer = await rawRequest(server.url, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      assert.equal(answer.status, 431, answer.headers);
+      assert.match(answer.headers, /\r\ncontent-type: application\/json\r\n/i);
+      assert.deepEqual(errorOf(answer.body), {
+        code: 'HEADERS_TOO_LARGE',
+        message: "the request's headers are larger than 16384 bytes in all; send fewer or smaller headers",
+      });
+    });
+
+    for (const [what, request] of [
+      ['a malformed request line', 'HELLO\r\n\r\n'],
+      ['Content-Length with Transfer-Encoding', 'POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+    ] as const) {
+      it(`${what} is 400 BAD_REQUEST saying the request is not valid HTTP`, async () => {
+        const answer = await rawRequest(server.url, request);
+        assert.equal(answer.status, 400, answer.headers);
+        const error = errorOf(answer.body);
+        assert.equal(error.code, 'BAD_REQUEST');
+        assert.match(error.message, /^the request is not valid HTTP\/1\.1 \(HPE_[A-Z_]+\); send a well-formed request/);
+      });
+    }
   });
 });

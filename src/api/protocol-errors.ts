@@ -1,0 +1,90 @@
+// Refusals that happen before any route runs, in the API's one error format: requests Node's HTTP
+// parser cannot read (malformed, headers too large, too slow), URLs the router refuses (a broken
+// percent-encoding, a path segment too long), and requests on a connection still open while the
+// server stops. Without these, Fastify and Node answer in bodies of their own
+// ({"error":"Bad Request",…}) that a client reading error.code cannot use.
+import type { Socket } from 'node:net';
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AirlockError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+
+/** Node's parser's limit on a request's header section (`--max-http-header-size`). */
+const HEADER_LIMIT_BYTES = 16 * 1024;
+/** How much of a refused URL an error message repeats. */
+const URL_EXCERPT = 120;
+
+function excerpt(url: string): string {
+  return url.length <= URL_EXCERPT ? url : `${url.slice(0, URL_EXCERPT)}… (${url.length} characters)`;
+}
+
+/** The answer to a request the HTTP parser could not read; undefined when no answer can be sent. */
+export function clientErrorAnswer(err: NodeJS.ErrnoException): AirlockError | undefined {
+  switch (err.code) {
+    case 'ECONNRESET':
+      return undefined;
+    case 'HPE_HEADER_OVERFLOW':
+      return new AirlockError(
+        'HEADERS_TOO_LARGE',
+        `the request's headers are larger than ${HEADER_LIMIT_BYTES} bytes in all; send fewer or smaller headers`,
+      );
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new AirlockError('REQUEST_TIMEOUT', 'the request was not received in time; send it again, all at once');
+    default:
+      return new AirlockError(
+        'BAD_REQUEST',
+        `the request is not valid HTTP/1.1 (${err.code ?? 'parse error'}); send a well-formed request ` +
+          '(for example, not both Content-Length and Transfer-Encoding)',
+      );
+  }
+}
+
+/** Node's 'clientError' handler: answers in the API's format, then closes the connection. */
+export function clientErrorHandler(logger: Logger) {
+  return function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    const answer = socket.destroyed ? undefined : clientErrorAnswer(err);
+    logger.debug({ code: err.code }, 'refused a request the HTTP parser could not read');
+    if (answer !== undefined && socket.writable) {
+      const body = JSON.stringify(answer.toJSON());
+      socket.write(
+        `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy();
+  };
+}
+
+/** Fastify's `frameworkErrors`: URLs its router refuses before any route or hook runs. */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const url = excerpt(request.raw.url ?? '');
+  const answer =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new AirlockError('URI_TOO_LONG', `a part of the path is too long: ${url}; names and ids are at most 64 characters`)
+      : error.code === 'FST_ERR_BAD_URL'
+        ? new AirlockError('BAD_REQUEST', `the path is not a valid URL: ${url}; percent-encode "%" as %25`)
+        : new AirlockError('BAD_REQUEST', `the request could not be routed (${error.code}): ${url}`);
+  sendAsIs(reply, answer);
+}
+
+/** Sends the error body as a string: no route's response schema (which may not list the status) applies. */
+function sendAsIs(reply: FastifyReply, err: AirlockError): void {
+  void reply.status(err.status).type('application/json; charset=utf-8').send(JSON.stringify(err.toJSON()));
+}
+
+/**
+ * Once the server is closing, a request that still arrives on an open keep-alive connection is
+ * answered 503 SHUTTING_DOWN (Fastify's own 503 has its own body) and its connection closed.
+ */
+export function refuseWhileClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!closing) return done();
+    const err = new AirlockError('SHUTTING_DOWN', 'the server is stopping; send the request again to another server or after its restart');
+    sendAsIs(reply.header('connection', 'close'), err);
+  });
+}
