@@ -23,7 +23,7 @@ import { GroupKill } from './group-kill.js';
 import { FRAME_SLACK, helloFrame, runFrameBody, runFrameCap } from './outbound.js';
 import type { LaunchedProcess } from './launch/types.js';
 import type { Sandbox, SandboxRunOutcome, SandboxRunRequest } from './port.js';
-import { doneOutcome, exitFailure, invalidFrameError, outcomeNow, timeoutError } from './run-outcome.js';
+import { doneOutcome, exitFailure, invalidFrameError, outcomeNow, ranOutOfMemory, timeoutError } from './run-outcome.js';
 import { WaitingRuns } from './waiting-runs.js';
 import type { QueuedRun } from './waiting-runs.js';
 
@@ -48,9 +48,12 @@ export interface ChannelOptions {
   bindTenant?: (tenant: string) => Promise<void> | undefined;
   /**
    * The kernel's verdict on whether the sandbox was OOM-killed (its cgroup's event counter). When
-   * given, it alone decides the `oom` status; without it, V8's fatal message on stderr does.
+   * given, the kernel decides the `oom` status (with memoryPeakBytes, see ranOutOfMemory); without
+   * it, V8's fatal message on stderr does.
    */
   oomKilled?: () => boolean;
+  /** The most memory the kernel saw the sandbox use, bytes (its cgroup's peak), if accounted. */
+  memoryPeakBytes?: () => number | undefined;
   /** Runs once after the process exited, before destroy() resolves and onExit fires. */
   afterExit?: () => Promise<void>;
   /**
@@ -90,6 +93,7 @@ export class ChannelSandbox implements Sandbox {
   private promoteFn: (() => void) | undefined;
   private readonly bindFn: ((tenant: string) => Promise<void> | undefined) | undefined;
   private readonly oomKilled: (() => boolean) | undefined;
+  private readonly memoryPeakBytes: (() => number | undefined) | undefined;
   /** destroy() was called: an execution cut short by it is reported as such, not as a crash. */
   private destroyRequested = false;
   /** The process exited mid-run and the rest of its output is being read (see onProcessGone). */
@@ -117,6 +121,7 @@ export class ChannelSandbox implements Sandbox {
     this.promoteFn = opts.promote;
     this.bindFn = opts.bindTenant;
     this.oomKilled = opts.oomKilled;
+    this.memoryPeakBytes = opts.memoryPeakBytes;
     const { stdout, stderr } = opts.child;
     this.frames = opts.child.frames;
     stdout.on('data', (chunk: Buffer) => this.onOutput('stdout', chunk));
@@ -260,7 +265,7 @@ export class ChannelSandbox implements Sandbox {
     const exec = this.finishing ?? this.exec;
     if (exec === null || !exec.collecting) return; // between executions: drained and dropped
     exec.collector.addRaw(stream, chunk);
-    if (stream === 'stderr' && this.oomKilled === undefined) scanStderrForOom(exec, chunk);
+    if (stream === 'stderr') scanStderrForOom(exec, chunk);
   }
 
   private onFrameData(chunk: Buffer): void {
@@ -388,8 +393,12 @@ export class ChannelSandbox implements Sandbox {
       this.drainingAfterExit = true;
       await drainStreams([this.child.stderr, this.frames]);
       this.drainingAfterExit = false;
-      // With a cgroup, only the kernel's OOM event counts (stderr text is the tenant's to forge).
-      if (this.oomKilled !== undefined) exec.oomSeen = this.oomKilled();
+      exec.oomSeen = ranOutOfMemory({
+        kernelOomKill: this.oomKilled?.(),
+        v8Reported: exec.v8OomReported,
+        peakBytes: this.memoryPeakBytes?.(),
+        memoryMiB: this.memoryMiB,
+      });
       if (!exec.settled) {
         const { exitCode, signalCode } = this.child;
         const { status, error } = exitFailure({

@@ -1,6 +1,6 @@
 // One execution in flight on a channel sandbox: its record (request, log collector, deadline
 // timer, relays, the caller's resolve), the `fetch` and `checkpoint` frames routed to its relays,
-// and the scan of its raw stderr for V8's out-of-memory message when no OOM probe exists.
+// and the scan of its raw stderr for V8's out-of-memory message.
 import type { CheckpointFrame, FetchFrame } from '../runtime/protocol.js';
 import { CheckpointRelay } from './checkpoint-relay.js';
 import { EgressRelay } from './egress-relay.js';
@@ -8,9 +8,9 @@ import { LogCollector } from './logs.js';
 import type { SandboxRunOutcome, SandboxRunRequest } from './port.js';
 
 // V8's fatal message, e.g. "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap
-// out of memory". Used ONLY when the isolator gives no `oomKilled` probe (the process isolator,
-// which has no cgroup): a tenant can print this text itself, so with cgroups the kernel's own OOM
-// event counter is the sole source of truth. Never the exit code.
+// out of memory". A tenant can print this text itself, so it never decides alone where the kernel
+// can tell: with a cgroup it counts only if the kernel also saw the group use the whole heap (see
+// ChannelSandbox.onProcessGone). Never the exit code.
 const V8_OOM = /JavaScript heap out of memory|Reached heap limit/;
 
 export interface Execution {
@@ -19,6 +19,8 @@ export interface Execution {
   startedAt: number;
   timer: NodeJS.Timeout;
   oomSeen: boolean;
+  /** V8's out-of-memory message appeared on raw stderr (tenant-forgeable: a claim, not a verdict). */
+  v8OomReported: boolean;
   stderrTail: string;
   /** An answer was decided (done frame, deadline, crash, protocol error). */
   settled: boolean;
@@ -47,6 +49,7 @@ export function startExecution(
     startedAt: performance.now(),
     timer: setTimeout(onDeadline, req.timeoutMs),
     oomSeen: false,
+    v8OomReported: false,
     stderrTail: '',
     settled: false,
     collecting: true,
@@ -63,9 +66,9 @@ export function elapsedMs(exec: Execution): number {
 
 /** Looks for V8's OOM message in stderr, across chunk boundaries (the last 128 chars are kept). */
 export function scanStderrForOom(exec: Execution, chunk: Buffer): void {
-  if (exec.oomSeen) return;
+  if (exec.v8OomReported) return;
   const text = exec.stderrTail + chunk.toString('latin1');
-  exec.oomSeen = V8_OOM.test(text);
+  exec.v8OomReported = V8_OOM.test(text);
   exec.stderrTail = text.slice(-128);
 }
 

@@ -60,6 +60,30 @@ export function invalidFrameError(reason: string): ExecutionError {
   return { type: 'SandboxProtocolError', message: `the sandbox sent an invalid frame (${reason}) and was destroyed` };
 }
 
+/** What tells whether a sandbox process that exited mid-run ran out of memory. */
+export interface OomEvidence {
+  /** The kernel's OOM kill counter (a cgroup's); undefined without a cgroup probe. */
+  kernelOomKill: boolean | undefined;
+  /** V8's fatal out-of-memory message appeared on raw stderr (the tenant can print it too). */
+  v8Reported: boolean;
+  /** The most memory the kernel saw the sandbox's cgroup use, bytes; undefined if not accounted. */
+  peakBytes: number | undefined;
+  /** The V8 heap limit, MiB. */
+  memoryMiB: number;
+}
+
+/**
+ * With a cgroup probe the kernel decides: its OOM kill counter, or V8's fatal message if the
+ * kernel also saw the group use at least the whole heap (V8 can stop at its heap limit before
+ * the group reaches its ceiling, e.g. for large arrays; the text alone is the tenant's to forge,
+ * memory use is not). Without a probe (the process isolator), V8's message decides.
+ */
+export function ranOutOfMemory(e: OomEvidence): boolean {
+  if (e.kernelOomKill === undefined) return e.v8Reported;
+  if (e.kernelOomKill) return true;
+  return e.v8Reported && e.peakBytes !== undefined && e.peakBytes >= e.memoryMiB * 1024 * 1024;
+}
+
 /** What is known once the sandbox process exited during an execution. */
 export interface ExitFacts {
   /** Out of memory: the kernel's OOM counter when the isolator has one, else V8's message. */

@@ -161,9 +161,11 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
         ...(seccomp === null ? [] : (['seccomp'] as const)),
         ...(cgroups === undefined ? [] : (['cgroups'] as const)),
       ],
-      // OOM is whatever the cgroup's own counter says. Without a cgroup there is no signal the
-      // sandbox cannot forge (V8's message is plain stderr), so a crash is never called oom.
+      // OOM is what the cgroup's own counter says, or V8's message backed by the cgroup's peak
+      // memory use. Without a cgroup there is no signal the sandbox cannot forge (V8's message is
+      // plain stderr), so a crash is never called oom.
       oomKilled: () => group?.oomKilled() ?? false,
+      memoryPeakBytes: () => group?.memoryPeakBytes(),
       ...(cgroups === undefined
         ? {}
         : { beforeHello: place, bindTenant: (tenant: string) => group?.bindTenant(tenant) }),

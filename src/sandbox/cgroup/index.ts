@@ -109,9 +109,10 @@ export interface SandboxCgroupPolicy {
 export const MEMORY_OVERHEAD_MIB = 64;
 
 /**
- * Memory ceiling of a sandbox with `memoryMiB` of heap, MiB. The V8 heap flag is set to the same
- * value: the process's resident memory (heap + overhead) always reaches the cgroup ceiling before
- * the heap reaches V8's own limit, so a heap bomb ends in a cgroup OOM kill, like a Buffer bomb.
+ * Memory ceiling of a sandbox with `memoryMiB` of heap, MiB. The V8 heap flag is set to
+ * `memoryMiB`: most heap bombs reach the cgroup ceiling first (an OOM kill, like a Buffer bomb);
+ * some (large arrays) reach V8's own limit first, which counts as OOM only when the group's peak
+ * use shows the heap was really full (run-outcome.ts ranOutOfMemory).
  */
 export function memoryCeilingMiB(memoryMiB: number): number {
   return Math.max(1, Math.floor(memoryMiB)) + MEMORY_OVERHEAD_MIB;

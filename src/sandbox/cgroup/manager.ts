@@ -58,6 +58,7 @@ export abstract class GroupManager implements CgroupManager {
   protected abstract procsFile(dir: string): string;
   protected abstract readOomKills(rel: string): number;
   protected abstract readCpuUsageNs(rel: string): number | undefined;
+  protected abstract readMemoryPeakBytes(rel: string): number | undefined;
   abstract describe(): string;
 
   init(): LeftoverReport {
@@ -128,6 +129,14 @@ export abstract class GroupManager implements CgroupManager {
       return this.readOomKills(rel);
     } catch {
       return 0;
+    }
+  }
+
+  memoryPeakBytes(rel: string): number | undefined {
+    try {
+      return this.readMemoryPeakBytes(rel);
+    } catch {
+      return undefined;
     }
   }
 
@@ -253,6 +262,13 @@ class PlacedGroup implements SandboxCgroup {
     // While the processes move, an OOM kill may be counted in either group.
     const moving = this.moving === undefined ? 0 : this.manager.oomKills(this.moving);
     return this.manager.oomKills(this.rel) + moving > 0;
+  }
+
+  memoryPeakBytes(): number | undefined {
+    // While the processes move, either group may hold the peak.
+    const peaks = [this.rel, this.moving].map((rel) => (rel === undefined ? undefined : this.manager.memoryPeakBytes(rel)));
+    const known = peaks.filter((p): p is number => p !== undefined);
+    return known.length === 0 ? undefined : Math.max(...known);
   }
 
   cpuUsageNs(): number | undefined {

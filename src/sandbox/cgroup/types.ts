@@ -27,6 +27,8 @@ export interface SandboxCgroup {
   bindTenant(tenant: string): Promise<void>;
   /** True when the kernel recorded an OOM kill in this group (its own event counter). */
   oomKilled(): boolean;
+  /** The most memory the kernel saw the group use, bytes; undefined when not accounted. */
+  memoryPeakBytes(): number | undefined;
   /** CPU time used by the group, nanoseconds; undefined when not accounted. */
   cpuUsageNs(): number | undefined;
   /** Removes the group (and its tenant's group when empty); call once its processes are gone. */

@@ -81,6 +81,11 @@ export class V1Manager extends GroupManager {
     return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0);
   }
 
+  protected readMemoryPeakBytes(rel: string): number | undefined {
+    const file = join(this.dir('memory', rel), 'memory.max_usage_in_bytes');
+    return this.fs.exists(file) ? Number(this.fs.read(file).trim()) : undefined;
+  }
+
   protected readCpuUsageNs(rel: string): number | undefined {
     // cpuacct.usage lives in the cpu hierarchy when the two are comounted (dir() falls back).
     const file = join(this.dir('cpuacct', rel), 'cpuacct.usage');

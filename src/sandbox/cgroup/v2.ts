@@ -92,6 +92,12 @@ export class V2Manager extends GroupManager {
     return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0);
   }
 
+  protected readMemoryPeakBytes(rel: string): number | undefined {
+    // memory.peak exists from Linux 5.19 on.
+    const file = join(this.dirs(rel)[0]!, 'memory.peak');
+    return this.fs.exists(file) ? Number(this.fs.read(file).trim()) : undefined;
+  }
+
   protected readCpuUsageNs(rel: string): number | undefined {
     const text = this.fs.read(join(this.dirs(rel)[0]!, 'cpu.stat'));
     const usec = /^usage_usec (\d+)$/m.exec(text)?.[1];

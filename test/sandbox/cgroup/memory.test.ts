@@ -1,7 +1,8 @@
 // Memory ceiling per sandbox on the real kernel: a Buffer bomb (off-heap) and a heap bomb both
-// end in a cgroup OOM kill reported as `oom`; tmpfs writes count against the ceiling; a tenant
-// printing V8's OOM message is not reported as oom; and the layer proof: the same Buffer bomb
-// succeeds with AIRLOCK_CGROUPS=off and is stopped with cgroups on.
+// end in a cgroup OOM kill reported as `oom`; a heap of large arrays that reaches V8's own limit
+// first is `oom` too; tmpfs writes count against the ceiling; a tenant printing V8's OOM message
+// is not reported as oom; and the layer proof: the same Buffer bomb succeeds with
+// AIRLOCK_CGROUPS=off and is stopped with cgroups on.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createCgroupManager, createPolicy } from '../../../src/sandbox/cgroup/index.js';
@@ -9,6 +10,7 @@ import { BwrapIsolator } from '../../../src/sandbox/bwrap/isolator.js';
 import type { SandboxRunOutcome } from '../../../src/sandbox/port.js';
 import { MiB, Tracker, request, sandboxConfig } from '../support.js';
 import { cgroupConfig, skipReason, withCgroups } from './support.js';
+import { deploy, invoke, startTestServer } from '../../support/server.js';
 
 const skip = skipReason();
 const HEAP_MIB = 64; // ceiling: 64 + 64 MiB of runtime overhead = 128 MiB
@@ -42,6 +44,21 @@ describe('cgroup memory ceiling (real kernel)', { skip }, () => {
       // V8 never reached its own limit: its fatal message is not what decided this.
       assert.ok(!outcome.logs.some((l) => /JavaScript heap out of memory/.test(l.msg)), 'V8 did not die first');
     });
+  });
+
+  it("a heap of large arrays that reaches V8's own limit before the ceiling is oom too (a server's pool sandbox)", async () => {
+    const server = await startTestServer({ AIRLOCK_CGROUPS: 'on' });
+    try {
+      // 8 MB arrays, bounded at 100 (800 MB) if nothing stopped it; the default 128 MiB heap.
+      await deploy(server, 'acme', 'arrays', 'export default async () => { const keep = []; for (let i = 0; i < 100; i++) keep.push(new Array(1e6).fill(1)); return keep.length; };');
+      const res = await invoke(server, 'acme', 'arrays', null);
+      const logs = res.body.logs as { msg: string }[];
+      assert.ok(logs.some((l) => /JavaScript heap out of memory/.test(l.msg)), 'V8 stopped first: ' + JSON.stringify(res.body.error));
+      assert.equal(res.body.status, 'oom', JSON.stringify(res.body.error));
+      assert.equal(res.body.error.type, 'OutOfMemory');
+    } finally {
+      await server.close();
+    }
   });
 
   it('does not report a crash as oom because the tenant printed V8 OOM text', async () => {
