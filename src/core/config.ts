@@ -51,6 +51,11 @@ export interface Config {
   databaseUrl: string | undefined;
   adminKey: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * `airlock server` prints its start banner (URL, admin key on the start that generates it, an
+   * example) on stdout; `off` for a service whose stdout should hold JSON log lines only.
+   */
+  banner: boolean;
   /** Largest accepted function source, bytes. */
   maxSourceBytes: number;
   /**
@@ -106,6 +111,7 @@ export function loadConfig(env: Env = process.env): Config {
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
       'info',
     ),
+    banner: oneOf(env, 'AIRLOCK_BANNER', ['on', 'off'] as const, 'on') === 'on',
     maxSourceBytes,
     maxBodyBytes: maxLimits.inputBytes + 64 * KiB,
     maxJsonDepth: int(env, 'AIRLOCK_MAX_JSON_DEPTH', 256, 1),

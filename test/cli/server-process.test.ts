@@ -101,6 +101,22 @@ describe('server process', () => {
     }
   });
 
+  it('with AIRLOCK_BANNER=off, stdout holds JSON log lines only, and the generated admin key is in its file, not the output', async () => {
+    const dataDir = mkdtempSync(join(work, 'data-'));
+    const server = await startServerProcess({ AIRLOCK_DATA_DIR: dataDir, AIRLOCK_BANNER: 'off', AIRLOCK_LOG_LEVEL: 'info', AIRLOCK_POOL_SIZE: '1' });
+    try {
+      const adminKey = readFileSync(join(dataDir, 'admin.key'), 'utf8').trim();
+      assert.doesNotMatch(server.output(), new RegExp(adminKey), 'the key is not printed');
+      const lines = server.output().trimEnd().split('\n');
+      const listening = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => l.msg === 'listening');
+      assert.deepEqual([listening?.url, listening?.adminKeyFile], [server.url, join(dataDir, 'admin.key')]);
+      const health = await fetch(`${server.url}/healthz`);
+      assert.equal(health.status, 200);
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+
   it('started outside the package, prints an example that runs this CLI by its path (npx would fetch another package)', async () => {
     const elsewhere = mkdtempSync(join(work, 'elsewhere-'));
     const home = process.cwd();

@@ -42,7 +42,8 @@ export function startServerProcess(env: Record<string, string>, timeoutMs = 20_0
       reject(new Error(`server did not start in time:\n${out}`));
     }, timeoutMs);
     const onData = (): void => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      // The banner's line, or with AIRLOCK_BANNER=off the JSON log line {"url":…,"msg":"listening"}.
+      const m = /listening on (http:\/\/\S+)/.exec(out) ?? /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"listening"/.exec(out);
       if (!m) return;
       clearTimeout(timer);
       child.stdout!.off('data', onData);

@@ -1,5 +1,6 @@
 // `airlock server`: starts the server from env (flags mirror the env vars), prints the URL, the
-// admin key and a copy-paste example, and stops gracefully on SIGINT/SIGTERM.
+// admin key and a copy-paste example (or, with AIRLOCK_BANNER=off, one JSON log line without the
+// key), and stops gracefully on SIGINT/SIGTERM.
 import { loadConfig } from '../../core/config.js';
 import { unknownSettings } from '../../core/config/unknown.js';
 import { createLogger } from '../../core/logger.js';
@@ -29,8 +30,8 @@ export async function serverCommand(argv: string[]): Promise<void> {
   }
   const airlock = await startAirlock(config, logger);
 
-  process.stdout.write(
-    startBanner({
+  if (config.banner) {
+    const banner = startBanner({
       url: airlock.url,
       isolation: airlock.isolation,
       dataDir: config.dataDir,
@@ -38,8 +39,12 @@ export async function serverCommand(argv: string[]): Promise<void> {
       keyFromEnv: config.adminKey !== undefined,
       cwd: process.cwd(),
       cli: cliCommand(process.cwd()),
-    }),
-  );
+    });
+    process.stdout.write(banner);
+  } else {
+    // AIRLOCK_BANNER=off (a service): stdout holds JSON log lines only, and never the admin key.
+    logger.info({ url: airlock.url, adminKeyFile: airlock.adminKey.path ?? null }, 'listening');
+  }
 
   let signals = 0;
   const onSignal = (signal: string): void => {
