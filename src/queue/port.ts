@@ -200,6 +200,14 @@ export interface QueueStore {
    */
   requeue(tenant: string, id: string, req?: RequeueRequest): Promise<{ item: QueueItem; requeued: boolean } | undefined>;
 
+  /** The lease owners of running items (a worker may judge which of them are dead). */
+  runningOwners(): Promise<string[]>;
+  /**
+   * Ends now the leases held by `owners` (workers known to be dead): the next claim() counts each
+   * such item as a crashed attempt (LEASE_EXPIRED), as if its lease had run out. Returns how many.
+   */
+  expireLeases(owners: readonly string[]): Promise<number>;
+
   /** Items queued and running now, over every tenant (metrics). */
   counts(): Promise<{ queued: number; running: number }>;
 

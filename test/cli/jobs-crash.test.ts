@@ -1,6 +1,7 @@
 // A real server process killed with SIGKILL in the middle of a checkpointed job: a new server on
 // the same data dir finds the job's lease expired, counts that one crashed attempt, and resumes
 // the job from its last checkpoint to the right result; no sandbox of the killed server survives.
+// A server restarted on the same machine does not wait for the dead one's leases to run out.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -52,6 +53,39 @@ describe('jobs survive a killed server', () => {
         assert.ok(result.starts >= 2, 'the job restarted from its checkpoint');
         assert.equal(job.attempts, 1, 'the killed server was one crashed attempt');
         assert.deepEqual(sandboxes.filter(alive), [], 'no process of the killed server survives');
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("a server restarted on the same machine retries the killed server's runs at once, not after their lease", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'airlock-jobs-kill-'));
+    // Leases of 10 minutes: only the restart's judgement that their holder is dead frees them in time.
+    const env = { ...FAST_JOBS, AIRLOCK_DATA_DIR: dataDir, AIRLOCK_QUEUE_LEASE_MS: '600000', AIRLOCK_CGROUP_ROOT: `airlock-crash2-${process.pid}` };
+    try {
+      const first = await startServerProcess(env);
+      const key = readFileSync(join(dataDir, 'admin.key'), 'utf8').trim();
+      let id: string;
+      try {
+        await apiCall(first.url, key, 'PUT', '/v1/tenants/acme/functions/count', { code: COUNTER });
+        ({ jobId: id } = await apiCall<{ jobId: string }>(first.url, key, 'POST', '/v1/tenants/acme/functions/count/jobs', {
+          input: { n: 30, stepMs: 50 }, maxAttempts: 3,
+        }));
+        await waitFor(first.url, key, id, (j) => j.checkpointAt !== undefined, 20_000);
+      } finally {
+        const exited = new Promise((resolve) => first.child.once('exit', resolve));
+        first.child.kill('SIGKILL');
+        await exited;
+      }
+      const second = await startServerProcess(env);
+      try {
+        const job = await waitFor(second.url, key, id, (j) => ['succeeded', 'failed', 'dead', 'cancelled'].includes(j.status), 60_000);
+        assert.equal(job.status, 'succeeded', JSON.stringify(job));
+        assert.equal((job.result as { sum: number }).sum, 465);
+        assert.equal(job.attempts, 1, 'the killed server was one crashed attempt');
       } finally {
         await second.stop();
       }

@@ -376,6 +376,27 @@ export function queueConformance(name: string, make: MakeQueue): void {
         assert.equal((await q.get('acme', cancelled.item.id))?.status, 'cancelled', 'a refused requeue changes nothing');
       }));
 
+    test('expireLeases ends the leases of the named owners only; the next claim counts each as a crashed attempt', () =>
+      withQueue({}, async ({ q, clock }) => {
+        await q.enqueue({ ...job, idempotencyKey: 'a' });
+        await q.enqueue({ ...job, idempotencyKey: 'b' });
+        const [ofDead] = await q.claim({ owner: 'dead-server', max: 1 });
+        const [ofLive] = await q.claim({ owner: 'live-server', max: 1 });
+        assert.ok(ofDead && ofLive);
+        assert.deepEqual((await q.runningOwners()).sort(), ['dead-server', 'live-server']);
+        assert.equal(await q.expireLeases(['dead-server', 'unknown']), 1);
+        assert.equal(await q.expireLeases([]), 0);
+        await q.claim({ owner: 'live-server', max: 2 }); // reaps it, then it waits its backoff
+        const reaped = await q.get('acme', ofDead.item.id);
+        assert.deepEqual([reaped?.status, reaped?.attempts, reaped?.lastError?.code], ['queued', 1, 'LEASE_EXPIRED']);
+        assert.equal((await q.heartbeat(ofLive.lease)) > 0, true, 'the live owner keeps its lease');
+        await q.complete(ofLive.lease, 'done');
+        clock.advance(1_000);
+        const [again] = await q.claim({ owner: 'live-server', max: 2 });
+        assert.equal(again?.item.id, ofDead.item.id, 'claimable again after its backoff');
+        await rejectsWith(q.heartbeat(ofDead.lease), 'LEASE_LOST');
+      }));
+
     test('list: a tenant\'s items newest first, filtered by function and status, paged by id', () =>
       withQueue({}, async ({ q, clock }) => {
         const ids: string[] = [];

@@ -6,21 +6,22 @@
 // stop(): no more claims; running slices get the grace period, then are ended and queued again
 // as continuations (no attempt lost, nothing lost but work after the last checkpoint). Webhook
 // deliveries and schedules enqueue the same payload and reuse this worker.
-import { randomUUID } from 'node:crypto';
 import { isAirlockError } from '../../core/errors.js';
 import { WakeTimer } from '../../core/wake-timer.js';
 import type { Claimed } from '../../queue/port.js';
+import { leaseOwnerName, ownerIsGoneHere } from './lease-owner.js';
 import { JobSlice } from './slice.js';
 import type { SliceDeps, StopReason } from './slice.js';
 
 /** The part of a pino logger the worker uses. */
 export interface WorkerLogger {
   warn(obj: object, msg: string): void;
+  info?(obj: object, msg: string): void;
 }
 
 export interface JobWorkerDeps extends SliceDeps {
   logger?: WorkerLogger;
-  /** Lease owner name stored on claimed items. Default `worker-<uuid>`. */
+  /** Lease owner name stored on claimed items. Default: leaseOwnerName() (lease-owner.ts). */
   owner?: string;
   /** Told after each slice settled its item (done, queued again or failed): `?wait` deliveries listen. */
   onSettled?: (id: string) => void;
@@ -56,7 +57,7 @@ export class JobWorker {
 
   constructor(deps: JobWorkerDeps) {
     this.deps = deps;
-    this.owner = deps.owner ?? `worker-${randomUUID()}`;
+    this.owner = deps.owner ?? leaseOwnerName();
   }
 
   /** Slices running now. */
@@ -103,8 +104,26 @@ export class JobWorker {
     }
   }
 
+  /**
+   * Ends at once the leases of workers that ran on this machine and are dead (a server killed with
+   * SIGKILL, restarted): their items are retried now instead of after the lease length, and no
+   * longer hold their tenants' concurrency slots meanwhile.
+   */
+  private async expireDeadLocalLeases(): Promise<void> {
+    const { queue } = this.deps;
+    try {
+      const gone = (await queue.runningOwners()).filter((owner) => owner !== this.owner && ownerIsGoneHere(owner));
+      if (gone.length === 0) return;
+      const items = await queue.expireLeases(gone);
+      this.deps.logger?.info?.({ items, owners: gone }, 'expired the leases of a server on this machine that is gone; its runs are retried now');
+    } catch (err) {
+      this.deps.logger?.warn({ err }, 'could not check for leases of a dead server; they expire on their own');
+    }
+  }
+
   private async loop(): Promise<void> {
     const { queue, config } = this.deps;
+    await this.expireDeadLocalLeases();
     while (!this.stopping) {
       this.alarm.reset();
       const gap = this.shortClaimAt + SHORT_CLAIM_GAP_MS - Date.now();

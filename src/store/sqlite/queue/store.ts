@@ -29,6 +29,7 @@ import { GET_QUEUE_ITEM } from '../statements/queue/get-item.js';
 import { LIST_QUEUE_ITEMS } from '../statements/queue/list.js';
 import { PURGE_FINISHED_ITEMS, PURGE_WINDOW_END } from '../statements/queue/purge.js';
 import { REQUEUE_QUEUE_ITEM } from '../statements/queue/requeue.js';
+import { EXPIRE_LEASES_OF, RUNNING_OWNERS } from '../statements/queue/owners.js';
 import {
   COMPLETE,
   CONTINUE,
@@ -101,6 +102,8 @@ function prepareAll(db: Db) {
     continueWith: db.prepare<[number, number, string, number, ...Guard], QueueItemRow>(CONTINUE_WITH_CHECKPOINT),
     cancel: db.prepare<[number, number, string, string], QueueItemRow>(CANCEL_QUEUE_ITEM),
     requeue: db.prepare<[RequeueParams], QueueItemRow>(REQUEUE_QUEUE_ITEM),
+    runningOwners: db.prepare<[], { owner: string }>(RUNNING_OWNERS),
+    expireLeasesOf: db.prepare<[{ owner: string; now: number }]>(EXPIRE_LEASES_OF),
     counts: db.prepare<[], { queued: number; running: number }>(QUEUE_COUNTS),
     claim: prepareClaim(db),
     purgeWindowEnd: db.prepare<[{ after: string; idFloor: string; offset: number }], { id: string }>(PURGE_WINDOW_END),
@@ -319,6 +322,17 @@ export class SqliteQueue implements QueueStore {
     if (row !== undefined) return { item: rowToItem(row), requeued: true };
     const unchanged = s.get.get(tenant, id);
     return unchanged === undefined ? undefined : { item: rowToItem(unchanged), requeued: false };
+  }
+
+  async runningOwners(): Promise<string[]> {
+    return this.stmts().runningOwners.all().map((r) => r.owner);
+  }
+
+  async expireLeases(owners: readonly string[]): Promise<number> {
+    const s = this.stmts();
+    const now = this.ctx.now();
+    const tx = this.db.transaction((): number => owners.reduce((n, owner) => n + s.expireLeasesOf.run({ owner, now }).changes, 0));
+    return tx.immediate();
   }
 
   async counts(): Promise<{ queued: number; running: number }> {
