@@ -86,12 +86,16 @@ const BOM = '\uFEFF';
  */
 export function readArgFile(path: string, what: string): string {
   try {
-    const text = readFileSync(path, 'utf8');
+    // `-` is standard input (`--input @-`, `deploy - --name N`), read to its end.
+    const text = readFileSync(path === STDIN ? 0 : path, 'utf8');
     return text.startsWith(BOM) ? text.slice(BOM.length) : text;
   } catch (err) {
-    throw new UsageError(`cannot read ${what} ${path}: ${readFailure(err)}`);
+    throw new UsageError(`cannot read ${what} ${path === STDIN ? 'from standard input' : path}: ${readFailure(err)}`);
   }
 }
+
+/** The file name that stands for standard input. */
+export const STDIN = '-';
 
 /**
  * The value of an option that takes JSON inline or, as `@path`, from a file (`--input`,
@@ -107,7 +111,7 @@ export function readJsonArg(option: string, raw: string, fileWhat: string): unkn
     throw new UsageError(
       path === undefined
         ? `${option} is not valid JSON (${why}); quote it: ${option} '{"a":1}' or use ${option} @file.json`
-        : `${option}: ${path} is not valid JSON (${why})`,
+        : `${option}: ${path === STDIN ? 'standard input' : path} is not valid JSON (${why})`,
     );
   }
 }

@@ -83,3 +83,34 @@ describe('CLI files saved with a UTF-8 byte order mark', () => {
     assert.equal((await bodySentBy(['deploy', source, '--tenant', 'acme'])).code, 'export default async () => 1;\n');
   });
 });
+
+describe('standard input as the file (-)', () => {
+  /** The JSON body the CLI sent for `args` with `stdin` as its input (the server answers 500). */
+  async function bodySentBy(args: string[], stdin: string): Promise<Record<string, unknown>> {
+    const before = requests.length;
+    const r = await runCli(args, env, stdin);
+    assert.equal(requests.length, before + 1, `one request was sent; the CLI said: ${r.stderr}`);
+    return JSON.parse(requests.at(-1)!.body) as Record<string, unknown>;
+  }
+
+  it('--input @- reads the input from standard input', async () => {
+    assert.deepEqual(await bodySentBy(['invoke', 'acme/fn', '--input', '@-'], '{"name":"piped"}\n'), { input: { name: 'piped' } });
+  });
+
+  it('deploy - reads the source from standard input, with --name', async () => {
+    const body = await bodySentBy(['deploy', '-', '--tenant', 'acme', '--name', 'piped', '--runtime', 'typescript'], 'export default async (x: number) => x;\n');
+    assert.deepEqual([body.code, body.runtime], ['export default async (x: number) => x;\n', 'typescript']);
+    assert.match(requests.at(-1)!.url, /\/functions\/piped$/);
+  });
+
+  it('refuses deploy - without --name, and bad JSON on standard input, before any request', async () => {
+    const before = requests.length;
+    const noName = await runCli(['deploy', '-', '--tenant', 'acme'], env, 'export default async () => 1;');
+    assert.equal(noName.code, 2);
+    assert.match(noName.stderr, /^a source read from standard input \(-\) needs --name \(and --runtime typescript for TypeScript\)/);
+    const bad = await runCli(['invoke', 'acme/fn', '--input', '@-'], env, '{nope');
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr.trim(), `--input: standard input is not valid JSON (${jsonError('{nope')})`);
+    assert.equal(requests.length, before, 'no request was sent');
+  });
+});

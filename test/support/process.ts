@@ -81,8 +81,8 @@ export async function expectStartRefused(env: Record<string, string>): Promise<s
 }
 
 /** Runs the CLI to completion. */
-export function runCli(args: string[], env: Record<string, string>): Promise<Finished> {
-  return runToEnd(process.execPath, [CLI, ...args], env);
+export function runCli(args: string[], env: Record<string, string>, stdin?: string): Promise<Finished> {
+  return runToEnd(process.execPath, [CLI, ...args], env, undefined, stdin);
 }
 
 interface Finished {
@@ -91,13 +91,14 @@ interface Finished {
   stderr: string;
 }
 
-/** Runs `file` with only PATH plus `env` set (in `cwd` if given), within 30 s; never rejects. */
-function runToEnd(file: string, args: string[], env: Record<string, string>, cwd?: string): Promise<Finished> {
+/** Runs `file` with only PATH plus `env` set (in `cwd` if given, `stdin` as its input if given), within 30 s; never rejects. */
+function runToEnd(file: string, args: string[], env: Record<string, string>, cwd?: string, stdin?: string): Promise<Finished> {
   return new Promise((resolve) => {
-    execFile(file, args, { cwd, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+    const child = execFile(file, args, { cwd, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
+    if (stdin !== undefined) child.stdin!.end(stdin);
   });
 }
 

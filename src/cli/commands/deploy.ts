@@ -1,7 +1,7 @@
 // `airlock deploy <file> --tenant T [--name N] [--runtime R] [limits] [--egress @policy.json]`:
 // uploads a function module as a new version. Every per-function limit has a flag.
 import { basename, extname } from 'node:path';
-import { integerFlag, parse, readArgFile, readJsonArg } from '../args.js';
+import { integerFlag, parse, readArgFile, readJsonArg, STDIN } from '../args.js';
 import { Type } from '@sinclair/typebox';
 import { Nullable } from '../answer.js';
 import type { Client } from '../client.js';
@@ -51,6 +51,9 @@ export async function deployCommand(argv: string[], client: Client): Promise<voi
   });
   const [file] = takePositionals('deploy', positionals, ['<file>']);
   if (!values.tenant) throw usageError('deploy', '--tenant is required: the tenant to deploy to');
+  if (file === STDIN && values.name === undefined) {
+    throw usageError('deploy', 'a source read from standard input (-) needs --name (and --runtime typescript for TypeScript)');
+  }
   const body: Record<string, unknown> = { runtime: runtimeOf(file, values.runtime) };
   const limits = {
     timeoutMs: integerFlag('--timeout-ms', values['timeout-ms']),
