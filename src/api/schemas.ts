@@ -118,16 +118,21 @@ export const FunctionView = Type.Object({
     }),
   ),
   createdAt: Type.String({ format: 'date-time' }),
-  created: Type.Optional(Type.Boolean({ description: 'false when an identical version already existed' })),
-  previousVersion: Type.Optional(
-    Type.Union([Type.String(), Type.Null()], {
-      description:
-        'deploys only: the version that was the latest before this one (null on the first deploy). With created false, ' +
-        'a previousVersion other than version means an earlier version was made the latest again (a rollback)',
-    }),
-  ),
   webhook: Type.Optional(WebhookView),
 });
+
+/** The answer to a deploy: the function as read, and what the deploy did. */
+export const DeployedFunctionView = Type.Composite([
+  FunctionView,
+  Type.Object({
+    created: Type.Boolean({ description: 'false when an identical version already existed' }),
+    previousVersion: Type.Union([Type.String(), Type.Null()], {
+      description:
+        'the version that was the latest before this one (null on the first deploy). With created false, ' +
+        'a previousVersion other than version means an earlier version was made the latest again (a rollback)',
+    }),
+  }),
+]);
 
 export const FunctionSummaryView = Type.Object({
   name: Type.String(),
