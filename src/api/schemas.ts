@@ -153,6 +153,11 @@ export type InvokeBody = Static<typeof InvokeBody>;
 
 export const ExecutionStatus = StringEnum(['succeeded', 'failed', 'timeout', 'oom', 'killed', 'rejected'] as const);
 
+/** An invoke's answer: never rejected (a call admission refuses is a 429 error; its record is rejected). */
+const InvokeStatus = StringEnum(['succeeded', 'failed', 'timeout', 'oom', 'killed'] as const, {
+  description: 'a call admission refuses is not answered with a status: it is a 429 TOO_MANY_REQUESTS error',
+});
+
 const LogLineView = Type.Object({
   ts: Type.Number(),
   level: Type.String(),
@@ -167,7 +172,7 @@ const ErrorView = Type.Object({
 
 export const InvokeResult = Type.Object({
   executionId: Type.String(),
-  status: ExecutionStatus,
+  status: InvokeStatus,
   result: Type.Optional(Type.Unknown()),
   error: Type.Optional(ErrorView),
   logs: Type.Array(LogLineView),

@@ -163,6 +163,13 @@ describe('openapi', () => {
     }
   });
 
+  it('lists no rejected status for an invoke: admission refuses with a 429 instead', () => {
+    const answer = ops.get(`POST ${INVOKE}`)!.responses['200']!.content!['application/json']!.schema;
+    assert.deepEqual(answer.properties.status.enum, ['succeeded', 'failed', 'timeout', 'oom', 'killed']);
+    const record = spec.paths['/v1/tenants/{tenant}/executions/{id}']!.get!.responses['200']!.content!['application/json']!.schema;
+    assert.ok(record.properties.status.enum.includes('rejected'), 'execution records keep it');
+  });
+
   it("gives a function read its own schema, without a deploy's created and previousVersion", () => {
     const fn = spec.paths['/v1/tenants/{tenant}/functions/{name}']!;
     const read = fn.get!.responses['200']!.content!['application/json']!.schema;
