@@ -118,16 +118,21 @@ export const FunctionView = Type.Object({
     }),
   ),
   createdAt: Type.String({ format: 'date-time' }),
-  created: Type.Optional(Type.Boolean({ description: 'false when an identical version already existed' })),
-  previousVersion: Type.Optional(
-    Type.Union([Type.String(), Type.Null()], {
-      description:
-        'deploys only: the version that was the latest before this one (null on the first deploy). With created false, ' +
-        'a previousVersion other than version means an earlier version was made the latest again (a rollback)',
-    }),
-  ),
   webhook: Type.Optional(WebhookView),
 });
+
+/** The answer to a deploy: the function as read, and what the deploy did. */
+export const DeployedFunctionView = Type.Composite([
+  FunctionView,
+  Type.Object({
+    created: Type.Boolean({ description: 'false when an identical version already existed' }),
+    previousVersion: Type.Union([Type.String(), Type.Null()], {
+      description:
+        'the version that was the latest before this one (null on the first deploy). With created false, ' +
+        'a previousVersion other than version means an earlier version was made the latest again (a rollback)',
+    }),
+  }),
+]);
 
 export const FunctionSummaryView = Type.Object({
   name: Type.String(),
@@ -148,6 +153,11 @@ export type InvokeBody = Static<typeof InvokeBody>;
 
 export const ExecutionStatus = StringEnum(['succeeded', 'failed', 'timeout', 'oom', 'killed', 'rejected'] as const);
 
+/** An invoke's answer: never rejected (a call admission refuses is a 429 error; its record is rejected). */
+const InvokeStatus = StringEnum(['succeeded', 'failed', 'timeout', 'oom', 'killed'] as const, {
+  description: 'a call admission refuses is not answered with a status: it is a 429 TOO_MANY_REQUESTS error',
+});
+
 const LogLineView = Type.Object({
   ts: Type.Number(),
   level: Type.String(),
@@ -162,7 +172,7 @@ const ErrorView = Type.Object({
 
 export const InvokeResult = Type.Object({
   executionId: Type.String(),
-  status: ExecutionStatus,
+  status: InvokeStatus,
   result: Type.Optional(Type.Unknown()),
   error: Type.Optional(ErrorView),
   logs: Type.Array(LogLineView),

@@ -2,13 +2,13 @@
 // /v1, one error format. Services are passed in; nothing here owns sandboxes or storage.
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import swagger from '@fastify/swagger';
 import { Type } from '@sinclair/typebox';
 import { AirlockError } from '../core/errors.js';
 import { authenticate } from './auth.js';
 import { errorHandler } from './errors.js';
 import { clientErrorHandler, frameworkErrorHandler, refuseWhileClosing } from './protocol-errors.js';
 import { registerJsonBodyParser } from './json-body.js';
+import { registerOpenApi } from './openapi.js';
 import { registerExecutionRoutes } from './routes/executions.js';
 import { registerFunctionRoutes } from './routes/functions.js';
 import { registerHookRoutes, registerWebhookRoutes } from './routes/hooks.js';
@@ -42,18 +42,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     // A URL pasted with a trailing slash (a webhook URL into a provider's form) is the same route.
     routerOptions: { ignoreTrailingSlash: true },
   });
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Airlock',
-        version: deps.version,
-        description: 'Runs untrusted tenant functions in kernel-isolated sandboxes.',
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-  });
+  await registerOpenApi(app, deps.version);
   app.addSchema(ErrorBody);
   refuseWhileClosing(app);
   app.setErrorHandler(errorHandler(deps.logger, deps.config));

@@ -1,6 +1,7 @@
 // The message of a failed request validation: Ajv's, with what it leaves in each error's params
 // spelled out (the allowed values of an enum; the property that is not allowed, and the allowed
-// ones where the route's schema lists them).
+// ones where the route's schema lists them), and a query parameter given more than once named as
+// such (the query parser makes it a list, which Ajv would call "must be integer").
 import type { FastifyError, FastifyRequest } from 'fastify';
 
 type Issue = NonNullable<FastifyError['validation']>[number];
@@ -16,6 +17,10 @@ export function validationMessage(err: FastifyError, request: FastifyRequest): s
 function describeIssue(issue: Issue, context: string, request: FastifyRequest): string {
   const where = `${context}${issue.instancePath}`;
   const params = issue.params as Record<string, unknown>;
+  const repeated = repeatedQueryParameter(issue, context, request);
+  if (repeated !== undefined) {
+    return `${where} was given more than once (${repeated} times); give it once`;
+  }
   if (issue.keyword === 'enum' && Array.isArray(params.allowedValues)) {
     return `${where} must be one of ${params.allowedValues.map(valueText).join(', ')}`;
   }
@@ -25,6 +30,20 @@ function describeIssue(issue: Issue, context: string, request: FastifyRequest): 
     return `${where} has an unexpected property ${JSON.stringify(params.additionalProperty)}${list}`;
   }
   return `${where} ${issue.message ?? `fails ${issue.keyword}`}`;
+}
+
+/**
+ * How many times the query parameter the issue is about was given, when more than once and its
+ * schema does not take a list: the query parser turned the repeats into an array.
+ */
+function repeatedQueryParameter(issue: Issue, context: string, request: FastifyRequest): number | undefined {
+  if (context !== 'querystring' || !/^\/[^/]+$/.test(issue.instancePath)) return undefined;
+  const name = issue.instancePath.slice(1).replaceAll('~1', '/').replaceAll('~0', '~');
+  const value = isSchema(request.query) ? request.query[name] : undefined;
+  if (!Array.isArray(value) || value.length < 2) return undefined;
+  const schema = childSchema((request.routeOptions.schema as Schema | undefined)?.querystring, name);
+  const types = isSchema(schema) ? [schema.type].flat() : [];
+  return types.includes('array') ? undefined : value.length;
 }
 
 function valueText(value: unknown): string {

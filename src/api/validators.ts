@@ -16,8 +16,11 @@ const SHARED = { removeAdditional: false, allErrors: false } as const;
 
 type Validate = ReturnType<ReturnType<ValidatorFactory>>;
 
-/** An object schema none of whose fields is required: no body at all means all of them left out. */
-function allOptional(schema: unknown): boolean {
+/**
+ * An object schema none of whose fields is required: no body at all means all of them left out.
+ * (Also what /openapi.json says of such a body: openapi.ts.)
+ */
+export function allOptional(schema: unknown): boolean {
   const s = schema as { type?: unknown; required?: unknown };
   return s.type === 'object' && (!Array.isArray(s.required) || s.required.length === 0);
 }

@@ -94,6 +94,11 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
+/** The HTTP status an error of `code` answers with. */
+export function httpStatus(code: ErrorCode): number {
+  return HTTP_STATUS[code];
+}
+
 export class AirlockError extends Error {
   readonly code: ErrorCode;
   readonly status: number;

@@ -23,7 +23,8 @@ export interface InvokeRequest {
 
 export interface InvokeResult {
   executionId: string;
-  status: ExecutionStatus;
+  /** Never rejected: admission's refusal is thrown (TOO_MANY_REQUESTS). */
+  status: Exclude<ExecutionStatus, 'rejected'>;
   result?: unknown;
   error?: ExecutionError;
   logs: LogLine[];

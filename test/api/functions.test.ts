@@ -36,6 +36,8 @@ describe('functions API', () => {
     assert.equal((await invoke(server, 'acme', 'roll', null)).body.result, 1, 'the earlier version is the latest again');
     const same = await server.request('PUT', '/v1/tenants/acme/functions/roll', { code: 'export default () => 1' });
     assert.deepEqual([same.body.created, same.body.previousVersion], [false, v1], 'unchanged: previousVersion is the version itself');
+    const read = await server.request('GET', '/v1/tenants/acme/functions/roll');
+    assert.deepEqual([read.body.version, 'created' in read.body, 'previousVersion' in read.body], [v1, false, false], 'only a deploy says what it did');
     // Every version, newest first deployed first, and which one is the latest.
     const versions = await server.request('GET', '/v1/tenants/acme/functions/roll/versions');
     assert.equal(versions.status, 200);

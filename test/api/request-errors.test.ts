@@ -156,6 +156,22 @@ describe('request refusals', () => {
       assert.equal(typo.body.error.message, `invalid request: querystring has an unexpected property "verson" (allowed: version)${SCHEMAS}`);
     });
 
+    it('says a query parameter was given more than once, instead of that it must be an integer', async () => {
+      const limit = await server.request('GET', '/v1/tenants/acme/jobs?limit=1&limit=2');
+      assert.equal(limit.status, 400);
+      assert.equal(limit.body.error.code, 'VALIDATION_FAILED');
+      assert.equal(limit.body.error.message, `invalid request: querystring/limit was given more than once (2 times); give it once${SCHEMAS}`);
+      const fn = await server.request('GET', '/v1/tenants/acme/executions?function=a&function=b&function=c');
+      assert.equal(fn.body.error.message, `invalid request: querystring/function was given more than once (3 times); give it once${SCHEMAS}`);
+      const status = await server.request('GET', '/v1/tenants/acme/jobs?status=queued&status=dead');
+      assert.equal(status.body.error.message, `invalid request: querystring/status was given more than once (2 times); give it once${SCHEMAS}`);
+      const hook = (await server.request('GET', '/v1/tenants/acme/functions/echo/webhook')).body.path as string;
+      const wait = await fetch(`${server.url}${hook}?wait=1&wait=2`, { method: 'POST', body: 'x' });
+      assert.equal(wait.status, 400);
+      assert.equal(((await wait.json()) as { error: { message: string } }).error.message, `invalid request: querystring/wait was given more than once (2 times); give it once${SCHEMAS}`);
+      assert.equal((await server.request('GET', '/v1/tenants/acme/jobs?limit=2')).status, 200, 'given once, it is taken');
+    });
+
     it('names an unexpected query parameter', async () => {
       const res = await server.request('GET', '/v1/tenants/acme/executions?state=failed');
       assert.equal(res.status, 400);

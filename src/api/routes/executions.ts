@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AirlockError } from '../../core/errors.js';
 import { requireTenant } from '../auth.js';
-import { ErrorBody, ExecutionParams, ExecutionQuery, ExecutionView, NullableString, TenantParams } from '../schemas.js';
+import { errorResponses } from '../error-responses.js';
+import { ExecutionParams, ExecutionQuery, ExecutionView, NullableString, TenantParams } from '../schemas.js';
 import { executionView } from '../views.js';
 import type { ApiDeps } from '../deps.js';
 
@@ -12,9 +13,11 @@ export function registerExecutionRoutes(app: FastifyInstance, deps: ApiDeps): vo
     '/v1/tenants/:tenant/executions/:id',
     {
       schema: {
+        operationId: 'getExecution',
+        tags: ['executions'],
         summary: 'Read one execution',
         params: ExecutionParams,
-        response: { 200: ExecutionView, '4xx': ErrorBody },
+        response: { 200: ExecutionView, ...errorResponses('EXECUTION_NOT_FOUND') },
       },
     },
     async (request) => {
@@ -32,12 +35,14 @@ export function registerExecutionRoutes(app: FastifyInstance, deps: ApiDeps): vo
     '/v1/tenants/:tenant/executions',
     {
       schema: {
+        operationId: 'listExecutions',
+        tags: ['executions'],
         summary: 'List executions, newest first (?function=&status=&job=&before=&limit=)',
         params: TenantParams,
         querystring: ExecutionQuery,
         response: {
           200: Type.Object({ executions: Type.Array(ExecutionView), next: NullableString() }),
-          '4xx': ErrorBody,
+          ...errorResponses(),
         },
       },
     },

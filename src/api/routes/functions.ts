@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { requireTenant } from '../auth.js';
 import { deployBodyLimit } from '../body-limits.js';
-import { DeployBody, ErrorBody, FunctionParams, FunctionSummaryView, FunctionView, TenantParams, VersionQuery } from '../schemas.js';
+import { errorResponses } from '../error-responses.js';
+import { DeployBody, DeployedFunctionView, FunctionParams, FunctionSummaryView, FunctionView, TenantParams, VersionQuery } from '../schemas.js';
 import { functionSummaryView, functionView } from '../views.js';
 import type { ApiDeps } from '../deps.js';
 
@@ -18,10 +19,12 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
       bodyLimit: deployBodyLimit(deps.config.maxSourceBytes),
       config: { bodyHolds: 'source' },
       schema: {
+        operationId: 'deployFunction',
+        tags: ['functions'],
         summary: 'Deploy a new immutable version of a function',
         params: FunctionParams,
         body: DeployBody,
-        response: { 200: FunctionView, 201: FunctionView, '4xx': ErrorBody },
+        response: { 200: DeployedFunctionView, 201: DeployedFunctionView, ...errorResponses('SOURCE_TOO_LARGE') },
       },
     },
     async (request, reply) => {
@@ -39,10 +42,12 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
     '/v1/tenants/:tenant/functions/:name',
     {
       schema: {
+        operationId: 'getFunction',
+        tags: ['functions'],
         summary: 'Read a function (latest version, or ?version=)',
         params: FunctionParams,
         querystring: VersionQuery,
-        response: { 200: FunctionView, '4xx': ErrorBody },
+        response: { 200: FunctionView, ...errorResponses('FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND') },
       },
     },
     async (request) => {
@@ -57,6 +62,8 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
     '/v1/tenants/:tenant/functions/:name/versions',
     {
       schema: {
+        operationId: 'listFunctionVersions',
+        tags: ['functions'],
         summary: "List a function's versions by first deploy, newest first, and the latest (deploy one's code again to make it the latest)",
         params: FunctionParams,
         response: {
@@ -64,7 +71,7 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
             latest: Type.String(),
             versions: Type.Array(Type.Object({ version: Type.String(), runtime: Type.String(), createdAt: Type.String({ format: 'date-time' }) })),
           }),
-          '4xx': ErrorBody,
+          ...errorResponses('FUNCTION_NOT_FOUND'),
         },
       },
     },
@@ -80,9 +87,11 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
     '/v1/tenants/:tenant/functions',
     {
       schema: {
+        operationId: 'listFunctions',
+        tags: ['functions'],
         summary: "List a tenant's functions",
         params: TenantParams,
-        response: { 200: Type.Object({ functions: Type.Array(FunctionSummaryView) }), '4xx': ErrorBody },
+        response: { 200: Type.Object({ functions: Type.Array(FunctionSummaryView) }), ...errorResponses() },
       },
     },
     async (request) => {
@@ -97,9 +106,11 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
     '/v1/tenants/:tenant/functions/:name',
     {
       schema: {
+        operationId: 'deleteFunction',
+        tags: ['functions'],
         summary: 'Delete a function, all its versions, its webhook token and its schedules (executions and jobs are kept)',
         params: FunctionParams,
-        response: { 204: Type.Null(), '4xx': ErrorBody },
+        response: { 204: Type.Null(), ...errorResponses('FUNCTION_NOT_FOUND') },
       },
     },
     async (request, reply) => {

@@ -5,7 +5,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { requireTenant } from '../auth.js';
-import { ErrorBody, FunctionParams, WebhookView } from '../schemas.js';
+import { errorResponses } from '../error-responses.js';
+import { FunctionParams, WebhookView } from '../schemas.js';
 import { webhookView } from '../views.js';
 import type { ApiDeps } from '../deps.js';
 
@@ -20,11 +21,29 @@ const HookQuery = Type.Object(
   { wait: Type.Optional(Type.Integer({ minimum: 0, description: 'wait up to this many ms for the result (capped by AIRLOCK_WEBHOOK_MAX_WAIT_MS)' })) },
   { additionalProperties: true },
 );
-const Accepted = Type.Object({
-  deliveryId: Type.String(),
-  jobId: Type.String(),
-  status: Type.String({ description: 'the job status when answered: queued, running, or final' }),
-});
+const Accepted = Type.Object(
+  {
+    deliveryId: Type.String(),
+    jobId: Type.String(),
+    status: Type.String({ description: 'the job status when answered: queued, running, or final' }),
+  },
+  { description: 'stored as a job: without ?wait, or the job had not succeeded when the wait ended (?wait adds the id headers)' },
+);
+
+/** Headers of an answer to a ?wait delivery. */
+const WAIT_HEADERS = {
+  'x-airlock-delivery-id': { type: 'string', description: 'the delivery id (with ?wait only)' },
+  'x-airlock-job-id': { type: 'string', description: 'the job id (with ?wait only)' },
+};
+
+/** The answer to a ?wait delivery whose job succeeded in time: its result as the body. */
+const Handshake = {
+  description:
+    'with ?wait, the job succeeded within the wait: its result is the body, a string as text/plain, ' +
+    'any other value as JSON (docs/webhooks.md, "Handshakes")',
+  headers: WAIT_HEADERS,
+  content: { 'application/json': { schema: {} }, 'text/plain': { schema: { type: 'string' } } },
+};
 
 type HookRequest = FastifyRequest<{ Params: { tenant: string; function: string; token: string }; Querystring: { wait?: number } }>;
 
@@ -49,40 +68,46 @@ export async function registerHookRoutes(app: FastifyInstance, deps: ApiDeps): P
     // Every answer counts, refusals made before the handler (a body over the limit) included.
     const counter = deps.workMetrics;
     if (counter !== undefined) scope.addHook('onResponse', async (_request, reply) => counter.recordDelivery(reply.statusCode < 300 ? 'stored' : 'refused'));
-    scope.route({
-      method: [...METHODS],
-      url: '/hooks/:tenant/:function/:token',
-      exposeHeadRoute: false,
-      bodyLimit: deps.config.webhooks.bodyBytes,
-      config: { bodyHolds: 'delivery' },
-      schema: {
-        summary: 'Receive a webhook delivery (no API key: the token authenticates); stored as a job before the answer',
-        security: [],
-        params: HookParams,
-        querystring: HookQuery,
-        response: { 202: Accepted, '4xx': ErrorBody, '5xx': ErrorBody },
-      },
-      handler: async (request: HookRequest, reply) => {
-        const { tenant, function: fn, token } = request.params;
-        const q = request.url.indexOf('?');
-        const body = request.body;
-        const delivered = await hooks.receive(tenant, fn, token, {
-          method: request.method,
-          headers: request.headers,
-          rawQuery: q < 0 ? '' : request.url.slice(q + 1),
-          body: Buffer.isBuffer(body) ? body : Buffer.alloc(0),
-        });
-        const wait = request.query.wait;
-        if (wait === undefined || wait === 0) return reply.status(202).send({ ...delivered, status: 'queued' });
-        const job = await hooks.wait(tenant, delivered.jobId, wait, callerGone(reply));
-        void reply.header('x-airlock-delivery-id', delivered.deliveryId).header('x-airlock-job-id', delivered.jobId);
-        if (job?.status !== 'succeeded') return reply.status(202).send({ ...delivered, status: job?.status ?? 'queued' });
-        // Handshakes: a string result is the body as text (e.g. an echoed challenge), anything else JSON.
-        const result = job.result ?? null;
-        if (typeof result === 'string') return reply.status(200).type('text/plain; charset=utf-8').send(result);
-        return reply.status(200).type('application/json; charset=utf-8').send(JSON.stringify(result));
-      },
-    });
+    const receive = async (request: HookRequest, reply: FastifyReply) => {
+      const { tenant, function: fn, token } = request.params;
+      const q = request.url.indexOf('?');
+      const body = request.body;
+      const delivered = await hooks.receive(tenant, fn, token, {
+        method: request.method,
+        headers: request.headers,
+        rawQuery: q < 0 ? '' : request.url.slice(q + 1),
+        body: Buffer.isBuffer(body) ? body : Buffer.alloc(0),
+      });
+      const wait = request.query.wait;
+      if (wait === undefined || wait === 0) return reply.status(202).send({ ...delivered, status: 'queued' });
+      const job = await hooks.wait(tenant, delivered.jobId, wait, callerGone(reply));
+      void reply.header('x-airlock-delivery-id', delivered.deliveryId).header('x-airlock-job-id', delivered.jobId);
+      if (job?.status !== 'succeeded') return reply.status(202).send({ ...delivered, status: job?.status ?? 'queued' });
+      // Handshakes: a string result is the body as text (e.g. an echoed challenge), anything else JSON.
+      const result = job.result ?? null;
+      if (typeof result === 'string') return reply.status(200).type('text/plain; charset=utf-8').send(result);
+      return reply.status(200).type('application/json; charset=utf-8').send(JSON.stringify(result));
+    };
+    // One route per method, so that each has its own operationId (receiveWebhookPost, …).
+    for (const method of METHODS) {
+      scope.route({
+        method,
+        url: '/hooks/:tenant/:function/:token',
+        exposeHeadRoute: false,
+        bodyLimit: deps.config.webhooks.bodyBytes,
+        config: { bodyHolds: 'delivery' },
+        schema: {
+          operationId: `receiveWebhook${method[0]}${method.slice(1).toLowerCase()}`,
+          tags: ['webhooks'],
+          summary: 'Receive a webhook delivery (no API key: the token authenticates); stored as a job before the answer',
+          security: [],
+          params: HookParams,
+          querystring: HookQuery,
+          response: { 200: Handshake, 202: Accepted, ...errorResponses('NOT_FOUND', 'INPUT_TOO_LARGE', 'HEADERS_TOO_LARGE') },
+        },
+        handler: receive,
+      });
+    }
   });
 }
 
@@ -91,7 +116,13 @@ export function registerWebhookRoutes(v1: FastifyInstance, deps: ApiDeps): void 
   v1.get<{ Params: { tenant: string; name: string } }>(
     '/v1/tenants/:tenant/functions/:name/webhook',
     {
-      schema: { summary: "Show the function's webhook token and path", params: FunctionParams, response: { 200: WebhookView, '4xx': ErrorBody } },
+      schema: {
+        operationId: 'getWebhook',
+        tags: ['webhooks'],
+        summary: "Show the function's webhook token and path",
+        params: FunctionParams,
+        response: { 200: WebhookView, ...errorResponses('FUNCTION_NOT_FOUND', 'NOT_FOUND') },
+      },
     },
     async (request) => {
       const { tenant, name } = request.params;
@@ -102,7 +133,13 @@ export function registerWebhookRoutes(v1: FastifyInstance, deps: ApiDeps): void 
   v1.post<{ Params: { tenant: string; name: string } }>(
     '/v1/tenants/:tenant/functions/:name/webhook/rotate',
     {
-      schema: { summary: 'Issue a new webhook token; the old one stops working at once', params: FunctionParams, response: { 200: WebhookView, '4xx': ErrorBody } },
+      schema: {
+        operationId: 'rotateWebhookToken',
+        tags: ['webhooks'],
+        summary: 'Issue a new webhook token; the old one stops working at once',
+        params: FunctionParams,
+        response: { 200: WebhookView, ...errorResponses('FUNCTION_NOT_FOUND') },
+      },
     },
     async (request) => {
       const { tenant, name } = request.params;

@@ -1,7 +1,8 @@
 // POST .../invoke: run a function and answer with its execution in the same request.
 import type { FastifyInstance } from 'fastify';
 import { requireTenant } from '../auth.js';
-import { ErrorBody, FunctionParams, InvokeBody, InvokeResult } from '../schemas.js';
+import { errorResponses } from '../error-responses.js';
+import { FunctionParams, InvokeBody, InvokeResult } from '../schemas.js';
 import type { ApiDeps } from '../deps.js';
 
 export function registerInvokeRoutes(app: FastifyInstance, deps: ApiDeps): void {
@@ -10,10 +11,15 @@ export function registerInvokeRoutes(app: FastifyInstance, deps: ApiDeps): void 
     {
       bodyLimit: deps.config.maxBodyBytes,
       schema: {
+        operationId: 'invokeFunction',
+        tags: ['invoke'],
         summary: 'Invoke a function and wait for its result',
+        description:
+          'Runs the function once per request: an invoke retried after a client timeout runs it again (there is no ' +
+          'idempotency key on invoke; submit a job for that). A call admission refuses is a 429, not a 200 with status rejected.',
         params: FunctionParams,
         body: InvokeBody,
-        response: { 200: InvokeResult, '4xx': ErrorBody, '5xx': ErrorBody },
+        response: { 200: InvokeResult, ...errorResponses('FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'INPUT_TOO_LARGE', 'TOO_MANY_REQUESTS') },
       },
     },
     async (request) => {

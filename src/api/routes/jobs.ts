@@ -3,7 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { requireTenant } from '../auth.js';
-import { ErrorBody, FunctionParams, JobBody, JobDetailView, JobParams, JobQuery, JobRetryBody, JobView, NullableString, TenantParams } from '../schemas.js';
+import { errorResponses } from '../error-responses.js';
+import { FunctionParams, JobBody, JobDetailView, JobParams, JobQuery, JobRetryBody, JobView, NullableString, TenantParams } from '../schemas.js';
 import { jobDetailView, jobView } from '../views.js';
 import type { ApiDeps } from '../deps.js';
 
@@ -14,10 +15,18 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
     {
       bodyLimit: deps.config.maxBodyBytes,
       schema: {
+        operationId: 'submitJob',
+        tags: ['jobs'],
         summary: 'Submit a job: stored durably, run in the background in slices (202)',
+        description:
+          'Send an idempotencyKey with every submission: a submission retried after a client timeout then returns the ' +
+          'same job (created false) instead of running the work twice.',
         params: FunctionParams,
         body: JobBody,
-        response: { 202: Type.Object({ jobId: Type.String(), created: Type.Boolean() }), '4xx': ErrorBody, '5xx': ErrorBody },
+        response: {
+          202: Type.Object({ jobId: Type.String(), created: Type.Boolean() }),
+          ...errorResponses('FUNCTION_NOT_FOUND', 'IDEMPOTENCY_CONFLICT', 'INPUT_TOO_LARGE'),
+        },
       },
     },
     async (request, reply) => {
@@ -30,7 +39,15 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get<{ Params: { tenant: string; id: string } }>(
     '/v1/tenants/:tenant/jobs/:id',
-    { schema: { summary: 'Read one job, with what it was submitted with', params: JobParams, response: { 200: JobDetailView, '4xx': ErrorBody } } },
+    {
+      schema: {
+        operationId: 'getJob',
+        tags: ['jobs'],
+        summary: 'Read one job, with what it was submitted with',
+        params: JobParams,
+        response: { 200: JobDetailView, ...errorResponses('JOB_NOT_FOUND') },
+      },
+    },
     async (request) => {
       const { tenant, id } = request.params;
       requireTenant(request, tenant);
@@ -42,10 +59,12 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
     '/v1/tenants/:tenant/jobs',
     {
       schema: {
+        operationId: 'listJobs',
+        tags: ['jobs'],
         summary: 'List jobs, newest first (?function=&status=&before=&limit=)',
         params: TenantParams,
         querystring: JobQuery,
-        response: { 200: Type.Object({ jobs: Type.Array(JobView), next: NullableString() }), '4xx': ErrorBody },
+        response: { 200: Type.Object({ jobs: Type.Array(JobView), next: NullableString() }), ...errorResponses() },
       },
     },
     async (request) => {
@@ -66,7 +85,15 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.post<{ Params: { tenant: string; id: string } }>(
     '/v1/tenants/:tenant/jobs/:id/cancel',
-    { schema: { summary: 'Cancel a queued or running job', params: JobParams, response: { 200: JobView, '4xx': ErrorBody } } },
+    {
+      schema: {
+        operationId: 'cancelJob',
+        tags: ['jobs'],
+        summary: 'Cancel a queued or running job',
+        params: JobParams,
+        response: { 200: JobView, ...errorResponses('JOB_NOT_FOUND') },
+      },
+    },
     async (request) => {
       const { tenant, id } = request.params;
       requireTenant(request, tenant);
@@ -78,10 +105,12 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
     '/v1/tenants/:tenant/jobs/:id/retry',
     {
       schema: {
+        operationId: 'retryJob',
+        tags: ['jobs'],
         summary: 'Run a failed, dead or cancelled job again in place, from its last checkpoint',
         params: JobParams,
         body: JobRetryBody,
-        response: { 200: JobView, '4xx': ErrorBody },
+        response: { 200: JobView, ...errorResponses('JOB_NOT_FOUND', 'FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'JOB_NOT_RETRYABLE', 'INPUT_TOO_LARGE') },
       },
     },
     async (request) => {

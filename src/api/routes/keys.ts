@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { requireAdmin, requireTenant } from '../auth.js';
-import { ErrorBody, KeyBody, KeyParams, KeyView, TenantParams } from '../schemas.js';
+import { errorResponses } from '../error-responses.js';
+import { KeyBody, KeyParams, KeyView, TenantParams } from '../schemas.js';
 import type { ApiDeps } from '../deps.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -12,10 +13,12 @@ export function registerKeyRoutes(app: FastifyInstance, deps: ApiDeps): void {
     '/v1/tenants/:tenant/keys',
     {
       schema: {
+        operationId: 'createKey',
+        tags: ['keys'],
         summary: 'Create a tenant API key (admin only), optionally named; the key is returned once',
         params: TenantParams,
         body: KeyBody,
-        response: { 201: KeyView, '4xx': ErrorBody },
+        response: { 201: KeyView, ...errorResponses('INPUT_TOO_LARGE') },
       },
     },
     async (request, reply) => {
@@ -31,9 +34,11 @@ export function registerKeyRoutes(app: FastifyInstance, deps: ApiDeps): void {
     '/v1/tenants/:tenant/keys',
     {
       schema: {
+        operationId: 'listKeys',
+        tags: ['keys'],
         summary: "List a tenant's keys (ids only)",
         params: TenantParams,
-        response: { 200: Type.Object({ keys: Type.Array(KeyView) }), '4xx': ErrorBody },
+        response: { 200: Type.Object({ keys: Type.Array(KeyView) }), ...errorResponses() },
       },
     },
     async (request) => {
@@ -48,9 +53,11 @@ export function registerKeyRoutes(app: FastifyInstance, deps: ApiDeps): void {
     '/v1/tenants/:tenant/keys/:id',
     {
       schema: {
+        operationId: 'revokeKey',
+        tags: ['keys'],
         summary: 'Revoke a tenant key (admin only)',
         params: KeyParams,
-        response: { 204: Type.Null(), '4xx': ErrorBody },
+        response: { 204: Type.Null(), ...errorResponses('NOT_FOUND') },
       },
     },
     async (request, reply) => {

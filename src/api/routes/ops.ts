@@ -15,7 +15,10 @@ export function registerOpsRoutes(app: FastifyInstance, deps: ApiDeps): void {
     '/healthz',
     {
       schema: {
+        operationId: 'getHealth',
+        tags: ['ops'],
         summary: 'Liveness and basic facts',
+        security: [],
         response: {
           200: Type.Object({ status: Type.Literal('ok'), ...Health }),
           503: Type.Object({ status: Type.Literal('shutting-down'), ...Health }),
@@ -29,10 +32,34 @@ export function registerOpsRoutes(app: FastifyInstance, deps: ApiDeps): void {
     },
   );
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get(
+    '/openapi.json',
+    {
+      schema: {
+        operationId: 'getOpenApi',
+        tags: ['ops'],
+        summary: 'This document (OpenAPI 3.0)',
+        security: [],
+        response: { 200: { description: 'the OpenAPI document', content: { 'application/json': { schema: {} } } } },
+      },
+    },
+    async () => app.swagger(),
+  );
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    const { contentType, body } = await deps.metrics.render();
-    return reply.header('content-type', contentType).send(body);
-  });
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        operationId: 'getMetrics',
+        tags: ['ops'],
+        summary: 'Prometheus metrics (text exposition format)',
+        security: [],
+        response: { 200: { description: 'metrics in the Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+      },
+    },
+    async (_request, reply) => {
+      const { contentType, body } = await deps.metrics.render();
+      return reply.header('content-type', contentType).send(body);
+    },
+  );
 }

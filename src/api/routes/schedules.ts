@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AirlockError } from '../../core/errors.js';
 import { requireTenant } from '../auth.js';
-import { ErrorBody, NullableString, TenantParams } from '../schemas.js';
+import { errorResponses } from '../error-responses.js';
+import { NullableString, TenantParams } from '../schemas.js';
 import { RunsQuery, ScheduleBody, ScheduleParams, ScheduleRunView, ScheduleView, scheduleRunView, scheduleView } from '../schedule-schemas.js';
 import type { ApiDeps } from '../deps.js';
 
@@ -16,10 +17,12 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
     '/v1/tenants/:tenant/schedules/:name',
     {
       schema: {
+        operationId: 'putSchedule',
+        tags: ['schedules'],
         summary: 'Create or replace a schedule: runs a function as a background job on a cron expression or an interval',
         params: ScheduleParams,
         body: ScheduleBody,
-        response: { 200: ScheduleView, 201: ScheduleView, '4xx': ErrorBody },
+        response: { 200: ScheduleView, 201: ScheduleView, ...errorResponses('FUNCTION_NOT_FOUND', 'INPUT_TOO_LARGE') },
       },
     },
     async (request, reply) => {
@@ -32,7 +35,15 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
 
   app.get<{ Params: Params }>(
     '/v1/tenants/:tenant/schedules/:name',
-    { schema: { summary: 'Read one schedule', params: ScheduleParams, response: { 200: ScheduleView, '4xx': ErrorBody } } },
+    {
+      schema: {
+        operationId: 'getSchedule',
+        tags: ['schedules'],
+        summary: 'Read one schedule',
+        params: ScheduleParams,
+        response: { 200: ScheduleView, ...errorResponses('SCHEDULE_NOT_FOUND') },
+      },
+    },
     async (request) => {
       const { tenant, name } = request.params;
       requireTenant(request, tenant);
@@ -44,9 +55,11 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
     '/v1/tenants/:tenant/schedules',
     {
       schema: {
+        operationId: 'listSchedules',
+        tags: ['schedules'],
         summary: "List a tenant's schedules by name",
         params: TenantParams,
-        response: { 200: Type.Object({ schedules: Type.Array(ScheduleView) }), '4xx': ErrorBody },
+        response: { 200: Type.Object({ schedules: Type.Array(ScheduleView) }), ...errorResponses() },
       },
     },
     async (request) => {
@@ -60,9 +73,11 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
     '/v1/tenants/:tenant/schedules/:name',
     {
       schema: {
+        operationId: 'deleteSchedule',
+        tags: ['schedules'],
         summary: 'Delete a schedule (the jobs it fired are kept)',
         params: ScheduleParams,
-        response: { 204: Type.Null(), '4xx': ErrorBody },
+        response: { 204: Type.Null(), ...errorResponses('SCHEDULE_NOT_FOUND') },
       },
     },
     async (request, reply) => {
@@ -77,10 +92,12 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
     '/v1/tenants/:tenant/schedules/:name/runs',
     {
       schema: {
+        operationId: 'listScheduleRuns',
+        tags: ['schedules'],
         summary: "A schedule's occurrences, newest first: fired (with the job), skipped (with the reason), or failed to fire",
         params: ScheduleParams,
         querystring: RunsQuery,
-        response: { 200: Type.Object({ runs: Type.Array(ScheduleRunView), next: NullableString() }), '4xx': ErrorBody },
+        response: { 200: Type.Object({ runs: Type.Array(ScheduleRunView), next: NullableString() }), ...errorResponses('SCHEDULE_NOT_FOUND') },
       },
     },
     async (request) => {

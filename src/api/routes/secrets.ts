@@ -6,7 +6,8 @@ import { isAirlockError } from '../../core/errors.js';
 import type { SecretMeta } from '../../store/port.js';
 import { requireTenant } from '../auth.js';
 import { errorHandler } from '../errors.js';
-import { ErrorBody, SecretParams, SecretPutBody, SecretView, TenantParams } from '../schemas.js';
+import { errorResponses } from '../error-responses.js';
+import { SecretParams, SecretPutBody, SecretView, TenantParams } from '../schemas.js';
 import type { ApiDeps } from '../deps.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -49,10 +50,12 @@ export function registerSecretRoutes(app: FastifyInstance, deps: ApiDeps): void 
       '/v1/tenants/:tenant/secrets/:name',
       {
         schema: {
+          operationId: 'putSecret',
+          tags: ['secrets'],
           summary: 'Create or replace a secret (the value is stored encrypted and never returned)',
           params: SecretParams,
           body: SecretPutBody(deps.config.secrets),
-          response: { 200: SecretView, 201: SecretView, '4xx': ErrorBody },
+          response: { 200: SecretView, 201: SecretView, ...errorResponses('INPUT_TOO_LARGE') },
         },
       },
       async (request, reply) => {
@@ -67,9 +70,11 @@ export function registerSecretRoutes(app: FastifyInstance, deps: ApiDeps): void 
       '/v1/tenants/:tenant/secrets',
       {
         schema: {
+          operationId: 'listSecrets',
+          tags: ['secrets'],
           summary: "List a tenant's secrets (names and hosts, never values)",
           params: TenantParams,
-          response: { 200: Type.Object({ secrets: Type.Array(SecretView) }), '4xx': ErrorBody },
+          response: { 200: Type.Object({ secrets: Type.Array(SecretView) }), ...errorResponses() },
         },
       },
       async (request) => {
@@ -82,9 +87,11 @@ export function registerSecretRoutes(app: FastifyInstance, deps: ApiDeps): void 
       '/v1/tenants/:tenant/secrets/:name',
       {
         schema: {
+          operationId: 'getSecret',
+          tags: ['secrets'],
           summary: "A secret's metadata (never its value)",
           params: SecretParams,
-          response: { 200: SecretView, '4xx': ErrorBody },
+          response: { 200: SecretView, ...errorResponses('SECRET_NOT_FOUND') },
         },
       },
       async (request) => {
@@ -97,9 +104,11 @@ export function registerSecretRoutes(app: FastifyInstance, deps: ApiDeps): void 
       '/v1/tenants/:tenant/secrets/:name',
       {
         schema: {
+          operationId: 'deleteSecret',
+          tags: ['secrets'],
           summary: 'Delete a secret',
           params: SecretParams,
-          response: { 204: Type.Null(), '4xx': ErrorBody },
+          response: { 204: Type.Null(), ...errorResponses('SECRET_NOT_FOUND') },
         },
       },
       async (request, reply) => {
