@@ -340,6 +340,9 @@ export const JobDetailView = Type.Composite([
     maxRunMs: Type.Integer({ description: 'cap of one run slice, ms' }),
     deadlineAt: Type.String({ format: 'date-time', description: 'after this the job fails with JOB_DEADLINE' }),
     retriedAt: Type.Optional(Type.String({ format: 'date-time', description: 'when the job was last retried (its deadline counts from then)' })),
+    checkpoint: Type.Optional(
+      Type.Unknown({ description: 'the state its last ctx.checkpoint.save() stored (what the next run resumes from), once one was saved' }),
+    ),
   }),
 ]);
 

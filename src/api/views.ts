@@ -68,6 +68,7 @@ export function jobDetailView(item: QueueItem) {
     maxRunMs: payload.maxRunMs,
     deadlineAt: iso(payload.deadlineAt),
     ...(payload.retriedAt === undefined ? {} : { retriedAt: iso(payload.retriedAt) }),
+    ...(item.checkpoint === undefined ? {} : { checkpoint: item.checkpoint }),
   };
 }
 

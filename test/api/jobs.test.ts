@@ -56,6 +56,17 @@ describe('jobs API', () => {
     assert.equal(listed.body.jobs[0].input, undefined, 'pages leave inputs out (each may be megabytes)');
   });
 
+  it("a job read on its own shows its last checkpoint (its progress); a listed one does not", async () => {
+    const id = await submit(server, 'acme', 'count', { input: { n: 3, stepMs: 1 } });
+    const done = await waitJob(server, 'acme', id, finished);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done));
+    const one = await server.request('GET', `/v1/tenants/acme/jobs/${id}`);
+    assert.deepEqual(one.body.checkpoint, { i: 3, sum: 6, resumed: 1 });
+    const listed = await server.request('GET', `/v1/tenants/acme/jobs?function=count&limit=1`);
+    assert.equal(listed.body.jobs[0].id, id);
+    assert.equal(listed.body.jobs[0].checkpoint, undefined, 'pages leave checkpoints out');
+  });
+
   it('the same idempotency key returns the same job and runs it once', async () => {
     const a = await submit(server, 'acme', 'double', { input: { x: 1 }, idempotencyKey: 'order-17' });
     const b = await submit(server, 'acme', 'double', { input: { x: 2 }, idempotencyKey: 'order-17' });
