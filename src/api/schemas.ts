@@ -285,7 +285,12 @@ export const JobBody = Type.Object(
   {
     input: Type.Optional(Type.Unknown({ description: 'any JSON value, passed to the function' })),
     idempotencyKey: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 256, description: 'submitting again with the same key returns the same job' }),
+      Type.String({
+        minLength: 1,
+        maxLength: 256,
+        pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+        description: 'submitting again with the same key returns the same job (1-256 characters, no control characters)',
+      }),
     ),
     maxRunMs: Type.Optional(Type.Integer({ minimum: 1, description: 'slice cap, ms (default 10 minutes, AIRLOCK_JOB_RUN_MS)' })),
     maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'failed attempts before the job is dead' })),

@@ -1,7 +1,8 @@
 // The message of a failed request validation: Ajv's, with what it leaves in each error's params
 // spelled out (the allowed values of an enum; the property that is not allowed, and the allowed
-// ones where the route's schema lists them), and a query parameter given more than once named as
-// such (the query parser makes it a list, which Ajv would call "must be integer").
+// ones where the route's schema lists them; for a pattern, the rule its schema describes instead
+// of the regular expression), and a query parameter given more than once named as such (the
+// query parser makes it a list, which Ajv would call "must be integer").
 import type { FastifyError, FastifyRequest } from 'fastify';
 
 type Issue = NonNullable<FastifyError['validation']>[number];
@@ -29,6 +30,10 @@ function describeIssue(issue: Issue, context: string, request: FastifyRequest): 
     const list = allowed === undefined ? '' : ` (allowed: ${allowed.length === 0 ? 'none' : allowed.join(', ')})`;
     return `${where} has an unexpected property ${JSON.stringify(params.additionalProperty)}${list}`;
   }
+  if (issue.keyword === 'pattern') {
+    const rule = schemaAt(request, context, issue.instancePath);
+    if (isSchema(rule) && typeof rule.description === 'string') return `${where} does not follow its rule: ${rule.description}`;
+  }
   return `${where} ${issue.message ?? `fails ${issue.keyword}`}`;
 }
 
@@ -50,12 +55,18 @@ function valueText(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-/** The properties the route's schema lists for the object at `instancePath`, if it can tell. */
-function allowedProperties(request: FastifyRequest, context: string, instancePath: string): string[] | undefined {
+/** The route's schema of the value at `instancePath` of the request part `context`, if it can tell. */
+function schemaAt(request: FastifyRequest, context: string, instancePath: string): unknown {
   let schema = (request.routeOptions.schema as Schema | undefined)?.[context];
   for (const segment of instancePath.split('/').slice(1)) {
     schema = childSchema(schema, segment.replaceAll('~1', '/').replaceAll('~0', '~'));
   }
+  return schema;
+}
+
+/** The properties the route's schema lists for the object at `instancePath`, if it can tell. */
+function allowedProperties(request: FastifyRequest, context: string, instancePath: string): string[] | undefined {
+  const schema = schemaAt(request, context, instancePath);
   const properties = isSchema(schema) ? schema.properties : undefined;
   return isSchema(properties) ? Object.keys(properties) : undefined;
 }

@@ -256,6 +256,15 @@ describe('jobs API', () => {
     assert.ok(last !== undefined && last.startedAt > redeploy.body.createdAt, 'the last slice started after the redeploy');
   });
 
+  it('refuses an idempotency key with control characters', async () => {
+    for (const key of ['order\u000017', 'line\nbreak', 'del\u007f']) {
+      const res = await server.request('POST', '/v1/tenants/acme/functions/double/jobs', { input: { x: 1 }, idempotencyKey: key });
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.equal(res.body.error.code, 'VALIDATION_FAILED');
+      assert.match(res.body.error.message, /^invalid request: body\/idempotencyKey does not follow its rule: .*no control characters/);
+    }
+  });
+
   it('refuses slice caps above the operator maximum', async () => {
     const res = await server.request('POST', '/v1/tenants/acme/functions/double/jobs', { maxRunMs: 10 * 3_600_000 });
     assert.equal(res.status, 400);
