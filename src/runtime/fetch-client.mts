@@ -36,30 +36,66 @@ function egressError(code: string, message: string): TypeError {
   return Object.defineProperty(new TypeError(message), 'code', { value: code, enumerable: true });
 }
 
+/**
+ * The signal the caller passed: `init.signal` when given (null: none), else the signal of a
+ * Request passed as input. Listened on directly, never through `new Request(…).signal`: in Node
+ * 20 that one follows the caller's signal only through a WeakRef, so once the Request is garbage
+ * collected an abort never reaches it and the request would run on to its end.
+ */
+function callerSignal(input: RequestInfo | URL, init: RequestInit | undefined, RequestClass: typeof Request): AbortSignal | undefined {
+  if (init !== undefined && init !== null && init.signal !== undefined) return init.signal ?? undefined;
+  return input instanceof RequestClass ? input.signal : undefined;
+}
+
+interface Waiting {
+  resolve: (res: Response) => void;
+  reject: (err: unknown) => void;
+  signal: AbortSignal | undefined;
+  onAbort: () => void;
+  /**
+   * A Request passed as input, kept until the request settles: its own signal follows the
+   * caller's controller only while the Request object lives (see callerSignal).
+   */
+  input: unknown;
+}
+
 export function createFetchClient(deps: FetchClientDeps): FetchClient {
   const { send, stringify, bufferFrom, RequestClass, ResponseClass } = deps;
-  const pending = new Map<number, { resolve: (res: Response) => void; reject: (err: unknown) => void }>();
+  const pending = new Map<number, Waiting>();
   let seq = 0;
   let run: { id: string; requestBytes: number; owns: () => boolean } | null = null;
+
+  /** Takes request `rid` out of the waiting ones (answered, aborted or withdrawn). */
+  function settle(rid: number): Waiting | undefined {
+    const waiting = pending.get(rid);
+    if (waiting === undefined) return undefined;
+    pending.delete(rid);
+    waiting.signal?.removeEventListener('abort', waiting.onAbort);
+    return waiting;
+  }
 
   async function brokeredFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const current = run;
     if (current === null) throw egressError('EGRESS_DENIED', 'fetch is only available during an execution of a function granted egress');
     if (!current.owns()) throw egressError('EGRESS_DENIED', 'fetch was called by work left over from an earlier execution; only the running execution may use its egress grant');
     const request = new RequestClass(input, init);
-    const signal = request.signal;
-    signal.throwIfAborted();
+    const signal = callerSignal(input, init, RequestClass);
+    signal?.throwIfAborted();
     const body = request.body === null ? undefined : bufferFrom(await request.arrayBuffer());
     if (body !== undefined && body.length > current.requestBytes) {
       throw egressError('EGRESS_LIMIT', `the request body is ${body.length} bytes, above egress.limits.requestBytes (${current.requestBytes})`);
     }
     if (run !== current) throw egressError('EGRESS_FAILED', 'the execution ended');
+    signal?.throwIfAborted(); // aborted while the body was read
     const headers: [string, string][] = [];
     request.headers.forEach((value, name) => headers.push([name, value]));
     const rid = ++seq;
     return new Promise<Response>((resolve, reject) => {
-      pending.set(rid, { resolve, reject });
-      signal.addEventListener('abort', () => pending.delete(rid) && reject(signal.reason), { once: true });
+      const onAbort = (): void => {
+        if (settle(rid) !== undefined) reject(signal?.reason);
+      };
+      pending.set(rid, { resolve, reject, signal, onAbort, input });
+      signal?.addEventListener('abort', onAbort, { once: true });
       const frame = { t: 'fetch', id: current.id, rid, method: request.method, url: request.url, headers };
       send(stringify(body === undefined ? frame : { ...frame, body: body.toString('base64') }));
     });
@@ -74,13 +110,11 @@ export function createFetchClient(deps: FetchClientDeps): FetchClient {
     end() {
       run = null;
       globalThis.fetch = deps.nativeFetch;
-      for (const waiting of pending.values()) waiting.reject(egressError('EGRESS_FAILED', 'the execution ended'));
-      pending.clear();
+      for (const rid of [...pending.keys()]) settle(rid)?.reject(egressError('EGRESS_FAILED', 'the execution ended'));
     },
     onFetched(frame) {
-      const waiting = pending.get(frame.rid);
+      const waiting = settle(frame.rid);
       if (waiting === undefined) return; // aborted, or answered after its run ended
-      pending.delete(frame.rid);
       if (!frame.ok) return waiting.reject(egressError(String(frame.code), String(frame.message)));
       try {
         const empty = frame.status === 204 || frame.status === 205 || frame.status === 304;

@@ -1,9 +1,10 @@
 // The runtime harness: the program that runs INSIDE the sandbox. It is copied alone into the
 // sandbox (so it only `import type`s from siblings), reads run frames from the host on fd 3,
 // loads each function version's code once (imported from a data: URL whose sourceURL names the
-// function, so stack frames read file:///fn/<name>), calls it with (input, ctx), captures console
-// and stdout/stderr writes into a capped log buffer, and answers with one done frame. Runs go
-// one at a time in arrival order: a run frame that arrives during a run waits for it.
+// function, so stack frames read file:///fn/<name>, as errors and logs that quote the URL do),
+// calls it with (input, ctx), captures console and stdout/stderr writes into a capped log
+// buffer, and answers with one done frame. Runs go one at a time in arrival order: a run frame
+// that arrives during a run waits for it.
 // Nothing here is trusted by the host: the host re-checks every frame and enforces every limit.
 //
 // CommonJS on purpose: Node starts a CommonJS entry a few ms faster than an ES module one (the
@@ -13,6 +14,7 @@
 // (<code-dir> is a sandbox-private writable directory; module names in stacks are under it)
 const { AsyncLocalStorage } = require('node:async_hooks') as typeof import('node:async_hooks');
 const { Socket } = require('node:net') as typeof import('node:net');
+const { dirname } = require('node:path') as typeof import('node:path');
 const { pathToFileURL } = require('node:url') as typeof import('node:url');
 const { format, inspect } = require('node:util') as typeof import('node:util');
 const { writeSync } = require('node:fs') as typeof import('node:fs');
@@ -41,6 +43,8 @@ const exit = process.exit.bind(process);
 const stringOf = String;
 const nativeFetch = globalThis.fetch;
 const TypeErrorClass = TypeError;
+const functionSource = Function.prototype.toString;
+const reflectApply = Reflect.apply;
 /**
  * globalThis.fetch of a run without an egress grant: Node's own, which can only fail (the sandbox
  * has no network), with a failure that says why and how to grant egress instead of a bare
@@ -73,6 +77,8 @@ const responseClass = lazyGlobal<typeof Response>('Response');
 
 const CODE_DIR = process.argv[2] ?? '/fn';
 const CODE_URL_PREFIX = pathToFileURL(CODE_DIR).href + '/';
+/** The harness and its sibling modules: their stack frames are never shown (file paths and URLs contain it). */
+const HARNESS_DIR = dirname(__filename) + '/';
 /** Caps on error fields so an error frame stays small whatever the tenant throws. */
 const MAX_ERROR_TYPE = 200;
 const MAX_ERROR_MESSAGE = 8 * 1024;
@@ -230,7 +236,7 @@ function ownedBy(cap: Capture): boolean {
 function record(level: HarnessLogLevel, msg: string): void {
   const cap = current;
   if (cap === null || cap.truncated || !ownedBy(cap)) return; // outside a run, full, or stale: dropped
-  let text = msg;
+  let text = tidyLogText(msg);
   let cost = byteLength(jsonStringify(text), 'utf8') + LOG_ENTRY_OVERHEAD;
   if (cap.bytes + cost > cap.cap) {
     // Keep the prefix that still fits, then stop capturing for this run.
@@ -343,6 +349,52 @@ function trimStack(stack: string): string {
   return kept.join('\n');
 }
 
+const FRAME_LINE = '\n    at ';
+/** A stack frame line in Node's internals (node:internal/…, node:events, …). */
+const INTERNAL_FRAME = /^\s+at (?:.*[( ])?node:/;
+
+/**
+ * A log line as the tenant should see it: a logged error's stack (console.error(err),
+ * ctx.log.error('…', err)) without the frames of the harness and of Node's internals, as a thrown
+ * error's, and without the data: URLs tenant modules are imported from.
+ */
+function tidyLogText(text: string): string {
+  let out = text.includes(MODULE_DATA_URL) ? hideModuleUrls(text) : text;
+  if (out.includes(FRAME_LINE)) {
+    out = out
+      .split('\n')
+      .filter((line) => !/^\s+at /.test(line) || line.includes(CODE_URL_PREFIX) || !(line.includes(HARNESS_DIR) || INTERNAL_FRAME.test(line)))
+      .join('\n');
+  }
+  return out;
+}
+
+/**
+ * Where every tenant module is imported from (importSource): a data: URL whose `fn` parameter
+ * names the module, so it is recognized from its start, even where a message cut it short.
+ */
+const MODULE_DATA_URL = 'data:text/javascript;fn=';
+/** One such URL, with the "'... 12345 more characters" util.inspect writes after a long string it cuts. */
+const MODULE_DATA_URLS = /data:text\/javascript;fn=([\w.-]+);base64,[A-Za-z0-9+/]*={0,2}('\.\.\. \d+ more characters?)?/g;
+/** Node's message for an import a data: URL module cannot resolve (bare, relative, absolute path). */
+const UNRESOLVED_IMPORT = /Failed to resolve module specifier "((?:[^"\\]|\\.)*)" from "([^"]*)"(?:: Invalid relative URL or base scheme is not hierarchical\.)?/g;
+const MISSING_FILE = /(Cannot find module '[^']*' imported from \S+)/g;
+const BUNDLE_HINT =
+  "only Node's built-in modules (e.g. \"node:crypto\") can be imported in the sandbox; bundle the function and its " +
+  'dependencies into one ES module and deploy that file, e.g. `npx esbuild fn.ts --bundle --format=esm --platform=node --outfile=fn.js`';
+
+/**
+ * Replaces the data: URL of a tenant module (kilobytes of base64 in Node's module errors) with
+ * the module's file:///fn/<name>, and says what to do about an import that cannot resolve.
+ */
+function hideModuleUrls(text: string): string {
+  if (!text.includes(MODULE_DATA_URL)) return text;
+  return text
+    .replace(MODULE_DATA_URLS, (_url, name: string, cut: string | undefined) => `${CODE_URL_PREFIX}${name}${cut === undefined ? '' : "'"}`)
+    .replace(UNRESOLVED_IMPORT, (_all, specifier: string, from: string) => `Cannot import "${specifier}" from ${from}: ${BUNDLE_HINT}`)
+    .replace(MISSING_FILE, `$1: ${BUNDLE_HINT}`);
+}
+
 /** Causes and aggregated errors, written into the message they would otherwise be lost from. */
 const MAX_CAUSES = 3;
 const MAX_AGGREGATED = 5;
@@ -390,14 +442,14 @@ function toHarnessError(err: unknown): HarnessError {
           : ownName;
       const out: HarnessError = {
         type: clip(typeof name === 'string' && name !== '' ? name : 'Error', MAX_ERROR_TYPE),
-        message: clip(stringOf(obj.message) + related(err), MAX_ERROR_MESSAGE),
+        message: clip(hideModuleUrls(stringOf(obj.message) + related(err)), MAX_ERROR_MESSAGE),
       };
-      if (typeof obj.stack === 'string') out.stack = clip(trimStack(obj.stack), MAX_ERROR_STACK);
+      if (typeof obj.stack === 'string') out.stack = clip(hideModuleUrls(trimStack(obj.stack)), MAX_ERROR_STACK);
       return out;
     }
     return {
       type: 'NonErrorThrown',
-      message: clip(`the function threw a non-Error value: ${inspect(err, { depth: 2 })}`, MAX_ERROR_MESSAGE),
+      message: clip(hideModuleUrls(`the function threw a non-Error value: ${inspect(err, { depth: 2 })}`), MAX_ERROR_MESSAGE),
     };
   } catch {
     return { type: 'NonErrorThrown', message: 'the function threw a value that cannot be described' };
@@ -417,12 +469,13 @@ function safeName(text: string, max: number): string {
 
 /**
  * Imports module source from a data: URL (a third of the cost of writing a file and importing
- * it). The appended sourceURL names it in stack traces as file:///fn/<name> and, since the name
- * carries the version, makes every version its own module even when two share their code.
+ * it). The appended sourceURL names it in stack traces as file:///fn/<name>, and the URL's `fn`
+ * parameter lets errors that quote the URL name it the same way (hideModuleUrls); since the name
+ * carries the version, every version is its own module even when two share their code.
  */
 function importSource(code: string, name: string): Promise<TenantModule> {
   const source = `${code}\n//# sourceURL=${CODE_URL_PREFIX}${name}\n`;
-  return import(`data:text/javascript;base64,${bufferFrom(source, 'utf8').toString('base64')}`) as Promise<TenantModule>;
+  return import(`${MODULE_DATA_URL}${name};base64,${bufferFrom(source, 'utf8').toString('base64')}`) as Promise<TenantModule>;
 }
 
 function loadModule(fn: RunFrame['fn']): Promise<TenantModule> {
@@ -440,6 +493,16 @@ function loadModule(fn: RunFrame['fn']): Promise<TenantModule> {
   return loading;
 }
 
+const HANDLER_SHAPES = 'the function module must `export default async function (input, ctx)` or `export async function handler(input, ctx)`';
+
+/** "a number", "an object", "null", "an array": what a non-function export is. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  const kind = typeof value;
+  return `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
+}
+
 function pickHandler(mod: TenantModule): Handler {
   const candidate = typeof mod.default === 'function' ? mod.default : mod.handler;
   if (typeof candidate === 'function') return candidate as Handler;
@@ -447,13 +510,39 @@ function pickHandler(mod: TenantModule): Handler {
   const present = (['default', 'handler'] as const).filter((n) => mod[n] !== undefined);
   const exported =
     present.length > 0
-      ? `${present.map((n) => `its ${n} export is a ${typeof mod[n]}`).join(' and ')}, not a function`
+      ? `${present.map((n) => `its ${n} export is ${kindOf(mod[n])}`).join(' and ')}, not a function`
       : `it exports ${names.length > 0 ? names.join(', ') : 'nothing'}`;
-  throw new HarnessFailure(
-    'MissingHandler',
-    'the function module must `export default async function (input, ctx)` or ' +
-      `\`export async function handler(input, ctx)\`; ${exported}`,
-  );
+  throw new HarnessFailure('MissingHandler', `${HANDLER_SHAPES}; ${exported}`);
+}
+
+/** True for a class (which cannot be called without `new`); only asked once a call has thrown. */
+function isClass(fn: Handler): boolean {
+  try {
+    return /^class\b/.test(reflectApply(functionSource, fn, []) as string);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Calls the handler. A class exported as the handler throws at once ("Class constructor … cannot
+ * be invoked without 'new'"), which becomes MissingHandler; telling a class apart costs nothing
+ * until then.
+ */
+function callHandler(mod: TenantModule, handler: Handler, input: unknown, ctx: RunContext): unknown {
+  try {
+    return handler(input, ctx);
+  } catch (err) {
+    if (!isClass(handler)) throw err;
+    const which = mod.default === handler ? 'default' : 'handler';
+    const name = typeof handler.name === 'string' && handler.name !== '' && handler.name !== 'default' ? handler.name : 'Handler';
+    throw new HarnessFailure(
+      'MissingHandler',
+      `${HANDLER_SHAPES}; its ${which} export is a class (${name}), not a function, and a class cannot be called ` +
+        `without \`new\`: export a function that uses it instead, e.g. \`export ${which === 'default' ? 'default async function (input, ctx)' : 'async function handler(input, ctx)'} ` +
+        `{ return new ${name === 'handler' ? 'Handler' : name}().run(input, ctx); }\``,
+    );
+  }
 }
 
 // ---------------------------------------------------------------- results
@@ -548,9 +637,14 @@ const ctxLog = Object.freeze({
   error: (...args: unknown[]) => record('error', formatArgs(args)),
 });
 
+/** Stops a ctx's signal timer once its run has answered (not a method: ctx shows only its contract). */
+let endContext: (ctx: RunContext) => void;
+
 /**
  * The ctx handed to the function. `signal` is created on first use: most functions never read
  * it, and an AbortController plus a timer per run is a measurable share of a warm round trip.
+ * Its members are the documented ones alone: own fields, and the `signal` getter on a frozen
+ * prototype that leads nowhere else (no constructor, no internal methods).
  */
 class RunContext {
   readonly executionId: string;
@@ -593,11 +687,14 @@ class RunContext {
     return this.#controller.signal;
   }
 
-  /** Stops the signal timer once the run has answered. */
-  end(): void {
-    if (this.#timer !== undefined) clearTimer(this.#timer);
+  static {
+    endContext = (ctx) => {
+      if (ctx.#timer !== undefined) clearTimer(ctx.#timer);
+    };
   }
 }
+delete (RunContext.prototype as { constructor?: unknown }).constructor;
+Object.freeze(RunContext.prototype);
 
 function handleRun(frame: RunFrame, discard = false): Promise<void> {
   // The time limit counts from now: the frame may have waited behind the run before it.
@@ -632,13 +729,13 @@ function handleRun(frame: RunFrame, discard = false): Promise<void> {
         checkpoint = client.begin({ id: capture.id, maxBytes: Number(frame.job.checkpointBytes) || 0, state: frame.job.checkpoint });
       }
       ctx = new RunContext(frame, deadline, fetcher, checkpoint);
-      const handler = pickHandler(await loadModule(frame.fn));
-      const result = await handler(frame.input, ctx);
+      const mod = await loadModule(frame.fn);
+      const result = await callHandler(mod, pickHandler(mod), frame.input, ctx);
       finish(capture, { ok: true, json: serializeResult(result, frame.resultBytes) });
     } catch (err) {
       finish(capture, { ok: false, error: toHarnessError(err) });
     } finally {
-      ctx?.end();
+      if (ctx !== undefined) endContext(ctx);
     }
   });
 }

@@ -1,9 +1,10 @@
 // What can be known about a function module at deploy without running it, checked on the
 // JavaScript after type stripping (whose offsets are the source's): every static import resolves
 // inside the sandbox, which only Node's built-in modules do (a function is one module, its
-// dependencies bundled in), and the module exports a handler (`default` or `handler`). Anything
-// else would deploy fine and then fail every call. Whether the export is a function is only known
-// at run time; the sandbox reports that (MissingHandler).
+// dependencies bundled in), and the module exports a handler (`default` or `handler`) that is not
+// a class declaration (`export default class …` cannot be called). Anything else would deploy fine
+// and then fail every call. Whether any other export is a function is only known at run time; the
+// sandbox reports that (MissingHandler).
 import { isBuiltin } from 'node:module';
 import { init, parse } from 'es-module-lexer';
 import type { Export, Import } from 'es-module-lexer';
@@ -37,6 +38,28 @@ export async function checkModuleShape(code: string): Promise<void> {
   }
   const names = exports.flatMap((e) => (e.type === 'reexport-all' ? [] : [e.name]));
   if (!names.some((name) => HANDLER_EXPORTS.has(name))) throw missingHandler(code, names, hasModuleSyntax);
+  checkNotClass(code, exports);
+}
+
+/** `export default class …` / `export class handler …`, as the export statement starts. */
+const CLASS_DECLARATION = /^export\s+(?:default\s+)?class\b/;
+
+/** The export the sandbox calls (default when there is one, as it takes) must not be declared a class. */
+function checkNotClass(code: string, exports: readonly Export[]): void {
+  const called = exports.find((e) => e.type !== 'reexport-all' && e.name === 'default') ?? exports.find((e) => e.type !== 'reexport-all' && e.name === 'handler');
+  if (called === undefined || called.type !== 'direct' || called.exportStart < 0) return;
+  if (!CLASS_DECLARATION.test(code.slice(called.exportStart, called.exportStart + 64))) return;
+  const { line, column } = positionOf(code, called.exportStart);
+  const which = called.name;
+  const name = called.localName ?? 'Handler'; // an anonymous `export default class`
+  const example =
+    which === 'default' ? 'export default async function (input, ctx) { return new NAME().run(input, ctx); }' : 'export async function handler(input, ctx) { return new NAME().run(input, ctx); }';
+  throw new AirlockError(
+    'MISSING_HANDLER',
+    `the module's ${which} export at ${line}:${column} is a class (${name}), which cannot be called without \`new\`: ` +
+      `export a function that uses it instead, e.g. \`${example.replace('NAME', name === 'handler' ? 'Handler' : name)}\``,
+    { line, column },
+  );
 }
 
 function resolvesInSandbox(specifier: string): boolean {

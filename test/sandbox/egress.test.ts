@@ -1,7 +1,8 @@
 // ctx.fetch through a real bwrap sandbox at the sandbox layer: requests relayed to the session
 // and answered (ctx.fetch and globalThis.fetch), refusals surfacing as TypeErrors with a code,
 // no fetch at all for runs without a grant (not even on a sandbox that had one), a request
-// that never answers cannot outlive the run, and hostile fetch frames destroy the sandbox.
+// that never answers cannot outlive the run, an abort reaches a request in flight even after a garbage
+// collection, and hostile fetch frames destroy the sandbox.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseCidr } from '../../src/egress/ip.js';
@@ -158,6 +159,34 @@ describe('ctx.fetch in a bwrap sandbox', () => {
     assert.match(message, /at most 16 requests may be in flight/);
     await until(() => server.openSockets() === 0, 'the 16 requests still in flight to be aborted');
     assert.equal(sb.alive, true);
+  });
+
+  it('aborts a request in flight after a garbage collection: an AbortController at once, ctx.signal before the deadline', async () => {
+    const sb = await tracker.spawn();
+    // gc() inside the sandbox (V8's own flag, set at run time): the Request objects fetch makes
+    // are collected between the call and the abort, deterministically.
+    const code = `import { setFlagsFromString } from 'node:v8';
+    import { runInNewContext } from 'node:vm';
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc');
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const outcome = (p) => p.then(() => 'answered', (e) => e.name);
+    export default async (input, ctx) => {
+      const controller = new AbortController();
+      const own = outcome(fetch(input.url, { signal: controller.signal }));
+      await turn();
+      gc();
+      controller.abort();
+      const first = await Promise.race([own, turn().then(() => 'still waiting')]);
+      const near = outcome(ctx.fetch(input.url, { signal: ctx.signal }));
+      await turn();
+      gc();
+      return { first, near: await near, left: ctx.deadline - Date.now() > 0 };
+    };`;
+    const { req } = granted(code, { url: `http://127.0.0.1:${server.port}/never` }, {}, 2_000);
+    const outcome = await sb.run(req);
+    assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome));
+    assert.deepEqual(outcome.result, { first: 'AbortError', near: 'TimeoutError', left: true });
   });
 
   it('never lets a request outlive the run: the deadline kills the sandbox and the connection closes', async () => {

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FrameDecoder, FrameError, encodeFrame } from '../../src/sandbox/frames.js';
 import { parseFrame, parseUntrustedJson } from '../../src/sandbox/inbound.js';
+import { runFrameBody } from '../../src/sandbox/outbound.js';
+import { request } from './support.js';
 
 describe('frame codec', () => {
   it('round-trips frames split at every byte boundary', () => {
@@ -91,5 +93,12 @@ describe('parseUntrustedJson', () => {
     const text = '{"t":"done","id":"ex_1","ok":true,"result":{"n":[1,2.5,"é"]},"logs":[],"logsTruncated":false}';
     assert.deepEqual(parseUntrustedJson(text), JSON.parse(text));
     assert.throws(() => parseUntrustedJson('{"a":'), SyntaxError);
+  });
+});
+
+describe('run frames', () => {
+  it('make ctx.signal fire a tenth of the time limit before the deadline, at most 250 ms and at least 1 ms (README "Functions")', () => {
+    const lead = (timeoutMs: number) => (JSON.parse(runFrameBody(request('export default () => 1', { timeoutMs }), false)) as { signalLeadMs: number }).signalLeadMs;
+    assert.deepEqual([5, 100, 2_000, 2_500, 10_000, 600_000].map(lead), [1, 10, 200, 250, 250, 250]);
   });
 });

@@ -1,7 +1,7 @@
 // Deploy-time checks of a module's imports and exports (services/module-shape.ts), through
 // FunctionService on a real SQLite store: what could never run is refused with its position and
 // nothing is stored; what can run (built-in imports, type-only imports, optional dynamic
-// imports, every form of a handler export) deploys.
+// imports, every form of a handler export) deploys; a handler declared as a class is refused.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isAirlockError } from '../../src/core/errors.js';
@@ -107,6 +107,37 @@ describe('deploy refuses a module without a handler export', () => {
         'const run = (input) => input;\nexport { run as handler };',
       ];
       for (const [i, code] of forms.entries()) await svc.deploy('acme', `f${i}`, { code });
+      assert.equal((await svc.list('acme')).length, forms.length);
+    }));
+});
+
+describe('deploy refuses a handler declared as a class', () => {
+  test('export default class and export class handler, at their line and column, with what to write instead', () =>
+    withService(async (svc) => {
+      const named = await refused(svc, "import { x } from 'node:fs';\nexport default class Handler { run() {} }\n", 'MISSING_HANDLER');
+      assert.deepEqual(named.details, { line: 2, column: 1 });
+      assert.equal(
+        named.message,
+        "the module's default export at 2:1 is a class (Handler), which cannot be called without `new`: export a function that uses it instead, " +
+          'e.g. `export default async function (input, ctx) { return new Handler().run(input, ctx); }`',
+      );
+      const anonymous = await refused(svc, 'export default   class\n{}', 'MISSING_HANDLER');
+      assert.match(anonymous.message, /default export at 1:1 is a class \(Handler\)/);
+      const handler = await refused(svc, 'export const x = 1;\nexport class handler {}', 'MISSING_HANDLER');
+      assert.match(handler.message, /^the module's handler export at 2:1 is a class \(handler\).*`export async function handler\(input, ctx\) \{ return new Handler\(\)\.run\(input, ctx\); \}`$/);
+      // The sandbox calls default when there is one: a class there is refused even beside a handler function.
+      await refused(svc, 'export default class A {}\nexport async function handler() {}', 'MISSING_HANDLER');
+    }));
+
+  test('classes elsewhere, and handlers that use them, deploy', () =>
+    withService(async (svc) => {
+      const forms = [
+        'export class Client {}\nexport default async (input) => new Client();',
+        'class Handler { run(i) { return i; } }\nexport default async (input) => new Handler().run(input);',
+        'export default (class {});',
+        'export async function handler() {}\nexport class Other {}',
+      ];
+      for (const [i, code] of forms.entries()) await svc.deploy('acme', `c${i}`, { code });
       assert.equal((await svc.list('acme')).length, forms.length);
     }));
 });

@@ -1,0 +1,155 @@
+// What tenant code sees of the harness, in a real bwrap sandbox: errors name modules by their
+// file:///fn/<name> (never the data: URL they are imported from) and say how to fix an import
+// that cannot resolve; logged errors' stacks carry no harness or Node-internal frames; a class
+// exported as the handler is MissingHandler; ctx has only its documented members; and a bundle
+// of CommonJS dependencies can get a `require` with the banner README documents.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Sandbox } from '../../src/sandbox/port.js';
+import { Tracker, request } from './support.js';
+
+describe('the harness as tenant code sees it (bwrap)', () => {
+  let tracker: Tracker;
+  let sb: Sandbox;
+  before(async () => {
+    tracker = new Tracker('bwrap');
+    sb = await tracker.spawn();
+  });
+  after(() => tracker.cleanup());
+
+  describe('a dynamic import that cannot resolve', () => {
+    // Padding makes the module's data: URL long, as a real bundle's is (kilobytes of base64).
+    const padding = `const padding = ${JSON.stringify('x'.repeat(20_000))};\n`;
+    const BUNDLE = /only Node's built-in modules \(e\.g\. "node:crypto"\) can be imported in the sandbox; bundle the function and its dependencies into one ES module and deploy that file, e\.g\. `npx esbuild/;
+    for (const specifier of ['lodash', './other.js', '/fn/other.mjs', 'file:///fn/other.mjs']) {
+      it(`names the module and says to bundle, for import('${specifier}') thrown and logged`, async () => {
+        const code = `${padding}export default async (input, ctx) => {
+          try { await import(input.specifier); } catch (err) { ctx.log.error('caught', err); console.error(err.message); }
+          await import(input.specifier);
+        };`;
+        const outcome = await sb.run(request(code, { functionName: 'imp', input: { specifier } }));
+        assert.equal(outcome.status, 'failed');
+        const error = outcome.error!;
+        const logs = outcome.logs.map((l) => l.msg);
+        for (const text of [error.message, error.stack ?? '', ...logs]) {
+          assert.doesNotMatch(text, /data:|base64/, text.slice(0, 300));
+          assert.ok(text.length < 2_000, `short: ${text.length} characters`);
+          assert.match(text, /file:\/\/\/fn\/imp\.[0-9a-f]{12}\.mjs/);
+          assert.match(text, BUNDLE);
+        }
+        if (!specifier.includes('/fn/')) {
+          assert.match(error.message, new RegExp(`^Cannot import "${specifier.replace('.', '\\.')}" from file:///fn/imp\\.[0-9a-f]{12}\\.mjs: only Node's`));
+        }
+        assert.equal(sb.alive, true);
+      });
+    }
+
+    it("leaves a data: URL in the tenant's own text alone", async () => {
+      const url = `data:text/javascript;base64,${Buffer.from('export default 1;').toString('base64')}`;
+      const outcome = await sb.run(request(`export default async (input) => { console.log(input.url); throw new Error(input.url); };`, { input: { url } }));
+      assert.equal(outcome.error?.message, url);
+      assert.deepEqual(outcome.logs.map((l) => l.msg), [url]);
+    });
+  });
+
+  it("logs an error's stack without the harness's or Node's frames, as a thrown one", async () => {
+    const code = `function inner() { return new Error('logged'); }
+    export default async (input, ctx) => {
+      const err = inner();
+      ctx.log.error('x', err);
+      console.error(err);
+      console.log(err.stack);
+      console.log('  at the door');
+      return 'ok';
+    };`;
+    const outcome = await sb.run(request(code, { functionName: 'logs' }));
+    assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+    const logs = outcome.logs.map((l) => l.msg);
+    assert.equal(logs.length, 4);
+    for (const text of logs.slice(0, 3)) {
+      assert.match(text, /Error: logged\n {4}at inner \(file:\/\/\/fn\/logs\.[0-9a-f]{12}\.mjs:1:/);
+      assert.doesNotMatch(text, /airlock|harness|node:/);
+    }
+    assert.equal(logs[3], '  at the door', 'text that is not a stack frame is kept');
+  });
+
+  describe('a handler that is not a function', () => {
+    for (const [what, code, pattern] of [
+      ['export default class Handler', 'export default class Handler { run() { return 1; } }', /; its default export is a class \(Handler\), not a function, and a class cannot be called without `new`: export a function that uses it instead, e\.g\. `export default async function \(input, ctx\) \{ return new Handler\(\)\.run\(input, ctx\); \}`$/],
+      ['export class handler', 'export class handler {}', /; its handler export is a class \(handler\), not a function.*`export async function handler\(input, ctx\) \{ return new Handler\(\)\.run\(input, ctx\); \}`$/],
+      ['export default class (anonymous)', 'export default class {}', /; its default export is a class \(Handler\), not a function.*return new Handler\(\)/],
+      ['an object', 'export default { run() {} };', /; its default export is an object, not a function$/],
+      ['null', 'export default null;', /; its default export is null, not a function$/],
+      ['an array', 'export const handler = [];', /; its handler export is an array, not a function$/],
+    ] as const) {
+      it(`is MissingHandler: ${what}`, async () => {
+        const outcome = await sb.run(request(code));
+        assert.equal(outcome.status, 'failed');
+        assert.equal(outcome.error?.type, 'MissingHandler', JSON.stringify(outcome.error));
+        assert.match(outcome.error?.message ?? '', /^the function module must `export default async function \(input, ctx\)` or `export async function handler\(input, ctx\)`; /);
+        assert.match(outcome.error?.message ?? '', pattern);
+      });
+    }
+
+    it('keeps the TypeError of a handler that calls a class without new itself', async () => {
+      const outcome = await sb.run(request('class A {}\nexport default async () => A();'));
+      assert.equal(outcome.error?.type, 'TypeError');
+      assert.match(outcome.error?.message ?? '', /Class constructor A cannot be invoked without 'new'/);
+    });
+  });
+
+  describe('ctx', () => {
+    const SURFACE = `const members = (ctx) => {
+      const names = [];
+      for (let o = ctx; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o)) names.push(...Reflect.ownKeys(o).map(String));
+      return names.sort();
+    };`;
+
+    it('has only its documented members, and its signal cannot be switched off', async () => {
+      const code = `${SURFACE}
+      export default async (input, ctx) => {
+        const proto = Object.getPrototypeOf(ctx);
+        const attempts = [];
+        for (const name of Object.getOwnPropertyNames(proto)) {
+          const d = Object.getOwnPropertyDescriptor(proto, name);
+          if (typeof d.value === 'function') try { d.value.call(ctx); attempts.push(name); } catch { attempts.push(name + ' threw'); }
+        }
+        try { Object.defineProperty(proto, 'signal', { get: () => AbortSignal.abort() }); } catch { attempts.push('redefine refused'); }
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+        return { members: members(ctx), constructorIsObject: ctx.constructor === Object, frozen: Object.isFrozen(ctx) && Object.isFrozen(proto),
+          attempts, reason: ctx.signal.reason.name };
+      };`;
+      const outcome = await sb.run(request(code, { timeoutMs: 1_000 }));
+      assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+      assert.deepEqual(outcome.result, {
+        members: ['deadline', 'executionId', 'function', 'log', 'signal', 'tenant'],
+        constructorIsObject: true,
+        frozen: true,
+        attempts: ['redefine refused'],
+        reason: 'TimeoutError',
+      });
+    });
+
+    it('adds checkpoint on job runs', async () => {
+      const code = `${SURFACE}\nexport default async (input, ctx) => members(ctx);`;
+      const job = request(code, { checkpoint: { maxBytes: 1024, save: async () => Date.now() } });
+      const outcome = await sb.run(job);
+      assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+      assert.deepEqual(outcome.result, ['checkpoint', 'deadline', 'executionId', 'function', 'log', 'signal', 'tenant']);
+    });
+  });
+
+  it("gives a bundle of CommonJS dependencies a require with createRequire('/fn/') (import.meta.url is not a file URL)", async () => {
+    const code = `import { createRequire } from 'node:module';
+    const require = createRequire('/fn/');
+    export default async () => {
+      let fromMetaUrl;
+      try { createRequire(import.meta.url); fromMetaUrl = 'worked'; } catch (err) { fromMetaUrl = err.code; }
+      return { hash: require('crypto').createHash('sha256').update('x').digest('hex').slice(0, 8), path: require('node:path').join('a', 'b'),
+        metaUrl: import.meta.url.slice(0, 5), fromMetaUrl };
+    };`;
+    const outcome = await sb.run(request(code));
+    assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+    assert.deepEqual(outcome.result, { hash: '2d711642', path: 'a/b', metaUrl: 'data:', fromMetaUrl: 'ERR_INVALID_ARG_VALUE' });
+  });
+});
