@@ -95,6 +95,18 @@ export interface ExitFacts {
   signalCode: string | null;
 }
 
+/** The exit status of a sandbox whose namespace was SIGKILLed: bwrap exits 128 + 9 for its child. */
+const KILLED_STATUS = 128 + 9;
+
+/**
+ * Whether the process ended the way the host's kill ends it (a signal, or bwrap's 137). A process
+ * that exited with its own status (process.exit(3)) ended by itself, even if a destroy was
+ * requested meanwhile (e.g. its cgroup move failed because it had already gone).
+ */
+function killedByHost(facts: ExitFacts): boolean {
+  return facts.signalCode !== null || facts.exitCode === KILLED_STATUS;
+}
+
 /** How an execution ends when its sandbox process exited under it. */
 export function exitFailure(facts: ExitFacts): { status: 'oom' | 'killed'; error: ExecutionError } {
   if (facts.oom) {
@@ -106,7 +118,7 @@ export function exitFailure(facts: ExitFacts): { status: 'oom' | 'killed'; error
       },
     };
   }
-  const error = facts.destroyRequested
+  const error = facts.destroyRequested && killedByHost(facts)
     ? {
         type: 'SandboxDestroyed',
         message: 'the host stopped the sandbox during the execution (the server is shutting down); retry the call',

@@ -1,0 +1,48 @@
+// How a run whose sandbox exited mid-run ends. ranOutOfMemory: the kernel's OOM kill counter
+// decides with a cgroup; V8's message (tenant-forgeable text) counts only when the cgroup's peak
+// shows the whole heap was used; without a cgroup probe, V8's message decides. exitFailure: a
+// process that exited with its own status is SandboxExited even if a destroy was requested
+// meanwhile; only the host's kill is SandboxDestroyed.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { exitFailure, ranOutOfMemory } from '../../src/sandbox/run-outcome.js';
+
+const MiB = 1024 * 1024;
+
+describe('ranOutOfMemory', () => {
+  it('with a cgroup: a kernel OOM kill is oom, whatever stderr said', () => {
+    assert.equal(ranOutOfMemory({ kernelOomKill: true, v8Reported: false, peakBytes: 10 * MiB, memoryMiB: 64 }), true);
+  });
+
+  it("with a cgroup: V8's message counts only once the group used at least the whole heap", () => {
+    assert.equal(ranOutOfMemory({ kernelOomKill: false, v8Reported: true, peakBytes: 64 * MiB, memoryMiB: 64 }), true);
+    assert.equal(ranOutOfMemory({ kernelOomKill: false, v8Reported: true, peakBytes: 64 * MiB - 1, memoryMiB: 64 }), false, 'forged text, heap not full');
+    assert.equal(ranOutOfMemory({ kernelOomKill: false, v8Reported: true, peakBytes: undefined, memoryMiB: 64 }), false, 'no peak accounted');
+    assert.equal(ranOutOfMemory({ kernelOomKill: false, v8Reported: false, peakBytes: 500 * MiB, memoryMiB: 64 }), false, 'a crash after heavy use');
+  });
+
+  it("without a cgroup probe: V8's message decides", () => {
+    assert.equal(ranOutOfMemory({ kernelOomKill: undefined, v8Reported: true, peakBytes: undefined, memoryMiB: 64 }), true);
+    assert.equal(ranOutOfMemory({ kernelOomKill: undefined, v8Reported: false, peakBytes: undefined, memoryMiB: 64 }), false);
+  });
+});
+
+describe('exitFailure', () => {
+  const facts = { oom: false, memoryMiB: 128 };
+
+  it("a process that exited with its own status is SandboxExited, even after a destroy was requested (a failed cgroup move)", () => {
+    const ended = exitFailure({ ...facts, destroyRequested: true, exitCode: 3, signalCode: null });
+    assert.deepEqual([ended.status, ended.error.type, ended.error.message], ['killed', 'SandboxExited', 'the sandbox process exited during the execution (exit code 3)']);
+  });
+
+  it("the host's kill (a signal, or bwrap's 137 for its killed namespace) after a destroy request is SandboxDestroyed", () => {
+    for (const [exitCode, signalCode] of [[137, null], [null, 'SIGKILL']] as const) {
+      assert.equal(exitFailure({ ...facts, destroyRequested: true, exitCode, signalCode }).error.type, 'SandboxDestroyed');
+    }
+    assert.equal(exitFailure({ ...facts, destroyRequested: false, exitCode: 137, signalCode: null }).error.type, 'SandboxExited', 'not asked for');
+  });
+
+  it('out of memory wins over everything else', () => {
+    assert.equal(exitFailure({ ...facts, oom: true, destroyRequested: true, exitCode: 137, signalCode: null }).status, 'oom');
+  });
+});
