@@ -80,8 +80,9 @@ export async function expectStartRefused(env: Record<string, string>): Promise<s
 }
 
 /** Runs the CLI to completion. */
-export function runCli(args: string[], env: Record<string, string>): Promise<Finished> {
-  return runToEnd(process.execPath, [CLI, ...args], env);
+/** Runs the CLI; `input`, when given, is its whole stdin (else stdin stays an open pipe). */
+export function runCli(args: string[], env: Record<string, string>, input?: string): Promise<Finished> {
+  return runToEnd(process.execPath, [CLI, ...args], env, undefined, input);
 }
 
 interface Finished {
@@ -91,12 +92,13 @@ interface Finished {
 }
 
 /** Runs `file` with only PATH plus `env` set (in `cwd` if given), within 30 s; never rejects. */
-function runToEnd(file: string, args: string[], env: Record<string, string>, cwd?: string): Promise<Finished> {
+function runToEnd(file: string, args: string[], env: Record<string, string>, cwd?: string, input?: string): Promise<Finished> {
   return new Promise((resolve) => {
-    execFile(file, args, { cwd, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+    const child = execFile(file, args, { cwd, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
+    if (input !== undefined) child.stdin!.end(input);
   });
 }
 

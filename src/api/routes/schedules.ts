@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AirlockError } from '../../core/errors.js';
+import { audit } from '../audit.js';
 import { requireTenant } from '../auth.js';
 import { ErrorBody, NullableString, TenantParams } from '../schemas.js';
 import { RunsQuery, ScheduleBody, ScheduleParams, ScheduleRunView, ScheduleView, scheduleRunView, scheduleView } from '../schedule-schemas.js';
@@ -26,6 +27,7 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
       const { tenant, name } = request.params;
       requireTenant(request, tenant);
       const { schedule, created } = await schedules.put(tenant, name, request.body);
+      audit(request, 'schedule.set', tenant, `schedule/${name}`, { function: schedule.function, created });
       return reply.status(created ? 201 : 200).send(scheduleView(schedule, created));
     },
   );
@@ -69,6 +71,7 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
       const { tenant, name } = request.params;
       requireTenant(request, tenant);
       await schedules.delete(tenant, name);
+      audit(request, 'schedule.delete', tenant, `schedule/${name}`);
       return reply.status(204).send();
     },
   );
