@@ -11,6 +11,17 @@ import { keyIdOf } from './audit.js';
 export const REFUSAL_LINES_PER_SECOND = 10;
 const WINDOW_MS = 1_000;
 
+/**
+ * Why a request was refused, for the log. A 403's message names only tenants; a 401's is reduced
+ * to a fixed phrase, since a mangled Authorization header could have a key where a scheme goes.
+ */
+function reasonOf(code: 'UNAUTHORIZED' | 'FORBIDDEN', message: string): string {
+  if (code === 'FORBIDDEN') return message;
+  if (message.startsWith('unknown or revoked')) return 'unknown or revoked key';
+  if (message.startsWith('missing API key')) return 'no Authorization header';
+  return 'malformed Authorization header';
+}
+
 export class RefusalLog {
   private readonly logger: Pick<Logger, 'warn'>;
   private readonly now: () => number;
@@ -31,7 +42,7 @@ export class RefusalLog {
         this.note({
           status: error.status,
           code: error.code,
-          reason: error.message,
+          reason: reasonOf(error.code, error.message),
           keyId: keyIdOf(request) ?? null,
           remote: request.ip,
           method: request.method,

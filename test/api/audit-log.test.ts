@@ -85,6 +85,18 @@ describe('audit and refusal lines (info level)', () => {
       [403, 'FORBIDDEN', tenantKey.id, '127.0.0.1', 'GET', '/v1/tenants/:tenant/functions', 40],
       [403, 'FORBIDDEN', tenantKey.id, '127.0.0.1', 'POST', '/v1/tenants/:tenant/keys', 40],
     ]);
+    assert.deepEqual(refused.map((l) => l.reason), [
+      'unknown or revoked key',
+      'unknown or revoked key',
+      'this key cannot access tenant "globex"; use a key of that tenant or the admin key',
+      'only the admin key can do this',
+    ]);
+    // A header with something where the scheme goes: the log says only that it is malformed.
+    const mangled = await fetch(`${server.url}/v1/tenants/acme/functions`, { headers: { authorization: 'Leakedadminkey123 x' } });
+    assert.equal(mangled.status, 401);
+    const malformed = await log.waitFor((l) => l.reason === 'malformed Authorization header', 'for the mangled header');
+    assert.equal(malformed.keyId, null);
+    assert.equal(log.text().includes('Leakedadminkey123'), false);
     assert.equal(log.text().includes('ak_not-a-key-of-this-server'), false);
     assert.equal(log.text().includes(otherKey.key), false);
   });
