@@ -35,7 +35,10 @@ import { ensureAdminKey, KeyService } from './services/keys.js';
 import type { AdminKey } from './services/keys.js';
 import { ExecutionRecorder } from './services/recorder.js';
 import { RetentionPurger } from './services/retention.js';
-import { ensureSecretKey } from './services/secrets/key-file.js';
+import { generateSecretKey, readSecretKey, secretKeyPath } from './services/secrets/key-file.js';
+import type { SecretKeySource } from './services/secrets/key-file.js';
+import { sealingKey } from './services/secrets/crypto.js';
+import { refuseToReplaceLostKey, warnAboutUnopenable } from './services/secrets/sealed-check.js';
 import { SecretService } from './services/secrets/service.js';
 import { openQueue, openStore, sqliteFile } from './store/index.js';
 import { startCheckpointer } from './store/sqlite/checkpointer.js';
@@ -88,7 +91,8 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   // data dir that cannot hold our files, or a key file others can read, stops the start.
   await probeListen(config.host, config.port);
   prepareDataDir(config.dataDir);
-  const secretKey = ensureSecretKey(config.dataDir, config.secrets.key);
+  // A missing key is generated only once the database is open (nothing sealed with a lost key).
+  const secretKey = readSecretKey(config.dataDir, config.secrets.key);
   const adminKey = ensureAdminKey(config.dataDir, config.adminKey);
   // From here on, whatever is opened is closed again if the start fails (no process, thread or
   // cgroup left behind, so the process can exit with the error).
@@ -103,13 +107,14 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
 
 /** What the start made before opening anything, and where what it opens registers its close. */
 interface StartContext {
-  secretKey: ReturnType<typeof ensureSecretKey>;
+  /** undefined: neither AIRLOCK_SECRET_KEY nor secret.key; one is generated if nothing needs the old one. */
+  secretKey: SecretKeySource | undefined;
   adminKey: AdminKey;
   cleanup: CleanupStack;
 }
 
 async function openAndListen(config: Config, logger: Logger, overrides: AirlockOverrides, context: StartContext): Promise<Airlock> {
-  const { secretKey, adminKey, cleanup } = context;
+  const { adminKey, cleanup } = context;
   // cgroups: created (and leftovers of a crashed server removed) before any sandbox exists.
   const opened = config.sandbox.isolator === 'bwrap' ? openCgroups(config.cgroups) : undefined;
   const cgroups = opened?.manager;
@@ -162,11 +167,23 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   });
   cleanup.add(() => checkpointer?.stop());
   const keys = new KeyService(store, adminKey.key);
-  if (secretKey.generated) {
+  let secretKey = context.secretKey;
+  if (secretKey === undefined) {
+    await refuseToReplaceLostKey(store, secretKeyPath(config.dataDir), config.secrets.previousKeys);
+    secretKey = generateSecretKey(config.dataDir);
     logger.warn({ path: secretKey.path }, 'generated the secrets master key; back it up: without it stored secrets cannot be decrypted');
+  } else if (config.secrets.previousKeys.length === 0) {
+    // Values sealed with a key the server is not given are said now, not at their first failed use
+    // (with previous keys, the re-sealing below reports them).
+    await warnAboutUnopenable(store, [secretKey.key], logger);
   }
+  // The key id (one byte of a hash of the key, never key material) is what SECRET_UNREADABLE names.
+  logger.info(
+    { keyId: sealingKey(secretKey.key).id, from: secretKey.from, path: secretKey.path ?? null, previousKeyIds: config.secrets.previousKeys.map((k) => sealingKey(k).id) },
+    'secrets master key',
+  );
   const sealingKeys = { current: secretKey.key, previous: config.secrets.previousKeys };
-  const secrets = new SecretService(store, sealingKeys, config.secrets);
+  const secrets = new SecretService(store, sealingKeys, config.secrets, { logger });
   const webhookTokens = new WebhookTokens(store, sealingKeys);
   if (config.secrets.previousKeys.length > 0) await resealWithCurrentKey(secrets, webhookTokens, logger);
   const functions = new FunctionService(store, config);

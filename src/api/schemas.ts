@@ -231,6 +231,9 @@ export const KeyView = Type.Object({
   tenant: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
   name: Type.Union([Type.String(), Type.Null()], { description: 'what the key is for, as named at creation; null when unnamed' }),
+  prefix: Type.Union([Type.String(), Type.Null()], {
+    description: 'the key\'s first characters (`ak_` and 8 more; not enough to use it), to match a found key to its id; null for keys made before prefixes were kept',
+  }),
   key: Type.Optional(Type.String({ description: 'the secret; shown only once, at creation' })),
 });
 

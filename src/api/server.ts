@@ -4,11 +4,13 @@ import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AirlockError } from '../core/errors.js';
+import { registerAccessLog } from './access-log.js';
 import { authenticate } from './auth.js';
 import { errorHandler } from './errors.js';
 import { clientErrorHandler, frameworkErrorHandler, refuseWhileClosing } from './protocol-errors.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { registerOpenApi } from './openapi.js';
+import { RefusalLog } from './refusal-log.js';
 import { registerExecutionRoutes } from './routes/executions.js';
 import { registerFunctionRoutes } from './routes/functions.js';
 import { registerHookRoutes, registerWebhookRoutes } from './routes/hooks.js';
@@ -29,7 +31,8 @@ export type { ApiDeps } from './deps.js';
 export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    // No per-request log lines: at thousands of calls a second they would dominate the log.
+    // No per-request log lines from Fastify: at thousands of calls a second they would dominate
+    // the log. Our own access lines (access-log.ts) exist only at debug level.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.maxBodyBytes,
     // Requests on connections still open while the server closes get 503 SHUTTING_DOWN from
@@ -45,6 +48,9 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   await registerOpenApi(app, deps.version);
   app.addSchema(ErrorBody);
   refuseWhileClosing(app);
+  // Refused authentication is logged (bounded); only errors pay for it, never a served request.
+  app.addHook('onError', new RefusalLog(deps.logger).hook());
+  registerAccessLog(app, deps.logger);
   app.setErrorHandler(errorHandler(deps.logger, deps.config));
   registerJsonBodyParser(app);
   app.setNotFoundHandler((request, reply) => {

@@ -61,8 +61,9 @@ const USAGE = {
   ],
   keys: [
     line('airlock keys create <tenant> [--name N]', 'create an API key for the tenant, named for what it is for (printed once)'),
-    line('airlock keys list <tenant> [--json]', "list a tenant's key ids, creation times and names"),
+    line('airlock keys list <tenant> [--json]', "list a tenant's key ids, prefixes, creation times and names"),
     line('airlock keys revoke <tenant> <id>', 'revoke a key'),
+    line('airlock keys find [--json] < file', 'say which key a whole key is (id, tenant, name), read from stdin or pasted'),
   ],
   secrets: [
     line('printf %s "$VALUE" | airlock secrets set <tenant> <name> --hosts H[,H...]', 'store a secret read from stdin, sendable only to those hosts'),

@@ -1,5 +1,6 @@
 // API keys: one admin key (from AIRLOCK_ADMIN_KEY, else generated once into the data dir) and
-// tenant keys that reach only their tenant. Only sha256 hashes of keys are stored.
+// tenant keys that reach only their tenant. Only sha256 hashes of keys are stored, with a short
+// prefix of each tenant key (not enough to use it) so a leaked key can be told apart in listings.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,11 @@ import { secretToken, sortableId } from '../core/ids.js';
 import type { ApiKeyRecord, Store } from '../store/port.js';
 import { listHint } from './names.js';
 
-export type Principal = { kind: 'admin' } | { kind: 'tenant'; tenant: string; keyId: string };
+/** Who made a request; keyId names the key in audit and access lines ("admin" for the admin key). */
+export type Principal = { kind: 'admin'; keyId: typeof ADMIN_KEY_ID } | { kind: 'tenant'; tenant: string; keyId: string };
+
+/** What audit and access lines show as the key id of the admin key (tenant key ids start with key_). */
+export const ADMIN_KEY_ID = 'admin';
 
 export interface AdminKey {
   key: string;
@@ -25,8 +30,21 @@ export interface CreatedKey {
   id: string;
   tenant: string;
   key: string;
+  prefix: string;
   createdAt: number;
   name?: string;
+}
+
+/** What a key string is: the admin key, or a tenant key as stored (hash included, never shown). */
+export type KeyLookup = { kind: 'admin' } | { kind: 'tenant'; record: ApiKeyRecord };
+
+const TENANT_KEY_PREFIX = 'ak';
+/** Characters of a tenant key kept after `ak_`: 48 of its 256 random bits, shown in listings. */
+export const KEY_PREFIX_CHARS = 8;
+
+/** The part of a key that is kept and shown: `ak_` and the next KEY_PREFIX_CHARS characters. */
+export function keyPrefix(key: string): string {
+  return key.slice(0, TENANT_KEY_PREFIX.length + 1 + KEY_PREFIX_CHARS);
 }
 
 function sha256(text: string): Buffer {
@@ -82,7 +100,7 @@ export class KeyService {
     const digest = sha256(token);
     let principal: Principal | undefined;
     if (timingSafeEqual(digest, this.adminHash)) {
-      principal = { kind: 'admin' };
+      principal = { kind: 'admin', keyId: ADMIN_KEY_ID };
     } else {
       const record = await this.store.findApiKeyByHash(digest.toString('hex'));
       if (!record || record.tenant === null) return undefined; // unknown keys are never cached
@@ -92,18 +110,31 @@ export class KeyService {
     return principal;
   }
 
+  /**
+   * What `token` is, for an operator holding a leaked key: the admin key, a tenant key (its
+   * record), or undefined when no key matches (never issued here, or revoked: revoked keys are
+   * deleted). Reads the store every time and leaves the authentication cache alone.
+   */
+  async lookup(token: string): Promise<KeyLookup | undefined> {
+    const digest = sha256(token);
+    if (timingSafeEqual(digest, this.adminHash)) return { kind: 'admin' };
+    const record = await this.store.findApiKeyByHash(digest.toString('hex'));
+    return record === undefined || record.tenant === null ? undefined : { kind: 'tenant', record };
+  }
+
   /** A new key for the tenant, optionally named (what it is for; shown in listings). */
   async create(tenant: string, name?: string): Promise<CreatedKey> {
-    const key = secretToken('ak');
+    const key = secretToken(TENANT_KEY_PREFIX);
     const record: ApiKeyRecord = {
       id: sortableId('key'),
       tenant,
       hash: sha256(key).toString('hex'),
       createdAt: Date.now(),
       ...(name === undefined ? {} : { name }),
+      prefix: keyPrefix(key),
     };
     await this.store.putApiKey(record);
-    return { id: record.id, tenant, key, createdAt: record.createdAt, ...(name === undefined ? {} : { name }) };
+    return { id: record.id, tenant, key, prefix: keyPrefix(key), createdAt: record.createdAt, ...(name === undefined ? {} : { name }) };
   }
 
   list(tenant: string): Promise<ApiKeyRecord[]> {

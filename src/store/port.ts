@@ -39,6 +39,8 @@ export interface ApiKeyRecord {
   createdAt: number;
   /** What the key is for, as its creator named it; absent when unnamed. */
   name?: string;
+  /** The key's first characters (`ak_` and 8 more; not enough to use it); absent for keys made before prefixes were kept. */
+  prefix?: string;
 }
 
 /** A tenant's secret as stored: the value only in sealed (encrypted) form. */

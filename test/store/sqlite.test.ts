@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { isAirlockError } from '../../src/core/errors.js';
 import { openStore, SQLITE_FILE } from '../../src/store/index.js';
+import { applyMigrations } from '../../src/store/sqlite/migrate.js';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations/index.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import { storeConformance } from './conformance.js';
@@ -112,6 +113,27 @@ describe('sqlite specifics', () => {
       } finally {
         await a.close();
         await b.close();
+      }
+    }));
+
+  test('a key made before key prefixes were kept has none after the upgrade; new keys keep theirs', () =>
+    withDir(async (dir) => {
+      const file = join(dir, SQLITE_FILE);
+      const old = new Database(file);
+      applyMigrations(old, MIGRATIONS.filter((m) => m.version <= 9)); // the schema before key prefixes
+      old.prepare('INSERT INTO api_keys (id, tenant, hash, created_at, name) VALUES (?, ?, ?, ?, ?)').run('key_old', 'acme', 'h-old', 1, 'ci');
+      old.close();
+      const store = new SqliteStore(file);
+      try {
+        await store.migrate();
+        await store.putApiKey({ id: 'key_new', tenant: 'acme', hash: 'h-new', createdAt: 2, prefix: 'ak_AbCdEfGh' });
+        assert.deepEqual(await store.listApiKeys('acme'), [
+          { id: 'key_old', tenant: 'acme', hash: 'h-old', createdAt: 1, name: 'ci' },
+          { id: 'key_new', tenant: 'acme', hash: 'h-new', createdAt: 2, prefix: 'ak_AbCdEfGh' },
+        ]);
+        assert.equal((await store.findApiKeyByHash('h-new'))?.prefix, 'ak_AbCdEfGh');
+      } finally {
+        await store.close();
       }
     }));
 

@@ -80,9 +80,9 @@ export async function expectStartRefused(env: Record<string, string>): Promise<s
   return assert.fail(`the server started (at ${started.url}) but should have refused:\n${started.output()}`);
 }
 
-/** Runs the CLI to completion. */
-export function runCli(args: string[], env: Record<string, string>, stdin?: string): Promise<Finished> {
-  return runToEnd(process.execPath, [CLI, ...args], env, undefined, stdin);
+/** Runs the CLI to completion; `input`, when given, is its whole stdin (else stdin stays an open pipe). */
+export function runCli(args: string[], env: Record<string, string>, input?: string): Promise<Finished> {
+  return runToEnd(process.execPath, [CLI, ...args], env, undefined, input);
 }
 
 interface Finished {
@@ -91,14 +91,14 @@ interface Finished {
   stderr: string;
 }
 
-/** Runs `file` with only PATH plus `env` set (in `cwd` if given, `stdin` as its input if given), within 30 s; never rejects. */
-function runToEnd(file: string, args: string[], env: Record<string, string>, cwd?: string, stdin?: string): Promise<Finished> {
+/** Runs `file` with only PATH plus `env` set (in `cwd` if given, `input` as its stdin if given), within 30 s; never rejects. */
+function runToEnd(file: string, args: string[], env: Record<string, string>, cwd?: string, input?: string): Promise<Finished> {
   return new Promise((resolve) => {
     const child = execFile(file, args, { cwd, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
-    if (stdin !== undefined) child.stdin!.end(stdin);
+    if (input !== undefined) child.stdin!.end(input);
   });
 }
 

@@ -8,6 +8,7 @@ import { startAirlock } from '../../src/app.js';
 import type { Airlock, AirlockOverrides } from '../../src/app.js';
 import { loadConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
+import type { Logger } from '../../src/core/logger.js';
 
 export interface TestServer {
   airlock: Airlock;
@@ -21,7 +22,8 @@ export interface TestServer {
 
 let servers = 0;
 
-export async function startTestServer(env: Record<string, string> = {}, overrides: AirlockOverrides = {}): Promise<TestServer> {
+/** `logger` replaces the server's own (silent unless AIRLOCK_LOG_LEVEL is given), e.g. a captureLog() one. */
+export async function startTestServer(env: Record<string, string> = {}, overrides: AirlockOverrides = {}, logger?: Logger): Promise<TestServer> {
   const given = env.AIRLOCK_DATA_DIR;
   const dataDir = given ?? mkdtempSync(join(tmpdir(), 'airlock-test-'));
   const config = loadConfig({
@@ -36,7 +38,7 @@ export async function startTestServer(env: Record<string, string> = {}, override
   });
   let airlock: Airlock;
   try {
-    airlock = await startAirlock(config, createLogger(config.logLevel), overrides);
+    airlock = await startAirlock(config, logger ?? createLogger(config.logLevel), overrides);
   } catch (err) {
     if (given === undefined) rmSync(dataDir, { recursive: true, force: true });
     throw err;

@@ -1,6 +1,7 @@
 // Function routes: deploy (PUT), read, list, delete. Deploys create immutable versions.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { audit } from '../audit.js';
 import { requireTenant } from '../auth.js';
 import { deployBodyLimit } from '../body-limits.js';
 import { errorResponses } from '../error-responses.js';
@@ -34,6 +35,7 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
       functionCache.invalidate(tenant, name);
       // The first deploy issues the function's webhook token; redeploys keep it.
       const webhook = await webhookTokens.ensure(tenant, name);
+      audit(request, 'function.deploy', tenant, `function/${name}`, { version: version.version, created });
       return reply.status(created ? 201 : 200).send({ ...functionView(version, created, webhook), previousVersion: previousLatest ?? null });
     },
   );
@@ -120,6 +122,7 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
       functionCache.invalidate(tenant, name);
       // Its schedules would only record an error at every occurrence from now on.
       const deleted = await schedules.deleteForFunction(tenant, name);
+      audit(request, 'function.delete', tenant, `function/${name}`, { schedulesDeleted: deleted.length });
       if (deleted.length > 0) request.log.info({ tenant, function: name, schedules: deleted }, 'deleted the schedules of a deleted function');
       return reply.status(204).send();
     },

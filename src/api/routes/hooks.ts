@@ -4,6 +4,7 @@
 // function's webhook and rotate its token.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { audit } from '../audit.js';
 import { requireTenant } from '../auth.js';
 import { errorResponses } from '../error-responses.js';
 import { FunctionParams, WebhookView } from '../schemas.js';
@@ -144,7 +145,9 @@ export function registerWebhookRoutes(v1: FastifyInstance, deps: ApiDeps): void 
     async (request) => {
       const { tenant, name } = request.params;
       requireTenant(request, tenant);
-      return webhookView(await deps.webhookTokens.rotate(tenant, name));
+      const rotated = await deps.webhookTokens.rotate(tenant, name);
+      audit(request, 'webhook.rotate', tenant, `webhook/${name}`);
+      return webhookView(rotated);
     },
   );
 }

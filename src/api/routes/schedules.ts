@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AirlockError } from '../../core/errors.js';
+import { audit } from '../audit.js';
 import { requireTenant } from '../auth.js';
 import { errorResponses } from '../error-responses.js';
 import { NullableString, TenantParams } from '../schemas.js';
@@ -29,6 +30,7 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
       const { tenant, name } = request.params;
       requireTenant(request, tenant);
       const { schedule, created } = await schedules.put(tenant, name, request.body);
+      audit(request, 'schedule.set', tenant, `schedule/${name}`, { function: schedule.function, created });
       return reply.status(created ? 201 : 200).send(scheduleView(schedule, created));
     },
   );
@@ -84,6 +86,7 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
       const { tenant, name } = request.params;
       requireTenant(request, tenant);
       await schedules.delete(tenant, name);
+      audit(request, 'schedule.delete', tenant, `schedule/${name}`);
       return reply.status(204).send();
     },
   );

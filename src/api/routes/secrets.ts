@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { Type } from '@sinclair/typebox';
 import { isAirlockError } from '../../core/errors.js';
 import type { SecretMeta } from '../../store/port.js';
+import { audit } from '../audit.js';
 import { requireTenant } from '../auth.js';
 import { errorHandler } from '../errors.js';
 import { errorResponses } from '../error-responses.js';
@@ -62,6 +63,7 @@ export function registerSecretRoutes(app: FastifyInstance, deps: ApiDeps): void 
         const { tenant, name } = request.params;
         requireTenant(request, tenant);
         const { created, meta } = await deps.secrets.put(tenant, name, request.body.value, request.body.hosts);
+        audit(request, 'secret.set', tenant, `secret/${name}`, { created, hosts: meta.hosts.join(',') });
         return reply.status(created ? 201 : 200).send(view(meta));
       },
     );
@@ -114,6 +116,7 @@ export function registerSecretRoutes(app: FastifyInstance, deps: ApiDeps): void 
       async (request, reply) => {
         requireTenant(request, request.params.tenant);
         await deps.secrets.delete(request.params.tenant, request.params.name);
+        audit(request, 'secret.delete', request.params.tenant, `secret/${request.params.name}`);
         return reply.status(204).send();
       },
     );

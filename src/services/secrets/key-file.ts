@@ -1,5 +1,7 @@
 // The secrets master key: AIRLOCK_SECRET_KEY when set, else `<dataDir>/secret.key`, generated
 // with mode 0600 on first start. An existing key file that group or others can read is refused.
+// The start reads the key first (readSecretKey) and generates one only once it knows nothing in
+// the database was sealed with another key (sealed-check.ts).
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,20 +19,34 @@ export interface SecretKeySource {
   path: string | undefined;
 }
 
+export function secretKeyPath(dataDir: string): string {
+  return join(dataDir, SECRET_KEY_FILE);
+}
+
 function readExisting(path: string): Buffer | undefined {
   const text = readKeyFile(path, 'the secrets key file', 'AIRLOCK_SECRET_KEY');
   return text === undefined ? undefined : parseSecretKey(text, `the secrets key file ${path}`);
 }
 
-/** Returns the master key: the configured one, or the one stored in (or generated into) the data dir. */
-export function ensureSecretKey(dataDir: string, configured: Buffer | undefined): SecretKeySource {
+/** The configured key, or the key file's; undefined when neither exists (nothing is written). */
+export function readSecretKey(dataDir: string, configured: Buffer | undefined): SecretKeySource | undefined {
   if (configured) return { key: configured, from: 'env', generated: false, path: undefined };
-  const path = join(dataDir, SECRET_KEY_FILE);
+  const path = secretKeyPath(dataDir);
   const existing = readExisting(path);
-  if (existing) return { key: existing, from: 'file', generated: false, path };
+  return existing === undefined ? undefined : { key: existing, from: 'file', generated: false, path };
+}
+
+/** Generates a new key into `<dataDir>/secret.key` (mode 0600); fails if the file appeared meanwhile. */
+export function generateSecretKey(dataDir: string): SecretKeySource {
+  const path = secretKeyPath(dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(SECRET_KEY_BYTES);
   writeFileSync(path, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
   chmodSync(path, 0o600);
   return { key, from: 'file', generated: true, path };
+}
+
+/** Returns the master key: the configured one, or the one stored in (or generated into) the data dir. */
+export function ensureSecretKey(dataDir: string, configured: Buffer | undefined): SecretKeySource {
+  return readSecretKey(dataDir, configured) ?? generateSecretKey(dataDir);
 }

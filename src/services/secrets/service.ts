@@ -1,8 +1,11 @@
 // Tenant secrets: validates and seals values on write, returns metadata only to the API, and
 // opens values on demand for the egress broker (the SecretSource port). Values are never
-// logged, cached or returned by any listing.
+// logged, cached or returned by any listing. A value that cannot be opened is reported to the
+// operator in the server log; the tenant only learns that the secret cannot be used.
 import { AirlockError } from '../../core/errors.js';
 import type { SecretsConfig } from '../../core/config.js';
+import { ExpiringCache } from '../../core/expiring-cache.js';
+import type { Logger } from '../../core/logger.js';
 import type { SecretSource, SecretValue } from '../../egress/types.js';
 import type { SecretMeta, Store } from '../../store/port.js';
 import { listHint, NAME_PATTERN, NAME_RULE, validateName } from '../names.js';
@@ -26,6 +29,17 @@ export interface RotationResult {
   unreadable: string[];
 }
 
+export interface SecretServiceOptions {
+  /** Clock, epoch ms (tests). */
+  now?: () => number;
+  /** Where SECRET_UNREADABLE is reported to the operator. */
+  logger?: Pick<Logger, 'error'>;
+}
+
+/** A secret that cannot be opened is logged at most once this often, ms (each use fails, not each logs). */
+export const UNREADABLE_LOG_INTERVAL_MS = 60_000;
+const UNREADABLE_LOG_ENTRIES = 10_000;
+
 export interface PutSecretResult {
   created: boolean;
   meta: SecretMeta;
@@ -38,13 +52,18 @@ export class SecretService implements SecretSource {
   private readonly keys: SealingKey[];
   private readonly limits: SecretLimits;
   private readonly now: () => number;
+  private readonly logger: Pick<Logger, 'error'> | undefined;
+  /** "tenant/name" of unreadable secrets logged lately. */
+  private readonly reported: ExpiringCache<true>;
 
-  constructor(store: Store, keys: SecretKeys, limits: SecretLimits, now: () => number = Date.now) {
+  constructor(store: Store, keys: SecretKeys, limits: SecretLimits, options: SecretServiceOptions = {}) {
     this.store = store;
     this.key = sealingKey(keys.current);
     this.keys = [this.key, ...(keys.previous ?? []).map(sealingKey)];
     this.limits = limits;
-    this.now = now;
+    this.now = options.now ?? Date.now;
+    this.logger = options.logger;
+    this.reported = new ExpiringCache<true>(UNREADABLE_LOG_INTERVAL_MS, UNREADABLE_LOG_ENTRIES, this.now);
   }
 
   /** Creates or replaces a secret; the answer never contains the value. */
@@ -96,8 +115,10 @@ export class SecretService implements SecretSource {
   }
 
   /**
-   * SecretSource: the decrypted value, for the broker only. Rejects with SECRET_UNREADABLE
-   * (naming the secret, never its value) when the value cannot be opened with the current key.
+   * SecretSource: the decrypted value, for the broker only. When the value cannot be opened with
+   * the configured keys, the server log gets SECRET_UNREADABLE with the key ids and what to do
+   * (never the value), and the call rejects with SECRET_UNREADABLE naming the secret and telling
+   * the tenant the operator has been told: fixing the key is not the tenant's to do.
    */
   async get(tenant: string, name: string): Promise<SecretValue | undefined> {
     const found = await this.store.getSecret(tenant, name);
@@ -106,14 +127,34 @@ export class SecretService implements SecretSource {
       return { name, hosts: found.hosts, value: openWith(this.keys, tenant, name, found.sealed).value };
     } catch (err) {
       if (!(err instanceof OpenError)) throw err;
-      const cause =
-        err.reason === 'other-key'
-          ? `it was sealed with another master key (${err.message}): add the key it was written with to AIRLOCK_SECRET_KEY_PREVIOUS, or set the secret again`
-          : `${err.message}: check AIRLOCK_SECRET_KEY / secret.key, or set the secret again`;
-      throw new AirlockError('SECRET_UNREADABLE', `secret ${name} of tenant ${tenant} cannot be decrypted: ${cause}`, {
-        tenant, secret: name,
-      });
+      this.reportUnreadable(tenant, name, found.sealed, err);
+      throw new AirlockError(
+        'SECRET_UNREADABLE',
+        `secret ${name} of tenant ${tenant} cannot be used: the server cannot decrypt its stored value. The operator has been told ` +
+          '(server log: SECRET_UNREADABLE); setting the secret again replaces the stored value',
+        { tenant, secret: name },
+      );
     }
+  }
+
+  /** Tells the operator, at most once per UNREADABLE_LOG_INTERVAL_MS per secret. */
+  private reportUnreadable(tenant: string, name: string, sealed: Buffer, err: OpenError): void {
+    const id = `${tenant}/${name}`;
+    if (this.logger === undefined || this.reported.get(id) !== undefined) return;
+    this.reported.set(id, true);
+    const advice =
+      err.reason === 'other-key'
+        ? 'it was sealed with a master key the server is not given: add that key to AIRLOCK_SECRET_KEY_PREVIOUS and restart ' +
+          '(docs/secrets.md, "Lost master key"), or have the tenant set the secret again'
+        : 'the configured key with its id does not open it (another key with the same id, or the row was altered): check ' +
+          'AIRLOCK_SECRET_KEY / secret.key, or have the tenant set the secret again';
+    this.logger.error(
+      {
+        code: 'SECRET_UNREADABLE', tenant, secret: name, reason: err.reason,
+        sealedKeyId: sealed[0] ?? null, currentKeyId: this.key.id, previousKeyIds: this.keys.slice(1).map((k) => k.id),
+      },
+      `secret ${id} cannot be decrypted: ${advice} (logged at most once a minute per secret)`,
+    );
   }
 
   /**

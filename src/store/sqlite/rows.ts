@@ -66,6 +66,7 @@ export interface ApiKeyRow {
   hash: string;
   created_at: number;
   name: string | null;
+  prefix: string | null;
 }
 
 const parseJson = parseJsonSafely;
@@ -196,5 +197,6 @@ export function rowToExecution(row: ExecutionRow): ExecutionRecord {
 export function rowToApiKey(row: ApiKeyRow): ApiKeyRecord {
   const key: ApiKeyRecord = { id: row.id, tenant: row.tenant, hash: row.hash, createdAt: row.created_at };
   if (row.name !== null) key.name = row.name;
+  if (row.prefix !== null) key.prefix = row.prefix;
   return key;
 }

@@ -71,7 +71,7 @@ function prepareAll(db: Db) {
     deleteVersions: db.prepare<[string, string]>(DELETE_FUNCTION_VERSIONS),
     insertExecution: db.prepare<ExecutionValues>(INSERT_EXECUTION),
     getExecution: db.prepare<[string, string], ExecutionRow>(GET_EXECUTION),
-    insertKey: db.prepare<[string, string | null, string, number, string | null]>(INSERT_API_KEY),
+    insertKey: db.prepare<[string, string | null, string, number, string | null, string | null]>(INSERT_API_KEY),
     findKey: db.prepare<[string], ApiKeyRow>(FIND_API_KEY_BY_HASH),
     listKeys: db.prepare<[string], ApiKeyRow>(LIST_API_KEYS),
     deleteKey: db.prepare<[string, string]>(DELETE_API_KEY),
@@ -212,7 +212,7 @@ export class SqliteStore implements Store {
 
   async putApiKey(key: ApiKeyRecord): Promise<void> {
     try {
-      this.stmts().insertKey.run(key.id, key.tenant, key.hash, key.createdAt, key.name ?? null);
+      this.stmts().insertKey.run(key.id, key.tenant, key.hash, key.createdAt, key.name ?? null, key.prefix ?? null);
     } catch (err) {
       if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' ||
           (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {

@@ -1,10 +1,14 @@
 // SecretService over a real SQLite store: SecretSource.get decrypts what put sealed, replace keeps
 // createdAt, validation (names, size in bytes, hosts syntax and count, per-tenant count) and a
-// wrong key or a moved row give SECRET_UNREADABLE naming the secret, never its value.
+// wrong key or a moved row give SECRET_UNREADABLE naming the secret, never its value; the
+// operator's side (key ids, what to do) goes to the server log once a minute per secret, and
+// the tenant's message holds no operator advice.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
+import { pino } from 'pino';
 import { isAirlockError } from '../../../src/core/errors.js';
 import type { ErrorCode } from '../../../src/core/errors.js';
 import { sealingKey } from '../../../src/services/secrets/crypto.js';
@@ -34,7 +38,7 @@ describe('SecretService', () => {
     db = await tempSqlite();
     clock = 1_000;
     key = randomBytes(32);
-    service = new SecretService(db.store, { current: key }, LIMITS, () => clock);
+    service = new SecretService(db.store, { current: key }, LIMITS, { now: () => clock });
   });
   afterEach(() => db.cleanup());
 
@@ -92,10 +96,47 @@ describe('SecretService', () => {
   it('a different master key gives SECRET_UNREADABLE naming the secret, and nothing else breaks', async () => {
     await service.put('acme', 'gh-token', VALUE, ['api.github.com']);
     const other = new SecretService(db.store, { current: randomBytes(32) }, LIMITS);
-    await rejectsWith(other.get('acme', 'gh-token'), 'SECRET_UNREADABLE', /secret gh-token of tenant acme cannot be decrypted/);
+    await rejectsWith(other.get('acme', 'gh-token'), 'SECRET_UNREADABLE', /secret gh-token of tenant acme cannot be used/);
     // Metadata stays readable, and the right key still opens it.
     assert.equal((await other.describe('acme', 'gh-token')).name, 'gh-token');
     assert.equal((await service.get('acme', 'gh-token'))?.value, VALUE);
+  });
+
+  it('an unreadable secret is logged for the operator with the key ids, once a minute; the tenant is told the operator knows', async () => {
+    await service.put('acme', 'gh-token', VALUE, ['api.github.com']);
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logger = pino({ base: null, timestamp: false }, sink);
+    const otherKey = randomBytes(32);
+    const other = new SecretService(db.store, { current: otherKey }, LIMITS, { now: () => clock, logger });
+    await assert.rejects(other.get('acme', 'gh-token'), (err: unknown) => {
+      assert.ok(isAirlockError(err));
+      assert.equal(err.code, 'SECRET_UNREADABLE');
+      assert.match(err.message, /^secret gh-token of tenant acme cannot be used: .*The operator has been told/);
+      // Operator advice stays in the server log.
+      assert.doesNotMatch(err.message, /AIRLOCK_SECRET_KEY|master key|key id/);
+      return true;
+    });
+    assert.equal(lines.length, 1);
+    const { msg, ...fields } = lines[0]!;
+    const sameId = sealingKey(otherKey).id === sealingKey(key).id;
+    assert.deepEqual(fields, {
+      level: 50, code: 'SECRET_UNREADABLE', tenant: 'acme', secret: 'gh-token', reason: sameId ? 'authentication' : 'other-key',
+      sealedKeyId: sealingKey(key).id, currentKeyId: sealingKey(otherKey).id, previousKeyIds: [],
+    });
+    if (!sameId) assert.match(String(msg), /AIRLOCK_SECRET_KEY_PREVIOUS/);
+    assert.equal(JSON.stringify(lines).includes(VALUE), false);
+    // Every use fails, but the log says it once a minute per secret.
+    await assert.rejects(other.get('acme', 'gh-token'));
+    assert.equal(lines.length, 1);
+    clock += 60_000;
+    await assert.rejects(other.get('acme', 'gh-token'));
+    assert.equal(lines.length, 2);
   });
 
   it('a sealed row copied to another tenant or name does not open there', async () => {
@@ -119,7 +160,7 @@ describe('SecretService', () => {
     await service.put('acme', 'gh-token', VALUE, ['api.github.com']);
     clock = 2_000;
     await service.put('globex', 'slack', 'globex-value', ['slack.com']);
-    const stranger = new SecretService(db.store, { current: randomBytes(32) }, LIMITS, () => 3_000);
+    const stranger = new SecretService(db.store, { current: randomBytes(32) }, LIMITS, { now: () => 3_000 });
     await stranger.put('acme', 'lost', 'lost-value', ['a.com']);
     const before = await db.store.allSecrets();
 
@@ -132,7 +173,7 @@ describe('SecretService', () => {
     const after = new SecretService(db.store, { current: next }, LIMITS);
     assert.equal((await after.get('acme', 'gh-token'))?.value, VALUE);
     assert.equal((await after.get('globex', 'slack'))?.value, 'globex-value');
-    await rejectsWith(new SecretService(db.store, { current: key }, LIMITS).get('acme', 'gh-token'), 'SECRET_UNREADABLE', /AIRLOCK_SECRET_KEY_PREVIOUS/);
+    await rejectsWith(new SecretService(db.store, { current: key }, LIMITS).get('acme', 'gh-token'), 'SECRET_UNREADABLE', /operator has been told/);
     const rotated = await db.store.allSecrets();
     for (const [i, rec] of rotated.entries()) {
       const old = before[i]!;

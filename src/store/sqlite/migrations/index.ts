@@ -8,8 +8,9 @@ import { migration006 } from './006_webhooks.js';
 import { migration007 } from './007_stalled_runs.js';
 import { migration008 } from './008_executions_by_job.js';
 import { migration009 } from './009_key_names.js';
+import { migration010 } from './010_key_prefixes.js';
 import type { Migration } from './types.js';
 
 export type { Migration };
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010];

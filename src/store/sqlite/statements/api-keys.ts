@@ -1,5 +1,5 @@
 // API key statements. Lookup by hash runs on every request that misses the key cache.
-export const INSERT_API_KEY = `INSERT INTO api_keys (id, tenant, hash, created_at, name) VALUES (?, ?, ?, ?, ?)`;
+export const INSERT_API_KEY = `INSERT INTO api_keys (id, tenant, hash, created_at, name, prefix) VALUES (?, ?, ?, ?, ?, ?)`;
 
 export const FIND_API_KEY_BY_HASH = `SELECT * FROM api_keys WHERE hash = ?`;
 
