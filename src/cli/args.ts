@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { closest } from '../core/suggest.js';
+import { closestName } from './suggest.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -28,7 +29,9 @@ function argumentProblem(err: Error & { code?: string }, known: readonly string[
   const option = /'(?:-\w, )?(--?[\w-]+)/.exec(err.message)?.[1];
   if (option === undefined) return err.message;
   if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    const meant = option.startsWith('--') ? closest(option.slice(2), known) : undefined;
+    // A typo (--jsn), or a longer or shorter spelling of one option (--every-seconds for --every).
+    const typed = option.slice(2);
+    const meant = option.startsWith('--') ? (closest(typed, known) ?? closestName(typed, known)) : undefined;
     return `unknown option ${option}${meant === undefined ? '' : `; did you mean --${meant}?`}`;
   }
   if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {

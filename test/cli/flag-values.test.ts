@@ -156,6 +156,7 @@ describe('command lines the argument parser refuses', () => {
     { args: ['deploy', source, '--tenant', 'acme', '--bogus'], command: 'deploy', problem: 'unknown option --bogus' },
     { args: ['invoke', 'acme/fn', '-x'], command: 'invoke', problem: 'unknown option -x' },
     { args: ['executions', 'acme', '--jsn'], command: 'executions', problem: 'unknown option --jsn; did you mean --json?' },
+    { args: ['schedules', 'set', 'acme/nightly', '--function', 'f', '--every-seconds', '60'], command: 'schedules', problem: 'unknown option --every-seconds; did you mean --every?' },
     { args: ['deploy', source, '--tennant', 'acme'], command: 'deploy', problem: 'unknown option --tennant; did you mean --tenant?' },
     { args: ['deploy', source, '--tenant', 'acme', '--timeout-ms'], command: 'deploy', problem: '--timeout-ms needs a value' },
     { args: ['invoke', 'acme/fn', '--input'], command: 'invoke', problem: '--input needs a value' },
