@@ -1,7 +1,8 @@
 // One execution's egress: checks each request against the function's policy, the secret
 // bindings and the address rules (all before any connection), substitutes secrets, performs it
 // through the injected resolver and connector with the per-execution caps, follows redirects
-// itself (each hop re-checked and counted), and keeps one record per hop, refused ones too.
+// itself (each hop re-checked and counted) unless the request's redirect mode is 'error' or
+// 'manual', decodes a compressed final answer, and keeps one record per hop, refused ones too.
 import { AirlockError, isAirlockError } from '../core/errors.js';
 import type { EgressLimits, EgressPolicy, EgressRequestRecord } from '../core/types.js';
 import type { AddressRules } from './addresses.js';
