@@ -1,16 +1,21 @@
 // One execution's egress: checks each request against the function's policy, the secret
 // bindings and the address rules (all before any connection), substitutes secrets, performs it
 // through the injected resolver and connector with the per-execution caps, follows redirects
-// itself (each hop re-checked and counted), and keeps one record per hop, refused ones too.
+// itself (each hop re-checked and counted) unless the request's redirect mode is 'error' or
+// 'manual', decodes a compressed final answer, and keeps one record per hop, refused ones too.
 import { AirlockError, isAirlockError } from '../core/errors.js';
 import type { EgressLimits, EgressPolicy, EgressRequestRecord } from '../core/types.js';
 import type { AddressRules } from './addresses.js';
 import { checkPolicy, denied, hostMatches, METHOD_PATTERN, parseTarget, REFUSED_METHODS } from './policy.js';
 import type { Target } from './policy.js';
+import { decodeBody } from './decode.js';
+import { buildHeaders, withoutBodyHeaders, withoutCredentials } from './request-headers.js';
 import { mistypedPlaceholder, placeholderNames, SecretMask, secretsFor, substitute } from './secrets.js';
+import { responseTooLarge } from './transport.js';
 import type { Connector, ConnectResponse, ResolvedAddress, Resolver } from './transport.js';
 import type {
-  EgressFetchRequest, EgressFetchResponse, EgressMetrics, EgressOutcome, EgressSession, EgressSessionOptions, SecretSource, SecretValue,
+  EgressFetchRequest, EgressFetchResponse, EgressMetrics, EgressOutcome, EgressSession, EgressSessionOptions, RedirectMode, SecretSource,
+  SecretValue,
 } from './types.js';
 
 export const MAX_REDIRECTS = 5;
@@ -18,13 +23,8 @@ export const MAX_REDIRECTS = 5;
 const EXTRA_RECORDS = 50;
 /** Longest path kept in a record. */
 const MAX_RECORD_PATH = 1024;
-/** Request headers the broker owns (framing, routing) and never takes from the sandbox. */
-const DROPPED_HEADERS = new Set([
-  'host', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect',
-  'proxy-authorization', 'proxy-connection', 'accept-encoding',
-]);
-/** Dropped when a redirect leaves the original origin (as browsers do). */
-const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie']);
+/** Statuses the broker treats as redirects (with a location, when following). */
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 export interface SessionDeps {
   rules: AddressRules;
@@ -122,12 +122,12 @@ export class BrokerSession implements EgressSession {
         // A value must not change what the policy allowed (e.g. a `..` segment).
         checkPolicy(this.opts.policy, target, method);
       }
-      headers = buildHeaders(req.headers, secrets, target.host, false);
+      headers = buildHeaders(req.headers, secrets, target.host);
     } catch (err) {
       this.recordFailure(req.url, method, target, started, err, 0);
       throw err;
     }
-    return this.perform(target, method, body, headers, req.headers, secrets, signal);
+    return this.perform(target, method, body, headers, req.headers, secrets, req.redirect ?? 'follow', signal);
   }
 
   private async perform(
@@ -135,8 +135,9 @@ export class BrokerSession implements EgressSession {
     firstMethod: string,
     firstBody: Buffer | undefined,
     firstHeaders: [string, string][],
-    templates: readonly [string, string][],
+    firstTemplates: readonly [string, string][],
     secrets: Map<string, SecretValue>,
+    mode: RedirectMode,
     signal: AbortSignal | undefined,
   ): Promise<EgressFetchResponse> {
     const stop = new AbortController();
@@ -154,6 +155,7 @@ export class BrokerSession implements EgressSession {
     let method = firstMethod;
     let body = firstBody;
     let headers = firstHeaders;
+    let templates = firstTemplates;
     try {
       for (let redirects = 0; ; redirects++) {
         const hopStarted = performance.now();
@@ -172,11 +174,21 @@ export class BrokerSession implements EgressSession {
           this.recordFailure(target.url.href, method, target, hopStarted, mapped, bytesIn, body?.length ?? 0);
           throw mapped;
         }
-        this.push(method, target, res.status, body?.length ?? 0, res.body.length, hopStarted);
         const location = res.headers.find(([k]) => k === 'location')?.[1];
-        if (![301, 302, 303, 307, 308].includes(res.status) || location === undefined) {
-          return this.answer(target, res, secrets.size > 0);
+        const redirect = REDIRECT_STATUSES.has(res.status);
+        if (redirect && mode === 'error') {
+          this.push(method, target, res.status, body?.length ?? 0, res.body.length, hopStarted, 'EGRESS_FAILED');
+          const to = location === undefined ? '' : ` to ${this.mask_.mask(location).slice(0, 200)}`;
+          throw new AirlockError(
+            'EGRESS_FAILED',
+            `${target.host} answered ${res.status} (a redirect${to}) and the request has redirect: 'error'; ` +
+              "leave redirect out to follow it, or use redirect: 'manual' to read it",
+          );
         }
+        if (!redirect || location === undefined || mode === 'manual') {
+          return await this.answer(target, method, res, secrets.size > 0, hopStarted, body?.length ?? 0);
+        }
+        this.push(method, target, res.status, body?.length ?? 0, res.body.length, hopStarted);
         // A redirect: the next hop is checked exactly like a new request.
         let next: Target;
         let href = location;
@@ -187,11 +199,13 @@ export class BrokerSession implements EgressSession {
           try {
             href = new URL(location, target.url).href;
           } catch {
-            throw new AirlockError('EGRESS_FAILED', `the redirect location ${JSON.stringify(location.slice(0, 200))} is not a URL`);
+            throw new AirlockError('EGRESS_FAILED', `the redirect location ${JSON.stringify(this.mask_.mask(location).slice(0, 200))} is not a URL`);
           }
-          if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
-            method = method === 'HEAD' ? 'HEAD' : 'GET';
+          // As fetch does: the method turns into GET without the body or the body's headers.
+          if ((res.status === 303 && method !== 'GET' && method !== 'HEAD') || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+            method = 'GET';
             body = undefined;
+            templates = withoutBodyHeaders(templates);
           }
           next = parseTarget(href);
           checkPolicy(this.opts.policy, next, method);
@@ -205,8 +219,9 @@ export class BrokerSession implements EgressSession {
           this.recordFailure(href, method, undefined, performance.now(), err, 0);
           throw err;
         }
-        const crossOrigin = next.url.origin !== target.url.origin;
-        headers = buildHeaders(templates, secrets, next.host, crossOrigin);
+        // Once the chain leaves an origin, credentials stay dropped, even on later same-origin hops.
+        if (next.url.origin !== target.url.origin) templates = withoutCredentials(templates);
+        headers = buildHeaders(templates, secrets, next.host);
         target = next;
       }
     } finally {
@@ -239,7 +254,17 @@ export class BrokerSession implements EgressSession {
     return found[0]!;
   }
 
-  private answer(target: Target, res: ConnectResponse, usedSecrets: boolean): EgressFetchResponse {
+  /** The final response: its body decoded (within the response cap), secrets masked, its hop recorded. */
+  private async answer(target: Target, method: string, res: ConnectResponse, usedSecrets: boolean, since: number, bytesOut: number): Promise<EgressFetchResponse> {
+    let body: Buffer;
+    try {
+      const maxBytes = this.limits.responseBytes;
+      body = await decodeBody({ method, status: res.status, headers: res.headers, body: res.body, maxBytes, tooLarge: () => responseTooLarge(maxBytes, res.body.length) });
+    } catch (err) {
+      this.recordFailure(target.url.href, method, target, since, err, res.body.length, bytesOut);
+      throw err;
+    }
+    this.push(method, target, res.status, bytesOut, res.body.length, since);
     // A server that echoes what it was sent would hand a secret to the sandbox: mask it.
     const mask = (s: string) => (usedSecrets ? this.mask_.mask(s) : s);
     return {
@@ -247,7 +272,7 @@ export class BrokerSession implements EgressSession {
       statusText: mask(res.statusText),
       url: mask(target.url.href),
       headers: res.headers.map(([k, v]) => [k, mask(v)]),
-      body: usedSecrets ? this.mask_.maskBytes(res.body) : res.body,
+      body: usedSecrets ? this.mask_.maskBytes(body) : body,
     };
   }
 
@@ -294,39 +319,6 @@ export class BrokerSession implements EgressSession {
     }
     this.push(method.slice(0, 16), { host: host.slice(0, 253), port, path: path.slice(0, 2048) }, null, bytesOut, bytesIn, since, code);
   }
-}
-
-/** Headers to send: the broker's own removed, placeholders filled in where bound, else dropped. */
-function buildHeaders(
-  templates: readonly [string, string][],
-  secrets: ReadonlyMap<string, SecretValue>,
-  host: string,
-  crossOrigin: boolean,
-): [string, string][] {
-  const out: [string, string][] = [];
-  for (const [rawName, value] of templates) {
-    const name = rawName.toLowerCase();
-    if (DROPPED_HEADERS.has(name) || (crossOrigin && CREDENTIAL_HEADERS.has(name))) continue;
-    const names = placeholderNames(value);
-    if (names.length === 0) {
-      out.push([name, value]);
-      continue;
-    }
-    const bound = names.every((n) => secrets.get(n)?.hosts.some((h) => hostMatches(h, host)) === true);
-    if (!bound) continue; // a redirect to a host the secret is not bound to: the header is dropped
-    const broken = names.find((n) => /[\r\n\0]/.test(secrets.get(n)!.value));
-    if (broken !== undefined) {
-      throw denied(
-        `the secret ${broken} holds a line break (often a file's final newline) and cannot be sent in the ${name} header; ` +
-          `set it again without it (e.g. printf %s "$VALUE" | airlock secrets set <tenant> ${broken} --hosts …)`,
-      );
-    }
-    // The template itself has none: inbound-fetch.ts refuses a header value with a line break.
-    const filled = substitute(value, new Map(names.map((n) => [n, secrets.get(n)!.value])), false);
-    out.push([name, filled]);
-  }
-  out.push(['accept-encoding', 'identity']);
-  return out;
 }
 
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

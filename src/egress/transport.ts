@@ -116,7 +116,7 @@ export function httpConnector(options: HttpConnectorOptions = {}): Connector {
       const outgoing = (secure ? https : http).request(requestOptions, (res) => {
         const declared = Number(res.headers['content-length']);
         if (Number.isFinite(declared) && declared > req.maxResponseBytes) {
-          settle(tooLarge(req.maxResponseBytes, 0));
+          settle(responseTooLarge(req.maxResponseBytes, 0));
           res.destroy();
           return;
         }
@@ -125,7 +125,7 @@ export function httpConnector(options: HttpConnectorOptions = {}): Connector {
         res.on('data', (chunk: Buffer) => {
           bytes += chunk.length;
           if (bytes > req.maxResponseBytes) {
-            settle(tooLarge(req.maxResponseBytes, bytes));
+            settle(responseTooLarge(req.maxResponseBytes, bytes));
             res.destroy();
             return;
           }
@@ -149,7 +149,8 @@ export function httpConnector(options: HttpConnectorOptions = {}): Connector {
     });
 }
 
-function tooLarge(limit: number, bytesIn: number): AirlockError {
+/** The error for a response body above egress.limits.responseBytes (on the wire or once decoded). */
+export function responseTooLarge(limit: number, bytesIn: number): AirlockError {
   return new AirlockError(
     'EGRESS_LIMIT',
     `the response body is larger than ${limit} bytes (egress.limits.responseBytes) and was cut off; ` +

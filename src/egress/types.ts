@@ -13,7 +13,12 @@ export interface EgressFetchRequest {
   headers: [string, string][];
   /** Absent for requests without a body. */
   body?: Uint8Array;
+  /** What to do with a redirect (the standard `RequestInit.redirect`); absent means 'follow'. */
+  redirect?: RedirectMode;
 }
+
+/** 'follow': the broker follows it (each hop re-checked); 'error': the request fails; 'manual': the 3xx is the answer. */
+export type RedirectMode = 'follow' | 'error' | 'manual';
 
 /** The final response (after redirects the broker followed and re-checked). */
 export interface EgressFetchResponse {

@@ -96,16 +96,33 @@ export function createFetchClient(deps: FetchClientDeps): FetchClient {
       };
       pending.set(rid, { resolve, reject, signal, onAbort, input });
       signal?.addEventListener('abort', onAbort, { once: true });
-      const frame = { t: 'fetch', id: current.id, rid, method: request.method, url: request.url, headers };
+      const frame = { t: 'fetch', id: current.id, rid, method: request.method, url: request.url, headers, redirect: request.redirect };
       send(stringify(body === undefined ? frame : { ...frame, body: body.toString('base64') }));
     });
   }
 
+  /**
+   * fetch as handed out. An answer frame arrives with no caller on the stack, so an EGRESS_*
+   * rejection takes the stack of the call that made the request: the function's own frames.
+   */
+  function fetchFromCaller(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    const site: { stack?: string } = {};
+    Error.captureStackTrace(site, fetchFromCaller);
+    return brokeredFetch(input, init).catch((err: unknown) => {
+      const code = err instanceof TypeError ? (err as { code?: unknown }).code : undefined;
+      const frames = site.stack?.indexOf('\n') ?? -1;
+      if (typeof code === 'string' && code.startsWith('EGRESS_') && frames >= 0) {
+        Object.defineProperty(err, 'stack', { value: `TypeError: ${(err as TypeError).message}${site.stack!.slice(frames)}`, writable: true, configurable: true });
+      }
+      throw err;
+    });
+  }
+
   return {
-    fetch: brokeredFetch,
+    fetch: fetchFromCaller,
     begin(next) {
       run = next;
-      globalThis.fetch = brokeredFetch;
+      globalThis.fetch = fetchFromCaller;
     },
     end() {
       run = null;

@@ -70,6 +70,8 @@ export interface FetchFrame {
   headers: [string, string][];
   /** Request body, base64; absent for requests without one. */
   body?: string;
+  /** The request's redirect mode (Request.redirect); absent means 'follow'. */
+  redirect?: 'follow' | 'error' | 'manual';
 }
 
 /**

@@ -41,7 +41,13 @@ export class EgressRelay {
     this.inFlight.add(rid);
     const body = frame.body === undefined ? undefined : Buffer.from(frame.body, 'base64');
     this.session
-      .fetch({ method: frame.method, url: frame.url, headers: frame.headers, ...(body === undefined ? {} : { body }) }, this.stop.signal)
+      .fetch(
+        {
+          method: frame.method, url: frame.url, headers: frame.headers,
+          ...(body === undefined ? {} : { body }), ...(frame.redirect === undefined ? {} : { redirect: frame.redirect }),
+        },
+        this.stop.signal,
+      )
       .then(
         (res) => {
           this.answer(

@@ -1,6 +1,6 @@
 // Validation of `fetch` frames (ctx.fetch requests) from a sandbox: every field type-checked and
-// bounded (URL length, header count and size, header names and values, base64 body) before the
-// broker sees anything. The body's decoded size is the broker's to judge (EGRESS_LIMIT).
+// bounded (URL length, header count and size, header names and values, base64 body, redirect
+// mode) before the broker sees anything. The body's decoded size is the broker's to judge (EGRESS_LIMIT).
 import type { FetchFrame } from '../runtime/protocol.js';
 import type { Parsed } from './frames.js';
 
@@ -16,7 +16,7 @@ function fail(reason: string): Parsed<FetchFrame> {
 }
 
 export function parseFetch(v: Record<string, unknown>): Parsed<FetchFrame> {
-  if (!Object.keys(v).every((k) => ['t', 'id', 'rid', 'method', 'url', 'headers', 'body'].includes(k))) return fail('fetch frame has extra fields');
+  if (!Object.keys(v).every((k) => ['t', 'id', 'rid', 'method', 'url', 'headers', 'body', 'redirect'].includes(k))) return fail('fetch frame has extra fields');
   if (typeof v.id !== 'string') return fail('fetch frame without a string id');
   if (typeof v.rid !== 'number' || !Number.isSafeInteger(v.rid) || v.rid < 0) return fail('fetch frame without a request id');
   if (typeof v.method !== 'string' || !TOKEN.test(v.method) || v.method.length > 16) return fail('fetch frame with a malformed method');
@@ -35,6 +35,10 @@ export function parseFetch(v: Record<string, unknown>): Parsed<FetchFrame> {
   if (v.body !== undefined) {
     if (typeof v.body !== 'string' || v.body.length % 4 !== 0 || !BASE64.test(v.body)) return fail('fetch frame with a body that is not base64');
     frame.body = v.body;
+  }
+  if (v.redirect !== undefined) {
+    if (v.redirect !== 'follow' && v.redirect !== 'error' && v.redirect !== 'manual') return fail('fetch frame with an unknown redirect mode');
+    frame.redirect = v.redirect;
   }
   return { ok: true, value: frame };
 }

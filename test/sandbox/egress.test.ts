@@ -207,6 +207,7 @@ describe('ctx.fetch in a bwrap sandbox', () => {
       ['a fetch frame for another execution', `writeFrame(JSON.stringify({ t: 'fetch', id: 'ex_other', rid: 1, method: 'GET', url: input.url, headers: [] }));`, true],
       ['a request id reused while in flight', `${frame('')} ${frame('')}`, true],
       ['extra fields', frame(`proxy: 'x'`), true],
+      ['an unknown redirect mode', frame(`redirect: 'sideways'`), true],
     ];
     for (const [what, statement, grant] of cases) {
       it(`destroys the sandbox on ${what}`, async () => {
