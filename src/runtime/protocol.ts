@@ -1,6 +1,7 @@
 // Frame types exchanged between the host and the runtime harness over fd 3. Each frame on the
 // wire is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON. Types only: the
-// harness is copied alone into the sandbox, so it may `import type` from here and nothing else.
+// harness (bundled into one file) is copied alone into the sandbox, so its modules may
+// `import type` from here and nothing else.
 
 /** Log levels the harness reports. Raw fd 1/2 output is added by the host as stdout/stderr. */
 export type HarnessLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'stdout' | 'stderr';

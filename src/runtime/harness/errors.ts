@@ -1,0 +1,93 @@
+// Errors as the host receives them: whatever the tenant threw (an Error, a subclass, a non-Error
+// value, an AggregateError, a chain of causes) becomes one small HarnessError with capped fields,
+// a stack of tenant frames only and no data: URLs; the harness's own failures (no handler, a
+// result that is not JSON or too large) are HarnessFailures with a stable type.
+import type { HarnessError } from '../protocol.js';
+import { inspect, stringOf } from './primordials.js';
+import { hideModuleUrls, trimStack } from './stack-text.js';
+
+/** Caps on error fields so an error frame stays small whatever the tenant throws. */
+const MAX_ERROR_TYPE = 200;
+const MAX_ERROR_MESSAGE = 8 * 1024;
+const MAX_ERROR_STACK = 16 * 1024;
+/** Causes and aggregated errors, written into the message they would otherwise be lost from. */
+const MAX_CAUSES = 3;
+const MAX_AGGREGATED = 5;
+
+export class HarnessFailure extends Error {
+  readonly type: string;
+  constructor(type: string, message: string) {
+    super(message);
+    this.type = type;
+  }
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? text.slice(0, max) + '…' : text;
+}
+
+export function safeMessage(err: unknown): string {
+  try {
+    if (err instanceof Error) return stringOf(err.message);
+    return stringOf(err);
+  } catch {
+    return '[unprintable]';
+  }
+}
+
+function briefly(err: unknown): string {
+  if (err !== null && typeof err === 'object' && 'message' in err) {
+    const name = (err as { name?: unknown }).name;
+    return `${typeof name === 'string' && name !== '' ? name : 'Error'}: ${stringOf((err as { message: unknown }).message)}`;
+  }
+  return inspect(err, { depth: 1, breakLength: Infinity });
+}
+
+/**
+ * " (caused by TypeError: …, caused by …)" for an error with a `cause` (fetch failures keep the
+ * reason there), and "; errors: …" for an AggregateError; "" otherwise.
+ */
+function related(err: unknown): string {
+  let out = '';
+  const errors = (err as { errors?: unknown }).errors;
+  if (Array.isArray(errors) && errors.length > 0) {
+    const shown = errors.slice(0, MAX_AGGREGATED).map(briefly).join('; ');
+    out += `; errors: ${shown}${errors.length > MAX_AGGREGATED ? `; and ${errors.length - MAX_AGGREGATED} more` : ''}`;
+  }
+  const causes: string[] = [];
+  let cause = (err as { cause?: unknown }).cause;
+  for (let i = 0; i < MAX_CAUSES && cause !== undefined && cause !== null; i++) {
+    causes.push(briefly(cause));
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  if (causes.length > 0) out += ` (caused by ${causes.join(', caused by ')})`;
+  return out;
+}
+
+export function toHarnessError(err: unknown): HarnessError {
+  if (err instanceof HarnessFailure) return { type: err.type, message: err.message };
+  try {
+    if (err !== null && typeof err === 'object' && 'message' in err) {
+      const obj = err as { name?: unknown; message?: unknown; stack?: unknown };
+      const ctorName = (err as { constructor?: { name?: unknown } }).constructor?.name;
+      // `class QuotaError extends Error {}` keeps name 'Error': prefer the class name then.
+      const ownName = typeof obj.name === 'string' && obj.name !== '' ? obj.name : undefined;
+      const name =
+        (ownName === undefined || ownName === 'Error') && typeof ctorName === 'string' && ctorName !== ''
+          ? ctorName
+          : ownName;
+      const out: HarnessError = {
+        type: clip(typeof name === 'string' && name !== '' ? name : 'Error', MAX_ERROR_TYPE),
+        message: clip(hideModuleUrls(stringOf(obj.message) + related(err)), MAX_ERROR_MESSAGE),
+      };
+      if (typeof obj.stack === 'string') out.stack = clip(hideModuleUrls(trimStack(obj.stack)), MAX_ERROR_STACK);
+      return out;
+    }
+    return {
+      type: 'NonErrorThrown',
+      message: clip(hideModuleUrls(`the function threw a non-Error value: ${inspect(err, { depth: 2 })}`), MAX_ERROR_MESSAGE),
+    };
+  } catch {
+    return { type: 'NonErrorThrown', message: 'the function threw a value that cannot be described' };
+  }
+}
