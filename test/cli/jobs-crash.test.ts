@@ -21,76 +21,62 @@ async function waitFor(url: string, key: string, id: string, done: (job: JobBody
   }
 }
 
+/**
+ * Runs the counting job to n on a server process, SIGKILLs that server once the job saved a
+ * checkpoint, starts a second server on the same data (and cgroup root), and answers the job as
+ * it ended there, with the pids the first server's sandboxes had.
+ */
+async function jobAcrossKill(name: string, leaseMs: number, n: number): Promise<{ job: JobBody; sandboxes: number[] }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'airlock-jobs-kill-'));
+  // One cgroup root for both servers: the second sweeps the groups the killed one left behind.
+  const env = { ...FAST_JOBS, AIRLOCK_DATA_DIR: dataDir, AIRLOCK_QUEUE_LEASE_MS: String(leaseMs), AIRLOCK_CGROUP_ROOT: `airlock-${name}-${process.pid}` };
+  try {
+    const first = await startServerProcess(env);
+    const key = readFileSync(join(dataDir, 'admin.key'), 'utf8').trim();
+    let id: string;
+    let sandboxes: number[];
+    try {
+      await apiCall(first.url, key, 'PUT', '/v1/tenants/acme/functions/count', { code: COUNTER });
+      ({ jobId: id } = await apiCall<{ jobId: string }>(first.url, key, 'POST', '/v1/tenants/acme/functions/count/jobs', {
+        input: { n, stepMs: 50 }, maxAttempts: 3,
+      }));
+      await waitFor(first.url, key, id, (j) => j.checkpointAt !== undefined, 20_000);
+      sandboxes = descendants(first.child.pid!);
+    } finally {
+      const exited = new Promise((resolve) => first.child.once('exit', resolve));
+      first.child.kill('SIGKILL');
+      await exited;
+    }
+    const second = await startServerProcess(env);
+    try {
+      const job = await waitFor(second.url, key, id, (j) => ['succeeded', 'failed', 'dead', 'cancelled'].includes(j.status), 60_000);
+      return { job, sandboxes };
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 describe('jobs survive a killed server', () => {
   it('a job whose server was SIGKILLed resumes from its checkpoint on the next server, one attempt counted', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'airlock-jobs-kill-'));
-    // One cgroup root for both servers: the second sweeps the groups the killed one left behind.
-    const env = { ...FAST_JOBS, AIRLOCK_DATA_DIR: dataDir, AIRLOCK_QUEUE_LEASE_MS: '1000', AIRLOCK_CGROUP_ROOT: `airlock-crash-${process.pid}` };
-    try {
-      const first = await startServerProcess(env);
-      const key = readFileSync(join(dataDir, 'admin.key'), 'utf8').trim();
-      const n = 40;
-      let id: string;
-      let sandboxes: number[];
-      try {
-        await apiCall(first.url, key, 'PUT', '/v1/tenants/acme/functions/count', { code: COUNTER });
-        ({ jobId: id } = await apiCall<{ jobId: string }>(first.url, key, 'POST', '/v1/tenants/acme/functions/count/jobs', {
-          input: { n, stepMs: 50 }, maxAttempts: 3,
-        }));
-        await waitFor(first.url, key, id, (j) => j.checkpointAt !== undefined, 20_000);
-        sandboxes = descendants(first.child.pid!);
-      } finally {
-        const exited = new Promise((resolve) => first.child.once('exit', resolve));
-        first.child.kill('SIGKILL');
-        await exited;
-      }
-      const second = await startServerProcess(env);
-      try {
-        const job = await waitFor(second.url, key, id, (j) => ['succeeded', 'failed', 'dead', 'cancelled'].includes(j.status), 60_000);
-        assert.equal(job.status, 'succeeded', JSON.stringify(job));
-        const result = job.result as { sum: number; starts: number };
-        assert.equal(result.sum, (n * (n + 1)) / 2, 'no step lost or counted twice');
-        assert.ok(result.starts >= 2, 'the job restarted from its checkpoint');
-        assert.equal(job.attempts, 1, 'the killed server was one crashed attempt');
-        assert.deepEqual(sandboxes.filter(alive), [], 'no process of the killed server survives');
-      } finally {
-        await second.stop();
-      }
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    const n = 40;
+    const { job, sandboxes } = await jobAcrossKill('crash', 1000, n);
+    assert.equal(job.status, 'succeeded', JSON.stringify(job));
+    const result = job.result as { sum: number; starts: number };
+    assert.equal(result.sum, (n * (n + 1)) / 2, 'no step lost or counted twice');
+    assert.ok(result.starts >= 2, 'the job restarted from its checkpoint');
+    assert.equal(job.attempts, 1, 'the killed server was one crashed attempt');
+    assert.deepEqual(sandboxes.filter(alive), [], 'no process of the killed server survives');
   });
 
   it("a server restarted on the same machine retries the killed server's runs at once, not after their lease", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'airlock-jobs-kill-'));
-    // Leases of 10 minutes: only the restart's judgement that their holder is dead frees them in time.
-    const env = { ...FAST_JOBS, AIRLOCK_DATA_DIR: dataDir, AIRLOCK_QUEUE_LEASE_MS: '600000', AIRLOCK_CGROUP_ROOT: `airlock-crash2-${process.pid}` };
-    try {
-      const first = await startServerProcess(env);
-      const key = readFileSync(join(dataDir, 'admin.key'), 'utf8').trim();
-      let id: string;
-      try {
-        await apiCall(first.url, key, 'PUT', '/v1/tenants/acme/functions/count', { code: COUNTER });
-        ({ jobId: id } = await apiCall<{ jobId: string }>(first.url, key, 'POST', '/v1/tenants/acme/functions/count/jobs', {
-          input: { n: 30, stepMs: 50 }, maxAttempts: 3,
-        }));
-        await waitFor(first.url, key, id, (j) => j.checkpointAt !== undefined, 20_000);
-      } finally {
-        const exited = new Promise((resolve) => first.child.once('exit', resolve));
-        first.child.kill('SIGKILL');
-        await exited;
-      }
-      const second = await startServerProcess(env);
-      try {
-        const job = await waitFor(second.url, key, id, (j) => ['succeeded', 'failed', 'dead', 'cancelled'].includes(j.status), 60_000);
-        assert.equal(job.status, 'succeeded', JSON.stringify(job));
-        assert.equal((job.result as { sum: number }).sum, 465);
-        assert.equal(job.attempts, 1, 'the killed server was one crashed attempt');
-      } finally {
-        await second.stop();
-      }
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    // Leases of 10 minutes: only the restart's judgement that their holder is dead frees them in
+    // time (the wait for the job's end gives up after 60 s).
+    const { job } = await jobAcrossKill('crash2', 600_000, 30);
+    assert.equal(job.status, 'succeeded', JSON.stringify(job));
+    assert.equal((job.result as { sum: number }).sum, 465);
+    assert.equal(job.attempts, 1, 'the killed server was one crashed attempt');
   });
 });
