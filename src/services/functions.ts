@@ -1,8 +1,9 @@
 // FunctionService: deploy, read, list and delete functions. A deploy validates names, size and
-// limits, turns the source into loadable JavaScript (type stripping, which also checks syntax)
-// and stores an immutable version whose id is the content hash: deploying the same thing twice
-// yields the same version with created=false. Imports that cannot resolve in the sandbox and a
-// missing handler export are refused here (module-shape.ts); the rest only shows at run time.
+// limits, turns the source into loadable JavaScript (type stripping, then V8's parse of the
+// result, which refuses what Node could not load) and stores an immutable version whose id is
+// the content hash: deploying the same thing twice yields the same version with created=false.
+// Imports that cannot resolve in the sandbox and a missing handler export are refused here
+// (module-shape.ts); the rest only shows at run time.
 import type { Config } from '../core/config.js';
 import { AirlockError } from '../core/errors.js';
 import { resolveLimits } from '../core/limits.js';
@@ -66,7 +67,7 @@ export class FunctionService {
     const egressLimits = this.config.egress ?? { defaultLimits: DEFAULT_EGRESS_LIMITS, maxLimits: DEFAULT_MAX_EGRESS_LIMITS };
     const egress =
       checked.egress === undefined ? undefined : checkEgressPolicy(checked.egress, egressLimits.defaultLimits, egressLimits.maxLimits);
-    const code = toJavaScript(source, runtime);
+    const code = await toJavaScript(source, runtime);
     await checkModuleShape(code);
     const version: FunctionVersion = {
       tenant,
