@@ -19,11 +19,21 @@ interface Amaro {
 }
 
 let amaro: Amaro | undefined;
+const require = createRequire(import.meta.url);
 
 /** amaro loads a WebAssembly build of swc (~70 ms), so it is loaded on first use. */
 function loadAmaro(): Amaro {
-  amaro ??= createRequire(import.meta.url)('amaro') as Amaro;
+  amaro ??= require('amaro') as Amaro;
   return amaro;
+}
+
+/**
+ * A WebAssembly trap in swc (its stack runs out a few hundred brackets deep) leaves the instance
+ * broken: every later strip, of any tenant, would trap too. The next strip loads a fresh one.
+ */
+function discardAmaro(): void {
+  amaro = undefined;
+  delete require.cache[require.resolve('amaro')];
 }
 
 /** How to rewrite each construct that strip-only mode cannot erase. */
@@ -56,11 +66,20 @@ function strip(source: string): { code: string } | { thrown: unknown } {
   try {
     return { code: loadAmaro().transformSync(source, { mode: 'strip-only' }).code };
   } catch (thrown) {
+    // amaro reports a parse error as a string; anything else is swc itself failing.
+    if (typeof thrown !== 'string') discardAmaro();
     return { thrown };
   }
 }
 
 function stripError(thrown: unknown, source: string): AirlockError {
+  if (thrown instanceof Error && thrown.name === 'RuntimeError') {
+    return new AirlockError(
+      'SYNTAX_ERROR',
+      `the type stripper failed on this module (${thrown.message}), most likely because it nests too deeply ` +
+        '(a few hundred levels of brackets or calls); flatten the deepest nesting, e.g. build a huge literal at run time or parse it from JSON',
+    );
+  }
   const d = parseStripError(thrown, source);
   const at = `${d.line}:${d.column}`;
   if (d.unsupported) {

@@ -126,6 +126,18 @@ describe('deploy refuses what Node cannot run, at its line and column', () => {
       assert.equal(version.code.length, code.length);
     }));
 
+  test('code nested too deeply for the type stripper is refused, and the next deploy still works', () =>
+    withService(async (svc) => {
+      const deep = `export default () => ${'['.repeat(2000)}${']'.repeat(2000)};\n`;
+      for (const runtime of ['typescript', 'javascript'] as const) {
+        const err = await refused(svc, deep, runtime, 'SYNTAX_ERROR');
+        assert.match(err.message, /nests too deeply.*flatten the deepest nesting/);
+        const { version } = await svc.deploy('acme', `after-${runtime}`, { code: 'export default (x: number) => x;', runtime: 'typescript' });
+        assert.equal(version.code, 'export default (x        ) => x;');
+        await svc.delete('acme', `after-${runtime}`);
+      }
+    }));
+
   test('nothing of the module runs on the host: top-level code with a visible effect is only parsed', () =>
     withService(async (svc) => {
       const dir = mkdtempSync(join(tmpdir(), 'airlock-parse-'));
