@@ -1,16 +1,16 @@
-// Turns V8's verdict on a module (node-parse.ts) into a deploy error: where (line and column in the
-// editor's terms) and what to write instead. V8's position comes from the stack that
-// `displayErrors` decorated:
+// Turns V8's verdict on a module (node-parse.ts: parsed in a sandbox by runtime/parse-check.cts)
+// into a deploy error: where (line and column in the editor's terms) and what to write instead.
+// V8's position comes from the head of the stack that `displayErrors` decorated, as the check
+// sandbox sends it (the source line left out: the code is here):
 //     function.js:3        <- V8's line (V8 also ends lines at \r, U+2028 and U+2029)
-//     const x = 2;         <- that line (Node cuts it at a NUL character)
+//                          <- where Node shows that line (cut at a NUL character)
 //           ^              <- one space or tab per UTF-16 unit before the error; Node draws at
 //                             most 1020, so past that column (or after a NUL) the column is unknown
 // Syntax that Node cannot run yet (decorators, `using`, auto-accessors) is UNSUPPORTED_SYNTAX with
 // a rewrite; everything else V8 refuses, early errors included, is SYNTAX_ERROR.
 import { AirlockError } from '../core/errors.js';
 import type { Runtime } from '../core/types.js';
-import { MODULE_NAME } from './node-parse-protocol.js';
-import type { NodeParseError } from './node-parse.js';
+import type { ModuleParseError } from './node-parse.js';
 import { positionOf } from './source-position.js';
 
 /** Where V8 put the error, as an offset in the code; `offset` is undefined when only the line is known. */
@@ -20,6 +20,8 @@ export interface NodePosition {
   offset: number | undefined;
 }
 
+/** The file name V8 prints above the error's source line (runtime/parse-check.cts names the module so). */
+const MODULE_NAME = 'function.js';
 /** Node draws the underline in a buffer of this many characters. */
 const UNDERLINE_LIMIT = 1020;
 const V8_LINE_BREAK = /\r\n|[\n\r\u2028\u2029]/g;
@@ -93,7 +95,7 @@ const ACCESSOR: Unsupported = {
 };
 
 /** Syntax V8 refused because this Node cannot run it yet, recognised from the code at the error. */
-function unsupported(err: NodeParseError, code: string, offset: number, runtime: Runtime): Unsupported | undefined {
+function unsupported(err: ModuleParseError, code: string, offset: number, runtime: Runtime): Unsupported | undefined {
   if (code[offset] === '@' && /^@[\p{ID_Start}$_(]/u.test(code.slice(offset, offset + 2))) return decorators(runtime);
   const before = code.slice(Math.max(0, offset - 64), offset);
   if (/(?:^|[^\w$.#])(?:await[ \t]+)?using[ \t]+$/.test(before) && /^Unexpected (?:identifier|token)/.test(err.message)) return USING;
@@ -102,7 +104,7 @@ function unsupported(err: NodeParseError, code: string, offset: number, runtime:
 }
 
 /** The deploy error for V8's verdict on `code` (the JavaScript the sandbox would load). */
-export function nodeSyntaxError(err: NodeParseError, code: string, runtime: Runtime): AirlockError {
+export function nodeSyntaxError(err: ModuleParseError, code: string, runtime: Runtime): AirlockError {
   if (err.name === 'RangeError') {
     return new AirlockError(
       'SYNTAX_ERROR',

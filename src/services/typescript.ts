@@ -1,8 +1,8 @@
 // Turns deployed source into the JavaScript the sandbox loads, with amaro (Node's own type
 // stripper, strip-only: types become whitespace, so lines and columns stay where they were).
 // TypeScript: stripped. JavaScript: must come out of stripping unchanged, which catches
-// TypeScript syntax deployed as JavaScript. Then V8 parses the result as a module (node-parse.ts,
-// never run): amaro's parser accepts syntax Node cannot run (decorators, `using`, `accessor`)
+// TypeScript syntax deployed as JavaScript. Then V8 parses the result as a module (node-parse.ts:
+// in a sandbox of its own, never run): amaro's parser accepts syntax Node cannot run (decorators, `using`, `accessor`)
 // and knows no early errors (`const x = 1; const x = 2;`), which would otherwise deploy and then
 // fail every call. A JavaScript syntax error is reported in V8's words and at V8's position,
 // as Node would report it. Errors carry {line, column}.
@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { AirlockError } from '../core/errors.js';
 import type { Runtime } from '../core/types.js';
 import { nodeSyntaxError } from './node-diagnostic.js';
-import { parseWithNode } from './node-parse.js';
+import type { ModuleParser } from './node-parse.js';
 import { positionOf } from './source-position.js';
 import { parseStripError } from './strip-diagnostic.js';
 
@@ -114,21 +114,24 @@ function checkPlainJavaScript(source: string, code: string): void {
   );
 }
 
-/** The JavaScript to load for `source`. Throws SYNTAX_ERROR or UNSUPPORTED_SYNTAX. */
-export async function toJavaScript(source: string, runtime: Runtime): Promise<string> {
+/**
+ * The JavaScript to load for `source`, deployed by `tenant`; `parse` is V8's parse in a sandbox.
+ * Throws SYNTAX_ERROR or UNSUPPORTED_SYNTAX, or SYNTAX_CHECK_FAILED when the parse gave no verdict.
+ */
+export async function toJavaScript(source: string, runtime: Runtime, tenant: string, parse: ModuleParser): Promise<string> {
   const stripped = strip(source);
   if ('thrown' in stripped) {
     if (runtime === 'javascript') {
       // Node's own words and position when V8 agrees the code is broken; amaro's otherwise.
       const body = withoutBom(source);
-      const refused = await parseWithNode(body);
+      const refused = await parse(body, tenant);
       if (refused) throw nodeSyntaxError(refused, body, runtime);
     }
     throw stripError(stripped.thrown, source);
   }
   const { code } = stripped;
   if (runtime === 'javascript') checkPlainJavaScript(source, code);
-  const refused = await parseWithNode(code);
+  const refused = await parse(code, tenant);
   if (refused) throw nodeSyntaxError(refused, code, runtime);
   return code;
 }

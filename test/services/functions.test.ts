@@ -10,6 +10,9 @@ import { FunctionService } from '../../src/services/functions.js';
 import { parseStripError } from '../../src/services/strip-diagnostic.js';
 import { canonicalJson } from '../../src/services/version-hash.js';
 import { tempSqlite } from '../store/temp-sqlite.js';
+import { testParser } from './sandboxed-parser.js';
+
+const parse = testParser();
 
 type ServiceConfig = Pick<Config, 'maxSourceBytes' | 'defaultLimits' | 'maxLimits'>;
 
@@ -24,7 +27,7 @@ async function withService(
   const t = await tempSqlite();
   const clock = { now: 1_000 };
   try {
-    await fn(new FunctionService(t.store, config, () => clock.now), clock);
+    await fn(new FunctionService(t.store, config, parse, () => clock.now), clock);
   } finally {
     await t.cleanup();
   }

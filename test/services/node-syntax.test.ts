@@ -1,4 +1,4 @@
-// Deploy asks V8 (in a worker thread, parse only) whether Node can load the module: syntax that
+// Deploy asks V8 (in a sandbox of its own, parse only) whether Node can load the module: syntax that
 // type stripping accepts but Node cannot run (decorators, `using`, auto-accessors) and early errors
 // are refused at their line and column, JavaScript syntax errors come in Node's words at Node's
 // position, and nothing of the module ever runs on the host. Through FunctionService on a real
@@ -15,11 +15,14 @@ import type { Runtime } from '../../src/core/types.js';
 import { FunctionService } from '../../src/services/functions.js';
 import { nodeErrorPosition } from '../../src/services/node-diagnostic.js';
 import { tempSqlite } from '../store/temp-sqlite.js';
+import { testParser } from './sandboxed-parser.js';
+
+const parse = testParser();
 
 async function withService(fn: (svc: FunctionService) => Promise<void>): Promise<void> {
   const t = await tempSqlite();
   try {
-    await fn(new FunctionService(t.store, { maxSourceBytes: 256 * 1024, defaultLimits: DEFAULT_LIMITS, maxLimits: DEFAULT_MAX_LIMITS }));
+    await fn(new FunctionService(t.store, { maxSourceBytes: 256 * 1024, defaultLimits: DEFAULT_LIMITS, maxLimits: DEFAULT_MAX_LIMITS }, parse));
   } finally {
     await t.cleanup();
   }
