@@ -19,6 +19,7 @@ import { assertRequiredLayers, attestIsolation, layerProbes, requireLayers } fro
 import { SandboxPool } from './sandbox/pool.js';
 import { FunctionCache } from './services/function-cache.js';
 import { FunctionService } from './services/functions.js';
+import { sandboxedParser } from './services/node-parse.js';
 import { InvokeService } from './services/invoke.js';
 import { JobService } from './services/jobs/service.js';
 import { JobWorker } from './services/jobs/worker.js';
@@ -186,7 +187,8 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const secrets = new SecretService(store, sealingKeys, config.secrets, { logger });
   const webhookTokens = new WebhookTokens(store, sealingKeys);
   if (config.secrets.previousKeys.length > 0) await resealWithCurrentKey(secrets, webhookTokens, logger);
-  const functions = new FunctionService(store, config);
+  // Deploy-time parsing of tenant source by V8 happens in sandboxes too, one per deploy.
+  const functions = new FunctionService(store, config, sandboxedParser(sandboxes));
   const functionCache = new FunctionCache(functions);
   const recorder = new ExecutionRecorder(store, config, logger);
   cleanup.add(() => recorder.close());

@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'LISTEN_FAILED'
   | 'SANDBOX_FAILED'
+  | 'SYNTAX_CHECK_FAILED'
   | 'EGRESS_DENIED'
   | 'EGRESS_LIMIT'
   | 'EGRESS_FAILED'
@@ -70,6 +71,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   // The server could not open its port (startup only; never an HTTP answer).
   LISTEN_FAILED: 500,
   SANDBOX_FAILED: 500,
+  // The deploy-time V8 parse (a sandbox of its own) gave no verdict: nothing was deployed.
+  SYNTAX_CHECK_FAILED: 500,
   // Egress errors reach the function as fetch rejections; the statuses apply if one ever
   // surfaces through the API.
   EGRESS_DENIED: 403,

@@ -1,5 +1,5 @@
-// The isolator port: how the host starts a sandbox process and runs one execution in it.
-// Implementations: `bwrap/` (kernel namespaces, the default) and `process/` (no isolation,
+// The isolator port: how the host starts a sandbox process and runs one execution in it, and
+// how it has V8 parse a module at deploy in a sandbox of its own (parseModule). Implementations: `bwrap/` (kernel namespaces, the default) and `process/` (no isolation,
 // development only). Both pass the same conformance suite in test/sandbox/.
 import type { IsolatorName } from '../core/config.js';
 import type { ExecutionError, ExecutionStatus, LogLine, SecurityLayer } from '../core/types.js';
@@ -122,6 +122,32 @@ export interface SpawnOptions {
   tenant?: string;
 }
 
+/** A deploy's V8 parse of a module (Isolator.parseModule). */
+export interface ModuleParseRequest {
+  /** The JavaScript the harness would load (already type-stripped). */
+  code: string;
+  /** The deploying tenant: with cgroups, the check sandbox is placed under its group. */
+  tenant: string;
+  /** V8 heap of the check sandbox, MiB (with cgroups, its memory ceiling is this plus Node's overhead). */
+  memoryMiB: number;
+  /** Longest the whole check may take, start included, ms: then the sandbox is killed and the check fails. */
+  timeoutMs: number;
+  /** Layers the check sandbox must have before it is sent the code; without one, the check fails. */
+  requiredLayers?: readonly SecurityLayer[];
+}
+
+/** V8's refusal of a module, as the check sandbox reported it (validated and capped by the host). */
+export interface ModuleParseError {
+  /** RangeError: the module nests too deeply for V8's parser. */
+  name: 'SyntaxError' | 'RangeError';
+  message: string;
+  /**
+   * The head of the stack that `displayErrors` decorated: `function.js:<line>`, an empty line
+   * (where V8 shows the source line), the underline and a blank line; '' when V8 gave no position.
+   */
+  stack: string;
+}
+
 export interface IsolatorCheck {
   /** Layers in force in the test sandbox check() started (attestation reads these). */
   layers: readonly SecurityLayer[];
@@ -139,6 +165,13 @@ export interface Isolator {
   check(): Promise<IsolatorCheck>;
   /** Starts a blank sandbox and resolves when its harness reports ready. */
   spawn(opts: SpawnOptions): Promise<Sandbox>;
+  /**
+   * Has V8 compile `code` as an ES module (never linked or run) in a sandbox started for this one
+   * parse, with this isolator's layers, and ended before the promise settles. Resolves V8's error,
+   * or undefined when the module compiles. Rejects with AirlockError('SYNTAX_CHECK_FAILED') when
+   * no verdict came (the sandbox could not start, timed out, or answered out of protocol).
+   */
+  parseModule(req: ModuleParseRequest): Promise<ModuleParseError | undefined>;
   /** Releases what the isolator holds (e.g. its spawner process). Sandboxes are destroyed first. */
   close(): Promise<void>;
 }

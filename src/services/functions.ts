@@ -1,8 +1,9 @@
 // FunctionService: deploy, read, list and delete functions. A deploy validates names, size and
-// limits, turns the source into loadable JavaScript (type stripping, which also checks syntax)
-// and stores an immutable version whose id is the content hash: deploying the same thing twice
-// yields the same version with created=false. Imports that cannot resolve in the sandbox and a
-// missing handler export are refused here (module-shape.ts); the rest only shows at run time.
+// limits, turns the source into loadable JavaScript (type stripping, then V8's parse of the
+// result in a sandbox of its own, which refuses what Node could not load) and stores an immutable version whose id is
+// the content hash: deploying the same thing twice yields the same version with created=false.
+// Imports that cannot resolve in the sandbox and a missing handler export are refused here
+// (module-shape.ts); the rest only shows at run time.
 import type { Config } from '../core/config.js';
 import { AirlockError } from '../core/errors.js';
 import { resolveLimits } from '../core/limits.js';
@@ -15,6 +16,7 @@ import { checkDeployBody } from './deploy-body.js';
 import { checkModuleShape } from './module-shape.js';
 import type { DeployBody } from './deploy-body.js';
 import { deployHint, validateName } from './names.js';
+import type { ModuleParser } from './node-parse.js';
 import { toJavaScript } from './typescript.js';
 import { versionHash } from './version-hash.js';
 
@@ -38,11 +40,14 @@ const UNPAIRED_SURROGATE = /\p{Surrogate}/u;
 export class FunctionService {
   private readonly store: Store;
   private readonly config: FunctionServiceConfig;
+  private readonly parse: ModuleParser;
   private readonly now: () => number;
 
-  constructor(store: Store, config: FunctionServiceConfig, now: () => number = Date.now) {
+  /** `parse`: V8's parse of a module in a sandbox (node-parse.ts sandboxedParser). */
+  constructor(store: Store, config: FunctionServiceConfig, parse: ModuleParser, now: () => number = Date.now) {
     this.store = store;
     this.config = config;
+    this.parse = parse;
     this.now = now;
   }
 
@@ -66,7 +71,7 @@ export class FunctionService {
     const egressLimits = this.config.egress ?? { defaultLimits: DEFAULT_EGRESS_LIMITS, maxLimits: DEFAULT_MAX_EGRESS_LIMITS };
     const egress =
       checked.egress === undefined ? undefined : checkEgressPolicy(checked.egress, egressLimits.defaultLimits, egressLimits.maxLimits);
-    const code = toJavaScript(source, runtime);
+    const code = await toJavaScript(source, runtime, tenant, this.parse);
     await checkModuleShape(code);
     const version: FunctionVersion = {
       tenant,

@@ -29,8 +29,8 @@ export async function checkModuleShape(code: string): Promise<void> {
   try {
     [imports, exports, , hasModuleSyntax] = parse(code);
   } catch {
-    // The source already passed the real parser (type stripping); a lexer that cannot follow it
-    // must not refuse valid code. The sandbox reports a bad import or export at run time.
+    // The code already passed the real parsers (type stripping, then V8's); a lexer that cannot
+    // follow it must not refuse valid code. The sandbox reports a bad import or export at run time.
     return;
   }
   for (const imp of imports) {

@@ -6,7 +6,11 @@
 //    :                                   ^
 // The header's column is not the error's, so the caret line is preferred; the caret is placed in
 // terminal cells (tabs expand to stops of 4, wide characters take 2), which are mapped back to a
-// JavaScript column. When no caret is drawn (multi-line spans), the first code on the line is used.
+// JavaScript column. A report can underline several spans: a labelled one (`^|` over the label
+// "Tried to parse the condition for an if statement") is context, so an unlabelled one, the error
+// itself, is preferred. When no caret is drawn (multi-line spans), the first code on the line is
+// used; an "Unexpected eof" without a caret is at the end of the source.
+import { positionOf } from './source-position.js';
 
 export interface StripDiagnostic {
   /** The parser's message, e.g. "Expression expected". */
@@ -79,24 +83,55 @@ export function parseStripError(thrown: unknown, source: string): StripDiagnosti
     }
   }
   const block = lines.slice(Math.max(0, start), end);
-  const position = caretPosition(block, sourceLines) ?? arrowPosition(block, sourceLines) ?? headerPosition(block);
+  const position =
+    caretPosition(block, sourceLines) ??
+    (EOF_MESSAGE.test(message) ? positionOf(source, source.length) : undefined) ??
+    arrowPosition(block, sourceLines) ??
+    headerPosition(block);
   return { message, unsupported, line: position?.line ?? 1, column: position?.column ?? 1 };
 }
 
 type Position = { line: number; column: number };
 
-function caretPosition(block: string[], sourceLines: string[]): Position | undefined {
-  const caretAt = block.findIndex((l) => CARET_LINE.test(l));
-  if (caretAt < 1) return undefined;
-  for (let j = caretAt - 1; j >= 0; j--) {
-    const gutter = GUTTER_LINE.exec(block[j]!);
-    if (!gutter) continue;
-    const line = Number(gutter[1]);
-    const textStart = block[j]!.indexOf('|') + 2;
-    const cells = Math.max(0, block[caretAt]!.indexOf('^') - textStart);
-    return { line, column: cellsToColumn(sourceLines[line - 1] ?? '', cells) };
+const EOF_MESSAGE = /^Unexpected eof\b/i;
+
+/** One underlined span: its line, its first cell, and whether a label hangs from it. */
+interface Underline {
+  line: number;
+  cells: number;
+  labelled: boolean;
+}
+
+/** Every span underlined in the block, in the order drawn. */
+function underlines(block: string[]): Underline[] {
+  const found: Underline[] = [];
+  for (let i = 1; i < block.length; i++) {
+    if (!CARET_LINE.test(block[i]!)) continue;
+    const gutterAt = findGutter(block, i);
+    if (gutterAt === undefined) continue;
+    const line = Number(GUTTER_LINE.exec(block[gutterAt]!)![1]);
+    const textStart = block[gutterAt]!.indexOf('|') + 2;
+    const caretLine = block[i]!;
+    // A span is a run of '^' in which a '|' marks where its label hangs (`^^|^^`).
+    for (const run of caretLine.slice(caretLine.indexOf(':') + 1).matchAll(/\^[\^|]*/g)) {
+      const at = caretLine.indexOf(':') + 1 + run.index;
+      found.push({ line, cells: Math.max(0, at - textStart), labelled: run[0].includes('|') });
+    }
   }
+  return found;
+}
+
+/** The source line drawn above the caret line at `caretAt`. */
+function findGutter(block: string[], caretAt: number): number | undefined {
+  for (let j = caretAt - 1; j >= 0; j--) if (GUTTER_LINE.test(block[j]!)) return j;
   return undefined;
+}
+
+function caretPosition(block: string[], sourceLines: string[]): Position | undefined {
+  const spans = underlines(block);
+  const chosen = spans.find((s) => !s.labelled) ?? spans[0];
+  if (!chosen) return undefined;
+  return { line: chosen.line, column: cellsToColumn(sourceLines[chosen.line - 1] ?? '', chosen.cells) };
 }
 
 function arrowPosition(block: string[], sourceLines: string[]): Position | undefined {

@@ -1,10 +1,16 @@
 // Turns deployed source into the JavaScript the sandbox loads, with amaro (Node's own type
 // stripper, strip-only: types become whitespace, so lines and columns stay where they were).
-// TypeScript: stripped. JavaScript: must come out of stripping unchanged, which checks its
-// syntax and catches TypeScript syntax deployed as JavaScript. Errors carry {line, column}.
+// TypeScript: stripped. JavaScript: must come out of stripping unchanged, which catches
+// TypeScript syntax deployed as JavaScript. Then V8 parses the result as a module (node-parse.ts:
+// in a sandbox of its own, never run): amaro's parser accepts syntax Node cannot run (decorators, `using`, `accessor`)
+// and knows no early errors (`const x = 1; const x = 2;`), which would otherwise deploy and then
+// fail every call. A JavaScript syntax error is reported in V8's words and at V8's position,
+// as Node would report it. Errors carry {line, column}.
 import { createRequire } from 'node:module';
 import { AirlockError } from '../core/errors.js';
 import type { Runtime } from '../core/types.js';
+import { nodeSyntaxError } from './node-diagnostic.js';
+import type { ModuleParser } from './node-parse.js';
 import { positionOf } from './source-position.js';
 import { parseStripError } from './strip-diagnostic.js';
 
@@ -13,11 +19,21 @@ interface Amaro {
 }
 
 let amaro: Amaro | undefined;
+const require = createRequire(import.meta.url);
 
 /** amaro loads a WebAssembly build of swc (~70 ms), so it is loaded on first use. */
 function loadAmaro(): Amaro {
-  amaro ??= createRequire(import.meta.url)('amaro') as Amaro;
+  amaro ??= require('amaro') as Amaro;
   return amaro;
+}
+
+/**
+ * A WebAssembly trap in swc (its stack runs out a few hundred brackets deep) leaves the instance
+ * broken: every later strip, of any tenant, would trap too. The next strip loads a fresh one.
+ */
+function discardAmaro(): void {
+  amaro = undefined;
+  delete require.cache[require.resolve('amaro')];
 }
 
 /** How to rewrite each construct that strip-only mode cannot erase. */
@@ -46,30 +62,44 @@ function rewriteHint(message: string): string {
   return REWRITES.find(([re]) => re.test(message))?.[1] ?? GENERAL_REWRITE;
 }
 
-function stripOrThrow(source: string): string {
+function strip(source: string): { code: string } | { thrown: unknown } {
   try {
-    return loadAmaro().transformSync(source, { mode: 'strip-only' }).code;
+    return { code: loadAmaro().transformSync(source, { mode: 'strip-only' }).code };
   } catch (thrown) {
-    const d = parseStripError(thrown, source);
-    const at = `${d.line}:${d.column}`;
-    if (d.unsupported) {
-      throw new AirlockError(
-        'UNSUPPORTED_SYNTAX',
-        `unsupported TypeScript at ${at}: ${d.message.replace(/\.+$/, '')}. Airlock runs TypeScript by erasing types only; ` +
-          rewriteHint(d.message),
-        { line: d.line, column: d.column },
-      );
-    }
-    throw new AirlockError('SYNTAX_ERROR', `syntax error at ${at}: ${d.message}`, {
-      line: d.line,
-      column: d.column,
-    });
+    // amaro reports a parse error as a string; anything else is swc itself failing.
+    if (typeof thrown !== 'string') discardAmaro();
+    return { thrown };
   }
+}
+
+function stripError(thrown: unknown, source: string): AirlockError {
+  if (thrown instanceof Error && thrown.name === 'RuntimeError') {
+    return new AirlockError(
+      'SYNTAX_ERROR',
+      `the type stripper failed on this module (${thrown.message}), most likely because it nests too deeply ` +
+        '(a few hundred levels of brackets or calls); flatten the deepest nesting, e.g. build a huge literal at run time or parse it from JSON',
+    );
+  }
+  const d = parseStripError(thrown, source);
+  const at = `${d.line}:${d.column}`;
+  if (d.unsupported) {
+    return new AirlockError(
+      'UNSUPPORTED_SYNTAX',
+      `unsupported TypeScript at ${at}: ${d.message.replace(/\.+$/, '')}. Airlock runs TypeScript by erasing types only; ` +
+        rewriteHint(d.message),
+      { line: d.line, column: d.column },
+    );
+  }
+  return new AirlockError('SYNTAX_ERROR', `syntax error at ${at}: ${d.message}`, { line: d.line, column: d.column });
+}
+
+function withoutBom(source: string): string {
+  return source.startsWith('\uFEFF') ? source.slice(1) : source;
 }
 
 /** JavaScript must be a fixed point of type stripping; report where it is not. */
 function checkPlainJavaScript(source: string, code: string): void {
-  const body = source.startsWith('\uFEFF') ? source.slice(1) : source;
+  const body = withoutBom(source);
   if (code === body) return;
   let i = 0;
   while (i < body.length && body[i] === code[i]) i++;
@@ -84,9 +114,24 @@ function checkPlainJavaScript(source: string, code: string): void {
   );
 }
 
-/** The JavaScript to load for `source`. Throws SYNTAX_ERROR or UNSUPPORTED_SYNTAX. */
-export function toJavaScript(source: string, runtime: Runtime): string {
-  const code = stripOrThrow(source);
+/**
+ * The JavaScript to load for `source`, deployed by `tenant`; `parse` is V8's parse in a sandbox.
+ * Throws SYNTAX_ERROR or UNSUPPORTED_SYNTAX, or SYNTAX_CHECK_FAILED when the parse gave no verdict.
+ */
+export async function toJavaScript(source: string, runtime: Runtime, tenant: string, parse: ModuleParser): Promise<string> {
+  const stripped = strip(source);
+  if ('thrown' in stripped) {
+    if (runtime === 'javascript') {
+      // Node's own words and position when V8 agrees the code is broken; amaro's otherwise.
+      const body = withoutBom(source);
+      const refused = await parse(body, tenant);
+      if (refused) throw nodeSyntaxError(refused, body, runtime);
+    }
+    throw stripError(stripped.thrown, source);
+  }
+  const { code } = stripped;
   if (runtime === 'javascript') checkPlainJavaScript(source, code);
+  const refused = await parse(code, tenant);
+  if (refused) throw nodeSyntaxError(refused, code, runtime);
   return code;
 }

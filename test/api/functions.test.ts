@@ -86,6 +86,24 @@ describe('functions API', () => {
     assert.equal(res.body.error.line, 2);
   });
 
+  it('rejects what Node cannot run (a decorator, an early error) at deploy, with line and column', async () => {
+    const decorated = await server.request('PUT', '/v1/tenants/acme/functions/deco', {
+      code: 'class A {\n  @log run() {}\n}\nexport default () => new A().run();\n',
+    });
+    assert.equal(decorated.status, 400);
+    assert.equal(decorated.body.error.code, 'UNSUPPORTED_SYNTAX');
+    assert.deepEqual([decorated.body.error.line, decorated.body.error.column], [2, 3]);
+    assert.match(decorated.body.error.message, /^unsupported syntax at 2:3: decorators are not supported: Node \d+ cannot run them/);
+    const twice = await server.request('PUT', '/v1/tenants/acme/functions/twice', {
+      code: 'const x = 1;\nconst x = 2;\nexport default () => x;\n',
+      runtime: 'javascript',
+    });
+    assert.equal(twice.status, 400);
+    assert.equal(twice.body.error.code, 'SYNTAX_ERROR');
+    assert.deepEqual([twice.body.error.line, twice.body.error.column], [2, 7]);
+    assert.equal((await server.request('GET', '/v1/tenants/acme/functions/deco')).status, 404);
+  });
+
   it('rejects source above the limit with 413', async () => {
     const code = `export default () => ${JSON.stringify('x'.repeat(5000))};`;
     const res = await server.request('PUT', '/v1/tenants/acme/functions/big', { code });

@@ -102,7 +102,7 @@ describe('red team: every layer stops an attack nothing else stops', () => {
     mkdirSync(dir, { mode: 0o755 });
     try {
       writeFileSync(`${dir}/root-only`, secret, { mode: 0o600 });
-      const { args } = buildBwrapArgs({ nodePath: realpathSync(process.execPath), memoryMiB: 64, tmpBytes: 1 << 20, codeBytes: 1 << 20, harnessFd: 0 });
+      const { args } = buildBwrapArgs({ nodePath: realpathSync(process.execPath), memoryMiB: 64, tmpBytes: 1 << 20, codeBytes: 1 << 20, programFd: 0 });
       const read = (uid: number): string => {
         const r = spawnSync('bwrap', [...args, '--', '/usr/bin/cat', `${dir}/root-only`], { input: '', uid, gid: uid, encoding: 'utf8', env: {} });
         return `${r.stdout}${r.stderr}`;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildBwrapArgs, encodeArgs } from '../../src/sandbox/bwrap/args.js';
 
-const base = { nodePath: '/usr/bin/node', memoryMiB: 128, tmpBytes: 1024, codeBytes: 2048, harnessFd: 5, infoFd: 6 };
+const base = { nodePath: '/usr/bin/node', memoryMiB: 128, tmpBytes: 1024, codeBytes: 2048, programFd: 5, infoFd: 6 };
 
 function pairs(args: string[], flag: string): string[][] {
   const out: string[][] = [];
@@ -41,6 +41,15 @@ describe('bwrap args', () => {
     const { args, command } = buildBwrapArgs(base);
     assert.deepEqual(pairs(args, '--ro-bind-data'), [['5', '/airlock/harness.cjs']]);
     assert.deepEqual(command, ['/usr/bin/node', '--max-old-space-size=128', '/airlock/harness.cjs', '/fn']);
+  });
+
+  it("a deploy's check sandbox gets the parse check in place of the harness, behind the same walls", () => {
+    const harness = buildBwrapArgs(base);
+    const check = buildBwrapArgs({ ...base, program: { kind: 'parse-check', nodeFlags: ['--experimental-vm-modules'] } });
+    assert.deepEqual(pairs(check.args, '--ro-bind-data'), [['5', '/airlock/parse-check.cjs']]);
+    assert.deepEqual(check.command, ['/usr/bin/node', '--max-old-space-size=128', '--experimental-vm-modules', '/airlock/parse-check.cjs']);
+    const walls = (args: string[]) => args.filter((a) => a !== '/airlock/harness.cjs' && a !== '/airlock/parse-check.cjs');
+    assert.deepEqual(walls(check.args), walls(harness.args));
   });
 
   it('binds a node installed outside /usr at a neutral path', () => {

@@ -10,6 +10,9 @@ import { FunctionService } from '../../src/services/functions.js';
 import { parseStripError } from '../../src/services/strip-diagnostic.js';
 import { canonicalJson } from '../../src/services/version-hash.js';
 import { tempSqlite } from '../store/temp-sqlite.js';
+import { testParser } from './sandboxed-parser.js';
+
+const parse = testParser();
 
 type ServiceConfig = Pick<Config, 'maxSourceBytes' | 'defaultLimits' | 'maxLimits'>;
 
@@ -24,7 +27,7 @@ async function withService(
   const t = await tempSqlite();
   const clock = { now: 1_000 };
   try {
-    await fn(new FunctionService(t.store, config, () => clock.now), clock);
+    await fn(new FunctionService(t.store, config, parse, () => clock.now), clock);
   } finally {
     await t.cleanup();
   }
@@ -293,6 +296,35 @@ describe('strip error parsing', () => {
       column: 1,
     });
     assert.deepEqual(parseStripError(42, 'x'), { message: '42', unsupported: false, line: 1, column: 1 });
+  });
+
+  test('of several underlined spans, the unlabelled one (the error) wins over a labelled one (context)', () => {
+    // amaro's report for line 4 being `    return 2;` after `  if (x > {` on line 3.
+    const source = 'export default function (x) {\n  const y = 1;\n  if (x > {\n    return 2;\n}\n';
+    const report =
+      '  x Unexpected token `numeric literal (2, 2)`. Expected ... , *,  (, [, :, , ?, =, an identifier\n' +
+      '   ,-[3:1]\n 1 | export default function (x) {\n 2 |   const y = 1;\n 3 |   if (x > {\n' +
+      '   :   ^|\n   :    `-- Tried to parse the condition for an if statement\n' +
+      ' 4 |     return 2;\n   :            ^\n 5 | }\n   `----\n\n\nCaused by:\n    failed to parse';
+    assert.deepEqual(parseStripError(report, source), {
+      message: 'Unexpected token `numeric literal (2, 2)`. Expected ... , *,  (, [, :, , ?, =, an identifier',
+      unsupported: false,
+      line: 4,
+      column: 12,
+    });
+    // Both spans on one caret line: `^|` is the label's, the lone `^` the error's.
+    const sameLine = '  x Expression expected\n   ,----\n 1 | if (x > y y\n   : ^|        ^\n   :  `-- Tried to parse the condition for an if statement\n   `----\n';
+    assert.deepEqual(parseStripError(sameLine, 'if (x > y y'), { message: 'Expression expected', unsupported: false, line: 1, column: 11 });
+    // Only a labelled span: it is still the best position there is.
+    const labelledOnly = '  x Expected a semicolon\n   ,-[2:1]\n 1 | x = "abc\n 2 | foo"\n   : ^|^^\n   :  `-- This is the expression part\n   `----\n';
+    assert.deepEqual(parseStripError(labelledOnly, 'x = "abc\nfoo"'), { message: 'Expected a semicolon', unsupported: false, line: 2, column: 1 });
+  });
+
+  test('an "Unexpected eof" without a caret is at the end of the source, not at 1:1 or the header', () => {
+    const atEnd = '  x Unexpected eof\n   ,----\n 1 | export default async (\n   `----\n\n\nCaused by:\n    failed to parse';
+    assert.deepEqual(parseStripError(atEnd, 'export default async ('), { message: 'Unexpected eof', unsupported: false, line: 1, column: 23 });
+    const header = '  x Unexpected eof\n   ,-[2:2]\n 1 | export default async (\n 2 | \n   `----\n';
+    assert.deepEqual(parseStripError(header, 'export default async (\n\n'), { message: 'Unexpected eof', unsupported: false, line: 3, column: 1 });
   });
 
   test('canonical JSON sorts keys at every level', () => {

@@ -9,11 +9,14 @@ import type { ErrorCode } from '../../src/core/errors.js';
 import { DEFAULT_LIMITS, DEFAULT_MAX_LIMITS } from '../../src/core/limits.js';
 import { FunctionService } from '../../src/services/functions.js';
 import { tempSqlite } from '../store/temp-sqlite.js';
+import { testParser } from './sandboxed-parser.js';
+
+const parse = testParser();
 
 async function withService(fn: (svc: FunctionService) => Promise<void>): Promise<void> {
   const t = await tempSqlite();
   try {
-    await fn(new FunctionService(t.store, { maxSourceBytes: 256 * 1024, defaultLimits: DEFAULT_LIMITS, maxLimits: DEFAULT_MAX_LIMITS }));
+    await fn(new FunctionService(t.store, { maxSourceBytes: 256 * 1024, defaultLimits: DEFAULT_LIMITS, maxLimits: DEFAULT_MAX_LIMITS }, parse));
   } finally {
     await t.cleanup();
   }

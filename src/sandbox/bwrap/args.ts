@@ -1,7 +1,8 @@
-// Pure builder of the bubblewrap argument list for one sandbox. Every line answers a finding of
+// Pure builder of the bubblewrap argument list for one sandbox (a pool sandbox running the harness,
+// or a deploy's parse check running runtime/parse-check.cts: the same walls either way). Every line answers a finding of
 // THREAT-MODEL.md: all namespaces (user namespace required, never "try"), no further user
 // namespaces inside, read-only /usr only, fresh /proc with /proc/sys read-only, size-limited
-// tmpfs for /tmp, /dev/shm and the code dir, a read-only root and /dev, the harness copied in
+// tmpfs for /tmp, /dev/shm and the code dir, a read-only root and /dev, the program copied in
 // from a pipe (never a bind of a host path, which /proc/self/mountinfo would reveal). The list
 // is passed to bwrap through `--args FD`, so /proc/1/cmdline shows none of it.
 // Each of `seccompFds` becomes `--add-seccomp-fd FD` (the filter of src/sandbox/seccomp).
@@ -13,11 +14,17 @@ export const SANDBOX_HARNESS_PATH = '/airlock/harness.cjs';
 export const SANDBOX_FETCH_CLIENT_PATH = '/airlock/fetch-client.mjs';
 /** The ctx.checkpoint client of job runs, beside the harness too (runtime/checkpoint-client.mts). */
 export const SANDBOX_CHECKPOINT_CLIENT_PATH = '/airlock/checkpoint-client.mjs';
+/** The deploy-time parse check (runtime/parse-check.cts), in place of the harness in a check sandbox. */
+export const SANDBOX_PARSE_CHECK_PATH = '/airlock/parse-check.cjs';
 export const SANDBOX_CODE_DIR = '/fn';
 /** Mount point of the node install when the host's node lives outside /usr. */
 export const SANDBOX_NODE_DIR = '/airlock/node';
 
+/** What the sandbox runs: the harness (default), or the parse check with its Node flags. */
+export type SandboxProgram = { kind: 'harness' } | { kind: 'parse-check'; nodeFlags: readonly string[] };
+
 export interface BwrapArgsOptions {
+  program?: SandboxProgram;
   /** Absolute, symlink-resolved path of the node executable on the host. */
   nodePath: string;
   memoryMiB: number;
@@ -25,8 +32,8 @@ export interface BwrapArgsOptions {
   tmpBytes: number;
   /** Size of the code dir tmpfs, bytes. */
   codeBytes: number;
-  /** Child fd from which bwrap copies the harness source. */
-  harnessFd: number;
+  /** Child fd from which bwrap copies the program's source (the harness, or the parse check). */
+  programFd: number;
   /** Child fd from which bwrap copies the ctx.fetch client module. */
   fetchClientFd?: number;
   /** Child fd from which bwrap copies the ctx.checkpoint client module. */
@@ -76,8 +83,10 @@ export function buildBwrapArgs(opts: BwrapArgsOptions): BwrapInvocation {
     '--size', String(opts.tmpBytes), '--tmpfs', '/tmp',
     '--size', String(opts.codeBytes), '--tmpfs', SANDBOX_CODE_DIR,
     '--dir', dirname(SANDBOX_HARNESS_PATH),
-    '--perms', '0444', '--ro-bind-data', String(opts.harnessFd), SANDBOX_HARNESS_PATH,
   );
+  const program: SandboxProgram = opts.program ?? { kind: 'harness' };
+  const programPath = program.kind === 'harness' ? SANDBOX_HARNESS_PATH : SANDBOX_PARSE_CHECK_PATH;
+  args.push('--perms', '0444', '--ro-bind-data', String(opts.programFd), programPath);
   if (opts.fetchClientFd !== undefined) {
     args.push('--perms', '0444', '--ro-bind-data', String(opts.fetchClientFd), SANDBOX_FETCH_CLIENT_PATH);
   }
@@ -87,12 +96,11 @@ export function buildBwrapArgs(opts: BwrapArgsOptions): BwrapInvocation {
   if (opts.infoFd !== undefined) args.push('--info-fd', String(opts.infoFd));
   for (const fd of opts.seccompFds ?? []) args.push('--add-seccomp-fd', String(fd));
   args.push('--remount-ro', '/dev', '--remount-ro', '/', '--chdir', '/tmp');
-  const command = [
-    nodeInSandbox,
-    `--max-old-space-size=${Math.max(1, Math.floor(opts.memoryMiB))}`,
-    SANDBOX_HARNESS_PATH,
-    SANDBOX_CODE_DIR,
-  ];
+  const heap = `--max-old-space-size=${Math.max(1, Math.floor(opts.memoryMiB))}`;
+  const command =
+    program.kind === 'harness'
+      ? [nodeInSandbox, heap, SANDBOX_HARNESS_PATH, SANDBOX_CODE_DIR]
+      : [nodeInSandbox, heap, ...program.nodeFlags, SANDBOX_PARSE_CHECK_PATH];
   return { args, command };
 }
 

@@ -2,19 +2,23 @@
 // child process of the server (same uid, same filesystem, same network), with an empty
 // environment, the fd 3 frame channel and a per-sandbox temp dir for code, removed on destroy.
 // It exists so Airlock can run where bubblewrap cannot; executions record isolation 'none'.
+// A deploy's parse check (parseModule) is likewise a plain child process, without any isolation.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SandboxConfig } from '../../core/config.js';
+import { AirlockError } from '../../core/errors.js';
 import { ChannelSandbox } from '../channel.js';
 import { resolveExecutable } from '../executables.js';
 import { BACKGROUND_NICE, canPromote, promoteProcess } from '../priority.js';
 import { LaunchingIsolator } from '../launch/launching-isolator.js';
 import type { LaunchingIsolatorOptions } from '../launch/launching-isolator.js';
-import type { Isolator, IsolatorCheck, Sandbox, SpawnOptions } from '../port.js';
+import { PARSE_CHECK_NODE_FLAGS, parseCheckUrl, runParseCheck } from '../parse-check.js';
+import type { Isolator, IsolatorCheck, ModuleParseError, ModuleParseRequest, Sandbox, SpawnOptions } from '../port.js';
 
 const harnessPath = fileURLToPath(new URL('../../runtime/harness.cjs', import.meta.url));
+const parseCheckPath = fileURLToPath(parseCheckUrl);
 
 export type ProcessIsolatorOptions = LaunchingIsolatorOptions;
 
@@ -53,5 +57,25 @@ export class ProcessIsolator extends LaunchingIsolator<ProcessIsolatorOptions> i
       ...(nicePath === undefined ? {} : { promote: () => child.pid !== undefined && promoteProcess(child.pid) }),
       afterExit: () => rm(codeDir, { recursive: true, force: true }),
     });
+  }
+
+  async parseModule(req: ModuleParseRequest): Promise<ModuleParseError | undefined> {
+    let child;
+    try {
+      child = await this.launcher.launch({
+        file: this.config.nodePath,
+        args: [`--max-old-space-size=${Math.max(1, Math.floor(req.memoryMiB))}`, ...PARSE_CHECK_NODE_FLAGS, parseCheckPath],
+        cwd: tmpdir(),
+        pipes: 4,
+        inputs: [],
+        collect: [],
+      });
+    } catch (err) {
+      throw new AirlockError(
+        'SYNTAX_CHECK_FAILED',
+        `the deploy-time syntax check could not start (${err instanceof Error ? err.message : String(err)}); the function was not deployed`,
+      );
+    }
+    return runParseCheck({ child, layers: [] }, req);
   }
 }

@@ -1,0 +1,39 @@
+// Has V8 parse a function module at deploy: the only parser that agrees with the sandbox's Node on
+// every early error and on which new syntax it can run. Like any parser fed tenant source it is
+// attack surface, so it never runs in the server's process: each parse gets a sandbox of its own
+// with every layer a function's sandbox has (Isolator.parseModule, runtime/parse-check.cts),
+// started for that one module and ended before the verdict is used, so a sandbox that parsed one
+// tenant's module never sees another's. The module is compiled there, never linked or run. At
+// most PARALLEL_PARSES run at once (the others wait their turn); a check that cannot start or
+// answer fails closed (SYNTAX_CHECK_FAILED): the deploy is refused, never let through unchecked.
+import type { Isolator, ModuleParseError } from '../sandbox/port.js';
+
+export type { ModuleParseError };
+
+/** V8's error for `code` as an ES module of `tenant`, or undefined when it compiles. */
+export type ModuleParser = (code: string, tenant: string) => Promise<ModuleParseError | undefined>;
+
+/** Start and parse of the largest module take well under a second; past this the sandbox is killed. */
+const PARSE_DEADLINE_MS = 10_000;
+/** The check sandbox's V8 heap: room for parsing a multi-megabyte bundle, bounded all the same. */
+const PARSE_MEMORY_MIB = 256;
+/** Check sandboxes alive at once (deploys are rare; a burst of them waits instead of piling up). */
+const PARALLEL_PARSES = 2;
+
+/** The deploy's parser: one short-lived sandbox of `isolator` per module. */
+export function sandboxedParser(isolator: Pick<Isolator, 'parseModule'>): ModuleParser {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (code, tenant) => {
+    if (running >= PARALLEL_PARSES) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await isolator.parseModule({ code, tenant, memoryMiB: PARSE_MEMORY_MIB, timeoutMs: PARSE_DEADLINE_MS });
+    } finally {
+      // Hand the slot straight to the next waiter, if any.
+      const next = waiting.shift();
+      if (next === undefined) running--;
+      else next();
+    }
+  };
+}
