@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './core/config.js';
 import { CleanupStack } from './core/cleanup-stack.js';
+import { StopSteps } from './core/stop-steps.js';
 import { prepareDataDir } from './core/data-dir.js';
 import { AirlockError } from './core/errors.js';
 import type { SecurityLayer } from './core/types.js';
@@ -38,6 +39,7 @@ import { RetentionPurger } from './services/retention.js';
 import { ensureSecretKey } from './services/secrets/key-file.js';
 import { SecretService } from './services/secrets/service.js';
 import { openQueue, openStore, sqliteFile } from './store/index.js';
+import type { Store } from './store/port.js';
 import { startCheckpointer } from './store/sqlite/checkpointer.js';
 import { HttpEgressBroker } from './egress/broker.js';
 import type { Connector, Resolver } from './egress/transport.js';
@@ -56,7 +58,10 @@ export interface Airlock {
   secrets: SecretService;
   /** Fires schedules (tick() acts on due occurrences now). */
   scheduleRunner: ScheduleRunner;
-  /** Graceful stop; safe to call more than once. */
+  /**
+   * Graceful stop; safe to call more than once. Every part is closed even when one fails; then it
+   * rejects (INTERNAL, naming the parts) after logging each failure and the final "stopped" line.
+   */
   stop(): Promise<void>;
 }
 
@@ -69,6 +74,8 @@ export interface AirlockOverrides {
   egressConnector?: Connector;
   /** Clock of schedules, epoch ms (tests move it to reach occurrences). Default Date.now. */
   scheduleClock?: () => number;
+  /** Wraps the store the server opened (tests inject store failures at this boundary). */
+  wrapStore?: (store: Store) => Store;
 }
 
 /** After the last call is answered, how long open connections get before they are cut, ms. */
@@ -147,7 +154,8 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   // Every sandbox is checked against the required layers before it can run anything.
   const sandboxes = requireLayers(isolator, config.sandbox.requiredLayers);
 
-  const store = await openStore(config);
+  const openedStore = await openStore(config);
+  const store = overrides.wrapStore?.(openedStore) ?? openedStore;
   cleanup.add(() => store.close());
   await store.migrate();
   const queue = await openQueue(config);
@@ -224,14 +232,14 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   server.server.on('request', () => pacer.noteForeground());
   pool.start();
   cleanup.add(() => pool.close());
-  /** Records, deliveries being committed, then the database handles, last the checkpointer. */
-  const closeStorage = async (): Promise<void> => {
-    await recorder.close();
-    await scheduleStore.close();
-    await committer.close();
-    await queue.close();
-    await store.close();
-    await checkpointer?.stop();
+  /** Records, deliveries being committed, then the database handles, last the checkpointer: each even if one before failed. */
+  const closeStorage = async (steps: StopSteps): Promise<void> => {
+    await steps.run('execution records', () => recorder.close());
+    await steps.run('schedule store', () => scheduleStore.close());
+    await steps.run('webhook deliveries', () => committer.close());
+    await steps.run('queue', () => queue.close());
+    await steps.run('store', () => store.close());
+    await steps.run('checkpointer', () => checkpointer?.stop());
   };
   try {
     await server.listen({ host: config.host, port: config.port });
@@ -257,26 +265,42 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
     stopping ??= (async () => {
       shuttingDown = true;
       logger.info({ inFlight: invoke.running, jobSlices: worker.active }, 'shutting down');
+      // A part that fails to stop is logged and the rest still stop (no database handle, worker
+      // thread or record left behind because of another part).
+      const steps = new StopSteps((part, err) => logger.error({ err, part }, `could not stop ${part}; stopping the rest`));
       admission.close();
       hooks.stopWaiting();
       const closed = server.close();
-      await scheduleRunner.stop();
-      await retention?.stop();
+      await steps.run('schedules', () => scheduleRunner.stop());
+      await steps.run('retention', () => retention?.stop());
       // Job slices get the same grace; those still running after it resume later (continuations).
-      const [drained] = await Promise.all([invoke.drain(config.shutdownGraceMs), worker.stop(config.shutdownGraceMs)]);
-      if (!drained) logger.warn({ inFlight: invoke.running }, 'grace period over: killing in-flight executions');
-      await pool.close();
-      await isolator.close();
-      await cgroups?.close();
+      await Promise.all([
+        steps.run('invocations', async () => {
+          if (!(await invoke.drain(config.shutdownGraceMs))) logger.warn({ inFlight: invoke.running }, 'grace period over: killing in-flight executions');
+        }),
+        steps.run('job worker', () => worker.stop(config.shutdownGraceMs)),
+      ]);
+      await steps.run('sandbox pool', () => pool.close());
+      await steps.run('isolator', () => isolator.close());
+      await steps.run('cgroups', () => cgroups?.close());
       // Calls that were in flight have been answered; their clients' keep-alive connections are
       // idle now and would hold close() open forever. Anything still open a moment later (a slow
       // reader) is cut.
       server.server.closeIdleConnections();
       const cut = setTimeout(() => server.server.closeAllConnections(), CONNECTION_GRACE_MS);
-      await closed;
+      await steps.run('http server', () => closed);
       clearTimeout(cut);
-      await closeStorage();
-      logger.info('stopped');
+      await closeStorage(steps);
+      if (steps.failed.length === 0) {
+        logger.info('stopped');
+        return;
+      }
+      logger.warn({ failed: steps.failed }, 'stopped');
+      throw new AirlockError(
+        'INTERNAL',
+        `stopped, but could not stop ${steps.failed.join(', ')}; the server log has an error line for each with the reason`,
+        { failed: steps.failed },
+      );
     })();
     return stopping;
   };

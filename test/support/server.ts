@@ -8,6 +8,7 @@ import { startAirlock } from '../../src/app.js';
 import type { Airlock, AirlockOverrides } from '../../src/app.js';
 import { loadConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
+import type { Logger } from '../../src/core/logger.js';
 
 export interface TestServer {
   airlock: Airlock;
@@ -21,7 +22,8 @@ export interface TestServer {
 
 let servers = 0;
 
-export async function startTestServer(env: Record<string, string> = {}, overrides: AirlockOverrides = {}): Promise<TestServer> {
+/** `logger`: where the server logs (default: nowhere; see support/logs.ts to read it back). */
+export async function startTestServer(env: Record<string, string> = {}, overrides: AirlockOverrides = {}, logger?: Logger): Promise<TestServer> {
   const given = env.AIRLOCK_DATA_DIR;
   const dataDir = given ?? mkdtempSync(join(tmpdir(), 'airlock-test-'));
   const config = loadConfig({
@@ -36,7 +38,7 @@ export async function startTestServer(env: Record<string, string> = {}, override
   });
   let airlock: Airlock;
   try {
-    airlock = await startAirlock(config, createLogger(config.logLevel), overrides);
+    airlock = await startAirlock(config, logger ?? createLogger(config.logLevel), overrides);
   } catch (err) {
     if (given === undefined) rmSync(dataDir, { recursive: true, force: true });
     throw err;
@@ -61,8 +63,11 @@ export async function startTestServer(env: Record<string, string> = {}, override
       return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
     },
     async close() {
-      await airlock.stop();
-      if (given === undefined) rmSync(dataDir, { recursive: true, force: true });
+      try {
+        await airlock.stop();
+      } finally {
+        if (given === undefined) rmSync(dataDir, { recursive: true, force: true });
+      }
     },
   };
 }
