@@ -108,6 +108,14 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   }
 }
 
+/** The start found groups below its cgroup root that hold processes: most likely another server's. */
+function sharedRootWarning(root: string, count: number): string {
+  return `AIRLOCK_CGROUP_ROOT=${root}: found ${count} cgroup${count === 1 ? '' : 's'} below it that still hold${count === 1 ? 's' : ''} processes, ` +
+    'and left them alone: another Airlock server on this host uses the same root, or sandboxes of a previous server are ' +
+    'still running. Each server on a host needs its own AIRLOCK_CGROUP_ROOT (servers sharing one remove each other\'s ' +
+    'groups); see docs/cgroups.md';
+}
+
 /** What the start made before opening anything, and where what it opens registers its close. */
 interface StartContext {
   secretKey: ReturnType<typeof ensureSecretKey>;
@@ -124,6 +132,8 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   if (opened !== undefined) {
     if (cgroups === undefined) logger.warn({ reason: opened.reason }, 'sandboxes run WITHOUT cgroup limits; see docs/cgroups.md');
     else logger.info({ cgroups: cgroups.describe(), version: cgroups.version }, 'sandboxes get cgroup limits');
+    const busy = opened.leftovers?.busy ?? [];
+    if (busy.length > 0) logger.warn({ root: config.cgroups.root, busy: busy.slice(0, 10), count: busy.length }, sharedRootWarning(config.cgroups.root, busy.length));
   }
   // Sandboxes are forked by a helper process so fork() never stalls this event loop.
   const launcher = config.sandbox.isolator === 'bwrap'
