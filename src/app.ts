@@ -108,6 +108,14 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   }
 }
 
+/** Where each isolation layer is explained, for the warning when one is not in force. */
+const LAYER_DOCS: Record<SecurityLayer, string> = {
+  namespaces: 'README.md, Security model',
+  'unprivileged-uid': 'README.md, Security model',
+  seccomp: 'docs/seccomp.md',
+  cgroups: 'docs/cgroups.md',
+};
+
 /** The start found groups below its cgroup root that hold processes: most likely another server's. */
 function sharedRootWarning(root: string, count: number): string {
   return `AIRLOCK_CGROUP_ROOT=${root}: found ${count} cgroup${count === 1 ? '' : 's'} below it that still hold${count === 1 ? 's' : ''} processes, ` +
@@ -130,8 +138,8 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const cgroups = opened?.manager;
   cleanup.add(() => cgroups?.close()); // no group of this server is left behind
   if (opened !== undefined) {
-    if (cgroups === undefined) logger.warn({ reason: opened.reason }, 'sandboxes run WITHOUT cgroup limits; see docs/cgroups.md');
-    else logger.info({ cgroups: cgroups.describe(), version: cgroups.version }, 'sandboxes get cgroup limits');
+    // Without them, the missing cgroups layer is warned about below, with the other missing layers.
+    if (cgroups !== undefined) logger.info({ cgroups: cgroups.describe(), version: cgroups.version }, 'sandboxes get cgroup limits');
     const busy = opened.leftovers?.busy ?? [];
     if (busy.length > 0) logger.warn({ root: config.cgroups.root, busy: busy.slice(0, 10), count: busy.length }, sharedRootWarning(config.cgroups.root, busy.length));
   }
@@ -161,6 +169,17 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
     { layers, required: config.sandbox.requiredLayers, missing: attestation.layers.filter((l) => !l.inForce).map((l) => l.layer) },
     'isolation layers attested',
   );
+  // A layer not in force (not required, or the start would have stopped) is a warning, each alike.
+  for (const missing of attestation.layers.filter((l) => !l.inForce)) {
+    // With AIRLOCK_CGROUPS=auto, why the cgroups could not be set up says more than the probe.
+    const cgroupReason = missing.layer === 'cgroups' && config.cgroups.mode === 'auto' ? opened?.reason : undefined;
+    const detail = cgroupReason ?? missing.detail;
+    logger.warn(
+      { layer: missing.layer, detail },
+      `isolation layer ${missing.layer} is NOT in force, sandboxes run without it: ${detail}. ` +
+        `See ${LAYER_DOCS[missing.layer]}, or run \`airlock doctor\` for the full report`,
+    );
+  }
   // Every sandbox is checked against the required layers before it can run anything.
   const sandboxes = requireLayers(isolator, config.sandbox.requiredLayers);
 
