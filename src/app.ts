@@ -300,6 +300,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
       admission.close();
       hooks.stopWaiting();
       const closed = server.close();
+      closed.catch(() => undefined); // a failure is reported when awaited, below, not as unhandled meanwhile
       await steps.run('schedules', () => scheduleRunner.stop());
       await steps.run('retention', () => retention?.stop());
       // Job slices get the same grace; those still running after it resume later (continuations).
