@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './core/config.js';
 import { CleanupStack } from './core/cleanup-stack.js';
+import { StopSteps } from './core/stop-steps.js';
 import { prepareDataDir } from './core/data-dir.js';
 import { AirlockError } from './core/errors.js';
 import type { SecurityLayer } from './core/types.js';
@@ -42,6 +43,7 @@ import { sealingKey } from './services/secrets/crypto.js';
 import { refuseToReplaceLostKey, warnAboutUnopenable } from './services/secrets/sealed-check.js';
 import { SecretService } from './services/secrets/service.js';
 import { openQueue, openStore, sqliteFile } from './store/index.js';
+import type { Store } from './store/port.js';
 import { startCheckpointer } from './store/sqlite/checkpointer.js';
 import { HttpEgressBroker } from './egress/broker.js';
 import type { Connector, Resolver } from './egress/transport.js';
@@ -60,7 +62,10 @@ export interface Airlock {
   secrets: SecretService;
   /** Fires schedules (tick() acts on due occurrences now). */
   scheduleRunner: ScheduleRunner;
-  /** Graceful stop; safe to call more than once. */
+  /**
+   * Graceful stop; safe to call more than once. Every part is closed even when one fails; then it
+   * rejects (INTERNAL, naming the parts) after logging each failure and the final "stopped" line.
+   */
   stop(): Promise<void>;
 }
 
@@ -73,6 +78,8 @@ export interface AirlockOverrides {
   egressConnector?: Connector;
   /** Clock of schedules, epoch ms (tests move it to reach occurrences). Default Date.now. */
   scheduleClock?: () => number;
+  /** Wraps the store the server opened (tests inject store failures at this boundary). */
+  wrapStore?: (store: Store) => Store;
 }
 
 /** After the last call is answered, how long open connections get before they are cut, ms. */
@@ -106,6 +113,22 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   }
 }
 
+/** Where each isolation layer is explained, for the warning when one is not in force. */
+const LAYER_DOCS: Record<SecurityLayer, string> = {
+  namespaces: 'README.md, Security model',
+  'unprivileged-uid': 'README.md, Security model',
+  seccomp: 'docs/seccomp.md',
+  cgroups: 'docs/cgroups.md',
+};
+
+/** The start found groups below its cgroup root that hold processes: most likely another server's. */
+function sharedRootWarning(root: string, count: number): string {
+  return `AIRLOCK_CGROUP_ROOT=${root}: found ${count} cgroup${count === 1 ? '' : 's'} below it that still hold${count === 1 ? 's' : ''} processes, ` +
+    'and left them alone: another Airlock server on this host uses the same root, or sandboxes of a previous server are ' +
+    'still running. Each server on a host needs its own AIRLOCK_CGROUP_ROOT (servers sharing one remove each other\'s ' +
+    'groups); see docs/cgroups.md';
+}
+
 /** What the start made before opening anything, and where what it opens registers its close. */
 interface StartContext {
   /** undefined: neither AIRLOCK_SECRET_KEY nor secret.key; one is generated if nothing needs the old one. */
@@ -121,8 +144,10 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const cgroups = opened?.manager;
   cleanup.add(() => cgroups?.close()); // no group of this server is left behind
   if (opened !== undefined) {
-    if (cgroups === undefined) logger.warn({ reason: opened.reason }, 'sandboxes run WITHOUT cgroup limits; see docs/cgroups.md');
-    else logger.info({ cgroups: cgroups.describe(), version: cgroups.version }, 'sandboxes get cgroup limits');
+    // Without them, the missing cgroups layer is warned about below, with the other missing layers.
+    if (cgroups !== undefined) logger.info({ cgroups: cgroups.describe(), version: cgroups.version }, 'sandboxes get cgroup limits');
+    const busy = opened.leftovers?.busy ?? [];
+    if (busy.length > 0) logger.warn({ root: config.cgroups.root, busy: busy.slice(0, 10), count: busy.length }, sharedRootWarning(config.cgroups.root, busy.length));
   }
   // Sandboxes are forked by a helper process so fork() never stalls this event loop.
   const launcher = config.sandbox.isolator === 'bwrap'
@@ -150,10 +175,22 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
     { layers, required: config.sandbox.requiredLayers, missing: attestation.layers.filter((l) => !l.inForce).map((l) => l.layer) },
     'isolation layers attested',
   );
+  // A layer not in force (not required, or the start would have stopped) is a warning, each alike.
+  for (const missing of attestation.layers.filter((l) => !l.inForce)) {
+    // With AIRLOCK_CGROUPS=auto, why the cgroups could not be set up says more than the probe.
+    const cgroupReason = missing.layer === 'cgroups' && config.cgroups.mode === 'auto' ? opened?.reason : undefined;
+    const detail = cgroupReason ?? missing.detail;
+    logger.warn(
+      { layer: missing.layer, detail },
+      `isolation layer ${missing.layer} is NOT in force, sandboxes run without it: ${detail}. ` +
+        `See ${LAYER_DOCS[missing.layer]}, or run \`airlock doctor\` for the full report`,
+    );
+  }
   // Every sandbox is checked against the required layers before it can run anything.
   const sandboxes = requireLayers(isolator, config.sandbox.requiredLayers);
 
-  const store = await openStore(config);
+  const openedStore = await openStore(config);
+  const store = overrides.wrapStore?.(openedStore) ?? openedStore;
   cleanup.add(() => store.close());
   await store.migrate();
   const queue = await openQueue(config);
@@ -243,14 +280,14 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   server.server.on('request', () => pacer.noteForeground());
   pool.start();
   cleanup.add(() => pool.close());
-  /** Records, deliveries being committed, then the database handles, last the checkpointer. */
-  const closeStorage = async (): Promise<void> => {
-    await recorder.close();
-    await scheduleStore.close();
-    await committer.close();
-    await queue.close();
-    await store.close();
-    await checkpointer?.stop();
+  /** Records, deliveries being committed, then the database handles, last the checkpointer: each even if one before failed. */
+  const closeStorage = async (steps: StopSteps): Promise<void> => {
+    await steps.run('execution records', () => recorder.close());
+    await steps.run('schedule store', () => scheduleStore.close());
+    await steps.run('webhook deliveries', () => committer.close());
+    await steps.run('queue', () => queue.close());
+    await steps.run('store', () => store.close());
+    await steps.run('checkpointer', () => checkpointer?.stop());
   };
   try {
     await server.listen({ host: config.host, port: config.port });
@@ -276,26 +313,43 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
     stopping ??= (async () => {
       shuttingDown = true;
       logger.info({ inFlight: invoke.running, jobSlices: worker.active }, 'shutting down');
+      // A part that fails to stop is logged and the rest still stop (no database handle, worker
+      // thread or record left behind because of another part).
+      const steps = new StopSteps((part, err) => logger.error({ err, part }, `could not stop ${part}; stopping the rest`));
       admission.close();
       hooks.stopWaiting();
       const closed = server.close();
-      await scheduleRunner.stop();
-      await retention?.stop();
+      closed.catch(() => undefined); // a failure is reported when awaited, below, not as unhandled meanwhile
+      await steps.run('schedules', () => scheduleRunner.stop());
+      await steps.run('retention', () => retention?.stop());
       // Job slices get the same grace; those still running after it resume later (continuations).
-      const [drained] = await Promise.all([invoke.drain(config.shutdownGraceMs), worker.stop(config.shutdownGraceMs)]);
-      if (!drained) logger.warn({ inFlight: invoke.running }, 'grace period over: killing in-flight executions');
-      await pool.close();
-      await isolator.close();
-      await cgroups?.close();
+      await Promise.all([
+        steps.run('invocations', async () => {
+          if (!(await invoke.drain(config.shutdownGraceMs))) logger.warn({ inFlight: invoke.running }, 'grace period over: killing in-flight executions');
+        }),
+        steps.run('job worker', () => worker.stop(config.shutdownGraceMs)),
+      ]);
+      await steps.run('sandbox pool', () => pool.close());
+      await steps.run('isolator', () => isolator.close());
+      await steps.run('cgroups', () => cgroups?.close());
       // Calls that were in flight have been answered; their clients' keep-alive connections are
       // idle now and would hold close() open forever. Anything still open a moment later (a slow
       // reader) is cut.
       server.server.closeIdleConnections();
       const cut = setTimeout(() => server.server.closeAllConnections(), CONNECTION_GRACE_MS);
-      await closed;
+      await steps.run('http server', () => closed);
       clearTimeout(cut);
-      await closeStorage();
-      logger.info('stopped');
+      await closeStorage(steps);
+      if (steps.failed.length === 0) {
+        logger.info('stopped');
+        return;
+      }
+      logger.warn({ failed: steps.failed }, 'stopped');
+      throw new AirlockError(
+        'INTERNAL',
+        `stopped, but could not stop ${steps.failed.join(', ')}; the server log has an error line for each with the reason`,
+        { failed: steps.failed },
+      );
     })();
     return stopping;
   };

@@ -1,6 +1,7 @@
-// Turns the operating system's refusal to open the server's port into an error that says what
-// happened and how to fix it (the raw Node error is a stack trace naming `setupListenHandle`),
-// and finds it out first, before the start writes anything.
+// Turns the operating system's refusal to open the server's port, or a host name that does not
+// resolve, into an error that says what happened and how to fix it (the raw Node error is a
+// stack trace naming `setupListenHandle` or `getaddrinfo`), and finds it out first, before the
+// start writes anything.
 import { createServer } from 'node:net';
 import { AirlockError } from '../core/errors.js';
 
@@ -25,6 +26,21 @@ export function listenError(err: unknown, host: string, port: number): unknown {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const where = `${host}:${port}`;
   const details = { host, port, errno: code };
+  // Node looks a host name up (getaddrinfo) before it listens: ENOTFOUND for a name that does not
+  // exist, EAI_AGAIN when the resolver did not answer, EAI_FAIL, EAI_NODATA, … for the rest.
+  if ((err as { syscall?: unknown } | undefined)?.syscall === 'getaddrinfo' || code === 'ENOTFOUND' || code?.startsWith('EAI_') === true) {
+    const why = code === 'ENOTFOUND'
+      ? 'no such name'
+      : code === 'EAI_AGAIN'
+        ? 'the name server did not answer (try again later, or use an IP address)'
+        : `the name could not be resolved (${code ?? 'unknown error'})`;
+    return new AirlockError(
+      'LISTEN_FAILED',
+      `cannot listen on ${where}: looking up ${host} failed: ${why}; set AIRLOCK_HOST (or --host) to an IP address ` +
+        'of this machine or a name that resolves to one, 127.0.0.1 for this machine only or 0.0.0.0 for every interface',
+      details,
+    );
+  }
   switch (code) {
     case 'EADDRINUSE':
       return new AirlockError(

@@ -221,7 +221,7 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
     // Set by the pending gauge's collect, from the same snapshot (scraped right after it).
     const droppedRecords = new Counter({
       name: 'airlock_records_dropped_total',
-      help: 'Execution records dropped (the server log says which and why): unstorable, over the backlog while the store failed, or after shutdown',
+      help: 'Execution records dropped (the server log says which and why): unstorable, over the backlog while the store failed, arriving after shutdown, or unwritten when the last write at shutdown failed',
       registers: [],
     });
     new Gauge({

@@ -82,7 +82,9 @@ export class InvokeService {
       permit = await admission.acquire(tenant, signal);
     } catch (err) {
       if (isAirlockError(err) && err.code === 'TOO_MANY_REQUESTS') {
+        // Counted like every other finished call (status rejected, start none), and by reason.
         metrics.recordRejection('admission');
+        metrics.recordInvocation('rejected', null, 0);
         recorder.record({
           id, tenant, function: name, version: fn.version, status: 'rejected', start: null, isolation, layers: [],
           queuedAt, startedAt: null, finishedAt: Date.now(), durationMs: 0, logs: [],

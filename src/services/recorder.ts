@@ -1,7 +1,8 @@
 // ExecutionRecorder: batches execution records so the invoke hot path pays only an array push.
 // Records are written in one transaction per batch, every `flushMs` or as soon as `batchSize`
 // wait. A failed write keeps its records and retries with backoff (logged); a record the store
-// says it can never hold (VALIDATION_FAILED naming it) is dropped alone, with a log line.
+// says it can never hold (VALIDATION_FAILED naming it) is dropped alone, with a log line; so are
+// the records still unwritten when the store fails the last write at close.
 // Reads see records that are not written yet.
 import type { Config } from '../core/config.js';
 import { isAirlockError } from '../core/errors.js';
@@ -128,11 +129,20 @@ export class ExecutionRecorder {
     return this.queued;
   }
 
-  /** Stops the timers and writes everything left. Later records are dropped (and logged). */
+  /**
+   * Stops the timers and writes everything left. Later records are dropped (and logged). If that
+   * last write fails, the records it could not write are dropped too (counted in `dropped`, and
+   * logged with their count) and the promise rejects with the store's error.
+   */
   close(): Promise<void> {
     if (this.closing === undefined) {
       this.closed = true;
-      this.closing = this.flush().finally(() => this.clearTimers());
+      this.closing = this.flush()
+        .catch((err: unknown) => {
+          this.dropUnwritten(err);
+          throw err;
+        })
+        .finally(() => this.clearTimers());
     }
     return this.closing;
   }
@@ -219,6 +229,17 @@ export class ExecutionRecorder {
     if (!isAirlockError(err) || err.code !== 'VALIDATION_FAILED') return undefined;
     const id = err.details?.executionId;
     return typeof id === 'string' ? batch.find((r) => r.id === id) : undefined;
+  }
+
+  /** After the last write of close() failed: nothing will write what is left. */
+  private dropUnwritten(err: unknown): void {
+    const left = this.pending.splice(0);
+    if (left.length === 0) return;
+    this.droppedCount += left.length;
+    this.logger.error(
+      { err, dropped: left.length, firstId: left[0]!.id, lastId: left[left.length - 1]!.id },
+      'execution records could not be written before shutdown and were dropped',
+    );
   }
 
   private dropOverflow(): void {

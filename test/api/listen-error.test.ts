@@ -1,6 +1,8 @@
-// The server's port refusals become LISTEN_FAILED errors that say how to fix them; anything else
-// passes through unchanged. (The real EADDRINUSE and EADDRNOTAVAIL cases run end to end in
-// test/cli/server-process.test.ts; EACCES cannot be provoked as root, so it is built here.)
+// The server's port refusals and host names that do not resolve become LISTEN_FAILED errors that
+// say how to fix them; anything else passes through unchanged. (The real EADDRINUSE,
+// EADDRNOTAVAIL and ENOTFOUND cases run end to end in test/cli/server-process.test.ts; EACCES
+// cannot be provoked as root, so it is built here, and so are the look-up failures, shaped like
+// the errors Node's dns.lookup gives: no name is ever looked up here.)
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { listenError } from '../../src/api/listen-error.js';
@@ -30,6 +32,25 @@ describe('listenError', () => {
     const err = listenError(errno('EADDRNOTAVAIL'), '192.0.2.1', 8080) as AirlockError;
     assert.equal(err.code, 'LISTEN_FAILED');
     assert.match(err.message, /192\.0\.2\.1 is not an address of this machine; set AIRLOCK_HOST/);
+  });
+
+  it('explains a host name that does not resolve, whatever getaddrinfo said', () => {
+    const lookup = (code: string): NodeJS.ErrnoException =>
+      Object.assign(new Error(`getaddrinfo ${code} nonexistent.invalid`), { code, syscall: 'getaddrinfo', hostname: 'nonexistent.invalid' });
+    for (const [code, why] of [
+      ['ENOTFOUND', /no such name/],
+      ['EAI_AGAIN', /the name server did not answer/],
+      ['EAI_FAIL', /could not be resolved \(EAI_FAIL\)/],
+      ['EAI_NODATA', /could not be resolved \(EAI_NODATA\)/],
+    ] as const) {
+      const err = listenError(lookup(code), 'nonexistent.invalid', 18901);
+      assert.ok(err instanceof AirlockError, `${code}: ${String(err)}`);
+      assert.equal(err.code, 'LISTEN_FAILED');
+      assert.match(err.message, /^cannot listen on nonexistent\.invalid:18901: looking up nonexistent\.invalid failed: /);
+      assert.match(err.message, why);
+      assert.match(err.message, /set AIRLOCK_HOST \(or --host\) to an IP address of this machine or a name that resolves to one/);
+      assert.deepEqual(err.details, { host: 'nonexistent.invalid', port: 18901, errno: code });
+    }
   });
 
   it('passes other errors through unchanged', () => {

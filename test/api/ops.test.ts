@@ -37,6 +37,11 @@ describe('operations', () => {
     assert.equal((await slow).body.result, 1);
     const rejected = await server.request('GET', '/v1/tenants/busy/executions?status=rejected');
     assert.ok(rejected.body.executions.length >= 1, 'the rejection is recorded');
+    // Each rejected record is counted as a finished invocation with no sandbox, and by reason.
+    const text = await (await fetch(server.url + '/metrics')).text();
+    const count = (series: string): number => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1]);
+    assert.equal(count('airlock_invocations_total{status="rejected",start="none"}'), rejected.body.executions.length);
+    assert.equal(count('airlock_rejections_total{reason="admission"}'), rejected.body.executions.length);
   });
 
   it('exposes Prometheus metrics', async () => {

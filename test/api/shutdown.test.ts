@@ -1,9 +1,17 @@
 // Graceful stop as the README describes it: the listener closes at once (a new connection is
 // refused) while a call already in flight still runs to its answer within the grace period; a
-// request that arrives on a connection still open meanwhile is 503 SHUTTING_DOWN.
+// request that arrives on a connection still open meanwhile is 503 SHUTTING_DOWN. A store that
+// fails while the records are flushed does not stop the rest from closing, and the records it
+// could not write are counted and logged as dropped.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { AirlockError } from '../../src/core/errors.js';
+import type { ExecutionRecord } from '../../src/core/types.js';
+import type { Store } from '../../src/store/port.js';
+import { captureLog } from '../support/log-capture.js';
 import { deploy, invoke, startTestServer } from '../support/server.js';
 import { openRaw, parseAnswer, readUntilClosed } from '../support/raw-http.js';
 
@@ -85,6 +93,66 @@ describe('graceful stop', () => {
     } finally {
       await (stopped ?? server.airlock.stop());
       await server.close();
+    }
+  });
+
+  it('a store that fails while the records are flushed: every other part still closes, the unwritten records are dropped and logged, and "stopped" is logged', async () => {
+    // The one fake: the real store, wrapped so that writing execution records fails like a full disk.
+    let full = false;
+    const wrapStore = (real: Store): Store =>
+      new Proxy(real, {
+        get(target, prop) {
+          if (prop === 'insertExecutions' && full) {
+            return async (_records: ExecutionRecord[]) => {
+              throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+            };
+          }
+          const value: unknown = Reflect.get(target, prop, target);
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    const logs = captureLog();
+    const server = await startTestServer({}, { wrapStore }, logs.logger);
+    /** This process's open files in the server's data dir (database, log, checkpointer's handle). */
+    const openInDataDir = (): string[] =>
+      readdirSync('/proc/self/fd').flatMap((fd) => {
+        try {
+          const target = readlinkSync(join('/proc/self/fd', fd));
+          return target.startsWith(`${server.dataDir}/`) ? [target] : [];
+        } catch {
+          return []; // closed while listing
+        }
+      });
+    try {
+      await deploy(server, 'acme', 'f', 'export default () => 1');
+      assert.ok(openInDataDir().length > 0, 'control: the running server holds its database open');
+      full = true;
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await invoke(server, 'acme', 'f', {});
+        assert.equal(res.body.status, 'succeeded');
+        ids.push(res.body.executionId as string);
+      }
+      await assert.rejects(server.airlock.stop(), (err: unknown) => {
+        assert.ok(err instanceof AirlockError, String(err));
+        assert.equal(err.code, 'INTERNAL');
+        assert.match(err.message, /^stopped, but could not stop execution records; the server log has an error line for each/);
+        return true;
+      });
+      const entries = logs.lines();
+      const failed = entries.find((e) => e.msg === 'could not stop execution records; stopping the rest');
+      assert.ok(failed !== undefined && failed.level === 50, JSON.stringify(entries.map((e) => e.msg)));
+      const dropped = entries.find((e) => e.msg === 'execution records could not be written before shutdown and were dropped');
+      assert.ok(dropped !== undefined && dropped.level === 50, 'the dropped records are logged');
+      assert.equal(dropped.dropped, 3);
+      assert.deepEqual([dropped.firstId, dropped.lastId], [ids[0], ids[2]]);
+      const last = entries[entries.length - 1]!;
+      assert.equal(last.msg, 'stopped');
+      assert.deepEqual(last.failed, ['execution records']);
+      assert.deepEqual(openInDataDir(), [], 'queue, store, schedule store and checkpointer closed all the same');
+    } finally {
+      full = false;
+      await server.close().catch(() => undefined); // the same rejection again; removes the data dir
     }
   });
 });

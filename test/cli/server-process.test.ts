@@ -3,7 +3,8 @@
 // bubblewrap, and the process isolator's loud opt-in.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -177,6 +178,34 @@ describe('server process', () => {
     const notHere = await expectStartRefused({ AIRLOCK_DATA_DIR: elsewhere, AIRLOCK_HOST: '192.0.2.1' });
     assert.match(notHere, /error LISTEN_FAILED: cannot listen on 192\.0\.2\.1:0: 192\.0\.2\.1 is not an address of this machine/);
     assert.deepEqual(readdirSync(elsewhere), []);
+  });
+
+  it('refuses a host name that does not resolve with LISTEN_FAILED, not a getaddrinfo stack trace', async (t) => {
+    // The server runs in network and mount namespaces of its own, where names are looked up in
+    // /etc/hosts only: no query can leave the machine, and the host's mounts are untouched.
+    if (process.getuid?.() !== 0 || !existsSync('/etc/nsswitch.conf')) {
+      t.skip('needs root (unshare) and /etc/nsswitch.conf');
+      return;
+    }
+    const dir = mkdtempSync(join(work, 'data-'));
+    const nsswitch = join(work, 'nsswitch.conf');
+    writeFileSync(nsswitch, 'hosts: files\n');
+    const script = 'mount --bind "$1" /etc/nsswitch.conf && exec "$2" "$3" server';
+    const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      execFile(
+        'unshare',
+        ['--mount', '--propagation', 'private', '--net', 'sh', '-c', script, 'sh', nsswitch, process.execPath, CLI],
+        {
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', AIRLOCK_DATA_DIR: dir, AIRLOCK_HOST: 'nonexistent.invalid', AIRLOCK_PORT: '18901' },
+          timeout: 30_000,
+        },
+        (err, stdout, stderr) => resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, out: stdout + stderr }),
+      );
+    });
+    assert.equal(run.code, 1, run.out);
+    assert.match(run.out, /error LISTEN_FAILED: cannot listen on nonexistent\.invalid:18901: looking up nonexistent\.invalid failed: no such name; set AIRLOCK_HOST/);
+    assert.doesNotMatch(run.out, /GetAddrInfoReqWrap|^Error:/m, 'no raw stack trace');
+    assert.deepEqual(readdirSync(dir), [], 'refused before writing keys or a database');
   });
 
   it('on SIGTERM finishes calls in flight within the grace period, and fails the rest cleanly', async () => {

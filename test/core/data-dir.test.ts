@@ -1,6 +1,8 @@
-// The data dir is created when missing (mode 0700) and refused, with a message naming it and the
-// fix, when it cannot hold Airlock's files: a file in the way, or a directory this user cannot
-// write (checked as an unprivileged user: root may write anywhere).
+// The data dir is created when missing (mode 0700) and refused, with a message naming it, the
+// errno and the fix, when it cannot hold Airlock's files: a file in the way, a directory this user
+// cannot write (checked as an unprivileged user: root may write anywhere), a path below /proc
+// (where Node's recursive mkdir spins forever), a kernel directory root may not write (/sys, where
+// access() says yes), and a read-only mount (made inside a mount namespace of a child process).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -8,7 +10,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { prepareDataDir } from '../../src/core/data-dir.js';
+import { dataDirReason, prepareDataDir } from '../../src/core/data-dir.js';
 import { AirlockError } from '../../src/core/errors.js';
 
 const work = mkdtempSync(join(tmpdir(), 'airlock-datadir-'));
@@ -50,7 +52,7 @@ describe('prepareDataDir', () => {
     mkdirSync(locked, { mode: 0o755 });
     chmodSync(locked, 0o555);
     if (process.getuid?.() !== 0) {
-      assert.match(refusal(locked).message, /the data dir .*locked is not writable by this user \(EACCES\)/);
+      assert.match(refusal(locked).message, /the data dir .*locked is not writable \(EACCES\): this user \(uid \d+\) may not create files in/);
       assert.match(refusal(join(locked, 'sub')).message, /cannot create the data dir .*sub \(EACCES\)/);
       return;
     }
@@ -71,7 +73,66 @@ describe('prepareDataDir', () => {
         { encoding: 'utf8', env: {} },
       );
     t.diagnostic('checked as uid 65534');
-    assert.match(probe(locked), /^CONFIG_INVALID: the data dir .*locked is not writable by this user \(EACCES\)/);
+    assert.match(probe(locked), /^CONFIG_INVALID: the data dir .*locked is not writable \(EACCES\): this user \(uid 65534\) may not create files in/);
     assert.match(probe(join(locked, 'sub')), /^CONFIG_INVALID: cannot create the data dir .*sub \(EACCES\)/);
+  });
+});
+
+const dataDirModule = fileURLToPath(new URL('../../src/core/data-dir.js', import.meta.url));
+
+/** Runs prepareDataDir(dir) in a child node (so a hang fails the test instead of blocking it); prints `accepted` or `CODE: message`. */
+function inChild(dirs: string[], wrapper: string[] = []): string[] {
+  const script = `const { prepareDataDir } = await import(${JSON.stringify(dataDirModule)});
+    for (const dir of ${JSON.stringify(dirs)}) {
+      try { prepareDataDir(dir); console.log('accepted'); } catch (e) { console.log(e.code + ': ' + e.message); }
+    }`;
+  const [file, ...args] = [...wrapper, process.execPath, '--input-type=module', '-e', script];
+  const out = execFileSync(file!, args, {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    timeout: 20_000,
+  });
+  return out.trim().split('\n');
+}
+
+describe('prepareDataDir on file systems that refuse', () => {
+  it('refuses a path below /proc at once, with the errno, instead of spinning', () => {
+    const [direct, deeper] = inChild(['/proc/airlock-x', '/proc/airlock-x/data/.airlock']);
+    for (const [line, dir] of [[direct, '/proc/airlock-x'], [deeper, '/proc/airlock-x/data/.airlock']] as const) {
+      assert.match(line!, new RegExp(`^CONFIG_INVALID: cannot create the data dir ${dir} \\(ENOENT\\): /proc is missing or does not allow creating anything in it`));
+      assert.match(line!, /point AIRLOCK_DATA_DIR \(or --data-dir\) at a directory the server can write/);
+    }
+  });
+
+  it('refuses a kernel directory it may enter but not write, found by writing, not by access()', () => {
+    // As root, access('/sys/kernel', W_OK) succeeds; creating a file there does not.
+    const err = refusal('/sys/kernel');
+    assert.equal(err.code, 'CONFIG_INVALID');
+    assert.match(err.message, /^the data dir \/sys\/kernel is not writable \((EACCES|EPERM)\): /);
+    if (process.getuid?.() === 0) assert.match(err.message, /even root may not create files in \/sys\/kernel/);
+    assert.deepEqual(err.details, { dataDir: '/sys/kernel', errno: err.details?.errno });
+  });
+
+  it('names a read-only file system as such, for a missing data dir and for an existing one', (t) => {
+    if (process.getuid?.() !== 0) {
+      t.skip('needs root to bind-mount read-only in a mount namespace');
+      return;
+    }
+    const ro = join(work, 'read-only');
+    mkdirSync(join(ro, 'existing'), { recursive: true });
+    // The bind mount exists only in the child's own mount namespace (private propagation).
+    const lines = inChild([join(ro, 'a', 'b'), join(ro, 'existing')], [
+      'unshare', '--mount', '--propagation', 'private',
+      'sh', '-c', 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"', 'sh', ro,
+    ]);
+    assert.match(lines[0]!, new RegExp(`^CONFIG_INVALID: cannot create the data dir ${join(ro, 'a', 'b')} \\(EROFS\\): ${ro} is on a read-only file system`));
+    assert.match(lines[1]!, new RegExp(`^CONFIG_INVALID: the data dir ${join(ro, 'existing')} is not writable \\(EROFS\\): ${join(ro, 'existing')} is on a read-only file system`));
+  });
+
+  it('words the errnos it cannot provoke here', () => {
+    assert.match(dataDirReason('ENOSPC', '/data'), /no space left on the device that holds \/data/);
+    assert.match(dataDirReason('EDQUOT', '/data'), /disk quota/);
+    assert.match(dataDirReason('EPERM', '/data', 1000), /this user \(uid 1000\) may not create files in \/data/);
+    assert.match(dataDirReason('EIO', '/data'), /the kernel refused \(EIO\)/);
   });
 });

@@ -224,6 +224,26 @@ describe('ExecutionRecorder', () => {
       assert.equal(await store.getExecution('acme', late.id), undefined);
     }));
 
+  test('when the last write at close() fails, what it could not write is counted as dropped and logged', () =>
+    withRecorder({}, async ({ recorder, store, failures, logged }) => {
+      const records = [makeRecord(), makeRecord(), makeRecord()];
+      for (const rec of records) recorder.record(rec);
+      failures.remaining = 1_000;
+      await assert.rejects(recorder.close(), /injected: disk I\/O error/);
+      assert.equal(recorder.dropped, 3);
+      assert.equal(recorder.backlog, 0);
+      const line = logged.find((l) => /could not be written before shutdown and were dropped/.test(l.msg));
+      assert.ok(line, JSON.stringify(logged.map((l) => l.msg)));
+      assert.deepEqual(
+        { dropped: (line.obj as { dropped: number }).dropped, firstId: (line.obj as { firstId: string }).firstId, lastId: (line.obj as { lastId: string }).lastId },
+        { dropped: 3, firstId: records[0]!.id, lastId: records[2]!.id },
+      );
+      failures.remaining = 0;
+      await assert.rejects(recorder.close(), /injected/, 'close() answers the same after that');
+      assert.equal(recorder.dropped, 3, 'counted once');
+      assert.equal(await storedCount(store), 0);
+    }));
+
   test('a store error thrown as an AirlockError without an id is an ordinary failure', () =>
     withRecorder({}, async ({ recorder, store }) => {
       const real = store.insertExecutions.bind(store);

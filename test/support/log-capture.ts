@@ -3,10 +3,17 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Logger } from '../../src/core/logger.js';
 
+export interface LogEntry {
+  /** pino's numeric level: 30 info, 40 warn, 50 error. */
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
 export interface CapturedLog {
   logger: Logger;
   /** Every line so far, parsed. */
-  lines(): Record<string, unknown>[];
+  lines(): LogEntry[];
   /** Every line so far, as written. */
   text(): string;
   /** Waits (polling, with a deadline) until a line satisfies `match`; answers it. */
@@ -22,7 +29,7 @@ export function captureLog(level: pino.Level = 'info'): CapturedLog {
     },
   });
   const logger = pino({ level, base: { service: 'airlock' } }, sink);
-  const lines = (): Record<string, unknown>[] => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = (): LogEntry[] => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as LogEntry);
   return {
     logger,
     lines,

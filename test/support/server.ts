@@ -63,8 +63,11 @@ export async function startTestServer(env: Record<string, string> = {}, override
       return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
     },
     async close() {
-      await airlock.stop();
-      if (given === undefined) rmSync(dataDir, { recursive: true, force: true });
+      try {
+        await airlock.stop();
+      } finally {
+        if (given === undefined) rmSync(dataDir, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -8,11 +8,11 @@ import type { Detected, ProcTexts } from './detect.js';
 import { kernelFs } from './fs.js';
 import { WorkerOpRunner } from './op-runner.js';
 import type { GroupOpRunner } from './ops.js';
-import type { CgroupFs, CgroupManager, CgroupVersion } from './types.js';
+import type { CgroupFs, CgroupManager, CgroupVersion, LeftoverReport } from './types.js';
 import { V1Manager } from './v1.js';
 import { V2Manager } from './v2.js';
 
-export type { CgroupManager, SandboxCgroup, SandboxLimits, CgroupVersion } from './types.js';
+export type { CgroupManager, SandboxCgroup, SandboxLimits, CgroupVersion, LeftoverReport } from './types.js';
 
 export interface CgroupStatus {
   ok: boolean;
@@ -40,6 +40,11 @@ export interface OpenedCgroups {
   manager: CgroupManager | undefined;
   /** Why sandboxes get no cgroup limits; undefined when they do. */
   reason: string | undefined;
+  /**
+   * What the start found below AIRLOCK_CGROUP_ROOT: groups of a previous server removed, and
+   * groups still holding processes (another server on the same root?) left alone.
+   */
+  leftovers?: LeftoverReport;
 }
 
 /**
@@ -62,13 +67,14 @@ export function openCgroups(config: CgroupConfig, host: CgroupHost = {}): Opened
         'pids and cpu controllers delegated to the server (docs/cgroups.md), or set AIRLOCK_CGROUPS=auto to run without',
     );
   }
+  let leftovers: LeftoverReport;
   try {
-    manager.init();
+    leftovers = manager.init();
   } catch (err) {
     if (config.mode === 'auto' && err instanceof AirlockError) return { manager: undefined, reason: err.message };
     throw err;
   }
-  return { manager, reason: undefined };
+  return { manager, reason: undefined, leftovers };
 }
 
 /** openCgroups without the reason: the manager, or undefined. */

@@ -1,5 +1,6 @@
 // End to end over HTTP on the real kernel: a server started with AIRLOCK_CGROUPS=on records the
-// cgroups layer on executions, reports a Buffer bomb as `oom`, and removes its groups on stop.
+// cgroups layer on executions, reports a Buffer bomb as `oom`, and removes its groups on stop; a
+// second server on the same AIRLOCK_CGROUP_ROOT warns that each server needs its own.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
@@ -10,8 +11,9 @@ import { loadConfig } from '../../../src/core/config.js';
 import { createLogger } from '../../../src/core/logger.js';
 import { describe, it } from 'node:test';
 import { cgroupStatus } from '../../../src/sandbox/cgroup/index.js';
+import { captureLog } from '../../support/log-capture.js';
 import { startTestServer } from '../../support/server.js';
-import { skipReason } from './support.js';
+import { pollUntil, skipReason } from './support.js';
 
 const skip = skipReason();
 
@@ -77,5 +79,38 @@ describe('cgroups through the server (real kernel)', { skip }, () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('a second server on the same AIRLOCK_CGROUP_ROOT warns that each server on a host needs its own', async () => {
+    const root = `airlock-test-${process.pid}-shared`;
+    const env = { AIRLOCK_CGROUPS: 'on', AIRLOCK_CGROUP_ROOT: root, AIRLOCK_POOL_SIZE: '1' };
+    const warning = (entries: { level: number; msg: string }[]) => entries.find((e) => /^AIRLOCK_CGROUP_ROOT=/.test(e.msg));
+    const firstLogs = captureLog();
+    const first = await startTestServer(env, {}, firstLogs.logger); // a data dir of its own
+    try {
+      assert.equal(warning(firstLogs.lines()), undefined, 'control: a server alone on its root does not warn');
+      // The first server's blank sandbox sits in <root>/_pool/sb-… once it is offered.
+      await pollUntil('a blank sandbox of the first server', () => first.airlock.pool.stats().blank, (n) => n >= 1);
+      const logs = captureLog();
+      const second = await startTestServer(env, {}, logs.logger);
+      try {
+        const line = warning(logs.lines());
+        assert.ok(line !== undefined, JSON.stringify(logs.lines().map((e) => e.msg)));
+        assert.equal(line.level, 40, 'warn level');
+        assert.match(line.msg, new RegExp(`^AIRLOCK_CGROUP_ROOT=${root}: found 1 cgroup below it that still holds processes, and left them alone`));
+        assert.match(line.msg, /another Airlock server on this host uses the same root/);
+        assert.match(line.msg, /Each server on a host needs its own AIRLOCK_CGROUP_ROOT/);
+        const { root: named, busy } = line as unknown as { root: string; busy: string[] };
+        assert.equal(named, root);
+        assert.ok(busy.length === 1 && busy[0]!.includes(`/${root}/_pool/sb-`), JSON.stringify(busy));
+        assert.equal(first.airlock.pool.stats().blank, 1, "the first server's sandbox was left alone");
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await first.close();
+    }
+    const groups = cgroupStatus({ mode: 'on', root, pids: 128, cpus: 1, tenantWeight: 100 }).groups ?? [];
+    for (const dir of groups) assert.equal(existsSync(dir), false, `${dir} removed once both stopped`);
   });
 });
