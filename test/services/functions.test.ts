@@ -2,36 +2,15 @@
 // limits, content-hash versions, get/list/delete semantics.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Config } from '../../src/core/config.js';
 import { isAirlockError } from '../../src/core/errors.js';
 import type { ErrorCode } from '../../src/core/errors.js';
-import { DEFAULT_LIMITS, DEFAULT_MAX_LIMITS } from '../../src/core/limits.js';
+import { DEFAULT_LIMITS } from '../../src/core/limits.js';
 import { FunctionService } from '../../src/services/functions.js';
 import { parseStripError } from '../../src/services/strip-diagnostic.js';
 import { canonicalJson } from '../../src/services/version-hash.js';
-import { tempSqlite } from '../store/temp-sqlite.js';
-import { testParser } from './sandboxed-parser.js';
-
-const parse = testParser();
-
-type ServiceConfig = Pick<Config, 'maxSourceBytes' | 'defaultLimits' | 'maxLimits'>;
-
-const CONFIG: ServiceConfig = { maxSourceBytes: 256 * 1024, defaultLimits: DEFAULT_LIMITS, maxLimits: DEFAULT_MAX_LIMITS };
+import { SERVICE_CONFIG, withFunctionService } from './sandboxed-parser.js';
 
 const TS = 'export default async function (input: { n: number }): Promise<number> {\n  return input.n * 2;\n}\n';
-
-async function withService(
-  fn: (svc: FunctionService, clock: { now: number }) => Promise<void>,
-  config: ServiceConfig = CONFIG,
-): Promise<void> {
-  const t = await tempSqlite();
-  const clock = { now: 1_000 };
-  try {
-    await fn(new FunctionService(t.store, config, parse, () => clock.now), clock);
-  } finally {
-    await t.cleanup();
-  }
-}
 
 /** Asserts an AirlockError with `code`; returns it for further checks. */
 async function rejectsWith(promise: Promise<unknown>, code: ErrorCode) {
@@ -51,7 +30,7 @@ async function importCode(code: string): Promise<{ default: (input: unknown) => 
 
 describe('FunctionService.deploy', () => {
   test('TypeScript by default: stripped code runs, defaults applied, 64-hex version', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const { version: v, created } = await svc.deploy('acme', 'double', { code: TS });
       assert.equal(created, true);
       assert.match(v.version, /^[0-9a-f]{64}$/);
@@ -65,7 +44,7 @@ describe('FunctionService.deploy', () => {
     }));
 
   test('the same deploy twice is the same version, created=false, first createdAt kept', () =>
-    withService(async (svc, clock) => {
+    withFunctionService(async (svc, clock) => {
       const first = await svc.deploy('acme', 'f', { code: TS, limits: { timeoutMs: 500 } });
       clock.now = 2_000;
       const again = await svc.deploy('acme', 'f', { code: TS, limits: { timeoutMs: 500 } });
@@ -75,7 +54,7 @@ describe('FunctionService.deploy', () => {
     }));
 
   test('the version changes with source, limits, isolation and runtime, not with key order', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const js = 'export default (x) => x;\n';
       const base = (await svc.deploy('acme', 'f', { code: js })).version.version;
       const others = [
@@ -94,7 +73,7 @@ describe('FunctionService.deploy', () => {
     }));
 
   test('redeploying an older version makes it the latest again', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const v1 = (await svc.deploy('acme', 'f', { code: 'export default () => 1' })).version;
       await svc.deploy('acme', 'f', { code: 'export default () => 2' });
       const back = await svc.deploy('acme', 'f', { code: 'export default () => 1' });
@@ -103,7 +82,7 @@ describe('FunctionService.deploy', () => {
     }));
 
   test('runtime javascript: plain JavaScript is loaded as is', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const code = 'export async function handler(input) {\n  return { got: input };\n}\n';
       const { version } = await svc.deploy('acme', 'js', { code, runtime: 'javascript' });
       assert.equal(version.runtime, 'javascript');
@@ -111,7 +90,7 @@ describe('FunctionService.deploy', () => {
     }));
 
   test('runtime javascript: TypeScript syntax is refused with its position', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const err = await rejectsWith(
         svc.deploy('acme', 'js', { code: 'const a = 1;\nexport default (x: number) => x', runtime: 'javascript' }),
         'SYNTAX_ERROR',
@@ -122,7 +101,7 @@ describe('FunctionService.deploy', () => {
     }));
 
   test('a syntax error is SYNTAX_ERROR 400 with line and column', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const err = await rejectsWith(
         svc.deploy('acme', 'bad', { code: 'const a = 1;\nconst b = ;\nexport default () => b' }),
         'SYNTAX_ERROR',
@@ -134,7 +113,7 @@ describe('FunctionService.deploy', () => {
     }));
 
   test('a syntax error in plain JavaScript is caught too', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const err = await rejectsWith(
         svc.deploy('acme', 'bad', { code: 'export default function (x {\n}', runtime: 'javascript' }),
         'SYNTAX_ERROR',
@@ -157,7 +136,7 @@ describe('FunctionService.deploy', () => {
   ];
   for (const [what, code, position, hint] of unsupported) {
     test(`${what} is UNSUPPORTED_SYNTAX with its position and how to rewrite it`, () =>
-      withService(async (svc) => {
+      withFunctionService(async (svc) => {
         const err = await rejectsWith(svc.deploy('acme', 'f', { code }), 'UNSUPPORTED_SYNTAX');
         assert.equal(err.status, 400);
         assert.deepEqual(err.details, position);
@@ -167,7 +146,7 @@ describe('FunctionService.deploy', () => {
   }
 
   test('source size is measured in UTF-8 bytes against maxSourceBytes', () =>
-    withService(
+    withFunctionService(
       async (svc) => {
         const atLimit = `export default 1;//${'x'.repeat(81)}`;
         assert.equal((await svc.deploy('acme', 'f', { code: atLimit })).created, true);
@@ -178,11 +157,11 @@ describe('FunctionService.deploy', () => {
         // 40 characters, 122 bytes.
         await rejectsWith(svc.deploy('acme', 'f', { code: `//${'日'.repeat(40)}` }), 'SOURCE_TOO_LARGE');
       },
-      { ...CONFIG, maxSourceBytes: 100 },
+      { ...SERVICE_CONFIG, maxSourceBytes: 100 },
     ));
 
   test('names: the rule is enforced and stated', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       for (const [tenant, name] of [
         ['Acme', 'f'],
         ['acme', '-f'],
@@ -198,7 +177,7 @@ describe('FunctionService.deploy', () => {
     }));
 
   test('limits: partial overrides merge with defaults; above maximum, unknown, non-integer refused', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const { version } = await svc.deploy('acme', 'f', { code: TS, limits: { memoryMiB: 256 } });
       assert.deepEqual(version.limits, { ...DEFAULT_LIMITS, memoryMiB: 256 });
       await rejectsWith(svc.deploy('acme', 'f', { code: TS, limits: { timeoutMs: 61_000 } }), 'LIMIT_ABOVE_MAXIMUM');
@@ -209,7 +188,7 @@ describe('FunctionService.deploy', () => {
     }));
 
   test('malformed bodies from untyped callers are refused', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       for (const body of [null, {}, { code: 1 }, { code: TS, runtime: 'python' }, { code: TS, isolation: 'none' }]) {
         await rejectsWith(svc.deploy('acme', 'f', body as never), 'VALIDATION_FAILED');
       }
@@ -218,7 +197,7 @@ describe('FunctionService.deploy', () => {
 
 describe('FunctionService get, list, delete', () => {
   test('get: a named version, FUNCTION_NOT_FOUND and VERSION_NOT_FOUND', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const v1 = (await svc.deploy('acme', 'f', { code: 'export default () => 1' })).version;
       const v2 = (await svc.deploy('acme', 'f', { code: 'export default () => 2' })).version;
       assert.equal((await svc.get('acme', 'f')).version, v2.version);
@@ -236,7 +215,7 @@ describe('FunctionService get, list, delete', () => {
     }));
 
   test('list is per tenant', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       await svc.deploy('acme', 'b', { code: TS });
       await svc.deploy('acme', 'a', { code: TS, runtime: 'typescript' });
       await svc.deploy('other', 'c', { code: TS });
@@ -247,7 +226,7 @@ describe('FunctionService get, list, delete', () => {
     }));
 
   test('delete: then not found; deleting again is FUNCTION_NOT_FOUND; redeploy creates it anew', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const first = await svc.deploy('acme', 'f', { code: TS });
       await svc.delete('acme', 'f');
       await rejectsWith(svc.get('acme', 'f'), 'FUNCTION_NOT_FOUND');

@@ -6,21 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isAirlockError } from '../../src/core/errors.js';
 import type { ErrorCode } from '../../src/core/errors.js';
-import { DEFAULT_LIMITS, DEFAULT_MAX_LIMITS } from '../../src/core/limits.js';
 import { FunctionService } from '../../src/services/functions.js';
-import { tempSqlite } from '../store/temp-sqlite.js';
-import { testParser } from './sandboxed-parser.js';
-
-const parse = testParser();
-
-async function withService(fn: (svc: FunctionService) => Promise<void>): Promise<void> {
-  const t = await tempSqlite();
-  try {
-    await fn(new FunctionService(t.store, { maxSourceBytes: 256 * 1024, defaultLimits: DEFAULT_LIMITS, maxLimits: DEFAULT_MAX_LIMITS }, parse));
-  } finally {
-    await t.cleanup();
-  }
-}
+import { withFunctionService } from './sandboxed-parser.js';
 
 async function refused(svc: FunctionService, code: string, expected: ErrorCode) {
   try {
@@ -37,7 +24,7 @@ async function refused(svc: FunctionService, code: string, expected: ErrorCode) 
 
 describe('deploy refuses imports that cannot resolve in the sandbox', () => {
   test('a package import, at its line and column in the TypeScript source, with how to bundle', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const code = "type In = { n: number };\nimport { z } from 'zod';\nexport default (input: In) => z;\n";
       const err = await refused(svc, code, 'UNRESOLVABLE_IMPORT');
       assert.deepEqual(err.details, { line: 2, column: 20, specifier: 'zod' });
@@ -47,7 +34,7 @@ describe('deploy refuses imports that cannot resolve in the sandbox', () => {
     }));
 
   test('relative, absolute and URL imports, and re-exports from them', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       for (const [code, specifier] of [
         ["import helper from './helper.js';\nexport default helper;", './helper.js'],
         ["import x from '/srv/lib.mjs';\nexport default x;", '/srv/lib.mjs'],
@@ -61,13 +48,13 @@ describe('deploy refuses imports that cannot resolve in the sandbox', () => {
     }));
 
   test('a node: module that does not exist names the Node version', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const err = await refused(svc, "import x from 'node:nope';\nexport default x;", 'UNRESOLVABLE_IMPORT');
       assert.match(err.message, new RegExp(`Node ${process.version.replace(/\./g, '\\.')} has no built-in module "node:nope"`));
     }));
 
   test('built-in modules (with or without node:), type-only and dynamic imports deploy', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const code = [
         "import { createHash } from 'node:crypto';",
         "import { readFile } from 'fs/promises';",
@@ -85,7 +72,7 @@ describe('deploy refuses imports that cannot resolve in the sandbox', () => {
 
 describe('deploy refuses a module without a handler export', () => {
   test('named exports only: says what it exports and how to write a handler', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const err = await refused(svc, 'export const foo = 1;\nexport function bar() {}\n', 'MISSING_HANDLER');
       assert.match(err.message, /it exports foo, bar/);
       assert.match(err.message, /export default async function \(input, ctx\)/);
@@ -93,7 +80,7 @@ describe('deploy refuses a module without a handler export', () => {
     }));
 
   test('CommonJS and empty modules', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const cjs = await refused(svc, 'module.exports = async (input) => input;\n', 'MISSING_HANDLER');
       assert.match(cjs.message, /it exports nothing \(CommonJS `module\.exports` is not supported: a function is an ES module\)/);
       const empty = await refused(svc, '', 'MISSING_HANDLER');
@@ -101,7 +88,7 @@ describe('deploy refuses a module without a handler export', () => {
     }));
 
   test('every form of handler export deploys', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const forms = [
         'export default async function (input) { return input; }',
         'export default (input) => input;',
@@ -116,7 +103,7 @@ describe('deploy refuses a module without a handler export', () => {
 
 describe('deploy refuses a handler declared as a class', () => {
   test('export default class and export class handler, at their line and column, with what to write instead', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const named = await refused(svc, "import { x } from 'node:fs';\nexport default class Handler { run() {} }\n", 'MISSING_HANDLER');
       assert.deepEqual(named.details, { line: 2, column: 1 });
       assert.equal(
@@ -133,7 +120,7 @@ describe('deploy refuses a handler declared as a class', () => {
     }));
 
   test('classes elsewhere, and handlers that use them, deploy', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const forms = [
         'export class Client {}\nexport default async (input) => new Client();',
         'class Handler { run(i) { return i; } }\nexport default async (input) => new Handler().run(input);',

@@ -10,23 +10,10 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isAirlockError } from '../../src/core/errors.js';
 import type { ErrorCode } from '../../src/core/errors.js';
-import { DEFAULT_LIMITS, DEFAULT_MAX_LIMITS } from '../../src/core/limits.js';
 import type { Runtime } from '../../src/core/types.js';
 import { FunctionService } from '../../src/services/functions.js';
 import { nodeErrorPosition } from '../../src/services/node-diagnostic.js';
-import { tempSqlite } from '../store/temp-sqlite.js';
-import { testParser } from './sandboxed-parser.js';
-
-const parse = testParser();
-
-async function withService(fn: (svc: FunctionService) => Promise<void>): Promise<void> {
-  const t = await tempSqlite();
-  try {
-    await fn(new FunctionService(t.store, { maxSourceBytes: 256 * 1024, defaultLimits: DEFAULT_LIMITS, maxLimits: DEFAULT_MAX_LIMITS }, parse));
-  } finally {
-    await t.cleanup();
-  }
-}
+import { withFunctionService } from './sandboxed-parser.js';
 
 async function refused(svc: FunctionService, code: string, runtime: Runtime, expected: ErrorCode) {
   try {
@@ -54,7 +41,7 @@ describe('deploy refuses what Node cannot run, at its line and column', () => {
   for (const runtime of ['typescript', 'javascript'] as const) {
     for (const [what, code, position, message] of unsupported) {
       test(`${runtime}: ${what} is UNSUPPORTED_SYNTAX with its position and what to write instead`, () =>
-        withService(async (svc) => {
+        withFunctionService(async (svc) => {
           const err = await refused(svc, code, runtime, 'UNSUPPORTED_SYNTAX');
           assert.deepEqual(err.details, position);
           assert.match(err.message, new RegExp(`at ${position.line}:${position.column}: `));
@@ -65,7 +52,7 @@ describe('deploy refuses what Node cannot run, at its line and column', () => {
   }
 
   test('a TypeScript decorator is named as not erasable; a JavaScript one is not', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const code = 'class A {\n  @log run() {}\n}\nexport default () => 1;\n';
       const ts = await refused(svc, code, 'typescript', 'UNSUPPORTED_SYNTAX');
       assert.match(ts.message, /TypeScript's decorators are not erasable syntax/);
@@ -84,7 +71,7 @@ describe('deploy refuses what Node cannot run, at its line and column', () => {
   ];
   for (const [what, code, runtime, position, message] of early) {
     test(`${runtime}: ${what} (an early error) is SYNTAX_ERROR at its position`, () =>
-      withService(async (svc) => {
+      withFunctionService(async (svc) => {
         const err = await refused(svc, code, runtime, 'SYNTAX_ERROR');
         assert.deepEqual(err.details, position);
         assert.match(err.message, new RegExp(`^syntax error at ${position.line}:${position.column}: `));
@@ -93,7 +80,7 @@ describe('deploy refuses what Node cannot run, at its line and column', () => {
   }
 
   test('javascript: a syntax error is reported in Node\'s words at Node\'s position, not at a context label', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const code = 'export default function (x) {\n  const y = 1;\n  if (x > {\n    return 2;\n}\n';
       const js = await refused(svc, code, 'javascript', 'SYNTAX_ERROR');
       assert.deepEqual(js.details, { line: 4, column: 12 });
@@ -104,7 +91,7 @@ describe('deploy refuses what Node cannot run, at its line and column', () => {
     }));
 
   test('a module cut short is reported at the end of the text', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       for (const runtime of ['typescript', 'javascript'] as const) {
         const err = await refused(svc, 'export default async (', runtime, 'SYNTAX_ERROR');
         assert.deepEqual(err.details, { line: 1, column: 23 }, runtime);
@@ -115,7 +102,7 @@ describe('deploy refuses what Node cannot run, at its line and column', () => {
     }));
 
   test('past the column Node can point at, the line is still given and the message says so', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const code = `export default () => q;\nconst q = [${'1,'.repeat(600)}]; const q = 2;\n`;
       const err = await refused(svc, code, 'typescript', 'SYNTAX_ERROR');
       assert.deepEqual(err.details, { line: 2 });
@@ -123,14 +110,14 @@ describe('deploy refuses what Node cannot run, at its line and column', () => {
     }));
 
   test('what Node can run deploys unchanged', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const code = 'const using = 1, accessor = 2;\nclass A { static #n = 0; static { A.#n = using + accessor; } }\nexport default async (x: { n: number }) => x?.n ?? A;\n';
       const { version } = await svc.deploy('acme', 'ok', { code });
       assert.equal(version.code.length, code.length);
     }));
 
   test('code nested too deeply for the type stripper is refused, and the next deploy still works', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const deep = `export default () => ${'['.repeat(2000)}${']'.repeat(2000)};\n`;
       for (const runtime of ['typescript', 'javascript'] as const) {
         const err = await refused(svc, deep, runtime, 'SYNTAX_ERROR');
@@ -142,7 +129,7 @@ describe('deploy refuses what Node cannot run, at its line and column', () => {
     }));
 
   test('nothing of the module runs on the host: top-level code with a visible effect is only parsed', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const dir = mkdtempSync(join(tmpdir(), 'airlock-parse-'));
       try {
         const marker = join(dir, 'ran');
@@ -156,7 +143,7 @@ describe('deploy refuses what Node cannot run, at its line and column', () => {
     }));
 
   test('concurrent deploys each get their own verdict', () =>
-    withService(async (svc) => {
+    withFunctionService(async (svc) => {
       const results = await Promise.allSettled(
         Array.from({ length: 12 }, (_, i) =>
           svc.deploy('acme', `c${i}`, { code: i % 2 === 0 ? `export default () => ${i};` : `const a${i} = 1; let a${i};\nexport default () => 1;` }),
