@@ -225,7 +225,8 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const webhookTokens = new WebhookTokens(store, sealingKeys);
   if (config.secrets.previousKeys.length > 0) await resealWithCurrentKey(secrets, webhookTokens, logger);
   // Deploy-time parsing of tenant source by V8 happens in sandboxes too, one per deploy.
-  const functions = new FunctionService(store, config, sandboxedParser(sandboxes));
+  const parser = sandboxedParser(sandboxes);
+  const functions = new FunctionService(store, config, parser);
   const functionCache = new FunctionCache(functions);
   const recorder = new ExecutionRecorder(store, config, logger);
   cleanup.add(() => recorder.close());
@@ -330,6 +331,8 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
         steps.run('job worker', () => worker.stop(config.shutdownGraceMs)),
       ]);
       await steps.run('sandbox pool', () => pool.close());
+      // Deploys in flight finish their syntax check (each is bounded by its deadline) first.
+      await steps.run('deploy checks', () => parser.close());
       await steps.run('isolator', () => isolator.close());
       await steps.run('cgroups', () => cgroups?.close());
       // Calls that were in flight have been answered; their clients' keep-alive connections are

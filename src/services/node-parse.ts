@@ -6,6 +6,9 @@
 // tenant's module never sees another's. The module is compiled there, never linked or run. At
 // most PARALLEL_PARSES run at once (the others wait their turn); a check that cannot start or
 // answer fails closed (SYNTAX_CHECK_FAILED): the deploy is refused, never let through unchecked.
+// On shutdown, close() lets the checks of deploys in flight finish before the isolator closes, and
+// a deploy that arrives after it is SHUTTING_DOWN.
+import { AirlockError } from '../core/errors.js';
 import type { Isolator, ModuleParseError } from '../sandbox/port.js';
 
 export type { ModuleParseError };
@@ -20,20 +23,43 @@ const PARSE_MEMORY_MIB = 256;
 /** Check sandboxes alive at once (deploys are rare; a burst of them waits instead of piling up). */
 const PARALLEL_PARSES = 2;
 
+/** A parser that can be closed: the server's, stopped before its isolator. */
+export interface SandboxedParser extends ModuleParser {
+  /** Refuses new parses (SHUTTING_DOWN) and resolves once every parse begun or queued has ended. */
+  close(): Promise<void>;
+}
+
 /** The deploy's parser: one short-lived sandbox of `isolator` per module. */
-export function sandboxedParser(isolator: Pick<Isolator, 'parseModule'>): ModuleParser {
+export function sandboxedParser(isolator: Pick<Isolator, 'parseModule'>): SandboxedParser {
   let running = 0;
+  let inFlight = 0;
+  let closed = false;
+  let idle: (() => void) | undefined;
   const waiting: (() => void)[] = [];
-  return async (code, tenant) => {
-    if (running >= PARALLEL_PARSES) await new Promise<void>((resolve) => waiting.push(resolve));
-    else running++;
+  const parse = async (code: string, tenant: string): Promise<ModuleParseError | undefined> => {
+    if (closed) {
+      throw new AirlockError('SHUTTING_DOWN', 'the server is stopping; the function was not deployed: deploy it again once the server is back');
+    }
+    inFlight++;
     try {
-      return await isolator.parseModule({ code, tenant, memoryMiB: PARSE_MEMORY_MIB, timeoutMs: PARSE_DEADLINE_MS });
+      if (running >= PARALLEL_PARSES) await new Promise<void>((resolve) => waiting.push(resolve));
+      else running++;
+      try {
+        return await isolator.parseModule({ code, tenant, memoryMiB: PARSE_MEMORY_MIB, timeoutMs: PARSE_DEADLINE_MS });
+      } finally {
+        // Hand the slot straight to the next waiter, if any.
+        const next = waiting.shift();
+        if (next === undefined) running--;
+        else next();
+      }
     } finally {
-      // Hand the slot straight to the next waiter, if any.
-      const next = waiting.shift();
-      if (next === undefined) running--;
-      else next();
+      if (--inFlight === 0) idle?.();
     }
   };
+  return Object.assign(parse, {
+    close(): Promise<void> {
+      closed = true;
+      return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
+    },
+  });
 }

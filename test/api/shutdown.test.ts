@@ -5,6 +5,7 @@
 // could not write are counted and logged as dropped.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import type { Store } from '../../src/store/port.js';
 import { captureLog } from '../support/log-capture.js';
 import { deploy, invoke, startTestServer } from '../support/server.js';
 import { openRaw, parseAnswer, readUntilClosed } from '../support/raw-http.js';
+import { descendants } from '../support/process.js';
 
 /** Resolves with the error code of a TCP connect to `url`'s port, or 'connected'. */
 function tryConnect(url: string): Promise<string> {
@@ -153,6 +155,36 @@ describe('graceful stop', () => {
     } finally {
       full = false;
       await server.close().catch(() => undefined); // the same rejection again; removes the data dir
+    }
+  });
+
+  it('deploys in flight when the server stops finish their syntax check and are stored, not refused with a 500', async () => {
+    const server = await startTestServer({ AIRLOCK_SHUTDOWN_GRACE_MS: '10000' });
+    let stopped: Promise<void> | undefined;
+    try {
+      // About 200 KiB each: each check sandbox parses for a while, and two run at once.
+      const big = (i: number) => `export default async () => ${i};\n` + Array.from({ length: 4000 }, (_, j) => `export const v${j} = ${j} * 2; // ${'x'.repeat(20)}`).join('\n');
+      const deploys = [0, 1, 2, 3].map((i) => server.request('PUT', `/v1/tenants/acme/functions/big${i}`, { code: big(i), runtime: 'javascript' }));
+      // Stop once a check sandbox is running (its parse-check program is a descendant of this process).
+      const checking = (): boolean => descendants(process.pid).some((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('parse-check');
+        } catch {
+          return false;
+        }
+      });
+      for (let i = 0; i < 400 && !checking(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(checking(), 'a deploy was being checked');
+      stopped = server.airlock.stop();
+      const answers = await Promise.all(deploys);
+      for (const res of answers) {
+        assert.ok(res.status === 201 || (res.status === 503 && res.body.error.code === 'SHUTTING_DOWN'), JSON.stringify([res.status, res.body]));
+      }
+      assert.ok(answers.some((res) => res.status === 201), 'the deploy being checked was stored');
+      await stopped;
+    } finally {
+      await (stopped ?? server.airlock.stop()).catch(() => undefined);
+      await server.close();
     }
   });
 });

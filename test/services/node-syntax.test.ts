@@ -13,7 +13,7 @@ import type { ErrorCode } from '../../src/core/errors.js';
 import type { Runtime } from '../../src/core/types.js';
 import { FunctionService } from '../../src/services/functions.js';
 import { nodeErrorPosition } from '../../src/services/node-diagnostic.js';
-import { withFunctionService } from './sandboxed-parser.js';
+import { testParser, withFunctionService } from './sandboxed-parser.js';
 
 async function refused(svc: FunctionService, code: string, runtime: Runtime, expected: ErrorCode) {
   try {
@@ -29,6 +29,17 @@ async function refused(svc: FunctionService, code: string, runtime: Runtime, exp
 }
 
 const NODE = `Node ${process.versions.node.split('.')[0]}`;
+
+describe('the deploy parser on shutdown', () => {
+  test('a closed parser refuses new modules with SHUTTING_DOWN, after the ones begun have ended', async () => {
+    const parse = testParser();
+    const begun = parse('export default async () => 1;', 'acme');
+    const closing = parse.close();
+    assert.equal(await begun, undefined, 'the module begun before close() was checked');
+    await closing;
+    await assert.rejects(parse('export default async () => 2;', 'acme'), (err: unknown) => isAirlockError(err) && err.code === 'SHUTTING_DOWN');
+  });
+});
 
 describe('deploy refuses what Node cannot run, at its line and column', () => {
   const unsupported: [string, string, { line: number; column: number }, RegExp][] = [

@@ -5,11 +5,11 @@ import type { Config, IsolatorName } from '../../src/core/config.js';
 import { DEFAULT_LIMITS, DEFAULT_MAX_LIMITS } from '../../src/core/limits.js';
 import { FunctionService } from '../../src/services/functions.js';
 import { sandboxedParser } from '../../src/services/node-parse.js';
-import type { ModuleParser } from '../../src/services/node-parse.js';
+import type { ModuleParser, SandboxedParser } from '../../src/services/node-parse.js';
 import { makeIsolator } from '../sandbox/support.js';
 import { tempSqlite } from '../store/temp-sqlite.js';
 
-export function testParser(isolator: IsolatorName = 'bwrap'): ModuleParser {
+export function testParser(isolator: IsolatorName = 'bwrap'): SandboxedParser {
   return sandboxedParser(makeIsolator(isolator));
 }
 
