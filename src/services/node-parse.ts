@@ -4,7 +4,9 @@
 // with every layer a function's sandbox has (Isolator.parseModule, runtime/parse-check.cts),
 // started for that one module and ended before the verdict is used, so a sandbox that parsed one
 // tenant's module never sees another's. The module is compiled there, never linked or run. At
-// most PARALLEL_PARSES run at once (the others wait their turn); a check that cannot start or
+// most PARALLEL_PARSES run at once; the others wait in one queue per tenant, served round-robin
+// across tenants (one tenant's burst of deploys does not hold up another's), at most
+// MAX_QUEUED_PER_TENANT each (then 429 with Retry-After). A check that cannot start or
 // answer fails closed (SYNTAX_CHECK_FAILED): the deploy is refused, never let through unchecked.
 // On shutdown, close() lets the checks of deploys in flight finish before the isolator closes, and
 // a deploy that arrives after it is SHUTTING_DOWN.
@@ -22,6 +24,8 @@ const PARSE_DEADLINE_MS = 10_000;
 const PARSE_MEMORY_MIB = 256;
 /** Check sandboxes alive at once (deploys are rare; a burst of them waits instead of piling up). */
 const PARALLEL_PARSES = 2;
+/** Deploys of one tenant waiting for a check sandbox; one more is TOO_MANY_REQUESTS. */
+export const MAX_QUEUED_PER_TENANT = 8;
 
 /** A parser that can be closed: the server's, stopped before its isolator. */
 export interface SandboxedParser extends ModuleParser {
@@ -35,22 +39,53 @@ export function sandboxedParser(isolator: Pick<Isolator, 'parseModule'>): Sandbo
   let inFlight = 0;
   let closed = false;
   let idle: (() => void) | undefined;
-  const waiting: (() => void)[] = [];
+  // Waiting deploys by tenant; a Map keeps insertion order, so its first key is the next tenant served.
+  const waiting = new Map<string, (() => void)[]>();
+
+  /** Hands the slot to the first waiter of the next tenant in turn (that tenant goes to the back). */
+  const handOn = (): void => {
+    const first = waiting.entries().next();
+    if (first.done === true) {
+      running--;
+      return;
+    }
+    const [tenant, queue] = first.value;
+    const next = queue.shift()!;
+    waiting.delete(tenant);
+    if (queue.length > 0) waiting.set(tenant, queue);
+    next();
+  };
+
+  const takeSlot = async (tenant: string): Promise<void> => {
+    if (running < PARALLEL_PARSES) {
+      running++;
+      return;
+    }
+    const queue = waiting.get(tenant) ?? [];
+    if (queue.length >= MAX_QUEUED_PER_TENANT) {
+      throw new AirlockError(
+        'TOO_MANY_REQUESTS',
+        `${MAX_QUEUED_PER_TENANT} deploys of tenant ${tenant} are already waiting for their syntax check; deploy again in a moment`,
+        { retryAfterSeconds: 1 },
+      );
+    }
+    await new Promise<void>((resolve) => {
+      queue.push(resolve);
+      if (!waiting.has(tenant)) waiting.set(tenant, queue);
+    });
+  };
+
   const parse = async (code: string, tenant: string): Promise<ModuleParseError | undefined> => {
     if (closed) {
       throw new AirlockError('SHUTTING_DOWN', 'the server is stopping; the function was not deployed: deploy it again once the server is back');
     }
     inFlight++;
     try {
-      if (running >= PARALLEL_PARSES) await new Promise<void>((resolve) => waiting.push(resolve));
-      else running++;
+      await takeSlot(tenant);
       try {
         return await isolator.parseModule({ code, tenant, memoryMiB: PARSE_MEMORY_MIB, timeoutMs: PARSE_DEADLINE_MS });
       } finally {
-        // Hand the slot straight to the next waiter, if any.
-        const next = waiting.shift();
-        if (next === undefined) running--;
-        else next();
+        handOn();
       }
     } finally {
       if (--inFlight === 0) idle?.();

@@ -30,6 +30,22 @@ async function refused(svc: FunctionService, code: string, runtime: Runtime, exp
 
 const NODE = `Node ${process.versions.node.split('.')[0]}`;
 
+describe('the deploy parser under a burst of deploys', () => {
+  test("one tenant's burst waits in its own queue: another tenant's deploy is checked next, and a full queue is 429", async () => {
+    const parse = testParser();
+    const done: string[] = [];
+    const module = (i: number) => `export default async () => ${i};`;
+    // 2 checked at once, then 8 queued for tenant flood; the 11th is refused.
+    const flood = Array.from({ length: 10 }, (_, i) => parse(module(i), 'flood').then(() => done.push(`flood-${i}`)));
+    await assert.rejects(parse(module(10), 'flood'), (err: unknown) => isAirlockError(err) && err.code === 'TOO_MANY_REQUESTS' && err.details?.retryAfterSeconds === 1);
+    const acme = parse(module(0), 'acme').then(() => done.push('acme'));
+    await Promise.all([...flood, acme]);
+    const at = done.indexOf('acme');
+    assert.ok(at >= 0 && at <= 5, `acme's check went ahead of flood's queue (it ended ${at + 1} of ${done.length}: ${done.join(', ')})`);
+    await parse.close();
+  });
+});
+
 describe('the deploy parser on shutdown', () => {
   test('a closed parser refuses new modules with SHUTTING_DOWN, after the ones begun have ended', async () => {
     const parse = testParser();

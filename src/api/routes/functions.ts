@@ -25,7 +25,7 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
         summary: 'Deploy a new immutable version of a function',
         params: FunctionParams,
         body: DeployBody,
-        response: { 200: DeployedFunctionView, 201: DeployedFunctionView, ...errorResponses('SOURCE_TOO_LARGE') },
+        response: { 200: DeployedFunctionView, 201: DeployedFunctionView, ...errorResponses('SOURCE_TOO_LARGE', 'TOO_MANY_REQUESTS') },
       },
     },
     async (request, reply) => {
