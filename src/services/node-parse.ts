@@ -25,7 +25,7 @@ const PARSE_MEMORY_MIB = 256;
 /** Check sandboxes alive at once (deploys are rare; a burst of them waits instead of piling up). */
 const PARALLEL_PARSES = 2;
 /** Deploys of one tenant waiting for a check sandbox; one more is TOO_MANY_REQUESTS. */
-export const MAX_QUEUED_PER_TENANT = 8;
+export const MAX_QUEUED_PER_TENANT = 32;
 
 /** A parser that can be closed: the server's, stopped before its isolator. */
 export interface SandboxedParser extends ModuleParser {

@@ -153,7 +153,7 @@ describe('openapi', () => {
     assert.equal(tooMany.headers?.['retry-after']?.schema.type, 'integer');
     assert.match(tooMany.description, /TOO_MANY_REQUESTS/);
     assert.match(ops.get('POST /v1/tenants/{tenant}/jobs/{id}/retry')!.responses['409']!.description, /JOB_NOT_RETRYABLE/);
-    // Only invoke goes through admission; deploys queue for their syntax check, at most 8 per tenant.
+    // Only invoke goes through admission; deploys queue for their syntax check, at most 32 per tenant.
     const throttled = new Set([`POST ${INVOKE}`, 'PUT /v1/tenants/{tenant}/functions/{name}']);
     for (const [name, op] of ops) if (!throttled.has(name)) assert.equal(op.responses['429'], undefined, name);
     for (const [name, op] of ops) {

@@ -13,6 +13,7 @@ import type { ErrorCode } from '../../src/core/errors.js';
 import type { Runtime } from '../../src/core/types.js';
 import { FunctionService } from '../../src/services/functions.js';
 import { nodeErrorPosition } from '../../src/services/node-diagnostic.js';
+import { MAX_QUEUED_PER_TENANT } from '../../src/services/node-parse.js';
 import { testParser, withFunctionService } from './sandboxed-parser.js';
 
 async function refused(svc: FunctionService, code: string, runtime: Runtime, expected: ErrorCode) {
@@ -35,9 +36,9 @@ describe('the deploy parser under a burst of deploys', () => {
     const parse = testParser();
     const done: string[] = [];
     const module = (i: number) => `export default async () => ${i};`;
-    // 2 checked at once, then 8 queued for tenant flood; the 11th is refused.
-    const flood = Array.from({ length: 10 }, (_, i) => parse(module(i), 'flood').then(() => done.push(`flood-${i}`)));
-    await assert.rejects(parse(module(10), 'flood'), (err: unknown) => isAirlockError(err) && err.code === 'TOO_MANY_REQUESTS' && err.details?.retryAfterSeconds === 1);
+    // 2 checked at once, then MAX_QUEUED_PER_TENANT queued for tenant flood; one more is refused.
+    const flood = Array.from({ length: 2 + MAX_QUEUED_PER_TENANT }, (_, i) => parse(module(i), 'flood').then(() => done.push(`flood-${i}`)));
+    await assert.rejects(parse(module(99), 'flood'), (err: unknown) => isAirlockError(err) && err.code === 'TOO_MANY_REQUESTS' && err.details?.retryAfterSeconds === 1);
     const acme = parse(module(0), 'acme').then(() => done.push('acme'));
     await Promise.all([...flood, acme]);
     const at = done.indexOf('acme');
