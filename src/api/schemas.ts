@@ -312,6 +312,9 @@ export const JobRetryBody = Type.Object(
       Type.Integer({ minimum: 1, maximum: 100, description: 'failed attempts allowed from the retry on (default: the job\'s own)' }),
     ),
     deadlineMs: Type.Optional(Type.Integer({ minimum: 1, description: 'total time from the retry, ms (AIRLOCK_JOB_DEADLINE_MS)' })),
+    maxRunMs: Type.Optional(
+      Type.Integer({ minimum: 1, description: "slice cap of its runs from now on, ms (default: the job's own; at most AIRLOCK_JOB_MAX_RUN_MS)" }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -88,17 +88,25 @@ const BOM = '\uFEFF';
  * cannot be read is a usage error naming it.
  */
 export function readArgFile(path: string, what: string): string {
+  // `-` is standard input (`--input @-`, `deploy - --name N`), read to its end, once.
+  if (path === STDIN) {
+    if (stdinTakenBy !== undefined) throw new UsageError(`standard input can feed only one argument: it already holds ${stdinTakenBy}, so ${what} cannot come from it too`);
+    stdinTakenBy = what;
+  }
+  let text: string;
   try {
-    // `-` is standard input (`--input @-`, `deploy - --name N`), read to its end.
-    const text = readFileSync(path === STDIN ? 0 : path, 'utf8');
-    return text.startsWith(BOM) ? text.slice(BOM.length) : text;
+    text = readFileSync(path === STDIN ? 0 : path, 'utf8');
   } catch (err) {
     throw new UsageError(`cannot read ${what} ${path === STDIN ? 'from standard input' : path}: ${readFailure(err)}`);
   }
+  if (path === STDIN && text.trim() === '') throw new UsageError(`${what} was to come from standard input, but it was empty; pipe it in (… | airlock …) or redirect a file (< file)`);
+  return text.startsWith(BOM) ? text.slice(BOM.length) : text;
 }
 
 /** The file name that stands for standard input. */
 export const STDIN = '-';
+/** What standard input was read for, once read (it can feed one argument only). */
+let stdinTakenBy: string | undefined;
 
 /**
  * The value of an option that takes JSON inline or, as `@path`, from a file (`--input`,

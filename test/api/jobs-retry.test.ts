@@ -74,9 +74,11 @@ describe('retrying jobs', () => {
     assert.deepEqual([again.status, again.error?.code], ['failed', 'JOB_DEADLINE']);
     assert.match(again.error?.message ?? '', /\(\S+, 300 ms after it was retried\)/, 'the deadline counts from the retry');
 
-    const res = await retry(server, 'acme', id, { deadlineMs: 60_000, maxAttempts: 2 });
+    const res = await retry(server, 'acme', id, { deadlineMs: 60_000, maxAttempts: 2, maxRunMs: 2_000 });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.maxAttempts, 2);
+    assert.equal(res.body.maxRunMs, 2_000, 'the answer is the job as GET shows it, with what the retry set');
+    assert.equal(Date.parse(res.body.deadlineAt) - Date.parse(res.body.retriedAt), 60_000);
     const done = await waitJob(server, 'acme', id, finished);
     assert.equal(done.status, 'succeeded', JSON.stringify(done));
     const result = done.result as { sum: number; starts: number };
@@ -136,6 +138,8 @@ describe('retrying jobs', () => {
     assert.deepEqual([noVersion.status, noVersion.body.error.code], [404, 'VERSION_NOT_FOUND']);
     const tooLong = await retry(server, 'acme', running, { deadlineMs: 600_001 });
     assert.deepEqual([tooLong.status, tooLong.body.error.code], [400, 'LIMIT_ABOVE_MAXIMUM']);
+    const sliceTooLong = await retry(server, 'acme', running, { maxRunMs: 100 * 3_600_000 });
+    assert.deepEqual([sliceTooLong.status, sliceTooLong.body.error.code], [400, 'LIMIT_ABOVE_MAXIMUM']);
     const unknownField = await retry(server, 'acme', running, { input: 1 });
     assert.deepEqual([unknownField.status, unknownField.body.error.code], [400, 'VALIDATION_FAILED']);
     assert.equal((await getJob(server, 'acme', running)).status, 'cancelled', 'a refused retry changes nothing');

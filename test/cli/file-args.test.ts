@@ -113,4 +113,15 @@ describe('standard input as the file (-)', () => {
     assert.equal(bad.stderr.trim(), `--input: standard input is not valid JSON (${jsonError('{nope')})`);
     assert.equal(requests.length, before, 'no request was sent');
   });
+
+  it('refuses standard input used twice, and an empty one, before any request', async () => {
+    const before = requests.length;
+    const twice = await runCli(['deploy', '-', '--tenant', 'acme', '--name', 'e2', '--egress', '@-'], env, 'export default async () => 1;');
+    assert.equal(twice.code, 2);
+    assert.match(twice.stderr, /^standard input can feed only one argument: the source \(-\) or --egress @-, not both/);
+    const empty = await runCli(['invoke', 'acme/fn', '--input', '@-'], env, '');
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /^the --input file was to come from standard input, but it was empty; pipe it in/);
+    assert.equal(requests.length, before, 'no request was sent');
+  });
 });

@@ -19,16 +19,17 @@ describe('airlock keys', () => {
   it('creates a named key and an unnamed one, lists both with the name last, and revokes one', async () => {
     const named = await runCli(['keys', 'create', 'acme', '--name', 'ci'], env);
     assert.equal(named.code, 0, named.stderr);
-    const [line, key] = named.stdout.trimEnd().split('\n');
-    const id = /^created key (key_\S+) named "ci" for tenant acme \(shown once\):$/.exec(line!)?.[1];
+    const line = named.stderr.trimEnd();
+    const key = named.stdout.trimEnd();
+    const id = /^created key (key_\S+) named "ci" for tenant acme \(shown once\):$/.exec(line)?.[1];
     assert.ok(id, line);
-    assert.match(key!, /^ak_/);
+    assert.match(key, /^ak_[\w-]+$/, 'stdout holds the key alone');
     const plain = await runCli(['keys', 'create', 'acme'], env);
-    const plainId = /^created key (key_\S+) for tenant acme/.exec(plain.stdout)?.[1];
-    assert.ok(plainId, plain.stdout);
+    const plainId = /^created key (key_\S+) for tenant acme/.exec(plain.stderr)?.[1];
+    assert.ok(plainId, plain.stderr);
     const listed = await runCli(['keys', 'list', 'acme'], env);
     const rows = listed.stdout.trimEnd().split('\n').map((l) => l.split(/\s+/));
-    assert.deepEqual(rows.map((r) => [r[0], r[1], r[3]]), [[id, key!.slice(0, 11), 'ci'], [plainId, plain.stdout.trimEnd().split('\n')[1]!.slice(0, 11), undefined]]);
+    assert.deepEqual(rows.map((r) => [r[0], r[1], r[3]]), [[id, key.slice(0, 11), 'ci'], [plainId, plain.stdout.trimEnd().slice(0, 11), undefined]]);
     const json = await runCli(['keys', 'list', 'acme', '--json'], env);
     assert.deepEqual((JSON.parse(json.stdout) as { name: string | null }[]).map((k) => k.name), ['ci', null]);
     assert.equal((await runCli(['keys', 'revoke', 'acme', plainId], env)).stdout, `revoked ${plainId}\n`);
@@ -36,17 +37,17 @@ describe('airlock keys', () => {
 
   it('finds a key read from stdin: its id, tenant, name and how to revoke it; a revoked one is not found', async () => {
     const created = await runCli(['keys', 'create', 'globex', '--name', 'backend'], env);
-    const [line, key] = created.stdout.trimEnd().split('\n');
-    const id = /^created key (key_\S+)/.exec(line!)?.[1];
+    const key = created.stdout.trimEnd();
+    const id = /^created key (key_\S+)/.exec(created.stderr)?.[1];
     const found = await runCli(['keys', 'find'], env, `${key}\n`);
     assert.equal(found.code, 0, found.stderr);
-    assert.match(found.stdout, new RegExp(`^key ${id} of tenant globex\n  name     backend\n  prefix   ${key!.slice(0, 11)}\n  created  \\S+Z\nrevoke it with: airlock keys revoke globex ${id}\n$`));
-    const json = await runCli(['keys', 'find', '--json'], env, key!);
-    assert.deepEqual({ ...JSON.parse(json.stdout), createdAt: 'x' }, { kind: 'tenant', id, tenant: 'globex', name: 'backend', prefix: key!.slice(0, 11), createdAt: 'x' });
+    assert.match(found.stdout, new RegExp(`^key ${id} of tenant globex\n  name     backend\n  prefix   ${key.slice(0, 11)}\n  created  \\S+Z\nrevoke it with: airlock keys revoke globex ${id}\n$`));
+    const json = await runCli(['keys', 'find', '--json'], env, key);
+    assert.deepEqual({ ...JSON.parse(json.stdout), createdAt: 'x' }, { kind: 'tenant', id, tenant: 'globex', name: 'backend', prefix: key.slice(0, 11), createdAt: 'x' });
     const admin = await runCli(['keys', 'find'], env, server.adminKey);
     assert.match(admin.stdout, /^this is the server's admin key/);
     await runCli(['keys', 'revoke', 'globex', id!], env);
-    const gone = await runCli(['keys', 'find'], env, key!);
+    const gone = await runCli(['keys', 'find'], env, key);
     assert.equal(gone.code, 1);
     assert.match(gone.stderr, /NOT_FOUND.*revoked/);
     assert.equal((found.stderr + gone.stderr).includes(key!), false, 'the key is never printed back');

@@ -57,6 +57,12 @@ describe('unknown command suggestions', () => {
     for (const typed of ['x', 'run', 'frobnicate', 'se', 's']) assert.equal(closestName(typed, COMMANDS), undefined, typed);
   });
 
+  it('of several close names, the strictly nearest; a tie suggests nothing', () => {
+    const jobs = ['submit', 'get', 'list', 'cancel', 'retry'];
+    assert.equal(closestName('lst', jobs), 'list', 'one edit from list, two from get');
+    assert.equal(closestName('gt', ['get', 'git']), undefined, 'one edit from each');
+  });
+
   it('counts edits, a swap of neighbours as one', () => {
     assert.equal(editDistance('', ''), 0);
     assert.equal(editDistance('jobs', 'jobs'), 0);

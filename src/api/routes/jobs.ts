@@ -110,13 +110,14 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
         summary: 'Run a failed, dead or cancelled job again in place, from its last checkpoint',
         params: JobParams,
         body: JobRetryBody,
-        response: { 200: JobView, ...errorResponses('JOB_NOT_FOUND', 'FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'JOB_NOT_RETRYABLE', 'INPUT_TOO_LARGE') },
+        response: { 200: JobDetailView, ...errorResponses('JOB_NOT_FOUND', 'FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'JOB_NOT_RETRYABLE', 'INPUT_TOO_LARGE') },
       },
     },
     async (request) => {
       const { tenant, id } = request.params;
       requireTenant(request, tenant);
-      return jobView(await jobs.retry(tenant, id, request.body ?? {}));
+      // The whole job, as GET shows it: what the retry set (version, deadlineAt, retriedAt) is there.
+      return jobDetailView(await jobs.retry(tenant, id, request.body ?? {}));
     },
   );
 }

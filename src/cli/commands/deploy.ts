@@ -51,6 +51,9 @@ export async function deployCommand(argv: string[], client: Client): Promise<voi
   });
   const [file] = takePositionals('deploy', positionals, ['<file>']);
   if (!values.tenant) throw usageError('deploy', '--tenant is required: the tenant to deploy to');
+  if (file === STDIN && values.egress === `@${STDIN}`) {
+    throw usageError('deploy', 'standard input can feed only one argument: the source (-) or --egress @-, not both; give the policy inline or in a file');
+  }
   if (file === STDIN && values.name === undefined) {
     throw usageError('deploy', 'a source read from standard input (-) needs --name (and --runtime typescript for TypeScript)');
   }

@@ -63,12 +63,13 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
       return;
     }
     case 'retry': {
-      onlyOptions('jobs', sub, values, ['version', 'max-attempts', 'deadline-ms']);
+      onlyOptions('jobs', sub, values, ['version', 'max-attempts', 'deadline-ms', 'max-run-ms']);
       const [tenant, id] = takePositionals('jobs', positionals, ['<tenant>', '<id>']);
       const body: Record<string, unknown> = {
         version: values.version,
         maxAttempts: integerFlag('--max-attempts', values['max-attempts']),
         deadlineMs: integerFlag('--deadline-ms', values['deadline-ms']),
+        maxRunMs: integerFlag('--max-run-ms', values['max-run-ms']),
       }; // JSON drops the ones not given
       const job = await client.read(
         'POST',

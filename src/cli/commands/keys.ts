@@ -32,7 +32,9 @@ export async function keysCommand(argv: string[], client: Client, stdin: NodeJS.
       const body = values.name === undefined ? undefined : { name: values.name };
       const key = await client.read('POST', keysPath(tenant), Type.Object({ id: Type.String(), key: Type.String() }), body);
       const named = values.name === undefined ? '' : ` named ${JSON.stringify(values.name)}`;
-      process.stdout.write(`created key ${key.id}${named} for tenant ${tenant} (shown once):\n${key.key}\n`);
+      // The key alone on stdout (`airlock keys create acme > key.txt` holds just the key); what it is on stderr.
+      process.stderr.write(`created key ${key.id}${named} for tenant ${tenant} (shown once):\n`);
+      process.stdout.write(`${key.key}\n`);
       return;
     }
     case 'list': {

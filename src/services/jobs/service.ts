@@ -30,6 +30,8 @@ export interface RetryJobRequest {
   deadlineMs?: number;
   /** Failed attempts allowed from the retry on (default: the job's own). */
   maxAttempts?: number;
+  /** Slice cap of its runs from the retry on, ms (default: the job's own; at most AIRLOCK_JOB_MAX_RUN_MS). */
+  maxRunMs?: number;
 }
 
 export interface ListJobsRequest {
@@ -68,13 +70,7 @@ export class JobService {
     const { config, queue, functions } = this.deps;
     const fn = await functions.get(tenant, name);
     serializeInput(req.input ?? null, config.maxJsonDepth, fn.limits.inputBytes, config.maxLimits.inputBytes);
-    const maxRunMs = req.maxRunMs ?? config.jobs.defaultRunMs;
-    if (maxRunMs > config.jobs.maxRunMs) {
-      throw new AirlockError(
-        'LIMIT_ABOVE_MAXIMUM',
-        `maxRunMs ${maxRunMs} is above the operator maximum ${config.jobs.maxRunMs} (AIRLOCK_JOB_MAX_RUN_MS); ask for less`,
-      );
-    }
+    const maxRunMs = this.maxRunMs(req.maxRunMs ?? config.jobs.defaultRunMs);
     const deadlineMs = this.deadlineMs(req.deadlineMs);
     // Every slice runs the version that was latest at submission, even if the function is redeployed meanwhile.
     const payload: JobPayload = { input: req.input ?? null, version: fn.version, maxRunMs, deadlineAt: this.now() + deadlineMs };
@@ -115,7 +111,7 @@ export class JobService {
     // A job that ran "the latest at each run" (a webhook delivery) keeps doing so unless a version is named.
     const version = payload.version === undefined && req.version === undefined ? undefined : fn.version;
     const now = this.now();
-    const next: JobPayload = { input: payload.input, maxRunMs: payload.maxRunMs, deadlineAt: now + deadlineMs, retriedAt: now };
+    const next: JobPayload = { input: payload.input, maxRunMs: this.maxRunMs(req.maxRunMs ?? payload.maxRunMs), deadlineAt: now + deadlineMs, retriedAt: now };
     if (version !== undefined) next.version = version;
     const answer = await queue.requeue(tenant, id, {
       payload: next,
@@ -126,6 +122,14 @@ export class JobService {
     if (!answer.requeued) throw notRetryable(tenant, answer.item);
     this.deps.runner?.wake();
     return answer.item;
+  }
+
+  private maxRunMs(asked: number): number {
+    const max = this.deps.config.jobs.maxRunMs;
+    if (asked > max) {
+      throw new AirlockError('LIMIT_ABOVE_MAXIMUM', `maxRunMs ${asked} is above the operator maximum ${max} (AIRLOCK_JOB_MAX_RUN_MS); ask for less`);
+    }
+    return asked;
   }
 
   private deadlineMs(asked: number | undefined): number {

@@ -58,7 +58,7 @@ export function deadlineError(deadlineAt: number, since: { at: number; event: 's
 /** The stalled slice limit was passed (see STALL_SLICES); `cap` is what ended this slice. */
 export function noProgressError(cap: SliceCap): QueueError {
   const each = cap.kind === 'requests' ? `egress.limits.requests ${cap.requests} each` : `maxRunMs ${cap.capMs} ms each`;
-  const larger = cap.kind === 'requests' ? 'deploy the function with a larger egress.limits.requests' : 'submit the job with a longer maxRunMs';
+  const larger = cap.kind === 'requests' ? 'deploy the function with a larger egress.limits.requests' : 'retry the job with a longer maxRunMs';
   return failure(
     'NO_PROGRESS',
     `the last ${STALL_SLICES} slices of this job (${each}) reached their cap without saving a checkpoint, and so did ` +
