@@ -39,6 +39,7 @@ describe('the harness as tenant code sees it (bwrap)', () => {
         }
         if (!specifier.includes('/fn/')) {
           assert.match(error.message, new RegExp(`^Cannot import "${specifier.replace('.', '\\.')}" from file:///fn/imp\\.[0-9a-f]{12}\\.mjs: only Node's`));
+          assert.doesNotMatch(error.message, /caused by/, "Node's own cause (Invalid URL) is left out");
         }
         assert.equal(sb.alive, true);
       });

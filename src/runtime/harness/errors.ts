@@ -64,6 +64,11 @@ function related(err: unknown): string {
   return out;
 }
 
+/** Node's error for an import that cannot resolve: its cause ("Invalid URL") is Node's own, not the tenant's. */
+function unresolvedImport(message: unknown): boolean {
+  return typeof message === 'string' && message.startsWith('Failed to resolve module specifier');
+}
+
 export function toHarnessError(err: unknown): HarnessError {
   if (err instanceof HarnessFailure) return { type: err.type, message: err.message };
   try {
@@ -78,7 +83,7 @@ export function toHarnessError(err: unknown): HarnessError {
           : ownName;
       const out: HarnessError = {
         type: clip(typeof name === 'string' && name !== '' ? name : 'Error', MAX_ERROR_TYPE),
-        message: clip(hideModuleUrls(stringOf(obj.message) + related(err)), MAX_ERROR_MESSAGE),
+        message: clip(hideModuleUrls(stringOf(obj.message) + (unresolvedImport(obj.message) ? '' : related(err))), MAX_ERROR_MESSAGE),
       };
       if (typeof obj.stack === 'string') out.stack = clip(hideModuleUrls(trimStack(obj.stack)), MAX_ERROR_STACK);
       return out;
