@@ -11,6 +11,8 @@ import type { Logger } from '../core/logger.js';
 
 /** Node's parser's limit on a request's header section (`--max-http-header-size`). */
 const HEADER_LIMIT_BYTES = 16 * 1024;
+/** The router's limit on one part of a path (Fastify's maxParamLength default). */
+const MAX_PATH_PART = 100;
 /** How much of a refused URL an error message repeats. */
 const URL_EXCERPT = 120;
 
@@ -26,7 +28,8 @@ export function clientErrorAnswer(err: NodeJS.ErrnoException): AirlockError | un
     case 'HPE_HEADER_OVERFLOW':
       return new AirlockError(
         'HEADERS_TOO_LARGE',
-        `the request's headers are larger than ${HEADER_LIMIT_BYTES} bytes in all; send fewer or smaller headers`,
+        `the request line and headers are larger than ${HEADER_LIMIT_BYTES} bytes in all (a long query string counts too); ` +
+          'send fewer or smaller headers, or a shorter URL',
       );
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return new AirlockError('REQUEST_TIMEOUT', 'the request was not received in time; send it again, all at once');
@@ -57,13 +60,24 @@ export function clientErrorHandler(logger: Logger) {
 
 /** Fastify's `frameworkErrors`: URLs its router refuses before any route or hook runs. */
 export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  const url = excerpt(request.raw.url ?? '');
-  const answer =
-    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-      ? new AirlockError('URI_TOO_LONG', `a part of the path is too long: ${url}; names and ids are at most 64 characters`)
-      : error.code === 'FST_ERR_BAD_URL'
-        ? new AirlockError('BAD_REQUEST', `the path is not a valid URL: ${url}; percent-encode "%" as %25`)
-        : new AirlockError('BAD_REQUEST', `the request could not be routed (${error.code}): ${url}`);
+  const raw = request.raw.url ?? '';
+  const url = excerpt(raw);
+  let answer: AirlockError;
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    const longest = raw.split('?')[0]!.split('/').reduce((a, b) => (b.length > a.length ? b : a), '');
+    answer = new AirlockError(
+      'URI_TOO_LONG',
+      `a part of the path is ${longest.length} characters long, above the ${MAX_PATH_PART} the server takes: ${url}; ` +
+        'tenant and function names are at most 63 characters, ids at most 64',
+    );
+  } else if (error.code === 'FST_ERR_BAD_URL') {
+    answer = new AirlockError(
+      'BAD_REQUEST',
+      `the path is not a valid URL: ${url}; it has a "%" not followed by two hex digits, or percent-encoded bytes that are not UTF-8 (write a "%" itself as %25)`,
+    );
+  } else {
+    answer = new AirlockError('BAD_REQUEST', `the request could not be routed (${error.code}): ${url}`);
+  }
   sendAsIs(reply, answer);
 }
 
