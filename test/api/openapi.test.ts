@@ -140,6 +140,12 @@ describe('openapi', () => {
     }
   });
 
+  it('lists 413 on every route that takes a request body (each has a body limit)', () => {
+    for (const [name, op] of ops) {
+      if (/^(POST|PUT|PATCH|DELETE) \/v1\//.test(name)) assert.ok(op.responses['413'] !== undefined, name);
+    }
+  });
+
   it('lists the error statuses each route produces, every one with the Error body', () => {
     const statuses = (route: string) => Object.keys(ops.get(route)!.responses).filter((s) => /^[45]/.test(s));
     assert.deepEqual(statuses(`POST ${INVOKE}`), ['404', '413', '429', '4XX', '5XX']);

@@ -112,7 +112,7 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
         tags: ['functions'],
         summary: 'Delete a function, all its versions, its webhook token and its schedules (executions and jobs are kept)',
         params: FunctionParams,
-        response: { 204: Type.Null(), ...errorResponses('FUNCTION_NOT_FOUND') },
+        response: { 204: Type.Null(), ...errorResponses('FUNCTION_NOT_FOUND', 'INPUT_TOO_LARGE') },
       },
     },
     async (request, reply) => {

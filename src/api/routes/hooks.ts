@@ -139,7 +139,7 @@ export function registerWebhookRoutes(v1: FastifyInstance, deps: ApiDeps): void 
         tags: ['webhooks'],
         summary: 'Issue a new webhook token; the old one stops working at once',
         params: FunctionParams,
-        response: { 200: WebhookView, ...errorResponses('FUNCTION_NOT_FOUND') },
+        response: { 200: WebhookView, ...errorResponses('FUNCTION_NOT_FOUND', 'INPUT_TOO_LARGE') },
       },
     },
     async (request) => {

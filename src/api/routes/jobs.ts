@@ -91,7 +91,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
         tags: ['jobs'],
         summary: 'Cancel a queued or running job',
         params: JobParams,
-        response: { 200: JobView, ...errorResponses('JOB_NOT_FOUND') },
+        response: { 200: JobView, ...errorResponses('JOB_NOT_FOUND', 'INPUT_TOO_LARGE') },
       },
     },
     async (request) => {

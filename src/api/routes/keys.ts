@@ -66,7 +66,7 @@ export function registerKeyRoutes(app: FastifyInstance, deps: ApiDeps): void {
         tags: ['keys'],
         summary: 'Revoke a tenant key (admin only); it stops working at once and is deleted',
         params: KeyParams,
-        response: { 204: Type.Null(), ...errorResponses('NOT_FOUND') },
+        response: { 204: Type.Null(), ...errorResponses('NOT_FOUND', 'INPUT_TOO_LARGE') },
       },
     },
     async (request, reply) => {
@@ -85,7 +85,7 @@ export function registerKeyRoutes(app: FastifyInstance, deps: ApiDeps): void {
         tags: ['keys'],
         summary: 'Which key is this? (admin only): the id, tenant, name and prefix of a whole key, e.g. one found in a leak',
         body: KeyLookupBody,
-        response: { 200: KeyLookupView, ...errorResponses('NOT_FOUND') },
+        response: { 200: KeyLookupView, ...errorResponses('NOT_FOUND', 'INPUT_TOO_LARGE') },
       },
     },
     async (request) => {

@@ -79,7 +79,7 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
         tags: ['schedules'],
         summary: 'Delete a schedule (the jobs it fired are kept)',
         params: ScheduleParams,
-        response: { 204: Type.Null(), ...errorResponses('SCHEDULE_NOT_FOUND') },
+        response: { 204: Type.Null(), ...errorResponses('SCHEDULE_NOT_FOUND', 'INPUT_TOO_LARGE') },
       },
     },
     async (request, reply) => {

@@ -110,7 +110,7 @@ export function registerSecretRoutes(app: FastifyInstance, deps: ApiDeps): void 
           tags: ['secrets'],
           summary: 'Delete a secret',
           params: SecretParams,
-          response: { 204: Type.Null(), ...errorResponses('SECRET_NOT_FOUND') },
+          response: { 204: Type.Null(), ...errorResponses('SECRET_NOT_FOUND', 'INPUT_TOO_LARGE') },
         },
       },
       async (request, reply) => {
