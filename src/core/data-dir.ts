@@ -8,7 +8,7 @@
 // proved by creating and removing a file: access() says yes to root where the file system still
 // says no (/sys).
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readlinkSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { AirlockError } from './errors.js';
 
@@ -47,9 +47,28 @@ function notADirectory(dir: string): AirlockError {
   return new AirlockError('CONFIG_INVALID', `the data dir ${dir} is not a directory (it, or a directory above it, is a file); ${HOW}`, { dataDir: dir });
 }
 
+/** The target of `path` when it is a symbolic link (one that points nowhere, since mkdir failed), else undefined. */
+function linkTarget(path: string): string | undefined {
+  try {
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function cannotCreate(dir: string, err: unknown, path: string): AirlockError {
   const code = errnoOf(err);
   if (code === 'ENOTDIR') return notADirectory(dir);
+  // A symbolic link to nowhere, at the path or just above it: name the link and its target.
+  for (const link of code === 'EEXIST' || code === 'ENOENT' ? [path, dirname(path)] : []) {
+    const target = linkTarget(link);
+    if (target === undefined) continue;
+    return new AirlockError(
+      'CONFIG_INVALID',
+      `cannot create the data dir ${dir}: ${link} is a symbolic link to ${target}, which does not exist; create ${target}, or remove the link; ${HOW}`,
+      { dataDir: dir, errno: code },
+    );
+  }
   return new AirlockError('CONFIG_INVALID', `cannot create the data dir ${dir} (${code ?? String(err)}): ${dataDirReason(code, dirname(path))}; ${HOW}`, {
     dataDir: dir,
     errno: code,

@@ -1,12 +1,13 @@
 // The data dir is created when missing (mode 0700) and refused, with a message naming it, the
-// errno and the fix, when it cannot hold Airlock's files: a file in the way, a directory this user
+// errno and the fix, when it cannot hold Airlock's files: a file in the way, a symbolic link to
+// nowhere (named with its target), a directory this user
 // cannot write (checked as an unprivileged user: root may write anywhere), a path below /proc
 // (where Node's recursive mkdir spins forever), a kernel directory root may not write (/sys, where
 // access() says yes), and a read-only mount (made inside a mount namespace of a child process).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +35,17 @@ describe('prepareDataDir', () => {
     assert.ok(st.isDirectory());
     assert.equal(st.mode & 0o777, 0o700);
     prepareDataDir(dir); // an existing one is fine
+  });
+
+  it('names a symbolic link to nowhere and its target, at the data dir or just above it', () => {
+    const link = join(work, 'dangling');
+    const target = join(work, 'never-made', 'x');
+    symlinkSync(target, link);
+    for (const dir of [link, join(link, 'sub')]) {
+      const err = refusal(dir);
+      assert.equal(err.code, 'CONFIG_INVALID');
+      assert.match(err.message, new RegExp(`^cannot create the data dir ${dir}: ${link} is a symbolic link to ${target}, which does not exist; create ${target}, or remove the link`));
+    }
   });
 
   it('refuses a file in the way, naming the dir and the fix', () => {
