@@ -76,7 +76,7 @@ function stripError(thrown: unknown, source: string): AirlockError {
   if (thrown instanceof Error && thrown.name === 'RuntimeError') {
     return new AirlockError(
       'SYNTAX_ERROR',
-      `the type stripper failed on this module (${thrown.message}), most likely because it nests too deeply ` +
+      `the deploy's parser (swc, which also checks JavaScript) failed on this module (${thrown.message}), most likely because it nests too deeply ` +
         '(a few hundred levels of brackets or calls); flatten the deepest nesting, e.g. build a huge literal at run time or parse it from JSON',
     );
   }
