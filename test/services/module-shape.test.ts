@@ -4,23 +4,11 @@
 // imports, every form of a handler export) deploys; a handler declared as a class is refused.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isAirlockError } from '../../src/core/errors.js';
 import type { ErrorCode } from '../../src/core/errors.js';
-import { FunctionService } from '../../src/services/functions.js';
-import { withFunctionService } from './sandboxed-parser.js';
+import type { FunctionService } from '../../src/services/functions.js';
+import { deployRefused, withFunctionService } from './sandboxed-parser.js';
 
-async function refused(svc: FunctionService, code: string, expected: ErrorCode) {
-  try {
-    await svc.deploy('acme', 'f', { code });
-  } catch (err) {
-    assert.ok(isAirlockError(err), `expected an AirlockError, got ${String(err)}`);
-    assert.equal(err.code, expected, err.message);
-    assert.equal(err.status, 400);
-    assert.deepEqual(await svc.list('acme'), [], 'nothing was stored');
-    return err;
-  }
-  assert.fail(`expected ${expected} for ${JSON.stringify(code)}, but it deployed`);
-}
+const refused = (svc: FunctionService, code: string, expected: ErrorCode) => deployRefused(svc, code, expected);
 
 describe('deploy refuses imports that cannot resolve in the sandbox', () => {
   test('a package import, at its line and column in the TypeScript source, with how to bundle', () =>

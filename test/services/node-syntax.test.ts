@@ -14,20 +14,9 @@ import type { Runtime } from '../../src/core/types.js';
 import { FunctionService } from '../../src/services/functions.js';
 import { nodeErrorPosition } from '../../src/services/node-diagnostic.js';
 import { MAX_QUEUED_PER_TENANT } from '../../src/services/node-parse.js';
-import { testParser, withFunctionService } from './sandboxed-parser.js';
+import { deployRefused, testParser, withFunctionService } from './sandboxed-parser.js';
 
-async function refused(svc: FunctionService, code: string, runtime: Runtime, expected: ErrorCode) {
-  try {
-    await svc.deploy('acme', 'f', { code, runtime });
-  } catch (err) {
-    assert.ok(isAirlockError(err), `expected an AirlockError, got ${String(err)}`);
-    assert.equal(err.code, expected, err.message);
-    assert.equal(err.status, 400);
-    assert.deepEqual(await svc.list('acme'), [], 'nothing was stored');
-    return err;
-  }
-  assert.fail(`expected ${expected} for ${JSON.stringify(code)}, but it deployed`);
-}
+const refused = (svc: FunctionService, code: string, runtime: Runtime, expected: ErrorCode) => deployRefused(svc, code, expected, runtime);
 
 const NODE = `Node ${process.versions.node.split('.')[0]}`;
 

@@ -1,7 +1,11 @@
 // FunctionService for service tests, as the server builds it: a real SQLite store and the deploy's
 // V8 parse in one real bwrap check sandbox per module (no mock), from an isolator built like the
 // sandbox tests' (no cgroups).
+import assert from 'node:assert/strict';
 import type { Config, IsolatorName } from '../../src/core/config.js';
+import { isAirlockError } from '../../src/core/errors.js';
+import type { AirlockError, ErrorCode } from '../../src/core/errors.js';
+import type { Runtime } from '../../src/core/types.js';
 import { DEFAULT_LIMITS, DEFAULT_MAX_LIMITS } from '../../src/core/limits.js';
 import { FunctionService } from '../../src/services/functions.js';
 import { sandboxedParser } from '../../src/services/node-parse.js';
@@ -32,4 +36,18 @@ export async function withFunctionService(
   } finally {
     await t.cleanup();
   }
+}
+
+/** Deploys `code` expecting a 400 with `expected`, and nothing stored; answers the error. */
+export async function deployRefused(svc: FunctionService, code: string, expected: ErrorCode, runtime?: Runtime): Promise<AirlockError> {
+  try {
+    await svc.deploy('acme', 'f', runtime === undefined ? { code } : { code, runtime });
+  } catch (err) {
+    assert.ok(isAirlockError(err), `expected an AirlockError, got ${String(err)}`);
+    assert.equal(err.code, expected, err.message);
+    assert.equal(err.status, 400);
+    assert.deepEqual(await svc.list('acme'), [], 'nothing was stored');
+    return err;
+  }
+  return assert.fail(`expected ${expected} for ${JSON.stringify(code)}, but it deployed`);
 }
