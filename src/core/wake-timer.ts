@@ -1,6 +1,7 @@
 // The sleep of a polling loop that another caller can cut short: wake() ends the sleep under way
 // at once, and `woken` tells the loop that a wake came since its last reset(), so it does not
-// go to sleep past one. (The job worker, the schedule runner and retention loop this way.)
+// go to sleep past one. (The job worker loops this way; so does PollingLoop, which the schedule
+// runner and retention use.)
 export interface WakeTimerOptions {
   /** Sleeps do not keep the process alive (a loop whose stop() also wakes it). Default false. */
   unref?: boolean;

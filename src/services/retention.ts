@@ -6,7 +6,7 @@
 // Several servers on one database each run rounds; a row another server deleted is just not
 // counted. Each round that deleted something logs one line with the counts per kind.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { WakeTimer } from '../core/wake-timer.js';
+import { PollingLoop } from '../core/polling-loop.js';
 import type { QueueStore } from '../queue/port.js';
 import type { ScheduleStore } from '../schedules/port.js';
 import type { PurgeBatch, Store } from '../store/port.js';
@@ -58,47 +58,28 @@ const HOUR_MS = 3_600_000;
 export class RetentionPurger {
   private readonly deps: RetentionDeps;
   private readonly now: () => number;
-  private readonly alarm = new WakeTimer({ unref: true });
-  private chain: Promise<unknown> = Promise.resolve();
-  private started = false;
-  private stopping = false;
-  private loopDone: Promise<void> | undefined;
+  private readonly poll: PollingLoop;
 
   constructor(deps: RetentionDeps) {
     this.deps = deps;
     this.now = deps.now ?? Date.now;
+    const { intervalMs = 60_000, backlogPauseMs = 1_000 } = deps;
+    this.poll = new PollingLoop(async () => ((await this.round()).backlog ? backlogPauseMs : intervalMs), { unref: true });
   }
 
   /** Runs a round at once, then one every interval. */
   start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.loopDone = this.loop();
+    this.poll.start();
   }
 
   /** Stops after the batch under way; resolves once the loop has ended. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.alarm.wake();
-    await this.loopDone;
-    await this.chain.catch(() => {});
+  stop(): Promise<void> {
+    return this.poll.stop();
   }
 
   /** One round now; rounds never overlap within one purger. */
   round(): Promise<RoundResult> {
-    const next = this.chain.then(() => this.roundOnce());
-    this.chain = next.catch(() => {});
-    return next;
-  }
-
-  private async loop(): Promise<void> {
-    const { intervalMs = 60_000, backlogPauseMs = 1_000 } = this.deps;
-    while (!this.stopping) {
-      this.alarm.reset();
-      const { backlog } = await this.round();
-      if (this.stopping) break;
-      if (!this.alarm.woken) await this.alarm.sleep(backlog ? backlogPauseMs : intervalMs);
-    }
+    return this.poll.serial(() => this.roundOnce());
   }
 
   private async roundOnce(): Promise<RoundResult> {
@@ -132,7 +113,7 @@ export class RetentionPurger {
   private async purgeKind(kind: PurgeKind, purge: (max: number) => Promise<PurgeBatch>, purged: PurgeCounts): Promise<boolean> {
     const { batchRows = 200, roundBatches = 20 } = this.deps;
     let deletedLast = 0;
-    for (let batch = 0; batch < roundBatches && !this.stopping; batch++) {
+    for (let batch = 0; batch < roundBatches && !this.poll.stopping; batch++) {
       const { deleted, more } = await purge(batchRows);
       purged[kind] += deleted;
       if (deleted > 0) this.deps.metrics?.recordPurged(kind, deleted);

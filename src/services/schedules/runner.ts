@@ -6,7 +6,7 @@
 // claim retaken after a crash between claim and submission cannot start a second job.
 import type { Config } from '../../core/config.js';
 import { isAirlockError } from '../../core/errors.js';
-import { WakeTimer } from '../../core/wake-timer.js';
+import { PollingLoop } from '../../core/polling-loop.js';
 import type { QueueItem, QueueStore } from '../../queue/port.js';
 import { TERMINAL_STATUSES } from '../../queue/port.js';
 import type { ClaimedRun, RunOutcome, ScheduleStore } from '../../schedules/port.js';
@@ -54,59 +54,46 @@ export function occurrenceKey(schedule: string, occurrenceAt: number): string {
 export class ScheduleRunner {
   private readonly deps: ScheduleRunnerDeps;
   private readonly now: () => number;
-  private chain: Promise<unknown> = Promise.resolve();
-  private started = false;
-  private stopping = false;
-  private loopDone: Promise<void> | undefined;
-  private readonly alarm = new WakeTimer();
+  private readonly poll: PollingLoop;
 
   constructor(deps: ScheduleRunnerDeps) {
     this.deps = deps;
     this.now = deps.now ?? Date.now;
+    this.poll = new PollingLoop(() => this.pollOnce());
   }
 
   /** Ticks at once (occurrences missed while no server ran fire now), then whenever one is due. */
   start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.loopDone = this.loop();
+    this.poll.start();
   }
 
   /** Look again now (a schedule was created or changed). */
   wake(): void {
-    this.alarm.wake();
+    this.poll.wake();
   }
 
   /** Stops looking; resolves once the tick in progress has settled what it claimed. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.wake();
-    await this.loopDone;
-    await this.chain.catch(() => {});
+  stop(): Promise<void> {
+    return this.poll.stop();
   }
 
   /** Claims and settles every due occurrence now; ticks never overlap within one runner. */
   tick(): Promise<Settled[]> {
-    const next = this.chain.then(() => this.tickOnce());
-    this.chain = next.catch(() => {});
-    return next;
+    return this.poll.serial(() => this.tickOnce());
   }
 
-  private async loop(): Promise<void> {
+  /** One pass of the loop: a tick, then how long until the next occurrence is due (at most pollMs). */
+  private async pollOnce(): Promise<number> {
     const { config, store } = this.deps;
-    while (!this.stopping) {
-      this.alarm.reset();
-      let waitMs = config.schedules.pollMs;
-      try {
-        await this.tick();
-        const due = await store.nextDueAt();
-        if (due !== undefined) waitMs = Math.max(1, Math.min(waitMs, due - this.now()));
-      } catch (err) {
-        this.deps.logger?.warn({ err }, 'could not check schedules; trying again at the next poll');
-      }
-      if (this.stopping) break;
-      if (!this.alarm.woken) await this.alarm.sleep(waitMs);
+    let waitMs = config.schedules.pollMs;
+    try {
+      await this.tick();
+      const due = await store.nextDueAt();
+      if (due !== undefined) waitMs = Math.max(1, Math.min(waitMs, due - this.now()));
+    } catch (err) {
+      this.deps.logger?.warn({ err }, 'could not check schedules; trying again at the next poll');
     }
+    return waitMs;
   }
 
   private async tickOnce(): Promise<Settled[]> {
