@@ -4,7 +4,7 @@
 // itself (each hop re-checked and counted) unless the request's redirect mode is 'error' or
 // 'manual', decodes a compressed final answer, and keeps one record per hop, refused ones too.
 import { AirlockError, isAirlockError } from '../core/errors.js';
-import type { EgressLimits, EgressPolicy, EgressRequestRecord } from '../core/types.js';
+import type { EgressLimits, EgressRequestRecord } from '../core/types.js';
 import type { AddressRules } from './addresses.js';
 import { checkPolicy, denied, hostMatches, METHOD_PATTERN, parseTarget, REFUSED_METHODS } from './policy.js';
 import type { Target } from './policy.js';

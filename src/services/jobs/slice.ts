@@ -12,7 +12,7 @@ import { executionId } from '../../core/ids.js';
 import type { ExecutionRecord, FunctionVersion } from '../../core/types.js';
 import { maskOutcome } from '../../egress/mask.js';
 import type { EgressBroker, EgressSession } from '../../egress/types.js';
-import type { Claimed, Lease, QueueError, QueueStore } from '../../queue/port.js';
+import type { Claimed, Lease, QueueStore } from '../../queue/port.js';
 import type { Admission, Permit } from '../../scheduler/admission.js';
 import type { SandboxPool } from '../../sandbox/pool.js';
 import type { CheckpointSink, SandboxRunOutcome } from '../../sandbox/port.js';
