@@ -75,6 +75,9 @@ const USAGE = {
 
 export type CommandName = keyof typeof USAGE;
 
+/** Every command of the CLI, in the order the help lists them. */
+export const COMMAND_NAMES = Object.keys(USAGE) as CommandName[];
+
 export function isCommandName(word: string): word is CommandName {
   return Object.hasOwn(USAGE, word);
 }
