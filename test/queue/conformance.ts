@@ -251,6 +251,51 @@ export function queueConformance(name: string, make: MakeQueue): void {
         assert.deepEqual(await q.counts(), { queued: 2, running: 0 }, 'finished items are not counted');
       }));
 
+    test('counts follow every way into and out of queued and running', () =>
+      withQueue({ maxAttempts: 5, backoffBaseMs: 10, backoffMaxMs: 10 }, async ({ q, clock }) => {
+        const expect = async (queued: number, running: number, step: string): Promise<void> =>
+          assert.deepEqual(await q.counts(), { queued, running }, step);
+        await q.enqueueMany([job, job, job]);
+        await q.enqueue({ ...job, idempotencyKey: 'd' });
+        await q.enqueue({ ...job, idempotencyKey: 'd' });
+        await expect(4, 0, 'enqueued (the repeated idempotency key adds nothing)');
+        const [first, second] = await q.claim({ owner: 'w', max: 2 });
+        assert.ok(first && second);
+        await expect(2, 2, 'claimed two');
+        await q.continueLater(first.lease);
+        await expect(3, 1, 'a continuation is queued again');
+        await q.fail(second.lease, { code: 'BOOM', message: 'retry me' });
+        await expect(4, 0, 'a failed attempt with attempts left is queued again');
+        clock.advance(10);
+        const [toCancel] = await q.claim({ owner: 'w', max: 1 });
+        assert.ok(toCancel);
+        await q.cancel('acme', toCancel.item.id);
+        await expect(3, 0, 'a running item cancelled');
+        const queuedOne = (await q.list({ tenant: 'acme', status: 'queued', limit: 1 }))[0];
+        assert.ok(queuedOne);
+        await q.cancel('acme', queuedOne.id);
+        await expect(2, 0, 'a queued item cancelled');
+        await q.requeue('acme', toCancel.item.id);
+        await expect(3, 0, 'a cancelled item retried');
+        const [lost] = await q.claim({ owner: 'w-dead', max: 1 });
+        assert.ok(lost);
+        await expect(2, 1, 'claimed one for an owner that dies');
+        await q.expireLeases(['w-dead']);
+        await expect(2, 1, "a dead owner's lease ended: running until a claim settles it");
+        const two = await q.claim({ owner: 'w', max: 2 });
+        assert.equal(two.length, 2);
+        await expect(1, 2, 'the crashed attempt queued again (after its backoff), two others claimed');
+        clock.advance(20); // past the backoff, well within the two leases
+        const all = [...two, ...(await q.claim({ owner: 'w', max: 8 }))];
+        assert.equal(all.length, 3);
+        await expect(0, 3, 'claimed the rest');
+        for (const c of all) await q.complete(c.lease, 'done');
+        await expect(0, 0, 'all finished');
+        clock.advance(1_000);
+        await q.purgeFinished(clock.t, 100);
+        await expect(0, 0, 'finished items purged');
+      }));
+
     test('a continuation is re-queued at once, keeps its checkpoint, and never counts an attempt', () =>
       withQueue({ maxAttempts: 2 }, async ({ q }) => {
         await q.enqueue(job);
