@@ -5,7 +5,7 @@
 // malformed deliveries are refused and not stored; tenant keys reach only their own webhooks.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { deploy, startTestServer } from '../support/server.js';
 import type { TestServer } from '../support/server.js';
 import { FAST_JOBS, finished, getJob, waitJob } from './jobs-support.js';
@@ -177,14 +177,18 @@ describe('webhooks API', () => {
     const text = 'plain text, twice compressed';
     const chained = await deliver(echo.path, { headers: { 'content-type': 'text/plain', 'content-encoding': 'deflate, br' }, body: brotliCompressSync(deflateSync(text)) });
     assert.equal(chained.status, 202, chained.text);
+    // Raw deflate (no zlib header), as some senders mean `deflate`.
+    const raw = await deliver(echo.path, { headers: { 'content-type': 'text/plain', 'content-encoding': 'deflate' }, body: deflateRawSync(text) });
+    assert.equal(raw.status, 202, raw.text);
     const got = [];
-    for (const res of [gz, chained]) {
+    for (const res of [gz, chained, raw]) {
       const job = await waitJob(server, 'acme', res.body.jobId, finished);
       assert.equal(job.status, 'succeeded', JSON.stringify(job));
       got.push(job.result as { headers: Record<string, string>; body: unknown; rawBody?: string });
     }
     assert.deepEqual([got[0]!.body, got[0]!.rawBody], [JSON.parse(json), json]);
     assert.equal(got[1]!.body, text);
+    assert.equal(got[2]!.body, text, 'raw deflate decoded');
     for (const input of got) assert.equal(input.headers['content-encoding'], undefined);
     // identity, or an empty body, is plain already: no header either.
     const plain = await deliver(echo.path, { headers: { 'content-type': 'text/plain', 'content-encoding': 'identity' }, body: 'as is' });
@@ -207,6 +211,11 @@ describe('webhooks API', () => {
     const corrupt = await deliver(echo.path, { headers: { 'content-encoding': 'gzip' }, body: 'not gzip at all' });
     assert.equal(corrupt.status, 400, corrupt.text);
     assert.match(corrupt.body.error.message, /declared gzip-encoded \(content-encoding\) but does not decode/);
+    // A body cut short is refused too (the sender retries it), never stored as what it held.
+    const whole = gzipSync('a delivery that arrives cut short '.repeat(20));
+    const cut = await deliver(echo.path, { headers: { 'content-encoding': 'gzip' }, body: whole.subarray(0, whole.length - 12) });
+    assert.equal(cut.status, 400, cut.text);
+    assert.match(cut.body.error.message, /declared gzip-encoded \(content-encoding\) but does not decode \(unexpected end of file\)/);
     // 40 bytes on the wire, 100 000 once inflated: over the 2048-byte body limit.
     const bomb = gzipSync('x'.repeat(100_000));
     assert.ok(bomb.length < 2048);

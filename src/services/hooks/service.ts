@@ -11,7 +11,7 @@ import type { QueueItem } from '../../queue/port.js';
 import type { FunctionCache } from '../function-cache.js';
 import type { JobPayload } from '../jobs/payload.js';
 import { NAME_PATTERN } from '../names.js';
-import { decodeContent } from './content-encoding.js';
+import { decodeDelivery } from './content-encoding.js';
 import { deliveryInput } from './delivery.js';
 import type { DeliveryRequest } from './delivery.js';
 import type { GroupCommitter } from './group-commit.js';
@@ -71,7 +71,7 @@ export class HookService {
     const version = await this.resolve(tenant, fn, token);
     const now = this.now();
     const deliveryId = sortableId('dl', now);
-    const plain = await decodeContent(req, config.webhooks.bodyBytes);
+    const plain = await decodeDelivery(req, config.webhooks.bodyBytes);
     const input = deliveryInput(deliveryId, plain, { ...config.webhooks, maxJsonDepth: config.maxJsonDepth });
     serializeInput(input, config.maxJsonDepth + 2, version.limits.inputBytes, config.maxLimits.inputBytes);
     const payload: JobPayload = {
