@@ -339,6 +339,12 @@ export const JobView = Type.Object({
   checkpointAt: Type.Optional(Type.String({ format: 'date-time' })),
   idempotencyKey: Type.Optional(Type.String()),
   createdAt: Type.String({ format: 'date-time' }),
+  startedAt: Type.Optional(
+    Type.String({ format: 'date-time', description: 'when its first slice started (startedAt - createdAt: how long it waited in the queue); absent until then' }),
+  ),
+  finishedAt: Type.Optional(
+    Type.String({ format: 'date-time', description: 'when it ended (succeeded, failed, cancelled, dead); absent while queued or running, and again once retried' }),
+  ),
   updatedAt: Type.String({ format: 'date-time' }),
 });
 

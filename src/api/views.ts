@@ -91,6 +91,8 @@ export function jobView(item: QueueItem) {
     ...(item.checkpointAt === undefined ? {} : { checkpointAt: iso(item.checkpointAt) }),
     ...(item.idempotencyKey === undefined ? {} : { idempotencyKey: item.idempotencyKey }),
     createdAt: iso(item.createdAt),
+    ...(item.startedAt === undefined ? {} : { startedAt: iso(item.startedAt) }),
+    ...(item.finishedAt === undefined ? {} : { finishedAt: iso(item.finishedAt) }),
     updatedAt: iso(item.updatedAt),
   };
 }

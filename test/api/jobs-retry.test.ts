@@ -50,7 +50,9 @@ describe('retrying jobs', () => {
       [res.body.id, res.body.status, res.body.attempts, res.body.maxAttempts, res.body.error, res.body.lastError?.code],
       [id, 'queued', 0, 1, undefined, 'FUNCTION_FAILED'],
     );
+    assert.deepEqual([res.body.startedAt, res.body.finishedAt], [dead.startedAt, undefined], 'it keeps its first start and is not finished any more');
     const done = await waitJob(server, 'acme', id, finished);
+    assert.ok(done.finishedAt! > res.body.retriedAt, 'it finished again after the retry');
     assert.equal(done.status, 'succeeded', JSON.stringify(done));
     assert.deepEqual(done.result, { resumedFrom: { pages: 2 }, input: { account: 7 }, v: 2 });
     assert.equal(done.runs, 2);

@@ -20,6 +20,9 @@ export interface JobBody {
   maxAttempts: number;
   runs: number;
   checkpointAt?: string;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
 }
 
 export async function submit(server: TestServer, tenant: string, fn: string, body: Record<string, unknown> = {}): Promise<string> {

@@ -39,6 +39,10 @@ describe('jobs API', () => {
     assert.equal(runs.length, 1, JSON.stringify(list.body));
     assert.equal(runs[0]!.status, 'succeeded');
     assert.deepEqual(runs[0]!.result, { doubled: 42 });
+    // When it started (its wait in the queue: startedAt - createdAt) and ended, as its slice did.
+    const run = runs[0] as unknown as { startedAt: string; finishedAt: string };
+    assert.ok(job.startedAt !== undefined && job.finishedAt !== undefined, JSON.stringify(job));
+    assert.ok(job.createdAt <= job.startedAt && job.startedAt <= run.startedAt && run.finishedAt <= job.finishedAt, JSON.stringify({ job, run }));
   });
 
   it('a job read on its own shows what it was submitted with; a listed one does not', async () => {
@@ -173,6 +177,8 @@ describe('jobs API', () => {
     assert.equal(cancelQueued.status, 200);
     assert.equal(cancelQueued.body.status, 'cancelled');
     assert.equal(cancelQueued.body.runs, 0, 'it never ran');
+    assert.equal(cancelQueued.body.startedAt, undefined, 'a job that never ran has no start');
+    assert.ok(cancelQueued.body.finishedAt >= cancelQueued.body.createdAt, JSON.stringify(cancelQueued.body));
 
     for (const id of running) {
       const res = await server.request('POST', `/v1/tenants/acme/jobs/${id}/cancel`);
