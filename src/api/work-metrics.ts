@@ -1,10 +1,12 @@
 // Prometheus metrics of background work, beside the invocation metrics of metrics.ts (attached to
 // its registry): job runs by how they were settled, webhook deliveries stored or refused, egress
-// requests by outcome, and the jobs queued and running, read from the store at scrape time. The
-// counters are plain numbers bumped where the work happens, copied into prom-client per scrape.
-import { Gauge } from 'prom-client';
+// requests by outcome, how long ready job runs waited for a worker, and the jobs queued and
+// running, read from the store at scrape time. The counters are plain numbers bumped where the
+// work happens, copied into prom-client per scrape.
+import { Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { EgressOutcome, EgressMetrics } from '../egress/types.js';
+import type { Lane } from '../queue/port.js';
 import type { JobRunMetrics, JobRunOutcome } from '../services/jobs/slice.js';
 import { CountSeries, countersFrom } from './metrics.js';
 
@@ -19,6 +21,8 @@ export interface QueueCounts {
 const JOB_RUN_OUTCOMES: readonly JobRunOutcome[] = ['succeeded', 'continued', 'failed', 'stopped'];
 const EGRESS_OUTCOMES: readonly EgressOutcome[] = ['sent', 'denied', 'limit', 'failed'];
 const DELIVERY_RESULTS: readonly DeliveryResult[] = ['stored', 'refused'];
+/** Job waits run from milliseconds (an idle worker) to hours (a backlog): seconds. */
+const JOB_WAIT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 
 function seriesBy<K extends string>(label: string, values: readonly K[]): Map<K, CountSeries> {
   return new Map(values.map((value) => [value, new CountSeries({ [label]: value })]));
@@ -29,9 +33,20 @@ export class WorkMetrics implements JobRunMetrics, EgressMetrics {
   readonly #egress = seriesBy('outcome', EGRESS_OUTCOMES);
   readonly #deliveries = seriesBy('result', DELIVERY_RESULTS);
   #queue: (() => Promise<QueueCounts>) | undefined;
+  readonly #jobWait = new Histogram({
+    name: 'airlock_job_queue_wait_seconds',
+    help: 'Time a job run waited for a worker once ready (submitted, continued, or its retry backoff over), by queue lane (jobs, webhook deliveries and schedule occurrences all run in the background lane), seconds',
+    labelNames: ['lane'] as const,
+    buckets: JOB_WAIT_BUCKETS,
+    registers: [],
+  });
 
   recordJobRun(outcome: JobRunOutcome): void {
     this.#runs.get(outcome)!.value++;
+  }
+
+  recordJobStart(lane: Lane, waitMs: number): void {
+    this.#jobWait.observe({ lane }, waitMs / 1000);
   }
 
   recordEgress(outcome: EgressOutcome): void {
@@ -49,6 +64,7 @@ export class WorkMetrics implements JobRunMetrics, EgressMetrics {
 
   register(registry: Registry): void {
     const registers = [registry];
+    registry.registerMetric(this.#jobWait);
     countersFrom(
       'airlock_job_runs_total',
       'Job runs (slices) by how they were settled: succeeded (the job is done), continued (cut at a cap, or by a shutdown; the job goes on), failed (a failed attempt, or the job ended failed), stopped (cancelled, or its lease lost)',

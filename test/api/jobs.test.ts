@@ -43,6 +43,10 @@ describe('jobs API', () => {
     const run = runs[0] as unknown as { startedAt: string; finishedAt: string };
     assert.ok(job.startedAt !== undefined && job.finishedAt !== undefined, JSON.stringify(job));
     assert.ok(job.createdAt <= job.startedAt && job.startedAt <= run.startedAt && run.finishedAt <= job.finishedAt, JSON.stringify({ job, run }));
+    // Its wait for a worker is in the job queue wait histogram.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const waits = /^airlock_job_queue_wait_seconds_count\{lane="background"\} (\d+)$/m.exec(metrics);
+    assert.ok(waits !== null && Number(waits[1]) >= 1, metrics);
   });
 
   it('a job read on its own shows what it was submitted with; a listed one does not', async () => {

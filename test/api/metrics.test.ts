@@ -156,6 +156,8 @@ test('background work: job runs, deliveries and egress requests counted from 0, 
   work.recordDelivery('stored');
   work.recordDelivery('refused');
   work.recordEgress('denied');
+  work.recordJobStart('background', 3);
+  work.recordJobStart('background', 90_000);
   counts = new Error('the store is down');
   ({ body } = await m.render());
   assert.equal(value(body, 'airlock_job_runs_total{outcome="continued"}'), 2);
@@ -163,5 +165,9 @@ test('background work: job runs, deliveries and egress requests counted from 0, 
   assert.equal(value(body, 'airlock_webhook_deliveries_total{result="stored"}'), 1);
   assert.equal(value(body, 'airlock_webhook_deliveries_total{result="refused"}'), 1);
   assert.equal(value(body, 'airlock_egress_requests_total{outcome="denied"}'), 1);
+  assert.equal(value(body, 'airlock_job_queue_wait_seconds_count{lane="background"}'), 2);
+  assert.equal(value(body, 'airlock_job_queue_wait_seconds_bucket{le="0.005",lane="background"}'), 1, 'the 3 ms wait');
+  assert.equal(value(body, 'airlock_job_queue_wait_seconds_bucket{le="60",lane="background"}'), 1, 'the 90 s wait is above 60 s');
+  assert.equal(value(body, 'airlock_job_queue_wait_seconds_sum{lane="background"}'), 90.003);
   assert.ok(!body.includes('airlock_jobs{'), 'a failing store leaves the gauge empty, and the scrape still works');
 });

@@ -12,7 +12,7 @@ import { executionId } from '../../core/ids.js';
 import type { ExecutionRecord, FunctionVersion } from '../../core/types.js';
 import { maskOutcome } from '../../egress/mask.js';
 import type { EgressBroker, EgressSession } from '../../egress/types.js';
-import type { Claimed, Lease, QueueStore } from '../../queue/port.js';
+import type { Claimed, Lane, Lease, QueueStore } from '../../queue/port.js';
 import type { Admission, Permit } from '../../scheduler/admission.js';
 import type { SandboxPool } from '../../sandbox/pool.js';
 import type { CheckpointSink, SandboxRunOutcome } from '../../sandbox/port.js';
@@ -46,6 +46,8 @@ export type JobRunOutcome = 'succeeded' | 'continued' | 'failed' | 'stopped';
 
 export interface JobRunMetrics {
   recordJobRun(outcome: JobRunOutcome): void;
+  /** A claimed run starts, `waitMs` after it became ready to run (submitted, continued, or its backoff over). */
+  recordJobStart(lane: Lane, waitMs: number): void;
 }
 
 /** Settles the item; a lost lease means another run or a cancel owns it now: nothing to do. */

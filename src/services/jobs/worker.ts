@@ -155,6 +155,7 @@ export class JobWorker {
 
   private launch(claimed: Claimed): void {
     const { queue, config } = this.deps;
+    this.deps.metrics?.recordJobStart(claimed.item.lane, Math.max(0, Date.now() - claimed.item.runAfter));
     const controller = new AbortController();
     const id = claimed.item.id;
     // Heartbeat well inside the lease; a lost lease (expired, cancelled elsewhere) stops the slice.
