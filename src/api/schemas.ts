@@ -357,6 +357,15 @@ export const JobDetailView = Type.Composite([
     maxRunMs: Type.Integer({ description: 'cap of one run slice, ms' }),
     deadlineAt: Type.String({ format: 'date-time', description: 'after this the job fails with JOB_DEADLINE' }),
     retriedAt: Type.Optional(Type.String({ format: 'date-time', description: 'when the job was last retried (its deadline counts from then)' })),
+    source: Type.Object(
+      {
+        kind: StringEnum(['api', 'webhook', 'schedule'] as const, { description: 'submitted over the API, a webhook delivery, or a schedule occurrence' }),
+        deliveryId: Type.Optional(Type.String({ description: 'webhook: the delivery (the input\'s deliveryId)' })),
+        schedule: Type.Optional(Type.String({ description: 'schedule: its name' })),
+        occurrenceAt: Type.Optional(Type.String({ format: 'date-time', description: 'schedule: the occurrence it fired for' })),
+      },
+      { description: 'what started the job (the function reads it as ctx.job.source)' },
+    ),
     checkpoint: Type.Optional(
       Type.Unknown({ description: 'the state its last ctx.checkpoint.save() stored (what the next run resumes from), once one was saved' }),
     ),

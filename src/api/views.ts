@@ -3,7 +3,8 @@ import type { ExecutionRecord, FunctionVersion } from '../core/types.js';
 import type { QueueItem } from '../queue/port.js';
 import type { FunctionSummary } from '../store/port.js';
 import type { WebhookView } from '../services/hooks/tokens.js';
-import { readJobPayload } from '../services/jobs/payload.js';
+import { jobSource, readJobPayload } from '../services/jobs/payload.js';
+import type { JobSource } from '../services/jobs/source.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -58,6 +59,11 @@ export function executionView(rec: ExecutionRecord) {
   };
 }
 
+/** What started a job, as the API shows it (the occurrence as an ISO time; the function gets epoch ms). */
+export function jobSourceView(source: JobSource) {
+  return source.kind === 'schedule' ? { kind: source.kind, schedule: source.schedule, occurrenceAt: iso(source.occurrenceAt) } : source;
+}
+
 /** One job read on its own: its view plus what it was submitted with (its payload). */
 export function jobDetailView(item: QueueItem) {
   const payload = readJobPayload(item.payload, item.id);
@@ -68,6 +74,7 @@ export function jobDetailView(item: QueueItem) {
     maxRunMs: payload.maxRunMs,
     deadlineAt: iso(payload.deadlineAt),
     ...(payload.retriedAt === undefined ? {} : { retriedAt: iso(payload.retriedAt) }),
+    source: jobSourceView(jobSource(payload, item)),
     ...(item.checkpoint === undefined ? {} : { checkpoint: item.checkpoint }),
   };
 }

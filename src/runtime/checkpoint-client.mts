@@ -12,6 +12,8 @@ export interface CheckpointClientDeps {
   stringify: typeof JSON.stringify;
   parse: typeof JSON.parse;
   byteLength: typeof Buffer.byteLength;
+  /** Object.freeze as captured at boot (tenant code of an earlier run may have replaced the global). */
+  freeze: typeof Object.freeze;
 }
 
 /** ctx.checkpoint as the function sees it. */
@@ -40,7 +42,7 @@ interface Waiting {
 }
 
 export function createCheckpointClient(deps: CheckpointClientDeps): CheckpointClient {
-  const { send, stringify, parse, byteLength } = deps;
+  const { send, stringify, parse, byteLength, freeze } = deps;
   let run: { id: string; maxBytes: number; json: string | undefined } | null = null;
   let seq = 0;
   /** Saves in call order; the head is the one sent and awaiting its answer. */
@@ -56,7 +58,7 @@ export function createCheckpointClient(deps: CheckpointClientDeps): CheckpointCl
     begin(next) {
       const current = { id: next.id, maxBytes: next.maxBytes, json: next.state === undefined ? undefined : stringify(next.state) };
       run = current;
-      return Object.freeze({
+      return freeze({
         get(): unknown {
           return current.json === undefined ? undefined : (parse(current.json) as unknown);
         },

@@ -111,6 +111,30 @@ export interface HelloFrame {
   prewarm: boolean;
 }
 
+/** What started a job (ctx.job.source): times are epoch ms. */
+export type JobSourceInfo =
+  | { kind: 'api' }
+  | { kind: 'webhook'; deliveryId: string }
+  | { kind: 'schedule'; schedule: string; occurrenceAt: number };
+
+/**
+ * ctx.job of a job run (docs/jobs.md): data the host chose, nothing secret. Bounded: ids and names
+ * are the host's own, the idempotency key at most 256 characters (its API schema).
+ */
+export interface JobInfo {
+  id: string;
+  /** 1-based: 1 + the job's failed attempts so far (continuations keep it; a retry starts over at 1). */
+  attempt: number;
+  maxAttempts: number;
+  /** Absent when the job has none. */
+  idempotencyKey?: string;
+  source: JobSourceInfo;
+  /** Epoch ms. */
+  createdAt: number;
+  /** Epoch ms of the job's last retry in place; absent when never retried. */
+  retriedAt?: number;
+}
+
 export interface RunFrame {
   t: 'run';
   /** Execution id. */
@@ -146,6 +170,8 @@ export interface RunFrame {
     /** The last saved state; absent when the job has none yet. */
     checkpoint?: unknown;
   };
+  /** Present only on job runs: ctx.job exists for this run, with these values. */
+  jobInfo?: JobInfo;
 }
 
 export interface FetchedOkFrame {

@@ -1,8 +1,8 @@
 // Frames the host sends on the sandbox channel (fd 3), built directly as JSON text: `hello` at
 // boot, and `run` for one execution (the code only when the sandbox has not loaded that version,
-// the input, time limit and limits, egress and job grants). Also the largest frame the host accepts
-// back while that run is in flight. `fetched` and `checkpointed` answers are the relays' own
-// (egress-relay.ts, checkpoint-relay.ts).
+// the input, time limit and limits, egress and job grants, and a job run's ctx.job values). Also
+// the largest frame the host accepts back while that run is in flight. `fetched` and
+// `checkpointed` answers are the relays' own (egress-relay.ts, checkpoint-relay.ts).
 import { checkpointFrameCap } from './checkpoint-relay.js';
 import { fetchFrameCap } from './egress-relay.js';
 import { encodeFrame } from './frames.js';
@@ -32,6 +32,7 @@ export function runFrameBody(req: SandboxRunRequest, sendCode: boolean): string 
       : `,"job":{"checkpointBytes":${req.checkpoint.maxBytes}` +
         (req.checkpoint.stateJson === undefined ? '' : `,"checkpoint":${req.checkpoint.stateJson}`) +
         '}') +
+    (req.job === undefined ? '' : `,"jobInfo":${JSON.stringify(req.job)}`) +
     '}'
   );
 }

@@ -4,6 +4,7 @@
 import type { IsolatorName } from '../core/config.js';
 import type { ExecutionError, ExecutionStatus, LogLine, SecurityLayer } from '../core/types.js';
 import type { EgressSession } from '../egress/types.js';
+import type { JobInfo } from '../runtime/protocol.js';
 
 export interface SandboxRunRequest {
   executionId: string;
@@ -24,6 +25,8 @@ export interface SandboxRunRequest {
   egress?: EgressSession;
   /** Only on job runs: where ctx.checkpoint.save stores state (see CheckpointSink). */
   checkpoint?: CheckpointSink;
+  /** Only on job runs: the values of ctx.job (sent to the sandbox as they are: nothing secret). */
+  job?: JobInfo;
   /**
    * When the run has to wait behind another run in the sandbox (see Sandbox.run), the host takes
    * it back if it has not started after this long, ms: the run answers `notStarted` and the

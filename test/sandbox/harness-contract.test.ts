@@ -1,7 +1,8 @@
 // What tenant code sees of the harness, in a real bwrap sandbox: errors name modules by their
 // file:///fn/<name> (never the data: URL they are imported from) and say how to fix an import
 // that cannot resolve; logged errors' stacks carry no harness or Node-internal frames; a class
-// exported as the handler is MissingHandler; ctx has only its documented members; and a bundle
+// exported as the handler is MissingHandler; ctx has only its documented members (frozen, even
+// after earlier tenant code replaced Object.freeze); and a bundle
 // of CommonJS dependencies can get a `require` with the banner README documents.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -131,12 +132,37 @@ describe('the harness as tenant code sees it (bwrap)', () => {
       });
     });
 
-    it('adds checkpoint on job runs', async () => {
-      const code = `${SURFACE}\nexport default async (input, ctx) => members(ctx);`;
-      const job = request(code, { checkpoint: { maxBytes: 1024, save: async () => Date.now() } });
+    const JOB_INFO = { id: 'qi_test', attempt: 2, maxAttempts: 5, idempotencyKey: 'k-1', source: { kind: 'api' as const }, createdAt: 1_700_000_000_000 };
+
+    it('adds checkpoint and job on job runs', async () => {
+      const code = `${SURFACE}\nexport default async (input, ctx) => ({ ctx: members(ctx), job: members(ctx.job), source: members(ctx.job.source) });`;
+      const job = request(code, { checkpoint: { maxBytes: 1024, save: async () => Date.now() }, job: JOB_INFO });
       const outcome = await sb.run(job);
       assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
-      assert.deepEqual(outcome.result, ['checkpoint', 'deadline', 'executionId', 'function', 'log', 'signal', 'tenant']);
+      assert.deepEqual(outcome.result, {
+        ctx: ['checkpoint', 'deadline', 'executionId', 'function', 'job', 'log', 'signal', 'tenant'],
+        job: ['attempt', 'createdAt', 'id', 'idempotencyKey', 'maxAttempts', 'source'],
+        source: ['kind'],
+      });
+    });
+
+    it('stays frozen after code of an earlier run replaced Object.freeze and Object.defineProperty', async () => {
+      const code = `export default async (input, ctx) => {
+        if (input?.tamper) {
+          Object.freeze = (o) => o;
+          Object.defineProperty = (o) => o;
+          return 'tampered';
+        }
+        const isFrozen = Object.isFrozen;
+        return { ctx: isFrozen(ctx), job: isFrozen(ctx.job), source: isFrozen(ctx.job.source), log: isFrozen(ctx.log),
+          checkpoint: isFrozen(ctx.checkpoint), hasJob: 'job' in ctx, hasCheckpoint: 'checkpoint' in ctx };
+      };`;
+      const grants = { checkpoint: { maxBytes: 1024, save: async () => Date.now() }, job: JOB_INFO };
+      const tampered = await sb.run(request(code, { ...grants, input: { tamper: true } }));
+      assert.equal(tampered.result, 'tampered', JSON.stringify(tampered.error));
+      const outcome = await sb.run(request(code, grants));
+      assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+      assert.deepEqual(outcome.result, { ctx: true, job: true, source: true, log: true, checkpoint: true, hasJob: true, hasCheckpoint: true });
     });
   });
 

@@ -9,7 +9,7 @@ import type { CheckpointedFrame, FetchedFrame } from '../protocol.js';
 import { send } from './channel.js';
 import { safeMessage } from './errors.js';
 import { siblingUrl } from './paths.js';
-import { TypeErrorClass, bufferFrom, byteLength, jsonParse, jsonStringify, nativeFetch } from './primordials.js';
+import { TypeErrorClass, bufferFrom, byteLength, freeze, jsonParse, jsonStringify, nativeFetch } from './primordials.js';
 
 /**
  * globalThis.fetch of a run without an egress grant: Node's own, which can only fail (the sandbox
@@ -65,7 +65,7 @@ let checkpointClient: CheckpointClient | undefined;
 export async function loadCheckpointClient(): Promise<CheckpointClient> {
   if (checkpointClient !== undefined) return checkpointClient;
   const mod = (await import(siblingUrl('checkpoint-client.mjs'))) as typeof import('../checkpoint-client.mjs');
-  checkpointClient ??= mod.createCheckpointClient({ send, stringify: jsonStringify, parse: jsonParse, byteLength });
+  checkpointClient ??= mod.createCheckpointClient({ send, stringify: jsonStringify, parse: jsonParse, byteLength, freeze });
   return checkpointClient;
 }
 

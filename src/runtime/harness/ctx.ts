@@ -1,12 +1,13 @@
 // The ctx handed to the function: executionId, tenant, function, deadline, log, signal, and
-// fetch or checkpoint on runs granted them. Its members are the documented ones alone: own
-// fields, and the `signal` getter on a frozen prototype that leads nowhere else (no constructor,
-// no internal methods).
+// fetch, or checkpoint and job, on runs granted them. Its members are the documented ones alone:
+// own fields (frozen, like the objects they hold), and the `signal` getter on a frozen prototype
+// that leads nowhere else (no constructor, no internal methods). Freezing uses the built-ins
+// captured at boot: code of an earlier run in a warm sandbox cannot switch it off.
 import type { CheckpointApi } from '../checkpoint-client.mjs';
 import type { FetchClient } from '../fetch-client.mjs';
-import type { RunFrame } from '../protocol.js';
+import type { JobInfo, RunFrame } from '../protocol.js';
 import { ctxLog } from './console.js';
-import { clearTimer, now, setTimer } from './primordials.js';
+import { clearTimer, defineProperty, freeze, now, setTimer } from './primordials.js';
 
 let stopSignalTimer: (ctx: RunContext) => void;
 
@@ -29,6 +30,8 @@ export class RunContext {
   declare readonly fetch?: FetchClient['fetch'];
   /** Only on job runs. */
   declare readonly checkpoint?: CheckpointApi;
+  /** Only on job runs: which job, which attempt, what started it (job-info.ts). */
+  declare readonly job?: Readonly<JobInfo>;
   #signalAt: number;
   #controller: AbortController | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -38,15 +41,17 @@ export class RunContext {
     deadline: number,
     fetcher: FetchClient['fetch'] | undefined,
     checkpoint: CheckpointApi | undefined,
+    job: Readonly<JobInfo> | undefined,
   ) {
     this.executionId = frame.id;
     this.tenant = frame.tenant;
     this.function = frame.fn.name;
     this.deadline = deadline;
     this.#signalAt = deadline - (Number(frame.signalLeadMs) || 0);
-    if (fetcher !== undefined) Object.defineProperty(this, 'fetch', { value: fetcher, enumerable: true });
-    if (checkpoint !== undefined) Object.defineProperty(this, 'checkpoint', { value: checkpoint, enumerable: true });
-    Object.freeze(this);
+    if (fetcher !== undefined) defineProperty(this, 'fetch', { value: fetcher, enumerable: true });
+    if (checkpoint !== undefined) defineProperty(this, 'checkpoint', { value: checkpoint, enumerable: true });
+    if (job !== undefined) defineProperty(this, 'job', { value: job, enumerable: true });
+    freeze(this);
   }
 
   get signal(): AbortSignal {
@@ -67,4 +72,4 @@ export class RunContext {
   }
 }
 delete (RunContext.prototype as { constructor?: unknown }).constructor;
-Object.freeze(RunContext.prototype);
+freeze(RunContext.prototype);

@@ -33,3 +33,6 @@ export const nativeFetch = globalThis.fetch;
 export const TypeErrorClass = TypeError;
 export const functionSource = Function.prototype.toString;
 export const reflectApply = Reflect.apply;
+export const freeze = Object.freeze;
+export const defineProperty = Object.defineProperty;
+export const numberOf = Number;

@@ -13,6 +13,7 @@ import type { Capture } from './capture.js';
 import { send } from './channel.js';
 import { endGrants, loadCheckpointClient, loadFetchClient } from './clients.js';
 import { RunContext, endContext } from './ctx.js';
+import { jobInfoOf } from './job-info.js';
 import { toHarnessError } from './errors.js';
 import { now, stringOf } from './primordials.js';
 import { callHandler, loadModule, pickHandler } from './tenant-module.js';
@@ -66,7 +67,7 @@ export function handleRun(frame: RunFrame, next: (() => void) | undefined): Prom
         capture.job = true;
         checkpoint = client.begin({ id: capture.id, maxBytes: Number(frame.job.checkpointBytes) || 0, state: frame.job.checkpoint });
       }
-      ctx = new RunContext(frame, deadline, fetcher, checkpoint);
+      ctx = new RunContext(frame, deadline, fetcher, checkpoint, jobInfoOf(frame.jobInfo));
       const mod = await loadModule(frame.fn);
       const result = await callHandler(mod, pickHandler(mod), frame.input, ctx);
       finish(capture, { ok: true, json: serializeResult(result, frame.resultBytes) }, next);

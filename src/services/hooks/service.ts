@@ -79,6 +79,7 @@ export class HookService {
       version: version.version,
       maxRunMs: config.jobs.defaultRunMs,
       deadlineAt: now + config.jobs.deadlineMs,
+      source: { kind: 'webhook', deliveryId },
     };
     const jobId = await this.deps.committer.enqueue({
       tenant,

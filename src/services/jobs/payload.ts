@@ -1,8 +1,10 @@
-// What a job stores in its queue item's payload: the function's input and the job's own bounds
-// (slice length, total deadline). Written by JobService.submit, read back by every slice. Other
-// producers of background work (webhook deliveries, schedules) enqueue the same shape, so the
-// same worker runs them.
+// What a job stores in its queue item's payload: the function's input, the job's own bounds
+// (slice length, total deadline) and what started it. Written by JobService.submit, read back by
+// every slice. Other producers of background work (webhook deliveries, schedules) enqueue the same
+// shape, so the same worker runs them.
 import { AirlockError } from '../../core/errors.js';
+import { legacyJobSource, readJobSource } from './source.js';
+import type { JobSource } from './source.js';
 
 export interface JobPayload {
   /** The function's input (a JSON value). */
@@ -15,6 +17,8 @@ export interface JobPayload {
   deadlineAt: number;
   /** Epoch ms of the job's last retry (its deadline counts from then); absent: never retried. */
   retriedAt?: number;
+  /** What started the job; absent on jobs stored before sources were (see jobSource). */
+  source?: JobSource;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -31,14 +35,22 @@ export function readJobPayload(payload: unknown, id: string): JobPayload {
     typeof payload.deadlineAt !== 'number' ||
     !Number.isSafeInteger(payload.deadlineAt) ||
     (payload.version !== undefined && typeof payload.version !== 'string') ||
-    (payload.retriedAt !== undefined && !Number.isSafeInteger(payload.retriedAt))
+    (payload.retriedAt !== undefined && !Number.isSafeInteger(payload.retriedAt)) ||
+    (payload.source !== undefined && readJobSource(payload.source) === undefined)
   ) {
     throw new AirlockError('INTERNAL', `queue item ${id} does not hold a job payload ({input, maxRunMs, deadlineAt})`);
   }
   const job: JobPayload = { input: payload.input ?? null, maxRunMs: payload.maxRunMs, deadlineAt: payload.deadlineAt };
   if (typeof payload.version === 'string') job.version = payload.version;
   if (typeof payload.retriedAt === 'number') job.retriedAt = payload.retriedAt;
+  const source = readJobSource(payload.source);
+  if (source !== undefined) job.source = source;
   return job;
+}
+
+/** What started the job: its stored source, or for a job stored before sources were, its producer's key says. */
+export function jobSource(payload: JobPayload, item: { idempotencyKey?: string }): JobSource {
+  return payload.source ?? legacyJobSource(item.idempotencyKey, payload.input);
 }
 
 /** Where a job's total deadline counts from: its last retry, else its submission. */

@@ -7,8 +7,10 @@ import { serializeInput } from '../../core/json.js';
 import { REQUEUEABLE_STATUSES } from '../../queue/port.js';
 import type { QueueItem, QueueStatus, QueueStore } from '../../queue/port.js';
 import type { FunctionCache } from '../function-cache.js';
-import { readJobPayload } from './payload.js';
+import { jobSource, readJobPayload } from './payload.js';
 import type { JobPayload } from './payload.js';
+import { API_SOURCE } from './source.js';
+import type { JobSource } from './source.js';
 import type { StopReason } from './slice.js';
 import { listHint } from '../names.js';
 
@@ -21,6 +23,11 @@ export interface SubmitJobRequest {
   maxAttempts?: number;
   /** Total time from submission, ms (default and maximum AIRLOCK_JOB_DEADLINE_MS). */
   deadlineMs?: number;
+  /**
+   * What starts the job (ctx.job.source): default `api`. Set by the schedule runner; the API
+   * never takes it from a request (its body schema refuses unknown fields).
+   */
+  source?: JobSource;
 }
 
 export interface RetryJobRequest {
@@ -73,7 +80,13 @@ export class JobService {
     const maxRunMs = this.maxRunMs(req.maxRunMs ?? config.jobs.defaultRunMs);
     const deadlineMs = this.deadlineMs(req.deadlineMs);
     // Every slice runs the version that was latest at submission, even if the function is redeployed meanwhile.
-    const payload: JobPayload = { input: req.input ?? null, version: fn.version, maxRunMs, deadlineAt: this.now() + deadlineMs };
+    const payload: JobPayload = {
+      input: req.input ?? null,
+      version: fn.version,
+      maxRunMs,
+      deadlineAt: this.now() + deadlineMs,
+      source: req.source ?? API_SOURCE,
+    };
     const { item, created } = await queue.enqueue({
       tenant,
       function: name,
@@ -111,7 +124,14 @@ export class JobService {
     // A job that ran "the latest at each run" (a webhook delivery) keeps doing so unless a version is named.
     const version = payload.version === undefined && req.version === undefined ? undefined : fn.version;
     const now = this.now();
-    const next: JobPayload = { input: payload.input, maxRunMs: this.maxRunMs(req.maxRunMs ?? payload.maxRunMs), deadlineAt: now + deadlineMs, retriedAt: now };
+    const next: JobPayload = {
+      input: payload.input,
+      maxRunMs: this.maxRunMs(req.maxRunMs ?? payload.maxRunMs),
+      deadlineAt: now + deadlineMs,
+      retriedAt: now,
+      // Still the same webhook delivery or schedule occurrence (a job stored without a source gets its own now).
+      source: jobSource(payload, job),
+    };
     if (version !== undefined) next.version = version;
     const answer = await queue.requeue(tenant, id, {
       payload: next,

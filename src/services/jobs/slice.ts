@@ -1,10 +1,10 @@
 // One slice of a claimed job: wait for an admission slot (so job runs share AIRLOCK_CONCURRENCY
 // with invocations and never take all of it), lease a sandbox from the pool, run the function
-// with ctx.checkpoint for at most the slice cap, record the run as an execution linked to the
-// job, and settle the queue item: complete, continue later (the cap hit after a checkpoint was
-// saved, or not long since the last one: no attempt counted), or fail an attempt (a throw, a
-// crash, an OOM, or the cap hit without a checkpoint after STALL_SLICES such runs in a row,
-// NO_PROGRESS; retried with backoff, then dead). The lease is heartbeated all along; a lost
+// with ctx.checkpoint and ctx.job for at most the slice cap, record the run as an execution
+// linked to the job, and settle the queue item: complete, continue later (the cap hit after a
+// checkpoint was saved, or not long since the last one: no attempt counted), or fail an attempt
+// (a throw, a crash, an OOM, or the cap hit without a checkpoint after STALL_SLICES such runs in a
+// row, NO_PROGRESS; retried with backoff, then dead). The lease is heartbeated all along; a lost
 // lease, a cancel or a shutdown stops the slice (`stop`).
 import type { Config } from '../../core/config.js';
 import { isAirlockError } from '../../core/errors.js';
@@ -18,6 +18,7 @@ import type { SandboxPool } from '../../sandbox/pool.js';
 import type { CheckpointSink, SandboxRunOutcome } from '../../sandbox/port.js';
 import type { FunctionCache } from '../function-cache.js';
 import type { ExecutionRecorder } from '../recorder.js';
+import { jobInfoOf } from './job-info.js';
 import { deadlineStart, readJobPayload } from './payload.js';
 import type { JobPayload } from './payload.js';
 import { attemptError, cappedError, deadlineError, failure, noProgressError, STALL_SLICES, STOPPED } from './slice-errors.js';
@@ -178,6 +179,7 @@ export class JobSlice {
         resultBytes: fn.limits.resultBytes,
         logBytes: fn.limits.logBytes,
         checkpoint: this.sink(),
+        job: jobInfoOf(item, payload),
         ...(egress === undefined ? {} : { egress }),
       });
     } finally {

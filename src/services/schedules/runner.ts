@@ -135,7 +135,11 @@ export class ScheduleRunner {
     }
     let job: QueueItem;
     try {
-      ({ job } = await jobs.submit(tenant, schedule.function, { input: schedule.input, idempotencyKey: occurrenceKey(name, occurrenceAt) }));
+      ({ job } = await jobs.submit(tenant, schedule.function, {
+        input: schedule.input,
+        idempotencyKey: occurrenceKey(name, occurrenceAt),
+        source: { kind: 'schedule', schedule: name, occurrenceAt },
+      }));
     } catch (err) {
       if (isAirlockError(err) && PERMANENT.has(err.code)) return record('error', undefined, `${err.code}: ${err.message}`);
       throw err;
