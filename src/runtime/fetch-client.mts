@@ -2,8 +2,9 @@
 // the first time a run is granted egress (so sandboxes that never use egress never load it).
 // A request becomes a `fetch` frame to the host; the host's broker decides and performs it and
 // answers with a `fetched` frame, which becomes a standard Response (or a TypeError carrying an
-// EGRESS_* code). Nothing here is trusted by the host. Types only from siblings: it is copied
-// into the sandbox alone, like the harness.
+// EGRESS_* code). Aborting a request sends a `fetch-abort` frame, so the host stops it too.
+// Nothing here is trusted by the host. Types only from siblings: it is copied into the sandbox
+// alone, like the harness.
 import type { FetchedFrame } from './protocol.js';
 
 /** What the harness captured before any tenant code ran. */
@@ -92,7 +93,11 @@ export function createFetchClient(deps: FetchClientDeps): FetchClient {
     const rid = ++seq;
     return new Promise<Response>((resolve, reject) => {
       const onAbort = (): void => {
-        if (settle(rid) !== undefined) reject(signal?.reason);
+        if (settle(rid) === undefined) return;
+        // The host closes the upstream connection, frees the request's place among the 16 in
+        // flight, and answers nothing for it (a `fetched` frame already on its way is ignored).
+        if (run === current) send(stringify({ t: 'fetch-abort', id: current.id, rid }));
+        reject(signal?.reason);
       };
       pending.set(rid, { resolve, reject, signal, onAbort, input });
       signal?.addEventListener('abort', onAbort, { once: true });
