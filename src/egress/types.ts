@@ -26,6 +26,8 @@ export interface EgressFetchResponse {
   statusText: string;
   /** Final URL after redirects. */
   url: string;
+  /** True when the broker followed at least one redirect to get here (Response.redirected). */
+  redirected: boolean;
   headers: [string, string][];
   body: Buffer;
 }

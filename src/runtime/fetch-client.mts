@@ -62,6 +62,27 @@ interface Waiting {
 
 export function createFetchClient(deps: FetchClientDeps): FetchClient {
   const { send, stringify, bufferFrom, RequestClass, ResponseClass } = deps;
+  const cloneResponse = ResponseClass.prototype.clone;
+
+  /**
+   * A constructed Response made to read like one Node's fetch returns: `url` the final URL,
+   * `redirected` true when a redirect was followed, `type` 'basic' (what Node 20's fetch gives
+   * for every request it makes, redirect: 'manual' included), and clone() keeping all three.
+   */
+  function asFetched(res: Response, url: string, redirected: boolean): Response {
+    Object.defineProperty(res, 'url', { value: url });
+    Object.defineProperty(res, 'redirected', { value: redirected });
+    Object.defineProperty(res, 'type', { value: 'basic' });
+    Object.defineProperty(res, 'clone', {
+      value: function clone(this: Response): Response {
+        return asFetched(cloneResponse.call(this), url, redirected);
+      },
+      writable: true,
+      configurable: true,
+    });
+    return res;
+  }
+
   const pending = new Map<number, Waiting>();
   let seq = 0;
   let run: { id: string; requestBytes: number; owns: () => boolean } | null = null;
@@ -145,8 +166,7 @@ export function createFetchClient(deps: FetchClientDeps): FetchClient {
           statusText: frame.statusText,
           headers: frame.headers,
         });
-        Object.defineProperty(res, 'url', { value: frame.url });
-        waiting.resolve(res);
+        waiting.resolve(asFetched(res, frame.url, frame.redirected === true));
       } catch (err) {
         waiting.reject(egressError('EGRESS_FAILED', `the response cannot be represented: ${deps.describe(err)}`));
       }

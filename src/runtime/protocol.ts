@@ -170,6 +170,8 @@ export interface FetchedOkFrame {
   statusText: string;
   /** Final URL after redirects. */
   url: string;
+  /** True when at least one redirect was followed (Response.redirected). */
+  redirected: boolean;
   headers: [string, string][];
   /** Response body, base64. */
   body: string;

@@ -60,7 +60,7 @@ export class EgressRelay {
           if (!this.take(rid, request)) return;
           this.answer(
             `{"t":"fetched","rid":${rid},"ok":true,"status":${res.status},"statusText":${JSON.stringify(res.statusText)},` +
-              `"url":${JSON.stringify(res.url)},"headers":${JSON.stringify(res.headers)},` +
+              `"url":${JSON.stringify(res.url)},"redirected":${res.redirected},"headers":${JSON.stringify(res.headers)},` +
               `"body":"${res.body.toString('base64')}"}`,
           );
         },
