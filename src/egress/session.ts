@@ -186,7 +186,7 @@ export class BrokerSession implements EgressSession {
           );
         }
         if (!redirect || location === undefined || mode === 'manual') {
-          return await this.answer(target, method, res, secrets.size > 0, hopStarted, body?.length ?? 0);
+          return await this.answer(target, method, res, secrets.size > 0, hopStarted, body?.length ?? 0, redirects > 0);
         }
         this.push(method, target, res.status, body?.length ?? 0, res.body.length, hopStarted);
         // A redirect: the next hop is checked exactly like a new request.
@@ -255,7 +255,9 @@ export class BrokerSession implements EgressSession {
   }
 
   /** The final response: its body decoded (within the response cap), secrets masked, its hop recorded. */
-  private async answer(target: Target, method: string, res: ConnectResponse, usedSecrets: boolean, since: number, bytesOut: number): Promise<EgressFetchResponse> {
+  private async answer(
+    target: Target, method: string, res: ConnectResponse, usedSecrets: boolean, since: number, bytesOut: number, redirected: boolean,
+  ): Promise<EgressFetchResponse> {
     let body: Buffer;
     try {
       const maxBytes = this.limits.responseBytes;
@@ -271,6 +273,7 @@ export class BrokerSession implements EgressSession {
       status: res.status,
       statusText: mask(res.statusText),
       url: mask(target.url.href),
+      redirected,
       headers: res.headers.map(([k, v]) => [k, mask(v)]),
       body: usedSecrets ? this.mask_.maskBytes(body) : body,
     };

@@ -26,6 +26,8 @@ export interface EgressFetchResponse {
   statusText: string;
   /** Final URL after redirects. */
   url: string;
+  /** True when the broker followed at least one redirect to get here (Response.redirected). */
+  redirected: boolean;
   headers: [string, string][];
   body: Buffer;
 }
@@ -60,7 +62,8 @@ export interface EgressSession {
    * Performs one request. Rejects with an AirlockError whose code says why: EGRESS_DENIED (the
    * policy, an address rule or a secret binding refused it; no connection was attempted),
    * EGRESS_LIMIT (a per-execution cap), EGRESS_FAILED (DNS, connection, TLS, timeout).
-   * `signal` stops the request early (the sandbox layer aborts what is in flight when the run ends).
+   * `signal` stops the request early, closing its connection: the sandbox layer aborts a request
+   * the function aborted, and whatever is in flight when the run ends.
    */
   fetch(req: EgressFetchRequest, signal?: AbortSignal): Promise<EgressFetchResponse>;
   /** The caps in force for this execution (the sandbox layer sizes its frame caps from them). */

@@ -2,8 +2,9 @@
 // the first time a run is granted egress (so sandboxes that never use egress never load it).
 // A request becomes a `fetch` frame to the host; the host's broker decides and performs it and
 // answers with a `fetched` frame, which becomes a standard Response (or a TypeError carrying an
-// EGRESS_* code). Nothing here is trusted by the host. Types only from siblings: it is copied
-// into the sandbox alone, like the harness.
+// EGRESS_* code). Aborting a request sends a `fetch-abort` frame, so the host stops it too.
+// Nothing here is trusted by the host. Types only from siblings: it is copied into the sandbox
+// alone, like the harness.
 import type { FetchedFrame } from './protocol.js';
 
 /** What the harness captured before any tenant code ran. */
@@ -61,6 +62,27 @@ interface Waiting {
 
 export function createFetchClient(deps: FetchClientDeps): FetchClient {
   const { send, stringify, bufferFrom, RequestClass, ResponseClass } = deps;
+  const cloneResponse = ResponseClass.prototype.clone;
+
+  /**
+   * A constructed Response made to read like one Node's fetch returns: `url` the final URL,
+   * `redirected` true when a redirect was followed, `type` 'basic' (what Node 20's fetch gives
+   * for every request it makes, redirect: 'manual' included), and clone() keeping all three.
+   */
+  function asFetched(res: Response, url: string, redirected: boolean): Response {
+    Object.defineProperty(res, 'url', { value: url });
+    Object.defineProperty(res, 'redirected', { value: redirected });
+    Object.defineProperty(res, 'type', { value: 'basic' });
+    Object.defineProperty(res, 'clone', {
+      value: function clone(this: Response): Response {
+        return asFetched(cloneResponse.call(this), url, redirected);
+      },
+      writable: true,
+      configurable: true,
+    });
+    return res;
+  }
+
   const pending = new Map<number, Waiting>();
   let seq = 0;
   let run: { id: string; requestBytes: number; owns: () => boolean } | null = null;
@@ -92,7 +114,11 @@ export function createFetchClient(deps: FetchClientDeps): FetchClient {
     const rid = ++seq;
     return new Promise<Response>((resolve, reject) => {
       const onAbort = (): void => {
-        if (settle(rid) !== undefined) reject(signal?.reason);
+        if (settle(rid) === undefined) return;
+        // The host closes the upstream connection, frees the request's place among the 16 in
+        // flight, and answers nothing for it (a `fetched` frame already on its way is ignored).
+        if (run === current) send(stringify({ t: 'fetch-abort', id: current.id, rid }));
+        reject(signal?.reason);
       };
       pending.set(rid, { resolve, reject, signal, onAbort, input });
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -140,8 +166,7 @@ export function createFetchClient(deps: FetchClientDeps): FetchClient {
           statusText: frame.statusText,
           headers: frame.headers,
         });
-        Object.defineProperty(res, 'url', { value: frame.url });
-        waiting.resolve(res);
+        waiting.resolve(asFetched(res, frame.url, frame.redirected === true));
       } catch (err) {
         waiting.reject(egressError('EGRESS_FAILED', `the response cannot be represented: ${deps.describe(err)}`));
       }

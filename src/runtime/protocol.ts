@@ -76,6 +76,20 @@ export interface FetchFrame {
 }
 
 /**
+ * ctx.fetch: the function aborted request `rid` (its signal fired) before its answer arrived. The
+ * host aborts the upstream request, frees its place among the requests in flight, and sends no
+ * `fetched` frame for it. Not answered. Sent only during the run that made the request, before
+ * its done frame.
+ */
+export interface FetchAbortFrame {
+  t: 'fetch-abort';
+  /** The execution id of the run in flight. */
+  id: string;
+  /** The request id of the aborted `fetch` frame. */
+  rid: number;
+}
+
+/**
  * ctx.checkpoint.save: one state for the host to store durably (only during a job run, one at a
  * time). Answered by exactly one `checkpointed` frame with the same `rid`.
  */
@@ -96,7 +110,7 @@ export interface CancelledFrame {
   id: string;
 }
 
-export type SandboxToHostFrame = ReadyFrame | DoneFrame | LogsFrame | FetchFrame | CheckpointFrame | CancelledFrame;
+export type SandboxToHostFrame = ReadyFrame | DoneFrame | LogsFrame | FetchFrame | FetchAbortFrame | CheckpointFrame | CancelledFrame;
 
 // ---- host → sandbox ----
 
@@ -182,6 +196,8 @@ export interface FetchedOkFrame {
   statusText: string;
   /** Final URL after redirects. */
   url: string;
+  /** True when at least one redirect was followed (Response.redirected). */
+  redirected: boolean;
   headers: [string, string][];
   /** Response body, base64. */
   body: string;

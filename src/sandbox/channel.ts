@@ -300,7 +300,7 @@ export class ChannelSandbox implements Sandbox {
       for (const [level, msg] of frame.logs) exec.collector.add(level, msg);
       return;
     }
-    if (frame.t === 'fetch' || frame.t === 'checkpoint') {
+    if (frame.t === 'fetch' || frame.t === 'fetch-abort' || frame.t === 'checkpoint') {
       const violation = relayFrame(exec, frame, body.length);
       return violation === undefined ? undefined : this.protocolError(violation);
     }

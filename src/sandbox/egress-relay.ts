@@ -1,7 +1,8 @@
 // The host end of ctx.fetch for one execution: hands each validated `fetch` frame to the
 // execution's EgressSession, answers with exactly one `fetched` frame, bounds the requests in
-// flight, and when the execution ends (answer, deadline, crash) aborts whatever is still in
-// flight and sends nothing more.
+// flight, aborts a request the function aborted (`fetch-abort`: its connection is closed, its
+// place freed at once, and it is never answered), and when the execution ends (answer,
+// deadline, crash) aborts whatever is still in flight and sends nothing more.
 import { isAirlockError } from '../core/errors.js';
 import type { EgressLimits } from '../core/types.js';
 import type { EgressSession } from '../egress/types.js';
@@ -21,8 +22,12 @@ export function fetchFrameCap(limits: EgressLimits): number {
 export class EgressRelay {
   private readonly session: EgressSession;
   private readonly send: (json: string) => void;
-  private readonly inFlight = new Set<number>();
-  private readonly stop = new AbortController();
+  /**
+   * The requests in flight by rid, each with the controller that aborts it. A request's outcome
+   * counts only while its own controller is still the one here: once it was aborted, its rid
+   * may be used again, and its late outcome must neither answer nor free the newer request.
+   */
+  private readonly inFlight = new Map<number, AbortController>();
   private closed = false;
 
   constructor(session: EgressSession, send: (json: string) => void) {
@@ -33,12 +38,14 @@ export class EgressRelay {
   /** Starts one request; returns a protocol violation to report, or undefined. */
   handle(frame: FetchFrame): string | undefined {
     const { rid } = frame;
+    if (this.closed) return 'fetch frame after the run ended';
     if (this.inFlight.has(rid)) return `fetch frame reuses request id ${rid} while it is in flight`;
     if (this.inFlight.size >= MAX_FETCH_IN_FLIGHT) {
       this.answerError(rid, 'EGRESS_LIMIT', `at most ${MAX_FETCH_IN_FLIGHT} requests may be in flight at once; await some before starting more`);
       return undefined;
     }
-    this.inFlight.add(rid);
+    const request = new AbortController();
+    this.inFlight.set(rid, request);
     const body = frame.body === undefined ? undefined : Buffer.from(frame.body, 'base64');
     this.session
       .fetch(
@@ -46,29 +53,64 @@ export class EgressRelay {
           method: frame.method, url: frame.url, headers: frame.headers,
           ...(body === undefined ? {} : { body }), ...(frame.redirect === undefined ? {} : { redirect: frame.redirect }),
         },
-        this.stop.signal,
+        request.signal,
       )
       .then(
         (res) => {
+          if (!this.take(rid, request)) return;
           this.answer(
             `{"t":"fetched","rid":${rid},"ok":true,"status":${res.status},"statusText":${JSON.stringify(res.statusText)},` +
-              `"url":${JSON.stringify(res.url)},"headers":${JSON.stringify(res.headers)},"body":"${res.body.toString('base64')}"}`,
+              `"url":${JSON.stringify(res.url)},"redirected":${res.redirected},"headers":${JSON.stringify(res.headers)},` +
+              `"body":"${res.body.toString('base64')}"}`,
           );
         },
         (err: unknown) => {
+          if (!this.take(rid, request)) return;
           if (isAirlockError(err)) this.answerError(rid, err.code, err.message);
           else this.answerError(rid, 'EGRESS_FAILED', 'the request failed inside the broker');
         },
-      )
-      .finally(() => this.inFlight.delete(rid));
+      );
     return undefined;
+  }
+
+  /**
+   * The function aborted request `rid` (a `fetch-abort` frame): close its connection, free its
+   * place among the requests in flight now, and never answer it.
+   *
+   * A rid that is not in flight is ignored rather than treated as a protocol violation, because
+   * an honest harness sends such frames: the function can abort a request whose answer the host
+   * has already sent (or whose EGRESS_LIMIT refusal it has sent) but the harness has not read yet.
+   * Telling that race from a repeated or invented rid would take a record of every rid of the
+   * run; ignoring it is safe, since the frame names only requests of the sandbox's own run in
+   * progress (the channel refuses one for another execution or outside a run), which the
+   * function may abort anyway, and it costs the host one map lookup.
+   */
+  abort(rid: number): void {
+    const request = this.inFlight.get(rid);
+    if (request === undefined) return;
+    this.inFlight.delete(rid);
+    request.abort();
   }
 
   /** The execution is over: abort what is in flight and answer nothing more. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.stop.abort();
+    const requests = [...this.inFlight.values()];
+    this.inFlight.clear();
+    for (const request of requests) request.abort();
+  }
+
+  /** Requests in flight now (each counts toward MAX_FETCH_IN_FLIGHT). */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Takes request `rid` out of those in flight if `request` is still the one there (not aborted). */
+  private take(rid: number, request: AbortController): boolean {
+    if (this.inFlight.get(rid) !== request) return false;
+    this.inFlight.delete(rid);
+    return true;
   }
 
   private answerError(rid: number, code: string, message: string): void {

@@ -1,7 +1,7 @@
 // One execution in flight on a channel sandbox: its record (request, log collector, deadline
-// timer, relays, the caller's resolve), the `fetch` and `checkpoint` frames routed to its relays,
-// and the scan of its raw stderr for V8's out-of-memory message.
-import type { CheckpointFrame, FetchFrame } from '../runtime/protocol.js';
+// timer, relays, the caller's resolve), the `fetch`, `fetch-abort` and `checkpoint` frames routed
+// to its relays, and the scan of its raw stderr for V8's out-of-memory message.
+import type { CheckpointFrame, FetchAbortFrame, FetchFrame } from '../runtime/protocol.js';
 import { CheckpointRelay } from './checkpoint-relay.js';
 import { EgressRelay } from './egress-relay.js';
 import { LogCollector } from './logs.js';
@@ -73,13 +73,20 @@ export function scanStderrForOom(exec: Execution, chunk: Buffer): void {
 }
 
 /**
- * Hands a `fetch` or `checkpoint` frame to the relay of the execution in flight (`exec`, if any);
- * returns the protocol violation to report, or undefined.
+ * Hands a `fetch`, `fetch-abort` or `checkpoint` frame to the relay of the execution in flight
+ * (`exec`, if any); returns the protocol violation to report, or undefined. A `fetch-abort` outside
+ * a run granted egress or for another execution is a violation like a `fetch` frame there: the
+ * harness withdraws a run's requests before it answers, so its aborts always precede its done
+ * frame. (One naming a rid not in flight is not: see EgressRelay.abort.)
  */
-export function relayFrame(exec: Execution | null, frame: FetchFrame | CheckpointFrame, frameBytes: number): string | undefined {
-  if (frame.t === 'fetch') {
-    if (exec === null || exec.settled || exec.relay === undefined) return 'fetch frame outside a run granted egress';
-    if (frame.id !== exec.req.executionId) return 'fetch frame for another execution';
+export function relayFrame(exec: Execution | null, frame: FetchFrame | FetchAbortFrame | CheckpointFrame, frameBytes: number): string | undefined {
+  if (frame.t === 'fetch' || frame.t === 'fetch-abort') {
+    if (exec === null || exec.settled || exec.relay === undefined) return `${frame.t} frame outside a run granted egress`;
+    if (frame.id !== exec.req.executionId) return `${frame.t} frame for another execution`;
+    if (frame.t === 'fetch-abort') {
+      exec.relay.abort(frame.rid);
+      return undefined;
+    }
     return exec.relay.handle(frame);
   }
   if (exec === null || exec.settled || exec.checkpoints === undefined) return 'checkpoint frame outside a job run';

@@ -1,17 +1,20 @@
 // Validation of `fetch` frames (ctx.fetch requests) from a sandbox: every field type-checked and
 // bounded (URL length, header count and size, header names and values, base64 body, redirect
-// mode) before the broker sees anything. The body's decoded size is the broker's to judge (EGRESS_LIMIT).
-import type { FetchFrame } from '../runtime/protocol.js';
+// mode) before the broker sees anything. The body's decoded size is the broker's to judge
+// (EGRESS_LIMIT). Also `fetch-abort` frames (the function aborted a request): an id and a rid.
+import type { FetchAbortFrame, FetchFrame } from '../runtime/protocol.js';
 import type { Parsed } from './frames.js';
 
 export const MAX_FETCH_URL = 8 * 1024;
 export const MAX_FETCH_HEADERS = 100;
 export const MAX_FETCH_HEADER_BYTES = 64 * 1024;
+/** Longest execution id a `fetch-abort` frame may carry (ids are far shorter; anything longer is not one). */
+const MAX_ABORT_ID = 256;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
 const BAD_VALUE = /[\r\n\0]/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function fail(reason: string): Parsed<FetchFrame> {
+function fail<T = FetchFrame>(reason: string): Parsed<T> {
   return { ok: false, reason };
 }
 
@@ -41,4 +44,12 @@ export function parseFetch(v: Record<string, unknown>): Parsed<FetchFrame> {
     frame.redirect = v.redirect;
   }
   return { ok: true, value: frame };
+}
+
+/** A `fetch-abort` frame: only `t`, a string execution id and a request id like a `fetch` frame's. */
+export function parseFetchAbort(v: Record<string, unknown>): Parsed<FetchAbortFrame> {
+  if (!Object.keys(v).every((k) => k === 't' || k === 'id' || k === 'rid')) return fail('fetch-abort frame has extra fields');
+  if (typeof v.id !== 'string' || v.id.length > MAX_ABORT_ID) return fail('fetch-abort frame without a string id');
+  if (typeof v.rid !== 'number' || !Number.isSafeInteger(v.rid) || v.rid < 0) return fail('fetch-abort frame without a request id');
+  return { ok: true, value: { t: 'fetch-abort', id: v.id, rid: v.rid } };
 }

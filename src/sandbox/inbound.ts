@@ -6,7 +6,7 @@ import secureJsonParse from 'secure-json-parse';
 import type { ExecutionError } from '../core/types.js';
 import type { DoneFrame, HarnessLogEntry, HarnessLogLevel, SandboxToHostFrame } from '../runtime/protocol.js';
 import type { Parsed } from './frames.js';
-import { parseFetch } from './inbound-fetch.js';
+import { parseFetch, parseFetchAbort } from './inbound-fetch.js';
 import { parseCheckpoint } from './checkpoint-relay.js';
 
 const LEVELS: ReadonlySet<string> = new Set<HarnessLogLevel>(['debug', 'info', 'warn', 'error', 'stdout', 'stderr']);
@@ -62,6 +62,7 @@ export function parseFrame(body: Buffer): Parsed<SandboxToHostFrame> {
       : fail('cancelled frame needs only a string id');
   }
   if (value.t === 'fetch') return parseFetch(value);
+  if (value.t === 'fetch-abort') return parseFetchAbort(value);
   if (value.t === 'checkpoint') return parseCheckpoint(value);
   return fail(`unknown frame type ${JSON.stringify(String(value.t)).slice(0, 40)}`);
 }

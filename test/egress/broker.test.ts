@@ -58,6 +58,7 @@ describe('egress broker over real HTTP', () => {
     const res = await session.fetch({ method: 'post', url: `http://api.test:${server.port}/echo`, headers: [['content-type', 'text/plain']], body: enc.encode('ping!') });
     assert.deepEqual(JSON.parse(res.body.toString()), { method: 'POST', auth: null, body: 'ping!', path: '/echo' });
     assert.equal(session.records[0]?.bytesOut, 5);
+    assert.equal(res.redirected, false);
   });
 
   it('follows redirects itself, re-resolving each hop, with one record per hop', async () => {
@@ -67,6 +68,7 @@ describe('egress broker over real HTTP', () => {
     const res = await session.fetch({ method: 'GET', url: `http://api.test:${server.port}/redirect?to=${to}`, headers: [] });
     assert.equal(res.body.toString(), 'hello there');
     assert.equal(res.url, `http://other.test:${server.port}/hello?who=there`);
+    assert.equal(res.redirected, true);
     assert.deepEqual(resolver.calls, ['api.test', 'other.test']);
     assert.deepEqual(session.records.map((r) => [r.host, r.path, r.status]), [['api.test', '/redirect', 302], ['other.test', '/hello', 200]]);
   });

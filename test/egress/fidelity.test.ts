@@ -128,6 +128,7 @@ describe('egress broker: standard fetch behaviour', () => {
       assert.equal(res.headers.find(([k]) => k === 'x-hop')?.[1], 'first');
       assert.equal(res.body.toString(), 'moved');
       assert.equal(res.url, url(`/redirect?status=302&to=${encodeURIComponent(to)}`));
+      assert.equal(res.redirected, false, 'a redirect answered, not followed');
       assert.equal(session.records.length, 1);
     });
 

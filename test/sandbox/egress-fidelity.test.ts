@@ -1,7 +1,7 @@
 // ctx.fetch in a real bwrap sandbox behaves like the standard fetch where a function notices:
 // a compressed answer reads with res.json(), the redirect option reaches the broker ('error'
-// rejects, 'manual' answers the 3xx), and a failed request's stack points at the call in the
-// function's own code that made it.
+// rejects, 'manual' answers the 3xx), res.redirected, res.type and res.url read as from Node's
+// fetch, and a failed request's stack points at the call in the function's own code that made it.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,6 +37,7 @@ describe('ctx.fetch like the standard fetch, in a bwrap sandbox', () => {
         return void res.end(body);
       }
       if (req.url === '/moved') return void res.writeHead(302, { location: '/target' }).end('see /target');
+      if (req.url === '/away') return void res.writeHead(302, { location: `http://other.test:${server.port}/target` }).end();
       res.end(`reached ${req.url}`);
     });
   });
@@ -48,10 +49,10 @@ describe('ctx.fetch like the standard fetch, in a bwrap sandbox', () => {
   const run = async (code: string, input: unknown) => {
     const req = request(code, { input, timeoutMs: 10_000 });
     const egress: EgressSession = new HttpEgressBroker({
-      secrets: NO_SECRETS, allowCidrs: [parseCidr('127.0.0.1/32')], resolver: tableResolver({}), connector: countingConnector(),
+      secrets: NO_SECRETS, allowCidrs: [parseCidr('127.0.0.1/32')], resolver: tableResolver({ 'other.test': ['127.0.0.1'] }), connector: countingConnector(),
     }).open({
       tenant: 'tenant-a', functionName: 'probe', executionId: req.executionId, deadline: Date.now() + 30_000,
-      policy: { allow: [{ host: '127.0.0.1', ports: [server.port, deadPort] }] },
+      policy: { allow: [{ host: '127.0.0.1', ports: [server.port, deadPort] }, { host: 'other.test', ports: [server.port] }] },
     });
     const sb = await tracker.spawn();
     return { outcome: await sb.run({ ...req, egress }), egress };
@@ -86,6 +87,31 @@ describe('ctx.fetch like the standard fetch, in a bwrap sandbox', () => {
     assert.deepEqual(egress.records.map((r) => [r.path, r.status, r.error ?? null]), [
       ['/moved', 302, 'EGRESS_FAILED'], ['/moved', 302, null], ['/moved', 302, null], ['/target', 200, null],
     ]);
+  });
+
+  it("sets res.redirected when a redirect was followed, res.type 'basic' as Node's fetch does, and res.url the last URL; clone() keeps them", async () => {
+    const code = `export default async (input, ctx) => {
+      const show = async (res) => [res.redirected, res.type, res.url, res.status, await res.text()];
+      const away = await ctx.fetch(input.base + '/away');
+      const copy = away.clone();
+      return {
+        direct: await show(await ctx.fetch(input.base + '/target')),
+        moved: await show(await fetch(input.base + '/moved')),
+        away: await show(away),
+        clone: await show(copy),
+        manual: await show(await ctx.fetch(input.base + '/moved', { redirect: 'manual' })),
+      };
+    };`;
+    const base = `http://127.0.0.1:${server.port}`;
+    const { outcome } = await run(code, { base });
+    assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+    assert.deepEqual(outcome.result, {
+      direct: [false, 'basic', `${base}/target`, 200, 'reached /target'],
+      moved: [true, 'basic', `${base}/target`, 200, 'reached /target'],
+      away: [true, 'basic', `http://other.test:${server.port}/target`, 200, 'reached /target'],
+      clone: [true, 'basic', `http://other.test:${server.port}/target`, 200, 'reached /target'],
+      manual: [false, 'basic', `${base}/moved`, 302, 'see /target'],
+    });
   });
 
   it("gives a failed request the stack of the function's call that made it", async () => {

@@ -1,8 +1,8 @@
 // The sandbox end of ctx.fetch (runtime/fetch-client.mts) driven directly in a Node process of
 // its own started with --expose-gc: an abort reaches a request in flight even after a garbage
 // collection (Node's `new Request(…).signal` follows the caller's signal only through a WeakRef,
-// so listening on it lost aborts once the Request was collected), and a request that settles
-// leaves no listener behind on the caller's signal.
+// so listening on it lost aborts once the Request was collected) and sends a `fetch-abort` frame
+// for it, and a request that settles leaves no listener behind on the caller's signal.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
@@ -30,7 +30,7 @@ async function inGcProcess(body: string): Promise<unknown> {
 }
 
 describe('fetch client aborts', () => {
-  it('rejects a request in flight with the abort reason after a garbage collection (init.signal, Request signal, AbortSignal.timeout)', async () => {
+  it('rejects a request in flight with the abort reason after a garbage collection (init.signal, Request signal, AbortSignal.timeout) and tells the host', async () => {
     const result = await inGcProcess(`
       const out = {};
       const cases = {
@@ -60,7 +60,7 @@ describe('fetch client aborts', () => {
       await turn();
       client.end();
       out.timeout = await timed;
-      out.frames = frames.map((f) => f.url);
+      out.frames = frames.map((f) => (f.t === 'fetch' ? f.url : [f.t, f.id, f.rid]));
       console.log(JSON.stringify(out));
     `);
     assert.deepEqual(result, {
@@ -68,7 +68,11 @@ describe('fetch client aborts', () => {
       requestSignal: 'AbortError',
       postWithBody: 'AbortError',
       timeout: 'TimeoutError',
-      frames: ['http://127.0.0.1:9/a', 'http://127.0.0.1:9/b', 'http://127.0.0.1:9/c', 'http://127.0.0.1:9/d'],
+      // Each abort tells the host right away (a fetch-abort frame for the request's rid).
+      frames: [
+        'http://127.0.0.1:9/a', ['fetch-abort', 'ex_1', 1], 'http://127.0.0.1:9/b', ['fetch-abort', 'ex_1', 2],
+        'http://127.0.0.1:9/c', ['fetch-abort', 'ex_1', 3], 'http://127.0.0.1:9/d', ['fetch-abort', 'ex_1', 4],
+      ],
     });
   });
 
@@ -83,9 +87,16 @@ describe('fetch client aborts', () => {
       const during = getEventListeners(shared.signal, 'abort').length;
       for (const f of frames) client.onFetched({ t: 'fetched', rid: f.rid, ok: true, status: 200, statusText: 'OK', url: f.url, headers: [], body: '' });
       const answers = await Promise.all(all);
-      console.log(JSON.stringify({ before, sent, answers, removed: during - getEventListeners(shared.signal, 'abort').length }));
+      const removed = during - getEventListeners(shared.signal, 'abort').length;
+      // A request the run's end withdrew is not aborted again on the host (the run's end aborts it there).
+      const late = new AbortController();
+      const withdrawn = outcome(client.fetch('http://127.0.0.1:9/z', { signal: late.signal }));
+      const beforeEnd = frames.length;
+      client.end();
+      late.abort();
+      console.log(JSON.stringify({ before, sent, answers, removed, withdrawn: await withdrawn, after: frames.length - beforeEnd }));
     `);
     // The client's own listener of each request is gone (Node's listeners of each Request stay until it is collected).
-    assert.deepEqual(result, { before: 'AbortError', sent: 0, answers: ['answered', 'answered', 'answered'], removed: 3 });
+    assert.deepEqual(result, { before: 'AbortError', sent: 0, answers: ['answered', 'answered', 'answered'], removed: 3, withdrawn: 'EGRESS_FAILED', after: 0 });
   });
 });

@@ -35,8 +35,9 @@ describe('frame codec', () => {
 describe('frame validation', () => {
   const body = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 
-  it('accepts ready, cancelled, logs and well-formed done frames', () => {
+  it('accepts ready, cancelled, fetch-abort, logs and well-formed done frames', () => {
     assert.deepEqual(parseFrame(body({ t: 'ready' })), { ok: true, value: { t: 'ready' } });
+    assert.deepEqual(parseFrame(body({ t: 'fetch-abort', id: 'ex_1', rid: 3 })), { ok: true, value: { t: 'fetch-abort', id: 'ex_1', rid: 3 } });
     assert.deepEqual(parseFrame(body({ t: 'cancelled', id: 'ex_1' })), { ok: true, value: { t: 'cancelled', id: 'ex_1' } });
     const ok = parseFrame(body({ t: 'done', id: 'ex_1', ok: true, result: { a: [1] }, logs: [['info', 'x']], logsTruncated: false }));
     assert.ok(ok.ok && ok.value.t === 'done' && ok.value.ok && Object.hasOwn(ok.value, 'result'));
@@ -64,6 +65,12 @@ describe('frame validation', () => {
     ['an error without message', { t: 'done', id: 'a', ok: false, error: { type: 'E' }, logs: [], logsTruncated: false }],
     ['a cancelled frame without id', { t: 'cancelled' }],
     ['a cancelled frame with extra fields', { t: 'cancelled', id: 'a', ok: true }],
+    ['a fetch-abort frame without id', { t: 'fetch-abort', rid: 1 }],
+    ['a fetch-abort frame with an oversized id', { t: 'fetch-abort', id: 'x'.repeat(257), rid: 1 }],
+    ['a fetch-abort frame with a fractional rid', { t: 'fetch-abort', id: 'a', rid: 1.5 }],
+    ['a fetch-abort frame with a negative rid', { t: 'fetch-abort', id: 'a', rid: -1 }],
+    ['a fetch-abort frame with a rid beyond safe integers', { t: 'fetch-abort', id: 'a', rid: 2 ** 53 }],
+    ['a fetch-abort frame with extra fields', { t: 'fetch-abort', id: 'a', rid: 1, reason: 'x' }],
   ] as [string, unknown][]) {
     it(`rejects ${name}`, () => {
       assert.equal(parseFrame(body(value)).ok, false);

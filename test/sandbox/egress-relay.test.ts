@@ -1,0 +1,101 @@
+// The host end of ctx.fetch (sandbox/egress-relay.ts) driven directly, with a real broker session
+// and real HTTP to a server on 127.0.0.1: a `fetch-abort` closes the upstream connection, frees
+// the request's place among the 16 in flight at once and is never answered; a rid the relay does
+// not have in flight is ignored; a rid used again after its abort is not answered or freed by the
+// aborted request's late outcome; and closing the relay closes every connection still open.
+import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import type { FetchFrame, FetchedFrame } from '../../src/runtime/protocol.js';
+import { EgressRelay, MAX_FETCH_IN_FLIGHT } from '../../src/sandbox/egress-relay.js';
+import { countingConnector, openSession, startHttpServer, until } from '../egress/support.js';
+import type { TestHttpServer } from '../egress/support.js';
+
+describe('egress relay aborts', () => {
+  let server: TestHttpServer;
+  /** Requests the server holds unanswered, by path, and whether each one's connection closed. */
+  const held = new Map<string, { res: ServerResponse; closed: boolean }>();
+  before(async () => {
+    server = await startHttpServer((req: IncomingMessage, res) => {
+      if (req.url?.startsWith('/hold/')) {
+        const entry = { res, closed: false };
+        held.set(req.url, entry);
+        req.socket.on('close', () => (entry.closed = true));
+        return;
+      }
+      res.end(`ok ${req.url}`);
+    });
+  });
+  after(() => server.close());
+
+  const relayFor = () => {
+    const session = openSession({
+      policy: { allow: [{ host: '127.0.0.1', ports: [server.port] }], limits: { requests: 100, requestBytes: 1024, responseBytes: 1024, timeoutMs: 30_000 } },
+      connector: countingConnector(),
+    });
+    const sent: FetchedFrame[] = [];
+    const relay = new EgressRelay(session, (json) => sent.push(JSON.parse(json) as FetchedFrame));
+    const fetch = (rid: number, path: string) => {
+      const frame: FetchFrame = { t: 'fetch', id: 'ex_test', rid, method: 'GET', url: `http://127.0.0.1:${server.port}${path}`, headers: [] };
+      assert.equal(relay.handle(frame), undefined);
+    };
+    return { session, relay, sent, fetch };
+  };
+
+  it('closes the aborted request’s connection, frees its place at once and never answers it', async () => {
+    const { session, relay, sent, fetch } = relayFor();
+    for (let rid = 1; rid <= MAX_FETCH_IN_FLIGHT; rid++) fetch(rid, `/hold/a${rid}`);
+    const ours = () => [...held].filter(([path]) => path.startsWith('/hold/a'));
+    await until(() => ours().length === MAX_FETCH_IN_FLIGHT, 'the server to receive the requests');
+    relay.abort(1);
+    assert.equal(relay.inFlightCount, MAX_FETCH_IN_FLIGHT - 1, 'its place is free before its outcome is known');
+    fetch(100, '/now');
+    await until(() => held.get('/hold/a1')!.closed, 'the aborted request’s connection to close');
+    await until(() => sent.some((f) => f.rid === 100), 'the request started in the freed place to be answered');
+    await until(() => session.records.some((r) => r.path === '/hold/a1'), 'the aborted request to settle in the broker');
+    assert.deepEqual(sent.map((f) => [f.rid, f.ok]), [[100, true]], 'the aborted request was never answered');
+    assert.equal(session.records.find((r) => r.path === '/hold/a1')?.error, 'EGRESS_FAILED');
+    relay.close();
+    await until(() => ours().every(([, h]) => h.closed), 'the rest to close with the relay');
+  });
+
+  it('ignores a rid that is not in flight: never used, already answered, or aborted twice', async () => {
+    const { relay, sent, fetch } = relayFor();
+    relay.abort(7);
+    fetch(1, '/one');
+    await until(() => sent.length === 1, 'the answer');
+    relay.abort(1);
+    fetch(2, '/hold/b2');
+    await until(() => held.has('/hold/b2'), 'the server to receive the request');
+    relay.abort(2);
+    relay.abort(2);
+    fetch(3, '/three');
+    await until(() => sent.length === 2, 'the second answer');
+    assert.deepEqual(sent.map((f) => [f.rid, f.ok]), [[1, true], [3, true]]);
+    assert.equal(relay.inFlightCount, 0);
+    await until(() => held.get('/hold/b2')!.closed, 'the aborted request’s connection to close');
+    relay.close();
+  });
+
+  it('a rid used again after its abort is neither answered nor freed by the aborted request', async () => {
+    const { session, relay, sent, fetch } = relayFor();
+    fetch(1, '/hold/c1');
+    await until(() => held.has('/hold/c1'), 'the server to receive the first request');
+    relay.abort(1);
+    fetch(1, '/hold/c1-again');
+    await until(() => session.records.some((r) => r.path === '/hold/c1'), 'the aborted request to settle in the broker');
+    assert.equal(relay.inFlightCount, 1, 'the newer request with that rid is still in flight');
+    for (let rid = 2; rid <= MAX_FETCH_IN_FLIGHT; rid++) fetch(rid, `/hold/c${rid}`);
+    fetch(99, '/over');
+    await until(() => sent.length === 1, 'the refusal');
+    assert.equal(sent[0]?.rid, 99);
+    assert.equal(sent[0]?.ok === false && sent[0].code, 'EGRESS_LIMIT');
+    await until(() => held.has('/hold/c1-again'), 'the server to receive the newer request');
+    held.get('/hold/c1-again')!.res.end('late but mine');
+    await until(() => sent.length === 2, 'the newer request’s answer');
+    const answer = sent[1]!;
+    assert.equal(answer.rid, 1);
+    assert.equal(answer.ok && Buffer.from(answer.body, 'base64').toString(), 'late but mine');
+    relay.close();
+  });
+});
