@@ -26,11 +26,12 @@ describe('job slices capped during a ctx.fetch', () => {
   let server: TestServer;
   let api: http.Server;
   before(async () => {
-    // Every page takes 100 ms: slices of 500 ms are cut with a request in flight most of the time,
-    // and even on a loaded machine a slice gets at least one page done, so no run is NO_PROGRESS.
+    // Every page takes 200 ms: slices of 1 s are cut with a request in flight most of the time,
+    // and even on a loaded machine (load average 10 on 2 CPUs) a slice gets at least one page
+    // done, so no job ends NO_PROGRESS (slices of 500 ms sometimes did not).
     api = http.createServer((req, res) => {
       const page = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('page'));
-      setTimeout(() => res.end(String(page + 1)), 100);
+      setTimeout(() => res.end(String(page + 1)), 200);
     });
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
     server = await startTestServer({ ...FAST_JOBS, AIRLOCK_EGRESS_ALLOW_CIDRS: '127.0.0.1/32' });
@@ -46,7 +47,7 @@ describe('job slices capped during a ctx.fetch', () => {
   it('continues in new slices without counting failed attempts', async () => {
     const port = (api.address() as AddressInfo).port;
     const ids = [];
-    for (let i = 0; i < 3; i++) ids.push(await submit(server, 'acme', 'pager', { input: { url: `http://127.0.0.1:${port}/`, pages: PAGES }, maxRunMs: 500 }));
+    for (let i = 0; i < 3; i++) ids.push(await submit(server, 'acme', 'pager', { input: { url: `http://127.0.0.1:${port}/`, pages: PAGES }, maxRunMs: 1000 }));
     for (const id of ids) {
       const job = await waitJob(server, 'acme', id, finished, 60_000);
       assert.equal(job.status, 'succeeded', JSON.stringify(job));
