@@ -1,7 +1,8 @@
 // `npm run bench`: measures Airlock's invoke path over real HTTP with real bwrap sandboxes and,
 // in the same run, its baselines (a plain Node http server; a fresh bwrap+node per call; and, for
 // reference, plain http relaying each call to one child process: the cost of the hop alone); then
-// durable webhook ingest (202s per second at 16 connections, bench/scenarios/webhook-ingest.ts),
+// durable webhook ingest (202s per second at 16 connections, bench/scenarios/webhook-ingest.ts; again
+// with GitHub signatures verified on the host),
 // and what seccomp and cgroups cost warm throughput (bench/scenarios/layer-cost.ts).
 // Prints a table; `--json FILE` also writes the figures as JSON. Not part of `npm test`.
 import { ECHO_FUNCTION, ECHO_INPUT } from './lib/echo.js';
@@ -135,6 +136,8 @@ interface Figures {
   naiveSpawn: LatencySummary;
   fairness: FairnessFigures;
   webhookIngest: IngestFigures;
+  /** The same with host-side GitHub signature verification on. */
+  webhookIngestVerified: IngestFigures;
   layerCost: LayerCostFigures;
   ratios: { warmVsPlainThroughput16: number; perRound: number[]; relayVsPlainThroughput16: number };
   targets: Record<string, { target: string; value: number; met: boolean }>;
@@ -223,6 +226,14 @@ async function main(): Promise<void> {
   } finally {
     await hooks.close();
   }
+  log('airlock: the same ingest with GitHub signatures verified on the host (a fresh server)');
+  const verifying = await startAirlock({});
+  let verifiedIngest: IngestFigures;
+  try {
+    verifiedIngest = await webhookIngest(verifying, SECONDS, ROUNDS, { verify: true });
+  } finally {
+    await verifying.close();
+  }
 
   log('airlock: warm throughput with every isolation layer vs namespaces only (two fresh servers)');
   const layers = await layerCost({
@@ -235,7 +246,7 @@ async function main(): Promise<void> {
   const ratio = median(ratios16);
   const relayRatio = median(relayRatios16);
   const figures: Figures = {
-    machine, plain, relay, warm, poolStart, spawnStart, naiveSpawn, fairness, webhookIngest: ingest, layerCost: layers,
+    machine, plain, relay, warm, poolStart, spawnStart, naiveSpawn, fairness, webhookIngest: ingest, webhookIngestVerified: verifiedIngest, layerCost: layers,
     ratios: { warmVsPlainThroughput16: ratio, perRound: ratios16, relayVsPlainThroughput16: relayRatio },
     targets: {
       warmThroughput16: { target: '>= 0.4x plain', value: ratio, met: ratio >= 0.4 },
@@ -260,6 +271,7 @@ async function main(): Promise<void> {
     ['fairness: quiet job queue wait, heavy present', ms(fairness.quietWaitWithHeavy.p50), ms(fairness.quietWaitWithHeavy.p99), '-', '-', '-'],
     ['fairness: quiet job queue wait, heavy absent', ms(fairness.quietWaitAlone.p50), ms(fairness.quietWaitAlone.p99), '-', '-', '-'],
     ['durable webhook ingest (202s)', '-', '-', '-', num(ingest.acceptedPerSecond), ms(ingest.p99)],
+    ['  same, signatures verified', '-', '-', '-', num(verifiedIngest.acceptedPerSecond), ms(verifiedIngest.p99)],
     ['warm invoke, every isolation layer', '-', '-', '-', num(layers.allLayers), '-'],
     ['warm invoke, namespaces only (baseline)', '-', '-', '-', num(layers.namespacesOnly), '-'],
   ];

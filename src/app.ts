@@ -31,6 +31,7 @@ import { openScheduleStore } from './store/schedules.js';
 import { GroupCommitter } from './services/hooks/group-commit.js';
 import { HookService } from './services/hooks/service.js';
 import { WebhookTokens } from './services/hooks/tokens.js';
+import { WebhookVerifier } from './services/hooks/verifier.js';
 import { resealWithCurrentKey } from './services/key-rotation.js';
 import { CompletionWaiters } from './services/hooks/waiters.js';
 import { ensureAdminKey, KeyService } from './services/keys.js';
@@ -223,6 +224,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const sealingKeys = { current: secretKey.key, previous: config.secrets.previousKeys };
   const secrets = new SecretService(store, sealingKeys, config.secrets, { logger });
   const webhookTokens = new WebhookTokens(store, sealingKeys);
+  const webhookVerifier = new WebhookVerifier({ store, secrets, logger });
   if (config.secrets.previousKeys.length > 0) await resealWithCurrentKey(secrets, webhookTokens, logger);
   // Deploy-time parsing of tenant source by V8 happens in sandboxes too, one per deploy.
   const parser = sandboxedParser(sandboxes);
@@ -271,11 +273,11 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
     windowMs: config.webhooks.commitWindowMs, maxBatch: config.webhooks.commitMaxBatch, onCommit: () => worker.wake(),
   });
   cleanup.add(() => committer.close());
-  const hooks = new HookService({ config, tokens: webhookTokens, functions: functionCache, committer, waiters });
+  const hooks = new HookService({ config, tokens: webhookTokens, verifier: webhookVerifier, functions: functionCache, committer, waiters });
 
   let shuttingDown = false;
   const server = await buildServer({
-    config, logger, functions, functionCache, invoke, jobs, schedules, hooks, webhookTokens, recorder, keys, secrets, metrics, workMetrics,
+    config, logger, functions, functionCache, invoke, jobs, schedules, hooks, webhookTokens, webhookVerifier, recorder, keys, secrets, metrics, workMetrics,
     isolation: isolator.isolation, layers, version: VERSION, isShuttingDown: () => shuttingDown,
   });
   server.server.on('request', () => pacer.noteForeground());

@@ -1,6 +1,9 @@
 // Bench scenario "durable webhook ingest": 202s per second at 16 connections against a real
 // server (deliveries group-committed to SQLite before each 202, the job worker processing them
-// meanwhile on the same machine), then a check that every 202 left a stored job.
+// meanwhile on the same machine), then a check that every 202 left a stored job. With `verify`,
+// the webhook checks GitHub signatures (x-hub-signature-256, key from a tenant signing secret),
+// and every delivery is signed: the same load with host-side verification on.
+import { createHmac } from 'node:crypto';
 import { load } from '../lib/http.js';
 import type { LoadResult } from '../lib/http.js';
 import type { BenchServer } from '../lib/server.js';
@@ -40,11 +43,23 @@ async function countJobs(server: IngestServer): Promise<number> {
   throw new Error('too many pages of jobs');
 }
 
-export async function webhookIngest(server: IngestServer, seconds: number, rounds: number): Promise<IngestFigures> {
+/** The signing key of the verified variant (a bench value, not a secret). */
+const SIGNING_KEY = 'bench-signing-key-0123456789abcdef';
+
+async function verifyGithub(server: IngestServer): Promise<Record<string, string>> {
+  const secret = await server.request('PUT', '/v1/tenants/bench-hooks/secrets/gh-hook', { value: SIGNING_KEY, hosts: [] });
+  if (secret.status !== 201 && secret.status !== 200) throw new Error(`storing the signing key failed: ${JSON.stringify(secret.body)}`);
+  const set = await server.request('PUT', '/v1/tenants/bench-hooks/functions/hook/webhook/verify', { preset: 'github', secret: 'gh-hook' });
+  if (set.status !== 201 && set.status !== 200) throw new Error(`setting verification failed: ${JSON.stringify(set.body)}`);
+  return { 'x-hub-signature-256': `sha256=${createHmac('sha256', SIGNING_KEY).update(BODY).digest('hex')}` };
+}
+
+export async function webhookIngest(server: IngestServer, seconds: number, rounds: number, options: { verify?: boolean } = {}): Promise<IngestFigures> {
   const deployed = await server.request('PUT', '/v1/tenants/bench-hooks/functions/hook', { code: HANDLER });
   if (deployed.status !== 201 && deployed.status !== 200) throw new Error(`deploy failed: ${JSON.stringify(deployed.body)}`);
   const path = (deployed.body as { webhook: { path: string } }).webhook.path;
-  const target = { url: server.url, path, headers: { 'x-github-event': 'pull_request' }, body: BODY };
+  const signature = options.verify === true ? await verifyGithub(server) : {};
+  const target = { url: server.url, path, headers: { 'x-github-event': 'pull_request', ...signature }, body: BODY };
   await load(target, 16, 1); // warm up
   const results: LoadResult[] = [];
   for (let r = 0; r < rounds; r++) results.push(await load(target, 16, seconds));

@@ -1,5 +1,5 @@
 // Audit lines: one info line per change made through the API (keys, deploys, function deletes,
-// secrets, schedules, webhook token rotation), saying what changed, in which tenant, and which
+// secrets, schedules, webhook token rotation and verification), saying what changed, in which tenant, and which
 // key did it. They carry names and ids only: never a key, a secret value, code or an input.
 import type { FastifyRequest } from 'fastify';
 
@@ -13,7 +13,9 @@ export type AuditEvent =
   | 'secret.delete'
   | 'schedule.set'
   | 'schedule.delete'
-  | 'webhook.rotate';
+  | 'webhook.rotate'
+  | 'webhook.verify.set'
+  | 'webhook.verify.delete';
 
 /** The id of the key that made the request: a tenant key's id, or "admin" for the admin key. */
 export function keyIdOf(request: FastifyRequest): string | undefined {

@@ -6,6 +6,7 @@ import type { FunctionCache } from '../services/function-cache.js';
 import type { FunctionService } from '../services/functions.js';
 import type { HookService } from '../services/hooks/service.js';
 import type { WebhookTokens } from '../services/hooks/tokens.js';
+import type { WebhookVerifier } from '../services/hooks/verifier.js';
 import type { InvokeService } from '../services/invoke.js';
 import type { JobService } from '../services/jobs/service.js';
 import type { KeyService } from '../services/keys.js';
@@ -25,6 +26,7 @@ export interface ApiDeps {
   schedules: ScheduleService;
   hooks: HookService;
   webhookTokens: WebhookTokens;
+  webhookVerifier: WebhookVerifier;
   recorder: ExecutionRecorder;
   keys: KeyService;
   secrets: SecretService;

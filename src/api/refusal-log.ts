@@ -1,6 +1,7 @@
-// Log lines for refused authentication (401 UNAUTHORIZED, 403 FORBIDDEN): the route, the remote
-// address, and the key id when the key was recognised (a 403). Never the key or the URL (webhook
-// URLs carry a token). Bounded: at most REFUSAL_LINES_PER_SECOND lines a second; the rest are
+// Log lines for refused authentication (401 UNAUTHORIZED, 403 FORBIDDEN, and webhook deliveries
+// refused for their signature, 401 WEBHOOK_SIGNATURE_INVALID): the route, the remote address, and
+// the key id when the key was recognised (a 403), or the webhook's tenant and function and which
+// header was wrong. Never the key, a signature or the URL (webhook URLs carry a token). Bounded: at most REFUSAL_LINES_PER_SECOND lines a second; the rest are
 // counted and one line says how many were left out once the second is over.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isAirlockError } from '../core/errors.js';
@@ -38,7 +39,20 @@ export class RefusalLog {
   /** An onError hook: notes the request if the error is a 401 or 403 of the API. */
   hook() {
     return (request: FastifyRequest, _reply: FastifyReply, error: FastifyError, done: () => void): void => {
-      if (isAirlockError(error) && (error.code === 'UNAUTHORIZED' || error.code === 'FORBIDDEN')) {
+      if (isAirlockError(error) && error.code === 'WEBHOOK_SIGNATURE_INVALID') {
+        const params = request.params as { tenant?: string; function?: string } | undefined;
+        this.note({
+          status: error.status,
+          code: error.code,
+          // The header and what was wrong with it (missing, malformed, mismatch, expired): no value.
+          reason: `${String(error.details?.header)} ${String(error.details?.reason)}`,
+          tenant: params?.tenant ?? null,
+          function: params?.function ?? null,
+          remote: request.ip,
+          method: request.method,
+          route: request.routeOptions.url ?? null,
+        });
+      } else if (isAirlockError(error) && (error.code === 'UNAUTHORIZED' || error.code === 'FORBIDDEN')) {
         this.note({
           status: error.status,
           code: error.code,
@@ -79,7 +93,7 @@ export class RefusalLog {
     this.suppressed = 0;
     this.logger.warn(
       { refusedSuppressed: suppressed, limitPerSecond: REFUSAL_LINES_PER_SECOND },
-      `${suppressed} more refused requests (401/403) in the same second were not logged`,
+      `${suppressed} more refused requests (401/403, webhook signatures) in the same second were not logged`,
     );
   }
 }

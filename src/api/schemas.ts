@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { MIN_LIMITS } from '../core/limits.js';
 import { NAME_PATTERN, NAME_RULE } from '../services/names.js';
+import { VerifyView } from './hook-verify-schemas.js';
 
 /**
  * A string enum as `{type, enum}` rather than TypeBox's union of literals (`anyOf`): Fastify's
@@ -96,6 +97,7 @@ export const WebhookView = Type.Object({
   token: NullableString(),
   path: NullableString(),
   createdAt: Type.String({ format: 'date-time' }),
+  verify: Type.Optional(VerifyView),
 });
 
 export const FunctionView = Type.Object({
@@ -265,9 +267,10 @@ export function SecretPutBody(limits: { maxValueBytes: number; maxHosts: number 
         description: `the secret (UTF-8, at most ${limits.maxValueBytes} bytes); stored encrypted, never returned`,
       }),
       hosts: Type.Array(Type.String({ maxLength: 253 }), {
-        minItems: 1,
         maxItems: limits.maxHosts,
-        description: 'hosts the value may be sent to: "api.example.com" or "*.example.com"',
+        description:
+          'hosts the value may be sent to: "api.example.com" or "*.example.com"; none ([]) for a webhook signing key, ' +
+          'which is sent nowhere and can only verify deliveries (docs/webhooks.md)',
       }),
     },
     { additionalProperties: false },

@@ -13,6 +13,7 @@ import { registerOpenApi } from './openapi.js';
 import { RefusalLog } from './refusal-log.js';
 import { registerExecutionRoutes } from './routes/executions.js';
 import { registerFunctionRoutes } from './routes/functions.js';
+import { registerHookVerifyRoutes } from './routes/hook-verify.js';
 import { registerHookRoutes, registerWebhookRoutes } from './routes/hooks.js';
 import { registerInvokeRoutes } from './routes/invoke.js';
 import { registerJobRoutes } from './routes/jobs.js';
@@ -75,6 +76,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     registerJobRoutes(v1, deps);
     registerScheduleRoutes(v1, deps);
     registerWebhookRoutes(v1, deps);
+    registerHookVerifyRoutes(v1, deps);
   });
   return app;
 }

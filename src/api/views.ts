@@ -3,16 +3,19 @@ import type { ExecutionRecord, FunctionVersion } from '../core/types.js';
 import type { QueueItem } from '../queue/port.js';
 import type { FunctionSummary } from '../store/port.js';
 import type { WebhookView } from '../services/hooks/tokens.js';
+import type { VerifyView } from '../services/hooks/verifier.js';
+import { verifyView } from './hook-verify-schemas.js';
 import { jobSource, readJobPayload } from '../services/jobs/payload.js';
 import type { JobSource } from '../services/jobs/source.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-export function webhookView(hook: WebhookView) {
-  return { token: hook.token, path: hook.path, createdAt: iso(hook.createdAt) };
+/** A webhook's token and path, and its signature verification when it has one. */
+export function webhookView(hook: WebhookView, verify?: VerifyView) {
+  return { token: hook.token, path: hook.path, createdAt: iso(hook.createdAt), ...(verify === undefined ? {} : { verify: verifyView(verify) }) };
 }
 
-export function functionView(fn: FunctionVersion, created?: boolean, webhook?: WebhookView) {
+export function functionView(fn: FunctionVersion, created?: boolean, webhook?: WebhookView, verify?: VerifyView) {
   return {
     tenant: fn.tenant,
     name: fn.name,
@@ -23,7 +26,7 @@ export function functionView(fn: FunctionVersion, created?: boolean, webhook?: W
     ...(fn.egress === undefined ? {} : { egress: fn.egress }),
     createdAt: iso(fn.createdAt),
     ...(created === undefined ? {} : { created }),
-    ...(webhook === undefined ? {} : { webhook: webhookView(webhook) }),
+    ...(webhook === undefined ? {} : { webhook: webhookView(webhook, verify) }),
   };
 }
 

@@ -58,6 +58,15 @@ const USAGE = {
   hooks: [
     line('airlock hooks show <tenant>/<function> [--json]', 'print the webhook URL to give the third party'),
     line('airlock hooks rotate <tenant>/<function> [--json]', 'issue a new token; the old URL stops working at once'),
+    line(
+      'airlock hooks verify <tenant>/<function> --preset github|stripe|slack|standard-webhooks --secret NAME [--tolerance-seconds S]',
+      "refuse deliveries without the provider's valid signature (401); the key is the tenant secret NAME (a --signing-key)",
+    ),
+    line(
+      'airlock hooks verify <tenant>/<function> --preset hmac --secret NAME --header H [--algorithm sha256|sha1|sha512] [--encoding hex|base64] [--prefix P]',
+      'the same for any other provider: an HMAC of the body in header H',
+    ),
+    line('airlock hooks verify <tenant>/<function> [--json] | --off', 'show the signature verification, or turn it off'),
   ],
   keys: [
     line('airlock keys create <tenant> [--name N]', 'create an API key for the tenant, named for what it is for (printed once)'),
@@ -68,6 +77,7 @@ const USAGE = {
   secrets: [
     line('printf %s "$VALUE" | airlock secrets set <tenant> <name> --hosts H[,H...]', 'store a secret read from stdin, sendable only to those hosts'),
     line('airlock secrets set <tenant> <name> --hosts H[,H...] --value-file FILE', 'the same, with the value read from a file'),
+    line('printf %s "$VALUE" | airlock secrets set <tenant> <name> --signing-key', 'store a webhook signing key (sent to no host; for airlock hooks verify)'),
     line('airlock secrets list <tenant> [--json]', "list a tenant's secret names and hosts (never values)"),
     line('airlock secrets delete <tenant> <name>', 'delete a secret'),
   ],

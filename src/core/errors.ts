@@ -38,6 +38,8 @@ export type ErrorCode =
   | 'JOB_NOT_RETRYABLE'
   | 'CHECKPOINT_TOO_LARGE'
   | 'HEADERS_TOO_LARGE'
+  | 'WEBHOOK_SIGNATURE_INVALID'
+  | 'WEBHOOK_SECRET_UNAVAILABLE'
   | 'URI_TOO_LONG'
   | 'REQUEST_TIMEOUT'
   | 'INTERNAL';
@@ -90,6 +92,12 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   // Webhook deliveries with too many or too large headers (nothing is stored), and any request
   // whose header section is over Node's parser limit.
   HEADERS_TOO_LARGE: 431,
+  // A webhook delivery whose provider signature is missing, malformed, wrong or too old (the
+  // function's webhook verifies signatures; nothing is stored).
+  WEBHOOK_SIGNATURE_INVALID: 401,
+  // The signing secret a webhook's verification names cannot be used (deleted, bound to hosts,
+  // undecryptable, not a key of the scheme): nothing is stored and the sender retries later.
+  WEBHOOK_SECRET_UNAVAILABLE: 503,
   // A path segment over the router's length limit (protocol-errors.ts).
   URI_TOO_LONG: 414,
   // A request not received within Node's request timeout.

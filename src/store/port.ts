@@ -70,6 +70,16 @@ export interface WebhookRecord {
   createdAt: number;
 }
 
+/** A function's webhook signature verification as stored (services/hooks/verify-config.ts). */
+export interface WebhookVerifyRecord {
+  tenant: string;
+  function: string;
+  /** The configuration as JSON: scheme, options and the name of the secret holding the key (never the key). */
+  config: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
 export type { PurgeBatch } from '../core/types.js';
 
 export interface Store {
@@ -87,7 +97,7 @@ export interface Store {
   listFunctions(tenant: string): Promise<FunctionSummary[]>;
   /** The function's versions, newest first deployed first; empty when there is no such function. */
   listVersions(tenant: string, name: string): Promise<VersionSummary[]>;
-  /** Removes the function, all its versions and its webhook token; true if it existed. Executions stay. */
+  /** Removes the function, all its versions, its webhook token and verification; true if it existed. Executions stay. */
   deleteFunction(tenant: string, name: string): Promise<boolean>;
 
   /**
@@ -138,6 +148,13 @@ export interface Store {
   allWebhooks(): Promise<WebhookRecord[]>;
   /** Seals a token again (key rotation): only if its sealed value is still `from` (not rotated meanwhile). */
   resealWebhook(tenant: string, fn: string, from: Buffer, to: Buffer): Promise<boolean>;
+
+  /** The function's webhook signature verification, if it has one. */
+  getWebhookVerify(tenant: string, fn: string): Promise<WebhookVerifyRecord | undefined>;
+  /** Creates or replaces it (a replaced one keeps its createdAt); answers it as stored and whether it is new. */
+  putWebhookVerify(record: WebhookVerifyRecord): Promise<{ created: boolean; record: WebhookVerifyRecord }>;
+  /** True if it existed. */
+  deleteWebhookVerify(tenant: string, fn: string): Promise<boolean>;
 
   /** Server-owned settings (small strings), e.g. an instance id. */
   getMeta(key: string): Promise<string | undefined>;

@@ -153,7 +153,9 @@ describe('openapi', () => {
     assert.deepEqual(statuses('POST /v1/tenants/{tenant}/jobs/{id}/retry'), ['404', '409', '413', '4XX', '5XX']);
     assert.deepEqual(statuses('GET /v1/tenants/{tenant}/jobs/{id}'), ['404', '4XX', '5XX']);
     assert.deepEqual(statuses('PUT /v1/tenants/{tenant}/functions/{name}'), ['413', '429', '4XX', '5XX']);
-    assert.deepEqual(statuses(`POST ${HOOK}`), ['404', '413', '431', '4XX', '5XX']);
+    // A webhook with signature verification refuses bad signatures (401) and an unusable key (503).
+    assert.deepEqual(statuses(`POST ${HOOK}`), ['401', '404', '413', '431', '503', '4XX', '5XX']);
+    assert.deepEqual(statuses('PUT /v1/tenants/{tenant}/functions/{name}/webhook/verify'), ['404', '413', '4XX', '5XX']);
     assert.deepEqual(statuses('GET /v1/tenants/{tenant}/functions'), ['4XX', '5XX']);
     const tooMany = ops.get(`POST ${INVOKE}`)!.responses['429']!;
     assert.equal(tooMany.headers?.['retry-after']?.schema.type, 'integer');

@@ -80,7 +80,7 @@ describe('secrets API', () => {
     const cases: [unknown, RegExp][] = [
       [{ value: long, hosts: ['a.com'] }, /VALIDATION_FAILED/],
       [{ value: VALUE, hosts: ['not a host'] }, /VALIDATION_FAILED/],
-      [{ value: VALUE, hosts: [] }, /VALIDATION_FAILED/],
+      [{ value: VALUE, hosts: 'a.com' }, /VALIDATION_FAILED/], // not a list ([] is allowed: a webhook signing key)
       [{ value: VALUE, hosts: ['a.com', 'b.com', 'c.com', 'd.com', 'e.com'] }, /VALIDATION_FAILED/],
       [{ value: VALUE, hosts: ['a.com'], extra: VALUE }, /VALIDATION_FAILED/],
       [{ value: VALUE }, /VALIDATION_FAILED/],

@@ -1,8 +1,10 @@
 // `airlock hooks` against a real server: show prints the URL to give the third party (a URL that
 // really takes deliveries), rotate prints a new one and the old stops working, --json, and
-// errors for unknown functions and bad usage.
+// errors for unknown functions and bad usage; verify sets, shows and turns off signature
+// verification with a signing key stored by `secrets set --signing-key`, never printing the key.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac, randomBytes } from 'node:crypto';
 import { runCli } from '../support/process.js';
 import { deploy, startTestServer } from '../support/server.js';
 import type { TestServer } from '../support/server.js';
@@ -38,6 +40,46 @@ describe('airlock hooks', () => {
     assert.equal((await fetch(fresh.url, { method: 'POST', body: 'x' })).status, 202);
     const again = await runCli(['hooks', 'show', 'acme/inbox'], env);
     assert.equal(again.stdout.trim(), fresh.url);
+  });
+
+  it('verify: a signing key from stdin, then --preset/--secret, shown by verify and show, enforced, and --off', async () => {
+    const key = `whsec_${randomBytes(20).toString('hex')}`;
+    const saved = await runCli(['secrets', 'set', 'acme', 'gh-hook', '--signing-key'], env, key + '\n');
+    assert.equal(saved.code, 0, saved.stderr);
+    assert.match(saved.stdout, /as a webhook signing key \(sent to no host\)/);
+    const set = await runCli(['hooks', 'verify', 'acme/inbox', '--preset', 'github', '--secret', 'gh-hook'], env);
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(set.stdout, 'acme/inbox: deliveries must carry a valid github signature (x-hub-signature-256); key: secret gh-hook\n');
+    const json = await runCli(['hooks', 'verify', 'acme/inbox', '--json'], env);
+    assert.deepEqual({ ...JSON.parse(json.stdout), createdAt: 0, updatedAt: 0 }, { preset: 'github', secret: 'gh-hook', createdAt: 0, updatedAt: 0 });
+    const shown = await runCli(['hooks', 'show', 'acme/inbox'], env);
+    const url = shown.stdout.trim();
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/hooks\/acme\/inbox\/whk_/, 'stdout is the URL alone (scripts capture it)');
+    assert.match(shown.stderr, /valid github signature/);
+    const fn = await runCli(['functions', 'acme/inbox'], env);
+    assert.match(fn.stdout, /signatures\s+deliveries must carry a valid github signature/);
+
+    const body = 'signed';
+    const unsigned = await fetch(url, { method: 'POST', body });
+    assert.equal(unsigned.status, 401);
+    const signature = `sha256=${createHmac('sha256', key).update(body).digest('hex')}`;
+    const signed = await fetch(url, { method: 'POST', body, headers: { 'x-hub-signature-256': signature } });
+    assert.equal(signed.status, 202);
+
+    const hmac = await runCli(['hooks', 'verify', 'acme/inbox', '--preset', 'hmac', '--secret', 'gh-hook', '--header', 'x-sig', '--encoding', 'base64', '--algorithm', 'sha512'], env);
+    assert.equal(hmac.code, 0, hmac.stderr);
+    assert.match(hmac.stdout, /x-sig: <base64 HMAC-SHA512 of the body>/);
+    const off = await runCli(['hooks', 'verify', 'acme/inbox', '--off'], env);
+    assert.equal(off.code, 0, off.stderr);
+    assert.match(off.stdout, /no longer verified/);
+    assert.equal((await fetch(url, { method: 'POST', body })).status, 202);
+    const none = await runCli(['hooks', 'verify', 'acme/inbox'], env);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /verifies no signatures/);
+    const half = await runCli(['hooks', 'verify', 'acme/inbox', '--preset', 'github'], env);
+    assert.equal(half.code, 2);
+    assert.match(half.stderr, /needs both --preset and --secret/);
+    for (const out of [saved, set, json, shown, fn, hmac, off, none]) assert.ok(!(out.stdout + out.stderr).includes(key.slice(6)), 'the key is never printed');
   });
 
   it('an unknown function and bad usage are errors', async () => {

@@ -12,7 +12,7 @@ import type { ApiDeps } from '../deps.js';
 type Params = { tenant: string; name: string };
 
 export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const { functions, functionCache, webhookTokens, schedules } = deps;
+  const { functions, functionCache, webhookTokens, webhookVerifier, schedules } = deps;
 
   app.put<{ Params: Params; Body: DeployBody }>(
     '/v1/tenants/:tenant/functions/:name',
@@ -35,8 +35,9 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
       functionCache.invalidate(tenant, name);
       // The first deploy issues the function's webhook token; redeploys keep it.
       const webhook = await webhookTokens.ensure(tenant, name);
+      const verify = await webhookVerifier.find(tenant, name);
       audit(request, 'function.deploy', tenant, `function/${name}`, { version: version.version, created });
-      return reply.status(created ? 201 : 200).send({ ...functionView(version, created, webhook), previousVersion: previousLatest ?? null });
+      return reply.status(created ? 201 : 200).send({ ...functionView(version, created, webhook, verify), previousVersion: previousLatest ?? null });
     },
   );
 
@@ -56,7 +57,7 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
       const { tenant, name } = request.params;
       requireTenant(request, tenant);
       const fn = await functions.get(tenant, name, request.query.version);
-      return functionView(fn, undefined, await webhookTokens.find(tenant, name));
+      return functionView(fn, undefined, await webhookTokens.find(tenant, name), await webhookVerifier.find(tenant, name));
     },
   );
 
@@ -110,7 +111,7 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
       schema: {
         operationId: 'deleteFunction',
         tags: ['functions'],
-        summary: 'Delete a function, all its versions, its webhook token and its schedules (executions and jobs are kept)',
+        summary: 'Delete a function, all its versions, its webhook token and signature verification, and its schedules (executions and jobs are kept)',
         params: FunctionParams,
         response: { 204: Type.Null(), ...errorResponses('FUNCTION_NOT_FOUND', 'INPUT_TOO_LARGE') },
       },
@@ -120,6 +121,7 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
       requireTenant(request, tenant);
       await functions.delete(tenant, name);
       functionCache.invalidate(tenant, name);
+      webhookVerifier.forget(tenant, name);
       // Its schedules would only record an error at every occurrence from now on.
       const deleted = await schedules.deleteForFunction(tenant, name);
       audit(request, 'function.delete', tenant, `function/${name}`, { schedulesDeleted: deleted.length });

@@ -1,7 +1,8 @@
 // Webhook routes. `/hooks/{tenant}/{function}/{token}` takes deliveries from third parties: no
 // API key, the token in the path authenticates; every body type is accepted as bytes (up to
-// AIRLOCK_WEBHOOK_BODY_BYTES) and stored as a job before the 202. Under /v1 (API key): show the
-// function's webhook and rotate its token.
+// AIRLOCK_WEBHOOK_BODY_BYTES) and stored as a job before the 202 (after its signature checked out,
+// when the webhook verifies one). Under /v1 (API key): show the function's webhook and rotate its
+// token; its signature verification has routes of its own (hook-verify.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { audit } from '../audit.js';
@@ -104,7 +105,11 @@ export async function registerHookRoutes(app: FastifyInstance, deps: ApiDeps): P
           security: [],
           params: HookParams,
           querystring: HookQuery,
-          response: { 200: Handshake, 202: Accepted, ...errorResponses('NOT_FOUND', 'INPUT_TOO_LARGE', 'HEADERS_TOO_LARGE') },
+          response: {
+            200: Handshake,
+            202: Accepted,
+            ...errorResponses('WEBHOOK_SIGNATURE_INVALID', 'NOT_FOUND', 'INPUT_TOO_LARGE', 'HEADERS_TOO_LARGE', 'WEBHOOK_SECRET_UNAVAILABLE'),
+          },
         },
         handler: receive,
       });
@@ -120,7 +125,7 @@ export function registerWebhookRoutes(v1: FastifyInstance, deps: ApiDeps): void 
       schema: {
         operationId: 'getWebhook',
         tags: ['webhooks'],
-        summary: "Show the function's webhook token and path",
+        summary: "Show the function's webhook token and path, and its signature verification if any",
         params: FunctionParams,
         response: { 200: WebhookView, ...errorResponses('FUNCTION_NOT_FOUND', 'NOT_FOUND') },
       },
@@ -128,7 +133,8 @@ export function registerWebhookRoutes(v1: FastifyInstance, deps: ApiDeps): void 
     async (request) => {
       const { tenant, name } = request.params;
       requireTenant(request, tenant);
-      return webhookView(await deps.webhookTokens.show(tenant, name));
+      const hook = await deps.webhookTokens.show(tenant, name);
+      return webhookView(hook, await deps.webhookVerifier.find(tenant, name));
     },
   );
   v1.post<{ Params: { tenant: string; name: string } }>(
@@ -147,7 +153,8 @@ export function registerWebhookRoutes(v1: FastifyInstance, deps: ApiDeps): void 
       requireTenant(request, tenant);
       const rotated = await deps.webhookTokens.rotate(tenant, name);
       audit(request, 'webhook.rotate', tenant, `webhook/${name}`);
-      return webhookView(rotated);
+      // The signature verification stays as it was: it belongs to the function, not the token.
+      return webhookView(rotated, await deps.webhookVerifier.find(tenant, name));
     },
   );
 }

@@ -9,6 +9,7 @@ import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { Nullable } from '../answer.js';
 import { onlyOptions, takePositionals } from '../usage.js';
+import { describeVerify, VERIFY } from './hooks-verify.js';
 import { splitTarget } from './invoke.js';
 
 /** What the table reads of a tenant's functions. */
@@ -40,7 +41,7 @@ const FUNCTION = Type.Object({
     }),
   ),
   createdAt: Type.String(),
-  webhook: Type.Optional(Type.Object({ path: Nullable(Type.String()) })),
+  webhook: Type.Optional(Type.Object({ path: Nullable(Type.String()), verify: Type.Optional(VERIFY) })),
 });
 
 type FunctionView = Static<typeof FUNCTION>;
@@ -86,6 +87,7 @@ export function functionLines(fn: FunctionView, baseUrl: string): string[] {
   if (webhook !== undefined) {
     const hook = `${fn.tenant}/${fn.name}`;
     rows.push(['webhook', webhook.path === null ? `unreadable (sealed with a master key the server no longer has): give the server that key in AIRLOCK_SECRET_KEY_PREVIOUS to keep the URL, or run: airlock hooks rotate ${hook}` : baseUrl + webhook.path]);
+    if (webhook.verify !== undefined) rows.push(['signatures', describeVerify(webhook.verify)]);
   }
   const width = Math.max(...rows.map(([field]) => field.length));
   return rows.map(([field, value]) => `${field.padEnd(width)}  ${value}`);

@@ -1,17 +1,26 @@
-// `airlock hooks show|rotate <tenant>/<function>`: prints the function's webhook URL (the one
-// to give the third party) and, with --json, the token and path; rotate issues a new token.
+// `airlock hooks show|rotate|verify <tenant>/<function>`: prints the function's webhook URL (the
+// one to give the third party) and, with --json, the token and path; rotate issues a new token.
+// The URL alone goes to stdout (scripts capture it); a signature verification is said on stderr
+// (and is `verify` in --json). verify: hooks-verify.ts.
 import { parse, UsageError } from '../args.js';
 import type { Client } from '../client.js';
 import { Type } from '@sinclair/typebox';
 import { Nullable } from '../answer.js';
 import { takePositionals, unknownSubcommand } from '../usage.js';
+import { describeVerify, hooksVerifyCommand, VERIFY } from './hooks-verify.js';
 import { splitTarget } from './invoke.js';
 
 /** What the CLI reads of a webhook. */
-const WEBHOOK = Type.Object({ token: Nullable(Type.String()), path: Nullable(Type.String()), createdAt: Type.String() });
+const WEBHOOK = Type.Object({
+  token: Nullable(Type.String()),
+  path: Nullable(Type.String()),
+  createdAt: Type.String(),
+  verify: Type.Optional(VERIFY),
+});
 
 export async function hooksCommand(argv: string[], client: Client): Promise<void> {
   const [sub, ...rest] = argv;
+  if (sub === 'verify') return hooksVerifyCommand(rest, client);
   if (sub !== 'show' && sub !== 'rotate') throw unknownSubcommand('hooks', sub);
   const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
   const [target] = takePositionals('hooks', positionals, ['<tenant>/<function>']);
@@ -23,6 +32,7 @@ export async function hooksCommand(argv: string[], client: Client): Promise<void
     process.stdout.write(JSON.stringify({ ...hook, url }, null, 2) + '\n');
     return;
   }
+  if (hook.verify !== undefined) process.stderr.write(`${tenant}/${name}: ${describeVerify(hook.verify)}\n`);
   if (url === null) {
     throw new UsageError(
       `the token of ${tenant}/${name} was sealed with a master key the server no longer has; give the server that key in AIRLOCK_SECRET_KEY_PREVIOUS (docs/secrets.md) to keep the URL, or run "airlock hooks rotate ${tenant}/${name}" for a new one`,

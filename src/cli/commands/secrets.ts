@@ -1,5 +1,6 @@
 // `airlock secrets set|list|delete`: manage a tenant's secrets. The value is read from stdin or
-// --value-file, never from argv (other users can read a process's argv in /proc).
+// --value-file, never from argv (other users can read a process's argv in /proc). --signing-key
+// stores a webhook signing key: bound to no host, usable only by `airlock hooks verify`.
 import { parse, readArgFile, UsageError } from '../args.js';
 import type { Client } from '../client.js';
 import { Type } from '@sinclair/typebox';
@@ -38,6 +39,7 @@ const secretPath = (tenant: string, name: string): string => `${secretsPath(tena
 export async function secretsCommand(argv: string[], client: Client, stdin: NodeJS.ReadableStream = process.stdin): Promise<void> {
   const { values, positionals } = parse(argv, {
     hosts: { type: 'string' },
+    'signing-key': { type: 'boolean' },
     'value-file': { type: 'string' },
     // Taken only to say why a value is never an argument.
     value: { type: 'string' },
@@ -62,7 +64,7 @@ export async function secretsCommand(argv: string[], client: Client, stdin: Node
       }
       printTable(
         ['NAME', 'HOSTS', 'UPDATED'],
-        secrets.map((s) => [s.name, s.hosts.join(','), s.updatedAt]),
+        secrets.map((s) => [s.name, s.hosts.length === 0 ? '(signing key)' : s.hosts.join(','), s.updatedAt]),
         `no secrets for tenant ${tenant}; set one with: printf %s "$VALUE" | airlock secrets set ${tenant} <name> --hosts <host>`,
       );
       return;
@@ -75,16 +77,22 @@ export async function secretsCommand(argv: string[], client: Client, stdin: Node
       return;
     }
     case 'set': {
-      onlyOptions('secrets', action, values, ['hosts', 'value-file']);
+      onlyOptions('secrets', action, values, ['hosts', 'signing-key', 'value-file']);
       const [tenant, name] = takePositionals('secrets', args, ['<tenant>', '<name>']);
-      if (!values.hosts) throw usageError('secrets', '--hosts is required: the hosts the value may be sent to');
-      const hosts = values.hosts.split(',').map((h) => h.trim()).filter((h) => h !== '');
-      if (hosts.length === 0) throw usageError('secrets', `--hosts ${JSON.stringify(values.hosts)} names no host: give them comma-separated, e.g. --hosts api.stripe.com,*.stripe.com`);
+      if (values['signing-key'] === true && values.hosts !== undefined) {
+        throw usageError('secrets', '--signing-key and --hosts exclude each other: a webhook signing key is sent to no host');
+      }
+      if (!values.hosts && values['signing-key'] !== true) {
+        throw usageError('secrets', '--hosts is required: the hosts the value may be sent to (or --signing-key for a webhook signing key, sent nowhere)');
+      }
+      const hosts = (values.hosts ?? '').split(',').map((h) => h.trim()).filter((h) => h !== '');
+      if (hosts.length === 0 && values['signing-key'] !== true) throw usageError('secrets', `--hosts ${JSON.stringify(values.hosts)} names no host: give them comma-separated, e.g. --hosts api.stripe.com,*.stripe.com`);
       const raw = values['value-file'] !== undefined ? readArgFile(values['value-file'], 'the --value-file') : await readStdin(stdin);
       const value = stripFinalNewline(raw);
       if (value === '') throw usageError('secrets', 'the value is empty');
       const meta = await client.read('PUT', secretPath(tenant, name), SECRET, { value, hosts });
-      process.stdout.write(`saved secret ${tenant}/${meta.name} for ${meta.hosts.join(',')}\n`);
+      const use = meta.hosts.length === 0 ? 'as a webhook signing key (sent to no host)' : `for ${meta.hosts.join(',')}`;
+      process.stdout.write(`saved secret ${tenant}/${meta.name} ${use}\n`);
       return;
     }
     default:

@@ -34,6 +34,8 @@ export interface DeliveryInput {
   rawBody?: string;
   /** 'base64' when the body is not UTF-8 text and `body` holds its bytes in base64. */
   bodyEncoding?: 'base64';
+  /** The signature scheme the host verified the delivery with (e.g. "github"); absent when none is configured. */
+  verified?: string;
 }
 
 /** Never passed to the function. */

@@ -1,5 +1,6 @@
 // Webhook deliveries: checks the token of /hooks/{tenant}/{function}/{token} (unknown tenant,
-// function or token: one and the same 404), turns the request into the function's input,
+// function or token: one and the same 404), the provider's signature when the function's webhook
+// verifies one (over the decoded body; 401 otherwise), turns the request into the function's input,
 // stores it as a background-lane job through the group committer (durable before the answer),
 // and, for ?wait=<ms>, waits for the job to finish within the (capped) time.
 import type { Config } from '../../core/config.js';
@@ -16,6 +17,7 @@ import { deliveryInput } from './delivery.js';
 import type { DeliveryRequest } from './delivery.js';
 import type { GroupCommitter } from './group-commit.js';
 import type { WebhookTokens } from './tokens.js';
+import type { WebhookVerifier } from './verifier.js';
 import type { CompletionWaiters } from './waiters.js';
 
 export interface HookServiceDeps {
@@ -24,6 +26,8 @@ export interface HookServiceDeps {
   functions: FunctionCache;
   committer: GroupCommitter;
   waiters: CompletionWaiters;
+  /** Signature verification (absent: none, e.g. in tests of other parts). */
+  verifier?: Pick<WebhookVerifier, 'check'>;
   /** Epoch ms. Default Date.now. */
   now?: () => number;
 }
@@ -72,7 +76,11 @@ export class HookService {
     const now = this.now();
     const deliveryId = sortableId('dl', now);
     const plain = await decodeDelivery(req, config.webhooks.bodyBytes);
+    // Providers sign the plain payload: the signature is checked over the decoded body, before
+    // the body is parsed or anything is stored.
+    const verified = await this.deps.verifier?.check(tenant, fn, plain);
     const input = deliveryInput(deliveryId, plain, { ...config.webhooks, maxJsonDepth: config.maxJsonDepth });
+    if (verified !== undefined) input.verified = verified;
     serializeInput(input, config.maxJsonDepth + 2, version.limits.inputBytes, config.maxLimits.inputBytes);
     const payload: JobPayload = {
       input,

@@ -1,6 +1,7 @@
 // Host bindings of a secret: exact host names (`api.example.com`) or one-label wildcards
 // (`*.example.com`, matching `a.example.com` but not `example.com` or `a.b.example.com`), the
-// same syntax as EgressRule.host. Names are lower-cased; duplicates are dropped.
+// same syntax as EgressRule.host. Names are lower-cased; duplicates are dropped. No hosts at all
+// makes a webhook signing key: sent nowhere, usable only to verify deliveries (docs/webhooks.md).
 import { AirlockError } from '../../core/errors.js';
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
@@ -18,9 +19,6 @@ function validHost(host: string): boolean {
 
 /** Returns the normalized list, or throws VALIDATION_FAILED naming the bad entry and the rule. */
 export function validateHosts(hosts: readonly unknown[], max: number): string[] {
-  if (hosts.length === 0) {
-    throw new AirlockError('VALIDATION_FAILED', `hosts is empty: bind the secret to at least one host, ${HOST_RULE}`, { field: 'hosts' });
-  }
   if (hosts.length > max) {
     throw new AirlockError(
       'VALIDATION_FAILED',

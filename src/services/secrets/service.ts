@@ -55,6 +55,8 @@ export class SecretService implements SecretSource {
   private readonly logger: Pick<Logger, 'error'> | undefined;
   /** "tenant/name" of unreadable secrets logged lately. */
   private readonly reported: ExpiringCache<true>;
+  /** Told of every set or delete (caches of derived values, e.g. webhook signing keys). */
+  private readonly changeListeners: ((tenant: string, name: string) => void)[] = [];
 
   constructor(store: Store, keys: SecretKeys, limits: SecretLimits, options: SecretServiceOptions = {}) {
     this.store = store;
@@ -93,9 +95,20 @@ export class SecretService implements SecretSource {
       }
     }
     const at = this.now();
-    return this.store.putSecret({
+    const result = await this.store.putSecret({
       tenant, name, hosts: bound, sealed: seal(this.key, tenant, name, value), createdAt: at, updatedAt: at,
     });
+    this.changed(tenant, name);
+    return result;
+  }
+
+  /** Calls `listener` after each set or delete of a secret through this service. */
+  onChange(listener: (tenant: string, name: string) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  private changed(tenant: string, name: string): void {
+    for (const listener of this.changeListeners) listener(tenant, name);
   }
 
   async list(tenant: string): Promise<SecretMeta[]> {
@@ -111,7 +124,9 @@ export class SecretService implements SecretSource {
   }
 
   async delete(tenant: string, name: string): Promise<void> {
-    if (!(await this.store.deleteSecret(tenant, name))) throw this.notFound(tenant, name);
+    const deleted = await this.store.deleteSecret(tenant, name);
+    this.changed(tenant, name);
+    if (!deleted) throw this.notFound(tenant, name);
   }
 
   /**

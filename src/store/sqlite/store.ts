@@ -6,7 +6,7 @@ import type { Database as Db, Statement, Transaction } from 'better-sqlite3';
 import { AirlockError } from '../../core/errors.js';
 import { idTimeFloor } from '../../core/ids.js';
 import type { ExecutionRecord, FunctionVersion } from '../../core/types.js';
-import type { ApiKeyRecord, ExecutionFilter, FunctionSummary, PurgeBatch, SecretMeta, SecretRecord, Store, VersionSummary, WebhookRecord } from '../port.js';
+import type { ApiKeyRecord, ExecutionFilter, FunctionSummary, PurgeBatch, SecretMeta, SecretRecord, Store, VersionSummary, WebhookRecord, WebhookVerifyRecord } from '../port.js';
 import { GroupWalk } from './purge-walk.js';
 import { SqliteSecrets } from './secrets.js';
 import { SqliteWebhooks } from './webhooks.js';
@@ -116,6 +116,7 @@ export class SqliteStore implements Store {
       const s = this.stmts();
       s.deleteVersions.run(tenant, name);
       s.webhooks.remove.run(tenant, name);
+      s.webhooks.removeVerify.run(tenant, name);
       return s.deleteFunction.run(tenant, name).changes > 0;
     });
     this.insertExecutionsTx = this.db.transaction((rows: ExecutionValues[]): void => {
@@ -281,6 +282,18 @@ export class SqliteStore implements Store {
 
   async resealWebhook(tenant: string, fn: string, from: Buffer, to: Buffer): Promise<boolean> {
     return this.stmts().webhooks.reseal(tenant, fn, from, to);
+  }
+
+  async getWebhookVerify(tenant: string, fn: string): Promise<WebhookVerifyRecord | undefined> {
+    return this.stmts().webhooks.verify(tenant, fn);
+  }
+
+  async putWebhookVerify(record: WebhookVerifyRecord): Promise<{ created: boolean; record: WebhookVerifyRecord }> {
+    return this.stmts().webhooks.putVerify(record);
+  }
+
+  async deleteWebhookVerify(tenant: string, fn: string): Promise<boolean> {
+    return this.stmts().webhooks.removeVerify.run(tenant, fn).changes > 0;
   }
 
   async getMeta(key: string): Promise<string | undefined> {
