@@ -115,7 +115,7 @@ export class JobWorker {
       const gone = (await queue.runningOwners()).filter((owner) => owner !== this.owner && ownerIsGoneHere(owner));
       if (gone.length === 0) return;
       const items = await queue.expireLeases(gone);
-      this.deps.logger?.info?.({ items, owners: gone }, 'expired the leases of a server on this machine that is gone; its runs are retried now');
+      this.deps.logger?.info?.({ items, owners: gone }, 'ended the leases of a server on this machine that is gone; its runs count a crashed attempt (SERVER_GONE) and are retried after backoff');
     } catch (err) {
       this.deps.logger?.warn({ err }, 'could not check for leases of a dead server; they expire on their own');
     }
