@@ -68,6 +68,64 @@ describe('graceful stop', () => {
     }
   });
 
+  it('the answer to a call in flight when the stop began says Connection: close, and the connection closes after it', async () => {
+    const server = await startTestServer({ AIRLOCK_SHUTDOWN_GRACE_MS: '10000' });
+    let stopped: Promise<void> | undefined;
+    try {
+      await deploy(server, 'acme', 'slow', 'export default async () => { await new Promise((r) => setTimeout(r, 1500)); return "done"; }');
+      const socket = await openRaw(server.url);
+      let text = '';
+      let closed = false;
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.once('close', () => (closed = true));
+      socket.once('error', () => undefined);
+      const body = '{"input":{}}';
+      const invokeRequest =
+        `POST /v1/tenants/acme/functions/slow/invoke HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${server.adminKey}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+      /** Waits until `text` holds `n` whole answers (each with a Content-Length) and returns them. */
+      const answers = async (n: number) => {
+        for (let deadline = Date.now() + 20_000; ; ) {
+          const found = [];
+          let rest = text;
+          while (found.length < n) {
+            const end = rest.indexOf('\r\n\r\n');
+            if (end < 0) break;
+            const length = Number(/\r\ncontent-length: (\d+)/i.exec(rest.slice(0, end))?.[1]);
+            if (rest.length < end + 4 + length) break;
+            found.push(parseAnswer(rest.slice(0, end + 4 + length)));
+            rest = rest.slice(end + 4 + length);
+          }
+          if (found.length === n) return { found, rest };
+          if (Date.now() > deadline) throw new Error(`no ${n} whole answers in time; got: ${text.slice(0, 400)}`);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      };
+      // Control: before the stop, an answer on this connection keeps it open.
+      socket.write(invokeRequest);
+      const [before] = (await answers(1)).found;
+      assert.equal(before?.status, 200, before?.body);
+      assert.match(before?.headers ?? '', /\r\nconnection: keep-alive/i);
+      // The same connection's next call is in flight when the stop begins.
+      socket.write(invokeRequest);
+      await waitForRunning(server.url);
+      stopped = server.airlock.stop();
+      const { found, rest } = await answers(2);
+      const during = found[1]!;
+      assert.equal(during.status, 200, during.body);
+      assert.equal((JSON.parse(during.body) as { status: string }).status, 'succeeded');
+      assert.match(during.headers, /\r\nconnection: close/i, during.headers);
+      assert.doesNotMatch(during.headers, /keep-alive/i);
+      for (let i = 0; i < 500 && !closed; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(closed, true, 'the server closed the connection after the answer');
+      assert.equal(rest, '', 'nothing after the answer');
+    } finally {
+      await (stopped ?? server.airlock.stop());
+      await server.close();
+    }
+  });
+
   it('a request finished on a connection still open while the server stops is 503 SHUTTING_DOWN, in the API format', async () => {
     const server = await startTestServer({ AIRLOCK_SHUTDOWN_GRACE_MS: '10000' });
     let stopped: Promise<void> | undefined;
