@@ -5,7 +5,8 @@
 // could not write are counted and logged as dropped.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -153,6 +154,45 @@ describe('graceful stop', () => {
     } finally {
       await (stopped ?? server.airlock.stop());
       await server.close();
+    }
+  });
+
+  it('stopNow() ends the grace period: the running call answers killed, a call waiting for a sandbox 503 SHUTTING_DOWN, both recorded', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'airlock-stop-now-'));
+    // One sandbox in all: while acme's call runs, globex's waits for the pool's budget.
+    const env = { AIRLOCK_DATA_DIR: dataDir, AIRLOCK_SHUTDOWN_GRACE_MS: '600000', AIRLOCK_MAX_SANDBOXES: '1', AIRLOCK_POOL_SIZE: '0' };
+    try {
+      const server = await startTestServer(env);
+      let killed, refused;
+      try {
+        await deploy(server, 'acme', 'slow', 'export default async () => { await new Promise((r) => setTimeout(r, 50_000)); return 1; }', { limits: { timeoutMs: 60_000 } });
+        await deploy(server, 'globex', 'quick', 'export default () => 2');
+        const running = invoke(server, 'acme', 'slow', {});
+        for (let i = 0; i < 1000 && server.airlock.pool.stats().busy === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+        const waiting = invoke(server, 'globex', 'quick', {});
+        for (let i = 0; i < 1000 && server.airlock.pool.stats().waiting === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+        assert.deepEqual([server.airlock.pool.stats().busy, server.airlock.pool.stats().waiting], [1, 1], 'one call runs, one waits for a sandbox');
+        await server.airlock.stopNow(); // long before the 10-minute grace period
+        [killed, refused] = await Promise.all([running, waiting]);
+      } finally {
+        await server.close();
+      }
+      assert.equal(killed.status, 200);
+      assert.deepEqual([killed.body.status, killed.body.error?.type], ['killed', 'SandboxDestroyed']);
+      assert.equal(refused.status, 503, JSON.stringify(refused.body));
+      assert.equal(refused.body.error.code, 'SHUTTING_DOWN');
+      assert.match(refused.body.error.executionId, /^ex_/, 'the refusal names its record');
+      const again = await startTestServer(env);
+      try {
+        const ran = await again.request('GET', `/v1/tenants/acme/executions/${killed.body.executionId}`);
+        assert.deepEqual([ran.body.status, ran.body.error?.type], ['killed', 'SandboxDestroyed']);
+        const notRun = await again.request('GET', `/v1/tenants/globex/executions/${refused.body.error.executionId}`);
+        assert.deepEqual([notRun.status, notRun.body.status, notRun.body.start, notRun.body.error?.type], [200, 'rejected', null, 'ShuttingDown']);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 

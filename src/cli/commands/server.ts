@@ -1,6 +1,6 @@
 // `airlock server`: starts the server from env (flags mirror the env vars), prints the URL, the
 // admin key and a copy-paste example (or, with AIRLOCK_BANNER=off, one JSON log line without the
-// key), and stops gracefully on SIGINT/SIGTERM.
+// key), and stops gracefully on SIGINT/SIGTERM (a second signal forces the stop, a third exits).
 import { loadConfig } from '../../core/config.js';
 import { unknownSettings } from '../../core/config/unknown.js';
 import { createLogger } from '../../core/logger.js';
@@ -8,6 +8,9 @@ import { startAirlock } from '../../app.js';
 import { integerFlag, parse } from '../args.js';
 import { cliCommand, startBanner } from '../banner.js';
 import { takePositionals } from '../usage.js';
+
+/** Exit code of a stop forced by a second signal (128 + SIGINT, as shells report an interrupt). */
+const FORCED_EXIT = 130;
 
 export async function serverCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, {
@@ -46,18 +49,29 @@ export async function serverCommand(argv: string[]): Promise<void> {
     logger.info({ url: airlock.url, adminKeyFile: airlock.adminKey.path ?? null }, 'listening');
   }
 
+  // First signal: graceful stop. Second: stop now, still cleanly (calls in flight answered and
+  // recorded, job slices queued again, no sandbox left), exit 130. Third: exit at once.
   let signals = 0;
   const onSignal = (signal: string): void => {
     signals++;
-    if (signals > 1) {
-      logger.warn('second signal: exiting now');
-      process.exit(130);
+    if (signals === 2) {
+      logger.warn({ signal }, 'second signal: forcing the stop (send a third to exit at once, without answering calls in flight)');
+      void airlock.stopNow().catch(() => undefined); // the first signal's handler reports the end
+      return;
     }
-    logger.info({ signal }, 'stopping (send again to force)');
+    if (signals > 2) {
+      logger.error({ signal }, 'third signal: exiting at once; calls in flight get no answer and no record, job leases are ended by the next start on this machine');
+      process.exit(FORCED_EXIT);
+    }
+    logger.info({ signal }, `stopping: calls in flight get ${config.shutdownGraceMs} ms to finish (send again to stop now)`);
     airlock.stop().then(
-      () => process.exit(0),
+      () => {
+        if (signals < 2) process.exit(0);
+        logger.warn({ exitCode: FORCED_EXIT }, 'stopped by force: calls in flight were ended and answered, job slices queued again');
+        process.exit(FORCED_EXIT);
+      },
       (err: unknown) => {
-        logger.error({ err }, 'error while stopping');
+        logger.error({ err, forced: signals >= 2 }, 'error while stopping');
         process.exit(1);
       },
     );
