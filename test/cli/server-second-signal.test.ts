@@ -121,7 +121,7 @@ describe('server process: a second signal', () => {
       const messages = lines.map((l) => l.msg);
       assert.ok(messages.some((m) => m.startsWith('second signal: forcing the stop')), messages.join('\n'));
       assert.ok(messages.includes('forced stop: killing in-flight executions'), messages.join('\n'));
-      assert.equal(messages.at(-1), 'stopped by force: calls in flight were ended and answered, job slices queued again');
+      assert.equal(messages.at(-1), 'stopped by force: calls in flight were ended and answered, job slices queued again', server.output());
 
       // No process that was below the server (sandboxes, the helper that forks them) survives it.
       assert.ok(sandboxes.length >= 2, `sandboxes were seen under the server: ${sandboxes.length}`);
