@@ -68,6 +68,14 @@ export interface Airlock {
    * rejects (INTERNAL, naming the parts) after logging each failure and the final "stopped" line.
    */
   stop(): Promise<void>;
+  /**
+   * Forced stop (a second signal): the same stop, its grace period ended now, begun if it was not
+   * yet. Calls in flight have their sandboxes stopped and answer `killed` (those still waiting for
+   * a slot or a sandbox 503 SHUTTING_DOWN), their records are written, job slices are queued again
+   * as continuations (claimable at once by the next server), and no sandbox is left. Resolves or
+   * rejects with the stop.
+   */
+  stopNow(): Promise<void>;
 }
 
 /** Components a caller may supply instead of the defaults (tests). */
@@ -312,6 +320,8 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
   let stopping: Promise<void> | undefined;
+  /** Aborted by stopNow(): ends the grace period of calls and job slices in flight at once. */
+  const graceCut = new AbortController();
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       shuttingDown = true;
@@ -328,9 +338,12 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
       // Job slices get the same grace; those still running after it resume later (continuations).
       await Promise.all([
         steps.run('invocations', async () => {
-          if (!(await invoke.drain(config.shutdownGraceMs))) logger.warn({ inFlight: invoke.running }, 'grace period over: killing in-flight executions');
+          if (!(await invoke.drain(config.shutdownGraceMs, graceCut.signal)) && invoke.running > 0) {
+            const why = graceCut.signal.aborted ? 'forced stop' : 'grace period over';
+            logger.warn({ inFlight: invoke.running }, `${why}: killing in-flight executions`);
+          }
         }),
-        steps.run('job worker', () => worker.stop(config.shutdownGraceMs)),
+        steps.run('job worker', () => worker.stop(config.shutdownGraceMs, graceCut.signal)),
       ]);
       await steps.run('sandbox pool', () => pool.close());
       // Deploys in flight finish their syntax check (each is bounded by its deadline) first.
@@ -358,6 +371,13 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
     })();
     return stopping;
   };
+  const stopNow = (): Promise<void> => {
+    if (!graceCut.signal.aborted) {
+      logger.warn({ inFlight: invoke.running, jobSlices: worker.active }, 'stopping now: ending calls in flight and job slices without waiting for them');
+      graceCut.abort();
+    }
+    return stop();
+  };
 
-  return { server, url, adminKey, isolation: isolator.isolation, layers, pool, secrets, scheduleRunner, stop };
+  return { server, url, adminKey, isolation: isolator.isolation, layers, pool, secrets, scheduleRunner, stop, stopNow };
 }

@@ -5,6 +5,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AirlockError } from '../core/errors.js';
 import { registerAccessLog } from './access-log.js';
+import { closeConnectionsAfterAnswersOnStop } from './closing-connections.js';
 import { authenticate } from './auth.js';
 import { errorHandler } from './errors.js';
 import { clientErrorHandler, frameworkErrorHandler, refuseWhileClosing } from './protocol-errors.js';
@@ -49,6 +50,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   await registerOpenApi(app, deps.version);
   app.addSchema(ErrorBody);
   refuseWhileClosing(app);
+  closeConnectionsAfterAnswersOnStop(app);
   // Refused authentication is logged (bounded); only errors pay for it, never a served request.
   app.addHook('onError', new RefusalLog(deps.logger).hook());
   registerAccessLog(app, deps.logger);

@@ -203,8 +203,10 @@ export interface QueueStore {
   /** The lease owners of running items (a worker may judge which of them are dead). */
   runningOwners(): Promise<string[]>;
   /**
-   * Ends now the leases held by `owners` (workers known to be dead): the next claim() counts each
-   * such item as a crashed attempt (LEASE_EXPIRED), as if its lease had run out. Returns how many.
+   * Ends now the leases held by `owners` (workers known to be dead): each such item counts a
+   * crashed attempt at once, with lastError SERVER_GONE naming the owner (not LEASE_EXPIRED, which
+   * is for leases that ran out), and is queued again after backoff, or dead after its last
+   * attempt. Returns how many.
    */
   expireLeases(owners: readonly string[]): Promise<number>;
 

@@ -16,6 +16,12 @@ import type { ExecutionRecorder } from './recorder.js';
 /** Largest input (JSON characters) of a call that may queue in a busy sandbox. */
 const QUEUEABLE_INPUT_CHARS = 64 * 1024;
 
+/** Refusals of a call before it ran that get a record: the reason counted in metrics, the record's error type. */
+const REFUSALS: Partial<Record<string, { metric: string; type: string }>> = {
+  TOO_MANY_REQUESTS: { metric: 'admission', type: 'TooManyRequests' },
+  SHUTTING_DOWN: { metric: 'shutting_down', type: 'ShuttingDown' },
+};
+
 export interface InvokeRequest {
   input: unknown;
   version?: string;
@@ -81,18 +87,7 @@ export class InvokeService {
     try {
       permit = await admission.acquire(tenant, signal);
     } catch (err) {
-      if (isAirlockError(err) && err.code === 'TOO_MANY_REQUESTS') {
-        // Counted like every other finished call (status rejected, start none), and by reason.
-        metrics.recordRejection('admission');
-        metrics.recordInvocation('rejected', null, 0);
-        recorder.record({
-          id, tenant, function: name, version: fn.version, status: 'rejected', start: null, isolation, layers: [],
-          queuedAt, startedAt: null, finishedAt: Date.now(), durationMs: 0, logs: [],
-          error: { type: 'TooManyRequests', message: err.message },
-        });
-        throw new AirlockError(err.code, err.message, { ...err.details, executionId: id });
-      }
-      throw err;
+      throw this.refused(err, { id, tenant, name, version: fn.version, queuedAt });
     }
     metrics.recordQueueWait(permit.waitedMs);
     this.inFlight++;
@@ -127,10 +122,15 @@ export class InvokeService {
       // tell if it ran twice), if its input is small (a queued input sits in the sandbox's
       // memory while it waits). If that sandbox ends before the call's turn, or the run ahead
       // goes on too long, it runs once more, in a sandbox of its own.
-      let attempt = await run(fn.egress === undefined && inputJson.length <= QUEUEABLE_INPUT_CHARS);
-      if (attempt.outcome.notStarted === true) {
-        metrics.recordRerun();
-        attempt = await run(false);
+      let attempt;
+      try {
+        attempt = await run(fn.egress === undefined && inputJson.length <= QUEUEABLE_INPUT_CHARS);
+        if (attempt.outcome.notStarted === true) {
+          metrics.recordRerun();
+          attempt = await run(false);
+        }
+      } catch (err) {
+        throw this.refused(err, { id, tenant, name, version: fn.version, queuedAt }); // the pool closed while the call waited
       }
       const { lease, startedAt, egress, outcome } = attempt;
       maskOutcome(outcome, egress);
@@ -161,6 +161,27 @@ export class InvokeService {
     }
   }
 
+  /**
+   * A call refused before it ran (admission's limit, or the server stopping while it waited for a
+   * slot or a sandbox): counted like every other finished call (status rejected, start none) and
+   * by reason, recorded, and returned to be thrown with the id of its record. Other errors are
+   * returned as they are.
+   */
+  private refused(err: unknown, call: { id: string; tenant: string; name: string; version: string; queuedAt: number }): unknown {
+    if (!isAirlockError(err)) return err;
+    const reason = REFUSALS[err.code];
+    if (reason === undefined) return err;
+    const { metrics, recorder, isolation } = this.deps;
+    metrics.recordRejection(reason.metric);
+    metrics.recordInvocation('rejected', null, 0);
+    recorder.record({
+      id: call.id, tenant: call.tenant, function: call.name, version: call.version, status: 'rejected', start: null, isolation,
+      layers: [], queuedAt: call.queuedAt, startedAt: null, finishedAt: Date.now(), durationMs: 0, logs: [],
+      error: { type: reason.type, message: err.message },
+    });
+    return new AirlockError(err.code, err.message, { ...err.details, executionId: call.id });
+  }
+
   private openEgress(fn: FunctionVersion, executionId: string, startedAt: number): EgressSession | undefined {
     const broker = this.deps.egress;
     if (fn.egress === undefined || broker === undefined) return undefined; // checked before admission
@@ -169,15 +190,23 @@ export class InvokeService {
     });
   }
 
-  /** Resolves when no execution is in flight, or after `timeoutMs` (returns false then). */
-  drain(timeoutMs: number): Promise<boolean> {
+  /**
+   * Resolves when no execution is in flight, or after `timeoutMs` or once `cut` aborts (a forced
+   * stop), whichever comes first (returns false then).
+   */
+  drain(timeoutMs: number, cut?: AbortSignal): Promise<boolean> {
     if (this.inFlight === 0) return Promise.resolve(true);
+    if (cut?.aborted === true) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      this.idleWaiters.push(() => {
+      const settle = (drained: boolean): void => {
         clearTimeout(timer);
-        resolve(true);
-      });
+        cut?.removeEventListener('abort', onCut);
+        resolve(drained);
+      };
+      const onCut = (): void => settle(false);
+      const timer = setTimeout(onCut, timeoutMs);
+      cut?.addEventListener('abort', onCut, { once: true });
+      this.idleWaiters.push(() => settle(true));
     });
   }
 }

@@ -16,6 +16,7 @@ export interface JobBody {
   status: string;
   result?: unknown;
   error?: { code: string; message: string };
+  lastError?: { code: string; message: string };
   attempts: number;
   maxAttempts: number;
   runs: number;

@@ -5,7 +5,8 @@
 // could not write are counted and logged as dropped.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,6 +69,64 @@ describe('graceful stop', () => {
     }
   });
 
+  it('the answer to a call in flight when the stop began says Connection: close, and the connection closes after it', async () => {
+    const server = await startTestServer({ AIRLOCK_SHUTDOWN_GRACE_MS: '10000' });
+    let stopped: Promise<void> | undefined;
+    try {
+      await deploy(server, 'acme', 'slow', 'export default async () => { await new Promise((r) => setTimeout(r, 1500)); return "done"; }');
+      const socket = await openRaw(server.url);
+      let text = '';
+      let closed = false;
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.once('close', () => (closed = true));
+      socket.once('error', () => undefined);
+      const body = '{"input":{}}';
+      const invokeRequest =
+        `POST /v1/tenants/acme/functions/slow/invoke HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${server.adminKey}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+      /** Waits until `text` holds `n` whole answers (each with a Content-Length) and returns them. */
+      const answers = async (n: number) => {
+        for (let deadline = Date.now() + 20_000; ; ) {
+          const found = [];
+          let rest = text;
+          while (found.length < n) {
+            const end = rest.indexOf('\r\n\r\n');
+            if (end < 0) break;
+            const length = Number(/\r\ncontent-length: (\d+)/i.exec(rest.slice(0, end))?.[1]);
+            if (rest.length < end + 4 + length) break;
+            found.push(parseAnswer(rest.slice(0, end + 4 + length)));
+            rest = rest.slice(end + 4 + length);
+          }
+          if (found.length === n) return { found, rest };
+          if (Date.now() > deadline) throw new Error(`no ${n} whole answers in time; got: ${text.slice(0, 400)}`);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      };
+      // Control: before the stop, an answer on this connection keeps it open.
+      socket.write(invokeRequest);
+      const [before] = (await answers(1)).found;
+      assert.equal(before?.status, 200, before?.body);
+      assert.match(before?.headers ?? '', /\r\nconnection: keep-alive/i);
+      // The same connection's next call is in flight when the stop begins.
+      socket.write(invokeRequest);
+      await waitForRunning(server.url);
+      stopped = server.airlock.stop();
+      const { found, rest } = await answers(2);
+      const during = found[1]!;
+      assert.equal(during.status, 200, during.body);
+      assert.equal((JSON.parse(during.body) as { status: string }).status, 'succeeded');
+      assert.match(during.headers, /\r\nconnection: close/i, during.headers);
+      assert.doesNotMatch(during.headers, /keep-alive/i);
+      for (let i = 0; i < 500 && !closed; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(closed, true, 'the server closed the connection after the answer');
+      assert.equal(rest, '', 'nothing after the answer');
+    } finally {
+      await (stopped ?? server.airlock.stop());
+      await server.close();
+    }
+  });
+
   it('a request finished on a connection still open while the server stops is 503 SHUTTING_DOWN, in the API format', async () => {
     const server = await startTestServer({ AIRLOCK_SHUTDOWN_GRACE_MS: '10000' });
     let stopped: Promise<void> | undefined;
@@ -95,6 +154,45 @@ describe('graceful stop', () => {
     } finally {
       await (stopped ?? server.airlock.stop());
       await server.close();
+    }
+  });
+
+  it('stopNow() ends the grace period: the running call answers killed, a call waiting for a sandbox 503 SHUTTING_DOWN, both recorded', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'airlock-stop-now-'));
+    // One sandbox in all: while acme's call runs, globex's waits for the pool's budget.
+    const env = { AIRLOCK_DATA_DIR: dataDir, AIRLOCK_SHUTDOWN_GRACE_MS: '600000', AIRLOCK_MAX_SANDBOXES: '1', AIRLOCK_POOL_SIZE: '0' };
+    try {
+      const server = await startTestServer(env);
+      let killed, refused;
+      try {
+        await deploy(server, 'acme', 'slow', 'export default async () => { await new Promise((r) => setTimeout(r, 50_000)); return 1; }', { limits: { timeoutMs: 60_000 } });
+        await deploy(server, 'globex', 'quick', 'export default () => 2');
+        const running = invoke(server, 'acme', 'slow', {});
+        for (let i = 0; i < 1000 && server.airlock.pool.stats().busy === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+        const waiting = invoke(server, 'globex', 'quick', {});
+        for (let i = 0; i < 1000 && server.airlock.pool.stats().waiting === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+        assert.deepEqual([server.airlock.pool.stats().busy, server.airlock.pool.stats().waiting], [1, 1], 'one call runs, one waits for a sandbox');
+        await server.airlock.stopNow(); // long before the 10-minute grace period
+        [killed, refused] = await Promise.all([running, waiting]);
+      } finally {
+        await server.close();
+      }
+      assert.equal(killed.status, 200);
+      assert.deepEqual([killed.body.status, killed.body.error?.type], ['killed', 'SandboxDestroyed']);
+      assert.equal(refused.status, 503, JSON.stringify(refused.body));
+      assert.equal(refused.body.error.code, 'SHUTTING_DOWN');
+      assert.match(refused.body.error.executionId, /^ex_/, 'the refusal names its record');
+      const again = await startTestServer(env);
+      try {
+        const ran = await again.request('GET', `/v1/tenants/acme/executions/${killed.body.executionId}`);
+        assert.deepEqual([ran.body.status, ran.body.error?.type], ['killed', 'SandboxDestroyed']);
+        const notRun = await again.request('GET', `/v1/tenants/globex/executions/${refused.body.error.executionId}`);
+        assert.deepEqual([notRun.status, notRun.body.status, notRun.body.start, notRun.body.error?.type], [200, 'rejected', null, 'ShuttingDown']);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 

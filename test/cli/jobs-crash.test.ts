@@ -26,7 +26,7 @@ async function waitFor(url: string, key: string, id: string, done: (job: JobBody
  * checkpoint, starts a second server on the same data (and cgroup root), and answers the job as
  * it ended there, with the pids the first server's sandboxes had.
  */
-async function jobAcrossKill(name: string, leaseMs: number, n: number): Promise<{ job: JobBody; sandboxes: number[] }> {
+async function jobAcrossKill(name: string, leaseMs: number, n: number): Promise<{ job: JobBody; sandboxes: number[]; killedPid: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'airlock-jobs-kill-'));
   // One cgroup root for both servers: the second sweeps the groups the killed one left behind.
   const env = { ...FAST_JOBS, AIRLOCK_DATA_DIR: dataDir, AIRLOCK_QUEUE_LEASE_MS: String(leaseMs), AIRLOCK_CGROUP_ROOT: `airlock-${name}-${process.pid}` };
@@ -50,7 +50,7 @@ async function jobAcrossKill(name: string, leaseMs: number, n: number): Promise<
     const second = await startServerProcess(env);
     try {
       const job = await waitFor(second.url, key, id, (j) => ['succeeded', 'failed', 'dead', 'cancelled'].includes(j.status), 60_000);
-      return { job, sandboxes };
+      return { job, sandboxes, killedPid: first.child.pid! };
     } finally {
       await second.stop();
     }
@@ -74,9 +74,12 @@ describe('jobs survive a killed server', () => {
   it("a server restarted on the same machine retries the killed server's runs at once, not after their lease", async () => {
     // Leases of 10 minutes: only the restart's judgement that their holder is dead frees them in
     // time (the wait for the job's end gives up after 60 s).
-    const { job } = await jobAcrossKill('crash2', 600_000, 30);
+    const { job, killedPid } = await jobAcrossKill('crash2', 600_000, 30);
     assert.equal(job.status, 'succeeded', JSON.stringify(job));
     assert.equal((job.result as { sum: number }).sum, 465);
     assert.equal(job.attempts, 1, 'the killed server was one crashed attempt');
+    // The attempt says what happened: the server is gone, not that a lease ran out.
+    assert.equal(job.lastError?.code, 'SERVER_GONE', JSON.stringify(job.lastError));
+    assert.match(job.lastError?.message ?? '', new RegExp(`^the server running run \\d+ \\(lease owner w1:[\\w-]+:\\d+:${killedPid}:\\d+:\\w+\\) stopped or crashed while the run was in progress; .*counted as a crashed attempt$`));
   });
 });

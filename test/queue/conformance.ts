@@ -421,7 +421,7 @@ export function queueConformance(name: string, make: MakeQueue): void {
         assert.equal((await q.get('acme', cancelled.item.id))?.status, 'cancelled', 'a refused requeue changes nothing');
       }));
 
-    test('expireLeases ends the leases of the named owners only; the next claim counts each as a crashed attempt', () =>
+    test('expireLeases ends the leases of the named owners only, each a crashed attempt at once: SERVER_GONE naming the owner, not LEASE_EXPIRED', () =>
       withQueue({}, async ({ q, clock }) => {
         await q.enqueue({ ...job, idempotencyKey: 'a' });
         await q.enqueue({ ...job, idempotencyKey: 'b' });
@@ -431,9 +431,16 @@ export function queueConformance(name: string, make: MakeQueue): void {
         assert.deepEqual((await q.runningOwners()).sort(), ['dead-server', 'live-server']);
         assert.equal(await q.expireLeases(['dead-server', 'unknown']), 1);
         assert.equal(await q.expireLeases([]), 0);
-        await q.claim({ owner: 'live-server', max: 2 }); // reaps it, then it waits its backoff
-        const reaped = await q.get('acme', ofDead.item.id);
-        assert.deepEqual([reaped?.status, reaped?.attempts, reaped?.lastError?.code], ['queued', 1, 'LEASE_EXPIRED']);
+        const ended = await q.get('acme', ofDead.item.id);
+        assert.deepEqual([ended?.status, ended?.attempts, ended?.lastError?.code], ['queued', 1, 'SERVER_GONE'], 'without waiting for a claim');
+        assert.equal(
+          ended?.lastError?.message,
+          `the server running run ${ofDead.item.fence} (lease owner dead-server) stopped or crashed while the run was in progress; ` +
+            'a server started on the same machine found it gone and ended its lease without waiting for it to expire; counted as a crashed attempt',
+        );
+        assert.deepEqual(await q.runningOwners(), ['live-server']);
+        await q.claim({ owner: 'live-server', max: 2 }); // it waits its backoff
+        assert.equal((await q.get('acme', ofDead.item.id))?.lastError?.code, 'SERVER_GONE', 'a claim does not rewrite it as an expiry');
         assert.equal((await q.heartbeat(ofLive.lease)) > 0, true, 'the live owner keeps its lease');
         await q.complete(ofLive.lease, 'done');
         clock.advance(1_000);

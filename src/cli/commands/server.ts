@@ -1,6 +1,6 @@
 // `airlock server`: starts the server from env (flags mirror the env vars), prints the URL, the
 // admin key and a copy-paste example (or, with AIRLOCK_BANNER=off, one JSON log line without the
-// key), and stops gracefully on SIGINT/SIGTERM.
+// key), and stops gracefully on SIGINT/SIGTERM (a second signal forces the stop, a third exits).
 import { loadConfig } from '../../core/config.js';
 import { unknownSettings } from '../../core/config/unknown.js';
 import { createLogger } from '../../core/logger.js';
@@ -8,6 +8,11 @@ import { startAirlock } from '../../app.js';
 import { integerFlag, parse } from '../args.js';
 import { cliCommand, startBanner } from '../banner.js';
 import { takePositionals } from '../usage.js';
+
+/** Exit code of a stop forced by a second signal (128 + SIGINT, as shells report an interrupt). */
+const FORCED_EXIT = 130;
+/** After the stop, how long the process may take to end on its own before it is ended, ms. */
+const EXIT_FALLBACK_MS = 2_000;
 
 export async function serverCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, {
@@ -46,19 +51,38 @@ export async function serverCommand(argv: string[]): Promise<void> {
     logger.info({ url: airlock.url, adminKeyFile: airlock.adminKey.path ?? null }, 'listening');
   }
 
+  // First signal: graceful stop. Second: stop now, still cleanly (calls in flight answered and
+  // recorded, job slices queued again, no sandbox left), exit 130. Third: exit at once.
   let signals = 0;
+  // The log is written asynchronously: process.exit() now could cut or reorder its last lines
+  // (the exit handler writes what is buffered while an earlier write is still under way). So the
+  // process ends on its own once they are written, everything else being closed; should anything
+  // still hold it open, it exits a moment later all the same.
+  const exit = (code: number): void => {
+    process.exitCode = code;
+    setTimeout(() => process.exit(code), EXIT_FALLBACK_MS).unref();
+  };
   const onSignal = (signal: string): void => {
     signals++;
-    if (signals > 1) {
-      logger.warn('second signal: exiting now');
-      process.exit(130);
+    if (signals === 2) {
+      logger.warn({ signal }, 'second signal: forcing the stop (send a third to exit at once, without answering calls in flight)');
+      void airlock.stopNow().catch(() => undefined); // the first signal's handler reports the end
+      return;
     }
-    logger.info({ signal }, 'stopping (send again to force)');
+    if (signals > 2) {
+      logger.error({ signal }, 'third signal: exiting at once; calls in flight get no answer and no record, job leases are ended by the next start on this machine');
+      process.exit(FORCED_EXIT); // not even waiting for the log
+    }
+    logger.info({ signal }, `stopping: calls in flight get ${config.shutdownGraceMs} ms to finish (send again to stop now)`);
     airlock.stop().then(
-      () => process.exit(0),
+      () => {
+        if (signals < 2) return exit(0);
+        logger.warn({ exitCode: FORCED_EXIT }, 'stopped by force: calls in flight were ended and answered, job slices queued again');
+        exit(FORCED_EXIT);
+      },
       (err: unknown) => {
-        logger.error({ err }, 'error while stopping');
-        process.exit(1);
+        logger.error({ err, forced: signals >= 2 }, 'error while stopping');
+        exit(1);
       },
     );
   };

@@ -85,20 +85,31 @@ export class JobWorker {
   }
 
   /**
-   * Stops claiming, gives running slices up to `graceMs` to finish, then ends the rest; they are
-   * queued again as continuations. Resolves when every slice has settled its item.
+   * Stops claiming, gives running slices up to `graceMs` to finish (less if `cut` aborts first: a
+   * forced stop), then ends the rest; they are queued again as continuations, claimable at once.
+   * Resolves when every slice has settled its item.
    */
-  async stop(graceMs: number): Promise<void> {
+  async stop(graceMs: number, cut?: AbortSignal): Promise<void> {
     this.stopping = true;
     this.wake();
     await this.loopDone;
     const all = Promise.allSettled([...this.running.values()].map((r) => r.done));
     let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<'grace'>((resolve) => (timer = setTimeout(() => resolve('grace'), graceMs)));
+    let onCut: (() => void) | undefined;
+    const graceOver = new Promise<'grace'>((resolve) => {
+      timer = setTimeout(() => resolve('grace'), graceMs);
+      onCut = () => resolve('grace');
+      if (cut?.aborted === true) onCut();
+      else cut?.addEventListener('abort', onCut, { once: true });
+    });
     const first = await Promise.race([all, graceOver]);
     clearTimeout(timer);
+    if (onCut !== undefined) cut?.removeEventListener('abort', onCut);
     if (first === 'grace') {
-      if (this.running.size > 0) this.deps.logger?.warn({ running: this.running.size }, 'grace period over: ending job slices; they resume later');
+      if (this.running.size > 0) {
+        const why = cut?.aborted === true ? 'forced stop' : 'grace period over';
+        this.deps.logger?.warn({ running: this.running.size }, `${why}: ending job slices; they resume later`);
+      }
       for (const run of this.running.values()) run.controller.abort('shutdown' satisfies StopReason);
       await Promise.allSettled([...this.running.values()].map((r) => r.done));
     }
@@ -115,7 +126,7 @@ export class JobWorker {
       const gone = (await queue.runningOwners()).filter((owner) => owner !== this.owner && ownerIsGoneHere(owner));
       if (gone.length === 0) return;
       const items = await queue.expireLeases(gone);
-      this.deps.logger?.info?.({ items, owners: gone }, 'expired the leases of a server on this machine that is gone; its runs are retried now');
+      this.deps.logger?.info?.({ items, owners: gone }, 'ended the leases of a server on this machine that is gone; its runs count a crashed attempt (SERVER_GONE) and are retried after backoff');
     } catch (err) {
       this.deps.logger?.warn({ err }, 'could not check for leases of a dead server; they expire on their own');
     }

@@ -78,6 +78,21 @@ function reapExpired(s: ClaimStatements, ctx: ClaimContext): void {
   }
 }
 
+/**
+ * The failed attempt of a run whose lease holder is known to be dead (expireLeases): not an
+ * expiry, the server that ran it is gone. Kept apart from LEASE_EXPIRED, which may also mean a
+ * server that hung or lost its database for longer than the lease.
+ */
+export function serverGoneError(row: QueueItemRow): string {
+  return JSON.stringify({
+    code: 'SERVER_GONE',
+    message:
+      `the server running run ${row.fence} (lease owner ${row.lease_owner ?? 'unknown'}) stopped or crashed while the run was ` +
+      'in progress; a server started on the same machine found it gone and ended its lease without waiting for it to ' +
+      'expire; counted as a crashed attempt',
+  });
+}
+
 function weightOf(policy: QueuePolicy, tenant: string): number {
   return Object.hasOwn(policy.tenantWeights, tenant) ? (policy.tenantWeights[tenant] ?? 1) : 1;
 }

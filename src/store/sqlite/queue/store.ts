@@ -29,7 +29,7 @@ import { GET_QUEUE_ITEM } from '../statements/queue/get-item.js';
 import { LIST_QUEUE_ITEMS } from '../statements/queue/list.js';
 import { PURGE_FINISHED_ITEMS, PURGE_WINDOW_END } from '../statements/queue/purge.js';
 import { REQUEUE_QUEUE_ITEM } from '../statements/queue/requeue.js';
-import { EXPIRE_LEASES_OF, RUNNING_OWNERS } from '../statements/queue/owners.js';
+import { RUNNING_OF_OWNER, RUNNING_OWNERS } from '../statements/queue/owners.js';
 import {
   COMPLETE,
   CONTINUE,
@@ -38,7 +38,7 @@ import {
   HEARTBEAT,
   SAVE_CHECKPOINT,
 } from '../statements/queue/lease.js';
-import { claimInTransaction, failAttempt, prepareClaim } from './claim.js';
+import { claimInTransaction, failAttempt, prepareClaim, serverGoneError } from './claim.js';
 import type { ClaimContext } from './claim.js';
 import { encodeJson, rowToItem } from './rows.js';
 import { openLogFile, WalSyncer } from '../wal-sync.js';
@@ -103,7 +103,7 @@ function prepareAll(db: Db) {
     cancel: db.prepare<[number, number, string, string], QueueItemRow>(CANCEL_QUEUE_ITEM),
     requeue: db.prepare<[RequeueParams], QueueItemRow>(REQUEUE_QUEUE_ITEM),
     runningOwners: db.prepare<[], { owner: string }>(RUNNING_OWNERS),
-    expireLeasesOf: db.prepare<[{ owner: string; now: number }]>(EXPIRE_LEASES_OF),
+    runningOf: db.prepare<[string], QueueItemRow>(RUNNING_OF_OWNER),
     counts: db.prepare<[], { queued: number; running: number }>(QUEUE_COUNTS),
     claim: prepareClaim(db),
     purgeWindowEnd: db.prepare<[{ after: string; idFloor: string; offset: number }], { id: string }>(PURGE_WINDOW_END),
@@ -330,8 +330,15 @@ export class SqliteQueue implements QueueStore {
 
   async expireLeases(owners: readonly string[]): Promise<number> {
     const s = this.stmts();
-    const now = this.ctx.now();
-    const tx = this.db.transaction((): number => owners.reduce((n, owner) => n + s.expireLeasesOf.run({ owner, now }).changes, 0));
+    const tx = this.db.transaction((): number => {
+      let ended = 0;
+      for (const owner of owners) {
+        for (const row of s.runningOf.all(owner)) {
+          if (failAttempt(s.claim.finishAttempt, row, serverGoneError(row), true, this.ctx) !== undefined) ended++;
+        }
+      }
+      return ended;
+    });
     return tx.immediate();
   }
 
