@@ -21,6 +21,12 @@ export interface PoolSnapshot {
   /** Calls waiting inside busy sandboxes behind the run in progress. */
   queued?: number;
   total?: number;
+  /** Calls admitted and waiting for a sandbox (every one busy, or theirs still booting). */
+  waiting?: number;
+  /** Sandboxes destroyed since the start to make room under the budget (a counter). */
+  evicted?: number;
+  /** Idle sandboxes retired since the start after AIRLOCK_SANDBOX_IDLE_MS (a counter). */
+  expired?: number;
 }
 
 /** What admission reports at scrape time (Admission#stats() fits). */
@@ -185,9 +191,22 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
       () => [...this.#purged.values()],
     );
     // Set by the pool gauge's collect, from the same snapshot (scraped right after it).
+    // These three are set from the same pool snapshot as airlock_sandboxes (one read per scrape),
+    // and registered after it, so its collect() has run when they are read.
     const queuedCalls = new Gauge({
       name: 'airlock_sandbox_queued_calls',
       help: 'Calls waiting inside busy warm sandboxes behind the run in progress (AIRLOCK_SANDBOX_QUEUE)',
+      registers: [],
+    });
+    const waitingCalls = new Gauge({
+      name: 'airlock_sandbox_waiting_calls',
+      help: 'Calls admitted and waiting for a sandbox: every one is busy and the budget (AIRLOCK_MAX_SANDBOXES) is full, or theirs is still booting',
+      registers: [],
+    });
+    const evictions = new Counter({
+      name: 'airlock_sandbox_evictions_total',
+      help: 'Warm (or blank) sandboxes destroyed: budget, to make room under AIRLOCK_MAX_SANDBOXES (a steady rate means the budget is smaller than the tenants in use; see README, Pools); idle, unused for AIRLOCK_SANDBOX_IDLE_MS',
+      labelNames: ['reason'] as const,
       registers: [],
     });
     new Gauge({
@@ -198,13 +217,20 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
       collect() {
         this.reset();
         queuedCalls.reset();
+        waitingCalls.reset();
+        evictions.reset();
         const snapshot = self.#read('pool', self.#pool);
         if (snapshot === undefined) return;
         for (const state of POOL_STATES) this.set({ state }, snapshot[state]);
         if (snapshot.queued !== undefined) queuedCalls.set(snapshot.queued);
+        if (snapshot.waiting !== undefined) waitingCalls.set(snapshot.waiting);
+        if (snapshot.evicted !== undefined) evictions.inc({ reason: 'budget' }, snapshot.evicted);
+        if (snapshot.expired !== undefined) evictions.inc({ reason: 'idle' }, snapshot.expired);
       },
     });
     this.#registry.registerMetric(queuedCalls);
+    this.#registry.registerMetric(waitingCalls);
+    this.#registry.registerMetric(evictions);
     new Gauge({
       name: 'airlock_admission',
       help: 'Executions admitted and running, and callers waiting for a slot',

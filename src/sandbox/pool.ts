@@ -6,9 +6,12 @@
 // A sandbox that ran tenant A never runs tenant B: keys are the tenant (scope 'tenant'),
 // tenant+function ('function'), or nothing (scope 'execution': never reused), plus the heap
 // size. One global budget counts every process (blank, idle, busy, spawning, exiting); when
-// full, the least recently used idle sandbox (else a blank one) is evicted, and when everything
-// is busy callers wait in FIFO order. Keeping the blank sandboxes topped up is pool-refill.ts;
-// binding a sandbox to its tenant, pool-binding.ts.
+// full, the least recently used idle sandboxes (else blank ones) are evicted, one per caller
+// waiting to spawn, and when everything is busy callers wait in FIFO order. The blank sandboxes
+// come first: a refill evicts an idle sandbox when the budget is full of them, so a new tenant's
+// first call still finds one (warm sandboxes get the budget minus the pool's size). At most
+// spawnConcurrency sandboxes boot at once. Keeping the blank sandboxes topped up is
+// pool-refill.ts; binding a sandbox to its tenant, pool-binding.ts.
 import type { PoolConfig } from '../core/config.js';
 import { QUEUE_WAIT_FACTOR } from '../core/config/pool.js';
 import { AirlockError } from '../core/errors.js';
@@ -55,6 +58,10 @@ export interface PoolStats {
   queued: number;
   /** Every process counted against maxSandboxes (includes ones still exiting). */
   total: number;
+  /** Idle (or blank) sandboxes destroyed since the start to make room under maxSandboxes. */
+  evicted: number;
+  /** Idle sandboxes retired since the start after idleTtlMs unused. */
+  expired: number;
 }
 
 type EntryState = 'blank' | 'idle' | 'busy' | 'closing';
@@ -96,6 +103,8 @@ export class SandboxPool {
   private readonly entries = new Set<Entry>();
   private readonly waiters: Waiter[] = [];
   private spawning = 0;
+  private evicted = 0;
+  private expired = 0;
   private useClock = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -115,7 +124,7 @@ export class SandboxPool {
     const host = {
       closed: () => this.closed,
       blankCount: () => this.counts.blank,
-      roomForBlank: () => this.waiters.length === 0 && this.budgetLeft() > 0,
+      roomForBlank: () => this.waiters.length === 0 && this.spawning < this.config.spawnConcurrency && this.makeRoomForBlank(),
       spawnBlank: () => this.spawnEntry({ memoryMiB: this.blankMemoryMiB, prewarm: true, background: true }),
       pump: () => this.pump(),
     };
@@ -137,7 +146,10 @@ export class SandboxPool {
     const { blank, idle, busy } = this.counts;
     let queued = 0;
     for (const entry of this.entries) if (entry.leases > 1) queued += entry.leases - 1;
-    return { blank, idle, busy, spawning: this.spawning, waiting: this.waiters.length, queued, total: this.entries.size + this.spawning };
+    return {
+      blank, idle, busy, spawning: this.spawning, waiting: this.waiters.length, queued, total: this.entries.size + this.spawning,
+      evicted: this.evicted, expired: this.expired,
+    };
   }
 
   acquire(req: AcquireRequest): Promise<Lease> {
@@ -204,7 +216,10 @@ export class SandboxPool {
     return true;
   }
 
-  /** Serves queued callers in FIFO order while the budget allows. */
+  /**
+   * Serves queued callers in FIFO order while the budget and the boots in progress allow; a
+   * caller behind the first whose warm sandbox is free is served at once.
+   */
   private pump(): void {
     while (!this.closed && this.waiters.length > 0) {
       const head = this.waiters[0]!;
@@ -212,16 +227,39 @@ export class SandboxPool {
         this.waiters.shift();
         continue;
       }
+      // Before anything is booted or evicted for the first caller: callers behind it whose own
+      // idle sandbox (or a queue place) is free now take it, rather than see it evicted.
+      this.serveBehindHead();
+      if (this.spawning >= this.config.spawnConcurrency) break; // a boot's end pumps again
       if (this.budgetLeft() > 0) {
         this.waiters.shift();
         this.spawnFor(head);
         continue;
       }
-      // Full: make room by evicting, unless a sandbox is already on its way out.
-      if (!this.anyClosing()) this.evictOne();
-      return;
+      // Full: make room for every caller that could boot now, counting sandboxes already on
+      // their way out (each frees its place when its process has exited).
+      const room = Math.min(this.waiters.length, this.config.spawnConcurrency - this.spawning) - this.counts.closing;
+      for (let i = 0; i < room && this.evictOne(); i++);
+      break;
     }
     this.blank.soon();
+  }
+
+  /** Callers after the first that an idle sandbox of theirs (or a queue place) can serve now. */
+  private serveBehindHead(): void {
+    for (let i = 1; i < this.waiters.length; i++) {
+      if (this.serveExisting(this.waiters[i]!)) this.waiters.splice(i--, 1);
+    }
+  }
+
+  /**
+   * True when a blank sandbox may be spawned now. When the budget is full of idle sandboxes, the
+   * least recently used one is evicted (false then: its exit pumps, and the refill tries again).
+   */
+  private makeRoomForBlank(): boolean {
+    if (this.budgetLeft() > 0) return true;
+    if (this.counts.closing === 0) this.evictOne(false);
+    return false;
   }
 
   /** `maxQueueWaitMs`: set when the lease is a place in the queue behind the run in progress. */
@@ -279,6 +317,7 @@ export class SandboxPool {
       (entry) => {
         if (entry === undefined) return waiter.reject(shuttingDown());
         waiter.resolve(this.lease(entry, waiter.key, 'spawn', waiter.req));
+        this.pump(); // its boot slot is free
       },
       (err: unknown) => {
         waiter.reject(err instanceof Error ? err : new Error(String(err)));
@@ -323,10 +362,6 @@ export class SandboxPool {
     return this.config.maxSandboxes - (this.entries.size + this.spawning);
   }
 
-  private anyClosing(): boolean {
-    return this.counts.closing > 0;
-  }
-
   private setState(entry: Entry, state: EntryState): void {
     this.counts[entry.state]--;
     this.counts[state]++;
@@ -336,18 +371,22 @@ export class SandboxPool {
   private sweepIdle(): void {
     const cutoff = Date.now() - this.config.idleTtlMs;
     for (const entry of this.entries) {
-      if (entry.state === 'idle' && entry.idleSince <= cutoff) void this.retire(entry);
+      if (entry.state === 'idle' && entry.idleSince <= cutoff) {
+        this.expired++;
+        void this.retire(entry);
+      }
     }
   }
 
-  /** Evicts the least recently used idle sandbox, else a blank one. */
-  private evictOne(): boolean {
+  /** Evicts the least recently used idle sandbox, else (unless `blankToo` is false) a blank one. */
+  private evictOne(blankToo = true): boolean {
     let victim: Entry | undefined;
     for (const entry of this.entries) {
       if (entry.state === 'idle' && (!victim || entry.lastUsed < victim.lastUsed)) victim = entry;
     }
-    if (!victim) for (const entry of this.entries) if (entry.state === 'blank') victim = entry;
+    if (!victim && blankToo) for (const entry of this.entries) if (entry.state === 'blank') victim = entry;
     if (!victim) return false;
+    this.evicted++;
     void this.retire(victim);
     return true;
   }

@@ -15,7 +15,18 @@ test('pool defaults', () => {
     queueBehind: 15,
     queueBehindMs: 5,
     parallelism: Math.max(1, usableCpus() - 1),
+    spawnConcurrency: Math.max(2, usableCpus()),
   });
+});
+
+test('sandboxes booting at once default to the usable CPUs (at least two) and can be set', () => {
+  assert.equal(poolFrom({}, 8).spawnConcurrency, 8);
+  assert.equal(poolFrom({}, 1).spawnConcurrency, 2);
+  assert.equal(loadConfig({ AIRLOCK_SPAWN_CONCURRENCY: '1' }).pool.spawnConcurrency, 1);
+  assert.throws(
+    () => loadConfig({ AIRLOCK_SPAWN_CONCURRENCY: '0' }),
+    (err: unknown) => isAirlockError(err) && err.code === 'CONFIG_INVALID' && err.message.includes('AIRLOCK_SPAWN_CONCURRENCY'),
+  );
 });
 
 test('the sandboxes run side by side default to the usable CPUs but one (at least one) and can be set', () => {

@@ -14,7 +14,7 @@ const MEMORY = 64;
 const pools: SandboxPool[] = [];
 
 function makePool(overrides: Partial<PoolConfig> = {}): SandboxPool {
-  const config: PoolConfig = { blankSize: 0, maxSandboxes: 8, idleTtlMs: 60_000, maxExecutionsPerSandbox: 1_000, queueBehind: 3, queueBehindMs: 5, parallelism: 1, ...overrides };
+  const config: PoolConfig = { blankSize: 0, maxSandboxes: 8, idleTtlMs: 60_000, maxExecutionsPerSandbox: 1_000, queueBehind: 3, queueBehindMs: 5, parallelism: 1, spawnConcurrency: 8, ...overrides };
   const pool = new SandboxPool(isolator, config, MEMORY);
   pools.push(pool);
   return pool;
@@ -350,7 +350,7 @@ describe('sandbox pool (bwrap)', () => {
     assert.equal(busy.sandbox.alive, false);
     assert.equal(holder.sandbox.alive, false);
     for (const fp of footprints) assert.deepEqual(leftovers(fp), []);
-    assert.deepEqual(pool.stats(), { blank: 0, idle: 0, busy: 0, spawning: 0, waiting: 0, queued: 0, total: 0 });
+    assert.deepEqual(pool.stats(), { blank: 0, idle: 0, busy: 0, spawning: 0, waiting: 0, queued: 0, total: 0, evicted: 0, expired: 0 });
     await assert.rejects(acquire(pool, 'tenant-a'), { code: 'SHUTTING_DOWN' });
   });
 });

@@ -49,7 +49,7 @@ describe('sandbox CPU priority', { skip: asRoot ? false : 'raising priority back
 
   it('the pool boots blank sandboxes in the background and raises each once it is ready', async () => {
     const isolator = makeIsolator('bwrap');
-    const pool = new SandboxPool(isolator, { blankSize: 2, maxSandboxes: 4, idleTtlMs: 60_000, maxExecutionsPerSandbox: 100, queueBehind: 3, queueBehindMs: 5, parallelism: 1 }, 64);
+    const pool = new SandboxPool(isolator, { blankSize: 2, maxSandboxes: 4, idleTtlMs: 60_000, maxExecutionsPerSandbox: 100, queueBehind: 3, queueBehindMs: 5, parallelism: 1, spawnConcurrency: 4 }, 64);
     try {
       await pool.warmUp();
       // Ready and not yet handed out: already at normal priority, so a first call pays nothing.

@@ -37,6 +37,12 @@ export interface PoolConfig {
    * turns, and each turn is a sleep and a wake-up.
    */
   parallelism: number;
+  /**
+   * Sandboxes booting at once, blank-pool refills included. A burst of new tenants' first calls
+   * then gets its sandboxes one core's worth at a time, each in tens of ms, instead of all of them
+   * sharing the CPUs and ending together much later (and their runs competing with the boots).
+   */
+  spawnConcurrency: number;
 }
 
 /**
@@ -63,6 +69,7 @@ export function poolFrom(env: Env, cpus = usableCpus()): PoolConfig {
     queueBehind: int(env, 'AIRLOCK_SANDBOX_QUEUE', 15, 0),
     queueBehindMs: int(env, 'AIRLOCK_SANDBOX_QUEUE_MS', 5, 0, Math.floor(TIMER_MAX_MS / QUEUE_WAIT_FACTOR)),
     parallelism: int(env, 'AIRLOCK_SANDBOX_PARALLELISM', Math.max(1, cpus - 1), 1, MAX_SANDBOXES_CEILING),
+    spawnConcurrency: int(env, 'AIRLOCK_SPAWN_CONCURRENCY', Math.max(2, cpus), 1, MAX_SANDBOXES_CEILING),
   };
   if (pool.blankSize > pool.maxSandboxes) {
     throw new AirlockError(

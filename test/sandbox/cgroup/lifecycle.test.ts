@@ -15,7 +15,7 @@ import { cgroupConfig, groupOf, skipReason, v1GroupDir, withCgroups } from './su
 
 const skip = skipReason(true);
 const CONTROLLERS = ['memory', 'pids', 'cpu', 'cpuacct'];
-const POOL = { blankSize: 1, maxSandboxes: 4, idleTtlMs: 60_000, maxExecutionsPerSandbox: 100, queueBehind: 3, queueBehindMs: 5, parallelism: 1 };
+const POOL = { blankSize: 1, maxSandboxes: 4, idleTtlMs: 60_000, maxExecutionsPerSandbox: 100, queueBehind: 3, queueBehindMs: 5, parallelism: 1, spawnConcurrency: 4 };
 
 /** Host pids of a bwrap sandbox: the outer bwrap and the namespace's pid 1. */
 function pidsOf(pid: number): number[] {
