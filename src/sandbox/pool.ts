@@ -15,7 +15,7 @@
 import type { PoolConfig } from '../core/config.js';
 import { QUEUE_WAIT_FACTOR } from '../core/config/pool.js';
 import { AirlockError } from '../core/errors.js';
-import type { IsolationScope, StartKind } from '../core/types.js';
+import type { StartKind } from '../core/types.js';
 import { bindNow, bindSoon } from './pool-binding.js';
 import type { PoolLogger } from './pool-logger.js';
 import { busyToQueueBehind } from './pool-queue.js';
