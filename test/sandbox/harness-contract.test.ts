@@ -2,8 +2,9 @@
 // file:///fn/<name> (never the data: URL they are imported from) and say how to fix an import
 // that cannot resolve; logged errors' stacks carry no harness or Node-internal frames; a class
 // exported as the handler is MissingHandler; ctx has only its documented members (frozen, even
-// after earlier tenant code replaced Object.freeze); and a bundle
-// of CommonJS dependencies can get a `require` with the banner README documents.
+// after earlier tenant code replaced Object.freeze); a `require` (none in an ES module) fails
+// saying what to write instead; and a bundle of CommonJS dependencies can get a `require` with
+// the banner README documents.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Sandbox } from '../../src/sandbox/port.js';
@@ -165,6 +166,18 @@ describe('the harness as tenant code sees it (bwrap)', () => {
       assert.deepEqual(outcome.result, { ctx: true, job: true, source: true, log: true, checkpoint: true, hasJob: true, hasCheckpoint: true });
     });
   });
+
+  for (const [where, code] of [
+    ['at load', "const fs = require('node:fs');\nexport default async () => typeof fs;"],
+    ['in a call', "export default async () => typeof require('node:fs');"],
+  ] as const) {
+    it(`says to import, or to make a require with createRequire('/fn/'), for a require ${where}`, async () => {
+      const outcome = await sb.run(request(code));
+      assert.equal(outcome.status, 'failed');
+      assert.equal(outcome.error?.type, 'ReferenceError');
+      assert.match(outcome.error!.message, /^require is not defined\b.*; a function is an ES module, which has no require: import Node's built-in modules instead \(`import fs from 'node:fs'`\), or make a require for them with `import \{ createRequire \} from 'node:module'; const require = createRequire\('\/fn\/'\);`$/);
+    });
+  }
 
   it("gives a bundle of CommonJS dependencies a require with createRequire('/fn/') (import.meta.url is not a file URL)", async () => {
     const code = `import { createRequire } from 'node:module';
