@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { MIN_LIMITS } from '../core/limits.js';
 import { NAME_PATTERN, NAME_RULE } from '../services/names.js';
+import { FIELD_DOCS } from './field-docs.js';
 
 /**
  * A string enum as `{type, enum}` rather than TypeBox's union of literals (`anyOf`): Fastify's
@@ -159,24 +160,10 @@ const InvokeStatus = StringEnum(['succeeded', 'failed', 'timeout', 'oom', 'kille
 });
 
 const LogLineView = Type.Object({
-  ts: Type.Number({ description: 'when the host received the line, epoch ms' }),
-  level: Type.String({
-    description:
-      'debug, info, warn or error (ctx.log.* and console.*: log and info are info, debug and trace debug); ' +
-      'stdout or stderr (process.stdout/stderr.write and raw writes to fd 1/2); warn for the closing "[logs truncated]" line',
-  }),
-  msg: Type.String({ description: 'the text, formatted like console.log, ANSI escapes removed and other control characters except \\n and \\t escaped' }),
+  ts: Type.Number({ description: FIELD_DOCS.logTs }),
+  level: Type.String({ description: FIELD_DOCS.logLevel }),
+  msg: Type.String({ description: FIELD_DOCS.logMsg }),
 });
-
-// What the timing fields measure (README, "HTTP API"): shared by the invoke answer and the execution record.
-const DURATION_MS =
-  "how long the sandbox took to run the call, ms (to the microsecond), on the host's clock: from when the host " +
-  'hands the run to the sandbox (or, for a call queued behind another in a busy warm sandbox, from when the run ahead ' +
-  'answered) to when the sandbox answers, or the deadline or a crash ends it. It includes loading the module on its ' +
-  "first run in that sandbox, the function's own time and sending the input and result; it excludes the wait for " +
-  'admission and for a sandbox (startedAt - queuedAt on the execution record), result checks and the HTTP request. ' +
-  '0 for a rejected call';
-const START_KIND = "warm (a sandbox already bound to the tenant), pool (a pre-booted blank one) or spawn (a new process); null when it never ran";
 
 const ErrorView = Type.Object({
   type: Type.String(),
@@ -190,8 +177,8 @@ export const InvokeResult = Type.Object({
   result: Type.Optional(Type.Unknown()),
   error: Type.Optional(ErrorView),
   logs: Type.Array(LogLineView),
-  durationMs: Type.Number({ description: DURATION_MS }),
-  start: NullableStringEnum(['warm', 'pool', 'spawn'] as const, { description: START_KIND }),
+  durationMs: Type.Number({ description: FIELD_DOCS.durationMs }),
+  start: NullableStringEnum(['warm', 'pool', 'spawn'] as const, { description: FIELD_DOCS.start }),
 });
 
 export const LayerView = StringEnum(['namespaces', 'seccomp', 'cgroups', 'unprivileged-uid'] as const);
@@ -214,21 +201,13 @@ export const ExecutionView = Type.Object({
   function: Type.String(),
   version: Type.String(),
   status: ExecutionStatus,
-  start: NullableStringEnum(['warm', 'pool', 'spawn'] as const, { description: START_KIND }),
+  start: NullableStringEnum(['warm', 'pool', 'spawn'] as const, { description: FIELD_DOCS.start }),
   isolation: Type.String(),
   layers: Type.Array(LayerView, { description: 'isolation layers in force for the sandbox that ran it' }),
-  queuedAt: Type.String({
-    format: 'date-time',
-    description: 'when the server took the call, before it waited for an admission slot; for a job run, when its slice was claimed from the queue',
-  }),
-  startedAt: NullableString({
-    format: 'date-time',
-    description:
-      'when the call had its admission slot and a sandbox (warm, bound from the pool, or spawned and booted), as it was handed to it: ' +
-      'startedAt - queuedAt is the wait for both; null when it never ran (rejected)',
-  }),
-  finishedAt: Type.String({ format: 'date-time', description: "when the host had the call's outcome, just before the record was written and the answer sent" }),
-  durationMs: Type.Number({ description: DURATION_MS }),
+  queuedAt: Type.String({ format: 'date-time', description: FIELD_DOCS.queuedAt }),
+  startedAt: NullableString({ format: 'date-time', description: FIELD_DOCS.startedAt }),
+  finishedAt: Type.String({ format: 'date-time', description: FIELD_DOCS.finishedAt }),
+  durationMs: Type.Number({ description: FIELD_DOCS.durationMs }),
   result: Type.Optional(Type.Unknown()),
   error: Type.Optional(ErrorView),
   logs: Type.Array(LogLineView),
