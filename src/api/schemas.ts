@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { MIN_LIMITS } from '../core/limits.js';
 import { NAME_PATTERN, NAME_RULE } from '../services/names.js';
+import { FIELD_DOCS } from './field-docs.js';
 import { VerifyView } from './hook-verify-schemas.js';
 
 /**
@@ -16,12 +17,12 @@ function StringEnum<const T extends readonly string[]>(values: T, options: { des
 }
 
 /** Like StringEnum, also allowing null. */
-function NullableStringEnum<const T extends readonly string[]>(values: T) {
-  return Type.Unsafe<T[number] | null>({ type: ['string', 'null'], enum: [...values, null] });
+function NullableStringEnum<const T extends readonly string[]>(values: T, options: { description?: string } = {}) {
+  return Type.Unsafe<T[number] | null>({ type: ['string', 'null'], enum: [...values, null], ...options });
 }
 
 /** A string or null, without `anyOf` (see StringEnum). */
-export function NullableString(options: { format?: string } = {}) {
+export function NullableString(options: { format?: string; description?: string } = {}) {
   return Type.Unsafe<string | null>({ type: ['string', 'null'], ...options });
 }
 
@@ -161,9 +162,9 @@ const InvokeStatus = StringEnum(['succeeded', 'failed', 'timeout', 'oom', 'kille
 });
 
 const LogLineView = Type.Object({
-  ts: Type.Number(),
-  level: Type.String(),
-  msg: Type.String(),
+  ts: Type.Number({ description: FIELD_DOCS.logTs }),
+  level: Type.String({ description: FIELD_DOCS.logLevel }),
+  msg: Type.String({ description: FIELD_DOCS.logMsg }),
 });
 
 const ErrorView = Type.Object({
@@ -178,8 +179,8 @@ export const InvokeResult = Type.Object({
   result: Type.Optional(Type.Unknown()),
   error: Type.Optional(ErrorView),
   logs: Type.Array(LogLineView),
-  durationMs: Type.Number(),
-  start: NullableStringEnum(['warm', 'pool', 'spawn'] as const),
+  durationMs: Type.Number({ description: FIELD_DOCS.durationMs }),
+  start: NullableStringEnum(['warm', 'pool', 'spawn'] as const, { description: FIELD_DOCS.start }),
 });
 
 export const LayerView = StringEnum(['namespaces', 'seccomp', 'cgroups', 'unprivileged-uid'] as const);
@@ -202,13 +203,13 @@ export const ExecutionView = Type.Object({
   function: Type.String(),
   version: Type.String(),
   status: ExecutionStatus,
-  start: NullableStringEnum(['warm', 'pool', 'spawn'] as const),
+  start: NullableStringEnum(['warm', 'pool', 'spawn'] as const, { description: FIELD_DOCS.start }),
   isolation: Type.String(),
   layers: Type.Array(LayerView, { description: 'isolation layers in force for the sandbox that ran it' }),
-  queuedAt: Type.String({ format: 'date-time' }),
-  startedAt: NullableString({ format: 'date-time' }),
-  finishedAt: Type.String({ format: 'date-time' }),
-  durationMs: Type.Number(),
+  queuedAt: Type.String({ format: 'date-time', description: FIELD_DOCS.queuedAt }),
+  startedAt: NullableString({ format: 'date-time', description: FIELD_DOCS.startedAt }),
+  finishedAt: Type.String({ format: 'date-time', description: FIELD_DOCS.finishedAt }),
+  durationMs: Type.Number({ description: FIELD_DOCS.durationMs }),
   result: Type.Optional(Type.Unknown()),
   error: Type.Optional(ErrorView),
   logs: Type.Array(LogLineView),

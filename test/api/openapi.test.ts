@@ -179,6 +179,18 @@ describe('openapi', () => {
     assert.ok(record.properties.status.enum.includes('rejected'), 'execution records keep it');
   });
 
+  it('says what the timing fields and log lines of an invoke answer and an execution record are', () => {
+    const answer = ops.get(`POST ${INVOKE}`)!.responses['200']!.content!['application/json']!.schema;
+    const record = spec.paths['/v1/tenants/{tenant}/executions/{id}']!.get!.responses['200']!.content!['application/json']!.schema;
+    for (const schema of [answer, record]) {
+      assert.match(schema.properties.durationMs.description, /excludes the wait for admission and for a sandbox \(startedAt - queuedAt/);
+      assert.match(schema.properties.start.description, /warm .* pool .* spawn/);
+      for (const field of ['ts', 'level', 'msg']) assert.ok(schema.properties.logs.items.properties[field].description, field);
+    }
+    for (const field of ['queuedAt', 'startedAt', 'finishedAt']) assert.ok(record.properties[field].description, field);
+    assert.match(record.properties.startedAt.description, /startedAt - queuedAt is the wait/);
+  });
+
   it("gives a function read its own schema, without a deploy's created and previousVersion", () => {
     const fn = spec.paths['/v1/tenants/{tenant}/functions/{name}']!;
     const read = fn.get!.responses['200']!.content!['application/json']!.schema;

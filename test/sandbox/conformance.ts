@@ -211,6 +211,20 @@ export function conformance(kind: IsolatorName): void {
       assert.ok(outcome.logs.every((l) => typeof l.ts === 'number'));
     });
 
+    it('adds no line for a zero-length write to stdout or stderr, and keeps a blank one', async () => {
+      // execSync hands the child's empty stderr to process.stderr.write: no line for it.
+      const code = `import { execSync } from 'node:child_process';
+        export default async () => {
+          execSync('true');
+          process.stderr.write(''); process.stdout.write(new Uint8Array(0));
+          process.stdout.write('\\n'); console.log('end');
+          return 'ok';
+        };`;
+      const { outcome } = await runOnce(kind, code);
+      assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome));
+      assert.deepEqual(outcome.logs.map((l) => [l.level, l.msg]), [['stdout', ''], ['info', 'end']]);
+    });
+
     it('caps logs at logBytes and ends with a truncation marker', async () => {
       const code = `import { writeSync } from 'node:fs';
         export default async () => {

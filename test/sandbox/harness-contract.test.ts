@@ -2,8 +2,10 @@
 // file:///fn/<name> (never the data: URL they are imported from) and say how to fix an import
 // that cannot resolve; logged errors' stacks carry no harness or Node-internal frames; a class
 // exported as the handler is MissingHandler; ctx has only its documented members (frozen, even
-// after earlier tenant code replaced Object.freeze); and a bundle
-// of CommonJS dependencies can get a `require` with the banner README documents.
+// after earlier tenant code replaced Object.freeze); a result converts as JSON.stringify does
+// (README's table), a function or cycle in it refused; a `require` (none in an ES module) fails
+// saying what to write instead; and a bundle of CommonJS dependencies can get a `require` with
+// the banner README documents.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Sandbox } from '../../src/sandbox/port.js';
@@ -165,6 +167,40 @@ describe('the harness as tenant code sees it (bwrap)', () => {
       assert.deepEqual(outcome.result, { ctx: true, job: true, source: true, log: true, checkpoint: true, hasJob: true, hasCheckpoint: true });
     });
   });
+
+  it('converts a result as JSON.stringify does, as README tabulates, and refuses what JSON cannot hold', async () => {
+    const code = `export default async () => ({
+      d: new Date(0), m: new Map([[1, 2]]), set: new Set([1]), re: /re/, e: new Error('x'), nan: NaN, inf: -Infinity, neg0: -0,
+      u8: new Uint8Array([1, 2]), buf: Buffer.from([1, 2]), u: undefined, arr: [undefined, NaN], [Symbol('k')]: 1,
+      inst: new (class A { constructor() { this.a = 1; } m() {} })(),
+    });`;
+    const outcome = await sb.run(request(code));
+    assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+    assert.deepEqual(outcome.result, {
+      d: '1970-01-01T00:00:00.000Z', m: {}, set: {}, re: {}, e: {}, nan: null, inf: null, neg0: 0,
+      u8: { 0: 1, 1: 2 }, buf: { type: 'Buffer', data: [1, 2] }, arr: [null, null], inst: { a: 1 },
+    });
+    const bare = await sb.run(request('export default async () => NaN;'));
+    assert.equal(bare.status, 'succeeded');
+    assert.equal(bare.result, null);
+    for (const value of ['[1, () => 2]', '{ f() {} }', '{ s: Symbol() }', '{ n: 1n }', '(() => { const a = {}; a.self = a; return a; })()']) {
+      const refused = await sb.run(request(`export default async () => (${value});`));
+      assert.equal(refused.status, 'failed', value);
+      assert.equal(refused.error?.type, 'ResultNotSerializable', value);
+    }
+  });
+
+  for (const [where, code] of [
+    ['at load', "const fs = require('node:fs');\nexport default async () => typeof fs;"],
+    ['in a call', "export default async () => typeof require('node:fs');"],
+  ] as const) {
+    it(`says to import, or to make a require with createRequire('/fn/'), for a require ${where}`, async () => {
+      const outcome = await sb.run(request(code));
+      assert.equal(outcome.status, 'failed');
+      assert.equal(outcome.error?.type, 'ReferenceError');
+      assert.match(outcome.error!.message, /^require is not defined\b.*; a function is an ES module, which has no require: import Node's built-in modules instead \(`import fs from 'node:fs'`\), or make a require for them with `import \{ createRequire \} from 'node:module'; const require = createRequire\('\/fn\/'\);`$/);
+    });
+  }
 
   it("gives a bundle of CommonJS dependencies a require with createRequire('/fn/') (import.meta.url is not a file URL)", async () => {
     const code = `import { createRequire } from 'node:module';

@@ -1,6 +1,6 @@
 // The ways tenant code writes logs, all recorded into the run in progress (capture.ts): console's
-// methods, writes to process.stdout and process.stderr (which never reach fd 1 and 2), and
-// ctx.log. Nothing a tenant logs can break the harness: arguments that cannot be formatted
+// methods, writes to process.stdout and process.stderr (which never reach fd 1 and 2; a
+// zero-length write adds no line), and ctx.log. Nothing a tenant logs can break the harness: arguments that cannot be formatted
 // become a note saying so.
 import type { HarnessLogLevel } from '../protocol.js';
 import { record } from './capture.js';
@@ -38,7 +38,9 @@ export function installConsole(): void {
           : chunk instanceof Uint8Array
             ? bufferFrom(chunk).toString('utf8')
             : stringOf(chunk);
-      record(level, text.endsWith('\n') ? text.slice(0, -1) : text);
+      // A zero-length write (execSync hands the child's empty stderr to process.stderr.write)
+      // is no line; a write of '\n' alone is a blank line and is kept.
+      if (text !== '') record(level, text.endsWith('\n') ? text.slice(0, -1) : text);
       const done = typeof encoding === 'function' ? encoding : cb;
       if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
       return true;

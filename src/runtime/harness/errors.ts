@@ -1,7 +1,8 @@
 // Errors as the host receives them: whatever the tenant threw (an Error, a subclass, a non-Error
 // value, an AggregateError, a chain of causes) becomes one small HarnessError with capped fields,
 // a stack of tenant frames only and no data: URLs; the harness's own failures (no handler, a
-// result that is not JSON or too large) are HarnessFailures with a stable type.
+// result that is not JSON or too large) are HarnessFailures with a stable type. A ReferenceError
+// for `require` says what to write instead.
 import type { HarnessError } from '../protocol.js';
 import { inspect, stringOf } from './primordials.js';
 import { hideModuleUrls, trimStack } from './stack-text.js';
@@ -64,6 +65,19 @@ function related(err: unknown): string {
   return out;
 }
 
+/**
+ * Said after Node's ReferenceError for `require` (a function module is an ES module, so it has
+ * none: "require is not defined", at load "… in ES module scope, you can use import instead").
+ */
+const REQUIRE_HINT =
+  "; a function is an ES module, which has no require: import Node's built-in modules instead " +
+  "(`import fs from 'node:fs'`), or make a require for them with " +
+  "`import { createRequire } from 'node:module'; const require = createRequire('/fn/');`";
+
+function requireHint(name: unknown, message: string): string {
+  return name === 'ReferenceError' && message.startsWith('require is not defined') ? REQUIRE_HINT : '';
+}
+
 /** Node's error for an import that cannot resolve: its cause ("Invalid URL") is Node's own, not the tenant's. */
 function unresolvedImport(message: unknown): boolean {
   return typeof message === 'string' && message.startsWith('Failed to resolve module specifier');
@@ -81,9 +95,10 @@ export function toHarnessError(err: unknown): HarnessError {
         (ownName === undefined || ownName === 'Error') && typeof ctorName === 'string' && ctorName !== ''
           ? ctorName
           : ownName;
+      const message = stringOf(obj.message);
       const out: HarnessError = {
         type: clip(typeof name === 'string' && name !== '' ? name : 'Error', MAX_ERROR_TYPE),
-        message: clip(hideModuleUrls(stringOf(obj.message) + (unresolvedImport(obj.message) ? '' : related(err))), MAX_ERROR_MESSAGE),
+        message: clip(hideModuleUrls(message + requireHint(name, message) + (unresolvedImport(obj.message) ? '' : related(err))), MAX_ERROR_MESSAGE),
       };
       if (typeof obj.stack === 'string') out.stack = clip(hideModuleUrls(trimStack(obj.stack)), MAX_ERROR_STACK);
       return out;
