@@ -274,7 +274,8 @@ export class SandboxPool {
 
   private spawnFor(waiter: Waiter): void {
     // Spawned for the caller's tenant, the sandbox starts in that tenant's cgroup: nothing to bind later.
-    void this.spawnEntry({ memoryMiB: waiter.req.memoryMiB, prewarm: false, tenant: waiter.req.tenant }).then(
+    // Warmed before the handover too, so its first run's time limit counts the function only.
+    void this.spawnEntry({ memoryMiB: waiter.req.memoryMiB, prewarm: true, tenant: waiter.req.tenant }).then(
       (entry) => {
         if (entry === undefined) return waiter.reject(shuttingDown());
         waiter.resolve(this.lease(entry, waiter.key, 'spawn', waiter.req));

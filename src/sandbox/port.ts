@@ -107,9 +107,10 @@ export interface Sandbox {
 export interface SpawnOptions {
   memoryMiB: number;
   /**
-   * Warm the harness's module loader before reporting ready (default true, for blank pool
-   * sandboxes). A sandbox spawned for a call that is already waiting skips it: its first run
-   * pays the same one-time cost anyway, so warming first would only delay that call.
+   * Warm the harness's module loader before reporting ready (default true). The pool asks for it
+   * for blank sandboxes and for sandboxes spawned for a waiting call alike: the call's wait is
+   * about the same either way, and this way the one-time cost is paid before the run's time
+   * limit starts, not billed to the tenant's function (whose first run would otherwise count it).
    */
   prewarm?: boolean;
   /**

@@ -15,11 +15,12 @@ const MEMORY = 64;
 const pools: SandboxPool[] = [];
 
 /** Boots started, in order, and the most in progress at once (the real isolator underneath). */
-const boots = { started: [] as (string | undefined)[], inProgress: 0, most: 0 };
+const boots = { started: [] as (string | undefined)[], prewarmed: [] as boolean[], inProgress: 0, most: 0 };
 const counting: Isolator = Object.create(isolator, {
   spawn: {
     value: async (opts: SpawnOptions) => {
       boots.started.push(opts.tenant);
+      boots.prewarmed.push(opts.prewarm !== false);
       boots.most = Math.max(boots.most, ++boots.inProgress);
       try {
         return await isolator.spawn(opts);
@@ -94,6 +95,7 @@ describe('sandbox pool under a full budget (bwrap)', () => {
   it('boots at most spawnConcurrency sandboxes at once; the others wait their turn in order', async () => {
     const pool = makePool({ maxSandboxes: 8, spawnConcurrency: 2 });
     boots.started = [];
+    boots.prewarmed = [];
     boots.most = 0;
     const tenants = ['t1', 't2', 't3', 't4', 't5'];
     const calls = tenants.map((tenant) => acquire(pool, tenant));
@@ -102,6 +104,7 @@ describe('sandbox pool under a full budget (bwrap)', () => {
     assert.equal(boots.most, 2, 'at most 2 booting at once');
     assert.deepEqual(leases.map((l) => l.start), ['spawn', 'spawn', 'spawn', 'spawn', 'spawn']);
     assert.deepEqual(boots.started, tenants, 'the waiting ones boot in the order they came');
+    assert.ok(boots.prewarmed.every(Boolean), "each warms its loader before the handover, outside the first run's time limit");
     for (const lease of leases) lease.release(true);
   });
 
