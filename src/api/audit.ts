@@ -1,6 +1,7 @@
-// Audit lines: one info line per change made through the API (keys, deploys, function deletes,
-// secrets, schedules, webhook token rotation and verification), saying what changed, in which tenant, and which
-// key did it. They carry names and ids only: never a key, a secret value, code or an input.
+// Audit lines: one info line per change made through the API (keys, deploys, rollbacks, function
+// deletes, secrets, schedules, webhook token rotation and verification), saying what changed, in
+// which tenant, and which key did it. They carry names and ids only: never a key, a secret value,
+// code or an input.
 import type { FastifyRequest } from 'fastify';
 
 export type AuditEvent =
@@ -8,6 +9,7 @@ export type AuditEvent =
   | 'key.revoke'
   | 'key.lookup'
   | 'function.deploy'
+  | 'function.rollback'
   | 'function.delete'
   | 'secret.set'
   | 'secret.delete'

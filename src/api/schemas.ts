@@ -101,25 +101,29 @@ export const WebhookView = Type.Object({
   verify: Type.Optional(VerifyView),
 });
 
+/** A version's limits as stored (every one resolved: the deploy's, else the server's defaults then). */
+export const LimitsView = Type.Object({
+  timeoutMs: Type.Integer(),
+  memoryMiB: Type.Integer(),
+  inputBytes: Type.Integer(),
+  resultBytes: Type.Integer(),
+  logBytes: Type.Integer(),
+});
+
+/** A version's egress policy as stored; absent when it has no network. */
+export const EgressView = Type.Object({
+  allow: Type.Array(EgressRuleSchema),
+  limits: Type.Optional(Type.Object({ requests: Type.Integer(), requestBytes: Type.Integer(), responseBytes: Type.Integer(), timeoutMs: Type.Integer() })),
+});
+
 export const FunctionView = Type.Object({
   tenant: Type.String(),
   name: Type.String(),
   version: Type.String({ description: 'content hash of this version' }),
   runtime: Type.String(),
-  limits: Type.Object({
-    timeoutMs: Type.Integer(),
-    memoryMiB: Type.Integer(),
-    inputBytes: Type.Integer(),
-    resultBytes: Type.Integer(),
-    logBytes: Type.Integer(),
-  }),
+  limits: LimitsView,
   isolation: Type.String(),
-  egress: Type.Optional(
-    Type.Object({
-      allow: Type.Array(EgressRuleSchema),
-      limits: Type.Optional(Type.Object({ requests: Type.Integer(), requestBytes: Type.Integer(), responseBytes: Type.Integer(), timeoutMs: Type.Integer() })),
-    }),
-  ),
+  egress: Type.Optional(EgressView),
   createdAt: Type.String({ format: 'date-time' }),
   webhook: Type.Optional(WebhookView),
 });

@@ -13,6 +13,7 @@ import { registerJsonBodyParser } from './json-body.js';
 import { registerOpenApi } from './openapi.js';
 import { RefusalLog } from './refusal-log.js';
 import { registerExecutionRoutes } from './routes/executions.js';
+import { registerFunctionVersionRoutes } from './routes/function-versions.js';
 import { registerFunctionRoutes } from './routes/functions.js';
 import { registerHookVerifyRoutes } from './routes/hook-verify.js';
 import { registerHookRoutes, registerWebhookRoutes } from './routes/hooks.js';
@@ -71,6 +72,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
       if (route.schema !== undefined && route.schema.querystring === undefined) route.schema.querystring = NO_QUERY;
     });
     registerFunctionRoutes(v1, deps);
+    registerFunctionVersionRoutes(v1, deps);
     registerInvokeRoutes(v1, deps);
     registerExecutionRoutes(v1, deps);
     registerKeyRoutes(v1, deps);

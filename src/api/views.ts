@@ -1,7 +1,7 @@
 // Converts stored records to the API's JSON shapes (ISO dates, no internal fields such as code).
 import type { ExecutionRecord, FunctionVersion } from '../core/types.js';
 import type { QueueItem } from '../queue/port.js';
-import type { FunctionSummary } from '../store/port.js';
+import type { FunctionSummary, VersionSummary } from '../store/port.js';
 import type { WebhookView } from '../services/hooks/tokens.js';
 import type { VerifyView } from '../services/hooks/verifier.js';
 import { verifyView } from './hook-verify-schemas.js';
@@ -27,6 +27,18 @@ export function functionView(fn: FunctionVersion, created?: boolean, webhook?: W
     createdAt: iso(fn.createdAt),
     ...(created === undefined ? {} : { created }),
     ...(webhook === undefined ? {} : { webhook: webhookView(webhook, verify) }),
+  };
+}
+
+/** One version in a function's version list: what its hash covers besides the source. */
+export function versionSummaryView(v: VersionSummary) {
+  return {
+    version: v.version,
+    runtime: v.runtime,
+    limits: v.limits,
+    isolation: v.isolation,
+    ...(v.egress === undefined ? {} : { egress: v.egress }),
+    createdAt: iso(v.createdAt),
   };
 }
 

@@ -1,7 +1,8 @@
 // HTTP client used by the CLI: AIRLOCK_URL (default http://127.0.0.1:8080; an http(s) base URL,
 // checked before any request) and AIRLOCK_KEY (default: the admin key file in AIRLOCK_DATA_DIR,
 // for the single-machine case). When the server refuses the key, the error says where it came from.
-// An answer that is not JSON, or (for `read`) not of the shape the command reads, is NOT_AIRLOCK.
+// An answer that is not JSON, or (for `read`) not of the shape the command reads, or (for
+// `readBytes`, a source) without the header Airlock sends with it, is NOT_AIRLOCK.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readFailure, UsageError } from './args.js';
@@ -31,6 +32,12 @@ export interface Client {
    * types), else the server is not Airlock and this fails with NOT_AIRLOCK naming the URL.
    */
   read<S extends TSchema>(method: string, path: string, shape: S, body?: unknown): Promise<Static<S>>;
+  /**
+   * A GET whose successful answer is not JSON (a function's source): its bytes exactly as sent,
+   * a leading byte order mark included. The answer must carry the header `marker`, else the
+   * server is not Airlock (NOT_AIRLOCK); errors are the API's JSON errors, as for the others.
+   */
+  readBytes(path: string, marker: string): Promise<Buffer>;
 }
 
 /** The key the CLI sends and where it found it (never printed), or where it looked in vain. */
@@ -134,19 +141,25 @@ function excerpt(text: string): string {
 export function createClient(env: NodeJS.ProcessEnv = process.env): Client {
   const url = serverBaseUrl(env.AIRLOCK_URL);
   const keySource = findKey(env);
-  /** One request; a successful answer's status, JSON and text, or the error to throw. */
-  async function send(method: string, path: string, body: unknown): Promise<{ status: number; data: unknown; text: string }> {
+  /** One request; the answer and its bytes, or the error to throw when nothing (or not all of it) came. */
+  async function exchange(method: string, path: string, body: unknown): Promise<{ res: Response; bytes: Buffer }> {
     const headers: Record<string, string> = {};
     if (keySource.from !== 'nowhere') headers.authorization = `Bearer ${keySource.key}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
-    let text: string;
     try {
-      res = await fetch(url + path, { method, headers, body: body === undefined ? null : JSON.stringify(body) });
-      text = await res.text();
+      const res = await fetch(url + path, { method, headers, body: body === undefined ? null : JSON.stringify(body) });
+      return { res, bytes: Buffer.from(await res.arrayBuffer()) };
     } catch (err) {
       throw transportError(err, url, method, path);
     }
+  }
+  /** One request; a successful answer's status, JSON and text, or the error to throw. */
+  async function send(method: string, path: string, body: unknown): Promise<{ status: number; data: unknown; text: string }> {
+    const { res, bytes } = await exchange(method, path, body);
+    return parseAnswer(method, path, res, bytes.toString('utf8'));
+  }
+  /** A JSON answer: its data when successful, else the API error it holds (or NOT_AIRLOCK). */
+  function parseAnswer(method: string, path: string, res: Response, text: string): { status: number; data: unknown; text: string } {
     let data: unknown;
     try {
       data = text ? (JSON.parse(text) as unknown) : undefined;
@@ -164,6 +177,15 @@ export function createClient(env: NodeJS.ProcessEnv = process.env): Client {
     url,
     async request(method: string, path: string, body?: unknown): Promise<unknown> {
       return (await send(method, path, body)).data;
+    },
+    async readBytes(path: string, marker: string): Promise<Buffer> {
+      const { res, bytes } = await exchange('GET', path, undefined);
+      // An error is JSON like every other answer's; only a successful answer is bytes.
+      if (!res.ok) parseAnswer('GET', path, res, bytes.toString('utf8'));
+      if (!res.headers.has(marker)) {
+        throw new ApiError(res.status, 'NOT_AIRLOCK', `${url} answered GET ${path} with ${res.status} but without the ${marker} header an Airlock server sends (is AIRLOCK_URL an Airlock server?)`);
+      }
+      return bytes;
     },
     async read<S extends TSchema>(method: string, path: string, shape: S, body?: unknown): Promise<Static<S>> {
       const { status, data, text } = await send(method, path, body);

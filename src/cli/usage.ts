@@ -28,7 +28,9 @@ const USAGE = {
   functions: [
     line('airlock functions <tenant> [--json]', "list a tenant's functions"),
     line('airlock functions <tenant>/<function> [--version V] [--json]', 'show a function: its version, limits, isolation, egress and webhook URL'),
-    line('airlock functions <tenant>/<function> --versions [--json]', "list a function's versions by first deploy, newest first, and which is the latest"),
+    line('airlock functions <tenant>/<function> [--version V] --code', "print a version's source as deployed (> file.ts saves it)"),
+    line('airlock functions <tenant>/<function> --versions [--json]', "list a function's versions by first deploy, newest first, with their settings, and which is the latest"),
+    line('airlock functions rollback <tenant>/<function> --version V [--json]', 'make an existing version the latest again (nothing is redeployed)'),
     line('airlock functions delete <tenant>/<function>', 'delete a function, all its versions, its webhook and its schedules'),
   ],
   invoke: [

@@ -1,9 +1,9 @@
 // In-memory cache of function versions in front of FunctionService, so the invoke hot path
-// does not read (and parse) source from the store on every call. Deploy and delete through this
-// server invalidate at once. Several servers may share one database (docs/queue.md): a deploy
-// or delete through another server reaches this one when its entry is re-read, at most
-// REVALIDATE_MS after it was cached (the "latest" pointer moves; a deleted function's versions
-// go away).
+// does not read (and parse) source from the store on every call. Deploy, rollback and delete
+// through this server invalidate at once. Several servers may share one database (docs/queue.md):
+// a deploy, rollback or delete through another server reaches this one when its entry is
+// re-read, at most REVALIDATE_MS after it was cached (the "latest" pointer moves; a deleted
+// function's versions go away).
 import { ExpiringCache } from '../core/expiring-cache.js';
 import type { FunctionVersion } from '../core/types.js';
 import type { FunctionService } from './functions.js';

@@ -1,4 +1,4 @@
-// FunctionService: deploy, read, list and delete functions. A deploy validates names, size and
+// FunctionService: deploy, read, list, roll back and delete functions. A deploy validates names, size and
 // limits, turns the source into loadable JavaScript (type stripping, then V8's parse of the
 // result in a sandbox of its own, which refuses what Node could not load) and stores an immutable version whose id is
 // the content hash: deploying the same thing twice yields the same version with created=false.
@@ -33,6 +33,13 @@ export interface DeployResult {
   created: boolean;
   /** The version that was the latest before this deploy; undefined on a first deploy. */
   previousLatest?: string;
+}
+
+export interface SetLatestResult {
+  /** The version that is the latest now. */
+  version: FunctionVersion;
+  /** The version that was the latest before; the same as `version.version` when nothing changed. */
+  previousLatest: string;
 }
 
 const UNPAIRED_SURROGATE = /\p{Surrogate}/u;
@@ -123,6 +130,23 @@ export class FunctionService {
   async versions(tenant: string, name: string): Promise<{ latest: string; versions: VersionSummary[] }> {
     const latest = await this.get(tenant, name);
     return { latest: latest.version, versions: await this.store.listVersions(tenant, name) };
+  }
+
+  /**
+   * Makes an existing version the latest again (a rollback, or a roll forward after one): new
+   * invocations, jobs and webhook deliveries run it. Nothing is redeployed: the version keeps its
+   * source, limits, isolation and egress. Throws FUNCTION_NOT_FOUND or VERSION_NOT_FOUND (and
+   * changes nothing then).
+   */
+  async setLatest(tenant: string, name: string, version: string): Promise<SetLatestResult> {
+    validateName('tenant', tenant);
+    validateName('function', name);
+    const moved = await this.store.setLatestVersion(tenant, name, version, this.now());
+    // When nothing moved, get() throws the error naming what is missing: the function, or this
+    // version of it (with the latest). It finds the version only if a deploy of that very
+    // version raced this call, and that deploy made it the latest.
+    const fn = await this.get(tenant, name, version);
+    return { version: fn, previousLatest: moved?.previousLatest ?? fn.version };
   }
 
   /** Deletes the function and all its versions (executions are kept). Throws FUNCTION_NOT_FOUND. */

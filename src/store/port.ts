@@ -11,10 +11,14 @@ export interface FunctionSummary {
   updatedAt: number;
 }
 
-/** One version of a function, without its source. */
+/** One version of a function, without its source: what its content hash covers besides the source. */
 export interface VersionSummary {
   version: string;
   runtime: FunctionVersion['runtime'];
+  limits: FunctionVersion['limits'];
+  isolation: FunctionVersion['isolation'];
+  /** Absent when the version has no network. */
+  egress?: FunctionVersion['egress'];
   /** When this content was first deployed, epoch ms. */
   createdAt: number;
 }
@@ -97,6 +101,13 @@ export interface Store {
   listFunctions(tenant: string): Promise<FunctionSummary[]>;
   /** The function's versions, newest first deployed first; empty when there is no such function. */
   listVersions(tenant: string, name: string): Promise<VersionSummary[]>;
+  /**
+   * Makes an existing version the latest again (a rollback, or a roll forward after one), with
+   * `updatedAt` (epoch ms) as the function's update time, and answers the version that was the
+   * latest before. When `version` already is the latest nothing changes (updatedAt included).
+   * Undefined when the function or that version of it does not exist: then nothing changes.
+   */
+  setLatestVersion(tenant: string, name: string, version: string, updatedAt: number): Promise<{ previousLatest: string } | undefined>;
   /** Removes the function, all its versions, its webhook token and verification; true if it existed. Executions stay. */
   deleteFunction(tenant: string, name: string): Promise<boolean>;
 

@@ -1,5 +1,5 @@
 // What the server log records of who did what, on a real server: an info audit line for every
-// change (keys, deploys, function deletes, secrets, schedules, webhook rotation) naming the
+// change (keys, deploys, rollbacks, function deletes, secrets, schedules, webhook rotation) naming the
 // tenant, the object and the key id that made it, and never a key, a secret value, code or an
 // input; a warn line for each refused authentication (401/403) with the key id when known, the
 // remote address and the route pattern, bounded per second with a line counting the rest; and
@@ -34,7 +34,11 @@ describe('audit and refusal lines (info level)', () => {
     tenantKey = (await server.request('POST', '/v1/tenants/acme/keys', { name: 'ci' })).body;
     otherKey = (await server.request('POST', '/v1/tenants/globex/keys')).body;
     const as = tenantKey.key;
-    assert.equal((await server.request('PUT', '/v1/tenants/acme/functions/echo', { code: CODE }, as)).status, 201);
+    const first = await server.request('PUT', '/v1/tenants/acme/functions/echo', { code: CODE }, as);
+    assert.equal(first.status, 201);
+    const second = await server.request('PUT', '/v1/tenants/acme/functions/echo', { code: `${CODE} // 2` }, as);
+    assert.equal(second.status, 201);
+    assert.equal((await server.request('PUT', '/v1/tenants/acme/functions/echo/latest', { version: first.body.version }, as)).status, 200);
     assert.equal((await invoke(server, 'acme', 'echo', { marker: INPUT_MARKER }, as)).body.status, 'succeeded');
     assert.equal((await server.request('PUT', '/v1/tenants/acme/secrets/stripe', { value: SECRET_VALUE, hosts: ['api.stripe.com'] }, as)).status, 201);
     assert.equal((await server.request('DELETE', '/v1/tenants/acme/secrets/stripe', undefined, as)).status, 204);
@@ -51,6 +55,8 @@ describe('audit and refusal lines (info level)', () => {
       ['key.create', 'acme', `key/${tenantKey.id}`, 'admin', '127.0.0.1', 30],
       ['key.create', 'globex', `key/${otherKey.id}`, 'admin', '127.0.0.1', 30],
       ['function.deploy', 'acme', 'function/echo', by, '127.0.0.1', 30],
+      ['function.deploy', 'acme', 'function/echo', by, '127.0.0.1', 30],
+      ['function.rollback', 'acme', 'function/echo', by, '127.0.0.1', 30],
       ['secret.set', 'acme', 'secret/stripe', by, '127.0.0.1', 30],
       ['secret.delete', 'acme', 'secret/stripe', by, '127.0.0.1', 30],
       ['schedule.set', 'acme', 'schedule/nightly', by, '127.0.0.1', 30],
@@ -61,6 +67,8 @@ describe('audit and refusal lines (info level)', () => {
     ]);
     const deployLine = audits(log.lines()).find((l) => l.audit === 'function.deploy')!;
     assert.match(String(deployLine.version), /^[0-9a-f]+$/);
+    const rollbackLine = audits(log.lines()).find((l) => l.audit === 'function.rollback')!;
+    assert.deepEqual([rollbackLine.version, rollbackLine.previousVersion, rollbackLine.changed], [first.body.version, second.body.version, true]);
     assert.equal(audits(log.lines())[0]!.name, 'ci');
     const text = log.text();
     for (const secret of [tenantKey.key, otherKey.key, server.adminKey, SECRET_VALUE, CODE_MARKER, INPUT_MARKER, rotated.body.token as string]) {

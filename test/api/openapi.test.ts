@@ -130,6 +130,21 @@ describe('openapi', () => {
     }
   });
 
+  it("documents rolling back and reading a version's source: operations, body, and the source's media types and headers", () => {
+    const rollback = spec.paths['/v1/tenants/{tenant}/functions/{name}/latest']!.put!;
+    assert.deepEqual([rollback.operationId, rollback.tags], ['setLatestVersion', ['functions']]);
+    assert.deepEqual(rollback.requestBody!.content['application/json']!.schema.required, ['version']);
+    assert.ok(rollback.responses['200']!.content!['application/json']!.schema.properties.previousVersion);
+    assert.match(rollback.responses['404']!.description, /FUNCTION_NOT_FOUND or VERSION_NOT_FOUND/);
+    const code = spec.paths['/v1/tenants/{tenant}/functions/{name}/code']!.get!;
+    assert.deepEqual([code.operationId, code.tags], ['getFunctionCode', ['functions']]);
+    assert.deepEqual(Object.keys(code.responses['200']!.content!).sort(), ['text/javascript', 'text/plain']);
+    assert.deepEqual(Object.keys(code.responses['200']!.headers!).sort(), ['x-airlock-runtime', 'x-airlock-version']);
+    const versions = spec.paths['/v1/tenants/{tenant}/functions/{name}/versions']!.get!;
+    const item = versions.responses['200']!.content!['application/json']!.schema.properties.versions.items;
+    assert.deepEqual(Object.keys(item.properties).sort(), ['createdAt', 'egress', 'isolation', 'limits', 'runtime', 'version']);
+  });
+
   it('documents the 200 of a webhook delivery answered with ?wait: the result as text or JSON, with the ids', () => {
     for (const method of ['get', 'post', 'put', 'patch', 'delete']) {
       const ok = spec.paths[HOOK]![method]!.responses['200'];

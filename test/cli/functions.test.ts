@@ -1,9 +1,12 @@
 // `airlock functions` against a real server: list a tenant's functions as a table and as JSON,
 // show one (latest or --version) or its versions (--versions) with its limits, isolation, egress and webhook URL, delete one,
-// and its usage and API errors. The lines of a view with no egress, no webhook or a webhook
+// roll one back (rollback --version), print a version's source (--code), and its usage and API errors. The lines of a view with no egress, no webhook or a webhook
 // token the server cannot read, on their own.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { functionLines } from '../../src/cli/commands/functions.js';
 import { runCli } from '../support/process.js';
 import { deploy, startTestServer } from '../support/server.js';
@@ -77,11 +80,13 @@ describe('airlock functions', () => {
     const r = await runCli(['functions', 'acme/hello', '--versions'], env);
     assert.equal(r.code, 0, r.stderr);
     const [header, ...rows] = r.stdout.trimEnd().split('\n');
-    assert.match(header!, /^VERSION\s+RUNTIME\s+DEPLOYED\s+LATEST$/);
+    assert.match(header!, /^VERSION\s+RUNTIME\s+DEPLOYED\s+ISOLATION\s+TIMEOUT\s+MEMORY\s+EGRESS\s+LATEST$/);
     assert.deepEqual(rows.map((l) => l.split(/\s+/).filter((w) => w !== '')), [
-      [v2, 'typescript', rows[0]!.split(/\s+/)[2]!, 'yes'],
-      [v1, 'javascript', rows[1]!.split(/\s+/)[2]!],
+      [v2, 'typescript', rows[0]!.split(/\s+/)[2]!, 'tenant', '2000ms', '128MiB', 'none', 'yes'],
+      [v1, 'javascript', rows[1]!.split(/\s+/)[2]!, 'tenant', '2000ms', '128MiB', 'none'],
     ]);
+    const caller = await runCli(['functions', 'acme/caller', '--versions'], env);
+    assert.match(caller.stdout.split('\n')[1]!, new RegExp(`^${vCaller}\\s+javascript\\s+\\S+\\s+function\\s+500ms\\s+64MiB\\s+api\\.example\\.com,\\*\\.example\\.org\\s+yes$`));
     const json = await runCli(['functions', 'acme/hello', '--versions', '--json'], env);
     assert.equal((JSON.parse(json.stdout) as { latest: string }).latest, v2);
   });
@@ -93,6 +98,55 @@ describe('airlock functions', () => {
     const version = await runCli(['functions', 'acme/hello', '--version', 'abc'], env);
     assert.equal(version.code, 1);
     assert.match(version.stderr, new RegExp(`^error VERSION_NOT_FOUND: function acme/hello has no version "abc"; the latest is ${v2}`));
+  });
+
+  it('rollback makes an earlier version the latest again, or says it already is (exit 0)', async () => {
+    const r1 = await deploy(server, 'initech', 'flip', 'export default () => 1;');
+    const r2 = await deploy(server, 'initech', 'flip', 'export default () => 2;');
+    const back = await runCli(['functions', 'rollback', 'initech/flip', '--version', r1], env);
+    assert.deepEqual(back, { code: 0, stdout: `made initech/flip version ${r1} the latest again (was ${r2})\n`, stderr: '' });
+    assert.equal((await server.request('GET', '/v1/tenants/initech/functions/flip')).body.version, r1);
+    const again = await runCli(['functions', 'rollback', 'initech/flip', '--version', r1], env);
+    assert.deepEqual(again, { code: 0, stdout: `unchanged initech/flip version ${r1} (it is the latest already)\n`, stderr: '' });
+    const json = await runCli(['functions', 'rollback', 'initech/flip', '--version', r2, '--json'], env);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), { ...(await server.request('GET', '/v1/tenants/initech/functions/flip')).body, previousVersion: r1 });
+    const unknown = await runCli(['functions', 'rollback', 'initech/flip', '--version', 'abc'], env);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, new RegExp(`^error VERSION_NOT_FOUND: function initech/flip has no version "abc"; the latest is ${r2}`));
+    const noFunction = await runCli(['functions', 'rollback', 'initech/nope', '--version', r1], env);
+    assert.equal(noFunction.code, 1);
+    assert.match(noFunction.stderr, /^error FUNCTION_NOT_FOUND: /);
+    assert.equal((await server.request('GET', '/v1/tenants/initech/functions/flip')).body.version, r2, 'a refused rollback changes nothing');
+  });
+
+  it("--code prints a version's source as deployed, byte for byte, so > file saves what was deployed", async () => {
+    // A byte order mark, CRLF line ends, non-ASCII text, TypeScript types and no final newline.
+    const ts = '\uFEFF// Grüße 👋\r\nexport default (input: { n: number }): number => input.n * 2;';
+    const vTs = await deploy(server, 'initech', 'src', ts, { runtime: 'typescript' });
+    const vJs = await deploy(server, 'initech', 'src', 'export default () => "latest";\n', { runtime: 'javascript' });
+    const old = await runCli(['functions', 'initech/src', '--version', vTs, '--code'], env);
+    assert.deepEqual(old, { code: 0, stdout: ts, stderr: '' });
+    assert.equal((await runCli(['functions', 'initech/src', '--code'], env)).stdout, 'export default () => "latest";\n', 'the latest without --version');
+    const missing = await runCli(['functions', 'initech/src', '--version', 'abc', '--code'], env);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stdout, '');
+    assert.match(missing.stderr, new RegExp(`^error VERSION_NOT_FOUND: function initech/src has no version "abc"; the latest is ${vJs}`));
+    // Saved and deployed again (with the version's runtime), it is that very version.
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-cli-code-'));
+    try {
+      const file = join(dir, 'greet.ts');
+      writeFileSync(file, 'export default (input: { name: string }) => `hi ${input.name}`;\n');
+      const deployed = await runCli(['deploy', file, '--tenant', 'initech'], env);
+      const v = /version ([0-9a-f]{64})/.exec(deployed.stdout)![1]!;
+      await deploy(server, 'initech', 'greet', 'export default () => "newer";\n');
+      const saved = join(dir, 'old.ts');
+      writeFileSync(saved, (await runCli(['functions', 'initech/greet', '--version', v, '--code'], env)).stdout);
+      assert.deepEqual(readFileSync(saved), readFileSync(file));
+      assert.equal((await runCli(['deploy', saved, '--tenant', 'initech', '--name', 'greet'], env)).stdout, `made initech/greet version ${v} the latest again (was ${(await server.request('GET', '/v1/tenants/initech/functions/greet/versions')).body.versions[0].version})\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('deletes a function with all its versions', async () => {
@@ -122,6 +176,18 @@ describe('airlock functions', () => {
     { args: ['functions', 'acme', '--version', 'x'], problem: '--version does not apply to functions <tenant>, which takes --json' },
     { args: ['functions', 'delete', 'acme/hello', '--json'], problem: '--json does not apply to functions delete, which takes no options' },
     { args: ['functions', 'acme/hello', '--limit', '3'], problem: 'unknown option --limit' },
+    { args: ['functions', 'rollback'], problem: 'missing <tenant>/<function>' },
+    { args: ['functions', 'rollback', 'acme'], problem: 'expected <tenant>/<function>, e.g. acme/hello' },
+    {
+      args: ['functions', 'rollback', 'acme/hello'],
+      problem: 'functions rollback needs --version V, the version to make the latest; list them with: airlock functions acme/hello --versions',
+    },
+    { args: ['functions', 'rollback', 'acme/hello', '--version', 'x', '--code'], problem: '--code does not apply to functions rollback, which takes --version, --json' },
+    { args: ['functions', 'rolback', 'acme/hello', '--version', 'x'], problem: 'unknown sub-command "functions rolback"; did you mean "functions rollback"?' },
+    { args: ['functions', 'delet', 'acme/hello'], problem: 'unknown sub-command "functions delet"; did you mean "functions delete"?' },
+    { args: ['functions', 'acme/hello', '--code', '--json'], problem: '--json does not apply to functions <tenant>/<function> --code, which takes --version, --code' },
+    { args: ['functions', 'acme/hello', '--versions', '--code'], problem: '--code does not apply to functions <tenant>/<function> --versions, which takes --versions, --json' },
+    { args: ['functions', 'acme', '--code'], problem: '--code does not apply to functions <tenant>, which takes --json' },
   ];
   for (const { args, problem } of usage) {
     it(`airlock ${args.join(' ')} is a usage error (exit 2)`, async () => {

@@ -1,6 +1,7 @@
 // A server that is not Airlock but answers 200 with JSON of another shape: every command that
 // reads fields of an answer fails with NOT_AIRLOCK naming the URL, the request and the first
-// field that differs, instead of crashing with a TypeError. Also the answer check on its own.
+// field that differs, instead of crashing with a TypeError; a source (`functions … --code`) that
+// comes without Airlock's header is NOT_AIRLOCK too. Also the answer check on its own.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -22,6 +23,8 @@ describe('a server that answers JSON of another shape', () => {
     { args: ['deploy', file, '--tenant', 'acme'], request: 'PUT /v1/tenants/acme/functions/hello', problem: '"version" is missing' },
     { args: ['functions', 'acme'], request: 'GET /v1/tenants/acme/functions', problem: '"functions" is missing' },
     { args: ['functions', 'acme/hello'], request: 'GET /v1/tenants/acme/functions/hello', problem: '"tenant" is missing' },
+    { args: ['functions', 'acme/hello', '--versions'], request: 'GET /v1/tenants/acme/functions/hello/versions', problem: '"latest" is missing' },
+    { args: ['functions', 'rollback', 'acme/hello', '--version', 'v1'], request: 'PUT /v1/tenants/acme/functions/hello/latest', problem: '"version" is missing' },
     { args: ['invoke', 'acme/hello'], request: 'POST /v1/tenants/acme/functions/hello/invoke', problem: '"status" is missing' },
     { args: ['executions', 'acme'], request: 'GET /v1/tenants/acme/executions', problem: '"executions" is missing' },
     { args: ['executions', 'acme', 'ex_1'], request: 'GET /v1/tenants/acme/executions/ex_1', problem: '"id" is missing' },
@@ -49,6 +52,17 @@ describe('a server that answers JSON of another shape', () => {
       assert.deepEqual(r, { code: 1, stdout: '', stderr: message });
     });
   }
+});
+
+describe('a server that answers a source request without the header Airlock sends with a source', () => {
+  it('airlock functions acme/hello --code says NOT_AIRLOCK and prints nothing', async () => {
+    const r = await runCli(['functions', 'acme/hello', '--code'], env);
+    assert.deepEqual(r, {
+      code: 1,
+      stdout: '',
+      stderr: `error NOT_AIRLOCK: ${env.AIRLOCK_URL} answered GET /v1/tenants/acme/functions/hello/code with 200 but without the x-airlock-version header an Airlock server sends (is AIRLOCK_URL an Airlock server?)\n`,
+    });
+  });
 });
 
 describe('answerProblem', () => {

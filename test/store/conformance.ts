@@ -78,11 +78,47 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreUnd
           assert.deepEqual(await store.getFunction('acme', 'hello', v1.version), v1);
           assert.deepEqual(await store.putFunctionVersion({ ...v1, createdAt: 30 }), { created: false, previousLatest: v2.version });
           assert.equal((await store.getFunction('acme', 'hello'))?.version, v1.version);
+          const settings = { limits: v1.limits, isolation: 'tenant' };
           assert.deepEqual(await store.listVersions('acme', 'hello'), [
-            { version: v2.version, runtime: 'javascript', createdAt: 20 },
-            { version: v1.version, runtime: 'typescript', createdAt: 10 },
+            { version: v2.version, runtime: 'javascript', ...settings, createdAt: 20 },
+            { version: v1.version, runtime: 'typescript', ...settings, createdAt: 10 },
           ], 'newest first deployed first; a re-put keeps its first time');
           assert.deepEqual(await store.listVersions('acme', 'nope'), []);
+        }));
+
+      test('the version list carries the settings each version was deployed with, egress only where granted', () =>
+        withStore(async ({ store }) => {
+          const egress = { allow: [{ host: 'api.example.com' }] };
+          const v1 = makeVersion({ version: '1'.repeat(64), createdAt: 10, limits: { ...makeVersion().limits, timeoutMs: 500 }, isolation: 'function' });
+          const v2 = makeVersion({ version: '2'.repeat(64), createdAt: 20, egress });
+          await store.putFunctionVersion(v1);
+          await store.putFunctionVersion(v2);
+          const [second, first] = await store.listVersions('acme', 'hello');
+          assert.deepEqual(second, { version: v2.version, runtime: 'typescript', limits: v2.limits, isolation: 'tenant', egress, createdAt: 20 });
+          assert.deepEqual(first, { version: v1.version, runtime: 'typescript', limits: v1.limits, isolation: 'function', createdAt: 10 });
+        }));
+
+      test('setLatestVersion moves the latest to an existing version only, and says what it was', () =>
+        withStore(async ({ store }) => {
+          const v1 = makeVersion({ version: '1'.repeat(64), createdAt: 10 });
+          const v2 = makeVersion({ version: '2'.repeat(64), createdAt: 20 });
+          await store.putFunctionVersion(v1);
+          await store.putFunctionVersion(v2);
+          assert.deepEqual(await store.setLatestVersion('acme', 'hello', v1.version, 30), { previousLatest: v2.version });
+          assert.deepEqual(await store.getFunction('acme', 'hello'), v1, 'the version itself is unchanged (its createdAt included)');
+          assert.deepEqual((await store.listFunctions('acme')).map((f) => [f.latestVersion, f.versions, f.updatedAt]), [[v1.version, 2, 30]]);
+          // Already the latest: nothing written, not even the update time.
+          assert.deepEqual(await store.setLatestVersion('acme', 'hello', v1.version, 40), { previousLatest: v1.version });
+          assert.equal((await store.listFunctions('acme'))[0]!.updatedAt, 30);
+          // No such version, function or tenant: undefined, and nothing changes.
+          assert.equal(await store.setLatestVersion('acme', 'hello', 'f'.repeat(64), 50), undefined);
+          assert.equal(await store.setLatestVersion('acme', 'nope', v1.version, 50), undefined);
+          assert.equal(await store.setLatestVersion('other', 'hello', v1.version, 50), undefined);
+          await store.putFunctionVersion(makeVersion({ name: 'sibling', version: '3'.repeat(64) }));
+          assert.equal(await store.setLatestVersion('acme', 'hello', '3'.repeat(64), 50), undefined, "another function's version");
+          assert.equal((await store.getFunction('acme', 'hello'))?.version, v1.version);
+          // A new deploy moves it on as before, and says which one was the latest.
+          assert.deepEqual(await store.putFunctionVersion({ ...v2, createdAt: 60 }), { created: false, previousLatest: v1.version });
         }));
 
       test('listFunctions: sorted by name, latest runtime, version count, tenant-scoped', () =>

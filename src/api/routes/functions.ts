@@ -1,4 +1,5 @@
-// Function routes: deploy (PUT), read, list, delete. Deploys create immutable versions.
+// Function routes: deploy (PUT), read, list, delete. Deploys create immutable versions; the routes
+// of a function's versions (list, rollback, source) are in function-versions.ts.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { audit } from '../audit.js';
@@ -58,31 +59,6 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
       requireTenant(request, tenant);
       const fn = await functions.get(tenant, name, request.query.version);
       return functionView(fn, undefined, await webhookTokens.find(tenant, name), await webhookVerifier.find(tenant, name));
-    },
-  );
-
-  app.get<{ Params: Params }>(
-    '/v1/tenants/:tenant/functions/:name/versions',
-    {
-      schema: {
-        operationId: 'listFunctionVersions',
-        tags: ['functions'],
-        summary: "List a function's versions by first deploy, newest first, and the latest (deploy one's code again to make it the latest)",
-        params: FunctionParams,
-        response: {
-          200: Type.Object({
-            latest: Type.String(),
-            versions: Type.Array(Type.Object({ version: Type.String(), runtime: Type.String(), createdAt: Type.String({ format: 'date-time' }) })),
-          }),
-          ...errorResponses('FUNCTION_NOT_FOUND'),
-        },
-      },
-    },
-    async (request) => {
-      const { tenant, name } = request.params;
-      requireTenant(request, tenant);
-      const { latest, versions } = await functions.versions(tenant, name);
-      return { latest, versions: versions.map((v) => ({ version: v.version, runtime: v.runtime, createdAt: new Date(v.createdAt).toISOString() })) };
     },
   );
 

@@ -1,14 +1,17 @@
 // `airlock functions <tenant>` lists a tenant's functions; `airlock functions <tenant>/<function>`
-// shows one (its latest version, or --version V): limits, isolation, egress and webhook URL;
-// `airlock functions delete <tenant>/<function>` deletes it with all its versions. `delete` is
-// always the sub-command, never a tenant's name.
+// shows one (its latest version, or --version V): limits, isolation, egress and webhook URL, or
+// with --code prints its source as deployed; --versions lists its versions with their settings;
+// `airlock functions rollback <tenant>/<function> --version V` makes an existing version the
+// latest again; `airlock functions delete <tenant>/<function>` deletes it with all its versions.
+// `rollback` and `delete` are always sub-commands, never a tenant's name.
 import { parse } from '../args.js';
 import type { Client } from '../client.js';
 import { printJson, printTable } from '../output.js';
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { Nullable } from '../answer.js';
-import { onlyOptions, takePositionals } from '../usage.js';
+import { onlyOptions, takePositionals, unknownSubcommand, usageError } from '../usage.js';
+import { closestName } from '../suggest.js';
 import { describeVerify, VERIFY } from './hooks-verify.js';
 import { splitTarget } from './invoke.js';
 
@@ -49,8 +52,28 @@ type FunctionView = Static<typeof FUNCTION>;
 /** What `--versions` reads of a function's versions. */
 const VERSIONS = Type.Object({
   latest: Type.String(),
-  versions: Type.Array(Type.Object({ version: Type.String(), runtime: Type.String(), createdAt: Type.String() })),
+  versions: Type.Array(
+    Type.Object({
+      version: Type.String(),
+      runtime: Type.String(),
+      limits: Type.Object({ timeoutMs: Type.Number(), memoryMiB: Type.Number() }),
+      isolation: Type.String(),
+      egress: FUNCTION.properties.egress,
+      createdAt: Type.String(),
+    }),
+  ),
 });
+
+/** What `rollback` reads of its answer. */
+const LATEST_SET = Type.Object({ version: Type.String(), previousVersion: Type.String() });
+
+/** The header a version's source comes with (checked: a server that is not Airlock has none). */
+const SOURCE_MARKER = 'x-airlock-version';
+
+/** A version's egress in a table cell: `none`, or the hosts it may call. */
+function egressCell(egress: FunctionView['egress']): string {
+  return egress === undefined ? 'none' : egress.allow.map((rule) => rule.host).join(',');
+}
 
 /** One egress rule in a line: `api.example.com ports 443 methods GET paths /v1/`. */
 function ruleLine(rule: NonNullable<FunctionView['egress']>['allow'][number]): string {
@@ -93,8 +116,16 @@ export function functionLines(fn: FunctionView, baseUrl: string): string[] {
   return rows.map(([field, value]) => `${field.padEnd(width)}  ${value}`);
 }
 
+/** The sub-commands of `functions`, read as such before any tenant name. */
+const SUBCOMMANDS = ['delete', 'rollback'];
+
 export async function functionsCommand(argv: string[], client: Client): Promise<void> {
-  const { values, positionals } = parse(argv, { version: { type: 'string' }, versions: { type: 'boolean' }, json: { type: 'boolean' } });
+  const { values, positionals } = parse(argv, {
+    version: { type: 'string' },
+    versions: { type: 'boolean' },
+    code: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
   const tenantPath = (tenant: string): string => `/v1/tenants/${encodeURIComponent(tenant)}/functions`;
   const functionPath = (tenant: string, name: string): string => `${tenantPath(tenant)}/${encodeURIComponent(name)}`;
   if (positionals[0] === 'delete') {
@@ -105,6 +136,26 @@ export async function functionsCommand(argv: string[], client: Client): Promise<
     process.stdout.write(`deleted function ${tenant}/${name}, all its versions, its webhook and its schedules\n`);
     return;
   }
+  if (positionals[0] === 'rollback') {
+    onlyOptions('functions', 'rollback', values, ['version', 'json']);
+    const [target] = takePositionals('functions', positionals.slice(1), ['<tenant>/<function>']);
+    const { tenant, name } = splitTarget(target, 'functions');
+    if (values.version === undefined) {
+      throw usageError('functions', `functions rollback needs --version V, the version to make the latest; list them with: airlock functions ${target} --versions`);
+    }
+    const fn = await client.read('PUT', `${functionPath(tenant, name)}/latest`, LATEST_SET, { version: values.version });
+    if (values.json) return printJson(fn);
+    const line =
+      fn.previousVersion === fn.version
+        ? `unchanged ${tenant}/${name} version ${fn.version} (it is the latest already)`
+        : `made ${tenant}/${name} version ${fn.version} the latest again (was ${fn.previousVersion})`;
+    process.stdout.write(`${line}\n`);
+    return;
+  }
+  // `functions delet acme/hello`: a listing takes one argument, so two that start with a near-miss are a typo.
+  if (positionals.length > 1 && positionals[0] !== undefined && closestName(positionals[0], SUBCOMMANDS) !== undefined) {
+    throw unknownSubcommand('functions', positionals[0]);
+  }
   const [target] = takePositionals('functions', positionals, ['<tenant> or <tenant>/<function>']);
   if (target.includes('/') && values.versions === true) {
     onlyOptions('functions', '<tenant>/<function> --versions', values, ['versions', 'json']);
@@ -112,10 +163,27 @@ export async function functionsCommand(argv: string[], client: Client): Promise<
     const listed = await client.read('GET', `${functionPath(tenant, name)}/versions`, VERSIONS);
     if (values.json) return printJson(listed);
     printTable(
-      ['VERSION', 'RUNTIME', 'DEPLOYED', 'LATEST'],
-      listed.versions.map((v) => [v.version, v.runtime, v.createdAt, v.version === listed.latest ? 'yes' : '']),
+      ['VERSION', 'RUNTIME', 'DEPLOYED', 'ISOLATION', 'TIMEOUT', 'MEMORY', 'EGRESS', 'LATEST'],
+      listed.versions.map((v) => [
+        v.version,
+        v.runtime,
+        v.createdAt,
+        v.isolation,
+        `${v.limits.timeoutMs}ms`,
+        `${v.limits.memoryMiB}MiB`,
+        egressCell(v.egress),
+        v.version === listed.latest ? 'yes' : '',
+      ]),
       `function ${tenant}/${name} has no versions`,
     );
+    return;
+  }
+  if (target.includes('/') && values.code === true) {
+    onlyOptions('functions', '<tenant>/<function> --code', values, ['version', 'code']);
+    const { tenant, name } = splitTarget(target, 'functions');
+    const query = values.version === undefined ? '' : `?${new URLSearchParams({ version: values.version })}`;
+    // The bytes as deployed, nothing added: `… --code > hello.ts` is the file that was deployed.
+    process.stdout.write(await client.readBytes(`${functionPath(tenant, name)}/code${query}`, SOURCE_MARKER));
     return;
   }
   if (target.includes('/')) {

@@ -16,7 +16,7 @@ import type {
   SecurityLayer,
   StartKind,
 } from '../../core/types.js';
-import type { ApiKeyRecord, FunctionSummary } from '../port.js';
+import type { ApiKeyRecord, FunctionSummary, VersionSummary } from '../port.js';
 
 export interface FunctionVersionRow {
   tenant: string;
@@ -30,6 +30,9 @@ export interface FunctionVersionRow {
   egress: string | null;
   created_at: number;
 }
+
+/** A row of LIST_FUNCTION_VERSIONS: a version without its source. */
+export type VersionSummaryRow = Pick<FunctionVersionRow, 'version' | 'runtime' | 'limits' | 'isolation' | 'egress' | 'created_at'>;
 
 export interface FunctionSummaryRow {
   tenant: string;
@@ -94,6 +97,18 @@ export function rowToVersion(row: FunctionVersionRow): FunctionVersion {
     runtime: row.runtime as Runtime,
     source: row.source,
     code: row.code,
+    limits: parseJson(row.limits) as FunctionLimits,
+    isolation: row.isolation as IsolationScope,
+    createdAt: row.created_at,
+  };
+  if (row.egress !== null) v.egress = parseJson(row.egress) as EgressPolicy;
+  return v;
+}
+
+export function rowToVersionSummary(row: VersionSummaryRow): VersionSummary {
+  const v: VersionSummary = {
+    version: row.version,
+    runtime: row.runtime as Runtime,
     limits: parseJson(row.limits) as FunctionLimits,
     isolation: row.isolation as IsolationScope,
     createdAt: row.created_at,

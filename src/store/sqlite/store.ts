@@ -16,9 +16,10 @@ import {
   rowToExecution,
   rowToSummary,
   rowToVersion,
+  rowToVersionSummary,
   versionToRow,
 } from './rows.js';
-import type { ApiKeyRow, ExecutionRow, ExecutionValues, FunctionSummaryRow, FunctionVersionRow } from './rows.js';
+import type { ApiKeyRow, ExecutionRow, ExecutionValues, FunctionSummaryRow, FunctionVersionRow, VersionSummaryRow } from './rows.js';
 import { DELETE_API_KEY, FIND_API_KEY_BY_HASH, INSERT_API_KEY, LIST_API_KEYS } from './statements/api-keys.js';
 import {
   GET_FUNCTION_VERSION,
@@ -27,7 +28,14 @@ import {
   INSERT_FUNCTION_VERSION,
   UPSERT_FUNCTION,
 } from './statements/function-versions.js';
-import { DELETE_FUNCTION, DELETE_FUNCTION_VERSIONS, LIST_FUNCTION_VERSIONS, LIST_FUNCTIONS } from './statements/functions-admin.js';
+import {
+  DELETE_FUNCTION,
+  DELETE_FUNCTION_VERSIONS,
+  HAS_FUNCTION_VERSION,
+  LIST_FUNCTION_VERSIONS,
+  LIST_FUNCTIONS,
+  SET_LATEST_VERSION,
+} from './statements/functions-admin.js';
 import { GET_EXECUTION } from './statements/get-execution.js';
 import { INSERT_EXECUTION } from './statements/insert-execution.js';
 import { listExecutionsSql, listShapeKey } from './statements/list-executions.js';
@@ -66,7 +74,9 @@ function prepareAll(db: Db) {
     getLatestId: db.prepare<[string, string], { latest_version: string }>(GET_LATEST_VERSION_ID),
     getVersion: db.prepare<[string, string, string], FunctionVersionRow>(GET_FUNCTION_VERSION),
     listFunctions: db.prepare<[string], FunctionSummaryRow>(LIST_FUNCTIONS),
-    listVersions: db.prepare<[string, string], { version: string; runtime: FunctionVersion['runtime']; created_at: number }>(LIST_FUNCTION_VERSIONS),
+    listVersions: db.prepare<[string, string], VersionSummaryRow>(LIST_FUNCTION_VERSIONS),
+    hasVersion: db.prepare<[string, string, string], { found: number }>(HAS_FUNCTION_VERSION),
+    setLatest: db.prepare<{ tenant: string; name: string; version: string; updated_at: number }>(SET_LATEST_VERSION),
     deleteFunction: db.prepare<[string, string]>(DELETE_FUNCTION),
     deleteVersions: db.prepare<[string, string]>(DELETE_FUNCTION_VERSIONS),
     insertExecution: db.prepare<ExecutionValues>(INSERT_EXECUTION),
@@ -89,6 +99,7 @@ export class SqliteStore implements Store {
   private readonly conn: PreparedConnection<Prepared>;
   private readonly listStatements = new Map<string, Statement<ListParams, ExecutionRow>>();
   private readonly putVersionTx: (v: FunctionVersion) => { created: boolean; previousLatest?: string };
+  private readonly setLatestTx: Transaction<(tenant: string, name: string, version: string, updatedAt: number) => { previousLatest: string } | undefined>;
   private readonly deleteFunctionTx: (tenant: string, name: string) => boolean;
   private readonly insertExecutionsTx: (rows: ExecutionValues[]) => void;
   /** Tenants in key order; retention resumes where its previous batch stopped. */
@@ -111,6 +122,14 @@ export class SqliteStore implements Store {
       const created = s.insertVersion.run(versionToRow(v)).changes > 0;
       s.upsertFunction.run({ tenant: v.tenant, name: v.name, version: v.version, updated_at: v.createdAt });
       return previous === undefined ? { created } : { created, previousLatest: previous };
+    });
+    this.setLatestTx = this.db.transaction((tenant: string, name: string, version: string, updatedAt: number) => {
+      const s = this.stmts();
+      const previous = s.getLatestId.get(tenant, name)?.latest_version;
+      if (previous === undefined || s.hasVersion.get(tenant, name, version) === undefined) return undefined;
+      // Already the latest: nothing to write (its update time stays that of the deploy or rollback that made it so).
+      if (previous !== version) s.setLatest.run({ tenant, name, version, updated_at: updatedAt });
+      return { previousLatest: previous };
     });
     this.deleteFunctionTx = this.db.transaction((tenant: string, name: string): boolean => {
       const s = this.stmts();
@@ -162,7 +181,12 @@ export class SqliteStore implements Store {
   }
 
   async listVersions(tenant: string, name: string): Promise<VersionSummary[]> {
-    return this.stmts().listVersions.all(tenant, name).map((row) => ({ version: row.version, runtime: row.runtime, createdAt: row.created_at }));
+    return this.stmts().listVersions.all(tenant, name).map(rowToVersionSummary);
+  }
+
+  async setLatestVersion(tenant: string, name: string, version: string, updatedAt: number): Promise<{ previousLatest: string } | undefined> {
+    // IMMEDIATE: it reads the pointer, then writes it; another server's write in between cannot turn it into SQLITE_BUSY.
+    return this.setLatestTx.immediate(tenant, name, version, updatedAt);
   }
 
   async deleteFunction(tenant: string, name: string): Promise<boolean> {
