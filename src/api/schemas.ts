@@ -377,6 +377,16 @@ export const JobDetailView = Type.Composite([
     checkpoint: Type.Optional(
       Type.Unknown({ description: 'the state its last ctx.checkpoint.save() stored (what the next run resumes from), once one was saved' }),
     ),
+    currentRun: Type.Optional(
+      Type.Object(
+        {
+          executionId: Type.String({ description: 'the execution record it will be, once it ends' }),
+          startedAt: Type.String({ format: 'date-time' }),
+          logs: Type.Array(LogLineView, { description: 'its log lines so far' }),
+        },
+        { description: 'running jobs: the slice in progress, with its logs so far (only on the server that runs it)' },
+      ),
+    ),
   }),
 ]);
 

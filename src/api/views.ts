@@ -6,6 +6,7 @@ import type { WebhookView } from '../services/hooks/tokens.js';
 import type { VerifyView } from '../services/hooks/verifier.js';
 import { verifyView } from './hook-verify-schemas.js';
 import { jobSource, readJobPayload } from '../services/jobs/payload.js';
+import type { LiveRun } from '../services/jobs/slice.js';
 import type { JobSource } from '../services/jobs/source.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -79,8 +80,11 @@ export function jobSourceView(source: JobSource) {
   return source.kind === 'schedule' ? { kind: source.kind, schedule: source.schedule, occurrenceAt: iso(source.occurrenceAt) } : source;
 }
 
-/** One job read on its own: its view plus what it was submitted with (its payload). */
-export function jobDetailView(item: QueueItem) {
+/**
+ * One job read on its own: its view plus what it was submitted with (its payload), and its slice
+ * in progress when that runs on this server (`live`).
+ */
+export function jobDetailView(item: QueueItem, live?: LiveRun) {
   const payload = readJobPayload(item.payload, item.id);
   return {
     ...jobView(item),
@@ -91,6 +95,7 @@ export function jobDetailView(item: QueueItem) {
     ...(payload.retriedAt === undefined ? {} : { retriedAt: iso(payload.retriedAt) }),
     source: jobSourceView(jobSource(payload, item)),
     ...(item.checkpoint === undefined ? {} : { checkpoint: item.checkpoint }),
+    ...(live === undefined ? {} : { currentRun: { executionId: live.executionId, startedAt: iso(live.startedAt), logs: live.logs() } }),
   };
 }
 

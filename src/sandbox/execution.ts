@@ -43,9 +43,11 @@ export function startExecution(
   onDeadline: () => void,
   resolve: (outcome: SandboxRunOutcome) => void,
 ): Execution {
+  const collector = new LogCollector(req.logBytes);
+  req.watch?.(() => collector.soFar());
   return {
     req,
-    collector: new LogCollector(req.logBytes),
+    collector,
     startedAt: performance.now(),
     timer: setTimeout(onDeadline, req.timeoutMs),
     oomSeen: false,

@@ -87,6 +87,11 @@ export class LogCollector {
     this.partial[stream] = this.truncated ? '' : text;
   }
 
+  /** The complete lines collected so far (a copy; an unterminated raw line is not one yet). */
+  soFar(): LogLine[] {
+    return this.lines.slice();
+  }
+
   /** Notes that the sandbox itself dropped log output over the budget. */
   markTruncated(): void {
     this.truncated = true;

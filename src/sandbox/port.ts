@@ -28,6 +28,11 @@ export interface SandboxRunRequest {
   /** Only on job runs: the values of ctx.job (sent to the sandbox as they are: nothing secret). */
   job?: JobInfo;
   /**
+   * Called once when the run starts, with a reader of its log lines so far (job runs: a running
+   * job shows its slice's logs before the slice ends).
+   */
+  watch?: (logsSoFar: () => LogLine[]) => void;
+  /**
    * When the run has to wait behind another run in the sandbox (see Sandbox.run), the host takes
    * it back if it has not started after this long, ms: the run answers `notStarted` and the
    * sandbox stays usable. (If the sandbox started it meanwhile, its answer is discarded.)

@@ -51,7 +51,8 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
     async (request) => {
       const { tenant, id } = request.params;
       requireTenant(request, tenant);
-      return jobDetailView(await jobs.get(tenant, id));
+      const item = await jobs.get(tenant, id);
+      return jobDetailView(item, jobs.currentRun(item));
     },
   );
 

@@ -11,7 +11,7 @@ import { jobSource, readJobPayload } from './payload.js';
 import type { JobPayload } from './payload.js';
 import { API_SOURCE } from './source.js';
 import type { JobSource } from './source.js';
-import type { StopReason } from './slice.js';
+import type { LiveRun, StopReason } from './slice.js';
 import { listHint } from '../names.js';
 
 export interface SubmitJobRequest {
@@ -48,10 +48,11 @@ export interface ListJobsRequest {
   before?: string;
 }
 
-/** What the service needs from the worker: a nudge after a submission, a stop on cancel. */
+/** What the service needs from the worker: a nudge after a submission, a stop on cancel, the run in progress. */
 export interface JobRunner {
   wake(): void;
   stopRun(id: string, reason: StopReason): boolean;
+  currentRun?(id: string): LiveRun | undefined;
 }
 
 export interface JobServiceDeps {
@@ -168,6 +169,14 @@ export class JobService {
     const item = await this.deps.queue.get(tenant, id);
     if (item === undefined) throw notFound(tenant, id);
     return item;
+  }
+
+  /**
+   * The slice of a running job in progress on this server (its execution id, start and logs so
+   * far); undefined when the job is not running here (another server's slices are not seen).
+   */
+  currentRun(item: QueueItem): LiveRun | undefined {
+    return item.status === 'running' ? this.deps.runner?.currentRun?.(item.id) : undefined;
   }
 
   /** A page of jobs; `before` must name one of the tenant's jobs (a page's `next`), else 400. */

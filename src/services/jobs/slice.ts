@@ -9,7 +9,7 @@
 import type { Config } from '../../core/config.js';
 import { isAirlockError } from '../../core/errors.js';
 import { executionId } from '../../core/ids.js';
-import type { ExecutionRecord, FunctionVersion } from '../../core/types.js';
+import type { ExecutionRecord, FunctionVersion, LogLine } from '../../core/types.js';
 import { maskOutcome } from '../../egress/mask.js';
 import type { EgressBroker, EgressSession } from '../../egress/types.js';
 import type { Claimed, Lane, Lease, QueueStore } from '../../queue/port.js';
@@ -45,6 +45,15 @@ export interface SliceDeps {
 /** How a claimed job run was settled: done, to go on later, a failure, or taken away (cancelled, lease lost). */
 export type JobRunOutcome = 'succeeded' | 'continued' | 'failed' | 'stopped';
 
+/** A slice in progress as a reader of the job sees it (GET /v1/tenants/{t}/jobs/{id}). */
+export interface LiveRun {
+  executionId: string;
+  /** Epoch ms: when its sandbox run started. */
+  startedAt: number;
+  /** Its log lines so far (empty until the run has started). */
+  logs(): LogLine[];
+}
+
 export interface JobRunMetrics {
   recordJobRun(outcome: JobRunOutcome): void;
   /** A claimed run starts, `waitMs` after it became ready to run (submitted, continued, or its backoff over). */
@@ -71,6 +80,8 @@ export class JobSlice {
   private readonly saving = new Set<Promise<unknown>>();
   /** A checkpoint was saved during this slice: a slice cut by its cap made progress. */
   private saved = false;
+  /** The run in progress, once its sandbox run has started. */
+  private live: LiveRun | undefined;
 
   constructor(deps: SliceDeps, claimed: Claimed, stop: AbortSignal) {
     this.deps = deps;
@@ -82,6 +93,11 @@ export class JobSlice {
 
   private get lease(): Lease {
     return this.claimed.lease;
+  }
+
+  /** The run in progress (its execution id, start and logs so far); undefined before it starts. */
+  current(): LiveRun | undefined {
+    return this.live;
   }
 
   private stopReason(): StopReason | undefined {
@@ -180,10 +196,14 @@ export class JobSlice {
         logBytes: fn.limits.logBytes,
         checkpoint: this.sink(),
         job: jobInfoOf(item, payload),
+        watch: (logs) => {
+          this.live = { executionId: id, startedAt, logs };
+        },
         ...(egress === undefined ? {} : { egress }),
       });
     } finally {
       this.stop.removeEventListener('abort', onStop);
+      this.live = undefined;
     }
     poolLease.release(outcome.reusable);
     const cap = this.capOf(outcome, egress, startedAt, timeoutMs, payload);

@@ -11,7 +11,7 @@ import { WakeTimer } from '../../core/wake-timer.js';
 import type { Claimed } from '../../queue/port.js';
 import { leaseOwnerName, ownerIsGoneHere } from './lease-owner.js';
 import { JobSlice } from './slice.js';
-import type { SliceDeps, StopReason } from './slice.js';
+import type { LiveRun, SliceDeps, StopReason } from './slice.js';
 
 /** The part of a pino logger the worker uses. */
 export interface WorkerLogger {
@@ -40,6 +40,7 @@ const SHORT_CLAIM_GAP_MS = 10;
 interface Running {
   controller: AbortController;
   done: Promise<void>;
+  slice: JobSlice;
 }
 
 export class JobWorker {
@@ -77,6 +78,11 @@ export class JobWorker {
   }
 
   /** Stops the slice of job `id` if this worker runs it (its sandbox is destroyed). */
+  /** The run in progress of job `id` on this server, if its sandbox run has started. */
+  currentRun(id: string): LiveRun | undefined {
+    return this.running.get(id)?.slice.current();
+  }
+
   stopRun(id: string, reason: StopReason): boolean {
     const run = this.running.get(id);
     if (run === undefined) return false;
@@ -180,7 +186,8 @@ export class JobWorker {
         }
       });
     }, every);
-    const done = new JobSlice(this.deps, claimed, controller.signal)
+    const slice = new JobSlice(this.deps, claimed, controller.signal);
+    const done = slice
       .run()
       .catch((err: unknown) => {
         this.deps.logger?.warn({ err, job: id }, 'a job slice failed inside the worker; its lease will expire and it will be retried');
@@ -192,6 +199,6 @@ export class JobWorker {
         this.freed = true;
         this.wake();
       });
-    this.running.set(id, { controller, done });
+    this.running.set(id, { controller, done, slice });
   }
 }
