@@ -12,7 +12,7 @@ import { VerifyView } from './hook-verify-schemas.js';
  * response serializer runs a validator per `anyOf` field on every response, compiled lazily on
  * first use (a ~17 ms stall), so response schemas use these instead.
  */
-function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string } = {}) {
+export function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string } = {}) {
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 }
 
@@ -165,7 +165,7 @@ const InvokeStatus = StringEnum(['succeeded', 'failed', 'timeout', 'oom', 'kille
   description: 'a call admission refuses is not answered with a status: it is a 429 TOO_MANY_REQUESTS error',
 });
 
-const LogLineView = Type.Object({
+export const LogLineView = Type.Object({
   ts: Type.Number({ description: FIELD_DOCS.logTs }),
   level: Type.String({ description: FIELD_DOCS.logLevel }),
   msg: Type.String({ description: FIELD_DOCS.logMsg }),
@@ -288,117 +288,3 @@ export const SecretView = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
 });
-
-// ---- jobs (docs/jobs.md) ----
-export const JobStatus = StringEnum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'dead'] as const);
-
-export const JobBody = Type.Object(
-  {
-    input: Type.Optional(Type.Unknown({ description: 'any JSON value, passed to the function' })),
-    idempotencyKey: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 256,
-        pattern: '^[^\\u0000-\\u001f\\u007f]+$',
-        description: 'submitting again with the same key returns the same job (1-256 characters, no control characters)',
-      }),
-    ),
-    maxRunMs: Type.Optional(Type.Integer({ minimum: 1, description: 'slice cap, ms (default 10 minutes, AIRLOCK_JOB_RUN_MS)' })),
-    maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'failed attempts before the job is dead' })),
-    deadlineMs: Type.Optional(Type.Integer({ minimum: 1, description: 'total time from submission, ms (AIRLOCK_JOB_DEADLINE_MS)' })),
-  },
-  { additionalProperties: false },
-);
-export type JobBody = Static<typeof JobBody>;
-
-export const JobRetryBody = Type.Object(
-  {
-    version: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 64, description: "the function version to run (default: the function's latest version now)" }),
-    ),
-    maxAttempts: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 100, description: 'failed attempts allowed from the retry on (default: the job\'s own)' }),
-    ),
-    deadlineMs: Type.Optional(Type.Integer({ minimum: 1, description: 'total time from the retry, ms (AIRLOCK_JOB_DEADLINE_MS)' })),
-    maxRunMs: Type.Optional(
-      Type.Integer({ minimum: 1, description: "slice cap of its runs from now on, ms (default: the job's own; at most AIRLOCK_JOB_MAX_RUN_MS)" }),
-    ),
-  },
-  { additionalProperties: false },
-);
-export type JobRetryBody = Static<typeof JobRetryBody>;
-
-export const JobView = Type.Object({
-  id: Type.String(),
-  tenant: Type.String(),
-  function: Type.String(),
-  status: JobStatus,
-  result: Type.Optional(Type.Unknown()),
-  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() }, { description: 'failed and dead jobs: why' })),
-  lastError: Type.Optional(
-    Type.Object(
-      { code: Type.String(), message: Type.String() },
-      { description: 'any other job: the last failed attempt, being retried (queued, running) or recovered from (succeeded, cancelled)' },
-    ),
-  ),
-  attempts: Type.Integer({ description: 'failed attempts so far (throws and crashes; slice caps do not count)' }),
-  maxAttempts: Type.Integer(),
-  runs: Type.Integer({ description: 'slices started (every retry and continuation)' }),
-  checkpointAt: Type.Optional(Type.String({ format: 'date-time' })),
-  idempotencyKey: Type.Optional(Type.String()),
-  createdAt: Type.String({ format: 'date-time' }),
-  startedAt: Type.Optional(
-    Type.String({ format: 'date-time', description: 'when its first slice started (startedAt - createdAt: how long it waited in the queue); absent until then' }),
-  ),
-  finishedAt: Type.Optional(
-    Type.String({ format: 'date-time', description: 'when it ended (succeeded, failed, cancelled, dead); absent while queued or running, and again once retried' }),
-  ),
-  updatedAt: Type.String({ format: 'date-time' }),
-});
-
-/** One job read on its own: also what it was submitted with. */
-export const JobDetailView = Type.Composite([
-  JobView,
-  Type.Object({
-    input: Type.Unknown({ description: 'the input the job was submitted with (a webhook delivery: the request)' }),
-    version: Type.Optional(Type.String({ description: 'the function version every slice runs' })),
-    maxRunMs: Type.Integer({ description: 'cap of one run slice, ms' }),
-    deadlineAt: Type.String({ format: 'date-time', description: 'after this the job fails with JOB_DEADLINE' }),
-    retriedAt: Type.Optional(Type.String({ format: 'date-time', description: 'when the job was last retried (its deadline counts from then)' })),
-    source: Type.Object(
-      {
-        kind: StringEnum(['api', 'webhook', 'schedule'] as const, { description: 'submitted over the API, a webhook delivery, or a schedule occurrence' }),
-        deliveryId: Type.Optional(Type.String({ description: 'webhook: the delivery (the input\'s deliveryId)' })),
-        schedule: Type.Optional(Type.String({ description: 'schedule: its name' })),
-        occurrenceAt: Type.Optional(Type.String({ format: 'date-time', description: 'schedule: the occurrence it fired for' })),
-      },
-      { description: 'what started the job (the function reads it as ctx.job.source)' },
-    ),
-    checkpoint: Type.Optional(
-      Type.Unknown({ description: 'the state its last ctx.checkpoint.save() stored (what the next run resumes from), once one was saved' }),
-    ),
-    currentRun: Type.Optional(
-      Type.Object(
-        {
-          executionId: Type.String({ description: 'the execution record it will be, once it ends' }),
-          startedAt: Type.String({ format: 'date-time' }),
-          logs: Type.Array(LogLineView, { description: 'its log lines so far' }),
-        },
-        { description: 'running jobs: the slice in progress, with its logs so far (only on the server that runs it)' },
-      ),
-    ),
-  }),
-]);
-
-export const JobParams = Type.Object({ tenant: Name, id: Type.String({ maxLength: 64 }) });
-
-export const JobQuery = Type.Object(
-  {
-    function: Type.Optional(Name),
-    status: Type.Optional(JobStatus),
-    before: Type.Optional(Type.String({ maxLength: 64, description: 'page: only jobs submitted before this id' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-  },
-  { additionalProperties: false },
-);
-export type JobQuery = Static<typeof JobQuery>;

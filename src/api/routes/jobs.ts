@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { requireTenant } from '../auth.js';
 import { errorResponses } from '../error-responses.js';
-import { FunctionParams, JobBody, JobDetailView, JobParams, JobQuery, JobRetryBody, JobView, NullableString, TenantParams } from '../schemas.js';
+import { JobBody, JobDetailView, JobParams, JobQuery, JobRetryBody, JobView } from '../job-schemas.js';
+import { FunctionParams, NullableString, TenantParams } from '../schemas.js';
 import { jobDetailView, jobView } from '../views.js';
 import type { ApiDeps } from '../deps.js';
 
