@@ -156,6 +156,14 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
     WAIT_BUCKETS,
   );
   readonly #queueWait = this.#queueWaitHistogram.series({});
+  readonly #sandboxWaitHistogram = new LeanHistogram(
+    'airlock_sandbox_wait_seconds',
+    'Time an admitted call waited for its sandbox, by how it was obtained (warm: about 0; pool: binding a blank one; spawn: a boot, and any wait for a place under AIRLOCK_MAX_SANDBOXES), seconds',
+    WAIT_BUCKETS,
+  );
+  readonly #sandboxWaits = new Map<StartKind, HistogramSeries>(
+    (['warm', 'pool', 'spawn'] as const).map((start) => [start, this.#sandboxWaitHistogram.series({ start })]),
+  );
   readonly #collectErrors = new Map<string, CountSeries>();
   readonly #purged = new Map<PurgeKind, CountSeries>(PURGE_KINDS.map((kind) => [kind, new CountSeries({ kind })]));
   #pool: (() => PoolSnapshot) | undefined;
@@ -299,6 +307,10 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
     this.#queueWait.observe(ms / 1000);
   }
 
+  recordSandboxWait(start: StartKind, ms: number): void {
+    this.#sandboxWaits.get(start)?.observe(ms / 1000);
+  }
+
   /** `reason` becomes a label value: use a small fixed set (e.g. 'admission', 'shutting_down'). */
   recordRejection(reason: string): void {
     bump(this.#rejections, 'reason', reason);
@@ -321,7 +333,7 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
   /** The Prometheus text exposition, for GET /metrics. */
   async render(): Promise<{ contentType: string; body: string }> {
     const fromRegistry = await this.#registry.metrics();
-    const lean = [this.#durationHistogram.render(), this.#queueWaitHistogram.render()].join('\n\n');
+    const lean = [this.#durationHistogram.render(), this.#queueWaitHistogram.render(), this.#sandboxWaitHistogram.render()].join('\n\n');
     return { contentType: this.#registry.contentType, body: `${fromRegistry}\n${lean}\n` };
   }
 

@@ -42,6 +42,8 @@ export interface InvokeResult {
 export interface InvokeMetrics {
   recordInvocation(status: ExecutionStatus, start: StartKind | null, durationMs: number): void;
   recordQueueWait(ms: number): void;
+  /** How long an admitted call waited for its sandbox, by how it got one. */
+  recordSandboxWait(start: StartKind, ms: number): void;
   recordRejection(reason: string): void;
   /** A call queued in a busy sandbox is run again elsewhere (that sandbox ended, or took too long; see invoke). */
   recordRerun(): void;
@@ -93,6 +95,7 @@ export class InvokeService {
     this.inFlight++;
     try {
       const run = async (queueable: boolean) => {
+        const asked = performance.now();
         const lease = await pool.acquire({
           tenant,
           functionName: name,
@@ -100,6 +103,7 @@ export class InvokeService {
           memoryMiB: fn.limits.memoryMiB,
           queueable,
         });
+        metrics.recordSandboxWait(lease.start, performance.now() - asked);
         const startedAt = Date.now();
         const egress = this.openEgress(fn, id, startedAt);
         const outcome = await lease.sandbox.run({

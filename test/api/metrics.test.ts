@@ -24,6 +24,8 @@ test('render shows every metric with the recorded values', async () => {
   m.recordInvocation('rejected', null, 0);
   m.recordQueueWait(0);
   m.recordQueueWait(40);
+  m.recordSandboxWait('warm', 0.01);
+  m.recordSandboxWait('spawn', 60);
   m.recordRejection('admission');
   m.recordRejection('admission');
   const { contentType, body } = await m.render();
@@ -43,6 +45,10 @@ test('render shows every metric with the recorded values', async () => {
   assert.equal(value(body, 'airlock_queue_wait_seconds_bucket{le="0"}'), 1);
   assert.equal(value(body, 'airlock_queue_wait_seconds_bucket{le="0.05"}'), 2);
   assert.equal(value(body, 'airlock_queue_wait_seconds_count'), 2);
+  assert.equal(value(body, 'airlock_sandbox_wait_seconds_bucket{le="0.0005",start="warm"}'), 1);
+  assert.equal(value(body, 'airlock_sandbox_wait_seconds_bucket{le="0.05",start="spawn"}'), 0);
+  assert.equal(value(body, 'airlock_sandbox_wait_seconds_bucket{le="0.1",start="spawn"}'), 1, 'the 60 ms boot');
+  assert.equal(value(body, 'airlock_sandbox_wait_seconds_count{start="pool"}'), 0, 'series pre-created at 0');
 
   assert.equal(value(body, 'airlock_rejections_total{reason="admission"}'), 2);
   assert.match(body, /# TYPE airlock_sandboxes gauge/);

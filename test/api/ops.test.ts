@@ -54,6 +54,11 @@ describe('operations', () => {
     assert.match(text, /airlock_invocation_duration_seconds_bucket/);
     assert.match(text, /airlock_sandboxes\{state="idle"\}/);
     assert.match(text, /airlock_queue_wait_seconds/);
+    // The call's wait for its sandbox, by how it got one (its first call: pool or spawn).
+    const waits = [...text.matchAll(/^airlock_sandbox_wait_seconds_count\{start="(\w+)"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])] as const);
+    assert.ok(waits.some(([start, n]) => start !== 'warm' && n >= 1), text);
+    assert.match(text, /^airlock_sandbox_evictions_total\{reason="budget"\} \d+$/m);
+    assert.match(text, /^airlock_sandbox_waiting_calls \d+$/m);
     assert.match(text, /^airlock_records_pending \d+$/m, 'the recorder backlog of this server');
     assert.match(text, /^airlock_records_dropped_total 0$/m);
   });
