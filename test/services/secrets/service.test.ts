@@ -74,7 +74,7 @@ describe('SecretService', () => {
     await rejectsWith(service.delete('acme', 'gh-token'), 'SECRET_NOT_FOUND', /no secret gh-token/);
   });
 
-  it('validates name, value size in UTF-8 bytes, hosts and the per-tenant count', async () => {
+  it('validates name, value size in UTF-8 bytes, hosts (none: a signing key) and the per-tenant count', async () => {
     await rejectsWith(service.put('acme', 'Bad Name', VALUE, ['a.com']), 'VALIDATION_FAILED', /secret name .* is invalid/);
     await rejectsWith(service.put('acme', 'x', '', ['a.com']), 'VALIDATION_FAILED', /value is empty/);
     // 22 characters but 66 bytes: over the 64-byte cap.
@@ -83,7 +83,8 @@ describe('SecretService', () => {
     for (const bad of ['*.com', '*', 'a..com', '-a.com', 'a.com/path', 'https://a.com', 'a.*.com', 'x'.repeat(64) + '.com', '']) {
       await rejectsWith(service.put('acme', 'y', VALUE, [bad]), 'VALIDATION_FAILED', /host .* is invalid|hosts/);
     }
-    await rejectsWith(service.put('acme', 'y', VALUE, []), 'VALIDATION_FAILED', /at least one host/);
+    // No host at all: a signing key (checks webhook signatures on the host; never sent anywhere).
+    assert.deepEqual((await service.put('acme', 'y', VALUE, [])).meta.hosts, []);
     await rejectsWith(service.put('acme', 'y', VALUE, ['a.com', 'b.com', 'c.com', 'd.com']), 'VALIDATION_FAILED', /AIRLOCK_SECRET_MAX_HOSTS/);
     await service.put('acme', 'y', VALUE, ['localhost', '10.0.0.1', '*.b.example.com']);
     await service.put('acme', 'z', VALUE, ['a.com']);
