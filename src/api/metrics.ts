@@ -7,10 +7,13 @@
 // histograms are rendered here in the Prometheus text format (prom-client's own histogram
 // costs ~0.5 µs and an allocation per observation, and has no public way to load totals).
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { CountSeries, countersFrom, HistogramSeries, LeanHistogram } from './metric-series.js';
 import type { ExecutionStatus, StartKind } from '../core/types.js';
 import type { InvokeMetrics } from '../services/invoke.js';
 import { PURGE_KINDS } from '../services/retention.js';
 import type { PurgeKind, RetentionMetrics } from '../services/retention.js';
+
+export { CountSeries, countersFrom } from './metric-series.js';
 
 /** What the sandbox pool reports at scrape time. `total` is accepted but not exported (it is the sum). */
 export interface PoolSnapshot {
@@ -56,87 +59,6 @@ const POOL_STATES = ['blank', 'idle', 'busy', 'spawning'] as const;
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 /** Admission wait, seconds; 0 separates callers admitted at once. */
 const WAIT_BUCKETS = [0, ...DURATION_BUCKETS];
-
-type Labels = Readonly<Record<string, string>>;
-
-/** One counter series: a plain number, copied into prom-client at scrape time. */
-export class CountSeries {
-  readonly labels: Labels;
-  value = 0;
-  constructor(labels: Labels) {
-    this.labels = labels;
-  }
-}
-
-/** One histogram series: per-bucket counts (last slot: above the top bound), sum and count. */
-class HistogramSeries {
-  readonly labels: Labels;
-  readonly bounds: readonly number[];
-  readonly counts: Float64Array;
-  sum = 0;
-  count = 0;
-  constructor(labels: Labels, bounds: readonly number[]) {
-    this.labels = labels;
-    this.bounds = bounds;
-    this.counts = new Float64Array(bounds.length + 1);
-  }
-
-  observe(value: number): void {
-    const v = value > 0 ? value : 0; // negative or NaN: a clock glitch, count it as 0
-    const bounds = this.bounds;
-    let i = 0;
-    while (i < bounds.length && v > bounds[i]!) i++;
-    this.counts[i]!++;
-    this.sum += v;
-    this.count++;
-  }
-}
-
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-
-function labelText(labels: Labels, le?: string): string {
-  const parts: string[] = le === undefined ? [] : [`le="${le}"`];
-  for (const [k, v] of Object.entries(labels)) parts.push(`${k}="${escapeLabel(v)}"`);
-  return parts.length === 0 ? '' : `{${parts.join(',')}}`;
-}
-
-/** A histogram made of HistogramSeries, rendered in the Prometheus text format. */
-class LeanHistogram {
-  readonly #name: string;
-  readonly #help: string;
-  readonly #bounds: readonly number[];
-  readonly #series: HistogramSeries[] = [];
-
-  constructor(name: string, help: string, bounds: readonly number[]) {
-    this.#name = name;
-    this.#help = help;
-    this.#bounds = bounds;
-  }
-
-  series(labels: Labels): HistogramSeries {
-    const s = new HistogramSeries(labels, this.#bounds);
-    this.#series.push(s);
-    return s;
-  }
-
-  render(): string {
-    const name = this.#name;
-    const lines = [`# HELP ${name} ${this.#help}`, `# TYPE ${name} histogram`];
-    for (const s of this.#series) {
-      let cumulative = 0;
-      this.#bounds.forEach((bound, i) => {
-        cumulative += s.counts[i]!;
-        lines.push(`${name}_bucket${labelText(s.labels, String(bound))} ${cumulative}`);
-      });
-      lines.push(`${name}_bucket${labelText(s.labels, '+Inf')} ${s.count}`);
-      lines.push(`${name}_sum${labelText(s.labels)} ${s.sum}`);
-      lines.push(`${name}_count${labelText(s.labels)} ${s.count}`);
-    }
-    return lines.join('\n');
-  }
-}
 
 export class Metrics implements InvokeMetrics, RetentionMetrics {
   readonly #registry = new Registry();
@@ -378,24 +300,4 @@ function bump(map: Map<string, CountSeries>, label: string, value: string): void
     map.set(value, series);
   }
   series.value++;
-}
-
-/** A prom-client counter whose values are copied from `read()` series at every scrape. */
-export function countersFrom(
-  name: string,
-  help: string,
-  labelNames: string[],
-  registers: Registry[],
-  read: () => CountSeries[],
-): void {
-  new Counter({
-    name,
-    help,
-    labelNames,
-    registers,
-    collect() {
-      this.reset();
-      for (const s of read()) this.inc(s.labels, s.value);
-    },
-  });
 }
