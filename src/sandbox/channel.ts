@@ -21,6 +21,7 @@ import { FrameDecoder, FrameError, encodeFrame } from './frames.js';
 import { parseFrame } from './inbound.js';
 import { GroupKill } from './group-kill.js';
 import { FRAME_SLACK, helloFrame, runFrameBody, runFrameCap } from './outbound.js';
+import { withoutOomReport } from './oom-report.js';
 import type { LaunchedProcess } from './launch/types.js';
 import type { Sandbox, SandboxRunOutcome, SandboxRunRequest } from './port.js';
 import { doneOutcome, exitFailure, invalidFrameError, outcomeNow, ranOutOfMemory, timeoutError } from './run-outcome.js';
@@ -363,7 +364,8 @@ export class ChannelSandbox implements Sandbox {
     clearTimeout(exec.timer);
     this.kill();
     const durationMs = elapsedMs(exec);
-    this.endExecution(exec, { status, error, logs: exec.collector.finish(), durationMs, reusable: false });
+    const logs = exec.collector.finish();
+    this.endExecution(exec, { status, error, logs: exec.v8OomReported ? withoutOomReport(logs) : logs, durationMs, reusable: false });
   }
 
   private endExecution(exec: Execution, outcome: SandboxRunOutcome): void {

@@ -425,6 +425,10 @@ export function conformance(kind: IsolatorName): void {
       } else {
         assertKilledSandbox(outcome, alive, 'killed', 'SandboxExited');
       }
+      // V8's report (last GCs, ~20 native frames of node itself) is cut to its FATAL ERROR line.
+      const msgs = outcome.logs.map((l) => l.msg);
+      assert.ok(msgs.some((m) => /^FATAL ERROR: .*JavaScript heap out of memory/.test(m)), JSON.stringify(msgs));
+      assert.ok(!msgs.some((m) => /Native stack trace|Last few GCs|\[\/usr\/bin\/node\]|\[.*node\]$/.test(m)), JSON.stringify(msgs));
     });
 
     it('treats a fake frame printed on stdout as a log line', async () => {
