@@ -185,6 +185,7 @@ export const InvokeResult = Type.Object({
   logs: Type.Array(LogLineView),
   durationMs: Type.Number({ description: FIELD_DOCS.durationMs }),
   start: NullableStringEnum(['warm', 'pool', 'spawn'] as const, { description: FIELD_DOCS.start }),
+  version: Type.String({ description: 'the function version that ran (its content hash): the latest one at the call, or the one named' }),
 });
 
 export const LayerView = StringEnum(['namespaces', 'seccomp', 'cgroups', 'unprivileged-uid'] as const);

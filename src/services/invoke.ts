@@ -36,6 +36,8 @@ export interface InvokeResult {
   logs: LogLine[];
   durationMs: number;
   start: StartKind | null;
+  /** The function version that ran. */
+  version: string;
 }
 
 /** What the invoke pipeline reports to the server's metrics (api/metrics.ts implements it). */
@@ -149,7 +151,7 @@ export class InvokeService {
       recorder.record(record);
       metrics.recordInvocation(outcome.status, lease.start, outcome.durationMs);
       const answer: InvokeResult = {
-        executionId: id, status: outcome.status, logs: outcome.logs, durationMs: outcome.durationMs, start: lease.start,
+        executionId: id, status: outcome.status, logs: outcome.logs, durationMs: outcome.durationMs, start: lease.start, version: fn.version,
       };
       if (outcome.result !== undefined) answer.result = outcome.result;
       if (outcome.error !== undefined) answer.error = outcome.error;

@@ -14,7 +14,7 @@ describe('invoke API', () => {
   after(async () => server.close());
 
   it('answers with the execution contract and records it', async () => {
-    await deploy(server, 'acme', 'echo', 'export default async (input, ctx) => { ctx.log.info("got", input.n); console.log("plain"); return { n: input.n, tenant: ctx.tenant, fn: ctx.function, id: ctx.executionId }; }');
+    const version = await deploy(server, 'acme', 'echo', 'export default async (input, ctx) => { ctx.log.info("got", input.n); console.log("plain"); return { n: input.n, tenant: ctx.tenant, fn: ctx.function, id: ctx.executionId }; }');
     const res = await invoke(server, 'acme', 'echo', { n: 7 });
     assert.equal(res.status, 200);
     const body = res.body;
@@ -23,6 +23,7 @@ describe('invoke API', () => {
     assert.match(body.executionId, /^ex_/);
     assert.ok(['pool', 'spawn'].includes(body.start), `first call start kind ${body.start}`);
     assert.equal(typeof body.durationMs, 'number');
+    assert.equal(body.version, version, 'the answer names the version that ran');
     const messages = body.logs.map((l: { msg: string }) => l.msg).join('\n');
     assert.match(messages, /got 7/);
     assert.match(messages, /plain/);
