@@ -8,12 +8,15 @@
 // frames.ts / inbound.ts (decoding, validation), execution.ts (the run in flight), run-outcome.ts
 // (result checks, failure errors), logs.ts (captured output), group-kill.ts (ending the processes),
 // waiting-runs.ts (runs queued behind the one in progress), exit-drain.ts (output read after an
-// exit mid-run). Log lines of a run in progress may arrive before its answer (`logs` frames).
+// exit mid-run), channel-options.ts (what an isolator hands it). Log lines of a run in progress may
+// arrive before its answer (`logs` frames).
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { ExecutionError, SecurityLayer } from '../core/types.js';
 import type { DoneFrame } from '../runtime/protocol.js';
 import { BootHandshake } from './boot.js';
+import type { ChannelOptions } from './channel-options.js';
+import type { LaunchedProcess } from './launch/types.js';
 import { elapsedMs, relayFrame, scanStderrForOom, startExecution } from './execution.js';
 import { drainStreams, takeLogsAfterExit } from './exit-drain.js';
 import type { Execution } from './execution.js';
@@ -22,47 +25,13 @@ import { parseFrame } from './inbound.js';
 import { GroupKill } from './group-kill.js';
 import { FRAME_SLACK, helloFrame, runFrameBody, runFrameCap } from './outbound.js';
 import { withoutOomReport } from './oom-report.js';
-import type { LaunchedProcess } from './launch/types.js';
 import type { Sandbox, SandboxRunOutcome, SandboxRunRequest } from './port.js';
 import { doneOutcome, exitFailure, invalidFrameError, outcomeNow, ranOutOfMemory, timeoutError } from './run-outcome.js';
 import { WaitingRuns } from './waiting-runs.js';
 import type { QueuedRun } from './waiting-runs.js';
 
 
-export interface ChannelOptions {
-  child: LaunchedProcess;
-  memoryMiB: number;
-  /** Isolation layers the isolator put in force for this process. */
-  layers: readonly SecurityLayer[];
-  /** Longest wait for the harness's ready frame, ms. */
-  bootTimeoutMs?: number;
-  /** Ask the harness to warm its module loader before ready (default true). */
-  prewarm?: boolean;
-  /** Raises the sandbox's processes to normal CPU priority (see Sandbox.promote). */
-  promote?: () => void;
-  /**
-   * Runs before the host sends `hello` (the harness runs no tenant code before it), e.g. to put
-   * the processes in their cgroup. A rejection fails the boot and kills the sandbox.
-   */
-  beforeHello?: () => Promise<void>;
-  /** See Sandbox.bindTenant. */
-  bindTenant?: (tenant: string) => Promise<void> | undefined;
-  /**
-   * The kernel's verdict on whether the sandbox was OOM-killed (its cgroup's event counter). When
-   * given, the kernel decides the `oom` status (with memoryPeakBytes, see ranOutOfMemory); without
-   * it, V8's fatal message on stderr does.
-   */
-  oomKilled?: () => boolean;
-  /** The most memory the kernel saw the sandbox use, bytes (its cgroup's peak), if accounted. */
-  memoryPeakBytes?: () => number | undefined;
-  /** Runs once after the process exited, before destroy() resolves and onExit fires. */
-  afterExit?: () => Promise<void>;
-  /**
-   * The isolator's preferred kill; returns false when it could not act. The process group is
-   * SIGKILLed anyway if the process has not exited shortly after.
-   */
-  terminate?: () => boolean;
-}
+export type { ChannelOptions } from './channel-options.js';
 
 type State = 'booting' | 'idle' | 'busy' | 'dead';
 
