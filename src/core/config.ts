@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { AirlockError } from './errors.js';
 import { KiB } from './limits.js';
 import { adminKeyFrom } from './config/admin-key.js';
-import { admissionFrom } from './config/admission.js';
+import { admissionFrom, capAdmission } from './config/admission.js';
 import type { AdmissionConfig } from './config/admission.js';
 import { cgroupsFrom } from './config/cgroups.js';
 import type { CgroupConfig } from './config/cgroups.js';
@@ -131,9 +131,7 @@ export function loadConfig(env: Env = process.env): Config {
     egress: egressFrom(env),
     schedules: schedulesFrom(env),
   };
-  if (config.admission.tenantConcurrency > config.admission.globalConcurrency) {
-    config.admission.tenantConcurrency = config.admission.globalConcurrency;
-  }
+  capAdmission(config.admission);
   if (config.sandbox.uid === 0 && isRoot) {
     throw new AirlockError(
       'CONFIG_INVALID',

@@ -1,6 +1,7 @@
 // Admission control for executions ("Fair under load"): a global and a per-tenant concurrency
-// cap, one FIFO wait queue per tenant, freed slots handed out round-robin across the tenants
-// that can take them, and bounded waits that end in a 429 the client can retry.
+// cap (the default, or the tenant's own override), one FIFO wait queue per tenant, freed slots
+// handed out round-robin across the tenants that can take them, and bounded waits that end in a
+// 429 the client can retry.
 //
 // Invariant (kept after every call): no waiter could run right now. Whenever a slot frees it is
 // handed to a waiter at once, so a new caller runs immediately exactly when the global count and
@@ -15,8 +16,9 @@
 // Retry-After: ceil(maxWaitMs / 1000) seconds, at least 1. A caller that just waited maxWaitMs
 // without a slot is unlikely to do better sooner; one more wait period spreads retries out.
 //
-// Cost: an uncontended acquire is a map lookup, three comparisons and a resolved promise; a
-// timer exists only while a caller waits (ref'd, so at most maxWaitMs; close() clears them).
+// Cost: an uncontended acquire is a map lookup, three comparisons and a resolved promise (a
+// tenant's cap, override or default, is looked up once, when its entry is created); a timer
+// exists only while a caller waits (ref'd, so at most maxWaitMs; close() clears them).
 import type { AdmissionConfig } from '../core/config.js';
 import { AirlockError } from '../core/errors.js';
 import { Fifo } from './fifo.js';
@@ -57,7 +59,7 @@ const MIN_SWEEP_AT = 1_024;
 
 class TenantState {
   readonly name: string;
-  /** This tenant's concurrency cap (the hook for per-tenant overrides later). */
+  /** This tenant's concurrency cap: its override, else the default. */
   readonly cap: number;
   running = 0;
   readonly queue = new Fifo<Waiter>();
@@ -123,6 +125,8 @@ function checkInt(name: string, value: number, min: number, max = Number.MAX_SAF
 export class Admission {
   readonly #globalCap: number;
   readonly #tenantCap: number;
+  /** Per-tenant caps that replace #tenantCap, already capped at the global one. */
+  readonly #tenantCaps = new Map<string, number>();
   readonly #maxWaitMs: number;
   readonly #maxQueue: number;
   readonly #retryAfterSeconds: number;
@@ -154,6 +158,10 @@ export class Admission {
     checkInt('maxQueuePerTenant', config.maxQueuePerTenant, 0);
     this.#globalCap = config.globalConcurrency;
     this.#tenantCap = Math.min(config.tenantConcurrency, config.globalConcurrency);
+    for (const [tenant, cap] of Object.entries(config.tenantConcurrencyOverrides)) {
+      checkInt(`tenantConcurrencyOverrides.${tenant}`, cap, 1);
+      this.#tenantCaps.set(tenant, Math.min(cap, config.globalConcurrency));
+    }
     this.#maxWaitMs = config.maxWaitMs;
     this.#maxQueue = config.maxQueuePerTenant;
     this.#retryAfterSeconds = Math.max(1, Math.ceil(config.maxWaitMs / 1000));
@@ -170,7 +178,7 @@ export class Admission {
     let state = this.#tenants.get(tenant);
     if (state === undefined) {
       if (this.#tenants.size >= this.#sweepAt) this.#sweep();
-      state = new TenantState(tenant, this.#tenantCap);
+      state = new TenantState(tenant, this.#tenantCaps.get(tenant) ?? this.#tenantCap);
       this.#tenants.set(tenant, state);
     }
     if (this.#running < this.#globalCap && state.running < state.cap && state.queue.size === 0) {
@@ -249,7 +257,7 @@ export class Admission {
   #pump(): void {
     while (this.#running < this.#globalCap) {
       let tenant = this.#ring.head;
-      // Tenants at their cap keep their place; there are at most globalCap / tenantCap of them.
+      // Tenants at their cap keep their place; together they hold at most globalCap slots.
       while (tenant !== null && tenant.running >= tenant.cap) tenant = tenant.next;
       if (tenant === null) return;
       const waiter = tenant.queue.head;

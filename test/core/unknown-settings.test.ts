@@ -22,6 +22,10 @@ test('names the AIRLOCK_ variables the server never reads, with the likely inten
     { name: 'AIRLOCK_SOMETHING_ELSE_ENTIRELY' },
   ]);
   assert.deepEqual(unknownSettings({ AIRLOCK_PORT: '0', AIRLOCK_TENANT_CONCURRENCY: '4' }, loadConfig), [], 'known settings are not reported');
+  assert.deepEqual(unknownSettings({ AIRLOCK_TENANT_CONCURRENCY_OVERRIDES: 'acme=4' }, loadConfig), [], 'the overrides are known');
+  assert.deepEqual(unknownSettings({ AIRLOCK_TENANT_CONCURENCY_OVERRIDES: 'acme=4' }, loadConfig), [
+    { name: 'AIRLOCK_TENANT_CONCURENCY_OVERRIDES', suggestion: 'AIRLOCK_TENANT_CONCURRENCY_OVERRIDES' },
+  ]);
 });
 
 test('closest: a typo, a swap, case, and nothing when nothing is close or two tie', () => {

@@ -11,6 +11,7 @@ function admission(overrides: Partial<AdmissionConfig> = {}): Admission {
   return new Admission({
     globalConcurrency: 4,
     tenantConcurrency: 2,
+    tenantConcurrencyOverrides: {},
     maxWaitMs: 60_000,
     maxQueuePerTenant: 1_000,
     ...overrides,
@@ -150,6 +151,79 @@ test('round-robin order across tenants when one slot frees at a time', async () 
   holder.release();
   await Promise.all(all);
   assert.deepEqual(order, ['a', 'b', 'c', 'a', 'b', 'a', 'b']);
+});
+
+test('per-tenant overrides: a listed tenant gets its own cap, others the default', async () => {
+  const a = admission({ globalConcurrency: 10, tenantConcurrency: 1, tenantConcurrencyOverrides: { big: 4, tiny: 1, huge: 50 } });
+  const big = [];
+  for (let i = 0; i < 4; i++) big.push(await a.acquire('big'));
+  const other = await a.acquire('other');
+  const bigWaiter = a.acquire('big');
+  const otherWaiter = a.acquire('other');
+  assert.equal(await state(bigWaiter), 'pending', 'big waits at its override of 4');
+  assert.equal(await state(otherWaiter), 'pending', 'other waits at the default of 1');
+  assert.deepEqual(a.stats({ byTenant: true }).runningByTenant, { big: 4, other: 1 });
+  // An override above the global cap is lowered to it: huge takes the 5 free slots, no more.
+  const huge = [];
+  for (let i = 0; i < 5; i++) huge.push(await a.acquire('huge'));
+  const hugeWaiter = a.acquire('huge');
+  assert.equal(await state(hugeWaiter), 'pending');
+  assert.deepEqual(a.stats(), { running: 10, waiting: 3 });
+  for (const p of huge) p.release();
+  (await hugeWaiter).release();
+  big.shift()!.release();
+  other.release();
+  for (const p of [...big, await bigWaiter, await otherWaiter]) p.release();
+  assert.deepEqual(a.stats(), { running: 0, waiting: 0 });
+});
+
+test('a tenant waiting at its override cap is told that cap in the 429', async () => {
+  const a = admission({ globalConcurrency: 10, tenantConcurrency: 1, tenantConcurrencyOverrides: { big: 3 }, maxWaitMs: 0 });
+  const held = [await a.acquire('big'), await a.acquire('big'), await a.acquire('big')];
+  await assert.rejects(
+    a.acquire('big'),
+    isCode('TOO_MANY_REQUESTS', (err) => {
+      assert.equal(err.details?.limit, 'tenant');
+      assert.match(err.message, /tenant "big" is at its concurrency limit \(3 executions running\)/);
+    }),
+  );
+  for (const p of held) p.release();
+});
+
+test('round-robin holds between tenants with different caps, and each stays within its own', async () => {
+  const caps: Record<string, number> = { big: 4, mid: 2, small: 1 };
+  const a = admission({ globalConcurrency: 4, tenantConcurrency: 1, tenantConcurrencyOverrides: { big: 4, mid: 2 } });
+  const running: Record<string, number> = { big: 0, mid: 0, small: 0 };
+  const held: Permit[] = [];
+  /** Counts what each tenant has running, checking it against that tenant's cap. */
+  const track = (tenant: string, p: Permit): void => {
+    running[tenant]!++;
+    assert.ok(running[tenant]! <= caps[tenant]!, `${tenant} above its cap`);
+    held.push({ waitedMs: p.waitedMs, release: () => { running[tenant]!--; p.release(); } });
+  };
+  for (let i = 0; i < 4; i++) track('big', await a.acquire('big'));
+  const order: string[] = [];
+  const all: Promise<void>[] = [];
+  for (const [tenant, n] of [['big', 6], ['small', 2], ['mid', 2]] as const) {
+    for (let i = 0; i < n; i++) {
+      all.push(
+        a.acquire(tenant).then((p) => {
+          order.push(tenant);
+          track(tenant, p);
+        }),
+      );
+    }
+  }
+  // Free the oldest running execution one at a time; the server stays full with whoever was admitted.
+  for (let step = 0; step < 10; step++) {
+    held.shift()!.release();
+    await state(Promise.resolve()); // settles the admission just made
+  }
+  await Promise.all(all);
+  // big, small and mid take turns; small (cap 1) and mid (cap 2) are skipped while at their cap.
+  assert.deepEqual(order, ['big', 'small', 'mid', 'big', 'mid', 'small', 'big', 'big', 'big', 'big']);
+  for (const p of held) p.release();
+  assert.deepEqual(a.stats(), { running: 0, waiting: 0 });
 });
 
 test('a tenant at its cap does not block others behind it in the ring', async () => {
