@@ -1,12 +1,10 @@
-// Tenant and function names: lowercase letters, digits, '-' and '_', starting with a letter or
-// digit, at most 63 characters. Safe in URLs, file names, cgroup names and log lines. Also how
-// to deploy a function by name, for messages about one that does not exist.
+// Tenant and function names checked against the rule in core/names.ts (lowercase letters, digits,
+// '-' and '_', starting with a letter or digit, at most 63 characters). Also how to deploy a
+// function by name, for messages about one that does not exist.
 import { AirlockError } from '../core/errors.js';
+import { NAME_PATTERN, NAME_RULE } from '../core/names.js';
 
-export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-
-export const NAME_RULE =
-  "lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters";
+export { NAME_PATTERN, NAME_RULE };
 
 /** Returns `value` if it is a valid name, else throws VALIDATION_FAILED stating the rule. */
 export function validateName(kind: 'tenant' | 'function', value: unknown): string {

@@ -2,7 +2,7 @@
 // how many executions run at once, globally and per tenant (with per-tenant overrides), and how
 // long callers queue for a slot.
 import { AirlockError } from '../errors.js';
-import { NAME_PATTERN, NAME_RULE } from '../../services/names.js';
+import { NAME_PATTERN, NAME_RULE } from '../names.js';
 import { int, TIMER_MAX_MS } from './env.js';
 import type { Env } from './env.js';
 
