@@ -113,6 +113,14 @@ export const JobQuery = Type.Object(
     status: Type.Optional(JobStatus),
     before: Type.Optional(Type.String({ maxLength: 64, description: 'page: only jobs submitted before this id' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    idempotencyKey: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 256,
+        pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+        description: 'only the job submitted with this idempotency key (a webhook delivery: its deliveryId); a lookup that submits nothing',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -3,7 +3,7 @@
 // every other command, and help, talks to a running server over HTTP (client-program.ts, run from
 // its one-file bundle when the build made one). This file only picks the program: it imports
 // nothing else, so a client command never loads the server's modules, nor the server the bundle.
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 
 /** The commands served by the server program; everything else goes to the client program. */
 const SERVER_SIDE = new Set(['server', 'doctor']);
@@ -12,10 +12,20 @@ interface ClientProgram {
   runClientProgram(argv: string[]): Promise<void>;
 }
 
-/** The bundled client program (`npm run build`), or its modules when only `tsc` ran. */
+/** Modification time of `url`'s file, ms; undefined when it does not exist. */
+function modifiedAt(url: URL): number | undefined {
+  return statSync(url, { throwIfNoEntry: false })?.mtimeMs;
+}
+
+/**
+ * The bundled client program (`npm run build`), or its modules when only `tsc` ran since: a
+ * bundle older than the modules it was made from would run stale code.
+ */
 async function clientProgram(): Promise<ClientProgram> {
   const bundle = new URL('./client-program.bundle.js', import.meta.url);
-  const specifier = existsSync(bundle) ? bundle.href : './client-program.js';
+  const bundled = modifiedAt(bundle);
+  const source = modifiedAt(new URL('./client-program.js', import.meta.url)) ?? 0;
+  const specifier = bundled !== undefined && bundled >= source ? bundle.href : './client-program.js';
   return (await import(specifier)) as ClientProgram;
 }
 

@@ -43,7 +43,7 @@ const USAGE = {
   jobs: [
     line('airlock jobs submit <tenant>/<function> [--input JSON|@file] [--idempotency-key K] [--max-run-ms MS] [--max-attempts N] [--deadline-ms MS]', 'queue a background job; prints {"jobId", "created"}'),
     line('airlock jobs get <tenant> <id>', 'print one job as JSON'),
-    line('airlock jobs list <tenant> [--function F] [--status S] [--limit N] [--before ID] [--json]', "list a tenant's jobs, a page at a time"),
+    line('airlock jobs list <tenant> [--function F] [--status S] [--idempotency-key K] [--limit N] [--before ID] [--json]', "list a tenant's jobs, a page at a time (--idempotency-key: the one job with that key)"),
     line('airlock jobs cancel <tenant> <id>', 'cancel a queued or running job'),
     line('airlock jobs retry <tenant> <id> [--version H] [--max-attempts N] [--deadline-ms MS] [--max-run-ms MS]', 'run a failed, dead or cancelled job again, from its last checkpoint'),
   ],

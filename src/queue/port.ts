@@ -141,6 +141,8 @@ export interface ListRequest {
   limit: number;
   /** Page: only items enqueued before this one (an id from the previous page); an unknown id lists nothing. */
   before?: string;
+  /** Only the item submitted with this idempotency key (at most one per tenant). */
+  idempotencyKey?: string;
 }
 
 export interface QueueStore {

@@ -89,6 +89,12 @@ describe('jobs API', () => {
     assert.deepEqual(job.result, { doubled: 2 });
     const listed = await server.request('GET', '/v1/tenants/acme/jobs?function=double');
     assert.equal((listed.body.jobs as { id: string }[]).filter((j) => j.id === a).length, 1);
+    // The job a key names, looked up without submitting anything; another tenant's key finds nothing.
+    const byKey = await server.request('GET', '/v1/tenants/acme/jobs?idempotencyKey=order-17');
+    assert.deepEqual([byKey.status, (byKey.body.jobs as { id: string }[]).map((j) => j.id)], [200, [a]]);
+    assert.deepEqual((await server.request('GET', '/v1/tenants/globex/jobs?idempotencyKey=order-17')).body.jobs, []);
+    const bad = await server.request('GET', '/v1/tenants/acme/jobs?idempotencyKey=');
+    assert.equal(bad.status, 400, JSON.stringify(bad.body));
   });
 
   it('a job longer than its slice cap continues from its checkpoint in new slices, without using attempts', async () => {

@@ -71,6 +71,18 @@ describe('airlock jobs', () => {
     assert.equal(jobs.find((j) => j.id === jobId)?.result, 42);
   });
 
+  it('finds the job an idempotency key names', async () => {
+    const res = await cli(['jobs', 'submit', 'acme/add', '--input', '{"a":1,"b":1}', '--idempotency-key', 'order 9'], env);
+    const { jobId } = JSON.parse(res.stdout) as { jobId: string };
+    const found = await cli(['jobs', 'list', 'acme', '--idempotency-key', 'order 9'], env);
+    assert.equal(found.code, 0, found.stderr);
+    assert.match(found.stdout.trimEnd().split('\n')[1]!, new RegExp(`^${jobId}\\s+add\\s`));
+    assert.equal(found.stderr, '', 'no page after it');
+    const none = await cli(['jobs', 'list', 'acme', '--idempotency-key', 'nothing-here'], env);
+    assert.equal(none.code, 0, none.stderr);
+    assert.match(none.stdout, /no jobs for tenant acme with --idempotency-key nothing-here/);
+  });
+
   it('cancels a running job', async () => {
     const res = await cli(['jobs', 'submit', 'acme/hold'], env);
     const { jobId } = JSON.parse(res.stdout) as { jobId: string };

@@ -473,6 +473,20 @@ export function queueConformance(name: string, make: MakeQueue): void {
         assert.equal((await q.list({ tenant: 'globex', limit: 10 })).length, 1, 'tenants see only their own items');
       }));
 
+    test('list by idempotency key: the one item with that key, within the tenant and the other filters', () =>
+      withQueue({}, async ({ q }) => {
+        const keyed = (await q.enqueue({ ...job, idempotencyKey: 'dl_7' })).item;
+        await q.enqueue({ ...job, idempotencyKey: 'dl_8' });
+        await q.enqueue(job);
+        const globex = (await q.enqueue({ ...job, tenant: 'globex', idempotencyKey: 'dl_7' })).item;
+        assert.deepEqual((await q.list({ tenant: 'acme', idempotencyKey: 'dl_7', limit: 10 })).map((i) => i.id), [keyed.id]);
+        assert.deepEqual((await q.list({ tenant: 'globex', idempotencyKey: 'dl_7', limit: 10 })).map((i) => i.id), [globex.id], 'keys are per tenant');
+        assert.deepEqual(await q.list({ tenant: 'acme', idempotencyKey: 'dl_unknown', limit: 10 }), []);
+        assert.deepEqual(await q.list({ tenant: 'acme', idempotencyKey: 'dl_7', status: 'running', limit: 10 }), [], 'with the status filter too');
+        assert.deepEqual(await q.list({ tenant: 'acme', idempotencyKey: 'dl_7', function: 'other', limit: 10 }), [], 'and the function filter');
+        assert.equal((await q.list({ tenant: 'acme', idempotencyKey: 'dl_7', limit: 10 }))[0]!.payload, null, 'listed: no payload');
+      }));
+
     test('a second handle on the same data sees items, leases and fencing', () =>
       withQueue({}, async ({ q, sut }) => {
         const { item } = await q.enqueue(job);

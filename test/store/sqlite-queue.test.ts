@@ -15,6 +15,7 @@ import { applyMigrations } from '../../src/store/sqlite/migrate.js';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations/index.js';
 import { EXPIRED_LEASES } from '../../src/store/sqlite/statements/queue/attempt.js';
 import { PICK_READY } from '../../src/store/sqlite/statements/queue/claim.js';
+import { LIST_QUEUE_ITEM_BY_KEY } from '../../src/store/sqlite/statements/queue/list.js';
 import { QUEUE_COUNTS } from '../../src/store/sqlite/statements/queue/counts.js';
 import { QUEUED_TENANTS, READY_COUNT } from '../../src/store/sqlite/statements/queue/demand.js';
 import { queueConformance } from '../queue/conformance.js';
@@ -95,6 +96,8 @@ test('the claim path reads indexes, never a table scan, and never counts the who
         ['queued tenants', plan(QUEUED_TENANTS), /SEARCH queue_items USING COVERING INDEX queue_items_ready \(tenant>\?\)/],
         ['expired leases', plan(EXPIRED_LEASES, 0), /SEARCH queue_items USING INDEX queue_items_leases \(lease_expires_at<\?\)/],
       ];
+      // A lookup by idempotency key reads the unique index, not the tenant's whole list.
+      assert.match(plan(LIST_QUEUE_ITEM_BY_KEY, { tenant: 't', key: 'k', function: null, status: null, before: null, limit: 1 }), /SEARCH queue_items USING INDEX queue_items_idempotency \(tenant=\? AND idempotency_key=\?\)/);
       // The metrics gauge reads the two rows the triggers keep, whatever the backlog.
       assert.doesNotMatch(plan(QUEUE_COUNTS), /queue_items/, 'queue counts read queue_counts only');
       for (const [name, detail, expected] of cases) {

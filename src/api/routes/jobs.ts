@@ -79,6 +79,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
         ...(q.function === undefined ? {} : { function: q.function }),
         ...(q.status === undefined ? {} : { status: q.status }),
         ...(q.before === undefined ? {} : { before: q.before }),
+        ...(q.idempotencyKey === undefined ? {} : { idempotencyKey: q.idempotencyKey }),
       });
       const next = list.length === limit ? list[list.length - 1]!.id : null;
       return { jobs: list.map(jobView), next };

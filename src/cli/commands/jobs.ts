@@ -82,19 +82,20 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
       return;
     }
     case 'list': {
-      onlyOptions('jobs', sub, values, ['function', 'status', 'limit', 'before', 'json']);
+      onlyOptions('jobs', sub, values, ['function', 'status', 'limit', 'before', 'idempotency-key', 'json']);
       const [tenant] = takePositionals('jobs', positionals, ['<tenant>']);
       const limit = integerFlag('--limit', values.limit, 1, MAX_PAGE);
-      const flags = { function: values.function, status: values.status, limit: limit?.toString(), before: values.before };
+      const flags = { function: values.function, status: values.status, limit: limit?.toString(), before: values.before, idempotencyKey: values['idempotency-key'] };
       const { jobs, next = null } = await client.read('GET', pagePath(`${tenantBase(tenant)}/jobs`, flags), JOBS);
       if (values.json) return printJson({ jobs, next });
-      const filters = givenFilters({ function: values.function, status: values.status, before: values.before });
+      const filters = givenFilters({ function: values.function, status: values.status, before: values.before, 'idempotency-key': values['idempotency-key'] });
       printTable(
         ['ID', 'FUNCTION', 'STATUS', 'ATTEMPTS', 'RUNS', 'UPDATED'],
         jobs.map((j) => [j.id, j.function, j.status, String(j.attempts), String(j.runs), j.updatedAt]),
         filters ? `no jobs for tenant ${tenant} with ${filters}` : `no jobs for tenant ${tenant} yet; submit one with: airlock jobs submit ${tenant}/<function>`,
       );
-      if (jobs.length > 0) printMore(['jobs', 'list', tenant], flags, next);
+      // A key names one job at most: no page after it.
+      if (jobs.length > 0 && values['idempotency-key'] === undefined) printMore(['jobs', 'list', tenant], flags, next);
       return;
     }
     default:

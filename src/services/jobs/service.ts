@@ -46,6 +46,8 @@ export interface ListJobsRequest {
   status?: QueueStatus;
   limit: number;
   before?: string;
+  /** Only the job submitted with this idempotency key. */
+  idempotencyKey?: string;
 }
 
 /** What the service needs from the worker: a nudge after a submission, a stop on cancel, the run in progress. */

@@ -26,7 +26,7 @@ import { CANCEL_QUEUE_ITEM } from '../statements/queue/cancel.js';
 import { QUEUE_COUNTS } from '../statements/queue/counts.js';
 import { FIND_QUEUE_ITEM_BY_KEY, INSERT_QUEUE_ITEM } from '../statements/queue/enqueue.js';
 import { GET_QUEUE_ITEM } from '../statements/queue/get-item.js';
-import { LIST_QUEUE_ITEMS } from '../statements/queue/list.js';
+import { LIST_QUEUE_ITEM_BY_KEY, LIST_QUEUE_ITEMS } from '../statements/queue/list.js';
 import { PURGE_FINISHED_ITEMS, PURGE_WINDOW_END } from '../statements/queue/purge.js';
 import { REQUEUE_QUEUE_ITEM } from '../statements/queue/requeue.js';
 import { RUNNING_OF_OWNER, RUNNING_OWNERS } from '../statements/queue/owners.js';
@@ -73,6 +73,9 @@ interface ListParams {
   before: string | null;
   limit: number;
 }
+interface KeyedListParams extends ListParams {
+  key: string;
+}
 interface RequeueParams {
   tenant: string;
   id: string;
@@ -94,6 +97,7 @@ function prepareAll(db: Db) {
     byKey: db.prepare<[string, string], QueueItemRow>(FIND_QUEUE_ITEM_BY_KEY),
     get: db.prepare<[string, string], QueueItemRow>(GET_QUEUE_ITEM),
     list: db.prepare<[ListParams], QueueItemRow>(LIST_QUEUE_ITEMS),
+    listByKey: db.prepare<[KeyedListParams], QueueItemRow>(LIST_QUEUE_ITEM_BY_KEY),
     leased: db.prepare<Guard, QueueItemRow>(GET_LEASED),
     heartbeat: db.prepare<[number, number, ...Guard], { lease_expires_at: number }>(HEARTBEAT),
     checkpoint: db.prepare<[string, number, number, ...Guard], { checkpoint_at: number }>(SAVE_CHECKPOINT),
@@ -222,13 +226,9 @@ export class SqliteQueue implements QueueStore {
 
   async list(req: ListRequest): Promise<QueueItem[]> {
     const limit = Math.max(0, Math.floor(req.limit));
-    const rows = this.stmts().list.all({
-      tenant: req.tenant,
-      function: req.function ?? null,
-      status: req.status ?? null,
-      before: req.before ?? null,
-      limit,
-    });
+    const params = { tenant: req.tenant, function: req.function ?? null, status: req.status ?? null, before: req.before ?? null, limit };
+    const s = this.stmts();
+    const rows = req.idempotencyKey === undefined ? s.list.all(params) : s.listByKey.all({ ...params, key: req.idempotencyKey });
     return rows.map(rowToItem);
   }
 
