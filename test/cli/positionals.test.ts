@@ -67,7 +67,7 @@ describe('CLI positional arguments', () => {
     { args: ['jobs'], problem: 'airlock jobs needs a sub-command' },
     // Options of another sub-command of the same command are refused, not dropped.
     { args: ['jobs', 'get', 'acme', 'j1', '--input', '{}'], problem: '--input does not apply to jobs get, which takes no options' },
-    { args: ['jobs', 'list', 'acme', '--max-attempts', '3'], problem: '--max-attempts does not apply to jobs list, which takes --function, --status, --limit, --before, --json' },
+    { args: ['jobs', 'list', 'acme', '--max-attempts', '3'], problem: '--max-attempts does not apply to jobs list, which takes --function, --status, --limit, --before, --idempotency-key, --json' },
     { args: ['schedules', 'list', 'acme', '--limit', '3'], problem: '--limit does not apply to schedules list, which takes --json' },
     { args: ['schedules', 'runs', 'acme', 'nightly', '--cron', '* * * * *'], problem: '--cron does not apply to schedules runs, which takes --limit, --before, --json' },
     { args: ['secrets', 'list', 'acme', '--hosts', 'api.example.com'], problem: '--hosts does not apply to secrets list, which takes --json' },
