@@ -5,18 +5,18 @@ import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { LogLineView, Name, StringEnum } from './schemas.js';
 
+/** An idempotency key as a job is submitted and looked up with: 1-256 characters, no control characters. */
+function IdempotencyKey(description: string) {
+  return Type.String({ minLength: 1, maxLength: 256, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description });
+}
+
 export const JobStatus = StringEnum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'dead'] as const);
 
 export const JobBody = Type.Object(
   {
     input: Type.Optional(Type.Unknown({ description: 'any JSON value, passed to the function' })),
     idempotencyKey: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 256,
-        pattern: '^[^\\u0000-\\u001f\\u007f]+$',
-        description: 'submitting again with the same key returns the same job (1-256 characters, no control characters)',
-      }),
+      IdempotencyKey('submitting again with the same key returns the same job (1-256 characters, no control characters)'),
     ),
     maxRunMs: Type.Optional(Type.Integer({ minimum: 1, description: 'slice cap, ms (default 10 minutes, AIRLOCK_JOB_RUN_MS)' })),
     maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'failed attempts before the job is dead' })),
@@ -114,12 +114,7 @@ export const JobQuery = Type.Object(
     before: Type.Optional(Type.String({ maxLength: 64, description: 'page: only jobs submitted before this id' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
     idempotencyKey: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 256,
-        pattern: '^[^\\u0000-\\u001f\\u007f]+$',
-        description: 'only the job submitted with this idempotency key (a webhook delivery: its deliveryId); a lookup that submits nothing',
-      }),
+      IdempotencyKey('only the job submitted with this idempotency key (a webhook delivery: its deliveryId); a lookup that submits nothing'),
     ),
   },
   { additionalProperties: false },

@@ -51,3 +51,8 @@ export function serializeInput(input: unknown, maxDepth: number, maxBytes: numbe
   }
   return json;
 }
+
+/** A JSON object: not null, not an array (what a parsed `{…}` is). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

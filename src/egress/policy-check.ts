@@ -6,16 +6,13 @@ import type { EgressLimits, EgressPolicy, EgressRule } from '../core/types.js';
 import { parseIp } from './ip.js';
 import { EGRESS_LIMIT_KEYS, resolveEgressLimits } from './limits.js';
 import { METHOD_PATTERN, normalizeHostPattern, REFUSED_METHODS } from './policy.js';
+import { isRecord } from '../core/json.js';
 
 export const MAX_RULES = 100;
 const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 function invalid(message: string, field: string): AirlockError {
   return new AirlockError('VALIDATION_FAILED', message, { field });
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function checkHost(raw: unknown, field: string): string {

@@ -8,6 +8,7 @@ import type { DoneFrame, HarnessLogEntry, HarnessLogLevel, SandboxToHostFrame } 
 import type { Parsed } from './frames.js';
 import { parseFetch, parseFetchAbort } from './inbound-fetch.js';
 import { parseCheckpoint } from './checkpoint-relay.js';
+import { isRecord } from '../core/json.js';
 
 const LEVELS: ReadonlySet<string> = new Set<HarnessLogLevel>(['debug', 'info', 'warn', 'error', 'stdout', 'stderr']);
 const MAX_ERROR_TYPE = 200;
@@ -16,10 +17,6 @@ const MAX_ERROR_STACK = 16 * 1024;
 
 function fail<T>(reason: string): Parsed<T> {
   return { ok: false, reason };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function hasOnly(obj: Record<string, unknown>, keys: readonly string[]): boolean {

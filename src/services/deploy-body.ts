@@ -2,6 +2,7 @@
 // service safe for every other caller (CLI, tests, SDK) and gives the same clear messages.
 import { AirlockError } from '../core/errors.js';
 import type { FunctionLimits, IsolationScope, Runtime } from '../core/types.js';
+import { isRecord } from '../core/json.js';
 
 export interface DeployBody {
   code: string;
@@ -20,10 +21,6 @@ const LIMIT_KEYS: readonly (keyof FunctionLimits)[] = ['timeoutMs', 'memoryMiB',
 
 function invalid(message: string, field: string): AirlockError {
   return new AirlockError('VALIDATION_FAILED', message, { field });
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function checkLimits(value: unknown): Partial<FunctionLimits> {

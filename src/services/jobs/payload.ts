@@ -5,6 +5,7 @@
 import { AirlockError } from '../../core/errors.js';
 import { legacyJobSource, readJobSource } from './source.js';
 import type { JobSource } from './source.js';
+import { isRecord } from '../../core/json.js';
 
 export interface JobPayload {
   /** The function's input (a JSON value). */
@@ -19,10 +20,6 @@ export interface JobPayload {
   retriedAt?: number;
   /** What started the job; absent on jobs stored before sources were (see jobSource). */
   source?: JobSource;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Reads a job payload back from a queue item; INTERNAL when it is not one (never written by us). */

@@ -6,6 +6,7 @@
 // delivery, `schedule:<name>:<ISO time>` for a schedule), else it is `api`. New API submissions
 // always store `api`, so a key that looks like another producer's never changes theirs.
 import { NAME_PATTERN } from '../names.js';
+import { isRecord } from '../../core/json.js';
 
 export type JobSource =
   | { kind: 'api' }
@@ -13,10 +14,6 @@ export type JobSource =
   | { kind: 'schedule'; schedule: string; /** The occurrence, epoch ms. */ occurrenceAt: number };
 
 export const API_SOURCE: JobSource = { kind: 'api' };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** A stored source read back (only the fields of its kind); undefined when `raw` is not one. */
 export function readJobSource(raw: unknown): JobSource | undefined {
