@@ -2,6 +2,7 @@
 // real tenant code in a real sandbox and asserts the safe outcome (status, error type, sandbox
 // state, no process left), never merely that "something failed".
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import type { IsolatorName } from '../../src/core/config.js';
 import type { Sandbox, SandboxRunOutcome } from '../../src/sandbox/port.js';
@@ -429,6 +430,21 @@ export function conformance(kind: IsolatorName): void {
       const msgs = outcome.logs.map((l) => l.msg);
       assert.ok(msgs.some((m) => /^FATAL ERROR: .*JavaScript heap out of memory/.test(m)), JSON.stringify(msgs));
       assert.ok(!msgs.some((m) => /Native stack trace|Last few GCs|\[\/usr\/bin\/node\]|\[.*node\]$/.test(m)), JSON.stringify(msgs));
+    });
+
+    // The harness starts with --max-old-space-size (the memory limit) and sets it back to its
+    // default once the heap exists: the limit must still hold, and V8's flag hash must be the
+    // default one, or Node's code cache of its built-ins is rejected (~10 ms more per boot).
+    it('keeps the heap limit while its V8 flags read as the defaults (the built-ins code cache applies)', async () => {
+      const code = `import v8 from 'node:v8';
+        export default async () => ({ limitMiB: v8.getHeapStatistics().heap_size_limit / 2 ** 20, tag: v8.cachedDataVersionTag() });`;
+      const { outcome } = await runOnce(kind, code, {}, 48);
+      assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome));
+      const { limitMiB, tag } = outcome.result as { limitMiB: number; tag: number };
+      // 48 MiB of old space plus the young generation; without the flag it would be gigabytes.
+      assert.ok(limitMiB >= 48 && limitMiB <= 48 + 64, `heap limit ${limitMiB} MiB`);
+      const defaults = spawnSync(process.execPath, ['-p', "require('v8').cachedDataVersionTag()"], { env: {}, encoding: 'utf8' });
+      assert.equal(tag, Number(defaults.stdout.trim()), 'the sandbox runs with non-default V8 flags');
     });
 
     it('treats a fake frame printed on stdout as a log line', async () => {

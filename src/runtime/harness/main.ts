@@ -20,6 +20,7 @@
 //
 // Usage: node --max-old-space-size=<MiB> harness.cjs <code-dir>
 // (<code-dir> is a sandbox-private writable directory; module names in stacks are under it)
+import './heap-flags.js';
 import './primordials.js';
 import { sendLogsAtExit } from './capture.js';
 import { openChannel } from './channel.js';
