@@ -19,7 +19,7 @@ import type { JobsConfig } from './config/jobs.js';
 import { functionLimitsFrom } from './config/limits.js';
 import { poolFrom } from './config/pool.js';
 import type { PoolConfig } from './config/pool.js';
-import { queueFrom } from './config/queue.js';
+import { capQueueByAdmission, queueFrom } from './config/queue.js';
 import type { QueueConfig } from './config/queue.js';
 import { isolatorFrom, sandboxFrom } from './config/sandbox.js';
 import type { SandboxConfig } from './config/sandbox.js';
@@ -132,6 +132,7 @@ export function loadConfig(env: Env = process.env): Config {
     schedules: schedulesFrom(env),
   };
   capAdmission(config.admission);
+  capQueueByAdmission(config.queue, config.admission);
   if (config.sandbox.uid === 0 && isRoot) {
     throw new AirlockError(
       'CONFIG_INVALID',

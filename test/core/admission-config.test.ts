@@ -66,3 +66,12 @@ test('a tenant listed twice is refused, naming it', () => {
     return true;
   });
 });
+
+test("each tenant's queue cap is the lower of AIRLOCK_QUEUE_TENANT_CONCURRENCY and its invocation limit", () => {
+  const q = loadConfig({ AIRLOCK_QUEUE_TENANT_CONCURRENCY: '4', AIRLOCK_TENANT_CONCURRENCY: '3', [VAR]: 'small=1,big=16' }).queue;
+  assert.equal(q.tenantConcurrency, 3, 'tenants not listed: their invocation limit, below the queue setting');
+  assert.deepEqual({ ...q.tenantCaps }, { small: 1, big: 4 }, 'an override only ever lowers the queue cap');
+  const roomy = loadConfig({ AIRLOCK_QUEUE_TENANT_CONCURRENCY: '2' }).queue;
+  assert.equal(roomy.tenantConcurrency, 2, 'the queue setting stands when the invocation limit is higher');
+  assert.deepEqual({ ...roomy.tenantCaps }, {});
+});

@@ -81,6 +81,19 @@ export function queueFairnessConformance(name: string, make: MakeQueue): void {
         assert.deepEqual(tenantsOf(await q.claim({ owner: 'w', max: 8 })), { a: 1 });
       }));
 
+    test('a tenant with its own cap (tenantCaps) is held to it; the others keep the default', () =>
+      withQueue({ slots: 8, tenantConcurrency: 3, tenantCaps: { small: 1 } }, async ({ q }) => {
+        await fill(q, 'small', 4);
+        await fill(q, 'other', 4);
+        const first = await q.claim({ owner: 'w', max: 8 });
+        assert.deepEqual(tenantsOf(first), { small: 1, other: 3 });
+        assert.deepEqual(await q.claim({ owner: 'w', max: 8 }), []);
+        const small = first.find((c) => c.item.tenant === 'small');
+        assert.ok(small);
+        await q.complete(small.lease, null);
+        assert.deepEqual(tenantsOf(await q.claim({ owner: 'w', max: 8 })), { small: 1 });
+      }));
+
     test('global slots bound running items across tenants and claimers', () =>
       withQueue({ slots: 3 }, async ({ q, sut }) => {
         await fill(q, 'a', 5);

@@ -18,6 +18,7 @@ export function testPolicy(overrides: Partial<QueuePolicy> = {}): QueuePolicy {
     slots: 8,
     interactiveReserved: 0,
     tenantConcurrency: 8,
+    tenantCaps: {},
     tenantWeights: {},
     leaseMs: 1_000,
     maxAttempts: 3,

@@ -5,14 +5,23 @@ import { AirlockError } from '../errors.js';
 import { KiB } from '../limits.js';
 import { int, TIMER_MAX_MS } from './env.js';
 import type { Env } from './env.js';
+import type { AdmissionConfig } from './admission.js';
+
+/** What capQueueByAdmission reads of the admission limits. */
+type AdmissionLimits = Pick<AdmissionConfig, 'tenantConcurrency' | 'tenantConcurrencyOverrides'>;
 
 export interface QueueConfig {
   /** Queue items that may run at once across all tenants and lanes. */
   slots: number;
   /** Of those slots, how many only interactive-lane work may use. */
   interactiveReserved: number;
-  /** Queue items one tenant may have running at once (both lanes). */
+  /**
+   * Queue items one tenant may have running at once (both lanes): AIRLOCK_QUEUE_TENANT_CONCURRENCY,
+   * lowered to the tenants' invocation limit when that is lower (capQueueByAdmission).
+   */
   tenantConcurrency: number;
+  /** The same for the tenants with their own invocation limit (AIRLOCK_TENANT_CONCURRENCY_OVERRIDES). */
+  tenantCaps: Readonly<Record<string, number>>;
   /** Fair-share weight per tenant; tenants not listed weigh 1. */
   tenantWeights: Readonly<Record<string, number>>;
   /** Lease given to a claimed item; it must heartbeat or finish before it ends, ms. */
@@ -85,6 +94,7 @@ export function queueFrom(env: Env, maxInputBytes: number): QueueConfig {
     slots,
     interactiveReserved,
     tenantConcurrency: Math.min(slots, int(env, 'AIRLOCK_QUEUE_TENANT_CONCURRENCY', 4, 1)),
+    tenantCaps: {},
     tenantWeights: tenantWeights(env, 'AIRLOCK_QUEUE_TENANT_WEIGHTS'),
     leaseMs: int(env, 'AIRLOCK_QUEUE_LEASE_MS', 30_000, 100, TIMER_MAX_MS),
     maxAttempts: int(env, 'AIRLOCK_QUEUE_MAX_ATTEMPTS', 5, 1),
@@ -93,4 +103,18 @@ export function queueFrom(env: Env, maxInputBytes: number): QueueConfig {
     payloadBytes,
     checkpointBytes: int(env, 'AIRLOCK_QUEUE_CHECKPOINT_BYTES', 256 * KiB, 1),
   };
+}
+
+/**
+ * Every running queue item holds one of its tenant's admission slots (AIRLOCK_TENANT_CONCURRENCY,
+ * or the tenant's entry in AIRLOCK_TENANT_CONCURRENCY_OVERRIDES), so claiming more of a tenant's
+ * items than that only makes the extra ones wait for a slot and go back to the queue: each
+ * tenant's queue cap is the lower of the two. Call it once the admission limits are capped.
+ */
+export function capQueueByAdmission(queue: QueueConfig, admission: AdmissionLimits): void {
+  const asked = queue.tenantConcurrency;
+  queue.tenantConcurrency = Math.min(asked, admission.tenantConcurrency);
+  const caps: Record<string, number> = Object.create(null) as Record<string, number>;
+  for (const [tenant, limit] of Object.entries(admission.tenantConcurrencyOverrides)) caps[tenant] = Math.min(asked, limit);
+  queue.tenantCaps = caps;
 }

@@ -93,6 +93,10 @@ export function serverGoneError(row: QueueItemRow): string {
   });
 }
 
+function capOf(policy: QueuePolicy, tenant: string): number {
+  return Object.hasOwn(policy.tenantCaps, tenant) ? (policy.tenantCaps[tenant] ?? policy.tenantConcurrency) : policy.tenantConcurrency;
+}
+
 function weightOf(policy: QueuePolicy, tenant: string): number {
   return Object.hasOwn(policy.tenantWeights, tenant) ? (policy.tenantWeights[tenant] ?? 1) : 1;
 }
@@ -126,7 +130,7 @@ export function claimInTransaction(
       pass: s.getPass.get(tenant)?.pass,
       ready,
       running: runningByTenant.get(tenant) ?? 0,
-      cap: ctx.policy.tenantConcurrency,
+      cap: capOf(ctx.policy, tenant),
     });
   }
   if (demand.size === 0) return [];
