@@ -8,7 +8,7 @@
 // guarded UPDATEs (`WHERE id = $1 AND status = 'running' AND fence = $2 AND lease_expires_at > now`).
 import type { QueueConfig } from '../core/config.js';
 import type { Lane } from '../scheduler/stride.js';
-import type { PurgeBatch } from '../core/types.js';
+import type { ExecutionRecord, PurgeBatch } from '../core/types.js';
 
 export type { Lane } from '../scheduler/stride.js';
 
@@ -145,6 +145,15 @@ export interface ListRequest {
   idempotencyKey?: string;
 }
 
+/**
+ * A run in progress of a queue item: its execution record without the outcome (status, finish
+ * time, duration, result, error, logs), as far as the run's holder knows it when the run starts.
+ */
+export type RunRecord = Pick<
+  ExecutionRecord,
+  'id' | 'tenant' | 'function' | 'version' | 'start' | 'isolation' | 'layers' | 'queuedAt' | 'startedAt'
+> & { jobId: string };
+
 export interface QueueStore {
   /** Applies forward-only migrations (shared with the rest of the store). */
   migrate(): Promise<void>;
@@ -179,6 +188,15 @@ export interface QueueStore {
 
   /** Extends a live lease to now + leaseMs; returns the new expiry. LEASE_LOST if stale. */
   heartbeat(lease: Lease, leaseMs?: number): Promise<number>;
+  /**
+   * Notes the run the lease holder has just started, as the execution record it will become
+   * (RunRecord). Should the lease end without the holder (its server gone, SERVER_GONE, or its
+   * lease run out, LEASE_EXPIRED), that ending also writes the record, `killed`, with the reason
+   * as its error, in the same transaction: a run lost with its server still has a record. The
+   * holder's own record of the run, written later under the same id, then changes nothing.
+   * Cleared when the item is settled or claimed again. LEASE_LOST if stale.
+   */
+  markRun(lease: Lease, run: RunRecord): Promise<void>;
   /** Durably saves a checkpoint; returns its time. LEASE_LOST if stale, CHECKPOINT_TOO_LARGE. */
   saveCheckpoint(lease: Lease, state: unknown): Promise<number>;
   /** Ends the item `succeeded` with its result. LEASE_LOST if stale. */

@@ -26,7 +26,15 @@ async function waitFor(url: string, key: string, id: string, done: (job: JobBody
  * checkpoint, starts a second server on the same data (and cgroup root), and answers the job as
  * it ended there, with the pids the first server's sandboxes had.
  */
-async function jobAcrossKill(name: string, leaseMs: number, n: number): Promise<{ job: JobBody; sandboxes: number[]; killedPid: number }> {
+interface RunBody {
+  id: string;
+  status: string;
+  error?: { type: string; message: string };
+  startedAt: string;
+  finishedAt: string;
+}
+
+async function jobAcrossKill(name: string, leaseMs: number, n: number): Promise<{ job: JobBody; runs: RunBody[]; sandboxes: number[]; killedPid: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'airlock-jobs-kill-'));
   // One cgroup root for both servers: the second sweeps the groups the killed one left behind.
   const env = { ...FAST_JOBS, AIRLOCK_DATA_DIR: dataDir, AIRLOCK_QUEUE_LEASE_MS: String(leaseMs), AIRLOCK_CGROUP_ROOT: `airlock-${name}-${process.pid}` };
@@ -50,7 +58,8 @@ async function jobAcrossKill(name: string, leaseMs: number, n: number): Promise<
     const second = await startServerProcess(env);
     try {
       const job = await waitFor(second.url, key, id, (j) => ['succeeded', 'failed', 'dead', 'cancelled'].includes(j.status), 60_000);
-      return { job, sandboxes, killedPid: first.child.pid! };
+      const { executions: runs } = await apiCall<{ executions: RunBody[] }>(second.url, key, 'GET', `/v1/tenants/acme/executions?job=${id}&limit=100`);
+      return { job, runs, sandboxes, killedPid: first.child.pid! };
     } finally {
       await second.stop();
     }
@@ -74,12 +83,19 @@ describe('jobs survive a killed server', () => {
   it("a server restarted on the same machine retries the killed server's runs at once, not after their lease", async () => {
     // Leases of 10 minutes: only the restart's judgement that their holder is dead frees them in
     // time (the wait for the job's end gives up after 60 s).
-    const { job, killedPid } = await jobAcrossKill('crash2', 600_000, 30);
+    const { job, runs, killedPid } = await jobAcrossKill('crash2', 600_000, 30);
     assert.equal(job.status, 'succeeded', JSON.stringify(job));
     assert.equal((job.result as { sum: number }).sum, 465);
     assert.equal(job.attempts, 1, 'the killed server was one crashed attempt');
     // The attempt says what happened: the server is gone, not that a lease ran out.
     assert.equal(job.lastError?.code, 'SERVER_GONE', JSON.stringify(job.lastError));
     assert.match(job.lastError?.message ?? '', new RegExp(`^the server running run \\d+ \\(lease owner w1:[\\w-]+:\\d+:${killedPid}:\\d+:\\w+\\) stopped or crashed while the run was in progress; .*counted as a crashed attempt$`));
+    // The run in progress when the server died has its record too: killed, saying why.
+    const lost = runs.filter((r) => r.status === 'killed');
+    assert.equal(lost.length, 1, JSON.stringify(runs));
+    assert.equal(lost[0]?.error?.type, 'ServerGone');
+    assert.match(lost[0]?.error?.message ?? '', /^this job run was lost: the server running run .* logs it printed were lost with its server$/);
+    assert.ok(Date.parse(lost[0]!.finishedAt) >= Date.parse(lost[0]!.startedAt));
+    assert.equal(runs.filter((r) => r.status === 'succeeded').length, 1, 'then the run that finished the job');
   });
 });

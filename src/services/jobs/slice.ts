@@ -12,7 +12,7 @@ import { executionId } from '../../core/ids.js';
 import type { ExecutionRecord, FunctionVersion, LogLine } from '../../core/types.js';
 import { maskOutcome } from '../../egress/mask.js';
 import type { EgressBroker, EgressSession } from '../../egress/types.js';
-import type { Claimed, Lane, Lease, QueueStore } from '../../queue/port.js';
+import type { Claimed, Lane, Lease, QueueStore, RunRecord } from '../../queue/port.js';
 import type { Admission, Permit } from '../../scheduler/admission.js';
 import type { SandboxPool } from '../../sandbox/pool.js';
 import type { CheckpointSink, SandboxRunOutcome } from '../../sandbox/port.js';
@@ -182,6 +182,10 @@ export class JobSlice {
       fn.egress === undefined || this.deps.egress === undefined
         ? undefined
         : this.deps.egress.open({ tenant: item.tenant, functionName: item.function, executionId: id, policy: fn.egress, deadline: startedAt + timeoutMs, jobSlice: true });
+    await this.noteRun({
+      id, tenant: item.tenant, function: item.function, version: fn.version, start: poolLease.start,
+      isolation, layers: [...sandbox.layers], queuedAt, startedAt, jobId: item.id,
+    });
     let outcome: SandboxRunOutcome;
     try {
       outcome = await sandbox.run({
@@ -222,6 +226,18 @@ export class JobSlice {
     if (egress !== undefined && egress.records.length > 0) record.egress = [...egress.records];
     recorder.record(record);
     await this.settleOutcome(outcome, payload, cap);
+  }
+
+  /**
+   * Tells the queue which run has started, so a run lost with this server still gets an
+   * execution record (QueueStore.markRun). Best effort: if it fails, such a run has none.
+   */
+  private async noteRun(run: RunRecord): Promise<void> {
+    try {
+      await this.deps.queue.markRun(this.lease, run);
+    } catch {
+      // a lost lease shows when the run settles; anything else only costs the lost-run record
+    }
   }
 
   /**

@@ -19,6 +19,10 @@ import {
   SET_VTIME,
 } from '../statements/queue/demand.js';
 import { rowToItem } from './rows.js';
+import { lostRunValues } from './lost-run.js';
+import type { LeaseEnd } from './lost-run.js';
+import { INSERT_EXECUTION } from '../statements/insert-execution.js';
+import type { ExecutionValues } from '../rows.js';
 import type { QueueItemRow } from './rows.js';
 
 type Count = { tenant: string; lane: string; n: number };
@@ -44,6 +48,7 @@ export function prepareClaim(db: Database) {
     setVtime: db.prepare<[number]>(SET_VTIME),
     pick: db.prepare<[string, string, number, number], { seq: number }>(PICK_READY),
     markRunning: db.prepare<[string, number, number, number, number], QueueItemRow>(MARK_RUNNING),
+    insertLostRun: db.prepare<ExecutionValues>(INSERT_EXECUTION),
   };
 }
 
@@ -68,13 +73,22 @@ export function failAttempt(
   return finish.get(fate.status, attempts, runAfter, error, finishedAt, now, row.seq, row.fence);
 }
 
+/**
+ * Ends the lease of a running item whose holder is gone or silent: a crashed attempt, and the
+ * execution record of the run it had started, if any (lost-run.ts), in the caller's transaction.
+ * False when the item had changed meanwhile.
+ */
+export function endLeaseWithoutHolder(s: ClaimStatements, row: QueueItemRow, end: LeaseEnd, ctx: ClaimContext): boolean {
+  const lost = lostRunValues(row, end);
+  if (failAttempt(s.finishAttempt, row, JSON.stringify(end), true, ctx) === undefined) return false;
+  if (lost !== undefined) s.insertLostRun.run(...lost);
+  return true;
+}
+
 function reapExpired(s: ClaimStatements, ctx: ClaimContext): void {
   for (const row of s.expired.all(ctx.now())) {
-    const error = JSON.stringify({
-      code: 'LEASE_EXPIRED',
-      message: `the lease of run ${row.fence} (owner ${row.lease_owner ?? 'unknown'}) expired before it finished; counted as a crashed attempt`,
-    });
-    failAttempt(s.finishAttempt, row, error, true, ctx);
+    const message = `the lease of run ${row.fence} (owner ${row.lease_owner ?? 'unknown'}) expired before it finished; counted as a crashed attempt`;
+    endLeaseWithoutHolder(s, row, { code: 'LEASE_EXPIRED', message }, ctx);
   }
 }
 
@@ -83,14 +97,14 @@ function reapExpired(s: ClaimStatements, ctx: ClaimContext): void {
  * expiry, the server that ran it is gone. Kept apart from LEASE_EXPIRED, which may also mean a
  * server that hung or lost its database for longer than the lease.
  */
-export function serverGoneError(row: QueueItemRow): string {
-  return JSON.stringify({
+export function serverGoneError(row: QueueItemRow): LeaseEnd {
+  return {
     code: 'SERVER_GONE',
     message:
       `the server running run ${row.fence} (lease owner ${row.lease_owner ?? 'unknown'}) stopped or crashed while the run was ` +
       'in progress; a server started on the same machine found it gone and ended its lease without waiting for it to ' +
       'expire; counted as a crashed attempt',
-  });
+  };
 }
 
 function capOf(policy: QueuePolicy, tenant: string): number {

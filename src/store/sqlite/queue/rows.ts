@@ -30,6 +30,8 @@ export interface QueueItemRow {
   stalled_runs: number;
   lease_owner: string | null;
   lease_expires_at: number | null;
+  /** JSON of the run in progress (queue/port.ts RunRecord); NULL when none. */
+  run_record: string | null;
 }
 
 const parse = parseJsonSafely;

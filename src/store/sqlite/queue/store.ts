@@ -18,6 +18,7 @@ import type {
   QueuePolicy,
   QueueStore,
   RequeueRequest,
+  RunRecord,
 } from '../../../queue/port.js';
 import type { PurgeBatch } from '../../port.js';
 import { LANES } from '../../../scheduler/stride.js';
@@ -36,9 +37,10 @@ import {
   CONTINUE_WITH_CHECKPOINT,
   GET_LEASED,
   HEARTBEAT,
+  MARK_RUN,
   SAVE_CHECKPOINT,
 } from '../statements/queue/lease.js';
-import { claimInTransaction, failAttempt, prepareClaim, serverGoneError } from './claim.js';
+import { claimInTransaction, endLeaseWithoutHolder, failAttempt, prepareClaim, serverGoneError } from './claim.js';
 import type { ClaimContext } from './claim.js';
 import { encodeJson, rowToItem } from './rows.js';
 import { openLogFile, WalSyncer } from '../wal-sync.js';
@@ -100,6 +102,7 @@ function prepareAll(db: Db) {
     listByKey: db.prepare<[KeyedListParams], QueueItemRow>(LIST_QUEUE_ITEM_BY_KEY),
     leased: db.prepare<Guard, QueueItemRow>(GET_LEASED),
     heartbeat: db.prepare<[number, number, ...Guard], { lease_expires_at: number }>(HEARTBEAT),
+    markRun: db.prepare<[string, number, ...Guard], { seq: number }>(MARK_RUN),
     checkpoint: db.prepare<[string, number, number, ...Guard], { checkpoint_at: number }>(SAVE_CHECKPOINT),
     complete: db.prepare<[string, number, number, ...Guard], QueueItemRow>(COMPLETE),
     continue: db.prepare<[number, number, number, ...Guard], QueueItemRow>(CONTINUE),
@@ -262,6 +265,11 @@ export class SqliteQueue implements QueueStore {
     return row.lease_expires_at;
   }
 
+  async markRun(lease: Lease, run: RunRecord): Promise<void> {
+    const row = this.stmts().markRun.get(JSON.stringify(run), this.ctx.now(), ...this.guard(lease));
+    if (row === undefined) throw this.leaseLost(lease);
+  }
+
   private encodeCheckpoint(state: unknown): string {
     return encodeJson(state, 'the checkpoint', this.ctx.policy.checkpointBytes, 'CHECKPOINT_TOO_LARGE');
   }
@@ -334,7 +342,7 @@ export class SqliteQueue implements QueueStore {
       let ended = 0;
       for (const owner of owners) {
         for (const row of s.runningOf.all(owner)) {
-          if (failAttempt(s.claim.finishAttempt, row, serverGoneError(row), true, this.ctx) !== undefined) ended++;
+          if (endLeaseWithoutHolder(s.claim, row, serverGoneError(row), this.ctx)) ended++;
         }
       }
       return ended;

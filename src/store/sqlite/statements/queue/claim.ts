@@ -9,6 +9,6 @@ LIMIT ?`;
 export const MARK_RUNNING = `
 UPDATE queue_items
 SET status = 'running', runs = runs + 1, fence = fence + 1, lease_owner = ?, lease_expires_at = ?,
-    started_at = COALESCE(started_at, ?), updated_at = ?
+    started_at = COALESCE(started_at, ?), updated_at = ?, run_record = NULL
 WHERE seq = ? AND status = 'queued'
 RETURNING *`;

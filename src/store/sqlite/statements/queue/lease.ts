@@ -9,6 +9,12 @@ UPDATE queue_items SET lease_expires_at = ?, updated_at = ?
 WHERE ${GUARD}
 RETURNING lease_expires_at`;
 
+/** The run now in progress (RunRecord JSON), for the record of a run lost with its server. */
+export const MARK_RUN = `
+UPDATE queue_items SET run_record = ?, updated_at = ?
+WHERE ${GUARD}
+RETURNING seq`;
+
 export const SAVE_CHECKPOINT = `
 UPDATE queue_items SET checkpoint = ?, checkpoint_at = ?, stalled_runs = 0, updated_at = ?
 WHERE ${GUARD}
@@ -16,7 +22,7 @@ RETURNING checkpoint_at`;
 
 export const COMPLETE = `
 UPDATE queue_items
-SET status = 'succeeded', result = ?, finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL
+SET status = 'succeeded', result = ?, finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL, run_record = NULL
 WHERE ${GUARD}
 RETURNING *`;
 
@@ -26,7 +32,7 @@ RETURNING *`;
  */
 export const CONTINUE = `
 UPDATE queue_items
-SET status = 'queued', run_after = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL,
+SET status = 'queued', run_after = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL, run_record = NULL,
     stalled_runs = stalled_runs + ?
 WHERE ${GUARD}
 RETURNING *`;
@@ -34,7 +40,7 @@ RETURNING *`;
 /** Continuation that saves a new checkpoint in the same statement. */
 export const CONTINUE_WITH_CHECKPOINT = `
 UPDATE queue_items
-SET status = 'queued', run_after = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL,
+SET status = 'queued', run_after = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL, run_record = NULL,
     checkpoint = ?, checkpoint_at = ?, stalled_runs = 0
 WHERE ${GUARD}
 RETURNING *`;
