@@ -22,7 +22,12 @@ export function maskJson(value: unknown, mask: Mask): unknown {
       out = arr;
     } else if (src !== null && typeof src === 'object') {
       const obj: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(src)) stack.push([v, obj, mask(k)]);
+      // Keys defined now, in the source's order (the stack fills them in last-first).
+      for (const [k, v] of Object.entries(src)) {
+        const masked = mask(k);
+        Object.defineProperty(obj, masked, { value: undefined, enumerable: true, writable: true, configurable: true });
+        stack.push([v, obj, masked]);
+      }
       out = obj;
     } else out = src;
     if (Array.isArray(parent)) parent[key as number] = out;

@@ -23,6 +23,12 @@ describe('execution masking', () => {
     assert.equal(maskJson(42, mask), 42);
   });
 
+  it('keeps the order of keys at every depth, as JSON.stringify would give it', () => {
+    const value = { status: 200, body: { ok: true, method: 'GET', path: '/x', gotAuth: 'hunter22', list: [{ b: 1, a: 2 }] } };
+    const out = maskJson(value, mask);
+    assert.equal(JSON.stringify(out), JSON.stringify(value).replace('hunter22', '[secret:KEY]'));
+  });
+
   it('masks a __proto__ key as data, never touching prototypes', () => {
     const hostile = JSON.parse('{"__proto__":{"polluted":"hunter22"}}') as unknown;
     const out = maskJson(hostile, mask) as Record<string, unknown>;
