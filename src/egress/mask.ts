@@ -47,6 +47,14 @@ export function maskLogs(logs: LogLine[], mask: Mask): LogLine[] {
 }
 
 /**
+ * `logs` masked when `session` has substituted a secret (else as they are): for the logs of a run
+ * still in progress, which readers see before its outcome is masked.
+ */
+export function maskedLogs(logs: LogLine[], session: Pick<EgressSession, 'usedSecrets' | 'mask'> | undefined): LogLine[] {
+  return session?.usedSecrets === true ? maskLogs(logs, (text) => session.mask(text)) : logs;
+}
+
+/**
  * Masks, in place, every secret value `session` substituted out of an outcome's result, error and
  * logs (a no-op when the execution used no secret). Invocations and job slices both call it.
  */

@@ -10,7 +10,7 @@ import type { Config } from '../../core/config.js';
 import { isAirlockError } from '../../core/errors.js';
 import { executionId } from '../../core/ids.js';
 import type { ExecutionRecord, FunctionVersion, LogLine } from '../../core/types.js';
-import { maskOutcome } from '../../egress/mask.js';
+import { maskOutcome, maskedLogs } from '../../egress/mask.js';
 import type { EgressBroker, EgressSession } from '../../egress/types.js';
 import type { Claimed, Lane, Lease, QueueStore, RunRecord } from '../../queue/port.js';
 import type { Admission, Permit } from '../../scheduler/admission.js';
@@ -201,7 +201,8 @@ export class JobSlice {
         checkpoint: this.sink(),
         job: jobInfoOf(item, payload),
         watch: (logs) => {
-          this.live = { executionId: id, startedAt, logs };
+          // Masked like the record will be: a secret the run got back must not show meanwhile.
+          this.live = { executionId: id, startedAt, logs: () => maskedLogs(logs(), egress) };
         },
         ...(egress === undefined ? {} : { egress }),
       });
