@@ -1,6 +1,6 @@
-// A job run that gets a secret back and logs it: the logs of its run in progress (currentRun of
-// GET …/jobs/{id}) are masked like the record's, never the secret's value. Real HTTP, bwrap,
-// SQLite and a 127.0.0.1 upstream that echoes the Authorization header it got.
+// A job run that gets a secret back, logs it and saves it in a checkpoint: the logs of its run in
+// progress (currentRun of GET …/jobs/{id}) and the stored checkpoint are masked like the record,
+// never the secret's value. Real HTTP, bwrap, SQLite and a 127.0.0.1 upstream.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deploy, startTestServer } from '../support/server.js';
@@ -22,7 +22,9 @@ describe('a running job that used a secret', () => {
     );
     await deploy(api, 'acme', 'echo-sync', `export default async (input, ctx) => {
       const res = await fetch(input.base + '/me', { headers: { authorization: 'Bearer {{secrets.TOKEN}}' } });
-      console.log('you sent', [...await res.text()].reverse().join(''));
+      const echoed = [...await res.text()].reverse().join('');
+      console.log('you sent', echoed);
+      await ctx.checkpoint.save({ echoed });
       await new Promise((r) => setTimeout(r, 120_000));
     };`, { egress: { allow: [{ host: '127.0.0.1', ports: [target.port] }] } });
   });
@@ -31,18 +33,19 @@ describe('a running job that used a secret', () => {
     await target.close();
   });
 
-  it('shows its logs so far masked', async () => {
+  it('shows its logs so far and its checkpoint masked', async () => {
     const id = await submit(api, 'acme', 'echo-sync', { input: { base: `http://127.0.0.1:${target.port}` } });
     const deadline = Date.now() + 30_000;
-    let view: { currentRun?: { logs: { msg: string }[] } };
+    let view: { currentRun?: { logs: { msg: string }[] }; checkpoint?: unknown };
     for (;;) {
       view = (await api.request('GET', `/v1/tenants/acme/jobs/${id}`)).body;
-      if ((view.currentRun?.logs.length ?? 0) >= 1) break;
+      if ((view.currentRun?.logs.length ?? 0) >= 1 && view.checkpoint !== undefined) break;
       if (Date.now() > deadline) assert.fail(`no logs in progress: ${JSON.stringify(view)}`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     assert.equal(target.seen.at(-1)?.headers.authorization, 'Bearer sk-live-abcdef', 'the upstream got the real value');
     assert.deepEqual(view.currentRun?.logs.map((l) => l.msg), ['you sent Bearer [secret:TOKEN]']);
+    assert.deepEqual(view.checkpoint, { echoed: 'Bearer [secret:TOKEN]' });
     assert.equal((await api.request('POST', `/v1/tenants/acme/jobs/${id}/cancel`)).status, 200);
   });
 });

@@ -10,7 +10,7 @@ import type { Config } from '../../core/config.js';
 import { isAirlockError } from '../../core/errors.js';
 import { executionId } from '../../core/ids.js';
 import type { ExecutionRecord, FunctionVersion, LogLine } from '../../core/types.js';
-import { maskOutcome, maskedLogs } from '../../egress/mask.js';
+import { maskJson, maskOutcome, maskedLogs } from '../../egress/mask.js';
 import type { EgressBroker, EgressSession } from '../../egress/types.js';
 import type { Claimed, Lane, Lease, QueueStore, RunRecord } from '../../queue/port.js';
 import type { Admission, Permit } from '../../scheduler/admission.js';
@@ -198,7 +198,7 @@ export class JobSlice {
         timeoutMs,
         resultBytes: fn.limits.resultBytes,
         logBytes: fn.limits.logBytes,
-        checkpoint: this.sink(),
+        checkpoint: this.sink(egress),
         job: jobInfoOf(item, payload),
         watch: (logs) => {
           // Masked like the record will be: a secret the run got back must not show meanwhile.
@@ -278,13 +278,17 @@ export class JobSlice {
     return this.settle('failed', () => queue.fail(this.lease, attemptError(outcome)));
   }
 
-  /** ctx.checkpoint for this run: saves go to the queue with this slice's fencing token. */
-  private sink(): CheckpointSink {
+  /**
+   * ctx.checkpoint for this run: saves go to the queue with this slice's fencing token, with any
+   * secret value the run got back masked (a checkpoint is stored and readable through the API).
+   */
+  private sink(egress: EgressSession | undefined): CheckpointSink {
     const { item } = this.claimed;
     const sink: CheckpointSink = {
       maxBytes: this.deps.config.queue.checkpointBytes,
       save: (state) => {
-        const saving = this.deps.queue.saveCheckpoint(this.lease, state);
+        const stored = egress?.usedSecrets === true ? maskJson(state, (text) => egress.mask(text)) : state;
+        const saving = this.deps.queue.saveCheckpoint(this.lease, stored);
         void saving.then(() => (this.saved = true), () => {});
         this.saving.add(saving);
         void saving.finally(() => this.saving.delete(saving)).catch(() => {});
