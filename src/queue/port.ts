@@ -152,7 +152,11 @@ export interface ListRequest {
 export type RunRecord = Pick<
   ExecutionRecord,
   'id' | 'tenant' | 'function' | 'version' | 'start' | 'isolation' | 'layers' | 'queuedAt' | 'startedAt'
-> & { jobId: string };
+> & {
+  jobId: string;
+  /** Its log lines so far (noted again as it runs): a lost run's record keeps them. */
+  logs?: ExecutionRecord['logs'];
+};
 
 export interface QueueStore {
   /** Applies forward-only migrations (shared with the rest of the store). */
@@ -190,7 +194,7 @@ export interface QueueStore {
   heartbeat(lease: Lease, leaseMs?: number): Promise<number>;
   /**
    * Notes the run the lease holder has just started, as the execution record it will become
-   * (RunRecord). Should the lease end without the holder (its server gone, SERVER_GONE, or its
+   * (RunRecord); noted again, it replaces the note (e.g. with the run's logs so far). Should the lease end without the holder (its server gone, SERVER_GONE, or its
    * lease run out, LEASE_EXPIRED), that ending also writes the record, `killed`, with the reason
    * as its error, in the same transaction: a run lost with its server still has a record. The
    * holder's own record of the run, written later under the same id, then changes nothing.

@@ -2,6 +2,9 @@
 // the execution id the slice's record will have, its start, and its log lines so far, long
 // before the slice ends (a sync's slice may run 10 minutes). Real HTTP, bwrap and SQLite.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SQLITE_FILE } from '../../src/store/index.js';
 import { after, before, describe, it } from 'node:test';
 import { deploy, startTestServer } from '../support/server.js';
 import type { TestServer } from '../support/server.js';
@@ -70,3 +73,38 @@ describe('a running job shows its slice in progress', () => {
     assert.equal(((await getJob(server, 'acme', queuedBehind)) as unknown as LiveView).currentRun, undefined, 'a finished job has none');
   });
 });
+
+describe("a running job's logs are noted at its heartbeats", () => {
+  let server: TestServer;
+  before(async () => {
+    // A short lease: heartbeats every 100 ms.
+    server = await startTestServer({ ...FAST_JOBS, AIRLOCK_QUEUE_LEASE_MS: '300' });
+    await deploy(server, 'acme', 'sync', SYNC);
+  });
+  after(() => server.close());
+
+  it('so that a run lost with its server keeps the lines it had printed (the queue row holds them, masked)', async () => {
+    const id = await submit(server, 'acme', 'sync');
+    const db = new Database(join(server.dataDir, SQLITE_FILE), { readonly: true });
+    try {
+      const read = db.prepare<[string], { run_record: string | null }>('SELECT run_record FROM queue_items WHERE id = ?');
+      const deadline = Date.now() + 30_000;
+      let note: { id: string; jobId: string; logs?: { msg: string }[] } | undefined;
+      for (;;) {
+        const row = read.get(id);
+        note = row?.run_record ? JSON.parse(row.run_record) : undefined;
+        if ((note?.logs?.length ?? 0) >= 2) break;
+        if (Date.now() > deadline) assert.fail(`the run's logs were not noted: ${JSON.stringify(note)}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      const view = (await server.request('GET', `/v1/tenants/acme/jobs/${id}`)).body as LiveView;
+      assert.equal(note?.id, view.currentRun?.executionId, 'the note is of the run in progress');
+      assert.equal(note?.jobId, id);
+      assert.deepEqual(note?.logs?.map((l) => l.msg), ['page 1 of 3', 'fetched 50 items']);
+    } finally {
+      db.close();
+    }
+    assert.equal((await server.request('POST', `/v1/tenants/acme/jobs/${id}/cancel`)).status, 200);
+  });
+});
+

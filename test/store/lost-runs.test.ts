@@ -55,6 +55,9 @@ test('a run noted by a server that is gone becomes a killed execution (ServerGon
     const startedAt = clock.t;
     await queue.markRun(lease, runOf('acme', item.id, 'ex_lost1', startedAt));
     clock.advance(400);
+    // Noted again at a heartbeat with its logs so far: the lost record keeps them.
+    const logs = [{ ts: clock.t - 100, level: 'info' as const, msg: 'page 1 of 3' }];
+    await queue.markRun(lease, { ...runOf('acme', item.id, 'ex_lost1', startedAt), logs });
     await queue.heartbeat(lease);
     const lastSeen = clock.t;
     clock.advance(200);
@@ -63,10 +66,11 @@ test('a run noted by a server that is gone becomes a killed execution (ServerGon
     assert.ok(rec, 'the lost run has a record');
     assert.equal(rec.status, 'killed');
     assert.equal(rec.error?.type, 'ServerGone');
-    assert.match(rec.error?.message ?? '', /lost.*dead-server.*logs it printed were lost/s);
+    assert.match(rec.error?.message ?? '', /lost.*dead-server.*were lost with its server/s);
     assert.equal(rec.jobId, item.id);
     assert.deepEqual([rec.startedAt, rec.finishedAt, rec.durationMs], [startedAt, lastSeen, lastSeen - startedAt]);
-    assert.deepEqual([rec.version, rec.start, rec.isolation, rec.layers, rec.logs], ['v1', 'pool', 'bwrap', ['namespaces', 'seccomp'], []]);
+    assert.deepEqual([rec.version, rec.start, rec.isolation, rec.layers], ['v1', 'pool', 'bwrap', ['namespaces', 'seccomp']]);
+    assert.deepEqual(rec.logs, logs);
     assert.equal((await queue.get('acme', item.id))?.lastError?.code, 'SERVER_GONE');
   }));
 

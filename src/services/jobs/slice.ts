@@ -82,6 +82,8 @@ export class JobSlice {
   private saved = false;
   /** The run in progress, once its sandbox run has started. */
   private live: LiveRun | undefined;
+  /** The run as noted in the queue (markRun), and how many log lines that note holds. */
+  private noted: { run: RunRecord; lines: number } | undefined;
 
   constructor(deps: SliceDeps, claimed: Claimed, stop: AbortSignal) {
     this.deps = deps;
@@ -98,6 +100,21 @@ export class JobSlice {
   /** The run in progress (its execution id, start and logs so far); undefined before it starts. */
   current(): LiveRun | undefined {
     return this.live;
+  }
+
+  /**
+   * The run's note with its log lines so far (masked), when it has printed lines since the last
+   * note: the worker saves it at a heartbeat, so a run lost with this server keeps the lines it had
+   * printed by then. Undefined when there is nothing new.
+   */
+  noteWithLogs(): RunRecord | undefined {
+    const noted = this.noted;
+    const live = this.live;
+    if (noted === undefined || live === undefined || live.executionId !== noted.run.id) return undefined;
+    const logs = live.logs();
+    if (logs.length === noted.lines) return undefined;
+    noted.lines = logs.length;
+    return { ...noted.run, logs };
   }
 
   private stopReason(): StopReason | undefined {
@@ -234,6 +251,7 @@ export class JobSlice {
    * execution record (QueueStore.markRun). Best effort: if it fails, such a run has none.
    */
   private async noteRun(run: RunRecord): Promise<void> {
+    this.noted = { run, lines: 0 };
     try {
       await this.deps.queue.markRun(this.lease, run);
     } catch {

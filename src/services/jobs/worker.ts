@@ -175,9 +175,13 @@ export class JobWorker {
     this.deps.metrics?.recordJobStart(claimed.item.lane, Math.max(0, Date.now() - claimed.item.runAfter));
     const controller = new AbortController();
     const id = claimed.item.id;
+    const slice = new JobSlice(this.deps, claimed, controller.signal);
     // Heartbeat well inside the lease; a lost lease (expired, cancelled elsewhere) stops the slice.
     const every = Math.max(50, Math.floor(config.queue.leaseMs / 3));
     const heartbeat = setInterval(() => {
+      // The run's logs so far, for its record should this server die before the run ends.
+      const note = slice.noteWithLogs();
+      if (note !== undefined) queue.markRun(claimed.lease, note).catch(() => {});
       queue.heartbeat(claimed.lease).catch((err: unknown) => {
         if (isAirlockError(err) && err.code === 'LEASE_LOST') {
           if (!controller.signal.aborted) controller.abort('lease-lost' satisfies StopReason);
@@ -186,7 +190,6 @@ export class JobWorker {
         }
       });
     }, every);
-    const slice = new JobSlice(this.deps, claimed, controller.signal);
     const done = slice
       .run()
       .catch((err: unknown) => {

@@ -3,7 +3,8 @@
 // it had started (run_record, written by markRun) becomes a `killed` execution whose error says
 // what happened. It ends when the server was last heard from (its last heartbeat, checkpoint or
 // the run's start: the row's updated_at), not when the loss was found, which may be hours later.
-// Its logs went with the server.
+// Its logs are those noted at its last heartbeat (the worker notes them again as it runs); any
+// printed after went with the server.
 import type { ExecutionRecord } from '../../../core/types.js';
 import type { RunRecord } from '../../../queue/port.js';
 import { parseJsonSafely } from '../../../core/json.js';
@@ -33,12 +34,13 @@ export function lostRunValues(row: QueueItemRow, end: LeaseEnd): ExecutionValues
     status: 'killed',
     finishedAt: lastSeen,
     durationMs: lastSeen - run.startedAt,
-    logs: [],
+    logs: Array.isArray(run.logs) ? run.logs : [],
     error: {
       type: ERROR_TYPES[end.code],
       message:
         `this job run was lost: ${end.message}. It was last heard from at ${new Date(lastSeen).toISOString()} ` +
-        '(its start, last heartbeat or checkpoint); its result and the logs it printed were lost with its server',
+        '(its start, last heartbeat or checkpoint); its result, and the logs it printed after the last lines noted at a ' +
+        'heartbeat (these are kept here), were lost with its server',
     },
   };
   return executionToValues(record);
