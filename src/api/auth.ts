@@ -20,6 +20,13 @@ export function authenticate(keys: KeyService) {
     const principal = await keys.resolve(bearerToken(request.headers.authorization));
     if (!principal) throw new AirlockError('UNAUTHORIZED', 'unknown or revoked API key');
     request.principal = principal;
+    // Another tenant's route: refused here, before its body is parsed or validated (a probe gets
+    // 403 whatever it sends, never a 400 or 404 that says something about that tenant). The
+    // handlers check again.
+    if (principal.kind === 'tenant') {
+      const tenant = (request.params as { tenant?: unknown } | undefined)?.tenant;
+      if (typeof tenant === 'string') requireTenant(request, tenant);
+    }
   };
 }
 

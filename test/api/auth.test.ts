@@ -90,6 +90,21 @@ describe('auth and tenant scoping', () => {
     assert.equal((await invoke(server, 'tenant-b', 'fb', null, keyB)).body.result, 'secret-of-b');
   });
 
+  it("refuses tenant A's key on tenant B's routes before it looks at the request (403, never 400 or 404)", async () => {
+    const attempts: [string, string, unknown?][] = [
+      ['POST', '/v1/tenants/tenant-b/functions/fb/invoke', { code: 1 }],
+      ['PUT', '/v1/tenants/tenant-b/functions/fb', { code: 'export default 1', surprise: true }],
+      ['GET', '/v1/tenants/tenant-b/executions?limit=nope'],
+      ['GET', '/v1/tenants/tenant-b/functions/no-such-function'],
+      ['POST', '/v1/tenants/tenant-b/functions/fb/jobs', 'not an object'],
+    ];
+    for (const [method, path, body] of attempts) {
+      const res = await server.request(method, path, body, keyA);
+      assert.equal(res.status, 403, `${method} ${path} gave ${res.status}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.error.code, 'FORBIDDEN');
+    }
+  });
+
   it("does not find tenant B's execution through tenant A's path", async () => {
     const res = await server.request('GET', `/v1/tenants/tenant-a/executions/${execB}`, undefined, keyA);
     assert.equal(res.status, 404);
