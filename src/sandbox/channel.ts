@@ -64,6 +64,7 @@ export class ChannelSandbox implements Sandbox {
   private readonly bindFn: ((tenant: string) => Promise<void> | undefined) | undefined;
   private readonly oomKilled: (() => boolean) | undefined;
   private readonly memoryPeakBytes: (() => number | undefined) | undefined;
+  private readonly memoryCeilingBytes: number | undefined;
   /** destroy() was called: an execution cut short by it is reported as such, not as a crash. */
   private destroyRequested = false;
   /** The process exited mid-run and the rest of its output is being read (see onProcessGone). */
@@ -92,6 +93,7 @@ export class ChannelSandbox implements Sandbox {
     this.bindFn = opts.bindTenant;
     this.oomKilled = opts.oomKilled;
     this.memoryPeakBytes = opts.memoryPeakBytes;
+    this.memoryCeilingBytes = opts.memoryCeilingBytes;
     const { stdout, stderr } = opts.child;
     this.frames = opts.child.frames;
     stdout.on('data', (chunk: Buffer) => this.onOutput('stdout', chunk));
@@ -313,7 +315,10 @@ export class ChannelSandbox implements Sandbox {
   private onDeadline(): void {
     const exec = this.exec;
     if (exec === null || exec.settled) return;
-    this.failExecution(exec, 'timeout', timeoutError(exec.req.timeoutMs));
+    const ceiling = this.memoryCeilingBytes;
+    const peak = ceiling === undefined ? undefined : this.memoryPeakBytes?.();
+    const memory = peak === undefined || ceiling === undefined ? undefined : { peakBytes: peak, ceilingBytes: ceiling, memoryMiB: this.memoryMiB };
+    this.failExecution(exec, 'timeout', timeoutError(exec.req.timeoutMs, memory));
   }
 
   private protocolError(reason: string): void {

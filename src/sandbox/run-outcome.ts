@@ -49,11 +49,31 @@ function checkResult(req: SandboxRunRequest, result: unknown, durationMs: number
   return { status: 'succeeded', result, logs: [], durationMs, reusable: true };
 }
 
-export function timeoutError(timeoutMs: number): ExecutionError {
-  return {
-    type: 'Timeout',
-    message: `the function did not finish within ${timeoutMs} ms (limits.timeoutMs); make it faster, watch ctx.signal, or raise limits.timeoutMs`,
-  };
+/** Memory use of a sandbox whose run timed out (its cgroup's figures). */
+export interface MemoryAtTimeout {
+  peakBytes: number;
+  ceilingBytes: number;
+  /** The function's limit (limits.memoryMiB). */
+  memoryMiB: number;
+}
+
+/** Share of its memory ceiling above which a timed-out sandbox is said to have been short of memory. */
+export const NEAR_CEILING = 0.85;
+
+export function timeoutError(timeoutMs: number, memory?: MemoryAtTimeout): ExecutionError {
+  const base = `the function did not finish within ${timeoutMs} ms (limits.timeoutMs)`;
+  if (memory !== undefined && memory.peakBytes >= memory.ceilingBytes * NEAR_CEILING) {
+    // Near its limit, V8 collects garbage over and over: the run looks slow, the cause is memory.
+    const mib = (bytes: number): number => Math.round(bytes / (1024 * 1024));
+    return {
+      type: 'Timeout',
+      message:
+        `${base}, while its sandbox was near its memory ceiling (peak ${mib(memory.peakBytes)} of ${mib(memory.ceilingBytes)} MiB, ` +
+        `for limits.memoryMiB ${memory.memoryMiB}): a function short of memory spends its time collecting garbage; ` +
+        'use less memory or raise limits.memoryMiB, else make it faster, watch ctx.signal, or raise limits.timeoutMs',
+    };
+  }
+  return { type: 'Timeout', message: `${base}; make it faster, watch ctx.signal, or raise limits.timeoutMs` };
 }
 
 export function invalidFrameError(reason: string): ExecutionError {

@@ -71,6 +71,8 @@ interface Proc {
   pgid: number;
   state: string;
   uid: number;
+  /** When it started, clock ticks since boot (/proc/<pid>/stat field 22). */
+  startTicks: number;
 }
 
 export function listProcesses(): Proc[] {
@@ -82,7 +84,7 @@ export function listProcesses(): Proc[] {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const status = readFileSync(`/proc/${entry}/status`, 'utf8');
       const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? -1);
-      out.push({ pid: Number(entry), state: fields[0]!, ppid: Number(fields[1]), pgid: Number(fields[2]), uid });
+      out.push({ pid: Number(entry), state: fields[0]!, ppid: Number(fields[1]), pgid: Number(fields[2]), uid, startTicks: Number(fields[19]) });
     } catch {
       // exited while scanning
     }
@@ -126,11 +128,26 @@ export function footprint(sandbox: Sandbox, isolator: IsolatorName): Footprint {
   return { pgid, pidns: pidNamespace(inner), innerPid: inner };
 }
 
-/** Live (non-zombie) processes still in the sandbox's process group or pid namespace. */
-export function leftovers(fp: Footprint): number[] {
+/** Clock ticks since boot, as /proc/<pid>/stat counts process start times (USER_HZ = 100). */
+export function ticksSinceBoot(): number {
+  return Math.floor(Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 100);
+}
+
+/**
+ * Live (non-zombie) processes still in the sandbox's process group or pid namespace. With
+ * `startedBy` (ticks since boot, taken before the sandbox was destroyed), a process in a pid
+ * namespace of the same inode that started after it is not counted: once the sandbox's namespace
+ * is gone the kernel may give its inode number to another sandbox's (e.g. of a test running
+ * alongside), and that sandbox's processes are not this one's leftovers.
+ */
+export function leftovers(fp: Footprint, startedBy?: number): number[] {
   return listProcesses()
     .filter((p) => p.state !== 'Z')
-    .filter((p) => p.pgid === fp.pgid || (fp.pidns !== undefined && pidNamespace(p.pid) === fp.pidns))
+    .filter(
+      (p) =>
+        p.pgid === fp.pgid ||
+        (fp.pidns !== undefined && pidNamespace(p.pid) === fp.pidns && (startedBy === undefined || p.startTicks <= startedBy + 1)),
+    )
     .map((p) => p.pid);
 }
 
@@ -171,10 +188,11 @@ export class Tracker {
 
   async cleanup(): Promise<void> {
     const entries = this.entries.splice(0);
+    const destroyAt = ticksSinceBoot();
     await Promise.all(entries.map((e) => e.sandbox.destroy()));
     for (const { sandbox, fp } of entries) {
       assert.equal(sandbox.alive, false);
-      assert.deepEqual(leftovers(fp), [], `no process of sandbox ${sandbox.id} is left`);
+      assert.deepEqual(leftovers(fp, destroyAt), [], `no process of sandbox ${sandbox.id} is left`);
       if (fp.innerPid !== undefined) assert.equal(isZombie(fp.innerPid), false, 'bwrap reaped its child (no orphaned zombie)');
     }
   }

@@ -153,6 +153,7 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       // plain stderr), so a crash is never called oom.
       oomKilled: () => started.group()?.oomKilled() ?? false,
       memoryPeakBytes: () => started.group()?.memoryPeakBytes(),
+      ...(cgroups === undefined ? {} : { memoryCeilingBytes: memoryCeilingMiB(opts.memoryMiB) * 1024 * 1024 }),
       ...(cgroups === undefined
         ? {}
         : { beforeHello: started.place, bindTenant: (tenant: string) => started.group()?.bindTenant(tenant) }),

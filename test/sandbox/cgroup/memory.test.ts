@@ -61,6 +61,30 @@ describe('cgroup memory ceiling (real kernel)', { skip }, () => {
     }
   });
 
+  it('a run that times out near its memory ceiling says so (it was collecting garbage), one that was only slow does not', async () => {
+    await withCgroups(async ({ tracker }) => {
+      const ceiling = (HEAP_MIB + 64) * MiB;
+      // Touched buffers until the process's own (anonymous) memory, which its cgroup is charged
+      // for, is 95% of the ceiling (the cgroup, charged for less than all of it, stays above the hint's 85% and below the kernel's limit), then busy
+      // until the deadline.
+      const crowded = `import { readFileSync } from 'node:fs';
+      const anon = () => Number(/RssAnon:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
+      export default async () => {
+        const keep = [];
+        while (anon() < ${Math.floor(ceiling * 0.95)} && keep.length < 200) keep.push(Buffer.alloc(${MiB}, 1));
+        for (;;) {}
+      };`;
+      const near = await tracker.spawn(HEAP_MIB);
+      const tight = await near.run(request(crowded, { timeoutMs: 1_500 }));
+      assert.equal(tight.status, 'timeout', JSON.stringify(tight.error));
+      assert.match(tight.error?.message ?? '', /within 1500 ms \(limits\.timeoutMs\), while its sandbox was near its memory ceiling \(peak \d+ of 128 MiB, for limits\.memoryMiB 64\).*raise limits\.memoryMiB/);
+      const roomy = await tracker.spawn(HEAP_MIB);
+      const slow = await roomy.run(request('export default async () => { for (;;) {} };', { timeoutMs: 500 }));
+      assert.equal(slow.status, 'timeout');
+      assert.doesNotMatch(slow.error?.message ?? '', /memory/);
+    });
+  });
+
   it('does not report a crash as oom because the tenant printed V8 OOM text', async () => {
     await withCgroups(async ({ tracker }) => {
       const sb = await tracker.spawn(HEAP_MIB);
