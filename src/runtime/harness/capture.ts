@@ -31,6 +31,8 @@ export interface Capture {
   job: boolean;
   /** Armed by the first entry not yet sent (see LOG_FLUSH_MS). */
   flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** console.group levels open in this run (console.ts). */
+  groupDepth: number;
 }
 
 let current: Capture | null = null;
@@ -94,10 +96,11 @@ const CUT_MARK = '…';
  */
 function cutToFit(text: string, room: number): string {
   const fits = (n: number) => byteLength(jsonStringify(text.slice(0, n) + CUT_MARK), 'utf8') <= room;
+  // Integer arithmetic only: Math is tenant code's to replace, and this loop must end.
   let low = 0; // fits (or is the empty prefix)
-  let high = Math.min(text.length, room); // each character is at least one byte of JSON
+  let high = text.length < room ? text.length : room; // each character is at least one byte of JSON
   while (low < high) {
-    const mid = Math.ceil((low + high) / 2);
+    const mid = (low + high + 1) >>> 1;
     if (fits(mid)) low = mid;
     else high = mid - 1;
   }

@@ -23,27 +23,22 @@ function formatArgs(args: unknown[]): string {
   }
 }
 
-/** console.group depth, by run: the run in progress's, when the calling code belongs to it. */
-const groupDepths = new WeakMap<Capture, number>();
-
+/** The run in progress, when the calling code belongs to it (else null: its console.group is ignored). */
 function ownRun(): Capture | null {
   const cap = currentCapture();
   return cap !== null && ownedBy(cap) ? cap : null;
 }
 
-function groupDepth(): number {
-  const cap = ownRun();
-  return cap === null ? 0 : (groupDepths.get(cap) ?? 0);
-}
-
 function changeGroupDepth(by: number): void {
   const cap = ownRun();
-  if (cap !== null) groupDepths.set(cap, Math.max(0, (groupDepths.get(cap) ?? 0) + by));
+  if (cap === null) return;
+  const depth = cap.groupDepth + by;
+  cap.groupDepth = depth > 0 ? depth : 0;
 }
 
 /** A console line, indented (every line of it) as console.group has it now, like Node's. */
 function recordConsole(level: HarnessLogLevel, text: string): void {
-  const depth = groupDepth();
+  const depth = ownRun()?.groupDepth ?? 0;
   if (depth === 0) return record(level, text);
   const indent = ' '.repeat(depth * GROUP_INDENT);
   record(level, indent + (text.includes('\n') ? text.split('\n').join(`\n${indent}`) : text));
