@@ -2,7 +2,8 @@
 // bindings and the address rules (all before any connection), substitutes secrets, performs it
 // through the injected resolver and connector with the per-execution caps, follows redirects
 // itself (each hop re-checked and counted) unless the request's redirect mode is 'error' or
-// 'manual', decodes a compressed final answer, and keeps one record per hop, refused ones too.
+// 'manual', decodes a compressed final answer, and keeps one record per hop, refused ones too. A
+// hop refused after a redirect says so, naming the URL the function fetched.
 import { AirlockError, isAirlockError } from '../core/errors.js';
 import type { EgressLimits, EgressRequestRecord } from '../core/types.js';
 import type { AddressRules } from './addresses.js';
@@ -156,6 +157,8 @@ export class BrokerSession implements EgressSession {
     let body = firstBody;
     let headers = firstHeaders;
     let templates = firstTemplates;
+    /** The status of the last redirect followed (a refusal of the hop it led to says so). */
+    let redirectStatus = 0;
     try {
       for (let redirects = 0; ; redirects++) {
         const hopStarted = performance.now();
@@ -172,7 +175,7 @@ export class BrokerSession implements EgressSession {
           const mapped = stop.signal.aborted && !(isAirlockError(err) && err.code === 'EGRESS_DENIED') ? this.stopped(reason) : err;
           const bytesIn = isAirlockError(err) && typeof err.details?.bytesIn === 'number' ? err.details.bytesIn : 0;
           this.recordFailure(target.url.href, method, target, hopStarted, mapped, bytesIn, body?.length ?? 0);
-          throw mapped;
+          throw redirects > 0 ? this.afterRedirects(mapped, first, redirects, redirectStatus) : mapped;
         }
         const location = res.headers.find(([k]) => k === 'location')?.[1];
         const redirect = REDIRECT_STATUSES.has(res.status);
@@ -217,8 +220,9 @@ export class BrokerSession implements EgressSession {
           }
         } catch (err) {
           this.recordFailure(href, method, undefined, performance.now(), err, 0);
-          throw err;
+          throw this.afterRedirects(err, first, redirects + 1, res.status);
         }
+        redirectStatus = res.status;
         // Once the chain leaves an origin, credentials stay dropped, even on later same-origin hops.
         if (next.url.origin !== target.url.origin) templates = withoutCredentials(templates);
         headers = buildHeaders(templates, secrets, next.host);
@@ -228,6 +232,22 @@ export class BrokerSession implements EgressSession {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onOuterAbort);
     }
+  }
+
+  /**
+   * A refusal of a hop a redirect led to, saying so: the URL the function fetched, how many
+   * redirects were followed and the last one's status (secret values masked, as in a response).
+   * Other errors are left as they are.
+   */
+  private afterRedirects(err: unknown, first: Target, redirects: number, status: number): unknown {
+    if (!isAirlockError(err) || err.code !== 'EGRESS_DENIED') return err;
+    const from = this.mask_.mask(first.url.href).slice(0, 500);
+    const followed = redirects === 1 ? `a ${status} redirect from ${from}` : `${redirects} redirects from ${from} (the last a ${status})`;
+    return new AirlockError(
+      'EGRESS_DENIED',
+      this.mask_.mask(`after ${followed}: ${err.message}; or fetch with redirect: 'manual' to read the redirect instead of following it`),
+      err.details,
+    );
   }
 
   /** Resolves the host (unless it is an IP literal) and applies the address rules to every address. */

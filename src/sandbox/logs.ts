@@ -1,11 +1,25 @@
 // Host-side log handling for one execution: escapes terminal control sequences and control
 // characters (tenants must not be able to forge lines or repaint an operator's terminal), splits
-// raw stdout/stderr bytes into lines, and caps the total at the execution's logBytes with a
-// final "[logs truncated]" marker line.
+// raw stdout/stderr bytes into lines, and caps the total at the execution's logBytes: the line
+// that crosses the cap is cut and ends with "…", and a final "[logs truncated: …]" line names the
+// limit and how to raise it. The harness cuts the same way inside the sandbox; this is the cap
+// that holds whatever the sandbox sends.
 import { StringDecoder } from 'node:string_decoder';
 import type { LogLine } from '../core/types.js';
 
-export const TRUNCATION_MARKER = '[logs truncated]';
+/** How every truncation marker line starts. */
+export const TRUNCATION_MARKER = '[logs truncated';
+
+/** The closing line of an execution's logs cut at `capBytes`: which limit, and how to raise it. */
+export function truncationMarker(capBytes: number): string {
+  return (
+    `${TRUNCATION_MARKER}: the execution logged more than limits.logBytes (${capBytes} bytes); log less, or raise ` +
+    'limits.logBytes when deploying the function (airlock deploy --log-bytes N; up to the operator maximum)]'
+  );
+}
+
+/** Ends a line cut at the cap (the harness ends the lines it cuts the same way). */
+export const CUT_MARK = '…';
 
 // CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), and two-byte ESC sequences: removed whole.
 // Its 8-bit forms (U+009B CSI, U+009D OSC) are C1 controls and get escaped below.
@@ -21,6 +35,12 @@ function escapeChar(ch: string): string {
 /** Removes ANSI escape sequences and escapes every other control character except \n and \t. */
 export function escapeLogText(text: string): string {
   return text.replace(/\r\n/g, '\n').replace(ANSI_SEQUENCE, '').replace(CONTROL, escapeChar);
+}
+
+/** A line cut to at most maxBytes of UTF-8, ending with CUT_MARK; '' when no character fits with it. */
+export function cutLine(text: string, maxBytes: number): string {
+  const kept = truncateUtf8(text, maxBytes - Buffer.byteLength(CUT_MARK, 'utf8'));
+  return kept === '' ? '' : kept + CUT_MARK;
 }
 
 /** Cuts a string to at most maxBytes of UTF-8 without splitting a character. */
@@ -62,7 +82,7 @@ export class LogCollector {
     const size = Buffer.byteLength(text, 'utf8');
     if (this.bytes + size > this.cap) {
       this.truncated = true;
-      text = truncateUtf8(text, this.cap - this.bytes);
+      text = cutLine(text, this.cap - this.bytes);
       if (text === '') return;
     }
     this.bytes += Buffer.byteLength(text, 'utf8');
@@ -104,7 +124,7 @@ export class LogCollector {
       this.partial[stream] = '';
       if (rest !== '') this.add(stream, rest);
     }
-    if (this.truncated) this.lines.push({ ts: this.now(), level: 'warn', msg: TRUNCATION_MARKER });
+    if (this.truncated) this.lines.push({ ts: this.now(), level: 'warn', msg: truncationMarker(this.cap) });
     return this.lines;
   }
 }

@@ -4,7 +4,9 @@
 // dependencies bundled in), and the module exports a handler (`default` or `handler`) that is not
 // a class declaration (`export default class …` cannot be called). Anything else would deploy fine
 // and then fail every call. Whether any other export is a function is only known at run time; the
-// sandbox reports that (MissingHandler).
+// sandbox reports that (MissingHandler). An import the author may have meant for types only
+// (a relative one, or one that imports no names: what `import { type A } from './a'` is once its
+// types are erased, as Node's own type stripping keeps it) says to write `import type` instead.
 import { isBuiltin } from 'node:module';
 import { init, parse } from 'es-module-lexer';
 import type { Export, Import } from 'es-module-lexer';
@@ -34,7 +36,7 @@ export async function checkModuleShape(code: string): Promise<void> {
     return;
   }
   for (const imp of imports) {
-    if (imp.type === 'static' || imp.type === 'reexport-star') checkImport(code, imp.specifier, imp.start);
+    if (imp.type === 'static' || imp.type === 'reexport-star') checkImport(code, imp.specifier, imp.start, code.slice(imp.importStart, imp.importEnd));
   }
   const names = exports.flatMap((e) => (e.type === 'reexport-all' ? [] : [e.name]));
   if (!names.some((name) => HANDLER_EXPORTS.has(name))) throw missingHandler(code, names, hasModuleSyntax);
@@ -66,12 +68,33 @@ function resolvesInSandbox(specifier: string): boolean {
   return isBuiltin(specifier) || specifier.startsWith('data:');
 }
 
-function checkImport(code: string, specifier: string, at: number): void {
+/** `import { } from …` / `export { } from …`: no names, as `{ type A }` leaves it once types are erased. */
+const NO_NAMES = /^(import|export)\s*\{\s*\}\s*from\b/;
+const RELATIVE = /^\.\.?(?:\/|$)/;
+
+/** What to do about an import that cannot resolve; `statement` is its whole text, as deployed. */
+function unresolvedAdvice(specifier: string, statement: string): string {
+  if (specifier.startsWith('node:')) return `Node ${process.version} has no built-in module "${specifier}"`;
+  const single = "a function is a single module and can import only Node's built-in modules (e.g. \"node:crypto\")";
+  const noNames = NO_NAMES.exec(statement);
+  if (noNames !== null) {
+    const keyword = noNames[1]!;
+    return (
+      `${single}, and this ${keyword} names nothing it could use (\`${keyword} { type A } from …\` is left as \`${keyword} {} from …\` once ` +
+      `types are erased, which still loads the module); to ${keyword} only types, write \`${keyword} type { … } from ${JSON.stringify(specifier)}\` ` +
+      '(erased at deploy)'
+    );
+  }
+  if (RELATIVE.test(specifier)) {
+    return `${single}; if it imports only types, write \`import type { … } from ${JSON.stringify(specifier)}\` (erased at deploy); otherwise ${BUNDLE_HINT}`;
+  }
+  return `${single}; ${BUNDLE_HINT}`;
+}
+
+function checkImport(code: string, specifier: string, at: number, statement: string): void {
   if (resolvesInSandbox(specifier)) return;
   const { line, column } = positionOf(code, at);
-  const why = specifier.startsWith('node:')
-    ? `Node ${process.version} has no built-in module "${specifier}"`
-    : `a function is a single module and can import only Node's built-in modules (e.g. "node:crypto"); ${BUNDLE_HINT}`;
+  const why = unresolvedAdvice(specifier, statement);
   throw new AirlockError('UNRESOLVABLE_IMPORT', `import "${specifier}" at ${line}:${column} cannot be resolved in the sandbox: ${why}`, {
     line,
     column,

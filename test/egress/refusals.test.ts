@@ -150,8 +150,43 @@ describe('redirects to refused targets', () => {
       const session = openSession({ policy: { allow: [{ host: 'api.test', ports: [server.port] }, { host: 'internal.test', ports: [server.port] }] }, resolver, connector });
       const url = `http://api.test:${server.port}/r?to=${encodeURIComponent(target(server.port))}`;
       await assert.rejects(session.fetch({ method: 'GET', url, headers: [] }), deniedWith(reason));
-      assert.deepEqual(connector.calls, ['api.test@127.0.0.1'], 'only the first hop connected');
-      assert.deepEqual(session.records.map((r) => r.status ?? r.error), [302, 'EGRESS_DENIED']);
+      await assert.rejects(session.fetch({ method: 'GET', url, headers: [] }), deniedWith(new RegExp(`^after a 302 redirect from ${escape(url)}: `)));
+      assert.deepEqual(connector.calls, ['api.test@127.0.0.1', 'api.test@127.0.0.1'], 'only the first hop connected');
+      assert.deepEqual(session.records.map((r) => r.status ?? r.error), [302, 'EGRESS_DENIED', 302, 'EGRESS_DENIED']);
     });
   }
+
+  it('says a refusal came from following redirects, naming the URL the function fetched (its secrets masked)', async () => {
+    const secrets = secretSource([{ name: 'TOKEN', hosts: ['api.test'], value: 'tok-s3cr3t' }]);
+    const resolver = tableResolver({ 'api.test': ['127.0.0.1'] });
+    const session = openSession({
+      policy: { allow: [{ host: 'api.test', ports: [server.port], pathPrefixes: ['/r'] }] }, resolver, connector: countingConnector(), secrets,
+    });
+    const origin = `http://api.test:${server.port}`;
+    const once = `${origin}/r?to=${encodeURIComponent('/other')}`;
+    await assert.rejects(session.fetch({ method: 'GET', url: once, headers: [] }), (e: unknown) => {
+      assert.equal(
+        (e as Error).message,
+        `after a 302 redirect from ${once}: GET ${origin}/other is outside the function's egress rules for this host ` +
+          "(port, method or path prefix); widen the rule in the egress policy and redeploy; or fetch with redirect: 'manual' to read the redirect instead of following it",
+      );
+      return true;
+    });
+    const twice = `${origin}/r?to=${encodeURIComponent(`/r?to=${encodeURIComponent('http://elsewhere.example/')}`)}&key={{secrets.TOKEN}}`;
+    await assert.rejects(session.fetch({ method: 'GET', url: twice, headers: [] }), (e: unknown) => {
+      const message = (e as Error).message;
+      assert.ok(
+        message.startsWith(`after 2 redirects from ${twice.replace('{{secrets.TOKEN}}', '[secret:TOKEN]')} (the last a 302): host elsewhere.example is not in`),
+        message,
+      );
+      assert.doesNotMatch(message, /s3cr3t/);
+      return true;
+    });
+    // A request refused before any redirect says nothing of redirects.
+    await assert.rejects(session.fetch({ method: 'GET', url: `${origin}/other`, headers: [] }), deniedWith(/^GET http:\/\/api\.test:\d+\/other is outside/));
+  });
 });
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -236,12 +236,35 @@ export function conformance(kind: IsolatorName): void {
       const { outcome, alive } = await runOnce(kind, code, { logBytes: 300 });
       assert.equal(outcome.status, 'succeeded');
       const last = outcome.logs.at(-1);
-      assert.equal(last?.msg, '[logs truncated]');
+      assert.equal(last?.level, 'warn');
+      assert.equal(
+        last?.msg,
+        '[logs truncated: the execution logged more than limits.logBytes (300 bytes); log less, or raise limits.logBytes ' +
+          'when deploying the function (airlock deploy --log-bytes N; up to the operator maximum)]',
+      );
       const body = outcome.logs.slice(0, -1);
       const bytes = body.reduce((n, l) => n + Buffer.byteLength(l.msg), 0);
       assert.ok(bytes <= 300, `captured ${bytes} bytes`);
       assert.ok(body.length > 0);
+      // Each line is whole, or cut and marked so (the raw line of 100000 bytes cannot be whole).
+      const whole = (msg: string) => /^line \d+ x{20}$/.test(msg) || /^y+$/.test(msg);
+      assert.ok(body.every((l) => whole(l.msg) || (l.msg.endsWith('…') && /^(?:line \d+ x*|y+|)…$/.test(l.msg))), JSON.stringify(body));
+      assert.equal(body.filter((l) => l.msg.endsWith('…')).length, 1, 'one line was cut');
       assert.equal(alive, true, 'too much output is not a reason to destroy the sandbox');
+    });
+
+    it('ends a console line cut at logBytes with an ellipsis, keeping what fits', async () => {
+      const line = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
+      const code = `export default async (input) => { console.log('first'); console.log(input.line); console.log('dropped'); };`;
+      const { outcome } = await runOnce(kind, code, { logBytes: 200, input: { line } });
+      assert.equal(outcome.status, 'succeeded');
+      const msgs = outcome.logs.map((l) => l.msg);
+      assert.equal(msgs.length, 3, JSON.stringify(msgs));
+      assert.equal(msgs[0], 'first');
+      const cut = msgs[1]!;
+      assert.ok(cut.endsWith('…') && line.startsWith(cut.slice(0, -1)), cut);
+      assert.ok(Buffer.byteLength(cut) > 150, `most of the budget is kept: ${cut}`);
+      assert.match(msgs[2]!, /^\[logs truncated: .*limits\.logBytes \(200 bytes\)/);
     });
 
     it('escapes ANSI sequences and control characters in logs', async () => {

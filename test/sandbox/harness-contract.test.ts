@@ -4,9 +4,12 @@
 // exported as the handler is MissingHandler; ctx has only its documented members (frozen, even
 // after earlier tenant code replaced Object.freeze); a result converts as JSON.stringify does
 // (README's table), a function or cycle in it refused; a `require` (none in an ES module) fails
-// saying what to write instead; and a bundle of CommonJS dependencies can get a `require` with
-// the banner README documents.
+// saying what to write instead; a bundle of CommonJS dependencies can get a `require` with the
+// banner README documents, and one built without it fails saying to add that banner; and a
+// result JSON cannot hold names the key path of the value.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { build } from 'esbuild';
 import { after, before, describe, it } from 'node:test';
 import type { Sandbox } from '../../src/sandbox/port.js';
 import { Tracker, request } from './support.js';
@@ -190,6 +193,29 @@ describe('the harness as tenant code sees it (bwrap)', () => {
     }
   });
 
+  it('names the key path of a value JSON cannot hold in ResultNotSerializable', async () => {
+    const cases: [string, string][] = [
+      ['({ items: [{ total: 1 }, {}, { total: 2 }, { id: 4, total: 10n }] })', 'result.items[3].total is a bigint'],
+      ['10n', 'result is a bigint'],
+      ["({ 'a b': { f() {} } })", 'result["a b"].f is a function'],
+      ['[[1], [2, [3, Symbol()]]]', 'result[1][1][1] is a symbol'],
+      // The path continues through what toJSON returns, and leaves finished siblings behind.
+      ['({ done: { deep: [1, { x: 2 }] }, at: { toJSON: () => ({ fn: () => 1 }) } })', 'result.at.fn is a function'],
+      ['(() => { const a = { list: [{}] }; a.list[0].up = a; return a; })()', 'result.list[0].up refers back to an object that contains it'],
+    ];
+    for (const [value, says] of cases) {
+      const outcome = await sb.run(request(`export default async () => (${value});`));
+      assert.equal(outcome.error?.type, 'ResultNotSerializable', value);
+      assert.ok(
+        outcome.error!.message.startsWith(`the function's result is not JSON-serializable: ${says}`),
+        `${value}: ${outcome.error!.message}`,
+      );
+    }
+    const deep = await sb.run(request('export default async () => { let v = [1n]; for (let i = 0; i < 1000; i++) v = [v]; return { v }; };'));
+    assert.match(deep.error!.message, /^the function's result is not JSON-serializable: result\.v(\[0\])+…(\[0\])+ is a bigint/);
+    assert.ok(deep.error!.message.length < 500, 'a deep path is shortened in the middle');
+  });
+
   for (const [where, code] of [
     ['at load', "const fs = require('node:fs');\nexport default async () => typeof fs;"],
     ['in a call', "export default async () => typeof require('node:fs');"],
@@ -214,5 +240,27 @@ describe('the harness as tenant code sees it (bwrap)', () => {
     const outcome = await sb.run(request(code));
     assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
     assert.deepEqual(outcome.result, { hash: '2d711642', path: 'a/b', metaUrl: 'data:', fromMetaUrl: 'ERR_INVALID_ARG_VALUE' });
+  });
+
+  it("says to add README's createRequire banner when an esbuild bundle has no require (Dynamic require of … is not supported)", async () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const flag = `--banner:js="import { createRequire } from 'node:module'; const require = createRequire('/fn/');"`;
+    assert.ok(readme.includes(flag), 'README documents the banner this error quotes');
+    const bundle = async (banner?: string) => {
+      const built = await build({
+        stdin: { contents: "const os = require('node:os');\nexport default async () => typeof os.cpus;", loader: 'js' },
+        bundle: true, format: 'esm', platform: 'node', write: false, logLevel: 'silent', ...(banner === undefined ? {} : { banner: { js: banner } }),
+      });
+      return built.outputFiles[0]!.text;
+    };
+    const without = await sb.run(request(await bundle()));
+    assert.equal(without.status, 'failed');
+    assert.equal(without.error?.type, 'Error');
+    assert.ok(without.error!.message.startsWith('Dynamic require of "node:os" is not supported; '), without.error!.message);
+    assert.ok(without.error!.message.endsWith(`: \`${flag}\``), without.error!.message);
+    const banner = /^--banner:js="(.*)"$/.exec(flag)![1]!;
+    const withBanner = await sb.run(request(await bundle(banner)));
+    assert.equal(withBanner.status, 'succeeded', JSON.stringify(withBanner.error));
+    assert.equal(withBanner.result, 'function');
   });
 });

@@ -1,7 +1,7 @@
 // Unit tests of host-side log escaping and capping (no sandbox involved).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LogCollector, TRUNCATION_MARKER, escapeLogText, truncateUtf8 } from '../../src/sandbox/logs.js';
+import { LogCollector, cutLine, escapeLogText, truncateUtf8, truncationMarker } from '../../src/sandbox/logs.js';
 
 describe('log escaping', () => {
   it('strips ANSI sequences and escapes control characters except \\n and \\t', () => {
@@ -18,16 +18,28 @@ describe('log escaping', () => {
     assert.equal(truncateUtf8('😀😀', 5), '😀');
     assert.equal(truncateUtf8('abc', 10), 'abc');
   });
+
+  it('ends a cut line with an ellipsis, within the bytes it was cut to', () => {
+    assert.equal(cutLine('a log line', 8), 'a log…');
+    assert.equal(cutLine('😀😀😀', 10), '😀…');
+    assert.equal(cutLine('abc', 3), '', 'no character fits beside the ellipsis');
+    for (const max of [4, 5, 9, 20]) assert.ok(Buffer.byteLength(cutLine('é'.repeat(50), max)) <= max);
+  });
 });
 
 describe('log collector', () => {
-  it('caps the total bytes and appends a truncation marker', () => {
+  it('caps the total bytes, marks the cut line, and ends with a marker that names the limit and how to raise it', () => {
     const logs = new LogCollector(10, () => 1);
     logs.add('info', '12345');
     logs.add('info', '67890abc');
     logs.add('info', 'dropped');
     const lines = logs.finish();
-    assert.deepEqual(lines.map((l) => l.msg), ['12345', '67890', TRUNCATION_MARKER]);
+    assert.deepEqual(lines.map((l) => l.msg), ['12345', '67…', truncationMarker(10)]);
+    assert.equal(
+      truncationMarker(10),
+      '[logs truncated: the execution logged more than limits.logBytes (10 bytes); log less, or raise limits.logBytes ' +
+        'when deploying the function (airlock deploy --log-bytes N; up to the operator maximum)]',
+    );
   });
 
   it('splits raw output into lines across chunks and multi-byte characters', () => {
@@ -42,14 +54,14 @@ describe('log collector', () => {
     const logs = new LogCollector(100, () => 1);
     for (let i = 0; i < 1000; i++) logs.addRaw('stdout', Buffer.alloc(1000, 0x61));
     const lines = logs.finish();
-    assert.equal(lines.at(-1)?.msg, TRUNCATION_MARKER);
-    assert.equal(lines.slice(0, -1).reduce((n, l) => n + l.msg.length, 0), 100);
+    assert.equal(lines.at(-1)?.msg, truncationMarker(100));
+    assert.deepEqual(lines.slice(0, -1).map((l) => l.msg), [`${'a'.repeat(97)}…`], 'the budget exactly, the cut marked');
   });
 
   it('marks truncation reported by the sandbox', () => {
     const logs = new LogCollector(100);
     logs.add('info', 'x');
     logs.markTruncated();
-    assert.deepEqual(logs.finish().map((l) => l.msg), ['x', TRUNCATION_MARKER]);
+    assert.deepEqual(logs.finish().map((l) => l.msg), ['x', truncationMarker(100)]);
   });
 });

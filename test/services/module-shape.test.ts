@@ -1,6 +1,6 @@
 // Deploy-time checks of a module's imports and exports (services/module-shape.ts), through
 // FunctionService on a real SQLite store: what could never run is refused with its position and
-// nothing is stored; what can run (built-in imports, type-only imports, optional dynamic
+// nothing is stored, and an import meant for types only says to write `import type`; what can run (built-in imports, type-only imports, optional dynamic
 // imports, every form of a handler export) deploys; a handler declared as a class is refused.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -33,6 +33,39 @@ describe('deploy refuses imports that cannot resolve in the sandbox', () => {
         const err = await refused(svc, code, 'UNRESOLVABLE_IMPORT');
         assert.equal(err.details?.specifier, specifier);
       }
+    }));
+
+  test('a relative import says to write `import type` if it imports only types, else to bundle', () =>
+    withFunctionService(async (svc) => {
+      // Order is an interface: stripping cannot know, so the import stays (and would fail to load).
+      const code = "import { Order } from './helpers';\nexport default (input: Order) => input;\n";
+      const err = await refused(svc, code, 'UNRESOLVABLE_IMPORT');
+      assert.equal(
+        err.message,
+        'import "./helpers" at 1:24 cannot be resolved in the sandbox: a function is a single module and can import only ' +
+          'Node\'s built-in modules (e.g. "node:crypto"); if it imports only types, write `import type { … } from "./helpers"` ' +
+          '(erased at deploy); otherwise bundle the function and its dependencies into one ES module and deploy that file, ' +
+          'e.g. `npx esbuild fn.ts --bundle --format=esm --platform=node --outfile=fn.js`',
+      );
+      const pkg = await refused(svc, "import { z } from 'zod';\nexport default () => z;\n", 'UNRESOLVABLE_IMPORT');
+      assert.doesNotMatch(pkg.message, /import type/, 'a package import is not told about types');
+    }));
+
+  test('an import whose names are all `type` says it still loads the module once types are erased, and to write `import type`', () =>
+    withFunctionService(async (svc) => {
+      for (const [code, keyword, specifier] of [
+        ["import { type Order } from './helpers';\nexport default (input: Order) => input;\n", 'import', './helpers'],
+        ["import { type A, type B } from 'some-types';\nexport default (input: A | B) => input;\n", 'import', 'some-types'],
+        ["export { type Order } from '../shared';\nexport default () => 1;\n", 'export', '../shared'],
+      ] as const) {
+        const err = await refused(svc, code, 'UNRESOLVABLE_IMPORT');
+        assert.equal(err.details?.specifier, specifier);
+        assert.match(err.message, new RegExp(`this ${keyword} names nothing it could use \\(\`${keyword} \\{ type A \\} from …\` is left as \`${keyword} \\{\\} from …\``));
+        assert.ok(err.message.endsWith(`to ${keyword} only types, write \`${keyword} type { … } from "${specifier}"\` (erased at deploy)`), err.message);
+      }
+      // What the advice says deploys.
+      const { version } = await svc.deploy('acme', 'typed', { code: "import type { Order } from './helpers';\nexport default (input: Order) => input;\n" });
+      assert.equal(version.name, 'typed');
     }));
 
   test('a node: module that does not exist names the Node version', () =>

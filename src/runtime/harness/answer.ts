@@ -1,30 +1,85 @@
 // A run's answer: the handler's result as JSON text (refused when it is not plain JSON data or
 // above the run's result limit, with what to do instead), and the done frame that carries it or
 // the error, with the run's remaining log entries. The frame is built as text around the result's
-// JSON, so a large result is serialized once.
+// JSON, so a large result is serialized once. A value JSON cannot hold is named by its key path
+// (`result.items[3].total is a bigint`).
 import type { HarnessError } from '../protocol.js';
 import type { Capture } from './capture.js';
 import { HarnessFailure, safeMessage } from './errors.js';
-import { byteLength, jsonStringify } from './primordials.js';
+import { TypeErrorClass, byteLength, isArray, jsonStringify } from './primordials.js';
 
 export type Outcome = { ok: true; json: string | undefined } | { ok: false; error: HarnessError };
 
+/** Longest key path a ResultNotSerializable message names whole (a longer one keeps both ends). */
+const MAX_PATH = 200;
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/**
+ * Where a value sits in the result, as JavaScript would reach it: `result.items[3].total`.
+ * `holders[0]` is the result itself and `holders[i]` is property `keys[i]` of `holders[i - 1]`;
+ * `key`, when given, is a property of `holders[depth - 1]`.
+ */
+function keyPath(holders: readonly unknown[], keys: readonly string[], depth: number, key: string | undefined): string {
+  const steps: string[] = [];
+  let count = 0;
+  let length = 0;
+  const step = (holder: unknown, k: string) => {
+    let text = isArray(holder) ? `[${k}]` : IDENTIFIER.test(k) ? `.${k}` : `[${jsonStringify(k)}]`;
+    if (text.length > MAX_PATH / 2) text = `${text.slice(0, MAX_PATH / 2 - 1)}…`; // a key of kilobytes
+    steps[count++] = text;
+    length += text.length;
+  };
+  for (let i = 1; i < depth; i++) step(holders[i - 1], keys[i]!);
+  if (key !== undefined && depth > 0) step(holders[depth - 1], key);
+  let head = 'result';
+  let i = 0;
+  if (length <= MAX_PATH) {
+    for (; i < count; i++) head += steps[i];
+    return head;
+  }
+  // Whole steps from both ends, "…" between them.
+  for (; i < count && head.length + steps[i]!.length <= MAX_PATH / 2; i++) head += steps[i];
+  let tail = '';
+  for (let j = count - 1; j > i && tail.length + steps[j]!.length <= MAX_PATH / 2; j--) tail = steps[j] + tail;
+  return `${head}…${tail}`;
+}
+
 export function serializeResult(result: unknown, limit: number): string | undefined {
   if (result === undefined) return undefined;
+  // The objects JSON.stringify is inside of, outermost first, and the key of each: the way to a
+  // value it cannot take. Stringify goes depth first, so the holder of the value at hand is on
+  // this stack, and what is above it is done with.
+  const holders: unknown[] = [];
+  const keys: string[] = [];
+  let depth = 0;
+  let refused: string | undefined;
   let json: string | undefined;
   try {
-    json = jsonStringify(result, (_key, value: unknown) => {
+    json = jsonStringify(result, function (this: unknown, key: string, value: unknown) {
+      while (depth > 0 && holders[depth - 1] !== this) depth--;
       const kind = typeof value;
       if (kind === 'function' || kind === 'symbol' || kind === 'bigint') {
-        throw new TypeError(`a ${kind} cannot be represented in JSON`);
+        refused = `${keyPath(holders, keys, depth, key)} is a ${kind}, which JSON cannot represent`;
+        throw new TypeError(refused);
+      }
+      if (value !== null && kind === 'object') {
+        holders[depth] = value;
+        keys[depth] = key;
+        depth++;
       }
       return value;
     });
   } catch (err) {
+    // A cycle is found right after its closing reference went on the stack: name where that is.
+    const why =
+      refused ??
+      (err instanceof TypeErrorClass && safeMessage(err).startsWith('Converting circular structure')
+        ? `${keyPath(holders, keys, depth, undefined)} refers back to an object that contains it (${safeMessage(err)})`
+        : safeMessage(err));
     throw new HarnessFailure(
       'ResultNotSerializable',
-      `the function's result is not JSON-serializable (${safeMessage(err)}); ` +
-        'return plain objects, arrays, strings, numbers, booleans or null',
+      `the function's result is not JSON-serializable: ${why}; ` +
+        'return plain objects, arrays, strings, numbers, booleans or null (e.g. String(n) for a bigint)',
     );
   }
   if (json === undefined) return undefined;

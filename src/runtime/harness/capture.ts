@@ -31,6 +31,8 @@ export interface Capture {
   job: boolean;
   /** Armed by the first entry not yet sent (see LOG_FLUSH_MS). */
   flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** console.group levels open in this run (console.ts). */
+  groupDepth: number;
 }
 
 let current: Capture | null = null;
@@ -74,21 +76,38 @@ export function record(level: HarnessLogLevel, msg: string): void {
   let text = tidyLogText(msg);
   let cost = byteLength(jsonStringify(text), 'utf8') + LOG_ENTRY_OVERHEAD;
   if (cap.bytes + cost > cap.cap) {
-    // Keep the prefix that still fits, then stop capturing for this run.
+    // Keep the prefix that still fits, marked as cut, then stop capturing for this run.
     cap.truncated = true;
-    const room = cap.cap - cap.bytes - LOG_ENTRY_OVERHEAD;
-    if (room <= 2) return;
-    text = text.slice(0, room);
+    text = cutToFit(text, cap.cap - cap.bytes - LOG_ENTRY_OVERHEAD);
+    if (text === '') return;
     cost = byteLength(jsonStringify(text), 'utf8') + LOG_ENTRY_OVERHEAD;
-    while (cap.bytes + cost > cap.cap && text.length > 0) {
-      text = text.slice(0, Math.floor(text.length / 2));
-      cost = byteLength(jsonStringify(text), 'utf8') + LOG_ENTRY_OVERHEAD;
-    }
-    if (text.length === 0) return;
   }
   cap.entries[cap.entries.length] = [level, text];
   cap.bytes += cost;
   if (cap.flushTimer === undefined && !cap.discard) cap.flushTimer = setTimer(flushLogs, LOG_FLUSH_MS, cap);
+}
+
+/** Ends a line cut at the log budget, so a reader sees it was cut (the host cuts the same way). */
+const CUT_MARK = '…';
+
+/**
+ * The longest prefix of `text` that, with CUT_MARK after it, is at most `room` bytes of JSON
+ * text; '' when not even one character fits. Never splits a surrogate pair.
+ */
+function cutToFit(text: string, room: number): string {
+  const fits = (n: number) => byteLength(jsonStringify(text.slice(0, n) + CUT_MARK), 'utf8') <= room;
+  // Integer arithmetic only: Math is tenant code's to replace, and this loop must end.
+  let low = 0; // fits (or is the empty prefix)
+  let high = text.length < room ? text.length : room; // each character is at least one byte of JSON
+  while (low < high) {
+    const mid = (low + high + 1) >>> 1;
+    if (fits(mid)) low = mid;
+    else high = mid - 1;
+  }
+  let n = low;
+  const last = text.charCodeAt(n - 1);
+  if (n > 0 && last >= 0xd800 && last <= 0xdbff) n--; // a high surrogate without its pair
+  return n === 0 ? '' : text.slice(0, n) + CUT_MARK;
 }
 
 /** Sends the entries a run in progress has written so far (they leave its done frame). */

@@ -1,11 +1,19 @@
 // The ways tenant code writes logs, all recorded into the run in progress (capture.ts): console's
 // methods, writes to process.stdout and process.stderr (which never reach fd 1 and 2; a
-// zero-length write adds no line), and ctx.log. Nothing a tenant logs can break the harness: arguments that cannot be formatted
-// become a note saying so.
+// zero-length write adds no line), and ctx.log. console behaves as Node's does where a tenant can
+// tell: console.trace writes "Trace: …" and the stack of its caller (the function's own frames),
+// console.dir takes util.inspect's options, and console.group indents what console writes after
+// it by 2 spaces a level until console.groupEnd (per run: a run starts unindented). Nothing a
+// tenant logs can break the harness: arguments that cannot be formatted become a note saying so.
 import type { HarnessLogLevel } from '../protocol.js';
-import { record } from './capture.js';
+import { currentCapture, ownedBy, record } from './capture.js';
+import type { Capture } from './capture.js';
 import { safeMessage } from './errors.js';
-import { bufferFrom, format, inspect, stringOf } from './primordials.js';
+import { bufferFrom, captureStackTrace, format, inspect, stringOf } from './primordials.js';
+import { trimStack } from './stack-text.js';
+
+/** Node's console.group indentation width. */
+const GROUP_INDENT = 2;
 
 function formatArgs(args: unknown[]): string {
   try {
@@ -15,21 +23,77 @@ function formatArgs(args: unknown[]): string {
   }
 }
 
+/** The run in progress, when the calling code belongs to it (else null: its console.group is ignored). */
+function ownRun(): Capture | null {
+  const cap = currentCapture();
+  return cap !== null && ownedBy(cap) ? cap : null;
+}
+
+function changeGroupDepth(by: number): void {
+  const cap = ownRun();
+  if (cap === null) return;
+  const depth = cap.groupDepth + by;
+  cap.groupDepth = depth > 0 ? depth : 0;
+}
+
+/** A console line, indented (every line of it) as console.group has it now, like Node's. */
+function recordConsole(level: HarnessLogLevel, text: string): void {
+  const depth = ownRun()?.groupDepth ?? 0;
+  if (depth === 0) return record(level, text);
+  const indent = ' '.repeat(depth * GROUP_INDENT);
+  record(level, indent + (text.includes('\n') ? text.split('\n').join(`\n${indent}`) : text));
+}
+
+/**
+ * console.trace's text, as Node writes it: "Trace: <message>" (or "Trace"), then the frames of
+ * the code that called it, kept to the function's own modules as a thrown error's are.
+ */
+function traceText(args: unknown[], caller: (...args: unknown[]) => void): string {
+  const message = formatArgs(args);
+  const head = message === '' ? 'Trace' : `Trace: ${message}`;
+  try {
+    const site: { name: string; message: string; stack?: unknown } = { name: 'Trace', message };
+    captureStackTrace(site, caller);
+    // A tenant's Error.prepareStackTrace may make `stack` anything: then the message alone.
+    return typeof site.stack === 'string' && site.stack.startsWith(head) ? trimStack(site.stack) : head;
+  } catch {
+    return head;
+  }
+}
+
+function inspectForDir(obj: unknown, options: unknown): string {
+  try {
+    // As Node's console.dir: an object's custom inspect is not used unless the options ask for it.
+    return inspect(obj, { customInspect: false, ...(options !== null && typeof options === 'object' ? options : {}) });
+  } catch (err) {
+    return `[uninspectable console.dir argument: ${safeMessage(err)}]`;
+  }
+}
+
 /** Replaces console's methods and process.stdout/stderr.write with recorders (at boot). */
 export function installConsole(): void {
   const levels: Record<string, HarnessLogLevel> = {
     log: 'info',
     info: 'info',
     debug: 'debug',
-    trace: 'debug',
     warn: 'warn',
     error: 'error',
   };
   const target = console as unknown as Record<string, unknown>;
   for (const [method, level] of Object.entries(levels)) {
-    target[method] = (...args: unknown[]) => record(level, formatArgs(args));
+    target[method] = (...args: unknown[]) => recordConsole(level, formatArgs(args));
   }
-  target.dir = (obj: unknown) => record('info', inspect(obj));
+  target.trace = function trace(...args: unknown[]): void {
+    recordConsole('debug', traceText(args, trace));
+  };
+  target.dir = (obj: unknown, options?: unknown) => recordConsole('info', inspectForDir(obj, options));
+  const group = (...label: unknown[]): void => {
+    if (label.length > 0) recordConsole('info', formatArgs(label));
+    changeGroupDepth(1);
+  };
+  target.group = group;
+  target.groupCollapsed = group;
+  target.groupEnd = () => changeGroupDepth(-1);
   const writer = (level: HarnessLogLevel) =>
     function write(chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
       const text =

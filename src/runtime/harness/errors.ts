@@ -2,7 +2,7 @@
 // value, an AggregateError, a chain of causes) becomes one small HarnessError with capped fields,
 // a stack of tenant frames only and no data: URLs; the harness's own failures (no handler, a
 // result that is not JSON or too large) are HarnessFailures with a stable type. A ReferenceError
-// for `require` says what to write instead.
+// for `require`, and a bundle's "Dynamic require of … is not supported", say what to write instead.
 import type { HarnessError } from '../protocol.js';
 import { inspect, stringOf } from './primordials.js';
 import { hideModuleUrls, trimStack } from './stack-text.js';
@@ -74,8 +74,22 @@ const REQUIRE_HINT =
   "(`import fs from 'node:fs'`), or make a require for them with " +
   "`import { createRequire } from 'node:module'; const require = createRequire('/fn/');`";
 
+/**
+ * Said after esbuild's error for a `require()` left in an ES module bundle (a bundled CommonJS
+ * dependency requiring a built-in module): the banner README gives such a bundle a `require`.
+ */
+const DYNAMIC_REQUIRE_HINT =
+  '; the function was bundled as an ES module, which has no require for the bundled CommonJS code to call: ' +
+  "give the bundle one with esbuild's banner (see README, Functions): " +
+  '`--banner:js="import { createRequire } from \'node:module\'; const require = createRequire(\'/fn/\');"`';
+
+/** esbuild's __require shim: `Dynamic require of "node:os" is not supported`. */
+const DYNAMIC_REQUIRE = /^Dynamic require of "[^"]*" is not supported$/;
+
 function requireHint(name: unknown, message: string): string {
-  return name === 'ReferenceError' && message.startsWith('require is not defined') ? REQUIRE_HINT : '';
+  if (name === 'ReferenceError' && message.startsWith('require is not defined')) return REQUIRE_HINT;
+  if (name === 'Error' && DYNAMIC_REQUIRE.test(message)) return DYNAMIC_REQUIRE_HINT;
+  return '';
 }
 
 /** Node's error for an import that cannot resolve: its cause ("Invalid URL") is Node's own, not the tenant's. */

@@ -48,6 +48,7 @@ export function handleRun(frame: RunFrame, next: (() => void) | undefined): Prom
     egress: false,
     job: false,
     flushTimer: undefined,
+    groupDepth: 0,
   };
   beginCapture(capture);
   finishCurrent = (err) => finish(capture, { ok: false, error: toHarnessError(err) }, next);
