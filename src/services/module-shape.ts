@@ -66,12 +66,18 @@ function resolvesInSandbox(specifier: string): boolean {
   return isBuiltin(specifier) || specifier.startsWith('data:');
 }
 
+/** The function author's declarations: `airlock/types`, or the file `airlock types` printed (`./airlock.js`, `../types/airlock.d.ts`). */
+const TYPES_SPECIFIER = /^airlock\/types$|^\.{1,2}\/(?:.*\/)?airlock(?:\.d)?(?:\.[cm]?[jt]s)?$/;
+
 function checkImport(code: string, specifier: string, at: number): void {
   if (resolvesInSandbox(specifier)) return;
   const { line, column } = positionOf(code, at);
   const why = specifier.startsWith('node:')
     ? `Node ${process.version} has no built-in module "${specifier}"`
-    : `a function is a single module and can import only Node's built-in modules (e.g. "node:crypto"); ${BUNDLE_HINT}`;
+    : TYPES_SPECIFIER.test(specifier)
+      ? `it names Airlock's types, which exist only for type-checking: write \`import type { Context } from '${specifier}'\`, which the deploy removes ` +
+        '(`import { Context }` and `import { type Context }` leave an import behind)'
+      : `a function is a single module and can import only Node's built-in modules (e.g. "node:crypto"); ${BUNDLE_HINT}`;
   throw new AirlockError('UNRESOLVABLE_IMPORT', `import "${specifier}" at ${line}:${column} cannot be resolved in the sandbox: ${why}`, {
     line,
     column,
