@@ -2,12 +2,14 @@
 // member of ctx type-checks with no error (beside the printed file, and from the installed
 // package's `airlock/types` under each module resolution), and misuses are errors, each on its
 // own line: unknown members, wrong types, members that only some runs have, assignments to
-// read-only members, a checkpoint of the wrong shape.
+// read-only members, a checkpoint of the wrong shape. The typed examples of README.md and docs/
+// and examples/ type-check as printed.
 import assert from 'node:assert/strict';
-import { realpathSync } from 'node:fs';
+import { readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import ts from 'typescript';
-import { NODE_OPTIONS, TYPES_FILE, compile } from '../support/declarations.js';
+import { NODE_OPTIONS, PACKAGE_ROOT, TYPES_FILE, compile } from '../support/declarations.js';
 
 /** Uses every member of every type the file declares. */
 const EVERY_MEMBER = `import type { Checkpoint, Context, Fetch, Handler, JobContext, JobInfo, JobSource, Log, WithEgress } from './airlock.js';
@@ -128,4 +130,38 @@ describe('types/airlock.d.ts under tsc --strict', () => {
       }, options, true);
     });
   }
+});
+
+/**
+ * The TypeScript of a markdown file that imports from './airlock.js': ```ts blocks, and files a
+ * shell block writes with `cat > x.ts <<'TAG'`; blocks with an elision (…) are left out.
+ */
+function typedExamples(markdown: string): string[] {
+  const blocks = [...markdown.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  const heredocs = [...markdown.matchAll(/cat > \S+\.ts <<'(\w+)'\n([\s\S]*?)\n\1\n/g)].map((m) => m[2]!);
+  return [...blocks, ...heredocs].filter((code) => code.includes("from './airlock.js'") && !code.includes('…'));
+}
+
+describe('the typed examples of the documentation', () => {
+  it('type-check as printed, beside airlock.d.ts', () => {
+    const docs = ['README.md', ...readdirSync(join(PACKAGE_ROOT, 'docs')).map((f) => join('docs', f))];
+    const files: Record<string, string> = {};
+    for (const doc of docs) {
+      typedExamples(readFileSync(join(PACKAGE_ROOT, doc), 'utf8')).forEach((code, i) => {
+        files[`${doc.replace(/\W/g, '-')}-${i + 1}.ts`] = code;
+      });
+    }
+    for (const doc of ['README-md', 'docs-jobs-md', 'docs-egress-md', 'docs-schedules-md', 'docs-webhooks-md']) {
+      assert.ok(Object.keys(files).some((name) => name.startsWith(`${doc}-`)), `typed examples found in ${doc}`);
+    }
+    compile(files, ({ diagnostics }) => {
+      assert.deepEqual(diagnostics, []);
+    });
+  });
+
+  it('examples/resumable-sync/sync-function.ts type-checks where it is', () => {
+    const program = ts.createProgram([join(PACKAGE_ROOT, 'examples', 'resumable-sync', 'sync-function.ts')], NODE_OPTIONS);
+    const diagnostics = ts.getPreEmitDiagnostics(program).filter((d) => d.file === undefined || !d.file.fileName.includes('/node_modules/'));
+    assert.deepEqual(diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')), []);
+  });
 });
