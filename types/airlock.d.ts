@@ -6,8 +6,8 @@
 //   import type { Context } from './airlock.js';
 //   export default async function (input: { name: string }, ctx: Context) { … }
 //
-// The declarations use the standard `AbortSignal`, `Request`, `Response` and `RequestInit` types:
-// have `@types/node` (Node 20 or later) or the "DOM" lib in your tsconfig.
+// The declarations use the standard `AbortSignal`, `RequestInfo`, `RequestInit` and `Response`
+// types: have `@types/node` (Node 20 or later) or the "DOM" lib in your tsconfig.
 
 /**
  * `ctx.log`: one line in the execution's `logs` per call, at this level. The arguments are
@@ -21,7 +21,7 @@ export interface Log {
   info(...args: unknown[]): void;
   /** A `warn` line. */
   warn(...args: unknown[]): void;
-  /** An `error` line; an Error argument is written with its own stack frames only. */
+  /** An `error` line; an Error argument is written with its stack, the function's own frames only. */
   error(...args: unknown[]): void;
 }
 
@@ -45,9 +45,10 @@ export interface Checkpoint<State = unknown> {
   /**
    * Saves `state` as the job's checkpoint; resolves once the host stored it durably (saves are
    * stored one at a time, in call order). Rejects with an Error whose `code` is
-   * `CHECKPOINT_INVALID` (not JSON), `CHECKPOINT_TOO_LARGE` (above the server's limit, 256 KiB by
-   * default; the previous checkpoint is kept), `LEASE_LOST` (another run took the job over) or
-   * `CHECKPOINT_FAILED` (the run ended first).
+   * `CHECKPOINT_INVALID` (not a JSON value, or nested too deep), `CHECKPOINT_TOO_LARGE` (above the
+   * server's limit, 256 KiB of JSON by default; the previous checkpoint is kept), `LEASE_LOST`
+   * (this run lost the job: another run took it over, or it was cancelled) or `CHECKPOINT_FAILED`
+   * (the run ended first, or the host could not store it).
    */
   save(state: State): Promise<void>;
 }
