@@ -1,7 +1,11 @@
 // The job function of the resumable-sync example: pages through a paged HTTP API with ctx.fetch,
 // saving its cursor and running totals after every page with ctx.checkpoint.save. When its slice
 // ends (maxRunMs), its sandbox crashes or the server restarts, the next slice starts from the last
-// saved cursor: no page is lost and at most one page is fetched twice.
+// saved cursor: no page is lost and at most one page is fetched twice. Its ctx is typed with the
+// function author's declarations (in a project of your own: `airlock types > airlock.d.ts`, then
+// import from './airlock.js'); the deploy removes the `import type`.
+import type { JobContext, WithEgress } from '../../types/airlock.js';
+
 interface State {
   cursor: string | null;
   pages: number;
@@ -14,7 +18,7 @@ interface Page {
   next: string | null;
 }
 
-export default async function (input: { api: string }, ctx: any) {
+export default async function (input: { api: string }, ctx: WithEgress<JobContext<State>>) {
   let state: State = ctx.checkpoint.get() ?? { cursor: '0', pages: 0, items: 0, total: 0 };
   if (state.pages > 0) ctx.log.info(`resuming after page ${state.pages} (cursor ${state.cursor})`);
   while (state.cursor !== null) {

@@ -19,6 +19,9 @@ const USAGE = {
   doctor: [
     line('airlock doctor [--isolation bwrap|process] [--json]', 'check each isolation layer on this machine (no server needed)'),
   ],
+  types: [
+    line('airlock types', "print the TypeScript types of a function's ctx (Context, JobContext, Handler): airlock types > airlock.d.ts"),
+  ],
   deploy: [
     line(
       'airlock deploy <file> --tenant T [--name N] [--runtime javascript|typescript] [--timeout-ms MS] [--memory-mib MIB] [--input-bytes B] [--result-bytes B] [--log-bytes B] [--isolation tenant|function|execution] [--egress JSON|@policy.json]',

@@ -72,9 +72,18 @@ function resolvesInSandbox(specifier: string): boolean {
 const NO_NAMES = /^(import|export)\s*\{\s*\}\s*from\b/;
 const RELATIVE = /^\.\.?(?:\/|$)/;
 
+/** The function author's declarations: `airlock/types`, or the file `airlock types` printed (`./airlock.js`, `../types/airlock.d.ts`). */
+const TYPES_SPECIFIER = /^airlock\/types$|^\.{1,2}\/(?:.*\/)?airlock(?:\.d)?(?:\.[cm]?[jt]s)?$/;
+
 /** What to do about an import that cannot resolve; `statement` is its whole text, as deployed. */
 function unresolvedAdvice(specifier: string, statement: string): string {
   if (specifier.startsWith('node:')) return `Node ${process.version} has no built-in module "${specifier}"`;
+  if (TYPES_SPECIFIER.test(specifier)) {
+    return (
+      `it names Airlock's types, which exist only for type-checking: write \`import type { Context } from '${specifier}'\`, which the deploy removes ` +
+      '(`import { Context }` and `import { type Context }` leave an import behind)'
+    );
+  }
   const single = "a function is a single module and can import only Node's built-in modules (e.g. \"node:crypto\")";
   const noNames = NO_NAMES.exec(statement);
   if (noNames !== null) {

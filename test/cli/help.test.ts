@@ -9,7 +9,7 @@ import type { CommandName } from '../../src/cli/usage.js';
 import { cliRig } from '../support/cli-rig.js';
 import { runCli } from '../support/process.js';
 
-const COMMANDS: CommandName[] = ['server', 'doctor', 'deploy', 'functions', 'invoke', 'executions', 'jobs', 'schedules', 'hooks', 'keys', 'secrets'];
+const COMMANDS: CommandName[] = ['server', 'doctor', 'deploy', 'functions', 'invoke', 'executions', 'jobs', 'schedules', 'hooks', 'keys', 'secrets', 'types'];
 
 // A stand-in server that records requests: asking for help must send none.
 const { work, env, requests } = cliRig('help');

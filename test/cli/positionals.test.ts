@@ -38,6 +38,7 @@ describe('CLI positional arguments', () => {
     ['secrets', 'list', 'acme', 'extra'],
     ['secrets', 'delete', 'acme', 'token', 'extra'],
     ['doctor', 'extra'],
+    ['types', 'extra'],
   ];
   for (const args of extra) {
     it(`airlock ${args.filter((a) => !a.startsWith(work)).join(' ')}: unexpected argument`, async () => {

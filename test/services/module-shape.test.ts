@@ -68,6 +68,21 @@ describe('deploy refuses imports that cannot resolve in the sandbox', () => {
       assert.equal(version.name, 'typed');
     }));
 
+  test("Airlock's types imported without `import type`: says to write `import type`", () =>
+    withFunctionService(async (svc) => {
+      for (const [code, specifier] of [
+        ["import { Context } from './airlock.js';\nexport default async (input: unknown, ctx: Context) => ctx.tenant;", './airlock.js'],
+        ["import { type Context } from 'airlock/types';\nexport default async (input: unknown, ctx: Context) => ctx.tenant;", 'airlock/types'],
+        ["import { Context } from '../types/airlock.d.ts';\nexport default async (input: unknown, ctx: Context) => ctx.tenant;", '../types/airlock.d.ts'],
+      ] as const) {
+        const err = await refused(svc, code, 'UNRESOLVABLE_IMPORT');
+        assert.equal(err.details?.specifier, specifier);
+        assert.match(err.message, new RegExp(`names Airlock's types, which exist only for type-checking: write \`import type \\{ Context \\} from '${specifier.replace(/\./g, '\\.')}'\``));
+      }
+      const { version } = await svc.deploy('acme', 'typed', { code: "import type { Context } from './airlock.js';\nexport default async (input: unknown, ctx: Context) => ctx.tenant;" });
+      assert.equal(version.name, 'typed');
+    }));
+
   test('a node: module that does not exist names the Node version', () =>
     withFunctionService(async (svc) => {
       const err = await refused(svc, "import x from 'node:nope';\nexport default x;", 'UNRESOLVABLE_IMPORT');
