@@ -197,9 +197,9 @@ export interface QueueStore {
    * (RunRecord); noted again, it replaces the note (e.g. with the run's logs so far). Should the
    * lease end without the holder (its server gone, SERVER_GONE, or its lease run out,
    * LEASE_EXPIRED), that ending also writes the record, `killed`, with the reason as its error, in
-   * the same transaction: a run lost with its server still has a record. The holder's own record
-   * of the run, written later under the same id, then changes nothing. Cleared when the item is
-   * settled or claimed again. LEASE_LOST if stale.
+   * the same transaction: a run lost with its server still has a record. Should the holder have
+   * been only slow, its own record of the run, written later under the same id, replaces it.
+   * Cleared when the item is settled or claimed again. LEASE_LOST if stale.
    */
   markRun(lease: Lease, run: RunRecord): Promise<void>;
   /** Durably saves a checkpoint; returns its time. LEASE_LOST if stale, CHECKPOINT_TOO_LARGE. */

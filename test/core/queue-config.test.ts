@@ -7,11 +7,12 @@ import { isAirlockError } from '../../src/core/errors.js';
 test('queue defaults', () => {
   const q = loadConfig({}).queue;
   assert.deepEqual(
-    { ...q, tenantWeights: { ...q.tenantWeights } },
+    { ...q, tenantWeights: { ...q.tenantWeights }, tenantCaps: { ...q.tenantCaps } },
     {
       slots: 8,
       interactiveReserved: 2,
       tenantConcurrency: 4,
+      tenantCaps: {},
       tenantWeights: {},
       leaseMs: 30_000,
       maxAttempts: 5,

@@ -45,17 +45,22 @@ describe('job checkpoint fencing', () => {
       assert.equal(taken.lease.fence, 2);
       const checkpointAtTakeover = (await other.get('acme', id))?.checkpoint;
 
-      // The server's run is refused at its next save and ends; nothing it did after counts.
+      // The server's run is refused at its next save and ends; nothing it did after counts. Its
+      // record is first the lost run's placeholder the takeover wrote (killed, LeaseExpired), then
+      // the run's own record once it ends, under the same id.
       const deadline = Date.now() + 20_000;
-      let record: { status: string; result: { refusedAt: number; code: string } } | undefined;
-      while (record === undefined) {
+      let record: { status: string; error?: { type: string }; result: { refusedAt: number; code: string } } | undefined;
+      const seen = new Set<string>();
+      while (record === undefined || record.status === 'killed') {
         const list = await server.request('GET', '/v1/tenants/acme/executions?function=saver');
-        record = (list.body.executions as { jobId?: string; status: string; result: { refusedAt: number; code: string } }[]).find(
+        record = (list.body.executions as { jobId?: string; status: string; error?: { type: string }; result: { refusedAt: number; code: string } }[]).find(
           (e) => e.jobId === id,
         );
-        if (Date.now() > deadline) assert.fail('the server\'s run did not end');
-        if (record === undefined) await new Promise((resolve) => setTimeout(resolve, 25));
+        if (record !== undefined) seen.add(`${record.status}${record.error === undefined ? '' : `:${record.error.type}`}`);
+        if (Date.now() > deadline) assert.fail(`the server's run did not end: ${JSON.stringify(record)}`);
+        if (record === undefined || record.status === 'killed') await new Promise((resolve) => setTimeout(resolve, 25));
       }
+      assert.ok([...seen].every((s) => s === 'killed:LeaseExpired' || s === 'succeeded'), [...seen].join(', '));
       assert.equal(record.status, 'succeeded');
       assert.equal(record.result.code, 'LEASE_LOST');
       const after = await other.get('acme', id);

@@ -84,8 +84,18 @@ test('an expired lease found by a claim turns its noted run into a killed execut
     const rec = await store.getExecution('acme', 'ex_lost2');
     assert.equal(rec?.status, 'killed');
     assert.equal(rec?.error?.type, 'LeaseExpired');
-    // Its holder's own record, written late under the same id, changes nothing.
     await rejectsWith(queue.markRun(lease, runOf('acme', item.id, 'ex_late', clock.t)), 'LEASE_LOST');
+    // Its holder was only slow: the record of the run as it ended replaces the placeholder...
+    const real = {
+      ...runOf('acme', item.id, 'ex_lost2', rec!.startedAt!), status: 'succeeded' as const, finishedAt: clock.t, durationMs: 5_000,
+      result: { refused: 'LEASE_LOST' }, logs: [{ ts: clock.t, level: 'info' as const, msg: 'done' }],
+    };
+    await store.insertExecutions([real]);
+    const replaced = await store.getExecution('acme', 'ex_lost2');
+    assert.deepEqual([replaced?.status, replaced?.result, replaced?.logs.length], ['succeeded', { refused: 'LEASE_LOST' }, 1]);
+    // ...and nothing else is ever replaced: the same id recorded again changes nothing.
+    await store.insertExecutions([{ ...real, status: 'killed', error: { type: 'LeaseExpired', message: 'late' } }]);
+    assert.equal((await store.getExecution('acme', 'ex_lost2'))?.status, 'succeeded');
   }));
 
 test('settled runs and claims without a noted run leave no lost-run record; a new claim forgets the old run', () =>

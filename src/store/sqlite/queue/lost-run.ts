@@ -11,6 +11,7 @@ import { parseJsonSafely } from '../../../core/json.js';
 import { executionToValues } from '../rows.js';
 import type { ExecutionValues } from '../rows.js';
 import type { QueueItemRow } from './rows.js';
+import type { LOST_RUN_ERROR_TYPES } from '../statements/insert-execution.js';
 
 /** How the lease ended: the queue error's code and message (claim.ts). */
 export interface LeaseEnd {
@@ -18,7 +19,7 @@ export interface LeaseEnd {
   message: string;
 }
 
-const ERROR_TYPES: Record<LeaseEnd['code'], string> = { SERVER_GONE: 'ServerGone', LEASE_EXPIRED: 'LeaseExpired' };
+const ERROR_TYPES: Record<LeaseEnd['code'], (typeof LOST_RUN_ERROR_TYPES)[number]> = { SERVER_GONE: 'ServerGone', LEASE_EXPIRED: 'LeaseExpired' };
 
 /** The insert's values for the lost run of `row`, or undefined when it had none (or it is unreadable). */
 export function lostRunValues(row: QueueItemRow, end: LeaseEnd): ExecutionValues | undefined {
