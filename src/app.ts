@@ -242,7 +242,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   cleanup.add(() => recorder.close());
   const admission = new Admission(config.admission);
   const pool = new SandboxPool(sandboxes, config.pool, config.defaultLimits.memoryMiB, logger);
-  const metrics = new Metrics();
+  const metrics = new Metrics({ version: VERSION });
   metrics.observePool(() => pool.stats());
   metrics.observeAdmission(() => admission.stats());
   metrics.observeRecords(() => ({ pending: recorder.backlog, dropped: recorder.dropped }));
