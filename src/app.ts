@@ -37,6 +37,7 @@ import { CompletionWaiters } from './services/hooks/waiters.js';
 import { ensureAdminKey, KeyService } from './services/keys.js';
 import type { AdminKey } from './services/keys.js';
 import { ExecutionRecorder } from './services/recorder.js';
+import { OutcomeLog } from './services/outcome-log.js';
 import { RetentionPurger } from './services/retention.js';
 import { generateSecretKey, readSecretKey, secretKeyPath } from './services/secrets/key-file.js';
 import type { SecretKeySource } from './services/secrets/key-file.js';
@@ -238,7 +239,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const parser = sandboxedParser(sandboxes);
   const functions = new FunctionService(store, config, parser);
   const functionCache = new FunctionCache(functions);
-  const recorder = new ExecutionRecorder(store, config, logger);
+  const recorder = new ExecutionRecorder(store, config, logger, { outcomes: new OutcomeLog(logger) });
   cleanup.add(() => recorder.close());
   const admission = new Admission(config.admission);
   const pool = new SandboxPool(sandboxes, config.pool, config.defaultLimits.memoryMiB, logger);

@@ -3,11 +3,14 @@
 // wait. A failed write keeps its records and retries with backoff (logged); a record the store
 // says it can never hold (VALIDATION_FAILED naming it) is dropped alone, with a log line; so are
 // the records still unwritten when the store fails the last write at close.
-// Reads see records that are not written yet.
+// Reads see records that are not written yet. Records of executions that did not succeed also
+// go to the outcome log (outcome-log.ts: rate-limited warn lines), the one place every
+// invocation's and job slice's outcome passes.
 import type { Config } from '../core/config.js';
 import { isAirlockError } from '../core/errors.js';
 import type { ExecutionRecord } from '../core/types.js';
 import type { ExecutionFilter, Store } from '../store/port.js';
+import type { ExitStatus } from './outcome-log.js';
 
 /** The part of a pino logger the recorder uses. */
 export interface RecorderLogger {
@@ -24,6 +27,8 @@ export interface RecorderOptions {
    * an error logged, so a long outage cannot exhaust memory. Default 100 000.
    */
   maxPending?: number;
+  /** Told of every record whose status is not `succeeded` (OutcomeLog); closed with the recorder. */
+  outcomes?: { note(rec: ExecutionRecord, exit?: ExitStatus): void; close(): void };
 }
 
 /** Longest wait between retries while the store keeps failing, ms. */
@@ -47,6 +52,7 @@ export class ExecutionRecorder {
   private readonly logger: RecorderLogger;
   private readonly batchSize: number;
   private readonly maxPending: number;
+  private readonly outcomes: RecorderOptions['outcomes'];
 
   private pending: ExecutionRecord[] = [];
   /** The batch being written: not in `pending`, maybe not in the store yet. */
@@ -67,6 +73,7 @@ export class ExecutionRecorder {
     this.logger = logger;
     this.batchSize = Math.max(1, options.batchSize ?? 500);
     this.maxPending = Math.max(this.batchSize, options.maxPending ?? 100_000);
+    this.outcomes = options.outcomes;
   }
 
   /** Records waiting to be written (including the batch being written). */
@@ -79,8 +86,12 @@ export class ExecutionRecorder {
     return this.droppedCount;
   }
 
-  /** Queues a record. Never throws, never waits. */
-  record(rec: ExecutionRecord): void {
+  /**
+   * Queues a record. Never throws, never waits. `exit`: how the sandbox process exited, when it
+   * ended during the run (for the outcome log).
+   */
+  record(rec: ExecutionRecord, exit?: ExitStatus): void {
+    if (rec.status !== 'succeeded' && this.outcomes !== undefined) this.outcomes.note(rec, exit);
     if (this.closed) {
       this.droppedCount++;
       this.logger.error(
@@ -142,7 +153,10 @@ export class ExecutionRecorder {
           this.dropUnwritten(err);
           throw err;
         })
-        .finally(() => this.clearTimers());
+        .finally(() => {
+          this.clearTimers();
+          this.outcomes?.close();
+        });
     }
     return this.closing;
   }
