@@ -2,7 +2,7 @@
 // real server with real sandboxes: one warn line naming the tenant, function, version, execution
 // id, status, error type and start (and the exit code of a sandbox that exited, the job of a
 // slice), bounded per tenant/function/status with a summary of the rest; 429 refusals per tenant.
-// A succeeded call writes nothing.
+// A succeeded call writes nothing. A job that runs out of attempts: one warn line, and a count.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { captureLog } from '../support/log-capture.js';
@@ -73,6 +73,20 @@ describe('outcome lines (info level)', () => {
     await waitJob(server, 'jobco', id, finished);
     const line = await log.waitFor((l) => l.outcome === 'failed' && l.tenant === 'jobco', 'for the job run');
     assert.deepEqual([line.kind, line.jobId, line.function, line.errorType], ['job', id, 'sync', 'Error']);
+  });
+
+  it('a job that runs out of attempts is logged dead once and counted apart from its failed runs', async () => {
+    await deploy(server, 'jobco', 'flaky', "export default () => { throw new Error('nope') }");
+    const id = await submit(server, 'jobco', 'flaky', { maxAttempts: 2 });
+    const job = await waitJob(server, 'jobco', id, finished);
+    assert.equal(job.status, 'dead');
+    const line = await log.waitFor((l) => l.dead === true && l.job === id, 'for the dead job');
+    assert.deepEqual([line.level, line.tenant, line.function, line.source, line.attempts, line.lastErrorCode], [40, 'jobco', 'flaky', 'api', 2, job.error?.code]);
+    const text = await (await fetch(server.url + '/metrics')).text();
+    // Two jobs died here (sync above, flaky); failed runs count every attempt (1 + 2).
+    assert.match(text, /^airlock_jobs_dead_total\{source="api"\} 2$/m);
+    assert.match(text, /^airlock_jobs_dead_total\{source="webhook"\} 0$/m);
+    assert.match(text, /^airlock_job_runs_total\{outcome="failed"\} 3$/m);
   });
 
   it('the lines left out are summed up, at the latest when the server stops', async () => {
