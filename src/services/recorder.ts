@@ -9,7 +9,7 @@
 import type { Config } from '../core/config.js';
 import { isAirlockError } from '../core/errors.js';
 import type { ExecutionRecord } from '../core/types.js';
-import type { ExecutionFilter, Store } from '../store/port.js';
+import type { AllExecutionsFilter, ExecutionFilter, Store } from '../store/port.js';
 import type { ExitStatus } from './outcome-log.js';
 
 /** The part of a pino logger the recorder uses. */
@@ -35,6 +35,14 @@ export interface RecorderOptions {
 const MAX_RETRY_MS = 5_000;
 
 function noop(): void {}
+
+function matchesAll(rec: ExecutionRecord, filter: AllExecutionsFilter): boolean {
+  return (
+    rec.status === filter.status &&
+    (filter.function === undefined || rec.function === filter.function) &&
+    (filter.before === undefined || rec.id < filter.before)
+  );
+}
 
 function matches(rec: ExecutionRecord, tenant: string, filter: ExecutionFilter): boolean {
   return (
@@ -115,19 +123,28 @@ export class ExecutionRecorder {
 
   /** Newest first. Writes what is waiting first; if that fails, merges the waiting records in. */
   async list(tenant: string, filter: ExecutionFilter): Promise<ExecutionRecord[]> {
+    return this.listWith(() => this.store.listExecutions(tenant, filter), (rec) => matches(rec, tenant, filter), filter.limit);
+  }
+
+  /** Executions of every tenant with one unsucceeded status, newest first; like list(). */
+  async listAll(filter: AllExecutionsFilter): Promise<ExecutionRecord[]> {
+    return this.listWith(() => this.store.listAllExecutions(filter), (rec) => matchesAll(rec, filter), filter.limit);
+  }
+
+  private async listWith(read: () => Promise<ExecutionRecord[]>, match: (rec: ExecutionRecord) => boolean, limit: number): Promise<ExecutionRecord[]> {
     let flushed = true;
     try {
       await this.flush();
     } catch {
       flushed = false; // logged by the failed pass
     }
-    const stored = await this.store.listExecutions(tenant, filter);
+    const stored = await read();
     if (flushed) return stored;
     const byId = new Map(stored.map((r) => [r.id, r]));
     for (const rec of [...this.inflight, ...this.pending]) {
-      if (matches(rec, tenant, filter)) byId.set(rec.id, rec);
+      if (match(rec)) byId.set(rec.id, rec);
     }
-    return [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, filter.limit);
+    return [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, limit);
   }
 
   /** Resolves once every record queued before the call is written; rejects if a write failed. */
