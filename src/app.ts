@@ -37,6 +37,8 @@ import { CompletionWaiters } from './services/hooks/waiters.js';
 import { ensureAdminKey, KeyService } from './services/keys.js';
 import type { AdminKey } from './services/keys.js';
 import { ExecutionRecorder } from './services/recorder.js';
+import { OutcomeLog } from './services/outcome-log.js';
+import { DeadLog } from './services/jobs/dead-log.js';
 import { RetentionPurger } from './services/retention.js';
 import { generateSecretKey, readSecretKey, secretKeyPath } from './services/secrets/key-file.js';
 import type { SecretKeySource } from './services/secrets/key-file.js';
@@ -202,7 +204,9 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const store = overrides.wrapStore?.(openedStore) ?? openedStore;
   cleanup.add(() => store.close());
   await store.migrate();
-  const queue = await openQueue(config);
+  const workMetrics = new WorkMetrics();
+  const deadLog = new DeadLog(logger, workMetrics);
+  const queue = await openQueue(config, deadLog.note);
   cleanup.add(() => queue.close());
   const scheduleStore = await openScheduleStore(config);
   cleanup.add(() => scheduleStore.close());
@@ -238,15 +242,14 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const parser = sandboxedParser(sandboxes);
   const functions = new FunctionService(store, config, parser);
   const functionCache = new FunctionCache(functions);
-  const recorder = new ExecutionRecorder(store, config, logger);
+  const recorder = new ExecutionRecorder(store, config, logger, { outcomes: new OutcomeLog(logger) });
   cleanup.add(() => recorder.close());
   const admission = new Admission(config.admission);
   const pool = new SandboxPool(sandboxes, config.pool, config.defaultLimits.memoryMiB, logger);
-  const metrics = new Metrics();
+  const metrics = new Metrics({ version: VERSION });
   metrics.observePool(() => pool.stats());
   metrics.observeAdmission(() => admission.stats());
   metrics.observeRecords(() => ({ pending: recorder.backlog, dropped: recorder.dropped }));
-  const workMetrics = new WorkMetrics();
   workMetrics.observeQueue(() => queue.counts());
   metrics.attach(workMetrics);
   // The broker reads tenant secrets from the secrets service (tests may supply their own source).
@@ -297,6 +300,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
     await steps.run('schedule store', () => scheduleStore.close());
     await steps.run('webhook deliveries', () => committer.close());
     await steps.run('queue', () => queue.close());
+    deadLog.close(); // the deaths it left out of the log are counted in one line each
     await steps.run('store', () => store.close());
     await steps.run('checkpointer', () => checkpointer?.stop());
   };

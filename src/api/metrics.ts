@@ -48,7 +48,15 @@ export interface RecordsSnapshot {
 export interface MetricsOptions {
   /** Collect Node process metrics (CPU, memory, event loop, GC); default true. */
   defaultMetrics?: boolean;
+  /** Airlock's version, the `version` label of airlock_build_info. Default 'unknown'. */
+  version?: string;
 }
+
+/**
+ * Reasons a call is refused before it runs (recordRejection): each has a series from the start,
+ * at 0, so an alert on its rate() sees 0 rather than no data.
+ */
+export const REJECTION_REASONS: readonly string[] = ['admission', 'shutting_down'];
 
 const STATUSES: readonly ExecutionStatus[] = ['succeeded', 'failed', 'timeout', 'oom', 'killed', 'rejected'];
 /** `start` label values; `none` when no sandbox was obtained (e.g. rejected). */
@@ -98,6 +106,7 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
       for (const start of STARTS) this.#invocationSeries(status, start);
       this.#durationSeries(status);
     }
+    for (const reason of REJECTION_REASONS) this.#rejections.set(reason, new CountSeries({ reason }));
     const registers = [this.#registry];
     const self = this;
     countersFrom('airlock_invocations_total', 'Finished invocations by status and how the sandbox was obtained (start=none: no sandbox)', ['status', 'start'], registers, () =>
@@ -198,6 +207,12 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
     countersFrom('airlock_metrics_collect_errors_total', 'Scrape-time callbacks that threw (their gauge is empty in that scrape)', ['source'], registers, () => [
       ...this.#collectErrors.values(),
     ]);
+    new Gauge({
+      name: 'airlock_build_info',
+      help: 'Always 1; its labels say which Airlock version and which Node.js version the server runs',
+      labelNames: ['version', 'node'] as const,
+      registers,
+    }).set({ version: options.version ?? 'unknown', node: process.versions.node }, 1);
     if (options.defaultMetrics !== false) {
       collectDefaultMetrics({ register: this.#registry, prefix: 'airlock_' });
     }

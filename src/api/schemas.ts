@@ -234,6 +234,19 @@ export const ExecutionQuery = Type.Object(
 );
 export type ExecutionQuery = Static<typeof ExecutionQuery>;
 
+/** GET /v1/executions (admin): every tenant's executions, or one tenant's. */
+export const AllExecutionsQuery = Type.Object(
+  {
+    status: Type.Optional(ExecutionStatus),
+    tenant: Type.Optional(Name),
+    function: Type.Optional(Name),
+    before: Type.Optional(Type.String({ maxLength: 64, description: 'page: only executions older than this id (the previous page\'s next)' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  },
+  { additionalProperties: false },
+);
+export type AllExecutionsQuery = Static<typeof AllExecutionsQuery>;
+
 export const KeyView = Type.Object({
   id: Type.String(),
   tenant: Type.String(),

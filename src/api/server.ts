@@ -13,6 +13,7 @@ import { registerJsonBodyParser } from './json-body.js';
 import { registerOpenApi } from './openapi.js';
 import { RefusalLog } from './refusal-log.js';
 import { registerExecutionRoutes } from './routes/executions.js';
+import { registerAllExecutionRoutes } from './routes/all-executions.js';
 import { registerFunctionVersionRoutes } from './routes/function-versions.js';
 import { registerFunctionRoutes } from './routes/functions.js';
 import { registerHookVerifyRoutes } from './routes/hook-verify.js';
@@ -75,6 +76,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     registerFunctionVersionRoutes(v1, deps);
     registerInvokeRoutes(v1, deps);
     registerExecutionRoutes(v1, deps);
+    registerAllExecutionRoutes(v1, deps);
     registerKeyRoutes(v1, deps);
     registerSecretRoutes(v1, deps);
     registerJobRoutes(v1, deps);

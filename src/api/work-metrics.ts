@@ -8,6 +8,8 @@ import type { Registry } from 'prom-client';
 import type { EgressOutcome, EgressMetrics } from '../egress/types.js';
 import type { Lane } from '../queue/port.js';
 import type { JobRunMetrics, JobRunOutcome } from '../services/jobs/slice.js';
+import { DEAD_SOURCES } from '../services/jobs/dead-log.js';
+import type { DeadMetrics, DeadSource } from '../services/jobs/dead-log.js';
 import { CountSeries, countersFrom } from './metrics.js';
 
 export type DeliveryResult = 'stored' | 'refused';
@@ -28,8 +30,9 @@ function seriesBy<K extends string>(label: string, values: readonly K[]): Map<K,
   return new Map(values.map((value) => [value, new CountSeries({ [label]: value })]));
 }
 
-export class WorkMetrics implements JobRunMetrics, EgressMetrics {
+export class WorkMetrics implements JobRunMetrics, EgressMetrics, DeadMetrics {
   readonly #runs = seriesBy('outcome', JOB_RUN_OUTCOMES);
+  readonly #dead = seriesBy('source', DEAD_SOURCES);
   readonly #egress = seriesBy('outcome', EGRESS_OUTCOMES);
   readonly #deliveries = seriesBy('result', DELIVERY_RESULTS);
   #queue: (() => Promise<QueueCounts>) | undefined;
@@ -43,6 +46,10 @@ export class WorkMetrics implements JobRunMetrics, EgressMetrics {
 
   recordJobRun(outcome: JobRunOutcome): void {
     this.#runs.get(outcome)!.value++;
+  }
+
+  recordDead(source: DeadSource): void {
+    this.#dead.get(source)!.value++;
   }
 
   recordJobStart(lane: Lane, waitMs: number): void {
@@ -71,6 +78,13 @@ export class WorkMetrics implements JobRunMetrics, EgressMetrics {
       ['outcome'],
       registers,
       () => [...this.#runs.values()],
+    );
+    countersFrom(
+      'airlock_jobs_dead_total',
+      'Jobs that became dead (their last attempt failed; each also logged), by where they came from: api (submitted), webhook (a delivery), schedule (an occurrence)',
+      ['source'],
+      registers,
+      () => [...this.#dead.values()],
     );
     countersFrom(
       'airlock_webhook_deliveries_total',

@@ -158,6 +158,13 @@ export type RunRecord = Pick<
   logs?: ExecutionRecord['logs'];
 };
 
+/**
+ * Told of each item that became `dead` (its last attempt failed, or its last run's lease ended
+ * without its holder), once the transaction that made it so has committed; every implementation
+ * takes one when it is opened. Must not throw (a throw is ignored) and should not wait.
+ */
+export type DeadItemListener = (item: QueueItem) => void;
+
 export interface QueueStore {
   /** Applies forward-only migrations (shared with the rest of the store). */
   migrate(): Promise<void>;

@@ -332,14 +332,16 @@ export class ChannelSandbox implements Sandbox {
   }
 
   /** Ends the execution with a non-reusable outcome and kills the sandbox. */
-  private failExecution(exec: Execution, status: SandboxRunOutcome['status'], error: ExecutionError): void {
+  private failExecution(exec: Execution, status: SandboxRunOutcome['status'], error: ExecutionError, exit?: SandboxRunOutcome['exit']): void {
     exec.settled = true;
     exec.collecting = false;
     clearTimeout(exec.timer);
     this.kill();
     const durationMs = elapsedMs(exec);
     const logs = exec.collector.finish();
-    this.endExecution(exec, { status, error, logs: exec.v8OomReported ? withoutOomReport(logs) : logs, durationMs, reusable: false });
+    const outcome: SandboxRunOutcome = { status, error, logs: exec.v8OomReported ? withoutOomReport(logs) : logs, durationMs, reusable: false };
+    if (exit !== undefined) outcome.exit = exit;
+    this.endExecution(exec, outcome);
   }
 
   private endExecution(exec: Execution, outcome: SandboxRunOutcome): void {
@@ -384,7 +386,7 @@ export class ChannelSandbox implements Sandbox {
           exitCode,
           signalCode,
         });
-        this.failExecution(exec, status, error);
+        this.failExecution(exec, status, error, { code: exitCode, signal: signalCode });
       }
     }
     if (this.state === 'booting') this.boot.fail(new Error('the sandbox process exited during boot'));

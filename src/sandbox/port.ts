@@ -70,6 +70,8 @@ export interface SandboxRunOutcome {
    * The caller may run it again in another sandbox.
    */
   notStarted?: boolean;
+  /** How the sandbox process exited, when it ended during the run (killed, oom): for the server log. */
+  exit?: { code: number | null; signal: string | null };
 }
 
 export interface Sandbox {

@@ -148,7 +148,7 @@ export class InvokeService {
       if (outcome.result !== undefined) record.result = outcome.result;
       if (outcome.error !== undefined) record.error = outcome.error;
       if (egress !== undefined && egress.records.length > 0) record.egress = [...egress.records];
-      recorder.record(record);
+      recorder.record(record, outcome.exit);
       metrics.recordInvocation(outcome.status, lease.start, outcome.durationMs);
       const answer: InvokeResult = {
         executionId: id, status: outcome.status, logs: outcome.logs, durationMs: outcome.durationMs, start: lease.start, version: fn.version,

@@ -3,11 +3,14 @@
 // wait. A failed write keeps its records and retries with backoff (logged); a record the store
 // says it can never hold (VALIDATION_FAILED naming it) is dropped alone, with a log line; so are
 // the records still unwritten when the store fails the last write at close.
-// Reads see records that are not written yet.
+// Reads see records that are not written yet. Records of executions that did not succeed also
+// go to the outcome log (outcome-log.ts: rate-limited warn lines), the one place every
+// invocation's and job slice's outcome passes.
 import type { Config } from '../core/config.js';
 import { isAirlockError } from '../core/errors.js';
 import type { ExecutionRecord } from '../core/types.js';
-import type { ExecutionFilter, Store } from '../store/port.js';
+import type { AllExecutionsFilter, ExecutionFilter, Store } from '../store/port.js';
+import type { ExitStatus } from './outcome-log.js';
 
 /** The part of a pino logger the recorder uses. */
 export interface RecorderLogger {
@@ -24,12 +27,22 @@ export interface RecorderOptions {
    * an error logged, so a long outage cannot exhaust memory. Default 100 000.
    */
   maxPending?: number;
+  /** Told of every record whose status is not `succeeded` (OutcomeLog); closed with the recorder. */
+  outcomes?: { note(rec: ExecutionRecord, exit?: ExitStatus): void; close(): void };
 }
 
 /** Longest wait between retries while the store keeps failing, ms. */
 const MAX_RETRY_MS = 5_000;
 
 function noop(): void {}
+
+function matchesAll(rec: ExecutionRecord, filter: AllExecutionsFilter): boolean {
+  return (
+    rec.status === filter.status &&
+    (filter.function === undefined || rec.function === filter.function) &&
+    (filter.before === undefined || rec.id < filter.before)
+  );
+}
 
 function matches(rec: ExecutionRecord, tenant: string, filter: ExecutionFilter): boolean {
   return (
@@ -47,6 +60,7 @@ export class ExecutionRecorder {
   private readonly logger: RecorderLogger;
   private readonly batchSize: number;
   private readonly maxPending: number;
+  private readonly outcomes: RecorderOptions['outcomes'];
 
   private pending: ExecutionRecord[] = [];
   /** The batch being written: not in `pending`, maybe not in the store yet. */
@@ -67,6 +81,7 @@ export class ExecutionRecorder {
     this.logger = logger;
     this.batchSize = Math.max(1, options.batchSize ?? 500);
     this.maxPending = Math.max(this.batchSize, options.maxPending ?? 100_000);
+    this.outcomes = options.outcomes;
   }
 
   /** Records waiting to be written (including the batch being written). */
@@ -79,8 +94,12 @@ export class ExecutionRecorder {
     return this.droppedCount;
   }
 
-  /** Queues a record. Never throws, never waits. */
-  record(rec: ExecutionRecord): void {
+  /**
+   * Queues a record. Never throws, never waits. `exit`: how the sandbox process exited, when it
+   * ended during the run (for the outcome log).
+   */
+  record(rec: ExecutionRecord, exit?: ExitStatus): void {
+    if (rec.status !== 'succeeded' && this.outcomes !== undefined) this.outcomes.note(rec, exit);
     if (this.closed) {
       this.droppedCount++;
       this.logger.error(
@@ -104,19 +123,28 @@ export class ExecutionRecorder {
 
   /** Newest first. Writes what is waiting first; if that fails, merges the waiting records in. */
   async list(tenant: string, filter: ExecutionFilter): Promise<ExecutionRecord[]> {
+    return this.listWith(() => this.store.listExecutions(tenant, filter), (rec) => matches(rec, tenant, filter), filter.limit);
+  }
+
+  /** Executions of every tenant with one unsucceeded status, newest first; like list(). */
+  async listAll(filter: AllExecutionsFilter): Promise<ExecutionRecord[]> {
+    return this.listWith(() => this.store.listAllExecutions(filter), (rec) => matchesAll(rec, filter), filter.limit);
+  }
+
+  private async listWith(read: () => Promise<ExecutionRecord[]>, match: (rec: ExecutionRecord) => boolean, limit: number): Promise<ExecutionRecord[]> {
     let flushed = true;
     try {
       await this.flush();
     } catch {
       flushed = false; // logged by the failed pass
     }
-    const stored = await this.store.listExecutions(tenant, filter);
+    const stored = await read();
     if (flushed) return stored;
     const byId = new Map(stored.map((r) => [r.id, r]));
     for (const rec of [...this.inflight, ...this.pending]) {
-      if (matches(rec, tenant, filter)) byId.set(rec.id, rec);
+      if (match(rec)) byId.set(rec.id, rec);
     }
-    return [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, filter.limit);
+    return [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, limit);
   }
 
   /** Resolves once every record queued before the call is written; rejects if a write failed. */
@@ -142,7 +170,10 @@ export class ExecutionRecorder {
           this.dropUnwritten(err);
           throw err;
         })
-        .finally(() => this.clearTimers());
+        .finally(() => {
+          this.clearTimers();
+          this.outcomes?.close();
+        });
     }
     return this.closing;
   }

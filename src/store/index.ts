@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../core/config.js';
 import { AirlockError } from '../core/errors.js';
-import type { QueueStore } from '../queue/port.js';
+import type { DeadItemListener, QueueStore } from '../queue/port.js';
 import type { Store } from './port.js';
 import { SqliteQueue } from './sqlite/queue/store.js';
 import { SqliteStore } from './sqlite/store.js';
@@ -62,6 +62,8 @@ export async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>)
 /** Opens and migrates the durable queue described by `config` (same database as the store). */
 export async function openQueue(
   config: Pick<Config, 'dataDir' | 'databaseUrl' | 'queue'> & { webhooks?: Pick<Config['webhooks'], 'sync'> },
+  onDead?: DeadItemListener,
 ): Promise<QueueStore> {
-  return migrated(new SqliteQueue(sqliteFile(config), { policy: config.queue, batchSync: config.webhooks?.sync ?? 'full' }));
+  const options = { policy: config.queue, batchSync: config.webhooks?.sync ?? 'full', ...(onDead === undefined ? {} : { onDead }) } as const;
+  return migrated(new SqliteQueue(sqliteFile(config), options));
 }

@@ -33,6 +33,15 @@ export interface ExecutionFilter {
   limit: number;
 }
 
+/** Executions of every tenant with one status other than `succeeded` (an operator's view). */
+export interface AllExecutionsFilter {
+  status: Exclude<ExecutionStatus, 'succeeded'>;
+  function?: string;
+  /** Only executions with an id lower than this one, which must have `status` (paging). */
+  before?: string;
+  limit: number;
+}
+
 export interface ApiKeyRecord {
   /** Public id of the key (shown in listings, used to revoke). */
   id: string;
@@ -121,6 +130,8 @@ export interface Store {
   getExecution(tenant: string, id: string): Promise<ExecutionRecord | undefined>;
   /** Newest first. */
   listExecutions(tenant: string, filter: ExecutionFilter): Promise<ExecutionRecord[]>;
+  /** Newest first, across tenants, served by an index on (status, id) of the unsucceeded ones. */
+  listAllExecutions(filter: AllExecutionsFilter): Promise<ExecutionRecord[]>;
   /**
    * Deletes up to `max` execution records that finished before `finishedBefore` (epoch ms), in
    * one transaction, walking tenants from where the previous call stopped. Records already gone

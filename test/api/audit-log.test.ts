@@ -140,14 +140,16 @@ describe('access lines (debug level)', () => {
   const log = captureLog('debug');
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ AIRLOCK_POOL_SIZE: '0' }, {}, log.logger);
+    server = await startTestServer({ AIRLOCK_POOL_SIZE: '0', AIRLOCK_TENANT_CONCURRENCY: '1', AIRLOCK_QUEUE_WAIT_MS: '20' }, {}, log.logger);
   });
   after(async () => server.close());
 
   it('logs method, route pattern, status, duration and key id per request; never the URL of a webhook', async () => {
     const key = (await server.request('POST', '/v1/tenants/acme/keys')).body as { id: string; key: string };
     await deploy(server, 'acme', 'echo', CODE);
-    assert.equal((await invoke(server, 'acme', 'echo', { marker: INPUT_MARKER }, key.key)).body.status, 'succeeded');
+    const called = await invoke(server, 'acme', 'echo', { marker: INPUT_MARKER }, key.key);
+    assert.equal(called.body.status, 'succeeded');
+    assert.equal((await server.request('PUT', '/v1/tenants/acme/secrets/stripe', { value: 'v', hosts: ['api.stripe.com'] })).status, 201);
     const hook = await server.request('GET', '/v1/tenants/acme/functions/echo/webhook');
     const delivered = await fetch(server.url + hook.body.path, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
     assert.equal(delivered.status, 202);
@@ -156,8 +158,11 @@ describe('access lines (debug level)', () => {
     const access = log.lines().filter((l) => l.msg === 'request');
     const invoked = access.find((l) => l.route === '/v1/tenants/:tenant/functions/:name/invoke')!;
     assert.deepEqual([invoked.level, invoked.method, invoked.status, invoked.keyId], [20, 'POST', 200, key.id]);
+    assert.deepEqual([invoked.tenant, invoked.function, invoked.executionId], ['acme', 'echo', called.body.executionId], 'an invoke names its tenant, function and execution');
+    const secret = access.find((l) => l.route === '/v1/tenants/:tenant/secrets/:name')!;
+    assert.deepEqual([secret.tenant, secret.function, secret.executionId], ['acme', null, null], "a secret's name is not a function");
     assert.equal(typeof invoked.ms, 'number');
-    assert.deepEqual([line.method, line.status, line.keyId], ['POST', 202, null]);
+    assert.deepEqual([line.method, line.status, line.keyId, line.tenant, line.function], ['POST', 202, null, 'acme', 'echo']);
     const refused = access.find((l) => l.status === 401)!;
     assert.deepEqual([refused.route, refused.keyId], ['/v1/tenants/:tenant/functions', null]);
     assert.equal(access.find((l) => l.route === '/v1/tenants/:tenant/keys')?.keyId, 'admin');
@@ -165,5 +170,20 @@ describe('access lines (debug level)', () => {
     assert.equal(text.includes(hook.body.token as string), false, 'the webhook token is not logged');
     assert.equal(text.includes(key.key), false);
     assert.equal(text.includes(INPUT_MARKER), false);
+  });
+
+  it("a refused call's line names the execution id of its rejected record", async () => {
+    await deploy(server, 'busy', 'spin', 'export default () => { for (;;) {} }', { limits: { timeoutMs: 1000 } });
+    await deploy(server, 'busy', 'quick', 'export default () => 1');
+    const spinning = invoke(server, 'busy', 'spin', null);
+    let refused;
+    for (let i = 0; i < 200 && refused === undefined; i++) {
+      const res = await invoke(server, 'busy', 'quick', null);
+      if (res.status === 429) refused = res;
+    }
+    assert.ok(refused !== undefined, 'the spinning call holds the tenant’s only slot');
+    await spinning;
+    const line = await log.waitFor((l) => l.msg === 'request' && l.status === 429, 'for the refused call');
+    assert.deepEqual([line.tenant, line.function, line.executionId], ['busy', 'quick', refused.body.error.executionId]);
   });
 });

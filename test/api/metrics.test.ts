@@ -113,7 +113,18 @@ test('each Metrics has its own registry', async () => {
   const b = new Metrics();
   a.recordRejection('admission');
   assert.equal(value((await a.render()).body, 'airlock_rejections_total{reason="admission"}'), 1);
-  assert.doesNotMatch((await b.render()).body, /airlock_rejections_total\{reason="admission"\}/);
+  assert.equal(value((await b.render()).body, 'airlock_rejections_total{reason="admission"}'), 0);
+});
+
+test('every known rejection reason has a series at 0 before the first rejection', async () => {
+  const { body } = await new Metrics({ defaultMetrics: false }).render();
+  assert.equal(value(body, 'airlock_rejections_total{reason="admission"}'), 0);
+  assert.equal(value(body, 'airlock_rejections_total{reason="shutting_down"}'), 0);
+});
+
+test('airlock_build_info is 1 with the version and the Node.js version as labels', async () => {
+  const { body } = await new Metrics({ defaultMetrics: false, version: '1.2.3' }).render();
+  assert.equal(value(body, `airlock_build_info{version="1.2.3",node="${process.versions.node}"}`), 1);
 });
 
 test('histogram buckets are cumulative and end at +Inf = count', async () => {

@@ -59,6 +59,26 @@ describe('paging in the CLI', () => {
     assert.deepEqual([lastPage.executions.map((e) => e.id), lastPage.next], [executions.slice(2), null]);
   });
 
+  it('executions --all-tenants --status: every tenant, with a TENANT column; the more: line keeps --all-tenants', async () => {
+    const failed: [string, string][] = []; // [id, tenant], newest first
+    for (const tenant of ['acme', 'globex', 'initech']) {
+      await deploy(server, tenant, 'boom', "export default () => { throw new Error('x') }");
+      failed.unshift([(await invoke(server, tenant, 'boom', null)).body.executionId as string, tenant]);
+    }
+    const first = await runCli(['executions', '--all-tenants', '--status', 'failed', '--limit', '2'], env);
+    assert.equal(first.code, 0, first.stderr);
+    const rows = first.stdout.trimEnd().split('\n');
+    assert.match(rows[0]!, /^ID\s+TENANT\s+FUNCTION\s+STATUS/);
+    assert.deepEqual(rows.slice(1).map((l) => l.split(/\s+/).slice(0, 2)), failed.slice(0, 2));
+    const args = moreArgs(first.stderr);
+    assert.deepEqual(args, ['executions', '--all-tenants', '--status', 'failed', '--limit', '2', '--before', failed[1]![0]]);
+    const second = await runCli(args, env);
+    assert.deepEqual([second.code, ids(second.stdout), second.stderr], [0, [failed[2]![0]], '']);
+    const refused = await runCli(['executions', '--all-tenants'], env);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--all-tenants needs --status/);
+  });
+
   it('jobs list: --before reaches the API, the more: line keeps the filters, --json keeps next', async () => {
     const first = await runCli(['jobs', 'list', 'acme', '--function', 'echo', '--limit', '2'], env);
     assert.equal(first.code, 0, first.stderr);

@@ -271,4 +271,24 @@ describe('ExecutionRecorder', () => {
       assert.deepEqual(await store.getExecution('acme', rec.id), rec);
       void recorder;
     }));
+
+  test('records that did not succeed, and only those, go to the outcome log, which is closed with the recorder', async () => {
+    const t = await tempSqlite();
+    const noted: [string, unknown][] = [];
+    let closed = 0;
+    const outcomes = { note: (rec: ExecutionRecord, exit?: unknown) => noted.push([rec.status, exit]), close: () => closed++ };
+    const recorder = new ExecutionRecorder(t.store, { recordFlushMs: 60_000 }, { error: () => {} }, { outcomes });
+    try {
+      recorder.record(makeRecord());
+      recorder.record(makeRecord({ status: 'failed' }));
+      recorder.record(makeRecord({ status: 'killed' }), { code: 3, signal: null });
+      assert.deepEqual(noted, [['failed', undefined], ['killed', { code: 3, signal: null }]]);
+      assert.equal(closed, 0);
+      await recorder.close();
+      assert.equal(closed, 1);
+      assert.equal(await storedCount(t.store), 3);
+    } finally {
+      await t.cleanup();
+    }
+  });
 });

@@ -322,6 +322,29 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreUnd
           assert.deepEqual(await store.listExecutions('acme', { limit: 10, job: 'qi_none' }), []);
         }));
 
+      test('list across tenants: one unsucceeded status of every tenant, newest first, by function, paged', () =>
+        withStore(async ({ store }) => {
+          const recs = [
+            makeRecord({ tenant: 'acme', status: 'timeout', function: 'a' }),
+            makeRecord({ tenant: 'globex', status: 'timeout', function: 'b' }),
+            makeRecord({ tenant: 'acme', status: 'failed', function: 'a' }),
+            makeRecord({ tenant: 'initech', status: 'timeout', function: 'a' }),
+            makeRecord({ tenant: 'globex', status: 'succeeded', function: 'a' }),
+            makeRecord({ tenant: 'acme', status: 'timeout', function: 'b' }),
+          ];
+          await store.insertExecutions([...recs].reverse());
+          const ids = (list: { id: string }[]) => list.map((r) => r.id);
+          const timeouts = recs.filter((r) => r.status === 'timeout').reverse();
+          assert.deepEqual(ids(await store.listAllExecutions({ status: 'timeout', limit: 10 })), ids(timeouts));
+          assert.deepEqual(ids(await store.listAllExecutions({ status: 'timeout', function: 'a', limit: 10 })), ids(timeouts.filter((r) => r.function === 'a')));
+          assert.deepEqual(ids(await store.listAllExecutions({ status: 'timeout', limit: 2 })), ids(timeouts.slice(0, 2)));
+          assert.deepEqual(ids(await store.listAllExecutions({ status: 'timeout', limit: 10, before: timeouts[1]!.id })), ids(timeouts.slice(2)));
+          assert.deepEqual(await store.listAllExecutions({ status: 'oom', limit: 10 }), []);
+          // A cursor that names no execution with that status lists nothing.
+          assert.deepEqual(await store.listAllExecutions({ status: 'timeout', limit: 10, before: recs[2]!.id }), []);
+          assert.deepEqual(await store.listAllExecutions({ status: 'timeout', limit: 10, before: 'ex_zzzz' }), []);
+        }));
+
       test('a large batch lands whole', () =>
         withStore(async ({ store }) => {
           const batch = Array.from({ length: 1_000 }, () => makeRecord({ tenant: 'bulk' }));

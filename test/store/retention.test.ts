@@ -38,7 +38,7 @@ retentionConformance('sqlite', async (setup) => {
   };
 });
 
-test('every purge statement reads a key range, never the whole table, and invocation records keep their two indexes', async () => {
+test('every purge statement reads a key range, never the whole table, and succeeded invocation records keep their two indexes', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'airlock-retention-'));
   const file = join(dir, SQLITE_FILE);
   try {
@@ -48,9 +48,15 @@ test('every purge statement reads a key range, never the whole table, and invoca
     const db = new Database(file, { readonly: true });
     try {
       const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions' ORDER BY name").all() as { name: string; sql: string }[];
-      // Invocation records maintain two; the job index is partial (job runs only).
-      assert.deepEqual(indexes.map((i) => i.name), ['executions_tenant_function_id', 'executions_tenant_job_id', 'executions_tenant_status_id'], 'no index added to the insert path');
+      // Succeeded invocation records maintain two; the job index is partial (job runs only), and so
+      // is the one of unsucceeded executions across tenants.
+      assert.deepEqual(
+        indexes.map((i) => i.name),
+        ['executions_tenant_function_id', 'executions_tenant_job_id', 'executions_tenant_status_id', 'executions_unsucceeded'],
+        'no index added to the insert path',
+      );
       assert.match(indexes[1]!.sql, /WHERE job_id IS NOT NULL$/);
+      assert.match(indexes[3]!.sql, /WHERE status <> 'succeeded'$/);
       const params = { tenant: 't', schedule: 's', idFloor: 'x', cutoff: 1, max: 1, after: 'a', end: 'b', offset: 0 };
       const plan = (sql: string, ...args: unknown[]) =>
         db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(args.length > 0 ? args : [params])).map((r) => (r as { detail: string }).detail);

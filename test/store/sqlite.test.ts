@@ -147,6 +147,23 @@ describe('sqlite specifics', () => {
       }
     }));
 
+  test('every shape of the list across tenants reads the partial index of unsucceeded executions, never a scan or a sort', () =>
+    withDir(async (dir) => {
+      const store = new SqliteStore(join(dir, SQLITE_FILE));
+      try {
+        await store.migrate();
+        for (const fn of [false, true]) {
+          for (const before of [false, true]) {
+            const plan = store.explainAllList({ function: fn, before }).join(' | ');
+            assert.match(plan, /^SEARCH executions USING INDEX executions_unsucceeded \(status=\?( AND id<\?)?\)/, plan);
+            assert.doesNotMatch(plan, /TEMP B-TREE|SCAN executions/, plan);
+          }
+        }
+      } finally {
+        await store.close();
+      }
+    }));
+
   test('every listing shape is served by an index, never a sort', () =>
     withDir(async (dir) => {
       const store = new SqliteStore(join(dir, SQLITE_FILE));

@@ -1,17 +1,18 @@
 // `airlock executions <tenant> [id]`: lists recent executions as a table (or JSON), a page at a
-// time (--before), or prints one as JSON.
+// time (--before), or prints one as JSON. `airlock executions --all-tenants --status S`: the
+// executions of every tenant that ended with S (admin key; GET /v1/executions).
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
 import { MAX_PAGE, pagePath, printMore } from '../paging.js';
 import { Type } from '@sinclair/typebox';
 import { Nullable } from '../answer.js';
 import { givenFilters, printJson, printTable } from '../output.js';
-import { takePositionals } from '../usage.js';
+import { takePositionals, usageError } from '../usage.js';
 
 /** What the table reads of a page of executions. */
 const EXECUTIONS = Type.Object({
   executions: Type.Array(
-    Type.Object({ id: Type.String(), function: Type.String(), status: Type.String(), start: Nullable(Type.String()), durationMs: Type.Number(), finishedAt: Type.String() }),
+    Type.Object({ id: Type.String(), tenant: Type.String(), function: Type.String(), status: Type.String(), start: Nullable(Type.String()), durationMs: Type.Number(), finishedAt: Type.String() }),
   ),
   next: Type.Optional(Nullable(Type.String())),
 });
@@ -27,9 +28,13 @@ export async function executionsCommand(argv: string[], client: Client): Promise
     limit: { type: 'string', short: 'n' },
     before: { type: 'string' },
     json: { type: 'boolean' },
+    'all-tenants': { type: 'boolean' },
+    tenant: { type: 'string' },
   });
-  const [tenant, id] = takePositionals('executions', positionals, ['<tenant>'], ['<id>']);
   const limit = integerFlag('--limit', values.limit, 1, MAX_PAGE);
+  if (values['all-tenants'] === true) return allTenants(positionals, { ...values, limit: limit?.toString() }, client);
+  if (values.tenant !== undefined) throw usageError('executions', '--tenant goes with --all-tenants; otherwise name the tenant first: airlock executions <tenant>');
+  const [tenant, id] = takePositionals('executions', positionals, ['<tenant>'], ['<id>']);
   const base = `/v1/tenants/${encodeURIComponent(tenant)}/executions`;
   if (id) return printJson(await client.read('GET', `${base}/${encodeURIComponent(id)}`, EXECUTION));
   const flags = { function: values.function, status: values.status, job: values.job, limit: limit?.toString(), before: values.before };
@@ -44,4 +49,26 @@ export async function executionsCommand(argv: string[], client: Client): Promise
       : `no executions for tenant ${tenant} yet; run a function with: airlock invoke ${tenant}/<function>`,
   );
   if (executions.length > 0) printMore(['executions', tenant], flags, next);
+}
+
+/** `--all-tenants`: every tenant's executions with one status (or one tenant's, with --tenant). */
+async function allTenants(
+  positionals: string[],
+  values: { status?: string; tenant?: string; function?: string; job?: string; before?: string; limit?: string; json?: boolean },
+  client: Client,
+): Promise<void> {
+  takePositionals('executions', positionals, []);
+  if (values.job !== undefined) throw usageError('executions', '--job needs the tenant: airlock executions <tenant> --job ID');
+  if (values.status === undefined && values.tenant === undefined) {
+    throw usageError('executions', '--all-tenants needs --status (failed, timeout, oom, killed or rejected), or --tenant T');
+  }
+  const flags = { status: values.status, tenant: values.tenant, function: values.function, limit: values.limit, before: values.before };
+  const { executions, next = null } = await client.read('GET', pagePath('/v1/executions', flags), EXECUTIONS);
+  if (values.json) return printJson({ executions, next });
+  printTable(
+    ['ID', 'TENANT', 'FUNCTION', 'STATUS', 'START', 'MS', 'FINISHED'],
+    executions.map((e) => [e.id, e.tenant, e.function, e.status, e.start ?? '-', e.durationMs.toFixed(1), e.finishedAt]),
+    `no executions of any tenant with ${givenFilters({ status: values.status, tenant: values.tenant, function: values.function, before: values.before })}`,
+  );
+  if (executions.length > 0) printMore(['executions', '--all-tenants'], flags, next);
 }

@@ -242,7 +242,7 @@ export class JobSlice {
     const stopped = this.stopReason();
     if (stopped !== undefined && outcome.status === 'killed') record.error = STOPPED[stopped];
     if (egress !== undefined && egress.records.length > 0) record.egress = [...egress.records];
-    recorder.record(record);
+    recorder.record(record, outcome.exit);
     await this.settleOutcome(outcome, payload, cap);
   }
 

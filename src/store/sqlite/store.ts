@@ -6,7 +6,7 @@ import type { Database as Db, Statement, Transaction } from 'better-sqlite3';
 import { AirlockError } from '../../core/errors.js';
 import { idTimeFloor } from '../../core/ids.js';
 import type { ExecutionRecord, FunctionVersion } from '../../core/types.js';
-import type { ApiKeyRecord, ExecutionFilter, FunctionSummary, PurgeBatch, SecretMeta, SecretRecord, Store, VersionSummary, WebhookRecord, WebhookVerifyRecord } from '../port.js';
+import type { AllExecutionsFilter, ApiKeyRecord, ExecutionFilter, FunctionSummary, PurgeBatch, SecretMeta, SecretRecord, Store, VersionSummary, WebhookRecord, WebhookVerifyRecord } from '../port.js';
 import { GroupWalk } from './purge-walk.js';
 import { SqliteSecrets } from './secrets.js';
 import { SqliteWebhooks } from './webhooks.js';
@@ -40,6 +40,8 @@ import { GET_EXECUTION } from './statements/get-execution.js';
 import { INSERT_EXECUTION } from './statements/insert-execution.js';
 import { listExecutionsSql, listShapeKey } from './statements/list-executions.js';
 import type { ListShape } from './statements/list-executions.js';
+import { listAllExecutionsSql } from './statements/list-all-executions.js';
+import type { AllListShape } from './statements/list-all-executions.js';
 import { GET_META, SET_META } from './statements/meta.js';
 import { NEXT_EXECUTION_TENANT, PURGE_TENANT_EXECUTIONS } from './statements/purge-executions.js';
 
@@ -53,6 +55,13 @@ interface PurgeParams {
   idFloor: string;
   cutoff: number;
   max: number;
+}
+
+interface AllListParams {
+  status: string;
+  function?: string;
+  before?: string;
+  limit: number;
 }
 
 interface ListParams {
@@ -98,6 +107,7 @@ export class SqliteStore implements Store {
   readonly file: string;
   private readonly conn: PreparedConnection<Prepared>;
   private readonly listStatements = new Map<string, Statement<ListParams, ExecutionRow>>();
+  private readonly allListStatements = new Map<string, Statement<AllListParams, ExecutionRow>>();
   private readonly putVersionTx: (v: FunctionVersion) => { created: boolean; previousLatest?: string };
   private readonly setLatestTx: Transaction<(tenant: string, name: string, version: string, updatedAt: number) => { previousLatest: string } | undefined>;
   private readonly deleteFunctionTx: (tenant: string, name: string) => boolean;
@@ -163,7 +173,10 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.conn.close(() => this.listStatements.clear());
+    await this.conn.close(() => {
+      this.listStatements.clear();
+      this.allListStatements.clear();
+    });
   }
 
   async putFunctionVersion(v: FunctionVersion): Promise<{ created: boolean; previousLatest?: string }> {
@@ -220,8 +233,27 @@ export class SqliteStore implements Store {
     return this.listStatement(shape).all(params).map(rowToExecution);
   }
 
+  async listAllExecutions(filter: AllExecutionsFilter): Promise<ExecutionRecord[]> {
+    const shape: AllListShape = { function: filter.function !== undefined, before: filter.before !== undefined };
+    const params: AllListParams = { status: filter.status, limit: Math.max(0, Math.floor(filter.limit)) };
+    if (filter.function !== undefined) params.function = filter.function;
+    if (filter.before !== undefined) params.before = filter.before;
+    return this.allListStatement(shape).all(params).map(rowToExecution);
+  }
+
   async purgeExecutions(finishedBefore: number, max: number): Promise<PurgeBatch> {
     return this.purgeTx.immediate(finishedBefore, max);
+  }
+
+  private allListStatement(shape: AllListShape): Statement<AllListParams, ExecutionRow> {
+    this.stmts();
+    const key = `all:${shape.function ? 'f' : ''}${shape.before ? 'b' : ''}`;
+    let stmt = this.allListStatements.get(key);
+    if (stmt === undefined) {
+      stmt = this.db.prepare<AllListParams, ExecutionRow>(listAllExecutionsSql(shape));
+      this.allListStatements.set(key, stmt);
+    }
+    return stmt;
   }
 
   private listStatement(shape: ListShape): Statement<ListParams, ExecutionRow> {
@@ -326,6 +358,14 @@ export class SqliteStore implements Store {
 
   async setMeta(key: string, value: string): Promise<void> {
     this.stmts().setMeta.run(key, value);
+  }
+
+  /** The query plan of a listing across tenants (tests check it uses the partial index). */
+  explainAllList(shape: AllListShape): string[] {
+    const rows = this.db
+      .prepare<AllListParams, { detail: string }>(`EXPLAIN QUERY PLAN ${listAllExecutionsSql(shape)}`)
+      .all({ status: 'failed', function: 'f', before: 'b', limit: 1 });
+    return rows.map((r) => r.detail);
   }
 
   /** The query plan SQLite picks for a listing shape (tests check it uses an index). */

@@ -76,19 +76,23 @@ export function failAttempt(
 /**
  * Ends the lease of a running item whose holder is gone or silent: a crashed attempt, and the
  * execution record of the run it had started, if any (lost-run.ts), in the caller's transaction.
- * False when the item had changed meanwhile.
+ * Returns the item's new row (queued again, or dead after its last attempt); undefined when the
+ * item had changed meanwhile.
  */
-export function endLeaseWithoutHolder(s: ClaimStatements, row: QueueItemRow, end: LeaseEnd, ctx: ClaimContext): boolean {
+export function endLeaseWithoutHolder(s: ClaimStatements, row: QueueItemRow, end: LeaseEnd, ctx: ClaimContext): QueueItemRow | undefined {
   const lost = lostRunValues(row, end);
-  if (failAttempt(s.finishAttempt, row, JSON.stringify(end), true, ctx) === undefined) return false;
+  const after = failAttempt(s.finishAttempt, row, JSON.stringify(end), true, ctx);
+  if (after === undefined) return undefined;
   if (lost !== undefined) s.insertLostRun.run(...lost);
-  return true;
+  return after;
 }
 
-function reapExpired(s: ClaimStatements, ctx: ClaimContext): void {
+/** Ends the expired leases; the rows that became dead are pushed on `dead`. */
+function reapExpired(s: ClaimStatements, ctx: ClaimContext, dead: QueueItemRow[]): void {
   for (const row of s.expired.all(ctx.now())) {
     const message = `the lease of run ${row.fence} (owner ${row.lease_owner ?? 'unknown'}) expired before it finished; counted as a crashed attempt`;
-    endLeaseWithoutHolder(s, row, { code: 'LEASE_EXPIRED', message }, ctx);
+    const after = endLeaseWithoutHolder(s, row, { code: 'LEASE_EXPIRED', message }, ctx);
+    if (after?.status === 'dead') dead.push(after);
   }
 }
 
@@ -115,15 +119,19 @@ function weightOf(policy: QueuePolicy, tenant: string): number {
   return Object.hasOwn(policy.tenantWeights, tenant) ? (policy.tenantWeights[tenant] ?? 1) : 1;
 }
 
-/** The body of claim(); call it inside an IMMEDIATE transaction. */
+/**
+ * The body of claim(); call it inside an IMMEDIATE transaction. Items whose expired lease was
+ * their last attempt are pushed on `dead` (to be told once the transaction commits).
+ */
 export function claimInTransaction(
   s: ClaimStatements,
   ctx: ClaimContext,
   owner: string,
   max: number,
   leaseMs: number,
+  dead: QueueItemRow[] = [],
 ): Claimed[] {
-  reapExpired(s, ctx);
+  reapExpired(s, ctx, dead);
   const now = ctx.now();
   const limit = Math.max(0, Math.floor(max));
   if (limit === 0) return [];

@@ -8,6 +8,7 @@ import { idTimeFloor, sortableId } from '../../../core/ids.js';
 import type {
   ClaimRequest,
   Claimed,
+  DeadItemListener,
   ContinueOptions,
   EnqueueRequest,
   FailOptions,
@@ -63,6 +64,8 @@ export interface SqliteQueueOptions {
   batchSync?: 'full' | 'normal';
   /** The log file `full` flushes. Default: the database's -wal file (fdatasync in libuv's thread pool). */
   logFile?: LogFile;
+  /** Told of each item that became dead, once its transaction committed (QueueStore port: DeadItemListener). */
+  onDead?: DeadItemListener;
 }
 
 type Guard = [string, string, number, number];
@@ -126,6 +129,7 @@ export class SqliteQueue implements QueueStore {
   private readonly ctx: ClaimContext;
   private readonly batchSync: 'full' | 'normal';
   private readonly wal: WalSyncer;
+  private readonly onDead: DeadItemListener | undefined;
   /** Retention goes on after this id (the end of its last window); '' begins a new pass. */
   private purgeAfter = '';
 
@@ -141,6 +145,19 @@ export class SqliteQueue implements QueueStore {
     this.ctx = { policy: options.policy, now: options.now ?? Date.now, random: options.random ?? Math.random };
     this.batchSync = options.batchSync ?? 'full';
     this.wal = new WalSyncer(options.logFile ?? openLogFile(file));
+    this.onDead = options.onDead;
+  }
+
+  /** Tells the listener of the rows that became dead (after their transaction committed). */
+  private told(dead: readonly QueueItemRow[]): void {
+    if (this.onDead === undefined) return;
+    for (const row of dead) {
+      try {
+        this.onDead(rowToItem(row));
+      } catch {
+        // the listener's failure is not the queue's: the item is dead and stored either way
+      }
+    }
   }
 
   private get db(): Db {
@@ -238,8 +255,11 @@ export class SqliteQueue implements QueueStore {
   async claim(req: ClaimRequest): Promise<Claimed[]> {
     const s = this.stmts();
     const leaseMs = req.leaseMs ?? this.ctx.policy.leaseMs;
-    const tx = this.db.transaction(() => claimInTransaction(s.claim, this.ctx, req.owner, req.max, leaseMs));
-    return tx.immediate();
+    const dead: QueueItemRow[] = [];
+    const tx = this.db.transaction(() => claimInTransaction(s.claim, this.ctx, req.owner, req.max, leaseMs, dead));
+    const claimed = tx.immediate();
+    this.told(dead);
+    return claimed;
   }
 
   private guard(lease: Lease): Guard {
@@ -300,6 +320,7 @@ export class SqliteQueue implements QueueStore {
     });
     const row = tx.immediate();
     if (row === undefined) throw this.leaseLost(lease);
+    if (row.status === 'dead') this.told([row]);
     return rowToItem(row);
   }
 
@@ -338,16 +359,23 @@ export class SqliteQueue implements QueueStore {
 
   async expireLeases(owners: readonly string[]): Promise<number> {
     const s = this.stmts();
+    const dead: QueueItemRow[] = [];
     const tx = this.db.transaction((): number => {
+      dead.length = 0;
       let ended = 0;
       for (const owner of owners) {
         for (const row of s.runningOf.all(owner)) {
-          if (endLeaseWithoutHolder(s.claim, row, serverGoneError(row), this.ctx)) ended++;
+          const after = endLeaseWithoutHolder(s.claim, row, serverGoneError(row), this.ctx);
+          if (after === undefined) continue;
+          ended++;
+          if (after.status === 'dead') dead.push(after);
         }
       }
       return ended;
     });
-    return tx.immediate();
+    const ended = tx.immediate();
+    this.told(dead);
+    return ended;
   }
 
   async counts(): Promise<{ queued: number; running: number }> {
