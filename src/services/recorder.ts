@@ -6,6 +6,7 @@
 // Reads see records that are not written yet.
 import type { Config } from '../core/config.js';
 import { isAirlockError } from '../core/errors.js';
+import { takePage } from '../core/page-budget.js';
 import type { ExecutionRecord } from '../core/types.js';
 import type { ExecutionFilter, Store } from '../store/port.js';
 
@@ -102,7 +103,10 @@ export class ExecutionRecorder {
     return this.store.getExecution(tenant, id);
   }
 
-  /** Newest first. Writes what is waiting first; if that fails, merges the waiting records in. */
+  /**
+   * Newest first, within the filter's limit and byte budget. Writes what is waiting first; if that
+   * fails, merges the waiting records in.
+   */
   async list(tenant: string, filter: ExecutionFilter): Promise<ExecutionRecord[]> {
     let flushed = true;
     try {
@@ -116,7 +120,10 @@ export class ExecutionRecorder {
     for (const rec of [...this.inflight, ...this.pending]) {
       if (matches(rec, tenant, filter)) byId.set(rec.id, rec);
     }
-    return [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, filter.limit);
+    const merged = [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    // The page again from the merged records, within the same limit and byte budget.
+    filter.budget?.reset();
+    return takePage(merged, (rec) => rec, filter.limit, filter.budget);
   }
 
   /** Resolves once every record queued before the call is written; rejects if a write failed. */

@@ -1,5 +1,6 @@
 // The store port: everything Airlock persists. The SQLite implementation lives in sqlite/;
 // a Postgres one will follow. Both pass the conformance suite in test/store/.
+import type { PageBudget } from '../core/page-budget.js';
 import type { ExecutionRecord, ExecutionStatus, FunctionVersion, PurgeBatch } from '../core/types.js';
 
 export interface FunctionSummary {
@@ -31,6 +32,12 @@ export interface ExecutionFilter {
   /** Only executions with an id lower than this (ids sort by time): for paging. */
   before?: string;
   limit: number;
+  /**
+   * Also stop once the records listed reach this many bytes (the first is listed however large);
+   * rows are read one at a time, so no more than the page is loaded. `budget.spent` tells after
+   * the call whether the page was cut by size (more may follow).
+   */
+  budget?: PageBudget<ExecutionRecord>;
 }
 
 export interface ApiKeyRecord {
@@ -119,7 +126,7 @@ export interface Store {
    */
   insertExecutions(records: ExecutionRecord[]): Promise<void>;
   getExecution(tenant: string, id: string): Promise<ExecutionRecord | undefined>;
-  /** Newest first. */
+  /** Newest first, up to `filter.limit` records and `filter.budget` bytes. */
   listExecutions(tenant: string, filter: ExecutionFilter): Promise<ExecutionRecord[]>;
   /**
    * Deletes up to `max` execution records that finished before `finishedBefore` (epoch ms), in

@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import { isAirlockError } from '../../src/core/errors.js';
 import type { ExecutionRecord } from '../../src/core/types.js';
 import type { SecretRecord, Store, WebhookRecord } from '../../src/store/port.js';
+import { executionPagingConformance } from './conformance-paging.js';
 import { makeRecord, makeVersion, nextExecutionId } from './fixtures.js';
 
 export interface StoreUnderTest {
@@ -329,6 +330,8 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreUnd
           assert.equal((await store.listExecutions('bulk', { limit: 5_000 })).length, 1_000);
           assert.equal((await store.listExecutions('bulk', { limit: 1 }))[0]?.id, batch[999]!.id);
         }));
+
+      executionPagingConformance(withStore);
     });
 
     describe('api keys and meta', () => {

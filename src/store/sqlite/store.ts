@@ -5,6 +5,7 @@ import { PreparedConnection } from './prepared-connection.js';
 import type { Database as Db, Statement, Transaction } from 'better-sqlite3';
 import { AirlockError } from '../../core/errors.js';
 import { idTimeFloor } from '../../core/ids.js';
+import { takePage } from '../../core/page-budget.js';
 import type { ExecutionRecord, FunctionVersion } from '../../core/types.js';
 import type { ApiKeyRecord, ExecutionFilter, FunctionSummary, PurgeBatch, SecretMeta, SecretRecord, Store, VersionSummary, WebhookRecord, WebhookVerifyRecord } from '../port.js';
 import { GroupWalk } from './purge-walk.js';
@@ -217,7 +218,8 @@ export class SqliteStore implements Store {
     if (filter.status !== undefined) params.status = filter.status;
     if (filter.job !== undefined) params.job = filter.job;
     if (filter.before !== undefined) params.before = filter.before;
-    return this.listStatement(shape).all(params).map(rowToExecution);
+    // Row by row: a page cut by its budget never reads (or parses) the rows after it.
+    return takePage(this.listStatement(shape).iterate(params), rowToExecution, params.limit, filter.budget);
   }
 
   async purgeExecutions(finishedBefore: number, max: number): Promise<PurgeBatch> {
