@@ -105,6 +105,11 @@ export interface Store {
   putFunctionVersion(v: FunctionVersion): Promise<{ created: boolean; previousLatest?: string }>;
   /** The named version, or the latest when `version` is undefined; undefined if deleted/absent. */
   getFunction(tenant: string, name: string, version?: string): Promise<FunctionVersion | undefined>;
+  /**
+   * The function's versions whose hash starts with `prefix`, in order, at most `max` (a user may
+   * name a version by a prefix of its hash); empty when none does or there is no such function.
+   */
+  findVersions(tenant: string, name: string, prefix: string, max: number): Promise<string[]>;
   listFunctions(tenant: string): Promise<FunctionSummary[]>;
   /** The function's versions, newest first deployed first; empty when there is no such function. */
   listVersions(tenant: string, name: string): Promise<VersionSummary[]>;

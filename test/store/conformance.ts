@@ -334,6 +334,25 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreUnd
       executionPagingConformance(withStore);
     });
 
+    describe('versions by prefix', () => {
+      test("findVersions: the function's versions a prefix starts, in order, at most max", () =>
+        withStore(async ({ store }) => {
+          const versions = ['ab12cd34' + '0'.repeat(56), 'ab12cd34' + 'f'.repeat(56), 'ab12cd35' + '0'.repeat(56), 'ab12cd3' + '9'.repeat(57)];
+          for (const version of versions) await store.putFunctionVersion(makeVersion({ name: 'f', version }));
+          await store.putFunctionVersion(makeVersion({ name: 'g', version: 'ab12cd34' + '1'.repeat(56) }));
+          await store.putFunctionVersion(makeVersion({ tenant: 'globex', name: 'f', version: 'ab12cd34' + '2'.repeat(56) }));
+          assert.deepEqual(await store.findVersions('acme', 'f', 'ab12cd34', 10), [versions[0], versions[1]]);
+          assert.deepEqual(await store.findVersions('acme', 'f', 'ab12cd34', 1), [versions[0]]);
+          assert.deepEqual(await store.findVersions('acme', 'f', 'ab12cd3', 10), [versions[0], versions[1], versions[2], versions[3]]);
+          assert.deepEqual(await store.findVersions('acme', 'f', versions[2]!, 10), [versions[2]], 'a whole hash names itself');
+          assert.deepEqual(await store.findVersions('acme', 'f', 'ab12cd36', 10), []);
+          assert.deepEqual(await store.findVersions('acme', 'nope', 'ab12cd34', 10), []);
+          assert.deepEqual(await store.findVersions('acme', 'f', '', 10), []);
+          await store.deleteFunction('acme', 'f');
+          assert.deepEqual(await store.findVersions('acme', 'f', 'ab12cd34', 10), [], 'a deleted function has none');
+        }));
+    });
+
     describe('api keys and meta', () => {
       test('put, find by hash, list per tenant, delete scoped to tenant', () =>
         withStore(async ({ store }) => {

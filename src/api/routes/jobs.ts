@@ -121,7 +121,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
         summary: 'Run a failed, dead or cancelled job again in place, from its last checkpoint',
         params: JobParams,
         body: JobRetryBody,
-        response: { 200: JobDetailView, ...errorResponses('JOB_NOT_FOUND', 'FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'JOB_NOT_RETRYABLE', 'INPUT_TOO_LARGE') },
+        response: { 200: JobDetailView, ...errorResponses('JOB_NOT_FOUND', 'FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'VERSION_AMBIGUOUS', 'JOB_NOT_RETRYABLE', 'INPUT_TOO_LARGE') },
       },
     },
     async (request) => {

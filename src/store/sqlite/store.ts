@@ -23,6 +23,7 @@ import {
 import type { ApiKeyRow, ExecutionRow, ExecutionValues, FunctionSummaryRow, FunctionVersionRow, VersionSummaryRow } from './rows.js';
 import { DELETE_API_KEY, FIND_API_KEY_BY_HASH, INSERT_API_KEY, LIST_API_KEYS } from './statements/api-keys.js';
 import {
+  FIND_VERSIONS_BY_PREFIX,
   GET_FUNCTION_VERSION,
   GET_LATEST_FUNCTION,
   GET_LATEST_VERSION_ID,
@@ -56,6 +57,14 @@ interface PurgeParams {
   max: number;
 }
 
+interface VersionRange {
+  tenant: string;
+  name: string;
+  from: string;
+  to: string;
+  max: number;
+}
+
 interface ListParams {
   tenant: string;
   function?: string;
@@ -74,6 +83,7 @@ function prepareAll(db: Db) {
     getLatest: db.prepare<[string, string], FunctionVersionRow>(GET_LATEST_FUNCTION),
     getLatestId: db.prepare<[string, string], { latest_version: string }>(GET_LATEST_VERSION_ID),
     getVersion: db.prepare<[string, string, string], FunctionVersionRow>(GET_FUNCTION_VERSION),
+    findVersions: db.prepare<VersionRange, { version: string }>(FIND_VERSIONS_BY_PREFIX),
     listFunctions: db.prepare<[string], FunctionSummaryRow>(LIST_FUNCTIONS),
     listVersions: db.prepare<[string, string], VersionSummaryRow>(LIST_FUNCTION_VERSIONS),
     hasVersion: db.prepare<[string, string, string], { found: number }>(HAS_FUNCTION_VERSION),
@@ -175,6 +185,13 @@ export class SqliteStore implements Store {
     const s = this.stmts();
     const row = version === undefined ? s.getLatest.get(tenant, name) : s.getVersion.get(tenant, name, version);
     return row === undefined ? undefined : rowToVersion(row);
+  }
+
+  async findVersions(tenant: string, name: string, prefix: string, max: number): Promise<string[]> {
+    if (prefix === '' || max <= 0) return [];
+    // Every string that starts with the prefix sorts from it up to (not including) the prefix with its last character raised by one.
+    const to = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    return this.stmts().findVersions.all({ tenant, name, from: prefix, to, max: Math.floor(max) }).map((r) => r.version);
   }
 
   async listFunctions(tenant: string): Promise<FunctionSummary[]> {
@@ -328,6 +345,14 @@ export class SqliteStore implements Store {
 
   async setMeta(key: string, value: string): Promise<void> {
     this.stmts().setMeta.run(key, value);
+  }
+
+  /** The query plan SQLite picks for finding versions by prefix (tests check it reads a key range). */
+  explainFindVersions(): string[] {
+    const rows = this.db
+      .prepare<VersionRange, { detail: string }>(`EXPLAIN QUERY PLAN ${FIND_VERSIONS_BY_PREFIX}`)
+      .all({ tenant: 't', name: 'n', from: 'ab', to: 'ac', max: 2 });
+    return rows.map((r) => r.detail);
   }
 
   /** The query plan SQLite picks for a listing shape (tests check it uses an index). */
