@@ -20,6 +20,7 @@ const NOTES: Partial<Record<ErrorCode, string>> = {
     '(error also has executionId of the rejected record, retryAfterSeconds, tenant, limit, reason); retry after Retry-After seconds',
   IDEMPOTENCY_CONFLICT: 'error also has jobId and function of the job the key names',
   JOB_NOT_RETRYABLE: 'error also has the status of the job',
+  VERSION_AMBIGUOUS: 'a prefix of a version hash that several versions start with; error also has candidates, their whole hashes (the first 5)',
 };
 
 /** Response entries for `codes` plus the generic 4XX and 5XX, each with the Error body. */

@@ -3,7 +3,7 @@
 // requests and generate /openapi.json like the rest of schemas.ts.
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-import { LogLineView, Name, StringEnum } from './schemas.js';
+import { LogLineView, Name, StringEnum, VERSION_NAME_DOC } from './schemas.js';
 
 /** An idempotency key as a job is submitted and looked up with: 1-256 characters, no control characters. */
 function IdempotencyKey(description: string) {
@@ -29,7 +29,7 @@ export type JobBody = Static<typeof JobBody>;
 export const JobRetryBody = Type.Object(
   {
     version: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 64, description: "the function version to run (default: the function's latest version now)" }),
+      Type.String({ minLength: 1, maxLength: 64, description: `the function version to run (default: the function's latest version now): ${VERSION_NAME_DOC}` }),
     ),
     maxAttempts: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 100, description: 'failed attempts allowed from the retry on (default: the job\'s own)' }),

@@ -5,6 +5,10 @@ import type { Static } from '@sinclair/typebox';
 import { MIN_LIMITS } from '../core/limits.js';
 import { NAME_PATTERN, NAME_RULE } from '../services/names.js';
 import { FIELD_DOCS } from './field-docs.js';
+
+/** How a request names a version (services/version-names.ts). */
+export const VERSION_NAME_DOC =
+  'a version: its content hash as deploy answered it (64 hex characters), or a unique prefix of it of at least 8 characters';
 import { VerifyView } from './hook-verify-schemas.js';
 
 /**
@@ -152,7 +156,7 @@ export const FunctionSummaryView = Type.Object({
 export const InvokeBody = Type.Object(
   {
     input: Type.Optional(Type.Unknown({ description: 'any JSON value, passed to the function' })),
-    version: Type.Optional(Type.String({ description: 'run this version instead of the latest' })),
+    version: Type.Optional(Type.String({ description: `run this version instead of the latest: ${VERSION_NAME_DOC}` })),
   },
   { additionalProperties: false },
 );
@@ -272,7 +276,7 @@ export const TenantParams = Type.Object({ tenant: Name });
 export const FunctionParams = Type.Object({ tenant: Name, name: Name });
 export const ExecutionParams = Type.Object({ tenant: Name, id: Type.String({ maxLength: 64 }) });
 export const KeyParams = Type.Object({ tenant: Name, id: Type.String({ maxLength: 64 }) });
-export const VersionQuery = Type.Object({ version: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
+export const VersionQuery = Type.Object({ version: Type.Optional(Type.String({ maxLength: 64, description: VERSION_NAME_DOC })) }, { additionalProperties: false });
 
 export const SecretParams = Type.Object({ tenant: Name, name: Name });
 

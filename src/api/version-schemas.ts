@@ -2,9 +2,9 @@
 // making an existing version the latest again (a rollback), and reading a version's source.
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-import { EgressView, FunctionView, LimitsView } from './schemas.js';
+import { EgressView, FunctionView, LimitsView, VERSION_NAME_DOC } from './schemas.js';
 
-const VERSION = Type.String({ minLength: 1, maxLength: 64, description: 'a version: the content hash a deploy answered (64 hex characters)' });
+const VERSION = Type.String({ minLength: 1, maxLength: 64, description: VERSION_NAME_DOC });
 
 export const VersionsView = Type.Object({
   latest: Type.String({ description: 'the version invocations run when they name none' }),

@@ -4,7 +4,7 @@
 // file assembles them, checks what spans sections, and is the only one importers use.
 import { resolve } from 'node:path';
 import { AirlockError } from './errors.js';
-import { KiB } from './limits.js';
+import { KiB, MiB } from './limits.js';
 import { adminKeyFrom } from './config/admin-key.js';
 import { admissionFrom, capAdmission } from './config/admission.js';
 import type { AdmissionConfig } from './config/admission.js';
@@ -65,6 +65,11 @@ export interface Config {
   maxBodyBytes: number;
   /** Deepest accepted JSON nesting in inputs. */
   maxJsonDepth: number;
+  /**
+   * A page of executions or jobs stops once its records reach this many bytes of JSON (at least
+   * one record per page, however large); `next` then says there is more.
+   */
+  listPageBytes: number;
   defaultLimits: FunctionLimits;
   maxLimits: FunctionLimits;
   pool: PoolConfig;
@@ -115,6 +120,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxSourceBytes,
     maxBodyBytes: maxLimits.inputBytes + 64 * KiB,
     maxJsonDepth: int(env, 'AIRLOCK_MAX_JSON_DEPTH', 256, 1),
+    listPageBytes: int(env, 'AIRLOCK_LIST_PAGE_BYTES', 4 * MiB, 1 * KiB),
     defaultLimits,
     maxLimits,
     pool: poolFrom(env),

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'FUNCTION_NOT_FOUND'
   | 'VERSION_NOT_FOUND'
+  | 'VERSION_AMBIGUOUS'
   | 'EXECUTION_NOT_FOUND'
   | 'JOB_NOT_FOUND'
   | 'SCHEDULE_NOT_FOUND'
@@ -52,6 +53,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   FUNCTION_NOT_FOUND: 404,
   VERSION_NOT_FOUND: 404,
+  // A prefix of a version hash that several of the function's versions start with.
+  VERSION_AMBIGUOUS: 400,
   EXECUTION_NOT_FOUND: 404,
   JOB_NOT_FOUND: 404,
   SCHEDULE_NOT_FOUND: 404,

@@ -9,6 +9,7 @@
 import type { QueueConfig } from '../core/config.js';
 import type { Lane } from '../scheduler/stride.js';
 import type { ExecutionRecord, PurgeBatch } from '../core/types.js';
+import type { PageBudget } from '../core/page-budget.js';
 
 export type { Lane } from '../scheduler/stride.js';
 
@@ -143,6 +144,11 @@ export interface ListRequest {
   before?: string;
   /** Only the item submitted with this idempotency key (at most one per tenant). */
   idempotencyKey?: string;
+  /**
+   * Also stop once the items listed reach this many bytes (the first is listed however large);
+   * rows are read one at a time. `budget.spent` tells after the call whether the page was cut by size.
+   */
+  budget?: PageBudget<QueueItem>;
 }
 
 /**
@@ -185,7 +191,8 @@ export interface QueueStore {
   get(tenant: string, id: string): Promise<QueueItem | undefined>;
   /**
    * A tenant's items, newest first (enqueue order), optionally of one function and/or status.
-   * Listed items carry `payload: null` (payloads can be megabytes each); get() reads one whole.
+   * Listed items carry `payload: null` and no `checkpoint` (each can be megabytes; `checkpointAt`
+   * stays); get() reads one whole. At most `limit` items and `budget` bytes.
    */
   list(req: ListRequest): Promise<QueueItem[]>;
 

@@ -19,6 +19,7 @@ import { deployHint, validateName } from './names.js';
 import type { ModuleParser } from './node-parse.js';
 import { toJavaScript } from './typescript.js';
 import { versionHash } from './version-hash.js';
+import { AMBIGUOUS_SHOWN, hexPrefix, MIN_VERSION_PREFIX, prefixAmbiguous, versionNotFound } from './version-names.js';
 
 export type { DeployBody };
 
@@ -100,7 +101,11 @@ export class FunctionService {
     return { version: stored ?? version, created, ...previous };
   }
 
-  /** The latest version, or the named one. Throws FUNCTION_NOT_FOUND or VERSION_NOT_FOUND. */
+  /**
+   * The latest version, or the named one: by its whole hash or a unique prefix of it (at least 8
+   * hex characters; version-names.ts). Throws FUNCTION_NOT_FOUND, VERSION_NOT_FOUND (also for a
+   * prefix too short) or VERSION_AMBIGUOUS (a prefix several versions start with).
+   */
   async get(tenant: string, name: string, version?: string): Promise<FunctionVersion> {
     validateName('tenant', tenant);
     validateName('function', name);
@@ -111,14 +116,16 @@ export class FunctionService {
     const latest = await this.store.getFunction(tenant, name);
     if (!latest) throw notFound(tenant, name);
     if (version === undefined) return latest;
-    throw new AirlockError(
-      'VERSION_NOT_FOUND',
-      `function ${tenant}/${name} has no version ${JSON.stringify(String(version).slice(0, 80))}; ` +
-        `the latest is ${latest.version}. Versions are the content hashes returned by deploy; ` +
-        `omit the version to use the latest, or list them with \`airlock functions ${tenant}/${name} --versions\` ` +
-        `(GET /v1/tenants/${tenant}/functions/${name}/versions)`,
-      { tenant, function: name, latestVersion: latest.version },
-    );
+    const prefix = hexPrefix(version);
+    if (prefix !== undefined) {
+      if (prefix.length < MIN_VERSION_PREFIX) throw versionNotFound(tenant, name, version, latest.version, true);
+      // One more than the error lists, to tell "these" from "these and more".
+      const candidates = await this.store.findVersions(tenant, name, prefix, AMBIGUOUS_SHOWN + 1);
+      if (candidates.length > 1) throw prefixAmbiguous(tenant, name, prefix, candidates);
+      const named = candidates.length === 1 ? await this.store.getFunction(tenant, name, candidates[0]!) : undefined;
+      if (named) return named;
+    }
+    throw versionNotFound(tenant, name, version, latest.version);
   }
 
   async list(tenant: string): Promise<FunctionSummary[]> {
@@ -135,17 +142,16 @@ export class FunctionService {
   /**
    * Makes an existing version the latest again (a rollback, or a roll forward after one): new
    * invocations, jobs and webhook deliveries run it. Nothing is redeployed: the version keeps its
-   * source, limits, isolation and egress. Throws FUNCTION_NOT_FOUND or VERSION_NOT_FOUND (and
-   * changes nothing then).
+   * source, limits, isolation and egress. The version may be named by a prefix, as get() takes it.
+   * Throws as get() does (and changes nothing then).
    */
   async setLatest(tenant: string, name: string, version: string): Promise<SetLatestResult> {
-    validateName('tenant', tenant);
-    validateName('function', name);
-    const moved = await this.store.setLatestVersion(tenant, name, version, this.now());
-    // When nothing moved, get() throws the error naming what is missing: the function, or this
-    // version of it (with the latest). It finds the version only if a deploy of that very
-    // version raced this call, and that deploy made it the latest.
-    const fn = await this.get(tenant, name, version);
+    // The version named (a prefix resolved to its whole hash), or the error naming what is missing.
+    const target = await this.get(tenant, name, version);
+    const moved = await this.store.setLatestVersion(tenant, name, target.version, this.now());
+    // Nothing moved: the function was deleted since; get() throws the error saying so (it finds
+    // the version only if a deploy of that very version raced this call and made it the latest).
+    const fn = moved === undefined ? await this.get(tenant, name, target.version) : target;
     return { version: fn, previousLatest: moved?.previousLatest ?? fn.version };
   }
 

@@ -8,6 +8,8 @@
 // invocation's and job slice's outcome passes.
 import type { Config } from '../core/config.js';
 import { isAirlockError } from '../core/errors.js';
+import { takePage } from '../core/page-budget.js';
+import type { PageBudget } from '../core/page-budget.js';
 import type { ExecutionRecord } from '../core/types.js';
 import type { AllExecutionsFilter, ExecutionFilter, Store } from '../store/port.js';
 import type { ExitStatus } from './outcome-log.js';
@@ -121,17 +123,24 @@ export class ExecutionRecorder {
     return this.store.getExecution(tenant, id);
   }
 
-  /** Newest first. Writes what is waiting first; if that fails, merges the waiting records in. */
+  /**
+   * Newest first, within the filter's limit and byte budget. Writes what is waiting first; if that
+   * fails, merges the waiting records in.
+   */
   async list(tenant: string, filter: ExecutionFilter): Promise<ExecutionRecord[]> {
-    return this.listWith(() => this.store.listExecutions(tenant, filter), (rec) => matches(rec, tenant, filter), filter.limit);
+    return this.listWith(() => this.store.listExecutions(tenant, filter), (rec) => matches(rec, tenant, filter), filter);
   }
 
   /** Executions of every tenant with one unsucceeded status, newest first; like list(). */
   async listAll(filter: AllExecutionsFilter): Promise<ExecutionRecord[]> {
-    return this.listWith(() => this.store.listAllExecutions(filter), (rec) => matchesAll(rec, filter), filter.limit);
+    return this.listWith(() => this.store.listAllExecutions(filter), (rec) => matchesAll(rec, filter), filter);
   }
 
-  private async listWith(read: () => Promise<ExecutionRecord[]>, match: (rec: ExecutionRecord) => boolean, limit: number): Promise<ExecutionRecord[]> {
+  private async listWith(
+    read: () => Promise<ExecutionRecord[]>,
+    match: (rec: ExecutionRecord) => boolean,
+    page: { limit: number; budget?: PageBudget<ExecutionRecord> },
+  ): Promise<ExecutionRecord[]> {
     let flushed = true;
     try {
       await this.flush();
@@ -144,7 +153,10 @@ export class ExecutionRecorder {
     for (const rec of [...this.inflight, ...this.pending]) {
       if (match(rec)) byId.set(rec.id, rec);
     }
-    return [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, limit);
+    const merged = [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    // The page again from the merged records, within the same limit and byte budget.
+    page.budget?.reset();
+    return takePage(merged, (rec) => rec, page.limit, page.budget);
   }
 
   /** Resolves once every record queued before the call is written; rejects if a write failed. */

@@ -1,5 +1,6 @@
 // The store port: everything Airlock persists. The SQLite implementation lives in sqlite/;
 // a Postgres one will follow. Both pass the conformance suite in test/store/.
+import type { PageBudget } from '../core/page-budget.js';
 import type { ExecutionRecord, ExecutionStatus, FunctionVersion, PurgeBatch } from '../core/types.js';
 
 export interface FunctionSummary {
@@ -31,6 +32,12 @@ export interface ExecutionFilter {
   /** Only executions with an id lower than this (ids sort by time): for paging. */
   before?: string;
   limit: number;
+  /**
+   * Also stop once the records listed reach this many bytes (the first is listed however large);
+   * rows are read one at a time, so no more than the page is loaded. `budget.spent` tells after
+   * the call whether the page was cut by size (more may follow).
+   */
+  budget?: PageBudget<ExecutionRecord>;
 }
 
 /** Executions of every tenant with one status other than `succeeded` (an operator's view). */
@@ -40,6 +47,8 @@ export interface AllExecutionsFilter {
   /** Only executions with an id lower than this one, which must have `status` (paging). */
   before?: string;
   limit: number;
+  /** As in ExecutionFilter: the page also stops once its records reach the budget. */
+  budget?: PageBudget<ExecutionRecord>;
 }
 
 export interface ApiKeyRecord {
@@ -107,6 +116,11 @@ export interface Store {
   putFunctionVersion(v: FunctionVersion): Promise<{ created: boolean; previousLatest?: string }>;
   /** The named version, or the latest when `version` is undefined; undefined if deleted/absent. */
   getFunction(tenant: string, name: string, version?: string): Promise<FunctionVersion | undefined>;
+  /**
+   * The function's versions whose hash starts with `prefix`, in order, at most `max` (a user may
+   * name a version by a prefix of its hash); empty when none does or there is no such function.
+   */
+  findVersions(tenant: string, name: string, prefix: string, max: number): Promise<string[]>;
   listFunctions(tenant: string): Promise<FunctionSummary[]>;
   /** The function's versions, newest first deployed first; empty when there is no such function. */
   listVersions(tenant: string, name: string): Promise<VersionSummary[]>;
@@ -128,7 +142,7 @@ export interface Store {
    */
   insertExecutions(records: ExecutionRecord[]): Promise<void>;
   getExecution(tenant: string, id: string): Promise<ExecutionRecord | undefined>;
-  /** Newest first. */
+  /** Newest first, up to `filter.limit` records and `filter.budget` bytes. */
   listExecutions(tenant: string, filter: ExecutionFilter): Promise<ExecutionRecord[]>;
   /** Newest first, across tenants, served by an index on (status, id) of the unsucceeded ones. */
   listAllExecutions(filter: AllExecutionsFilter): Promise<ExecutionRecord[]>;

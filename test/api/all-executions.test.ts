@@ -80,3 +80,31 @@ describe('GET /v1/executions', () => {
     }
   });
 });
+
+describe('GET /v1/executions within the list byte budget', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ AIRLOCK_LIST_PAGE_BYTES: '4096' });
+    await deploy(server, 'acme', 'loud', "export default () => { console.log('x'.repeat(1500)); throw new Error('loud') }");
+  });
+  after(async () => server.close());
+
+  it('stops a page once its records reach AIRLOCK_LIST_PAGE_BYTES and pages on with next, every record once', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.unshift((await invoke(server, 'acme', 'loud', null)).body.executionId);
+    const seen: string[] = [];
+    let before = '';
+    let pages = 0;
+    for (;;) {
+      const page = await server.request<Page>('GET', `/v1/executions?status=failed&limit=500${before}`);
+      assert.equal(page.status, 200, JSON.stringify(page.body));
+      pages++;
+      assert.ok(page.body.executions.length < 6, 'a page stops at the budget, far below the limit');
+      seen.push(...page.body.executions.map((e) => e.id));
+      if (page.body.next === null) break;
+      before = `&before=${page.body.next}`;
+    }
+    assert.deepEqual(seen, ids);
+    assert.ok(pages >= 2, `${pages} pages`);
+  });
+});

@@ -163,9 +163,14 @@ describe('openapi', () => {
 
   it('lists the error statuses each route produces, every one with the Error body', () => {
     const statuses = (route: string) => Object.keys(ops.get(route)!.responses).filter((s) => /^[45]/.test(s));
-    assert.deepEqual(statuses(`POST ${INVOKE}`), ['404', '413', '429', '4XX', '5XX']);
+    // Routes that name a version also answer a prefix several versions start with (400 VERSION_AMBIGUOUS).
+    assert.deepEqual(statuses(`POST ${INVOKE}`), ['400', '404', '413', '429', '4XX', '5XX']);
+    assert.match(ops.get(`POST ${INVOKE}`)!.responses['400']!.description, /^error\.code VERSION_AMBIGUOUS; .*candidates/);
+    for (const route of ['GET /v1/tenants/{tenant}/functions/{name}', 'GET /v1/tenants/{tenant}/functions/{name}/code', 'PUT /v1/tenants/{tenant}/functions/{name}/latest']) {
+      assert.deepEqual(statuses(route).slice(0, 2), ['400', '404'], route);
+    }
     assert.deepEqual(statuses('POST /v1/tenants/{tenant}/functions/{name}/jobs'), ['404', '409', '413', '4XX', '5XX']);
-    assert.deepEqual(statuses('POST /v1/tenants/{tenant}/jobs/{id}/retry'), ['404', '409', '413', '4XX', '5XX']);
+    assert.deepEqual(statuses('POST /v1/tenants/{tenant}/jobs/{id}/retry'), ['400', '404', '409', '413', '4XX', '5XX']);
     assert.deepEqual(statuses('GET /v1/tenants/{tenant}/jobs/{id}'), ['404', '4XX', '5XX']);
     assert.deepEqual(statuses('PUT /v1/tenants/{tenant}/functions/{name}'), ['413', '429', '4XX', '5XX']);
     // A webhook with signature verification refuses bad signatures (401) and an unusable key (503).

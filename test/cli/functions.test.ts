@@ -120,6 +120,22 @@ describe('airlock functions', () => {
     assert.equal((await server.request('GET', '/v1/tenants/initech/functions/flip')).body.version, r2, 'a refused rollback changes nothing');
   });
 
+  it('takes a version by the first 8 or 12 characters of its hash, as module names show it, and prints the whole hash', async () => {
+    const shown = await runCli(['functions', 'acme/hello', '--version', v1.slice(0, 12)], env);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, new RegExp(`^version\\s+${v1}$`, 'm'));
+    const p1 = await deploy(server, 'initech', 'prefixed', 'export default () => "one";');
+    const p2 = await deploy(server, 'initech', 'prefixed', 'export default () => "two";');
+    const back = await runCli(['functions', 'rollback', 'initech/prefixed', '--version', p1.slice(0, 8)], env);
+    assert.deepEqual(back, { code: 0, stdout: `made initech/prefixed version ${p1} the latest again (was ${p2})\n`, stderr: '' });
+    const ran = await runCli(['invoke', 'initech/prefixed', '--version', p2.slice(0, 12)], env);
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.deepEqual([JSON.parse(ran.stdout).result, JSON.parse(ran.stdout).version], ['two', p2]);
+    const short = await runCli(['functions', 'rollback', 'initech/prefixed', '--version', p2.slice(0, 6)], env);
+    assert.equal(short.code, 1);
+    assert.match(short.stderr, /^error VERSION_NOT_FOUND: .* is too short to name one: give at least the first 8 characters of its hash/);
+  });
+
   it("--code prints a version's source as deployed, byte for byte, so > file saves what was deployed", async () => {
     // A byte order mark, CRLF line ends, non-ASCII text, TypeScript types and no final newline.
     const ts = '\uFEFF// Grüße 👋\r\nexport default (input: { n: number }): number => input.n * 2;';

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Lease, QueuePolicy, QueueStore } from '../../src/queue/port.js';
 import { queueFairnessConformance } from './conformance-fairness.js';
+import { queueListConformance } from './conformance-list.js';
 import { rejectsWith, TestClock, testPolicy } from './support.js';
 import type { MakeQueue, QueueUnderTest } from './support.js';
 
@@ -472,6 +473,8 @@ export function queueConformance(name: string, make: MakeQueue): void {
         assert.deepEqual((await q.list({ tenant: 'acme', status: 'cancelled', limit: 10 })).map((i) => i.id), [ids[1]]);
         assert.equal((await q.list({ tenant: 'globex', limit: 10 })).length, 1, 'tenants see only their own items');
       }));
+
+    queueListConformance(withQueue);
 
     test('list by idempotency key: the one item with that key, within the tenant and the other filters', () =>
       withQueue({}, async ({ q }) => {

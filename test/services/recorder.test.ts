@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import { AirlockError } from '../../src/core/errors.js';
+import { jsonBytes, PageBudget } from '../../src/core/page-budget.js';
 import type { ExecutionRecord } from '../../src/core/types.js';
 import { ExecutionRecorder } from '../../src/services/recorder.js';
 import type { RecorderLogger, RecorderOptions } from '../../src/services/recorder.js';
@@ -154,6 +155,23 @@ describe('ExecutionRecorder', () => {
       failures.remaining = 0;
       await recorder.flush();
       assert.deepEqual(await store.getExecution('acme', rec.id), rec);
+    }));
+
+  test('while the store fails, list() keeps the byte budget over stored and waiting records alike', () =>
+    withRecorder({}, async ({ recorder, store, failures }) => {
+      failures.remaining = Number.POSITIVE_INFINITY;
+      const stored = ['a', 'b', 'c'].map((c) => makeRecord({ result: c.repeat(500) }));
+      await store.insertExecutions(stored);
+      const waiting = [makeRecord({ result: 'd'.repeat(500) })];
+      for (const r of waiting) recorder.record(r);
+      const newest = [...stored, ...waiting].reverse().map((r) => r.id);
+      // Two records' worth less a byte: every page holds two, the one that reaches the budget last.
+      const budget = new PageBudget<ExecutionRecord>(2 * jsonBytes(waiting[0]) - 1, (rec) => jsonBytes(rec));
+      const first = await recorder.list('acme', { limit: 10, budget });
+      assert.deepEqual([first.map((r) => r.id), budget.spent], [newest.slice(0, 2), true], 'the waiting record and the newest stored one');
+      budget.reset();
+      const second = await recorder.list('acme', { limit: 10, budget, before: newest[1]! });
+      assert.deepEqual([second.map((r) => r.id), budget.spent], [newest.slice(2), true]);
     }));
 
   test('records arriving during an outage wait for the retry instead of hammering the store', () =>

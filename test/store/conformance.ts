@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import { isAirlockError } from '../../src/core/errors.js';
 import type { ExecutionRecord } from '../../src/core/types.js';
 import type { SecretRecord, Store, WebhookRecord } from '../../src/store/port.js';
+import { executionPagingConformance } from './conformance-paging.js';
 import { makeRecord, makeVersion, nextExecutionId } from './fixtures.js';
 
 export interface StoreUnderTest {
@@ -351,6 +352,27 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreUnd
           await store.insertExecutions(batch);
           assert.equal((await store.listExecutions('bulk', { limit: 5_000 })).length, 1_000);
           assert.equal((await store.listExecutions('bulk', { limit: 1 }))[0]?.id, batch[999]!.id);
+        }));
+
+      executionPagingConformance(withStore);
+    });
+
+    describe('versions by prefix', () => {
+      test("findVersions: the function's versions a prefix starts, in order, at most max", () =>
+        withStore(async ({ store }) => {
+          const versions = ['ab12cd34' + '0'.repeat(56), 'ab12cd34' + 'f'.repeat(56), 'ab12cd35' + '0'.repeat(56), 'ab12cd3' + '9'.repeat(57)];
+          for (const version of versions) await store.putFunctionVersion(makeVersion({ name: 'f', version }));
+          await store.putFunctionVersion(makeVersion({ name: 'g', version: 'ab12cd34' + '1'.repeat(56) }));
+          await store.putFunctionVersion(makeVersion({ tenant: 'globex', name: 'f', version: 'ab12cd34' + '2'.repeat(56) }));
+          assert.deepEqual(await store.findVersions('acme', 'f', 'ab12cd34', 10), [versions[0], versions[1]]);
+          assert.deepEqual(await store.findVersions('acme', 'f', 'ab12cd34', 1), [versions[0]]);
+          assert.deepEqual(await store.findVersions('acme', 'f', 'ab12cd3', 10), [versions[0], versions[1], versions[2], versions[3]]);
+          assert.deepEqual(await store.findVersions('acme', 'f', versions[2]!, 10), [versions[2]], 'a whole hash names itself');
+          assert.deepEqual(await store.findVersions('acme', 'f', 'ab12cd36', 10), []);
+          assert.deepEqual(await store.findVersions('acme', 'nope', 'ab12cd34', 10), []);
+          assert.deepEqual(await store.findVersions('acme', 'f', '', 10), []);
+          await store.deleteFunction('acme', 'f');
+          assert.deepEqual(await store.findVersions('acme', 'f', 'ab12cd34', 10), [], 'a deleted function has none');
         }));
     });
 

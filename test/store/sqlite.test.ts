@@ -164,6 +164,19 @@ describe('sqlite specifics', () => {
       }
     }));
 
+  test('versions by prefix are a range of the primary key, never a scan or a sort', () =>
+    withDir(async (dir) => {
+      const store = new SqliteStore(join(dir, SQLITE_FILE));
+      try {
+        await store.migrate();
+        const plan = store.explainFindVersions().join(' | ');
+        assert.match(plan, /SEARCH function_versions USING (PRIMARY KEY|(COVERING )?INDEX sqlite_autoindex_function_versions_1) \(tenant=\? AND name=\? AND version>\? AND version<\?\)/, plan);
+        assert.doesNotMatch(plan, /TEMP B-TREE/, plan);
+      } finally {
+        await store.close();
+      }
+    }));
+
   test('every listing shape is served by an index, never a sort', () =>
     withDir(async (dir) => {
       const store = new SqliteStore(join(dir, SQLITE_FILE));

@@ -2,6 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AirlockError } from '../../core/errors.js';
+import { jsonBytes, PageBudget } from '../../core/page-budget.js';
+import type { ExecutionRecord } from '../../core/types.js';
 import { requireTenant } from '../auth.js';
 import { errorResponses } from '../error-responses.js';
 import { ExecutionParams, ExecutionQuery, ExecutionView, NullableString, TenantParams } from '../schemas.js';
@@ -38,6 +40,9 @@ export function registerExecutionRoutes(app: FastifyInstance, deps: ApiDeps): vo
         operationId: 'listExecutions',
         tags: ['executions'],
         summary: 'List executions, newest first (?function=&status=&job=&before=&limit=)',
+        description:
+          'A page holds at most limit records and stops once its records reach AIRLOCK_LIST_PAGE_BYTES of JSON (4 MiB by ' +
+          'default; at least one record per page). next is set when there may be more: pass it as before for the next page.',
         params: TenantParams,
         querystring: ExecutionQuery,
         response: {
@@ -51,8 +56,10 @@ export function registerExecutionRoutes(app: FastifyInstance, deps: ApiDeps): vo
       requireTenant(request, tenant);
       const q = request.query;
       const limit = q.limit ?? 50;
+      const budget = new PageBudget<ExecutionRecord>(deps.config.listPageBytes, (rec) => jsonBytes(executionView(rec)));
       const list = await deps.recorder.list(tenant, {
         limit,
+        budget,
         ...(q.function === undefined ? {} : { function: q.function }),
         ...(q.status === undefined ? {} : { status: q.status }),
         ...(q.job === undefined ? {} : { job: q.job }),
@@ -65,7 +72,8 @@ export function registerExecutionRoutes(app: FastifyInstance, deps: ApiDeps): vo
           `before=${q.before} names no execution of tenant ${tenant}; pass the "next" value of the previous page, or leave before out for the first page`,
         );
       }
-      const next = list.length === limit ? list[list.length - 1]!.id : null;
+      // A page full by count or cut by size: the list may go on after its last record.
+      const next = list.length > 0 && (list.length === limit || budget.spent) ? list[list.length - 1]!.id : null;
       return { executions: list.map(executionView), next };
     },
   );

@@ -51,7 +51,7 @@ export function registerFunctionVersionRoutes(app: FastifyInstance, deps: ApiDep
           'The version keeps its own limits, isolation and egress. A version that already is the latest is answered unchanged.',
         params: FunctionParams,
         body: SetLatestBody,
-        response: { 200: LatestSetView, ...errorResponses('FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'INPUT_TOO_LARGE') },
+        response: { 200: LatestSetView, ...errorResponses('FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'VERSION_AMBIGUOUS', 'INPUT_TOO_LARGE') },
       },
     },
     async (request) => {
@@ -78,7 +78,7 @@ export function registerFunctionVersionRoutes(app: FastifyInstance, deps: ApiDep
         summary: "Read a version's source as deployed (the latest version, or ?version=)",
         params: FunctionParams,
         querystring: VersionQuery,
-        response: { 200: CodeResponse, ...errorResponses('FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND') },
+        response: { 200: CodeResponse, ...errorResponses('FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'VERSION_AMBIGUOUS') },
       },
     },
     async (request, reply) => {

@@ -51,7 +51,7 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
         summary: 'Read a function (latest version, or ?version=)',
         params: FunctionParams,
         querystring: VersionQuery,
-        response: { 200: FunctionView, ...errorResponses('FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND') },
+        response: { 200: FunctionView, ...errorResponses('FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'VERSION_AMBIGUOUS') },
       },
     },
     async (request) => {

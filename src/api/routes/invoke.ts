@@ -19,7 +19,7 @@ export function registerInvokeRoutes(app: FastifyInstance, deps: ApiDeps): void 
           'idempotency key on invoke; submit a job for that). A call admission refuses is a 429, not a 200 with status rejected.',
         params: FunctionParams,
         body: InvokeBody,
-        response: { 200: InvokeResult, ...errorResponses('FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'INPUT_TOO_LARGE', 'TOO_MANY_REQUESTS') },
+        response: { 200: InvokeResult, ...errorResponses('FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'VERSION_AMBIGUOUS', 'INPUT_TOO_LARGE', 'TOO_MANY_REQUESTS') },
       },
     },
     async (request) => {

@@ -2,6 +2,8 @@
 // route: a tenant key reaches only its own tenant's jobs.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { jsonBytes, PageBudget } from '../../core/page-budget.js';
+import type { QueueItem } from '../../queue/port.js';
 import { requireTenant } from '../auth.js';
 import { errorResponses } from '../error-responses.js';
 import { JobBody, JobDetailView, JobParams, JobQuery, JobRetryBody, JobView } from '../job-schemas.js';
@@ -64,6 +66,9 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
         operationId: 'listJobs',
         tags: ['jobs'],
         summary: 'List jobs, newest first (?function=&status=&before=&limit=)',
+        description:
+          'A page holds at most limit jobs and stops once they reach AIRLOCK_LIST_PAGE_BYTES of JSON (4 MiB by default; at ' +
+          'least one job per page). next is set when there may be more: pass it as before for the next page.',
         params: TenantParams,
         querystring: JobQuery,
         response: { 200: Type.Object({ jobs: Type.Array(JobView), next: NullableString() }), ...errorResponses() },
@@ -74,14 +79,17 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
       requireTenant(request, tenant);
       const q = request.query;
       const limit = q.limit ?? 50;
+      const budget = new PageBudget<QueueItem>(deps.config.listPageBytes, (item) => jsonBytes(jobView(item)));
       const list = await jobs.list(tenant, {
         limit,
+        budget,
         ...(q.function === undefined ? {} : { function: q.function }),
         ...(q.status === undefined ? {} : { status: q.status }),
         ...(q.before === undefined ? {} : { before: q.before }),
         ...(q.idempotencyKey === undefined ? {} : { idempotencyKey: q.idempotencyKey }),
       });
-      const next = list.length === limit ? list[list.length - 1]!.id : null;
+      // A page full by count or cut by size: the list may go on after its last job.
+      const next = list.length > 0 && (list.length === limit || budget.spent) ? list[list.length - 1]!.id : null;
       return { jobs: list.map(jobView), next };
     },
   );
@@ -113,7 +121,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
         summary: 'Run a failed, dead or cancelled job again in place, from its last checkpoint',
         params: JobParams,
         body: JobRetryBody,
-        response: { 200: JobDetailView, ...errorResponses('JOB_NOT_FOUND', 'FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'JOB_NOT_RETRYABLE', 'INPUT_TOO_LARGE') },
+        response: { 200: JobDetailView, ...errorResponses('JOB_NOT_FOUND', 'FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'VERSION_AMBIGUOUS', 'JOB_NOT_RETRYABLE', 'INPUT_TOO_LARGE') },
       },
     },
     async (request) => {

@@ -4,6 +4,7 @@
 import type { Config } from '../../core/config.js';
 import { AirlockError } from '../../core/errors.js';
 import { serializeInput } from '../../core/json.js';
+import type { PageBudget } from '../../core/page-budget.js';
 import { REQUEUEABLE_STATUSES } from '../../queue/port.js';
 import type { QueueItem, QueueStatus, QueueStore } from '../../queue/port.js';
 import type { FunctionCache } from '../function-cache.js';
@@ -48,6 +49,8 @@ export interface ListJobsRequest {
   before?: string;
   /** Only the job submitted with this idempotency key. */
   idempotencyKey?: string;
+  /** A byte bound on the page (the list's items as sent); `budget.spent` then says it was cut by size. */
+  budget?: PageBudget<QueueItem>;
 }
 
 /** What the service needs from the worker: a nudge after a submission, a stop on cancel, the run in progress. */

@@ -5,6 +5,7 @@ import { PreparedConnection } from './prepared-connection.js';
 import type { Database as Db, Statement, Transaction } from 'better-sqlite3';
 import { AirlockError } from '../../core/errors.js';
 import { idTimeFloor } from '../../core/ids.js';
+import { takePage } from '../../core/page-budget.js';
 import type { ExecutionRecord, FunctionVersion } from '../../core/types.js';
 import type { AllExecutionsFilter, ApiKeyRecord, ExecutionFilter, FunctionSummary, PurgeBatch, SecretMeta, SecretRecord, Store, VersionSummary, WebhookRecord, WebhookVerifyRecord } from '../port.js';
 import { GroupWalk } from './purge-walk.js';
@@ -22,6 +23,7 @@ import {
 import type { ApiKeyRow, ExecutionRow, ExecutionValues, FunctionSummaryRow, FunctionVersionRow, VersionSummaryRow } from './rows.js';
 import { DELETE_API_KEY, FIND_API_KEY_BY_HASH, INSERT_API_KEY, LIST_API_KEYS } from './statements/api-keys.js';
 import {
+  FIND_VERSIONS_BY_PREFIX,
   GET_FUNCTION_VERSION,
   GET_LATEST_FUNCTION,
   GET_LATEST_VERSION_ID,
@@ -64,6 +66,14 @@ interface AllListParams {
   limit: number;
 }
 
+interface VersionRange {
+  tenant: string;
+  name: string;
+  from: string;
+  to: string;
+  max: number;
+}
+
 interface ListParams {
   tenant: string;
   function?: string;
@@ -82,6 +92,7 @@ function prepareAll(db: Db) {
     getLatest: db.prepare<[string, string], FunctionVersionRow>(GET_LATEST_FUNCTION),
     getLatestId: db.prepare<[string, string], { latest_version: string }>(GET_LATEST_VERSION_ID),
     getVersion: db.prepare<[string, string, string], FunctionVersionRow>(GET_FUNCTION_VERSION),
+    findVersions: db.prepare<VersionRange, { version: string }>(FIND_VERSIONS_BY_PREFIX),
     listFunctions: db.prepare<[string], FunctionSummaryRow>(LIST_FUNCTIONS),
     listVersions: db.prepare<[string, string], VersionSummaryRow>(LIST_FUNCTION_VERSIONS),
     hasVersion: db.prepare<[string, string, string], { found: number }>(HAS_FUNCTION_VERSION),
@@ -189,6 +200,13 @@ export class SqliteStore implements Store {
     return row === undefined ? undefined : rowToVersion(row);
   }
 
+  async findVersions(tenant: string, name: string, prefix: string, max: number): Promise<string[]> {
+    if (prefix === '' || max <= 0) return [];
+    // Every string that starts with the prefix sorts from it up to (not including) the prefix with its last character raised by one.
+    const to = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    return this.stmts().findVersions.all({ tenant, name, from: prefix, to, max: Math.floor(max) }).map((r) => r.version);
+  }
+
   async listFunctions(tenant: string): Promise<FunctionSummary[]> {
     return this.stmts().listFunctions.all(tenant).map(rowToSummary);
   }
@@ -230,7 +248,8 @@ export class SqliteStore implements Store {
     if (filter.status !== undefined) params.status = filter.status;
     if (filter.job !== undefined) params.job = filter.job;
     if (filter.before !== undefined) params.before = filter.before;
-    return this.listStatement(shape).all(params).map(rowToExecution);
+    // Row by row: a page cut by its budget never reads (or parses) the rows after it.
+    return takePage(this.listStatement(shape).iterate(params), rowToExecution, params.limit, filter.budget);
   }
 
   async listAllExecutions(filter: AllExecutionsFilter): Promise<ExecutionRecord[]> {
@@ -238,7 +257,7 @@ export class SqliteStore implements Store {
     const params: AllListParams = { status: filter.status, limit: Math.max(0, Math.floor(filter.limit)) };
     if (filter.function !== undefined) params.function = filter.function;
     if (filter.before !== undefined) params.before = filter.before;
-    return this.allListStatement(shape).all(params).map(rowToExecution);
+    return takePage(this.allListStatement(shape).iterate(params), rowToExecution, params.limit, filter.budget);
   }
 
   async purgeExecutions(finishedBefore: number, max: number): Promise<PurgeBatch> {
@@ -365,6 +384,14 @@ export class SqliteStore implements Store {
     const rows = this.db
       .prepare<AllListParams, { detail: string }>(`EXPLAIN QUERY PLAN ${listAllExecutionsSql(shape)}`)
       .all({ status: 'failed', function: 'f', before: 'b', limit: 1 });
+    return rows.map((r) => r.detail);
+  }
+
+  /** The query plan SQLite picks for finding versions by prefix (tests check it reads a key range). */
+  explainFindVersions(): string[] {
+    const rows = this.db
+      .prepare<VersionRange, { detail: string }>(`EXPLAIN QUERY PLAN ${FIND_VERSIONS_BY_PREFIX}`)
+      .all({ tenant: 't', name: 'n', from: 'ab', to: 'ac', max: 2 });
     return rows.map((r) => r.detail);
   }
 

@@ -5,6 +5,7 @@
 import type { Database as Db } from 'better-sqlite3';
 import { AirlockError } from '../../../core/errors.js';
 import { idTimeFloor, sortableId } from '../../../core/ids.js';
+import { takePage } from '../../../core/page-budget.js';
 import type {
   ClaimRequest,
   Claimed,
@@ -248,8 +249,9 @@ export class SqliteQueue implements QueueStore {
     const limit = Math.max(0, Math.floor(req.limit));
     const params = { tenant: req.tenant, function: req.function ?? null, status: req.status ?? null, before: req.before ?? null, limit };
     const s = this.stmts();
-    const rows = req.idempotencyKey === undefined ? s.list.all(params) : s.listByKey.all({ ...params, key: req.idempotencyKey });
-    return rows.map(rowToItem);
+    const rows = req.idempotencyKey === undefined ? s.list.iterate(params) : s.listByKey.iterate({ ...params, key: req.idempotencyKey });
+    // Row by row: a page cut by its budget never reads (or parses) the rows after it.
+    return takePage(rows, rowToItem, limit, req.budget);
   }
 
   async claim(req: ClaimRequest): Promise<Claimed[]> {

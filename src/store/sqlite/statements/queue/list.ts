@@ -1,10 +1,11 @@
 // A tenant's queue items, newest first (enqueue order), filtered by function, status and
 // idempotency key when given, paged by the id of the last item of the previous page (an id that
-// names no item of the tenant lists nothing, rather than starting over). Payloads (up to
-// megabytes each) are left out: a page of them could be gigabytes; get() reads one whole item.
+// names no item of the tenant lists nothing, rather than starting over). Payloads and checkpoints
+// (up to megabytes each) are left out: a page of them could be gigabytes, and the list shows
+// neither; get() reads one whole item.
 const LISTED_COLUMNS = `
 SELECT seq, id, tenant, function, lane, 'null' AS payload, idempotency_key, status, attempts, max_attempts, runs, fence,
-       run_after, created_at, updated_at, started_at, finished_at, last_error, result, checkpoint, checkpoint_at,
+       run_after, created_at, updated_at, started_at, finished_at, last_error, result, NULL AS checkpoint, checkpoint_at,
        stalled_runs, lease_owner, lease_expires_at
 FROM queue_items`;
 
