@@ -20,7 +20,8 @@ export function formatReport(report: AttestationReport): string {
     report.missing.length === 0
       ? 'every required layer is in force: the server will start'
       : `missing required layer(s): ${report.missing.map((l) => l.layer).join(', ')}: the server will refuse to start`;
-  return [`isolator: ${report.isolator}`, '', line(header), ...rows.map(line), '', verdict, ''].join('\n');
+  const reason = report.checkError === undefined ? [] : [`the test sandbox did not start: ${report.checkError}`, ''];
+  return [`isolator: ${report.isolator}`, '', line(header), ...rows.map(line), '', ...reason, verdict, ''].join('\n');
 }
 
 export async function doctorCommand(argv: string[]): Promise<number> {

@@ -24,6 +24,8 @@ import { buildBwrapArgs, encodeArgs } from './args.js';
 import type { SandboxProgram } from './args.js';
 import { processRunning, processStartTime, waitForProcessGone } from './procfs.js';
 import { hostFilter } from '../seccomp/index.js';
+import { checkSandboxNode } from '../sandbox-node.js';
+import { describeCheckFailure } from './check-failure.js';
 
 const ARGS_FD = 4;
 const PROGRAM_FD = 5;
@@ -34,11 +36,6 @@ const CHECKPOINT_CLIENT_FD = 9;
 const INSTALL_HINT =
   'install bubblewrap: apt-get install -y bubblewrap (Debian/Ubuntu) or dnf install bubblewrap (Fedora/RHEL), ' +
   'or set AIRLOCK_BWRAP to its path';
-const USERNS_HINT =
-  'if unprivileged user namespaces are disabled, enable them: sysctl -w kernel.unprivileged_userns_clone=1 ' +
-  '(Debian/Ubuntu) and sysctl -w user.max_user_namespaces=15000; on Ubuntu 23.10+ also ' +
-  'sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 (or an AppArmor profile for bwrap); in a ' +
-  'container, allow unshare/clone of user namespaces (e.g. docker --security-opt seccomp=unconfined)';
 
 export interface BwrapIsolatorOptions extends LaunchingIsolatorOptions {
   /** Size of the code dir tmpfs, bytes (default: config.tmpBytes). */
@@ -97,17 +94,14 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
   async check(): Promise<IsolatorCheck> {
     this.bwrapBinary();
     this.seccompFilter();
+    checkSandboxNode(this.config);
     let sandbox: Sandbox | undefined;
     try {
       // Forked here, not through the spawner, so bwrap's own error output is never lost.
       sandbox = await this.start({ memoryMiB: 64 }, new DirectLauncher());
       return { layers: [...sandbox.layers] };
     } catch (err) {
-      const detail = err instanceof Error ? err.message : String(err);
-      throw new AirlockError(
-        'ISOLATION_UNAVAILABLE',
-        `bubblewrap is installed but a test sandbox did not start: ${detail}. ${USERNS_HINT}`,
-      );
+      throw new AirlockError('ISOLATION_UNAVAILABLE', describeCheckFailure(err, this.config));
     } finally {
       await sandbox?.destroy();
     }
