@@ -20,12 +20,12 @@ import type { LaunchingIsolatorOptions } from '../launch/launching-isolator.js';
 import type { LaunchedProcess, Launcher } from '../launch/types.js';
 import { PARSE_CHECK_NODE_FLAGS, parseCheckUrl, runParseCheck } from '../parse-check.js';
 import type { Isolator, IsolatorCheck, ModuleParseError, ModuleParseRequest, Sandbox, SpawnOptions } from '../port.js';
+import { checkSandboxNode } from '../sandbox-node.js';
 import { buildBwrapArgs, encodeArgs } from './args.js';
+import { describeCheckFailure } from './check-failure.js';
 import type { SandboxProgram } from './args.js';
 import { processRunning, processStartTime, waitForProcessGone } from './procfs.js';
 import { hostFilter } from '../seccomp/index.js';
-import { checkSandboxNode } from '../sandbox-node.js';
-import { describeCheckFailure } from './check-failure.js';
 
 const ARGS_FD = 4;
 const PROGRAM_FD = 5;
@@ -220,6 +220,7 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       if (pid !== undefined && start !== undefined) init = { pid, start };
     });
     let group: SandboxCgroup | undefined;
+    let placing: Promise<void> | undefined;
     return {
       child,
       // bwrap always unshares every namespace; the host uid is unprivileged either because the
@@ -234,13 +235,23 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       ],
       init: () => init,
       group: () => group,
-      place: async () => {
-        await info;
-        if (cgroups === undefined || ceilingMiB === undefined) return;
-        if (child.pid === undefined || init === undefined) throw new Error('bwrap reported no sandbox pid to place in a cgroup');
-        const limits = { memoryBytes: ceilingMiB * 1024 * 1024, pids: cgroups.pids, cpus: cgroups.cpus };
-        // Both the outer bwrap and the namespace's pid 1; everything they fork inherits the group.
-        group = await cgroups.manager.place([child.pid, init.pid], limits, extra.tenant);
+      place: () => {
+        placing = (async () => {
+          await info;
+          if (cgroups === undefined || ceilingMiB === undefined) return;
+          if (child.pid === undefined || init === undefined) throw new Error('bwrap reported no sandbox pid to place in a cgroup');
+          const limits = { memoryBytes: ceilingMiB * 1024 * 1024, pids: cgroups.pids, cpus: cgroups.cpus };
+          // Both the outer bwrap and the namespace's pid 1; everything they fork inherits the group.
+          try {
+            group = await cgroups.manager.place([child.pid, init.pid], limits, extra.tenant);
+          } catch (err) {
+            // Exited meanwhile (e.g. a program that is not Node): its exit fails the boot, and
+            // what it printed says why; a placement error about its gone pids would only blur that.
+            if (!processRunning(init.pid, init.start)) return;
+            throw err;
+          }
+        })();
+        return placing;
       },
       // SIGKILL the namespace's pid 1: the kernel kills everything in the pid namespace, and the
       // outer bwrap reaps it and exits. Killing the outer bwrap first would orphan pid 1 to the
@@ -254,6 +265,9 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       afterExit: async () => {
         await info;
         if (init !== undefined) await waitForProcessGone(init.pid, init.start, 5_000);
+        // A program that exits during boot may be gone before its placement is done: the group
+        // that placement creates is removed too (a failed placement removes its own).
+        await placing?.catch(() => undefined);
         await group?.remove();
       },
     };
