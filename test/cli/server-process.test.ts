@@ -149,6 +149,14 @@ describe('server process', () => {
     assert.doesNotMatch(refused, /ENOTDIR/, 'no raw errno message');
   });
 
+  it('refuses AIRLOCK_DATABASE_URL before writing anything, saying what is supported', async () => {
+    const dir = mkdtempSync(join(work, 'data-'));
+    const refused = await expectStartRefused({ AIRLOCK_DATA_DIR: dir, AIRLOCK_DATABASE_URL: 'postgres://x' });
+    assert.match(refused, /exited with 1 before listening/);
+    assert.match(refused, /error CONFIG_INVALID: AIRLOCK_DATABASE_URL is set \(a postgres: URL\), but this release supports only SQLite/);
+    assert.deepEqual(readdirSync(dir), [], 'no admin.key, secret.key or database written');
+  });
+
   it('refuses an admin key file it cannot use, and exits instead of hanging on what it had opened', async () => {
     const dir = mkdtempSync(join(work, 'data-'));
     mkdirSync(join(dir, 'admin.key'));
