@@ -89,6 +89,11 @@ describe('server process', () => {
     }
   });
 
+  it('a SIGTERM sent as soon as it says it is listening stops it cleanly (exit 0), as later', async () => {
+    const server = await startServerProcess({ AIRLOCK_DATA_DIR: mkdtempSync(join(work, 'data-')), AIRLOCK_POOL_SIZE: '0' });
+    assert.equal(await server.stop(), 0, server.output());
+  });
+
   it("prints an example that works with the admin key given in AIRLOCK_ADMIN_KEY, without printing the key", async () => {
     const adminKey = 'ak_admin_given_by_the_operator_0123456789';
     const server = await startServerProcess({ AIRLOCK_DATA_DIR: mkdtempSync(join(work, 'data-')), AIRLOCK_ADMIN_KEY: adminKey, AIRLOCK_POOL_SIZE: '1' });
