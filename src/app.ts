@@ -111,6 +111,14 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   // A missing key is generated only once the database is open (nothing sealed with a lost key).
   const secretKey = readSecretKey(config.dataDir, config.secrets.key);
   const adminKey = ensureAdminKey(config.dataDir, config.adminKey);
+  if (adminKey.ignoredFile !== undefined) {
+    logger.warn(
+      { path: adminKey.ignoredFile },
+      `AIRLOCK_ADMIN_KEY is set, so the admin key file ${adminKey.ignoredFile} is ignored: the admin key is the one in ` +
+        'AIRLOCK_ADMIN_KEY. The CLI reads that file when AIRLOCK_KEY is unset and its key is refused (401); delete the file ' +
+        '(or unset AIRLOCK_ADMIN_KEY to use it again)',
+    );
+  }
   // From here on, whatever is opened is closed again if the start fails (no process, thread or
   // cgroup left behind, so the process can exit with the error).
   const cleanup = new CleanupStack();

@@ -94,6 +94,22 @@ describe('server process', () => {
     assert.equal(await server.stop(), 0, server.output());
   });
 
+  it('warns at start that AIRLOCK_ADMIN_KEY makes an admin.key in the data dir ignored, and that it can be deleted', async () => {
+    const dir = mkdtempSync(join(work, 'data-'));
+    writeFileSync(join(dir, 'admin.key'), 'ak_admin_from_an_earlier_start_0123456789\n', { mode: 0o600 });
+    const adminKey = 'ak_admin_given_by_the_operator_0123456789';
+    const server = await startServerProcess({ AIRLOCK_DATA_DIR: dir, AIRLOCK_ADMIN_KEY: adminKey, AIRLOCK_POOL_SIZE: '0' });
+    try {
+      const warning = server.output().split('\n').find((line) => line.includes('"level":40') && line.includes('admin key file'));
+      assert.ok(warning !== undefined, server.output());
+      assert.match(warning, new RegExp(`AIRLOCK_ADMIN_KEY is set, so the admin key file ${join(dir, 'admin.key')} is ignored`));
+      assert.match(warning, /delete the file/);
+      assert.doesNotMatch(server.output(), /ak_admin_from_an_earlier_start|ak_admin_given_by_the_operator/, 'no key printed');
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+
   it("prints an example that works with the admin key given in AIRLOCK_ADMIN_KEY, without printing the key", async () => {
     const adminKey = 'ak_admin_given_by_the_operator_0123456789';
     const server = await startServerProcess({ AIRLOCK_DATA_DIR: mkdtempSync(join(work, 'data-')), AIRLOCK_ADMIN_KEY: adminKey, AIRLOCK_POOL_SIZE: '1' });
