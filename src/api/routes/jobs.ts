@@ -2,6 +2,7 @@
 // route: a tenant key reaches only its own tenant's jobs.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { audit } from '../audit.js';
 import { requireTenant } from '../auth.js';
 import { errorResponses } from '../error-responses.js';
 import { JobBody, JobDetailView, JobParams, JobQuery, JobRetryBody, JobView } from '../job-schemas.js';
@@ -100,7 +101,10 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
     async (request) => {
       const { tenant, id } = request.params;
       requireTenant(request, tenant);
-      return jobView(await jobs.cancel(tenant, id));
+      const item = await jobs.cancel(tenant, id);
+      // The status it has now: cancelled, or the end it had already reached (a cancel changes nothing then).
+      audit(request, 'job.cancel', tenant, `job/${id}`, { function: item.function, status: item.status });
+      return jobView(item);
     },
   );
 
@@ -119,8 +123,10 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
     async (request) => {
       const { tenant, id } = request.params;
       requireTenant(request, tenant);
+      const item = await jobs.retry(tenant, id, request.body ?? {});
+      audit(request, 'job.retry', tenant, `job/${id}`, { function: item.function, ...(request.body?.version === undefined ? {} : { version: request.body.version }) });
       // The whole job, as GET shows it: what the retry set (version, deadlineAt, retriedAt) is there.
-      return jobDetailView(await jobs.retry(tenant, id, request.body ?? {}));
+      return jobDetailView(item);
     },
   );
 }
