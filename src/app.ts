@@ -315,6 +315,12 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   }
   worker.start();
   scheduleRunner.start();
+  if (config.schedules.paused) {
+    logger.warn(
+      'AIRLOCK_SCHEDULES=paused: this server fires no schedule occurrence (schedules can still be read and changed). ' +
+        'Occurrences that come due meanwhile fire once when a server without it starts (docs/schedules.md)',
+    );
+  }
   // Rows past AIRLOCK_RETENTION_HOURS are deleted in small batches, a round a minute (0: never).
   const retention = config.retentionHours > 0
     ? new RetentionPurger({
