@@ -113,6 +113,14 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   // A missing key is generated only once the database is open (nothing sealed with a lost key).
   const secretKey = readSecretKey(config.dataDir, config.secrets.key);
   const adminKey = ensureAdminKey(config.dataDir, config.adminKey);
+  if (adminKey.ignoredFile !== undefined) {
+    logger.warn(
+      { path: adminKey.ignoredFile },
+      `AIRLOCK_ADMIN_KEY is set, so the admin key file ${adminKey.ignoredFile} is ignored: the admin key is the one in ` +
+        'AIRLOCK_ADMIN_KEY. The CLI reads that file when AIRLOCK_KEY is unset and its key is refused (401); delete the file ' +
+        '(or unset AIRLOCK_ADMIN_KEY to use it again)',
+    );
+  }
   // From here on, whatever is opened is closed again if the start fails (no process, thread or
   // cgroup left behind, so the process can exit with the error).
   const cleanup = new CleanupStack();
@@ -311,6 +319,12 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   }
   worker.start();
   scheduleRunner.start();
+  if (config.schedules.paused) {
+    logger.warn(
+      'AIRLOCK_SCHEDULES=paused: this server fires no schedule occurrence (schedules can still be read and changed). ' +
+        'Occurrences that come due meanwhile fire once when a server without it starts (docs/schedules.md)',
+    );
+  }
   // Rows past AIRLOCK_RETENTION_HOURS are deleted in small batches, a round a minute (0: never).
   const retention = config.retentionHours > 0
     ? new RetentionPurger({

@@ -65,7 +65,10 @@ function refusedKeyHint(source: KeySource, url: string): string {
     case 'env':
       return `the CLI sent the key from AIRLOCK_KEY; set it to a key of the server at ${url} that was not revoked`;
     case 'file':
-      return `the CLI sent the admin key read from ${source.path}; if the server at ${url} keeps its data elsewhere, set AIRLOCK_DATA_DIR to that directory (or AIRLOCK_KEY to a key)`;
+      return (
+        `the CLI sent the admin key read from ${source.path}; if the server at ${url} keeps its data elsewhere, set AIRLOCK_DATA_DIR to that directory (or AIRLOCK_KEY to a key); ` +
+        'if it was started with AIRLOCK_ADMIN_KEY, that key replaces the file: set AIRLOCK_KEY to it'
+      );
     case 'nowhere':
       return `the CLI found no key: AIRLOCK_KEY is not set and ${source.path} cannot be read (${source.why}); set AIRLOCK_KEY to an API key, or AIRLOCK_DATA_DIR to the server's data dir (which holds admin.key)`;
   }

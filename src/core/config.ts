@@ -3,13 +3,14 @@
 // Each section is read by its own file under config/ (env.ts holds the parsing primitives); this
 // file assembles them, checks what spans sections, and is the only one importers use.
 import { resolve } from 'node:path';
-import { AirlockError } from './errors.js';
+import { AirlockError, isAirlockError } from './errors.js';
 import { KiB, MiB } from './limits.js';
 import { adminKeyFrom } from './config/admin-key.js';
 import { admissionFrom, capAdmission } from './config/admission.js';
 import type { AdmissionConfig } from './config/admission.js';
 import { cgroupsFrom } from './config/cgroups.js';
 import type { CgroupConfig } from './config/cgroups.js';
+import { databaseUrlFrom } from './config/database.js';
 import { egressFrom } from './config/egress.js';
 import type { EgressConfig } from './config/egress.js';
 import { int, oneOf, TIMER_MAX_MS } from './config/env.js';
@@ -96,19 +97,61 @@ export interface Config {
 /** Highest TCP port; Node refuses to listen on a higher one. */
 const MAX_PORT = 65_535;
 
-// Sections are read in a fixed order (so the first invalid variable reported stays the same).
+/** Most invalid variables one refusal lists. */
+const MAX_REPORTED = 20;
+
+/** The variable a refusal is about alone, when it is (`details.variable`). */
+function refusedVariable(err: unknown): string | undefined {
+  if (!isAirlockError(err) || err.code !== 'CONFIG_INVALID') return undefined;
+  const variable = err.details?.variable;
+  return typeof variable === 'string' ? variable : undefined;
+}
+
+/**
+ * Reads the configuration; refuses it with CONFIG_INVALID naming every invalid variable at once:
+ * after a refusal about one variable, the rest is read again without it (as if unset) to find the
+ * next. One invalid variable is refused with its own error, as is a refusal about no single
+ * variable (those are checked once each section is valid).
+ */
 export function loadConfig(env: Env = process.env): Config {
+  const refusals: AirlockError[] = [];
+  let current = env; // read directly while nothing is refused (unknownSettings records the reads)
+  for (;;) {
+    try {
+      const config = readConfig(current);
+      if (refusals.length === 0) return config;
+      break;
+    } catch (err) {
+      const variable = refusedVariable(err);
+      if (refusals.length === 0 && variable === undefined) throw err;
+      if (variable !== undefined && isAirlockError(err)) refusals.push(err);
+      if (variable === undefined || refusals.length >= MAX_REPORTED) break;
+      current = { ...current, [variable]: undefined };
+    }
+  }
+  if (refusals.length === 1) throw refusals[0]!;
+  const variables = refusals.map((r) => refusedVariable(r)!);
+  throw new AirlockError(
+    'CONFIG_INVALID',
+    `${refusals.length} settings are invalid (${variables.join(', ')}):\n${refusals.map((r) => `  - ${r.message}`).join('\n')}`,
+    { variables },
+  );
+}
+
+// Sections are read in a fixed order (so the refusals are listed in the same order every time).
+function readConfig(env: Env): Config {
   const { defaultLimits, maxLimits } = functionLimitsFrom(env);
   const maxSourceBytes = int(env, 'AIRLOCK_MAX_SOURCE_BYTES', 256 * KiB, 1);
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const isolator = isolatorFrom(env);
   const admission = admissionFrom(env);
   const queue = queueFrom(env, maxLimits.inputBytes);
+  const dataDir = resolve(env.AIRLOCK_DATA_DIR || './.airlock');
   const config: Config = {
     host: env.AIRLOCK_HOST || '127.0.0.1',
     port: int(env, 'AIRLOCK_PORT', 8080, 0, MAX_PORT),
-    dataDir: resolve(env.AIRLOCK_DATA_DIR || './.airlock'),
-    databaseUrl: env.AIRLOCK_DATABASE_URL || undefined,
+    dataDir,
+    databaseUrl: databaseUrlFrom(env, dataDir),
     adminKey: adminKeyFrom(env),
     logLevel: oneOf(
       env,

@@ -2,7 +2,7 @@
 // tenant keys that reach only their tenant. Only sha256 hashes of keys are stored, with a short
 // prefix of each tenant key (not enough to use it) so a leaked key can be told apart in listings.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MIN_ADMIN_KEY_LENGTH } from '../core/config/admin-key.js';
 import { AirlockError } from '../core/errors.js';
@@ -24,6 +24,8 @@ export interface AdminKey {
   generated: boolean;
   /** File holding a generated key, if any. */
   path: string | undefined;
+  /** An admin.key in the data dir that AIRLOCK_ADMIN_KEY overrides (the server warns about it). */
+  ignoredFile?: string;
 }
 
 export interface CreatedKey {
@@ -53,8 +55,8 @@ function sha256(text: string): Buffer {
 
 /** Returns the admin key: the configured one, or the one stored in (or generated into) the data dir. */
 export function ensureAdminKey(dataDir: string, configured: string | undefined): AdminKey {
-  if (configured) return { key: configured, generated: false, path: undefined };
   const path = join(dataDir, 'admin.key');
+  if (configured) return { key: configured, generated: false, path: undefined, ...(existsSync(path) ? { ignoredFile: path } : {}) };
   const stored = readKeyFile(path, 'the admin key file', 'AIRLOCK_ADMIN_KEY')?.trim();
   if (stored !== undefined) {
     if (stored.length < MIN_ADMIN_KEY_LENGTH) {

@@ -1,5 +1,6 @@
 // What the server log records of who did what, on a real server: an info audit line for every
-// change (keys, deploys, rollbacks, function deletes, secrets, schedules, webhook rotation) naming the
+// change (keys, deploys, rollbacks, function deletes, secrets, schedules, webhook rotation, job
+// cancels and retries) naming the
 // tenant, the object and the key id that made it, and never a key, a secret value, code or an
 // input; a warn line for each refused authentication (401/403) with the key id when known, the
 // remote address and the route pattern, bounded per second with a line counting the rest; and
@@ -78,6 +79,30 @@ describe('audit and refusal lines (info level)', () => {
     const before = audits(log.lines()).length;
     assert.equal((await server.request('DELETE', '/v1/tenants/acme/secrets/nope', undefined, as)).status, 404);
     assert.equal(audits(log.lines()).length, before);
+  });
+
+  it('records job cancels and retries, with the function and the status a cancel left', async () => {
+    const as = tenantKey.key;
+    // Runs until cancelled (the cancel stops it wherever it is: queued or running).
+    assert.equal((await server.request('PUT', '/v1/tenants/acme/functions/slow', { code: 'export default () => new Promise(() => {})' }, as)).status, 201);
+    const submitted = await server.request('POST', '/v1/tenants/acme/functions/slow/jobs', { input: { marker: INPUT_MARKER } }, as);
+    assert.equal(submitted.status, 202);
+    const id = submitted.body.jobId as string;
+    const start = log.lines().length;
+    const cancelled = await server.request('POST', `/v1/tenants/acme/jobs/${id}/cancel`, undefined, as);
+    assert.equal(cancelled.body.status, 'cancelled');
+    assert.equal((await server.request('POST', `/v1/tenants/acme/jobs/${id}/retry`, {}, as)).status, 200);
+    assert.equal((await server.request('POST', `/v1/tenants/acme/jobs/${id}/cancel`)).status, 200);
+    const got = audits(log.lines().slice(start)).map((l) => [l.audit, l.tenant, l.object, l.function, l.status, l.keyId]);
+    assert.deepEqual(got, [
+      ['job.cancel', 'acme', `job/${id}`, 'slow', 'cancelled', tenantKey.id],
+      ['job.retry', 'acme', `job/${id}`, 'slow', undefined, tenantKey.id],
+      ['job.cancel', 'acme', `job/${id}`, 'slow', 'cancelled', 'admin'],
+    ]);
+    const before = audits(log.lines()).length;
+    assert.equal((await server.request('POST', `/v1/tenants/acme/jobs/job_nope/retry`, {}, as)).status, 404);
+    assert.equal(audits(log.lines()).length, before, 'a refused retry is not recorded');
+    assert.equal(log.text().includes(INPUT_MARKER), false);
   });
 
   it('logs refused authentication with the key id when recognised, the remote address and the route pattern', async () => {

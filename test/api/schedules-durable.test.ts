@@ -4,7 +4,7 @@
 // moments, fire each occurrence once; a claim left by a server that died before it submitted the
 // job is taken over, and still yields one job.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -74,6 +74,44 @@ describe('schedules across restarts and servers', () => {
     assert.deepEqual([runs[0]!.outcome, runs[0]!.occurrenceAt, runs[0]!.missed], ['fired', new Date(t0 + 5 * 600_000).toISOString(), 4]);
     assert.equal((await scheduledJobs(b, 'acme', 'echo', 'tenmin')).length, 1);
     assert.equal((await getSchedule(b, 'acme', 'tenmin')).nextRunAt, new Date(t0 + 6 * 600_000).toISOString());
+  });
+
+  it('a restored copy started with AIRLOCK_SCHEDULES=paused fires nothing; a start without it fires what came due once', async () => {
+    const a = await start();
+    await deploy(asServer(a), 'acme', 'echo', ECHO);
+    await putSchedule(a, 'acme', 'tenmin', { function: 'echo', everySeconds: 600 });
+    const t0 = clock.ms;
+    // The documented backup of a running server (README, Backup and restore): VACUUM INTO, plus
+    // the key files copied apart.
+    const restored = mkdtempSync(join(tmpdir(), 'airlock-restored-'));
+    try {
+      const live = new Database(join(dataDir, SQLITE_FILE), { readonly: true });
+      live.exec(`VACUUM INTO '${join(restored, SQLITE_FILE)}'`);
+      live.close();
+      for (const file of ['secret.key', 'admin.key']) copyFileSync(join(dataDir, file), join(restored, file));
+      clock.ms = t0 + 3 * 600_000 + 42_000; // three occurrences come due
+      const copy = await startOn(restored, clock, { AIRLOCK_SCHEDULES: 'paused' });
+      try {
+        await copy.airlock.scheduleRunner.tick();
+        assert.deepEqual(await runsOf(copy, 'acme', 'tenmin'), [], 'nothing fired on the paused copy');
+        assert.deepEqual(await scheduledJobs(copy, 'acme', 'echo', 'tenmin'), []);
+        assert.equal((await getSchedule(copy, 'acme', 'tenmin')).fired, 0, 'the restored schedule is there');
+        // Schedules can still be changed while paused.
+        await putSchedule(copy, 'acme', 'hourly', { function: 'echo', everySeconds: 3600 });
+      } finally {
+        await copy.airlock.stop();
+      }
+      const resumed = await startOn(restored, clock);
+      try {
+        await resumed.airlock.scheduleRunner.tick();
+        const runs = await runsOf(resumed, 'acme', 'tenmin');
+        assert.deepEqual(runs.map((r) => [r.outcome, r.occurrenceAt, r.missed]), [['fired', new Date(t0 + 3 * 600_000).toISOString(), 2]]);
+      } finally {
+        await resumed.airlock.stop();
+      }
+    } finally {
+      rmSync(restored, { recursive: true, force: true });
+    }
   });
 
   it('fires a missed cron occurrence once, on start', async () => {

@@ -1,16 +1,24 @@
 // `airlock doctor` as a real process, and the server's refusal to start when a required layer is
 // missing: both come from the same attestation of a real test sandbox.
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { basename, dirname, join } from 'node:path';
+import { createCgroupManager } from '../../src/sandbox/cgroup/index.js';
+import { cgroupConfig, skipReason } from '../sandbox/cgroup/support.js';
 import { runCli, startServerProcess } from '../support/process.js';
 
 describe('airlock doctor', () => {
   it('prints every layer as ok on this machine and exits 0 when the required ones are in force', async () => {
-    const res = await runCli(['doctor'], { AIRLOCK_REQUIRED_LAYERS: 'namespaces,unprivileged-uid' });
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'airlock-doctor-ok-')), 'data');
+    const res = await runCli(['doctor'], { AIRLOCK_REQUIRED_LAYERS: 'namespaces,unprivileged-uid', AIRLOCK_DATA_DIR: dataDir, AIRLOCK_PORT: '19611' });
+    rmSync(dirname(dataDir), { recursive: true, force: true });
     assert.equal(res.code, 0, res.stdout + res.stderr);
+    assert.match(res.stdout, /^data dir\s+ok\s+\S+ can hold the server's files \(missing now: the server creates it, mode 700\)$/m);
+    assert.match(res.stdout, /^listen\s+ok\s+127\.0\.0\.1:19611 is free to listen on$/m);
+    assert.match(res.stdout, /every required layer is in force and the start checks pass: the server will start/);
     assert.match(res.stdout, /^namespaces\s+yes\s+ok\s+bubblewrap/m);
     assert.match(res.stdout, /^unprivileged-uid\s+yes\s+ok\s+/m);
     assert.match(res.stdout, /^seccomp\s+no\s+/m);
@@ -30,6 +38,76 @@ describe('airlock doctor', () => {
     const report = JSON.parse(res.stdout) as { checkError: string; missing: { layer: string }[] };
     assert.match(report.checkError, /apt-get install -y bubblewrap/);
     assert.deepEqual(report.missing.map((l) => l.layer), ['namespaces']);
+  });
+});
+
+/** Removes a cgroup directory and the groups below it (cgroupfs removes their files itself). */
+function removeGroupTree(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) removeGroupTree(join(dir, entry.name));
+  rmdirSync(dir);
+}
+
+describe('airlock doctor with a sandbox node that is not Node.js', () => {
+  let dir: string;
+  let notNode: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'airlock-doctor-'));
+    chmodSync(dir, 0o755); // the sandbox runs as an unprivileged uid
+    notNode = join(dir, 'not-node');
+    writeFileSync(notNode, '#!/bin/sh\necho "unknown option $1" >&2\nexit 2\n');
+    chmodSync(notNode, 0o755);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('names AIRLOCK_SANDBOX_NODE once, without the user-namespace hint', async () => {
+    const res = await runCli(['doctor'], { AIRLOCK_SANDBOX_NODE: notNode, AIRLOCK_CGROUPS: 'off', AIRLOCK_REQUIRED_LAYERS: 'namespaces' });
+    assert.equal(res.code, 1, res.stdout + res.stderr);
+    assert.match(res.stdout, /^namespaces\s+yes\s+missing\s+no test sandbox started \(the reason is below\)$/m);
+    const reasons = res.stdout.match(/the test sandbox did not start: AIRLOCK_SANDBOX_NODE=\S+ is not a Node\.js that can run the sandbox \(it exited during boot: its output: unknown option --max-old-space-size=64/g);
+    assert.equal(reasons?.length, 1, res.stdout);
+    assert.doesNotMatch(res.stdout, /unprivileged_userns_clone/);
+  });
+
+  it('leaves no cgroup behind when its test sandbox fails to boot', { skip: skipReason() }, async () => {
+    const config = cgroupConfig();
+    const res = await runCli(['doctor'], { AIRLOCK_SANDBOX_NODE: notNode, AIRLOCK_CGROUPS: 'on', AIRLOCK_CGROUP_ROOT: config.root });
+    assert.equal(res.code, 1, res.stdout + res.stderr);
+    assert.match(res.stdout, /exited during boot/);
+    // The doctor's root is `<root>-doctor-<pid>` beside where a server's root would be.
+    const manager = createCgroupManager(config)!;
+    const parents = manager.describe().split(', ').map((root) => dirname(root));
+    await manager.close();
+    const left = parents.flatMap((parent) =>
+      readdirSync(parent).filter((name) => name.startsWith(`${config.root}-doctor-`)).map((name) => join(parent, name)),
+    );
+    for (const group of left) removeGroupTree(group); // so a failure leaves nothing behind either
+    assert.deepEqual(left, [], 'no doctor group left');
+    for (const parent of parents) assert.equal(existsSync(join(parent, basename(config.root))), false);
+  });
+});
+
+describe('airlock doctor runs the start checks of the server', () => {
+  it('exits 1 when the data dir is a file or the port is in use, as the server would refuse', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-doctor-checks-'));
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen({ host: '127.0.0.1', port: 19612 }, resolve));
+    try {
+      writeFileSync(join(dir, 'file'), '');
+      const env = { AIRLOCK_REQUIRED_LAYERS: 'none', AIRLOCK_CGROUPS: 'off' };
+      const notADir = await runCli(['doctor'], { ...env, AIRLOCK_DATA_DIR: join(dir, 'file'), AIRLOCK_PORT: '19613' });
+      assert.equal(notADir.code, 1, notADir.stdout + notADir.stderr);
+      assert.match(notADir.stdout, /^data dir\s+failed\s+the data dir \S+file is not a directory/m);
+      assert.match(notADir.stdout, /^failed start check\(s\): data dir: the server will refuse to start$/m);
+      const inUse = await runCli(['doctor', '--json'], { ...env, AIRLOCK_DATA_DIR: join(dir, 'data'), AIRLOCK_PORT: '19612' });
+      assert.equal(inUse.code, 1, inUse.stdout + inUse.stderr);
+      const report = JSON.parse(inUse.stdout) as { startChecks: { check: string; ok: boolean; detail: string }[] };
+      assert.deepEqual(report.startChecks.map((c) => [c.check, c.ok]), [['data dir', true], ['listen', false]]);
+      assert.match(report.startChecks[1]!.detail, /port 19612 on 127\.0\.0\.1 is already in use/);
+      assert.equal(existsSync(join(dir, 'data')), false, 'the doctor removed the data dir it created for the check');
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

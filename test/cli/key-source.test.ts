@@ -67,7 +67,8 @@ describe('which key the CLI sent, when the server refuses it', () => {
       stdout: '',
       stderr:
         `${UNKNOWN}\nthe CLI sent the admin key read from ${otherDataDir}/admin.key; if the server at ${server.url} keeps its data ` +
-        'elsewhere, set AIRLOCK_DATA_DIR to that directory (or AIRLOCK_KEY to a key)\n',
+        'elsewhere, set AIRLOCK_DATA_DIR to that directory (or AIRLOCK_KEY to a key); if it was started with AIRLOCK_ADMIN_KEY, ' +
+        'that key replaces the file: set AIRLOCK_KEY to it\n',
     });
   });
 

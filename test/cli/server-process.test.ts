@@ -89,6 +89,27 @@ describe('server process', () => {
     }
   });
 
+  it('a SIGTERM sent as soon as it says it is listening stops it cleanly (exit 0), as later', async () => {
+    const server = await startServerProcess({ AIRLOCK_DATA_DIR: mkdtempSync(join(work, 'data-')), AIRLOCK_POOL_SIZE: '0' });
+    assert.equal(await server.stop(), 0, server.output());
+  });
+
+  it('warns at start that AIRLOCK_ADMIN_KEY makes an admin.key in the data dir ignored, and that it can be deleted', async () => {
+    const dir = mkdtempSync(join(work, 'data-'));
+    writeFileSync(join(dir, 'admin.key'), 'ak_admin_from_an_earlier_start_0123456789\n', { mode: 0o600 });
+    const adminKey = 'ak_admin_given_by_the_operator_0123456789';
+    const server = await startServerProcess({ AIRLOCK_DATA_DIR: dir, AIRLOCK_ADMIN_KEY: adminKey, AIRLOCK_POOL_SIZE: '0' });
+    try {
+      const warning = server.output().split('\n').find((line) => line.includes('"level":40') && line.includes('admin key file'));
+      assert.ok(warning !== undefined, server.output());
+      assert.match(warning, new RegExp(`AIRLOCK_ADMIN_KEY is set, so the admin key file ${join(dir, 'admin.key')} is ignored`));
+      assert.match(warning, /delete the file/);
+      assert.doesNotMatch(server.output(), /ak_admin_from_an_earlier_start|ak_admin_given_by_the_operator/, 'no key printed');
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+
   it("prints an example that works with the admin key given in AIRLOCK_ADMIN_KEY, without printing the key", async () => {
     const adminKey = 'ak_admin_given_by_the_operator_0123456789';
     const server = await startServerProcess({ AIRLOCK_DATA_DIR: mkdtempSync(join(work, 'data-')), AIRLOCK_ADMIN_KEY: adminKey, AIRLOCK_POOL_SIZE: '1' });
@@ -147,6 +168,14 @@ describe('server process', () => {
     assert.match(refused, /exited with 1 before listening/);
     assert.match(refused, new RegExp(`error CONFIG_INVALID: the data dir ${file} is not a directory`));
     assert.doesNotMatch(refused, /ENOTDIR/, 'no raw errno message');
+  });
+
+  it('refuses AIRLOCK_DATABASE_URL before writing anything, saying what is supported', async () => {
+    const dir = mkdtempSync(join(work, 'data-'));
+    const refused = await expectStartRefused({ AIRLOCK_DATA_DIR: dir, AIRLOCK_DATABASE_URL: 'postgres://x' });
+    assert.match(refused, /exited with 1 before listening/);
+    assert.match(refused, /error CONFIG_INVALID: AIRLOCK_DATABASE_URL is set \(a postgres: URL\), but this release supports only SQLite/);
+    assert.deepEqual(readdirSync(dir), [], 'no admin.key, secret.key or database written');
   });
 
   it('refuses an admin key file it cannot use, and exits instead of hanging on what it had opened', async () => {

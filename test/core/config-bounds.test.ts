@@ -21,6 +21,35 @@ function refusal(env: Record<string, string>): string {
   return assert.fail(`accepted ${JSON.stringify(env)}`);
 }
 
+describe('configuration refusals', () => {
+  it('names every invalid variable in one refusal, in the order they are read', () => {
+    let refused: unknown;
+    try {
+      loadConfig({ AIRLOCK_PORT: '99999', AIRLOCK_POOL_SIZE: 'x', AIRLOCK_LOG_LEVEL: 'loud' });
+    } catch (err) {
+      refused = err;
+    }
+    assert.ok(isAirlockError(refused) && refused.code === 'CONFIG_INVALID');
+    assert.deepEqual(refused.details?.variables, ['AIRLOCK_PORT', 'AIRLOCK_LOG_LEVEL', 'AIRLOCK_POOL_SIZE']);
+    const lines = refused.message.split('\n');
+    assert.equal(lines[0], '3 settings are invalid (AIRLOCK_PORT, AIRLOCK_LOG_LEVEL, AIRLOCK_POOL_SIZE):');
+    assert.match(lines[1]!, /^ {2}- AIRLOCK_PORT \(--port\) must be an integer from 0 to 65535, not "99999"/);
+    assert.match(lines[2]!, /^ {2}- AIRLOCK_LOG_LEVEL="loud" is not one of fatal, error/);
+    assert.match(lines[3]!, /^ {2}- AIRLOCK_POOL_SIZE must be an integer >= 0, not "x"/);
+  });
+
+  it('refuses one invalid variable with its own message, as before', () => {
+    assert.match(refusal({ AIRLOCK_POOL_SIZE: 'x' }), /^AIRLOCK_POOL_SIZE must be an integer >= 0, not "x"; unset it to use the default/);
+  });
+
+  it('refuses AIRLOCK_DATABASE_URL, saying that SQLite in the data dir is what this release supports', () => {
+    const message = refusal({ AIRLOCK_DATABASE_URL: 'postgres://db.internal/airlock', AIRLOCK_DATA_DIR: '/srv/airlock' });
+    assert.match(message, /^AIRLOCK_DATABASE_URL is set \(a postgres: URL\), but this release supports only SQLite, kept in the data dir \(\/srv\/airlock\/airlock\.db\)/);
+    assert.match(message, /Unset AIRLOCK_DATABASE_URL/);
+    assert.equal(loadConfig({ AIRLOCK_DATABASE_URL: '' }).databaseUrl, undefined, 'empty means unset');
+  });
+});
+
 describe('configuration bounds', () => {
   it('accepts every port from 0 to 65535', () => {
     assert.equal(loadConfig({ AIRLOCK_PORT: '0' }).port, 0);

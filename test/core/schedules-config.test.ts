@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/core/config.js';
 import { isAirlockError } from '../../src/core/errors.js';
 
 test('schedules defaults', () => {
-  assert.deepEqual(loadConfig({}).schedules, { pollMs: 1_000, minIntervalSeconds: 10, perTenant: 100, claimLeaseMs: 30_000 });
+  assert.deepEqual(loadConfig({}).schedules, { paused: false, pollMs: 1_000, minIntervalSeconds: 10, perTenant: 100, claimLeaseMs: 30_000 });
 });
 
 test('schedules settings from the environment', () => {
@@ -15,8 +15,9 @@ test('schedules settings from the environment', () => {
     AIRLOCK_SCHEDULE_MIN_INTERVAL_SECONDS: '60',
     AIRLOCK_SCHEDULES_PER_TENANT: '5',
     AIRLOCK_SCHEDULE_CLAIM_LEASE_MS: '5000',
+    AIRLOCK_SCHEDULES: 'paused',
   });
-  assert.deepEqual(config.schedules, { pollMs: 250, minIntervalSeconds: 60, perTenant: 5, claimLeaseMs: 5_000 });
+  assert.deepEqual(config.schedules, { paused: true, pollMs: 250, minIntervalSeconds: 60, perTenant: 5, claimLeaseMs: 5_000 });
 });
 
 test('invalid schedules settings are refused, naming the variable', () => {
@@ -25,6 +26,7 @@ test('invalid schedules settings are refused, naming the variable', () => {
     ['AIRLOCK_SCHEDULE_MIN_INTERVAL_SECONDS', '0'],
     ['AIRLOCK_SCHEDULES_PER_TENANT', 'many'],
     ['AIRLOCK_SCHEDULE_CLAIM_LEASE_MS', '99'],
+    ['AIRLOCK_SCHEDULES', 'off'],
   ] as const) {
     assert.throws(
       () => loadConfig({ [name]: value }),

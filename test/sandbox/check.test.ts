@@ -59,6 +59,56 @@ describe('isolator checks', () => {
     });
   });
 
+  it('gives the user-namespace hint only for bwrap errors about namespaces', async () => {
+    const fake = join(dir, 'old-bwrap');
+    writeFileSync(fake, '#!/bin/sh\necho "bwrap: Unknown option --disable-userns" >&2\nexit 1\n');
+    chmodSync(fake, 0o755);
+    await assert.rejects(makeIsolator('bwrap', { bwrapPath: fake }).check(), (err: unknown) => {
+      assert.ok(err instanceof AirlockError);
+      assert.equal(err.code, 'ISOLATION_UNAVAILABLE');
+      assert.match(err.message, /could not create a test sandbox: bwrap: Unknown option --disable-userns/);
+      assert.doesNotMatch(err.message, /unprivileged_userns_clone/);
+      return true;
+    });
+  });
+
+  it('names AIRLOCK_SANDBOX_NODE, not user namespaces, when it does not exist or is not executable', async () => {
+    const notExecutable = join(dir, 'node-not-executable');
+    writeFileSync(notExecutable, '#!/bin/sh\n');
+    chmodSync(notExecutable, 0o644);
+    const cases: [string, RegExp][] = [
+      ['/nonexistent/node', /^AIRLOCK_SANDBOX_NODE=\/nonexistent\/node does not exist; set AIRLOCK_SANDBOX_NODE to a Node\.js 20\+ executable/],
+      [notExecutable, /^AIRLOCK_SANDBOX_NODE=\S+node-not-executable is not executable \(mode 644\)/],
+      [dir, /^AIRLOCK_SANDBOX_NODE=\S+ is not a file \(a directory\)/],
+    ];
+    for (const [nodePath, message] of cases) {
+      for (const isolator of ['bwrap', 'process'] as const) {
+        await assert.rejects(makeIsolator(isolator, { nodePath }).check(), (err: unknown) => {
+          assert.ok(err instanceof AirlockError);
+          assert.equal(err.code, 'ISOLATION_UNAVAILABLE');
+          assert.match(err.message, message, `${isolator}: ${err.message}`);
+          assert.doesNotMatch(err.message, /unprivileged_userns_clone/);
+          return true;
+        });
+      }
+    }
+  });
+
+  it('names AIRLOCK_SANDBOX_NODE and what it printed when it exits during boot (not a Node.js)', async () => {
+    const fake = join(dir, 'not-node');
+    writeFileSync(fake, '#!/bin/sh\necho "unknown option $1" >&2\nexit 2\n');
+    chmodSync(fake, 0o755);
+    await assert.rejects(makeIsolator('bwrap', { nodePath: fake }).check(), (err: unknown) => {
+      assert.ok(err instanceof AirlockError);
+      assert.equal(err.code, 'ISOLATION_UNAVAILABLE');
+      assert.match(err.message, /^AIRLOCK_SANDBOX_NODE=\S+not-node is not a Node\.js that can run the sandbox \(it exited during boot: /);
+      assert.match(err.message, /its output: unknown option --max-old-space-size=64/);
+      assert.match(err.message, /or unset it to use the server's own/);
+      assert.doesNotMatch(err.message, /unprivileged_userns_clone/);
+      return true;
+    });
+  });
+
   it('fails a boot that never says ready, and leaves nothing behind', async () => {
     const fake = join(dir, 'silent-bwrap');
     writeFileSync(fake, '#!/bin/sh\nexec sleep 600\n');

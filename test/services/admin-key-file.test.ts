@@ -58,4 +58,10 @@ describe('admin key file', () => {
     assert.deepEqual(ensureAdminKey(dir, key), { key, generated: false, path: undefined });
     assert.throws(() => statSync(join(dir, 'admin.key')), /ENOENT/);
   });
+
+  it('the configured key wins over an admin.key in the data dir, which is reported as ignored', () => {
+    const stored = ensureAdminKey(dir, undefined);
+    const key = 'k'.repeat(32);
+    assert.deepEqual(ensureAdminKey(dir, key), { key, generated: false, path: undefined, ignoredFile: stored.path });
+  });
 });

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { jsonBytes, PageBudget } from '../../core/page-budget.js';
 import type { QueueItem } from '../../queue/port.js';
+import { audit } from '../audit.js';
 import { requireTenant } from '../auth.js';
 import { errorResponses } from '../error-responses.js';
 import { JobBody, JobDetailView, JobParams, JobQuery, JobRetryBody, JobView } from '../job-schemas.js';
@@ -108,7 +109,10 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
     async (request) => {
       const { tenant, id } = request.params;
       requireTenant(request, tenant);
-      return jobView(await jobs.cancel(tenant, id));
+      const item = await jobs.cancel(tenant, id);
+      // The status it has now: cancelled, or the end it had already reached (a cancel changes nothing then).
+      audit(request, 'job.cancel', tenant, `job/${id}`, { function: item.function, status: item.status });
+      return jobView(item);
     },
   );
 
@@ -127,8 +131,10 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
     async (request) => {
       const { tenant, id } = request.params;
       requireTenant(request, tenant);
+      const item = await jobs.retry(tenant, id, request.body ?? {});
+      audit(request, 'job.retry', tenant, `job/${id}`, { function: item.function, ...(request.body?.version === undefined ? {} : { version: request.body.version }) });
       // The whole job, as GET shows it: what the retry set (version, deadlineAt, retriedAt) is there.
-      return jobDetailView(await jobs.retry(tenant, id, request.body ?? {}));
+      return jobDetailView(item);
     },
   );
 }

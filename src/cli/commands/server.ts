@@ -35,22 +35,6 @@ export async function serverCommand(argv: string[]): Promise<void> {
   }
   const airlock = await startAirlock(config, logger);
 
-  if (config.banner) {
-    const banner = startBanner({
-      url: airlock.url,
-      isolation: airlock.isolation,
-      dataDir: config.dataDir,
-      adminKey: airlock.adminKey,
-      keyFromEnv: config.adminKey !== undefined,
-      cwd: process.cwd(),
-      cli: cliCommand(process.cwd()),
-    });
-    process.stdout.write(banner);
-  } else {
-    // AIRLOCK_BANNER=off (a service): stdout holds JSON log lines only, and never the admin key.
-    logger.info({ url: airlock.url, adminKeyFile: airlock.adminKey.path ?? null }, 'listening');
-  }
-
   // First signal: graceful stop. Second: stop now, still cleanly (calls in flight answered and
   // recorded, job slices queued again, no sandbox left), exit 130. Third: exit at once.
   let signals = 0;
@@ -88,4 +72,21 @@ export async function serverCommand(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+
+  // Announced only once a signal stops it cleanly: a supervisor may send one as soon as it reads this.
+  if (config.banner) {
+    const banner = startBanner({
+      url: airlock.url,
+      isolation: airlock.isolation,
+      dataDir: config.dataDir,
+      adminKey: airlock.adminKey,
+      keyFromEnv: config.adminKey !== undefined,
+      cwd: process.cwd(),
+      cli: cliCommand(process.cwd()),
+    });
+    process.stdout.write(banner);
+  } else {
+    // AIRLOCK_BANNER=off (a service): stdout holds JSON log lines only, and never the admin key.
+    logger.info({ url: airlock.url, adminKeyFile: airlock.adminKey.path ?? null }, 'listening');
+  }
 }

@@ -37,6 +37,7 @@ export function int(env: Env, name: string, fallback: number, min = 0, max = Num
     throw new AirlockError(
       'CONFIG_INVALID',
       `${settingName(name)} must be an integer ${rangeText(min, max)}, not ${JSON.stringify(raw)}; unset it to use the default (${fallback})`,
+      { variable: name },
     );
   }
   return value;
@@ -49,6 +50,7 @@ export function oneOf<T extends string>(env: Env, name: string, allowed: readonl
     throw new AirlockError(
       'CONFIG_INVALID',
       `${settingName(name)}=${JSON.stringify(raw)} is not one of ${allowed.join(', ')}`,
+      { variable: name },
     );
   }
   return raw as T;

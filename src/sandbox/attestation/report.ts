@@ -44,6 +44,9 @@ const DEFAULT_MISSING: Record<SecurityLayer, string> = {
   cgroups: 'the test sandbox was not placed in a cgroup with limits',
 };
 
+/** The detail of every layer when the test sandbox did not start (the reason is said once, as checkError). */
+export const NO_TEST_SANDBOX = 'no test sandbox started (the reason is below)';
+
 async function diagnose(probe: LayerProbe | undefined): Promise<LayerDiagnosis | undefined> {
   if (probe === undefined) return undefined;
   try {
@@ -73,7 +76,7 @@ export async function attestIsolation(
     const ok = inForce.includes(layer);
     let detail: string;
     if (ok) detail = diagnosis?.detail ?? 'in force in a test sandbox';
-    else if (checkError !== undefined) detail = `no test sandbox started: ${checkError}`;
+    else if (checkError !== undefined) detail = NO_TEST_SANDBOX;
     else if (diagnosis !== undefined && !diagnosis.ok) detail = diagnosis.detail;
     else detail = DEFAULT_MISSING[layer];
     layers.push({ layer, required: config.requiredLayers.includes(layer), inForce: ok, detail });
@@ -91,9 +94,10 @@ export async function attestIsolation(
 export function assertRequiredLayers(report: AttestationReport): void {
   if (report.missing.length === 0) return;
   const lines = report.missing.map((l) => `  - ${l.layer}: ${l.detail}`);
+  const reason = report.checkError === undefined ? '' : `the test sandbox did not start: ${report.checkError}\n`;
   throw new AirlockError(
     'ISOLATION_UNAVAILABLE',
-    `required isolation layer${report.missing.length > 1 ? 's' : ''} missing, refusing to start:\n${lines.join('\n')}\n` +
+    `required isolation layer${report.missing.length > 1 ? 's' : ''} missing, refusing to start:\n${lines.join('\n')}\n${reason}` +
       'Run `airlock doctor` for the full report. AIRLOCK_REQUIRED_LAYERS lists the layers the server insists on ' +
       '(lowering it runs tenant code with less isolation: not recommended).',
     { missing: report.missing.map((l) => l.layer) },

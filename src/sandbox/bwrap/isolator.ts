@@ -20,7 +20,9 @@ import type { LaunchingIsolatorOptions } from '../launch/launching-isolator.js';
 import type { LaunchedProcess, Launcher } from '../launch/types.js';
 import { PARSE_CHECK_NODE_FLAGS, parseCheckUrl, runParseCheck } from '../parse-check.js';
 import type { Isolator, IsolatorCheck, ModuleParseError, ModuleParseRequest, Sandbox, SpawnOptions } from '../port.js';
+import { checkSandboxNode } from '../sandbox-node.js';
 import { buildBwrapArgs, encodeArgs } from './args.js';
+import { describeCheckFailure } from './check-failure.js';
 import type { SandboxProgram } from './args.js';
 import { processRunning, processStartTime, waitForProcessGone } from './procfs.js';
 import { hostFilter } from '../seccomp/index.js';
@@ -34,11 +36,6 @@ const CHECKPOINT_CLIENT_FD = 9;
 const INSTALL_HINT =
   'install bubblewrap: apt-get install -y bubblewrap (Debian/Ubuntu) or dnf install bubblewrap (Fedora/RHEL), ' +
   'or set AIRLOCK_BWRAP to its path';
-const USERNS_HINT =
-  'if unprivileged user namespaces are disabled, enable them: sysctl -w kernel.unprivileged_userns_clone=1 ' +
-  '(Debian/Ubuntu) and sysctl -w user.max_user_namespaces=15000; on Ubuntu 23.10+ also ' +
-  'sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 (or an AppArmor profile for bwrap); in a ' +
-  'container, allow unshare/clone of user namespaces (e.g. docker --security-opt seccomp=unconfined)';
 
 export interface BwrapIsolatorOptions extends LaunchingIsolatorOptions {
   /** Size of the code dir tmpfs, bytes (default: config.tmpBytes). */
@@ -97,17 +94,14 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
   async check(): Promise<IsolatorCheck> {
     this.bwrapBinary();
     this.seccompFilter();
+    checkSandboxNode(this.config);
     let sandbox: Sandbox | undefined;
     try {
       // Forked here, not through the spawner, so bwrap's own error output is never lost.
       sandbox = await this.start({ memoryMiB: 64 }, new DirectLauncher());
       return { layers: [...sandbox.layers] };
     } catch (err) {
-      const detail = err instanceof Error ? err.message : String(err);
-      throw new AirlockError(
-        'ISOLATION_UNAVAILABLE',
-        `bubblewrap is installed but a test sandbox did not start: ${detail}. ${USERNS_HINT}`,
-      );
+      throw new AirlockError('ISOLATION_UNAVAILABLE', describeCheckFailure(err, this.config));
     } finally {
       await sandbox?.destroy();
     }
@@ -227,6 +221,7 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       if (pid !== undefined && start !== undefined) init = { pid, start };
     });
     let group: SandboxCgroup | undefined;
+    let placing: Promise<void> | undefined;
     return {
       child,
       // bwrap always unshares every namespace; the host uid is unprivileged either because the
@@ -241,13 +236,23 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       ],
       init: () => init,
       group: () => group,
-      place: async () => {
-        await info;
-        if (cgroups === undefined || ceilingMiB === undefined) return;
-        if (child.pid === undefined || init === undefined) throw new Error('bwrap reported no sandbox pid to place in a cgroup');
-        const limits = { memoryBytes: ceilingMiB * 1024 * 1024, pids: cgroups.pids, cpus: cgroups.cpus };
-        // Both the outer bwrap and the namespace's pid 1; everything they fork inherits the group.
-        group = await cgroups.manager.place([child.pid, init.pid], limits, extra.tenant);
+      place: () => {
+        placing = (async () => {
+          await info;
+          if (cgroups === undefined || ceilingMiB === undefined) return;
+          if (child.pid === undefined || init === undefined) throw new Error('bwrap reported no sandbox pid to place in a cgroup');
+          const limits = { memoryBytes: ceilingMiB * 1024 * 1024, pids: cgroups.pids, cpus: cgroups.cpus };
+          // Both the outer bwrap and the namespace's pid 1; everything they fork inherits the group.
+          try {
+            group = await cgroups.manager.place([child.pid, init.pid], limits, extra.tenant);
+          } catch (err) {
+            // Exited meanwhile (e.g. a program that is not Node): its exit fails the boot, and
+            // what it printed says why; a placement error about its gone pids would only blur that.
+            if (!processRunning(init.pid, init.start)) return;
+            throw err;
+          }
+        })();
+        return placing;
       },
       // SIGKILL the namespace's pid 1: the kernel kills everything in the pid namespace, and the
       // outer bwrap reaps it and exits. Killing the outer bwrap first would orphan pid 1 to the
@@ -261,6 +266,9 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       afterExit: async () => {
         await info;
         if (init !== undefined) await waitForProcessGone(init.pid, init.start, 5_000);
+        // A program that exits during boot may be gone before its placement is done: the group
+        // that placement creates is removed too (a failed placement removes its own).
+        await placing?.catch(() => undefined);
         await group?.remove();
       },
     };

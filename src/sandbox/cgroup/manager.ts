@@ -89,8 +89,10 @@ export abstract class GroupManager implements CgroupManager {
     try {
       await this.runner.run(ops);
     } catch (err) {
-      if (tenant === undefined) void this.removeGroup(rel);
-      else void this.releaseTenant(tenant, rel);
+      // Removed before the failure is reported, so a caller that cleans up after it (a sandbox
+      // that failed to boot, `airlock doctor` removing its root) finds the group gone.
+      if (tenant === undefined) await this.removeGroup(rel);
+      else await this.releaseTenant(tenant, rel);
       throw placementFailed(`place the sandbox in cgroup ${this.dirs(rel)[0]}`, err);
     }
     return new PlacedGroup(this, name, rel, limits, tenant);

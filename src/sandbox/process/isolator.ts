@@ -11,6 +11,7 @@ import type { SandboxConfig } from '../../core/config.js';
 import { AirlockError } from '../../core/errors.js';
 import { ChannelSandbox } from '../channel.js';
 import { resolveExecutable } from '../executables.js';
+import { checkSandboxNode } from '../sandbox-node.js';
 import { BACKGROUND_NICE, canPromote, promoteProcess } from '../priority.js';
 import { LaunchingIsolator } from '../launch/launching-isolator.js';
 import type { LaunchingIsolatorOptions } from '../launch/launching-isolator.js';
@@ -31,7 +32,9 @@ export class ProcessIsolator extends LaunchingIsolator<ProcessIsolatorOptions> i
   }
 
   async check(): Promise<IsolatorCheck> {
-    // Nothing to check: this isolator isolates nothing (the server warns loudly about it).
+    // Nothing to attest: this isolator isolates nothing (the server warns loudly about it). Its
+    // node must exist, though, or no sandbox would ever start.
+    checkSandboxNode(this.config);
     return { layers: [] };
   }
 

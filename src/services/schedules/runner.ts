@@ -62,8 +62,12 @@ export class ScheduleRunner {
     this.poll = new PollingLoop(() => this.pollOnce());
   }
 
-  /** Ticks at once (occurrences missed while no server ran fire now), then whenever one is due. */
+  /**
+   * Ticks at once (occurrences missed while no server ran fire now), then whenever one is due.
+   * With AIRLOCK_SCHEDULES=paused it never starts: nothing fires on this server.
+   */
   start(): void {
+    if (this.deps.config.schedules.paused) return;
     this.poll.start();
   }
 
@@ -98,6 +102,7 @@ export class ScheduleRunner {
 
   private async tickOnce(): Promise<Settled[]> {
     const { store, config } = this.deps;
+    if (config.schedules.paused) return []; // nothing claimed: a server without the pause fires them later
     const now = this.now();
     const claimed = await store.claimDue(now, (s) => planDue(timingOf(s), s.nextAt ?? now, now), config.schedules.claimLeaseMs);
     const out: Settled[] = [];

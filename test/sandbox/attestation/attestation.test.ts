@@ -61,7 +61,10 @@ describe('attestation report', () => {
     const report = await attestIsolation(config, broken, layerProbes(config, loadConfig({}).cgroups));
     assert.match(report.checkError ?? '', /apt-get install -y bubblewrap/);
     assert.ok(report.layers.every((l) => !l.inForce));
-    assert.match(report.missing[0]!.detail, /not found/);
+    assert.match(report.checkError ?? '', /not found/);
+    // The reason is given once (checkError), not repeated on every layer.
+    assert.ok(report.layers.every((l) => l.detail === 'no test sandbox started (the reason is below)'));
+    assert.throws(() => assertRequiredLayers(report), /namespaces: no test sandbox started[^]*the test sandbox did not start: bubblewrap \(\/nonexistent\/bwrap\) was not found/);
     await broken.close();
   });
 });

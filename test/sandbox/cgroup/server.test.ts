@@ -46,11 +46,12 @@ describe('cgroups through the server (real kernel)', { skip }, () => {
   it('a server that fails to start leaves no cgroup behind', async () => {
     const root = `airlock-test-${process.pid}-failed`;
     const dir = mkdtempSync(join(tmpdir(), 'airlock-cg-'));
-    // The store refuses a database URL (Postgres is not there yet): startup fails after the cgroups exist.
-    const config = loadConfig({
-      AIRLOCK_DATA_DIR: dir, AIRLOCK_DATABASE_URL: 'postgres://127.0.0.1:1/none', AIRLOCK_PORT: '0', AIRLOCK_LOG_LEVEL: 'silent',
-      AIRLOCK_CGROUPS: 'on', AIRLOCK_CGROUP_ROOT: root,
-    });
+    // The store refuses a database URL (Postgres is not there yet): startup fails after the cgroups
+    // exist. loadConfig refuses one before that, so it is set here as a caller building a config might.
+    const config = {
+      ...loadConfig({ AIRLOCK_DATA_DIR: dir, AIRLOCK_PORT: '0', AIRLOCK_LOG_LEVEL: 'silent', AIRLOCK_CGROUPS: 'on', AIRLOCK_CGROUP_ROOT: root }),
+      databaseUrl: 'postgres://127.0.0.1:1/none',
+    };
     const groups = cgroupStatus(config.cgroups).groups ?? [];
     assert.ok(groups.length > 0);
     try {

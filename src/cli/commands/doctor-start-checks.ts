@@ -1,0 +1,65 @@
+// The checks `airlock server` makes before it writes or opens anything, run by `airlock doctor`
+// too so its verdict covers them: the data dir must be a directory the server can write (the
+// same prepareDataDir; a directory it had to create is removed again, so the doctor leaves
+// nothing behind) and the server's address must be free to listen on (the same probeListen).
+import { rmdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { probeListen } from '../../api/listen-error.js';
+import type { Config } from '../../core/config.js';
+import { prepareDataDir } from '../../core/data-dir.js';
+
+export interface StartCheck {
+  check: 'data dir' | 'listen';
+  ok: boolean;
+  detail: string;
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The directories prepareDataDir would create for `dir`, deepest first. */
+function missingDirs(dir: string): string[] {
+  const missing: string[] = [];
+  for (let path = resolve(dir); !exists(path) && dirname(path) !== path; path = dirname(path)) missing.push(path);
+  return missing;
+}
+
+function dataDirCheck(dir: string): StartCheck {
+  const missing = missingDirs(dir);
+  try {
+    prepareDataDir(dir);
+  } catch (err) {
+    return { check: 'data dir', ok: false, detail: err instanceof Error ? err.message : String(err) };
+  } finally {
+    for (const path of missing) {
+      try {
+        rmdirSync(path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // not created (the check failed first)
+        break; // no longer empty: left as it is, with what is above it
+      }
+    }
+  }
+  const made = missing.length > 0 ? ' (missing now: the server creates it, mode 700)' : '';
+  return { check: 'data dir', ok: true, detail: `${resolve(dir)} can hold the server's files${made}` };
+}
+
+async function listenCheck(host: string, port: number): Promise<StartCheck> {
+  try {
+    await probeListen(host, port);
+    return { check: 'listen', ok: true, detail: `${host}:${port} is free to listen on` };
+  } catch (err) {
+    return { check: 'listen', ok: false, detail: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** Runs the server's pre-start checks against `config`. */
+export async function startChecks(config: Pick<Config, 'dataDir' | 'host' | 'port'>): Promise<StartCheck[]> {
+  return [dataDirCheck(config.dataDir), await listenCheck(config.host, config.port)];
+}
