@@ -1,5 +1,6 @@
 // How large a request body a route takes, and the refusal of a larger one. A deploy's limit
-// follows the source limit (AIRLOCK_MAX_SOURCE_BYTES), a webhook delivery's is
+// follows the largest source, a bundle's (AIRLOCK_MAX_BUNDLE_BYTES; the service then holds a
+// source that is not a bundle to AIRLOCK_MAX_SOURCE_BYTES), a webhook delivery's is
 // AIRLOCK_WEBHOOK_BODY_BYTES, and every other route's is the server's, which follows the input
 // limit (AIRLOCK_MAX_INPUT_BYTES). Each refusal names only its own setting.
 import type { FastifyRequest } from 'fastify';
@@ -18,12 +19,12 @@ declare module 'fastify' {
 const DEPLOY_ENVELOPE_BYTES = 64 * 1024;
 
 /**
- * A deploy's body limit: twice the source limit, since the source travels as a JSON string in
- * which escaping can double it (every quote, backslash or newline takes two bytes), plus room
- * for the rest of the request.
+ * A deploy's body limit: twice the largest source (a bundle's, which is never below the source
+ * limit), since the source travels as a JSON string in which escaping can double it (every
+ * quote, backslash or newline takes two bytes), plus room for the rest of the request.
  */
-export function deployBodyLimit(maxSourceBytes: number): number {
-  return maxSourceBytes * 2 + DEPLOY_ENVELOPE_BYTES;
+export function deployBodyLimit(config: Pick<Config, 'maxBundleBytes'>): number {
+  return config.maxBundleBytes * 2 + DEPLOY_ENVELOPE_BYTES;
 }
 
 /** The refusal of a body above its route's limit. */
@@ -45,14 +46,17 @@ function sizeText(request: FastifyRequest, limit: number): string {
   return sent === undefined ? `${limit} bytes` : `${limit} bytes; this one has ${sent}`;
 }
 
+/** Even a bundle this large would be refused: the largest source allowed is a bundle's. */
 function sourceTooLarge(config: Config, limit: number, size: string): AirlockError {
+  const { maxSourceBytes, maxBundleBytes } = config;
   return new AirlockError(
     'SOURCE_TOO_LARGE',
     `the deploy request is larger than the server accepts (${size}): a function's source may be at most ` +
-      `${config.maxSourceBytes} bytes (AIRLOCK_MAX_SOURCE_BYTES), and a deploy request may be about twice that ` +
-      'because JSON escaping can double the source; send a smaller source (minify or bundle less), ' +
-      'or ask the operator to raise AIRLOCK_MAX_SOURCE_BYTES',
-    { limit, maxSourceBytes: config.maxSourceBytes },
+      `${maxSourceBytes} bytes (AIRLOCK_MAX_SOURCE_BYTES), a bundle's ("bundle": true) at most ${maxBundleBytes} bytes ` +
+      '(AIRLOCK_MAX_BUNDLE_BYTES), and a deploy request may be about twice the larger because JSON escaping can ' +
+      'double the source; send a smaller source (minify it, or bundle fewer dependencies), or ask the operator to ' +
+      'raise AIRLOCK_MAX_BUNDLE_BYTES (and AIRLOCK_MAX_SOURCE_BYTES for a source that is not a bundle)',
+    { limit, maxSourceBytes, maxBundleBytes },
   );
 }
 

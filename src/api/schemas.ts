@@ -92,6 +92,14 @@ export const DeployBody = Type.Object(
     limits: Type.Optional(Limits),
     isolation: Type.Optional(Isolation),
     egress: Type.Optional(EgressPolicySchema),
+    bundle: Type.Optional(
+      Type.Boolean({
+        description:
+          "true: code is a bundler's output with its dependencies (e.g. esbuild --bundle), so it may be up to " +
+          'AIRLOCK_MAX_BUNDLE_BYTES (default 5 MiB) instead of AIRLOCK_MAX_SOURCE_BYTES (default 256 KiB). Only the size ' +
+          'limit changes: the code is checked and run the same way, and the same code gives the same version either way',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

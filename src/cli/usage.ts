@@ -24,8 +24,8 @@ const USAGE = {
   ],
   deploy: [
     line(
-      'airlock deploy <file> --tenant T [--name N] [--runtime javascript|typescript] [--timeout-ms MS] [--memory-mib MIB] [--input-bytes B] [--result-bytes B] [--log-bytes B] [--isolation tenant|function|execution] [--egress JSON|@policy.json]',
-      'upload a function module as a new version (name from the file name, runtime from its extension unless given)',
+      'airlock deploy <file> --tenant T [--name N] [--runtime javascript|typescript] [--timeout-ms MS] [--memory-mib MIB] [--input-bytes B] [--result-bytes B] [--log-bytes B] [--isolation tenant|function|execution] [--egress JSON|@policy.json] [--bundle]',
+      'upload a function module as a new version (name from the file name, runtime from its extension unless given; --bundle: a bundler\'s output, which may be larger)',
     ),
   ],
   functions: [

@@ -27,6 +27,7 @@ import type { SandboxConfig } from './config/sandbox.js';
 import { schedulesFrom } from './config/schedules.js';
 import type { SchedulesConfig } from './config/schedules.js';
 import { secretsFrom } from './config/secrets.js';
+import { sourceFrom } from './config/source.js';
 import type { SecretsConfig } from './config/secrets.js';
 import { webhooksFrom } from './config/webhooks.js';
 import type { WebhooksConfig } from './config/webhooks.js';
@@ -59,9 +60,11 @@ export interface Config {
   banner: boolean;
   /** Largest accepted function source, bytes. */
   maxSourceBytes: number;
+  /** Largest accepted source of a deploy with `bundle: true`, bytes; never below maxSourceBytes. */
+  maxBundleBytes: number;
   /**
    * Largest accepted HTTP request body, bytes: the input maximum plus room for the rest of the
-   * request (a deploy has its own limit, from maxSourceBytes).
+   * request (a deploy has its own limit, from maxBundleBytes).
    */
   maxBodyBytes: number;
   /** Deepest accepted JSON nesting in inputs. */
@@ -141,7 +144,7 @@ export function loadConfig(env: Env = process.env): Config {
 // Sections are read in a fixed order (so the refusals are listed in the same order every time).
 function readConfig(env: Env): Config {
   const { defaultLimits, maxLimits } = functionLimitsFrom(env);
-  const maxSourceBytes = int(env, 'AIRLOCK_MAX_SOURCE_BYTES', 256 * KiB, 1);
+  const { maxSourceBytes, maxBundleBytes } = sourceFrom(env);
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const isolator = isolatorFrom(env);
   const admission = admissionFrom(env);
@@ -161,6 +164,7 @@ function readConfig(env: Env): Config {
     ),
     banner: oneOf(env, 'AIRLOCK_BANNER', ['on', 'off'] as const, 'on') === 'on',
     maxSourceBytes,
+    maxBundleBytes,
     maxBodyBytes: maxLimits.inputBytes + 64 * KiB,
     maxJsonDepth: int(env, 'AIRLOCK_MAX_JSON_DEPTH', 256, 1),
     listPageBytes: int(env, 'AIRLOCK_LIST_PAGE_BYTES', 4 * MiB, 1 * KiB),

@@ -13,6 +13,11 @@ export interface DeployBody {
   isolation?: IsolationScope;
   /** Egress grant, checked by egress/policy-check.ts when the version is built. */
   egress?: unknown;
+  /**
+   * The code is a bundler's output with its dependencies: it may be up to maxBundleBytes instead
+   * of maxSourceBytes. Nothing else depends on it (not even the version; functions.ts).
+   */
+  bundle?: boolean;
 }
 
 const RUNTIMES: readonly Runtime[] = ['javascript', 'typescript'];
@@ -42,7 +47,7 @@ function checkLimits(value: unknown): Partial<FunctionLimits> {
 /** Returns a checked copy of `body`, or throws VALIDATION_FAILED naming the field. */
 export function checkDeployBody(body: unknown): DeployBody {
   if (!isRecord(body)) throw invalid('the deploy body must be an object with a "code" string', 'body');
-  const { code, runtime, limits, isolation, egress } = body;
+  const { code, runtime, limits, isolation, egress, bundle } = body;
   if (typeof code !== 'string') throw invalid('code must be a string holding the module source', 'code');
   const out: DeployBody = { code };
   if (runtime !== undefined) {
@@ -59,5 +64,14 @@ export function checkDeployBody(body: unknown): DeployBody {
   }
   if (limits !== undefined) out.limits = checkLimits(limits);
   if (egress !== undefined) out.egress = egress;
+  if (bundle !== undefined) {
+    if (typeof bundle !== 'boolean') {
+      throw invalid(
+        "bundle must be true or false (true: the code is a bundler's output with its dependencies, allowed up to AIRLOCK_MAX_BUNDLE_BYTES)",
+        'bundle',
+      );
+    }
+    out.bundle = bundle;
+  }
   return out;
 }

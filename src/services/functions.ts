@@ -23,7 +23,7 @@ import { AMBIGUOUS_SHOWN, hexPrefix, MIN_VERSION_PREFIX, prefixAmbiguous, versio
 
 export type { DeployBody };
 
-export type FunctionServiceConfig = Pick<Config, 'maxSourceBytes' | 'defaultLimits' | 'maxLimits'> & {
+export type FunctionServiceConfig = Pick<Config, 'maxSourceBytes' | 'maxBundleBytes' | 'defaultLimits' | 'maxLimits'> & {
   /** Egress limit defaults and maxima (built-in ones when absent). */
   egress?: Pick<EgressConfig, 'defaultLimits' | 'maxLimits'>;
 };
@@ -64,7 +64,7 @@ export class FunctionService {
     validateName('function', name);
     const checked = checkDeployBody(body);
     const source = checked.code;
-    this.checkSize(source);
+    this.checkSize(source, checked.bundle === true);
     const surrogate = UNPAIRED_SURROGATE.exec(source);
     if (surrogate) {
       throw new AirlockError(
@@ -84,6 +84,8 @@ export class FunctionService {
     const version: FunctionVersion = {
       tenant,
       name,
+      // `bundle` is not part of the version: it only picks the size limit, and the same code
+      // deployed with or without it runs the same way, so it is the same version.
       version: versionHash({ runtime, source, limits, isolation, ...(egress === undefined ? {} : { egress }) }),
       runtime,
       source,
@@ -162,16 +164,29 @@ export class FunctionService {
     if (!(await this.store.deleteFunction(tenant, name))) throw notFound(tenant, name);
   }
 
-  private checkSize(source: string): void {
-    const limit = this.config.maxSourceBytes;
+  /** A bundle may be up to maxBundleBytes, any other source up to maxSourceBytes; the refusal names the setting that applies. */
+  private checkSize(source: string, bundle: boolean): void {
+    const { maxSourceBytes, maxBundleBytes } = this.config;
+    const limit = bundle ? maxBundleBytes : maxSourceBytes;
     const size = Buffer.byteLength(source, 'utf8');
     if (size <= limit) return;
-    throw new AirlockError(
-      'SOURCE_TOO_LARGE',
-      `the source is ${size} bytes (UTF-8), above the limit of ${limit} bytes; make it smaller, ` +
-        'or ask the operator to raise AIRLOCK_MAX_SOURCE_BYTES',
-      { limit, size },
-    );
+    let advice: string;
+    if (bundle) {
+      advice =
+        `above the limit for a bundle of ${limit} bytes (AIRLOCK_MAX_BUNDLE_BYTES); make it smaller (minify it, e.g. ` +
+        'esbuild --minify, or bundle fewer dependencies), or ask the operator to raise AIRLOCK_MAX_BUNDLE_BYTES';
+    } else if (size <= maxBundleBytes) {
+      advice =
+        `above the limit of ${limit} bytes (AIRLOCK_MAX_SOURCE_BYTES); if this is a bundle (a bundler's output with its ` +
+        `dependencies), deploy it as one: "bundle": true (airlock deploy --bundle), up to ${maxBundleBytes} bytes ` +
+        '(AIRLOCK_MAX_BUNDLE_BYTES); otherwise make it smaller, or ask the operator to raise AIRLOCK_MAX_SOURCE_BYTES';
+    } else {
+      advice =
+        `above the limit of ${limit} bytes (AIRLOCK_MAX_SOURCE_BYTES) and even above that for a bundle ("bundle": true), ` +
+        `${maxBundleBytes} bytes (AIRLOCK_MAX_BUNDLE_BYTES); make it smaller (minify it, or bundle fewer dependencies), ` +
+        'or, if it is a bundle, ask the operator to raise AIRLOCK_MAX_BUNDLE_BYTES and deploy it with "bundle": true';
+    }
+    throw new AirlockError('SOURCE_TOO_LARGE', `the ${bundle ? 'bundle' : 'source'} is ${size} bytes (UTF-8), ${advice}`, { limit, size });
   }
 }
 

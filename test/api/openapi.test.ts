@@ -211,6 +211,13 @@ describe('openapi', () => {
     assert.match(record.properties.startedAt.description, /startedAt - queuedAt is the wait/);
   });
 
+  it('documents a deploy\'s optional bundle flag and the larger limit it allows', () => {
+    const schema = spec.paths['/v1/tenants/{tenant}/functions/{name}']!.put!.requestBody!.content['application/json']!.schema;
+    assert.equal(schema.properties.bundle.type, 'boolean');
+    assert.ok(!schema.required.includes('bundle'));
+    assert.match(schema.properties.bundle.description, /bundler's output .* AIRLOCK_MAX_BUNDLE_BYTES \(default 5 MiB\) instead of AIRLOCK_MAX_SOURCE_BYTES/);
+  });
+
   it("gives a function read its own schema, without a deploy's created and previousVersion", () => {
     const fn = spec.paths['/v1/tenants/{tenant}/functions/{name}']!;
     const read = fn.get!.responses['200']!.content!['application/json']!.schema;

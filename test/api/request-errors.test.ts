@@ -12,8 +12,8 @@ describe('request refusals', () => {
   let server: TestServer;
 
   before(async () => {
-    // A small input maximum, so an over-limit invoke body is small too.
-    server = await startTestServer({ AIRLOCK_MAX_INPUT_BYTES: '100000', AIRLOCK_DEFAULT_INPUT_BYTES: '100000' });
+    // A small input maximum and bundle limit, so over-limit invoke and deploy bodies are small too.
+    server = await startTestServer({ AIRLOCK_MAX_INPUT_BYTES: '100000', AIRLOCK_DEFAULT_INPUT_BYTES: '100000', AIRLOCK_MAX_BUNDLE_BYTES: String(512 * 1024) });
     await deploy(server, 'acme', 'echo', 'export default (input) => input');
   });
   after(async () => server.close());
@@ -180,16 +180,17 @@ describe('request refusals', () => {
   });
 
   describe('bodies over the limit', () => {
-    it('a deploy names only the source limit and why its body may be twice that', async () => {
+    it('a deploy names only the source and bundle limits and why its body may be twice the larger', async () => {
       const code = `export default () => ${JSON.stringify('x'.repeat(2 * 1024 * 1024))};`;
       const res = await server.request('PUT', '/v1/tenants/acme/functions/big', { code });
       assert.equal(res.status, 413);
       assert.equal(res.body.error.code, 'SOURCE_TOO_LARGE');
       const message: string = res.body.error.message;
-      assert.match(message, /^the deploy request is larger than the server accepts \(589824 bytes; this one has \d+\)/);
-      assert.match(message, /a function's source may be at most 262144 bytes \(AIRLOCK_MAX_SOURCE_BYTES\)/);
-      assert.match(message, /about twice that because JSON escaping can double the source/);
-      assert.match(message, /ask the operator to raise AIRLOCK_MAX_SOURCE_BYTES$/);
+      // Twice the bundle limit plus 64 KiB for the rest of the request.
+      assert.match(message, /^the deploy request is larger than the server accepts \(1114112 bytes; this one has \d+\)/);
+      assert.match(message, /a function's source may be at most 262144 bytes \(AIRLOCK_MAX_SOURCE_BYTES\), a bundle's \("bundle": true\) at most 524288 bytes \(AIRLOCK_MAX_BUNDLE_BYTES\)/);
+      assert.match(message, /about twice the larger because JSON escaping can double the source/);
+      assert.match(message, /ask the operator to raise AIRLOCK_MAX_BUNDLE_BYTES \(and AIRLOCK_MAX_SOURCE_BYTES for a source that is not a bundle\)$/);
       assert.doesNotMatch(message, /INPUT/);
     });
 

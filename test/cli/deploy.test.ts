@@ -1,13 +1,13 @@
 // `airlock deploy`: what it prints (deployed, unchanged, an existing version made the latest again); --egress: the policy comes
 // from a file (@path) or inline JSON, reaches the server's deploy body, and is returned with the
-// function; invalid JSON is a usage error.
+// function; invalid JSON is a usage error. --bundle deploys a file above the source limit as a bundle.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { UsageError } from '../../src/cli/args.js';
-import { createClient } from '../../src/cli/client.js';
+import { ApiError, createClient } from '../../src/cli/client.js';
 import { deployCommand, parseEgress } from '../../src/cli/commands/deploy.js';
 import { startTestServer } from '../support/server.js';
 import type { TestServer } from '../support/server.js';
@@ -64,6 +64,28 @@ describe('airlock deploy', () => {
     assert.equal(await deployPrinting('export default () => 1'), `made acme/roll version ${v1} the latest again (was ${v2})\n`);
     assert.equal(await deployPrinting('export default () => 1'), `unchanged acme/roll version ${v1}\n`);
     assert.equal(await deployPrinting('export default () => 2'), `made acme/roll version ${v2} the latest again (was ${v1})\n`, 'forward as well as back');
+  });
+
+  it('--bundle deploys a file above the source limit (256 KiB) as a bundle, which the refusal without it suggests', async () => {
+    const client = createClient({ AIRLOCK_URL: server.url, AIRLOCK_KEY: server.adminKey });
+    const file = join(dir, 'bundled.js');
+    writeFileSync(file, `export default () => 'bundled';\n//${'x'.repeat(300 * 1024)}\n`);
+    await assert.rejects(
+      deployCommand([file, '--tenant', 'acme'], client),
+      (e: unknown) =>
+        e instanceof ApiError && e.code === 'SOURCE_TOO_LARGE' && /deploy it as one: "bundle": true \(airlock deploy --bundle\)/.test(e.message),
+    );
+    const write = process.stdout.write;
+    let printed = '';
+    process.stdout.write = ((chunk: string) => ((printed += chunk), true)) as typeof process.stdout.write;
+    try {
+      await deployCommand([file, '--tenant', 'acme', '--bundle'], client);
+    } finally {
+      process.stdout.write = write;
+    }
+    assert.match(printed, /^deployed acme\/bundled version [0-9a-f]{64}\n$/);
+    const run = await server.request('POST', '/v1/tenants/acme/functions/bundled/invoke', { input: null });
+    assert.equal(run.body.result, 'bundled', JSON.stringify(run.body));
   });
 
   it('accepts inline JSON and refuses invalid JSON as a usage error', () => {

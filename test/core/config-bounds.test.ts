@@ -91,12 +91,29 @@ describe('configuration bounds', () => {
     assert.equal(loadConfig({ AIRLOCK_POOL_SIZE: '3', AIRLOCK_MAX_SANDBOXES: '3' }).pool.blankSize, 3);
   });
 
+  it('refuses a bundle limit below the source limit, saying what to set', () => {
+    assert.equal(
+      refusal({ AIRLOCK_MAX_SOURCE_BYTES: '1048576', AIRLOCK_MAX_BUNDLE_BYTES: '524288' }),
+      'AIRLOCK_MAX_BUNDLE_BYTES (524288) is below AIRLOCK_MAX_SOURCE_BYTES (1048576), but a bundle may always be as large as ' +
+        'any other source; raise AIRLOCK_MAX_BUNDLE_BYTES to at least 1048576, lower AIRLOCK_MAX_SOURCE_BYTES, or unset ' +
+        'AIRLOCK_MAX_BUNDLE_BYTES (default 5 MiB, or AIRLOCK_MAX_SOURCE_BYTES when that is larger)',
+    );
+    assert.deepEqual(pick(loadConfig({})), [256 * 1024, 5 * 1024 * 1024], 'the defaults');
+    assert.deepEqual(pick(loadConfig({ AIRLOCK_MAX_SOURCE_BYTES: '4096', AIRLOCK_MAX_BUNDLE_BYTES: '4096' })), [4096, 4096], 'equal is fine');
+    // A source limit raised above 5 MiB (for bundles, before there was a bundle limit) keeps starting: the bundle limit follows it.
+    assert.deepEqual(pick(loadConfig({ AIRLOCK_MAX_SOURCE_BYTES: '8388608' })), [8388608, 8388608]);
+    function pick(config: { maxSourceBytes: number; maxBundleBytes: number }): number[] {
+      return [config.maxSourceBytes, config.maxBundleBytes];
+    }
+  });
+
   it('names the --isolation flag next to AIRLOCK_ISOLATION', () => {
     assert.match(refusal({ AIRLOCK_ISOLATION: 'docker' }), /^AIRLOCK_ISOLATION \(--isolation\)="docker" is not one of bwrap, process/);
   });
 
   it('refuses integers JavaScript cannot hold exactly', () => {
     assert.match(refusal({ AIRLOCK_MAX_SOURCE_BYTES: '1e20' }), /^AIRLOCK_MAX_SOURCE_BYTES must be an integer >= 1, not "1e20"/);
+    assert.match(refusal({ AIRLOCK_MAX_BUNDLE_BYTES: '1e20' }), /^AIRLOCK_MAX_BUNDLE_BYTES must be an integer >= 1, not "1e20"; unset it to use the default \(5242880\)/);
   });
 
   // Each becomes a timer's delay: Node fires a longer one after 1 ms instead.

@@ -1,6 +1,6 @@
 // Red team, payload bombs: deeply nested and oversized inputs are refused with a 4xx before
 // anything runs, deeply nested and oversized results fail the execution with a clear error,
-// and oversized source is refused at deploy.
+// and oversized source (a bundle's too) is refused at deploy.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { resultOf, sendOversized, startRedteamServer } from './support.js';
@@ -116,8 +116,13 @@ describe('red team: payload bombs', () => {
     assert.equal(res.status, 413);
     const body = (await res.json()) as ErrorBody;
     assert.equal(body.error.code, 'SOURCE_TOO_LARGE');
+    // Calling it a bundle raises the limit to 5 MiB by default, not further.
+    const bundle = await srv.deploy('mallory', 'huge-source', `export default async () => 1;\n//${'x'.repeat(5 * 1024 * 1024)}`, { bundle: true });
+    assert.equal(bundle.status, 413);
+    assert.match(((await bundle.json()) as ErrorBody).error.message, /above the limit for a bundle of 5242880 bytes \(AIRLOCK_MAX_BUNDLE_BYTES\)/);
     for (const declared of [true, false]) {
-      const huge = await sendOversized(`${srv.url}/v1/tenants/mallory/functions/huge-source`, 'PUT', srv.headers, 8 * 1024 * 1024, declared);
+      // Above a deploy's body limit at the default bundle limit (twice 5 MiB, plus 64 KiB).
+      const huge = await sendOversized(`${srv.url}/v1/tenants/mallory/functions/huge-source`, 'PUT', srv.headers, 12 * 1024 * 1024, declared);
       assertRefused(huge, declared, 'SOURCE_TOO_LARGE');
     }
     const get = await fetch(`${srv.url}/v1/tenants/mallory/functions/huge-source`, { headers: srv.headers });

@@ -161,7 +161,7 @@ describe('the deploy-time parse runs in a sandbox', () => {
       ] as const) {
         const svc = new FunctionService(
           t.store,
-          { maxSourceBytes: 256 * 1024, defaultLimits: DEFAULT_LIMITS, maxLimits: DEFAULT_MAX_LIMITS },
+          { maxSourceBytes: 256 * 1024, maxBundleBytes: 5 * 1024 * 1024, defaultLimits: DEFAULT_LIMITS, maxLimits: DEFAULT_MAX_LIMITS },
           sandboxedParser(makeIsolator('bwrap', { bwrapPath })),
         );
         await rejectsClosed(svc.deploy('acme', 'f', { code: 'export default () => 1;\n' }), why);

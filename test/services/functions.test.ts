@@ -160,6 +160,26 @@ describe('FunctionService.deploy', () => {
       { ...SERVICE_CONFIG, maxSourceBytes: 100 },
     ));
 
+  test('a bundle is measured against maxBundleBytes, anything else against maxSourceBytes', () =>
+    withFunctionService(
+      async (svc) => {
+        const atLimit = `export default 2;//${'x'.repeat(181)}`;
+        assert.equal(Buffer.byteLength(atLimit), 200);
+        const plain = await rejectsWith(svc.deploy('acme', 'b', { code: atLimit }), 'SOURCE_TOO_LARGE');
+        assert.deepEqual(plain.details, { limit: 100, size: 200 });
+        assert.match(plain.message, /if this is a bundle .*deploy it as one: "bundle": true \(airlock deploy --bundle\), up to 200 bytes \(AIRLOCK_MAX_BUNDLE_BYTES\)/);
+        assert.equal((await svc.deploy('acme', 'b', { code: atLimit, bundle: true })).created, true);
+        const over = await rejectsWith(svc.deploy('acme', 'b', { code: `${atLimit}x`, bundle: true }), 'SOURCE_TOO_LARGE');
+        assert.deepEqual(over.details, { limit: 200, size: 201 });
+        assert.match(over.message, /^the bundle is 201 bytes \(UTF-8\), above the limit for a bundle of 200 bytes \(AIRLOCK_MAX_BUNDLE_BYTES\)/);
+        assert.doesNotMatch(over.message, /AIRLOCK_MAX_SOURCE_BYTES/);
+        const invalid = await rejectsWith(svc.deploy('acme', 'b', { code: atLimit, bundle: 'yes' } as never), 'VALIDATION_FAILED');
+        assert.deepEqual(invalid.details, { field: 'bundle' });
+        assert.match(invalid.message, /^bundle must be true or false/);
+      },
+      { ...SERVICE_CONFIG, maxSourceBytes: 100, maxBundleBytes: 200 },
+    ));
+
   test('names: the rule is enforced and stated', () =>
     withFunctionService(async (svc) => {
       for (const [tenant, name] of [

@@ -17,9 +17,9 @@ export function testParser(isolator: IsolatorName = 'bwrap'): SandboxedParser {
   return sandboxedParser(makeIsolator(isolator));
 }
 
-export type ServiceConfig = Pick<Config, 'maxSourceBytes' | 'defaultLimits' | 'maxLimits'>;
+export type ServiceConfig = Pick<Config, 'maxSourceBytes' | 'maxBundleBytes' | 'defaultLimits' | 'maxLimits'>;
 
-export const SERVICE_CONFIG: ServiceConfig = { maxSourceBytes: 256 * 1024, defaultLimits: DEFAULT_LIMITS, maxLimits: DEFAULT_MAX_LIMITS };
+export const SERVICE_CONFIG: ServiceConfig = { maxSourceBytes: 256 * 1024, maxBundleBytes: 5 * 1024 * 1024, defaultLimits: DEFAULT_LIMITS, maxLimits: DEFAULT_MAX_LIMITS };
 
 let shared: ModuleParser | undefined;
 

@@ -18,7 +18,7 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
   app.put<{ Params: Params; Body: DeployBody }>(
     '/v1/tenants/:tenant/functions/:name',
     {
-      bodyLimit: deployBodyLimit(deps.config.maxSourceBytes),
+      bodyLimit: deployBodyLimit(deps.config),
       config: { bodyHolds: 'source' },
       schema: {
         operationId: 'deployFunction',

@@ -1,5 +1,6 @@
-// `airlock deploy <file> --tenant T [--name N] [--runtime R] [limits] [--egress @policy.json]`:
-// uploads a function module as a new version. Every per-function limit has a flag.
+// `airlock deploy <file> --tenant T [--name N] [--runtime R] [limits] [--egress @policy.json] [--bundle]`:
+// uploads a function module as a new version. Every per-function limit has a flag; --bundle says
+// the file is a bundler's output, which the server takes up to its bundle limit.
 import { basename, extname } from 'node:path';
 import { integerFlag, parse, readArgFile, readJsonArg, STDIN } from '../args.js';
 import { Type } from '@sinclair/typebox';
@@ -48,6 +49,7 @@ export async function deployCommand(argv: string[], client: Client): Promise<voi
     'log-bytes': { type: 'string' },
     isolation: { type: 'string' },
     egress: { type: 'string' },
+    bundle: { type: 'boolean' },
   });
   const [file] = takePositionals('deploy', positionals, ['<file>']);
   if (!values.tenant) throw usageError('deploy', '--tenant is required: the tenant to deploy to');
@@ -68,6 +70,7 @@ export async function deployCommand(argv: string[], client: Client): Promise<voi
   if (Object.values(limits).some((v) => v !== undefined)) body.limits = limits; // JSON drops the ones not given
   if (values.isolation !== undefined) body.isolation = values.isolation;
   if (values.egress !== undefined) body.egress = parseEgress(values.egress);
+  if (values.bundle === true) body.bundle = true;
   body.code = readArgFile(file, 'the function source');
   const name = values.name ?? nameFromFile(file);
   if (name === '') throw usageError('deploy', `no function name can be made from the file name ${JSON.stringify(file)}: give one with --name`);
