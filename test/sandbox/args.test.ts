@@ -52,10 +52,12 @@ describe('bwrap args', () => {
     assert.deepEqual(walls(check.args), walls(harness.args));
   });
 
-  it('binds a node installed outside /usr at a neutral path', () => {
-    const { args, command } = buildBwrapArgs({ ...base, nodePath: '/opt/node-v20/bin/node' });
-    assert.deepEqual(pairs(args, '--ro-bind')[1], ['/opt/node-v20', '/airlock/node']);
-    assert.equal(command[0], '/airlock/node/bin/node');
+  it('binds a node installed outside /usr at a neutral path: the executable alone, never a directory around it', () => {
+    for (const nodePath of ['/opt/node-v20/bin/node', '/opt/node', '/node', '/root/.nvm/versions/node/v20.20.2/bin/node']) {
+      const { args, command } = buildBwrapArgs({ ...base, nodePath });
+      assert.deepEqual(pairs(args, '--ro-bind'), [['/usr', '/usr'], [nodePath, '/airlock/node/bin/node'], ['/proc/sys', '/proc/sys']], nodePath);
+      assert.equal(command[0], '/airlock/node/bin/node');
+    }
   });
 
   it('adds seccomp fds when given', () => {

@@ -17,8 +17,8 @@ export const SANDBOX_CHECKPOINT_CLIENT_PATH = '/airlock/checkpoint-client.mjs';
 /** The deploy-time parse check (runtime/parse-check.cts), in place of the harness in a check sandbox. */
 export const SANDBOX_PARSE_CHECK_PATH = '/airlock/parse-check.cjs';
 export const SANDBOX_CODE_DIR = '/fn';
-/** Mount point of the node install when the host's node lives outside /usr. */
-export const SANDBOX_NODE_DIR = '/airlock/node';
+/** Where the host's node executable is bound when it lives outside /usr. */
+export const SANDBOX_NODE_PATH = '/airlock/node/bin/node';
 
 /** What the sandbox runs: the harness (default), or the parse check with its Node flags. */
 export type SandboxProgram = { kind: 'harness' } | { kind: 'parse-check'; nodeFlags: readonly string[] };
@@ -70,10 +70,11 @@ export function buildBwrapArgs(opts: BwrapArgsOptions): BwrapInvocation {
   ];
   let nodeInSandbox = opts.nodePath;
   if (!opts.nodePath.startsWith('/usr/')) {
-    // e.g. /opt/node-v20/bin/node: bind its install dir read-only at a neutral path.
-    const installDir = dirname(dirname(opts.nodePath));
-    args.push('--ro-bind', installDir, SANDBOX_NODE_DIR);
-    nodeInSandbox = SANDBOX_NODE_DIR + opts.nodePath.slice(installDir.length);
+    // e.g. /opt/node-v20/bin/node: bind the executable alone, read-only, at a neutral path. Never
+    // a directory around it: for /opt/node that would be the host's whole root. Node needs nothing
+    // else from its install dir (its shared libraries, if any, come from /usr).
+    nodeInSandbox = SANDBOX_NODE_PATH;
+    args.push('--ro-bind', opts.nodePath, nodeInSandbox);
   }
   args.push(
     '--proc', '/proc',
