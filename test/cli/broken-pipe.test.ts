@@ -13,7 +13,7 @@ const ROWS = 5000;
 const row = (i: number) => ({ id: `id_${i}`, function: 'hello', status: 'succeeded', updatedAt: '2026-01-01T00:00:00.000Z' });
 const { env } = cliRig('broken-pipe', (req) => {
   if (req.url.startsWith('/v1/tenants/acme/executions')) {
-    const executions = Array.from({ length: ROWS }, (_, i) => ({ ...row(i), start: 'warm', durationMs: 1.5, finishedAt: '2026-01-01T00:00:00.000Z' }));
+    const executions = Array.from({ length: ROWS }, (_, i) => ({ ...row(i), tenant: 'acme', start: 'warm', durationMs: 1.5, finishedAt: '2026-01-01T00:00:00.000Z' }));
     return { status: 200, json: { executions, next: null } };
   }
   if (req.url.startsWith('/v1/tenants/acme/jobs')) {
