@@ -97,7 +97,8 @@ function makeDir(dir: string, path: string): void {
   }
 }
 
-function exists(path: string): boolean {
+/** Whether anything is at `path` (a file, a directory, anything stat can see). */
+export function exists(path: string): boolean {
   try {
     statSync(path);
     return true;

@@ -2,25 +2,16 @@
 // too so its verdict covers them: the data dir must be a directory the server can write (the
 // same prepareDataDir; a directory it had to create is removed again, so the doctor leaves
 // nothing behind) and the server's address must be free to listen on (the same probeListen).
-import { rmdirSync, statSync } from 'node:fs';
+import { rmdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { probeListen } from '../../api/listen-error.js';
 import type { Config } from '../../core/config.js';
-import { prepareDataDir } from '../../core/data-dir.js';
+import { exists, prepareDataDir } from '../../core/data-dir.js';
 
 export interface StartCheck {
   check: 'data dir' | 'listen';
   ok: boolean;
   detail: string;
-}
-
-function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The directories prepareDataDir would create for `dir`, deepest first. */
