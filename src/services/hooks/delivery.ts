@@ -3,7 +3,8 @@
 // Headers: names lowercased; hop-by-hop headers, credentials (authorization, cookie) and headers
 // the transport computes (content-length, host) are dropped. Body: JSON content types are parsed
 // (malformed: 400) and also kept as the exact text in rawBody, so signatures over the raw bytes
-// can be checked; other bodies are kept as text when they are valid UTF-8, else as base64.
+// can be checked; other bodies are kept as text when they are valid in the charset their content
+// type declares (UTF-8 when none), else as base64.
 import { parseJsonSafely } from '../../core/json.js';
 import { AirlockError } from '../../core/errors.js';
 import { exceedsDepth } from '../../core/json.js';
@@ -93,16 +94,34 @@ function queryOf(rawQuery: string): Record<string, string | string[]> {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)"?/i;
+
+/**
+ * The decoder of the charset the content type declares (`text/plain; charset=iso-8859-1`), when
+ * it is not UTF-8 and Node knows it (WHATWG labels: windows-1252, shift_jis, utf-16le, …);
+ * undefined otherwise (UTF-8 is tried, as for a body that declares none).
+ */
+function declaredDecoder(contentType: string): TextDecoder | undefined {
+  const label = CHARSET.exec(contentType)?.[1];
+  if (label === undefined) return undefined;
+  try {
+    const decoder = new TextDecoder(label, { fatal: true });
+    return decoder.encoding === 'utf-8' ? undefined : decoder;
+  } catch {
+    return undefined; // a label Node does not know
+  }
+}
 
 function bodyOf(req: DeliveryRequest, limits: DeliveryLimits): Pick<DeliveryInput, 'body' | 'rawBody' | 'bodyEncoding'> {
   if (req.body.length === 0) return { body: null };
   const type = req.headers['content-type'];
   const contentType = Array.isArray(type) ? (type[0] ?? '') : (type ?? '');
+  const decoder = declaredDecoder(contentType) ?? utf8;
   let text: string;
   try {
-    text = utf8.decode(req.body);
+    text = decoder.decode(req.body);
   } catch {
-    if (JSON_TYPE.test(contentType)) throw malformed('the body is declared JSON but is not valid UTF-8');
+    if (JSON_TYPE.test(contentType)) throw malformed(`the body is declared JSON but is not valid ${decoder.encoding === 'utf-8' ? 'UTF-8' : decoder.encoding}`);
     return { body: req.body.toString('base64'), bodyEncoding: 'base64' };
   }
   if (!JSON_TYPE.test(contentType)) return { body: text };

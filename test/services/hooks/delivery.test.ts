@@ -54,6 +54,20 @@ test('text bodies are kept as text, binary ones as base64, an empty body is null
   assert.equal(deliveryInput('dl_1', req({ method: 'GET' }), limits).body, null);
 });
 
+test("a body in the charset its content type declares is passed as text; bytes that are not valid in it as base64", () => {
+  const latin1 = Buffer.from([0x63, 0x61, 0x66, 0xe9]); // "café" in ISO-8859-1 (not valid UTF-8)
+  const text = deliveryInput('dl_1', req({ headers: { 'content-type': 'text/plain; charset=ISO-8859-1' }, body: latin1 }), limits);
+  assert.deepEqual([text.body, text.bodyEncoding], ['café', undefined]);
+  const sjis = Buffer.from([0x82, 0xa0]); // "あ" in Shift_JIS
+  assert.equal(deliveryInput('dl_1', req({ headers: { 'content-type': 'text/plain; charset="shift_jis"' }, body: sjis }), limits).body, 'あ');
+  const json = Buffer.from('{"n":"é"}', 'utf16le');
+  assert.deepEqual(deliveryInput('dl_1', req({ headers: { 'content-type': 'application/json; charset=utf-16le' }, body: json }), limits).body, { n: 'é' });
+  // Undecodable in its declared charset, or a charset Node does not know: as before.
+  const bad = Buffer.from([0x82]);
+  assert.deepEqual(deliveryInput('dl_1', req({ headers: { 'content-type': 'text/plain; charset=shift_jis' }, body: bad }), limits).bodyEncoding, 'base64');
+  assert.equal(deliveryInput('dl_1', req({ headers: { 'content-type': 'text/plain; charset=x-unknown' }, body: Buffer.from('ok') }), limits).body, 'ok');
+});
+
 test('malformed JSON, non-UTF-8 JSON, too deep JSON and too many headers are refused', () => {
   const json = { 'content-type': 'application/json' };
   refusedWith('VALIDATION_FAILED', () => deliveryInput('dl_1', req({ headers: json, body: Buffer.from('{"a":') }), limits));
