@@ -84,10 +84,11 @@ export function readFailure(err: unknown): string {
 const BOM = '\uFEFF';
 
 /**
- * Reads a file named on the command line (UTF-8, without a leading byte order mark); a file that
- * cannot be read is a usage error naming it.
+ * Reads a file named on the command line (UTF-8, without a leading byte order mark unless
+ * `keepBom`: a function's source is sent as it is, so that it gets the version the same bytes get
+ * through the API); a file that cannot be read is a usage error naming it.
  */
-export function readArgFile(path: string, what: string): string {
+export function readArgFile(path: string, what: string, options: { keepBom?: boolean } = {}): string {
   // `-` is standard input (`--input @-`, `deploy - --name N`), read to its end, once.
   if (path === STDIN) {
     if (stdinTakenBy !== undefined) throw new UsageError(`standard input can feed only one argument: it already holds ${stdinTakenBy}, so ${what} cannot come from it too`);
@@ -100,7 +101,7 @@ export function readArgFile(path: string, what: string): string {
     throw new UsageError(`cannot read ${what} ${path === STDIN ? 'from standard input' : path}: ${readFailure(err)}`);
   }
   if (path === STDIN && text.trim() === '') throw new UsageError(`${what} was to come from standard input, but it was empty; pipe it in (… | airlock …) or redirect a file (< file)`);
-  return text.startsWith(BOM) ? text.slice(BOM.length) : text;
+  return text.startsWith(BOM) && options.keepBom !== true ? text.slice(BOM.length) : text;
 }
 
 /** The file name that stands for standard input. */

@@ -24,6 +24,26 @@ describe('airlock deploy', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('deploys a file that starts with a byte order mark as it is: the same version as those bytes through the API', async () => {
+    const code = '\uFEFFexport default async () => "bom";';
+    writeFileSync(join(dir, 'bom.js'), code);
+    const client = createClient({ AIRLOCK_URL: server.url, AIRLOCK_KEY: server.adminKey });
+    const write = process.stdout.write;
+    let printed = '';
+    process.stdout.write = ((chunk: string) => ((printed += chunk), true)) as typeof process.stdout.write;
+    try {
+      await deployCommand([join(dir, 'bom.js'), '--tenant', 'acme'], client);
+    } finally {
+      process.stdout.write = write;
+    }
+    const viaCli = /version ([0-9a-f]{64})/.exec(printed)?.[1];
+    const viaApi = await server.request('PUT', '/v1/tenants/acme/functions/bom', { code, runtime: 'javascript' }); // as the CLI says for .js
+    assert.equal(viaApi.body.version, viaCli, JSON.stringify(viaApi.body));
+    assert.equal(viaApi.status, 200, 'unchanged: the CLI had deployed these very bytes');
+    const ran = await server.request('POST', '/v1/tenants/acme/functions/bom/invoke', { input: null });
+    assert.equal(ran.body.result, 'bom');
+  });
+
   it('reads a policy file and deploys it with the function', async () => {
     const policy = { allow: [{ host: 'api.example.com', methods: ['GET'], pathPrefixes: ['/v1/'] }], limits: { requests: 5 } };
     writeFileSync(join(dir, 'policy.json'), JSON.stringify(policy));

@@ -71,7 +71,7 @@ export async function deployCommand(argv: string[], client: Client): Promise<voi
   if (values.isolation !== undefined) body.isolation = values.isolation;
   if (values.egress !== undefined) body.egress = parseEgress(values.egress);
   if (values.bundle === true) body.bundle = true;
-  body.code = readArgFile(file, 'the function source');
+  body.code = readArgFile(file, 'the function source', { keepBom: true });
   const name = values.name ?? nameFromFile(file);
   if (name === '') throw usageError('deploy', `no function name can be made from the file name ${JSON.stringify(file)}: give one with --name`);
   const fn = await client.read(
