@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AirlockError } from '../../core/errors.js';
-import { jsonBytes, PageBudget } from '../../core/page-budget.js';
+import { ListPage } from '../list-page.js';
 import type { ExecutionRecord } from '../../core/types.js';
 import { requireAdmin } from '../auth.js';
 import { errorResponses } from '../error-responses.js';
@@ -36,10 +36,10 @@ export function registerAllExecutionRoutes(app: FastifyInstance, deps: ApiDeps):
       const q = request.query;
       const limit = q.limit ?? 50;
       // A page also stops at the list byte budget (AIRLOCK_LIST_PAGE_BYTES), like the tenant's list.
-      const budget = new PageBudget<ExecutionRecord>(deps.config.listPageBytes, (rec) => jsonBytes(executionView(rec)));
+      const page = new ListPage(deps.config.listPageBytes, limit, executionView);
       const filters = {
         limit,
-        budget,
+        budget: page.budget,
         ...(q.function === undefined ? {} : { function: q.function }),
         ...(q.before === undefined ? {} : { before: q.before }),
       };
@@ -55,8 +55,8 @@ export function registerAllExecutionRoutes(app: FastifyInstance, deps: ApiDeps):
       } else {
         list = await deps.recorder.listAll({ ...filters, status: q.status });
       }
-      const next = list.length > 0 && (list.length === limit || budget.spent) ? list[list.length - 1]!.id : null;
-      return { executions: list.map(executionView), next };
+      const { items, next } = page.answer(list);
+      return { executions: items, next };
     },
   );
 }

@@ -2,8 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AirlockError } from '../../core/errors.js';
-import { jsonBytes, PageBudget } from '../../core/page-budget.js';
-import type { ExecutionRecord } from '../../core/types.js';
+import { ListPage } from '../list-page.js';
 import { requireTenant } from '../auth.js';
 import { errorResponses } from '../error-responses.js';
 import { ExecutionParams, ExecutionQuery, ExecutionView, NullableString, TenantParams } from '../schemas.js';
@@ -56,10 +55,10 @@ export function registerExecutionRoutes(app: FastifyInstance, deps: ApiDeps): vo
       requireTenant(request, tenant);
       const q = request.query;
       const limit = q.limit ?? 50;
-      const budget = new PageBudget<ExecutionRecord>(deps.config.listPageBytes, (rec) => jsonBytes(executionView(rec)));
+      const page = new ListPage(deps.config.listPageBytes, limit, executionView);
       const list = await deps.recorder.list(tenant, {
         limit,
-        budget,
+        budget: page.budget,
         ...(q.function === undefined ? {} : { function: q.function }),
         ...(q.status === undefined ? {} : { status: q.status }),
         ...(q.job === undefined ? {} : { job: q.job }),
@@ -72,9 +71,8 @@ export function registerExecutionRoutes(app: FastifyInstance, deps: ApiDeps): vo
           `before=${q.before} names no execution of tenant ${tenant}; pass the "next" value of the previous page, or leave before out for the first page`,
         );
       }
-      // A page full by count or cut by size: the list may go on after its last record.
-      const next = list.length > 0 && (list.length === limit || budget.spent) ? list[list.length - 1]!.id : null;
-      return { executions: list.map(executionView), next };
+      const { items, next } = page.answer(list);
+      return { executions: items, next };
     },
   );
 }

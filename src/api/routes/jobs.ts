@@ -2,8 +2,7 @@
 // route: a tenant key reaches only its own tenant's jobs.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { jsonBytes, PageBudget } from '../../core/page-budget.js';
-import type { QueueItem } from '../../queue/port.js';
+import { ListPage } from '../list-page.js';
 import { audit } from '../audit.js';
 import { requireTenant } from '../auth.js';
 import { errorResponses } from '../error-responses.js';
@@ -80,18 +79,17 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
       requireTenant(request, tenant);
       const q = request.query;
       const limit = q.limit ?? 50;
-      const budget = new PageBudget<QueueItem>(deps.config.listPageBytes, (item) => jsonBytes(jobView(item)));
+      const page = new ListPage(deps.config.listPageBytes, limit, jobView);
       const list = await jobs.list(tenant, {
         limit,
-        budget,
+        budget: page.budget,
         ...(q.function === undefined ? {} : { function: q.function }),
         ...(q.status === undefined ? {} : { status: q.status }),
         ...(q.before === undefined ? {} : { before: q.before }),
         ...(q.idempotencyKey === undefined ? {} : { idempotencyKey: q.idempotencyKey }),
       });
-      // A page full by count or cut by size: the list may go on after its last job.
-      const next = list.length > 0 && (list.length === limit || budget.spent) ? list[list.length - 1]!.id : null;
-      return { jobs: list.map(jobView), next };
+      const { items, next } = page.answer(list);
+      return { jobs: items, next };
     },
   );
 
