@@ -42,7 +42,7 @@ import { GET_EXECUTION } from './statements/get-execution.js';
 import { INSERT_EXECUTION } from './statements/insert-execution.js';
 import { listExecutionsSql, listShapeKey } from './statements/list-executions.js';
 import type { ListShape } from './statements/list-executions.js';
-import { listAllExecutionsSql } from './statements/list-all-executions.js';
+import { listAllExecutionsSql, listAllShapeKey } from './statements/list-all-executions.js';
 import type { AllListShape } from './statements/list-all-executions.js';
 import { GET_META, SET_META } from './statements/meta.js';
 import { NEXT_EXECUTION_TENANT, PURGE_TENANT_EXECUTIONS } from './statements/purge-executions.js';
@@ -117,8 +117,8 @@ type Prepared = ReturnType<typeof prepareAll> & { secrets: SqliteSecrets; webhoo
 export class SqliteStore implements Store {
   readonly file: string;
   private readonly conn: PreparedConnection<Prepared>;
-  private readonly listStatements = new Map<string, Statement<ListParams, ExecutionRow>>();
-  private readonly allListStatements = new Map<string, Statement<AllListParams, ExecutionRow>>();
+  /** Execution list statements by shape (which filters they have), prepared on first use. */
+  private readonly listStatements = new Map<string, Statement<never, ExecutionRow>>();
   private readonly putVersionTx: (v: FunctionVersion) => { created: boolean; previousLatest?: string };
   private readonly setLatestTx: Transaction<(tenant: string, name: string, version: string, updatedAt: number) => { previousLatest: string } | undefined>;
   private readonly deleteFunctionTx: (tenant: string, name: string) => boolean;
@@ -184,10 +184,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.conn.close(() => {
-      this.listStatements.clear();
-      this.allListStatements.clear();
-    });
+    await this.conn.close(() => this.listStatements.clear());
   }
 
   async putFunctionVersion(v: FunctionVersion): Promise<{ created: boolean; previousLatest?: string }> {
@@ -249,7 +246,8 @@ export class SqliteStore implements Store {
     if (filter.job !== undefined) params.job = filter.job;
     if (filter.before !== undefined) params.before = filter.before;
     // Row by row: a page cut by its budget never reads (or parses) the rows after it.
-    return takePage(this.listStatement(shape).iterate(params), rowToExecution, params.limit, filter.budget);
+    const stmt = this.listStatement<ListParams>(listShapeKey(shape), () => listExecutionsSql(shape));
+    return takePage(stmt.iterate(params), rowToExecution, params.limit, filter.budget);
   }
 
   async listAllExecutions(filter: AllExecutionsFilter): Promise<ExecutionRecord[]> {
@@ -257,31 +255,21 @@ export class SqliteStore implements Store {
     const params: AllListParams = { status: filter.status, limit: Math.max(0, Math.floor(filter.limit)) };
     if (filter.function !== undefined) params.function = filter.function;
     if (filter.before !== undefined) params.before = filter.before;
-    return takePage(this.allListStatement(shape).iterate(params), rowToExecution, params.limit, filter.budget);
+    const stmt = this.listStatement<AllListParams>(listAllShapeKey(shape), () => listAllExecutionsSql(shape));
+    return takePage(stmt.iterate(params), rowToExecution, params.limit, filter.budget);
   }
 
   async purgeExecutions(finishedBefore: number, max: number): Promise<PurgeBatch> {
     return this.purgeTx.immediate(finishedBefore, max);
   }
 
-  private allListStatement(shape: AllListShape): Statement<AllListParams, ExecutionRow> {
+  /** The list statement of one shape (its `key`), prepared from `sql` on first use. */
+  private listStatement<P extends object>(key: string, sql: () => string): Statement<P, ExecutionRow> {
     this.stmts();
-    const key = `all:${shape.function ? 'f' : ''}${shape.before ? 'b' : ''}`;
-    let stmt = this.allListStatements.get(key);
+    let stmt = this.listStatements.get(key) as Statement<P, ExecutionRow> | undefined;
     if (stmt === undefined) {
-      stmt = this.db.prepare<AllListParams, ExecutionRow>(listAllExecutionsSql(shape));
-      this.allListStatements.set(key, stmt);
-    }
-    return stmt;
-  }
-
-  private listStatement(shape: ListShape): Statement<ListParams, ExecutionRow> {
-    this.stmts();
-    const key = listShapeKey(shape);
-    let stmt = this.listStatements.get(key);
-    if (stmt === undefined) {
-      stmt = this.db.prepare<ListParams, ExecutionRow>(listExecutionsSql(shape));
-      this.listStatements.set(key, stmt);
+      stmt = this.db.prepare<P, ExecutionRow>(sql());
+      this.listStatements.set(key, stmt as unknown as Statement<never, ExecutionRow>);
     }
     return stmt;
   }

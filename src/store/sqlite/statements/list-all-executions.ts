@@ -11,6 +11,11 @@ export interface AllListShape {
   before: boolean;
 }
 
+/** The statement cache's key of a shape (distinct from the tenant-scoped list's keys). */
+export function listAllShapeKey(shape: AllListShape): string {
+  return `all:${shape.function ? 'f' : ''}${shape.before ? 'b' : ''}`;
+}
+
 export function listAllExecutionsSql(shape: AllListShape): string {
   const status = "status = @status AND status <> 'succeeded'";
   const where = [status];
