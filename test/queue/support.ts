@@ -1,8 +1,5 @@
 // Shared pieces of the queue tests: a controllable clock, a test policy, the factory shape each
 // QueueStore implementation provides, and helpers to assert typed errors and fairness.
-import assert from 'node:assert/strict';
-import { isAirlockError } from '../../src/core/errors.js';
-import type { ErrorCode } from '../../src/core/errors.js';
 import type { QueuePolicy, QueueStore } from '../../src/queue/port.js';
 
 export class TestClock {
@@ -47,13 +44,7 @@ export interface QueueUnderTest {
 export type MakeQueue = (setup: QueueSetup) => Promise<QueueUnderTest>;
 
 /** Asserts that `p` rejects with an AirlockError of `code`. */
-export async function rejectsWith(p: Promise<unknown>, code: ErrorCode): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(isAirlockError(err), `expected an AirlockError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    return true;
-  });
-}
+export { rejectsWith } from '../support/rejects.js';
 
 /** Jain's fairness index of non-negative shares: 1 when equal, 1/n when one takes all. */
 export function jain(xs: readonly number[]): number {

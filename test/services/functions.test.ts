@@ -2,27 +2,14 @@
 // limits, content-hash versions, get/list/delete semantics.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isAirlockError } from '../../src/core/errors.js';
-import type { ErrorCode } from '../../src/core/errors.js';
 import { DEFAULT_LIMITS } from '../../src/core/limits.js';
 import { FunctionService } from '../../src/services/functions.js';
+import { rejectsWith } from '../support/rejects.js';
 import { parseStripError } from '../../src/services/strip-diagnostic.js';
 import { canonicalJson } from '../../src/services/version-hash.js';
 import { SERVICE_CONFIG, withFunctionService } from './sandboxed-parser.js';
 
 const TS = 'export default async function (input: { n: number }): Promise<number> {\n  return input.n * 2;\n}\n';
-
-/** Asserts an AirlockError with `code`; returns it for further checks. */
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode) {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(isAirlockError(err), `expected an AirlockError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    return err;
-  }
-  assert.fail(`expected ${code}, but it resolved`);
-}
 
 async function importCode(code: string): Promise<{ default: (input: unknown) => unknown }> {
   return import(`data:text/javascript,${encodeURIComponent(code)}`) as Promise<{ default: (input: unknown) => unknown }>;

@@ -5,24 +5,12 @@
 // versions that share a prefix are written into the store directly (real hashes practically never do).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isAirlockError } from '../../src/core/errors.js';
-import type { ErrorCode } from '../../src/core/errors.js';
 import { FunctionService } from '../../src/services/functions.js';
+import { rejectsWith } from '../support/rejects.js';
 import { makeVersion } from '../store/fixtures.js';
 import { tempSqlite } from '../store/temp-sqlite.js';
 import type { TempSqlite } from '../store/temp-sqlite.js';
 import { SERVICE_CONFIG, testParser } from './sandboxed-parser.js';
-
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode) {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(isAirlockError(err), `expected an AirlockError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    return err;
-  }
-  assert.fail(`expected ${code}, but it resolved`);
-}
 
 const hash = (head: string, fill: string): string => head + fill.repeat(64 - head.length);
 // Two versions share their first 9 characters; a third shares only the first 4 with them.
