@@ -1,9 +1,38 @@
 // The Node.js executable sandboxes run (AIRLOCK_SANDBOX_NODE, default the server's own): how
-// messages name it, and the check both isolators make before their test sandbox, so a missing
-// or non-executable path is reported as such rather than as a failure of the isolation itself.
+// messages name it, the check both isolators make before their test sandbox, so a missing or
+// non-executable path is reported as such rather than as a failure of the isolation itself, and
+// the words for a test sandbox whose node exited during boot (not a Node.js that runs the harness).
 import { realpathSync, statSync } from 'node:fs';
 import type { SandboxConfig } from '../core/config.js';
-import { AirlockError } from '../core/errors.js';
+import { AirlockError, isAirlockError } from '../core/errors.js';
+
+/** Longest part of a program's output quoted in a message. */
+const QUOTE_CAP = 600;
+
+/** Output on one line, capped, for quoting in a message. */
+export function quoteOutput(text: string): string {
+  const flat = text.replace(/\s*\n\s*/g, ' | ').trim();
+  return flat.length > QUOTE_CAP ? `${flat.slice(0, QUOTE_CAP)}…` : flat;
+}
+
+/** What a failed boot of a sandbox reported on stderr ('' when nothing). */
+export function bootStderr(err: unknown): string {
+  return isAirlockError(err) && typeof err.details?.stderr === 'string' ? err.details.stderr : '';
+}
+
+/**
+ * The message for a test sandbox whose node exited during boot, naming the node and what it
+ * printed; undefined when `err` is another failure.
+ */
+export function describeNodeExit(err: unknown, config: SandboxConfig): string | undefined {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!/exited during boot/.test(message)) return undefined;
+  const stderr = bootStderr(err);
+  const output = stderr === '' ? 'it printed nothing' : `its output: ${quoteOutput(stderr)}`;
+  const node = sandboxNodeName(config);
+  if (config.nodePath === process.execPath) return `a test sandbox running ${node} exited during boot (${output})`;
+  return `${node} is not a Node.js that can run the sandbox (it exited during boot: ${output}); ${sandboxNodeFix(config)}`;
+}
 
 /** How a message names the sandbox's node: the variable when it was set, else the default. */
 export function sandboxNodeName(config: SandboxConfig): string {

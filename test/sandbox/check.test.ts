@@ -94,19 +94,21 @@ describe('isolator checks', () => {
     }
   });
 
-  it('names AIRLOCK_SANDBOX_NODE and what it printed when it exits during boot (not a Node.js)', async () => {
+  it('names AIRLOCK_SANDBOX_NODE and what it printed when it exits during boot (not a Node.js), with either isolator', async () => {
     const fake = join(dir, 'not-node');
     writeFileSync(fake, '#!/bin/sh\necho "unknown option $1" >&2\nexit 2\n');
     chmodSync(fake, 0o755);
-    await assert.rejects(makeIsolator('bwrap', { nodePath: fake }).check(), (err: unknown) => {
-      assert.ok(err instanceof AirlockError);
-      assert.equal(err.code, 'ISOLATION_UNAVAILABLE');
-      assert.match(err.message, /^AIRLOCK_SANDBOX_NODE=\S+not-node is not a Node\.js that can run the sandbox \(it exited during boot: /);
-      assert.match(err.message, /its output: unknown option --max-old-space-size=64/);
-      assert.match(err.message, /or unset it to use the server's own/);
-      assert.doesNotMatch(err.message, /unprivileged_userns_clone/);
-      return true;
-    });
+    for (const isolator of ['bwrap', 'process'] as const) {
+      await assert.rejects(makeIsolator(isolator, { nodePath: fake }).check(), (err: unknown) => {
+        assert.ok(err instanceof AirlockError);
+        assert.equal(err.code, 'ISOLATION_UNAVAILABLE');
+        assert.match(err.message, /^AIRLOCK_SANDBOX_NODE=\S+not-node is not a Node\.js that can run the sandbox \(it exited during boot: /, isolator);
+        assert.match(err.message, /its output: unknown option --max-old-space-size=64/, isolator);
+        assert.match(err.message, /or unset it to use the server's own/);
+        assert.doesNotMatch(err.message, /unprivileged_userns_clone/);
+        return true;
+      });
+    }
   });
 
   it('fails a boot that never says ready, and leaves nothing behind', async () => {

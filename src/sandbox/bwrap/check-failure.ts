@@ -3,8 +3,7 @@
 // unable to exec the sandbox's node, or that node exiting during boot (AIRLOCK_SANDBOX_NODE is
 // not a Node.js that runs the harness), or anything else as it was reported.
 import type { SandboxConfig } from '../../core/config.js';
-import { isAirlockError } from '../../core/errors.js';
-import { sandboxNodeFix, sandboxNodeName } from '../sandbox-node.js';
+import { bootStderr, describeNodeExit, quoteOutput as quote, sandboxNodeFix, sandboxNodeName } from '../sandbox-node.js';
 
 export const USERNS_HINT =
   'if unprivileged user namespaces are disabled, enable them: sysctl -w kernel.unprivileged_userns_clone=1 ' +
@@ -15,18 +14,10 @@ export const USERNS_HINT =
 /** bwrap errors about creating the namespaces or mounts (what the user-namespace hint fixes). */
 const NAMESPACE_ERROR = /namespace|uid map|gid map|unshare|clone|not permitted|permission denied|mount/i;
 
-/** Longest part of the program's output quoted in a message. */
-const QUOTE_CAP = 600;
-
-function quote(text: string): string {
-  const flat = text.replace(/\s*\n\s*/g, ' | ').trim();
-  return flat.length > QUOTE_CAP ? `${flat.slice(0, QUOTE_CAP)}…` : flat;
-}
-
 /** The message of the ISOLATION_UNAVAILABLE error check() throws for `err`. */
 export function describeCheckFailure(err: unknown, config: SandboxConfig): string {
   const message = err instanceof Error ? err.message : String(err);
-  const stderr = isAirlockError(err) && typeof err.details?.stderr === 'string' ? err.details.stderr : '';
+  const stderr = bootStderr(err);
   const bwrapLines = stderr.split('\n').filter((line) => line.startsWith('bwrap: '));
   const node = sandboxNodeName(config);
   if (bwrapLines.some((line) => line.startsWith('bwrap: execvp'))) {
@@ -36,10 +27,5 @@ export function describeCheckFailure(err: unknown, config: SandboxConfig): strin
     const hint = bwrapLines.some((line) => NAMESPACE_ERROR.test(line)) ? `. ${USERNS_HINT}` : '';
     return `bubblewrap is installed but could not create a test sandbox: ${quote(bwrapLines.join('\n'))}${hint}`;
   }
-  if (/exited during boot/.test(message)) {
-    const output = stderr === '' ? 'it printed nothing' : `its output: ${quote(stderr)}`;
-    if (config.nodePath === process.execPath) return `a test sandbox running ${node} exited during boot (${output})`;
-    return `${node} is not a Node.js that can run the sandbox (it exited during boot: ${output}); ${sandboxNodeFix(config)}`;
-  }
-  return `bubblewrap is installed but a test sandbox did not start: ${message}`;
+  return describeNodeExit(err, config) ?? `bubblewrap is installed but a test sandbox did not start: ${message}`;
 }

@@ -2,6 +2,8 @@
 // child process of the server (same uid, same filesystem, same network), with an empty
 // environment, the fd 3 frame channel and a per-sandbox temp dir for code, removed on destroy.
 // It exists so Airlock can run where bubblewrap cannot; executions record isolation 'none'.
+// Its check boots one test sandbox, so a sandbox node that is not a Node.js able to run the
+// harness is refused at start rather than on the first call.
 // A deploy's parse check (parseModule) is likewise a plain child process, without any isolation.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +13,9 @@ import type { SandboxConfig } from '../../core/config.js';
 import { AirlockError } from '../../core/errors.js';
 import { ChannelSandbox } from '../channel.js';
 import { resolveExecutable } from '../executables.js';
-import { checkSandboxNode } from '../sandbox-node.js';
+import { checkSandboxNode, describeNodeExit } from '../sandbox-node.js';
+import { DirectLauncher } from '../launch/direct.js';
+import type { Launcher } from '../launch/types.js';
 import { BACKGROUND_NICE, canPromote, promoteProcess } from '../priority.js';
 import { LaunchingIsolator } from '../launch/launching-isolator.js';
 import type { LaunchingIsolatorOptions } from '../launch/launching-isolator.js';
@@ -33,24 +37,43 @@ export class ProcessIsolator extends LaunchingIsolator<ProcessIsolatorOptions> i
 
   async check(): Promise<IsolatorCheck> {
     // Nothing to attest: this isolator isolates nothing (the server warns loudly about it). Its
-    // node must exist, though, or no sandbox would ever start.
+    // node must run the harness, though, or no sandbox would ever start.
     checkSandboxNode(this.config);
-    return { layers: [] };
+    let sandbox: Sandbox | undefined;
+    try {
+      sandbox = await this.start({ memoryMiB: 64, prewarm: false }, new DirectLauncher());
+      return { layers: [] };
+    } catch (err) {
+      const why = describeNodeExit(err, this.config) ?? `a test sandbox did not start: ${err instanceof Error ? err.message : String(err)}`;
+      throw new AirlockError('ISOLATION_UNAVAILABLE', why);
+    } finally {
+      await sandbox?.destroy();
+    }
   }
 
-  async spawn(opts: SpawnOptions): Promise<Sandbox> {
+  spawn(opts: SpawnOptions): Promise<Sandbox> {
+    return this.start(opts, this.launcher);
+  }
+
+  private async start(opts: SpawnOptions, launcher: Launcher): Promise<Sandbox> {
     const codeDir = await mkdtemp(join(tmpdir(), 'airlock-sandbox-'));
     const memory = `--max-old-space-size=${Math.max(1, Math.floor(opts.memoryMiB))}`;
     const nicePath = opts.background === true && canPromote() ? resolveExecutable('nice') : undefined;
-    const child = await this.launcher.launch({
-      ...(nicePath === undefined ? {} : { nice: { value: BACKGROUND_NICE, nicePath } }),
-      file: this.config.nodePath,
-      args: [memory, harnessPath, codeDir],
-      cwd: codeDir,
-      pipes: 4,
-      inputs: [],
-      collect: [],
-    });
+    let child;
+    try {
+      child = await launcher.launch({
+        ...(nicePath === undefined ? {} : { nice: { value: BACKGROUND_NICE, nicePath } }),
+        file: this.config.nodePath,
+        args: [memory, harnessPath, codeDir],
+        cwd: codeDir,
+        pipes: 4,
+        inputs: [],
+        collect: [],
+      });
+    } catch (err) {
+      await rm(codeDir, { recursive: true, force: true });
+      throw err;
+    }
     return ChannelSandbox.start({
       layers: [],
       child,
