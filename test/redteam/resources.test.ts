@@ -124,6 +124,33 @@ describe('red team: resources', () => {
     }
   });
 
+  // Found by this suite: the host charged each log line its text only, so empty lines were free:
+  // one MiB of raw newlines came back as 1,048,576 entries (a 49 MB answer and stored record)
+  // under a 64 KiB logBytes. Every line now costs 12 bytes besides its text, as documented.
+  it('a flood of empty raw lines is capped at the log limit like any other output', async () => {
+    const logBytes = 4096;
+    const answer = await srv.attack(
+      'empty-lines',
+      `import { writeSync } from 'node:fs';
+      export default async () => {
+        const newlines = Buffer.alloc(1024 * 1024, 10);
+        let sent = 0;
+        for (let i = 0; i < 1_000_000 && sent < newlines.length; i++) {
+          try { sent += writeSync(1, newlines, sent); } catch (e) { if (e.code !== 'EAGAIN') throw e; }
+        }
+        return { sent };
+      };`,
+      { limits: { logBytes, timeoutMs: 20_000 } },
+    );
+    srv.assertNoCanary(answer);
+    assert.equal(resultOf<{ sent: number }>(answer).sent, 1024 * 1024, 'a MiB of newlines went out raw');
+    for (const logs of [answer.body.logs, answer.record?.logs as { msg: string }[]]) {
+      assert.ok(logs.length <= logBytes / 12 + 1, `${logs.length} log lines kept`);
+      assert.ok(logs.at(-1)?.msg.startsWith('[logs truncated'), logs.at(-1)?.msg);
+    }
+    assert.ok(JSON.stringify(answer.body).length < 64 * 1024, 'the answer stays small');
+  });
+
   // Found by this suite: the harness used to charge console output and uncaught errors to "the
   // run in progress", so timers left by one execution wrote into (or failed) the next execution
   // of the same warm sandbox. It now attributes them to the run that scheduled them. (Raw writes
