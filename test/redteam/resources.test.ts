@@ -30,6 +30,36 @@ describe('red team: resources', () => {
     assert.notEqual(next.body.start, 'warm', 'the looping sandbox was destroyed');
   });
 
+  for (const [where, block] of [
+    ['the main thread', `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);`],
+    [
+      'the main thread and a worker',
+      `const sab = new SharedArrayBuffer(4);
+       new Worker('Atomics.wait(new Int32Array(require("node:worker_threads").workerData), 0, 0)', { eval: true, workerData: sab });
+       Atomics.wait(new Int32Array(sab), 0, 0);`,
+    ],
+  ] as const) {
+    it(`Atomics.wait blocking ${where} past the deadline ends as timeout; the next call runs in a fresh sandbox`, async () => {
+      const fn = `atomics-${where.replace(/\W+/g, '-')}`;
+      const answer = await srv.attack(
+        fn,
+        `import { Worker } from 'node:worker_threads';
+        export default async (input) => {
+          if (!input.block) return 'serving';
+          ${block}
+          return 'WOKE';
+        };`,
+        { input: { block: true }, limits: { timeoutMs: 1000 } },
+      );
+      srv.assertNoCanary(answer);
+      assert.equal(answer.body.status, 'timeout', JSON.stringify(answer.body));
+      assert.equal(answer.body.result, undefined);
+      const next = await srv.invoke('mallory', fn, { block: false });
+      assert.equal(resultOf(next), 'serving');
+      assert.notEqual(next.body.start, 'warm');
+    });
+  }
+
   it('a heap bomb ends as oom, and the next call works', async () => {
     const code = `export default async (input) => {
       if (!input.bomb) return 'alive';
