@@ -17,7 +17,7 @@ import type { DoneFrame } from '../runtime/protocol.js';
 import { BootHandshake } from './boot.js';
 import type { ChannelOptions } from './channel-options.js';
 import type { LaunchedProcess } from './launch/types.js';
-import { elapsedMs, relayFrame, scanStderrForOom, startExecution } from './execution.js';
+import { elapsedMs, maxLogsFrames, relayFrame, scanStderrForOom, startExecution } from './execution.js';
 import { drainStreams, takeLogsAfterExit } from './exit-drain.js';
 import type { Execution } from './execution.js';
 import { FrameDecoder, FrameError, encodeFrame } from './frames.js';
@@ -269,6 +269,7 @@ export class ChannelSandbox implements Sandbox {
     const exec = this.exec;
     if (frame.t === 'logs') {
       if (exec === null || exec.settled || frame.id !== exec.req.executionId) return this.protocolError('logs frame outside its run');
+      if (++exec.logsFrames > maxLogsFrames(exec.req.logBytes)) return this.protocolError('more logs frames than the log budget allows');
       for (const [level, msg] of frame.logs) exec.collector.add(level, msg);
       return;
     }

@@ -1,10 +1,11 @@
 // One execution in flight on a channel sandbox: its record (request, log collector, deadline
 // timer, relays, the caller's resolve), the `fetch`, `fetch-abort` and `checkpoint` frames routed
-// to its relays, and the scan of its raw stderr for V8's out-of-memory message.
+// to its relays, the count of its `logs` frames against what its log budget allows, and the scan of
+// its raw stderr for V8's out-of-memory message.
 import type { CheckpointFrame, FetchAbortFrame, FetchFrame } from '../runtime/protocol.js';
 import { CheckpointRelay } from './checkpoint-relay.js';
 import { EgressRelay } from './egress-relay.js';
-import { LogCollector } from './logs.js';
+import { LOG_LINE_OVERHEAD, LogCollector } from './logs.js';
 import type { SandboxRunOutcome, SandboxRunRequest } from './port.js';
 
 // V8's fatal message, e.g. "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap
@@ -12,6 +13,17 @@ import type { SandboxRunOutcome, SandboxRunRequest } from './port.js';
 // can tell: with a cgroup it counts only if the kernel also saw the group use the whole heap (see
 // ChannelSandbox.onProcessGone). Never the exit code.
 const V8_OOM = /JavaScript heap out of memory|Reached heap limit/;
+
+/**
+ * Most `logs` frames a run may send. The harness sends one only with at least one entry, and
+ * charges every entry at least LOG_LINE_OVERHEAD bytes against the same logBytes, so an honest run
+ * stays under logBytes / LOG_LINE_OVERHEAD frames; the slack covers notes of its own. Without a
+ * bound, a sandbox writing tiny frames in a loop made the server parse half a million a second,
+ * slowing every other tenant's calls (the log cap kept what it stored small, not the work).
+ */
+export function maxLogsFrames(logBytes: number): number {
+  return Math.floor(Math.max(0, logBytes) / LOG_LINE_OVERHEAD) + 16;
+}
 
 export interface Execution {
   req: SandboxRunRequest;
@@ -22,6 +34,8 @@ export interface Execution {
   /** V8's out-of-memory message appeared on raw stderr (tenant-forgeable: a claim, not a verdict). */
   v8OomReported: boolean;
   stderrTail: string;
+  /** `logs` frames received so far (at most maxLogsFrames(req.logBytes)). */
+  logsFrames: number;
   /** An answer was decided (done frame, deadline, crash, protocol error). */
   settled: boolean;
   /** Raw fd 1/2 output still belongs to this execution. */
@@ -53,6 +67,7 @@ export function startExecution(
     oomSeen: false,
     v8OomReported: false,
     stderrTail: '',
+    logsFrames: 0,
     settled: false,
     collecting: true,
     relay: req.egress === undefined ? undefined : new EgressRelay(req.egress, send),

@@ -2,8 +2,9 @@
 // characters (tenants must not be able to forge lines or repaint an operator's terminal), splits
 // raw stdout/stderr bytes into lines, and caps the total at the execution's logBytes: the line
 // that crosses the cap is cut and ends with "…", and a final "[logs truncated: …]" line names the
-// limit and how to raise it. The harness cuts the same way inside the sandbox; this is the cap
-// that holds whatever the sandbox sends.
+// limit and how to raise it. Every line costs LOG_LINE_OVERHEAD bytes besides its text, so a flood
+// of empty lines (raw "\n"s, or a frame of empty entries) is capped like any other output. The
+// harness cuts the same way inside the sandbox; this is the cap that holds whatever the sandbox sends.
 import { StringDecoder } from 'node:string_decoder';
 import type { LogLine } from '../core/types.js';
 
@@ -17,6 +18,13 @@ export function truncationMarker(capBytes: number): string {
     'limits.logBytes when deploying the function (airlock deploy --log-bytes N; up to the operator maximum)]'
   );
 }
+
+/**
+ * Bytes each line costs besides its text (the harness charges the same): without it, lines with
+ * no text were free, and one MiB of raw newlines made a million log entries (a 49 MB answer and
+ * stored record) under a 64 KiB logBytes.
+ */
+export const LOG_LINE_OVERHEAD = 12;
 
 /** Ends a line cut at the cap (the harness ends the lines it cuts the same way). */
 export const CUT_MARK = '…';
@@ -53,7 +61,7 @@ export function truncateUtf8(text: string, maxBytes: number): string {
 
 type RawStream = 'stdout' | 'stderr';
 
-/** Collects the log lines of one execution under one byte budget. */
+/** Collects the log lines of one execution under one byte budget (text plus LOG_LINE_OVERHEAD per line). */
 export class LogCollector {
   private readonly lines: LogLine[] = [];
   private bytes = 0;
@@ -79,13 +87,13 @@ export class LogCollector {
   add(level: LogLine['level'], msg: string, ts: number = this.now()): void {
     if (this.truncated) return;
     let text = escapeLogText(msg);
-    const size = Buffer.byteLength(text, 'utf8');
-    if (this.bytes + size > this.cap) {
+    const cost = Buffer.byteLength(text, 'utf8') + LOG_LINE_OVERHEAD;
+    if (this.bytes + cost > this.cap) {
       this.truncated = true;
-      text = cutLine(text, this.cap - this.bytes);
+      text = cutLine(text, this.cap - this.bytes - LOG_LINE_OVERHEAD);
       if (text === '') return;
     }
-    this.bytes += Buffer.byteLength(text, 'utf8');
+    this.bytes += Buffer.byteLength(text, 'utf8') + LOG_LINE_OVERHEAD;
     this.lines.push({ ts, level, msg: text });
   }
 

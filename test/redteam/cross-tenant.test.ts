@@ -110,4 +110,36 @@ describe('red team: cross-tenant leftovers', () => {
     const held = await holding;
     assert.equal(resultOf<{ pid: number }>(held).pid, 1);
   });
+  it('concurrent sandboxes of two tenants cannot meet on an abstract unix socket or a loopback port', async () => {
+    // A listens on an abstract socket and on its loopback, and holds; B, meanwhile, tries both.
+    const code = `import net from 'node:net';
+      export default async (input) => {
+        if (input.listen) {
+          const seen = [];
+          const servers = [net.createServer((s) => { seen.push('connection'); s.destroy(); }), net.createServer((s) => { seen.push('connection'); s.destroy(); })];
+          await new Promise((r) => servers[0].listen({ path: '\\0airlock-rt-rendezvous' }, r));
+          await new Promise((r) => servers[1].listen(19745, '127.0.0.1', r));
+          await new Promise((r) => setTimeout(r, input.listen));
+          for (const s of servers) s.close();
+          return { listened: true, seen };
+        }
+        const tryConnect = (opts) => new Promise((resolve) => {
+          const socket = net.connect(opts);
+          const timer = setTimeout(() => { socket.destroy(); resolve('TIMEOUT'); }, 2000);
+          socket.on('connect', () => { clearTimeout(timer); socket.destroy(); resolve('CONNECTED'); });
+          socket.on('error', (e) => { clearTimeout(timer); resolve(e.code); });
+        });
+        return { abstract: await tryConnect({ path: '\\0airlock-rt-rendezvous' }), tcp: await tryConnect({ host: '127.0.0.1', port: 19745 }) };
+      };`;
+    const listening = srv.attack('rendezvous', code, { tenant: 'alice', input: { listen: 2000 }, limits: { timeoutMs: 8000 } });
+    await waitFor('A to be running', async () => {
+      const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+      return /airlock_sandboxes\{state="busy"\} [1-9]/.test(metrics) ? true : undefined;
+    });
+    const b = await srv.attack('rendezvous', code, { tenant: 'bob', input: {}, limits: { timeoutMs: 8000 } });
+    srv.assertNoCanary(b);
+    assert.deepEqual(resultOf(b), { abstract: 'ECONNREFUSED', tcp: 'ECONNREFUSED' });
+    const a = await listening;
+    assert.deepEqual(resultOf(a), { listened: true, seen: [] }, 'A really listened, and nobody reached it');
+  });
 });

@@ -1,6 +1,7 @@
 // Red team, filesystem: a tenant tries to write the read-only parts of its tree, to open the
 // kernel's core_pattern for writing (open and close only, never a write), to reach host files
-// through symlinks and hard links, and to create device nodes.
+// through symlinks and hard links, to create device nodes, to reach /sys and the cgroup
+// filesystem, and to use device nodes and /proc files that expose the kernel's memory or log.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -160,5 +161,62 @@ describe('red team: filesystem', () => {
       assert.equal(outcome.exists, false, name);
     }
     assert.match(r.tmpBlock!.stderr, /Operation not permitted/);
+  });
+  it('/sys and the cgroup filesystem are absent, and cannot be made', async () => {
+    const answer = await srv.attack(
+      'sysfs',
+      `import { mkdirSync, readdirSync } from 'node:fs';
+      export default async () => {
+        const out = {};
+        for (const dir of ['/sys', '/sys/fs/cgroup', '/sys/kernel']) {
+          try { out[dir] = readdirSync(dir).length; } catch (e) { out[dir] = e.code; }
+        }
+        try { mkdirSync('/sys'); out.mkdir = 'MADE'; } catch (e) { out.mkdir = e.code; }
+        return out;
+      };`,
+    );
+    srv.assertNoCanary(answer);
+    assert.deepEqual(resultOf(answer), { '/sys': 'ENOENT', '/sys/fs/cgroup': 'ENOENT', '/sys/kernel': 'ENOENT', mkdir: 'EROFS' });
+  });
+
+  it("/dev holds only harmless nodes: no disk, memory or kernel log device, no controlling terminal", async () => {
+    const answer = await srv.attack(
+      'dev-nodes',
+      `import { closeSync, openSync, readdirSync } from 'node:fs';
+      export default async () => {
+        const open = (path, flags) => { try { closeSync(openSync(path, flags)); return 'OPEN'; } catch (e) { return e.code; } };
+        const out = { listing: readdirSync('/dev').sort() };
+        for (const node of ['/dev/mem', '/dev/kmem', '/dev/port', '/dev/kmsg', '/dev/vda', '/dev/sda', '/dev/console', '/dev/fuse', '/dev/kvm']) out[node] = open(node, 'r');
+        out['/dev/tty'] = open('/dev/tty', 'r+');
+        out['/dev/null'] = open('/dev/null', 'r+');
+        for (const file of ['/proc/kcore', '/proc/kmsg', '/proc/kpageflags', '/proc/timer_list', '/proc/vmallocinfo']) out[file] = open(file, 'r');
+        return out;
+      };`,
+    );
+    srv.assertNoCanary(answer);
+    const r = resultOf<Record<string, unknown>>(answer);
+    const harmless = ['core', 'fd', 'full', 'mqueue', 'null', 'ptmx', 'pts', 'random', 'shm', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero'];
+    const listing = r.listing as string[];
+    assert.deepEqual(listing.filter((n) => !harmless.includes(n)), [], JSON.stringify(listing));
+    assert.equal(r['/dev/null'], 'OPEN', 'the probe itself opens what exists');
+    for (const node of ['/dev/mem', '/dev/kmem', '/dev/port', '/dev/kmsg', '/dev/vda', '/dev/sda', '/dev/console', '/dev/fuse', '/dev/kvm']) {
+      assert.equal(r[node], 'ENOENT', node);
+    }
+    assert.equal(r['/dev/tty'], 'ENXIO', 'a new session has no controlling terminal');
+    for (const file of ['/proc/kcore', '/proc/kmsg', '/proc/kpageflags', '/proc/timer_list', '/proc/vmallocinfo']) {
+      assert.ok(['ENOENT', 'EACCES'].includes(r[file] as string), `${file}: ${String(r[file])}`);
+    }
+  });
+
+  it('/proc/self/cgroup names no host cgroup path', { todo: 'the sandbox joins its cgroup after its cgroup namespace exists' }, async () => {
+    const answer = await srv.attack(
+      'proc-cgroup',
+      `import { readFileSync } from 'node:fs';
+      export default async () => readFileSync('/proc/self/cgroup', 'utf8');`,
+    );
+    srv.assertNoCanary(answer);
+    const text = resultOf<string>(answer);
+    assert.match(text, /memory:/, 'the probe read the file');
+    assert.doesNotMatch(text, /airlock|_pool|sb-/, text);
   });
 });

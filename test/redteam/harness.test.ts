@@ -72,6 +72,75 @@ describe('red team: harness tampering', () => {
     });
   }
 
+  it('a frame cut short on fd 3, then the genuine answer, destroys the sandbox as killed (the answer is not read as a frame)', async () => {
+    const answer = await srv.attack(
+      'fd3-partial-answer',
+      `import { writeSync } from 'node:fs';
+      export default async () => {
+        const head = Buffer.alloc(4); head.writeUInt32BE(100);
+        writeSync(3, Buffer.concat([head, Buffer.from('{"t":"logs","id":"')]));
+        return 'FORGED-AFTER';
+      };`,
+      { limits: { timeoutMs: 5000 } },
+    );
+    srv.assertNoCanary(answer);
+    assert.equal(answer.body.status, 'killed', JSON.stringify(answer.body));
+    assert.equal(answer.body.error?.type, 'SandboxProtocolError');
+    assert.equal(answer.body.result, undefined);
+    assert.equal(await srv.healthy(), true);
+  });
+
+  for (const [name, bytes] of [['half a header', '[0, 0]'], ['a header and part of its body', '[0, 0, 0, 100, 0x7b]']] as const) {
+    it(`${name} on fd 3, then a stall, ends at the deadline as timeout, never a hang`, async () => {
+      const answer = await srv.attack(
+        `fd3-stall-${name.replace(/\W+/g, '-')}`,
+        `import { writeSync } from 'node:fs';
+        export default async (input) => {
+          if (!input.attack) return 'serving';
+          writeSync(3, Buffer.from(${bytes}));
+          await new Promise(() => {});
+        };`,
+        { input: { attack: true }, limits: { timeoutMs: 1500 } },
+      );
+      srv.assertNoCanary(answer);
+      assert.equal(answer.body.status, 'timeout', JSON.stringify(answer.body));
+      assert.equal(answer.record?.status, 'timeout');
+      const next = await srv.invoke('mallory', `fd3-stall-${name.replace(/\W+/g, '-')}`, { attack: false });
+      assert.equal(resultOf(next), 'serving');
+      assert.notEqual(next.body.start, 'warm', 'the stalled sandbox is gone');
+    });
+  }
+
+  // Found by this suite: every logs frame for the run's own id was parsed, however many came, so
+  // a sandbox writing tiny ones in a loop made the server parse half a million a second and other
+  // tenants' calls slowed down tenfold. A run may now send only as many as its log budget allows.
+  it('a flood of logs frames for its own run destroys the sandbox as killed once past what its log budget allows', async () => {
+    const answer = await srv.attack(
+      'fd3-logs-flood',
+      `import { writeSync } from 'node:fs';
+      export default async (input, ctx) => {
+        const body = Buffer.from(JSON.stringify({ t: 'logs', id: ctx.executionId, logs: [['info', 'x']] }));
+        const head = Buffer.alloc(4); head.writeUInt32BE(body.length);
+        const many = Buffer.concat(Array(1000).fill(Buffer.concat([head, body])));
+        let sent = 0, off = 0;
+        const end = Date.now() + 3000;
+        while (Date.now() < end && sent < 2_000_000) {
+          try { off += writeSync(3, many, off); } catch (e) { if (e.code === 'EAGAIN') continue; return 'CUT OFF: ' + e.code; }
+          if (off === many.length) { off = 0; sent += 1000; }
+        }
+        return 'FLOODED ' + sent;
+      };`,
+      { limits: { timeoutMs: 10_000, logBytes: 4096 } },
+    );
+    srv.assertNoCanary(answer);
+    assert.equal(answer.body.status, 'killed', JSON.stringify(answer.body).slice(0, 500));
+    assert.equal(answer.body.error?.type, 'SandboxProtocolError');
+    assert.match(answer.body.error?.message ?? '', /more logs frames than the log budget allows/);
+    assert.equal(answer.record?.status, 'killed');
+    assert.ok(answer.body.logs.length <= 4096 / 12 + 1, `${answer.body.logs.length} log lines`);
+    assert.equal(await srv.healthy(), true);
+  });
+
   it('__proto__ and constructor keys in a result are dropped and pollute nothing on the host', async () => {
     const plain = `export default async () => ({ n: 1 });`;
     const baseline = await srv.attack('plain', plain, { tenant: 'bystander' });

@@ -30,6 +30,36 @@ describe('red team: resources', () => {
     assert.notEqual(next.body.start, 'warm', 'the looping sandbox was destroyed');
   });
 
+  for (const [where, block] of [
+    ['the main thread', `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);`],
+    [
+      'the main thread and a worker',
+      `const sab = new SharedArrayBuffer(4);
+       new Worker('Atomics.wait(new Int32Array(require("node:worker_threads").workerData), 0, 0)', { eval: true, workerData: sab });
+       Atomics.wait(new Int32Array(sab), 0, 0);`,
+    ],
+  ] as const) {
+    it(`Atomics.wait blocking ${where} past the deadline ends as timeout; the next call runs in a fresh sandbox`, async () => {
+      const fn = `atomics-${where.replace(/\W+/g, '-')}`;
+      const answer = await srv.attack(
+        fn,
+        `import { Worker } from 'node:worker_threads';
+        export default async (input) => {
+          if (!input.block) return 'serving';
+          ${block}
+          return 'WOKE';
+        };`,
+        { input: { block: true }, limits: { timeoutMs: 1000 } },
+      );
+      srv.assertNoCanary(answer);
+      assert.equal(answer.body.status, 'timeout', JSON.stringify(answer.body));
+      assert.equal(answer.body.result, undefined);
+      const next = await srv.invoke('mallory', fn, { block: false });
+      assert.equal(resultOf(next), 'serving');
+      assert.notEqual(next.body.start, 'warm');
+    });
+  }
+
   it('a heap bomb ends as oom, and the next call works', async () => {
     const code = `export default async (input) => {
       if (!input.bomb) return 'alive';
@@ -122,6 +152,33 @@ describe('red team: resources', () => {
       assert.ok(bytes <= logBytes, `${bytes} bytes of logs kept`);
       assert.ok(logs.at(-1)?.msg.startsWith(`[logs truncated: the execution logged more than limits.logBytes (${logBytes} bytes)`), logs.at(-1)?.msg);
     }
+  });
+
+  // Found by this suite: the host charged each log line its text only, so empty lines were free:
+  // one MiB of raw newlines came back as 1,048,576 entries (a 49 MB answer and stored record)
+  // under a 64 KiB logBytes. Every line now costs 12 bytes besides its text, as documented.
+  it('a flood of empty raw lines is capped at the log limit like any other output', async () => {
+    const logBytes = 4096;
+    const answer = await srv.attack(
+      'empty-lines',
+      `import { writeSync } from 'node:fs';
+      export default async () => {
+        const newlines = Buffer.alloc(1024 * 1024, 10);
+        let sent = 0;
+        for (let i = 0; i < 1_000_000 && sent < newlines.length; i++) {
+          try { sent += writeSync(1, newlines, sent); } catch (e) { if (e.code !== 'EAGAIN') throw e; }
+        }
+        return { sent };
+      };`,
+      { limits: { logBytes, timeoutMs: 20_000 } },
+    );
+    srv.assertNoCanary(answer);
+    assert.equal(resultOf<{ sent: number }>(answer).sent, 1024 * 1024, 'a MiB of newlines went out raw');
+    for (const logs of [answer.body.logs, answer.record?.logs as { msg: string }[]]) {
+      assert.ok(logs.length <= logBytes / 12 + 1, `${logs.length} log lines kept`);
+      assert.ok(logs.at(-1)?.msg.startsWith('[logs truncated'), logs.at(-1)?.msg);
+    }
+    assert.ok(JSON.stringify(answer.body).length < 64 * 1024, 'the answer stays small');
   });
 
   // Found by this suite: the harness used to charge console output and uncaught errors to "the

@@ -1,7 +1,7 @@
 // Unit tests of host-side log escaping and capping (no sandbox involved).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LogCollector, cutLine, escapeLogText, truncateUtf8, truncationMarker } from '../../src/sandbox/logs.js';
+import { LOG_LINE_OVERHEAD, LogCollector, cutLine, escapeLogText, truncateUtf8, truncationMarker } from '../../src/sandbox/logs.js';
 
 describe('log escaping', () => {
   it('strips ANSI sequences and escapes control characters except \\n and \\t', () => {
@@ -29,12 +29,13 @@ describe('log escaping', () => {
 
 describe('log collector', () => {
   it('caps the total bytes, marks the cut line, and ends with a marker that names the limit and how to raise it', () => {
-    const logs = new LogCollector(10, () => 1);
+    // Each line costs its text plus LOG_LINE_OVERHEAD (12): 5 + 12, then 8 + 12 crosses 34.
+    const logs = new LogCollector(34, () => 1);
     logs.add('info', '12345');
     logs.add('info', '67890abc');
     logs.add('info', 'dropped');
     const lines = logs.finish();
-    assert.deepEqual(lines.map((l) => l.msg), ['12345', '67…', truncationMarker(10)]);
+    assert.deepEqual(lines.map((l) => l.msg), ['12345', '67…', truncationMarker(34)]);
     assert.equal(
       truncationMarker(10),
       '[logs truncated: the execution logged more than limits.logBytes (10 bytes); log less, or raise limits.logBytes ' +
@@ -55,7 +56,22 @@ describe('log collector', () => {
     for (let i = 0; i < 1000; i++) logs.addRaw('stdout', Buffer.alloc(1000, 0x61));
     const lines = logs.finish();
     assert.equal(lines.at(-1)?.msg, truncationMarker(100));
-    assert.deepEqual(lines.slice(0, -1).map((l) => l.msg), [`${'a'.repeat(97)}…`], 'the budget exactly, the cut marked');
+    assert.deepEqual(lines.slice(0, -1).map((l) => l.msg), [`${'a'.repeat(85)}…`], 'the budget exactly (text and its 12 bytes), the cut marked');
+  });
+
+  // Found by the red-team suite: lines were charged their text only, so empty lines were free and
+  // one MiB of raw newlines became a million entries (a 49 MB answer) under a 64 KiB budget.
+  it('charges every line LOG_LINE_OVERHEAD bytes, so floods of empty lines stop at the budget', () => {
+    assert.equal(LOG_LINE_OVERHEAD, 12);
+    const raw = new LogCollector(1200, () => 1);
+    raw.addRaw('stdout', Buffer.alloc(1 << 20, 0x0a));
+    const rawLines = raw.finish();
+    assert.equal(rawLines.length, 1200 / 12 + 1, 'one hundred empty lines, then the marker');
+    assert.equal(rawLines.at(-1)?.msg, truncationMarker(1200));
+    // The same through add(), as a hostile logs frame of empty entries arrives.
+    const framed = new LogCollector(1200, () => 1);
+    for (let i = 0; i < 100_000; i++) framed.add('info', '');
+    assert.equal(framed.finish().length, 1200 / 12 + 1);
   });
 
   it('marks truncation reported by the sandbox', () => {
