@@ -27,7 +27,7 @@ export interface FetchClient {
    * whether the code calling fetch belongs to this run (work an earlier run of another function
    * left behind must not use this run's grant).
    */
-  begin(run: { id: string; requestBytes: number; owns: () => boolean }): void;
+  begin(run: { id: string; requestBytes: number; maxInFlight: number; owns: () => boolean }): void;
   /** The run ended: fetch is withdrawn and requests still waiting are rejected. */
   end(): void;
   onFetched(frame: FetchedFrame): void;
@@ -85,7 +85,7 @@ export function createFetchClient(deps: FetchClientDeps): FetchClient {
 
   const pending = new Map<number, Waiting>();
   let seq = 0;
-  let run: { id: string; requestBytes: number; owns: () => boolean } | null = null;
+  let run: { id: string; requestBytes: number; maxInFlight: number; owns: () => boolean } | null = null;
 
   /** Takes request `rid` out of the waiting ones (answered, aborted or withdrawn). */
   function settle(rid: number): Waiting | undefined {
@@ -111,6 +111,10 @@ export function createFetchClient(deps: FetchClientDeps): FetchClient {
     signal?.throwIfAborted(); // aborted while the body was read
     const headers: [string, string][] = [];
     request.headers.forEach((value, name) => headers.push([name, value]));
+    // Refused here, not by the host: a fetch frame beyond these is a protocol violation there.
+    if (pending.size >= current.maxInFlight) {
+      throw egressError('EGRESS_LIMIT', `at most ${current.maxInFlight} requests may be in flight at once; await some before starting more`);
+    }
     const rid = ++seq;
     return new Promise<Response>((resolve, reject) => {
       const onAbort = (): void => {

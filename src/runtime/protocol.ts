@@ -175,8 +175,12 @@ export interface RunFrame {
   resultBytes: number;
   /** Largest captured log output, bytes. */
   logBytes: number;
-  /** Present when the function is granted egress: ctx.fetch exists for this run. */
-  egress?: { requestBytes: number };
+  /**
+   * Present when the function is granted egress: ctx.fetch exists for this run. `maxInFlight`
+   * requests may wait for their answers at once; the harness refuses more itself (the host
+   * treats a fetch frame beyond them as a protocol violation).
+   */
+  egress?: { requestBytes: number; maxInFlight: number };
   /** Present only on job runs: ctx.checkpoint exists for this run. */
   job?: {
     /** Largest state ctx.checkpoint.save accepts, bytes of JSON. */

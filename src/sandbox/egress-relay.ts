@@ -3,13 +3,16 @@
 // flight, aborts a request the function aborted (`fetch-abort`: its connection is closed, its
 // place freed at once, and it is never answered), and when the execution ends (answer,
 // deadline, crash) aborts whatever is still in flight and sends nothing more.
+// Frames an honest harness never sends are protocol violations, so a sandbox cannot make the
+// host parse and answer frames in a loop without waiting: a fetch beyond MAX_FETCH_IN_FLIGHT
+// unanswered ones (the harness refuses those itself), or more fetch-aborts than fetches.
 import { isAirlockError } from '../core/errors.js';
 import type { EgressLimits } from '../core/types.js';
 import type { EgressSession } from '../egress/types.js';
 import type { FetchFrame } from '../runtime/protocol.js';
 import { MAX_FETCH_HEADER_BYTES, MAX_FETCH_URL } from './inbound-fetch.js';
 
-/** Requests one execution may have in flight at once; more are answered with EGRESS_LIMIT. */
+/** Requests one execution may have in flight at once (the harness answers more with EGRESS_LIMIT itself). */
 export const MAX_FETCH_IN_FLIGHT = 16;
 /** Frame bytes beyond the base64 body: envelope, URL and headers (JSON escapes: up to 6 bytes each). */
 const FETCH_FRAME_OVERHEAD = 6 * (MAX_FETCH_URL + MAX_FETCH_HEADER_BYTES) + 16 * 1024;
@@ -29,6 +32,9 @@ export class EgressRelay {
    */
   private readonly inFlight = new Map<number, AbortController>();
   private closed = false;
+  /** `fetch` and `fetch-abort` frames so far: an honest harness aborts each request at most once. */
+  private fetches = 0;
+  private aborts = 0;
 
   constructor(session: EgressSession, send: (json: string) => void) {
     this.session = session;
@@ -40,10 +46,8 @@ export class EgressRelay {
     const { rid } = frame;
     if (this.closed) return 'fetch frame after the run ended';
     if (this.inFlight.has(rid)) return `fetch frame reuses request id ${rid} while it is in flight`;
-    if (this.inFlight.size >= MAX_FETCH_IN_FLIGHT) {
-      this.answerError(rid, 'EGRESS_LIMIT', `at most ${MAX_FETCH_IN_FLIGHT} requests may be in flight at once; await some before starting more`);
-      return undefined;
-    }
+    if (this.inFlight.size >= MAX_FETCH_IN_FLIGHT) return `fetch frame beyond the ${MAX_FETCH_IN_FLIGHT} requests in flight the harness allows`;
+    this.fetches++;
     const request = new AbortController();
     this.inFlight.set(rid, request);
     const body = frame.body === undefined ? undefined : Buffer.from(frame.body, 'base64');
@@ -83,13 +87,16 @@ export class EgressRelay {
    * Telling that race from a repeated or invented rid would take a record of every rid of the
    * run; ignoring it is safe, since the frame names only requests of the sandbox's own run in
    * progress (the channel refuses one for another execution or outside a run), which the
-   * function may abort anyway, and it costs the host one map lookup.
+   * function may abort anyway, and it costs the host one map lookup. What an honest harness
+   * never does is send more aborts than requests: that is a violation (returned).
    */
-  abort(rid: number): void {
+  abort(rid: number): string | undefined {
+    if (++this.aborts > this.fetches) return `more fetch-abort frames (${this.aborts}) than fetch frames (${this.fetches})`;
     const request = this.inFlight.get(rid);
-    if (request === undefined) return;
+    if (request === undefined) return undefined;
     this.inFlight.delete(rid);
     request.abort();
+    return undefined;
   }
 
   /** The execution is over: abort what is in flight and answer nothing more. Idempotent. */

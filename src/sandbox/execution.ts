@@ -100,10 +100,7 @@ export function relayFrame(exec: Execution | null, frame: FetchFrame | FetchAbor
   if (frame.t === 'fetch' || frame.t === 'fetch-abort') {
     if (exec === null || exec.settled || exec.relay === undefined) return `${frame.t} frame outside a run granted egress`;
     if (frame.id !== exec.req.executionId) return `${frame.t} frame for another execution`;
-    if (frame.t === 'fetch-abort') {
-      exec.relay.abort(frame.rid);
-      return undefined;
-    }
+    if (frame.t === 'fetch-abort') return exec.relay.abort(frame.rid);
     return exec.relay.handle(frame);
   }
   if (exec === null || exec.settled || exec.checkpoints === undefined) return 'checkpoint frame outside a job run';

@@ -4,7 +4,7 @@
 // the largest frame the host accepts back while that run is in flight. `fetched` and
 // `checkpointed` answers are the relays' own (egress-relay.ts, checkpoint-relay.ts).
 import { checkpointFrameCap } from './checkpoint-relay.js';
-import { fetchFrameCap } from './egress-relay.js';
+import { MAX_FETCH_IN_FLIGHT, fetchFrameCap } from './egress-relay.js';
 import { encodeFrame } from './frames.js';
 import type { SandboxRunRequest } from './port.js';
 
@@ -26,7 +26,7 @@ export function runFrameBody(req: SandboxRunRequest, sendCode: boolean): string 
     (sendCode ? `,"code":${JSON.stringify(req.code)}` : '') +
     `},"input":${req.inputJson === '' ? 'null' : req.inputJson},"timeoutMs":${req.timeoutMs},` +
     `"signalLeadMs":${signalLead},"resultBytes":${req.resultBytes},"logBytes":${req.logBytes}` +
-    (req.egress === undefined ? '' : `,"egress":{"requestBytes":${req.egress.limits.requestBytes}}`) +
+    (req.egress === undefined ? '' : `,"egress":{"requestBytes":${req.egress.limits.requestBytes},"maxInFlight":${MAX_FETCH_IN_FLIGHT}}`) +
     (req.checkpoint === undefined
       ? ''
       : `,"job":{"checkpointBytes":${req.checkpoint.maxBytes}` +

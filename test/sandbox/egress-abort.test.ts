@@ -101,6 +101,18 @@ describe('ctx.fetch aborts reach the host, in a bwrap sandbox', () => {
     });
   }
 
+  it('a 17th request while 16 wait is refused inside the sandbox (EGRESS_LIMIT) and the run goes on', async () => {
+    const sb = await tracker.spawn();
+    const code = `export default async (input, ctx) => {
+      for (let i = 0; i < 16; i++) ctx.fetch(input.base + '/hold/seventeen-' + i).catch(() => {});
+      return ctx.fetch(input.base + '/ok/17').then((r) => r.status, (e) => e.code + ': ' + e.message);
+    };`;
+    const outcome = await sb.run(granted(code, { base }));
+    assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+    assert.equal(outcome.result, 'EGRESS_LIMIT: at most 16 requests may be in flight at once; await some before starting more');
+    assert.equal(sb.alive, true);
+  });
+
   for (const [what, fail] of [['returns', false], ['throws', true]] as const) {
     it(`a run that ${what} with a request in flight has its upstream connection closed`, async () => {
       const sb = await tracker.spawn();
@@ -130,10 +142,10 @@ describe('ctx.fetch aborts reach the host, in a bwrap sandbox', () => {
     const own = `${FRAME_WRITER}
     export default async (input, ctx) => {
       const forge = (rid) => writeFrame(JSON.stringify({ t: 'fetch-abort', id: ctx.executionId, rid }));
-      forge(1); forge(424242); forge(0);
       const first = await (await ctx.fetch(input.base + '/ok/a')).text();
-      forge(1); forge(1);
+      forge(1);
       const second = await (await ctx.fetch(input.base + '/ok/b')).text();
+      forge(424242);
       return [first, second];
     };`;
     const ignored = await forger.run(granted(own, { base }));
@@ -147,6 +159,7 @@ describe('ctx.fetch aborts reach the host, in a bwrap sandbox', () => {
       ['with a rid that is not an integer', `{ t: 'fetch-abort', id: ctx.executionId, rid: '1' }`, true],
       ['with an oversized id', `{ t: 'fetch-abort', id: ctx.executionId + 'x'.repeat(300), rid: 1 }`, true],
       ['from a run without a grant', `{ t: 'fetch-abort', id: ctx.executionId, rid: 1 }`, false],
+      ['before any fetch (more aborts than fetches)', `{ t: 'fetch-abort', id: ctx.executionId, rid: 1 }`, true],
     ];
     for (const [what, frame, grant] of cases) {
       const sb = await tracker.spawn();

@@ -2,7 +2,8 @@
 // and real HTTP to a server on 127.0.0.1: a `fetch-abort` closes the upstream connection, frees
 // the request's place among the 16 in flight at once and is never answered; a rid the relay does
 // not have in flight is ignored; a rid used again after its abort is not answered or freed by the
-// aborted request's late outcome; and closing the relay closes every connection still open.
+// aborted request's late outcome; closing the relay closes every connection still open; and a
+// fetch beyond the 16 in flight or more aborts than fetches are protocol violations.
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
@@ -59,18 +60,16 @@ describe('egress relay aborts', () => {
     await until(() => ours().every(([, h]) => h.closed), 'the rest to close with the relay');
   });
 
-  it('ignores a rid that is not in flight: never used, already answered, or aborted twice', async () => {
+  it('ignores a rid that is not in flight: never used, or already answered', async () => {
     const { relay, sent, fetch } = relayFor();
-    relay.abort(7);
     fetch(1, '/one');
     await until(() => sent.length === 1, 'the answer');
-    relay.abort(1);
     fetch(2, '/hold/b2');
-    await until(() => held.has('/hold/b2'), 'the server to receive the request');
-    relay.abort(2);
-    relay.abort(2);
     fetch(3, '/three');
-    await until(() => sent.length === 2, 'the second answer');
+    await until(() => sent.length === 2 && held.has('/hold/b2'), 'the second answer and the held request');
+    assert.equal(relay.abort(7), undefined, 'never used');
+    assert.equal(relay.abort(1), undefined, 'already answered');
+    assert.equal(relay.abort(2), undefined, 'in flight');
     assert.deepEqual(sent.map((f) => [f.rid, f.ok]), [[1, true], [3, true]]);
     assert.equal(relay.inFlightCount, 0);
     await until(() => held.get('/hold/b2')!.closed, 'the aborted request’s connection to close');
@@ -86,16 +85,24 @@ describe('egress relay aborts', () => {
     await until(() => session.records.some((r) => r.path === '/hold/c1'), 'the aborted request to settle in the broker');
     assert.equal(relay.inFlightCount, 1, 'the newer request with that rid is still in flight');
     for (let rid = 2; rid <= MAX_FETCH_IN_FLIGHT; rid++) fetch(rid, `/hold/c${rid}`);
-    fetch(99, '/over');
-    await until(() => sent.length === 1, 'the refusal');
-    assert.equal(sent[0]?.rid, 99);
-    assert.equal(sent[0]?.ok === false && sent[0].code, 'EGRESS_LIMIT');
     await until(() => held.has('/hold/c1-again'), 'the server to receive the newer request');
     held.get('/hold/c1-again')!.res.end('late but mine');
-    await until(() => sent.length === 2, 'the newer request’s answer');
-    const answer = sent[1]!;
+    await until(() => sent.length === 1, 'the newer request’s answer');
+    const answer = sent[0]!;
     assert.equal(answer.rid, 1);
     assert.equal(answer.ok && Buffer.from(answer.body, 'base64').toString(), 'late but mine');
+    relay.close();
+  });
+
+  it('refuses frames an honest harness never sends: a fetch beyond the requests in flight, more aborts than fetches', async () => {
+    const { relay, sent, fetch } = relayFor();
+    for (let rid = 1; rid <= MAX_FETCH_IN_FLIGHT; rid++) fetch(rid, `/hold/d${rid}`);
+    const over: FetchFrame = { t: 'fetch', id: 'ex_test', rid: 99, method: 'GET', url: `http://127.0.0.1:${server.port}/over`, headers: [] };
+    assert.match(relay.handle(over) ?? '', /^fetch frame beyond the 16 requests in flight the harness allows$/);
+    assert.equal(relay.inFlightCount, MAX_FETCH_IN_FLIGHT, 'the refused frame started nothing');
+    for (let rid = 1; rid <= MAX_FETCH_IN_FLIGHT; rid++) assert.equal(relay.abort(rid), undefined, `abort ${rid}`);
+    assert.equal(relay.abort(1), 'more fetch-abort frames (17) than fetch frames (16)');
+    assert.equal(sent.length, 0, 'nothing was answered');
     relay.close();
   });
 });

@@ -20,7 +20,7 @@ async function inGcProcess(body: string): Promise<unknown> {
       send: (json) => frames.push(JSON.parse(json)), stringify: JSON.stringify, bufferFrom: Buffer.from,
       RequestClass: Request, ResponseClass: Response, nativeFetch: fetch, describe: String,
     });
-    client.begin({ id: 'ex_1', requestBytes: 1024, owns: () => true });
+    client.begin({ id: 'ex_1', requestBytes: 1024, maxInFlight: 16, owns: () => true });
     const turn = () => new Promise((resolve) => setImmediate(resolve));
     const outcome = (promise) => promise.then(() => 'answered', (e) => (typeof e.code === 'string' ? e.code : e.name));
     ${body}
@@ -47,7 +47,7 @@ describe('fetch client aborts', () => {
         await turn();
         client.end(); // still waiting now: the abort was lost
         out[name] = await settled;
-        client.begin({ id: 'ex_1', requestBytes: 1024, owns: () => true });
+        client.begin({ id: 'ex_1', requestBytes: 1024, maxInFlight: 16, owns: () => true });
       }
       const keepAlive = setInterval(() => {}, 60_000); // AbortSignal.timeout's timer does not hold the process open
       const timeout = AbortSignal.timeout(20);
@@ -98,5 +98,30 @@ describe('fetch client aborts', () => {
     `);
     // The client's own listener of each request is gone (Node's listeners of each Request stay until it is collected).
     assert.deepEqual(result, { before: 'AbortError', sent: 0, answers: ['answered', 'answered', 'answered'], removed: 3, withdrawn: 'EGRESS_FAILED', after: 0 });
+  });
+
+  it('refuses a request beyond maxInFlight unanswered ones itself, sending no frame, and takes one again once an answer frees a place', async () => {
+    const result = await inGcProcess(`
+      const held = Array.from({ length: 16 }, (_, i) => outcome(client.fetch('http://127.0.0.1:9/h' + i)));
+      await turn();
+      const sentBefore = frames.length;
+      let refusal;
+      try { await client.fetch('http://127.0.0.1:9/over'); } catch (e) { refusal = [e.code, e.message]; }
+      const sentAfterRefusal = frames.length;
+      const first = frames[0];
+      client.onFetched({ t: 'fetched', rid: first.rid, ok: true, status: 200, statusText: 'OK', url: first.url, headers: [], body: '' });
+      const next = outcome(client.fetch('http://127.0.0.1:9/next'));
+      await turn();
+      const sentAfterAnswer = frames.length;
+      client.end();
+      await Promise.all([...held, next]);
+      console.log(JSON.stringify({ sentBefore, refusal, sentAfterRefusal, sentAfterAnswer }));
+    `);
+    assert.deepEqual(result, {
+      sentBefore: 16,
+      refusal: ['EGRESS_LIMIT', 'at most 16 requests may be in flight at once; await some before starting more'],
+      sentAfterRefusal: 16,
+      sentAfterAnswer: 17,
+    });
   });
 });

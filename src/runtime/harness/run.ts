@@ -59,7 +59,12 @@ export function handleRun(frame: RunFrame, next: (() => void) | undefined): Prom
       if (frame.egress !== undefined) {
         const client = await loadFetchClient();
         capture.egress = true;
-        client.begin({ id: capture.id, requestBytes: Number(frame.egress.requestBytes) || 0, owns: () => ownedBy(capture) });
+        client.begin({
+          id: capture.id,
+          requestBytes: Number(frame.egress.requestBytes) || 0,
+          maxInFlight: Number(frame.egress.maxInFlight) || 0,
+          owns: () => ownedBy(capture),
+        });
         fetcher = client.fetch;
       }
       let checkpoint: CheckpointApi | undefined;
