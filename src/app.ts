@@ -317,7 +317,12 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   } catch (err) {
     throw listenError(err, config.host, config.port);
   }
-  worker.start();
+  if (config.jobs.paused) {
+    logger.warn(
+      'AIRLOCK_JOBS=paused: this server starts no job run; jobs, webhook deliveries and scheduled runs stay queued ' +
+        '(they can still be submitted, read and cancelled) until a server without it starts (docs/jobs.md)',
+    );
+  } else worker.start();
   scheduleRunner.start();
   if (config.schedules.paused) {
     logger.warn(

@@ -7,6 +7,7 @@ import { isAirlockError } from '../../src/core/errors.js';
 
 test('jobs defaults', () => {
   assert.deepEqual(loadConfig({}).jobs, {
+    paused: false,
     defaultRunMs: 600_000,
     maxRunMs: 3_600_000,
     deadlineMs: 86_400_000,
@@ -38,4 +39,13 @@ test('the default slice may not exceed the maximum slice', () => {
     (err) => isAirlockError(err) && err.code === 'CONFIG_INVALID' && /AIRLOCK_JOB_RUN_MS/.test(err.message),
   );
   assert.throws(() => loadConfig({ AIRLOCK_JOB_POLL_MS: '0' }), /AIRLOCK_JOB_POLL_MS/);
+});
+
+test('AIRLOCK_JOBS=paused pauses this server\'s job runs; any other value is refused, naming the variable', () => {
+  assert.equal(loadConfig({ AIRLOCK_JOBS: 'paused' }).jobs.paused, true);
+  assert.equal(loadConfig({ AIRLOCK_JOBS: 'on' }).jobs.paused, false);
+  assert.throws(
+    () => loadConfig({ AIRLOCK_JOBS: 'off' }),
+    (err) => isAirlockError(err) && err.code === 'CONFIG_INVALID' && /AIRLOCK_JOBS/.test(err.message),
+  );
 });

@@ -1,12 +1,18 @@
-// Configuration of jobs (AIRLOCK_JOB_*; docs/jobs.md): slice lengths, the overall deadline, how
-// many slices run at once (bounded by the queue and admission sections), polling and yielding.
+// Configuration of jobs (AIRLOCK_JOBS, AIRLOCK_JOB_*; docs/jobs.md): whether this server runs any,
+// slice lengths, the overall deadline, how many slices run at once (bounded by the queue and
+// admission sections), polling and yielding.
 import { AirlockError } from '../errors.js';
 import type { AdmissionConfig } from './admission.js';
-import { int, TIMER_MAX_MS } from './env.js';
+import { int, oneOf, TIMER_MAX_MS } from './env.js';
 import type { Env } from './env.js';
 import type { QueueConfig } from './queue.js';
 
 export interface JobsConfig {
+  /**
+   * AIRLOCK_JOBS=paused: this server starts no job run (jobs, webhook deliveries and scheduled
+   * runs stay queued; submissions are still taken), e.g. a restored copy of production's database.
+   */
+  paused: boolean;
   /** Slice length of a job run when the job does not ask for one, ms. */
   defaultRunMs: number;
   /** Longest slice a job may ask for (maxRunMs), ms. */
@@ -44,6 +50,7 @@ export function jobsFrom(env: Env, queue: QueueConfig, admission: AdmissionConfi
     );
   }
   return {
+    paused: oneOf(env, 'AIRLOCK_JOBS', ['on', 'paused'] as const, 'on') === 'paused',
     defaultRunMs,
     maxRunMs,
     deadlineMs: int(env, 'AIRLOCK_JOB_DEADLINE_MS', 86_400_000, 1),
