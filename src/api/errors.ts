@@ -1,7 +1,8 @@
 // Maps every error to the API's error body {"error":{"code","message"}} and a 4xx/5xx status.
 // Fastify's own refusals (validation, body too large, content-type) get stable codes too; bad
 // JSON is refused by the body parser (json-body.ts). A body too large is read to its end first
-// (drain-body.ts), so that a client still sending it gets the refusal.
+// (drain-body.ts), so that a client still sending it gets the refusal; a refusal made before the
+// body was read closes the connection after the answer.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AirlockError, isAirlockError } from '../core/errors.js';
 import type { Config } from '../core/config.js';
@@ -18,6 +19,10 @@ export function errorHandler(logger: Logger, config: Config) {
       return drainBody(request.raw).then(() => send(reply, refusal));
     }
     if (refusal !== undefined) {
+      // Refused before its body was read (no key, a wrong webhook token): the connection closes
+      // after the answer, so a client that never sends the rest cannot keep it open until the
+      // request timeout (and get a second answer, a 408, there).
+      if (!request.raw.complete) void reply.header('connection', 'close');
       send(reply, refusal);
       return undefined;
     }

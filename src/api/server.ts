@@ -32,6 +32,14 @@ const NO_QUERY = Type.Object({}, { additionalProperties: false });
 
 export type { ApiDeps } from './deps.js';
 
+/**
+ * How often Node looks for requests past their time, ms: a quarter of the timeout, at most Node's
+ * own 30 s, so a late request is cut within 25% of AIRLOCK_REQUEST_TIMEOUT_MS (or 30 s) after it.
+ */
+export function connectionsCheckingInterval(requestTimeoutMs: number): number {
+  return Math.max(25, Math.min(30_000, Math.floor(requestTimeoutMs / 4)));
+}
+
 export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -39,6 +47,15 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     // the log. Our own access lines (access-log.ts) exist only at debug level.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.maxBodyBytes,
+    // A request must arrive whole within AIRLOCK_REQUEST_TIMEOUT_MS (Fastify's default is no limit:
+    // a slow or unfinished body held its connection and buffer for ever); 408 REQUEST_TIMEOUT.
+    // Node 20 applies the timeout only when given to the server's constructor (options.http);
+    // Fastify's own option sets it afterwards, so both carry it (Fastify's 0 would switch it off).
+    requestTimeout: deps.config.requestTimeoutMs,
+    http: {
+      requestTimeout: deps.config.requestTimeoutMs,
+      connectionsCheckingInterval: connectionsCheckingInterval(deps.config.requestTimeoutMs),
+    },
     // Requests on connections still open while the server closes get 503 SHUTTING_DOWN from
     // refuseWhileClosing, in the API's error format.
     return503OnClosing: false,

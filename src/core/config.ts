@@ -67,6 +67,12 @@ export interface Config {
    * request (a deploy has its own limit, from maxBundleBytes).
    */
   maxBodyBytes: number;
+  /**
+   * A request's line, headers and body must all arrive within this long, ms (408 otherwise, the
+   * connection closed): a client that sends slowly, or never finishes, cannot hold a connection
+   * and its buffered body for ever. Answering takes as long as it takes (not counted).
+   */
+  requestTimeoutMs: number;
   /** Deepest accepted JSON nesting in inputs. */
   maxJsonDepth: number;
   /**
@@ -166,6 +172,7 @@ function readConfig(env: Env): Config {
     maxSourceBytes,
     maxBundleBytes,
     maxBodyBytes: maxLimits.inputBytes + 64 * KiB,
+    requestTimeoutMs: int(env, 'AIRLOCK_REQUEST_TIMEOUT_MS', 60_000, 100, TIMER_MAX_MS),
     maxJsonDepth: int(env, 'AIRLOCK_MAX_JSON_DEPTH', 256, 1),
     listPageBytes: int(env, 'AIRLOCK_LIST_PAGE_BYTES', 4 * MiB, 1 * KiB),
     defaultLimits,
