@@ -6,6 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { AirlockError } from '../core/errors.js';
 import { registerAccessLog } from './access-log.js';
 import { closeConnectionsAfterAnswersOnStop } from './closing-connections.js';
+import { capConnections } from './connection-cap.js';
 import { authenticate } from './auth.js';
 import { errorHandler } from './errors.js';
 import { clientErrorHandler, frameworkErrorHandler, refuseWhileClosing } from './protocol-errors.js';
@@ -66,6 +67,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     // A URL pasted with a trailing slash (a webhook URL into a provider's form) is the same route.
     routerOptions: { ignoreTrailingSlash: true },
   });
+  capConnections(app.server, deps.config.maxConnections, deps.logger);
   await registerOpenApi(app, deps.version);
   app.addSchema(ErrorBody);
   refuseWhileClosing(app);

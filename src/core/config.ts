@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { AirlockError, isAirlockError } from './errors.js';
 import { KiB, MiB } from './limits.js';
+import { defaultMaxConnections, openFilesSoftLimit } from './open-files.js';
 import { adminKeyFrom } from './config/admin-key.js';
 import { admissionFrom, capAdmission } from './config/admission.js';
 import type { AdmissionConfig } from './config/admission.js';
@@ -73,6 +74,12 @@ export interface Config {
    * and its buffered body for ever. Answering takes as long as it takes (not counted).
    */
   requestTimeoutMs: number;
+  /**
+   * Most client connections open at once; more are closed as soon as they are accepted (logged),
+   * so a flood of connections cannot take the descriptors sandboxes and the database need.
+   * Default: half the server's open-files limit, at most 10 000.
+   */
+  maxConnections: number;
   /** Deepest accepted JSON nesting in inputs. */
   maxJsonDepth: number;
   /**
@@ -173,6 +180,7 @@ function readConfig(env: Env): Config {
     maxBundleBytes,
     maxBodyBytes: maxLimits.inputBytes + 64 * KiB,
     requestTimeoutMs: int(env, 'AIRLOCK_REQUEST_TIMEOUT_MS', 60_000, 100, TIMER_MAX_MS),
+    maxConnections: int(env, 'AIRLOCK_MAX_CONNECTIONS', defaultMaxConnections(openFilesSoftLimit()), 1),
     maxJsonDepth: int(env, 'AIRLOCK_MAX_JSON_DEPTH', 256, 1),
     listPageBytes: int(env, 'AIRLOCK_LIST_PAGE_BYTES', 4 * MiB, 1 * KiB),
     defaultLimits,
