@@ -1,6 +1,7 @@
 // Requests that arrive slowly or never finish, over raw TCP against a real server: a body that
 // stops coming is cut at AIRLOCK_REQUEST_TIMEOUT_MS (408), a webhook URL with a wrong token is
-// refused before its body is read, and a call slower to answer than the timeout is not cut.
+// refused before its body is read, a client still uploading gets its refusal, and a call slower
+// to answer than the timeout is not cut.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deploy, startTestServer } from '../support/server.js';
@@ -16,7 +17,10 @@ async function unfinishedBody(url: string, path: string, headers: Record<string,
     .join('');
   socket.write(`POST ${path} HTTP/1.1\r\n${lines}\r\n{`);
   const answer = parseAnswer(await closed);
-  return { ...answer, error: (JSON.parse(answer.body || '{}') as { error?: { code: string; message: string } }).error };
+  // The first answer only (its content-length), whatever came after it on the connection.
+  const length = Number(/\r\ncontent-length: (\d+)/i.exec(answer.headers)?.[1] ?? answer.body.length);
+  const body = answer.body.slice(0, length);
+  return { ...answer, body, error: (JSON.parse(body || '{}') as { error?: { code: string; message: string } }).error };
 }
 
 describe('slow and unfinished requests', () => {
@@ -53,6 +57,15 @@ describe('slow and unfinished requests', () => {
     const unknown = await unfinishedBody(server.url, `/hooks/nobody/echo/${token}`, {}, 1024 * 1024);
     assert.equal(unknown.status, 404);
     assert.equal(unknown.error?.code, 'NOT_FOUND');
+  });
+
+  it('answers a wrong key while a large body is still being uploaded, without resetting the connection', async () => {
+    const body = JSON.stringify({ code: `export default () => 1; // ${'x'.repeat(4 * 1024 * 1024)}` });
+    for (const authorization of ['Bearer not-a-key', '']) {
+      const res = await fetch(`${server.url}/v1/tenants/acme/functions/big`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization }, body });
+      assert.equal(res.status, 401);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'UNAUTHORIZED');
+    }
   });
 
   it('does not cut a call that takes longer than the request timeout to answer once its request is in', async () => {
