@@ -1,7 +1,9 @@
 // Maps every error to the API's error body {"error":{"code","message"}} and a 4xx/5xx status.
 // Fastify's own refusals (validation, body too large, content-type) get stable codes too; bad
 // JSON is refused by the body parser (json-body.ts). A body too large is read to its end first
-// (drain-body.ts), so that a client still sending it gets the refusal.
+// (drain-body.ts), so that a client still sending it gets the refusal; after a refusal made before
+// the body was read (no key, a wrong webhook token), it is drained the same way and its
+// connection closed if it does not finish.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AirlockError, isAirlockError } from '../core/errors.js';
 import type { Config } from '../core/config.js';
@@ -19,6 +21,12 @@ export function errorHandler(logger: Logger, config: Config) {
     }
     if (refusal !== undefined) {
       send(reply, refusal);
+      // Refused before its body was read (no key, a wrong webhook token): the rest of the body is
+      // read and dropped while the client sends it (closing now could reset the connection before
+      // a client still uploading reads the answer), for as long as a 413's drain at most; a body
+      // still unfinished then has its connection closed, so a client that never sends the rest
+      // cannot keep it open until the request timeout (and get a second answer, a 408, there).
+      if (!request.raw.complete) void drainBody(request.raw).then(() => request.raw.complete || request.raw.socket.destroy());
       return undefined;
     }
     const status = err.statusCode ?? 500;

@@ -2,7 +2,7 @@
 // or a constructor key holding prototype, is refused), with refusals that say which problem the
 // body had (Fastify's parser answers both with the same "Body is not valid JSON"). An empty body
 // is no body; bytes that are not UTF-8 are refused (not read as U+FFFD); text/plain is not taken
-// at all.
+// at all, nor is a body with a content-encoding (415).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AirlockError } from '../core/errors.js';
 
@@ -24,6 +24,8 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, raw, done) => {
     // An empty body is no body, whatever its content-type says (curl -X DELETE -H 'content-type: …').
     if ((raw as Buffer).length === 0) return done(null, undefined);
+    const coding = contentCoding(request.headers['content-encoding']);
+    if (coding !== undefined) return done(compressedBody(coding));
     let body: string;
     try {
       body = utf8.decode(raw as Buffer);
@@ -32,6 +34,26 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
     }
     parse(request, body, (err, value) => done(err === null ? null : explain(err, body), value));
   });
+}
+
+/**
+ * The body's content coding when it has one: the bytes were read as they came, so a compressed
+ * body would be read as garbage, and a plain one labelled compressed would be taken as it is
+ * (read differently by anything in front that decodes it). Webhook deliveries are decoded; the
+ * API's JSON bodies are not.
+ */
+function contentCoding(header: string | undefined): string | undefined {
+  const coding = header?.trim().toLowerCase() ?? '';
+  return coding === '' || coding === 'identity' ? undefined : coding;
+}
+
+function compressedBody(coding: string): AirlockError {
+  const shown = /^[a-z0-9 ,_-]{1,40}$/.test(coding) ? `"${coding}"` : 'one';
+  return new AirlockError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `the API does not take compressed request bodies (this one has the content-encoding ${shown}); ` +
+      'send the JSON uncompressed, without a content-encoding header',
+  );
 }
 
 /** The refusal for a body Fastify's parser refused: invalid JSON (and where), or a poisoning key. */

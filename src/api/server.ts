@@ -6,6 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { AirlockError } from '../core/errors.js';
 import { registerAccessLog } from './access-log.js';
 import { closeConnectionsAfterAnswersOnStop } from './closing-connections.js';
+import { capConnections } from './connection-cap.js';
 import { authenticate } from './auth.js';
 import { errorHandler } from './errors.js';
 import { clientErrorHandler, frameworkErrorHandler, refuseWhileClosing } from './protocol-errors.js';
@@ -32,6 +33,14 @@ const NO_QUERY = Type.Object({}, { additionalProperties: false });
 
 export type { ApiDeps } from './deps.js';
 
+/**
+ * How often Node looks for requests past their time, ms: a quarter of the timeout, at most Node's
+ * own 30 s, so a late request is cut within 25% of AIRLOCK_REQUEST_TIMEOUT_MS (or 30 s) after it.
+ */
+export function connectionsCheckingInterval(requestTimeoutMs: number): number {
+  return Math.max(25, Math.min(30_000, Math.floor(requestTimeoutMs / 4)));
+}
+
 export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -39,6 +48,15 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     // the log. Our own access lines (access-log.ts) exist only at debug level.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.maxBodyBytes,
+    // A request must arrive whole within AIRLOCK_REQUEST_TIMEOUT_MS (Fastify's default is no limit:
+    // a slow or unfinished body held its connection and buffer for ever); 408 REQUEST_TIMEOUT.
+    // Node 20 applies the timeout only when given to the server's constructor (options.http);
+    // Fastify's own option sets it afterwards, so both carry it (Fastify's 0 would switch it off).
+    requestTimeout: deps.config.requestTimeoutMs,
+    http: {
+      requestTimeout: deps.config.requestTimeoutMs,
+      connectionsCheckingInterval: connectionsCheckingInterval(deps.config.requestTimeoutMs),
+    },
     // Requests on connections still open while the server closes get 503 SHUTTING_DOWN from
     // refuseWhileClosing, in the API's error format.
     return503OnClosing: false,
@@ -49,6 +67,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     // A URL pasted with a trailing slash (a webhook URL into a provider's form) is the same route.
     routerOptions: { ignoreTrailingSlash: true },
   });
+  capConnections(app.server, deps.config.maxConnections, deps.logger);
   await registerOpenApi(app, deps.version);
   app.addSchema(ErrorBody);
   refuseWhileClosing(app);

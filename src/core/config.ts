@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { AirlockError, isAirlockError } from './errors.js';
 import { KiB, MiB } from './limits.js';
+import { defaultMaxConnections, openFilesSoftLimit } from './open-files.js';
 import { adminKeyFrom } from './config/admin-key.js';
 import { admissionFrom, capAdmission } from './config/admission.js';
 import type { AdmissionConfig } from './config/admission.js';
@@ -67,6 +68,18 @@ export interface Config {
    * request (a deploy has its own limit, from maxBundleBytes).
    */
   maxBodyBytes: number;
+  /**
+   * A request's line, headers and body must all arrive within this long, ms (408 otherwise, the
+   * connection closed): a client that sends slowly, or never finishes, cannot hold a connection
+   * and its buffered body for ever. Answering takes as long as it takes (not counted).
+   */
+  requestTimeoutMs: number;
+  /**
+   * Most client connections open at once; more are closed as soon as they are accepted (logged),
+   * so a flood of connections cannot take the descriptors sandboxes and the database need.
+   * Default: half the server's open-files limit, at most 10 000.
+   */
+  maxConnections: number;
   /** Deepest accepted JSON nesting in inputs. */
   maxJsonDepth: number;
   /**
@@ -166,6 +179,8 @@ function readConfig(env: Env): Config {
     maxSourceBytes,
     maxBundleBytes,
     maxBodyBytes: maxLimits.inputBytes + 64 * KiB,
+    requestTimeoutMs: int(env, 'AIRLOCK_REQUEST_TIMEOUT_MS', 60_000, 100, TIMER_MAX_MS),
+    maxConnections: int(env, 'AIRLOCK_MAX_CONNECTIONS', defaultMaxConnections(openFilesSoftLimit()), 1),
     maxJsonDepth: int(env, 'AIRLOCK_MAX_JSON_DEPTH', 256, 1),
     listPageBytes: int(env, 'AIRLOCK_LIST_PAGE_BYTES', 4 * MiB, 1 * KiB),
     defaultLimits,

@@ -1,6 +1,7 @@
 // Refusals of malformed requests, over HTTP against a real server: each has a stable code and a
 // message that says what was wrong and how to send it instead.
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import { deploy, startTestServer } from '../support/server.js';
 import type { TestServer } from '../support/server.js';
@@ -75,6 +76,23 @@ describe('request refusals', () => {
         assert.match(res.body.error.message, /-H 'content-type: application\/json'/);
       });
     }
+
+    it('refuses a JSON body with a content-encoding (415) instead of reading its bytes as they came', async () => {
+      const headers = { authorization: `Bearer ${server.adminKey}`, 'content-type': 'application/json' };
+      const gzipped = gzipSync('{"input":1}');
+      const real = await fetch(server.url + INVOKE, { method: 'POST', headers: { ...headers, 'content-encoding': 'gzip' }, body: gzipped });
+      const realBody = (await real.json()) as { error: { code: string; message: string } };
+      assert.equal(real.status, 415);
+      assert.equal(realBody.error.code, 'UNSUPPORTED_MEDIA_TYPE');
+      assert.match(realBody.error.message, /^the API does not take compressed request bodies \(this one has the content-encoding "gzip"\); send the JSON uncompressed/);
+      // A plain body labelled compressed was taken as it is (and ran the function).
+      const labelled = await fetch(server.url + INVOKE, { method: 'POST', headers: { ...headers, 'content-encoding': 'br' }, body: '{"input":1}' });
+      assert.equal(labelled.status, 415);
+      assert.equal(((await labelled.json()) as { error: { code: string } }).error.code, 'UNSUPPORTED_MEDIA_TYPE');
+      const identity = await fetch(server.url + INVOKE, { method: 'POST', headers: { ...headers, 'content-encoding': 'identity' }, body: '{"input":1}' });
+      assert.equal(identity.status, 200);
+      assert.equal(((await identity.json()) as { result: unknown }).result, 1);
+    });
 
     it('takes an empty body with a JSON content-type as no body', async () => {
       const res = await send('/v1/tenants/acme/functions/gone', '', 'application/json', 'DELETE');

@@ -12,6 +12,22 @@ describe('exceedsDepth', () => {
     assert.equal(exceedsDepth({ a: [{ b: 1 }] }, 3), false);
     assert.equal(exceedsDepth({ a: [{ b: {} }] }, 3), true);
     assert.equal(exceedsDepth('scalar', 0), false);
+    assert.equal(exceedsDepth({}, 0), true);
+    assert.equal(exceedsDepth([[], {}], 2), false);
+    assert.equal(exceedsDepth([[], [{}]], 2), true);
+    assert.equal(exceedsDepth({ a: { b: [] } }, 2), true);
+  });
+
+  it('keeps nothing per empty container of a wide input (a 1M-element array of [] stays under 8 MiB of heap)', () => {
+    const wide: unknown[] = [];
+    for (let i = 0; i < 1_000_000; i++) wide.push([]);
+    const before = process.memoryUsage().heapUsed;
+    let peak = before;
+    // The depth check runs synchronously; measure right after it, when a stack it kept would still be
+    // garbage not yet collected (a scavenge can only lower the number, never raise it).
+    assert.equal(exceedsDepth(wide, 256), false);
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+    assert.ok(peak - before < 8 * 1024 * 1024, `the depth check took ${Math.round((peak - before) / 1024 / 1024)} MiB of heap`);
   });
 });
 

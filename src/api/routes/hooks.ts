@@ -1,10 +1,12 @@
 // Webhook routes. `/hooks/{tenant}/{function}/{token}` takes deliveries from third parties: no
-// API key, the token in the path authenticates; every body type is accepted as bytes (up to
+// API key, the token in the path authenticates, checked before the body is read (a caller without
+// it gets the 404 without the server holding its body); every body type is accepted as bytes (up to
 // AIRLOCK_WEBHOOK_BODY_BYTES) and stored as a job before the 202 (after its signature checked out,
 // when the webhook verifies one). Under /v1 (API key): show the function's webhook and rotate its
 // token; its signature verification has routes of its own (hook-verify.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import type { FunctionVersion } from '../../core/types.js';
 import { audit } from '../audit.js';
 import { requireTenant } from '../auth.js';
 import { errorResponses } from '../error-responses.js';
@@ -69,12 +71,19 @@ export async function registerHookRoutes(app: FastifyInstance, deps: ApiDeps): P
     });
     // Every answer counts, refusals made before the handler (a body over the limit) included.
     const counter = deps.workMetrics;
+    // The token is checked as soon as the headers are in, before the body is read: without it, a
+    // caller who guesses URLs could make the server hold a body of up to the limit per connection.
+    const admitted = new WeakMap<FastifyRequest, FunctionVersion>();
+    const admit = async (request: HookRequest) => {
+      const { tenant, function: fn, token } = request.params;
+      admitted.set(request, await hooks.admit(tenant, fn, token));
+    };
     if (counter !== undefined) scope.addHook('onResponse', async (_request, reply) => counter.recordDelivery(reply.statusCode < 300 ? 'stored' : 'refused'));
     const receive = async (request: HookRequest, reply: FastifyReply) => {
-      const { tenant, function: fn, token } = request.params;
+      const { tenant } = request.params;
       const q = request.url.indexOf('?');
       const body = request.body;
-      const delivered = await hooks.receive(tenant, fn, token, {
+      const delivered = await hooks.receive(admitted.get(request)!, {
         method: request.method,
         headers: request.headers,
         rawQuery: q < 0 ? '' : request.url.slice(q + 1),
@@ -98,6 +107,7 @@ export async function registerHookRoutes(app: FastifyInstance, deps: ApiDeps): P
         exposeHeadRoute: false,
         bodyLimit: deps.config.webhooks.bodyBytes,
         config: { bodyHolds: 'delivery' },
+        onRequest: admit,
         schema: {
           operationId: `receiveWebhook${method[0]}${method.slice(1).toLowerCase()}`,
           tags: ['webhooks'],

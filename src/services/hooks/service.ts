@@ -57,8 +57,12 @@ export class HookService {
     this.now = deps.now ?? Date.now;
   }
 
-  /** The function a delivery goes to, after its token checked out; NOT_FOUND otherwise. */
-  private async resolve(tenant: string, fn: string, token: string): Promise<FunctionVersion> {
+  /**
+   * The function a delivery goes to, after its token checked out; NOT_FOUND otherwise. The route
+   * calls this before the body is read, so a caller without the token cannot make the server
+   * buffer bodies.
+   */
+  async admit(tenant: string, fn: string, token: string): Promise<FunctionVersion> {
     if (!NAME_PATTERN.test(tenant) || !NAME_PATTERN.test(fn) || token.length > 256) throw noSuchHook();
     if (!(await this.deps.tokens.verify(tenant, fn, token))) throw noSuchHook();
     try {
@@ -69,10 +73,10 @@ export class HookService {
     }
   }
 
-  /** Stores one delivery durably as a job; resolves once it is committed. */
-  async receive(tenant: string, fn: string, token: string, req: DeliveryRequest): Promise<Delivered> {
+  /** Stores one delivery to `version` (what admit answered) durably as a job; resolves once it is committed. */
+  async receive(version: FunctionVersion, req: DeliveryRequest): Promise<Delivered> {
     const { config } = this.deps;
-    const version = await this.resolve(tenant, fn, token);
+    const { tenant, name: fn } = version;
     const now = this.now();
     const deliveryId = sortableId('dl', now);
     const plain = await decodeDelivery(req, config.webhooks.bodyBytes);
