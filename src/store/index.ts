@@ -8,6 +8,7 @@ import type { DeadItemListener, QueueStore } from '../queue/port.js';
 import type { Store } from './port.js';
 import { SqliteQueue } from './sqlite/queue/store.js';
 import { SqliteStore } from './sqlite/store.js';
+import { databaseDamaged, isDatabaseDamaged } from './storage-errors.js';
 
 export type { Store } from './port.js';
 export type { QueueStore } from '../queue/port.js';
@@ -43,20 +44,32 @@ export async function migrated<T extends { migrate(): Promise<void>; close(): Pr
   return handle;
 }
 
+/** Runs `open` (a connection's opening and migration); a damaged file is DATABASE_CORRUPT. */
+export async function refuseDamaged<T>(file: string, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (err) {
+    throw isDatabaseDamaged(err) ? databaseDamaged(file, err) : err;
+  }
+}
+
 /** Opens and migrates the store described by `config`. */
 export async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Store> {
   const file = sqliteFile(config);
-  let store: SqliteStore;
-  try {
-    store = new SqliteStore(file);
-  } catch (err) {
-    throw new AirlockError(
-      'CONFIG_INVALID',
-      `cannot open the SQLite database ${file}: ${(err as Error).message}; ` +
-        'check that the file is an Airlock database and that AIRLOCK_DATA_DIR is writable',
-    );
-  }
-  return migrated(store);
+  return refuseDamaged(file, async () => {
+    let store: SqliteStore;
+    try {
+      store = new SqliteStore(file);
+    } catch (err) {
+      if (isDatabaseDamaged(err)) throw err;
+      throw new AirlockError(
+        'CONFIG_INVALID',
+        `cannot open the SQLite database ${file}: ${(err as Error).message}; ` +
+          'check that the file is an Airlock database and that AIRLOCK_DATA_DIR is writable',
+      );
+    }
+    return migrated(store);
+  });
 }
 
 /** Opens and migrates the durable queue described by `config` (same database as the store). */
@@ -65,5 +78,6 @@ export async function openQueue(
   onDead?: DeadItemListener,
 ): Promise<QueueStore> {
   const options = { policy: config.queue, batchSync: config.webhooks?.sync ?? 'full', ...(onDead === undefined ? {} : { onDead }) } as const;
-  return migrated(new SqliteQueue(sqliteFile(config), options));
+  const file = sqliteFile(config);
+  return refuseDamaged(file, () => migrated(new SqliteQueue(file, options)));
 }
