@@ -8,7 +8,7 @@ import type { DeadItemListener, QueueStore } from '../queue/port.js';
 import type { Store } from './port.js';
 import { SqliteQueue } from './sqlite/queue/store.js';
 import { SqliteStore } from './sqlite/store.js';
-import { databaseDamaged, isDatabaseDamaged } from './storage-errors.js';
+import { databaseDamaged, isDatabaseDamaged, isStorageFull, storageFullAtStart } from './storage-errors.js';
 
 export type { Store } from './port.js';
 export type { QueueStore } from '../queue/port.js';
@@ -44,12 +44,17 @@ export async function migrated<T extends { migrate(): Promise<void>; close(): Pr
   return handle;
 }
 
-/** Runs `open` (a connection's opening and migration); a damaged file is DATABASE_CORRUPT. */
+/**
+ * Runs `open` (a connection's opening and migration): a damaged file is DATABASE_CORRUPT, a full
+ * disk STORAGE_FULL, each saying what to do.
+ */
 export async function refuseDamaged<T>(file: string, open: () => Promise<T>): Promise<T> {
   try {
     return await open();
   } catch (err) {
-    throw isDatabaseDamaged(err) ? databaseDamaged(file, err) : err;
+    if (isDatabaseDamaged(err)) throw databaseDamaged(file, err);
+    if (isStorageFull(err)) throw storageFullAtStart(file, err);
+    throw err;
   }
 }
 
@@ -61,7 +66,7 @@ export async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>)
     try {
       store = new SqliteStore(file);
     } catch (err) {
-      if (isDatabaseDamaged(err)) throw err;
+      if (isDatabaseDamaged(err) || isStorageFull(err)) throw err;
       throw new AirlockError(
         'CONFIG_INVALID',
         `cannot open the SQLite database ${file}: ${(err as Error).message}; ` +

@@ -3,6 +3,7 @@
 // returns; a damaged file (SQLITE_CORRUPT, SQLITE_NOTADB) or an emptied one stops the start with
 // DATABASE_CORRUPT and the ways to get the data back, instead of a raw SQLite message.
 import { existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { AirlockError } from '../core/errors.js';
 
 /** Seconds a client is asked to wait before sending a write refused for a full disk again. */
@@ -36,6 +37,17 @@ export function storageFull(): AirlockError {
       `(Retry-After: ${STORAGE_FULL_RETRY_AFTER_SECONDS} s). The operator frees space on the disk of the server's ` +
       'data dir; the server takes writes again as soon as there is space, without a restart',
     { retryAfterSeconds: STORAGE_FULL_RETRY_AFTER_SECONDS },
+  );
+}
+
+/** The start could not open or migrate the database because its disk is full. */
+export function storageFullAtStart(file: string, err: unknown): AirlockError {
+  const detail = err instanceof Error ? err.message : String(err);
+  return new AirlockError(
+    'STORAGE_FULL',
+    `cannot open the SQLite database ${file} (${detail}): the disk that holds the data dir is full. ` +
+      `Free space on it (df -h ${dirname(file)}) and start again; the database is not damaged by this`,
+    { file },
   );
 }
 

@@ -31,6 +31,33 @@ function fillDisk(file: string, maxMiB: number): void {
 }
 
 describe('a full disk under the data dir', { skip: canUnshare ? false : 'needs root and unshare --mount' }, () => {
+  it('a first start on a full disk says so and leaves no empty key file; it starts once space returns', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'airlock-full-start-'));
+    let server: ServerProcess | undefined;
+    try {
+      // In the server's own mount namespace: a full 1 MiB tmpfs on the data dir; one start on it,
+      // then a listing of what it left, then the filler goes and the same command starts again.
+      const script = [
+        'mount -t tmpfs -o size=1m,mode=0700 airlock-full "$0" || exit 9',
+        'head -c 2000000 /dev/zero > "$0/filler" 2>/dev/null',
+        '"$@"; echo "first start exited $?"',
+        'echo "left: $(ls -A "$0" | tr "\\n" " ")"',
+        'rm "$0/filler"',
+        'exec "$@"',
+      ].join('\n');
+      server = await startServerProcess({ AIRLOCK_DATA_DIR: dataDir }, 20_000, ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', script, dataDir]);
+      const out = server.output();
+      assert.match(out, new RegExp(`error STORAGE_FULL: cannot write the admin key file ${join(dataDir, 'admin.key')} \\(ENOSPC\\): no space left on the device`));
+      assert.match(out, /first start exited 1\nleft: filler \n/, 'no empty admin.key (nor a temporary file) was left behind');
+      const key = readFileSync(`/proc/${server.child.pid!}/root${dataDir}/admin.key`, 'utf8').trim();
+      assert.ok(key.length >= 16, 'the second start generated a whole key');
+      await apiCall(server.url, key, 'GET', '/v1/tenants/acme/functions');
+    } finally {
+      await server?.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses writes with 507 STORAGE_FULL while full, and takes them again once space returns', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'airlock-full-'));
     let server: ServerProcess | undefined;
