@@ -1,5 +1,6 @@
 // Opens the configured store and durable queue: SQLite in the data dir today; Postgres arrives in
-// a later release.
+// a later release. A file that cannot be opened for a known reason (damaged, disk full) stops the
+// start with what to do (storage-errors.ts).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../core/config.js';
@@ -48,7 +49,7 @@ export async function migrated<T extends { migrate(): Promise<void>; close(): Pr
  * Runs `open` (a connection's opening and migration): a damaged file is DATABASE_CORRUPT, a full
  * disk STORAGE_FULL, each saying what to do.
  */
-export async function refuseDamaged<T>(file: string, open: () => Promise<T>): Promise<T> {
+export async function explainOpenFailure<T>(file: string, open: () => Promise<T>): Promise<T> {
   try {
     return await open();
   } catch (err) {
@@ -61,7 +62,7 @@ export async function refuseDamaged<T>(file: string, open: () => Promise<T>): Pr
 /** Opens and migrates the store described by `config`. */
 export async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Store> {
   const file = sqliteFile(config);
-  return refuseDamaged(file, async () => {
+  return explainOpenFailure(file, async () => {
     let store: SqliteStore;
     try {
       store = new SqliteStore(file);
@@ -84,5 +85,5 @@ export async function openQueue(
 ): Promise<QueueStore> {
   const options = { policy: config.queue, batchSync: config.webhooks?.sync ?? 'full', ...(onDead === undefined ? {} : { onDead }) } as const;
   const file = sqliteFile(config);
-  return refuseDamaged(file, () => migrated(new SqliteQueue(file, options)));
+  return explainOpenFailure(file, () => migrated(new SqliteQueue(file, options)));
 }
