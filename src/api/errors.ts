@@ -2,24 +2,30 @@
 // Fastify's own refusals (validation, body too large, content-type) get stable codes too; bad
 // JSON is refused by the body parser (json-body.ts). A body too large is read to its end first
 // (drain-body.ts), so that a client still sending it gets the refusal. A write refused because
-// the data dir's disk is full is 507 STORAGE_FULL (store/storage-errors.ts), logged without a
-// stack per request (storage-full-log.ts).
+// the data dir's disk is full is 507 STORAGE_FULL, a read of a damaged database file 500
+// DATABASE_CORRUPT (store/storage-errors.ts), each logged without a stack per request
+// (store-failure-log.ts).
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AirlockError, isAirlockError } from '../core/errors.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
-import { isStorageFull, storageFull } from '../store/storage-errors.js';
+import { damagedAtRuntime, isDatabaseDamaged, isStorageFull, storageFull } from '../store/storage-errors.js';
 import { bodyTooLarge } from './body-limits.js';
 import { drainBody } from './drain-body.js';
-import { StorageFullLog } from './storage-full-log.js';
+import { StoreFailureLog } from './store-failure-log.js';
 import { validationMessage } from './validation-message.js';
 
 export function errorHandler(logger: Logger, config: Config) {
-  const storageFullLog = new StorageFullLog(logger, config.dataDir);
+  const storeFailures = new StoreFailureLog(logger, config.dataDir);
   return function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
     if (isStorageFull(err)) {
-      storageFullLog.note(err, loggableUrl(request.url));
+      storeFailures.note('full', err, loggableUrl(request.url));
       send(reply, storageFull());
+      return undefined;
+    }
+    if (isDatabaseDamaged(err)) {
+      storeFailures.note('damaged', err, loggableUrl(request.url));
+      send(reply, damagedAtRuntime());
       return undefined;
     }
     const refusal = isAirlockError(err) ? err : fastifyRefusal(err, request, config);

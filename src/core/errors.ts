@@ -110,7 +110,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   // The disk that holds the database is full: nothing was stored; the request can be sent again
   // once the operator frees space (no restart needed).
   STORAGE_FULL: 507,
-  // The database file is damaged or empty (startup only; never an HTTP answer).
+  // The database file is damaged: the start refuses it (or an emptied one); a request that reads
+  // a damaged part found later answers with it.
   DATABASE_CORRUPT: 500,
   INTERNAL: 500,
 };

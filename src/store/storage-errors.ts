@@ -1,7 +1,8 @@
 // What the database's own failures mean to the operator: a full disk (SQLITE_FULL, ENOSPC,
 // EDQUOT) refuses the one write with STORAGE_FULL and the server recovers by itself once space
 // returns; a damaged file (SQLITE_CORRUPT, SQLITE_NOTADB) or an emptied one stops the start with
-// DATABASE_CORRUPT and the ways to get the data back, instead of a raw SQLite message.
+// DATABASE_CORRUPT and the ways to get the data back, instead of a raw SQLite message, and a
+// damaged part found later fails the requests that read it with DATABASE_CORRUPT.
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AirlockError } from '../core/errors.js';
@@ -48,6 +49,18 @@ export function storageFullAtStart(file: string, err: unknown): AirlockError {
     `cannot open the SQLite database ${file} (${detail}): the disk that holds the data dir is full. ` +
       `Free space on it (df -h ${dirname(file)}) and start again; the database is not damaged by this`,
     { file },
+  );
+}
+
+/**
+ * The answer to a request that read a damaged part of the database. It names no path (tenants
+ * read it); the server's log says what to do.
+ */
+export function damagedAtRuntime(): AirlockError {
+  return new AirlockError(
+    'DATABASE_CORRUPT',
+    "the server's database is damaged where this request reads it, so it cannot be answered; the operator " +
+      "repairs it (the server's log says how). Other requests may still work",
   );
 }
 
