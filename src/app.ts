@@ -39,6 +39,7 @@ import type { AdminKey } from './services/keys.js';
 import { ExecutionRecorder } from './services/recorder.js';
 import { OutcomeLog } from './services/outcome-log.js';
 import { DeadLog } from './services/jobs/dead-log.js';
+import { logWaitingWork } from './services/jobs/waiting-work.js';
 import { RetentionPurger } from './services/retention.js';
 import { generateSecretKey, readSecretKey, secretKeyPath } from './services/secrets/key-file.js';
 import type { SecretKeySource } from './services/secrets/key-file.js';
@@ -46,6 +47,7 @@ import { sealingKey } from './services/secrets/crypto.js';
 import { refuseToReplaceLostKey, warnAboutUnopenable } from './services/secrets/sealed-check.js';
 import { SecretService } from './services/secrets/service.js';
 import { openQueue, openStore, sqliteFile } from './store/index.js';
+import { refuseEmptyDatabase } from './store/storage-errors.js';
 import type { Store } from './store/port.js';
 import { startCheckpointer } from './store/sqlite/checkpointer.js';
 import { HttpEgressBroker } from './egress/broker.js';
@@ -165,6 +167,10 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   if (opened !== undefined) {
     // Without them, the missing cgroups layer is warned about below, with the other missing layers.
     if (cgroups !== undefined) logger.info({ cgroups: cgroups.describe(), version: cgroups.version }, 'sandboxes get cgroup limits');
+    const removed = opened.leftovers?.removed ?? 0;
+    if (removed > 0) {
+      logger.info({ removed }, `removed ${removed} cgroup${removed === 1 ? '' : 's'} of sandboxes a previous server left behind (it stopped without cleaning up, e.g. kill -9); none held a process`);
+    }
     const busy = opened.leftovers?.busy ?? [];
     if (busy.length > 0) logger.warn({ root: config.cgroups.root, busy: busy.slice(0, 10), count: busy.length }, sharedRootWarning(config.cgroups.root, busy.length));
   }
@@ -208,6 +214,8 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   // Every sandbox is checked against the required layers before it can run anything.
   const sandboxes = requireLayers(isolator, config.sandbox.requiredLayers);
 
+  // An emptied database in a used data dir would start as a new, empty server: refused instead.
+  refuseEmptyDatabase(sqliteFile(config), secretKeyPath(config.dataDir));
   const openedStore = await openStore(config);
   const store = overrides.wrapStore?.(openedStore) ?? openedStore;
   cleanup.add(() => store.close());
@@ -216,6 +224,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const deadLog = new DeadLog(logger, workMetrics);
   const queue = await openQueue(config, deadLog.note);
   cleanup.add(() => queue.close());
+  await logWaitingWork(queue, logger);
   const scheduleStore = await openScheduleStore(config);
   cleanup.add(() => scheduleStore.close());
   // Log checkpoints run in a worker thread, off the event loop; without it the connections' own

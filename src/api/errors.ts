@@ -3,17 +3,32 @@
 // JSON is refused by the body parser (json-body.ts). A body too large is read to its end first
 // (drain-body.ts), so that a client still sending it gets the refusal; after a refusal made before
 // the body was read (no key, a wrong webhook token), it is drained the same way and its
-// connection closed if it does not finish.
+// connection closed if it does not finish. A write refused because the data dir's disk is full
+// is 507 STORAGE_FULL, a read of a damaged database file 500 DATABASE_CORRUPT
+// (store/storage-errors.ts), each logged without a stack per request (store-failure-log.ts).
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AirlockError, isAirlockError } from '../core/errors.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
+import { damagedAtRuntime, isDatabaseDamaged, isStorageFull, storageFull } from '../store/storage-errors.js';
 import { bodyTooLarge } from './body-limits.js';
 import { drainBody } from './drain-body.js';
+import { StoreFailureLog } from './store-failure-log.js';
 import { validationMessage } from './validation-message.js';
 
 export function errorHandler(logger: Logger, config: Config) {
+  const storeFailures = new StoreFailureLog(logger, config.dataDir);
   return function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
+    if (isStorageFull(err)) {
+      storeFailures.note('full', err, loggableUrl(request.url));
+      send(reply, storageFull());
+      return undefined;
+    }
+    if (isDatabaseDamaged(err)) {
+      storeFailures.note('damaged', err, loggableUrl(request.url));
+      send(reply, damagedAtRuntime());
+      return undefined;
+    }
     const refusal = isAirlockError(err) ? err : fastifyRefusal(err, request, config);
     if (refusal !== undefined && err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       // The client may still be sending the body: let it finish, or it never reads the answer.
@@ -34,12 +49,15 @@ export function errorHandler(logger: Logger, config: Config) {
       void reply.status(status).send({ error: { code: 'BAD_REQUEST', message: err.message } });
       return undefined;
     }
-    // Webhook URLs carry their token: never log it.
-    const url = request.url.startsWith('/hooks/') ? request.url.replace(/^(\/hooks\/[^/]*\/[^/?]*\/)[^?]*/, '$1<token>') : request.url;
-    logger.error({ err, url }, 'unhandled error');
+    logger.error({ err, url: loggableUrl(request.url) }, 'unhandled error');
     void reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error; see the server log' } });
     return undefined;
   };
+}
+
+/** The request's URL for the log: webhook URLs carry their token, never logged. */
+function loggableUrl(url: string): string {
+  return url.startsWith('/hooks/') ? url.replace(/^(\/hooks\/[^/]*\/[^/?]*\/)[^?]*/, '$1<token>') : url;
 }
 
 function send(reply: FastifyReply, err: AirlockError): void {

@@ -43,6 +43,8 @@ export type ErrorCode =
   | 'WEBHOOK_SECRET_UNAVAILABLE'
   | 'URI_TOO_LONG'
   | 'REQUEST_TIMEOUT'
+  | 'STORAGE_FULL'
+  | 'DATABASE_CORRUPT'
   | 'INTERNAL';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -105,6 +107,12 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   URI_TOO_LONG: 414,
   // A request not received within Node's request timeout.
   REQUEST_TIMEOUT: 408,
+  // The disk that holds the database is full: nothing was stored; the request can be sent again
+  // once the operator frees space (no restart needed).
+  STORAGE_FULL: 507,
+  // The database file is damaged: the start refuses it (or an emptied one); a request that reads
+  // a damaged part found later answers with it.
+  DATABASE_CORRUPT: 500,
   INTERNAL: 500,
 };
 

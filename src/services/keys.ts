@@ -2,11 +2,12 @@
 // tenant keys that reach only their tenant. Only sha256 hashes of keys are stored, with a short
 // prefix of each tenant key (not enough to use it) so a leaked key can be told apart in listings.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MIN_ADMIN_KEY_LENGTH } from '../core/config/admin-key.js';
 import { AirlockError } from '../core/errors.js';
 import { readKeyFile } from '../core/key-file.js';
+import { writeNewKeyFile } from '../core/new-key-file.js';
 import { ExpiringCache } from '../core/expiring-cache.js';
 import { secretToken, sortableId } from '../core/ids.js';
 import type { ApiKeyRecord, Store } from '../store/port.js';
@@ -71,7 +72,7 @@ export function ensureAdminKey(dataDir: string, configured: string | undefined):
   }
   // The data dir exists: the server prepared it first (core/data-dir.ts).
   const key = secretToken('ak_admin');
-  writeFileSync(path, key + '\n', { mode: 0o600, flag: 'wx' });
+  writeNewKeyFile(path, key + '\n', 'the admin key file');
   return { key, generated: true, path };
 }
 

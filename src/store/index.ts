@@ -1,5 +1,6 @@
 // Opens the configured store and durable queue: SQLite in the data dir today; Postgres arrives in
-// a later release.
+// a later release. A file that cannot be opened for a known reason (damaged, disk full) stops the
+// start with what to do (storage-errors.ts).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../core/config.js';
@@ -8,6 +9,7 @@ import type { DeadItemListener, QueueStore } from '../queue/port.js';
 import type { Store } from './port.js';
 import { SqliteQueue } from './sqlite/queue/store.js';
 import { SqliteStore } from './sqlite/store.js';
+import { databaseDamaged, isDatabaseDamaged, isStorageFull, storageFullAtStart } from './storage-errors.js';
 
 export type { Store } from './port.js';
 export type { QueueStore } from '../queue/port.js';
@@ -43,20 +45,37 @@ export async function migrated<T extends { migrate(): Promise<void>; close(): Pr
   return handle;
 }
 
+/**
+ * Runs `open` (a connection's opening and migration): a damaged file is DATABASE_CORRUPT, a full
+ * disk STORAGE_FULL, each saying what to do.
+ */
+export async function explainOpenFailure<T>(file: string, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (err) {
+    if (isDatabaseDamaged(err)) throw databaseDamaged(file, err);
+    if (isStorageFull(err)) throw storageFullAtStart(file, err);
+    throw err;
+  }
+}
+
 /** Opens and migrates the store described by `config`. */
 export async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Store> {
   const file = sqliteFile(config);
-  let store: SqliteStore;
-  try {
-    store = new SqliteStore(file);
-  } catch (err) {
-    throw new AirlockError(
-      'CONFIG_INVALID',
-      `cannot open the SQLite database ${file}: ${(err as Error).message}; ` +
-        'check that the file is an Airlock database and that AIRLOCK_DATA_DIR is writable',
-    );
-  }
-  return migrated(store);
+  return explainOpenFailure(file, async () => {
+    let store: SqliteStore;
+    try {
+      store = new SqliteStore(file);
+    } catch (err) {
+      if (isDatabaseDamaged(err) || isStorageFull(err)) throw err;
+      throw new AirlockError(
+        'CONFIG_INVALID',
+        `cannot open the SQLite database ${file}: ${(err as Error).message}; ` +
+          'check that the file is an Airlock database and that AIRLOCK_DATA_DIR is writable',
+      );
+    }
+    return migrated(store);
+  });
 }
 
 /** Opens and migrates the durable queue described by `config` (same database as the store). */
@@ -65,5 +84,6 @@ export async function openQueue(
   onDead?: DeadItemListener,
 ): Promise<QueueStore> {
   const options = { policy: config.queue, batchSync: config.webhooks?.sync ?? 'full', ...(onDead === undefined ? {} : { onDead }) } as const;
-  return migrated(new SqliteQueue(sqliteFile(config), options));
+  const file = sqliteFile(config);
+  return explainOpenFailure(file, () => migrated(new SqliteQueue(file, options)));
 }

@@ -3,8 +3,9 @@
 import type { Config } from '../core/config.js';
 import type { ScheduleStore } from '../schedules/port.js';
 import { SqliteSchedules } from './sqlite/schedules/store.js';
-import { migrated, sqliteFile } from './index.js';
+import { explainOpenFailure, migrated, sqliteFile } from './index.js';
 
 export async function openScheduleStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<ScheduleStore> {
-  return migrated(new SqliteSchedules(sqliteFile(config)));
+  const file = sqliteFile(config);
+  return explainOpenFailure(file, () => migrated(new SqliteSchedules(file)));
 }

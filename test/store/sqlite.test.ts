@@ -77,7 +77,8 @@ describe('sqlite specifics', () => {
       await writeFile(join(dataDir, SQLITE_FILE), 'this is not sqlite, just text '.repeat(100));
       await assert.rejects(openStore({ dataDir, databaseUrl: undefined }), (err: unknown) => {
         assert.ok(isAirlockError(err));
-        assert.equal(err.code, 'CONFIG_INVALID');
+        assert.equal(err.code, 'DATABASE_CORRUPT');
+        assert.match(err.message, /is damaged \(file is not a database\)\. Airlock will not start on it/);
         return true;
       });
     }));

@@ -20,8 +20,14 @@ export interface ServerProcess {
 
 let servers = 0;
 
-export function startServerProcess(env: Record<string, string>, timeoutMs = 20_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [CLI, 'server'], {
+/**
+ * Starts `airlock server` with only PATH plus `env`; `prefix` (a command and its arguments that
+ * ends by exec'ing the rest, e.g. `unshare … sh -c '… exec "$@"'`) runs it inside another setup,
+ * keeping the server's pid.
+ */
+export function startServerProcess(env: Record<string, string>, timeoutMs = 20_000, prefix: readonly string[] = []): Promise<ServerProcess> {
+  const argv = [...prefix, process.execPath, CLI, 'server'];
+  const child = spawn(argv[0]!, argv.slice(1), {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       AIRLOCK_PORT: '0',

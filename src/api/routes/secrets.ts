@@ -3,6 +3,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { isAirlockError } from '../../core/errors.js';
+import { isStorageFull } from '../../store/storage-errors.js';
 import type { SecretMeta } from '../../store/port.js';
 import { audit } from '../audit.js';
 import { requireTenant } from '../auth.js';
@@ -27,7 +28,7 @@ const SHARED_REFUSALS = new Set(['FST_ERR_CTP_BODY_TOO_LARGE', 'FST_ERR_CTP_INVA
 function redactingErrorHandler(deps: ApiDeps) {
   const shared = errorHandler(deps.logger, deps.config);
   return function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
-    if (isAirlockError(err) || err.validation || SHARED_REFUSALS.has(err.code)) {
+    if (isAirlockError(err) || err.validation || SHARED_REFUSALS.has(err.code) || isStorageFull(err)) {
       return shared(err, request, reply);
     }
     const status = err.statusCode ?? 500;

@@ -3,9 +3,10 @@
 // The start reads the key first (readSecretKey) and generates one only once it knows nothing in
 // the database was sealed with another key (sealed-check.ts).
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readKeyFile } from '../../core/key-file.js';
+import { writeNewKeyFile } from '../../core/new-key-file.js';
 import { parseSecretKey, SECRET_KEY_BYTES } from '../../core/secret-key.js';
 
 export const SECRET_KEY_FILE = 'secret.key';
@@ -41,8 +42,7 @@ export function generateSecretKey(dataDir: string): SecretKeySource {
   const path = secretKeyPath(dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(SECRET_KEY_BYTES);
-  writeFileSync(path, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-  chmodSync(path, 0o600);
+  writeNewKeyFile(path, key.toString('base64') + '\n', 'the secrets key file');
   return { key, from: 'file', generated: true, path };
 }
 
