@@ -40,6 +40,7 @@ import { ExecutionRecorder } from './services/recorder.js';
 import { OutcomeLog } from './services/outcome-log.js';
 import { DeadLog } from './services/jobs/dead-log.js';
 import { logWaitingWork } from './services/jobs/waiting-work.js';
+import { warnAboutPausedWork } from './services/paused-work.js';
 import { RetentionPurger } from './services/retention.js';
 import { generateSecretKey, readSecretKey, secretKeyPath } from './services/secrets/key-file.js';
 import type { SecretKeySource } from './services/secrets/key-file.js';
@@ -224,7 +225,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const deadLog = new DeadLog(logger, workMetrics);
   const queue = await openQueue(config, deadLog.note);
   cleanup.add(() => queue.close());
-  await logWaitingWork(queue, logger);
+  await logWaitingWork(queue, logger, config.jobs.paused);
   const scheduleStore = await openScheduleStore(config);
   cleanup.add(() => scheduleStore.close());
   // Log checkpoints run in a worker thread, off the event loop; without it the connections' own
@@ -326,19 +327,9 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   } catch (err) {
     throw listenError(err, config.host, config.port);
   }
-  if (config.jobs.paused) {
-    logger.warn(
-      'AIRLOCK_JOBS=paused: this server starts no job run; jobs, webhook deliveries and scheduled runs stay queued ' +
-        '(they can still be submitted, read and cancelled) until a server without it starts (docs/jobs.md)',
-    );
-  } else worker.start();
+  if (!config.jobs.paused) worker.start();
   scheduleRunner.start();
-  if (config.schedules.paused) {
-    logger.warn(
-      'AIRLOCK_SCHEDULES=paused: this server fires no schedule occurrence (schedules can still be read and changed). ' +
-        'Occurrences that come due meanwhile fire once when a server without it starts (docs/schedules.md)',
-    );
-  }
+  warnAboutPausedWork(config, logger);
   // Rows past AIRLOCK_RETENTION_HOURS are deleted in small batches, a round a minute (0: never).
   const retention = config.retentionHours > 0
     ? new RetentionPurger({

@@ -1,6 +1,6 @@
 // AIRLOCK_JOBS=paused (a restored copy of production's database): the server takes, lists and
-// cancels jobs but starts no run, says so at start, and calls are still served; a server started
-// on the same data dir without it runs what was left queued.
+// cancels jobs but starts no run, says so at start (and that the work it found waits), and calls
+// are still served; a server started on the same data dir without it runs what was left queued.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +39,17 @@ describe('AIRLOCK_JOBS=paused', () => {
         assert.equal((await getJob(paused, 'acme', dropped)).status, 'cancelled');
       } finally {
         await paused.airlock.stop();
+      }
+      // Started paused again with the job left queued: its account of that work says it waits.
+      const again = captureLog('info');
+      const pausedAgain = await startTestServer({ ...env, AIRLOCK_JOBS: 'paused' }, {}, again.logger);
+      try {
+        const line = await again.waitFor((l) => /background work from before this start/.test(String(l.msg)), 'counting the waiting work');
+        assert.equal(line.queued, 1);
+        assert.match(String(line.msg), /AIRLOCK_JOBS=paused: this server runs none of them/);
+        assert.doesNotMatch(String(line.msg), /they run from their last checkpoints/);
+      } finally {
+        await pausedAgain.airlock.stop();
       }
       const resumed = await startTestServer(env);
       try {

@@ -9,8 +9,11 @@ export interface WaitingWorkLogger {
   warn(obj: object, msg: string): void;
 }
 
-/** Logs how many jobs were queued and running at start; nothing when there are none. Never throws. */
-export async function logWaitingWork(queue: Pick<QueueStore, 'counts'>, logger: WaitingWorkLogger): Promise<void> {
+/**
+ * Logs how many jobs were queued and running at start; nothing when there are none. Never throws.
+ * `paused`: this server runs none of them (AIRLOCK_JOBS=paused).
+ */
+export async function logWaitingWork(queue: Pick<QueueStore, 'counts'>, logger: WaitingWorkLogger, paused = false): Promise<void> {
   let counts: { queued: number; running: number };
   try {
     counts = await queue.counts();
@@ -19,6 +22,14 @@ export async function logWaitingWork(queue: Pick<QueueStore, 'counts'>, logger: 
     return;
   }
   if (counts.queued === 0 && counts.running === 0) return;
+  if (paused) {
+    logger.info(
+      { queued: counts.queued, running: counts.running },
+      `background work from before this start: ${counts.queued} jobs queued and ${counts.running} running ` +
+        '(webhook deliveries and schedule runs included); AIRLOCK_JOBS=paused: this server runs none of them',
+    );
+    return;
+  }
   logger.info(
     { queued: counts.queued, running: counts.running },
     `background work from before this start: ${counts.queued} jobs queued and ${counts.running} running ` +
