@@ -2,11 +2,12 @@
 // follows the largest source, a bundle's (AIRLOCK_MAX_BUNDLE_BYTES; the service then holds a
 // source that is not a bundle to AIRLOCK_MAX_SOURCE_BYTES), a webhook delivery's is
 // AIRLOCK_WEBHOOK_BODY_BYTES, and every other route's is the server's, which follows the input
-// limit (AIRLOCK_MAX_INPUT_BYTES). Each refusal names only its own setting.
+// limit (AIRLOCK_MAX_INPUT_BYTES: twice it, since the input is measured as compact UTF-8 JSON and
+// the body as sent). Each refusal names only its own setting.
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../core/config.js';
 import { AirlockError } from '../core/errors.js';
-import { maxLimitEnv } from '../core/limits.js';
+import { INPUT_ENVELOPE_BYTES, maxLimitEnv } from '../core/limits.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -73,8 +74,10 @@ function inputTooLarge(config: Config, limit: number, size: string): AirlockErro
   return new AirlockError(
     'INPUT_TOO_LARGE',
     `the request body is larger than the server accepts (${size}): the largest input is ${maxInput} bytes ` +
-      `(${setting}), plus ${limit - maxInput} bytes for the rest of the request; send a smaller input, ` +
-      `or ask the operator to raise ${setting}`,
+      `(${setting}) as compact UTF-8 JSON, and a body may be about twice that (${limit - INPUT_ENVELOPE_BYTES} bytes, ` +
+      `plus ${INPUT_ENVELOPE_BYTES} for the rest of the request) since escapes and whitespace make the same input ` +
+      'longer; send a smaller input, written as compact UTF-8 JSON (Python: json.dumps(body, ensure_ascii=False, ' +
+      `separators=(",", ":"))), or ask the operator to raise ${setting}`,
     { limit, maxInputBytes: maxInput },
   );
 }

@@ -4,7 +4,7 @@
 // file assembles them, checks what spans sections, and is the only one importers use.
 import { resolve } from 'node:path';
 import { AirlockError, isAirlockError } from './errors.js';
-import { KiB, MiB } from './limits.js';
+import { inputBodyLimit, KiB, MiB } from './limits.js';
 import { defaultMaxConnections, openFilesSoftLimit } from './open-files.js';
 import { adminKeyFrom } from './config/admin-key.js';
 import { admissionFrom, capAdmission } from './config/admission.js';
@@ -64,8 +64,10 @@ export interface Config {
   /** Largest accepted source of a deploy with `bundle: true`, bytes; never below maxSourceBytes. */
   maxBundleBytes: number;
   /**
-   * Largest accepted HTTP request body, bytes: the input maximum plus room for the rest of the
-   * request (a deploy has its own limit, from maxBundleBytes).
+   * Largest accepted HTTP request body, bytes: twice the input maximum plus room for the rest of
+   * the request. The input limit is measured on the input as compact UTF-8 JSON; the body as sent,
+   * where `\uXXXX` escapes (Python's json.dumps writes them by default) and whitespace can double
+   * it. A deploy has its own limit, from maxBundleBytes.
    */
   maxBodyBytes: number;
   /**
@@ -178,7 +180,7 @@ function readConfig(env: Env): Config {
     banner: oneOf(env, 'AIRLOCK_BANNER', ['on', 'off'] as const, 'on') === 'on',
     maxSourceBytes,
     maxBundleBytes,
-    maxBodyBytes: maxLimits.inputBytes + 64 * KiB,
+    maxBodyBytes: inputBodyLimit(maxLimits.inputBytes),
     requestTimeoutMs: int(env, 'AIRLOCK_REQUEST_TIMEOUT_MS', 60_000, 100, TIMER_MAX_MS),
     maxConnections: int(env, 'AIRLOCK_MAX_CONNECTIONS', defaultMaxConnections(openFilesSoftLimit()), 1),
     maxJsonDepth: int(env, 'AIRLOCK_MAX_JSON_DEPTH', 256, 1),

@@ -62,7 +62,7 @@ export function serializeInput(input: unknown, maxDepth: number, maxBytes: numbe
   if (bytes > maxBytes) {
     throw new AirlockError(
       'INPUT_TOO_LARGE',
-      `input is ${bytes} bytes, above this function's limit of ${maxBytes}; send less, or ` +
+      `input is ${bytes} bytes as compact UTF-8 JSON, above this function's limit of ${maxBytes}; send less, or ` +
         (maxBytes < operatorMaxBytes
           ? `redeploy the function with a higher limits.inputBytes (at most ${operatorMaxBytes}, the operator maximum)`
           : 'ask the operator to raise AIRLOCK_MAX_INPUT_BYTES (the function already has the maximum)'),

@@ -82,3 +82,17 @@ export function resolveLimits(
   }
   return out;
 }
+
+/** Room for the rest of a request (the `version`, `idempotencyKey`, … fields) next to its input, bytes. */
+export const INPUT_ENVELOPE_BYTES = 64 * KiB;
+
+/**
+ * The body limit of a request that carries an input (invoke, job, schedule): twice the largest
+ * input plus room for the rest of the request. The input limit is measured on the input as compact
+ * UTF-8 JSON; a body is measured as sent, and a client that writes non-ASCII text as `\uXXXX`
+ * escapes (Python's `json.dumps` by default: 6 bytes for a 3-byte CJK character) or adds
+ * whitespace sends more bytes for the same input, which must not be refused as too large.
+ */
+export function inputBodyLimit(maxInputBytes: number): number {
+  return 2 * maxInputBytes + INPUT_ENVELOPE_BYTES;
+}

@@ -69,7 +69,7 @@ describe('invoke API', () => {
   });
 
   it('rejects a body above the server maximum with 413', async () => {
-    const res = await invoke(server, 'acme', 'echo', { s: 'x'.repeat(6 * 1024 * 1024) });
+    const res = await invoke(server, 'acme', 'echo', { s: 'x'.repeat(12 * 1024 * 1024) });
     assert.equal(res.status, 413);
     assert.equal(res.body.error.code, 'INPUT_TOO_LARGE');
   });

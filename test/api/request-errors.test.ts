@@ -212,15 +212,34 @@ describe('request refusals', () => {
       assert.doesNotMatch(message, /INPUT/);
     });
 
-    it('an invoke names only the input limit', async () => {
-      const res = await server.request('POST', INVOKE, { input: 'x'.repeat(200_000) });
+    it('an invoke names only the input limit, and why its body may be twice it', async () => {
+      const res = await server.request('POST', INVOKE, { input: 'x'.repeat(300_000) });
       assert.equal(res.status, 413);
       assert.equal(res.body.error.code, 'INPUT_TOO_LARGE');
       const message: string = res.body.error.message;
-      assert.match(message, /^the request body is larger than the server accepts \(165536 bytes; this one has 200\d{3}\)/);
-      assert.match(message, /the largest input is 100000 bytes \(AIRLOCK_MAX_INPUT_BYTES\), plus 65536 bytes for the rest of the request/);
+      // Twice the input maximum plus 64 KiB for the rest of the request.
+      assert.match(message, /^the request body is larger than the server accepts \(265536 bytes; this one has 300\d{3}\)/);
+      assert.match(message, /the largest input is 100000 bytes \(AIRLOCK_MAX_INPUT_BYTES\) as compact UTF-8 JSON, and a body may be about twice that \(200000 bytes, plus 65536 for the rest of the request\)/);
+      assert.match(message, /ensure_ascii=False/);
       assert.match(message, /ask the operator to raise AIRLOCK_MAX_INPUT_BYTES$/);
       assert.doesNotMatch(message, /SOURCE/);
+    });
+
+    it('an input within the limit is taken however it is written: \\u escapes and whitespace do not count against it', async () => {
+      // 30,000 CJK characters: 90,002 bytes as compact UTF-8 JSON, within the 100,000-byte input
+      // limit; written as \uXXXX escapes and indented, as Python's json.dumps(…, indent=1) writes
+      // them, the body is about 180 KB, above the input limit itself.
+      const input = { text: '你'.repeat(30_000) };
+      const escaped = JSON.stringify({ input }, null, 1).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+      assert.ok(Buffer.byteLength(escaped) > 100_000 + 65_536, `the body is ${Buffer.byteLength(escaped)} bytes`);
+      const res = await send(INVOKE, escaped, 'application/json');
+      assert.equal(res.status, 200, JSON.stringify(res.body).slice(0, 300));
+      assert.equal((res.body.result as { text: string }).text, input.text);
+      // The input limit itself is still measured on the compact JSON: one character more than fits is refused.
+      const over = await send(INVOKE, JSON.stringify({ input: '你'.repeat(33_334) }), 'application/json');
+      assert.equal(over.status, 413);
+      assert.equal(over.body.error.code, 'INPUT_TOO_LARGE');
+      assert.match(over.body.error.message, /^input is 100004 bytes as compact UTF-8 JSON, above this function's limit of 100000/);
     });
   });
 

@@ -71,9 +71,9 @@ describe('red team: payload bombs', () => {
     assert.equal(overLimit.status, 413);
     assert.equal(overLimit.body.error.code, 'INPUT_TOO_LARGE');
     assert.match(overLimit.body.error.message, /1024/);
-    // Above the server's body limit (5.5 MiB input + envelope), declared or streamed.
+    // Above the server's body limit (twice the 5.5 MiB input, plus an envelope), declared or streamed.
     for (const declared of [true, false]) {
-      const overBody = await sendOversized(`${srv.url}/v1/tenants/mallory/functions/echo-big/invoke`, 'POST', srv.headers, 8 * 1024 * 1024, declared);
+      const overBody = await sendOversized(`${srv.url}/v1/tenants/mallory/functions/echo-big/invoke`, 'POST', srv.headers, 16 * 1024 * 1024, declared);
       srv.assertNoCanary(overBody.text);
       assertRefused(overBody, declared, 'INPUT_TOO_LARGE');
     }
