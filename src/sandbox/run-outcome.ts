@@ -12,6 +12,11 @@ const DEFAULT_MAX_RESULT_DEPTH = 256;
 /** Upper bound of (canonical JSON length / received JSON length) for any JSON value. */
 const MAX_JSON_EXPANSION = 6;
 
+// How to raise each limit, in the words of the API and of the CLI, as the logs truncation line says it.
+const RAISE_TIMEOUT = 'raise limits.timeoutMs when deploying the function (airlock deploy --timeout-ms N; up to the operator maximum)';
+const RAISE_MEMORY = 'raise limits.memoryMiB when deploying the function (airlock deploy --memory-mib N; up to the operator maximum)';
+const RAISE_RESULT_BYTES = 'raise limits.resultBytes when deploying the function (airlock deploy --result-bytes N; up to the operator maximum)';
+
 /** The outcome of a run that never started (sandbox gone or busy): not reusable unless overridden. */
 export function outcomeNow(status: SandboxRunOutcome['status'], error: ExecutionError): SandboxRunOutcome {
   return { status, error, logs: [], durationMs: 0, reusable: false };
@@ -42,7 +47,7 @@ function checkResult(req: SandboxRunRequest, result: unknown, durationMs: number
       type: 'ResultTooLarge',
       message:
         `the result is ${size} bytes of JSON, above the limit of ${req.resultBytes} bytes; return less data ` +
-        'or raise limits.resultBytes when deploying the function (up to the operator maximum)',
+        `or ${RAISE_RESULT_BYTES}`,
     };
     return { status: 'failed', error, logs: [], durationMs, reusable: false };
   }
@@ -70,10 +75,10 @@ export function timeoutError(timeoutMs: number, memory?: MemoryAtTimeout): Execu
       message:
         `${base}, while its sandbox was near its memory ceiling (peak ${mib(memory.peakBytes)} of ${mib(memory.ceilingBytes)} MiB, ` +
         `for limits.memoryMiB ${memory.memoryMiB}): a function short of memory spends its time collecting garbage; ` +
-        'use less memory or raise limits.memoryMiB, else make it faster, watch ctx.signal, or raise limits.timeoutMs',
+        `use less memory or ${RAISE_MEMORY}, else make it faster, watch ctx.signal, or ${RAISE_TIMEOUT}`,
     };
   }
-  return { type: 'Timeout', message: `${base}; make it faster, watch ctx.signal, or raise limits.timeoutMs` };
+  return { type: 'Timeout', message: `${base}; make it faster, watch ctx.signal, or ${RAISE_TIMEOUT}` };
 }
 
 export function invalidFrameError(reason: string): ExecutionError {
@@ -134,7 +139,7 @@ export function exitFailure(facts: ExitFacts): { status: 'oom' | 'killed'; error
       status: 'oom',
       error: {
         type: 'OutOfMemory',
-        message: `the function ran out of memory (limit ${facts.memoryMiB} MiB, limits.memoryMiB); use less memory or raise limits.memoryMiB`,
+        message: `the function ran out of memory (limit ${facts.memoryMiB} MiB, limits.memoryMiB); use less memory or ${RAISE_MEMORY}`,
       },
     };
   }

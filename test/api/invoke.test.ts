@@ -57,6 +57,7 @@ describe('invoke API', () => {
     const res = await invoke(server, 'acme', 'spin', null);
     assert.equal(res.status, 200);
     assert.equal(res.body.status, 'timeout');
+    assert.match(res.body.error.message, /or raise limits\.timeoutMs when deploying the function \(airlock deploy --timeout-ms N; up to the operator maximum\)$/);
     const ok = await invoke(server, 'acme', 'echo', { n: 1 });
     assert.equal(ok.body.status, 'succeeded');
   });
@@ -87,6 +88,8 @@ describe('invoke API', () => {
     assert.equal(res.body.status, 'failed');
     assert.equal(res.body.error.type, 'ResultTooLarge');
     assert.equal(res.body.result, undefined);
+    // The message names the CLI flag that raises the limit, as the logs truncation line does.
+    assert.match(res.body.error.message, /raise limits\.resultBytes when deploying the function \(airlock deploy --result-bytes N; up to the operator maximum\)$/);
   });
 
   it('filters and pages executions', async () => {

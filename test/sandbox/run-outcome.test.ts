@@ -45,4 +45,13 @@ describe('exitFailure', () => {
   it('out of memory wins over everything else', () => {
     assert.equal(exitFailure({ ...facts, oom: true, destroyRequested: true, exitCode: 137, signalCode: null }).status, 'oom');
   });
+
+  it('an out-of-memory message names the limit, and how to raise it in the API and in the CLI', () => {
+    const { error } = exitFailure({ ...facts, oom: true, destroyRequested: false, exitCode: 137, signalCode: null });
+    assert.equal(
+      error.message,
+      `the function ran out of memory (limit ${facts.memoryMiB} MiB, limits.memoryMiB); use less memory or raise limits.memoryMiB ` +
+        'when deploying the function (airlock deploy --memory-mib N; up to the operator maximum)',
+    );
+  });
 });

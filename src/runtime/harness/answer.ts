@@ -88,7 +88,7 @@ export function serializeResult(result: unknown, limit: number): string | undefi
     throw new HarnessFailure(
       'ResultTooLarge',
       `the result is ${size} bytes of JSON, above the limit of ${limit} bytes; return less data ` +
-        'or raise limits.resultBytes when deploying the function (up to the operator maximum)',
+        'or raise limits.resultBytes when deploying the function (airlock deploy --result-bytes N; up to the operator maximum)',
     );
   }
   return json;
