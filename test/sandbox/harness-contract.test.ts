@@ -1,7 +1,7 @@
 // What tenant code sees of the harness, in a real bwrap sandbox: errors name modules by their
 // file:///fn/<name> (never the data: URL they are imported from) and say how to fix an import
 // that cannot resolve; logged errors' stacks carry no harness or Node-internal frames; a class
-// exported as the handler is MissingHandler; ctx has only its documented members (frozen, even
+// exported as the handler is MissingHandler; default is called when both default and handler are exported; ctx has only its documented members (frozen, even
 // after earlier tenant code replaced Object.freeze); a result converts as JSON.stringify does
 // (README's table), a function or cycle in it refused; a `require` (none in an ES module) fails
 // saying what to write instead; a bundle of CommonJS dependencies can get a `require` with the
@@ -78,6 +78,14 @@ describe('the harness as tenant code sees it (bwrap)', () => {
       assert.doesNotMatch(text, /airlock|harness|node:/);
     }
     assert.equal(logs[3], '  at the door', 'text that is not a stack frame is kept');
+  });
+
+  it('calls default when a module exports both default and handler (README, Functions)', async () => {
+    const code = `export default async () => 'default';\nexport async function handler() { return 'handler'; }`;
+    const outcome = await sb.run(request(code, { functionName: 'both' }));
+    assert.deepEqual([outcome.status, outcome.result], ['succeeded', 'default']);
+    const onlyHandler = await sb.run(request(`export async function handler() { return 'handler'; }`, { functionName: 'named' }));
+    assert.deepEqual([onlyHandler.status, onlyHandler.result], ['succeeded', 'handler']);
   });
 
   describe('a handler that is not a function', () => {
