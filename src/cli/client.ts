@@ -14,12 +14,19 @@ export class ApiError extends Error {
   readonly code: string;
   /** What the CLI adds to the server's message: a likely cause and how to fix it. */
   readonly hint: string | undefined;
-  constructor(status: number, code: string, message: string, hint?: string) {
+  /** Where in a deployed source the error is, when the server said (1-based; column may be absent). */
+  readonly position: { line: number; column?: number } | undefined;
+  constructor(status: number, code: string, message: string, hint?: string, position?: { line: number; column?: number }) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.hint = hint;
+    this.position = position;
+  }
+  /** The same error with `hint` as what the CLI adds. */
+  withHint(hint: string): ApiError {
+    return new ApiError(this.status, this.code, this.message, hint, this.position);
   }
 }
 
@@ -170,9 +177,9 @@ export function createClient(env: NodeJS.ProcessEnv = process.env): Client {
       throw new ApiError(res.status, 'NOT_AIRLOCK', `${url} answered ${method} ${path} with ${res.status} and a body that is not JSON (is AIRLOCK_URL an Airlock server?): ${excerpt(text)}`);
     }
     if (!res.ok) {
-      const e = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
+      const e = (data as { error?: { code?: string; message?: string; line?: unknown; column?: unknown } } | undefined)?.error;
       const hint = res.status === 401 ? refusedKeyHint(keySource, url) : undefined;
-      throw new ApiError(res.status, e?.code ?? 'HTTP_' + res.status, e?.message ?? text, hint);
+      throw new ApiError(res.status, e?.code ?? 'HTTP_' + res.status, e?.message ?? text, hint, positionOf(e));
     }
     return { status: res.status, data, text };
   }
@@ -203,4 +210,11 @@ export function createClient(env: NodeJS.ProcessEnv = process.env): Client {
       return data as Static<S>;
     },
   };
+}
+
+/** The `line` and `column` a deploy refusal carries (whole numbers from 1), if it has them. */
+function positionOf(e: { line?: unknown; column?: unknown } | undefined): { line: number; column?: number } | undefined {
+  const whole = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+  if (e === undefined || !whole(e.line)) return undefined;
+  return whole(e.column) ? { line: e.line, column: e.column } : { line: e.line };
 }

@@ -1,6 +1,7 @@
 // `airlock deploy`: what it prints (deployed, unchanged, an existing version made the latest again); --egress: the policy comes
 // from a file (@path) or inline JSON, reaches the server's deploy body, and is returned with the
 // function; invalid JSON is a usage error. --bundle deploys a file above the source limit as a bundle.
+// A refusal at a position in the source names it as file:line:column.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -106,6 +107,31 @@ describe('airlock deploy', () => {
     assert.match(printed, /^deployed acme\/bundled version [0-9a-f]{64}\n$/);
     const run = await server.request('POST', '/v1/tenants/acme/functions/bundled/invoke', { input: null });
     assert.equal(run.body.result, 'bundled', JSON.stringify(run.body));
+  });
+
+  it('a refusal with a position names the file there (file:line:column), as a compiler does', async () => {
+    const client = createClient({ AIRLOCK_URL: server.url, AIRLOCK_KEY: server.adminKey });
+    const file = join(dir, 'broken.ts');
+    writeFileSync(file, 'import type { Context } from "./airlock.js";\nexport default async (input: unknown, ctx: Context) => {\n  const x = ;\n};\n');
+    await assert.rejects(deployCommand([file, '--tenant', 'acme'], client), (e: unknown) => {
+      assert.ok(e instanceof ApiError);
+      assert.equal(e.code, 'SYNTAX_ERROR');
+      assert.match(e.message, /^syntax error at 3:13: /);
+      assert.equal(e.hint, `  at ${file}:3:13`);
+      return true;
+    });
+    const enumFile = join(dir, 'verdict.ts');
+    writeFileSync(enumFile, 'enum Verdict { Pass, Fail }\nexport default async () => Verdict.Pass;\n');
+    await assert.rejects(deployCommand([enumFile, '--tenant', 'acme'], client), (e: unknown) => {
+      assert.ok(e instanceof ApiError);
+      assert.equal(e.code, 'UNSUPPORTED_SYNTAX');
+      assert.equal(e.hint, `  at ${enumFile}:1:1`);
+      return true;
+    });
+    // A refusal without a position (a source too large) gets no such line.
+    const big = join(dir, 'big.ts');
+    writeFileSync(big, `export default () => 1;\n//${'x'.repeat(300 * 1024)}\n`);
+    await assert.rejects(deployCommand([big, '--tenant', 'acme'], client), (e: unknown) => e instanceof ApiError && e.code === 'SOURCE_TOO_LARGE' && e.hint === undefined);
   });
 
   it('accepts inline JSON and refuses invalid JSON as a usage error', () => {

@@ -5,6 +5,7 @@ import { basename, extname } from 'node:path';
 import { integerFlag, parse, readArgFile, readJsonArg, STDIN } from '../args.js';
 import { Type } from '@sinclair/typebox';
 import { Nullable } from '../answer.js';
+import { ApiError } from '../client.js';
 import type { Client } from '../client.js';
 import { takePositionals, usageError } from '../usage.js';
 
@@ -74,13 +75,22 @@ export async function deployCommand(argv: string[], client: Client): Promise<voi
   body.code = readArgFile(file, 'the function source', { keepBom: true });
   const name = values.name ?? nameFromFile(file);
   if (name === '') throw usageError('deploy', `no function name can be made from the file name ${JSON.stringify(file)}: give one with --name`);
-  const fn = await client.read(
-    'PUT',
-    `/v1/tenants/${encodeURIComponent(values.tenant)}/functions/${encodeURIComponent(name)}`,
-    Type.Object({ version: Type.String(), created: Type.Boolean(), previousVersion: Type.Optional(Nullable(Type.String())) }),
-    body,
-  );
+  const fn = await client
+    .read(
+      'PUT',
+      `/v1/tenants/${encodeURIComponent(values.tenant)}/functions/${encodeURIComponent(name)}`,
+      Type.Object({ version: Type.String(), created: Type.Boolean(), previousVersion: Type.Optional(Nullable(Type.String())) }),
+      body,
+    )
+    .catch((err: unknown) => {
+      throw err instanceof ApiError && err.position !== undefined && file !== STDIN ? err.withHint(`  at ${sourcePosition(file, err.position)}`) : err;
+    });
   process.stdout.write(`${deployLine(fn, `${values.tenant}/${name}`)}\n`);
+}
+
+/** `file:line:column` as compilers print it, so an editor or terminal can open the file there. */
+export function sourcePosition(file: string, position: { line: number; column?: number }): string {
+  return position.column === undefined ? `${file}:${position.line}` : `${file}:${position.line}:${position.column}`;
 }
 
 /** `deployed`, `unchanged`, or `made … the latest again` when the code is that of another existing version. */
