@@ -60,8 +60,12 @@ export function requireTenant(request: FastifyRequest, tenant: string): void {
   throw new AirlockError('FORBIDDEN', `this key cannot access tenant "${tenant}"; use a key of that tenant or the admin key`);
 }
 
-export function requireAdmin(request: FastifyRequest): void {
-  if (request.principal?.kind !== 'admin') {
-    throw new AirlockError('FORBIDDEN', 'only the admin key can do this');
-  }
+/**
+ * Throws FORBIDDEN unless the request was made with the admin key. `what` names the action
+ * ("create keys"); `instead` says what a tenant key can do (it gets the key's own tenant).
+ */
+export function requireAdmin(request: FastifyRequest, what: string, instead: (tenant: string | undefined) => string): void {
+  const p = request.principal;
+  if (p?.kind === 'admin') return;
+  throw new AirlockError('FORBIDDEN', `only the admin key can ${what}; ${instead(p?.kind === 'tenant' ? p.tenant : undefined)}`);
 }

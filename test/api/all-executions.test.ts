@@ -76,7 +76,14 @@ describe('GET /v1/executions', () => {
     for (const query of ['?status=failed', '?tenant=acme&status=failed']) {
       const res = await list(query, key);
       assert.equal(res.status, 403, query);
-      assert.equal((res.body as unknown as { error: { code: string } }).error.code, 'FORBIDDEN');
+      const error = (res.body as unknown as { error: { code: string; message: string } }).error;
+      assert.equal(error.code, 'FORBIDDEN');
+      // It says what was refused and what the key can do instead, for its own tenant.
+      assert.equal(
+        error.message,
+        "only the admin key can list executions across tenants; a tenant key lists its own tenant's: " +
+          'GET /v1/tenants/acme/executions?status=… (airlock executions acme --status …)',
+      );
     }
   });
 });

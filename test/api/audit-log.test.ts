@@ -122,7 +122,7 @@ describe('audit and refusal lines (info level)', () => {
       'unknown or revoked key',
       'unknown or revoked key',
       'this key cannot access tenant "globex"; use a key of that tenant or the admin key',
-      'only the admin key can do this',
+      'only the admin key can create keys; ask the operator for a new key of this tenant (airlock keys create <tenant>)',
     ]);
     // A header with something where the scheme goes: the log says only that it is malformed.
     const mangled = await fetch(`${server.url}/v1/tenants/acme/functions`, { headers: { authorization: 'Leakedadminkey123 x' } });

@@ -38,6 +38,7 @@ describe('key prefixes and lookup', () => {
     const byTenant = await server.request('POST', '/v1/keys/lookup', { key: key.key }, key.key);
     assert.equal(byTenant.status, 403);
     assert.equal(byTenant.body.error.code, 'FORBIDDEN');
+    assert.equal(byTenant.body.error.message, 'only the admin key can look keys up; ask the operator to look the key up (airlock keys find)');
   });
 
   it('answers 404 for an unknown key and, once revoked (revoked keys are deleted), for that key', async () => {

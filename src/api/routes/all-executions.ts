@@ -32,7 +32,8 @@ export function registerAllExecutionRoutes(app: FastifyInstance, deps: ApiDeps):
       },
     },
     async (request) => {
-      requireAdmin(request);
+      requireAdmin(request, 'list executions across tenants', (tenant) =>
+        `a tenant key lists its own tenant's: GET /v1/tenants/${tenant ?? '{tenant}'}/executions?status=… (airlock executions ${tenant ?? '<tenant>'} --status …)`);
       const q = request.query;
       const limit = q.limit ?? 50;
       // A page also stops at the list byte budget (AIRLOCK_LIST_PAGE_BYTES), like the tenant's list.

@@ -32,7 +32,7 @@ export function registerKeyRoutes(app: FastifyInstance, deps: ApiDeps): void {
       },
     },
     async (request, reply) => {
-      requireAdmin(request);
+      requireAdmin(request, 'create keys', () => 'ask the operator for a new key of this tenant (airlock keys create <tenant>)');
       const created = await deps.keys.create(request.params.tenant, request.body?.name);
       audit(request, 'key.create', created.tenant, `key/${created.id}`, { name: created.name ?? null, prefix: created.prefix });
       return reply.status(201).send({ ...keyView(created, created.tenant), key: created.key });
@@ -70,7 +70,7 @@ export function registerKeyRoutes(app: FastifyInstance, deps: ApiDeps): void {
       },
     },
     async (request, reply) => {
-      requireAdmin(request);
+      requireAdmin(request, 'revoke keys', () => 'ask the operator to revoke it (airlock keys revoke <tenant> <key id>)');
       await deps.keys.revoke(request.params.tenant, request.params.id);
       audit(request, 'key.revoke', request.params.tenant, `key/${request.params.id}`);
       return reply.status(204).send();
@@ -89,7 +89,7 @@ export function registerKeyRoutes(app: FastifyInstance, deps: ApiDeps): void {
       },
     },
     async (request) => {
-      requireAdmin(request);
+      requireAdmin(request, 'look keys up', () => 'ask the operator to look the key up (airlock keys find)');
       const found = await deps.keys.lookup(request.body.key.trim());
       if (found === undefined) {
         audit(request, 'key.lookup', null, 'key/unknown');
