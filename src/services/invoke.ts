@@ -11,6 +11,7 @@ import type { EgressBroker, EgressSession } from '../egress/types.js';
 import type { Admission } from '../scheduler/admission.js';
 import type { SandboxPool } from '../sandbox/pool.js';
 import type { FunctionCache } from './function-cache.js';
+import { withContention } from './timeout-context.js';
 import type { ExecutionRecorder } from './recorder.js';
 
 /** Largest input (JSON characters) of a call that may queue in a busy sandbox. */
@@ -121,6 +122,8 @@ export class InvokeService {
           ...(egress === undefined ? {} : { egress }),
           ...(lease.maxQueueWaitMs === undefined ? {} : { maxQueueWaitMs: lease.maxQueueWaitMs }),
         });
+        // Its sandbox still counts as busy here, as the others running when it ran out of time.
+        if (outcome.status === 'timeout' && outcome.error !== undefined) outcome.error = withContention(outcome.error, pool.stats().busy);
         lease.release(outcome.reusable);
         return { lease, startedAt, egress, outcome };
       };
