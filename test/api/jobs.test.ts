@@ -128,6 +128,8 @@ describe('jobs API', () => {
     assert.equal(job.status, 'dead', JSON.stringify(job));
     assert.equal(job.error?.code, 'NO_PROGRESS');
     assert.match(job.error?.message ?? '', /^the last 3 slices of this job \(maxRunMs 100 ms each\) reached their cap without saving a checkpoint.*ctx\.checkpoint\.save/);
+    // A short function run as a job that hung each time is told what that means too.
+    assert.match(job.error?.message ?? '', /a short one run as a job\) hung each time: look at its logs, and submit such functions with a maxRunMs near/);
     assert.equal(job.attempts, 2);
     // Three runs in a row forgiven, then one failed attempt per run: 3 + maxAttempts runs, whatever the machine's speed.
     assert.equal(job.runs, 5);

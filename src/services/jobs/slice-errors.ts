@@ -63,7 +63,9 @@ export function noProgressError(cap: SliceCap): QueueError {
     'NO_PROGRESS',
     `the last ${STALL_SLICES} slices of this job (${each}) reached their cap without saving a checkpoint, and so did ` +
       'this one, so each new slice starts over from the same state; call ctx.checkpoint.save(state) as the work ' +
-      `advances (an unchanged state marks progress too), or ${larger}`,
+      `advances (an unchanged state marks progress too), or ${larger}. A function that never takes that long ` +
+      '(a short one run as a job) hung each time: look at its logs, and submit such functions with a maxRunMs near ' +
+      'the time they need, so a hang is cut sooner',
   );
 }
 
