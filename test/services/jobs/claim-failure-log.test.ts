@@ -1,7 +1,8 @@
 // ClaimFailureLog: the job worker's failed claims, with real SQLite errors (a database at its
 // size limit answers SQLITE_FULL as a full disk does; a damaged file SQLITE_CORRUPT). A full disk
 // or a damaged file is logged once per window with what to do and no stack, and one line counts
-// the claims that failed after it, instead of a warn line with a stack at every poll.
+// the claims that failed after it, instead of a warn line with a stack at every poll; checked
+// also on a real server whose queue index is damaged.
 import assert from 'node:assert/strict';
 import { mkdtempSync, openSync, rmSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { ClaimFailureLog } from '../../../src/services/jobs/claim-failure-log.js';
+import { captureLog } from '../../support/log-capture.js';
+import { startTestServer } from '../../support/server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'airlock-claim-log-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -102,8 +105,6 @@ test('any other failure keeps its error (and stack) for diagnosis, bounded the s
 });
 
 test('a server whose job queue index is damaged logs it once with the fix, not a stack at every poll', async () => {
-  const { startTestServer } = await import('../../support/server.js');
-  const { captureLog } = await import('../../support/log-capture.js');
   const dataDir = join(dir, 'server');
   const first = await startTestServer({ AIRLOCK_DATA_DIR: dataDir });
   await first.close();
