@@ -13,6 +13,7 @@ import type { Logger } from '../core/logger.js';
 import { damagedAtRuntime, isDatabaseDamaged, isStorageFull, storageFull } from '../store/storage-errors.js';
 import { bodyTooLarge } from './body-limits.js';
 import { drainBody } from './drain-body.js';
+import { noteAnsweredBeforeBody, noteBodyEnded } from './protocol-errors.js';
 import { StoreFailureLog } from './store-failure-log.js';
 import { validationMessage } from './validation-message.js';
 
@@ -41,7 +42,16 @@ export function errorHandler(logger: Logger, config: Config) {
       // a client still uploading reads the answer), for as long as a 413's drain at most; a body
       // still unfinished then has its connection closed, so a client that never sends the rest
       // cannot keep it open until the request timeout (and get a second answer, a 408, there).
-      if (!request.raw.complete) void drainBody(request.raw).then(() => request.raw.complete || request.raw.socket.destroy());
+      // A request timeout shorter than the drain cuts the body first: the socket is noted so that
+      // the cut closes the connection without a second answer (protocol-errors.ts).
+      if (!request.raw.complete) {
+        const socket = request.raw.socket;
+        noteAnsweredBeforeBody(socket);
+        void drainBody(request.raw).then(() => {
+          if (!request.raw.complete) return void socket.destroy();
+          noteBodyEnded(socket);
+        });
+      }
       return undefined;
     }
     const status = err.statusCode ?? 500;

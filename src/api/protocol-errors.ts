@@ -42,10 +42,32 @@ export function clientErrorAnswer(err: NodeJS.ErrnoException): AirlockError | un
   }
 }
 
-/** Node's 'clientError' handler: answers in the API's format, then closes the connection. */
+/**
+ * Sockets whose request in progress was already answered (refused before its body was read; the
+ * rest of the body is then read and dropped, errors.ts). Until that body ends, a clientError on
+ * the socket (the request timeout cutting the body) closes it without an answer of its own.
+ */
+const answeredBeforeBody = new WeakSet<Socket>();
+
+/** The request in progress on `socket` was answered while its body is still coming. */
+export function noteAnsweredBeforeBody(socket: Socket): void {
+  answeredBeforeBody.add(socket);
+}
+
+/** The body of the request noted above ended: the connection serves its next request as usual. */
+export function noteBodyEnded(socket: Socket): void {
+  answeredBeforeBody.delete(socket);
+}
+
+/**
+ * Node's 'clientError' handler: answers in the API's format, then closes the connection. A
+ * request already answered (refused before its body was read, the body then cut by the request
+ * timeout) gets no second answer: its connection is only closed, since a client would take an
+ * unasked-for answer for the answer to its next request.
+ */
 export function clientErrorHandler(logger: Logger) {
   return function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-    const answer = socket.destroyed ? undefined : clientErrorAnswer(err);
+    const answer = socket.destroyed || answeredBeforeBody.has(socket) ? undefined : clientErrorAnswer(err);
     logger.debug({ code: err.code }, 'refused a request the HTTP parser could not read');
     if (answer !== undefined && socket.writable) {
       const body = JSON.stringify(answer.toJSON());

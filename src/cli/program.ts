@@ -29,6 +29,19 @@ function unknownCommand(word: string): UsageError {
   return new UsageError(`unknown command "${word}"${suggestion}\n\n${fullHelp().trimEnd()}`);
 }
 
+/**
+ * A command of the CLI that this program does not have: `server` or `doctor` run from the client
+ * commands' one-file copy (client-program.bundle.js), which a tenant developer gets without the
+ * platform itself. Saying it is unknown, with itself as the suggestion, left them guessing.
+ */
+function notInThisProgram(name: CommandName): UsageError {
+  return new UsageError(
+    `"airlock ${name}" is not in this file, which has the client commands only (the one file handed out to ` +
+      `run them without the server): ${name} runs on the server's machine, from Airlock's checkout or its ` +
+      'installed package (npm install -g airlock-<version>.tgz; README, "Installing without a checkout")',
+  );
+}
+
 /** `airlock`, `airlock --help` and `airlock help [command]`. */
 function printHelp(topic: string | undefined): number {
   if (topic === undefined || topic === 'help' || topic === '--help' || topic === '-h') process.stdout.write(fullHelp());
@@ -41,8 +54,9 @@ async function main(commands: Partial<Record<CommandName, Command>>, argv: strin
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h') return printHelp(undefined);
   if (name === 'help') return printHelp(rest[0]);
-  const command = isCommandName(name) ? commands[name] : undefined;
-  if (command === undefined || !isCommandName(name)) throw unknownCommand(name);
+  if (!isCommandName(name)) throw unknownCommand(name);
+  const command = commands[name];
+  if (command === undefined) throw notInThisProgram(name);
   if (asksForHelp(rest)) return printHelp(name);
   try {
     return await command(rest);

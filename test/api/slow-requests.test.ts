@@ -17,10 +17,11 @@ async function unfinishedBody(url: string, path: string, headers: Record<string,
     .join('');
   socket.write(`POST ${path} HTTP/1.1\r\n${lines}\r\n{`);
   const answer = parseAnswer(await closed);
-  // The first answer only (its content-length), whatever came after it on the connection.
+  // The first answer (its content-length); `trailing` is whatever else came on the connection.
   const length = Number(/\r\ncontent-length: (\d+)/i.exec(answer.headers)?.[1] ?? answer.body.length);
   const body = answer.body.slice(0, length);
-  return { ...answer, body, error: (JSON.parse(body || '{}') as { error?: { code: string; message: string } }).error };
+  const trailing = answer.body.slice(length);
+  return { ...answer, body, trailing, error: (JSON.parse(body || '{}') as { error?: { code: string; message: string } }).error };
 }
 
 describe('slow and unfinished requests', () => {
@@ -57,6 +58,17 @@ describe('slow and unfinished requests', () => {
     const unknown = await unfinishedBody(server.url, `/hooks/nobody/echo/${token}`, {}, 1024 * 1024);
     assert.equal(unknown.status, 404);
     assert.equal(unknown.error?.code, 'NOT_FOUND');
+    // One request, one answer: when the request timeout cuts the unfinished body after the 404
+    // went out, the connection is closed without a second, unasked-for 408 answer on it.
+    assert.equal(res.trailing, '');
+    assert.equal(unknown.trailing, '');
+  });
+
+  it('closes a refused request whose body never finishes without a second answer after the refusal', async () => {
+    const res = await unfinishedBody(server.url, '/v1/tenants/acme/functions/echo/invoke', {}, 100);
+    assert.equal(res.status, 401);
+    assert.equal(res.error?.code, 'UNAUTHORIZED');
+    assert.equal(res.trailing, '', `a second answer followed the 401 on the same connection: ${res.trailing}`);
   });
 
   it('answers a wrong key while a large body is still being uploaded, without resetting the connection', async () => {

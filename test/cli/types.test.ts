@@ -1,7 +1,8 @@
 // `airlock types` prints types/airlock.d.ts byte for byte, needs no server (sends nothing), and
 // takes no arguments. The client bundle carries the file: copied alone into an empty directory
 // (as a tenant developer gets the CLI), it prints the same declarations, and deploys and invokes
-// a function that imports its ctx type from the printed file, against a real server.
+// a function that imports its ctx type from the printed file, against a real server; asked for
+// `server` or `doctor`, which it does not have, it says so and where they run.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -88,6 +89,16 @@ describe('airlock types', () => {
       const execution = JSON.parse(invoked.stdout) as { status: string; result: unknown };
       assert.equal(execution.status, 'succeeded', invoked.stdout);
       assert.deepEqual(execution.result, { hello: 'world', tenant: 'acme' });
+    });
+
+    it('says that server and doctor are not in it and where they run, instead of calling them unknown', async () => {
+      for (const command of ['server', 'doctor']) {
+        const r = await runAlone(dir, [command]);
+        assert.equal(r.code, 2);
+        assert.equal(r.stdout, '');
+        assert.doesNotMatch(r.stderr, /unknown command/);
+        assert.match(r.stderr, new RegExp(`^"airlock ${command}" is not in this file, which has the client commands only .*: ${command} runs on the server's machine, .*Installing without a checkout`));
+      }
     });
   });
 });

@@ -34,7 +34,7 @@ describe('configuration refusals', () => {
     const lines = refused.message.split('\n');
     assert.equal(lines[0], '3 settings are invalid (AIRLOCK_PORT, AIRLOCK_LOG_LEVEL, AIRLOCK_POOL_SIZE):');
     assert.match(lines[1]!, /^ {2}- AIRLOCK_PORT \(--port\) must be an integer from 0 to 65535, not "99999"/);
-    assert.match(lines[2]!, /^ {2}- AIRLOCK_LOG_LEVEL="loud" is not one of fatal, error/);
+    assert.match(lines[2]!, /^ {2}- AIRLOCK_LOG_LEVEL must be one of fatal, error, .*, not "loud"; unset it to use the default \(info\)$/);
     assert.match(lines[3]!, /^ {2}- AIRLOCK_POOL_SIZE must be an integer >= 0, not "x"/);
   });
 
@@ -108,7 +108,12 @@ describe('configuration bounds', () => {
   });
 
   it('names the --isolation flag next to AIRLOCK_ISOLATION', () => {
-    assert.match(refusal({ AIRLOCK_ISOLATION: 'docker' }), /^AIRLOCK_ISOLATION \(--isolation\)="docker" is not one of bwrap, process/);
+    assert.match(refusal({ AIRLOCK_ISOLATION: 'docker' }), /^AIRLOCK_ISOLATION \(--isolation\) must be one of bwrap, process, not "docker"; unset it to use the default \(bwrap\)$/);
+  });
+
+  it('says what an unknown choice may be and how to get the default (AIRLOCK_JOBS, AIRLOCK_SCHEDULES)', () => {
+    assert.equal(refusal({ AIRLOCK_JOBS: 'pause' }), 'AIRLOCK_JOBS must be one of on, paused, not "pause"; unset it to use the default (on)');
+    assert.equal(refusal({ AIRLOCK_SCHEDULES: 'off' }), 'AIRLOCK_SCHEDULES must be one of on, paused, not "off"; unset it to use the default (on)');
   });
 
   it('refuses integers JavaScript cannot hold exactly', () => {

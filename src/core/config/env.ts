@@ -49,7 +49,7 @@ export function oneOf<T extends string>(env: Env, name: string, allowed: readonl
   if (!(allowed as readonly string[]).includes(raw)) {
     throw new AirlockError(
       'CONFIG_INVALID',
-      `${settingName(name)}=${JSON.stringify(raw)} is not one of ${allowed.join(', ')}`,
+      `${settingName(name)} must be one of ${allowed.join(', ')}, not ${JSON.stringify(raw)}; unset it to use the default (${fallback})`,
       { variable: name },
     );
   }

@@ -72,7 +72,7 @@ export class DeadLog {
     const code = item.lastError?.code ?? null;
     this.logger.warn(
       { dead: true, tenant: item.tenant, function: item.function, job: item.id, source, attempts: item.attempts, maxAttempts: item.maxAttempts, lastErrorCode: code },
-      `job ${item.id} of ${item.tenant}/${item.function} (${source}) is dead after ${item.attempts} failed attempts` +
+      `job ${item.id} of ${item.tenant}/${item.function} (${source}) is dead after ${item.attempts} failed attempt${item.attempts === 1 ? '' : 's'}` +
         `${code === null ? '' : `, last ${code}`}; see GET /v1/tenants/${item.tenant}/jobs/${item.id}, and retry it with POST …/jobs/${item.id}/retry`,
     );
   };

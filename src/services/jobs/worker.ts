@@ -10,6 +10,7 @@ import { isAirlockError } from '../../core/errors.js';
 import { WakeTimer } from '../../core/wake-timer.js';
 import type { Claimed } from '../../queue/port.js';
 import { leaseOwnerName, ownerIsGoneHere } from './lease-owner.js';
+import { ClaimFailureLog } from './claim-failure-log.js';
 import { JobSlice } from './slice.js';
 import type { LiveRun, SliceDeps, StopReason } from './slice.js';
 
@@ -17,6 +18,7 @@ import type { LiveRun, SliceDeps, StopReason } from './slice.js';
 export interface WorkerLogger {
   warn(obj: object, msg: string): void;
   info?(obj: object, msg: string): void;
+  error?(obj: object, msg: string): void;
 }
 
 export interface JobWorkerDeps extends SliceDeps {
@@ -55,10 +57,13 @@ export class JobWorker {
   private freed = false;
   /** When the last claim came back short (0: it did not). */
   private shortClaimAt = 0;
+  /** Failed claims (a full disk, a damaged database): logged once per window, not once per poll. */
+  private readonly claimFailures: ClaimFailureLog | undefined;
 
   constructor(deps: JobWorkerDeps) {
     this.deps = deps;
     this.owner = deps.owner ?? leaseOwnerName();
+    this.claimFailures = deps.logger === undefined ? undefined : new ClaimFailureLog(deps.logger, deps.config.dataDir);
   }
 
   /** Slices running now. */
@@ -99,6 +104,7 @@ export class JobWorker {
     this.stopping = true;
     this.wake();
     await this.loopDone;
+    this.claimFailures?.close();
     const all = Promise.allSettled([...this.running.values()].map((r) => r.done));
     let timer: NodeJS.Timeout | undefined;
     let onCut: (() => void) | undefined;
@@ -156,7 +162,7 @@ export class JobWorker {
         try {
           claimed = await queue.claim({ owner: this.owner, max: free });
         } catch (err) {
-          this.deps.logger?.warn({ err }, 'could not claim jobs; retrying at the next poll');
+          this.claimFailures?.note(err);
         }
         for (const c of claimed) this.launch(c);
         this.shortClaimAt = claimed.length < free ? Date.now() : 0;

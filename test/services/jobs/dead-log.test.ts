@@ -47,3 +47,9 @@ test('many deaths of one function write one line, and one more counting the rest
   assert.deepEqual([lines[1]!.obj.suppressed, lines[1]!.obj.function], [499, 'sync']);
   assert.match(lines[1]!.msg, /^499 more jobs of acme\/sync died in the last 0 s/);
 });
+
+test('one failed attempt is said in the singular', () => {
+  const { log, lines } = harness();
+  log.note(deadItem({ attempts: 1, maxAttempts: 1 }));
+  assert.match(lines[0]!.msg, / is dead after 1 failed attempt, last FUNCTION_FAILED; /);
+});

@@ -1,0 +1,71 @@
+// What the job worker says when it cannot claim work. A full disk (claiming is a write) or a
+// damaged database file fails every claim until the operator acts, and the worker tries again
+// every AIRLOCK_JOB_POLL_MS: the first failure of a kind in a window is logged once, without a
+// stack, with what to do (as the API's store-failure-log.ts does for requests), and one line per
+// window counts the rest. Any other failure keeps its stack, bounded the same way.
+import { LogWindow } from '../../core/log-window.js';
+import type { LogWindowOptions } from '../../core/log-window.js';
+import { isDatabaseDamaged, isStorageFull } from '../../store/storage-errors.js';
+
+export interface ClaimFailureLogger {
+  warn(obj: object, msg: string): void;
+  error?(obj: object, msg: string): void;
+}
+
+type Kind = 'full' | 'damaged' | 'other';
+
+export class ClaimFailureLog {
+  private readonly logger: ClaimFailureLogger;
+  private readonly dataDir: string;
+  private readonly window: LogWindow<Kind>;
+  private failures = 0;
+
+  constructor(logger: ClaimFailureLogger, dataDir: string, options: LogWindowOptions = {}) {
+    this.logger = logger;
+    this.dataDir = dataDir;
+    this.window = new LogWindow<Kind>(
+      {
+        summary: ({ subject, more, seconds }) =>
+          this.line(subject, { claimFailure: subject, suppressed: more, seconds }, `${more} more job claims failed in the last ${seconds} s (${this.what(subject)})`),
+        overflow: () => {},
+      },
+      { maxKeys: 3, ...options },
+    );
+  }
+
+  /** One failed claim: logged whole when it is the first of its kind in the window, else counted. */
+  note(err: unknown): void {
+    const kind: Kind = isStorageFull(err) ? 'full' : isDatabaseDamaged(err) ? 'damaged' : 'other';
+    if (!this.window.admit(kind, () => kind, String(++this.failures))) return;
+    const cause = err instanceof Error ? err.message : String(err);
+    const dir = this.dataDir;
+    if (kind === 'other') {
+      this.logger.warn({ err, claimFailure: kind }, 'could not claim jobs; retrying at the next poll');
+    } else if (kind === 'full') {
+      this.line(kind, { claimFailure: kind, dataDir: dir, cause },
+        `the disk of the data dir ${dir} is full (${cause}): no job, webhook delivery or scheduled run starts until there is ` +
+          `space (claiming one is a write); they stay queued. Free space on that disk (df -h ${dir}) or grow it: ` +
+          'claims succeed again at the next poll, without a restart');
+    } else {
+      this.line(kind, { claimFailure: kind, dataDir: dir, cause },
+        `the database ${dir}/airlock.db is damaged where the job queue reads it (${cause}): no job, webhook delivery or ` +
+          'scheduled run starts. Stop the server, keep a copy of the data dir, check the file with ' +
+          '`sqlite3 airlock.db "PRAGMA integrity_check"`, then restore the latest backup or salvage what is readable ' +
+          '(README, "A damaged or emptied database")');
+    }
+  }
+
+  /** Logs what the window has left (at stop). */
+  close(): void {
+    this.window.close();
+  }
+
+  private what(kind: Kind): string {
+    return kind === 'full' ? `the disk of the data dir ${this.dataDir} is full` : kind === 'damaged' ? `the database in ${this.dataDir} is damaged` : 'see the first failure above';
+  }
+
+  private line(kind: Kind, obj: object, msg: string): void {
+    if (kind !== 'other' && this.logger.error !== undefined) this.logger.error(obj, msg);
+    else this.logger.warn(obj, msg);
+  }
+}
