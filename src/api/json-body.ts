@@ -5,6 +5,7 @@
 // at all, nor is a body with a content-encoding (415).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AirlockError } from '../core/errors.js';
+import { noteBodyBytes } from './body-budget.js';
 
 type Done = (err: Error | null, body?: unknown) => void;
 /** Fastify's default JSON parser is the callback form of FastifyBodyParser<string>. */
@@ -24,6 +25,7 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, raw, done) => {
     // An empty body is no body, whatever its content-type says (curl -X DELETE -H 'content-type: …').
     if ((raw as Buffer).length === 0) return done(null, undefined);
+    noteBodyBytes(request, (raw as Buffer).length);
     const coding = contentCoding(request.headers['content-encoding']);
     if (coding !== undefined) return done(compressedBody(coding));
     let body: string;

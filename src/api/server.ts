@@ -11,6 +11,7 @@ import { authenticate } from './auth.js';
 import { errorHandler } from './errors.js';
 import { clientErrorHandler, frameworkErrorHandler, refuseWhileClosing } from './protocol-errors.js';
 import { registerJsonBodyParser } from './json-body.js';
+import { BodyBudget, registerBodyBudget } from './body-budget.js';
 import { registerOpenApi } from './openapi.js';
 import { RefusalLog } from './refusal-log.js';
 import { registerExecutionRoutes } from './routes/executions.js';
@@ -77,6 +78,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   registerAccessLog(app, deps.logger);
   app.setErrorHandler(errorHandler(deps.logger, deps.config));
   registerJsonBodyParser(app);
+  registerBodyBudget(app, new BodyBudget(deps.config.bodyBytesInFlight));
   app.setNotFoundHandler((request, reply) => {
     const err = new AirlockError('NOT_FOUND', `no route ${request.method} ${request.url}; see GET /openapi.json`);
     void reply.status(404).send(err.toJSON());

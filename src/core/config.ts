@@ -82,6 +82,11 @@ export interface Config {
    * Default: half the server's open-files limit, at most 10 000.
    */
   maxConnections: number;
+  /**
+   * Most bytes of large request bodies (64 KiB and more) held at once, from their parse until
+   * their answer is sent; a body that would go above it is refused 429 (api/body-budget.ts).
+   */
+  bodyBytesInFlight: number;
   /** Deepest accepted JSON nesting in inputs. */
   maxJsonDepth: number;
   /**
@@ -183,6 +188,7 @@ function readConfig(env: Env): Config {
     maxBodyBytes: inputBodyLimit(maxLimits.inputBytes),
     requestTimeoutMs: int(env, 'AIRLOCK_REQUEST_TIMEOUT_MS', 60_000, 100, TIMER_MAX_MS),
     maxConnections: int(env, 'AIRLOCK_MAX_CONNECTIONS', defaultMaxConnections(openFilesSoftLimit()), 1),
+    bodyBytesInFlight: int(env, 'AIRLOCK_BODY_BYTES_IN_FLIGHT', 256 * MiB, 64 * KiB),
     maxJsonDepth: int(env, 'AIRLOCK_MAX_JSON_DEPTH', 256, 1),
     listPageBytes: int(env, 'AIRLOCK_LIST_PAGE_BYTES', 4 * MiB, 1 * KiB),
     defaultLimits,
