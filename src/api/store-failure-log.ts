@@ -5,6 +5,7 @@
 // instead of a stack trace per request.
 import { LogWindow } from '../core/log-window.js';
 import type { LogWindowOptions } from '../core/log-window.js';
+import { REPAIR_ADVICE, makeRoomAdvice } from '../store/storage-errors.js';
 
 export interface StoreFailureLogger {
   error(obj: object, msg: string): void;
@@ -44,13 +45,11 @@ export class StoreFailureLog {
       { storeFailure: kind, dataDir: dir, url, cause },
       kind === 'full'
         ? `the disk of the data dir ${dir} is full (${cause}): requests that write answer 507 STORAGE_FULL and store ` +
-            `nothing until there is space. Free space on that disk (df -h ${dir}) or grow it; writes succeed again as ` +
+            `nothing until there is space. ${makeRoomAdvice(dir)}; writes succeed again as ` +
             'soon as there is space, without a restart, and the execution records of calls answered meanwhile, kept in ' +
             'memory (up to 100,000), are written then'
         : `the database ${dir}/airlock.db is damaged (${cause}): requests that read the damaged part answer 500 ` +
-            'DATABASE_CORRUPT. Stop the server, keep a copy of the data dir, check the file with ' +
-            '`sqlite3 airlock.db "PRAGMA integrity_check"`, then restore the latest backup or salvage what is readable ' +
-            '(README, "A damaged or emptied database")',
+            `DATABASE_CORRUPT. ${REPAIR_ADVICE}`,
     );
   }
 

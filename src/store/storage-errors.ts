@@ -41,6 +41,16 @@ export function storageFull(): AirlockError {
   );
 }
 
+/** What the operator does about a full data-dir disk while the server runs (the failure logs say it). */
+export function makeRoomAdvice(dataDir: string): string {
+  return `Free space on that disk (df -h ${dataDir}) or grow it`;
+}
+
+/** What the operator does about a damaged database found while the server runs (the failure logs say it). */
+export const REPAIR_ADVICE =
+  'Stop the server, keep a copy of the data dir, check the file with `sqlite3 airlock.db "PRAGMA integrity_check"`, ' +
+  'then restore the latest backup or salvage what is readable (README, "A damaged or emptied database")';
+
 /** The start could not open or migrate the database because its disk is full. */
 export function storageFullAtStart(file: string, err: unknown): AirlockError {
   const detail = err instanceof Error ? err.message : String(err);

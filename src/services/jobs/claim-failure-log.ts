@@ -5,7 +5,7 @@
 // window counts the rest. Any other failure keeps its stack, bounded the same way.
 import { LogWindow } from '../../core/log-window.js';
 import type { LogWindowOptions } from '../../core/log-window.js';
-import { isDatabaseDamaged, isStorageFull } from '../../store/storage-errors.js';
+import { REPAIR_ADVICE, isDatabaseDamaged, isStorageFull, makeRoomAdvice } from '../../store/storage-errors.js';
 
 export interface ClaimFailureLogger {
   warn(obj: object, msg: string): void;
@@ -44,14 +44,12 @@ export class ClaimFailureLog {
     } else if (kind === 'full') {
       this.line(kind, { claimFailure: kind, dataDir: dir, cause },
         `the disk of the data dir ${dir} is full (${cause}): no job, webhook delivery or scheduled run starts until there is ` +
-          `space (claiming one is a write); they stay queued. Free space on that disk (df -h ${dir}) or grow it: ` +
+          `space (claiming one is a write); they stay queued. ${makeRoomAdvice(dir)}: ` +
           'claims succeed again at the next poll, without a restart');
     } else {
       this.line(kind, { claimFailure: kind, dataDir: dir, cause },
         `the database ${dir}/airlock.db is damaged where the job queue reads it (${cause}): no job, webhook delivery or ` +
-          'scheduled run starts. Stop the server, keep a copy of the data dir, check the file with ' +
-          '`sqlite3 airlock.db "PRAGMA integrity_check"`, then restore the latest backup or salvage what is readable ' +
-          '(README, "A damaged or emptied database")');
+          `scheduled run starts. ${REPAIR_ADVICE}`);
     }
   }
 
