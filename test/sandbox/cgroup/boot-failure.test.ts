@@ -39,49 +39,32 @@ describe('cgroups of a sandbox that fails to boot (real kernel)', { skip }, () =
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('removes the group of a program that exits before its placement, blank or under a tenant', async () => {
-    await withCgroups(
-      async ({ tracker, roots }) => {
-        for (let i = 0; i < 6; i++) {
-          const tenant = i % 2 === 0 ? undefined : 'acme';
-          await assert.rejects(tracker.spawn(64, tenant === undefined ? {} : { tenant }), (err: unknown) => {
-            assert.ok(err instanceof AirlockError);
-            assert.equal(err.code, 'SANDBOX_FAILED');
-            assert.match(err.message, /exited during boot/);
-            return true;
-          });
-          // At once: a failed boot is reported only after its group is gone.
-          for (const root of roots) {
-            assert.deepEqual(childGroups(join(root, '_pool')), [], `${root}/_pool holds no sandbox group`);
-            assert.deepEqual(childGroups(root), ['_pool'], `${root} holds no tenant group`);
+  // Each program is written in before(): named here by a getter.
+  for (const [when, program] of [
+    ['before its placement', () => notNode],
+    ['once placed', () => placedThenExits],
+  ] as const) {
+    it(`removes the group of a program that exits ${when}, blank or under a tenant`, async () => {
+      await withCgroups(
+        async ({ tracker, roots }) => {
+          for (let i = 0; i < 6; i++) {
+            const tenant = i % 2 === 0 ? undefined : 'acme';
+            await assert.rejects(tracker.spawn(64, tenant === undefined ? {} : { tenant }), (err: unknown) => {
+              assert.ok(err instanceof AirlockError);
+              assert.equal(err.code, 'SANDBOX_FAILED');
+              assert.match(err.message, /exited during boot/);
+              return true;
+            });
+            // At once: a failed boot is reported only after its group is gone.
+            for (const root of roots) {
+              assert.deepEqual(childGroups(join(root, '_pool')), [], `${root}/_pool holds no sandbox group`);
+              assert.deepEqual(childGroups(root), ['_pool'], `${root} holds no tenant group`);
+            }
           }
-        }
-        assert.deepEqual(childrenOf(process.pid), [], 'no sandbox process survived');
-      },
-      { sandbox: { nodePath: notNode } },
-    );
-  });
-
-  it('removes the group of a program that exits once placed, blank or under a tenant', async () => {
-    await withCgroups(
-      async ({ tracker, roots }) => {
-        for (let i = 0; i < 6; i++) {
-          const tenant = i % 2 === 0 ? undefined : 'acme';
-          await assert.rejects(tracker.spawn(64, tenant === undefined ? {} : { tenant }), (err: unknown) => {
-            assert.ok(err instanceof AirlockError);
-            assert.equal(err.code, 'SANDBOX_FAILED');
-            assert.match(err.message, /exited during boot/);
-            return true;
-          });
-          // At once: a failed boot is reported only after its group is gone.
-          for (const root of roots) {
-            assert.deepEqual(childGroups(join(root, '_pool')), [], `${root}/_pool holds no sandbox group`);
-            assert.deepEqual(childGroups(root), ['_pool'], `${root} holds no tenant group`);
-          }
-        }
-        assert.deepEqual(childrenOf(process.pid), [], 'no sandbox process survived');
-      },
-      { sandbox: { nodePath: placedThenExits } },
-    );
-  });
+          assert.deepEqual(childrenOf(process.pid), [], 'no sandbox process survived');
+        },
+        { sandbox: { nodePath: program() } },
+      );
+    });
+  }
 });
