@@ -22,19 +22,13 @@ export async function logWaitingWork(queue: Pick<QueueStore, 'counts'>, logger: 
     return;
   }
   if (counts.queued === 0 && counts.running === 0) return;
-  if (paused) {
-    logger.info(
-      { queued: counts.queued, running: counts.running },
-      `background work from before this start: ${counts.queued} jobs queued and ${counts.running} running ` +
-        '(webhook deliveries and schedule runs included); AIRLOCK_JOBS=paused: this server runs none of them',
-    );
-    return;
-  }
+  const next = paused
+    ? 'AIRLOCK_JOBS=paused: this server runs none of them'
+    : 'they run from their last checkpoints. A run held by a server that is gone counts a crashed attempt: at once ' +
+      'for a server on this machine (SERVER_GONE), else when its lease runs out (LEASE_EXPIRED)';
   logger.info(
     { queued: counts.queued, running: counts.running },
     `background work from before this start: ${counts.queued} jobs queued and ${counts.running} running ` +
-      '(webhook deliveries and schedule runs included); they run from their last checkpoints. A run held by a server ' +
-      'that is gone counts a crashed attempt: at once for a server on this machine (SERVER_GONE), else when its lease ' +
-      'runs out (LEASE_EXPIRED)',
+      `(webhook deliveries and schedule runs included); ${next}`,
   );
 }
