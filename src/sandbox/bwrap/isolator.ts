@@ -14,7 +14,6 @@ import type { SandboxCgroup, SandboxCgroupPolicy } from '../cgroup/index.js';
 import { ChannelSandbox } from '../channel.js';
 import { resolveExecutable } from '../executables.js';
 import { BACKGROUND_NICE, canPromote, promoteProcess } from '../priority.js';
-import { DirectLauncher } from '../launch/direct.js';
 import { LaunchingIsolator } from '../launch/launching-isolator.js';
 import type { LaunchingIsolatorOptions } from '../launch/launching-isolator.js';
 import type { LaunchedProcess, Launcher } from '../launch/types.js';
@@ -95,16 +94,10 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
     this.bwrapBinary();
     this.seccompFilter();
     checkSandboxNode(this.config);
-    let sandbox: Sandbox | undefined;
-    try {
-      // Forked here, not through the spawner, so bwrap's own error output is never lost.
-      sandbox = await this.start({ memoryMiB: 64 }, new DirectLauncher());
-      return { layers: [...sandbox.layers] };
-    } catch (err) {
-      throw new AirlockError('ISOLATION_UNAVAILABLE', describeCheckFailure(err, this.config));
-    } finally {
-      await sandbox?.destroy();
-    }
+    return this.bootTestSandbox(
+      (launcher) => this.start({ memoryMiB: 64 }, launcher),
+      (err) => describeCheckFailure(err, this.config),
+    );
   }
 
   spawn(opts: SpawnOptions): Promise<Sandbox> {

@@ -1,6 +1,9 @@
-// What both isolators share: their configuration, options and the launcher that forks their
-// sandbox processes (the server passes a SpawnerLauncher; the default forks from this process).
+// What both isolators share: their configuration, options, the launcher that forks their
+// sandbox processes (the server passes a SpawnerLauncher; the default forks from this process),
+// and the test sandbox their start check boots.
 import type { SandboxConfig } from '../../core/config.js';
+import { AirlockError } from '../../core/errors.js';
+import type { IsolatorCheck, Sandbox } from '../port.js';
 import { DirectLauncher } from './direct.js';
 import type { Launcher } from './types.js';
 
@@ -24,5 +27,25 @@ export abstract class LaunchingIsolator<O extends LaunchingIsolatorOptions> {
 
   close(): Promise<void> {
     return this.launcher.close();
+  }
+
+  /**
+   * Boots one test sandbox with `start`, forked from this process (not through the spawner, so
+   * the program's own error output is never lost), answers the layers it had and destroys it. A
+   * boot that fails is ISOLATION_UNAVAILABLE in the words of `describe`.
+   */
+  protected async bootTestSandbox(
+    start: (launcher: Launcher) => Promise<Sandbox>,
+    describe: (err: unknown) => string,
+  ): Promise<IsolatorCheck> {
+    let sandbox: Sandbox | undefined;
+    try {
+      sandbox = await start(new DirectLauncher());
+      return { layers: [...sandbox.layers] };
+    } catch (err) {
+      throw new AirlockError('ISOLATION_UNAVAILABLE', describe(err));
+    } finally {
+      await sandbox?.destroy();
+    }
   }
 }

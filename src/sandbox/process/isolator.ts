@@ -14,7 +14,6 @@ import { AirlockError } from '../../core/errors.js';
 import { ChannelSandbox } from '../channel.js';
 import { resolveExecutable } from '../executables.js';
 import { checkSandboxNode, describeNodeExit } from '../sandbox-node.js';
-import { DirectLauncher } from '../launch/direct.js';
 import type { Launcher } from '../launch/types.js';
 import { BACKGROUND_NICE, canPromote, promoteProcess } from '../priority.js';
 import { LaunchingIsolator } from '../launch/launching-isolator.js';
@@ -39,16 +38,10 @@ export class ProcessIsolator extends LaunchingIsolator<ProcessIsolatorOptions> i
     // Nothing to attest: this isolator isolates nothing (the server warns loudly about it). Its
     // node must run the harness, though, or no sandbox would ever start.
     checkSandboxNode(this.config);
-    let sandbox: Sandbox | undefined;
-    try {
-      sandbox = await this.start({ memoryMiB: 64, prewarm: false }, new DirectLauncher());
-      return { layers: [] };
-    } catch (err) {
-      const why = describeNodeExit(err, this.config) ?? `a test sandbox did not start: ${err instanceof Error ? err.message : String(err)}`;
-      throw new AirlockError('ISOLATION_UNAVAILABLE', why);
-    } finally {
-      await sandbox?.destroy();
-    }
+    return this.bootTestSandbox(
+      (launcher) => this.start({ memoryMiB: 64, prewarm: false }, launcher),
+      (err) => describeNodeExit(err, this.config) ?? `a test sandbox did not start: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
 
   spawn(opts: SpawnOptions): Promise<Sandbox> {
