@@ -2,8 +2,9 @@
 // in the same run, its baselines (a plain Node http server; a fresh bwrap+node per call; and, for
 // reference, plain http relaying each call to one child process: the cost of the hop alone); then
 // durable webhook ingest (202s per second at 16 connections, bench/scenarios/webhook-ingest.ts; again
-// with GitHub signatures verified on the host),
-// and what seccomp and cgroups cost warm throughput (bench/scenarios/layer-cost.ts).
+// with GitHub signatures verified on the host), a tenant's small calls beside another tenant's
+// large inputs (bench/scenarios/large-inputs.ts), and what seccomp and cgroups cost warm
+// throughput (bench/scenarios/layer-cost.ts).
 // Prints a table; `--json FILE` also writes the figures as JSON. Not part of `npm test`.
 import { ECHO_FUNCTION, ECHO_INPUT } from './lib/echo.js';
 import { spawn } from 'node:child_process';
@@ -21,6 +22,8 @@ import type { LoadResult, Target } from './lib/http.js';
 import { median, ms, num, summarize, table } from './lib/stats.js';
 import { layerCost } from './scenarios/layer-cost.js';
 import type { LayerCostFigures } from './scenarios/layer-cost.js';
+import { largeInputs } from './scenarios/large-inputs.js';
+import type { LargeInputFigures } from './scenarios/large-inputs.js';
 import { webhookIngest } from './scenarios/webhook-ingest.js';
 import type { IngestFigures } from './scenarios/webhook-ingest.js';
 import type { BenchServer } from './lib/server.js';
@@ -138,6 +141,7 @@ interface Figures {
   webhookIngest: IngestFigures;
   /** The same with host-side GitHub signature verification on. */
   webhookIngestVerified: IngestFigures;
+  largeInputs: LargeInputFigures;
   layerCost: LayerCostFigures;
   ratios: { warmVsPlainThroughput16: number; perRound: number[]; relayVsPlainThroughput16: number };
   targets: Record<string, { target: string; value: number; met: boolean }>;
@@ -235,6 +239,15 @@ async function main(): Promise<void> {
     await verifying.close();
   }
 
+  log("airlock: a tenant's small calls alone, then beside another tenant's ~4 MiB inputs (a fresh server)");
+  const sharing = await startAirlock({});
+  let large: LargeInputFigures;
+  try {
+    large = await largeInputs(sharing, SECONDS, ROUNDS);
+  } finally {
+    await sharing.close();
+  }
+
   log('airlock: warm throughput with every isolation layer vs namespaces only (two fresh servers)');
   const layers = await layerCost({
     start: startAirlock,
@@ -246,7 +259,7 @@ async function main(): Promise<void> {
   const ratio = median(ratios16);
   const relayRatio = median(relayRatios16);
   const figures: Figures = {
-    machine, plain, relay, warm, poolStart, spawnStart, naiveSpawn, fairness, webhookIngest: ingest, webhookIngestVerified: verifiedIngest, layerCost: layers,
+    machine, plain, relay, warm, poolStart, spawnStart, naiveSpawn, fairness, webhookIngest: ingest, webhookIngestVerified: verifiedIngest, largeInputs: large, layerCost: layers,
     ratios: { warmVsPlainThroughput16: ratio, perRound: ratios16, relayVsPlainThroughput16: relayRatio },
     targets: {
       warmThroughput16: { target: '>= 0.4x plain', value: ratio, met: ratio >= 0.4 },
@@ -272,6 +285,8 @@ async function main(): Promise<void> {
     ['fairness: quiet job queue wait, heavy absent', ms(fairness.quietWaitAlone.p50), ms(fairness.quietWaitAlone.p99), '-', '-', '-'],
     ['durable webhook ingest (202s)', '-', '-', '-', num(ingest.acceptedPerSecond), ms(ingest.p99)],
     ['  same, signatures verified', '-', '-', '-', num(verifiedIngest.acceptedPerSecond), ms(verifiedIngest.p99)],
+    ['large inputs: small calls alone (baseline)', ms(large.quietAlone.p50), ms(large.quietAlone.p99), '-', '-', '-'],
+    [`  same, beside another tenant's ${(large.largeBodyBytes / 2 ** 20).toFixed(1)} MiB inputs`, ms(large.quietBesideLarge.p50), ms(large.quietBesideLarge.p99), '-', '-', '-'],
     ['warm invoke, every isolation layer', '-', '-', '-', num(layers.allLayers), '-'],
     ['warm invoke, namespaces only (baseline)', '-', '-', '-', num(layers.namespacesOnly), '-'],
   ];
@@ -297,6 +312,10 @@ async function main(): Promise<void> {
     `webhook ingest: ${ingest.accepted} deliveries answered 202 in the measured rounds (${ingest.perRound.map((r) => num(r)).join(', ')} /s per round); ` +
       `${ingest.stored} jobs stored in all (warm-up included)` +
       (ingest.non2xx > 0 || ingest.errors > 0 ? `; ${ingest.non2xx} non-2xx and ${ingest.errors} errors` : '') + '\n',
+  );
+  process.stdout.write(
+    `large inputs: a tenant's small call p99 ${ms(large.quietBesideLarge.p99)} ms beside another tenant's two ${num(large.largeBodyBytes)}-byte inputs in flight ` +
+      `(${large.largePerSecond.toFixed(1)} answered/s), ${ms(large.quietAlone.p99)} ms alone\n`,
   );
   process.stdout.write(
     `isolation layers: warm @16 with seccomp and cgroups / namespaces only = ${layers.ratio.toFixed(2)}x ` +

@@ -1,41 +1,73 @@
-// The JSON body parser: Fastify's own, prototype-poisoning guard included (a key named __proto__,
-// or a constructor key holding prototype, is refused), with refusals that say which problem the
-// body had (Fastify's parser answers both with the same "Body is not valid JSON"). An empty body
-// is no body; bytes that are not UTF-8 are refused (not read as U+FFFD); text/plain is not taken
-// at all, nor is a body with a content-encoding (415).
+// The JSON body parser: UTF-8 only (other bytes are refused, not read as U+FFFD), parsed with a
+// prototype-poisoning guard (a key named __proto__, or a constructor key holding prototype, is
+// refused), with refusals that say which problem the body had (json-text.ts). An empty body is
+// no body; text/plain is not taken at all, nor is a body with a content-encoding (415). Routes
+// that carry a function input parse large bodies on a thread of their own (registerInputBodyParser).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AirlockError } from '../core/errors.js';
+import { SerializedInput } from '../core/json.js';
 import { noteBodyBytes } from './body-budget.js';
-
-type Done = (err: Error | null, body?: unknown) => void;
-/** Fastify's default JSON parser is the callback form of FastifyBodyParser<string>. */
-type JsonParser = (request: FastifyRequest, body: string, done: Done) => void;
-
-/** Refuses bytes that are not UTF-8, rather than reading them as U+FFFD. */
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-
-const POISONING_REFUSAL =
-  'request bodies may not contain a key named "__proto__", or a "constructor" key holding a "prototype" key ' +
-  '(they could change objects on the server); rename those keys';
+import { decodeJsonBytes, parseJsonText } from './json-text.js';
+import type { InputBodyParser, ParsedInputBody } from './off-thread-json/parser.js';
 
 export function registerJsonBodyParser(app: FastifyInstance): void {
-  const parse = app.getDefaultJsonParser('error', 'error') as JsonParser;
   // JSON is the only body the API takes: text/plain is refused like any other type (415).
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, raw, done) => {
-    // An empty body is no body, whatever its content-type says (curl -X DELETE -H 'content-type: …').
-    if ((raw as Buffer).length === 0) return done(null, undefined);
-    noteBodyBytes(request, (raw as Buffer).length);
-    const coding = contentCoding(request.headers['content-encoding']);
-    if (coding !== undefined) return done(compressedBody(coding));
-    let body: string;
     try {
-      body = utf8.decode(raw as Buffer);
-    } catch {
-      return done(new AirlockError('BAD_REQUEST', 'request body is not valid UTF-8; JSON must be sent as UTF-8 (re-encode the text, or escape the characters as \\uXXXX)'));
+      const bytes = bodyBytesToParse(request, raw as Buffer);
+      done(null, bytes === undefined ? undefined : parseJsonText(decodeJsonBytes(bytes)));
+    } catch (err) {
+      done(err as Error);
     }
-    parse(request, body, (err, value) => done(err === null ? null : explain(err, body), value));
   });
+}
+
+/**
+ * In `scope` (routes whose body is `{"input": …, …}`), a JSON body of `minBytes` or more is read,
+ * parsed, checked and its input serialized by `parser`, off the event loop: a large input used
+ * to hold the server's thread for tens of ms, during which no other tenant's call was served.
+ * The route gets the body with its input as a SerializedInput (see core/json.ts); smaller bodies
+ * are parsed here, as everywhere else. Both ways refuse a body with the same codes and words.
+ */
+export function registerInputBodyParser(scope: FastifyInstance, parser: InputBodyParser, minBytes: number): void {
+  scope.removeContentTypeParser('application/json');
+  scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, raw, done) => {
+    let bytes: Buffer | undefined;
+    try {
+      bytes = bodyBytesToParse(request, raw as Buffer);
+      if (bytes === undefined || bytes.length < minBytes) {
+        return done(null, bytes === undefined ? undefined : parseJsonText(decodeJsonBytes(bytes)));
+      }
+    } catch (err) {
+      return done(err as Error);
+    }
+    parser.parse(bytes).then(
+      (parsed) => done(null, bodyFrom(parsed)),
+      (err: Error) => done(err),
+    );
+  });
+}
+
+/** The body the route validates: the parser's stand-in for a body that is not an object, or the object with its input. */
+function bodyFrom(parsed: ParsedInputBody): unknown {
+  if (parsed.kind === 'other') return parsed.standIn;
+  const body: Record<string, unknown> = parsed.rest;
+  if (parsed.input !== undefined) body.input = new SerializedInput(parsed.input.json, parsed.input.bytes, parsed.input.tooDeep);
+  return body;
+}
+
+/**
+ * What every JSON body goes through before it is parsed: undefined for an empty body (no body,
+ * whatever its content-type says: curl -X DELETE -H 'content-type: …'); the bytes counted
+ * against the body budget; a body with a content-encoding refused (415).
+ */
+function bodyBytesToParse(request: FastifyRequest, raw: Buffer): Buffer | undefined {
+  if (raw.length === 0) return undefined;
+  noteBodyBytes(request, raw.length);
+  const coding = contentCoding(request.headers['content-encoding']);
+  if (coding !== undefined) throw compressedBody(coding);
+  return raw;
 }
 
 /**
@@ -56,28 +88,4 @@ function compressedBody(coding: string): AirlockError {
     `the API does not take compressed request bodies (this one has the content-encoding ${shown}); ` +
       'send the JSON uncompressed, without a content-encoding header',
   );
-}
-
-/** The refusal for a body Fastify's parser refused: invalid JSON (and where), or a poisoning key. */
-function explain(err: Error, body: string): Error {
-  if ((err as Error & { code?: string }).code !== 'FST_ERR_CTP_INVALID_JSON_BODY') return err;
-  try {
-    JSON.parse(body);
-  } catch (syntax) {
-    return new AirlockError(
-      'BAD_REQUEST',
-      `request body is not valid JSON (${syntaxProblem(syntax as Error)}); send a JSON object, e.g. {"input": ...}`,
-    );
-  }
-  // Valid JSON that the parser refused: only its prototype-poisoning guard does that.
-  return new AirlockError('VALIDATION_FAILED', POISONING_REFUSAL);
-}
-
-/**
- * What JSON.parse found wrong, with where when it says ("... in JSON at position 18"). Its
- * messages that quote the body (`Unexpected token 'x', "..." is not valid JSON`) are not
- * repeated: the body may be a secret's value.
- */
-function syntaxProblem(err: Error): string {
-  return err.message.includes('"') ? 'an unexpected character' : err.message;
 }

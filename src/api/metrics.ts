@@ -74,6 +74,7 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
   readonly #invocations = new Map<string, Map<string, CountSeries>>();
   readonly #rejections = new Map<string, CountSeries>();
   readonly #reruns = new CountSeries({});
+  readonly #offThreadBodies = new CountSeries({});
   readonly #durations = new Map<string, HistogramSeries>();
   readonly #durationHistogram = new LeanHistogram(
     'airlock_invocation_duration_seconds',
@@ -121,6 +122,13 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
       [],
       registers,
       () => [this.#reruns],
+    );
+    countersFrom(
+      'airlock_request_bodies_parsed_off_thread_total',
+      'Large request bodies of routes that carry an input (invoke) read on the parser thread instead of the event loop',
+      [],
+      registers,
+      () => [this.#offThreadBodies],
     );
     countersFrom(
       'airlock_purged_rows_total',
@@ -255,6 +263,10 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
 
   recordRerun(): void {
     this.#reruns.value++;
+  }
+
+  recordOffThreadBody(): void {
+    this.#offThreadBodies.value++;
   }
 
   recordPurged(kind: PurgeKind, rows: number): void {

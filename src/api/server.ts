@@ -10,7 +10,9 @@ import { capConnections } from './connection-cap.js';
 import { authenticate } from './auth.js';
 import { errorHandler } from './errors.js';
 import { clientErrorHandler, frameworkErrorHandler, refuseWhileClosing } from './protocol-errors.js';
-import { registerJsonBodyParser } from './json-body.js';
+import { registerInputBodyParser, registerJsonBodyParser } from './json-body.js';
+import { OffThreadInputParser } from './off-thread-json/parser.js';
+import { OFF_THREAD_BODY_BYTES } from '../core/limits.js';
 import { BodyBudget, registerBodyBudget } from './body-budget.js';
 import { registerOpenApi } from './openapi.js';
 import { RefusalLog } from './refusal-log.js';
@@ -78,6 +80,12 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   registerAccessLog(app, deps.logger);
   app.setErrorHandler(errorHandler(deps.logger, deps.config));
   registerJsonBodyParser(app);
+  const inputParser = new OffThreadInputParser({
+    maxDepth: deps.config.maxJsonDepth,
+    logger: deps.logger,
+    onParsed: () => deps.metrics.recordOffThreadBody(),
+  });
+  app.addHook('onClose', async () => inputParser.close());
   registerBodyBudget(app, new BodyBudget(deps.config.bodyBytesInFlight));
   app.setNotFoundHandler((request, reply) => {
     const err = new AirlockError('NOT_FOUND', `no route ${request.method} ${request.url}; see GET /openapi.json`);
@@ -95,7 +103,10 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     });
     registerFunctionRoutes(v1, deps);
     registerFunctionVersionRoutes(v1, deps);
-    registerInvokeRoutes(v1, deps);
+    await v1.register(async (inputs) => {
+      registerInputBodyParser(inputs, inputParser, OFF_THREAD_BODY_BYTES);
+      registerInvokeRoutes(inputs, deps);
+    });
     registerExecutionRoutes(v1, deps);
     registerAllExecutionRoutes(v1, deps);
     registerKeyRoutes(v1, deps);

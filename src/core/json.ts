@@ -45,20 +45,40 @@ function hasEntries(container: object): boolean {
 }
 
 /**
+ * A function input already checked for depth and serialized, by the parser thread that read its
+ * large request body (api/off-thread-json/): serializeInput takes it as it is, so the event loop
+ * never walks or stringifies it. `tooDeep` is exceedsDepth's answer for AIRLOCK_MAX_JSON_DEPTH.
+ */
+export class SerializedInput {
+  readonly json: string;
+  /** Bytes of `json` as UTF-8. */
+  readonly bytes: number;
+  readonly tooDeep: boolean;
+
+  constructor(json: string, bytes: number, tooDeep: boolean) {
+    this.json = json;
+    this.bytes = bytes;
+    this.tooDeep = tooDeep;
+  }
+}
+
+/**
  * Serializes a function input, enforcing the depth and byte limits. Throws INPUT_TOO_DEEP or
  * INPUT_TOO_LARGE with the limit in the message; `operatorMaxBytes` (AIRLOCK_MAX_INPUT_BYTES)
- * says whether redeploying with a higher limit can help.
+ * says whether redeploying with a higher limit can help. A SerializedInput was checked for
+ * depth against the same maximum when it was parsed.
  */
 export function serializeInput(input: unknown, maxDepth: number, maxBytes: number, operatorMaxBytes: number): string {
-  if (exceedsDepth(input, maxDepth)) {
+  const serialized = input instanceof SerializedInput ? input : undefined;
+  if (serialized?.tooDeep ?? exceedsDepth(input, maxDepth)) {
     throw new AirlockError(
       'INPUT_TOO_DEEP',
       `input nests deeper than ${maxDepth} levels; flatten it (operators: AIRLOCK_MAX_JSON_DEPTH)`,
       { maxDepth },
     );
   }
-  const json = JSON.stringify(input === undefined ? null : input);
-  const bytes = Buffer.byteLength(json);
+  const json = serialized?.json ?? JSON.stringify(input === undefined ? null : input);
+  const bytes = serialized?.bytes ?? Buffer.byteLength(json);
   if (bytes > maxBytes) {
     throw new AirlockError(
       'INPUT_TOO_LARGE',

@@ -1,0 +1,57 @@
+// Reading a request body's bytes as JSON, with refusals that say which problem the body had:
+// bytes that are not UTF-8, JSON that does not parse (and where), or a prototype-poisoning key
+// (`__proto__`, or a `constructor` key holding `prototype`). Pure functions with no Fastify in
+// them, so the event loop and the large-body parser thread (off-thread-json/) refuse alike.
+import sjson from 'secure-json-parse';
+import { AirlockError } from '../core/errors.js';
+
+/** Refuses bytes that are not UTF-8, rather than reading them as U+FFFD; drops a leading BOM. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+const POISONING_REFUSAL =
+  'request bodies may not contain a key named "__proto__", or a "constructor" key holding a "prototype" key ' +
+  '(they could change objects on the server); rename those keys';
+
+/** The body's text; BAD_REQUEST when its bytes are not UTF-8. */
+export function decodeJsonBytes(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new AirlockError(
+      'BAD_REQUEST',
+      'request body is not valid UTF-8; JSON must be sent as UTF-8 (re-encode the text, or escape the characters as \\uXXXX)',
+    );
+  }
+}
+
+/** The body's value; BAD_REQUEST for invalid JSON (saying where), VALIDATION_FAILED for a poisoning key. */
+export function parseJsonText(text: string): unknown {
+  try {
+    return sjson.parse(text, null, { protoAction: 'error', constructorAction: 'error' }) as unknown;
+  } catch {
+    throw refusalFor(text);
+  }
+}
+
+/** Why secure-json-parse refused `text`: it throws a SyntaxError both for invalid JSON and for a poisoning key. */
+function refusalFor(text: string): AirlockError {
+  try {
+    JSON.parse(text);
+  } catch (syntax) {
+    return new AirlockError(
+      'BAD_REQUEST',
+      `request body is not valid JSON (${syntaxProblem(syntax as Error)}); send a JSON object, e.g. {"input": ...}`,
+    );
+  }
+  // Valid JSON that the parser refused: only its prototype-poisoning guard does that.
+  return new AirlockError('VALIDATION_FAILED', POISONING_REFUSAL);
+}
+
+/**
+ * What JSON.parse found wrong, with where when it says ("... in JSON at position 18"). Its
+ * messages that quote the body (`Unexpected token 'x', "..." is not valid JSON`) are not
+ * repeated: the body may be a secret's value.
+ */
+function syntaxProblem(err: Error): string {
+  return err.message.includes('"') ? 'an unexpected character' : err.message;
+}

@@ -1,0 +1,42 @@
+// What the parser thread sends back for a large request body, and how it is made: the body's
+// fields other than `input` as they are, and the input checked for depth and serialized, so
+// that the event loop gets a string to pass on instead of an object graph to walk. A body that
+// is not an object comes back as a stand-in of the same JSON type, refused by the route's
+// schema with the same words as the body itself would be ("body must be object").
+import { exceedsDepth } from '../../core/json.js';
+
+export interface SerializedInputParts {
+  json: string;
+  /** Bytes of `json` as UTF-8. */
+  bytes: number;
+  /** Nests deeper than the maximum: `json` is then empty, never serialized. */
+  tooDeep: boolean;
+}
+
+export type ParsedInputBody =
+  | { kind: 'object'; rest: Record<string, unknown>; input?: SerializedInputParts }
+  | { kind: 'other'; standIn: unknown };
+
+export function splitInputBody(body: unknown, maxDepth: number): ParsedInputBody {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { kind: 'other', standIn: standInFor(body) };
+  const { input, ...rest } = body as Record<string, unknown>;
+  if (!Object.hasOwn(body, 'input')) return { kind: 'object', rest };
+  if (exceedsDepth(input, maxDepth)) return { kind: 'object', rest, input: { json: '', bytes: 0, tooDeep: true } };
+  const json = JSON.stringify(input);
+  return { kind: 'object', rest, input: { json, bytes: Buffer.byteLength(json), tooDeep: false } };
+}
+
+/** A small value of the same JSON type as `body` (never an object: those are split). */
+function standInFor(body: unknown): unknown {
+  if (Array.isArray(body)) return [];
+  switch (typeof body) {
+    case 'string':
+      return '';
+    case 'number':
+      return 0;
+    case 'boolean':
+      return false;
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,90 @@
+// The request-body parser thread on its own: it parses on another thread, refuses like the event
+// loop does, survives the death of its thread, and stops on close.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { threadId } from 'node:worker_threads';
+import { OffThreadInputParser } from '../../src/api/off-thread-json/parser.js';
+import { splitInputBody } from '../../src/api/off-thread-json/split.js';
+import { decodeJsonBytes, parseJsonText } from '../../src/api/json-text.js';
+import { AirlockError } from '../../src/core/errors.js';
+import { rejectsWith } from '../support/rejects.js';
+
+const quiet = { warn: () => {} };
+
+/** What the event loop makes of the same bytes: the split body, or the refusal's code and message. */
+function onEventLoop(bytes: Buffer, maxDepth: number): unknown {
+  try {
+    return splitInputBody(parseJsonText(decodeJsonBytes(bytes)), maxDepth);
+  } catch (err) {
+    return { code: (err as AirlockError).code, message: (err as AirlockError).message };
+  }
+}
+
+async function onThread(parser: OffThreadInputParser, bytes: Buffer): Promise<unknown> {
+  try {
+    const { threadId: _thread, ...body } = await parser.parse(Buffer.from(bytes));
+    return body;
+  } catch (err) {
+    return { code: (err as AirlockError).code, message: (err as AirlockError).message };
+  }
+}
+
+describe('the request-body parser thread', () => {
+  it('parses on a thread other than the event loop, and splits the input off serialized', async () => {
+    const parser = new OffThreadInputParser({ maxDepth: 4, logger: quiet });
+    try {
+      const parsed = await parser.parse(Buffer.from('{"input": {"a": [1, 2]}, "version": "abc"}'));
+      assert.notEqual(parsed.threadId, threadId);
+      assert.deepEqual(parsed, { kind: 'object', rest: { version: 'abc' }, input: { json: '{"a":[1,2]}', bytes: 11, tooDeep: false }, threadId: parsed.threadId });
+    } finally {
+      await parser.close();
+    }
+  });
+
+  it('answers every body as the event loop would', async () => {
+    const parser = new OffThreadInputParser({ maxDepth: 3, logger: quiet });
+    const bodies = [
+      '{"input": "é\u2028"}',
+      '{"input": [[[1]]]}',
+      '{"input": [[[[1]]]]}',
+      '{"input": 1, "__proto__": {"x": 1}}',
+      '{"a": {"constructor": {"prototype": 1}}}',
+      '{"input": 1,}',
+      '\ufeff{"input": 2}',
+      '[{"input": 1}]',
+      '42',
+      'true',
+      '"s"',
+      'null',
+    ].map((t) => Buffer.from(t));
+    bodies.push(Buffer.from([0x7b, 0xff, 0x7d]));
+    try {
+      for (const bytes of bodies) assert.deepEqual(await onThread(parser, bytes), onEventLoop(bytes, 3), bytes.toString('latin1'));
+    } finally {
+      await parser.close();
+    }
+  });
+
+  it('fails the bodies its thread held when the thread dies, and starts a new one for the next', async () => {
+    const warnings: unknown[] = [];
+    // A thread with room for a few MiB of heap: a body of a million empty arrays needs far more.
+    const parser = new OffThreadInputParser({ maxDepth: 4, logger: { warn: (o: unknown) => warnings.push(o) }, resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 } });
+    try {
+      const bomb = Buffer.from(`{"input": [${'[],'.repeat(1_000_000)}[]]}`);
+      const err = await rejectsWith(parser.parse(bomb), 'INTERNAL');
+      assert.match(err.message, /request-body parser stopped while reading this body \(it ran out of memory\)/);
+      assert.equal(warnings.length, 1);
+      const next = await parser.parse(Buffer.from('{"input": 1}'));
+      assert.deepEqual(next.kind === 'object' ? next.input : undefined, { json: '1', bytes: 1, tooDeep: false });
+    } finally {
+      await parser.close();
+    }
+  });
+
+  it('refuses bodies once closed', async () => {
+    const parser = new OffThreadInputParser({ maxDepth: 4, logger: quiet });
+    await parser.parse(Buffer.from('{}'));
+    await parser.close();
+    await assert.rejects(parser.parse(Buffer.from('{}')), (err: unknown) => err instanceof AirlockError && err.code === 'SHUTTING_DOWN');
+  });
+});
