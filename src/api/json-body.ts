@@ -53,7 +53,7 @@ export function registerInputBodyParser(scope: FastifyInstance, parser: InputBod
 function bodyFrom(parsed: ParsedInputBody): unknown {
   if (parsed.kind === 'other') return parsed.standIn;
   const body: Record<string, unknown> = parsed.rest;
-  if (parsed.input !== undefined) body.input = new SerializedInput(parsed.input.json, parsed.input.bytes, parsed.input.tooDeep);
+  if (parsed.input !== undefined) body.input = new SerializedInput(parsed.input.json, parsed.input.bytes, parsed.input.problem);
   return body;
 }
 

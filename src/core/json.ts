@@ -1,6 +1,6 @@
 // Guards for untrusted JSON values: nesting depth (checked without recursion, so a deeply
-// nested bomb cannot overflow the stack), serialized size, and parsing that never lets a
-// `__proto__` or `constructor` key touch a prototype.
+// nested bomb cannot overflow the stack), numbers too large for a double in inputs, serialized
+// size, and parsing that never lets a `__proto__` or `constructor` key touch a prototype.
 import sjson from 'secure-json-parse';
 import { AirlockError } from './errors.js';
 
@@ -9,6 +9,9 @@ export function parseJsonSafely(text: string): unknown {
   return sjson.parse(text, null, { protoAction: 'remove', constructorAction: 'remove' }) as unknown;
 }
 
+/** Why an input cannot be passed on as it is. */
+export type InputProblem = 'too-deep' | 'non-finite';
+
 /**
  * True when `value` nests arrays/objects deeper than `maxDepth`. Iterative. Only containers with
  * something inside are kept to look at later (an empty one is checked where it is found), in two
@@ -16,8 +19,22 @@ export function parseJsonSafely(text: string): unknown {
  * stack of {node, depth} records take about 120 MiB, more than the parsed input itself.
  */
 export function exceedsDepth(value: unknown, maxDepth: number): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  if (maxDepth < 1) return true;
+  return walk(value, maxDepth, false) === 'too-deep';
+}
+
+/**
+ * What is wrong with a function input parsed from JSON, in one walk: nesting deeper than
+ * `maxDepth`, or a number JSON.parse read as ±Infinity (a literal beyond ±1.8e308, like 1e400),
+ * which would reach the function as null. The first problem found.
+ */
+export function inputProblem(value: unknown, maxDepth: number): InputProblem | undefined {
+  return walk(value, maxDepth, true);
+}
+
+function walk(value: unknown, maxDepth: number, numbers: boolean): InputProblem | undefined {
+  if (typeof value === 'number') return numbers && !Number.isFinite(value) ? 'non-finite' : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  if (maxDepth < 1) return 'too-deep';
   const nodes: object[] = [value];
   const depths: number[] = [1];
   while (nodes.length > 0) {
@@ -27,15 +44,19 @@ export function exceedsDepth(value: unknown, maxDepth: number): boolean {
     // Indexed, not for…of: before the loop is optimised, each iteration's result is an object.
     for (let i = 0; i < children.length; i++) {
       const child = children[i];
+      if (typeof child === 'number') {
+        if (numbers && !Number.isFinite(child)) return 'non-finite';
+        continue;
+      }
       if (child === null || typeof child !== 'object') continue;
-      if (depth + 1 > maxDepth) return true;
+      if (depth + 1 > maxDepth) return 'too-deep';
       if (hasEntries(child)) {
         nodes.push(child);
         depths.push(depth + 1);
       }
     }
   }
-  return false;
+  return undefined;
 }
 
 function hasEntries(container: object): boolean {
@@ -47,18 +68,18 @@ function hasEntries(container: object): boolean {
 /**
  * A function input already checked for depth and serialized, by the parser thread that read its
  * large request body (api/off-thread-json/): serializeInput takes it as it is, so the event loop
- * never walks or stringifies it. `tooDeep` is exceedsDepth's answer for AIRLOCK_MAX_JSON_DEPTH.
+ * never walks or stringifies it. `problem` is inputProblem's answer for AIRLOCK_MAX_JSON_DEPTH.
  */
 export class SerializedInput {
   readonly json: string;
   /** Bytes of `json` as UTF-8. */
   readonly bytes: number;
-  readonly tooDeep: boolean;
+  readonly problem: InputProblem | undefined;
 
-  constructor(json: string, bytes: number, tooDeep: boolean) {
+  constructor(json: string, bytes: number, problem: InputProblem | undefined) {
     this.json = json;
     this.bytes = bytes;
-    this.tooDeep = tooDeep;
+    this.problem = problem;
   }
 }
 
@@ -70,11 +91,19 @@ export class SerializedInput {
  */
 export function serializeInput(input: unknown, maxDepth: number, maxBytes: number, operatorMaxBytes: number): string {
   const serialized = input instanceof SerializedInput ? input : undefined;
-  if (serialized?.tooDeep ?? exceedsDepth(input, maxDepth)) {
+  const problem = serialized === undefined ? inputProblem(input, maxDepth) : serialized.problem;
+  if (problem === 'too-deep') {
     throw new AirlockError(
       'INPUT_TOO_DEEP',
       `input nests deeper than ${maxDepth} levels; flatten it (operators: AIRLOCK_MAX_JSON_DEPTH)`,
       { maxDepth },
+    );
+  }
+  if (problem === 'non-finite') {
+    throw new AirlockError(
+      'BAD_REQUEST',
+      'input has a number too large for a double (a literal beyond ±1.8e308, like 1e400, reads as Infinity, ' +
+        'which JSON cannot carry: the function would get null); send such numbers as strings',
     );
   }
   const json = serialized?.json ?? JSON.stringify(input === undefined ? null : input);

@@ -61,6 +61,7 @@ describe('large invoke bodies', () => {
     ['a body that is a string', INVOKE, () => '"text"', 'VALIDATION_FAILED'],
     ['a body that is null (no body)', INVOKE, () => 'null', 'succeeded'],
     ['an input deeper than the maximum', INVOKE, () => JSON.stringify({ input: deep(9) }), 'INPUT_TOO_DEEP'],
+    ['a number too large for a double (1e400)', INVOKE, () => '{"input": {"n": [1, 1e400]}}', 'BAD_REQUEST'],
     ['an input at the maximum depth', INVOKE, () => JSON.stringify({ input: deep(7) }), 'succeeded'],
     ['an input over the function limit', SMALL_LIMIT, () => JSON.stringify({ input: 'x'.repeat(1200) }), 'INPUT_TOO_LARGE'],
     ['an input within the function limit', SMALL_LIMIT, () => JSON.stringify({ input: 'x'.repeat(900) }), 'succeeded'],

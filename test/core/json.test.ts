@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isAirlockError } from '../../src/core/errors.js';
-import { exceedsDepth, serializeInput } from '../../src/core/json.js';
+import { exceedsDepth, inputProblem, serializeInput } from '../../src/core/json.js';
 
 describe('exceedsDepth', () => {
   it('measures nesting depth without recursion', () => {
@@ -31,11 +31,26 @@ describe('exceedsDepth', () => {
   });
 });
 
+describe('inputProblem', () => {
+  it('finds a number JSON.parse read as Infinity, at the top or nested, and nesting too deep', () => {
+    assert.equal(inputProblem(JSON.parse('1e400'), 8), 'non-finite');
+    assert.equal(inputProblem(JSON.parse('{"a": [{"b": -1e400}]}'), 8), 'non-finite');
+    assert.equal(inputProblem(JSON.parse('{"a": [1.7976931348623157e308, -5e-324, 0]}'), 8), undefined);
+    assert.equal(inputProblem([[[1]]], 2), 'too-deep');
+    assert.equal(inputProblem('text', 0), undefined);
+    assert.equal(exceedsDepth([Infinity], 2), false, 'the depth check alone (results, checkpoints) does not look at numbers');
+  });
+});
+
 describe('serializeInput', () => {
   it('serializes undefined as null and refuses inputs over the byte or depth limit', () => {
     assert.equal(serializeInput(undefined, 8, 100, 100), 'null');
     assert.throws(() => serializeInput({ s: 'x'.repeat(200) }, 8, 100, 100), (e: unknown) => isAirlockError(e) && e.code === 'INPUT_TOO_LARGE');
     assert.throws(() => serializeInput([[[[1]]]], 3, 100, 100), (e: unknown) => isAirlockError(e) && e.code === 'INPUT_TOO_DEEP');
+    assert.throws(
+      () => serializeInput({ n: JSON.parse('1e400') }, 8, 100, 100),
+      (e: unknown) => isAirlockError(e) && e.code === 'BAD_REQUEST' && /too large for a double .* send such numbers as strings/.test(e.message),
+    );
   });
 
   it('says whether redeploying with a higher limit can help or only the operator can', () => {

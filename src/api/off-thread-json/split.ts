@@ -3,14 +3,15 @@
 // that the event loop gets a string to pass on instead of an object graph to walk. A body that
 // is not an object comes back as a stand-in of the same JSON type, refused by the route's
 // schema with the same words as the body itself would be ("body must be object").
-import { exceedsDepth } from '../../core/json.js';
+import { inputProblem } from '../../core/json.js';
+import type { InputProblem } from '../../core/json.js';
 
 export interface SerializedInputParts {
   json: string;
   /** Bytes of `json` as UTF-8. */
   bytes: number;
-  /** Nests deeper than the maximum: `json` is then empty, never serialized. */
-  tooDeep: boolean;
+  /** inputProblem's answer: with one, `json` is empty, never serialized. */
+  problem?: InputProblem;
 }
 
 export type ParsedInputBody =
@@ -21,9 +22,10 @@ export function splitInputBody(body: unknown, maxDepth: number): ParsedInputBody
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return { kind: 'other', standIn: standInFor(body) };
   const { input, ...rest } = body as Record<string, unknown>;
   if (!Object.hasOwn(body, 'input')) return { kind: 'object', rest };
-  if (exceedsDepth(input, maxDepth)) return { kind: 'object', rest, input: { json: '', bytes: 0, tooDeep: true } };
+  const problem = inputProblem(input, maxDepth);
+  if (problem !== undefined) return { kind: 'object', rest, input: { json: '', bytes: 0, problem } };
   const json = JSON.stringify(input);
-  return { kind: 'object', rest, input: { json, bytes: Buffer.byteLength(json), tooDeep: false } };
+  return { kind: 'object', rest, input: { json, bytes: Buffer.byteLength(json) } };
 }
 
 /** A small value of the same JSON type as `body` (never an object: those are split). */
