@@ -14,9 +14,7 @@ import { WorkMetrics } from './api/work-metrics.js';
 import { buildServer } from './api/server.js';
 import { listenError, probeListen } from './api/listen-error.js';
 import { Admission } from './scheduler/admission.js';
-import { createPolicy, openCgroups } from './sandbox/cgroup/index.js';
-import { createIsolator, sandboxLauncher, SpawnerLauncher } from './sandbox/index.js';
-import { assertRequiredLayers, attestIsolation, layerProbes, requireLayers } from './sandbox/attestation/index.js';
+import { openIsolation } from './sandbox/open-isolation.js';
 import { SandboxPool } from './sandbox/pool.js';
 import { FunctionCache } from './services/function-cache.js';
 import { FunctionService } from './services/functions.js';
@@ -135,22 +133,6 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   }
 }
 
-/** Where each isolation layer is explained, for the warning when one is not in force. */
-const LAYER_DOCS: Record<SecurityLayer, string> = {
-  namespaces: 'README.md, Security model',
-  'unprivileged-uid': 'README.md, Security model',
-  seccomp: 'docs/seccomp.md',
-  cgroups: 'docs/cgroups.md',
-};
-
-/** The start found groups below its cgroup root that hold processes: most likely another server's. */
-function sharedRootWarning(root: string, count: number): string {
-  return `AIRLOCK_CGROUP_ROOT=${root}: found ${count} cgroup${count === 1 ? '' : 's'} below it that still hold${count === 1 ? 's' : ''} processes, ` +
-    'and left them alone: another Airlock server on this host uses the same root, or sandboxes of a previous server are ' +
-    'still running. Each server on a host needs its own AIRLOCK_CGROUP_ROOT (servers sharing one remove each other\'s ' +
-    'groups); see docs/cgroups.md';
-}
-
 /** What the start made before opening anything, and where what it opens registers its close. */
 interface StartContext {
   /** undefined: neither AIRLOCK_SECRET_KEY nor secret.key; one is generated if nothing needs the old one. */
@@ -161,59 +143,7 @@ interface StartContext {
 
 async function openAndListen(config: Config, logger: Logger, overrides: AirlockOverrides, context: StartContext): Promise<Airlock> {
   const { adminKey, cleanup } = context;
-  // cgroups: created (and leftovers of a crashed server removed) before any sandbox exists.
-  const opened = config.sandbox.isolator === 'bwrap' ? openCgroups(config.cgroups) : undefined;
-  const cgroups = opened?.manager;
-  cleanup.add(() => cgroups?.close()); // no group of this server is left behind
-  if (opened !== undefined) {
-    // Without them, the missing cgroups layer is warned about below, with the other missing layers.
-    if (cgroups !== undefined) logger.info({ cgroups: cgroups.describe(), version: cgroups.version }, 'sandboxes get cgroup limits');
-    const removed = opened.leftovers?.removed ?? 0;
-    if (removed > 0) {
-      logger.info({ removed }, `removed ${removed} cgroup${removed === 1 ? '' : 's'} of sandboxes a previous server left behind (it stopped without cleaning up, e.g. kill -9); none held a process`);
-    }
-    const busy = opened.leftovers?.busy ?? [];
-    if (busy.length > 0) logger.warn({ root: config.cgroups.root, busy: busy.slice(0, 10), count: busy.length }, sharedRootWarning(config.cgroups.root, busy.length));
-  }
-  // Sandboxes are forked by a helper process so fork() never stalls this event loop.
-  const launcher = config.sandbox.isolator === 'bwrap'
-    ? sandboxLauncher(config.sandbox.openFiles, config.pool.maxSandboxes, (msg) => logger.warn(msg))
-    : new SpawnerLauncher();
-  const isolator = createIsolator(config.sandbox, { launcher, cgroups: createPolicy(config.cgroups, cgroups) });
-  cleanup.add(() => isolator.close());
-  if (isolator.name === 'process') {
-    logger.warn(
-      'AIRLOCK_ISOLATION=process: tenant code runs WITHOUT any isolation, as the server user. ' +
-        'Development only; never run untrusted code like this. Install bubblewrap and unset AIRLOCK_ISOLATION.',
-    );
-  }
-  const attestation = await attestIsolation(config.sandbox, isolator, layerProbes(config.sandbox, config.cgroups));
-  if (attestation.checkError !== undefined) {
-    throw new AirlockError(
-      'ISOLATION_UNAVAILABLE',
-      `${attestation.checkError}\nAirlock refuses to run tenant code without isolation. On a development machine only, ` +
-        'AIRLOCK_ISOLATION=process runs functions as plain processes (no isolation at all).',
-    );
-  }
-  assertRequiredLayers(attestation);
-  const layers = attestation.layers.filter((l) => l.inForce).map((l) => l.layer);
-  logger.info(
-    { layers, required: config.sandbox.requiredLayers, missing: attestation.layers.filter((l) => !l.inForce).map((l) => l.layer) },
-    'isolation layers attested',
-  );
-  // A layer not in force (not required, or the start would have stopped) is a warning, each alike.
-  for (const missing of attestation.layers.filter((l) => !l.inForce)) {
-    // With AIRLOCK_CGROUPS=auto, why the cgroups could not be set up says more than the probe.
-    const cgroupReason = missing.layer === 'cgroups' && config.cgroups.mode === 'auto' ? opened?.reason : undefined;
-    const detail = cgroupReason ?? missing.detail;
-    logger.warn(
-      { layer: missing.layer, detail },
-      `isolation layer ${missing.layer} is NOT in force, sandboxes run without it: ${detail}. ` +
-        `See ${LAYER_DOCS[missing.layer]}, or run \`airlock doctor\` for the full report`,
-    );
-  }
-  // Every sandbox is checked against the required layers before it can run anything.
-  const sandboxes = requireLayers(isolator, config.sandbox.requiredLayers);
+  const { isolator, sandboxes, layers, cgroups } = await openIsolation(config, logger, cleanup);
 
   // An emptied database in a used data dir would start as a new, empty server: refused instead.
   refuseEmptyDatabase(sqliteFile(config), secretKeyPath(config.dataDir));

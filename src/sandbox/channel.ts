@@ -8,8 +8,8 @@
 // frames.ts / inbound.ts (decoding, validation), execution.ts (the run in flight), run-outcome.ts
 // (result checks, failure errors), logs.ts (captured output), group-kill.ts (ending the processes),
 // waiting-runs.ts (runs queued behind the one in progress), exit-drain.ts (output read after an
-// exit mid-run), channel-options.ts (what an isolator hands it). Log lines of a run in progress may
-// arrive before its answer (`logs` frames).
+// exit mid-run), memory-watch.ts (memory figures of a run gone wrong), channel-options.ts (what an
+// isolator hands it). Log lines of a run in progress may arrive before its answer (`logs` frames).
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { ExecutionError, SecurityLayer } from '../core/types.js';
@@ -26,10 +26,10 @@ import { GroupKill } from './group-kill.js';
 import { FRAME_SLACK, helloFrame, runFrameBody, runFrameCap } from './outbound.js';
 import { withoutOomReport } from './oom-report.js';
 import type { Sandbox, SandboxRunOutcome, SandboxRunRequest } from './port.js';
-import { doneOutcome, exitFailure, invalidFrameError, outcomeNow, ranOutOfMemory, timeoutError } from './run-outcome.js';
+import { doneOutcome, exitFailure, invalidFrameError, outcomeNow, timeoutError } from './run-outcome.js';
+import { MemoryWatch } from './memory-watch.js';
 import { WaitingRuns } from './waiting-runs.js';
 import type { QueuedRun } from './waiting-runs.js';
-
 
 export type { ChannelOptions } from './channel-options.js';
 
@@ -62,9 +62,7 @@ export class ChannelSandbox implements Sandbox {
   private readonly killer: GroupKill;
   private promoteFn: (() => void) | undefined;
   private readonly bindFn: ((tenant: string) => Promise<void> | undefined) | undefined;
-  private readonly oomKilled: (() => boolean) | undefined;
-  private readonly memoryPeakBytes: (() => number | undefined) | undefined;
-  private readonly memoryCeilingBytes: number | undefined;
+  private readonly memory: MemoryWatch;
   /** destroy() was called: an execution cut short by it is reported as such, not as a crash. */
   private destroyRequested = false;
   /** The process exited mid-run and the rest of its output is being read (see onProcessGone). */
@@ -91,9 +89,7 @@ export class ChannelSandbox implements Sandbox {
     this.killer = new GroupKill(() => opts.child.pid, opts.terminate);
     this.promoteFn = opts.promote;
     this.bindFn = opts.bindTenant;
-    this.oomKilled = opts.oomKilled;
-    this.memoryPeakBytes = opts.memoryPeakBytes;
-    this.memoryCeilingBytes = opts.memoryCeilingBytes;
+    this.memory = new MemoryWatch(opts);
     const { stdout, stderr } = opts.child;
     this.frames = opts.child.frames;
     stdout.on('data', (chunk: Buffer) => this.onOutput('stdout', chunk));
@@ -316,10 +312,7 @@ export class ChannelSandbox implements Sandbox {
   private onDeadline(): void {
     const exec = this.exec;
     if (exec === null || exec.settled) return;
-    const ceiling = this.memoryCeilingBytes;
-    const peak = ceiling === undefined ? undefined : this.memoryPeakBytes?.();
-    const memory = peak === undefined || ceiling === undefined ? undefined : { peakBytes: peak, ceilingBytes: ceiling, memoryMiB: this.memoryMiB };
-    this.failExecution(exec, 'timeout', timeoutError(exec.req.timeoutMs, memory));
+    this.failExecution(exec, 'timeout', timeoutError(exec.req.timeoutMs, this.memory.atDeadline()));
   }
 
   private protocolError(reason: string): void {
@@ -372,12 +365,7 @@ export class ChannelSandbox implements Sandbox {
       this.drainingAfterExit = true;
       await drainStreams([this.child.stderr, this.frames]);
       this.drainingAfterExit = false;
-      exec.oomSeen = ranOutOfMemory({
-        kernelOomKill: this.oomKilled?.(),
-        v8Reported: exec.v8OomReported,
-        peakBytes: this.memoryPeakBytes?.(),
-        memoryMiB: this.memoryMiB,
-      });
+      exec.oomSeen = this.memory.ranOut(exec.v8OomReported);
       if (!exec.settled) {
         const { exitCode, signalCode } = this.child;
         const { status, error } = exitFailure({
