@@ -120,6 +120,16 @@ async function firstCalls(airlock: Airlock, count: number, expect: 'pool' | 'spa
 }
 
 /** A fresh server whose blank pool holds one sandbox per new tenant ('pool') or none ('spawn'). */
+/** Runs `scenario` against a fresh server with the bench's own settings, and stops the server after. */
+async function onFreshServer<T>(scenario: (server: Airlock) => Promise<T>): Promise<T> {
+  const server = await startAirlock({});
+  try {
+    return await scenario(server);
+  } finally {
+    await server.close();
+  }
+}
+
 async function firstCallsOnFreshServer(expect: 'pool' | 'spawn'): Promise<LatencySummary> {
   const airlock = await startAirlock({ AIRLOCK_POOL_SIZE: expect === 'pool' ? String(FIRST_CALLS + 1) : '0' });
   try {
@@ -223,30 +233,11 @@ async function main(): Promise<void> {
   const fairness = await runFairness({ start: startAirlock, quietJobs: quick ? 8 : 20, jobMs: 50, log });
 
   log('airlock: durable webhook ingest, 16 connections (fresh server)');
-  const hooks = await startAirlock({});
-  let ingest: IngestFigures;
-  try {
-    ingest = await webhookIngest(hooks, SECONDS, ROUNDS);
-  } finally {
-    await hooks.close();
-  }
+  const ingest = await onFreshServer((server) => webhookIngest(server, SECONDS, ROUNDS));
   log('airlock: the same ingest with GitHub signatures verified on the host (a fresh server)');
-  const verifying = await startAirlock({});
-  let verifiedIngest: IngestFigures;
-  try {
-    verifiedIngest = await webhookIngest(verifying, SECONDS, ROUNDS, { verify: true });
-  } finally {
-    await verifying.close();
-  }
-
+  const verifiedIngest = await onFreshServer((server) => webhookIngest(server, SECONDS, ROUNDS, { verify: true }));
   log("airlock: a tenant's small calls alone, then beside another tenant's ~4 MiB inputs (a fresh server)");
-  const sharing = await startAirlock({});
-  let large: LargeInputFigures;
-  try {
-    large = await largeInputs(sharing, SECONDS, ROUNDS);
-  } finally {
-    await sharing.close();
-  }
+  const large = await onFreshServer((server) => largeInputs(server, SECONDS, ROUNDS));
 
   log('airlock: warm throughput with every isolation layer vs namespaces only (two fresh servers)');
   const layers = await layerCost({
