@@ -42,7 +42,9 @@ export function registerInputBodyParser(scope: FastifyInstance, parser: InputBod
     } catch (err) {
       return done(err as Error);
     }
-    parser.parse(bytes).then(
+    // Routes without a tenant (none take inputs today) would share one turn.
+    const tenant = (request.params as { tenant?: unknown } | undefined)?.tenant;
+    parser.parse(bytes, typeof tenant === 'string' ? tenant : '').then(
       (parsed) => done(null, bodyFrom(parsed)),
       (err: Error) => done(err),
     );

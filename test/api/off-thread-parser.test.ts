@@ -1,5 +1,5 @@
 // The request-body parser thread on its own: it parses on another thread, refuses like the event
-// loop does, survives the death of its thread, and stops on close.
+// loop does, takes tenants in turn, survives the death of its thread, and stops on close.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { threadId } from 'node:worker_threads';
@@ -22,7 +22,7 @@ function onEventLoop(bytes: Buffer, maxDepth: number): unknown {
 
 async function onThread(parser: OffThreadInputParser, bytes: Buffer): Promise<unknown> {
   try {
-    const { threadId: _thread, ...body } = await parser.parse(Buffer.from(bytes));
+    const { threadId: _thread, ...body } = await parser.parse(Buffer.from(bytes), 'acme');
     return body;
   } catch (err) {
     return { code: (err as AirlockError).code, message: (err as AirlockError).message };
@@ -33,7 +33,7 @@ describe('the request-body parser thread', () => {
   it('parses on a thread other than the event loop, and splits the input off serialized', async () => {
     const parser = new OffThreadInputParser({ maxDepth: 4, logger: quiet });
     try {
-      const parsed = await parser.parse(Buffer.from('{"input": {"a": [1, 2]}, "version": "abc"}'));
+      const parsed = await parser.parse(Buffer.from('{"input": {"a": [1, 2]}, "version": "abc"}'), 'acme');
       assert.notEqual(parsed.threadId, threadId);
       assert.deepEqual(parsed, { kind: 'object', rest: { version: 'abc' }, input: { json: '{"a":[1,2]}', bytes: 11 }, threadId: parsed.threadId });
     } finally {
@@ -66,17 +66,38 @@ describe('the request-body parser thread', () => {
     }
   });
 
-  it('fails the bodies its thread held when the thread dies, and starts a new one for the next', async () => {
+  it('takes tenants in turn: a body behind another tenant\'s backlog waits for one body, not the backlog', async () => {
+    const parser = new OffThreadInputParser({ maxDepth: 4, logger: quiet });
+    const order: string[] = [];
+    const body = (label: string) => Buffer.from(JSON.stringify({ input: label }));
+    try {
+      const sent = [
+        ...['a1', 'a2', 'a3', 'a4'].map((label) => ({ label, tenant: 'heavy' })),
+        { label: 'b1', tenant: 'quiet' },
+        { label: 'c1', tenant: 'other' },
+        { label: 'b2', tenant: 'quiet' },
+      ].map(({ label, tenant }) => parser.parse(body(label), tenant).then(() => order.push(label)));
+      await Promise.all(sent);
+      // a1 was with the thread already; then each tenant in turn.
+      assert.deepEqual(order, ['a1', 'b1', 'c1', 'a2', 'b2', 'a3', 'a4']);
+    } finally {
+      await parser.close();
+    }
+  });
+
+  it('fails the body its thread held when the thread dies, and reads the others on a new thread', async () => {
     const warnings: unknown[] = [];
     // A thread with room for a few MiB of heap: a body of a million empty arrays needs far more.
     const parser = new OffThreadInputParser({ maxDepth: 4, logger: { warn: (o: unknown) => warnings.push(o) }, resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 } });
     try {
       const bomb = Buffer.from(`{"input": [${'[],'.repeat(1_000_000)}[]]}`);
-      const err = await rejectsWith(parser.parse(bomb), 'INTERNAL');
+      const killing = parser.parse(bomb, 'heavy');
+      const behind = parser.parse(Buffer.from('{"input": 1}'), 'quiet');
+      const err = await rejectsWith(killing, 'INTERNAL');
       assert.match(err.message, /request-body parser stopped while reading this body \(it ran out of memory\)/);
-      assert.equal(warnings.length, 1);
-      const next = await parser.parse(Buffer.from('{"input": 1}'));
+      const next = await behind;
       assert.deepEqual(next.kind === 'object' ? next.input : undefined, { json: '1', bytes: 1 });
+      assert.equal(warnings.length, 1);
     } finally {
       await parser.close();
     }
@@ -84,8 +105,8 @@ describe('the request-body parser thread', () => {
 
   it('refuses bodies once closed', async () => {
     const parser = new OffThreadInputParser({ maxDepth: 4, logger: quiet });
-    await parser.parse(Buffer.from('{}'));
+    await parser.parse(Buffer.from('{}'), 'acme');
     await parser.close();
-    await assert.rejects(parser.parse(Buffer.from('{}')), (err: unknown) => err instanceof AirlockError && err.code === 'SHUTTING_DOWN');
+    await assert.rejects(parser.parse(Buffer.from('{}'), 'acme'), (err: unknown) => err instanceof AirlockError && err.code === 'SHUTTING_DOWN');
   });
 });

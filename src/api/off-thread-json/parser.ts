@@ -1,14 +1,16 @@
-// The server's request-body parser thread, seen from the event loop: parse(bytes) hands a large
-// body to a worker thread (started on first use, one for the server, bodies taken in turn) and
-// resolves with what it made of it, or rejects with the refusal the event loop would have made.
-// If the thread dies (its memory, a bug), the bodies it held fail with INTERNAL and the next
-// body starts a new thread. close() ends it.
+// The server's request-body parser thread, seen from the event loop: parse(bytes, tenant) hands a
+// large body to a worker thread (started on first use, one for the server) and resolves with what
+// it made of it, or rejects with the refusal the event loop would have made. The thread takes one
+// body at a time, tenants in turn (turns.ts), so one tenant's stream of large bodies delays another
+// tenant's by at most one body. If the thread dies (its memory, a bug), the body it held fails
+// with INTERNAL and the next body starts a new thread. close() ends it.
 import { Worker } from 'node:worker_threads';
 import type { ResourceLimits } from 'node:worker_threads';
 import { AirlockError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { ParseAnswer, ParseRequest } from './messages.js';
 import type { ParsedInputBody } from './split.js';
+import { TenantTurns } from './turns.js';
 
 export type { ParsedInputBody } from './split.js';
 
@@ -16,24 +18,30 @@ export type { ParsedInputBody } from './split.js';
 export type ParsedOffThread = ParsedInputBody & { threadId: number };
 
 export interface InputBodyParser {
-  parse(bytes: Buffer): Promise<ParsedOffThread>;
+  parse(bytes: Buffer, tenant: string): Promise<ParsedOffThread>;
 }
 
-interface Pending {
+interface Task {
+  bytes: Uint8Array;
   resolve: (body: ParsedOffThread) => void;
   reject: (err: Error) => void;
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
+const shuttingDown = (): AirlockError =>
+  new AirlockError('SHUTTING_DOWN', 'the server is shutting down; send the request again once it is back');
+
 export class OffThreadInputParser implements InputBodyParser {
   readonly #maxDepth: number;
   readonly #logger: Pick<Logger, 'warn'>;
   readonly #onParsed: () => void;
   readonly #resourceLimits: ResourceLimits | undefined;
+  readonly #waiting = new TenantTurns<Task>();
   #worker: Worker | undefined;
+  /** The body the thread is reading, if any. */
+  #current: { id: number; task: Task } | undefined;
   #nextId = 1;
-  readonly #pending = new Map<number, Pending>();
   #closed = false;
 
   /**
@@ -47,29 +55,46 @@ export class OffThreadInputParser implements InputBodyParser {
     this.#resourceLimits = options.resourceLimits;
   }
 
-  parse(bytes: Buffer): Promise<ParsedOffThread> {
-    if (this.#closed) return Promise.reject(new AirlockError('SHUTTING_DOWN', 'the server is shutting down; send the request again once it is back'));
-    const worker = this.#running();
-    const id = this.#nextId++;
+  parse(bytes: Buffer, tenant: string): Promise<ParsedOffThread> {
+    if (this.#closed) return Promise.reject(shuttingDown());
     // Transfer the body's memory when the buffer has it to itself (Buffer.concat of a large body
     // does); a slice of a shared pool is copied, so the rest of the pool stays here.
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    const request: ParseRequest = { id, bytes: whole ? bytes : new Uint8Array(bytes), maxDepth: this.#maxDepth };
+    const own = whole ? bytes : new Uint8Array(bytes);
     return new Promise<ParsedOffThread>((resolve, reject) => {
-      // The thread keeps the process alive while it holds a body, never while idle.
-      if (this.#pending.size === 0) worker.ref();
-      this.#pending.set(id, { resolve, reject });
-      worker.postMessage(request, [request.bytes.buffer as ArrayBuffer]);
+      this.#waiting.add(tenant, { bytes: own, resolve, reject });
+      this.#sendNext();
     });
   }
 
-  /** Ends the thread; bodies still with it fail with SHUTTING_DOWN. */
+  /** Ends the thread; bodies still waiting or with it fail with SHUTTING_DOWN. */
   async close(): Promise<void> {
     this.#closed = true;
     const worker = this.#worker;
     this.#worker = undefined;
-    this.#failAll(new AirlockError('SHUTTING_DOWN', 'the server is shutting down; send the request again once it is back'));
+    const current = this.#current;
+    this.#current = undefined;
+    current?.task.reject(shuttingDown());
+    for (const task of this.#waiting.drain()) task.reject(shuttingDown());
     if (worker !== undefined) await worker.terminate();
+  }
+
+  /** Gives the thread the next body, tenants in turn, when it holds none. */
+  #sendNext(): void {
+    if (this.#current !== undefined || this.#closed) return;
+    const task = this.#waiting.next();
+    if (task === undefined) {
+      this.#waiting.reset();
+      // An idle thread never keeps the process alive.
+      this.#worker?.unref();
+      return;
+    }
+    const worker = this.#running();
+    worker.ref();
+    const id = this.#nextId++;
+    this.#current = { id, task };
+    const request: ParseRequest = { id, bytes: task.bytes, maxDepth: this.#maxDepth };
+    worker.postMessage(request, [request.bytes.buffer as ArrayBuffer]);
   }
 
   #running(): Worker {
@@ -85,29 +110,28 @@ export class OffThreadInputParser implements InputBodyParser {
   }
 
   #answered(answer: ParseAnswer): void {
-    const pending = this.#pending.get(answer.id);
-    if (pending === undefined) return;
-    this.#pending.delete(answer.id);
-    if (this.#pending.size === 0) this.#worker?.unref();
+    const current = this.#current;
+    if (current === undefined || current.id !== answer.id) return;
+    this.#current = undefined;
     this.#onParsed();
-    if ('body' in answer) pending.resolve({ ...answer.body, threadId: answer.threadId });
-    else if ('refusal' in answer) pending.reject(new AirlockError(answer.refusal.code, answer.refusal.message));
-    else pending.reject(new AirlockError('INTERNAL', `the server could not read this request body (${answer.failure}); send it again`));
+    const { task } = current;
+    if ('body' in answer) task.resolve({ ...answer.body, threadId: answer.threadId });
+    else if ('refusal' in answer) task.reject(new AirlockError(answer.refusal.code, answer.refusal.message));
+    else task.reject(new AirlockError('INTERNAL', `the server could not read this request body (${answer.failure}); send it again`));
+    this.#sendNext();
   }
 
+  /** The thread stopped: the body it held fails, the others go to a new thread. */
   #died(worker: Worker, why: string): void {
     if (this.#worker !== worker) return;
     this.#worker = undefined;
     if (this.#closed) return;
-    this.#logger.warn({ why, bodies: this.#pending.size }, 'the request-body parser thread stopped; the next large body starts a new one');
-    this.#failAll(
-      new AirlockError('INTERNAL', `the server's request-body parser stopped while reading this body (${why}); send the request again`),
+    const current = this.#current;
+    this.#current = undefined;
+    this.#logger.warn({ why, waiting: this.#waiting.size }, 'the request-body parser thread stopped while reading a body; the next body starts a new one');
+    current?.task.reject(
+      new AirlockError('INTERNAL', `the server's request-body parser stopped while reading this body (${why}); send the request again, or a smaller input if it keeps failing`),
     );
-  }
-
-  #failAll(err: AirlockError): void {
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
-    for (const p of pending) p.reject(err);
+    this.#sendNext();
   }
 }
