@@ -1,10 +1,11 @@
 // Maps every error to the API's error body {"error":{"code","message"}} and a 4xx/5xx status.
 // Fastify's own refusals (validation, body too large, content-type) get stable codes too; bad
 // JSON is refused by the body parser (json-body.ts). A body too large is read to its end first
-// (drain-body.ts), so that a client still sending it gets the refusal; after a refusal made before
-// the body was read (no key, a wrong webhook token), it is drained the same way and its
-// connection closed if it does not finish. A write refused because the data dir's disk is full
-// is 507 STORAGE_FULL, a read of a damaged database file 500 DATABASE_CORRUPT
+// (drain-body.ts), so that a client still sending it gets the refusal (unless the client waits for
+// a 100 Continue that the refusal withholds, expect-continue.ts: then the body is not coming);
+// after a refusal made before the body was read (no key, a wrong webhook token), it is drained the
+// same way and its connection closed if it does not finish. A write refused because the data
+// dir's disk is full is 507 STORAGE_FULL, a read of a damaged database file 500 DATABASE_CORRUPT
 // (store/storage-errors.ts), each logged without a stack per request (store-failure-log.ts).
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AirlockError, isAirlockError } from '../core/errors.js';
@@ -13,6 +14,7 @@ import type { Logger } from '../core/logger.js';
 import { damagedAtRuntime, isDatabaseDamaged, isStorageFull, storageFull } from '../store/storage-errors.js';
 import { bodyTooLarge } from './body-limits.js';
 import { drainBody } from './drain-body.js';
+import { withholdContinue } from './expect-continue.js';
 import { noteAnsweredBeforeBody, noteBodyEnded } from './protocol-errors.js';
 import { StoreFailureLog } from './store-failure-log.js';
 import { validationMessage } from './validation-message.js';
@@ -20,6 +22,8 @@ import { validationMessage } from './validation-message.js';
 export function errorHandler(logger: Logger, config: Config) {
   const storeFailures = new StoreFailureLog(logger, config.dataDir);
   return function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
+    // A client waiting for a 100 Continue that this answer withholds is not sending its body.
+    const bodyHeldBack = withholdContinue(request.raw);
     if (isStorageFull(err)) {
       storeFailures.note('full', err, loggableUrl(request.url));
       send(reply, storageFull());
@@ -31,7 +35,7 @@ export function errorHandler(logger: Logger, config: Config) {
       return undefined;
     }
     const refusal = isAirlockError(err) ? err : fastifyRefusal(err, request, config);
-    if (refusal !== undefined && err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    if (refusal !== undefined && err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && !bodyHeldBack) {
       // The client may still be sending the body: let it finish, or it never reads the answer.
       return drainBody(request.raw).then(() => send(reply, refusal));
     }

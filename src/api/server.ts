@@ -1,7 +1,7 @@
 // Builds the HTTP server (Fastify): JSON schemas for validation and OpenAPI, bearer auth on
 // /v1, one error format. Services are passed in; nothing here owns sandboxes or storage.
 import Fastify, { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AirlockError } from '../core/errors.js';
 import { registerAccessLog } from './access-log.js';
@@ -9,6 +9,7 @@ import { closeConnectionsAfterAnswersOnStop } from './closing-connections.js';
 import { capConnections } from './connection-cap.js';
 import { authenticate } from './auth.js';
 import { errorHandler } from './errors.js';
+import { continueAfterChecks } from './expect-continue.js';
 import { clientErrorHandler, frameworkErrorHandler, refuseWhileClosing } from './protocol-errors.js';
 import { registerInputBodyParser, registerJsonBodyParser } from './json-body.js';
 import { OffThreadInputParser } from './off-thread-json/parser.js';
@@ -87,10 +88,13 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   });
   app.addHook('onClose', async () => inputParser.close());
   registerBodyBudget(app, new BodyBudget(deps.config.bodyBytesInFlight));
-  app.setNotFoundHandler((request, reply) => {
+  const notFound = (request: FastifyRequest, reply: FastifyReply): void => {
     const err = new AirlockError('NOT_FOUND', `no route ${request.method} ${request.url}; see GET /openapi.json`);
     void reply.status(404).send(err.toJSON());
-  });
+  };
+  app.setNotFoundHandler(notFound);
+  // `Expect: 100-continue` is answered 100 only once the checks made before the body have passed.
+  continueAfterChecks(app, notFound);
 
   registerOpsRoutes(app, deps);
   await registerHookRoutes(app, deps);
