@@ -24,7 +24,7 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
 }
 
 /**
- * In `scope` (routes whose body is `{"input": …, …}`), a JSON body of `minBytes` or more is read,
+ * In `scope` (routes whose body is `{"input": …, …}`: invoke, job submission), a JSON body of `minBytes` or more is read,
  * parsed, checked and its input serialized by `parser`, off the event loop: a large input used
  * to hold the server's thread for tens of ms, during which no other tenant's call was served.
  * The route gets the body with its input as a SerializedInput (see core/json.ts); smaller bodies

@@ -125,7 +125,7 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
     );
     countersFrom(
       'airlock_request_bodies_parsed_off_thread_total',
-      'Large request bodies of routes that carry an input (invoke) read on the parser thread instead of the event loop',
+      'Large request bodies of routes that carry an input (invoke, job submission) read on the parser thread instead of the event loop',
       [],
       registers,
       () => [this.#offThreadBodies],

@@ -107,15 +107,17 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     });
     registerFunctionRoutes(v1, deps);
     registerFunctionVersionRoutes(v1, deps);
+    // Invokes and job submissions read large bodies on the parser thread (their input is passed
+    // on as JSON text: to the sandbox, to the queue's payload).
     await v1.register(async (inputs) => {
       registerInputBodyParser(inputs, inputParser, OFF_THREAD_BODY_BYTES);
       registerInvokeRoutes(inputs, deps);
+      registerJobRoutes(inputs, deps);
     });
     registerExecutionRoutes(v1, deps);
     registerAllExecutionRoutes(v1, deps);
     registerKeyRoutes(v1, deps);
     registerSecretRoutes(v1, deps);
-    registerJobRoutes(v1, deps);
     registerScheduleRoutes(v1, deps);
     registerWebhookRoutes(v1, deps);
     registerHookVerifyRoutes(v1, deps);

@@ -121,6 +121,17 @@ export function serializeInput(input: unknown, maxDepth: number, maxBytes: numbe
   return json;
 }
 
+/**
+ * JSON.stringify, except that an object whose `input` is a SerializedInput (a job's payload from a
+ * large request body) gets that input's JSON text as it is, not walked and serialized again.
+ */
+export function stringifyWithInput(value: unknown): string | undefined {
+  if (!isRecord(value) || !(value.input instanceof SerializedInput)) return JSON.stringify(value);
+  const { input, ...rest } = value;
+  const others = JSON.stringify(rest);
+  return others === '{}' ? `{"input":${input.json}}` : `{"input":${input.json},${others.slice(1)}`;
+}
+
 /** A JSON object: not null, not an array (what a parsed `{…}` is). */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

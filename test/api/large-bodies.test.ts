@@ -22,7 +22,8 @@ describe('large invoke bodies', () => {
   let version: string;
 
   before(async () => {
-    server = await startTestServer({ AIRLOCK_MAX_JSON_DEPTH: '8' });
+    // Jobs are stored, not run: the test reads back what a submission stored.
+    server = await startTestServer({ AIRLOCK_MAX_JSON_DEPTH: '8', AIRLOCK_JOBS: 'paused' });
     version = await deploy(server, 'acme', 'echo', 'export default (input) => input');
     await deploy(server, 'acme', 'small', 'export default (input) => input', { limits: { inputBytes: 1000 } });
   });
@@ -86,6 +87,39 @@ describe('large invoke bodies', () => {
     const over = await send(SMALL_LIMIT, padded(JSON.stringify({ input: 'x'.repeat(1200) })));
     assert.match(over.message, /^input is 1202 bytes as compact UTF-8 JSON, above this function's limit of 1000/);
   });
+
+  const JOBS = '/v1/tenants/acme/functions/echo/jobs';
+  const jobCases: [string, string, () => string, string][] = [
+    ['a job of every JSON kind', JOBS, () => JSON.stringify({ input: { s: 'é \u2028', n: [0, 1e21, -7.5], z: null, o: { '': [] } }, maxAttempts: 2 }), '202'],
+    ['a job with no input', JOBS, () => '{"maxAttempts": 1}', '202'],
+    ['a job input deeper than the maximum', JOBS, () => JSON.stringify({ input: deep(9) }), 'INPUT_TOO_DEEP'],
+    ['a job input with 1e400', JOBS, () => '{"input": [1e400]}', 'BAD_REQUEST'],
+    ['a job input over the function limit', '/v1/tenants/acme/functions/small/jobs', () => JSON.stringify({ input: 'x'.repeat(1200) }), 'INPUT_TOO_LARGE'],
+    ['a job with an unknown field', JOBS, () => '{"input": 1, "maxAtempts": 2}', 'VALIDATION_FAILED'],
+  ];
+
+  /** Submits a job; for a stored one, what its detail says it was submitted with. */
+  async function submit(path: string, body: string | Buffer) {
+    const headers = { authorization: `Bearer ${server.adminKey}`, 'content-type': 'application/json' };
+    const res = await fetch(server.url + path, { method: 'POST', headers, body: typeof body === 'string' ? body : new Uint8Array(body) });
+    const answer = (await res.json()) as Record<string, any>;
+    if (res.status !== 202) return { status: res.status, code: answer.error?.code, message: answer.error?.message };
+    const detail = await server.request('GET', `/v1/tenants/acme/jobs/${answer.jobId}`);
+    return { status: res.status, input: detail.body.input, maxAttempts: detail.body.maxAttempts };
+  }
+
+  for (const [what, path, text, expected] of jobCases) {
+    it(`${what}: the same answer (${expected}) and the same stored input both ways`, async () => {
+      const before = await offThreadCount();
+      const small = await submit(path, text());
+      assert.equal(await offThreadCount(), before);
+      const large = await submit(path, padded(text()));
+      assert.equal(await offThreadCount(), before + 1);
+      assert.deepEqual(large, small);
+      assert.equal(large.code ?? String(large.status), expected, large.message);
+      if (large.status === 202) assert.deepEqual(large.input, (JSON.parse(text()) as { input?: unknown }).input ?? null);
+    });
+  }
 
   it('passes a large input to the function whole', async () => {
     const input = Array.from({ length: 5000 }, (_, i) => ({ i, text: `line ${i} \u00e9\u{1F600}` }));

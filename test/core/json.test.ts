@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isAirlockError } from '../../src/core/errors.js';
-import { exceedsDepth, inputProblem, serializeInput } from '../../src/core/json.js';
+import { exceedsDepth, inputProblem, SerializedInput, serializeInput, stringifyWithInput } from '../../src/core/json.js';
 
 describe('exceedsDepth', () => {
   it('measures nesting depth without recursion', () => {
@@ -57,5 +57,16 @@ describe('serializeInput', () => {
     const big = { s: 'x'.repeat(200) };
     assert.throws(() => serializeInput(big, 8, 100, 1_000), /send less, or redeploy the function with a higher limits\.inputBytes \(at most 1000, the operator maximum\)$/);
     assert.throws(() => serializeInput(big, 8, 100, 100), /send less, or ask the operator to raise AIRLOCK_MAX_INPUT_BYTES \(the function already has the maximum\)$/);
+  });
+});
+
+describe('stringifyWithInput', () => {
+  it('writes a SerializedInput as its JSON text, and anything else as JSON.stringify does', () => {
+    const input = new SerializedInput('{"a":[1,"x"]}', 13, undefined);
+    assert.deepEqual(JSON.parse(stringifyWithInput({ input, version: 'v1', n: 2 })!), { input: { a: [1, 'x'] }, version: 'v1', n: 2 });
+    assert.equal(stringifyWithInput({ input }), '{"input":{"a":[1,"x"]}}');
+    assert.equal(stringifyWithInput({ input: { a: 1 }, b: [2] }), '{"input":{"a":1},"b":[2]}');
+    assert.equal(stringifyWithInput(null), 'null');
+    assert.equal(stringifyWithInput(undefined), undefined);
   });
 });

@@ -1,6 +1,6 @@
 // Queue item rows ↔ QueueItem, and the JSON encoding of payloads, results and checkpoints
 // (written with JSON.stringify and size checks, read with secure-json-parse).
-import { parseJsonSafely } from '../../../core/json.js';
+import { parseJsonSafely, stringifyWithInput } from '../../../core/json.js';
 import { AirlockError } from '../../../core/errors.js';
 import type { ErrorCode } from '../../../core/errors.js';
 import type { Lane, QueueError, QueueItem, QueueStatus } from '../../../queue/port.js';
@@ -43,7 +43,7 @@ const parse = parseJsonSafely;
 export function encodeJson(value: unknown, what: string, maxBytes: number, tooLarge: ErrorCode): string {
   let json: string | undefined;
   try {
-    json = JSON.stringify(value === undefined ? null : value);
+    json = stringifyWithInput(value === undefined ? null : value);
   } catch (err) {
     throw new AirlockError('VALIDATION_FAILED', `${what} is not JSON-serializable (${(err as Error).message}); send plain JSON values`);
   }
@@ -66,7 +66,7 @@ export function rowToItem(row: QueueItemRow): QueueItem {
     tenant: row.tenant,
     function: row.function,
     lane: row.lane as Lane,
-    payload: parse(row.payload),
+    payload: undefined,
     status: row.status as QueueStatus,
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
@@ -77,6 +77,7 @@ export function rowToItem(row: QueueItemRow): QueueItem {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+  readPayloadWhenAsked(item, row.payload);
   if (row.idempotency_key !== null) item.idempotencyKey = row.idempotency_key;
   if (row.started_at !== null) item.startedAt = row.started_at;
   if (row.finished_at !== null) item.finishedAt = row.finished_at;
@@ -87,4 +88,21 @@ export function rowToItem(row: QueueItemRow): QueueItem {
   if (row.lease_owner !== null) item.leaseOwner = row.lease_owner;
   if (row.lease_expires_at !== null) item.leaseExpiresAt = row.lease_expires_at;
   return item;
+}
+
+/**
+ * The payload is parsed the first time it is read: an enqueue answers with the stored item, and
+ * its caller (a job submission) reads only the id, so a multi-megabyte input is not parsed back
+ * on the event loop for nothing. Reading it, spreading the item or serializing it parses it once.
+ */
+function readPayloadWhenAsked(item: QueueItem, text: string): void {
+  let parsed: { value: unknown } | undefined;
+  Object.defineProperty(item, 'payload', {
+    enumerable: true,
+    configurable: true,
+    get: () => (parsed ??= { value: parse(text) }).value,
+    set: (value: unknown) => {
+      parsed = { value };
+    },
+  });
 }
