@@ -15,6 +15,7 @@ import { buildServer } from './api/server.js';
 import { listenError, probeListen } from './api/listen-error.js';
 import { Admission } from './scheduler/admission.js';
 import { openIsolation } from './sandbox/open-isolation.js';
+import { OffThreadInputParser } from './core/json-thread/parser.js';
 import { SandboxPool } from './sandbox/pool.js';
 import { FunctionCache } from './services/function-cache.js';
 import { FunctionService } from './services/functions.js';
@@ -194,6 +195,9 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   cleanup.add(() => recorder.close());
   const admission = new Admission(config.admission);
   const pool = new SandboxPool(sandboxes, config.pool, config.defaultLimits.memoryMiB, logger);
+  // Large request bodies and job payloads are parsed on this thread, off the event loop.
+  const jsonThread = new OffThreadInputParser({ maxDepth: config.maxJsonDepth, logger });
+  cleanup.add(() => jsonThread.close());
   const metrics = new Metrics({ version: VERSION });
   metrics.observePool(() => pool.stats());
   metrics.observeAdmission(() => admission.stats());
@@ -219,7 +223,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const pacer = new ForegroundPacer({ saturation: config.jobs.yieldPercent / 100, windowMs: PACER_WINDOW_MS, minForeground: PACER_MIN_FOREGROUND });
   const worker = new JobWorker({
     config, queue, functions: functionCache, admission, pool, recorder, isolation: isolator.isolation, egress, logger,
-    metrics: workMetrics, onSettled: (id) => waiters.notify(id), pacer,
+    metrics: workMetrics, onSettled: (id) => waiters.notify(id), pacer, jsonThread,
   });
   const jobs = new JobService({ config, queue, functions: functionCache, runner: worker });
   // Schedules fire background jobs (docs/schedules.md).
@@ -236,7 +240,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
 
   let shuttingDown = false;
   const server = await buildServer({
-    config, logger, functions, functionCache, invoke, jobs, schedules, hooks, webhookTokens, webhookVerifier, recorder, keys, secrets, metrics, workMetrics,
+    config, logger, functions, functionCache, invoke, jobs, schedules, hooks, webhookTokens, webhookVerifier, recorder, keys, secrets, metrics, workMetrics, jsonThread,
     isolation: isolator.isolation, layers, version: VERSION, isShuttingDown: () => shuttingDown,
   });
   server.server.on('request', () => pacer.noteForeground());
@@ -299,6 +303,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
         steps.run('job worker', () => worker.stop(config.shutdownGraceMs, graceCut.signal)),
       ]);
       await steps.run('sandbox pool', () => pool.close());
+      await steps.run('json thread', () => jsonThread.close());
       // Deploys in flight finish their syntax check (each is bounded by its deadline) first.
       await steps.run('deploy checks', () => parser.close());
       await steps.run('isolator', () => isolator.close());

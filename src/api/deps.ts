@@ -1,5 +1,6 @@
 // What the HTTP layer needs from the rest of the server, passed in by the composition root.
 import type { Config } from '../core/config.js';
+import type { InputBodyParser } from '../core/json-thread/parser.js';
 import type { Logger } from '../core/logger.js';
 import type { SecurityLayer } from '../core/types.js';
 import type { FunctionCache } from '../services/function-cache.js';
@@ -31,6 +32,8 @@ export interface ApiDeps {
   keys: KeyService;
   secrets: SecretService;
   metrics: Metrics;
+  /** The JSON parser thread: large invoke and job-submission bodies are read there. */
+  jsonThread: InputBodyParser;
   /** Background work's metrics (deliveries are counted by the hooks route); optional for tests. */
   workMetrics?: Pick<WorkMetrics, 'recordDelivery'>;
   isolation: string;

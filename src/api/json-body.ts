@@ -1,14 +1,14 @@
 // The JSON body parser: UTF-8 only (other bytes are refused, not read as U+FFFD), parsed with a
 // prototype-poisoning guard (a key named __proto__, or a constructor key holding prototype, is
-// refused), with refusals that say which problem the body had (json-text.ts). An empty body is
+// refused), with refusals that say which problem the body had (core/json-text.ts). An empty body is
 // no body; text/plain is not taken at all, nor is a body with a content-encoding (415). Routes
 // that carry a function input parse large bodies on a thread of their own (registerInputBodyParser).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AirlockError } from '../core/errors.js';
-import { SerializedInput } from '../core/json.js';
+import { serializedInputOf } from '../core/json-thread/split.js';
 import { noteBodyBytes } from './body-budget.js';
-import { decodeJsonBytes, parseJsonText } from './json-text.js';
-import type { InputBodyParser, ParsedInputBody } from './off-thread-json/parser.js';
+import { decodeJsonBytes, parseJsonText } from '../core/json-text.js';
+import type { InputBodyParser, ParsedInputBody } from '../core/json-thread/parser.js';
 
 export function registerJsonBodyParser(app: FastifyInstance): void {
   // JSON is the only body the API takes: text/plain is refused like any other type (415).
@@ -30,7 +30,7 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
  * The route gets the body with its input as a SerializedInput (see core/json.ts); smaller bodies
  * are parsed here, as everywhere else. Both ways refuse a body with the same codes and words.
  */
-export function registerInputBodyParser(scope: FastifyInstance, parser: InputBodyParser, minBytes: number): void {
+export function registerInputBodyParser(scope: FastifyInstance, parser: InputBodyParser, minBytes: number, onOffThread: () => void): void {
   scope.removeContentTypeParser('application/json');
   scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, raw, done) => {
     let bytes: Buffer | undefined;
@@ -45,8 +45,14 @@ export function registerInputBodyParser(scope: FastifyInstance, parser: InputBod
     // Routes without a tenant (none take inputs today) would share one turn.
     const tenant = (request.params as { tenant?: unknown } | undefined)?.tenant;
     parser.parse(bytes, typeof tenant === 'string' ? tenant : '').then(
-      (parsed) => done(null, bodyFrom(parsed)),
-      (err: Error) => done(err),
+      (parsed) => {
+        onOffThread();
+        done(null, bodyFrom(parsed));
+      },
+      (err: Error) => {
+        onOffThread();
+        done(err);
+      },
     );
   });
 }
@@ -55,7 +61,7 @@ export function registerInputBodyParser(scope: FastifyInstance, parser: InputBod
 function bodyFrom(parsed: ParsedInputBody): unknown {
   if (parsed.kind === 'other') return parsed.standIn;
   const body: Record<string, unknown> = parsed.rest;
-  if (parsed.input !== undefined) body.input = new SerializedInput(parsed.input.json, parsed.input.bytes, parsed.input.problem);
+  if (parsed.input !== undefined) body.input = serializedInputOf(parsed.input);
   return body;
 }
 

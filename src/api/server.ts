@@ -12,7 +12,6 @@ import { errorHandler } from './errors.js';
 import { continueAfterChecks } from './expect-continue.js';
 import { clientErrorHandler, frameworkErrorHandler, refuseWhileClosing } from './protocol-errors.js';
 import { registerInputBodyParser, registerJsonBodyParser } from './json-body.js';
-import { OffThreadInputParser } from './off-thread-json/parser.js';
 import { OFF_THREAD_BODY_BYTES } from '../core/limits.js';
 import { BodyBudget, registerBodyBudget } from './body-budget.js';
 import { registerOpenApi } from './openapi.js';
@@ -81,12 +80,6 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   registerAccessLog(app, deps.logger);
   app.setErrorHandler(errorHandler(deps.logger, deps.config));
   registerJsonBodyParser(app);
-  const inputParser = new OffThreadInputParser({
-    maxDepth: deps.config.maxJsonDepth,
-    logger: deps.logger,
-    onParsed: () => deps.metrics.recordOffThreadBody(),
-  });
-  app.addHook('onClose', async () => inputParser.close());
   registerBodyBudget(app, new BodyBudget(deps.config.bodyBytesInFlight));
   const notFound = (request: FastifyRequest, reply: FastifyReply): void => {
     const err = new AirlockError('NOT_FOUND', `no route ${request.method} ${request.url}; see GET /openapi.json`);
@@ -110,7 +103,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     // Invokes and job submissions read large bodies on the parser thread (their input is passed
     // on as JSON text: to the sandbox, to the queue's payload).
     await v1.register(async (inputs) => {
-      registerInputBodyParser(inputs, inputParser, OFF_THREAD_BODY_BYTES);
+      registerInputBodyParser(inputs, deps.jsonThread, OFF_THREAD_BODY_BYTES, () => deps.metrics.recordOffThreadBody());
       registerInvokeRoutes(inputs, deps);
       registerJobRoutes(inputs, deps);
     });

@@ -67,7 +67,7 @@ function hasEntries(container: object): boolean {
 
 /**
  * A function input already checked for depth and serialized, by the parser thread that read its
- * large request body (api/off-thread-json/): serializeInput takes it as it is, so the event loop
+ * large request body (json-thread/): serializeInput takes it as it is, so the event loop
  * never walks or stringifies it. `problem` is inputProblem's answer for AIRLOCK_MAX_JSON_DEPTH.
  */
 export class SerializedInput {
@@ -119,6 +119,11 @@ export function serializeInput(input: unknown, maxDepth: number, maxBytes: numbe
     );
   }
   return json;
+}
+
+/** An input's JSON text: a SerializedInput's as it is, any other value serialized (undefined as null). */
+export function inputJsonOf(input: unknown): string {
+  return input instanceof SerializedInput ? input.json : JSON.stringify(input === undefined ? null : input);
 }
 
 /**

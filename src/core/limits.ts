@@ -85,7 +85,7 @@ export function resolveLimits(
 
 /**
  * A request body of an invoke this large or larger is parsed on the server's parser thread, not
- * on its event loop (api/off-thread-json/): about half a millisecond of parsing and serializing,
+ * on its event loop (json-thread/): about half a millisecond of parsing and serializing,
  * against the thread hop's tens of µs.
  */
 export const OFF_THREAD_BODY_BYTES = 64 * KiB;

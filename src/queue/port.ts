@@ -39,6 +39,11 @@ export interface QueueItem {
   function: string;
   lane: Lane;
   payload: unknown;
+  /**
+   * The payload as the store keeps it, JSON text, when it does (SQLite): code that reads a large
+   * payload elsewhere than on the event loop (a job slice, on the JSON thread) starts from it.
+   */
+  payloadJson?: string;
   idempotencyKey?: string;
   status: QueueStatus;
   /** Failed attempts so far: failures and expired leases (crashes); continuations do not count. */

@@ -9,6 +9,8 @@
 import type { Config } from '../../core/config.js';
 import { isAirlockError } from '../../core/errors.js';
 import { executionId } from '../../core/ids.js';
+import { inputJsonOf } from '../../core/json.js';
+import type { InputBodyParser } from '../../core/json-thread/parser.js';
 import type { ExecutionRecord, FunctionVersion, LogLine } from '../../core/types.js';
 import { maskJson, maskOutcome, maskedLogs } from '../../egress/mask.js';
 import type { EgressBroker, EgressSession } from '../../egress/types.js';
@@ -19,7 +21,8 @@ import type { CheckpointSink, SandboxRunOutcome } from '../../sandbox/port.js';
 import type { FunctionCache } from '../function-cache.js';
 import type { ExecutionRecorder } from '../recorder.js';
 import { jobInfoOf } from './job-info.js';
-import { deadlineStart, readJobPayload } from './payload.js';
+import { deadlineStart } from './payload.js';
+import { readClaimedPayload } from './payload-reader.js';
 import type { JobPayload } from './payload.js';
 import { attemptError, cappedError, deadlineError, failure, noProgressError, STALL_SLICES, STOPPED } from './slice-errors.js';
 import type { SliceCap, StopReason } from './slice-errors.js';
@@ -40,6 +43,8 @@ export interface SliceDeps {
   metrics?: JobRunMetrics;
   /** Epoch ms. Default Date.now. */
   now?: () => number;
+  /** Large stored payloads are split there, off the event loop (payload-reader.ts); without it, parsed here. */
+  jsonThread?: InputBodyParser;
 }
 
 /** How a claimed job run was settled: done, to go on later, a failure, or taken away (cancelled, lease lost). */
@@ -127,7 +132,7 @@ export class JobSlice {
     const { item } = this.claimed;
     let payload: JobPayload;
     try {
-      payload = readJobPayload(item.payload, item.id);
+      payload = await readClaimedPayload(item, this.deps.jsonThread);
     } catch (err) {
       return this.settle('failed', () => queue.fail(this.lease, failure('INTERNAL', (err as Error).message), { retryable: false, attempt: false }));
     }
@@ -211,7 +216,7 @@ export class JobSlice {
         functionName: item.function,
         version: fn.version,
         code: fn.code,
-        inputJson: JSON.stringify(payload.input ?? null),
+        inputJson: inputJsonOf(payload.input ?? null),
         timeoutMs,
         resultBytes: fn.limits.resultBytes,
         logBytes: fn.limits.logBytes,

@@ -78,6 +78,8 @@ export function rowToItem(row: QueueItemRow): QueueItem {
     updatedAt: row.updated_at,
   };
   readPayloadWhenAsked(item, row.payload);
+  // Not enumerable: the item's fields, as compared and spread, stay what they were.
+  Object.defineProperty(item, 'payloadJson', { value: row.payload, enumerable: false, writable: true, configurable: true });
   if (row.idempotency_key !== null) item.idempotencyKey = row.idempotency_key;
   if (row.started_at !== null) item.startedAt = row.started_at;
   if (row.finished_at !== null) item.finishedAt = row.finished_at;

@@ -2,18 +2,19 @@
 // poisoning guard, the input's depth, the input serialized) and answers with the split body or
 // the refusal, in the order the bodies came. Runs in a worker thread of the server's process.
 import { parentPort, threadId } from 'node:worker_threads';
-import { isAirlockError } from '../../core/errors.js';
+import { isAirlockError } from '../errors.js';
 import { decodeJsonBytes, parseJsonText } from '../json-text.js';
 import { splitInputBody } from './split.js';
 import type { ParseRequest, ParseAnswer } from './messages.js';
 
 const port = parentPort;
-if (port === null) throw new Error('off-thread-json/worker.js runs as a worker thread, not as a program');
+if (port === null) throw new Error('json-thread/worker.js runs as a worker thread, not as a program');
 
 port.on('message', (request: ParseRequest) => {
   let answer: ParseAnswer;
   try {
-    const body = parseJsonText(decodeJsonBytes(request.bytes));
+    const text = typeof request.body === 'string' ? request.body : decodeJsonBytes(request.body);
+    const body = parseJsonText(text);
     answer = { id: request.id, threadId, body: splitInputBody(body, request.maxDepth) };
   } catch (err) {
     answer = isAirlockError(err)

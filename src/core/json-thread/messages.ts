@@ -1,11 +1,11 @@
-// The messages between the server's event loop and its request-body parser thread.
-import type { ErrorCode } from '../../core/errors.js';
+// The messages between the server's event loop and its JSON parser thread.
+import type { ErrorCode } from '../errors.js';
 import type { ParsedInputBody } from './split.js';
 
 export interface ParseRequest {
   id: number;
-  /** The body's bytes, transferred to the thread (no copy). */
-  bytes: Uint8Array;
+  /** The body: its bytes, transferred to the thread (no copy), or JSON text already decoded. */
+  body: Uint8Array | string;
   /** AIRLOCK_MAX_JSON_DEPTH: the input is checked against it. */
   maxDepth: number;
 }

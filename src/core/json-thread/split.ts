@@ -3,8 +3,8 @@
 // that the event loop gets a string to pass on instead of an object graph to walk. A body that
 // is not an object comes back as a stand-in of the same JSON type, refused by the route's
 // schema with the same words as the body itself would be ("body must be object").
-import { inputProblem } from '../../core/json.js';
-import type { InputProblem } from '../../core/json.js';
+import { inputProblem, SerializedInput } from '../json.js';
+import type { InputProblem } from '../json.js';
 
 export interface SerializedInputParts {
   json: string;
@@ -26,6 +26,11 @@ export function splitInputBody(body: unknown, maxDepth: number): ParsedInputBody
   if (problem !== undefined) return { kind: 'object', rest, input: { json: '', bytes: 0, problem } };
   const json = JSON.stringify(input);
   return { kind: 'object', rest, input: { json, bytes: Buffer.byteLength(json) } };
+}
+
+/** The input of a split body as the services take it. */
+export function serializedInputOf(parts: SerializedInputParts): SerializedInput {
+  return new SerializedInput(parts.json, parts.bytes, parts.problem);
 }
 
 /** A small value of the same JSON type as `body` (never an object: those are split). */

@@ -1,13 +1,14 @@
-// The server's request-body parser thread, seen from the event loop: parse(bytes, tenant) hands a
-// large body to a worker thread (started on first use, one for the server) and resolves with what
-// it made of it, or rejects with the refusal the event loop would have made. The thread takes one
+// The server's JSON parser thread, seen from the event loop: parse(body, tenant) hands a large
+// request body (or a stored job payload) to a worker thread (started on first use, one for the
+// server) and resolves with what it made of it, or rejects with the refusal the event loop would
+// have made. The thread takes one
 // body at a time, tenants in turn (turns.ts), so one tenant's stream of large bodies delays another
 // tenant's by at most one body. If the thread dies (its memory, a bug), the body it held fails
 // with INTERNAL and the next body starts a new thread. close() ends it.
 import { Worker } from 'node:worker_threads';
 import type { ResourceLimits } from 'node:worker_threads';
-import { AirlockError } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
+import { AirlockError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import type { ParseAnswer, ParseRequest } from './messages.js';
 import type { ParsedInputBody } from './split.js';
 import { TenantTurns } from './turns.js';
@@ -18,11 +19,12 @@ export type { ParsedInputBody } from './split.js';
 export type ParsedOffThread = ParsedInputBody & { threadId: number };
 
 export interface InputBodyParser {
-  parse(bytes: Buffer, tenant: string): Promise<ParsedOffThread>;
+  /** `body`: a request body's bytes, or JSON text; `tenant`: whose turn it waits for. */
+  parse(body: Buffer | string, tenant: string): Promise<ParsedOffThread>;
 }
 
 interface Task {
-  bytes: Uint8Array;
+  body: Uint8Array | string;
   resolve: (body: ParsedOffThread) => void;
   reject: (err: Error) => void;
 }
@@ -35,7 +37,6 @@ const shuttingDown = (): AirlockError =>
 export class OffThreadInputParser implements InputBodyParser {
   readonly #maxDepth: number;
   readonly #logger: Pick<Logger, 'warn'>;
-  readonly #onParsed: () => void;
   readonly #resourceLimits: ResourceLimits | undefined;
   readonly #waiting = new TenantTurns<Task>();
   #worker: Worker | undefined;
@@ -44,25 +45,21 @@ export class OffThreadInputParser implements InputBodyParser {
   #nextId = 1;
   #closed = false;
 
-  /**
-   * `onParsed` is called for each body the thread answered (a metric); `resourceLimits` bounds the
-   * thread's heap (default: as the event loop's).
-   */
-  constructor(options: { maxDepth: number; logger: Pick<Logger, 'warn'>; onParsed?: () => void; resourceLimits?: ResourceLimits }) {
+  /** `resourceLimits` bounds the thread's heap (default: as the event loop's). */
+  constructor(options: { maxDepth: number; logger: Pick<Logger, 'warn'>; resourceLimits?: ResourceLimits }) {
     this.#maxDepth = options.maxDepth;
     this.#logger = options.logger;
-    this.#onParsed = options.onParsed ?? (() => {});
     this.#resourceLimits = options.resourceLimits;
   }
 
-  parse(bytes: Buffer, tenant: string): Promise<ParsedOffThread> {
+  parse(body: Buffer | string, tenant: string): Promise<ParsedOffThread> {
     if (this.#closed) return Promise.reject(shuttingDown());
     // Transfer the body's memory when the buffer has it to itself (Buffer.concat of a large body
     // does); a slice of a shared pool is copied, so the rest of the pool stays here.
-    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    const own = whole ? bytes : new Uint8Array(bytes);
+    const whole = typeof body === 'string' || (body.byteOffset === 0 && body.byteLength === body.buffer.byteLength);
+    const own = whole ? body : new Uint8Array(body);
     return new Promise<ParsedOffThread>((resolve, reject) => {
-      this.#waiting.add(tenant, { bytes: own, resolve, reject });
+      this.#waiting.add(tenant, { body: own, resolve, reject });
       this.#sendNext();
     });
   }
@@ -93,8 +90,8 @@ export class OffThreadInputParser implements InputBodyParser {
     worker.ref();
     const id = this.#nextId++;
     this.#current = { id, task };
-    const request: ParseRequest = { id, bytes: task.bytes, maxDepth: this.#maxDepth };
-    worker.postMessage(request, [request.bytes.buffer as ArrayBuffer]);
+    const request: ParseRequest = { id, body: task.body, maxDepth: this.#maxDepth };
+    worker.postMessage(request, typeof request.body === 'string' ? [] : [request.body.buffer as ArrayBuffer]);
   }
 
   #running(): Worker {
@@ -113,7 +110,6 @@ export class OffThreadInputParser implements InputBodyParser {
     const current = this.#current;
     if (current === undefined || current.id !== answer.id) return;
     this.#current = undefined;
-    this.#onParsed();
     const { task } = current;
     if ('body' in answer) task.resolve({ ...answer.body, threadId: answer.threadId });
     else if ('refusal' in answer) task.reject(new AirlockError(answer.refusal.code, answer.refusal.message));

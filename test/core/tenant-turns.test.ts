@@ -1,7 +1,7 @@
-// Tenants in turn for the parser thread's queue (off-thread-json/turns.ts).
+// Tenants in turn for the parser thread's queue (json-thread/turns.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TenantTurns } from '../../src/api/off-thread-json/turns.js';
+import { TenantTurns } from '../../src/core/json-thread/turns.js';
 
 function takeAll(turns: TenantTurns<string>): string[] {
   const out: string[] = [];

@@ -1,9 +1,9 @@
 // Reading a request body's bytes as JSON, with refusals that say which problem the body had:
 // bytes that are not UTF-8, JSON that does not parse (and where), or a prototype-poisoning key
 // (`__proto__`, or a `constructor` key holding `prototype`). Pure functions with no Fastify in
-// them, so the event loop and the large-body parser thread (off-thread-json/) refuse alike.
+// them, so the event loop and the large-body parser thread (json-thread/) refuse alike.
 import sjson from 'secure-json-parse';
-import { AirlockError } from '../core/errors.js';
+import { AirlockError } from './errors.js';
 
 /** Refuses bytes that are not UTF-8, rather than reading them as U+FFFD; drops a leading BOM. */
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });

@@ -3,9 +3,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { threadId } from 'node:worker_threads';
-import { OffThreadInputParser } from '../../src/api/off-thread-json/parser.js';
-import { splitInputBody } from '../../src/api/off-thread-json/split.js';
-import { decodeJsonBytes, parseJsonText } from '../../src/api/json-text.js';
+import { OffThreadInputParser } from '../../src/core/json-thread/parser.js';
+import { splitInputBody } from '../../src/core/json-thread/split.js';
+import { decodeJsonBytes, parseJsonText } from '../../src/core/json-text.js';
 import { AirlockError } from '../../src/core/errors.js';
 import { rejectsWith } from '../support/rejects.js';
 
