@@ -91,6 +91,7 @@ export class BrokerSession implements EgressSession {
           `the request body is ${body.length} bytes, above egress.limits.requestBytes (${this.limits.requestBytes}); send less or raise the limit`,
         );
       }
+      if (body !== undefined) refusePlaceholderInBody(body);
       checkPolicy(this.opts.policy, target, method);
     } catch (err) {
       this.recordFailure(req.url, method, target, started, err, 0);
@@ -354,4 +355,20 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
       (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e)),
     );
   });
+}
+
+/**
+ * Placeholders are filled in only in header values and the URL's path and query: one in the
+ * body would reach the third party as written (an OAuth client secret in a form body, a JSON
+ * field), so the request is refused and told where a secret can go instead.
+ */
+function refusePlaceholderInBody(body: Buffer): void {
+  const name = placeholderNames(body.toString('latin1'))[0];
+  if (name === undefined) return;
+  throw denied(
+    `the request body has {{secrets.${name}}}, but secrets are filled in only in header values and the URL's path and query, ` +
+      'so it would be sent as written; send the secret in a header instead (for HTTP Basic auth, e.g. an OAuth client\'s ' +
+      'credentials, store the whole header value, "Basic " + base64("id:secret"), as the secret and send ' +
+      `authorization: {{secrets.${name}}}), or in the query if the API takes it there`,
+  );
 }

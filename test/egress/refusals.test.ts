@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { isAirlockError } from '../../src/core/errors.js';
 import { countingConnector, forbiddenConnector, openSession, secretSource, startHttpServer, tableResolver } from './support.js';
 import type { TestHttpServer } from './support.js';
+import type { Connector } from '../../src/egress/transport.js';
 
 const deniedWith = (pattern: RegExp) => (e: unknown) => isAirlockError(e) && e.code === 'EGRESS_DENIED' && pattern.test(e.message);
 const anyHost = { allow: [{ host: 'api.test' }, { host: '*.test' }] };
@@ -95,6 +96,29 @@ describe('refused before any connection', () => {
       );
     }
     assert.deepEqual(resolver.calls, []);
+  });
+
+  it('refuses a placeholder in the body (it would be sent as written), saying where secrets go', async () => {
+    const secrets = secretSource([{ name: 'CLIENT_SECRET', hosts: ['api.test'], value: 'v' }]);
+    const resolver = tableResolver({ 'api.test': ['8.8.8.8'] });
+    const session = openSession({ policy: anyHost, resolver, connector: forbiddenConnector, secrets });
+    for (const body of ['grant_type=client_credentials&client_secret={{secrets.CLIENT_SECRET}}', '{"key": "{{ secrets.CLIENT_SECRET }}"}']) {
+      await assert.rejects(
+        session.fetch({ method: 'POST', url: 'https://api.test/oauth/token', headers: [], body: Buffer.from(body) }),
+        deniedWith(/^the request body has \{\{secrets\.CLIENT_SECRET\}\}, but secrets are filled in only in header values .* "Basic " \+ base64\("id:secret"\)/),
+      );
+    }
+    assert.deepEqual(resolver.calls, []);
+    // A body that only talks about braces goes on to the connection (answered here, in-process).
+    const bodies: string[] = [];
+    const answering: Connector = async (req) => {
+      bodies.push(String(req.body));
+      return { status: 200, statusText: 'OK', headers: [], body: Buffer.alloc(0) };
+    };
+    const sent = openSession({ policy: anyHost, resolver, connector: answering, secrets });
+    const res = await sent.fetch({ method: 'POST', url: 'https://api.test/t', headers: [], body: Buffer.from('{"template": "{{name}}"}') });
+    assert.equal(res.status, 200);
+    assert.deepEqual(bodies, ['{"template": "{{name}}"}']);
   });
 });
 
