@@ -6,10 +6,21 @@ import { chmodSync, closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 
-/** Creates the database file readable by its owner only, if it does not exist yet. */
+/**
+ * Creates the database file readable by its owner only, if it does not exist yet. An existing
+ * file is never opened here: closing any descriptor of the file drops every POSIX lock this
+ * process holds on it, SQLite's included, and SQLite never takes them again. Without its locks,
+ * another process (the sqlite3 shell of a backup, another server) closing its connection takes
+ * itself for the last one, checkpoints and deletes the log the server is still writing: commits
+ * answered to clients were lost that way. chmod works on the path, not a descriptor.
+ */
 export function createPrivate(file: string): void {
   if (file === ':memory:') return;
-  closeSync(openSync(file, 'a', 0o600));
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
   chmodSync(file, 0o600);
 }
 
