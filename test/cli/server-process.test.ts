@@ -94,6 +94,15 @@ describe('server process', () => {
     assert.equal(await server.stop(), 0, server.output());
   });
 
+  it('stops cleanly on SIGHUP (a closed terminal), like on SIGTERM, instead of dying at once', async () => {
+    const server = await startServerProcess({ AIRLOCK_DATA_DIR: mkdtempSync(join(work, 'data-')), AIRLOCK_POOL_SIZE: '0', AIRLOCK_LOG_LEVEL: 'info' });
+    const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+    server.child.kill('SIGHUP');
+    assert.equal(await exited, 0, server.output());
+    assert.match(server.output(), /"signal":"SIGHUP"[^\n]*stopping/);
+    assert.match(server.output(), /"msg":"stopped"/);
+  });
+
   it('warns at start that AIRLOCK_ADMIN_KEY makes an admin.key in the data dir ignored, and that it can be deleted', async () => {
     const dir = mkdtempSync(join(work, 'data-'));
     writeFileSync(join(dir, 'admin.key'), 'ak_admin_from_an_earlier_start_0123456789\n', { mode: 0o600 });

@@ -1,6 +1,6 @@
 // `airlock server`: starts the server from env (flags mirror the env vars), prints the URL, the
 // admin key and a copy-paste example (or, with AIRLOCK_BANNER=off, one JSON log line without the
-// key), and stops gracefully on SIGINT/SIGTERM (a second signal forces the stop, a third exits).
+// key), and stops gracefully on SIGINT/SIGTERM/SIGHUP (a second signal forces the stop, a third exits).
 import { loadConfig } from '../../core/config.js';
 import { unknownSettings } from '../../core/config/unknown.js';
 import { createLogger } from '../../core/logger.js';
@@ -72,6 +72,10 @@ export async function serverCommand(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A hang-up (the terminal or SSH session that started the server went away) stops it like
+  // SIGTERM; Node's default for SIGHUP is to exit at once, answering nothing and leaving cgroups.
+  // There is no configuration to reload on SIGHUP.
+  process.on('SIGHUP', onSignal);
 
   // Announced only once a signal stops it cleanly: a supervisor may send one as soon as it reads this.
   if (config.banner) {
