@@ -72,13 +72,14 @@ export function startServerProcess(env: Record<string, string>, timeoutMs = 20_0
 }
 
 /**
- * Starts a server that must refuse to start; resolves with what it printed (the rejection's
- * message). One that starts after all is stopped, and the call fails.
+ * Starts a server that must refuse to start (run by `prefix`, as startServerProcess); resolves
+ * with what it printed (the rejection's message). One that starts after all is stopped, and the
+ * call fails.
  */
-export async function expectStartRefused(env: Record<string, string>): Promise<string> {
+export async function expectStartRefused(env: Record<string, string>, prefix: readonly string[] = []): Promise<string> {
   let started: ServerProcess;
   try {
-    started = await startServerProcess(env);
+    started = await startServerProcess(env, 20_000, prefix);
   } catch (err) {
     return (err as Error).message;
   }

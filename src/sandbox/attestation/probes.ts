@@ -27,7 +27,15 @@ function namespacesProbe(config: SandboxConfig): LayerDiagnosis {
 function uidProbe(config: SandboxConfig): LayerDiagnosis {
   if (config.isolator !== 'bwrap') return { ok: false, detail: 'the process isolator runs tenant code as the server user' };
   const root = process.getuid?.() === 0;
-  if (!root) return { ok: true, detail: `the server is not root: sandboxes run as its uid ${process.getuid?.() ?? '?'}` };
+  if (!root) {
+    return {
+      ok: false,
+      detail:
+        `the server is not root, so sandboxes run as its own uid ${process.getuid?.() ?? '?'}, the owner of the data dir's keys and ` +
+        'database: a sandbox that got out of its namespaces could read them; run the server as root (sandboxes then run as ' +
+        'AIRLOCK_SANDBOX_UID, 65534 by default), or leave unprivileged-uid out of AIRLOCK_REQUIRED_LAYERS knowing this',
+    };
+  }
   return config.uid === 0
     ? { ok: false, detail: 'AIRLOCK_SANDBOX_UID=0 maps sandboxes to host root; use an unprivileged uid (default 65534)' }
     : { ok: true, detail: `the server is root: sandboxes run as host uid ${config.uid}, gid ${config.gid}` };

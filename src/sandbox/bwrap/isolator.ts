@@ -217,13 +217,14 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
     let placing: Promise<void> | undefined;
     return {
       child,
-      // bwrap always unshares every namespace; the host uid is unprivileged either because the
-      // server is not root or because hostIds() mapped it to AIRLOCK_SANDBOX_UID. bwrap loads the
-      // seccomp filter before it execs the program, or fails to start the sandbox at all.
+      // bwrap always unshares every namespace. The host uid is unprivileged only when the server
+      // is root and hostIds() mapped the sandbox to AIRLOCK_SANDBOX_UID: a server that is not root
+      // runs its sandboxes as its own uid, the owner of the data dir's keys and database. bwrap
+      // loads the seccomp filter before it execs the program, or fails to start the sandbox at all.
       // 'cgroups' only when placed: a failed placement fails the start and the sandbox dies.
       layers: [
         'namespaces',
-        'unprivileged-uid',
+        ...(ids.uid === undefined ? [] : (['unprivileged-uid'] as const)),
         ...(seccomp === null ? [] : (['seccomp'] as const)),
         ...(cgroups === undefined ? [] : (['cgroups'] as const)),
       ],
