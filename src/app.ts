@@ -41,6 +41,8 @@ import { DeadLog } from './services/jobs/dead-log.js';
 import { logWaitingWork } from './services/jobs/waiting-work.js';
 import { warnAboutPausedWork } from './services/paused-work.js';
 import { RetentionPurger } from './services/retention.js';
+import { healthProblems } from './services/health.js';
+import type { HealthProblem } from './services/health.js';
 import { generateSecretKey, readSecretKey, secretKeyPath } from './services/secrets/key-file.js';
 import type { SecretKeySource } from './services/secrets/key-file.js';
 import { sealingKey } from './services/secrets/crypto.js';
@@ -168,6 +170,8 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   cleanup.add(() => checkpointer?.stop());
   const keys = new KeyService(store, adminKey.key);
   let secretKey = context.secretKey;
+  /** Sealed values no configured key opens, as found at the start (GET /healthz). */
+  let secretsProblem: string | undefined;
   if (secretKey === undefined) {
     await refuseToReplaceLostKey(store, secretKeyPath(config.dataDir), config.secrets.previousKeys);
     secretKey = generateSecretKey(config.dataDir);
@@ -175,7 +179,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   } else if (config.secrets.previousKeys.length === 0) {
     // Values sealed with a key the server is not given are said now, not at their first failed use
     // (with previous keys, the re-sealing below reports them).
-    await warnAboutUnopenable(store, [secretKey.key], logger);
+    secretsProblem = await warnAboutUnopenable(store, [secretKey.key], logger);
   }
   // The key id (one byte of a hash of the key, never key material) is what SECRET_UNREADABLE names.
   logger.info(
@@ -239,9 +243,12 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const hooks = new HookService({ config, tokens: webhookTokens, verifier: webhookVerifier, functions: functionCache, committer, waiters });
 
   let shuttingDown = false;
+  const health = (): HealthProblem[] =>
+    healthProblems({ records: () => recorder.writeProblem, jobs: () => worker.claimProblem, secrets: () => secretsProblem });
+  metrics.observeHealth(health);
   const server = await buildServer({
     config, logger, functions, functionCache, invoke, jobs, schedules, hooks, webhookTokens, webhookVerifier, recorder, keys, secrets, metrics, workMetrics, jsonThread,
-    isolation: isolator.isolation, layers, version: VERSION, isShuttingDown: () => shuttingDown,
+    isolation: isolator.isolation, layers, version: VERSION, isShuttingDown: () => shuttingDown, health,
   });
   server.server.on('request', () => pacer.noteForeground());
   pool.start();

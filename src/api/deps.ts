@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.js';
 import type { SecurityLayer } from '../core/types.js';
 import type { FunctionCache } from '../services/function-cache.js';
 import type { FunctionService } from '../services/functions.js';
+import type { HealthProblem } from '../services/health.js';
 import type { HookService } from '../services/hooks/service.js';
 import type { WebhookTokens } from '../services/hooks/tokens.js';
 import type { WebhookVerifier } from '../services/hooks/verifier.js';
@@ -41,4 +42,6 @@ export interface ApiDeps {
   layers: readonly SecurityLayer[];
   version: string;
   isShuttingDown(): boolean;
+  /** What is failing now (GET /healthz says `degraded` and lists them); empty when all is well. */
+  health(): HealthProblem[];
 }

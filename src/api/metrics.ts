@@ -12,6 +12,8 @@ import type { ExecutionStatus, StartKind } from '../core/types.js';
 import type { InvokeMetrics } from '../services/invoke.js';
 import { PURGE_KINDS } from '../services/retention.js';
 import type { PurgeKind, RetentionMetrics } from '../services/retention.js';
+import { HEALTH_CHECKS } from '../services/health.js';
+import type { HealthProblem } from '../services/health.js';
 
 export { CountSeries, countersFrom } from './metric-series.js';
 
@@ -239,6 +241,21 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
   /** Read the execution records' counts from `source` at every scrape (see ExecutionRecorder). */
   observeRecords(source: () => RecordsSnapshot): void {
     this.#records = source;
+  }
+
+  /** airlock_health_problems{check}: 1 while that part fails (GET /healthz says what), else 0. */
+  observeHealth(source: () => readonly HealthProblem[]): void {
+    const self = this;
+    new Gauge({
+      name: 'airlock_health_problems',
+      help: 'Parts of the server failing now, 1 each (GET /healthz says what): records (the store refuses execution records), jobs (claiming background work fails), secrets (sealed values no configured master key opens)',
+      labelNames: ['check'] as const,
+      registers: [this.#registry],
+      collect() {
+        const failing = new Set((self.#read('health', source) ?? []).map((p) => p.check));
+        for (const check of HEALTH_CHECKS) this.set({ check }, failing.has(check) ? 1 : 0);
+      },
+    });
   }
 
   recordInvocation(status: ExecutionStatus, start: StartKind | null, durationMs: number): void {

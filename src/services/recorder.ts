@@ -72,6 +72,7 @@ export class ExecutionRecorder {
   private current: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
   private failures = 0;
+  private lastFailure = '';
   private droppedCount = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -89,6 +90,13 @@ export class ExecutionRecorder {
   /** Records waiting to be written (including the batch being written). */
   get backlog(): number {
     return this.pending.length + this.inflight.length;
+  }
+
+  /** Why the store is failing, while its last write of records failed (GET /healthz); undefined when it works. */
+  get writeProblem(): string | undefined {
+    if (this.failures === 0) return undefined;
+    return `writing execution records failed ${this.failures} time${this.failures === 1 ? '' : 's'} in a row (${this.lastFailure}); ` +
+      `${this.pending.length} held in memory and retried (the server log says why and what to do)`;
   }
 
   /** Records dropped since the start (each also logged): unstorable, over the backlog, or after close. */
@@ -250,6 +258,7 @@ export class ExecutionRecorder {
         }
         this.pending = batch.concat(this.pending);
         this.failures++;
+        this.lastFailure = err instanceof Error ? err.message : String(err);
         this.dropOverflow();
         const retryMs = Math.min(this.flushMs * 2 ** (this.failures - 1), MAX_RETRY_MS);
         this.logger.error(

@@ -92,6 +92,11 @@ describe('a lost secrets master key', () => {
       const warned = log.lines().find((l) => l.code === 'SECRET_UNREADABLE' && Array.isArray(l.sealed));
       assert.deepEqual(warned?.sealed, [{ keyId: oldKeyId, secrets: 1, webhookTokens: 1 }], 'the start already warned');
       assert.equal(warned?.level, 40);
+      const health = await server.request('GET', '/healthz');
+      assert.equal(health.status, 200);
+      assert.equal(health.body.status, 'degraded');
+      assert.deepEqual(health.body.problems.map((p: { check: string }) => p.check), ['secrets']);
+      assert.match(health.body.problems[0].problem, /sealed with a master key this server is not given/);
       const seen = target.seen.length;
       const result = await call(server);
       assert.equal(result.ok, false);

@@ -2,7 +2,16 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../deps.js';
-import { LayerView } from '../schemas.js';
+import { LayerView, StringEnum } from '../schemas.js';
+import { HEALTH_CHECKS } from '../../services/health.js';
+
+const Problems = Type.Array(
+  Type.Object({
+    check: StringEnum(HEALTH_CHECKS),
+    problem: Type.String({ description: 'what fails, in words; the server log has the details and what to do' }),
+  }),
+  { description: 'what is failing now: records (the store refuses execution records), jobs (claiming background work fails), secrets (sealed values no configured master key opens)' },
+);
 
 const Health = {
   isolation: Type.String(),
@@ -17,10 +26,13 @@ export function registerOpsRoutes(app: FastifyInstance, deps: ApiDeps): void {
       schema: {
         operationId: 'getHealth',
         tags: ['ops'],
-        summary: 'Liveness and basic facts',
+        summary: 'Liveness, basic facts, and what is failing (degraded)',
+        description:
+          '200 while the server answers calls: status ok, or degraded when part of it is failing (problems says what; ' +
+          'the gauge airlock_health_problems has the same). 503 once it is shutting down.',
         security: [],
         response: {
-          200: Type.Object({ status: Type.Literal('ok'), ...Health }),
+          200: Type.Object({ status: StringEnum(['ok', 'degraded'] as const), problems: Problems, ...Health }),
           503: Type.Object({ status: Type.Literal('shutting-down'), ...Health }),
         },
       },
@@ -28,7 +40,8 @@ export function registerOpsRoutes(app: FastifyInstance, deps: ApiDeps): void {
     async (_request, reply) => {
       const body = { isolation: deps.isolation, layers: deps.layers, version: deps.version };
       if (deps.isShuttingDown()) return reply.status(503).send({ status: 'shutting-down', ...body });
-      return { status: 'ok', ...body };
+      const problems = deps.health();
+      return { status: problems.length === 0 ? 'ok' : 'degraded', problems, ...body };
     },
   );
 

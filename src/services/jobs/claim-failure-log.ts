@@ -19,6 +19,9 @@ export class ClaimFailureLog {
   private readonly dataDir: string;
   private readonly window: LogWindow<Kind>;
   private failures = 0;
+  /** Failed claims since the last one that worked (GET /healthz), and the last one's cause. */
+  private failingNow = 0;
+  private lastCause = '';
 
   constructor(logger: ClaimFailureLogger, dataDir: string, options: LogWindowOptions = {}) {
     this.logger = logger;
@@ -33,8 +36,22 @@ export class ClaimFailureLog {
     );
   }
 
+  /** Why claims are failing, while the last one failed; undefined when it worked. */
+  get problem(): string | undefined {
+    if (this.failingNow === 0) return undefined;
+    return `claiming jobs failed ${this.failingNow} time${this.failingNow === 1 ? '' : 's'} in a row (${this.lastCause}): no job, webhook ` +
+      'delivery or scheduled run starts (the server log says why and what to do)';
+  }
+
+  /** A claim worked. */
+  claimed(): void {
+    this.failingNow = 0;
+  }
+
   /** One failed claim: logged whole when it is the first of its kind in the window, else counted. */
   note(err: unknown): void {
+    this.failingNow++;
+    this.lastCause = err instanceof Error ? err.message : String(err);
     const kind: Kind = isStorageFull(err) ? 'full' : isDatabaseDamaged(err) ? 'damaged' : 'other';
     if (!this.window.admit(kind, () => kind, String(++this.failures))) return;
     const cause = err instanceof Error ? err.message : String(err);

@@ -82,12 +82,17 @@ export class JobWorker {
     this.alarm.wake();
   }
 
-  /** Stops the slice of job `id` if this worker runs it (its sandbox is destroyed). */
   /** The run in progress of job `id` on this server, if its sandbox run has started. */
   currentRun(id: string): LiveRun | undefined {
     return this.running.get(id)?.slice.current();
   }
 
+  /** Why claiming jobs is failing now, or undefined (GET /healthz). */
+  get claimProblem(): string | undefined {
+    return this.claimFailures?.problem;
+  }
+
+  /** Stops the slice of job `id` if this worker runs it (its sandbox is destroyed). */
   stopRun(id: string, reason: StopReason): boolean {
     const run = this.running.get(id);
     if (run === undefined) return false;
@@ -161,6 +166,7 @@ export class JobWorker {
       if (free > 0) {
         try {
           claimed = await queue.claim({ owner: this.owner, max: free });
+          this.claimFailures?.claimed();
         } catch (err) {
           this.claimFailures?.note(err);
         }

@@ -59,13 +59,15 @@ export async function refuseToReplaceLostKey(store: Store, keyPath: string, prev
 }
 
 /** Warns at start about sealed values none of the server's keys has the id of (a wrong key restored, a lost one). */
-export async function warnAboutUnopenable(store: Store, keys: readonly Buffer[], logger: Pick<Logger, 'warn'>): Promise<void> {
+export async function warnAboutUnopenable(store: Store, keys: readonly Buffer[], logger: Pick<Logger, 'warn'>): Promise<string | undefined> {
   const orphaned = await sealedWithoutKey(store, keys);
-  if (orphaned.length === 0) return;
+  if (orphaned.length === 0) return undefined;
   logger.warn(
     { code: 'SECRET_UNREADABLE', sealed: orphaned, keyIds: keys.map((k) => sealingKey(k).id) },
     `the database holds ${orphaned.map(describe).join('; ')}, sealed with a master key this server is not given: ` +
       'egress calls using those secrets fail and those webhook URLs cannot be shown. Add that key to ' +
       'AIRLOCK_SECRET_KEY_PREVIOUS and restart (docs/secrets.md, "Lost master key"), or have the tenants set those secrets again',
   );
+  return `at the start, the database held ${orphaned.map(describe).join('; ')}, sealed with a master key this server is not given ` +
+    '(the server log says what to do)';
 }

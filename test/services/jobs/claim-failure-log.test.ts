@@ -133,3 +133,14 @@ test('a server whose job queue index is damaged logs it once with the fix, not a
   // At the stop, one line counts the failed claims that were not logged.
   assert.ok(logs.lines().some((l) => l.claimFailure === 'damaged' && typeof l.suppressed === 'number' && /^\d+ more job claims failed/.test(l.msg)));
 });
+
+test('says claims are failing while the last one failed, and no longer once one works (GET /healthz)', () => {
+  const { log } = harness();
+  assert.equal(log.problem, undefined);
+  log.note(new Error('database or disk is full'));
+  log.note(new Error('database or disk is full'));
+  assert.match(log.problem ?? '', /^claiming jobs failed 2 times in a row \(database or disk is full\): no job, webhook delivery or scheduled run starts/);
+  log.claimed();
+  assert.equal(log.problem, undefined);
+  log.close();
+});
