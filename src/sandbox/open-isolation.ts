@@ -58,7 +58,7 @@ export async function openIsolation(config: Config, logger: Logger, cleanup: Cle
         'Development only; never run untrusted code like this. Install bubblewrap and unset AIRLOCK_ISOLATION.',
     );
   }
-  const attestation = await attestIsolation(config.sandbox, isolator, layerProbes(config.sandbox, config.cgroups));
+  const attestation = await attestIsolation(config.sandbox, isolator, layerProbes(config.sandbox, config.cgroups, opened?.reason));
   if (attestation.checkError !== undefined) {
     throw new AirlockError(
       'ISOLATION_UNAVAILABLE',
@@ -74,9 +74,7 @@ export async function openIsolation(config: Config, logger: Logger, cleanup: Cle
   );
   // A layer not in force (not required, or the start would have stopped) is a warning, each alike.
   for (const missing of attestation.layers.filter((l) => !l.inForce)) {
-    // With AIRLOCK_CGROUPS=auto, why the cgroups could not be set up says more than the probe.
-    const cgroupReason = missing.layer === 'cgroups' && config.cgroups.mode === 'auto' ? opened?.reason : undefined;
-    const detail = cgroupReason ?? missing.detail;
+    const { detail } = missing;
     logger.warn(
       { layer: missing.layer, detail },
       `isolation layer ${missing.layer} is NOT in force, sandboxes run without it: ${detail}. ` +

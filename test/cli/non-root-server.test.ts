@@ -1,6 +1,7 @@
 // A server that is not root runs its sandboxes as its own uid, the owner of the data dir's keys
 // and database: the unprivileged-uid layer is not in force then, and a server that requires it
-// refuses to start, saying why and what to do. (Run here with setpriv as uid 65534.)
+// refuses to start, saying why and what to do; so does one whose cgroups cannot be set up as that
+// user. (Run here with setpriv as uid 65534.)
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -39,4 +40,15 @@ describe('a server that is not root', { skip: cannotRun() }, () => {
     assert.match(printed, /the server is not root, so sandboxes run as its own uid 65534, the owner of the data dir's keys and database/);
     assert.match(printed, /run the server as root/);
   });
+
+  it('says why its cgroups could not be set up (not only that the test sandbox had none), where the layer is required', async () => {
+    const printed = await expectStartRefused(
+      { AIRLOCK_DATA_DIR: dataDir, AIRLOCK_REQUIRED_LAYERS: 'namespaces,seccomp,cgroups', AIRLOCK_CGROUP_ROOT: `airlock-nonroot-${process.pid}` },
+      AS_NOBODY,
+    );
+    assert.match(printed, /cgroups/);
+    assert.match(printed, /Run the server as root or in a delegated cgroup subtree/);
+    assert.doesNotMatch(printed, /the test sandbox was not placed in a cgroup with limits/);
+  });
 });
+

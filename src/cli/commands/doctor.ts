@@ -43,11 +43,12 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   // The test sandbox gets cgroups exactly as the server's would, under a root of its own so a
   // running server's groups are never touched.
   const cgroupConfig = { ...config.cgroups, root: `${config.cgroups.root}-doctor-${process.pid}` };
-  const cgroups = config.sandbox.isolator === 'bwrap' ? openCgroups(cgroupConfig).manager : undefined;
+  const opened = config.sandbox.isolator === 'bwrap' ? openCgroups(cgroupConfig) : undefined;
+  const cgroups = opened?.manager;
   const isolator = createIsolator(config.sandbox, { cgroups: createPolicy(cgroupConfig, cgroups) });
   let report: AttestationReport;
   try {
-    report = await attestIsolation(config.sandbox, isolator, layerProbes(config.sandbox, config.cgroups));
+    report = await attestIsolation(config.sandbox, isolator, layerProbes(config.sandbox, config.cgroups, opened?.reason));
   } finally {
     await isolator.close();
     await cgroups?.close();

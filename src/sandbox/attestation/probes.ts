@@ -41,11 +41,17 @@ function uidProbe(config: SandboxConfig): LayerDiagnosis {
     : { ok: true, detail: `the server is root: sandboxes run as host uid ${config.uid}, gid ${config.gid}` };
 }
 
-export function layerProbes(config: SandboxConfig, cgroups: CgroupConfig): LayerProbes {
+/**
+ * The probes of each layer. `cgroupsUnavailable`: why the cgroups could not be set up when the
+ * start tried (openCgroups's reason: e.g. EACCES creating the root, with the fix), which says
+ * more than detecting the hierarchy again.
+ */
+export function layerProbes(config: SandboxConfig, cgroups: CgroupConfig, cgroupsUnavailable?: string): LayerProbes {
   return {
     namespaces: () => namespacesProbe(config),
     'unprivileged-uid': () => uidProbe(config),
     seccomp: () => seccompStatus(config.seccomp),
-    cgroups: () => cgroupStatus(cgroups),
+    cgroups: () =>
+      cgroupsUnavailable === undefined || cgroups.mode === 'off' ? cgroupStatus(cgroups) : { ok: false, detail: cgroupsUnavailable },
   };
 }
