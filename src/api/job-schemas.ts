@@ -60,6 +60,14 @@ export const JobView = Type.Object({
   maxAttempts: Type.Integer(),
   runs: Type.Integer({ description: 'slices started (every retry and continuation)' }),
   checkpointAt: Type.Optional(Type.String({ format: 'date-time' })),
+  readyAt: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description:
+        'queued jobs: when it may run next (after a failed attempt\'s backoff, or a continuation\'s short delay); it starts at ' +
+        'the first free slot from then. Absent on jobs that are not queued',
+    }),
+  ),
   idempotencyKey: Type.Optional(Type.String()),
   createdAt: Type.String({ format: 'date-time' }),
   startedAt: Type.Optional(

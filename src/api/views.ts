@@ -116,6 +116,7 @@ export function jobView(item: QueueItem) {
     maxAttempts: item.maxAttempts,
     runs: item.runs,
     ...(item.checkpointAt === undefined ? {} : { checkpointAt: iso(item.checkpointAt) }),
+    ...(item.status === 'queued' ? { readyAt: iso(item.runAfter) } : {}),
     ...(item.idempotencyKey === undefined ? {} : { idempotencyKey: item.idempotencyKey }),
     createdAt: iso(item.createdAt),
     ...(item.startedAt === undefined ? {} : { startedAt: iso(item.startedAt) }),

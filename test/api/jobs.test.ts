@@ -185,9 +185,15 @@ describe('jobs API', () => {
     const running = [await submit(server, 'acme', 'sleep', { input: { ms: 120_000 } }), await submit(server, 'acme', 'sleep', { input: { ms: 120_000 } })];
     for (const id of running) await waitJob(server, 'acme', id, (j) => j.status === 'running' && j.checkpointAt !== undefined);
     const queued = await submit(server, 'acme', 'double', { input: { x: 5 } });
+    const waiting = (await server.request('GET', `/v1/tenants/acme/jobs/${queued}`)).body;
+    assert.equal(waiting.status, 'queued');
+    assert.equal(waiting.readyAt, waiting.createdAt, 'a queued job says when it may run (no backoff: at once)');
+    assert.equal((await server.request('GET', `/v1/tenants/acme/jobs/${running[0]}`)).body.readyAt, undefined, 'a running one does not');
     const cancelQueued = await server.request('POST', `/v1/tenants/acme/jobs/${queued}/cancel`);
     assert.equal(cancelQueued.status, 200);
     assert.equal(cancelQueued.body.status, 'cancelled');
+    assert.deepEqual(cancelQueued.body.input, { x: 5 }, 'the answer is the whole job, as GET shows it');
+    assert.equal(cancelQueued.body.readyAt, undefined);
     assert.equal(cancelQueued.body.runs, 0, 'it never ran');
     assert.equal(cancelQueued.body.startedAt, undefined, 'a job that never ran has no start');
     assert.ok(cancelQueued.body.finishedAt >= cancelQueued.body.createdAt, JSON.stringify(cancelQueued.body));

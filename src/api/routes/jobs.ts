@@ -101,7 +101,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
         tags: ['jobs'],
         summary: 'Cancel a queued or running job',
         params: JobParams,
-        response: { 200: JobView, ...errorResponses('JOB_NOT_FOUND', 'INPUT_TOO_LARGE') },
+        response: { 200: JobDetailView, ...errorResponses('JOB_NOT_FOUND', 'INPUT_TOO_LARGE') },
       },
     },
     async (request) => {
@@ -110,7 +110,8 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const item = await jobs.cancel(tenant, id);
       // The status it has now: cancelled, or the end it had already reached (a cancel changes nothing then).
       audit(request, 'job.cancel', tenant, `job/${id}`, { function: item.function, status: item.status });
-      return jobView(item);
+      // The whole job, as GET and retry show it (its input, checkpoint, source).
+      return jobDetailView(item);
     },
   );
 
