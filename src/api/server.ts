@@ -67,6 +67,9 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     clientErrorHandler: clientErrorHandler(deps.logger),
     frameworkErrors: frameworkErrorHandler,
     schemaController: { compilersFactory: { buildValidator } },
+    // Behind a proxy listed in AIRLOCK_TRUST_PROXY, request.ip (audit and refusal lines) is the
+    // client's address from X-Forwarded-For; otherwise the header is ignored.
+    ...(deps.config.trustProxy.length === 0 ? {} : { trustProxy: deps.config.trustProxy }),
     // A URL pasted with a trailing slash (a webhook URL into a provider's form) is the same route.
     routerOptions: { ignoreTrailingSlash: true },
   });

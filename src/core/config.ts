@@ -7,6 +7,7 @@ import { AirlockError, isAirlockError } from './errors.js';
 import { inputBodyLimit, KiB, MiB } from './limits.js';
 import { defaultMaxConnections, openFilesSoftLimit } from './open-files.js';
 import { adminKeyFrom } from './config/admin-key.js';
+import { trustProxyFrom } from './config/trust-proxy.js';
 import { admissionFrom, capAdmission } from './config/admission.js';
 import type { AdmissionConfig } from './config/admission.js';
 import { cgroupsFrom } from './config/cgroups.js';
@@ -82,6 +83,8 @@ export interface Config {
    * Default: half the server's open-files limit, at most 10 000.
    */
   maxConnections: number;
+  /** Reverse proxies whose X-Forwarded-For names the client (AIRLOCK_TRUST_PROXY); empty: none. */
+  trustProxy: string[];
   /**
    * Most bytes of large request bodies (64 KiB and more) held at once, from their parse until
    * their answer is sent; a body that would go above it is refused 429 (api/body-budget.ts).
@@ -188,6 +191,7 @@ function readConfig(env: Env): Config {
     maxBodyBytes: inputBodyLimit(maxLimits.inputBytes),
     requestTimeoutMs: int(env, 'AIRLOCK_REQUEST_TIMEOUT_MS', 60_000, 100, TIMER_MAX_MS),
     maxConnections: int(env, 'AIRLOCK_MAX_CONNECTIONS', defaultMaxConnections(openFilesSoftLimit()), 1),
+    trustProxy: trustProxyFrom(env),
     bodyBytesInFlight: int(env, 'AIRLOCK_BODY_BYTES_IN_FLIGHT', 256 * MiB, 64 * KiB),
     maxJsonDepth: int(env, 'AIRLOCK_MAX_JSON_DEPTH', 256, 1),
     listPageBytes: int(env, 'AIRLOCK_LIST_PAGE_BYTES', 4 * MiB, 1 * KiB),
