@@ -10,6 +10,8 @@ import type { CheckpointedFrame } from './protocol.js';
 export interface CheckpointClientDeps {
   send(json: string): void;
   stringify: typeof JSON.stringify;
+  /** A state as JSON text, or why it is not JSON data (a function, symbol or bigint in it, named by its path; a cycle). */
+  serializeState(state: unknown): { json: string | undefined } | { why: string };
   parse: typeof JSON.parse;
   byteLength: typeof Buffer.byteLength;
   /** Object.freeze as captured at boot (tenant code of an earlier run may have replaced the global). */
@@ -42,7 +44,7 @@ interface Waiting {
 }
 
 export function createCheckpointClient(deps: CheckpointClientDeps): CheckpointClient {
-  const { send, stringify, parse, byteLength, freeze } = deps;
+  const { send, stringify, serializeState, parse, byteLength, freeze } = deps;
   let run: { id: string; maxBytes: number; json: string | undefined } | null = null;
   let seq = 0;
   /** Saves in call order; the head is the one sent and awaiting its answer. */
@@ -64,12 +66,17 @@ export function createCheckpointClient(deps: CheckpointClientDeps): CheckpointCl
         },
         save(state: unknown): Promise<void> {
           if (run !== current) return Promise.reject(checkpointError('CHECKPOINT_FAILED', 'the job run has ended'));
-          let json: string | undefined;
-          try {
-            json = stringify(state);
-          } catch (err) {
-            return Promise.reject(checkpointError('CHECKPOINT_INVALID', `the checkpoint is not JSON-serializable: ${String(err)}`));
+          const serialized = serializeState(state);
+          if ('why' in serialized) {
+            return Promise.reject(
+              checkpointError(
+                'CHECKPOINT_INVALID',
+                `the checkpoint is not JSON-serializable: ${serialized.why}; save plain objects, arrays, strings, numbers, ` +
+                  'booleans or null (e.g. String(n) for a bigint, [...set] for a Set, Object.fromEntries(map) for a Map)',
+              ),
+            );
           }
+          const { json } = serialized;
           if (json === undefined) {
             return Promise.reject(checkpointError('CHECKPOINT_INVALID', 'the checkpoint must be a JSON value (not undefined or a function)'));
           }

@@ -80,6 +80,27 @@ describe('ctx.checkpoint in a bwrap sandbox', () => {
     assert.deepEqual(sink.saved, []);
   });
 
+  it('a state holding a function, a symbol, a bigint or a cycle is refused, naming where, like a result', async () => {
+    const sb = await tracker.spawn();
+    const code = `export default async (input, ctx) => {
+      const tries = [{ seen: [1, () => 2] }, { n: 1n }, { s: Symbol('x') }, (() => { const a = { b: {} }; a.b.up = a; return a; })()];
+      const out = [];
+      for (const state of tries) {
+        try { await ctx.checkpoint.save(state); out.push('saved'); } catch (err) { out.push(err.code + ': ' + err.message); }
+      }
+      return out;
+    };`;
+    const sink = memorySink();
+    const outcome = await sb.run({ ...request(code), checkpoint: sink });
+    const said = outcome.result as string[];
+    assert.match(said[0]!, /^CHECKPOINT_INVALID: the checkpoint is not JSON-serializable: state\.seen\[1\] is a function, which JSON cannot represent; save plain objects/);
+    assert.match(said[1]!, /^CHECKPOINT_INVALID: .*state\.n is a bigint/);
+    assert.match(said[2]!, /^CHECKPOINT_INVALID: .*state\.s is a symbol/);
+    assert.match(said[3]!, /^CHECKPOINT_INVALID: .*state\.b\.up refers back to an object that contains it/);
+    assert.match(said[0]!, /\[\.\.\.set\] for a Set, Object\.fromEntries\(map\) for a Map/);
+    assert.deepEqual(sink.saved, [], 'nothing reached the host');
+  });
+
   it('runs that are not job runs have no ctx.checkpoint', async () => {
     const sb = await tracker.spawn();
     const code = `export default async (input, ctx) => typeof ctx.checkpoint;`;

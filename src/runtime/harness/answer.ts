@@ -15,11 +15,11 @@ const MAX_PATH = 200;
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
 /**
- * Where a value sits in the result, as JavaScript would reach it: `result.items[3].total`.
- * `holders[0]` is the result itself and `holders[i]` is property `keys[i]` of `holders[i - 1]`;
+ * Where a value sits in the value named `root`, as JavaScript would reach it: `result.items[3].total`.
+ * `holders[0]` is the value itself and `holders[i]` is property `keys[i]` of `holders[i - 1]`;
  * `key`, when given, is a property of `holders[depth - 1]`.
  */
-function keyPath(holders: readonly unknown[], keys: readonly string[], depth: number, key: string | undefined): string {
+function keyPath(root: string, holders: readonly unknown[], keys: readonly string[], depth: number, key: string | undefined): string {
   const steps: string[] = [];
   let count = 0;
   let length = 0;
@@ -31,7 +31,7 @@ function keyPath(holders: readonly unknown[], keys: readonly string[], depth: nu
   };
   for (let i = 1; i < depth; i++) step(holders[i - 1], keys[i]!);
   if (key !== undefined && depth > 0) step(holders[depth - 1], key);
-  let head = 'result';
+  let head = root;
   let i = 0;
   if (length <= MAX_PATH) {
     for (; i < count; i++) head += steps[i];
@@ -44,8 +44,12 @@ function keyPath(holders: readonly unknown[], keys: readonly string[], depth: nu
   return `${head}…${tail}`;
 }
 
-export function serializeResult(result: unknown, limit: number): string | undefined {
-  if (result === undefined) return undefined;
+/**
+ * `value` as JSON text (undefined for undefined), or why it cannot be: a function, symbol or bigint
+ * anywhere in it, named by its path from `root` (`state.seen.f is a function, …`), or a cycle.
+ * Used for results and for checkpoints alike.
+ */
+export function strictJson(value: unknown, root: string): { json: string | undefined } | { why: string } {
   // The objects JSON.stringify is inside of, outermost first, and the key of each: the way to a
   // value it cannot take. Stringify goes depth first, so the holder of the value at hand is on
   // this stack, and what is above it is done with.
@@ -53,35 +57,44 @@ export function serializeResult(result: unknown, limit: number): string | undefi
   const keys: string[] = [];
   let depth = 0;
   let refused: string | undefined;
-  let json: string | undefined;
   try {
-    json = jsonStringify(result, function (this: unknown, key: string, value: unknown) {
+    const json = jsonStringify(value, function (this: unknown, key: string, item: unknown) {
       while (depth > 0 && holders[depth - 1] !== this) depth--;
-      const kind = typeof value;
+      const kind = typeof item;
       if (kind === 'function' || kind === 'symbol' || kind === 'bigint') {
-        refused = `${keyPath(holders, keys, depth, key)} is a ${kind}, which JSON cannot represent`;
+        refused = `${keyPath(root, holders, keys, depth, key)} is a ${kind}, which JSON cannot represent`;
         throw new TypeError(refused);
       }
-      if (value !== null && kind === 'object') {
-        holders[depth] = value;
+      if (item !== null && kind === 'object') {
+        holders[depth] = item;
         keys[depth] = key;
         depth++;
       }
-      return value;
-    });
+      return item;
+    }) as string | undefined;
+    return { json };
   } catch (err) {
     // A cycle is found right after its closing reference went on the stack: name where that is.
     const why =
       refused ??
       (err instanceof TypeErrorClass && safeMessage(err).startsWith('Converting circular structure')
-        ? `${keyPath(holders, keys, depth, undefined)} refers back to an object that contains it (${safeMessage(err)})`
+        ? `${keyPath(root, holders, keys, depth, undefined)} refers back to an object that contains it (${safeMessage(err)})`
         : safeMessage(err));
+    return { why };
+  }
+}
+
+export function serializeResult(result: unknown, limit: number): string | undefined {
+  if (result === undefined) return undefined;
+  const serialized = strictJson(result, 'result');
+  if ('why' in serialized) {
     throw new HarnessFailure(
       'ResultNotSerializable',
-      `the function's result is not JSON-serializable: ${why}; ` +
+      `the function's result is not JSON-serializable: ${serialized.why}; ` +
         'return plain objects, arrays, strings, numbers, booleans or null (e.g. String(n) for a bigint)',
     );
   }
+  const { json } = serialized;
   if (json === undefined) return undefined;
   const size = byteLength(json, 'utf8');
   if (size > limit) {

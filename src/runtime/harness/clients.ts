@@ -6,6 +6,7 @@
 import type { CheckpointClient } from '../checkpoint-client.mjs';
 import type { FetchClient } from '../fetch-client.mjs';
 import type { CheckpointedFrame, FetchedFrame } from '../protocol.js';
+import { strictJson } from './answer.js';
 import { send } from './channel.js';
 import { safeMessage } from './errors.js';
 import { siblingUrl } from './paths.js';
@@ -65,7 +66,9 @@ let checkpointClient: CheckpointClient | undefined;
 export async function loadCheckpointClient(): Promise<CheckpointClient> {
   if (checkpointClient !== undefined) return checkpointClient;
   const mod = (await import(siblingUrl('checkpoint-client.mjs'))) as typeof import('../checkpoint-client.mjs');
-  checkpointClient ??= mod.createCheckpointClient({ send, stringify: jsonStringify, parse: jsonParse, byteLength, freeze });
+  checkpointClient ??= mod.createCheckpointClient({
+    send, stringify: jsonStringify, serializeState: (state) => strictJson(state, 'state'), parse: jsonParse, byteLength, freeze,
+  });
   return checkpointClient;
 }
 
