@@ -109,6 +109,9 @@ export type DeployBody = Static<typeof DeployBody>;
 export const WebhookView = Type.Object({
   token: NullableString(),
   path: NullableString(),
+  url: Type.Optional(
+    NullableString({ description: 'the full URL to give the third party: AIRLOCK_PUBLIC_URL and path (only when the operator set it; null when path is)' }),
+  ),
   createdAt: Type.String({ format: 'date-time' }),
   verify: Type.Optional(VerifyView),
 });

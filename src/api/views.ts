@@ -11,12 +11,21 @@ import type { JobSource } from '../services/jobs/source.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** A webhook's token and path, and its signature verification when it has one. */
-export function webhookView(hook: WebhookView, verify?: VerifyView) {
-  return { token: hook.token, path: hook.path, createdAt: iso(hook.createdAt), ...(verify === undefined ? {} : { verify: verifyView(verify) }) };
+/**
+ * A webhook's token and path (and, given the server's public base URL, the full URL), and its
+ * signature verification when it has one.
+ */
+export function webhookView(hook: WebhookView, verify?: VerifyView, publicUrl?: string) {
+  return {
+    token: hook.token,
+    path: hook.path,
+    ...(publicUrl === undefined ? {} : { url: hook.path === null ? null : publicUrl + hook.path }),
+    createdAt: iso(hook.createdAt),
+    ...(verify === undefined ? {} : { verify: verifyView(verify) }),
+  };
 }
 
-export function functionView(fn: FunctionVersion, created?: boolean, webhook?: WebhookView, verify?: VerifyView) {
+export function functionView(fn: FunctionVersion, created?: boolean, webhook?: WebhookView, verify?: VerifyView, publicUrl?: string) {
   return {
     tenant: fn.tenant,
     name: fn.name,
@@ -27,7 +36,7 @@ export function functionView(fn: FunctionVersion, created?: boolean, webhook?: W
     ...(fn.egress === undefined ? {} : { egress: fn.egress }),
     createdAt: iso(fn.createdAt),
     ...(created === undefined ? {} : { created }),
-    ...(webhook === undefined ? {} : { webhook: webhookView(webhook, verify) }),
+    ...(webhook === undefined ? {} : { webhook: webhookView(webhook, verify, publicUrl) }),
   };
 }
 

@@ -8,6 +8,7 @@ import { inputBodyLimit, KiB, MiB } from './limits.js';
 import { defaultMaxConnections, openFilesSoftLimit } from './open-files.js';
 import { adminKeyFrom } from './config/admin-key.js';
 import { trustProxyFrom } from './config/trust-proxy.js';
+import { publicUrlFrom } from './config/public-url.js';
 import { admissionFrom, capAdmission } from './config/admission.js';
 import type { AdmissionConfig } from './config/admission.js';
 import { cgroupsFrom } from './config/cgroups.js';
@@ -85,6 +86,8 @@ export interface Config {
   maxConnections: number;
   /** Reverse proxies whose X-Forwarded-For names the client (AIRLOCK_TRUST_PROXY); empty: none. */
   trustProxy: string[];
+  /** Where third parties reach this server (AIRLOCK_PUBLIC_URL), no trailing slash: webhook URLs are given in full. */
+  publicUrl: string | undefined;
   /**
    * Most bytes of large request bodies (64 KiB and more) held at once, from their parse until
    * their answer is sent; a body that would go above it is refused 429 (api/body-budget.ts).
@@ -192,6 +195,7 @@ function readConfig(env: Env): Config {
     requestTimeoutMs: int(env, 'AIRLOCK_REQUEST_TIMEOUT_MS', 60_000, 100, TIMER_MAX_MS),
     maxConnections: int(env, 'AIRLOCK_MAX_CONNECTIONS', defaultMaxConnections(openFilesSoftLimit()), 1),
     trustProxy: trustProxyFrom(env),
+    publicUrl: publicUrlFrom(env),
     bodyBytesInFlight: int(env, 'AIRLOCK_BODY_BYTES_IN_FLIGHT', 256 * MiB, 64 * KiB),
     maxJsonDepth: int(env, 'AIRLOCK_MAX_JSON_DEPTH', 256, 1),
     listPageBytes: int(env, 'AIRLOCK_LIST_PAGE_BYTES', 4 * MiB, 1 * KiB),

@@ -65,7 +65,7 @@ export function registerFunctionVersionRoutes(app: FastifyInstance, deps: ApiDep
         previousVersion: previousLatest,
         changed: previousLatest !== version.version,
       });
-      return { ...functionView(version, undefined, await webhookTokens.find(tenant, name)), previousVersion: previousLatest };
+      return { ...functionView(version, undefined, await webhookTokens.find(tenant, name), undefined, deps.config.publicUrl), previousVersion: previousLatest };
     },
   );
 

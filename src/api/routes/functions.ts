@@ -38,7 +38,7 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
       const webhook = await webhookTokens.ensure(tenant, name);
       const verify = await webhookVerifier.find(tenant, name);
       audit(request, 'function.deploy', tenant, `function/${name}`, { version: version.version, created });
-      return reply.status(created ? 201 : 200).send({ ...functionView(version, created, webhook, verify), previousVersion: previousLatest ?? null });
+      return reply.status(created ? 201 : 200).send({ ...functionView(version, created, webhook, verify, deps.config.publicUrl), previousVersion: previousLatest ?? null });
     },
   );
 
@@ -58,7 +58,7 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
       const { tenant, name } = request.params;
       requireTenant(request, tenant);
       const fn = await functions.get(tenant, name, request.query.version);
-      return functionView(fn, undefined, await webhookTokens.find(tenant, name), await webhookVerifier.find(tenant, name));
+      return functionView(fn, undefined, await webhookTokens.find(tenant, name), await webhookVerifier.find(tenant, name), deps.config.publicUrl);
     },
   );
 

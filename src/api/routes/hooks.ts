@@ -144,7 +144,7 @@ export function registerWebhookRoutes(v1: FastifyInstance, deps: ApiDeps): void 
       const { tenant, name } = request.params;
       requireTenant(request, tenant);
       const hook = await deps.webhookTokens.show(tenant, name);
-      return webhookView(hook, await deps.webhookVerifier.find(tenant, name));
+      return webhookView(hook, await deps.webhookVerifier.find(tenant, name), deps.config.publicUrl);
     },
   );
   v1.post<{ Params: { tenant: string; name: string } }>(
@@ -164,7 +164,7 @@ export function registerWebhookRoutes(v1: FastifyInstance, deps: ApiDeps): void 
       const rotated = await deps.webhookTokens.rotate(tenant, name);
       audit(request, 'webhook.rotate', tenant, `webhook/${name}`);
       // The signature verification stays as it was: it belongs to the function, not the token.
-      return webhookView(rotated, await deps.webhookVerifier.find(tenant, name));
+      return webhookView(rotated, await deps.webhookVerifier.find(tenant, name), deps.config.publicUrl);
     },
   );
 }

@@ -14,6 +14,7 @@ import { splitTarget } from './invoke.js';
 const WEBHOOK = Type.Object({
   token: Nullable(Type.String()),
   path: Nullable(Type.String()),
+  url: Type.Optional(Nullable(Type.String())),
   createdAt: Type.String(),
   verify: Type.Optional(VERIFY),
 });
@@ -27,7 +28,8 @@ export async function hooksCommand(argv: string[], client: Client): Promise<void
   const { tenant, name } = splitTarget(target, 'hooks');
   const base = `/v1/tenants/${encodeURIComponent(tenant)}/functions/${encodeURIComponent(name)}/webhook`;
   const hook = sub === 'show' ? await client.read('GET', base, WEBHOOK) : await client.read('POST', `${base}/rotate`, WEBHOOK);
-  const url = hook.path === null ? null : client.url + hook.path;
+  // The server's own full URL (AIRLOCK_PUBLIC_URL) when it has one, else this client's base.
+  const url = hook.url !== undefined ? hook.url : hook.path === null ? null : client.url + hook.path;
   if (values.json) {
     process.stdout.write(JSON.stringify({ ...hook, url }, null, 2) + '\n');
     return;
