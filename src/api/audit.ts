@@ -19,7 +19,8 @@ export type AuditEvent =
   | 'webhook.verify.set'
   | 'webhook.verify.delete'
   | 'job.cancel'
-  | 'job.retry';
+  | 'job.retry'
+  | 'jobs.retry';
 
 /** The id of the key that made the request: a tenant key's id, or "admin" for the admin key. */
 export function keyIdOf(request: FastifyRequest): string | undefined {

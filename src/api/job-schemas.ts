@@ -43,6 +43,27 @@ export const JobRetryBody = Type.Object(
 );
 export type JobRetryBody = Static<typeof JobRetryBody>;
 
+/** POST /v1/tenants/{t}/jobs/retry: many jobs of one function at once. */
+export const JobRetryManyBody = Type.Object(
+  {
+    function: Type.String({ minLength: 1, maxLength: 128, description: 'the function whose jobs run again' }),
+    status: Type.Optional(StringEnum(['dead', 'failed', 'cancelled'] as const, { description: 'which of its jobs (default dead)' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'most jobs retried by this call, newest first (default 100); call again while more is true' })),
+    ...JobRetryBody.properties,
+  },
+  { additionalProperties: false },
+);
+export type JobRetryManyBody = Static<typeof JobRetryManyBody>;
+
+export const JobRetryManyResult = Type.Object({
+  retried: Type.Array(Type.String(), { description: 'the jobs queued again' }),
+  skipped: Type.Array(
+    Type.Object({ id: Type.String(), code: Type.String(), message: Type.String() }),
+    { description: 'jobs that changed under the call (retried or cancelled meanwhile) or whose input no longer fits the function' },
+  ),
+  more: Type.Boolean({ description: 'more jobs of that function and status are left: call again' }),
+});
+
 export const JobView = Type.Object({
   id: Type.String(),
   tenant: Type.String(),

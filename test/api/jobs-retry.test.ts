@@ -158,4 +158,35 @@ describe('retrying jobs', () => {
     const gone = await retry(server, 'acme', running);
     assert.deepEqual([gone.status, gone.body.error.code], [404, 'FUNCTION_NOT_FOUND'], 'a deleted function has nothing to run');
   });
+
+  it('retries many dead jobs of a function at once, limit per call, saying whether more are left', async () => {
+    await deploy(server, 'acme', 'burst', BUGGY);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await submit(server, 'acme', 'burst', { input: { n: i }, maxAttempts: 1 }));
+    for (const id of ids) assert.equal((await waitJob(server, 'acme', id, finished)).status, 'dead');
+    await deploy(server, 'acme', 'burst', FIXED);
+    const first = await server.request('POST', '/v1/tenants/acme/jobs/retry', { function: 'burst', limit: 2 });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.deepEqual(first.body, { retried: [ids[2], ids[1]], skipped: [], more: true }, 'newest first, two of three');
+    const rest = await server.request('POST', '/v1/tenants/acme/jobs/retry', { function: 'burst' });
+    assert.deepEqual(rest.body, { retried: [ids[0]], skipped: [], more: false });
+    for (const [i, id] of ids.entries()) {
+      const job = await waitJob(server, 'acme', id, finished);
+      assert.deepEqual([job.status, job.result], ['succeeded', { resumedFrom: { pages: 2 }, input: { n: i }, v: 2 }], JSON.stringify(job));
+    }
+    const none = await server.request('POST', '/v1/tenants/acme/jobs/retry', { function: 'burst' });
+    assert.deepEqual(none.body, { retried: [], skipped: [], more: false });
+  });
+
+  it('refuses many retries of an unknown function or version before any job changes, and a status that never ended', async () => {
+    const unknown = await server.request('POST', '/v1/tenants/acme/jobs/retry', { function: 'nope' });
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.error.code, 'FUNCTION_NOT_FOUND');
+    const version = await server.request('POST', '/v1/tenants/acme/jobs/retry', { function: 'count', version: '00000000' });
+    assert.equal(version.body.error.code, 'VERSION_NOT_FOUND');
+    const running = await server.request('POST', '/v1/tenants/acme/jobs/retry', { function: 'count', status: 'running' });
+    assert.equal(running.status, 400);
+    assert.match(running.body.error.message, /body\/status must be one of dead, failed, cancelled/);
+  });
 });
+

@@ -122,6 +122,20 @@ describe('airlock jobs', () => {
     assert.equal(wrongOption.code, 2, wrongOption.stderr);
   });
 
+  it('retries the cancelled jobs of a function at once, and says how many', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await cli(['jobs', 'submit', 'acme/hold'], env);
+      ids.push((JSON.parse(res.stdout) as { jobId: string }).jobId);
+    }
+    for (const id of ids) await cli(['jobs', 'cancel', 'acme', id], env);
+    const retried = await cli(['jobs', 'retry', 'acme', '--function', 'hold', '--status', 'cancelled', '--limit', '1'], env);
+    assert.equal(retried.code, 0, retried.stderr);
+    assert.deepEqual(JSON.parse(retried.stdout), { retried: [ids[1]], skipped: [], more: true });
+    assert.equal(retried.stderr, '1 cancelled job(s) of acme/hold queued again; more are left: run the same command again\n');
+    for (const id of ids) await cli(['jobs', 'cancel', 'acme', id], env);
+  });
+
   it('reports usage and API errors', async () => {
     const usage = await cli(['jobs', 'get', 'acme'], env);
     assert.equal(usage.code, 2);

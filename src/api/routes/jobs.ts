@@ -6,7 +6,7 @@ import { ListPage } from '../list-page.js';
 import { audit } from '../audit.js';
 import { requireTenant } from '../auth.js';
 import { errorResponses } from '../error-responses.js';
-import { JobBody, JobDetailView, JobParams, JobQuery, JobRetryBody, JobView } from '../job-schemas.js';
+import { JobBody, JobDetailView, JobParams, JobQuery, JobRetryBody, JobRetryManyBody, JobRetryManyResult, JobView } from '../job-schemas.js';
 import { FunctionParams, NullableString, TenantParams } from '../schemas.js';
 import { jobDetailView, jobView } from '../views.js';
 import type { ApiDeps } from '../deps.js';
@@ -112,6 +112,31 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
       audit(request, 'job.cancel', tenant, `job/${id}`, { function: item.function, status: item.status });
       // The whole job, as GET and retry show it (its input, checkpoint, source).
       return jobDetailView(item);
+    },
+  );
+
+  app.post<{ Params: { tenant: string }; Body: JobRetryManyBody }>(
+    '/v1/tenants/:tenant/jobs/retry',
+    {
+      schema: {
+        operationId: 'retryJobs',
+        tags: ['jobs'],
+        summary: "Run many of a function's dead (or failed, or cancelled) jobs again, newest first, each as the retry of one",
+        description:
+          'After a fix is deployed, or once a third party is back: each job runs again in place from its last checkpoint, on ' +
+          "the function's latest version (or version). At most limit per call; call again while more is true.",
+        params: TenantParams,
+        body: JobRetryManyBody,
+        response: { 200: JobRetryManyResult, ...errorResponses('FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'VERSION_AMBIGUOUS', 'INPUT_TOO_LARGE') },
+      },
+    },
+    async (request) => {
+      const { tenant } = request.params;
+      requireTenant(request, tenant);
+      const { status = 'dead', limit = 100, ...rest } = request.body;
+      const result = await jobs.retryMany(tenant, { ...rest, status, limit });
+      audit(request, 'jobs.retry', tenant, `function/${rest.function}`, { status, retried: result.retried.length, skipped: result.skipped.length });
+      return result;
     },
   );
 

@@ -18,6 +18,13 @@ const JOBS = Type.Object({
   next: Type.Optional(Nullable(Type.String())),
 });
 
+/** What `jobs retry <tenant> --function F` reads of the answer. */
+const RETRIED = Type.Object({
+  retried: Type.Array(Type.String()),
+  skipped: Type.Array(Type.Object({ id: Type.String(), code: Type.String(), message: Type.String() })),
+  more: Type.Boolean(),
+});
+
 export async function jobsCommand(argv: string[], client: Client): Promise<void> {
   const [sub, ...rest] = argv;
   const { values, positionals } = parse(rest, {
@@ -63,14 +70,29 @@ export async function jobsCommand(argv: string[], client: Client): Promise<void>
       return;
     }
     case 'retry': {
-      onlyOptions('jobs', sub, values, ['version', 'max-attempts', 'deadline-ms', 'max-run-ms']);
-      const [tenant, id] = takePositionals('jobs', positionals, ['<tenant>', '<id>']);
       const body: Record<string, unknown> = {
         version: values.version,
         maxAttempts: integerFlag('--max-attempts', values['max-attempts']),
         deadlineMs: integerFlag('--deadline-ms', values['deadline-ms']),
         maxRunMs: integerFlag('--max-run-ms', values['max-run-ms']),
       }; // JSON drops the ones not given
+      // `retry <tenant> --function F`: many of the function's jobs at once.
+      if (values.function !== undefined && positionals.length === 1) {
+        onlyOptions('jobs', sub, values, ['function', 'status', 'limit', 'version', 'max-attempts', 'deadline-ms', 'max-run-ms']);
+        const [tenant] = takePositionals('jobs', positionals, ['<tenant>']);
+        const many = { ...body, function: values.function, status: values.status, limit: integerFlag('--limit', values.limit, 1, 1000) };
+        const done = await client.read('POST', `${tenantBase(tenant)}/jobs/retry`, RETRIED, many);
+        printJson(done);
+        const which = values.status ?? 'dead';
+        process.stderr.write(
+          `${done.retried.length} ${which} job(s) of ${tenant}/${values.function} queued again` +
+            (done.skipped.length > 0 ? `, ${done.skipped.length} skipped (see skipped)` : '') +
+            (done.more ? `; more are left: run the same command again\n` : '\n'),
+        );
+        return;
+      }
+      onlyOptions('jobs', sub, values, ['version', 'max-attempts', 'deadline-ms', 'max-run-ms']);
+      const [tenant, id] = takePositionals('jobs', positionals, ['<tenant>', '<id>']);
       const job = await client.read(
         'POST',
         `${tenantBase(tenant)}/jobs/${encodeURIComponent(id)}/retry`,

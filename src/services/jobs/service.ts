@@ -2,7 +2,7 @@
 // item whose payload is a JobPayload; the JobWorker runs it in slices. Everything here is
 // tenant-scoped: a job id of another tenant is simply not found.
 import type { Config } from '../../core/config.js';
-import { AirlockError } from '../../core/errors.js';
+import { AirlockError, isAirlockError } from '../../core/errors.js';
 import { serializeInput } from '../../core/json.js';
 import type { PageBudget } from '../../core/page-budget.js';
 import { REQUEUEABLE_STATUSES } from '../../queue/port.js';
@@ -42,6 +42,22 @@ export interface RetryJobRequest {
   maxRunMs?: number;
 }
 
+/** Many jobs of one function retried at once (after a fix, or once a third party is back). */
+export interface RetryManyRequest extends RetryJobRequest {
+  function: string;
+  /** Which jobs: dead (the default), failed or cancelled. */
+  status: QueueStatus;
+  /** Most jobs retried by this call, newest first; `more` says whether others are left. */
+  limit: number;
+}
+
+/** What a retry of many did: the jobs queued again, those that changed under it, and whether more are left. */
+export interface RetryManyResult {
+  retried: string[];
+  skipped: { id: string; code: string; message: string }[];
+  more: boolean;
+}
+
 export interface ListJobsRequest {
   function?: string;
   status?: QueueStatus;
@@ -68,6 +84,9 @@ export interface JobServiceDeps {
   /** Epoch ms. Default Date.now. */
   now?: () => number;
 }
+
+/** Why retryMany skips one job and goes on: it changed under the call, or its own input no longer fits. */
+const SKIPPABLE: ReadonlySet<string> = new Set(['JOB_NOT_RETRYABLE', 'JOB_NOT_FOUND', 'INPUT_TOO_LARGE', 'INPUT_TOO_DEEP', 'BAD_REQUEST']);
 
 export class JobService {
   private readonly deps: JobServiceDeps;
@@ -185,6 +204,32 @@ export class JobService {
   }
 
   /** A page of jobs; `before` must name one of the tenant's jobs (a page's `next`), else 400. */
+  /**
+   * Retries up to `limit` of the function's jobs in `status`, newest first, each as retry() does.
+   * An unknown function or version refuses the whole call before any job changes; a job that
+   * changed under it (retried or cancelled meanwhile, its input now over the limit) is skipped
+   * and said. Call again while `more` is true.
+   */
+  async retryMany(tenant: string, req: RetryManyRequest): Promise<RetryManyResult> {
+    if (!REQUEUEABLE_STATUSES.includes(req.status)) {
+      throw new AirlockError('VALIDATION_FAILED', `status must be one of ${REQUEUEABLE_STATUSES.join(', ')} (only jobs that ended can run again)`);
+    }
+    await this.deps.functions.get(tenant, req.function, req.version);
+    const { function: fn, status, limit, ...each } = req;
+    const page = await this.deps.queue.list({ tenant, function: fn, status, limit: limit + 1 });
+    const result: RetryManyResult = { retried: [], skipped: [], more: page.length > limit };
+    for (const job of page.slice(0, limit)) {
+      try {
+        await this.retry(tenant, job.id, each);
+        result.retried.push(job.id);
+      } catch (err) {
+        if (!isAirlockError(err) || !SKIPPABLE.has(err.code)) throw err;
+        result.skipped.push({ id: job.id, code: err.code, message: err.message });
+      }
+    }
+    return result;
+  }
+
   async list(tenant: string, req: ListJobsRequest): Promise<QueueItem[]> {
     const page = await this.deps.queue.list({ tenant, ...req });
     // An unknown cursor lists nothing: only an empty page needs telling apart from the list's end.
