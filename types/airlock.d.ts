@@ -28,6 +28,7 @@ export interface Log {
 /**
  * `ctx.fetch`: the standard `fetch`, brokered by the host under the function's egress policy.
  * A refused or failed request rejects with a `TypeError` whose `code` is an `EGRESS_*` code.
+ * At most 16 requests of a run are in flight at once; more wait their turn, in call order.
  */
 export type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 

@@ -3,6 +3,8 @@
 // A request becomes a `fetch` frame to the host; the host's broker decides and performs it and
 // answers with a `fetched` frame, which becomes a standard Response (or a TypeError carrying an
 // EGRESS_* code). Aborting a request sends a `fetch-abort` frame, so the host stops it too.
+// At most maxInFlight requests have a frame out unanswered (beyond that the host ends the run as
+// a protocol violation); more wait here, in call order, until one of those settles.
 // Nothing here is trusted by the host. Types only from siblings: it is copied into the sandbox
 // alone, like the harness.
 import type { FetchedFrame } from './protocol.js';
@@ -28,7 +30,7 @@ export interface FetchClient {
    * left behind must not use this run's grant).
    */
   begin(run: { id: string; requestBytes: number; maxInFlight: number; owns: () => boolean }): void;
-  /** The run ended: fetch is withdrawn and requests still waiting are rejected. */
+  /** The run ended: fetch is withdrawn and requests still waiting (sent or queued) are rejected. */
   end(): void;
   onFetched(frame: FetchedFrame): void;
 }
@@ -48,7 +50,13 @@ function callerSignal(input: RequestInfo | URL, init: RequestInit | undefined, R
   return input instanceof RequestClass ? input.signal : undefined;
 }
 
+type Run = Parameters<FetchClient['begin']>[0];
+
 interface Waiting {
+  /** The run that made the request: a queued request is sent only while it is still running. */
+  run: Run;
+  /** Its `fetch` frame while queued; sent (and dropped here) once a place among those in flight is free. */
+  frame: string | undefined;
   resolve: (res: Response) => void;
   reject: (err: unknown) => void;
   signal: AbortSignal | undefined;
@@ -83,17 +91,39 @@ export function createFetchClient(deps: FetchClientDeps): FetchClient {
     return res;
   }
 
-  const pending = new Map<number, Waiting>();
+  /** Requests whose frame was sent and not yet answered or aborted: what the host counts as in flight. */
+  const inFlight = new Map<number, Waiting>();
+  /**
+   * Requests beyond maxInFlight, oldest first, nothing sent yet. Unbounded here: the queue lives in
+   * the function's own heap, which its memory limit bounds, and costs the host nothing.
+   */
+  const queued = new Map<number, Waiting>();
   let seq = 0;
-  let run: { id: string; requestBytes: number; maxInFlight: number; owns: () => boolean } | null = null;
+  let run: Run | null = null;
 
-  /** Takes request `rid` out of the waiting ones (answered, aborted or withdrawn). */
+  /** Takes request `rid` out of the waiting ones, in flight or queued (answered, aborted or withdrawn). */
   function settle(rid: number): Waiting | undefined {
-    const waiting = pending.get(rid);
+    const waiting = inFlight.get(rid) ?? queued.get(rid);
     if (waiting === undefined) return undefined;
-    pending.delete(rid);
+    inFlight.delete(rid);
+    queued.delete(rid);
     waiting.signal?.removeEventListener('abort', waiting.onAbort);
     return waiting;
+  }
+
+  /** Sends queued requests, oldest first, while places among those in flight are free. */
+  function sendQueued(): void {
+    for (const [rid, waiting] of queued) {
+      if (run === null || inFlight.size >= run.maxInFlight) return;
+      if (waiting.run !== run) { // belt and braces: end() already rejected the requests of a run that ended
+        settle(rid)?.reject(egressError('EGRESS_FAILED', 'the execution ended'));
+        continue;
+      }
+      queued.delete(rid);
+      inFlight.set(rid, waiting);
+      send(waiting.frame!);
+      waiting.frame = undefined;
+    }
   }
 
   async function brokeredFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
@@ -111,23 +141,27 @@ export function createFetchClient(deps: FetchClientDeps): FetchClient {
     signal?.throwIfAborted(); // aborted while the body was read
     const headers: [string, string][] = [];
     request.headers.forEach((value, name) => headers.push([name, value]));
-    // Refused here, not by the host: a fetch frame beyond these is a protocol violation there.
-    if (pending.size >= current.maxInFlight) {
-      throw egressError('EGRESS_LIMIT', `at most ${current.maxInFlight} requests may be in flight at once; await some before starting more`);
-    }
     const rid = ++seq;
+    const fields = { t: 'fetch', id: current.id, rid, method: request.method, url: request.url, headers, redirect: request.redirect };
+    const frame = stringify(body === undefined ? fields : { ...fields, body: body.toString('base64') });
     return new Promise<Response>((resolve, reject) => {
       const onAbort = (): void => {
+        const sent = inFlight.has(rid);
         if (settle(rid) === undefined) return;
-        // The host closes the upstream connection, frees the request's place among the 16 in
-        // flight, and answers nothing for it (a `fetched` frame already on its way is ignored).
-        if (run === current) send(stringify({ t: 'fetch-abort', id: current.id, rid }));
+        // A queued request just leaves the queue. For one in flight the host closes the upstream
+        // connection, frees its place at once and answers nothing for it (a `fetched` frame
+        // already on its way is ignored); the next queued frame goes after the fetch-abort, so
+        // the host never counts more than maxInFlight.
+        if (sent && run === current) {
+          send(stringify({ t: 'fetch-abort', id: current.id, rid }));
+          sendQueued();
+        }
         reject(signal?.reason);
       };
-      pending.set(rid, { resolve, reject, signal, onAbort, input });
+      const waiting: Waiting = { run: current, frame, resolve, reject, signal, onAbort, input };
       signal?.addEventListener('abort', onAbort, { once: true });
-      const frame = { t: 'fetch', id: current.id, rid, method: request.method, url: request.url, headers, redirect: request.redirect };
-      send(stringify(body === undefined ? frame : { ...frame, body: body.toString('base64') }));
+      queued.set(rid, waiting);
+      sendQueued(); // at once when a place is free and nothing older waits
     });
   }
 
@@ -157,11 +191,12 @@ export function createFetchClient(deps: FetchClientDeps): FetchClient {
     end() {
       run = null;
       globalThis.fetch = deps.nativeFetch;
-      for (const rid of [...pending.keys()]) settle(rid)?.reject(egressError('EGRESS_FAILED', 'the execution ended'));
+      for (const rid of [...inFlight.keys(), ...queued.keys()]) settle(rid)?.reject(egressError('EGRESS_FAILED', 'the execution ended'));
     },
     onFetched(frame) {
-      const waiting = settle(frame.rid);
-      if (waiting === undefined) return; // aborted, or answered after its run ended
+      if (!inFlight.has(frame.rid)) return; // aborted, or answered after its run ended (never one still queued)
+      const waiting = settle(frame.rid)!;
+      sendQueued();
       if (!frame.ok) return waiting.reject(egressError(String(frame.code), String(frame.message)));
       try {
         const empty = frame.status === 204 || frame.status === 205 || frame.status === 304;

@@ -177,8 +177,8 @@ export interface RunFrame {
   logBytes: number;
   /**
    * Present when the function is granted egress: ctx.fetch exists for this run. `maxInFlight`
-   * requests may wait for their answers at once; the harness refuses more itself (the host
-   * treats a fetch frame beyond them as a protocol violation).
+   * requests may wait for their answers at once; the harness queues more and sends each once
+   * one of those settles (the host treats a fetch frame beyond them as a protocol violation).
    */
   egress?: { requestBytes: number; maxInFlight: number };
   /** Present only on job runs: ctx.checkpoint exists for this run. */

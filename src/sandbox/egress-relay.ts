@@ -5,14 +5,15 @@
 // deadline, crash) aborts whatever is still in flight and sends nothing more.
 // Frames an honest harness never sends are protocol violations, so a sandbox cannot make the
 // host parse and answer frames in a loop without waiting: a fetch beyond MAX_FETCH_IN_FLIGHT
-// unanswered ones (the harness refuses those itself), or more fetch-aborts than fetches.
+// unanswered ones (the harness holds further requests back until one settles), or more
+// fetch-aborts than fetches.
 import { isAirlockError } from '../core/errors.js';
 import type { EgressLimits } from '../core/types.js';
 import type { EgressSession } from '../egress/types.js';
 import type { FetchFrame } from '../runtime/protocol.js';
 import { MAX_FETCH_HEADER_BYTES, MAX_FETCH_URL } from './inbound-fetch.js';
 
-/** Requests one execution may have in flight at once (the harness answers more with EGRESS_LIMIT itself). */
+/** Requests one execution may have in flight at once (the harness queues more until one settles). */
 export const MAX_FETCH_IN_FLIGHT = 16;
 /** Frame bytes beyond the base64 body: envelope, URL and headers (JSON escapes: up to 6 bytes each). */
 const FETCH_FRAME_OVERHEAD = 6 * (MAX_FETCH_URL + MAX_FETCH_HEADER_BYTES) + 16 * 1024;

@@ -147,17 +147,18 @@ describe('ctx.fetch in a bwrap sandbox', () => {
 
   it('bounds the requests in flight and aborts the rest when the run answers', async () => {
     const sb = await tracker.spawn();
+    // 20 requests that are never answered: 16 go out, 4 wait in the sandbox (a 17th unanswered
+    // fetch frame would end the run as a protocol violation), and the run returns without them.
     const code = `export default async (input, ctx) => {
-      const all = Array.from({ length: 17 }, () => ctx.fetch(input.url).then(() => 'answered', (e) => [e.code, e.message]));
-      return await Promise.race(all);
+      for (let i = 0; i < 20; i++) ctx.fetch(input.url).catch(() => {});
+      return 'returned';
     };`;
     const { req } = granted(code, { url: `http://127.0.0.1:${server.port}/never` }, { requests: 100 });
     const outcome = await sb.run(req);
     assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
-    const [errCode, message] = outcome.result as [string, string];
-    assert.equal(errCode, 'EGRESS_LIMIT');
-    assert.match(message, /at most 16 requests may be in flight/);
-    await until(() => server.openSockets() === 0, 'the 16 requests still in flight to be aborted');
+    assert.equal(outcome.result, 'returned');
+    await until(() => server.openSockets() === 0, 'the requests still in flight to be aborted');
+    assert.ok(server.seen.filter((r) => r.url === '/never').length <= 16);
     assert.equal(sb.alive, true);
   });
 

@@ -2,7 +2,9 @@
 // its own started with --expose-gc: an abort reaches a request in flight even after a garbage
 // collection (Node's `new Request(…).signal` follows the caller's signal only through a WeakRef,
 // so listening on it lost aborts once the Request was collected) and sends a `fetch-abort` frame
-// for it, and a request that settles leaves no listener behind on the caller's signal.
+// for it, a request that settles leaves no listener behind on the caller's signal, and requests
+// beyond maxInFlight wait in a queue whose frames go out in order as places free (after the
+// fetch-abort that freed one), never for one aborted while queued or withdrawn by the run's end.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
@@ -100,28 +102,67 @@ describe('fetch client aborts', () => {
     assert.deepEqual(result, { before: 'AbortError', sent: 0, answers: ['answered', 'answered', 'answered'], removed: 3, withdrawn: 'EGRESS_FAILED', after: 0 });
   });
 
-  it('refuses a request beyond maxInFlight unanswered ones itself, sending no frame, and takes one again once an answer frees a place', async () => {
+  it('queues requests beyond maxInFlight in call order: one goes out as one settles, after the fetch-abort that freed its place; aborted or withdrawn ones never go out', async () => {
     const result = await inGcProcess(`
-      const held = Array.from({ length: 16 }, (_, i) => outcome(client.fetch('http://127.0.0.1:9/h' + i)));
+      const url = (p) => 'http://127.0.0.1:9/' + p;
+      const holder = new AbortController();
+      const held = Array.from({ length: 16 }, (_, i) => outcome(client.fetch(url('h' + i), i === 1 ? { signal: holder.signal } : undefined)));
+      const queuedAbort = new AbortController();
+      const reason = new Error('not needed');
+      const q0 = outcome(client.fetch(url('q0')));
+      const q1 = client.fetch(url('q1'), { signal: queuedAbort.signal }).then(() => 'answered', (e) => (e === reason ? 'the reason' : String(e)));
+      const q2 = outcome(client.fetch(url('q2'), { method: 'POST', body: 'x' })); // its body is read before it queues
       await turn();
-      const sentBefore = frames.length;
-      let refusal;
-      try { await client.fetch('http://127.0.0.1:9/over'); } catch (e) { refusal = [e.code, e.message]; }
-      const sentAfterRefusal = frames.length;
-      const first = frames[0];
-      client.onFetched({ t: 'fetched', rid: first.rid, ok: true, status: 200, statusText: 'OK', url: first.url, headers: [], body: '' });
-      const next = outcome(client.fetch('http://127.0.0.1:9/next'));
+      const q3 = outcome(client.fetch(url('q3')));
       await turn();
-      const sentAfterAnswer = frames.length;
+      const sentAtFirst = frames.length;
+      queuedAbort.abort(reason);
+      const aborted = await q1;
+      const afterQueuedAbort = frames.length;
+      client.onFetched({ t: 'fetched', rid: frames[0].rid, ok: true, status: 200, statusText: 'OK', url: frames[0].url, headers: [], body: '' });
+      holder.abort();
+      await turn();
       client.end();
-      await Promise.all([...held, next]);
-      console.log(JSON.stringify({ sentBefore, refusal, sentAfterRefusal, sentAfterAnswer }));
+      const outcomes = await Promise.all([...held, q0, q2, q3]);
+      const later = frames.length;
+      await turn();
+      console.log(JSON.stringify({
+        sentAtFirst, aborted, afterQueuedAbort,
+        next: frames.slice(16).map((f) => (f.t === 'fetch' ? [f.url, f.rid, f.body ?? null] : [f.t, f.rid])),
+        outcomes: { h0: outcomes[0], h1: outcomes[1], h2: outcomes[2], q0: outcomes[16], q2: outcomes[17], q3: outcomes[18] },
+        afterEnd: frames.length - later,
+      }));
     `);
     assert.deepEqual(result, {
-      sentBefore: 16,
-      refusal: ['EGRESS_LIMIT', 'at most 16 requests may be in flight at once; await some before starting more'],
-      sentAfterRefusal: 16,
-      sentAfterAnswer: 17,
+      sentAtFirst: 16,
+      aborted: 'the reason',
+      afterQueuedAbort: 16, // no fetch nor fetch-abort frame for a request that never left the queue
+      // The answer to h0 sends q0; aborting h1 sends its fetch-abort, then q2 (q1 left the queue).
+      next: [['http://127.0.0.1:9/q0', 17, null], ['fetch-abort', 2], ['http://127.0.0.1:9/q2', 19, 'eA==']],
+      outcomes: { h0: 'answered', h1: 'AbortError', h2: 'EGRESS_FAILED', q0: 'EGRESS_FAILED', q2: 'EGRESS_FAILED', q3: 'EGRESS_FAILED' },
+      afterEnd: 0,
+    });
+  });
+
+  it('never sends a request queued during one run while another runs: it is rejected when its turn comes', async () => {
+    const result = await inGcProcess(`
+      const url = (p) => 'http://127.0.0.1:9/' + p;
+      const held = Array.from({ length: 16 }, (_, i) => outcome(client.fetch(url('a' + i))));
+      const stale = client.fetch(url('stale')).then(() => 'answered', (e) => [e.code, e.message]);
+      await turn();
+      // The harness always ends a run before the next begins; this checks the queue's own guard.
+      client.begin({ id: 'ex_2', requestBytes: 1024, maxInFlight: 16, owns: () => true });
+      client.onFetched({ t: 'fetched', rid: frames[0].rid, ok: true, status: 200, statusText: 'OK', url: frames[0].url, headers: [], body: '' });
+      const own = outcome(client.fetch(url('b')));
+      await turn();
+      const sent = frames.slice(16).map((f) => [f.id, f.url]);
+      client.end();
+      await Promise.all([...held, own]);
+      console.log(JSON.stringify({ stale: await stale, sent }));
+    `);
+    assert.deepEqual(result, {
+      stale: ['EGRESS_FAILED', 'the execution ended'],
+      sent: [['ex_2', 'http://127.0.0.1:9/b']],
     });
   });
 });
