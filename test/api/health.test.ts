@@ -4,27 +4,14 @@
 // secrets check: test/api/lost-secret-key.test.ts.)
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ExecutionRecord } from '../../src/core/types.js';
-import type { Store } from '../../src/store/port.js';
+import { failRecordWritesWhile } from '../support/full-records.js';
 import { deploy, invoke, startTestServer } from '../support/server.js';
 import type { TestServer } from '../support/server.js';
 
 describe('health', () => {
   let server: TestServer;
   let full = false;
-  // The one fake: the real store, whose record writes fail like a full disk while `full` is set.
-  const wrapStore = (real: Store): Store =>
-    new Proxy(real, {
-      get(target, prop) {
-        if (prop === 'insertExecutions' && full) {
-          return async (_records: ExecutionRecord[]) => {
-            throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
-          };
-        }
-        const value: unknown = Reflect.get(target, prop, target);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+  const wrapStore = failRecordWritesWhile(() => full);
 
   before(async () => {
     server = await startTestServer({ AIRLOCK_RECORD_FLUSH_MS: '10' }, { wrapStore });

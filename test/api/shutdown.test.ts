@@ -11,8 +11,7 @@ import { connect } from 'node:net';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { AirlockError } from '../../src/core/errors.js';
-import type { ExecutionRecord } from '../../src/core/types.js';
-import type { Store } from '../../src/store/port.js';
+import { failRecordWritesWhile } from '../support/full-records.js';
 import { captureLog } from '../support/log-capture.js';
 import { deploy, invoke, startTestServer } from '../support/server.js';
 import { openRaw, parseAnswer, readUntilClosed } from '../support/raw-http.js';
@@ -197,20 +196,8 @@ describe('graceful stop', () => {
   });
 
   it('a store that fails while the records are flushed: every other part still closes, the unwritten records are dropped and logged, and "stopped" is logged', async () => {
-    // The one fake: the real store, wrapped so that writing execution records fails like a full disk.
     let full = false;
-    const wrapStore = (real: Store): Store =>
-      new Proxy(real, {
-        get(target, prop) {
-          if (prop === 'insertExecutions' && full) {
-            return async (_records: ExecutionRecord[]) => {
-              throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
-            };
-          }
-          const value: unknown = Reflect.get(target, prop, target);
-          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        },
-      });
+    const wrapStore = failRecordWritesWhile(() => full);
     const logs = captureLog();
     const server = await startTestServer({}, { wrapStore }, logs.logger);
     /** This process's open files in the server's data dir (database, log, checkpointer's handle). */

@@ -6,10 +6,9 @@
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { HttpEgressBroker, NO_SECRETS } from '../../src/egress/broker.js';
-import { parseCidr } from '../../src/egress/ip.js';
-import { countingConnector, startHttpServer, tableResolver, until } from '../egress/support.js';
+import { startHttpServer, until } from '../egress/support.js';
 import type { TestHttpServer } from '../egress/support.js';
+import { loopbackGrant } from './egress-grant.js';
 import { FRAME_WRITER, Tracker, request } from './support.js';
 
 describe('ctx.fetch aborts reach the host, in a bwrap sandbox', () => {
@@ -63,14 +62,7 @@ describe('ctx.fetch aborts reach the host, in a bwrap sandbox', () => {
     }
   });
 
-  const granted = (code: string, input: unknown) => {
-    const req = request(code, { input, timeoutMs: 20_000 });
-    const egress = new HttpEgressBroker({ secrets: NO_SECRETS, allowCidrs: [parseCidr('127.0.0.1/32')], resolver: tableResolver({}), connector: countingConnector() }).open({
-      tenant: 'tenant-a', functionName: 'probe', executionId: req.executionId, deadline: Date.now() + 30_000,
-      policy: { allow: [{ host: '127.0.0.1', ports: [server.port] }], limits: { requests: 100, requestBytes: 1024, responseBytes: 1024 * 1024, timeoutMs: 15_000 } },
-    });
-    return { ...req, egress };
-  };
+  const granted = (code: string, input: unknown) => loopbackGrant(server.port, code, input);
 
   // The function aborts its request once the server has it, waits (at most 5 s) for the server to
   // see that request's connection close, then starts 16 requests at once: all fit only if the

@@ -6,10 +6,9 @@
 // unaffected.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { HttpEgressBroker, NO_SECRETS } from '../../src/egress/broker.js';
-import { parseCidr } from '../../src/egress/ip.js';
-import { countingConnector, startHttpServer, tableResolver } from '../egress/support.js';
+import { startHttpServer } from '../egress/support.js';
 import type { TestHttpServer } from '../egress/support.js';
+import { loopbackGrant } from './egress-grant.js';
 import { Tracker, request } from './support.js';
 
 describe('ctx.fetch beyond 16 requests in flight waits, in a bwrap sandbox', () => {
@@ -42,14 +41,7 @@ describe('ctx.fetch beyond 16 requests in flight waits, in a bwrap sandbox', () 
     }
   });
 
-  const granted = (code: string, input: unknown) => {
-    const req = request(code, { input, timeoutMs: 20_000 });
-    const egress = new HttpEgressBroker({ secrets: NO_SECRETS, allowCidrs: [parseCidr('127.0.0.1/32')], resolver: tableResolver({}), connector: countingConnector() }).open({
-      tenant: 'tenant-a', functionName: 'probe', executionId: req.executionId, deadline: Date.now() + 30_000,
-      policy: { allow: [{ host: '127.0.0.1', ports: [server.port] }], limits: { requests: 100, requestBytes: 1024, responseBytes: 64 * 1024, timeoutMs: 15_000 } },
-    });
-    return { ...req, egress };
-  };
+  const granted = (code: string, input: unknown) => loopbackGrant(server.port, code, input);
   const seenPaths = (prefix: string): string[] => server.seen.map((r) => r.url).filter((u) => u.startsWith(prefix));
 
   it('40 concurrent fetches all succeed, and the server never has more than 16 of them at once', async () => {
