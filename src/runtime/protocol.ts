@@ -28,9 +28,17 @@ interface DoneBase {
   /** The execution id of the run frame this answers. */
   id: string;
   logs: HarnessLogEntry[];
-  /** True when the harness dropped log output above the run's logBytes. */
+  /** True when the harness cut or left out log output above the run's logBytes. */
   logsTruncated: boolean;
+  /** See LogsFrame.skipped (lines left out since the last `logs` frame, before these). */
+  skipped?: LogsSkipped;
 }
+
+/**
+ * Lines the harness left out (and the bytes of their text) between the lines it sent before and
+ * the ones in this frame: a run over its logBytes keeps its first lines and its newest ones.
+ */
+export type LogsSkipped = [lines: number, bytes: number];
 
 export interface DoneOkFrame extends DoneBase {
   ok: true;
@@ -54,6 +62,8 @@ export interface LogsFrame {
   /** The execution id of the run in flight. */
   id: string;
   logs: HarnessLogEntry[];
+  /** Absent when no line was left out before these. */
+  skipped?: LogsSkipped;
 }
 
 /**

@@ -17,7 +17,7 @@ import type { DoneFrame } from '../runtime/protocol.js';
 import { BootHandshake } from './boot.js';
 import type { ChannelOptions } from './channel-options.js';
 import type { LaunchedProcess } from './launch/types.js';
-import { elapsedMs, maxLogsFrames, relayFrame, scanStderrForOom, startExecution } from './execution.js';
+import { addFrameLogs, elapsedMs, maxLogsFrames, relayFrame, scanStderrForOom, startExecution } from './execution.js';
 import { drainStreams, takeLogsAfterExit } from './exit-drain.js';
 import type { Execution } from './execution.js';
 import { FrameDecoder, FrameError, encodeFrame } from './frames.js';
@@ -266,8 +266,7 @@ export class ChannelSandbox implements Sandbox {
     if (frame.t === 'logs') {
       if (exec === null || exec.settled || frame.id !== exec.req.executionId) return this.protocolError('logs frame outside its run');
       if (++exec.logsFrames > maxLogsFrames(exec.req.logBytes)) return this.protocolError('more logs frames than the log budget allows');
-      for (const [level, msg] of frame.logs) exec.collector.add(level, msg);
-      return;
+      return addFrameLogs(exec, frame.logs, frame.skipped);
     }
     if (frame.t === 'fetch' || frame.t === 'fetch-abort' || frame.t === 'checkpoint') {
       const violation = relayFrame(exec, frame, body.length);
@@ -299,7 +298,7 @@ export class ChannelSandbox implements Sandbox {
   private complete(exec: Execution, frame: DoneFrame, receivedAt: number, durationMs: number, frameBytes: number): void {
     exec.collecting = false;
     if (this.finishing === exec) this.finishing = null;
-    for (const [level, msg] of frame.logs) exec.collector.add(level, msg, receivedAt);
+    addFrameLogs(exec, frame.logs, frame.skipped, receivedAt);
     if (frame.logsTruncated) exec.collector.markTruncated();
     const outcome = doneOutcome(exec.req, frame, durationMs, frameBytes);
     outcome.logs = exec.collector.finish();

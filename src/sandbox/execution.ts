@@ -2,7 +2,7 @@
 // timer, relays, the caller's resolve), the `fetch`, `fetch-abort` and `checkpoint` frames routed
 // to its relays, the count of its `logs` frames against what its log budget allows, and the scan of
 // its raw stderr for V8's out-of-memory message.
-import type { CheckpointFrame, FetchAbortFrame, FetchFrame } from '../runtime/protocol.js';
+import type { CheckpointFrame, FetchAbortFrame, FetchFrame, HarnessLogEntry, LogsSkipped } from '../runtime/protocol.js';
 import { CheckpointRelay } from './checkpoint-relay.js';
 import { EgressRelay } from './egress-relay.js';
 import { LOG_LINE_OVERHEAD, LogCollector } from './logs.js';
@@ -15,9 +15,11 @@ import type { SandboxRunOutcome, SandboxRunRequest } from './port.js';
 const V8_OOM = /JavaScript heap out of memory|Reached heap limit/;
 
 /**
- * Most `logs` frames a run may send. The harness sends one only with at least one entry, and
- * charges every entry at least LOG_LINE_OVERHEAD bytes against the same logBytes, so an honest run
- * stays under logBytes / LOG_LINE_OVERHEAD frames; the slack covers notes of its own. Without a
+ * Most `logs` frames a run may send. The harness sends one only with at least one entry: while its
+ * first lines fit in half of logBytes (every entry charged at least LOG_LINE_OVERHEAD bytes), and
+ * after that, for the newest lines, at most one a second and never past this bound less one (the
+ * harness computes it too: capture.ts), so an honest run stays under it; the slack covers the
+ * frame a process.exit sends. Without a
  * bound, a sandbox writing tiny frames in a loop made the server parse half a million a second,
  * slowing every other tenant's calls (the log cap kept what it stored small, not the work).
  */
@@ -74,6 +76,15 @@ export function startExecution(
     checkpoints: req.checkpoint === undefined ? undefined : new CheckpointRelay(req.checkpoint, send),
     resolve,
   };
+}
+
+/**
+ * Adds the lines of a `logs` or `done` frame: first the count of lines the harness left out
+ * before them (it keeps a run's first and newest lines too), then the lines.
+ */
+export function addFrameLogs(exec: Execution, logs: HarnessLogEntry[], skipped: LogsSkipped | undefined, ts?: number): void {
+  if (skipped !== undefined && skipped[0] > 0) exec.collector.leaveOut(skipped[0], skipped[1]);
+  for (const [level, msg] of logs) exec.collector.add(level, msg, ts);
 }
 
 /** How long the run has been going, ms, to the microsecond (no float noise such as 1.4314100000010512). */

@@ -3,6 +3,7 @@
 // and the frame channel the log lines a process.exit sent (see the harness's exit handler).
 // From the channel only `logs` frames of the run in flight are taken then; anything else is
 // ignored, since the run is over whatever it says.
+import { addFrameLogs } from './execution.js';
 import type { Execution } from './execution.js';
 import { parseFrame } from './inbound.js';
 
@@ -28,5 +29,5 @@ export function drainStreams(streams: readonly Closable[], ms: number = EXIT_DRA
 export function takeLogsAfterExit(exec: Execution | null, body: Buffer): void {
   const parsed = parseFrame(body);
   if (!parsed.ok || parsed.value.t !== 'logs' || exec === null || exec.settled || parsed.value.id !== exec.req.executionId) return;
-  for (const [level, msg] of parsed.value.logs) exec.collector.add(level, msg);
+  addFrameLogs(exec, parsed.value.logs, parsed.value.skipped);
 }

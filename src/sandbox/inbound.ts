@@ -4,7 +4,7 @@
 // SandboxProtocolError. (Result depth is measured with core/json.ts exceedsDepth.)
 import secureJsonParse from 'secure-json-parse';
 import type { ExecutionError } from '../core/types.js';
-import type { DoneFrame, HarnessLogEntry, HarnessLogLevel, SandboxToHostFrame } from '../runtime/protocol.js';
+import type { DoneFrame, HarnessLogEntry, HarnessLogLevel, LogsSkipped, SandboxToHostFrame } from '../runtime/protocol.js';
 import type { Parsed } from './frames.js';
 import { parseFetch, parseFetchAbort } from './inbound-fetch.js';
 import { parseCheckpoint } from './checkpoint-relay.js';
@@ -49,9 +49,12 @@ export function parseFrame(body: Buffer): Parsed<SandboxToHostFrame> {
   }
   if (value.t === 'done') return parseDone(value);
   if (value.t === 'logs') {
-    if (typeof value.id !== 'string' || !hasOnly(value, ['t', 'id', 'logs'])) return fail('logs frame needs only a string id and logs');
+    if (typeof value.id !== 'string' || !hasOnly(value, ['t', 'id', 'logs', 'skipped'])) return fail('logs frame needs only a string id, logs and skipped');
     const logs = parseLogEntries(value.logs);
-    return logs === undefined ? fail('logs frame has a malformed log entry') : { ok: true, value: { t: 'logs', id: value.id, logs } };
+    if (logs === undefined) return fail('logs frame has a malformed log entry');
+    if (value.skipped === undefined) return { ok: true, value: { t: 'logs', id: value.id, logs } };
+    const skipped = parseSkipped(value.skipped);
+    return skipped === undefined ? fail('logs frame has a malformed skipped count') : { ok: true, value: { t: 'logs', id: value.id, logs, skipped } };
   }
   if (value.t === 'cancelled') {
     return typeof value.id === 'string' && hasOnly(value, ['t', 'id'])
@@ -77,27 +80,38 @@ function parseLogEntries(value: unknown): HarnessLogEntry[] | undefined {
   return logs;
 }
 
+/** A `skipped` pair (lines, bytes): two non-negative safe integers, or undefined. */
+function parseSkipped(value: unknown): LogsSkipped | undefined {
+  if (!Array.isArray(value) || value.length !== 2) return undefined;
+  const [lines, bytes] = value as unknown[];
+  const count = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+  return count(lines) && count(bytes) ? [lines, bytes] : undefined;
+}
+
 function parseDone(v: Record<string, unknown>): Parsed<DoneFrame> {
   if (typeof v.id !== 'string') return fail('done frame without a string id');
   if (typeof v.logsTruncated !== 'boolean') return fail('done frame without boolean logsTruncated');
   if (!Array.isArray(v.logs)) return fail('done frame without a logs array');
   const logs = parseLogEntries(v.logs);
   if (logs === undefined) return fail('done frame has a malformed log entry');
+  const skipped = v.skipped === undefined ? undefined : parseSkipped(v.skipped);
+  if (v.skipped !== undefined && skipped === undefined) return fail('done frame has a malformed skipped count');
+  const more = skipped === undefined ? {} : { skipped };
   if (v.ok === true) {
-    if (!hasOnly(v, ['t', 'id', 'ok', 'result', 'logs', 'logsTruncated'])) return fail('done frame has extra fields');
-    const frame: DoneFrame = { t: 'done', id: v.id, ok: true, logs, logsTruncated: v.logsTruncated };
+    if (!hasOnly(v, ['t', 'id', 'ok', 'result', 'logs', 'logsTruncated', 'skipped'])) return fail('done frame has extra fields');
+    const frame: DoneFrame = { t: 'done', id: v.id, ok: true, logs, logsTruncated: v.logsTruncated, ...more };
     if (Object.hasOwn(v, 'result')) frame.result = v.result;
     return { ok: true, value: frame };
   }
   if (v.ok === false) {
-    if (!hasOnly(v, ['t', 'id', 'ok', 'error', 'logs', 'logsTruncated'])) return fail('done frame has extra fields');
+    if (!hasOnly(v, ['t', 'id', 'ok', 'error', 'logs', 'logsTruncated', 'skipped'])) return fail('done frame has extra fields');
     const e = v.error;
     if (!isRecord(e) || typeof e.type !== 'string' || typeof e.message !== 'string') {
       return fail('done frame has a malformed error');
     }
     if (e.stack !== undefined && typeof e.stack !== 'string') return fail('done frame has a malformed error stack');
     const error = { type: e.type, message: e.message, ...(typeof e.stack === 'string' ? { stack: e.stack } : {}) };
-    return { ok: true, value: { t: 'done', id: v.id, ok: false, error, logs, logsTruncated: v.logsTruncated } };
+    return { ok: true, value: { t: 'done', id: v.id, ok: false, error, logs, logsTruncated: v.logsTruncated, ...more } };
   }
   return fail('done frame without boolean ok');
 }

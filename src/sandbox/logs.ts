@@ -1,26 +1,45 @@
 // Host-side log handling for one execution: escapes terminal control sequences and control
 // characters (tenants must not be able to forge lines or repaint an operator's terminal), splits
-// raw stdout/stderr bytes into lines, and caps the total at the execution's logBytes: the line
-// that crosses the cap is cut and ends with "…", and a final "[logs truncated: …]" line names the
-// limit and how to raise it. Every line costs LOG_LINE_OVERHEAD bytes besides its text, so a flood
+// raw stdout/stderr bytes into lines, and caps the total at the execution's logBytes. Logs over
+// the cap keep their first lines (about half the cap) and their newest whole lines (the rest, a
+// rolling window: log-tail.ts), with one "[logs truncated: …]" line between them that counts the
+// lines left out and names the limit and how to raise it; a single line longer than the room left
+// is cut and ends with "…". Every line costs its JSON text (as the record stores it) and
+// LOG_LINE_OVERHEAD bytes more, as the harness charges it and the README says, so a flood
 // of empty lines (raw "\n"s, or a frame of empty entries) is capped like any other output. The
-// harness cuts the same way inside the sandbox; this is the cap that holds whatever the sandbox sends.
+// harness keeps its logs the same way inside the sandbox; this is the cap that holds whatever the
+// sandbox sends.
 import { StringDecoder } from 'node:string_decoder';
 import type { LogLine } from '../core/types.js';
+import { TailWindow } from './log-tail.js';
 
 /** How every truncation marker line starts. */
 export const TRUNCATION_MARKER = '[logs truncated';
 
-/** The closing line of an execution's logs cut at `capBytes`: which limit, and how to raise it. */
-export function truncationMarker(capBytes: number): string {
+/**
+ * The line between the first and the last lines of an execution's logs cut at `capBytes`: how
+ * many lines (and bytes of text) were left out there, which limit, and how to raise it. With no
+ * line left out, a line was cut (it ends with CUT_MARK).
+ */
+export function truncationMarker(capBytes: number, leftOutLines = 0, leftOutBytes = 0): string {
+  const what =
+    leftOutLines > 0
+      ? `${grouped(leftOutLines)} ${leftOutLines === 1 ? 'line' : 'lines'} (${grouped(leftOutBytes)} bytes) left out here, ` +
+        'between the first and the last lines it logged'
+      : `a line too long for what was left of it was cut and ends with ${CUT_MARK}`;
   return (
-    `${TRUNCATION_MARKER}: the execution logged more than limits.logBytes (${capBytes} bytes); log less, or raise ` +
+    `${TRUNCATION_MARKER}: the execution logged more than limits.logBytes (${capBytes} bytes); ${what}; log less, or raise ` +
     'limits.logBytes when deploying the function (airlock deploy --log-bytes N; up to the operator maximum)]'
   );
 }
 
+/** 1412 as "1,412". */
+function grouped(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
 /**
- * Bytes each line costs besides its text (the harness charges the same): without it, lines with
+ * Bytes each line costs besides its JSON text (the harness charges the same): without it, lines with
  * no text were free, and one MiB of raw newlines made a million log entries (a 49 MB answer and
  * stored record) under a 64 KiB logBytes.
  */
@@ -51,6 +70,22 @@ export function cutLine(text: string, maxBytes: number): string {
   return kept === '' ? '' : kept + CUT_MARK;
 }
 
+/** What a line costs: its JSON text and LOG_LINE_OVERHEAD. */
+function lineCost(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text), 'utf8') + LOG_LINE_OVERHEAD;
+}
+
+/** A line cut (as cutLine cuts it) so that it costs at most `maxCost`; '' when no character fits. */
+function cutToCost(text: string, maxCost: number): string {
+  let maxBytes = maxCost - LOG_LINE_OVERHEAD - 2; // its JSON text has two quotes at least
+  for (;;) {
+    const cut = cutLine(text, maxBytes);
+    const over = cut === '' ? 0 : lineCost(cut) - maxCost;
+    if (over <= 0) return cut;
+    maxBytes -= over; // escaped characters: shorter until it fits
+  }
+}
+
 /** Cuts a string to at most maxBytes of UTF-8 without splitting a character. */
 export function truncateUtf8(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
@@ -61,10 +96,15 @@ export function truncateUtf8(text: string, maxBytes: number): string {
 
 type RawStream = 'stdout' | 'stderr';
 
-/** Collects the log lines of one execution under one byte budget (text plus LOG_LINE_OVERHEAD per line). */
+/**
+ * Collects the log lines of one execution under one byte budget (JSON text plus LOG_LINE_OVERHEAD
+ * per line): the first lines while they fit in half of it, then the newest lines that fit in the rest.
+ */
 export class LogCollector {
-  private readonly lines: LogLine[] = [];
-  private bytes = 0;
+  private readonly head: LogLine[] = [];
+  private headBytes = 0;
+  /** The newest lines, once a line did not fit in the head (then no later line goes there). */
+  private tail: TailWindow | null = null;
   private truncated = false;
   private readonly partial: Record<RawStream, string> = { stdout: '', stderr: '' };
   private readonly decoders: Record<RawStream, StringDecoder> = {
@@ -79,48 +119,90 @@ export class LogCollector {
     this.now = now;
   }
 
-  get full(): boolean {
-    return this.truncated;
+  /** Adds one line (escaped; cut to the tail's whole budget when even that is too small for it). */
+  add(level: LogLine['level'], msg: string, ts: number = this.now()): void {
+    let text = escapeLogText(msg);
+    let cost = lineCost(text);
+    if (this.tail === null) {
+      if (this.headBytes + cost <= Math.floor(this.cap / 2)) {
+        this.headBytes += cost;
+        this.head.push({ ts, level, msg: text });
+        return;
+      }
+      this.tail = new TailWindow(this.cap - this.headBytes);
+    }
+    if (cost > this.tail.cap) {
+      this.truncated = true;
+      const whole = Buffer.byteLength(text, 'utf8');
+      text = cutToCost(text, this.tail.cap);
+      // Not even a character fits: the line is left out, and so is every line before it.
+      if (text === '') return this.tail.leaveOut(1, whole);
+      cost = lineCost(text);
+    }
+    this.tail.push({ ts, level, msg: text }, cost);
   }
 
-  /** Adds one line (escaped, then cut to the remaining budget). */
-  add(level: LogLine['level'], msg: string, ts: number = this.now()): void {
-    if (this.truncated) return;
-    let text = escapeLogText(msg);
-    const cost = Buffer.byteLength(text, 'utf8') + LOG_LINE_OVERHEAD;
-    if (this.bytes + cost > this.cap) {
-      this.truncated = true;
-      text = cutLine(text, this.cap - this.bytes - LOG_LINE_OVERHEAD);
-      if (text === '') return;
-    }
-    this.bytes += Buffer.byteLength(text, 'utf8') + LOG_LINE_OVERHEAD;
-    this.lines.push({ ts, level, msg: text });
+  /**
+   * The sandbox left out `lines` lines of `bytes` bytes after the lines it sent so far: every
+   * line collected since the head is left out too (the kept tail must run to the newest line).
+   */
+  leaveOut(lines: number, bytes: number): void {
+    this.truncated = true;
+    this.tail ??= new TailWindow(this.cap - this.headBytes);
+    this.tail.leaveOut(lines, bytes);
   }
 
   /** Raw bytes read from the sandbox's fd 1 or 2; complete lines are added as they arrive. */
   addRaw(stream: RawStream, chunk: Buffer): void {
-    if (this.truncated) return;
     let text = this.partial[stream] + this.decoders[stream].write(chunk);
+    let from = 0;
+    let skipped = false;
     let newline = text.indexOf('\n');
-    while (newline >= 0 && !this.truncated) {
-      this.add(stream, text.slice(0, newline));
-      text = text.slice(newline + 1);
-      newline = text.indexOf('\n');
+    while (newline >= 0) {
+      if (this.tail !== null && !skipped) {
+        skipped = true;
+        from = this.skipLinesBeforeTail(text, from);
+        newline = text.indexOf('\n', from);
+        if (newline < 0) break;
+      }
+      this.add(stream, text.slice(from, newline));
+      from = newline + 1;
+      newline = text.indexOf('\n', from);
     }
+    text = text.slice(from);
     // An unterminated line longer than the whole budget is flushed now (never buffered unbounded).
     if (text.length > this.cap) {
       this.add(stream, text);
       text = '';
     }
-    this.partial[stream] = this.truncated ? '' : text;
+    this.partial[stream] = text;
   }
 
-  /** The complete lines collected so far (a copy; an unterminated raw line is not one yet). */
+  /**
+   * Where the complete lines of `text` that may still be kept start: of more lines than the tail
+   * can hold (each costs at least LOG_LINE_OVERHEAD), the earlier ones are left out unread (their
+   * bytes as written), so a flood of raw lines costs the host a count, not an escape per line.
+   */
+  private skipLinesBeforeTail(text: string, from: number): number {
+    // The newline ending the line before the last cap / LOG_LINE_OVERHEAD ones, if at or after `from`.
+    let newline = text.length;
+    for (let n = Math.floor(this.tail!.cap / LOG_LINE_OVERHEAD); n >= 0; n--) {
+      newline = newline > from ? text.lastIndexOf('\n', newline - 1) : -1;
+      if (newline < from) return from; // not that many lines
+    }
+    const skipped = text.slice(from, newline + 1);
+    let lines = 0;
+    for (let at = skipped.indexOf('\n'); at >= 0; at = skipped.indexOf('\n', at + 1)) lines++;
+    this.leaveOut(lines, Buffer.byteLength(skipped, 'utf8') - lines);
+    return newline + 1;
+  }
+
+  /** The complete lines collected so far, as finish() would give them (an unterminated raw line is not one yet). */
   soFar(): LogLine[] {
-    return this.lines.slice();
+    return this.assemble();
   }
 
-  /** Notes that the sandbox itself dropped log output over the budget. */
+  /** Notes that the sandbox itself cut or dropped log output over the budget. */
   markTruncated(): void {
     this.truncated = true;
   }
@@ -132,7 +214,16 @@ export class LogCollector {
       this.partial[stream] = '';
       if (rest !== '') this.add(stream, rest);
     }
-    if (this.truncated) this.lines.push({ ts: this.now(), level: 'warn', msg: truncationMarker(this.cap) });
-    return this.lines;
+    return this.assemble();
+  }
+
+  /** The head, the marker (when anything was cut or left out), then the tail. */
+  private assemble(): LogLine[] {
+    const tail = this.tail?.kept() ?? [];
+    const leftOutLines = this.tail?.leftOutLines ?? 0;
+    if (!this.truncated && leftOutLines === 0) return [...this.head, ...tail];
+    // The marker sits where the gap is in time too: just before the first line after it.
+    const marker: LogLine = { ts: tail[0]?.ts ?? this.now(), level: 'warn', msg: truncationMarker(this.cap, leftOutLines, this.tail?.leftOutBytes ?? 0) };
+    return [...this.head, marker, ...tail];
   }
 }

@@ -226,45 +226,118 @@ export function conformance(kind: IsolatorName): void {
       assert.deepEqual(outcome.logs.map((l) => [l.level, l.msg]), [['stdout', ''], ['info', 'end']]);
     });
 
-    it('caps logs at logBytes and ends with a truncation marker', async () => {
-      const code = `import { writeSync } from 'node:fs';
-        export default async () => {
-          for (let i = 0; i < 200; i++) console.log('line ' + i + ' ' + 'x'.repeat(20));
-          writeSync(1, 'y'.repeat(100000));
-          return 'done';
-        };`;
+    it('caps logs at logBytes: the first lines, a truncation marker, then the newest lines', async () => {
+      const code = `export default async () => { for (let i = 0; i < 200; i++) console.log('line ' + i + ' ' + 'x'.repeat(20)); return 'done'; };`;
       const { outcome, alive } = await runOnce(kind, code, { logBytes: 300 });
       assert.equal(outcome.status, 'succeeded');
-      const last = outcome.logs.at(-1);
-      assert.equal(last?.level, 'warn');
+      const at = outcome.logs.findIndex((l) => l.msg.startsWith('[logs truncated'));
+      const marker = outcome.logs[at];
+      assert.equal(marker?.level, 'warn');
+      // Each line costs 27 to 29 bytes of JSON text plus 12: the first three fit in half of 300 bytes
+      // (123), the newest four in what is left (164 of 177); lines 3 to 195 are left out.
+      const text = (i: number) => `line ${i} ${'x'.repeat(20)}`;
+      const leftOutBytes = Array.from({ length: 193 }, (_, i) => text(i + 3).length).reduce((a, b) => a + b, 0);
       assert.equal(
-        last?.msg,
-        '[logs truncated: the execution logged more than limits.logBytes (300 bytes); log less, or raise limits.logBytes ' +
-          'when deploying the function (airlock deploy --log-bytes N; up to the operator maximum)]',
+        marker!.msg,
+        `[logs truncated: the execution logged more than limits.logBytes (300 bytes); 193 lines (${leftOutBytes.toLocaleString('en-US')} bytes) left out here, ` +
+          'between the first and the last lines it logged; log less, or raise limits.logBytes when deploying the function ' +
+          '(airlock deploy --log-bytes N; up to the operator maximum)]',
       );
-      const body = outcome.logs.slice(0, -1);
-      const bytes = body.reduce((n, l) => n + Buffer.byteLength(l.msg), 0);
+      assert.deepEqual(
+        outcome.logs.filter((l) => l !== marker).map((l) => l.msg),
+        [0, 1, 2, 196, 197, 198, 199].map(text),
+      );
+      const body = outcome.logs.filter((l) => l !== marker);
+      const bytes = body.reduce((n, l) => n + Buffer.byteLength(l.msg) + 12, 0);
       assert.ok(bytes <= 300, `captured ${bytes} bytes`);
-      assert.ok(body.length > 0);
-      // Each line is whole, or cut and marked so (the raw line of 100000 bytes cannot be whole).
-      const whole = (msg: string) => /^line \d+ x{20}$/.test(msg) || /^y+$/.test(msg);
-      assert.ok(body.every((l) => whole(l.msg) || (l.msg.endsWith('…') && /^(?:line \d+ x*|y+|)…$/.test(l.msg))), JSON.stringify(body));
-      assert.equal(body.filter((l) => l.msg.endsWith('…')).length, 1, 'one line was cut');
       assert.equal(alive, true, 'too much output is not a reason to destroy the sandbox');
     });
 
-    it('ends a console line cut at logBytes with an ellipsis, keeping what fits', async () => {
+    it('ends a console line too long for what is left of logBytes with an ellipsis, keeping what fits', async () => {
       const line = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
-      const code = `export default async (input) => { console.log('first'); console.log(input.line); console.log('dropped'); };`;
+      const code = `export default async (input) => { console.log('first'); console.log(input.line); };`;
       const { outcome } = await runOnce(kind, code, { logBytes: 200, input: { line } });
       assert.equal(outcome.status, 'succeeded');
       const msgs = outcome.logs.map((l) => l.msg);
       assert.equal(msgs.length, 3, JSON.stringify(msgs));
       assert.equal(msgs[0], 'first');
-      const cut = msgs[1]!;
+      assert.match(msgs[1]!, /^\[logs truncated: .*limits\.logBytes \(200 bytes\); a line too long for what was left of it was cut and ends with …;/);
+      const cut = msgs[2]!;
       assert.ok(cut.endsWith('…') && line.startsWith(cut.slice(0, -1)), cut);
       assert.ok(Buffer.byteLength(cut) > 150, `most of the budget is kept: ${cut}`);
-      assert.match(msgs[2]!, /^\[logs truncated: .*limits\.logBytes \(200 bytes\)/);
+    });
+
+    it('keeps the first and the newest lines of output written to fd 1 and 2 and to process.stdout', async () => {
+      // 2000 lines of 100 bytes and "LAST" each way, under a 16 KiB limit: raw writes reach the
+      // host's collector only, process.stdout.write goes through the harness's capture.
+      const code = `import { writeSync } from 'node:fs';
+        export default async (input) => {
+          const lines = Array.from({ length: 2000 }, (_, i) => String(i).padStart(4, '0') + ' ' + 'x'.repeat(95));
+          // fd 2 is non-blocking: a full pipe answers EAGAIN until the host reads it.
+          const raw = (text) => { const b = Buffer.from(text); let at = 0; while (at < b.length) { try { at += writeSync(2, b, at); } catch (e) { if (e.code !== 'EAGAIN') throw e; } } };
+          if (input.raw) { for (const l of lines) raw(l + '\\n'); raw('LAST\\n'); }
+          else { for (const l of lines) process.stdout.write(l + '\\n'); process.stdout.write('LAST\\n'); }
+          throw new Error('boom');
+        };`;
+      const logBytes = 16 * 1024;
+      for (const raw of [true, false]) {
+        const { outcome } = await runOnce(kind, code, { logBytes, input: { raw } });
+        assert.equal(outcome.status, 'failed', JSON.stringify(outcome.error));
+        const at = outcome.logs.findIndex((l) => l.msg.startsWith('[logs truncated'));
+        assert.ok(at > 0, `raw ${raw}: ${JSON.stringify(outcome.logs.slice(-2))}`);
+        const head = outcome.logs.slice(0, at);
+        const tail = outcome.logs.slice(at + 1);
+        const expected = (i: number) => `${String(i).padStart(4, '0')} ${'x'.repeat(95)}`;
+        assert.deepEqual(head.map((l) => l.msg), head.map((_, i) => expected(i)), `raw ${raw}: the first lines`);
+        assert.equal(tail.at(-1)?.msg, 'LAST');
+        const first = 2000 - (tail.length - 1);
+        assert.deepEqual(tail.slice(0, -1).map((l) => l.msg), tail.slice(0, -1).map((_, i) => expected(first + i)), `raw ${raw}: the newest lines`);
+        assert.ok(head.length > 50 && tail.length > 50, `${head.length} + ${tail.length} lines`);
+        const leftOut = first - head.length;
+        assert.ok(outcome.logs[at]!.msg.includes(`; ${leftOut.toLocaleString('en-US')} lines (${(leftOut * 100).toLocaleString('en-US')} bytes) left out here`), outcome.logs[at]!.msg);
+        assert.ok(outcome.logs.every((l) => l === outcome.logs[at] || l.level === (raw ? 'stderr' : 'stdout')));
+        const bytes = [...head, ...tail].reduce((n, l) => n + Buffer.byteLength(l.msg) + 12, 0);
+        assert.ok(bytes <= logBytes && bytes > logBytes * 0.9, `${bytes} bytes kept`);
+      }
+    });
+
+    it('floods of short lines and one huge line keep the logs within logBytes and the logs frames within their bound', async () => {
+      // About 1 MiB of short console lines in a tight loop, with pauses so the harness sends
+      // frames as it goes; then a single line of 1 MiB.
+      const code = `export default async (input) => {
+          if (input.huge) { console.log('h'.repeat(1 << 20)); return 'huge'; }
+          for (let i = 0; i < 100_000; i++) {
+            console.log('n' + i);
+            if (i % 20_000 === 0) await new Promise((r) => setTimeout(r, 60));
+          }
+          return 'flood';
+        };`;
+      for (const logBytes of [4096, 64 * 1024]) {
+        const flood = (await runOnce(kind, code, { logBytes, input: { huge: false } })).outcome;
+        assert.equal(flood.status, 'succeeded', `not killed for its frames: ${JSON.stringify(flood.error)}`);
+        const marker = flood.logs.find((l) => l.msg.startsWith('[logs truncated'));
+        assert.ok(marker);
+        const kept = flood.logs.filter((l) => l !== marker);
+        const bytes = kept.reduce((n, l) => n + Buffer.byteLength(JSON.stringify(l.msg)) + 12, 0);
+        assert.ok(bytes <= logBytes, `${bytes} bytes kept`);
+        assert.equal(kept[0]!.msg, 'n0');
+        assert.equal(kept.at(-1)!.msg, 'n99999');
+        const left = Number(/; ([\d,]+) lines/.exec(marker.msg)![1]!.replace(/,/g, ''));
+        assert.equal(left + kept.length, 100_000, marker.msg);
+      }
+      const huge = (await runOnce(kind, code, { logBytes: 4096, input: { huge: true } })).outcome;
+      assert.equal(huge.status, 'succeeded');
+      assert.equal(huge.logs.length, 2, JSON.stringify(huge.logs.map((l) => l.msg.slice(0, 40))));
+      assert.match(huge.logs[0]!.msg, /^\[logs truncated: .*; a line too long for what was left of it was cut/);
+      assert.match(huge.logs[1]!.msg, /^h+…$/);
+      assert.ok(Buffer.byteLength(huge.logs[1]!.msg) + 12 <= 4096 && Buffer.byteLength(huge.logs[1]!.msg) > 4000);
+    });
+
+    it('keeps logs under logBytes whole, with no marker, even past half of it', async () => {
+      const code = `export default async () => { for (let i = 0; i < 200; i++) console.log('line ' + String(i).padStart(3, '0') + ' ' + 'x'.repeat(50)); return 1; };`;
+      const { outcome } = await runOnce(kind, code, { logBytes: 200 * (60 + 2 + 12) });
+      assert.equal(outcome.status, 'succeeded');
+      assert.deepEqual(outcome.logs.map((l) => l.msg), Array.from({ length: 200 }, (_, i) => `line ${String(i).padStart(3, '0')} ${'x'.repeat(50)}`));
     });
 
     it('escapes ANSI sequences and control characters in logs', async () => {

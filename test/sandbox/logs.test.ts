@@ -28,19 +28,74 @@ describe('log escaping', () => {
 });
 
 describe('log collector', () => {
-  it('caps the total bytes, marks the cut line, and ends with a marker that names the limit and how to raise it', () => {
-    // Each line costs its text plus LOG_LINE_OVERHEAD (12): 5 + 12, then 8 + 12 crosses 34.
-    const logs = new LogCollector(34, () => 1);
+  it('keeps the first lines and the newest, with a marker between that counts what was left out', () => {
+    // Each line costs its text plus LOG_LINE_OVERHEAD (12): 100 + 12. Half of 2280 holds 10 lines,
+    // the rest (1120) the newest 9 and the 23-byte LAST.
+    const logs = new LogCollector(2280, () => 1);
+    const line = (i: number) => `${String(i).padStart(4, '0')} ${'x'.repeat(95)}`;
+    for (let i = 0; i < 2000; i++) logs.add('info', line(i));
+    logs.add('info', 'LAST before the failure');
+    const msgs = logs.finish().map((l) => l.msg);
+    assert.deepEqual(msgs, [
+      ...Array.from({ length: 10 }, (_, i) => line(i)),
+      truncationMarker(2280, 1981, 198_100),
+      ...Array.from({ length: 9 }, (_, i) => line(1991 + i)),
+      'LAST before the failure',
+    ]);
+    assert.equal(
+      truncationMarker(2280, 1981, 198_100),
+      '[logs truncated: the execution logged more than limits.logBytes (2280 bytes); 1,981 lines (198,100 bytes) left out here, ' +
+        'between the first and the last lines it logged; log less, or raise limits.logBytes when deploying the function ' +
+        '(airlock deploy --log-bytes N; up to the operator maximum)]',
+    );
+  });
+
+  it('keeps logs under the cap unchanged, past half of it too', () => {
+    const logs = new LogCollector(2280, () => 1);
+    for (let i = 0; i < 20; i++) logs.add('info', 'x'.repeat(100));
+    assert.deepEqual(logs.finish().map((l) => l.msg), Array(20).fill('x'.repeat(100)));
+    const single = new LogCollector(2280, () => 1);
+    single.add('info', 'y'.repeat(2000));
+    assert.deepEqual(single.finish().map((l) => l.msg), ['y'.repeat(2000)], 'one line longer than half the cap is kept whole');
+  });
+
+  it('cuts a line longer than what is left and leaves lines out whole, never cut', () => {
+    // "12345" costs 7 + 12 and fits in half of 38; '67890abc' (10 + 12) does not fit in the 19 left: cut.
+    const logs = new LogCollector(38, () => 1);
     logs.add('info', '12345');
     logs.add('info', '67890abc');
-    logs.add('info', 'dropped');
-    const lines = logs.finish();
-    assert.deepEqual(lines.map((l) => l.msg), ['12345', '67…', truncationMarker(34)]);
+    assert.deepEqual(logs.soFar().map((l) => l.msg), ['12345', truncationMarker(38), '67…']);
     assert.equal(
-      truncationMarker(10),
-      '[logs truncated: the execution logged more than limits.logBytes (10 bytes); log less, or raise limits.logBytes ' +
-        'when deploying the function (airlock deploy --log-bytes N; up to the operator maximum)]',
+      truncationMarker(38),
+      '[logs truncated: the execution logged more than limits.logBytes (38 bytes); a line too long for what was left of it ' +
+        'was cut and ends with …; log less, or raise limits.logBytes when deploying the function (airlock deploy --log-bytes N; up to the operator maximum)]',
     );
+    logs.add('info', 'ab');
+    assert.deepEqual(logs.finish().map((l) => l.msg), ['12345', truncationMarker(38, 1, 5), 'ab'], 'the cut line is left out whole');
+  });
+
+  it('shows the first lines, the marker and the newest lines so far while the run goes on', () => {
+    const logs = new LogCollector(240, () => 1);
+    for (let i = 0; i < 50; i++) logs.add('info', `line ${String(i).padStart(2, '0')}`);
+    const now = logs.soFar().map((l) => l.msg);
+    // Each line costs 9 + 12: five fit in half of 240, six in the rest.
+    assert.deepEqual(now.slice(0, 5), ['line 00', 'line 01', 'line 02', 'line 03', 'line 04']);
+    assert.equal(now[5], truncationMarker(240, 39, 273));
+    assert.deepEqual(now.slice(6), ['line 44', 'line 45', 'line 46', 'line 47', 'line 48', 'line 49']);
+    logs.add('info', 'line 50');
+    assert.equal(logs.soFar().at(-1)?.msg, 'line 50');
+  });
+
+  it('leaves out what the sandbox reports it left out, and every line collected since the first ones', () => {
+    const logs = new LogCollector(240, () => 1);
+    for (let i = 0; i < 8; i++) logs.add('info', `line ${String(i).padStart(2, '0')}`);
+    logs.leaveOut(100, 700);
+    logs.add('info', 'after');
+    assert.deepEqual(logs.finish().map((l) => l.msg), [
+      ...Array.from({ length: 5 }, (_, i) => `line 0${i}`),
+      truncationMarker(240, 103, 721),
+      'after',
+    ]);
   });
 
   it('splits raw output into lines across chunks and multi-byte characters', () => {
@@ -55,23 +110,51 @@ describe('log collector', () => {
     const logs = new LogCollector(100, () => 1);
     for (let i = 0; i < 1000; i++) logs.addRaw('stdout', Buffer.alloc(1000, 0x61));
     const lines = logs.finish();
-    assert.equal(lines.at(-1)?.msg, truncationMarker(100));
-    assert.deepEqual(lines.slice(0, -1).map((l) => l.msg), [`${'a'.repeat(85)}…`], 'the budget exactly (text and its 12 bytes), the cut marked');
+    assert.equal(lines.length, 2);
+    // Each chunk is more than the budget of an unterminated line: a line, cut; all but the newest left out.
+    assert.equal(lines[0]?.msg, truncationMarker(100, 999, 999 * 86));
+    assert.equal(lines[1]?.msg, `${'a'.repeat(83)}…`, 'the budget exactly (JSON text and its 12 bytes), the cut marked');
   });
 
   // Found by the red-team suite: lines were charged their text only, so empty lines were free and
   // one MiB of raw newlines became a million entries (a 49 MB answer) under a 64 KiB budget.
   it('charges every line LOG_LINE_OVERHEAD bytes, so floods of empty lines stop at the budget', () => {
+    // An empty line costs 2 (its JSON text, "") + 12.
     assert.equal(LOG_LINE_OVERHEAD, 12);
-    const raw = new LogCollector(1200, () => 1);
+    const raw = new LogCollector(1400, () => 1);
     raw.addRaw('stdout', Buffer.alloc(1 << 20, 0x0a));
     const rawLines = raw.finish();
-    assert.equal(rawLines.length, 1200 / 12 + 1, 'one hundred empty lines, then the marker');
-    assert.equal(rawLines.at(-1)?.msg, truncationMarker(1200));
+    assert.equal(rawLines.length, 101, 'fifty empty lines, the marker, then the newest fifty');
+    assert.equal(rawLines[50]?.msg, truncationMarker(1400, (1 << 20) - 100, 0));
     // The same through add(), as a hostile logs frame of empty entries arrives.
-    const framed = new LogCollector(1200, () => 1);
+    const framed = new LogCollector(1400, () => 1);
     for (let i = 0; i < 100_000; i++) framed.add('info', '');
-    assert.equal(framed.finish().length, 1200 / 12 + 1);
+    assert.equal(framed.finish().length, 101);
+  });
+
+  it('keeps the same lines of raw output however it is split, counting lines it skips unread', () => {
+    const text = Array.from({ length: 5000 }, (_, i) => `raw ${i}`).join('\n') + '\nLAST\n';
+    const expected = new LogCollector(4096, () => 1);
+    for (const line of text.split('\n').slice(0, -1)) expected.add('stderr', line);
+    const want = expected.finish();
+    assert.equal(want.at(-1)?.msg, 'LAST');
+    for (const size of [1, 7, 4096, 65536, text.length]) {
+      const logs = new LogCollector(4096, () => 1);
+      const bytes = Buffer.from(text);
+      for (let at = 0; at < bytes.length; at += size) logs.addRaw('stderr', bytes.subarray(at, at + size));
+      assert.deepEqual(logs.finish(), want, `chunks of ${size}`);
+    }
+  });
+
+  it('holds at most about the cap whatever the sandbox sends', () => {
+    const logs = new LogCollector(4096, () => 1);
+    for (let i = 0; i < 200; i++) logs.add('info', 'z'.repeat(10_000));
+    logs.addRaw('stdout', Buffer.alloc(1 << 20, 0x62));
+    for (let i = 0; i < 100_000; i++) logs.add('info', String(i));
+    const lines = logs.finish();
+    const kept = lines.filter((l) => !l.msg.startsWith('[logs truncated'));
+    assert.ok(kept.reduce((n, l) => n + Buffer.byteLength(l.msg) + LOG_LINE_OVERHEAD, 0) <= 4096);
+    assert.equal(kept.at(-1)?.msg, '99999');
   });
 
   it('marks truncation reported by the sandbox', () => {

@@ -6,6 +6,7 @@
 import type { HarnessError } from '../protocol.js';
 import type { Capture } from './capture.js';
 import { HarnessFailure, safeMessage } from './errors.js';
+import { takeLogsJson } from './log-budget.js';
 import { TypeErrorClass, byteLength, isArray, jsonStringify } from './primordials.js';
 
 export type Outcome = { ok: true; json: string | undefined } | { ok: false; error: HarnessError };
@@ -110,7 +111,7 @@ export function serializeResult(result: unknown, limit: number): string | undefi
 /** The `done` frame (JSON text) of the run of `capture`. */
 export function doneFrame(capture: Capture, outcome: Outcome): string {
   const head = `{"t":"done","id":${jsonStringify(capture.id)},`;
-  const tail = `"logs":${jsonStringify(capture.entries)},"logsTruncated":${capture.truncated}}`;
+  const tail = `${takeLogsJson(capture.logs)},"logsTruncated":${capture.logs.truncated}}`;
   return outcome.ok
     ? head + '"ok":true,' + (outcome.json === undefined ? '' : `"result":${outcome.json},`) + tail
     : head + `"ok":false,"error":${jsonStringify(outcome.error)},` + tail;

@@ -1,30 +1,35 @@
 // Log capture of the run in progress: what its code writes (console, stdout/stderr, ctx.log;
-// see console.ts) becomes capped [level, text] entries, sent on a `logs` frame at most
-// LOG_FLUSH_MS after they were written and otherwise with the run's answer. Work a finished run
+// see console.ts) becomes [level, text] entries kept under the run's logBytes (its first lines and
+// its newest: log-budget.ts), sent on a `logs` frame at most LOG_FLUSH_MS after they were written
+// (TAIL_FLUSH_MS once over half the budget) and otherwise with the run's answer. Work a finished run
 // left behind (timers, intervals, pending promises) still carries that run's capture in its async
 // context: its output and errors are dropped, never charged to the run in progress.
-import type { HarnessLogEntry, HarnessLogLevel } from '../protocol.js';
+import type { HarnessLogLevel } from '../protocol.js';
 import { channelBusy, send, sendSync } from './channel.js';
-import { AsyncLocalStorage, byteLength, clearTimer, jsonStringify, setTimer } from './primordials.js';
+import { keep, maySend, takeLogsJson, unsent } from './log-budget.js';
+import type { KeptLogs } from './log-budget.js';
+import { AsyncLocalStorage, clearTimer, jsonStringify, setTimer } from './primordials.js';
 import { tidyLogText } from './stack-text.js';
 
-/** Per-entry framing overhead counted against the log budget (["level",...],). */
-const LOG_ENTRY_OVERHEAD = 12;
 /**
  * Log lines of a run still in progress go to the host at most this long after they were written
  * (a `logs` frame), so a run the host then stops (its deadline, a crash) keeps them, and their
  * times are close to when they were written. Quick runs send theirs with the answer alone.
  */
 const LOG_FLUSH_MS = 50;
+/**
+ * The newest lines of a run over half its logBytes go at most this often: the host bounds the
+ * frames of a run (log-budget.ts maySend), and a job logging for minutes should not spend them
+ * all in its first ones.
+ */
+const TAIL_FLUSH_MS = 1000;
 
 export interface Capture {
   id: string;
   /** The warm-up run's answer is built like any other, then dropped instead of sent. */
   discard: boolean;
-  entries: HarnessLogEntry[];
-  bytes: number;
-  cap: number;
-  truncated: boolean;
+  /** What is kept of the run's logs, and not sent yet (log-budget.ts). */
+  logs: KeptLogs;
   /** The run was granted egress (fetch is withdrawn when it answers). */
   egress: boolean;
   /** A job run (ctx.checkpoint is withdrawn when it answers). */
@@ -72,54 +77,29 @@ export function ownedBy(cap: Capture): boolean {
 
 export function record(level: HarnessLogLevel, msg: string): void {
   const cap = current;
-  if (cap === null || cap.truncated || !ownedBy(cap)) return; // outside a run, full, or stale: dropped
-  let text = tidyLogText(msg);
-  let cost = byteLength(jsonStringify(text), 'utf8') + LOG_ENTRY_OVERHEAD;
-  if (cap.bytes + cost > cap.cap) {
-    // Keep the prefix that still fits, marked as cut, then stop capturing for this run.
-    cap.truncated = true;
-    text = cutToFit(text, cap.cap - cap.bytes - LOG_ENTRY_OVERHEAD);
-    if (text === '') return;
-    cost = byteLength(jsonStringify(text), 'utf8') + LOG_ENTRY_OVERHEAD;
+  if (cap === null || !ownedBy(cap)) return; // outside a run, or stale: dropped
+  keep(cap.logs, level, tidyLogText(msg), () => {
+    if (!cap.discard) sendLogs(cap);
+  });
+  if (cap.flushTimer === undefined && !cap.discard && unsent(cap.logs) > 0 && maySend(cap.logs, false)) {
+    cap.flushTimer = setTimer(flushLogs, cap.logs.tailing ? TAIL_FLUSH_MS : LOG_FLUSH_MS, cap);
   }
-  cap.entries[cap.entries.length] = [level, text];
-  cap.bytes += cost;
-  if (cap.flushTimer === undefined && !cap.discard) cap.flushTimer = setTimer(flushLogs, LOG_FLUSH_MS, cap);
-}
-
-/** Ends a line cut at the log budget, so a reader sees it was cut (the host cuts the same way). */
-const CUT_MARK = '…';
-
-/**
- * The longest prefix of `text` that, with CUT_MARK after it, is at most `room` bytes of JSON
- * text; '' when not even one character fits. Never splits a surrogate pair.
- */
-function cutToFit(text: string, room: number): string {
-  const fits = (n: number) => byteLength(jsonStringify(text.slice(0, n) + CUT_MARK), 'utf8') <= room;
-  // Integer arithmetic only: Math is tenant code's to replace, and this loop must end.
-  let low = 0; // fits (or is the empty prefix)
-  let high = text.length < room ? text.length : room; // each character is at least one byte of JSON
-  while (low < high) {
-    const mid = (low + high + 1) >>> 1;
-    if (fits(mid)) low = mid;
-    else high = mid - 1;
-  }
-  let n = low;
-  const last = text.charCodeAt(n - 1);
-  if (n > 0 && last >= 0xd800 && last <= 0xdbff) n--; // a high surrogate without its pair
-  return n === 0 ? '' : text.slice(0, n) + CUT_MARK;
 }
 
 /** Sends the entries a run in progress has written so far (they leave its done frame). */
 function flushLogs(cap: Capture): void {
   cap.flushTimer = undefined;
-  if (current !== cap || cap.entries.length === 0) return;
+  if (current !== cap || unsent(cap.logs) === 0 || !maySend(cap.logs, false)) return;
+  sendLogs(cap);
+}
+
+function sendLogs(cap: Capture): void {
+  cap.logs.frames += 1;
   send(logsFrame(cap));
-  cap.entries = [];
 }
 
 function logsFrame(cap: Capture): string {
-  return `{"t":"logs","id":${jsonStringify(cap.id)},"logs":${jsonStringify(cap.entries)}}`;
+  return `{"t":"logs","id":${jsonStringify(cap.id)},${takeLogsJson(cap.logs)}}`;
 }
 
 /**
@@ -129,6 +109,7 @@ function logsFrame(cap: Capture): string {
  */
 export function sendLogsAtExit(): void {
   const cap = current;
-  if (cap === null || cap.discard || cap.entries.length === 0 || channelBusy()) return;
+  if (cap === null || cap.discard || unsent(cap.logs) === 0 || channelBusy() || !maySend(cap.logs, true)) return;
+  cap.logs.frames += 1;
   sendSync(logsFrame(cap));
 }

@@ -14,6 +14,7 @@ import { send } from './channel.js';
 import { endGrants, loadCheckpointClient, loadFetchClient } from './clients.js';
 import { RunContext, endContext } from './ctx.js';
 import { jobInfoOf } from './job-info.js';
+import { newKeptLogs } from './log-budget.js';
 import { toHarnessError } from './errors.js';
 import { now, stringOf } from './primordials.js';
 import { callHandler, loadModule, pickHandler } from './tenant-module.js';
@@ -41,10 +42,7 @@ export function handleRun(frame: RunFrame, next: (() => void) | undefined): Prom
   const capture: Capture = {
     id: stringOf(frame.id),
     discard: next === undefined,
-    entries: [],
-    bytes: 0,
-    cap: Number(frame.logBytes) || 0,
-    truncated: false,
+    logs: newKeptLogs(Number(frame.logBytes) || 0),
     egress: false,
     job: false,
     flushTimer: undefined,
