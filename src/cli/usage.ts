@@ -50,7 +50,7 @@ const USAGE = {
     line('airlock jobs list <tenant> [--function F] [--status S] [--idempotency-key K] [--limit N] [--before ID] [--json]', "list a tenant's jobs, a page at a time (--idempotency-key: the one job with that key)"),
     line('airlock jobs cancel <tenant> <id>', 'cancel a queued or running job'),
     line('airlock jobs retry <tenant> <id> [--version H] [--max-attempts N] [--deadline-ms MS] [--max-run-ms MS]', 'run a failed, dead or cancelled job again, from its last checkpoint'),
-    line('airlock jobs retry <tenant> --function F [--status S] [--limit N] [--version H]', "run many of a function's dead (or S) jobs again, newest first"),
+    line('airlock jobs retry <tenant> --function F [--status dead|failed|cancelled] [--limit N] [--version H] [--max-attempts N] [--deadline-ms MS] [--max-run-ms MS]', "run many of a function's dead (or failed, or cancelled) jobs again, newest first"),
   ],
   schedules: [
     line(

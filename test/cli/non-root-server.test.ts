@@ -8,13 +8,21 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectStartRefused } from '../support/process.js';
+import { CLI, expectStartRefused } from '../support/process.js';
 
 const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
 
-/** Why this machine cannot run the test, or false: root to switch users, and bwrap usable by a user that is not root. */
+/**
+ * Why this machine cannot run the test, or false: root to switch users, a checkout that user can
+ * read (a checkout under a private directory, e.g. mktemp -d, is not), and bwrap usable by it.
+ */
 function cannotRun(): string | false {
   if (process.getuid?.() !== 0) return 'needs root to start the server as another user';
+  try {
+    execFileSync(AS_NOBODY[0]!, [...AS_NOBODY.slice(1), 'test', '-r', CLI], { stdio: 'ignore' });
+  } catch {
+    return `uid 65534 cannot read ${CLI} (the checkout is under a directory only root may enter)`;
+  }
   try {
     execFileSync(AS_NOBODY[0]!, [...AS_NOBODY.slice(1), 'bwrap', '--unshare-all', '--ro-bind', '/', '/', 'true'], { stdio: 'ignore' });
     return false;
