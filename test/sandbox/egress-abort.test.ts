@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { startHttpServer, until } from '../egress/support.js';
+import { until } from '../egress/support.js';
 import type { TestHttpServer } from '../egress/support.js';
-import { loopbackGrant } from './egress-grant.js';
-import { FRAME_WRITER, Tracker, request } from './support.js';
+import { loopbackGrant, startEgressRig, stopEgressRig } from './egress-grant.js';
+import { FRAME_WRITER, request } from './support.js';
+import type { Tracker } from './support.js';
 
 describe('ctx.fetch aborts reach the host, in a bwrap sandbox', () => {
   let server: TestHttpServer;
@@ -28,8 +29,7 @@ describe('ctx.fetch aborts reach the host, in a bwrap sandbox', () => {
   };
 
   before(async () => {
-    tracker = new Tracker('bwrap');
-    server = await startHttpServer((req, res) => {
+    ({ tracker, server, base } = await startEgressRig((req, res) => {
       const url = req.url ?? '';
       const wait = /^\/when-(held|closed)(\/.*)$/.exec(url);
       if (wait !== null) {
@@ -51,16 +51,9 @@ describe('ctx.fetch aborts reach the host, in a bwrap sandbox', () => {
         return wake();
       }
       res.end(`ok ${url}`);
-    });
-    base = `http://127.0.0.1:${server.port}`;
+    }));
   });
-  after(async () => {
-    try {
-      await tracker.cleanup();
-    } finally {
-      await server.close();
-    }
-  });
+  after(() => stopEgressRig({ tracker, server }));
 
   const granted = (code: string, input: unknown) => loopbackGrant(server.port, code, input);
 

@@ -6,10 +6,9 @@
 // unaffected.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startHttpServer } from '../egress/support.js';
 import type { TestHttpServer } from '../egress/support.js';
-import { loopbackGrant } from './egress-grant.js';
-import { Tracker, request } from './support.js';
+import { loopbackGrant, startEgressRig, stopEgressRig } from './egress-grant.js';
+import type { Tracker } from './support.js';
 
 describe('ctx.fetch beyond 16 requests in flight waits, in a bwrap sandbox', () => {
   let server: TestHttpServer;
@@ -20,8 +19,7 @@ describe('ctx.fetch beyond 16 requests in flight waits, in a bwrap sandbox', () 
   let peak = 0;
 
   before(async () => {
-    tracker = new Tracker('bwrap');
-    server = await startHttpServer((req, res) => {
+    ({ tracker, server, base } = await startEgressRig((req, res) => {
       const url = req.url ?? '';
       if (url.startsWith('/hold/')) return; // held until its connection closes
       if (url.startsWith('/delay/')) {
@@ -30,16 +28,9 @@ describe('ctx.fetch beyond 16 requests in flight waits, in a bwrap sandbox', () 
         return void setTimeout(() => res.end(`ok ${url}`), 20);
       }
       res.end(`ok ${url}`);
-    });
-    base = `http://127.0.0.1:${server.port}`;
+    }));
   });
-  after(async () => {
-    try {
-      await tracker.cleanup();
-    } finally {
-      await server.close();
-    }
-  });
+  after(() => stopEgressRig({ tracker, server }));
 
   const granted = (code: string, input: unknown) => loopbackGrant(server.port, code, input);
   const seenPaths = (prefix: string): string[] => server.seen.map((r) => r.url).filter((u) => u.startsWith(prefix));
