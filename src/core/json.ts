@@ -106,7 +106,7 @@ export function serializeInput(input: unknown, maxDepth: number, maxBytes: numbe
         'which JSON cannot carry: the function would get null); send such numbers as strings',
     );
   }
-  const json = serialized?.json ?? JSON.stringify(input === undefined ? null : input);
+  const json = inputJsonOf(input);
   const bytes = serialized?.bytes ?? Buffer.byteLength(json);
   if (bytes > maxBytes) {
     throw new AirlockError(
