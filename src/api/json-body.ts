@@ -15,8 +15,7 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, raw, done) => {
     try {
-      const bytes = bodyBytesToParse(request, raw as Buffer);
-      done(null, bytes === undefined ? undefined : parseJsonText(decodeJsonBytes(bytes)));
+      done(null, parseHere(bodyBytesToParse(request, raw as Buffer)));
     } catch (err) {
       done(err as Error);
     }
@@ -36,9 +35,7 @@ export function registerInputBodyParser(scope: FastifyInstance, parser: InputBod
     let bytes: Buffer | undefined;
     try {
       bytes = bodyBytesToParse(request, raw as Buffer);
-      if (bytes === undefined || bytes.length < minBytes) {
-        return done(null, bytes === undefined ? undefined : parseJsonText(decodeJsonBytes(bytes)));
-      }
+      if (bytes === undefined || bytes.length < minBytes) return done(null, parseHere(bytes));
     } catch (err) {
       return done(err as Error);
     }
@@ -63,6 +60,11 @@ function bodyFrom(parsed: ParsedInputBody): unknown {
   const body: Record<string, unknown> = parsed.rest;
   if (parsed.input !== undefined) body.input = serializedInputOf(parsed.input);
   return body;
+}
+
+/** A body's value parsed on the event loop (undefined for no body); throws its refusal. */
+function parseHere(bytes: Buffer | undefined): unknown {
+  return bytes === undefined ? undefined : parseJsonText(decodeJsonBytes(bytes));
 }
 
 /**
