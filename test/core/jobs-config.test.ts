@@ -1,5 +1,5 @@
-// The jobs block of the configuration: defaults (10-minute slices, a day in total, the background
-// share of the queue slots), and refusals that name the variable.
+// The jobs block of the configuration: defaults (10-minute slices, a day in total, every queue
+// slot, the interactive reserve included), and refusals that name the variable.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/core/config.js';
@@ -11,7 +11,7 @@ test('jobs defaults', () => {
     defaultRunMs: 600_000,
     maxRunMs: 3_600_000,
     deadlineMs: 86_400_000,
-    concurrency: 6, // 8 queue slots − 2 reserved for interactive work
+    concurrency: 8, // every queue slot: the 2 reserved for interactive work (webhook deliveries) too
     pollMs: 500,
     yieldPercent: 90,
   });

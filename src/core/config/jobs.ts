@@ -39,9 +39,11 @@ export function jobsFrom(env: Env, queue: QueueConfig, admission: AdmissionConfi
       `AIRLOCK_JOB_RUN_MS (${defaultRunMs}) is above AIRLOCK_JOB_MAX_RUN_MS (${maxRunMs}); lower it or raise the maximum`,
     );
   }
-  // Job slices hold admission slots; at least one global slot always stays for invocations.
+  // Job slices hold admission slots; at least one global slot always stays for invocations. By
+  // default the worker can fill every queue slot: the store keeps background work (jobs,
+  // scheduled runs) out of the slots reserved for the interactive lane (webhook deliveries).
   const room = Math.max(1, admission.globalConcurrency - 1);
-  const concurrency = int(env, 'AIRLOCK_JOB_CONCURRENCY', Math.min(queue.slots - queue.interactiveReserved, room), 1);
+  const concurrency = int(env, 'AIRLOCK_JOB_CONCURRENCY', Math.min(queue.slots, room), 1);
   if (concurrency > room) {
     throw new AirlockError(
       'CONFIG_INVALID',

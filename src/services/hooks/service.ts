@@ -1,7 +1,8 @@
 // Webhook deliveries: checks the token of /hooks/{tenant}/{function}/{token} (unknown tenant,
 // function or token: one and the same 404), the provider's signature when the function's webhook
 // verifies one (over the decoded body; 401 otherwise), turns the request into the function's input,
-// stores it as a background-lane job through the group committer (durable before the answer),
+// stores it as an interactive-lane job through the group committer (durable before the answer;
+// the lane's reserved queue slots keep a backlog of long syncs from holding deliveries back),
 // and, for ?wait=<ms>, waits for the job to finish within the (capped) time.
 import type { Config } from '../../core/config.js';
 import { AirlockError, isAirlockError } from '../../core/errors.js';
@@ -96,7 +97,7 @@ export class HookService {
     const jobId = await this.deps.committer.enqueue({
       tenant,
       function: fn,
-      lane: 'background',
+      lane: 'interactive',
       payload,
       idempotencyKey: deliveryId,
     });
