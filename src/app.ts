@@ -229,7 +229,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
     config, queue, functions: functionCache, admission, pool, recorder, isolation: isolator.isolation, egress, logger,
     metrics: workMetrics, onSettled: (id) => waiters.notify(id), pacer, jsonThread,
   });
-  const jobs = new JobService({ config, queue, functions: functionCache, runner: worker });
+  const jobs = new JobService({ config, queue, functions: functionCache, runner: worker, jsonThread });
   // Schedules fire background jobs (docs/schedules.md).
   const scheduleClock = overrides.scheduleClock === undefined ? {} : { now: overrides.scheduleClock };
   const scheduleRunner = new ScheduleRunner({ config, store: scheduleStore, queue, jobs, logger, ...scheduleClock });

@@ -1,5 +1,6 @@
 // A job whose input is large (its submission read on the JSON thread, its payload split there
-// when the slice starts) gets the input it was submitted with, whole.
+// when the slice starts) gets the input it was submitted with, whole; resubmitted under its
+// idempotency key, it is compared with the stored input like a small one.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deploy, startTestServer } from '../support/server.js';
@@ -20,5 +21,13 @@ describe('a job with a large input', () => {
     const job = await waitJob(server, 'acme', id, finished);
     assert.equal(job.status, 'succeeded', JSON.stringify(job.error ?? job.lastError));
     assert.deepEqual(job.result, input);
+
+    const again = await server.request('POST', '/v1/tenants/acme/functions/echo/jobs', { input, idempotencyKey: 'large-1' });
+    assert.deepEqual([again.status, again.body], [202, { jobId: id, created: false }]);
+    const changed = structuredClone(input);
+    changed.rows[3999]!.n = -1;
+    const other = await server.request('POST', '/v1/tenants/acme/functions/echo/jobs', { input: changed, idempotencyKey: 'large-1' });
+    assert.equal(other.status, 409, JSON.stringify(other.body));
+    assert.equal(other.body.error.code, 'IDEMPOTENCY_CONFLICT');
   });
 });

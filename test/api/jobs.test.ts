@@ -76,9 +76,23 @@ describe('jobs API', () => {
   });
 
   it('the same idempotency key returns the same job and runs it once', async () => {
-    const a = await submit(server, 'acme', 'double', { input: { x: 1 }, idempotencyKey: 'order-17' });
-    const b = await submit(server, 'acme', 'double', { input: { x: 2 }, idempotencyKey: 'order-17' });
+    const a = await submit(server, 'acme', 'double', { input: { x: 1, tags: { a: 1, b: 2 } }, idempotencyKey: 'order-17' });
+    const b = await submit(server, 'acme', 'double', { input: { x: 1, tags: { a: 1, b: 2 } }, idempotencyKey: 'order-17' });
     assert.equal(b, a);
+    // The same value with its keys in another order is the same input.
+    const reordered = await server.request('POST', '/v1/tenants/acme/functions/double/jobs', { idempotencyKey: 'order-17', input: { tags: { b: 2, a: 1 }, x: 1 } });
+    assert.deepEqual([reordered.status, reordered.body], [202, { jobId: a, created: false }]);
+    // Another input under the same key is new work the key would hide: refused, naming the job.
+    const changed = await server.request('POST', '/v1/tenants/acme/functions/double/jobs', { input: { x: 2, tags: { a: 1, b: 2 } }, idempotencyKey: 'order-17' });
+    assert.equal(changed.status, 409, JSON.stringify(changed.body));
+    assert.equal(changed.body.error.code, 'IDEMPOTENCY_CONFLICT');
+    assert.equal(
+      changed.body.error.message,
+      `idempotency key "order-17" already names job ${a}, submitted with another input; a retried submission must send the same input as the first, so use a new key for new work`,
+    );
+    assert.equal(changed.body.error.jobId, a);
+    const noInput = await server.request('POST', '/v1/tenants/acme/functions/double/jobs', { idempotencyKey: 'order-17' });
+    assert.equal(noInput.status, 409, 'no input is input null, not the first input');
     // The same key for another function is a mistake, not a retry: refused, naming the job it names.
     const other = await server.request('POST', '/v1/tenants/acme/functions/count/jobs', { input: { n: 1, stepMs: 1 }, idempotencyKey: 'order-17' });
     assert.equal(other.status, 409, JSON.stringify(other.body));

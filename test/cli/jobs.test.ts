@@ -46,8 +46,11 @@ describe('airlock jobs', () => {
     assert.equal(first.code, 0, first.stderr);
     const { jobId } = JSON.parse(first.stdout) as { jobId: string };
     assert.match(jobId, /^qi_/);
-    const again = await cli(['jobs', 'submit', 'acme/add', '--input', '{"a":9,"b":9}', '--idempotency-key', 'k-1'], env);
-    assert.equal((JSON.parse(again.stdout) as { jobId: string }).jobId, jobId);
+    const again = await cli(['jobs', 'submit', 'acme/add', '--input', '{"b":3,"a":2}', '--idempotency-key', 'k-1'], env);
+    assert.deepEqual(JSON.parse(again.stdout), { jobId, created: false });
+    const other = await cli(['jobs', 'submit', 'acme/add', '--input', '{"a":9,"b":9}', '--idempotency-key', 'k-1'], env);
+    assert.equal(other.code, 1, other.stdout);
+    assert.match(other.stderr, new RegExp(`IDEMPOTENCY_CONFLICT.*already names job ${jobId}, submitted with another input`));
     await waitJob(server, 'acme', jobId, finished);
     const got = await cli(['jobs', 'get', 'acme', jobId], env);
     assert.equal(got.code, 0, got.stderr);

@@ -23,7 +23,8 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
         summary: 'Submit a job: stored durably, run in the background in slices (202)',
         description:
           'Send an idempotencyKey with every submission: a submission retried after a client timeout then returns the ' +
-          'same job (created false) instead of running the work twice.',
+          'same job (created false) instead of running the work twice. The key sent again with another input (compared ' +
+          'as JSON values) or for another function is 409 IDEMPOTENCY_CONFLICT.',
         params: FunctionParams,
         body: JobBody,
         response: {

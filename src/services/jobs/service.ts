@@ -7,7 +7,9 @@ import { serializeInput } from '../../core/json.js';
 import type { PageBudget } from '../../core/page-budget.js';
 import { REQUEUEABLE_STATUSES } from '../../queue/port.js';
 import type { QueueItem, QueueStatus, QueueStore } from '../../queue/port.js';
+import type { InputBodyParser } from '../../core/json-thread/parser.js';
 import type { FunctionCache } from '../function-cache.js';
+import { sameInput } from './resubmission.js';
 import { jobSource, readJobPayload } from './payload.js';
 import type { JobPayload } from './payload.js';
 import { API_SOURCE } from './source.js';
@@ -81,6 +83,8 @@ export interface JobServiceDeps {
   queue: QueueStore;
   functions: FunctionCache;
   runner?: JobRunner;
+  /** Reads a large stored input off the event loop when a resubmission's input is compared. */
+  jsonThread?: InputBodyParser;
   /** Epoch ms. Default Date.now. */
   now?: () => number;
 }
@@ -97,7 +101,11 @@ export class JobService {
     this.now = deps.now ?? Date.now;
   }
 
-  /** Stores the job durably; the same idempotency key returns the first job (created: false). */
+  /**
+   * Stores the job durably; the same idempotency key with the same input returns the first job
+   * (created: false). The key with another function, or (for an API submission) another input,
+   * is IDEMPOTENCY_CONFLICT.
+   */
   async submit(tenant: string, name: string, req: SubmitJobRequest): Promise<{ job: QueueItem; created: boolean }> {
     const { config, queue, functions } = this.deps;
     const fn = await functions.get(tenant, name);
@@ -127,6 +135,15 @@ export class JobService {
         'IDEMPOTENCY_CONFLICT',
         `idempotency key ${JSON.stringify(req.idempotencyKey)} already names job ${item.id} of function ${item.function} ` +
           `(keys are per tenant); use another key for ${name}`,
+        { jobId: item.id, function: item.function },
+      );
+    }
+    // A schedule occurrence fired again after its schedule's input changed is still that occurrence.
+    if (!created && req.source === undefined && !(await sameInput(item, req.input ?? null, this.deps.jsonThread))) {
+      throw new AirlockError(
+        'IDEMPOTENCY_CONFLICT',
+        `idempotency key ${JSON.stringify(req.idempotencyKey)} already names job ${item.id}, submitted with another input; ` +
+          'a retried submission must send the same input as the first, so use a new key for new work',
         { jobId: item.id, function: item.function },
       );
     }
