@@ -150,6 +150,19 @@ describe('webhooks API', () => {
     assert.deepEqual([job.status, job.result], ['succeeded', 'late']);
   });
 
+  it("a form-encoded delivery (GitHub's default) reaches the function as its text and its fields", async () => {
+    const payload = JSON.stringify({ ref: 'refs/heads/main', commits: [{ id: 'c1' }] });
+    const res = await deliver(echo.path, {
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-github-event': 'push' },
+      body: `payload=${encodeURIComponent(payload)}`,
+    });
+    assert.equal(res.status, 202, res.text);
+    const job = await waitJob(server, 'acme', res.body.jobId, finished);
+    const input = job.result as { body: unknown; form: Record<string, string> };
+    assert.equal(input.body, `payload=${encodeURIComponent(payload)}`);
+    assert.deepEqual(JSON.parse(input.form.payload!), { ref: 'refs/heads/main', commits: [{ id: 'c1' }] });
+  });
+
   it('oversized, malformed and badly-waited deliveries get a 4xx and are not stored', async () => {
     const before = await jobCount('echo');
     const big = await deliver(echo.path, { headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(4096) });

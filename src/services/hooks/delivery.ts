@@ -1,10 +1,11 @@
 // Turns one HTTP request to /hooks/... into the function's input {deliveryId, method, headers,
-// query, body, rawBody?, bodyEncoding?}, or refuses it with a 4xx before anything is stored.
+// query, body, rawBody?, form?, bodyEncoding?}, or refuses it with a 4xx before anything is stored.
 // Headers: names lowercased; hop-by-hop headers, credentials (authorization, cookie) and headers
 // the transport computes (content-length, host) are dropped. Body: JSON content types are parsed
 // (malformed: 400) and also kept as the exact text in rawBody, so signatures over the raw bytes
 // can be checked; other bodies are kept as text when they are valid in the charset their content
-// type declares (UTF-8 when none), else as base64.
+// type declares (UTF-8 when none), else as base64. A form body (application/x-www-form-urlencoded,
+// GitHub's default and Slack's commands) is also given as its fields, in `form`.
 import { parseJsonSafely } from '../../core/json.js';
 import { AirlockError } from '../../core/errors.js';
 import { exceedsDepth } from '../../core/json.js';
@@ -33,6 +34,8 @@ export interface DeliveryInput {
   body: unknown;
   /** The exact body text, when the body was parsed as JSON. */
   rawBody?: string;
+  /** A form body's fields (a repeated one as an array); `body` keeps the text. */
+  form?: Record<string, string | string[]>;
   /** 'base64' when the body is not UTF-8 text and `body` holds its bytes in base64. */
   bodyEncoding?: 'base64';
   /** The signature scheme the host verified the delivery with (e.g. "github"); absent when none is configured. */
@@ -60,6 +63,7 @@ const DROPPED = new Set([
 export const RESERVED_QUERY = ['wait'] as const;
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json(?:\s*;|$)/i;
+const FORM_TYPE = /^application\/x-www-form-urlencoded(?:\s*;|$)/i;
 
 function headersOf(raw: DeliveryRequest['headers'], limits: DeliveryLimits): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
@@ -82,13 +86,15 @@ function headersOf(raw: DeliveryRequest['headers'], limits: DeliveryLimits): Rec
   return { ...out };
 }
 
-function queryOf(rawQuery: string): Record<string, string | string[]> {
+/** Name/value pairs of a query string or form body; a repeated name's values as an array. */
+function fieldsOf(encoded: string, skipped: readonly string[]): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of new URLSearchParams(rawQuery)) {
-    if ((RESERVED_QUERY as readonly string[]).includes(name) || name === '__proto__') continue;
+  for (const [name, value] of new URLSearchParams(encoded)) {
+    if (skipped.includes(name) || name === '__proto__') continue;
     const seen = Object.hasOwn(out, name) ? out[name] : undefined;
     if (seen === undefined) out[name] = value;
-    else out[name] = Array.isArray(seen) ? [...seen, value] : [seen, value];
+    else if (Array.isArray(seen)) seen.push(value); // in place: a 1 MiB form of one repeated name stays linear
+    else out[name] = [seen, value];
   }
   return out;
 }
@@ -112,7 +118,7 @@ function declaredDecoder(contentType: string): TextDecoder | undefined {
   }
 }
 
-function bodyOf(req: DeliveryRequest, limits: DeliveryLimits): Pick<DeliveryInput, 'body' | 'rawBody' | 'bodyEncoding'> {
+function bodyOf(req: DeliveryRequest, limits: DeliveryLimits): Pick<DeliveryInput, 'body' | 'rawBody' | 'form' | 'bodyEncoding'> {
   if (req.body.length === 0) return { body: null };
   const type = req.headers['content-type'];
   const contentType = Array.isArray(type) ? (type[0] ?? '') : (type ?? '');
@@ -124,6 +130,7 @@ function bodyOf(req: DeliveryRequest, limits: DeliveryLimits): Pick<DeliveryInpu
     if (JSON_TYPE.test(contentType)) throw malformed(`the body is declared JSON but is not valid ${decoder.encoding === 'utf-8' ? 'UTF-8' : decoder.encoding}`);
     return { body: req.body.toString('base64'), bodyEncoding: 'base64' };
   }
+  if (FORM_TYPE.test(contentType)) return { body: text, form: fieldsOf(text, []) };
   if (!JSON_TYPE.test(contentType)) return { body: text };
   let parsed: unknown;
   try {
@@ -147,7 +154,7 @@ export function deliveryInput(deliveryId: string, req: DeliveryRequest, limits: 
     deliveryId,
     method: req.method,
     headers: headersOf(req.headers, limits),
-    query: queryOf(req.rawQuery),
+    query: fieldsOf(req.rawQuery, RESERVED_QUERY),
     ...bodyOf(req, limits),
   };
 }

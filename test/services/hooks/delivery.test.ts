@@ -1,5 +1,5 @@
 // How a webhook request becomes the function's input: which headers are kept, how query strings
-// and bodies (JSON, text, binary) are passed, and which deliveries are refused before storage.
+// and bodies (JSON, form, text, binary) are passed, and which deliveries are refused before storage.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isAirlockError } from '../../../src/core/errors.js';
@@ -45,9 +45,23 @@ test('a JSON body is parsed and also kept as its exact text; prototype keys are 
   assert.equal(({} as Record<string, unknown>).admin, undefined);
 });
 
+test("a form body is kept as text and also given as its fields (GitHub's default content type)", () => {
+  const payload = JSON.stringify({ ref: 'refs/heads/main', pusher: { name: 'ada lovelace' } });
+  const text = `payload=${encodeURIComponent(payload)}&tag=a&tag=b+c&tag=%C3%A9&__proto__=x&empty=`;
+  const form = deliveryInput('dl_1', req({ headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body: Buffer.from(text) }), limits);
+  assert.deepEqual([form.body, form.rawBody, form.bodyEncoding], [text, undefined, undefined]);
+  assert.deepEqual(form.form, { payload, tag: ['a', 'b c', 'é'], empty: '' });
+  assert.equal(Object.getPrototypeOf(form.form), Object.prototype);
+  assert.deepEqual(JSON.parse((form.form as { payload: string }).payload), { ref: 'refs/heads/main', pusher: { name: 'ada lovelace' } });
+  // One name repeated all over a large body is read in linear time (a copy per value would not end).
+  const repeated = deliveryInput('dl_1', req({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from('a=1&'.repeat(200_000)) }), limits);
+  assert.equal((repeated.form!.a as string[]).length, 200_000);
+  // Other content types get no form, even when the text looks like one.
+  const plain = deliveryInput('dl_1', req({ headers: { 'content-type': 'text/plain' }, body: Buffer.from('a=1&b=2') }), limits);
+  assert.deepEqual([plain.body, plain.form], ['a=1&b=2', undefined]);
+});
+
 test('text bodies are kept as text, binary ones as base64, an empty body is null', () => {
-  const form = deliveryInput('dl_1', req({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from('a=1&b=2') }), limits);
-  assert.deepEqual([form.body, form.rawBody, form.bodyEncoding], ['a=1&b=2', undefined, undefined]);
   const bytes = Buffer.from([0xff, 0x00, 0xfe]);
   const bin = deliveryInput('dl_1', req({ headers: { 'content-type': 'application/octet-stream' }, body: bytes }), limits);
   assert.deepEqual([bin.body, bin.bodyEncoding], [bytes.toString('base64'), 'base64']);
