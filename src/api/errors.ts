@@ -14,13 +14,15 @@ import type { Logger } from '../core/logger.js';
 import { damagedAtRuntime, isDatabaseDamaged, isStorageFull, storageFull } from '../store/storage-errors.js';
 import { bodyTooLarge } from './body-limits.js';
 import { drainBody } from './drain-body.js';
+import type { ErrorCounter } from './error-counts.js';
 import { withholdContinue } from './expect-continue.js';
 import { noteAnsweredBeforeBody, noteBodyEnded } from './protocol-errors.js';
 import { StoreFailureLog } from './store-failure-log.js';
 import { validationMessage } from './validation-message.js';
 
-export function errorHandler(logger: Logger, config: Config) {
+export function errorHandler(logger: Logger, config: Config, errors: ErrorCounter) {
   const storeFailures = new StoreFailureLog(logger, config.dataDir);
+  const send = (reply: FastifyReply, err: AirlockError): void => sendError(reply, err, errors);
   return function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
     // A client waiting for a 100 Continue that this answer withholds is not sending its body.
     const bodyHeldBack = withholdContinue(request.raw);
@@ -60,10 +62,12 @@ export function errorHandler(logger: Logger, config: Config) {
     }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {
+      errors.count(status, 'BAD_REQUEST');
       void reply.status(status).send({ error: { code: 'BAD_REQUEST', message: err.message } });
       return undefined;
     }
     logger.error({ err, url: loggableUrl(request.url) }, 'unhandled error');
+    errors.count(500, 'INTERNAL');
     void reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error; see the server log' } });
     return undefined;
   };
@@ -74,7 +78,8 @@ function loggableUrl(url: string): string {
   return url.startsWith('/hooks/') ? url.replace(/^(\/hooks\/[^/]*\/[^/?]*\/)[^?]*/, '$1<token>') : url;
 }
 
-function send(reply: FastifyReply, err: AirlockError): void {
+function sendError(reply: FastifyReply, err: AirlockError, errors: ErrorCounter): void {
+  errors.count(err.status, err.code);
   const retry = err.details?.retryAfterSeconds;
   if (typeof retry === 'number') void reply.header('retry-after', String(retry));
   void reply.status(err.status).send(err.toJSON());

@@ -8,6 +8,7 @@
 // costs ~0.5 µs and an allocation per observation, and has no public way to load totals).
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { CountSeries, countersFrom, HistogramSeries, LeanHistogram } from './metric-series.js';
+import { ApiErrorCounts } from './error-counts.js';
 import type { ExecutionStatus, StartKind } from '../core/types.js';
 import type { InvokeMetrics } from '../services/invoke.js';
 import { PURGE_KINDS } from '../services/retention.js';
@@ -72,6 +73,8 @@ const WAIT_BUCKETS = [0, ...DURATION_BUCKETS];
 
 export class Metrics implements InvokeMetrics, RetentionMetrics {
   readonly #registry = new Registry();
+  /** Error answers by status and code (airlock_api_errors_total), bumped by whoever writes one. */
+  readonly apiErrors = new ApiErrorCounts();
   /** status → start → series. */
   readonly #invocations = new Map<string, Map<string, CountSeries>>();
   readonly #rejections = new Map<string, CountSeries>();
@@ -111,6 +114,7 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
     }
     for (const reason of REJECTION_REASONS) this.#rejections.set(reason, new CountSeries({ reason }));
     const registers = [this.#registry];
+    this.apiErrors.register(this.#registry);
     const self = this;
     countersFrom('airlock_invocations_total', 'Finished invocations by status and how the sandbox was obtained (start=none: no sandbox)', ['status', 'start'], registers, () =>
       [...this.#invocations.values()].flatMap((byStart) => [...byStart.values()]),

@@ -8,6 +8,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AirlockError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import type { ErrorCounter } from './error-counts.js';
 
 /** Node's parser's limit on a request's header section (`--max-http-header-size`). */
 const HEADER_LIMIT_BYTES = 16 * 1024;
@@ -65,11 +66,12 @@ export function noteBodyEnded(socket: Socket): void {
  * timeout) gets no second answer: its connection is only closed, since a client would take an
  * unasked-for answer for the answer to its next request.
  */
-export function clientErrorHandler(logger: Logger) {
+export function clientErrorHandler(logger: Logger, errors: ErrorCounter) {
   return function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
     const answer = socket.destroyed || answeredBeforeBody.has(socket) ? undefined : clientErrorAnswer(err);
     logger.debug({ code: err.code }, 'refused a request the HTTP parser could not read');
     if (answer !== undefined && socket.writable) {
+      errors.count(answer.status, answer.code);
       const body = JSON.stringify(answer.toJSON());
       socket.write(
         `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}\r\nContent-Type: application/json\r\n` +
@@ -81,7 +83,11 @@ export function clientErrorHandler(logger: Logger) {
 }
 
 /** Fastify's `frameworkErrors`: URLs its router refuses before any route or hook runs. */
-export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+export function frameworkErrorHandler(errors: ErrorCounter) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => sendAsIs(reply, routingRefusal(error, request), errors);
+}
+
+function routingRefusal(error: FastifyError, request: FastifyRequest): AirlockError {
   const raw = request.raw.url ?? '';
   const url = excerpt(raw);
   let answer: AirlockError;
@@ -100,11 +106,12 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
   } else {
     answer = new AirlockError('BAD_REQUEST', `the request could not be routed (${error.code}): ${url}`);
   }
-  sendAsIs(reply, answer);
+  return answer;
 }
 
 /** Sends the error body as a string: no route's response schema (which may not list the status) applies. */
-function sendAsIs(reply: FastifyReply, err: AirlockError): void {
+function sendAsIs(reply: FastifyReply, err: AirlockError, errors: ErrorCounter): void {
+  errors.count(err.status, err.code);
   void reply.status(err.status).type('application/json; charset=utf-8').send(JSON.stringify(err.toJSON()));
 }
 
@@ -112,7 +119,7 @@ function sendAsIs(reply: FastifyReply, err: AirlockError): void {
  * Once the server is closing, a request that still arrives on an open keep-alive connection is
  * answered 503 SHUTTING_DOWN (Fastify's own 503 has its own body) and its connection closed.
  */
-export function refuseWhileClosing(app: FastifyInstance): void {
+export function refuseWhileClosing(app: FastifyInstance, errors: ErrorCounter): void {
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
@@ -121,6 +128,6 @@ export function refuseWhileClosing(app: FastifyInstance): void {
   app.addHook('onRequest', (request, reply, done) => {
     if (!closing) return done();
     const err = new AirlockError('SHUTTING_DOWN', 'the server is stopping; send the request again to another server or after its restart');
-    sendAsIs(reply.header('connection', 'close'), err);
+    sendAsIs(reply.header('connection', 'close'), err, errors);
   });
 }

@@ -64,8 +64,8 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     // refuseWhileClosing, in the API's error format.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
-    clientErrorHandler: clientErrorHandler(deps.logger),
-    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler: clientErrorHandler(deps.logger, deps.metrics.apiErrors),
+    frameworkErrors: frameworkErrorHandler(deps.metrics.apiErrors),
     schemaController: { compilersFactory: { buildValidator } },
     // Behind a proxy listed in AIRLOCK_TRUST_PROXY, request.ip (audit and refusal lines) is the
     // client's address from X-Forwarded-For; otherwise the header is ignored.
@@ -76,16 +76,17 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   capConnections(app.server, deps.config.maxConnections, deps.logger);
   await registerOpenApi(app, deps.version);
   app.addSchema(ErrorBody);
-  refuseWhileClosing(app);
+  refuseWhileClosing(app, deps.metrics.apiErrors);
   closeConnectionsAfterAnswersOnStop(app);
   // Refused authentication is logged (bounded); only errors pay for it, never a served request.
   app.addHook('onError', new RefusalLog(deps.logger).hook());
   registerAccessLog(app, deps.logger);
-  app.setErrorHandler(errorHandler(deps.logger, deps.config));
+  app.setErrorHandler(errorHandler(deps.logger, deps.config, deps.metrics.apiErrors));
   registerJsonBodyParser(app);
   registerBodyBudget(app, new BodyBudget(deps.config.bodyBytesInFlight));
   const notFound = (request: FastifyRequest, reply: FastifyReply): void => {
     const err = new AirlockError('NOT_FOUND', `no route ${request.method} ${request.url}; see GET /openapi.json`);
+    deps.metrics.apiErrors.count(404, 'NOT_FOUND');
     void reply.status(404).send(err.toJSON());
   };
   app.setNotFoundHandler(notFound);

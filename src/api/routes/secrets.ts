@@ -26,19 +26,22 @@ const SHARED_REFUSALS = new Set(['FST_ERR_CTP_BODY_TOO_LARGE', 'FST_ERR_CTP_INVA
  * the like) answer with a fixed message: a parser's message could quote the body, i.e. the value.
  */
 function redactingErrorHandler(deps: ApiDeps) {
-  const shared = errorHandler(deps.logger, deps.config);
+  const errors = deps.metrics.apiErrors;
+  const shared = errorHandler(deps.logger, deps.config, errors);
   return function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
     if (isAirlockError(err) || err.validation || SHARED_REFUSALS.has(err.code) || isStorageFull(err)) {
       return shared(err, request, reply);
     }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {
+      errors.count(status, 'BAD_REQUEST');
       void reply.status(status).send({
         error: { code: 'BAD_REQUEST', message: 'invalid request: send JSON {"value": "...", "hosts": ["api.example.com"]}' },
       });
       return undefined;
     }
     deps.logger.error({ code: err.code, url: request.url }, 'unhandled error in a secrets route');
+    errors.count(500, 'INTERNAL');
     void reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error; see the server log' } });
     return undefined;
   };
