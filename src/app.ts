@@ -49,6 +49,7 @@ import { sealingKey } from './services/secrets/crypto.js';
 import { refuseToReplaceLostKey, warnAboutUnopenable } from './services/secrets/sealed-check.js';
 import { SecretService } from './services/secrets/service.js';
 import { openQueue, openStore, sqliteFile } from './store/index.js';
+import { logSchemaChange } from './store/schema-change.js';
 import { refuseEmptyDatabase } from './store/storage-errors.js';
 import type { Store } from './store/port.js';
 import { startCheckpointer } from './store/sqlite/checkpointer.js';
@@ -151,6 +152,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   // An emptied database in a used data dir would start as a new, empty server: refused instead.
   refuseEmptyDatabase(sqliteFile(config), secretKeyPath(config.dataDir));
   const openedStore = await openStore(config);
+  logSchemaChange(openedStore.appliedMigrations?.() ?? [], logger);
   const store = overrides.wrapStore?.(openedStore) ?? openedStore;
   cleanup.add(() => store.close());
   await store.migrate();

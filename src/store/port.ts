@@ -2,6 +2,7 @@
 // a Postgres one will follow. Both pass the conformance suite in test/store/.
 import type { PageBudget } from '../core/page-budget.js';
 import type { ExecutionRecord, ExecutionStatus, FunctionVersion, PurgeBatch } from '../core/types.js';
+import type { AppliedMigration } from './schema-change.js';
 
 export interface FunctionSummary {
   tenant: string;
@@ -107,6 +108,8 @@ export type { PurgeBatch } from '../core/types.js';
 export interface Store {
   /** Applies forward-only migrations. */
   migrate(): Promise<void>;
+  /** The migrations this store applied when it was opened, oldest first (empty: the schema was current). */
+  appliedMigrations?(): readonly AppliedMigration[];
   close(): Promise<void>;
 
   /**

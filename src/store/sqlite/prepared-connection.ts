@@ -1,6 +1,7 @@
 // The lifecycle every SQLite handle shares (the store, the queue, the schedules): one connection
 // of its own, the schema migrated, then its statements prepared once; using them before
 // migrate() or after close() is a bug reported as INTERNAL with the handle's own message.
+import type { AppliedMigration } from '../schema-change.js';
 import type { Database as Db } from 'better-sqlite3';
 import { AirlockError } from '../../core/errors.js';
 import { applyMigrations } from './migrate.js';
@@ -12,6 +13,8 @@ export class PreparedConnection<P> {
   private readonly prepare: (db: Db) => P;
   private readonly misuse: string;
   private prepared: P | undefined;
+  /** The migrations this handle applied (empty when the schema was already current). */
+  readonly applied: AppliedMigration[] = [];
 
   /** Opens (creating if needed, owner-only) `file`; `misuse` is the message for a premature use. */
   constructor(file: string, busyTimeoutMs: number | undefined, prepare: (db: Db) => P, misuse: string) {
@@ -26,7 +29,7 @@ export class PreparedConnection<P> {
   }
 
   migrate(): void {
-    applyMigrations(this.db, MIGRATIONS);
+    for (const version of applyMigrations(this.db, MIGRATIONS)) this.applied.push({ version, name: MIGRATIONS[version - 1]!.name });
     this.prepared ??= this.prepare(this.db);
   }
 

@@ -46,6 +46,7 @@ import { listAllExecutionsSql, listAllShapeKey } from './statements/list-all-exe
 import type { AllListShape } from './statements/list-all-executions.js';
 import { GET_META, SET_META } from './statements/meta.js';
 import { NEXT_EXECUTION_TENANT, PURGE_TENANT_EXECUTIONS } from './statements/purge-executions.js';
+import type { AppliedMigration } from '../schema-change.js';
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another connection's lock before SQLITE_BUSY, ms. Default 5000. */
@@ -181,6 +182,10 @@ export class SqliteStore implements Store {
 
   async migrate(): Promise<void> {
     this.conn.migrate();
+  }
+
+  appliedMigrations(): readonly AppliedMigration[] {
+    return this.conn.applied;
   }
 
   async close(): Promise<void> {
