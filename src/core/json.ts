@@ -90,6 +90,14 @@ export class SerializedInput {
  * depth against the same maximum when it was parsed.
  */
 export function serializeInput(input: unknown, maxDepth: number, maxBytes: number, operatorMaxBytes: number): string {
+  return checkedInput(input, maxDepth, maxBytes, operatorMaxBytes).json;
+}
+
+/**
+ * serializeInput's checks, answering the input as a SerializedInput: a job's payload that holds
+ * it is stored with this text spliced in (stringifyWithInput), not serialized a second time.
+ */
+export function checkedInput(input: unknown, maxDepth: number, maxBytes: number, operatorMaxBytes: number): SerializedInput {
   const serialized = input instanceof SerializedInput ? input : undefined;
   const problem = serialized === undefined ? inputProblem(input, maxDepth) : serialized.problem;
   if (problem === 'too-deep') {
@@ -118,7 +126,7 @@ export function serializeInput(input: unknown, maxDepth: number, maxBytes: numbe
       { bytes, limit: maxBytes },
     );
   }
-  return json;
+  return serialized ?? new SerializedInput(json, bytes, undefined);
 }
 
 /** An input's JSON text: a SerializedInput's as it is, any other value serialized (undefined as null). */

@@ -7,7 +7,7 @@
 import type { Config } from '../../core/config.js';
 import { AirlockError, isAirlockError } from '../../core/errors.js';
 import { sortableId } from '../../core/ids.js';
-import { serializeInput } from '../../core/json.js';
+import { checkedInput } from '../../core/json.js';
 import type { FunctionVersion } from '../../core/types.js';
 import type { QueueItem } from '../../queue/port.js';
 import type { FunctionCache } from '../function-cache.js';
@@ -86,9 +86,9 @@ export class HookService {
     const verified = await this.deps.verifier?.check(tenant, fn, plain);
     const input = deliveryInput(deliveryId, plain, { ...config.webhooks, maxJsonDepth: config.maxJsonDepth });
     if (verified !== undefined) input.verified = verified;
-    serializeInput(input, config.maxJsonDepth + 2, version.limits.inputBytes, config.maxLimits.inputBytes);
     const payload: JobPayload = {
-      input,
+      // Checked and serialized once: the queue stores this text as the payload's input.
+      input: checkedInput(input, config.maxJsonDepth + 2, version.limits.inputBytes, config.maxLimits.inputBytes),
       version: version.version,
       maxRunMs: config.jobs.defaultRunMs,
       deadlineAt: now + config.jobs.deadlineMs,

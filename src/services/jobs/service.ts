@@ -3,7 +3,7 @@
 // tenant-scoped: a job id of another tenant is simply not found.
 import type { Config } from '../../core/config.js';
 import { AirlockError, isAirlockError } from '../../core/errors.js';
-import { serializeInput } from '../../core/json.js';
+import { checkedInput, serializeInput } from '../../core/json.js';
 import type { PageBudget } from '../../core/page-budget.js';
 import { REQUEUEABLE_STATUSES } from '../../queue/port.js';
 import type { QueueItem, QueueStatus, QueueStore } from '../../queue/port.js';
@@ -109,12 +109,13 @@ export class JobService {
   async submit(tenant: string, name: string, req: SubmitJobRequest): Promise<{ job: QueueItem; created: boolean }> {
     const { config, queue, functions } = this.deps;
     const fn = await functions.get(tenant, name);
-    serializeInput(req.input ?? null, config.maxJsonDepth, fn.limits.inputBytes, config.maxLimits.inputBytes);
+    // Checked and serialized once: the queue stores this text as the payload's input.
+    const input = checkedInput(req.input ?? null, config.maxJsonDepth, fn.limits.inputBytes, config.maxLimits.inputBytes);
     const maxRunMs = this.maxRunMs(req.maxRunMs ?? config.jobs.defaultRunMs);
     const deadlineMs = this.deadlineMs(req.deadlineMs);
     // Every slice runs the version that was latest at submission, even if the function is redeployed meanwhile.
     const payload: JobPayload = {
-      input: req.input ?? null,
+      input,
       version: fn.version,
       maxRunMs,
       deadlineAt: this.now() + deadlineMs,
