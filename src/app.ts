@@ -100,9 +100,13 @@ export interface AirlockOverrides {
 
 /** After the last call is answered, how long open connections get before they are cut, ms. */
 const CONNECTION_GRACE_MS = 1_000;
-/** Foreground pressure is judged over windows this long, ms, with at least this many requests in one. */
+/**
+ * Foreground pressure is judged over windows this long, ms, with at least this many requests in
+ * one (50 a second: more than health checks and scrapes, fewer than a loop saturated by requests
+ * answers on a slow machine).
+ */
 const PACER_WINDOW_MS = 100;
-const PACER_MIN_FOREGROUND = 20;
+const PACER_MIN_FOREGROUND = 5;
 /** How often the background checkpointer moves the database log into the database file, ms. */
 const CHECKPOINT_INTERVAL_MS = 100;
 

@@ -2,9 +2,10 @@
 // and schedules share one event loop with the HTTP API: each slice costs queue transactions and
 // frame handling on it. When the loop is saturated (utilization over the last window at or above
 // the threshold) while foreground requests keep arriving (invocations, webhook ingest, API
-// calls), the job worker runs a single slice at a time until the pressure is gone, so a webhook
-// burst is accepted at the rate the loop allows and its deliveries are processed right after.
-// Jobs always make progress: one slice keeps running whatever the load.
+// calls), the job worker runs a single slice at a time until the pressure has been gone for a few
+// windows in a row (a loop so busy that requests arrive slowly must not flip back and forth), so
+// a webhook burst is accepted at the rate the loop allows and its deliveries are processed right
+// after. Jobs always make progress: one slice keeps running whatever the load.
 import { performance } from 'node:perf_hooks';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 
@@ -15,6 +16,8 @@ export interface PacerOptions {
   windowMs: number;
   /** Foreground requests per window below which the loop is left to background work. */
   minForeground: number;
+  /** Windows in a row without pressure before background work stops yielding (default 3). */
+  releaseWindows?: number;
 }
 
 export interface PacerClock {
@@ -35,6 +38,8 @@ export class ForegroundPacer {
   private mark: EventLoopUtilization;
   private foreground = 0;
   private yielding = false;
+  /** Windows in a row judged without pressure while yielding. */
+  private calm = 0;
 
   constructor(options: PacerOptions, clock: PacerClock = realClock) {
     this.options = options;
@@ -64,7 +69,9 @@ export class ForegroundPacer {
     const now = this.clock.now();
     if (now - this.windowStart < this.options.windowMs) return;
     const used = this.clock.utilization(this.mark).utilization;
-    this.yielding = used >= this.options.saturation && this.foreground >= this.options.minForeground;
+    const pressed = used >= this.options.saturation && this.foreground >= this.options.minForeground;
+    this.calm = pressed ? 0 : this.calm + 1;
+    this.yielding = pressed || (this.yielding && this.calm < (this.options.releaseWindows ?? 3));
     this.mark = this.clock.utilization();
     this.windowStart = now;
     this.foreground = 0;

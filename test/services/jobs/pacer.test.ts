@@ -1,6 +1,7 @@
 // The foreground pacer: background job slices drop to one at a time only while the event loop is
-// saturated AND foreground requests keep arriving; the decision is made once per window, and a
-// threshold of 100% turns yielding off. Utilization comes from an injected clock.
+// saturated AND foreground requests keep arriving, and stay so until three windows in a row had no
+// such pressure; the decision is made once per window, and a threshold of 100% turns yielding off.
+// Utilization comes from an injected clock.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EventLoopUtilization } from 'node:perf_hooks';
@@ -33,12 +34,16 @@ test('a saturated loop with foreground traffic lets one slice run; otherwise all
   const { state, clock } = fakeClock();
   const pacer = new ForegroundPacer(options, clock);
   assert.equal(pacer.limit(6), 6, 'nothing measured yet');
+  window(pacer, state, 0.99, 3);
+  assert.equal(pacer.limit(6), 6, 'busy with background work alone: no one to yield to');
   window(pacer, state, 0.97, 50);
   assert.equal(pacer.limit(6), 1, 'busy loop, requests arriving');
   window(pacer, state, 0.5, 50);
-  assert.equal(pacer.limit(6), 6, 'the loop has room again');
-  window(pacer, state, 0.99, 3);
-  assert.equal(pacer.limit(6), 6, 'busy with background work alone: no one to yield to');
+  assert.equal(pacer.limit(6), 1, 'one window with room is not yet enough');
+  window(pacer, state, 0.5, 50);
+  assert.equal(pacer.limit(6), 1, 'nor two');
+  window(pacer, state, 0.5, 50);
+  assert.equal(pacer.limit(6), 6, 'the loop had room for three windows in a row');
   window(pacer, state, 0.95, 20);
   assert.equal(pacer.limit(6), 1);
   assert.equal(pacer.limit(0), 0, 'never more than the configured concurrency');
@@ -46,7 +51,7 @@ test('a saturated loop with foreground traffic lets one slice run; otherwise all
 
 test('the decision holds for a whole window', () => {
   const { state, clock } = fakeClock();
-  const pacer = new ForegroundPacer(options, clock);
+  const pacer = new ForegroundPacer({ ...options, releaseWindows: 1 }, clock);
   window(pacer, state, 0.97, 50);
   assert.equal(pacer.isYielding, true);
   state.busy = 0.1;
@@ -54,6 +59,17 @@ test('the decision holds for a whole window', () => {
   assert.equal(pacer.isYielding, true);
   state.t += 50;
   assert.equal(pacer.isYielding, false);
+});
+
+test('a saturated loop whose requests arrive slowly (a dip below the minimum) keeps yielding', () => {
+  const { state, clock } = fakeClock();
+  const pacer = new ForegroundPacer(options, clock);
+  window(pacer, state, 1, 40);
+  assert.equal(pacer.limit(6), 1);
+  for (const requests of [12, 7, 30, 19, 18]) {
+    window(pacer, state, 1, requests);
+    assert.equal(pacer.limit(6), 1, `a window of ${requests} requests between busier ones`);
+  }
 });
 
 test('a threshold of 100% never yields', () => {
