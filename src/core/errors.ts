@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'LIMIT_ABOVE_MAXIMUM'
   | 'TOO_MANY_REQUESTS'
   | 'SHUTTING_DOWN'
+  | 'CLIENT_CLOSED_REQUEST'
   | 'ISOLATION_UNAVAILABLE'
   | 'CONFIG_INVALID'
   | 'LISTEN_FAILED'
@@ -73,6 +74,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   LIMIT_ABOVE_MAXIMUM: 400,
   TOO_MANY_REQUESTS: 429,
   SHUTTING_DOWN: 503,
+  // nginx's code for a client that went away before its answer; nobody reads this one.
+  CLIENT_CLOSED_REQUEST: 499,
   ISOLATION_UNAVAILABLE: 500,
   CONFIG_INVALID: 500,
   // The server could not open its port (startup only; never an HTTP answer).

@@ -122,6 +122,9 @@ function checkInt(name: string, value: number, min: number, max = Number.MAX_SAF
   }
 }
 
+/** What ends a wait for a slot early: a signal, or a function that makes one when a wait begins. */
+export type WaitSignal = AbortSignal | (() => AbortSignal);
+
 export class Admission {
   readonly #globalCap: number;
   readonly #tenantCap: number;
@@ -170,11 +173,12 @@ export class Admission {
   /**
    * Wait for a slot for `tenant`. Rejects with TOO_MANY_REQUESTS (details: TooManyRequestsDetails)
    * when the wait would exceed maxWaitMs or the tenant's queue is full, with SHUTTING_DOWN after
-   * close(), and with `signal.reason` when the signal aborts first.
+   * close(), and with `signal.reason` when the signal aborts first. A function as `signal` is
+   * called only if the caller has to wait, so an uncontended acquire makes no signal.
    */
-  acquire(tenant: string, signal?: AbortSignal): Promise<Permit> {
+  acquire(tenant: string, signal?: WaitSignal): Promise<Permit> {
     if (this.#closed !== null) return Promise.reject(this.#closed);
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal instanceof AbortSignal && signal.aborted) return Promise.reject(signal.reason);
     let state = this.#tenants.get(tenant);
     if (state === undefined) {
       if (this.#tenants.size >= this.#sweepAt) this.#sweep();
@@ -229,12 +233,14 @@ export class Admission {
     }
   }
 
-  #enqueue(state: TenantState, signal: AbortSignal | undefined): Promise<Permit> {
+  #enqueue(state: TenantState, waitSignal: WaitSignal | undefined): Promise<Permit> {
     if (this.#maxWaitMs === 0 || state.queue.size >= this.#maxQueue) {
       return Promise.reject(
         this.#tooMany(state, this.#limitOf(state), this.#maxWaitMs === 0 ? 'no_wait' : 'queue_full'),
       );
     }
+    const signal = typeof waitSignal === 'function' ? waitSignal() : waitSignal;
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
     return new Promise<Permit>((resolve, reject) => {
       const waiter = new Waiter(state, resolve, reject, performance.now());
       state.queue.push(waiter);

@@ -8,7 +8,7 @@ import { serializeInput } from '../core/json.js';
 import type { ExecutionError, ExecutionRecord, ExecutionStatus, FunctionVersion, LogLine, StartKind } from '../core/types.js';
 import { maskOutcome } from '../egress/mask.js';
 import type { EgressBroker, EgressSession } from '../egress/types.js';
-import type { Admission } from '../scheduler/admission.js';
+import type { Admission, WaitSignal } from '../scheduler/admission.js';
 import type { SandboxPool } from '../sandbox/pool.js';
 import type { FunctionCache } from './function-cache.js';
 import { withContention } from './timeout-context.js';
@@ -21,6 +21,7 @@ const QUEUEABLE_INPUT_CHARS = 64 * 1024;
 const REFUSALS: Partial<Record<string, { metric: string; type: string }>> = {
   TOO_MANY_REQUESTS: { metric: 'admission', type: 'TooManyRequests' },
   SHUTTING_DOWN: { metric: 'shutting_down', type: 'ShuttingDown' },
+  CLIENT_CLOSED_REQUEST: { metric: 'client_gone', type: 'ClientClosedRequest' },
 };
 
 export interface InvokeRequest {
@@ -78,7 +79,8 @@ export class InvokeService {
     return this.inFlight;
   }
 
-  async invoke(tenant: string, name: string, req: InvokeRequest, signal?: AbortSignal): Promise<InvokeResult> {
+  /** `signal` ends a wait for an admission slot early (e.g. the caller went away): the call is refused, not run. */
+  async invoke(tenant: string, name: string, req: InvokeRequest, signal?: WaitSignal): Promise<InvokeResult> {
     const { config, functions, admission, pool, recorder, metrics, isolation } = this.deps;
     const fn = await functions.get(tenant, name, req.version);
     const inputJson = serializeInput(req.input, config.maxJsonDepth, fn.limits.inputBytes, config.maxLimits.inputBytes);

@@ -327,6 +327,27 @@ test('abort removes the waiter and rejects with the reason; the slot goes to the
   assert.deepEqual(a.stats(), { running: 0, waiting: 0 });
 });
 
+test('a signal given as a function is made only when the caller has to wait', async () => {
+  const a = admission({ tenantConcurrency: 1 });
+  let made = 0;
+  const controller = new AbortController();
+  const lazy = (): AbortSignal => {
+    made++;
+    return controller.signal;
+  };
+  const held = await a.acquire('a', lazy);
+  assert.equal(made, 0, 'an uncontended acquire makes no signal');
+  const waiting = a.acquire('a', lazy);
+  assert.equal(made, 1);
+  const reason = new Error('client went away');
+  controller.abort(reason);
+  await assert.rejects(waiting, (err) => err === reason);
+  assert.deepEqual(a.stats(), { running: 1, waiting: 0 });
+  await assert.rejects(a.acquire('a', lazy), (err) => err === reason, 'a signal already aborted when the wait begins');
+  assert.deepEqual(a.stats(), { running: 1, waiting: 0 });
+  held.release();
+});
+
 test('an abort after admission changes nothing', async () => {
   const a = admission();
   const controller = new AbortController();

@@ -1,6 +1,7 @@
 // POST .../invoke: run a function and answer with its execution in the same request.
 import type { FastifyInstance } from 'fastify';
 import { requireTenant } from '../auth.js';
+import { clientGone } from '../client-gone.js';
 import { errorResponses } from '../error-responses.js';
 import { FunctionParams, InvokeBody, InvokeResult } from '../schemas.js';
 import type { ApiDeps } from '../deps.js';
@@ -22,12 +23,13 @@ export function registerInvokeRoutes(app: FastifyInstance, deps: ApiDeps): void 
         response: { 200: InvokeResult, ...errorResponses('FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'VERSION_AMBIGUOUS', 'INPUT_TOO_LARGE', 'TOO_MANY_REQUESTS') },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { tenant, name } = request.params;
       requireTenant(request, tenant);
       const body = request.body ?? {};
       const req = body.version === undefined ? { input: body.input } : { input: body.input, version: body.version };
-      return deps.invoke.invoke(tenant, name, req);
+      // A call that waits for a slot is dropped if its client goes away meanwhile.
+      return deps.invoke.invoke(tenant, name, req, () => clientGone(reply.raw));
     },
   );
 }
