@@ -17,6 +17,8 @@ import { Admission } from './scheduler/admission.js';
 import { openIsolation } from './sandbox/open-isolation.js';
 import { OffThreadInputParser } from './core/json-thread/parser.js';
 import { SandboxPool } from './sandbox/pool.js';
+import { BUDGET_WATCH_DEFAULTS, BudgetWatch } from './sandbox/budget-watch.js';
+import type { BudgetWatchOptions } from './sandbox/budget-watch.js';
 import { FunctionCache } from './services/function-cache.js';
 import { FunctionService } from './services/functions.js';
 import { sandboxedParser } from './services/node-parse.js';
@@ -96,6 +98,8 @@ export interface AirlockOverrides {
   scheduleClock?: () => number;
   /** Wraps the store the server opened (tests inject store failures at this boundary). */
   wrapStore?: (store: Store) => Store;
+  /** The sandbox budget watch's threshold and intervals (tests shorten them). */
+  budgetWatch?: Partial<Omit<BudgetWatchOptions, 'maxSandboxes'>>;
 }
 
 /** After the last call is answered, how long open connections get before they are cut, ms. */
@@ -259,6 +263,11 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   server.server.on('request', () => pacer.noteForeground());
   pool.start();
   cleanup.add(() => pool.close());
+  const budgetWatch = new BudgetWatch(() => pool.stats().evicted, logger, {
+    ...BUDGET_WATCH_DEFAULTS, ...overrides.budgetWatch, maxSandboxes: config.pool.maxSandboxes,
+  });
+  budgetWatch.start();
+  cleanup.add(() => budgetWatch.stop());
   /** Records, deliveries being committed, then the database handles, last the checkpointer: each even if one before failed. */
   const closeStorage = async (steps: StopSteps): Promise<void> => {
     await steps.run('execution records', () => recorder.close());
@@ -315,6 +324,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
         }),
         steps.run('job worker', () => worker.stop(config.shutdownGraceMs, graceCut.signal)),
       ]);
+      budgetWatch.stop();
       await steps.run('sandbox pool', () => pool.close());
       await steps.run('json thread', () => jsonThread.close());
       // Deploys in flight finish their syntax check (each is bounded by its deadline) first.
