@@ -16,6 +16,7 @@ export type AuditEvent =
   | 'schedule.set'
   | 'schedule.delete'
   | 'webhook.rotate'
+  | 'webhook.delete'
   | 'webhook.verify.set'
   | 'webhook.verify.delete'
   | 'job.cancel'

@@ -64,7 +64,8 @@ const USAGE = {
   ],
   hooks: [
     line('airlock hooks show <tenant>/<function> [--json]', 'print the webhook URL to give the third party'),
-    line('airlock hooks rotate <tenant>/<function> [--json]', 'issue a new token; the old URL stops working at once'),
+    line('airlock hooks rotate <tenant>/<function> [--json]', 'issue a new token; the old URL stops working at once (turns a webhook that is off back on)'),
+    line('airlock hooks off <tenant>/<function>', 'turn the webhook off: its URL stops working at once, redeploys issue none'),
     line(
       'airlock hooks verify <tenant>/<function> --preset github|stripe|slack|standard-webhooks --secret NAME [--tolerance-seconds S]',
       "refuse deliveries without the provider's valid signature (401); the key is the tenant secret NAME (a --signing-key)",

@@ -183,6 +183,8 @@ export interface Store {
   createWebhook(record: WebhookRecord): Promise<{ created: boolean; record: WebhookRecord }>;
   /** Replaces the function's token (rotation); false when it has none. */
   replaceWebhook(record: WebhookRecord): Promise<boolean>;
+  /** Deletes the function's token (its webhook is off until a rotation issues a new one); true if it had one. */
+  deleteWebhook(tenant: string, fn: string): Promise<boolean>;
   /** Every function's webhook token record (master key rotation at start). */
   allWebhooks(): Promise<WebhookRecord[]>;
   /** Seals a token again (key rotation): only if its sealed value is still `from` (not rotated meanwhile). */

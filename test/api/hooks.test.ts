@@ -129,6 +129,35 @@ describe('webhooks API', () => {
     assert.equal(await jobCount('rotated'), 2);
   });
 
+  it('turned off, the webhook refuses deliveries like a wrong token and stays off across redeploys; a rotation turns it on', async () => {
+    await deploy(server, 'acme', 'closed', ECHO);
+    const old = (await server.request('GET', '/v1/tenants/acme/functions/closed/webhook')).body as Webhook;
+    assert.equal((await deliver(old.path, { body: 'one' })).status, 202);
+    const off = await server.request('DELETE', '/v1/tenants/acme/functions/closed/webhook');
+    assert.equal(off.status, 204, JSON.stringify(off.body));
+    const refused = await deliver(old.path, { body: 'two' });
+    const wrongToken = await deliver('/hooks/acme/closed/whk_wrong', { body: 'two' });
+    assert.deepEqual([refused.status, refused.body], [404, wrongToken.body], 'the same 404 as a wrong token');
+    const shown = await server.request('GET', '/v1/tenants/acme/functions/closed/webhook');
+    assert.equal(shown.status, 404);
+    assert.match(shown.body.error.message, /has no webhook \(it was turned off.*POST \/v1\/tenants\/acme\/functions\/closed\/webhook\/rotate/);
+    // A redeploy does not turn it on again.
+    const redeployed = await server.request('PUT', '/v1/tenants/acme/functions/closed', { code: ECHO + '\n// v2' });
+    assert.equal(redeployed.status, 201);
+    assert.equal(redeployed.body.webhook, undefined, JSON.stringify(redeployed.body));
+    assert.equal((await server.request('GET', '/v1/tenants/acme/functions/closed')).body.webhook, undefined);
+    assert.equal((await deliver(old.path, { body: 'three' })).status, 404);
+    assert.equal((await server.request('DELETE', '/v1/tenants/acme/functions/closed/webhook')).status, 204, 'off stays off');
+    assert.equal((await server.request('DELETE', '/v1/tenants/acme/functions/nothing/webhook')).status, 404);
+    // A rotation turns it on with a new token; the old one still fails.
+    const on = await server.request('POST', '/v1/tenants/acme/functions/closed/webhook/rotate');
+    assert.equal(on.status, 200, JSON.stringify(on.body));
+    assert.notEqual(on.body.token, old.token);
+    assert.equal((await deliver(old.path, { body: 'four' })).status, 404);
+    assert.equal((await deliver(on.body.path as string, { body: 'five' })).status, 202);
+    assert.equal(await jobCount('closed'), 2);
+  });
+
   it('?wait answers with the result when the function is quick: a string as text, anything else as JSON', async () => {
     const hook = (await server.request('GET', '/v1/tenants/acme/functions/challenge/webhook')).body as Webhook;
     const text = await deliver(`${hook.path}?wait=20000`, { headers: { 'content-type': 'application/json' }, body: '{"challenge":"c-123"}' });

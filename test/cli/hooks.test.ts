@@ -42,6 +42,22 @@ describe('airlock hooks', () => {
     assert.equal(again.stdout.trim(), fresh.url);
   });
 
+  it('off turns the webhook off (its URL refused), show then says how to turn it on, and rotate does', async () => {
+    await deploy(server, 'acme', 'muted', `export default async (input) => input.body;`);
+    const url = (await runCli(['hooks', 'show', 'acme/muted'], env)).stdout.trim();
+    const off = await runCli(['hooks', 'off', 'acme/muted'], env);
+    assert.equal(off.code, 0, off.stderr);
+    assert.equal(off.stdout, '');
+    assert.match(off.stderr, /^acme\/muted: webhook off; deliveries to its URL are refused \(turn it on with a new URL: airlock hooks rotate acme\/muted\)\n$/);
+    assert.equal((await fetch(url, { method: 'POST', body: 'x' })).status, 404);
+    const shown = await runCli(['hooks', 'show', 'acme/muted'], env);
+    assert.equal(shown.code, 1);
+    assert.match(shown.stderr, /has no webhook \(it was turned off.*airlock hooks rotate acme\/muted/);
+    const on = await runCli(['hooks', 'rotate', 'acme/muted'], env);
+    assert.equal(on.code, 0, on.stderr);
+    assert.equal((await fetch(on.stdout.trim(), { method: 'POST', body: 'x' })).status, 202);
+  });
+
   it('verify: a signing key from stdin, then --preset/--secret, shown by verify and show, enforced, and --off', async () => {
     const key = `whsec_${randomBytes(20).toString('hex')}`;
     const saved = await runCli(['secrets', 'set', 'acme', 'gh-hook', '--signing-key'], env, key + '\n');

@@ -34,8 +34,8 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
       requireTenant(request, tenant);
       const { version, created, previousLatest } = await functions.deploy(tenant, name, request.body);
       functionCache.invalidate(tenant, name);
-      // The first deploy issues the function's webhook token; redeploys keep it.
-      const webhook = await webhookTokens.ensure(tenant, name);
+      // A new function gets its webhook token; redeploys keep the token, or keep the webhook off.
+      const webhook = previousLatest === undefined ? await webhookTokens.ensure(tenant, name) : await webhookTokens.find(tenant, name);
       const verify = await webhookVerifier.find(tenant, name);
       audit(request, 'function.deploy', tenant, `function/${name}`, { version: version.version, created });
       return reply.status(created ? 201 : 200).send({ ...functionView(version, created, webhook, verify, deps.config.publicUrl), previousVersion: previousLatest ?? null });

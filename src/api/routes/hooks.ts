@@ -147,13 +147,35 @@ export function registerWebhookRoutes(v1: FastifyInstance, deps: ApiDeps): void 
       return webhookView(hook, await deps.webhookVerifier.find(tenant, name), deps.config.publicUrl);
     },
   );
+  v1.delete<{ Params: { tenant: string; name: string } }>(
+    '/v1/tenants/:tenant/functions/:name/webhook',
+    {
+      schema: {
+        operationId: 'deleteWebhook',
+        tags: ['webhooks'],
+        summary: "Turn the function's webhook off: its token stops working at once (204)",
+        description:
+          'Deliveries to its URL are then refused with the same 404 as a wrong token, and redeploys issue no new token. ' +
+          'POST .../webhook/rotate turns it on again with a new token. Its signature verification, if any, is kept.',
+        params: FunctionParams,
+        response: { 204: Type.Null(), ...errorResponses('FUNCTION_NOT_FOUND', 'INPUT_TOO_LARGE') },
+      },
+    },
+    async (request, reply) => {
+      const { tenant, name } = request.params;
+      requireTenant(request, tenant);
+      const { removed } = await deps.webhookTokens.remove(tenant, name);
+      if (removed) audit(request, 'webhook.delete', tenant, `webhook/${name}`);
+      return reply.status(204).send();
+    },
+  );
   v1.post<{ Params: { tenant: string; name: string } }>(
     '/v1/tenants/:tenant/functions/:name/webhook/rotate',
     {
       schema: {
         operationId: 'rotateWebhookToken',
         tags: ['webhooks'],
-        summary: 'Issue a new webhook token; the old one stops working at once',
+        summary: 'Issue a new webhook token (turns a webhook that is off back on); the old one stops working at once',
         params: FunctionParams,
         response: { 200: WebhookView, ...errorResponses('FUNCTION_NOT_FOUND', 'INPUT_TOO_LARGE') },
       },

@@ -1,5 +1,6 @@
-// `airlock hooks show|rotate|verify <tenant>/<function>`: prints the function's webhook URL (the
-// one to give the third party) and, with --json, the token and path; rotate issues a new token.
+// `airlock hooks show|rotate|off|verify <tenant>/<function>`: prints the function's webhook URL (the
+// one to give the third party) and, with --json, the token and path; rotate issues a new token
+// (turning a webhook that is off back on); off deletes the token (deliveries are refused).
 // The URL alone goes to stdout (scripts capture it); a signature verification is said on stderr
 // (and is `verify` in --json). verify: hooks-verify.ts.
 import { parse, UsageError } from '../args.js';
@@ -22,11 +23,16 @@ const WEBHOOK = Type.Object({
 export async function hooksCommand(argv: string[], client: Client): Promise<void> {
   const [sub, ...rest] = argv;
   if (sub === 'verify') return hooksVerifyCommand(rest, client);
-  if (sub !== 'show' && sub !== 'rotate') throw unknownSubcommand('hooks', sub);
+  if (sub !== 'show' && sub !== 'rotate' && sub !== 'off') throw unknownSubcommand('hooks', sub);
   const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
   const [target] = takePositionals('hooks', positionals, ['<tenant>/<function>']);
   const { tenant, name } = splitTarget(target, 'hooks');
   const base = `/v1/tenants/${encodeURIComponent(tenant)}/functions/${encodeURIComponent(name)}/webhook`;
+  if (sub === 'off') {
+    await client.request('DELETE', base);
+    process.stderr.write(`${tenant}/${name}: webhook off; deliveries to its URL are refused (turn it on with a new URL: airlock hooks rotate ${tenant}/${name})\n`);
+    return;
+  }
   const hook = sub === 'show' ? await client.read('GET', base, WEBHOOK) : await client.read('POST', `${base}/rotate`, WEBHOOK);
   // The server's own full URL (AIRLOCK_PUBLIC_URL) when it has one, else this client's base.
   const url = hook.url !== undefined ? hook.url : hook.path === null ? null : client.url + hook.path;

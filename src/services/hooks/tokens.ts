@@ -1,8 +1,9 @@
 // Webhook tokens: one bearer secret per function, issued at its first deploy, shown again on
-// request, rotatable. The store keeps the token's sha256 (what deliveries are checked against,
-// in constant time) and the token sealed with the secrets master key (so it can be shown; a
-// copy of the database alone reveals no token). Rotation replaces both: the old token stops
-// working at once.
+// request, rotatable, removable (the webhook is then off: deliveries are refused like a wrong
+// token, redeploys issue none, and a rotation turns it on again with a new token). The store keeps
+// the token's sha256 (what deliveries are checked against, in constant time) and the token sealed
+// with the secrets master key (so it can be shown; a copy of the database alone reveals no
+// token). Rotation replaces both: the old token stops working at once.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AirlockError } from '../../core/errors.js';
 import { ExpiringCache } from '../../core/expiring-cache.js';
@@ -74,7 +75,7 @@ export class WebhookTokens {
     return { token, record };
   }
 
-  /** Gives the function a token unless it has one (every deploy calls this; redeploys keep the token). */
+  /** Gives the function a token unless it has one (a function's first deploy calls this). */
   async ensure(tenant: string, fn: string): Promise<WebhookView> {
     this.hashes.delete(`${tenant}/${fn}`); // a redeploy after a delete has a new token
     const { record } = this.issue(tenant, fn);
@@ -91,9 +92,23 @@ export class WebhookTokens {
     if ((await this.store.getFunction(tenant, fn)) === undefined) throw notFound(tenant, fn);
     throw new AirlockError(
       'NOT_FOUND',
-      `function ${tenant}/${fn} was deployed before webhooks existed and has no token yet; ` +
-        `issue one with POST /v1/tenants/${tenant}/functions/${fn}/webhook/rotate (or deploy it again)`,
+      `function ${tenant}/${fn} has no webhook (it was turned off, or the function was deployed before webhooks existed); ` +
+        `turn it on with a new token: POST /v1/tenants/${tenant}/functions/${fn}/webhook/rotate (airlock hooks rotate ${tenant}/${fn})`,
     );
+  }
+
+  /**
+   * Turns the function's webhook off: its token is deleted, deliveries to its URL are refused like
+   * a wrong token's (404), and redeploys issue none; a rotation turns it on with a new token.
+   * FUNCTION_NOT_FOUND when there is no such function; a webhook already off stays off.
+   */
+  async remove(tenant: string, fn: string): Promise<{ removed: boolean }> {
+    validateName('tenant', tenant);
+    validateName('function', fn);
+    if ((await this.store.getFunction(tenant, fn)) === undefined) throw notFound(tenant, fn);
+    const removed = await this.store.deleteWebhook(tenant, fn);
+    this.hashes.delete(`${tenant}/${fn}`);
+    return { removed };
   }
 
   /** The function's webhook if it has one (for the function view). */

@@ -360,6 +360,10 @@ export class SqliteStore implements Store {
     return this.stmts().webhooks.putVerify(record);
   }
 
+  async deleteWebhook(tenant: string, fn: string): Promise<boolean> {
+    return this.stmts().webhooks.remove.run(tenant, fn).changes > 0;
+  }
+
   async deleteWebhookVerify(tenant: string, fn: string): Promise<boolean> {
     return this.stmts().webhooks.removeVerify.run(tenant, fn).changes > 0;
   }
