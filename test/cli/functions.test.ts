@@ -228,7 +228,7 @@ describe('functionLines', () => {
     webhook: undefined,
   };
 
-  it('leaves out the webhook line when the answer has no webhook', () => {
+  it('says the webhook is off, and how to turn it on, when the answer has no webhook', () => {
     assert.deepEqual(functionLines(view, 'http://127.0.0.1:1'), [
       'function   acme/hello',
       'version    abc',
@@ -237,6 +237,7 @@ describe('functionLines', () => {
       'isolation  tenant',
       'limits     timeout 2000 ms, memory 128 MiB, input 1 bytes, result 2 bytes, logs 3 bytes',
       'egress     none (no network)',
+      'webhook    off (turn it on with: airlock hooks rotate acme/hello)',
     ]);
   });
 

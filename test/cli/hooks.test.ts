@@ -53,6 +53,8 @@ describe('airlock hooks', () => {
     const shown = await runCli(['hooks', 'show', 'acme/muted'], env);
     assert.equal(shown.code, 1);
     assert.match(shown.stderr, /has no webhook \(it was turned off.*airlock hooks rotate acme\/muted/);
+    const fn = await runCli(['functions', 'acme/muted'], env);
+    assert.match(fn.stdout, /^webhook\s+off \(turn it on with: airlock hooks rotate acme\/muted\)$/m);
     const on = await runCli(['hooks', 'rotate', 'acme/muted'], env);
     assert.equal(on.code, 0, on.stderr);
     assert.equal((await fetch(on.stdout.trim(), { method: 'POST', body: 'x' })).status, 202);

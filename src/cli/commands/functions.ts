@@ -111,6 +111,8 @@ export function functionLines(fn: FunctionView, baseUrl: string): string[] {
     const hook = `${fn.tenant}/${fn.name}`;
     rows.push(['webhook', webhook.path === null ? `unreadable (sealed with a master key the server no longer has): give the server that key in AIRLOCK_SECRET_KEY_PREVIOUS to keep the URL, or run: airlock hooks rotate ${hook}` : baseUrl + webhook.path]);
     if (webhook.verify !== undefined) rows.push(['signatures', describeVerify(webhook.verify)]);
+  } else {
+    rows.push(['webhook', `off (turn it on with: airlock hooks rotate ${fn.tenant}/${fn.name})`]);
   }
   const width = Math.max(...rows.map(([field]) => field.length));
   return rows.map(([field, value]) => `${field.padEnd(width)}  ${value}`);
