@@ -243,6 +243,8 @@ export const ExecutionQuery = Type.Object(
     status: Type.Optional(ExecutionStatus),
     job: Type.Optional(Type.String({ maxLength: 100, description: 'only the runs (slices) of this job' })),
     before: Type.Optional(Type.String({ description: 'page: only executions older than this id' })),
+    since: Type.Optional(Type.String({ format: 'date-time', description: 'only executions queued at or after this time (RFC 3339, e.g. 2026-12-07T08:00:00Z)' })),
+    until: Type.Optional(Type.String({ format: 'date-time', description: 'only executions queued before this time (RFC 3339)' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   },
   { additionalProperties: false },

@@ -30,6 +30,9 @@ function describeIssue(issue: Issue, context: string, request: FastifyRequest): 
     const list = allowed === undefined ? '' : ` (allowed: ${allowed.length === 0 ? 'none' : allowed.join(', ')})`;
     return `${where} has an unexpected property ${JSON.stringify(params.additionalProperty)}${list}`;
   }
+  if (issue.keyword === 'format' && params.format === 'date-time') {
+    return `${where} must be an RFC 3339 date and time with its offset, e.g. 2026-12-07T08:00:00Z or 2026-12-07T09:00:00+01:00`;
+  }
   if (issue.keyword === 'pattern') {
     const rule = schemaAt(request, context, issue.instancePath);
     if (isSchema(rule) && typeof rule.description === 'string') return `${where} does not follow its rule: ${rule.description}`;

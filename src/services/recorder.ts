@@ -52,7 +52,9 @@ function matches(rec: ExecutionRecord, tenant: string, filter: ExecutionFilter):
     (filter.function === undefined || rec.function === filter.function) &&
     (filter.status === undefined || rec.status === filter.status) &&
     (filter.job === undefined || rec.jobId === filter.job) &&
-    (filter.before === undefined || rec.id < filter.before)
+    (filter.before === undefined || rec.id < filter.before) &&
+    (filter.fromId === undefined || rec.id >= filter.fromId) &&
+    (filter.toId === undefined || rec.id < filter.toId)
   );
 }
 

@@ -32,6 +32,10 @@ export interface ExecutionFilter {
   job?: string;
   /** Only executions with an id lower than this (ids sort by time): for paging. */
   before?: string;
+  /** Only executions whose id is at least this (idTimeFloor of a time: queued at or after it). */
+  fromId?: string;
+  /** Only executions whose id is below this (idTimeFloor of a time: queued before it). */
+  toId?: string;
   limit: number;
   /**
    * Also stop once the records listed reach this many bytes (the first is listed however large);

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AirlockError } from '../../core/errors.js';
+import { idTimeFloor } from '../../core/ids.js';
 import { ListPage } from '../list-page.js';
 import { requireTenant } from '../auth.js';
 import { errorResponses } from '../error-responses.js';
@@ -38,7 +39,7 @@ export function registerExecutionRoutes(app: FastifyInstance, deps: ApiDeps): vo
       schema: {
         operationId: 'listExecutions',
         tags: ['executions'],
-        summary: 'List executions, newest first (?function=&status=&job=&before=&limit=)',
+        summary: 'List executions, newest first (?function=&status=&job=&since=&until=&before=&limit=)',
         description:
           'A page holds at most limit records and stops once its records reach AIRLOCK_LIST_PAGE_BYTES of JSON (4 MiB by ' +
           'default; at least one record per page). next is set when there may be more: pass it as before for the next page.',
@@ -63,6 +64,8 @@ export function registerExecutionRoutes(app: FastifyInstance, deps: ApiDeps): vo
         ...(q.status === undefined ? {} : { status: q.status }),
         ...(q.job === undefined ? {} : { job: q.job }),
         ...(q.before === undefined ? {} : { before: q.before }),
+        ...(q.since === undefined ? {} : { fromId: idTimeFloor('ex', Date.parse(q.since)) }),
+        ...(q.until === undefined ? {} : { toId: idTimeFloor('ex', Date.parse(q.until)) }),
       });
       // An unknown cursor lists nothing: only an empty page needs telling apart from the list's end.
       if (list.length === 0 && q.before !== undefined && (await deps.recorder.get(tenant, q.before)) === undefined) {

@@ -1,5 +1,5 @@
 // `airlock executions <tenant> [id]`: lists recent executions as a table (or JSON), a page at a
-// time (--before), or prints one as JSON. `airlock executions --all-tenants --status S`: the
+// time (--before), within a time range (--since, --until), or prints one as JSON. `airlock executions --all-tenants --status S`: the
 // executions of every tenant that ended with S (admin key; GET /v1/executions).
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
@@ -7,6 +7,7 @@ import { MAX_PAGE, pagePath, printMore } from '../paging.js';
 import { Type } from '@sinclair/typebox';
 import { Nullable } from '../answer.js';
 import { givenFilters, printJson, printTable } from '../output.js';
+import { timeFlag } from '../time-flag.js';
 import { takePositionals, usageError } from '../usage.js';
 
 /** What the table reads of a page of executions. */
@@ -27,20 +28,27 @@ export async function executionsCommand(argv: string[], client: Client): Promise
     job: { type: 'string' },
     limit: { type: 'string', short: 'n' },
     before: { type: 'string' },
+    since: { type: 'string' },
+    until: { type: 'string' },
     json: { type: 'boolean' },
     'all-tenants': { type: 'boolean' },
     tenant: { type: 'string' },
   });
   const limit = integerFlag('--limit', values.limit, 1, MAX_PAGE);
+  const since = timeFlag('--since', values.since);
+  const until = timeFlag('--until', values.until);
+  if (values['all-tenants'] === true && (since !== undefined || until !== undefined)) {
+    throw usageError('executions', '--since and --until go with one tenant\'s list: airlock executions <tenant> --since 1h');
+  }
   if (values['all-tenants'] === true) return allTenants(positionals, { ...values, limit: limit?.toString() }, client);
   if (values.tenant !== undefined) throw usageError('executions', '--tenant goes with --all-tenants; otherwise name the tenant first: airlock executions <tenant>');
   const [tenant, id] = takePositionals('executions', positionals, ['<tenant>'], ['<id>']);
   const base = `/v1/tenants/${encodeURIComponent(tenant)}/executions`;
   if (id) return printJson(await client.read('GET', `${base}/${encodeURIComponent(id)}`, EXECUTION));
-  const flags = { function: values.function, status: values.status, job: values.job, limit: limit?.toString(), before: values.before };
+  const flags = { function: values.function, status: values.status, job: values.job, since, until, limit: limit?.toString(), before: values.before };
   const { executions, next = null } = await client.read('GET', pagePath(base, flags), EXECUTIONS);
   if (values.json) return printJson({ executions, next });
-  const filters = givenFilters({ function: values.function, status: values.status, job: values.job, before: values.before });
+  const filters = givenFilters({ function: values.function, status: values.status, job: values.job, since, until, before: values.before });
   printTable(
     ['ID', 'FUNCTION', 'STATUS', 'START', 'MS', 'FINISHED'],
     executions.map((e) => [e.id, e.function, e.status, e.start ?? '-', e.durationMs.toFixed(1), e.finishedAt]),

@@ -81,6 +81,8 @@ interface ListParams {
   status?: string;
   job?: string;
   before?: string;
+  fromId?: string;
+  toId?: string;
   limit: number;
 }
 
@@ -244,8 +246,12 @@ export class SqliteStore implements Store {
       status: filter.status !== undefined,
       job: filter.job !== undefined,
       before: filter.before !== undefined,
+      from: filter.fromId !== undefined,
+      to: filter.toId !== undefined,
     };
     const params: ListParams = { tenant, limit: Math.max(0, Math.floor(filter.limit)) };
+    if (filter.fromId !== undefined) params.fromId = filter.fromId;
+    if (filter.toId !== undefined) params.toId = filter.toId;
     if (filter.function !== undefined) params.function = filter.function;
     if (filter.status !== undefined) params.status = filter.status;
     if (filter.job !== undefined) params.job = filter.job;
