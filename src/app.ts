@@ -26,6 +26,7 @@ import { InvokeService } from './services/invoke.js';
 import { JobService } from './services/jobs/service.js';
 import { JobWorker } from './services/jobs/worker.js';
 import { ForegroundPacer } from './services/jobs/pacer.js';
+import type { PacerOptions } from './services/jobs/pacer.js';
 import { ScheduleRunner } from './services/schedules/runner.js';
 import { ScheduleService } from './services/schedules/service.js';
 import { openScheduleStore } from './store/schedules.js';
@@ -100,6 +101,8 @@ export interface AirlockOverrides {
   wrapStore?: (store: Store) => Store;
   /** The sandbox budget watch's threshold and intervals (tests shorten them). */
   budgetWatch?: Partial<Omit<BudgetWatchOptions, 'maxSandboxes'>>;
+  /** The foreground pacer's window and request minimum (tests make any traffic count as pressure). */
+  pacer?: Partial<Pick<PacerOptions, 'windowMs' | 'minForeground'>>;
 }
 
 /** After the last call is answered, how long open connections get before they are cut, ms. */
@@ -234,7 +237,9 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   // Jobs run on the same admission, pool and isolation as invocations (docs/jobs.md).
   const waiters = new CompletionWaiters(queue);
   // Job slices yield the event loop to foreground requests while it is saturated (pacer.ts).
-  const pacer = new ForegroundPacer({ saturation: config.jobs.yieldPercent / 100, windowMs: PACER_WINDOW_MS, minForeground: PACER_MIN_FOREGROUND });
+  const pacer = new ForegroundPacer({
+    saturation: config.jobs.yieldPercent / 100, windowMs: PACER_WINDOW_MS, minForeground: PACER_MIN_FOREGROUND, ...overrides.pacer,
+  });
   const worker = new JobWorker({
     config, queue, functions: functionCache, admission, pool, recorder, isolation: isolator.isolation, egress, logger,
     metrics: workMetrics, onSettled: (id) => waiters.notify(id), pacer, jsonThread,

@@ -1,7 +1,9 @@
 // Job slices yield the event loop to foreground requests: while requests keep the loop busy,
 // backlogged jobs of one tenant run one at a time (AIRLOCK_JOB_YIELD_PERCENT, src/services/jobs/
 // pacer.ts); with yielding off (100) the same jobs run side by side. The threshold is set to 1%
-// so that any steady request traffic counts as pressure, whatever the machine's speed.
+// and the request minimum to 1 a window, so that any steady request traffic counts as pressure,
+// whatever the machine's speed (the minimum itself is the unit tests' business, pacer.test.ts).
+// Three sandboxes are booted first, so that boots do not space the jobs out for the pacer.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deploy, startTestServer } from '../support/server.js';
@@ -17,6 +19,8 @@ const SLOW = `export default async () => {
 /** Runs three 300 ms jobs under steady foreground traffic; returns their [start, end] spans, by start. */
 async function spansUnderTraffic(server: TestServer): Promise<[number, number][]> {
   await deploy(server, 'acme', 'slow', SLOW);
+  await server.airlock.pool.warmUp();
+  assert.ok(server.airlock.pool.stats().blank >= 3, JSON.stringify(server.airlock.pool.stats()));
   let traffic = true;
   const loops = Array.from({ length: 4 }, async () => {
     while (traffic) await server.request('GET', '/healthz');
@@ -35,11 +39,14 @@ async function spansUnderTraffic(server: TestServer): Promise<[number, number][]
   }
 }
 
+/** Three blank sandboxes, one per job. */
+const BOOTED = { AIRLOCK_POOL_SIZE: '3' };
+
 const overlaps = (spans: [number, number][]): number => spans.filter((s, i) => i > 0 && s[0] < spans[i - 1]![1]).length;
 
 describe('job slices under foreground pressure', () => {
   it('run one at a time while requests keep the event loop busy', async () => {
-    const server = await startTestServer({ ...FAST_JOBS, AIRLOCK_JOB_YIELD_PERCENT: '1' });
+    const server = await startTestServer({ ...FAST_JOBS, ...BOOTED, AIRLOCK_JOB_YIELD_PERCENT: '1' }, { pacer: { minForeground: 1 } });
     try {
       const spans = await spansUnderTraffic(server);
       assert.equal(overlaps(spans), 0, `jobs ran side by side: ${JSON.stringify(spans)}`);
@@ -49,7 +56,7 @@ describe('job slices under foreground pressure', () => {
   });
 
   it('run side by side when yielding is off', async () => {
-    const server = await startTestServer({ ...FAST_JOBS, AIRLOCK_JOB_YIELD_PERCENT: '100' });
+    const server = await startTestServer({ ...FAST_JOBS, ...BOOTED, AIRLOCK_JOB_YIELD_PERCENT: '100' });
     try {
       const spans = await spansUnderTraffic(server);
       assert.ok(overlaps(spans) >= 1, `expected overlapping jobs: ${JSON.stringify(spans)}`);

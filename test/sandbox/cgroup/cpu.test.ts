@@ -42,7 +42,10 @@ describe('cgroup CPU quota and tenant fairness (real kernel)', { skip }, () => {
       // Two spinning threads would use up to 2 cores; the quota holds them near 0.5.
       assert.ok(ratio < 0.75, `CPU used / wall time = ${ratio.toFixed(2)}, above the 0.5-core quota`);
       const throttled = Number(/nr_throttled (\d+)/.exec(readFileSync(`${cpu}/cpu.stat`, 'utf8'))?.[1]);
-      assert.ok(throttled > 0, 'the kernel throttled the group');
+      // A machine too busy to give the sandbox half a core never reaches the quota, so the kernel
+      // has nothing to throttle: the ceiling above is what holds then.
+      if (ratio >= 0.4) assert.ok(throttled > 0, 'the kernel throttled the group');
+      else t.diagnostic(`the sandbox got ${ratio.toFixed(2)} of a core: too little to reach the quota; throttled ${throttled} times`);
     }, { cgroups: { cpus: 0.5 } });
   });
 
