@@ -90,8 +90,8 @@ describe('a full disk under the data dir', { skip: canUnshare ? false : 'needs r
       assert.equal(refused.headers.get('retry-after'), '30');
       // One more refusal is counted, not logged with a stack.
       assert.equal((await deliver(1000, 256 * 1024)).status, 507);
-      const log = server.output();
-      assert.match(log, new RegExp(`the disk of the data dir ${dataDir} is full .*507 STORAGE_FULL`));
+      // The server's output comes through a pipe: its line may arrive after the answer.
+      const log = await server.waitForOutput(new RegExp(`the disk of the data dir ${dataDir} is full .*507 STORAGE_FULL`));
       assert.equal(log.split(`the disk of the data dir ${dataDir} is full (`).length - 1, 1, log);
       assert.doesNotMatch(log, /unhandled error/);
 

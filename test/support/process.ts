@@ -14,6 +14,8 @@ export interface ServerProcess {
   child: ChildProcess;
   url: string;
   output(): string;
+  /** Resolves with the output once it matches `pattern` (it is read from a pipe: a line may lag its cause); fails after `timeoutMs`. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** SIGTERM, then resolves with the exit code. */
   stop(): Promise<number | null>;
 }
@@ -57,6 +59,14 @@ export function startServerProcess(env: Record<string, string>, timeoutMs = 20_0
         child,
         url: m[1]!,
         output: () => out,
+        waitForOutput: async (pattern, waitMs = 10_000) => {
+          const deadline = Date.now() + waitMs;
+          while (!pattern.test(out)) {
+            if (Date.now() > deadline) assert.fail(`the server did not print ${pattern} within ${waitMs} ms; it printed:\n${out}`);
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          return out;
+        },
         stop: async () => {
           child.kill('SIGTERM');
           return exited;
