@@ -2,6 +2,7 @@
 // uploads a function module as a new version. Every per-function limit has a flag; --bundle says
 // the file is a bundler's output, which the server takes up to its bundle limit.
 import { basename, extname } from 'node:path';
+import { MIN_LIMITS } from '../../core/limits.js';
 import { integerFlag, parse, readArgFile, readJsonArg, STDIN } from '../args.js';
 import { Type } from '@sinclair/typebox';
 import { Nullable } from '../answer.js';
@@ -62,11 +63,12 @@ export async function deployCommand(argv: string[], client: Client): Promise<voi
   }
   const body: Record<string, unknown> = { runtime: runtimeOf(file, values.runtime) };
   const limits = {
-    timeoutMs: integerFlag('--timeout-ms', values['timeout-ms']),
-    memoryMiB: integerFlag('--memory-mib', values['memory-mib']),
-    inputBytes: integerFlag('--input-bytes', values['input-bytes']),
-    resultBytes: integerFlag('--result-bytes', values['result-bytes']),
-    logBytes: integerFlag('--log-bytes', values['log-bytes'], 0),
+    // The server's minimums, checked here so that the message names the flag.
+    timeoutMs: integerFlag('--timeout-ms', values['timeout-ms'], MIN_LIMITS.timeoutMs),
+    memoryMiB: integerFlag('--memory-mib', values['memory-mib'], MIN_LIMITS.memoryMiB),
+    inputBytes: integerFlag('--input-bytes', values['input-bytes'], MIN_LIMITS.inputBytes),
+    resultBytes: integerFlag('--result-bytes', values['result-bytes'], MIN_LIMITS.resultBytes),
+    logBytes: integerFlag('--log-bytes', values['log-bytes'], MIN_LIMITS.logBytes),
   };
   if (Object.values(limits).some((v) => v !== undefined)) body.limits = limits; // JSON drops the ones not given
   if (values.isolation !== undefined) body.isolation = values.isolation;
