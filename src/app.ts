@@ -22,6 +22,7 @@ import type { BudgetWatchOptions } from './sandbox/budget-watch.js';
 import { FunctionCache } from './services/function-cache.js';
 import { FunctionService } from './services/functions.js';
 import { sandboxedParser } from './services/node-parse.js';
+import { SandboxFunctions } from './services/sandbox-functions.js';
 import { InvokeService } from './services/invoke.js';
 import { JobService } from './services/jobs/service.js';
 import { JobWorker } from './services/jobs/worker.js';
@@ -230,8 +231,10 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
     ...(overrides.egressConnector === undefined ? {} : { connector: overrides.egressConnector }),
     metrics: workMetrics,
   });
+  // Out-of-memory errors name the other functions that shared the sandbox's heap.
+  const sandboxFunctions = new SandboxFunctions();
   const invoke = new InvokeService({
-    config, functions: functionCache, admission, pool, recorder, metrics, isolation: isolator.isolation, egress,
+    config, functions: functionCache, admission, pool, recorder, metrics, isolation: isolator.isolation, egress, sandboxFunctions,
   });
 
   // Jobs run on the same admission, pool and isolation as invocations (docs/jobs.md).
@@ -242,7 +245,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   });
   const worker = new JobWorker({
     config, queue, functions: functionCache, admission, pool, recorder, isolation: isolator.isolation, egress, logger,
-    metrics: workMetrics, onSettled: (id) => waiters.notify(id), pacer, jsonThread,
+    metrics: workMetrics, onSettled: (id) => waiters.notify(id), pacer, jsonThread, sandboxFunctions,
   });
   const jobs = new JobService({ config, queue, functions: functionCache, runner: worker, jsonThread });
   // Schedules fire background jobs (docs/schedules.md).

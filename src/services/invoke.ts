@@ -13,6 +13,7 @@ import type { SandboxPool } from '../sandbox/pool.js';
 import type { FunctionCache } from './function-cache.js';
 import { withContention } from './timeout-context.js';
 import type { ExecutionRecorder } from './recorder.js';
+import type { SandboxFunctions } from './sandbox-functions.js';
 
 /** Largest input (JSON characters) of a call that may queue in a busy sandbox. */
 const QUEUEABLE_INPUT_CHARS = 64 * 1024;
@@ -64,6 +65,8 @@ export interface InvokeDeps {
   isolation: string;
   /** Opens a session per execution of a function granted egress; without it, such calls fail. */
   egress?: EgressBroker;
+  /** Which functions ran in each sandbox, for out-of-memory errors (shared with the job worker). */
+  sandboxFunctions?: SandboxFunctions;
 }
 
 export class InvokeService {
@@ -109,6 +112,7 @@ export class InvokeService {
           queueable,
         });
         metrics.recordSandboxWait(lease.start, performance.now() - asked);
+        this.deps.sandboxFunctions?.note(lease.sandbox, name);
         const startedAt = Date.now();
         const egress = this.openEgress(fn, id, startedAt);
         const outcome = await lease.sandbox.run({
@@ -126,6 +130,9 @@ export class InvokeService {
         });
         // Its sandbox still counts as busy here, as the others running when it ran out of time.
         if (outcome.status === 'timeout' && outcome.error !== undefined) outcome.error = withContention(outcome.error, pool.stats().busy);
+        if (outcome.status === 'oom' && outcome.error !== undefined && this.deps.sandboxFunctions !== undefined) {
+          outcome.error = this.deps.sandboxFunctions.explainOom(outcome.error, lease.sandbox, name);
+        }
         lease.release(outcome.reusable);
         return { lease, startedAt, egress, outcome };
       };

@@ -10,6 +10,7 @@ import type { Config } from '../../core/config.js';
 import { isAirlockError } from '../../core/errors.js';
 import { executionId } from '../../core/ids.js';
 import { inputJsonOf } from '../../core/json.js';
+import type { SandboxFunctions } from '../sandbox-functions.js';
 import type { InputBodyParser } from '../../core/json-thread/parser.js';
 import type { ExecutionRecord, FunctionVersion, LogLine } from '../../core/types.js';
 import { maskJson, maskOutcome, maskedLogs } from '../../egress/mask.js';
@@ -45,6 +46,8 @@ export interface SliceDeps {
   now?: () => number;
   /** Large stored payloads are split there, off the event loop (payload-reader.ts); without it, parsed here. */
   jsonThread?: InputBodyParser;
+  /** Which functions ran in each sandbox, for out-of-memory errors (shared with invocations). */
+  sandboxFunctions?: SandboxFunctions;
 }
 
 /** How a claimed job run was settled: done, to go on later, a failure, or taken away (cancelled, lease lost). */
@@ -208,6 +211,7 @@ export class JobSlice {
       id, tenant: item.tenant, function: item.function, version: fn.version, start: poolLease.start,
       isolation, layers: [...sandbox.layers], queuedAt, startedAt, jobId: item.id,
     });
+    this.deps.sandboxFunctions?.note(sandbox, item.function);
     let outcome: SandboxRunOutcome;
     try {
       outcome = await sandbox.run({
@@ -233,6 +237,9 @@ export class JobSlice {
       this.live = undefined;
     }
     poolLease.release(outcome.reusable);
+    if (outcome.status === 'oom' && outcome.error !== undefined && this.deps.sandboxFunctions !== undefined) {
+      outcome.error = this.deps.sandboxFunctions.explainOom(outcome.error, sandbox, item.function);
+    }
     const cap = this.capOf(outcome, egress, startedAt, timeoutMs, payload);
     await Promise.allSettled([...this.saving]);
     maskOutcome(outcome, egress);
