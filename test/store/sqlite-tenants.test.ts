@@ -9,23 +9,7 @@ import { SqliteTenants } from '../../src/store/sqlite/tenants/store.js';
 import { TENANT_TABLES } from '../../src/store/sqlite/statements/tenants/list.js';
 import { makeRecord, makeVersion } from './fixtures.js';
 import { tempSqlite } from './temp-sqlite.js';
-
-/** Rows of `tenant` in every table of the file that has a tenant column. */
-export function tenantRows(file: string, tenant: string): Record<string, number> {
-  const db = new Database(file, { readonly: true });
-  try {
-    const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => r.name);
-    const counts: Record<string, number> = {};
-    for (const table of tables) {
-      const columns = db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all().map((c) => c.name);
-      if (!columns.includes('tenant')) continue;
-      counts[table] = db.prepare<[string], { n: number }>(`SELECT COUNT(*) AS n FROM ${table} WHERE tenant = ?`).get(tenant)!.n;
-    }
-    return counts;
-  } finally {
-    db.close();
-  }
-}
+import { tenantRows } from '../support/tenant-rows.js';
 
 async function withTenants(fn: (ctx: { tenants: SqliteTenants; file: string; raw: Database.Database; store: Awaited<ReturnType<typeof tempSqlite>>['store'] }) => Promise<void>): Promise<void> {
   const temp = await tempSqlite();
