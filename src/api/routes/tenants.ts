@@ -58,7 +58,7 @@ export function registerTenantRoutes(app: FastifyInstance, deps: ApiDeps): void 
           'Its keys stop working at once on this server (within 1 s on other servers sharing the database), its running jobs are ' +
           'cancelled and its sandboxes retired. Answers the rows deleted. complete: false means the time budget ran out: call again.',
         params: TenantParams,
-        response: { 200: TenantDeletionView, ...errorResponses('FORBIDDEN', 'TENANT_NOT_FOUND') },
+        response: { 200: TenantDeletionView, ...errorResponses('FORBIDDEN', 'TENANT_NOT_FOUND', 'INPUT_TOO_LARGE') },
       },
     },
     async (request) => {
