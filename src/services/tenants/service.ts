@@ -104,7 +104,7 @@ export class TenantService {
       // Other requests get the event loop (and the database) between steps.
       if (more) await new Promise((resolve) => setImmediate(resolve));
     }
-    return { tenant, deleted, stoppedJobs, retiredSandboxes: retired.retired, complete: !more && !(await store.exists(tenant)) };
+    return { tenant, deleted, stoppedJobs, retiredSandboxes: retired.retired, complete: !(await store.exists(tenant)) };
   }
 }
 
