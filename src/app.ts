@@ -57,6 +57,8 @@ import { logSchemaChange } from './store/schema-change.js';
 import { refuseEmptyDatabase } from './store/storage-errors.js';
 import type { Store } from './store/port.js';
 import { startCheckpointer } from './store/sqlite/checkpointer.js';
+import { openTenantStore } from './store/tenants.js';
+import { TenantService } from './services/tenants/service.js';
 import { HttpEgressBroker } from './egress/broker.js';
 import type { Connector, Resolver } from './egress/transport.js';
 import type { SecretSource } from './egress/types.js';
@@ -175,6 +177,8 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   await logWaitingWork(queue, logger, config.jobs.paused);
   const scheduleStore = await openScheduleStore(config);
   cleanup.add(() => scheduleStore.close());
+  const tenantStore = await openTenantStore(config);
+  cleanup.add(() => tenantStore.close());
   // Log checkpoints run in a worker thread, off the event loop; without it the connections' own
   // autocheckpoint still bounds the log.
   const checkpointer = await startCheckpointer(sqliteFile(config), CHECKPOINT_INTERVAL_MS).catch((err: unknown) => {
@@ -259,13 +263,17 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   });
   cleanup.add(() => committer.close());
   const hooks = new HookService({ config, tokens: webhookTokens, verifier: webhookVerifier, functions: functionCache, committer, waiters });
+  const forget = [keys, webhookTokens, webhookVerifier].map((c) => (tenant: string) => c.forgetTenant(tenant));
+  const tenants = new TenantService({
+    store: tenantStore, runner: worker, pool, recorder, logger, forget: [...forget, (tenant) => functionCache.invalidateTenant(tenant)],
+  });
 
   let shuttingDown = false;
   const health = (): HealthProblem[] =>
     healthProblems({ records: () => recorder.writeProblem, jobs: () => worker.claimProblem, secrets: () => secretsProblem });
   metrics.observeHealth(health);
   const server = await buildServer({
-    config, logger, functions, functionCache, invoke, jobs, schedules, hooks, webhookTokens, webhookVerifier, recorder, keys, secrets, metrics, workMetrics, jsonThread,
+    config, logger, functions, functionCache, invoke, jobs, schedules, hooks, webhookTokens, webhookVerifier, recorder, keys, secrets, tenants, metrics, workMetrics, jsonThread,
     isolation: isolator.isolation, layers, version: VERSION, isShuttingDown: () => shuttingDown, health,
   });
   server.server.on('request', () => pacer.noteForeground());
@@ -282,6 +290,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
     await steps.run('schedule store', () => scheduleStore.close());
     await steps.run('webhook deliveries', () => committer.close());
     await steps.run('queue', () => queue.close());
+    await steps.run('tenant store', () => tenantStore.close());
     deadLog.close(); // the deaths it left out of the log are counted in one line each
     await steps.run('store', () => store.close());
     await steps.run('checkpointer', () => checkpointer?.stop());

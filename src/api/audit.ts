@@ -1,5 +1,5 @@
 // Audit lines: one info line per change made through the API (keys, deploys, rollbacks, function
-// deletes, secrets, schedules, webhook token rotation and verification, job cancels and retries), saying what changed, in
+// deletes, secrets, schedules, webhook token rotation and verification, job cancels and retries, tenant deletions), saying what changed, in
 // which tenant, and which key did it. They carry names and ids only: never a key, a secret value,
 // code or an input.
 import type { FastifyRequest } from 'fastify';
@@ -21,7 +21,8 @@ export type AuditEvent =
   | 'webhook.verify.delete'
   | 'job.cancel'
   | 'job.retry'
-  | 'jobs.retry';
+  | 'jobs.retry'
+  | 'tenant.delete';
 
 /** The id of the key that made the request: a tenant key's id, or "admin" for the admin key. */
 export function keyIdOf(request: FastifyRequest): string | undefined {

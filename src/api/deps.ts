@@ -15,6 +15,7 @@ import type { KeyService } from '../services/keys.js';
 import type { ExecutionRecorder } from '../services/recorder.js';
 import type { SecretService } from '../services/secrets/service.js';
 import type { ScheduleService } from '../services/schedules/service.js';
+import type { TenantService } from '../services/tenants/service.js';
 import type { Metrics } from './metrics.js';
 import type { WorkMetrics } from './work-metrics.js';
 
@@ -32,6 +33,8 @@ export interface ApiDeps {
   recorder: ExecutionRecorder;
   keys: KeyService;
   secrets: SecretService;
+  /** Tenant listing and deletion (admin only). */
+  tenants: TenantService;
   metrics: Metrics;
   /** The JSON parser thread: large invoke and job-submission bodies are read there. */
   jsonThread: InputBodyParser;

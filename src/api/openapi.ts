@@ -13,6 +13,7 @@ export const TAGS = [
   { name: 'jobs', description: 'durable background jobs (docs/jobs.md)' },
   { name: 'webhooks', description: 'webhook deliveries and tokens (docs/webhooks.md)' },
   { name: 'schedules', description: 'cron and interval schedules (docs/schedules.md)' },
+  { name: 'tenants', description: 'the tenants with anything stored; deleting one whole (admin key)' },
   { name: 'keys', description: 'tenant API keys' },
   { name: 'secrets', description: 'tenant secrets for egress (docs/secrets.md)' },
   { name: 'ops', description: 'health, this document, metrics (no key)' },

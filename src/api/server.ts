@@ -28,6 +28,7 @@ import { registerKeyRoutes } from './routes/keys.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerSecretRoutes } from './routes/secrets.js';
 import { registerScheduleRoutes } from './routes/schedules.js';
+import { registerTenantRoutes } from './routes/tenants.js';
 import type { ApiDeps } from './deps.js';
 import { buildValidator } from './validators.js';
 import { ErrorBody } from './schemas.js';
@@ -113,6 +114,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     });
     registerExecutionRoutes(v1, deps);
     registerAllExecutionRoutes(v1, deps);
+    registerTenantRoutes(v1, deps);
     registerKeyRoutes(v1, deps);
     registerSecretRoutes(v1, deps);
     registerScheduleRoutes(v1, deps);

@@ -17,6 +17,7 @@ import { jobsCommand } from './commands/jobs.js';
 import { keysCommand } from './commands/keys.js';
 import { schedulesCommand } from './commands/schedules.js';
 import { secretsCommand } from './commands/secrets.js';
+import { tenantsCommand } from './commands/tenants.js';
 import { typesCommand } from './commands/types.js';
 import { runProgram, zeroWhenDone } from './program.js';
 import type { Command } from './program.js';
@@ -32,6 +33,7 @@ const CLIENT_COMMANDS: Partial<Record<CommandName, Command>> = {
   hooks: (args) => zeroWhenDone(hooksCommand(args, createClient())),
   keys: (args) => zeroWhenDone(keysCommand(args, createClient())),
   secrets: (args) => zeroWhenDone(secretsCommand(args, createClient())),
+  tenants: (args) => zeroWhenDone(tenantsCommand(args, createClient())),
   types: (args) => typesCommand(args),
 };
 

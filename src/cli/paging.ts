@@ -22,11 +22,12 @@ export function pagePath(path: string, flags: PageFlags): string {
 
 /**
  * After a table: when the API answered a `next` cursor, the command that lists the page after it
- * (`command` with the same flags and `--before <next>`), as `more: …` on stderr.
+ * (`command` with the same flags and `--before <next>`; `--after` for a list in name order), as
+ * `more: …` on stderr.
  */
-export function printMore(command: string[], flags: PageFlags, next: string | null | undefined): void {
+export function printMore(command: string[], flags: PageFlags, next: string | null | undefined, cursor: 'before' | 'after' = 'before'): void {
   if (next === null || next === undefined) return;
-  const options = given(flags).filter(([flag]) => flag !== 'before').flatMap(([flag, value]) => [`--${flag}`, value]);
-  const words = ['airlock', ...command, ...options, '--before', next];
+  const options = given(flags).filter(([flag]) => flag !== cursor).flatMap(([flag, value]) => [`--${flag}`, value]);
+  const words = ['airlock', ...command, ...options, `--${cursor}`, next];
   process.stderr.write(`more: ${words.map(shellWord).join(' ')}\n`);
 }

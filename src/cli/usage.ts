@@ -82,6 +82,10 @@ const USAGE = {
     line('airlock keys revoke <tenant> <id>', 'revoke a key'),
     line('airlock keys find [--json] < file', 'say which key a whole key is (id, tenant, name), read from stdin or pasted'),
   ],
+  tenants: [
+    line('airlock tenants list [--limit N] [--after T] [--json]', 'list the tenants with anything stored, with their counts (admin key)'),
+    line('airlock tenants delete <tenant> --yes [--json]', 'delete everything of a tenant: functions, keys, secrets, schedules, jobs, executions (admin key)'),
+  ],
   secrets: [
     line('printf %s "$VALUE" | airlock secrets set <tenant> <name> --hosts H[,H...]', 'store a secret read from stdin, sendable only to those hosts'),
     line('airlock secrets set <tenant> <name> --hosts H[,H...] --value-file FILE', 'the same, with the value read from a file'),

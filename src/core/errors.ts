@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'EXECUTION_NOT_FOUND'
   | 'JOB_NOT_FOUND'
   | 'SCHEDULE_NOT_FOUND'
+  | 'TENANT_NOT_FOUND'
   | 'SOURCE_TOO_LARGE'
   | 'INPUT_TOO_LARGE'
   | 'INPUT_TOO_DEEP'
@@ -61,6 +62,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   EXECUTION_NOT_FOUND: 404,
   JOB_NOT_FOUND: 404,
   SCHEDULE_NOT_FOUND: 404,
+  // Nothing is stored under the tenant's name (never used, or already deleted).
+  TENANT_NOT_FOUND: 404,
   SOURCE_TOO_LARGE: 413,
   INPUT_TOO_LARGE: 413,
   INPUT_TOO_DEEP: 400,

@@ -32,6 +32,8 @@ interface Entry {
   state: EntryState;
   /** Binding for life; null while blank or for scope 'execution' (never reused). */
   key: string | null;
+  /** Tenant it ran for (any scope); null while blank. */
+  tenant: string | null;
   executions: number;
   /** Leases out on this sandbox: the run in progress and any queued behind it. */
   leases: number;
@@ -138,6 +140,15 @@ export class SandboxPool {
     return this.closing;
   }
 
+  /**
+   * Destroys every sandbox that ran for `tenant` (a deleted tenant), busy ones too: their runs end
+   * `killed`. Answers how many, and a promise that resolves once their processes have exited.
+   */
+  retireTenant(tenant: string): { retired: number; exited: Promise<void> } {
+    const gone = [...this.entries].filter((e) => e.tenant === tenant && e.state !== 'closing');
+    return { retired: gone.length, exited: Promise.all(gone.map((entry) => this.retire(entry))).then(() => {}) };
+  }
+
   // ------------------------------------------------------------------ serving
 
   private serveExisting(waiter: Waiter): boolean {
@@ -228,6 +239,7 @@ export class SandboxPool {
     entry.shared = (entry.state === 'busy' ? entry.shared : true) && req.queueable === true;
     if (entry.state !== 'busy') this.setState(entry, 'busy');
     entry.key = key;
+    entry.tenant = req.tenant;
     entry.executions++;
     entry.leases++;
     entry.lastUsed = ++this.useClock;
@@ -302,7 +314,7 @@ export class SandboxPool {
       // priority then, and raising it now keeps that work off the caller's path.
       if (opts.background === true) sandbox.promote();
       const entry: Entry = {
-        sandbox, state: 'blank', key: null, executions: 0, leases: 0, shared: false, lastUsed: ++this.useClock, idleSince: 0, unboundTenant: null, bindTimer: undefined,
+        sandbox, state: 'blank', key: null, tenant: null, executions: 0, leases: 0, shared: false, lastUsed: ++this.useClock, idleSince: 0, unboundTenant: null, bindTimer: undefined,
       };
       this.entries.add(entry);
       this.counts.blank++;

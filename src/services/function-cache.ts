@@ -31,6 +31,13 @@ export class FunctionCache {
     return fn;
   }
 
+  /** Drops every cached version of the tenant's functions (a deleted tenant). */
+  invalidateTenant(tenant: string): void {
+    const prefix = `${tenant}/`;
+    this.latest.deleteWhere((key) => key.startsWith(prefix));
+    this.pinned.deleteWhere((key) => key.startsWith(prefix));
+  }
+
   invalidate(tenant: string, name: string): void {
     this.latest.delete(`${tenant}/${name}`);
     const prefix = `${tenant}/${name}@`;

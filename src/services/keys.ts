@@ -144,6 +144,11 @@ export class KeyService {
     return this.store.listApiKeys(tenant);
   }
 
+  /** Drops every resolved key of the tenant (a deleted tenant's keys): refused at once on this server. */
+  forgetTenant(tenant: string): void {
+    this.cache.deleteWhere((_token, principal) => principal.kind === 'tenant' && principal.tenant === tenant);
+  }
+
   async revoke(tenant: string, id: string): Promise<void> {
     const removed = await this.store.deleteApiKey(tenant, id);
     if (!removed) {

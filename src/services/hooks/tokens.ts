@@ -142,6 +142,11 @@ export class WebhookTokens {
     return timingSafeEqual(digest, stored ?? DUMMY) && stored !== undefined;
   }
 
+  /** Drops every cached token hash of the tenant (a deleted tenant): its webhook URLs fail at once on this server. */
+  forgetTenant(tenant: string): void {
+    this.hashes.deleteWhere((id) => id.startsWith(`${tenant}/`));
+  }
+
   private async storedHash(tenant: string, fn: string): Promise<Buffer | undefined> {
     const id = `${tenant}/${fn}`;
     const cached = this.hashes.get(id);

@@ -122,6 +122,12 @@ export class WebhookVerifier {
     this.entries.delete(`${tenant}/${fn}`);
   }
 
+  /** Drops what is cached of every function of the tenant (a deleted tenant). */
+  forgetTenant(tenant: string): void {
+    this.entries.deleteWhere((id) => id.startsWith(`${tenant}/`));
+    this.reported.deleteWhere((id) => id.startsWith(`${tenant}/`));
+  }
+
   /**
    * Checks one delivery (headers and content-decoded body). Answers the preset when the signature
    * is valid, undefined when the function verifies none; throws WEBHOOK_SIGNATURE_INVALID (401)

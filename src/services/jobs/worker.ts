@@ -87,6 +87,11 @@ export class JobWorker {
     return this.running.get(id)?.slice.current();
   }
 
+  /** Resolves once this worker's slice of job `id` (if any) has settled its item. */
+  settled(id: string): Promise<void> {
+    return this.running.get(id)?.done ?? Promise.resolve();
+  }
+
   /** Why claiming jobs is failing now, or undefined (GET /healthz). */
   get claimProblem(): string | undefined {
     return this.claimFailures?.problem;
