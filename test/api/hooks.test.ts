@@ -276,6 +276,7 @@ describe('webhooks API', () => {
     const key = (await server.request('POST', '/v1/tenants/globex/keys')).body.key as string;
     assert.equal((await server.request('GET', '/v1/tenants/acme/functions/echo/webhook', undefined, key)).status, 403);
     assert.equal((await server.request('POST', '/v1/tenants/acme/functions/echo/webhook/rotate', undefined, key)).status, 403);
+    assert.equal((await server.request('DELETE', '/v1/tenants/acme/functions/echo/webhook', undefined, key)).status, 403);
     assert.equal((await server.request('GET', '/v1/tenants/acme/functions/echo/webhook', undefined, null)).status, 401);
     assert.equal((await server.request('GET', '/v1/tenants/acme/functions/nope/webhook')).status, 404);
   });
@@ -283,8 +284,9 @@ describe('webhooks API', () => {
   it('deleting a function removes its webhook; a new deploy issues a new token', async () => {
     await deploy(server, 'acme', 'gone', ECHO);
     const first = (await server.request('GET', '/v1/tenants/acme/functions/gone/webhook')).body as Webhook;
+    assert.equal((await deliver(first.path, { body: 'before' })).status, 202, 'a delivery: the token hash is now cached');
     assert.equal((await server.request('DELETE', '/v1/tenants/acme/functions/gone')).status, 204);
-    assert.equal((await deliver(first.path, { body: 'x' })).status, 404);
+    assert.equal((await deliver(first.path, { body: 'x' })).status, 404, 'refused at once, not after the cache entry expires');
     await deploy(server, 'acme', 'gone', ECHO);
     const second = (await server.request('GET', '/v1/tenants/acme/functions/gone/webhook')).body as Webhook;
     assert.notEqual(second.token, first.token);

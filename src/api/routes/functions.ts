@@ -98,6 +98,7 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
       await functions.delete(tenant, name);
       functionCache.invalidate(tenant, name);
       webhookVerifier.forget(tenant, name);
+      webhookTokens.forget(tenant, name);
       // Its schedules would only record an error at every occurrence from now on.
       const deleted = await schedules.deleteForFunction(tenant, name);
       audit(request, 'function.delete', tenant, `function/${name}`, { schedulesDeleted: deleted.length });

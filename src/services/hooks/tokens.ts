@@ -142,6 +142,11 @@ export class WebhookTokens {
     return timingSafeEqual(digest, stored ?? DUMMY) && stored !== undefined;
   }
 
+  /** Drops the function's cached token hash (a deleted function): its webhook URL fails at once on this server. */
+  forget(tenant: string, fn: string): void {
+    this.hashes.delete(`${tenant}/${fn}`);
+  }
+
   /** Drops every cached token hash of the tenant (a deleted tenant): its webhook URLs fail at once on this server. */
   forgetTenant(tenant: string): void {
     this.hashes.deleteWhere((id) => id.startsWith(`${tenant}/`));
