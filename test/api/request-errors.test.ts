@@ -193,7 +193,7 @@ describe('request refusals', () => {
     it('names an unexpected query parameter', async () => {
       const res = await server.request('GET', '/v1/tenants/acme/executions?state=failed');
       assert.equal(res.status, 400);
-      assert.equal(res.body.error.message, `invalid request: querystring has an unexpected property "state" (allowed: function, status, job, before, limit)${SCHEMAS}`);
+      assert.equal(res.body.error.message, `invalid request: querystring has an unexpected property "state" (allowed: function, status, job, before, since, until, limit)${SCHEMAS}`);
     });
   });
 
