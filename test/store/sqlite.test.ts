@@ -178,11 +178,21 @@ describe('sqlite specifics', () => {
       }
     }));
 
-  test('every listing shape is served by an index, never a sort', () =>
+  test('every listing shape is served by an index, never a sort; a time range seeks a range of ids', () =>
     withDir(async (dir) => {
       const store = new SqliteStore(join(dir, SQLITE_FILE));
       try {
         await store.migrate();
+        for (const [from, to] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          for (const fn of [false, true]) {
+            for (const status of [false, true]) {
+              const plan = store.explainList({ function: fn, status, before: false, from, to }).join(' | ');
+              assert.doesNotMatch(plan, /TEMP B-TREE/, plan);
+              if (from) assert.match(plan, /USING (INDEX executions_tenant_\w+|PRIMARY KEY) \([^)]*id>\?/, plan);
+              if (to) assert.match(plan, /USING (INDEX executions_tenant_\w+|PRIMARY KEY) \([^)]*id<\?/, plan);
+            }
+          }
+        }
         for (const fn of [false, true]) {
           for (const status of [false, true]) {
             for (const before of [false, true]) {

@@ -2,12 +2,12 @@
 // synchronous=NORMAL, a busy timeout, forward-only migrations, hot statements prepared once.
 // better-sqlite3 is synchronous: each method does its work before its promise settles.
 import { PreparedConnection } from './prepared-connection.js';
-import type { Database as Db, Statement, Transaction } from 'better-sqlite3';
+import type { Database as Db, Transaction } from 'better-sqlite3';
 import { AirlockError } from '../../core/errors.js';
 import { idTimeFloor } from '../../core/ids.js';
-import { takePage } from '../../core/page-budget.js';
 import type { ExecutionRecord, FunctionVersion } from '../../core/types.js';
 import type { AllExecutionsFilter, ApiKeyRecord, ExecutionFilter, FunctionSummary, PurgeBatch, SecretMeta, SecretRecord, Store, VersionSummary, WebhookRecord, WebhookVerifyRecord } from '../port.js';
+import { ExecutionLists } from './execution-lists.js';
 import { GroupWalk } from './purge-walk.js';
 import { SqliteSecrets } from './secrets.js';
 import { SqliteWebhooks } from './webhooks.js';
@@ -40,9 +40,7 @@ import {
 } from './statements/functions-admin.js';
 import { GET_EXECUTION } from './statements/get-execution.js';
 import { INSERT_EXECUTION } from './statements/insert-execution.js';
-import { listExecutionsSql, listShapeKey } from './statements/list-executions.js';
 import type { ListShape } from './statements/list-executions.js';
-import { listAllExecutionsSql, listAllShapeKey } from './statements/list-all-executions.js';
 import type { AllListShape } from './statements/list-all-executions.js';
 import { GET_META, SET_META } from './statements/meta.js';
 import { NEXT_EXECUTION_TENANT, PURGE_TENANT_EXECUTIONS } from './statements/purge-executions.js';
@@ -60,30 +58,12 @@ interface PurgeParams {
   max: number;
 }
 
-interface AllListParams {
-  status: string;
-  function?: string;
-  before?: string;
-  limit: number;
-}
-
 interface VersionRange {
   tenant: string;
   name: string;
   from: string;
   to: string;
   max: number;
-}
-
-interface ListParams {
-  tenant: string;
-  function?: string;
-  status?: string;
-  job?: string;
-  before?: string;
-  fromId?: string;
-  toId?: string;
-  limit: number;
 }
 
 function prepareAll(db: Db) {
@@ -121,7 +101,7 @@ export class SqliteStore implements Store {
   readonly file: string;
   private readonly conn: PreparedConnection<Prepared>;
   /** Execution list statements by shape (which filters they have), prepared on first use. */
-  private readonly listStatements = new Map<string, Statement<never, ExecutionRow>>();
+  private readonly lists: ExecutionLists;
   private readonly putVersionTx: (v: FunctionVersion) => { created: boolean; previousLatest?: string };
   private readonly setLatestTx: Transaction<(tenant: string, name: string, version: string, updatedAt: number) => { previousLatest: string } | undefined>;
   private readonly deleteFunctionTx: (tenant: string, name: string) => boolean;
@@ -139,6 +119,7 @@ export class SqliteStore implements Store {
       (db): Prepared => ({ ...prepareAll(db), secrets: new SqliteSecrets(db), webhooks: new SqliteWebhooks(db) }),
       'SqliteStore used before migrate(); call await store.migrate() first',
     );
+    this.lists = new ExecutionLists(this.conn.db);
 
     this.putVersionTx = this.db.transaction((v: FunctionVersion): { created: boolean; previousLatest?: string } => {
       const s = this.stmts();
@@ -191,7 +172,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.conn.close(() => this.listStatements.clear());
+    await this.conn.close(() => this.lists.clear());
   }
 
   async putFunctionVersion(v: FunctionVersion): Promise<{ created: boolean; previousLatest?: string }> {
@@ -241,48 +222,17 @@ export class SqliteStore implements Store {
   }
 
   async listExecutions(tenant: string, filter: ExecutionFilter): Promise<ExecutionRecord[]> {
-    const shape: ListShape = {
-      function: filter.function !== undefined,
-      status: filter.status !== undefined,
-      job: filter.job !== undefined,
-      before: filter.before !== undefined,
-      from: filter.fromId !== undefined,
-      to: filter.toId !== undefined,
-    };
-    const params: ListParams = { tenant, limit: Math.max(0, Math.floor(filter.limit)) };
-    if (filter.fromId !== undefined) params.fromId = filter.fromId;
-    if (filter.toId !== undefined) params.toId = filter.toId;
-    if (filter.function !== undefined) params.function = filter.function;
-    if (filter.status !== undefined) params.status = filter.status;
-    if (filter.job !== undefined) params.job = filter.job;
-    if (filter.before !== undefined) params.before = filter.before;
-    // Row by row: a page cut by its budget never reads (or parses) the rows after it.
-    const stmt = this.listStatement<ListParams>(listShapeKey(shape), () => listExecutionsSql(shape));
-    return takePage(stmt.iterate(params), rowToExecution, params.limit, filter.budget);
+    this.stmts();
+    return this.lists.list(tenant, filter);
   }
 
   async listAllExecutions(filter: AllExecutionsFilter): Promise<ExecutionRecord[]> {
-    const shape: AllListShape = { function: filter.function !== undefined, before: filter.before !== undefined };
-    const params: AllListParams = { status: filter.status, limit: Math.max(0, Math.floor(filter.limit)) };
-    if (filter.function !== undefined) params.function = filter.function;
-    if (filter.before !== undefined) params.before = filter.before;
-    const stmt = this.listStatement<AllListParams>(listAllShapeKey(shape), () => listAllExecutionsSql(shape));
-    return takePage(stmt.iterate(params), rowToExecution, params.limit, filter.budget);
+    this.stmts();
+    return this.lists.listAll(filter);
   }
 
   async purgeExecutions(finishedBefore: number, max: number): Promise<PurgeBatch> {
     return this.purgeTx.immediate(finishedBefore, max);
-  }
-
-  /** The list statement of one shape (its `key`), prepared from `sql` on first use. */
-  private listStatement<P extends object>(key: string, sql: () => string): Statement<P, ExecutionRow> {
-    this.stmts();
-    let stmt = this.listStatements.get(key) as Statement<P, ExecutionRow> | undefined;
-    if (stmt === undefined) {
-      stmt = this.db.prepare<P, ExecutionRow>(sql());
-      this.listStatements.set(key, stmt as unknown as Statement<never, ExecutionRow>);
-    }
-    return stmt;
   }
 
   async putApiKey(key: ApiKeyRecord): Promise<void> {
@@ -384,10 +334,7 @@ export class SqliteStore implements Store {
 
   /** The query plan of a listing across tenants (tests check it uses the partial index). */
   explainAllList(shape: AllListShape): string[] {
-    const rows = this.db
-      .prepare<AllListParams, { detail: string }>(`EXPLAIN QUERY PLAN ${listAllExecutionsSql(shape)}`)
-      .all({ status: 'failed', function: 'f', before: 'b', limit: 1 });
-    return rows.map((r) => r.detail);
+    return this.lists.explainAllList(shape);
   }
 
   /** The query plan SQLite picks for finding versions by prefix (tests check it reads a key range). */
@@ -400,9 +347,6 @@ export class SqliteStore implements Store {
 
   /** The query plan SQLite picks for a listing shape (tests check it uses an index). */
   explainList(shape: ListShape): string[] {
-    const rows = this.db
-      .prepare<ListParams, { detail: string }>(`EXPLAIN QUERY PLAN ${listExecutionsSql(shape)}`)
-      .all({ tenant: 't', function: 'f', status: 's', job: 'j', before: 'b', limit: 1 });
-    return rows.map((r) => r.detail);
+    return this.lists.explainList(shape);
   }
 }
