@@ -23,6 +23,7 @@ import { FunctionCache } from './services/function-cache.js';
 import { FunctionService } from './services/functions.js';
 import { sandboxedParser } from './services/node-parse.js';
 import { SandboxFunctions } from './services/sandbox-functions.js';
+import { noDeliveryRoom } from './services/jobs/lane-room.js';
 import { InvokeService } from './services/invoke.js';
 import { JobService } from './services/jobs/service.js';
 import { JobWorker } from './services/jobs/worker.js';
@@ -301,6 +302,8 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
     throw listenError(err, config.host, config.port);
   }
   if (!config.jobs.paused) worker.start();
+  const cramped = noDeliveryRoom(config.jobs, config.queue.interactiveReserved, config.admission.globalConcurrency);
+  if (cramped !== undefined && !config.jobs.paused) logger.warn({}, cramped);
   scheduleRunner.start();
   warnAboutPausedWork(config, logger);
   // Rows past AIRLOCK_RETENTION_HOURS are deleted in small batches, a round a minute (0: never).

@@ -100,6 +100,8 @@ export interface ClaimRequest {
   owner: string;
   /** Most items to claim in this call. */
   max: number;
+  /** Most items of a lane among them (a claimer whose room for one lane is smaller); default: max. */
+  laneMax?: Partial<Record<Lane, number>>;
   /** Lease length, ms. Default policy.leaseMs. */
   leaseMs?: number;
 }

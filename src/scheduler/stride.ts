@@ -69,8 +69,17 @@ function best(states: readonly State[], lane: Lane): State | undefined {
   return found;
 }
 
-/** Plans up to `max` claims. `vtime` is the stored virtual time (0 for a new queue). */
-export function planClaims(demands: readonly TenantDemand[], capacity: Capacity, vtime: number, max: number): Plan {
+/**
+ * Plans up to `max` claims, at most `laneMax[lane]` of a lane when given (a claimer with room for
+ * only some work of a lane). `vtime` is the stored virtual time (0 for a new queue).
+ */
+export function planClaims(
+  demands: readonly TenantDemand[],
+  capacity: Capacity,
+  vtime: number,
+  max: number,
+  laneMax: Partial<Record<Lane, number>> = {},
+): Plan {
   const states: State[] = demands.map((d) => {
     if (!(d.weight > 0) || !Number.isFinite(d.weight)) {
       throw new RangeError(`tenant ${d.tenant} has weight ${d.weight}; weights must be finite and > 0`);
@@ -85,13 +94,14 @@ export function planClaims(demands: readonly TenantDemand[], capacity: Capacity,
     };
   });
   let free = capacity.slots - capacity.running.interactive - capacity.running.background;
-  let backgroundFree = capacity.slots - capacity.interactiveReserved - capacity.running.background;
+  let backgroundFree = Math.min(capacity.slots - capacity.interactiveReserved - capacity.running.background, laneMax.background ?? Infinity);
+  let interactiveFree = laneMax.interactive ?? Infinity;
   const picks: Pick[] = [];
   const passes = new Map<string, number>();
   let now = vtime;
   while (picks.length < max && free > 0) {
     let lane: Lane = 'interactive';
-    let chosen = best(states, 'interactive');
+    let chosen = interactiveFree > 0 ? best(states, 'interactive') : undefined;
     if (chosen === undefined && backgroundFree > 0) {
       lane = 'background';
       chosen = best(states, 'background');
@@ -103,6 +113,7 @@ export function planClaims(demands: readonly TenantDemand[], capacity: Capacity,
     chosen.running += 1;
     free -= 1;
     if (lane === 'background') backgroundFree -= 1;
+    else interactiveFree -= 1;
     passes.set(chosen.tenant, chosen.pass);
     picks.push({ tenant: chosen.tenant, lane });
   }

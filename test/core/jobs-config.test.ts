@@ -1,5 +1,6 @@
-// The jobs block of the configuration: defaults (10-minute slices, a day in total, every queue
-// slot, the interactive reserve included), and refusals that name the variable.
+// The jobs block of the configuration: defaults (10-minute slices, a day in total, the background
+// share of the queue slots, the reserve as extra room for deliveries), and refusals that name the
+// variable.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/core/config.js';
@@ -11,7 +12,8 @@ test('jobs defaults', () => {
     defaultRunMs: 600_000,
     maxRunMs: 3_600_000,
     deadlineMs: 86_400_000,
-    concurrency: 8, // every queue slot: the 2 reserved for interactive work (webhook deliveries) too
+    concurrency: 6, // 8 queue slots − 2 reserved for interactive work (webhook deliveries)
+    interactiveExtra: 2, // which deliveries may use beyond the 6
     pollMs: 500,
     yieldPercent: 90,
   });
@@ -23,8 +25,12 @@ test('the yield threshold is a percentage of event-loop utilization, capped at 1
   assert.throws(() => loadConfig({ AIRLOCK_JOB_YIELD_PERCENT: '0' }), /AIRLOCK_JOB_YIELD_PERCENT/);
 });
 
-test('job concurrency always leaves an admission slot for invocations', () => {
+test('job concurrency always leaves an admission slot for invocations; so does the room for deliveries', () => {
   assert.equal(loadConfig({ AIRLOCK_CONCURRENCY: '3' }).jobs.concurrency, 2);
+  assert.equal(loadConfig({ AIRLOCK_CONCURRENCY: '3' }).jobs.interactiveExtra, 0);
+  assert.equal(loadConfig({ AIRLOCK_CONCURRENCY: '8' }).jobs.interactiveExtra, 1, '7 slots for jobs: 6 and 1 more');
+  assert.equal(loadConfig({ AIRLOCK_JOB_CONCURRENCY: '2' }).jobs.interactiveExtra, 2);
+  assert.equal(loadConfig({ AIRLOCK_QUEUE_INTERACTIVE_RESERVED: '0' }).jobs.interactiveExtra, 0);
   assert.equal(loadConfig({ AIRLOCK_CONCURRENCY: '1' }).jobs.concurrency, 1);
   assert.throws(
     () => loadConfig({ AIRLOCK_CONCURRENCY: '4', AIRLOCK_JOB_CONCURRENCY: '4' }),

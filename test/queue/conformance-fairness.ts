@@ -123,5 +123,17 @@ export function queueFairnessConformance(name: string, make: MakeQueue): void {
         const next = await q.claim({ owner: 'w', max: 10 });
         assert.deepEqual(next.map((c) => c.item.lane), ['interactive', 'interactive']);
       }));
+
+    test("a claim's room per lane bounds what it takes of each lane", () =>
+      withQueue({ slots: 10, interactiveReserved: 2 }, async ({ q }) => {
+        await fill(q, 'syncs', 5, 'background');
+        await fill(q, 'hooks', 5, 'interactive');
+        const first = await q.claim({ owner: 'w', max: 4, laneMax: { interactive: 1 } });
+        assert.deepEqual(first.map((c) => c.item.lane).sort(), ['background', 'background', 'background', 'interactive']);
+        const second = await q.claim({ owner: 'w', max: 4, laneMax: { interactive: 0, background: 1 } });
+        assert.deepEqual(second.map((c) => c.item.lane), ['background']);
+        const third = await q.claim({ owner: 'w', max: 10, laneMax: { background: 0 } });
+        assert.deepEqual(third.map((c) => c.item.lane), ['interactive', 'interactive', 'interactive', 'interactive']);
+      }));
   });
 }

@@ -85,6 +85,15 @@ test('background stops at slots - reserved; interactive may use every slot and g
   );
 });
 
+test("a claimer's room per lane bounds the picks of that lane; the other lane still fills the rest", () => {
+  const demands = () => [demand('a', { ready: { interactive: 5, background: 5 } })];
+  const lanes = (plan: ReturnType<typeof planClaims>): string[] => plan.picks.map((p) => p.lane);
+  assert.deepEqual(lanes(planClaims(demands(), capacity(), 0, 4, { interactive: 1 })), ['interactive', 'background', 'background', 'background']);
+  assert.deepEqual(lanes(planClaims(demands(), capacity(), 0, 4, { background: 0 })), ['interactive', 'interactive', 'interactive', 'interactive']);
+  assert.deepEqual(lanes(planClaims(demands(), capacity(), 0, 4, { interactive: 0, background: 1 })), ['background']);
+  assert.deepEqual(lanes(planClaims(demands(), capacity(), 0, 4, { interactive: 1, background: 1 })), ['interactive', 'background']);
+});
+
 test('ready counts bound the picks; nothing ready plans nothing', () => {
   const plan = planClaims([demand('a', { ready: { interactive: 1, background: 2 } })], capacity(), 0, 10);
   assert.equal(plan.picks.length, 3);

@@ -21,6 +21,12 @@ export interface JobsConfig {
   deadlineMs: number;
   /** Job slices this server runs at once (each also holds an admission slot). */
   concurrency: number;
+  /**
+   * Slices of interactive work (webhook deliveries) this server may run beyond `concurrency`: the
+   * queue's interactive reserve, within the admission slots jobs may hold. 0: deliveries share
+   * `concurrency` with jobs (AIRLOCK_CONCURRENCY leaves no room, or no reserve is configured).
+   */
+  interactiveExtra: number;
   /** How often an idle worker looks for ready jobs, ms (a submission wakes it at once). */
   pollMs: number;
   /**
@@ -39,11 +45,11 @@ export function jobsFrom(env: Env, queue: QueueConfig, admission: AdmissionConfi
       `AIRLOCK_JOB_RUN_MS (${defaultRunMs}) is above AIRLOCK_JOB_MAX_RUN_MS (${maxRunMs}); lower it or raise the maximum`,
     );
   }
-  // Job slices hold admission slots; at least one global slot always stays for invocations. By
-  // default the worker can fill every queue slot: the store keeps background work (jobs,
-  // scheduled runs) out of the slots reserved for the interactive lane (webhook deliveries).
+  // Job slices hold admission slots; at least one global slot always stays for invocations.
+  // Webhook deliveries (the interactive lane) may run up to the queue's reserve beyond the job
+  // concurrency, within those slots, so that long job slices never hold them back.
   const room = Math.max(1, admission.globalConcurrency - 1);
-  const concurrency = int(env, 'AIRLOCK_JOB_CONCURRENCY', Math.min(queue.slots, room), 1);
+  const concurrency = int(env, 'AIRLOCK_JOB_CONCURRENCY', Math.min(queue.slots - queue.interactiveReserved, room), 1);
   if (concurrency > room) {
     throw new AirlockError(
       'CONFIG_INVALID',
@@ -57,6 +63,7 @@ export function jobsFrom(env: Env, queue: QueueConfig, admission: AdmissionConfi
     maxRunMs,
     deadlineMs: int(env, 'AIRLOCK_JOB_DEADLINE_MS', 86_400_000, 1),
     concurrency,
+    interactiveExtra: Math.max(0, Math.min(queue.interactiveReserved, room - concurrency)),
     pollMs: int(env, 'AIRLOCK_JOB_POLL_MS', 500, 1, TIMER_MAX_MS),
     yieldPercent: Math.min(100, int(env, 'AIRLOCK_JOB_YIELD_PERCENT', 90, 1)),
   };

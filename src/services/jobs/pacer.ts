@@ -59,11 +59,6 @@ export class ForegroundPacer {
     return this.yielding;
   }
 
-  /** How many background slices may run now, out of `concurrency`. */
-  limit(concurrency: number): number {
-    return this.isYielding ? Math.min(1, concurrency) : concurrency;
-  }
-
   private sample(): void {
     if (this.options.saturation >= 1) return;
     const now = this.clock.now();

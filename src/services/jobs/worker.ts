@@ -1,14 +1,16 @@
 // The job worker: claims ready queue items with the fair planner (QueueStore.claim: stride
 // scheduling across tenants, per-tenant caps, the background lane's share) and runs each as a
-// JobSlice, at most `config.jobs.concurrency` at once, heartbeating each lease while it runs.
+// JobSlice, at most `config.jobs.concurrency` at once plus room for webhook deliveries (and one
+// slice per lane under foreground pressure: lane-room.ts), heartbeating each lease while it runs.
 // Idle, it polls every `config.jobs.pollMs`; a submission (wake) or a finished slice makes it
-// claim at once. Under foreground pressure the pacer (pacer.ts) lets one slice run at a time.
+// claim at once.
 // stop(): no more claims; running slices get the grace period, then are ended and queued again
 // as continuations (no attempt lost, nothing lost but work after the last checkpoint). Webhook
 // deliveries and schedules enqueue the same payload and reuse this worker.
 import { isAirlockError } from '../../core/errors.js';
 import { WakeTimer } from '../../core/wake-timer.js';
-import type { Claimed } from '../../queue/port.js';
+import type { Claimed, Lane } from '../../queue/port.js';
+import { laneRoom } from './lane-room.js';
 import { leaseOwnerName, ownerIsGoneHere } from './lease-owner.js';
 import { ClaimFailureLog } from './claim-failure-log.js';
 import { JobSlice } from './slice.js';
@@ -27,8 +29,8 @@ export interface JobWorkerDeps extends SliceDeps {
   owner?: string;
   /** Told after each slice settled its item (done, queued again or failed): `?wait` deliveries listen. */
   onSettled?: (id: string) => void;
-  /** How many slices may run now, out of the configured concurrency (pacer.ts). Default: all. */
-  pacer?: { limit(concurrency: number): number };
+  /** Whether job slices yield to foreground requests now (pacer.ts); default never. */
+  pacer?: { readonly isYielding: boolean };
 }
 
 /**
@@ -43,6 +45,7 @@ interface Running {
   controller: AbortController;
   done: Promise<void>;
   slice: JobSlice;
+  lane: Lane;
 }
 
 export class JobWorker {
@@ -165,12 +168,12 @@ export class JobWorker {
         continue;
       }
       this.freed = false;
-      const allowed = this.deps.pacer?.limit(config.jobs.concurrency) ?? config.jobs.concurrency;
-      const free = allowed - this.running.size;
+      const room = laneRoom(config.jobs.concurrency, config.jobs.interactiveExtra, this.runningByLane(), this.deps.pacer?.isYielding === true);
+      const free = room.max;
       let claimed: Claimed[] = [];
       if (free > 0) {
         try {
-          claimed = await queue.claim({ owner: this.owner, max: free });
+          claimed = await queue.claim({ owner: this.owner, max: free, laneMax: room.laneMax });
           this.claimFailures?.claimed();
         } catch (err) {
           this.claimFailures?.note(err);
@@ -185,6 +188,12 @@ export class JobWorker {
       }
       if (!this.alarm.woken) await this.alarm.sleep(config.jobs.pollMs);
     }
+  }
+
+  private runningByLane(): Record<Lane, number> {
+    const byLane: Record<Lane, number> = { interactive: 0, background: 0 };
+    for (const run of this.running.values()) byLane[run.lane]++;
+    return byLane;
   }
 
   private launch(claimed: Claimed): void {
@@ -219,6 +228,6 @@ export class JobWorker {
         this.freed = true;
         this.wake();
       });
-    this.running.set(id, { controller, done, slice });
+    this.running.set(id, { controller, done, slice, lane: claimed.item.lane });
   }
 }

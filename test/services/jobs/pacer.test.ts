@@ -33,20 +33,19 @@ function window(pacer: ForegroundPacer, state: { t: number; busy: number }, busy
 test('a saturated loop with foreground traffic lets one slice run; otherwise all may run', () => {
   const { state, clock } = fakeClock();
   const pacer = new ForegroundPacer(options, clock);
-  assert.equal(pacer.limit(6), 6, 'nothing measured yet');
+  assert.equal(pacer.isYielding, false, 'nothing measured yet');
   window(pacer, state, 0.99, 3);
-  assert.equal(pacer.limit(6), 6, 'busy with background work alone: no one to yield to');
+  assert.equal(pacer.isYielding, false, 'busy with background work alone: no one to yield to');
   window(pacer, state, 0.97, 50);
-  assert.equal(pacer.limit(6), 1, 'busy loop, requests arriving');
+  assert.equal(pacer.isYielding, true, 'busy loop, requests arriving');
   window(pacer, state, 0.5, 50);
-  assert.equal(pacer.limit(6), 1, 'one window with room is not yet enough');
+  assert.equal(pacer.isYielding, true, 'one window with room is not yet enough');
   window(pacer, state, 0.5, 50);
-  assert.equal(pacer.limit(6), 1, 'nor two');
+  assert.equal(pacer.isYielding, true, 'nor two');
   window(pacer, state, 0.5, 50);
-  assert.equal(pacer.limit(6), 6, 'the loop had room for three windows in a row');
+  assert.equal(pacer.isYielding, false, 'the loop had room for three windows in a row');
   window(pacer, state, 0.95, 20);
-  assert.equal(pacer.limit(6), 1);
-  assert.equal(pacer.limit(0), 0, 'never more than the configured concurrency');
+  assert.equal(pacer.isYielding, true);
 });
 
 test('the decision holds for a whole window', () => {
@@ -65,10 +64,10 @@ test('a saturated loop whose requests arrive slowly (a dip below the minimum) ke
   const { state, clock } = fakeClock();
   const pacer = new ForegroundPacer(options, clock);
   window(pacer, state, 1, 40);
-  assert.equal(pacer.limit(6), 1);
+  assert.equal(pacer.isYielding, true);
   for (const requests of [12, 7, 30, 19, 18]) {
     window(pacer, state, 1, requests);
-    assert.equal(pacer.limit(6), 1, `a window of ${requests} requests between busier ones`);
+    assert.equal(pacer.isYielding, true, `a window of ${requests} requests between busier ones`);
   }
 });
 
@@ -76,5 +75,5 @@ test('a threshold of 100% never yields', () => {
   const { state, clock } = fakeClock();
   const pacer = new ForegroundPacer({ ...options, saturation: 1 }, clock);
   window(pacer, state, 1, 1000);
-  assert.equal(pacer.limit(6), 6);
+  assert.equal(pacer.isYielding, false);
 });

@@ -130,6 +130,7 @@ export function claimInTransaction(
   max: number,
   leaseMs: number,
   dead: QueueItemRow[] = [],
+  laneMax: Partial<Record<Lane, number>> = {},
 ): Claimed[] {
   reapExpired(s, ctx, dead);
   const now = ctx.now();
@@ -162,6 +163,7 @@ export function claimInTransaction(
     { slots: ctx.policy.slots, interactiveReserved: ctx.policy.interactiveReserved, running },
     vtime,
     limit,
+    laneMax,
   );
   for (const [tenant, pass] of plan.passes) s.setPass.run(tenant, pass);
   if (plan.vtime !== vtime) s.setVtime.run(plan.vtime);

@@ -258,7 +258,7 @@ export class SqliteQueue implements QueueStore {
     const s = this.stmts();
     const leaseMs = req.leaseMs ?? this.ctx.policy.leaseMs;
     const dead: QueueItemRow[] = [];
-    const tx = this.db.transaction(() => claimInTransaction(s.claim, this.ctx, req.owner, req.max, leaseMs, dead));
+    const tx = this.db.transaction(() => claimInTransaction(s.claim, this.ctx, req.owner, req.max, leaseMs, dead, req.laneMax));
     const claimed = tx.immediate();
     this.told(dead);
     return claimed;
