@@ -31,7 +31,8 @@ function describeIssue(issue: Issue, context: string, request: FastifyRequest): 
     return `${where} has an unexpected property ${JSON.stringify(params.additionalProperty)}${list}`;
   }
   if (issue.keyword === 'format' && params.format === 'date-time') {
-    return `${where} must be an RFC 3339 date and time with its offset, e.g. 2026-12-07T08:00:00Z or 2026-12-07T09:00:00+01:00`;
+    const inQuery = context === 'querystring' ? ' (in a URL, write the + of an offset as %2B)' : '';
+    return `${where} must be an RFC 3339 date and time with its offset, e.g. 2026-12-07T08:00:00Z or 2026-12-07T09:00:00+01:00${inQuery}`;
   }
   if (issue.keyword === 'pattern') {
     const rule = schemaAt(request, context, issue.instancePath);

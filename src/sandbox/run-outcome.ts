@@ -146,7 +146,7 @@ export function exitFailure(facts: ExitFacts): { status: 'oom' | 'killed'; error
   const error = facts.destroyRequested && killedByHost(facts)
     ? {
         type: 'SandboxDestroyed',
-        message: 'the host stopped the sandbox during the execution (the server is shutting down); retry the call',
+        message: 'the host stopped the sandbox during the execution: the server is shutting down (retry the call), or the tenant was deleted',
       }
     : {
         type: 'SandboxExited',

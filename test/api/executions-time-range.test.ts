@@ -52,7 +52,12 @@ describe('executions within a time range', () => {
   it('a time that is not RFC 3339 is a 400 that shows the form', async () => {
     const res = await server.request('GET', '/v1/tenants/acme/executions?since=yesterday');
     assert.equal(res.status, 400);
-    assert.match(res.body.error.message, /querystring\/since must be an RFC 3339 date and time with its offset, e\.g\. 2026-12-07T08:00:00Z/);
+    assert.match(res.body.error.message, /querystring\/since must be an RFC 3339 date and time with its offset, e\.g\. 2026-12-07T08:00:00Z or 2026-12-07T09:00:00\+01:00 \(in a URL, write the \+ of an offset as %2B\)/);
+    const raw = await server.request('GET', '/v1/tenants/acme/executions?since=2026-12-07T10:11:00+01:00');
+    assert.equal(raw.status, 400, 'an unencoded + reads as a space');
+    const swapped = await server.request('GET', `/v1/tenants/acme/executions?since=${t2}&until=${t1}`);
+    assert.equal(swapped.status, 400);
+    assert.equal(swapped.body.error.message, `since (${t2}) must be before until (${t1}); swap them, or leave one out`);
   });
 
   it('the CLI takes a time or how long ago, and refuses anything else before asking', async () => {
@@ -68,5 +73,8 @@ describe('executions within a time range', () => {
     const bad = await runCli(['executions', 'acme', '--since', 'yesterday'], env);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--since takes a time \(RFC 3339/);
+    const swapped = await runCli(['executions', 'acme', '--since', '1h', '--until', '2h'], env);
+    assert.equal(swapped.code, 2);
+    assert.match(swapped.stderr, /--since \(.*\) must be before --until \(.*\); durations count back from now, so --since 2h --until 1h is the hour before the last/);
   });
 });

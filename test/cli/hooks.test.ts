@@ -45,6 +45,9 @@ describe('airlock hooks', () => {
   it('off turns the webhook off (its URL refused), show then says how to turn it on, and rotate does', async () => {
     await deploy(server, 'acme', 'muted', `export default async (input) => input.body;`);
     const url = (await runCli(['hooks', 'show', 'acme/muted'], env)).stdout.trim();
+    const json = await runCli(['hooks', 'off', 'acme/muted', '--json'], env);
+    assert.equal(json.code, 2, 'off has no --json');
+    assert.equal((await fetch(url, { method: 'POST', body: 'x' })).status, 202, 'a refused command changed nothing');
     const off = await runCli(['hooks', 'off', 'acme/muted'], env);
     assert.equal(off.code, 0, off.stderr);
     assert.equal(off.stdout, '');

@@ -55,6 +55,9 @@ export function registerExecutionRoutes(app: FastifyInstance, deps: ApiDeps): vo
       const { tenant } = request.params;
       requireTenant(request, tenant);
       const q = request.query;
+      if (q.since !== undefined && q.until !== undefined && Date.parse(q.since) >= Date.parse(q.until)) {
+        throw new AirlockError('VALIDATION_FAILED', `since (${q.since}) must be before until (${q.until}); swap them, or leave one out`);
+      }
       const limit = q.limit ?? 50;
       const page = new ListPage(deps.config.listPageBytes, limit, executionView);
       const list = await deps.recorder.list(tenant, {

@@ -37,6 +37,9 @@ export async function executionsCommand(argv: string[], client: Client): Promise
   const limit = integerFlag('--limit', values.limit, 1, MAX_PAGE);
   const since = timeFlag('--since', values.since);
   const until = timeFlag('--until', values.until);
+  if (since !== undefined && until !== undefined && Date.parse(since) >= Date.parse(until)) {
+    throw usageError('executions', `--since (${since}) must be before --until (${until}); durations count back from now, so --since 2h --until 1h is the hour before the last`);
+  }
   if (values['all-tenants'] === true && (since !== undefined || until !== undefined)) {
     throw usageError('executions', '--since and --until go with one tenant\'s list: airlock executions <tenant> --since 1h');
   }

@@ -7,7 +7,7 @@ import { parse, UsageError } from '../args.js';
 import type { Client } from '../client.js';
 import { Type } from '@sinclair/typebox';
 import { Nullable } from '../answer.js';
-import { takePositionals, unknownSubcommand } from '../usage.js';
+import { takePositionals, unknownSubcommand, usageError } from '../usage.js';
 import { describeVerify, hooksVerifyCommand, VERIFY } from './hooks-verify.js';
 import { splitTarget } from './invoke.js';
 
@@ -29,6 +29,7 @@ export async function hooksCommand(argv: string[], client: Client): Promise<void
   const { tenant, name } = splitTarget(target, 'hooks');
   const base = `/v1/tenants/${encodeURIComponent(tenant)}/functions/${encodeURIComponent(name)}/webhook`;
   if (sub === 'off') {
+    if (values.json === true) throw usageError('hooks', 'hooks off prints no JSON (it answers 204); leave out --json');
     await client.request('DELETE', base);
     process.stderr.write(`${tenant}/${name}: webhook off; deliveries to its URL are refused (turn it on with a new URL: airlock hooks rotate ${tenant}/${name})\n`);
     return;
