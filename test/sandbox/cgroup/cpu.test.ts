@@ -63,8 +63,10 @@ describe('cgroup CPU quota and tenant fairness (real kernel)', { skip }, () => {
       const s1 = await pollUntil('1.5 s of CPU to be shared', read, (u) => u.a + u.b - s0.a - s0.b > 1.5e9);
       const share = (s1.b - s0.b) / (s1.a + s1.b - s0.a - s0.b);
       t.diagnostic(`tenant B share: ${(share * 100).toFixed(1)}%`);
-      // Without tenant groups 4 equal threads on 2 cores would give B 0.25.
-      assert.ok(share > 0.38 && share < 0.62, `tenant B got ${(share * 100).toFixed(0)}% of the CPU, expected about half`);
+      // Without tenant groups 4 equal threads on 2 cores would give B 0.25. Other processes on a
+      // busy machine take their part of the cores too, so the half is not exact: the bound keeps
+      // well clear of 0.25 (0.378 was measured once with two test suites and a review running alongside).
+      assert.ok(share > 0.34 && share < 0.66, `tenant B got ${(share * 100).toFixed(0)}% of the CPU, expected about half`);
       await Promise.all([...a, b].map((sb) => sb.destroy()));
       await Promise.all(runs);
     });
