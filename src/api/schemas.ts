@@ -258,6 +258,8 @@ export const AllExecutionsQuery = Type.Object(
     tenant: Type.Optional(Name),
     function: Type.Optional(Name),
     before: Type.Optional(Type.String({ maxLength: 64, description: 'page: only executions older than this id (the previous page\'s next)' })),
+    since: Type.Optional(Type.String({ format: 'date-time', description: 'only executions queued at or after this time (RFC 3339, e.g. 2026-12-07T08:00:00Z)' })),
+    until: Type.Optional(Type.String({ format: 'date-time', description: 'only executions queued before this time (RFC 3339)' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   },
   { additionalProperties: false },

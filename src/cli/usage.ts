@@ -42,7 +42,7 @@ const USAGE = {
   executions: [
     line('airlock executions <tenant> [--function F] [--status S] [--job ID] [--since T] [--until T] [--limit N] [--before ID] [--json]', "list a tenant's recent executions, a page at a time; T: a time (2026-12-07T08:00:00Z) or how long ago (15m, 2h, 7d)"),
     line('airlock executions <tenant> <id>', 'print one execution as JSON'),
-    line('airlock executions --all-tenants --status S [--tenant T] [--function F] [--limit N] [--before ID] [--json]', 'every tenant\'s executions that ended S (failed, timeout, oom, killed, rejected); admin key'),
+    line('airlock executions --all-tenants --status S [--tenant T] [--function F] [--since T] [--until T] [--limit N] [--before ID] [--json]', 'every tenant\'s executions that ended S (failed, timeout, oom, killed, rejected); admin key'),
   ],
   jobs: [
     line('airlock jobs submit <tenant>/<function> [--input JSON|@file] [--idempotency-key K] [--max-run-ms MS] [--max-attempts N] [--deadline-ms MS]', 'queue a background job; prints {"jobId", "created"}'),

@@ -42,7 +42,9 @@ function matchesAll(rec: ExecutionRecord, filter: AllExecutionsFilter): boolean 
   return (
     rec.status === filter.status &&
     (filter.function === undefined || rec.function === filter.function) &&
-    (filter.before === undefined || rec.id < filter.before)
+    (filter.before === undefined || rec.id < filter.before) &&
+    (filter.fromId === undefined || rec.id >= filter.fromId) &&
+    (filter.toId === undefined || rec.id < filter.toId)
   );
 }
 

@@ -51,6 +51,9 @@ export interface AllExecutionsFilter {
   function?: string;
   /** Only executions with an id lower than this one, which must have `status` (paging). */
   before?: string;
+  /** As in ExecutionFilter: a time range as a range of ids. */
+  fromId?: string;
+  toId?: string;
   limit: number;
   /** As in ExecutionFilter: the page also stops once its records reach the budget. */
   budget?: PageBudget<ExecutionRecord>;

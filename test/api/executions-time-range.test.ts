@@ -49,6 +49,25 @@ describe('executions within a time range', () => {
     assert.deepEqual(await list(`since=${encodeURIComponent(shifted)}`), [ids[3]]);
   });
 
+  it("the operator's list across tenants takes the same range", async () => {
+    await deploy(server, 'globex', 'boom', 'export default async () => { throw new Error("boom"); }');
+    const before = (await invoke(server, 'globex', 'boom', null)).body.executionId as string;
+    const t3 = tick();
+    const after = (await invoke(server, 'globex', 'boom', null)).body.executionId as string;
+    const across = async (query: string): Promise<string[]> => {
+      const res = await server.request('GET', `/v1/executions?status=failed&${query}`);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return (res.body.executions as { id: string }[]).map((e) => e.id);
+    };
+    assert.deepEqual(await across(`since=${t3}`), [after]);
+    assert.deepEqual(await across(`until=${t3}`), [before]);
+    assert.deepEqual(await across(`since=${t1}&until=${t3}&function=boom`), [before]);
+    assert.equal((await server.request('GET', `/v1/executions?status=failed&since=${t3}&until=${t1}`)).status, 400);
+    const cli = await runCli(['executions', '--all-tenants', '--status', 'failed', '--since', t3, '--json'], { AIRLOCK_URL: server.url, AIRLOCK_KEY: server.adminKey });
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.deepEqual((JSON.parse(cli.stdout) as { executions: { id: string }[] }).executions.map((e) => e.id), [after]);
+  });
+
   it('a time that is not RFC 3339 is a 400 that shows the form', async () => {
     const res = await server.request('GET', '/v1/tenants/acme/executions?since=yesterday');
     assert.equal(res.status, 400);

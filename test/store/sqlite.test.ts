@@ -159,6 +159,10 @@ describe('sqlite specifics', () => {
             assert.match(plan, /^SEARCH executions USING INDEX executions_unsucceeded \(status=\?( AND id<\?)?\)/, plan);
             assert.doesNotMatch(plan, /TEMP B-TREE|SCAN executions/, plan);
           }
+          // A time range seeks a range of ids within the status.
+          const ranged = store.explainAllList({ function: fn, before: false, from: true, to: true }).join(' | ');
+          assert.match(ranged, /^SEARCH executions USING INDEX executions_unsucceeded \(status=\? AND id>\? AND id<\?\)/, ranged);
+          assert.doesNotMatch(ranged, /TEMP B-TREE|SCAN executions/, ranged);
         }
       } finally {
         await store.close();

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AirlockError } from '../../core/errors.js';
+import { executionIdRange } from '../time-range.js';
 import { ListPage } from '../list-page.js';
 import type { ExecutionRecord } from '../../core/types.js';
 import { requireAdmin } from '../auth.js';
@@ -20,7 +21,7 @@ export function registerAllExecutionRoutes(app: FastifyInstance, deps: ApiDeps):
       schema: {
         operationId: 'listAllExecutions',
         tags: ['executions'],
-        summary: 'List executions across tenants, newest first (admin key; ?status=&tenant=&function=&before=&limit=)',
+        summary: 'List executions across tenants, newest first (admin key; ?status=&tenant=&function=&since=&until=&before=&limit=)',
         description:
           'Without tenant, status is required and must not be succeeded: executions that did not succeed are indexed ' +
           'across tenants. With tenant, it lists that tenant like GET /v1/tenants/{tenant}/executions.',
@@ -35,6 +36,7 @@ export function registerAllExecutionRoutes(app: FastifyInstance, deps: ApiDeps):
       requireAdmin(request, 'list executions across tenants', (tenant) =>
         `a tenant key lists its own tenant's: GET /v1/tenants/${tenant ?? '{tenant}'}/executions?status=… (airlock executions ${tenant ?? '<tenant>'} --status …)`);
       const q = request.query;
+      const range = executionIdRange(q);
       const limit = q.limit ?? 50;
       // A page also stops at the list byte budget (AIRLOCK_LIST_PAGE_BYTES), like the tenant's list.
       const page = new ListPage(deps.config.listPageBytes, limit, executionView);
@@ -43,6 +45,7 @@ export function registerAllExecutionRoutes(app: FastifyInstance, deps: ApiDeps):
         budget: page.budget,
         ...(q.function === undefined ? {} : { function: q.function }),
         ...(q.before === undefined ? {} : { before: q.before }),
+        ...range,
       };
       let list: ExecutionRecord[];
       if (q.tenant !== undefined) {

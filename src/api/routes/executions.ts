@@ -2,8 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AirlockError } from '../../core/errors.js';
-import { idTimeFloor } from '../../core/ids.js';
 import { ListPage } from '../list-page.js';
+import { executionIdRange } from '../time-range.js';
 import { requireTenant } from '../auth.js';
 import { errorResponses } from '../error-responses.js';
 import { ExecutionParams, ExecutionQuery, ExecutionView, NullableString, TenantParams } from '../schemas.js';
@@ -55,9 +55,7 @@ export function registerExecutionRoutes(app: FastifyInstance, deps: ApiDeps): vo
       const { tenant } = request.params;
       requireTenant(request, tenant);
       const q = request.query;
-      if (q.since !== undefined && q.until !== undefined && Date.parse(q.since) >= Date.parse(q.until)) {
-        throw new AirlockError('VALIDATION_FAILED', `since (${q.since}) must be before until (${q.until}); swap them, or leave one out`);
-      }
+      const range = executionIdRange(q);
       const limit = q.limit ?? 50;
       const page = new ListPage(deps.config.listPageBytes, limit, executionView);
       const list = await deps.recorder.list(tenant, {
@@ -67,8 +65,7 @@ export function registerExecutionRoutes(app: FastifyInstance, deps: ApiDeps): vo
         ...(q.status === undefined ? {} : { status: q.status }),
         ...(q.job === undefined ? {} : { job: q.job }),
         ...(q.before === undefined ? {} : { before: q.before }),
-        ...(q.since === undefined ? {} : { fromId: idTimeFloor('ex', Date.parse(q.since)) }),
-        ...(q.until === undefined ? {} : { toId: idTimeFloor('ex', Date.parse(q.until)) }),
+        ...range,
       });
       // An unknown cursor lists nothing: only an empty page needs telling apart from the list's end.
       if (list.length === 0 && q.before !== undefined && (await deps.recorder.get(tenant, q.before)) === undefined) {

@@ -40,10 +40,7 @@ export async function executionsCommand(argv: string[], client: Client): Promise
   if (since !== undefined && until !== undefined && Date.parse(since) >= Date.parse(until)) {
     throw usageError('executions', `--since (${since}) must be before --until (${until}); durations count back from now, so --since 2h --until 1h is the hour before the last`);
   }
-  if (values['all-tenants'] === true && (since !== undefined || until !== undefined)) {
-    throw usageError('executions', '--since and --until go with one tenant\'s list: airlock executions <tenant> --since 1h');
-  }
-  if (values['all-tenants'] === true) return allTenants(positionals, { ...values, limit: limit?.toString() }, client);
+  if (values['all-tenants'] === true) return allTenants(positionals, { ...values, since, until, limit: limit?.toString() }, client);
   if (values.tenant !== undefined) throw usageError('executions', '--tenant goes with --all-tenants; otherwise name the tenant first: airlock executions <tenant>');
   const [tenant, id] = takePositionals('executions', positionals, ['<tenant>'], ['<id>']);
   const base = `/v1/tenants/${encodeURIComponent(tenant)}/executions`;
@@ -65,7 +62,7 @@ export async function executionsCommand(argv: string[], client: Client): Promise
 /** `--all-tenants`: every tenant's executions with one status (or one tenant's, with --tenant). */
 async function allTenants(
   positionals: string[],
-  values: { status?: string; tenant?: string; function?: string; job?: string; before?: string; limit?: string; json?: boolean },
+  values: { status?: string; tenant?: string; function?: string; job?: string; since?: string; until?: string; before?: string; limit?: string; json?: boolean },
   client: Client,
 ): Promise<void> {
   takePositionals('executions', positionals, []);
@@ -73,13 +70,13 @@ async function allTenants(
   if (values.status === undefined && values.tenant === undefined) {
     throw usageError('executions', '--all-tenants needs --status (failed, timeout, oom, killed or rejected), or --tenant T');
   }
-  const flags = { status: values.status, tenant: values.tenant, function: values.function, limit: values.limit, before: values.before };
+  const flags = { status: values.status, tenant: values.tenant, function: values.function, since: values.since, until: values.until, limit: values.limit, before: values.before };
   const { executions, next = null } = await client.read('GET', pagePath('/v1/executions', flags), EXECUTIONS);
   if (values.json) return printJson({ executions, next });
   printTable(
     ['ID', 'TENANT', 'FUNCTION', 'STATUS', 'START', 'MS', 'FINISHED'],
     executions.map((e) => [e.id, e.tenant, e.function, e.status, e.start ?? '-', e.durationMs.toFixed(1), e.finishedAt]),
-    `no executions of any tenant with ${givenFilters({ status: values.status, tenant: values.tenant, function: values.function, before: values.before })}`,
+    `no executions of any tenant with ${givenFilters({ status: values.status, tenant: values.tenant, function: values.function, since: values.since, until: values.until, before: values.before })}`,
   );
   if (executions.length > 0) printMore(['executions', '--all-tenants'], flags, next);
 }

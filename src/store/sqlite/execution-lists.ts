@@ -28,6 +28,8 @@ interface AllListParams {
   status: string;
   function?: string;
   before?: string;
+  fromId?: string;
+  toId?: string;
   limit: number;
 }
 
@@ -62,10 +64,17 @@ export class ExecutionLists {
 
   /** Every tenant's executions with one status, newest first; like list(). */
   listAll(filter: AllExecutionsFilter): ExecutionRecord[] {
-    const shape: AllListShape = { function: filter.function !== undefined, before: filter.before !== undefined };
+    const shape: AllListShape = {
+      function: filter.function !== undefined,
+      before: filter.before !== undefined,
+      from: filter.fromId !== undefined,
+      to: filter.toId !== undefined,
+    };
     const params: AllListParams = { status: filter.status, limit: Math.max(0, Math.floor(filter.limit)) };
     if (filter.function !== undefined) params.function = filter.function;
     if (filter.before !== undefined) params.before = filter.before;
+    if (filter.fromId !== undefined) params.fromId = filter.fromId;
+    if (filter.toId !== undefined) params.toId = filter.toId;
     const stmt = this.#statement<AllListParams>(listAllShapeKey(shape), () => listAllExecutionsSql(shape));
     return takePage(stmt.iterate(params), rowToExecution, params.limit, filter.budget);
   }
@@ -87,7 +96,7 @@ export class ExecutionLists {
   explainAllList(shape: AllListShape): string[] {
     const rows = this.#db
       .prepare<AllListParams, { detail: string }>(`EXPLAIN QUERY PLAN ${listAllExecutionsSql(shape)}`)
-      .all({ status: 'failed', function: 'f', before: 'b', limit: 1 });
+      .all({ status: 'failed', function: 'f', before: 'b', fromId: 'ex_0', toId: 'ex_z', limit: 1 });
     return rows.map((r) => r.detail);
   }
 

@@ -9,11 +9,13 @@
 export interface AllListShape {
   function: boolean;
   before: boolean;
+  from?: boolean;
+  to?: boolean;
 }
 
 /** The statement cache's key of a shape (distinct from the tenant-scoped list's keys). */
 export function listAllShapeKey(shape: AllListShape): string {
-  return `all:${shape.function ? 'f' : ''}${shape.before ? 'b' : ''}`;
+  return `all:${shape.function ? 'f' : ''}${shape.before ? 'b' : ''}${shape.from === true ? '>' : ''}${shape.to === true ? '<' : ''}`;
 }
 
 export function listAllExecutionsSql(shape: AllListShape): string {
@@ -21,5 +23,8 @@ export function listAllExecutionsSql(shape: AllListShape): string {
   const where = [status];
   if (shape.function) where.push('function = @function');
   if (shape.before) where.push(`id < (SELECT id FROM executions WHERE ${status} AND id = @before)`);
+  // A time range is a range of ids: it narrows the same walk of the index.
+  if (shape.from === true) where.push('id >= @fromId');
+  if (shape.to === true) where.push('id < @toId');
   return `SELECT * FROM executions INDEXED BY executions_unsucceeded WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`;
 }
