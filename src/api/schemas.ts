@@ -168,6 +168,9 @@ export const InvokeBody = Type.Object(
   {
     input: Type.Optional(Type.Unknown({ description: 'any JSON value, passed to the function' })),
     version: Type.Optional(Type.String({ description: `run this version instead of the latest: ${VERSION_NAME_DOC}` })),
+    timeoutMs: Type.Optional(
+      Type.Integer({ minimum: MIN_LIMITS.timeoutMs, description: "this call's wall-clock limit, ms: the caller's own deadline, at most the function's limits.timeoutMs (its default)" }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -37,7 +37,7 @@ const USAGE = {
     line('airlock functions delete <tenant>/<function>', 'delete a function, all its versions, its webhook and its schedules'),
   ],
   invoke: [
-    line('airlock invoke <tenant>/<function> [--input JSON|@file] [--version V]', 'run a function and print the execution as JSON'),
+    line('airlock invoke <tenant>/<function> [--input JSON|@file] [--version V] [--timeout-ms MS]', 'run a function and print the execution as JSON; --timeout-ms: less time than its limit for this call'),
   ],
   executions: [
     line('airlock executions <tenant> [--function F] [--status S] [--job ID] [--since T] [--until T] [--limit N] [--before ID] [--json]', "list a tenant's recent executions, a page at a time; T: a time (2026-12-07T08:00:00Z) or how long ago (15m, 2h, 7d)"),

@@ -11,6 +11,7 @@ import type { EgressBroker, EgressSession } from '../egress/types.js';
 import type { Admission, WaitSignal } from '../scheduler/admission.js';
 import type { SandboxPool } from '../sandbox/pool.js';
 import type { FunctionCache } from './function-cache.js';
+import { callLimitNamed, callTimeout } from './call-timeout.js';
 import { withContention } from './timeout-context.js';
 import type { ExecutionRecorder } from './recorder.js';
 import type { SandboxFunctions } from './sandbox-functions.js';
@@ -28,6 +29,8 @@ const REFUSALS: Partial<Record<string, { metric: string; type: string }>> = {
 export interface InvokeRequest {
   input: unknown;
   version?: string;
+  /** This call's wall-clock limit, ms: at most the function's limits.timeoutMs (the default). */
+  timeoutMs?: number;
 }
 
 export interface InvokeResult {
@@ -87,6 +90,7 @@ export class InvokeService {
     const { config, functions, admission, pool, recorder, metrics, isolation } = this.deps;
     const fn = await functions.get(tenant, name, req.version);
     const inputJson = serializeInput(req.input, config.maxJsonDepth, fn.limits.inputBytes, config.maxLimits.inputBytes);
+    const timeoutMs = callTimeout(req.timeoutMs, fn);
     if (fn.egress !== undefined && this.deps.egress === undefined) {
       throw new AirlockError('INTERNAL', 'this function is granted egress but the server has no egress broker configured');
     }
@@ -114,7 +118,7 @@ export class InvokeService {
         metrics.recordSandboxWait(lease.start, performance.now() - asked);
         this.deps.sandboxFunctions?.note(lease.sandbox, name);
         const startedAt = Date.now();
-        const egress = this.openEgress(fn, id, startedAt);
+        const egress = this.openEgress(fn, id, startedAt, timeoutMs);
         const outcome = await lease.sandbox.run({
           executionId: id,
           tenant,
@@ -122,14 +126,16 @@ export class InvokeService {
           version: fn.version,
           code: fn.code,
           inputJson,
-          timeoutMs: fn.limits.timeoutMs,
+          timeoutMs,
           resultBytes: fn.limits.resultBytes,
           logBytes: fn.limits.logBytes,
           ...(egress === undefined ? {} : { egress }),
           ...(lease.maxQueueWaitMs === undefined ? {} : { maxQueueWaitMs: lease.maxQueueWaitMs }),
         });
         // Its sandbox still counts as busy here, as the others running when it ran out of time.
-        if (outcome.status === 'timeout' && outcome.error !== undefined) outcome.error = withContention(outcome.error, pool.stats().busy);
+        if (outcome.status === 'timeout' && outcome.error !== undefined) {
+          outcome.error = withContention(callLimitNamed(outcome.error, req.timeoutMs, fn), pool.stats().busy);
+        }
         if (outcome.status === 'oom' && outcome.error !== undefined && this.deps.sandboxFunctions !== undefined) {
           outcome.error = this.deps.sandboxFunctions.explainOom(outcome.error, lease.sandbox, name);
         }
@@ -200,11 +206,11 @@ export class InvokeService {
     return new AirlockError(err.code, err.message, { ...err.details, executionId: call.id });
   }
 
-  private openEgress(fn: FunctionVersion, executionId: string, startedAt: number): EgressSession | undefined {
+  private openEgress(fn: FunctionVersion, executionId: string, startedAt: number, timeoutMs: number): EgressSession | undefined {
     const broker = this.deps.egress;
     if (fn.egress === undefined || broker === undefined) return undefined; // checked before admission
     return broker.open({
-      tenant: fn.tenant, functionName: fn.name, executionId, policy: fn.egress, deadline: startedAt + fn.limits.timeoutMs,
+      tenant: fn.tenant, functionName: fn.name, executionId, policy: fn.egress, deadline: startedAt + timeoutMs,
     });
   }
 

@@ -134,7 +134,7 @@ describe('request refusals', () => {
       const res = await server.request('POST', INVOKE, { inptu: 1 });
       assert.equal(res.status, 400);
       assert.equal(res.body.error.code, 'VALIDATION_FAILED');
-      assert.equal(res.body.error.message, `invalid request: body has an unexpected property "inptu" (allowed: input, version)${SCHEMAS}`);
+      assert.equal(res.body.error.message, `invalid request: body has an unexpected property "inptu" (allowed: input, version, timeoutMs)${SCHEMAS}`);
     });
 
     it('names an unexpected property of a nested object with its path', async () => {

@@ -27,7 +27,11 @@ export function registerInvokeRoutes(app: FastifyInstance, deps: ApiDeps): void 
       const { tenant, name } = request.params;
       requireTenant(request, tenant);
       const body = request.body ?? {};
-      const req = body.version === undefined ? { input: body.input } : { input: body.input, version: body.version };
+      const req = {
+        input: body.input,
+        ...(body.version === undefined ? {} : { version: body.version }),
+        ...(body.timeoutMs === undefined ? {} : { timeoutMs: body.timeoutMs }),
+      };
       // A call that waits for a slot is dropped if its client goes away meanwhile.
       return deps.invoke.invoke(tenant, name, req, () => clientGone(reply.raw));
     },

@@ -1,6 +1,7 @@
-// `airlock invoke <tenant>/<name> [--input JSON|@file]`: runs a function, prints the execution
-// as JSON; exits 1 when the status is not "succeeded".
-import { parse, readJsonArg } from '../args.js';
+// `airlock invoke <tenant>/<name> [--input JSON|@file] [--version V] [--timeout-ms MS]`: runs a
+// function, prints the execution as JSON; exits 1 when the status is not "succeeded".
+import { MIN_LIMITS } from '../../core/limits.js';
+import { integerFlag, parse, readJsonArg } from '../args.js';
 import { Type } from '@sinclair/typebox';
 import type { Client } from '../client.js';
 import { takePositionals, usageError } from '../usage.js';
@@ -22,11 +23,14 @@ export async function invokeCommand(argv: string[], client: Client): Promise<num
   const { values, positionals } = parse(argv, {
     input: { type: 'string', short: 'i' },
     version: { type: 'string' },
+    'timeout-ms': { type: 'string' },
   });
+  const timeoutMs = integerFlag('--timeout-ms', values['timeout-ms'], MIN_LIMITS.timeoutMs);
   const [target] = takePositionals('invoke', positionals, ['<tenant>/<function>']);
   const { tenant, name } = splitTarget(target, 'invoke');
   const body: Record<string, unknown> = { input: readInput(values.input) };
   if (values.version !== undefined) body.version = values.version;
+  if (timeoutMs !== undefined) body.timeoutMs = timeoutMs;
   const res = await client.read(
     'POST',
     `/v1/tenants/${encodeURIComponent(tenant)}/functions/${encodeURIComponent(name)}/invoke`,
