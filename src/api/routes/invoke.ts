@@ -5,6 +5,7 @@ import { clientGone } from '../client-gone.js';
 import { errorResponses } from '../error-responses.js';
 import { FunctionParams, InvokeBody, InvokeResult } from '../schemas.js';
 import type { ApiDeps } from '../deps.js';
+import type { InvokeRequest } from '../../services/invoke.js';
 
 export function registerInvokeRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post<{ Params: { tenant: string; name: string }; Body: InvokeBody | undefined }>(
@@ -27,11 +28,9 @@ export function registerInvokeRoutes(app: FastifyInstance, deps: ApiDeps): void 
       const { tenant, name } = request.params;
       requireTenant(request, tenant);
       const body = request.body ?? {};
-      const req = {
-        input: body.input,
-        ...(body.version === undefined ? {} : { version: body.version }),
-        ...(body.timeoutMs === undefined ? {} : { timeoutMs: body.timeoutMs }),
-      };
+      const req: InvokeRequest = { input: body.input };
+      if (body.version !== undefined) req.version = body.version;
+      if (body.timeoutMs !== undefined) req.timeoutMs = body.timeoutMs;
       // A call that waits for a slot is dropped if its client goes away meanwhile.
       return deps.invoke.invoke(tenant, name, req, () => clientGone(reply.raw));
     },
