@@ -311,7 +311,7 @@ export class ChannelSandbox implements Sandbox {
   private onDeadline(): void {
     const exec = this.exec;
     if (exec === null || exec.settled) return;
-    this.failExecution(exec, 'timeout', timeoutError(exec.req.timeoutMs, this.memory.atDeadline()));
+    this.failExecution(exec, 'timeout', timeoutError(exec.req.timeoutMs, this.memory.atDeadline(), exec.req.timeoutName));
   }
 
   private protocolError(reason: string): void {

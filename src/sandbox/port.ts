@@ -17,6 +17,8 @@ export interface SandboxRunRequest {
   /** The input, already serialized to JSON and size-checked by the caller. */
   inputJson: string;
   timeoutMs: number;
+  /** What `timeoutMs` is, as a timeout's message names it; default "limits.timeoutMs". */
+  timeoutName?: string;
   resultBytes: number;
   logBytes: number;
   /** Deepest accepted nesting of the result (default 256, like inputs). */

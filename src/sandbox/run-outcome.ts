@@ -65,8 +65,8 @@ export interface MemoryAtTimeout {
 /** Share of its memory ceiling above which a timed-out sandbox is said to have been short of memory. */
 export const NEAR_CEILING = 0.85;
 
-export function timeoutError(timeoutMs: number, memory?: MemoryAtTimeout): ExecutionError {
-  const base = `the function did not finish within ${timeoutMs} ms (limits.timeoutMs)`;
+export function timeoutError(timeoutMs: number, memory?: MemoryAtTimeout, timeoutName = 'limits.timeoutMs'): ExecutionError {
+  const base = `the function did not finish within ${timeoutMs} ms (${timeoutName})`;
   if (memory !== undefined && memory.peakBytes >= memory.ceilingBytes * NEAR_CEILING) {
     // Near its limit, V8 collects garbage over and over: the run looks slow, the cause is memory.
     const mib = (bytes: number): number => Math.round(bytes / (1024 * 1024));

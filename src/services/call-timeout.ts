@@ -2,7 +2,7 @@
 // (an evaluator with a budget per trace) may give a call less time than the function's
 // limits.timeoutMs, never more. A call that runs out of it is told which limit it was.
 import { AirlockError } from '../core/errors.js';
-import type { ExecutionError, FunctionVersion } from '../core/types.js';
+import type { FunctionVersion } from '../core/types.js';
 
 /** The limit a call runs under: the one it asked for, or the function's. */
 export function callTimeout(asked: number | undefined, fn: Pick<FunctionVersion, 'limits' | 'tenant' | 'name'>): number {
@@ -18,14 +18,8 @@ export function callTimeout(asked: number | undefined, fn: Pick<FunctionVersion,
   return asked;
 }
 
-/** A timeout's error, saying that the limit was the call's own when it asked for one. */
-export function callLimitNamed(error: ExecutionError, asked: number | undefined, fn: Pick<FunctionVersion, 'limits'>): ExecutionError {
-  if (asked === undefined || asked === fn.limits.timeoutMs) return error;
-  return {
-    ...error,
-    message: error.message.replace(
-      `within ${asked} ms (limits.timeoutMs)`,
-      `within ${asked} ms (this call's timeoutMs; the function's limits.timeoutMs is ${fn.limits.timeoutMs} ms)`,
-    ),
-  };
+/** How a timeout's message names the limit: the call's own when it asked for less than the function's. */
+export function callTimeoutName(asked: number | undefined, fn: Pick<FunctionVersion, 'limits'>): string | undefined {
+  if (asked === undefined || asked === fn.limits.timeoutMs) return undefined;
+  return `this call's timeoutMs; the function's limits.timeoutMs is ${fn.limits.timeoutMs} ms`;
 }

@@ -11,7 +11,7 @@ import type { EgressBroker, EgressSession } from '../egress/types.js';
 import type { Admission, WaitSignal } from '../scheduler/admission.js';
 import type { SandboxPool } from '../sandbox/pool.js';
 import type { FunctionCache } from './function-cache.js';
-import { callLimitNamed, callTimeout } from './call-timeout.js';
+import { callTimeout, callTimeoutName } from './call-timeout.js';
 import { withContention } from './timeout-context.js';
 import type { ExecutionRecorder } from './recorder.js';
 import type { SandboxFunctions } from './sandbox-functions.js';
@@ -91,6 +91,7 @@ export class InvokeService {
     const fn = await functions.get(tenant, name, req.version);
     const inputJson = serializeInput(req.input, config.maxJsonDepth, fn.limits.inputBytes, config.maxLimits.inputBytes);
     const timeoutMs = callTimeout(req.timeoutMs, fn);
+    const timeoutName = callTimeoutName(req.timeoutMs, fn);
     if (fn.egress !== undefined && this.deps.egress === undefined) {
       throw new AirlockError('INTERNAL', 'this function is granted egress but the server has no egress broker configured');
     }
@@ -127,15 +128,14 @@ export class InvokeService {
           code: fn.code,
           inputJson,
           timeoutMs,
+          ...(timeoutName === undefined ? {} : { timeoutName }),
           resultBytes: fn.limits.resultBytes,
           logBytes: fn.limits.logBytes,
           ...(egress === undefined ? {} : { egress }),
           ...(lease.maxQueueWaitMs === undefined ? {} : { maxQueueWaitMs: lease.maxQueueWaitMs }),
         });
         // Its sandbox still counts as busy here, as the others running when it ran out of time.
-        if (outcome.status === 'timeout' && outcome.error !== undefined) {
-          outcome.error = withContention(callLimitNamed(outcome.error, req.timeoutMs, fn), pool.stats().busy);
-        }
+        if (outcome.status === 'timeout' && outcome.error !== undefined) outcome.error = withContention(outcome.error, pool.stats().busy);
         if (outcome.status === 'oom' && outcome.error !== undefined && this.deps.sandboxFunctions !== undefined) {
           outcome.error = this.deps.sandboxFunctions.explainOom(outcome.error, lease.sandbox, name);
         }

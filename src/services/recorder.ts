@@ -38,9 +38,9 @@ const MAX_RETRY_MS = 5_000;
 
 function noop(): void {}
 
-function matchesAll(rec: ExecutionRecord, filter: AllExecutionsFilter): boolean {
+/** The filter parts both listings share: function, the `before` cursor and the id (time) range. */
+function matchesCommon(rec: ExecutionRecord, filter: ExecutionFilter | AllExecutionsFilter): boolean {
   return (
-    rec.status === filter.status &&
     (filter.function === undefined || rec.function === filter.function) &&
     (filter.before === undefined || rec.id < filter.before) &&
     (filter.fromId === undefined || rec.id >= filter.fromId) &&
@@ -48,15 +48,16 @@ function matchesAll(rec: ExecutionRecord, filter: AllExecutionsFilter): boolean 
   );
 }
 
+function matchesAll(rec: ExecutionRecord, filter: AllExecutionsFilter): boolean {
+  return rec.status === filter.status && matchesCommon(rec, filter);
+}
+
 function matches(rec: ExecutionRecord, tenant: string, filter: ExecutionFilter): boolean {
   return (
     rec.tenant === tenant &&
-    (filter.function === undefined || rec.function === filter.function) &&
     (filter.status === undefined || rec.status === filter.status) &&
     (filter.job === undefined || rec.jobId === filter.job) &&
-    (filter.before === undefined || rec.id < filter.before) &&
-    (filter.fromId === undefined || rec.id >= filter.fromId) &&
-    (filter.toId === undefined || rec.id < filter.toId)
+    matchesCommon(rec, filter)
   );
 }
 

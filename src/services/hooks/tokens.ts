@@ -77,7 +77,7 @@ export class WebhookTokens {
 
   /** Gives the function a token unless it has one (a function's first deploy calls this). */
   async ensure(tenant: string, fn: string): Promise<WebhookView> {
-    this.hashes.delete(`${tenant}/${fn}`); // a redeploy after a delete has a new token
+    this.forget(tenant, fn); // a redeploy after a delete has a new token
     const { record } = this.issue(tenant, fn);
     const stored = await this.store.createWebhook(record);
     return this.view(stored.record);
@@ -107,7 +107,7 @@ export class WebhookTokens {
     validateName('function', fn);
     if ((await this.store.getFunction(tenant, fn)) === undefined) throw notFound(tenant, fn);
     const removed = await this.store.deleteWebhook(tenant, fn);
-    this.hashes.delete(`${tenant}/${fn}`);
+    this.forget(tenant, fn);
     return { removed };
   }
 
@@ -122,7 +122,7 @@ export class WebhookTokens {
     validateName('tenant', tenant);
     validateName('function', fn);
     const { token, record } = this.issue(tenant, fn);
-    this.hashes.delete(`${tenant}/${fn}`);
+    this.forget(tenant, fn);
     if (!(await this.store.replaceWebhook(record))) {
       // A function deployed before webhooks existed has no token yet: rotating issues its first.
       if ((await this.store.getFunction(tenant, fn)) === undefined) throw notFound(tenant, fn);

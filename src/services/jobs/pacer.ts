@@ -2,10 +2,11 @@
 // and schedules share one event loop with the HTTP API: each slice costs queue transactions and
 // frame handling on it. When the loop is saturated (utilization over the last window at or above
 // the threshold) while foreground requests keep arriving (invocations, webhook ingest, API
-// calls), the job worker runs a single slice at a time until the pressure has been gone for a few
-// windows in a row (a loop so busy that requests arrive slowly must not flip back and forth), so
-// a webhook burst is accepted at the rate the loop allows and its deliveries are processed right
-// after. Jobs always make progress: one slice keeps running whatever the load.
+// calls), the job worker starts one slice at a time of each queue lane (lane-room.ts) until the
+// pressure has been gone for a few windows in a row (a loop so busy that requests arrive slowly
+// must not flip back and forth), so a webhook burst is accepted at the rate the loop allows and
+// its deliveries are processed one at a time meanwhile. Jobs always make progress: one slice keeps
+// running whatever the load.
 import { performance } from 'node:perf_hooks';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 
