@@ -8,6 +8,13 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
   }
+  interface FastifyContextConfig {
+    /**
+     * On a route under /v1/tenants/{tenant} that only the admin key may use: what it does ("delete
+     * tenants"), so that another tenant's key is not told that a key of that tenant would do.
+     */
+    adminOnly?: string;
+  }
 }
 
 /** What a scheme name looks like; anything else is not repeated back (it may be part of a key). */
@@ -25,7 +32,7 @@ export function authenticate(keys: KeyService) {
     // handlers check again.
     if (principal.kind === 'tenant') {
       const tenant = (request.params as { tenant?: unknown } | undefined)?.tenant;
-      if (typeof tenant === 'string') requireTenant(request, tenant);
+      if (typeof tenant === 'string' && tenant !== principal.tenant) throw otherTenant(tenant, request.routeOptions.config.adminOnly);
     }
   };
 }
@@ -57,7 +64,13 @@ export function requireTenant(request: FastifyRequest, tenant: string): void {
   const p = request.principal;
   if (p?.kind === 'admin') return;
   if (p?.kind === 'tenant' && p.tenant === tenant) return;
-  throw new AirlockError('FORBIDDEN', `this key cannot access tenant "${tenant}"; use a key of that tenant or the admin key`);
+  throw otherTenant(tenant, request.routeOptions.config.adminOnly);
+}
+
+/** The refusal of another tenant's route; `adminOnly` is the route's config.adminOnly. */
+function otherTenant(tenant: string, adminOnly: string | undefined): AirlockError {
+  const instead = adminOnly === undefined ? 'use a key of that tenant or the admin key' : `only the admin key can ${adminOnly}`;
+  return new AirlockError('FORBIDDEN', `this key cannot access tenant "${tenant}"; ${instead}`);
 }
 
 /**

@@ -107,6 +107,19 @@ describe('tenants API', () => {
       assert.equal(refused.body.error.code, 'FORBIDDEN');
     }
     assert.equal((await server.request('GET', '/v1/tenants/acme/functions', undefined, acmeKey)).status, 200, 'refused, the tenant still exists');
+    // Another tenant's admin-only route: the refusal does not suggest a key of that tenant (none would do).
+    for (const [method, path, action] of [
+      ['GET', '/v1/tenants/globex', 'read tenants'],
+      ['DELETE', '/v1/tenants/globex', 'delete tenants'],
+      ['POST', '/v1/tenants/globex/keys', 'create keys'],
+      ['DELETE', '/v1/tenants/globex/keys/k_x', 'revoke keys'],
+    ] as const) {
+      const refused = await server.request(method, path, undefined, acmeKey);
+      assert.equal(refused.status, 403, `${method} ${path}`);
+      assert.equal(refused.body.error.message, `this key cannot access tenant "globex"; only the admin key can ${action}`, `${method} ${path}`);
+    }
+    const otherRoute = await server.request('GET', '/v1/tenants/globex/functions', undefined, acmeKey);
+    assert.equal(otherRoute.body.error.message, 'this key cannot access tenant "globex"; use a key of that tenant or the admin key');
   });
 
   it('deletes everything of the tenant, stops its running job, retires its sandboxes; the other tenant is untouched', async () => {

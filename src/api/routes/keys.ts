@@ -12,6 +12,10 @@ import { KeyLookupBody, KeyLookupView } from '../key-schemas.js';
 import { KeyBody, KeyParams, KeyView, TenantParams } from '../schemas.js';
 import type { ApiDeps } from '../deps.js';
 
+/** The admin-only actions, as refusals name them. */
+const CREATE = 'create keys';
+const REVOKE = 'revoke keys';
+
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 function keyView(k: Pick<ApiKeyRecord, 'id' | 'createdAt' | 'name' | 'prefix'>, tenant: string) {
@@ -22,6 +26,7 @@ export function registerKeyRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post<{ Params: { tenant: string }; Body: { name?: string } | undefined }>(
     '/v1/tenants/:tenant/keys',
     {
+      config: { adminOnly: CREATE },
       schema: {
         operationId: 'createKey',
         tags: ['keys'],
@@ -32,7 +37,7 @@ export function registerKeyRoutes(app: FastifyInstance, deps: ApiDeps): void {
       },
     },
     async (request, reply) => {
-      requireAdmin(request, 'create keys', () => 'ask the operator for a new key of this tenant (airlock keys create <tenant>)');
+      requireAdmin(request, CREATE, () => 'ask the operator for a new key of this tenant (airlock keys create <tenant>)');
       const created = await deps.keys.create(request.params.tenant, request.body?.name);
       audit(request, 'key.create', created.tenant, `key/${created.id}`, { name: created.name ?? null, prefix: created.prefix });
       return reply.status(201).send({ ...keyView(created, created.tenant), key: created.key });
@@ -61,6 +66,7 @@ export function registerKeyRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.delete<{ Params: { tenant: string; id: string } }>(
     '/v1/tenants/:tenant/keys/:id',
     {
+      config: { adminOnly: REVOKE },
       schema: {
         operationId: 'revokeKey',
         tags: ['keys'],
@@ -70,7 +76,7 @@ export function registerKeyRoutes(app: FastifyInstance, deps: ApiDeps): void {
       },
     },
     async (request, reply) => {
-      requireAdmin(request, 'revoke keys', () => 'ask the operator to revoke it (airlock keys revoke <tenant> <key id>)');
+      requireAdmin(request, REVOKE, () => 'ask the operator to revoke it (airlock keys revoke <tenant> <key id>)');
       await deps.keys.revoke(request.params.tenant, request.params.id);
       audit(request, 'key.revoke', request.params.tenant, `key/${request.params.id}`);
       return reply.status(204).send();

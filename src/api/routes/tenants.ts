@@ -9,6 +9,10 @@ import { TenantParams } from '../schemas.js';
 import { TenantDeletionView, TenantList, TenantsQuery, TenantView } from '../tenant-schemas.js';
 import type { ApiDeps } from '../deps.js';
 
+/** The admin-only actions, as refusals name them. */
+const READ = 'read tenants';
+const DELETE = 'delete tenants';
+
 export function registerTenantRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get<{ Querystring: TenantsQuery }>(
     '/v1/tenants',
@@ -33,6 +37,7 @@ export function registerTenantRoutes(app: FastifyInstance, deps: ApiDeps): void 
   app.get<{ Params: { tenant: string } }>(
     '/v1/tenants/:tenant',
     {
+      config: { adminOnly: READ },
       schema: {
         operationId: 'getTenant',
         tags: ['tenants'],
@@ -42,7 +47,7 @@ export function registerTenantRoutes(app: FastifyInstance, deps: ApiDeps): void 
       },
     },
     async (request) => {
-      requireAdmin(request, 'read tenants', (tenant) => `a tenant key sees its own tenant: GET /v1/tenants/${tenant ?? '{tenant}'}/functions`);
+      requireAdmin(request, READ, (tenant) => `a tenant key sees its own tenant: GET /v1/tenants/${tenant ?? '{tenant}'}/functions`);
       return deps.tenants.get(request.params.tenant);
     },
   );
@@ -50,6 +55,7 @@ export function registerTenantRoutes(app: FastifyInstance, deps: ApiDeps): void 
   app.delete<{ Params: { tenant: string } }>(
     '/v1/tenants/:tenant',
     {
+      config: { adminOnly: DELETE },
       schema: {
         operationId: 'deleteTenant',
         tags: ['tenants'],
@@ -62,7 +68,7 @@ export function registerTenantRoutes(app: FastifyInstance, deps: ApiDeps): void 
       },
     },
     async (request) => {
-      requireAdmin(request, 'delete tenants', () => 'ask the operator to delete it (airlock tenants delete <tenant> --yes)');
+      requireAdmin(request, DELETE, () => 'ask the operator to delete it (airlock tenants delete <tenant> --yes)');
       const { tenant } = request.params;
       const result = await deps.tenants.delete(tenant);
       audit(request, 'tenant.delete', tenant, `tenant/${tenant}`, {
