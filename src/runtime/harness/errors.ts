@@ -5,6 +5,7 @@
 // for `require`, and a bundle's "Dynamic require of … is not supported", say what to write instead.
 import type { HarnessError } from '../protocol.js';
 import { inspect, stringOf } from './primordials.js';
+import { mapStackText } from './source-maps.js';
 import { hideModuleUrls, trimStack } from './stack-text.js';
 
 /** Caps on error fields so an error frame stays small whatever the tenant throws. */
@@ -114,7 +115,7 @@ export function toHarnessError(err: unknown): HarnessError {
         type: clip(typeof name === 'string' && name !== '' ? name : 'Error', MAX_ERROR_TYPE),
         message: clip(hideModuleUrls(message + requireHint(name, message) + (unresolvedImport(obj.message) ? '' : related(err))), MAX_ERROR_MESSAGE),
       };
-      if (typeof obj.stack === 'string') out.stack = clip(hideModuleUrls(trimStack(obj.stack)), MAX_ERROR_STACK);
+      if (typeof obj.stack === 'string') out.stack = clip(mapStackText(hideModuleUrls(trimStack(obj.stack))), MAX_ERROR_STACK);
       return out;
     }
     return {

@@ -1,8 +1,10 @@
 // Text the tenant gets back, tidied: a thrown error's stack keeps only the frames of tenant
 // modules, a logged one loses the harness's and Node's internal frames, and the data: URLs tenant
 // modules are imported from (kilobytes of base64) read file:///fn/<name>, with what to do about
-// an import that cannot resolve.
+// an import that cannot resolve. Frames of a bundle with an inline source map name its original
+// sources (source-maps.ts).
 import { CODE_DIR, CODE_URL_PREFIX, HARNESS_DIR, MODULE_DATA_URL } from './paths.js';
+import { hasSourceMaps, mapStackText } from './source-maps.js';
 
 /** Keeps the message lines and the frames that point into tenant modules. */
 export function trimStack(stack: string): string {
@@ -32,6 +34,7 @@ export function tidyLogText(text: string): string {
       .split('\n')
       .filter((line) => !/^\s+at /.test(line) || line.includes(CODE_URL_PREFIX) || !(line.includes(HARNESS_DIR) || INTERNAL_FRAME.test(line)))
       .join('\n');
+    if (hasSourceMaps()) out = mapStackText(out);
   }
   return out;
 }

@@ -6,6 +6,7 @@ import type { RunFrame } from '../protocol.js';
 import { HarnessFailure } from './errors.js';
 import { CODE_URL_PREFIX, MODULE_DATA_URL } from './paths.js';
 import { bufferFrom, functionSource, reflectApply } from './primordials.js';
+import { noteSourceMap } from './source-maps.js';
 
 export type TenantModule = Record<string, unknown>;
 export type Handler = (input: unknown, ctx: unknown) => unknown;
@@ -23,9 +24,11 @@ function safeName(text: string, max: number): string {
  * Imports module source from a data: URL (a third of the cost of writing a file and importing
  * it). The appended sourceURL names it in stack traces as file:///fn/<name>, and the URL's `fn`
  * parameter lets errors that quote the URL name it the same way (hideModuleUrls); since the name
- * carries the version, every version is its own module even when two share their code.
+ * carries the version, every version is its own module even when two share their code. An inline
+ * source map at the code's end is noted, for stacks in the original sources (source-maps.ts).
  */
 function importSource(code: string, name: string): Promise<TenantModule> {
+  noteSourceMap(name, code);
   const source = `${code}\n//# sourceURL=${CODE_URL_PREFIX}${name}\n`;
   return import(`${MODULE_DATA_URL}${name};base64,${bufferFrom(source, 'utf8').toString('base64')}`) as Promise<TenantModule>;
 }
