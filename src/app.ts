@@ -217,7 +217,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const recorder = new ExecutionRecorder(store, config, logger, { outcomes: new OutcomeLog(logger) });
   cleanup.add(() => recorder.close());
   const admission = new Admission(config.admission);
-  const pool = new SandboxPool(sandboxes, config.pool, config.defaultLimits.memoryMiB, logger);
+  const pool = new SandboxPool(sandboxes, config.pool, config.defaultLimits.memoryMiB, logger, config.cgroups.cpus);
   // Large request bodies and job payloads are parsed on this thread, off the event loop.
   const jsonThread = new OffThreadInputParser({ maxDepth: config.maxJsonDepth, logger });
   cleanup.add(() => jsonThread.close());

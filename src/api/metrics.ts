@@ -33,6 +33,8 @@ export interface PoolSnapshot {
   evicted?: number;
   /** Idle sandboxes retired since the start after AIRLOCK_SANDBOX_IDLE_MS (a counter). */
   expired?: number;
+  /** Warm sandboxes retired since the start for using CPU outside their calls (a counter). */
+  overworked?: number;
 }
 
 /** What admission reports at scrape time (Admission#stats() fits). */
@@ -158,7 +160,7 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
     });
     const evictions = new Counter({
       name: 'airlock_sandbox_evictions_total',
-      help: 'Warm (or blank) sandboxes destroyed: budget, to make room under AIRLOCK_MAX_SANDBOXES (a steady rate means the budget is smaller than the tenants in use; see README, Pools); idle, unused for AIRLOCK_SANDBOX_IDLE_MS',
+      help: 'Warm (or blank) sandboxes destroyed: budget, to make room under AIRLOCK_MAX_SANDBOXES (a steady rate means the budget is smaller than the tenants in use; see README, Pools); idle, unused for AIRLOCK_SANDBOX_IDLE_MS; background, using CPU outside their calls (AIRLOCK_SANDBOX_BACKGROUND_CPU_PERCENT)',
       labelNames: ['reason'] as const,
       registers: [],
     });
@@ -179,6 +181,7 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
         if (snapshot.waiting !== undefined) waitingCalls.set(snapshot.waiting);
         if (snapshot.evicted !== undefined) evictions.inc({ reason: 'budget' }, snapshot.evicted);
         if (snapshot.expired !== undefined) evictions.inc({ reason: 'idle' }, snapshot.expired);
+        if (snapshot.overworked !== undefined) evictions.inc({ reason: 'background' }, snapshot.overworked);
       },
     });
     this.#registry.registerMetric(queuedCalls);

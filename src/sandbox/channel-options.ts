@@ -30,6 +30,8 @@ export interface ChannelOptions {
   oomKilled?: () => boolean;
   /** The most memory the kernel saw the sandbox use, bytes (its cgroup's peak), if accounted. */
   memoryPeakBytes?: () => number | undefined;
+  /** CPU time the sandbox's processes have used, ns (its cgroup's counter), if accounted. */
+  cpuUsageNs?: () => number | undefined;
   /** The kernel's memory limit of the sandbox (its cgroup's ceiling), bytes, if it has one. */
   memoryCeilingBytes?: number;
   /** Runs once after the process exited, before destroy() resolves and onExit fires. */

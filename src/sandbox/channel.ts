@@ -62,6 +62,7 @@ export class ChannelSandbox implements Sandbox {
   private readonly killer: GroupKill;
   private promoteFn: (() => void) | undefined;
   private readonly bindFn: ((tenant: string) => Promise<void> | undefined) | undefined;
+  private readonly cpuFn: (() => number | undefined) | undefined;
   private readonly memory: MemoryWatch;
   /** destroy() was called: an execution cut short by it is reported as such, not as a crash. */
   private destroyRequested = false;
@@ -89,6 +90,7 @@ export class ChannelSandbox implements Sandbox {
     this.killer = new GroupKill(() => opts.child.pid, opts.terminate);
     this.promoteFn = opts.promote;
     this.bindFn = opts.bindTenant;
+    this.cpuFn = opts.cpuUsageNs;
     this.memory = new MemoryWatch(opts);
     const { stdout, stderr } = opts.child;
     this.frames = opts.child.frames;
@@ -149,6 +151,10 @@ export class ChannelSandbox implements Sandbox {
   onExit(listener: () => void): void {
     if (this.exitFired) queueMicrotask(listener);
     else this.exitListeners.push(listener);
+  }
+
+  cpuUsageNs(): number | undefined {
+    return this.cpuFn?.();
   }
 
   destroy(): Promise<void> {

@@ -43,4 +43,6 @@ export interface PoolStats {
   evicted: number;
   /** Idle sandboxes retired since the start after idleTtlMs unused. */
   expired: number;
+  /** Warm sandboxes retired since the start for using CPU outside their calls (background-watch.ts). */
+  overworked: number;
 }

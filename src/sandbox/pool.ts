@@ -14,49 +14,19 @@
 // pool-refill.ts; binding a sandbox to its tenant, pool-binding.ts.
 import type { PoolConfig } from '../core/config.js';
 import { QUEUE_WAIT_FACTOR } from '../core/config/pool.js';
-import { AirlockError } from '../core/errors.js';
 import type { StartKind } from '../core/types.js';
 import { bindNow, bindSoon } from './pool-binding.js';
+import { keyOf, shuttingDown } from './pool-entry.js';
+import type { Entry, EntryState, Waiter } from './pool-entry.js';
 import type { PoolLogger } from './pool-logger.js';
 import { busyToQueueBehind } from './pool-queue.js';
+import { BackgroundWatch } from './background-watch.js';
+import type { WatchedSandbox } from './background-watch.js';
 import { BlankRefill } from './pool-refill.js';
 import type { AcquireRequest, Lease, PoolStats } from './pool-types.js';
 import type { Isolator, Sandbox, SpawnOptions } from './port.js';
 
 export type { AcquireRequest, Lease, PoolStats } from './pool-types.js';
-
-type EntryState = 'blank' | 'idle' | 'busy' | 'closing';
-
-interface Entry {
-  sandbox: Sandbox;
-  state: EntryState;
-  /** Binding for life; null while blank or for scope 'execution' (never reused). */
-  key: string | null;
-  /** Tenant it ran for (any scope); null while blank. */
-  tenant: string | null;
-  executions: number;
-  /** Leases out on this sandbox: the run in progress and any queued behind it. */
-  leases: number;
-  /**
-   * Calls may queue behind its current leases: they were all queueable. A job run or a call with
-   * egress (which may run long, e.g. waiting on the network) keeps its sandbox to itself.
-   */
-  shared: boolean;
-  /** Pool-wide use counter at the last acquire/release: orders LRU without clock ties. */
-  lastUsed: number;
-  /** Epoch ms when the sandbox last went idle (for the idle TTL sweep). */
-  idleSince: number;
-  /** Tenant whose cgroup the sandbox still has to join (see pool-binding.ts); null once done. */
-  unboundTenant: string | null;
-  bindTimer: NodeJS.Timeout | undefined;
-}
-
-interface Waiter {
-  req: AcquireRequest;
-  key: string | null;
-  resolve: (lease: Lease) => void;
-  reject: (err: Error) => void;
-}
 
 export class SandboxPool {
   private readonly isolator: Isolator;
@@ -68,6 +38,9 @@ export class SandboxPool {
   private spawning = 0;
   private evicted = 0;
   private expired = 0;
+  private overworked = 0;
+  /** Finds warm sandboxes working outside their calls (background-watch.ts), at each sweep. */
+  private readonly watch: BackgroundWatch;
   private useClock = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -79,8 +52,10 @@ export class SandboxPool {
   /** Retires idle sandboxes past their TTL; one timer for the pool instead of one per call. */
   private sweeper: NodeJS.Timeout | undefined;
 
-  constructor(isolator: Isolator, config: PoolConfig, defaultMemoryMiB: number, logger?: PoolLogger) {
+  /** `sandboxCpus`: each sandbox's CPU quota, cores (what a busy one may use; see background-watch.ts). */
+  constructor(isolator: Isolator, config: PoolConfig, defaultMemoryMiB: number, logger?: PoolLogger, sandboxCpus = 1) {
     this.isolator = isolator;
+    this.watch = new BackgroundWatch({ percent: config.backgroundCpuPercent ?? 0, cpus: sandboxCpus });
     this.config = config;
     this.blankMemoryMiB = defaultMemoryMiB;
     this.logger = logger;
@@ -111,7 +86,7 @@ export class SandboxPool {
     for (const entry of this.entries) if (entry.leases > 1) queued += entry.leases - 1;
     return {
       blank, idle, busy, spawning: this.spawning, waiting: this.waiters.length, queued, total: this.entries.size + this.spawning,
-      evicted: this.evicted, expired: this.expired,
+      evicted: this.evicted, expired: this.expired, overworked: this.overworked,
     };
   }
 
@@ -266,7 +241,7 @@ export class SandboxPool {
       return;
     }
     if (entry.leases > 0) return; // runs queued on it are still to answer
-    const keep = !this.closed && entry.key !== null && entry.executions < this.config.maxExecutionsPerSandbox;
+    const keep = !this.closed && entry.key !== null && entry.executions < this.config.maxExecutionsPerSandbox && !entry.overworked;
     if (!keep) {
       void this.retire(entry);
       return;
@@ -314,7 +289,7 @@ export class SandboxPool {
       // priority then, and raising it now keeps that work off the caller's path.
       if (opts.background === true) sandbox.promote();
       const entry: Entry = {
-        sandbox, state: 'blank', key: null, tenant: null, executions: 0, leases: 0, shared: false, lastUsed: ++this.useClock, idleSince: 0, unboundTenant: null, bindTimer: undefined,
+        sandbox, state: 'blank', key: null, tenant: null, executions: 0, leases: 0, shared: false, lastUsed: ++this.useClock, idleSince: 0, busyMs: 0, busySince: 0, overworked: false, unboundTenant: null, bindTimer: undefined,
       };
       this.entries.add(entry);
       this.counts.blank++;
@@ -337,6 +312,8 @@ export class SandboxPool {
   }
 
   private setState(entry: Entry, state: EntryState): void {
+    if (entry.state === 'busy') entry.busyMs += performance.now() - entry.busySince;
+    else if (state === 'busy') entry.busySince = performance.now();
     this.counts[entry.state]--;
     this.counts[state]++;
     entry.state = state;
@@ -349,6 +326,30 @@ export class SandboxPool {
         this.expired++;
         void this.retire(entry);
       }
+    }
+    if (this.watch.enabled) this.sweepBackgroundWork();
+  }
+
+  /** Retires warm sandboxes found working outside their calls (busy ones once their calls are done). */
+  private sweepBackgroundWork(): void {
+    const now = performance.now();
+    const watched = new Map<Sandbox, Entry>();
+    const seen: WatchedSandbox[] = [];
+    for (const entry of this.entries) {
+      if (entry.tenant === null || (entry.state !== 'idle' && entry.state !== 'busy')) continue;
+      watched.set(entry.sandbox, entry);
+      seen.push({ sandbox: entry.sandbox, busyMs: entry.busyMs + (entry.state === 'busy' ? now - entry.busySince : 0) });
+    }
+    for (const work of this.watch.sweep(seen, now)) {
+      const entry = watched.get(work.sandbox)!;
+      entry.overworked = true;
+      this.overworked++;
+      this.logger?.warn(
+        { tenant: entry.tenant, sandbox: entry.sandbox.id, excessCpuMs: work.excessCpuMs, overMs: work.overMs },
+        'warm sandbox retired: it kept using CPU after its calls returned (a timer, worker thread or child process the ' +
+          "function left running); the tenant's next call starts a fresh sandbox. Clear timers and stop workers before returning",
+      );
+      if (entry.state === 'idle') void this.retire(entry);
     }
   }
 
@@ -377,20 +378,4 @@ export class SandboxPool {
     this.counts[entry.state]--;
     this.pump();
   }
-}
-
-function keyOf(req: AcquireRequest): string | null {
-  const memory = `|${req.memoryMiB}`;
-  switch (req.scope) {
-    case 'tenant':
-      return `t:${req.tenant}${memory}`;
-    case 'function':
-      return `f:${req.tenant}\0${req.functionName}${memory}`;
-    case 'execution':
-      return null;
-  }
-}
-
-function shuttingDown(): AirlockError {
-  return new AirlockError('SHUTTING_DOWN', 'the sandbox pool is shutting down; retry against another instance');
 }

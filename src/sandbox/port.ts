@@ -97,6 +97,8 @@ export interface Sandbox {
   readonly currentRunMs: number;
   /** Moving average of this sandbox's run durations, ms; undefined before its first answer. */
   readonly averageRunMs: number | undefined;
+  /** CPU time the sandbox's processes have used, ns (its cgroup's counter); undefined without one. */
+  cpuUsageNs(): number | undefined;
   /** Kills the sandbox (whole process group) and resolves once it has exited. Idempotent. */
   destroy(): Promise<void>;
   /** Called once when the sandbox process exits for any reason. */

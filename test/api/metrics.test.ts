@@ -59,7 +59,7 @@ test('render shows every metric with the recorded values', async () => {
 
 test('gauges reflect the callbacks at each scrape', async () => {
   const m = new Metrics({ defaultMetrics: false });
-  const pool = { blank: 2, idle: 3, busy: 1, spawning: 0, queued: 2, total: 6, waiting: 4, evicted: 9, expired: 5 };
+  const pool = { blank: 2, idle: 3, busy: 1, spawning: 0, queued: 2, total: 6, waiting: 4, evicted: 9, expired: 5, overworked: 3 };
   m.observePool(() => pool);
   const admission = new Admission({ globalConcurrency: 2, tenantConcurrency: 1, tenantConcurrencyOverrides: {}, maxWaitMs: 60_000, maxQueuePerTenant: 10 });
   m.observeAdmission(() => admission.stats());
@@ -77,6 +77,7 @@ test('gauges reflect the callbacks at each scrape', async () => {
   assert.equal(value(body, 'airlock_sandbox_waiting_calls'), 4);
   assert.equal(value(body, 'airlock_sandbox_evictions_total{reason="budget"}'), 9);
   assert.equal(value(body, 'airlock_sandbox_evictions_total{reason="idle"}'), 5);
+  assert.equal(value(body, 'airlock_sandbox_evictions_total{reason="background"}'), 3);
   assert.equal(value(body, 'airlock_admission{state="running"}'), 1);
   assert.equal(value(body, 'airlock_admission{state="waiting"}'), 1);
   assert.equal(value(body, 'airlock_records_pending'), 0);

@@ -16,7 +16,17 @@ test('pool defaults', () => {
     queueBehindMs: 5,
     parallelism: Math.max(1, usableCpus() - 1),
     spawnConcurrency: Math.max(2, usableCpus()),
+    backgroundCpuPercent: 10,
   });
+});
+
+test('the CPU a warm sandbox may use outside its calls is a percent of a core, 0 turning the check off', () => {
+  assert.equal(loadConfig({ AIRLOCK_SANDBOX_BACKGROUND_CPU_PERCENT: '0' }).pool.backgroundCpuPercent, 0);
+  assert.equal(loadConfig({ AIRLOCK_SANDBOX_BACKGROUND_CPU_PERCENT: '150' }).pool.backgroundCpuPercent, 150);
+  assert.throws(
+    () => loadConfig({ AIRLOCK_SANDBOX_BACKGROUND_CPU_PERCENT: '10%' }),
+    (err: unknown) => isAirlockError(err) && err.code === 'CONFIG_INVALID' && err.message.includes('AIRLOCK_SANDBOX_BACKGROUND_CPU_PERCENT'),
+  );
 });
 
 test('sandboxes booting at once default to the usable CPUs (at least two) and can be set', () => {

@@ -355,7 +355,7 @@ describe('sandbox pool (bwrap)', () => {
     assert.equal(busy.sandbox.alive, false);
     assert.equal(holder.sandbox.alive, false);
     for (const fp of footprints) assert.deepEqual(leftovers(fp, closedAt), []);
-    assert.deepEqual(pool.stats(), { blank: 0, idle: 0, busy: 0, spawning: 0, waiting: 0, queued: 0, total: 0, evicted: 0, expired: 0 });
+    assert.deepEqual(pool.stats(), { blank: 0, idle: 0, busy: 0, spawning: 0, waiting: 0, queued: 0, total: 0, evicted: 0, expired: 0, overworked: 0 });
     await assert.rejects(acquire(pool, 'tenant-a'), { code: 'SHUTTING_DOWN' });
   });
 });

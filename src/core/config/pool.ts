@@ -1,6 +1,7 @@
 // Configuration of the sandbox pool (AIRLOCK_POOL_SIZE, AIRLOCK_MAX_SANDBOXES, AIRLOCK_SANDBOX_*):
-// blank sandboxes kept ready, the global process budget, when warm sandboxes are retired, and
-// when a call may queue inside a busy warm sandbox instead of taking another one.
+// blank sandboxes kept ready, the global process budget, when warm sandboxes are retired (idle,
+// worn out, or working outside their calls), and when a call may queue inside a busy warm
+// sandbox instead of taking another one.
 import { AirlockError } from '../errors.js';
 import { usableCpus } from '../usable-cpus.js';
 import { int, TIMER_MAX_MS } from './env.js';
@@ -43,6 +44,12 @@ export interface PoolConfig {
    * sharing the CPUs and ending together much later (and their runs competing with the boots).
    */
   spawnConcurrency: number;
+  /**
+   * Share of one core a warm sandbox may use outside its calls (timers, worker threads or
+   * processes a function left running), percent, before it is retired (sandbox/background-watch.ts,
+   * with cgroups only); 0 or unset: never checked.
+   */
+  backgroundCpuPercent?: number;
 }
 
 /**
@@ -70,6 +77,7 @@ export function poolFrom(env: Env, cpus = usableCpus()): PoolConfig {
     queueBehindMs: int(env, 'AIRLOCK_SANDBOX_QUEUE_MS', 5, 0, Math.floor(TIMER_MAX_MS / QUEUE_WAIT_FACTOR)),
     parallelism: int(env, 'AIRLOCK_SANDBOX_PARALLELISM', Math.max(1, cpus - 1), 1, MAX_SANDBOXES_CEILING),
     spawnConcurrency: int(env, 'AIRLOCK_SPAWN_CONCURRENCY', Math.max(2, cpus), 1, MAX_SANDBOXES_CEILING),
+    backgroundCpuPercent: int(env, 'AIRLOCK_SANDBOX_BACKGROUND_CPU_PERCENT', 10, 0, 100_000),
   };
   if (pool.blankSize > pool.maxSandboxes) {
     throw new AirlockError(

@@ -140,6 +140,7 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       // plain stderr), so a crash is never called oom.
       oomKilled: () => started.group()?.oomKilled() ?? false,
       memoryPeakBytes: () => started.group()?.memoryPeakBytes(),
+      cpuUsageNs: () => started.group()?.cpuUsageNs(),
       ...(cgroups === undefined ? {} : { memoryCeilingBytes: memoryCeilingMiB(opts.memoryMiB) * 1024 * 1024 }),
       ...(cgroups === undefined
         ? {}
