@@ -161,6 +161,36 @@ describe('red team: harness tampering', () => {
     assert.doesNotMatch(JSON.stringify(after), /polluted|isAdmin/);
   });
 
+  // Found by this suite: the harness wrote its own frames with JSON.stringify, which calls a
+  // toJSON that tenant code defines on Object.prototype or Array.prototype for every object and
+  // array in them, so such a run lost its logs and error and was reported as a protocol error.
+  it('toJSON on Object, Array and String prototypes does not reach the frames the harness writes', async () => {
+    const answer = await srv.attack(
+      'proto-tojson',
+      `export default async (input, ctx) => {
+        for (const proto of [Object.prototype, Array.prototype, String.prototype]) {
+          Object.defineProperty(proto, 'toJSON', { value: function () { return 'HIJACKED'; }, configurable: true, writable: true });
+        }
+        console.log('logged', input.n);
+        ctx.log.warn('warned');
+        if (input.fail) throw new RangeError('thrown on purpose');
+        return 'genuine';
+      };`,
+      { input: { n: 1, fail: false } },
+    );
+    srv.assertNoCanary(answer);
+    assert.equal(resultOf(answer), 'genuine');
+    assert.deepEqual(answer.body.logs.map((l) => [l.level, l.msg]), [['info', 'logged 1'], ['warn', 'warned']]);
+    // The same warm sandbox, its prototypes still patched, describes a failure as ever.
+    const failed = await srv.invoke('mallory', 'proto-tojson', { n: 2, fail: true });
+    assert.equal(failed.body.status, 'failed', JSON.stringify(failed.body));
+    assert.equal(failed.body.start, 'warm');
+    assert.equal(failed.body.error?.type, 'RangeError');
+    assert.equal(failed.body.error?.message, 'thrown on purpose');
+    assert.deepEqual(failed.body.logs.map((l) => [l.level, l.msg]), [['info', 'logged 2'], ['warn', 'warned']]);
+    assert.doesNotMatch(JSON.stringify(failed), /HIJACKED/);
+  });
+
   it('log injection: newlines stay inside one entry, ANSI and control characters come back stripped or escaped', async () => {
     const evil = 'ok\\n{"ts":0,"level":"error","msg":"FORGED"}\\n\\x1b[2J\\x1b[31mred\\x1b[0m\\r\\u202ereversed\\x07\\x00';
     const answer = await srv.attack(
