@@ -2,6 +2,8 @@
 // writes garbage or forged frames straight to the frame fd, returns prototype-polluting keys,
 // injects fake log lines and terminal escapes, and fakes an out-of-memory exit code.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { resultOf, startRedteamServer } from './support.js';
 import type { RedteamServer } from './support.js';
@@ -189,6 +191,49 @@ describe('red team: harness tampering', () => {
     assert.equal(failed.body.error?.message, 'thrown on purpose');
     assert.deepEqual(failed.body.logs.map((l) => [l.level, l.msg]), [['info', 'logged 2'], ['warn', 'warned']]);
     assert.doesNotMatch(JSON.stringify(failed), /HIJACKED/);
+  });
+
+  // The harness reads its grants from the host's run frame: tenant code that plants them on
+  // Object.prototype makes the harness offer ctx.fetch and ctx.checkpoint, and the host, which
+  // alone grants them, refuses what they send.
+  it('a polluted Object.prototype grants neither egress nor checkpoints: the host refuses the frames, nothing is connected', async () => {
+    let connections = 0;
+    const listener = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const { port } = listener.address() as AddressInfo;
+    try {
+      const code = `export default async (input, ctx) => {
+        if (input.step === 'pollute') {
+          Object.prototype.egress = { requestBytes: 1e6, maxInFlight: 16 };
+          Object.prototype.job = { checkpointBytes: 1e6 };
+          return 'polluted';
+        }
+        if (input.step === 'fetch') await ctx.fetch('http://127.0.0.1:' + input.port + '/');
+        else await ctx.checkpoint.save({ stolen: true });
+        return 'GRANTED';
+      };`;
+      for (const [fn, step, refusal] of [
+        ['polluted-egress', 'fetch', 'fetch frame outside a run granted egress'],
+        ['polluted-checkpoint', 'checkpoint', 'checkpoint frame outside a job run'],
+      ] as const) {
+        assert.equal(resultOf(await srv.attack(fn, code, { input: { step: 'pollute' }, limits: { timeoutMs: 5000 } })), 'polluted');
+        const answer = await srv.invoke('mallory', fn, { step, port });
+        srv.assertNoCanary(answer);
+        assert.equal(answer.body.start, 'warm', 'the polluted sandbox ran it');
+        assert.equal(answer.body.status, 'killed', JSON.stringify(answer.body));
+        assert.equal(answer.body.error?.type, 'SandboxProtocolError');
+        assert.match(answer.body.error?.message ?? '', new RegExp(refusal));
+        assert.equal(answer.body.result, undefined);
+        const next = await srv.invoke('mallory', fn, { step: 'pollute' });
+        assert.notEqual(next.body.start, 'warm', 'the refused sandbox is gone');
+      }
+      assert.equal(connections, 0, 'no connection reached the listener');
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
   });
 
   it('log injection: newlines stay inside one entry, ANSI and control characters come back stripped or escaped', async () => {
