@@ -23,6 +23,7 @@ describe('red team: egress', () => {
   const connections: string[] = [];
   const seenByPartner: string[] = [];
   let policy: { allow: { host: string; ports: number[] }[] };
+  let stored = '';
 
   before(async () => {
     partner = await startHttpServer((req, res, body) => {
@@ -36,6 +37,15 @@ describe('red team: egress', () => {
         return void res.end();
       }
       if (req.url === '/echo-auth') return void res.end(`you sent: ${req.headers.authorization ?? ''}`);
+      // A partner that keeps what it was sent and hands it back later (a profile, a stored note).
+      if (req.url === '/store') {
+        stored = req.headers.authorization ?? '';
+        return void res.end('stored');
+      }
+      if (req.url === '/recall') {
+        res.setHeader('x-recalled', stored);
+        return void res.end(`you sent earlier: ${stored}`);
+      }
       res.end('partner ok');
     });
     const real = httpConnector();
@@ -142,6 +152,35 @@ describe('red team: egress', () => {
     // a secret that does not exist is refused, not sent as a literal placeholder
     const unknown = await attempt(`http://api.partner.test:${partner.port}/`, { headers: { authorization: 'Bearer {{secrets.nope}}' } });
     assert.equal(unknown.ok, false);
+  });
+
+  // Found by this suite: only the answer to a request that itself carried a secret was masked, so
+  // a partner that kept the value and returned it to a later request without a placeholder (in the
+  // same execution or a later one) handed it to the sandbox. The function returns what it read
+  // reversed, which the masking of results cannot recognize: only masking at the broker helps.
+  it('a secret a partner keeps and hands back to a later request without a placeholder reaches the sandbox masked', async () => {
+    await deploy(api, 'mallory', 'recall', `export default async (input) => {
+      const base = 'http://api.partner.test:' + input.port;
+      if (input.store) await fetch(base + '/store', { headers: { authorization: 'Bearer {{secrets.partner-token}}' } });
+      const res = await fetch(base + '/recall');
+      const seen = res.headers.get('x-recalled') + ' | ' + (await res.text());
+      return seen.split('').reverse().join('');
+    };`, { egress: policy });
+    const reversed = (text: string) => text.split('').reverse().join('');
+    for (const store of [true, false]) {
+      stored = '';
+      if (!store) {
+        // a later execution: the partner still holds the value from an earlier one
+        const first = await invoke(api, 'mallory', 'recall', { port: partner.port, store: true });
+        assert.equal(first.body.status, 'succeeded', JSON.stringify(first.body));
+      }
+      const res = await invoke(api, 'mallory', 'recall', { port: partner.port, store });
+      assert.equal(res.body.status, 'succeeded', JSON.stringify(res.body));
+      const seen = reversed(res.body.result as string);
+      assert.equal(stored, `Bearer ${SECRET}`, 'the control: the partner holds the real value');
+      assert.ok(!seen.includes(SECRET), `the sandbox read the secret (${store ? 'same execution' : 'a later execution'}): ${seen}`);
+      assert.equal(seen, 'Bearer [secret:partner-token] | you sent earlier: Bearer [secret:partner-token]');
+    }
   });
 
   it('a function without an egress grant has no broker at all', async () => {
