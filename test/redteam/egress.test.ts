@@ -24,6 +24,7 @@ describe('red team: egress', () => {
   const seenByPartner: string[] = [];
   let policy: { allow: { host: string; ports: number[] }[] };
   let stored = '';
+  let bigServed = 0;
 
   before(async () => {
     partner = await startHttpServer((req, res, body) => {
@@ -35,6 +36,10 @@ describe('red team: egress', () => {
       if (req.url === '/to-internal') {
         res.writeHead(307, { location: `http://internal.corp.test:${partner.port}/admin` });
         return void res.end();
+      }
+      if (req.url === '/big') {
+        bigServed++;
+        return void res.end(Buffer.alloc(64 * 1024, 'b'));
       }
       if (req.url === '/echo-auth') return void res.end(`you sent: ${req.headers.authorization ?? ''}`);
       // A partner that keeps what it was sent and hands it back later (a profile, a stored note).
@@ -181,6 +186,35 @@ describe('red team: egress', () => {
       assert.ok(!seen.includes(SECRET), `the sandbox read the secret (${store ? 'same execution' : 'a later execution'}): ${seen}`);
       assert.equal(seen, 'Bearer [secret:partner-token] | you sent earlier: Bearer [secret:partner-token]');
     }
+  });
+
+  // Found by this suite: a request stopped counting toward the 16 in flight once its answer was
+  // handed to the channel, read or not, so a sandbox that wrote fetch frames and never read its
+  // channel had the host fetch on and keep every answer in its own memory (all its requests'
+  // worth). An answer now holds its place until the sandbox has taken it off the channel.
+  it('a sandbox that sends fetch frames and never reads the answers is stopped at 16 unread answers', async () => {
+    await deploy(api, 'mallory', 'no-reader', `import { writeSync } from 'node:fs';
+      export default async (input, ctx) => {
+        const pause = new Int32Array(new SharedArrayBuffer(4));
+        const end = Date.now() + 4000;
+        let sent = 0;
+        // Never yields to the event loop, so the harness never reads fd 3.
+        for (let rid = 1_000_000; rid < 1_000_000 + input.count && Date.now() < end; rid++) {
+          const body = Buffer.from(JSON.stringify({ t: 'fetch', id: ctx.executionId, rid, method: 'GET', url: input.url, headers: [] }));
+          const head = Buffer.alloc(4); head.writeUInt32BE(body.length);
+          try { writeSync(3, Buffer.concat([head, body])); } catch (e) { return 'CUT OFF: ' + e.code; }
+          sent++;
+          Atomics.wait(pause, 0, 0, 25);
+        }
+        return 'SENT ' + sent;
+      };`, { egress: { allow: [{ host: 'api.partner.test', ports: [partner.port] }], limits: { requests: 200 } }, limits: { timeoutMs: 10_000 } });
+    bigServed = 0;
+    const res = await invoke(api, 'mallory', 'no-reader', { url: `http://api.partner.test:${partner.port}/big`, count: 120 });
+    assert.equal(res.body.status, 'killed', JSON.stringify(res.body).slice(0, 500));
+    assert.equal(res.body.error?.type, 'SandboxProtocolError');
+    assert.match(res.body.error?.message ?? '', /beyond the 16 requests in flight/);
+    // 16 places, and a few answers the kernel's socket buffer may have taken off the host.
+    assert.ok(bigServed >= 16 && bigServed <= 24, `the partner served ${bigServed} requests to a sandbox that read none`);
   });
 
   it('a function without an egress grant has no broker at all', async () => {
