@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { resultOf, startRedteamServer, waitFor } from './support.js';
-import type { RedteamServer } from './support.js';
+import type { AttackAnswer, RedteamServer } from './support.js';
 
 const CODE = `import { writeFileSync, readFileSync, readdirSync } from 'node:fs';
   import path from 'node:path';
@@ -141,6 +141,39 @@ describe('red team: cross-tenant leftovers', () => {
     assert.deepEqual(resultOf(b), { abstract: 'ECONNREFUSED', tcp: 'ECONNREFUSED' });
     const a = await listening;
     assert.deepEqual(resultOf(a), { listened: true, seen: [] }, 'A really listened, and nobody reached it');
+  });
+
+  // A function's isolation scope holds through the whole server (admission, pool, calls queued
+  // inside warm sandboxes), not only in the pool: calls of four functions of one tenant at once,
+  // each leaving a mark in /tmp and a global, see only the marks their scope allows.
+  it('isolation "function" and "execution" hold end to end for one tenant under concurrent calls', async () => {
+    const code = `import { writeFileSync, readdirSync } from 'node:fs';
+      export default async (input, ctx) => {
+        const seen = [...readdirSync('/tmp'), ...(globalThis.marks ?? [])];
+        writeFileSync('/tmp/' + ctx.function, 'x');
+        (globalThis.marks ??= []).push(ctx.function);
+        await new Promise((r) => setTimeout(r, 20));
+        return seen;
+      };`;
+    const scopes = { 'iso-f1': 'function', 'iso-f2': 'function', 'iso-t1': 'tenant', 'iso-t2': 'tenant', 'iso-x': 'execution' } as const;
+    for (const [fn, isolation] of Object.entries(scopes)) {
+      const res = await srv.deploy('mallory', fn, code, { isolation });
+      assert.ok(res.status < 300, await res.text());
+    }
+    const calls: Promise<[string, AttackAnswer]>[] = [];
+    for (let round = 0; round < 6; round++) {
+      for (const fn of Object.keys(scopes)) calls.push(srv.invoke('mallory', fn).then((a) => [fn, a]));
+    }
+    let warm = 0;
+    let marksSeen = 0;
+    for (const [fn, answer] of await Promise.all(calls)) {
+      const seen = resultOf<string[]>(answer);
+      if (answer.body.start === 'warm') warm++;
+      marksSeen += seen.length;
+      const allowed = scopes[fn as keyof typeof scopes] === 'execution' ? [] : scopes[fn as keyof typeof scopes] === 'function' ? [fn] : ['iso-t1', 'iso-t2'];
+      for (const mark of seen) assert.ok(allowed.includes(mark), `${fn} (${scopes[fn as keyof typeof scopes]}) saw ${mark}`);
+    }
+    assert.ok(warm > 0 && marksSeen > 0, 'the control: warm sandboxes were reused, and their marks seen where allowed');
   });
 
   // The ids a tenant sees are not secret (they show up in URLs and logs): tenant B's key, on its
