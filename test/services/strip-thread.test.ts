@@ -3,6 +3,7 @@
 // parse errors and swc's stack trap come back as amaro threw them.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { MAX_QUEUED_PER_TENANT } from '../../src/services/node-parse.js';
 import { StripThread } from '../../src/services/strip/thread.js';
 import { rejectsWith } from '../support/rejects.js';
 
@@ -29,6 +30,21 @@ describe('strip thread', () => {
     }
     assert.ok(ticks > 0, 'the event loop ran while the thread worked');
     assert.deepEqual(await thread.strip('export default (x: string) => x;', 'acme'), { code: 'export default (x        ) => x;' });
+  });
+
+  it("serves tenants in turn, and refuses a tenant's source beyond those allowed to wait (TOO_MANY_REQUESTS)", async () => {
+    const thread = new StripThread(2_000);
+    const order: string[] = [];
+    const busy = thread.strip(BACKTRACKING, 'mallory').catch((err: unknown) => err);
+    const queued = Array.from({ length: MAX_QUEUED_PER_TENANT }, (_, i) =>
+      thread.strip(`let m${i}: number = ${i};`, 'mallory').then(() => order.push(`mallory ${i}`)),
+    );
+    await rejectsWith(thread.strip('let over = 1;', 'mallory'), 'TOO_MANY_REQUESTS');
+    const other = thread.strip('let a: string = "";', 'acme').then((outcome) => (order.push('acme'), outcome));
+    assert.deepEqual(await other, { code: 'let a         = "";' });
+    await Promise.all(queued);
+    assert.ok(order.indexOf('acme') <= 1, `acme waited for one of mallory's sources at most: ${order.join(', ')}`);
+    assert.equal((await busy as { code?: string }).code, 'SYNTAX_ERROR');
   });
 
   it("reports swc's stack running out as a RuntimeError, and the next strip works", async () => {

@@ -4,10 +4,12 @@
 // (`<T>(` twenty deep took 5 s, thirty deep would take hours), and it ran on the event loop: one
 // deploy of a hundred bytes stopped the whole server. A strip now ends at STRIP_TIMEOUT_MS (the
 // thread is ended, SYNTAX_ERROR, the next strip starts a new one), and the thread takes one
-// source at a time, tenants in turn, so one tenant's sources delay another's by at most one.
+// source at a time, tenants in turn, so one tenant's sources delay another's by at most one, and
+// at most MAX_QUEUED_PER_TENANT of a tenant wait (then TOO_MANY_REQUESTS, as for the parse check).
 import { Worker } from 'node:worker_threads';
 import { AirlockError } from '../../core/errors.js';
 import { TenantTurns } from '../../core/json-thread/turns.js';
+import { MAX_QUEUED_PER_TENANT } from '../node-parse.js';
 import type { StripAnswer } from './messages.js';
 
 /** Longest a strip may take: a 5 MiB bundle takes under a second on a 2-core machine. */
@@ -17,6 +19,7 @@ export const STRIP_TIMEOUT_MS = 5_000;
 export type StripOutcome = { code: string } | { thrown: unknown };
 
 interface Task {
+  tenant: string;
   source: string;
   resolve: (outcome: StripOutcome) => void;
   reject: (err: Error) => void;
@@ -34,6 +37,8 @@ function swcError(name: string, message: string): Error {
 export class StripThread {
   readonly #timeoutMs: number;
   readonly #waiting = new TenantTurns<Task>();
+  /** Sources waiting, by tenant (the one with the thread not counted). */
+  readonly #queued = new Map<string, number>();
   #worker: Worker | undefined;
   #current: { id: number; task: Task; timer: NodeJS.Timeout } | undefined;
   #nextId = 1;
@@ -43,8 +48,19 @@ export class StripThread {
   }
 
   strip(source: string, tenant: string): Promise<StripOutcome> {
+    const queued = this.#queued.get(tenant) ?? 0;
+    if (queued >= MAX_QUEUED_PER_TENANT) {
+      return Promise.reject(
+        new AirlockError(
+          'TOO_MANY_REQUESTS',
+          `${MAX_QUEUED_PER_TENANT} deploys of tenant ${tenant} are already waiting for their type stripping; deploy again in a moment`,
+          { retryAfterSeconds: 1 },
+        ),
+      );
+    }
+    this.#queued.set(tenant, queued + 1);
     return new Promise<StripOutcome>((resolve, reject) => {
-      this.#waiting.add(tenant, { source, resolve, reject });
+      this.#waiting.add(tenant, { tenant, source, resolve, reject });
       this.#sendNext();
     });
   }
@@ -59,6 +75,9 @@ export class StripThread {
       this.#worker?.unref();
       return;
     }
+    const left = (this.#queued.get(task.tenant) ?? 1) - 1;
+    if (left === 0) this.#queued.delete(task.tenant);
+    else this.#queued.set(task.tenant, left);
     const worker = this.#running();
     worker.ref();
     const id = this.#nextId++;
