@@ -12,8 +12,8 @@ import { TenantTurns } from '../../core/json-thread/turns.js';
 import { MAX_QUEUED_PER_TENANT } from '../node-parse.js';
 import type { StripAnswer } from './messages.js';
 
-/** Longest a strip may take: a 5 MiB bundle takes under a second on a 2-core machine. */
-export const STRIP_TIMEOUT_MS = 5_000;
+/** Longest a strip may take (as long as the parse check may): a 5 MiB bundle takes under a second on a 2-core machine. */
+export const STRIP_TIMEOUT_MS = 10_000;
 
 /** What a strip came to: the JavaScript, or what amaro threw (a string, or an Error). */
 export type StripOutcome = { code: string } | { thrown: unknown };
