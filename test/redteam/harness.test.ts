@@ -270,6 +270,25 @@ describe('red team: harness tampering', () => {
     assert.deepEqual(answer.record?.logs, logs);
   });
 
+  it('lone UTF-16 surrogates in logs, a result and an error come back as written, in the answer and the stored record alike', async () => {
+    const code = `export default async (input, ctx) => {
+      console.log('log \\ud800 high');
+      ctx.log.warn('\\udfff low');
+      if (input.fail) throw new Error('thrown \\udc00');
+      return { text: 'x\\ud800y', ['key\\udbff']: 1 };
+    };`;
+    const answer = await srv.attack('lone-surrogates', code, { input: { fail: false } });
+    srv.assertNoCanary(answer);
+    assert.deepEqual(resultOf(answer), { text: 'x\ud800y', 'key\udbff': 1 });
+    assert.deepEqual(answer.body.logs.map((l) => l.msg), ['log \ud800 high', '\udfff low']);
+    assert.deepEqual(answer.record?.result, answer.body.result);
+    assert.deepEqual(answer.record?.logs, answer.body.logs);
+    const failed = await srv.invoke('mallory', 'lone-surrogates', { fail: true });
+    assert.equal(failed.body.status, 'failed', JSON.stringify(failed.body));
+    assert.equal(failed.body.error?.message, 'thrown \udc00');
+    assert.deepEqual((failed.record?.error as { message?: string } | undefined)?.message, 'thrown \udc00');
+  });
+
   it('process.exit(137) is not reported as oom', async () => {
     const answer = await srv.attack('fake-oom', `export default async () => { process.exit(137); };`);
     srv.assertNoCanary(answer);
