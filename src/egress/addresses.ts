@@ -17,8 +17,14 @@ const range = (text: string, name: string): Range => ({ cidr: parseCidr(text), n
 
 /** Cloud metadata endpoints: refused even inside an allowed range unless listed exactly. */
 export const METADATA_RANGES: readonly Range[] = [
+  // AWS, GCP, Azure, OCI, DigitalOcean, Hetzner, OpenStack; AWS over IPv6.
   range('169.254.169.254/32', 'cloud metadata'),
   range('fd00:ec2::254/128', 'cloud metadata'),
+  // Alibaba Cloud: inside carrier-grade NAT 100.64.0.0/10, which operators on a Tailscale-style
+  // network allow (AIRLOCK_EGRESS_ALLOW_CIDRS) and which would otherwise reach it.
+  range('100.100.100.200/32', 'cloud metadata'),
+  // Tencent Cloud (metadata.tencentyun.com).
+  range('169.254.0.23/32', 'cloud metadata'),
 ];
 
 // Order matters: the first match names the range (more specific ranges first).

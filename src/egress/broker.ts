@@ -45,4 +45,4 @@ export class HttpEgressBroker implements EgressBroker {
 }
 
 /** A secret source that knows no secrets (until the secrets service is wired in). */
-export const NO_SECRETS: SecretSource = { get: () => Promise.resolve(undefined) };
+export const NO_SECRETS: SecretSource = { get: () => Promise.resolve(undefined), boundTo: () => Promise.resolve([]) };

@@ -52,6 +52,8 @@ export class BrokerSession implements EgressSession {
   private readonly opts: EgressSessionOptions;
   private readonly deps: SessionDeps;
   private readonly mask_ = new SecretMask();
+  /** Hosts whose bound secrets are in mask_ (see maskBoundTo). */
+  private readonly maskedHosts = new Set<string>();
   private count = 0;
   private capReached = false;
 
@@ -178,6 +180,7 @@ export class BrokerSession implements EgressSession {
           this.recordFailure(target.url.href, method, target, hopStarted, mapped, bytesIn, body?.length ?? 0);
           throw redirects > 0 ? this.afterRedirects(mapped, first, redirects, redirectStatus) : mapped;
         }
+        await this.maskBoundTo(target.host);
         const location = res.headers.find(([k]) => k === 'location')?.[1];
         const redirect = REDIRECT_STATUSES.has(res.status);
         if (redirect && mode === 'error') {
@@ -190,7 +193,7 @@ export class BrokerSession implements EgressSession {
           );
         }
         if (!redirect || location === undefined || mode === 'manual') {
-          return await this.answer(target, method, res, secrets.size > 0, hopStarted, body?.length ?? 0, redirects > 0);
+          return await this.answer(target, method, res, this.mask_.used, hopStarted, body?.length ?? 0, redirects > 0);
         }
         this.push(method, target, res.status, body?.length ?? 0, res.body.length, hopStarted);
         // A redirect: the next hop is checked exactly like a new request.
@@ -273,6 +276,18 @@ export class BrokerSession implements EgressSession {
       if (!verdict.allowed) throw denied(`refused: ${target.host} resolves to a refused address: ${verdict.reason}`);
     }
     return found[0]!;
+  }
+
+  /**
+   * Adds the values of the tenant's secrets bound to `host` to the mask, once per host: an answer
+   * from it may hand one back whether or not this request carried it (a partner that keeps what
+   * it was sent, in this execution or an earlier one), and the sandbox must never see one. A
+   * redirect whose location holds one is refused like one carrying a substituted value.
+   */
+  private async maskBoundTo(host: string): Promise<void> {
+    if (this.maskedHosts.has(host)) return;
+    for (const secret of await this.deps.secrets.boundTo(this.opts.tenant, host)) this.mask_.add(secret.name, secret.value);
+    this.maskedHosts.add(host);
   }
 
   /** The final response: its body decoded (within the response cap), secrets masked, its hop recorded. */

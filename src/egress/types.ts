@@ -44,6 +44,11 @@ export interface SecretValue {
 export interface SecretSource {
   /** undefined when the tenant has no secret of that name. */
   get(tenant: string, name: string): Promise<SecretValue | undefined>;
+  /**
+   * Every secret of the tenant bound to `host` (those it can read, for the broker to mask): what
+   * an answer from that host may hand back, having been sent the value now or at any time before.
+   */
+  boundTo(tenant: string, host: string): Promise<SecretValue[]>;
 }
 
 export interface EgressSessionOptions {

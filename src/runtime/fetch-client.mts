@@ -12,7 +12,8 @@ import type { FetchedFrame } from './protocol.js';
 /** What the harness captured before any tenant code ran. */
 export interface FetchClientDeps {
   send(json: string): void;
-  stringify: typeof JSON.stringify;
+  /** JSON text of a frame the client built (harness/frame-json.ts: never calls a toJSON). */
+  stringify: (value: unknown) => string;
   bufferFrom: typeof Buffer.from;
   RequestClass: typeof Request;
   ResponseClass: typeof Response;

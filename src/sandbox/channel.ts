@@ -197,7 +197,7 @@ export class ChannelSandbox implements Sandbox {
 
   /** Starts the host's side of a run (its deadline timer, its log collector) as the harness starts it. */
   private begin(run: QueuedRun): void {
-    this.exec = startExecution(run.req, (json) => this.sendFrame(json), () => this.onDeadline(), run.resolve);
+    this.exec = startExecution(run.req, (json, flushed) => this.sendFrame(json, flushed), () => this.onDeadline(), run.resolve);
   }
 
   /**
@@ -228,8 +228,9 @@ export class ChannelSandbox implements Sandbox {
     if (cap > 0) this.decoder.maxBytes = cap;
   }
 
-  private sendFrame(json: string): void {
-    if (!this.killed) this.frames.write(encodeFrame(json));
+  /** Writes one frame; `flushed`, if given, is called once it has left the host (see EgressRelay). */
+  private sendFrame(json: string, flushed?: () => void): void {
+    if (!this.killed) this.frames.write(encodeFrame(json), flushed === undefined ? undefined : () => flushed());
   }
 
   // ------------------------------------------------------------------ inbound data

@@ -6,7 +6,10 @@
 // Frames an honest harness never sends are protocol violations, so a sandbox cannot make the
 // host parse and answer frames in a loop without waiting: a fetch beyond MAX_FETCH_IN_FLIGHT
 // unanswered ones (the harness holds further requests back until one settles), or more
-// fetch-aborts than fetches.
+// fetch-aborts than fetches. A request holds its place until the sandbox has taken its answer
+// off the channel (the host's write of it completed): answers leave one at a time, each once the
+// one before it has, so a sandbox that never reads cannot make the host fetch on and hold more
+// than MAX_FETCH_IN_FLIGHT answers for it.
 import { isAirlockError } from '../core/errors.js';
 import type { EgressLimits } from '../core/types.js';
 import type { EgressSession } from '../egress/types.js';
@@ -23,21 +26,35 @@ export function fetchFrameCap(limits: EgressLimits): number {
   return Math.ceil(limits.requestBytes / 3) * 4 + FETCH_FRAME_OVERHEAD;
 }
 
+/** One `fetched` frame, for the request `request` (its controller) of `rid`. */
+interface Answer {
+  rid: number;
+  request: AbortController;
+  json: string;
+}
+
+/** Sends one frame; `flushed` is called once it has left the host (the sandbox can read it). */
+export type SendFrame = (json: string, flushed: () => void) => void;
+
 export class EgressRelay {
   private readonly session: EgressSession;
-  private readonly send: (json: string) => void;
+  private readonly send: SendFrame;
   /**
    * The requests in flight by rid, each with the controller that aborts it. A request's outcome
    * counts only while its own controller is still the one here: once it was aborted, its rid
    * may be used again, and its late outcome must neither answer nor free the newer request.
    */
   private readonly inFlight = new Map<number, AbortController>();
+  /** Answers of requests still in flight, waiting for the one before them to leave (see pump). */
+  private readonly answers: Answer[] = [];
+  /** The answer handed to the channel, not yet written through to the sandbox. */
+  private writing: Answer | undefined;
   private closed = false;
   /** `fetch` and `fetch-abort` frames so far: an honest harness aborts each request at most once. */
   private fetches = 0;
   private aborts = 0;
 
-  constructor(session: EgressSession, send: (json: string) => void) {
+  constructor(session: EgressSession, send: SendFrame) {
     this.session = session;
     this.send = send;
   }
@@ -62,17 +79,17 @@ export class EgressRelay {
       )
       .then(
         (res) => {
-          if (!this.take(rid, request)) return;
           this.answer(
+            rid,
+            request,
             `{"t":"fetched","rid":${rid},"ok":true,"status":${res.status},"statusText":${JSON.stringify(res.statusText)},` +
               `"url":${JSON.stringify(res.url)},"redirected":${res.redirected},"headers":${JSON.stringify(res.headers)},` +
               `"body":"${res.body.toString('base64')}"}`,
           );
         },
         (err: unknown) => {
-          if (!this.take(rid, request)) return;
-          if (isAirlockError(err)) this.answerError(rid, err.code, err.message);
-          else this.answerError(rid, 'EGRESS_FAILED', 'the request failed inside the broker');
+          if (isAirlockError(err)) this.answerError(rid, request, err.code, err.message);
+          else this.answerError(rid, request, 'EGRESS_FAILED', 'the request failed inside the broker');
         },
       );
     return undefined;
@@ -97,6 +114,9 @@ export class EgressRelay {
     if (request === undefined) return undefined;
     this.inFlight.delete(rid);
     request.abort();
+    // An answer still waiting is dropped; one already handed to the channel arrives, and the harness ignores it.
+    const waiting = this.answers.findIndex((a) => a.request === request);
+    if (waiting >= 0) this.answers.splice(waiting, 1);
     return undefined;
   }
 
@@ -106,10 +126,11 @@ export class EgressRelay {
     this.closed = true;
     const requests = [...this.inFlight.values()];
     this.inFlight.clear();
+    this.answers.length = 0;
     for (const request of requests) request.abort();
   }
 
-  /** Requests in flight now (each counts toward MAX_FETCH_IN_FLIGHT). */
+  /** Requests in flight now, answers not yet read included (each counts toward MAX_FETCH_IN_FLIGHT). */
   get inFlightCount(): number {
     return this.inFlight.size;
   }
@@ -121,11 +142,27 @@ export class EgressRelay {
     return true;
   }
 
-  private answerError(rid: number, code: string, message: string): void {
-    this.answer(JSON.stringify({ t: 'fetched', rid, ok: false, code, message }));
+  private answerError(rid: number, request: AbortController, code: string, message: string): void {
+    this.answer(rid, request, JSON.stringify({ t: 'fetched', rid, ok: false, code, message }));
   }
 
-  private answer(json: string): void {
-    if (!this.closed) this.send(json);
+  /** Queues the answer of a request still in flight (not aborted) behind those before it. */
+  private answer(rid: number, request: AbortController, json: string): void {
+    if (this.closed || this.inFlight.get(rid) !== request) return;
+    this.answers.push({ rid, request, json });
+    this.pump();
+  }
+
+  /** Hands the next answer to the channel once the one before it has left; its place is freed then. */
+  private pump(): void {
+    if (this.closed || this.writing !== undefined) return;
+    const next = this.answers.shift();
+    if (next === undefined) return;
+    this.writing = next;
+    this.send(next.json, () => {
+      if (this.writing === next) this.writing = undefined;
+      this.take(next.rid, next.request);
+      this.pump();
+    });
   }
 }

@@ -55,7 +55,7 @@ export interface Execution {
  */
 export function startExecution(
   req: SandboxRunRequest,
-  send: (json: string) => void,
+  send: (json: string, flushed?: () => void) => void,
   onDeadline: () => void,
   resolve: (outcome: SandboxRunOutcome) => void,
 ): Execution {

@@ -96,6 +96,13 @@ export function truncateUtf8(text: string, maxBytes: number): string {
 
 type RawStream = 'stdout' | 'stderr';
 
+/** Newlines in text[from, to), by a plain loop (a flood of empty lines is one per character). */
+function countNewlines(text: string, from: number, to: number): number {
+  let lines = 0;
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) === 10) lines++;
+  return lines;
+}
+
 /**
  * Collects the log lines of one execution under one byte budget (JSON text plus LOG_LINE_OVERHEAD
  * per line): the first lines while they fit in half of it, then the newest lines that fit in the rest.
@@ -113,6 +120,13 @@ export class LogCollector {
   };
   private readonly cap: number;
   private readonly now: () => number;
+  /**
+   * The complete raw lines of the newest chunk once the tail is in use, not added yet: in a flood
+   * the next chunk alone holds more lines than the tail keeps, and these are then left out with a
+   * count instead of each being escaped and measured (which kept the server's event loop busy).
+   * Added, with the time they arrived, before anything else is.
+   */
+  private pending: { stream: RawStream; text: string; ts: number } | null = null;
 
   constructor(capBytes: number, now: () => number = Date.now) {
     this.cap = Math.max(0, capBytes);
@@ -121,6 +135,11 @@ export class LogCollector {
 
   /** Adds one line (escaped; cut to the tail's whole budget when even that is too small for it). */
   add(level: LogLine['level'], msg: string, ts: number = this.now()): void {
+    this.addPending();
+    this.addLine(level, msg, ts);
+  }
+
+  private addLine(level: LogLine['level'], msg: string, ts: number): void {
     let text = escapeLogText(msg);
     let cost = lineCost(text);
     if (this.tail === null) {
@@ -147,27 +166,30 @@ export class LogCollector {
    * line collected since the head is left out too (the kept tail must run to the newest line).
    */
   leaveOut(lines: number, bytes: number): void {
+    this.addPending();
     this.truncated = true;
     this.tail ??= new TailWindow(this.cap - this.headBytes);
     this.tail.leaveOut(lines, bytes);
   }
 
-  /** Raw bytes read from the sandbox's fd 1 or 2; complete lines are added as they arrive. */
+  /**
+   * Raw bytes read from the sandbox's fd 1 or 2: complete lines are added as they arrive, and once
+   * the tail is in use, a chunk's lines when the next output comes (see `pending`).
+   */
   addRaw(stream: RawStream, chunk: Buffer): void {
     let text = this.partial[stream] + this.decoders[stream].write(chunk);
     let from = 0;
-    let skipped = false;
     let newline = text.indexOf('\n');
-    while (newline >= 0) {
-      if (this.tail !== null && !skipped) {
-        skipped = true;
-        from = this.skipLinesBeforeTail(text, from);
-        newline = text.indexOf('\n', from);
-        if (newline < 0) break;
-      }
+    while (newline >= 0 && this.tail === null) {
       this.add(stream, text.slice(from, newline));
       from = newline + 1;
       newline = text.indexOf('\n', from);
+    }
+    if (newline >= 0) {
+      const end = text.lastIndexOf('\n') + 1;
+      const start = this.skipLinesBeforeTail(text, from, end);
+      this.pending = start < end ? { stream, text: text.slice(start, end), ts: this.now() } : null;
+      from = end;
     }
     text = text.slice(from);
     // An unterminated line longer than the whole budget is flushed now (never buffered unbounded).
@@ -179,26 +201,47 @@ export class LogCollector {
   }
 
   /**
-   * Where the complete lines of `text` that may still be kept start: of more lines than the tail
-   * can hold (each costs at least LOG_LINE_OVERHEAD), the earlier ones are left out unread (their
-   * bytes as written), so a flood of raw lines costs the host a count, not an escape per line.
+   * Where the complete lines of text[from, end) that may still be kept start: of more lines than
+   * the tail can hold (each costs at least LOG_LINE_OVERHEAD), the earlier ones are left out unread
+   * (their bytes as written), and so are the lines still pending, which are older; otherwise the
+   * pending lines are added now. A flood of raw lines costs the host a count, not an escape per line.
    */
-  private skipLinesBeforeTail(text: string, from: number): number {
+  private skipLinesBeforeTail(text: string, from: number, end: number): number {
     // The newline ending the line before the last cap / LOG_LINE_OVERHEAD ones, if at or after `from`.
-    let newline = text.length;
+    let newline = end;
     for (let n = Math.floor(this.tail!.cap / LOG_LINE_OVERHEAD); n >= 0; n--) {
       newline = newline > from ? text.lastIndexOf('\n', newline - 1) : -1;
-      if (newline < from) return from; // not that many lines
+      if (newline < from) {
+        this.addPending(); // not that many lines
+        return from;
+      }
     }
-    const skipped = text.slice(from, newline + 1);
-    let lines = 0;
-    for (let at = skipped.indexOf('\n'); at >= 0; at = skipped.indexOf('\n', at + 1)) lines++;
-    this.leaveOut(lines, Buffer.byteLength(skipped, 'utf8') - lines);
+    const lines = countNewlines(text, from, newline + 1) + this.pendingLines();
+    const bytes = Buffer.byteLength(text.slice(from, newline + 1), 'utf8') + (this.pending === null ? 0 : Buffer.byteLength(this.pending.text, 'utf8'));
+    this.pending = null;
+    this.truncated = true;
+    this.tail!.leaveOut(lines, bytes - lines);
     return newline + 1;
+  }
+
+  private pendingLines(): number {
+    return this.pending === null ? 0 : countNewlines(this.pending.text, 0, this.pending.text.length);
+  }
+
+  /** Adds the pending raw lines (before any later line, count or answer). */
+  private addPending(): void {
+    const pending = this.pending;
+    if (pending === null) return;
+    this.pending = null;
+    const { stream, text, ts } = pending;
+    for (let from = 0, newline = text.indexOf('\n'); newline >= 0; from = newline + 1, newline = text.indexOf('\n', from)) {
+      this.addLine(stream, text.slice(from, newline), ts);
+    }
   }
 
   /** The complete lines collected so far, as finish() would give them (an unterminated raw line is not one yet). */
   soFar(): LogLine[] {
+    this.addPending();
     return this.assemble();
   }
 
@@ -209,6 +252,7 @@ export class LogCollector {
 
   /** Flushes unterminated raw lines and returns the lines, with the marker when truncated. */
   finish(): LogLine[] {
+    this.addPending();
     for (const stream of ['stdout', 'stderr'] as const) {
       const rest = this.partial[stream] + this.decoders[stream].end();
       this.partial[stream] = '';

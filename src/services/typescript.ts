@@ -1,40 +1,19 @@
 // Turns deployed source into the JavaScript the sandbox loads, with amaro (Node's own type
-// stripper, strip-only: types become whitespace, so lines and columns stay where they were).
+// stripper, strip-only: types become whitespace, so lines and columns stay where they were), run
+// in a thread of its own with a deadline (strip/thread.ts).
 // TypeScript: stripped. JavaScript: must come out of stripping unchanged, which catches
 // TypeScript syntax deployed as JavaScript. Then V8 parses the result as a module (node-parse.ts:
 // in a sandbox of its own, never run): amaro's parser accepts syntax Node cannot run (decorators, `using`, `accessor`)
 // and knows no early errors (`const x = 1; const x = 2;`), which would otherwise deploy and then
 // fail every call. A JavaScript syntax error is reported in V8's words and at V8's position,
 // as Node would report it. Errors carry {line, column}.
-import { createRequire } from 'node:module';
 import { AirlockError } from '../core/errors.js';
 import type { Runtime } from '../core/types.js';
 import { nodeSyntaxError } from './node-diagnostic.js';
 import type { ModuleParser } from './node-parse.js';
 import { positionOf } from './source-position.js';
 import { parseStripError } from './strip-diagnostic.js';
-
-interface Amaro {
-  transformSync(source: string, options: { mode: 'strip-only' }): { code: string };
-}
-
-let amaro: Amaro | undefined;
-const require = createRequire(import.meta.url);
-
-/** amaro loads a WebAssembly build of swc (~70 ms), so it is loaded on first use. */
-function loadAmaro(): Amaro {
-  amaro ??= require('amaro') as Amaro;
-  return amaro;
-}
-
-/**
- * A WebAssembly trap in swc (its stack runs out a few hundred brackets deep) leaves the instance
- * broken: every later strip, of any tenant, would trap too. The next strip loads a fresh one.
- */
-function discardAmaro(): void {
-  amaro = undefined;
-  delete require.cache[require.resolve('amaro')];
-}
+import { StripThread } from './strip/thread.js';
 
 /** How to rewrite each construct that strip-only mode cannot erase. */
 const REWRITES: [RegExp, string][] = [
@@ -62,15 +41,8 @@ function rewriteHint(message: string): string {
   return REWRITES.find(([re]) => re.test(message))?.[1] ?? GENERAL_REWRITE;
 }
 
-function strip(source: string): { code: string } | { thrown: unknown } {
-  try {
-    return { code: loadAmaro().transformSync(source, { mode: 'strip-only' }).code };
-  } catch (thrown) {
-    // amaro reports a parse error as a string; anything else is swc itself failing.
-    if (typeof thrown !== 'string') discardAmaro();
-    return { thrown };
-  }
-}
+/** Strips types off the event loop (strip/thread.ts): a source that keeps swc busy is cut off. */
+const stripThread = new StripThread();
 
 function stripError(thrown: unknown, source: string): AirlockError {
   if (thrown instanceof Error && thrown.name === 'RuntimeError') {
@@ -116,10 +88,11 @@ function checkPlainJavaScript(source: string, code: string): void {
 
 /**
  * The JavaScript to load for `source`, deployed by `tenant`; `parse` is V8's parse in a sandbox.
- * Throws SYNTAX_ERROR or UNSUPPORTED_SYNTAX, or SYNTAX_CHECK_FAILED when the parse gave no verdict.
+ * Throws SYNTAX_ERROR or UNSUPPORTED_SYNTAX (SYNTAX_ERROR too when stripping takes longer than
+ * STRIP_TIMEOUT_MS), or SYNTAX_CHECK_FAILED when the parse gave no verdict.
  */
 export async function toJavaScript(source: string, runtime: Runtime, tenant: string, parse: ModuleParser): Promise<string> {
-  const stripped = strip(source);
+  const stripped = await stripThread.strip(source, tenant);
   if ('thrown' in stripped) {
     if (runtime === 'javascript') {
       // Node's own words and position when V8 agrees the code is broken; amaro's otherwise.

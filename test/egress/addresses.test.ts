@@ -129,6 +129,17 @@ describe('address rules with operator allowances', () => {
     }
   });
 
+  it("keeps Alibaba Cloud's metadata refused inside an allowed carrier-grade NAT range (a Tailscale network)", () => {
+    const rules = new AddressRules([parseCidr('100.64.0.0/10')]);
+    assert.deepEqual(rules.check('100.101.2.3'), { allowed: true }, 'the control: the allowed range works');
+    for (const meta of ['100.100.100.200', '::ffff:100.100.100.200']) {
+      const verdict = rules.check(meta);
+      assert.equal(verdict.allowed, false, meta);
+      assert.match(verdict.allowed ? '' : verdict.reason, /cloud metadata.*exact range/);
+    }
+    assert.equal(new AddressRules([parseCidr('169.254.0.0/16')]).check('169.254.0.23').allowed, false, 'Tencent Cloud');
+  });
+
   it('allows metadata only when its exact range is listed', () => {
     const rules = new AddressRules([parseCidr('169.254.169.254/32'), parseCidr('fd00:ec2::254/128')]);
     assert.deepEqual(rules.check('169.254.169.254'), { allowed: true });

@@ -139,6 +139,26 @@ describe('egress broker over real HTTP', () => {
     assert.equal(connector.calls.length, 1, 'only the first hop connected');
     assert.equal(session.records.at(-1)?.error, 'EGRESS_DENIED');
   });
+
+  // A bound host can hand a value back to a request that never carried it (it kept it from an
+  // earlier one): its answers are masked, and a redirect of its to an unbound host with the value
+  // in the URL is refused, like one carrying a substituted value.
+  it("masks a bound secret in a bound host's answer to a request without a placeholder, and refuses its redirect carrying it", async () => {
+    const secrets = secretSource([{ name: 'TOKEN', hosts: ['api.test'], value: 'tok-kept' }]);
+    const resolver = tableResolver({ 'api.test': ['127.0.0.1'], 'other.test': ['127.0.0.1'] });
+    const connector = countingConnector();
+    const session = openSession({ policy: policy(), resolver, connector, secrets });
+    const echoed = await session.fetch({ method: 'GET', url: `http://api.test:${server.port}/hello?who=tok-kept`, headers: [] });
+    assert.equal(Buffer.from(echoed.body).toString(), 'hello [secret:TOKEN]');
+    assert.equal(session.usedSecrets, true, 'results and logs of the execution are masked too');
+    const to = encodeURIComponent(`http://other.test:${server.port}/hello?who=tok-kept`);
+    await assert.rejects(session.fetch({ method: 'GET', url: `http://api.test:${server.port}/redirect?to=${to}`, headers: [] }), code('EGRESS_DENIED'));
+    assert.equal(connector.calls.length, 2, 'the redirect was not followed');
+    // Another host's answers are left as they are: the value is bound to api.test only.
+    const other = openSession({ policy: policy(), resolver, connector: countingConnector(), secrets });
+    const plain = await other.fetch({ method: 'GET', url: `http://other.test:${server.port}/hello?who=tok-kept`, headers: [] });
+    assert.equal(Buffer.from(plain.body).toString(), 'hello tok-kept');
+  });
 });
 
 describe('egress broker over real HTTPS', () => {

@@ -39,7 +39,8 @@ describe('refused before any connection', () => {
     ['the metadata address, even inside an allowed range', 'http://169.254.169.254/latest/meta-data/', ['169.254.0.0/16'], /cloud metadata/],
     ['the IPv6 metadata address', 'http://[fd00:ec2::254]/', ['fd00::/8'], /cloud metadata/],
     ['a mapped IPv6 loopback literal', 'http://[::ffff:127.0.0.1]/', [], /loopback/],
-    ['a CGNAT literal', 'http://100.100.100.200/', [], /carrier-grade NAT/],
+    ['a CGNAT literal', 'http://100.72.1.2/', [], /carrier-grade NAT/],
+    ['Alibaba Cloud metadata, inside an allowed carrier-grade NAT range', 'http://100.100.100.200/', ['100.64.0.0/10'], /cloud metadata/],
     ['a private literal', 'http://10.1.2.3/', [], /private/],
     ['IPv6 loopback', 'http://[::1]/', [], /loopback/],
   ];

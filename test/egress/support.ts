@@ -9,6 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { HttpEgressBroker } from '../../src/egress/broker.js';
 import type { BrokerOptions } from '../../src/egress/broker.js';
 import { parseCidr } from '../../src/egress/ip.js';
+import { hostMatches } from '../../src/egress/policy.js';
 import { httpConnector } from '../../src/egress/transport.js';
 import type { Connector, ResolvedAddress, Resolver } from '../../src/egress/transport.js';
 import type { EgressPolicy } from '../../src/core/types.js';
@@ -93,6 +94,7 @@ export function secretSource(secrets: SecretValue[], tenant = 'acme'): SecretSou
       asked.push(name);
       return t === tenant ? secrets.find((s) => s.name === name) : undefined;
     },
+    boundTo: async (t, host) => (t === tenant ? secrets.filter((s) => s.hosts.some((pattern) => hostMatches(pattern, host))) : []),
   };
 }
 

@@ -7,6 +7,7 @@
 // server this test runs on 127.0.0.1, and records every connection it is asked for: each refusal is
 // proven to happen before any connection.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { httpConnector } from '../../src/egress/transport.js';
 import type { Connector } from '../../src/egress/transport.js';
@@ -23,6 +24,8 @@ describe('red team: egress', () => {
   const connections: string[] = [];
   const seenByPartner: string[] = [];
   let policy: { allow: { host: string; ports: number[] }[] };
+  let stored = '';
+  let bigServed = 0;
 
   before(async () => {
     partner = await startHttpServer((req, res, body) => {
@@ -35,7 +38,20 @@ describe('red team: egress', () => {
         res.writeHead(307, { location: `http://internal.corp.test:${partner.port}/admin` });
         return void res.end();
       }
+      if (req.url === '/big') {
+        bigServed++;
+        return void res.end(Buffer.alloc(64 * 1024, 'b'));
+      }
       if (req.url === '/echo-auth') return void res.end(`you sent: ${req.headers.authorization ?? ''}`);
+      // A partner that keeps what it was sent and hands it back later (a profile, a stored note).
+      if (req.url === '/store') {
+        stored = req.headers.authorization ?? '';
+        return void res.end('stored');
+      }
+      if (req.url === '/recall') {
+        res.setHeader('x-recalled', stored);
+        return void res.end(`you sent earlier: ${stored}`);
+      }
       res.end('partner ok');
     });
     const real = httpConnector();
@@ -142,6 +158,66 @@ describe('red team: egress', () => {
     // a secret that does not exist is refused, not sent as a literal placeholder
     const unknown = await attempt(`http://api.partner.test:${partner.port}/`, { headers: { authorization: 'Bearer {{secrets.nope}}' } });
     assert.equal(unknown.ok, false);
+  });
+
+  // Found by this suite: only the answer to a request that itself carried a secret was masked, so
+  // a partner that kept the value and returned it to a later request without a placeholder (in the
+  // same execution or a later one) handed it to the sandbox. The function returns what it read
+  // reversed, which the masking of results cannot recognize: only masking at the broker helps.
+  it('a secret a partner keeps and hands back to a later request without a placeholder reaches the sandbox masked', async () => {
+    await deploy(api, 'mallory', 'recall', `export default async (input) => {
+      const base = 'http://api.partner.test:' + input.port;
+      if (input.store) await fetch(base + '/store', { headers: { authorization: 'Bearer {{secrets.partner-token}}' } });
+      const res = await fetch(base + '/recall');
+      const seen = res.headers.get('x-recalled') + ' | ' + (await res.text());
+      return seen.split('').reverse().join('');
+    };`, { egress: policy });
+    const reversed = (text: string) => text.split('').reverse().join('');
+    for (const store of [true, false]) {
+      stored = '';
+      if (!store) {
+        // a later execution: the partner still holds the value from an earlier one
+        const first = await invoke(api, 'mallory', 'recall', { port: partner.port, store: true });
+        assert.equal(first.body.status, 'succeeded', JSON.stringify(first.body));
+      }
+      const res = await invoke(api, 'mallory', 'recall', { port: partner.port, store });
+      assert.equal(res.body.status, 'succeeded', JSON.stringify(res.body));
+      const seen = reversed(res.body.result as string);
+      assert.equal(stored, `Bearer ${SECRET}`, 'the control: the partner holds the real value');
+      assert.ok(!seen.includes(SECRET), `the sandbox read the secret (${store ? 'same execution' : 'a later execution'}): ${seen}`);
+      assert.equal(seen, 'Bearer [secret:partner-token] | you sent earlier: Bearer [secret:partner-token]');
+    }
+  });
+
+  // Found by this suite: a request stopped counting toward the 16 in flight once its answer was
+  // handed to the channel, read or not, so a sandbox that wrote fetch frames and never read its
+  // channel had the host fetch on and keep every answer in its own memory (all its requests'
+  // worth). An answer now holds its place until the sandbox has taken it off the channel.
+  it('a sandbox that sends fetch frames and never reads the answers is stopped at 16 unread answers', async () => {
+    await deploy(api, 'mallory', 'no-reader', `import { writeSync } from 'node:fs';
+      export default async (input, ctx) => {
+        const pause = new Int32Array(new SharedArrayBuffer(4));
+        const end = Date.now() + 4000;
+        let sent = 0;
+        // Never yields to the event loop, so the harness never reads fd 3.
+        for (let rid = 1_000_000; rid < 1_000_000 + input.count && Date.now() < end; rid++) {
+          const body = Buffer.from(JSON.stringify({ t: 'fetch', id: ctx.executionId, rid, method: 'GET', url: input.url, headers: [] }));
+          const head = Buffer.alloc(4); head.writeUInt32BE(body.length);
+          try { writeSync(3, Buffer.concat([head, body])); } catch (e) { return 'CUT OFF: ' + e.code; }
+          sent++;
+          Atomics.wait(pause, 0, 0, 25);
+        }
+        return 'SENT ' + sent;
+      };`, { egress: { allow: [{ host: 'api.partner.test', ports: [partner.port] }], limits: { requests: 200 } }, limits: { timeoutMs: 10_000 } });
+    bigServed = 0;
+    const res = await invoke(api, 'mallory', 'no-reader', { url: `http://api.partner.test:${partner.port}/big`, count: 120 });
+    assert.equal(res.body.status, 'killed', JSON.stringify(res.body).slice(0, 500));
+    assert.equal(res.body.error?.type, 'SandboxProtocolError');
+    assert.match(res.body.error?.message ?? '', /beyond the 16 requests in flight/);
+    // 16 places, and the few answers (~87 KiB of frame each) the kernel's socket buffer took off the host.
+    const socketBuffer = Number(readFileSync('/proc/sys/net/core/wmem_default', 'utf8'));
+    const most = 16 + Math.ceil(socketBuffer / (87 * 1024)) + 2;
+    assert.ok(bigServed >= 16 && bigServed <= most, `the partner served ${bigServed} requests to a sandbox that read none (at most ${most})`);
   });
 
   it('a function without an egress grant has no broker at all', async () => {

@@ -2,6 +2,8 @@
 // writes garbage or forged frames straight to the frame fd, returns prototype-polluting keys,
 // injects fake log lines and terminal escapes, and fakes an out-of-memory exit code.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { resultOf, startRedteamServer } from './support.js';
 import type { RedteamServer } from './support.js';
@@ -161,6 +163,79 @@ describe('red team: harness tampering', () => {
     assert.doesNotMatch(JSON.stringify(after), /polluted|isAdmin/);
   });
 
+  // Found by this suite: the harness wrote its own frames with JSON.stringify, which calls a
+  // toJSON that tenant code defines on Object.prototype or Array.prototype for every object and
+  // array in them, so such a run lost its logs and error and was reported as a protocol error.
+  it('toJSON on Object, Array and String prototypes does not reach the frames the harness writes', async () => {
+    const answer = await srv.attack(
+      'proto-tojson',
+      `export default async (input, ctx) => {
+        for (const proto of [Object.prototype, Array.prototype, String.prototype]) {
+          Object.defineProperty(proto, 'toJSON', { value: function () { return 'HIJACKED'; }, configurable: true, writable: true });
+        }
+        console.log('logged', input.n);
+        ctx.log.warn('warned');
+        if (input.fail) throw new RangeError('thrown on purpose');
+        return 'genuine';
+      };`,
+      { input: { n: 1, fail: false } },
+    );
+    srv.assertNoCanary(answer);
+    assert.equal(resultOf(answer), 'genuine');
+    assert.deepEqual(answer.body.logs.map((l) => [l.level, l.msg]), [['info', 'logged 1'], ['warn', 'warned']]);
+    // The same warm sandbox, its prototypes still patched, describes a failure as ever.
+    const failed = await srv.invoke('mallory', 'proto-tojson', { n: 2, fail: true });
+    assert.equal(failed.body.status, 'failed', JSON.stringify(failed.body));
+    assert.equal(failed.body.start, 'warm');
+    assert.equal(failed.body.error?.type, 'RangeError');
+    assert.equal(failed.body.error?.message, 'thrown on purpose');
+    assert.deepEqual(failed.body.logs.map((l) => [l.level, l.msg]), [['info', 'logged 2'], ['warn', 'warned']]);
+    assert.doesNotMatch(JSON.stringify(failed), /HIJACKED/);
+  });
+
+  // The harness reads its grants from the host's run frame: tenant code that plants them on
+  // Object.prototype makes the harness offer ctx.fetch and ctx.checkpoint, and the host, which
+  // alone grants them, refuses what they send.
+  it('a polluted Object.prototype grants neither egress nor checkpoints: the host refuses the frames, nothing is connected', async () => {
+    let connections = 0;
+    const listener = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const { port } = listener.address() as AddressInfo;
+    try {
+      const code = `export default async (input, ctx) => {
+        if (input.step === 'pollute') {
+          Object.prototype.egress = { requestBytes: 1e6, maxInFlight: 16 };
+          Object.prototype.job = { checkpointBytes: 1e6 };
+          return 'polluted';
+        }
+        if (input.step === 'fetch') await ctx.fetch('http://127.0.0.1:' + input.port + '/');
+        else await ctx.checkpoint.save({ stolen: true });
+        return 'GRANTED';
+      };`;
+      for (const [fn, step, refusal] of [
+        ['polluted-egress', 'fetch', 'fetch frame outside a run granted egress'],
+        ['polluted-checkpoint', 'checkpoint', 'checkpoint frame outside a job run'],
+      ] as const) {
+        assert.equal(resultOf(await srv.attack(fn, code, { input: { step: 'pollute' }, limits: { timeoutMs: 5000 } })), 'polluted');
+        const answer = await srv.invoke('mallory', fn, { step, port });
+        srv.assertNoCanary(answer);
+        assert.equal(answer.body.start, 'warm', 'the polluted sandbox ran it');
+        assert.equal(answer.body.status, 'killed', JSON.stringify(answer.body));
+        assert.equal(answer.body.error?.type, 'SandboxProtocolError');
+        assert.match(answer.body.error?.message ?? '', new RegExp(refusal));
+        assert.equal(answer.body.result, undefined);
+        const next = await srv.invoke('mallory', fn, { step: 'pollute' });
+        assert.notEqual(next.body.start, 'warm', 'the refused sandbox is gone');
+      }
+      assert.equal(connections, 0, 'no connection reached the listener');
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
+  });
+
   it('log injection: newlines stay inside one entry, ANSI and control characters come back stripped or escaped', async () => {
     const evil = 'ok\\n{"ts":0,"level":"error","msg":"FORGED"}\\n\\x1b[2J\\x1b[31mred\\x1b[0m\\r\\u202ereversed\\x07\\x00';
     const answer = await srv.attack(
@@ -193,6 +268,25 @@ describe('red team: harness tampering', () => {
     assert.match(text, /\\\\x07/, 'BEL comes back as the text \\x07');
     assert.match(text, /\\\\u202e/, 'the bidi override comes back as the text \\u202e');
     assert.deepEqual(answer.record?.logs, logs);
+  });
+
+  it('lone UTF-16 surrogates in logs, a result and an error come back as written, in the answer and the stored record alike', async () => {
+    const code = `export default async (input, ctx) => {
+      console.log('log \\ud800 high');
+      ctx.log.warn('\\udfff low');
+      if (input.fail) throw new Error('thrown \\udc00');
+      return { text: 'x\\ud800y', ['key\\udbff']: 1 };
+    };`;
+    const answer = await srv.attack('lone-surrogates', code, { input: { fail: false } });
+    srv.assertNoCanary(answer);
+    assert.deepEqual(resultOf(answer), { text: 'x\ud800y', 'key\udbff': 1 });
+    assert.deepEqual(answer.body.logs.map((l) => l.msg), ['log \ud800 high', '\udfff low']);
+    assert.deepEqual(answer.record?.result, answer.body.result);
+    assert.deepEqual(answer.record?.logs, answer.body.logs);
+    const failed = await srv.invoke('mallory', 'lone-surrogates', { fail: true });
+    assert.equal(failed.body.status, 'failed', JSON.stringify(failed.body));
+    assert.equal(failed.body.error?.message, 'thrown \udc00');
+    assert.deepEqual((failed.record?.error as { message?: string } | undefined)?.message, 'thrown \udc00');
   });
 
   it('process.exit(137) is not reported as oom', async () => {

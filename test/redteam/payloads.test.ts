@@ -128,4 +128,29 @@ describe('red team: payload bombs', () => {
     const get = await fetch(`${srv.url}/v1/tenants/mallory/functions/huge-source`, { headers: srv.headers });
     assert.equal(get.status, 404);
   });
+
+  // Found by this suite: the type stripper (swc) backtracks exponentially on nested angle-bracket
+  // type assertions and ran on the server's event loop, so a deploy of a couple of hundred bytes (thirty
+  // deep: hours of parsing) stopped every tenant's calls. It now runs in a thread of its own, cut
+  // off at its deadline. Without the fix this test does not finish.
+  it('a small source that keeps the type stripper busy is refused with SYNTAX_ERROR, and the server serves meanwhile', async () => {
+    assert.equal((await srv.deploy('bystander', 'echo', ECHO)).status < 300, true);
+    const depth = 40;
+    const code = `export default () => ${'<T>('.repeat(depth)}1${')'.repeat(depth)};`;
+    assert.ok(code.length < 250, 'a source of a few hundred bytes');
+    const deploying = srv.deploy('mallory', 'backtrack', code).then(async (res) => ({ status: res.status, text: await res.text() }));
+    // While the stripper works on it, another tenant's call is answered.
+    const call = await srv.invoke('bystander', 'echo', null);
+    assert.equal(resultOf<{ calls: number }>(call).calls >= 1, true);
+    assert.equal(await srv.healthy(), true);
+    const refused = await deploying;
+    assert.equal(refused.status, 400, refused.text);
+    const body = JSON.parse(refused.text) as ErrorBody;
+    assert.equal(body.error.code, 'SYNTAX_ERROR');
+    assert.match(body.error.message, /did not finish this module within \d+ ms; .*write `x as T` instead/);
+    assert.equal((await fetch(`${srv.url}/v1/tenants/mallory/functions/backtrack`, { headers: srv.headers })).status, 404);
+    // The stripper works again for the next deploy (a new thread).
+    const next = await srv.deploy('mallory', 'backtrack', 'export default (x: number): number => x + 1;');
+    assert.equal(next.status < 300, true, await next.text());
+  });
 });

@@ -1,6 +1,7 @@
 // Red team, processes: a tenant signals the server and every other process of the server's tree
 // (only processes this test started are ever targeted), signals its own namespace's pid 1, runs
-// setuid binaries, and leaves a detached daemon behind that must die with its sandbox.
+// setuid binaries, leaves a detached daemon behind that must die with its sandbox, and tries to
+// raise its own CPU, IO and OOM priority above the host's.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -143,4 +144,49 @@ describe('red team: processes', () => {
     // Its pid stays visible until the kernel has reaped it (a zombie has no command line): wait for that too.
     await waitFor('the daemon to be reaped', () => (seen.filter(alive).length === 0 ? true : undefined), 10_000);
   });
+
+  // A process that raised its own priority over the host's (real-time scheduling, a negative
+  // nice, real-time IO) could starve the server and every other tenant whatever its CPU quota
+  // says, and one that lowered its OOM score would have the kernel kill the server first under
+  // memory pressure. x86_64 syscall numbers through perl, like the kernel suite.
+  it('cannot raise its own CPU, IO or OOM priority, nor its hard limits (EACCES, EPERM)', { skip: process.arch !== 'x64' && 'syscall numbers are x86_64' }, async () => {
+    const answer = await srv.attack(
+      'priority',
+      `import { spawnSync } from 'node:child_process';
+      import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+      export default async () => {
+        const perl = (call) => {
+          const r = spawnSync('/usr/bin/perl', ['-e', call + ' print "$r " . ($! + 0)'], { encoding: 'utf8', timeout: 5000 });
+          const [ret, errno] = r.stdout.trim().split(' ').map(Number);
+          return ret === -1 ? errno : 'DONE';
+        };
+        const out = {
+          control: perl('my $r = syscall(141, 0, 0, 5);'), // a higher nice is anyone's right
+          nice: perl('my $r = syscall(141, 0, 0, -10);'),
+          fifo: perl('my $p = pack("i", 50); my $r = syscall(144, 0, 1, $p);'),
+          roundRobin: perl('my $p = pack("i", 1); my $r = syscall(144, 0, 2, $p);'),
+          realtimeIo: perl('my $r = syscall(251, 1, 0, 8192);'),
+          openFilesHardLimit: perl('my $l = pack("QQ", 1048576, 1048576); my $r = syscall(160, 7, $l);'),
+        };
+        const fd = openSync('/proc/self/oom_score_adj', 'w');
+        try { writeSync(fd, '-1000'); out.oomScore = 'LOWERED'; } catch (e) { out.oomScore = e.code; } finally { closeSync(fd); }
+        out.oomScoreNow = readFileSync('/proc/self/oom_score_adj', 'utf8').trim();
+        return out;
+      };`,
+    );
+    srv.assertNoCanary(answer);
+    const EPERM = 1;
+    const EACCES = 13;
+    assert.deepEqual(resultOf(answer), {
+      control: 'DONE',
+      nice: EACCES,
+      fifo: EPERM,
+      roundRobin: EPERM,
+      realtimeIo: EPERM,
+      openFilesHardLimit: EPERM,
+      oomScore: 'EACCES',
+      oomScoreNow: '0',
+    });
+  });
 });
+

@@ -3,7 +3,8 @@
 // the request's place among the 16 in flight at once and is never answered; a rid the relay does
 // not have in flight is ignored; a rid used again after its abort is not answered or freed by the
 // aborted request's late outcome; closing the relay closes every connection still open; and a
-// fetch beyond the 16 in flight or more aborts than fetches are protocol violations.
+// fetch beyond the 16 in flight or more aborts than fetches are protocol violations; and an answer
+// holds its place until it has left the host, the next one going only then.
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
@@ -29,18 +30,24 @@ describe('egress relay aborts', () => {
   });
   after(() => server.close());
 
-  const relayFor = () => {
+  const relayFor = (flushAt = true) => {
     const session = openSession({
       policy: { allow: [{ host: '127.0.0.1', ports: [server.port] }], limits: { requests: 100, requestBytes: 1024, responseBytes: 1024, timeoutMs: 30_000 } },
       connector: countingConnector(),
     });
     const sent: FetchedFrame[] = [];
-    const relay = new EgressRelay(session, (json) => sent.push(JSON.parse(json) as FetchedFrame));
+    /** Frames handed to the channel and not yet left the host (when `flushAt` is false). */
+    const unflushed: (() => void)[] = [];
+    const relay = new EgressRelay(session, (json, flushed) => {
+      sent.push(JSON.parse(json) as FetchedFrame);
+      if (flushAt) flushed();
+      else unflushed.push(flushed);
+    });
     const fetch = (rid: number, path: string) => {
       const frame: FetchFrame = { t: 'fetch', id: 'ex_test', rid, method: 'GET', url: `http://127.0.0.1:${server.port}${path}`, headers: [] };
       assert.equal(relay.handle(frame), undefined);
     };
-    return { session, relay, sent, fetch };
+    return { session, relay, sent, unflushed, fetch };
   };
 
   it('closes the aborted request’s connection, frees its place at once and never answers it', async () => {
@@ -91,6 +98,27 @@ describe('egress relay aborts', () => {
     const answer = sent[0]!;
     assert.equal(answer.rid, 1);
     assert.equal(answer.ok && Buffer.from(answer.body, 'base64').toString(), 'late but mine');
+    relay.close();
+  });
+
+  it('keeps an answer in flight until it has left the host, hands over one at a time, and drops a waiting one that is aborted', async () => {
+    const { session, relay, sent, unflushed, fetch } = relayFor(false);
+    for (let rid = 1; rid <= MAX_FETCH_IN_FLIGHT; rid++) fetch(rid, `/e${rid}`);
+    await until(() => session.records.length === MAX_FETCH_IN_FLIGHT, 'every request to be answered upstream');
+    assert.equal(sent.length, 1, 'one answer handed to the channel, the others wait behind it');
+    assert.equal(relay.inFlightCount, MAX_FETCH_IN_FLIGHT, 'answers not yet read keep their places');
+    const over: FetchFrame = { t: 'fetch', id: 'ex_test', rid: 99, method: 'GET', url: `http://127.0.0.1:${server.port}/over`, headers: [] };
+    assert.match(relay.handle(over) ?? '', /beyond the 16 requests in flight/, 'a sandbox that reads nothing gets no 17th request');
+    const waiting = sent[0]!.rid === 2 ? 3 : 2;
+    assert.equal(relay.abort(waiting), undefined);
+    assert.equal(relay.inFlightCount, MAX_FETCH_IN_FLIGHT - 1, 'an aborted answer frees its place at once');
+    unflushed.shift()!();
+    assert.equal(sent.length, 2, 'the next answer goes once the one before it has left');
+    assert.equal(relay.inFlightCount, MAX_FETCH_IN_FLIGHT - 2);
+    while (unflushed.length > 0) unflushed.shift()!();
+    assert.equal(sent.length, MAX_FETCH_IN_FLIGHT - 1);
+    assert.equal(sent.some((f) => f.rid === waiting), false, 'the aborted answer was never sent');
+    assert.equal(relay.inFlightCount, 0);
     relay.close();
   });
 

@@ -1,7 +1,7 @@
 // Unit tests of host-side log escaping and capping (no sandbox involved).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LOG_LINE_OVERHEAD, LogCollector, cutLine, escapeLogText, truncateUtf8, truncationMarker } from '../../src/sandbox/logs.js';
+import { LOG_LINE_OVERHEAD, LogCollector, TRUNCATION_MARKER, cutLine, escapeLogText, truncateUtf8, truncationMarker } from '../../src/sandbox/logs.js';
 
 describe('log escaping', () => {
   it('strips ANSI sequences and escapes control characters except \\n and \\t', () => {
@@ -144,6 +144,39 @@ describe('log collector', () => {
       for (let at = 0; at < bytes.length; at += size) logs.addRaw('stderr', bytes.subarray(at, at + size));
       assert.deepEqual(logs.finish(), want, `chunks of ${size}`);
     }
+  });
+
+  // Found by the red team: past the head, each 64 KiB chunk of newlines still had its last few
+  // thousand lines escaped, measured and timed one by one, only for the next chunk to push them
+  // out: a sandbox writing newlines kept the server's event loop busy and another tenant's warm
+  // call took 50 times longer. A chunk's lines now wait for the next output, and are counted, not
+  // measured, when it alone fills the tail; every line measured is timed once per chunk.
+  it('does per-chunk work, not per-line work, for a flood of raw lines it cannot keep', () => {
+    let clock = 0;
+    const logs = new LogCollector(64 * 1024, () => ++clock);
+    const chunk = Buffer.alloc(64 * 1024, 10);
+    for (let i = 0; i < 100; i++) logs.addRaw('stdout', chunk);
+    // Once per line of the head (32 KiB of 14-byte lines), then about once per chunk; it was once
+    // per line of each chunk's last 32 KiB / 12 bytes (about 275,000 reads here).
+    assert.ok(clock < 3000, `the clock was read ${clock} times for 100 chunks`);
+    const lines = logs.finish();
+    const kept = lines.filter((l) => !l.msg.startsWith(TRUNCATION_MARKER));
+    // The same lines as one big write would give: the head, the marker, then the newest lines.
+    const whole = new LogCollector(64 * 1024, () => 1);
+    whole.addRaw('stdout', Buffer.alloc(100 * 64 * 1024, 10));
+    const want = whole.finish();
+    assert.deepEqual(lines.map((l) => l.msg), want.map((l) => l.msg));
+    assert.ok(kept.length > 1000 && kept.every((l) => l.level === 'stdout' && l.msg === ''));
+  });
+
+  it('adds the lines a chunk left waiting before later lines, counts and answers', () => {
+    const logs = new LogCollector(200, () => 7);
+    for (let i = 0; i < 20; i++) logs.add('info', `head ${i}`); // past the head: the tail is in use
+    logs.addRaw('stdout', Buffer.from('raw a\nraw b\n'));
+    logs.add('warn', 'framed');
+    logs.addRaw('stderr', Buffer.from('err c\n'));
+    const msgs = logs.finish().map((l) => l.msg);
+    assert.deepEqual(msgs.slice(-4), ['raw a', 'raw b', 'framed', 'err c']);
   });
 
   it('holds at most about the cap whatever the sandbox sends', () => {

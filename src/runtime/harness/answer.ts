@@ -5,6 +5,7 @@
 // (`result.items[3].total is a bigint`).
 import type { HarnessError } from '../protocol.js';
 import type { Capture } from './capture.js';
+import { frameJson } from './frame-json.js';
 import { HarnessFailure, safeMessage } from './errors.js';
 import { takeLogsJson } from './log-budget.js';
 import { TypeErrorClass, byteLength, isArray, jsonStringify } from './primordials.js';
@@ -114,5 +115,5 @@ export function doneFrame(capture: Capture, outcome: Outcome): string {
   const tail = `${takeLogsJson(capture.logs)},"logsTruncated":${capture.logs.truncated}}`;
   return outcome.ok
     ? head + '"ok":true,' + (outcome.json === undefined ? '' : `"result":${outcome.json},`) + tail
-    : head + `"ok":false,"error":${jsonStringify(outcome.error)},` + tail;
+    : head + `"ok":false,"error":${frameJson(outcome.error)},` + tail;
 }

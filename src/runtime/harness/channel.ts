@@ -5,7 +5,8 @@
 // is checked by the host like anything else from the sandbox.
 import type { Socket as NodeSocket } from 'node:net';
 import type { SandboxToHostFrame } from '../protocol.js';
-import { Socket, bufferAlloc, bufferConcat, bufferFrom, exit, jsonStringify, writeSync } from './primordials.js';
+import { frameJson } from './frame-json.js';
+import { Socket, bufferAlloc, bufferConcat, bufferFrom, exit, writeSync } from './primordials.js';
 
 const CHANNEL_FD = 3;
 
@@ -50,7 +51,7 @@ export function send(json: string): void {
 }
 
 export function sendFrame(frame: SandboxToHostFrame): void {
-  send(jsonStringify(frame));
+  send(frameJson(frame));
 }
 
 /** True while frames sent earlier are still queued (one written now would overtake them). */

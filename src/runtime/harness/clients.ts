@@ -9,6 +9,7 @@ import type { CheckpointedFrame, FetchedFrame } from '../protocol.js';
 import { strictJson } from './answer.js';
 import { send } from './channel.js';
 import { safeMessage } from './errors.js';
+import { frameJson } from './frame-json.js';
 import { siblingUrl } from './paths.js';
 import { TypeErrorClass, bufferFrom, byteLength, freeze, jsonParse, jsonStringify, nativeFetch } from './primordials.js';
 
@@ -54,7 +55,7 @@ export async function loadFetchClient(): Promise<FetchClient> {
   if (fetchClient !== undefined) return fetchClient;
   const mod = (await import(siblingUrl('fetch-client.mjs'))) as typeof import('../fetch-client.mjs');
   fetchClient ??= mod.createFetchClient({
-    send, stringify: jsonStringify, bufferFrom, RequestClass: requestClass(), ResponseClass: responseClass(), nativeFetch: ungrantedFetch,
+    send, stringify: frameJson, bufferFrom, RequestClass: requestClass(), ResponseClass: responseClass(), nativeFetch: ungrantedFetch,
     describe: safeMessage,
   });
   return fetchClient;

@@ -7,6 +7,7 @@
 // than the whole window is cut to it and ends with "…". Harness code: no method a tenant could
 // replace (Array.prototype, Math) is called here.
 import type { HarnessLogEntry, HarnessLogLevel } from '../protocol.js';
+import { frameJson } from './frame-json.js';
 import { byteLength, jsonStringify } from './primordials.js';
 
 /** Per-entry framing overhead counted against the log budget (["level",...],). */
@@ -111,7 +112,7 @@ export function takeLogsJson(logs: KeptLogs): string {
   if (logs.tailing) logs.bytes = 0;
   logs.skippedLines = 0;
   logs.skippedBytes = 0;
-  return `"logs":${jsonStringify(out)}${skipped}`;
+  return `"logs":${frameJson(out)}${skipped}`;
 }
 
 function append(logs: KeptLogs, entry: HarnessLogEntry, cost: number): void {

@@ -36,5 +36,6 @@ export const functionSource = Function.prototype.toString;
 export const reflectApply = Reflect.apply;
 export const freeze = Object.freeze;
 export const isArray = Array.isArray;
+export const objectKeys = Object.keys;
 export const defineProperty = Object.defineProperty;
 export const numberOf = Number;

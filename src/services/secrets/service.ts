@@ -2,10 +2,11 @@
 // opens values on demand for the egress broker (the SecretSource port). Values are never
 // logged, cached or returned by any listing. A value that cannot be opened is reported to the
 // operator in the server log; the tenant only learns that the secret cannot be used.
-import { AirlockError } from '../../core/errors.js';
+import { AirlockError, isAirlockError } from '../../core/errors.js';
 import type { SecretsConfig } from '../../core/config.js';
 import { ExpiringCache } from '../../core/expiring-cache.js';
 import type { Logger } from '../../core/logger.js';
+import { hostMatches } from '../../egress/policy.js';
 import type { SecretSource, SecretValue } from '../../egress/types.js';
 import type { SecretMeta, Store } from '../../store/port.js';
 import { listHint, NAME_PATTERN, NAME_RULE, validateName } from '../names.js';
@@ -150,6 +151,25 @@ export class SecretService implements SecretSource {
         { tenant, secret: name },
       );
     }
+  }
+
+  /**
+   * SecretSource: the values of the tenant's secrets bound to `host`, for the broker to mask in
+   * that host's answers. One that cannot be opened is left out (the operator is told, as by get):
+   * it cannot have been sent since its key was lost.
+   */
+  async boundTo(tenant: string, host: string): Promise<SecretValue[]> {
+    const out: SecretValue[] = [];
+    for (const meta of await this.store.listSecrets(tenant)) {
+      if (!meta.hosts.some((pattern) => hostMatches(pattern, host))) continue;
+      try {
+        const secret = await this.get(tenant, meta.name);
+        if (secret !== undefined) out.push(secret);
+      } catch (err) {
+        if (!isAirlockError(err) || err.code !== 'SECRET_UNREADABLE') throw err;
+      }
+    }
+    return out;
   }
 
   /** Tells the operator, at most once per UNREADABLE_LOG_INTERVAL_MS per secret. */
