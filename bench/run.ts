@@ -3,8 +3,9 @@
 // reference, plain http relaying each call to one child process: the cost of the hop alone); then
 // durable webhook ingest (202s per second at 16 connections, bench/scenarios/webhook-ingest.ts; again
 // with GitHub signatures verified on the host), a tenant's small calls beside another tenant's
-// large inputs (bench/scenarios/large-inputs.ts), and what seccomp and cgroups cost warm
-// throughput (bench/scenarios/layer-cost.ts).
+// large inputs (bench/scenarios/large-inputs.ts), inputs per second in batches against one per
+// request (bench/scenarios/batch-invoke.ts), and what seccomp and cgroups cost warm throughput
+// (bench/scenarios/layer-cost.ts).
 // Prints a table; `--json FILE` also writes the figures as JSON. Not part of `npm test`.
 import { ECHO_FUNCTION, ECHO_INPUT } from './lib/echo.js';
 import { spawn } from 'node:child_process';
@@ -25,6 +26,8 @@ import type { LayerCostFigures } from './scenarios/layer-cost.js';
 import { largeInputs } from './scenarios/large-inputs.js';
 import type { LargeInputFigures } from './scenarios/large-inputs.js';
 import { webhookIngest } from './scenarios/webhook-ingest.js';
+import { batchInvoke } from './scenarios/batch-invoke.js';
+import type { BatchFigures } from './scenarios/batch-invoke.js';
 import type { IngestFigures } from './scenarios/webhook-ingest.js';
 import type { BenchServer } from './lib/server.js';
 import type { LatencySummary } from './lib/stats.js';
@@ -120,9 +123,9 @@ async function firstCalls(airlock: Airlock, count: number, expect: 'pool' | 'spa
 }
 
 /** A fresh server whose blank pool holds one sandbox per new tenant ('pool') or none ('spawn'). */
-/** Runs `scenario` against a fresh server with the bench's own settings, and stops the server after. */
-async function onFreshServer<T>(scenario: (server: Airlock) => Promise<T>): Promise<T> {
-  const server = await startAirlock({});
+/** Runs `scenario` against a fresh server with the bench's own settings (and `env`), and stops the server after. */
+async function onFreshServer<T>(scenario: (server: Airlock) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
+  const server = await startAirlock(env);
   try {
     return await scenario(server);
   } finally {
@@ -152,6 +155,7 @@ interface Figures {
   /** The same with host-side GitHub signature verification on. */
   webhookIngestVerified: IngestFigures;
   largeInputs: LargeInputFigures;
+  batchInvoke: BatchFigures;
   layerCost: LayerCostFigures;
   ratios: { warmVsPlainThroughput16: number; perRound: number[]; relayVsPlainThroughput16: number };
   targets: Record<string, { target: string; value: number; met: boolean }>;
@@ -239,6 +243,10 @@ async function main(): Promise<void> {
   log("airlock: a tenant's small calls alone, then beside another tenant's ~4 MiB inputs (a fresh server)");
   const large = await onFreshServer((server) => largeInputs(server, SECONDS, ROUNDS));
 
+  log('airlock: inputs per second in batches of 16 vs one per request, alternating (a fresh server)');
+  // 16 of the tenant's inputs run at once either way (the default tenant limit of 8 would hold half back).
+  const batched = await onFreshServer((server) => batchInvoke(server, SECONDS, ROUNDS), { AIRLOCK_TENANT_CONCURRENCY: '16' });
+
   log('airlock: warm throughput with every isolation layer vs namespaces only (two fresh servers)');
   const layers = await layerCost({
     start: startAirlock,
@@ -250,7 +258,7 @@ async function main(): Promise<void> {
   const ratio = median(ratios16);
   const relayRatio = median(relayRatios16);
   const figures: Figures = {
-    machine, plain, relay, warm, poolStart, spawnStart, naiveSpawn, fairness, webhookIngest: ingest, webhookIngestVerified: verifiedIngest, largeInputs: large, layerCost: layers,
+    machine, plain, relay, warm, poolStart, spawnStart, naiveSpawn, fairness, webhookIngest: ingest, webhookIngestVerified: verifiedIngest, largeInputs: large, batchInvoke: batched, layerCost: layers,
     ratios: { warmVsPlainThroughput16: ratio, perRound: ratios16, relayVsPlainThroughput16: relayRatio },
     targets: {
       warmThroughput16: { target: '>= 0.4x plain', value: ratio, met: ratio >= 0.4 },
@@ -278,6 +286,8 @@ async function main(): Promise<void> {
     ['  same, signatures verified', '-', '-', '-', num(verifiedIngest.acceptedPerSecond), ms(verifiedIngest.p99)],
     ['large inputs: small calls alone (baseline)', ms(large.quietAlone.p50), ms(large.quietAlone.p99), '-', '-', '-'],
     [`  same, beside another tenant's ${(large.largeBodyBytes / 2 ** 20).toFixed(1)} MiB inputs`, ms(large.quietBesideLarge.p50), ms(large.quietBesideLarge.p99), '-', '-', '-'],
+    ['inputs/s, one per invoke (baseline)', '-', '-', '-', num(batched.singlePerSecond), '-'],
+    [`  same, ${batched.inputsPerBatch} per invoke-batch (4 connections)`, '-', '-', '-', num(batched.batchPerSecond), '-'],
     ['warm invoke, every isolation layer', '-', '-', '-', num(layers.allLayers), '-'],
     ['warm invoke, namespaces only (baseline)', '-', '-', '-', num(layers.namespacesOnly), '-'],
   ];
@@ -299,6 +309,11 @@ async function main(): Promise<void> {
   if (warm.c16.non2xx > 0 || warm.c16.errors > 0) process.stdout.write(`note: warm @16 saw ${warm.c16.non2xx} non-2xx and ${warm.c16.errors} errors\n`);
   // The machine's own speed moves both; the ratio says how far ingest is from a bare HTTP server.
   process.stdout.write(`webhook ingest @16 / plain node @16 = ${(ingest.acceptedPerSecond / plain.c16.rps).toFixed(2)}x\n`);
+  // No target: how much of an input's cost is its own HTTP request.
+  process.stdout.write(
+    `batch invoke: inputs/s in batches of ${batched.inputsPerBatch} / one per invoke = ${batched.ratio.toFixed(2)}x ` +
+      `(per round: ${batched.perRound.map((r) => r.toFixed(2)).join(', ')})\n`,
+  );
   process.stdout.write(
     `webhook ingest: ${ingest.accepted} deliveries answered 202 in the measured rounds (${ingest.perRound.map((r) => num(r)).join(', ')} /s per round); ` +
       `${ingest.stored} jobs stored in all (warm-up included)` +

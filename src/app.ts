@@ -25,6 +25,7 @@ import { sandboxedParser } from './services/node-parse.js';
 import { SandboxFunctions } from './services/sandbox-functions.js';
 import { noDeliveryRoom } from './services/jobs/lane-room.js';
 import { InvokeService } from './services/invoke.js';
+import { InvokeBatch } from './services/invoke-batch.js';
 import { JobService } from './services/jobs/service.js';
 import { JobWorker } from './services/jobs/worker.js';
 import { ForegroundPacer } from './services/jobs/pacer.js';
@@ -241,6 +242,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const invoke = new InvokeService({
     config, functions: functionCache, admission, pool, recorder, metrics, isolation: isolator.isolation, egress, sandboxFunctions,
   });
+  const invokeBatch = new InvokeBatch({ config, functions: functionCache, admission, invoke });
 
   // Jobs run on the same admission, pool and isolation as invocations (docs/jobs.md).
   const waiters = new CompletionWaiters(queue);
@@ -274,7 +276,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
     healthProblems({ records: () => recorder.writeProblem, jobs: () => worker.claimProblem, secrets: () => secretsProblem });
   metrics.observeHealth(health);
   const server = await buildServer({
-    config, logger, functions, functionCache, invoke, jobs, schedules, hooks, webhookTokens, webhookVerifier, recorder, keys, secrets, tenants, metrics, workMetrics, jsonThread,
+    config, logger, functions, functionCache, invoke, invokeBatch, jobs, schedules, hooks, webhookTokens, webhookVerifier, recorder, keys, secrets, tenants, metrics, workMetrics, jsonThread,
     isolation: isolator.isolation, layers, version: VERSION, isShuttingDown: () => shuttingDown, health,
   });
   server.server.on('request', () => pacer.noteForeground());

@@ -10,6 +10,7 @@ import type { HookService } from '../services/hooks/service.js';
 import type { WebhookTokens } from '../services/hooks/tokens.js';
 import type { WebhookVerifier } from '../services/hooks/verifier.js';
 import type { InvokeService } from '../services/invoke.js';
+import type { InvokeBatch } from '../services/invoke-batch.js';
 import type { JobService } from '../services/jobs/service.js';
 import type { KeyService } from '../services/keys.js';
 import type { ExecutionRecorder } from '../services/recorder.js';
@@ -25,6 +26,8 @@ export interface ApiDeps {
   functions: FunctionService;
   functionCache: FunctionCache;
   invoke: InvokeService;
+  /** Many inputs of one function in one request (POST …/invoke-batch). */
+  invokeBatch: InvokeBatch;
   jobs: JobService;
   schedules: ScheduleService;
   hooks: HookService;

@@ -23,8 +23,8 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
 }
 
 /**
- * In `scope` (routes whose body is `{"input": …, …}`: invoke, job submission), a JSON body of `minBytes` or more is read,
- * parsed, checked and its input serialized by `parser`, off the event loop: a large input used
+ * In `scope` (routes whose body is `{"input": …, …}`: invoke, job submission; or `{"inputs": […], …}`: invoke-batch), a JSON
+ * body of `minBytes` or more is read, parsed, checked and its input (or each of its inputs) serialized by `parser`, off the event loop: a large input used
  * to hold the server's thread for tens of ms, during which no other tenant's call was served.
  * The route gets the body with its input as a SerializedInput (see core/json.ts); smaller bodies
  * are parsed here, as everywhere else. Both ways refuse a body with the same codes and words.
@@ -59,6 +59,7 @@ function bodyFrom(parsed: ParsedInputBody): unknown {
   if (parsed.kind === 'other') return parsed.standIn;
   const body: Record<string, unknown> = parsed.rest;
   if (parsed.input !== undefined) body.input = serializedInputOf(parsed.input);
+  if (parsed.inputs !== undefined) body.inputs = parsed.inputs.map(serializedInputOf);
   return body;
 }
 

@@ -21,7 +21,7 @@ export function StringEnum<const T extends readonly string[]>(values: T, options
 }
 
 /** Like StringEnum, also allowing null. */
-function NullableStringEnum<const T extends readonly string[]>(values: T, options: { description?: string } = {}) {
+export function NullableStringEnum<const T extends readonly string[]>(values: T, options: { description?: string } = {}) {
   return Type.Unsafe<T[number] | null>({ type: ['string', 'null'], enum: [...values, null], ...options });
 }
 
@@ -189,7 +189,7 @@ export const LogLineView = Type.Object({
   msg: Type.String({ description: FIELD_DOCS.logMsg }),
 });
 
-const ErrorView = Type.Object({
+export const ErrorView = Type.Object({
   type: Type.String(),
   message: Type.String(),
   stack: Type.Optional(Type.String()),

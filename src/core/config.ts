@@ -72,6 +72,8 @@ export interface Config {
    * it. A deploy has its own limit, from maxBundleBytes.
    */
   maxBodyBytes: number;
+  /** Most inputs one invoke-batch request may carry (each runs as its own execution). */
+  maxBatchInputs: number;
   /**
    * A request's line, headers and body must all arrive within this long, ms (408 otherwise, the
    * connection closed): a client that sends slowly, or never finishes, cannot hold a connection
@@ -198,6 +200,7 @@ function readConfig(env: Env): Config {
     publicUrl: publicUrlFrom(env),
     bodyBytesInFlight: int(env, 'AIRLOCK_BODY_BYTES_IN_FLIGHT', 256 * MiB, 64 * KiB),
     maxJsonDepth: int(env, 'AIRLOCK_MAX_JSON_DEPTH', 256, 1),
+    maxBatchInputs: int(env, 'AIRLOCK_MAX_BATCH_INPUTS', 100, 1, 10_000),
     listPageBytes: int(env, 'AIRLOCK_LIST_PAGE_BYTES', 4 * MiB, 1 * KiB),
     defaultLimits,
     maxLimits,

@@ -193,6 +193,11 @@ export class Admission {
     return this.#enqueue(state, signal);
   }
 
+  /** The most executions of `tenant` that may run at once (its override, else the tenant cap). */
+  capOf(tenant: string): number {
+    return this.#tenants.get(tenant)?.cap ?? this.#tenantCaps.get(tenant) ?? this.#tenantCap;
+  }
+
   /**
    * Counters for a metrics scrape: O(1). `byTenant` adds per-tenant maps, O(tracked tenants), for
    * debugging; keep it off the scrape path (tenant names make poor metric labels anyway).

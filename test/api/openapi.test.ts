@@ -34,7 +34,8 @@ function servedRoutes(tree: string): string[] {
   const routes: string[] = [];
   const stack: string[] = [];
   for (const line of tree.split('\n')) {
-    const match = /^([│├└─\s]*)(\/\S*) \(([^)]+)\)$/.exec(line);
+    // A segment may continue its parent's without a slash (/invoke, then -batch for /invoke-batch).
+    const match = /^([│├└─\s]*)(\S+) \(([^)]+)\)$/.exec(line);
     if (!match) continue;
     const depth = match[1]!.length / 4 - 1;
     stack.length = depth;

@@ -153,9 +153,10 @@ export function leftovers(fp: Footprint, startedBy?: number): number[] {
 
 // ------------------------------------------------------------------ waiting
 
-export async function waitFor(what: string, predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+/** Polls `predicate` (which may be async, e.g. an HTTP read) every 10 ms until it holds; fails after `timeoutMs`. */
+export async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

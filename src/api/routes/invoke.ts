@@ -1,8 +1,10 @@
-// POST .../invoke: run a function and answer with its execution in the same request.
+// POST .../invoke: run a function and answer with its execution in the same request; POST
+// .../invoke-batch: run it once per input (services/invoke-batch.ts) and answer them all in order.
 import type { FastifyInstance } from 'fastify';
 import { requireTenant } from '../auth.js';
 import { clientGone } from '../client-gone.js';
 import { errorResponses } from '../error-responses.js';
+import { InvokeBatchBody, InvokeBatchResult } from '../batch-schemas.js';
 import { FunctionParams, InvokeBody, InvokeResult } from '../schemas.js';
 import type { ApiDeps } from '../deps.js';
 import type { InvokeRequest } from '../../services/invoke.js';
@@ -33,6 +35,35 @@ export function registerInvokeRoutes(app: FastifyInstance, deps: ApiDeps): void 
       if (body.timeoutMs !== undefined) req.timeoutMs = body.timeoutMs;
       // A call that waits for a slot is dropped if its client goes away meanwhile.
       return deps.invoke.invoke(tenant, name, req, () => clientGone(reply.raw));
+    },
+  );
+
+  app.post<{ Params: { tenant: string; name: string }; Body: InvokeBatchBody }>(
+    '/v1/tenants/:tenant/functions/:name/invoke-batch',
+    {
+      bodyLimit: deps.config.maxBodyBytes,
+      schema: {
+        operationId: 'invokeFunctionBatch',
+        tags: ['invoke'],
+        summary: 'Invoke a function once per input and wait for all the results',
+        description:
+          'Each input runs as its own execution (record, limits, admission), all on the same version, with at most the ' +
+          "tenant's concurrency limit of them at once; the answers come in the order of the inputs. Every input is checked " +
+          'first: one too large or too deep refuses the batch (400, naming its index) and nothing runs. An input admission ' +
+          'refuses is answered with status rejected in its place.',
+        params: FunctionParams,
+        body: InvokeBatchBody(deps.config.maxBatchInputs),
+        response: { 200: InvokeBatchResult, ...errorResponses('FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'VERSION_AMBIGUOUS', 'INPUT_TOO_LARGE') },
+      },
+    },
+    async (request, reply) => {
+      const { tenant, name } = request.params;
+      requireTenant(request, tenant);
+      const { inputs, version, timeoutMs } = request.body;
+      return deps.invokeBatch.run(
+        tenant, name, { inputs, ...(version === undefined ? {} : { version }), ...(timeoutMs === undefined ? {} : { timeoutMs }) },
+        () => clientGone(reply.raw),
+      );
     },
   );
 }
