@@ -38,6 +38,7 @@ const USAGE = {
   ],
   invoke: [
     line('airlock invoke <tenant>/<function> [--input JSON|@file] [--version V] [--timeout-ms MS]', 'run a function and print the execution as JSON; --timeout-ms: less time than its limit for this call'),
+    line('airlock invoke <tenant>/<function> --inputs JSON|@file [--version V] [--timeout-ms MS]', 'run it once per element of a JSON array (a batch) and print the answers in order'),
   ],
   executions: [
     line('airlock executions <tenant> [--function F] [--status S] [--job ID] [--since T] [--until T] [--limit N] [--before ID] [--json]', "list a tenant's recent executions, a page at a time; T: a time (2026-12-07T08:00:00Z) or how long ago (15m, 2h, 7d)"),
