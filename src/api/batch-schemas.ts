@@ -4,8 +4,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { MIN_LIMITS } from '../core/limits.js';
-import { FIELD_DOCS } from './field-docs.js';
-import { ErrorView, ExecutionStatus, LogLineView, NullableStringEnum, VERSION_NAME_DOC } from './schemas.js';
+import { ExecutionStatus, InvokeResult, VERSION_NAME_DOC } from './schemas.js';
 
 export function InvokeBatchBody(maxInputs: number) {
   return Type.Object(
@@ -25,15 +24,9 @@ export function InvokeBatchBody(maxInputs: number) {
 }
 export type InvokeBatchBody = Static<ReturnType<typeof InvokeBatchBody>>;
 
-const BatchItemView = Type.Object({
-  executionId: Type.String({ description: 'the execution record of this input (a rejected one has one too)' }),
-  status: ExecutionStatus,
-  result: Type.Optional(Type.Unknown()),
-  error: Type.Optional(ErrorView),
-  logs: Type.Array(LogLineView),
-  durationMs: Type.Number({ description: FIELD_DOCS.durationMs }),
-  start: NullableStringEnum(['warm', 'pool', 'spawn'] as const, { description: FIELD_DOCS.start }),
-});
+/** An input's answer: an invoke's, without the version (the batch's own), and `rejected` besides. */
+const { version: _version, status: _status, ...invokeFields } = InvokeResult.properties;
+const BatchItemView = Type.Object({ ...invokeFields, status: ExecutionStatus });
 
 export const InvokeBatchResult = Type.Object({
   version: Type.String({ description: 'the function version every input ran (its content hash)' }),

@@ -21,7 +21,7 @@ export function StringEnum<const T extends readonly string[]>(values: T, options
 }
 
 /** Like StringEnum, also allowing null. */
-export function NullableStringEnum<const T extends readonly string[]>(values: T, options: { description?: string } = {}) {
+function NullableStringEnum<const T extends readonly string[]>(values: T, options: { description?: string } = {}) {
   return Type.Unsafe<T[number] | null>({ type: ['string', 'null'], enum: [...values, null], ...options });
 }
 
@@ -189,7 +189,7 @@ export const LogLineView = Type.Object({
   msg: Type.String({ description: FIELD_DOCS.logMsg }),
 });
 
-export const ErrorView = Type.Object({
+const ErrorView = Type.Object({
   type: Type.String(),
   message: Type.String(),
   stack: Type.Optional(Type.String()),
