@@ -62,7 +62,8 @@ export class ChannelSandbox implements Sandbox {
   private readonly killer: GroupKill;
   private promoteFn: (() => void) | undefined;
   private readonly bindFn: ((tenant: string) => Promise<void> | undefined) | undefined;
-  private readonly cpuFn: (() => number | undefined) | undefined;
+  /** See Sandbox.cpuUsageNs: the isolator's cgroup counter, or none. */
+  readonly cpuUsageNs: () => number | undefined;
   private readonly memory: MemoryWatch;
   /** destroy() was called: an execution cut short by it is reported as such, not as a crash. */
   private destroyRequested = false;
@@ -90,7 +91,7 @@ export class ChannelSandbox implements Sandbox {
     this.killer = new GroupKill(() => opts.child.pid, opts.terminate);
     this.promoteFn = opts.promote;
     this.bindFn = opts.bindTenant;
-    this.cpuFn = opts.cpuUsageNs;
+    this.cpuUsageNs = opts.cpuUsageNs ?? (() => undefined);
     this.memory = new MemoryWatch(opts);
     const { stdout, stderr } = opts.child;
     this.frames = opts.child.frames;
@@ -151,10 +152,6 @@ export class ChannelSandbox implements Sandbox {
   onExit(listener: () => void): void {
     if (this.exitFired) queueMicrotask(listener);
     else this.exitListeners.push(listener);
-  }
-
-  cpuUsageNs(): number | undefined {
-    return this.cpuFn?.();
   }
 
   destroy(): Promise<void> {
