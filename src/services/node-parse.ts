@@ -16,7 +16,13 @@ import type { Isolator, ModuleParseError } from '../sandbox/port.js';
 export type { ModuleParseError };
 
 /** V8's error for `code` as an ES module of `tenant`, or undefined when it compiles. */
-export type ModuleParser = (code: string, tenant: string) => Promise<ModuleParseError | undefined>;
+export type ModuleParser = ((code: string, tenant: string) => Promise<ModuleParseError | undefined>) & {
+  /**
+   * Counts a deploy in flight from before its type stripping, so that a stop beginning meanwhile
+   * waits for it (its parse then still runs); answers the release. Throws SHUTTING_DOWN once closed.
+   */
+  hold?(): () => void;
+};
 
 /** Start and parse of the largest module take well under a second; past this the sandbox is killed. */
 const PARSE_DEADLINE_MS = 10_000;
@@ -75,10 +81,13 @@ export function sandboxedParser(isolator: Pick<Isolator, 'parseModule'>): Sandbo
     });
   };
 
+  const stopping = (): AirlockError =>
+    new AirlockError('SHUTTING_DOWN', 'the server is stopping; the function was not deployed: deploy it again once the server is back');
+  /** Deploys held (see ModuleParser.hold): while any is, parses still start after close(). */
+  let held = 0;
+
   const parse = async (code: string, tenant: string): Promise<ModuleParseError | undefined> => {
-    if (closed) {
-      throw new AirlockError('SHUTTING_DOWN', 'the server is stopping; the function was not deployed: deploy it again once the server is back');
-    }
+    if (closed && held === 0) throw stopping();
     inFlight++;
     try {
       await takeSlot(tenant);
@@ -92,6 +101,18 @@ export function sandboxedParser(isolator: Pick<Isolator, 'parseModule'>): Sandbo
     }
   };
   return Object.assign(parse, {
+    hold(): () => void {
+      if (closed) throw stopping();
+      inFlight++;
+      held++;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        held--;
+        if (--inFlight === 0) idle?.();
+      };
+    },
     close(): Promise<void> {
       closed = true;
       return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));

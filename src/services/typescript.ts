@@ -92,6 +92,16 @@ function checkPlainJavaScript(source: string, code: string): void {
  * STRIP_TIMEOUT_MS), or SYNTAX_CHECK_FAILED when the parse gave no verdict.
  */
 export async function toJavaScript(source: string, runtime: Runtime, tenant: string, parse: ModuleParser): Promise<string> {
+  // A stop that begins while the source waits for its stripping (one at a time) waits for it too.
+  const release = parse.hold?.();
+  try {
+    return await checked(source, runtime, tenant, parse);
+  } finally {
+    release?.();
+  }
+}
+
+async function checked(source: string, runtime: Runtime, tenant: string, parse: ModuleParser): Promise<string> {
   const stripped = await stripThread.strip(source, tenant);
   if ('thrown' in stripped) {
     if (runtime === 'javascript') {

@@ -258,10 +258,11 @@ describe('graceful stop', () => {
           return false;
         }
       }).length;
-      // Stop once both deploys are in their checks: both requests have been read whole by then (a
-      // request the server has not read yet may have its connection closed by the stop).
-      for (let i = 0; i < 2000 && checks() < 2; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-      assert.equal(checks(), 2, 'both deploys were being checked');
+      // Stop once a deploy is in its check: the other, sent with it, has been read whole by then
+      // (a request the server has not read yet may have its connection closed by the stop) and is
+      // in its check too or still waiting for its type stripping (one source at a time).
+      for (let i = 0; i < 2000 && checks() < 1; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.ok(checks() >= 1, 'a deploy was being checked');
       stopped = server.airlock.stop();
       const answers = await Promise.all(deploys);
       for (const res of answers) assert.equal(res.status, 201, JSON.stringify(res.body));
