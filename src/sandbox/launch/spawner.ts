@@ -128,6 +128,12 @@ export class SpawnerLauncher implements Launcher {
       env: {},
       execArgv: [],
       ...start,
+      // A process group of its own, like the sandboxes it forks: a signal meant for the server's
+      // group (Ctrl-C in a terminal, a supervisor signalling the group) reaches only the server,
+      // which stops gracefully. In the server's group the spawner died of it at once, and with it
+      // every sandbox: calls in flight ended `killed` and running jobs counted a crashed attempt.
+      // It still ends with the server (spawner-main.ts: the IPC channel, its parent pid).
+      detached: true,
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
