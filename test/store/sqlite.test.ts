@@ -98,6 +98,8 @@ describe('sqlite specifics', () => {
         assert.ok(isAirlockError(err));
         assert.equal(err.code, 'CONFIG_INVALID');
         assert.match(err.message, /newer Airlock/);
+        // An operator who went back to an older version after an upgrade is told the way back.
+        assert.match(err.message, /restored from the backup taken before the upgrade \(README, Upgrading\)/);
         return true;
       });
     }));

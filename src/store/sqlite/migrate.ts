@@ -25,7 +25,9 @@ export function newerSchema(newest: number, known: number): AirlockError {
   return new AirlockError(
     'CONFIG_INVALID',
     `the database is at schema version ${newest} but this Airlock only knows ${known}; ` +
-      'it was written by a newer Airlock: upgrade Airlock, or point AIRLOCK_DATA_DIR at another directory',
+      'it was written by a newer Airlock: run that version (or a later one) on it. To go back to this version, start it ' +
+      'on a copy of the data dir restored from the backup taken before the upgrade (README, Upgrading); what was written ' +
+      'since is not in it',
   );
 }
 
