@@ -133,6 +133,16 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   // A missing key is generated only once the database is open (nothing sealed with a lost key).
   const secretKey = readSecretKey(config.dataDir, config.secrets.key);
   const adminKey = ensureAdminKey(config.dataDir, config.adminKey);
+  if (adminKey.generated) {
+    // Said in the log too (never the key): with AIRLOCK_BANNER=off nothing else tells the operator,
+    // and an admin key that changed (its file deleted: a rotation, or a mistake) is worth a line.
+    logger.warn(
+      { path: adminKey.path },
+      `generated a new admin key into ${adminKey.path ?? ''} (the key is never logged): it is the only admin key now, ` +
+        'so a key an earlier start generated no longer works; the CLI on this machine reads the file, other clients need ' +
+        'it as AIRLOCK_KEY',
+    );
+  }
   if (adminKey.ignoredFile !== undefined) {
     logger.warn(
       { path: adminKey.ignoredFile },
