@@ -44,7 +44,7 @@ import { ExecutionRecorder } from './services/recorder.js';
 import { OutcomeLog } from './services/outcome-log.js';
 import { DeadLog } from './services/jobs/dead-log.js';
 import { logWaitingWork } from './services/jobs/waiting-work.js';
-import { warnAboutPausedWork } from './services/paused-work.js';
+import { pausedWork, warnAboutPausedWork } from './services/paused-work.js';
 import { RetentionPurger } from './services/retention.js';
 import { healthProblems } from './services/health.js';
 import type { HealthProblem } from './services/health.js';
@@ -283,6 +283,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const health = (): HealthProblem[] =>
     healthProblems({ records: () => recorder.writeProblem, jobs: () => worker.claimProblem, secrets: () => secretsProblem });
   metrics.observeHealth(health);
+  metrics.setPaused(pausedWork(config));
   const server = await buildServer({
     config, logger, functions, functionCache, invoke, jobs, schedules, hooks, webhookTokens, webhookVerifier, recorder, keys, secrets, tenants, metrics, workMetrics, jsonThread,
     isolation: isolator.isolation, layers, version: VERSION, isShuttingDown: () => shuttingDown, health,

@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../deps.js';
 import { LayerView, StringEnum } from '../schemas.js';
 import { HEALTH_CHECKS } from '../../services/health.js';
+import { PAUSABLE_WORK, pausedWork } from '../../services/paused-work.js';
 
 const Problems = Type.Array(
   Type.Object({
@@ -14,6 +15,9 @@ const Problems = Type.Array(
 );
 
 const Health = {
+  paused: Type.Array(StringEnum(PAUSABLE_WORK), {
+    description: 'background work this server holds back: jobs (AIRLOCK_JOBS=paused), schedules (AIRLOCK_SCHEDULES=paused); empty normally',
+  }),
   isolation: Type.String(),
   layers: Type.Array(LayerView, { description: 'isolation layers attested at startup' }),
   version: Type.String(),
@@ -38,7 +42,7 @@ export function registerOpsRoutes(app: FastifyInstance, deps: ApiDeps): void {
       },
     },
     async (_request, reply) => {
-      const body = { isolation: deps.isolation, layers: deps.layers, version: deps.version };
+      const body = { paused: pausedWork(deps.config), isolation: deps.isolation, layers: deps.layers, version: deps.version };
       if (deps.isShuttingDown()) return reply.status(503).send({ status: 'shutting-down', ...body });
       const problems = deps.health();
       return { status: problems.length === 0 ? 'ok' : 'degraded', problems, ...body };
