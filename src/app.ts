@@ -15,6 +15,7 @@ import { buildServer } from './api/server.js';
 import { listenError, probeListen } from './api/listen-error.js';
 import { Admission } from './scheduler/admission.js';
 import { openIsolation } from './sandbox/open-isolation.js';
+import { SandboxStartHealth } from './sandbox/start-health.js';
 import { OffThreadInputParser } from './core/json-thread/parser.js';
 import { SandboxPool } from './sandbox/pool.js';
 import { BUDGET_WATCH_DEFAULTS, BudgetWatch } from './sandbox/budget-watch.js';
@@ -172,7 +173,11 @@ interface StartContext {
 
 async function openAndListen(config: Config, logger: Logger, overrides: AirlockOverrides, context: StartContext): Promise<Airlock> {
   const { adminKey, cleanup } = context;
-  const { isolator, sandboxes, layers, cgroups } = await openIsolation(config, logger, cleanup);
+  const opened = await openIsolation(config, logger, cleanup);
+  const { isolator, layers, cgroups } = opened;
+  // Whether sandboxes still start (GET /healthz, check "sandboxes"), from every start the pool makes.
+  const sandboxStarts = new SandboxStartHealth(logger);
+  const sandboxes = sandboxStarts.watch(opened.sandboxes);
 
   // An emptied database in a used data dir would start as a new, empty server: refused instead.
   refuseEmptyDatabase(sqliteFile(config), secretKeyPath(config.dataDir));
@@ -281,7 +286,9 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
 
   let shuttingDown = false;
   const health = (): HealthProblem[] =>
-    healthProblems({ records: () => recorder.writeProblem, jobs: () => worker.claimProblem, secrets: () => secretsProblem });
+    healthProblems({
+      records: () => recorder.writeProblem, jobs: () => worker.claimProblem, secrets: () => secretsProblem, sandboxes: () => sandboxStarts.problem,
+    });
   metrics.observeHealth(health);
   metrics.setPaused(pausedWork(config));
   const server = await buildServer({

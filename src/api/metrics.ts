@@ -254,7 +254,7 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
     const self = this;
     new Gauge({
       name: 'airlock_health_problems',
-      help: 'Parts of the server failing now, 1 each (GET /healthz says what): records (the store refuses execution records), jobs (claiming background work fails), secrets (sealed values no configured master key opens)',
+      help: 'Parts of the server failing now, 1 each (GET /healthz says what): records (the store refuses execution records), jobs (claiming background work fails), secrets (sealed values no configured master key opens), sandboxes (sandboxes cannot be started)',
       labelNames: ['check'] as const,
       registers: [this.#registry],
       collect() {

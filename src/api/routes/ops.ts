@@ -11,7 +11,7 @@ const Problems = Type.Array(
     check: StringEnum(HEALTH_CHECKS),
     problem: Type.String({ description: 'what fails, in words; the server log has the details and what to do' }),
   }),
-  { description: 'what is failing now: records (the store refuses execution records), jobs (claiming background work fails), secrets (sealed values no configured master key opens)' },
+  { description: 'what is failing now: records (the store refuses execution records), jobs (claiming background work fails), secrets (sealed values no configured master key opens), sandboxes (sandboxes cannot be started: calls that need a new one fail)' },
 );
 
 const Health = {
