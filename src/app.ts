@@ -1,6 +1,6 @@
 // Composition root: builds every component from the config, starts the HTTP server, and stops
 // everything in order (stop admitting, drain or kill in-flight executions, flush records).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './core/config.js';
 import { CleanupStack } from './core/cleanup-stack.js';
@@ -39,7 +39,7 @@ import { WebhookTokens } from './services/hooks/tokens.js';
 import { WebhookVerifier } from './services/hooks/verifier.js';
 import { resealWithCurrentKey } from './services/key-rotation.js';
 import { CompletionWaiters } from './services/hooks/waiters.js';
-import { ensureAdminKey, KeyService } from './services/keys.js';
+import { adminKeyPath, ensureAdminKey, KeyService } from './services/keys.js';
 import type { AdminKey } from './services/keys.js';
 import { ExecutionRecorder } from './services/recorder.js';
 import { OutcomeLog } from './services/outcome-log.js';
@@ -133,7 +133,33 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   prepareDataDir(config.dataDir);
   // A missing key is generated only once the database is open (nothing sealed with a lost key).
   const secretKey = readSecretKey(config.dataDir, config.secrets.key);
-  const adminKey = ensureAdminKey(config.dataDir, config.adminKey);
+  // An admin key given or already in its file is read (and checked) now; a missing one is made
+  // once the isolation is known to work (openAndListen), so a start refused for it (no bubblewrap,
+  // the usual first start) leaves no key behind that no banner showed.
+  const given = config.adminKey !== undefined || existsSync(adminKeyPath(config.dataDir));
+  const adminKey = given ? ensureAdminKey(config.dataDir, config.adminKey) : undefined;
+  // From here on, whatever is opened is closed again if the start fails (no process, thread or
+  // cgroup left behind, so the process can exit with the error).
+  const cleanup = new CleanupStack();
+  try {
+    return await openAndListen(config, logger, overrides, { secretKey, adminKey, cleanup });
+  } catch (err) {
+    await cleanup.closeAll((closeErr) => logger.warn({ err: closeErr }, 'could not close everything after a failed start'));
+    throw err;
+  }
+}
+
+/** What the start made before opening anything, and where what it opens registers its close. */
+interface StartContext {
+  /** undefined: neither AIRLOCK_SECRET_KEY nor secret.key; one is generated if nothing needs the old one. */
+  secretKey: SecretKeySource | undefined;
+  /** undefined: neither AIRLOCK_ADMIN_KEY nor admin.key; one is generated once the isolation works. */
+  adminKey: AdminKey | undefined;
+  cleanup: CleanupStack;
+}
+
+/** The start's lines about the admin key: a new one made (never the key), a file that is ignored. */
+function logAdminKey(adminKey: AdminKey, logger: Logger): void {
   if (adminKey.generated) {
     // Said in the log too (never the key): with AIRLOCK_BANNER=off nothing else tells the operator,
     // and an admin key that changed (its file deleted: a rotation, or a mistake) is worth a line.
@@ -152,28 +178,13 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
         '(or unset AIRLOCK_ADMIN_KEY to use it again)',
     );
   }
-  // From here on, whatever is opened is closed again if the start fails (no process, thread or
-  // cgroup left behind, so the process can exit with the error).
-  const cleanup = new CleanupStack();
-  try {
-    return await openAndListen(config, logger, overrides, { secretKey, adminKey, cleanup });
-  } catch (err) {
-    await cleanup.closeAll((closeErr) => logger.warn({ err: closeErr }, 'could not close everything after a failed start'));
-    throw err;
-  }
-}
-
-/** What the start made before opening anything, and where what it opens registers its close. */
-interface StartContext {
-  /** undefined: neither AIRLOCK_SECRET_KEY nor secret.key; one is generated if nothing needs the old one. */
-  secretKey: SecretKeySource | undefined;
-  adminKey: AdminKey;
-  cleanup: CleanupStack;
 }
 
 async function openAndListen(config: Config, logger: Logger, overrides: AirlockOverrides, context: StartContext): Promise<Airlock> {
-  const { adminKey, cleanup } = context;
+  const { cleanup } = context;
   const opened = await openIsolation(config, logger, cleanup);
+  const adminKey = context.adminKey ?? ensureAdminKey(config.dataDir, undefined);
+  logAdminKey(adminKey, logger);
   const { isolator, layers, cgroups } = opened;
   // Whether sandboxes still start (GET /healthz, check "sandboxes"), from every start the pool makes.
   const sandboxStarts = new SandboxStartHealth(logger);

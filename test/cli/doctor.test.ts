@@ -3,7 +3,7 @@
 // server's start checks, what the data dir holds included (its database and key files).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { basename, dirname, join } from 'node:path';
@@ -188,6 +188,16 @@ describe('server startup attestation', () => {
           return true;
         },
       );
+      // No admin key was made for a start that never served: the first start that does makes it
+      // and shows it in its banner.
+      assert.equal(existsSync(join(dataDir, 'admin.key')), false, 'a refused start leaves no admin key behind');
+      const server = await startServerProcess({ AIRLOCK_DATA_DIR: dataDir, AIRLOCK_ISOLATION: 'process', AIRLOCK_REQUIRED_LAYERS: 'none', AIRLOCK_POOL_SIZE: '0' });
+      try {
+        const key = readFileSync(join(dataDir, 'admin.key'), 'utf8').trim();
+        assert.ok(server.output().includes(`admin key: ${key}   (new; saved to ${join(dataDir, 'admin.key')})`), server.output());
+      } finally {
+        assert.equal(await server.stop(), 0);
+      }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

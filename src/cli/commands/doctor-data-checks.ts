@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Config } from '../../core/config.js';
-import { ensureAdminKey } from '../../services/keys.js';
+import { adminKeyPath, ensureAdminKey } from '../../services/keys.js';
 import { readSecretKey, secretKeyPath } from '../../services/secrets/key-file.js';
 import { SQLITE_FILE } from '../../store/index.js';
 import { newerSchema } from '../../store/sqlite/migrate.js';
@@ -57,7 +57,7 @@ export function databaseCheck(config: Pick<Config, 'dataDir'>): StartCheck {
 export function keyFilesCheck(config: DataConfig): StartCheck {
   try {
     const secret = readSecretKey(config.dataDir, config.secrets.key);
-    const adminPath = join(config.dataDir, 'admin.key');
+    const adminPath = adminKeyPath(config.dataDir);
     // Read (and checked) only when it exists: ensureAdminKey writes a new key when it does not.
     const admin = config.adminKey === undefined && existsSync(adminPath) ? ensureAdminKey(config.dataDir, undefined) : undefined;
     const secretText = secret === undefined ? 'no secrets key yet (generated at the first start)' : secret.from === 'env' ? 'secrets key from AIRLOCK_SECRET_KEY' : `${secret.path} is usable`;
