@@ -11,6 +11,7 @@ import type { SecurityLayer } from './core/types.js';
 import type { Logger } from './core/logger.js';
 import { Metrics } from './api/metrics.js';
 import { WorkMetrics } from './api/work-metrics.js';
+import { StorageMetrics } from './api/storage-metrics.js';
 import { buildServer } from './api/server.js';
 import { listenError, probeListen } from './api/listen-error.js';
 import { Admission } from './scheduler/admission.js';
@@ -40,6 +41,7 @@ import { WebhookVerifier } from './services/hooks/verifier.js';
 import { resealWithCurrentKey } from './services/key-rotation.js';
 import { CompletionWaiters } from './services/hooks/waiters.js';
 import { adminKeyPath, ensureAdminKey, KeyService } from './services/keys.js';
+import { logAdminKey } from './services/admin-key-log.js';
 import type { AdminKey } from './services/keys.js';
 import { ExecutionRecorder } from './services/recorder.js';
 import { OutcomeLog } from './services/outcome-log.js';
@@ -158,28 +160,6 @@ interface StartContext {
   cleanup: CleanupStack;
 }
 
-/** The start's lines about the admin key: a new one made (never the key), a file that is ignored. */
-function logAdminKey(adminKey: AdminKey, logger: Logger): void {
-  if (adminKey.generated) {
-    // Said in the log too (never the key): with AIRLOCK_BANNER=off nothing else tells the operator,
-    // and an admin key that changed (its file deleted: a rotation, or a mistake) is worth a line.
-    logger.warn(
-      { path: adminKey.path },
-      `generated a new admin key into ${adminKey.path ?? ''} (the key is never logged): it is the only admin key now, ` +
-        'so a key an earlier start generated no longer works; the CLI on this machine reads the file, other clients need ' +
-        'it as AIRLOCK_KEY',
-    );
-  }
-  if (adminKey.ignoredFile !== undefined) {
-    logger.warn(
-      { path: adminKey.ignoredFile },
-      `AIRLOCK_ADMIN_KEY is set, so the admin key file ${adminKey.ignoredFile} is ignored: the admin key is the one in ` +
-        'AIRLOCK_ADMIN_KEY. The CLI reads that file when AIRLOCK_KEY is unset and its key is refused (401); delete the file ' +
-        '(or unset AIRLOCK_ADMIN_KEY to use it again)',
-    );
-  }
-}
-
 async function openAndListen(config: Config, logger: Logger, overrides: AirlockOverrides, context: StartContext): Promise<Airlock> {
   const { cleanup } = context;
   const opened = await openIsolation(config, logger, cleanup);
@@ -253,6 +233,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   metrics.observeRecords(() => ({ pending: recorder.backlog, dropped: recorder.dropped }));
   workMetrics.observeQueue(() => queue.counts());
   metrics.attach(workMetrics);
+  metrics.attach(new StorageMetrics(sqliteFile(config)));
   // The broker reads tenant secrets from the secrets service (tests may supply their own source).
   const egress = new HttpEgressBroker({
     secrets: overrides.secrets ?? secrets,
