@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createCgroupManager } from '../../src/sandbox/cgroup/index.js';
+import { applyMigrations } from '../../src/store/sqlite/migrate.js';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations/index.js';
 import { cgroupConfig, skipReason } from '../sandbox/cgroup/support.js';
 import { runCli, startServerProcess } from '../support/process.js';
@@ -152,6 +153,22 @@ describe('airlock doctor reads what the data dir holds, as the start would', () 
     assert.equal(code, 0, JSON.stringify(checks));
     assert.match(checks.database!.detail, new RegExp(`is at schema version 3: the server upgrades it to ${MIGRATIONS.length} when it starts`));
     assert.match(checks['key files']!.detail, /secret\.key is usable; no admin key yet/);
+  });
+
+  it('refuses a missing secrets key while the database holds values sealed with one (a restore without secret.key)', async () => {
+    const dataDir = join(dir, 'lost-key');
+    mkdirSync(dataDir, { mode: 0o700 });
+    const db = new Database(join(dataDir, 'airlock.db'));
+    applyMigrations(db, MIGRATIONS);
+    // A sealed value's first byte is the id of the key that sealed it (85 here).
+    db.prepare('INSERT INTO secrets (tenant, name, hosts, sealed, created_at, updated_at) VALUES (?, ?, ?, ?, 0, 0)').run('acme', 'tok', '[]', Buffer.from([85, 1, 2, 3]));
+    db.close();
+    const { code, checks } = await doctor(dataDir);
+    assert.equal(code, 1);
+    assert.equal(checks.database?.ok, true);
+    assert.equal(checks['key files']?.ok, false);
+    assert.match(checks['key files']!.detail, /^no secrets master key: AIRLOCK_SECRET_KEY is unset and \S+secret\.key does not exist, but the database holds 1 secret under key id 85/);
+    assert.deepEqual(readdirSync(dataDir).sort(), ['airlock.db'], 'no key was made, nothing written');
   });
 
   it('refuses an emptied and a damaged database, and a key file others can read', async () => {

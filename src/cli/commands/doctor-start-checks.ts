@@ -54,9 +54,10 @@ async function listenCheck(host: string, port: number): Promise<StartCheck> {
 
 /** Runs the server's pre-start checks against `config` (what the data dir holds only when it is usable). */
 export async function startChecks(
-  config: Pick<Config, 'dataDir' | 'host' | 'port' | 'adminKey'> & { secrets: Pick<Config['secrets'], 'key'> },
+  config: Pick<Config, 'dataDir' | 'host' | 'port' | 'adminKey'> & { secrets: Pick<Config['secrets'], 'key' | 'previousKeys'> },
 ): Promise<StartCheck[]> {
   const dataDir = dataDirCheck(config.dataDir);
-  const held = dataDir.ok ? [databaseCheck(config), keyFilesCheck(config)] : [];
-  return [dataDir, ...held, await listenCheck(config.host, config.port)];
+  if (!dataDir.ok) return [dataDir, await listenCheck(config.host, config.port)];
+  const database = databaseCheck(config);
+  return [dataDir, database, await keyFilesCheck(config, database.ok), await listenCheck(config.host, config.port)];
 }
