@@ -1,6 +1,6 @@
 // Composition root: builds every component from the config, starts the HTTP server, and stops
 // everything in order (stop admitting, drain or kill in-flight executions, flush records).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './core/config.js';
 import { CleanupStack } from './core/cleanup-stack.js';
@@ -11,10 +11,12 @@ import type { SecurityLayer } from './core/types.js';
 import type { Logger } from './core/logger.js';
 import { Metrics } from './api/metrics.js';
 import { WorkMetrics } from './api/work-metrics.js';
+import { StorageMetrics } from './api/storage-metrics.js';
 import { buildServer } from './api/server.js';
 import { listenError, probeListen } from './api/listen-error.js';
 import { Admission } from './scheduler/admission.js';
 import { openIsolation } from './sandbox/open-isolation.js';
+import { SandboxStartHealth } from './sandbox/start-health.js';
 import { OffThreadInputParser } from './core/json-thread/parser.js';
 import { SandboxPool } from './sandbox/pool.js';
 import { BUDGET_WATCH_DEFAULTS, BudgetWatch } from './sandbox/budget-watch.js';
@@ -39,13 +41,14 @@ import { WebhookTokens } from './services/hooks/tokens.js';
 import { WebhookVerifier } from './services/hooks/verifier.js';
 import { resealWithCurrentKey } from './services/key-rotation.js';
 import { CompletionWaiters } from './services/hooks/waiters.js';
-import { ensureAdminKey, KeyService } from './services/keys.js';
+import { adminKeyPath, ensureAdminKey, KeyService } from './services/keys.js';
+import { logAdminKey } from './services/admin-key-log.js';
 import type { AdminKey } from './services/keys.js';
 import { ExecutionRecorder } from './services/recorder.js';
 import { OutcomeLog } from './services/outcome-log.js';
 import { DeadLog } from './services/jobs/dead-log.js';
 import { logWaitingWork } from './services/jobs/waiting-work.js';
-import { warnAboutPausedWork } from './services/paused-work.js';
+import { pausedWork, warnAboutPausedWork } from './services/paused-work.js';
 import { RetentionPurger } from './services/retention.js';
 import { healthProblems } from './services/health.js';
 import type { HealthProblem } from './services/health.js';
@@ -133,15 +136,11 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   prepareDataDir(config.dataDir);
   // A missing key is generated only once the database is open (nothing sealed with a lost key).
   const secretKey = readSecretKey(config.dataDir, config.secrets.key);
-  const adminKey = ensureAdminKey(config.dataDir, config.adminKey);
-  if (adminKey.ignoredFile !== undefined) {
-    logger.warn(
-      { path: adminKey.ignoredFile },
-      `AIRLOCK_ADMIN_KEY is set, so the admin key file ${adminKey.ignoredFile} is ignored: the admin key is the one in ` +
-        'AIRLOCK_ADMIN_KEY. The CLI reads that file when AIRLOCK_KEY is unset and its key is refused (401); delete the file ' +
-        '(or unset AIRLOCK_ADMIN_KEY to use it again)',
-    );
-  }
+  // An admin key given or already in its file is read (and checked) now; a missing one is made
+  // once the isolation is known to work (openAndListen), so a start refused for it (no bubblewrap,
+  // the usual first start) leaves no key behind that no banner showed.
+  const given = config.adminKey !== undefined || existsSync(adminKeyPath(config.dataDir));
+  const adminKey = given ? ensureAdminKey(config.dataDir, config.adminKey) : undefined;
   // From here on, whatever is opened is closed again if the start fails (no process, thread or
   // cgroup left behind, so the process can exit with the error).
   const cleanup = new CleanupStack();
@@ -157,13 +156,20 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
 interface StartContext {
   /** undefined: neither AIRLOCK_SECRET_KEY nor secret.key; one is generated if nothing needs the old one. */
   secretKey: SecretKeySource | undefined;
-  adminKey: AdminKey;
+  /** undefined: neither AIRLOCK_ADMIN_KEY nor admin.key; one is generated once the isolation works. */
+  adminKey: AdminKey | undefined;
   cleanup: CleanupStack;
 }
 
 async function openAndListen(config: Config, logger: Logger, overrides: AirlockOverrides, context: StartContext): Promise<Airlock> {
-  const { adminKey, cleanup } = context;
-  const { isolator, sandboxes, layers, cgroups } = await openIsolation(config, logger, cleanup);
+  const { cleanup } = context;
+  const opened = await openIsolation(config, logger, cleanup);
+  const adminKey = context.adminKey ?? ensureAdminKey(config.dataDir, undefined);
+  logAdminKey(adminKey, logger);
+  const { isolator, layers, cgroups } = opened;
+  // Whether sandboxes still start (GET /healthz, check "sandboxes"), from every start the pool makes.
+  const sandboxStarts = new SandboxStartHealth(logger);
+  const sandboxes = sandboxStarts.watch(opened.sandboxes);
 
   // An emptied database in a used data dir would start as a new, empty server: refused instead.
   refuseEmptyDatabase(sqliteFile(config), secretKeyPath(config.dataDir));
@@ -228,6 +234,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   metrics.observeRecords(() => ({ pending: recorder.backlog, dropped: recorder.dropped }));
   workMetrics.observeQueue(() => queue.counts());
   metrics.attach(workMetrics);
+  metrics.attach(new StorageMetrics(sqliteFile(config)));
   // The broker reads tenant secrets from the secrets service (tests may supply their own source).
   const egress = new HttpEgressBroker({
     secrets: overrides.secrets ?? secrets,
@@ -273,8 +280,11 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
 
   let shuttingDown = false;
   const health = (): HealthProblem[] =>
-    healthProblems({ records: () => recorder.writeProblem, jobs: () => worker.claimProblem, secrets: () => secretsProblem });
+    healthProblems({
+      records: () => recorder.writeProblem, jobs: () => worker.claimProblem, secrets: () => secretsProblem, sandboxes: () => sandboxStarts.problem,
+    });
   metrics.observeHealth(health);
+  metrics.setPaused(pausedWork(config));
   const server = await buildServer({
     config, logger, functions, functionCache, invoke, invokeBatch, jobs, schedules, hooks, webhookTokens, webhookVerifier, recorder, keys, secrets, tenants, metrics, workMetrics, jsonThread,
     isolation: isolator.isolation, layers, version: VERSION, isShuttingDown: () => shuttingDown, health,

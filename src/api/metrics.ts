@@ -14,6 +14,8 @@ import type { InvokeMetrics } from '../services/invoke.js';
 import { PURGE_KINDS } from '../services/retention.js';
 import type { PurgeKind, RetentionMetrics } from '../services/retention.js';
 import { HEALTH_CHECKS } from '../services/health.js';
+import { PAUSABLE_WORK } from '../services/paused-work.js';
+import type { PausableWork } from '../services/paused-work.js';
 import type { HealthProblem } from '../services/health.js';
 
 export { CountSeries, countersFrom } from './metric-series.js';
@@ -255,7 +257,7 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
     const self = this;
     new Gauge({
       name: 'airlock_health_problems',
-      help: 'Parts of the server failing now, 1 each (GET /healthz says what): records (the store refuses execution records), jobs (claiming background work fails), secrets (sealed values no configured master key opens)',
+      help: 'Parts of the server failing now, 1 each (GET /healthz says what): records (the store refuses execution records), jobs (claiming background work fails), secrets (sealed values no configured master key opens), sandboxes (sandboxes cannot be started)',
       labelNames: ['check'] as const,
       registers: [this.#registry],
       collect() {
@@ -263,6 +265,17 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
         for (const check of HEALTH_CHECKS) this.set({ check }, failing.has(check) ? 1 : 0);
       },
     });
+  }
+
+  /** airlock_paused{work}: 1 for the background work this server holds back (AIRLOCK_JOBS, AIRLOCK_SCHEDULES=paused). */
+  setPaused(paused: readonly PausableWork[]): void {
+    const gauge = new Gauge({
+      name: 'airlock_paused',
+      help: 'Background work this server holds back, 1 each: jobs (AIRLOCK_JOBS=paused: no job, webhook delivery or scheduled run starts), schedules (AIRLOCK_SCHEDULES=paused: no occurrence fires)',
+      labelNames: ['work'] as const,
+      registers: [this.#registry],
+    });
+    for (const work of PAUSABLE_WORK) gauge.set({ work }, paused.includes(work) ? 1 : 0);
   }
 
   recordInvocation(status: ExecutionStatus, start: StartKind | null, durationMs: number): void {

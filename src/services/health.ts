@@ -2,9 +2,10 @@
 // running server that are failing now, each in words an on-call engineer can act on. records:
 // the store refuses execution records (a full disk, a damaged file); jobs: claiming background
 // work fails, so no job, webhook delivery or scheduled run starts; secrets: sealed values the
-// server cannot open (a wrong or missing master key at the start). A load balancer keeps sending
-// calls to a degraded server (it still answers them); an alert on the gauge tells someone.
-export const HEALTH_CHECKS = ['records', 'jobs', 'secrets'] as const;
+// server cannot open (a wrong or missing master key at the start); sandboxes: sandboxes cannot be
+// started (sandbox/start-health.ts), so calls that need a new one fail. A load balancer keeps
+// sending calls to a degraded server (it still answers them); an alert on the gauge tells someone.
+export const HEALTH_CHECKS = ['records', 'jobs', 'secrets', 'sandboxes'] as const;
 export type HealthCheck = (typeof HEALTH_CHECKS)[number];
 
 export interface HealthProblem {

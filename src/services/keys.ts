@@ -55,8 +55,13 @@ function sha256(text: string): Buffer {
 }
 
 /** Returns the admin key: the configured one, or the one stored in (or generated into) the data dir. */
+/** Where the generated admin key is kept. */
+export function adminKeyPath(dataDir: string): string {
+  return join(dataDir, 'admin.key');
+}
+
 export function ensureAdminKey(dataDir: string, configured: string | undefined): AdminKey {
-  const path = join(dataDir, 'admin.key');
+  const path = adminKeyPath(dataDir);
   if (configured) return { key: configured, generated: false, path: undefined, ...(existsSync(path) ? { ignoredFile: path } : {}) };
   const stored = readKeyFile(path, 'the admin key file', 'AIRLOCK_ADMIN_KEY')?.trim();
   if (stored !== undefined) {

@@ -1,7 +1,17 @@
-// The start's warnings about background work this server holds back: AIRLOCK_JOBS=paused (no job
-// run starts) and AIRLOCK_SCHEDULES=paused (no occurrence fires), each meant for a restored copy
-// of a database that must not repeat production's work (README, Backup and restore).
+// The background work this server holds back: AIRLOCK_JOBS=paused (no job run starts) and
+// AIRLOCK_SCHEDULES=paused (no occurrence fires), each meant for a restored copy of a database
+// that must not repeat production's work (README, Backup and restore). Said by a warning at the
+// start, and for as long as it runs by GET /healthz (`paused`) and the gauge airlock_paused, so a
+// server left paused by mistake (a copy promoted to production) is noticed.
 import type { Config } from '../core/config.js';
+
+export const PAUSABLE_WORK = ['jobs', 'schedules'] as const;
+export type PausableWork = (typeof PAUSABLE_WORK)[number];
+
+/** What this server holds back, in PAUSABLE_WORK's order; empty when nothing is paused. */
+export function pausedWork(config: Pick<Config, 'jobs' | 'schedules'>): PausableWork[] {
+  return PAUSABLE_WORK.filter((work) => config[work].paused);
+}
 
 export interface PausedWorkLogger {
   warn(msg: string): void;

@@ -111,10 +111,12 @@ export class ExecutionRecorder {
 
   /**
    * Queues a record. Never throws, never waits. `exit`: how the sandbox process exited, when it
-   * ended during the run (for the outcome log).
+   * ended during the run (for the outcome log). `continued`: a job slice that ended at its cap
+   * after saving progress, or was handed back at a server stop: the job goes on in a new slice, so
+   * it is no failure for the outcome log (its record keeps its status, `timeout` or `killed`).
    */
-  record(rec: ExecutionRecord, exit?: ExitStatus): void {
-    if (rec.status !== 'succeeded' && this.outcomes !== undefined) this.outcomes.note(rec, exit);
+  record(rec: ExecutionRecord, exit?: ExitStatus, continued = false): void {
+    if (rec.status !== 'succeeded' && !continued && this.outcomes !== undefined) this.outcomes.note(rec, exit);
     if (this.closed) {
       this.droppedCount++;
       this.logger.error(

@@ -80,10 +80,24 @@ const RECOVER =
   'in place of airlock.db: `sqlite3 airlock.db .dump | sed \'s/^ROLLBACK; -- due to errors$/COMMIT;/\' | sqlite3 recovered.db` ' +
   '(rows on damaged pages are lost); keep secret.key and admin.key. Step by step: README, "A damaged or emptied database"';
 
+/**
+ * Added when a log is left beside a damaged file: a copy put in place of airlock.db (a
+ * restore, often after a crash) next to the old database's -wal has that log applied to it by
+ * SQLite, which reads as damage; restoring the same way again fails the same way.
+ */
+function leftoverLogAdvice(file: string): string {
+  if ((sizeOf(`${file}-wal`) ?? 0) === 0) return '';
+  return (
+    `. First, though: if ${file} was just put in place of the old one (a restore), the database log beside it (${file}-wal, with ` +
+    `${file}-shm) is the old database's and SQLite applied it to the copy: with the server stopped, remove those two ` +
+    'files and put the copy in place again'
+  );
+}
+
 /** The start found the database file damaged: what SQLite said, and how to get the data back. */
 export function databaseDamaged(file: string, err: unknown): AirlockError {
   const detail = err instanceof Error ? err.message : String(err);
-  return new AirlockError('DATABASE_CORRUPT', `the SQLite database ${file} is damaged (${detail}). ${RECOVER}`, {
+  return new AirlockError('DATABASE_CORRUPT', `the SQLite database ${file} is damaged (${detail}). ${RECOVER}${leftoverLogAdvice(file)}`, {
     file,
     sqliteCode: codeOf(err) ?? null,
   });

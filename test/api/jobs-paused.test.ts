@@ -1,6 +1,7 @@
 // AIRLOCK_JOBS=paused (a restored copy of production's database): the server takes, lists and
-// cancels jobs but starts no run, says so at start (and that the work it found waits), and calls
-// are still served; a server started on the same data dir without it runs what was left queued.
+// cancels jobs but starts no run, says so at start (and that the work it found waits) and in
+// GET /healthz and airlock_paused while it runs, and calls are still served; a server started on
+// the same data dir without it runs what was left queued.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,6 +63,28 @@ describe('AIRLOCK_JOBS=paused', () => {
       }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('is said for as long as the server runs: GET /healthz lists what is paused, airlock_paused is 1 for it', async () => {
+    const metric = (text: string, work: string): string | undefined => new RegExp(`^airlock_paused\\{work="${work}"\\} (\\d)$`, 'm').exec(text)?.[1];
+    const paused = await startTestServer({ AIRLOCK_JOBS: 'paused', AIRLOCK_SCHEDULES: 'paused' });
+    try {
+      const health = await paused.request('GET', '/healthz');
+      assert.equal(health.status, 200);
+      assert.deepEqual([(health.body as { status: string }).status, (health.body as { paused: string[] }).paused], ['ok', ['jobs', 'schedules']]);
+      const text = await (await fetch(`${paused.url}/metrics`)).text();
+      assert.deepEqual([metric(text, 'jobs'), metric(text, 'schedules')], ['1', '1']);
+    } finally {
+      await paused.airlock.stop();
+    }
+    const running = await startTestServer({ AIRLOCK_SCHEDULES: 'paused' });
+    try {
+      assert.deepEqual(((await running.request('GET', '/healthz')).body as { paused: string[] }).paused, ['schedules']);
+      const text = await (await fetch(`${running.url}/metrics`)).text();
+      assert.deepEqual([metric(text, 'jobs'), metric(text, 'schedules')], ['0', '1']);
+    } finally {
+      await running.airlock.stop();
     }
   });
 });

@@ -44,7 +44,7 @@ function pipedIntoHead(args: string[]): Promise<Run> {
 describe('output to a reader that goes away', () => {
   it('airlock executions <tenant> | head -1 prints the header and exits 0, quietly', async () => {
     const r = await pipedIntoHead(['executions', 'acme']);
-    assert.match(r.stdout, /^ID\s+FUNCTION\s+STATUS\s+START\s+MS\s+FINISHED\n$/);
+    assert.match(r.stdout, /^ID\s+FUNCTION\s+STATUS\s+ERROR\s+START\s+MS\s+FINISHED\n$/);
     assert.equal(r.stderr, 'exit 0\n');
   });
 

@@ -91,7 +91,8 @@ describe('a damaged or emptied database', () => {
         assert.doesNotMatch(body.error.message, new RegExp(dir), 'a tenant-facing answer names no server path');
       }
       await apiCall(server.url, key, 'GET', '/v1/tenants/acme/functions/f'); // the rest still works
-      const log = server.output();
+      // The log comes through a pipe and may lag the answers: wait for its line, then count it.
+      const log = await server.waitForOutput(/PRAGMA integrity_check/);
       assert.equal(log.split(`the database ${dir}/airlock.db is damaged (`).length - 1, 1, log);
       assert.match(log, /PRAGMA integrity_check/);
       assert.doesNotMatch(log, /unhandled error/);

@@ -1,12 +1,16 @@
 // `airlock doctor` as a real process, and the server's refusal to start when a required layer is
-// missing: both come from the same attestation of a real test sandbox.
+// missing: both come from the same attestation of a real test sandbox. The doctor also makes the
+// server's start checks, what the data dir holds included (its database and key files).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { basename, dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { createCgroupManager } from '../../src/sandbox/cgroup/index.js';
+import { applyMigrations } from '../../src/store/sqlite/migrate.js';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations/index.js';
 import { cgroupConfig, skipReason } from '../sandbox/cgroup/support.js';
 import { runCli, startServerProcess } from '../support/process.js';
 
@@ -101,13 +105,89 @@ describe('airlock doctor runs the start checks of the server', () => {
       const inUse = await runCli(['doctor', '--json'], { ...env, AIRLOCK_DATA_DIR: join(dir, 'data'), AIRLOCK_PORT: '19612' });
       assert.equal(inUse.code, 1, inUse.stdout + inUse.stderr);
       const report = JSON.parse(inUse.stdout) as { startChecks: { check: string; ok: boolean; detail: string }[] };
-      assert.deepEqual(report.startChecks.map((c) => [c.check, c.ok]), [['data dir', true], ['listen', false]]);
-      assert.match(report.startChecks[1]!.detail, /port 19612 on 127\.0\.0\.1 is already in use/);
+      assert.deepEqual(report.startChecks.map((c) => [c.check, c.ok]), [['data dir', true], ['database', true], ['key files', true], ['listen', false]]);
+      assert.match(report.startChecks[3]!.detail, /port 19612 on 127\.0\.0\.1 is already in use/);
       assert.equal(existsSync(join(dir, 'data')), false, 'the doctor removed the data dir it created for the check');
     } finally {
       await new Promise<void>((resolve) => taken.close(() => resolve()));
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('airlock doctor reads what the data dir holds, as the start would', () => {
+  let dir: string;
+  const env = { AIRLOCK_REQUIRED_LAYERS: 'none', AIRLOCK_CGROUPS: 'off', AIRLOCK_PORT: '19614' };
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'airlock-doctor-data-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A data dir whose database records migrations 1..version, with an owner-only secret.key. */
+  function dataDirAt(name: string, version: number): string {
+    const dataDir = join(dir, name);
+    mkdirSync(dataDir, { mode: 0o700 });
+    const db = new Database(join(dataDir, 'airlock.db'));
+    db.exec('CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    for (let v = 1; v <= version; v++) db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(v, `m${v}`);
+    db.close();
+    writeFileSync(join(dataDir, 'secret.key'), `${'ab'.repeat(32)}\n`, { mode: 0o600 });
+    return dataDir;
+  }
+
+  async function doctor(dataDir: string): Promise<{ code: number; checks: Record<string, { ok: boolean; detail: string }> }> {
+    const res = await runCli(['doctor', '--json'], { ...env, AIRLOCK_DATA_DIR: dataDir });
+    const report = JSON.parse(res.stdout) as { startChecks: { check: string; ok: boolean; detail: string }[] };
+    return { code: res.code, checks: Object.fromEntries(report.startChecks.map((c) => [c.check, c])) };
+  }
+
+  it('refuses a database a newer Airlock wrote, as the start does', async () => {
+    const { code, checks } = await doctor(dataDirAt('newer', MIGRATIONS.length + 1));
+    assert.equal(code, 1);
+    assert.equal(checks.database?.ok, false);
+    assert.match(checks.database!.detail, new RegExp(`schema version ${MIGRATIONS.length + 1} but this Airlock only knows ${MIGRATIONS.length}; it was written by a newer Airlock`));
+  });
+
+  it('says which migrations an older database gets at the next start, and passes', async () => {
+    const { code, checks } = await doctor(dataDirAt('older', 3));
+    assert.equal(code, 0, JSON.stringify(checks));
+    assert.match(checks.database!.detail, new RegExp(`is at schema version 3: the server upgrades it to ${MIGRATIONS.length} when it starts`));
+    assert.match(checks['key files']!.detail, /secret\.key is usable; no admin key yet/);
+  });
+
+  it('refuses a missing secrets key while the database holds values sealed with one (a restore without secret.key)', async () => {
+    const dataDir = join(dir, 'lost-key');
+    mkdirSync(dataDir, { mode: 0o700 });
+    const db = new Database(join(dataDir, 'airlock.db'));
+    applyMigrations(db, MIGRATIONS);
+    // A sealed value's first byte is the id of the key that sealed it (85 here).
+    db.prepare('INSERT INTO secrets (tenant, name, hosts, sealed, created_at, updated_at) VALUES (?, ?, ?, ?, 0, 0)').run('acme', 'tok', '[]', Buffer.from([85, 1, 2, 3]));
+    db.close();
+    const { code, checks } = await doctor(dataDir);
+    assert.equal(code, 1);
+    assert.equal(checks.database?.ok, true);
+    assert.equal(checks['key files']?.ok, false);
+    assert.match(checks['key files']!.detail, /^no secrets master key: AIRLOCK_SECRET_KEY is unset and \S+secret\.key does not exist, but the database holds 1 secret under key id 85/);
+    assert.deepEqual(readdirSync(dataDir).sort(), ['airlock.db'], 'no key was made, nothing written');
+  });
+
+  it('refuses an emptied and a damaged database, and a key file others can read', async () => {
+    const emptied = dataDirAt('emptied', 2);
+    writeFileSync(join(emptied, 'airlock.db'), '');
+    const res = await doctor(emptied);
+    assert.equal(res.code, 1);
+    assert.match(res.checks.database!.detail, /is empty \(0 bytes\), but this data dir has been used before/);
+
+    const damaged = dataDirAt('damaged', 2);
+    writeFileSync(join(damaged, 'airlock.db'), 'not a database '.repeat(512));
+    chmodSync(join(damaged, 'secret.key'), 0o644);
+    const broken = await doctor(damaged);
+    assert.equal(broken.code, 1);
+    assert.equal(broken.checks.database?.ok, false);
+    assert.match(broken.checks.database!.detail, /is damaged \(file is not a database\)/);
+    assert.equal(broken.checks['key files']?.ok, false);
+    assert.match(broken.checks['key files']!.detail, /secret\.key has mode 0644: group or others can read it\. Fix it with `chmod 600/);
+    assert.deepEqual(readdirSync(damaged).sort(), ['airlock.db', 'secret.key'], 'the doctor wrote nothing in the data dir');
   });
 });
 
@@ -125,6 +205,16 @@ describe('server startup attestation', () => {
           return true;
         },
       );
+      // No admin key was made for a start that never served: the first start that does makes it
+      // and shows it in its banner.
+      assert.equal(existsSync(join(dataDir, 'admin.key')), false, 'a refused start leaves no admin key behind');
+      const server = await startServerProcess({ AIRLOCK_DATA_DIR: dataDir, AIRLOCK_ISOLATION: 'process', AIRLOCK_REQUIRED_LAYERS: 'none', AIRLOCK_POOL_SIZE: '0' });
+      try {
+        const key = readFileSync(join(dataDir, 'admin.key'), 'utf8').trim();
+        assert.ok(server.output().includes(`admin key: ${key}   (new; saved to ${join(dataDir, 'admin.key')})`), server.output());
+      } finally {
+        assert.equal(await server.stop(), 0);
+      }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -141,6 +141,10 @@ describe('server process', () => {
       const lines = server.output().trimEnd().split('\n');
       const listening = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => l.msg === 'listening');
       assert.deepEqual([listening?.url, listening?.adminKeyFile], [server.url, join(dataDir, 'admin.key')]);
+      // That a new admin key was made is said in the log, with its file (a deleted file's rotation shows too).
+      const generated = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => String(l.msg).startsWith('generated a new admin key'));
+      assert.equal(generated?.path, join(dataDir, 'admin.key'), server.output());
+      assert.equal(generated?.level, 40);
       const health = await fetch(`${server.url}/healthz`);
       assert.equal(health.status, 200);
     } finally {

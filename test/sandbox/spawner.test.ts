@@ -131,6 +131,47 @@ describe('spawner launcher', () => {
     }
   });
 
+  it('settles the launch of a process that exits at once, before its sockets are handed over', async () => {
+    // `nice` starts (the spawn succeeds) and exits at once when it cannot run its program, as a
+    // blank-pool refill does while bwrap is missing (removed, or replaced by an upgrade). Its
+    // sockets close while the first ones are still being handed over (one at a time, each
+    // acknowledged), and a closed one travels without its handle: such a launch used to wait for
+    // it for ever, and so did the pool's refills and the server's stop.
+    const nicePath = resolveExecutable('nice');
+    assert.ok(nicePath, 'nice (coreutils) is on PATH');
+    /** The promise's outcome, or 'pending' if it has none after 10 s (it never will, then). */
+    const within = <T>(promise: Promise<T>): Promise<{ value: T } | { error: unknown } | 'pending'> => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'pending'>((resolve) => (timer = setTimeout(() => resolve('pending'), 10_000)));
+      return Promise.race([promise.then((value) => ({ value }), (error: unknown) => ({ error })), late]).finally(() => clearTimeout(timer));
+    };
+    const launcher = new SpawnerLauncher();
+    let cutShort = 0;
+    try {
+      for (let i = 0; i < 10; i++) {
+        const launch = launcher.launch({
+          nice: { value: 10, nicePath }, file: '/nonexistent/airlock-binary', args: [], cwd: '/', pipes: 7, inputs: [], collect: [6],
+        });
+        const outcome = await within(launch);
+        if (outcome === 'pending') assert.fail(`launch ${i} never settled`);
+        if ('error' in outcome) {
+          const err = outcome.error as Error & { code?: string };
+          assert.equal(err.code, 'SANDBOX_FAILED');
+          assert.match(err.message, /could not be started: it exited at once \(exit code 127\), before it could be handed over; `airlock doctor` says why/);
+          cutShort++;
+        } else {
+          // Every socket made it: its exit is reported like a child process's, after the launch settled.
+          const proc = outcome.value;
+          const exited = await within(new Promise((resolve) => (proc.exitCode !== null ? resolve(proc.exitCode) : proc.once('exit', resolve))));
+          assert.notEqual(exited, 'pending', `launch ${i}: its exit was never reported`);
+        }
+      }
+      assert.ok(cutShort > 0, 'at least one launch lost a socket before its hand-over (the case this test is about)');
+    } finally {
+      await launcher.close();
+    }
+  });
+
   it('ends its sandboxes when the spawner itself is SIGKILLed, and starts a new spawner for the next', async () => {
     const launcher = new SpawnerLauncher();
     const isolator = createIsolator(sandboxConfig('bwrap'), { launcher });

@@ -83,6 +83,33 @@ describe('sqlite specifics', () => {
       });
     }));
 
+  test('a damaged file with a database log beside it: the refusal says the log may be an old database\'s', () =>
+    withDir(async (dataDir) => {
+      const { writeFile } = await import('node:fs/promises');
+      const file = join(dataDir, SQLITE_FILE);
+      await writeFile(file, 'this is not sqlite, just text '.repeat(100));
+      const refusal = async (): Promise<string> => {
+        let message = '';
+        await assert.rejects(openStore({ dataDir, databaseUrl: undefined }), (err: unknown) => {
+          assert.ok(isAirlockError(err));
+          assert.equal(err.code, 'DATABASE_CORRUPT');
+          message = err.message;
+          return true;
+        });
+        return message;
+      };
+      assert.doesNotMatch(await refusal(), /-wal/, 'no log, no word about one');
+      // What a restore that copied a backup over airlock.db after a crash leaves: the old log.
+      await writeFile(`${file}-wal`, Buffer.alloc(8192, 1));
+      const message = await refusal();
+      assert.match(message, /Airlock will not start on it/);
+      assert.ok(
+        message.includes(`if ${file} was just put in place of the old one (a restore), the database log beside it (${file}-wal, with ${file}-shm) ` +
+          "is the old database's and SQLite applied it to the copy: with the server stopped, remove those two files and put the copy in place again"),
+        message,
+      );
+    }));
+
   test('a database from a newer Airlock (unknown migration) is refused', () =>
     withDir(async (dataDir) => {
       const first = await openStore({ dataDir, databaseUrl: undefined });
@@ -98,6 +125,8 @@ describe('sqlite specifics', () => {
         assert.ok(isAirlockError(err));
         assert.equal(err.code, 'CONFIG_INVALID');
         assert.match(err.message, /newer Airlock/);
+        // An operator who went back to an older version after an upgrade is told the way back.
+        assert.match(err.message, /restored from the backup taken before the upgrade \(README, Upgrading\)/);
         return true;
       });
     }));

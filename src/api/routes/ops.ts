@@ -4,16 +4,20 @@ import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../deps.js';
 import { LayerView, StringEnum } from '../schemas.js';
 import { HEALTH_CHECKS } from '../../services/health.js';
+import { PAUSABLE_WORK, pausedWork } from '../../services/paused-work.js';
 
 const Problems = Type.Array(
   Type.Object({
     check: StringEnum(HEALTH_CHECKS),
     problem: Type.String({ description: 'what fails, in words; the server log has the details and what to do' }),
   }),
-  { description: 'what is failing now: records (the store refuses execution records), jobs (claiming background work fails), secrets (sealed values no configured master key opens)' },
+  { description: 'what is failing now: records (the store refuses execution records), jobs (claiming background work fails), secrets (sealed values no configured master key opens), sandboxes (sandboxes cannot be started: calls that need a new one fail)' },
 );
 
 const Health = {
+  paused: Type.Array(StringEnum(PAUSABLE_WORK), {
+    description: 'background work this server holds back: jobs (AIRLOCK_JOBS=paused), schedules (AIRLOCK_SCHEDULES=paused); empty normally',
+  }),
   isolation: Type.String(),
   layers: Type.Array(LayerView, { description: 'isolation layers attested at startup' }),
   version: Type.String(),
@@ -38,7 +42,7 @@ export function registerOpsRoutes(app: FastifyInstance, deps: ApiDeps): void {
       },
     },
     async (_request, reply) => {
-      const body = { isolation: deps.isolation, layers: deps.layers, version: deps.version };
+      const body = { paused: pausedWork(deps.config), isolation: deps.isolation, layers: deps.layers, version: deps.version };
       if (deps.isShuttingDown()) return reply.status(503).send({ status: 'shutting-down', ...body });
       const problems = deps.health();
       return { status: problems.length === 0 ? 'ok' : 'degraded', problems, ...body };

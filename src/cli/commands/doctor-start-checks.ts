@@ -1,15 +1,17 @@
 // The checks `airlock server` makes before it writes or opens anything, run by `airlock doctor`
 // too so its verdict covers them: the data dir must be a directory the server can write (the
 // same prepareDataDir; a directory it had to create is removed again, so the doctor leaves
-// nothing behind) and the server's address must be free to listen on (the same probeListen).
+// nothing behind), what it holds must be usable (doctor-data-checks.ts: the database and the key
+// files) and the server's address must be free to listen on (the same probeListen).
 import { rmdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { probeListen } from '../../api/listen-error.js';
 import type { Config } from '../../core/config.js';
 import { exists, prepareDataDir } from '../../core/data-dir.js';
+import { databaseCheck, keyFilesCheck } from './doctor-data-checks.js';
 
 export interface StartCheck {
-  check: 'data dir' | 'listen';
+  check: 'data dir' | 'database' | 'key files' | 'listen';
   ok: boolean;
   detail: string;
 }
@@ -50,7 +52,12 @@ async function listenCheck(host: string, port: number): Promise<StartCheck> {
   }
 }
 
-/** Runs the server's pre-start checks against `config`. */
-export async function startChecks(config: Pick<Config, 'dataDir' | 'host' | 'port'>): Promise<StartCheck[]> {
-  return [dataDirCheck(config.dataDir), await listenCheck(config.host, config.port)];
+/** Runs the server's pre-start checks against `config` (what the data dir holds only when it is usable). */
+export async function startChecks(
+  config: Pick<Config, 'dataDir' | 'host' | 'port' | 'adminKey'> & { secrets: Pick<Config['secrets'], 'key' | 'previousKeys'> },
+): Promise<StartCheck[]> {
+  const dataDir = dataDirCheck(config.dataDir);
+  if (!dataDir.ok) return [dataDir, await listenCheck(config.host, config.port)];
+  const database = databaseCheck(config);
+  return [dataDir, database, await keyFilesCheck(config, database.ok), await listenCheck(config.host, config.port)];
 }

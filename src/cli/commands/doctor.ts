@@ -1,8 +1,9 @@
 // `airlock doctor`: checks this machine against the server's configuration (same environment
 // variables as `airlock server`) and prints each isolation layer as ok or missing, whether it is
-// required, and why, then the server's own start checks (data dir, listen address). Exit status 0
-// when every required layer is in force and the start checks pass, 1 otherwise. It boots one real
-// test sandbox, exactly as the server does at startup; it needs no running server.
+// required, and why, then the server's own start checks (data dir, database, key files, listen
+// address). Exit status 0 when every required layer is in force and the start checks pass, 1
+// otherwise. It boots one real test sandbox, exactly as the server does at startup; it needs no
+// running server.
 import { loadConfig } from '../../core/config.js';
 import { createIsolator } from '../../sandbox/index.js';
 import { createPolicy, openCgroups } from '../../sandbox/cgroup/index.js';
@@ -29,8 +30,9 @@ export function formatReport(report: AttestationReport, checks: readonly StartCh
       ? `every required layer is in force${checks.length > 0 ? ' and the start checks pass' : ''}: the server will start`
       : `${refusals.join('; ')}: the server will refuse to start`;
   const reason = report.checkError === undefined ? [] : [`the test sandbox did not start: ${report.checkError}`, ''];
-  const checkRows = checks.map((c) => `${c.check.padEnd(8)}  ${(c.ok ? 'ok' : 'failed').padEnd(6)}  ${c.detail}`);
-  const startPart = checks.length === 0 ? [] : [`${'check'.padEnd(8)}  status  detail`, ...checkRows, ''];
+  const width = Math.max('check'.length, ...checks.map((c) => c.check.length));
+  const checkRows = checks.map((c) => `${c.check.padEnd(width)}  ${(c.ok ? 'ok' : 'failed').padEnd(6)}  ${c.detail}`);
+  const startPart = checks.length === 0 ? [] : [`${'check'.padEnd(width)}  status  detail`, ...checkRows, ''];
   return [`isolator: ${report.isolator}`, '', line(header), ...rows.map(line), '', ...reason, ...startPart, verdict, ''].join('\n');
 }
 

@@ -1,6 +1,7 @@
 // `airlock executions <tenant> [id]`: lists recent executions as a table (or JSON), a page at a
 // time (--before), within a time range (--since, --until), or prints one as JSON. `airlock executions --all-tenants --status S`: the
-// executions of every tenant that ended with S (admin key; GET /v1/executions).
+// executions of every tenant that ended with S (admin key; GET /v1/executions). Tables name each
+// execution's error type, so a job slice's normal continuation is told apart from a failure.
 import { integerFlag, parse } from '../args.js';
 import type { Client } from '../client.js';
 import { MAX_PAGE, pagePath, printMore } from '../paging.js';
@@ -13,10 +14,22 @@ import { takePositionals, usageError } from '../usage.js';
 /** What the table reads of a page of executions. */
 const EXECUTIONS = Type.Object({
   executions: Type.Array(
-    Type.Object({ id: Type.String(), tenant: Type.String(), function: Type.String(), status: Type.String(), start: Nullable(Type.String()), durationMs: Type.Number(), finishedAt: Type.String() }),
+    Type.Object({
+      id: Type.String(), tenant: Type.String(), function: Type.String(), status: Type.String(), start: Nullable(Type.String()), durationMs: Type.Number(),
+      finishedAt: Type.String(), error: Type.Optional(Nullable(Type.Object({ type: Type.String() }))),
+    }),
   ),
   next: Type.Optional(Nullable(Type.String())),
 });
+
+/**
+ * The ERROR column: the error's type, which tells a job slice that reached its cap and goes on
+ * (`timeout`, SliceCapReached) or was handed back at a shutdown (`killed`, ServerShutdown) from a
+ * call that ran out of time (Timeout) or a sandbox that died; `-` when there is none.
+ */
+function errorType(e: { error?: { type: string } | null }): string {
+  return e.error?.type ?? '-';
+}
 
 /** What is read of one execution before it is printed whole. */
 const EXECUTION = Type.Object({ id: Type.String(), status: Type.String() });
@@ -50,8 +63,8 @@ export async function executionsCommand(argv: string[], client: Client): Promise
   if (values.json) return printJson({ executions, next });
   const filters = givenFilters({ function: values.function, status: values.status, job: values.job, since, until, before: values.before });
   printTable(
-    ['ID', 'FUNCTION', 'STATUS', 'START', 'MS', 'FINISHED'],
-    executions.map((e) => [e.id, e.function, e.status, e.start ?? '-', e.durationMs.toFixed(1), e.finishedAt]),
+    ['ID', 'FUNCTION', 'STATUS', 'ERROR', 'START', 'MS', 'FINISHED'],
+    executions.map((e) => [e.id, e.function, e.status, errorType(e), e.start ?? '-', e.durationMs.toFixed(1), e.finishedAt]),
     filters
       ? `no executions for tenant ${tenant} with ${filters}`
       : `no executions for tenant ${tenant} yet; run a function with: airlock invoke ${tenant}/<function>`,
@@ -74,8 +87,8 @@ async function allTenants(
   const { executions, next = null } = await client.read('GET', pagePath('/v1/executions', flags), EXECUTIONS);
   if (values.json) return printJson({ executions, next });
   printTable(
-    ['ID', 'TENANT', 'FUNCTION', 'STATUS', 'START', 'MS', 'FINISHED'],
-    executions.map((e) => [e.id, e.tenant, e.function, e.status, e.start ?? '-', e.durationMs.toFixed(1), e.finishedAt]),
+    ['ID', 'TENANT', 'FUNCTION', 'STATUS', 'ERROR', 'START', 'MS', 'FINISHED'],
+    executions.map((e) => [e.id, e.tenant, e.function, e.status, errorType(e), e.start ?? '-', e.durationMs.toFixed(1), e.finishedAt]),
     `no executions of any tenant with ${givenFilters({ status: values.status, tenant: values.tenant, function: values.function, since: values.since, until: values.until, before: values.before })}`,
   );
   if (executions.length > 0) printMore(['executions', '--all-tenants'], flags, next);

@@ -12,11 +12,14 @@ import type { FromSpawner, ToSpawner } from './messages.js';
 
 const children = new Map<number, ChildProcess>();
 
+/** A send that failed: the server is gone ('disconnect' cleans up). A callback, or Node emits it as an unhandled 'error'. */
+const ignoreSendError = (): void => {};
+
 function send(message: FromSpawner, handle?: Socket): void {
   if (!process.connected) return;
   try {
-    if (handle) process.send!(message, handle);
-    else process.send!(message);
+    if (handle) process.send!(message, handle, ignoreSendError);
+    else process.send!(message, ignoreSendError);
   } catch {
     // the server is gone: 'disconnect' cleans up
   }

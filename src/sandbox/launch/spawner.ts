@@ -60,7 +60,9 @@ class RemoteProcess extends EventEmitter implements LaunchedProcess {
     this.exitCode = code;
     this.signalCode = signal;
     for (const entry of this.texts.values()) entry.resolve('');
-    this.emit('exit', code, signal);
+    // After the current turn, as a ChildProcess's 'exit' comes: the exit report can arrive in the
+    // same read as the message that completed the launch, before its taker attached a listener.
+    setImmediate(() => this.emit('exit', code, signal));
   }
 }
 
@@ -128,6 +130,12 @@ export class SpawnerLauncher implements Launcher {
       env: {},
       execArgv: [],
       ...start,
+      // A process group of its own, like the sandboxes it forks: a signal meant for the server's
+      // group (Ctrl-C in a terminal, a supervisor signalling the group) reaches only the server,
+      // which stops gracefully. In the server's group the spawner died of it at once, and with it
+      // every sandbox: calls in flight ended `killed` and running jobs counted a crashed attempt.
+      // It still ends with the server (spawner-main.ts: the IPC channel, its parent pid).
+      detached: true,
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -162,6 +170,14 @@ export class SpawnerLauncher implements Launcher {
         return;
       case 'exit':
         this.live.delete(msg.id);
+        if (this.pending.has(msg.id) && !proc.complete) {
+          // Gone before all its sockets were handed over (a socket closed by then travels without
+          // its handle): the launch fails now. Waiting for the missing socket hung the start for
+          // ever (a blank-pool refill, and with it every later refill and the server's stop).
+          const how = msg.signal === null ? `exit code ${msg.code}` : `signal ${msg.signal}`;
+          this.fail(msg.id, `it exited at once (${how}), before it could be handed over; \`airlock doctor\` says why sandboxes cannot start`);
+          return;
+        }
         this.settle(msg.id);
         proc.exited(msg.code, msg.signal);
         this.updateRef();

@@ -254,7 +254,9 @@ export class JobSlice {
     const stopped = this.stopReason();
     if (stopped !== undefined && outcome.status === 'killed') record.error = STOPPED[stopped];
     if (egress !== undefined && egress.records.length > 0) record.egress = [...egress.records];
-    recorder.record(record, outcome.exit);
+    // A slice at its cap that saved progress, or handed back at a stop, goes on: not a failure to log.
+    const continued = (cap !== undefined && cap.kind !== 'deadline' && this.saved) || (stopped === 'shutdown' && outcome.status === 'killed');
+    recorder.record(record, outcome.exit, continued);
     await this.settleOutcome(outcome, payload, cap);
   }
 

@@ -16,8 +16,11 @@ export interface SealedUnder {
   webhookTokens: number;
 }
 
+/** Where sealed values are read from: the store, or `airlock doctor`'s read-only look at the file. */
+export type SealedValues = { [K in 'allSecrets' | 'allWebhooks']: () => Promise<readonly { sealed: Buffer }[]> };
+
 /** Sealed values whose key id is none of `known`'s (so no key the server has can open them), by key id. */
-export async function sealedWithoutKey(store: Store, known: readonly Buffer[]): Promise<SealedUnder[]> {
+export async function sealedWithoutKey(store: SealedValues, known: readonly Buffer[]): Promise<SealedUnder[]> {
   const knownIds = new Set(known.map((k) => sealingKey(k).id));
   const byId = new Map<number, SealedUnder>();
   const count = (sealed: Buffer, field: 'secrets' | 'webhookTokens'): void => {
@@ -43,7 +46,7 @@ function describe(entry: SealedUnder): string {
  * Throws CONFIG_INVALID when no master key is configured or on disk but sealed values exist that
  * `previous` keys do not open; generating a key is safe otherwise.
  */
-export async function refuseToReplaceLostKey(store: Store, keyPath: string, previous: readonly Buffer[]): Promise<void> {
+export async function refuseToReplaceLostKey(store: SealedValues, keyPath: string, previous: readonly Buffer[]): Promise<void> {
   const orphaned = await sealedWithoutKey(store, previous);
   if (orphaned.length === 0) return;
   throw new AirlockError(

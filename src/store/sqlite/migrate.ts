@@ -20,6 +20,17 @@ function checkOrder(migrations: readonly Migration[]): void {
   });
 }
 
+/** The refusal of a database a newer Airlock wrote (the start, and `airlock doctor` before it). */
+export function newerSchema(newest: number, known: number): AirlockError {
+  return new AirlockError(
+    'CONFIG_INVALID',
+    `the database is at schema version ${newest} but this Airlock only knows ${known}; ` +
+      'it was written by a newer Airlock: run that version (or a later one) on it. To go back to this version, start it ' +
+      'on a copy of the data dir restored from the backup taken before the upgrade (README, Upgrading); what was written ' +
+      'since is not in it',
+  );
+}
+
 /** Applies pending migrations; returns the versions applied by this call. */
 export function applyMigrations(db: Database, migrations: readonly Migration[], now = Date.now): number[] {
   checkOrder(migrations);
@@ -31,13 +42,7 @@ export function applyMigrations(db: Database, migrations: readonly Migration[], 
   const run = db.transaction((): number[] => {
     const applied = new Set(appliedStmt.all().map((r) => r.version));
     const newest = Math.max(0, ...applied);
-    if (newest > migrations.length) {
-      throw new AirlockError(
-        'CONFIG_INVALID',
-        `the database is at schema version ${newest} but this Airlock only knows ${migrations.length}; ` +
-          'it was written by a newer Airlock: upgrade Airlock, or point AIRLOCK_DATA_DIR at another directory',
-      );
-    }
+    if (newest > migrations.length) throw newerSchema(newest, migrations.length);
     const done: number[] = [];
     for (const m of migrations) {
       if (applied.has(m.version)) continue;
