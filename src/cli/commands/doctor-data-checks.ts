@@ -15,7 +15,7 @@ import { SQLITE_FILE } from '../../store/index.js';
 import { newerSchema } from '../../store/sqlite/migrate.js';
 import { MIGRATIONS } from '../../store/sqlite/migrations/index.js';
 import { databaseDamaged, isDatabaseDamaged, refuseEmptyDatabase } from '../../store/storage-errors.js';
-import type { StartCheck } from './doctor-start-checks.js';
+import type { StartCheck } from './start-check.js';
 
 type DataConfig = Pick<Config, 'dataDir' | 'adminKey'> & { secrets: Pick<Config['secrets'], 'key' | 'previousKeys'> };
 

@@ -9,12 +9,7 @@ import { probeListen } from '../../api/listen-error.js';
 import type { Config } from '../../core/config.js';
 import { exists, prepareDataDir } from '../../core/data-dir.js';
 import { databaseCheck, keyFilesCheck } from './doctor-data-checks.js';
-
-export interface StartCheck {
-  check: 'data dir' | 'database' | 'key files' | 'listen';
-  ok: boolean;
-  detail: string;
-}
+import type { StartCheck } from './start-check.js';
 
 /** The directories prepareDataDir would create for `dir`, deepest first. */
 function missingDirs(dir: string): string[] {

@@ -12,7 +12,7 @@ import type { AttestationReport } from '../../sandbox/attestation/index.js';
 import { parse } from '../args.js';
 import { takePositionals } from '../usage.js';
 import { startChecks } from './doctor-start-checks.js';
-import type { StartCheck } from './doctor-start-checks.js';
+import type { StartCheck } from './start-check.js';
 
 export function formatReport(report: AttestationReport, checks: readonly StartCheck[] = []): string {
   const rows = report.layers.map((l) => [l.layer, l.required ? 'yes' : 'no', l.inForce ? 'ok' : 'missing', l.detail]);
