@@ -78,15 +78,20 @@ export class InvokeBatch {
     const signalOf = shared(signal, width);
     let next = 0;
     let gone = false;
+    /** An error that fails the whole batch: the other workers start no further input. */
+    let failed = false;
     const worker = async (): Promise<void> => {
-      while (!gone && next < inputs.length) {
+      while (!gone && !failed && next < inputs.length) {
         const index = next++;
         const call = { input: inputs[index], version: fn.version, ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }) };
         try {
           const { version: _version, ...answer } = await invoke.invoke(tenant, name, call, signalOf);
           results[index] = answer;
         } catch (err) {
-          if (!isAirlockError(err) || !ITEM_REFUSALS.has(err.code)) throw err;
+          if (!isAirlockError(err) || !ITEM_REFUSALS.has(err.code)) {
+            failed = true;
+            throw err;
+          }
           if (err.code === 'CLIENT_CLOSED_REQUEST') gone = true;
           const executionId = typeof err.details?.executionId === 'string' ? err.details.executionId : '';
           results[index] = { executionId, status: 'rejected', error: { type: err.code, message: err.message }, logs: [], durationMs: 0, start: null };
