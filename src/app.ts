@@ -165,7 +165,8 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const { cleanup } = context;
   const opened = await openIsolation(config, logger, cleanup);
   const adminKey = context.adminKey ?? ensureAdminKey(config.dataDir, undefined);
-  logAdminKey(adminKey, logger);
+  // A key generated beside an existing database replaced one (its file was deleted); on a first start it is just the first.
+  logAdminKey(adminKey, logger, existsSync(sqliteFile(config)));
   const { isolator, layers, cgroups } = opened;
   // Whether sandboxes still start (GET /healthz, check "sandboxes"), from every start the pool makes.
   const sandboxStarts = new SandboxStartHealth(logger);

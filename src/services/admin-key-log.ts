@@ -1,13 +1,19 @@
-// The start's lines about the admin key (services/keys.ts): that a new one was generated (its
-// file, never the key), and that AIRLOCK_ADMIN_KEY makes an admin.key file beside it ignored.
+// The start's lines about the admin key (services/keys.ts): that one was generated (its file, never
+// the key; a warning when it replaced an earlier one), and that AIRLOCK_ADMIN_KEY makes an
+// admin.key file beside it ignored.
 import type { Logger } from '../core/logger.js';
 import type { AdminKey } from './keys.js';
 
-/** The start's lines about the admin key: a new one made (never the key), a file that is ignored. */
-export function logAdminKey(adminKey: AdminKey, logger: Pick<Logger, 'warn'>): void {
-  if (adminKey.generated) {
-    // Said in the log too (never the key): with AIRLOCK_BANNER=off nothing else tells the operator,
-    // and an admin key that changed (its file deleted: a rotation, or a mistake) is worth a line.
+/**
+ * The start's lines about the admin key: one made (never the key), a file that is ignored.
+ * `replaced`: the data dir already held a database, so a generated key replaces an earlier one.
+ */
+export function logAdminKey(adminKey: AdminKey, logger: Pick<Logger, 'info' | 'warn'>, replaced: boolean): void {
+  if (adminKey.generated && !replaced) {
+    // A first start: with AIRLOCK_BANNER=off nothing else says where the key is.
+    logger.info({ path: adminKey.path }, `generated the admin key into ${adminKey.path ?? ''} (the key is never logged)`);
+  } else if (adminKey.generated) {
+    // An admin key that changed (its file deleted: a rotation, or a mistake) is worth a warning.
     logger.warn(
       { path: adminKey.path },
       `generated a new admin key into ${adminKey.path ?? ''} (the key is never logged): it is the only admin key now, ` +

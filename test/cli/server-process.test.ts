@@ -141,14 +141,26 @@ describe('server process', () => {
       const lines = server.output().trimEnd().split('\n');
       const listening = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => l.msg === 'listening');
       assert.deepEqual([listening?.url, listening?.adminKeyFile], [server.url, join(dataDir, 'admin.key')]);
-      // That a new admin key was made is said in the log, with its file (a deleted file's rotation shows too).
-      const generated = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => String(l.msg).startsWith('generated a new admin key'));
+      // That the admin key was made is said in the log, with its file: information on a first start.
+      const generated = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => String(l.msg).startsWith('generated the admin key'));
       assert.equal(generated?.path, join(dataDir, 'admin.key'), server.output());
-      assert.equal(generated?.level, 40);
+      assert.equal(generated?.level, 30);
       const health = await fetch(`${server.url}/healthz`);
       assert.equal(health.status, 200);
     } finally {
       assert.equal(await server.stop(), 0);
+    }
+    // Its file deleted (a rotation, or a mistake): the next start's new key is a warning, since the old one stops working.
+    rmSync(join(dataDir, 'admin.key'));
+    const again = await startServerProcess({ AIRLOCK_DATA_DIR: dataDir, AIRLOCK_BANNER: 'off', AIRLOCK_LOG_LEVEL: 'info', AIRLOCK_POOL_SIZE: '1' });
+    try {
+      const lines = again.output().trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      const replaced = lines.find((l) => String(l.msg).startsWith('generated a new admin key'));
+      assert.equal(replaced?.level, 40, again.output());
+      assert.match(String(replaced?.msg), /a key an earlier start generated no longer works/);
+      assert.equal(lines.filter((l) => String(l.msg).startsWith('generated the admin key')).length, 0);
+    } finally {
+      assert.equal(await again.stop(), 0);
     }
   });
 
