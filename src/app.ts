@@ -42,7 +42,7 @@ import { WebhookVerifier } from './services/hooks/verifier.js';
 import { resealWithCurrentKey } from './services/key-rotation.js';
 import { CompletionWaiters } from './services/hooks/waiters.js';
 import { adminKeyPath, ensureAdminKey, KeyService } from './services/keys.js';
-import { logAdminKey } from './services/admin-key-log.js';
+import { logAdminKey, PreviousAdminKeyLog } from './services/admin-key-log.js';
 import type { AdminKey } from './services/keys.js';
 import { ExecutionRecorder } from './services/recorder.js';
 import { OutcomeLog } from './services/outcome-log.js';
@@ -166,7 +166,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   const opened = await openIsolation(config, logger, cleanup);
   const adminKey = context.adminKey ?? ensureAdminKey(config.dataDir, undefined);
   // A key generated beside an existing database replaced one (its file was deleted); on a first start it is just the first.
-  logAdminKey(adminKey, logger, existsSync(sqliteFile(config)));
+  logAdminKey(adminKey, logger, existsSync(sqliteFile(config)), config.previousAdminKeys.length);
   const { isolator, layers, cgroups } = opened;
   // Whether sandboxes still start (GET /healthz, check "sandboxes"), from every start the pool makes.
   const sandboxStarts = new SandboxStartHealth(logger);
@@ -195,7 +195,8 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
     return undefined;
   });
   cleanup.add(() => checkpointer?.stop());
-  const keys = new KeyService(store, adminKey.key);
+  const previousKeyLog = new PreviousAdminKeyLog(logger, () => metrics.recordPreviousAdminKey());
+  const keys = new KeyService(store, adminKey.key, config.previousAdminKeys, () => previousKeyLog.used());
   let secretKey = context.secretKey;
   /** Sealed values no configured key opens, as found at the start (GET /healthz). */
   let secretsProblem: string | undefined;

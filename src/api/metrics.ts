@@ -84,6 +84,7 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
   readonly #rejections = new Map<string, CountSeries>();
   readonly #reruns = new CountSeries({});
   readonly #offThreadBodies = new CountSeries({});
+  readonly #previousAdminKey = new CountSeries({});
   readonly #durations = new Map<string, HistogramSeries>();
   readonly #durationHistogram = new LeanHistogram(
     'airlock_invocation_duration_seconds',
@@ -139,6 +140,13 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
       [],
       registers,
       () => [this.#offThreadBodies],
+    );
+    countersFrom(
+      'airlock_admin_previous_key_requests_total',
+      'Requests made with a former admin key (AIRLOCK_ADMIN_KEY_PREVIOUS): once it stays at its value, no client uses the old key and the variable can go',
+      [],
+      registers,
+      () => [this.#previousAdminKey],
     );
     countersFrom(
       'airlock_purged_rows_total',
@@ -304,6 +312,11 @@ export class Metrics implements InvokeMetrics, RetentionMetrics {
 
   recordOffThreadBody(): void {
     this.#offThreadBodies.value++;
+  }
+
+  /** A request was made with a former admin key (AIRLOCK_ADMIN_KEY_PREVIOUS). */
+  recordPreviousAdminKey(): void {
+    this.#previousAdminKey.value++;
   }
 
   recordPurged(kind: PurgeKind, rows: number): void {

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { AirlockError, isAirlockError } from './errors.js';
 import { inputBodyLimit, KiB, MiB } from './limits.js';
 import { defaultMaxConnections, openFilesSoftLimit } from './open-files.js';
-import { adminKeyFrom } from './config/admin-key.js';
+import { adminKeyFrom, previousAdminKeysFrom } from './config/admin-key.js';
 import { trustProxyFrom } from './config/trust-proxy.js';
 import { publicUrlFrom } from './config/public-url.js';
 import { admissionFrom, capAdmission } from './config/admission.js';
@@ -55,6 +55,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   adminKey: string | undefined;
+  /** Former admin keys still accepted (AIRLOCK_ADMIN_KEY_PREVIOUS), for a rotation without a gap; each use is logged. */
+  previousAdminKeys: string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /**
    * `airlock server` prints its start banner (URL, admin key on the start that generates it, an
@@ -184,6 +186,7 @@ function readConfig(env: Env): Config {
     dataDir,
     databaseUrl: databaseUrlFrom(env, dataDir),
     adminKey: adminKeyFrom(env),
+    previousAdminKeys: previousAdminKeysFrom(env),
     logLevel: oneOf(
       env,
       'AIRLOCK_LOG_LEVEL',

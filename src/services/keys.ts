@@ -13,11 +13,13 @@ import { secretToken, sortableId } from '../core/ids.js';
 import type { ApiKeyRecord, Store } from '../store/port.js';
 import { listHint } from './names.js';
 
-/** Who made a request; keyId names the key in audit and access lines ("admin" for the admin key). */
-export type Principal = { kind: 'admin'; keyId: typeof ADMIN_KEY_ID } | { kind: 'tenant'; tenant: string; keyId: string };
+/** Who made a request; keyId names the key in audit and access lines ("admin" for the admin key, "admin-previous" for a former one). */
+export type Principal = { kind: 'admin'; keyId: typeof ADMIN_KEY_ID | typeof PREVIOUS_ADMIN_KEY_ID } | { kind: 'tenant'; tenant: string; keyId: string };
 
 /** What audit and access lines show as the key id of the admin key (tenant key ids start with key_). */
 export const ADMIN_KEY_ID = 'admin';
+/** The key id of a former admin key still accepted (AIRLOCK_ADMIN_KEY_PREVIOUS). */
+export const PREVIOUS_ADMIN_KEY_ID = 'admin-previous';
 
 export interface AdminKey {
   key: string;
@@ -91,24 +93,42 @@ export const KEY_CACHE_MS = 1_000;
 
 export class KeyService {
   private readonly adminHash: Buffer;
+  /** Former admin keys (AIRLOCK_ADMIN_KEY_PREVIOUS) and who hears of each request made with one. */
+  private readonly previousHashes: Buffer[];
+  private readonly onPreviousKey: () => void;
   /** Resolved keys by token: keeps sha256 and the store lookup off the hot path. */
   private readonly cache = new ExpiringCache<Principal>(KEY_CACHE_MS, CACHE_LIMIT);
 
   private readonly store: Store;
 
-  constructor(store: Store, adminKey: string) {
+  /** `previous`: former admin keys still accepted; `onPreviousKey` is told of each request made with one. */
+  constructor(store: Store, adminKey: string, previous: readonly string[] = [], onPreviousKey: () => void = () => {}) {
     this.store = store;
     this.adminHash = sha256(adminKey);
+    if (previous.includes(adminKey)) {
+      throw new AirlockError(
+        'CONFIG_INVALID',
+        'AIRLOCK_ADMIN_KEY_PREVIOUS holds the current admin key; it is for the former key only: remove that entry',
+      );
+    }
+    this.previousHashes = previous.map(sha256);
+    this.onPreviousKey = onPreviousKey;
   }
 
   /** The principal for a bearer token, or undefined when the token is unknown. */
   async resolve(token: string): Promise<Principal | undefined> {
     const cached = this.cache.get(token);
-    if (cached) return cached;
+    if (cached) {
+      if (cached.keyId === PREVIOUS_ADMIN_KEY_ID) this.onPreviousKey();
+      return cached;
+    }
     const digest = sha256(token);
     let principal: Principal | undefined;
     if (timingSafeEqual(digest, this.adminHash)) {
       principal = { kind: 'admin', keyId: ADMIN_KEY_ID };
+    } else if (this.previousHashes.some((hash) => timingSafeEqual(digest, hash))) {
+      principal = { kind: 'admin', keyId: PREVIOUS_ADMIN_KEY_ID };
+      this.onPreviousKey();
     } else {
       const record = await this.store.findApiKeyByHash(digest.toString('hex'));
       if (!record || record.tenant === null) return undefined; // unknown keys are never cached
@@ -125,7 +145,7 @@ export class KeyService {
    */
   async lookup(token: string): Promise<KeyLookup | undefined> {
     const digest = sha256(token);
-    if (timingSafeEqual(digest, this.adminHash)) return { kind: 'admin' };
+    if (timingSafeEqual(digest, this.adminHash) || this.previousHashes.some((hash) => timingSafeEqual(digest, hash))) return { kind: 'admin' };
     const record = await this.store.findApiKeyByHash(digest.toString('hex'));
     return record === undefined || record.tenant === null ? undefined : { kind: 'tenant', record };
   }

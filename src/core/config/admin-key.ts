@@ -1,5 +1,6 @@
 // The admin key the operator sets (AIRLOCK_ADMIN_KEY; when unset, a long random one is generated
-// into <data dir>/admin.key): the key that reaches every tenant must not be guessable.
+// into <data dir>/admin.key): the key that reaches every tenant must not be guessable. During a
+// rotation, former admin keys (AIRLOCK_ADMIN_KEY_PREVIOUS) are still accepted.
 import { AirlockError } from '../errors.js';
 import type { Env } from './env.js';
 
@@ -17,4 +18,22 @@ export function adminKeyFrom(env: Env): string | undefined {
     );
   }
   return key;
+}
+
+/**
+ * Former admin keys still accepted during a rotation (AIRLOCK_ADMIN_KEY_PREVIOUS, comma-separated),
+ * each as long as an admin key must be; empty when unset.
+ */
+export function previousAdminKeysFrom(env: Env): string[] {
+  const keys = (env.AIRLOCK_ADMIN_KEY_PREVIOUS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
+  keys.forEach((key, i) => {
+    if (key.length < MIN_ADMIN_KEY_LENGTH) {
+      throw new AirlockError(
+        'CONFIG_INVALID',
+        `AIRLOCK_ADMIN_KEY_PREVIOUS (entry ${i + 1}) is ${key.length} characters long, shorter than any admin key ` +
+          `(at least ${MIN_ADMIN_KEY_LENGTH}); it must hold the former admin key itself, whole`,
+      );
+    }
+  });
+  return keys;
 }
