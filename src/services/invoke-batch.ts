@@ -56,7 +56,11 @@ export class InvokeBatch {
     this.#deps = deps;
   }
 
-  async run(tenant: string, name: string, req: BatchRequest, signal?: WaitSignal): Promise<BatchResult> {
+  /**
+   * `signal` ends an input's wait for an admission slot when the caller goes away; `callerGone`
+   * says it has, so that no further input starts even when none has to wait.
+   */
+  async run(tenant: string, name: string, req: BatchRequest, signal?: WaitSignal, callerGone: () => boolean = () => false): Promise<BatchResult> {
     const { config, functions, admission, invoke } = this.#deps;
     const fn = await functions.get(tenant, name, req.version);
     if (req.inputs.length === 0 || req.inputs.length > config.maxBatchInputs) {
@@ -82,6 +86,10 @@ export class InvokeBatch {
     let failed = false;
     const worker = async (): Promise<void> => {
       while (!gone && !failed && next < inputs.length) {
+        if (callerGone()) {
+          gone = true;
+          break;
+        }
         const index = next++;
         const call = { input: inputs[index], version: fn.version, ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }) };
         try {

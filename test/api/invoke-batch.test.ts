@@ -87,6 +87,30 @@ describe('invoke-batch', () => {
     assert.equal((await batch(server, 'acme', 'double', { input: 1 })).status, 400, 'an invoke body is not a batch');
   });
 
+  it('starts no further input once the client has gone', async () => {
+    await deploy(server, 'acme', 'paced', tagged('paced'));
+    const abort = new AbortController();
+    const sent = fetch(`${server.url}/v1/tenants/acme/functions/paced/invoke-batch`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: Array.from({ length: 12 }, () => ({ ms: 250 })) }), // 2 at a time: about 1.5 s
+      signal: abort.signal,
+    }).catch((err: unknown) => err);
+    await waitFor('the first inputs to be recorded', async () => (await executionCount(server, 'acme', 'paced')) >= 1);
+    abort.abort();
+    assert.ok((await sent) instanceof Error, 'the request was aborted');
+    // The inputs running when the client left finish; no other starts. Wait until the count holds
+    // still across a whole input's time, then check it.
+    let count = await executionCount(server, 'acme', 'paced');
+    for (let settled = 0; settled < 3; ) {
+      await new Promise((resolve) => setTimeout(resolve, 300)); // a poll's pace
+      const now = await executionCount(server, 'acme', 'paced');
+      settled = now === count ? settled + 1 : 0;
+      count = now;
+    }
+    assert.ok(count <= 6, `${count} of 12 inputs ran after the client left early`);
+  });
+
   it("is refused to another tenant's key", async () => {
     const key = (await server.request('POST', '/v1/tenants/globex/keys')).body.key;
     const res = await batch(server, 'acme', 'double', { inputs: [1] }, key);

@@ -63,6 +63,7 @@ export function registerInvokeRoutes(app: FastifyInstance, deps: ApiDeps): void 
       return deps.invokeBatch.run(
         tenant, name, { inputs, ...(version === undefined ? {} : { version }), ...(timeoutMs === undefined ? {} : { timeoutMs }) },
         () => clientGone(reply.raw),
+        () => reply.raw.destroyed || reply.raw.socket?.destroyed === true,
       );
     },
   );
