@@ -190,8 +190,8 @@ describe('spawner launcher', () => {
       assert.equal(outcome.status, 'killed');
       assert.equal(outcome.reusable, false);
       await waitFor('every process of both sandboxes to be gone', () => footprints.every((fp) => leftovers(fp).length === 0 && (fp.innerPid === undefined || !processRunning(fp.innerPid, undefined))));
-      assert.equal(busy.alive, false);
-      assert.equal(idle.alive, false);
+      // Each sandbox hears of its exit through the channel to the dead spawner a moment later.
+      await waitFor('both sandboxes to know they ended', () => !busy.alive && !idle.alive);
       const fresh = await tracker.spawn();
       assert.equal((await fresh.run(request('export default () => "again"'))).result, 'again');
     } finally {
