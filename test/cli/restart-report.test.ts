@@ -10,22 +10,13 @@ import { join } from 'node:path';
 import { apiCall, startServerProcess } from '../support/process.js';
 import type { ServerProcess } from '../support/process.js';
 import { FAST_JOBS } from '../api/jobs-support.js';
+import { until } from '../support/poll.js';
 
 const STEPS = `export default async function (input, ctx) {
   let i = ctx.checkpoint.get() ?? 0;
   while (i < input.n) { await new Promise((r) => setTimeout(r, 20)); i++; await ctx.checkpoint.save(i); }
   return i;
 }`;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('the start after a killed server', () => {
   it('says which cgroups it removed, what work it found waiting and which leases it ended', async () => {

@@ -13,17 +13,7 @@ import Database from 'better-sqlite3';
 import { apiCall, startServerProcess } from '../support/process.js';
 import { COUNTER, FAST_JOBS } from '../api/jobs-support.js';
 import type { JobBody } from '../api/jobs-support.js';
-
-/** Polls `check` every 20 ms until it returns a value, or fails with `what` after 20 s. */
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { until } from '../support/poll.js';
 
 describe('server process: a signal to its process group (Ctrl-C)', () => {
   it('stops gracefully: the call in flight succeeds, the job slice ends without a failed attempt, exit 0', async () => {

@@ -13,17 +13,7 @@ import { alive, apiCall, descendants, startServerProcess } from '../support/proc
 import type { ServerProcess } from '../support/process.js';
 import { COUNTER, FAST_JOBS } from '../api/jobs-support.js';
 import type { JobBody } from '../api/jobs-support.js';
-
-/** Polls `check` every 20 ms until it returns a value, or fails with `what` after 20 s. */
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { until } from '../support/poll.js';
 
 async function metric(server: ServerProcess, pattern: RegExp): Promise<true | undefined> {
   return pattern.test(await (await fetch(`${server.url}/metrics`)).text()) ? true : undefined;
