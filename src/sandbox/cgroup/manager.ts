@@ -2,7 +2,8 @@
 // `<root>/<tenant>/<sandbox>` once bound (from the start for a sandbox spawned for a waiting
 // call of that tenant), tenant groups created on first use and removed when
 // their last sandbox is gone, sandbox moves (create the new group, move every process, remove
-// the old one: cgroupfs cannot rename a group to another parent), and leftover removal at start.
+// the old one: cgroupfs cannot rename a group to another parent; the memory the old group kept
+// charged is remembered, as the kernel never moves charges), and leftover removal at start.
 // Placements, moves and removals are batches of GroupOps carried out by a GroupOpRunner (a worker
 // thread on the kernel's cgroupfs); start, stop and reads stay synchronous.
 // The version-specific file names live in v1.ts and v2.ts.
@@ -20,6 +21,13 @@ export interface ManagerSettings {
   rootName: string;
   /** CPU weight of each tenant's parent group (1..10000, 100 = default). */
   tenantWeight: number;
+}
+
+/** Where a sandbox moved under its tenant lives, and what its old group kept charged. */
+export interface MovedGroup {
+  rel: string;
+  /** Memory bytes still charged to the old group when the processes left it. */
+  leftBehindBytes: number;
 }
 
 export function placementFailed(what: string, err: unknown): AirlockError {
@@ -56,6 +64,8 @@ export abstract class GroupManager implements CgroupManager {
   /** Writes that give a new sandbox group its ceilings. */
   protected abstract limitOps(rel: string, limits: SandboxLimits): GroupOp[];
   protected abstract procsFile(dir: string): string;
+  /** The file that holds a group's memory charge, bytes. */
+  protected abstract chargedFile(rel: string): string;
   protected abstract readOomKills(rel: string): number;
   protected abstract readCpuUsageNs(rel: string): number | undefined;
   protected abstract readMemoryPeakBytes(rel: string): number | undefined;
@@ -110,20 +120,26 @@ export abstract class GroupManager implements CgroupManager {
 
   // ------------------------------------------------------------------ used by PlacedGroup
 
-  /** Creates the group under the tenant's parent and moves every process of `from` into it. */
-  async moveToTenant(from: string, tenant: string, name: string, limits: SandboxLimits): Promise<string> {
+  /**
+   * Creates the group under the tenant's parent and moves every process of `from` into it. The
+   * pages charged before the move stay charged to `from` (no kernel moves charges any more): the
+   * answer says how many bytes, read in the same batch right after the move.
+   */
+  async moveToTenant(from: string, tenant: string, name: string, limits: SandboxLimits): Promise<MovedGroup> {
     const rel = `${tenant}/${name}`;
     const ops = this.acquireTenant(tenant);
     ops.push(...this.createOps(rel), ...this.limitOps(rel, limits));
     const targets = this.dirs(rel);
     this.dirs(from).forEach((source, i) => ops.push({ op: 'moveAll', from: this.procsFile(source), to: this.procsFile(targets[i]!) }));
+    ops.push({ op: 'readBytes', path: this.chargedFile(from) });
+    let readings: number[];
     try {
-      await this.runner.run(ops);
+      readings = await this.runner.run(ops);
     } catch (err) {
       void this.releaseTenant(tenant, rel);
       throw placementFailed(`move the sandbox to its tenant's cgroup ${this.dirs(rel)[0]}`, err);
     }
-    return rel;
+    return { rel, leftBehindBytes: readings[0] ?? 0 };
   }
 
   oomKills(rel: string): number {
@@ -232,6 +248,8 @@ class PlacedGroup implements SandboxCgroup {
   private binding: Promise<void> | undefined;
   /** The group the processes are leaving while they move. */
   private moving: string | undefined;
+  /** Memory the group the processes left keeps charged (see moveToTenant); 0 before a move. */
+  private leftBehindBytes = 0;
 
   constructor(manager: GroupManager, name: string, rel: string, limits: SandboxLimits, tenant?: string) {
     this.manager = manager;
@@ -251,7 +269,9 @@ class PlacedGroup implements SandboxCgroup {
     this.moving = from;
     this.binding = (async () => {
       try {
-        this.rel = await this.manager.moveToTenant(from, tenant, this.name, this.limits);
+        const moved = await this.manager.moveToTenant(from, tenant, this.name, this.limits);
+        this.rel = moved.rel;
+        this.leftBehindBytes = moved.leftBehindBytes;
       } finally {
         this.moving = undefined;
       }
@@ -267,10 +287,12 @@ class PlacedGroup implements SandboxCgroup {
   }
 
   memoryPeakBytes(): number | undefined {
-    // While the processes move, either group may hold the peak.
+    // While the processes move, either group may hold the peak; once moved, the sandbox's
+    // footprint is its group's plus what the old group kept charged (an upper bound, as some of
+    // those pages may have been freed since).
     const peaks = [this.rel, this.moving].map((rel) => (rel === undefined ? undefined : this.manager.memoryPeakBytes(rel)));
     const known = peaks.filter((p): p is number => p !== undefined);
-    return known.length === 0 ? undefined : Math.max(...known);
+    return known.length === 0 ? undefined : Math.max(...known) + this.leftBehindBytes;
   }
 
   cpuUsageNs(): number | undefined {

@@ -8,7 +8,7 @@ import type { OpAnswer, OpRequest } from './op-worker.js';
 import type { GroupOp, GroupOpRunner } from './ops.js';
 
 interface Pending {
-  resolve(): void;
+  resolve(readings: number[]): void;
   reject(err: Error): void;
 }
 
@@ -20,11 +20,11 @@ export class WorkerOpRunner implements GroupOpRunner {
   /** close() waiting for the batches under way. */
   private readonly drainWaiters: (() => void)[] = [];
 
-  run(ops: readonly GroupOp[]): Promise<void> {
+  run(ops: readonly GroupOp[]): Promise<number[]> {
     if (this.closed) return Promise.reject(new Error('the cgroup worker was closed (the server is stopping)'));
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<number[]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       if (this.pending.size === 1) worker.ref();
       worker.postMessage({ id, ops } satisfies OpRequest);
@@ -54,7 +54,7 @@ export class WorkerOpRunner implements GroupOpRunner {
     const entry = this.pending.get(answer.id);
     if (entry === undefined) return;
     this.pending.delete(answer.id);
-    if (answer.ok) entry.resolve();
+    if (answer.ok) entry.resolve(answer.readings);
     else entry.reject(Object.assign(new Error(answer.message), { code: answer.code }));
     if (this.pending.size === 0) {
       this.worker?.unref();

@@ -1,5 +1,5 @@
 // Worker thread that carries out cgroupfs batches for the server (see ops.ts): each message is
-// {id, ops}; the answer is {id, ok} or {id, ok: false, message, code}. Synchronous fs calls are
+// {id, ops}; the answer is {id, ok, readings} or {id, ok: false, message, code}. Synchronous fs calls are
 // fine here: this thread does nothing else.
 import { parentPort } from 'node:worker_threads';
 import { errnoOf, kernelFs } from './fs.js';
@@ -11,14 +11,14 @@ export interface OpRequest {
   ops: readonly GroupOp[];
 }
 
-export type OpAnswer = { id: number; ok: true } | { id: number; ok: false; message: string; code: string };
+export type OpAnswer = { id: number; ok: true; readings: number[] } | { id: number; ok: false; message: string; code: string };
 
 const port = parentPort;
 if (port === null) throw new Error('op-worker.js runs as a worker thread of the Airlock server');
 
 port.on('message', (req: OpRequest) => {
   runGroupOps(kernelFs, req.ops).then(
-    () => port.postMessage({ id: req.id, ok: true } satisfies OpAnswer),
+    (readings) => port.postMessage({ id: req.id, ok: true, readings } satisfies OpAnswer),
     (err: unknown) =>
       port.postMessage({ id: req.id, ok: false, message: err instanceof Error ? err.message : String(err), code: errnoOf(err) } satisfies OpAnswer),
   );

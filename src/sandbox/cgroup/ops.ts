@@ -9,13 +9,12 @@ import type { CgroupFs } from './types.js';
 export type GroupOp =
   /** Creates a group; `existOk`: one that already exists is fine (parent groups). */
   | { op: 'mkdir'; path: string; existOk?: boolean }
-  /**
-   * Writes one value. `ifExists`: skipped when the file is missing (optional kernel features);
-   * `optional`: a failure is ignored (best-effort settings).
-   */
-  | { op: 'write'; path: string; value: string; ifExists?: boolean; optional?: boolean }
+  /** Writes one value. `ifExists`: skipped when the file is missing (optional kernel features). */
+  | { op: 'write'; path: string; value: string; ifExists?: boolean }
   /** Moves every process listed in the `from` procs file to the `to` procs file. */
   | { op: 'moveAll'; from: string; to: string }
+  /** Reads a byte count (a group's memory charge) into the batch's readings. */
+  | { op: 'readBytes'; path: string }
   /**
    * Removes a group, never failing (a group left behind is swept at the next start). `retry`:
    * try again for a while when the kernel still holds exited tasks in it.
@@ -28,8 +27,12 @@ const MOVE_ROUNDS = 16;
 const RMDIR_TRIES = 50;
 const RMDIR_PAUSE_MS = 10;
 
-/** Runs `ops` in order against `fs`; rejects with the first failure (the path is in its message). */
-export async function runGroupOps(fs: CgroupFs, ops: readonly GroupOp[]): Promise<void> {
+/**
+ * Runs `ops` in order against `fs`; rejects with the first failure (the path is in its message).
+ * Answers the batch's readings: the value each readBytes op read, in order.
+ */
+export async function runGroupOps(fs: CgroupFs, ops: readonly GroupOp[]): Promise<number[]> {
+  const readings: number[] = [];
   for (const op of ops) {
     switch (op.op) {
       case 'mkdir':
@@ -37,20 +40,26 @@ export async function runGroupOps(fs: CgroupFs, ops: readonly GroupOp[]): Promis
         break;
       case 'write':
         if (op.ifExists === true && !fs.exists(op.path)) break;
-        try {
-          fs.write(op.path, op.value);
-        } catch (err) {
-          if (op.optional !== true) throw err;
-        }
+        fs.write(op.path, op.value);
         break;
       case 'moveAll':
         moveAll(fs, op.from, op.to);
+        break;
+      case 'readBytes':
+        readings.push(readBytes(fs, op.path));
         break;
       case 'rmdir':
         await removeDir(fs, op.path, op.retry === true ? RMDIR_TRIES : 1);
         break;
     }
   }
+  return readings;
+}
+
+function readBytes(fs: CgroupFs, path: string): number {
+  const bytes = Number(fs.read(path).trim());
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error(`${path} holds no byte count`);
+  return bytes;
 }
 
 function moveAll(fs: CgroupFs, from: string, to: string): void {
@@ -96,8 +105,11 @@ export function removeGroupDir(fs: CgroupFs, path: string): boolean {
 
 /** Carries out batches of GroupOps. */
 export interface GroupOpRunner {
-  /** Runs one batch in order; batches may overlap while one waits between rmdir attempts. */
-  run(ops: readonly GroupOp[]): Promise<void>;
+  /**
+   * Runs one batch in order; batches may overlap while one waits between rmdir attempts.
+   * Answers the batch's readings (see runGroupOps).
+   */
+  run(ops: readonly GroupOp[]): Promise<number[]>;
   /** Waits for the batches under way, then releases what the runner holds (its thread). */
   close(): Promise<void>;
 }
@@ -105,13 +117,13 @@ export interface GroupOpRunner {
 /** Runs batches on the calling thread (tests, fake filesystems). */
 export class InlineOpRunner implements GroupOpRunner {
   private readonly fs: CgroupFs;
-  private readonly running = new Set<Promise<void>>();
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(fs: CgroupFs) {
     this.fs = fs;
   }
 
-  run(ops: readonly GroupOp[]): Promise<void> {
+  run(ops: readonly GroupOp[]): Promise<number[]> {
     const done = runGroupOps(this.fs, ops);
     const tracked = done.catch(() => undefined);
     this.running.add(tracked);

@@ -1,8 +1,7 @@
 // cgroup v1: one group per hierarchy (memory, pids, cpu, and cpuacct when mounted apart from
 // cpu), all below the server's own group. Memory: memory.limit_in_bytes (and memsw when swap
-// accounting exists), charges follow moved tasks where the kernel still supports it
-// (memory.move_charge_at_immigrate; recent kernels refuse it with EINVAL, then only pages
-// allocated after the move count, as on v2), OOM kills counted in memory.oom_control.
+// accounting exists), OOM kills counted in memory.oom_control. Charges stay with the group that
+// made them when a sandbox moves (recent kernels no longer move charges), as on v2.
 // CPU: cfs quota per sandbox, cpu.shares per tenant.
 import { join } from 'node:path';
 import type { V1Controller } from './detect.js';
@@ -60,9 +59,6 @@ export class V1Manager extends GroupManager {
     const memory = this.dir('memory', rel);
     const cpu = this.dir('cpu', rel);
     return [
-      // Charges made before the move (the runtime's boot) follow the processes into this group,
-      // on kernels that still move charges (recent ones refuse the setting).
-      { op: 'write', path: join(memory, 'memory.move_charge_at_immigrate'), value: '3', optional: true },
       { op: 'write', path: join(memory, 'memory.limit_in_bytes'), value: String(limits.memoryBytes) },
       // No way around the ceiling through swap, where swap is accounted.
       { op: 'write', path: join(memory, 'memory.memsw.limit_in_bytes'), value: String(limits.memoryBytes), ifExists: true },
@@ -74,6 +70,10 @@ export class V1Manager extends GroupManager {
 
   protected procsFile(dir: string): string {
     return join(dir, 'cgroup.procs');
+  }
+
+  protected chargedFile(rel: string): string {
+    return join(this.dir('memory', rel), 'memory.usage_in_bytes');
   }
 
   protected readOomKills(rel: string): number {

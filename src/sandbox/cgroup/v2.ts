@@ -87,6 +87,10 @@ export class V2Manager extends GroupManager {
     return join(dir, 'cgroup.procs');
   }
 
+  protected chargedFile(rel: string): string {
+    return join(this.dirs(rel)[0]!, 'memory.current');
+  }
+
   protected readOomKills(rel: string): number {
     const text = this.fs.read(join(this.dirs(rel)[0]!, 'memory.events'));
     return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0);

@@ -114,7 +114,7 @@ export class FakeCgroup2 implements CgroupFs {
   private populate(dir: string, controllers: string): void {
     const enabled = controllers.split(/\s+/).filter(Boolean);
     const files: Record<string, string> = { ...INTERFACE, 'cgroup.controllers': `${enabled.join(' ')}\n` };
-    if (enabled.includes('memory')) Object.assign(files, { 'memory.max': 'max\n', 'memory.swap.max': 'max\n', 'memory.oom.group': '0\n' });
+    if (enabled.includes('memory')) Object.assign(files, { 'memory.max': 'max\n', 'memory.swap.max': 'max\n', 'memory.oom.group': '0\n', 'memory.current': '0\n', 'memory.peak': '0\n' });
     if (enabled.includes('pids')) files['pids.max'] = 'max\n';
     if (enabled.includes('cpu')) Object.assign(files, { 'cpu.max': 'max 100000\n', 'cpu.weight': '100\n' });
     for (const [name, content] of Object.entries(files)) {

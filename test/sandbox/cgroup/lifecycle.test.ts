@@ -41,8 +41,7 @@ describe('cgroup lifecycle (real kernel)', { skip }, () => {
       assert.equal(readFileSync(join(memory, '..', '..', '_pool', 'cgroup.procs'), 'utf8'), '', 'nothing left in the pool group');
       const outcome = await sb.run(request('export default async () => { globalThis.keep = Buffer.alloc(4 << 20, 1); return 42; };'));
       assert.equal(outcome.result, 42);
-      // What the tenant allocates is charged to its sandbox's group (kernels that still move
-      // charges also bring the boot's pages along; newer ones refuse, see docs/cgroups.md).
+      // What the tenant allocates is charged to its sandbox's group.
       assert.ok(Number(readFileSync(join(memory, 'memory.usage_in_bytes'), 'utf8')) >= 4 << 20, 'tenant memory is charged here');
       await sb.destroy();
       for (const dir of dirs) {

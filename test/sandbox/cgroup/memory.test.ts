@@ -1,7 +1,8 @@
 // Memory ceiling per sandbox on the real kernel: a Buffer bomb (off-heap) and a heap bomb both
 // end in a cgroup OOM kill reported as `oom`; a heap of large arrays that reaches V8's own limit
-// first is `oom` too; tmpfs writes count against the ceiling; a tenant printing V8's OOM message
-// is not reported as oom; and the layer proof: the same Buffer bomb succeeds with
+// first is `oom` too (also when most of it was allocated before a pool sandbox moved to its
+// tenant, and stayed charged to the pool group); tmpfs writes count against the ceiling; a tenant printing V8's OOM message is not reported as oom; and the
+// layer proof: the same Buffer bomb succeeds with
 // AIRLOCK_CGROUPS=off and is stopped with cgroups on.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -59,6 +60,21 @@ describe('cgroup memory ceiling (real kernel)', { skip }, () => {
     } finally {
       await server.close();
     }
+  });
+
+  it("V8's own heap limit reached after a pool sandbox's move is oom, though most of the heap was allocated before it", async () => {
+    await withCgroups(async ({ tracker }) => {
+      // 8 MB arrays: 28 before the move (224 MB of a 256 MiB heap, charged to the pool group),
+      // then more until V8 gives up; the tenant's group alone sees far less than the heap.
+      const arrays = 'export default async ({ n }) => { const keep = (globalThis.keep ??= []); for (let i = 0; i < n; i++) keep.push(new Array(1e6).fill(1)); return keep.length; };';
+      const sb = await tracker.spawn(256);
+      const before = await sb.run(request(arrays, { input: { n: 28 }, timeoutMs: 30_000 }));
+      assert.equal(before.status, 'succeeded', JSON.stringify(before.error));
+      await sb.bindTenant('acme');
+      const outcome = await sb.run(request(arrays, { input: { n: 100 }, timeoutMs: 30_000 }));
+      assert.ok(outcome.logs.some((l) => /JavaScript heap out of memory/.test(l.msg)), 'V8 stopped first: ' + JSON.stringify(outcome.error));
+      assertOom(outcome);
+    });
   });
 
   it('a run that times out near its memory ceiling says so (it was collecting garbage), one that was only slow does not', async () => {

@@ -34,7 +34,6 @@ describe('cgroup op batches', () => {
       { op: 'mkdir', path: b },
       { op: 'write', path: join(a, 'pids.max'), value: '7' },
       { op: 'write', path: join(a, 'no.such.file'), value: '1', ifExists: true },
-      { op: 'write', path: join(a, 'another.missing.file'), value: '1', optional: true },
       { op: 'write', path: join(a, 'cgroup.procs'), value: '101' },
       { op: 'write', path: join(a, 'cgroup.procs'), value: '102' },
       { op: 'moveAll', from: join(a, 'cgroup.procs'), to: join(b, 'cgroup.procs') },
@@ -52,6 +51,22 @@ describe('cgroup op batches', () => {
     // rmdir never fails: a group that still holds processes stays for the next start's sweep.
     await runGroupOps(fake, [{ op: 'rmdir', path: b }]);
     assert.deepEqual(fake.procs(b), ['101', '102']);
+  });
+
+  it('readBytes answers the byte counts it read, in order, through the worker thread', async () => {
+    const charged = join(dir, 'memory.usage_in_bytes');
+    const runner = new WorkerOpRunner();
+    try {
+      writeFileSync(charged, '30000\n');
+      assert.deepEqual(await runner.run([{ op: 'readBytes', path: charged }]), [30_000]);
+      const both = await runner.run([{ op: 'readBytes', path: charged }, { op: 'write', path: charged, value: '99900' }, { op: 'readBytes', path: charged }]);
+      assert.deepEqual(both, [30_000, 99_900], 'one reading per readBytes, in order');
+      assert.deepEqual(await runner.run([{ op: 'mkdir', path: join(dir, 'g') }]), [], 'a batch without one reads nothing');
+      writeFileSync(charged, 'garbage');
+      await assert.rejects(runner.run([{ op: 'readBytes', path: charged }]), /memory\.usage_in_bytes holds no byte count/);
+    } finally {
+      await runner.close();
+    }
   });
 
   it('the worker runner carries out batches and reports failures with the errno code', async () => {
@@ -141,7 +156,7 @@ describe('cgroup op batches', () => {
         batches.push([...ops]);
         inRunner = true;
         try {
-          await inline.run(ops);
+          return await inline.run(ops);
         } finally {
           inRunner = false;
         }

@@ -56,12 +56,17 @@ describe('cgroup v2 manager (file level)', () => {
     assert.equal(read(`${blank}/cpu.max`), '50000 100000');
     assert.deepEqual(fake.procs(join(base, blank)), ['4242', '4243']);
 
+    // The kernel keeps what the blank sandbox was charged before the move with the pool group.
+    const BEFORE = 40 * 1024 * 1024;
+    fake.write(join(base, blank, 'memory.current'), String(BEFORE));
     await group.bindTenant('acme');
     const bound = `airlock/acme/${group.name}`;
     assert.equal(read('airlock/acme/cpu.weight'), '250');
     assert.equal(read('airlock/acme/cgroup.subtree_control'), 'memory pids cpu');
     assert.deepEqual(fake.procs(join(base, bound)), ['4242', '4243'], 'every process moved');
     assert.equal(read(`${bound}/memory.max`), String(LIMITS.memoryBytes), 'limits applied before the move');
+    fake.write(join(base, bound, 'memory.peak'), String(10 * 1024 * 1024));
+    assert.equal(group.memoryPeakBytes(), BEFORE + 10 * 1024 * 1024, 'the peak counts what stayed charged to the pool group');
     assert.equal(group.oomKilled(), false);
     fake.recordOomKill(join(base, bound));
     assert.equal(group.oomKilled(), true, 'memory.events oom_kill is the source of truth');
