@@ -1,6 +1,6 @@
 // Worker thread that carries out cgroupfs batches for the server (see ops.ts): each message is
-// {id, ops}; the answer is {id, ok, readings} or {id, ok: false, message, code}. Synchronous fs calls are
-// fine here: this thread does nothing else.
+// {id, ops}; the answer is {id, ok, readings} or {id, ok: false, message, code}. Synchronous fs
+// calls are fine here: this thread does nothing else.
 import { parentPort } from 'node:worker_threads';
 import { errnoOf, kernelFs } from './fs.js';
 import { runGroupOps } from './ops.js';
