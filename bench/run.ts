@@ -3,7 +3,7 @@
 // reference, plain http relaying each call to one child process: the cost of the hop alone); then
 // durable webhook ingest (202s per second at 16 connections, bench/scenarios/webhook-ingest.ts; again
 // with GitHub signatures verified on the host), a tenant's small calls beside another tenant's
-// large inputs (bench/scenarios/large-inputs.ts), inputs per second in batches against one per
+// large inputs or large results (bench/scenarios/large-inputs.ts), inputs per second in batches against one per
 // request (bench/scenarios/batch-invoke.ts), and what seccomp and cgroups cost warm throughput
 // (bench/scenarios/layer-cost.ts).
 // Prints a table; `--json FILE` also writes the figures as JSON. Not part of `npm test`.
@@ -23,7 +23,7 @@ import type { LoadResult, Target } from './lib/http.js';
 import { median, ms, num, summarize, table } from './lib/stats.js';
 import { layerCost } from './scenarios/layer-cost.js';
 import type { LayerCostFigures } from './scenarios/layer-cost.js';
-import { largeInputs } from './scenarios/large-inputs.js';
+import { LARGE_RESULTS_ENV, largeInputs, largeResults } from './scenarios/large-inputs.js';
 import type { LargeInputFigures } from './scenarios/large-inputs.js';
 import { webhookIngest } from './scenarios/webhook-ingest.js';
 import { batchInvoke } from './scenarios/batch-invoke.js';
@@ -155,6 +155,7 @@ interface Figures {
   /** The same with host-side GitHub signature verification on. */
   webhookIngestVerified: IngestFigures;
   largeInputs: LargeInputFigures;
+  largeResults: LargeInputFigures;
   batchInvoke: BatchFigures;
   layerCost: LayerCostFigures;
   ratios: { warmVsPlainThroughput16: number; perRound: number[]; relayVsPlainThroughput16: number };
@@ -242,6 +243,7 @@ async function main(): Promise<void> {
   const verifiedIngest = await onFreshServer((server) => webhookIngest(server, SECONDS, ROUNDS, { verify: true }));
   log("airlock: a tenant's small calls alone, then beside another tenant's ~4 MiB inputs (a fresh server)");
   const large = await onFreshServer((server) => largeInputs(server, SECONDS, ROUNDS));
+  const largeOut = await onFreshServer((server) => largeResults(server, SECONDS, ROUNDS), LARGE_RESULTS_ENV);
 
   log('airlock: inputs per second in batches of 16 vs one per request, alternating (a fresh server)');
   // 16 of the tenant's inputs run at once either way (the default tenant limit of 8 would hold half back).
@@ -258,7 +260,7 @@ async function main(): Promise<void> {
   const ratio = median(ratios16);
   const relayRatio = median(relayRatios16);
   const figures: Figures = {
-    machine, plain, relay, warm, poolStart, spawnStart, naiveSpawn, fairness, webhookIngest: ingest, webhookIngestVerified: verifiedIngest, largeInputs: large, batchInvoke: batched, layerCost: layers,
+    machine, plain, relay, warm, poolStart, spawnStart, naiveSpawn, fairness, webhookIngest: ingest, webhookIngestVerified: verifiedIngest, largeInputs: large, largeResults: largeOut, batchInvoke: batched, layerCost: layers,
     ratios: { warmVsPlainThroughput16: ratio, perRound: ratios16, relayVsPlainThroughput16: relayRatio },
     targets: {
       warmThroughput16: { target: '>= 0.4x plain', value: ratio, met: ratio >= 0.4 },
@@ -286,6 +288,8 @@ async function main(): Promise<void> {
     ['  same, signatures verified', '-', '-', '-', num(verifiedIngest.acceptedPerSecond), ms(verifiedIngest.p99)],
     ['large inputs: small calls alone (baseline)', ms(large.quietAlone.p50), ms(large.quietAlone.p99), '-', '-', '-'],
     [`  same, beside another tenant's ${(large.largeBodyBytes / 2 ** 20).toFixed(1)} MiB inputs`, ms(large.quietBesideLarge.p50), ms(large.quietBesideLarge.p99), '-', '-', '-'],
+    ['large results: small calls alone (baseline)', ms(largeOut.quietAlone.p50), ms(largeOut.quietAlone.p99), '-', '-', '-'],
+    [`  same, beside another tenant's ${(largeOut.largeBodyBytes / 2 ** 20).toFixed(1)} MiB results`, ms(largeOut.quietBesideLarge.p50), ms(largeOut.quietBesideLarge.p99), '-', '-', '-'],
     ['inputs/s, one per invoke (baseline)', '-', '-', '-', num(batched.singlePerSecond), '-'],
     [`  same, ${batched.inputsPerBatch} per invoke-batch (4 connections)`, '-', '-', '-', num(batched.batchPerSecond), '-'],
     ['warm invoke, every isolation layer', '-', '-', '-', num(layers.allLayers), '-'],
@@ -322,6 +326,10 @@ async function main(): Promise<void> {
   process.stdout.write(
     `large inputs: a tenant's small call p99 ${ms(large.quietBesideLarge.p99)} ms beside another tenant's two ${num(large.largeBodyBytes)}-byte inputs in flight ` +
       `(${large.largePerSecond.toFixed(1)} answered/s), ${ms(large.quietAlone.p99)} ms alone\n`,
+  );
+  process.stdout.write(
+    `large results: a tenant's small call p99 ${ms(largeOut.quietBesideLarge.p99)} ms beside another tenant's two calls answering ` +
+      `${num(largeOut.largeBodyBytes)} bytes each (${largeOut.largePerSecond.toFixed(1)} answered/s), ${ms(largeOut.quietAlone.p99)} ms alone\n`,
   );
   process.stdout.write(
     `isolation layers: warm @16 with seccomp and cgroups / namespaces only = ${layers.ratio.toFixed(2)}x ` +

@@ -1,7 +1,8 @@
-// Bench scenario "large inputs beside small calls": one tenant's small invokes, one at a time,
-// alone (the baseline) and while another tenant keeps two ~4 MiB inputs in flight, rounds
-// alternating. What it shows: how much one tenant's large bodies hold up another's calls on the
-// server's own thread (request bodies of 64 KiB and more are parsed on the parser thread).
+// Bench scenario "large inputs (or results) beside small calls": one tenant's small invokes, one
+// at a time, alone (the baseline) and while another tenant keeps two calls with ~4 MiB inputs in
+// flight, or two calls that each answer a ~4 MiB result, rounds alternating. What it shows: how
+// much one tenant's large bodies hold up another's calls on the server's own thread (request
+// bodies of 64 KiB and more are parsed on the parser thread; a result is serialized once).
 import { post } from '../lib/http.js';
 import type { Target } from '../lib/http.js';
 import { median, summarize } from '../lib/stats.js';
@@ -9,9 +10,9 @@ import type { LatencySummary } from '../lib/stats.js';
 import type { BenchServer } from '../lib/server.js';
 
 export interface LargeInputFigures {
-  /** The large body's size, bytes. */
+  /** The large body's size (the request's, or the answer's for large results), bytes. */
   largeBodyBytes: number;
-  /** The quiet tenant's invoke latency alone and beside the large inputs (median round by p99). */
+  /** The quiet tenant's invoke latency alone and beside the large calls (median round by p99). */
   quietAlone: LatencySummary;
   quietBesideLarge: LatencySummary;
   /** Large invokes answered per second (median round). */
@@ -21,9 +22,16 @@ export interface LargeInputFigures {
 const HANDLER = 'export default async (input) => ({ items: Array.isArray(input) ? input.length : 0 })';
 
 /** About 4 MiB of JSON made of small objects, like a batch of traces. */
+function makeItems(): object[] {
+  return Array.from({ length: 40_000 }, (_, i) => ({ id: i, role: 'user', text: `the quick brown fox jumps over the lazy dog ${i}`, score: i / 7 }));
+}
+/** Answers the same items as its result, made once when the module loads. */
+const LARGE_RESULT_HANDLER = `const items = (${makeItems.toString()})(); export default async () => items;`;
+/** A result limit that lets it through (AIRLOCK_MAX_RESULT_BYTES must allow it too). */
+const LARGE_RESULT_BYTES = 5 * 1024 * 1024;
+
 function largeBody(): string {
-  const items = Array.from({ length: 40_000 }, (_, i) => ({ id: i, role: 'user', text: `the quick brown fox jumps over the lazy dog ${i}`, score: i / 7 }));
-  return JSON.stringify({ input: items });
+  return JSON.stringify({ input: makeItems() });
 }
 
 async function calls(target: Target, seconds: number): Promise<number[]> {
@@ -37,16 +45,11 @@ async function calls(target: Target, seconds: number): Promise<number[]> {
   return out;
 }
 
-export async function largeInputs(server: BenchServer, seconds: number, rounds: number): Promise<LargeInputFigures> {
-  for (const tenant of ['bench-quiet', 'bench-large']) {
-    const res = await server.request('PUT', `/v1/tenants/${tenant}/functions/count`, { code: HANDLER });
-    if (res.status !== 201 && res.status !== 200) throw new Error(`deploy failed: ${JSON.stringify(res.body)}`);
-  }
-  const headers = { authorization: `Bearer ${server.key}` };
-  const quiet: Target = { url: server.url, path: '/v1/tenants/bench-quiet/functions/count/invoke', headers, body: '{"input":{"hello":"world"}}' };
-  const large: Target = { url: server.url, path: '/v1/tenants/bench-large/functions/count/invoke', headers, body: largeBody() };
+/** The quiet tenant's calls alone, then beside two senders of `large`, round after round. */
+async function besideLarge(quiet: Target, large: Target, seconds: number, rounds: number): Promise<LargeInputFigures> {
   await calls(quiet, 1);
-  await post(large);
+  const first = await post(large);
+  if (first.status !== 200) throw new Error(`large invoke: unexpected ${first.status}: ${first.body.slice(0, 300)}`);
   const alone: LatencySummary[] = [];
   const beside: LatencySummary[] = [];
   const largeRates: number[] = [];
@@ -71,5 +74,35 @@ export async function largeInputs(server: BenchServer, seconds: number, rounds: 
     largeRates.push(answered / ((Date.now() - started) / 1000));
   }
   const byP99 = (xs: LatencySummary[]): LatencySummary => [...xs].sort((a, b) => a.p99 - b.p99)[Math.floor(xs.length / 2)]!;
-  return { largeBodyBytes: Buffer.byteLength(large.body), quietAlone: byP99(alone), quietBesideLarge: byP99(beside), largePerSecond: median(largeRates) };
+  const largeBodyBytes = Math.max(Buffer.byteLength(large.body), Buffer.byteLength(first.body));
+  return { largeBodyBytes, quietAlone: byP99(alone), quietBesideLarge: byP99(beside), largePerSecond: median(largeRates) };
 }
+
+async function deployAll(server: BenchServer, deploys: [string, string, object][]): Promise<void> {
+  for (const [tenant, name, body] of deploys) {
+    const res = await server.request('PUT', `/v1/tenants/${tenant}/functions/${name}`, body);
+    if (res.status !== 201 && res.status !== 200) throw new Error(`deploy failed: ${JSON.stringify(res.body)}`);
+  }
+}
+
+function target(server: BenchServer, tenant: string, name: string, body: string): Target {
+  return { url: server.url, path: `/v1/tenants/${tenant}/functions/${name}/invoke`, headers: { authorization: `Bearer ${server.key}` }, body };
+}
+
+export async function largeInputs(server: BenchServer, seconds: number, rounds: number): Promise<LargeInputFigures> {
+  await deployAll(server, [['bench-quiet', 'count', { code: HANDLER }], ['bench-large', 'count', { code: HANDLER }]]);
+  const quiet = target(server, 'bench-quiet', 'count', '{"input":{"hello":"world"}}');
+  return besideLarge(quiet, target(server, 'bench-large', 'count', largeBody()), seconds, rounds);
+}
+
+/** The same beside calls that each answer a ~4 MiB result; the server needs AIRLOCK_MAX_RESULT_BYTES at 5 MiB. */
+export async function largeResults(server: BenchServer, seconds: number, rounds: number): Promise<LargeInputFigures> {
+  await deployAll(server, [
+    ['bench-quiet', 'count', { code: HANDLER }],
+    ['bench-large', 'items', { code: LARGE_RESULT_HANDLER, limits: { resultBytes: LARGE_RESULT_BYTES } }],
+  ]);
+  const quiet = target(server, 'bench-quiet', 'count', '{"input":{"hello":"world"}}');
+  return besideLarge(quiet, target(server, 'bench-large', 'items', '{}'), seconds, rounds);
+}
+
+export const LARGE_RESULTS_ENV = { AIRLOCK_MAX_RESULT_BYTES: String(LARGE_RESULT_BYTES) };

@@ -124,6 +124,8 @@ export interface ExecutionRecord {
   finishedAt: number;
   durationMs: number;
   result?: unknown;
+  /** `result` as JSON text when it was already made (the sandbox's outcome): stored as it is. */
+  resultJson?: string;
   error?: ExecutionError;
   logs: LogLine[];
   /** Requests made through the egress broker, in order; absent when none. */

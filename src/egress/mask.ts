@@ -59,12 +59,15 @@ export function maskedLogs(logs: LogLine[], session: Pick<EgressSession, 'usedSe
  * logs (a no-op when the execution used no secret). Invocations and job slices both call it.
  */
 export function maskOutcome(
-  outcome: { result?: unknown; error?: ExecutionError; logs: LogLine[] },
+  outcome: { result?: unknown; resultJson?: string; error?: ExecutionError; logs: LogLine[] },
   session: Pick<EgressSession, 'usedSecrets' | 'mask'> | undefined,
 ): void {
   if (session?.usedSecrets !== true) return;
   const mask: Mask = (text) => session.mask(text);
-  if (outcome.result !== undefined) outcome.result = maskJson(outcome.result, mask);
+  if (outcome.result !== undefined) {
+    outcome.result = maskJson(outcome.result, mask);
+    delete outcome.resultJson; // the text of the unmasked result
+  }
   if (outcome.error !== undefined) outcome.error = maskError(outcome.error, mask);
   outcome.logs = maskLogs(outcome.logs, mask);
 }

@@ -59,6 +59,12 @@ export interface SandboxRunOutcome {
   /** Never 'rejected': rejection happens before a sandbox is involved. */
   status: Exclude<ExecutionStatus, 'rejected'>;
   result?: unknown;
+  /**
+   * `result` as JSON text (JSON.stringify of it), made once when the result was checked so that
+   * the record and the answer do not serialize a large result again on the event loop. Whoever
+   * changes `result` removes it.
+   */
+  resultJson?: string;
   error?: ExecutionError;
   /** Captured, capped and escaped by the host. */
   logs: LogLine[];

@@ -37,10 +37,11 @@ function checkResult(req: SandboxRunRequest, result: unknown, durationMs: number
     const error = { type: 'ResultTooDeep', message: `the result nests deeper than ${maxDepth} levels; return a flatter structure` };
     return { status: 'failed', error, logs: [], durationMs, reusable: true };
   }
+  // The record and the answer carry this text: the result is serialized once, here.
+  const resultJson = JSON.stringify(result);
   // Re-serializing can lengthen JSON only through number tokens ("9e20" is 21 digits: x5.25),
   // so a frame under a sixth of the limit cannot carry an oversized result; measure the rest.
-  const size =
-    frameBytes * MAX_JSON_EXPANSION <= req.resultBytes ? frameBytes : Buffer.byteLength(JSON.stringify(result), 'utf8');
+  const size = frameBytes * MAX_JSON_EXPANSION <= req.resultBytes ? frameBytes : Buffer.byteLength(resultJson, 'utf8');
   if (size > req.resultBytes) {
     // An honest harness never sends this: the sandbox is not trusted any more.
     const error = {
@@ -51,7 +52,7 @@ function checkResult(req: SandboxRunRequest, result: unknown, durationMs: number
     };
     return { status: 'failed', error, logs: [], durationMs, reusable: false };
   }
-  return { status: 'succeeded', result, logs: [], durationMs, reusable: true };
+  return { status: 'succeeded', result, resultJson, logs: [], durationMs, reusable: true };
 }
 
 /** Memory use of a sandbox whose run timed out (its cgroup's figures). */

@@ -27,6 +27,8 @@ export interface BatchItem {
   executionId: string;
   status: ExecutionStatus;
   result?: unknown;
+  /** `result` as JSON text, when made already (see InvokeResult.resultJson). */
+  resultJson?: string;
   error?: ExecutionError;
   logs: LogLine[];
   durationMs: number;

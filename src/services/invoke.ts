@@ -38,6 +38,8 @@ export interface InvokeResult {
   /** Never rejected: admission's refusal is thrown (TOO_MANY_REQUESTS). */
   status: Exclude<ExecutionStatus, 'rejected'>;
   result?: unknown;
+  /** `result` as JSON text, when made already (see SandboxRunOutcome.resultJson): not part of the view. */
+  resultJson?: string;
   error?: ExecutionError;
   logs: LogLine[];
   durationMs: number;
@@ -164,6 +166,7 @@ export class InvokeService {
         durationMs: outcome.durationMs, logs: outcome.logs,
       };
       if (outcome.result !== undefined) record.result = outcome.result;
+      if (outcome.resultJson !== undefined) record.resultJson = outcome.resultJson;
       if (outcome.error !== undefined) record.error = outcome.error;
       if (egress !== undefined && egress.records.length > 0) record.egress = [...egress.records];
       recorder.record(record, outcome.exit);
@@ -172,6 +175,7 @@ export class InvokeService {
         executionId: id, status: outcome.status, logs: outcome.logs, durationMs: outcome.durationMs, start: lease.start, version: fn.version,
       };
       if (outcome.result !== undefined) answer.result = outcome.result;
+      if (outcome.resultJson !== undefined) answer.resultJson = outcome.resultJson;
       if (outcome.error !== undefined) answer.error = outcome.error;
       return answer;
     } finally {

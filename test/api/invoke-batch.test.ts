@@ -30,6 +30,20 @@ describe('invoke-batch', () => {
   });
   after(() => server.close());
 
+  it('answers large results whole and in order, beside small ones and failures', async () => {
+    await deploy(server, 'acme', 'sized', "export default async (n) => { if (n === 'boom') throw new Error('boom'); return { n, text: 'é'.repeat(n) }; };");
+    const res = await batch(server, 'acme', 'sized', { inputs: [30000, 3, 'boom', 20000] });
+    assert.equal(res.status, 200, JSON.stringify(res.body).slice(0, 500));
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+    const { results } = res.body;
+    assert.deepEqual(results.map((r: { status: string }) => r.status), ['succeeded', 'succeeded', 'failed', 'succeeded']);
+    assert.deepEqual(results.map((r: { result?: unknown }) => r.result), [
+      { n: 30000, text: 'é'.repeat(30000) }, { n: 3, text: 'ééé' }, undefined, { n: 20000, text: 'é'.repeat(20000) },
+    ]);
+    assert.equal(results[2].error.message, 'boom');
+    assert.deepEqual(Object.keys(results[0]).sort(), ['durationMs', 'executionId', 'logs', 'result', 'start', 'status']);
+  });
+
   it('answers every input in order, each its own execution, failures in place', async () => {
     const res = await batch(server, 'acme', 'double', { inputs: [1, 2, 'boom', 4, 5] });
     assert.equal(res.status, 200, JSON.stringify(res.body));

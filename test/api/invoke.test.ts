@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deploy, invoke, startTestServer } from '../support/server.js';
 import type { TestServer } from '../support/server.js';
+import { waitFor } from '../sandbox/support.js';
 
 describe('invoke API', () => {
   let server: TestServer;
@@ -90,6 +91,25 @@ describe('invoke API', () => {
     assert.equal(res.body.result, undefined);
     // The message names the CLI flag that raises the limit, as the logs truncation line does.
     assert.match(res.body.error.message, /raise limits\.resultBytes when deploying the function \(airlock deploy --result-bytes N; up to the operator maximum\)$/);
+  });
+
+  it('answers a large result whole, as JSON, with every field of the contract, and records it alike', async () => {
+    // 40 KiB and more of JSON: answered from the result's text made once, not serialized again.
+    const version = await deploy(server, 'acme', 'large', 'export default async (n) => { console.log("made", n); return { rows: Array.from({ length: n }, (_, i) => ({ i, text: "row " + i + " \\u00e9\\"\\n" })) }; }');
+    const res = await invoke(server, 'acme', 'large', 2000);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json; charset=utf-8$/);
+    const rows = Array.from({ length: 2000 }, (_, i) => ({ i, text: `row ${i} \u00e9"\n` }));
+    const { executionId, status, result, logs, durationMs, start, version: ran, ...rest } = res.body;
+    assert.deepEqual({ status, result, version: ran }, { status: 'succeeded', result: { rows }, version });
+    assert.match(executionId, /^ex_/);
+    assert.equal(typeof durationMs, 'number');
+    assert.ok(['warm', 'pool', 'spawn'].includes(start));
+    assert.deepEqual(logs.map((l: { msg: string }) => l.msg), ['made 2000']);
+    assert.deepEqual(rest, {}, 'nothing beyond the contract');
+    await waitFor("the record", async () => (await server.request("GET", `/v1/tenants/acme/executions/${executionId}`)).status === 200);
+    const stored = await server.request('GET', `/v1/tenants/acme/executions/${executionId}`);
+    assert.deepEqual(stored.body.result, { rows });
   });
 
   it('filters and pages executions', async () => {

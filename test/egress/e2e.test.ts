@@ -27,7 +27,7 @@ describe('egress end to end', () => {
     );
   });
   /** The execution as stored (records are written in batches: poll with a deadline). */
-  async function storedExecution(id: string): Promise<{ egress?: { path: string; status: number; host: string; method: string }[] }> {
+  async function storedExecution(id: string): Promise<{ result?: unknown; egress?: { path: string; status: number; host: string; method: string }[] }> {
     for (const end = Date.now() + 5_000; ; await new Promise((r) => setTimeout(r, 20))) {
       const got = await api.request('GET', `/v1/tenants/acme/executions/${id}`);
       if (got.status === 200) return got.body;
@@ -100,6 +100,22 @@ describe('egress end to end', () => {
     assert.ok(!JSON.stringify(res.body).includes('sk-live'));
     const stored = await storedExecution(res.body.executionId);
     assert.equal(stored.egress?.length, 1);
+    assert.ok(!JSON.stringify(stored).includes('sk-live'), 'the stored record holds no secret value');
+  });
+
+  it('masks it in a large result too, which the answer and the record carry as JSON text made once', async () => {
+    await deploy(api, 'acme', 'secretive-large', `export default async (input) => {
+      const res = await fetch(input.base + '/reverse', { headers: { authorization: 'Bearer {{secrets.TOKEN}}' } });
+      const token = [...await res.text()].reverse().join('');
+      return { token, padding: 'x'.repeat(40 * 1024) };
+    };`, { egress: policy });
+    const res = await invoke(api, 'acme', 'secretive-large', { base: `http://127.0.0.1:${target.port}` });
+    assert.equal(res.body.status, 'succeeded', JSON.stringify(res.body).slice(0, 500));
+    assert.equal(res.body.result.token, '[secret:TOKEN]');
+    assert.equal(res.body.result.padding.length, 40 * 1024);
+    assert.ok(!JSON.stringify(res.body).includes('sk-live'), 'the answer holds no secret value');
+    const stored = await storedExecution(res.body.executionId);
+    assert.equal((stored.result as { token: string }).token, '[secret:TOKEN]');
     assert.ok(!JSON.stringify(stored).includes('sk-live'), 'the stored record holds no secret value');
   });
 });

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { requireTenant } from '../auth.js';
 import { clientGone } from '../client-gone.js';
+import { answerJson, asJsonText, splicesResult, withoutResultJson } from '../result-json.js';
 import { errorResponses } from '../error-responses.js';
 import { InvokeBatchBody, InvokeBatchResult } from '../batch-schemas.js';
 import { FunctionParams, InvokeBody, InvokeResult } from '../schemas.js';
@@ -34,7 +35,8 @@ export function registerInvokeRoutes(app: FastifyInstance, deps: ApiDeps): void 
       if (body.version !== undefined) req.version = body.version;
       if (body.timeoutMs !== undefined) req.timeoutMs = body.timeoutMs;
       // A call that waits for a slot is dropped if its client goes away meanwhile.
-      return deps.invoke.invoke(tenant, name, req, () => clientGone(reply.raw));
+      const answer = await deps.invoke.invoke(tenant, name, req, () => clientGone(reply.raw));
+      return splicesResult(answer) ? asJsonText(reply, answerJson(answer)) : withoutResultJson(answer);
     },
   );
 
@@ -60,11 +62,13 @@ export function registerInvokeRoutes(app: FastifyInstance, deps: ApiDeps): void 
       const { tenant, name } = request.params;
       requireTenant(request, tenant);
       const { inputs, version, timeoutMs } = request.body;
-      return deps.invokeBatch.run(
+      const batch = await deps.invokeBatch.run(
         tenant, name, { inputs, ...(version === undefined ? {} : { version }), ...(timeoutMs === undefined ? {} : { timeoutMs }) },
         () => clientGone(reply.raw),
         () => reply.raw.destroyed || reply.raw.socket?.destroyed === true,
       );
+      if (!batch.results.some(splicesResult)) return { version: batch.version, results: batch.results.map(withoutResultJson) };
+      return asJsonText(reply, `{"version":${JSON.stringify(batch.version)},"results":[${batch.results.map(answerJson).join(',')}]}`);
     },
   );
 }

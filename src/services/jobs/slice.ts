@@ -249,6 +249,7 @@ export class JobSlice {
       logs: outcome.logs, jobId: item.id,
     };
     if (outcome.result !== undefined) record.result = outcome.result;
+    if (outcome.resultJson !== undefined) record.resultJson = outcome.resultJson;
     if (outcome.error !== undefined) record.error = outcome.error;
     if (cap !== undefined) record.error = cappedError(cap, this.saved);
     const stopped = this.stopReason();

@@ -177,7 +177,7 @@ export function executionToValues(rec: ExecutionRecord): ExecutionValues {
     rec.startedAt,
     rec.finishedAt,
     rec.durationMs,
-    jsonOrNull(rec, 'result', rec.result),
+    rec.resultJson ?? jsonOrNull(rec, 'result', rec.result),
     jsonOrNull(rec, 'error', rec.error),
     jsonOrNull(rec, 'logs', rec.logs) ?? '[]',
     JSON.stringify(rec.layers),
