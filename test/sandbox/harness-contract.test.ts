@@ -6,7 +6,8 @@
 // (README's table), a function or cycle in it refused; a `require` (none in an ES module) fails
 // saying what to write instead; a bundle of CommonJS dependencies can get a `require` with the
 // banner README documents, and one built without it fails saying to add that banner; and a
-// result JSON cannot hold names the key path of the value.
+// result JSON cannot hold names the key path of the value; a run that reads ctx.fetch or
+// ctx.checkpoint it was not granted (an invoke of a job function) says why and how to grant it.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -270,5 +271,37 @@ describe('the harness as tenant code sees it (bwrap)', () => {
     const withBanner = await sb.run(request(await bundle(banner)));
     assert.equal(withBanner.status, 'succeeded', JSON.stringify(withBanner.error));
     assert.equal(withBanner.result, 'function');
+  });
+
+  describe('a ctx member the run was not granted', () => {
+    it('says a job function invoked directly has no ctx.checkpoint, and how to run it as a job', async () => {
+      const code = `export default async (input, context) => {
+        const state = context.checkpoint.get() ?? { i: 0 };
+        return state;
+      };`;
+      const outcome = await sb.run(request(code));
+      assert.equal(outcome.status, 'failed');
+      assert.equal(outcome.error?.type, 'TypeError');
+      assert.equal(outcome.error!.message,
+        "Cannot read properties of undefined (reading 'get'); this run is not a job, so its ctx has no checkpoint and no job: " +
+        'they are there only when the function runs as a job (airlock jobs submit <tenant>/<function>, a webhook delivery or a schedule), ' +
+        'not in an invoke; a function meant for both checks first: `const state = ctx.checkpoint?.get()`');
+      assert.match(outcome.error!.stack ?? '', /^TypeError: Cannot read properties of undefined \(reading 'get'\)\n {4}at default \(file:\/\/\/fn\/probe\.[0-9a-f]{12}\.mjs:2:42\)/);
+    });
+
+    it('says a function without an egress grant has no ctx.fetch, and how to grant one', async () => {
+      const outcome = await sb.run(request("export default async (input, ctx) => (await ctx.fetch('https://api.example.com/')).status;"));
+      assert.equal(outcome.status, 'failed');
+      assert.equal(outcome.error?.type, 'TypeError');
+      assert.equal(outcome.error!.message,
+        'ctx.fetch is not a function; this function has no egress grant, so its ctx has no fetch: deploy it with an egress policy ' +
+        'naming the hosts it may reach (airlock deploy … --egress @policy.json, see docs/egress.md)');
+    });
+
+    it('leaves the same message alone in a module that never reads ctx.checkpoint or ctx.job', async () => {
+      const outcome = await sb.run(request("export default async () => new Map().get('cache').get('key');"));
+      assert.equal(outcome.error?.type, 'TypeError');
+      assert.equal(outcome.error!.message, "Cannot read properties of undefined (reading 'get')");
+    });
   });
 });

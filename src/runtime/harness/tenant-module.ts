@@ -3,6 +3,7 @@
 // default export or `handler`, and anything else (no such export, not a function, a class) is a
 // MissingHandler failure that says which shapes work.
 import type { RunFrame } from '../protocol.js';
+import { mentionsJobMembers } from './absent-ctx-hints.js';
 import { HarnessFailure } from './errors.js';
 import { CODE_URL_PREFIX, MODULE_DATA_URL } from './paths.js';
 import { bufferFrom, functionSource, reflectApply } from './primordials.js';
@@ -12,6 +13,8 @@ export type TenantModule = Record<string, unknown>;
 export type Handler = (input: unknown, ctx: unknown) => unknown;
 
 const modules = new Map<string, Promise<TenantModule>>();
+/** Per loaded version: whether its source mentions `.checkpoint` or `.job` (absent-ctx-hints.ts). */
+const jobMemberMentions = new Map<string, boolean>();
 /** Code that came with a run the host took back before it started, by version: not loaded yet. */
 const unloadedCode = new Map<string, string>();
 
@@ -43,6 +46,7 @@ export function loadModule(fn: RunFrame['fn']): Promise<TenantModule> {
       new HarnessFailure('CodeNotLoaded', `version ${fn.version} was never sent to this sandbox`),
     );
   }
+  jobMemberMentions.set(fn.version, mentionsJobMembers(code));
   const loading = importSource(code, `${safeName(fn.name, 64)}.${safeName(fn.version, 12)}.mjs`);
   modules.set(fn.version, loading);
   return loading;
@@ -59,6 +63,12 @@ export function keepUnstartedCode(fn: RunFrame['fn']): void {
 /** Forgets a loaded version (the warm-up's). */
 export function forgetModule(version: string): void {
   modules.delete(version);
+  jobMemberMentions.delete(version);
+}
+
+/** Whether a loaded version's source mentions `.checkpoint` or `.job`. */
+export function mentionsJobMembersOf(version: string): boolean {
+  return jobMemberMentions.get(version) === true;
 }
 
 const HANDLER_SHAPES = 'the function module must `export default async function (input, ctx)` or `export async function handler(input, ctx)`';
