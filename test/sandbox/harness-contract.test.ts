@@ -27,7 +27,7 @@ describe('the harness as tenant code sees it (bwrap)', () => {
   describe('a dynamic import that cannot resolve', () => {
     // Padding makes the module's data: URL long, as a real bundle's is (kilobytes of base64).
     const padding = `const padding = ${JSON.stringify('x'.repeat(20_000))};\n`;
-    const BUNDLE = /only Node's built-in modules \(e\.g\. "node:crypto"\) can be imported in the sandbox; bundle the function and its dependencies into one ES module and deploy that file, e\.g\. `npx esbuild/;
+    const BUNDLE = /only Node's built-in modules \(e\.g\. "node:crypto"\) can be imported in the sandbox; bundle the function and its dependencies into one ES module and deploy that file as a bundle, e\.g\. `npx esbuild fn\.ts --bundle --format=esm --platform=node --outfile=fn\.js --banner:js="import \{ createRequire \} from 'node:module'; const require = createRequire\('\/fn\/'\);"` then `airlock deploy fn\.js --bundle`/;
     for (const specifier of ['lodash', './other.js', '/fn/other.mjs', 'file:///fn/other.mjs']) {
       it(`names the module and says to bundle, for import('${specifier}') thrown and logged`, async () => {
         const code = `${padding}export default async (input, ctx) => {
