@@ -6,7 +6,7 @@
 // (README's table), a function or cycle in it refused; a `require` (none in an ES module) fails
 // saying what to write instead; a bundle of CommonJS dependencies can get a `require` with the
 // banner README documents, and one built without it fails saying to add that banner; and a
-// result JSON cannot hold names the key path of the value; a run that reads ctx.fetch or
+// result JSON cannot hold names the key path of the value and what to return instead; a run that reads ctx.fetch or
 // ctx.checkpoint it was not granted (an invoke of a job function) says why and how to grant it.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -202,23 +202,29 @@ describe('the harness as tenant code sees it (bwrap)', () => {
     }
   });
 
-  it('names the key path of a value JSON cannot hold in ResultNotSerializable', async () => {
-    const cases: [string, string][] = [
-      ['({ items: [{ total: 1 }, {}, { total: 2 }, { id: 4, total: 10n }] })', 'result.items[3].total is a bigint'],
-      ['10n', 'result is a bigint'],
-      ["({ 'a b': { f() {} } })", 'result["a b"].f is a function'],
-      ['[[1], [2, [3, Symbol()]]]', 'result[1][1][1] is a symbol'],
+  it('names the key path of a value JSON cannot hold in ResultNotSerializable, and what to return instead for that kind of value', async () => {
+    // What to do instead depends on what the value is: the advice for a bigint is no help for a cycle.
+    const BIGINT = '; return it as a string or a number instead (String(n), or Number(n) when it fits)';
+    const FUNCTION = '; leave it out of the result, or return what it computes instead';
+    const SYMBOL = '; leave it out of the result, or return its description (a string) instead';
+    const CYCLE = '; return a copy without the reference back (plain objects nested as a tree, e.g. the ids of what it refers to)';
+    const cases: [string, string, string][] = [
+      ['({ items: [{ total: 1 }, {}, { total: 2 }, { id: 4, total: 10n }] })', 'result.items[3].total is a bigint', BIGINT],
+      ['10n', 'result is a bigint', BIGINT],
+      ["({ 'a b': { f() {} } })", 'result["a b"].f is a function', FUNCTION],
+      ['[[1], [2, [3, Symbol()]]]', 'result[1][1][1] is a symbol', SYMBOL],
       // The path continues through what toJSON returns, and leaves finished siblings behind.
-      ['({ done: { deep: [1, { x: 2 }] }, at: { toJSON: () => ({ fn: () => 1 }) } })', 'result.at.fn is a function'],
-      ['(() => { const a = { list: [{}] }; a.list[0].up = a; return a; })()', 'result.list[0].up refers back to an object that contains it'],
+      ['({ done: { deep: [1, { x: 2 }] }, at: { toJSON: () => ({ fn: () => 1 }) } })', 'result.at.fn is a function', FUNCTION],
+      ['(() => { const a = { list: [{}] }; a.list[0].up = a; return a; })()', 'result.list[0].up refers back to an object that contains it', CYCLE],
     ];
-    for (const [value, says] of cases) {
+    for (const [value, says, advice] of cases) {
       const outcome = await sb.run(request(`export default async () => (${value});`));
       assert.equal(outcome.error?.type, 'ResultNotSerializable', value);
       assert.ok(
         outcome.error!.message.startsWith(`the function's result is not JSON-serializable: ${says}`),
         `${value}: ${outcome.error!.message}`,
       );
+      assert.ok(outcome.error!.message.endsWith(advice), `${value}: ${outcome.error!.message}`);
     }
     const deep = await sb.run(request('export default async () => { let v = [1n]; for (let i = 0; i < 1000; i++) v = [v]; return { v }; };'));
     assert.match(deep.error!.message, /^the function's result is not JSON-serializable: result\.v(\[0\])+…(\[0\])+ is a bigint/);
