@@ -290,7 +290,7 @@ describe('the harness as tenant code sees it (bwrap)', () => {
       assert.equal(outcome.error?.type, 'TypeError');
       assert.equal(outcome.error!.message,
         "Cannot read properties of undefined (reading 'get'); this run is not a job, so its ctx has no checkpoint and no job: " +
-        'they are there only when the function runs as a job (airlock jobs submit <tenant>/<function>, a webhook delivery or a schedule), ' +
+        'they are there only when the function runs as a job (airlock jobs submit tenant-a/probe, a webhook delivery or a schedule), ' +
         'not in an invoke; a function meant for both checks first: `const state = ctx.checkpoint?.get()`');
       assert.match(outcome.error!.stack ?? '', /^TypeError: Cannot read properties of undefined \(reading 'get'\)\n {4}at default \(file:\/\/\/fn\/probe\.[0-9a-f]{12}\.mjs:2:42\)/);
     });

@@ -9,10 +9,13 @@ const FETCH_HINT =
   '; this function has no egress grant, so its ctx has no fetch: deploy it with an egress policy naming the hosts ' +
   'it may reach (airlock deploy … --egress @policy.json, see docs/egress.md)';
 
-const JOB_HINT =
-  '; this run is not a job, so its ctx has no checkpoint and no job: they are there only when the function runs ' +
-  'as a job (airlock jobs submit <tenant>/<function>, a webhook delivery or a schedule), not in an invoke; ' +
-  'a function meant for both checks first: `const state = ctx.checkpoint?.get()`';
+function jobHint(target: string): string {
+  return (
+    '; this run is not a job, so its ctx has no checkpoint and no job: they are there only when the function runs ' +
+    `as a job (airlock jobs submit ${target}, a webhook delivery or a schedule), not in an invoke; ` +
+    'a function meant for both checks first: `const state = ctx.checkpoint?.get()`'
+  );
+}
 
 /** `fetch is not a function`, called as `ctx.fetch(…)`, `context.fetch(…)` or a destructured `fetch(…)`. */
 const FETCH_NOT_A_FUNCTION = /(^|\.)fetch is not a function$/;
@@ -34,6 +37,8 @@ export interface RunGrants {
   job: boolean;
   /** The module's source mentions `.checkpoint` or `.job` (mentionsJobMembers). */
   mentionsJobMembers: boolean;
+  /** `<tenant>/<function>`, as the CLI names it. */
+  target: string;
 }
 
 /** The error with the hint that applies to it appended to its message, or the error unchanged. */
@@ -42,7 +47,7 @@ export function withAbsentCtxHint(error: HarnessError, run: RunGrants): HarnessE
   const message = error.message;
   if (!run.egress && FETCH_NOT_A_FUNCTION.test(message)) return { ...error, message: message + FETCH_HINT };
   if (!run.job && run.mentionsJobMembers && JOB_MEMBER_OF_UNDEFINED.test(message)) {
-    return { ...error, message: message + JOB_HINT };
+    return { ...error, message: message + jobHint(run.target) };
   }
   return error;
 }

@@ -28,6 +28,7 @@ function failureOf(err: unknown, capture: Capture, frame: RunFrame): HarnessErro
     egress: capture.egress,
     job: capture.job,
     mentionsJobMembers: mentionsJobMembersOf(frame.fn.version),
+    target: `${stringOf(frame.tenant)}/${stringOf(frame.fn.name)}`,
   });
 }
 
