@@ -15,6 +15,10 @@ import { after, before, describe, it } from 'node:test';
 import type { Sandbox } from '../../src/sandbox/port.js';
 import { Tracker, request } from './support.js';
 
+const LOAD_NOTE =
+  "; thrown by the module's top-level code as it loaded, before the function was called, so every call of " +
+  'this version fails the same way: fix it and deploy again, or move that code into the function';
+
 describe('the harness as tenant code sees it (bwrap)', () => {
   let tracker: Tracker;
   let sb: Sandbox;
@@ -239,9 +243,23 @@ describe('the harness as tenant code sees it (bwrap)', () => {
       const outcome = await sb.run(request(code));
       assert.equal(outcome.status, 'failed');
       assert.equal(outcome.error?.type, 'ReferenceError');
-      assert.match(outcome.error!.message, /^require is not defined\b.*; a function is an ES module, which has no require: import Node's built-in modules instead \(`import fs from 'node:fs'`\), or make a require for them with `import \{ createRequire \} from 'node:module'; const require = createRequire\('\/fn\/'\);`$/);
+      const loadNote = where === 'at load' ? LOAD_NOTE.replace(/[()]/g, '\\$&') : '';
+      assert.match(outcome.error!.message, new RegExp(`^require is not defined\\b.*; a function is an ES module, which has no require: import Node's built-in modules instead \\(\`import fs from 'node:fs'\`\\), or make a require for them with \`import \\{ createRequire \\} from 'node:module'; const require = createRequire\\('\\/fn\\/'\\);\`${loadNote}$`));
     });
   }
+
+  it("says an error thrown by the module's top-level code was thrown as it loaded, on every call", async () => {
+    // The usual case: settings read at the top from an environment the sandbox does not have.
+    const code = "const settings = JSON.parse(process.env.SETTINGS);\nexport default async () => settings;";
+    for (let call = 1; call <= 2; call++) {
+      const outcome = await sb.run(request(code));
+      assert.equal(outcome.error?.type, 'SyntaxError', `call ${call}`);
+      assert.equal(outcome.error!.message, `"undefined" is not valid JSON${LOAD_NOTE}`, `call ${call}`);
+      assert.match(outcome.error!.stack ?? '', /^SyntaxError: "undefined" is not valid JSON\n.*\n? {4}at file:\/\/\/fn\/probe\.[0-9a-f]{12}\.mjs:1:23$/s);
+    }
+    const thrownInCall = await sb.run(request("export default async () => { throw new Error('in the call'); };"));
+    assert.equal(thrownInCall.error!.message, 'in the call', 'an error of a call has no load note');
+  });
 
   it("gives a bundle of CommonJS dependencies a require with createRequire('/fn/') (import.meta.url is not a file URL)", async () => {
     const code = `import { createRequire } from 'node:module';
@@ -272,7 +290,7 @@ describe('the harness as tenant code sees it (bwrap)', () => {
     assert.equal(without.status, 'failed');
     assert.equal(without.error?.type, 'Error');
     assert.ok(without.error!.message.startsWith('Dynamic require of "node:os" is not supported; '), without.error!.message);
-    assert.ok(without.error!.message.endsWith(`: \`${flag}\``), without.error!.message);
+    assert.ok(without.error!.message.endsWith(`: \`${flag}\`${LOAD_NOTE}`), without.error!.message); // its require runs at load
     const banner = /^--banner:js="(.*)"$/.exec(flag)![1]!;
     const withBanner = await sb.run(request(await bundle(banner)));
     assert.equal(withBanner.status, 'succeeded', JSON.stringify(withBanner.error));

@@ -18,7 +18,7 @@ import { jobInfoOf } from './job-info.js';
 import { newKeptLogs } from './log-budget.js';
 import { toHarnessError } from './errors.js';
 import { now, stringOf } from './primordials.js';
-import { callHandler, loadModule, mentionsJobMembersOf, pickHandler } from './tenant-module.js';
+import { callHandler, loadModule, mentionsJobMembersOf, pickHandler, withLoadNote } from './tenant-module.js';
 
 let finishCurrent: ((err: unknown) => void) | null = null;
 
@@ -63,6 +63,7 @@ export function handleRun(frame: RunFrame, next: (() => void) | undefined): Prom
   finishCurrent = (err) => finish(capture, { ok: false, error: failureOf(err, capture, frame) }, next);
   return runWithCapture(capture, async () => {
     let ctx: RunContext | undefined;
+    let loading = false;
     try {
       let fetcher: FetchClient['fetch'] | undefined;
       if (frame.egress !== undefined) {
@@ -83,11 +84,14 @@ export function handleRun(frame: RunFrame, next: (() => void) | undefined): Prom
         checkpoint = client.begin({ id: capture.id, maxBytes: Number(frame.job.checkpointBytes) || 0, state: frame.job.checkpoint });
       }
       ctx = new RunContext(frame, deadline, fetcher, checkpoint, jobInfoOf(frame.jobInfo));
+      loading = true;
       const mod = await loadModule(frame.fn);
+      loading = false;
       const result = await callHandler(mod, pickHandler(mod), frame.input, ctx);
       finish(capture, { ok: true, json: serializeResult(result, frame.resultBytes) }, next);
     } catch (err) {
-      finish(capture, { ok: false, error: failureOf(err, capture, frame) }, next);
+      const error = failureOf(err, capture, frame);
+      finish(capture, { ok: false, error: loading ? withLoadNote(error, err) : error }, next);
     } finally {
       if (ctx !== undefined) endContext(ctx);
     }

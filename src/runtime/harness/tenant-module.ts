@@ -1,8 +1,9 @@
 // Tenant code: each function version's module is imported once, from a data: URL named
 // file:///fn/<name>.<version>.mjs in stacks, and kept for the sandbox's life; its handler is the
 // default export or `handler`, and anything else (no such export, not a function, a class) is a
-// MissingHandler failure that says which shapes work.
-import type { RunFrame } from '../protocol.js';
+// MissingHandler failure that says which shapes work. An error its top-level code throws as it
+// loads says so (withLoadNote): its stack names no function, and every call fails the same way.
+import type { HarnessError, RunFrame } from '../protocol.js';
 import { mentionsJobMembers } from './absent-ctx-hints.js';
 import { HarnessFailure } from './errors.js';
 import { CODE_URL_PREFIX, MODULE_DATA_URL } from './paths.js';
@@ -69,6 +70,16 @@ export function forgetModule(version: string): void {
 /** Whether a loaded version's source mentions `.checkpoint` or `.job`. */
 export function mentionsJobMembersOf(version: string): boolean {
   return jobMemberMentions.get(version) === true;
+}
+
+/** Said after an error the module's top-level code threw as it loaded (its stack names no function). */
+const LOAD_NOTE =
+  "; thrown by the module's top-level code as it loaded, before the function was called, so every call of " +
+  'this version fails the same way: fix it and deploy again, or move that code into the function';
+
+/** The error of a module that failed to load, saying so (a HarnessFailure, the harness's own, is left alone). */
+export function withLoadNote(error: HarnessError, err: unknown): HarnessError {
+  return err instanceof HarnessFailure ? error : { ...error, message: error.message + LOAD_NOTE };
 }
 
 const HANDLER_SHAPES = 'the function module must `export default async function (input, ctx)` or `export async function handler(input, ctx)`';
