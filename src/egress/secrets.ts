@@ -58,12 +58,19 @@ export async function secretsFor(
   for (const name of names) {
     const secret = await source.get(tenant, name);
     if (secret === undefined) {
-      throw denied(`the request refers to {{secrets.${name}}} but tenant ${tenant} has no secret named ${name}; create it first`);
+      throw denied(
+        `the request refers to {{secrets.${name}}} but tenant ${tenant} has no secret named ${name}; create it, bound to ` +
+          `this host, with \`printf %s "$VALUE" | airlock secrets set ${tenant} ${name} --hosts ${host}\` ` +
+          `(PUT /v1/tenants/${tenant}/secrets/${name}; see docs/secrets.md), or fix the name in the placeholder`,
+      );
     }
     if (!secret.hosts.some((pattern) => hostMatches(pattern, host))) {
       throw denied(
-        `secret ${name} is not bound to host ${host} (bound to: ${secret.hosts.join(', ') || 'no host'}); ` +
-          'bind the secret to this host to send it there',
+        `secret ${name} is not bound to host ${host} (bound to: ${secret.hosts.join(', ') || 'no host: it is a webhook signing key'}); ` +
+          (secret.hosts.length === 0
+            ? 'store the value to send to this host as a secret of its own, bound to it (airlock secrets set … --hosts)'
+            : `bind the secret to this host too to send it there: set it again with its value and ` +
+              `\`--hosts ${[...secret.hosts, host].join(',')}\` (airlock secrets set ${tenant} ${name})`),
       );
     }
     out.set(name, secret);

@@ -133,6 +133,14 @@ function killedByHost(facts: ExitFacts): boolean {
   return facts.signalCode !== null || facts.exitCode === KILLED_STATUS;
 }
 
+/**
+ * Said after an exit the host did not cause: the usual reason is the function's own
+ * process.exit(), which ends the sandbox, not just the call.
+ */
+const OWN_EXIT_HINT =
+  'a function must not end its process (process.exit(), process.abort(), process.kill(process.pid)): ' +
+  'return its result, or throw an Error to fail the call; if it does neither, a child process or native code it ran may have crashed it';
+
 /** How an execution ends when its sandbox process exited under it. */
 export function exitFailure(facts: ExitFacts): { status: 'oom' | 'killed'; error: ExecutionError } {
   if (facts.oom) {
@@ -151,7 +159,7 @@ export function exitFailure(facts: ExitFacts): { status: 'oom' | 'killed'; error
       }
     : {
         type: 'SandboxExited',
-        message: `the sandbox process exited during the execution (${facts.signalCode ? `signal ${facts.signalCode}` : `exit code ${facts.exitCode}`})`,
+        message: `the sandbox process exited during the execution (${facts.signalCode ? `signal ${facts.signalCode}` : `exit code ${facts.exitCode}`}); ${OWN_EXIT_HINT}`,
       };
   return { status: 'killed', error };
 }

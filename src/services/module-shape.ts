@@ -15,9 +15,15 @@ import { positionOf } from './source-position.js';
 
 const HANDLER_EXPORTS: ReadonlySet<string> = new Set(['default', 'handler']);
 
+/**
+ * The README's bundling recipe, whole: the banner gives bundled CommonJS code a `require` for
+ * built-in modules (without it most packages fail at load), and `--bundle` the 5 MiB limit.
+ */
 const BUNDLE_HINT =
-  'bundle the function and its dependencies into one ES module and deploy that file, e.g. ' +
-  '`npx esbuild fn.ts --bundle --format=esm --platform=node --outfile=fn.js`';
+  'bundle the function and its dependencies into one ES module and deploy that file as a bundle, e.g. ' +
+  '`npx esbuild fn.ts --bundle --format=esm --platform=node --outfile=fn.js ' +
+  '--banner:js="import { createRequire } from \'node:module\'; const require = createRequire(\'/fn/\');"` ' +
+  'then `airlock deploy fn.js --bundle` (see README, Functions)';
 
 const HANDLER_EXAMPLE =
   'write `export default async function (input, ctx) { … }` or `export async function handler(input, ctx) { … }`';

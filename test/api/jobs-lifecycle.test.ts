@@ -148,7 +148,7 @@ describe('jobs across restarts and under load', () => {
       const job = await waitJob(server, 'acme', id, finished);
       assert.equal(job.status, 'failed', JSON.stringify(job));
       assert.equal(job.error?.code, 'JOB_DEADLINE');
-      assert.match(job.error?.message ?? '', /its last attempt failed with FUNCTION_FAILED: Error: boom$/);
+      assert.match(job.error?.message ?? '', /its last attempt failed with FUNCTION_FAILED: Error: boom, at default \(file:\/\/\/fn\/boom\.[0-9a-f]{12}\.mjs:1:\d+\)$/);
     } finally {
       await server.close();
     }

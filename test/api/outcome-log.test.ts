@@ -3,6 +3,7 @@
 // id, status, error type and start (and the exit code of a sandbox that exited, the job of a
 // slice), bounded per tenant/function/status with a summary of the rest; 429 refusals per tenant.
 // A succeeded call writes nothing. A job that runs out of attempts: one warn line, and a count.
+// The answer of a call whose function ended its process says a function must not do that.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { captureLog } from '../support/log-capture.js';
@@ -41,10 +42,11 @@ describe('outcome lines (info level)', () => {
     assert.doesNotMatch(log.text(), /private-tenant-text/);
   });
 
-  it('a sandbox that exits mid-run is logged killed with its exit code', async () => {
+  it('a sandbox that exits mid-run is logged killed with its exit code; the answer says not to exit the process', async () => {
     await deploy(server, 'acme', 'quit', 'export default () => { process.exit(3) }');
     const res = await invoke(server, 'acme', 'quit', null);
     assert.equal(res.body.status, 'killed');
+    assert.match(res.body.error?.message ?? '', /^the sandbox process exited during the execution \(exit code 3\); a function must not end its process \(process\.exit\(\), .*\): return its result, or throw an Error to fail the call/);
     const line = await log.waitFor((l) => l.outcome === 'killed', 'for the killed run');
     assert.deepEqual([line.function, line.executionId, line.errorType, line.exitCode, line.signal], ['quit', res.body.executionId, 'SandboxExited', 3, null]);
   });

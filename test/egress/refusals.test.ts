@@ -71,9 +71,13 @@ describe('refused before any connection', () => {
     const session = openSession({ policy: anyHost, resolver, connector: forbiddenConnector, secrets });
     await assert.rejects(
       session.fetch({ method: 'GET', url: 'https://api.test/', headers: [['authorization', 'Bearer {{secrets.TOKEN}}']] }),
-      deniedWith(/secret TOKEN is not bound to host api\.test/),
+      deniedWith(/^secret TOKEN is not bound to host api\.test \(bound to: other\.test\); bind the secret to this host too to send it there: set it again with its value and `--hosts other\.test,api\.test` \(airlock secrets set acme TOKEN\)$/),
     );
-    await assert.rejects(session.fetch({ method: 'GET', url: 'https://api.test/x/{{secrets.NOPE}}', headers: [] }), deniedWith(/no secret named NOPE/));
+    // The message gives the command that creates the secret for this tenant and host.
+    await assert.rejects(
+      session.fetch({ method: 'GET', url: 'https://api.test/x/{{secrets.nope}}', headers: [] }),
+      deniedWith(/^the request refers to \{\{secrets\.nope\}\} but tenant acme has no secret named nope; create it, bound to this host, with `printf %s "\$VALUE" \| airlock secrets set acme nope --hosts api\.test` \(PUT \/v1\/tenants\/acme\/secrets\/nope; see docs\/secrets\.md\), or fix the name in the placeholder$/),
+    );
     await assert.rejects(session.fetch({ method: 'GET', url: 'https://{{secrets.TOKEN}}.test/', headers: [] }), deniedWith(/never in the host/));
     assert.deepEqual(resolver.calls, []);
     assert.equal(session.usedSecrets, false);

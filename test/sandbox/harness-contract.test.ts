@@ -6,13 +6,18 @@
 // (README's table), a function or cycle in it refused; a `require` (none in an ES module) fails
 // saying what to write instead; a bundle of CommonJS dependencies can get a `require` with the
 // banner README documents, and one built without it fails saying to add that banner; and a
-// result JSON cannot hold names the key path of the value.
+// result JSON cannot hold names the key path of the value and what to return instead; a run that reads ctx.fetch or
+// ctx.checkpoint it was not granted (an invoke of a job function) says why and how to grant it.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { after, before, describe, it } from 'node:test';
 import type { Sandbox } from '../../src/sandbox/port.js';
 import { Tracker, request } from './support.js';
+
+const LOAD_NOTE =
+  "; thrown by the module's top-level code as it loaded, before the function was called, so every call of " +
+  'this version fails the same way: fix it and deploy again, or move that code into the function';
 
 describe('the harness as tenant code sees it (bwrap)', () => {
   let tracker: Tracker;
@@ -26,7 +31,7 @@ describe('the harness as tenant code sees it (bwrap)', () => {
   describe('a dynamic import that cannot resolve', () => {
     // Padding makes the module's data: URL long, as a real bundle's is (kilobytes of base64).
     const padding = `const padding = ${JSON.stringify('x'.repeat(20_000))};\n`;
-    const BUNDLE = /only Node's built-in modules \(e\.g\. "node:crypto"\) can be imported in the sandbox; bundle the function and its dependencies into one ES module and deploy that file, e\.g\. `npx esbuild/;
+    const BUNDLE = /only Node's built-in modules \(e\.g\. "node:crypto"\) can be imported in the sandbox; bundle the function and its dependencies into one ES module and deploy that file as a bundle, e\.g\. `npx esbuild fn\.ts --bundle --format=esm --platform=node --outfile=fn\.js --banner:js="import \{ createRequire \} from 'node:module'; const require = createRequire\('\/fn\/'\);"` then `airlock deploy fn\.js --bundle`/;
     for (const specifier of ['lodash', './other.js', '/fn/other.mjs', 'file:///fn/other.mjs']) {
       it(`names the module and says to bundle, for import('${specifier}') thrown and logged`, async () => {
         const code = `${padding}export default async (input, ctx) => {
@@ -201,23 +206,29 @@ describe('the harness as tenant code sees it (bwrap)', () => {
     }
   });
 
-  it('names the key path of a value JSON cannot hold in ResultNotSerializable', async () => {
-    const cases: [string, string][] = [
-      ['({ items: [{ total: 1 }, {}, { total: 2 }, { id: 4, total: 10n }] })', 'result.items[3].total is a bigint'],
-      ['10n', 'result is a bigint'],
-      ["({ 'a b': { f() {} } })", 'result["a b"].f is a function'],
-      ['[[1], [2, [3, Symbol()]]]', 'result[1][1][1] is a symbol'],
+  it('names the key path of a value JSON cannot hold in ResultNotSerializable, and what to return instead for that kind of value', async () => {
+    // What to do instead depends on what the value is: the advice for a bigint is no help for a cycle.
+    const BIGINT = '; return it as a string or a number instead (String(n), or Number(n) when it fits)';
+    const FUNCTION = '; leave it out of the result, or return what it computes instead';
+    const SYMBOL = '; leave it out of the result, or return its description (a string) instead';
+    const CYCLE = '; return a copy without the reference back (plain objects nested as a tree, e.g. the ids of what it refers to)';
+    const cases: [string, string, string][] = [
+      ['({ items: [{ total: 1 }, {}, { total: 2 }, { id: 4, total: 10n }] })', 'result.items[3].total is a bigint', BIGINT],
+      ['10n', 'result is a bigint', BIGINT],
+      ["({ 'a b': { f() {} } })", 'result["a b"].f is a function', FUNCTION],
+      ['[[1], [2, [3, Symbol()]]]', 'result[1][1][1] is a symbol', SYMBOL],
       // The path continues through what toJSON returns, and leaves finished siblings behind.
-      ['({ done: { deep: [1, { x: 2 }] }, at: { toJSON: () => ({ fn: () => 1 }) } })', 'result.at.fn is a function'],
-      ['(() => { const a = { list: [{}] }; a.list[0].up = a; return a; })()', 'result.list[0].up refers back to an object that contains it'],
+      ['({ done: { deep: [1, { x: 2 }] }, at: { toJSON: () => ({ fn: () => 1 }) } })', 'result.at.fn is a function', FUNCTION],
+      ['(() => { const a = { list: [{}] }; a.list[0].up = a; return a; })()', 'result.list[0].up refers back to an object that contains it', CYCLE],
     ];
-    for (const [value, says] of cases) {
+    for (const [value, says, advice] of cases) {
       const outcome = await sb.run(request(`export default async () => (${value});`));
       assert.equal(outcome.error?.type, 'ResultNotSerializable', value);
       assert.ok(
         outcome.error!.message.startsWith(`the function's result is not JSON-serializable: ${says}`),
         `${value}: ${outcome.error!.message}`,
       );
+      assert.ok(outcome.error!.message.endsWith(advice), `${value}: ${outcome.error!.message}`);
     }
     const deep = await sb.run(request('export default async () => { let v = [1n]; for (let i = 0; i < 1000; i++) v = [v]; return { v }; };'));
     assert.match(deep.error!.message, /^the function's result is not JSON-serializable: result\.v(\[0\])+…(\[0\])+ is a bigint/);
@@ -232,9 +243,23 @@ describe('the harness as tenant code sees it (bwrap)', () => {
       const outcome = await sb.run(request(code));
       assert.equal(outcome.status, 'failed');
       assert.equal(outcome.error?.type, 'ReferenceError');
-      assert.match(outcome.error!.message, /^require is not defined\b.*; a function is an ES module, which has no require: import Node's built-in modules instead \(`import fs from 'node:fs'`\), or make a require for them with `import \{ createRequire \} from 'node:module'; const require = createRequire\('\/fn\/'\);`$/);
+      const loadNote = where === 'at load' ? LOAD_NOTE.replace(/[()]/g, '\\$&') : '';
+      assert.match(outcome.error!.message, new RegExp(`^require is not defined\\b.*; a function is an ES module, which has no require: import Node's built-in modules instead \\(\`import fs from 'node:fs'\`\\), or make a require for them with \`import \\{ createRequire \\} from 'node:module'; const require = createRequire\\('\\/fn\\/'\\);\`${loadNote}$`));
     });
   }
+
+  it("says an error thrown by the module's top-level code was thrown as it loaded, on every call", async () => {
+    // The usual case: settings read at the top from an environment the sandbox does not have.
+    const code = "const settings = JSON.parse(process.env.SETTINGS);\nexport default async () => settings;";
+    for (let call = 1; call <= 2; call++) {
+      const outcome = await sb.run(request(code));
+      assert.equal(outcome.error?.type, 'SyntaxError', `call ${call}`);
+      assert.equal(outcome.error!.message, `"undefined" is not valid JSON${LOAD_NOTE}`, `call ${call}`);
+      assert.match(outcome.error!.stack ?? '', /^SyntaxError: "undefined" is not valid JSON\n.*\n? {4}at file:\/\/\/fn\/probe\.[0-9a-f]{12}\.mjs:1:23$/s);
+    }
+    const thrownInCall = await sb.run(request("export default async () => { throw new Error('in the call'); };"));
+    assert.equal(thrownInCall.error!.message, 'in the call', 'an error of a call has no load note');
+  });
 
   it("gives a bundle of CommonJS dependencies a require with createRequire('/fn/') (import.meta.url is not a file URL)", async () => {
     const code = `import { createRequire } from 'node:module';
@@ -265,10 +290,42 @@ describe('the harness as tenant code sees it (bwrap)', () => {
     assert.equal(without.status, 'failed');
     assert.equal(without.error?.type, 'Error');
     assert.ok(without.error!.message.startsWith('Dynamic require of "node:os" is not supported; '), without.error!.message);
-    assert.ok(without.error!.message.endsWith(`: \`${flag}\``), without.error!.message);
+    assert.ok(without.error!.message.endsWith(`: \`${flag}\`${LOAD_NOTE}`), without.error!.message); // its require runs at load
     const banner = /^--banner:js="(.*)"$/.exec(flag)![1]!;
     const withBanner = await sb.run(request(await bundle(banner)));
     assert.equal(withBanner.status, 'succeeded', JSON.stringify(withBanner.error));
     assert.equal(withBanner.result, 'function');
+  });
+
+  describe('a ctx member the run was not granted', () => {
+    it('says a job function invoked directly has no ctx.checkpoint, and how to run it as a job', async () => {
+      const code = `export default async (input, context) => {
+        const state = context.checkpoint.get() ?? { i: 0 };
+        return state;
+      };`;
+      const outcome = await sb.run(request(code));
+      assert.equal(outcome.status, 'failed');
+      assert.equal(outcome.error?.type, 'TypeError');
+      assert.equal(outcome.error!.message,
+        "Cannot read properties of undefined (reading 'get'); this run is not a job, so its ctx has no checkpoint and no job: " +
+        'they are there only when the function runs as a job (airlock jobs submit tenant-a/probe, a webhook delivery or a schedule), ' +
+        'not in an invoke; a function meant for both checks first: `const state = ctx.checkpoint?.get()`');
+      assert.match(outcome.error!.stack ?? '', /^TypeError: Cannot read properties of undefined \(reading 'get'\)\n {4}at default \(file:\/\/\/fn\/probe\.[0-9a-f]{12}\.mjs:2:42\)/);
+    });
+
+    it('says a function without an egress grant has no ctx.fetch, and how to grant one', async () => {
+      const outcome = await sb.run(request("export default async (input, ctx) => (await ctx.fetch('https://api.example.com/')).status;"));
+      assert.equal(outcome.status, 'failed');
+      assert.equal(outcome.error?.type, 'TypeError');
+      assert.equal(outcome.error!.message,
+        'ctx.fetch is not a function; this function has no egress grant, so its ctx has no fetch: deploy it with an egress policy ' +
+        'naming the hosts it may reach (airlock deploy … --egress @policy.json, see docs/egress.md)');
+    });
+
+    it('leaves the same message alone in a module that never reads ctx.checkpoint or ctx.job', async () => {
+      const outcome = await sb.run(request("export default async () => new Map().get('cache').get('key');"));
+      assert.equal(outcome.error?.type, 'TypeError');
+      assert.equal(outcome.error!.message, "Cannot read properties of undefined (reading 'get')");
+    });
   });
 });

@@ -2,7 +2,8 @@
 // decides with a cgroup; V8's message (tenant-forgeable text) counts only when the cgroup's peak
 // shows the whole heap was used; without a cgroup probe, V8's message decides. exitFailure: a
 // process that exited with its own status is SandboxExited even if a destroy was requested
-// meanwhile; only the host's kill is SandboxDestroyed.
+// meanwhile, and its message says a function must not end its process; only the host's kill is
+// SandboxDestroyed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { exitFailure, ranOutOfMemory } from '../../src/sandbox/run-outcome.js';
@@ -32,7 +33,7 @@ describe('exitFailure', () => {
 
   it("a process that exited with its own status is SandboxExited, even after a destroy was requested (a failed cgroup move)", () => {
     const ended = exitFailure({ ...facts, destroyRequested: true, exitCode: 3, signalCode: null });
-    assert.deepEqual([ended.status, ended.error.type, ended.error.message], ['killed', 'SandboxExited', 'the sandbox process exited during the execution (exit code 3)']);
+    assert.deepEqual([ended.status, ended.error.type, ended.error.message], ['killed', 'SandboxExited', 'the sandbox process exited during the execution (exit code 3); a function must not end its process (process.exit(), process.abort(), process.kill(process.pid)): return its result, or throw an Error to fail the call; if it does neither, a child process or native code it ran may have crashed it']);
   });
 
   it("the host's kill (a signal, or bwrap's 137 for its killed namespace) after a destroy request is SandboxDestroyed", () => {

@@ -44,8 +44,10 @@ describe('deploy refuses imports that cannot resolve in the sandbox', () => {
         err.message,
         'import "./helpers" at 1:24 cannot be resolved in the sandbox: a function is a single module and can import only ' +
           'Node\'s built-in modules (e.g. "node:crypto"); if it imports only types, write `import type { … } from "./helpers"` ' +
-          '(erased at deploy); otherwise bundle the function and its dependencies into one ES module and deploy that file, ' +
-          'e.g. `npx esbuild fn.ts --bundle --format=esm --platform=node --outfile=fn.js`',
+          '(erased at deploy); otherwise bundle the function and its dependencies into one ES module and deploy that file as a bundle, ' +
+          'e.g. `npx esbuild fn.ts --bundle --format=esm --platform=node --outfile=fn.js ' +
+          '--banner:js="import { createRequire } from \'node:module\'; const require = createRequire(\'/fn/\');"` ' +
+          'then `airlock deploy fn.js --bundle` (see README, Functions)',
       );
       const pkg = await refused(svc, "import { z } from 'zod';\nexport default () => z;\n", 'UNRESOLVABLE_IMPORT');
       assert.doesNotMatch(pkg.message, /import type/, 'a package import is not told about types');

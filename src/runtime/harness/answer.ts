@@ -51,7 +51,7 @@ function keyPath(root: string, holders: readonly unknown[], keys: readonly strin
  * anywhere in it, named by its path from `root` (`state.seen.f is a function, …`), or a cycle.
  * Used for results and for checkpoints alike.
  */
-export function strictJson(value: unknown, root: string): { json: string | undefined } | { why: string } {
+export function strictJson(value: unknown, root: string): { json: string | undefined } | { why: string; kind: Unserializable } {
   // The objects JSON.stringify is inside of, outermost first, and the key of each: the way to a
   // value it cannot take. Stringify goes depth first, so the holder of the value at hand is on
   // this stack, and what is above it is done with.
@@ -59,12 +59,14 @@ export function strictJson(value: unknown, root: string): { json: string | undef
   const keys: string[] = [];
   let depth = 0;
   let refused: string | undefined;
+  let refusedKind: Unserializable = 'other';
   try {
     const json = jsonStringify(value, function (this: unknown, key: string, item: unknown) {
       while (depth > 0 && holders[depth - 1] !== this) depth--;
       const kind = typeof item;
       if (kind === 'function' || kind === 'symbol' || kind === 'bigint') {
         refused = `${keyPath(root, holders, keys, depth, key)} is a ${kind}, which JSON cannot represent`;
+        refusedKind = kind;
         throw new TypeError(refused);
       }
       if (item !== null && kind === 'object') {
@@ -76,15 +78,26 @@ export function strictJson(value: unknown, root: string): { json: string | undef
     }) as string | undefined;
     return { json };
   } catch (err) {
+    if (refused !== undefined) return { why: refused, kind: refusedKind };
     // A cycle is found right after its closing reference went on the stack: name where that is.
-    const why =
-      refused ??
-      (err instanceof TypeErrorClass && safeMessage(err).startsWith('Converting circular structure')
-        ? `${keyPath(root, holders, keys, depth, undefined)} refers back to an object that contains it (${safeMessage(err)})`
-        : safeMessage(err));
-    return { why };
+    if (err instanceof TypeErrorClass && safeMessage(err).startsWith('Converting circular structure')) {
+      return { why: `${keyPath(root, holders, keys, depth, undefined)} refers back to an object that contains it (${safeMessage(err)})`, kind: 'cycle' };
+    }
+    return { why: safeMessage(err), kind: 'other' };
   }
 }
+
+/** What JSON cannot hold: a function, symbol or bigint value, a cycle, or a throw of the value's own (a toJSON). */
+export type Unserializable = 'function' | 'symbol' | 'bigint' | 'cycle' | 'other';
+
+/** How to return what a result holds that JSON cannot, by what it is. */
+const RESULT_ADVICE: Readonly<Record<Unserializable, string>> = {
+  bigint: 'return it as a string or a number instead (String(n), or Number(n) when it fits)',
+  function: 'leave it out of the result, or return what it computes instead',
+  symbol: 'leave it out of the result, or return its description (a string) instead',
+  cycle: 'return a copy without the reference back (plain objects nested as a tree, e.g. the ids of what it refers to)',
+  other: 'return plain objects, arrays, strings, numbers, booleans or null',
+};
 
 export function serializeResult(result: unknown, limit: number): string | undefined {
   if (result === undefined) return undefined;
@@ -92,8 +105,7 @@ export function serializeResult(result: unknown, limit: number): string | undefi
   if ('why' in serialized) {
     throw new HarnessFailure(
       'ResultNotSerializable',
-      `the function's result is not JSON-serializable: ${serialized.why}; ` +
-        'return plain objects, arrays, strings, numbers, booleans or null (e.g. String(n) for a bigint)',
+      `the function's result is not JSON-serializable: ${serialized.why}; ${RESULT_ADVICE[serialized.kind]}`,
     );
   }
   const { json } = serialized;

@@ -5,7 +5,8 @@
 // (the host never sees it as anything but silence).
 import type { CheckpointApi } from '../checkpoint-client.mjs';
 import type { FetchClient } from '../fetch-client.mjs';
-import type { RunFrame } from '../protocol.js';
+import type { HarnessError, RunFrame } from '../protocol.js';
+import { withAbsentCtxHint } from './absent-ctx-hints.js';
 import { doneFrame, serializeResult } from './answer.js';
 import type { Outcome } from './answer.js';
 import { beginCapture, currentCapture, endCapture, ownedBy, runWithCapture } from './capture.js';
@@ -17,9 +18,19 @@ import { jobInfoOf } from './job-info.js';
 import { newKeptLogs } from './log-budget.js';
 import { toHarnessError } from './errors.js';
 import { now, stringOf } from './primordials.js';
-import { callHandler, loadModule, pickHandler } from './tenant-module.js';
+import { callHandler, loadModule, mentionsJobMembersOf, pickHandler, withLoadNote } from './tenant-module.js';
 
 let finishCurrent: ((err: unknown) => void) | null = null;
+
+/** The run's error as the host receives it, saying so when it read a ctx member the run was not granted. */
+function failureOf(err: unknown, capture: Capture, frame: RunFrame): HarnessError {
+  return withAbsentCtxHint(toHarnessError(err), {
+    egress: capture.egress,
+    job: capture.job,
+    mentionsJobMembers: mentionsJobMembersOf(frame.fn.version),
+    target: `${stringOf(frame.tenant)}/${stringOf(frame.fn.name)}`,
+  });
+}
 
 function finish(capture: Capture, outcome: Outcome, next: (() => void) | undefined): void {
   if (!endCapture(capture)) return; // already answered
@@ -49,9 +60,10 @@ export function handleRun(frame: RunFrame, next: (() => void) | undefined): Prom
     groupDepth: 0,
   };
   beginCapture(capture);
-  finishCurrent = (err) => finish(capture, { ok: false, error: toHarnessError(err) }, next);
+  finishCurrent = (err) => finish(capture, { ok: false, error: failureOf(err, capture, frame) }, next);
   return runWithCapture(capture, async () => {
     let ctx: RunContext | undefined;
+    let loading = false;
     try {
       let fetcher: FetchClient['fetch'] | undefined;
       if (frame.egress !== undefined) {
@@ -72,11 +84,14 @@ export function handleRun(frame: RunFrame, next: (() => void) | undefined): Prom
         checkpoint = client.begin({ id: capture.id, maxBytes: Number(frame.job.checkpointBytes) || 0, state: frame.job.checkpoint });
       }
       ctx = new RunContext(frame, deadline, fetcher, checkpoint, jobInfoOf(frame.jobInfo));
+      loading = true;
       const mod = await loadModule(frame.fn);
+      loading = false;
       const result = await callHandler(mod, pickHandler(mod), frame.input, ctx);
       finish(capture, { ok: true, json: serializeResult(result, frame.resultBytes) }, next);
     } catch (err) {
-      finish(capture, { ok: false, error: toHarnessError(err) }, next);
+      const error = failureOf(err, capture, frame);
+      finish(capture, { ok: false, error: loading ? withLoadNote(error, err) : error }, next);
     } finally {
       if (ctx !== undefined) endContext(ctx);
     }

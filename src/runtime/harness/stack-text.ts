@@ -46,7 +46,9 @@ const UNRESOLVED_IMPORT = /Failed to resolve module specifier "((?:[^"\\]|\\.)*)
 const MISSING_FILE = /(Cannot find module '[^']*' imported from \S+)/g;
 const BUNDLE_HINT =
   "only Node's built-in modules (e.g. \"node:crypto\") can be imported in the sandbox; bundle the function and its " +
-  'dependencies into one ES module and deploy that file, e.g. `npx esbuild fn.ts --bundle --format=esm --platform=node --outfile=fn.js`';
+  'dependencies into one ES module and deploy that file as a bundle, e.g. `npx esbuild fn.ts --bundle --format=esm --platform=node ' +
+  '--outfile=fn.js --banner:js="import { createRequire } from \'node:module\'; const require = createRequire(\'/fn/\');"` ' +
+  'then `airlock deploy fn.js --bundle` (see README, Functions)';
 
 /**
  * Replaces the data: URL of a tenant module (kilobytes of base64 in Node's module errors) with

@@ -1,8 +1,10 @@
 // Tenant code: each function version's module is imported once, from a data: URL named
 // file:///fn/<name>.<version>.mjs in stacks, and kept for the sandbox's life; its handler is the
 // default export or `handler`, and anything else (no such export, not a function, a class) is a
-// MissingHandler failure that says which shapes work.
-import type { RunFrame } from '../protocol.js';
+// MissingHandler failure that says which shapes work. An error its top-level code throws as it
+// loads says so (withLoadNote): its stack names no function, and every call fails the same way.
+import type { HarnessError, RunFrame } from '../protocol.js';
+import { mentionsJobMembers } from './absent-ctx-hints.js';
 import { HarnessFailure } from './errors.js';
 import { CODE_URL_PREFIX, MODULE_DATA_URL } from './paths.js';
 import { bufferFrom, functionSource, reflectApply } from './primordials.js';
@@ -12,6 +14,8 @@ export type TenantModule = Record<string, unknown>;
 export type Handler = (input: unknown, ctx: unknown) => unknown;
 
 const modules = new Map<string, Promise<TenantModule>>();
+/** Per loaded version: whether its source mentions `.checkpoint` or `.job` (absent-ctx-hints.ts). */
+const jobMemberMentions = new Map<string, boolean>();
 /** Code that came with a run the host took back before it started, by version: not loaded yet. */
 const unloadedCode = new Map<string, string>();
 
@@ -43,6 +47,7 @@ export function loadModule(fn: RunFrame['fn']): Promise<TenantModule> {
       new HarnessFailure('CodeNotLoaded', `version ${fn.version} was never sent to this sandbox`),
     );
   }
+  jobMemberMentions.set(fn.version, mentionsJobMembers(code));
   const loading = importSource(code, `${safeName(fn.name, 64)}.${safeName(fn.version, 12)}.mjs`);
   modules.set(fn.version, loading);
   return loading;
@@ -59,6 +64,22 @@ export function keepUnstartedCode(fn: RunFrame['fn']): void {
 /** Forgets a loaded version (the warm-up's). */
 export function forgetModule(version: string): void {
   modules.delete(version);
+  jobMemberMentions.delete(version);
+}
+
+/** Whether a loaded version's source mentions `.checkpoint` or `.job`. */
+export function mentionsJobMembersOf(version: string): boolean {
+  return jobMemberMentions.get(version) === true;
+}
+
+/** Said after an error the module's top-level code threw as it loaded (its stack names no function). */
+const LOAD_NOTE =
+  "; thrown by the module's top-level code as it loaded, before the function was called, so every call of " +
+  'this version fails the same way: fix it and deploy again, or move that code into the function';
+
+/** The error of a module that failed to load, saying so (a HarnessFailure, the harness's own, is left alone). */
+export function withLoadNote(error: HarnessError, err: unknown): HarnessError {
+  return err instanceof HarnessFailure ? error : { ...error, message: error.message + LOAD_NOTE };
 }
 
 const HANDLER_SHAPES = 'the function module must `export default async function (input, ctx)` or `export async function handler(input, ctx)`';

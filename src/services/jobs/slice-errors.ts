@@ -90,6 +90,19 @@ export function cappedError(cap: SliceCap, saved: boolean): { type: string; mess
   return { type, message: `${reached}; the job continues from its last checkpoint in a new slice` };
 }
 
+/** Longest top frame quoted in a job's error (a frame names a function and a module URL). */
+const MAX_FRAME = 300;
+
+/**
+ * ", at default (file:///fn/sync.3f1c….mjs:12:9)": where the error was thrown, from the first
+ * frame of its stack (the function's own frames only), so a job's error gives the line and column
+ * without a trip to its execution records; "" for an error without one (a thrown string).
+ */
+function thrownAt(stack: string | undefined): string {
+  const frame = stack === undefined ? null : /^ {4}at (.+)$/m.exec(stack);
+  return frame === null ? '' : `, at ${frame[1]!.slice(0, MAX_FRAME)}`;
+}
+
 /** The queue error a failed run leaves on the item. */
 export function attemptError(outcome: SandboxRunOutcome): QueueError {
   const error = outcome.error ?? { type: 'Error', message: 'the run failed' };
@@ -99,6 +112,6 @@ export function attemptError(outcome: SandboxRunOutcome): QueueError {
     case 'killed':
       return failure('SANDBOX_CRASHED', `${error.type}: ${error.message}`);
     default:
-      return failure('FUNCTION_FAILED', `${error.type}: ${error.message}`);
+      return failure('FUNCTION_FAILED', `${error.type}: ${error.message}${thrownAt(error.stack)}`);
   }
 }
