@@ -2,7 +2,8 @@
 // bwrap sandboxes (deploys), with the job worker paused so every accepted job stays unfinished: a
 // job or webhook delivery past the cap is 429 TENANT_BACKLOG_FULL with Retry-After and nothing is
 // stored; another tenant is not refused; a schedule occurrence past it is skipped, recorded, logged
-// and counted; cancelling frees room; the cap holds after a restart; 0 means no cap.
+// and counted; the tenant view shows the backlog; cancelling frees room; the cap holds after a
+// restart; 0 means no cap.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -63,6 +64,8 @@ describe('tenant backlog cap', () => {
     assertBacklogFull(await postJob('acme'), 'acme');
     assert.equal((await jobsOf('acme')).length, 3, 'nothing was stored');
     assert.equal((await postJob('globex')).status, 202, 'another tenant is not refused');
+    const views = await Promise.all(['acme', 'globex'].map((t) => server.request('GET', `/v1/tenants/${t}`)));
+    assert.deepEqual(views.map((v) => v.body.backlog), [3, 1], 'the tenant view shows each backlog');
   });
 
   it('a webhook delivery past the cap is 429 TENANT_BACKLOG_FULL with Retry-After, and nothing is stored', async () => {
