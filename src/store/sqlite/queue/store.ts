@@ -25,7 +25,7 @@ import type {
 } from '../../../queue/port.js';
 import type { PurgeBatch } from '../../port.js';
 import { LANES } from '../../../scheduler/stride.js';
-import { backlogIsFull, tenantBacklogFull } from '../../../queue/backlog.js';
+import { BacklogTally } from './backlog-tally.js';
 import { PreparedConnection } from '../prepared-connection.js';
 import { claimInTransaction, endLeaseWithoutHolder, failAttempt, serverGoneError } from './claim.js';
 import { prepareAll } from './prepared.js';
@@ -131,16 +131,18 @@ export class SqliteQueue implements QueueStore {
     const s = this.stmts();
     const params = this.insertParams(req, this.ctx.now());
     const [id, tenant, , , , key] = params;
-    const limit = this.ctx.policy.tenantBacklog;
     // One write transaction: the backlog read and the insert see the same state on every server.
     const tx = this.db.transaction((): { row: QueueItemRow | undefined; created: boolean } => {
-      const backlog = limit > 0 ? (s.backlog.get(tenant)?.n ?? 0) : 0;
-      if (backlogIsFull(backlog, limit)) {
+      const tally = new BacklogTally(s, this.ctx.policy.tenantBacklog);
+      const refusal = tally.refusal(tenant);
+      if (refusal !== undefined) {
         const known = key === null ? undefined : s.byKey.get(tenant, key);
-        if (known === undefined) throw tenantBacklogFull(tenant, backlog, limit);
+        if (known === undefined) throw refusal;
         return { row: known, created: false };
       }
       const created = s.insert.run(...params).changes > 0;
+      if (created) tally.stored(tenant);
+      tally.write();
       return { row: created ? s.get.get(tenant, id) : key === null ? undefined : s.byKey.get(tenant, key), created };
     });
     const { row, created } = tx.immediate();
@@ -152,19 +154,14 @@ export class SqliteQueue implements QueueStore {
     const s = this.stmts();
     const now = this.ctx.now();
     const all = reqs.map((req) => this.insertParams(req, now));
-    const limit = this.ctx.policy.tenantBacklog;
     const tx = this.db.transaction((): EnqueueOutcome[] => {
-      // Each tenant's backlog, read once per batch and counted up as its items go in.
-      const backlogs = new Map<string, number>();
-      return all.map((params): EnqueueOutcome => {
+      const tally = new BacklogTally(s, this.ctx.policy.tenantBacklog);
+      const outcomes = all.map((params): EnqueueOutcome => {
         const [id, tenant, , , , key] = params;
-        const backlog = limit > 0 ? (backlogs.get(tenant) ?? s.backlog.get(tenant)?.n ?? 0) : 0;
-        if (backlogIsFull(backlog, limit)) {
-          backlogs.set(tenant, backlog);
-          return (key === null ? undefined : s.byKey.get(tenant, key))?.id ?? tenantBacklogFull(tenant, backlog, limit);
-        }
+        const refusal = tally.refusal(tenant);
+        if (refusal !== undefined) return (key === null ? undefined : s.byKey.get(tenant, key))?.id ?? refusal;
         if (s.insert.run(...params).changes > 0) {
-          if (limit > 0) backlogs.set(tenant, backlog + 1);
+          tally.stored(tenant);
           return id;
         }
         if (key === null) return id;
@@ -172,6 +169,8 @@ export class SqliteQueue implements QueueStore {
         if (existing === undefined) throw new AirlockError('INTERNAL', `queue item ${id} could not be stored nor found by its key`);
         return existing.id;
       });
+      tally.write();
+      return outcomes;
     });
     const outcomes = tx.immediate();
     // Only refusals: nothing this call answers needs to be on disk.
