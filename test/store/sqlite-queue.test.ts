@@ -151,6 +151,18 @@ test('a database from before the backlog counts gets each tenant counted once, a
     } finally {
       await q.close();
     }
+    // Unfinished items deleted (an offboarding deletes queued ones as they are) leave the backlog.
+    const edit = new Database(file);
+    edit.prepare(`DELETE FROM queue_items WHERE tenant = 'acme' AND status IN ('queued', 'succeeded')`).run();
+    edit.close();
+    const again = new SqliteQueue(file, { policy: testPolicy({ tenantBacklog: 2 }) });
+    try {
+      await again.migrate();
+      assert.equal(await again.backlog('acme'), 1, 'the deleted queued item left it; the running one stays');
+      assert.equal((await again.enqueue({ tenant: 'acme', function: 'sync', lane: 'background', payload: null })).created, true);
+    } finally {
+      await again.close();
+    }
   }));
 
 test('a database from before the queue counts gets them counted once, at its upgrade', () =>
