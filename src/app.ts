@@ -263,7 +263,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
     config, queue, functions: functionCache, admission, pool, recorder, isolation: isolator.isolation, egress, logger,
     metrics: workMetrics, onSettled: (id) => waiters.notify(id), pacer, jsonThread, sandboxFunctions,
   });
-  const jobs = new JobService({ config, queue, functions: functionCache, runner: worker, jsonThread });
+  const jobs = new JobService({ config, queue, functions: functionCache, runner: worker, jsonThread, metrics: workMetrics });
   // Schedules fire background jobs (docs/schedules.md).
   const scheduleClock = overrides.scheduleClock === undefined ? {} : { now: overrides.scheduleClock };
   const scheduleRunner = new ScheduleRunner({ config, store: scheduleStore, queue, jobs, logger, ...scheduleClock });
@@ -274,7 +274,7 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
     windowMs: config.webhooks.commitWindowMs, maxBatch: config.webhooks.commitMaxBatch, onCommit: () => worker.wake(),
   });
   cleanup.add(() => committer.close());
-  const hooks = new HookService({ config, tokens: webhookTokens, verifier: webhookVerifier, functions: functionCache, committer, waiters });
+  const hooks = new HookService({ config, tokens: webhookTokens, verifier: webhookVerifier, functions: functionCache, committer, waiters, metrics: workMetrics });
   const forget = [keys, webhookTokens, webhookVerifier].map((c) => (tenant: string) => c.forgetTenant(tenant));
   const tenants = new TenantService({
     store: tenantStore, runner: worker, pool, recorder, logger, forget: [...forget, (tenant) => functionCache.invalidateTenant(tenant)],

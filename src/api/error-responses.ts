@@ -18,6 +18,9 @@ const NOTES: Partial<Record<ErrorCode, string>> = {
   TOO_MANY_REQUESTS:
     'admission refused the call: the tenant or the server is at its concurrency and the wait ran out ' +
     '(error also has executionId of the rejected record, retryAfterSeconds, tenant, limit, reason); retry after Retry-After seconds',
+  TENANT_BACKLOG_FULL:
+    'the tenant already holds AIRLOCK_QUEUE_TENANT_BACKLOG unfinished jobs, webhook deliveries and scheduled runs; nothing was stored ' +
+    '(error also has retryAfterSeconds, tenant, backlog, limit); send it again after Retry-After seconds, once the backlog has drained',
   IDEMPOTENCY_CONFLICT: 'error also has jobId and function of the job the key names',
   JOB_NOT_RETRYABLE: 'error also has the status of the job',
   VERSION_AMBIGUOUS: 'a prefix of a version hash that several versions start with; error also has candidates, their whole hashes (the first 5)',
@@ -32,7 +35,7 @@ export function errorResponses(...codes: ErrorCode[]): Record<string, unknown> {
     const notes = list.flatMap((code) => NOTES[code] ?? []);
     responses[status] = {
       description: [`error.code ${list.join(' or ')}`, ...notes].join('; '),
-      ...(list.includes('TOO_MANY_REQUESTS') ? { headers: RETRY_AFTER } : {}),
+      ...(list.includes('TOO_MANY_REQUESTS') || list.includes('TENANT_BACKLOG_FULL') ? { headers: RETRY_AFTER } : {}),
       ...ERROR,
     };
   }

@@ -23,6 +23,7 @@ export const TenantView = Type.Object({
   schedules: count('schedules defined'),
   jobs: Type.Boolean({ description: 'the tenant has queue items (jobs, webhook deliveries) in any status; not counted, there can be millions' }),
   executions: Type.Boolean({ description: 'the tenant has execution records; not counted, there can be millions' }),
+  backlog: count('unfinished queue items (jobs, webhook deliveries, scheduled runs queued, waiting to retry or running): what AIRLOCK_QUEUE_TENANT_BACKLOG caps'),
 });
 
 export const TenantList = Type.Object({ tenants: Type.Array(TenantView), next: NullableString() });

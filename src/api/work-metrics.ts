@@ -1,7 +1,7 @@
 // Prometheus metrics of background work, beside the invocation metrics of metrics.ts (attached to
-// its registry): job runs by how they were settled, webhook deliveries stored or refused, egress
-// requests by outcome, how long ready job runs waited for a worker, and the jobs queued and
-// running, read from the store at scrape time. The counters are plain numbers bumped where the
+// its registry): job runs by how they were settled, webhook deliveries stored or refused,
+// submissions refused by a tenant's backlog cap, egress requests by outcome, how long ready job
+// runs waited for a worker, and the jobs queued and running, read from the store at scrape time. The counters are plain numbers bumped where the
 // work happens, copied into prom-client per scrape.
 import { Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
@@ -10,6 +10,8 @@ import type { Lane } from '../queue/port.js';
 import type { JobRunMetrics, JobRunOutcome } from '../services/jobs/slice.js';
 import { DEAD_SOURCES } from '../services/jobs/dead-log.js';
 import type { DeadMetrics, DeadSource } from '../services/jobs/dead-log.js';
+import { REFUSED_SOURCES } from '../services/jobs/backlog-refusals.js';
+import type { BacklogRefusalMetrics, RefusedSource } from '../services/jobs/backlog-refusals.js';
 import { CountSeries, countersFrom } from './metrics.js';
 
 export type DeliveryResult = 'stored' | 'refused';
@@ -30,11 +32,14 @@ function seriesBy<K extends string>(label: string, values: readonly K[]): Map<K,
   return new Map(values.map((value) => [value, new CountSeries({ [label]: value })]));
 }
 
-export class WorkMetrics implements JobRunMetrics, EgressMetrics, DeadMetrics {
+export class WorkMetrics implements JobRunMetrics, EgressMetrics, DeadMetrics, BacklogRefusalMetrics {
   readonly #runs = seriesBy('outcome', JOB_RUN_OUTCOMES);
   readonly #dead = seriesBy('source', DEAD_SOURCES);
   readonly #egress = seriesBy('outcome', EGRESS_OUTCOMES);
   readonly #deliveries = seriesBy('result', DELIVERY_RESULTS);
+  readonly #backlogRefusals = new Map<RefusedSource, CountSeries>(
+    REFUSED_SOURCES.map((source) => [source, new CountSeries({ reason: 'backlog', source })]),
+  );
   #queue: (() => Promise<QueueCounts>) | undefined;
   readonly #jobWait = new Histogram({
     name: 'airlock_job_queue_wait_seconds',
@@ -62,6 +67,10 @@ export class WorkMetrics implements JobRunMetrics, EgressMetrics, DeadMetrics {
 
   recordDelivery(result: DeliveryResult): void {
     this.#deliveries.get(result)!.value++;
+  }
+
+  recordBacklogRefusal(source: RefusedSource): void {
+    this.#backlogRefusals.get(source)!.value++;
   }
 
   /** Read the queue's counts from `source` at every scrape. */
@@ -92,6 +101,13 @@ export class WorkMetrics implements JobRunMetrics, EgressMetrics, DeadMetrics {
       ['result'],
       registers,
       () => [...this.#deliveries.values()],
+    );
+    countersFrom(
+      'airlock_queue_refused_total',
+      'Submissions the queue refused before storing anything, by reason (backlog: the tenant already held AIRLOCK_QUEUE_TENANT_BACKLOG unfinished items) and source: api (a job, answered 429), webhook (a delivery, answered 429), schedule (an occurrence, skipped)',
+      ['reason', 'source'],
+      registers,
+      () => [...this.#backlogRefusals.values()],
     );
     countersFrom(
       'airlock_egress_requests_total',

@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'MISSING_HANDLER'
   | 'LIMIT_ABOVE_MAXIMUM'
   | 'TOO_MANY_REQUESTS'
+  | 'TENANT_BACKLOG_FULL'
   | 'SHUTTING_DOWN'
   | 'CLIENT_CLOSED_REQUEST'
   | 'ISOLATION_UNAVAILABLE'
@@ -76,6 +77,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   MISSING_HANDLER: 400,
   LIMIT_ABOVE_MAXIMUM: 400,
   TOO_MANY_REQUESTS: 429,
+  // A job, webhook delivery or schedule occurrence of a tenant that already holds
+  // AIRLOCK_QUEUE_TENANT_BACKLOG unfinished queue items: nothing was stored; send it again later.
+  TENANT_BACKLOG_FULL: 429,
   SHUTTING_DOWN: 503,
   // nginx's code for a client that went away before its answer; nobody reads this one.
   CLIENT_CLOSED_REQUEST: 499,

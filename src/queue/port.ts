@@ -10,6 +10,7 @@ import type { QueueConfig } from '../core/config.js';
 import type { Lane } from '../scheduler/stride.js';
 import type { ExecutionRecord, PurgeBatch } from '../core/types.js';
 import type { PageBudget } from '../core/page-budget.js';
+import type { AirlockError } from '../core/errors.js';
 
 export type { Lane } from '../scheduler/stride.js';
 
@@ -87,6 +88,9 @@ export interface EnqueueRequest {
   /** Not claimable before this time, epoch ms. Default now. */
   runAfter?: number;
 }
+
+/** One item of enqueueMany(): its id, or the refusal (TENANT_BACKLOG_FULL) that kept it out. */
+export type EnqueueOutcome = string | AirlockError;
 
 /** Proof of a claim: the item and the fencing token it was claimed with. */
 export interface Lease {
@@ -186,15 +190,21 @@ export interface QueueStore {
   /**
    * Adds an item, or returns the existing one when (tenant, idempotencyKey) is already known
    * (created: false; the stored item wins even if the request differs). INPUT_TOO_LARGE above
-   * policy.payloadBytes, VALIDATION_FAILED when the payload is not JSON.
+   * policy.payloadBytes, VALIDATION_FAILED when the payload is not JSON, TENANT_BACKLOG_FULL
+   * (nothing stored) when the tenant already holds policy.tenantBacklog unfinished items (a known
+   * idempotency key still answers its item). The check and the insert are one transaction.
    */
   enqueue(req: EnqueueRequest): Promise<{ item: QueueItem; created: boolean }>;
   /**
-   * Adds many items in ONE transaction (group commit): all are stored, or none is and the call
-   * rejects. Answers each item's id in request order (an idempotency key already known answers
-   * the existing item's id). Payloads are checked like enqueue()'s before anything is written.
+   * Adds many items in ONE transaction (group commit). Answers, in request order, each item's id
+   * (an idempotency key already known answers the existing item's id) or the TENANT_BACKLOG_FULL
+   * error of an item refused by its tenant's backlog cap, counted as the batch goes (the others
+   * are stored). Payloads are checked like enqueue()'s before anything is written: a bad one
+   * stores none of the batch and the call rejects.
    */
-  enqueueMany(reqs: readonly EnqueueRequest[]): Promise<string[]>;
+  enqueueMany(reqs: readonly EnqueueRequest[]): Promise<EnqueueOutcome[]>;
+  /** The tenant's unfinished items (queued, waiting to retry or continue, running): what the backlog cap counts. */
+  backlog(tenant: string): Promise<number>;
   get(tenant: string, id: string): Promise<QueueItem | undefined>;
   /**
    * A tenant's items, newest first (enqueue order), optionally of one function and/or status.

@@ -15,6 +15,11 @@ export interface TenantSummary {
   jobs: boolean;
   /** The tenant has execution records. Not counted: it can be millions. */
   executions: boolean;
+  /**
+   * Its unfinished queue items (queued, waiting to retry or continue, running): what
+   * AIRLOCK_QUEUE_TENANT_BACKLOG caps. Kept as a number by the queue, so reading it costs one seek.
+   */
+  backlog: number;
 }
 
 /** Rows deleted, per kind of tenant data. */

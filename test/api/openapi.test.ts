@@ -170,20 +170,26 @@ describe('openapi', () => {
     for (const route of ['GET /v1/tenants/{tenant}/functions/{name}', 'GET /v1/tenants/{tenant}/functions/{name}/code', 'PUT /v1/tenants/{tenant}/functions/{name}/latest']) {
       assert.deepEqual(statuses(route).slice(0, 2), ['400', '404'], route);
     }
-    assert.deepEqual(statuses('POST /v1/tenants/{tenant}/functions/{name}/jobs'), ['404', '409', '413', '4XX', '5XX']);
+    assert.deepEqual(statuses('POST /v1/tenants/{tenant}/functions/{name}/jobs'), ['404', '409', '413', '429', '4XX', '5XX']);
     assert.deepEqual(statuses('POST /v1/tenants/{tenant}/jobs/{id}/retry'), ['400', '404', '409', '413', '4XX', '5XX']);
     assert.deepEqual(statuses('GET /v1/tenants/{tenant}/jobs/{id}'), ['404', '4XX', '5XX']);
     assert.deepEqual(statuses('PUT /v1/tenants/{tenant}/functions/{name}'), ['413', '429', '4XX', '5XX']);
     // A webhook with signature verification refuses bad signatures (401) and an unusable key (503).
-    assert.deepEqual(statuses(`POST ${HOOK}`), ['401', '404', '413', '431', '503', '4XX', '5XX']);
+    // A tenant at its backlog cap is refused before anything is stored (429 TENANT_BACKLOG_FULL).
+    assert.deepEqual(statuses(`POST ${HOOK}`), ['401', '404', '413', '429', '431', '503', '4XX', '5XX']);
     assert.deepEqual(statuses('PUT /v1/tenants/{tenant}/functions/{name}/webhook/verify'), ['404', '413', '4XX', '5XX']);
     assert.deepEqual(statuses('GET /v1/tenants/{tenant}/functions'), ['4XX', '5XX']);
     const tooMany = ops.get(`POST ${INVOKE}`)!.responses['429']!;
     assert.equal(tooMany.headers?.['retry-after']?.schema.type, 'integer');
     assert.match(tooMany.description, /TOO_MANY_REQUESTS/);
     assert.match(ops.get('POST /v1/tenants/{tenant}/jobs/{id}/retry')!.responses['409']!.description, /JOB_NOT_RETRYABLE/);
-    // Only invoke goes through admission; deploys queue for their syntax check, at most 32 per tenant.
-    const throttled = new Set([`POST ${INVOKE}`, 'PUT /v1/tenants/{tenant}/functions/{name}']);
+    const backlogFull = ops.get(`POST ${HOOK}`)!.responses['429']!;
+    assert.equal(backlogFull.headers?.['retry-after']?.schema.type, 'integer');
+    assert.match(backlogFull.description, /TENANT_BACKLOG_FULL; .*AIRLOCK_QUEUE_TENANT_BACKLOG/);
+    // Only invoke goes through admission; deploys queue for their syntax check, at most 32 per tenant;
+    // job submissions and webhook deliveries stop at their tenant's backlog cap.
+    const hookRoutes = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((method) => `${method} ${HOOK}`);
+    const throttled = new Set([`POST ${INVOKE}`, 'PUT /v1/tenants/{tenant}/functions/{name}', 'POST /v1/tenants/{tenant}/functions/{name}/jobs', ...hookRoutes]);
     for (const [name, op] of ops) if (!throttled.has(name)) assert.equal(op.responses['429'], undefined, name);
     for (const [name, op] of ops) {
       for (const [status, response] of Object.entries(op.responses)) {

@@ -87,8 +87,9 @@ describe('tenants API', () => {
     assert.equal(all.status, 200, JSON.stringify(all.body));
     assert.deepEqual(all.body, {
       tenants: [
-        { tenant: 'acme', functions: 2, keys: 1, secrets: 2, schedules: 1, jobs: true, executions: true },
-        { tenant: 'globex', functions: 1, keys: 1, secrets: 0, schedules: 0, jobs: false, executions: true },
+        // acme's backlog: the job still running.
+        { tenant: 'acme', functions: 2, keys: 1, secrets: 2, schedules: 1, jobs: true, executions: true, backlog: 1 },
+        { tenant: 'globex', functions: 1, keys: 1, secrets: 0, schedules: 0, jobs: false, executions: true, backlog: 0 },
       ],
       next: null,
     });

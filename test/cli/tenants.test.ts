@@ -24,9 +24,9 @@ describe('airlock tenants', () => {
     const table = await runCli(['tenants', 'list'], env);
     assert.equal(table.code, 0, table.stderr);
     assert.deepEqual(table.stdout.trimEnd().split('\n').map((l) => l.split(/\s+/)), [
-      ['TENANT', 'FUNCTIONS', 'KEYS', 'SECRETS', 'SCHEDULES', 'JOBS', 'EXECUTIONS'],
-      ['acme', '2', '0', '0', '0', 'no', 'yes'],
-      ['globex', '0', '1', '0', '0', 'no', 'no'],
+      ['TENANT', 'FUNCTIONS', 'KEYS', 'SECRETS', 'SCHEDULES', 'JOBS', 'BACKLOG', 'EXECUTIONS'],
+      ['acme', '2', '0', '0', '0', 'no', '0', 'yes'],
+      ['globex', '0', '1', '0', '0', 'no', '0', 'no'],
     ]);
     const json = await runCli(['tenants', 'list', '--json'], env);
     assert.deepEqual(JSON.parse(json.stdout).tenants.map((t: { tenant: string }) => t.tenant), ['acme', 'globex']);

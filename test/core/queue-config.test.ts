@@ -20,6 +20,7 @@ test('queue defaults', () => {
       backoffMaxMs: 300_000,
       payloadBytes: 5_767_168 + 4_096, // the largest input and room for the job's own fields
       checkpointBytes: 262_144,
+      tenantBacklog: 100_000,
     },
   );
 });
@@ -37,6 +38,11 @@ test('tenant weights parse from tenant=weight pairs; others weigh 1 by omission'
   assert.equal(Object.getPrototypeOf(q.tenantWeights), null);
 });
 
+test('the tenant backlog cap: 0 means no cap; any other value is taken as is', () => {
+  assert.equal(loadConfig({ AIRLOCK_QUEUE_TENANT_BACKLOG: '0' }).queue.tenantBacklog, 0);
+  assert.equal(loadConfig({ AIRLOCK_QUEUE_TENANT_BACKLOG: '3' }).queue.tenantBacklog, 3);
+});
+
 test('invalid queue settings are refused with the variable named', () => {
   const cases: [Record<string, string>, RegExp][] = [
     [{ AIRLOCK_QUEUE_TENANT_WEIGHTS: 'acme=0' }, /AIRLOCK_QUEUE_TENANT_WEIGHTS/],
@@ -45,6 +51,8 @@ test('invalid queue settings are refused with the variable named', () => {
     [{ AIRLOCK_QUEUE_SLOTS: '4', AIRLOCK_QUEUE_INTERACTIVE_RESERVED: '4' }, /AIRLOCK_QUEUE_INTERACTIVE_RESERVED/],
     [{ AIRLOCK_QUEUE_BACKOFF_BASE_MS: '5000', AIRLOCK_QUEUE_BACKOFF_MAX_MS: '10' }, /AIRLOCK_QUEUE_BACKOFF_MAX_MS/],
     [{ AIRLOCK_QUEUE_SLOTS: '0' }, /AIRLOCK_QUEUE_SLOTS/],
+    [{ AIRLOCK_QUEUE_TENANT_BACKLOG: '-1' }, /AIRLOCK_QUEUE_TENANT_BACKLOG must be an integer >= 0, not "-1"/],
+    [{ AIRLOCK_QUEUE_TENANT_BACKLOG: 'lots' }, /AIRLOCK_QUEUE_TENANT_BACKLOG must be an integer >= 0/],
     [{ AIRLOCK_QUEUE_PAYLOAD_BYTES: '5767168' }, /AIRLOCK_QUEUE_PAYLOAD_BYTES \(5767168\) must hold the largest input .* at least 5771264, or unset it/],
   ];
   for (const [env, message] of cases) {

@@ -1,11 +1,13 @@
 // The QueueStore conformance suite, part 1: items, idempotency, leases and fencing, retries,
-// dead-letter, continuations, checkpoints, cancel. Every implementation (SQLite now, Postgres
-// later) runs it; each test gets a fresh queue with an injected clock and random source.
+// dead-letter, continuations, checkpoints, cancel (part 4, the tenant backlog cap, is in
+// conformance-backlog.ts). Every implementation (SQLite now, Postgres later) runs it; each test
+// gets a fresh queue with an injected clock and random source.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Lease, QueuePolicy, QueueStore } from '../../src/queue/port.js';
 import { queueFairnessConformance } from './conformance-fairness.js';
 import { queueListConformance } from './conformance-list.js';
+import { queueBacklogConformance } from './conformance-backlog.js';
 import { rejectsWith, TestClock, testPolicy } from './support.js';
 import type { MakeQueue, QueueUnderTest } from './support.js';
 
@@ -83,8 +85,8 @@ export function queueConformance(name: string, make: MakeQueue): void {
         ]);
         assert.equal(ids.length, 3);
         assert.equal(ids[1], first.item.id, 'the known key answers the first item');
-        assert.deepEqual((await q.get('acme', ids[0]!))?.payload, { page: 10 });
-        assert.deepEqual((await q.get('acme', ids[2]!))?.payload, { page: 12 });
+        assert.deepEqual((await q.get('acme', String(ids[0])))?.payload, { page: 10 });
+        assert.deepEqual((await q.get('acme', String(ids[2])))?.payload, { page: 12 });
         assert.deepEqual((await q.get('acme', first.item.id))?.payload, { page: 1 }, 'the stored item wins');
         const claimed = await q.claim({ owner: 'w', max: 10 });
         assert.deepEqual(claimed.map((c) => c.item.id), [first.item.id, ids[0], ids[2]], 'enqueue order is kept');
@@ -475,6 +477,7 @@ export function queueConformance(name: string, make: MakeQueue): void {
       }));
 
     queueListConformance(withQueue);
+    queueBacklogConformance(withQueue);
 
     test('list by idempotency key: the one item with that key, within the tenant and the other filters', () =>
       withQueue({}, async ({ q }) => {

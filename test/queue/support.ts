@@ -23,6 +23,7 @@ export function testPolicy(overrides: Partial<QueuePolicy> = {}): QueuePolicy {
     backoffMaxMs: 1_000,
     payloadBytes: 1_024,
     checkpointBytes: 256,
+    tenantBacklog: 0,
     ...overrides,
   };
 }

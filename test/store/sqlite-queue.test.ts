@@ -130,6 +130,41 @@ test('openQueue shares the data dir database with openStore; a database URL is r
   }
 });
 
+test('a database from before the backlog counts gets each tenant counted once, at its upgrade', () =>
+  withFile(async (file) => {
+    const db = new Database(file);
+    applyMigrations(db, MIGRATIONS.slice(0, 14));
+    const insert = db.prepare(
+      `INSERT INTO queue_items (id, tenant, function, lane, payload, status, max_attempts, run_after, created_at, updated_at)
+       VALUES (?, ?, 'sync', 'background', 'null', ?, 3, 0, 0, 0)`,
+    );
+    const rows: [string, string][] = [['acme', 'queued'], ['acme', 'running'], ['acme', 'succeeded'], ['globex', 'queued'], ['initech', 'dead']];
+    rows.forEach(([tenant, status], i) => insert.run(`qi_${i}`, tenant, status));
+    db.close();
+    const q = new SqliteQueue(file, { policy: testPolicy({ tenantBacklog: 2 }) });
+    try {
+      await q.migrate();
+      assert.deepEqual([await q.backlog('acme'), await q.backlog('globex'), await q.backlog('initech')], [2, 1, 0]);
+      await rejectsWith(q.enqueue({ tenant: 'acme', function: 'sync', lane: 'background', payload: null }), 'TENANT_BACKLOG_FULL');
+      await q.enqueue({ tenant: 'globex', function: 'sync', lane: 'background', payload: null });
+      assert.equal(await q.backlog('globex'), 2, 'and kept up to date from there');
+    } finally {
+      await q.close();
+    }
+    // Unfinished items deleted (an offboarding deletes queued ones as they are) leave the backlog.
+    const edit = new Database(file);
+    edit.prepare(`DELETE FROM queue_items WHERE tenant = 'acme' AND status IN ('queued', 'succeeded')`).run();
+    edit.close();
+    const again = new SqliteQueue(file, { policy: testPolicy({ tenantBacklog: 2 }) });
+    try {
+      await again.migrate();
+      assert.equal(await again.backlog('acme'), 1, 'the deleted queued item left it; the running one stays');
+      assert.equal((await again.enqueue({ tenant: 'acme', function: 'sync', lane: 'background', payload: null })).created, true);
+    } finally {
+      await again.close();
+    }
+  }));
+
 test('a database from before the queue counts gets them counted once, at its upgrade', () =>
   withFile(async (file) => {
     const db = new Database(file);

@@ -55,8 +55,8 @@ describe('SqliteTenants', () => {
 
       const all = await tenants.list(undefined, 50);
       assert.deepEqual(all.map((t) => t.tenant), ['alpha', 'bravo', 'charlie', 'delta', 'echo']);
-      assert.deepEqual(all[3], { tenant: 'delta', functions: 2, keys: 0, secrets: 1, schedules: 0, jobs: false, executions: false });
-      assert.deepEqual(all[0], { tenant: 'alpha', functions: 0, keys: 0, secrets: 0, schedules: 0, jobs: false, executions: true });
+      assert.deepEqual(all[3], { tenant: 'delta', functions: 2, keys: 0, secrets: 1, schedules: 0, jobs: false, executions: false, backlog: 0 });
+      assert.deepEqual(all[0], { tenant: 'alpha', functions: 0, keys: 0, secrets: 0, schedules: 0, jobs: false, executions: true, backlog: 0 });
       assert.deepEqual((await tenants.list(undefined, 2)).map((t) => t.tenant), ['alpha', 'bravo']);
       assert.deepEqual((await tenants.list('bravo', 2)).map((t) => t.tenant), ['charlie', 'delta']);
       assert.deepEqual((await tenants.list('delta', 2)).map((t) => t.tenant), ['echo']);

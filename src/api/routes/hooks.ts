@@ -118,7 +118,7 @@ export async function registerHookRoutes(app: FastifyInstance, deps: ApiDeps): P
           response: {
             200: Handshake,
             202: Accepted,
-            ...errorResponses('WEBHOOK_SIGNATURE_INVALID', 'NOT_FOUND', 'INPUT_TOO_LARGE', 'HEADERS_TOO_LARGE', 'WEBHOOK_SECRET_UNAVAILABLE'),
+            ...errorResponses('WEBHOOK_SIGNATURE_INVALID', 'NOT_FOUND', 'INPUT_TOO_LARGE', 'HEADERS_TOO_LARGE', 'TENANT_BACKLOG_FULL', 'WEBHOOK_SECRET_UNAVAILABLE'),
           },
         },
         handler: receive,

@@ -24,12 +24,13 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
         description:
           'Send an idempotencyKey with every submission: a submission retried after a client timeout then returns the ' +
           'same job (created false) instead of running the work twice. The key sent again with another input (compared ' +
-          'as JSON values) or for another function is 409 IDEMPOTENCY_CONFLICT.',
+          'as JSON values) or for another function is 409 IDEMPOTENCY_CONFLICT. A tenant that already holds ' +
+          'AIRLOCK_QUEUE_TENANT_BACKLOG unfinished jobs is refused with 429 TENANT_BACKLOG_FULL and nothing is stored.',
         params: FunctionParams,
         body: JobBody,
         response: {
           202: Type.Object({ jobId: Type.String(), created: Type.Boolean() }),
-          ...errorResponses('FUNCTION_NOT_FOUND', 'IDEMPOTENCY_CONFLICT', 'INPUT_TOO_LARGE'),
+          ...errorResponses('FUNCTION_NOT_FOUND', 'IDEMPOTENCY_CONFLICT', 'INPUT_TOO_LARGE', 'TENANT_BACKLOG_FULL'),
         },
       },
     },

@@ -19,6 +19,8 @@ const SUMMARY = Type.Object({
   schedules: Type.Number(),
   jobs: Type.Boolean(),
   executions: Type.Boolean(),
+  /** Absent from a server older than the backlog cap: printed as '-'. */
+  backlog: Type.Optional(Type.Number()),
 });
 const LIST = Type.Object({ tenants: Type.Array(SUMMARY), next: Type.Union([Type.String(), Type.Null()]) });
 const DELETED = Type.Record(Type.String(), Type.Number());
@@ -49,8 +51,10 @@ export async function tenantsCommand(argv: string[], client: Client): Promise<vo
       const { tenants, next } = await client.read('GET', pagePath('/v1/tenants', flags), LIST);
       if (values.json === true) return printJson({ tenants, next });
       printTable(
-        ['TENANT', 'FUNCTIONS', 'KEYS', 'SECRETS', 'SCHEDULES', 'JOBS', 'EXECUTIONS'],
-        tenants.map((t) => [t.tenant, String(t.functions), String(t.keys), String(t.secrets), String(t.schedules), yesNo(t.jobs), yesNo(t.executions)]),
+        ['TENANT', 'FUNCTIONS', 'KEYS', 'SECRETS', 'SCHEDULES', 'JOBS', 'BACKLOG', 'EXECUTIONS'],
+        tenants.map((t) => [
+          t.tenant, String(t.functions), String(t.keys), String(t.secrets), String(t.schedules), yesNo(t.jobs), String(t.backlog ?? '-'), yesNo(t.executions),
+        ]),
         values.after === undefined ? 'no tenants yet: nothing is stored under any tenant name' : `no tenants after ${values.after}`,
       );
       printMore(['tenants', 'list'], flags, next, 'after');

@@ -1,6 +1,6 @@
 // Configuration of the durable queue that jobs, webhooks and schedules run on (AIRLOCK_QUEUE_*;
-// docs/queue.md): slots and the interactive reserve, per-tenant caps and weights, leases, retries
-// and payload sizes.
+// docs/queue.md): slots and the interactive reserve, per-tenant caps and weights, leases, retries,
+// payload sizes, and the most unfinished items one tenant may hold.
 import { AirlockError } from '../errors.js';
 import { KiB } from '../limits.js';
 import { int, TIMER_MAX_MS } from './env.js';
@@ -34,6 +34,11 @@ export interface QueueConfig {
   /** Largest payload and checkpoint, bytes of JSON. */
   payloadBytes: number;
   checkpointBytes: number;
+  /**
+   * Most unfinished items (queued, waiting to retry or continue, running) one tenant may hold;
+   * an enqueue past it is refused with TENANT_BACKLOG_FULL. 0: no cap.
+   */
+  tenantBacklog: number;
 }
 
 /** Parses AIRLOCK_QUEUE_TENANT_WEIGHTS: `tenant=weight` pairs separated by commas. */
@@ -61,6 +66,12 @@ function tenantWeights(env: Env, name: string): Record<string, number> {
  * a job or webhook delivery whose input fits the function's inputBytes always fits the queue.
  */
 export const JOB_ENVELOPE_BYTES = 4 * KiB;
+
+/**
+ * Default AIRLOCK_QUEUE_TENANT_BACKLOG: far above any honest burst (a day of one delivery a
+ * second), low enough that a flood of one tenant's webhook stops at a bounded size on disk.
+ */
+export const DEFAULT_TENANT_BACKLOG = 100_000;
 
 /** `maxInputBytes`: AIRLOCK_MAX_INPUT_BYTES; the payload cap must hold it and the job envelope. */
 export function queueFrom(env: Env, maxInputBytes: number): QueueConfig {
@@ -102,6 +113,7 @@ export function queueFrom(env: Env, maxInputBytes: number): QueueConfig {
     backoffMaxMs,
     payloadBytes,
     checkpointBytes: int(env, 'AIRLOCK_QUEUE_CHECKPOINT_BYTES', 256 * KiB, 1),
+    tenantBacklog: int(env, 'AIRLOCK_QUEUE_TENANT_BACKLOG', DEFAULT_TENANT_BACKLOG, 0),
   };
 }
 

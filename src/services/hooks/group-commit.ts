@@ -2,7 +2,9 @@
 // turn of the event loop) are stored in ONE queue transaction, and each caller is answered only
 // after that transaction committed. One commit per delivery, fsynced, would cap ingest at the
 // disk's sync rate; one per batch spreads it over every delivery in the batch. While a batch
-// commits, the next one collects; batches never overlap, so commits stay in arrival order.
+// commits, the next one collects; batches never overlap, so commits stay in arrival order. A
+// delivery its tenant's backlog cap refuses (TENANT_BACKLOG_FULL) is rejected alone; the rest of
+// its batch is stored.
 import type { EnqueueRequest, QueueStore } from '../../queue/port.js';
 
 export interface GroupCommitOptions {
@@ -87,9 +89,13 @@ export class GroupCommitter {
   private async commit(batch: Pending[]): Promise<void> {
     this.stats.commits++;
     try {
-      const ids = await this.queue.enqueueMany(batch.map((p) => p.req));
-      this.stats.items += ids.length;
-      batch.forEach((p, i) => p.resolve(ids[i]!));
+      const outcomes = await this.queue.enqueueMany(batch.map((p) => p.req));
+      batch.forEach((p, i) => {
+        const outcome = outcomes[i]!;
+        if (typeof outcome !== 'string') return p.reject(outcome); // refused by its tenant's backlog cap
+        this.stats.items++;
+        p.resolve(outcome);
+      });
       this.options.onCommit?.();
     } catch (err) {
       // One bad request must not fail the others: a batch that fails is retried one by one.

@@ -3,7 +3,8 @@
 // verifies one (over the decoded body; 401 otherwise), turns the request into the function's input,
 // stores it as an interactive-lane job through the group committer (durable before the answer;
 // the lane's reserved queue slots keep a backlog of long syncs from holding deliveries back),
-// and, for ?wait=<ms>, waits for the job to finish within the (capped) time.
+// and, for ?wait=<ms>, waits for the job to finish within the (capped) time. A tenant at its
+// backlog cap (AIRLOCK_QUEUE_TENANT_BACKLOG) gets 429 TENANT_BACKLOG_FULL and nothing is stored.
 import type { Config } from '../../core/config.js';
 import { AirlockError, isAirlockError } from '../../core/errors.js';
 import { sortableId } from '../../core/ids.js';
@@ -17,6 +18,8 @@ import { decodeDelivery } from './content-encoding.js';
 import { deliveryInput } from './delivery.js';
 import type { DeliveryRequest } from './delivery.js';
 import type { GroupCommitter } from './group-commit.js';
+import { countBacklogRefusal } from '../jobs/backlog-refusals.js';
+import type { BacklogRefusalMetrics } from '../jobs/backlog-refusals.js';
 import type { WebhookTokens } from './tokens.js';
 import type { WebhookVerifier } from './verifier.js';
 import type { CompletionWaiters } from './waiters.js';
@@ -29,6 +32,8 @@ export interface HookServiceDeps {
   waiters: CompletionWaiters;
   /** Signature verification (absent: none, e.g. in tests of other parts). */
   verifier?: Pick<WebhookVerifier, 'check'>;
+  /** Counts deliveries refused by their tenant's backlog cap. */
+  metrics?: BacklogRefusalMetrics;
   /** Epoch ms. Default Date.now. */
   now?: () => number;
 }
@@ -94,13 +99,12 @@ export class HookService {
       deadlineAt: now + config.jobs.deadlineMs,
       source: { kind: 'webhook', deliveryId },
     };
-    const jobId = await this.deps.committer.enqueue({
-      tenant,
-      function: fn,
-      lane: 'interactive',
-      payload,
-      idempotencyKey: deliveryId,
-    });
+    const jobId = await this.deps.committer
+      .enqueue({ tenant, function: fn, lane: 'interactive', payload, idempotencyKey: deliveryId })
+      .catch((err: unknown) => {
+        countBacklogRefusal(err, 'webhook', this.deps.metrics);
+        throw err;
+      });
     return { deliveryId, jobId };
   }
 

@@ -16,6 +16,8 @@ import { API_SOURCE } from './source.js';
 import type { JobSource } from './source.js';
 import type { LiveRun, StopReason } from './slice.js';
 import { listHint } from '../names.js';
+import { countBacklogRefusal } from './backlog-refusals.js';
+import type { BacklogRefusalMetrics } from './backlog-refusals.js';
 
 export interface SubmitJobRequest {
   input?: unknown;
@@ -85,6 +87,8 @@ export interface JobServiceDeps {
   runner?: JobRunner;
   /** Reads a large stored input off the event loop when a resubmission's input is compared. */
   jsonThread?: InputBodyParser;
+  /** Counts submissions refused by their tenant's backlog cap (api and schedule ones). */
+  metrics?: BacklogRefusalMetrics;
   /** Epoch ms. Default Date.now. */
   now?: () => number;
 }
@@ -121,14 +125,19 @@ export class JobService {
       deadlineAt: this.now() + deadlineMs,
       source: req.source ?? API_SOURCE,
     };
-    const { item, created } = await queue.enqueue({
-      tenant,
-      function: name,
-      lane: 'background',
-      payload,
-      ...(req.idempotencyKey === undefined ? {} : { idempotencyKey: req.idempotencyKey }),
-      ...(req.maxAttempts === undefined ? {} : { maxAttempts: req.maxAttempts }),
-    });
+    const { item, created } = await queue
+      .enqueue({
+        tenant,
+        function: name,
+        lane: 'background',
+        payload,
+        ...(req.idempotencyKey === undefined ? {} : { idempotencyKey: req.idempotencyKey }),
+        ...(req.maxAttempts === undefined ? {} : { maxAttempts: req.maxAttempts }),
+      })
+      .catch((err: unknown) => {
+        countBacklogRefusal(err, payload.source?.kind ?? 'api', this.deps.metrics);
+        throw err;
+      });
     if (created) this.deps.runner?.wake();
     if (!created && item.function !== name) {
       // The key is per tenant: reused for another function, it is a client's mistake, not a retry.

@@ -3,9 +3,13 @@
 // occurrence time: an occurrence is acted on once across restarts and servers), then settles
 // each: skipped while the schedule's previous job is still queued or running (overlap "skip"),
 // otherwise submitted as a background job whose idempotency key names the occurrence, so even a
-// claim retaken after a crash between claim and submission cannot start a second job.
+// claim retaken after a crash between claim and submission cannot start a second job. An
+// occurrence refused by its tenant's backlog cap (TENANT_BACKLOG_FULL) is skipped, logged and
+// counted, not retried.
 import type { Config } from '../../core/config.js';
 import { isAirlockError } from '../../core/errors.js';
+import type { AirlockError } from '../../core/errors.js';
+import { isBacklogFull } from '../jobs/backlog-refusals.js';
 import { PollingLoop } from '../../core/polling-loop.js';
 import type { QueueItem, QueueStore } from '../../queue/port.js';
 import { TERMINAL_STATUSES } from '../../queue/port.js';
@@ -147,8 +151,28 @@ export class ScheduleRunner {
       }));
     } catch (err) {
       if (isAirlockError(err) && PERMANENT.has(err.code)) return record('error', undefined, `${err.code}: ${err.message}`);
+      if (isBacklogFull(err)) return this.skipForBacklog(err as AirlockError, c, record);
       throw err;
     }
     return record('fired', job.id);
+  }
+
+  /**
+   * The tenant's backlog is full (TENANT_BACKLOG_FULL): the occurrence is skipped, recorded with
+   * the reason and logged (the jobs service counted it), not retried: a retry would only add to a
+   * backlog that is already more than the tenant can work off, and the next occurrence covers the
+   * same ground once there is room.
+   */
+  private skipForBacklog(
+    err: AirlockError,
+    c: ClaimedRun,
+    record: (outcome: Settled['outcome'], jobId?: string, reason?: string) => Promise<Settled | undefined>,
+  ): Promise<Settled | undefined> {
+    const { tenant, schedule, occurrenceAt } = c.run;
+    this.deps.logger?.warn(
+      { tenant, schedule, occurrenceAt: new Date(occurrenceAt).toISOString(), backlog: err.details?.backlog, limit: err.details?.limit },
+      "skipped a schedule occurrence: its tenant's queue backlog is at AIRLOCK_QUEUE_TENANT_BACKLOG; the next occurrence fires once there is room",
+    );
+    return record('skipped', undefined, `${err.code}: ${err.message}`);
   }
 }

@@ -1,6 +1,7 @@
 // The group committer on a real SQLite queue file: deliveries that arrive together share one
 // transaction, each caller is answered only once its item is readable from another connection
-// (committed), and a bad delivery fails alone without taking its batch down.
+// (committed), and a bad delivery, or one past its tenant's backlog cap, fails alone without
+// taking its batch down.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,10 +13,10 @@ import { testPolicy } from '../../queue/support.js';
 
 const item = (n: number) => ({ tenant: 'acme', function: 'hook', lane: 'background' as const, payload: { n } });
 
-async function withQueues(fn: (writer: SqliteQueue, reader: SqliteQueue) => Promise<void>): Promise<void> {
+async function withQueues(fn: (writer: SqliteQueue, reader: SqliteQueue) => Promise<void>, tenantBacklog = 0): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'airlock-group-commit-'));
   const file = join(dir, 'airlock.db');
-  const writer = new SqliteQueue(file, { policy: testPolicy({ payloadBytes: 64 }) });
+  const writer = new SqliteQueue(file, { policy: testPolicy({ payloadBytes: 64, tenantBacklog }) });
   await writer.migrate();
   const reader = new SqliteQueue(file, { policy: testPolicy() });
   await reader.migrate();
@@ -70,6 +71,21 @@ test('one bad delivery is refused alone; the rest of its batch is stored', () =>
     assert.equal(stored.length, 2);
     await committer.close();
   }));
+
+test("deliveries past their tenant's backlog cap are refused alone, in the same one commit as the rest", () =>
+  withQueues(async (writer, reader) => {
+    const committer = new GroupCommitter(writer, { windowMs: 5, maxBatch: 100 });
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 5 }, (_, n) => committer.enqueue(item(n))),
+      committer.enqueue({ ...item(9), tenant: 'globex' }),
+    ]);
+    const codes = results.map((r) => (r.status === 'fulfilled' ? 'stored' : (r.reason as { code?: string }).code));
+    assert.deepEqual(codes, ['stored', 'stored', 'stored', 'TENANT_BACKLOG_FULL', 'TENANT_BACKLOG_FULL', 'stored']);
+    assert.deepEqual(committer.stats, { commits: 1, items: 4 }, 'a refusal does not split the batch into one commit per delivery');
+    assert.equal((await reader.list({ tenant: 'acme', limit: 10 })).length, 3);
+    assert.equal((await reader.list({ tenant: 'globex', limit: 10 })).length, 1);
+    await committer.close();
+  }, 3));
 
 test('close commits what is collected, then refuses new deliveries', () =>
   withQueues(async (writer, reader) => {

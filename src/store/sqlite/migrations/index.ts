@@ -13,8 +13,9 @@ import { migration011 } from './011_queue_counts.js';
 import { migration012 } from './012_webhook_verify.js';
 import { migration013 } from './013_run_records.js';
 import { migration014 } from './014_unsucceeded_executions.js';
+import { migration015 } from './015_queue_backlog.js';
 import type { Migration } from './types.js';
 
 export type { Migration };
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011, migration012, migration013, migration014];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011, migration012, migration013, migration014, migration015];

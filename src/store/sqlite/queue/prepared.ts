@@ -1,6 +1,7 @@
 // The queue's prepared statements, one connection's worth, with the parameter shapes they take.
 import type { Database as Db } from 'better-sqlite3';
 import { CANCEL_QUEUE_ITEM } from '../statements/queue/cancel.js';
+import { ADD_TO_BACKLOG, TENANT_BACKLOG } from '../statements/queue/backlog.js';
 import { QUEUE_COUNTS } from '../statements/queue/counts.js';
 import { FIND_QUEUE_ITEM_BY_KEY, INSERT_QUEUE_ITEM } from '../statements/queue/enqueue.js';
 import { GET_QUEUE_ITEM } from '../statements/queue/get-item.js';
@@ -65,6 +66,8 @@ export function prepareAll(db: Db) {
     runningOwners: db.prepare<[], { owner: string }>(RUNNING_OWNERS),
     runningOf: db.prepare<[string], QueueItemRow>(RUNNING_OF_OWNER),
     counts: db.prepare<[], { queued: number; running: number }>(QUEUE_COUNTS),
+    backlog: db.prepare<[string], { n: number }>(TENANT_BACKLOG),
+    addToBacklog: db.prepare<[string, number]>(ADD_TO_BACKLOG),
     claim: prepareClaim(db),
     purgeWindowEnd: db.prepare<[{ after: string; idFloor: string; offset: number }], { id: string }>(PURGE_WINDOW_END),
     purgeFinished: db.prepare<[PurgeParams]>(PURGE_FINISHED_ITEMS),

@@ -11,6 +11,7 @@ import type {
   Claimed,
   DeadItemListener,
   ContinueOptions,
+  EnqueueOutcome,
   EnqueueRequest,
   FailOptions,
   Lease,
@@ -24,6 +25,7 @@ import type {
 } from '../../../queue/port.js';
 import type { PurgeBatch } from '../../port.js';
 import { LANES } from '../../../scheduler/stride.js';
+import { BacklogTally } from './backlog-tally.js';
 import { PreparedConnection } from '../prepared-connection.js';
 import { claimInTransaction, endLeaseWithoutHolder, failAttempt, serverGoneError } from './claim.js';
 import { prepareAll } from './prepared.js';
@@ -128,29 +130,53 @@ export class SqliteQueue implements QueueStore {
   async enqueue(req: EnqueueRequest): Promise<{ item: QueueItem; created: boolean }> {
     const s = this.stmts();
     const params = this.insertParams(req, this.ctx.now());
-    const [id, , , , , key] = params;
-    const created = s.insert.run(...params).changes > 0;
-    const row = created ? s.get.get(req.tenant, id) : key === null ? undefined : s.byKey.get(req.tenant, key);
+    const [id, tenant, , , , key] = params;
+    // One write transaction: the backlog read and the insert see the same state on every server.
+    const tx = this.db.transaction((): { row: QueueItemRow | undefined; created: boolean } => {
+      const tally = new BacklogTally(s, this.ctx.policy.tenantBacklog);
+      const refusal = tally.refusal(tenant);
+      if (refusal !== undefined) {
+        const known = key === null ? undefined : s.byKey.get(tenant, key);
+        if (known === undefined) throw refusal;
+        return { row: known, created: false };
+      }
+      const created = s.insert.run(...params).changes > 0;
+      if (created) tally.stored(tenant);
+      tally.write();
+      return { row: created ? s.get.get(tenant, id) : key === null ? undefined : s.byKey.get(tenant, key), created };
+    });
+    const { row, created } = tx.immediate();
     if (row === undefined) throw new AirlockError('INTERNAL', `queue item ${id} vanished right after enqueue`);
     return { item: rowToItem(row), created };
   }
 
-  async enqueueMany(reqs: readonly EnqueueRequest[]): Promise<string[]> {
+  async enqueueMany(reqs: readonly EnqueueRequest[]): Promise<EnqueueOutcome[]> {
     const s = this.stmts();
     const now = this.ctx.now();
     const all = reqs.map((req) => this.insertParams(req, now));
-    const tx = this.db.transaction((): string[] =>
-      all.map((params) => {
+    const tx = this.db.transaction((): EnqueueOutcome[] => {
+      const tally = new BacklogTally(s, this.ctx.policy.tenantBacklog);
+      const outcomes = all.map((params): EnqueueOutcome => {
         const [id, tenant, , , , key] = params;
-        if (s.insert.run(...params).changes > 0 || key === null) return id;
+        const refusal = tally.refusal(tenant);
+        if (refusal !== undefined) return (key === null ? undefined : s.byKey.get(tenant, key))?.id ?? refusal;
+        if (s.insert.run(...params).changes > 0) {
+          tally.stored(tenant);
+          return id;
+        }
+        if (key === null) return id;
         const existing = s.byKey.get(tenant, key);
         if (existing === undefined) throw new AirlockError('INTERNAL', `queue item ${id} could not be stored nor found by its key`);
         return existing.id;
-      }),
-    );
-    const ids = tx.immediate();
-    if (this.batchSync === 'full' && ids.length > 0 && this.file !== ':memory:') await this.makeDurable();
-    return ids;
+      });
+      tally.write();
+      return outcomes;
+    });
+    const outcomes = tx.immediate();
+    // Only refusals: nothing this call answers needs to be on disk.
+    const answersIds = outcomes.some((outcome) => typeof outcome === 'string');
+    if (this.batchSync === 'full' && answersIds && this.file !== ':memory:') await this.makeDurable();
+    return outcomes;
   }
 
   /**
@@ -311,6 +337,10 @@ export class SqliteQueue implements QueueStore {
     const ended = tx.immediate();
     this.told(dead);
     return ended;
+  }
+
+  async backlog(tenant: string): Promise<number> {
+    return this.stmts().backlog.get(tenant)?.n ?? 0;
   }
 
   async counts(): Promise<{ queued: number; running: number }> {

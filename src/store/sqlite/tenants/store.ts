@@ -23,6 +23,7 @@ interface CountsRow {
   schedules: number;
   jobs: number;
   executions: number;
+  backlog: number;
 }
 
 type Small = keyof typeof DELETE_TENANT_SMALL;
@@ -108,6 +109,7 @@ export class SqliteTenants implements TenantStore {
       schedules: row.schedules,
       jobs: row.jobs === 1,
       executions: row.executions === 1,
+      backlog: row.backlog,
     };
   }
 
