@@ -18,7 +18,7 @@ describe('red team: filesystem', () => {
     await srv.stop();
   });
 
-  it('cannot write /, /usr or /etc (EROFS, EACCES, ENOENT), and nothing appears on the host', async () => {
+  it('cannot write /, /usr, /etc, /fn or the harness dir (EROFS, EACCES, ENOENT), and nothing appears on the host', async () => {
     const marker = `airlock-rt-probe-${randomBytes(6).toString('hex')}`;
     const answer = await srv.attack(
       'write-readonly',
@@ -34,6 +34,10 @@ describe('red team: filesystem', () => {
         attempt('/usr/lib mkdir', () => mkdirSync('/usr/lib/' + input.marker));
         attempt('rename /usr/bin/su', () => renameSync('/usr/bin/su', '/usr/bin/' + input.marker));
         attempt('unlink /usr/bin/su', () => unlinkSync('/usr/bin/su'));
+        attempt('/fn', () => writeFileSync('/fn/' + input.marker, 'x'));
+        attempt('/fn mkdir', () => mkdirSync('/fn/' + input.marker));
+        attempt('/airlock', () => writeFileSync('/airlock/' + input.marker, 'x'));
+        attempt('/airlock/harness.cjs', () => writeFileSync('/airlock/harness.cjs', 'x'));
         return out;
       };`,
       { input: { marker } },
@@ -49,6 +53,10 @@ describe('red team: filesystem', () => {
       '/usr/lib mkdir': 'EROFS',
       'rename /usr/bin/su': 'EROFS',
       'unlink /usr/bin/su': 'EROFS',
+      '/fn': 'EROFS',
+      '/fn mkdir': 'EROFS',
+      '/airlock': 'EROFS',
+      '/airlock/harness.cjs': 'EROFS',
     });
     for (const hostPath of [`/${marker}`, `/usr/${marker}`, `/usr/lib/${marker}`, `/etc/${marker}`]) {
       assert.equal(existsSync(hostPath), false, hostPath);

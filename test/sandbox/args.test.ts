@@ -34,7 +34,8 @@ describe('bwrap args', () => {
     const { args } = buildBwrapArgs(base);
     const tmpfs = args.flatMap((a, i) => (a === '--tmpfs' ? [[args[i - 2], args[i - 1], args[i + 1]]] : []));
     assert.deepEqual(tmpfs, [['--size', '1024', '/dev/shm'], ['--size', '1024', '/tmp'], ['--size', '2048', '/fn']]);
-    assert.deepEqual(args.slice(-6), ['--remount-ro', '/dev', '--remount-ro', '/', '--chdir', '/tmp']);
+    // /fn, a mount of its own, ends read-only too; /tmp and /dev/shm stay writable.
+    assert.deepEqual(args.slice(-8), ['--remount-ro', '/dev', '--remount-ro', '/fn', '--remount-ro', '/', '--chdir', '/tmp']);
   });
 
   it('copies the harness in from a pipe and runs node with the heap ceiling', () => {

@@ -96,7 +96,9 @@ export function buildBwrapArgs(opts: BwrapArgsOptions): BwrapInvocation {
   }
   if (opts.infoFd !== undefined) args.push('--info-fd', String(opts.infoFd));
   for (const fd of opts.seccompFds ?? []) args.push('--add-seccomp-fd', String(fd));
-  args.push('--remount-ro', '/dev', '--remount-ro', '/', '--chdir', '/tmp');
+  // /fn is a mount of its own (tenant modules are named under it, nothing is written there):
+  // remounting / leaves it writable, so it is remounted read-only too.
+  args.push('--remount-ro', '/dev', '--remount-ro', SANDBOX_CODE_DIR, '--remount-ro', '/', '--chdir', '/tmp');
   const heap = `--max-old-space-size=${Math.max(1, Math.floor(opts.memoryMiB))}`;
   const command =
     program.kind === 'harness'
