@@ -12,6 +12,14 @@ import { keyIdOf } from './audit.js';
 const EXECUTION_ID = Symbol('executionId');
 type Noted = FastifyRequest & { [EXECUTION_ID]?: string };
 
+/**
+ * Notes the execution id of an answer sent as JSON text (no serialization hook sees it: an invoke
+ * whose large result is spliced in, src/api/result-json.ts).
+ */
+export function noteExecutionId(request: FastifyRequest, id: string): void {
+  (request as Noted)[EXECUTION_ID] = id;
+}
+
 function executionIdIn(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const id = (value as { executionId?: unknown }).executionId;
@@ -22,7 +30,7 @@ export function registerAccessLog(app: FastifyInstance, logger: Pick<Logger, 'is
   if (!logger.isLevelEnabled('debug')) return;
   app.addHook('preSerialization', (request, _reply, payload, done) => {
     const id = executionIdIn(payload);
-    if (id !== undefined) (request as Noted)[EXECUTION_ID] = id;
+    if (id !== undefined) noteExecutionId(request, id);
     done(null, payload);
   });
   app.addHook('onError', (request, _reply, error, done) => {

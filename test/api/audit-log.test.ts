@@ -197,6 +197,14 @@ describe('access lines (debug level)', () => {
     assert.equal(text.includes(INPUT_MARKER), false);
   });
 
+  it('an invoke answered with a large result (spliced in as text) names its execution id too', async () => {
+    await deploy(server, 'acme', 'large', "export default () => 'x'.repeat(40 * 1024)");
+    const called = await invoke(server, 'acme', 'large', null);
+    assert.equal(called.body.status, 'succeeded');
+    const line = await log.waitFor((l) => l.msg === 'request' && l.executionId === called.body.executionId, 'for the large result');
+    assert.deepEqual([line.tenant, line.function, line.status], ['acme', 'large', 200]);
+  });
+
   it("a refused call's line names the execution id of its rejected record", async () => {
     await deploy(server, 'busy', 'spin', 'export default () => { for (;;) {} }', { limits: { timeoutMs: 1000 } });
     await deploy(server, 'busy', 'quick', 'export default () => 1');

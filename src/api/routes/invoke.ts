@@ -1,6 +1,7 @@
 // POST .../invoke: run a function and answer with its execution in the same request; POST
 // .../invoke-batch: run it once per input (services/invoke-batch.ts) and answer them all in order.
 import type { FastifyInstance } from 'fastify';
+import { noteExecutionId } from '../access-log.js';
 import { requireTenant } from '../auth.js';
 import { clientGone } from '../client-gone.js';
 import { answerJson, asJsonText, splicesResult, withoutResultJson } from '../result-json.js';
@@ -36,7 +37,9 @@ export function registerInvokeRoutes(app: FastifyInstance, deps: ApiDeps): void 
       if (body.timeoutMs !== undefined) req.timeoutMs = body.timeoutMs;
       // A call that waits for a slot is dropped if its client goes away meanwhile.
       const answer = await deps.invoke.invoke(tenant, name, req, () => clientGone(reply.raw));
-      return splicesResult(answer) ? asJsonText(reply, answerJson(answer)) : withoutResultJson(answer);
+      if (!splicesResult(answer)) return withoutResultJson(answer);
+      noteExecutionId(request, answer.executionId);
+      return asJsonText(reply, answerJson(answer));
     },
   );
 
