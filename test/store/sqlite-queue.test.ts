@@ -130,17 +130,21 @@ test('openQueue shares the data dir database with openStore; a database URL is r
   }
 });
 
+/** A database file at its first `migrations` schema versions, holding queue items of (tenant, status). */
+function seedOldQueue(file: string, migrations: number, items: [string, string][]): void {
+  const db = new Database(file);
+  applyMigrations(db, MIGRATIONS.slice(0, migrations));
+  const insert = db.prepare(
+    `INSERT INTO queue_items (id, tenant, function, lane, payload, status, max_attempts, run_after, created_at, updated_at)
+     VALUES (?, ?, 'sync', 'background', 'null', ?, 3, 0, 0, 0)`,
+  );
+  items.forEach(([tenant, status], i) => insert.run(`qi_${i}`, tenant, status));
+  db.close();
+}
+
 test('a database from before the backlog counts gets each tenant counted once, at its upgrade', () =>
   withFile(async (file) => {
-    const db = new Database(file);
-    applyMigrations(db, MIGRATIONS.slice(0, 14));
-    const insert = db.prepare(
-      `INSERT INTO queue_items (id, tenant, function, lane, payload, status, max_attempts, run_after, created_at, updated_at)
-       VALUES (?, ?, 'sync', 'background', 'null', ?, 3, 0, 0, 0)`,
-    );
-    const rows: [string, string][] = [['acme', 'queued'], ['acme', 'running'], ['acme', 'succeeded'], ['globex', 'queued'], ['initech', 'dead']];
-    rows.forEach(([tenant, status], i) => insert.run(`qi_${i}`, tenant, status));
-    db.close();
+    seedOldQueue(file, 14, [['acme', 'queued'], ['acme', 'running'], ['acme', 'succeeded'], ['globex', 'queued'], ['initech', 'dead']]);
     const q = new SqliteQueue(file, { policy: testPolicy({ tenantBacklog: 2 }) });
     try {
       await q.migrate();
@@ -167,14 +171,7 @@ test('a database from before the backlog counts gets each tenant counted once, a
 
 test('a database from before the queue counts gets them counted once, at its upgrade', () =>
   withFile(async (file) => {
-    const db = new Database(file);
-    applyMigrations(db, MIGRATIONS.slice(0, 10));
-    const insert = db.prepare(
-      `INSERT INTO queue_items (id, tenant, function, lane, payload, status, max_attempts, run_after, created_at, updated_at)
-       VALUES (?, 'acme', 'sync', 'background', 'null', ?, 3, 0, 0, 0)`,
-    );
-    ['queued', 'queued', 'queued', 'running', 'succeeded', 'dead'].forEach((status, i) => insert.run(`qi_${i}`, status));
-    db.close();
+    seedOldQueue(file, 10, ['queued', 'queued', 'queued', 'running', 'succeeded', 'dead'].map((status) => ['acme', status]));
     const q = new SqliteQueue(file, { policy: testPolicy() });
     try {
       await q.migrate();
