@@ -39,6 +39,8 @@ export interface BatchResult {
   /** The version every item ran. */
   version: string;
   results: BatchItem[];
+  /** When admission refused an item: the longest wait its refusals asked for, seconds (the answer's Retry-After). */
+  retryAfterSeconds?: number;
 }
 
 /** Refusals of one item (each recorded as a rejected execution): the batch answers them in place. */
@@ -80,6 +82,7 @@ export class InvokeBatch {
       }
     });
     const results = new Array<BatchItem>(inputs.length);
+    let retryAfterSeconds: number | undefined;
     const width = Math.min(inputs.length, admission.capOf(tenant));
     const signalOf = shared(signal, width);
     let next = 0;
@@ -103,6 +106,8 @@ export class InvokeBatch {
             throw err;
           }
           if (err.code === 'CLIENT_CLOSED_REQUEST') gone = true;
+          const retry = err.details?.retryAfterSeconds;
+          if (typeof retry === 'number') retryAfterSeconds = Math.max(retryAfterSeconds ?? 0, retry);
           const executionId = typeof err.details?.executionId === 'string' ? err.details.executionId : '';
           results[index] = { executionId, status: 'rejected', error: { type: err.code, message: err.message }, logs: [], durationMs: 0, start: null };
         }
@@ -110,7 +115,7 @@ export class InvokeBatch {
     };
     await Promise.all(Array.from({ length: width }, worker));
     if (gone) throw new AirlockError('CLIENT_CLOSED_REQUEST', 'the client closed the connection; the rest of the batch was not run');
-    return { version: fn.version, results };
+    return { version: fn.version, results, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
   }
 }
 

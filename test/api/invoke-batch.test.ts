@@ -2,7 +2,7 @@
 // order, each its own execution record, all on one version even when a deploy lands meanwhile;
 // a bad input refuses the whole batch naming its index with nothing run; the number of inputs is
 // bounded; a tenant key reaches only its tenant; an input admission refuses is answered rejected
-// in its place; a large batch body is read off the event loop.
+// in its place, the answer then carrying Retry-After; a large batch body is read off the event loop.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deploy, startTestServer } from '../support/server.js';
@@ -41,6 +41,7 @@ describe('invoke-batch', () => {
       { n: 30000, text: 'é'.repeat(30000) }, { n: 3, text: 'ééé' }, undefined, { n: 20000, text: 'é'.repeat(20000) },
     ]);
     assert.equal(results[2].error.message, 'boom');
+    assert.equal(res.headers.get('retry-after'), null, 'no input was refused: no Retry-After');
     assert.deepEqual(Object.keys(results[0]).sort(), ['durationMs', 'executionId', 'logs', 'result', 'start', 'status']);
   });
 
@@ -139,8 +140,11 @@ describe('invoke-batch', () => {
     await waitFor('both slots taken', async () => /^airlock_admission\{state="running"\} 2$/m.test(await (await fetch(`${server.url}/metrics`)).text()));
     const res = await batch(server, 'acme', 'double', { inputs: [1, 2, 3] });
     assert.equal(res.status, 200, JSON.stringify(res.body));
+    // The refusals' message points at Retry-After: the batch answer carries it (1 s for a 200 ms wait).
+    assert.equal(res.headers.get('retry-after'), '1');
     for (const item of res.body.results) {
       assert.equal(item.status, 'rejected');
+      assert.match(item.error.message, /Retry-After/);
       assert.equal(item.error.type, 'TOO_MANY_REQUESTS');
       const record = (await server.request('GET', `/v1/tenants/acme/executions/${item.executionId}`)).body;
       assert.equal(record.status, 'rejected');

@@ -55,7 +55,7 @@ export function registerInvokeRoutes(app: FastifyInstance, deps: ApiDeps): void 
           'Each input runs as its own execution (record, limits, admission), all on the same version, with at most the ' +
           "tenant's concurrency limit of them at once; the answers come in the order of the inputs. Every input is checked " +
           'first: one too large or too deep refuses the batch (400, naming its index) and nothing runs. An input admission ' +
-          'refuses is answered with status rejected in its place.',
+          'refuses is answered with status rejected in its place, and the answer then has a Retry-After header (seconds).',
         params: FunctionParams,
         body: InvokeBatchBody(deps.config.maxBatchInputs),
         response: { 200: InvokeBatchResult, ...errorResponses('FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'VERSION_AMBIGUOUS', 'INPUT_TOO_LARGE') },
@@ -70,6 +70,8 @@ export function registerInvokeRoutes(app: FastifyInstance, deps: ApiDeps): void 
         () => clientGone(reply.raw),
         () => reply.raw.destroyed || reply.raw.socket?.destroyed === true,
       );
+      // Inputs refused for want of a slot are answered in place; the header says when to send them again.
+      if (batch.retryAfterSeconds !== undefined) void reply.header('retry-after', String(batch.retryAfterSeconds));
       if (!batch.results.some(splicesResult)) return { version: batch.version, results: batch.results.map(withoutResultJson) };
       return asJsonText(reply, `{"version":${JSON.stringify(batch.version)},"results":[${batch.results.map(answerJson).join(',')}]}`);
     },
