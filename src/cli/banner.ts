@@ -27,13 +27,9 @@ export interface BannerFacts {
   cli: string;
 }
 
-/** A single quote inside a single-quoted shell word: end the word, an escaped quote, reopen. */
-const QUOTE_IN_QUOTES = "'\\''";
+import { shellWord } from '../core/shell-word.js';
 
-/** Quotes `text` for a POSIX shell when it holds anything beyond plain path characters. */
-export function shellWord(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : "'" + text.replaceAll("'", QUOTE_IN_QUOTES) + "'";
-}
+export { shellWord };
 
 /** How the example runs the CLI in this package's root. */
 const NPX = 'npx airlock';

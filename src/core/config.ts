@@ -76,6 +76,8 @@ export interface Config {
   maxBodyBytes: number;
   /** Most inputs one invoke-batch request may carry (each runs as its own execution). */
   maxBatchInputs: number;
+  /** Most characters of results and logs one tenant's running batches hold at once (AIRLOCK_BATCH_RESULT_BYTES). */
+  batchResultBytes: number;
   /**
    * A request's line, headers and body must all arrive within this long, ms (408 otherwise, the
    * connection closed): a client that sends slowly, or never finishes, cannot hold a connection
@@ -204,6 +206,7 @@ function readConfig(env: Env): Config {
     bodyBytesInFlight: int(env, 'AIRLOCK_BODY_BYTES_IN_FLIGHT', 256 * MiB, 64 * KiB),
     maxJsonDepth: int(env, 'AIRLOCK_MAX_JSON_DEPTH', 256, 1),
     maxBatchInputs: int(env, 'AIRLOCK_MAX_BATCH_INPUTS', 100, 1, 10_000),
+    batchResultBytes: int(env, 'AIRLOCK_BATCH_RESULT_BYTES', 64 * MiB, 1 * KiB),
     listPageBytes: int(env, 'AIRLOCK_LIST_PAGE_BYTES', 4 * MiB, 1 * KiB),
     defaultLimits,
     maxLimits,

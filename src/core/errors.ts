@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'LIMIT_ABOVE_MAXIMUM'
   | 'TOO_MANY_REQUESTS'
   | 'TENANT_BACKLOG_FULL'
+  | 'BATCH_RESULTS_FULL'
   | 'SHUTTING_DOWN'
   | 'CLIENT_CLOSED_REQUEST'
   | 'ISOLATION_UNAVAILABLE'
@@ -80,6 +81,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   // A job, webhook delivery or schedule occurrence of a tenant that already holds
   // AIRLOCK_QUEUE_TENANT_BACKLOG unfinished queue items: nothing was stored; send it again later.
   TENANT_BACKLOG_FULL: 429,
+  // A batch input not run because the tenant's running batches already hold
+  // AIRLOCK_BATCH_RESULT_BYTES of answers (answered in its place, never as a status).
+  BATCH_RESULTS_FULL: 429,
   SHUTTING_DOWN: 503,
   // nginx's code for a client that went away before its answer; nobody reads this one.
   CLIENT_CLOSED_REQUEST: 499,

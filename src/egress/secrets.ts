@@ -6,6 +6,7 @@
 // echoed responses can be masked as `[secret:NAME]`.
 import type { SecretSource, SecretValue } from './types.js';
 import { denied, hostMatches } from './policy.js';
+import { shellWord } from '../core/shell-word.js';
 
 const NAME = '[A-Za-z_][A-Za-z0-9_-]{0,127}';
 const OPEN = '(?:\\{|%7[Bb])';
@@ -60,7 +61,7 @@ export async function secretsFor(
     if (secret === undefined) {
       throw denied(
         `the request refers to {{secrets.${name}}} but tenant ${tenant} has no secret named ${name}; create it, bound to ` +
-          `this host, with \`printf %s "$VALUE" | airlock secrets set ${tenant} ${name} --hosts ${host}\` ` +
+          `this host, with \`printf %s "$VALUE" | airlock secrets set ${tenant} ${name} --hosts ${shellWord(host)}\` ` +
           `(PUT /v1/tenants/${tenant}/secrets/${name}; see docs/secrets.md), or fix the name in the placeholder`,
       );
     }
@@ -70,7 +71,7 @@ export async function secretsFor(
           (secret.hosts.length === 0
             ? 'store the value to send to this host as a secret of its own, bound to it (airlock secrets set … --hosts)'
             : `bind the secret to this host too to send it there: set it again with its value and ` +
-              `\`--hosts ${[...secret.hosts, host].join(',')}\` (airlock secrets set ${tenant} ${name})`),
+              `\`--hosts ${shellWord([...secret.hosts, host].join(','))}\` (airlock secrets set ${tenant} ${name})`),
       );
     }
     out.set(name, secret);

@@ -6,7 +6,9 @@
 // concurrency limit of its items in flight, so it takes no more than that many slots and other
 // tenants' calls are served between its items as between any calls; an item admission refuses
 // (its wait ran out, the server is stopping) is answered `rejected` in its place, and once the
-// client has gone no further item starts.
+// client has gone no further item starts. Finished items' answers stay in memory until the batch
+// is answered: once the tenant's running batches hold AIRLOCK_BATCH_RESULT_BYTES of them, no
+// further item starts and each is answered `rejected` (BATCH_RESULTS_FULL, no record) in place.
 import { setMaxListeners } from 'node:events';
 import type { Config } from '../core/config.js';
 import { AirlockError, isAirlockError } from '../core/errors.js';
@@ -15,6 +17,7 @@ import type { ExecutionError, ExecutionStatus, LogLine, StartKind } from '../cor
 import type { Admission, WaitSignal } from '../scheduler/admission.js';
 import type { FunctionCache } from './function-cache.js';
 import type { InvokeService } from './invoke.js';
+import { BatchResultBudget, heldChars } from './batch-result-budget.js';
 
 export interface BatchRequest {
   inputs: readonly unknown[];
@@ -47,7 +50,7 @@ export interface BatchResult {
 const ITEM_REFUSALS: ReadonlySet<string> = new Set(['TOO_MANY_REQUESTS', 'SHUTTING_DOWN', 'CLIENT_CLOSED_REQUEST']);
 
 export interface InvokeBatchDeps {
-  config: Pick<Config, 'maxJsonDepth' | 'maxLimits' | 'maxBatchInputs'>;
+  config: Pick<Config, 'maxJsonDepth' | 'maxLimits' | 'maxBatchInputs' | 'batchResultBytes'>;
   functions: FunctionCache;
   admission: Pick<Admission, 'capOf'>;
   invoke: Pick<InvokeService, 'invoke'>;
@@ -55,9 +58,12 @@ export interface InvokeBatchDeps {
 
 export class InvokeBatch {
   readonly #deps: InvokeBatchDeps;
+  /** What each tenant's running batches hold of finished answers. */
+  readonly budget: BatchResultBudget;
 
   constructor(deps: InvokeBatchDeps) {
     this.#deps = deps;
+    this.budget = new BatchResultBudget(deps.config.batchResultBytes);
   }
 
   /**
@@ -89,6 +95,9 @@ export class InvokeBatch {
     let gone = false;
     /** An error that fails the whole batch: the other workers start no further input. */
     let failed = false;
+    /** What this batch's finished answers hold of the tenant's budget, given back when it ends. */
+    let held = 0;
+    const budget = this.budget;
     const worker = async (): Promise<void> => {
       while (!gone && !failed && next < inputs.length) {
         if (callerGone()) {
@@ -96,10 +105,18 @@ export class InvokeBatch {
           break;
         }
         const index = next++;
+        const full = budget.refusal(tenant);
+        if (full !== undefined) {
+          results[index] = { executionId: '', status: 'rejected', error: { type: full.code, message: full.message }, logs: [], durationMs: 0, start: null };
+          continue;
+        }
         const call = { input: inputs[index], version: fn.version, ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }) };
         try {
           const { version: _version, ...answer } = await invoke.invoke(tenant, name, call, signalOf);
           results[index] = answer;
+          const chars = heldChars(answer);
+          held += chars;
+          budget.hold(tenant, chars);
         } catch (err) {
           if (!isAirlockError(err) || !ITEM_REFUSALS.has(err.code)) {
             failed = true;
@@ -113,7 +130,11 @@ export class InvokeBatch {
         }
       }
     };
-    await Promise.all(Array.from({ length: width }, worker));
+    try {
+      await Promise.all(Array.from({ length: width }, worker));
+    } finally {
+      budget.release(tenant, held);
+    }
     if (gone) throw new AirlockError('CLIENT_CLOSED_REQUEST', 'the client closed the connection; the rest of the batch was not run');
     return { version: fn.version, results, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
   }

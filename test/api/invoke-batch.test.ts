@@ -198,3 +198,38 @@ describe('invoke-batch, many inputs waiting for slots', () => {
     }
   });
 });
+
+describe('invoke-batch, results held until the batch is answered', () => {
+  let server: TestServer;
+  const RESULT_CHARS = 100_000;
+  const BUDGET = 250_000;
+  before(async () => {
+    server = await startTestServer({ AIRLOCK_BATCH_RESULT_BYTES: String(BUDGET), AIRLOCK_TENANT_CONCURRENCY: '2' });
+    await deploy(server, 'acme', 'big', `export default async () => 'x'.repeat(${RESULT_CHARS});`);
+    await deploy(server, 'other', 'big', `export default async () => 'x'.repeat(${RESULT_CHARS});`);
+  });
+  after(() => server.close());
+
+  it("starts no further input once the tenant's batches hold AIRLOCK_BATCH_RESULT_BYTES, and gives it back", async () => {
+    // Each finished answer stays in the server's memory until the whole batch is answered.
+    const res = await batch(server, 'acme', 'big', { inputs: Array.from({ length: 10 }, () => null) });
+    assert.equal(res.status, 200);
+    const statuses = res.body.results.map((r: { status: string }) => r.status);
+    const ran = statuses.filter((s: string) => s === 'succeeded').length;
+    // Three answers reach the budget; at most two more (the tenant's concurrency) were running then.
+    assert.ok(ran >= 1 && ran * RESULT_CHARS <= BUDGET + 2 * RESULT_CHARS, `ran ${ran}: ${statuses.join(',')}`);
+    const refused = res.body.results.filter((r: { status: string }) => r.status === 'rejected');
+    assert.equal(refused.length, 10 - ran);
+    for (const item of refused) {
+      assert.equal(item.error.type, 'BATCH_RESULTS_FULL');
+      assert.match(item.error.message, /AIRLOCK_BATCH_RESULT_BYTES/);
+      assert.equal(item.executionId, '');
+    }
+    assert.equal(await executionCount(server, 'acme', 'big'), ran);
+    // Answered, the batch holds nothing: the next one runs, as another tenant's always could.
+    const again = await batch(server, 'acme', 'big', { inputs: [null, null] });
+    assert.deepEqual(again.body.results.map((r: { status: string }) => r.status), ['succeeded', 'succeeded']);
+    const other = await batch(server, 'other', 'big', { inputs: [null, null] });
+    assert.deepEqual(other.body.results.map((r: { status: string }) => r.status), ['succeeded', 'succeeded']);
+  });
+});

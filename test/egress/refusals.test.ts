@@ -83,6 +83,23 @@ describe('refused before any connection', () => {
     assert.equal(session.usedSecrets, false);
   });
 
+  it('quotes a host the function named in the command its refusal gives, so pasting it runs nothing', async () => {
+    // WHATWG URLs allow $ ( ) ` ; & ' in a host name: a function could have the command run its own.
+    const secrets = secretSource([{ name: 'TOKEN', hosts: ['other.test'], value: 'v' }]);
+    const resolver = tableResolver({});
+    const session = openSession({ policy: anyHost, resolver, connector: forbiddenConnector, secrets });
+    const host = "$(reboot)`id`;x&'y.test";
+    await assert.rejects(
+      session.fetch({ method: 'GET', url: `https://${host}/{{secrets.nope}}`, headers: [] }),
+      (err: Error) => err.message.includes(`airlock secrets set acme nope --hosts '$(reboot)\`id\`;x&'\\''y.test'\``),
+    );
+    await assert.rejects(
+      session.fetch({ method: 'GET', url: `https://${host}/`, headers: [['authorization', '{{secrets.TOKEN}}']] }),
+      (err: Error) => err.message.includes(`\`--hosts 'other.test,$(reboot)\`id\`;x&'\\''y.test'\``),
+    );
+    assert.deepEqual(resolver.calls, []);
+  });
+
   it('refuses a mistyped placeholder instead of sending it to the third party as written', async () => {
     const secrets = secretSource([{ name: 'TOKEN', hosts: ['api.test'], value: 'v' }]);
     const resolver = tableResolver({ 'api.test': ['8.8.8.8'] });

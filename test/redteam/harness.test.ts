@@ -289,6 +289,32 @@ describe('red team: harness tampering', () => {
     assert.deepEqual((failed.record?.error as { message?: string } | undefined)?.message, 'thrown \udc00');
   });
 
+  it('a large result spliced into the answer as text keeps the guards: __proto__ dropped, surrogates and U+2028 escaped alike, invoke, batch and record agree', async () => {
+    // 16 KiB and more of result JSON is sent as the text made when it was checked, not serialized again.
+    const code = `export default async () => {
+      const parsed = JSON.parse('{"ok":1,"__proto__":{"polluted":"yes"},"nested":{"constructor":{"prototype":{"polluted":"yes"}},"keep":2},' +
+        '"list":[{"__proto__":{"polluted":"yes"}}],"dup":1,"dup":2}');
+      return { ...parsed, pad: 'p'.repeat(20000), text: 'x\\ud800y\\u2028z\\u001b[31m', big: 123456789012345678901234567890, negZero: -0 };
+    };`;
+    const expected = {
+      ok: 1, nested: { keep: 2 }, list: [{}], dup: 2, pad: 'p'.repeat(20000), text: 'x\ud800y\u2028z\u001b[31m', big: 1.2345678901234568e29, negZero: 0,
+    };
+    const answer = await srv.attack('spliced-result', code);
+    srv.assertNoCanary(answer);
+    assert.equal(answer.body.status, 'succeeded', JSON.stringify(answer.body).slice(0, 500));
+    assert.deepEqual(resultOf(answer), expected);
+    assert.deepEqual(answer.record?.result, expected);
+    const res = await fetch(`${srv.url}/v1/tenants/mallory/functions/spliced-result/invoke-batch`, {
+      method: 'POST', headers: srv.headers, body: JSON.stringify({ inputs: [null, null] }),
+    });
+    const text = await res.text();
+    assert.equal(res.status, 200, text.slice(0, 500));
+    assert.doesNotMatch(text, /polluted/);
+    const batch = JSON.parse(text) as { results: { status: string; result: unknown }[] };
+    assert.deepEqual(batch.results.map((r) => r.result), [expected, expected]);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
   it('process.exit(137) is not reported as oom', async () => {
     const answer = await srv.attack('fake-oom', `export default async () => { process.exit(137); };`);
     srv.assertNoCanary(answer);
