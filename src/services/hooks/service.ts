@@ -97,6 +97,7 @@ export class HookService {
       version: version.version,
       maxRunMs: config.jobs.defaultRunMs,
       deadlineAt: now + config.jobs.deadlineMs,
+      submittedAt: now,
       source: { kind: 'webhook', deliveryId },
     };
     const jobId = await this.deps.committer

@@ -16,6 +16,11 @@ export interface JobPayload {
   maxRunMs: number;
   /** Epoch ms after which the job fails with JOB_DEADLINE instead of running again. */
   deadlineAt: number;
+  /**
+   * Epoch ms its deadline was counted from at submission (the queue item's createdAt is taken
+   * by the store a moment later); absent on jobs stored before it was kept.
+   */
+  submittedAt?: number;
   /** Epoch ms of the job's last retry (its deadline counts from then); absent: never retried. */
   retriedAt?: number;
   /** What started the job; absent on jobs stored before sources were (see jobSource). */
@@ -33,6 +38,7 @@ export function readJobPayload(payload: unknown, id: string): JobPayload {
     !Number.isSafeInteger(payload.deadlineAt) ||
     (payload.version !== undefined && typeof payload.version !== 'string') ||
     (payload.retriedAt !== undefined && !Number.isSafeInteger(payload.retriedAt)) ||
+    (payload.submittedAt !== undefined && !Number.isSafeInteger(payload.submittedAt)) ||
     (payload.source !== undefined && readJobSource(payload.source) === undefined)
   ) {
     throw new AirlockError('INTERNAL', `queue item ${id} does not hold a job payload ({input, maxRunMs, deadlineAt})`);
@@ -40,6 +46,7 @@ export function readJobPayload(payload: unknown, id: string): JobPayload {
   const job: JobPayload = { input: payload.input ?? null, maxRunMs: payload.maxRunMs, deadlineAt: payload.deadlineAt };
   if (typeof payload.version === 'string') job.version = payload.version;
   if (typeof payload.retriedAt === 'number') job.retriedAt = payload.retriedAt;
+  if (typeof payload.submittedAt === 'number') job.submittedAt = payload.submittedAt;
   const source = readJobSource(payload.source);
   if (source !== undefined) job.source = source;
   return job;
@@ -52,5 +59,6 @@ export function jobSource(payload: JobPayload, item: { idempotencyKey?: string }
 
 /** Where a job's total deadline counts from: its last retry, else its submission. */
 export function deadlineStart(payload: JobPayload, item: { createdAt: number }): { at: number; event: 'submitted' | 'retried' } {
-  return payload.retriedAt === undefined ? { at: item.createdAt, event: 'submitted' } : { at: payload.retriedAt, event: 'retried' };
+  if (payload.retriedAt !== undefined) return { at: payload.retriedAt, event: 'retried' };
+  return { at: payload.submittedAt ?? item.createdAt, event: 'submitted' };
 }

@@ -118,11 +118,13 @@ export class JobService {
     const maxRunMs = this.maxRunMs(req.maxRunMs ?? config.jobs.defaultRunMs);
     const deadlineMs = this.deadlineMs(req.deadlineMs);
     // Every slice runs the version that was latest at submission, even if the function is redeployed meanwhile.
+    const submittedAt = this.now();
     const payload: JobPayload = {
       input,
       version: fn.version,
       maxRunMs,
-      deadlineAt: this.now() + deadlineMs,
+      deadlineAt: submittedAt + deadlineMs,
+      submittedAt,
       source: req.source ?? API_SOURCE,
     };
     const { item, created } = await queue
