@@ -126,6 +126,19 @@ describe('invoke-batch', () => {
     assert.ok(count <= 6, `${count} of 12 inputs ran after the client left early`);
   });
 
+  it('fails with FUNCTION_NOT_FOUND once its function is deleted under it, without hanging or running on', async () => {
+    await deploy(server, 'acme', 'doomed', tagged('doomed'));
+    const running = batch(server, 'acme', 'doomed', { inputs: Array.from({ length: 12 }, () => ({ ms: 250 })) }); // about 1.5 s
+    await waitFor('the first input to be recorded', async () => (await executionCount(server, 'acme', 'doomed')) >= 1);
+    assert.equal((await server.request('DELETE', '/v1/tenants/acme/functions/doomed')).status, 204);
+    const res = await running;
+    assert.equal(res.status, 404, JSON.stringify(res.body));
+    assert.equal(res.body.error.code, 'FUNCTION_NOT_FOUND');
+    assert.match(res.body.error.message, /doomed/);
+    const ran = await executionCount(server, 'acme', 'doomed');
+    assert.ok(ran < 12, `${ran} of 12 inputs ran although the function was deleted after the first`);
+  });
+
   it("is refused to another tenant's key", async () => {
     const key = (await server.request('POST', '/v1/tenants/globex/keys')).body.key;
     const res = await batch(server, 'acme', 'double', { inputs: [1] }, key);
