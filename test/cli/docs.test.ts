@@ -39,4 +39,15 @@ describe('docs/cli.md', () => {
     }
     assert.deepEqual(undocumented, [], 'flags the help names that docs/cli.md does not describe');
   });
+
+  it('prints, where an example shows a command\'s usage, the usage the CLI prints', () => {
+    // An example's output is written as `# ` comments: a `# usage:` line, then the usage lines.
+    const shown = [...doc.matchAll(/^# usage:\n((?:#   .*\n)+)/gm)].map((m) => m[1]!.replace(/^# /gm, ''));
+    assert.ok(shown.length >= 2, `usage examples were found (${shown.length})`);
+    for (const usage of shown) {
+      const command = COMMAND_NAMES.find((name) => usage.startsWith(`  airlock ${name} `));
+      assert.ok(command !== undefined, `a usage example names a command: ${usage}`);
+      assert.equal(usage, commandUsage(command).replace(/^usage:\n/, ''), `the usage docs/cli.md shows for ${command}`);
+    }
+  });
 });
