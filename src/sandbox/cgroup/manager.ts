@@ -131,7 +131,8 @@ export abstract class GroupManager implements CgroupManager {
     ops.push(...this.createOps(rel), ...this.limitOps(rel, limits));
     const targets = this.dirs(rel);
     this.dirs(from).forEach((source, i) => ops.push({ op: 'moveAll', from: this.procsFile(source), to: this.procsFile(targets[i]!) }));
-    ops.push({ op: 'readBytes', path: this.chargedFile(from) });
+    // Only for the sandbox's memory figures (oom, the timeout hint): a failed read is 0, never a failed move.
+    ops.push({ op: 'readBytes', path: this.chargedFile(from), optional: true });
     let readings: number[];
     try {
       readings = await this.runner.run(ops);

@@ -13,8 +13,12 @@ export type GroupOp =
   | { op: 'write'; path: string; value: string; ifExists?: boolean }
   /** Moves every process listed in the `from` procs file to the `to` procs file. */
   | { op: 'moveAll'; from: string; to: string }
-  /** Reads a byte count (a group's memory charge) into the batch's readings. */
-  | { op: 'readBytes'; path: string }
+  /**
+   * Reads a byte count (a group's memory charge) into the batch's readings. `optional`: a read
+   * that fails (or holds no count) reads 0 instead of failing the batch (a figure for reports,
+   * never worth undoing a move).
+   */
+  | { op: 'readBytes'; path: string; optional?: boolean }
   /**
    * Removes a group, never failing (a group left behind is swept at the next start). `retry`:
    * try again for a while when the kernel still holds exited tasks in it.
@@ -46,7 +50,7 @@ export async function runGroupOps(fs: CgroupFs, ops: readonly GroupOp[]): Promis
         moveAll(fs, op.from, op.to);
         break;
       case 'readBytes':
-        readings.push(readBytes(fs, op.path));
+        readings.push(readBytes(fs, op.path, op.optional === true));
         break;
       case 'rmdir':
         await removeDir(fs, op.path, op.retry === true ? RMDIR_TRIES : 1);
@@ -56,10 +60,15 @@ export async function runGroupOps(fs: CgroupFs, ops: readonly GroupOp[]): Promis
   return readings;
 }
 
-function readBytes(fs: CgroupFs, path: string): number {
-  const bytes = Number(fs.read(path).trim());
-  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error(`${path} holds no byte count`);
-  return bytes;
+function readBytes(fs: CgroupFs, path: string, optional: boolean): number {
+  try {
+    const bytes = Number(fs.read(path).trim());
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error(`${path} holds no byte count`);
+    return bytes;
+  } catch (err) {
+    if (optional) return 0;
+    throw err;
+  }
 }
 
 function moveAll(fs: CgroupFs, from: string, to: string): void {

@@ -64,6 +64,11 @@ describe('cgroup op batches', () => {
       assert.deepEqual(await runner.run([{ op: 'mkdir', path: join(dir, 'g') }]), [], 'a batch without one reads nothing');
       writeFileSync(charged, 'garbage');
       await assert.rejects(runner.run([{ op: 'readBytes', path: charged }]), /memory\.usage_in_bytes holds no byte count/);
+      // An optional read (the charge a move leaves behind) reads 0 and the batch goes on.
+      const missing = join(dir, 'gone', 'memory.usage_in_bytes');
+      const after = join(dir, 'after-the-read');
+      assert.deepEqual(await runner.run([{ op: 'readBytes', path: charged, optional: true }, { op: 'readBytes', path: missing, optional: true }, { op: 'mkdir', path: after }]), [0, 0]);
+      assert.equal(existsSync(after), true, 'the ops after it ran');
     } finally {
       await runner.close();
     }
