@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AdminKey } from '../services/keys.js';
+import { shellWord } from '../core/shell-word.js';
 
 /** This package's root and its CLI, from where this file is built (dist/src/cli/banner.js). */
 const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -27,9 +28,6 @@ export interface BannerFacts {
   cli: string;
 }
 
-import { shellWord } from '../core/shell-word.js';
-
-export { shellWord };
 
 /** How the example runs the CLI in this package's root. */
 const NPX = 'npx airlock';

@@ -1,7 +1,7 @@
 // How the CLI prints results on stdout: one JSON value, a table with aligned columns, or lines.
 // An empty table or list prints one line saying so (and how to add the first entry), never
 // nothing; --json output stays plain JSON (`[]` when empty; a paged list's page, paging.ts).
-import { shellWord } from './banner.js';
+import { shellWord } from '../core/shell-word.js';
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');

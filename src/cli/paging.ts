@@ -2,7 +2,7 @@
 // page from the flags given, and, under a table, the command that shows the next page, on stderr
 // so that stdout stays the table: `more: airlock executions acme --limit 10 --before ex_…`.
 // (`--json` prints the API's `next` instead.)
-import { shellWord } from './banner.js';
+import { shellWord } from '../core/shell-word.js';
 
 /** The flags of a paged list as typed (`--limit` already checked); undefined or '' when not given. */
 export type PageFlags = Record<string, string | undefined>;

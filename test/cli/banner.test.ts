@@ -7,7 +7,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cliCommand, shellWord, startBanner } from '../../src/cli/banner.js';
+import { cliCommand, startBanner } from '../../src/cli/banner.js';
+import { shellWord } from '../../src/core/shell-word.js';
 import type { BannerFacts } from '../../src/cli/banner.js';
 import { CLI } from '../support/process.js';
 

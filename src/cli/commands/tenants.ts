@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { integerFlag, parse, UsageError } from '../args.js';
 import type { Client } from '../client.js';
-import { shellWord } from '../banner.js';
+import { shellWord } from '../../core/shell-word.js';
 import { printJson, printTable } from '../output.js';
 import { MAX_PAGE, pagePath, printMore } from '../paging.js';
 import { onlyOptions, takePositionals, unknownSubcommand } from '../usage.js';
