@@ -28,7 +28,6 @@ export interface BannerFacts {
   cli: string;
 }
 
-
 /** How the example runs the CLI in this package's root. */
 const NPX = 'npx airlock';
 
