@@ -1,49 +1,107 @@
 // Binding a blank sandbox the pool hands out to its tenant (Sandbox.bindTenant: its move under the
-// tenant's cgroup), deferred until its first call ends or BIND_DELAY_MS into it, whichever comes
-// first, and never awaited by the pool.
+// tenant's cgroup), never awaited by the pool. A first call still running FIRST_CALL_BIND_MS in
+// binds at once. One that ended binds once the pool has taken no blank sandbox for QUIET_MS, or
+// MAX_UNBOUND_MS after it was taken, whichever comes first: a burst of new tenants' first calls
+// is answered before the binds (about a millisecond of kernel work each) compete with it.
 import type { PoolLogger } from './pool-logger.js';
 import type { Sandbox } from './port.js';
 
-/**
- * A sandbox bound to a tenant joins the tenant's cgroup when its first call ends or after this
- * long, whichever comes first: moving a process between cgroups can stall for milliseconds in
- * the kernel, which a short first call should not pay for.
- */
-const BIND_DELAY_MS = 50;
+export interface BindTiming {
+  /** A first call running this long binds its sandbox without waiting for it to end, ms. */
+  firstCallMs: number;
+  /** A sandbox whose first call ended binds once no blank sandbox was taken for this long, ms... */
+  quietMs: number;
+  /** ...or this long after it was taken, whichever comes first, ms. */
+  maxUnboundMs: number;
+}
+
+export const BIND_TIMING: BindTiming = { firstCallMs: 50, quietMs: 20, maxUnboundMs: 1_000 };
 
 /** The fields of a pool entry that binding reads and writes. */
 export interface Bindable {
   readonly sandbox: Sandbox;
   readonly state: string;
-  /** Tenant whose cgroup the sandbox still has to join (see bindSoon); null once done. */
+  /** Tenant whose cgroup the sandbox still has to join; null once done. */
   unboundTenant: string | null;
   bindTimer: NodeJS.Timeout | undefined;
+  /** When it was taken from the blank pool (performance.now()): it binds by this plus maxUnboundMs. */
+  takenAt: number;
 }
 
-/**
- * Binds a blank sandbox to its tenant (its cgroup) when its first call ends or BIND_DELAY_MS
- * later, without waiting: the sandbox's own limits hold from its start, and one that cannot be
- * moved destroys itself (fail closed), which ends the call it serves as `killed` and retires it
- * from the pool through its exit listener.
- */
-export function bindSoon(entry: Bindable, tenant: string, logger: PoolLogger | undefined): void {
-  entry.unboundTenant = tenant;
-  entry.bindTimer = setTimeout(() => bindNow(entry, logger), BIND_DELAY_MS);
-  entry.bindTimer.unref();
-}
+/** Binds the pool's blank sandboxes to their tenants (one per pool). */
+export class TenantBinder {
+  private readonly timing: BindTiming;
+  private readonly logger: PoolLogger | undefined;
+  /** Sandboxes whose first call ended, waiting for a quiet moment, oldest take first. */
+  private readonly waiting = new Set<Bindable>();
+  private lastTakeAt = -Infinity;
+  private timer: NodeJS.Timeout | undefined;
 
-/** Binds now if a bind is still pending (the first call ended); no-op otherwise. */
-export function bindNow(entry: Bindable, logger: PoolLogger | undefined): void {
-  clearTimeout(entry.bindTimer);
-  entry.bindTimer = undefined;
-  const tenant = entry.unboundTenant;
-  if (tenant === null || entry.state === 'closing') return;
-  entry.unboundTenant = null;
-  // After the current turn of the event loop: the answer to the call that just ended goes out
-  // first, and a new tenant's first bind (creating its groups) never delays it.
-  setImmediate(() => {
-    entry.sandbox.bindTenant(tenant).catch((err: unknown) => {
-      logger?.warn({ err }, 'could not bind a sandbox to its tenant; it was destroyed');
+  constructor(logger?: PoolLogger, timing: BindTiming = BIND_TIMING) {
+    this.logger = logger;
+    this.timing = timing;
+  }
+
+  /** A blank sandbox was taken for `tenant`'s call. */
+  taken(entry: Bindable, tenant: string): void {
+    const now = performance.now();
+    this.lastTakeAt = now;
+    entry.unboundTenant = tenant;
+    entry.takenAt = now;
+    entry.bindTimer = setTimeout(() => this.bindNow(entry), this.timing.firstCallMs);
+    entry.bindTimer.unref();
+  }
+
+  /** A call of the sandbox ended and the sandbox stays: binds it soon if it is still unbound. */
+  released(entry: Bindable): void {
+    if (entry.unboundTenant === null || this.waiting.has(entry)) return;
+    clearTimeout(entry.bindTimer);
+    entry.bindTimer = undefined;
+    this.waiting.add(entry);
+    this.schedule();
+  }
+
+  /** Forgets pending binds (the pool is closing; its sandboxes go away unbound). */
+  close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const entry of this.waiting) entry.unboundTenant = null;
+    this.waiting.clear();
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined || this.waiting.size === 0) return;
+    const oldest = this.waiting.values().next().value!;
+    const at = Math.min(this.lastTakeAt + this.timing.quietMs, oldest.takenAt + this.timing.maxUnboundMs);
+    this.timer = setTimeout(() => this.sweep(), Math.max(0, at - performance.now()));
+    this.timer.unref();
+  }
+
+  private sweep(): void {
+    this.timer = undefined;
+    const now = performance.now();
+    const quiet = now - this.lastTakeAt >= this.timing.quietMs;
+    for (const entry of this.waiting) {
+      if (!quiet && now - entry.takenAt < this.timing.maxUnboundMs) break; // the rest were taken later
+      this.waiting.delete(entry);
+      this.bindNow(entry);
+    }
+    this.schedule();
+  }
+
+  /** Binds now if a bind is still pending; no-op for a bound or closing sandbox. */
+  private bindNow(entry: Bindable): void {
+    clearTimeout(entry.bindTimer);
+    entry.bindTimer = undefined;
+    this.waiting.delete(entry);
+    const tenant = entry.unboundTenant;
+    if (tenant === null || entry.state === 'closing') return;
+    entry.unboundTenant = null;
+    // After the current turn of the event loop: an answer about to go out goes first.
+    setImmediate(() => {
+      entry.sandbox.bindTenant(tenant).catch((err: unknown) => {
+        this.logger?.warn({ err }, 'could not bind a sandbox to its tenant; it was destroyed');
+      });
     });
-  });
+  }
 }

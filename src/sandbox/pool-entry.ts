@@ -33,6 +33,8 @@ export interface Entry {
   /** Tenant whose cgroup the sandbox still has to join (see pool-binding.ts); null once done. */
   unboundTenant: string | null;
   bindTimer: NodeJS.Timeout | undefined;
+  /** When it was taken from the blank pool (performance.now(); see pool-binding.ts). */
+  takenAt: number;
 }
 
 export interface Waiter {

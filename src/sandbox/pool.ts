@@ -15,7 +15,7 @@
 import type { PoolConfig } from '../core/config.js';
 import { QUEUE_WAIT_FACTOR } from '../core/config/pool.js';
 import type { StartKind } from '../core/types.js';
-import { bindNow, bindSoon } from './pool-binding.js';
+import { TenantBinder } from './pool-binding.js';
 import { keyOf, shuttingDown } from './pool-entry.js';
 import type { Entry, EntryState, Waiter } from './pool-entry.js';
 import type { PoolLogger } from './pool-logger.js';
@@ -47,6 +47,8 @@ export class SandboxPool {
   private readonly inflightSpawns = new Set<Promise<unknown>>();
   /** Keeps the blank sandboxes topped up (see pool-refill.ts). */
   private readonly blank: BlankRefill;
+  /** Moves sandboxes taken from the blank pool under their tenant's cgroup (pool-binding.ts). */
+  private readonly binder: TenantBinder;
   /** Entries per state, kept in step by setState(): stats() and the refill's blankCount() are O(1). */
   private readonly counts: Record<EntryState, number> = { blank: 0, idle: 0, busy: 0, closing: 0 };
   /** Retires idle sandboxes past their TTL; one timer for the pool instead of one per call. */
@@ -67,6 +69,7 @@ export class SandboxPool {
       pump: () => this.pump(),
     };
     this.blank = new BlankRefill(host, config.blankSize, logger);
+    this.binder = new TenantBinder(logger);
   }
 
   /** Starts keeping `blankSize` blank sandboxes ready in the background. */
@@ -109,6 +112,7 @@ export class SandboxPool {
       clearInterval(this.sweeper);
       for (const waiter of this.waiters.splice(0)) waiter.reject(shuttingDown());
       this.blank.close(shuttingDown);
+      this.binder.close();
       while (this.inflightSpawns.size > 0) await Promise.allSettled([...this.inflightSpawns]);
       await Promise.all([...this.entries].map((entry) => this.retire(entry)));
     })();
@@ -146,7 +150,7 @@ export class SandboxPool {
     }
     for (const entry of this.entries) {
       if (entry.state === 'blank' && entry.sandbox.alive && entry.sandbox.memoryMiB === req.memoryMiB) {
-        bindSoon(entry, req.tenant, this.logger);
+        this.binder.taken(entry, req.tenant);
         waiter.resolve(this.lease(entry, key, 'pool', req));
         this.blank.taken();
         return true;
@@ -234,7 +238,7 @@ export class SandboxPool {
   private release(entry: Entry, reusable: boolean): void {
     if (!this.entries.has(entry) || entry.state !== 'busy') return;
     entry.leases--;
-    if (reusable) bindNow(entry, this.logger);
+    if (reusable) this.binder.released(entry);
     entry.lastUsed = ++this.useClock;
     if (!reusable || !entry.sandbox.alive) {
       void this.retire(entry);
@@ -289,7 +293,7 @@ export class SandboxPool {
       // priority then, and raising it now keeps that work off the caller's path.
       if (opts.background === true) sandbox.promote();
       const entry: Entry = {
-        sandbox, state: 'blank', key: null, tenant: null, executions: 0, leases: 0, shared: false, lastUsed: ++this.useClock, idleSince: 0, busyMs: 0, busySince: 0, overworked: false, unboundTenant: null, bindTimer: undefined,
+        sandbox, state: 'blank', key: null, tenant: null, executions: 0, leases: 0, shared: false, lastUsed: ++this.useClock, idleSince: 0, busyMs: 0, busySince: 0, overworked: false, unboundTenant: null, bindTimer: undefined, takenAt: 0,
       };
       this.entries.add(entry);
       this.counts.blank++;
