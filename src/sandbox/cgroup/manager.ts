@@ -2,8 +2,11 @@
 // `<root>/<tenant>/<sandbox>` once bound (from the start for a sandbox spawned for a waiting
 // call of that tenant), tenant groups created on first use and removed when
 // their last sandbox is gone, sandbox moves (create the new group, move every process, remove
-// the old one: cgroupfs cannot rename a group to another parent; the memory the old group kept
-// charged is remembered, as the kernel never moves charges), and leftover removal at start.
+// the old one: cgroupfs cannot rename a group to another parent), and leftover removal at start.
+// A move changes only the hierarchies the tenant level matters in (movedDirs): on v1, the cpu
+// one, so memory and pids stay with the group the sandbox started in and their ceilings hold
+// exactly; on v2, the one tree, where the memory the old group kept charged is remembered, as the
+// kernel never moves charges.
 // Placements, moves and removals are batches of GroupOps carried out by a GroupOpRunner (a worker
 // thread on the kernel's cgroupfs); start, stop and reads stay synchronous.
 // The version-specific file names live in v1.ts and v2.ts.
@@ -25,8 +28,11 @@ export interface ManagerSettings {
 
 /** Where a sandbox moved under its tenant lives, and what its old group kept charged. */
 export interface MovedGroup {
+  /** Its group in the hierarchies that moved (the CPU controller's at least). */
   rel: string;
-  /** Memory bytes still charged to the old group when the processes left it. */
+  /** Its group for memory and pids: `rel`, or the group it started in where those did not move (v1). */
+  memoryRel: string;
+  /** Memory bytes still charged to the old group when the processes left it (0 when memory did not move). */
   leftBehindBytes: number;
 }
 
@@ -55,6 +61,13 @@ export abstract class GroupManager implements CgroupManager {
 
   /** Absolute directories of a group (relative to the root group) in every hierarchy. */
   protected abstract dirs(rel: string): string[];
+  /**
+   * The directories of a group in the hierarchies a sandbox moves in when it is bound to its
+   * tenant (a subsequence of dirs(rel)): those where the tenant's parent group sets something.
+   */
+  protected abstract movedDirs(rel: string): string[];
+  /** True when the memory controller is among the moved hierarchies (v2's single tree). */
+  abstract readonly bindMovesMemory: boolean;
   /** Prepares the server's own group(s) so that Airlock's root can be created below. */
   protected abstract prepareBase(): void;
   /** Called after Airlock's root group or the pool group was created (at start). */
@@ -128,11 +141,13 @@ export abstract class GroupManager implements CgroupManager {
   async moveToTenant(from: string, tenant: string, name: string, limits: SandboxLimits): Promise<MovedGroup> {
     const rel = `${tenant}/${name}`;
     const ops = this.acquireTenant(tenant);
-    ops.push(...this.createOps(rel), ...this.limitOps(rel, limits));
-    const targets = this.dirs(rel);
-    this.dirs(from).forEach((source, i) => ops.push({ op: 'moveAll', from: this.procsFile(source), to: this.procsFile(targets[i]!) }));
+    const targets = this.movedDirs(rel);
+    const inTargets = (path: string): boolean => targets.some((dir) => path.startsWith(`${dir}/`));
+    ops.push(...targets.map((path): GroupOp => ({ op: 'mkdir', path })));
+    ops.push(...this.limitOps(rel, limits).filter((op) => op.op !== 'write' || inTargets(op.path)));
+    this.movedDirs(from).forEach((source, i) => ops.push({ op: 'moveAll', from: this.procsFile(source), to: this.procsFile(targets[i]!) }));
     // Only for the sandbox's memory figures (oom, the timeout hint): a failed read is 0, never a failed move.
-    ops.push({ op: 'readBytes', path: this.chargedFile(from), optional: true });
+    if (this.bindMovesMemory) ops.push({ op: 'readBytes', path: this.chargedFile(from), optional: true });
     let readings: number[];
     try {
       readings = await this.runner.run(ops);
@@ -140,7 +155,7 @@ export abstract class GroupManager implements CgroupManager {
       void this.releaseTenant(tenant, rel);
       throw placementFailed(`move the sandbox to its tenant's cgroup ${this.dirs(rel)[0]}`, err);
     }
-    return { rel, leftBehindBytes: readings[0] ?? 0 };
+    return { rel, memoryRel: this.bindMovesMemory ? rel : from, leftBehindBytes: readings[0] ?? 0 };
   }
 
   oomKills(rel: string): number {
@@ -170,6 +185,15 @@ export abstract class GroupManager implements CgroupManager {
   /** Removes a group in every hierarchy, retrying while exited tasks are still being dropped. */
   removeGroup(rel: string): Promise<void> {
     return this.removeDirs(rel, true);
+  }
+
+  /** Removes the group a sandbox moved out of, in the hierarchies it moved in only. */
+  async removeMovedFrom(rel: string): Promise<void> {
+    try {
+      await this.runner.run(this.movedDirs(rel).reverse().map((path) => ({ op: 'rmdir', path, retry: true })));
+    } catch {
+      // the runner is gone (server stopping): left for the leftover sweep
+    }
   }
 
   releaseTenant(tenant: string, rel: string | undefined): Promise<void> {
@@ -219,12 +243,15 @@ export abstract class GroupManager implements CgroupManager {
     for (const dir of this.dirs(rel)) makeGroup(this.fs, dir, true);
   }
 
-  /** Removes every sandbox and tenant group under the root; groups holding processes stay. */
+  /**
+   * Removes every sandbox and tenant group under the root; groups holding processes stay. A group
+   * may exist in some hierarchies only (a v1 sandbox moved in the cpu one), so the names come from all.
+   */
   private removeLeftovers(): LeftoverReport {
     const report: LeftoverReport = { removed: 0, busy: [] };
-    const primary = this.dirs('')[0]!;
-    for (const parent of this.fs.children(primary)) {
-      for (const child of this.fs.children(`${primary}/${parent}`)) {
+    const namesIn = (rel: string): string[] => [...new Set(this.dirs(rel).flatMap((dir) => (this.fs.exists(dir) ? this.fs.children(dir) : [])))];
+    for (const parent of namesIn('')) {
+      for (const child of namesIn(parent)) {
         const rel = `${parent}/${child}`;
         const ok = this.dirs(rel).reverse().map((dir) => removeGroupDir(this.fs, dir));
         if (ok[ok.length - 1]) report.removed++;
@@ -241,13 +268,16 @@ export abstract class GroupManager implements CgroupManager {
 class PlacedGroup implements SandboxCgroup {
   readonly name: string;
   tenant: string | undefined;
+  /** Its group in the hierarchies a bind moves (the CPU controller's). */
   private rel: string;
+  /** Its group for memory and pids: `rel`, except on v1 after a move (see MovedGroup). */
+  private memoryRel: string;
   private readonly manager: GroupManager;
   private readonly limits: SandboxLimits;
   private removed: Promise<void> | undefined;
   /** The move under the tenant's group, once started. */
   private binding: Promise<void> | undefined;
-  /** The group the processes are leaving while they move. */
+  /** The group the processes are leaving while they move, when memory moves too. */
   private moving: string | undefined;
   /** Memory the group the processes left keeps charged (see moveToTenant); 0 before a move. */
   private leftBehindBytes = 0;
@@ -256,6 +286,7 @@ class PlacedGroup implements SandboxCgroup {
     this.manager = manager;
     this.name = name;
     this.rel = rel;
+    this.memoryRel = rel;
     this.limits = limits;
     this.tenant = tenant;
   }
@@ -267,16 +298,17 @@ class PlacedGroup implements SandboxCgroup {
     }
     this.tenant = tenant;
     const from = this.rel;
-    this.moving = from;
+    if (this.manager.bindMovesMemory) this.moving = from;
     this.binding = (async () => {
       try {
         const moved = await this.manager.moveToTenant(from, tenant, this.name, this.limits);
         this.rel = moved.rel;
+        this.memoryRel = moved.memoryRel;
         this.leftBehindBytes = moved.leftBehindBytes;
       } finally {
         this.moving = undefined;
       }
-      void this.manager.removeGroup(from);
+      void this.manager.removeMovedFrom(from);
     })();
     return this.binding;
   }
@@ -284,14 +316,14 @@ class PlacedGroup implements SandboxCgroup {
   oomKilled(): boolean {
     // While the processes move, an OOM kill may be counted in either group.
     const moving = this.moving === undefined ? 0 : this.manager.oomKills(this.moving);
-    return this.manager.oomKills(this.rel) + moving > 0;
+    return this.manager.oomKills(this.memoryRel) + moving > 0;
   }
 
   memoryPeakBytes(): number | undefined {
     // While the processes move, either group may hold the peak; once moved, the sandbox's
     // footprint is its group's plus what the old group kept charged (an upper bound, as some of
     // those pages may have been freed since).
-    const peaks = [this.rel, this.moving].map((rel) => (rel === undefined ? undefined : this.manager.memoryPeakBytes(rel)));
+    const peaks = [this.memoryRel, this.moving].map((rel) => (rel === undefined ? undefined : this.manager.memoryPeakBytes(rel)));
     const known = peaks.filter((p): p is number => p !== undefined);
     return known.length === 0 ? undefined : Math.max(...known) + this.leftBehindBytes;
   }
@@ -306,6 +338,8 @@ class PlacedGroup implements SandboxCgroup {
       // A move still under way finishes (or fails) first, so no group is left behind.
       await this.binding?.catch(() => undefined);
       if (this.moving !== undefined) await this.manager.removeGroup(this.moving);
+      // v1: memory and pids stayed in the group the sandbox started in.
+      if (this.memoryRel !== this.rel) await this.manager.removeGroup(this.memoryRel);
       return this.manager.releaseTenant(this.tenant, this.rel);
     })();
     return this.removed;

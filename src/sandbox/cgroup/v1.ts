@@ -1,8 +1,9 @@
 // cgroup v1: one group per hierarchy (memory, pids, cpu, and cpuacct when mounted apart from
 // cpu), all below the server's own group. Memory: memory.limit_in_bytes (and memsw when swap
-// accounting exists), OOM kills counted in memory.oom_control. Charges stay with the group that
-// made them when a sandbox moves (recent kernels no longer move charges), as on v2.
-// CPU: cfs quota per sandbox, cpu.shares per tenant.
+// accounting exists), OOM kills counted in memory.oom_control. CPU: cfs quota per sandbox,
+// cpu.shares per tenant. Only the tenant's CPU share needs the tenant's parent group, so a blank
+// sandbox bound to its tenant moves in the cpu (and cpuacct) hierarchies only: its memory and
+// pids groups stay the ones it started in, whose charges and ceilings then cover its whole life.
 import { join } from 'node:path';
 import type { V1Controller } from './detect.js';
 import { GroupManager } from './manager.js';
@@ -35,8 +36,14 @@ export class V1Manager extends GroupManager {
     }
   }
 
+  readonly bindMovesMemory = false;
+
   describe(): string {
     return this.roots.map((r) => r.root).join(', ');
+  }
+
+  protected movedDirs(rel: string): string[] {
+    return this.roots.filter((r) => r.controller === 'cpu' || r.controller === 'cpuacct').map((r) => join(r.root, rel));
   }
 
   protected dirs(rel: string): string[] {

@@ -20,6 +20,7 @@ export class V2Manager extends GroupManager {
   private readonly root: string;
 
   private readonly selfPid: number;
+  readonly bindMovesMemory = true;
 
   constructor(fs: CgroupFs, base: string, settings: ManagerSettings, runner?: GroupOpRunner, selfPid = process.pid) {
     super(fs, settings, runner);
@@ -34,6 +35,10 @@ export class V2Manager extends GroupManager {
 
   protected dirs(rel: string): string[] {
     return [rel === '' ? this.root : join(this.root, rel)];
+  }
+
+  protected movedDirs(rel: string): string[] {
+    return this.dirs(rel); // one tree: everything moves
   }
 
   protected prepareBase(): void {
