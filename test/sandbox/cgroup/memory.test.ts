@@ -1,6 +1,6 @@
 // Memory ceiling per sandbox on the real kernel: a Buffer bomb (off-heap) and a heap bomb both
-// end in a cgroup OOM kill reported as `oom`; a heap that reaches V8's own limit first is `oom`
-// too; a pool sandbox's ceiling holds across its move to its tenant (v1: its memory group never
+// end in a cgroup OOM kill reported as `oom`; a heap of large arrays in a server's sandbox is
+// `oom` too; a pool sandbox's ceiling holds across its move to its tenant (v1: its memory group never
 // changes; v2: what the pool group kept charged still counts toward its figures); tmpfs writes
 // count against the ceiling; a tenant printing V8's OOM message is not reported as oom; and the
 // layer proof: the same Buffer bomb succeeds with AIRLOCK_CGROUPS=off and is stopped with
@@ -49,16 +49,15 @@ describe('cgroup memory ceiling (real kernel)', { skip }, () => {
     });
   });
 
-  it("a heap that reaches V8's own limit before the ceiling is oom too (a server's pool sandbox)", async () => {
-    // The smallest heap (16 MiB) under a ceiling 64 MiB above it: V8 gives up long before the kernel would.
-    const server = await startTestServer({ AIRLOCK_CGROUPS: 'on', AIRLOCK_DEFAULT_MEMORY_MIB: '16' });
+  it("a heap of large arrays is oom in a server's sandbox, whether V8's own limit or the kernel stops it", async () => {
+    // Which comes first depends on how much of the runtime was charged to the group: on v1 before
+    // the sandbox moved (its memory group now never moves) V8 usually died first, now the kernel
+    // usually does. Either way the status is oom (the rule itself: run-outcome.test.ts).
+    const server = await startTestServer({ AIRLOCK_CGROUPS: 'on' });
     try {
-      // 8 MB arrays, bounded at 100 (800 MB) if nothing stopped it.
+      // 8 MB arrays, bounded at 100 (800 MB) if nothing stopped it; the default 128 MiB heap.
       await deploy(server, 'acme', 'arrays', 'export default async () => { const keep = []; for (let i = 0; i < 100; i++) keep.push(new Array(1e6).fill(1)); return keep.length; };');
       const res = await invoke(server, 'acme', 'arrays', null);
-      assert.equal(res.body.start, 'pool');
-      const logs = res.body.logs as { msg: string }[];
-      assert.ok(logs.some((l) => /JavaScript heap out of memory/.test(l.msg)), 'V8 stopped first: ' + JSON.stringify(res.body.error));
       assert.equal(res.body.status, 'oom', JSON.stringify(res.body.error));
       assert.equal(res.body.error.type, 'OutOfMemory');
     } finally {
