@@ -1,8 +1,8 @@
 // Binding a blank sandbox the pool hands out to its tenant (Sandbox.bindTenant: its move under the
-// tenant's cgroup), never awaited by the pool. A first call still running FIRST_CALL_BIND_MS in
-// binds at once. One that ended binds once the pool has taken no blank sandbox for QUIET_MS, or
-// MAX_UNBOUND_MS after it was taken, whichever comes first: a burst of new tenants' first calls
-// is answered before the binds (about a millisecond of kernel work each) compete with it.
+// tenant's cgroup), never awaited by the pool. A first call still running firstCallMs in binds at
+// once. One that ended binds once the pool has taken no blank sandbox for quietMs, or maxUnboundMs
+// after it was taken, whichever comes first (BIND_TIMING): a burst of new tenants' first calls is
+// answered before the binds (about a millisecond of kernel work each) compete with it.
 import type { PoolLogger } from './pool-logger.js';
 import type { Sandbox } from './port.js';
 

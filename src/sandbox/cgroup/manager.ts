@@ -153,7 +153,7 @@ export abstract class GroupManager implements CgroupManager {
       readings = await this.runner.run(ops);
     } catch (err) {
       void this.releaseTenant(tenant, rel);
-      throw placementFailed(`move the sandbox to its tenant's cgroup ${this.dirs(rel)[0]}`, err);
+      throw placementFailed(`move the sandbox to its tenant's cgroup ${targets[0]}`, err);
     }
     return { rel, memoryRel: this.bindMovesMemory ? rel : from, leftBehindBytes: readings[0] ?? 0 };
   }
