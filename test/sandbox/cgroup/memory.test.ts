@@ -24,6 +24,23 @@ const BUFFER_BOMB =
 const HEAP_BOMB =
   'export default async () => { const keep = []; for (let i = 0; i < 1e7; i++) keep.push({ i, s: "x".repeat(16) + i }); return keep.length; };';
 
+/**
+ * A sandbox with a 256 MiB heap keeps 28 arrays of 8 MB (224 MB) from a run before its move to a
+ * tenant's group, then adds `after` more in a run after it: that run's outcome.
+ */
+async function arraysAcrossMove(after: number): Promise<SandboxRunOutcome> {
+  const arrays = 'export default async ({ n }) => { const keep = (globalThis.keep ??= []); for (let i = 0; i < n; i++) keep.push(new Array(1e6).fill(1)); return keep.length; };';
+  let outcome: SandboxRunOutcome | undefined;
+  await withCgroups(async ({ tracker }) => {
+    const sb = await tracker.spawn(256);
+    const before = await sb.run(request(arrays, { input: { n: 28 }, timeoutMs: 30_000 }));
+    assert.equal(before.status, 'succeeded', JSON.stringify(before.error));
+    await sb.bindTenant('acme');
+    outcome = await sb.run(request(arrays, { input: { n: after }, timeoutMs: 30_000 }));
+  });
+  return outcome!;
+}
+
 function assertOom(outcome: SandboxRunOutcome): void {
   assert.equal(outcome.status, 'oom', JSON.stringify(outcome.error));
   assert.equal(outcome.error?.type, 'OutOfMemory');
@@ -66,32 +83,16 @@ describe('cgroup memory ceiling (real kernel)', { skip }, () => {
   });
 
   it("a pool sandbox's ceiling holds across its move: what it allocated before counts after (v1)", { skip: !onV1 && 'v1 only: on v2 memory moves with the sandbox' }, async () => {
-    await withCgroups(async ({ tracker }) => {
-      // Ceiling 256 + 64 MiB. 8 MB arrays: 28 before the move (224 MB), 14 after (112 MB more, 336 MB
-      // in all): past the ceiling, though each side alone is far below it.
-      const arrays = 'export default async ({ n }) => { const keep = (globalThis.keep ??= []); for (let i = 0; i < n; i++) keep.push(new Array(1e6).fill(1)); return keep.length; };';
-      const sb = await tracker.spawn(256);
-      const before = await sb.run(request(arrays, { input: { n: 28 }, timeoutMs: 30_000 }));
-      assert.equal(before.status, 'succeeded', JSON.stringify(before.error));
-      await sb.bindTenant('acme');
-      const after = await sb.run(request(arrays, { input: { n: 14 }, timeoutMs: 30_000 }));
-      assertOom(after);
-    });
+    // Ceiling 256 + 64 MiB: 224 MB before the move, 112 MB more after it (336 MB in all), past
+    // the ceiling though each side alone is far below it.
+    assertOom(await arraysAcrossMove(14));
   });
 
   it("V8's own heap limit reached after a pool sandbox's move is oom, though most of the heap was allocated before it (v2)", { skip: onV1 && 'v2 only: on v1 memory does not move' }, async () => {
-    await withCgroups(async ({ tracker }) => {
-      // 8 MB arrays: 28 before the move (224 MB of a 256 MiB heap, charged to the pool group),
-      // then more until V8 gives up; the tenant's group alone sees far less than the heap.
-      const arrays = 'export default async ({ n }) => { const keep = (globalThis.keep ??= []); for (let i = 0; i < n; i++) keep.push(new Array(1e6).fill(1)); return keep.length; };';
-      const sb = await tracker.spawn(256);
-      const before = await sb.run(request(arrays, { input: { n: 28 }, timeoutMs: 30_000 }));
-      assert.equal(before.status, 'succeeded', JSON.stringify(before.error));
-      await sb.bindTenant('acme');
-      const outcome = await sb.run(request(arrays, { input: { n: 100 }, timeoutMs: 30_000 }));
-      assert.ok(outcome.logs.some((l) => /JavaScript heap out of memory/.test(l.msg)), 'V8 stopped first: ' + JSON.stringify(outcome.error));
-      assertOom(outcome);
-    });
+    // The tenant's group alone sees far less than the heap: 224 MB of it stayed charged to the pool group.
+    const outcome = await arraysAcrossMove(100);
+    assert.ok(outcome.logs.some((l) => /JavaScript heap out of memory/.test(l.msg)), 'V8 stopped first: ' + JSON.stringify(outcome.error));
+    assertOom(outcome);
   });
 
   it('a run that times out near its memory ceiling says so (it was collecting garbage), one that was only slow does not', async () => {
