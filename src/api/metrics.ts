@@ -63,7 +63,7 @@ export interface MetricsOptions {
  * Reasons a call is refused before it runs (recordRejection): each has a series from the start,
  * at 0, so an alert on its rate() sees 0 rather than no data.
  */
-export const REJECTION_REASONS: readonly string[] = ['admission', 'shutting_down', 'client_gone'];
+export const REJECTION_REASONS: readonly string[] = ['admission', 'shutting_down', 'client_gone', 'batch_results'];
 
 const STATUSES: readonly ExecutionStatus[] = ['succeeded', 'failed', 'timeout', 'oom', 'killed', 'rejected'];
 /** `start` label values; `none` when no sandbox was obtained (e.g. rejected). */

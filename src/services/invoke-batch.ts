@@ -8,7 +8,7 @@
 // (its wait ran out, the server is stopping) is answered `rejected` in its place, and once the
 // client has gone no further item starts. Finished items' answers stay in memory until the batch
 // is answered: once the tenant's running batches hold AIRLOCK_BATCH_RESULT_BYTES of them, no
-// further item starts and each is answered `rejected` (BATCH_RESULTS_FULL, no record) in place.
+// further item starts and each is answered `rejected` (BATCH_RESULTS_FULL, with a record) in place.
 import { setMaxListeners } from 'node:events';
 import type { Config } from '../core/config.js';
 import { AirlockError, isAirlockError } from '../core/errors.js';
@@ -53,7 +53,7 @@ export interface InvokeBatchDeps {
   config: Pick<Config, 'maxJsonDepth' | 'maxLimits' | 'maxBatchInputs' | 'batchResultBytes'>;
   functions: FunctionCache;
   admission: Pick<Admission, 'capOf'>;
-  invoke: Pick<InvokeService, 'invoke'>;
+  invoke: Pick<InvokeService, 'invoke' | 'refuse'>;
 }
 
 export class InvokeBatch {
@@ -107,7 +107,8 @@ export class InvokeBatch {
         const index = next++;
         const full = budget.refusal(tenant);
         if (full !== undefined) {
-          results[index] = { executionId: '', status: 'rejected', error: { type: full.code, message: full.message }, logs: [], durationMs: 0, start: null };
+          const refusal = invoke.refuse(tenant, name, fn.version, full);
+          results[index] = { executionId: recordOf(refusal), status: 'rejected', error: { type: full.code, message: full.message }, logs: [], durationMs: 0, start: null };
           continue;
         }
         const call = { input: inputs[index], version: fn.version, ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }) };
@@ -125,8 +126,7 @@ export class InvokeBatch {
           if (err.code === 'CLIENT_CLOSED_REQUEST') gone = true;
           const retry = err.details?.retryAfterSeconds;
           if (typeof retry === 'number') retryAfterSeconds = Math.max(retryAfterSeconds ?? 0, retry);
-          const executionId = typeof err.details?.executionId === 'string' ? err.details.executionId : '';
-          results[index] = { executionId, status: 'rejected', error: { type: err.code, message: err.message }, logs: [], durationMs: 0, start: null };
+          results[index] = { executionId: recordOf(err), status: 'rejected', error: { type: err.code, message: err.message }, logs: [], durationMs: 0, start: null };
         }
       }
     };
@@ -138,6 +138,12 @@ export class InvokeBatch {
     if (gone) throw new AirlockError('CLIENT_CLOSED_REQUEST', 'the client closed the connection; the rest of the batch was not run');
     return { version: fn.version, results, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
   }
+}
+
+/** The id of the record of a refused item (InvokeService records each refusal). */
+function recordOf(refusal: AirlockError): string {
+  const id = refusal.details?.executionId;
+  return typeof id === 'string' ? id : '';
 }
 
 /**

@@ -24,6 +24,7 @@ const REFUSALS: Partial<Record<string, { metric: string; type: string }>> = {
   TOO_MANY_REQUESTS: { metric: 'admission', type: 'TooManyRequests' },
   SHUTTING_DOWN: { metric: 'shutting_down', type: 'ShuttingDown' },
   CLIENT_CLOSED_REQUEST: { metric: 'client_gone', type: 'ClientClosedRequest' },
+  BATCH_RESULTS_FULL: { metric: 'batch_results', type: 'BatchResultsFull' },
 };
 
 export interface InvokeRequest {
@@ -187,6 +188,15 @@ export class InvokeService {
         for (const wake of waiters) wake();
       }
     }
+  }
+
+  /**
+   * Records a call refused before it asked for a slot (a batch input past the tenant's
+   * AIRLOCK_BATCH_RESULT_BYTES) like any refused call: answers the refusal with its record's id.
+   */
+  refuse(tenant: string, name: string, version: string, err: AirlockError): AirlockError {
+    const refusal = this.refused(err, { id: executionId(), tenant, name, version, queuedAt: Date.now() });
+    return isAirlockError(refusal) ? refusal : err;
   }
 
   /**

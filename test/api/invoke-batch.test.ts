@@ -236,9 +236,18 @@ describe('invoke-batch, results held until the batch is answered', () => {
     for (const item of refused) {
       assert.equal(item.error.type, 'BATCH_RESULTS_FULL');
       assert.match(item.error.message, /AIRLOCK_BATCH_RESULT_BYTES/);
-      assert.equal(item.executionId, '');
+      // Recorded like any refused call: the id reads back a rejected execution that never started.
+      assert.match(item.executionId, /^ex_/);
+      const record = await server.request('GET', `/v1/tenants/acme/executions/${item.executionId}`);
+      assert.equal(record.status, 200, JSON.stringify(record.body));
+      assert.deepEqual(
+        { status: record.body.status, start: record.body.start, startedAt: record.body.startedAt, type: record.body.error?.type },
+        { status: 'rejected', start: null, startedAt: null, type: 'BatchResultsFull' },
+      );
     }
-    assert.equal(await executionCount(server, 'acme', 'big'), ran);
+    assert.equal(await executionCount(server, 'acme', 'big'), 10, 'every input has a record, run or refused');
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(metrics, new RegExp(`airlock_rejections_total\\{reason="batch_results"\\} ${10 - ran}\\b`));
     // Answered, the batch holds nothing: the next one runs, as another tenant's always could.
     const again = await batch(server, 'acme', 'big', { inputs: [null, null] });
     assert.deepEqual(again.body.results.map((r: { status: string }) => r.status), ['succeeded', 'succeeded']);
