@@ -99,6 +99,7 @@ export class TenantBinder {
     entry.unboundTenant = null;
     // After the current turn of the event loop: an answer about to go out goes first.
     setImmediate(() => {
+      if (entry.state === 'closing') return; // retired during this turn
       entry.sandbox.bindTenant(tenant).catch((err: unknown) => {
         this.logger?.warn({ err }, 'could not bind a sandbox to its tenant; it was destroyed');
       });

@@ -378,6 +378,10 @@ export class SandboxPool {
   }
 
   private onExit(entry: Entry): void {
+    // A bind still pending (timer or TenantBinder's quiet wait) would target a removed group.
+    clearTimeout(entry.bindTimer);
+    entry.bindTimer = undefined;
+    entry.unboundTenant = null;
     if (!this.entries.delete(entry)) return;
     this.counts[entry.state]--;
     this.pump();
