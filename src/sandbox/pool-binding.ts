@@ -32,7 +32,7 @@ export interface Bindable {
 export class TenantBinder {
   private readonly timing: BindTiming;
   private readonly logger: PoolLogger | undefined;
-  /** Sandboxes whose first call ended, waiting for a quiet moment, oldest take first. */
+  /** Sandboxes whose first call ended, waiting for a quiet moment (in the order their calls ended). */
   private readonly waiting = new Set<Bindable>();
   private lastTakeAt = -Infinity;
   private timer: NodeJS.Timeout | undefined;
@@ -69,10 +69,14 @@ export class TenantBinder {
     this.waiting.clear();
   }
 
+  /** (Re)arms the timer for the next sweep: the quiet moment, or the earliest take's deadline if sooner. */
   private schedule(): void {
-    if (this.timer !== undefined || this.waiting.size === 0) return;
-    const oldest = this.waiting.values().next().value!;
-    const at = Math.min(this.lastTakeAt + this.timing.quietMs, oldest.takenAt + this.timing.maxUnboundMs);
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.waiting.size === 0) return;
+    let earliestTake = Infinity;
+    for (const entry of this.waiting) earliestTake = Math.min(earliestTake, entry.takenAt);
+    const at = Math.min(this.lastTakeAt + this.timing.quietMs, earliestTake + this.timing.maxUnboundMs);
     this.timer = setTimeout(() => this.sweep(), Math.max(0, at - performance.now()));
     this.timer.unref();
   }
@@ -82,7 +86,7 @@ export class TenantBinder {
     const now = performance.now();
     const quiet = now - this.lastTakeAt >= this.timing.quietMs;
     for (const entry of this.waiting) {
-      if (!quiet && now - entry.takenAt < this.timing.maxUnboundMs) break; // the rest were taken later
+      if (!quiet && now - entry.takenAt < this.timing.maxUnboundMs) continue;
       this.waiting.delete(entry);
       this.bindNow(entry);
     }

@@ -238,7 +238,8 @@ export class SandboxPool {
   private release(entry: Entry, reusable: boolean): void {
     if (!this.entries.has(entry) || entry.state !== 'busy') return;
     entry.leases--;
-    if (reusable) this.binder.released(entry);
+    // Calls still running in it keep the first-call rule (bound 50 ms in) until the last one ends.
+    if (reusable && entry.leases === 0) this.binder.released(entry);
     entry.lastUsed = ++this.useClock;
     if (!reusable || !entry.sandbox.alive) {
       void this.retire(entry);

@@ -91,6 +91,24 @@ describe('pool binding', () => {
     }
   });
 
+  it('binds by the earliest take first, whatever order the calls ended in', async () => {
+    const timing: BindTiming = { firstCallMs: 60_000, quietMs: 60_000, maxUnboundMs: 300 };
+    const binder = new TenantBinder(undefined, timing);
+    const early = probe();
+    const late = probe();
+    const order: string[] = [];
+    early.entry.sandbox.bindTenant = async (t: string) => void order.push(t);
+    late.entry.sandbox.bindTenant = async (t: string) => void order.push(t);
+    binder.taken(early.entry, 'early');
+    await sleep(200);
+    binder.taken(late.entry, 'late');
+    binder.released(late.entry); // the later take's call ends first
+    binder.released(early.entry);
+    await waitFor('both binds', () => order.length === 2);
+    assert.deepEqual(order, ['early', 'late'], 'the early take is due 200 ms before the late one');
+    binder.close();
+  });
+
   it('binds a long first call without waiting for it to end', async () => {
     const binder = new TenantBinder(undefined, { firstCallMs: 30, quietMs: 60_000, maxUnboundMs: 60_000 });
     const { entry, binds } = probe();

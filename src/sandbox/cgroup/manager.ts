@@ -254,8 +254,8 @@ export abstract class GroupManager implements CgroupManager {
       for (const child of namesIn(parent)) {
         const rel = `${parent}/${child}`;
         const ok = this.dirs(rel).reverse().map((dir) => removeGroupDir(this.fs, dir));
-        if (ok[ok.length - 1]) report.removed++;
-        else report.busy.push(this.dirs(rel)[0]!);
+        if (ok.every(Boolean)) report.removed++;
+        else report.busy.push(this.dirs(rel)[ok.length - 1 - ok.lastIndexOf(false)]!);
       }
       const ok = this.dirs(parent).reverse().map((dir) => removeGroupDir(this.fs, dir));
       if (ok[ok.length - 1] && parent !== POOL_GROUP) report.removed++;
@@ -305,6 +305,10 @@ class PlacedGroup implements SandboxCgroup {
         this.rel = moved.rel;
         this.memoryRel = moved.memoryRel;
         this.leftBehindBytes = moved.leftBehindBytes;
+      } catch (err) {
+        // moveToTenant gave its tenant reference back: remove() must not give it back again.
+        this.tenant = undefined;
+        throw err;
       } finally {
         this.moving = undefined;
       }
@@ -340,7 +344,9 @@ class PlacedGroup implements SandboxCgroup {
       if (this.moving !== undefined) await this.manager.removeGroup(this.moving);
       // v1: memory and pids stayed in the group the sandbox started in.
       if (this.memoryRel !== this.rel) await this.manager.removeGroup(this.memoryRel);
-      return this.manager.releaseTenant(this.tenant, this.rel);
+      const tenant = this.tenant as string | undefined; // cleared by a failed move
+      if (tenant === undefined) return this.manager.removeGroup(this.rel);
+      return this.manager.releaseTenant(tenant, this.rel);
     })();
     return this.removed;
   }

@@ -93,6 +93,26 @@ describe('cgroup v2 manager (file level)', () => {
     assert.ok(!fake.tree().includes('/airlock.service/airlock/acme'));
   });
 
+  it('gives the tenant back once when a move fails, so the group stays for its other sandboxes', async () => {
+    const manager = createCgroupManager(CONFIG, host())!;
+    const a = await manager.place([], LIMITS);
+    const b = await manager.place([], LIMITS);
+    await b.bindTenant('acme');
+    fake.mkdir(join(base, 'airlock/acme', a.name)); // in the way: a's move fails creating its group
+    await assert.rejects(a.bindTenant('acme'), (err: unknown) => err instanceof AirlockError && err.code === 'SANDBOX_FAILED');
+    const removals: string[] = [];
+    const rmdir = fake.rmdir.bind(fake);
+    fake.rmdir = (path: string): void => {
+      removals.push(path);
+      rmdir(path);
+    };
+    await a.remove();
+    assert.ok(!removals.includes(join(base, 'airlock/acme')), `acme's group was not up for removal while b lives: ${removals.join(', ')}`);
+    assert.ok(fake.tree().includes(`/airlock.service/airlock/acme/${b.name}`));
+    await b.remove();
+    assert.ok(!fake.tree().includes('/airlock.service/airlock/acme'), 'removed with its last sandbox');
+  });
+
   it('removes leftovers of a previous server on start, and leaves groups with processes alone', () => {
     createCgroupManager(CONFIG, host());
     fake.mkdir(join(base, 'airlock/ghost'));
