@@ -51,6 +51,8 @@ export abstract class GroupManager implements CgroupManager {
   protected readonly settings: ManagerSettings;
   private readonly runner: GroupOpRunner;
   private readonly tenantRefs = new Map<string, number>();
+  /** Removals of each tenant's sandbox groups still under way (an rmdir retries while processes linger). */
+  private readonly tenantRemovals = new Map<string, Set<Promise<void>>>();
 
   /** `runner` carries out placements, moves and removals; by default on this thread, with `fs`. */
   constructor(fs: CgroupFs, settings: ManagerSettings, runner: GroupOpRunner = new InlineOpRunner(fs)) {
@@ -198,13 +200,22 @@ export abstract class GroupManager implements CgroupManager {
 
   releaseTenant(tenant: string, rel: string | undefined): Promise<void> {
     const removed = rel === undefined ? Promise.resolve() : this.removeGroup(rel);
+    let removals = this.tenantRemovals.get(tenant);
+    if (removals === undefined) this.tenantRemovals.set(tenant, (removals = new Set()));
+    removals.add(removed);
+    void removed.then(() => {
+      removals.delete(removed);
+      if (removals.size === 0 && this.tenantRemovals.get(tenant) === removals) this.tenantRemovals.delete(tenant);
+    });
     const refs = (this.tenantRefs.get(tenant) ?? 1) - 1;
     if (refs > 0) {
       this.tenantRefs.set(tenant, refs);
       return removed;
     }
     this.tenantRefs.delete(tenant);
-    return removed.then(() => {
+    // After every sandbox group of the tenant is gone, an earlier one still retrying included:
+    // otherwise the tenant's group, not empty yet, would stay behind.
+    return Promise.all([...removals]).then(() => {
       // A sandbox of the same tenant may have been bound meanwhile: then the group stays.
       if (!this.tenantRefs.has(tenant)) return this.removeDirs(tenant, false);
       return undefined;

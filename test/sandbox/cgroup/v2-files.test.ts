@@ -113,6 +113,21 @@ describe('cgroup v2 manager (file level)', () => {
     assert.ok(!fake.tree().includes('/airlock.service/airlock/acme'), 'removed with its last sandbox');
   });
 
+  it("removes a tenant's group after all its sandboxes' groups, however long an earlier one takes to go", async () => {
+    const manager = createCgroupManager(CONFIG, host())!;
+    const a = await manager.place([], LIMITS);
+    const b = await manager.place([], LIMITS);
+    await a.bindTenant('acme');
+    await b.bindTenant('acme');
+    fake.write(join(base, 'airlock/acme', a.name, 'cgroup.procs'), '4242'); // a process lingers in a's group
+    const aGone = a.remove(); // retries while the process is there
+    const bGone = b.remove(); // the tenant's last sandbox
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    fake.write(join(base, 'cgroup.procs'), '4242'); // the process is gone from a's group
+    await Promise.all([aGone, bGone]);
+    assert.deepEqual(fake.tree(), ['/', '/airlock.service', '/airlock.service/airlock', '/airlock.service/airlock/_pool']);
+  });
+
   it('removes leftovers of a previous server on start, and leaves groups with processes alone', () => {
     createCgroupManager(CONFIG, host());
     fake.mkdir(join(base, 'airlock/ghost'));
