@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { CgroupConfig } from '../../../src/core/config.js';
 import { AirlockError } from '../../../src/core/errors.js';
 import { cgroupStatus, createCgroupManager } from '../../../src/sandbox/cgroup/index.js';
+import type { SandboxCgroup } from '../../../src/sandbox/cgroup/types.js';
 import { FakeCgroup2 } from './fake-cgroupfs.js';
 
 const CONFIG: CgroupConfig = { mode: 'on', root: 'airlock', pids: 128, cpus: 0.5, tenantWeight: 250 };
@@ -34,6 +35,13 @@ describe('cgroup v2 manager (file level)', () => {
     texts: fake.procTexts('/airlock.service'),
   });
   const read = (rel: string): string => readFileSync(join(base, rel), 'utf8').trim();
+  /** Two sandboxes placed blank, then bound to `tenant`. */
+  const twoBoundTo = async (tenant: string): Promise<[SandboxCgroup, SandboxCgroup]> => {
+    const manager = createCgroupManager(CONFIG, host())!;
+    const pair: [SandboxCgroup, SandboxCgroup] = [await manager.place([], LIMITS), await manager.place([], LIMITS)];
+    for (const group of pair) await group.bindTenant(tenant);
+    return pair;
+  };
 
   it('detects v2, enables the controllers down the tree and reports its status', () => {
     const status = cgroupStatus(CONFIG, host());
@@ -82,11 +90,7 @@ describe('cgroup v2 manager (file level)', () => {
   });
 
   it('keeps a tenant group while another of its sandboxes lives', async () => {
-    const manager = createCgroupManager(CONFIG, host())!;
-    const a = await manager.place([], LIMITS);
-    const b = await manager.place([], LIMITS);
-    await a.bindTenant('acme');
-    await b.bindTenant('acme');
+    const [a, b] = await twoBoundTo('acme');
     await a.remove();
     assert.ok(fake.tree().includes(`/airlock.service/airlock/acme/${b.name}`));
     await b.remove();
@@ -114,11 +118,7 @@ describe('cgroup v2 manager (file level)', () => {
   });
 
   it("removes a tenant's group after all its sandboxes' groups, however long an earlier one takes to go", async () => {
-    const manager = createCgroupManager(CONFIG, host())!;
-    const a = await manager.place([], LIMITS);
-    const b = await manager.place([], LIMITS);
-    await a.bindTenant('acme');
-    await b.bindTenant('acme');
+    const [a, b] = await twoBoundTo('acme');
     fake.write(join(base, 'airlock/acme', a.name, 'cgroup.procs'), '4242'); // a process lingers in a's group
     const aGone = a.remove(); // retries while the process is there
     const bGone = b.remove(); // the tenant's last sandbox
