@@ -129,6 +129,9 @@ export abstract class GroupManager implements CgroupManager {
 
   async close(): Promise<void> {
     await this.runner.close();
+    // Every sandbox is gone by now: a group still here (an emptied tenant group whose removal
+    // lost a race) goes too, as the next start would remove it; one holding processes stays.
+    this.removeLeftovers();
     for (const dir of this.dirs(POOL_GROUP).reverse()) removeGroupDir(this.fs, dir);
     for (const dir of this.dirs('').reverse()) removeGroupDir(this.fs, dir);
   }

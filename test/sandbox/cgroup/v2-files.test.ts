@@ -128,6 +128,19 @@ describe('cgroup v2 manager (file level)', () => {
     assert.deepEqual(fake.tree(), ['/', '/airlock.service', '/airlock.service/airlock', '/airlock.service/airlock/_pool']);
   });
 
+  it('leaves no group behind when it closes, an emptied tenant group it lost track of included', async () => {
+    const manager = createCgroupManager(CONFIG, host())!;
+    fake.mkdir(join(base, 'airlock/acme')); // as if its removal had failed when its last sandbox went
+    fake.mkdir(join(base, 'airlock/busy'));
+    fake.mkdir(join(base, 'airlock/busy/sb-running'));
+    fake.write(join(base, 'airlock/busy/sb-running/cgroup.procs'), '777');
+    await manager.close();
+    assert.deepEqual(fake.tree(), ['/', '/airlock.service', '/airlock.service/airlock', '/airlock.service/airlock/busy', '/airlock.service/airlock/busy/sb-running']);
+    fake.write(join(base, 'cgroup.procs'), '777'); // the process is gone
+    await createCgroupManager(CONFIG, host())!.close();
+    assert.deepEqual(fake.tree(), ['/', '/airlock.service']);
+  });
+
   it('removes leftovers of a previous server on start, and leaves groups with processes alone', () => {
     createCgroupManager(CONFIG, host());
     fake.mkdir(join(base, 'airlock/ghost'));
