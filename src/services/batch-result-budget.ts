@@ -50,9 +50,4 @@ export class BatchResultBudget {
     if (left > 0) this.#held.set(tenant, left);
     else this.#held.delete(tenant);
   }
-
-  /** What the tenant's running batches hold now (for tests and metrics). */
-  heldBy(tenant: string): number {
-    return this.#held.get(tenant) ?? 0;
-  }
 }

@@ -59,11 +59,11 @@ export interface InvokeBatchDeps {
 export class InvokeBatch {
   readonly #deps: InvokeBatchDeps;
   /** What each tenant's running batches hold of finished answers. */
-  readonly budget: BatchResultBudget;
+  readonly #budget: BatchResultBudget;
 
   constructor(deps: InvokeBatchDeps) {
     this.#deps = deps;
-    this.budget = new BatchResultBudget(deps.config.batchResultBytes);
+    this.#budget = new BatchResultBudget(deps.config.batchResultBytes);
   }
 
   /**
@@ -97,7 +97,7 @@ export class InvokeBatch {
     let failed = false;
     /** What this batch's finished answers hold of the tenant's budget, given back when it ends. */
     let held = 0;
-    const budget = this.budget;
+    const budget = this.#budget;
     const worker = async (): Promise<void> => {
       while (!gone && !failed && next < inputs.length) {
         if (callerGone()) {
@@ -107,8 +107,7 @@ export class InvokeBatch {
         const index = next++;
         const full = budget.refusal(tenant);
         if (full !== undefined) {
-          const refusal = invoke.refuse(tenant, name, fn.version, full);
-          results[index] = { executionId: recordOf(refusal), status: 'rejected', error: { type: full.code, message: full.message }, logs: [], durationMs: 0, start: null };
+          results[index] = rejectedItem(invoke.refuse(tenant, name, fn.version, full));
           continue;
         }
         const call = { input: inputs[index], version: fn.version, ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }) };
@@ -126,7 +125,7 @@ export class InvokeBatch {
           if (err.code === 'CLIENT_CLOSED_REQUEST') gone = true;
           const retry = err.details?.retryAfterSeconds;
           if (typeof retry === 'number') retryAfterSeconds = Math.max(retryAfterSeconds ?? 0, retry);
-          results[index] = { executionId: recordOf(err), status: 'rejected', error: { type: err.code, message: err.message }, logs: [], durationMs: 0, start: null };
+          results[index] = rejectedItem(err);
         }
       }
     };
@@ -140,10 +139,11 @@ export class InvokeBatch {
   }
 }
 
-/** The id of the record of a refused item (InvokeService records each refusal). */
-function recordOf(refusal: AirlockError): string {
+/** A refused item's answer, with the id of its record (InvokeService records each refusal). */
+function rejectedItem(refusal: AirlockError): BatchItem {
   const id = refusal.details?.executionId;
-  return typeof id === 'string' ? id : '';
+  const executionId = typeof id === 'string' ? id : '';
+  return { executionId, status: 'rejected', error: { type: refusal.code, message: refusal.message }, logs: [], durationMs: 0, start: null };
 }
 
 /**
