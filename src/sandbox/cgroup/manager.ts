@@ -189,16 +189,12 @@ export abstract class GroupManager implements CgroupManager {
 
   /** Removes a group in every hierarchy, retrying while exited tasks are still being dropped. */
   removeGroup(rel: string): Promise<void> {
-    return this.removeDirs(rel, true);
+    return this.removeDirs(this.dirs(rel), true);
   }
 
   /** Removes the group a sandbox moved out of, in the hierarchies it moved in only. */
-  async removeMovedFrom(rel: string): Promise<void> {
-    try {
-      await this.runner.run(this.movedDirs(rel).reverse().map((path) => ({ op: 'rmdir', path, retry: true })));
-    } catch {
-      // the runner is gone (server stopping): left for the leftover sweep
-    }
+  removeMovedFrom(rel: string): Promise<void> {
+    return this.removeDirs(this.movedDirs(rel), true);
   }
 
   releaseTenant(tenant: string, rel: string | undefined): Promise<void> {
@@ -220,7 +216,7 @@ export abstract class GroupManager implements CgroupManager {
     // otherwise the tenant's group, not empty yet, would stay behind.
     return Promise.all([...removals]).then(() => {
       // A sandbox of the same tenant may have been bound meanwhile: then the group stays.
-      if (!this.tenantRefs.has(tenant)) return this.removeDirs(tenant, false);
+      if (!this.tenantRefs.has(tenant)) return this.removeDirs(this.dirs(tenant), false);
       return undefined;
     });
   }
@@ -244,10 +240,13 @@ export abstract class GroupManager implements CgroupManager {
     return this.dirs(rel).map((path) => ({ op: 'mkdir', path }));
   }
 
-  /** Never fails: a group that cannot be removed now is swept at the next start. */
-  private async removeDirs(rel: string, retry: boolean): Promise<void> {
+  /**
+   * Removes a group's directories, in reverse hierarchy order. Never fails: a group that cannot be
+   * removed now is swept at the next start.
+   */
+  private async removeDirs(dirs: readonly string[], retry: boolean): Promise<void> {
     try {
-      await this.runner.run(this.dirs(rel).reverse().map((path) => ({ op: 'rmdir', path, retry })));
+      await this.runner.run([...dirs].reverse().map((path) => ({ op: 'rmdir', path, retry })));
     } catch {
       // the runner is gone (server stopping): left for the leftover sweep
     }
