@@ -147,7 +147,7 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
         : { beforeHello: started.place, bindTenant: (tenant: string) => started.group()?.bindTenant(tenant) }),
       memoryMiB: opts.memoryMiB,
       bootTimeoutMs: this.options.bootTimeoutMs,
-      prewarm: opts.prewarm !== false,
+      warmup: opts.warmup ?? 'full',
       ...(nicePath === undefined
         ? {}
         : {
@@ -196,12 +196,13 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       pipes: (harness ? CHECKPOINT_CLIENT_FD : SECCOMP_FD) + 1,
       inputs: [
         { fd: ARGS_FD, data: encodeArgs(args) },
-        { fd: PROGRAM_FD, data: harness ? this.harnessSource() : (this.parseCheck ??= readFileSync(parseCheckUrl)) },
-        ...(seccomp === null ? [] : [{ fd: SECCOMP_FD, data: seccomp }]),
+        // The same Buffers on every launch: the spawner process receives each of them once.
+        { fd: PROGRAM_FD, data: harness ? this.harnessSource() : (this.parseCheck ??= readFileSync(parseCheckUrl)), reused: true },
+        ...(seccomp === null ? [] : [{ fd: SECCOMP_FD, data: seccomp, reused: true }]),
         ...(harness
           ? [
-              { fd: FETCH_CLIENT_FD, data: (this.fetchClient ??= readFileSync(fetchClientUrl)) },
-              { fd: CHECKPOINT_CLIENT_FD, data: (this.checkpointClient ??= readFileSync(checkpointClientUrl)) },
+              { fd: FETCH_CLIENT_FD, data: (this.fetchClient ??= readFileSync(fetchClientUrl)), reused: true },
+              { fd: CHECKPOINT_CLIENT_FD, data: (this.checkpointClient ??= readFileSync(checkpointClientUrl)), reused: true },
             ]
           : []),
       ],

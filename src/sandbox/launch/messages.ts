@@ -1,8 +1,16 @@
 // IPC messages between the server and its spawner process (Node's 'advanced' serialization, so
-// Buffers travel as bytes). Socket handles for fds 1, 2 and 3 ride on `stdio` messages.
+// Buffers travel as bytes). Socket handles for fds 1, 2 and 3 ride on `stdio` messages. Inputs
+// that come with every launch travel once, as `input` messages (shared-inputs.ts).
 import type { LaunchRequest } from './types.js';
 
-export type ToSpawner = { op: 'launch'; id: number; req: LaunchRequest };
+/** One launch input on the wire: its bytes, or the number of an `input` message sent before. */
+export type WireInput = { fd: number; data: Buffer } | { fd: number; key: number };
+
+export type WireLaunchRequest = Omit<LaunchRequest, 'inputs'> & { inputs: WireInput[] };
+
+export type InputMessage = { op: 'input'; key: number; data: Buffer };
+
+export type ToSpawner = { op: 'launch'; id: number; req: WireLaunchRequest } | InputMessage;
 
 export type FromSpawner =
   | { op: 'launched'; id: number; pid: number }

@@ -9,8 +9,11 @@ import type { Socket } from 'node:net';
 import { spawnForLaunch } from './direct.js';
 import { HANDED_FDS } from './messages.js';
 import type { FromSpawner, ToSpawner } from './messages.js';
+import { SpawnerInputs } from './shared-inputs.js';
 
 const children = new Map<number, ChildProcess>();
+/** Inputs the server sends once and names in its launches (shared-inputs.ts). */
+const inputs = new SpawnerInputs();
 
 /** A send that failed: the server is gone ('disconnect' cleans up). A callback, or Node emits it as an unhandled 'error'. */
 const ignoreSendError = (): void => {};
@@ -29,7 +32,7 @@ function launch(msg: Extract<ToSpawner, { op: 'launch' }>): void {
   const { id } = msg;
   let started;
   try {
-    started = spawnForLaunch(msg.req);
+    started = spawnForLaunch(inputs.resolve(msg.req));
   } catch (err) {
     send({ op: 'failed', id, message: (err as Error).message });
     return;
@@ -51,7 +54,8 @@ function launch(msg: Extract<ToSpawner, { op: 'launch' }>): void {
 }
 
 process.on('message', (msg: ToSpawner) => {
-  if (msg && msg.op === 'launch') launch(msg);
+  if (msg && msg.op === 'input') inputs.keep(msg);
+  else if (msg && msg.op === 'launch') launch(msg);
 });
 
 /** Kills every sandbox this spawner started, then exits: the server is gone. */

@@ -10,6 +10,7 @@ import type { Duplex, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { AirlockError } from '../../core/errors.js';
 import type { FromSpawner, ToSpawner } from './messages.js';
+import { SharedInputs } from './shared-inputs.js';
 import type { LaunchedProcess, LaunchRequest, Launcher } from './types.js';
 
 const SPAWNER_MAIN = fileURLToPath(new URL('./spawner-main.js', import.meta.url));
@@ -87,6 +88,8 @@ export class SpawnerLauncher implements Launcher {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly live = new Map<number, RemoteProcess>();
+  /** What the current spawner process already holds of the inputs marked `reused`. */
+  private readonly shared = new SharedInputs();
   private closed = false;
 
   constructor(options: SpawnerOptions = {}) {
@@ -102,10 +105,13 @@ export class SpawnerLauncher implements Launcher {
       this.pending.set(id, { proc, resolve, reject });
       this.live.set(id, proc);
       this.updateRef();
-      const message: ToSpawner = { op: 'launch', id, req };
-      child.send(message, (err) => {
+      const { ahead, req: wire } = this.shared.wire(req);
+      const failed = (err: Error | null): void => {
         if (err) this.fail(id, `could not reach the spawner process: ${err.message}`);
-      });
+      };
+      for (const input of ahead) child.send(input, failed);
+      const message: ToSpawner = { op: 'launch', id, req: wire };
+      child.send(message, failed);
     });
   }
 
@@ -143,6 +149,7 @@ export class SpawnerLauncher implements Launcher {
     child.on('error', () => {});
     child.once('exit', () => this.onSpawnerGone(child));
     this.child = child;
+    this.shared.reset(); // a new spawner holds no input yet
     return child;
   }
 

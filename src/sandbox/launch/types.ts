@@ -14,11 +14,21 @@ export interface LaunchRequest {
   /** Number of stdio slots; fd 0 is /dev/null, fds 1..pipes-1 are pipes. At least 4. */
   pipes: number;
   /** Data written to these fds, which are then closed (e.g. bwrap --args, --ro-bind-data). */
-  inputs: { fd: number; data: Buffer }[];
+  inputs: LaunchInput[];
   /** Fds whose output (first 4 KiB) is collected as text until they close (e.g. --info-fd). */
   collect: number[];
   /** Start with this niceness (via `nice`, which must be at `nicePath`); unset: inherit. */
   nice?: { value: number; nicePath: string };
+}
+
+export interface LaunchInput {
+  fd: number;
+  data: Buffer;
+  /**
+   * This very Buffer comes with every launch (the harness, the seccomp filter): a launcher in
+   * another process may keep a copy and receive it only once (shared-inputs.ts).
+   */
+  reused?: boolean;
 }
 
 export interface LaunchedProcess {
