@@ -131,9 +131,21 @@ export type SandboxToHostFrame = ReadyFrame | DoneFrame | LogsFrame | FetchFrame
  */
 export interface HelloFrame {
   t: 'hello';
-  /** Warm the module loader before ready (see SpawnOptions.prewarm on the host). */
-  prewarm: boolean;
+  /** What to warm up before ready (see Warmup on the host's SpawnOptions). */
+  warmup: Warmup;
 }
+
+/**
+ * The throwaway runs a harness makes before it says ready, so that a sandbox's first real run
+ * pays for the tenant's module and not for the platform's first-time costs:
+ * - `full` (blank pool sandboxes, warmed off any call's path): a run that logs an object and one
+ *   that throws, so console formatting and the error path are compiled too;
+ * - `loader` (a sandbox spawned while a call waits for it): one run that returns, which starts
+ *   the ES module loader and compiles the run path; a first run that logs or throws pays for
+ *   that part itself (about 1-2 ms), and the waiting call saves about 4 ms;
+ * - `none`: ready at once.
+ */
+export type Warmup = 'full' | 'loader' | 'none';
 
 /** What started a job (ctx.job.source): times are epoch ms. */
 export type JobSourceInfo =

@@ -2,6 +2,7 @@
 // process, its memory size and layers in force, and the isolator's hooks around boot, binding,
 // out-of-memory verdicts, exit and termination.
 import type { SecurityLayer } from '../core/types.js';
+import type { Warmup } from '../runtime/protocol.js';
 import type { LaunchedProcess } from './launch/types.js';
 
 export interface ChannelOptions {
@@ -11,8 +12,8 @@ export interface ChannelOptions {
   layers: readonly SecurityLayer[];
   /** Longest wait for the harness's ready frame, ms. */
   bootTimeoutMs?: number;
-  /** Ask the harness to warm its module loader before ready (default true). */
-  prewarm?: boolean;
+  /** What the harness warms up before ready (default `full`; see Warmup). */
+  warmup?: Warmup;
   /** Raises the sandbox's processes to normal CPU priority (see Sandbox.promote). */
   promote?: () => void;
   /**

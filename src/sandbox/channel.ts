@@ -99,7 +99,7 @@ export class ChannelSandbox implements Sandbox {
     stderr.on('data', (chunk: Buffer) => this.onOutput('stderr', chunk));
     this.frames.on('data', (chunk: Buffer) => this.onFrameData(chunk));
     for (const stream of [stdout, stderr, this.frames]) stream.on('error', () => {});
-    const hello = helloFrame(opts.prewarm !== false);
+    const hello = helloFrame(opts.warmup ?? 'full');
     if (opts.beforeHello === undefined) this.frames.write(hello);
     else {
       opts.beforeHello().then(

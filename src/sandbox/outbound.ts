@@ -7,14 +7,15 @@ import { checkpointFrameCap } from './checkpoint-relay.js';
 import { MAX_FETCH_IN_FLIGHT, fetchFrameCap } from './egress-relay.js';
 import { encodeFrame } from './frames.js';
 import type { SandboxRunRequest } from './port.js';
+import type { Warmup } from '../runtime/protocol.js';
 
 const KiB = 1024;
 /** Incoming frame slack beyond resultBytes + 2 * logBytes (envelope, error, escapes). */
 export const FRAME_SLACK = 64 * KiB;
 
 /** The harness answers ready only after this: see HelloFrame in runtime/protocol.ts. */
-export function helloFrame(prewarm: boolean): Buffer {
-  return encodeFrame(`{"t":"hello","prewarm":${prewarm}}`);
+export function helloFrame(warmup: Warmup): Buffer {
+  return encodeFrame(`{"t":"hello","warmup":"${warmup}"}`);
 }
 
 /** Body of the `run` frame for `req`; `sendCode` when the sandbox has not loaded req.version. */

@@ -65,7 +65,7 @@ export class SandboxPool {
       closed: () => this.closed,
       blankCount: () => this.counts.blank,
       roomForBlank: () => this.waiters.length === 0 && this.spawning < this.config.spawnConcurrency && this.makeRoomForBlank(),
-      spawnBlank: () => this.spawnEntry({ memoryMiB: this.blankMemoryMiB, prewarm: true, background: true }),
+      spawnBlank: () => this.spawnEntry({ memoryMiB: this.blankMemoryMiB, warmup: 'full', background: true }),
       pump: () => this.pump(),
     };
     this.blank = new BlankRefill(host, config.blankSize, logger);
@@ -266,8 +266,10 @@ export class SandboxPool {
 
   private spawnFor(waiter: Waiter): void {
     // Spawned for the caller's tenant, the sandbox starts in that tenant's cgroup: nothing to bind later.
-    // Warmed before the handover too, so its first run's time limit counts the function only.
-    void this.spawnEntry({ memoryMiB: waiter.req.memoryMiB, prewarm: true, tenant: waiter.req.tenant }).then(
+    // Its module loader is warmed before the handover too, so its first run's time limit counts
+    // the function; the rest of the full warm-up (console formatting, the error path) would only
+    // make the waiting call wait longer.
+    void this.spawnEntry({ memoryMiB: waiter.req.memoryMiB, warmup: 'loader', tenant: waiter.req.tenant }).then(
       (entry) => {
         if (entry === undefined) return waiter.reject(shuttingDown());
         waiter.resolve(this.lease(entry, waiter.key, 'spawn', waiter.req));

@@ -4,7 +4,7 @@
 import type { IsolatorName } from '../core/config.js';
 import type { ExecutionError, ExecutionStatus, LogLine, SecurityLayer } from '../core/types.js';
 import type { EgressSession } from '../egress/types.js';
-import type { JobInfo } from '../runtime/protocol.js';
+import type { JobInfo, Warmup } from '../runtime/protocol.js';
 
 export interface SandboxRunRequest {
   executionId: string;
@@ -124,12 +124,13 @@ export interface Sandbox {
 export interface SpawnOptions {
   memoryMiB: number;
   /**
-   * Warm the harness's module loader before reporting ready (default true). The pool asks for it
-   * for blank sandboxes and for sandboxes spawned for a waiting call alike: the call's wait is
-   * about the same either way, and this way the one-time cost is paid before the run's time
-   * limit starts, not billed to the tenant's function (whose first run would otherwise count it).
+   * What the harness warms up before reporting ready (default `full`; see Warmup in
+   * runtime/protocol.ts). The pool asks for `full` for blank sandboxes and `loader` for a sandbox
+   * spawned for a waiting call: either way the module loader's one-time cost is paid before the
+   * run's time limit starts, not billed to the tenant's function (whose first run would
+   * otherwise count it).
    */
-  prewarm?: boolean;
+  warmup?: Warmup;
   /**
    * Boot at low CPU priority (blank pool refills), so the boot yields to calls in flight;
    * the pool calls promote() once the sandbox is ready. Ignored when not running as root.

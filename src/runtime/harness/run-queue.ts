@@ -10,7 +10,7 @@ import { onCheckpointed, onFetched } from './clients.js';
 import { exit, jsonParse, stringOf } from './primordials.js';
 import { handleRun } from './run.js';
 import { keepUnstartedCode } from './tenant-module.js';
-import { warmLoader } from './warmup.js';
+import { warmUp } from './warmup.js';
 
 const waitingRuns: RunFrame[] = [];
 let running = false;
@@ -55,9 +55,9 @@ export function onFrame(body: Buffer): void {
   }
   if (frame.t === 'hello' && !greeted) {
     greeted = true;
-    if (frame.prewarm === true) {
+    if (frame.warmup === 'full' || frame.warmup === 'loader') {
       running = true; // the warm-up runs go first
-      void warmLoader().then(() => {
+      void warmUp(frame.warmup).then(() => {
         sendFrame({ t: 'ready' });
         startNextRun();
       });

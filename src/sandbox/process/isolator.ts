@@ -39,7 +39,7 @@ export class ProcessIsolator extends LaunchingIsolator<ProcessIsolatorOptions> i
     // node must run the harness, though, or no sandbox would ever start.
     checkSandboxNode(this.config);
     return this.bootTestSandbox(
-      (launcher) => this.start({ memoryMiB: 64, prewarm: false }, launcher),
+      (launcher) => this.start({ memoryMiB: 64, warmup: 'none' }, launcher),
       (err) => describeNodeExit(err, this.config) ?? `a test sandbox did not start: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
@@ -72,7 +72,7 @@ export class ProcessIsolator extends LaunchingIsolator<ProcessIsolatorOptions> i
       child,
       memoryMiB: opts.memoryMiB,
       bootTimeoutMs: this.options.bootTimeoutMs,
-      prewarm: opts.prewarm !== false,
+      warmup: opts.warmup ?? 'full',
       ...(nicePath === undefined ? {} : { promote: () => child.pid !== undefined && promoteProcess(child.pid) }),
       afterExit: () => rm(codeDir, { recursive: true, force: true }),
     });

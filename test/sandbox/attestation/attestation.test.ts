@@ -88,7 +88,7 @@ describe('requireLayers: fail closed per sandbox', () => {
       },
     };
     const guarded = requireLayers(watched, ['namespaces']);
-    await assert.rejects(guarded.spawn({ memoryMiB: 64, prewarm: false }), (err: unknown) => {
+    await assert.rejects(guarded.spawn({ memoryMiB: 64, warmup: 'none' }), (err: unknown) => {
       assert.ok(isAirlockError(err));
       assert.equal(err.code, 'SANDBOX_FAILED');
       assert.match(err.message, /namespaces/);
@@ -102,7 +102,7 @@ describe('requireLayers: fail closed per sandbox', () => {
   it('passes sandboxes that have every required layer through untouched', async () => {
     const bwrap = makeIsolator('bwrap');
     const guarded = requireLayers(bwrap, ['namespaces', 'unprivileged-uid']);
-    const sb = await guarded.spawn({ memoryMiB: 64, prewarm: false });
+    const sb = await guarded.spawn({ memoryMiB: 64, warmup: 'none' });
     assert.ok(sb.alive);
     assert.ok(sb.layers.includes('namespaces'));
     await sb.destroy();

@@ -68,7 +68,7 @@ describe('cgroup lifecycle (real kernel)', { skip }, () => {
 
   it('places a sandbox spawned for a tenant under that tenant at once (nothing to move later)', async () => {
     await withCgroups(async ({ tracker, config }) => {
-      const sb = await tracker.spawn(64, { prewarm: false, tenant: 'acme' });
+      const sb = await tracker.spawn(64, { warmup: 'none', tenant: 'acme' });
       const inTenant = new RegExp(`/${config.root}/acme/sb-[0-9a-f]+$`);
       for (const pid of pidsOf(sb.pid!)) {
         for (const c of CONTROLLERS) assert.match(groupOf(pid, c) ?? '', inTenant, `${pid} ${c} before any call`);
