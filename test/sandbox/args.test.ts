@@ -40,14 +40,17 @@ describe('bwrap args', () => {
 
   it('copies the harness in from a pipe and runs node with the heap ceiling', () => {
     const { args, command } = buildBwrapArgs(base);
-    assert.deepEqual(pairs(args, '--ro-bind-data'), [['5', '/airlock/harness.cjs']]);
+    assert.deepEqual(pairs(args, '--file'), [['5', '/airlock/harness.cjs']]);
+    // A file in the root tmpfs, not a mount of its own: the root's remount, after it, makes it read-only.
+    assert.ok(args.lastIndexOf('--file') < args.findIndex((a, i) => a === '--remount-ro' && args[i + 1] === '/'));
+    assert.equal(args.includes('--ro-bind-data'), false);
     assert.deepEqual(command, ['/usr/bin/node', '--max-old-space-size=128', '/airlock/harness.cjs', '/fn']);
   });
 
   it("a deploy's check sandbox gets the parse check in place of the harness, behind the same walls", () => {
     const harness = buildBwrapArgs(base);
     const check = buildBwrapArgs({ ...base, program: { kind: 'parse-check', nodeFlags: ['--experimental-vm-modules'] } });
-    assert.deepEqual(pairs(check.args, '--ro-bind-data'), [['5', '/airlock/parse-check.cjs']]);
+    assert.deepEqual(pairs(check.args, '--file'), [['5', '/airlock/parse-check.cjs']]);
     assert.deepEqual(check.command, ['/usr/bin/node', '--max-old-space-size=128', '--experimental-vm-modules', '/airlock/parse-check.cjs']);
     const walls = (args: string[]) => args.filter((a) => a !== '/airlock/harness.cjs' && a !== '/airlock/parse-check.cjs');
     assert.deepEqual(walls(check.args), walls(harness.args));

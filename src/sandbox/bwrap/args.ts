@@ -5,6 +5,10 @@
 // tmpfs for /tmp, /dev/shm and the code dir, a read-only root and /dev, the program copied in
 // from a pipe (never a bind of a host path, which /proc/self/mountinfo would reveal). The list
 // is passed to bwrap through `--args FD`, so /proc/1/cmdline shows none of it.
+// The program files are written into the root tmpfs (`--file`), which `--remount-ro /` then makes
+// read-only with everything else there: no mount of their own, so bwrap has three bind mounts,
+// three remounts and their /proc/self/mountinfo re-reads fewer to make (`--ro-bind-data` cost
+// ≈ 0.7 ms more per sandbox start).
 // Each of `seccompFds` becomes `--add-seccomp-fd FD` (the filter of src/sandbox/seccomp).
 import { dirname } from 'node:path';
 
@@ -87,17 +91,18 @@ export function buildBwrapArgs(opts: BwrapArgsOptions): BwrapInvocation {
   );
   const program: SandboxProgram = opts.program ?? { kind: 'harness' };
   const programPath = program.kind === 'harness' ? SANDBOX_HARNESS_PATH : SANDBOX_PARSE_CHECK_PATH;
-  args.push('--perms', '0444', '--ro-bind-data', String(opts.programFd), programPath);
+  args.push('--perms', '0444', '--file', String(opts.programFd), programPath);
   if (opts.fetchClientFd !== undefined) {
-    args.push('--perms', '0444', '--ro-bind-data', String(opts.fetchClientFd), SANDBOX_FETCH_CLIENT_PATH);
+    args.push('--perms', '0444', '--file', String(opts.fetchClientFd), SANDBOX_FETCH_CLIENT_PATH);
   }
   if (opts.checkpointClientFd !== undefined) {
-    args.push('--perms', '0444', '--ro-bind-data', String(opts.checkpointClientFd), SANDBOX_CHECKPOINT_CLIENT_PATH);
+    args.push('--perms', '0444', '--file', String(opts.checkpointClientFd), SANDBOX_CHECKPOINT_CLIENT_PATH);
   }
   if (opts.infoFd !== undefined) args.push('--info-fd', String(opts.infoFd));
   for (const fd of opts.seccompFds ?? []) args.push('--add-seccomp-fd', String(fd));
   // /fn is a mount of its own (tenant modules are named under it, nothing is written there):
-  // remounting / leaves it writable, so it is remounted read-only too.
+  // remounting / leaves it writable, so it is remounted read-only too. `--remount-ro /` comes
+  // after the `--file`s: it is what makes them read-only.
   args.push('--remount-ro', '/dev', '--remount-ro', SANDBOX_CODE_DIR, '--remount-ro', '/', '--chdir', '/tmp');
   const heap = `--max-old-space-size=${Math.max(1, Math.floor(opts.memoryMiB))}`;
   const command =

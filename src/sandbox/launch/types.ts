@@ -13,7 +13,7 @@ export interface LaunchRequest {
   gid?: number;
   /** Number of stdio slots; fd 0 is /dev/null, fds 1..pipes-1 are pipes. At least 4. */
   pipes: number;
-  /** Data written to these fds, which are then closed (e.g. bwrap --args, --ro-bind-data). */
+  /** Data written to these fds, which are then closed (e.g. bwrap --args, --file). */
   inputs: LaunchInput[];
   /** Fds whose output (first 4 KiB) is collected as text until they close (e.g. --info-fd). */
   collect: number[];
