@@ -163,7 +163,11 @@ interface StartContext {
 
 async function openAndListen(config: Config, logger: Logger, overrides: AirlockOverrides, context: StartContext): Promise<Airlock> {
   const { cleanup } = context;
-  const opened = await openIsolation(config, logger, cleanup);
+  // Large request bodies, job payloads and sandboxes' large results are parsed on this thread,
+  // off the event loop.
+  const jsonThread = new OffThreadInputParser({ maxDepth: config.maxJsonDepth, logger });
+  cleanup.add(() => jsonThread.close());
+  const opened = await openIsolation(config, logger, cleanup, jsonThread);
   const adminKey = context.adminKey ?? ensureAdminKey(config.dataDir, undefined);
   // A key generated beside an existing database replaced one (its file was deleted); on a first start it is just the first.
   logAdminKey(adminKey, logger, existsSync(sqliteFile(config)), config.previousAdminKeys.length);
@@ -227,9 +231,6 @@ async function openAndListen(config: Config, logger: Logger, overrides: AirlockO
   cleanup.add(() => recorder.close());
   const admission = new Admission(config.admission);
   const pool = new SandboxPool(sandboxes, config.pool, config.defaultLimits.memoryMiB, logger, config.cgroups.cpus);
-  // Large request bodies and job payloads are parsed on this thread, off the event loop.
-  const jsonThread = new OffThreadInputParser({ maxDepth: config.maxJsonDepth, logger });
-  cleanup.add(() => jsonThread.close());
   const metrics = new Metrics({ version: VERSION });
   metrics.observePool(() => pool.stats());
   metrics.observeAdmission(() => admission.stats());

@@ -27,8 +27,14 @@ export function splicesResult<T extends WithResultJson>(answer: T): boolean {
 
 /** JSON text of the answer, its result spliced in from resultJson when it has one. */
 export function answerJson<T extends WithResultJson>(answer: T): string {
-  const { resultJson, result, ...fields } = answer;
-  if (resultJson === undefined) return JSON.stringify(result === undefined ? fields : { ...fields, result });
+  const { resultJson } = answer;
+  if (resultJson === undefined) {
+    const { result, ...fields } = answer;
+    return JSON.stringify(result === undefined ? fields : { ...fields, result });
+  }
+  // Every field but the result, which is never read here: it may be parsed only on demand.
+  const fields: Record<string, unknown> = {};
+  for (const key of Object.keys(answer)) if (key !== 'result' && key !== 'resultJson') fields[key] = answer[key as keyof T];
   const head = JSON.stringify(fields);
   return head === '{}' ? `{"result":${resultJson}}` : `${head.slice(0, -1)},"result":${resultJson}}`;
 }

@@ -2,6 +2,7 @@
 // process, its memory size and layers in force, and the isolator's hooks around boot, binding,
 // out-of-memory verdicts, exit and termination.
 import type { SecurityLayer } from '../core/types.js';
+import type { SandboxFrameReader } from '../core/json-thread/parser.js';
 import type { Warmup } from '../runtime/protocol.js';
 import type { LaunchedProcess } from './launch/types.js';
 
@@ -12,6 +13,8 @@ export interface ChannelOptions {
   layers: readonly SecurityLayer[];
   /** Longest wait for the harness's ready frame, ms. */
   bootTimeoutMs?: number;
+  /** Reads large done frames on the server's parser thread (frame-reads.ts); unset: on the event loop. */
+  frameReader?: SandboxFrameReader;
   /** What the harness warms up before ready (default `full`; see Warmup). */
   warmup?: Warmup;
   /** Raises the sandbox's processes to normal CPU priority (see Sandbox.promote). */

@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { ExecutionError, SecurityLayer } from '../core/types.js';
+import type { CheckedResultText } from '../core/json-thread/parser.js';
 import type { DoneFrame } from '../runtime/protocol.js';
 import { BootHandshake } from './boot.js';
 import type { ChannelOptions } from './channel-options.js';
@@ -21,12 +22,13 @@ import { addFrameLogs, elapsedMs, maxLogsFrames, relayFrame, scanStderrForOom, s
 import { drainStreams, takeLogsAfterExit } from './exit-drain.js';
 import type { Execution } from './execution.js';
 import { FrameDecoder, FrameError, encodeFrame } from './frames.js';
-import { parseFrame } from './inbound.js';
+import { OrderedFrameReads } from './frame-reads.js';
+import type { FrameRead } from './frame-reads.js';
 import { GroupKill } from './group-kill.js';
 import { FRAME_SLACK, helloFrame, runFrameBody, runFrameCap } from './outbound.js';
 import { withoutOomReport } from './oom-report.js';
 import type { Sandbox, SandboxRunOutcome, SandboxRunRequest } from './port.js';
-import { doneOutcome, exitFailure, invalidFrameError, outcomeNow, timeoutError } from './run-outcome.js';
+import { DEFAULT_MAX_RESULT_DEPTH, doneOutcome, exitFailure, invalidFrameError, outcomeNow, timeoutError } from './run-outcome.js';
 import { MemoryWatch } from './memory-watch.js';
 import { WaitingRuns } from './waiting-runs.js';
 import type { QueuedRun } from './waiting-runs.js';
@@ -69,6 +71,8 @@ export class ChannelSandbox implements Sandbox {
   private destroyRequested = false;
   /** The process exited mid-run and the rest of its output is being read (see onProcessGone). */
   private drainingAfterExit = false;
+  /** Frames in arrival order; large done frames are read on the parser thread (frame-reads.ts). */
+  private readonly reads: OrderedFrameReads;
 
   /** Spawns nothing itself: wraps a started child and resolves once the harness is ready. */
   static start(opts: ChannelOptions): Promise<ChannelSandbox> {
@@ -93,6 +97,11 @@ export class ChannelSandbox implements Sandbox {
     this.bindFn = opts.bindTenant;
     this.cpuUsageNs = opts.cpuUsageNs ?? (() => undefined);
     this.memory = new MemoryWatch(opts);
+    this.reads = new OrderedFrameReads({
+      reader: opts.frameReader,
+      run: () => (this.exec === null ? undefined : { tenant: this.exec.req.tenant, maxResultDepth: this.exec.req.maxResultDepth ?? DEFAULT_MAX_RESULT_DEPTH }),
+      deliver: (read) => this.onFrame(read),
+    });
     const { stdout, stderr } = opts.child;
     this.frames = opts.child.frames;
     stdout.on('data', (chunk: Buffer) => this.onOutput('stdout', chunk));
@@ -252,12 +261,13 @@ export class ChannelSandbox implements Sandbox {
     for (const body of bodies) {
       if (this.drainingAfterExit) takeLogsAfterExit(this.exec, body);
       else if (this.killed) return;
-      else this.onFrame(body);
+      else this.reads.push(body);
     }
   }
 
-  private onFrame(body: Buffer): void {
-    const parsed = parseFrame(body);
+  private onFrame(read: FrameRead): void {
+    if (this.killed) return; // e.g. an earlier frame was refused while this one was read on the thread
+    const { parsed } = read;
     if (!parsed.ok) return this.protocolError(parsed.reason);
     const frame = parsed.value;
     if (this.state === 'booting') {
@@ -273,7 +283,7 @@ export class ChannelSandbox implements Sandbox {
       return addFrameLogs(exec, frame.logs, frame.skipped);
     }
     if (frame.t === 'fetch' || frame.t === 'fetch-abort' || frame.t === 'checkpoint') {
-      const violation = relayFrame(exec, frame, body.length);
+      const violation = relayFrame(exec, frame, read.bytes);
       return violation === undefined ? undefined : this.protocolError(violation);
     }
     if (exec === null || exec.settled || frame.t !== 'done') return this.protocolError(`unsolicited ${frame.t} frame`);
@@ -285,7 +295,7 @@ export class ChannelSandbox implements Sandbox {
     const receivedAt = Date.now();
     const durationMs = elapsedMs(exec);
     this.runMsAverage = this.runMsAverage === undefined ? durationMs : this.runMsAverage + RUN_MS_WEIGHT * (durationMs - this.runMsAverage);
-    const frameBytes = body.length;
+    const frameBytes = read.bytes;
     // The harness starts the next queued run as soon as it has answered: so does the host.
     this.exec = null;
     const next = this.waiting.next();
@@ -296,15 +306,15 @@ export class ChannelSandbox implements Sandbox {
     // Output the sandbox wrote before answering may still sit in the fd 1/2 buffers: let this
     // poll round read it, then complete.
     this.finishing = exec;
-    setImmediate(() => this.complete(exec, frame, receivedAt, durationMs, frameBytes));
+    setImmediate(() => this.complete(exec, frame, receivedAt, durationMs, frameBytes, read.checked));
   }
 
-  private complete(exec: Execution, frame: DoneFrame, receivedAt: number, durationMs: number, frameBytes: number): void {
+  private complete(exec: Execution, frame: DoneFrame, receivedAt: number, durationMs: number, frameBytes: number, checked?: CheckedResultText): void {
     exec.collecting = false;
     if (this.finishing === exec) this.finishing = null;
     addFrameLogs(exec, frame.logs, frame.skipped, receivedAt);
     if (frame.logsTruncated) exec.collector.markTruncated();
-    const outcome = doneOutcome(exec.req, frame, durationMs, frameBytes);
+    const outcome = doneOutcome(exec.req, frame, durationMs, frameBytes, checked);
     outcome.logs = exec.collector.finish();
     if (this.killed) outcome.reusable = false; // e.g. a bad frame arrived meanwhile
     this.endExecution(exec, outcome);
@@ -315,6 +325,8 @@ export class ChannelSandbox implements Sandbox {
   private onDeadline(): void {
     const exec = this.exec;
     if (exec === null || exec.settled) return;
+    // Its answer may be the frame the thread is reading: the deadline is decided once that is back.
+    if (this.reads.reading) return void this.reads.idle().then(() => this.exec === exec && this.onDeadline());
     this.failExecution(exec, 'timeout', timeoutError(exec.req.timeoutMs, this.memory.atDeadline(), exec.req.timeoutName));
   }
 
@@ -361,6 +373,9 @@ export class ChannelSandbox implements Sandbox {
   }
 
   private async onProcessGone(afterExit: (() => Promise<void>) | undefined): Promise<void> {
+    // A frame read on the thread (and those after it) came before the exit: they count first.
+    // The namespace died with its pid 1 already; the kill of the rest of the group waits as long.
+    await this.reads.idle();
     this.killer.leaderExited();
     const exec = this.exec;
     if (exec !== null && !exec.settled) {

@@ -2,13 +2,15 @@
 // are parsed with secure-json-parse (prototype keys dropped), every field is type-checked by
 // hand, and anything unexpected becomes a reason string that the channel turns into a
 // SandboxProtocolError. (Result depth is measured with core/json.ts exceedsDepth.)
-import secureJsonParse from 'secure-json-parse';
 import type { ExecutionError } from '../core/types.js';
 import type { DoneFrame, HarnessLogEntry, HarnessLogLevel, LogsSkipped, SandboxToHostFrame } from '../runtime/protocol.js';
 import type { Parsed } from './frames.js';
 import { parseFetch, parseFetchAbort } from './inbound-fetch.js';
 import { parseCheckpoint } from './checkpoint-relay.js';
 import { isRecord } from '../core/json.js';
+import { parseUntrustedJson } from '../core/json-text.js';
+
+export { parseUntrustedJson };
 
 const LEVELS: ReadonlySet<string> = new Set<HarnessLogLevel>(['debug', 'info', 'warn', 'error', 'stdout', 'stderr']);
 const MAX_ERROR_TYPE = 200;
@@ -23,17 +25,6 @@ function hasOnly(obj: Record<string, unknown>, keys: readonly string[]): boolean
   return Object.keys(obj).every((k) => keys.includes(k));
 }
 
-/**
- * JSON.parse that drops `__proto__` and `constructor.prototype` keys. Text that cannot spell
- * either key (no such substring, no \u escape) takes plain JSON.parse: secure-json-parse's two
- * regex scans were ~9% of the host's time per warm call.
- */
-export function parseUntrustedJson(text: string): unknown {
-  if (!text.includes('__proto__') && !text.includes('constructor') && !text.includes('\\u')) {
-    return JSON.parse(text) as unknown;
-  }
-  return secureJsonParse(text, null, { protoAction: 'remove', constructorAction: 'remove' });
-}
 
 /** Parses one frame body and checks its shape; `id` is the execution in flight, if any. */
 export function parseFrame(body: Buffer): Parsed<SandboxToHostFrame> {
@@ -43,6 +34,11 @@ export function parseFrame(body: Buffer): Parsed<SandboxToHostFrame> {
   } catch (err) {
     return fail(`malformed JSON (${err instanceof Error ? err.message : 'parse error'})`);
   }
+  return checkFrame(value);
+}
+
+/** Checks the shape of a frame already parsed (here, or by the parser thread: core/json-thread/sandbox-frame.ts). */
+export function checkFrame(value: unknown): Parsed<SandboxToHostFrame> {
   if (!isRecord(value)) return fail('frame is not a JSON object');
   if (value.t === 'ready') {
     return hasOnly(value, ['t']) ? { ok: true, value: { t: 'ready' } } : fail('ready frame has extra fields');

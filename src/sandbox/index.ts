@@ -1,5 +1,6 @@
 // Entry point of the sandbox layer: picks the isolator named in the configuration.
 import type { SandboxConfig } from '../core/config.js';
+import type { SandboxFrameReader } from '../core/json-thread/parser.js';
 import { BwrapIsolator } from './bwrap/isolator.js';
 import type { SandboxCgroupPolicy } from './cgroup/index.js';
 import type { Launcher } from './launch/types.js';
@@ -19,7 +20,7 @@ export { sandboxLauncher } from './launch/open-files.js';
  */
 export function createIsolator(
   config: SandboxConfig,
-  options: { launcher?: Launcher; cgroups?: SandboxCgroupPolicy | undefined } = {},
+  options: { launcher?: Launcher; cgroups?: SandboxCgroupPolicy | undefined; frameReader?: SandboxFrameReader } = {},
 ): Isolator {
   const { cgroups, ...rest } = options;
   // Only bwrap sandboxes get cgroups; the process isolator isolates nothing at all.

@@ -12,6 +12,7 @@ import { createPolicy, openCgroups } from './cgroup/index.js';
 import type { CgroupManager } from './cgroup/index.js';
 import { createIsolator, sandboxLauncher, SpawnerLauncher } from './index.js';
 import type { Isolator } from './port.js';
+import type { SandboxFrameReader } from '../core/json-thread/parser.js';
 
 export interface OpenedIsolation {
   /** The isolator itself (closed by the caller's cleanup and at stop). */
@@ -31,7 +32,8 @@ const LAYER_DOCS: Record<SecurityLayer, string> = {
   cgroups: 'docs/cgroups.md',
 };
 
-export async function openIsolation(config: Config, logger: Logger, cleanup: CleanupStack): Promise<OpenedIsolation> {
+/** `frameReader`: the server's parser thread, which reads sandboxes' large done frames. */
+export async function openIsolation(config: Config, logger: Logger, cleanup: CleanupStack, frameReader?: SandboxFrameReader): Promise<OpenedIsolation> {
   // cgroups: created (and leftovers of a crashed server removed) before any sandbox exists.
   const opened = config.sandbox.isolator === 'bwrap' ? openCgroups(config.cgroups) : undefined;
   const cgroups = opened?.manager;
@@ -50,7 +52,9 @@ export async function openIsolation(config: Config, logger: Logger, cleanup: Cle
   const launcher = config.sandbox.isolator === 'bwrap'
     ? sandboxLauncher(config.sandbox.openFiles, config.pool.maxSandboxes, (msg) => logger.warn(msg))
     : new SpawnerLauncher();
-  const isolator = createIsolator(config.sandbox, { launcher, cgroups: createPolicy(config.cgroups, cgroups) });
+  const isolator = createIsolator(config.sandbox, {
+    launcher, cgroups: createPolicy(config.cgroups, cgroups), ...(frameReader === undefined ? {} : { frameReader }),
+  });
   cleanup.add(() => isolator.close());
   if (isolator.name === 'process') {
     logger.warn(

@@ -2,13 +2,14 @@
 // answer with its result checked (depth, then size: a harness that breaks the size limit is not
 // trusted any more), and the errors for a missed deadline, an invalid frame and an exit mid-run.
 import { exceedsDepth } from '../core/json.js';
+import type { CheckedResultText } from '../core/json-thread/sandbox-frame.js';
 import type { ExecutionError } from '../core/types.js';
 import type { DoneFrame } from '../runtime/protocol.js';
 import { boundedError } from './inbound.js';
 import { escapeLogText } from './logs.js';
 import type { SandboxRunOutcome, SandboxRunRequest } from './port.js';
 
-const DEFAULT_MAX_RESULT_DEPTH = 256;
+export const DEFAULT_MAX_RESULT_DEPTH = 256;
 /** Upper bound of (canonical JSON length / received JSON length) for any JSON value. */
 const MAX_JSON_EXPANSION = 6;
 
@@ -22,26 +23,42 @@ export function outcomeNow(status: SandboxRunOutcome['status'], error: Execution
   return { status, error, logs: [], durationMs: 0, reusable: false };
 }
 
-/** The outcome a done frame reports; `logs` is left empty for the caller to fill. */
-export function doneOutcome(req: SandboxRunRequest, frame: DoneFrame, durationMs: number, frameBytes: number): SandboxRunOutcome {
+/**
+ * The outcome a done frame reports; `logs` is left empty for the caller to fill. `checked` is the
+ * result as the parser thread read it (a large frame: sandbox/frame-reads.ts), whose frame then
+ * came without its result.
+ */
+export function doneOutcome(
+  req: SandboxRunRequest, frame: DoneFrame, durationMs: number, frameBytes: number, checked?: CheckedResultText,
+): SandboxRunOutcome {
   if (!frame.ok) {
     return { status: 'failed', error: boundedError(frame.error, escapeLogText), logs: [], durationMs, reusable: true };
   }
+  if (checked !== undefined) return checkResult(req, checked.tooDeep, () => checked.json, undefined, durationMs, frameBytes, checked.bytes);
   if (frame.result === undefined) return { status: 'succeeded', logs: [], durationMs, reusable: true };
-  return checkResult(req, frame.result, durationMs, frameBytes);
+  const result = frame.result;
+  const maxDepth = req.maxResultDepth ?? DEFAULT_MAX_RESULT_DEPTH;
+  return checkResult(req, exceedsDepth(result, maxDepth), () => JSON.stringify(result), result, durationMs, frameBytes);
 }
 
-function checkResult(req: SandboxRunRequest, result: unknown, durationMs: number, frameBytes: number): SandboxRunOutcome {
-  const maxDepth = req.maxResultDepth ?? DEFAULT_MAX_RESULT_DEPTH;
-  if (exceedsDepth(result, maxDepth)) {
+/**
+ * The depth verdict, then the size of `json()` (the result serialized; `jsonBytes`, its UTF-8
+ * size, when measured already); `value` is the result, if parsed here.
+ */
+function checkResult(
+  req: SandboxRunRequest, tooDeep: boolean, json: () => string, value: unknown, durationMs: number, frameBytes: number, jsonBytes?: number,
+): SandboxRunOutcome {
+  if (tooDeep) {
+    const maxDepth = req.maxResultDepth ?? DEFAULT_MAX_RESULT_DEPTH;
     const error = { type: 'ResultTooDeep', message: `the result nests deeper than ${maxDepth} levels; return a flatter structure` };
     return { status: 'failed', error, logs: [], durationMs, reusable: true };
   }
-  // The record and the answer carry this text: the result is serialized once, here.
-  const resultJson = JSON.stringify(result);
+  // The record and the answer carry this text: the result is serialized once, here (or on the
+  // parser thread).
+  const resultJson = json();
   // Re-serializing can lengthen JSON only through number tokens ("9e20" is 21 digits: x5.25),
   // so a frame under a sixth of the limit cannot carry an oversized result; measure the rest.
-  const size = frameBytes * MAX_JSON_EXPANSION <= req.resultBytes ? frameBytes : Buffer.byteLength(resultJson, 'utf8');
+  const size = frameBytes * MAX_JSON_EXPANSION <= req.resultBytes ? frameBytes : (jsonBytes ?? Buffer.byteLength(resultJson, 'utf8'));
   if (size > req.resultBytes) {
     // An honest harness never sends this: the sandbox is not trusted any more.
     const error = {
@@ -52,7 +69,35 @@ function checkResult(req: SandboxRunRequest, result: unknown, durationMs: number
     };
     return { status: 'failed', error, logs: [], durationMs, reusable: false };
   }
-  return { status: 'succeeded', result, resultJson, logs: [], durationMs, reusable: true };
+  const outcome: SandboxRunOutcome = { status: 'succeeded', resultJson, logs: [], durationMs, reusable: true };
+  if (value !== undefined) outcome.result = value;
+  else withLazyResult(outcome, resultJson);
+  return outcome;
+}
+
+/**
+ * Gives `outcome` a `result` parsed from `json` on first read: the record and the answer need only
+ * the text, so a result read on the parser thread is parsed on the event loop only if something
+ * needs the value (secret masking, a job's stored result, a small answer's serializer).
+ */
+function withLazyResult(outcome: SandboxRunOutcome, json: string): void {
+  let value: unknown;
+  let parsed = false;
+  Object.defineProperty(outcome, 'result', {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      if (!parsed) {
+        value = JSON.parse(json) as unknown;
+        parsed = true;
+      }
+      return value;
+    },
+    set: (next: unknown) => {
+      value = next;
+      parsed = true;
+    },
+  });
 }
 
 /** Memory use of a sandbox whose run timed out (its cgroup's figures). */

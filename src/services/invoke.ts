@@ -10,6 +10,7 @@ import { maskOutcome } from '../egress/mask.js';
 import type { EgressBroker, EgressSession } from '../egress/types.js';
 import type { Admission, WaitSignal } from '../scheduler/admission.js';
 import type { SandboxPool } from '../sandbox/pool.js';
+import type { SandboxRunOutcome } from '../sandbox/port.js';
 import type { FunctionCache } from './function-cache.js';
 import { callTimeout, callTimeoutName } from './call-timeout.js';
 import { withContention } from './timeout-context.js';
@@ -73,6 +74,17 @@ export interface InvokeDeps {
   egress?: EgressBroker;
   /** Which functions ran in each sandbox, for out-of-memory errors (shared with the job worker). */
   sandboxFunctions?: SandboxFunctions;
+}
+
+/**
+ * Copies `result` and `resultJson` from an outcome onto a record or an answer without reading
+ * `result`: a result the parser thread read stays unparsed until something reads it (the record's
+ * insert and a large answer take the text; see doneOutcome).
+ */
+function carryResult(from: SandboxRunOutcome, to: { result?: unknown; resultJson?: string }): void {
+  const result = Object.getOwnPropertyDescriptor(from, 'result');
+  if (result !== undefined && (result.get !== undefined || result.value !== undefined)) Object.defineProperty(to, 'result', result);
+  if (from.resultJson !== undefined) to.resultJson = from.resultJson;
 }
 
 export class InvokeService {
@@ -166,8 +178,7 @@ export class InvokeService {
         isolation, layers: [...lease.sandbox.layers], queuedAt, startedAt, finishedAt: Date.now(),
         durationMs: outcome.durationMs, logs: outcome.logs,
       };
-      if (outcome.result !== undefined) record.result = outcome.result;
-      if (outcome.resultJson !== undefined) record.resultJson = outcome.resultJson;
+      carryResult(outcome, record);
       if (outcome.error !== undefined) record.error = outcome.error;
       if (egress !== undefined && egress.records.length > 0) record.egress = [...egress.records];
       recorder.record(record, outcome.exit);
@@ -175,8 +186,7 @@ export class InvokeService {
       const answer: InvokeResult = {
         executionId: id, status: outcome.status, logs: outcome.logs, durationMs: outcome.durationMs, start: lease.start, version: fn.version,
       };
-      if (outcome.result !== undefined) answer.result = outcome.result;
-      if (outcome.resultJson !== undefined) answer.resultJson = outcome.resultJson;
+      carryResult(outcome, answer);
       if (outcome.error !== undefined) answer.error = outcome.error;
       return answer;
     } finally {

@@ -19,6 +19,12 @@ describe('answers with a result as JSON text', () => {
     }
   });
 
+  it('never reads the result of an answer that has its text (a result read on the parser thread is parsed only on demand)', () => {
+    const answer = { status: 'succeeded', resultJson: '{"made":"once"}' };
+    Object.defineProperty(answer, 'result', { enumerable: true, get: () => assert.fail('the result was read') });
+    assert.equal(answerJson(answer), '{"status":"succeeded","result":{"made":"once"}}');
+  });
+
   it('splices the text as it is (the text made once, not the value)', () => {
     assert.equal(answerJson({ status: 'succeeded', result: { stale: true }, resultJson: '{"made":"once"}' }), '{"status":"succeeded","result":{"made":"once"}}');
   });

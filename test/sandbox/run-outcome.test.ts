@@ -6,7 +6,9 @@
 // SandboxDestroyed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { exitFailure, ranOutOfMemory } from '../../src/sandbox/run-outcome.js';
+import { doneOutcome, exitFailure, ranOutOfMemory } from '../../src/sandbox/run-outcome.js';
+import type { DoneFrame } from '../../src/runtime/protocol.js';
+import { request } from './support.js';
 
 const MiB = 1024 * 1024;
 
@@ -54,5 +56,31 @@ describe('exitFailure', () => {
       `the function ran out of memory (limit ${facts.memoryMiB} MiB, limits.memoryMiB); use less memory or raise limits.memoryMiB ` +
         'when deploying the function (airlock deploy --memory-mib N; up to the operator maximum)',
     );
+  });
+});
+
+describe('doneOutcome of a result read on the parser thread', () => {
+  const frame: DoneFrame = { t: 'done', id: 'ex_1', ok: true, logs: [], logsTruncated: false };
+  const req = request('export default () => 1', { resultBytes: 1024, maxResultDepth: 8 });
+
+  it('carries the text as it came and parses the value only when it is read, once', () => {
+    const json = '{"rows":[1,2,3],"text":"é"}';
+    const outcome = doneOutcome(req, frame, 2, 200, { tooDeep: false, json, bytes: Buffer.byteLength(json) });
+    assert.equal(outcome.status, 'succeeded');
+    assert.equal(outcome.resultJson, json);
+    const value = outcome.result;
+    assert.deepEqual(value, { rows: [1, 2, 3], text: 'é' });
+    assert.equal(outcome.result, value, 'parsed once');
+    outcome.result = { masked: true }; // secret masking replaces it
+    assert.deepEqual(outcome.result, { masked: true });
+  });
+
+  it('applies the depth verdict and the size limit the thread measured', () => {
+    const deep = doneOutcome(req, frame, 2, 200, { tooDeep: true, json: '', bytes: 0 });
+    assert.deepEqual([deep.status, deep.error?.type, deep.reusable], ['failed', 'ResultTooDeep', true]);
+    const json = `"${'x'.repeat(2000)}"`;
+    const large = doneOutcome(req, frame, 2, 2100, { tooDeep: false, json, bytes: 2002 });
+    assert.deepEqual([large.status, large.error?.type, large.reusable], ['failed', 'ResultTooLarge', false]);
+    assert.match(large.error!.message, /2002 bytes of JSON, above the limit of 1024 bytes/);
   });
 });

@@ -1,7 +1,8 @@
 // The server's JSON parser thread, seen from the event loop: parse(body, tenant) hands a large
 // request body (or a stored job payload) to a worker thread (started on first use, one for the
 // server) and resolves with what it made of it, or rejects with the refusal the event loop would
-// have made. The thread takes one
+// have made; readFrame(bytes, tenant, depth) does the same for a large frame from a sandbox
+// (sandbox-frame.ts). The thread takes one
 // body at a time, tenants in turn (turns.ts), so one tenant's stream of large bodies delays another
 // tenant's by at most one body. If the thread dies (its memory, a bug), the body it held fails
 // with INTERNAL and the next body starts a new thread. close() ends it.
@@ -9,11 +10,13 @@ import { Worker } from 'node:worker_threads';
 import type { ResourceLimits } from 'node:worker_threads';
 import { AirlockError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { ParseAnswer, ParseRequest } from './messages.js';
+import type { FrameRequest, ParseAnswer, ParseRequest } from './messages.js';
+import type { ReadSandboxFrame } from './sandbox-frame.js';
 import type { ParsedInputBody } from './split.js';
 import { TenantTurns } from './turns.js';
 
 export type { ParsedInputBody } from './split.js';
+export type { CheckedResultText, ReadSandboxFrame } from './sandbox-frame.js';
 
 /** The body split by the thread, and which thread it was (the event loop's is 0). */
 export type ParsedOffThread = ParsedInputBody & { threadId: number };
@@ -23,9 +26,15 @@ export interface InputBodyParser {
   parse(body: Buffer | string, tenant: string): Promise<ParsedOffThread>;
 }
 
+/** Reads large frames from sandboxes off the event loop (see ChannelOptions.frameReader). */
+export interface SandboxFrameReader {
+  /** `body`: the frame's bytes (handed over: the caller must not use them after); rejects if the thread failed. */
+  readFrame(body: Buffer, tenant: string, maxResultDepth: number): Promise<ReadSandboxFrame>;
+}
+
 interface Task {
-  body: Uint8Array | string;
-  resolve: (body: ParsedOffThread) => void;
+  request: Omit<ParseRequest, 'id'> | Omit<FrameRequest, 'id'>;
+  settle: (answer: ParseAnswer) => void;
   reject: (err: Error) => void;
 }
 
@@ -34,7 +43,7 @@ const WORKER_URL = new URL('./worker.js', import.meta.url);
 const shuttingDown = (): AirlockError =>
   new AirlockError('SHUTTING_DOWN', 'the server is shutting down; send the request again once it is back');
 
-export class OffThreadInputParser implements InputBodyParser {
+export class OffThreadInputParser implements InputBodyParser, SandboxFrameReader {
   readonly #maxDepth: number;
   readonly #logger: Pick<Logger, 'warn'>;
   readonly #resourceLimits: ResourceLimits | undefined;
@@ -54,12 +63,25 @@ export class OffThreadInputParser implements InputBodyParser {
 
   parse(body: Buffer | string, tenant: string): Promise<ParsedOffThread> {
     if (this.#closed) return Promise.reject(shuttingDown());
-    // Transfer the body's memory when the buffer has it to itself (Buffer.concat of a large body
-    // does); a slice of a shared pool is copied, so the rest of the pool stays here.
-    const whole = typeof body === 'string' || (body.byteOffset === 0 && body.byteLength === body.buffer.byteLength);
-    const own = whole ? body : new Uint8Array(body);
     return new Promise<ParsedOffThread>((resolve, reject) => {
-      this.#waiting.add(tenant, { body: own, resolve, reject });
+      const settle = (answer: ParseAnswer): void => {
+        if ('body' in answer) resolve({ ...answer.body, threadId: answer.threadId });
+        else if ('refusal' in answer) reject(new AirlockError(answer.refusal.code, answer.refusal.message));
+        else reject(new AirlockError('INTERNAL', `the server could not read this request body (${'failure' in answer ? answer.failure : 'unexpected answer'}); send it again`));
+      };
+      this.#waiting.add(tenant, { request: { kind: 'body', body: ownBytes(body), maxDepth: this.#maxDepth }, settle, reject });
+      this.#sendNext();
+    });
+  }
+
+  readFrame(body: Buffer, tenant: string, maxResultDepth: number): Promise<ReadSandboxFrame> {
+    if (this.#closed) return Promise.reject(shuttingDown());
+    return new Promise<ReadSandboxFrame>((resolve, reject) => {
+      const settle = (answer: ParseAnswer): void => {
+        if ('frame' in answer) resolve(answer.frame);
+        else reject(new Error(`the parser thread could not read a sandbox frame (${'failure' in answer ? answer.failure : 'unexpected answer'})`));
+      };
+      this.#waiting.add(tenant, { request: { kind: 'frame', body: ownBytes(body) as Uint8Array, maxResultDepth }, settle, reject });
       this.#sendNext();
     });
   }
@@ -90,7 +112,7 @@ export class OffThreadInputParser implements InputBodyParser {
     worker.ref();
     const id = this.#nextId++;
     this.#current = { id, task };
-    const request: ParseRequest = { id, body: task.body, maxDepth: this.#maxDepth };
+    const request = { ...task.request, id };
     worker.postMessage(request, typeof request.body === 'string' ? [] : [request.body.buffer as ArrayBuffer]);
   }
 
@@ -110,10 +132,7 @@ export class OffThreadInputParser implements InputBodyParser {
     const current = this.#current;
     if (current === undefined || current.id !== answer.id) return;
     this.#current = undefined;
-    const { task } = current;
-    if ('body' in answer) task.resolve({ ...answer.body, threadId: answer.threadId });
-    else if ('refusal' in answer) task.reject(new AirlockError(answer.refusal.code, answer.refusal.message));
-    else task.reject(new AirlockError('INTERNAL', `the server could not read this request body (${answer.failure}); send it again`));
+    current.task.settle(answer);
     this.#sendNext();
   }
 
@@ -130,4 +149,13 @@ export class OffThreadInputParser implements InputBodyParser {
     );
     this.#sendNext();
   }
+}
+
+/**
+ * The body's bytes to transfer to the thread: the buffer itself when it has its memory to itself
+ * (Buffer.concat of a large body does), else a copy, so that the rest of a shared pool stays here.
+ */
+function ownBytes(body: Buffer | string): Uint8Array | string {
+  if (typeof body === 'string' || (body.byteOffset === 0 && body.byteLength === body.buffer.byteLength)) return body;
+  return new Uint8Array(body);
 }

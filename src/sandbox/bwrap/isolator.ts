@@ -148,6 +148,7 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
       memoryMiB: opts.memoryMiB,
       bootTimeoutMs: this.options.bootTimeoutMs,
       warmup: opts.warmup ?? 'full',
+      ...(this.options.frameReader === undefined ? {} : { frameReader: this.options.frameReader }),
       ...(nicePath === undefined
         ? {}
         : {

@@ -6,12 +6,15 @@ import { AirlockError } from '../../core/errors.js';
 import type { IsolatorCheck, Sandbox } from '../port.js';
 import { DirectLauncher } from './direct.js';
 import type { Launcher } from './types.js';
+import type { SandboxFrameReader } from '../../core/json-thread/parser.js';
 
 export interface LaunchingIsolatorOptions {
   /** Longest wait for a sandbox to report ready, ms (default 10 s). */
   bootTimeoutMs?: number;
   /** Starts sandbox processes (default: forks from this process). */
   launcher?: Launcher;
+  /** Reads sandboxes' large done frames off the event loop (default: read on it). */
+  frameReader?: SandboxFrameReader;
 }
 
 export abstract class LaunchingIsolator<O extends LaunchingIsolatorOptions> {

@@ -73,6 +73,7 @@ export class ProcessIsolator extends LaunchingIsolator<ProcessIsolatorOptions> i
       memoryMiB: opts.memoryMiB,
       bootTimeoutMs: this.options.bootTimeoutMs,
       warmup: opts.warmup ?? 'full',
+      ...(this.options.frameReader === undefined ? {} : { frameReader: this.options.frameReader }),
       ...(nicePath === undefined ? {} : { promote: () => child.pid !== undefined && promoteProcess(child.pid) }),
       afterExit: () => rm(codeDir, { recursive: true, force: true }),
     });
