@@ -101,6 +101,7 @@ export class ChannelSandbox implements Sandbox {
       reader: opts.frameReader,
       run: () => (this.exec === null ? undefined : { tenant: this.exec.req.tenant, maxResultDepth: this.exec.req.maxResultDepth ?? DEFAULT_MAX_RESULT_DEPTH }),
       deliver: (read) => this.onFrame(read),
+      pause: (paused) => (paused ? this.frames.pause() : this.frames.resume()),
     });
     const { stdout, stderr } = opts.child;
     this.frames = opts.child.frames;

@@ -3,8 +3,10 @@
 // the event loop, which every tenant's calls share, its parse and a serialization (≈ 50 ms for
 // 4.2 MiB); on the thread, the event loop gets the frame without its result plus the result's JSON
 // text. While such a frame is read there, the frames that came after it wait here; once it is
-// back, it and they are handed on in order. Every frame still goes through the same checks
-// (inbound.ts checkFrame): the thread only parses.
+// back, it and they are handed on in order; meanwhile the channel stops reading (`pause`), so a
+// sandbox that floods frames behind a large one fills its socket and waits, instead of the host's
+// memory. Every frame still goes through the same checks (inbound.ts checkFrame): the thread
+// only parses.
 import type { CheckedResultText, SandboxFrameReader } from '../core/json-thread/parser.js';
 import type { SandboxToHostFrame } from '../runtime/protocol.js';
 import type { Parsed } from './frames.js';
@@ -30,6 +32,8 @@ export interface FrameReadsOptions {
   /** Whose turn a frame read on the thread waits for, and the run's result depth limit; undefined: read here. */
   run: () => { tenant: string; maxResultDepth: number } | undefined;
   deliver: (read: FrameRead) => void;
+  /** Stops (true) and restarts (false) reading the sandbox's frame channel. */
+  pause: (paused: boolean) => void;
 }
 
 export class OrderedFrameReads {
@@ -67,6 +71,7 @@ export class OrderedFrameReads {
     }
     const bytes = body.length;
     this.#held = [];
+    this.#options.pause(true);
     reader.readFrame(body, run.tenant, run.maxResultDepth).then(
       (read) => {
         if (read.kind === 'malformed') return this.#resume({ parsed: { ok: false, reason: read.reason }, bytes });
@@ -90,7 +95,10 @@ export class OrderedFrameReads {
     while (held.length > 0 && !this.reading) this.#read(held.shift()!);
     // Another large done frame went to the thread: the rest wait behind it, in order.
     if (this.#held !== null) (this.#held as Buffer[]).push(...held);
-    else for (const resolve of this.#whenIdle.splice(0)) resolve();
+    else {
+      this.#options.pause(false);
+      for (const resolve of this.#whenIdle.splice(0)) resolve();
+    }
   }
 }
 

@@ -45,8 +45,9 @@ function describeRead(read: FrameRead): string {
 function setUp(run: { tenant: string; maxResultDepth: number } | null = { tenant: 'acme', maxResultDepth: 64 }) {
   const reader = new GatedReader();
   const out: string[] = [];
-  const reads = new OrderedFrameReads({ reader, run: () => run ?? undefined, deliver: (read) => out.push(describeRead(read)) });
-  return { reader, out, reads };
+  const paused: boolean[] = [];
+  const reads = new OrderedFrameReads({ reader, run: () => run ?? undefined, deliver: (read) => out.push(describeRead(read)), pause: (on) => paused.push(on) });
+  return { reader, out, reads, paused };
 }
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
@@ -63,13 +64,14 @@ describe('ordered frame reads', () => {
   });
 
   it('holds the frames after a large done frame until the thread has read it, then hands all on in order', async () => {
-    const { reader, out, reads } = setUp();
+    const { reader, out, reads, paused } = setUp();
     reads.push(logsFrame('ex1', 'before'));
     reads.push(doneFrame('ex1', { text: big }));
     reads.push(logsFrame('ex2', 'after'));
     reads.push(doneFrame('ex2', 'small'));
     assert.deepEqual(out, ['logs ex1']);
     assert.equal(reads.reading, true);
+    assert.deepEqual(paused, [true], 'the channel stops reading while the thread holds a frame');
     assert.deepEqual(reader.asked.map((a) => [a.tenant, a.depth]), [['acme', 64]]);
     let idle = false;
     void reads.idle().then(() => (idle = true));
@@ -80,6 +82,7 @@ describe('ordered frame reads', () => {
     assert.deepEqual(out, ['logs ex1', `done ex1 (result text ${JSON.stringify({ text: big }).length} chars)`, 'logs ex2', 'done ex2']);
     assert.equal(idle, true);
     assert.equal(reads.reading, false);
+    assert.deepEqual(paused, [true, false], 'and reads again once it is back');
   });
 
   it('keeps the order across two large done frames in a row', async () => {
@@ -124,7 +127,9 @@ describe('ordered frame reads', () => {
     assert.deepEqual(idle.out, ['done ex1']);
     assert.equal(idle.reader.asked.length, 0);
     const out: string[] = [];
-    const unthreaded = new OrderedFrameReads({ reader: undefined, run: () => ({ tenant: 'acme', maxResultDepth: 64 }), deliver: (read) => out.push(describeRead(read)) });
+    const unthreaded = new OrderedFrameReads({
+      reader: undefined, run: () => ({ tenant: 'acme', maxResultDepth: 64 }), deliver: (read) => out.push(describeRead(read)), pause: () => assert.fail('nothing to wait for'),
+    });
     unthreaded.push(doneFrame('ex1', big));
     assert.deepEqual(out, ['done ex1']);
   });
