@@ -13,7 +13,7 @@ import { DEFAULT_LIMITS, DEFAULT_MAX_LIMITS } from '../../src/core/limits.js';
 import { requireLayers } from '../../src/sandbox/attestation/index.js';
 import { BwrapIsolator } from '../../src/sandbox/bwrap/isolator.js';
 import { ProcessIsolator } from '../../src/sandbox/process/isolator.js';
-import { processRunning, processStartTime } from '../../src/sandbox/bwrap/procfs.js';
+import { processRunning, processStartTime } from '../../src/sandbox/procfs.js';
 import { createPolicy } from '../../src/sandbox/cgroup/index.js';
 import { DirectLauncher } from '../../src/sandbox/launch/direct.js';
 import type { LaunchedProcess, LaunchRequest, Launcher } from '../../src/sandbox/launch/types.js';

@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { processRunning } from '../../src/sandbox/bwrap/procfs.js';
+import { processRunning } from '../../src/sandbox/procfs.js';
 import { resolveExecutable } from '../../src/sandbox/executables.js';
 import { createIsolator, sandboxLauncher, SpawnerLauncher } from '../../src/sandbox/index.js';
 import { openFilesLimit } from '../../src/sandbox/launch/open-files.js';

@@ -6,7 +6,7 @@ import { spawn, execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { readProcStat } from '../../src/sandbox/bwrap/procfs.js';
+import { readProcStat } from '../../src/sandbox/procfs.js';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 

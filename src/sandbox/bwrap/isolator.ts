@@ -23,7 +23,7 @@ import { checkSandboxNode } from '../sandbox-node.js';
 import { buildBwrapArgs, encodeArgs } from './args.js';
 import { describeCheckFailure } from './check-failure.js';
 import type { SandboxProgram } from './args.js';
-import { processRunning, processStartTime, waitForProcessGone } from './procfs.js';
+import { processRunning, processStartTime, waitForProcessGone } from '../procfs.js';
 import { hostFilter } from '../seccomp/index.js';
 
 const ARGS_FD = 4;

@@ -3,7 +3,7 @@
 // list of GroupOps; a GroupOpRunner carries it out: in a worker thread for the kernel's
 // cgroupfs (op-runner.ts), so the milliseconds a mkdir or a move can take in the kernel never
 // stall the server's event loop, or inline for tests and diagnostics.
-import { readFileSync } from 'node:fs';
+import { exitingOrGone } from '../procfs.js';
 import { errnoOf } from './fs.js';
 import type { CgroupFs } from './types.js';
 
@@ -28,8 +28,6 @@ export type GroupOp =
 
 /** Bound on the rounds of moving processes (a process forking while it is moved needs another). */
 const MOVE_ROUNDS = 16;
-/** The `PF_EXITING` bit of a process's flags (/proc/<pid>/stat, field 9). */
-const PF_EXITING = 0x4;
 /** rmdir attempts, RMDIR_PAUSE_MS apart, while the kernel finishes removing exited tasks. */
 const RMDIR_TRIES = 50;
 const RMDIR_PAUSE_MS = 10;
@@ -81,7 +79,7 @@ function moveAll(fs: CgroupFs, from: string, to: string): void {
     // ms), and the kernel answers a write of its pid elsewhere with success but moves nothing: it
     // is left to finish where it is. Counted as still appearing, it failed the whole move, and a
     // bind's failure destroys the sandbox: a call that had just run a child process ended killed.
-    const pids = round === 0 ? listed : listed.filter((pid) => !exitingOrGone(pid));
+    const pids = round === 0 ? listed : listed.filter((pid) => !exitingOrGone(Number(pid)));
     if (pids.length === 0) return;
     for (const pid of pids) {
       try {
@@ -92,21 +90,6 @@ function moveAll(fs: CgroupFs, from: string, to: string): void {
     }
   }
   throw new Error(`processes kept appearing in ${from}`);
-}
-
-/** Whether process `pid` (as cgroup.procs lists it, in this process's pid namespace) is exiting or gone. */
-export function exitingOrGone(pid: string): boolean {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return true;
-  }
-  // After "pid (comm) ": state is field 3, flags field 9 (comm may hold spaces and parentheses).
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const state = fields[0];
-  const flags = Number(fields[6]);
-  return state === 'Z' || state === 'X' || (Number.isSafeInteger(flags) && (flags & PF_EXITING) !== 0);
 }
 
 async function removeDir(fs: CgroupFs, path: string, tries: number): Promise<void> {

@@ -7,7 +7,7 @@ import { loadConfig } from '../../../src/core/config.js';
 import { isAirlockError } from '../../../src/core/errors.js';
 import { assertRequiredLayers, attestIsolation, layerProbes, requireLayers } from '../../../src/sandbox/attestation/index.js';
 import { makeIsolator, sandboxConfig, waitFor } from '../support.js';
-import { processRunning, processStartTime } from '../../../src/sandbox/bwrap/procfs.js';
+import { processRunning, processStartTime } from '../../../src/sandbox/procfs.js';
 
 describe('attestation report', () => {
   const bwrap = makeIsolator('bwrap');

@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { exitingOrGone, runGroupOps } from '../../../src/sandbox/cgroup/ops.js';
+import { runGroupOps } from '../../../src/sandbox/cgroup/ops.js';
+import { exitingOrGone } from '../../../src/sandbox/procfs.js';
 import { kernelFs } from '../../../src/sandbox/cgroup/fs.js';
 import { skipReason, withCgroups } from './support.js';
 
@@ -41,7 +42,7 @@ describe('moving the processes of a group while one exits (real kernel)', { skip
             writeFileSync(join(from, 'cgroup.procs'), String(small.pid));
             big.kill('SIGKILL'); // our own child
             const deadline = Date.now() + 2_000;
-            while (!exitingOrGone(String(big.pid)) && Date.now() < deadline);
+            while (!exitingOrGone(big.pid!) && Date.now() < deadline);
             if (!procs(from).includes(String(big.pid))) continue; // gone already: the window was missed
             caughtExiting++;
             await runGroupOps(kernelFs, [{ op: 'moveAll', from: join(from, 'cgroup.procs'), to: join(to, 'cgroup.procs') }]);
