@@ -294,7 +294,7 @@ export class ChannelSandbox implements Sandbox {
     exec.checkpoints?.close();
     clearTimeout(exec.timer);
     const receivedAt = Date.now();
-    const durationMs = elapsedMs(exec);
+    const durationMs = elapsedMs(exec, read.arrivedAt); // not counting a read on the thread
     this.runMsAverage = this.runMsAverage === undefined ? durationMs : this.runMsAverage + RUN_MS_WEIGHT * (durationMs - this.runMsAverage);
     const frameBytes = read.bytes;
     // The harness starts the next queued run as soon as it has answered: so does the host.

@@ -88,8 +88,8 @@ export function addFrameLogs(exec: Execution, logs: HarnessLogEntry[], skipped: 
 }
 
 /** How long the run has been going, ms, to the microsecond (no float noise such as 1.4314100000010512). */
-export function elapsedMs(exec: Execution): number {
-  return Math.round((performance.now() - exec.startedAt) * 1000) / 1000;
+export function elapsedMs(exec: Execution, until = performance.now()): number {
+  return Math.round(Math.max(0, until - exec.startedAt) * 1000) / 1000;
 }
 
 /** Looks for V8's OOM message in stderr, across chunk boundaries (the last 128 chars are kept). */

@@ -22,6 +22,8 @@ export interface FrameRead {
   parsed: Parsed<SandboxToHostFrame>;
   /** The frame's size on the wire. */
   bytes: number;
+  /** When it came (performance.now()): a run's duration ends there, not after the thread's read. */
+  arrivedAt: number;
   /** The result of a done frame read on the thread (the frame in `parsed` then has none). */
   checked?: CheckedResultText;
 }
@@ -38,8 +40,8 @@ export interface FrameReadsOptions {
 
 export class OrderedFrameReads {
   readonly #options: FrameReadsOptions;
-  /** Frames that came while one is read on the thread; null when none is. */
-  #held: Buffer[] | null = null;
+  /** Frames that came while one is read on the thread, and when; null when none is. */
+  #held: { body: Buffer; arrivedAt: number }[] | null = null;
   #whenIdle: (() => void)[] = [];
 
   constructor(options: FrameReadsOptions) {
@@ -52,8 +54,9 @@ export class OrderedFrameReads {
   }
 
   push(body: Buffer): void {
-    if (this.#held !== null) this.#held.push(body);
-    else this.#read(body);
+    const arrivedAt = performance.now();
+    if (this.#held !== null) this.#held.push({ body, arrivedAt });
+    else this.#read(body, arrivedAt);
   }
 
   /** Resolves once no frame is read on the thread and none waits (at once if so now). */
@@ -62,11 +65,11 @@ export class OrderedFrameReads {
     return new Promise((resolve) => this.#whenIdle.push(resolve));
   }
 
-  #read(body: Buffer): void {
+  #read(body: Buffer, arrivedAt: number): void {
     const run = this.#options.run();
     const reader = this.#options.reader;
     if (reader === undefined || run === undefined || body.length < OFF_THREAD_FRAME_BYTES || !startsWith(body, DONE_PREFIX)) {
-      this.#options.deliver({ parsed: parseFrame(body), bytes: body.length });
+      this.#options.deliver({ parsed: parseFrame(body), bytes: body.length, arrivedAt });
       return;
     }
     const bytes = body.length;
@@ -74,15 +77,15 @@ export class OrderedFrameReads {
     this.#options.pause(true);
     reader.readFrame(body, run.tenant, run.maxResultDepth).then(
       (read) => {
-        if (read.kind === 'malformed') return this.#resume({ parsed: { ok: false, reason: read.reason }, bytes });
-        if (read.kind === 'whole') return this.#resume({ parsed: checkFrame(read.value), bytes });
-        return this.#resume({ parsed: checkFrame(read.head), bytes, checked: read.result });
+        if (read.kind === 'malformed') return this.#resume({ parsed: { ok: false, reason: read.reason }, bytes, arrivedAt });
+        if (read.kind === 'whole') return this.#resume({ parsed: checkFrame(read.value), bytes, arrivedAt });
+        return this.#resume({ parsed: checkFrame(read.head), bytes, arrivedAt, checked: read.result });
       },
       (err: unknown) => {
         // The thread failed (or the server is stopping): the frame is gone with it, and the
         // sandbox, whose state the host no longer knows, is destroyed like one that sent a bad frame.
         const why = err instanceof Error ? err.message : String(err);
-        this.#resume({ parsed: { ok: false, reason: `the host could not read it: ${why}` }, bytes });
+        this.#resume({ parsed: { ok: false, reason: `the host could not read it: ${why}` }, bytes, arrivedAt });
       },
     );
   }
@@ -92,9 +95,12 @@ export class OrderedFrameReads {
     const held = this.#held ?? [];
     this.#held = null;
     this.#options.deliver(read);
-    while (held.length > 0 && !this.reading) this.#read(held.shift()!);
+    while (held.length > 0 && !this.reading) {
+      const next = held.shift()!;
+      this.#read(next.body, next.arrivedAt);
+    }
     // Another large done frame went to the thread: the rest wait behind it, in order.
-    if (this.#held !== null) (this.#held as Buffer[]).push(...held);
+    if (this.#held !== null) (this.#held as { body: Buffer; arrivedAt: number }[]).push(...held);
     else {
       this.#options.pause(false);
       for (const resolve of this.#whenIdle.splice(0)) resolve();

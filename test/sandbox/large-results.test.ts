@@ -119,6 +119,7 @@ describe('large results read on the parser thread (bwrap)', () => {
     const outcome = await running;
     assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
     assert.equal((outcome.result as { text: string }).text.length, 100 * 1024);
+    assert.ok(outcome.durationMs < 400, `the run's duration ends when its answer came, not after the thread's read (${outcome.durationMs} ms)`);
   });
 
   it('counts an answer that came before its sandbox exited, though the thread read it after', async () => {
