@@ -20,6 +20,7 @@ import type { ChannelOptions } from './channel-options.js';
 import type { LaunchedProcess } from './launch/types.js';
 import { addFrameLogs, elapsedMs, maxLogsFrames, relayFrame, scanStderrForOom, startExecution } from './execution.js';
 import { drainStreams, takeLogsAfterExit } from './exit-drain.js';
+import { ExitNotice } from './exit-notice.js';
 import type { Execution } from './execution.js';
 import { FrameDecoder, FrameError, encodeFrame } from './frames.js';
 import { OrderedFrameReads } from './frame-reads.js';
@@ -48,7 +49,7 @@ export class ChannelSandbox implements Sandbox {
   private readonly frames: Duplex;
   private readonly decoder = new FrameDecoder(FRAME_SLACK);
   private readonly loaded = new Set<string>();
-  private readonly exitListeners: (() => void)[] = [];
+  private readonly exitNotice = new ExitNotice();
   private readonly exited: Promise<void>;
   private state: State = 'booting';
   /** The run in progress: frames from the sandbox belong to it. */
@@ -60,7 +61,6 @@ export class ChannelSandbox implements Sandbox {
   /** Moving average of answered runs' durations, ms. */
   private runMsAverage: number | undefined;
   private readonly boot = new BootHandshake();
-  private exitFired = false;
   private readonly killer: GroupKill;
   private promoteFn: (() => void) | undefined;
   private readonly bindFn: ((tenant: string) => Promise<void> | undefined) | undefined;
@@ -160,8 +160,7 @@ export class ChannelSandbox implements Sandbox {
   }
 
   onExit(listener: () => void): void {
-    if (this.exitFired) queueMicrotask(listener);
-    else this.exitListeners.push(listener);
+    this.exitNotice.on(listener);
   }
 
   destroy(): Promise<void> {
@@ -402,14 +401,6 @@ export class ChannelSandbox implements Sandbox {
     this.state = 'dead';
     for (const stream of [this.child.stdout, this.child.stderr, this.frames]) stream.destroy();
     if (afterExit !== undefined) await afterExit().catch(() => {});
-    this.exitFired = true;
-    const listeners = this.exitListeners.splice(0);
-    for (const listener of listeners) {
-      try {
-        listener();
-      } catch {
-        // a listener's failure is not the sandbox's concern
-      }
-    }
+    this.exitNotice.fire();
   }
 }
