@@ -73,15 +73,20 @@ function readBytes(fs: CgroupFs, path: string, optional: boolean): number {
 }
 
 function moveAll(fs: CgroupFs, from: string, to: string): void {
+  const written = new Set<string>();
   for (let round = 0; round < MOVE_ROUNDS; round++) {
-    const listed = fs.read(from).split('\n').filter((p) => p !== '');
-    // A process that is exiting stays listed in its group until it is gone (a large one for tens of
-    // ms), and the kernel answers a write of its pid elsewhere with success but moves nothing: it
-    // is left to finish where it is. Counted as still appearing, it failed the whole move, and a
-    // bind's failure destroys the sandbox: a call that had just run a child process ended killed.
-    const pids = round === 0 ? listed : listed.filter((pid) => !exitingOrGone(Number(pid)));
+    const pids = fs.read(from).split('\n').filter((p) => p !== '');
     if (pids.length === 0) return;
+    // A process that is exiting stays listed in its group until it is gone (a large one for tens of
+    // ms), and the kernel answers a write of its pid elsewhere with success but moves nothing.
+    // Counted as still appearing, it failed the whole move, and a bind's failure destroys the
+    // sandbox: a call that had just run a child process ended killed. Done once every pid still
+    // listed was written already and is exiting or gone. Every listed pid is still written each
+    // round: a process whose main thread exited is listed as exiting while its other threads run,
+    // and the write moves those.
+    if (round > 0 && pids.every((pid) => written.has(pid) && exitingOrGone(Number(pid)))) return;
     for (const pid of pids) {
+      written.add(pid);
       try {
         fs.write(to, pid);
       } catch (err) {

@@ -53,6 +53,25 @@ describe('cgroup op batches', () => {
     assert.deepEqual(fake.procs(b), ['101', '102']);
   });
 
+  it('moveAll writes every pid it finds listed at least once, even one already exiting or gone', async () => {
+    // A process forked between two rounds can be listed as exiting while other threads of it run
+    // (its main thread called exit): writing its pid moves those threads, so it is never skipped.
+    // Pids above the kernel's pid_max: gone, as far as /proc can tell.
+    const [early, late] = ['4999998', '4999999'];
+    const listings = [[early], [early, late], [early, late], [early, late]];
+    const writes: string[] = [];
+    const fs: CgroupFs = {
+      mkdir: () => {},
+      rmdir: () => {},
+      exists: () => true,
+      children: () => [],
+      read: () => (listings.shift() ?? [early, late]).join('\n'),
+      write: (path, value) => void writes.push(`${path}=${value}`),
+    };
+    await runGroupOps(fs, [{ op: 'moveAll', from: 'from/cgroup.procs', to: 'to/cgroup.procs' }]);
+    assert.deepEqual(writes, ['to/cgroup.procs=4999998', 'to/cgroup.procs=4999998', 'to/cgroup.procs=4999999']);
+  });
+
   it('readBytes answers the byte counts it read, in order, through the worker thread', async () => {
     const charged = join(dir, 'memory.usage_in_bytes');
     const runner = new WorkerOpRunner();
