@@ -23,6 +23,7 @@ import { drainStreams, takeLogsAfterExit } from './exit-drain.js';
 import { ExitNotice } from './exit-notice.js';
 import type { Execution } from './execution.js';
 import { FrameDecoder, FrameError, encodeFrame } from './frames.js';
+import { FrameWrites } from './frame-writes.js';
 import { OrderedFrameReads } from './frame-reads.js';
 import type { FrameRead } from './frame-reads.js';
 import { GroupKill } from './group-kill.js';
@@ -73,6 +74,12 @@ export class ChannelSandbox implements Sandbox {
   private drainingAfterExit = false;
   /** Frames in arrival order; large done frames are read on the parser thread (frame-reads.ts). */
   private readonly reads: OrderedFrameReads;
+  /** Frames to the sandbox, held while one of its answers is read on the thread (frame-writes.ts). */
+  private readonly writes: FrameWrites;
+  /** The run whose deadline passed while its answer may be the frame on the thread (its sandbox is stopped). */
+  private answerAwaited: Execution | null = null;
+  /** The process exited while frames it sent before were read on the thread: they still count. */
+  private exitedDuringRead = false;
 
   /** Spawns nothing itself: wraps a started child and resolves once the harness is ready. */
   static start(opts: ChannelOptions): Promise<ChannelSandbox> {
@@ -99,12 +106,19 @@ export class ChannelSandbox implements Sandbox {
     this.memory = new MemoryWatch(opts);
     this.reads = new OrderedFrameReads({
       reader: opts.frameReader,
-      run: () => (this.exec === null ? undefined : { tenant: this.exec.req.tenant, maxResultDepth: this.exec.req.maxResultDepth ?? DEFAULT_MAX_RESULT_DEPTH }),
+      // Only with no run queued behind: the harness starts a queued run as soon as it has
+      // answered, and its time must count from then, which the host learns only from the answer.
+      run: () =>
+        this.exec === null || this.waiting.length > 0
+          ? undefined
+          : { tenant: this.exec.req.tenant, maxResultDepth: this.exec.req.maxResultDepth ?? DEFAULT_MAX_RESULT_DEPTH },
       deliver: (read) => this.onFrame(read),
-      pause: (paused) => (paused ? this.frames.pause() : this.frames.resume()),
+      pause: (paused) => (paused ? this.writes.hold() : this.writes.release(this.killed)),
+      discard: () => !this.takesFrames(),
     });
     const { stdout, stderr } = opts.child;
     this.frames = opts.child.frames;
+    this.writes = new FrameWrites(this.frames);
     stdout.on('data', (chunk: Buffer) => this.onOutput('stdout', chunk));
     stderr.on('data', (chunk: Buffer) => this.onOutput('stderr', chunk));
     this.frames.on('data', (chunk: Buffer) => this.onFrameData(chunk));
@@ -197,7 +211,7 @@ export class ChannelSandbox implements Sandbox {
       if (this.exec === null && this.waiting.length === 0) this.begin(run);
       else this.waiting.add(run);
       this.updateFrameCap();
-      this.frames.write(encodeFrame(body));
+      this.writes.write(encodeFrame(body));
     });
   }
 
@@ -236,7 +250,12 @@ export class ChannelSandbox implements Sandbox {
 
   /** Writes one frame; `flushed`, if given, is called once it has left the host (see EgressRelay). */
   private sendFrame(json: string, flushed?: () => void): void {
-    if (!this.killed) this.frames.write(encodeFrame(json), flushed === undefined ? undefined : () => flushed());
+    if (!this.killed) this.writes.write(encodeFrame(json), flushed);
+  }
+
+  /** Frames are taken until the sandbox is killed; after, only an awaited answer and what an exited process sent before. */
+  private takesFrames(): boolean {
+    return !this.killed || this.exitedDuringRead || (this.answerAwaited !== null && this.answerAwaited === this.exec);
   }
 
   // ------------------------------------------------------------------ inbound data
@@ -266,7 +285,7 @@ export class ChannelSandbox implements Sandbox {
   }
 
   private onFrame(read: FrameRead): void {
-    if (this.killed) return; // e.g. an earlier frame was refused while this one was read on the thread
+    if (!this.takesFrames()) return; // e.g. an earlier frame was refused while this one was read on the thread
     const { parsed } = read;
     if (!parsed.ok) return this.protocolError(parsed.reason);
     const frame = parsed.value;
@@ -325,9 +344,19 @@ export class ChannelSandbox implements Sandbox {
   private onDeadline(): void {
     const exec = this.exec;
     if (exec === null || exec.settled) return;
-    // Its answer may be the frame the thread is reading: the deadline is decided once that is back.
-    if (this.reads.reading) return void this.reads.idle().then(() => this.exec === exec && this.onDeadline());
-    this.failExecution(exec, 'timeout', timeoutError(exec.req.timeoutMs, this.memory.atDeadline(), exec.req.timeoutName));
+    const error = timeoutError(exec.req.timeoutMs, this.memory.atDeadline(), exec.req.timeoutName);
+    if (this.reads.reading) {
+      // Its answer may be the frame the thread is reading: the sandbox is stopped now (it gets no
+      // more time), and the run ends `timeout` unless that frame was its answer.
+      this.answerAwaited = exec;
+      this.kill();
+      void this.reads.idle().then(() => {
+        this.answerAwaited = null;
+        if (!exec.settled) this.failExecution(exec, 'timeout', error);
+      });
+      return;
+    }
+    this.failExecution(exec, 'timeout', error);
   }
 
   private protocolError(reason: string): void {
@@ -373,10 +402,13 @@ export class ChannelSandbox implements Sandbox {
   }
 
   private async onProcessGone(afterExit: (() => Promise<void>) | undefined): Promise<void> {
-    // A frame read on the thread (and those after it) came before the exit: they count first.
-    // The namespace died with its pid 1 already; the kill of the rest of the group waits as long.
-    await this.reads.idle();
     this.killer.leaderExited();
+    if (this.reads.reading) {
+      // A frame read on the thread (and those after it) came before the exit: they count first.
+      this.exitedDuringRead = true;
+      await this.reads.idle();
+      this.exitedDuringRead = false;
+    }
     const exec = this.exec;
     if (exec !== null && !exec.settled) {
       // Ended mid-execution: read the rest of its output before deciding (exit-drain.ts).

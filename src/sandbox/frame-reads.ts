@@ -36,6 +36,8 @@ export interface FrameReadsOptions {
   deliver: (read: FrameRead) => void;
   /** Stops (true) and restarts (false) reading the sandbox's frame channel. */
   pause: (paused: boolean) => void;
+  /** True when frames are no longer wanted (a killed sandbox): they are dropped unread. */
+  discard: () => boolean;
 }
 
 export class OrderedFrameReads {
@@ -66,6 +68,7 @@ export class OrderedFrameReads {
   }
 
   #read(body: Buffer, arrivedAt: number): void {
+    if (this.#options.discard()) return;
     const run = this.#options.run();
     const reader = this.#options.reader;
     if (reader === undefined || run === undefined || body.length < OFF_THREAD_FRAME_BYTES || !startsWith(body, DONE_PREFIX)) {

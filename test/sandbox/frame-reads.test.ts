@@ -46,8 +46,11 @@ function setUp(run: { tenant: string; maxResultDepth: number } | null = { tenant
   const reader = new GatedReader();
   const out: string[] = [];
   const paused: boolean[] = [];
-  const reads = new OrderedFrameReads({ reader, run: () => run ?? undefined, deliver: (read) => out.push(describeRead(read)), pause: (on) => paused.push(on) });
-  return { reader, out, reads, paused };
+  const state = { discard: false };
+  const reads = new OrderedFrameReads({
+    reader, run: () => run ?? undefined, deliver: (read) => out.push(describeRead(read)), pause: (on) => paused.push(on), discard: () => state.discard,
+  });
+  return { reader, out, reads, paused, state };
 }
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
@@ -121,6 +124,19 @@ describe('ordered frame reads', () => {
     assert.deepEqual(out, ['refused: done frame has extra fields']);
   });
 
+  it('drops frames unread once they are no longer wanted (a killed sandbox), those held behind a large one too', async () => {
+    const { reader, out, reads, paused, state } = setUp();
+    reads.push(doneFrame('ex1', big));
+    reads.push(doneFrame('ex2', big));
+    reads.push(logsFrame('ex3', 'after'));
+    state.discard = true;
+    reader.release();
+    await flush();
+    assert.deepEqual(out, [`done ex1 (result text ${big.length + 2} chars)`], 'the frame already with the thread comes back; nothing after it is read');
+    assert.equal(reader.asked.length, 1);
+    assert.deepEqual(paused, [true, false]);
+  });
+
   it('reads everything at once with no run in progress or no thread', () => {
     const idle = setUp(null);
     idle.reads.push(doneFrame('ex1', big));
@@ -128,7 +144,7 @@ describe('ordered frame reads', () => {
     assert.equal(idle.reader.asked.length, 0);
     const out: string[] = [];
     const unthreaded = new OrderedFrameReads({
-      reader: undefined, run: () => ({ tenant: 'acme', maxResultDepth: 64 }), deliver: (read) => out.push(describeRead(read)), pause: () => assert.fail('nothing to wait for'),
+      reader: undefined, run: () => ({ tenant: 'acme', maxResultDepth: 64 }), deliver: (read) => out.push(describeRead(read)), pause: () => assert.fail('nothing to wait for'), discard: () => false,
     });
     unthreaded.push(doneFrame('ex1', big));
     assert.deepEqual(out, ['done ex1']);

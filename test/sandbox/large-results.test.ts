@@ -122,6 +122,46 @@ describe('large results read on the parser thread (bwrap)', () => {
     assert.ok(outcome.durationMs < 400, `the run's duration ends when its answer came, not after the thread's read (${outcome.durationMs} ms)`);
   });
 
+  it('gives a run queued while a large answer is read nothing to run until it is back, and counts its time from then', async () => {
+    const sb = await threaded.spawn();
+    reader.hold = true;
+    const first = sb.run(request(`export default async () => ({ text: 'q'.repeat(100 * 1024) })`, { timeoutMs: 5_000 }));
+    await waitFor('the answer to reach the thread', () => reader.held === 1);
+    // Queued now, a busy run of 1.2 s with a 400 ms limit: had the harness started it at once, it
+    // would have run out the read's second and then finished within 400 ms of the host's start.
+    const queued = sb.run(request(`export default async () => { const end = Date.now() + 1200; while (Date.now() < end); return 'late'; }`, { timeoutMs: 400 }));
+    const heldSince = Date.now();
+    await waitFor('a second to pass', () => Date.now() > heldSince + 1_000);
+    reader.releaseAll();
+    assert.equal((await first).status, 'succeeded');
+    const outcome = await queued;
+    assert.equal(outcome.status, 'timeout', JSON.stringify(outcome));
+  });
+
+  it("stops a sandbox at its run's deadline while a frame dressed as an answer is read, and ends the run timeout", async () => {
+    const sb = await threaded.spawn();
+    const fp = footprint(sb, 'bwrap');
+    reader.hold = true;
+    // JSON keeps the last of two keys: this reads as a logs frame, but it starts like an answer.
+    const running = sb.run(
+      request(
+        `${FRAME_WRITER}
+        export default async (input, ctx) => {
+          writeFrame('{"t":"done"' + ' '.repeat(${OFF_THREAD_FRAME_BYTES}) + ',"t":"logs","id":' + JSON.stringify(ctx.executionId) + ',"logs":[]}');
+          for (;;) {}
+        };`,
+        { timeoutMs: 400 },
+      ),
+    );
+    await waitFor('the frame to reach the thread', () => reader.held === 1);
+    await waitFor('the sandbox to be stopped at its deadline, with the frame still on the thread', () => leftovers(fp).length === 0, 5_000);
+    assert.equal(reader.held, 1);
+    reader.releaseAll();
+    const outcome = await running;
+    assert.equal(outcome.status, 'timeout', JSON.stringify(outcome));
+    assert.equal(outcome.error?.type, 'Timeout');
+  });
+
   it('counts an answer that came before its sandbox exited, though the thread read it after', async () => {
     const sb = await threaded.spawn();
     const fp = footprint(sb, 'bwrap');
