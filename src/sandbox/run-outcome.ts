@@ -100,6 +100,17 @@ function withLazyResult(outcome: SandboxRunOutcome, json: string): void {
   });
 }
 
+/**
+ * Copies `result` and `resultJson` from an outcome onto a record or an answer without reading
+ * `result`: a result the parser thread read stays unparsed until something reads it (the record's
+ * insert and a large answer take the text).
+ */
+export function carryResult(from: SandboxRunOutcome, to: { result?: unknown; resultJson?: string }): void {
+  const result = Object.getOwnPropertyDescriptor(from, 'result');
+  if (result !== undefined && (result.get !== undefined || result.value !== undefined)) Object.defineProperty(to, 'result', result);
+  if (from.resultJson !== undefined) to.resultJson = from.resultJson;
+}
+
 /** Memory use of a sandbox whose run timed out (its cgroup's figures). */
 export interface MemoryAtTimeout {
   peakBytes: number;

@@ -10,7 +10,7 @@ import { maskOutcome } from '../egress/mask.js';
 import type { EgressBroker, EgressSession } from '../egress/types.js';
 import type { Admission, WaitSignal } from '../scheduler/admission.js';
 import type { SandboxPool } from '../sandbox/pool.js';
-import type { SandboxRunOutcome } from '../sandbox/port.js';
+import { carryResult } from '../sandbox/run-outcome.js';
 import type { FunctionCache } from './function-cache.js';
 import { callTimeout, callTimeoutName } from './call-timeout.js';
 import { withContention } from './timeout-context.js';
@@ -74,17 +74,6 @@ export interface InvokeDeps {
   egress?: EgressBroker;
   /** Which functions ran in each sandbox, for out-of-memory errors (shared with the job worker). */
   sandboxFunctions?: SandboxFunctions;
-}
-
-/**
- * Copies `result` and `resultJson` from an outcome onto a record or an answer without reading
- * `result`: a result the parser thread read stays unparsed until something reads it (the record's
- * insert and a large answer take the text; see doneOutcome).
- */
-function carryResult(from: SandboxRunOutcome, to: { result?: unknown; resultJson?: string }): void {
-  const result = Object.getOwnPropertyDescriptor(from, 'result');
-  if (result !== undefined && (result.get !== undefined || result.value !== undefined)) Object.defineProperty(to, 'result', result);
-  if (from.resultJson !== undefined) to.resultJson = from.resultJson;
 }
 
 export class InvokeService {

@@ -19,6 +19,7 @@ import type { Claimed, Lane, Lease, QueueStore, RunRecord } from '../../queue/po
 import type { Admission, Permit } from '../../scheduler/admission.js';
 import type { SandboxPool } from '../../sandbox/pool.js';
 import type { CheckpointSink, SandboxRunOutcome } from '../../sandbox/port.js';
+import { carryResult } from '../../sandbox/run-outcome.js';
 import type { FunctionCache } from '../function-cache.js';
 import type { ExecutionRecorder } from '../recorder.js';
 import { jobInfoOf } from './job-info.js';
@@ -248,8 +249,7 @@ export class JobSlice {
       isolation, layers: [...sandbox.layers], queuedAt, startedAt, finishedAt: this.now(), durationMs: outcome.durationMs,
       logs: outcome.logs, jobId: item.id,
     };
-    if (outcome.result !== undefined) record.result = outcome.result;
-    if (outcome.resultJson !== undefined) record.resultJson = outcome.resultJson;
+    carryResult(outcome, record);
     if (outcome.error !== undefined) record.error = outcome.error;
     if (cap !== undefined) record.error = cappedError(cap, this.saved);
     const stopped = this.stopReason();
