@@ -146,9 +146,7 @@ export class BwrapIsolator extends LaunchingIsolator<BwrapIsolatorOptions> imple
         ? {}
         : { beforeHello: started.place, bindTenant: (tenant: string) => started.group()?.bindTenant(tenant) }),
       memoryMiB: opts.memoryMiB,
-      bootTimeoutMs: this.options.bootTimeoutMs,
-      warmup: opts.warmup ?? 'full',
-      ...(this.options.frameReader === undefined ? {} : { frameReader: this.options.frameReader }),
+      ...this.channelSettings(opts),
       ...(nicePath === undefined
         ? {}
         : {

@@ -3,7 +3,8 @@
 // and the test sandbox their start check boots.
 import type { SandboxConfig } from '../../core/config.js';
 import { AirlockError } from '../../core/errors.js';
-import type { IsolatorCheck, Sandbox } from '../port.js';
+import type { ChannelOptions } from '../channel-options.js';
+import type { IsolatorCheck, Sandbox, SpawnOptions } from '../port.js';
 import { DirectLauncher } from './direct.js';
 import type { Launcher } from './types.js';
 import type { SandboxFrameReader } from '../../core/json-thread/parser.js';
@@ -30,6 +31,15 @@ export abstract class LaunchingIsolator<O extends LaunchingIsolatorOptions> {
 
   close(): Promise<void> {
     return this.launcher.close();
+  }
+
+  /** What every channel sandbox this isolator starts gets alike: its boot limit, warm-up and frame reader. */
+  protected channelSettings(opts: SpawnOptions): Pick<ChannelOptions, 'bootTimeoutMs' | 'warmup' | 'frameReader'> {
+    return {
+      bootTimeoutMs: this.options.bootTimeoutMs,
+      warmup: opts.warmup ?? 'full',
+      ...(this.options.frameReader === undefined ? {} : { frameReader: this.options.frameReader }),
+    };
   }
 
   /**

@@ -71,9 +71,7 @@ export class ProcessIsolator extends LaunchingIsolator<ProcessIsolatorOptions> i
       layers: [],
       child,
       memoryMiB: opts.memoryMiB,
-      bootTimeoutMs: this.options.bootTimeoutMs,
-      warmup: opts.warmup ?? 'full',
-      ...(this.options.frameReader === undefined ? {} : { frameReader: this.options.frameReader }),
+      ...this.channelSettings(opts),
       ...(nicePath === undefined ? {} : { promote: () => child.pid !== undefined && promoteProcess(child.pid) }),
       afterExit: () => rm(codeDir, { recursive: true, force: true }),
     });
