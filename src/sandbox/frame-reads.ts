@@ -40,10 +40,16 @@ export interface FrameReadsOptions {
   discard: () => boolean;
 }
 
+/** A frame that came while another was read on the thread, and when it came. */
+interface HeldFrame {
+  body: Buffer;
+  arrivedAt: number;
+}
+
 export class OrderedFrameReads {
   readonly #options: FrameReadsOptions;
-  /** Frames that came while one is read on the thread, and when; null when none is. */
-  #held: { body: Buffer; arrivedAt: number }[] | null = null;
+  /** Frames that came while one is read on the thread; null when none is. */
+  #held: HeldFrame[] | null = null;
   #whenIdle: (() => void)[] = [];
 
   constructor(options: FrameReadsOptions) {
@@ -103,7 +109,7 @@ export class OrderedFrameReads {
       this.#read(next.body, next.arrivedAt);
     }
     // Another large done frame went to the thread: the rest wait behind it, in order.
-    if (this.#held !== null) (this.#held as { body: Buffer; arrivedAt: number }[]).push(...held);
+    if (this.#held !== null) (this.#held as HeldFrame[]).push(...held);
     else {
       this.#options.pause(false);
       for (const resolve of this.#whenIdle.splice(0)) resolve();

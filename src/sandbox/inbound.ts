@@ -10,8 +10,6 @@ import { parseCheckpoint } from './checkpoint-relay.js';
 import { isRecord } from '../core/json.js';
 import { parseUntrustedJson } from '../core/json-text.js';
 
-export { parseUntrustedJson };
-
 const LEVELS: ReadonlySet<string> = new Set<HarnessLogLevel>(['debug', 'info', 'warn', 'error', 'stdout', 'stderr']);
 const MAX_ERROR_TYPE = 200;
 const MAX_ERROR_MESSAGE = 8 * 1024;
@@ -24,7 +22,6 @@ function fail<T>(reason: string): Parsed<T> {
 function hasOnly(obj: Record<string, unknown>, keys: readonly string[]): boolean {
   return Object.keys(obj).every((k) => keys.includes(k));
 }
-
 
 /** Parses one frame body and checks its shape; `id` is the execution in flight, if any. */
 export function parseFrame(body: Buffer): Parsed<SandboxToHostFrame> {

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FrameDecoder, FrameError, encodeFrame } from '../../src/sandbox/frames.js';
-import { parseFrame, parseUntrustedJson } from '../../src/sandbox/inbound.js';
+import { parseUntrustedJson } from '../../src/core/json-text.js';
+import { parseFrame } from '../../src/sandbox/inbound.js';
 import { runFrameBody } from '../../src/sandbox/outbound.js';
 import { request } from './support.js';
 
