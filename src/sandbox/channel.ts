@@ -5,22 +5,22 @@
 // time; a run requested while another is in progress is sent at once and queued behind it (the
 // harness starts it when the one before has answered), and its own deadline starts then.
 // Its parts: boot.ts (the ready handshake), outbound.ts (hello and run frames, the inbound cap),
-// frames.ts / inbound.ts (decoding, validation), execution.ts (the run in flight), run-outcome.ts
-// (result checks, failure errors), logs.ts (captured output), group-kill.ts (ending the processes),
-// waiting-runs.ts (runs queued behind the one in progress), exit-drain.ts (output read after an
-// exit mid-run), memory-watch.ts (memory figures of a run gone wrong), channel-options.ts (what an
-// isolator hands it). Log lines of a run in progress may arrive before its answer (`logs` frames).
+// frames.ts / inbound.ts (decoding, validation), frame-reads.ts / frame-writes.ts (frame order
+// while a large answer is read on the parser thread), execution.ts (the run in flight, its frames
+// and its answer), run-outcome.ts (result checks, failure errors), logs.ts (captured output),
+// group-kill.ts (ending the processes), waiting-runs.ts (runs queued behind the one in progress),
+// exit-notice.ts (the process's end), exit-drain.ts (output read after an exit mid-run),
+// memory-watch.ts (memory figures of a run gone wrong), channel-options.ts (what an isolator hands
+// it). Log lines of a run in progress may arrive before its answer (`logs` frames).
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { ExecutionError, SecurityLayer } from '../core/types.js';
-import type { CheckedResultText } from '../core/json-thread/parser.js';
-import type { DoneFrame } from '../runtime/protocol.js';
 import { BootHandshake } from './boot.js';
 import type { ChannelOptions } from './channel-options.js';
 import type { LaunchedProcess } from './launch/types.js';
-import { addFrameLogs, elapsedMs, maxLogsFrames, relayFrame, scanStderrForOom, startExecution } from './execution.js';
+import { answeredOutcome, elapsedMs, routeRunFrame, scanStderrForOom, settleAnswered, startExecution } from './execution.js';
 import { drainStreams, takeLogsAfterExit } from './exit-drain.js';
-import { ExitNotice } from './exit-notice.js';
+import { ExitNotice, processGone } from './exit-notice.js';
 import type { Execution } from './execution.js';
 import { FrameDecoder, FrameError, encodeFrame } from './frames.js';
 import { FrameWrites } from './frame-writes.js';
@@ -30,7 +30,7 @@ import { GroupKill } from './group-kill.js';
 import { FRAME_SLACK, helloFrame, runFrameBody, runFrameCap } from './outbound.js';
 import { withoutOomReport } from './oom-report.js';
 import type { Sandbox, SandboxRunOutcome, SandboxRunRequest } from './port.js';
-import { DEFAULT_MAX_RESULT_DEPTH, doneOutcome, exitFailure, invalidFrameError, outcomeNow, timeoutError } from './run-outcome.js';
+import { DEFAULT_MAX_RESULT_DEPTH, exitFailure, invalidFrameError, outcomeNow, timeoutError } from './run-outcome.js';
 import { MemoryWatch } from './memory-watch.js';
 import { WaitingRuns } from './waiting-runs.js';
 import type { QueuedRun } from './waiting-runs.js';
@@ -125,32 +125,10 @@ export class ChannelSandbox implements Sandbox {
     for (const stream of [stdout, stderr, this.frames]) stream.on('error', () => {});
     const hello = helloFrame(opts.warmup ?? 'full');
     if (opts.beforeHello === undefined) this.frames.write(hello);
-    else {
-      opts.beforeHello().then(
-        () => {
-          if (!this.killed) this.frames.write(hello);
-        },
-        (err: unknown) => {
-          this.boot.addNote(err instanceof Error ? err.message : String(err));
-          this.kill();
-        },
-      );
-    }
-    this.exited = new Promise<void>((resolve) => {
-      let done = false;
-      const finish = (): void => {
-        if (done) return;
-        done = true;
-        void this.onProcessGone(opts.afterExit).then(resolve);
-      };
-      this.child.once('exit', finish);
-      // A spawn failure (e.g. missing binary) emits 'error' and possibly never 'exit'.
-      this.child.on('error', (err) => {
-        this.boot.addNote(err.message);
-        if (this.child.pid === undefined || this.child.exitCode !== null) finish();
-        else this.kill();
-      });
-    });
+    else opts.beforeHello().then(() => this.killed || this.frames.write(hello), (err: unknown) => this.failBoot(err));
+    this.exited = processGone(this.child, (err) => this.boot.addNote(err.message), () => this.kill()).then(() =>
+      this.onProcessGone(opts.afterExit),
+    );
   }
 
   get pid(): number | undefined {
@@ -296,25 +274,15 @@ export class ChannelSandbox implements Sandbox {
     }
     if (frame.t === 'cancelled') return this.onCancelled(frame.id);
     const exec = this.exec;
-    if (frame.t === 'logs') {
-      if (exec === null || exec.settled || frame.id !== exec.req.executionId) return this.protocolError('logs frame outside its run');
-      if (++exec.logsFrames > maxLogsFrames(exec.req.logBytes)) return this.protocolError('more logs frames than the log budget allows');
-      return addFrameLogs(exec, frame.logs, frame.skipped);
-    }
-    if (frame.t === 'fetch' || frame.t === 'fetch-abort' || frame.t === 'checkpoint') {
-      const violation = relayFrame(exec, frame, read.bytes);
+    if (frame.t === 'logs' || frame.t === 'fetch' || frame.t === 'fetch-abort' || frame.t === 'checkpoint') {
+      const violation = routeRunFrame(exec, frame, read.bytes);
       return violation === undefined ? undefined : this.protocolError(violation);
     }
     if (exec === null || exec.settled || frame.t !== 'done') return this.protocolError(`unsolicited ${frame.t} frame`);
     if (frame.id !== exec.req.executionId) return this.protocolError('done frame for another execution');
-    exec.settled = true;
-    exec.relay?.close();
-    exec.checkpoints?.close();
-    clearTimeout(exec.timer);
     const receivedAt = Date.now();
-    const durationMs = elapsedMs(exec, read.arrivedAt); // not counting a read on the thread
+    const durationMs = settleAnswered(exec, read.arrivedAt); // not counting a read on the thread
     this.runMsAverage = this.runMsAverage === undefined ? durationMs : this.runMsAverage + RUN_MS_WEIGHT * (durationMs - this.runMsAverage);
-    const frameBytes = read.bytes;
     // The harness starts the next queued run as soon as it has answered: so does the host.
     this.exec = null;
     const next = this.waiting.next();
@@ -325,18 +293,12 @@ export class ChannelSandbox implements Sandbox {
     // Output the sandbox wrote before answering may still sit in the fd 1/2 buffers: let this
     // poll round read it, then complete.
     this.finishing = exec;
-    setImmediate(() => this.complete(exec, frame, receivedAt, durationMs, frameBytes, read.checked));
-  }
-
-  private complete(exec: Execution, frame: DoneFrame, receivedAt: number, durationMs: number, frameBytes: number, checked?: CheckedResultText): void {
-    exec.collecting = false;
-    if (this.finishing === exec) this.finishing = null;
-    addFrameLogs(exec, frame.logs, frame.skipped, receivedAt);
-    if (frame.logsTruncated) exec.collector.markTruncated();
-    const outcome = doneOutcome(exec.req, frame, durationMs, frameBytes, checked);
-    outcome.logs = exec.collector.finish();
-    if (this.killed) outcome.reusable = false; // e.g. a bad frame arrived meanwhile
-    this.endExecution(exec, outcome);
+    setImmediate(() => {
+      if (this.finishing === exec) this.finishing = null;
+      const outcome = answeredOutcome(exec, frame, receivedAt, durationMs, read.bytes, read.checked);
+      if (this.killed) outcome.reusable = false; // e.g. a bad frame arrived meanwhile
+      this.endExecution(exec, outcome);
+    });
   }
 
   // ------------------------------------------------------------------ failures
@@ -357,6 +319,12 @@ export class ChannelSandbox implements Sandbox {
       return;
     }
     this.failExecution(exec, 'timeout', error);
+  }
+
+  /** What the sandbox needed before its hello failed: it never boots. */
+  private failBoot(err: unknown): void {
+    this.boot.addNote(err instanceof Error ? err.message : String(err));
+    this.kill();
   }
 
   private protocolError(reason: string): void {
@@ -418,13 +386,7 @@ export class ChannelSandbox implements Sandbox {
       exec.oomSeen = this.memory.ranOut(exec.v8OomReported);
       if (!exec.settled) {
         const { exitCode, signalCode } = this.child;
-        const { status, error } = exitFailure({
-          oom: exec.oomSeen,
-          destroyRequested: this.destroyRequested,
-          memoryMiB: this.memoryMiB,
-          exitCode,
-          signalCode,
-        });
+        const { status, error } = exitFailure({ oom: exec.oomSeen, destroyRequested: this.destroyRequested, memoryMiB: this.memoryMiB, exitCode, signalCode });
         this.failExecution(exec, status, error, { code: exitCode, signal: signalCode });
       }
     }

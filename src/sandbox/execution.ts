@@ -1,12 +1,15 @@
 // One execution in flight on a channel sandbox: its record (request, log collector, deadline
-// timer, relays, the caller's resolve), the `fetch`, `fetch-abort` and `checkpoint` frames routed
-// to its relays, the count of its `logs` frames against what its log budget allows, and the scan of
-// its raw stderr for V8's out-of-memory message.
-import type { CheckpointFrame, FetchAbortFrame, FetchFrame, HarnessLogEntry, LogsSkipped } from '../runtime/protocol.js';
+// timer, relays, the caller's resolve), the frames of its run (`logs` counted against what its log
+// budget allows, `fetch`, `fetch-abort` and `checkpoint` routed to its relays, its `done` answer
+// settling it and turning into its outcome), and the scan of its raw stderr for V8's
+// out-of-memory message.
+import type { CheckedResultText } from '../core/json-thread/parser.js';
+import type { CheckpointFrame, DoneFrame, FetchAbortFrame, FetchFrame, HarnessLogEntry, LogsFrame, LogsSkipped } from '../runtime/protocol.js';
 import { CheckpointRelay } from './checkpoint-relay.js';
 import { EgressRelay } from './egress-relay.js';
 import { LOG_LINE_OVERHEAD, LogCollector } from './logs.js';
 import type { SandboxRunOutcome, SandboxRunRequest } from './port.js';
+import { doneOutcome } from './run-outcome.js';
 
 // V8's fatal message, e.g. "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap
 // out of memory". A tenant can print this text itself, so it never decides alone where the kernel
@@ -98,6 +101,40 @@ export function scanStderrForOom(exec: Execution, chunk: Buffer): void {
   const text = exec.stderrTail + chunk.toString('latin1');
   exec.v8OomReported = V8_OOM.test(text);
   exec.stderrTail = text.slice(-128);
+}
+
+/**
+ * Takes a frame of the run in progress other than its answer: a `logs` frame's lines, or a relay
+ * frame (relayFrame). Returns the protocol violation to report, or undefined.
+ */
+export function routeRunFrame(exec: Execution | null, frame: LogsFrame | FetchFrame | FetchAbortFrame | CheckpointFrame, frameBytes: number): string | undefined {
+  if (frame.t !== 'logs') return relayFrame(exec, frame, frameBytes);
+  if (exec === null || exec.settled || frame.id !== exec.req.executionId) return 'logs frame outside its run';
+  if (++exec.logsFrames > maxLogsFrames(exec.req.logBytes)) return 'more logs frames than the log budget allows';
+  addFrameLogs(exec, frame.logs, frame.skipped);
+  return undefined;
+}
+
+/** The run's answer arrived at `arrivedAt`: its deadline and relays stop. Returns its duration, ms. */
+export function settleAnswered(exec: Execution, arrivedAt: number): number {
+  exec.settled = true;
+  exec.relay?.close();
+  exec.checkpoints?.close();
+  clearTimeout(exec.timer);
+  return elapsedMs(exec, arrivedAt);
+}
+
+/**
+ * The outcome of an answered run, once the output it wrote before answering was read: the
+ * answer's log lines (stamped `receivedAt`) after those, and no raw output taken after.
+ */
+export function answeredOutcome(exec: Execution, frame: DoneFrame, receivedAt: number, durationMs: number, frameBytes: number, checked?: CheckedResultText): SandboxRunOutcome {
+  exec.collecting = false;
+  addFrameLogs(exec, frame.logs, frame.skipped, receivedAt);
+  if (frame.logsTruncated) exec.collector.markTruncated();
+  const outcome = doneOutcome(exec.req, frame, durationMs, frameBytes, checked);
+  outcome.logs = exec.collector.finish();
+  return outcome;
 }
 
 /**
