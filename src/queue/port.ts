@@ -235,8 +235,12 @@ export interface QueueStore {
   markRun(lease: Lease, run: RunRecord): Promise<void>;
   /** Durably saves a checkpoint; returns its time. LEASE_LOST if stale, CHECKPOINT_TOO_LARGE. */
   saveCheckpoint(lease: Lease, state: unknown): Promise<number>;
-  /** Ends the item `succeeded` with its result. LEASE_LOST if stale. */
-  complete(lease: Lease, result: unknown): Promise<QueueItem>;
+  /**
+   * Ends the item `succeeded` with its result. LEASE_LOST if stale. `resultJson`, when given, is
+   * that result as compact JSON text already checked (a sandbox's answer read on the parser
+   * thread): it is stored as it is and `result` is not read.
+   */
+  complete(lease: Lease, result: unknown, resultJson?: string): Promise<QueueItem>;
   /** Counts a failed attempt: queued again after backoff, dead after the last, failed if permanent. */
   fail(lease: Lease, error: QueueError, options?: FailOptions): Promise<QueueItem>;
   /** The run hit its slice cap: queued again at once, attempts unchanged. LEASE_LOST if stale. */

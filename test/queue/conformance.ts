@@ -117,6 +117,17 @@ export function queueConformance(name: string, make: MakeQueue): void {
         assert.deepEqual(await q.get('acme', item.id), done);
       }));
 
+    test("complete given the result's JSON text stores that text and never reads the value", () =>
+      withQueue({}, async ({ q }) => {
+        await q.enqueue(job);
+        const [c] = await q.claim({ owner: 'w', max: 1 });
+        assert.ok(c);
+        // A BigInt is not JSON: encoding it would fail the call, so success proves it was not read.
+        const done = await q.complete(c.lease, 1n, '{"rows":[1,2,3],"note":"from the thread"}');
+        assert.deepEqual([done.status, done.result], ['succeeded', { rows: [1, 2, 3], note: 'from the thread' }]);
+        assert.deepEqual((await q.get('acme', c.item.id))?.result, { rows: [1, 2, 3], note: 'from the thread' });
+      }));
+
     test('an item is not claimable before its runAfter', () =>
       withQueue({}, async ({ q, clock }) => {
         await q.enqueue({ ...job, runAfter: clock.t + 500 });

@@ -297,7 +297,11 @@ export class JobSlice {
   private async settleOutcome(outcome: SandboxRunOutcome, payload: JobPayload, cap: SliceCap | undefined): Promise<void> {
     const { queue } = this.deps;
     if (this.stop.aborted) return this.afterStop();
-    if (outcome.status === 'succeeded') return this.settle('succeeded', () => queue.complete(this.lease, outcome.result ?? null));
+    if (outcome.status === 'succeeded') {
+      // The result's checked text when the outcome has one (never read as a value here).
+      const { resultJson } = outcome;
+      return this.settle('succeeded', () => queue.complete(this.lease, resultJson === undefined ? (outcome.result ?? null) : undefined, resultJson));
+    }
     if (outcome.status === 'timeout') {
       if (this.now() >= payload.deadlineAt) {
         return this.settle('failed', () => queue.fail(this.lease, deadlineError(payload.deadlineAt, deadlineStart(payload, this.claimed.item), this.claimed.item.lastError), { retryable: false, attempt: false }));

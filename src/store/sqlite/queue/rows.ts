@@ -77,14 +77,14 @@ export function rowToItem(row: QueueItemRow): QueueItem {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
-  readPayloadWhenAsked(item, row.payload);
+  parseWhenRead(item, 'payload', row.payload);
   // Not enumerable: the item's fields, as compared and spread, stay what they were.
   Object.defineProperty(item, 'payloadJson', { value: row.payload, enumerable: false, writable: true, configurable: true });
   if (row.idempotency_key !== null) item.idempotencyKey = row.idempotency_key;
   if (row.started_at !== null) item.startedAt = row.started_at;
   if (row.finished_at !== null) item.finishedAt = row.finished_at;
   if (row.last_error !== null) item.lastError = parse(row.last_error) as QueueError;
-  if (row.result !== null) item.result = parse(row.result);
+  if (row.result !== null) parseWhenRead(item, 'result', row.result);
   if (row.checkpoint !== null) item.checkpoint = parse(row.checkpoint);
   if (row.checkpoint_at !== null) item.checkpointAt = row.checkpoint_at;
   if (row.lease_owner !== null) item.leaseOwner = row.lease_owner;
@@ -93,13 +93,15 @@ export function rowToItem(row: QueueItemRow): QueueItem {
 }
 
 /**
- * The payload is parsed the first time it is read: an enqueue answers with the stored item, and
- * its caller (a job submission) reads only the id, so a multi-megabyte input is not parsed back
- * on the event loop for nothing. Reading it, spreading the item or serializing it parses it once.
+ * The payload and the result are parsed the first time they are read: an enqueue answers with the
+ * stored item, and its caller (a job submission) reads only the id; a job's completion answers
+ * with the item too, and nothing reads its result there. So a multi-megabyte input or result is
+ * not parsed back on the event loop for nothing. Reading it, spreading the item or serializing it
+ * parses it once.
  */
-function readPayloadWhenAsked(item: QueueItem, text: string): void {
+function parseWhenRead(item: QueueItem, key: 'payload' | 'result', text: string): void {
   let parsed: { value: unknown } | undefined;
-  Object.defineProperty(item, 'payload', {
+  Object.defineProperty(item, key, {
     enumerable: true,
     configurable: true,
     get: () => (parsed ??= { value: parse(text) }).value,

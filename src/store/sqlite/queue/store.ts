@@ -263,8 +263,8 @@ export class SqliteQueue implements QueueStore {
     return row.checkpoint_at;
   }
 
-  async complete(lease: Lease, result: unknown): Promise<QueueItem> {
-    const json = encodeJson(result, 'the result', Number.MAX_SAFE_INTEGER, 'VALIDATION_FAILED');
+  async complete(lease: Lease, result: unknown, resultJson?: string): Promise<QueueItem> {
+    const json = resultJson ?? encodeJson(result, 'the result', Number.MAX_SAFE_INTEGER, 'VALIDATION_FAILED');
     const now = this.ctx.now();
     const row = this.stmts().complete.get(json, now, now, ...this.guard(lease));
     if (row === undefined) throw this.leaseLost(lease);
