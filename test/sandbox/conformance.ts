@@ -212,6 +212,24 @@ export function conformance(kind: IsolatorName): void {
       assert.ok(outcome.logs.every((l) => typeof l.ts === 'number'));
     });
 
+    it('raw writes to fd 1 and 2 faster than the host reads wait for room instead of failing with EAGAIN', async () => {
+      // 4 MB each way in 1000-byte writes, far beyond the socket's buffer: each write blocks
+      // until the host has read, as on a pipe; nothing is thrown to the function.
+      const code = `import { writeSync } from 'node:fs';
+        export default async () => {
+          const chunk = Buffer.alloc(1000, 0x42); chunk[999] = 10;
+          const written = [0, 0];
+          for (const fd of [1, 2]) for (let i = 0; i < 4000; i++) written[fd - 1] += writeSync(fd, chunk);
+          writeSync(1, 'LAST\\n');
+          return written;
+        };`;
+      const { outcome } = await runOnce(kind, code, { logBytes: 16 * 1024 });
+      assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+      assert.deepEqual(outcome.result, [4_000_000, 4_000_000]);
+      assert.ok(outcome.logs.some((l) => l.msg.startsWith('[logs truncated')), 'over the log budget: truncated, not failed');
+      assert.equal(outcome.logs.at(-1)?.msg, 'LAST');
+    });
+
     it('adds no line for a zero-length write to stdout or stderr, and keeps a blank one', async () => {
       // execSync hands the child's empty stderr to process.stderr.write: no line for it.
       const code = `import { execSync } from 'node:child_process';
@@ -273,8 +291,7 @@ export function conformance(kind: IsolatorName): void {
       const code = `import { writeSync } from 'node:fs';
         export default async (input) => {
           const lines = Array.from({ length: 2000 }, (_, i) => String(i).padStart(4, '0') + ' ' + 'x'.repeat(95));
-          // fd 2 is non-blocking: a full pipe answers EAGAIN until the host reads it.
-          const raw = (text) => { const b = Buffer.from(text); let at = 0; while (at < b.length) { try { at += writeSync(2, b, at); } catch (e) { if (e.code !== 'EAGAIN') throw e; } } };
+          const raw = (text) => { const b = Buffer.from(text); let at = 0; while (at < b.length) at += writeSync(2, b, at); };
           if (input.raw) { for (const l of lines) raw(l + '\\n'); raw('LAST\\n'); }
           else { for (const l of lines) process.stdout.write(l + '\\n'); process.stdout.write('LAST\\n'); }
           throw new Error('boom');

@@ -1,6 +1,6 @@
 // The ways tenant code writes logs, all recorded into the run in progress (capture.ts): console's
 // methods, writes to process.stdout and process.stderr (which never reach fd 1 and 2; a
-// zero-length write adds no line), and ctx.log. console behaves as Node's does where a tenant can
+// zero-length write adds no line), and ctx.log; raw writes to fd 1 and 2 block rather than fail. console behaves as Node's does where a tenant can
 // tell: console.trace writes "Trace: …" and the stack of its caller (the function's own frames),
 // console.dir takes util.inspect's options, and console.group indents what console writes after
 // it by 2 spaces a level until console.groupEnd (per run: a run starts unindented). Nothing a
@@ -111,6 +111,20 @@ export function installConsole(): void {
     };
   (process.stdout as unknown as { write: unknown }).write = writer('stdout');
   (process.stderr as unknown as { write: unknown }).write = writer('stderr');
+  blockingRawOutput();
+}
+
+/**
+ * Raw writes to fd 1 and 2 (fs.writeSync, a child process's inherited output) wait for room, as
+ * on a pipe: creating process.stdout and process.stderr made those fds non-blocking (libuv), and a
+ * writer faster than the host's reads then failed with EAGAIN. The host reads them continuously;
+ * what is over the log budget is left out, never thrown back at the function.
+ */
+function blockingRawOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    const handle = (stream as unknown as { _handle?: { setBlocking?: (blocking: boolean) => number } })._handle;
+    handle?.setBlocking?.(true);
+  }
 }
 
 /** ctx.log: one shared object; like console, it records into the run in progress. */
