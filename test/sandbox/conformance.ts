@@ -514,6 +514,20 @@ export function conformance(kind: IsolatorName): void {
       assert.ok(answeredAt - last!.ts >= 200, `the last line came well before the deadline: ${times}`);
     });
 
+    it('keeps the lines a busy loop logged before its deadline, all but its last moments', async () => {
+      // The loop never yields, so the harness's flush timer never fires: before, every line was
+      // lost with the sandbox. Now a line written once that timer is overdue sends the lot.
+      const code = `export default async () => {
+        const started = Date.now(); let last = -1;
+        for (;;) { const at = Date.now() - started; const tick = Math.floor(at / 20); if (tick !== last) { last = tick; console.log('tick ' + tick); } }
+      };`;
+      const { outcome, alive } = await runOnce(kind, code, { timeoutMs: 1_000 });
+      assertKilledSandbox(outcome, alive, 'timeout', 'Timeout');
+      const ticks = outcome.logs.map((l) => l.msg);
+      assert.ok(ticks.length >= 5, `lines kept: ${JSON.stringify(ticks)}`);
+      assert.deepEqual(ticks, ticks.map((_, i) => `tick ${i}`), 'in order, from the first, none missing');
+    });
+
     it('keeps the lines a run logged before it ended the process', async () => {
       const code = "export default async (input, ctx) => { console.log('about to exit'); ctx.log.error('bye'); process.exit(3); };";
       const { outcome, alive } = await runOnce(kind, code);

@@ -1,14 +1,15 @@
 // Log capture of the run in progress: what its code writes (console, stdout/stderr, ctx.log;
 // see console.ts) becomes [level, text] entries kept under the run's logBytes (its first lines and
 // its newest: log-budget.ts), sent on a `logs` frame at most LOG_FLUSH_MS after they were written
-// (TAIL_FLUSH_MS once over half the budget) and otherwise with the run's answer. Work a finished run
+// (TAIL_FLUSH_MS once over half the budget; a run that blocks its event loop sends them as it
+// writes its next line once that time is past) and otherwise with the run's answer. Work a finished run
 // left behind (timers, intervals, pending promises) still carries that run's capture in its async
 // context: its output and errors are dropped, never charged to the run in progress.
 import type { HarnessLogLevel } from '../protocol.js';
 import { channelBusy, send, sendSync } from './channel.js';
 import { keep, maySend, takeLogsJson, unsent } from './log-budget.js';
 import type { KeptLogs } from './log-budget.js';
-import { AsyncLocalStorage, clearTimer, jsonStringify, setTimer } from './primordials.js';
+import { AsyncLocalStorage, clearTimer, jsonStringify, now, setTimer } from './primordials.js';
 import { tidyLogText } from './stack-text.js';
 
 /**
@@ -36,6 +37,8 @@ export interface Capture {
   job: boolean;
   /** Armed by the first entry not yet sent (see LOG_FLUSH_MS). */
   flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When flushTimer is due, epoch ms: a line written after that, with the timer still armed, flushes. */
+  flushDueAt: number;
   /** console.group levels open in this run (console.ts). */
   groupDepth: number;
 }
@@ -81,8 +84,16 @@ export function record(level: HarnessLogLevel, msg: string): void {
   keep(cap.logs, level, tidyLogText(msg), () => {
     if (!cap.discard) sendLogs(cap);
   });
+  if (cap.flushTimer !== undefined && now() >= cap.flushDueAt) {
+    // The timer is overdue: the run's code holds the event loop (a busy loop), and the host may
+    // stop it at its deadline at any moment. Its lines go now (a socket write needs no loop turn).
+    clearTimer(cap.flushTimer);
+    flushLogs(cap);
+  }
   if (cap.flushTimer === undefined && !cap.discard && unsent(cap.logs) > 0 && maySend(cap.logs, false)) {
-    cap.flushTimer = setTimer(flushLogs, cap.logs.tailing ? TAIL_FLUSH_MS : LOG_FLUSH_MS, cap);
+    const after = cap.logs.tailing ? TAIL_FLUSH_MS : LOG_FLUSH_MS;
+    cap.flushDueAt = now() + after;
+    cap.flushTimer = setTimer(flushLogs, after, cap);
   }
 }
 

@@ -57,6 +57,7 @@ export function handleRun(frame: RunFrame, next: (() => void) | undefined): Prom
     egress: false,
     job: false,
     flushTimer: undefined,
+    flushDueAt: 0,
     groupDepth: 0,
   };
   beginCapture(capture);
