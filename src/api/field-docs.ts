@@ -19,6 +19,6 @@ export const FIELD_DOCS = {
   logTs: 'when the host received the line, epoch ms',
   logLevel:
     'debug, info, warn or error (ctx.log.* and console.*: log and info are info, debug and trace debug); ' +
-    'stdout or stderr (process.stdout/stderr.write and raw writes to fd 1/2); warn for the closing "[logs truncated: …]" line (it names the logBytes limit)',
+    'stdout or stderr (process.stdout/stderr.write and raw writes to fd 1/2); warn for the "[logs truncated: …]" line between the first lines and the newest ones kept (it names the logBytes limit)',
   logMsg: 'the text, formatted like console.log, ANSI escapes removed and other control characters except \\n and \\t escaped',
 } as const;

@@ -17,10 +17,32 @@ export class ArgumentError extends UsageError {
 }
 
 export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+  let parsed;
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
   } catch (err) {
     throw new ArgumentError(argumentProblem(err as Error & { code?: string }, Object.keys(options)));
+  }
+  refuseRepeats(parsed.tokens, options);
+  const { values, positionals } = parsed;
+  return { values, positionals };
+}
+
+/**
+ * An option given twice is refused, as the API refuses a repeated query parameter: taking the
+ * last one (node:util's way) would deploy `--tenant edge --tenant acme` to acme without a word.
+ */
+function refuseRepeats(tokens: readonly { kind: string; name?: string; rawName?: string }[], options: NonNullable<ParseArgsConfig['options']>): void {
+  const seen = new Map<string, string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === undefined || options[token.name]?.multiple === true) continue;
+    const earlier = seen.get(token.name);
+    const spelled = token.rawName ?? `--${token.name}`;
+    if (earlier !== undefined) {
+      const as = earlier === spelled ? '' : ` (as ${earlier} and ${spelled})`;
+      throw new ArgumentError(`--${token.name} is given more than once${as}; give it once`);
+    }
+    seen.set(token.name, spelled);
   }
 }
 
@@ -115,6 +137,7 @@ let stdinTakenBy: string | undefined;
  */
 export function readJsonArg(option: string, raw: string, fileWhat: string): unknown {
   const path = raw.startsWith('@') ? raw.slice(1) : undefined;
+  if (path === '') throw new UsageError(`${option} @ needs a file name after the @ (${option} @input.json), or - for standard input (${option} @-)`);
   const text = path === undefined ? raw : readArgFile(path, fileWhat);
   try {
     return JSON.parse(text) as unknown;

@@ -55,7 +55,7 @@ type KeySource =
 
 /** AIRLOCK_KEY, else the admin key in AIRLOCK_DATA_DIR (default ./.airlock) as an absolute path. */
 function findKey(env: NodeJS.ProcessEnv): KeySource {
-  if (env.AIRLOCK_KEY) return { from: 'env', key: env.AIRLOCK_KEY };
+  if (env.AIRLOCK_KEY) return { from: 'env', key: sendableKey(env.AIRLOCK_KEY, 'AIRLOCK_KEY') };
   const path = join(resolve(env.AIRLOCK_DATA_DIR || './.airlock'), 'admin.key');
   let key: string;
   try {
@@ -63,7 +63,18 @@ function findKey(env: NodeJS.ProcessEnv): KeySource {
   } catch (err) {
     return { from: 'nowhere', path, why: readFailure(err) };
   }
-  return key === '' ? { from: 'nowhere', path, why: 'it is empty' } : { from: 'file', key, path };
+  return key === '' ? { from: 'nowhere', path, why: 'it is empty' } : { from: 'file', key: sendableKey(key, path), path };
+}
+
+/**
+ * A key an HTTP header can carry (visible ASCII; keys are `ak_…` tokens); anything else is a usage
+ * error before any request, instead of a failure of the request itself.
+ */
+function sendableKey(key: string, from: string): string {
+  if (/^[\x21-\x7e]+$/.test(key)) return key;
+  throw new UsageError(
+    `the key in ${from} holds a space, a control character or a non-ASCII character, which no key has: copy the key again (keys look like ak_…)`,
+  );
 }
 
 /** Added to a 401: which key the CLI sent, or that it had none, and what to set. */
@@ -86,6 +97,16 @@ const DEFAULT_URL = 'http://127.0.0.1:8080';
 /** Failures to connect at all: nothing was sent. */
 const NOT_CONNECTED: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
+/**
+ * A TLS handshake that failed, before any request went out: OpenSSL's ERR_SSL_* (a plain HTTP
+ * server answered an https URL: ERR_SSL_WRONG_VERSION_NUMBER), ERR_TLS_*, and certificate checks.
+ */
+function tlsFailure(code: string): 'protocol' | 'certificate' | undefined {
+  if (/^ERR_(SSL|TLS)_|^EPROTO$/.test(code)) return 'protocol';
+  if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME/.test(code)) return 'certificate';
+  return undefined;
+}
+
 /** The code of what went wrong under fetch's "fetch failed" (undici puts it in `cause`). */
 function causeCode(err: unknown): string | undefined {
   const cause = (err as { cause?: { code?: unknown } }).cause;
@@ -102,11 +123,23 @@ function transportError(err: unknown, url: string, method: string, path: string)
   if (code === undefined || NOT_CONNECTED.has(code)) {
     return new ApiError(0, 'UNREACHABLE', `cannot reach ${url} (${why}); is the server running? set AIRLOCK_URL`);
   }
+  const tls = tlsFailure(code);
+  if (tls !== undefined) {
+    const plain = url.replace(/^https:/, 'http:');
+    const fix =
+      tls === 'certificate'
+        ? "the server's certificate was not accepted: give Node.js its CA (NODE_EXTRA_CA_CERTS=/path/to/ca.pem)"
+        : url.startsWith('https:')
+          ? `an Airlock server speaks plain HTTP unless a proxy in front of it speaks TLS: set AIRLOCK_URL=${plain}`
+          : 'check AIRLOCK_URL';
+    return new ApiError(0, 'UNREACHABLE', `cannot set up TLS with ${url} (${why}): nothing was sent; ${fix}`);
+  }
   return new ApiError(
     0,
     'CONNECTION_LOST',
     `the connection to ${url} broke before ${method} ${path} was answered (${why}): the server stopped or ` +
-      'crashed during the request, so it may or may not have taken effect; check before retrying (e.g. `airlock executions <tenant>`)',
+      'crashed during the request, so it may or may not have taken effect; check before retrying (e.g. `airlock executions <tenant>`; ' +
+      'an invoke cut off by a crash may have run and left no record)',
   );
 }
 

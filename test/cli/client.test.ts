@@ -42,6 +42,27 @@ describe('CLI client', () => {
     assert.match(r.stderr, new RegExp(`^error UNREACHABLE: cannot reach ${url} \\(ECONNREFUSED\\); is the server running\\? set AIRLOCK_URL`));
   });
 
+  it('says that nothing was sent when an https URL meets a plain HTTP server, and which URL to set', async () => {
+    const before = requests;
+    const url = htmlUrl.replace('http:', 'https:');
+    const r = await runCli(['invoke', 'acme/hello', '--input', '{}'], { AIRLOCK_URL: url, AIRLOCK_KEY: 'ak_x' });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error UNREACHABLE: cannot set up TLS with https:\/\/127\.0\.0\.1:\d+ \(ERR_SSL_[A-Z_]+\): nothing was sent; /);
+    assert.ok(r.stderr.includes(`set AIRLOCK_URL=${htmlUrl}`), r.stderr);
+    assert.doesNotMatch(r.stderr, /may or may not have taken effect/);
+    assert.equal(requests, before, 'no request reached the server');
+  });
+
+  it('refuses a key no HTTP header can carry before any request, instead of calling it a lost connection', async () => {
+    const before = requests;
+    for (const key of ['ak_\x01bad', 'ak_with space', 'ak_caf\u00e9']) {
+      const r = await runCli(['executions', 'acme'], { AIRLOCK_URL: htmlUrl, AIRLOCK_KEY: key });
+      assert.equal(r.code, 2, `${JSON.stringify(key)}: ${r.stderr}`);
+      assert.match(r.stderr, /^the key in AIRLOCK_KEY holds a space, a control character or a non-ASCII character, which no key has: copy the key again/);
+    }
+    assert.equal(requests, before, 'no request was sent');
+  });
+
   it('says when the connection breaks after the request went out: the call may have run', async () => {
     let received = 0;
     const dropping = createServer((req) => {

@@ -35,6 +35,7 @@ describe('CLI file arguments', () => {
     { args: ['invoke', 'acme/fn', '--input', `@${missing}`], message: `cannot read the --input file ${missing}: no such file` },
     { args: ['jobs', 'submit', 'acme/fn', '--input', `@${missing}`], message: `cannot read the --input file ${missing}: no such file` },
     { args: ['secrets', 'set', 'acme', 'token', '--hosts', 'api.example.com', '--value-file', missing], message: `cannot read the --value-file ${missing}: no such file` },
+    { args: ['invoke', 'acme/fn', '--input', '@'], message: '--input @ needs a file name after the @ (--input @input.json), or - for standard input (--input @-)' },
     { args: ['invoke', 'acme/fn', '--input', '{a:1}'], message: `--input is not valid JSON (${jsonError('{a:1}')}); quote it: --input '{"a":1}' or use --input @file.json` },
     { args: ['schedules', 'set', 'acme/nightly', '--cron', '0 3 * * *', '--function', 'fn', '--input', `@${badJson}`], message: `--input: ${badJson} is not valid JSON (${jsonError('{"a":\n')})` },
     { args: ['deploy', source, '--tenant', 'acme', '--egress', 'allow'], message: `--egress is not valid JSON (${jsonError('allow')}); quote it: --egress '{"a":1}' or use --egress @file.json` },

@@ -164,6 +164,10 @@ describe('command lines the argument parser refuses', () => {
     { args: ['invoke', 'acme/fn', '--input'], command: 'invoke', problem: '--input needs a value' },
     { args: ['deploy', source, '--tenant', 'acme', '--timeout-ms', '-3'], command: 'deploy', problem: '--timeout-ms needs a value (one that starts with "-" is written --timeout-ms=-…)' },
     { args: ['executions', 'acme', '--json=yes'], command: 'executions', problem: '--json takes no value' },
+    { args: ['deploy', source, '--tenant', 'edge', '--tenant', 'acme'], command: 'deploy', problem: '--tenant is given more than once; give it once' },
+    { args: ['deploy', source, '-t', 'edge', '--tenant', 'acme'], command: 'deploy', problem: '--tenant is given more than once (as -t and --tenant); give it once' },
+    { args: ['invoke', 'acme/fn', '--input', '1', '--input=2'], command: 'invoke', problem: '--input is given more than once; give it once' },
+    { args: ['executions', 'acme', '--status', 'failed', '--status', 'timeout'], command: 'executions', problem: '--status is given more than once; give it once' },
   ];
   for (const { args, command, problem } of cases) {
     it(`airlock ${args.filter((a) => a !== source).join(' ')}: ${problem}, then the usage`, async () => {

@@ -85,6 +85,27 @@ describe('the harness as tenant code sees it (bwrap)', () => {
     assert.equal(logs[3], '  at the door', 'text that is not a stack frame is kept');
   });
 
+  it("keeps the opening brace of a logged error's own properties when the frame that carried it is dropped", async () => {
+    const code = `import { readFileSync } from 'node:fs';
+    export default async () => {
+      try { readFileSync('/no/such/file'); } catch (err) { console.error(err); }
+      const coded = new Error('with a code'); coded.code = 'E_ONE'; console.error(coded);
+      return 'ok';
+    };`;
+    const outcome = await sb.run(request(code, { functionName: 'props' }));
+    assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+    const [fsError, coded] = outcome.logs.map((l) => l.msg);
+    for (const text of [fsError!, coded!]) {
+      assert.doesNotMatch(text, /node:|harness/, text);
+      const opens = (text.match(/ \{$/gm) ?? []).length;
+      const closes = (text.match(/^\}$/gm) ?? []).length;
+      assert.deepEqual([opens, closes], [1, 1], `one block, opened and closed: ${text}`);
+      assert.match(text, /at default \(file:\/\/\/fn\/props\.[0-9a-f]{12}\.mjs:\d+:\d+\) \{\n/, text);
+    }
+    assert.match(fsError!, /\n {2}code: 'ENOENT',?\n/);
+    assert.match(coded!, /\n {2}code: 'E_ONE'\n\}$/);
+  });
+
   it('calls default when a module exports both default and handler (README, Functions)', async () => {
     const code = `export default async () => 'default';\nexport async function handler() { return 'handler'; }`;
     const outcome = await sb.run(request(code, { functionName: 'both' }));

@@ -30,13 +30,25 @@ const INTERNAL_FRAME = /^\s+at (?:.*[( ])?node:/;
 export function tidyLogText(text: string): string {
   let out = text.includes(MODULE_DATA_URL) ? hideModuleUrls(text) : text;
   if (out.includes(FRAME_LINE)) {
-    out = out
-      .split('\n')
-      .filter((line) => !/^\s+at /.test(line) || line.includes(CODE_URL_PREFIX) || !(line.includes(HARNESS_DIR) || INTERNAL_FRAME.test(line)))
-      .join('\n');
+    out = withoutInternalFrames(out);
     if (hasSourceMaps()) out = mapStackText(out);
   }
   return out;
+}
+
+/**
+ * Drops the frames of the harness and of Node's internals. util.inspect ends the last frame of an
+ * error with own properties (`code`, `errno`, a cause) with ` {`, their block's opening: a dropped
+ * frame hands it on to the line before, so the block still opens where it closes.
+ */
+function withoutInternalFrames(text: string): string {
+  const kept: string[] = [];
+  for (const line of text.split('\n')) {
+    const internal = /^\s+at /.test(line) && !line.includes(CODE_URL_PREFIX) && (line.includes(HARNESS_DIR) || INTERNAL_FRAME.test(line));
+    if (!internal) kept.push(line);
+    else if (line.endsWith(' {') && kept.length > 0 && !kept[kept.length - 1]!.endsWith(' {')) kept[kept.length - 1] += ' {';
+  }
+  return kept.join('\n');
 }
 
 /** One such URL, with the "'... 12345 more characters" util.inspect writes after a long string it cuts. */
