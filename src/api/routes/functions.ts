@@ -13,7 +13,7 @@ import type { ApiDeps } from '../deps.js';
 type Params = { tenant: string; name: string };
 
 export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const { functions, functionCache, webhookTokens, webhookVerifier, schedules } = deps;
+  const { functions, functionCache, webhookTokens, webhookVerifier, schedules, jobs } = deps;
 
   app.put<{ Params: Params; Body: DeployBody }>(
     '/v1/tenants/:tenant/functions/:name',
@@ -87,7 +87,7 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
       schema: {
         operationId: 'deleteFunction',
         tags: ['functions'],
-        summary: 'Delete a function, all its versions, its webhook token and signature verification, and its schedules (executions and jobs are kept)',
+        summary: 'Delete a function, all its versions, its webhook token and signature verification, and its schedules (executions and jobs are kept; its running jobs stop and fail FUNCTION_NOT_FOUND)',
         params: FunctionParams,
         response: { 204: Type.Null(), ...errorResponses('FUNCTION_NOT_FOUND', 'INPUT_TOO_LARGE') },
       },
@@ -101,7 +101,10 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
       webhookTokens.forget(tenant, name);
       // Its schedules would only record an error at every occurrence from now on.
       const deleted = await schedules.deleteForFunction(tenant, name);
-      audit(request, 'function.delete', tenant, `function/${name}`, { schedulesDeleted: deleted.length });
+      // Its running jobs and webhook deliveries stop now (their code could go on calling out for
+      // up to their slice cap); queued ones fail as they start.
+      const stoppedJobs = jobs.stopFunction(tenant, name);
+      audit(request, 'function.delete', tenant, `function/${name}`, { schedulesDeleted: deleted.length, stoppedJobs });
       if (deleted.length > 0) request.log.info({ tenant, function: name, schedules: deleted }, 'deleted the schedules of a deleted function');
       return reply.status(204).send();
     },

@@ -77,6 +77,7 @@ export interface ListJobsRequest {
 export interface JobRunner {
   wake(): void;
   stopRun(id: string, reason: StopReason): boolean;
+  stopFunction?(tenant: string, name: string): number;
   currentRun?(id: string): LiveRun | undefined;
 }
 
@@ -269,6 +270,15 @@ export class JobService {
       );
     }
     return page;
+  }
+
+  /**
+   * Stops this server's running slices of a function just deleted (webhook deliveries included):
+   * their sandboxes are stopped and their jobs fail FUNCTION_NOT_FOUND, as queued ones do when they
+   * start. Answers how many it stopped.
+   */
+  stopFunction(tenant: string, name: string): number {
+    return this.deps.runner?.stopFunction?.(tenant, name) ?? 0;
   }
 
   /** Cancels a queued or running job (a running slice's sandbox is stopped); a finished job is returned unchanged. */

@@ -5,7 +5,7 @@ import type { QueueError } from '../../queue/port.js';
 import type { SandboxRunOutcome } from '../../sandbox/port.js';
 
 /** Why the host told a slice to stop before it finished. */
-export type StopReason = 'cancelled' | 'lease-lost' | 'shutdown';
+export type StopReason = 'cancelled' | 'lease-lost' | 'shutdown' | 'function-deleted';
 
 /** What ended a slice that is continued (or ended by the deadline) rather than failed. */
 export type SliceCap =
@@ -27,6 +27,10 @@ export const STOPPED: Record<StopReason, { type: string; message: string }> = {
   'lease-lost': {
     type: 'LeaseLost',
     message: 'this run lost its lease on the job (it expired, or another run took over); its sandbox was stopped',
+  },
+  'function-deleted': {
+    type: 'FunctionDeleted',
+    message: 'the function was deleted during this run; its sandbox was stopped and the job failed (FUNCTION_NOT_FOUND)',
   },
   shutdown: {
     type: 'ServerShutdown',

@@ -172,8 +172,19 @@ export class JobSlice {
 
   private async afterStop(): Promise<void> {
     // Cancelled or superseded: the item is not ours any more. Shutdown: resume in a later slice.
-    if (this.stopReason() === 'shutdown') await this.settle('continued', () => this.deps.queue.continueLater(this.lease));
-    else this.deps.metrics?.recordJobRun('stopped');
+    // Function deleted: the job ends as it would at its next start, without counting an attempt.
+    const reason = this.stopReason();
+    if (reason === 'shutdown') await this.settle('continued', () => this.deps.queue.continueLater(this.lease));
+    else if (reason === 'function-deleted') {
+      const { tenant, function: name } = this.claimed.item;
+      const error = failure('FUNCTION_NOT_FOUND', `function ${tenant}/${name} was deleted while this job ran; deploy it again and retry the job`);
+      await this.settle('failed', () => this.deps.queue.fail(this.lease, error, { retryable: false, attempt: false }));
+    } else this.deps.metrics?.recordJobRun('stopped');
+  }
+
+  /** The tenant and function of the job this slice runs. */
+  get job(): { tenant: string; function: string } {
+    return this.claimed.item;
   }
 
   /** Settles the claim with `action`, counted as `outcome` (see WorkMetrics). */

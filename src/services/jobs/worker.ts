@@ -100,6 +100,21 @@ export class JobWorker {
     return this.claimFailures?.problem;
   }
 
+  /**
+   * Stops the slices of `tenant`'s function `name` this worker runs (its sandboxes are destroyed,
+   * the jobs fail FUNCTION_NOT_FOUND): the function was deleted. Answers how many it stopped.
+   */
+  stopFunction(tenant: string, name: string): number {
+    let stopped = 0;
+    for (const run of this.running.values()) {
+      const job = run.slice.job;
+      if (job.tenant !== tenant || job.function !== name || run.controller.signal.aborted) continue;
+      run.controller.abort('function-deleted' satisfies StopReason);
+      stopped++;
+    }
+    return stopped;
+  }
+
   /** Stops the slice of job `id` if this worker runs it (its sandbox is destroyed). */
   stopRun(id: string, reason: StopReason): boolean {
     const run = this.running.get(id);

@@ -1,0 +1,70 @@
+// Deleting a function stops its jobs that are running (their sandboxes stopped, the jobs failed
+// FUNCTION_NOT_FOUND, the runs recorded as FunctionDeleted) and fails its queued ones as they
+// start, over real HTTP, real bwrap sandboxes and real SQLite. Before, a running slice went on
+// (calling out, saving checkpoints) until its slice cap and ended `succeeded`.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { deploy, startTestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
+import { FAST_JOBS, finished, getJob, submit, waitJob } from './jobs-support.js';
+
+// Saves a checkpoint every 50 ms for ever: a test sees it running, and sees it stop.
+const ENDLESS = `export default async (input, ctx) => {
+  let i = ctx.checkpoint.get()?.i ?? 0;
+  for (;;) { await ctx.checkpoint.save({ i: ++i }); await new Promise((r) => setTimeout(r, 50)); }
+};`;
+
+interface RunRecord {
+  jobId?: string;
+  status: string;
+  error?: { type: string; message: string };
+}
+
+describe('deleting a function with jobs', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ ...FAST_JOBS, AIRLOCK_JOB_CONCURRENCY: '1', AIRLOCK_QUEUE_TENANT_CONCURRENCY: '1' });
+  });
+  after(() => server.close());
+
+  it('stops the running job at once and fails it, and fails the queued one, both FUNCTION_NOT_FOUND', async () => {
+    await deploy(server, 'acme', 'endless', ENDLESS);
+    const running = await submit(server, 'acme', 'endless');
+    const queued = await submit(server, 'acme', 'endless');
+    await waitJob(server, 'acme', running, (job) => job.status === 'running' && job.checkpointAt !== undefined);
+
+    const deleted = await server.request('DELETE', '/v1/tenants/acme/functions/endless');
+    assert.equal(deleted.status, 204, JSON.stringify(deleted.body));
+
+    for (const id of [running, queued]) {
+      const job = await waitJob(server, 'acme', id, finished);
+      assert.equal(job.status, 'failed', JSON.stringify(job));
+      assert.equal(job.error?.code, 'FUNCTION_NOT_FOUND', JSON.stringify(job));
+      assert.equal(job.attempts, 0, 'a deleted function is no failed attempt of the job');
+    }
+    assert.match((await getJob(server, 'acme', running)).error?.message ?? '', /was deleted while this job ran; deploy it again and retry the job/);
+
+    // Its run is recorded as stopped by the deletion; the queued job never ran.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const list = await server.request('GET', `/v1/tenants/acme/executions?job=${running}`);
+      const runs = list.body.executions as RunRecord[];
+      if (runs.length > 0) {
+        assert.deepEqual(runs.map((r) => [r.status, r.error?.type]), [['killed', 'FunctionDeleted']], JSON.stringify(runs));
+        break;
+      }
+      if (Date.now() > deadline) assert.fail(`the stopped run was not recorded: ${JSON.stringify(list.body)}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const queuedRuns = await server.request('GET', `/v1/tenants/acme/executions?job=${queued}`);
+    assert.deepEqual(queuedRuns.body.executions, [], 'the queued job never reached a sandbox');
+
+    // Deployed again under the same name, a retried job runs the new function.
+    await deploy(server, 'acme', 'endless', 'export default async (input, ctx) => ({ resumedFrom: ctx.checkpoint.get()?.i ?? 0 });');
+    const retried = await server.request('POST', `/v1/tenants/acme/jobs/${running}/retry`, {});
+    assert.equal(retried.status, 200, JSON.stringify(retried.body));
+    const again = await waitJob(server, 'acme', running, finished);
+    assert.equal(again.status, 'succeeded', JSON.stringify(again));
+    assert.ok((again.result as { resumedFrom: number }).resumedFrom >= 1, 'it resumed from the checkpoint saved before the deletion');
+  });
+});
