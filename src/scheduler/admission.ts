@@ -53,6 +53,8 @@ export interface AdmissionStats {
   waitingByTenant?: Record<string, number>;
 }
 
+/** Retry-After of a call refused because the server stops: its restart, or another server, answers within seconds. */
+const SHUTDOWN_RETRY_AFTER_S = 5;
 const MAX_TIMER_MS = 2_147_483_647;
 /** Idle tenant entries are kept (a hot tenant's calls then allocate nothing) until the map holds this many. */
 const MIN_SWEEP_AT = 1_024;
@@ -219,7 +221,8 @@ export class Admission {
   }
 
   /**
-   * Refuse new acquires and reject every waiter with `err` (default SHUTTING_DOWN). Permits
+   * Refuse new acquires and reject every waiter with `err` (default SHUTTING_DOWN, with a
+   * Retry-After of SHUTDOWN_RETRY_AFTER_S: a batch answers its refused inputs with it). Permits
    * already granted stay valid and may still be released.
    */
   close(err?: Error): void {
@@ -229,6 +232,7 @@ export class Admission {
       new AirlockError(
         'SHUTTING_DOWN',
         'the server is shutting down and admits no new executions; retry in a few seconds (another instance or the restarted server will answer)',
+        { retryAfterSeconds: SHUTDOWN_RETRY_AFTER_S },
       );
     this.#closed = reason;
     for (let tenant = this.#ring.head; tenant !== null; tenant = this.#ring.head) {

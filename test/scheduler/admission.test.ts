@@ -383,7 +383,8 @@ test('close rejects waiters with SHUTTING_DOWN and refuses new acquires; held pe
   const held = await a.acquire('a');
   const waiters = [a.acquire('a'), a.acquire('a')];
   a.close();
-  for (const w of waiters) await assert.rejects(w, isCode('SHUTTING_DOWN', (err) => assert.equal(err.status, 503)));
+  // Retry-After (a batch's refused inputs, a 503): its message says "retry in a few seconds".
+  for (const w of waiters) await assert.rejects(w, isCode('SHUTTING_DOWN', (err) => assert.deepEqual([err.status, err.details?.retryAfterSeconds], [503, 5])));
   await assert.rejects(a.acquire('b'), isCode('SHUTTING_DOWN'));
   assert.equal(timers(), before);
   held.release();
