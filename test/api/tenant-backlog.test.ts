@@ -81,7 +81,8 @@ describe('tenant backlog cap', () => {
     const [run] = await runsOf(server, 'acme', 'nightly');
     assert.equal(run?.outcome, 'skipped');
     assert.equal(run?.jobId, undefined);
-    assert.match(run?.reason ?? '', /^TENANT_BACKLOG_FULL: tenant acme already has 3 unfinished queue items/);
+    assert.match(run?.reason ?? '', /^TENANT_BACKLOG_FULL: tenant acme already has 3 unfinished queue items, the most AIRLOCK_QUEUE_TENANT_BACKLOG allows \(3\); this occurrence was skipped and is not retried, and the next one fires once there is room/);
+    assert.doesNotMatch(run?.reason ?? '', /Retry-After|send it again/i, 'no advice meant for an HTTP sender');
     assert.equal((await getSchedule(server, 'acme', 'nightly')).skipped, 1);
     assert.equal((await jobsOf('acme')).length, 3, 'no job fired');
     const warned = log.lines().find((l) => l.level === 40 && /skipped a schedule occurrence/.test(l.msg));

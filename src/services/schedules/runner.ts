@@ -173,6 +173,12 @@ export class ScheduleRunner {
       { tenant, schedule, occurrenceAt: new Date(occurrenceAt).toISOString(), backlog: err.details?.backlog, limit: err.details?.limit },
       "skipped a schedule occurrence: its tenant's queue backlog is at AIRLOCK_QUEUE_TENANT_BACKLOG; the next occurrence fires once there is room",
     );
-    return record('skipped', undefined, `${err.code}: ${err.message}`);
+    // The refusal's own message advises a sender to send it again after Retry-After: not what a
+    // schedule does, so the record says what happens instead.
+    const reason =
+      `${err.code}: tenant ${tenant} already has ${String(err.details?.backlog)} unfinished queue items, the most ` +
+      `AIRLOCK_QUEUE_TENANT_BACKLOG allows (${String(err.details?.limit)}); this occurrence was skipped and is not retried, and the ` +
+      `next one fires once there is room (cancel jobs that are no longer needed, or ask the operator to raise AIRLOCK_QUEUE_TENANT_BACKLOG)`;
+    return record('skipped', undefined, reason);
   }
 }
