@@ -221,6 +221,13 @@ describe('webhook signature verification', () => {
     assert.equal(tolerance.status, 400);
     const unknown = await server.request('PUT', `${T}/functions/gh/webhook/verify`, { preset: 'gitlab', secret: 'gh-key' });
     assert.equal(unknown.status, 400);
+    // A Standard Webhooks secret that holds no such key would refuse every delivery 503: refused now.
+    await server.request('PUT', `${T}/secrets/plain-key`, { value: 'hmackey!', hosts: [] });
+    const notStandard = await server.request('PUT', `${T}/functions/gh/webhook/verify`, { preset: 'standard-webhooks', secret: 'plain-key' });
+    assert.equal(notStandard.status, 400, JSON.stringify(notStandard.body));
+    assert.equal(notStandard.body.error.field, 'secret');
+    assert.match(notStandard.body.error.message, /^secret plain-key holds no Standard Webhooks key: its value must be whsec_ followed by base64/);
+    assert.doesNotMatch(notStandard.body.error.message, /hmackey/, 'the value is never echoed');
     // Still the GitHub setting after the refusals.
     assert.equal((await server.request('GET', `${T}/functions/gh/webhook/verify`)).body.secret, 'gh-key');
   });

@@ -82,10 +82,33 @@ export class WebhookVerifier {
       );
     }
     if (secret.hosts.length > 0) throw boundToHosts(tenant, config.secret, secret.hosts);
+    if (config.preset === 'standard-webhooks') await this.requireStandardKey(tenant, config);
     const at = this.now();
     const { created, record } = await this.store.putWebhookVerify({ tenant, function: fn, config: JSON.stringify(config), createdAt: at, updatedAt: at });
     this.forget(tenant, fn);
     return { created, view: { ...config, createdAt: record.createdAt, updatedAt: record.updatedAt } };
+  }
+
+  /**
+   * A Standard Webhooks secret must hold such a key (whsec_ + base64), or every delivery would be
+   * refused 503 from now on. One the server cannot decrypt now is left to the deliveries, which
+   * report it to the operator (SECRET_UNREADABLE) as before.
+   */
+  private async requireStandardKey(tenant: string, config: VerifyConfig): Promise<void> {
+    let value: string | undefined;
+    try {
+      value = (await this.secrets.get(tenant, config.secret))?.value;
+    } catch {
+      return;
+    }
+    if (value === undefined || signingKey(config, value) !== undefined) return;
+    throw new AirlockError(
+      'VALIDATION_FAILED',
+      `secret ${config.secret} holds no Standard Webhooks key: its value must be whsec_ followed by base64, as the provider ` +
+        `shows it (e.g. whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw); set it again: printf %s "$SIGNING_SECRET" | airlock secrets set ` +
+        `${tenant} ${config.secret} --signing-key`,
+      { field: 'secret' },
+    );
   }
 
   /** The function's verification; NOT_FOUND when it has none. */
