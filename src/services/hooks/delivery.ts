@@ -99,7 +99,10 @@ function fieldsOf(encoded: string, skipped: readonly string[]): Record<string, s
   return out;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading byte order mark in the text: rawBody and a text body are the exact
+// text received (a function may check a signature over it); JSON and form parsing skip it.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const BOM = '\uFEFF';
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)"?/i;
 
 /**
@@ -111,7 +114,7 @@ function declaredDecoder(contentType: string): TextDecoder | undefined {
   const label = CHARSET.exec(contentType)?.[1];
   if (label === undefined) return undefined;
   try {
-    const decoder = new TextDecoder(label, { fatal: true });
+    const decoder = new TextDecoder(label, { fatal: true, ignoreBOM: true });
     return decoder.encoding === 'utf-8' ? undefined : decoder;
   } catch {
     return undefined; // a label Node does not know
@@ -130,11 +133,12 @@ function bodyOf(req: DeliveryRequest, limits: DeliveryLimits): Pick<DeliveryInpu
     if (JSON_TYPE.test(contentType)) throw malformed(`the body is declared JSON but is not valid ${decoder.encoding === 'utf-8' ? 'UTF-8' : decoder.encoding}`);
     return { body: req.body.toString('base64'), bodyEncoding: 'base64' };
   }
-  if (FORM_TYPE.test(contentType)) return { body: text, form: fieldsOf(text, []) };
+  const unmarked = text.startsWith(BOM) ? text.slice(BOM.length) : text;
+  if (FORM_TYPE.test(contentType)) return { body: text, form: fieldsOf(unmarked, []) };
   if (!JSON_TYPE.test(contentType)) return { body: text };
   let parsed: unknown;
   try {
-    parsed = parseJsonSafely(text);
+    parsed = parseJsonSafely(unmarked);
   } catch (err) {
     throw malformed(`the body is declared JSON but does not parse (${(err as Error).message})`);
   }

@@ -45,6 +45,16 @@ test('a JSON body is parsed and also kept as its exact text; prototype keys are 
   assert.equal(({} as Record<string, unknown>).admin, undefined);
 });
 
+test('a leading byte order mark stays in rawBody and a text body (the exact text received); JSON and form parsing skip it', () => {
+  const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+  const json = deliveryInput('dl_1', req({ headers: { 'content-type': 'application/json' }, body: Buffer.concat([bom, Buffer.from('{"bom":1}')]) }), limits);
+  assert.deepEqual([json.body, json.rawBody], [{ bom: 1 }, '\uFEFF{"bom":1}']);
+  const text = deliveryInput('dl_1', req({ headers: { 'content-type': 'text/plain' }, body: Buffer.concat([bom, Buffer.from('hello')]) }), limits);
+  assert.equal(text.body, '\uFEFFhello');
+  const form = deliveryInput('dl_1', req({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.concat([bom, Buffer.from('a=1')]) }), limits);
+  assert.deepEqual([form.body, form.form], ['\uFEFFa=1', { a: '1' }]);
+});
+
 test("a form body is kept as text and also given as its fields (GitHub's default content type)", () => {
   const payload = JSON.stringify({ ref: 'refs/heads/main', pusher: { name: 'ada lovelace' } });
   const text = `payload=${encodeURIComponent(payload)}&tag=a&tag=b+c&tag=%C3%A9&__proto__=x&empty=`;
