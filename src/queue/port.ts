@@ -173,6 +173,8 @@ export type RunRecord = Pick<
   jobId: string;
   /** Its log lines so far (noted again as it runs): a lost run's record keeps them. */
   logs?: ExecutionRecord['logs'];
+  /** Its brokered egress requests so far (noted with its logs): a lost run's record keeps them too. */
+  egress?: ExecutionRecord['egress'];
 };
 
 /**

@@ -55,9 +55,10 @@ test('a run noted by a server that is gone becomes a killed execution (ServerGon
     const startedAt = clock.t;
     await queue.markRun(lease, runOf('acme', item.id, 'ex_lost1', startedAt));
     clock.advance(400);
-    // Noted again at a heartbeat with its logs so far: the lost record keeps them.
+    // Noted again at a heartbeat with its logs and egress requests so far: the lost record keeps them.
     const logs = [{ ts: clock.t - 100, level: 'info' as const, msg: 'page 1 of 3' }];
-    await queue.markRun(lease, { ...runOf('acme', item.id, 'ex_lost1', startedAt), logs });
+    const egress = [{ method: 'GET', host: 'api.example.com', port: 443, path: '/items', status: 200, bytesOut: 0, bytesIn: 512, durationMs: 40 }];
+    await queue.markRun(lease, { ...runOf('acme', item.id, 'ex_lost1', startedAt), logs, egress });
     await queue.heartbeat(lease);
     const lastSeen = clock.t;
     clock.advance(200);
@@ -71,6 +72,7 @@ test('a run noted by a server that is gone becomes a killed execution (ServerGon
     assert.deepEqual([rec.startedAt, rec.finishedAt, rec.durationMs], [startedAt, lastSeen, lastSeen - startedAt]);
     assert.deepEqual([rec.version, rec.start, rec.isolation, rec.layers], ['v1', 'pool', 'bwrap', ['namespaces', 'seccomp']]);
     assert.deepEqual(rec.logs, logs);
+    assert.deepEqual(rec.egress, egress);
     assert.equal((await queue.get('acme', item.id))?.lastError?.code, 'SERVER_GONE');
   }));
 

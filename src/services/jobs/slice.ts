@@ -91,8 +91,10 @@ export class JobSlice {
   private saved = false;
   /** The run in progress, once its sandbox run has started. */
   private live: LiveRun | undefined;
-  /** The run as noted in the queue (markRun), and how many log lines that note holds. */
-  private noted: { run: RunRecord; lines: number } | undefined;
+  /** The run as noted in the queue (markRun), and how many log lines and egress requests that note holds. */
+  private noted: { run: RunRecord; lines: number; requests: number } | undefined;
+  /** The egress session of the run in progress, if it was granted egress: its requests so far go into the note. */
+  private liveEgress: EgressSession | undefined;
 
   constructor(deps: SliceDeps, claimed: Claimed, stop: AbortSignal) {
     this.deps = deps;
@@ -112,18 +114,21 @@ export class JobSlice {
   }
 
   /**
-   * The run's note with its log lines so far (masked), when it has printed lines since the last
-   * note: the worker saves it at a heartbeat, so a run lost with this server keeps the lines it had
-   * printed by then. Undefined when there is nothing new.
+   * The run's note with its log lines (masked) and brokered egress requests so far, when it has
+   * printed lines or made requests since the last note: the worker saves it at a heartbeat, so a
+   * run lost with this server keeps what it had printed and which requests it had made by then.
+   * Undefined when there is nothing new.
    */
-  noteWithLogs(): RunRecord | undefined {
+  noteSoFar(): RunRecord | undefined {
     const noted = this.noted;
     const live = this.live;
     if (noted === undefined || live === undefined || live.executionId !== noted.run.id) return undefined;
     const logs = live.logs();
-    if (logs.length === noted.lines) return undefined;
+    const requests = this.liveEgress?.records ?? [];
+    if (logs.length === noted.lines && requests.length === noted.requests) return undefined;
     noted.lines = logs.length;
-    return { ...noted.run, logs };
+    noted.requests = requests.length;
+    return { ...noted.run, logs, ...(requests.length === 0 ? {} : { egress: [...requests] }) };
   }
 
   private stopReason(): StopReason | undefined {
@@ -219,6 +224,7 @@ export class JobSlice {
       fn.egress === undefined || this.deps.egress === undefined
         ? undefined
         : this.deps.egress.open({ tenant: item.tenant, functionName: item.function, executionId: id, policy: fn.egress, deadline: startedAt + timeoutMs, jobSlice: true });
+    this.liveEgress = egress;
     await this.noteRun({
       id, tenant: item.tenant, function: item.function, version: fn.version, start: poolLease.start,
       isolation, layers: [...sandbox.layers], queuedAt, startedAt, jobId: item.id,
@@ -247,6 +253,7 @@ export class JobSlice {
     } finally {
       this.stop.removeEventListener('abort', onStop);
       this.live = undefined;
+      this.liveEgress = undefined;
     }
     poolLease.release(outcome.reusable);
     if (outcome.status === 'oom' && outcome.error !== undefined && this.deps.sandboxFunctions !== undefined) {
@@ -277,7 +284,7 @@ export class JobSlice {
    * execution record (QueueStore.markRun). Best effort: if it fails, such a run has none.
    */
   private async noteRun(run: RunRecord): Promise<void> {
-    this.noted = { run, lines: 0 };
+    this.noted = { run, lines: 0, requests: 0 };
     try {
       await this.deps.queue.markRun(this.lease, run);
     } catch {

@@ -220,8 +220,8 @@ export class JobWorker {
     // Heartbeat well inside the lease; a lost lease (expired, cancelled elsewhere) stops the slice.
     const every = Math.max(50, Math.floor(config.queue.leaseMs / 3));
     const heartbeat = setInterval(() => {
-      // The run's logs so far, for its record should this server die before the run ends.
-      const note = slice.noteWithLogs();
+      // The run's logs and egress requests so far, for its record should this server die before the run ends.
+      const note = slice.noteSoFar();
       if (note !== undefined) queue.markRun(claimed.lease, note).catch(() => {});
       queue.heartbeat(claimed.lease).catch((err: unknown) => {
         if (isAirlockError(err) && err.code === 'LEASE_LOST') {

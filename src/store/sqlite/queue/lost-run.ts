@@ -3,8 +3,8 @@
 // it had started (run_record, written by markRun) becomes a `killed` execution whose error says
 // what happened. It ends when the server was last heard from (its last heartbeat, checkpoint or
 // the run's start: the row's updated_at), not when the loss was found, which may be hours later.
-// Its logs are those noted at its last heartbeat (the worker notes them again as it runs); any
-// printed after went with the server.
+// Its logs and egress requests are those noted at its last heartbeat (the worker notes them again
+// as it runs); any after went with the server.
 import type { ExecutionRecord } from '../../../core/types.js';
 import type { RunRecord } from '../../../queue/port.js';
 import { parseJsonSafely } from '../../../core/json.js';
@@ -27,8 +27,10 @@ export function lostRunValues(row: QueueItemRow, end: LeaseEnd): ExecutionValues
   const run = parseJsonSafely(row.run_record) as RunRecord | undefined;
   if (run === undefined || run === null || typeof run.id !== 'string' || typeof run.startedAt !== 'number') return undefined;
   const lastSeen = Math.max(run.startedAt, row.updated_at);
+  const { egress, ...noted } = run;
   const record: ExecutionRecord = {
-    ...run,
+    ...noted,
+    ...(Array.isArray(egress) && egress.length > 0 ? { egress } : {}),
     tenant: row.tenant,
     function: row.function,
     jobId: row.id,
@@ -40,8 +42,8 @@ export function lostRunValues(row: QueueItemRow, end: LeaseEnd): ExecutionValues
       type: ERROR_TYPES[end.code],
       message:
         `this job run was lost: ${end.message}. It was last heard from at ${new Date(lastSeen).toISOString()} ` +
-        '(its start, last heartbeat or checkpoint); its result, and the logs it printed after the last lines noted at a ' +
-        'heartbeat (these are kept here), were lost with its server',
+        '(its start, last heartbeat or checkpoint); its result, and the logs it printed and the egress requests it made ' +
+        'after those noted at a heartbeat (these are kept here), were lost with its server',
     },
   };
   return executionToValues(record);
