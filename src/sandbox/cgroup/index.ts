@@ -71,7 +71,8 @@ export function openCgroups(config: CgroupConfig, host: CgroupHost = {}): Opened
   try {
     leftovers = manager.init();
   } catch (err) {
-    if (config.mode === 'auto' && err instanceof AirlockError) return { manager: undefined, reason: err.message };
+    // A root another server uses is a mistake to fix, not a reason to run without cgroups.
+    if (config.mode === 'auto' && err instanceof AirlockError && err.code !== 'CONFIG_INVALID') return { manager: undefined, reason: err.message };
     throw err;
   }
   return { manager, reason: undefined, leftovers };

@@ -2,7 +2,8 @@
 // `<root>/<tenant>/<sandbox>` once bound (from the start for a sandbox spawned for a waiting
 // call of that tenant), tenant groups created on first use and removed when
 // their last sandbox is gone, sandbox moves (create the new group, move every process, remove
-// the old one: cgroupfs cannot rename a group to another parent), and leftover removal at start.
+// the old one: cgroupfs cannot rename a group to another parent), and leftover removal at start
+// (on a root no other live server uses: root-owner.ts).
 // A move changes only the hierarchies the tenant level matters in (movedDirs): on v1, the cpu
 // one, so memory and pids stay with the group the sandbox started in and their ceilings hold
 // exactly; on v2, the one tree, where the memory the old group kept charged is remembered, as the
@@ -14,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { AirlockError } from '../../core/errors.js';
 import { InlineOpRunner, makeGroup, removeGroupDir } from './ops.js';
 import type { GroupOp, GroupOpRunner } from './ops.js';
+import { claimRoot, isOwnerMark, releaseRoot } from './root-owner.js';
 import type { CgroupFs, CgroupManager, CgroupVersion, LeftoverReport, SandboxCgroup, SandboxLimits } from './types.js';
 
 /** Parent of blank sandboxes; tenant names start with [a-z0-9], so it never collides. */
@@ -53,6 +55,8 @@ export abstract class GroupManager implements CgroupManager {
   private readonly tenantRefs = new Map<string, number>();
   /** Removals of each tenant's sandbox groups still under way (an rmdir retries while processes linger). */
   private readonly tenantRemovals = new Map<string, Set<Promise<void>>>();
+  /** This server's mark on the root (root-owner.ts), once init() made it. */
+  private ownerMark: string | undefined;
 
   /** `runner` carries out placements, moves and removals; by default on this thread, with `fs`. */
   constructor(fs: CgroupFs, settings: ManagerSettings, runner: GroupOpRunner = new InlineOpRunner(fs)) {
@@ -91,6 +95,8 @@ export abstract class GroupManager implements CgroupManager {
       this.prepareBase();
       this.ensureGroup('');
       this.setupParent('');
+      // Before the sweep: a root another live server uses is refused, not swept.
+      this.ownerMark = claimRoot(this.fs, this.dirs('')[0]!, this.settings.rootName);
       const report = this.removeLeftovers();
       this.ensureGroup(POOL_GROUP);
       this.setupParent(POOL_GROUP);
@@ -132,6 +138,7 @@ export abstract class GroupManager implements CgroupManager {
     // Every sandbox is gone by now: a group still here (an emptied tenant group whose removal
     // lost a race) goes too, as the next start would remove it; one holding processes stays.
     this.removeLeftovers();
+    if (this.ownerMark !== undefined) releaseRoot(this.fs, this.ownerMark);
     for (const dir of this.dirs(POOL_GROUP).reverse()) removeGroupDir(this.fs, dir);
     for (const dir of this.dirs('').reverse()) removeGroupDir(this.fs, dir);
   }
@@ -264,6 +271,7 @@ export abstract class GroupManager implements CgroupManager {
     const report: LeftoverReport = { removed: 0, busy: [] };
     const namesIn = (rel: string): string[] => [...new Set(this.dirs(rel).flatMap((dir) => (this.fs.exists(dir) ? this.fs.children(dir) : [])))];
     for (const parent of namesIn('')) {
+      if (isOwnerMark(parent)) continue; // a server's mark: claimRoot's
       for (const child of namesIn(parent)) {
         const rel = `${parent}/${child}`;
         const ok = this.dirs(rel).reverse().map((dir) => removeGroupDir(this.fs, dir));

@@ -199,7 +199,8 @@ describe('cgroup op batches', () => {
     fake.write(join(base, 'cgroup.procs'), '5002');
     await blank.remove();
     await direct.remove();
-    assert.deepEqual(fake.children(join(base, 'airlock')), ['_pool'], 'the tenant group went with its last sandbox');
+    const groups = fake.children(join(base, 'airlock')).filter((name) => !name.startsWith('_server-')); // but the server's mark
+    assert.deepEqual(groups, ['_pool'], 'the tenant group went with its last sandbox');
     assert.ok(batches.length >= 5, `placements, the bind and the removals ran as batches (${batches.length})`);
     started = false;
     await manager.close();
