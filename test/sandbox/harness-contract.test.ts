@@ -106,6 +106,27 @@ describe('the harness as tenant code sees it (bwrap)', () => {
     assert.match(coded!, /\n {2}code: 'E_ONE'\n\}$/);
   });
 
+  it('describes an Error whose stack, name or message getter throws as the Error it is, each part on its own', async () => {
+    const code = `export default async (input) => {
+      const err = new Error('readable message');
+      Object.defineProperty(err, input.part, { get() { throw new Error('trap'); } });
+      throw err;
+    };`;
+    // (V8 writes a stack's first line from the name and message when it is first read: with a
+    // throwing name or message getter, whether a stack comes is V8's business, so it is not checked then.)
+    const expected: Record<string, { type: string; message: string; stack?: boolean }> = {
+      stack: { type: 'Error', message: 'readable message', stack: false },
+      name: { type: 'Error', message: 'readable message' },
+      message: { type: 'Error', message: '[its message could not be read: reading it threw]' },
+    };
+    for (const [part, want] of Object.entries(expected)) {
+      const outcome = await sb.run(request(code, { functionName: 'getters', input: { part } }));
+      assert.equal(outcome.status, 'failed', part);
+      assert.deepEqual([outcome.error?.type, outcome.error?.message], [want.type, want.message], part);
+      if (want.stack !== undefined) assert.equal(outcome.error?.stack !== undefined, want.stack, `${part}: stack`);
+    }
+  });
+
   it('calls default when a module exports both default and handler (README, Functions)', async () => {
     const code = `export default async () => 'default';\nexport async function handler() { return 'handler'; }`;
     const outcome = await sb.run(request(code, { functionName: 'both' }));

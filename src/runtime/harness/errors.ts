@@ -99,25 +99,12 @@ function unresolvedImport(message: unknown): boolean {
 }
 
 export function toHarnessError(err: unknown): HarnessError {
-  if (err instanceof HarnessFailure) return { type: err.type, message: err.message };
+  if (readSafely(() => err instanceof HarnessFailure, false)) {
+    const failure = err as HarnessFailure;
+    return { type: failure.type, message: failure.message };
+  }
   try {
-    if (err !== null && typeof err === 'object' && 'message' in err) {
-      const obj = err as { name?: unknown; message?: unknown; stack?: unknown };
-      const ctorName = (err as { constructor?: { name?: unknown } }).constructor?.name;
-      // `class QuotaError extends Error {}` keeps name 'Error': prefer the class name then.
-      const ownName = typeof obj.name === 'string' && obj.name !== '' ? obj.name : undefined;
-      const name =
-        (ownName === undefined || ownName === 'Error') && typeof ctorName === 'string' && ctorName !== ''
-          ? ctorName
-          : ownName;
-      const message = stringOf(obj.message);
-      const out: HarnessError = {
-        type: clip(typeof name === 'string' && name !== '' ? name : 'Error', MAX_ERROR_TYPE),
-        message: clip(hideModuleUrls(message + requireHint(name, message) + (unresolvedImport(obj.message) ? '' : related(err))), MAX_ERROR_MESSAGE),
-      };
-      if (typeof obj.stack === 'string') out.stack = clip(mapStackText(hideModuleUrls(trimStack(obj.stack))), MAX_ERROR_STACK);
-      return out;
-    }
+    if (err !== null && typeof err === 'object' && readSafely(() => 'message' in err, false)) return describeError(err);
     return {
       type: 'NonErrorThrown',
       message: clip(hideModuleUrls(`the function threw a non-Error value: ${inspect(err, { depth: 2 })}`), MAX_ERROR_MESSAGE),
@@ -125,4 +112,38 @@ export function toHarnessError(err: unknown): HarnessError {
   } catch {
     return { type: 'NonErrorThrown', message: 'the function threw a value that cannot be described' };
   }
+}
+
+/** A message whose getter threw. */
+const UNREADABLE = Symbol('unreadable');
+
+/** What `get` answers, or `fallback` when it throws (a tenant's getter or Proxy trap). */
+function readSafely<T>(get: () => T, fallback: T): T {
+  try {
+    return get();
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * An Error-like value (it has a `message`): each of its parts is read on its own, so a getter that
+ * throws (name, message, stack, a cause) costs that part only, never the whole description.
+ */
+function describeError(err: object): HarnessError {
+  const obj = err as { name?: unknown; message?: unknown; stack?: unknown; constructor?: { name?: unknown } };
+  const ownName = readSafely(() => (typeof obj.name === 'string' && obj.name !== '' ? obj.name : undefined), undefined);
+  const ctorName = readSafely(() => obj.constructor?.name, undefined);
+  // `class QuotaError extends Error {}` keeps name 'Error': prefer the class name then.
+  const name = (ownName === undefined || ownName === 'Error') && typeof ctorName === 'string' && ctorName !== '' ? ctorName : ownName;
+  const rawMessage = readSafely(() => obj.message, UNREADABLE);
+  const message = rawMessage === UNREADABLE ? '[its message could not be read: reading it threw]' : readSafely(() => stringOf(rawMessage), '[unprintable]');
+  const extra = unresolvedImport(rawMessage) ? '' : readSafely(() => related(err), '');
+  const out: HarnessError = {
+    type: clip(typeof name === 'string' && name !== '' ? name : 'Error', MAX_ERROR_TYPE),
+    message: clip(hideModuleUrls(message + requireHint(name, message) + extra), MAX_ERROR_MESSAGE),
+  };
+  const stack = readSafely(() => obj.stack, undefined);
+  if (typeof stack === 'string') out.stack = clip(mapStackText(hideModuleUrls(trimStack(stack))), MAX_ERROR_STACK);
+  return out;
 }
