@@ -110,7 +110,16 @@ function validationHint(err: FastifyError, request: FastifyRequest): string {
   if (!wholeBody) return '; the request schemas are in GET /openapi.json';
   const type = request.headers['content-type'];
   const sent = type === undefined ? 'no content-type' : `content-type ${type.split(';')[0]}`;
-  return `; send a JSON object (e.g. {"input": ...} to invoke) with content-type: application/json (this request had ${sent})`;
+  return `; send a JSON object${bodyExample(request)} with content-type: application/json (this request had ${sent})`;
+}
+
+/** The body a route takes, as an example for a request that sent none or not an object. */
+function bodyExample(request: FastifyRequest): string {
+  const route = request.routeOptions.url ?? '';
+  if (route.endsWith('/invoke') || route.endsWith('/jobs')) return ' (e.g. {"input": ...})';
+  if (route.endsWith('/invoke-batch')) return ' (e.g. {"inputs": [...]})';
+  if (request.method === 'PUT' && route === '/v1/tenants/:tenant/functions/:name') return ' (e.g. {"code": "export default async (input) => input"})';
+  return '';
 }
 
 /** A body whose content-type no parser takes: name what was sent and how to send JSON. */

@@ -131,10 +131,14 @@ describe('functions API', () => {
     const invoke = `${server.url}/v1/tenants/acme/functions/bodies/invoke`;
     const deployUrl = `${server.url}/v1/tenants/acme/functions/bodies`; // a deploy needs its code: no body is no deploy
     const auth = { authorization: `Bearer ${server.adminKey}` };
-    for (const [url, init, sent] of [
-      [deployUrl, { method: 'PUT', headers: auth }, 'no content-type'],
-      [deployUrl, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: '' }, 'content-type application/json'],
-      [invoke, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '[1, 2]' }, 'content-type application/json'],
+    const code = ' (e.g. {"code": "export default async (input) => input"})';
+    const input = ' (e.g. {"input": ...})';
+    // Each route's own example: a deploy is not told about invoke's input.
+    for (const [url, init, sent, example] of [
+      [deployUrl, { method: 'PUT', headers: auth }, 'no content-type', code],
+      [deployUrl, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: '' }, 'content-type application/json', code],
+      [invoke, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '[1, 2]' }, 'content-type application/json', input],
+      [`${deployUrl}/latest`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: '"v1"' }, 'content-type application/json', ''],
     ] as const) {
       const res = await fetch(url, init);
       assert.equal(res.status, 400);
@@ -142,7 +146,7 @@ describe('functions API', () => {
       assert.equal(body.error.code, 'VALIDATION_FAILED');
       assert.equal(
         body.error.message,
-        `invalid request: body must be object; send a JSON object (e.g. {"input": ...} to invoke) with content-type: application/json (this request had ${sent})`,
+        `invalid request: body must be object; send a JSON object${example} with content-type: application/json (this request had ${sent})`,
       );
     }
   });
