@@ -41,6 +41,27 @@ function egressError(code: string, message: string): TypeError {
 }
 
 /**
+ * A URL with a user name or password (https://user:pass@host/): the Fetch standard refuses it with
+ * a bare TypeError; this one has its code and says where credentials go instead.
+ */
+function refuseUrlCredentials(input: RequestInfo | URL): void {
+  const text = typeof input === 'string' ? input : input instanceof URL ? input.href : undefined;
+  if (text === undefined || !text.includes('@')) return;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return; // not an absolute URL: the Request refuses it as fetch would
+  }
+  if (url.username === '' && url.password === '') return;
+  throw egressError(
+    'EGRESS_DENIED',
+    'the URL holds a user name or password, which fetch never sends: send credentials in a header instead, from a secret ' +
+      "(store \"Basic \" + base64(\"user:password\") as a secret and send headers: { authorization: '{{secrets.NAME}}' }; docs/egress.md)",
+  );
+}
+
+/**
  * The signal the caller passed: `init.signal` when given (null: none), else the signal of a
  * Request passed as input. Listened on directly, never through `new Request(…).signal`: in Node
  * 20 that one follows the caller's signal only through a WeakRef, so once the Request is garbage
@@ -131,6 +152,7 @@ export function createFetchClient(deps: FetchClientDeps): FetchClient {
     const current = run;
     if (current === null) throw egressError('EGRESS_DENIED', 'fetch is only available during an execution of a function granted egress');
     if (!current.owns()) throw egressError('EGRESS_DENIED', 'fetch was called by work left over from an earlier execution; only the running execution may use its egress grant');
+    refuseUrlCredentials(input);
     const request = new RequestClass(input, init);
     const signal = callerSignal(input, init, RequestClass);
     signal?.throwIfAborted();

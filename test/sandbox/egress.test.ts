@@ -114,16 +114,20 @@ describe('ctx.fetch in a bwrap sandbox', () => {
     const code = `export default async (input, ctx) => {
       const out = [];
       for (const url of input.urls) {
-        try { await ctx.fetch(url); out.push('fetched'); } catch (e) { out.push([e.name, e.code, e instanceof TypeError]); }
+        try { await ctx.fetch(url); out.push('fetched'); } catch (e) { out.push([e.name, e.code, e instanceof TypeError]); if (url.includes('@')) out.push(e.message); }
       }
       try { await ctx.fetch(input.urls[0], { method: 'POST', body: 'x'.repeat(2000) }); } catch (e) { out.push([e.name, e.code]); }
       return out;
     };`;
     const calls = connector.calls.length;
-    const { req } = granted(code, { urls: ['http://10.0.0.1/', 'http://169.254.169.254/latest/meta-data/', 'file:///etc/passwd'] });
+    // A URL with a user name or password: refused in the sandbox with its code and where credentials go.
+    const withUser = `http://user:pass@127.0.0.1:${server.port}/`;
+    const { req } = granted(code, { urls: ['http://10.0.0.1/', 'http://169.254.169.254/latest/meta-data/', 'file:///etc/passwd', withUser] });
     const outcome = await sb.run(req);
-    assert.deepEqual(outcome.result, [
-      ['TypeError', 'EGRESS_DENIED', true], ['TypeError', 'EGRESS_DENIED', true], ['TypeError', 'EGRESS_DENIED', true], ['TypeError', 'EGRESS_LIMIT'],
+    const result = outcome.result as unknown[];
+    assert.match(String(result[4]), /^the URL holds a user name or password, which fetch never sends: send credentials in a header instead/);
+    assert.deepEqual([...result.slice(0, 4), result[5]], [
+      ['TypeError', 'EGRESS_DENIED', true], ['TypeError', 'EGRESS_DENIED', true], ['TypeError', 'EGRESS_DENIED', true], ['TypeError', 'EGRESS_DENIED', true], ['TypeError', 'EGRESS_LIMIT'],
     ]);
     assert.equal(connector.calls.length, calls, 'no connection was attempted');
   });
