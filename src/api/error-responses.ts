@@ -24,6 +24,10 @@ const NOTES: Partial<Record<ErrorCode, string>> = {
   IDEMPOTENCY_CONFLICT: 'error also has jobId and function of the job the key names',
   JOB_NOT_RETRYABLE: 'error also has the status of the job',
   VERSION_AMBIGUOUS: 'a prefix of a version hash that several versions start with; error also has candidates, their whole hashes (the first 5)',
+  SYNTAX_ERROR: 'error also has line and column (1-based) of the problem in the source, when known',
+  UNSUPPORTED_SYNTAX: 'TypeScript that type stripping cannot erase (an enum, a namespace, a parameter property, …); error also has line and column',
+  MISSING_HANDLER: 'the module exports neither a default function nor a handler function; error also has line and column when an export is at fault',
+  SYNTAX_CHECK_FAILED: 'the sandboxed syntax check itself failed (not the source): deploy again',
 };
 
 /** Response entries for `codes` plus the generic 4XX and 5XX, each with the Error body. */

@@ -173,7 +173,11 @@ describe('openapi', () => {
     assert.deepEqual(statuses('POST /v1/tenants/{tenant}/functions/{name}/jobs'), ['404', '409', '413', '429', '4XX', '5XX']);
     assert.deepEqual(statuses('POST /v1/tenants/{tenant}/jobs/{id}/retry'), ['400', '404', '409', '413', '4XX', '5XX']);
     assert.deepEqual(statuses('GET /v1/tenants/{tenant}/jobs/{id}'), ['404', '4XX', '5XX']);
-    assert.deepEqual(statuses('PUT /v1/tenants/{tenant}/functions/{name}'), ['413', '429', '4XX', '5XX']);
+    // A deploy's own refusals of the source (with line and column) and of its syntax check.
+    assert.deepEqual(statuses('PUT /v1/tenants/{tenant}/functions/{name}'), ['400', '413', '429', '500', '4XX', '5XX']);
+    const deploy400 = ops.get('PUT /v1/tenants/{tenant}/functions/{name}')!.responses['400']!.description;
+    assert.match(deploy400, /^error\.code SYNTAX_ERROR or UNSUPPORTED_SYNTAX or MISSING_HANDLER or UNRESOLVABLE_IMPORT; .*line and column/);
+    assert.match(ops.get('PUT /v1/tenants/{tenant}/functions/{name}')!.responses['500']!.description, /SYNTAX_CHECK_FAILED/);
     // A webhook with signature verification refuses bad signatures (401) and an unusable key (503).
     // A tenant at its backlog cap is refused before anything is stored (429 TENANT_BACKLOG_FULL).
     assert.deepEqual(statuses(`POST ${HOOK}`), ['401', '404', '413', '429', '431', '503', '4XX', '5XX']);

@@ -26,7 +26,11 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
         summary: 'Deploy a new immutable version of a function',
         params: FunctionParams,
         body: DeployBody,
-        response: { 200: DeployedFunctionView, 201: DeployedFunctionView, ...errorResponses('SOURCE_TOO_LARGE', 'TOO_MANY_REQUESTS') },
+        response: {
+          200: DeployedFunctionView,
+          201: DeployedFunctionView,
+          ...errorResponses('SYNTAX_ERROR', 'UNSUPPORTED_SYNTAX', 'MISSING_HANDLER', 'UNRESOLVABLE_IMPORT', 'SOURCE_TOO_LARGE', 'TOO_MANY_REQUESTS', 'SYNTAX_CHECK_FAILED'),
+        },
       },
     },
     async (request, reply) => {
