@@ -193,7 +193,7 @@ export function conformance(kind: IsolatorName): void {
       const code = `import { writeSync } from 'node:fs';
         export default async (input, ctx) => {
           console.log('console log %d', 1); console.info('console info'); console.debug('console debug');
-          console.warn('console warn'); console.error('console error');
+          console.warn('console warn'); console.error('console error'); console.dirxml('console dirxml');
           ctx.log.info('ctx info', { a: 1 }); ctx.log.error('ctx error');
           process.stdout.write('stdout write\\n'); process.stderr.write('stderr write\\n');
           writeSync(1, 'raw fd1\\n'); writeSync(2, 'raw fd2 no newline');
@@ -203,7 +203,7 @@ export function conformance(kind: IsolatorName): void {
       assert.equal(outcome.status, 'succeeded');
       const lines = outcome.logs.map((l) => `${l.level}:${l.msg}`);
       for (const expected of [
-        'info:console log 1', 'info:console info', 'debug:console debug', 'warn:console warn', 'error:console error',
+        'info:console log 1', 'info:console info', 'debug:console debug', 'warn:console warn', 'error:console error', 'info:console dirxml',
         'info:ctx info { a: 1 }', 'error:ctx error', 'stdout:stdout write', 'stderr:stderr write',
         'stdout:raw fd1', 'stderr:raw fd2 no newline',
       ]) {

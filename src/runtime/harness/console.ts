@@ -75,6 +75,8 @@ export function installConsole(): void {
   const levels: Record<string, HarnessLogLevel> = {
     log: 'info',
     info: 'info',
+    // Node writes dirxml straight to stdout; it is console.log by another name.
+    dirxml: 'info',
     debug: 'debug',
     warn: 'warn',
     error: 'error',
