@@ -45,7 +45,7 @@ export function errorResponses(...codes: ErrorCode[]): Record<string, unknown> {
   }
   responses['4xx'] = { description: 'another refusal of the request (e.g. VALIDATION_FAILED): see error.code and error.message', ...ERROR };
   responses['5xx'] = {
-    description: 'a server error (INTERNAL), SHUTTING_DOWN (503) while the server stops, or STORAGE_FULL (507, with Retry-After) when the disk of the server\'s data dir is full: nothing was stored, send it again later',
+    description: 'a server error (INTERNAL), SHUTTING_DOWN (503, with Retry-After for a call that was waiting for its turn) while the server stops, or STORAGE_FULL (507, with Retry-After) when the disk of the server\'s data dir is full: nothing was stored, send it again later',
     ...ERROR,
   };
   return responses;

@@ -101,9 +101,10 @@ const NOT_CONNECTED: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND',
  * A TLS handshake that failed, before any request went out: OpenSSL's ERR_SSL_* (a plain HTTP
  * server answered an https URL: ERR_SSL_WRONG_VERSION_NUMBER), ERR_TLS_*, and certificate checks.
  */
-function tlsFailure(code: string): 'protocol' | 'certificate' | undefined {
-  if (/^ERR_(SSL|TLS)_|^EPROTO$/.test(code)) return 'protocol';
+export function tlsFailure(code: string): 'protocol' | 'certificate' | undefined {
+  // Certificate checks first: ERR_TLS_CERT_ALTNAME_INVALID is one, not a protocol mismatch.
   if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME/.test(code)) return 'certificate';
+  if (/^ERR_(SSL|TLS)_|^EPROTO$/.test(code)) return 'protocol';
   return undefined;
 }
 

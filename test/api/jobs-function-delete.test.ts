@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deploy, startTestServer } from '../support/server.js';
 import type { TestServer } from '../support/server.js';
+import { ScheduleService } from '../../src/services/schedules/service.js';
+import { SqliteQueue } from '../../src/store/sqlite/queue/store.js';
 import { FAST_JOBS, finished, getJob, submit, waitJob } from './jobs-support.js';
 
 // Saves a checkpoint every 50 ms for ever: a test sees it running, and sees it stop.
@@ -66,5 +68,64 @@ describe('deleting a function with jobs', () => {
     const again = await waitJob(server, 'acme', running, finished);
     assert.equal(again.status, 'succeeded', JSON.stringify(again));
     assert.ok((again.result as { resumedFrom: number }).resumedFrom >= 1, 'it resumed from the checkpoint saved before the deletion');
+  });
+
+  it("leaves alone the jobs of a function deployed again under the name while the delete is still answering", async () => {
+    await deploy(server, 'acme', 'again', ENDLESS);
+    const first = await submit(server, 'acme', 'again');
+    await waitJob(server, 'acme', first, (job) => job.status === 'running' && job.checkpointAt !== undefined);
+    // Hold the delete in its last step (its schedules' removal) until the name is in use again.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const original = ScheduleService.prototype.deleteForFunction;
+    ScheduleService.prototype.deleteForFunction = async function (this: ScheduleService, tenant: string, fn: string) {
+      const deleted = await original.call(this, tenant, fn);
+      await gate;
+      return deleted;
+    };
+    try {
+      const deleting = server.request('DELETE', '/v1/tenants/acme/functions/again');
+      assert.equal((await waitJob(server, 'acme', first, finished)).status, 'failed', 'the running job of the deleted function stopped');
+      await deploy(server, 'acme', 'again', ENDLESS);
+      const second = await submit(server, 'acme', 'again');
+      const running = await waitJob(server, 'acme', second, (job) => job.status === 'running' && job.checkpointAt !== undefined);
+      release();
+      assert.equal((await deleting).status, 204);
+      // The new function's job runs on: its checkpoint keeps moving after the delete answered.
+      const at = (running as unknown as { checkpoint?: { i: number } }).checkpoint?.i ?? 0;
+      const later = await waitJob(server, 'acme', second, (job) => ((job as unknown as { checkpoint?: { i: number } }).checkpoint?.i ?? 0) >= at + 5 || job.status !== 'running');
+      assert.equal(later.status, 'running', JSON.stringify(later));
+      await server.request('POST', `/v1/tenants/acme/jobs/${second}/cancel`);
+    } finally {
+      ScheduleService.prototype.deleteForFunction = original;
+      release();
+    }
+  });
+
+  it('completes a job whose run had answered before the delete stopped it: its result is kept', async () => {
+    // The run answers at once, leaving a checkpoint save in flight; the slice settles only once
+    // that save is done, and the save is held until the delete has stopped the slice.
+    await deploy(server, 'acme', 'quick', "export default async (input, ctx) => { ctx.checkpoint.save({ last: true }); return 'done'; };");
+    let saving!: () => void;
+    const saveStarted = new Promise<void>((resolve) => (saving = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const original = SqliteQueue.prototype.saveCheckpoint;
+    SqliteQueue.prototype.saveCheckpoint = async function (this: SqliteQueue, ...args: Parameters<SqliteQueue['saveCheckpoint']>) {
+      saving();
+      await gate;
+      return original.apply(this, args);
+    };
+    try {
+      const id = await submit(server, 'acme', 'quick');
+      await saveStarted;
+      assert.equal((await server.request('DELETE', '/v1/tenants/acme/functions/quick')).status, 204);
+      release();
+      const job = await waitJob(server, 'acme', id, finished);
+      assert.deepEqual([job.status, job.result], ['succeeded', 'done'], JSON.stringify(job));
+    } finally {
+      SqliteQueue.prototype.saveCheckpoint = original;
+      release();
+    }
   });
 });

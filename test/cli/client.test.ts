@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tlsFailure } from '../../src/cli/client.js';
 import { runCli } from '../support/process.js';
 
 describe('CLI client', () => {
@@ -51,6 +52,14 @@ describe('CLI client', () => {
     assert.ok(r.stderr.includes(`set AIRLOCK_URL=${htmlUrl}`), r.stderr);
     assert.doesNotMatch(r.stderr, /may or may not have taken effect/);
     assert.equal(requests, before, 'no request reached the server');
+  });
+
+  it('tells a certificate refusal from a protocol mismatch (a hostname mismatch is about the certificate)', () => {
+    for (const code of ['ERR_TLS_CERT_ALTNAME_INVALID', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_HAS_EXPIRED']) {
+      assert.equal(tlsFailure(code), 'certificate', code);
+    }
+    for (const code of ['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'EPROTO']) assert.equal(tlsFailure(code), 'protocol', code);
+    assert.equal(tlsFailure('ECONNRESET'), undefined);
   });
 
   it('refuses a key no HTTP header can carry before any request, instead of calling it a lost connection', async () => {

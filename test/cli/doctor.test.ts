@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createCgroupManager } from '../../src/sandbox/cgroup/index.js';
+import { spawn } from 'node:child_process';
+import { cgroupStatus, createCgroupManager } from '../../src/sandbox/cgroup/index.js';
+import { readProcStat } from '../../src/sandbox/procfs.js';
 import { applyMigrations } from '../../src/store/sqlite/migrate.js';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations/index.js';
 import { cgroupConfig, skipReason } from '../sandbox/cgroup/support.js';
@@ -110,6 +112,45 @@ describe('airlock doctor runs the start checks of the server', () => {
       assert.equal(existsSync(join(dir, 'data')), false, 'the doctor removed the data dir it created for the check');
     } finally {
       await new Promise<void>((resolve) => taken.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('airlock doctor and a cgroup root a running server uses', () => {
+  it("fails the 'cgroup root' start check, as the server would refuse, naming that server's pid", { skip: skipReason() }, async () => {
+    const config = cgroupConfig();
+    // A server's mark in every hierarchy's root, naming a live process this test starts (and ends).
+    const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+    await new Promise((resolve) => other.once('spawn', resolve));
+    const roots = cgroupStatus(config).groups!;
+    const startTime = readProcStat(other.pid!)!.startTime;
+    const made: string[] = [];
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-doctor-root-'));
+    try {
+      for (const root of roots) {
+        if (!existsSync(root)) {
+          mkdirSync(root);
+          made.push(root);
+        }
+        mkdirSync(join(root, `_server-${other.pid}-${startTime}`));
+      }
+      const env = { AIRLOCK_CGROUPS: 'on', AIRLOCK_CGROUP_ROOT: config.root, AIRLOCK_REQUIRED_LAYERS: 'namespaces', AIRLOCK_DATA_DIR: join(dir, 'data'), AIRLOCK_PORT: '19615' };
+      const res = await runCli(['doctor', '--json'], env);
+      assert.equal(res.code, 1, res.stdout + res.stderr);
+      const report = JSON.parse(res.stdout) as { startChecks: { check: string; ok: boolean; detail: string }[] };
+      const check = report.startChecks.find((c) => c.check === 'cgroup root');
+      assert.equal(check?.ok, false, JSON.stringify(report.startChecks));
+      assert.match(check!.detail, new RegExp(`^AIRLOCK_CGROUP_ROOT=${config.root} is in use by another Airlock server on this host \\(pid ${other.pid}\\)`));
+      // Once that server is gone, the check passes.
+      other.kill('SIGKILL');
+      await new Promise((resolve) => other.once('exit', resolve));
+      const after = JSON.parse((await runCli(['doctor', '--json'], env)).stdout) as { startChecks: { check: string; ok: boolean }[] };
+      assert.equal(after.startChecks.find((c) => c.check === 'cgroup root')?.ok, true);
+    } finally {
+      if (other.exitCode === null && other.signalCode === null) other.kill('SIGKILL');
+      for (const root of roots) if (existsSync(join(root, `_server-${other.pid}-${startTime}`))) rmdirSync(join(root, `_server-${other.pid}-${startTime}`));
+      for (const root of made) rmdirSync(root);
       rmSync(dir, { recursive: true, force: true });
     }
   });

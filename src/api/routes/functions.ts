@@ -100,14 +100,15 @@ export function registerFunctionRoutes(app: FastifyInstance, deps: ApiDeps): voi
       const { tenant, name } = request.params;
       requireTenant(request, tenant);
       await functions.delete(tenant, name);
+      // Its running jobs and webhook deliveries stop now (their code could go on calling out for
+      // up to their slice cap), before anything else is awaited: a function deployed again under
+      // the name later has jobs of its own that must not be stopped. Queued ones fail as they start.
+      const stoppedJobs = jobs.stopFunction(tenant, name);
       functionCache.invalidate(tenant, name);
       webhookVerifier.forget(tenant, name);
       webhookTokens.forget(tenant, name);
       // Its schedules would only record an error at every occurrence from now on.
       const deleted = await schedules.deleteForFunction(tenant, name);
-      // Its running jobs and webhook deliveries stop now (their code could go on calling out for
-      // up to their slice cap); queued ones fail as they start.
-      const stoppedJobs = jobs.stopFunction(tenant, name);
       audit(request, 'function.delete', tenant, `function/${name}`, { schedulesDeleted: deleted.length, stoppedJobs });
       if (deleted.length > 0) request.log.info({ tenant, function: name, schedules: deleted }, 'deleted the schedules of a deleted function');
       return reply.status(204).send();

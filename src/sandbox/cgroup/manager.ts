@@ -55,8 +55,8 @@ export abstract class GroupManager implements CgroupManager {
   private readonly tenantRefs = new Map<string, number>();
   /** Removals of each tenant's sandbox groups still under way (an rmdir retries while processes linger). */
   private readonly tenantRemovals = new Map<string, Set<Promise<void>>>();
-  /** This server's mark on the root (root-owner.ts), once init() made it. */
-  private ownerMark: string | undefined;
+  /** This server's marks on the root, one per hierarchy (root-owner.ts), once init() made them. */
+  private ownerMarks: string[] = [];
 
   /** `runner` carries out placements, moves and removals; by default on this thread, with `fs`. */
   constructor(fs: CgroupFs, settings: ManagerSettings, runner: GroupOpRunner = new InlineOpRunner(fs)) {
@@ -96,7 +96,7 @@ export abstract class GroupManager implements CgroupManager {
       this.ensureGroup('');
       this.setupParent('');
       // Before the sweep: a root another live server uses is refused, not swept.
-      this.ownerMark = claimRoot(this.fs, this.dirs('')[0]!, this.settings.rootName);
+      this.ownerMarks = claimRoot(this.fs, this.dirs(''), this.settings.rootName);
       const report = this.removeLeftovers();
       this.ensureGroup(POOL_GROUP);
       this.setupParent(POOL_GROUP);
@@ -138,7 +138,7 @@ export abstract class GroupManager implements CgroupManager {
     // Every sandbox is gone by now: a group still here (an emptied tenant group whose removal
     // lost a race) goes too, as the next start would remove it; one holding processes stays.
     this.removeLeftovers();
-    if (this.ownerMark !== undefined) releaseRoot(this.fs, this.ownerMark);
+    releaseRoot(this.fs, this.ownerMarks);
     for (const dir of this.dirs(POOL_GROUP).reverse()) removeGroupDir(this.fs, dir);
     for (const dir of this.dirs('').reverse()) removeGroupDir(this.fs, dir);
   }

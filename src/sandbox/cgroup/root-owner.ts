@@ -34,34 +34,62 @@ function stillRuns(owner: RootOwner): boolean {
   return readProcStat(owner.pid)?.startTime === owner.startTime;
 }
 
-/**
- * Marks `rootDir` (the root group's directory in the primary hierarchy) as used by `self`, after
- * removing the marks of servers that are gone. Throws CONFIG_INVALID when another live server
- * marks it. Returns the directory of the mark, for release().
- */
-export function claimRoot(fs: CgroupFs, rootDir: string, rootName: string, self: RootOwner = thisProcess(), runs = stillRuns): string {
-  for (const name of fs.children(rootDir)) {
-    const found = MARK.exec(name);
-    if (found === null) continue;
-    const owner = { pid: Number(found[1]), startTime: Number(found[2]) };
-    if (owner.pid === self.pid && owner.startTime === self.startTime) continue;
-    if (runs(owner)) {
-      throw new AirlockError(
-        'CONFIG_INVALID',
-        `AIRLOCK_CGROUP_ROOT=${rootName} is in use by another Airlock server on this host (pid ${owner.pid}); two servers on one ` +
-          `root would remove each other's idle tenant groups. Give each server its own root, e.g. AIRLOCK_CGROUP_ROOT=${rootName}-2 ` +
-          '(docs/configuration.md)',
-        { pid: owner.pid },
-      );
+/** The live server other than `self` that marks any of `rootDirs`, if one does. */
+export function liveOwner(fs: CgroupFs, rootDirs: readonly string[], self?: RootOwner, runs = stillRuns): RootOwner | undefined {
+  for (const dir of rootDirs) {
+    if (!fs.exists(dir)) continue;
+    for (const name of fs.children(dir)) {
+      const owner = ownerOf(name);
+      if (owner === undefined || (self !== undefined && owner.pid === self.pid && owner.startTime === self.startTime)) continue;
+      if (runs(owner)) return owner;
     }
-    removeGroupDir(fs, join(rootDir, name));
   }
-  const mark = join(rootDir, `${PREFIX}${self.pid}-${self.startTime}`);
-  makeGroup(fs, mark, true);
-  return mark;
+  return undefined;
 }
 
-/** Removes this server's mark (at its stop). */
-export function releaseRoot(fs: CgroupFs, mark: string): void {
-  removeGroupDir(fs, mark);
+function ownerOf(name: string): RootOwner | undefined {
+  const found = MARK.exec(name);
+  return found === null ? undefined : { pid: Number(found[1]), startTime: Number(found[2]) };
+}
+
+export function rootInUse(rootName: string, owner: RootOwner): AirlockError {
+  return new AirlockError(
+    'CONFIG_INVALID',
+    `AIRLOCK_CGROUP_ROOT=${rootName} is in use by another Airlock server on this host (pid ${owner.pid}); two servers on one ` +
+      `root would remove each other's idle tenant groups. Give each server its own root, e.g. AIRLOCK_CGROUP_ROOT=${rootName}-2 ` +
+      '(docs/configuration.md)',
+    { pid: owner.pid },
+  );
+}
+
+/**
+ * Marks the root in every hierarchy (`rootDirs`: on cgroup v1 each hierarchy's root sits below
+ * the server's own group there, so two servers can share one hierarchy's root and not another's),
+ * after removing the marks of servers that are gone. Throws CONFIG_INVALID when another live server
+ * marks any of them, also when one marked it at the same moment (checked again after marking).
+ * Returns the directories of its marks, for releaseRoot().
+ */
+export function claimRoot(fs: CgroupFs, rootDirs: readonly string[], rootName: string, self: RootOwner = thisProcess(), runs = stillRuns): string[] {
+  const other = liveOwner(fs, rootDirs, self, runs);
+  if (other !== undefined) throw rootInUse(rootName, other);
+  for (const dir of rootDirs) {
+    for (const name of fs.children(dir)) {
+      const owner = ownerOf(name);
+      if (owner !== undefined && !(owner.pid === self.pid && owner.startTime === self.startTime)) removeGroupDir(fs, join(dir, name));
+    }
+  }
+  const marks = rootDirs.map((dir) => join(dir, `${PREFIX}${self.pid}-${self.startTime}`));
+  for (const mark of marks) makeGroup(fs, mark, true);
+  // Two servers starting together could both have found no mark: each sees the other's now.
+  const racing = liveOwner(fs, rootDirs, self, runs);
+  if (racing !== undefined) {
+    releaseRoot(fs, marks);
+    throw rootInUse(rootName, racing);
+  }
+  return marks;
+}
+
+/** Removes this server's marks (at its stop). */
+export function releaseRoot(fs: CgroupFs, marks: readonly string[]): void {
+  for (const mark of marks) removeGroupDir(fs, mark);
 }

@@ -314,7 +314,9 @@ export class JobSlice {
 
   private async settleOutcome(outcome: SandboxRunOutcome, payload: JobPayload, cap: SliceCap | undefined): Promise<void> {
     const { queue } = this.deps;
-    if (this.stop.aborted) return this.afterStop();
+    // A run that had answered when its function was deleted completes: its result is not dropped.
+    const finishedFirst = this.stopReason() === 'function-deleted' && outcome.status === 'succeeded';
+    if (this.stop.aborted && !finishedFirst) return this.afterStop();
     if (outcome.status === 'succeeded') {
       // The result's checked text when the outcome has one (never read as a value here).
       const { resultJson } = outcome;

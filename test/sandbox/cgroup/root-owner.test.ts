@@ -87,8 +87,39 @@ describe('one live server per cgroup root', () => {
     const self = thisProcess();
     fake.mkdir(join(root, `_server-${self.pid}-${self.startTime + 1}`));
     // The only live process with that pid is this one, started at another time.
-    const mark = claimRoot(fake, root, 'airlock');
+    const claimed = claimRoot(fake, [root], 'airlock');
     assert.deepEqual(marks(), [`_server-${self.pid}-${self.startTime}`]);
-    assert.equal(mark, join(root, `_server-${self.pid}-${self.startTime}`));
+    assert.deepEqual(claimed, [join(root, `_server-${self.pid}-${self.startTime}`)]);
+  });
+
+  it('marks every hierarchy, and a live mark in any one of them refuses (cgroup v1 roots differ per hierarchy)', () => {
+    // Two roots standing for one root in two hierarchies (the fake is one tree).
+    const memory = join(root, '..', 'memory-root');
+    const cpu = join(root, '..', 'cpu-root');
+    fake.mkdir(memory);
+    fake.mkdir(cpu);
+    const other = { pid: 4242, startTime: 7 };
+    const runs = (owner: { pid: number; startTime: number }): boolean => owner.pid === other.pid && owner.startTime === other.startTime;
+    fake.mkdir(join(cpu, '_server-4242-7')); // the other server shares only the cpu hierarchy's root
+    assert.throws(() => claimRoot(fake, [memory, cpu], 'airlock', thisProcess(), runs), (err: unknown) => err instanceof AirlockError && /\(pid 4242\)/.test(err.message));
+    assert.deepEqual(fake.children(memory), [], 'nothing marked when refused');
+    fake.rmdir(join(cpu, '_server-4242-7'));
+    const self = thisProcess();
+    const claimed = claimRoot(fake, [memory, cpu], 'airlock', self, runs);
+    assert.deepEqual(claimed, [join(memory, `_server-${self.pid}-${self.startTime}`), join(cpu, `_server-${self.pid}-${self.startTime}`)]);
+  });
+
+  it('two servers marking at the same moment: the one that finds the other mark after its own refuses and leaves none', () => {
+    fake.mkdir(root);
+    const other = { pid: 4243, startTime: 9 };
+    const runs = (owner: { pid: number; startTime: number }): boolean => owner.pid === other.pid && owner.startTime === other.startTime;
+    // The other server makes its mark just as this one makes its own (between the check and the mark).
+    const racing = Object.create(fake) as FakeCgroup2;
+    racing.mkdir = (path: string): void => {
+      fake.mkdir(path);
+      if (path.includes('_server-') && !fake.exists(join(root, '_server-4243-9'))) fake.mkdir(join(root, '_server-4243-9'));
+    };
+    assert.throws(() => claimRoot(racing, [root], 'airlock', thisProcess(), runs), (err: unknown) => err instanceof AirlockError && /\(pid 4243\)/.test(err.message));
+    assert.deepEqual(marks(), ['_server-4243-9'], "only the other server's mark is left");
   });
 });
