@@ -53,6 +53,7 @@ function stripError(thrown: unknown, source: string): AirlockError {
     );
   }
   const d = parseStripError(thrown, source);
+  if (/parameter propert/i.test(d.message)) d.column = modifiersStart(source, d.line, d.column);
   const at = `${d.line}:${d.column}`;
   if (d.unsupported) {
     return new AirlockError(
@@ -63,6 +64,16 @@ function stripError(thrown: unknown, source: string): AirlockError {
     );
   }
   return new AirlockError('SYNTAX_ERROR', `syntax error at ${at}: ${d.message}`, { line: d.line, column: d.column });
+}
+
+/**
+ * Where the modifiers before a parameter property's name begin (`private`, `public readonly`, …):
+ * the parser marks the name, but the modifier is what must go.
+ */
+function modifiersStart(source: string, line: number, column: number): number {
+  const before = (source.split(/\r?\n/)[line - 1] ?? '').slice(0, column - 1);
+  const found = /(?:\b(?:public|private|protected|readonly|override)\s+)+$/.exec(before);
+  return found === null ? column : found.index + 1;
 }
 
 function withoutBom(source: string): string {

@@ -111,10 +111,17 @@ describe('FunctionService.deploy', () => {
   const unsupported: [string, string, { line: number; column: number }, RegExp][] = [
     ['enum', 'const x = 1;\n\nexport enum Color { Red }\n', { line: 3, column: 8 }, /const object/],
     ['namespace', 'namespace N { export const x = 1 }', { line: 1, column: 1 }, /top-level declarations/],
+    // At the modifier that must go, not at the name the parser marks.
     [
       'parameter property',
       'export default class A {\n  constructor(private x: number) {}\n}',
-      { line: 2, column: 23 },
+      { line: 2, column: 15 },
+      /declare the field in the class body/,
+    ],
+    [
+      'parameter property with two modifiers',
+      'export default class A {\n  constructor(a: number, public readonly y: string) {}\n}',
+      { line: 2, column: 26 },
       /declare the field in the class body/,
     ],
     ['import equals', 'import fs = require("fs");', { line: 1, column: 1 }, /ES import/],
