@@ -8,6 +8,7 @@ import { AirlockError } from '../core/errors.js';
 import type { DeadItemListener, QueueStore } from '../queue/port.js';
 import type { Store } from './port.js';
 import { SqliteQueue } from './sqlite/queue/store.js';
+import { probeReadOnly } from './sqlite/read-only-probe.js';
 import { SqliteStore } from './sqlite/store.js';
 import { databaseDamaged, isDatabaseDamaged, isStorageFull, storageFullAtStart } from './storage-errors.js';
 
@@ -63,6 +64,8 @@ export async function explainOpenFailure<T>(file: string, open: () => Promise<T>
 export async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Store> {
   const file = sqliteFile(config);
   return explainOpenFailure(file, async () => {
+    // Damage is found read-only first: a refused start leaves the file and its -wal as they were.
+    probeReadOnly(file);
     let store: SqliteStore;
     try {
       store = new SqliteStore(file);

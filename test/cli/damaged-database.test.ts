@@ -61,6 +61,37 @@ describe('a damaged or emptied database', () => {
     assert.match(out, /error DATABASE_CORRUPT: the SQLite database \S+ is damaged \(database disk image is malformed\)/);
   });
 
+  it('a restored copy beside the crashed server\'s -wal: refused, and the file and its -wal left as they were', async () => {
+    // The crashed server's log: written by a connection still open (as a killed server leaves it).
+    const crashed = mkdtempSync(join(tmpdir(), 'airlock-crashed-'));
+    dirs.push(crashed);
+    copyFileSync(join(used, 'airlock.db'), join(crashed, 'airlock.db'));
+    const live = new Database(join(crashed, 'airlock.db'));
+    live.pragma('journal_mode = WAL');
+    live.pragma('wal_autocheckpoint = 0');
+    live.exec('CREATE TABLE scratch (a)');
+    const insert = live.prepare('INSERT INTO scratch VALUES (?)');
+    for (let i = 0; i < 2_000; i++) insert.run('x'.repeat(200));
+    live.exec('DELETE FROM executions WHERE id IN (SELECT id FROM executions LIMIT 50)');
+    // The restore done slightly wrong: a backup (VACUUM INTO: other page numbers) put in place,
+    // the crashed server's -wal left beside it.
+    const dir = damagedCopy(() => {});
+    rmSync(join(dir, 'airlock.db'));
+    const backup = new Database(join(used, 'airlock.db'), { readonly: true });
+    backup.exec(`VACUUM INTO '${join(dir, 'airlock.db')}'`);
+    backup.close();
+    copyFileSync(join(crashed, 'airlock.db-wal'), join(dir, 'airlock.db-wal'));
+    live.close();
+    const before = [readFileSync(join(dir, 'airlock.db')), readFileSync(join(dir, 'airlock.db-wal'))];
+    for (let start = 0; start < 2; start++) {
+      const out = await expectStartRefused({ AIRLOCK_DATA_DIR: dir });
+      assert.match(out, /error DATABASE_CORRUPT: the SQLite database \S+ is damaged/);
+      assert.match(out, /-wal/, `start ${start}: the message still names the log file left beside it`);
+      assert.ok(readFileSync(join(dir, 'airlock.db')).equals(before[0]!), `start ${start}: the database file was not changed`);
+      assert.ok(readFileSync(join(dir, 'airlock.db-wal')).equals(before[1]!), `start ${start}: the -wal is still there, unchanged`);
+    }
+  });
+
   it('an emptied file in a data dir used before: refused, not started as a new empty server', async () => {
     const dir = damagedCopy((db) => truncateSync(db, 0));
     const out = await expectStartRefused({ AIRLOCK_DATA_DIR: dir });
