@@ -34,7 +34,7 @@ describe('outcome log: job slices that go on', () => {
       running = await submit(server, 'acme', 'count', { input: { n: 100_000, stepMs: 20 } });
       await waitJob(server, 'acme', running, (j) => j.checkpointAt !== undefined);
     } finally {
-      await server.airlock.stop();
+      await server.close(); // stops it, then removes its data dir
     }
     const lines = outcomes(log);
     const types = lines.map((l) => `${String(l.function)} ${String(l.errorType)}`);
