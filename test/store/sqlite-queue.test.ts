@@ -169,6 +169,34 @@ test('a database from before the backlog counts gets each tenant counted once, a
     }
   }));
 
+test('tallies a salvaged or hand-edited file does not back are counted again at the next start', () =>
+  withFile(async (file) => {
+    const q = new SqliteQueue(file, { policy: testPolicy() });
+    try {
+      await q.migrate();
+      for (let i = 0; i < 3; i++) await q.enqueue({ tenant: 'acme', function: 'sync', lane: 'background', payload: null });
+      await q.claim({ owner: 'w', max: 1 });
+      assert.deepEqual(await q.counts(), { queued: 2, running: 1 });
+    } finally {
+      await q.close();
+    }
+    // As a `.dump` salvage leaves them: items lost with damaged pages, their tallies kept.
+    const edit = new Database(file);
+    edit.exec(`UPDATE queue_counts SET n = n + 7; INSERT INTO queue_backlog (tenant, n) VALUES ('ghost', 4); UPDATE queue_backlog SET n = 9 WHERE tenant = 'acme'`);
+    edit.close();
+    const again = new SqliteQueue(file, { policy: testPolicy() });
+    try {
+      await again.migrate();
+      assert.deepEqual(await again.counts(), { queued: 2, running: 1 });
+      assert.deepEqual([await again.backlog('acme'), await again.backlog('ghost')], [3, 0]);
+    } finally {
+      await again.close();
+    }
+    const rows = new Database(file, { readonly: true });
+    assert.deepEqual(rows.prepare('SELECT tenant FROM queue_backlog ORDER BY tenant').all(), [{ tenant: 'acme' }], 'no row for a tenant with nothing queued');
+    rows.close();
+  }));
+
 test('a database from before the queue counts gets them counted once, at its upgrade', () =>
   withFile(async (file) => {
     seedOldQueue(file, 10, ['queued', 'queued', 'queued', 'running', 'succeeded', 'dead'].map((status) => ['acme', status]));

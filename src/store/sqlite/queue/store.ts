@@ -35,6 +35,7 @@ import { encodeJson, rowToItem } from './rows.js';
 import { openLogFile, WalSyncer } from '../wal-sync.js';
 import type { LogFile } from '../wal-sync.js';
 import type { QueueItemRow } from './rows.js';
+import { RECOUNT_QUEUE } from '../statements/queue/recount.js';
 
 export interface SqliteQueueOptions {
   policy: QueuePolicy;
@@ -106,6 +107,8 @@ export class SqliteQueue implements QueueStore {
 
   async migrate(): Promise<void> {
     this.conn.migrate();
+    // The tallies counted again from the items (statements/queue/recount.ts).
+    this.db.transaction(() => this.db.exec(RECOUNT_QUEUE)).immediate();
   }
 
   async close(): Promise<void> {
