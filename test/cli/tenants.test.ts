@@ -1,8 +1,10 @@
 // `airlock tenants` against a real server: list as a table (counts, yes/no for jobs and
 // executions), as JSON, and a page at a time with the command for the next page; delete refuses
-// without --yes, saying what would be deleted and how to confirm, and deletes with it.
+// without --yes, saying what would be deleted and how to confirm, and deletes with it; a deletion
+// that cannot complete ends with exit 1 (against a fake server), not 0.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { cliRig } from '../support/cli-rig.js';
 import { runCli } from '../support/process.js';
 import { deploy, invoke, startTestServer } from '../support/server.js';
 import type { TestServer } from '../support/server.js';
@@ -60,5 +62,24 @@ describe('airlock tenants', () => {
     assert.equal(json.code, 0, json.stderr);
     assert.deepEqual([JSON.parse(json.stdout).deleted.keys, JSON.parse(json.stdout).complete], [1, true]);
     assert.equal((await runCli(['tenants', 'list'], env)).stdout, 'no tenants yet: nothing is stored under any tenant name\n');
+  });
+});
+
+describe('airlock tenants delete --yes that cannot complete', () => {
+  // A server whose deletion never completes and, after the first call, deletes nothing more.
+  let calls = 0;
+  const { env, requests } = cliRig('tenants-incomplete', (req) => {
+    if (req.method !== 'DELETE') return { status: 404, json: { error: { code: 'NOT_FOUND', message: 'no' } } };
+    calls++;
+    const deleted = { functions: calls === 1 ? 2 : 0, versions: 0, webhooks: 0, webhookVerifications: 0, keys: 0, secrets: 0, schedules: 0, scheduleRuns: 0, jobs: 0, executions: 0, queueState: 0 };
+    return { status: 200, json: { tenant: 'acme', deleted, stoppedJobs: 0, retiredSandboxes: 0, complete: false } };
+  });
+
+  it('stops once a call deletes nothing more and exits 1 with DELETE_INCOMPLETE, not 0', async () => {
+    const r = await runCli(['tenants', 'delete', 'acme', '--yes'], env);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(requests.filter((q) => q.method === 'DELETE').length, 2, 'no burst of calls that delete nothing');
+    assert.match(r.stdout, /^deleted tenant acme \(not complete\)$/m);
+    assert.match(r.stderr, /^error DELETE_INCOMPLETE: tenant acme is not deleted completely after 2 call\(s\)/);
   });
 });

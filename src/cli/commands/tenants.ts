@@ -5,6 +5,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { integerFlag, parse, UsageError } from '../args.js';
+import { ApiError } from '../client.js';
 import type { Client } from '../client.js';
 import { shellWord } from '../../core/shell-word.js';
 import { printJson, printTable } from '../output.js';
@@ -65,11 +66,15 @@ export async function tenantsCommand(argv: string[], client: Client): Promise<vo
       const [tenant] = takePositionals('tenants', args, ['<tenant>']);
       if (values.yes !== true) throw await refusal(client, tenant);
       const result = await deleteAll(client, tenant);
-      if (values.json === true) return printJson(result);
-      const rows = Object.entries(result.deleted).map(([kind, n]) => [kind, String(n)]);
-      process.stdout.write(`deleted tenant ${tenant}${result.complete ? '' : ' (not complete: run the command again)'}\n`);
-      printTable(['DELETED', 'ROWS'], rows, 'nothing');
-      process.stdout.write(`stopped jobs: ${result.stoppedJobs}, retired sandboxes: ${result.retiredSandboxes}\n`);
+      if (values.json === true) printJson(result);
+      else {
+        const rows = Object.entries(result.deleted).map(([kind, n]) => [kind, String(n)]);
+        process.stdout.write(`deleted tenant ${tenant}${result.complete ? '' : ' (not complete)'}\n`);
+        printTable(['DELETED', 'ROWS'], rows, 'nothing');
+        process.stdout.write(`stopped jobs: ${result.stoppedJobs}, retired sandboxes: ${result.retiredSandboxes}\n`);
+      }
+      // A script must not take a deletion that is not complete for done.
+      if (!result.complete) throw incomplete(tenant, result.calls);
       return;
     }
     default:
@@ -96,10 +101,16 @@ async function refusal(client: Client, tenant: string): Promise<UsageError> {
 }
 
 /** DELETE until the server says the deletion is complete; the counts of every call summed. */
-async function deleteAll(client: Client, tenant: string): Promise<Deletion> {
+/**
+ * Calls the deletion until it is complete: at most MAX_DELETE_CALLS times, and no longer once a call
+ * deletes nothing (what is left cannot be deleted now; another call would only repeat it).
+ */
+async function deleteAll(client: Client, tenant: string): Promise<Deletion & { calls: number }> {
   let total: Deletion | undefined;
-  for (let call = 0; call < MAX_DELETE_CALLS; call++) {
+  let calls = 0;
+  while (calls < MAX_DELETE_CALLS) {
     const step = await client.read('DELETE', tenantPath(tenant), DELETION);
+    calls++;
     if (total === undefined) total = step;
     else {
       for (const [kind, n] of Object.entries(step.deleted)) total.deleted[kind] = (total.deleted[kind] ?? 0) + n;
@@ -107,7 +118,18 @@ async function deleteAll(client: Client, tenant: string): Promise<Deletion> {
       total.retiredSandboxes += step.retiredSandboxes;
       total.complete = step.complete;
     }
-    if (step.complete) break;
+    const progress = Object.values(step.deleted).some((n) => n > 0);
+    if (step.complete || (calls > 1 && !progress)) break;
   }
-  return total!;
+  return { ...total!, calls };
+}
+
+function incomplete(tenant: string, calls: number): ApiError {
+  return new ApiError(
+    0,
+    'DELETE_INCOMPLETE',
+    `tenant ${tenant} is not deleted completely after ${calls} call(s) (a call deletes a bounded number of rows; one that ` +
+      'deleted nothing more means what is left cannot be deleted now): see what is left with airlock tenants list and in ' +
+      'the server log, then run the command again',
+  );
 }
