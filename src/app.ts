@@ -135,7 +135,7 @@ export async function startAirlock(config: Config, logger: Logger, overrides: Ai
   await probeListen(config.host, config.port);
   prepareDataDir(config.dataDir);
   // A missing key is generated only once the database is open (nothing sealed with a lost key).
-  const secretKey = readSecretKey(config.dataDir, config.secrets.key);
+  const secretKey = readSecretKey(config.dataDir, config.secrets.key, config.secrets.previousKeys);
   // An admin key given or already in its file is read (and checked) now; a missing one is made
   // once the isolation is known to work (openAndListen), so a start refused for it (no bubblewrap,
   // the usual first start) leaves no key behind that no banner showed.

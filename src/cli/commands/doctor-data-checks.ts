@@ -73,7 +73,7 @@ function sealedValues(file: string): SealedValues & { close(): void } {
 /** `databaseReadable`: the database check passed (a damaged file is that check's to report). */
 export async function keyFilesCheck(config: DataConfig, databaseReadable: boolean): Promise<StartCheck> {
   try {
-    const secret = readSecretKey(config.dataDir, config.secrets.key);
+    const secret = readSecretKey(config.dataDir, config.secrets.key, config.secrets.previousKeys);
     const file = join(config.dataDir, SQLITE_FILE);
     if (secret === undefined && databaseReadable && existsSync(file)) {
       // No key to open what the database holds: the start refuses to make a new one (a restore

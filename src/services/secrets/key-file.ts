@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { AirlockError } from '../../core/errors.js';
 import { readKeyFile } from '../../core/key-file.js';
 import { writeNewKeyFile } from '../../core/new-key-file.js';
 import { parseSecretKey, SECRET_KEY_BYTES } from '../../core/secret-key.js';
@@ -29,12 +30,28 @@ function readExisting(path: string): Buffer | undefined {
   return text === undefined ? undefined : parseSecretKey(text, `the secrets key file ${path}`);
 }
 
-/** The configured key, or the key file's; undefined when neither exists (nothing is written). */
-export function readSecretKey(dataDir: string, configured: Buffer | undefined): SecretKeySource | undefined {
-  if (configured) return { key: configured, from: 'env', generated: false, path: undefined };
+/**
+ * The configured key, or the key file's; undefined when neither exists (nothing is written).
+ * `previous` (AIRLOCK_SECRET_KEY_PREVIOUS) may not hold that key: a rotation that gave the server
+ * no new key would re-seal nothing and still say the old key can go (CONFIG_INVALID).
+ */
+export function readSecretKey(dataDir: string, configured: Buffer | undefined, previous: readonly Buffer[] = []): SecretKeySource | undefined {
   const path = secretKeyPath(dataDir);
-  const existing = readExisting(path);
-  return existing === undefined ? undefined : { key: existing, from: 'file', generated: false, path };
+  const existing = configured ? undefined : readExisting(path);
+  const found: SecretKeySource | undefined = configured
+    ? { key: configured, from: 'env', generated: false, path: undefined }
+    : existing === undefined
+      ? undefined
+      : { key: existing, from: 'file', generated: false, path };
+  if (found !== undefined && previous.some((key) => key.equals(found.key))) {
+    const where = found.from === 'env' ? 'AIRLOCK_SECRET_KEY' : `the key file ${path}`;
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      `AIRLOCK_SECRET_KEY_PREVIOUS holds the current secrets master key (${where}); it is for former keys only. To rotate, ` +
+        'give the server the new key in AIRLOCK_SECRET_KEY and the old one in AIRLOCK_SECRET_KEY_PREVIOUS (docs/secrets.md, "Rotating the key")',
+    );
+  }
+  return found;
 }
 
 /** Generates a new key into `<dataDir>/secret.key` (mode 0600); fails if the file appeared meanwhile. */

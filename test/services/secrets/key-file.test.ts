@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { loadConfig } from '../../../src/core/config.js';
 import { isAirlockError } from '../../../src/core/errors.js';
-import { ensureSecretKey, SECRET_KEY_FILE } from '../../../src/services/secrets/key-file.js';
+import { ensureSecretKey, readSecretKey, SECRET_KEY_FILE } from '../../../src/services/secrets/key-file.js';
 
 describe('secrets master key', () => {
   let dir: string;
@@ -30,6 +30,18 @@ describe('secrets master key', () => {
     const again = ensureSecretKey(dataDir, undefined);
     assert.equal(again.generated, false);
     assert.equal(again.key.equals(first.key), true);
+  });
+
+  it('refuses AIRLOCK_SECRET_KEY_PREVIOUS holding the current key (a rotation with no new key), from the file or the environment', () => {
+    const current = ensureSecretKey(dir, undefined).key;
+    const other = randomBytes(32);
+    const refused = (where: RegExp) => (err: unknown) =>
+      isAirlockError(err) && err.code === 'CONFIG_INVALID' && /^AIRLOCK_SECRET_KEY_PREVIOUS holds the current secrets master key/.test(err.message) && where.test(err.message);
+    assert.throws(() => readSecretKey(dir, undefined, [other, current]), refused(/the key file .*secret\.key/));
+    assert.throws(() => readSecretKey(dir, other, [other]), refused(/\(AIRLOCK_SECRET_KEY\)/));
+    // A real rotation: the new key given, the old one as previous.
+    assert.ok(readSecretKey(dir, other, [current])?.key.equals(other));
+    assert.ok(readSecretKey(dir, undefined, [other])?.key.equals(current));
   });
 
   it('refuses a key file readable by group or others, and says how to fix it', () => {
