@@ -18,6 +18,9 @@ export const KeyLookupView = Type.Object({
     enum: ['tenant', 'admin'],
     description: 'admin: the server\'s admin key (change AIRLOCK_ADMIN_KEY or <data dir>/admin.key and restart); tenant: a tenant key',
   }),
+  previous: Type.Optional(
+    Type.Boolean({ description: 'admin keys only: true for a former admin key still accepted through AIRLOCK_ADMIN_KEY_PREVIOUS (remove it there and restart)' }),
+  ),
   id: nullable({ description: 'the key id (revoke it with DELETE /v1/tenants/{tenant}/keys/{id}); null for the admin key' }),
   tenant: nullable(),
   name: nullable({ description: 'what the key is for, as named at creation' }),

@@ -41,7 +41,8 @@ export interface CreatedKey {
 }
 
 /** What a key string is: the admin key, or a tenant key as stored (hash included, never shown). */
-export type KeyLookup = { kind: 'admin' } | { kind: 'tenant'; record: ApiKeyRecord };
+/** `previous`: a former admin key, still accepted through AIRLOCK_ADMIN_KEY_PREVIOUS. */
+export type KeyLookup = { kind: 'admin'; previous: boolean } | { kind: 'tenant'; record: ApiKeyRecord };
 
 const TENANT_KEY_PREFIX = 'ak';
 /** Characters of a tenant key kept after `ak_`: 48 of its 256 random bits, shown in listings. */
@@ -145,7 +146,8 @@ export class KeyService {
    */
   async lookup(token: string): Promise<KeyLookup | undefined> {
     const digest = sha256(token);
-    if (timingSafeEqual(digest, this.adminHash) || this.previousHashes.some((hash) => timingSafeEqual(digest, hash))) return { kind: 'admin' };
+    if (timingSafeEqual(digest, this.adminHash)) return { kind: 'admin', previous: false };
+    if (this.previousHashes.some((hash) => timingSafeEqual(digest, hash))) return { kind: 'admin', previous: true };
     const record = await this.store.findApiKeyByHash(digest.toString('hex'));
     return record === undefined || record.tenant === null ? undefined : { kind: 'tenant', record };
   }

@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/core/config.js';
 import { isAirlockError } from '../../src/core/errors.js';
 import { captureLog } from '../support/log-capture.js';
 import type { CapturedLog } from '../support/log-capture.js';
+import { runCli } from '../support/process.js';
 import { startTestServer } from '../support/server.js';
 import type { TestServer } from '../support/server.js';
 
@@ -27,6 +28,16 @@ describe('admin key rotation (AIRLOCK_ADMIN_KEY_PREVIOUS)', () => {
     server = await startTestServer({ AIRLOCK_ADMIN_KEY: CURRENT, AIRLOCK_ADMIN_KEY_PREVIOUS: ` ${FORMER} ` }, {}, log.logger);
   });
   after(() => server.close());
+
+  it('looks the former key up as a former admin key (keys find: remove it from AIRLOCK_ADMIN_KEY_PREVIOUS), the current one as the admin key', async () => {
+    const former = await server.request('POST', '/v1/keys/lookup', { key: FORMER });
+    assert.deepEqual([former.status, former.body.kind, former.body.previous], [200, 'admin', true]);
+    const current = await server.request('POST', '/v1/keys/lookup', { key: CURRENT });
+    assert.deepEqual([current.body.kind, current.body.previous], ['admin', false]);
+    const found = await runCli(['keys', 'find'], { AIRLOCK_URL: server.url, AIRLOCK_KEY: CURRENT }, `${FORMER}\n`);
+    assert.equal(found.code, 0, found.stderr);
+    assert.match(found.stdout, /^this is a former admin key, still accepted through AIRLOCK_ADMIN_KEY_PREVIOUS: remove it from AIRLOCK_ADMIN_KEY_PREVIOUS and restart the server/);
+  });
 
   it('takes the former key as the admin key, counting and reporting its use; the current key is not counted', async () => {
     assert.match(String(log.lines().find((l) => l.previousKeys === 1)?.msg), /1 former admin key\(s\) still accepted/);

@@ -34,7 +34,7 @@ describe('key prefixes and lookup', () => {
       assert.deepEqual(found.body, { kind: 'tenant', id: key.id, tenant: 'acme', name: 'ci', prefix: key.prefix, createdAt: key.createdAt });
     }
     const admin = await server.request('POST', '/v1/keys/lookup', { key: server.adminKey });
-    assert.deepEqual(admin.body, { kind: 'admin', id: null, tenant: null, name: null, prefix: null, createdAt: null });
+    assert.deepEqual(admin.body, { kind: 'admin', previous: false, id: null, tenant: null, name: null, prefix: null, createdAt: null });
     const byTenant = await server.request('POST', '/v1/keys/lookup', { key: key.key }, key.key);
     assert.equal(byTenant.status, 403);
     assert.equal(byTenant.body.error.code, 'FORBIDDEN');

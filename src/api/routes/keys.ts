@@ -106,8 +106,8 @@ export function registerKeyRoutes(app: FastifyInstance, deps: ApiDeps): void {
         );
       }
       if (found.kind === 'admin') {
-        audit(request, 'key.lookup', null, 'key/admin');
-        return { kind: 'admin', id: null, tenant: null, name: null, prefix: null, createdAt: null };
+        audit(request, 'key.lookup', null, found.previous ? 'key/admin-previous' : 'key/admin');
+        return { kind: 'admin', previous: found.previous, id: null, tenant: null, name: null, prefix: null, createdAt: null };
       }
       const { record } = found;
       audit(request, 'key.lookup', record.tenant, `key/${record.id}`);

@@ -10,6 +10,7 @@ import { onlyOptions, takePositionals, unknownSubcommand, usageError } from '../
 
 const LOOKUP = Type.Object({
   kind: Type.String(),
+  previous: Type.Optional(Type.Boolean()),
   id: Type.Union([Type.String(), Type.Null()]),
   tenant: Type.Union([Type.String(), Type.Null()]),
   name: Type.Union([Type.String(), Type.Null()]),
@@ -71,6 +72,13 @@ export async function keysCommand(argv: string[], client: Client, stdin: NodeJS.
       const found = await client.read('POST', '/v1/keys/lookup', LOOKUP, { key });
       if (values.json === true) {
         printJson(found);
+        return;
+      }
+      if (found.kind === 'admin' && found.previous === true) {
+        process.stdout.write(
+          'this is a former admin key, still accepted through AIRLOCK_ADMIN_KEY_PREVIOUS: remove it from AIRLOCK_ADMIN_KEY_PREVIOUS ' +
+            'and restart the server; the current admin key is not affected (docs/cli.md, "A leaked key")\n',
+        );
         return;
       }
       if (found.kind === 'admin') {
