@@ -118,7 +118,7 @@ describe('airlock doctor runs the start checks of the server', () => {
 });
 
 describe('airlock doctor and a cgroup root a running server uses', () => {
-  it("fails the 'cgroup root' start check, as the server would refuse, naming that server's pid", { skip: skipReason() }, async () => {
+  it('fails the cgroup root start check, as the server would refuse, naming the pid of that server', { skip: skipReason() }, async () => {
     const config = cgroupConfig();
     // A server's mark in every hierarchy's root, naming a live process this test starts (and ends).
     const other = spawn('sleep', ['60'], { stdio: 'ignore' });
