@@ -36,6 +36,7 @@ import { openLogFile, WalSyncer } from '../wal-sync.js';
 import type { LogFile } from '../wal-sync.js';
 import type { QueueItemRow } from './rows.js';
 import { RECOUNT_QUEUE } from '../statements/queue/recount.js';
+import { isDatabaseDamaged } from '../../storage-errors.js';
 
 export interface SqliteQueueOptions {
   policy: QueuePolicy;
@@ -107,8 +108,14 @@ export class SqliteQueue implements QueueStore {
 
   async migrate(): Promise<void> {
     this.conn.migrate();
-    // The tallies counted again from the items (statements/queue/recount.ts).
-    this.db.transaction(() => this.db.exec(RECOUNT_QUEUE)).immediate();
+    // The tallies counted again from the items (statements/queue/recount.ts). Damage where the
+    // count reads (an index of the queue) leaves them as the triggers kept them: the start goes
+    // on, and the claims that read there report it (claim-failure-log.ts), as before.
+    try {
+      this.db.transaction(() => this.db.exec(RECOUNT_QUEUE)).immediate();
+    } catch (err) {
+      if (!isDatabaseDamaged(err)) throw err;
+    }
   }
 
   async close(): Promise<void> {
