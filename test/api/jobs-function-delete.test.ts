@@ -119,6 +119,9 @@ describe('deleting a function with jobs', () => {
     try {
       const id = await submit(server, 'acme', 'quick');
       await saveStarted;
+      // The run has answered once the job shows no run in progress while it is still running
+      // (its slice waits for the held save before it settles).
+      await waitJob(server, 'acme', id, (job) => job.status === 'running' && (job as { currentRun?: unknown }).currentRun === undefined);
       assert.equal((await server.request('DELETE', '/v1/tenants/acme/functions/quick')).status, 204);
       release();
       const job = await waitJob(server, 'acme', id, finished);
