@@ -76,7 +76,7 @@ describe('AIRLOCK_JOBS=paused', () => {
       const text = await (await fetch(`${paused.url}/metrics`)).text();
       assert.deepEqual([metric(text, 'jobs'), metric(text, 'schedules')], ['1', '1']);
     } finally {
-      await paused.airlock.stop();
+      await paused.close(); // stops it and removes the data dir it made
     }
     const running = await startTestServer({ AIRLOCK_SCHEDULES: 'paused' });
     try {
@@ -84,7 +84,7 @@ describe('AIRLOCK_JOBS=paused', () => {
       const text = await (await fetch(`${running.url}/metrics`)).text();
       assert.deepEqual([metric(text, 'jobs'), metric(text, 'schedules')], ['0', '1']);
     } finally {
-      await running.airlock.stop();
+      await running.close();
     }
   });
 });
