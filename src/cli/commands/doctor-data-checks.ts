@@ -14,6 +14,7 @@ import type { SealedValues } from '../../services/secrets/sealed-check.js';
 import { SQLITE_FILE } from '../../store/index.js';
 import { newerSchema } from '../../store/sqlite/migrate.js';
 import { MIGRATIONS } from '../../store/sqlite/migrations/index.js';
+import { readSchemaVersion } from '../../store/sqlite/read-only-probe.js';
 import { databaseDamaged, isDatabaseDamaged, refuseEmptyDatabase } from '../../store/storage-errors.js';
 import type { StartCheck } from './start-check.js';
 
@@ -23,18 +24,6 @@ function failed(check: StartCheck['check'], err: unknown): StartCheck {
   return { check, ok: false, detail: err instanceof Error ? err.message : String(err) };
 }
 
-/** The newest migration recorded in the file; 0 when it has no Airlock schema yet. */
-function schemaVersion(file: string): number {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
-    if (table === undefined) return 0;
-    return (db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
-  } finally {
-    db.close();
-  }
-}
-
 export function databaseCheck(config: Pick<Config, 'dataDir'>): StartCheck {
   const file = join(config.dataDir, SQLITE_FILE);
   const known = MIGRATIONS.length;
@@ -42,7 +31,7 @@ export function databaseCheck(config: Pick<Config, 'dataDir'>): StartCheck {
   if (!existsSync(file)) return ok(`no database yet: the server creates ${file} (schema version ${known})`);
   try {
     refuseEmptyDatabase(file, secretKeyPath(config.dataDir));
-    const version = schemaVersion(file);
+    const version = readSchemaVersion(file);
     if (version > known) throw newerSchema(version, known);
     if (version === 0) return ok(`${file} holds no Airlock schema yet: the server creates it (version ${known})`);
     if (version < known) {

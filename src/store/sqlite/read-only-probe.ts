@@ -7,23 +7,25 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { isDatabaseDamaged } from '../storage-errors.js';
 
+/** The newest migration recorded in the file, read through a read-only connection; 0 when it has no Airlock schema yet. */
+export function readSchemaVersion(file: string): number {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    // Preparing a statement reads and parses the whole schema: a damaged one fails here.
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+    if (table === undefined) return 0;
+    return (db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+  } finally {
+    db.close();
+  }
+}
+
 /** Throws SQLite's error if reading the file's schema finds it damaged; anything else is left to the read-write open. */
 export function probeReadOnly(file: string): void {
   if (!existsSync(file)) return;
-  let db: Database.Database;
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
+    readSchemaVersion(file);
   } catch (err) {
     if (isDatabaseDamaged(err)) throw err;
-    return;
-  }
-  try {
-    db.prepare('SELECT name, sql FROM sqlite_master').all();
-    const migrations = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
-    if (migrations !== undefined) db.prepare('SELECT max(version) FROM schema_migrations').get();
-  } catch (err) {
-    if (isDatabaseDamaged(err)) throw err;
-  } finally {
-    db.close();
   }
 }
